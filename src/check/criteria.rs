@@ -1,0 +1,353 @@
+//! Field references, the types of tests, templates and their filters.
+
+use super::{all_steps, CheckError, Checker, FieldOrigin};
+use crate::ast::*;
+use crate::schema;
+use crate::span::Span;
+use crate::suggest;
+
+/// The filters templates know.
+const FILTERS: &[&str] = &["default", "upper", "lower"];
+
+/// Where criteria or a template is evaluated, which decides what it may name.
+#[derive(Clone, Copy)]
+pub(super) enum Place<'a> {
+    /// The trigger, before any step ran.
+    Trigger,
+    /// An exit goal, tested all along.
+    Goal,
+    /// A step; `http` says whether secrets may be used.
+    Step(&'a Step, bool),
+}
+
+/// A use of an extracted field, for the data-flow check.
+#[derive(Clone, Debug)]
+pub(super) struct ExtractedUse<'a> {
+    /// The field's name.
+    pub name: String,
+    /// Where it is used.
+    pub span: Span,
+    /// The step that uses it.
+    pub step: &'a Step,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn criteria(&mut self) {
+        let workflow = self.workflow;
+        if let Some(trigger) = workflow.triggers.first() {
+            match &trigger.kind {
+                TriggerKind::Criteria(expr) => self.expr(expr, Place::Trigger),
+                TriggerKind::Event { criteria: Some(expr), .. } => self.expr(expr, Place::Trigger),
+                TriggerKind::Event { criteria: None, .. } => {}
+            }
+        }
+        for goal in &workflow.goals {
+            self.expr(&goal.condition, Place::Goal);
+        }
+        for step in all_steps(self.steps()) {
+            self.step_texts(step);
+        }
+    }
+
+    fn step_texts(&mut self, step: &'a Step) {
+        match &step.kind {
+            StepKind::Exit(Some(reason)) => self.text(reason, Place::Step(step, false)),
+            StepKind::Condition(condition) => {
+                for arm in &condition.arms {
+                    if let ArmTest::When { criteria, .. } = &arm.test {
+                        self.expr(criteria, Place::Step(step, false));
+                    }
+                }
+            }
+            StepKind::Effect(effect) => {
+                let http = matches!(effect.action, Action::Http { .. });
+                let place = Place::Step(step, http);
+                if let Action::Http { url, .. } = &effect.action {
+                    self.text(url, place);
+                }
+                for option in &effect.options {
+                    for text in option_texts(&option.kind) {
+                        self.text(text, place);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr, place: Place<'a>) {
+        match expr {
+            Expr::Compare(comparison) => self.comparison(comparison, place),
+            Expr::Not(inner, _) => self.expr(inner, place),
+            Expr::Logic { operands, .. } => {
+                for operand in operands {
+                    self.expr(operand, place);
+                }
+            }
+        }
+    }
+
+    fn comparison(&mut self, comparison: &Comparison, place: Place<'a>) {
+        for literal in test_literals(&comparison.test) {
+            self.literal(literal);
+        }
+        if let Test::WithinLast(duration) | Test::OlderThan(duration) = &comparison.test {
+            self.duration_in(duration, (60, 100 * 365 * 86_400), "a date test", "compare with at least 1 minute, like `is within last 7 days`");
+        }
+        let field = &comparison.field;
+        let Some((ty, declared)) = self.resolve(&field.name, field.event, field.span, place) else {
+            return;
+        };
+        if let Some((problem, help)) = test_problem(&ty, &comparison.test) {
+            self.report(CheckError::TypeMismatch {
+                field: self.written(field.span),
+                field_type: schema::describe(&ty),
+                problem,
+                span: comparison.test_span,
+                field_span: declared.unwrap_or(field.span),
+                help,
+            });
+        }
+    }
+
+    fn literal(&mut self, literal: &Literal) {
+        if let LiteralValue::Datetime(text) = &literal.value {
+            if parse_datetime(text).is_none() {
+                self.report(CheckError::InvalidDate { text: text.clone(), span: literal.span });
+            }
+        }
+    }
+
+    /// The type of a field (and where it is declared), reporting names that
+    /// do not resolve here.
+    fn resolve(&mut self, name: &str, event: bool, span: Span, place: Place<'a>) -> Option<(FieldType, Option<Span>)> {
+        if event {
+            return self.resolve_event_field(name, span);
+        }
+        let Some(info) = self.scope.field(name).cloned() else {
+            let known = self.scope.fields.keys().map(String::as_str);
+            let help = suggest::did_you_mean(suggest::closest(name, known))
+                .unwrap_or_else(|| format!("declare it under `fields`, like `{name} text`"));
+            self.report(CheckError::UnknownField { name: name.to_owned(), span, help });
+            return None;
+        };
+        let declared = match &info.origin {
+            FieldOrigin::Declared(span) => Some(*span),
+            FieldOrigin::Extracted(spans) => {
+                match place {
+                    Place::Trigger => self.report(CheckError::NotYetExtracted {
+                        name: name.to_owned(),
+                        span,
+                        producers: spans.iter().map(|s| miette::LabeledSpan::new_with_span(Some("extracted here".into()), *s)).collect(),
+                        help: "the trigger is tested before any step runs; test extracted fields in a condition after the step".to_owned(),
+                    }),
+                    Place::Step(step, _) => self.extracted_uses.push(ExtractedUse { name: name.to_owned(), span, step }),
+                    Place::Goal => {}
+                }
+                spans.first().copied()
+            }
+            FieldOrigin::Standard => None,
+        };
+        Some((info.ty, declared))
+    }
+
+    fn resolve_event_field(&mut self, name: &str, span: Span) -> Option<(FieldType, Option<Span>)> {
+        if !self.scope.event_trigger {
+            self.report(CheckError::UnknownEvent {
+                problem: format!("`event.{name}` needs an event trigger"),
+                span,
+                help: "only workflows started by `trigger on EVENT` have an event payload".to_owned(),
+            });
+            return None;
+        }
+        let event = self.scope.event?;
+        match event.fields.iter().find(|field| field.name.name == name) {
+            Some(field) => Some((field.ty, Some(field.name.span))),
+            None => {
+                let known = event.fields.iter().map(|field| field.name.name.as_str());
+                let help = suggest::did_you_mean(suggest::closest(name, known))
+                    .unwrap_or_else(|| format!("declare it under `event {}`, like `{name} text`", event.name.name));
+                self.report(CheckError::UnknownEvent {
+                    problem: format!("event `{}` has no field `{name}`", event.name.name),
+                    span,
+                    help,
+                });
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, text: &Text, place: Place<'a>) {
+        for template in text.templates() {
+            self.template(template, place);
+        }
+    }
+
+    fn template(&mut self, template: &Template, place: Place<'a>) {
+        let resolved = match &template.path {
+            TemplatePath::Field(field) => self.resolve(&field.name, false, field.span, place),
+            TemplatePath::Event(field) => self.resolve(&field.name, true, field.span, place),
+            TemplatePath::Env(variable) => {
+                if !matches!(place, Place::Step(_, true)) {
+                    self.report(CheckError::SecretOutsideHttp { name: variable.name.clone(), span: template.span });
+                }
+                return;
+            }
+            TemplatePath::Unknown { namespace, member } => {
+                self.report(CheckError::UnknownField {
+                    name: format!("{}.{}", namespace.name, member.name),
+                    span: namespace.span.to(member.span),
+                    help: "a template names a lead field, `event.FIELD`, or in http steps `env.NAME`".to_owned(),
+                });
+                return;
+            }
+        };
+        if let (Some(filter), Some((ty, _))) = (&template.filter, resolved) {
+            self.filter(filter, &ty, template);
+        }
+    }
+
+    fn filter(&mut self, filter: &Filter, ty: &FieldType, template: &Template) {
+        let name = filter.name.name.as_str();
+        if !FILTERS.contains(&name) {
+            let help = suggest::did_you_mean(suggest::closest(name, FILTERS.iter().copied()))
+                .unwrap_or_else(|| format!("the filters are: {}", FILTERS.join(", ")));
+            self.report(CheckError::UnknownFilter { name: name.to_owned(), span: filter.name.span, help });
+            return;
+        }
+        let field = match &template.path {
+            TemplatePath::Field(field) | TemplatePath::Event(field) => field.name.clone(),
+            _ => String::new(),
+        };
+        let problem = match (name, &filter.arg) {
+            ("default", None) => Some("give the default value: `| default: \"there\"`".to_owned()),
+            ("default", Some(arg)) => {
+                let expected = if ty.list { BaseType::Text } else { ty.base };
+                (literal_type(arg) != expected).then(|| {
+                    format!("the default stands in for the field, so it must be {}", schema::with_article(expected))
+                })
+            }
+            (_, Some(_)) => Some(format!("`{name}` takes no value")),
+            (_, None) => (ty.base != BaseType::Text || ty.list).then(|| format!("`{name}` changes the case of text")),
+        };
+        if let Some(help) = problem {
+            self.report(CheckError::TemplateTypeMismatch {
+                filter: name.to_owned(),
+                field,
+                field_type: schema::describe(ty),
+                span: filter.span,
+                help,
+            });
+        }
+    }
+}
+
+/// The texts an option carries, for template checks.
+fn option_texts(kind: &OptionKind) -> Vec<&Text> {
+    match kind {
+        OptionKind::Subject(text) | OptionKind::Message(text) | OptionKind::Instructions(text) => vec![text],
+        OptionKind::Body(Body::Inline(text) | Body::File(text)) => vec![text],
+        OptionKind::Header { value, .. } => vec![value],
+        OptionKind::Cc(addresses) | OptionKind::Bcc(addresses) => addresses
+            .iter()
+            .filter_map(|address| match address {
+                Address::Template(text) => Some(text),
+                Address::Literal(_) => None,
+            })
+            .collect(),
+        OptionKind::Extract(extractions) => extractions
+            .iter()
+            .filter_map(|extraction| match &extraction.source {
+                ExtractSource::Description(text) => Some(text),
+                ExtractSource::Path(_) => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The literals a test compares with.
+fn test_literals(test: &Test) -> Vec<&Literal> {
+    match test {
+        Test::Is(literal)
+        | Test::IsNot(literal)
+        | Test::Contains(literal)
+        | Test::NotContains(literal)
+        | Test::StartsWith(literal)
+        | Test::EndsWith(literal)
+        | Test::Order(_, literal) => vec![literal],
+        Test::OneOf(literals) | Test::NotOneOf(literals) => literals.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The type of a literal.
+pub(super) fn literal_type(literal: &Literal) -> BaseType {
+    match literal.value {
+        LiteralValue::Text(_) => BaseType::Text,
+        LiteralValue::Number(_) => BaseType::Number,
+        LiteralValue::Bool(_) => BaseType::Bool,
+        LiteralValue::Datetime(_) => BaseType::Datetime,
+    }
+}
+
+/// What is wrong with applying `test` to a field of type `ty`, with a hint.
+fn test_problem(ty: &FieldType, test: &Test) -> Option<(String, Option<String>)> {
+    let compared = |literal: &Literal| {
+        (literal_type(literal) != ty.base).then(|| {
+            (
+                format!("it is compared with {}", schema::with_article(literal_type(literal))),
+                Some(format!("compare it with {}", schema::with_article(ty.base))),
+            )
+        })
+    };
+    let needs = |what: &str, help: &str| Some((format!("this test needs {what}"), Some(help.to_owned())));
+    match test {
+        Test::IsSet | Test::IsNotSet => None,
+        Test::Is(_) | Test::IsNot(_) | Test::OneOf(_) | Test::NotOneOf(_) if ty.list => {
+            needs("a single value", "test lists with `contains` or `does not contain`")
+        }
+        Test::Is(literal) | Test::IsNot(literal) => compared(literal),
+        Test::OneOf(literals) | Test::NotOneOf(literals) => literals.iter().find_map(compared),
+        Test::WithinLast(_) | Test::OlderThan(_) => (ty.base != BaseType::Datetime || ty.list)
+            .then(|| (format!("`{}` only applies to dates", "is within last / is older than"), None)),
+        Test::Contains(literal) | Test::NotContains(literal) => {
+            if ty.base != BaseType::Text {
+                needs("text or a list of text", "use `is` to compare other values")
+            } else {
+                compared(literal)
+            }
+        }
+        Test::StartsWith(literal) | Test::EndsWith(literal) => {
+            if ty.base != BaseType::Text || ty.list {
+                needs("text", "use `is` to compare other values")
+            } else {
+                compared(literal)
+            }
+        }
+        Test::Order(_, literal) => {
+            if !matches!(ty.base, BaseType::Number | BaseType::Datetime) || ty.list {
+                needs("a number or a date", "use `is`, `is one of` or `contains` for other values")
+            } else {
+                compared(literal)
+            }
+        }
+    }
+}
+
+/// A date literal as an instant or a local date-time, if it is valid.
+pub(super) fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0);
+    }
+    let with_offset = text.strip_suffix('Z').map_or_else(|| text.to_owned(), |rest| format!("{rest}+00:00"));
+    for format in ["%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%dT%H:%M%:z"] {
+        if let Ok(instant) = DateTime::parse_from_str(&with_offset, format) {
+            return Some(instant.naive_utc());
+        }
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+}

@@ -1,0 +1,111 @@
+//! Semantic checks over the syntax tree, collecting every diagnostic.
+//!
+//! Each pass is a module: [`structure`] (sections, names, options),
+//! [`criteria`] (fields, types and templates), [`time`] (timezones,
+//! durations, clock times, windows), [`content`] (bodies and files) and
+//! [`flow`] (the step graph: reachability, loops, data flow, warnings).
+
+mod content;
+mod criteria;
+mod error;
+mod flow;
+mod scope;
+mod structure;
+mod time;
+
+use std::path::Path;
+
+pub use error::CheckError;
+pub use scope::{FieldInfo, FieldOrigin, Scope};
+
+use crate::ast::{SourceFile, Step, Workflow};
+use crate::diagnostic::{self, Diagnostic};
+
+/// Every diagnostic of a `.flow` source: syntax errors, or if there are
+/// none, the semantic checks. `dir` resolves `body file` paths.
+pub fn check_source(source: &str, dir: Option<&Path>) -> Vec<Diagnostic> {
+    let parsed = crate::syntax::parse(source);
+    if !parsed.diagnostics.is_empty() {
+        return parsed.diagnostics;
+    }
+    check(&parsed.file, source, dir)
+}
+
+/// The semantic diagnostics of a parsed file, sorted by position.
+pub fn check(file: &SourceFile, source: &str, dir: Option<&Path>) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    structure::workflow_names(file, &mut diagnostics);
+    for workflow in &file.workflows {
+        let mut checker = Checker::new(workflow, source, dir);
+        checker.run();
+        diagnostics.append(&mut checker.diagnostics);
+    }
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
+}
+
+/// The state of checking one workflow.
+pub(crate) struct Checker<'a> {
+    workflow: &'a Workflow,
+    source: &'a str,
+    scope: Scope<'a>,
+    extracted_uses: Vec<criteria::ExtractedUse<'a>>,
+    dir: Option<&'a Path>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(workflow: &'a Workflow, source: &'a str, dir: Option<&'a Path>) -> Self {
+        let mut diagnostics = Vec::new();
+        let scope = Scope::build(workflow, &mut diagnostics);
+        Checker {
+            workflow,
+            source,
+            scope,
+            extracted_uses: Vec::new(),
+            dir,
+            diagnostics,
+        }
+    }
+
+    fn run(&mut self) {
+        self.structure();
+        self.time();
+        self.criteria();
+        self.content();
+        self.flow();
+    }
+
+    fn report(&mut self, error: CheckError) {
+        self.diagnostics.push(error.into());
+    }
+
+    /// The source text at `span`.
+    fn source_text(&self, span: crate::span::Span) -> &'a str {
+        self.source.get(span.range()).unwrap_or_default()
+    }
+
+    /// The workflow's steps (from its first `steps` section).
+    fn steps(&self) -> &'a [Step] {
+        self.workflow
+            .steps
+            .first()
+            .map_or(&[], |section| section.steps.as_slice())
+    }
+}
+
+/// Every step of a list, nested ones included, in source order.
+pub(crate) fn all_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    collect_steps(steps, &mut out);
+    out
+}
+
+fn collect_steps<'a>(steps: &'a [Step], out: &mut Vec<&'a Step>) {
+    for step in steps {
+        out.push(step);
+        for block in crate::graph::inner_blocks(step) {
+            collect_steps(block, out);
+        }
+    }
+}

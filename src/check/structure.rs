@@ -1,0 +1,289 @@
+//! Sections, names, labels, branches and step options.
+
+use std::collections::HashMap;
+
+use super::{all_steps, CheckError, Checker};
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::suggest;
+
+/// Reports workflows of one file that share a name.
+pub(super) fn workflow_names(file: &SourceFile, diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for workflow in &file.workflows {
+        let name = &workflow.name;
+        if let Some(&first) = seen.get(name.name.as_str()) {
+            diagnostics.push(
+                CheckError::DuplicateWorkflow { name: name.name.clone(), span: name.span, first }.into(),
+            );
+        } else {
+            seen.insert(&name.name, name.span);
+        }
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn structure(&mut self) {
+        self.sections();
+        self.named_declarations();
+        self.trigger_event();
+        self.labels();
+        for step in all_steps(self.steps()) {
+            match &step.kind {
+                StepKind::Effect(effect) => self.effect_options(step, effect),
+                StepKind::Condition(condition) => self.condition_arms(condition),
+                _ => {}
+            }
+        }
+    }
+
+    fn sections(&mut self) {
+        let workflow = self.workflow;
+        let mut first_setting: HashMap<&'static str, Span> = HashMap::new();
+        for setting in &workflow.settings {
+            let what = match setting.kind {
+                SettingKind::Timezone(_) => "timezone",
+                SettingKind::ReEntry(_) => "re-entry",
+                SettingKind::LookBack(_) => "look back",
+            };
+            self.once(&mut first_setting, what, setting.span);
+        }
+        for trigger in &workflow.triggers {
+            self.once(&mut first_setting, "trigger", trigger.span);
+        }
+        for section in &workflow.steps {
+            self.once(&mut first_setting, "steps", section.span);
+        }
+        if workflow.triggers.is_empty() {
+            self.missing_section("trigger", "add a line like `trigger when lead_score > 50` or `trigger on call_ended`");
+        }
+        if workflow.steps.iter().all(|section| section.steps.is_empty()) {
+            self.missing_section("steps", "add a `steps` section with at least one step, like `send email`");
+        }
+    }
+
+    fn once(&mut self, seen: &mut HashMap<&'static str, Span>, what: &'static str, span: Span) {
+        match seen.get(what) {
+            Some(&first) => self.report(CheckError::DuplicateSection { what, span, first }),
+            None => {
+                seen.insert(what, span);
+            }
+        }
+    }
+
+    fn missing_section(&mut self, what: &'static str, help: &'static str) {
+        self.report(CheckError::MissingSection {
+            workflow: self.workflow.name.name.clone(),
+            what,
+            span: self.workflow.header,
+            help,
+        });
+    }
+
+    /// Events and goals with the same name; event payload fields declared twice.
+    fn named_declarations(&mut self) {
+        let workflow = self.workflow;
+        let events = workflow.events.iter().map(|event| &event.name);
+        let goals = workflow.goals.iter().map(|goal| &goal.name);
+        for (what, names) in [("event", events.collect::<Vec<_>>()), ("goal", goals.collect())] {
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for name in names {
+                match seen.get(name.name.as_str()) {
+                    Some(&first) => self.report(CheckError::DuplicateName {
+                        what,
+                        name: name.name.clone(),
+                        span: name.span,
+                        first,
+                    }),
+                    None => {
+                        seen.insert(&name.name, name.span);
+                    }
+                }
+            }
+        }
+        for event in &workflow.events {
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for field in &event.fields {
+                match seen.get(field.name.name.as_str()) {
+                    Some(&first) => self.report(CheckError::DuplicateField {
+                        name: field.name.name.clone(),
+                        span: field.name.span,
+                        first: Some(first),
+                        help: "declare each payload field once".to_owned(),
+                    }),
+                    None => {
+                        seen.insert(&field.name.name, field.name.span);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `trigger on EVENT` must name a declared event.
+    fn trigger_event(&mut self) {
+        let Some(Trigger { kind: TriggerKind::Event { event, .. }, .. }) = self.workflow.triggers.first() else {
+            return;
+        };
+        if self.scope.event.is_some() {
+            return;
+        }
+        let known = self.workflow.events.iter().map(|event| event.name.name.as_str());
+        let help = suggest::did_you_mean(suggest::closest(&event.name, known)).unwrap_or_else(|| {
+            format!("declare it with its payload fields: `event {}` then lines like `outcome text`", event.name)
+        });
+        self.report(CheckError::UnknownEvent {
+            problem: format!("no event `{}` is declared", event.name),
+            span: event.span,
+            help,
+        });
+    }
+
+    /// Duplicate labels, and `goto` to labels that do not exist.
+    fn labels(&mut self) {
+        let steps = all_steps(self.steps());
+        let mut labels: HashMap<&str, Span> = HashMap::new();
+        for step in &steps {
+            let Some(label) = &step.label else { continue };
+            match labels.get(label.name.as_str()) {
+                Some(&first) => {
+                    self.report(CheckError::DuplicateLabel { name: label.name.clone(), span: label.span, first })
+                }
+                None => {
+                    labels.insert(&label.name, label.span);
+                }
+            }
+        }
+        for step in &steps {
+            let StepKind::Goto(target) = &step.kind else { continue };
+            if labels.contains_key(target.name.as_str()) {
+                continue;
+            }
+            let help = suggest::did_you_mean(suggest::closest(&target.name, labels.keys().copied()))
+                .unwrap_or_else(|| format!("write `label {}` on the line before the step to go to", target.name));
+            self.report(CheckError::UndefinedLabel { name: target.name.clone(), span: target.span, help });
+        }
+    }
+
+    /// Options a step takes, needs, and may give once; its outcome branches.
+    fn effect_options(&mut self, step: &Step, effect: &Effect) {
+        let rules = OptionRules::of(&effect.action);
+        let name = effect.action.describe();
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        for option in &effect.options {
+            let keyword = option.kind.keyword();
+            if !rules.allowed.contains(&keyword) {
+                self.report(CheckError::OptionNotAllowed {
+                    step: name,
+                    option: keyword,
+                    span: option.span,
+                    help: format!("{name} takes: {}", rules.allowed.join(", ")),
+                });
+                continue;
+            }
+            if let Some(&first) = seen.get(keyword) {
+                if keyword != "header" {
+                    self.report(CheckError::DuplicateOption { option: keyword, span: option.keyword, first });
+                }
+            } else {
+                seen.insert(keyword, option.keyword);
+            }
+            if let OptionKind::Extract(extractions) = &option.kind {
+                self.extraction_forms(&effect.action, extractions);
+            }
+        }
+        if matches!(effect.action, Action::SendEmail) && !seen.contains_key("to") {
+            self.report(CheckError::EmailWithoutRecipient { span: step.span });
+        }
+        for (option, example) in rules.required {
+            if !seen.contains_key(option) {
+                self.report(CheckError::MissingOption {
+                    step: name,
+                    option,
+                    span: step.span,
+                    help: format!("add a line under the step: `{example}`"),
+                });
+            }
+        }
+        let mut outcomes: HashMap<Outcome, Span> = HashMap::new();
+        for branch in &effect.outcomes {
+            match outcomes.get(&branch.outcome.node) {
+                Some(&first) => self.report(CheckError::DuplicateBranch {
+                    name: format!("on {}", branch.outcome.node.keyword()),
+                    span: branch.outcome.span,
+                    first,
+                }),
+                None => {
+                    outcomes.insert(branch.outcome.node, branch.outcome.span);
+                }
+            }
+        }
+    }
+
+    fn extraction_forms(&mut self, action: &Action, extractions: &[Extraction]) {
+        for extraction in extractions {
+            match (action, &extraction.source) {
+                (Action::Http { .. }, ExtractSource::Description(_)) => self.report(CheckError::WrongExtraction {
+                    problem: "an http step extracts fields from its response by path",
+                    span: extraction.span,
+                    help: "write `NAME TYPE from PATH`, like `employees number from company.metrics.employees`",
+                }),
+                (Action::Prompt, ExtractSource::Path(_)) => self.report(CheckError::WrongExtraction {
+                    problem: "a prompt step extracts fields by description",
+                    span: extraction.span,
+                    help: "write `NAME TYPE \"what the AI should find\"`, like `segment text \"enterprise, mid-market or SMB\"`",
+                }),
+                _ => {}
+            }
+        }
+    }
+
+    /// Branch names are unique; `else` comes last, once.
+    fn condition_arms(&mut self, condition: &Condition) {
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        let mut else_span = None;
+        for arm in &condition.arms {
+            if let Some(else_span) = else_span {
+                self.report(CheckError::MisplacedElse { span: arm.span, else_span });
+            }
+            match &arm.test {
+                ArmTest::Else => else_span = else_span.or(Some(arm.span)),
+                ArmTest::When { name, .. } => match names.get(name.name.as_str()) {
+                    Some(&first) => {
+                        self.report(CheckError::DuplicateBranch { name: name.name.clone(), span: name.span, first })
+                    }
+                    None => {
+                        names.insert(&name.name, name.span);
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// What options a kind of effect step takes and needs.
+struct OptionRules {
+    allowed: &'static [&'static str],
+    required: &'static [(&'static str, &'static str)],
+}
+
+impl OptionRules {
+    fn of(action: &Action) -> Self {
+        match action {
+            Action::SendEmail => OptionRules {
+                allowed: &["to", "cc", "bcc", "from", "subject", "body"],
+                required: &[("subject", "subject \"...\""), ("body", "body \"...\"")],
+            },
+            Action::SendText => OptionRules { allowed: &["from", "body"], required: &[("body", "body \"...\"")] },
+            Action::CallPhone => OptionRules { allowed: &["agent", "from"], required: &[] },
+            Action::Notify { .. } => {
+                OptionRules { allowed: &["message"], required: &[("message", "message \"...\"")] }
+            }
+            Action::Http { .. } => OptionRules { allowed: &["header", "body", "timeout", "extract"], required: &[] },
+            Action::Prompt => OptionRules {
+                allowed: &["instructions", "tools", "extract"],
+                required: &[("instructions", "instructions \"...\"")],
+            },
+        }
+    }
+}

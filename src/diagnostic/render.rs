@@ -1,0 +1,154 @@
+//! Turning diagnostics into what users read: miette reports or JSON.
+
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+use serde::Serialize;
+
+use super::{Diagnostic, Severity};
+use crate::span::{line_column, Span};
+
+/// Renders diagnostics as miette reports, with or without colour.
+pub struct Renderer {
+    handler: GraphicalReportHandler,
+}
+
+impl Renderer {
+    /// A renderer; `color` picks the coloured theme.
+    pub fn new(color: bool) -> Self {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(100)
+            .with_links(false);
+        Renderer { handler }
+    }
+
+    /// One diagnostic as a report over `source`, named `file`.
+    pub fn render(&self, source: &NamedSource<String>, diagnostic: &Diagnostic) -> String {
+        let mut out = String::new();
+        let with_source = WithSource { diagnostic, source };
+        // Writing into a String cannot fail.
+        let _ = self.handler.render_report(&mut out, &with_source);
+        out
+    }
+}
+
+/// Every diagnostic of one file as reports without colour (for tests and pipes).
+pub fn render_human(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    let renderer = Renderer::new(false);
+    let named = NamedSource::new(file, source.to_owned());
+    diagnostics
+        .iter()
+        .map(|diagnostic| renderer.render(&named, diagnostic))
+        .collect()
+}
+
+/// A diagnostic in the machine-readable form of `flowc check --format json`.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    /// The stable code.
+    pub code: String,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// The file's path as given.
+    pub file: String,
+    /// Line of the primary span, from 1.
+    pub line: usize,
+    /// Column of the primary span, from 1, in characters.
+    pub column: usize,
+    /// Byte range of the primary span.
+    pub span: Span,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Every label, primary first.
+    pub labels: Vec<JsonLabel>,
+}
+
+/// A labelled span of a JSON diagnostic.
+#[derive(Debug, Serialize)]
+pub struct JsonLabel {
+    /// The label's text.
+    pub message: Option<String>,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub column: usize,
+    /// Byte range.
+    pub span: Span,
+}
+
+/// Converts one diagnostic of `file` to its JSON form.
+pub fn render_json(file: &str, source: &str, diagnostic: &Diagnostic) -> JsonDiagnostic {
+    let span = diagnostic.span();
+    let (line, column) = line_column(source, span.start as usize);
+    let mut labels: Vec<JsonLabel> = miette::Diagnostic::labels(diagnostic)
+        .into_iter()
+        .flatten()
+        .map(|label| {
+            let span = Span::new(label.offset(), label.offset() + label.len());
+            let (line, column) = line_column(source, label.offset());
+            JsonLabel {
+                message: label.label().map(str::to_owned),
+                line,
+                column,
+                span,
+            }
+        })
+        .collect();
+    labels.sort_by_key(|label| label.span != span);
+    JsonDiagnostic {
+        code: diagnostic.code(),
+        severity: diagnostic.severity(),
+        message: diagnostic.to_string(),
+        file: file.to_owned(),
+        line,
+        column,
+        span,
+        help: miette::Diagnostic::help(diagnostic).map(|help| help.to_string()),
+        labels,
+    }
+}
+
+/// A diagnostic with the source it points into, as miette wants it.
+#[derive(Debug)]
+struct WithSource<'a> {
+    diagnostic: &'a Diagnostic,
+    source: &'a NamedSource<String>,
+}
+
+impl std::fmt::Display for WithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.diagnostic.fmt(f)
+    }
+}
+
+impl std::error::Error for WithSource<'_> {}
+
+impl miette::Diagnostic for WithSource<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        miette::Diagnostic::code(self.diagnostic)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity() {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        miette::Diagnostic::help(self.diagnostic)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        miette::Diagnostic::labels(self.diagnostic)
+    }
+}

@@ -1,0 +1,224 @@
+//! The step graph: a workflow's steps as nodes, the ways a lead can move
+//! between them as edges. The checker proves reachability, loop and
+//! data-flow rules on it.
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::ast::{ArmTest, Outcome, Step, StepKind};
+
+/// A node of the step graph.
+#[derive(Clone, Copy, Debug)]
+pub enum Node<'a> {
+    /// Where leads enter.
+    Entry,
+    /// A step.
+    Step(&'a Step),
+    /// The moment an http or prompt step's extractions succeeded.
+    Extracted(&'a Step),
+    /// Leads that ran past the last step.
+    Completed,
+    /// Leads that left through `exit` or a condition no branch matched.
+    Exited,
+}
+
+/// How a lead moves along an edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// To the next step.
+    Next,
+    /// A call outcome or `on failed`.
+    Outcome(Outcome),
+    /// A condition branch, by name.
+    Branch(String),
+    /// A condition's `else`.
+    Else,
+    /// No branch matched and there is no `else`.
+    NoMatch,
+    /// A `goto`.
+    Goto,
+}
+
+/// The lowered workflow.
+#[derive(Debug)]
+pub struct StepGraph<'a> {
+    /// Nodes and edges.
+    pub graph: DiGraph<Node<'a>, Edge>,
+    /// The entry node.
+    pub entry: NodeIndex,
+    /// Every step with its node, in source order.
+    pub steps: Vec<StepNode<'a>>,
+    /// The node where each step's extractions are done, by step node.
+    pub extracted: HashMap<NodeIndex, NodeIndex>,
+}
+
+/// A step, its node, and its place among its siblings.
+#[derive(Clone, Copy, Debug)]
+pub struct StepNode<'a> {
+    /// The step.
+    pub step: &'a Step,
+    /// Its node.
+    pub node: NodeIndex,
+    /// The step before it in the same block.
+    pub previous: Option<&'a Step>,
+}
+
+impl<'a> StepGraph<'a> {
+    /// Lowers a list of steps; `goto` to an unknown label adds no edge (the
+    /// checker reports it).
+    pub fn build(steps: &'a [Step]) -> Self {
+        let mut graph = DiGraph::new();
+        let entry = graph.add_node(Node::Entry);
+        let completed = graph.add_node(Node::Completed);
+        let exited = graph.add_node(Node::Exited);
+        let mut lowering = Lowering {
+            graph,
+            nodes: HashMap::new(),
+            labels: HashMap::new(),
+            steps: Vec::new(),
+            extracted: HashMap::new(),
+            exited,
+        };
+        lowering.add_nodes(steps);
+        let first = lowering.connect_block(steps, completed);
+        lowering.graph.add_edge(entry, first, Edge::Next);
+        StepGraph {
+            graph: lowering.graph,
+            entry,
+            steps: lowering.steps,
+            extracted: lowering.extracted,
+        }
+    }
+
+    /// The node of a step.
+    pub fn node(&self, step: &Step) -> Option<NodeIndex> {
+        self.steps
+            .iter()
+            .find(|entry| std::ptr::eq(entry.step, step))
+            .map(|entry| entry.node)
+    }
+}
+
+struct Lowering<'a> {
+    graph: DiGraph<Node<'a>, Edge>,
+    nodes: HashMap<*const Step, NodeIndex>,
+    labels: HashMap<&'a str, NodeIndex>,
+    steps: Vec<StepNode<'a>>,
+    extracted: HashMap<NodeIndex, NodeIndex>,
+    exited: NodeIndex,
+}
+
+impl<'a> Lowering<'a> {
+    /// Adds a node for every step, in source order.
+    fn add_nodes(&mut self, steps: &'a [Step]) {
+        let mut previous = None;
+        for step in steps {
+            let node = self.graph.add_node(Node::Step(step));
+            self.nodes.insert(step, node);
+            if let Some(label) = &step.label {
+                self.labels.entry(&label.name).or_insert(node);
+            }
+            self.steps.push(StepNode {
+                step,
+                node,
+                previous,
+            });
+            if produces_fields(step) {
+                let done = self.graph.add_node(Node::Extracted(step));
+                self.extracted.insert(node, done);
+            }
+            for block in inner_blocks(step) {
+                self.add_nodes(block);
+            }
+            previous = Some(step);
+        }
+    }
+
+    /// Connects a block whose last step continues to `next`; returns the
+    /// block's first node (or `next` when it is empty).
+    fn connect_block(&mut self, steps: &'a [Step], next: NodeIndex) -> NodeIndex {
+        let mut following = next;
+        for step in steps.iter().rev() {
+            let node = self.nodes[&(step as *const Step)];
+            self.connect_step(step, node, following);
+            following = node;
+        }
+        following
+    }
+
+    fn connect_step(&mut self, step: &'a Step, node: NodeIndex, next: NodeIndex) {
+        match &step.kind {
+            StepKind::Wait(_) | StepKind::WaitUntil(_) => {
+                self.graph.add_edge(node, next, Edge::Next);
+            }
+            StepKind::Exit(_) => {
+                self.graph.add_edge(node, self.exited, Edge::Next);
+            }
+            StepKind::Goto(label) => {
+                if let Some(&target) = self.labels.get(label.name.as_str()) {
+                    self.graph.add_edge(node, target, Edge::Goto);
+                }
+            }
+            StepKind::Condition(condition) => {
+                let mut has_else = false;
+                for arm in &condition.arms {
+                    let first = self.connect_block(&arm.steps, next);
+                    let edge = match &arm.test {
+                        ArmTest::When { name, .. } => Edge::Branch(name.name.clone()),
+                        ArmTest::Else => {
+                            has_else = true;
+                            Edge::Else
+                        }
+                    };
+                    self.graph.add_edge(node, first, edge);
+                }
+                if !has_else {
+                    self.graph.add_edge(node, self.exited, Edge::NoMatch);
+                }
+            }
+            StepKind::Effect(effect) => {
+                let success = match self.extracted.get(&node) {
+                    Some(&done) => {
+                        self.graph.add_edge(done, next, Edge::Next);
+                        done
+                    }
+                    None => next,
+                };
+                let handles_every_outcome = effect.outcomes.len() >= 4;
+                if !handles_every_outcome {
+                    self.graph.add_edge(node, success, Edge::Next);
+                }
+                for branch in &effect.outcomes {
+                    let target = if branch.outcome.node == Outcome::Failed {
+                        next
+                    } else {
+                        success
+                    };
+                    let first = self.connect_block(&branch.steps, target);
+                    self.graph.add_edge(node, first, Edge::Outcome(branch.outcome.node));
+                }
+            }
+        }
+    }
+}
+
+/// Whether a step extracts fields (an http or prompt step with `extract`).
+pub fn produces_fields(step: &Step) -> bool {
+    match &step.kind {
+        StepKind::Effect(effect) => effect
+            .options
+            .iter()
+            .any(|option| matches!(option.kind, crate::ast::OptionKind::Extract(_))),
+        _ => false,
+    }
+}
+
+/// The nested step lists of a step: condition arms and outcome branches.
+pub fn inner_blocks(step: &Step) -> Vec<&[Step]> {
+    match &step.kind {
+        StepKind::Condition(condition) => condition.arms.iter().map(|arm| arm.steps.as_slice()).collect(),
+        StepKind::Effect(effect) => effect.outcomes.iter().map(|branch| branch.steps.as_slice()).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,5 @@
+//! The `flowc` command.
+
+fn main() -> std::process::ExitCode {
+    flowc::cli::main()
+}

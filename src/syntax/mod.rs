@@ -1,0 +1,196 @@
+//! Source text to syntax tree: the pest grammar, line-by-line recovery and
+//! syntax errors renamed for users.
+
+mod error;
+mod expected;
+mod expr;
+mod items;
+mod nesting;
+mod steps;
+mod text;
+
+use std::sync::OnceLock;
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+pub use error::SyntaxError;
+
+use crate::ast::{Ident, SourceFile};
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+/// The pest parser generated from `grammar/flow.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/flow.pest"]
+pub(crate) struct FlowParser;
+
+/// The result of parsing: a tree of everything that could be read, and the
+/// syntax errors of everything that could not.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The syntax tree.
+    pub file: SourceFile,
+    /// Syntax errors, in order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a `.flow` source; never fails, never panics.
+pub fn parse(source: &str) -> Parsed {
+    let mut builder = Builder::new(source);
+    if let Some(error) = nesting::check(source) {
+        builder.report(error);
+        return builder.finish(SourceFile::default());
+    }
+    let file = match FlowParser::parse(Rule::file, source) {
+        Ok(mut pairs) => match pairs.next() {
+            Some(pair) => builder.file(pair),
+            None => SourceFile::default(),
+        },
+        Err(error) => {
+            builder.report(expected::from_pest(source, 0, &error));
+            SourceFile::default()
+        }
+    };
+    if file.workflows.is_empty() && builder.diagnostics.is_empty() {
+        builder.report(SyntaxError::NoWorkflow {
+            span: Span::new(0, 0),
+        });
+    }
+    builder.finish(file)
+}
+
+/// Walks pest pairs into the syntax tree, collecting syntax errors.
+pub(crate) struct Builder<'s> {
+    source: &'s str,
+    diagnostics: Vec<Diagnostic>,
+    /// Errors before this offset are consequences of one already reported.
+    quiet_until: usize,
+    /// Where the last stray line ended, to report a run of them once.
+    last_stray_end: usize,
+}
+
+impl<'s> Builder<'s> {
+    fn new(source: &'s str) -> Self {
+        Builder {
+            source,
+            diagnostics: Vec::new(),
+            quiet_until: 0,
+            last_stray_end: usize::MAX,
+        }
+    }
+
+    fn finish(self, file: SourceFile) -> Parsed {
+        let mut diagnostics = self.diagnostics;
+        crate::diagnostic::sort(&mut diagnostics);
+        Parsed { file, diagnostics }
+    }
+
+    /// Records a syntax error unless an earlier one already explains it.
+    pub(crate) fn report(&mut self, error: SyntaxError) {
+        let diagnostic = Diagnostic::from(error);
+        let at = diagnostic.span().start as usize;
+        if at < self.quiet_until && !self.diagnostics.is_empty() {
+            return;
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Reports the text of `invalid` by re-parsing it with the rule that
+    /// was expected there.
+    pub(crate) fn invalid(&mut self, invalid: &Pair<'_, Rule>, expected: Rule) {
+        let span = invalid.as_span();
+        self.reparse(span.start(), span.end(), expected);
+    }
+
+    /// Re-parses `source[start..end]` with `rule` and reports where it fails.
+    fn reparse(&mut self, start: usize, end: usize, rule: Rule) {
+        let text = &self.source[start..end];
+        let error = match FlowParser::parse(rule, text) {
+            Err(error) => expected::from_pest(self.source, start, &error),
+            Ok(pairs) => {
+                let consumed = pairs.last().map_or(0, |pair| pair.as_span().end());
+                let rest = &text[consumed..];
+                let at = start + consumed + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+                expected::expected_here(self.source, at, "the end of the line".to_owned(), None)
+            }
+        };
+        let reach = error_reach(&error);
+        self.report(error);
+        self.quiet_until = self.quiet_until.max(reach);
+    }
+
+    /// Reports a line that fits nowhere. Only the first of a run of such
+    /// lines is reported: the rest usually follow from it.
+    pub(crate) fn stray(&mut self, stray: &Pair<'_, Rule>, level: items::Level) {
+        let span = stray.as_span();
+        let consecutive = span.start() == self.last_stray_end;
+        self.last_stray_end = span.end();
+        if consecutive {
+            return;
+        }
+        let line = span.as_str().trim_end();
+        let first_word = line
+            .split(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or_default();
+        match level.rule_for(first_word) {
+            Some(rule) => self.reparse(span.start(), self.source.len(), rule),
+            None => {
+                let error = level.unknown_line(self.source, span.start(), first_word);
+                self.report(error);
+            }
+        }
+    }
+
+    /// An identifier from a `name`, `ident` or similar pair.
+    pub(crate) fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_owned(),
+            span: span(pair),
+        }
+    }
+}
+
+/// How far an error reaches: later errors before it are its consequences.
+fn error_reach(error: &SyntaxError) -> usize {
+    match error {
+        SyntaxError::Expected { span, .. }
+        | SyntaxError::UnclosedText { span, .. }
+        | SyntaxError::MissingEnd { span, .. } => span.end as usize,
+        _ => 0,
+    }
+}
+
+/// The span of a pair.
+pub(crate) fn span(pair: &Pair<'_, Rule>) -> Span {
+    let span = pair.as_span();
+    Span::new(span.start(), span.end())
+}
+
+/// Whether `rule` is a keyword (`kw_*`), which carries no content.
+fn is_keyword(rule: Rule) -> bool {
+    static KEYWORDS: OnceLock<Vec<bool>> = OnceLock::new();
+    let table = KEYWORDS.get_or_init(|| {
+        Rule::all_rules()
+            .iter()
+            .map(|rule| format!("{rule:?}").starts_with("kw_"))
+            .collect()
+    });
+    table.get(rule as usize).copied().unwrap_or(false)
+}
+
+/// The children of `pair` that carry content (keywords left out).
+pub(crate) fn content<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner().filter(|child| !is_keyword(child.as_rule()))
+}
+
+/// The first content child of `pair`, if any.
+pub(crate) fn first<'i>(pair: Pair<'i, Rule>) -> Option<Pair<'i, Rule>> {
+    content(pair).next()
+}
+
+/// Content children of `pair` (keywords left out), peekable.
+pub(crate) fn children(pair: Pair<'_, Rule>) -> std::iter::Peekable<impl Iterator<Item = Pair<'_, Rule>>> {
+    content(pair).peekable()
+}

@@ -1,0 +1,395 @@
+//! Steps, their options and their blocks.
+
+use pest::iterators::Pair;
+
+use super::expected::found_at;
+use super::items::{trimmed_span, Level};
+use super::{children, content, first, span, Builder, Rule, SyntaxError};
+use crate::ast::*;
+use crate::span::{Span, Spanned};
+
+impl Builder<'_> {
+    /// A list of `step_item`s: labels, steps and stray lines.
+    pub(super) fn step_list<'i>(&mut self, items: impl Iterator<Item = Pair<'i, Rule>>) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut label: Option<Ident> = None;
+        for item in items {
+            match item.as_rule() {
+                Rule::label_line => {
+                    self.dangling(label.take());
+                    label = self.label_line(item);
+                }
+                Rule::step => {
+                    if let Some(mut step) = self.step(item) {
+                        step.label = label.take();
+                        steps.push(step);
+                    }
+                }
+                Rule::stray_step_line => self.stray(&item, Level::Steps),
+                _ => {}
+            }
+        }
+        self.dangling(label);
+        steps
+    }
+
+    fn dangling(&mut self, label: Option<Ident>) {
+        if let Some(label) = label {
+            self.report(SyntaxError::DanglingLabel {
+                name: label.name,
+                span: label.span,
+            });
+        }
+    }
+
+    /// `label_line`: `label NAME`.
+    fn label_line(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
+        let name = first(pair)?;
+        if name.as_rule() == Rule::invalid {
+            self.invalid(&name, Rule::name);
+            return None;
+        }
+        Some(self.ident(&name))
+    }
+
+    /// `step`: one step of any kind.
+    fn step(&mut self, pair: Pair<'_, Rule>) -> Option<Step> {
+        let line = trimmed_span(&pair);
+        let inner = first(pair)?;
+        let kind = match inner.as_rule() {
+            Rule::effect_step => StepKind::Effect(self.effect_step(inner, line)?),
+            Rule::wait_step => self.wait_step(inner)?,
+            Rule::condition => StepKind::Condition(self.condition(inner, line)),
+            Rule::goto_step => {
+                let name = first(inner)?;
+                if name.as_rule() == Rule::invalid {
+                    self.invalid(&name, Rule::name);
+                    return None;
+                }
+                StepKind::Goto(self.ident(&name))
+            }
+            _ => StepKind::Exit(match first(inner) {
+                Some(reason) if reason.as_rule() == Rule::invalid => {
+                    self.invalid(&reason, Rule::string);
+                    return None;
+                }
+                Some(reason) => Some(self.text(reason)),
+                None => None,
+            }),
+        };
+        Some(Step {
+            label: None,
+            kind,
+            span: line,
+        })
+    }
+
+    /// `wait_step`: a duration or `until HH:MM`.
+    fn wait_step(&mut self, pair: Pair<'_, Rule>) -> Option<StepKind> {
+        let args = first(pair)?;
+        if args.as_rule() == Rule::invalid {
+            self.invalid(&args, Rule::wait_args);
+            return None;
+        }
+        let arg = first(args)?;
+        Some(match arg.as_rule() {
+            Rule::wait_until => StepKind::WaitUntil(self.clock(first(arg)?)),
+            _ => StepKind::Wait(self.duration(arg)),
+        })
+    }
+
+    /// `effect_step`: a send, call, notify, http or prompt step.
+    fn effect_step(&mut self, pair: Pair<'_, Rule>, line: Span) -> Option<Effect> {
+        let mut parts = children(pair);
+        let head = parts.next()?;
+        let action = if head.as_rule() == Rule::call_phone {
+            Action::CallPhone
+        } else {
+            self.effect_head(head)?
+        };
+        let mut effect = Effect {
+            action,
+            options: Vec::new(),
+            outcomes: Vec::new(),
+        };
+        for part in parts {
+            match part.as_rule() {
+                Rule::step_option => effect.options.extend(self.step_option(part)),
+                Rule::outcome_block | Rule::failure_block => {
+                    effect.outcomes = self.outcome_block(part, effect.action.describe(), line);
+                }
+                _ => {}
+            }
+        }
+        Some(effect)
+    }
+
+    fn effect_head(&mut self, pair: Pair<'_, Rule>) -> Option<Action> {
+        let head = pair.into_inner().next()?;
+        Some(match head.as_rule() {
+            Rule::send_email => Action::SendEmail,
+            Rule::send_text => Action::SendText,
+            Rule::prompt => Action::Prompt,
+            Rule::notify => {
+                let target = first(head)?;
+                if target.as_rule() == Rule::invalid {
+                    self.invalid(&target, Rule::notify_target);
+                    return None;
+                }
+                let mut parts = children(target);
+                let service = parts.next()?;
+                let kind = match service.as_str() {
+                    "slack" => NotifyService::Slack,
+                    _ => NotifyService::Teams,
+                };
+                Action::Notify {
+                    service: Spanned::new(kind, span(&service)),
+                    target: self.ident(&parts.next()?),
+                }
+            }
+            _ => {
+                let target = first(head)?;
+                if target.as_rule() == Rule::invalid {
+                    self.invalid(&target, Rule::http_target);
+                    return None;
+                }
+                let mut parts = children(target);
+                let method = parts.next()?;
+                let kind = match method.as_str() {
+                    "get" => HttpMethod::Get,
+                    "post" => HttpMethod::Post,
+                    _ => HttpMethod::Put,
+                };
+                Action::Http {
+                    method: Spanned::new(kind, span(&method)),
+                    url: self.text(parts.next()?),
+                }
+            }
+        })
+    }
+
+    /// `step_option`: one option line (or an `extract` block).
+    fn step_option(&mut self, pair: Pair<'_, Rule>) -> Option<StepOption> {
+        let option = first(pair)?;
+        let rule = option.as_rule();
+        let whole = trimmed_span(&option);
+        let keyword = option.clone().into_inner().next().map_or(whole, |kw| span(&kw));
+        let kind = if rule == Rule::opt_extract {
+            OptionKind::Extract(content(option).filter_map(|line| self.extraction(line)).collect())
+        } else {
+            let arg = first(option)?;
+            if arg.as_rule() == Rule::invalid {
+                self.invalid(&arg, option_argument(rule));
+                return None;
+            }
+            self.option_kind(rule, arg)?
+        };
+        Some(StepOption {
+            kind,
+            keyword,
+            span: whole,
+        })
+    }
+
+    fn option_kind(&mut self, rule: Rule, arg: Pair<'_, Rule>) -> Option<OptionKind> {
+        Some(match rule {
+            Rule::opt_to => OptionKind::To(
+                content(arg)
+                    .map(|recipient| {
+                        let who = if recipient.as_str() == "rep" {
+                            Recipient::Rep
+                        } else {
+                            Recipient::Lead
+                        };
+                        Spanned::new(who, span(&recipient))
+                    })
+                    .collect(),
+            ),
+            Rule::opt_cc => OptionKind::Cc(self.addresses(arg)),
+            Rule::opt_bcc => OptionKind::Bcc(self.addresses(arg)),
+            Rule::opt_from => {
+                let sender = first(arg)?;
+                let at = span(&sender);
+                OptionKind::From(match sender.as_rule() {
+                    Rule::phone_number => Sender::Phone(Spanned::new(sender.as_str().to_owned(), at)),
+                    Rule::email_address => Sender::Address(Spanned::new(sender.as_str().to_owned(), at)),
+                    _ => Sender::Identity(self.ident(&sender)),
+                })
+            }
+            Rule::opt_subject => OptionKind::Subject(self.text(arg)),
+            Rule::opt_message => OptionKind::Message(self.text(arg)),
+            Rule::opt_instructions => OptionKind::Instructions(self.text(arg)),
+            Rule::opt_body => {
+                let body = first(arg)?;
+                OptionKind::Body(match body.as_rule() {
+                    Rule::body_file => Body::File(self.text(first(body)?)),
+                    _ => Body::Inline(self.text(body)),
+                })
+            }
+            Rule::opt_agent => OptionKind::Agent(self.ident(&arg)),
+            Rule::opt_header => {
+                let mut parts = children(arg);
+                let name = self.ident(&parts.next()?);
+                OptionKind::Header {
+                    name,
+                    value: self.text(parts.next()?),
+                }
+            }
+            Rule::opt_timeout => OptionKind::Timeout(self.duration(arg)),
+            _ => OptionKind::Tools(
+                content(arg)
+                    .map(|tool| {
+                        let kind = if tool.as_str().starts_with("web") {
+                            Tool::WebSearch
+                        } else {
+                            Tool::FetchUrl
+                        };
+                        Spanned::new(kind, span(&tool))
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    fn addresses(&mut self, pair: Pair<'_, Rule>) -> Vec<Address> {
+        content(pair)
+            .filter_map(|address| {
+                let inner = first(address)?;
+                Some(match inner.as_rule() {
+                    Rule::email_address => {
+                        Address::Literal(Spanned::new(inner.as_str().to_owned(), span(&inner)))
+                    }
+                    _ => Address::Template(self.text(inner)),
+                })
+            })
+            .collect()
+    }
+
+    /// `extraction`: `NAME TYPE from PATH` or `NAME TYPE "description"`.
+    fn extraction(&mut self, pair: Pair<'_, Rule>) -> Option<Extraction> {
+        let line = trimmed_span(&pair);
+        let mut parts = children(pair);
+        let name = self.ident(&parts.next()?);
+        let spec = parts.next()?;
+        if spec.as_rule() == Rule::invalid {
+            self.invalid(&spec, Rule::extraction_spec);
+            return None;
+        }
+        let mut spec_parts = children(spec);
+        let ty = self.field_type(spec_parts.next()?)?;
+        let source_pair = spec_parts.next()?;
+        let source = match source_pair.as_rule() {
+            Rule::json_path => {
+                ExtractSource::Path(Spanned::new(source_pair.as_str().to_owned(), span(&source_pair)))
+            }
+            _ => ExtractSource::Description(self.text(source_pair)),
+        };
+        Some(Extraction {
+            name,
+            ty,
+            source,
+            span: line,
+        })
+    }
+
+    /// `outcome_block`: `on OUTCOME` branches closed by `end`.
+    fn outcome_block(&mut self, pair: Pair<'_, Rule>, block: &'static str, opened: Span) -> Vec<OutcomeBranch> {
+        let mut branches = Vec::new();
+        for part in content(pair) {
+            match part.as_rule() {
+                Rule::failure_branch => branches.push(OutcomeBranch {
+                    outcome: Spanned::new(Outcome::Failed, trimmed_span(&part)),
+                    steps: self.step_list(content(part)),
+                }),
+                Rule::outcome_branch => {
+                    let mut parts = children(part);
+                    let Some(outcome) = parts.next() else { continue };
+                    if outcome.as_rule() == Rule::invalid {
+                        self.invalid(&outcome, Rule::outcome);
+                        self.step_list(parts);
+                        continue;
+                    }
+                    let kind = match outcome.as_str().split_whitespace().next() {
+                        Some("answered") => Outcome::Answered,
+                        Some("voicemail") => Outcome::Voicemail,
+                        Some("no") => Outcome::NoAnswer,
+                        _ => Outcome::Failed,
+                    };
+                    branches.push(OutcomeBranch {
+                        outcome: Spanned::new(kind, span(&outcome)),
+                        steps: self.step_list(parts),
+                    });
+                }
+                Rule::missing_end => self.missing_end(&part, block, opened),
+                _ => {}
+            }
+        }
+        branches
+    }
+
+    fn missing_end(&mut self, at: &Pair<'_, Rule>, block: &'static str, opened: Span) {
+        let (_, span) = found_at(self.source, at.as_span().start());
+        self.report(SyntaxError::MissingEnd {
+            block,
+            opened,
+            span,
+        });
+    }
+
+    /// `condition`: branches, `else`, and `end`.
+    fn condition(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Condition {
+        let mut arms = Vec::new();
+        for part in content(pair) {
+            let arm_span = trimmed_span(&part);
+            match part.as_rule() {
+                Rule::branch => {
+                    let mut parts = children(part);
+                    let Some(head) = parts.next() else { continue };
+                    if head.as_rule() == Rule::invalid {
+                        self.invalid(&head, Rule::branch_head);
+                        self.step_list(parts);
+                        continue;
+                    }
+                    let mut head_parts = children(head);
+                    let (Some(name), Some(expr)) = (head_parts.next(), head_parts.next()) else {
+                        continue;
+                    };
+                    let name = self.ident(&name);
+                    let criteria = self.expr(expr);
+                    let steps = self.step_list(parts);
+                    if let Some(criteria) = criteria {
+                        arms.push(Arm {
+                            test: ArmTest::When { name, criteria },
+                            steps,
+                            span: arm_span,
+                        });
+                    }
+                }
+                Rule::else_branch => arms.push(Arm {
+                    test: ArmTest::Else,
+                    steps: self.step_list(content(part)),
+                    span: arm_span,
+                }),
+                Rule::stray_branch_line => self.stray(&part, Level::Branches),
+                Rule::missing_end => self.missing_end(&part, "condition", opened),
+                _ => {}
+            }
+        }
+        Condition { arms }
+    }
+}
+
+/// The rule an option's argument must follow.
+fn option_argument(option: Rule) -> Rule {
+    match option {
+        Rule::opt_to => Rule::recipients,
+        Rule::opt_cc | Rule::opt_bcc => Rule::addresses,
+        Rule::opt_from => Rule::sender,
+        Rule::opt_body => Rule::body,
+        Rule::opt_agent => Rule::name,
+        Rule::opt_header => Rule::header,
+        Rule::opt_timeout => Rule::duration,
+        Rule::opt_tools => Rule::tools,
+        _ => Rule::string,
+    }
+}
