@@ -218,7 +218,7 @@ pub enum CheckError {
 
     /// An extraction in the form of the other step kind.
     #[error("{problem}")]
-    #[diagnostic(code(E0116))]
+    #[diagnostic(code(E0115))]
     WrongExtraction {
         /// What is wrong.
         problem: &'static str,

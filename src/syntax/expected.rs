@@ -12,6 +12,12 @@ use crate::span::Span;
 const A_STEP: &str =
     "a step (send email, send text, call phone, notify, http, prompt, wait, condition, goto, exit)";
 
+/// The words for "a value" when every kind of literal is expected.
+const A_VALUE: &str = "a value (text in quotes, a number, a date like `2026-03-08`, true or false)";
+
+/// The names of the kinds of literal, folded into [`A_VALUE`].
+const VALUE_KINDS: &[&str] = &["a number", "text in quotes", "a date like `2026-03-08`", "`true` or `false`"];
+
 /// What a user should read for `rule` in "expected ...", or `None` for rules
 /// that never make sense on their own.
 fn describe(rule: Rule) -> Option<&'static str> {
@@ -175,6 +181,10 @@ pub(super) fn from_pest(source: &str, offset: usize, error: &pest::error::Error<
     if names.contains(&A_STEP) {
         names.retain(|name| *name == A_STEP || !name.starts_with('`') || name.contains(' '));
     }
+    if names.contains(&"a number") && names.contains(&"text in quotes") {
+        names.retain(|name| !VALUE_KINDS.contains(name));
+        names.push(A_VALUE);
+    }
     names.dedup();
     let mut unique = Vec::new();
     for name in names {
@@ -187,7 +197,20 @@ pub(super) fn from_pest(source: &str, offset: usize, error: &pest::error::Error<
         [one] => (*one).to_owned(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     };
-    expected_here(source, at, expected, None)
+    let help = positives.iter().find_map(|rule| hint(*rule)).map(str::to_owned);
+    expected_here(source, at, expected, help)
+}
+
+/// A hint for what a rule needs, where its name alone is not enough.
+fn hint(rule: Rule) -> Option<&'static str> {
+    match rule {
+        Rule::duration | Rule::wait_args => {
+            Some("a duration is a number and a unit: minutes (m), hours (h), days (d) or weeks (w)")
+        }
+        Rule::clock | Rule::wait_until => Some("times are HH:MM on the 24-hour clock, like `09:30` or `17:00`"),
+        Rule::days | Rule::window_spec => Some("days are mon, tue, wed, thu, fri, sat, sun, ranges like `mon-fri`, `weekdays`, `weekends` or `every day`"),
+        _ => None,
+    }
 }
 
 /// `expected EXPECTED here, found ...` at byte `at` of `source`.
@@ -213,7 +236,9 @@ pub(super) fn found_at(source: &str, at: usize) -> (String, Span) {
         None => ("the end of the file".to_owned(), Span::new(at, at)),
         Some('\n' | '\r') => ("the end of the line".to_owned(), Span::new(at, at)),
         Some(first) => {
-            let word_len = if first.is_alphanumeric() || first == '_' {
+            let word_len = if first.is_ascii_digit() {
+                number_and_unit_len(rest)
+            } else if first.is_alphanumeric() || first == '_' {
                 rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
                     .unwrap_or(rest.len())
             } else {
@@ -222,6 +247,20 @@ pub(super) fn found_at(source: &str, at: usize) -> (String, Span) {
             let word = &rest[..word_len];
             (format!("`{word}`"), Span::new(at, at + word_len))
         }
+    }
+}
+
+/// The length of `12`, `12h` or `12 days` at the start of `text`.
+fn number_and_unit_len(text: &str) -> usize {
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let after_spaces = digits + text[digits..].len() - text[digits..].trim_start_matches(' ').len();
+    let letters = text[after_spaces..]
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(text.len() - after_spaces);
+    if letters == 0 {
+        digits
+    } else {
+        after_spaces + letters
     }
 }
 

@@ -98,9 +98,11 @@ impl<'s> Builder<'s> {
 
     /// Reports the text of `invalid` by re-parsing it with the rule that
     /// was expected there.
+    ///
+    /// The text is re-parsed up to the end of the file, so text in triple
+    /// quotes that starts on this line is read whole.
     pub(crate) fn invalid(&mut self, invalid: &Pair<'_, Rule>, expected: Rule) {
-        let span = invalid.as_span();
-        self.reparse(span.start(), span.end(), expected);
+        self.reparse(invalid.as_span().start(), self.source.len(), expected);
     }
 
     /// Re-parses `source[start..end]` with `rule` and reports where it fails.
@@ -112,7 +114,9 @@ impl<'s> Builder<'s> {
                 let consumed = pairs.last().map_or(0, |pair| pair.as_span().end());
                 let rest = &text[consumed..];
                 let at = start + consumed + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
-                expected::expected_here(self.source, at, "the end of the line".to_owned(), None)
+                let help = (rule == Rule::name)
+                    .then(|| "names are one word: join words with `-`, like `demo-follow-up`".to_owned());
+                expected::expected_here(self.source, at, "the end of the line".to_owned(), help)
             }
         };
         let reach = error_reach(&error);
