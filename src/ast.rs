@@ -541,8 +541,10 @@ pub enum Outcome {
     Voicemail,
     /// A call rang out.
     NoAnswer,
-    /// The step failed permanently.
+    /// A call could not be completed.
     Failed,
+    /// Any other effect step failed permanently.
+    Error,
 }
 
 impl Outcome {
@@ -553,6 +555,7 @@ impl Outcome {
             Outcome::Voicemail => "voicemail",
             Outcome::NoAnswer => "no answer",
             Outcome::Failed => "failed",
+            Outcome::Error => "error",
         }
     }
 }

@@ -28,7 +28,7 @@ pub enum Node<'a> {
 pub enum Edge {
     /// To the next step.
     Next,
-    /// A call outcome or `on failed`.
+    /// A call outcome or `on error`.
     Outcome(Outcome),
     /// A condition branch, by name.
     Branch(String),
@@ -190,7 +190,7 @@ impl<'a> Lowering<'a> {
                     self.graph.add_edge(node, success, Edge::Next);
                 }
                 for branch in &effect.outcomes {
-                    let target = if branch.outcome.node == Outcome::Failed {
+                    let target = if matches!(branch.outcome.node, Outcome::Failed | Outcome::Error) {
                         next
                     } else {
                         success

@@ -76,7 +76,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         http_target => "a method and a URL like `post \"https://...\"`",
         http_method | kw_get | kw_post | kw_put => "`get`, `post` or `put`",
         prompt => "`prompt`",
-        outcome_block | outcome_branch | failure_block | failure_branch | kw_on => "`on OUTCOME`",
+        outcome_block | outcome_branch | kw_on => "`on OUTCOME`",
+        failure_block | failure_branch | kw_error => "`on error`",
         outcome | no_answer | kw_answered | kw_voicemail | kw_no | kw_answer | kw_failed => {
             "an outcome (answered, voicemail, no answer, failed)"
         }

@@ -126,7 +126,7 @@ fn block_word_help(word: &str) -> &'static str {
         "end" => "`end` closes a `condition`, or the `on` branches of a step",
         "else" => "`else` goes inside a `condition`, after its branches",
         "branch" => "`branch NAME when CRITERIA` goes inside a `condition`",
-        _ => "`on OUTCOME` goes right after the options of a call phone, send, notify, http or prompt step",
+        _ => "`on OUTCOME` goes right after the options of a `call phone` step, `on error` after those of a send, notify, http or prompt step",
     }
 }
 

@@ -298,7 +298,7 @@ impl Builder<'_> {
         for part in content(pair) {
             match part.as_rule() {
                 Rule::failure_branch => branches.push(OutcomeBranch {
-                    outcome: Spanned::new(Outcome::Failed, trimmed_span(&part)),
+                    outcome: Spanned::new(Outcome::Error, trimmed_span(&part)),
                     steps: self.step_list(content(part)),
                 }),
                 Rule::outcome_branch => {

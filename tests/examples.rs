@@ -1,0 +1,37 @@
+//! Every bundled example checks clean: no error and no warning.
+
+use std::path::PathBuf;
+
+fn examples() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("examples/ exists")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn at_least_six_examples() {
+    assert!(examples().len() >= 6, "found {:?}", examples());
+}
+
+#[test]
+fn every_example_checks_clean() {
+    for path in examples() {
+        let source = std::fs::read_to_string(&path).expect("example is readable");
+        let diagnostics = flowc::check::check_source(&source, path.parent());
+        let report = flowc::diagnostic::render_human(&path.display().to_string(), &source, &diagnostics);
+        assert!(diagnostics.is_empty(), "{} is not clean:\n{report}", path.display());
+    }
+}
+
+#[test]
+fn every_example_starts_with_a_comment_header() {
+    for path in examples() {
+        let source = std::fs::read_to_string(&path).expect("example is readable");
+        assert!(source.starts_with("# "), "{} needs a comment header saying what it does", path.display());
+    }
+}
