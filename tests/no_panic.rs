@@ -1,0 +1,157 @@
+//! No input makes the parser or the checker panic: random bytes, and random
+//! mutations of the bundled examples (the inputs closest to valid ones,
+//! which reach deepest into the checker). `fuzz/` runs the same for longer.
+
+use proptest::prelude::*;
+
+fn examples() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut sources: Vec<String> = std::fs::read_dir(dir)
+        .expect("examples/ exists")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect();
+    sources.sort();
+    sources
+}
+
+/// Tokens that make mutations grammatical more often than random bytes do.
+const TOKENS: &[&str] = &[
+    "\n", " ", "\"", "\"\"\"", "{{", "}}", "(", ")", "end", "else", "branch x when ", "on error",
+    "on answered", "goto ", "label ", "wait ", "wait until ", "condition", "send email", "send text",
+    "call phone", "http get \"u\"", "prompt", "extract", "x number from a.b", "24:00", "99:99",
+    "0 days", "31 days", "and", "or", "not", "is set", "is one of", "> 5", "event.", "env.",
+    "| default: 1", "timezone Mars/Base", "workflow w", "steps", "trigger when ", "email ",
+    "mon-sun", "17:00-09:00", "#", "\t", "é", "\u{0}", "\r\n",
+];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize, usize),
+    Insert(usize, usize),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), 0usize..40).prop_map(|(at, len)| Edit::Delete(at, len)),
+        (any::<usize>(), 0..TOKENS.len()).prop_map(|(at, token)| Edit::Insert(at, token)),
+        any::<usize>().prop_map(Edit::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
+    ]
+}
+
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at % (text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn apply(mut text: String, edit: &Edit) -> String {
+    match *edit {
+        Edit::Delete(at, len) => {
+            let start = floor_boundary(&text, at);
+            let end = floor_boundary(&text, (start + len).min(text.len()));
+            if end > start {
+                text.replace_range(start..end, "");
+            }
+            text
+        }
+        Edit::Insert(at, token) => {
+            let at = floor_boundary(&text, at);
+            text.insert_str(at, TOKENS[token]);
+            text
+        }
+        Edit::DuplicateLine(line) | Edit::SwapLines(line, _) if text.is_empty() => {
+            let _ = line;
+            text
+        }
+        Edit::DuplicateLine(line) => {
+            let mut lines: Vec<&str> = text.lines().collect();
+            let line = line % lines.len().max(1);
+            if let Some(copy) = lines.get(line).copied() {
+                lines.insert(line, copy);
+            }
+            lines.join("\n")
+        }
+        Edit::SwapLines(a, b) => {
+            let mut lines: Vec<&str> = text.lines().collect();
+            if !lines.is_empty() {
+                let (a, b) = (a % lines.len(), b % lines.len());
+                lines.swap(a, b);
+            }
+            lines.join("\n")
+        }
+    }
+}
+
+/// Checks and renders `source` both ways, as `flowc check` would.
+fn check_everything(source: &str) {
+    let diagnostics = flowc::check::check_source(source, None);
+    let _ = flowc::diagnostic::render_human("fuzz.flow", source, &diagnostics);
+    for diagnostic in &diagnostics {
+        let json = flowc::diagnostic::render_json("fuzz.flow", source, diagnostic);
+        assert!(json.span.end as usize <= source.len(), "span past the end: {json:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        check_everything(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn mutated_examples_never_panic(
+        example in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec(edit(), 1..8),
+    ) {
+        let sources = examples();
+        let mut text = sources[example.index(sources.len())].clone();
+        for edit in &edits {
+            text = apply(text, edit);
+        }
+        check_everything(&text);
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let parens = format!("workflow w\n  trigger when {}email is set{}\n  steps\n    wait 1 day\n", "(".repeat(5000), ")".repeat(5000));
+    let nots = format!("workflow w\n  trigger when {}email is set\n  steps\n    wait 1 day\n", "not ".repeat(5000));
+    let blocks = format!(
+        "workflow w\n  trigger when email is set\n  steps\n{}",
+        "    condition\n      branch b when email is set\n".repeat(5000)
+    );
+    for source in [parens, nots, blocks] {
+        let codes: Vec<String> = flowc::check::check_source(&source, None).iter().map(|d| d.code()).collect();
+        assert_eq!(codes, ["E0008"]);
+    }
+}
+
+#[test]
+fn nesting_at_the_limit_is_checked_normally() {
+    let limit = 64;
+    let mut steps = String::new();
+    for depth in 0..limit {
+        steps.push_str(&format!("{}condition\n{}  branch b when email is set\n", "  ".repeat(depth + 2), "  ".repeat(depth + 2)));
+    }
+    steps.push_str(&format!("{}wait 1 day\n", "  ".repeat(limit + 3)));
+    for depth in (0..limit).rev() {
+        steps.push_str(&format!("{}  else\n{}    exit\n{}end\n", "  ".repeat(depth + 2), "  ".repeat(depth + 2), "  ".repeat(depth + 2)));
+    }
+    let source = format!(
+        "workflow w\n  trigger when {}email is set{}\n  steps\n{steps}",
+        "(".repeat(limit - 1),
+        ")".repeat(limit - 1)
+    );
+    let codes: Vec<String> = flowc::check::check_source(&source, None).iter().map(|d| d.code()).collect();
+    assert!(!codes.contains(&"E0008".to_owned()), "{codes:?}");
+    assert!(codes.iter().all(|code| code.starts_with('W')), "{codes:?}");
+}
