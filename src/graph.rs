@@ -90,14 +90,6 @@ impl<'a> StepGraph<'a> {
             extracted: lowering.extracted,
         }
     }
-
-    /// The node of a step.
-    pub fn node(&self, step: &Step) -> Option<NodeIndex> {
-        self.steps
-            .iter()
-            .find(|entry| std::ptr::eq(entry.step, step))
-            .map(|entry| entry.node)
-    }
 }
 
 struct Lowering<'a> {

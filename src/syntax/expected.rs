@@ -26,10 +26,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         EOI => "the end of the file",
         file | workflow | kw_workflow => "`workflow NAME`",
         stray_line | stray_item_line | stray_field_line | stray_window_line | stray_step_line
-        | stray_branch_line | invalid | missing_end | WHITESPACE | COMMENT | eol | line_end
-        | ident_char | block_end | block_word | step_word | option_word | section_word => {
-            return None
-        }
+        | stray_branch_line | invalid | missing_end | WHITESPACE | comment | blank_lines | eol | line_end
+        | newline | ident_char | block_end => return None,
+        step_word => A_STEP,
+        option_word => "an option of the step above",
+        block_word => "`branch`, `else`, `end` or `on`",
+        section_word => "a setting or a section",
         workflow_item => "a setting or a section",
         day_item => "a day",
         step_item => A_STEP,

@@ -2,7 +2,7 @@
 
 use pest::iterators::Pair;
 
-use super::{children, first, span, Builder, Rule, SyntaxError};
+use super::{children, content, first, span, Builder, Rule, SyntaxError};
 use crate::ast::*;
 
 impl Builder<'_> {
@@ -11,7 +11,7 @@ impl Builder<'_> {
         let whole = span(&pair);
         let mut operands = Vec::new();
         let mut ops = Vec::new();
-        for part in pair.into_inner() {
+        for part in content(pair) {
             match part.as_rule() {
                 Rule::logic_op => ops.push(if part.as_str() == "and" {
                     LogicOp::And

@@ -128,7 +128,8 @@ impl<'s> Builder<'s> {
     /// lines is reported: the rest usually follow from it.
     pub(crate) fn stray(&mut self, stray: &Pair<'_, Rule>, level: items::Level) {
         let span = stray.as_span();
-        let consecutive = span.start() == self.last_stray_end;
+        let between = self.source.get(self.last_stray_end..span.start());
+        let consecutive = between.is_some_and(|text| text.trim().is_empty());
         self.last_stray_end = span.end();
         if consecutive {
             return;
@@ -172,19 +173,22 @@ pub(crate) fn span(pair: &Pair<'_, Rule>) -> Span {
     Span::new(span.start(), span.end())
 }
 
-/// Whether `rule` is a keyword (`kw_*`), which carries no content.
+/// Whether `rule` carries no content: a keyword (`kw_*`) or a line end.
 fn is_keyword(rule: Rule) -> bool {
     static KEYWORDS: OnceLock<Vec<bool>> = OnceLock::new();
     let table = KEYWORDS.get_or_init(|| {
-        Rule::all_rules()
-            .iter()
-            .map(|rule| format!("{rule:?}").starts_with("kw_"))
-            .collect()
+        let rules = Rule::all_rules();
+        let mut table = vec![false; rules.iter().map(|rule| *rule as usize + 1).max().unwrap_or(0)];
+        for rule in rules {
+            table[*rule as usize] =
+                matches!(rule, Rule::eol | Rule::blank_lines) || format!("{rule:?}").starts_with("kw_");
+        }
+        table
     });
     table.get(rule as usize).copied().unwrap_or(false)
 }
 
-/// The children of `pair` that carry content (keywords left out).
+/// The children of `pair` that carry content (keywords and line ends left out).
 pub(crate) fn content<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     pair.into_inner().filter(|child| !is_keyword(child.as_rule()))
 }
