@@ -46,7 +46,9 @@ fn workflow(steps: usize) -> String {
         let otherwise = if i % 10 == 9 {
             format!("        goto s{i}\n")
         } else {
-            format!("        notify slack sales\n          message \"block {i} for {{{{ email }}}}\"\n")
+            format!(
+                "        notify slack sales\n          message \"block {i} for {{{{ email }}}}\"\n"
+            )
         };
         source.push_str(&format!(
             r#"    label s{i}
@@ -88,20 +90,34 @@ fn measure(source: &str, runs: usize) -> Measurement {
         let diagnostics = flowc::check::check_source(source, None);
         times.push(start.elapsed());
         peak_bytes = peak_bytes.max(PEAK.load(Ordering::Relaxed) - baseline);
-        assert!(diagnostics.is_empty(), "the generated workflow must be valid: {}", diagnostics[0]);
+        assert!(
+            diagnostics.is_empty(),
+            "the generated workflow must be valid: {}",
+            diagnostics[0]
+        );
         drop(diagnostics);
     }
     times.sort();
-    Measurement { median: times[times.len() / 2], peak_bytes }
+    Measurement {
+        median: times[times.len() / 2],
+        peak_bytes,
+    }
 }
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
     println!("flowc check on generated workflows (median of several runs)\n");
-    println!("{:>8}  {:>10}  {:>12}  {:>12}  {:>10}", "steps", "source", "median", "per step", "peak mem");
+    println!(
+        "{:>8}  {:>10}  {:>12}  {:>12}  {:>10}",
+        "steps", "source", "median", "per step", "peak mem"
+    );
     let mut previous: Option<(usize, Duration)> = None;
     let mut ratios = Vec::new();
-    for (steps, runs) in [(1_000, 21), (10_000, 11), (100_000, if quick { 3 } else { 5 })] {
+    for (steps, runs) in [
+        (1_000, 21),
+        (10_000, 11),
+        (100_000, if quick { 3 } else { 5 }),
+    ] {
         let source = workflow(steps);
         let actual = steps.div_ceil(STEPS_PER_BLOCK) * STEPS_PER_BLOCK;
         let measurement = measure(&source, runs);
@@ -114,7 +130,11 @@ fn main() {
             measurement.peak_bytes as f64 / (1024.0 * 1024.0),
         );
         if let Some((previous_steps, previous_time)) = previous {
-            ratios.push((previous_steps, actual, measurement.median.as_secs_f64() / previous_time.as_secs_f64()));
+            ratios.push((
+                previous_steps,
+                actual,
+                measurement.median.as_secs_f64() / previous_time.as_secs_f64(),
+            ));
         }
         previous = Some((actual, measurement.median));
     }

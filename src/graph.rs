@@ -182,13 +182,15 @@ impl<'a> Lowering<'a> {
                     self.graph.add_edge(node, success, Edge::Next);
                 }
                 for branch in &effect.outcomes {
-                    let target = if matches!(branch.outcome.node, Outcome::Failed | Outcome::Error) {
+                    let target = if matches!(branch.outcome.node, Outcome::Failed | Outcome::Error)
+                    {
                         next
                     } else {
                         success
                     };
                     let first = self.connect_block(&branch.steps, target);
-                    self.graph.add_edge(node, first, Edge::Outcome(branch.outcome.node));
+                    self.graph
+                        .add_edge(node, first, Edge::Outcome(branch.outcome.node));
                 }
             }
         }
@@ -209,8 +211,16 @@ pub fn produces_fields(step: &Step) -> bool {
 /// The nested step lists of a step: condition arms and outcome branches.
 pub fn inner_blocks(step: &Step) -> Vec<&[Step]> {
     match &step.kind {
-        StepKind::Condition(condition) => condition.arms.iter().map(|arm| arm.steps.as_slice()).collect(),
-        StepKind::Effect(effect) => effect.outcomes.iter().map(|branch| branch.steps.as_slice()).collect(),
+        StepKind::Condition(condition) => condition
+            .arms
+            .iter()
+            .map(|arm| arm.steps.as_slice())
+            .collect(),
+        StepKind::Effect(effect) => effect
+            .outcomes
+            .iter()
+            .map(|branch| branch.steps.as_slice())
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -8,13 +8,33 @@ pub const STANDARD_FIELDS: &[(&str, BaseType, &str)] = &[
     ("email", BaseType::Text, "the lead's email address"),
     ("first_name", BaseType::Text, "the lead's first name"),
     ("last_name", BaseType::Text, "the lead's last name"),
-    ("phone_number", BaseType::Text, "the lead's phone number, E.164 like +15550100"),
+    (
+        "phone_number",
+        BaseType::Text,
+        "the lead's phone number, E.164 like +15550100",
+    ),
     ("job_title", BaseType::Text, "the lead's job title"),
     ("company_name", BaseType::Text, "the lead's company"),
-    ("num_employees", BaseType::Number, "how many people the lead's company employs"),
-    ("timezone", BaseType::Text, "the lead's IANA timezone, like Europe/Berlin"),
-    ("assigned_rep_email", BaseType::Text, "the email of the lead's sales rep"),
-    ("assigned_rep_name", BaseType::Text, "the name of the lead's sales rep"),
+    (
+        "num_employees",
+        BaseType::Number,
+        "how many people the lead's company employs",
+    ),
+    (
+        "timezone",
+        BaseType::Text,
+        "the lead's IANA timezone, like Europe/Berlin",
+    ),
+    (
+        "assigned_rep_email",
+        BaseType::Text,
+        "the email of the lead's sales rep",
+    ),
+    (
+        "assigned_rep_name",
+        BaseType::Text,
+        "the name of the lead's sales rep",
+    ),
 ];
 
 /// A type in words, for messages: `a number`, `a list of text`.

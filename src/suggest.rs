@@ -19,7 +19,11 @@ pub fn ranked<'a>(
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(count).map(|(_, name)| name).collect()
+    scored
+        .into_iter()
+        .take(count)
+        .map(|(_, name)| name)
+        .collect()
 }
 
 fn similarity(a: &str, b: &str) -> f64 {

@@ -23,8 +23,13 @@ fn every_example_checks_clean() {
     for path in examples() {
         let source = std::fs::read_to_string(&path).expect("example is readable");
         let diagnostics = flowc::check::check_source(&source, path.parent());
-        let report = flowc::diagnostic::render_human(&path.display().to_string(), &source, &diagnostics);
-        assert!(diagnostics.is_empty(), "{} is not clean:\n{report}", path.display());
+        let report =
+            flowc::diagnostic::render_human(&path.display().to_string(), &source, &diagnostics);
+        assert!(
+            diagnostics.is_empty(),
+            "{} is not clean:\n{report}",
+            path.display()
+        );
     }
 }
 
@@ -32,6 +37,10 @@ fn every_example_checks_clean() {
 fn every_example_starts_with_a_comment_header() {
     for path in examples() {
         let source = std::fs::read_to_string(&path).expect("example is readable");
-        assert!(source.starts_with("# "), "{} needs a comment header saying what it does", path.display());
+        assert!(
+            source.starts_with("# "),
+            "{} needs a comment header saying what it does",
+            path.display()
+        );
     }
 }

@@ -18,12 +18,56 @@ fn examples() -> Vec<String> {
 
 /// Tokens that make mutations grammatical more often than random bytes do.
 const TOKENS: &[&str] = &[
-    "\n", " ", "\"", "\"\"\"", "{{", "}}", "(", ")", "end", "else", "branch x when ", "on error",
-    "on answered", "goto ", "label ", "wait ", "wait until ", "condition", "send email", "send text",
-    "call phone", "http get \"u\"", "prompt", "extract", "x number from a.b", "24:00", "99:99",
-    "0 days", "31 days", "and", "or", "not", "is set", "is one of", "> 5", "event.", "env.",
-    "| default: 1", "timezone Mars/Base", "workflow w", "steps", "trigger when ", "email ",
-    "mon-sun", "17:00-09:00", "#", "\t", "é", "\u{0}", "\r\n",
+    "\n",
+    " ",
+    "\"",
+    "\"\"\"",
+    "{{",
+    "}}",
+    "(",
+    ")",
+    "end",
+    "else",
+    "branch x when ",
+    "on error",
+    "on answered",
+    "goto ",
+    "label ",
+    "wait ",
+    "wait until ",
+    "condition",
+    "send email",
+    "send text",
+    "call phone",
+    "http get \"u\"",
+    "prompt",
+    "extract",
+    "x number from a.b",
+    "24:00",
+    "99:99",
+    "0 days",
+    "31 days",
+    "and",
+    "or",
+    "not",
+    "is set",
+    "is one of",
+    "> 5",
+    "event.",
+    "env.",
+    "| default: 1",
+    "timezone Mars/Base",
+    "workflow w",
+    "steps",
+    "trigger when ",
+    "email ",
+    "mon-sun",
+    "17:00-09:00",
+    "#",
+    "\t",
+    "é",
+    "\u{0}",
+    "\r\n",
 ];
 
 #[derive(Debug, Clone)]
@@ -95,7 +139,10 @@ fn check_everything(source: &str) {
     let _ = flowc::diagnostic::render_human("fuzz.flow", source, &diagnostics);
     for diagnostic in &diagnostics {
         let json = flowc::diagnostic::render_json("fuzz.flow", source, diagnostic);
-        assert!(json.span.end as usize <= source.len(), "span past the end: {json:?}");
+        assert!(
+            json.span.end as usize <= source.len(),
+            "span past the end: {json:?}"
+        );
     }
 }
 
@@ -123,14 +170,24 @@ proptest! {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    let parens = format!("workflow w\n  trigger when {}email is set{}\n  steps\n    wait 1 day\n", "(".repeat(5000), ")".repeat(5000));
-    let nots = format!("workflow w\n  trigger when {}email is set\n  steps\n    wait 1 day\n", "not ".repeat(5000));
+    let parens = format!(
+        "workflow w\n  trigger when {}email is set{}\n  steps\n    wait 1 day\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let nots = format!(
+        "workflow w\n  trigger when {}email is set\n  steps\n    wait 1 day\n",
+        "not ".repeat(5000)
+    );
     let blocks = format!(
         "workflow w\n  trigger when email is set\n  steps\n{}",
         "    condition\n      branch b when email is set\n".repeat(5000)
     );
     for source in [parens, nots, blocks] {
-        let codes: Vec<String> = flowc::check::check_source(&source, None).iter().map(|d| d.code()).collect();
+        let codes: Vec<String> = flowc::check::check_source(&source, None)
+            .iter()
+            .map(|d| d.code())
+            .collect();
         assert_eq!(codes, ["E0008"]);
     }
 }
@@ -140,18 +197,30 @@ fn nesting_at_the_limit_is_checked_normally() {
     let limit = 64;
     let mut steps = String::new();
     for depth in 0..limit {
-        steps.push_str(&format!("{}condition\n{}  branch b when email is set\n", "  ".repeat(depth + 2), "  ".repeat(depth + 2)));
+        steps.push_str(&format!(
+            "{}condition\n{}  branch b when email is set\n",
+            "  ".repeat(depth + 2),
+            "  ".repeat(depth + 2)
+        ));
     }
     steps.push_str(&format!("{}wait 1 day\n", "  ".repeat(limit + 3)));
     for depth in (0..limit).rev() {
-        steps.push_str(&format!("{}  else\n{}    exit\n{}end\n", "  ".repeat(depth + 2), "  ".repeat(depth + 2), "  ".repeat(depth + 2)));
+        steps.push_str(&format!(
+            "{}  else\n{}    exit\n{}end\n",
+            "  ".repeat(depth + 2),
+            "  ".repeat(depth + 2),
+            "  ".repeat(depth + 2)
+        ));
     }
     let source = format!(
         "workflow w\n  trigger when {}email is set{}\n  steps\n{steps}",
         "(".repeat(limit - 1),
         ")".repeat(limit - 1)
     );
-    let codes: Vec<String> = flowc::check::check_source(&source, None).iter().map(|d| d.code()).collect();
+    let codes: Vec<String> = flowc::check::check_source(&source, None)
+        .iter()
+        .map(|d| d.code())
+        .collect();
     assert!(!codes.contains(&"E0008".to_owned()), "{codes:?}");
     assert!(codes.iter().all(|code| code.starts_with('W')), "{codes:?}");
 }

@@ -9,11 +9,17 @@ const SMS_LENGTH: usize = 160;
 impl Checker<'_> {
     pub(super) fn content(&mut self) {
         for step in all_steps(self.steps()) {
-            let StepKind::Effect(effect) = &step.kind else { continue };
+            let StepKind::Effect(effect) = &step.kind else {
+                continue;
+            };
             for option in &effect.options {
                 match (&effect.action, &option.kind) {
-                    (Action::Http { .. }, OptionKind::Body(Body::Inline(body))) => self.json_body(body),
-                    (Action::SendText, OptionKind::Body(Body::Inline(body))) => self.text_length(body),
+                    (Action::Http { .. }, OptionKind::Body(Body::Inline(body))) => {
+                        self.json_body(body)
+                    }
+                    (Action::SendText, OptionKind::Body(Body::Inline(body))) => {
+                        self.text_length(body)
+                    }
                     (_, OptionKind::Body(Body::File(path))) => self.template_file(path),
                     _ => {}
                 }
@@ -34,14 +40,20 @@ impl Checker<'_> {
             })
             .collect();
         if let Err(error) = serde_json::from_str::<serde_json::Value>(&filled) {
-            self.report(CheckError::InvalidJson { reason: error.to_string(), span: body.span });
+            self.report(CheckError::InvalidJson {
+                reason: error.to_string(),
+                span: body.span,
+            });
         }
     }
 
     fn text_length(&mut self, body: &Text) {
         let length = body.static_text().chars().count();
         if length > SMS_LENGTH {
-            self.report(CheckError::LongText { length, span: body.span });
+            self.report(CheckError::LongText {
+                length,
+                span: body.span,
+            });
         }
     }
 
@@ -52,7 +64,10 @@ impl Checker<'_> {
         }
         let written = path.static_text();
         if !dir.join(&written).is_file() {
-            self.report(CheckError::MissingTemplateFile { path: written, span: path.span });
+            self.report(CheckError::MissingTemplateFile {
+                path: written,
+                span: path.span,
+            });
         }
     }
 }

@@ -37,7 +37,10 @@ impl<'a> Checker<'a> {
         if let Some(trigger) = workflow.triggers.first() {
             match &trigger.kind {
                 TriggerKind::Criteria(expr) => self.expr(expr, Place::Trigger),
-                TriggerKind::Event { criteria: Some(expr), .. } => self.expr(expr, Place::Trigger),
+                TriggerKind::Event {
+                    criteria: Some(expr),
+                    ..
+                } => self.expr(expr, Place::Trigger),
                 TriggerKind::Event { criteria: None, .. } => {}
             }
         }
@@ -92,7 +95,12 @@ impl<'a> Checker<'a> {
             self.literal(literal);
         }
         if let Test::WithinLast(duration) | Test::OlderThan(duration) = &comparison.test {
-            self.duration_in(duration, (60, 100 * 365 * 86_400), "a date test", "compare with at least 1 minute, like `is within last 7 days`");
+            self.duration_in(
+                duration,
+                (60, 100 * 365 * 86_400),
+                "a date test",
+                "compare with at least 1 minute, like `is within last 7 days`",
+            );
         }
         let field = &comparison.field;
         let Some((ty, declared)) = self.resolve(&field.name, field.event, field.span, place) else {
@@ -113,14 +121,23 @@ impl<'a> Checker<'a> {
     fn literal(&mut self, literal: &Literal) {
         if let LiteralValue::Datetime(text) = &literal.value {
             if parse_datetime(text).is_none() {
-                self.report(CheckError::InvalidDate { text: text.clone(), span: literal.span });
+                self.report(CheckError::InvalidDate {
+                    text: text.clone(),
+                    span: literal.span,
+                });
             }
         }
     }
 
     /// The type of a field (and where it is declared), reporting names that
     /// do not resolve here.
-    fn resolve(&mut self, name: &str, event: bool, span: Span, place: Place<'a>) -> Option<(FieldType, Option<Span>)> {
+    fn resolve(
+        &mut self,
+        name: &str,
+        event: bool,
+        span: Span,
+        place: Place<'a>,
+    ) -> Option<(FieldType, Option<Span>)> {
         if event {
             return self.resolve_event_field(name, span);
         }
@@ -128,7 +145,11 @@ impl<'a> Checker<'a> {
             let known = self.scope.fields.keys().map(String::as_str);
             let help = suggest::did_you_mean(suggest::closest(name, known))
                 .unwrap_or_else(|| format!("declare it under `fields`, like `{name} text`"));
-            self.report(CheckError::UnknownField { name: name.to_owned(), span, help });
+            self.report(CheckError::UnknownField {
+                name: name.to_owned(),
+                span,
+                help,
+            });
             return None;
         };
         let declared = match &info.origin {
@@ -156,7 +177,8 @@ impl<'a> Checker<'a> {
             self.report(CheckError::UnknownEvent {
                 problem: format!("`event.{name}` needs an event trigger"),
                 span,
-                help: "only workflows started by `trigger on EVENT` have an event payload".to_owned(),
+                help: "only workflows started by `trigger on EVENT` have an event payload"
+                    .to_owned(),
             });
             return None;
         }
@@ -165,8 +187,13 @@ impl<'a> Checker<'a> {
             Some(field) => Some((field.ty, Some(field.name.span))),
             None => {
                 let known = event.fields.iter().map(|field| field.name.name.as_str());
-                let help = suggest::did_you_mean(suggest::closest(name, known))
-                    .unwrap_or_else(|| format!("declare it under `event {}`, like `{name} text`", event.name.name));
+                let help =
+                    suggest::did_you_mean(suggest::closest(name, known)).unwrap_or_else(|| {
+                        format!(
+                            "declare it under `event {}`, like `{name} text`",
+                            event.name.name
+                        )
+                    });
                 self.report(CheckError::UnknownEvent {
                     problem: format!("event `{}` has no field `{name}`", event.name.name),
                     span,
@@ -189,7 +216,10 @@ impl<'a> Checker<'a> {
             TemplatePath::Event(field) => self.resolve(&field.name, true, field.span, place),
             TemplatePath::Env(variable) => {
                 if !matches!(place, Place::Step(_, true)) {
-                    self.report(CheckError::SecretOutsideHttp { name: variable.name.clone(), span: template.span });
+                    self.report(CheckError::SecretOutsideHttp {
+                        name: variable.name.clone(),
+                        span: template.span,
+                    });
                 }
                 return;
             }
@@ -197,7 +227,9 @@ impl<'a> Checker<'a> {
                 self.report(CheckError::UnknownField {
                     name: format!("{}.{}", namespace.name, member.name),
                     span: namespace.span.to(member.span),
-                    help: "a template names a lead field, `event.FIELD`, or in http steps `env.NAME`".to_owned(),
+                    help:
+                        "a template names a lead field, `event.FIELD`, or in http steps `env.NAME`"
+                            .to_owned(),
                 });
                 return;
             }
@@ -212,7 +244,11 @@ impl<'a> Checker<'a> {
         if !FILTERS.contains(&name) {
             let help = suggest::did_you_mean(suggest::closest(name, FILTERS.iter().copied()))
                 .unwrap_or_else(|| format!("the filters are: {}", FILTERS.join(", ")));
-            self.report(CheckError::UnknownFilter { name: name.to_owned(), span: filter.name.span, help });
+            self.report(CheckError::UnknownFilter {
+                name: name.to_owned(),
+                span: filter.name.span,
+                help,
+            });
             return;
         }
         let field = match &template.path {
@@ -224,11 +260,15 @@ impl<'a> Checker<'a> {
             ("default", Some(arg)) => {
                 let expected = if ty.list { BaseType::Text } else { ty.base };
                 (literal_type(arg) != expected).then(|| {
-                    format!("the default stands in for the field, so it must be {}", schema::with_article(expected))
+                    format!(
+                        "the default stands in for the field, so it must be {}",
+                        schema::with_article(expected)
+                    )
                 })
             }
             (_, Some(_)) => Some(format!("`{name}` takes no value")),
-            (_, None) => (ty.base != BaseType::Text || ty.list).then(|| format!("`{name}` changes the case of text")),
+            (_, None) => (ty.base != BaseType::Text || ty.list)
+                .then(|| format!("`{name}` changes the case of text")),
         };
         if let Some(help) = problem {
             self.report(CheckError::TemplateTypeMismatch {
@@ -245,7 +285,9 @@ impl<'a> Checker<'a> {
 /// The texts an option carries, for template checks.
 fn option_texts(kind: &OptionKind) -> Vec<&Text> {
     match kind {
-        OptionKind::Subject(text) | OptionKind::Message(text) | OptionKind::Instructions(text) => vec![text],
+        OptionKind::Subject(text) | OptionKind::Message(text) | OptionKind::Instructions(text) => {
+            vec![text]
+        }
         OptionKind::Body(Body::Inline(text) | Body::File(text)) => vec![text],
         OptionKind::Header { value, .. } => vec![value],
         OptionKind::Cc(addresses) | OptionKind::Bcc(addresses) => addresses
@@ -296,21 +338,34 @@ fn test_problem(ty: &FieldType, test: &Test) -> Option<(String, Option<String>)>
     let compared = |literal: &Literal| {
         (literal_type(literal) != ty.base).then(|| {
             (
-                format!("it is compared with {}", schema::with_article(literal_type(literal))),
+                format!(
+                    "it is compared with {}",
+                    schema::with_article(literal_type(literal))
+                ),
                 Some(format!("compare it with {}", schema::with_article(ty.base))),
             )
         })
     };
-    let needs = |what: &str, help: &str| Some((format!("this test needs {what}"), Some(help.to_owned())));
+    let needs =
+        |what: &str, help: &str| Some((format!("this test needs {what}"), Some(help.to_owned())));
     match test {
         Test::IsSet | Test::IsNotSet => None,
-        Test::Is(_) | Test::IsNot(_) | Test::OneOf(_) | Test::NotOneOf(_) if ty.list => {
-            needs("a single value", "test lists with `contains` or `does not contain`")
-        }
+        Test::Is(_) | Test::IsNot(_) | Test::OneOf(_) | Test::NotOneOf(_) if ty.list => needs(
+            "a single value",
+            "test lists with `contains` or `does not contain`",
+        ),
         Test::Is(literal) | Test::IsNot(literal) => compared(literal),
         Test::OneOf(literals) | Test::NotOneOf(literals) => literals.iter().find_map(compared),
         Test::WithinLast(_) | Test::OlderThan(_) => (ty.base != BaseType::Datetime || ty.list)
-            .then(|| (format!("`{}` only applies to dates", "is within last / is older than"), None)),
+            .then(|| {
+                (
+                    format!(
+                        "`{}` only applies to dates",
+                        "is within last / is older than"
+                    ),
+                    None,
+                )
+            }),
         Test::Contains(literal) | Test::NotContains(literal) => {
             if ty.base != BaseType::Text {
                 needs("text or a list of text", "use `is` to compare other values")
@@ -327,7 +382,10 @@ fn test_problem(ty: &FieldType, test: &Test) -> Option<(String, Option<String>)>
         }
         Test::Order(_, literal) => {
             if !matches!(ty.base, BaseType::Number | BaseType::Datetime) || ty.list {
-                needs("a number or a date", "use `is`, `is one of` or `contains` for other values")
+                needs(
+                    "a number or a date",
+                    "use `is`, `is one of` or `contains` for other values",
+                )
             } else {
                 compared(literal)
             }
@@ -341,7 +399,9 @@ pub(super) fn parse_datetime(text: &str) -> Option<chrono::NaiveDateTime> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return date.and_hms_opt(0, 0, 0);
     }
-    let with_offset = text.strip_suffix('Z').map_or_else(|| text.to_owned(), |rest| format!("{rest}+00:00"));
+    let with_offset = text
+        .strip_suffix('Z')
+        .map_or_else(|| text.to_owned(), |rest| format!("{rest}+00:00"));
     for format in ["%Y-%m-%dT%H:%M:%S%:z", "%Y-%m-%dT%H:%M%:z"] {
         if let Ok(instant) = DateTime::parse_from_str(&with_offset, format) {
             return Some(instant.naive_utc());

@@ -160,7 +160,10 @@ pub enum CheckError {
 
     /// An option written twice under one step.
     #[error("`{option}` is given twice for this step")]
-    #[diagnostic(code(E0111), help("keep one `{option}` line (cc and bcc take several addresses separated by commas)"))]
+    #[diagnostic(
+        code(E0111),
+        help("keep one `{option}` line (cc and bcc take several addresses separated by commas)")
+    )]
     DuplicateOption {
         /// The option.
         option: &'static str,
@@ -190,7 +193,10 @@ pub enum CheckError {
 
     /// `else` that is not the last arm, or a second `else`.
     #[error("`else` must be the last arm of a condition")]
-    #[diagnostic(code(E0113), help("branches are tested top to bottom; move `else` to the end, and keep one"))]
+    #[diagnostic(
+        code(E0113),
+        help("branches are tested top to bottom; move `else` to the end, and keep one")
+    )]
     MisplacedElse {
         /// The arm after `else`.
         #[label(primary, "comes after `else`")]
@@ -390,7 +396,10 @@ pub enum CheckError {
 
     /// Two windows for one channel.
     #[error("the {channel} channel has two windows")]
-    #[diagnostic(code(E0306), help("one window per channel; list several ranges in it: `09:00-12:00, 13:00-17:00`"))]
+    #[diagnostic(
+        code(E0306),
+        help("one window per channel; list several ranges in it: `09:00-12:00, 13:00-17:00`")
+    )]
     DuplicateWindow {
         /// The channel.
         channel: &'static str,
@@ -420,7 +429,10 @@ pub enum CheckError {
 
     /// `send email` with no `to`.
     #[error("this email has no recipient")]
-    #[diagnostic(code(E0401), help("add `to lead`, `to rep` or `to lead and rep` under `send email`"))]
+    #[diagnostic(
+        code(E0401),
+        help("add `to lead`, `to rep` or `to lead and rep` under `send email`")
+    )]
     EmailWithoutRecipient {
         /// The step.
         #[label(primary, "sent to nobody")]
@@ -468,7 +480,10 @@ pub enum CheckError {
 
     /// A step no lead can ever reach.
     #[error("this step can never be reached")]
-    #[diagnostic(code(E0501), help("remove it, or label it and `goto` it from somewhere"))]
+    #[diagnostic(
+        code(E0501),
+        help("remove it, or label it and `goto` it from somewhere")
+    )]
     UnreachableStep {
         /// The step.
         #[label(primary, "unreachable")]
@@ -480,7 +495,10 @@ pub enum CheckError {
 
     /// A loop in which no lead ever waits.
     #[error("this loop never waits: a lead would go round it forever at one instant")]
-    #[diagnostic(code(E0502), help("put a `wait` or a `wait until` step inside the loop"))]
+    #[diagnostic(
+        code(E0502),
+        help("put a `wait` or a `wait until` step inside the loop")
+    )]
     LoopWithoutWait {
         /// The step that closes the loop.
         #[label(primary, "loops back from here")]
@@ -492,7 +510,13 @@ pub enum CheckError {
 
     /// A condition without `else`: leads matching no branch exit.
     #[error("leads that match no branch leave the workflow here")]
-    #[diagnostic(code(W0001), severity(Warning), help("add an `else` branch, even one that only says `exit \"reason\"`, to make it explicit"))]
+    #[diagnostic(
+        code(W0001),
+        severity(Warning),
+        help(
+            "add an `else` branch, even one that only says `exit \"reason\"`, to make it explicit"
+        )
+    )]
     ConditionWithoutElse {
         /// The condition.
         #[label(primary, "no `else`")]
@@ -517,7 +541,11 @@ pub enum CheckError {
 
     /// A text whose fixed part is longer than one SMS.
     #[error("this text is {length} characters before any field is filled in")]
-    #[diagnostic(code(W0003), severity(Warning), help("an SMS holds 160 characters; longer texts are split and may arrive out of order"))]
+    #[diagnostic(
+        code(W0003),
+        severity(Warning),
+        help("an SMS holds 160 characters; longer texts are split and may arrive out of order")
+    )]
     LongText {
         /// The static length.
         length: usize,
@@ -528,7 +556,11 @@ pub enum CheckError {
 
     /// A channel step whose window never opens.
     #[error("this step waits forever: the {channel} window never opens")]
-    #[diagnostic(code(W0004), severity(Warning), help("fix the window's days and ranges so it opens at least once a week"))]
+    #[diagnostic(
+        code(W0004),
+        severity(Warning),
+        help("fix the window's days and ranges so it opens at least once a week")
+    )]
     WindowNeverOpens {
         /// The channel.
         channel: &'static str,

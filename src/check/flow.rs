@@ -25,13 +25,23 @@ impl<'a> Checker<'a> {
 
     /// Reports the first step of every run of steps no lead can reach.
     fn unreachable(&mut self, graph: &StepGraph<'a>, reachable: &[bool]) {
-        let node_of: HashMap<*const Step, NodeIndex> =
-            graph.steps.iter().map(|entry| (entry.step as *const Step, entry.node)).collect();
+        let node_of: HashMap<*const Step, NodeIndex> = graph
+            .steps
+            .iter()
+            .map(|entry| (entry.step as *const Step, entry.node))
+            .collect();
         for entry in &graph.steps {
-            let Some(previous) = entry.previous else { continue };
-            let previous_reached = node_of.get(&(previous as *const Step)).is_some_and(|node| reachable[node.index()]);
+            let Some(previous) = entry.previous else {
+                continue;
+            };
+            let previous_reached = node_of
+                .get(&(previous as *const Step))
+                .is_some_and(|node| reachable[node.index()]);
             if !reachable[entry.node.index()] && previous_reached {
-                self.report(CheckError::UnreachableStep { span: entry.step.span, after: Some(previous.span) });
+                self.report(CheckError::UnreachableStep {
+                    span: entry.step.span,
+                    after: Some(previous.span),
+                });
             }
         }
     }
@@ -41,12 +51,17 @@ impl<'a> Checker<'a> {
         let instant = NodeFiltered::from_fn(&graph.graph, |node| {
             !matches!(
                 graph.graph[node],
-                Node::Step(Step { kind: StepKind::Wait(_) | StepKind::WaitUntil(_), .. })
+                Node::Step(Step {
+                    kind: StepKind::Wait(_) | StepKind::WaitUntil(_),
+                    ..
+                })
             )
         });
         for component in petgraph::algo::tarjan_scc(&instant) {
             let looping = component.len() > 1
-                || component.iter().any(|&node| graph.graph.edges(node).any(|edge| edge.target() == node));
+                || component
+                    .iter()
+                    .any(|&node| graph.graph.edges(node).any(|edge| edge.target() == node));
             if !looping {
                 continue;
             }
@@ -69,7 +84,10 @@ impl<'a> Checker<'a> {
                 .filter(|step| step.span != closing)
                 .map(|step| LabeledSpan::new_with_span(Some("in the loop".to_owned()), step.span))
                 .collect();
-            self.report(CheckError::LoopWithoutWait { span: closing, steps: others });
+            self.report(CheckError::LoopWithoutWait {
+                span: closing,
+                steps: others,
+            });
         }
     }
 
@@ -80,16 +98,26 @@ impl<'a> Checker<'a> {
             return;
         }
         let producers = producers(graph);
-        let dominators = DominatorTree::new(&simple_fast(&graph.graph, graph.entry), graph.graph.node_count());
-        let node_of: HashMap<*const Step, NodeIndex> =
-            graph.steps.iter().map(|entry| (entry.step as *const Step, entry.node)).collect();
+        let dominators = DominatorTree::new(
+            &simple_fast(&graph.graph, graph.entry),
+            graph.graph.node_count(),
+        );
+        let node_of: HashMap<*const Step, NodeIndex> = graph
+            .steps
+            .iter()
+            .map(|entry| (entry.step as *const Step, entry.node))
+            .collect();
         let mut unproduced: HashMap<String, Vec<bool>> = HashMap::new();
         for used in std::mem::take(&mut self.extracted_uses) {
-            let Some(&node) = node_of.get(&(used.step as *const Step)) else { continue };
+            let Some(&node) = node_of.get(&(used.step as *const Step)) else {
+                continue;
+            };
             if !reachable[node.index()] {
                 continue;
             }
-            let Some(sources) = producers.get(used.name.as_str()) else { continue };
+            let Some(sources) = producers.get(used.name.as_str()) else {
+                continue;
+            };
             let produced = match sources.as_slice() {
                 [only] => dominators.dominates(*only, node),
                 many => {
@@ -131,13 +159,18 @@ impl<'a> Checker<'a> {
             match &entry.step.kind {
                 StepKind::Condition(condition) => {
                     if !condition.arms.iter().any(|arm| arm.test == ArmTest::Else) {
-                        self.report(CheckError::ConditionWithoutElse { span: entry.step.span });
+                        self.report(CheckError::ConditionWithoutElse {
+                            span: entry.step.span,
+                        });
                     }
                     self.unguaranteed_fields(condition, &guaranteed);
                 }
                 StepKind::Effect(effect) => {
                     let window = effect.action.channel().and_then(|channel| {
-                        self.workflow.windows.iter().find(|window| window.channel.node == channel)
+                        self.workflow
+                            .windows
+                            .iter()
+                            .find(|window| window.channel.node == channel)
                     });
                     if let Some(window) = window.filter(|window| super::time::never_opens(window)) {
                         self.report(CheckError::WindowNeverOpens {
@@ -156,7 +189,13 @@ impl<'a> Checker<'a> {
     /// cannot be true without.
     fn guaranteed_by_trigger(&self) -> HashSet<&'a str> {
         match self.workflow.triggers.first().map(|trigger| &trigger.kind) {
-            Some(TriggerKind::Criteria(expr) | TriggerKind::Event { criteria: Some(expr), .. }) => present_if_true(expr),
+            Some(
+                TriggerKind::Criteria(expr)
+                | TriggerKind::Event {
+                    criteria: Some(expr),
+                    ..
+                },
+            ) => present_if_true(expr),
             _ => HashSet::new(),
         }
     }
@@ -165,7 +204,9 @@ impl<'a> Checker<'a> {
         let mut tested_presence = HashSet::new();
         let mut comparisons = Vec::new();
         for arm in &condition.arms {
-            let ArmTest::When { name, criteria } = &arm.test else { continue };
+            let ArmTest::When { name, criteria } = &arm.test else {
+                continue;
+            };
             for comparison in comparisons_of(criteria) {
                 if matches!(comparison.test, Test::IsSet | Test::IsNotSet) {
                     tested_presence.insert(comparison.field.name.as_str());
@@ -231,13 +272,18 @@ fn reachable_avoiding(graph: &StepGraph<'_>, avoid: &[NodeIndex]) -> Vec<bool> {
 fn producers<'a>(graph: &StepGraph<'a>) -> HashMap<&'a str, Vec<NodeIndex>> {
     let mut producers: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
     for entry in &graph.steps {
-        let (StepKind::Effect(effect), Some(&done)) = (&entry.step.kind, graph.extracted.get(&entry.node)) else {
+        let (StepKind::Effect(effect), Some(&done)) =
+            (&entry.step.kind, graph.extracted.get(&entry.node))
+        else {
             continue;
         };
         for option in &effect.options {
             if let OptionKind::Extract(extractions) = &option.kind {
                 for extraction in extractions {
-                    producers.entry(extraction.name.name.as_str()).or_default().push(done);
+                    producers
+                        .entry(extraction.name.name.as_str())
+                        .or_default()
+                        .push(done);
                 }
             }
         }
@@ -282,7 +328,10 @@ impl DominatorTree {
     /// Whether every path from the entry to `b` passes `a`.
     fn dominates(&self, a: NodeIndex, b: NodeIndex) -> bool {
         let (a, b) = (a.index(), b.index());
-        self.pre[a] != usize::MAX && self.pre[b] != usize::MAX && self.pre[a] <= self.pre[b] && self.post[b] <= self.post[a]
+        self.pre[a] != usize::MAX
+            && self.pre[b] != usize::MAX
+            && self.pre[a] <= self.pre[b]
+            && self.post[b] <= self.post[a]
     }
 }
 
@@ -290,15 +339,27 @@ impl DominatorTree {
 /// makes every comparison false, except `is not set`).
 fn present_if_true(expr: &Expr) -> HashSet<&str> {
     match expr {
-        Expr::Compare(comparison) if comparison.test != Test::IsNotSet && !comparison.field.event => {
+        Expr::Compare(comparison)
+            if comparison.test != Test::IsNotSet && !comparison.field.event =>
+        {
             HashSet::from([comparison.field.name.as_str()])
         }
         Expr::Compare(_) | Expr::Not(..) => HashSet::new(),
-        Expr::Logic { op: LogicOp::And, operands, .. } => operands.iter().flat_map(present_if_true).collect(),
-        Expr::Logic { op: LogicOp::Or, operands, .. } => {
+        Expr::Logic {
+            op: LogicOp::And,
+            operands,
+            ..
+        } => operands.iter().flat_map(present_if_true).collect(),
+        Expr::Logic {
+            op: LogicOp::Or,
+            operands,
+            ..
+        } => {
             let mut sets = operands.iter().map(present_if_true);
             let first = sets.next().unwrap_or_default();
-            sets.fold(first, |common, set| common.intersection(&set).copied().collect())
+            sets.fold(first, |common, set| {
+                common.intersection(&set).copied().collect()
+            })
         }
     }
 }

@@ -44,8 +44,19 @@ impl<'a> Scope<'a> {
     pub fn build(workflow: &'a Workflow, diagnostics: &mut Vec<Diagnostic>) -> Self {
         let mut fields = HashMap::new();
         for (name, base, _) in schema::STANDARD_FIELDS {
-            let ty = FieldType { optional: true, list: false, base: *base, span: Span::default() };
-            fields.insert((*name).to_owned(), FieldInfo { ty, origin: FieldOrigin::Standard });
+            let ty = FieldType {
+                optional: true,
+                list: false,
+                base: *base,
+                span: Span::default(),
+            };
+            fields.insert(
+                (*name).to_owned(),
+                FieldInfo {
+                    ty,
+                    origin: FieldOrigin::Standard,
+                },
+            );
         }
         for decl in &workflow.fields {
             let name = &decl.name.name;
@@ -60,23 +71,43 @@ impl<'a> Scope<'a> {
                     format!("`{name}` is a standard field: every workflow has it, remove this line")
                 };
                 diagnostics.push(
-                    CheckError::DuplicateField { name: name.clone(), span: decl.name.span, first, help }.into(),
+                    CheckError::DuplicateField {
+                        name: name.clone(),
+                        span: decl.name.span,
+                        first,
+                        help,
+                    }
+                    .into(),
                 );
                 continue;
             }
             fields.insert(
                 name.clone(),
-                FieldInfo { ty: decl.ty, origin: FieldOrigin::Declared(decl.name.span) },
+                FieldInfo {
+                    ty: decl.ty,
+                    origin: FieldOrigin::Declared(decl.name.span),
+                },
             );
         }
         add_extracted(workflow, &mut fields, diagnostics);
-        let trigger_event = workflow.triggers.first().and_then(|trigger| match &trigger.kind {
-            crate::ast::TriggerKind::Event { event, .. } => Some(event),
-            _ => None,
+        let trigger_event = workflow
+            .triggers
+            .first()
+            .and_then(|trigger| match &trigger.kind {
+                crate::ast::TriggerKind::Event { event, .. } => Some(event),
+                _ => None,
+            });
+        let event = trigger_event.and_then(|name| {
+            workflow
+                .events
+                .iter()
+                .find(|event| event.name.name == name.name)
         });
-        let event = trigger_event
-            .and_then(|name| workflow.events.iter().find(|event| event.name.name == name.name));
-        Scope { fields, event, event_trigger: trigger_event.is_some() }
+        Scope {
+            fields,
+            event,
+            event_trigger: trigger_event.is_some(),
+        }
     }
 
     /// A field by name.
@@ -87,12 +118,23 @@ impl<'a> Scope<'a> {
 
 /// Adds every extracted field, reporting clashes with lead fields and
 /// extractions of one name with two types.
-fn add_extracted(workflow: &Workflow, fields: &mut HashMap<String, FieldInfo>, diagnostics: &mut Vec<Diagnostic>) {
-    let steps = workflow.steps.first().map_or(&[][..], |section| section.steps.as_slice());
+fn add_extracted(
+    workflow: &Workflow,
+    fields: &mut HashMap<String, FieldInfo>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let steps = workflow
+        .steps
+        .first()
+        .map_or(&[][..], |section| section.steps.as_slice());
     for step in super::all_steps(steps) {
-        let StepKind::Effect(effect) = &step.kind else { continue };
+        let StepKind::Effect(effect) = &step.kind else {
+            continue;
+        };
         for option in &effect.options {
-            let OptionKind::Extract(extractions) = &option.kind else { continue };
+            let OptionKind::Extract(extractions) = &option.kind else {
+                continue;
+            };
             for extraction in extractions {
                 let name = &extraction.name.name;
                 let clash = match fields.get_mut(name) {
@@ -128,7 +170,13 @@ fn add_extracted(workflow: &Workflow, fields: &mut HashMap<String, FieldInfo>, d
                 };
                 if let Some((problem, other, help)) = clash {
                     diagnostics.push(
-                        CheckError::ExtractionConflict { problem, span: extraction.name.span, other, help }.into(),
+                        CheckError::ExtractionConflict {
+                            problem,
+                            span: extraction.name.span,
+                            other,
+                            help,
+                        }
+                        .into(),
                     );
                 }
             }

@@ -15,7 +15,12 @@ pub(super) fn workflow_names(file: &SourceFile, diagnostics: &mut Vec<Diagnostic
         let name = &workflow.name;
         if let Some(&first) = seen.get(name.name.as_str()) {
             diagnostics.push(
-                CheckError::DuplicateWorkflow { name: name.name.clone(), span: name.span, first }.into(),
+                CheckError::DuplicateWorkflow {
+                    name: name.name.clone(),
+                    span: name.span,
+                    first,
+                }
+                .into(),
             );
         } else {
             seen.insert(&name.name, name.span);
@@ -56,10 +61,20 @@ impl Checker<'_> {
             self.once(&mut first_setting, "steps", section.span);
         }
         if workflow.triggers.is_empty() {
-            self.missing_section("trigger", "add a line like `trigger when lead_score > 50` or `trigger on call_ended`");
+            self.missing_section(
+                "trigger",
+                "add a line like `trigger when lead_score > 50` or `trigger on call_ended`",
+            );
         }
-        if workflow.steps.iter().all(|section| section.steps.is_empty()) {
-            self.missing_section("steps", "add a `steps` section with at least one step, like `send email`");
+        if workflow
+            .steps
+            .iter()
+            .all(|section| section.steps.is_empty())
+        {
+            self.missing_section(
+                "steps",
+                "add a `steps` section with at least one step, like `send email`",
+            );
         }
     }
 
@@ -86,7 +101,10 @@ impl Checker<'_> {
         let workflow = self.workflow;
         let events = workflow.events.iter().map(|event| &event.name);
         let goals = workflow.goals.iter().map(|goal| &goal.name);
-        for (what, names) in [("event", events.collect::<Vec<_>>()), ("goal", goals.collect())] {
+        for (what, names) in [
+            ("event", events.collect::<Vec<_>>()),
+            ("goal", goals.collect()),
+        ] {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for name in names {
                 match seen.get(name.name.as_str()) {
@@ -122,16 +140,28 @@ impl Checker<'_> {
 
     /// `trigger on EVENT` must name a declared event.
     fn trigger_event(&mut self) {
-        let Some(Trigger { kind: TriggerKind::Event { event, .. }, .. }) = self.workflow.triggers.first() else {
+        let Some(Trigger {
+            kind: TriggerKind::Event { event, .. },
+            ..
+        }) = self.workflow.triggers.first()
+        else {
             return;
         };
         if self.scope.event.is_some() {
             return;
         }
-        let known = self.workflow.events.iter().map(|event| event.name.name.as_str());
-        let help = suggest::did_you_mean(suggest::closest(&event.name, known)).unwrap_or_else(|| {
-            format!("declare it with its payload fields: `event {}` then lines like `outcome text`", event.name)
-        });
+        let known = self
+            .workflow
+            .events
+            .iter()
+            .map(|event| event.name.name.as_str());
+        let help =
+            suggest::did_you_mean(suggest::closest(&event.name, known)).unwrap_or_else(|| {
+                format!(
+                    "declare it with its payload fields: `event {}` then lines like `outcome text`",
+                    event.name
+                )
+            });
         self.report(CheckError::UnknownEvent {
             problem: format!("no event `{}` is declared", event.name),
             span: event.span,
@@ -146,22 +176,36 @@ impl Checker<'_> {
         for step in &steps {
             let Some(label) = &step.label else { continue };
             match labels.get(label.name.as_str()) {
-                Some(&first) => {
-                    self.report(CheckError::DuplicateLabel { name: label.name.clone(), span: label.span, first })
-                }
+                Some(&first) => self.report(CheckError::DuplicateLabel {
+                    name: label.name.clone(),
+                    span: label.span,
+                    first,
+                }),
                 None => {
                     labels.insert(&label.name, label.span);
                 }
             }
         }
         for step in &steps {
-            let StepKind::Goto(target) = &step.kind else { continue };
+            let StepKind::Goto(target) = &step.kind else {
+                continue;
+            };
             if labels.contains_key(target.name.as_str()) {
                 continue;
             }
-            let help = suggest::did_you_mean(suggest::closest(&target.name, labels.keys().copied()))
-                .unwrap_or_else(|| format!("write `label {}` on the line before the step to go to", target.name));
-            self.report(CheckError::UndefinedLabel { name: target.name.clone(), span: target.span, help });
+            let help =
+                suggest::did_you_mean(suggest::closest(&target.name, labels.keys().copied()))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "write `label {}` on the line before the step to go to",
+                            target.name
+                        )
+                    });
+            self.report(CheckError::UndefinedLabel {
+                name: target.name.clone(),
+                span: target.span,
+                help,
+            });
         }
     }
 
@@ -183,7 +227,11 @@ impl Checker<'_> {
             }
             if let Some(&first) = seen.get(keyword) {
                 if keyword != "header" {
-                    self.report(CheckError::DuplicateOption { option: keyword, span: option.keyword, first });
+                    self.report(CheckError::DuplicateOption {
+                        option: keyword,
+                        span: option.keyword,
+                        first,
+                    });
                 }
             } else {
                 seen.insert(keyword, option.keyword);
@@ -244,14 +292,19 @@ impl Checker<'_> {
         let mut else_span = None;
         for arm in &condition.arms {
             if let Some(else_span) = else_span {
-                self.report(CheckError::MisplacedElse { span: arm.span, else_span });
+                self.report(CheckError::MisplacedElse {
+                    span: arm.span,
+                    else_span,
+                });
             }
             match &arm.test {
                 ArmTest::Else => else_span = else_span.or(Some(arm.span)),
                 ArmTest::When { name, .. } => match names.get(name.name.as_str()) {
-                    Some(&first) => {
-                        self.report(CheckError::DuplicateBranch { name: name.name.clone(), span: name.span, first })
-                    }
+                    Some(&first) => self.report(CheckError::DuplicateBranch {
+                        name: name.name.clone(),
+                        span: name.span,
+                        first,
+                    }),
                     None => {
                         names.insert(&name.name, name.span);
                     }
@@ -274,12 +327,22 @@ impl OptionRules {
                 allowed: &["to", "cc", "bcc", "from", "subject", "body"],
                 required: &[("subject", "subject \"...\""), ("body", "body \"...\"")],
             },
-            Action::SendText => OptionRules { allowed: &["from", "body"], required: &[("body", "body \"...\"")] },
-            Action::CallPhone => OptionRules { allowed: &["agent", "from"], required: &[] },
-            Action::Notify { .. } => {
-                OptionRules { allowed: &["message"], required: &[("message", "message \"...\"")] }
-            }
-            Action::Http { .. } => OptionRules { allowed: &["header", "body", "timeout", "extract"], required: &[] },
+            Action::SendText => OptionRules {
+                allowed: &["from", "body"],
+                required: &[("body", "body \"...\"")],
+            },
+            Action::CallPhone => OptionRules {
+                allowed: &["agent", "from"],
+                required: &[],
+            },
+            Action::Notify { .. } => OptionRules {
+                allowed: &["message"],
+                required: &[("message", "message \"...\"")],
+            },
+            Action::Http { .. } => OptionRules {
+                allowed: &["header", "body", "timeout", "extract"],
+                required: &[],
+            },
             Action::Prompt => OptionRules {
                 allowed: &["instructions", "tools", "extract"],
                 required: &[("instructions", "instructions \"...\"")],

@@ -30,7 +30,11 @@ pub(super) fn seconds(duration: &Duration) -> u64 {
 /// Whether a window can never open: no day, or no range that is open.
 pub(super) fn never_opens(window: &Window) -> bool {
     let no_days = window.days.as_ref().is_none_or(|days| days.is_empty());
-    no_days || !window.ranges.iter().any(|range| range_problem(range).is_none())
+    no_days
+        || !window
+            .ranges
+            .iter()
+            .any(|range| range_problem(range).is_none())
 }
 
 /// Why a range is never open, if it is not.
@@ -107,7 +111,13 @@ impl Checker<'_> {
         self.source_text(span).to_owned()
     }
 
-    pub(super) fn duration_in(&mut self, duration: &Duration, range: (u64, u64), what: &'static str, help: &'static str) {
+    pub(super) fn duration_in(
+        &mut self,
+        duration: &Duration,
+        range: (u64, u64),
+        what: &'static str,
+        help: &'static str,
+    ) {
         let length = seconds(duration);
         if length < range.0 || length > range.1 {
             self.report(CheckError::DurationOutOfRange {
@@ -143,10 +153,18 @@ impl Checker<'_> {
         } else {
             format!(
                 "did you mean {}?",
-                suggestions.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" or ")
+                suggestions
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )
         };
-        self.report(CheckError::UnknownTimezone { name: name.to_owned(), span, help });
+        self.report(CheckError::UnknownTimezone {
+            name: name.to_owned(),
+            span,
+            help,
+        });
     }
 
     fn windows(&mut self) {
@@ -164,7 +182,10 @@ impl Checker<'_> {
                 }
             }
             if window.days.is_none() {
-                self.report(CheckError::WindowWithoutDays { channel: channel.keyword(), span: window.span });
+                self.report(CheckError::WindowWithoutDays {
+                    channel: channel.keyword(),
+                    span: window.span,
+                });
             }
             for range in &window.ranges {
                 self.clock(&range.start, false);
@@ -187,10 +208,16 @@ fn closest_timezones(name: &str) -> Vec<&'static str> {
     let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
     let mut found = crate::suggest::ranked(name, names, 3);
     if found.is_empty() {
-        let city = name.rsplit('/').next().unwrap_or(name).replace([' ', '-'], "_");
-        let cities = chrono_tz::TZ_VARIANTS
-            .iter()
-            .filter_map(|tz| tz.name().rsplit_once('/').map(|(_, city)| (city, tz.name())));
+        let city = name
+            .rsplit('/')
+            .next()
+            .unwrap_or(name)
+            .replace([' ', '-'], "_");
+        let cities = chrono_tz::TZ_VARIANTS.iter().filter_map(|tz| {
+            tz.name()
+                .rsplit_once('/')
+                .map(|(_, city)| (city, tz.name()))
+        });
         let by_city: HashMap<&str, &'static str> = cities.collect();
         found = crate::suggest::ranked(&city, by_city.keys().copied(), 3)
             .into_iter()

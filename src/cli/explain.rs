@@ -29,7 +29,9 @@ pub fn run(args: &ExplainArgs) -> u8 {
             EXIT_OK
         }
         None => {
-            eprintln!("error: `{code}` is not a flowc diagnostic code (see `flowc explain --list`)");
+            eprintln!(
+                "error: `{code}` is not a flowc diagnostic code (see `flowc explain --list`)"
+            );
             EXIT_USAGE
         }
     }

@@ -16,7 +16,12 @@ const A_STEP: &str =
 const A_VALUE: &str = "a value (text in quotes, a number, a date like `2026-03-08`, true or false)";
 
 /// The names of the kinds of literal, folded into [`A_VALUE`].
-const VALUE_KINDS: &[&str] = &["a number", "text in quotes", "a date like `2026-03-08`", "`true` or `false`"];
+const VALUE_KINDS: &[&str] = &[
+    "a number",
+    "text in quotes",
+    "a date like `2026-03-08`",
+    "`true` or `false`",
+];
 
 /// What a user should read for `rule` in "expected ...", or `None` for rules
 /// that never make sense on their own.
@@ -26,8 +31,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         EOI => "the end of the file",
         file | workflow | kw_workflow => "`workflow NAME`",
         stray_line | stray_item_line | stray_field_line | stray_window_line | stray_step_line
-        | stray_branch_line | invalid | missing_end | WHITESPACE | comment | blank_lines | eol | line_end
-        | newline | ident_char | block_end => return None,
+        | stray_branch_line | invalid | missing_end | WHITESPACE | comment | blank_lines | eol
+        | line_end | newline | block_end => return None,
         step_word => A_STEP,
         option_word => "an option of the step above",
         block_word => "`branch`, `else`, `end` or `on`",
@@ -123,9 +128,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         logic_op | kw_and | kw_or => "`and` or `or`",
         field_ref => "a field name",
         is_set | is_not_set | is_one_of | is_not_one_of | is_within | is_older_than | is_not
-        | is | contains | not_contains | starts_with | ends_with | compare | compare_op
-        | kw_is | kw_set | kw_one | kw_within | kw_last | kw_older | kw_than | kw_contains
-        | kw_does | kw_contain | kw_starts | kw_ends | kw_with => {
+        | is | contains | not_contains | starts_with | ends_with | compare | compare_op | kw_is
+        | kw_set | kw_one | kw_within | kw_last | kw_older | kw_than | kw_contains | kw_does
+        | kw_contain | kw_starts | kw_ends | kw_with => {
             "a test (is, is not, >, <, contains, is set, ...)"
         }
         boolean | kw_true | kw_false => "`true` or `false`",
@@ -135,9 +140,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         clock => "a time like `09:30`",
         phone_number => "a phone number like `+15550100`",
         name | ident | reserved => "a name",
-        string | line_string | triple_string | line_text | triple_text | escape => {
-            "text in quotes"
-        }
+        string | line_string | triple_string | line_text | triple_text | escape => "text in quotes",
         close_quote => "`\"`",
         close_triple => "`\"\"\"`",
         template | template_path => "`{{ field }}`",
@@ -163,7 +166,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
 
 /// Converts a pest error from parsing `source[offset..]` into a syntax error
 /// located in `source`.
-pub(super) fn from_pest(source: &str, offset: usize, error: &pest::error::Error<Rule>) -> SyntaxError {
+pub(super) fn from_pest(
+    source: &str,
+    offset: usize,
+    error: &pest::error::Error<Rule>,
+) -> SyntaxError {
     let at = offset
         + match error.location {
             InputLocation::Pos(pos) => pos,
@@ -180,7 +187,10 @@ pub(super) fn from_pest(source: &str, offset: usize, error: &pest::error::Error<
     }) {
         return unclosed_text(source, at, quote);
     }
-    let mut names: Vec<&str> = positives.iter().filter_map(|rule| describe(*rule)).collect();
+    let mut names: Vec<&str> = positives
+        .iter()
+        .filter_map(|rule| describe(*rule))
+        .collect();
     if names.contains(&A_STEP) {
         names.retain(|name| *name == A_STEP || !name.starts_with('`') || name.contains(' '));
     }
@@ -200,7 +210,10 @@ pub(super) fn from_pest(source: &str, offset: usize, error: &pest::error::Error<
         [one] => (*one).to_owned(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     };
-    let help = positives.iter().find_map(|rule| hint(*rule)).map(str::to_owned);
+    let help = positives
+        .iter()
+        .find_map(|rule| hint(*rule))
+        .map(str::to_owned);
     expected_here(source, at, expected, help)
 }
 
@@ -255,7 +268,9 @@ pub(super) fn found_at(source: &str, at: usize) -> (String, Span) {
 
 /// The length of `12`, `12h` or `12 days` at the start of `text`.
 fn number_and_unit_len(text: &str) -> usize {
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let after_spaces = digits + text[digits..].len() - text[digits..].trim_start_matches(' ').len();
     let letters = text[after_spaces..]
         .find(|c: char| !c.is_alphabetic())

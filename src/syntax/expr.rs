@@ -43,7 +43,10 @@ impl Builder<'_> {
         let mut groups: Vec<Vec<&str>> = vec![vec![text(&operands[0])]];
         for (op, operand) in ops.iter().zip(&operands[1..]) {
             match op {
-                LogicOp::And => groups.last_mut().map(|group| group.push(text(operand))).unwrap_or_default(),
+                LogicOp::And => groups
+                    .last_mut()
+                    .map(|group| group.push(text(operand)))
+                    .unwrap_or_default(),
                 LogicOp::Or => groups.push(vec![text(operand)]),
             }
         }

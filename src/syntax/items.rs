@@ -5,7 +5,7 @@ use pest::iterators::Pair;
 use super::expected::expected_here;
 use super::{children, content, first, span, Builder, Rule, SyntaxError};
 use crate::ast::*;
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 use crate::suggest;
 
 /// Where a stray line was found, which decides what it should have been.
@@ -39,13 +39,33 @@ const SECTION_WORDS: &[(&str, Rule)] = &[
 
 /// Words that start a step.
 pub(crate) const STEP_WORDS: &[&str] = &[
-    "send", "call", "notify", "http", "prompt", "wait", "condition", "goto", "exit", "label",
+    "send",
+    "call",
+    "notify",
+    "http",
+    "prompt",
+    "wait",
+    "condition",
+    "goto",
+    "exit",
+    "label",
 ];
 
 /// Words that start a step option.
 pub(crate) const OPTION_WORDS: &[&str] = &[
-    "to", "cc", "bcc", "from", "subject", "body", "agent", "message", "header", "timeout",
-    "instructions", "tools", "extract",
+    "to",
+    "cc",
+    "bcc",
+    "from",
+    "subject",
+    "body",
+    "agent",
+    "message",
+    "header",
+    "timeout",
+    "instructions",
+    "tools",
+    "extract",
 ];
 
 const BLOCK_WORDS: &[&str] = &["end", "else", "branch", "on"];
@@ -146,7 +166,7 @@ impl Builder<'_> {
 
     /// `workflow`: a workflow's header, settings and sections.
     fn workflow(&mut self, pair: Pair<'_, Rule>) -> Workflow {
-        let header_span = span(&pair);
+        let start = span(&pair).start as usize;
         let mut items = children(pair);
         let name = match items.next() {
             Some(name) if name.as_rule() == Rule::name => self.ident(&name),
@@ -156,11 +176,11 @@ impl Builder<'_> {
             }
             None => Ident {
                 name: String::new(),
-                span: header_span,
+                span: Span::new(start, start),
             },
         };
         let mut workflow = Workflow {
-            header: name.span.to(header_span.to(name.span)),
+            header: Span::new(start, name.span.end as usize),
             name,
             settings: Vec::new(),
             fields: Vec::new(),
@@ -170,7 +190,6 @@ impl Builder<'_> {
             goals: Vec::new(),
             steps: Vec::new(),
         };
-        workflow.header = Span::new(header_span.start as usize, workflow.name.span.end as usize);
         for item in items {
             self.workflow_item(&mut workflow, item);
         }
@@ -385,14 +404,16 @@ impl Builder<'_> {
         };
         for part in content(spec) {
             match part.as_rule() {
-                Rule::days => window.days = Some(content(part).map(|day| self.day_spec(day)).collect()),
-                Rule::time_ranges => {
-                    window.ranges = content(part).filter_map(|range| self.time_range(range)).collect();
+                Rule::days => {
+                    window.days = Some(content(part).map(|day| self.day_spec(day)).collect())
                 }
-                Rule::window_zone => {
-                    if part.into_inner().any(|word| word.as_rule() == Rule::kw_lead) {
-                        window.zone = WindowZone::Lead;
-                    }
+                Rule::time_ranges => {
+                    window.ranges = content(part)
+                        .filter_map(|range| self.time_range(range))
+                        .collect();
+                }
+                Rule::window_zone if part.as_str().contains("lead") => {
+                    window.zone = WindowZone::Lead;
                 }
                 _ => {}
             }
@@ -444,7 +465,7 @@ fn weekday(word: &str) -> chrono::Weekday {
 }
 
 /// The span of a line rule without its trailing newlines and comments.
-pub(crate) fn trimmed_span(pair: &Pair<'_, Rule>) -> crate::span::Span {
+pub(crate) fn trimmed_span(pair: &Pair<'_, Rule>) -> Span {
     let full = span(pair);
     let text = pair.as_str();
     let line_len = text.find(['\n', '\r']).unwrap_or(text.len());
@@ -453,7 +474,8 @@ pub(crate) fn trimmed_span(pair: &Pair<'_, Rule>) -> crate::span::Span {
         Some(hash) if !line[..hash].contains('"') => &line[..hash],
         _ => line,
     };
-    crate::span::Span::new(full.start as usize, full.start as usize + line.trim_end().len())
+    crate::span::Span::new(
+        full.start as usize,
+        full.start as usize + line.trim_end().len(),
+    )
 }
-
-use crate::span::Span;

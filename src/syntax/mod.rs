@@ -113,9 +113,11 @@ impl<'s> Builder<'s> {
             Ok(pairs) => {
                 let consumed = pairs.last().map_or(0, |pair| pair.as_span().end());
                 let rest = &text[consumed..];
-                let at = start + consumed + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
-                let help = (rule == Rule::name)
-                    .then(|| "names are one word: join words with `-`, like `demo-follow-up`".to_owned());
+                let at =
+                    start + consumed + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+                let help = (rule == Rule::name).then(|| {
+                    "names are one word: join words with `-`, like `demo-follow-up`".to_owned()
+                });
                 expected::expected_here(self.source, at, "the end of the line".to_owned(), help)
             }
         };
@@ -178,10 +180,17 @@ fn is_keyword(rule: Rule) -> bool {
     static KEYWORDS: OnceLock<Vec<bool>> = OnceLock::new();
     let table = KEYWORDS.get_or_init(|| {
         let rules = Rule::all_rules();
-        let mut table = vec![false; rules.iter().map(|rule| *rule as usize + 1).max().unwrap_or(0)];
+        let mut table = vec![
+            false;
+            rules
+                .iter()
+                .map(|rule| *rule as usize + 1)
+                .max()
+                .unwrap_or(0)
+        ];
         for rule in rules {
-            table[*rule as usize] =
-                matches!(rule, Rule::eol | Rule::blank_lines) || format!("{rule:?}").starts_with("kw_");
+            table[*rule as usize] = matches!(rule, Rule::eol | Rule::blank_lines)
+                || format!("{rule:?}").starts_with("kw_");
         }
         table
     });
@@ -190,7 +199,8 @@ fn is_keyword(rule: Rule) -> bool {
 
 /// The children of `pair` that carry content (keywords and line ends left out).
 pub(crate) fn content<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
-    pair.into_inner().filter(|child| !is_keyword(child.as_rule()))
+    pair.into_inner()
+        .filter(|child| !is_keyword(child.as_rule()))
 }
 
 /// The first content child of `pair`, if any.
@@ -199,6 +209,8 @@ pub(crate) fn first<'i>(pair: Pair<'i, Rule>) -> Option<Pair<'i, Rule>> {
 }
 
 /// Content children of `pair` (keywords left out), peekable.
-pub(crate) fn children(pair: Pair<'_, Rule>) -> std::iter::Peekable<impl Iterator<Item = Pair<'_, Rule>>> {
+pub(crate) fn children(
+    pair: Pair<'_, Rule>,
+) -> std::iter::Peekable<impl Iterator<Item = Pair<'_, Rule>>> {
     content(pair).peekable()
 }

@@ -8,7 +8,15 @@ use crate::span::Span;
 pub const MAX_NESTING: usize = 64;
 
 /// Words that start a line of their own, so no parenthesis is open before them.
-const STATEMENT_WORDS: &[&[u8]] = &[b"trigger", b"goal", b"branch", b"workflow", b"steps", b"condition", b"wait"];
+const STATEMENT_WORDS: &[&[u8]] = &[
+    b"trigger",
+    b"goal",
+    b"branch",
+    b"workflow",
+    b"steps",
+    b"condition",
+    b"wait",
+];
 
 /// An error if blocks or criteria nest deeper than [`MAX_NESTING`].
 ///
@@ -106,8 +114,14 @@ fn is_word_byte(byte: u8) -> bool {
 
 /// The first word of a line.
 fn first_word(line: &[u8]) -> &[u8] {
-    let start = line.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(line.len());
-    let len = line[start..].iter().position(|byte| !is_word_byte(*byte)).unwrap_or(line.len() - start);
+    let start = line
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let len = line[start..]
+        .iter()
+        .position(|byte| !is_word_byte(*byte))
+        .unwrap_or(line.len() - start);
     &line[start..start + len]
 }
 

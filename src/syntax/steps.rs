@@ -10,7 +10,10 @@ use crate::span::{Span, Spanned};
 
 impl Builder<'_> {
     /// A list of `step_item`s: labels, steps and stray lines.
-    pub(super) fn step_list<'i>(&mut self, items: impl Iterator<Item = Pair<'i, Rule>>) -> Vec<Step> {
+    pub(super) fn step_list<'i>(
+        &mut self,
+        items: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> Vec<Step> {
         let mut steps = Vec::new();
         let mut label: Option<Ident> = None;
         for item in items {
@@ -173,9 +176,17 @@ impl Builder<'_> {
         let option = first(pair)?;
         let rule = option.as_rule();
         let whole = trimmed_span(&option);
-        let keyword = option.clone().into_inner().next().map_or(whole, |kw| span(&kw));
+        let keyword = option
+            .clone()
+            .into_inner()
+            .next()
+            .map_or(whole, |kw| span(&kw));
         let kind = if rule == Rule::opt_extract {
-            OptionKind::Extract(content(option).filter_map(|line| self.extraction(line)).collect())
+            OptionKind::Extract(
+                content(option)
+                    .filter_map(|line| self.extraction(line))
+                    .collect(),
+            )
         } else {
             let arg = first(option)?;
             if arg.as_rule() == Rule::invalid {
@@ -211,8 +222,12 @@ impl Builder<'_> {
                 let sender = first(arg)?;
                 let at = span(&sender);
                 OptionKind::From(match sender.as_rule() {
-                    Rule::phone_number => Sender::Phone(Spanned::new(sender.as_str().to_owned(), at)),
-                    Rule::email_address => Sender::Address(Spanned::new(sender.as_str().to_owned(), at)),
+                    Rule::phone_number => {
+                        Sender::Phone(Spanned::new(sender.as_str().to_owned(), at))
+                    }
+                    Rule::email_address => {
+                        Sender::Address(Spanned::new(sender.as_str().to_owned(), at))
+                    }
                     _ => Sender::Identity(self.ident(&sender)),
                 })
             }
@@ -279,9 +294,10 @@ impl Builder<'_> {
         let ty = self.field_type(spec_parts.next()?)?;
         let source_pair = spec_parts.next()?;
         let source = match source_pair.as_rule() {
-            Rule::json_path => {
-                ExtractSource::Path(Spanned::new(source_pair.as_str().to_owned(), span(&source_pair)))
-            }
+            Rule::json_path => ExtractSource::Path(Spanned::new(
+                source_pair.as_str().to_owned(),
+                span(&source_pair),
+            )),
             _ => ExtractSource::Description(self.text(source_pair)),
         };
         Some(Extraction {
@@ -293,7 +309,12 @@ impl Builder<'_> {
     }
 
     /// `outcome_block`: `on OUTCOME` branches closed by `end`.
-    fn outcome_block(&mut self, pair: Pair<'_, Rule>, block: &'static str, opened: Span) -> Vec<OutcomeBranch> {
+    fn outcome_block(
+        &mut self,
+        pair: Pair<'_, Rule>,
+        block: &'static str,
+        opened: Span,
+    ) -> Vec<OutcomeBranch> {
         let mut branches = Vec::new();
         for part in content(pair) {
             match part.as_rule() {
@@ -303,7 +324,9 @@ impl Builder<'_> {
                 }),
                 Rule::outcome_branch => {
                     let mut parts = children(part);
-                    let Some(outcome) = parts.next() else { continue };
+                    let Some(outcome) = parts.next() else {
+                        continue;
+                    };
                     if outcome.as_rule() == Rule::invalid {
                         self.invalid(&outcome, Rule::outcome);
                         self.step_list(parts);

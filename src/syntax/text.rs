@@ -46,10 +46,12 @@ impl Builder<'_> {
             }
         }
         Template {
-            path: path.unwrap_or_else(|| TemplatePath::Field(Ident {
-                name: String::new(),
-                span: whole,
-            })),
+            path: path.unwrap_or_else(|| {
+                TemplatePath::Field(Ident {
+                    name: String::new(),
+                    span: whole,
+                })
+            }),
             filter,
             span: whole,
         }
@@ -103,7 +105,10 @@ impl Builder<'_> {
                         self.source,
                         template.span.start as usize,
                         "plain text".to_owned(),
-                        Some("templates are not allowed in criteria: compare with a fixed value".to_owned()),
+                        Some(
+                            "templates are not allowed in criteria: compare with a fixed value"
+                                .to_owned(),
+                        ),
                     );
                     self.report(error);
                 }
@@ -201,7 +206,9 @@ fn dedent(parts: &mut [TextPart]) {
     let indent = if indent == usize::MAX { 0 } else { indent };
     let count = parts.len();
     for (position, part) in parts.iter_mut().enumerate() {
-        let TextPart::Literal(text) = part else { continue };
+        let TextPart::Literal(text) = part else {
+            continue;
+        };
         let mut lines: Vec<String> = text
             .split('\n')
             .enumerate()
@@ -217,7 +224,10 @@ fn dedent(parts: &mut [TextPart]) {
         if position == 0 && lines.len() > 1 && lines[0].trim().is_empty() {
             lines.remove(0);
         }
-        if position + 1 == count && lines.len() > 1 && lines.last().is_some_and(|line| line.trim().is_empty()) {
+        if position + 1 == count
+            && lines.len() > 1
+            && lines.last().is_some_and(|line| line.trim().is_empty())
+        {
             lines.pop();
         }
         *text = lines.join("\n");
