@@ -44,3 +44,30 @@ fn every_example_starts_with_a_comment_header() {
         );
     }
 }
+
+#[test]
+fn readme_lists_every_diagnostic_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    for (code, _) in flowc::diagnostic::EXPLANATIONS {
+        assert!(
+            readme.contains(&format!("| [{code}](docs/errors/{code}.md) |")),
+            "README's table lacks {code}"
+        );
+    }
+}
+
+#[test]
+fn readme_example_is_the_bundled_one_and_checks_clean() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/inbound-demo-follow-up.flow"
+    ))
+    .expect("example");
+    assert!(
+        readme.contains(&example),
+        "README's tour must show examples/inbound-demo-follow-up.flow verbatim"
+    );
+}

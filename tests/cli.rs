@@ -1,0 +1,170 @@
+//! `flowc check` and `flowc explain` as users run them: exit statuses,
+//! colour, JSON, and errors about the command line itself.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flowc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("flowc runs")
+}
+
+fn case(name: &str) -> String {
+    Path::new("tests/cases").join(name).display().to_string()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn examples() -> Vec<String> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+            .expect("examples/")
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
+            .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect()
+}
+
+#[test]
+fn clean_files_exit_zero_silently() {
+    let files = examples();
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let output = flowc(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn warnings_only_exit_zero() {
+    let output = flowc(&["check", &case("W0001-condition-without-else.flow")]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("W0001"));
+    assert!(stdout(&output).contains("0 errors and 1 warning in 1 file"));
+}
+
+#[test]
+fn errors_exit_one_and_every_file_is_reported() {
+    let output = flowc(&[
+        "check",
+        &case("E0101-unknown-field.flow"),
+        &case("E0302-invalid-clock.flow"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("E0101") && text.contains("E0302"), "{text}");
+    assert!(
+        text.contains("2 errors and 0 warnings in 2 files"),
+        "{text}"
+    );
+}
+
+#[test]
+fn piped_output_has_no_colour() {
+    let output = flowc(&["check", &case("E0101-unknown-field.flow")]);
+    assert!(
+        !stdout(&output).contains('\u{1b}'),
+        "ANSI escapes in piped output"
+    );
+}
+
+#[test]
+fn missing_file_exits_two_with_a_clear_message() {
+    let output = flowc(&[
+        "check",
+        "no/such/file.flow",
+        &case("E0101-unknown-field.flow"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot read no/such/file.flow"), "{stderr}");
+    assert!(
+        stdout(&output).contains("E0101"),
+        "the readable file is still checked"
+    );
+}
+
+#[test]
+fn bad_usage_exits_two() {
+    assert_eq!(flowc(&["check"]).status.code(), Some(2));
+    assert_eq!(flowc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        flowc(&["check", "--format", "yaml", "x.flow"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn json_has_every_field_for_tools() {
+    let output = flowc(&[
+        "check",
+        "--format",
+        "json",
+        &case("E0104-undefined-label.flow"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let first = &json[0];
+    assert_eq!(first["code"], "E0104");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["message"], "no step is labelled `folow-up`");
+    assert_eq!(first["file"], case("E0104-undefined-label.flow"));
+    assert_eq!(first["line"], 7);
+    assert_eq!(first["column"], 10);
+    assert_eq!(first["help"], "did you mean `follow-up`?");
+    let (start, end) = (
+        first["span"]["start"].as_u64().unwrap(),
+        first["span"]["end"].as_u64().unwrap(),
+    );
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(case("E0104-undefined-label.flow")),
+    )
+    .unwrap();
+    assert_eq!(&source[start as usize..end as usize], "folow-up");
+}
+
+#[test]
+fn json_for_clean_files_is_an_empty_array() {
+    let output = flowc(&["check", "--format", "json", "examples/re-engagement.flow"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json, serde_json::json!([]));
+}
+
+#[test]
+fn explain_prints_the_explanation() {
+    let output = flowc(&["explain", "E0403"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).starts_with("# E0403: an extracted field used before it exists"));
+    let lower = flowc(&["explain", "w0001"]);
+    assert!(stdout(&lower).starts_with("# W0001"));
+}
+
+#[test]
+fn explain_unknown_code_exits_two() {
+    let output = flowc(&["explain", "E9999"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a flowc diagnostic code"));
+}
+
+#[test]
+fn explain_list_names_every_code() {
+    let output = flowc(&["explain", "--list"]);
+    let text = stdout(&output);
+    for (code, _) in flowc::diagnostic::EXPLANATIONS {
+        assert!(text.contains(code), "{code} missing from --list");
+    }
+}
