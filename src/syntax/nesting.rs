@@ -63,17 +63,22 @@ impl Scan {
         let mut at = 0;
         while at < line.len() {
             let rest = &line[at..];
-            if self.in_triple || rest.starts_with(b"\"\"\"") {
-                match (self.in_triple, rest.starts_with(b"\"\"\"")) {
-                    (_, true) => {
-                        self.in_triple = !self.in_triple;
-                        at += 3;
+            if self.in_triple {
+                match find_triple(rest) {
+                    Some(end) => {
+                        self.in_triple = false;
+                        at += end + 3;
                     }
-                    (_, false) => at += 1,
+                    None => break,
                 }
                 continue;
             }
             match rest[0] {
+                b'"' if rest.starts_with(b"\"\"\"") => {
+                    self.in_triple = true;
+                    at += 3;
+                    continue;
+                }
                 b'"' => in_quote = !in_quote,
                 _ if in_quote => {}
                 b'#' => break,
@@ -106,6 +111,11 @@ impl Scan {
             _ => {}
         }
     }
+}
+
+/// Where `"""` starts in `bytes`, if anywhere.
+fn find_triple(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(3).position(|window| window == b"\"\"\"")
 }
 
 fn is_word_byte(byte: u8) -> bool {
