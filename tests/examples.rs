@@ -71,3 +71,191 @@ fn readme_example_is_the_bundled_one_and_checks_clean() {
         "README's tour must show examples/inbound-demo-follow-up.flow verbatim"
     );
 }
+
+/// Everything the examples use, by name, so a missing feature is listed.
+fn features_used() -> std::collections::BTreeSet<String> {
+    use flowc::ast::*;
+    fn steps(list: &[Step], out: &mut std::collections::BTreeSet<String>) {
+        for step in list {
+            if step.label.is_some() {
+                out.insert("label".into());
+            }
+            match &step.kind {
+                StepKind::Effect(effect) => {
+                    out.insert(format!("step {}", effect.action.describe()));
+                    match &effect.action {
+                        Action::Http { method, .. } => {
+                            out.insert(format!("http {:?}", method.node));
+                        }
+                        Action::Notify { service, .. } => {
+                            out.insert(format!("notify {:?}", service.node));
+                        }
+                        _ => {}
+                    }
+                    for option in &effect.options {
+                        out.insert(format!("option {}", option.kind.keyword()));
+                        match &option.kind {
+                            OptionKind::To(to) => {
+                                let who: Vec<_> =
+                                    to.iter().map(|r| format!("{:?}", r.node)).collect();
+                                out.insert(format!("to {}", who.join(" and ")));
+                            }
+                            OptionKind::Body(Body::File(_)) => {
+                                out.insert("body file".into());
+                            }
+                            OptionKind::Tools(tools) => {
+                                out.extend(tools.iter().map(|t| format!("tool {:?}", t.node)))
+                            }
+                            OptionKind::From(sender) => {
+                                out.insert(format!(
+                                    "from {}",
+                                    if matches!(sender, Sender::Phone(_)) {
+                                        "phone"
+                                    } else {
+                                        "identity"
+                                    }
+                                ));
+                            }
+                            _ => {}
+                        }
+                    }
+                    for branch in &effect.outcomes {
+                        out.insert(format!("on {}", branch.outcome.node.keyword()));
+                        steps(&branch.steps, out);
+                    }
+                }
+                StepKind::Wait(duration) => {
+                    out.insert(format!("wait {:?}", duration.unit));
+                }
+                StepKind::WaitUntil(_) => {
+                    out.insert("wait until".into());
+                }
+                StepKind::Condition(condition) => {
+                    out.insert("condition".into());
+                    for arm in &condition.arms {
+                        if arm.test == ArmTest::Else {
+                            out.insert("else".into());
+                        }
+                        steps(&arm.steps, out);
+                    }
+                }
+                StepKind::Goto(_) => {
+                    out.insert("goto".into());
+                }
+                StepKind::Exit(reason) => {
+                    out.insert(
+                        if reason.is_some() {
+                            "exit with reason"
+                        } else {
+                            "exit"
+                        }
+                        .into(),
+                    );
+                }
+            }
+        }
+    }
+    let mut used = std::collections::BTreeSet::new();
+    for path in examples() {
+        let source = std::fs::read_to_string(&path).expect("example is readable");
+        for workflow in flowc::syntax::parse(&source).file.workflows {
+            for section in &workflow.steps {
+                steps(&section.steps, &mut used);
+            }
+            for setting in &workflow.settings {
+                used.insert(match &setting.kind {
+                    SettingKind::Timezone(_) => "timezone".into(),
+                    SettingKind::ReEntry(policy) => format!("re-entry {policy:?}")
+                        .split('(')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    SettingKind::LookBack(_) => "look back".into(),
+                });
+            }
+            for window in &workflow.windows {
+                used.insert(format!("window {:?}", window.zone));
+            }
+            for trigger in &workflow.triggers {
+                used.insert(match trigger.kind {
+                    TriggerKind::Criteria(_) => "trigger when".into(),
+                    TriggerKind::Event { .. } => "trigger on".into(),
+                });
+            }
+            if !workflow.goals.is_empty() {
+                used.insert("goal".into());
+            }
+        }
+    }
+    used
+}
+
+#[test]
+fn examples_cover_every_step_type_and_option() {
+    let used = features_used();
+    let expected = [
+        "step send email",
+        "step send text",
+        "step call phone",
+        "step notify",
+        "step http",
+        "step prompt",
+        "http Get",
+        "http Post",
+        "http Put",
+        "notify Slack",
+        "notify Teams",
+        "option to",
+        "option cc",
+        "option bcc",
+        "option from",
+        "option subject",
+        "option body",
+        "option agent",
+        "option message",
+        "option header",
+        "option timeout",
+        "option instructions",
+        "option tools",
+        "option extract",
+        "to Lead",
+        "to Rep",
+        "to Lead and Rep",
+        "body file",
+        "tool WebSearch",
+        "tool FetchUrl",
+        "from phone",
+        "from identity",
+        "on answered",
+        "on voicemail",
+        "on no answer",
+        "on failed",
+        "on error",
+        "wait Minute",
+        "wait Hour",
+        "wait Day",
+        "wait Week",
+        "wait until",
+        "condition",
+        "else",
+        "goto",
+        "label",
+        "exit",
+        "exit with reason",
+        "timezone",
+        "re-entry Never",
+        "re-entry Always",
+        "re-entry After",
+        "look back",
+        "window Account",
+        "window Lead",
+        "trigger when",
+        "trigger on",
+        "goal",
+    ];
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|feature| !used.contains(**feature))
+        .collect();
+    assert!(missing.is_empty(), "no example uses: {missing:?}");
+}
