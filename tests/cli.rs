@@ -1,7 +1,7 @@
 //! `flowc check` and `flowc explain` as users run them: exit statuses,
 //! colour, JSON, and errors about the command line itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn flowc(args: &[&str]) -> Output {
@@ -21,15 +21,10 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+mod common;
+
 fn examples() -> Vec<String> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-            .expect("examples/")
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
-            .collect();
-    files.sort();
-    files
+    common::examples()
         .iter()
         .map(|path| path.display().to_string())
         .collect()

@@ -1,17 +1,8 @@
 //! Every bundled example checks clean: no error and no warning.
 
-use std::path::PathBuf;
+mod common;
 
-fn examples() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("examples/ exists")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
-        .collect();
-    files.sort();
-    files
-}
+use common::examples;
 
 #[test]
 fn at_least_six_examples() {

@@ -4,16 +4,13 @@
 
 use proptest::prelude::*;
 
+mod common;
+
 fn examples() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut sources: Vec<String> = std::fs::read_dir(dir)
-        .expect("examples/ exists")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
+    common::examples()
+        .iter()
         .filter_map(|path| std::fs::read_to_string(path).ok())
-        .collect();
-    sources.sort();
-    sources
+        .collect()
 }
 
 /// Tokens that make mutations grammatical more often than random bytes do.
