@@ -177,7 +177,13 @@ impl<'a> Lowering<'a> {
                     }
                     None => next,
                 };
-                let handles_every_outcome = effect.outcomes.len() >= 4;
+                let handled = |outcome| {
+                    effect
+                        .outcomes
+                        .iter()
+                        .any(|branch| branch.outcome.node == outcome)
+                };
+                let handles_every_outcome = CALL_OUTCOMES.iter().all(|outcome| handled(*outcome));
                 if !handles_every_outcome {
                     self.graph.add_edge(node, success, Edge::Next);
                 }
@@ -196,6 +202,15 @@ impl<'a> Lowering<'a> {
         }
     }
 }
+
+/// The outcomes of a call; a call that branches on all of them never goes
+/// straight on to the next step.
+const CALL_OUTCOMES: [Outcome; 4] = [
+    Outcome::Answered,
+    Outcome::Voicemail,
+    Outcome::NoAnswer,
+    Outcome::Failed,
+];
 
 /// Whether a step extracts fields (an http or prompt step with `extract`).
 pub fn produces_fields(step: &Step) -> bool {
