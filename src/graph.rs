@@ -2,7 +2,7 @@
 //! between them as edges. The checker proves reachability, loop and
 //! data-flow rules on it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -51,6 +51,8 @@ pub struct StepGraph<'a> {
     pub steps: Vec<StepNode<'a>>,
     /// The node where each step's extractions are done, by step node.
     pub extracted: HashMap<NodeIndex, NodeIndex>,
+    /// The node of each step, by the step's address.
+    nodes: HashMap<*const Step, NodeIndex>,
 }
 
 /// A step, its node, and its place among its siblings.
@@ -74,10 +76,10 @@ impl<'a> StepGraph<'a> {
         let exited = graph.add_node(Node::Exited);
         let mut lowering = Lowering {
             graph,
-            nodes: HashMap::new(),
-            labels: HashMap::new(),
+            nodes: HashMap::default(),
+            labels: HashMap::default(),
             steps: Vec::new(),
-            extracted: HashMap::new(),
+            extracted: HashMap::default(),
             exited,
         };
         lowering.add_nodes(steps);
@@ -88,7 +90,13 @@ impl<'a> StepGraph<'a> {
             entry,
             steps: lowering.steps,
             extracted: lowering.extracted,
+            nodes: lowering.nodes,
         }
+    }
+
+    /// The node of a step of this graph.
+    pub fn node(&self, step: &Step) -> Option<NodeIndex> {
+        self.nodes.get(&(step as *const Step)).copied()
     }
 }
 

@@ -141,7 +141,7 @@ impl<'a> Checker<'a> {
         if event {
             return self.resolve_event_field(name, span);
         }
-        let Some(info) = self.scope.field(name).cloned() else {
+        let Some(info) = self.scope.field(name) else {
             let known = self.scope.fields.keys().map(String::as_str);
             let help = suggest::did_you_mean(suggest::closest(name, known))
                 .unwrap_or_else(|| format!("declare it under `fields`, like `{name} text`"));
@@ -152,24 +152,28 @@ impl<'a> Checker<'a> {
             });
             return None;
         };
-        let declared = match &info.origin {
-            FieldOrigin::Declared(span) => Some(*span),
-            FieldOrigin::Extracted(spans) => {
-                match place {
-                    Place::Trigger => self.report(CheckError::NotYetExtracted {
-                        name: name.to_owned(),
-                        span,
-                        producers: spans.iter().map(|s| miette::LabeledSpan::new_with_span(Some("extracted here".into()), *s)).collect(),
-                        help: "the trigger is tested before any step runs; test extracted fields in a condition after the step".to_owned(),
-                    }),
-                    Place::Step(step, _) => self.extracted_uses.push(ExtractedUse { name: name.to_owned(), span, step }),
-                    Place::Goal => {}
-                }
-                spans.first().copied()
-            }
-            FieldOrigin::Standard => None,
+        let ty = info.ty;
+        let (declared, extracted_at) = match &info.origin {
+            FieldOrigin::Declared(span) => (Some(*span), None),
+            FieldOrigin::Extracted(spans) => (spans.first().copied(), Some(spans.clone())),
+            FieldOrigin::Standard => (None, None),
         };
-        Some((info.ty, declared))
+        if let Some(spans) = extracted_at {
+            match place {
+                Place::Trigger => self.report(CheckError::NotYetExtracted {
+                    name: name.to_owned(),
+                    span,
+                    producers: spans
+                        .iter()
+                        .map(|s| miette::LabeledSpan::new_with_span(Some("extracted here".into()), *s))
+                        .collect(),
+                    help: "the trigger is tested before any step runs; test extracted fields in a condition after the step".to_owned(),
+                }),
+                Place::Step(step, _) => self.extracted_uses.push(ExtractedUse { name: name.to_owned(), span, step }),
+                Place::Goal => {}
+            }
+        }
+        Some((ty, declared))
     }
 
     fn resolve_event_field(&mut self, name: &str, span: Span) -> Option<(FieldType, Option<Span>)> {

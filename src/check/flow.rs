@@ -1,7 +1,9 @@
 //! Checks on the step graph: reachability, loops that never wait, extracted
 //! fields used before they exist, and the warnings about lead flow.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use miette::LabeledSpan;
 use petgraph::algo::dominators::{simple_fast, Dominators};
@@ -25,17 +27,12 @@ impl<'a> Checker<'a> {
 
     /// Reports the first step of every run of steps no lead can reach.
     fn unreachable(&mut self, graph: &StepGraph<'a>, reachable: &[bool]) {
-        let node_of: HashMap<*const Step, NodeIndex> = graph
-            .steps
-            .iter()
-            .map(|entry| (entry.step as *const Step, entry.node))
-            .collect();
         for entry in &graph.steps {
             let Some(previous) = entry.previous else {
                 continue;
             };
-            let previous_reached = node_of
-                .get(&(previous as *const Step))
+            let previous_reached = graph
+                .node(previous)
                 .is_some_and(|node| reachable[node.index()]);
             if !reachable[entry.node.index()] && previous_reached {
                 self.report(CheckError::UnreachableStep {
@@ -102,14 +99,9 @@ impl<'a> Checker<'a> {
             &simple_fast(&graph.graph, graph.entry),
             graph.graph.node_count(),
         );
-        let node_of: HashMap<*const Step, NodeIndex> = graph
-            .steps
-            .iter()
-            .map(|entry| (entry.step as *const Step, entry.node))
-            .collect();
-        let mut unproduced: HashMap<String, Vec<bool>> = HashMap::new();
+        let mut unproduced: HashMap<String, Vec<bool>> = HashMap::default();
         for used in std::mem::take(&mut self.extracted_uses) {
-            let Some(&node) = node_of.get(&(used.step as *const Step)) else {
+            let Some(node) = graph.node(used.step) else {
                 continue;
             };
             if !reachable[node.index()] {
@@ -196,12 +188,12 @@ impl<'a> Checker<'a> {
                     ..
                 },
             ) => present_if_true(expr),
-            _ => HashSet::new(),
+            _ => HashSet::default(),
         }
     }
 
     fn unguaranteed_fields(&mut self, condition: &'a Condition, guaranteed: &HashSet<&'a str>) {
-        let mut tested_presence = HashSet::new();
+        let mut tested_presence = HashSet::default();
         let mut comparisons = Vec::new();
         for arm in &condition.arms {
             let ArmTest::When { name, criteria } = &arm.test else {
@@ -215,7 +207,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let mut warned = HashSet::new();
+        let mut warned = HashSet::default();
         for (branch, comparison) in comparisons {
             let field = &comparison.field;
             let optional = !field.event
@@ -270,7 +262,7 @@ fn reachable_avoiding(graph: &StepGraph<'_>, avoid: &[NodeIndex]) -> Vec<bool> {
 
 /// For each extracted field, the nodes where its extraction has succeeded.
 fn producers<'a>(graph: &StepGraph<'a>) -> HashMap<&'a str, Vec<NodeIndex>> {
-    let mut producers: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
+    let mut producers: HashMap<&str, Vec<NodeIndex>> = HashMap::default();
     for entry in &graph.steps {
         let (StepKind::Effect(effect), Some(&done)) =
             (&entry.step.kind, graph.extracted.get(&entry.node))
@@ -342,9 +334,9 @@ fn present_if_true(expr: &Expr) -> HashSet<&str> {
         Expr::Compare(comparison)
             if comparison.test != Test::IsNotSet && !comparison.field.event =>
         {
-            HashSet::from([comparison.field.name.as_str()])
+            std::iter::once(comparison.field.name.as_str()).collect()
         }
-        Expr::Compare(_) | Expr::Not(..) => HashSet::new(),
+        Expr::Compare(_) | Expr::Not(..) => HashSet::default(),
         Expr::Logic {
             op: LogicOp::And,
             operands,

@@ -1,6 +1,6 @@
 //! The names a workflow can use: lead fields, extracted fields, events.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::CheckError;
 use crate::ast::{EventDecl, FieldType, OptionKind, StepKind, Workflow};
@@ -42,7 +42,7 @@ pub struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// Collects the workflow's names, reporting duplicates and clashes.
     pub fn build(workflow: &'a Workflow, diagnostics: &mut Vec<Diagnostic>) -> Self {
-        let mut fields = HashMap::new();
+        let mut fields = HashMap::default();
         for (name, base, _) in schema::STANDARD_FIELDS {
             let ty = FieldType {
                 optional: true,

@@ -1,6 +1,6 @@
 //! Sections, names, labels, branches and step options.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{all_steps, CheckError, Checker};
 use crate::ast::*;
@@ -10,7 +10,7 @@ use crate::suggest;
 
 /// Reports workflows of one file that share a name.
 pub(super) fn workflow_names(file: &SourceFile, diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     for workflow in &file.workflows {
         let name = &workflow.name;
         if let Some(&first) = seen.get(name.name.as_str()) {
@@ -45,7 +45,7 @@ impl Checker<'_> {
 
     fn sections(&mut self) {
         let workflow = self.workflow;
-        let mut first_setting: HashMap<&'static str, Span> = HashMap::new();
+        let mut first_setting: HashMap<&'static str, Span> = HashMap::default();
         for setting in &workflow.settings {
             let what = match setting.kind {
                 SettingKind::Timezone(_) => "timezone",
@@ -105,7 +105,7 @@ impl Checker<'_> {
             ("event", events.collect::<Vec<_>>()),
             ("goal", goals.collect()),
         ] {
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut seen: HashMap<&str, Span> = HashMap::default();
             for name in names {
                 match seen.get(name.name.as_str()) {
                     Some(&first) => self.report(CheckError::DuplicateName {
@@ -121,7 +121,7 @@ impl Checker<'_> {
             }
         }
         for event in &workflow.events {
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut seen: HashMap<&str, Span> = HashMap::default();
             for field in &event.fields {
                 match seen.get(field.name.name.as_str()) {
                     Some(&first) => self.report(CheckError::DuplicateField {
@@ -172,7 +172,7 @@ impl Checker<'_> {
     /// Duplicate labels, and `goto` to labels that do not exist.
     fn labels(&mut self) {
         let steps = all_steps(self.steps());
-        let mut labels: HashMap<&str, Span> = HashMap::new();
+        let mut labels: HashMap<&str, Span> = HashMap::default();
         for step in &steps {
             let Some(label) = &step.label else { continue };
             match labels.get(label.name.as_str()) {
@@ -213,7 +213,7 @@ impl Checker<'_> {
     fn effect_options(&mut self, step: &Step, effect: &Effect) {
         let rules = OptionRules::of(&effect.action);
         let name = effect.action.describe();
-        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let mut seen = SmallMap::default();
         for option in &effect.options {
             let keyword = option.kind.keyword();
             if !rules.allowed.contains(&keyword) {
@@ -225,7 +225,7 @@ impl Checker<'_> {
                 });
                 continue;
             }
-            if let Some(&first) = seen.get(keyword) {
+            if let Some(&first) = seen.get(&keyword) {
                 if keyword != "header" {
                     self.report(CheckError::DuplicateOption {
                         option: keyword,
@@ -240,7 +240,7 @@ impl Checker<'_> {
                 self.extraction_forms(&effect.action, extractions);
             }
         }
-        if matches!(effect.action, Action::SendEmail) && !seen.contains_key("to") {
+        if matches!(effect.action, Action::SendEmail) && !seen.contains_key(&"to") {
             self.report(CheckError::EmailWithoutRecipient { span: step.span });
         }
         for (option, example) in rules.required {
@@ -253,7 +253,7 @@ impl Checker<'_> {
                 });
             }
         }
-        let mut outcomes: HashMap<Outcome, Span> = HashMap::new();
+        let mut outcomes = SmallMap::default();
         for branch in &effect.outcomes {
             match outcomes.get(&branch.outcome.node) {
                 Some(&first) => self.report(CheckError::DuplicateBranch {
@@ -288,7 +288,7 @@ impl Checker<'_> {
 
     /// Branch names are unique; `else` comes last, once.
     fn condition_arms(&mut self, condition: &Condition) {
-        let mut names: HashMap<&str, Span> = HashMap::new();
+        let mut names = SmallMap::default();
         let mut else_span = None;
         for arm in &condition.arms {
             if let Some(else_span) = else_span {
@@ -299,7 +299,7 @@ impl Checker<'_> {
             }
             match &arm.test {
                 ArmTest::Else => else_span = else_span.or(Some(arm.span)),
-                ArmTest::When { name, .. } => match names.get(name.name.as_str()) {
+                ArmTest::When { name, .. } => match names.get(&name.name.as_str()) {
                     Some(&first) => self.report(CheckError::DuplicateBranch {
                         name: name.name.clone(),
                         span: name.span,
@@ -348,5 +348,32 @@ impl OptionRules {
                 required: &[("instructions", "instructions \"...\"")],
             },
         }
+    }
+}
+
+/// A map for the handful of entries of one step or block: a linear scan
+/// beats hashing at that size, and it allocates only when used.
+struct SmallMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap(Vec::new())
+    }
+}
+
+impl<K: PartialEq, V> SmallMap<K, V> {
+    fn get(&self, key: &K) -> Option<&V> {
+        self.0
+            .iter()
+            .find(|(known, _)| known == key)
+            .map(|(_, value)| value)
+    }
+
+    fn contains_key(&self, key: &K) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        self.0.push((key, value));
     }
 }

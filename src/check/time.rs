@@ -1,6 +1,6 @@
 //! Timezones, durations, clock times and outgoing windows.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::str::FromStr;
 
 use super::{all_steps, CheckError, Checker};
@@ -168,7 +168,7 @@ impl Checker<'_> {
     }
 
     fn windows(&mut self) {
-        let mut seen: HashMap<Channel, Span> = HashMap::new();
+        let mut seen: HashMap<Channel, Span> = HashMap::default();
         for window in &self.workflow.windows {
             let channel = window.channel.node;
             match seen.get(&channel) {

@@ -468,7 +468,10 @@ fn weekday(word: &str) -> chrono::Weekday {
 pub(crate) fn trimmed_span(pair: &Pair<'_, Rule>) -> Span {
     let full = span(pair);
     let text = pair.as_str();
-    let line_len = text.find(['\n', '\r']).unwrap_or(text.len());
+    let line_len = text
+        .bytes()
+        .position(|byte| byte == b'\n' || byte == b'\r')
+        .unwrap_or(text.len());
     let line = &text[..line_len];
     let line = match line.find('#') {
         Some(hash) if !line[..hash].contains('"') => &line[..hash],
