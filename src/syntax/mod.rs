@@ -175,7 +175,7 @@ pub(crate) fn span(pair: &Pair<'_, Rule>) -> Span {
     Span::new(span.start(), span.end())
 }
 
-/// Whether `rule` carries no content: a keyword (`kw_*`) or a line end.
+/// Whether `rule` is a keyword (`kw_*`), which carries no content.
 fn is_keyword(rule: Rule) -> bool {
     static KEYWORDS: OnceLock<Vec<bool>> = OnceLock::new();
     let table = KEYWORDS.get_or_init(|| {
@@ -197,7 +197,7 @@ fn is_keyword(rule: Rule) -> bool {
     table.get(rule as usize).copied().unwrap_or(false)
 }
 
-/// The children of `pair` that carry content (keywords and line ends left out).
+/// The children of `pair` that carry content (keywords left out).
 pub(crate) fn content<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     pair.into_inner()
         .filter(|child| !is_keyword(child.as_rule()))
