@@ -28,11 +28,6 @@ impl Span {
         }
     }
 
-    /// The same span moved `offset` bytes to the right.
-    pub fn shifted(self, offset: usize) -> Span {
-        Span::new(self.start as usize + offset, self.end as usize + offset)
-    }
-
     /// The byte range, for slicing the source.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize

@@ -235,16 +235,12 @@ impl Builder<'_> {
     fn setting(&mut self, pair: Pair<'_, Rule>) -> Option<Setting> {
         let line = trimmed_span(&pair);
         let rule = pair.as_rule();
-        let arg = first(pair)?;
-        if arg.as_rule() == Rule::invalid {
-            let expected = match rule {
-                Rule::setting_timezone => Rule::timezone_name,
-                Rule::setting_reentry => Rule::reentry_policy,
-                _ => Rule::duration,
-            };
-            self.invalid(&arg, expected);
-            return None;
-        }
+        let expected = match rule {
+            Rule::setting_timezone => Rule::timezone_name,
+            Rule::setting_reentry => Rule::reentry_policy,
+            _ => Rule::duration,
+        };
+        let arg = self.valid(first(pair)?, expected)?;
         let kind = match rule {
             Rule::setting_timezone => {
                 SettingKind::Timezone(Spanned::new(arg.as_str().to_owned(), span(&arg)))
@@ -325,11 +321,7 @@ impl Builder<'_> {
     /// `event_section`: an event and its payload fields.
     fn event_section(&mut self, pair: Pair<'_, Rule>) -> Option<EventDecl> {
         let pair_clone = pair.clone();
-        let name_pair = first(pair_clone)?;
-        if name_pair.as_rule() == Rule::invalid {
-            self.invalid(&name_pair, Rule::name);
-            return None;
-        }
+        let name_pair = self.valid(first(pair_clone)?, Rule::name)?;
         let name = self.ident(&name_pair);
         let fields = self.field_decls(pair);
         Some(EventDecl { name, fields })
@@ -338,11 +330,7 @@ impl Builder<'_> {
     /// `trigger`: criteria or an event.
     fn trigger(&mut self, pair: Pair<'_, Rule>) -> Option<Trigger> {
         let line = trimmed_span(&pair);
-        let head = first(pair)?;
-        if head.as_rule() == Rule::invalid {
-            self.invalid(&head, Rule::trigger_head);
-            return None;
-        }
+        let head = self.valid(first(pair)?, Rule::trigger_head)?;
         let inner = first(head)?;
         let kind = match inner.as_rule() {
             Rule::criteria_trigger => TriggerKind::Criteria(self.expr(first(inner)?)?),
@@ -362,11 +350,7 @@ impl Builder<'_> {
     /// `goal`: `goal NAME when CRITERIA`.
     fn goal(&mut self, pair: Pair<'_, Rule>) -> Option<Goal> {
         let line = trimmed_span(&pair);
-        let head = first(pair)?;
-        if head.as_rule() == Rule::invalid {
-            self.invalid(&head, Rule::goal_head);
-            return None;
-        }
+        let head = self.valid(first(pair)?, Rule::goal_head)?;
         let mut parts = children(head);
         let name = self.ident(&parts.next()?);
         let condition = self.expr(parts.next()?)?;
@@ -390,11 +374,7 @@ impl Builder<'_> {
             },
             span(&channel_pair),
         );
-        let spec = parts.next()?;
-        if spec.as_rule() == Rule::invalid {
-            self.invalid(&spec, Rule::window_spec);
-            return None;
-        }
+        let spec = self.valid(parts.next()?, Rule::window_spec)?;
         let mut window = Window {
             channel,
             days: None,

@@ -105,6 +105,20 @@ impl<'s> Builder<'s> {
         self.reparse(invalid.as_span().start(), self.source.len(), expected);
     }
 
+    /// `pair`, unless it is the `invalid` rest of a line: then reports it as
+    /// not following `expected`, and gives nothing.
+    pub(crate) fn valid<'i>(
+        &mut self,
+        pair: Pair<'i, Rule>,
+        expected: Rule,
+    ) -> Option<Pair<'i, Rule>> {
+        if pair.as_rule() == Rule::invalid {
+            self.invalid(&pair, expected);
+            return None;
+        }
+        Some(pair)
+    }
+
     /// Re-parses `source[start..end]` with `rule` and reports where it fails.
     fn reparse(&mut self, start: usize, end: usize, rule: Rule) {
         let text = &self.source[start..end];

@@ -47,11 +47,7 @@ impl Builder<'_> {
 
     /// `label_line`: `label NAME`.
     fn label_line(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
-        let name = first(pair)?;
-        if name.as_rule() == Rule::invalid {
-            self.invalid(&name, Rule::name);
-            return None;
-        }
+        let name = self.valid(first(pair)?, Rule::name)?;
         Some(self.ident(&name))
     }
 
@@ -64,11 +60,7 @@ impl Builder<'_> {
             Rule::wait_step => self.wait_step(inner)?,
             Rule::condition => StepKind::Condition(self.condition(inner, line)),
             Rule::goto_step => {
-                let name = first(inner)?;
-                if name.as_rule() == Rule::invalid {
-                    self.invalid(&name, Rule::name);
-                    return None;
-                }
+                let name = self.valid(first(inner)?, Rule::name)?;
                 StepKind::Goto(self.ident(&name))
             }
             _ => StepKind::Exit(match first(inner) {
@@ -89,11 +81,7 @@ impl Builder<'_> {
 
     /// `wait_step`: a duration or `until HH:MM`.
     fn wait_step(&mut self, pair: Pair<'_, Rule>) -> Option<StepKind> {
-        let args = first(pair)?;
-        if args.as_rule() == Rule::invalid {
-            self.invalid(&args, Rule::wait_args);
-            return None;
-        }
+        let args = self.valid(first(pair)?, Rule::wait_args)?;
         let arg = first(args)?;
         Some(match arg.as_rule() {
             Rule::wait_until => StepKind::WaitUntil(self.clock(first(arg)?)),
@@ -134,11 +122,7 @@ impl Builder<'_> {
             Rule::send_text => Action::SendText,
             Rule::prompt => Action::Prompt,
             Rule::notify => {
-                let target = first(head)?;
-                if target.as_rule() == Rule::invalid {
-                    self.invalid(&target, Rule::notify_target);
-                    return None;
-                }
+                let target = self.valid(first(head)?, Rule::notify_target)?;
                 let mut parts = children(target);
                 let service = parts.next()?;
                 let kind = match service.as_str() {
@@ -151,11 +135,7 @@ impl Builder<'_> {
                 }
             }
             _ => {
-                let target = first(head)?;
-                if target.as_rule() == Rule::invalid {
-                    self.invalid(&target, Rule::http_target);
-                    return None;
-                }
+                let target = self.valid(first(head)?, Rule::http_target)?;
                 let mut parts = children(target);
                 let method = parts.next()?;
                 let kind = match method.as_str() {
@@ -188,11 +168,7 @@ impl Builder<'_> {
                     .collect(),
             )
         } else {
-            let arg = first(option)?;
-            if arg.as_rule() == Rule::invalid {
-                self.invalid(&arg, option_argument(rule));
-                return None;
-            }
+            let arg = self.valid(first(option)?, option_argument(rule))?;
             self.option_kind(rule, arg)?
         };
         Some(StepOption {
@@ -285,11 +261,7 @@ impl Builder<'_> {
         let line = trimmed_span(&pair);
         let mut parts = children(pair);
         let name = self.ident(&parts.next()?);
-        let spec = parts.next()?;
-        if spec.as_rule() == Rule::invalid {
-            self.invalid(&spec, Rule::extraction_spec);
-            return None;
-        }
+        let spec = self.valid(parts.next()?, Rule::extraction_spec)?;
         let mut spec_parts = children(spec);
         let ty = self.field_type(spec_parts.next()?)?;
         let source_pair = spec_parts.next()?;
