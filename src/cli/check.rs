@@ -65,9 +65,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
     match args.format {
         Format::Human => {
-            if errors + warnings > 0 {
-                let _ = writeln!(out, "{}", summary(errors, warnings, args.files.len()));
-            }
+            let _ = writeln!(out, "{}", summary(errors, warnings, args.files.len()));
         }
         Format::Json => {
             let _ = serde_json::to_writer_pretty(&mut out, &json);
@@ -85,6 +83,9 @@ pub fn run(args: &CheckArgs) -> u8 {
 
 fn summary(errors: usize, warnings: usize, files: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if errors + warnings == 0 {
+        return format!("{} checked: no problems", plural(files, "file"));
+    }
     format!(
         "{} and {} in {}",
         plural(errors, "error"),
