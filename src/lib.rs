@@ -4,9 +4,6 @@
 //! lowers it to a step [`graph`] and proves the language's rules, collecting
 //! every [`diagnostic`]; [`cli`] wires the stages to commands.
 
-// pest_derive without `std` refers to `alloc`.
-extern crate alloc;
-
 pub mod ast;
 pub mod check;
 pub mod cli;

@@ -180,7 +180,30 @@ fn deep_nesting_is_an_error_not_a_crash() {
         "workflow w\n  trigger when email is set\n  steps\n{}",
         "    condition\n      branch b when email is set\n".repeat(5000)
     );
-    for source in [parens, nots, blocks] {
+    let after_escaped_quote = format!(
+        "workflow w\n  trigger when first_name is \"a\\\"b\" and {}email is set{}\n  steps\n    wait 1 day\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let blocks_with_cr_line_ends = blocks.replace('\n', "\r");
+    let templates_in_defaults = format!(
+        "workflow w\n  trigger when email is set\n  steps\n    send text\n      body \"{}x{}\"\n",
+        "{{ first_name | default: \"".repeat(5000),
+        "\" }}".repeat(5000)
+    );
+    let blocks_after_broken_text = format!(
+        "workflow w\n  trigger when email is set\n  steps\n    send text\n      body \"\"\"{{{{\n{}",
+        "    condition\n      branch b when email is set\n".repeat(5000)
+    );
+    for source in [
+        parens,
+        nots,
+        blocks,
+        after_escaped_quote,
+        blocks_with_cr_line_ends,
+        templates_in_defaults,
+        blocks_after_broken_text,
+    ] {
         let codes: Vec<String> = flowc::check::check_source(&source, None)
             .iter()
             .map(|d| d.code())
@@ -220,4 +243,24 @@ fn nesting_at_the_limit_is_checked_normally() {
         .collect();
     assert!(!codes.contains(&"E0008".to_owned()), "{codes:?}");
     assert!(codes.iter().all(|code| code.starts_with('W')), "{codes:?}");
+}
+
+#[test]
+fn diagnostics_on_very_long_lines_render_without_panicking() {
+    let long_name = "x".repeat(70_000);
+    let unknown_field =
+        format!("workflow w\n  trigger when {long_name} is set\n  steps\n    wait 1 day\n");
+    let far_error = format!(
+        "workflow w\n  trigger when email is set\n  steps\n    send text\n      body \"{}\" junk\n",
+        "y".repeat(70_000)
+    );
+    for source in [unknown_field, far_error] {
+        let diagnostics = flowc::check::check_source(&source, None);
+        assert!(!diagnostics.is_empty());
+        let report = flowc::diagnostic::render_human("long.flow", &source, &diagnostics);
+        assert!(
+            report.contains("long.flow:"),
+            "the location is still given: {report}"
+        );
+    }
 }

@@ -26,13 +26,46 @@ impl Renderer {
     }
 
     /// One diagnostic as a report over `source`, named `file`.
+    ///
+    /// A diagnostic on a line too long to show (minified or generated text)
+    /// is rendered without its snippet, with its location instead: the
+    /// snippet would be unreadable, and miette cannot draw it.
     pub fn render(&self, source: &NamedSource<String>, diagnostic: &Diagnostic) -> String {
+        let text = source.inner().as_str();
+        let span = diagnostic.span();
+        let long_line = line_length_around(text, span.start as usize) > MAX_SNIPPET_LINE
+            || line_length_around(text, span.end as usize) > MAX_SNIPPET_LINE;
         let mut out = String::new();
-        let with_source = WithSource { diagnostic, source };
+        let with_source = WithSource {
+            diagnostic,
+            source: (!long_line).then_some(source),
+        };
         // Writing into a String cannot fail.
         let _ = self.handler.render_report(&mut out, &with_source);
+        if long_line {
+            let (line, column) = line_column(text, span.start as usize);
+            out.push_str(&format!("  at {}:{line}:{column}\n", source.name()));
+        }
         out
     }
+}
+
+/// The longest line shown in a report's snippet, in bytes.
+const MAX_SNIPPET_LINE: usize = 4096;
+
+/// The length in bytes of the line of `text` that holds byte `at`.
+fn line_length_around(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let at = at.min(bytes.len());
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|&byte| byte == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    end - start
 }
 
 /// Every diagnostic of one file as reports without colour (for tests and pipes).
@@ -117,7 +150,7 @@ pub fn render_json(file: &str, source: &str, diagnostic: &Diagnostic) -> JsonDia
 #[derive(Debug)]
 struct WithSource<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a NamedSource<String>,
+    source: Option<&'a NamedSource<String>>,
 }
 
 impl std::fmt::Display for WithSource<'_> {
@@ -145,7 +178,7 @@ impl miette::Diagnostic for WithSource<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source)
+        self.source.map(|source| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {

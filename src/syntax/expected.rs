@@ -178,7 +178,8 @@ pub(super) fn from_pest(
         };
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.as_slice(),
-        ErrorVariant::CustomError { .. } => &[],
+        // pest's only custom errors are its call and stack limits.
+        ErrorVariant::CustomError { .. } => return super::nesting::limit_reached(source, at),
     };
     if let Some(quote) = positives.iter().find_map(|rule| match rule {
         Rule::close_quote => Some("\""),

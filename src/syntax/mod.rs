@@ -38,15 +38,18 @@ pub struct Parsed {
 /// Parses a `.flow` source; never fails, never panics.
 pub fn parse(source: &str) -> Parsed {
     let mut builder = Builder::new(source);
-    if let Some(error) = nesting::check(source) {
-        builder.report(error);
-        return builder.finish(SourceFile::default());
-    }
     let file = match FlowParser::parse(Rule::file, source) {
-        Ok(mut pairs) => match pairs.next() {
-            Some(pair) => builder.file(pair),
-            None => SourceFile::default(),
-        },
+        Ok(pairs) => {
+            if let Some(error) = nesting::too_deep(pairs.clone()) {
+                builder.report(error);
+                return builder.finish(SourceFile::default());
+            }
+            pairs
+                .into_iter()
+                .next()
+                .map(|pair| builder.file(pair))
+                .unwrap_or_default()
+        }
         Err(error) => {
             builder.report(expected::from_pest(source, 0, &error));
             SourceFile::default()
