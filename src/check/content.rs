@@ -1,6 +1,8 @@
 //! Step content: JSON bodies, text lengths and template files.
 
-use super::{all_steps, CheckError, Checker};
+use std::rc::Rc;
+
+use super::{CheckError, Checker};
 use crate::ast::*;
 
 /// The most characters one SMS holds.
@@ -8,7 +10,7 @@ const SMS_LENGTH: usize = 160;
 
 impl Checker<'_> {
     pub(super) fn content(&mut self) {
-        for step in all_steps(self.steps()) {
+        for &step in Rc::clone(&self.all_steps).iter() {
             let StepKind::Effect(effect) = &step.kind else {
                 continue;
             };

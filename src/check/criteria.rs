@@ -1,6 +1,8 @@
 //! Field references, the types of tests, templates and their filters.
 
-use super::{all_steps, CheckError, Checker, FieldOrigin};
+use std::rc::Rc;
+
+use super::{CheckError, Checker, FieldOrigin};
 use crate::ast::*;
 use crate::schema;
 use crate::span::Span;
@@ -47,7 +49,7 @@ impl<'a> Checker<'a> {
         for goal in &workflow.goals {
             self.expr(&goal.condition, Place::Goal);
         }
-        for step in all_steps(self.steps()) {
+        for &step in Rc::clone(&self.all_steps).iter() {
             self.step_texts(step);
         }
     }

@@ -14,6 +14,7 @@ mod structure;
 mod time;
 
 use std::path::Path;
+use std::rc::Rc;
 
 pub use error::CheckError;
 pub use scope::{FieldInfo, FieldOrigin, Scope};
@@ -49,6 +50,8 @@ pub(crate) struct Checker<'a> {
     workflow: &'a Workflow,
     source: &'a str,
     scope: Scope<'a>,
+    /// Every step, nested ones included, in source order: flattened once.
+    all_steps: Rc<[&'a Step]>,
     extracted_uses: Vec<criteria::ExtractedUse<'a>>,
     dir: Option<&'a Path>,
     diagnostics: Vec<Diagnostic>,
@@ -57,11 +60,17 @@ pub(crate) struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(workflow: &'a Workflow, source: &'a str, dir: Option<&'a Path>) -> Self {
         let mut diagnostics = Vec::new();
-        let scope = Scope::build(workflow, &mut diagnostics);
+        let top_level = workflow
+            .steps
+            .first()
+            .map_or(&[][..], |section| section.steps.as_slice());
+        let all_steps: Rc<[&'a Step]> = all_steps(top_level).into();
+        let scope = Scope::build(workflow, &all_steps, &mut diagnostics);
         Checker {
             workflow,
             source,
             scope,
+            all_steps,
             extracted_uses: Vec::new(),
             dir,
             diagnostics,

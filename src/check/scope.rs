@@ -3,7 +3,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::CheckError;
-use crate::ast::{EventDecl, FieldType, OptionKind, StepKind, Workflow};
+use crate::ast::{EventDecl, FieldType, OptionKind, Step, StepKind, Workflow};
 use crate::diagnostic::Diagnostic;
 use crate::schema;
 use crate::span::Span;
@@ -41,7 +41,11 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// Collects the workflow's names, reporting duplicates and clashes.
-    pub fn build(workflow: &'a Workflow, diagnostics: &mut Vec<Diagnostic>) -> Self {
+    pub fn build(
+        workflow: &'a Workflow,
+        all_steps: &[&Step],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Self {
         let mut fields = HashMap::default();
         for (name, base, _) in schema::STANDARD_FIELDS {
             let ty = FieldType {
@@ -89,7 +93,7 @@ impl<'a> Scope<'a> {
                 },
             );
         }
-        add_extracted(workflow, &mut fields, diagnostics);
+        add_extracted(all_steps, &mut fields, diagnostics);
         let trigger_event = workflow
             .triggers
             .first()
@@ -119,15 +123,11 @@ impl<'a> Scope<'a> {
 /// Adds every extracted field, reporting clashes with lead fields and
 /// extractions of one name with two types.
 fn add_extracted(
-    workflow: &Workflow,
+    all_steps: &[&Step],
     fields: &mut HashMap<String, FieldInfo>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let steps = workflow
-        .steps
-        .first()
-        .map_or(&[][..], |section| section.steps.as_slice());
-    for step in super::all_steps(steps) {
+    for step in all_steps {
         let StepKind::Effect(effect) = &step.kind else {
             continue;
         };

@@ -2,7 +2,9 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{all_steps, CheckError, Checker};
+use std::rc::Rc;
+
+use super::{CheckError, Checker};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -34,7 +36,7 @@ impl Checker<'_> {
         self.named_declarations();
         self.trigger_event();
         self.labels();
-        for step in all_steps(self.steps()) {
+        for &step in Rc::clone(&self.all_steps).iter() {
             match &step.kind {
                 StepKind::Effect(effect) => self.effect_options(step, effect),
                 StepKind::Condition(condition) => self.condition_arms(condition),
@@ -171,9 +173,9 @@ impl Checker<'_> {
 
     /// Duplicate labels, and `goto` to labels that do not exist.
     fn labels(&mut self) {
-        let steps = all_steps(self.steps());
+        let steps = Rc::clone(&self.all_steps);
         let mut labels: HashMap<&str, Span> = HashMap::default();
-        for step in &steps {
+        for step in steps.iter() {
             let Some(label) = &step.label else { continue };
             match labels.get(label.name.as_str()) {
                 Some(&first) => self.report(CheckError::DuplicateLabel {
@@ -186,7 +188,7 @@ impl Checker<'_> {
                 }
             }
         }
-        for step in &steps {
+        for step in steps.iter() {
             let StepKind::Goto(target) = &step.kind else {
                 continue;
             };

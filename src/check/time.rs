@@ -3,7 +3,9 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::str::FromStr;
 
-use super::{all_steps, CheckError, Checker};
+use std::rc::Rc;
+
+use super::{CheckError, Checker};
 use crate::ast::*;
 use crate::span::Span;
 
@@ -76,7 +78,7 @@ impl Checker<'_> {
                 SettingKind::ReEntry(_) => {}
             }
         }
-        for step in all_steps(self.steps()) {
+        for &step in Rc::clone(&self.all_steps).iter() {
             match &step.kind {
                 StepKind::Wait(duration) => {
                     let length = seconds(duration);
