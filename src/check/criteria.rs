@@ -99,7 +99,7 @@ impl<'a> Checker<'a> {
         if let Test::WithinLast(duration) | Test::OlderThan(duration) = &comparison.test {
             self.duration_in(
                 duration,
-                (60, 100 * 365 * 86_400),
+                (60, super::time::LONGEST),
                 "a date test",
                 "compare with at least 1 minute, like `is within last 7 days`",
             );

@@ -14,6 +14,8 @@ const WAIT_RANGE: (u64, u64) = (60, 30 * DAY);
 /// The shortest and longest http `timeout`, in seconds.
 const TIMEOUT_RANGE: (u64, u64) = (1, 10 * 60);
 const DAY: u64 = 24 * 60 * 60;
+/// The longest duration any setting or test accepts, in seconds.
+pub(super) const LONGEST: u64 = 100 * 365 * DAY;
 
 /// A duration's length in seconds, with days counted as 24 hours (enough to
 /// compare with limits; the runtime counts calendar days).
@@ -65,13 +67,13 @@ impl Checker<'_> {
                 SettingKind::Timezone(name) => self.timezone(&name.node, name.span),
                 SettingKind::ReEntry(ReEntry::After(duration)) => self.duration_in(
                     duration,
-                    (60, 100 * 365 * DAY),
+                    (60, LONGEST),
                     "re-entry",
                     "re-entry waits at least 1 minute",
                 ),
                 SettingKind::LookBack(duration) => self.duration_in(
                     duration,
-                    (DAY, 100 * 365 * DAY),
+                    (DAY, LONGEST),
                     "look back",
                     "look back at least 1 day, like `look back 2 years`",
                 ),

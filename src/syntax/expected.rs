@@ -199,7 +199,6 @@ pub(super) fn from_pest(
         names.retain(|name| !VALUE_KINDS.contains(name));
         names.push(A_VALUE);
     }
-    names.dedup();
     let mut unique = Vec::new();
     for name in names {
         if !unique.contains(&name) {

@@ -105,7 +105,7 @@ impl<'s> Builder<'s> {
     /// The text is re-parsed up to the end of the file, so text in triple
     /// quotes that starts on this line is read whole.
     pub(crate) fn invalid(&mut self, invalid: &Pair<'_, Rule>, expected: Rule) {
-        self.reparse(invalid.as_span().start(), self.source.len(), expected);
+        self.reparse(invalid.as_span().start(), expected);
     }
 
     /// `pair`, unless it is the `invalid` rest of a line: then reports it as
@@ -122,9 +122,10 @@ impl<'s> Builder<'s> {
         Some(pair)
     }
 
-    /// Re-parses `source[start..end]` with `rule` and reports where it fails.
-    fn reparse(&mut self, start: usize, end: usize, rule: Rule) {
-        let text = &self.source[start..end];
+    /// Re-parses the source from `start` to its end with `rule` and reports
+    /// where it fails.
+    fn reparse(&mut self, start: usize, rule: Rule) {
+        let text = &self.source[start..];
         let error = match FlowParser::parse(rule, text) {
             Err(error) => expected::from_pest(self.source, start, &error),
             Ok(pairs) => {
@@ -159,7 +160,7 @@ impl<'s> Builder<'s> {
             .next()
             .unwrap_or_default();
         match level.rule_for(first_word) {
-            Some(rule) => self.reparse(span.start(), self.source.len(), rule),
+            Some(rule) => self.reparse(span.start(), rule),
             None => {
                 let error = level.unknown_line(self.source, span.start(), first_word);
                 self.report(error);
