@@ -165,35 +165,42 @@ proptest! {
     }
 }
 
+/// A workflow with the given trigger criteria and steps.
+fn workflow(criteria: &str, steps: &str) -> String {
+    format!("workflow w\n  trigger when {criteria}\n  steps\n{steps}")
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    let parens = format!(
-        "workflow w\n  trigger when {}email is set{}\n  steps\n    wait 1 day\n",
-        "(".repeat(5000),
-        ")".repeat(5000)
+    let deep = 5000;
+    let wait = "    wait 1 day\n";
+    let nested_blocks = "    condition\n      branch b when email is set\n".repeat(deep);
+    let parens = workflow(
+        &format!("{}email is set{}", "(".repeat(deep), ")".repeat(deep)),
+        wait,
     );
-    let nots = format!(
-        "workflow w\n  trigger when {}email is set\n  steps\n    wait 1 day\n",
-        "not ".repeat(5000)
-    );
-    let blocks = format!(
-        "workflow w\n  trigger when email is set\n  steps\n{}",
-        "    condition\n      branch b when email is set\n".repeat(5000)
-    );
-    let after_escaped_quote = format!(
-        "workflow w\n  trigger when first_name is \"a\\\"b\" and {}email is set{}\n  steps\n    wait 1 day\n",
-        "(".repeat(5000),
-        ")".repeat(5000)
+    let nots = workflow(&format!("{}email is set", "not ".repeat(deep)), wait);
+    let blocks = workflow("email is set", &nested_blocks);
+    let after_escaped_quote = workflow(
+        &format!(
+            "first_name is \"a\\\"b\" and {}email is set{}",
+            "(".repeat(deep),
+            ")".repeat(deep)
+        ),
+        wait,
     );
     let blocks_with_cr_line_ends = blocks.replace('\n', "\r");
-    let templates_in_defaults = format!(
-        "workflow w\n  trigger when email is set\n  steps\n    send text\n      body \"{}x{}\"\n",
-        "{{ first_name | default: \"".repeat(5000),
-        "\" }}".repeat(5000)
+    let templates_in_defaults = workflow(
+        "email is set",
+        &format!(
+            "    send text\n      body \"{}x{}\"\n",
+            "{{ first_name | default: \"".repeat(deep),
+            "\" }}".repeat(deep)
+        ),
     );
-    let blocks_after_broken_text = format!(
-        "workflow w\n  trigger when email is set\n  steps\n    send text\n      body \"\"\"{{{{\n{}",
-        "    condition\n      branch b when email is set\n".repeat(5000)
+    let blocks_after_broken_text = workflow(
+        "email is set",
+        &format!("    send text\n      body \"\"\"{{{{\n{nested_blocks}"),
     );
     for source in [
         parens,
