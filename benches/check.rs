@@ -2,8 +2,13 @@
 //! workflows of 1,000, 10,000 and 100,000 steps, and how much memory it
 //! needs at its peak. Prints medians; the target is 10,000 steps in under
 //! 100 ms, and 10x the steps in at most 12x the time.
+//!
+//! Every run is a fresh child process, as every `flowc check` is: repeated
+//! runs in one process would reuse freed heap below glibc's mmap threshold
+//! (32 MB) and skip the page faults that larger inputs always pay.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -75,38 +80,58 @@ fn workflow(steps: usize) -> String {
     source
 }
 
-struct Measurement {
-    median: Duration,
+/// One check of a generated workflow, as a fresh process sees it.
+struct Run {
+    time: Duration,
     peak_bytes: usize,
 }
 
-fn measure(source: &str, runs: usize) -> Measurement {
-    let mut times = Vec::with_capacity(runs);
-    let mut peak_bytes = 0;
-    for _ in 0..runs {
-        let baseline = LIVE.load(Ordering::Relaxed);
-        PEAK.store(baseline, Ordering::Relaxed);
-        let start = Instant::now();
-        let diagnostics = flowc::check::check_source(source, None);
-        times.push(start.elapsed());
-        peak_bytes = peak_bytes.max(PEAK.load(Ordering::Relaxed) - baseline);
-        assert!(
-            diagnostics.is_empty(),
-            "the generated workflow must be valid: {}",
-            diagnostics[0]
-        );
-        drop(diagnostics);
-    }
-    times.sort();
-    Measurement {
-        median: times[times.len() / 2],
-        peak_bytes,
+/// Checks a workflow of `steps` steps once, in this process, and prints
+/// the time and peak heap on one line for the parent to read.
+fn run_once(steps: usize) {
+    let source = workflow(steps);
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let start = Instant::now();
+    let diagnostics = flowc::check::check_source(&source, None);
+    let time = start.elapsed();
+    let peak_bytes = PEAK.load(Ordering::Relaxed) - baseline;
+    assert!(
+        diagnostics.is_empty(),
+        "the generated workflow must be valid: {}",
+        diagnostics[0]
+    );
+    println!("{} {}", time.as_nanos(), peak_bytes);
+}
+
+/// Runs [`run_once`] in a child process of this benchmark.
+fn run_in_child(steps: usize) -> Run {
+    let output = Command::new(std::env::current_exe().expect("the benchmark's own path"))
+        .args(["--one", &steps.to_string()])
+        .output()
+        .expect("the benchmark can start itself");
+    assert!(output.status.success(), "child failed: {output:?}");
+    let line = String::from_utf8_lossy(&output.stdout);
+    let mut numbers = line
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().expect("a number"));
+    let (Some(nanos), Some(peak)) = (numbers.next(), numbers.next()) else {
+        panic!("child printed {line:?}");
+    };
+    Run {
+        time: Duration::from_nanos(nanos),
+        peak_bytes: peak as usize,
     }
 }
 
 fn main() {
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    println!("flowc check on generated workflows (median of several runs)\n");
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--one") {
+        run_once(args[at + 1].parse().expect("a step count"));
+        return;
+    }
+    let quick = args.iter().any(|arg| arg == "--quick");
+    println!("flowc check on generated workflows (median of several runs, each a fresh process)\n");
     println!(
         "{:>8}  {:>10}  {:>12}  {:>12}  {:>10}",
         "steps", "source", "median", "per step", "peak mem"
@@ -114,29 +139,31 @@ fn main() {
     let mut previous: Option<(usize, Duration)> = None;
     let mut ratios = Vec::new();
     for (steps, runs) in [
-        (1_000, 21),
+        (1_000_usize, 21),
         (10_000, 11),
         (100_000, if quick { 3 } else { 5 }),
     ] {
-        let source = workflow(steps);
         let actual = steps.div_ceil(STEPS_PER_BLOCK) * STEPS_PER_BLOCK;
-        let measurement = measure(&source, runs);
+        let mut runs: Vec<Run> = (0..runs).map(|_| run_in_child(steps)).collect();
+        runs.sort_by_key(|run| run.time);
+        let median = runs[runs.len() / 2].time;
+        let peak_bytes = runs.iter().map(|run| run.peak_bytes).max().unwrap_or(0);
         println!(
             "{:>8}  {:>8} KB  {:>9.2} ms  {:>9.0} ns  {:>7.1} MB",
             actual,
-            source.len() / 1024,
-            measurement.median.as_secs_f64() * 1e3,
-            measurement.median.as_secs_f64() * 1e9 / actual as f64,
-            measurement.peak_bytes as f64 / (1024.0 * 1024.0),
+            workflow(steps).len() / 1024,
+            median.as_secs_f64() * 1e3,
+            median.as_secs_f64() * 1e9 / actual as f64,
+            peak_bytes as f64 / (1024.0 * 1024.0),
         );
         if let Some((previous_steps, previous_time)) = previous {
             ratios.push((
                 previous_steps,
                 actual,
-                measurement.median.as_secs_f64() / previous_time.as_secs_f64(),
+                median.as_secs_f64() / previous_time.as_secs_f64(),
             ));
         }
-        previous = Some((actual, measurement.median));
+        previous = Some((actual, median));
     }
     println!();
     for (from, to, ratio) in ratios {
