@@ -65,11 +65,69 @@ impl Checker<'_> {
             return;
         }
         let written = path.static_text();
-        if !dir.join(&written).is_file() {
+        let file = dir.join(&written);
+        if !file.is_file() {
             self.report(CheckError::MissingTemplateFile {
                 path: written,
                 span: path.span,
             });
+            return;
         }
+        if let Some((problem, help)) = self.template_file_problem(&file) {
+            self.report(CheckError::InvalidTemplateFile {
+                path: written,
+                problem,
+                span: path.span,
+                help,
+            });
+        }
+    }
+
+    /// What is wrong with a template file's text, if anything: it must be
+    /// UTF-8 text whose templates name fields of the workflow.
+    fn template_file_problem(&self, file: &std::path::Path) -> Option<(String, String)> {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(error) => {
+                return Some((
+                    format!("cannot be read: {error}"),
+                    "make it a readable UTF-8 text file".to_owned(),
+                ))
+            }
+        };
+        let parsed = match crate::syntax::parse_template_file(&text) {
+            Ok(parsed) => parsed,
+            Err(_) => {
+                return Some((
+                    "has a template that is never closed or malformed".to_owned(),
+                    "write templates as `{{ field }}` or `{{ field | default: \"x\" }}`".to_owned(),
+                ))
+            }
+        };
+        let problem = parsed.templates().find_map(|template| {
+            let (name, known) = match &template.path {
+                TemplatePath::Field(field) => {
+                    (field.name.clone(), self.scope.field(&field.name).is_some())
+                }
+                TemplatePath::Event(field) => (
+                    format!("event.{}", field.name),
+                    self.scope.event.is_some_and(|event| {
+                        event.fields.iter().any(|f| f.name.name == field.name)
+                    }),
+                ),
+                TemplatePath::Env(name) => (format!("env.{}", name.name), false),
+                TemplatePath::Unknown { namespace, member } => {
+                    (format!("{}.{}", namespace.name, member.name), false)
+                }
+            };
+            (!known).then(|| {
+                (
+                    format!("uses `{name}`, which this workflow does not have"),
+                    "use fields of the workflow (and `event.FIELD` of its trigger event) only"
+                        .to_owned(),
+                )
+            })
+        });
+        problem
     }
 }

@@ -478,6 +478,22 @@ pub enum CheckError {
         span: Span,
     },
 
+    /// A template file that cannot be read or uses what does not exist.
+    #[error("template file `{path}` {problem}")]
+    #[diagnostic(code(E0405))]
+    InvalidTemplateFile {
+        /// The path written.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+        /// Where the path was written.
+        #[label(primary, "this file")]
+        span: Span,
+        /// How to fix it.
+        #[help]
+        help: String,
+    },
+
     /// A step no lead can ever reach.
     #[error("this step can never be reached")]
     #[diagnostic(

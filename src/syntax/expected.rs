@@ -141,6 +141,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         phone_number => "a phone number like `+15550100`",
         name | ident | reserved => "a name",
         string | line_string | triple_string | line_text | triple_text | escape => "text in quotes",
+        template_file | file_text => "text",
         close_quote => "`\"`",
         close_triple => "`\"\"\"`",
         template | template_path => "`{{ field }}`",

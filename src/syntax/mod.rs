@@ -63,6 +63,26 @@ pub fn parse(source: &str) -> Parsed {
     builder.finish(file)
 }
 
+/// Parses the text of a template file (`body file "x.md"`): its templates
+/// and the text between them; spans are offsets into `text`.
+pub fn parse_template_file(text: &str) -> Result<crate::ast::Text, Vec<Diagnostic>> {
+    let mut builder = Builder::new(text);
+    match FlowParser::parse(Rule::template_file, text) {
+        Ok(mut pairs) => {
+            let pair = pairs.next();
+            let parsed = pair.map(|pair| builder.template_file(pair));
+            match (parsed, builder.diagnostics.is_empty()) {
+                (Some(parsed), true) => Ok(parsed),
+                _ => Err(builder.diagnostics),
+            }
+        }
+        Err(error) => {
+            builder.report(expected::from_pest(text, 0, &error));
+            Err(builder.diagnostics)
+        }
+    }
+}
+
 /// Walks pest pairs into the syntax tree, collecting syntax errors.
 pub(crate) struct Builder<'s> {
     source: &'s str,

@@ -33,6 +33,20 @@ impl Builder<'_> {
         Text { parts, span: whole }
     }
 
+    /// `template_file`: the text of a template file, with its templates.
+    pub(crate) fn template_file(&mut self, pair: Pair<'_, Rule>) -> Text {
+        let whole = span(&pair);
+        let mut parts = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::template => parts.push(TextPart::Template(self.template(part))),
+                Rule::file_text => push_literal(&mut parts, part.as_str()),
+                _ => {}
+            }
+        }
+        Text { parts, span: whole }
+    }
+
     /// `template`: `{{ path | filter: arg }}`.
     fn template(&mut self, pair: Pair<'_, Rule>) -> Template {
         let whole = span(&pair);
