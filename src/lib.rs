@@ -2,14 +2,23 @@
 //!
 //! The pipeline: [`syntax`] parses a `.flow` file into an [`ast`]; [`check`]
 //! lowers it to a step [`graph`] and proves the language's rules, collecting
-//! every [`diagnostic`]; [`cli`] wires the stages to commands.
+//! every [`diagnostic`]; [`compile`] turns the checked tree into
+//! [`bytecode`]; [`vm`] runs one enrollment on it, with every clock rule in
+//! [`calendar`]; [`runtime`] schedules many leads on a virtual clock; [`cli`]
+//! wires the stages to commands.
 
 pub mod ast;
+pub mod bytecode;
+pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod compile;
 pub mod diagnostic;
 pub mod graph;
+pub mod runtime;
 pub mod schema;
 pub mod span;
 pub mod suggest;
 pub mod syntax;
+pub mod value;
+pub mod vm;

@@ -95,7 +95,7 @@ pub enum Test {
 }
 
 /// An ordering operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OrderOp {
     /// `>`.
     Greater,

@@ -146,7 +146,7 @@ pub struct FieldType {
 }
 
 /// The scalar types of field values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BaseType {
     /// Free text.
     Text,
@@ -217,7 +217,7 @@ pub struct Window {
 }
 
 /// An outgoing channel with a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Channel {
     /// Email.
     Email,
@@ -265,7 +265,7 @@ pub struct TimeRange {
 }
 
 /// Whose timezone a window's clock times are in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum WindowZone {
     /// The workflow's account timezone.
     Account,

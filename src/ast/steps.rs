@@ -102,7 +102,7 @@ impl Action {
 }
 
 /// A team chat service for `notify`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NotifyService {
     /// Slack incoming webhook.
     Slack,
@@ -111,7 +111,7 @@ pub enum NotifyService {
 }
 
 /// An http step's method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HttpMethod {
     /// GET.
     Get,
@@ -190,7 +190,7 @@ impl OptionKind {
 }
 
 /// Who receives an email.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Recipient {
     /// The lead's `email`.
     Lead,
@@ -228,7 +228,7 @@ pub enum Body {
 }
 
 /// A tool a prompt may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Tool {
     /// Search the web.
     WebSearch,
@@ -268,7 +268,7 @@ pub struct OutcomeBranch {
 }
 
 /// Outcomes an effect step may branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     /// A call was answered.
     Answered,

@@ -104,7 +104,7 @@ impl<'a> Checker<'a> {
 }
 
 /// Every step of a list, nested ones included, in source order.
-pub(crate) fn all_steps(steps: &[Step]) -> Vec<&Step> {
+pub fn all_steps(steps: &[Step]) -> Vec<&Step> {
     let mut out = Vec::new();
     collect_steps(steps, &mut out);
     out

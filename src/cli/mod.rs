@@ -1,7 +1,11 @@
 //! The command line: one module per subcommand.
 
+mod build;
 mod check;
+mod disasm;
 mod explain;
+mod load;
+mod run;
 
 use std::process::ExitCode;
 
@@ -23,6 +27,12 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the long explanation of a diagnostic code, with an example.
     Explain(explain::ExplainArgs),
+    /// Compile a `.flow` file to a `.flowc` program.
+    Build(build::BuildArgs),
+    /// Print a compiled program readably.
+    Disasm(disasm::DisasmArgs),
+    /// Run leads through a workflow (`--simulate`: on a virtual clock).
+    Run(run::RunArgs),
 }
 
 /// Exit status: success, or warnings only.
@@ -48,6 +58,9 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Build(args) => build::run(&args),
+        Command::Disasm(args) => disasm::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     ExitCode::from(status)
 }
@@ -55,6 +68,15 @@ pub fn main() -> ExitCode {
 /// Whether to colour output written to stdout: a terminal, and no `NO_COLOR`.
 pub fn color_stdout() -> bool {
     use std::io::IsTerminal;
+    no_color_unset() && std::io::stdout().is_terminal()
+}
+
+/// Whether to colour output written to stderr: a terminal, and no `NO_COLOR`.
+pub fn color_stderr() -> bool {
+    use std::io::IsTerminal;
+    no_color_unset() && std::io::stderr().is_terminal()
+}
+
+fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-        && std::io::stdout().is_terminal()
 }

@@ -1,0 +1,325 @@
+//! A readable listing of a program: header, slots, instructions with the
+//! step each came from, and the constant pool.
+
+use std::fmt::Write;
+
+use super::{
+    CondOp, Effect, Op, Period, Piece, Program, ReEntryPolicy, Template, Test, CALL_OUTCOMES,
+};
+use crate::ast::{Channel, NotifyService, OrderOp, WindowZone};
+use crate::value::Value;
+
+/// The listing of a program, as `flowc disasm` prints it.
+pub fn disassemble(program: &Program) -> String {
+    let mut out = String::new();
+    header(program, &mut out);
+    let _ = writeln!(out, "\nslots");
+    for (index, slot) in program.slots.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {index:>3}  {:<24} {:?} {}",
+            slot.name,
+            slot.source,
+            slot.ty.describe()
+        );
+    }
+    let _ = writeln!(out, "\ncode");
+    for (pc, op) in program.code.iter().enumerate() {
+        let label = program
+            .origins
+            .get(pc)
+            .map_or("", |origin| origin.label.as_str());
+        let _ = writeln!(out, "  {pc:>4}  {label:<24} {}", instruction(program, op));
+    }
+    let _ = writeln!(out, "\nconditions");
+    for (index, condition) in program.conditions.iter().enumerate() {
+        let ops: Vec<String> = condition
+            .ops
+            .iter()
+            .map(|op| cond_op(program, op))
+            .collect();
+        let _ = writeln!(out, "  c{index:<3} {}", ops.join(" ; "));
+    }
+    let _ = writeln!(out, "\ntexts");
+    for (index, text) in program.texts.iter().enumerate() {
+        let _ = writeln!(out, "  t{index:<3} {}", template(program, text));
+    }
+    let _ = writeln!(out, "\neffects");
+    for (index, effect) in program.effects.iter().enumerate() {
+        let _ = writeln!(out, "  e{index:<3} {}", describe_effect(effect));
+    }
+    out
+}
+
+fn header(program: &Program, out: &mut String) {
+    let _ = writeln!(out, "workflow {}", program.name);
+    let _ = writeln!(out, "  timezone {}", program.timezone.name());
+    let reentry = match program.reentry {
+        ReEntryPolicy::Never => "never".to_owned(),
+        ReEntryPolicy::Always => "always".to_owned(),
+        ReEntryPolicy::After(period) => format!("after {}", describe_period(period)),
+    };
+    let _ = writeln!(out, "  re-entry {reentry}");
+    let _ = writeln!(out, "  look back {} days", program.look_back_days);
+    let criteria = program
+        .trigger
+        .criteria
+        .map_or_else(|| "always".to_owned(), |index| format!("c{index}"));
+    match &program.trigger.event {
+        Some(event) => {
+            let _ = writeln!(out, "  trigger on {event} when {criteria}");
+        }
+        None => {
+            let _ = writeln!(out, "  trigger when {criteria}");
+        }
+    }
+    for goal in &program.goals {
+        let _ = writeln!(out, "  goal {} when c{}", goal.name, goal.condition);
+    }
+    for channel in [Channel::Email, Channel::Text, Channel::Call] {
+        if let Some(window) = program.window(channel) {
+            let days: Vec<&str> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| window.hours.days & (1 << bit) != 0)
+                .map(|(_, day)| *day)
+                .collect();
+            let ranges: Vec<String> = window
+                .hours
+                .ranges
+                .iter()
+                .map(|(start, end)| format!("{}-{}", clock(*start), clock(*end)))
+                .collect();
+            let zone = match window.zone {
+                WindowZone::Account => "account",
+                WindowZone::Lead => "lead",
+            };
+            let _ = writeln!(
+                out,
+                "  window {} {} {} in {zone} timezone",
+                channel.keyword(),
+                days.join(","),
+                ranges.join(", ")
+            );
+        }
+    }
+}
+
+fn clock(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+fn describe_period(period: Period) -> String {
+    match period {
+        Period::Seconds(seconds) => format!("{seconds}s"),
+        Period::Days(days) => format!("{days} days"),
+    }
+}
+
+fn target(pc: Option<u32>) -> String {
+    pc.map_or_else(|| "next".to_owned(), |pc| format!("@{pc}"))
+}
+
+fn instruction(program: &Program, op: &Op) -> String {
+    match op {
+        Op::Effect { effect, on_error } => {
+            let kind = program
+                .effects
+                .get(*effect as usize)
+                .map_or("?", Effect::kind);
+            let on_error = on_error.map_or_else(|| "fail".to_owned(), |pc| format!("@{pc}"));
+            format!("effect {kind} e{effect}  on error {on_error}")
+        }
+        Op::Call { effect, outcomes } => {
+            let branches: Vec<String> = CALL_OUTCOMES
+                .iter()
+                .zip(outcomes)
+                .map(|(outcome, pc)| format!("{} {}", outcome.keyword(), target(*pc)))
+                .collect();
+            format!("call e{effect}  {}", branches.join(", "))
+        }
+        Op::WaitSeconds(seconds) => format!("wait {seconds}s"),
+        Op::WaitDays(days) => format!("wait {days} days"),
+        Op::WaitUntil(minute) => format!("wait until {}", clock(*minute)),
+        Op::Test {
+            condition,
+            branch,
+            target,
+        } => {
+            let name = program
+                .names
+                .get(*branch as usize)
+                .map_or("?", String::as_str);
+            format!("test c{condition} -> @{target}  branch {name}")
+        }
+        Op::Else(pc) => format!("else -> @{pc}"),
+        Op::NoMatch => "no match: exit".to_owned(),
+        Op::Jump(pc) => format!("jump @{pc}"),
+        Op::Exit(reason) => match reason {
+            Some(text) => format!("exit t{text}"),
+            None => "exit".to_owned(),
+        },
+        Op::Complete => "complete".to_owned(),
+    }
+}
+
+fn slot_name(program: &Program, slot: u32) -> &str {
+    program
+        .slots
+        .get(slot as usize)
+        .map_or("?", |slot| slot.name.as_str())
+}
+
+fn cond_op(program: &Program, op: &CondOp) -> String {
+    match op {
+        CondOp::Test { slot, test } => {
+            format!("{} {}", slot_name(program, *slot), describe_test(test))
+        }
+        CondOp::Not => "not".to_owned(),
+        CondOp::And(count) => format!("and/{count}"),
+        CondOp::Or(count) => format!("or/{count}"),
+    }
+}
+
+fn describe_test(test: &Test) -> String {
+    let list = |values: &[Value]| values.iter().map(literal).collect::<Vec<_>>().join(", ");
+    match test {
+        Test::IsSet => "is set".to_owned(),
+        Test::IsNotSet => "is not set".to_owned(),
+        Test::Is(value) => format!("is {}", literal(value)),
+        Test::IsNot(value) => format!("is not {}", literal(value)),
+        Test::OneOf(values) => format!("is one of {}", list(values)),
+        Test::NotOneOf(values) => format!("is not one of {}", list(values)),
+        Test::WithinLast(period) => format!("is within last {}", describe_period(*period)),
+        Test::OlderThan(period) => format!("is older than {}", describe_period(*period)),
+        Test::Contains(text) => format!("contains {text:?}"),
+        Test::NotContains(text) => format!("does not contain {text:?}"),
+        Test::StartsWith(text) => format!("starts with {text:?}"),
+        Test::EndsWith(text) => format!("ends with {text:?}"),
+        Test::Order(op, value) => {
+            let op = match op {
+                OrderOp::Greater => ">",
+                OrderOp::GreaterOrEqual => ">=",
+                OrderOp::Less => "<",
+                OrderOp::LessOrEqual => "<=",
+            };
+            format!("{op} {}", literal(value))
+        }
+    }
+}
+
+fn literal(value: &Value) -> String {
+    match value {
+        Value::Text(text) => format!("{text:?}"),
+        Value::Datetime(instant) => instant.to_rfc3339(),
+        other => other.to_json().to_string(),
+    }
+}
+
+fn template(program: &Program, text: &Template) -> String {
+    let mut out = String::new();
+    for piece in &text.pieces {
+        match piece {
+            Piece::Literal(literal) => out.push_str(literal),
+            Piece::Field {
+                slot,
+                default,
+                case,
+            } => {
+                let _ = write!(out, "{{{{ {}", slot_name(program, *slot));
+                if let Some(default) = default {
+                    let _ = write!(out, " | default: {default:?}");
+                }
+                if let Some(case) = case {
+                    let _ = write!(out, " | {}", format!("{case:?}").to_lowercase());
+                }
+                out.push_str(" }}");
+            }
+            Piece::Env(name) => {
+                let _ = write!(out, "{{{{ env.{name} }}}}");
+            }
+        }
+    }
+    format!("{out:?}")
+}
+
+fn describe_effect(effect: &Effect) -> String {
+    let texts = |ids: &[u32]| {
+        ids.iter()
+            .map(|id| format!("t{id}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let optional = |id: Option<u32>| id.map_or_else(|| "-".to_owned(), |id| format!("t{id}"));
+    match effect {
+        Effect::Email(email) => {
+            let to = match (email.to_lead, email.to_rep) {
+                (true, true) => "lead+rep",
+                (true, false) => "lead",
+                (false, true) => "rep",
+                (false, false) => "nobody",
+            };
+            format!(
+                "email to {to} cc [{}] bcc [{}] from {} subject {} body {}",
+                texts(&email.cc),
+                texts(&email.bcc),
+                email.from.as_deref().unwrap_or("-"),
+                optional(email.subject),
+                optional(email.body)
+            )
+        }
+        Effect::Text { from, body } => {
+            format!("text from {} body t{body}", from.as_deref().unwrap_or("-"))
+        }
+        Effect::Call { agent, from } => format!(
+            "call agent {} from {}",
+            agent.as_deref().unwrap_or("-"),
+            from.as_deref().unwrap_or("-")
+        ),
+        Effect::Notify {
+            service,
+            target,
+            message,
+        } => {
+            let service = match service {
+                NotifyService::Slack => "slack",
+                NotifyService::Teams => "teams",
+            };
+            format!("notify {service} {target} message t{message}")
+        }
+        Effect::Http(http) => {
+            let headers: Vec<String> = http
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}=t{value}"))
+                .collect();
+            let extract: Vec<String> = http
+                .extract
+                .iter()
+                .map(|extraction| format!("s{} <- {}", extraction.slot, extraction.from))
+                .collect();
+            format!(
+                "http {:?} t{} headers [{}] body {} timeout {}s extract [{}]",
+                http.method,
+                http.url,
+                headers.join(", "),
+                optional(http.body),
+                http.timeout_seconds,
+                extract.join(", ")
+            )
+        }
+        Effect::Prompt(prompt) => {
+            let extract: Vec<String> = prompt
+                .extract
+                .iter()
+                .map(|extraction| format!("s{} <- {:?}", extraction.slot, extraction.from))
+                .collect();
+            format!(
+                "prompt t{} tools {:?} extract [{}]",
+                prompt.instructions,
+                prompt.tools,
+                extract.join(", ")
+            )
+        }
+    }
+}

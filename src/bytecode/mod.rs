@@ -1,0 +1,494 @@
+//! The compiled form of a workflow: a flat instruction array, a constant
+//! pool (templates, conditions, effects) and a side table of where each
+//! instruction came from. Serialisable, so `flowc build` can store it.
+
+mod disasm;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+pub use disasm::disassemble;
+
+use crate::ast::{Channel, HttpMethod, NotifyService, OrderOp, Outcome, Tool, WindowZone};
+use crate::calendar::Hours;
+use crate::span::Span;
+use crate::value::{Value, ValueType};
+
+/// The version of the artifact format; loading any other is an error.
+pub const FORMAT_VERSION: u32 = 1;
+/// The `format` tag every artifact carries.
+pub const FORMAT_NAME: &str = "flowc-program";
+
+/// A compiled `.flow` file: every workflow in it, with a versioned header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// The format version it was written with.
+    pub version: u32,
+    /// SHA-256 of the source text, in hex.
+    pub source_hash: String,
+    /// One program per workflow, in source order.
+    pub programs: Vec<Program>,
+}
+
+/// Index of an instruction in [`Program::code`].
+pub type Pc = u32;
+
+/// One compiled workflow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    /// The workflow's name.
+    pub name: String,
+    /// The version: the start of the source's hash (part of idempotency keys).
+    pub version: String,
+    /// The account timezone.
+    pub timezone: Tz,
+    /// When a lead may enter again.
+    pub reentry: ReEntryPolicy,
+    /// Only leads active within this many days are evaluated for entry.
+    pub look_back_days: u32,
+    /// Every field the program reads or writes, by slot.
+    pub slots: Vec<Slot>,
+    /// Who enters.
+    pub trigger: Trigger,
+    /// Exit goals, tested before every step.
+    pub goals: Vec<Goal>,
+    /// Outgoing windows by channel: email, text, call.
+    pub windows: [Option<Window>; 3],
+    /// The instructions.
+    pub code: Vec<Op>,
+    /// Where each instruction came from, by index.
+    pub origins: Vec<Origin>,
+    /// Compiled criteria.
+    pub conditions: Vec<Condition>,
+    /// Compiled templates.
+    pub texts: Vec<Template>,
+    /// What effect instructions do.
+    pub effects: Vec<Effect>,
+    /// Branch names.
+    pub names: Vec<String>,
+}
+
+/// When a lead may enter a workflow again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReEntryPolicy {
+    /// Once per lead, ever.
+    Never,
+    /// Whenever no enrollment of the lead is active.
+    Always,
+    /// Once this much time passed since the previous entry.
+    After(Period),
+}
+
+/// A field slot: where a value lives in a lead or an event payload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// The field's name (`event.` prefixed for payload fields).
+    pub name: String,
+    /// Its type.
+    pub ty: ValueType,
+    /// Where its values come from.
+    pub source: SlotSource,
+}
+
+/// Where a slot's values come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlotSource {
+    /// The lead record (standard and declared fields).
+    Lead,
+    /// An http or prompt extraction, kept on the lead.
+    Extracted,
+    /// The payload of the event that started the enrollment.
+    Event,
+}
+
+/// Who enters the workflow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// The event that starts enrollments; `None` for criteria triggers.
+    pub event: Option<String>,
+    /// Criteria the lead (and payload) must meet.
+    pub criteria: Option<u32>,
+}
+
+/// `goal NAME when CRITERIA`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    /// The goal's name.
+    pub name: String,
+    /// Its criteria, in [`Program::conditions`].
+    pub condition: u32,
+}
+
+/// An outgoing window in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// When it is open.
+    pub hours: Hours,
+    /// Whose timezone it is read in.
+    pub zone: WindowZone,
+}
+
+/// Where an instruction came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The step's label, or a name made from its kind and line (`wait@12`).
+    pub label: String,
+    /// The span of the step's first line.
+    pub span: Span,
+}
+
+/// One instruction. Targets are instruction indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// Performs an effect; a permanent failure goes to `on_error`, or fails
+    /// the enrollment when there is none.
+    Effect {
+        /// The effect, in [`Program::effects`].
+        effect: u32,
+        /// Where a permanent failure goes.
+        on_error: Option<Pc>,
+    },
+    /// Places a call and goes where its outcome says (the next instruction
+    /// when the outcome has no branch).
+    Call {
+        /// The effect, in [`Program::effects`].
+        effect: u32,
+        /// Targets for answered, voicemail, no answer and failed.
+        outcomes: [Option<Pc>; 4],
+    },
+    /// Waits this many seconds of elapsed time.
+    WaitSeconds(u32),
+    /// Waits until the same wall-clock time this many days later.
+    WaitDays(u32),
+    /// Waits until this minute of the day in the account timezone.
+    WaitUntil(u16),
+    /// Goes to `target` if the condition holds, recording the branch.
+    Test {
+        /// The criteria, in [`Program::conditions`].
+        condition: u32,
+        /// The branch name, in [`Program::names`].
+        branch: u32,
+        /// The branch's first instruction.
+        target: Pc,
+    },
+    /// Takes a condition's `else` arm.
+    Else(Pc),
+    /// No branch matched and there is no `else`: the lead exits.
+    NoMatch,
+    /// Goes to another instruction (goto, or the end of a block).
+    Jump(Pc),
+    /// Leaves the workflow, with a reason from [`Program::texts`].
+    Exit(Option<u32>),
+    /// The end of the steps: the enrollment is complete.
+    Complete,
+}
+
+/// Index of a call outcome in [`Op::Call`]'s targets.
+pub fn outcome_index(outcome: Outcome) -> Option<usize> {
+    match outcome {
+        Outcome::Answered => Some(0),
+        Outcome::Voicemail => Some(1),
+        Outcome::NoAnswer => Some(2),
+        Outcome::Failed => Some(3),
+        Outcome::Error => None,
+    }
+}
+
+/// The call outcomes in [`Op::Call`] order.
+pub const CALL_OUTCOMES: [Outcome; 4] = [
+    Outcome::Answered,
+    Outcome::Voicemail,
+    Outcome::NoAnswer,
+    Outcome::Failed,
+];
+
+/// Compiled criteria in postfix order, evaluated with a small stack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Condition {
+    /// The operations.
+    pub ops: Vec<CondOp>,
+}
+
+/// One operation of compiled criteria.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CondOp {
+    /// Pushes the result of testing a slot.
+    Test {
+        /// The field tested.
+        slot: u32,
+        /// The test.
+        test: Test,
+    },
+    /// Negates the top of the stack.
+    Not,
+    /// Replaces the top `n` results with whether all hold.
+    And(u32),
+    /// Replaces the top `n` results with whether any holds.
+    Or(u32),
+}
+
+/// A test of one value. Every test but `IsNotSet` is false on a missing value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Test {
+    /// The value is present.
+    IsSet,
+    /// The value is missing.
+    IsNotSet,
+    /// Equal to the literal.
+    Is(Value),
+    /// Present and not equal.
+    IsNot(Value),
+    /// Equal to one of the literals.
+    OneOf(Vec<Value>),
+    /// Present and equal to none.
+    NotOneOf(Vec<Value>),
+    /// An instant no older than the duration.
+    WithinLast(Period),
+    /// An instant older than the duration.
+    OlderThan(Period),
+    /// Text containing a substring, or a list containing an element.
+    Contains(String),
+    /// Present and not containing it.
+    NotContains(String),
+    /// Text starting with it.
+    StartsWith(String),
+    /// Text ending with it.
+    EndsWith(String),
+    /// Ordered against a number or an instant.
+    Order(OrderOp, Value),
+}
+
+/// A length of time in a test: elapsed seconds, or calendar days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Period {
+    /// Elapsed seconds.
+    Seconds(u64),
+    /// Calendar days in the account timezone.
+    Days(u64),
+}
+
+/// A compiled template: literal runs and values to render.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    /// The pieces in order.
+    pub pieces: Vec<Piece>,
+}
+
+/// A piece of a template.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Piece {
+    /// Text as written.
+    Literal(String),
+    /// A field's value.
+    Field {
+        /// The field.
+        slot: u32,
+        /// Text rendered when the value is missing.
+        default: Option<String>,
+        /// A case change.
+        case: Option<Case>,
+    },
+    /// An environment variable (http steps only).
+    Env(String),
+}
+
+/// A template's case filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Case {
+    /// `| upper`.
+    Upper,
+    /// `| lower`.
+    Lower,
+}
+
+/// What an effect instruction does, with its templates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    /// `send email`.
+    Email(Email),
+    /// `send text`.
+    Text {
+        /// The sending number or identity.
+        from: Option<String>,
+        /// The message.
+        body: u32,
+    },
+    /// `call phone`.
+    Call {
+        /// The voice agent.
+        agent: Option<String>,
+        /// The calling number.
+        from: Option<String>,
+    },
+    /// `notify slack|teams TARGET`.
+    Notify {
+        /// Slack or Teams.
+        service: NotifyService,
+        /// The configured webhook's name.
+        target: String,
+        /// The message.
+        message: u32,
+    },
+    /// `http get|post|put`.
+    Http(Http),
+    /// `prompt`.
+    Prompt(Prompt),
+}
+
+impl Effect {
+    /// The outgoing channel whose window governs the effect, if any.
+    pub fn channel(&self) -> Option<Channel> {
+        match self {
+            Effect::Email(_) => Some(Channel::Email),
+            Effect::Text { .. } => Some(Channel::Text),
+            Effect::Call { .. } => Some(Channel::Call),
+            _ => None,
+        }
+    }
+
+    /// The effect's kind, as scripted outcomes and messages name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Effect::Email(_) => "email",
+            Effect::Text { .. } => "text",
+            Effect::Call { .. } => "call",
+            Effect::Notify { .. } => "notify",
+            Effect::Http(_) => "http",
+            Effect::Prompt(_) => "prompt",
+        }
+    }
+}
+
+/// `send email` and its options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Email {
+    /// Send to the lead's `email`.
+    pub to_lead: bool,
+    /// Send to the lead's `assigned_rep_email`.
+    pub to_rep: bool,
+    /// Copies, as templates.
+    pub cc: Vec<u32>,
+    /// Blind copies, as templates.
+    pub bcc: Vec<u32>,
+    /// The sender identity or address.
+    pub from: Option<String>,
+    /// The subject.
+    pub subject: Option<u32>,
+    /// The Markdown body.
+    pub body: Option<u32>,
+}
+
+/// An http step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Http {
+    /// The method.
+    pub method: HttpMethod,
+    /// The URL template.
+    pub url: u32,
+    /// Header names and value templates.
+    pub headers: Vec<(String, u32)>,
+    /// The JSON body template.
+    pub body: Option<u32>,
+    /// The timeout in seconds.
+    pub timeout_seconds: u32,
+    /// Fields taken from the JSON response.
+    pub extract: Vec<Extraction>,
+}
+
+/// A prompt step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// The instructions template.
+    pub instructions: u32,
+    /// Tools the model may use.
+    pub tools: Vec<Tool>,
+    /// Fields the answer must give.
+    pub extract: Vec<Extraction>,
+}
+
+/// A field an http or prompt step produces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    /// The slot it fills.
+    pub slot: u32,
+    /// A JSON path (http) or a description for the model (prompt).
+    pub from: String,
+}
+
+impl Program {
+    /// The slot of a field by name.
+    pub fn slot(&self, name: &str) -> Option<u32> {
+        self.slots
+            .iter()
+            .position(|slot| slot.name == name)
+            .map(|index| index as u32)
+    }
+
+    /// The window of a channel, if one is set.
+    pub fn window(&self, channel: Channel) -> Option<&Window> {
+        self.windows[channel_index(channel)].as_ref()
+    }
+}
+
+/// Index of a channel in [`Program::windows`].
+pub fn channel_index(channel: Channel) -> usize {
+    match channel {
+        Channel::Email => 0,
+        Channel::Text => 1,
+        Channel::Call => 2,
+    }
+}
+
+/// Why an artifact could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Not an artifact at all, or a damaged one.
+    #[error("not a compiled flowc program (or a damaged one): {0}")]
+    Corrupt(String),
+    /// Written by another version of the format.
+    #[error(
+        "compiled with artifact format version {found}, but this flowc reads version {expected}: \
+         build it again with `flowc build`"
+    )]
+    Incompatible {
+        /// The version in the file.
+        found: u32,
+        /// The version this flowc reads.
+        expected: u32,
+    },
+}
+
+/// Just the header of an artifact, read before the rest.
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+impl Artifact {
+    /// The artifact as bytes (JSON).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads an artifact, checking its format tag and version first.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Artifact, LoadError> {
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|error| LoadError::Corrupt(error.to_string()))?;
+        if header.format != FORMAT_NAME {
+            return Err(LoadError::Corrupt(format!(
+                "its format is {:?}",
+                header.format
+            )));
+        }
+        if header.version != FORMAT_VERSION {
+            return Err(LoadError::Incompatible {
+                found: header.version,
+                expected: FORMAT_VERSION,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|error| LoadError::Corrupt(error.to_string()))
+    }
+}

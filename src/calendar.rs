@@ -1,0 +1,297 @@
+//! Every clock-time decision of the runtime, applied in an IANA timezone
+//! through chrono-tz: wall-clock resolution across DST changes, calendar
+//! days, the time-of-day step and outgoing windows.
+
+use chrono::{
+    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Utc,
+};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// Minutes in a day; a range may end at `24:00`.
+pub const MINUTES_PER_DAY: u16 = 24 * 60;
+
+/// The instant of a wall-clock time in `zone`. A time in a spring-forward
+/// gap moves forward by the gap's length (02:30 becomes 03:30); a time that
+/// occurs twice at fall-back is the earlier instant.
+pub fn resolve(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(instant) => instant.with_timezone(&Utc),
+        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
+        LocalResult::None => {
+            // Read the time with the offset in force before the gap: the
+            // instant lands after the gap, shifted by exactly its length.
+            let before = local.and_utc() - chrono::Duration::days(1);
+            let offset = zone
+                .offset_from_utc_datetime(&before.naive_utc())
+                .fix()
+                .local_minus_utc();
+            (local - chrono::Duration::seconds(i64::from(offset))).and_utc()
+        }
+    }
+}
+
+/// The same wall-clock time `days` calendar days after `from` in `zone`.
+pub fn add_days(zone: Tz, from: DateTime<Utc>, days: u64) -> DateTime<Utc> {
+    let local = from.with_timezone(&zone).naive_local();
+    match local.checked_add_days(Days::new(days)) {
+        Some(later) => resolve(zone, later),
+        None => DateTime::<Utc>::MAX_UTC,
+    }
+}
+
+/// The same wall-clock time `days` calendar days before `from` in `zone`.
+pub fn sub_days(zone: Tz, from: DateTime<Utc>, days: u64) -> DateTime<Utc> {
+    let local = from.with_timezone(&zone).naive_local();
+    match local.checked_sub_days(Days::new(days)) {
+        Some(earlier) => resolve(zone, earlier),
+        None => DateTime::<Utc>::MIN_UTC,
+    }
+}
+
+/// When a `wait until HH:MM` reached at `now` ends: now if the local time is
+/// exactly HH:MM, today at HH:MM if it is earlier, else tomorrow at HH:MM.
+pub fn next_time_of_day(zone: Tz, now: DateTime<Utc>, minute_of_day: u16) -> DateTime<Utc> {
+    let local = now.with_timezone(&zone).naive_local();
+    let target = clock(minute_of_day);
+    let today = local.date();
+    match local.time().cmp(&target) {
+        std::cmp::Ordering::Equal => now,
+        std::cmp::Ordering::Less => resolve(zone, today.and_time(target)),
+        std::cmp::Ordering::Greater => {
+            let tomorrow = today.succ_opt().unwrap_or(today);
+            resolve(zone, tomorrow.and_time(target))
+        }
+    }
+}
+
+fn clock(minute_of_day: u16) -> NaiveTime {
+    let minute = u32::from(minute_of_day.min(MINUTES_PER_DAY - 1));
+    NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// Outgoing hours: weekdays and time ranges, start included, end excluded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hours {
+    /// Allowed weekdays as bits, Monday = bit 0.
+    pub days: u8,
+    /// Open ranges as minutes of the day, `start..end`, sorted by start.
+    pub ranges: Vec<(u16, u16)>,
+}
+
+impl Hours {
+    /// Whether the hours are open at `now`, read in `zone`.
+    pub fn is_open(&self, zone: Tz, now: DateTime<Utc>) -> bool {
+        let local = now.with_timezone(&zone).naive_local();
+        self.allows(local.date()) && self.open_at_minute(minute_of(local.time()))
+    }
+
+    fn allows(&self, date: NaiveDate) -> bool {
+        self.days & (1 << date.weekday().num_days_from_monday()) != 0
+    }
+
+    fn open_at_minute(&self, minute: u16) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(start, end)| start <= minute && minute < end)
+    }
+
+    /// The first instant at or after `now` when the hours are open, looked
+    /// for over the next eight days; `None` if they never open.
+    pub fn next_open(&self, zone: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.is_open(zone, now) {
+            return Some(now);
+        }
+        let today = now.with_timezone(&zone).date_naive();
+        (0..=8)
+            .filter_map(|offset| today.checked_add_days(Days::new(offset)))
+            .filter(|date| self.allows(*date))
+            .flat_map(|date| {
+                self.ranges
+                    .iter()
+                    .map(move |&(start, _)| resolve(zone, date.and_time(clock(start))))
+            })
+            .find(|&opens| opens > now && self.is_open(zone, opens))
+    }
+}
+
+fn minute_of(time: NaiveTime) -> u16 {
+    use chrono::Timelike;
+    (time.hour() * 60 + time.minute()) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+    use chrono_tz::Europe::Berlin;
+
+    fn at(zone: Tz, text: &str) -> DateTime<Utc> {
+        let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("a test time");
+        resolve(zone, local)
+    }
+
+    fn local(zone: Tz, instant: DateTime<Utc>) -> String {
+        instant
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
+
+    #[test]
+    fn gap_times_move_forward_by_the_gap() {
+        // 2026-03-08 is spring-forward day in New York: 02:00 becomes 03:00.
+        assert_eq!(
+            local(New_York, at(New_York, "2026-03-08 02:30")),
+            "2026-03-08 03:30 EDT"
+        );
+        // 2026-03-29 in Berlin: 02:00 becomes 03:00.
+        assert_eq!(
+            local(Berlin, at(Berlin, "2026-03-29 02:15")),
+            "2026-03-29 03:15 CEST"
+        );
+    }
+
+    #[test]
+    fn repeated_times_take_the_earlier_instant() {
+        // 2026-11-01 is fall-back day in New York: 01:30 happens twice.
+        let instant = at(New_York, "2026-11-01 01:30");
+        assert_eq!(local(New_York, instant), "2026-11-01 01:30 EDT");
+        assert_eq!(instant.to_rfc3339(), "2026-11-01T05:30:00+00:00");
+        let instant = at(Berlin, "2026-10-25 02:30");
+        assert_eq!(local(Berlin, instant), "2026-10-25 02:30 CEST");
+    }
+
+    #[test]
+    fn days_keep_the_wall_clock_across_dst() {
+        let before_spring = at(New_York, "2026-03-07 09:00");
+        let next = add_days(New_York, before_spring, 1);
+        assert_eq!(local(New_York, next), "2026-03-08 09:00 EDT");
+        assert_eq!((next - before_spring).num_hours(), 23);
+        let before_fall = at(Berlin, "2026-10-24 09:00");
+        let next = add_days(Berlin, before_fall, 1);
+        assert_eq!(local(Berlin, next), "2026-10-25 09:00 CET");
+        assert_eq!((next - before_fall).num_hours(), 25);
+    }
+
+    #[test]
+    fn a_day_into_a_gap_lands_after_it() {
+        let from = at(New_York, "2026-03-07 02:30");
+        assert_eq!(
+            local(New_York, add_days(New_York, from, 1)),
+            "2026-03-08 03:30 EDT"
+        );
+    }
+
+    #[test]
+    fn time_of_day_before_at_and_after() {
+        let ten = 10 * 60;
+        let before = at(Berlin, "2026-06-01 09:59");
+        assert_eq!(
+            local(Berlin, next_time_of_day(Berlin, before, ten)),
+            "2026-06-01 10:00 CEST"
+        );
+        let exactly = at(Berlin, "2026-06-01 10:00");
+        assert_eq!(next_time_of_day(Berlin, exactly, ten), exactly);
+        let after = at(Berlin, "2026-06-01 10:01");
+        assert_eq!(
+            local(Berlin, next_time_of_day(Berlin, after, ten)),
+            "2026-06-02 10:00 CEST"
+        );
+    }
+
+    #[test]
+    fn time_of_day_across_a_dst_change_keeps_the_clock() {
+        let evening = at(New_York, "2026-10-31 18:00");
+        let nine = next_time_of_day(New_York, evening, 9 * 60);
+        assert_eq!(local(New_York, nine), "2026-11-01 09:00 EST");
+        assert_eq!((nine - evening).num_hours(), 16);
+    }
+
+    fn weekdays(ranges: &[(u16, u16)]) -> Hours {
+        Hours {
+            days: 0b0011111,
+            ranges: ranges.to_vec(),
+        }
+    }
+
+    #[test]
+    fn windows_include_their_start_and_exclude_their_end() {
+        let hours = weekdays(&[(9 * 60, 17 * 60)]);
+        assert!(hours.is_open(Berlin, at(Berlin, "2026-06-01 09:00")));
+        assert!(hours.is_open(Berlin, at(Berlin, "2026-06-01 16:59")));
+        assert!(!hours.is_open(Berlin, at(Berlin, "2026-06-01 17:00")));
+        assert!(!hours.is_open(Berlin, at(Berlin, "2026-06-01 08:59")));
+    }
+
+    #[test]
+    fn a_closed_window_opens_at_the_next_range_on_an_allowed_day() {
+        let hours = weekdays(&[(9 * 60, 12 * 60), (13 * 60, 17 * 60)]);
+        let lunch = at(Berlin, "2026-06-05 12:30"); // a Friday
+        assert_eq!(
+            local(Berlin, hours.next_open(Berlin, lunch).unwrap()),
+            "2026-06-05 13:00 CEST"
+        );
+        let friday_evening = at(Berlin, "2026-06-05 17:00");
+        assert_eq!(
+            local(Berlin, hours.next_open(Berlin, friday_evening).unwrap()),
+            "2026-06-08 09:00 CEST"
+        );
+        let open = at(Berlin, "2026-06-05 10:00");
+        assert_eq!(hours.next_open(Berlin, open), Some(open));
+    }
+
+    #[test]
+    fn a_window_up_to_midnight_reopens_the_next_morning() {
+        let hours = Hours {
+            days: 0b1111111,
+            ranges: vec![(20 * 60, MINUTES_PER_DAY), (0, 60)],
+        };
+        assert!(hours.is_open(New_York, at(New_York, "2026-06-01 23:59")));
+        assert!(hours.is_open(New_York, at(New_York, "2026-06-02 00:30")));
+        let closed = at(New_York, "2026-06-02 01:00");
+        assert_eq!(
+            local(New_York, hours.next_open(New_York, closed).unwrap()),
+            "2026-06-02 20:00 EDT"
+        );
+    }
+
+    #[test]
+    fn a_range_inside_the_spring_gap_is_skipped_that_day() {
+        let hours = Hours {
+            days: 0b1111111,
+            ranges: vec![(2 * 60, 3 * 60)],
+        };
+        let night = at(New_York, "2026-03-08 00:00");
+        assert_eq!(
+            local(New_York, hours.next_open(New_York, night).unwrap()),
+            "2026-03-09 02:00 EDT"
+        );
+    }
+
+    #[test]
+    fn a_window_opening_in_the_gap_opens_when_the_clock_gets_there() {
+        let hours = Hours {
+            days: 0b1111111,
+            ranges: vec![(2 * 60 + 30, 4 * 60)],
+        };
+        let night = at(New_York, "2026-03-08 00:00");
+        assert_eq!(
+            local(New_York, hours.next_open(New_York, night).unwrap()),
+            "2026-03-08 03:30 EDT"
+        );
+    }
+
+    #[test]
+    fn a_window_that_never_opens_gives_none() {
+        let hours = Hours {
+            days: 0,
+            ranges: vec![(60, 120)],
+        };
+        assert_eq!(
+            hours.next_open(Berlin, at(Berlin, "2026-06-01 00:00")),
+            None
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! `flowc run FILE --leads FILE --start INSTANT --simulate`: every lead
+//! through the workflow on a virtual clock, with timelines and a summary.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json};
+
+use super::{load, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::bytecode::Program;
+use crate::runtime::leads::{self, BadRecord};
+use crate::runtime::recorder::Recorder;
+use crate::runtime::{timeline, Input, Simulation};
+use crate::value::DateLiteral;
+
+/// Arguments of `flowc run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A `.flow` source or a `.flowc` program.
+    pub file: PathBuf,
+    /// Leads as JSON Lines (`.jsonl`) or CSV (`.csv`); records with the
+    /// same id later in the file update the lead at their `at` time.
+    #[arg(long)]
+    pub leads: PathBuf,
+    /// Events as JSON Lines: `{"at", "lead", "event", "data"}`.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Scripted provider answers for every lead, as a JSON object by step
+    /// label or kind (see the README).
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
+    /// When the virtual clock starts: `2026-03-06T09:00:00Z`, or a local
+    /// time like `2026-03-06T09:00` in the workflow's timezone.
+    #[arg(long)]
+    pub start: String,
+    /// When it stops (default: when every enrollment has ended).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Run on the virtual clock, sending nothing.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Only this workflow of the file.
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// How to print timelines.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Stop at the first bad record instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Output formats of `flowc run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Timelines per lead and a summary, for people.
+    Table,
+    /// One JSON event per line, then one summary line per workflow.
+    Jsonl,
+}
+
+/// Simulates every selected workflow; returns the exit status.
+pub fn run(args: &RunArgs) -> u8 {
+    if !args.simulate {
+        eprintln!("error: live runs come with the durable runtime; add --simulate to run on a virtual clock");
+        return EXIT_USAGE;
+    }
+    let artifact = match load::load(&args.file) {
+        Ok(artifact) => artifact,
+        Err(status) => return status,
+    };
+    let programs: Vec<&Program> = artifact
+        .programs
+        .iter()
+        .filter(|program| {
+            args.workflow
+                .as_ref()
+                .is_none_or(|name| *name == program.name)
+        })
+        .collect();
+    if programs.is_empty() {
+        eprintln!(
+            "error: {} has no workflow named {:?}",
+            args.file.display(),
+            args.workflow.as_deref().unwrap_or("")
+        );
+        return EXIT_USAGE;
+    }
+    let fixtures = match read_fixtures(args.fixtures.as_deref()) {
+        Ok(fixtures) => fixtures,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut out = String::new();
+    for program in programs {
+        match simulate(program, args, fixtures.clone(), &mut out) {
+            Ok(()) => {}
+            Err(status) => return status,
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    EXIT_OK
+}
+
+fn simulate(
+    program: &Program,
+    args: &RunArgs,
+    fixtures: Map<String, Json>,
+    out: &mut String,
+) -> Result<(), u8> {
+    let start = instant(&args.start, program, "--start")?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|text| instant(text, program, "--until"))
+        .transpose()?;
+    let read = leads::read_leads(&args.leads, program).map_err(|error| {
+        eprintln!("error: cannot read {}: {error}", args.leads.display());
+        EXIT_USAGE
+    })?;
+    let mut bad = read.bad;
+    let mut inputs: Vec<Input> = read.records.into_iter().map(Input::Lead).collect();
+    if let Some(path) = &args.events {
+        let events = leads::read_events(path, program.timezone).map_err(|error| {
+            eprintln!("error: cannot read {}: {error}", path.display());
+            EXIT_USAGE
+        })?;
+        bad.extend(events.bad);
+        inputs.extend(events.records.into_iter().map(Input::Event));
+    }
+    bad.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    report_bad(&bad, args.strict)?;
+    let mut simulation = Simulation::new(program, Recorder::new(fixtures, false), true);
+    let progress = progress_bar(inputs.len());
+    if let Some(bar) = progress.clone() {
+        simulation.on_progress = Some(Box::new(move |now: DateTime<Utc>| {
+            bar.set_message(now.to_rfc3339());
+            bar.tick();
+        }));
+    }
+    simulation.run(inputs, start, until);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    simulation.summary.bad_records.splice(0..0, bad);
+    let events = simulation.timeline.take().unwrap_or_default();
+    match args.format {
+        Format::Table => {
+            out.push_str(&format!("workflow {}\n", program.name));
+            timeline::write_table(program, &simulation.leads, &events, out);
+            timeline::write_summary(program, &simulation.summary, out);
+        }
+        Format::Jsonl => {
+            timeline::write_jsonl(program, &simulation.leads, &events, out);
+            out.push_str(&timeline::summary_json(program, &simulation.summary).to_string());
+            out.push('\n');
+        }
+    }
+    Ok(())
+}
+
+/// Prints bad records as warnings; with `--strict`, the first is an error.
+fn report_bad(bad: &[BadRecord], strict: bool) -> Result<(), u8> {
+    if strict {
+        if let Some(first) = bad.first() {
+            eprintln!("error: {first}");
+            return Err(EXIT_ERRORS);
+        }
+    }
+    for record in bad {
+        eprintln!("warning: skipped {record}");
+    }
+    Ok(())
+}
+
+fn progress_bar(inputs: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() || inputs < 10_000 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} simulating: virtual clock at {msg} ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    Some(bar)
+}
+
+fn instant(text: &str, program: &Program, flag: &str) -> Result<DateTime<Utc>, u8> {
+    DateLiteral::parse(text)
+        .map(|date| date.instant(program.timezone))
+        .ok_or_else(|| {
+            eprintln!("error: {flag} {text:?} is not a time like 2026-03-06T09:00:00Z or 2026-03-06T09:00");
+            EXIT_USAGE
+        })
+}
+
+fn read_fixtures(path: Option<&Path>) -> Result<Map<String, Json>, String> {
+    let Some(path) = path else {
+        return Ok(Map::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    match serde_json::from_str(&text) {
+        Ok(Json::Object(fixtures)) => Ok(fixtures),
+        Ok(_) => Err(format!(
+            "{}: fixtures must be one JSON object",
+            path.display()
+        )),
+        Err(error) => Err(format!("{}: not valid JSON: {error}", path.display())),
+    }
+}

@@ -1,0 +1,151 @@
+//! Criteria to postfix conditions and quoted text to templates, with every
+//! field resolved to its slot.
+
+use super::{period, Compiler};
+use crate::ast::{
+    Expr, Literal, LiteralValue, LogicOp, TemplatePath, Test as AstTest, Text, TextPart,
+};
+use crate::bytecode::{Case, CondOp, Condition, Piece, Template, Test};
+use crate::value::{DateLiteral, Value};
+
+impl Compiler<'_> {
+    /// Compiles criteria into the constant pool; returns its index.
+    pub(super) fn condition(&mut self, expr: &Expr) -> u32 {
+        let mut ops = Vec::new();
+        self.expr(expr, &mut ops);
+        self.program.conditions.push(Condition { ops });
+        (self.program.conditions.len() - 1) as u32
+    }
+
+    fn expr(&self, expr: &Expr, ops: &mut Vec<CondOp>) {
+        match expr {
+            Expr::Compare(comparison) => {
+                let name = if comparison.field.event {
+                    format!("event.{}", comparison.field.name)
+                } else {
+                    comparison.field.name.clone()
+                };
+                let slot = self.slot(&name);
+                ops.push(CondOp::Test {
+                    slot,
+                    test: self.test(&comparison.test),
+                });
+            }
+            Expr::Not(inner, _) => {
+                self.expr(inner, ops);
+                ops.push(CondOp::Not);
+            }
+            Expr::Logic { op, operands, .. } => {
+                for operand in operands {
+                    self.expr(operand, ops);
+                }
+                let count = operands.len() as u32;
+                ops.push(match op {
+                    LogicOp::And => CondOp::And(count),
+                    LogicOp::Or => CondOp::Or(count),
+                });
+            }
+        }
+    }
+
+    /// The slot of a field the checker proved to exist.
+    pub(super) fn slot(&self, name: &str) -> u32 {
+        self.program.slot(name).unwrap_or(u32::MAX)
+    }
+
+    fn test(&self, test: &AstTest) -> Test {
+        match test {
+            AstTest::IsSet => Test::IsSet,
+            AstTest::IsNotSet => Test::IsNotSet,
+            AstTest::Is(literal) => Test::Is(self.literal(literal)),
+            AstTest::IsNot(literal) => Test::IsNot(self.literal(literal)),
+            AstTest::OneOf(literals) => Test::OneOf(
+                literals
+                    .iter()
+                    .map(|literal| self.literal(literal))
+                    .collect(),
+            ),
+            AstTest::NotOneOf(literals) => Test::NotOneOf(
+                literals
+                    .iter()
+                    .map(|literal| self.literal(literal))
+                    .collect(),
+            ),
+            AstTest::WithinLast(duration) => Test::WithinLast(period(duration)),
+            AstTest::OlderThan(duration) => Test::OlderThan(period(duration)),
+            AstTest::Contains(literal) => Test::Contains(literal_text(literal)),
+            AstTest::NotContains(literal) => Test::NotContains(literal_text(literal)),
+            AstTest::StartsWith(literal) => Test::StartsWith(literal_text(literal)),
+            AstTest::EndsWith(literal) => Test::EndsWith(literal_text(literal)),
+            AstTest::Order(op, literal) => Test::Order(*op, self.literal(literal)),
+        }
+    }
+
+    /// A literal as a value; local dates are read in the account timezone.
+    fn literal(&self, literal: &Literal) -> Value {
+        match &literal.value {
+            LiteralValue::Text(text) => Value::Text(text.clone()),
+            LiteralValue::Number(number) => Value::Number(*number),
+            LiteralValue::Bool(flag) => Value::Bool(*flag),
+            LiteralValue::Datetime(text) => match DateLiteral::parse(text) {
+                Some(date) => Value::Datetime(date.instant(self.program.timezone)),
+                None => Value::Text(text.clone()),
+            },
+        }
+    }
+
+    /// Compiles quoted text into the constant pool; returns its index.
+    pub(super) fn text(&mut self, text: &Text) -> u32 {
+        let pieces = text
+            .parts
+            .iter()
+            .map(|part| match part {
+                TextPart::Literal(literal) => Piece::Literal(literal.clone()),
+                TextPart::Template(template) => {
+                    let (default, case) = match &template.filter {
+                        Some(filter) => match filter.name.name.as_str() {
+                            "default" => (filter.arg.as_ref().map(literal_text), None),
+                            "upper" => (None, Some(Case::Upper)),
+                            "lower" => (None, Some(Case::Lower)),
+                            _ => (None, None),
+                        },
+                        None => (None, None),
+                    };
+                    match &template.path {
+                        TemplatePath::Field(field) => Piece::Field {
+                            slot: self.slot(&field.name),
+                            default,
+                            case,
+                        },
+                        TemplatePath::Event(field) => Piece::Field {
+                            slot: self.slot(&format!("event.{}", field.name)),
+                            default,
+                            case,
+                        },
+                        TemplatePath::Env(name) => Piece::Env(name.name.clone()),
+                        TemplatePath::Unknown { .. } => Piece::Literal(String::new()),
+                    }
+                }
+            })
+            .collect();
+        self.program.texts.push(Template { pieces });
+        (self.program.texts.len() - 1) as u32
+    }
+
+    /// Compiles plain text (no templates) into the constant pool.
+    pub(super) fn plain_text(&mut self, text: String) -> u32 {
+        self.program.texts.push(Template {
+            pieces: vec![Piece::Literal(text)],
+        });
+        (self.program.texts.len() - 1) as u32
+    }
+}
+
+/// A literal as template text: a default filter's argument.
+fn literal_text(literal: &Literal) -> String {
+    match &literal.value {
+        LiteralValue::Text(text) | LiteralValue::Datetime(text) => text.clone(),
+        LiteralValue::Number(number) => number.to_string(),
+        LiteralValue::Bool(flag) => flag.to_string(),
+    }
+}

@@ -1,0 +1,323 @@
+//! Checked syntax tree to bytecode: one [`Program`] per workflow, fields
+//! resolved to slots, criteria and templates to compact constant-pool forms.
+
+mod criteria;
+mod steps;
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use crate::ast::{
+    DaySpec, ReEntry, SettingKind, SourceFile, TimeUnit, TriggerKind, Window as AstWindow, Workflow,
+};
+use crate::bytecode::{
+    channel_index, Artifact, Goal, Period, Program, ReEntryPolicy, Slot, SlotSource, Trigger,
+    Window, FORMAT_NAME, FORMAT_VERSION,
+};
+use crate::calendar::{Hours, MINUTES_PER_DAY};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::schema::STANDARD_FIELDS;
+use crate::value::ValueType;
+
+/// The account timezone when a workflow names none (Spara's default).
+pub const DEFAULT_TIMEZONE: Tz = chrono_tz::America::New_York;
+/// The eligibility look-back when a workflow sets none: two years.
+const DEFAULT_LOOK_BACK_DAYS: u32 = 2 * 365;
+
+/// Checks and compiles a `.flow` source. `dir` resolves `body file` paths.
+/// Errors (not warnings) stop compilation and are returned.
+pub fn compile_source(source: &str, dir: Option<&Path>) -> Result<Artifact, Vec<Diagnostic>> {
+    let parsed = crate::syntax::parse(source);
+    if !parsed.diagnostics.is_empty() {
+        return Err(parsed.diagnostics);
+    }
+    let diagnostics = crate::check::check(&parsed.file, source, dir);
+    if diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity() == Severity::Error)
+    {
+        return Err(diagnostics);
+    }
+    Ok(compile(&parsed.file, source, dir))
+}
+
+/// Compiles a file the checker found free of errors.
+pub fn compile(file: &SourceFile, source: &str, dir: Option<&Path>) -> Artifact {
+    let lines = LineIndex::new(source);
+    let hash = source_hash(source);
+    let version = &hash[..12];
+    Artifact {
+        format: FORMAT_NAME.to_owned(),
+        version: FORMAT_VERSION,
+        programs: file
+            .workflows
+            .iter()
+            .map(|workflow| Compiler::new(workflow, &lines, dir, version).program())
+            .collect(),
+        source_hash: hash.clone(),
+    }
+}
+
+/// SHA-256 of a source text, in lowercase hex.
+pub fn source_hash(source: &str) -> String {
+    Sha256::digest(source.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Line numbers of byte offsets, for step names.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(source: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line(&self, offset: u32) -> usize {
+        self.starts
+            .partition_point(|&start| start <= offset as usize)
+    }
+}
+
+/// The state of compiling one workflow.
+struct Compiler<'a> {
+    workflow: &'a Workflow,
+    lines: &'a LineIndex,
+    dir: Option<&'a Path>,
+    program: Program,
+}
+
+impl<'a> Compiler<'a> {
+    fn new(
+        workflow: &'a Workflow,
+        lines: &'a LineIndex,
+        dir: Option<&'a Path>,
+        version: &str,
+    ) -> Self {
+        let mut program = Program {
+            name: workflow.name.name.clone(),
+            version: version.to_owned(),
+            timezone: DEFAULT_TIMEZONE,
+            reentry: ReEntryPolicy::Never,
+            look_back_days: DEFAULT_LOOK_BACK_DAYS,
+            slots: Vec::new(),
+            trigger: Trigger {
+                event: None,
+                criteria: None,
+            },
+            goals: Vec::new(),
+            windows: [None, None, None],
+            code: Vec::new(),
+            origins: Vec::new(),
+            conditions: Vec::new(),
+            texts: Vec::new(),
+            effects: Vec::new(),
+            names: Vec::new(),
+        };
+        program.slots = slots(workflow);
+        Compiler {
+            workflow,
+            lines,
+            dir,
+            program,
+        }
+    }
+
+    fn program(mut self) -> Program {
+        self.settings();
+        self.trigger();
+        for goal in &self.workflow.goals {
+            let condition = self.condition(&goal.condition);
+            self.program.goals.push(Goal {
+                name: goal.name.name.clone(),
+                condition,
+            });
+        }
+        for window in &self.workflow.windows {
+            let index = channel_index(window.channel.node);
+            self.program.windows[index].get_or_insert_with(|| compile_window(window));
+        }
+        let steps = self
+            .workflow
+            .steps
+            .first()
+            .map_or(&[][..], |section| section.steps.as_slice());
+        self.steps(steps);
+        self.program
+    }
+
+    fn settings(&mut self) {
+        let mut zone_set = false;
+        for setting in &self.workflow.settings {
+            match &setting.kind {
+                SettingKind::Timezone(name) if !zone_set => {
+                    zone_set = true;
+                    self.program.timezone = name.node.parse().unwrap_or(DEFAULT_TIMEZONE);
+                }
+                SettingKind::ReEntry(policy) => {
+                    self.program.reentry = match policy {
+                        ReEntry::Never => ReEntryPolicy::Never,
+                        ReEntry::Always => ReEntryPolicy::Always,
+                        ReEntry::After(duration) => ReEntryPolicy::After(period(duration)),
+                    }
+                }
+                SettingKind::LookBack(duration) => {
+                    self.program.look_back_days = match period(duration) {
+                        Period::Days(days) => days.min(u64::from(u32::MAX)) as u32,
+                        Period::Seconds(seconds) => (seconds / 86_400).max(1) as u32,
+                    }
+                }
+                SettingKind::Timezone(_) => {}
+            }
+        }
+    }
+
+    fn trigger(&mut self) {
+        let Some(trigger) = self.workflow.triggers.first() else {
+            return;
+        };
+        self.program.trigger = match &trigger.kind {
+            TriggerKind::Criteria(expr) => Trigger {
+                event: None,
+                criteria: Some(self.condition(expr)),
+            },
+            TriggerKind::Event { event, criteria } => Trigger {
+                event: Some(event.name.clone()),
+                criteria: criteria.as_ref().map(|expr| self.condition(expr)),
+            },
+        };
+    }
+}
+
+/// Every slot of a workflow: standard fields, declared fields, extracted
+/// fields, then the trigger event's payload as `event.NAME`.
+fn slots(workflow: &Workflow) -> Vec<Slot> {
+    let mut slots: Vec<Slot> = STANDARD_FIELDS
+        .iter()
+        .map(|(name, base, _)| Slot {
+            name: (*name).to_owned(),
+            ty: ValueType {
+                base: *base,
+                list: false,
+            },
+            source: SlotSource::Lead,
+        })
+        .collect();
+    let add = |slots: &mut Vec<Slot>, name: String, ty: ValueType, source| {
+        if !slots.iter().any(|slot| slot.name == name) {
+            slots.push(Slot { name, ty, source });
+        }
+    };
+    for field in &workflow.fields {
+        let ty = value_type(&field.ty);
+        add(&mut slots, field.name.name.clone(), ty, SlotSource::Lead);
+    }
+    let top = workflow
+        .steps
+        .first()
+        .map_or(&[][..], |section| section.steps.as_slice());
+    for step in crate::check::all_steps(top) {
+        for extraction in steps::extractions(step) {
+            let ty = value_type(&extraction.ty);
+            add(
+                &mut slots,
+                extraction.name.name.clone(),
+                ty,
+                SlotSource::Extracted,
+            );
+        }
+    }
+    let trigger_event = workflow
+        .triggers
+        .first()
+        .and_then(|trigger| match &trigger.kind {
+            TriggerKind::Event { event, .. } => Some(event.name.as_str()),
+            TriggerKind::Criteria(_) => None,
+        });
+    if let Some(event) = workflow
+        .events
+        .iter()
+        .find(|event| Some(event.name.name.as_str()) == trigger_event)
+    {
+        for field in &event.fields {
+            let name = format!("event.{}", field.name.name);
+            add(&mut slots, name, value_type(&field.ty), SlotSource::Event);
+        }
+    }
+    slots
+}
+
+fn value_type(ty: &crate::ast::FieldType) -> ValueType {
+    ValueType {
+        base: ty.base,
+        list: ty.list,
+    }
+}
+
+/// A duration as elapsed seconds, or as calendar days for days and longer.
+pub(crate) fn period(duration: &crate::ast::Duration) -> Period {
+    let amount = duration.amount;
+    match duration.unit {
+        TimeUnit::Second => Period::Seconds(amount),
+        TimeUnit::Minute => Period::Seconds(amount.saturating_mul(60)),
+        TimeUnit::Hour => Period::Seconds(amount.saturating_mul(3600)),
+        TimeUnit::Day => Period::Days(amount),
+        TimeUnit::Week => Period::Days(amount.saturating_mul(7)),
+        TimeUnit::Year => Period::Days(amount.saturating_mul(365)),
+    }
+}
+
+fn compile_window(window: &AstWindow) -> Window {
+    let days = window
+        .days
+        .iter()
+        .flatten()
+        .fold(0u8, |bits, day| bits | day_bits(day.node));
+    let mut ranges: Vec<(u16, u16)> = window
+        .ranges
+        .iter()
+        .map(|range| {
+            let minute = |clock: &crate::ast::Clock| {
+                ((clock.hour * 60 + clock.minute) as u16).min(MINUTES_PER_DAY)
+            };
+            (minute(&range.start), minute(&range.end))
+        })
+        .filter(|(start, end)| start < end)
+        .collect();
+    ranges.sort_unstable();
+    Window {
+        hours: Hours { days, ranges },
+        zone: window.zone,
+    }
+}
+
+fn day_bits(day: DaySpec) -> u8 {
+    let bit = |day: chrono::Weekday| 1u8 << day.num_days_from_monday();
+    match day {
+        DaySpec::Day(day) => bit(day),
+        DaySpec::Range(from, to) => {
+            let (from, to) = (from.num_days_from_monday(), to.num_days_from_monday());
+            (0..7)
+                .filter(|day| {
+                    if from <= to {
+                        (from..=to).contains(day)
+                    } else {
+                        *day >= from || *day <= to
+                    }
+                })
+                .fold(0, |bits, day| bits | (1 << day))
+        }
+        DaySpec::Weekdays => 0b0011111,
+        DaySpec::Weekends => 0b1100000,
+        DaySpec::EveryDay => 0b1111111,
+    }
+}

@@ -1,0 +1,420 @@
+//! Steps to instructions: blocks become tests and jumps, labels become
+//! targets, effect options become constant-pool effects.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::Compiler;
+use crate::ast::{
+    Action, Address, ArmTest, Body, Effect as AstEffect, ExtractSource,
+    Extraction as AstExtraction, OptionKind, Recipient, Sender, Step, StepKind,
+};
+use crate::bytecode::{outcome_index, Effect, Email, Extraction, Http, Op, Origin, Pc, Prompt};
+use crate::span::Span;
+
+/// The http timeout when a step sets none, in seconds.
+const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
+
+/// Jumps and tests whose targets are known only later.
+#[derive(Default)]
+struct Fixups {
+    /// `goto` instructions and the label they name.
+    gotos: Vec<(Pc, String)>,
+    /// The instruction of each label.
+    labels: HashMap<String, Pc>,
+}
+
+impl Compiler<'_> {
+    /// Compiles the workflow's steps, ending with `Complete`.
+    pub(super) fn steps(&mut self, steps: &[Step]) {
+        let mut fixups = Fixups::default();
+        self.block(steps, &mut fixups);
+        self.emit(
+            Op::Complete,
+            Origin {
+                label: "end".to_owned(),
+                span: Span::default(),
+            },
+        );
+        for (at, label) in fixups.gotos {
+            let target = fixups.labels.get(&label).copied().unwrap_or(at);
+            self.program.code[at as usize] = Op::Jump(target);
+        }
+    }
+
+    fn block(&mut self, steps: &[Step], fixups: &mut Fixups) {
+        for step in steps {
+            self.step(step, fixups);
+        }
+    }
+
+    fn pc(&self) -> Pc {
+        self.program.code.len() as Pc
+    }
+
+    fn emit(&mut self, op: Op, origin: Origin) -> Pc {
+        self.program.code.push(op);
+        self.program.origins.push(origin);
+        self.pc() - 1
+    }
+
+    /// The name a step goes by on timelines: its label, or its kind and line.
+    fn origin(&self, step: &Step) -> Origin {
+        let label = match &step.label {
+            Some(label) => label.name.clone(),
+            None => format!("{}@{}", kind_name(step), self.lines.line(step.span.start)),
+        };
+        Origin {
+            label,
+            span: step.span,
+        }
+    }
+
+    fn step(&mut self, step: &Step, fixups: &mut Fixups) {
+        if let Some(label) = &step.label {
+            fixups.labels.entry(label.name.clone()).or_insert(self.pc());
+        }
+        let origin = self.origin(step);
+        match &step.kind {
+            StepKind::Wait(duration) => {
+                let op = match super::period(duration) {
+                    crate::bytecode::Period::Seconds(seconds) => {
+                        Op::WaitSeconds(seconds.min(u64::from(u32::MAX)) as u32)
+                    }
+                    crate::bytecode::Period::Days(days) => {
+                        Op::WaitDays(days.min(u64::from(u32::MAX)) as u32)
+                    }
+                };
+                self.emit(op, origin);
+            }
+            StepKind::WaitUntil(clock) => {
+                self.emit(
+                    Op::WaitUntil((clock.hour * 60 + clock.minute) as u16),
+                    origin,
+                );
+            }
+            StepKind::Goto(label) => {
+                let at = self.emit(Op::Jump(0), origin);
+                fixups.gotos.push((at, label.name.clone()));
+            }
+            StepKind::Exit(reason) => {
+                let reason = reason.as_ref().map(|text| self.text(text));
+                self.emit(Op::Exit(reason), origin);
+            }
+            StepKind::Condition(condition) => {
+                let mut tests = Vec::new();
+                let mut has_else = false;
+                for arm in &condition.arms {
+                    let op = match &arm.test {
+                        ArmTest::When { name, criteria } => {
+                            let condition = self.condition(criteria);
+                            self.program.names.push(name.name.clone());
+                            let branch = (self.program.names.len() - 1) as u32;
+                            Op::Test {
+                                condition,
+                                branch,
+                                target: 0,
+                            }
+                        }
+                        ArmTest::Else => {
+                            has_else = true;
+                            Op::Else(0)
+                        }
+                    };
+                    tests.push(self.emit(op, origin.clone()));
+                }
+                if !has_else {
+                    self.emit(Op::NoMatch, origin.clone());
+                }
+                let blocks: Vec<&[Step]> = condition
+                    .arms
+                    .iter()
+                    .map(|arm| arm.steps.as_slice())
+                    .collect();
+                let starts = self.blocks_to_end(&blocks, &origin, fixups);
+                for (test, start) in tests.into_iter().zip(starts) {
+                    match &mut self.program.code[test as usize] {
+                        Op::Test { target, .. } | Op::Else(target) => *target = start,
+                        _ => {}
+                    }
+                }
+            }
+            StepKind::Effect(effect) => self.effect_step(effect, origin, fixups),
+        }
+    }
+
+    /// Lays out blocks one after the other, each but the last ending with a
+    /// jump past them all; returns the first instruction of each.
+    fn blocks_to_end(
+        &mut self,
+        blocks: &[&[Step]],
+        origin: &Origin,
+        fixups: &mut Fixups,
+    ) -> Vec<Pc> {
+        let mut starts = Vec::new();
+        let mut ends = Vec::new();
+        for (index, block) in blocks.iter().enumerate() {
+            starts.push(self.pc());
+            self.block(block, fixups);
+            if index + 1 < blocks.len() {
+                ends.push(self.emit(Op::Jump(0), origin.clone()));
+            }
+        }
+        let end = self.pc();
+        for at in ends {
+            self.program.code[at as usize] = Op::Jump(end);
+        }
+        starts
+    }
+
+    fn effect_step(&mut self, effect: &AstEffect, origin: Origin, fixups: &mut Fixups) {
+        let compiled = self.effect(effect);
+        self.program.effects.push(compiled);
+        let index = (self.program.effects.len() - 1) as u32;
+        let is_call = matches!(effect.action, Action::CallPhone);
+        let op = if is_call {
+            Op::Call {
+                effect: index,
+                outcomes: [None; 4],
+            }
+        } else {
+            Op::Effect {
+                effect: index,
+                on_error: None,
+            }
+        };
+        let at = self.emit(op, origin.clone());
+        if effect.outcomes.is_empty() {
+            return;
+        }
+        // The success path jumps over the outcome blocks.
+        let skip = self.emit(Op::Jump(0), origin.clone());
+        let blocks: Vec<&[Step]> = effect
+            .outcomes
+            .iter()
+            .map(|branch| branch.steps.as_slice())
+            .collect();
+        let starts = self.blocks_to_end(&blocks, &origin, fixups);
+        self.program.code[skip as usize] = Op::Jump(self.pc());
+        for (branch, start) in effect.outcomes.iter().zip(starts) {
+            match &mut self.program.code[at as usize] {
+                Op::Call { outcomes, .. } => {
+                    // `on error` of a call is its `failed` outcome.
+                    let index = outcome_index(branch.outcome.node).unwrap_or(3);
+                    outcomes[index].get_or_insert(start);
+                }
+                Op::Effect { on_error, .. } => {
+                    on_error.get_or_insert(start);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn effect(&mut self, effect: &AstEffect) -> Effect {
+        let options = &effect.options;
+        match &effect.action {
+            Action::SendEmail => {
+                let mut email = Email {
+                    to_lead: false,
+                    to_rep: false,
+                    cc: Vec::new(),
+                    bcc: Vec::new(),
+                    from: None,
+                    subject: None,
+                    body: None,
+                };
+                for option in options {
+                    match &option.kind {
+                        OptionKind::To(recipients) => {
+                            for recipient in recipients {
+                                match recipient.node {
+                                    Recipient::Lead => email.to_lead = true,
+                                    Recipient::Rep => email.to_rep = true,
+                                }
+                            }
+                        }
+                        OptionKind::Cc(addresses) => email.cc = self.addresses(addresses),
+                        OptionKind::Bcc(addresses) => email.bcc = self.addresses(addresses),
+                        OptionKind::From(sender) => email.from = Some(sender_text(sender)),
+                        OptionKind::Subject(text) => email.subject = Some(self.text(text)),
+                        OptionKind::Body(body) => email.body = Some(self.body(body)),
+                        _ => {}
+                    }
+                }
+                Effect::Email(email)
+            }
+            Action::SendText => {
+                let mut from = None;
+                let mut body = None;
+                for option in options {
+                    match &option.kind {
+                        OptionKind::From(sender) => from = Some(sender_text(sender)),
+                        OptionKind::Body(text) => body = Some(self.body(text)),
+                        _ => {}
+                    }
+                }
+                let body = body.unwrap_or_else(|| self.plain_text(String::new()));
+                Effect::Text { from, body }
+            }
+            Action::CallPhone => {
+                let mut agent = None;
+                let mut from = None;
+                for option in options {
+                    match &option.kind {
+                        OptionKind::Agent(name) => agent = Some(name.name.clone()),
+                        OptionKind::From(sender) => from = Some(sender_text(sender)),
+                        _ => {}
+                    }
+                }
+                Effect::Call { agent, from }
+            }
+            Action::Notify { service, target } => {
+                let message = options.iter().find_map(|option| match &option.kind {
+                    OptionKind::Message(text) => Some(text),
+                    _ => None,
+                });
+                let message = match message {
+                    Some(text) => self.text(text),
+                    None => self.plain_text(String::new()),
+                };
+                Effect::Notify {
+                    service: service.node,
+                    target: target.name.clone(),
+                    message,
+                }
+            }
+            Action::Http { method, url } => {
+                let url = self.text(url);
+                let mut http = Http {
+                    method: method.node,
+                    url,
+                    headers: Vec::new(),
+                    body: None,
+                    timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+                    extract: Vec::new(),
+                };
+                for option in options {
+                    match &option.kind {
+                        OptionKind::Header { name, value } => {
+                            let value = self.text(value);
+                            http.headers.push((name.name.clone(), value));
+                        }
+                        OptionKind::Body(body) => http.body = Some(self.body(body)),
+                        OptionKind::Timeout(duration) => {
+                            http.timeout_seconds = match super::period(duration) {
+                                crate::bytecode::Period::Seconds(seconds) => seconds as u32,
+                                crate::bytecode::Period::Days(days) => (days * 86_400) as u32,
+                            }
+                        }
+                        OptionKind::Extract(extractions) => {
+                            http.extract = self.extractions(extractions)
+                        }
+                        _ => {}
+                    }
+                }
+                Effect::Http(http)
+            }
+            Action::Prompt => {
+                let mut instructions = None;
+                let mut tools = Vec::new();
+                let mut extract = Vec::new();
+                for option in options {
+                    match &option.kind {
+                        OptionKind::Instructions(text) => instructions = Some(self.text(text)),
+                        OptionKind::Tools(list) => {
+                            tools = list.iter().map(|tool| tool.node).collect()
+                        }
+                        OptionKind::Extract(extractions) => extract = self.extractions(extractions),
+                        _ => {}
+                    }
+                }
+                let instructions = instructions.unwrap_or_else(|| self.plain_text(String::new()));
+                Effect::Prompt(Prompt {
+                    instructions,
+                    tools,
+                    extract,
+                })
+            }
+        }
+    }
+
+    fn addresses(&mut self, addresses: &[Address]) -> Vec<u32> {
+        addresses
+            .iter()
+            .map(|address| match address {
+                Address::Literal(literal) => self.plain_text(literal.node.clone()),
+                Address::Template(text) => self.text(text),
+            })
+            .collect()
+    }
+
+    /// A body written inline, or read from its template file.
+    fn body(&mut self, body: &Body) -> u32 {
+        match body {
+            Body::Inline(text) => self.text(text),
+            Body::File(path) => {
+                let written = path.static_text();
+                let parsed = self
+                    .dir
+                    .and_then(|dir| std::fs::read_to_string(dir.join(&written)).ok())
+                    .and_then(|text| crate::syntax::parse_template_file(&text).ok());
+                match parsed {
+                    Some(text) => self.text(&text),
+                    None => self.plain_text(format!("[body file {written}]")),
+                }
+            }
+        }
+    }
+
+    fn extractions(&self, extractions: &[AstExtraction]) -> Vec<Extraction> {
+        extractions
+            .iter()
+            .map(|extraction| Extraction {
+                slot: self.slot(&extraction.name.name),
+                from: match &extraction.source {
+                    ExtractSource::Path(path) => path.node.clone(),
+                    ExtractSource::Description(text) => text.static_text(),
+                },
+            })
+            .collect()
+    }
+}
+
+/// The fields a step extracts.
+pub(super) fn extractions(step: &Step) -> impl Iterator<Item = &AstExtraction> {
+    let options = match &step.kind {
+        StepKind::Effect(effect) => effect.options.as_slice(),
+        _ => &[],
+    };
+    options.iter().flat_map(|option| match &option.kind {
+        OptionKind::Extract(extractions) => extractions.as_slice(),
+        _ => &[],
+    })
+}
+
+fn sender_text(sender: &Sender) -> String {
+    match sender {
+        Sender::Identity(name) => name.name.clone(),
+        Sender::Phone(phone) => phone.node.clone(),
+        Sender::Address(address) => address.node.clone(),
+    }
+}
+
+/// A step's kind as one word for generated names: `send-email`, `wait`.
+fn kind_name(step: &Step) -> &'static str {
+    match &step.kind {
+        StepKind::Effect(effect) => match effect.action {
+            Action::SendEmail => "send-email",
+            Action::SendText => "send-text",
+            Action::CallPhone => "call-phone",
+            Action::Notify { .. } => "notify",
+            Action::Http { .. } => "http",
+            Action::Prompt => "prompt",
+        },
+        StepKind::Wait(_) => "wait",
+        StepKind::WaitUntil(_) => "wait-until",
+        StepKind::Condition(_) => "condition",
+        StepKind::Goto(_) => "goto",
+        StepKind::Exit(_) => "exit",
+    }
+}

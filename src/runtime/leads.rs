@@ -1,0 +1,353 @@
+//! Lead and event records from JSONL or CSV files, read against a
+//! program's slots. Bad records are reported with their line and skipped.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json};
+
+use crate::bytecode::{Program, SlotSource};
+use crate::value::{self, DateLiteral, Value};
+
+/// Keys of a lead record that are not fields.
+const RESERVED: [&str; 4] = ["id", "at", "last_activity_at", "simulate"];
+
+/// A lead record: a new lead or an update of one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadRecord {
+    /// The line it was read from.
+    pub line: usize,
+    /// The lead's id.
+    pub id: String,
+    /// When it arrives; `None` for the start of the run.
+    pub at: Option<DateTime<Utc>>,
+    /// When the lead was last active, for the eligibility look-back.
+    pub last_activity: Option<DateTime<Utc>>,
+    /// Field values given by the record, by lead slot (`null` clears).
+    pub fields: Vec<(u32, Option<Value>)>,
+    /// Scripted provider answers for simulation, by step label or kind.
+    pub simulate: Option<Map<String, Json>>,
+}
+
+/// An event happening to a lead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// The line it was read from.
+    pub line: usize,
+    /// When it happens.
+    pub at: DateTime<Utc>,
+    /// The lead's id.
+    pub lead: String,
+    /// The event's name.
+    pub name: String,
+    /// Its payload.
+    pub data: Map<String, Json>,
+}
+
+/// A record that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadRecord {
+    /// The file it is in.
+    pub file: String,
+    /// Its line, from 1.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Records read from a file, and the ones that could not be.
+#[derive(Debug)]
+pub struct Read<T> {
+    /// Good records in file order.
+    pub records: Vec<T>,
+    /// Bad ones.
+    pub bad: Vec<BadRecord>,
+}
+
+/// Reads leads from a `.csv` file, or JSON Lines otherwise.
+pub fn read_leads(path: &Path, program: &Program) -> std::io::Result<Read<LeadRecord>> {
+    let text = std::fs::read_to_string(path)?;
+    let file = path.display().to_string();
+    let is_csv = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
+    Ok(if is_csv {
+        leads_from_csv(&text, &file, program)
+    } else {
+        leads_from_jsonl(&text, &file, program)
+    })
+}
+
+/// Reads leads from JSON Lines text: one object per line, blank lines skipped.
+pub fn leads_from_jsonl(text: &str, file: &str, program: &Program) -> Read<LeadRecord> {
+    let mut read = Read::default();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let number = index + 1;
+        let result = serde_json::from_str::<Json>(line)
+            .map_err(|error| format!("not valid JSON: {error}"))
+            .and_then(|json| match json {
+                Json::Object(object) => lead_from_object(object, number, program),
+                other => Err(format!(
+                    "a lead is a JSON object, not {}",
+                    value::describe_json(&other)
+                )),
+            });
+        push(&mut read, result, file, number);
+    }
+    read
+}
+
+/// Reads leads from CSV text with a header row. Cells are read as the
+/// field's type; an empty cell is missing; `simulate` holds JSON.
+pub fn leads_from_csv(text: &str, file: &str, program: &Program) -> Read<LeadRecord> {
+    let mut read = Read::default();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => {
+            read.bad.push(BadRecord {
+                file: file.to_owned(),
+                line: 1,
+                message: format!("unreadable header row: {error}"),
+            });
+            return read;
+        }
+    };
+    for row in reader.records() {
+        let (line, result) = match row {
+            Ok(row) => {
+                let line = row
+                    .position()
+                    .map_or(0, |position| position.line() as usize);
+                (line, lead_from_row(&headers, &row, line, program))
+            }
+            Err(error) => {
+                let line = error
+                    .position()
+                    .map_or(0, |position| position.line() as usize);
+                (line, Err(format!("unreadable row: {error}")))
+            }
+        };
+        push(&mut read, result, file, line);
+    }
+    read
+}
+
+impl<T> Default for Read<T> {
+    fn default() -> Self {
+        Read {
+            records: Vec::new(),
+            bad: Vec::new(),
+        }
+    }
+}
+
+fn push<T>(read: &mut Read<T>, result: Result<T, String>, file: &str, line: usize) {
+    match result {
+        Ok(record) => read.records.push(record),
+        Err(message) => read.bad.push(BadRecord {
+            file: file.to_owned(),
+            line,
+            message,
+        }),
+    }
+}
+
+fn lead_from_object(
+    mut object: Map<String, Json>,
+    line: usize,
+    program: &Program,
+) -> Result<LeadRecord, String> {
+    let id = match object.remove("id") {
+        Some(Json::String(id)) if !id.trim().is_empty() => id,
+        Some(Json::Number(number)) => number.to_string(),
+        Some(other) => {
+            return Err(format!(
+                "`id` must be text or a number, not {}",
+                value::describe_json(&other)
+            ))
+        }
+        None => return Err("the record has no `id`".to_owned()),
+    };
+    let zone = program.timezone;
+    let at = instant(object.remove("at"), "at", zone)?;
+    let last_activity = instant(object.remove("last_activity_at"), "last_activity_at", zone)?;
+    let simulate = match object.remove("simulate") {
+        None | Some(Json::Null) => None,
+        Some(Json::Object(script)) => Some(script),
+        Some(other) => {
+            return Err(format!(
+                "`simulate` must be an object, not {}",
+                value::describe_json(&other)
+            ))
+        }
+    };
+    let mut fields = Vec::new();
+    for (slot, declared) in lead_slots(program) {
+        if let Some(json) = object.get(&declared.name) {
+            let value = value::from_json(json, declared.ty, zone).map_err(|mismatch| {
+                format!(
+                    "`{}` should be {}, not {}",
+                    declared.name, mismatch.expected, mismatch.found
+                )
+            })?;
+            fields.push((slot, value));
+        }
+    }
+    Ok(LeadRecord {
+        line,
+        id,
+        at,
+        last_activity,
+        fields,
+        simulate,
+    })
+}
+
+fn lead_from_row(
+    headers: &csv::StringRecord,
+    row: &csv::StringRecord,
+    line: usize,
+    program: &Program,
+) -> Result<LeadRecord, String> {
+    let cell = |name: &str| {
+        headers
+            .iter()
+            .position(|header| header == name)
+            .and_then(|index| row.get(index))
+    };
+    let id = cell("id")
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or("the record has no `id`")?
+        .to_owned();
+    let zone = program.timezone;
+    let text_instant = |name: &str| -> Result<Option<DateTime<Utc>>, String> {
+        let Some(text) = cell(name).map(str::trim).filter(|text| !text.is_empty()) else {
+            return Ok(None);
+        };
+        instant(Some(Json::String(text.to_owned())), name, zone)
+    };
+    let at = text_instant("at")?;
+    let last_activity = text_instant("last_activity_at")?;
+    let simulate = match cell("simulate")
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    {
+        None => None,
+        Some(text) => match serde_json::from_str(text) {
+            Ok(Json::Object(script)) => Some(script),
+            _ => return Err("`simulate` must hold a JSON object".to_owned()),
+        },
+    };
+    let mut fields = Vec::new();
+    for (slot, declared) in lead_slots(program) {
+        if let Some(text) = cell(&declared.name) {
+            let value = value::from_text(text, declared.ty, zone).map_err(|mismatch| {
+                format!(
+                    "`{}` should be {}, not {}",
+                    declared.name, mismatch.expected, mismatch.found
+                )
+            })?;
+            fields.push((slot, value));
+        }
+    }
+    Ok(LeadRecord {
+        line,
+        id,
+        at,
+        last_activity,
+        fields,
+        simulate,
+    })
+}
+
+/// The slots a lead record may fill: lead fields, not extractions or events.
+fn lead_slots(program: &Program) -> impl Iterator<Item = (u32, &crate::bytecode::Slot)> {
+    program
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| {
+            slot.source == SlotSource::Lead && !RESERVED.contains(&slot.name.as_str())
+        })
+        .map(|(index, slot)| (index as u32, slot))
+}
+
+fn instant(
+    json: Option<Json>,
+    key: &str,
+    zone: chrono_tz::Tz,
+) -> Result<Option<DateTime<Utc>>, String> {
+    match json {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(text)) => DateLiteral::parse(&text)
+            .map(|date| Some(date.instant(zone)))
+            .ok_or_else(|| format!("`{key}` is not a date like 2026-03-08T09:00:00Z: {text:?}")),
+        Some(other) => Err(format!(
+            "`{key}` must be a date in quotes, not {}",
+            value::describe_json(&other)
+        )),
+    }
+}
+
+/// Reads events from JSON Lines: `{"at": ..., "lead": ..., "event": ..., "data": {...}}`.
+pub fn read_events(path: &Path, zone: chrono_tz::Tz) -> std::io::Result<Read<EventRecord>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(events_from_jsonl(&text, &path.display().to_string(), zone))
+}
+
+/// Reads events from JSON Lines text.
+pub fn events_from_jsonl(text: &str, file: &str, zone: chrono_tz::Tz) -> Read<EventRecord> {
+    let mut read = Read::default();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let number = index + 1;
+        let result = serde_json::from_str::<Json>(line)
+            .map_err(|error| format!("not valid JSON: {error}"))
+            .and_then(|json| event_from_json(json, number, zone));
+        push(&mut read, result, file, number);
+    }
+    read
+}
+
+fn event_from_json(json: Json, line: usize, zone: chrono_tz::Tz) -> Result<EventRecord, String> {
+    let Json::Object(mut object) = json else {
+        return Err("an event is a JSON object".to_owned());
+    };
+    let at = instant(object.remove("at"), "at", zone)?.ok_or("the event has no `at` time")?;
+    let lead = match object.remove("lead") {
+        Some(Json::String(id)) => id,
+        Some(Json::Number(number)) => number.to_string(),
+        _ => return Err("the event has no `lead` id".to_owned()),
+    };
+    let name = match object.remove("event") {
+        Some(Json::String(name)) => name,
+        _ => return Err("the event has no `event` name".to_owned()),
+    };
+    let data = match object.remove("data") {
+        None | Some(Json::Null) => Map::new(),
+        Some(Json::Object(data)) => data,
+        Some(_) => return Err("`data` must be an object".to_owned()),
+    };
+    Ok(EventRecord {
+        line,
+        at,
+        lead,
+        name,
+        data,
+    })
+}

@@ -1,0 +1,369 @@
+//! Many leads on a virtual clock: lead arrivals and events in time order,
+//! entry rules (trigger, re-entry, look-back), and a heap of suspended
+//! enrollments ordered by wake-up instant.
+
+pub mod leads;
+pub mod recorder;
+pub mod timeline;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Map, Value as Json};
+
+use crate::bytecode::{Period, Program, ReEntryPolicy};
+use crate::calendar;
+use crate::value::Value;
+use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Status, Vm};
+use leads::{EventRecord, LeadRecord};
+use recorder::Recorder;
+pub use timeline::{Summary, TimelineEvent};
+
+/// Something that happens at an instant: a lead arrives or changes, or an
+/// event happens to a lead.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A lead record.
+    Lead(LeadRecord),
+    /// An event record.
+    Event(EventRecord),
+}
+
+impl Input {
+    fn at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Input::Lead(lead) => lead.at,
+            Input::Event(event) => Some(event.at),
+        }
+    }
+}
+
+/// A lead as the simulation knows it.
+#[derive(Clone, Debug)]
+pub struct Lead {
+    /// Its id.
+    pub id: String,
+    /// Its fields by lead slot, extracted ones included.
+    pub fields: Box<[Option<Value>]>,
+    /// When it was last active, if known.
+    pub last_activity: Option<DateTime<Utc>>,
+    /// How many times it entered.
+    pub entries: u32,
+    /// When it last entered.
+    pub last_entry: Option<DateTime<Utc>>,
+    /// Its active enrollment, if any.
+    pub active: Option<u32>,
+}
+
+/// One workflow simulated over many leads.
+pub struct Simulation<'p> {
+    vm: Vm<'p>,
+    /// Every lead seen, in order of arrival.
+    pub leads: Vec<Lead>,
+    by_id: HashMap<String, u32>,
+    enrollments: Vec<Enrollment>,
+    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64, u32)>>,
+    sequence: u64,
+    /// The channels effects go through.
+    pub channels: Recorder,
+    buffer: Vec<Event>,
+    /// Every timeline event, when kept.
+    pub timeline: Option<Vec<TimelineEvent>>,
+    /// Counts for the summary.
+    pub summary: Summary,
+    /// Called now and then with the virtual clock, for progress display.
+    pub on_progress: Option<Box<dyn FnMut(DateTime<Utc>) + 'p>>,
+}
+
+/// How often (in activations) `on_progress` is called.
+const PROGRESS_EVERY: u64 = 4096;
+
+impl<'p> Simulation<'p> {
+    /// A simulation of `program`; `keep_timeline` keeps every event.
+    pub fn new(program: &'p Program, channels: Recorder, keep_timeline: bool) -> Self {
+        Simulation {
+            vm: Vm::new(program),
+            leads: Vec::new(),
+            by_id: HashMap::default(),
+            enrollments: Vec::new(),
+            queue: BinaryHeap::new(),
+            sequence: 0,
+            channels,
+            buffer: Vec::new(),
+            timeline: keep_timeline.then(Vec::new),
+            summary: Summary::new(program),
+            on_progress: None,
+        }
+    }
+
+    /// The program simulated.
+    pub fn program(&self) -> &'p Program {
+        self.vm.program()
+    }
+
+    /// Instructions executed so far.
+    pub fn instructions(&self) -> u64 {
+        self.vm.instructions
+    }
+
+    /// Runs every input in time order from `start`, with the enrollments
+    /// they start, until `until` (or until nothing is left to do).
+    pub fn run(
+        &mut self,
+        mut inputs: Vec<Input>,
+        start: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+    ) {
+        inputs.sort_by_key(|input| input.at().unwrap_or(start).max(start));
+        let mut inputs = inputs.into_iter().peekable();
+        let mut activations: u64 = 0;
+        loop {
+            let next_input = inputs
+                .peek()
+                .map(|input| input.at().unwrap_or(start).max(start));
+            let next_wake = self.queue.peek().map(|Reverse((at, _, _))| *at);
+            let now = match (next_input, next_wake) {
+                (None, None) => break,
+                (Some(input), Some(wake)) => input.min(wake),
+                (Some(at), None) | (None, Some(at)) => at,
+            };
+            if until.is_some_and(|until| now > until) {
+                break;
+            }
+            if next_input == Some(now) {
+                if let Some(input) = inputs.next() {
+                    self.input(input, now);
+                }
+            } else if let Some(Reverse((_, _, index))) = self.queue.pop() {
+                self.wake(index, now);
+            }
+            activations += 1;
+            if activations % PROGRESS_EVERY == 0 {
+                if let Some(progress) = self.on_progress.as_mut() {
+                    progress(now);
+                }
+            }
+        }
+        self.summary.finish(&self.enrollments);
+    }
+
+    fn input(&mut self, input: Input, now: DateTime<Utc>) {
+        match input {
+            Input::Lead(record) => self.lead(record, now),
+            Input::Event(record) => self.event(record, now),
+        }
+    }
+
+    /// A lead arrives or changes: goals of its active enrollment are tested,
+    /// then a criteria trigger may enroll it.
+    fn lead(&mut self, record: LeadRecord, now: DateTime<Utc>) {
+        let slots = self.vm.lead_slots();
+        let index = match self.by_id.get(&record.id) {
+            Some(&index) => index,
+            None => {
+                let index = self.leads.len() as u32;
+                self.by_id.insert(record.id.clone(), index);
+                self.leads.push(Lead {
+                    id: record.id.clone(),
+                    fields: vec![None; slots].into_boxed_slice(),
+                    last_activity: None,
+                    entries: 0,
+                    last_entry: None,
+                    active: None,
+                });
+                self.summary.leads += 1;
+                index
+            }
+        };
+        self.channels.script(index, record.simulate);
+        let lead = &mut self.leads[index as usize];
+        for (slot, value) in record.fields {
+            if let Some(place) = lead.fields.get_mut(slot as usize) {
+                *place = value;
+            }
+        }
+        lead.last_activity = record.last_activity.or(lead.last_activity);
+        if let Some(active) = lead.active {
+            self.test_goals(active, now);
+        }
+        if self.program().trigger.event.is_none() && self.trigger_holds(index, &[], now) {
+            self.enroll(index, None, now);
+        }
+    }
+
+    /// An event happens to a lead: an event trigger may enroll it.
+    fn event(&mut self, record: EventRecord, now: DateTime<Utc>) {
+        let Some(&index) = self.by_id.get(&record.lead) else {
+            self.summary.bad_records.push(leads::BadRecord {
+                file: "events".to_owned(),
+                line: record.line,
+                message: format!("no lead has the id {:?}", record.lead),
+            });
+            return;
+        };
+        if self.program().trigger.event.as_deref() != Some(record.name.as_str()) {
+            return;
+        }
+        let payload = match self.payload(&record.data) {
+            Ok(payload) => payload,
+            Err(message) => {
+                self.summary.bad_records.push(leads::BadRecord {
+                    file: "events".to_owned(),
+                    line: record.line,
+                    message,
+                });
+                return;
+            }
+        };
+        if self.trigger_holds(index, &payload, now) {
+            self.enroll(index, Some(payload.into_boxed_slice()), now);
+        }
+    }
+
+    /// An event's data as event slots, read with their declared types.
+    fn payload(&self, data: &Map<String, Json>) -> Result<Vec<Option<Value>>, String> {
+        let program = self.program();
+        let first = self.vm.lead_slots();
+        program.slots[first..]
+            .iter()
+            .map(|slot| {
+                let name = slot.name.trim_start_matches("event.");
+                match data.get(name) {
+                    None => Ok(None),
+                    Some(json) => crate::value::from_json(json, slot.ty, program.timezone).map_err(
+                        |mismatch| {
+                            format!(
+                                "event field `{name}` should be {}, not {}",
+                                mismatch.expected, mismatch.found
+                            )
+                        },
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a lead may enter now: no active enrollment, the re-entry
+    /// policy, the look-back, and the trigger's criteria.
+    fn trigger_holds(&self, index: u32, payload: &[Option<Value>], now: DateTime<Utc>) -> bool {
+        let program = self.program();
+        let lead = &self.leads[index as usize];
+        if lead.active.is_some() {
+            return false;
+        }
+        let may_reenter = match (program.reentry, lead.last_entry) {
+            (_, None) => true,
+            (ReEntryPolicy::Never, Some(_)) => false,
+            (ReEntryPolicy::Always, Some(_)) => true,
+            (ReEntryPolicy::After(period), Some(last)) => now >= after(program, last, period),
+        };
+        let active_recently = lead.last_activity.is_none_or(|last| {
+            last >= calendar::sub_days(program.timezone, now, u64::from(program.look_back_days))
+        });
+        may_reenter && active_recently && self.vm.trigger_holds(&lead.fields, payload, now)
+    }
+
+    fn enroll(&mut self, index: u32, payload: Option<Box<[Option<Value>]>>, now: DateTime<Utc>) {
+        let lead = &mut self.leads[index as usize];
+        lead.entries += 1;
+        lead.last_entry = Some(now);
+        let enrollment = Enrollment::new(index, lead.entries, now, payload);
+        let id = self.enrollments.len() as u32;
+        lead.active = Some(id);
+        self.enrollments.push(enrollment);
+        self.summary.entered += 1;
+        self.buffer.push(Event {
+            at: now,
+            pc: 0,
+            kind: EventKind::Entered,
+            detail: String::new(),
+        });
+        self.activate(id, now);
+    }
+
+    fn wake(&mut self, id: u32, now: DateTime<Utc>) {
+        let enrollment = &self.enrollments[id as usize];
+        if enrollment.status.is_final() || enrollment.wake != now {
+            return;
+        }
+        self.activate(id, now);
+    }
+
+    /// Runs an enrollment until it suspends or ends, then files its events.
+    fn activate(&mut self, id: u32, now: DateTime<Utc>) {
+        let enrollment = &mut self.enrollments[id as usize];
+        let lead = &mut self.leads[enrollment.lead as usize];
+        let mut context = Context {
+            lead: &mut lead.fields,
+            channels: &mut self.channels,
+            events: &mut self.buffer,
+            lead_id: &lead.id,
+        };
+        match self.vm.run(enrollment, now, &mut context) {
+            Advance::Suspended(until) => {
+                self.sequence += 1;
+                self.queue.push(Reverse((until, self.sequence, id)));
+            }
+            Advance::Ended(_) => lead.active = None,
+        }
+        self.file_events(id);
+    }
+
+    /// Ends an enrollment at once if a goal holds (its lead changed).
+    fn test_goals(&mut self, id: u32, now: DateTime<Utc>) {
+        let enrollment = &mut self.enrollments[id as usize];
+        let lead = &mut self.leads[enrollment.lead as usize];
+        if let Some(goal) = self.vm.goal_reached(enrollment, &lead.fields, now) {
+            enrollment.status = Status::Exited;
+            lead.active = None;
+            let detail = format!("goal {goal} reached");
+            self.buffer.push(Event {
+                at: now,
+                pc: enrollment.pc,
+                kind: EventKind::Exited,
+                detail,
+            });
+            self.file_events(id);
+        }
+    }
+
+    fn file_events(&mut self, id: u32) {
+        let enrollment = &self.enrollments[id as usize];
+        for event in self.buffer.drain(..) {
+            self.summary.count(&event);
+            if let Some(timeline) = self.timeline.as_mut() {
+                timeline.push(TimelineEvent {
+                    lead: enrollment.lead,
+                    enrollment: enrollment.number,
+                    event,
+                });
+            }
+        }
+    }
+}
+
+/// When a lead that entered at `last` may enter again.
+fn after(program: &Program, last: DateTime<Utc>, period: Period) -> DateTime<Utc> {
+    match period {
+        Period::Seconds(seconds) => {
+            last + chrono::Duration::seconds(seconds.min(i64::MAX as u64 / 2) as i64)
+        }
+        Period::Days(days) => calendar::add_days(program.timezone, last, days),
+    }
+}
+
+impl Status {
+    /// The status as tables print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Waiting => "waiting",
+            Status::Held => "held",
+            Status::Completed => "completed",
+            Status::Exited => "exited",
+            Status::Failed => "failed",
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The simulation's channels: they send nothing, record what would have
+//! been sent, and answer with scripted outcomes.
+//!
+//! A script maps a step label or an effect kind (`email`, `text`, `call`,
+//! `notify`, `http`, `prompt`) to an answer, or to a list of answers taken
+//! one per attempt (the last one repeats). Answers:
+//! - call: `"answered"`, `"voicemail"`, `"no answer"`, `"failed"`;
+//! - http: `{"status": 200, "body": {...}}` or a bare status like `503`;
+//! - prompt: an object with the extracted fields;
+//! - any kind: `"ok"`, `"timeout"` / `"unavailable"` (transient) or
+//!   `"rejected"` / `"error"` (permanent).
+//!
+//! Without a script, emails, texts and notifications are delivered, calls
+//! answered, http requests get `200` with no body and prompts an empty answer.
+
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Map, Value as Json};
+
+use crate::ast::Outcome;
+use crate::vm::{Channels, Message, Request, Response};
+
+/// A recorded effect attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sent {
+    /// The lead's index.
+    pub lead: u32,
+    /// The step's label.
+    pub label: String,
+    /// The attempt's idempotency key.
+    pub idempotency_key: String,
+    /// What would have been sent.
+    pub message: Message,
+}
+
+/// Scripted channels that record every attempt.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    /// Per-lead scripts, by lead index.
+    scripts: Vec<Option<Map<String, Json>>>,
+    /// Answers for every lead, after its own script.
+    fixtures: Map<String, Json>,
+    /// Answers taken so far from each list, by lead and key.
+    cursors: HashMap<(u32, String), usize>,
+    /// Whether to keep what was sent (off for benchmarks).
+    keep: bool,
+    /// Every attempt, when kept.
+    pub sent: Vec<Sent>,
+    /// How many attempts were made.
+    pub attempts: u64,
+}
+
+impl Recorder {
+    /// A recorder with `fixtures` for every lead; `keep` keeps messages.
+    pub fn new(fixtures: Map<String, Json>, keep: bool) -> Self {
+        Recorder {
+            fixtures,
+            keep,
+            ..Recorder::default()
+        }
+    }
+
+    /// Sets the script of a lead.
+    pub fn script(&mut self, lead: u32, script: Option<Map<String, Json>>) {
+        let index = lead as usize;
+        if self.scripts.len() <= index {
+            self.scripts.resize(index + 1, None);
+        }
+        if script.is_some() {
+            self.scripts[index] = script;
+        }
+    }
+
+    /// The scripted answer for a request, if any, advancing list cursors.
+    fn scripted(&mut self, request: &Request<'_>) -> Option<Json> {
+        let own = self
+            .scripts
+            .get(request.lead as usize)
+            .and_then(Option::as_ref);
+        for script in [own, Some(&self.fixtures)].into_iter().flatten() {
+            for key in [request.label, request.kind] {
+                let Some(answer) = script.get(key) else {
+                    continue;
+                };
+                let Json::Array(answers) = answer else {
+                    return Some(answer.clone());
+                };
+                let cursor = self
+                    .cursors
+                    .entry((request.lead, key.to_owned()))
+                    .or_insert(0);
+                let answer = answers.get(*cursor).or(answers.last()).cloned();
+                *cursor += 1;
+                return answer;
+            }
+        }
+        None
+    }
+}
+
+impl Channels for Recorder {
+    fn perform(&mut self, request: &Request<'_>) -> Response {
+        self.attempts += 1;
+        if self.keep {
+            self.sent.push(Sent {
+                lead: request.lead,
+                label: request.label.to_owned(),
+                idempotency_key: request.idempotency_key.to_owned(),
+                message: request.message.clone(),
+            });
+        }
+        match self.scripted(request) {
+            Some(answer) => response(request.kind, &answer),
+            None => default_response(request.kind),
+        }
+    }
+}
+
+fn default_response(kind: &str) -> Response {
+    match kind {
+        "call" => Response::Call(Outcome::Answered),
+        "http" => Response::Http {
+            status: 200,
+            body: Json::Null,
+        },
+        "prompt" => Response::Answer(Json::Object(Map::new())),
+        _ => Response::Delivered,
+    }
+}
+
+/// A scripted answer as a response to an effect of `kind`.
+fn response(kind: &str, answer: &Json) -> Response {
+    if let Json::String(word) = answer {
+        match word.as_str() {
+            "ok" => return default_response(kind),
+            "timeout" => return Response::Transient("timed out (scripted)".to_owned()),
+            "unavailable" => {
+                return Response::Transient("provider unavailable (scripted)".to_owned())
+            }
+            "rejected" | "error" => return Response::Permanent(format!("{word} (scripted)")),
+            _ => {}
+        }
+    }
+    match (kind, answer) {
+        ("call", Json::String(word)) => match word.as_str() {
+            "answered" => Response::Call(Outcome::Answered),
+            "voicemail" => Response::Call(Outcome::Voicemail),
+            "no answer" => Response::Call(Outcome::NoAnswer),
+            "failed" => Response::Call(Outcome::Failed),
+            _ => Response::Permanent(format!("unknown scripted call outcome {word:?}")),
+        },
+        ("http", Json::Number(status)) => Response::Http {
+            status: status.as_u64().unwrap_or(0).min(999) as u16,
+            body: Json::Null,
+        },
+        ("http", Json::Object(object)) => Response::Http {
+            status: object
+                .get("status")
+                .and_then(Json::as_u64)
+                .unwrap_or(200)
+                .min(999) as u16,
+            body: object.get("body").cloned().unwrap_or(Json::Null),
+        },
+        ("prompt", Json::Object(_)) => Response::Answer(answer.clone()),
+        _ => Response::Permanent(format!(
+            "unusable scripted answer {answer} for a {kind} step"
+        )),
+    }
+}

@@ -1,0 +1,272 @@
+//! Timelines and the run summary, and how both are printed: a readable
+//! table, or JSON Lines with one event per line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::leads::BadRecord;
+use super::Lead;
+use crate::bytecode::Program;
+use crate::vm::{Enrollment, Event, EventKind, Status};
+
+/// A timeline event with the lead and enrollment it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEvent {
+    /// The lead's index.
+    pub lead: u32,
+    /// The enrollment's number for that lead, from 1.
+    pub enrollment: u32,
+    /// What happened.
+    pub event: Event,
+}
+
+/// Counts of a run: leads, entries, per-step events and how enrollments ended.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Distinct leads read.
+    pub leads: u64,
+    /// Records that could not be read, and events for unknown leads.
+    pub bad_records: Vec<BadRecord>,
+    /// Enrollments started.
+    pub entered: u64,
+    /// Events per instruction and kind.
+    per_instruction: Vec<[u64; KINDS]>,
+    /// Enrollments by final (or current) status.
+    pub statuses: BTreeMap<&'static str, u64>,
+    /// Exit and failure reasons with their counts.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+const KINDS: usize = 10;
+
+impl Summary {
+    /// An empty summary for `program`.
+    pub fn new(program: &Program) -> Self {
+        Summary {
+            per_instruction: vec![[0; KINDS]; program.code.len()],
+            ..Summary::default()
+        }
+    }
+
+    /// Counts one event.
+    pub fn count(&mut self, event: &Event) {
+        if let Some(counts) = self.per_instruction.get_mut(event.pc as usize) {
+            counts[event.kind as usize] += 1;
+        }
+        if matches!(event.kind, EventKind::Exited | EventKind::Failed) {
+            let reason = if event.detail.is_empty() {
+                "exit".to_owned()
+            } else {
+                event.detail.clone()
+            };
+            *self.reasons.entry(reason).or_insert(0) += 1;
+        }
+    }
+
+    /// Counts enrollments by status once the run is over.
+    pub fn finish(&mut self, enrollments: &[Enrollment]) {
+        self.statuses.clear();
+        for enrollment in enrollments {
+            *self.statuses.entry(enrollment.status.name()).or_insert(0) += 1;
+        }
+    }
+
+    /// How many events of `kind` happened, over all steps.
+    pub fn total(&self, kind: EventKind) -> u64 {
+        self.per_instruction
+            .iter()
+            .map(|counts| counts[kind as usize])
+            .sum()
+    }
+
+    /// Per-step counts, by step label in program order.
+    pub fn steps<'p>(&self, program: &'p Program) -> Vec<(&'p str, [u64; KINDS])> {
+        let mut steps: Vec<(&'p str, [u64; KINDS])> = Vec::new();
+        for (pc, counts) in self.per_instruction.iter().enumerate() {
+            let label = program
+                .origins
+                .get(pc)
+                .map_or("?", |origin| origin.label.as_str());
+            match steps.iter_mut().find(|(known, _)| *known == label) {
+                Some((_, total)) => total
+                    .iter_mut()
+                    .zip(counts)
+                    .for_each(|(total, count)| *total += count),
+                None => steps.push((label, *counts)),
+            }
+        }
+        steps.retain(|(_, counts)| counts.iter().any(|count| *count > 0));
+        steps
+    }
+}
+
+/// An event as JSON Lines print it.
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    workflow: &'a str,
+    lead: &'a str,
+    enrollment: u32,
+    at: String,
+    step: &'a str,
+    kind: EventKind,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    detail: &'a str,
+}
+
+/// Timeline events grouped by lead (in order of arrival), each lead's in
+/// time order.
+fn by_lead(events: &[TimelineEvent]) -> Vec<&TimelineEvent> {
+    let mut sorted: Vec<&TimelineEvent> = events.iter().collect();
+    sorted.sort_by_key(|event| event.lead);
+    sorted
+}
+
+fn step_label<'a>(program: &'a Program, event: &Event) -> &'a str {
+    if event.kind == EventKind::Entered {
+        return "-";
+    }
+    program
+        .origins
+        .get(event.pc as usize)
+        .map_or("?", |origin| origin.label.as_str())
+}
+
+/// The timelines as JSON Lines, one event per line.
+pub fn write_jsonl(program: &Program, leads: &[Lead], events: &[TimelineEvent], out: &mut String) {
+    for timeline_event in by_lead(events) {
+        let event = &timeline_event.event;
+        let json = JsonEvent {
+            workflow: &program.name,
+            lead: leads
+                .get(timeline_event.lead as usize)
+                .map_or("?", |lead| lead.id.as_str()),
+            enrollment: timeline_event.enrollment,
+            at: event.at.with_timezone(&program.timezone).to_rfc3339(),
+            step: step_label(program, event),
+            kind: event.kind,
+            detail: &event.detail,
+        };
+        if let Ok(line) = serde_json::to_string(&json) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+}
+
+/// The timelines as a table per lead.
+pub fn write_table(program: &Program, leads: &[Lead], events: &[TimelineEvent], out: &mut String) {
+    let mut current = None;
+    for timeline_event in by_lead(events) {
+        if current != Some(timeline_event.lead) {
+            current = Some(timeline_event.lead);
+            let id = leads
+                .get(timeline_event.lead as usize)
+                .map_or("?", |lead| lead.id.as_str());
+            let _ = writeln!(out, "\nlead {id}");
+        }
+        let event = &timeline_event.event;
+        let at = event
+            .at
+            .with_timezone(&program.timezone)
+            .format("%Y-%m-%d %H:%M %:z");
+        let line = format!(
+            "  {at}  {:<9}  {:<24}  {}",
+            event.kind.name(),
+            step_label(program, event),
+            event.detail
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// The summary as a table.
+pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
+    let _ = writeln!(out, "\nsummary of {}", program.name);
+    let _ = writeln!(out, "  leads read      {:>8}", summary.leads);
+    let _ = writeln!(out, "  bad records     {:>8}", summary.bad_records.len());
+    let _ = writeln!(out, "  entered         {:>8}", summary.entered);
+    for status in [
+        Status::Completed,
+        Status::Exited,
+        Status::Failed,
+        Status::Waiting,
+        Status::Held,
+    ] {
+        let count = summary.statuses.get(status.name()).copied().unwrap_or(0);
+        let name = match status {
+            Status::Waiting => "still waiting",
+            Status::Held => "still held",
+            other => other.name(),
+        };
+        let _ = writeln!(out, "  {name:<15} {count:>8}");
+    }
+    if !summary.reasons.is_empty() {
+        let _ = writeln!(out, "\n  exit and failure reasons");
+        for (reason, count) in &summary.reasons {
+            let _ = writeln!(out, "    {count:>8}  {reason}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "step", "sent", "skipped", "held", "waited", "branched", "exited"
+    );
+    for (label, counts) in summary.steps(program) {
+        let count = |kind: EventKind| counts[kind as usize];
+        let _ = writeln!(
+            out,
+            "  {label:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            count(EventKind::Sent),
+            count(EventKind::Skipped),
+            count(EventKind::Held),
+            count(EventKind::Waited),
+            count(EventKind::Branched),
+            count(EventKind::Exited) + count(EventKind::Failed) + count(EventKind::Completed),
+        );
+    }
+}
+
+/// The summary as one JSON object.
+pub fn summary_json(program: &Program, summary: &Summary) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = summary
+        .steps(program)
+        .into_iter()
+        .map(|(label, counts)| {
+            let mut step = serde_json::Map::new();
+            step.insert("step".to_owned(), label.into());
+            for kind in ALL_KINDS {
+                if counts[kind as usize] > 0 {
+                    step.insert(kind.name().to_owned(), counts[kind as usize].into());
+                }
+            }
+            serde_json::Value::Object(step)
+        })
+        .collect();
+    serde_json::json!({
+        "summary": {
+            "workflow": program.name,
+            "leads": summary.leads,
+            "bad_records": summary.bad_records.len(),
+            "entered": summary.entered,
+            "statuses": summary.statuses,
+            "reasons": summary.reasons,
+            "steps": steps,
+        }
+    })
+}
+
+const ALL_KINDS: [EventKind; KINDS] = [
+    EventKind::Entered,
+    EventKind::Sent,
+    EventKind::Skipped,
+    EventKind::Held,
+    EventKind::Released,
+    EventKind::Waited,
+    EventKind::Branched,
+    EventKind::Exited,
+    EventKind::Completed,
+    EventKind::Failed,
+];

@@ -1,0 +1,366 @@
+//! What effect instructions ask of the outside world: rendered messages,
+//! the channel trait that carries them, and how responses become outcomes
+//! and extracted fields.
+
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::eval::{render, Escape, Fields};
+use crate::ast::{HttpMethod, NotifyService, Outcome, Tool};
+use crate::bytecode::{Effect, Extraction, Program};
+use crate::value::{self, Value, ValueType};
+
+/// A rendered effect, ready for a provider.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Message {
+    /// An email.
+    Email {
+        /// Recipients.
+        to: Vec<String>,
+        /// Copies.
+        cc: Vec<String>,
+        /// Blind copies.
+        bcc: Vec<String>,
+        /// Sender identity or address.
+        from: Option<String>,
+        /// Subject.
+        subject: String,
+        /// Markdown body.
+        body: String,
+    },
+    /// An SMS.
+    Text {
+        /// The lead's phone number.
+        to: String,
+        /// Sending number or identity.
+        from: Option<String>,
+        /// The message.
+        body: String,
+    },
+    /// A voice-agent call.
+    Call {
+        /// The lead's phone number.
+        to: String,
+        /// The voice agent.
+        agent: Option<String>,
+        /// The calling number.
+        from: Option<String>,
+    },
+    /// A team chat message.
+    Notify {
+        /// Slack or Teams.
+        service: NotifyService,
+        /// The configured webhook's name.
+        target: String,
+        /// The message.
+        message: String,
+    },
+    /// An http request.
+    Http {
+        /// The method.
+        method: HttpMethod,
+        /// The URL, variables percent-encoded.
+        url: String,
+        /// Headers.
+        headers: Vec<(String, String)>,
+        /// The JSON body, variables escaped.
+        body: Option<String>,
+        /// The timeout in seconds.
+        timeout_seconds: u32,
+    },
+    /// An AI prompt.
+    Prompt {
+        /// The instructions.
+        instructions: String,
+        /// Tools the model may use.
+        tools: Vec<Tool>,
+        /// The fields the answer must give: name and description.
+        fields: Vec<(String, String)>,
+    },
+}
+
+/// One attempt at an effect, as a channel receives it.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    /// The lead's index in the run.
+    pub lead: u32,
+    /// The step's label.
+    pub label: &'a str,
+    /// The effect's kind: `email`, `text`, `call`, `notify`, `http`, `prompt`.
+    pub kind: &'static str,
+    /// Which attempt this is, from 1.
+    pub attempt: u32,
+    /// Stable across retries of the same effect of the same enrollment.
+    pub idempotency_key: &'a str,
+    /// What to send.
+    pub message: &'a Message,
+}
+
+/// What a provider answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    /// Accepted.
+    Delivered,
+    /// A call ended with this outcome.
+    Call(Outcome),
+    /// An http response.
+    Http {
+        /// The status code.
+        status: u16,
+        /// The JSON body (`null` when empty or not JSON).
+        body: serde_json::Value,
+    },
+    /// A model's answer: an object with the extracted fields.
+    Answer(serde_json::Value),
+    /// A failure worth retrying (timeout, 5xx, 429, connection refused).
+    Transient(String),
+    /// A failure retrying cannot fix (invalid address, 4xx).
+    Permanent(String),
+}
+
+/// Carries effects to providers: recorders in simulation, real clients live.
+pub trait Channels {
+    /// Attempts one effect.
+    fn perform(&mut self, request: &Request<'_>) -> Response;
+}
+
+/// Renders an effect for a lead; `None` when the lead has no address for
+/// it (no email, no phone number): the step is skipped.
+pub fn message(
+    program: &Program,
+    effect: &Effect,
+    fields: Fields<'_>,
+    addresses: &Addresses,
+    secrets: bool,
+) -> Option<Message> {
+    let zone = program.timezone;
+    let text = |id: u32, escape: Escape| {
+        let mut out = String::new();
+        if let Some(template) = program.texts.get(id as usize) {
+            render(template, fields, zone, escape, secrets, &mut out);
+        }
+        out
+    };
+    let plain = |id: u32| text(id, Escape::Plain);
+    let present = |slot: Option<u32>| match slot.and_then(|slot| fields.get(slot)) {
+        Some(Value::Text(text)) if !text.trim().is_empty() => Some(text.clone()),
+        _ => None,
+    };
+    Some(match effect {
+        Effect::Email(email) => {
+            let mut to = Vec::new();
+            if email.to_lead {
+                to.extend(present(addresses.email));
+            }
+            if email.to_rep {
+                to.extend(present(addresses.rep_email));
+            }
+            if to.is_empty() {
+                return None;
+            }
+            let list = |ids: &[u32]| {
+                ids.iter()
+                    .map(|id| plain(*id))
+                    .filter(|address| !address.trim().is_empty())
+                    .collect()
+            };
+            Message::Email {
+                to,
+                cc: list(&email.cc),
+                bcc: list(&email.bcc),
+                from: email.from.clone(),
+                subject: email.subject.map(plain).unwrap_or_default(),
+                body: email.body.map(plain).unwrap_or_default(),
+            }
+        }
+        Effect::Text { from, body } => Message::Text {
+            to: present(addresses.phone)?,
+            from: from.clone(),
+            body: plain(*body),
+        },
+        Effect::Call { agent, from } => Message::Call {
+            to: present(addresses.phone)?,
+            agent: agent.clone(),
+            from: from.clone(),
+        },
+        Effect::Notify {
+            service,
+            target,
+            message,
+        } => Message::Notify {
+            service: *service,
+            target: target.clone(),
+            message: plain(*message),
+        },
+        Effect::Http(http) => Message::Http {
+            method: http.method,
+            url: text(http.url, Escape::Url),
+            headers: http
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), plain(*value)))
+                .collect(),
+            body: http.body.map(|body| text(body, Escape::Json)),
+            timeout_seconds: http.timeout_seconds,
+        },
+        Effect::Prompt(prompt) => Message::Prompt {
+            instructions: plain(prompt.instructions),
+            tools: prompt.tools.clone(),
+            fields: prompt
+                .extract
+                .iter()
+                .map(|extraction| (slot_name(program, extraction.slot), extraction.from.clone()))
+                .collect(),
+        },
+    })
+}
+
+fn slot_name(program: &Program, slot: u32) -> String {
+    program
+        .slots
+        .get(slot as usize)
+        .map_or_else(String::new, |slot| slot.name.clone())
+}
+
+/// The slots of the standard address fields, found once per program.
+#[derive(Clone, Copy, Debug)]
+pub struct Addresses {
+    /// `email`.
+    pub email: Option<u32>,
+    /// `assigned_rep_email`.
+    pub rep_email: Option<u32>,
+    /// `phone_number`.
+    pub phone: Option<u32>,
+    /// `timezone`.
+    pub timezone: Option<u32>,
+}
+
+impl Addresses {
+    /// The address slots of `program`.
+    pub fn of(program: &Program) -> Self {
+        Addresses {
+            email: program.slot("email"),
+            rep_email: program.slot("assigned_rep_email"),
+            phone: program.slot("phone_number"),
+            timezone: program.slot("timezone"),
+        }
+    }
+}
+
+/// Values extracted from a response, or why they could not be.
+pub fn extract(
+    program: &Program,
+    extractions: &[Extraction],
+    response: &serde_json::Value,
+    by_path: bool,
+    zone: Tz,
+) -> Result<Vec<(u32, Option<Value>)>, String> {
+    extractions
+        .iter()
+        .map(|extraction| {
+            let found = if by_path {
+                json_path(response, &extraction.from)
+            } else {
+                let name = slot_name(program, extraction.slot);
+                response.get(name.as_str())
+            };
+            let ty = program.slots.get(extraction.slot as usize).map_or(
+                ValueType {
+                    base: crate::ast::BaseType::Text,
+                    list: false,
+                },
+                |slot| slot.ty,
+            );
+            let value = match found {
+                None => None,
+                Some(json) => coerce(json, ty, zone).map_err(|mismatch| {
+                    format!(
+                        "`{}` should be {} but the response has {}",
+                        slot_name(program, extraction.slot),
+                        mismatch.expected,
+                        mismatch.found
+                    )
+                })?,
+            };
+            Ok((extraction.slot, value))
+        })
+        .collect()
+}
+
+/// A response value as a field's type: JSON of that type, or text that
+/// reads as it (`"42"` for a number); numbers and booleans become text.
+fn coerce(
+    json: &serde_json::Value,
+    ty: ValueType,
+    zone: Tz,
+) -> Result<Option<Value>, value::TypeMismatch> {
+    use crate::ast::BaseType;
+    match (json, ty.list, ty.base) {
+        (serde_json::Value::String(text), false, base) if base != BaseType::Text => {
+            value::from_text(text, ty, zone)
+        }
+        (serde_json::Value::Number(_) | serde_json::Value::Bool(_), false, BaseType::Text) => {
+            Ok(Some(Value::Text(json.to_string())))
+        }
+        _ => value::from_json(json, ty, zone),
+    }
+}
+
+/// The value at a path like `data.items[0].value` in a JSON document.
+pub fn json_path<'a>(json: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut current = json;
+    for segment in path.split('.') {
+        let (name, mut indexes) = match segment.find('[') {
+            Some(at) => (&segment[..at], &segment[at..]),
+            None => (segment, ""),
+        };
+        if !name.is_empty() {
+            current = current.get(name)?;
+        }
+        while let Some(rest) = indexes.strip_prefix('[') {
+            let close = rest.find(']')?;
+            let index: usize = rest[..close].trim().parse().ok()?;
+            current = current.get(index)?;
+            indexes = &rest[close + 1..];
+        }
+    }
+    Some(current)
+}
+
+/// A one-line summary of a message for timelines.
+pub fn summary(message: &Message) -> String {
+    let short = |text: &str| {
+        let line = text.lines().next().unwrap_or("");
+        if line.chars().count() > 60 {
+            format!("{}…", line.chars().take(60).collect::<String>())
+        } else {
+            line.to_owned()
+        }
+    };
+    match message {
+        Message::Email { to, subject, .. } => {
+            format!("email to {}: {}", to.join(", "), short(subject))
+        }
+        Message::Text { to, body, .. } => format!("text to {to}: {}", short(body)),
+        Message::Call { to, agent, .. } => match agent {
+            Some(agent) => format!("call to {to} by {agent}"),
+            None => format!("call to {to}"),
+        },
+        Message::Notify {
+            service,
+            target,
+            message,
+        } => {
+            let service = match service {
+                NotifyService::Slack => "slack",
+                NotifyService::Teams => "teams",
+            };
+            format!("{service} {target}: {}", short(message))
+        }
+        Message::Http { method, url, .. } => {
+            format!("{} {url}", format!("{method:?}").to_uppercase())
+        }
+        Message::Prompt { instructions, .. } => format!("prompt: {}", short(instructions)),
+    }
+}

@@ -1,0 +1,202 @@
+//! Evaluating compiled criteria and rendering templates against a lead.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::ast::OrderOp;
+use crate::bytecode::{Case, CondOp, Condition, Period, Piece, Template, Test};
+use crate::calendar;
+use crate::value::Value;
+
+/// The values an enrollment can see: the lead's fields (declared, standard
+/// and extracted) and the payload of the event that started it.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<'a> {
+    /// Lead slots, by slot index.
+    pub lead: &'a [Option<Value>],
+    /// Event payload slots, numbered after the lead's.
+    pub event: &'a [Option<Value>],
+}
+
+impl<'a> Fields<'a> {
+    /// The value of a slot, if present.
+    pub fn get(&self, slot: u32) -> Option<&'a Value> {
+        let slot = slot as usize;
+        match self.lead.get(slot) {
+            Some(value) => value.as_ref(),
+            None => self.event.get(slot - self.lead.len())?.as_ref(),
+        }
+    }
+}
+
+/// How rendered values are escaped for where the text goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escape {
+    /// As they are: subjects, bodies, messages.
+    Plain,
+    /// Inside JSON text: quotes, backslashes and control characters escaped.
+    Json,
+    /// Inside a URL: everything but unreserved characters percent-encoded.
+    Url,
+}
+
+/// Whether compiled criteria hold at `now` (account timezone `zone`).
+pub fn holds(condition: &Condition, fields: Fields<'_>, now: DateTime<Utc>, zone: Tz) -> bool {
+    let mut stack: Vec<bool> = Vec::with_capacity(8);
+    for op in &condition.ops {
+        match op {
+            CondOp::Test { slot, test } => {
+                stack.push(test_value(test, fields.get(*slot), now, zone))
+            }
+            CondOp::Not => {
+                if let Some(top) = stack.last_mut() {
+                    *top = !*top;
+                }
+            }
+            CondOp::And(count) | CondOp::Or(count) => {
+                let from = stack.len().saturating_sub(*count as usize);
+                let result = if matches!(op, CondOp::And(_)) {
+                    stack[from..].iter().all(|value| *value)
+                } else {
+                    stack[from..].iter().any(|value| *value)
+                };
+                stack.truncate(from);
+                stack.push(result);
+            }
+        }
+    }
+    stack.pop().unwrap_or(false)
+}
+
+/// One test; a missing value fails every test but `is not set`.
+fn test_value(test: &Test, value: Option<&Value>, now: DateTime<Utc>, zone: Tz) -> bool {
+    let Some(value) = value else {
+        return matches!(test, Test::IsNotSet);
+    };
+    match test {
+        Test::IsSet => true,
+        Test::IsNotSet => false,
+        Test::Is(literal) => equals(value, literal),
+        Test::IsNot(literal) => !equals(value, literal),
+        Test::OneOf(literals) => literals.iter().any(|literal| equals(value, literal)),
+        Test::NotOneOf(literals) => !literals.iter().any(|literal| equals(value, literal)),
+        Test::WithinLast(period) => match value {
+            Value::Datetime(instant) => *instant >= before(now, *period, zone) && *instant <= now,
+            _ => false,
+        },
+        Test::OlderThan(period) => match value {
+            Value::Datetime(instant) => *instant < before(now, *period, zone),
+            _ => false,
+        },
+        Test::Contains(needle) => contains(value, needle),
+        Test::NotContains(needle) => !contains(value, needle),
+        Test::StartsWith(prefix) => {
+            matches!(value, Value::Text(text) if text.starts_with(prefix.as_str()))
+        }
+        Test::EndsWith(suffix) => {
+            matches!(value, Value::Text(text) if text.ends_with(suffix.as_str()))
+        }
+        Test::Order(op, literal) => {
+            let ordering = match (value, literal) {
+                (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+                (Value::Datetime(a), Value::Datetime(b)) => Some(a.cmp(b)),
+                _ => None,
+            };
+            ordering.is_some_and(|ordering| match op {
+                OrderOp::Greater => ordering.is_gt(),
+                OrderOp::GreaterOrEqual => ordering.is_ge(),
+                OrderOp::Less => ordering.is_lt(),
+                OrderOp::LessOrEqual => ordering.is_le(),
+            })
+        }
+    }
+}
+
+/// The instant `period` before `now`: elapsed seconds, or calendar days.
+fn before(now: DateTime<Utc>, period: Period, zone: Tz) -> DateTime<Utc> {
+    match period {
+        Period::Seconds(seconds) => {
+            now - chrono::Duration::seconds(seconds.min(i64::MAX as u64) as i64)
+        }
+        Period::Days(days) => calendar::sub_days(zone, now, days),
+    }
+}
+
+fn equals(value: &Value, literal: &Value) -> bool {
+    match (value, literal) {
+        (Value::List(items), Value::Text(text)) => items.len() == 1 && items[0] == *text,
+        _ => value == literal,
+    }
+}
+
+fn contains(value: &Value, needle: &str) -> bool {
+    match value {
+        Value::Text(text) => text.contains(needle),
+        Value::List(items) => items.iter().any(|item| item == needle),
+        _ => false,
+    }
+}
+
+/// Renders a template into `out`. Missing values render as their default
+/// or as nothing; `env.NAME` renders the variable only when `secrets` is
+/// set, and as `[env NAME]` otherwise (simulations never show secrets).
+pub fn render(
+    template: &Template,
+    fields: Fields<'_>,
+    zone: Tz,
+    escape: Escape,
+    secrets: bool,
+    out: &mut String,
+) {
+    for piece in &template.pieces {
+        match piece {
+            Piece::Literal(text) => out.push_str(text),
+            Piece::Field {
+                slot,
+                default,
+                case,
+            } => {
+                let mut value = String::new();
+                match fields.get(*slot) {
+                    Some(present) => present.render(zone, &mut value),
+                    None => value.push_str(default.as_deref().unwrap_or("")),
+                }
+                let value = match case {
+                    Some(Case::Upper) => value.to_uppercase(),
+                    Some(Case::Lower) => value.to_lowercase(),
+                    None => value,
+                };
+                push_escaped(&value, escape, out);
+            }
+            Piece::Env(name) => {
+                if secrets {
+                    let value = std::env::var(name).unwrap_or_default();
+                    push_escaped(&value, escape, out);
+                } else {
+                    out.push_str("[env ");
+                    out.push_str(name);
+                    out.push(']');
+                }
+            }
+        }
+    }
+}
+
+fn push_escaped(value: &str, escape: Escape, out: &mut String) {
+    match escape {
+        Escape::Plain => out.push_str(value),
+        Escape::Json => {
+            let quoted = serde_json::Value::String(value.to_owned()).to_string();
+            out.push_str(&quoted[1..quoted.len() - 1]);
+        }
+        Escape::Url => {
+            for byte in value.bytes() {
+                if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                    out.push(byte as char);
+                } else {
+                    out.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+    }
+}
