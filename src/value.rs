@@ -198,10 +198,20 @@ impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Text(text) => text.clone().into(),
-            Value::Number(number) => (*number).into(),
+            Value::Number(number) => json_number(*number),
             Value::Bool(flag) => (*flag).into(),
             Value::Datetime(instant) => instant.to_rfc3339().into(),
             Value::List(items) => items.clone().into(),
         }
+    }
+}
+
+/// A number as JSON: whole numbers without a fraction (`5200`, not `5200.0`).
+fn json_number(number: f64) -> serde_json::Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if number.fract() == 0.0 && number.abs() < EXACT {
+        (number as i64).into()
+    } else {
+        number.into()
     }
 }

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::{
-    CondOp, Effect, Op, Period, Piece, Program, ReEntryPolicy, Template, Test, CALL_OUTCOMES,
+    CondOp, Effect, Op, Period, Piece, Program, ReEntryPolicy, SlotSource, Template, Test,
+    CALL_OUTCOMES,
 };
 use crate::ast::{Channel, NotifyService, OrderOp, WindowZone};
 use crate::value::Value;
@@ -15,11 +16,15 @@ pub fn disassemble(program: &Program) -> String {
     header(program, &mut out);
     let _ = writeln!(out, "\nslots");
     for (index, slot) in program.slots.iter().enumerate() {
+        let source = match slot.source {
+            SlotSource::Lead => "lead",
+            SlotSource::Extracted => "extracted",
+            SlotSource::Event => "event",
+        };
         let _ = writeln!(
             out,
-            "  {index:>3}  {:<24} {:?} {}",
+            "  {index:>3}  {:<24} {source:<9} {}",
             slot.name,
-            slot.source,
             slot.ty.describe()
         );
     }
@@ -111,8 +116,19 @@ fn clock(minute: u16) -> String {
 
 fn describe_period(period: Period) -> String {
     match period {
-        Period::Seconds(seconds) => format!("{seconds}s"),
+        Period::Seconds(seconds) => describe_seconds(seconds),
+        Period::Days(1) => "1 day".to_owned(),
         Period::Days(days) => format!("{days} days"),
+    }
+}
+
+/// Elapsed time in its largest whole unit: `4h`, `90m`, `45s`.
+fn describe_seconds(seconds: u64) -> String {
+    match seconds {
+        0 => "0s".to_owned(),
+        _ if seconds % 3600 == 0 => format!("{}h", seconds / 3600),
+        _ if seconds % 60 == 0 => format!("{}m", seconds / 60),
+        _ => format!("{seconds}s"),
     }
 }
 
@@ -138,8 +154,8 @@ fn instruction(program: &Program, op: &Op) -> String {
                 .collect();
             format!("call e{effect}  {}", branches.join(", "))
         }
-        Op::WaitSeconds(seconds) => format!("wait {seconds}s"),
-        Op::WaitDays(days) => format!("wait {days} days"),
+        Op::WaitSeconds(seconds) => format!("wait {}", describe_seconds(u64::from(*seconds))),
+        Op::WaitDays(days) => format!("wait {}", describe_period(Period::Days(u64::from(*days)))),
         Op::WaitUntil(minute) => format!("wait until {}", clock(*minute)),
         Op::Test {
             condition,

@@ -146,6 +146,9 @@ fn simulate(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    for record in &simulation.summary.bad_records {
+        eprintln!("warning: skipped {record}");
+    }
     simulation.summary.bad_records.splice(0..0, bad);
     let events = simulation.timeline.take().unwrap_or_default();
     match args.format {

@@ -9,8 +9,9 @@ use serde_json::{Map, Value as Json};
 use crate::bytecode::{Program, SlotSource};
 use crate::value::{self, DateLiteral, Value};
 
-/// Keys of a lead record that are not fields.
-const RESERVED: [&str; 4] = ["id", "at", "last_activity_at", "simulate"];
+/// Keys of a lead record that are never fields. (`last_activity_at` sets
+/// the look-back and may also be a declared field.)
+const RESERVED: [&str; 3] = ["id", "at", "simulate"];
 
 /// A lead record: a new lead or an update of one.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +33,8 @@ pub struct LeadRecord {
 /// An event happening to a lead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventRecord {
+    /// The file it was read from.
+    pub file: String,
     /// The line it was read from.
     pub line: usize,
     /// When it happens.
@@ -182,7 +185,11 @@ fn lead_from_object(
     };
     let zone = program.timezone;
     let at = instant(object.remove("at"), "at", zone)?;
-    let last_activity = instant(object.remove("last_activity_at"), "last_activity_at", zone)?;
+    let last_activity = instant(
+        object.get("last_activity_at").cloned(),
+        "last_activity_at",
+        zone,
+    )?;
     let simulate = match object.remove("simulate") {
         None | Some(Json::Null) => None,
         Some(Json::Object(script)) => Some(script),
@@ -318,13 +325,18 @@ pub fn events_from_jsonl(text: &str, file: &str, zone: chrono_tz::Tz) -> Read<Ev
         let number = index + 1;
         let result = serde_json::from_str::<Json>(line)
             .map_err(|error| format!("not valid JSON: {error}"))
-            .and_then(|json| event_from_json(json, number, zone));
+            .and_then(|json| event_from_json(json, file, number, zone));
         push(&mut read, result, file, number);
     }
     read
 }
 
-fn event_from_json(json: Json, line: usize, zone: chrono_tz::Tz) -> Result<EventRecord, String> {
+fn event_from_json(
+    json: Json,
+    file: &str,
+    line: usize,
+    zone: chrono_tz::Tz,
+) -> Result<EventRecord, String> {
     let Json::Object(mut object) = json else {
         return Err("an event is a JSON object".to_owned());
     };
@@ -344,6 +356,7 @@ fn event_from_json(json: Json, line: usize, zone: chrono_tz::Tz) -> Result<Event
         Some(_) => return Err("`data` must be an object".to_owned()),
     };
     Ok(EventRecord {
+        file: file.to_owned(),
         line,
         at,
         lead,

@@ -197,7 +197,7 @@ impl<'p> Simulation<'p> {
     fn event(&mut self, record: EventRecord, now: DateTime<Utc>) {
         let Some(&index) = self.by_id.get(&record.lead) else {
             self.summary.bad_records.push(leads::BadRecord {
-                file: "events".to_owned(),
+                file: record.file.clone(),
                 line: record.line,
                 message: format!("no lead has the id {:?}", record.lead),
             });

@@ -11,7 +11,14 @@ impl Builder<'_> {
     /// `string`: quoted text, one line or triple-quoted, with templates.
     pub(crate) fn text(&mut self, pair: Pair<'_, Rule>) -> Text {
         let whole = span(&pair);
-        let Some(inner) = pair.into_inner().next() else {
+        // A filter argument is a `line_string` itself; elsewhere `string`
+        // wraps one of the two kinds.
+        let inner = if matches!(pair.as_rule(), Rule::line_string | Rule::triple_string) {
+            Some(pair)
+        } else {
+            pair.into_inner().next()
+        };
+        let Some(inner) = inner else {
             return Text {
                 parts: Vec::new(),
                 span: whole,
@@ -195,25 +202,28 @@ fn unescape(escape: &str) -> &str {
 /// the line breaks right after the opening and before the closing quotes.
 fn dedent(parts: &mut [TextPart]) {
     let mut indent = usize::MAX;
-    let mut at_line_start = false;
+    // The width of the current line so far while it holds only blanks.
+    let mut blank_prefix: Option<usize> = None;
     for part in parts.iter() {
         match part {
             TextPart::Literal(text) => {
-                for (index, line) in text.split('\n').enumerate() {
+                for (index, segment) in text.split('\n').enumerate() {
                     if index > 0 {
-                        at_line_start = true;
+                        blank_prefix = Some(0);
                     }
-                    if at_line_start && !line.trim().is_empty() {
-                        indent = indent.min(line.len() - line.trim_start().len());
-                        at_line_start = false;
+                    let Some(prefix) = blank_prefix else { continue };
+                    if segment.trim().is_empty() {
+                        blank_prefix = Some(prefix + segment.len());
+                    } else {
+                        indent = indent.min(prefix + segment.len() - segment.trim_start().len());
+                        blank_prefix = None;
                     }
                 }
             }
             TextPart::Template(_) => {
-                if at_line_start {
-                    indent = 0;
+                if let Some(prefix) = blank_prefix.take() {
+                    indent = indent.min(prefix);
                 }
-                at_line_start = false;
             }
         }
     }

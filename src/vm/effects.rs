@@ -331,7 +331,11 @@ pub fn json_path<'a>(json: &'a serde_json::Value, path: &str) -> Option<&'a serd
 /// A one-line summary of a message for timelines.
 pub fn summary(message: &Message) -> String {
     let short = |text: &str| {
-        let line = text.lines().next().unwrap_or("");
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or("");
         if line.chars().count() > 60 {
             format!("{}…", line.chars().take(60).collect::<String>())
         } else {

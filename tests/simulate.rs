@@ -1,0 +1,367 @@
+//! `flowc build`, `flowc disasm` and `flowc run --simulate` as users run
+//! them: every example compiles, disassembles and simulates against its
+//! bundled leads (snapshots), and bad input gets clear errors.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flowc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("flowc runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The bundled leads of an example, and its events if it has any.
+fn lead_files(example: &Path) -> (PathBuf, Option<PathBuf>) {
+    let dir = Path::new("examples/leads");
+    let leads = dir.join(format!("{}.jsonl", stem(example)));
+    let events = dir.join(format!("{}.events.jsonl", stem(example)));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    (leads, root.join(&events).is_file().then_some(events))
+}
+
+/// The simulation of an example on its bundled leads, in `format`.
+fn simulate(example: &Path, format: &str) -> Output {
+    let (leads, events) = lead_files(example);
+    let example = format!("examples/{}.flow", stem(example));
+    let leads = leads.display().to_string();
+    let mut args = vec![
+        "run",
+        &example,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-03-06T09:00",
+    ];
+    let events = events.map(|events| events.display().to_string());
+    if let Some(events) = &events {
+        args.extend(["--events", events]);
+    }
+    args.extend(["--simulate", "--format", format]);
+    flowc(&args)
+}
+
+#[test]
+fn every_example_has_leads_to_simulate() {
+    for example in common::examples() {
+        let (leads, _) = lead_files(&example);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&leads);
+        assert!(
+            path.is_file(),
+            "{} has no {}",
+            example.display(),
+            leads.display()
+        );
+    }
+}
+
+#[test]
+fn example_timelines() {
+    for example in common::examples() {
+        let output = simulate(&example, "table");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let shown = format!(
+            "{}\n----- stderr -----\n{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        insta::assert_snapshot!(format!("timeline-{}", stem(&example)), shown);
+    }
+}
+
+#[test]
+fn example_timelines_as_json_lines_match_the_tables() {
+    for example in common::examples() {
+        let output = simulate(&example, "jsonl");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let lines: Vec<serde_json::Value> = stdout(&output)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+            .collect();
+        let (summary, events) = lines.split_last().expect("a summary line");
+        assert!(
+            summary.get("summary").is_some(),
+            "the last line is the summary"
+        );
+        let table = stdout(&simulate(&example, "table"));
+        let timelines = table.split("\nsummary of").next().unwrap_or_default();
+        for event in events {
+            for key in ["workflow", "lead", "at", "step", "kind"] {
+                assert!(event.get(key).is_some(), "{key} missing in {event}");
+            }
+            let at = event["at"].as_str().unwrap_or_default();
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(at).is_ok(),
+                "{at} is RFC 3339"
+            );
+        }
+        let kinds_in_table = ["entered", "sent", "held", "completed", "exited"]
+            .iter()
+            .map(|kind| timelines.matches(&format!("  {kind} ")).count())
+            .sum::<usize>();
+        let kinds_in_json = events
+            .iter()
+            .filter(|event| {
+                ["entered", "sent", "held", "completed", "exited"]
+                    .contains(&event["kind"].as_str().unwrap_or_default())
+            })
+            .count();
+        assert_eq!(kinds_in_table, kinds_in_json, "{}", example.display());
+    }
+}
+
+#[test]
+fn example_disassembly() {
+    for example in common::examples() {
+        let path = format!("examples/{}.flow", stem(&example));
+        let output = flowc(&["disasm", &path]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        insta::assert_snapshot!(format!("disasm-{}", stem(&example)), stdout(&output));
+    }
+}
+
+#[test]
+fn built_programs_run_like_their_sources() {
+    let dir = tempdir("built");
+    for example in common::examples() {
+        let artifact = dir.join(format!("{}.flowc", stem(&example)));
+        let source = format!("examples/{}.flow", stem(&example));
+        let artifact_arg = artifact.display().to_string();
+        let built = flowc(&["build", &source, "-o", &artifact_arg]);
+        assert_eq!(built.status.code(), Some(0), "{}", stderr(&built));
+        let from_artifact = flowc(&["disasm", &artifact_arg]);
+        let from_source = flowc(&["disasm", &source]);
+        assert_eq!(stdout(&from_artifact), stdout(&from_source));
+    }
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowc-test-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
+#[test]
+fn corrupt_and_foreign_artifacts_are_clear_errors() {
+    let dir = tempdir("corrupt");
+    let cases = [
+        (
+            "garbage.flowc",
+            "\u{0}\u{1}not json".to_owned(),
+            "not a compiled flowc program",
+        ),
+        (
+            "foreign.flowc",
+            r#"{"format":"something-else","version":1}"#.to_owned(),
+            "not a compiled flowc program",
+        ),
+        (
+            "future.flowc",
+            r#"{"format":"flowc-program","version":999,"programs":[]}"#.to_owned(),
+            "format version 999",
+        ),
+        (
+            "truncated.flowc",
+            r#"{"format":"flowc-program","version":1,"programs":[{"name""#.to_owned(),
+            "not a compiled flowc program",
+        ),
+    ];
+    for (name, contents, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).expect("written");
+        let output = flowc(&["disasm", &path.display().to_string()]);
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn sources_with_errors_are_not_built() {
+    let dir = tempdir("errors");
+    let output_path = dir.join("bad.flowc");
+    let output = flowc(&[
+        "build",
+        "tests/cases/E0101-unknown-field.flow",
+        "-o",
+        &output_path.display().to_string(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("E0101"), "{}", stderr(&output));
+    assert!(!output_path.exists());
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("written");
+    path.display().to_string()
+}
+
+const SMALL: &str = "workflow small\n  timezone UTC\n  fields\n    score number\n  trigger when score > 1\n  steps\n    wait 1 hour\n";
+
+#[test]
+fn bad_lead_records_are_reported_by_line_and_skipped() {
+    let dir = tempdir("bad-records");
+    let flow = write(&dir, "small.flow", SMALL);
+    let leads = write(
+        &dir,
+        "leads.jsonl",
+        concat!(
+            "{\"id\": \"a\", \"score\": 5}\n",
+            "{\"id\": \"b\", \"score\": \"five\"}\n",
+            "{not json\n",
+            "\n",
+            "{\"score\": 7}\n",
+            "{\"id\": \"c\", \"score\": 9}\n",
+        ),
+    );
+    let output = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-01-05T09:00Z",
+        "--simulate",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("leads.jsonl:2: `score` should be a number, not the text \"five\""),
+        "{errors}"
+    );
+    assert!(errors.contains("leads.jsonl:3: not valid JSON"), "{errors}");
+    assert!(
+        errors.contains("leads.jsonl:5: the record has no `id`"),
+        "{errors}"
+    );
+    let out = stdout(&output);
+    assert!(out.contains("lead a") && out.contains("lead c"), "{out}");
+    assert!(out.contains("bad records            3"), "{out}");
+    assert!(out.contains("completed              2"), "{out}");
+
+    let strict = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-01-05T09:00Z",
+        "--simulate",
+        "--strict",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(stderr(&strict).contains("error: ") && stderr(&strict).contains("leads.jsonl:2:"));
+    assert!(stdout(&strict).is_empty());
+}
+
+#[test]
+fn csv_leads_read_like_json_lines() {
+    let dir = tempdir("csv");
+    let flow = write(&dir, "small.flow", SMALL);
+    let csv = write(
+        &dir,
+        "leads.csv",
+        "id,score,email\na,5,a@x.example\nb,oops,\nc,9,\n",
+    );
+    let output = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &csv,
+        "--start",
+        "2026-01-05T09:00Z",
+        "--simulate",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("leads.csv:3: `score` should be a number, not `oops`"),
+        "{}",
+        stderr(&output)
+    );
+    let completed = stdout(&output).matches("\"kind\":\"completed\"").count();
+    assert_eq!(completed, 2);
+}
+
+#[test]
+fn run_needs_simulate_and_a_valid_start() {
+    let dir = tempdir("usage");
+    let flow = write(&dir, "small.flow", SMALL);
+    let leads = write(&dir, "leads.jsonl", "{\"id\": \"a\", \"score\": 5}\n");
+    let live = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-01-05T09:00Z",
+    ]);
+    assert_eq!(live.status.code(), Some(2));
+    assert!(stderr(&live).contains("--simulate"));
+    let bad_start = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "yesterday",
+        "--simulate",
+    ]);
+    assert_eq!(bad_start.status.code(), Some(2));
+    assert!(stderr(&bad_start).contains("--start \"yesterday\""));
+    let missing = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        "no-such.jsonl",
+        "--start",
+        "2026-01-05T09:00Z",
+        "--simulate",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("cannot read no-such.jsonl"));
+}
+
+#[test]
+fn until_stops_the_clock_and_counts_who_is_still_waiting() {
+    let dir = tempdir("until");
+    let flow = write(&dir, "small.flow", SMALL);
+    let leads = write(&dir, "leads.jsonl", "{\"id\": \"a\", \"score\": 5}\n");
+    let output = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-01-05T09:00Z",
+        "--until",
+        "2026-01-05T09:30Z",
+        "--simulate",
+    ]);
+    let out = stdout(&output);
+    assert!(out.contains("still waiting          1"), "{out}");
+    assert!(!out.contains("completed  end"), "{out}");
+}
