@@ -246,7 +246,8 @@ impl<'p> Simulation<'p> {
     }
 
     /// Whether a lead may enter now: no active enrollment, the re-entry
-    /// policy, the look-back, and the trigger's criteria.
+    /// policy, the look-back, the trigger's criteria, and no goal already
+    /// met (entering only to leave at once would be noise).
     fn trigger_holds(&self, index: u32, payload: &[Option<Value>], now: DateTime<Utc>) -> bool {
         let program = self.program();
         let lead = &self.leads[index as usize];
@@ -262,7 +263,10 @@ impl<'p> Simulation<'p> {
         let active_recently = lead.last_activity.is_none_or(|last| {
             last >= calendar::sub_days(program.timezone, now, u64::from(program.look_back_days))
         });
-        may_reenter && active_recently && self.vm.trigger_holds(&lead.fields, payload, now)
+        may_reenter
+            && active_recently
+            && self.vm.trigger_holds(&lead.fields, payload, now)
+            && !self.vm.goal_met(&lead.fields, payload, now)
     }
 
     fn enroll(&mut self, index: u32, payload: Option<Box<[Option<Value>]>>, now: DateTime<Utc>) {

@@ -230,6 +230,20 @@ impl<'p> Vm<'p> {
             .is_some_and(|condition| eval::holds(condition, fields, now, self.program.timezone))
     }
 
+    /// Whether any goal holds for a lead and event payload.
+    pub fn goal_met(
+        &self,
+        lead: &[Option<Value>],
+        event: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) -> bool {
+        let fields = Fields { lead, event };
+        self.program
+            .goals
+            .iter()
+            .any(|goal| self.holds(goal.condition, fields, now))
+    }
+
     /// Whether the trigger's criteria hold for a lead and event payload.
     pub fn trigger_holds(
         &self,

@@ -1,0 +1,489 @@
+//! Every rule of the runtime semantics, pinned by leads whose timelines are
+//! written out by hand: DST days in New York and Berlin, calendar days and
+//! elapsed hours, time of day, windows, holds, branches, goto, re-entry,
+//! goals, event triggers and missing values.
+
+use flowc::runtime::leads::{events_from_jsonl, leads_from_jsonl};
+use flowc::runtime::recorder::Recorder;
+use flowc::runtime::{Input, Simulation};
+use flowc::value::DateLiteral;
+
+/// The timeline of every lead, one line per event:
+/// `lead  local time  kind  detail`.
+fn timeline(source: &str, leads: &str, events: &str, start: &str) -> String {
+    let artifact = match flowc::compile::compile_source(source, None) {
+        Ok(artifact) => artifact,
+        Err(diagnostics) => panic!("the test workflow has errors: {diagnostics:?}"),
+    };
+    let program = &artifact.programs[0];
+    let leads = leads_from_jsonl(leads, "leads", program);
+    assert!(leads.bad.is_empty(), "bad leads: {:?}", leads.bad);
+    let events = events_from_jsonl(events, "events", program.timezone);
+    assert!(events.bad.is_empty(), "bad events: {:?}", events.bad);
+    let mut inputs: Vec<Input> = leads.records.into_iter().map(Input::Lead).collect();
+    inputs.extend(events.records.into_iter().map(Input::Event));
+    let start = DateLiteral::parse(start)
+        .expect("a start time")
+        .instant(program.timezone);
+    let mut simulation = Simulation::new(program, Recorder::new(Default::default(), false), true);
+    simulation.run(inputs, start, None);
+    let mut lines = Vec::new();
+    let mut events = simulation.timeline.take().unwrap_or_default();
+    events.sort_by_key(|event| event.lead);
+    for event in events {
+        let lead = &simulation.leads[event.lead as usize].id;
+        let at = event
+            .event
+            .at
+            .with_timezone(&program.timezone)
+            .format("%Y-%m-%d %H:%M %Z");
+        let line = format!(
+            "{lead}  {at}  {}  {}",
+            event.event.kind.name(),
+            event.event.detail
+        );
+        lines.push(line.trim_end().to_owned());
+    }
+    lines.join("\n")
+}
+
+fn workflow(zone: &str, extra: &str, steps: &str) -> String {
+    format!("workflow test\n  timezone {zone}\n  re-entry always\n{extra}  trigger when email is set\n  steps\n{steps}")
+}
+
+const ONE_LEAD: &str = r#"{"id": "a", "email": "a@x.example"}"#;
+
+#[test]
+fn a_day_on_spring_forward_keeps_the_wall_clock_and_hours_do_not() {
+    let days = workflow("America/New_York", "", "    wait 1 day\n");
+    assert_eq!(
+        timeline(&days, ONE_LEAD, "", "2026-03-07T09:00"),
+        "a  2026-03-07 09:00 EST  entered\n\
+         a  2026-03-07 09:00 EST  waited  until 2026-03-08T09:00:00-04:00\n\
+         a  2026-03-08 09:00 EDT  completed"
+    );
+    let hours = workflow("America/New_York", "", "    wait 24 hours\n");
+    assert_eq!(
+        timeline(&hours, ONE_LEAD, "", "2026-03-07T09:00"),
+        "a  2026-03-07 09:00 EST  entered\n\
+         a  2026-03-07 09:00 EST  waited  until 2026-03-08T10:00:00-04:00\n\
+         a  2026-03-08 10:00 EDT  completed"
+    );
+}
+
+#[test]
+fn a_day_on_fall_back_keeps_the_wall_clock_and_hours_do_not() {
+    let days = workflow("America/New_York", "", "    wait 1 day\n");
+    assert_eq!(
+        timeline(&days, ONE_LEAD, "", "2026-10-31T09:00"),
+        "a  2026-10-31 09:00 EDT  entered\n\
+         a  2026-10-31 09:00 EDT  waited  until 2026-11-01T09:00:00-05:00\n\
+         a  2026-11-01 09:00 EST  completed"
+    );
+    let hours = workflow("America/New_York", "", "    wait 24h\n");
+    assert_eq!(
+        timeline(&hours, ONE_LEAD, "", "2026-10-31T09:00"),
+        "a  2026-10-31 09:00 EDT  entered\n\
+         a  2026-10-31 09:00 EDT  waited  until 2026-11-01T08:00:00-05:00\n\
+         a  2026-11-01 08:00 EST  completed"
+    );
+}
+
+#[test]
+fn berlin_dst_days_for_days_and_hours() {
+    let steps = "    wait 1 day\n    wait 24 hours\n";
+    let source = workflow("Europe/Berlin", "", steps);
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-03-28T09:00"),
+        "a  2026-03-28 09:00 CET  entered\n\
+         a  2026-03-28 09:00 CET  waited  until 2026-03-29T09:00:00+02:00\n\
+         a  2026-03-29 09:00 CEST  waited  until 2026-03-30T09:00:00+02:00\n\
+         a  2026-03-30 09:00 CEST  completed"
+    );
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-10-24T09:00"),
+        "a  2026-10-24 09:00 CEST  entered\n\
+         a  2026-10-24 09:00 CEST  waited  until 2026-10-25T09:00:00+01:00\n\
+         a  2026-10-25 09:00 CET  waited  until 2026-10-26T09:00:00+01:00\n\
+         a  2026-10-26 09:00 CET  completed"
+    );
+}
+
+#[test]
+fn a_day_into_the_spring_gap_moves_forward_by_the_gap() {
+    let source = workflow("America/New_York", "", "    wait 1 day\n");
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-03-07T02:30"),
+        "a  2026-03-07 02:30 EST  entered\n\
+         a  2026-03-07 02:30 EST  waited  until 2026-03-08T03:30:00-04:00\n\
+         a  2026-03-08 03:30 EDT  completed"
+    );
+}
+
+#[test]
+fn a_day_onto_the_repeated_hour_takes_the_earlier_instant() {
+    let source = workflow("America/New_York", "", "    wait 1 day\n    wait 1 hour\n");
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-10-31T01:30"),
+        "a  2026-10-31 01:30 EDT  entered\n\
+         a  2026-10-31 01:30 EDT  waited  until 2026-11-01T01:30:00-04:00\n\
+         a  2026-11-01 01:30 EDT  waited  until 2026-11-01T01:30:00-05:00\n\
+         a  2026-11-01 01:30 EST  completed"
+    );
+}
+
+#[test]
+fn time_of_day_before_at_and_after() {
+    let source = workflow("Europe/Berlin", "", "    wait until 10:00\n");
+    let leads = r#"{"id": "before", "email": "b@x.example", "at": "2026-06-01T09:59"}
+{"id": "at", "email": "a@x.example", "at": "2026-06-01T10:00"}
+{"id": "after", "email": "c@x.example", "at": "2026-06-01T10:01"}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T00:00"),
+        "before  2026-06-01 09:59 CEST  entered\n\
+         before  2026-06-01 09:59 CEST  waited  until 2026-06-01T10:00:00+02:00\n\
+         before  2026-06-01 10:00 CEST  completed\n\
+         at  2026-06-01 10:00 CEST  entered\n\
+         at  2026-06-01 10:00 CEST  completed\n\
+         after  2026-06-01 10:01 CEST  entered\n\
+         after  2026-06-01 10:01 CEST  waited  until 2026-06-02T10:00:00+02:00\n\
+         after  2026-06-02 10:00 CEST  completed"
+    );
+}
+
+#[test]
+fn time_of_day_across_fall_back_waits_an_extra_hour() {
+    let source = workflow("America/New_York", "", "    wait until 09:00\n");
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-10-31T18:00"),
+        "a  2026-10-31 18:00 EDT  entered\n\
+         a  2026-10-31 18:00 EDT  waited  until 2026-11-01T09:00:00-05:00\n\
+         a  2026-11-01 09:00 EST  completed"
+    );
+}
+
+const SEND: &str = "    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
+
+#[test]
+fn a_closed_window_holds_then_releases_at_the_next_opening() {
+    let windows = "  windows\n    email mon-fri 09:00-17:00\n";
+    let source = workflow("America/New_York", windows, SEND);
+    let leads = r#"{"id": "friday-evening", "email": "f@x.example", "at": "2026-03-06T17:00"}
+{"id": "open", "email": "o@x.example", "at": "2026-03-06T16:59"}
+{"id": "dawn", "email": "d@x.example", "at": "2026-03-09T08:00"}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-03-06T00:00"),
+        "open  2026-03-06 16:59 EST  entered\n\
+         open  2026-03-06 16:59 EST  sent  email to o@x.example: Hi\n\
+         open  2026-03-06 16:59 EST  completed\n\
+         friday-evening  2026-03-06 17:00 EST  entered\n\
+         friday-evening  2026-03-06 17:00 EST  held  email window closed; release at 2026-03-09T09:00:00-04:00\n\
+         friday-evening  2026-03-09 09:00 EDT  released\n\
+         friday-evening  2026-03-09 09:00 EDT  sent  email to f@x.example: Hi\n\
+         friday-evening  2026-03-09 09:00 EDT  completed\n\
+         dawn  2026-03-09 08:00 EDT  entered\n\
+         dawn  2026-03-09 08:00 EDT  held  email window closed; release at 2026-03-09T09:00:00-04:00\n\
+         dawn  2026-03-09 09:00 EDT  released\n\
+         dawn  2026-03-09 09:00 EDT  sent  email to d@x.example: Hi\n\
+         dawn  2026-03-09 09:00 EDT  completed"
+    );
+}
+
+#[test]
+fn windows_across_midnight_and_on_weekends() {
+    let windows = "  windows\n    email weekends 22:00-24:00, 00:00-02:00\n";
+    let source = workflow("Europe/Berlin", windows, SEND);
+    let leads = r#"{"id": "sat-late", "email": "s@x.example", "at": "2026-06-06T23:30"}
+{"id": "sun-night", "email": "n@x.example", "at": "2026-06-07T01:59"}
+{"id": "sun-two", "email": "t@x.example", "at": "2026-06-07T02:00"}
+{"id": "mon", "email": "m@x.example", "at": "2026-06-08T00:30"}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-06T00:00"),
+        "sat-late  2026-06-06 23:30 CEST  entered\n\
+         sat-late  2026-06-06 23:30 CEST  sent  email to s@x.example: Hi\n\
+         sat-late  2026-06-06 23:30 CEST  completed\n\
+         sun-night  2026-06-07 01:59 CEST  entered\n\
+         sun-night  2026-06-07 01:59 CEST  sent  email to n@x.example: Hi\n\
+         sun-night  2026-06-07 01:59 CEST  completed\n\
+         sun-two  2026-06-07 02:00 CEST  entered\n\
+         sun-two  2026-06-07 02:00 CEST  held  email window closed; release at 2026-06-07T22:00:00+02:00\n\
+         sun-two  2026-06-07 22:00 CEST  released\n\
+         sun-two  2026-06-07 22:00 CEST  sent  email to t@x.example: Hi\n\
+         sun-two  2026-06-07 22:00 CEST  completed\n\
+         mon  2026-06-08 00:30 CEST  entered\n\
+         mon  2026-06-08 00:30 CEST  held  email window closed; release at 2026-06-13T00:00:00+02:00\n\
+         mon  2026-06-13 00:00 CEST  released\n\
+         mon  2026-06-13 00:00 CEST  sent  email to m@x.example: Hi\n\
+         mon  2026-06-13 00:00 CEST  completed"
+    );
+}
+
+#[test]
+fn windows_in_the_lead_timezone_fall_back_to_the_account_timezone() {
+    let windows = "  windows\n    email every day 09:00-10:00 in lead timezone\n";
+    let source = workflow("Europe/Berlin", windows, SEND);
+    let leads = r#"{"id": "tokyo", "email": "t@x.example", "timezone": "Asia/Tokyo"}
+{"id": "missing", "email": "m@x.example"}
+{"id": "invalid", "email": "i@x.example", "timezone": "Mars/Base"}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "tokyo  2026-06-01 08:00 CEST  entered\n\
+         tokyo  2026-06-01 08:00 CEST  held  email window closed; release at 2026-06-02T02:00:00+02:00\n\
+         tokyo  2026-06-02 02:00 CEST  released\n\
+         tokyo  2026-06-02 02:00 CEST  sent  email to t@x.example: Hi\n\
+         tokyo  2026-06-02 02:00 CEST  completed\n\
+         missing  2026-06-01 08:00 CEST  entered\n\
+         missing  2026-06-01 08:00 CEST  held  email window closed; release at 2026-06-01T09:00:00+02:00\n\
+         missing  2026-06-01 09:00 CEST  released\n\
+         missing  2026-06-01 09:00 CEST  sent  email to m@x.example: Hi\n\
+         missing  2026-06-01 09:00 CEST  completed\n\
+         invalid  2026-06-01 08:00 CEST  entered\n\
+         invalid  2026-06-01 08:00 CEST  held  email window closed; release at 2026-06-01T09:00:00+02:00\n\
+         invalid  2026-06-01 09:00 CEST  released\n\
+         invalid  2026-06-01 09:00 CEST  sent  email to i@x.example: Hi\n\
+         invalid  2026-06-01 09:00 CEST  completed"
+    );
+}
+
+#[test]
+fn channel_steps_without_an_address_are_skipped() {
+    let steps = "    send text\n      body \"Hi\"\n    call phone\n    send email\n      to lead and rep\n      subject \"Hi\"\n      body \"Hello\"\n";
+    let source = workflow("UTC", "", steps);
+    let leads = r#"{"id": "a", "email": "a@x.example", "assigned_rep_email": ""}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "a  2026-06-01 08:00 UTC  entered\n\
+         a  2026-06-01 08:00 UTC  skipped  no phone number\n\
+         a  2026-06-01 08:00 UTC  skipped  no phone number\n\
+         a  2026-06-01 08:00 UTC  sent  email to a@x.example: Hi\n\
+         a  2026-06-01 08:00 UTC  completed"
+    );
+}
+
+const BRANCHES: &str = "    condition
+      branch big when num_employees >= 100
+        exit \"big\"
+      branch bigger when num_employees >= 1000
+        exit \"bigger\"
+      branch not-acme when not (company_name is \"Acme\")
+        exit \"not acme\"
+    end
+";
+
+#[test]
+fn the_first_matching_branch_wins_and_no_match_exits() {
+    let source = workflow("UTC", "", BRANCHES);
+    let leads = r#"{"id": "huge", "email": "h@x.example", "num_employees": 5000}
+{"id": "unknown", "email": "u@x.example"}
+{"id": "acme", "email": "a@x.example", "company_name": "Acme", "num_employees": 10}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "huge  2026-06-01 08:00 UTC  entered\n\
+         huge  2026-06-01 08:00 UTC  branched  big\n\
+         huge  2026-06-01 08:00 UTC  exited  big\n\
+         unknown  2026-06-01 08:00 UTC  entered\n\
+         unknown  2026-06-01 08:00 UTC  branched  not-acme\n\
+         unknown  2026-06-01 08:00 UTC  exited  not acme\n\
+         acme  2026-06-01 08:00 UTC  entered\n\
+         acme  2026-06-01 08:00 UTC  exited  no branch matched"
+    );
+}
+
+#[test]
+fn missing_values_fail_every_comparison_but_is_not_set() {
+    let steps = "    condition
+      branch not-ops when job_title is not \"Ops\"
+        exit \"is not\"
+      branch outside when job_title is not one of \"Ops\", \"IT\"
+        exit \"not one of\"
+      branch no-x when job_title does not contain \"x\"
+        exit \"does not contain\"
+      branch small when num_employees < 10
+        exit \"small\"
+      branch absent when job_title is not set
+        exit \"absent\"
+    end
+";
+    let source = workflow("UTC", "", steps);
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-06-01T08:00"),
+        "a  2026-06-01 08:00 UTC  entered\n\
+         a  2026-06-01 08:00 UTC  branched  absent\n\
+         a  2026-06-01 08:00 UTC  exited  absent"
+    );
+}
+
+#[test]
+fn goto_merges_paths_and_loops_through_waits() {
+    let steps = "    condition
+      branch vip when tags contains \"vip\"
+        goto notify-team
+      else
+        wait 1 hour
+    end
+    exit \"regular\"
+    label notify-team
+    notify slack sales
+      message \"VIP {{ email }}\"
+";
+    let extra = "  fields\n    tags list of text\n";
+    let source = workflow("UTC", extra, steps);
+    let leads = r#"{"id": "vip", "email": "v@x.example", "tags": ["vip"]}
+{"id": "plain", "email": "p@x.example", "tags": []}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "vip  2026-06-01 08:00 UTC  entered\n\
+         vip  2026-06-01 08:00 UTC  branched  vip\n\
+         vip  2026-06-01 08:00 UTC  sent  slack sales: VIP v@x.example\n\
+         vip  2026-06-01 08:00 UTC  completed\n\
+         plain  2026-06-01 08:00 UTC  entered\n\
+         plain  2026-06-01 08:00 UTC  branched  else\n\
+         plain  2026-06-01 08:00 UTC  waited  until 2026-06-01T09:00:00+00:00\n\
+         plain  2026-06-01 09:00 UTC  exited  regular"
+    );
+}
+
+const REENTRY_STEPS: &str = "    wait 1 day\n";
+const UPDATES: &str = r#"{"id": "a", "email": "a@x.example"}
+{"id": "a", "at": "2026-06-01T12:00", "first_name": "A"}
+{"id": "a", "at": "2026-06-03T12:00", "first_name": "B"}
+{"id": "a", "at": "2026-06-06T12:00", "first_name": "C"}"#;
+
+fn entries(policy: &str) -> Vec<String> {
+    let source = format!(
+        "workflow test\n  timezone UTC\n  re-entry {policy}\n  trigger when email is set\n  steps\n{REENTRY_STEPS}"
+    );
+    timeline(&source, UPDATES, "", "2026-06-01T08:00")
+        .lines()
+        .filter(|line| line.contains("entered"))
+        .map(|line| line.split("  ").nth(1).unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn re_entry_never_always_and_after() {
+    assert_eq!(entries("never"), ["2026-06-01 08:00 UTC"]);
+    // Never while active: the update at 12:00 on the first day finds the
+    // lead still waiting.
+    assert_eq!(
+        entries("always"),
+        [
+            "2026-06-01 08:00 UTC",
+            "2026-06-03 12:00 UTC",
+            "2026-06-06 12:00 UTC"
+        ]
+    );
+    assert_eq!(
+        entries("after 4 days"),
+        ["2026-06-01 08:00 UTC", "2026-06-06 12:00 UTC"]
+    );
+}
+
+#[test]
+fn goals_end_enrollments_when_the_lead_changes_and_keep_leads_that_met_them_out() {
+    let extra = "  fields\n    replied bool\n  goal replied when replied is true\n";
+    let source = workflow("UTC", extra, "    wait 2 days\n    exit \"no reply\"\n");
+    let leads = r#"{"id": "replies", "email": "r@x.example", "replied": false}
+{"id": "silent", "email": "s@x.example", "replied": false}
+{"id": "already", "email": "a@x.example", "replied": true}
+{"id": "replies", "at": "2026-06-02T10:00", "replied": true}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "replies  2026-06-01 08:00 UTC  entered\n\
+         replies  2026-06-01 08:00 UTC  waited  until 2026-06-03T08:00:00+00:00\n\
+         replies  2026-06-02 10:00 UTC  exited  goal replied reached\n\
+         silent  2026-06-01 08:00 UTC  entered\n\
+         silent  2026-06-01 08:00 UTC  waited  until 2026-06-03T08:00:00+00:00\n\
+         silent  2026-06-03 08:00 UTC  exited  no reply"
+    );
+}
+
+#[test]
+fn event_triggers_enroll_on_matching_events_with_their_payload() {
+    let source = "workflow test
+  timezone UTC
+  re-entry always
+  event call_ended
+    outcome text
+    seconds number
+  trigger on call_ended when event.outcome is \"answered\" and email is set
+  steps
+    notify slack sales
+      message \"{{ email }} talked for {{ event.seconds }}s\"
+";
+    let leads = r#"{"id": "a", "email": "a@x.example"}
+{"id": "b"}"#;
+    let events = r#"{"at": "2026-06-01T09:00Z", "lead": "a", "event": "call_ended", "data": {"outcome": "answered", "seconds": 95}}
+{"at": "2026-06-01T10:00Z", "lead": "a", "event": "call_ended", "data": {"outcome": "voicemail", "seconds": 20}}
+{"at": "2026-06-01T11:00Z", "lead": "a", "event": "chat_left", "data": {}}
+{"at": "2026-06-01T12:00Z", "lead": "b", "event": "call_ended", "data": {"outcome": "answered", "seconds": 40}}"#;
+    assert_eq!(
+        timeline(source, leads, events, "2026-06-01T08:00"),
+        "a  2026-06-01 09:00 UTC  entered\n\
+         a  2026-06-01 09:00 UTC  sent  slack sales: a@x.example talked for 95s\n\
+         a  2026-06-01 09:00 UTC  completed"
+    );
+}
+
+#[test]
+fn the_look_back_keeps_long_inactive_leads_out() {
+    let source = "workflow test\n  timezone UTC\n  look back 30 days\n  trigger when email is set\n  steps\n    wait 1 hour\n";
+    let leads = r#"{"id": "recent", "email": "r@x.example", "last_activity_at": "2026-05-20T00:00Z"}
+{"id": "stale", "email": "s@x.example", "last_activity_at": "2026-04-01T00:00Z"}
+{"id": "unknown", "email": "u@x.example"}"#;
+    let entered: Vec<String> = timeline(source, leads, "", "2026-06-01T08:00")
+        .lines()
+        .filter(|line| line.contains("entered"))
+        .map(|line| line.split("  ").next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(entered, ["recent", "unknown"]);
+}
+
+#[test]
+fn transient_failures_hold_and_back_off_then_permanent_ones_branch() {
+    let steps = "    http get \"https://api.example/{{ email }}\"
+      extract
+        size number from data.size
+      on error
+        exit \"lookup failed\"
+    end
+    notify slack sales
+      message \"size {{ size }}\"
+";
+    let source = workflow("UTC", "", steps);
+    let leads = r#"{"id": "flaky", "email": "f@x.example", "simulate": {"http": [503, 429, {"status": 200, "body": {"data": {"size": "12"}}}]}}
+{"id": "gone", "email": "g@x.example", "simulate": {"http": 404}}
+{"id": "wrong", "email": "w@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"size": "many"}}}}}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "flaky  2026-06-01 08:00 UTC  entered\n\
+         flaky  2026-06-01 08:00 UTC  held  GET https://api.example/f%40x.example failed (attempt 1): status 503; release at 2026-06-01T08:01:00+00:00\n\
+         flaky  2026-06-01 08:01 UTC  released\n\
+         flaky  2026-06-01 08:01 UTC  held  GET https://api.example/f%40x.example failed (attempt 2): status 429; release at 2026-06-01T08:03:00+00:00\n\
+         flaky  2026-06-01 08:03 UTC  released\n\
+         flaky  2026-06-01 08:03 UTC  sent  GET https://api.example/f%40x.example (status 200; size=12)\n\
+         flaky  2026-06-01 08:03 UTC  sent  slack sales: size 12\n\
+         flaky  2026-06-01 08:03 UTC  completed\n\
+         gone  2026-06-01 08:00 UTC  entered\n\
+         gone  2026-06-01 08:00 UTC  branched  on error: GET https://api.example/g%40x.example failed: status 404\n\
+         gone  2026-06-01 08:00 UTC  exited  lookup failed\n\
+         wrong  2026-06-01 08:00 UTC  entered\n\
+         wrong  2026-06-01 08:00 UTC  branched  on error: GET https://api.example/w%40x.example failed: `size` should be a number but the response has `many`\n\
+         wrong  2026-06-01 08:00 UTC  exited  lookup failed"
+    );
+}
+
+#[test]
+fn a_permanent_failure_without_a_branch_fails_the_enrollment() {
+    let source = workflow(
+        "UTC",
+        "",
+        "    notify slack sales\n      message \"hi\"\n    wait 1 hour\n",
+    );
+    let leads = r#"{"id": "a", "email": "a@x.example", "simulate": {"notify": "rejected"}}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-06-01T08:00"),
+        "a  2026-06-01 08:00 UTC  entered\n\
+         a  2026-06-01 08:00 UTC  failed  slack sales: hi failed: rejected (scripted)"
+    );
+}
