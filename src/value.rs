@@ -12,7 +12,7 @@ use crate::calendar;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     /// Free text.
-    Text(String),
+    Text(Box<str>),
     /// A number.
     Number(f64),
     /// `true` or `false`.
@@ -20,7 +20,7 @@ pub enum Value {
     /// An instant.
     Datetime(DateTime<Utc>),
     /// A list of text.
-    List(Vec<String>),
+    List(Box<[String]>),
 }
 
 /// The type of a field's values: a base type, or a list of text.
@@ -115,10 +115,10 @@ pub fn from_json(
             .iter()
             .map(|item| item.as_str().map(str::to_owned).ok_or_else(mismatch))
             .collect::<Result<Vec<_>, _>>()
-            .map(|items| Some(Value::List(items)));
+            .map(|items| Some(Value::List(items.into_boxed_slice())));
     }
     let value = match (ty.base, json) {
-        (BaseType::Text, Json::String(text)) => Value::Text(text.clone()),
+        (BaseType::Text, Json::String(text)) => Value::Text(text.as_str().into()),
         (BaseType::Number, Json::Number(number)) => {
             Value::Number(number.as_f64().ok_or_else(mismatch)?)
         }
@@ -147,7 +147,7 @@ pub fn from_text(text: &str, ty: ValueType, zone: Tz) -> Result<Option<Value>, T
         return Ok(Some(Value::List(items)));
     }
     let value = match ty.base {
-        BaseType::Text => Value::Text(text.to_owned()),
+        BaseType::Text => Value::Text(text.into()),
         BaseType::Number => Value::Number(text.parse().map_err(|_| mismatch())?),
         BaseType::Bool => match text {
             "true" => Value::Bool(true),
@@ -197,11 +197,11 @@ impl Value {
     /// The value as JSON, for extraction records and output.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            Value::Text(text) => text.clone().into(),
+            Value::Text(text) => text.as_ref().into(),
             Value::Number(number) => json_number(*number),
             Value::Bool(flag) => (*flag).into(),
             Value::Datetime(instant) => instant.to_rfc3339().into(),
-            Value::List(items) => items.clone().into(),
+            Value::List(items) => items.to_vec().into(),
         }
     }
 }

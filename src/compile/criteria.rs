@@ -84,12 +84,12 @@ impl Compiler<'_> {
     /// A literal as a value; local dates are read in the account timezone.
     fn literal(&self, literal: &Literal) -> Value {
         match &literal.value {
-            LiteralValue::Text(text) => Value::Text(text.clone()),
+            LiteralValue::Text(text) => Value::Text(text.as_str().into()),
             LiteralValue::Number(number) => Value::Number(*number),
             LiteralValue::Bool(flag) => Value::Bool(*flag),
             LiteralValue::Datetime(text) => match DateLiteral::parse(text) {
                 Some(date) => Value::Datetime(date.instant(self.program.timezone)),
-                None => Value::Text(text.clone()),
+                None => Value::Text(text.as_str().into()),
             },
         }
     }

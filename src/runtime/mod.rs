@@ -3,11 +3,11 @@
 //! enrollments ordered by wake-up instant.
 
 pub mod leads;
+pub mod queue;
 pub mod recorder;
 pub mod timeline;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
@@ -18,6 +18,7 @@ use crate::calendar;
 use crate::value::Value;
 use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Status, Vm};
 use leads::{EventRecord, LeadRecord};
+use queue::WakeQueue;
 use recorder::Recorder;
 pub use timeline::{Summary, TimelineEvent};
 
@@ -44,7 +45,7 @@ impl Input {
 #[derive(Clone, Debug)]
 pub struct Lead {
     /// Its id.
-    pub id: String,
+    pub id: Rc<str>,
     /// Its fields by lead slot, extracted ones included.
     pub fields: Box<[Option<Value>]>,
     /// When it was last active, if known.
@@ -62,10 +63,10 @@ pub struct Simulation<'p> {
     vm: Vm<'p>,
     /// Every lead seen, in order of arrival.
     pub leads: Vec<Lead>,
-    by_id: HashMap<String, u32>,
+    by_id: HashMap<Rc<str>, u32>,
     enrollments: Vec<Enrollment>,
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64, u32)>>,
-    sequence: u64,
+    /// Suspended enrollments, earliest wake-up first.
+    queue: WakeQueue,
     /// The channels effects go through.
     pub channels: Recorder,
     buffer: Vec<Event>,
@@ -83,13 +84,14 @@ const PROGRESS_EVERY: u64 = 4096;
 impl<'p> Simulation<'p> {
     /// A simulation of `program`; `keep_timeline` keeps every event.
     pub fn new(program: &'p Program, channels: Recorder, keep_timeline: bool) -> Self {
+        let mut vm = Vm::new(program);
+        vm.describe = keep_timeline;
         Simulation {
-            vm: Vm::new(program),
+            vm,
             leads: Vec::new(),
             by_id: HashMap::default(),
             enrollments: Vec::new(),
-            queue: BinaryHeap::new(),
-            sequence: 0,
+            queue: WakeQueue::default(),
             channels,
             buffer: Vec::new(),
             timeline: keep_timeline.then(Vec::new),
@@ -116,14 +118,17 @@ impl<'p> Simulation<'p> {
         start: DateTime<Utc>,
         until: Option<DateTime<Utc>>,
     ) {
-        inputs.sort_by_key(|input| input.at().unwrap_or(start).max(start));
+        let arrival = |input: &Input| input.at().unwrap_or(start).max(start);
+        if !inputs.is_sorted_by_key(arrival) {
+            inputs.sort_by_key(arrival);
+        }
+        self.by_id.reserve(inputs.len());
+        self.leads.reserve(inputs.len());
         let mut inputs = inputs.into_iter().peekable();
         let mut activations: u64 = 0;
         loop {
-            let next_input = inputs
-                .peek()
-                .map(|input| input.at().unwrap_or(start).max(start));
-            let next_wake = self.queue.peek().map(|Reverse((at, _, _))| *at);
+            let next_input = inputs.peek().map(arrival);
+            let next_wake = self.queue.peek().map(|id| self.enrollments[id as usize].wake);
             let now = match (next_input, next_wake) {
                 (None, None) => break,
                 (Some(input), Some(wake)) => input.min(wake),
@@ -136,8 +141,8 @@ impl<'p> Simulation<'p> {
                 if let Some(input) = inputs.next() {
                     self.input(input, now);
                 }
-            } else if let Some(Reverse((_, _, index))) = self.queue.pop() {
-                self.wake(index, now);
+            } else if let Some(id) = self.queue.pop() {
+                self.wake(id, now);
             }
             activations += 1;
             if activations % PROGRESS_EVERY == 0 {
@@ -160,13 +165,14 @@ impl<'p> Simulation<'p> {
     /// then a criteria trigger may enroll it.
     fn lead(&mut self, record: LeadRecord, now: DateTime<Utc>) {
         let slots = self.vm.lead_slots();
-        let index = match self.by_id.get(&record.id) {
+        let index = match self.by_id.get(record.id.as_str()) {
             Some(&index) => index,
             None => {
                 let index = self.leads.len() as u32;
-                self.by_id.insert(record.id.clone(), index);
+                let id: Rc<str> = record.id.as_str().into();
+                self.by_id.insert(Rc::clone(&id), index);
                 self.leads.push(Lead {
-                    id: record.id.clone(),
+                    id,
                     fields: vec![None; slots].into_boxed_slice(),
                     last_activity: None,
                     entries: 0,
@@ -195,7 +201,7 @@ impl<'p> Simulation<'p> {
 
     /// An event happens to a lead: an event trigger may enroll it.
     fn event(&mut self, record: EventRecord, now: DateTime<Utc>) {
-        let Some(&index) = self.by_id.get(&record.lead) else {
+        let Some(&index) = self.by_id.get(record.lead.as_str()) else {
             self.summary.bad_records.push(leads::BadRecord {
                 file: record.file.clone(),
                 line: record.line,
@@ -306,10 +312,7 @@ impl<'p> Simulation<'p> {
             lead_id: &lead.id,
         };
         match self.vm.run(enrollment, now, &mut context) {
-            Advance::Suspended(until) => {
-                self.sequence += 1;
-                self.queue.push(Reverse((until, self.sequence, id)));
-            }
+            Advance::Suspended(until) => self.queue.push(until, id),
             Advance::Ended(_) => lead.active = None,
         }
         self.file_events(id);

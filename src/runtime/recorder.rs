@@ -35,8 +35,8 @@ pub struct Sent {
 /// Scripted channels that record every attempt.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    /// Per-lead scripts, by lead index.
-    scripts: Vec<Option<Map<String, Json>>>,
+    /// Scripts of the leads that have one, by lead index.
+    scripts: HashMap<u32, Map<String, Json>>,
     /// Answers for every lead, after its own script.
     fixtures: Map<String, Json>,
     /// Answers taken so far from each list, by lead and key.
@@ -61,21 +61,17 @@ impl Recorder {
 
     /// Sets the script of a lead.
     pub fn script(&mut self, lead: u32, script: Option<Map<String, Json>>) {
-        let index = lead as usize;
-        if self.scripts.len() <= index {
-            self.scripts.resize(index + 1, None);
-        }
-        if script.is_some() {
-            self.scripts[index] = script;
+        if let Some(script) = script {
+            self.scripts.insert(lead, script);
         }
     }
 
     /// The scripted answer for a request, if any, advancing list cursors.
     fn scripted(&mut self, request: &Request<'_>) -> Option<Json> {
-        let own = self
-            .scripts
-            .get(request.lead as usize)
-            .and_then(Option::as_ref);
+        if self.scripts.is_empty() && self.fixtures.is_empty() {
+            return None;
+        }
+        let own = self.scripts.get(&request.lead);
         for script in [own, Some(&self.fixtures)].into_iter().flatten() {
             for key in [request.label, request.kind] {
                 let Some(answer) = script.get(key) else {
@@ -104,7 +100,7 @@ impl Channels for Recorder {
             self.sent.push(Sent {
                 lead: request.lead,
                 label: request.label.to_owned(),
-                idempotency_key: request.idempotency_key.to_owned(),
+                idempotency_key: request.idempotency_key(),
                 message: request.message.clone(),
             });
         }

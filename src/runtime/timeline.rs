@@ -141,7 +141,7 @@ pub fn write_jsonl(program: &Program, leads: &[Lead], events: &[TimelineEvent], 
             workflow: &program.name,
             lead: leads
                 .get(timeline_event.lead as usize)
-                .map_or("?", |lead| lead.id.as_str()),
+                .map_or("?", |lead| &*lead.id),
             enrollment: timeline_event.enrollment,
             at: event.at.with_timezone(&program.timezone).to_rfc3339(),
             step: step_label(program, event),
@@ -163,7 +163,7 @@ pub fn write_table(program: &Program, leads: &[Lead], events: &[TimelineEvent], 
             current = Some(timeline_event.lead);
             let id = leads
                 .get(timeline_event.lead as usize)
-                .map_or("?", |lead| lead.id.as_str());
+                .map_or("?", |lead| &*lead.id);
             let _ = writeln!(out, "\nlead {id}");
         }
         let event = &timeline_event.event;

@@ -91,10 +91,35 @@ pub struct Request<'a> {
     pub kind: &'static str,
     /// Which attempt this is, from 1.
     pub attempt: u32,
-    /// Stable across retries of the same effect of the same enrollment.
-    pub idempotency_key: &'a str,
     /// What to send.
     pub message: &'a Message,
+    /// The workflow version, lead and enrollment the effect belongs to.
+    pub owner: Owner<'a>,
+}
+
+/// Whose effect a request is: what its idempotency key derives from.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner<'a> {
+    /// The workflow's name.
+    pub workflow: &'a str,
+    /// The workflow version.
+    pub version: &'a str,
+    /// The lead's id.
+    pub lead: &'a str,
+    /// The enrollment's number for that lead.
+    pub enrollment: u32,
+}
+
+impl Request<'_> {
+    /// The key that stays the same across every attempt at this effect:
+    /// workflow version, lead, enrollment and step.
+    pub fn idempotency_key(&self) -> String {
+        let owner = self.owner;
+        format!(
+            "{}@{}/{}/{}/{}",
+            owner.workflow, owner.version, owner.lead, owner.enrollment, self.label
+        )
+    }
 }
 
 /// What a provider answered.
@@ -144,7 +169,7 @@ pub fn message(
     };
     let plain = |id: u32| text(id, Escape::Plain);
     let present = |slot: Option<u32>| match slot.and_then(|slot| fields.get(slot)) {
-        Some(Value::Text(text)) if !text.trim().is_empty() => Some(text.clone()),
+        Some(Value::Text(text)) if !text.trim().is_empty() => Some(text.to_string()),
         _ => None,
     };
     Some(match effect {
@@ -301,7 +326,7 @@ fn coerce(
             value::from_text(text, ty, zone)
         }
         (serde_json::Value::Number(_) | serde_json::Value::Bool(_), false, BaseType::Text) => {
-            Ok(Some(Value::Text(json.to_string())))
+            Ok(Some(Value::Text(json.to_string().into())))
         }
         _ => value::from_json(json, ty, zone),
     }

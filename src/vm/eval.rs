@@ -124,7 +124,7 @@ fn before(now: DateTime<Utc>, period: Period, zone: Tz) -> DateTime<Utc> {
 
 fn equals(value: &Value, literal: &Value) -> bool {
     match (value, literal) {
-        (Value::List(items), Value::Text(text)) => items.len() == 1 && items[0] == *text,
+        (Value::List(items), Value::Text(text)) => items.len() == 1 && *items[0] == **text,
         _ => value == literal,
     }
 }

@@ -166,6 +166,9 @@ pub struct Vm<'p> {
     addresses: Addresses,
     /// Whether templates may read environment variables (live runs only).
     pub secrets: bool,
+    /// Whether to describe every event (off when no timeline is kept: only
+    /// exit and failure reasons are described then).
+    pub describe: bool,
     /// Instructions executed so far.
     pub instructions: u64,
 }
@@ -190,6 +193,7 @@ impl<'p> Vm<'p> {
             program,
             addresses: Addresses::of(program),
             secrets: false,
+            describe: true,
             instructions: 0,
         }
     }
@@ -272,7 +276,7 @@ impl<'p> Vm<'p> {
                 now,
                 enrollment.pc,
                 EventKind::Released,
-                String::new(),
+                String::new,
             );
         }
         enrollment.status = Status::Active;
@@ -331,7 +335,7 @@ impl<'p> Vm<'p> {
                     )
                 }
                 Op::Else(target) => {
-                    self.event(context, now, pc, EventKind::Branched, "else".to_owned());
+                    self.event(context, now, pc, EventKind::Branched, || "else".to_owned());
                     enrollment.pc = target;
                 }
                 Op::Test {
@@ -340,12 +344,10 @@ impl<'p> Vm<'p> {
                     target,
                 } => {
                     if self.holds(condition, fields(context.lead, enrollment), now) {
-                        let name = self
-                            .program
-                            .names
-                            .get(branch as usize)
-                            .cloned()
-                            .unwrap_or_default();
+                        let name = || {
+                            let names = &self.program.names;
+                            names.get(branch as usize).cloned().unwrap_or_default()
+                        };
                         self.event(context, now, pc, EventKind::Branched, name);
                         enrollment.pc = target;
                     } else {
@@ -398,7 +400,7 @@ impl<'p> Vm<'p> {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Advance {
-        let detail = format!("until {}", self.local(until));
+        let detail = || format!("until {}", self.local(until));
         self.event(context, now, enrollment.pc, EventKind::Waited, detail);
         enrollment.pc += 1;
         enrollment.status = Status::Waiting;
@@ -412,9 +414,9 @@ impl<'p> Vm<'p> {
         context: &mut Context<'_>,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-        reason: String,
+        reason: impl FnOnce() -> String,
     ) -> Advance {
-        let detail = format!("{reason}; release at {}", self.local(until));
+        let detail = || format!("{}; release at {}", reason(), self.local(until));
         self.event(context, now, enrollment.pc, EventKind::Held, detail);
         enrollment.status = Status::Held;
         enrollment.wake = until;
@@ -434,24 +436,27 @@ impl<'p> Vm<'p> {
             Status::Failed => EventKind::Failed,
             _ => EventKind::Exited,
         };
-        self.event(context, now, enrollment.pc, kind, detail);
+        self.event(context, now, enrollment.pc, kind, || detail);
         enrollment.status = status;
         Advance::Ended(status)
     }
 
+    /// Records an event; its detail is only made when timelines are kept,
+    /// or when it is an exit or failure reason (the summary counts those).
     fn event(
         &self,
         context: &mut Context<'_>,
         at: DateTime<Utc>,
         pc: Pc,
         kind: EventKind,
-        detail: String,
+        detail: impl FnOnce() -> String,
     ) {
+        let needed = self.describe || matches!(kind, EventKind::Exited | EventKind::Failed);
         context.events.push(Event {
             at,
             pc,
             kind,
-            detail,
+            detail: if needed { detail() } else { String::new() },
         });
     }
 
@@ -526,7 +531,7 @@ impl<'p> Vm<'p> {
                 Some(Channel::Email) => "no email address",
                 _ => "no phone number",
             };
-            self.event(context, now, pc, EventKind::Skipped, missing.to_owned());
+            self.event(context, now, pc, EventKind::Skipped, || missing.to_owned());
             enrollment.pc = pc + 1;
             enrollment.attempts = 0;
             return None;
@@ -541,7 +546,7 @@ impl<'p> Vm<'p> {
                         context,
                         now,
                         opens,
-                        format!("{channel} window closed"),
+                        || format!("{channel} window closed"),
                     ),
                     None => self.end(
                         enrollment,
@@ -558,28 +563,31 @@ impl<'p> Vm<'p> {
             .origins
             .get(pc as usize)
             .map_or("", |origin| origin.label.as_str());
-        let key = format!(
-            "{}@{}/{}/{}/{}",
-            program.name, program.version, context.lead_id, enrollment.number, label
-        );
         let request = Request {
             lead: enrollment.lead,
             label,
             kind: effect.kind(),
             attempt: enrollment.attempts,
-            idempotency_key: &key,
             message: &message,
+            owner: effects::Owner {
+                workflow: &program.name,
+                version: &program.version,
+                lead: context.lead_id,
+                enrollment: enrollment.number,
+            },
         };
         let response = context.channels.perform(&request);
-        let summary = effects::summary(&message);
+        let summary = || effects::summary(&message);
         let outcome = self.outcome(effect, response, context.lead);
         match outcome {
             Ok((detail, call_outcome)) => {
                 enrollment.attempts = 0;
-                let detail = if detail.is_empty() {
-                    summary
-                } else {
-                    format!("{summary} ({detail})")
+                let detail = || {
+                    if detail.is_empty() {
+                        summary()
+                    } else {
+                        format!("{} ({detail})", summary())
+                    }
                 };
                 self.event(context, now, pc, EventKind::Sent, detail);
                 let target = match (call_outcome, call_outcomes) {
@@ -594,7 +602,7 @@ impl<'p> Vm<'p> {
                                 now,
                                 pc,
                                 EventKind::Branched,
-                                format!("on {}", outcome.keyword()),
+                                || format!("on {}", outcome.keyword()),
                             );
                         })
                     }
@@ -607,15 +615,13 @@ impl<'p> Vm<'p> {
                 let delay = (FIRST_RETRY_SECONDS << (enrollment.attempts - 1).min(20))
                     .min(LONGEST_RETRY_SECONDS);
                 let until = now + chrono::Duration::seconds(delay);
-                let reason = format!(
-                    "{summary} failed (attempt {}): {reason}",
-                    enrollment.attempts
-                );
+                let attempt = enrollment.attempts;
+                let reason = || format!("{} failed (attempt {attempt}): {reason}", summary());
                 Some(self.hold(enrollment, context, now, until, reason))
             }
             Err(Failure::Transient(reason) | Failure::Permanent(reason)) => {
                 enrollment.attempts = 0;
-                let reason = format!("{summary} failed: {reason}");
+                let reason = format!("{} failed: {reason}", summary());
                 match on_error {
                     Some(target) => {
                         self.event(
@@ -623,7 +629,7 @@ impl<'p> Vm<'p> {
                             now,
                             pc,
                             EventKind::Branched,
-                            format!("on error: {reason}"),
+                            || format!("on error: {reason}"),
                         );
                         enrollment.pc = target;
                         None
@@ -683,6 +689,12 @@ impl<'p> Vm<'p> {
     fn store(&self, values: Vec<(u32, Option<Value>)>, lead: &mut [Option<Value>]) -> String {
         let mut detail = String::new();
         for (slot, value) in values {
+            if !self.describe {
+                if let Some(place) = lead.get_mut(slot as usize) {
+                    *place = value;
+                }
+                continue;
+            }
             let name = self
                 .program
                 .slots

@@ -1,0 +1,209 @@
+//! `cargo bench --bench simulate`: 1,000,000 leads through a 12-step
+//! workflow (waits, a time-of-day hold, windows, branches, templates) on
+//! the virtual clock, on one core. Prints leads/s, instructions/s, peak
+//! memory and engine state per suspended enrollment, as medians.
+//!
+//! Targets: at least 250,000 leads/s and 5,000,000 instructions/s, and at
+//! most 256 bytes of engine state per suspended enrollment beyond the
+//! lead's own data.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use flowc::bytecode::Program;
+use flowc::runtime::leads::LeadRecord;
+use flowc::runtime::recorder::Recorder;
+use flowc::runtime::{Input, Simulation};
+use flowc::value::Value;
+
+/// Counts live bytes and the highest count since the last reset, over
+/// mimalloc (the allocator of the `flowc` binary).
+struct PeakAllocator;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for PeakAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { mimalloc::MiMalloc.alloc(layout) };
+        if !pointer.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { mimalloc::MiMalloc.dealloc(pointer, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: PeakAllocator = PeakAllocator;
+
+/// Twelve steps: two emails, a text, a notification, five waits (hours,
+/// days), a time of day, two conditions and an exit.
+const WORKFLOW: &str = r#"workflow bench
+  timezone America/New_York
+  fields
+    score number
+    plan text
+  trigger when score >= 10 and email is set
+  windows
+    email mon-fri 09:00-17:00
+    text mon-fri 10:00-18:00 in lead timezone
+  steps
+    send email
+      to lead
+      subject "Hi {{ first_name | default: "there" }}"
+      body "Thanks for looking at Acme, {{ first_name | default: "there" }} from {{ company_name | default: "your team" }}."
+    wait 2 days
+    condition
+      branch big when num_employees >= 500
+        notify slack sales
+          message "{{ email }} works at a big company"
+      branch mid when num_employees >= 50
+        wait 4 hours
+      else
+        wait 1 hour
+    end
+    wait until 10:00
+    send text
+      body "Hi {{ first_name | default: "there" }}, want a demo?"
+    wait 1 day
+    condition
+      branch pro when plan is "pro"
+        send email
+          to lead
+          subject "Your pro trial"
+          body "Here is what pro adds."
+      else
+        exit "not pro"
+    end
+"#;
+
+const LEADS: usize = 1_000_000;
+const ZONES: [&str; 3] = ["America/Chicago", "Europe/Berlin", "Asia/Tokyo"];
+
+fn slot(program: &Program, name: &str) -> u32 {
+    program.slot(name).expect("a field of the bench workflow")
+}
+
+/// `count` leads arriving one per second from `start`, over at most `spread`
+/// seconds (then again from `start`).
+fn leads(program: &Program, count: usize, start: DateTime<Utc>, spread: usize) -> Vec<Input> {
+    let (email, first, company, phone, employees, zone, score, plan) = (
+        slot(program, "email"),
+        slot(program, "first_name"),
+        slot(program, "company_name"),
+        slot(program, "phone_number"),
+        slot(program, "num_employees"),
+        slot(program, "timezone"),
+        slot(program, "score"),
+        slot(program, "plan"),
+    );
+    (0..count)
+        .map(|i| {
+            let text = |value: String| Some(Value::Text(value.into()));
+            let fields = vec![
+                (email, text(format!("lead{i}@example.com"))),
+                (first, (i % 3 != 0).then(|| Value::Text(format!("Lead{i}").into()))),
+                (company, text("Example Inc".to_owned())),
+                (phone, (i % 4 != 0).then(|| Value::Text(format!("+1555{i:07}").into()))),
+                (employees, Some(Value::Number((i % 1000) as f64))),
+                (zone, text(ZONES[i % ZONES.len()].to_owned())),
+                (score, Some(Value::Number((i % 100) as f64))),
+                (plan, text(if i % 2 == 0 { "pro" } else { "free" }.to_owned())),
+            ];
+            Input::Lead(LeadRecord {
+                line: i + 1,
+                id: format!("lead-{i}"),
+                at: Some(start + chrono::Duration::seconds((i % spread) as i64)),
+                last_activity: None,
+                fields,
+                simulate: None,
+            })
+        })
+        .collect()
+}
+
+struct Run {
+    time: Duration,
+    entered: u64,
+    instructions: u64,
+    peak_bytes: usize,
+}
+
+fn run_once(program: &Program, start: DateTime<Utc>) -> Run {
+    let inputs = leads(program, LEADS, start, 7 * 24 * 3600);
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let began = Instant::now();
+    let mut simulation = Simulation::new(program, Recorder::new(Default::default(), false), false);
+    simulation.run(inputs, start, None);
+    let time = began.elapsed();
+    Run {
+        time,
+        entered: simulation.summary.entered,
+        instructions: simulation.instructions(),
+        peak_bytes: PEAK.load(Ordering::Relaxed).saturating_sub(baseline),
+    }
+}
+
+/// Bytes of engine state per suspended enrollment: every lead enters and
+/// suspends at its first wait or hold; the memory the simulation keeps then,
+/// less what it keeps for the same leads when none enters (their own data),
+/// divided by the enrollments suspended.
+fn state_per_suspended(program: &Program, start: DateTime<Utc>) -> (f64, u64) {
+    let count = 200_000;
+    let score = program.slot("score");
+    let kept = |enter: bool| {
+        let before = LIVE.load(Ordering::Relaxed);
+        let mut inputs = leads(program, count, start, 1);
+        if !enter {
+            for input in &mut inputs {
+                if let Input::Lead(record) = input {
+                    record.fields.retain(|(slot, _)| Some(*slot) != score);
+                }
+            }
+        }
+        let mut simulation = Simulation::new(program, Recorder::new(Default::default(), false), false);
+        simulation.run(inputs, start, Some(start));
+        let suspended = simulation.summary.statuses.get("waiting").copied().unwrap_or(0)
+            + simulation.summary.statuses.get("held").copied().unwrap_or(0);
+        (LIVE.load(Ordering::Relaxed).saturating_sub(before), suspended)
+    };
+    let (lead_data, _) = kept(false);
+    let (total, suspended) = kept(true);
+    let engine = total.saturating_sub(lead_data) as f64;
+    (engine / suspended.max(1) as f64, suspended)
+}
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let artifact = flowc::compile::compile_source(WORKFLOW, None).expect("the bench workflow compiles");
+    let program = &artifact.programs[0];
+    let start = Utc.with_ymd_and_hms(2026, 3, 2, 14, 0, 0).single().expect("a start");
+    println!("flowc run --simulate: {LEADS} leads through a 12-step workflow, one core\n");
+    let mut runs: Vec<Run> = (0..if quick { 1 } else { 5 }).map(|_| run_once(program, start)).collect();
+    runs.sort_by_key(|run| run.time);
+    let median = &runs[runs.len() / 2];
+    let seconds = median.time.as_secs_f64();
+    println!("  runs                     {}", runs.len());
+    println!("  median time              {seconds:.2} s");
+    println!("  leads entered            {}", median.entered);
+    println!("  leads/s                  {:.0}  (target 250,000)", LEADS as f64 / seconds);
+    println!(
+        "  instructions/s           {:.0}  ({} instructions; target 5,000,000)",
+        median.instructions as f64 / seconds,
+        median.instructions
+    );
+    println!("  peak memory              {:.1} MB", median.peak_bytes as f64 / (1024.0 * 1024.0));
+    let (per_enrollment, suspended) = state_per_suspended(program, start);
+    println!(
+        "  engine state/suspended   {per_enrollment:.0} bytes over {suspended} suspended enrollments (target 256)"
+    );
+}
