@@ -46,8 +46,6 @@ impl Input {
 pub struct Lead {
     /// Its id.
     pub id: Rc<str>,
-    /// Its fields by lead slot, extracted ones included.
-    pub fields: Box<[Option<Value>]>,
     /// When it was last active, if known.
     pub last_activity: Option<DateTime<Utc>>,
     /// How many times it entered.
@@ -63,6 +61,11 @@ pub struct Simulation<'p> {
     vm: Vm<'p>,
     /// Every lead seen, in order of arrival.
     pub leads: Vec<Lead>,
+    /// Every lead's fields by slot, extracted ones included: lead `i` holds
+    /// `values[i * slots..(i + 1) * slots]`.
+    values: Vec<Option<Value>>,
+    /// Lead slots per lead.
+    slots: usize,
     by_id: HashMap<Rc<str>, u32>,
     enrollments: Vec<Enrollment>,
     /// Suspended enrollments, earliest wake-up first.
@@ -87,6 +90,8 @@ impl<'p> Simulation<'p> {
         let mut vm = Vm::new(program);
         vm.describe = keep_timeline;
         Simulation {
+            slots: vm.lead_slots(),
+            values: Vec::new(),
             vm,
             leads: Vec::new(),
             by_id: HashMap::default(),
@@ -98,6 +103,12 @@ impl<'p> Simulation<'p> {
             summary: Summary::new(program),
             on_progress: None,
         }
+    }
+
+    /// The fields of lead `index`, by slot.
+    pub fn fields(&self, index: u32) -> &[Option<Value>] {
+        let start = index as usize * self.slots;
+        &self.values[start..start + self.slots]
     }
 
     /// The program simulated.
@@ -124,11 +135,12 @@ impl<'p> Simulation<'p> {
         }
         self.by_id.reserve(inputs.len());
         self.leads.reserve(inputs.len());
+        self.values.reserve(inputs.len() * self.slots);
         let mut inputs = inputs.into_iter().peekable();
         let mut activations: u64 = 0;
         loop {
             let next_input = inputs.peek().map(arrival);
-            let next_wake = self.queue.peek().map(|id| self.enrollments[id as usize].wake);
+            let next_wake = self.queue.peek().map(|(at, _)| at);
             let now = match (next_input, next_wake) {
                 (None, None) => break,
                 (Some(input), Some(wake)) => input.min(wake),
@@ -164,16 +176,16 @@ impl<'p> Simulation<'p> {
     /// A lead arrives or changes: goals of its active enrollment are tested,
     /// then a criteria trigger may enroll it.
     fn lead(&mut self, record: LeadRecord, now: DateTime<Utc>) {
-        let slots = self.vm.lead_slots();
         let index = match self.by_id.get(record.id.as_str()) {
             Some(&index) => index,
             None => {
                 let index = self.leads.len() as u32;
                 let id: Rc<str> = record.id.as_str().into();
                 self.by_id.insert(Rc::clone(&id), index);
+                self.values
+                    .resize_with(self.values.len() + self.slots, || None);
                 self.leads.push(Lead {
                     id,
-                    fields: vec![None; slots].into_boxed_slice(),
                     last_activity: None,
                     entries: 0,
                     last_entry: None,
@@ -184,12 +196,13 @@ impl<'p> Simulation<'p> {
             }
         };
         self.channels.script(index, record.simulate);
-        let lead = &mut self.leads[index as usize];
+        let fields = fields_mut(&mut self.values, self.slots, index);
         for (slot, value) in record.fields {
-            if let Some(place) = lead.fields.get_mut(slot as usize) {
+            if let Some(place) = fields.get_mut(slot as usize) {
                 *place = value;
             }
         }
+        let lead = &mut self.leads[index as usize];
         lead.last_activity = record.last_activity.or(lead.last_activity);
         if let Some(active) = lead.active {
             self.test_goals(active, now);
@@ -271,8 +284,8 @@ impl<'p> Simulation<'p> {
         });
         may_reenter
             && active_recently
-            && self.vm.trigger_holds(&lead.fields, payload, now)
-            && !self.vm.goal_met(&lead.fields, payload, now)
+            && self.vm.trigger_holds(self.fields(index), payload, now)
+            && !self.vm.goal_met(self.fields(index), payload, now)
     }
 
     fn enroll(&mut self, index: u32, payload: Option<Box<[Option<Value>]>>, now: DateTime<Utc>) {
@@ -306,7 +319,7 @@ impl<'p> Simulation<'p> {
         let enrollment = &mut self.enrollments[id as usize];
         let lead = &mut self.leads[enrollment.lead as usize];
         let mut context = Context {
-            lead: &mut lead.fields,
+            lead: fields_mut(&mut self.values, self.slots, enrollment.lead),
             channels: &mut self.channels,
             events: &mut self.buffer,
             lead_id: &lead.id,
@@ -322,7 +335,8 @@ impl<'p> Simulation<'p> {
     fn test_goals(&mut self, id: u32, now: DateTime<Utc>) {
         let enrollment = &mut self.enrollments[id as usize];
         let lead = &mut self.leads[enrollment.lead as usize];
-        if let Some(goal) = self.vm.goal_reached(enrollment, &lead.fields, now) {
+        let fields = fields_mut(&mut self.values, self.slots, enrollment.lead);
+        if let Some(goal) = self.vm.goal_reached(enrollment, fields, now) {
             enrollment.status = Status::Exited;
             lead.active = None;
             let detail = format!("goal {goal} reached");
@@ -349,6 +363,12 @@ impl<'p> Simulation<'p> {
             }
         }
     }
+}
+
+/// The fields of lead `index` in the value arena.
+fn fields_mut(values: &mut [Option<Value>], slots: usize, index: u32) -> &mut [Option<Value>] {
+    let start = index as usize * slots;
+    &mut values[start..start + slots]
 }
 
 /// When a lead that entered at `last` may enter again.

@@ -69,13 +69,13 @@ impl WakeQueue {
         Some(smallest as u32)
     }
 
-    /// The enrollment due first, left on the queue.
-    pub fn peek(&mut self) -> Option<u32> {
+    /// When the enrollment due first wakes, and which it is.
+    pub fn peek(&mut self) -> Option<(DateTime<Utc>, u32)> {
         if self.smallest.is_none() {
             let bucket = self.buckets.iter().find(|bucket| !bucket.is_empty())?;
             self.smallest = bucket.iter().copied().min();
         }
-        self.smallest.map(|key| key as u32)
+        self.smallest.map(|key| (instant(key), key as u32))
     }
 
     /// How many enrollments wait.
@@ -107,13 +107,21 @@ fn key(at: DateTime<Utc>, id: u32) -> u128 {
     (ordered << 32) | u128::from(id)
 }
 
+/// The instant of a key.
+fn instant(key: u128) -> DateTime<Utc> {
+    let nanos = ((key >> 32) as i128 + i128::from(i64::MIN)) as i64;
+    DateTime::from_timestamp_nanos(nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
 
     fn at(seconds: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_800_000_000 + seconds, 0).single().expect("a time")
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0)
+            .single()
+            .expect("a time")
     }
 
     #[test]
@@ -148,7 +156,7 @@ mod tests {
             reference.push(Reverse((wake, id)));
             if next() % 3 == 0 {
                 let Reverse((expected_at, expected)) = reference.pop().expect("not empty");
-                assert_eq!(queue.peek(), Some(expected));
+                assert_eq!(queue.peek(), Some((at(expected_at), expected)));
                 assert_eq!(queue.pop(), Some(expected));
                 now = expected_at;
             }

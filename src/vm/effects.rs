@@ -169,7 +169,7 @@ pub fn message(
     };
     let plain = |id: u32| text(id, Escape::Plain);
     let present = |slot: Option<u32>| match slot.and_then(|slot| fields.get(slot)) {
-        Some(Value::Text(text)) if !text.trim().is_empty() => Some(text.to_string()),
+        Some(Value::Text(text)) if !is_blank(text) => Some(text.to_string()),
         _ => None,
     };
     Some(match effect {
@@ -187,7 +187,7 @@ pub fn message(
             let list = |ids: &[u32]| {
                 ids.iter()
                     .map(|id| plain(*id))
-                    .filter(|address| !address.trim().is_empty())
+                    .filter(|address| !is_blank(address))
                     .collect()
             };
             Message::Email {
@@ -239,6 +239,11 @@ pub fn message(
                 .collect(),
         },
     })
+}
+
+/// Whether text is empty or only whitespace (stops at the first letter).
+fn is_blank(text: &str) -> bool {
+    text.chars().all(char::is_whitespace)
 }
 
 fn slot_name(program: &Program, slot: u32) -> String {

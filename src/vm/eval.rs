@@ -42,30 +42,51 @@ pub enum Escape {
 
 /// Whether compiled criteria hold at `now` (account timezone `zone`).
 pub fn holds(condition: &Condition, fields: Fields<'_>, now: DateTime<Utc>, zone: Tz) -> bool {
-    let mut stack: Vec<bool> = Vec::with_capacity(8);
-    for op in &condition.ops {
+    // The stack never holds more results than there are operations: small
+    // criteria (nearly all) evaluate without allocating.
+    const INLINE: usize = 32;
+    let ops = &condition.ops;
+    if ops.len() <= INLINE {
+        evaluate(ops, fields, now, zone, &mut [false; INLINE])
+    } else {
+        evaluate(ops, fields, now, zone, &mut vec![false; ops.len()])
+    }
+}
+
+/// Evaluates postfix criteria on `stack`, which has room for every result.
+fn evaluate(
+    ops: &[CondOp],
+    fields: Fields<'_>,
+    now: DateTime<Utc>,
+    zone: Tz,
+    stack: &mut [bool],
+) -> bool {
+    let mut depth = 0;
+    for op in ops {
         match op {
             CondOp::Test { slot, test } => {
-                stack.push(test_value(test, fields.get(*slot), now, zone))
+                stack[depth] = test_value(test, fields.get(*slot), now, zone);
+                depth += 1;
             }
             CondOp::Not => {
-                if let Some(top) = stack.last_mut() {
-                    *top = !*top;
+                if let Some(top) = depth.checked_sub(1) {
+                    stack[top] = !stack[top];
                 }
             }
             CondOp::And(count) | CondOp::Or(count) => {
-                let from = stack.len().saturating_sub(*count as usize);
+                let from = depth.saturating_sub(*count as usize);
+                let operands = &stack[from..depth];
                 let result = if matches!(op, CondOp::And(_)) {
-                    stack[from..].iter().all(|value| *value)
+                    operands.iter().all(|value| *value)
                 } else {
-                    stack[from..].iter().any(|value| *value)
+                    operands.iter().any(|value| *value)
                 };
-                stack.truncate(from);
-                stack.push(result);
+                stack[from] = result;
+                depth = from + 1;
             }
         }
     }
-    stack.pop().unwrap_or(false)
+    depth.checked_sub(1).is_some_and(|top| stack[top])
 }
 
 /// One test; a missing value fails every test but `is not set`.

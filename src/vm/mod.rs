@@ -541,13 +541,9 @@ impl<'p> Vm<'p> {
             if !window.hours.is_open(zone, now) {
                 let channel = effect.channel().map_or("", Channel::keyword);
                 return Some(match window.hours.next_open(zone, now) {
-                    Some(opens) => self.hold(
-                        enrollment,
-                        context,
-                        now,
-                        opens,
-                        || format!("{channel} window closed"),
-                    ),
+                    Some(opens) => self.hold(enrollment, context, now, opens, || {
+                        format!("{channel} window closed")
+                    }),
                     None => self.end(
                         enrollment,
                         context,
@@ -597,13 +593,9 @@ impl<'p> Vm<'p> {
                             .position(|known| *known == outcome)
                             .unwrap_or(3);
                         targets[index].inspect(|_| {
-                            self.event(
-                                context,
-                                now,
-                                pc,
-                                EventKind::Branched,
-                                || format!("on {}", outcome.keyword()),
-                            );
+                            self.event(context, now, pc, EventKind::Branched, || {
+                                format!("on {}", outcome.keyword())
+                            });
                         })
                     }
                     _ => None,
@@ -624,13 +616,9 @@ impl<'p> Vm<'p> {
                 let reason = format!("{} failed: {reason}", summary());
                 match on_error {
                     Some(target) => {
-                        self.event(
-                            context,
-                            now,
-                            pc,
-                            EventKind::Branched,
-                            || format!("on error: {reason}"),
-                        );
+                        self.event(context, now, pc, EventKind::Branched, || {
+                            format!("on error: {reason}")
+                        });
                         enrollment.pc = target;
                         None
                     }
