@@ -22,14 +22,26 @@ pub fn resolve(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         LocalResult::None => {
             // Read the time with the offset in force before the gap: the
             // instant lands after the gap, shifted by exactly its length.
-            let before = local.and_utc() - chrono::Duration::days(1);
+            let before = add_seconds(local.and_utc(), -86_400);
             let offset = zone
                 .offset_from_utc_datetime(&before.naive_utc())
                 .fix()
                 .local_minus_utc();
-            (local - chrono::Duration::seconds(i64::from(offset))).and_utc()
+            add_seconds(local.and_utc(), -i64::from(offset))
         }
     }
+}
+
+/// `seconds` of elapsed time after `at` (before, if negative), held at the
+/// ends of the representable range instead of overflowing.
+pub fn add_seconds(at: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
+    chrono::TimeDelta::try_seconds(seconds)
+        .and_then(|delta| at.checked_add_signed(delta))
+        .unwrap_or(if seconds < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
 }
 
 /// The same wall-clock time `days` calendar days after `from` in `zone`.

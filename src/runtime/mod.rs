@@ -375,7 +375,7 @@ fn fields_mut(values: &mut [Option<Value>], slots: usize, index: u32) -> &mut [O
 fn after(program: &Program, last: DateTime<Utc>, period: Period) -> DateTime<Utc> {
     match period {
         Period::Seconds(seconds) => {
-            last + chrono::Duration::seconds(seconds.min(i64::MAX as u64 / 2) as i64)
+            calendar::add_seconds(last, seconds.min(i64::MAX as u64) as i64)
         }
         Period::Days(days) => calendar::add_days(program.timezone, last, days),
     }

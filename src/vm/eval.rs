@@ -137,7 +137,7 @@ fn test_value(test: &Test, value: Option<&Value>, now: DateTime<Utc>, zone: Tz) 
 fn before(now: DateTime<Utc>, period: Period, zone: Tz) -> DateTime<Utc> {
     match period {
         Period::Seconds(seconds) => {
-            now - chrono::Duration::seconds(seconds.min(i64::MAX as u64) as i64)
+            calendar::add_seconds(now, -(seconds.min(i64::MAX as u64) as i64))
         }
         Period::Days(days) => calendar::sub_days(zone, now, days),
     }

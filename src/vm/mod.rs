@@ -355,7 +355,7 @@ impl<'p> Vm<'p> {
                     }
                 }
                 Op::WaitSeconds(seconds) => {
-                    let until = now + chrono::Duration::seconds(i64::from(seconds));
+                    let until = calendar::add_seconds(now, i64::from(seconds));
                     return self.wait(enrollment, context, now, until);
                 }
                 Op::WaitDays(days) => {
@@ -606,7 +606,7 @@ impl<'p> Vm<'p> {
             Err(Failure::Transient(reason)) if enrollment.attempts < MAX_ATTEMPTS => {
                 let delay = (FIRST_RETRY_SECONDS << (enrollment.attempts - 1).min(20))
                     .min(LONGEST_RETRY_SECONDS);
-                let until = now + chrono::Duration::seconds(delay);
+                let until = calendar::add_seconds(now, delay);
                 let attempt = enrollment.attempts;
                 let reason = || format!("{} failed (attempt {attempt}): {reason}", summary());
                 Some(self.hold(enrollment, context, now, until, reason))
