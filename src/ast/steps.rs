@@ -110,6 +110,16 @@ pub enum NotifyService {
     Teams,
 }
 
+impl NotifyService {
+    /// The keyword that names the service.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            NotifyService::Slack => "slack",
+            NotifyService::Teams => "teams",
+        }
+    }
+}
+
 /// An http step's method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HttpMethod {

@@ -7,7 +7,7 @@ use super::{
     CondOp, Effect, Op, Period, Piece, Program, ReEntryPolicy, SlotSource, Template, Test,
     CALL_OUTCOMES,
 };
-use crate::ast::{Channel, NotifyService, OrderOp, WindowZone};
+use crate::ast::{Channel, OrderOp, WindowZone};
 use crate::value::Value;
 
 /// The listing of a program, as `flowc disasm` prints it.
@@ -297,10 +297,7 @@ fn describe_effect(effect: &Effect) -> String {
             target,
             message,
         } => {
-            let service = match service {
-                NotifyService::Slack => "slack",
-                NotifyService::Teams => "teams",
-            };
+            let service = service.keyword();
             format!("notify {service} {target} message t{message}")
         }
         Effect::Http(http) => {

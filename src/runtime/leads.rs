@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
 use crate::bytecode::{Program, SlotSource};
-use crate::value::{self, DateLiteral, Value};
+use crate::value::{self, DateLiteral, Value, ValueType};
 
 /// Keys of a lead record that are never fields. (`last_activity_at` sets
 /// the look-back and may also be a declared field.)
@@ -200,18 +200,11 @@ fn lead_from_object(
             ))
         }
     };
-    let mut fields = Vec::new();
-    for (slot, declared) in lead_slots(program) {
-        if let Some(json) = object.get(&declared.name) {
-            let value = value::from_json(json, declared.ty, zone).map_err(|mismatch| {
-                format!(
-                    "`{}` should be {}, not {}",
-                    declared.name, mismatch.expected, mismatch.found
-                )
-            })?;
-            fields.push((slot, value));
-        }
-    }
+    let fields = read_fields(
+        program,
+        |name| object.get(name),
+        |json, ty| value::from_json(json, ty, zone),
+    )?;
     Ok(LeadRecord {
         line,
         id,
@@ -258,18 +251,7 @@ fn lead_from_row(
             _ => return Err("`simulate` must hold a JSON object".to_owned()),
         },
     };
-    let mut fields = Vec::new();
-    for (slot, declared) in lead_slots(program) {
-        if let Some(text) = cell(&declared.name) {
-            let value = value::from_text(text, declared.ty, zone).map_err(|mismatch| {
-                format!(
-                    "`{}` should be {}, not {}",
-                    declared.name, mismatch.expected, mismatch.found
-                )
-            })?;
-            fields.push((slot, value));
-        }
-    }
+    let fields = read_fields(program, cell, |text, ty| value::from_text(text, ty, zone))?;
     Ok(LeadRecord {
         line,
         id,
@@ -278,6 +260,29 @@ fn lead_from_row(
         fields,
         simulate,
     })
+}
+
+/// The values a record gives for the program's lead fields: `get` finds a
+/// field's raw value, `read` reads it with the field's type.
+fn read_fields<T>(
+    program: &Program,
+    get: impl Fn(&str) -> Option<T>,
+    read: impl Fn(T, ValueType) -> Result<Option<Value>, value::TypeMismatch>,
+) -> Result<Vec<(u32, Option<Value>)>, String> {
+    let mut fields = Vec::new();
+    for (slot, declared) in lead_slots(program) {
+        let Some(raw) = get(&declared.name) else {
+            continue;
+        };
+        let value = read(raw, declared.ty).map_err(|mismatch| {
+            format!(
+                "`{}` should be {}, not {}",
+                declared.name, mismatch.expected, mismatch.found
+            )
+        })?;
+        fields.push((slot, value));
+    }
+    Ok(fields)
 }
 
 /// The slots a lead record may fill: lead fields, not extractions or events.

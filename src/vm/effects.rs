@@ -386,10 +386,7 @@ pub fn summary(message: &Message) -> String {
             target,
             message,
         } => {
-            let service = match service {
-                NotifyService::Slack => "slack",
-                NotifyService::Teams => "teams",
-            };
+            let service = service.keyword();
             format!("{service} {target}: {}", short(message))
         }
         Message::Http { method, url, .. } => {

@@ -219,7 +219,11 @@ impl<'p> Vm<'p> {
         lead: &[Option<Value>],
         now: DateTime<Utc>,
     ) -> Option<&'p str> {
-        let fields = fields(lead, enrollment);
+        self.goal_holding(fields(lead, enrollment), now)
+    }
+
+    /// The first goal that holds for `fields`, by name.
+    fn goal_holding(&self, fields: Fields<'_>, now: DateTime<Utc>) -> Option<&'p str> {
         self.program
             .goals
             .iter()
@@ -241,11 +245,7 @@ impl<'p> Vm<'p> {
         event: &[Option<Value>],
         now: DateTime<Utc>,
     ) -> bool {
-        let fields = Fields { lead, event };
-        self.program
-            .goals
-            .iter()
-            .any(|goal| self.holds(goal.condition, fields, now))
+        self.goal_holding(Fields { lead, event }, now).is_some()
     }
 
     /// Whether the trigger's criteria hold for a lead and event payload.
