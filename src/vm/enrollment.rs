@@ -1,0 +1,141 @@
+//! An enrollment's state, what happens to it, and how an activation ends.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::bytecode::Pc;
+use crate::value::Value;
+
+/// Where an enrollment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Running now.
+    Active,
+    /// Suspended on a wait or time-of-day step.
+    Waiting,
+    /// Suspended at a channel step: a closed window or a retry.
+    Held,
+    /// Ran past the last step.
+    Completed,
+    /// Left through `exit`, a goal, or a condition no branch matched.
+    Exited,
+    /// An effect failed permanently with no branch for it.
+    Failed,
+}
+
+impl Status {
+    /// Whether the enrollment is over.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Completed | Status::Exited | Status::Failed)
+    }
+}
+
+/// One lead's passage through one workflow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enrollment {
+    /// The lead's index in the run.
+    pub lead: u32,
+    /// The enrollment's number among the lead's enrollments in this
+    /// workflow, from 1 (part of idempotency keys).
+    pub number: u32,
+    /// The next instruction.
+    pub pc: Pc,
+    /// Where it stands.
+    pub status: Status,
+    /// When it resumes, while waiting or held.
+    pub wake: DateTime<Utc>,
+    /// When it entered.
+    pub entered: DateTime<Utc>,
+    /// Attempts made at the current effect.
+    pub attempts: u32,
+    /// The payload of the event that started it, by event slot.
+    pub event: Option<Box<[Option<Value>]>>,
+}
+
+impl Enrollment {
+    /// A new enrollment of `lead` entering at `now`.
+    pub fn new(
+        lead: u32,
+        number: u32,
+        now: DateTime<Utc>,
+        event: Option<Box<[Option<Value>]>>,
+    ) -> Self {
+        Enrollment {
+            lead,
+            number,
+            pc: 0,
+            status: Status::Active,
+            wake: now,
+            entered: now,
+            attempts: 0,
+            event,
+        }
+    }
+}
+
+/// What happened, for the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The lead entered the workflow.
+    Entered,
+    /// An effect was carried out.
+    Sent,
+    /// A channel step was skipped: the lead has no address for it.
+    Skipped,
+    /// The lead is held at a channel step.
+    Held,
+    /// A hold ended.
+    Released,
+    /// The lead waits (a duration or a time of day).
+    Waited,
+    /// A condition branch or call outcome was taken.
+    Branched,
+    /// The lead left the workflow.
+    Exited,
+    /// The lead ran past the last step.
+    Completed,
+    /// The enrollment failed.
+    Failed,
+}
+
+impl EventKind {
+    /// The kind as timelines print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Entered => "entered",
+            EventKind::Sent => "sent",
+            EventKind::Skipped => "skipped",
+            EventKind::Held => "held",
+            EventKind::Released => "released",
+            EventKind::Waited => "waited",
+            EventKind::Branched => "branched",
+            EventKind::Exited => "exited",
+            EventKind::Completed => "completed",
+            EventKind::Failed => "failed",
+        }
+    }
+}
+
+/// A timeline event of one enrollment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The instruction it happened at (its origin names the step).
+    pub pc: Pc,
+    /// What happened.
+    pub kind: EventKind,
+    /// Details: what was sent, until when, which branch, why.
+    pub detail: String,
+}
+
+/// How an activation of an enrollment ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advance {
+    /// Suspended until the instant (status waiting or held).
+    Suspended(DateTime<Utc>),
+    /// Over: completed, exited or failed.
+    Ended(Status),
+}
