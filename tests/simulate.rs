@@ -150,6 +150,25 @@ fn built_programs_run_like_their_sources() {
         let from_artifact = flowc(&["disasm", &artifact_arg]);
         let from_source = flowc(&["disasm", &source]);
         assert_eq!(stdout(&from_artifact), stdout(&from_source));
+        let (leads, events) = lead_files(&example);
+        let leads = leads.display().to_string();
+        let events = events.map(|events| events.display().to_string());
+        let run = |program: &str| {
+            let mut args = vec![
+                "run",
+                program,
+                "--leads",
+                &leads,
+                "--start",
+                "2026-03-06T09:00",
+            ];
+            if let Some(events) = &events {
+                args.extend(["--events", events.as_str()]);
+            }
+            args.extend(["--simulate", "--format", "jsonl"]);
+            stdout(&flowc(&args))
+        };
+        assert_eq!(run(&artifact_arg), run(&source), "{}", example.display());
     }
 }
 
@@ -364,4 +383,39 @@ fn until_stops_the_clock_and_counts_who_is_still_waiting() {
     let out = stdout(&output);
     assert!(out.contains("still waiting          1"), "{out}");
     assert!(!out.contains("completed  end"), "{out}");
+}
+
+#[test]
+fn endless_loops_stop_at_a_horizon_with_a_warning() {
+    let dir = tempdir("horizon");
+    let flow = write(
+        &dir,
+        "loop.flow",
+        "workflow forever\n  timezone UTC\n  trigger when email is set\n  steps\n    label again\n    wait 30 days\n    goto again\n",
+    );
+    let leads = write(
+        &dir,
+        "leads.jsonl",
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+    );
+    let output = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-01-05T09:00Z",
+        "--simulate",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("stopped at 2036-01-03T09:00:00+00:00"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("still waiting          1"),
+        "{}",
+        stdout(&output)
+    );
 }

@@ -149,6 +149,14 @@ fn simulate(
     for record in &simulation.summary.bad_records {
         eprintln!("warning: skipped {record}");
     }
+    if let Some(horizon) = simulation.horizon {
+        eprintln!(
+            "warning: {} stopped at {}, ten years after the last lead or event, with enrollments \
+             still running (a loop through waits?); pass --until to choose when to stop",
+            program.name,
+            horizon.with_timezone(&program.timezone).to_rfc3339()
+        );
+    }
     simulation.summary.bad_records.splice(0..0, bad);
     let events = simulation.timeline.take().unwrap_or_default();
     match args.format {

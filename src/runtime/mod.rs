@@ -77,9 +77,15 @@ pub struct Simulation<'p> {
     pub timeline: Option<Vec<TimelineEvent>>,
     /// Counts for the summary.
     pub summary: Summary,
+    /// Where the clock stopped when no end was given and enrollments were
+    /// still running there (the horizon, ten years after the last input).
+    pub horizon: Option<DateTime<Utc>>,
     /// Called now and then with the virtual clock, for progress display.
     pub on_progress: Option<Box<dyn FnMut(DateTime<Utc>) + 'p>>,
 }
+
+/// How long after the last input a run without `until` may go on.
+const HORIZON_DAYS: u64 = 10 * 365;
 
 /// How often (in activations) `on_progress` is called.
 const PROGRESS_EVERY: u64 = 4096;
@@ -102,6 +108,7 @@ impl<'p> Simulation<'p> {
             timeline: keep_timeline.then(Vec::new),
             summary: Summary::new(program),
             on_progress: None,
+            horizon: None,
         }
     }
 
@@ -133,6 +140,17 @@ impl<'p> Simulation<'p> {
         if !inputs.is_sorted_by_key(arrival) {
             inputs.sort_by_key(arrival);
         }
+        // Without an end, a workflow that loops through waits would run
+        // forever: stop ten years after the last input.
+        let last_input = inputs.last().map_or(start, arrival);
+        let until = until.or_else(|| {
+            self.horizon = Some(calendar::add_days(
+                self.program().timezone,
+                last_input,
+                HORIZON_DAYS,
+            ));
+            self.horizon
+        });
         self.by_id.reserve(inputs.len());
         self.leads.reserve(inputs.len());
         self.values.reserve(inputs.len() * self.slots);
@@ -164,6 +182,9 @@ impl<'p> Simulation<'p> {
             }
         }
         self.summary.finish(&self.enrollments);
+        if self.queue.is_empty() {
+            self.horizon = None;
+        }
     }
 
     fn input(&mut self, input: Input, now: DateTime<Utc>) {
