@@ -11,6 +11,15 @@ use flowc::value::DateLiteral;
 /// The timeline of every lead, one line per event:
 /// `lead  local time  kind  detail`.
 fn timeline(source: &str, leads: &str, events: &str, start: &str) -> String {
+    simulate(source, leads, events, start, None)
+}
+
+/// The timeline of a run that stops at `until`.
+fn timeline_until(source: &str, leads: &str, start: &str, until: &str) -> String {
+    simulate(source, leads, "", start, Some(until))
+}
+
+fn simulate(source: &str, leads: &str, events: &str, start: &str, until: Option<&str>) -> String {
     let artifact = match flowc::compile::compile_source(source, None) {
         Ok(artifact) => artifact,
         Err(diagnostics) => panic!("the test workflow has errors: {diagnostics:?}"),
@@ -22,11 +31,14 @@ fn timeline(source: &str, leads: &str, events: &str, start: &str) -> String {
     assert!(events.bad.is_empty(), "bad events: {:?}", events.bad);
     let mut inputs: Vec<Input> = leads.records.into_iter().map(Input::Lead).collect();
     inputs.extend(events.records.into_iter().map(Input::Event));
-    let start = DateLiteral::parse(start)
-        .expect("a start time")
-        .instant(program.timezone);
+    let instant = |text: &str| {
+        DateLiteral::parse(text)
+            .expect("a time")
+            .instant(program.timezone)
+    };
+    let start = instant(start);
     let mut simulation = Simulation::new(program, Recorder::new(Default::default(), false), true);
-    simulation.run(inputs, start, None);
+    simulation.run(inputs, start, until.map(instant));
     let mut lines = Vec::new();
     let mut events = simulation.timeline.take().unwrap_or_default();
     events.sort_by_key(|event| event.lead);
@@ -148,6 +160,27 @@ fn time_of_day_before_at_and_after() {
          after  2026-06-01 10:01 CEST  entered\n\
          after  2026-06-01 10:01 CEST  waited  until 2026-06-02T10:00:00+02:00\n\
          after  2026-06-02 10:00 CEST  completed"
+    );
+}
+
+#[test]
+fn a_loop_through_a_time_of_day_passes_it_once_per_instant() {
+    let steps = "    label daily\n    wait until 10:00\n    notify slack sales\n      message \"tick\"\n    goto daily\n";
+    let source = workflow("UTC", "", steps);
+    let lines: Vec<String> =
+        timeline_until(&source, ONE_LEAD, "2026-06-01T10:00", "2026-06-02T10:00")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+    assert_eq!(
+        lines,
+        [
+            "a  2026-06-01 10:00 UTC  entered",
+            "a  2026-06-01 10:00 UTC  sent  slack sales: tick",
+            "a  2026-06-01 10:00 UTC  waited  until 2026-06-02T10:00:00+00:00",
+            "a  2026-06-02 10:00 UTC  sent  slack sales: tick",
+            "a  2026-06-02 10:00 UTC  waited  until 2026-06-03T10:00:00+00:00",
+        ]
     );
 }
 

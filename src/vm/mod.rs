@@ -146,8 +146,20 @@ impl<'p> Vm<'p> {
                 String::new,
             );
         }
-        enrollment.status = Status::Active;
         let mut budget = INSTRUCTION_LIMIT;
+        // `wait until` steps passed at once in this activation: reached
+        // again at the same instant (a loop), they wait for the next day.
+        let mut passed_at_once: Vec<Pc> = Vec::new();
+        if enrollment.status == Status::Waiting {
+            // Resuming from a `wait until` counts as passing it now.
+            let waited_at = enrollment.pc.checked_sub(1);
+            if let Some(pc) = waited_at
+                .filter(|pc| matches!(self.program.code.get(*pc as usize), Some(Op::WaitUntil(_))))
+            {
+                passed_at_once.push(pc);
+            }
+        }
+        enrollment.status = Status::Active;
         loop {
             if budget == 0 {
                 return self.end(
@@ -230,8 +242,14 @@ impl<'p> Vm<'p> {
                     return self.wait(enrollment, context, now, until);
                 }
                 Op::WaitUntil(minute) => {
-                    let until = calendar::next_time_of_day(self.program.timezone, now, minute);
+                    let zone = self.program.timezone;
+                    let mut until = calendar::next_time_of_day(zone, now, minute);
+                    if until == now && passed_at_once.contains(&pc) {
+                        until =
+                            calendar::next_time_of_day(zone, calendar::add_seconds(now, 1), minute);
+                    }
                     if until == now {
+                        passed_at_once.push(pc);
                         enrollment.pc = pc + 1;
                     } else {
                         return self.wait(enrollment, context, now, until);
