@@ -2,6 +2,7 @@
 //! entry rules (trigger, re-entry, look-back), and a heap of suspended
 //! enrollments ordered by wake-up instant.
 
+pub mod entry;
 pub mod leads;
 pub mod queue;
 pub mod recorder;
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
-use crate::bytecode::{Period, Program, ReEntryPolicy};
+use crate::bytecode::Program;
 use crate::calendar;
 use crate::value::Value;
 use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Status, Vm};
@@ -285,28 +286,15 @@ impl<'p> Simulation<'p> {
             .collect()
     }
 
-    /// Whether a lead may enter now: no active enrollment, the re-entry
-    /// policy, the look-back, the trigger's criteria, and no goal already
-    /// met (entering only to leave at once would be noise).
+    /// Whether a lead may enter now (see [`entry::may_enter`]).
     fn trigger_holds(&self, index: u32, payload: &[Option<Value>], now: DateTime<Utc>) -> bool {
-        let program = self.program();
         let lead = &self.leads[index as usize];
-        if lead.active.is_some() {
-            return false;
-        }
-        let may_reenter = match (program.reentry, lead.last_entry) {
-            (_, None) => true,
-            (ReEntryPolicy::Never, Some(_)) => false,
-            (ReEntryPolicy::Always, Some(_)) => true,
-            (ReEntryPolicy::After(period), Some(last)) => now >= after(program, last, period),
+        let history = entry::History {
+            active: lead.active.is_some(),
+            last_entry: lead.last_entry,
+            last_activity: lead.last_activity,
         };
-        let active_recently = lead.last_activity.is_none_or(|last| {
-            last >= calendar::sub_days(program.timezone, now, u64::from(program.look_back_days))
-        });
-        may_reenter
-            && active_recently
-            && self.vm.trigger_holds(self.fields(index), payload, now)
-            && !self.vm.goal_met(self.fields(index), payload, now)
+        entry::may_enter(&self.vm, history, self.fields(index), payload, now)
     }
 
     fn enroll(&mut self, index: u32, payload: Option<Box<[Option<Value>]>>, now: DateTime<Utc>) {
@@ -390,28 +378,4 @@ impl<'p> Simulation<'p> {
 fn fields_mut(values: &mut [Option<Value>], slots: usize, index: u32) -> &mut [Option<Value>] {
     let start = index as usize * slots;
     &mut values[start..start + slots]
-}
-
-/// When a lead that entered at `last` may enter again.
-fn after(program: &Program, last: DateTime<Utc>, period: Period) -> DateTime<Utc> {
-    match period {
-        Period::Seconds(seconds) => {
-            calendar::add_seconds(last, seconds.min(i64::MAX as u64) as i64)
-        }
-        Period::Days(days) => calendar::add_days(program.timezone, last, days),
-    }
-}
-
-impl Status {
-    /// The status as tables print it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Waiting => "waiting",
-            Status::Held => "held",
-            Status::Completed => "completed",
-            Status::Exited => "exited",
-            Status::Failed => "failed",
-        }
-    }
 }

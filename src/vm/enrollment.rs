@@ -25,6 +25,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as tables print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Waiting => "waiting",
+            Status::Held => "held",
+            Status::Completed => "completed",
+            Status::Exited => "exited",
+            Status::Failed => "failed",
+        }
+    }
+
     /// Whether the enrollment is over.
     pub fn is_final(self) -> bool {
         matches!(self, Status::Completed | Status::Exited | Status::Failed)
