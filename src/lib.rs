@@ -18,6 +18,7 @@ pub mod graph;
 pub mod runtime;
 pub mod schema;
 pub mod span;
+pub mod store;
 pub mod suggest;
 pub mod syntax;
 pub mod value;

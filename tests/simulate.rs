@@ -339,7 +339,7 @@ fn run_needs_simulate_and_a_valid_start() {
         "2026-01-05T09:00Z",
     ]);
     assert_eq!(live.status.code(), Some(2));
-    assert!(stderr(&live).contains("--simulate"));
+    assert!(stderr(&live).contains("--simulate"), "{}", stderr(&live));
     let bad_start = flowc(&[
         "run",
         &flow,

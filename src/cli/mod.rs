@@ -3,9 +3,15 @@
 mod build;
 mod check;
 mod disasm;
+mod event;
 mod explain;
+mod inspect;
+mod leads;
+mod live;
 mod load;
+mod publish;
 mod run;
+mod store;
 
 use std::process::ExitCode;
 
@@ -31,8 +37,23 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Print a compiled program readably.
     Disasm(disasm::DisasmArgs),
-    /// Run leads through a workflow (`--simulate`: on a virtual clock).
+    /// Run leads through a workflow (`--simulate`: on a virtual clock), or
+    /// run every published workflow live against the database.
     Run(run::RunArgs),
+    /// Check, compile and store a file's workflows, and make them live.
+    Publish(publish::PublishArgs),
+    /// Take a workflow off line, pausing its timers.
+    Unpublish(publish::UnpublishArgs),
+    /// List leads with their status and next step, or import leads.
+    Leads(leads::LeadsArgs),
+    /// Record that an event happened to a lead.
+    Event(event::EventArgs),
+    /// Print a lead's timeline and upcoming step.
+    Timeline(inspect::TimelineArgs),
+    /// Print counts per step and status of a workflow.
+    Stats(inspect::StatsArgs),
+    /// Run a lead's failed enrollments again.
+    Retry(inspect::RetryArgs),
 }
 
 /// Exit status: success, or warnings only.
@@ -61,6 +82,13 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&args),
         Command::Disasm(args) => disasm::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Publish(args) => publish::publish(&args),
+        Command::Unpublish(args) => publish::unpublish(&args),
+        Command::Leads(args) => leads::run(&args),
+        Command::Event(args) => event::run(&args),
+        Command::Timeline(args) => inspect::timeline(&args),
+        Command::Stats(args) => inspect::stats(&args),
+        Command::Retry(args) => inspect::retry(&args),
     };
     ExitCode::from(status)
 }

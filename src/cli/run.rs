@@ -17,12 +17,13 @@ use crate::value::DateLiteral;
 /// Arguments of `flowc run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// A `.flow` source or a `.flowc` program.
-    pub file: PathBuf,
+    /// With --simulate: a `.flow` source or a `.flowc` program. Live runs
+    /// run every workflow published in the database.
+    pub file: Option<PathBuf>,
     /// Leads as JSON Lines (`.jsonl`) or CSV (`.csv`); records with the
     /// same id later in the file update the lead at their `at` time.
     #[arg(long)]
-    pub leads: PathBuf,
+    pub leads: Option<PathBuf>,
     /// Events as JSON Lines: `{"at", "lead", "event", "data"}`.
     #[arg(long)]
     pub events: Option<PathBuf>,
@@ -33,7 +34,7 @@ pub struct RunArgs {
     /// When the virtual clock starts: `2026-03-06T09:00:00Z`, or a local
     /// time like `2026-03-06T09:00` in the workflow's timezone.
     #[arg(long)]
-    pub start: String,
+    pub start: Option<String>,
     /// When it stops (default: when every enrollment has ended).
     #[arg(long)]
     pub until: Option<String>,
@@ -49,6 +50,12 @@ pub struct RunArgs {
     /// Stop at the first bad record instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Live: do everything due now, then exit (for cron).
+    #[arg(long)]
+    pub once: bool,
+    /// The database of live runs.
+    #[command(flatten)]
+    pub db: super::store::DbArgs,
 }
 
 /// Output formats of `flowc run`.
@@ -63,10 +70,21 @@ pub enum Format {
 /// Simulates every selected workflow; returns the exit status.
 pub fn run(args: &RunArgs) -> u8 {
     if !args.simulate {
-        eprintln!("error: live runs come with the durable runtime; add --simulate to run on a virtual clock");
-        return EXIT_USAGE;
+        if args.file.is_some() || args.leads.is_some() {
+            eprintln!(
+                "error: a live run runs the workflows published in the database: \
+                 `flowc publish FILE` them, `flowc leads import FILE` the leads, then `flowc run`; \
+                 or add --simulate to run FILE on a virtual clock"
+            );
+            return EXIT_USAGE;
+        }
+        return super::live::run(args.once, &args.db);
     }
-    let artifact = match load::load(&args.file) {
+    let (Some(file), Some(_), Some(_)) = (&args.file, &args.leads, &args.start) else {
+        eprintln!("error: --simulate needs a FILE, --leads and --start");
+        return EXIT_USAGE;
+    };
+    let artifact = match load::load(file) {
         Ok(artifact) => artifact,
         Err(status) => return status,
     };
@@ -82,7 +100,7 @@ pub fn run(args: &RunArgs) -> u8 {
     if programs.is_empty() {
         eprintln!(
             "error: {} has no workflow named {:?}",
-            args.file.display(),
+            file.display(),
             args.workflow.as_deref().unwrap_or("")
         );
         return EXIT_USAGE;
@@ -112,14 +130,19 @@ fn simulate(
     fixtures: Map<String, Json>,
     out: &mut String,
 ) -> Result<(), u8> {
-    let start = instant(&args.start, program, "--start")?;
+    let start = instant(
+        args.start.as_deref().unwrap_or_default(),
+        program,
+        "--start",
+    )?;
     let until = args
         .until
         .as_deref()
         .map(|text| instant(text, program, "--until"))
         .transpose()?;
-    let read = leads::read_leads(&args.leads, program).map_err(|error| {
-        eprintln!("error: cannot read {}: {error}", args.leads.display());
+    let leads_path = args.leads.clone().unwrap_or_default();
+    let read = leads::read_leads(&leads_path, program).map_err(|error| {
+        eprintln!("error: cannot read {}: {error}", leads_path.display());
         EXIT_USAGE
     })?;
     let mut bad = read.bad;

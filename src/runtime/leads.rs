@@ -369,3 +369,141 @@ fn event_from_json(
         data,
     })
 }
+
+/// A record's line and its object, or why it is not one.
+type NumberedObject = (usize, Result<Map<String, Json>, String>);
+
+/// Lead updates for the live store from a `.csv` file or JSON Lines: every
+/// key but `id`, `at` and `simulate` is a field; a field some live workflow
+/// declares is read with its type (`types`), others are kept as given.
+pub fn read_updates(
+    path: &Path,
+    types: &std::collections::BTreeMap<String, ValueType>,
+    zone: chrono_tz::Tz,
+) -> std::io::Result<Read<crate::runtime::live::LeadUpdate>> {
+    let text = std::fs::read_to_string(path)?;
+    let file = path.display().to_string();
+    let is_csv = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
+    let mut read = Read::default();
+    let objects: Vec<NumberedObject> = if is_csv {
+        csv_objects(&text, types, zone)
+    } else {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(index, line)| {
+                let object = match serde_json::from_str::<Json>(line) {
+                    Ok(Json::Object(object)) => Ok(object),
+                    Ok(other) => Err(format!(
+                        "a lead is a JSON object, not {}",
+                        value::describe_json(&other)
+                    )),
+                    Err(error) => Err(format!("not valid JSON: {error}")),
+                };
+                (index + 1, object)
+            })
+            .collect()
+    };
+    for (line, object) in objects {
+        let update = object.and_then(|object| update_from_object(object, types, zone));
+        push(&mut read, update, &file, line);
+    }
+    Ok(read)
+}
+
+fn csv_objects(
+    text: &str,
+    types: &std::collections::BTreeMap<String, ValueType>,
+    zone: chrono_tz::Tz,
+) -> Vec<NumberedObject> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => return vec![(1, Err(format!("unreadable header row: {error}")))],
+    };
+    reader
+        .records()
+        .map(|row| match row {
+            Ok(row) => {
+                let line = row
+                    .position()
+                    .map_or(0, |position| position.line() as usize);
+                let mut object = Map::new();
+                for (header, cell) in headers.iter().zip(row.iter()) {
+                    let json = match types.get(header) {
+                        Some(ty) => match value::from_text(cell, *ty, zone) {
+                            Ok(value) => value.map_or(Json::Null, |value| value.to_json()),
+                            Err(mismatch) => {
+                                return (
+                                    line,
+                                    Err(format!(
+                                        "`{header}` should be {}, not {}",
+                                        mismatch.expected, mismatch.found
+                                    )),
+                                )
+                            }
+                        },
+                        None if cell.trim().is_empty() => continue,
+                        None => Json::String(cell.to_owned()),
+                    };
+                    object.insert(header.to_owned(), json);
+                }
+                (line, Ok(object))
+            }
+            Err(error) => {
+                let line = error
+                    .position()
+                    .map_or(0, |position| position.line() as usize);
+                (line, Err(format!("unreadable row: {error}")))
+            }
+        })
+        .collect()
+}
+
+fn update_from_object(
+    mut object: Map<String, Json>,
+    types: &std::collections::BTreeMap<String, ValueType>,
+    zone: chrono_tz::Tz,
+) -> Result<crate::runtime::live::LeadUpdate, String> {
+    let id = match object.remove("id") {
+        Some(Json::String(id)) if !id.trim().is_empty() => id,
+        Some(Json::Number(number)) => number.to_string(),
+        Some(other) => {
+            return Err(format!(
+                "`id` must be text or a number, not {}",
+                value::describe_json(&other)
+            ))
+        }
+        None => return Err("the record has no `id`".to_owned()),
+    };
+    let at = instant(object.remove("at"), "at", zone)?;
+    let last_activity = instant(
+        object.get("last_activity_at").cloned(),
+        "last_activity_at",
+        zone,
+    )?;
+    object.remove("simulate");
+    let mut fields = Map::new();
+    for (name, json) in object {
+        let json = match types.get(&name) {
+            Some(ty) => value::from_json(&json, *ty, zone)
+                .map_err(|mismatch| {
+                    format!(
+                        "`{name}` should be {}, not {}",
+                        mismatch.expected, mismatch.found
+                    )
+                })?
+                .map_or(Json::Null, |value| value.to_json()),
+            None => json,
+        };
+        fields.insert(name, json);
+    }
+    Ok(crate::runtime::live::LeadUpdate {
+        id,
+        at,
+        last_activity,
+        fields,
+    })
+}

@@ -3,7 +3,9 @@
 //! enrollments ordered by wake-up instant.
 
 pub mod entry;
+pub mod inspect;
 pub mod leads;
+pub mod live;
 pub mod queue;
 pub mod recorder;
 pub mod timeline;
@@ -336,6 +338,8 @@ impl<'p> Simulation<'p> {
         match self.vm.run(enrollment, now, &mut context) {
             Advance::Suspended(until) => self.queue.push(until, id),
             Advance::Ended(_) => lead.active = None,
+            // The recorder answers at once; nothing is ever in flight here.
+            Advance::InFlight => {}
         }
         self.file_events(id);
     }

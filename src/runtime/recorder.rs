@@ -111,7 +111,8 @@ impl Channels for Recorder {
     }
 }
 
-fn default_response(kind: &str) -> Response {
+/// What a provider answers when nothing is scripted.
+pub fn default_response(kind: &str) -> Response {
     match kind {
         "call" => Response::Call(Outcome::Answered),
         "http" => Response::Http {

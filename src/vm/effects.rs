@@ -11,7 +11,7 @@ use crate::bytecode::{Effect, Extraction, Program};
 use crate::value::{self, Value, ValueType};
 
 /// A rendered effect, ready for a provider.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Message {
     /// An email.
@@ -108,23 +108,29 @@ pub struct Owner<'a> {
     pub lead: &'a str,
     /// The enrollment's number for that lead.
     pub enrollment: u32,
+    /// How many effects the enrollment carried out before this one: a step
+    /// visited again (a loop) makes a new effect with a new key.
+    pub sequence: u32,
 }
 
 impl Request<'_> {
     /// The key that stays the same across every attempt at this effect:
-    /// workflow version, lead, enrollment and step.
+    /// workflow version, lead, enrollment, step and the effect's number.
     pub fn idempotency_key(&self) -> String {
         let owner = self.owner;
         format!(
-            "{}@{}/{}/{}/{}",
-            owner.workflow, owner.version, owner.lead, owner.enrollment, self.label
+            "{}@{}/{}/{}/{}#{}",
+            owner.workflow, owner.version, owner.lead, owner.enrollment, self.label, owner.sequence
         )
     }
 }
 
 /// What a provider answered.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub enum Response {
+    /// Not answered yet: the effect is recorded and will be carried out
+    /// after the state that asked for it is committed (live runs).
+    Pending,
     /// Accepted.
     Delivered,
     /// A call ended with this outcome.

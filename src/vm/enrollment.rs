@@ -61,6 +61,8 @@ pub struct Enrollment {
     pub entered: DateTime<Utc>,
     /// Attempts made at the current effect.
     pub attempts: u32,
+    /// Effects carried out so far (part of idempotency keys).
+    pub effects: u32,
     /// The payload of the event that started it, by event slot.
     pub event: Option<Box<[Option<Value>]>>,
 }
@@ -81,6 +83,7 @@ impl Enrollment {
             wake: now,
             entered: now,
             attempts: 0,
+            effects: 0,
             event,
         }
     }
@@ -150,4 +153,7 @@ pub enum Advance {
     Suspended(DateTime<Utc>),
     /// Over: completed, exited or failed.
     Ended(Status),
+    /// Waiting for an effect recorded in the outbox to be carried out;
+    /// run it again once the answer is in.
+    InFlight,
 }

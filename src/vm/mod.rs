@@ -455,14 +455,22 @@ impl<'p> Vm<'p> {
                 version: &program.version,
                 lead: context.lead_id,
                 enrollment: enrollment.number,
+                sequence: enrollment.effects,
             },
         };
         let response = context.channels.perform(&request);
+        if response == Response::Pending {
+            // Asked again, with the same attempt number, once answered.
+            enrollment.attempts -= 1;
+            enrollment.status = Status::Active;
+            return Some(Advance::InFlight);
+        }
         let summary = || effects::summary(&message);
         let outcome = self.outcome(effect, response, context.lead);
         match outcome {
             Ok((detail, call_outcome)) => {
                 enrollment.attempts = 0;
+                enrollment.effects += 1;
                 let detail = || {
                     if detail.is_empty() {
                         summary()
@@ -498,6 +506,7 @@ impl<'p> Vm<'p> {
             }
             Err(Failure::Transient(reason) | Failure::Permanent(reason)) => {
                 enrollment.attempts = 0;
+                enrollment.effects += 1;
                 let reason = format!("{} failed: {reason}", summary());
                 match on_error {
                     Some(target) => {

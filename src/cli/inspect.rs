@@ -1,0 +1,156 @@
+//! `flowc timeline LEAD`, `flowc stats NAME` and `flowc retry LEAD`.
+
+use super::store::{fail, print_json, DbArgs, Format};
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::runtime::inspect;
+
+/// Arguments of `flowc timeline`.
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    /// The lead.
+    pub lead: String,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Arguments of `flowc stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// The workflow.
+    pub name: String,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Arguments of `flowc retry`.
+#[derive(Debug, clap::Args)]
+pub struct RetryArgs {
+    /// The lead whose failed enrollments run again.
+    pub lead: String,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Prints a lead's past events and where each enrollment stands.
+pub fn timeline(args: &TimelineArgs) -> u8 {
+    let live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let rows = match inspect::timeline(&live.store, &args.lead) {
+        Ok(Some(rows)) => rows,
+        Ok(None) => {
+            eprintln!("error: no lead has the id {:?}", args.lead);
+            return EXIT_USAGE;
+        }
+        Err(error) => return fail(&error),
+    };
+    let upcoming = match inspect::leads(&live.store, None, None) {
+        Ok(all) => all
+            .into_iter()
+            .filter(|row| row.lead == args.lead)
+            .collect::<Vec<_>>(),
+        Err(error) => return fail(&error),
+    };
+    match args.format {
+        Format::Json => print_json(&serde_json::json!({ "events": rows, "enrollments": upcoming })),
+        Format::Table => {
+            for row in &rows {
+                let line = format!(
+                    "  {}  {:<24} #{:<2} {:<9}  {:<24}  {}",
+                    row.at.to_rfc3339(),
+                    row.workflow,
+                    row.enrollment,
+                    row.kind,
+                    row.step,
+                    row.detail
+                );
+                println!("{}", line.trim_end());
+            }
+            for row in upcoming
+                .iter()
+                .filter(|row| row.next_at.is_some() || row.status == "paused")
+            {
+                let next = row
+                    .next_at
+                    .map_or_else(|| "paused".to_owned(), |at| at.to_rfc3339());
+                println!(
+                    "  next: {} at {} ({} in {})",
+                    row.step, next, row.status, row.workflow
+                );
+            }
+        }
+    }
+    EXIT_OK
+}
+
+/// Prints counts per step and status.
+pub fn stats(args: &StatsArgs) -> u8 {
+    let live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let counts = match inspect::stats(&live.store, &args.name) {
+        Ok(Some(counts)) => counts,
+        Ok(None) => {
+            eprintln!("error: no workflow is named {:?}", args.name);
+            return EXIT_USAGE;
+        }
+        Err(error) => return fail(&error),
+    };
+    match args.format {
+        Format::Json => print_json(&counts),
+        Format::Table => {
+            for count in counts {
+                let events: Vec<String> = count
+                    .events
+                    .iter()
+                    .map(|(kind, n)| format!("{kind} {n}"))
+                    .collect();
+                let now: Vec<String> = count
+                    .now
+                    .iter()
+                    .map(|(status, n)| format!("{status} {n}"))
+                    .collect();
+                let now = if now.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [now: {}]", now.join(", "))
+                };
+                println!("  {:<24} {}{now}", count.step, events.join(", "));
+            }
+        }
+    }
+    EXIT_OK
+}
+
+/// Resumes a lead's failed enrollments.
+pub fn retry(args: &RetryArgs) -> u8 {
+    let live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    match inspect::retry(&live.store, &args.lead, live.clock.now()) {
+        Ok(0) => {
+            eprintln!("error: {:?} has no failed enrollment", args.lead);
+            EXIT_USAGE
+        }
+        Ok(count) => {
+            println!(
+                "{count} failed enrollments of {} will run again at the next `flowc run`",
+                args.lead
+            );
+            EXIT_OK
+        }
+        Err(error) => fail(&error),
+    }
+}

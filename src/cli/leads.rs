@@ -1,0 +1,131 @@
+//! `flowc leads [import FILE]`: list leads with their status and next
+//! step, or import leads (upsert by id) and enroll those that may enter.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::store::{fail, print_json, DbArgs, Format};
+use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::runtime::inspect;
+use crate::runtime::leads::read_updates;
+use crate::value::ValueType;
+
+/// Arguments of `flowc leads`.
+#[derive(Debug, clap::Args)]
+pub struct LeadsArgs {
+    /// Import leads instead of listing them.
+    #[command(subcommand)]
+    pub action: Option<LeadsAction>,
+    /// Only enrollments of this workflow.
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Only enrollments with this status (active, waiting, held, completed,
+    /// exited, failed).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// What `flowc leads` can do besides listing.
+#[derive(Debug, clap::Subcommand)]
+pub enum LeadsAction {
+    /// Import leads from JSON Lines or CSV: upsert by id, enroll in live workflows.
+    Import {
+        /// The leads file.
+        file: PathBuf,
+        /// Stop at the first bad record.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+/// Lists or imports; returns the exit status.
+pub fn run(args: &LeadsArgs) -> u8 {
+    match &args.action {
+        Some(LeadsAction::Import { file, strict }) => import(args, file, *strict),
+        None => list(args),
+    }
+}
+
+fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
+    let mut live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let versions = match live.versions() {
+        Ok(versions) => versions,
+        Err(error) => return fail(&error),
+    };
+    let mut types: BTreeMap<String, ValueType> = BTreeMap::new();
+    let mut zone = crate::compile::DEFAULT_TIMEZONE;
+    for version in versions.iter().filter(|version| version.published) {
+        zone = version.program.timezone;
+        for slot in &version.program.slots {
+            types.entry(slot.name.clone()).or_insert(slot.ty);
+        }
+    }
+    let read = match read_updates(file, &types, zone) {
+        Ok(read) => read,
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", file.display());
+            return EXIT_USAGE;
+        }
+    };
+    if strict {
+        if let Some(first) = read.bad.first() {
+            eprintln!("error: {first}");
+            return EXIT_ERRORS;
+        }
+    }
+    for record in &read.bad {
+        eprintln!("warning: skipped {record}");
+    }
+    let count = read.records.len();
+    match live.import(read.records) {
+        Ok(entered) => {
+            println!(
+                "imported {count} leads ({} bad records skipped); {entered} enrollments started",
+                read.bad.len()
+            );
+            EXIT_OK
+        }
+        Err(error) => fail(&error),
+    }
+}
+
+fn list(args: &LeadsArgs) -> u8 {
+    let live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let rows = match inspect::leads(
+        &live.store,
+        args.workflow.as_deref(),
+        args.status.as_deref(),
+    ) {
+        Ok(rows) => rows,
+        Err(error) => return fail(&error),
+    };
+    match args.format {
+        Format::Json => print_json(&rows),
+        Format::Table => {
+            println!(
+                "{:<16} {:<24} {:>3} {:<10} {:<24} next",
+                "lead", "workflow", "v", "status", "step"
+            );
+            for row in rows {
+                let next = row.next_at.map_or_else(String::new, |at| at.to_rfc3339());
+                println!(
+                    "{:<16} {:<24} {:>3} {:<10} {:<24} {next}",
+                    row.lead, row.workflow, row.version, row.status, row.step
+                );
+            }
+        }
+    }
+    EXIT_OK
+}

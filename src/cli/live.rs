@@ -1,0 +1,45 @@
+//! `flowc run` without `--simulate`: the live runner on the real clock.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::store::{fail, DbArgs};
+use super::EXIT_OK;
+use crate::runtime::live::RecordingProvider;
+
+/// How often a sleeping runner looks for new leads, events and signals.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Runs due work until stopped (SIGINT/SIGTERM finish the current batch),
+/// or with `once` until nothing is due. Returns the exit status.
+pub fn run(once: bool, db: &DbArgs) -> u8 {
+    let mut live = match db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let mut provider = match RecordingProvider::open(&db.path()) {
+        Ok(provider) => provider,
+        Err(error) => return fail(&error),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // A second handler cannot be installed (tests call this twice): then
+    // the default one, which ends the process, stays.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let mut done = 0;
+    while !stop.load(Ordering::SeqCst) {
+        match live.tick(&mut provider) {
+            Ok(0) if once => break,
+            Ok(0) => {
+                let next = live.next_wake().ok().flatten();
+                let delay = next.map_or(POLL, |next| live.clock.real_delay(next).min(POLL));
+                std::thread::sleep(delay);
+            }
+            Ok(count) => done += count,
+            Err(error) => return fail(&error),
+        }
+    }
+    eprintln!("flowc run: {done} steps of work done");
+    EXIT_OK
+}

@@ -1,0 +1,83 @@
+//! `flowc publish FILE` and `flowc unpublish NAME`: make workflows live,
+//! or pause them.
+
+use std::path::PathBuf;
+
+use super::store::{fail, DbArgs};
+use super::{load, EXIT_OK, EXIT_USAGE};
+use crate::runtime::live::Publication;
+
+/// Arguments of `flowc publish`.
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// The `.flow` file whose workflows go live.
+    pub file: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Arguments of `flowc unpublish`.
+#[derive(Debug, clap::Args)]
+pub struct UnpublishArgs {
+    /// The workflow to take off line.
+    pub name: String,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Checks, compiles and publishes; returns the exit status.
+pub fn publish(args: &PublishArgs) -> u8 {
+    let artifact = match load::compile_file(&args.file) {
+        Ok(artifact) => artifact,
+        Err(status) => return status,
+    };
+    let source = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let mut live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    match live.publish(&artifact, &source) {
+        Ok(publications) => {
+            for publication in publications {
+                match publication {
+                    Publication::NewVersion { name, version } => {
+                        println!("published {name} version {version}");
+                    }
+                    Publication::Unchanged {
+                        name,
+                        version,
+                        resumed,
+                    } => {
+                        println!("{name} version {version} is unchanged and live ({resumed} paused timers resumed)");
+                    }
+                }
+            }
+            EXIT_OK
+        }
+        Err(error) => fail(&error),
+    }
+}
+
+/// Pauses a workflow; returns the exit status.
+pub fn unpublish(args: &UnpublishArgs) -> u8 {
+    let mut live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    match live.unpublish(&args.name) {
+        Ok(Some(paused)) => {
+            println!(
+                "unpublished {}: {paused} timers paused with the time they had left",
+                args.name
+            );
+            EXIT_OK
+        }
+        Ok(None) => {
+            eprintln!("error: no workflow is named {:?}", args.name);
+            EXIT_USAGE
+        }
+        Err(error) => fail(&error),
+    }
+}

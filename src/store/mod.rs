@@ -1,0 +1,196 @@
+//! The durable store: one SQLite database in WAL mode with workflow
+//! versions, leads, enrollments, timeline events and the effects outbox.
+//! flowc creates and migrates its schema itself, and refuses databases it
+//! did not create.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension};
+
+/// The schema version this flowc writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+/// SQLite's application id for flowc databases ("flow" in ASCII).
+const APPLICATION_ID: i64 = 0x666C_6F77;
+/// The database path when neither `--db` nor `FLOWC_DB` gives one.
+pub const DEFAULT_PATH: &str = "flowc.db";
+
+/// Why the store could not do what was asked. Nothing is half-written: every
+/// change is one transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file cannot be opened or created.
+    #[error("cannot open the database {path}: {reason}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+    /// A SQLite database, but not one of flowc's.
+    #[error("{path} is a SQLite database of another program, not a flowc database")]
+    Foreign {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// Not a database at all, or a damaged one.
+    #[error("{path} is not a flowc database, or it is damaged: {reason}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
+    /// Written by a newer flowc.
+    #[error("the database was written by a newer flowc (schema version {found}; this flowc reads up to {SCHEMA_VERSION})")]
+    TooNew {
+        /// The version in the file.
+        found: i64,
+    },
+    /// Another process holds the database.
+    #[error("the database is locked by another flowc process; nothing was changed, try again")]
+    Locked,
+    /// No room to write.
+    #[error("the disk is full; nothing was changed")]
+    Full,
+    /// Anything else SQLite reports.
+    #[error("database error: {0}")]
+    Sql(String),
+    /// A stored value flowc cannot read back.
+    #[error("the database holds a value flowc cannot read: {0}")]
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked,
+            Some(ErrorCode::DiskFull) => StoreError::Full,
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path: PathBuf::new(),
+                reason: error.to_string(),
+            },
+            _ => StoreError::Sql(error.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        StoreError::Invalid(error.to_string())
+    }
+}
+
+/// A flowc database.
+pub struct Store {
+    /// The open connection.
+    pub connection: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, migrating its
+    /// schema to [`SCHEMA_VERSION`].
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let connection = Connection::open(path).map_err(|error| StoreError::Open {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })?;
+        let mut store = Store {
+            connection,
+            path: path.to_owned(),
+        };
+        store.prepare().map_err(|error| store.located(error))?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Puts the file path into errors that lack it.
+    pub fn located(&self, error: StoreError) -> StoreError {
+        match error {
+            StoreError::Corrupt { reason, .. } => StoreError::Corrupt {
+                path: self.path.clone(),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    fn prepare(&mut self) -> Result<(), StoreError> {
+        let connection = &self.connection;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The first read tells a non-database file apart.
+        let application: i64 =
+            connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let tables: i64 = connection.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |row| row.get(0),
+        )?;
+        if application != APPLICATION_ID && (tables > 0 || application != 0) {
+            return Err(StoreError::Foreign {
+                path: self.path.clone(),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found: version });
+        }
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL with NORMAL sync survives a crash of the process (kill -9);
+        // only a power loss can take the last transactions back.
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        if version < SCHEMA_VERSION {
+            self.migrate(version)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the schema from `from` to [`SCHEMA_VERSION`] in one transaction.
+    fn migrate(&mut self, from: i64) -> Result<(), StoreError> {
+        let transaction = self.connection.transaction()?;
+        for (version, sql) in schema::MIGRATIONS.iter().enumerate() {
+            if version as i64 >= from {
+                transaction.execute_batch(sql)?;
+            }
+        }
+        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+        transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// A stored value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .connection
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+}
+
+/// The path of the database: `--db`, else `FLOWC_DB`, else [`DEFAULT_PATH`].
+pub fn resolve_path(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_owned)
+        .or_else(|| std::env::var_os("FLOWC_DB").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
+}
+
+/// An instant as stored: milliseconds since the epoch.
+pub fn millis(instant: DateTime<Utc>) -> i64 {
+    instant.timestamp_millis()
+}
+
+/// A stored instant.
+pub fn instant(millis: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(millis).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

@@ -1,0 +1,90 @@
+//! The schema, as the migrations that build it: migration `i` brings a
+//! database from version `i` to `i + 1`. Migrations are never edited once
+//! released; a change is a new one.
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per published version of a workflow; only the newest version of
+-- a name takes new leads, older ones finish the enrollments they hold.
+CREATE TABLE workflows (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    program    TEXT NOT NULL,
+    published  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (name, version)
+);
+
+CREATE TABLE leads (
+    id            TEXT PRIMARY KEY,
+    fields        TEXT NOT NULL,
+    last_activity INTEGER,
+    updated_at    INTEGER NOT NULL
+);
+
+-- wake is set while the enrollment waits or is held, NULL while it is in
+-- flight, ended, or paused (then remaining holds the time it had left).
+CREATE TABLE enrollments (
+    id          INTEGER PRIMARY KEY,
+    workflow    INTEGER NOT NULL REFERENCES workflows (id),
+    lead        TEXT NOT NULL REFERENCES leads (id),
+    number      INTEGER NOT NULL,
+    pc          INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    wake        INTEGER,
+    hold_reason TEXT,
+    remaining   INTEGER,
+    attempts    INTEGER NOT NULL,
+    effects     INTEGER NOT NULL,
+    entered     INTEGER NOT NULL,
+    event       TEXT
+);
+CREATE INDEX enrollments_due ON enrollments (wake) WHERE wake IS NOT NULL;
+CREATE INDEX enrollments_lead ON enrollments (lead, workflow);
+
+CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    enrollment INTEGER NOT NULL REFERENCES enrollments (id),
+    at         INTEGER NOT NULL,
+    pc         INTEGER NOT NULL,
+    step       TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    detail     TEXT NOT NULL
+);
+CREATE INDEX events_enrollment ON events (enrollment);
+
+-- An effect is recorded here in the transaction that reaches its step,
+-- carried out after commit, and confirmed with its response.
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY,
+    enrollment INTEGER NOT NULL REFERENCES enrollments (id),
+    key        TEXT NOT NULL,
+    attempt    INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    response   TEXT,
+    created    INTEGER NOT NULL,
+    done       INTEGER,
+    UNIQUE (key, attempt)
+);
+CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';
+
+-- What the recording channel saw: the stand-in for real providers.
+CREATE TABLE deliveries (
+    id      INTEGER PRIMARY KEY,
+    key     TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at      INTEGER NOT NULL
+);
+"#];
