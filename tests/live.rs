@@ -1,0 +1,354 @@
+//! The durable runtime against real database files: the same interpreter
+//! as the simulation (a workflow run both ways gives the same timelines),
+//! effects delivered once through the outbox, pausing and resuming, and
+//! clear errors for databases flowc cannot use.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Utc};
+use flowc::runtime::leads::{leads_from_jsonl, read_updates};
+use flowc::runtime::live::{Clock, Live, RecordingProvider};
+use flowc::runtime::recorder::Recorder;
+use flowc::runtime::{Input, Simulation};
+use flowc::store::Store;
+use flowc::value::DateLiteral;
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowc-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
+fn flowc(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .env("FLOWC_DB", db)
+        .env_remove("FLOWC_CLOCK")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("flowc runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs the live runtime on a hand-moved clock until nothing is left to do.
+fn run_to_the_end(live: &mut Live, provider: &mut RecordingProvider) {
+    loop {
+        while live.tick(provider).expect("a tick") > 0 {}
+        match live.next_wake().expect("the next wake-up") {
+            Some(next) => live.clock = Clock::Fixed(next),
+            None => break,
+        }
+    }
+}
+
+/// Timeline lines `lead at kind step detail`, per lead in time order.
+fn live_timeline(store: &Store) -> Vec<String> {
+    let mut statement = store
+        .connection
+        .prepare(
+            "SELECT e.lead, v.at, v.kind, v.step, v.detail FROM events v
+             JOIN enrollments e ON e.id = v.enrollment ORDER BY e.lead, v.id",
+        )
+        .expect("a query");
+    let rows = statement
+        .query_map([], |row| {
+            Ok(format!(
+                "{} {} {} {} {}",
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?
+            ))
+        })
+        .expect("rows");
+    rows.map(|row| row.expect("a row")).collect()
+}
+
+const LEADS: &str = "examples/leads/inbound-demo-follow-up.jsonl";
+
+#[test]
+fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("examples/inbound-demo-follow-up.flow"))
+        .expect("the example");
+    let artifact =
+        flowc::compile::compile_source(&source, Some(&root.join("examples"))).expect("it compiles");
+    let program = &artifact.programs[0];
+    // Updates at later times and scripted answers are for simulations: the
+    // live recording provider answers every lead alike.
+    let leads: String = std::fs::read_to_string(root.join(LEADS))
+        .expect("the leads")
+        .lines()
+        .filter(|line| !line.contains("\"at\""))
+        .map(|line| {
+            let mut lead: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(line).expect("a lead");
+            lead.remove("simulate");
+            format!("{}\n", serde_json::Value::Object(lead))
+        })
+        .collect();
+    let start = DateLiteral::parse("2026-03-06T09:00")
+        .expect("a time")
+        .instant(program.timezone);
+
+    let read = leads_from_jsonl(&leads, "leads", program);
+    let mut simulation = Simulation::new(program, Recorder::new(Default::default(), false), true);
+    simulation.run(
+        read.records.into_iter().map(Input::Lead).collect(),
+        start,
+        None,
+    );
+    let mut simulated: Vec<String> = simulation
+        .timeline
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|event| {
+            let step = if event.event.kind == flowc::vm::EventKind::Entered {
+                "-".to_owned()
+            } else {
+                program.origins[event.event.pc as usize].label.clone()
+            };
+            format!(
+                "{} {} {} {step} {}",
+                simulation.leads[event.lead as usize].id,
+                event.event.at.timestamp_millis(),
+                event.event.kind.name(),
+                event.event.detail
+            )
+        })
+        .collect();
+    simulated.sort_by_key(|line| line.split(' ').next().unwrap_or_default().to_owned());
+
+    let dir = tempdir("both-ways");
+    let db = dir.join("flowc.db");
+    let leads_file = dir.join("leads.jsonl");
+    std::fs::write(&leads_file, &leads).expect("written");
+    let mut live = Live::new(
+        Store::open(&db).expect("a new database"),
+        Clock::Fixed(start),
+    );
+    live.publish(&artifact, &source).expect("published");
+    let types = program
+        .slots
+        .iter()
+        .map(|slot| (slot.name.clone(), slot.ty))
+        .collect();
+    let updates = read_updates(&leads_file, &types, program.timezone).expect("read");
+    live.import(updates.records).expect("imported");
+    let mut provider = RecordingProvider::open(&db).expect("a provider");
+    run_to_the_end(&mut live, &mut provider);
+
+    assert_eq!(live_timeline(&live.store), simulated);
+    let (deliveries, keys, outbox): (i64, i64, i64) = live
+        .store
+        .connection
+        .query_row(
+            "SELECT (SELECT count(*) FROM deliveries), (SELECT count(DISTINCT key) FROM deliveries),
+                    (SELECT count(*) FROM outbox WHERE status = 'done')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .expect("counts");
+    let sent = simulated
+        .iter()
+        .filter(|line| line.contains(" sent "))
+        .count() as i64;
+    assert_eq!((deliveries, keys, outbox), (sent, sent, sent));
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateLiteral::parse(text)
+        .expect("a time")
+        .instant(chrono_tz::UTC)
+}
+
+const WAITING: &str = "workflow waiting\n  timezone UTC\n  trigger when email is set\n  steps\n    wait 2 hours\n    notify slack sales\n      message \"{{ email }}\"\n";
+
+#[test]
+fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left() {
+    let dir = tempdir("pause");
+    let db = dir.join("flowc.db");
+    let artifact = flowc::compile::compile_source(WAITING, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&db).expect("a database"),
+        Clock::Fixed(at("2026-06-01T09:00Z")),
+    );
+    live.publish(&artifact, WAITING).expect("published");
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    live.import(updates.records).expect("imported");
+
+    live.clock = Clock::Fixed(at("2026-06-01T09:30Z"));
+    assert_eq!(live.unpublish("waiting").expect("unpublished"), Some(1));
+    live.clock = Clock::Fixed(at("2026-06-01T15:00Z"));
+    let mut provider = RecordingProvider::open(&db).expect("a provider");
+    assert_eq!(
+        live.tick(&mut provider).expect("a tick"),
+        0,
+        "paused timers do not run"
+    );
+    assert_eq!(live.next_wake().expect("next"), None);
+
+    live.publish(&artifact, WAITING).expect("published again");
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-01T16:30Z"))
+    );
+    live.clock = Clock::Fixed(at("2026-06-01T16:30Z"));
+    while live.tick(&mut provider).expect("a tick") > 0 {}
+    let status: String = live
+        .store
+        .connection
+        .query_row("SELECT status FROM enrollments", [], |row| row.get(0))
+        .expect("one enrollment");
+    assert_eq!(status, "completed");
+}
+
+#[test]
+fn a_changed_workflow_is_a_new_version_and_running_leads_stay_on_theirs() {
+    let dir = tempdir("versions");
+    let db = dir.join("flowc.db");
+    let file = dir.join("waiting.flow");
+    std::fs::write(&file, WAITING).expect("written");
+    let file = file.display().to_string();
+    let published = flowc(&db, &["publish", &file]);
+    assert_eq!(
+        text(&published.stdout),
+        "published waiting version 1\n",
+        "{}",
+        text(&published.stderr)
+    );
+    let again = flowc(&db, &["publish", &file]);
+    assert!(
+        text(&again.stdout).contains("unchanged"),
+        "{}",
+        text(&again.stdout)
+    );
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    let imported = flowc(&db, &["leads", "import", &leads.display().to_string()]);
+    assert!(
+        text(&imported.stdout).contains("1 enrollments started"),
+        "{}",
+        text(&imported.stdout)
+    );
+    std::fs::write(
+        dir.join("waiting.flow"),
+        WAITING.replace("2 hours", "3 hours"),
+    )
+    .expect("written");
+    let changed = flowc(&db, &["publish", &file]);
+    assert_eq!(text(&changed.stdout), "published waiting version 2\n");
+    let listed = flowc(&db, &["leads", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(rows[0]["version"], 1, "{rows}");
+    assert_eq!(rows[0]["status"], "waiting");
+    assert_eq!(rows[0]["step"], "notify@6");
+}
+
+#[test]
+fn live_commands_report_bad_input_clearly() {
+    let dir = tempdir("cli");
+    let db = dir.join("flowc.db");
+    let missing_lead = flowc(&db, &["event", "call_ended", "--lead", "nobody"]);
+    assert_eq!(missing_lead.status.code(), Some(2));
+    assert!(text(&missing_lead.stderr).contains("no lead has the id \"nobody\""));
+    let bad_data = flowc(
+        &db,
+        &["event", "call_ended", "--lead", "a", "--data", "[1]"],
+    );
+    assert_eq!(bad_data.status.code(), Some(2));
+    let no_workflow = flowc(&db, &["unpublish", "nothing"]);
+    assert_eq!(no_workflow.status.code(), Some(2));
+    let no_stats = flowc(&db, &["stats", "nothing"]);
+    assert_eq!(no_stats.status.code(), Some(2));
+    let no_timeline = flowc(&db, &["timeline", "nobody"]);
+    assert_eq!(no_timeline.status.code(), Some(2));
+    let nothing_to_retry = flowc(&db, &["retry", "nobody"]);
+    assert_eq!(nothing_to_retry.status.code(), Some(2));
+    let errors = flowc(&db, &["publish", "tests/cases/E0101-unknown-field.flow"]);
+    assert_eq!(errors.status.code(), Some(1));
+    assert!(text(&errors.stderr).contains("E0101"));
+}
+
+#[test]
+fn corrupt_foreign_and_newer_databases_are_refused_without_damage() {
+    let dir = tempdir("refused");
+    let garbage = dir.join("garbage.db");
+    let bytes: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&garbage, &bytes).expect("written");
+    let output = flowc(&garbage, &["leads"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("is not a flowc database, or it is damaged"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&garbage).expect("still there"),
+        bytes,
+        "nothing was written"
+    );
+
+    let foreign = dir.join("foreign.db");
+    let connection = rusqlite::Connection::open(&foreign).expect("a database");
+    connection
+        .execute_batch("CREATE TABLE invoices (id INTEGER)")
+        .expect("a table");
+    drop(connection);
+    let output = flowc(&foreign, &["leads"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("another program"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let newer = dir.join("newer.db");
+    drop(Store::open(&newer).expect("created"));
+    let connection = rusqlite::Connection::open(&newer).expect("opened");
+    connection
+        .pragma_update(None, "user_version", 99)
+        .expect("set");
+    drop(connection);
+    let output = flowc(&newer, &["leads"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("newer flowc (schema version 99"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_locked_database_is_a_clear_error_and_changes_nothing() {
+    let dir = tempdir("locked");
+    let db = dir.join("flowc.db");
+    let file = dir.join("waiting.flow");
+    std::fs::write(&file, WAITING).expect("written");
+    drop(Store::open(&db).expect("created"));
+    let holder = rusqlite::Connection::open(&db).expect("opened");
+    holder.execute_batch("BEGIN EXCLUSIVE").expect("locked");
+    let output = flowc(&db, &["publish", &file.display().to_string()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("locked"),
+        "{}",
+        text(&output.stderr)
+    );
+    holder.execute_batch("ROLLBACK").expect("unlocked");
+    let versions: i64 = holder
+        .query_row("SELECT count(*) FROM workflows", [], |row| row.get(0))
+        .expect("counted");
+    assert_eq!(versions, 0);
+}
