@@ -17,8 +17,11 @@ use crate::store::{instant, millis, Store, StoreError};
 use crate::value::{self, Value};
 use crate::vm::{Advance, Channels, Context, Enrollment, Event, Request, Response, Status, Vm};
 
-/// Enrollments or effects handled per transaction.
+/// Due enrollments claimed per transaction.
 pub const BATCH: usize = 500;
+/// Effects delivered before their confirmations are committed: a crash
+/// repeats at most this many deliveries (under the same keys).
+pub const DELIVERY_BATCH: usize = 32;
 
 /// An effect to deliver, as the outbox holds it.
 #[derive(Clone, Debug)]
@@ -415,7 +418,7 @@ impl Live {
     /// Delivers a batch of pending effects, then confirms them and runs
     /// their enrollments on in one transaction.
     fn deliver(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
-        let deliveries = self.pending(BATCH)?;
+        let deliveries = self.pending(DELIVERY_BATCH)?;
         if deliveries.is_empty() {
             return Ok(0);
         }
