@@ -23,6 +23,25 @@ pub const BATCH: usize = 500;
 /// repeats at most this many deliveries (under the same keys).
 pub const DELIVERY_BATCH: usize = 32;
 
+/// Runs a statement through the connection's statement cache.
+fn execute(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    Ok(transaction.prepare_cached(sql)?.execute(params)?)
+}
+
+/// Reads one row through the connection's statement cache.
+fn query_row<T>(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    transaction.prepare_cached(sql)?.query_row(params, read)
+}
+
 /// An effect to deliver, as the outbox holds it.
 #[derive(Clone, Debug)]
 pub struct Delivery {
@@ -249,14 +268,14 @@ impl Live {
         let transaction = self.store.connection.transaction()?;
         let mut publications = Vec::new();
         for program in &artifact.programs {
-            let latest: Option<(i64, i64, String)> = transaction
-                .query_row(
+            let latest: Option<(i64, i64, String)> = query_row(&transaction,
                     "SELECT id, version, hash FROM workflows WHERE name = ?1 ORDER BY version DESC LIMIT 1",
                     [&program.name],
                     |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .optional()?;
-            transaction.execute(
+            execute(
+                &transaction,
                 "UPDATE workflows SET published = 0 WHERE name = ?1",
                 [&program.name],
             )?;
@@ -264,7 +283,7 @@ impl Live {
                 Some((id, version, hash)) if hash == artifact.source_hash => {
                     transaction
                         .execute("UPDATE workflows SET published = 1 WHERE id = ?1", [id])?;
-                    let resumed = transaction.execute(
+                    let resumed = execute(&transaction,
                         "UPDATE enrollments SET wake = ?1 + remaining, remaining = NULL
                          WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
                         params![millis(now), program.name],
@@ -277,7 +296,7 @@ impl Live {
                 }
                 latest => {
                     let version = latest.map_or(1, |(_, version, _)| version + 1);
-                    transaction.execute(
+                    execute(&transaction,
                         "INSERT INTO workflows (name, version, hash, source, program, published, created_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
                         params![
@@ -291,7 +310,7 @@ impl Live {
                     )?;
                     // Timers paused by unpublishing run again: their
                     // enrollments stay on the version they entered.
-                    transaction.execute(
+                    execute(&transaction,
                         "UPDATE enrollments SET wake = ?1 + remaining, remaining = NULL
                          WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
                         params![millis(now), program.name],
@@ -313,12 +332,16 @@ impl Live {
     pub fn unpublish(&mut self, name: &str) -> Result<Option<usize>, StoreError> {
         let now = millis(self.clock.now());
         let transaction = self.store.connection.transaction()?;
-        let known =
-            transaction.execute("UPDATE workflows SET published = 0 WHERE name = ?1", [name])?;
+        let known = execute(
+            &transaction,
+            "UPDATE workflows SET published = 0 WHERE name = ?1",
+            [name],
+        )?;
         if known == 0 {
             return Ok(None);
         }
-        let paused = transaction.execute(
+        let paused = execute(
+            &transaction,
             "UPDATE enrollments SET remaining = max(wake - ?1, 0), wake = NULL
              WHERE wake IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
             params![now, name],
@@ -429,13 +452,15 @@ impl Live {
         let now = self.clock.now();
         let transaction = self.store.connection.transaction()?;
         for (delivery, response) in answered {
-            transaction.execute(
+            execute(
+                &transaction,
                 "UPDATE outbox SET status = 'done', response = ?1, done = ?2 WHERE id = ?3",
                 params![serde_json::to_string(&response)?, millis(now), delivery.id],
             )?;
             // The enrollment runs on at the instant it reached the step, as
             // in a simulation: a late runner keeps the schedule.
-            let (enrollment, created): (i64, i64) = transaction.query_row(
+            let (enrollment, created): (i64, i64) = query_row(
+                &transaction,
                 "SELECT enrollment, created FROM outbox WHERE id = ?1",
                 [delivery.id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
@@ -450,25 +475,23 @@ impl Live {
     /// at the instant it was due, in one transaction.
     fn run_due(&mut self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let due: Vec<(i64, i64)> = {
-            let mut statement = self.store.connection.prepare_cached(
-                "SELECT id, wake FROM enrollments
-                 WHERE wake IS NOT NULL AND wake <= ?1 ORDER BY wake, id LIMIT ?2",
-            )?;
-            let rows = statement.query_map(params![millis(now), BATCH as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
+        let transaction = self.store.connection.transaction()?;
+        let due: Vec<(Row, String)> = {
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM enrollments e JOIN leads l ON l.id = e.lead
+                 WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
+            );
+            let mut statement = transaction.prepare_cached(&sql)?;
+            let rows = statement.query_map(params![millis(now), BATCH as i64], read_row)?;
             rows.collect::<Result<_, _>>()?
         };
-        if due.is_empty() {
-            return Ok(0);
-        }
-        let transaction = self.store.connection.transaction()?;
-        for (id, wake) in &due {
-            resume(&transaction, &self.versions, *id, instant(*wake))?;
+        let count = due.len();
+        for (row, fields) in due {
+            let at = row.enrollment.wake;
+            run_loaded(&transaction, &self.versions, row, &fields, at)?;
         }
         transaction.commit()?;
-        Ok(due.len())
+        Ok(count)
     }
 
     /// When the next enrollment is due, if any is.
@@ -506,19 +529,35 @@ fn resume(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let Some(row) = load_enrollment(transaction, id)? else {
-        return Ok(());
-    };
+    match load_enrollment(transaction, id)? {
+        Some((row, fields)) => run_loaded(transaction, versions, row, &fields, now),
+        None => Ok(()),
+    }
+}
+
+/// Runs a loaded enrollment on from where it stands.
+fn run_loaded(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    mut row: Row,
+    fields: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if row.enrollment.status.is_final() {
         return Ok(());
     }
     let Some(version) = versions.get(&row.workflow) else {
         return Ok(());
     };
-    let Some(fields) = lead_fields(transaction, &row.lead)? else {
-        return Ok(());
+    let fields = match serde_json::from_str(fields)? {
+        Json::Object(fields) => fields,
+        _ => {
+            return Err(StoreError::Invalid(format!(
+                "the fields of lead {:?} are not an object",
+                row.lead
+            )))
+        }
     };
-    let mut row = row;
     if let Some(text) = &row.event {
         let data: Map<String, Json> = serde_json::from_str(text)?;
         let payload = payload_slots(&version.program, &data).map_err(StoreError::Invalid)?;
@@ -528,13 +567,12 @@ fn resume(
     activate(
         transaction,
         version,
-        id,
+        row.id,
         &mut row.enrollment,
         &row.lead,
         &mut lead,
         now,
-    )?;
-    Ok(())
+    )
 }
 
 /// Why an event could not be taken.
@@ -566,6 +604,7 @@ pub struct LeadUpdate {
 
 /// An enrollment row.
 struct Row {
+    id: i64,
     workflow: i64,
     lead: String,
     enrollment: Enrollment,
@@ -584,44 +623,41 @@ fn parse_status(text: &str) -> Status {
     }
 }
 
-fn load_enrollment(transaction: &Transaction<'_>, id: i64) -> Result<Option<Row>, StoreError> {
-    let row = transaction
-        .query_row(
-            "SELECT workflow, lead, number, pc, status, wake, attempts, effects, entered, event
-             FROM enrollments WHERE id = ?1",
-            [id],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, u32>(2)?,
-                    row.get::<_, u32>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, Option<i64>>(5)?,
-                    row.get::<_, u32>(6)?,
-                    row.get::<_, u32>(7)?,
-                    row.get::<_, i64>(8)?,
-                    row.get::<_, Option<String>>(9)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((workflow, lead, number, pc, status, wake, attempts, effects, entered, event)) = row
-    else {
-        return Ok(None);
-    };
-    let mut enrollment = Enrollment::new(0, number, instant(entered), None);
-    enrollment.pc = pc;
-    enrollment.status = parse_status(&status);
-    enrollment.wake = wake.map_or(enrollment.entered, instant);
-    enrollment.attempts = attempts;
-    enrollment.effects = effects;
-    Ok(Some(Row {
-        workflow,
-        lead,
-        enrollment,
-        event,
-    }))
+/// The columns of an enrollment row, then its lead's fields, as
+/// [`read_row`] reads them.
+const ROW_COLUMNS: &str = "e.id, e.workflow, e.lead, e.number, e.pc, e.status, e.wake, e.attempts,
+     e.effects, e.entered, e.event, l.fields";
+
+/// An enrollment row and its lead's fields (as stored).
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+    let mut enrollment = Enrollment::new(0, row.get(3)?, instant(row.get(9)?), None);
+    enrollment.pc = row.get(4)?;
+    enrollment.status = parse_status(&row.get::<_, String>(5)?);
+    enrollment.wake = row
+        .get::<_, Option<i64>>(6)?
+        .map_or(enrollment.entered, instant);
+    enrollment.attempts = row.get(7)?;
+    enrollment.effects = row.get(8)?;
+    Ok((
+        Row {
+            id: row.get(0)?,
+            workflow: row.get(1)?,
+            lead: row.get(2)?,
+            enrollment,
+            event: row.get(10)?,
+        },
+        row.get(11)?,
+    ))
+}
+
+fn load_enrollment(
+    transaction: &Transaction<'_>,
+    id: i64,
+) -> Result<Option<(Row, String)>, StoreError> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM enrollments e JOIN leads l ON l.id = e.lead WHERE e.id = ?1"
+    );
+    Ok(query_row(transaction, &sql, [id], read_row).optional()?)
 }
 
 /// The stored fields of a lead, by name.
@@ -629,11 +665,13 @@ fn lead_fields(
     transaction: &Transaction<'_>,
     id: &str,
 ) -> Result<Option<Map<String, Json>>, StoreError> {
-    let text: Option<String> = transaction
-        .query_row("SELECT fields FROM leads WHERE id = ?1", [id], |row| {
-            row.get(0)
-        })
-        .optional()?;
+    let text: Option<String> = query_row(
+        transaction,
+        "SELECT fields FROM leads WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )
+    .optional()?;
     match text {
         None => Ok(None),
         Some(text) => match serde_json::from_str(&text)? {
@@ -701,7 +739,8 @@ fn upsert_lead(
     for (name, value) in &update.fields {
         fields.insert(name.clone(), value.clone());
     }
-    transaction.execute(
+    execute(
+        transaction,
         "INSERT INTO leads (id, fields, last_activity, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET fields = excluded.fields,
              last_activity = coalesce(excluded.last_activity, leads.last_activity),
@@ -722,20 +761,20 @@ fn history(
     name: &str,
     lead: &str,
 ) -> Result<(History, u32), StoreError> {
-    let (active, last_entry, count): (bool, Option<i64>, u32) = transaction.query_row(
+    let (active, last_entry, count): (bool, Option<i64>, u32) = query_row(transaction,
         "SELECT coalesce(max(status NOT IN ('completed', 'exited', 'failed')), 0), max(entered), count(*)
          FROM enrollments WHERE lead = ?1 AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
         params![lead, name],
         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
-    let last_activity: Option<i64> = transaction
-        .query_row(
-            "SELECT last_activity FROM leads WHERE id = ?1",
-            [lead],
-            |row| row.get(0),
-        )
-        .optional()?
-        .flatten();
+    let last_activity: Option<i64> = query_row(
+        transaction,
+        "SELECT last_activity FROM leads WHERE id = ?1",
+        [lead],
+        |row| row.get(0),
+    )
+    .optional()?
+    .flatten();
     Ok((
         History {
             active,
@@ -764,7 +803,7 @@ fn try_enroll(
         return Ok(false);
     }
     let number = count + 1;
-    transaction.execute(
+    execute(transaction,
         "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered, event)
          VALUES (?1, ?2, ?3, 0, 'active', 0, 0, ?4, ?5)",
         params![version.id, lead, number, millis(now), stored_payload],
@@ -815,13 +854,13 @@ fn test_goals(
         rows.collect::<Result<_, _>>()?
     };
     for (id, _) in active {
-        let Some(row) = load_enrollment(transaction, id)? else {
+        let Some((row, _)) = load_enrollment(transaction, id)? else {
             continue;
         };
         let slots = lead_slots(&version.program, fields);
         let vm = Vm::new(&version.program);
         if let Some(goal) = vm.goal_reached(&row.enrollment, &slots, now) {
-            transaction.execute(
+            execute(transaction,
                 "UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL WHERE id = ?1",
                 [id],
             )?;
@@ -872,7 +911,7 @@ fn activate(
         Advance::Suspended(until) => Some(millis(until)),
         Advance::Ended(_) | Advance::InFlight => None,
     };
-    transaction.execute(
+    execute(transaction,
         "UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6
          WHERE id = ?7",
         params![
@@ -945,7 +984,8 @@ fn store_extracted(
             fields.insert(slot.name.clone(), value.to_json());
         }
     }
-    transaction.execute(
+    execute(
+        transaction,
         "UPDATE leads SET fields = ?1 WHERE id = ?2",
         params![Json::Object(fields).to_string(), lead],
     )?;
@@ -976,21 +1016,21 @@ impl Channels for Outbox<'_, '_> {
 impl Outbox<'_, '_> {
     fn record(&mut self, request: &Request<'_>) -> Result<Response, StoreError> {
         let key = request.idempotency_key();
-        let stored: Option<(String, Option<String>)> = self
-            .transaction
-            .query_row(
-                "SELECT status, response FROM outbox WHERE key = ?1 AND attempt = ?2",
-                params![key, request.attempt],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
+        let stored: Option<(String, Option<String>)> = query_row(
+            self.transaction,
+            "SELECT status, response FROM outbox WHERE key = ?1 AND attempt = ?2",
+            params![key, request.attempt],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
         match stored {
             Some((status, Some(response))) if status == "done" => {
                 Ok(serde_json::from_str(&response)?)
             }
             Some(_) => Ok(Response::Pending),
             None => {
-                self.transaction.execute(
+                execute(
+                    self.transaction,
                     "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created)
                      VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
                     params![
