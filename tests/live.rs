@@ -352,3 +352,65 @@ fn a_locked_database_is_a_clear_error_and_changes_nothing() {
         .expect("counted");
     assert_eq!(versions, 0);
 }
+
+#[test]
+fn sigterm_finishes_the_batch_and_exits_cleanly() {
+    let dir = tempdir("sigterm");
+    let db = dir.join("flowc.db");
+    let file = dir.join("waiting.flow");
+    std::fs::write(&file, WAITING).expect("written");
+    assert!(flowc(&db, &["publish", &file.display().to_string()])
+        .status
+        .success());
+    let runner = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .arg("run")
+        .env("FLOWC_DB", &db)
+        .env_remove("FLOWC_CLOCK")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &runner.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let output = runner.wait_with_output().expect("it ends");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("steps of work done"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn run_once_does_what_is_due_and_exits() {
+    let dir = tempdir("once");
+    let db = dir.join("flowc.db");
+    let file = dir.join("waiting.flow");
+    std::fs::write(&file, WAITING.replace("wait 2 hours\n", "")).expect("written");
+    assert!(flowc(&db, &["publish", &file.display().to_string()])
+        .status
+        .success());
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    assert!(
+        flowc(&db, &["leads", "import", &leads.display().to_string()])
+            .status
+            .success()
+    );
+    let once = flowc(&db, &["run", "--once"]);
+    assert_eq!(once.status.code(), Some(0), "{}", text(&once.stderr));
+    let timeline = flowc(&db, &["timeline", "a"]);
+    let shown = text(&timeline.stdout);
+    assert!(
+        shown.contains("sent") && shown.contains("slack sales: a@x.example"),
+        "{shown}"
+    );
+    assert!(shown.contains("completed"), "{shown}");
+    let stats = flowc(&db, &["stats", "waiting", "--format", "json"]);
+    let counts: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
+    assert_eq!(counts[1]["step"], "notify@5", "{counts}");
+    assert_eq!(counts[1]["events"]["sent"], 1, "{counts}");
+}
