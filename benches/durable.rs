@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, Live, RecordingProvider};
+use flowc::runtime::live::{Clock, Live, Migration, RecordingProvider};
 use flowc::store::Store;
 
 const LEADS: usize = 20_000;
@@ -48,7 +48,8 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
         .single()
         .expect("a time");
     let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));
-    live.publish(&artifact, &source).expect("published");
+    live.publish(&artifact, &source, Migration::None)
+        .expect("published");
     let leads = dir.join("leads.jsonl");
     let text: String = (0..LEADS)
         .map(|i| format!("{{\"id\": \"lead-{i}\", \"email\": \"lead{i}@x.example\", \"first_name\": \"Lead {i}\"}}\n"))

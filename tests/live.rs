@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
 use flowc::runtime::leads::{leads_from_jsonl, read_updates};
-use flowc::runtime::live::{Clock, Live, RecordingProvider};
+use flowc::runtime::live::{Clock, Live, Migration, RecordingProvider};
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
 use flowc::store::Store;
@@ -134,7 +134,8 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
         Store::open(&db).expect("a new database"),
         Clock::Fixed(start),
     );
-    live.publish(&artifact, &source).expect("published");
+    live.publish(&artifact, &source, Migration::None)
+        .expect("published");
     let types = program
         .slots
         .iter()
@@ -180,7 +181,8 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
         Store::open(&db).expect("a database"),
         Clock::Fixed(at("2026-06-01T09:00Z")),
     );
-    live.publish(&artifact, WAITING).expect("published");
+    live.publish(&artifact, WAITING, Migration::None)
+        .expect("published");
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
     let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
@@ -197,7 +199,8 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
     );
     assert_eq!(live.next_wake().expect("next"), None);
 
-    live.publish(&artifact, WAITING).expect("published again");
+    live.publish(&artifact, WAITING, Migration::None)
+        .expect("published again");
     assert_eq!(
         live.next_wake().expect("next"),
         Some(at("2026-06-01T16:30Z"))
@@ -413,4 +416,60 @@ fn run_once_does_what_is_due_and_exits() {
     let counts: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
     assert_eq!(counts[1]["step"], "notify@5", "{counts}");
     assert_eq!(counts[1]["events"]["sent"], 1, "{counts}");
+}
+
+#[test]
+fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
+    let dir = tempdir("migrate");
+    let db = dir.join("flowc.db");
+    let labelled = "workflow waiting\n  timezone UTC\n  trigger when email is set\n  steps\n    label first-wait\n    wait 2 hours\n    label ping\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let file = dir.join("waiting.flow");
+    std::fs::write(&file, labelled).expect("written");
+    let file_arg = file.display().to_string();
+    assert!(flowc(&db, &["publish", &file_arg]).status.success());
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    assert!(
+        flowc(&db, &["leads", "import", &leads.display().to_string()])
+            .status
+            .success()
+    );
+
+    // `a` waits to go on at `ping`, which the new version renames: nothing
+    // is published, and `a` is listed.
+    std::fs::write(&file, labelled.replace("label ping", "label alert")).expect("written");
+    let refused = flowc(&db, &["publish", &file_arg, "--migrate"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("a at ping"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let listed: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
+    assert_eq!(listed[0]["version"], 1);
+
+    let unknown = flowc(
+        &db,
+        &["publish", &file_arg, "--migrate", "--force", "nowhere"],
+    );
+    assert!(
+        text(&unknown.stderr).contains("no step labelled `nowhere`"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let forced = flowc(
+        &db,
+        &["publish", &file_arg, "--migrate", "--force", "alert"],
+    );
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
+    assert!(
+        text(&forced.stdout).contains("1 running enrollments moved to version 2"),
+        "{}",
+        text(&forced.stdout)
+    );
+    let listed: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
+    assert_eq!(listed[0]["version"], 2, "{listed}");
+    assert_eq!(listed[0]["step"], "alert", "{listed}");
 }

@@ -5,13 +5,19 @@ use std::path::PathBuf;
 
 use super::store::{fail, DbArgs};
 use super::{load, EXIT_OK, EXIT_USAGE};
-use crate::runtime::live::Publication;
+use crate::runtime::live::{Migration, Publication};
 
 /// Arguments of `flowc publish`.
 #[derive(Debug, clap::Args)]
 pub struct PublishArgs {
     /// The `.flow` file whose workflows go live.
     pub file: PathBuf,
+    /// Move running enrollments to the new version, by step label.
+    #[arg(long)]
+    pub migrate: bool,
+    /// With --migrate: where enrollments at a step that is gone go (a label).
+    #[arg(long, requires = "migrate", value_name = "LABEL")]
+    pub force: Option<String>,
     /// The database.
     #[command(flatten)]
     pub db: DbArgs,
@@ -38,12 +44,26 @@ pub fn publish(args: &PublishArgs) -> u8 {
         Ok(live) => live,
         Err(status) => return status,
     };
-    match live.publish(&artifact, &source) {
+    let migration = if args.migrate {
+        Migration::ByLabel {
+            force: args.force.clone(),
+        }
+    } else {
+        Migration::None
+    };
+    match live.publish(&artifact, &source, migration) {
         Ok(publications) => {
             for publication in publications {
                 match publication {
-                    Publication::NewVersion { name, version } => {
+                    Publication::NewVersion {
+                        name,
+                        version,
+                        migrated,
+                    } => {
                         println!("published {name} version {version}");
+                        if args.migrate {
+                            println!("  {migrated} running enrollments moved to version {version}");
+                        }
                     }
                     Publication::Unchanged {
                         name,
