@@ -356,15 +356,20 @@ fn a_locked_database_is_a_clear_error_and_changes_nothing() {
     assert_eq!(versions, 0);
 }
 
+/// A database in a new directory with `source` published.
+fn published(name: &str, source: &str) -> (PathBuf, PathBuf) {
+    let dir = tempdir(name);
+    let db = dir.join("flowc.db");
+    let file = dir.join("workflow.flow");
+    std::fs::write(&file, source).expect("written");
+    let output = flowc(&db, &["publish", &file.display().to_string()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    (dir, db)
+}
+
 #[test]
 fn sigterm_finishes_the_batch_and_exits_cleanly() {
-    let dir = tempdir("sigterm");
-    let db = dir.join("flowc.db");
-    let file = dir.join("waiting.flow");
-    std::fs::write(&file, WAITING).expect("written");
-    assert!(flowc(&db, &["publish", &file.display().to_string()])
-        .status
-        .success());
+    let (_, db) = published("sigterm", WAITING);
     let runner = Command::new(env!("CARGO_BIN_EXE_flowc"))
         .arg("run")
         .env("FLOWC_DB", &db)
@@ -389,13 +394,7 @@ fn sigterm_finishes_the_batch_and_exits_cleanly() {
 
 #[test]
 fn run_once_does_what_is_due_and_exits() {
-    let dir = tempdir("once");
-    let db = dir.join("flowc.db");
-    let file = dir.join("waiting.flow");
-    std::fs::write(&file, WAITING.replace("wait 2 hours\n", "")).expect("written");
-    assert!(flowc(&db, &["publish", &file.display().to_string()])
-        .status
-        .success());
+    let (dir, db) = published("once", &WAITING.replace("wait 2 hours\n", ""));
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
     assert!(

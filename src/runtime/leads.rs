@@ -167,22 +167,25 @@ fn push<T>(read: &mut Read<T>, result: Result<T, String>, file: &str, line: usiz
     }
 }
 
+/// Takes a record's `id`: text, or a number written as text.
+fn record_id(object: &mut Map<String, Json>) -> Result<String, String> {
+    match object.remove("id") {
+        Some(Json::String(id)) if !id.trim().is_empty() => Ok(id),
+        Some(Json::Number(number)) => Ok(number.to_string()),
+        Some(other) => Err(format!(
+            "`id` must be text or a number, not {}",
+            value::describe_json(&other)
+        )),
+        None => Err("the record has no `id`".to_owned()),
+    }
+}
+
 fn lead_from_object(
     mut object: Map<String, Json>,
     line: usize,
     program: &Program,
 ) -> Result<LeadRecord, String> {
-    let id = match object.remove("id") {
-        Some(Json::String(id)) if !id.trim().is_empty() => id,
-        Some(Json::Number(number)) => number.to_string(),
-        Some(other) => {
-            return Err(format!(
-                "`id` must be text or a number, not {}",
-                value::describe_json(&other)
-            ))
-        }
-        None => return Err("the record has no `id`".to_owned()),
-    };
+    let id = record_id(&mut object)?;
     let zone = program.timezone;
     let at = instant(object.remove("at"), "at", zone)?;
     let last_activity = instant(
@@ -467,17 +470,7 @@ fn update_from_object(
     types: &std::collections::BTreeMap<String, ValueType>,
     zone: chrono_tz::Tz,
 ) -> Result<crate::runtime::live::LeadUpdate, String> {
-    let id = match object.remove("id") {
-        Some(Json::String(id)) if !id.trim().is_empty() => id,
-        Some(Json::Number(number)) => number.to_string(),
-        Some(other) => {
-            return Err(format!(
-                "`id` must be text or a number, not {}",
-                value::describe_json(&other)
-            ))
-        }
-        None => return Err("the record has no `id`".to_owned()),
-    };
+    let id = record_id(&mut object)?;
     let at = instant(object.remove("at"), "at", zone)?;
     let last_activity = instant(
         object.get("last_activity_at").cloned(),
