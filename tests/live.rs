@@ -36,7 +36,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Runs the live runtime on a hand-moved clock until nothing is left to do.
-fn run_to_the_end(live: &mut Live, provider: &mut RecordingProvider) {
+fn run_to_the_end(live: &mut Live, provider: &mut dyn flowc::runtime::live::Provider) {
     loop {
         while live.tick(provider).expect("a tick") > 0 {}
         match live.next_wake().expect("the next wake-up") {
@@ -471,4 +471,160 @@ fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
         serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
     assert_eq!(listed[0]["version"], 2, "{listed}");
     assert_eq!(listed[0]["step"], "alert", "{listed}");
+}
+
+/// A provider whose answers are scripted per delivery, in order.
+struct Scripted {
+    answers: Vec<flowc::vm::Response>,
+    seen: Vec<(String, u32)>,
+}
+
+impl flowc::runtime::live::Provider for Scripted {
+    fn deliver(&mut self, delivery: &flowc::runtime::live::Delivery) -> flowc::vm::Response {
+        self.seen.push((delivery.key.clone(), delivery.attempt));
+        if self.answers.is_empty() {
+            flowc::vm::Response::Delivered
+        } else {
+            self.answers.remove(0)
+        }
+    }
+}
+
+#[test]
+fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
+    use flowc::vm::Response;
+    let dir = tempdir("failures");
+    let db = dir.join("flowc.db");
+    let source = "workflow notifying\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let start = at("2026-06-01T09:00Z");
+    let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    live.import(
+        read_updates(&leads, &Default::default(), chrono_tz::UTC)
+            .expect("read")
+            .records,
+    )
+    .expect("imported");
+
+    let mut provider = Scripted {
+        answers: vec![
+            Response::Transient("timed out".to_owned()),
+            Response::Permanent("webhook gone".to_owned()),
+        ],
+        seen: Vec::new(),
+    };
+    run_to_the_end(&mut live, &mut provider);
+    let key = "notifying@".to_owned();
+    assert_eq!(provider.seen.len(), 2);
+    assert!(provider
+        .seen
+        .iter()
+        .all(|(seen, _)| seen.starts_with(&key) && seen == &provider.seen[0].0));
+    assert_eq!(
+        provider
+            .seen
+            .iter()
+            .map(|(_, attempt)| *attempt)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let kinds: Vec<String> = live_timeline(&live.store)
+        .iter()
+        .map(|line| line.split(' ').nth(2).unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["entered", "held", "released", "failed"],
+        "{:?}",
+        live_timeline(&live.store)
+    );
+    let held_until: i64 = live
+        .store
+        .connection
+        .query_row("SELECT at FROM events WHERE kind = 'released'", [], |row| {
+            row.get(0)
+        })
+        .expect("released");
+    assert_eq!(
+        held_until - start.timestamp_millis(),
+        60_000,
+        "the first retry comes a minute later"
+    );
+
+    let retried = flowc(&db, &["retry", "a"]);
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
+    live.clock = Clock::Fixed(chrono::Utc::now() + chrono::Duration::seconds(1));
+    run_to_the_end(&mut live, &mut provider);
+    assert_eq!(provider.seen.len(), 3);
+    assert_ne!(
+        provider.seen[2].0, provider.seen[0].0,
+        "a retried step is a new effect"
+    );
+    let status: String = live
+        .store
+        .connection
+        .query_row("SELECT status FROM enrollments", [], |row| row.get(0))
+        .expect("one enrollment");
+    assert_eq!(status, "completed");
+}
+
+#[test]
+fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
+    let dir = tempdir("full");
+    let db = dir.join("flowc.db");
+    let artifact = flowc::compile::compile_source(WAITING, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&db).expect("a database"),
+        Clock::Fixed(at("2026-06-01T09:00Z")),
+    );
+    live.publish(&artifact, WAITING, Migration::None)
+        .expect("published");
+    let pages: i64 = live
+        .store
+        .connection
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .expect("counted");
+    // SQLite reports a full disk and a database at its size limit alike.
+    live.store
+        .connection
+        .pragma_update(None, "max_page_count", pages + 2)
+        .expect("limited");
+    let leads = dir.join("leads.jsonl");
+    let text: String = (0..300)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"lead-{i}\", \"email\": \"lead{i}@x.example\", \"note\": \"{}\"}}\n",
+                "x".repeat(200)
+            )
+        })
+        .collect();
+    std::fs::write(&leads, text).expect("written");
+    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    let error = live
+        .import(updates.records)
+        .expect_err("the database is full");
+    assert!(
+        error
+            .to_string()
+            .contains("the disk is full; nothing was changed"),
+        "{error}"
+    );
+    let (leads, enrollments): (i64, i64) = live
+        .store
+        .connection
+        .query_row(
+            "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM enrollments)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("counted");
+    assert_eq!(
+        (leads, enrollments),
+        (0, 0),
+        "the failed batch left nothing behind"
+    );
 }
