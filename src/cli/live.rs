@@ -6,20 +6,33 @@ use std::time::Duration;
 
 use super::store::{fail, DbArgs};
 use super::EXIT_OK;
-use crate::runtime::live::RecordingProvider;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::providers::Providers;
+use crate::runtime::live::{Provider, RecordingProvider};
 
 /// How often a sleeping runner looks for new leads, events and signals.
 const POLL: Duration = Duration::from_millis(200);
 
 /// Runs due work until stopped (SIGINT/SIGTERM finish the current batch),
-/// or with `once` until nothing is due. Returns the exit status.
-pub fn run(once: bool, db: &DbArgs) -> u8 {
+/// or with `once` until nothing is due. Effects go to the providers of
+/// `flowc.toml` (`config`, else next to the database), or without one to
+/// the recording provider. Returns the exit status.
+pub fn run(once: bool, db: &DbArgs, config: Option<&Path>) -> u8 {
     let mut live = match db.open() {
         Ok(live) => live,
         Err(status) => return status,
     };
-    let mut provider = match RecordingProvider::open(&db.path()) {
-        Ok(provider) => provider,
+    let mut provider: Box<dyn Provider> = match Config::find(config, &db.path()) {
+        Ok(Some(config)) => match Providers::new(config) {
+            Ok(providers) => Box::new(providers),
+            Err(error) => return fail(&error),
+        },
+        Ok(None) => match RecordingProvider::open(&db.path()) {
+            Ok(provider) => Box::new(provider),
+            Err(error) => return fail(&error),
+        },
         Err(error) => return fail(&error),
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -29,7 +42,7 @@ pub fn run(once: bool, db: &DbArgs) -> u8 {
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let mut done = 0;
     while !stop.load(Ordering::SeqCst) {
-        match live.tick(&mut provider) {
+        match live.tick(provider.as_mut()) {
             Ok(0) if once => break,
             Ok(0) => {
                 let next = live.next_wake().ok().flatten();

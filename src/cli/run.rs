@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// Live: do everything due now, then exit (for cron).
     #[arg(long)]
     pub once: bool,
+    /// Live: the providers' configuration (default: `flowc.toml` next to
+    /// the database; without one, effects are recorded, not sent).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// The database of live runs.
     #[command(flatten)]
     pub db: super::store::DbArgs,
@@ -78,7 +82,7 @@ pub fn run(args: &RunArgs) -> u8 {
             );
             return EXIT_USAGE;
         }
-        return super::live::run(args.once, &args.db);
+        return super::live::run(args.once, &args.db, args.config.as_deref());
     }
     let (Some(file), Some(_), Some(_)) = (&args.file, &args.leads, &args.start) else {
         eprintln!("error: --simulate needs a FILE, --leads and --start");

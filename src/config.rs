@@ -1,0 +1,126 @@
+//! `flowc.toml`: the providers that carry effects in live runs. Secrets
+//! (webhook URLs, tokens, passwords) are named by environment variable and
+//! never stored in the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file name looked for next to the database.
+pub const FILE_NAME: &str = "flowc.toml";
+
+/// The providers of a live run.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Slack incoming webhooks by target name.
+    #[serde(default)]
+    pub slack: BTreeMap<String, Webhook>,
+    /// Microsoft Teams incoming webhooks by target name.
+    #[serde(default)]
+    pub teams: BTreeMap<String, Webhook>,
+    /// The SMS and voice provider (Twilio's REST API or a compatible one).
+    pub twilio: Option<Twilio>,
+    /// Rules for http steps.
+    #[serde(default)]
+    pub http: Http,
+}
+
+/// An incoming webhook: the environment variable that holds its URL.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// The variable holding the webhook URL (it is a secret).
+    pub url_env: String,
+}
+
+/// A Twilio-compatible REST API for texts.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Twilio {
+    /// The API's base URL (default `https://api.twilio.com`).
+    #[serde(default = "twilio_base")]
+    pub base_url: String,
+    /// The variable holding the account SID.
+    pub account_sid_env: String,
+    /// The variable holding the auth token.
+    pub auth_token_env: String,
+    /// Sender names used in `from` options, by name: phone numbers.
+    #[serde(default)]
+    pub numbers: BTreeMap<String, String>,
+    /// The number used when a step names none.
+    pub default_from: Option<String>,
+}
+
+fn twilio_base() -> String {
+    "https://api.twilio.com".to_owned()
+}
+
+/// Rules for http steps.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Hosts http steps may reach (and be redirected to); any when empty.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
+    /// The file is not valid TOML for flowc.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with its line and column.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads a configuration file.
+    pub fn read(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })
+    }
+
+    /// The configuration at `--config`, else `flowc.toml` next to the
+    /// database; `None` when there is none (effects are then recorded).
+    pub fn find(flag: Option<&Path>, db: &Path) -> Result<Option<Config>, ConfigError> {
+        if let Some(path) = flag {
+            return Config::read(path).map(Some);
+        }
+        let beside = db.parent().unwrap_or(Path::new(".")).join(FILE_NAME);
+        if beside.is_file() {
+            Config::read(&beside).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Whether an http step may reach `host`.
+    pub fn allows(&self, host: &str) -> bool {
+        self.http.allow.is_empty()
+            || self
+                .http
+                .allow
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(host))
+    }
+}

@@ -1,0 +1,91 @@
+//! http steps: allow-listed hosts only, redirects followed only onto the
+//! list, the JSON answer handed back for extraction.
+
+use std::time::Duration;
+
+use crate::ast::HttpMethod;
+use crate::config::Config;
+use crate::vm::Response;
+
+/// Redirects followed at most.
+const REDIRECTS: usize = 5;
+
+/// A rendered http step.
+pub struct Request<'a> {
+    /// The method.
+    pub method: HttpMethod,
+    /// The URL, variables percent-encoded.
+    pub url: &'a str,
+    /// Headers.
+    pub headers: &'a [(String, String)],
+    /// The JSON body.
+    pub body: Option<&'a str>,
+    /// How long it may take.
+    pub timeout: Duration,
+    /// Sent as `Idempotency-Key`.
+    pub idempotency_key: &'a str,
+}
+
+/// Carries out an http step.
+pub fn request(config: &Config, request: &Request<'_>) -> Response {
+    let url = match reqwest::Url::parse(request.url) {
+        Ok(url) => url,
+        Err(error) => {
+            return Response::Permanent(format!("{:?} is not a URL: {error}", request.url))
+        }
+    };
+    if !config.allows(url.host_str().unwrap_or_default()) {
+        return Response::Permanent(format!(
+            "{} is not on the http allow-list in flowc.toml",
+            url.host_str().unwrap_or("?")
+        ));
+    }
+    let allowed = config.clone();
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= REDIRECTS {
+            attempt.error("too many redirects")
+        } else if allowed.allows(attempt.url().host_str().unwrap_or_default()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
+    let client = match reqwest::blocking::Client::builder()
+        .timeout(request.timeout)
+        .redirect(policy)
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => return Response::Transient(format!("no http client: {error}")),
+    };
+    let method = match request.method {
+        HttpMethod::Get => reqwest::Method::GET,
+        HttpMethod::Post => reqwest::Method::POST,
+        HttpMethod::Put => reqwest::Method::PUT,
+    };
+    let mut builder = client
+        .request(method, url)
+        .header("Idempotency-Key", request.idempotency_key);
+    for (name, value) in request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = request.body {
+        builder = builder
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+    }
+    match builder.send() {
+        Ok(response) if response.status().is_redirection() => Response::Permanent(format!(
+            "redirected off the http allow-list ({})",
+            response.status()
+        )),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response
+                .json::<serde_json::Value>()
+                .unwrap_or(serde_json::Value::Null);
+            Response::Http { status, body }
+        }
+        Err(error) => super::unreachable(&error, "the http step"),
+    }
+}

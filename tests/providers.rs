@@ -1,0 +1,420 @@
+//! Real providers against a local HTTP server speaking their APIs
+//! (`tests/servers/providers.py`): Slack and Teams payloads, Twilio's form
+//! and auth, http steps with allow-list, redirects and extraction; failures
+//! held and retried or failed visibly; lead data that cannot inject.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use flowc::config::{Config, Http, Twilio, Webhook};
+use flowc::providers::Providers;
+use flowc::runtime::leads::read_updates;
+use flowc::runtime::live::{Clock, Live, Migration, Provider};
+use flowc::store::Store;
+use flowc::value::DateLiteral;
+use serde_json::Value;
+
+/// The local provider server, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path) -> Server {
+        let log = dir.join("requests.jsonl");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/servers/providers.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the provider server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("its output"))
+            .read_line(&mut line)
+            .expect("it prints its port");
+        let port = line.trim().parse().expect("a port");
+        Server { child, port, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Every request the server received, in order.
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a logged request"))
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowc-providers-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    dir
+}
+
+/// Runs `source` live for `leads` with `config` until nothing is left;
+/// returns each lead's timeline as `kind detail` lines.
+fn run(
+    dir: &std::path::Path,
+    source: &str,
+    leads: &str,
+    config: Config,
+) -> BTreeMap<String, Vec<String>> {
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let program = &artifact.programs[0];
+    let start = DateLiteral::parse("2026-06-01T09:00Z")
+        .expect("a time")
+        .instant(program.timezone);
+    let db = dir.join("flowc.db");
+    let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    let file = dir.join("leads.jsonl");
+    std::fs::write(&file, leads).expect("written");
+    let types = program
+        .slots
+        .iter()
+        .map(|slot| (slot.name.clone(), slot.ty))
+        .collect();
+    live.import(
+        read_updates(&file, &types, program.timezone)
+            .expect("read")
+            .records,
+    )
+    .expect("imported");
+    let mut providers = Providers::new(config).expect("providers");
+    loop {
+        while live
+            .tick(&mut providers as &mut dyn Provider)
+            .expect("a tick")
+            > 0
+        {}
+        match live.next_wake().expect("next") {
+            Some(next) => live.clock = Clock::Fixed(next),
+            None => break,
+        }
+    }
+    let mut statement = live
+        .store
+        .connection
+        .prepare("SELECT e.lead, v.kind, v.detail FROM events v JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id")
+        .expect("a query");
+    let mut timelines: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .expect("rows")
+    {
+        let (lead, kind, detail) = row.expect("a row");
+        timelines
+            .entry(lead)
+            .or_default()
+            .push(format!("{kind} {detail}").trim_end().to_owned());
+    }
+    timelines
+}
+
+fn webhook(env: &str, url: String) -> Webhook {
+    std::env::set_var(env, url);
+    Webhook {
+        url_env: env.to_owned(),
+    }
+}
+
+#[test]
+fn slack_and_teams_get_their_own_payloads_and_failures_hold_or_fail() {
+    let dir = tempdir("webhooks");
+    let server = Server::start(&dir);
+    let mut config = Config::default();
+    config.slack.insert(
+        "sales".to_owned(),
+        webhook("FLOWC_TEST_SLACK_SALES", server.url("/slack/ok")),
+    );
+    config.slack.insert(
+        "flaky".to_owned(),
+        webhook("FLOWC_TEST_SLACK_FLAKY", server.url("/slack/flaky")),
+    );
+    config.slack.insert(
+        "gone".to_owned(),
+        webhook("FLOWC_TEST_SLACK_GONE", server.url("/slack/gone")),
+    );
+    config.teams.insert(
+        "events".to_owned(),
+        webhook("FLOWC_TEST_TEAMS_EVENTS", server.url("/teams/ok")),
+    );
+    let source = r#"workflow notifying
+  timezone UTC
+  fields
+    channel text
+  trigger when email is set
+  steps
+    condition
+      branch slack when channel is "slack"
+        notify slack sales
+          message "New lead {{ email }}"
+        notify teams events
+          message "Teams: {{ email }}"
+      branch flaky when channel is "flaky"
+        notify slack flaky
+          message "Retry {{ email }}"
+      else
+        notify slack gone
+          message "Lost {{ email }}"
+    end
+"#;
+    let leads = concat!(
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"channel\": \"slack\"}\n",
+        "{\"id\": \"b\", \"email\": \"b@x.example\", \"channel\": \"flaky\"}\n",
+        "{\"id\": \"c\", \"email\": \"c@x.example\", \"channel\": \"other\"}\n",
+    );
+    let timelines = run(&dir, source, leads, config);
+    let requests = server.requests();
+    let slack: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"] == "/slack/ok")
+        .collect();
+    assert_eq!(slack.len(), 1);
+    assert_eq!(
+        serde_json::from_str::<Value>(slack[0]["body"].as_str().unwrap_or_default()).expect("JSON"),
+        serde_json::json!({"text": "New lead a@x.example"})
+    );
+    let teams: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"] == "/teams/ok")
+        .collect();
+    let card: Value =
+        serde_json::from_str(teams[0]["body"].as_str().unwrap_or_default()).expect("JSON");
+    assert_eq!(card["@type"], "MessageCard");
+    assert_eq!(card["text"], "Teams: a@x.example");
+    assert_eq!(timelines["a"].last().map(String::as_str), Some("completed"));
+
+    let flaky = &timelines["b"];
+    assert!(flaky.iter().any(|line| line.starts_with("held slack flaky: Retry b@x.example failed (attempt 1): slack webhook flaky answered 500")), "{flaky:?}");
+    assert_eq!(
+        flaky.last().map(String::as_str),
+        Some("completed"),
+        "{flaky:?}"
+    );
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r["path"] == "/slack/flaky")
+            .count(),
+        2
+    );
+
+    let gone = &timelines["c"];
+    assert!(
+        gone.last()
+            .is_some_and(|line| line.starts_with("failed ") && line.contains("answered 404")),
+        "{gone:?}"
+    );
+}
+
+#[test]
+fn texts_go_through_twilio_with_auth_form_and_idempotency_token() {
+    let dir = tempdir("twilio");
+    let server = Server::start(&dir);
+    std::env::set_var("FLOWC_TEST_TWILIO_SID", "AC123");
+    std::env::set_var("FLOWC_TEST_TWILIO_TOKEN", "secret");
+    let config = Config {
+        twilio: Some(Twilio {
+            base_url: server.url(""),
+            account_sid_env: "FLOWC_TEST_TWILIO_SID".to_owned(),
+            auth_token_env: "FLOWC_TEST_TWILIO_TOKEN".to_owned(),
+            numbers: [("reminders".to_owned(), "+15550100".to_owned())].into(),
+            default_from: None,
+        }),
+        ..Config::default()
+    };
+    let source = "workflow texting\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      from reminders\n      body \"Hi {{ first_name | default: \"there\" }} & welcome\"\n";
+    let leads = concat!(
+        "{\"id\": \"ok\", \"phone_number\": \"+15551234567\", \"first_name\": \"Ann\"}\n",
+        "{\"id\": \"busy\", \"phone_number\": \"+15550000429\"}\n",
+        "{\"id\": \"invalid\", \"phone_number\": \"+15550000000\"}\n",
+    );
+    let timelines = run(&dir, source, leads, config);
+    let requests: Vec<Value> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r["path"] == "/2010-04-01/Accounts/AC123/Messages.json")
+        .collect();
+    let first = &requests[0];
+    assert_eq!(
+        first["body"],
+        "To=%2B15551234567&From=%2B15550100&Body=Hi+Ann+%26+welcome"
+    );
+    let token = first["headers"]["i-twilio-idempotency-token"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        token.starts_with("texting@") && token.contains("/ok/1/send-text@5#0"),
+        "{token}"
+    );
+    assert_eq!(
+        timelines["ok"].last().map(String::as_str),
+        Some("completed")
+    );
+    let busy = &timelines["busy"];
+    assert!(
+        busy.iter()
+            .any(|line| line.starts_with("held ") && line.contains("answered 429")),
+        "{busy:?}"
+    );
+    assert_eq!(busy.last().map(String::as_str), Some("completed"));
+    let retried: Vec<&Value> = requests
+        .iter()
+        .filter(|r| {
+            r["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("15550000429")
+        })
+        .collect();
+    assert_eq!(retried.len(), 2);
+    assert_eq!(
+        retried[0]["headers"]["i-twilio-idempotency-token"],
+        retried[1]["headers"]["i-twilio-idempotency-token"],
+        "a retry keeps its key"
+    );
+    assert!(
+        timelines["invalid"]
+            .last()
+            .is_some_and(|line| line.contains("answered 400")),
+        "{:?}",
+        timelines["invalid"]
+    );
+}
+
+#[test]
+fn http_steps_stay_on_the_allow_list_encode_urls_and_build_json_that_cannot_be_injected() {
+    let dir = tempdir("http");
+    let server = Server::start(&dir);
+    let config = Config {
+        http: Http {
+            allow: vec!["127.0.0.1".to_owned()],
+        },
+        ..Config::default()
+    };
+    let base = server.url("/api");
+    let source = format!(
+        r#"workflow enriching
+  timezone UTC
+  fields
+    path text
+  trigger when email is set
+  steps
+    http get "{base}/company?name={{{{ company_name }}}}"
+      extract
+        size number from company.size
+        echoed text from company.name
+      on error
+        exit "lookup failed"
+    end
+    http post "{base}/echo"
+      body """{{"note": "{{{{ first_name }}}}", "size": {{{{ size }}}}}}"""
+      extract
+        note text from echo.note
+    http get "{base}/{{{{ path }}}}"
+      on error
+        exit "second call failed"
+    end
+"#
+    );
+    let leads = concat!(
+        "{\"id\": \"tricky\", \"email\": \"t@x.example\", \"company_name\": \"A&B Co/?x=1\", \"first_name\": \"Bob\\\", \\\"admin\\\": true, \\\"x\\\": \\\"\", \"path\": \"redirect-on\"}\n",
+        "{\"id\": \"off\", \"email\": \"o@x.example\", \"company_name\": \"C\", \"first_name\": \"O\", \"path\": \"redirect-off\"}\n",
+    );
+    let timelines = run(&dir, &source, leads, config.clone());
+    let requests = server.requests();
+    let lookup = requests
+        .iter()
+        .find(|r| {
+            r["path"] == "/api/company" && r["query"].as_str().unwrap_or_default().contains("A%26B")
+        })
+        .expect("the lookup");
+    assert_eq!(
+        lookup["query"], "name=A%26B%20Co%2F%3Fx%3D1",
+        "lead data is percent-encoded"
+    );
+    assert!(lookup["headers"]["idempotency-key"]
+        .as_str()
+        .is_some_and(|key| key.starts_with("enriching@")));
+    let echo = requests
+        .iter()
+        .find(|r| r["path"] == "/api/echo")
+        .expect("the post");
+    let body: Value =
+        serde_json::from_str(echo["body"].as_str().unwrap_or_default()).expect("the body is JSON");
+    assert_eq!(
+        body,
+        serde_json::json!({"note": "Bob\", \"admin\": true, \"x\": \"", "size": 42}),
+        "quotes stay inside the string"
+    );
+    let tricky = &timelines["tricky"];
+    assert!(
+        tricky
+            .iter()
+            .any(|line| line.contains("size=42") && line.contains("echoed=\"A&B Co/?x=1\"")),
+        "{tricky:?}"
+    );
+    assert_eq!(
+        tricky.last().map(String::as_str),
+        Some("completed"),
+        "a redirect onto the list is followed: {tricky:?}"
+    );
+    let off = &timelines["off"];
+    assert!(
+        off.iter()
+            .any(|line| line.contains("redirected off the http allow-list")),
+        "{off:?}"
+    );
+    assert_eq!(
+        off.last().map(String::as_str),
+        Some("exited second call failed")
+    );
+    assert!(!requests.iter().any(|r| r["path"] == "/steal"));
+
+    let outside = Config {
+        http: Http {
+            allow: vec!["api.example.com".to_owned()],
+        },
+        ..Config::default()
+    };
+    let dir = tempdir("http-outside");
+    let timelines = run(
+        &dir,
+        &source,
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+        outside,
+    );
+    assert!(
+        timelines["a"]
+            .iter()
+            .any(|line| line.contains("127.0.0.1 is not on the http allow-list")),
+        "{:?}",
+        timelines["a"]
+    );
+}

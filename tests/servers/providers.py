@@ -1,0 +1,100 @@
+"""A local HTTP server speaking the request shapes of Slack and Teams
+incoming webhooks, Twilio's Messages API and plain JSON APIs, for flowc's
+provider tests. Standard library only.
+
+Usage: python3 providers.py LOG_FILE
+Prints the port it listens on (127.0.0.1), then serves until killed. Every
+request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
+  /slack/NAME, /teams/NAME   ok -> 200; flaky -> 500 once, then 200; gone -> 404
+  /2010-04-01/Accounts/SID/Messages.json
+                             basic auth SID:secret, form To/From/Body -> 201;
+                             To +15550000000 -> 400 (Twilio 21211);
+                             To +15550000429 -> 429 once, then 201
+  /api/company               200 {"company": {"size": 42, "name": <q param>}}
+  /api/echo                  200 with the request's JSON body under "echo"
+  /api/redirect-on           302 to /api/company
+  /api/redirect-off          302 to http://not-allowed.example/steal
+  /api/fail-503              503
+"""
+
+import base64
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+LOG = sys.argv[1]
+SEEN = {}
+LOCK = threading.Lock()
+
+
+def seen(key):
+    with LOCK:
+        SEEN[key] = SEEN.get(key, 0) + 1
+        return SEEN[key]
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=None, headers=None):
+        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        url = urlparse(self.path)
+        with LOCK, open(LOG, "a") as log:
+            log.write(json.dumps({
+                "method": self.command,
+                "path": url.path,
+                "query": url.query,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body,
+            }) + "\n")
+        parts = url.path.strip("/").split("/")
+        if parts[0] in ("slack", "teams") and len(parts) == 2:
+            name = parts[1]
+            if name == "gone":
+                return self.reply(404, b"no_service")
+            if name == "flaky" and seen(url.path) == 1:
+                return self.reply(500, b"oops")
+            return self.reply(200, b"ok" if parts[0] == "slack" else b"1")
+        if parts[:2] == ["2010-04-01", "Accounts"] and parts[-1] == "Messages.json":
+            sid = parts[2]
+            expected = "Basic " + base64.b64encode(f"{sid}:secret".encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                return self.reply(401, {"code": 20003, "message": "Authenticate"})
+            form = {k: v[0] for k, v in parse_qs(body).items()}
+            if form.get("To") == "+15550000000":
+                return self.reply(400, {"code": 21211, "message": "The 'To' number is not valid."})
+            if form.get("To") == "+15550000429" and seen("429") == 1:
+                return self.reply(429, {"code": 20429, "message": "Too Many Requests"})
+            return self.reply(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": form.get("To")})
+        if url.path == "/api/company":
+            name = parse_qs(url.query).get("name", [""])[0]
+            return self.reply(200, {"company": {"size": 42, "name": name}})
+        if url.path == "/api/echo":
+            return self.reply(200, {"echo": json.loads(body) if body else None})
+        if url.path == "/api/redirect-on":
+            return self.reply(302, headers={"Location": "/api/company?name=redirected"})
+        if url.path == "/api/redirect-off":
+            return self.reply(302, headers={"Location": "http://not-allowed.example/steal"})
+        if url.path == "/api/fail-503":
+            return self.reply(503, {"error": "busy"})
+        return self.reply(404, {"error": "unknown path"})
+
+    do_GET = do_POST = do_PUT = handle_any
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
