@@ -22,6 +22,8 @@ pub struct Config {
     pub teams: BTreeMap<String, Webhook>,
     /// The SMS and voice provider (Twilio's REST API or a compatible one).
     pub twilio: Option<Twilio>,
+    /// The SMTP server that sends email.
+    pub smtp: Option<Smtp>,
     /// Rules for http steps.
     #[serde(default)]
     pub http: Http,
@@ -55,6 +57,47 @@ pub struct Twilio {
 
 fn twilio_base() -> String {
     "https://api.twilio.com".to_owned()
+}
+
+/// An SMTP server and the sender identities emails may use.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// The server's host name.
+    pub host: String,
+    /// Its port (default 587).
+    #[serde(default = "smtp_port")]
+    pub port: u16,
+    /// How the connection is secured.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// The variable holding the user name, if the server wants one.
+    pub username_env: Option<String>,
+    /// The variable holding the password.
+    pub password_env: Option<String>,
+    /// Sender identities used in `from` options: name to mailbox
+    /// (`Acme Sales <sales@acme.example>`).
+    #[serde(default)]
+    pub identities: BTreeMap<String, String>,
+    /// The sender when a step names none.
+    pub default_from: Option<String>,
+}
+
+fn smtp_port() -> u16 {
+    587
+}
+
+/// How an SMTP connection is secured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Upgraded with STARTTLS (the default; port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// None: only for local test servers.
+    None,
 }
 
 /// Rules for http steps.

@@ -1,10 +1,11 @@
-//! Real providers for live runs, as `flowc.toml` names them: Slack and
-//! Teams incoming webhooks, a Twilio-compatible API for texts, and http
+//! Real providers for live runs, as `flowc.toml` names them: SMTP email,
+//! Slack and Teams incoming webhooks, a Twilio-compatible API for texts, and http
 //! steps (allow-listed, never redirected off the list). Every answer is
 //! sorted into delivered, transient (timeouts, 5xx, 429, refused
 //! connections: held and retried) and permanent (other 4xx).
 
 mod http;
+pub mod smtp;
 mod twilio;
 mod webhook;
 
@@ -75,12 +76,29 @@ impl Provider for Providers {
                     idempotency_key: &delivery.key,
                 },
             ),
-            Message::Email { .. } | Message::Call { .. } | Message::Prompt { .. } => {
-                Response::Permanent(format!(
-                    "no {} provider is configured in flowc.toml",
-                    delivery.kind
-                ))
-            }
+            Message::Email {
+                to,
+                cc,
+                bcc,
+                from,
+                subject,
+                body,
+            } => smtp::send(
+                &self.config,
+                delivery,
+                &smtp::Outgoing {
+                    to,
+                    cc,
+                    bcc,
+                    from: from.as_deref(),
+                    subject,
+                    body,
+                },
+            ),
+            Message::Call { .. } | Message::Prompt { .. } => Response::Permanent(format!(
+                "no {} provider is configured in flowc.toml",
+                delivery.kind
+            )),
         }
     }
 }

@@ -1,0 +1,146 @@
+//! Email over SMTP with lettre: Markdown bodies sent as text and HTML, a
+//! Message-ID derived from the idempotency key, and lead data that cannot
+//! add headers.
+
+use std::time::Duration;
+
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message as Email, SmtpTransport, Transport};
+use sha2::{Digest, Sha256};
+
+use super::secret;
+use crate::config::{Config, Smtp, SmtpTls};
+use crate::runtime::live::Delivery;
+use crate::vm::Response;
+
+/// A rendered email.
+pub struct Outgoing<'a> {
+    /// Recipients.
+    pub to: &'a [String],
+    /// Copies.
+    pub cc: &'a [String],
+    /// Blind copies.
+    pub bcc: &'a [String],
+    /// The sender identity or address.
+    pub from: Option<&'a str>,
+    /// The subject.
+    pub subject: &'a str,
+    /// The Markdown body.
+    pub body: &'a str,
+}
+
+/// Sends an email through the configured server.
+pub fn send(config: &Config, delivery: &Delivery, email: &Outgoing<'_>) -> Response {
+    let Some(smtp) = &config.smtp else {
+        return Response::Permanent(
+            "no email provider ([smtp]) is configured in flowc.toml".to_owned(),
+        );
+    };
+    let message = match build(smtp, delivery, email) {
+        Ok(message) => message,
+        Err(reason) => return Response::Permanent(reason),
+    };
+    let transport = match transport(smtp) {
+        Ok(transport) => transport,
+        Err(response) => return response,
+    };
+    match transport.send(&message) {
+        Ok(_) => Response::Delivered,
+        Err(error) if error.is_permanent() => {
+            Response::Permanent(format!("the SMTP server refused the email: {error}"))
+        }
+        Err(error) => {
+            Response::Transient(format!("the SMTP server could not take the email: {error}"))
+        }
+    }
+}
+
+fn transport(smtp: &Smtp) -> Result<SmtpTransport, Response> {
+    let builder = match smtp.tls {
+        SmtpTls::None => Ok(SmtpTransport::builder_dangerous(&smtp.host)),
+        SmtpTls::Starttls => SmtpTransport::starttls_relay(&smtp.host),
+        SmtpTls::Implicit => SmtpTransport::relay(&smtp.host),
+    }
+    .map_err(|error| Response::Permanent(format!("the SMTP host {}: {error}", smtp.host)))?;
+    let mut builder = builder
+        .port(smtp.port)
+        .timeout(Some(Duration::from_secs(30)));
+    if let (Some(user), Some(password)) = (&smtp.username_env, &smtp.password_env) {
+        builder = builder.credentials(Credentials::new(secret(user)?, secret(password)?));
+    }
+    Ok(builder.build())
+}
+
+/// The email as lettre builds it. Addresses that do not parse (a CR or LF
+/// from lead data among them) make the email fail rather than add headers;
+/// line breaks in the subject become spaces.
+fn build(smtp: &Smtp, delivery: &Delivery, email: &Outgoing<'_>) -> Result<Email, String> {
+    let mailbox = |text: &str| -> Result<Mailbox, String> {
+        text.trim()
+            .parse()
+            .map_err(|error| format!("{text:?} is not an email address: {error}"))
+    };
+    let from = match email.from {
+        Some(name) => smtp
+            .identities
+            .get(name)
+            .map_or(name, String::as_str)
+            .to_owned(),
+        None => smtp
+            .default_from
+            .clone()
+            .ok_or("the email names no sender and [smtp] has no default_from")?,
+    };
+    let mut builder = Email::builder()
+        .from(mailbox(&from)?)
+        .subject(email.subject.replace(['\r', '\n'], " "))
+        .message_id(Some(message_id(&delivery.key)));
+    for to in email.to {
+        builder = builder.to(mailbox(to)?);
+    }
+    for cc in email.cc {
+        builder = builder.cc(mailbox(cc)?);
+    }
+    for bcc in email.bcc {
+        builder = builder.bcc(mailbox(bcc)?);
+    }
+    let body = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(email.body.to_owned()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(html(email.body)),
+        );
+    builder
+        .multipart(body)
+        .map_err(|error| format!("the email cannot be built: {error}"))
+}
+
+/// The Message-ID of an effect: the same for every attempt, so a server or
+/// mailbox that saw it can tell a repeat.
+pub fn message_id(key: &str) -> String {
+    let digest: String = Sha256::digest(key.as_bytes())
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("<{digest}@flowc>")
+}
+
+/// Markdown as HTML, with any raw HTML shown as text: lead data in the body
+/// cannot add markup or scripts.
+fn html(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    let events = Parser::new(markdown).map(|event| match event {
+        Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
+        other => other,
+    });
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, events);
+    out
+}

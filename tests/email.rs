@@ -1,0 +1,246 @@
+//! Email over SMTP against a real server on loopback (aiosmtpd, installed
+//! by `scripts/test`): every message is parsed back from the server's
+//! maildir.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use flowc::config::{Config, Smtp, SmtpTls};
+use flowc::providers::Providers;
+use flowc::runtime::leads::read_updates;
+use flowc::runtime::live::{Clock, Live, Migration, Provider};
+use flowc::store::Store;
+use flowc::value::DateLiteral;
+
+/// aiosmtpd storing every message in a maildir; stopped when dropped.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path) -> SmtpServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let maildir = dir.join("maildir");
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .expect("python3 runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not start: run the tests with scripts/test, which installs it"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// Every message received, as raw text, oldest first.
+    fn messages(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.maildir.join("new"))
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|path| std::fs::read_to_string(path).expect("a message"))
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const WORKFLOW: &str = r#"workflow welcome
+  timezone UTC
+  trigger when email is set
+  steps
+    send email
+      to lead and rep
+      cc "{{ assigned_rep_email }}"
+      bcc archive@acme.example
+      from sales
+      subject "Welcome, {{ first_name | default: "there" }}"
+      body """
+        Hi **{{ first_name | default: "there" }}**,
+
+        Your company: {{ company_name | default: "unknown" }}.
+        """
+"#;
+
+fn run(dir: &Path, leads: &str, server: &SmtpServer) -> Vec<(String, String, String)> {
+    let artifact = flowc::compile::compile_source(WORKFLOW, None).expect("it compiles");
+    let program = &artifact.programs[0];
+    let start = DateLiteral::parse("2026-06-01T09:00Z")
+        .expect("a time")
+        .instant(program.timezone);
+    let mut live = Live::new(
+        Store::open(&dir.join("flowc.db")).expect("a database"),
+        Clock::Fixed(start),
+    );
+    live.publish(&artifact, WORKFLOW, Migration::None)
+        .expect("published");
+    let file = dir.join("leads.jsonl");
+    std::fs::write(&file, leads).expect("written");
+    let types = program
+        .slots
+        .iter()
+        .map(|slot| (slot.name.clone(), slot.ty))
+        .collect();
+    live.import(
+        read_updates(&file, &types, program.timezone)
+            .expect("read")
+            .records,
+    )
+    .expect("imported");
+    let config = Config {
+        smtp: Some(Smtp {
+            host: "127.0.0.1".to_owned(),
+            port: server.port,
+            tls: SmtpTls::None,
+            username_env: None,
+            password_env: None,
+            identities: [(
+                "sales".to_owned(),
+                "Acme Sales <sales@acme.example>".to_owned(),
+            )]
+            .into(),
+            default_from: None,
+        }),
+        ..Config::default()
+    };
+    let mut providers = Providers::new(config).expect("providers");
+    while live
+        .tick(&mut providers as &mut dyn Provider)
+        .expect("a tick")
+        > 0
+    {}
+    let mut statement = live
+        .store
+        .connection
+        .prepare("SELECT e.lead, v.kind, v.detail FROM events v JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id")
+        .expect("a query");
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("rows");
+    rows.map(|row| row.expect("a row")).collect()
+}
+
+fn header<'m>(message: &'m str, name: &str) -> Vec<&'m str> {
+    let (headers, _) = message.split_once("\n\n").unwrap_or((message, ""));
+    headers
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim())
+        .collect()
+}
+
+#[test]
+fn emails_arrive_as_text_and_html_with_every_recipient_and_a_stable_message_id() {
+    let dir = std::env::temp_dir().join(format!("flowc-email-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let server = SmtpServer::start(&dir);
+    let leads = concat!(
+        "{\"id\": \"ann\", \"email\": \"ann@x.example\", \"first_name\": \"Ann\", \"company_name\": \"<script>alert(1)</script>\", \"assigned_rep_email\": \"rita@acme.example\"}\n",
+        "{\"id\": \"eve\", \"email\": \"eve@x.example\", \"first_name\": \"Eve\\r\\nBcc: spy@evil.example\"}\n",
+        "{\"id\": \"mal\", \"email\": \"mal@x.example\\r\\nBcc: spy@evil.example\"}\n",
+    );
+    let events = run(&dir, leads, &server);
+    let messages = server.messages();
+    assert_eq!(
+        messages.len(),
+        2,
+        "ann and eve get their email; mal's address is refused"
+    );
+
+    let ann = messages
+        .iter()
+        .find(|m| m.contains("ann@x.example"))
+        .expect("ann's email");
+    assert_eq!(header(ann, "From"), ["\"Acme Sales\" <sales@acme.example>"]);
+    assert_eq!(header(ann, "To"), ["ann@x.example, rita@acme.example"]);
+    assert_eq!(header(ann, "Cc"), ["rita@acme.example"]);
+    assert_eq!(
+        header(ann, "X-RcptTo"),
+        ["ann@x.example, rita@acme.example, rita@acme.example, archive@acme.example"]
+    );
+    assert!(
+        header(ann, "Bcc").is_empty(),
+        "bcc stays out of the headers"
+    );
+    assert_eq!(header(ann, "Subject"), ["Welcome, Ann"]);
+    assert!(ann.contains("multipart/alternative"));
+    assert!(ann.contains("text/plain") && ann.contains("Hi **Ann**,"));
+    assert!(ann.contains("text/html") && ann.contains("<strong>Ann</strong>"));
+    let html = ann
+        .split("Content-Type: text/html")
+        .nth(1)
+        .expect("an HTML part");
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>"),
+        "lead data cannot add markup"
+    );
+    let id = header(ann, "Message-ID");
+    assert_eq!(id.len(), 1);
+    assert!(id[0].ends_with("@flowc>"));
+    assert!(events
+        .iter()
+        .any(|(lead, kind, _)| lead == "ann" && kind == "sent"));
+
+    let eve = messages
+        .iter()
+        .find(|m| m.contains("eve@x.example"))
+        .expect("eve's email");
+    assert!(
+        header(eve, "Bcc").is_empty() && !header(eve, "X-RcptTo")[0].contains("spy"),
+        "no header from lead data"
+    );
+    assert!(
+        header(eve, "Subject")[0].contains("Eve")
+            && header(eve, "Subject")[0].contains("spy@evil.example")
+    );
+
+    let mal = events
+        .iter()
+        .rfind(|(lead, _, _)| lead == "mal")
+        .expect("mal's end");
+    assert_eq!(mal.1, "failed");
+    assert!(mal.2.contains("is not an email address"), "{mal:?}");
+}
+
+#[test]
+fn the_message_id_of_an_effect_is_the_same_on_every_attempt() {
+    let key = "welcome@abc/ann/1/send-email@5#0";
+    assert_eq!(
+        flowc::providers::smtp::message_id(key),
+        flowc::providers::smtp::message_id(key)
+    );
+    assert_ne!(
+        flowc::providers::smtp::message_id(key),
+        flowc::providers::smtp::message_id("welcome@abc/ann/2/send-email@5#0")
+    );
+}
