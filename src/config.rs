@@ -24,6 +24,9 @@ pub struct Config {
     pub twilio: Option<Twilio>,
     /// The SMTP server that sends email.
     pub smtp: Option<Smtp>,
+    /// The AI endpoint of prompt steps (OpenAI's chat completions API or a
+    /// compatible server such as llama.cpp or Ollama).
+    pub ai: Option<Ai>,
     /// Rules for http steps.
     #[serde(default)]
     pub http: Http,
@@ -51,8 +54,19 @@ pub struct Twilio {
     /// Sender names used in `from` options, by name: phone numbers.
     #[serde(default)]
     pub numbers: BTreeMap<String, String>,
+    /// Voice agents of call steps, by name: the URL of the agent's
+    /// instructions (TwiML) the provider fetches when the call connects.
+    #[serde(default)]
+    pub agents: BTreeMap<String, String>,
+    /// Seconds between two looks at a call's status (default 5).
+    #[serde(default = "poll_seconds")]
+    pub poll_seconds: u64,
     /// The number used when a step names none.
     pub default_from: Option<String>,
+}
+
+fn poll_seconds() -> u64 {
+    5
 }
 
 fn twilio_base() -> String {
@@ -98,6 +112,18 @@ pub enum SmtpTls {
     Implicit,
     /// None: only for local test servers.
     None,
+}
+
+/// An OpenAI-compatible chat completions endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ai {
+    /// The API's base URL, up to `/v1` (`http://localhost:11434/v1`).
+    pub base_url: String,
+    /// The model to ask.
+    pub model: String,
+    /// The variable holding the API key, if the endpoint wants one.
+    pub api_key_env: Option<String>,
 }
 
 /// Rules for http steps.

@@ -245,6 +245,8 @@ fn texts_go_through_twilio_with_auth_form_and_idempotency_token() {
             account_sid_env: "FLOWC_TEST_TWILIO_SID".to_owned(),
             auth_token_env: "FLOWC_TEST_TWILIO_TOKEN".to_owned(),
             numbers: [("reminders".to_owned(), "+15550100".to_owned())].into(),
+            agents: BTreeMap::new(),
+            poll_seconds: 1,
             default_from: None,
         }),
         ..Config::default()
@@ -416,5 +418,130 @@ fn http_steps_stay_on_the_allow_list_encode_urls_and_build_json_that_cannot_be_i
             .any(|line| line.contains("127.0.0.1 is not on the http allow-list")),
         "{:?}",
         timelines["a"]
+    );
+}
+
+#[test]
+fn calls_branch_on_the_outcome_the_provider_reports() {
+    let dir = tempdir("calls");
+    let server = Server::start(&dir);
+    std::env::set_var("FLOWC_TEST_CALL_SID", "AC123");
+    std::env::set_var("FLOWC_TEST_CALL_TOKEN", "secret");
+    let config = Config {
+        twilio: Some(Twilio {
+            base_url: server.url(""),
+            account_sid_env: "FLOWC_TEST_CALL_SID".to_owned(),
+            auth_token_env: "FLOWC_TEST_CALL_TOKEN".to_owned(),
+            numbers: BTreeMap::new(),
+            agents: [(
+                "sdr-bot".to_owned(),
+                "https://agents.acme.example/sdr.xml".to_owned(),
+            )]
+            .into(),
+            poll_seconds: 1,
+            default_from: Some("+15550100".to_owned()),
+        }),
+        ..Config::default()
+    };
+    let source = "workflow calling\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    call phone\n      agent sdr-bot\n      on answered\n        exit \"talked\"\n      on voicemail\n        exit \"left a message\"\n      on no answer\n        exit \"nobody\"\n      on failed\n        exit \"broken\"\n    end\n";
+    let leads = concat!(
+        "{\"id\": \"person\", \"phone_number\": \"+15550000001\"}\n",
+        "{\"id\": \"machine\", \"phone_number\": \"+15550000002\"}\n",
+        "{\"id\": \"silent\", \"phone_number\": \"+15550000003\"}\n",
+        "{\"id\": \"broken\", \"phone_number\": \"+15550000004\"}\n",
+    );
+    let timelines = run(&dir, source, leads, config);
+    for (lead, end) in [
+        ("person", "talked"),
+        ("machine", "left a message"),
+        ("silent", "nobody"),
+        ("broken", "broken"),
+    ] {
+        assert_eq!(
+            timelines[lead].last().map(String::as_str),
+            Some(format!("exited {end}").as_str()),
+            "{lead}: {:?}",
+            timelines[lead]
+        );
+    }
+    let created = server
+        .requests()
+        .into_iter()
+        .find(|r| r["path"] == "/2010-04-01/Accounts/AC123/Calls.json")
+        .expect("a call");
+    let body = created["body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains("Url=https%3A%2F%2Fagents.acme.example%2Fsdr.xml")
+            && body.contains("MachineDetection=Enable"),
+        "{body}"
+    );
+}
+
+#[test]
+fn prompts_ask_for_structured_output_and_reject_prose() {
+    let dir = tempdir("ai");
+    let server = Server::start(&dir);
+    std::env::set_var("FLOWC_TEST_AI_KEY", "sk-test");
+    let config = Config {
+        ai: Some(flowc::config::Ai {
+            base_url: server.url("/v1"),
+            model: "local-model".to_owned(),
+            api_key_env: Some("FLOWC_TEST_AI_KEY".to_owned()),
+        }),
+        ..Config::default()
+    };
+    let source = r#"workflow classifying
+  timezone UTC
+  trigger when email is set
+  steps
+    prompt
+      instructions "Classify {{ company_name | default: "the company" }}"
+      extract
+        segment text "enterprise, mid-market or smb"
+        sells_b2b bool "true if it sells to businesses"
+      on error
+        exit "no answer"
+    end
+    condition
+      branch big when segment is "enterprise" and sells_b2b is true
+        exit "enterprise"
+      else
+        exit "other"
+    end
+"#;
+    let leads = concat!(
+        "{\"id\": \"acme\", \"email\": \"a@acme.example\", \"company_name\": \"Acme\"}\n",
+        "{\"id\": \"junk\", \"email\": \"j@x.example\", \"company_name\": \"garbage\"}\n",
+    );
+    let timelines = run(&dir, source, leads, config);
+    assert_eq!(
+        timelines["acme"].last().map(String::as_str),
+        Some("exited enterprise"),
+        "{:?}",
+        timelines["acme"]
+    );
+    assert!(timelines["acme"]
+        .iter()
+        .any(|line| line.contains("segment=\"enterprise\"") && line.contains("sells_b2b=true")));
+    assert!(
+        timelines["junk"]
+            .iter()
+            .any(|line| line.contains("did not answer with a JSON object")),
+        "{:?}",
+        timelines["junk"]
+    );
+    let request = server
+        .requests()
+        .into_iter()
+        .find(|r| r["path"] == "/v1/chat/completions")
+        .expect("a request");
+    assert_eq!(request["headers"]["authorization"], "Bearer sk-test");
+    let body: Value =
+        serde_json::from_str(request["body"].as_str().unwrap_or_default()).expect("JSON");
+    assert_eq!(body["model"], "local-model");
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(
+        body["response_format"]["json_schema"]["schema"]["required"],
+        serde_json::json!(["segment", "sells_b2b"])
     );
 }

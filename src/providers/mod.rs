@@ -4,6 +4,7 @@
 //! sorted into delivered, transient (timeouts, 5xx, 429, refused
 //! connections: held and retried) and permanent (other 4xx).
 
+mod ai;
 mod http;
 pub mod smtp;
 mod twilio;
@@ -95,10 +96,19 @@ impl Provider for Providers {
                     body,
                 },
             ),
-            Message::Call { .. } | Message::Prompt { .. } => Response::Permanent(format!(
-                "no {} provider is configured in flowc.toml",
-                delivery.kind
-            )),
+            Message::Prompt {
+                instructions,
+                fields,
+                ..
+            } => ai::prompt(&self.client, &self.config, instructions, fields),
+            Message::Call { to, agent, from } => twilio::call(
+                &self.client,
+                &self.config,
+                delivery,
+                to,
+                agent.as_deref(),
+                from.as_deref(),
+            ),
         }
     }
 }

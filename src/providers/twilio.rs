@@ -1,9 +1,114 @@
 //! Texts through a Twilio-compatible REST API.
 
 use super::{by_status, secret, unreachable};
+use crate::ast::Outcome;
 use crate::config::Config;
 use crate::runtime::live::Delivery;
 use crate::vm::Response;
+
+/// The account's credentials and base URL, or why they are missing.
+fn account(config: &Config) -> Result<(&crate::config::Twilio, String, String), Response> {
+    let Some(twilio) = &config.twilio else {
+        return Err(Response::Permanent(
+            "no text or call provider ([twilio]) is configured in flowc.toml".to_owned(),
+        ));
+    };
+    Ok((
+        twilio,
+        secret(&twilio.account_sid_env)?,
+        secret(&twilio.auth_token_env)?,
+    ))
+}
+
+/// The sending number: a configured sender name, a number, or the default.
+fn sender(twilio: &crate::config::Twilio, from: Option<&str>) -> Result<String, Response> {
+    match from.map(|name| twilio.numbers.get(name).map_or(name, String::as_str)) {
+        Some(number) => Ok(number.to_owned()),
+        None => twilio.default_from.clone().ok_or_else(|| {
+            Response::Permanent(
+                "the step names no sender and [twilio] has no default_from".to_owned(),
+            )
+        }),
+    }
+}
+
+/// Places a call with a voice agent and waits for its outcome, read from
+/// the call's status: answered by a person, by a machine (voicemail), not
+/// answered (busy, no answer), or failed.
+pub fn call(
+    client: &reqwest::blocking::Client,
+    config: &Config,
+    delivery: &Delivery,
+    to: &str,
+    agent: Option<&str>,
+    from: Option<&str>,
+) -> Response {
+    let (twilio, sid, token) = match account(config) {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let from = match sender(twilio, from) {
+        Ok(from) => from,
+        Err(response) => return response,
+    };
+    let Some(instructions) = agent.and_then(|agent| twilio.agents.get(agent)) else {
+        return Response::Permanent(format!(
+            "no voice agent {:?} is configured in [twilio.agents]",
+            agent.unwrap_or_default()
+        ));
+    };
+    let base = format!(
+        "{}/2010-04-01/Accounts/{sid}",
+        twilio.base_url.trim_end_matches('/')
+    );
+    let created = client
+        .post(format!("{base}/Calls.json"))
+        .basic_auth(&sid, Some(&token))
+        .header("I-Twilio-Idempotency-Token", &delivery.key)
+        .form(&[
+            ("To", to),
+            ("From", from.as_str()),
+            ("Url", instructions.as_str()),
+            ("MachineDetection", "Enable"),
+        ])
+        .send();
+    let created = match created {
+        Ok(response) if response.status().is_success() => response,
+        Ok(response) => return by_status(response.status(), "twilio"),
+        Err(error) => return unreachable(&error, "twilio"),
+    };
+    let call: serde_json::Value = created.json().unwrap_or_default();
+    let Some(call_sid) = call["sid"].as_str() else {
+        return Response::Transient("twilio did not say which call it placed".to_owned());
+    };
+    // Calls last minutes: look at the status until it is final, for an hour at most.
+    for _ in 0..(3600 / twilio.poll_seconds.max(1)) {
+        let status = client
+            .get(format!("{base}/Calls/{call_sid}.json"))
+            .basic_auth(&sid, Some(&token))
+            .send()
+            .and_then(|response| response.json::<serde_json::Value>());
+        let status = match status {
+            Ok(status) => status,
+            Err(error) => return unreachable(&error, "twilio"),
+        };
+        let answered_by = status["answered_by"].as_str().unwrap_or("human");
+        let outcome = match status["status"].as_str().unwrap_or_default() {
+            "completed" if answered_by.starts_with("machine") || answered_by == "fax" => {
+                Outcome::Voicemail
+            }
+            "completed" => Outcome::Answered,
+            "busy" | "no-answer" => Outcome::NoAnswer,
+            "failed" | "canceled" => Outcome::Failed,
+            _ => {
+                std::thread::sleep(std::time::Duration::from_secs(twilio.poll_seconds));
+                continue;
+            }
+        };
+        return Response::Call(outcome);
+    }
+    Response::Transient(format!("call {call_sid} had no final status after an hour"))
+}
 
 /// Sends an SMS; `from` is a configured sender name or a phone number.
 pub fn text(
@@ -14,28 +119,13 @@ pub fn text(
     from: Option<&str>,
     body: &str,
 ) -> Response {
-    let Some(twilio) = &config.twilio else {
-        return Response::Permanent(
-            "no text provider ([twilio]) is configured in flowc.toml".to_owned(),
-        );
+    let (twilio, sid, token) = match account(config) {
+        Ok(account) => account,
+        Err(response) => return response,
     };
-    let (sid, token) = match (
-        secret(&twilio.account_sid_env),
-        secret(&twilio.auth_token_env),
-    ) {
-        (Ok(sid), Ok(token)) => (sid, token),
-        (Err(missing), _) | (_, Err(missing)) => return missing,
-    };
-    let from = match from.map(|name| twilio.numbers.get(name).map_or(name, String::as_str)) {
-        Some(number) => number.to_owned(),
-        None => match &twilio.default_from {
-            Some(number) => number.clone(),
-            None => {
-                return Response::Permanent(
-                    "the text names no sender and [twilio] has no default_from".to_owned(),
-                )
-            }
-        },
+    let from = match sender(twilio, from) {
+        Ok(from) => from,
+        Err(response) => return response,
     };
     let url = format!(
         "{}/2010-04-01/Accounts/{}/Messages.json",

@@ -10,6 +10,16 @@ request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
                              basic auth SID:secret, form To/From/Body -> 201;
                              To +15550000000 -> 400 (Twilio 21211);
                              To +15550000429 -> 429 once, then 201
+  /2010-04-01/Accounts/SID/Calls.json
+                             creates a call (201); its status, read from
+                             .../Calls/CA<To>.json, is final at the second look:
+                             To ...0001 -> completed by a person, ...0002 ->
+                             completed by a machine, ...0003 -> no-answer,
+                             ...0004 -> failed
+  /v1/chat/completions       an OpenAI-style answer: the JSON object that the
+                             "fields" of the system message ask for, with
+                             segment "enterprise" and sells_b2b true;
+                             a user message containing "garbage" gets prose
   /api/company               200 {"company": {"size": 42, "name": <q param>}}
   /api/echo                  200 with the request's JSON body under "echo"
   /api/redirect-on           302 to /api/company
@@ -79,6 +89,27 @@ class Handler(BaseHTTPRequestHandler):
             if form.get("To") == "+15550000429" and seen("429") == 1:
                 return self.reply(429, {"code": 20429, "message": "Too Many Requests"})
             return self.reply(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": form.get("To")})
+        if parts[:2] == ["2010-04-01", "Accounts"] and parts[-1] == "Calls.json":
+            form = {k: v[0] for k, v in parse_qs(body).items()}
+            return self.reply(201, {"sid": "CA" + form.get("To", "").lstrip("+"), "status": "queued"})
+        if parts[:2] == ["2010-04-01", "Accounts"] and parts[-2] == "Calls":
+            call = parts[-1].removesuffix(".json")
+            if seen(call) == 1:
+                return self.reply(200, {"sid": call, "status": "in-progress"})
+            final = {
+                "1": {"status": "completed", "answered_by": "human"},
+                "2": {"status": "completed", "answered_by": "machine_end_beep"},
+                "3": {"status": "no-answer"},
+                "4": {"status": "failed"},
+            }.get(call[-1], {"status": "completed", "answered_by": "human"})
+            return self.reply(200, dict(final, sid=call))
+        if url.path == "/v1/chat/completions":
+            request = json.loads(body)
+            question = request["messages"][-1]["content"]
+            fields = request["response_format"]["json_schema"]["schema"]["properties"]
+            answers = {"segment": "enterprise", "sells_b2b": True}
+            content = "I think so." if "garbage" in question else json.dumps({k: answers.get(k, "?") for k in fields})
+            return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
         if url.path == "/api/company":
             name = parse_qs(url.query).get("name", [""])[0]
             return self.reply(200, {"company": {"size": 42, "name": name}})
