@@ -6,30 +6,37 @@ use crate::config::Config;
 use crate::runtime::live::Delivery;
 use crate::vm::Response;
 
-/// The account's credentials and base URL, or why they are missing.
-fn account(config: &Config) -> Result<(&crate::config::Twilio, String, String), Response> {
+/// What every request needs: the configuration, the credentials and the
+/// sending number.
+struct Account<'c> {
+    twilio: &'c crate::config::Twilio,
+    sid: String,
+    token: String,
+    from: String,
+}
+
+/// The account, with `from` (a configured sender name, a number, or the
+/// default) resolved; or why it cannot be used.
+fn account<'c>(config: &'c Config, from: Option<&str>) -> Result<Account<'c>, Response> {
     let Some(twilio) = &config.twilio else {
         return Err(Response::Permanent(
             "no text or call provider ([twilio]) is configured in flowc.toml".to_owned(),
         ));
     };
-    Ok((
-        twilio,
-        secret(&twilio.account_sid_env)?,
-        secret(&twilio.auth_token_env)?,
-    ))
-}
-
-/// The sending number: a configured sender name, a number, or the default.
-fn sender(twilio: &crate::config::Twilio, from: Option<&str>) -> Result<String, Response> {
-    match from.map(|name| twilio.numbers.get(name).map_or(name, String::as_str)) {
-        Some(number) => Ok(number.to_owned()),
+    let from = match from.map(|name| twilio.numbers.get(name).map_or(name, String::as_str)) {
+        Some(number) => number.to_owned(),
         None => twilio.default_from.clone().ok_or_else(|| {
             Response::Permanent(
                 "the step names no sender and [twilio] has no default_from".to_owned(),
             )
-        }),
-    }
+        })?,
+    };
+    Ok(Account {
+        twilio,
+        sid: secret(&twilio.account_sid_env)?,
+        token: secret(&twilio.auth_token_env)?,
+        from,
+    })
 }
 
 /// Places a call with a voice agent and waits for its outcome, read from
@@ -43,12 +50,13 @@ pub fn call(
     agent: Option<&str>,
     from: Option<&str>,
 ) -> Response {
-    let (twilio, sid, token) = match account(config) {
+    let Account {
+        twilio,
+        sid,
+        token,
+        from,
+    } = match account(config, from) {
         Ok(account) => account,
-        Err(response) => return response,
-    };
-    let from = match sender(twilio, from) {
-        Ok(from) => from,
         Err(response) => return response,
     };
     let Some(instructions) = agent.and_then(|agent| twilio.agents.get(agent)) else {
@@ -119,12 +127,13 @@ pub fn text(
     from: Option<&str>,
     body: &str,
 ) -> Response {
-    let (twilio, sid, token) = match account(config) {
+    let Account {
+        twilio,
+        sid,
+        token,
+        from,
+    } = match account(config, from) {
         Ok(account) => account,
-        Err(response) => return response,
-    };
-    let from = match sender(twilio, from) {
-        Ok(from) => from,
         Err(response) => return response,
     };
     let url = format!(
