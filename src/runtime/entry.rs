@@ -2,8 +2,9 @@
 //! share.
 
 use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json};
 
-use crate::bytecode::{Period, Program, ReEntryPolicy};
+use crate::bytecode::{Period, Program, ReEntryPolicy, SlotSource};
 use crate::calendar;
 use crate::value::Value;
 use crate::vm::Vm;
@@ -57,4 +58,31 @@ fn after(program: &Program, last: DateTime<Utc>, period: Period) -> DateTime<Utc
         }
         Period::Days(days) => calendar::add_days(program.timezone, last, days),
     }
+}
+
+/// An event's data as the program's event slots, each read with its
+/// declared type; or why it does not fit.
+pub fn payload(program: &Program, data: &Map<String, Json>) -> Result<Vec<Option<Value>>, String> {
+    let first = program
+        .slots
+        .iter()
+        .position(|slot| slot.source == SlotSource::Event)
+        .unwrap_or(program.slots.len());
+    program.slots[first..]
+        .iter()
+        .map(|slot| {
+            let name = slot.name.trim_start_matches("event.");
+            match data.get(name) {
+                None => Ok(None),
+                Some(json) => {
+                    crate::value::from_json(json, slot.ty, program.timezone).map_err(|mismatch| {
+                        format!(
+                            "event field `{name}` should be {}, not {}",
+                            mismatch.expected, mismatch.found
+                        )
+                    })
+                }
+            }
+        })
+        .collect()
 }

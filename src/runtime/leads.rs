@@ -87,24 +87,32 @@ pub fn read_leads(path: &Path, program: &Program) -> std::io::Result<Read<LeadRe
     })
 }
 
+/// The objects of JSON Lines text with their line numbers (from 1), or why
+/// a line is not one; blank lines are skipped. `what` names the records in
+/// messages ("a lead").
+fn jsonl_objects<'t>(text: &'t str, what: &'t str) -> impl Iterator<Item = NumberedObject> + 't {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(move |(index, line)| {
+            let object = match serde_json::from_str::<Json>(line) {
+                Ok(Json::Object(object)) => Ok(object),
+                Ok(other) => Err(format!(
+                    "{what} is a JSON object, not {}",
+                    value::describe_json(&other)
+                )),
+                Err(error) => Err(format!("not valid JSON: {error}")),
+            };
+            (index + 1, object)
+        })
+}
+
 /// Reads leads from JSON Lines text: one object per line, blank lines skipped.
 pub fn leads_from_jsonl(text: &str, file: &str, program: &Program) -> Read<LeadRecord> {
     let mut read = Read::default();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let number = index + 1;
-        let result = serde_json::from_str::<Json>(line)
-            .map_err(|error| format!("not valid JSON: {error}"))
-            .and_then(|json| match json {
-                Json::Object(object) => lead_from_object(object, number, program),
-                other => Err(format!(
-                    "a lead is a JSON object, not {}",
-                    value::describe_json(&other)
-                )),
-            });
-        push(&mut read, result, file, number);
+    for (line, object) in jsonl_objects(text, "a lead") {
+        let result = object.and_then(|object| lead_from_object(object, line, program));
+        push(&mut read, result, file, line);
     }
     read
 }
@@ -326,28 +334,19 @@ pub fn read_events(path: &Path, zone: chrono_tz::Tz) -> std::io::Result<Read<Eve
 /// Reads events from JSON Lines text.
 pub fn events_from_jsonl(text: &str, file: &str, zone: chrono_tz::Tz) -> Read<EventRecord> {
     let mut read = Read::default();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let number = index + 1;
-        let result = serde_json::from_str::<Json>(line)
-            .map_err(|error| format!("not valid JSON: {error}"))
-            .and_then(|json| event_from_json(json, file, number, zone));
-        push(&mut read, result, file, number);
+    for (line, object) in jsonl_objects(text, "an event") {
+        let result = object.and_then(|object| event_from_object(object, file, line, zone));
+        push(&mut read, result, file, line);
     }
     read
 }
 
-fn event_from_json(
-    json: Json,
+fn event_from_object(
+    mut object: Map<String, Json>,
     file: &str,
     line: usize,
     zone: chrono_tz::Tz,
 ) -> Result<EventRecord, String> {
-    let Json::Object(mut object) = json else {
-        return Err("an event is a JSON object".to_owned());
-    };
     let at = instant(object.remove("at"), "at", zone)?.ok_or("the event has no `at` time")?;
     let lead = match object.remove("lead") {
         Some(Json::String(id)) => id,
@@ -393,21 +392,7 @@ pub fn read_updates(
     let objects: Vec<NumberedObject> = if is_csv {
         csv_objects(&text, types, zone)
     } else {
-        text.lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(index, line)| {
-                let object = match serde_json::from_str::<Json>(line) {
-                    Ok(Json::Object(object)) => Ok(object),
-                    Ok(other) => Err(format!(
-                        "a lead is a JSON object, not {}",
-                        value::describe_json(&other)
-                    )),
-                    Err(error) => Err(format!("not valid JSON: {error}")),
-                };
-                (index + 1, object)
-            })
-            .collect()
+        jsonl_objects(&text, "a lead").collect()
     };
     for (line, object) in objects {
         let update = object.and_then(|object| update_from_object(object, types, zone));

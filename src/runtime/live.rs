@@ -23,6 +23,19 @@ pub const BATCH: usize = 500;
 /// repeats at most this many deliveries (under the same keys).
 pub const DELIVERY_BATCH: usize = 32;
 
+/// A query for enrollment rows with their lead's fields, in the columns
+/// [`read_row`] reads, ending with `$rest` (a `WHERE` clause and more).
+macro_rules! select_rows {
+    ($rest:literal) => {
+        concat!(
+            "SELECT e.id, e.workflow, e.lead, e.number, e.pc, e.status, e.wake, e.attempts,
+                    e.effects, e.entered, e.event, l.fields
+             FROM enrollments e JOIN leads l ON l.id = e.lead ",
+            $rest
+        )
+    };
+}
+
 /// Runs a statement through the connection's statement cache.
 fn execute(
     transaction: &Transaction<'_>,
@@ -333,24 +346,28 @@ impl Live {
 
     /// Every stored workflow version.
     pub fn versions(&mut self) -> Result<Vec<Version>, StoreError> {
-        let mut statement = self.store.connection.prepare(
-            "SELECT id, name, version, published, program FROM workflows ORDER BY name, version",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, bool>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut versions = Vec::new();
-        for row in rows {
-            let (id, name, version, published, program) = row?;
+        let rows: Vec<(i64, String, i64, bool)> = {
+            let mut statement = self.store.connection.prepare_cached(
+                "SELECT id, name, version, published FROM workflows ORDER BY name, version",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut versions = Vec::with_capacity(rows.len());
+        for (id, name, version, published) in rows {
+            // Programs never change once stored: each is read and parsed once.
             let program = match self.versions.get(&id) {
                 Some(known) => Rc::clone(&known.program),
-                None => Rc::new(serde_json::from_str::<Program>(&program)?),
+                None => {
+                    let text: String = self.store.connection.query_row(
+                        "SELECT program FROM workflows WHERE id = ?1",
+                        [id],
+                        |row| row.get(0),
+                    )?;
+                    Rc::new(serde_json::from_str::<Program>(&text)?)
+                }
             };
             let stored = Version {
                 id,
@@ -530,7 +547,7 @@ impl Live {
             .filter(|v| v.program.trigger.event.as_deref() == Some(name))
         {
             let program = &version.program;
-            let payload = payload_slots(program, data).map_err(EventError::BadData)?;
+            let payload = entry::payload(program, data).map_err(EventError::BadData)?;
             let stored = Json::Object(data.clone()).to_string();
             if try_enroll(
                 &transaction,
@@ -599,11 +616,9 @@ impl Live {
         let now = self.clock.now();
         let transaction = self.store.connection.transaction()?;
         let due: Vec<(Row, String)> = {
-            let sql = format!(
-                "SELECT {ROW_COLUMNS} FROM enrollments e JOIN leads l ON l.id = e.lead
-                 WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
-            );
-            let mut statement = transaction.prepare_cached(&sql)?;
+            let mut statement = transaction.prepare_cached(select_rows!(
+                "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
+            ))?;
             let rows = statement.query_map(params![millis(now), BATCH as i64], read_row)?;
             rows.collect::<Result<_, _>>()?
         };
@@ -682,16 +697,19 @@ fn run_loaded(
     };
     if let Some(text) = &row.event {
         let data: Map<String, Json> = serde_json::from_str(text)?;
-        let payload = payload_slots(&version.program, &data).map_err(StoreError::Invalid)?;
+        let payload = entry::payload(&version.program, &data).map_err(StoreError::Invalid)?;
         row.enrollment.event = Some(payload.into_boxed_slice());
     }
-    let mut lead = lead_slots(&version.program, &fields);
+    let mut lead = LeadState {
+        id: &row.lead,
+        slots: lead_slots(&version.program, &fields),
+        fields: &fields,
+    };
     activate(
         transaction,
         version,
         row.id,
         &mut row.enrollment,
-        &row.lead,
         &mut lead,
         now,
     )
@@ -734,27 +752,11 @@ struct Row {
     event: Option<String>,
 }
 
-fn parse_status(text: &str) -> Status {
-    match text {
-        "waiting" => Status::Waiting,
-        "held" => Status::Held,
-        "completed" => Status::Completed,
-        "exited" => Status::Exited,
-        "failed" => Status::Failed,
-        _ => Status::Active,
-    }
-}
-
-/// The columns of an enrollment row, then its lead's fields, as
-/// [`read_row`] reads them.
-const ROW_COLUMNS: &str = "e.id, e.workflow, e.lead, e.number, e.pc, e.status, e.wake, e.attempts,
-     e.effects, e.entered, e.event, l.fields";
-
 /// An enrollment row and its lead's fields (as stored).
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
     let mut enrollment = Enrollment::new(0, row.get(3)?, instant(row.get(9)?), None);
     enrollment.pc = row.get(4)?;
-    enrollment.status = parse_status(&row.get::<_, String>(5)?);
+    enrollment.status = Status::from_name(&row.get::<_, String>(5)?);
     enrollment.wake = row
         .get::<_, Option<i64>>(6)?
         .map_or(enrollment.entered, instant);
@@ -776,10 +778,7 @@ fn load_enrollment(
     transaction: &Transaction<'_>,
     id: i64,
 ) -> Result<Option<(Row, String)>, StoreError> {
-    let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM enrollments e JOIN leads l ON l.id = e.lead WHERE e.id = ?1"
-    );
-    Ok(query_row(transaction, &sql, [id], read_row).optional()?)
+    Ok(query_row(transaction, select_rows!("WHERE e.id = ?1"), [id], read_row).optional()?)
 }
 
 /// The stored fields of a lead, by name.
@@ -803,35 +802,6 @@ fn lead_fields(
             ))),
         },
     }
-}
-
-/// An event's data as a program's event slots, read with their types.
-fn payload_slots(
-    program: &Program,
-    data: &Map<String, Json>,
-) -> Result<Vec<Option<Value>>, String> {
-    let first = program
-        .slots
-        .iter()
-        .position(|slot| slot.source == SlotSource::Event)
-        .unwrap_or(program.slots.len());
-    program.slots[first..]
-        .iter()
-        .map(|slot| {
-            let key = slot.name.trim_start_matches("event.");
-            match data.get(key) {
-                None => Ok(None),
-                Some(json) => {
-                    value::from_json(json, slot.ty, program.timezone).map_err(|mismatch| {
-                        format!(
-                            "`{key}` should be {}, not {}",
-                            mismatch.expected, mismatch.found
-                        )
-                    })
-                }
-            }
-        })
-        .collect()
 }
 
 /// A lead's fields as a program's lead slots (values that do not fit a
@@ -919,7 +889,7 @@ fn try_enroll(
 ) -> Result<bool, StoreError> {
     let program = &version.program;
     let (history, count) = history(transaction, &version.name, lead)?;
-    let mut slots = lead_slots(program, fields);
+    let slots = lead_slots(program, fields);
     let vm = Vm::new(program);
     if !entry::may_enter(&vm, history, &slots, payload, now) {
         return Ok(false);
@@ -944,15 +914,12 @@ fn try_enroll(
             detail: String::new(),
         }],
     )?;
-    activate(
-        transaction,
-        version,
-        id,
-        &mut enrollment,
-        lead,
-        &mut slots,
-        now,
-    )?;
+    let mut lead = LeadState {
+        id: lead,
+        slots,
+        fields,
+    };
+    activate(transaction, version, id, &mut enrollment, &mut lead, now)?;
     Ok(true)
 }
 
@@ -1006,8 +973,7 @@ fn activate(
     version: &Version,
     id: i64,
     enrollment: &mut Enrollment,
-    lead: &str,
-    slots: &mut [Option<Value>],
+    lead: &mut LeadState<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let program = &version.program;
@@ -1020,10 +986,10 @@ fn activate(
     };
     let mut events = Vec::new();
     let mut context = Context {
-        lead: slots,
+        lead: &mut lead.slots,
         channels: &mut outbox,
         events: &mut events,
-        lead_id: lead,
+        lead_id: lead.id,
     };
     let advance = vm.run(enrollment, now, &mut context);
     if let Some(error) = outbox.error {
@@ -1051,7 +1017,15 @@ fn activate(
         ],
     )?;
     insert_events(transaction, id, program, &events)?;
-    store_extracted(transaction, program, lead, slots)
+    store_extracted(transaction, program, lead)
+}
+
+/// A lead as an activation sees it: stored fields by name, and the same as
+/// the program's slots (which extractions fill).
+struct LeadState<'a> {
+    id: &'a str,
+    fields: &'a Map<String, Json>,
+    slots: Vec<Option<Value>>,
 }
 
 fn insert_events(
@@ -1088,8 +1062,7 @@ fn insert_events(
 fn store_extracted(
     transaction: &Transaction<'_>,
     program: &Program,
-    lead: &str,
-    slots: &[Option<Value>],
+    lead: &LeadState<'_>,
 ) -> Result<(), StoreError> {
     let extracted: Vec<(usize, &crate::bytecode::Slot)> = program
         .slots
@@ -1100,16 +1073,16 @@ fn store_extracted(
     if extracted.is_empty() {
         return Ok(());
     }
-    let mut fields = lead_fields(transaction, lead)?.unwrap_or_default();
+    let mut fields = lead.fields.clone();
     for (index, slot) in extracted {
-        if let Some(value) = slots.get(index).and_then(Option::as_ref) {
+        if let Some(value) = lead.slots.get(index).and_then(Option::as_ref) {
             fields.insert(slot.name.clone(), value.to_json());
         }
     }
     execute(
         transaction,
         "UPDATE leads SET fields = ?1 WHERE id = ?2",
-        params![Json::Object(fields).to_string(), lead],
+        params![Json::Object(fields).to_string(), lead.id],
     )?;
     Ok(())
 }

@@ -14,7 +14,6 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
-use serde_json::{Map, Value as Json};
 
 use crate::bytecode::Program;
 use crate::calendar;
@@ -249,7 +248,7 @@ impl<'p> Simulation<'p> {
         if self.program().trigger.event.as_deref() != Some(record.name.as_str()) {
             return;
         }
-        let payload = match self.payload(&record.data) {
+        let payload = match entry::payload(self.program(), &record.data) {
             Ok(payload) => payload,
             Err(message) => {
                 self.summary.bad_records.push(leads::BadRecord {
@@ -263,29 +262,6 @@ impl<'p> Simulation<'p> {
         if self.trigger_holds(index, &payload, now) {
             self.enroll(index, Some(payload.into_boxed_slice()), now);
         }
-    }
-
-    /// An event's data as event slots, read with their declared types.
-    fn payload(&self, data: &Map<String, Json>) -> Result<Vec<Option<Value>>, String> {
-        let program = self.program();
-        let first = self.vm.lead_slots();
-        program.slots[first..]
-            .iter()
-            .map(|slot| {
-                let name = slot.name.trim_start_matches("event.");
-                match data.get(name) {
-                    None => Ok(None),
-                    Some(json) => crate::value::from_json(json, slot.ty, program.timezone).map_err(
-                        |mismatch| {
-                            format!(
-                                "event field `{name}` should be {}, not {}",
-                                mismatch.expected, mismatch.found
-                            )
-                        },
-                    ),
-                }
-            })
-            .collect()
     }
 
     /// Whether a lead may enter now (see [`entry::may_enter`]).

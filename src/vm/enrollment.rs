@@ -37,6 +37,19 @@ impl Status {
         }
     }
 
+    /// The status a name stands for ([`Status::name`] read back); unknown
+    /// names are `Active`, which the runner resumes.
+    pub fn from_name(name: &str) -> Status {
+        match name {
+            "waiting" => Status::Waiting,
+            "held" => Status::Held,
+            "completed" => Status::Completed,
+            "exited" => Status::Exited,
+            "failed" => Status::Failed,
+            _ => Status::Active,
+        }
+    }
+
     /// Whether the enrollment is over.
     pub fn is_final(self) -> bool {
         matches!(self, Status::Completed | Status::Exited | Status::Failed)
