@@ -1,0 +1,322 @@
+//! Running stored enrollments: loading them with their leads, entering
+//! leads, testing goals, and committing what an activation changed.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Map, Value as Json};
+
+use super::outbox::Outbox;
+use super::stored_leads::{history, lead_slots};
+use super::{execute, query_row, Version};
+use crate::bytecode::{Program, SlotSource};
+use crate::runtime::entry;
+use crate::store::{instant, millis, StoreError};
+use crate::value::Value;
+use crate::vm::{Advance, Context, Enrollment, Event, Status, Vm};
+
+/// Runs a stored enrollment on from where it stands (a version not loaded
+/// yet, published since, is left for the next tick).
+pub(super) fn resume(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match load_enrollment(transaction, id)? {
+        Some((row, fields)) => run_loaded(transaction, versions, row, &fields, now),
+        None => Ok(()),
+    }
+}
+
+/// Runs a loaded enrollment on from where it stands.
+pub(super) fn run_loaded(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    mut row: Row,
+    fields: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if row.enrollment.status.is_final() {
+        return Ok(());
+    }
+    let Some(version) = versions.get(&row.workflow) else {
+        return Ok(());
+    };
+    let fields = match serde_json::from_str(fields)? {
+        Json::Object(fields) => fields,
+        _ => {
+            return Err(StoreError::Invalid(format!(
+                "the fields of lead {:?} are not an object",
+                row.lead
+            )))
+        }
+    };
+    if let Some(text) = &row.event {
+        let data: Map<String, Json> = serde_json::from_str(text)?;
+        let payload = entry::payload(&version.program, &data).map_err(StoreError::Invalid)?;
+        row.enrollment.event = Some(payload.into_boxed_slice());
+    }
+    let mut lead = LeadState {
+        id: &row.lead,
+        slots: lead_slots(&version.program, &fields),
+        fields: &fields,
+    };
+    activate(
+        transaction,
+        version,
+        row.id,
+        &mut row.enrollment,
+        &mut lead,
+        now,
+    )
+}
+
+/// An enrollment row.
+pub(super) struct Row {
+    pub(super) id: i64,
+    pub(super) workflow: i64,
+    pub(super) lead: String,
+    pub(super) enrollment: Enrollment,
+    /// The trigger event's data, as stored.
+    pub(super) event: Option<String>,
+}
+
+/// An enrollment row and its lead's fields (as stored).
+pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+    let mut enrollment = Enrollment::new(0, row.get(3)?, instant(row.get(9)?), None);
+    enrollment.pc = row.get(4)?;
+    enrollment.status = Status::from_name(&row.get::<_, String>(5)?);
+    enrollment.wake = row
+        .get::<_, Option<i64>>(6)?
+        .map_or(enrollment.entered, instant);
+    enrollment.attempts = row.get(7)?;
+    enrollment.effects = row.get(8)?;
+    Ok((
+        Row {
+            id: row.get(0)?,
+            workflow: row.get(1)?,
+            lead: row.get(2)?,
+            enrollment,
+            event: row.get(10)?,
+        },
+        row.get(11)?,
+    ))
+}
+
+pub(super) fn load_enrollment(
+    transaction: &Transaction<'_>,
+    id: i64,
+) -> Result<Option<(Row, String)>, StoreError> {
+    Ok(query_row(transaction, select_rows!("WHERE e.id = ?1"), [id], read_row).optional()?)
+}
+
+/// Enrolls a lead if it may enter, and runs it to its first suspension.
+pub(super) fn try_enroll(
+    transaction: &Transaction<'_>,
+    version: &Version,
+    lead: &str,
+    fields: &Map<String, Json>,
+    payload: &[Option<Value>],
+    stored_payload: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let program = &version.program;
+    let (history, count) = history(transaction, &version.name, lead)?;
+    let slots = lead_slots(program, fields);
+    let vm = Vm::new(program);
+    if !entry::may_enter(&vm, history, &slots, payload, now) {
+        return Ok(false);
+    }
+    let number = count + 1;
+    execute(transaction,
+        "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered, event)
+         VALUES (?1, ?2, ?3, 0, 'active', 0, 0, ?4, ?5)",
+        params![version.id, lead, number, millis(now), stored_payload],
+    )?;
+    let id = transaction.last_insert_rowid();
+    let event = (!payload.is_empty()).then(|| payload.to_vec().into_boxed_slice());
+    let mut enrollment = Enrollment::new(0, number, now, event);
+    insert_events(
+        transaction,
+        id,
+        program,
+        &[Event {
+            at: now,
+            pc: 0,
+            kind: crate::vm::EventKind::Entered,
+            detail: String::new(),
+        }],
+    )?;
+    let mut lead = LeadState {
+        id: lead,
+        slots,
+        fields,
+    };
+    activate(transaction, version, id, &mut enrollment, &mut lead, now)?;
+    Ok(true)
+}
+
+/// Ends the lead's active enrollment in this workflow if one of its goals
+/// now holds.
+pub(super) fn test_goals(
+    transaction: &Transaction<'_>,
+    version: &Version,
+    lead: &str,
+    fields: &Map<String, Json>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let active: Vec<(i64, i64)> = {
+        let mut statement = transaction.prepare_cached(
+            "SELECT e.id, e.workflow FROM enrollments e JOIN workflows w ON w.id = e.workflow
+             WHERE e.lead = ?1 AND w.name = ?2 AND e.status NOT IN ('completed', 'exited', 'failed')",
+        )?;
+        let rows = statement.query_map(params![lead, version.name], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, _) in active {
+        let Some((row, _)) = load_enrollment(transaction, id)? else {
+            continue;
+        };
+        let slots = lead_slots(&version.program, fields);
+        let vm = Vm::new(&version.program);
+        if let Some(goal) = vm.goal_reached(&row.enrollment, &slots, now) {
+            execute(transaction,
+                "UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL WHERE id = ?1",
+                [id],
+            )?;
+            let event = Event {
+                at: now,
+                pc: row.enrollment.pc,
+                kind: crate::vm::EventKind::Exited,
+                detail: format!("goal {goal} reached"),
+            };
+            insert_events(transaction, id, &version.program, &[event])?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs an enrollment until it suspends or ends and commits what changed
+/// (its state, its events, new outbox rows, extracted fields) to the
+/// transaction.
+pub(super) fn activate(
+    transaction: &Transaction<'_>,
+    version: &Version,
+    id: i64,
+    enrollment: &mut Enrollment,
+    lead: &mut LeadState<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let program = &version.program;
+    let mut vm = Vm::new(program);
+    let mut outbox = Outbox {
+        transaction,
+        enrollment: id,
+        now,
+        error: None,
+    };
+    let mut events = Vec::new();
+    let mut context = Context {
+        lead: &mut lead.slots,
+        channels: &mut outbox,
+        events: &mut events,
+        lead_id: lead.id,
+    };
+    let advance = vm.run(enrollment, now, &mut context);
+    if let Some(error) = outbox.error {
+        return Err(error);
+    }
+    let wake = match advance {
+        Advance::Suspended(until) => Some(millis(until)),
+        Advance::Ended(_) | Advance::InFlight => None,
+    };
+    execute(transaction,
+        "UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6
+         WHERE id = ?7",
+        params![
+            enrollment.pc,
+            enrollment.status.name(),
+            wake,
+            enrollment.attempts,
+            enrollment.effects,
+            events
+                .iter()
+                .rev()
+                .find(|event| event.kind == crate::vm::EventKind::Held)
+                .map(|event| event.detail.clone()),
+            id
+        ],
+    )?;
+    insert_events(transaction, id, program, &events)?;
+    store_extracted(transaction, program, lead)
+}
+
+/// A lead as an activation sees it: stored fields by name, and the same as
+/// the program's slots (which extractions fill).
+pub(super) struct LeadState<'a> {
+    pub(super) id: &'a str,
+    pub(super) fields: &'a Map<String, Json>,
+    pub(super) slots: Vec<Option<Value>>,
+}
+
+pub(super) fn insert_events(
+    transaction: &Transaction<'_>,
+    enrollment: i64,
+    program: &Program,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let mut statement = transaction.prepare_cached(
+        "INSERT INTO events (enrollment, at, pc, step, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for event in events {
+        let step = if event.kind == crate::vm::EventKind::Entered {
+            "-"
+        } else {
+            program
+                .origins
+                .get(event.pc as usize)
+                .map_or("?", |origin| origin.label.as_str())
+        };
+        statement.execute(params![
+            enrollment,
+            millis(event.at),
+            event.pc,
+            step,
+            event.kind.name(),
+            event.detail
+        ])?;
+    }
+    Ok(())
+}
+
+/// Writes the values of extracted fields back to the lead.
+pub(super) fn store_extracted(
+    transaction: &Transaction<'_>,
+    program: &Program,
+    lead: &LeadState<'_>,
+) -> Result<(), StoreError> {
+    let extracted: Vec<(usize, &crate::bytecode::Slot)> = program
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| slot.source == SlotSource::Extracted)
+        .collect();
+    if extracted.is_empty() {
+        return Ok(());
+    }
+    let mut fields = lead.fields.clone();
+    for (index, slot) in extracted {
+        if let Some(value) = lead.slots.get(index).and_then(Option::as_ref) {
+            fields.insert(slot.name.clone(), value.to_json());
+        }
+    }
+    execute(
+        transaction,
+        "UPDATE leads SET fields = ?1 WHERE id = ?2",
+        params![Json::Object(fields).to_string(), lead.id],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,336 @@
+//! The durable runtime: the same interpreter as the simulation, with every
+//! state change committed to the store. An effect is recorded in the outbox
+//! by the transaction that reaches its step, delivered after commit, and
+//! confirmed by a second transaction that also runs the enrollment on.
+
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Transaction};
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Map, Value as Json};
+
+use super::entry;
+use crate::bytecode::Program;
+use crate::store::{instant, millis, Store, StoreError};
+use crate::vm::Response;
+
+/// Due enrollments claimed per transaction.
+pub const BATCH: usize = 500;
+/// Effects delivered before their confirmations are committed: a crash
+/// repeats at most this many deliveries (under the same keys).
+pub const DELIVERY_BATCH: usize = 32;
+
+/// A query for enrollment rows with their lead's fields, in the columns
+/// [`read_row`] reads, ending with `$rest` (a `WHERE` clause and more).
+macro_rules! select_rows {
+    ($rest:literal) => {
+        concat!(
+            "SELECT e.id, e.workflow, e.lead, e.number, e.pc, e.status, e.wake, e.attempts,
+                    e.effects, e.entered, e.event, l.fields
+             FROM enrollments e JOIN leads l ON l.id = e.lead ",
+            $rest
+        )
+    };
+}
+
+mod activation;
+mod clock;
+mod outbox;
+mod provider;
+mod publish;
+mod stored_leads;
+
+/// Runs a statement through the connection's statement cache.
+fn execute(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    Ok(transaction.prepare_cached(sql)?.execute(params)?)
+}
+
+/// Reads one row through the connection's statement cache.
+fn query_row<T>(
+    transaction: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    transaction.prepare_cached(sql)?.query_row(params, read)
+}
+
+pub use clock::Clock;
+pub use provider::{Delivery, Provider, RecordingProvider};
+pub use publish::{Migration, Publication, PublishError};
+
+use activation::{read_row, resume, run_loaded, test_goals, try_enroll, Row};
+use stored_leads::{lead_fields, upsert_lead};
+
+/// A stored workflow version.
+#[derive(Clone, Debug)]
+pub struct Version {
+    /// The row id.
+    pub id: i64,
+    /// The workflow's name.
+    pub name: String,
+    /// Its version number, from 1.
+    pub version: i64,
+    /// Whether it takes new leads.
+    pub published: bool,
+    /// The program.
+    pub program: Rc<Program>,
+}
+
+/// The live runtime over one store.
+pub struct Live {
+    /// The store.
+    pub store: Store,
+    /// The clock.
+    pub clock: Clock,
+    versions: HashMap<i64, Version>,
+}
+
+impl Live {
+    /// The runtime over `store`.
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Live {
+            store,
+            clock,
+            versions: HashMap::default(),
+        }
+    }
+
+    /// Every stored workflow version.
+    pub fn versions(&mut self) -> Result<Vec<Version>, StoreError> {
+        let rows: Vec<(i64, String, i64, bool)> = {
+            let mut statement = self.store.connection.prepare_cached(
+                "SELECT id, name, version, published FROM workflows ORDER BY name, version",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut versions = Vec::with_capacity(rows.len());
+        for (id, name, version, published) in rows {
+            // Programs never change once stored: each is read and parsed once.
+            let program = match self.versions.get(&id) {
+                Some(known) => Rc::clone(&known.program),
+                None => {
+                    let text: String = self.store.connection.query_row(
+                        "SELECT program FROM workflows WHERE id = ?1",
+                        [id],
+                        |row| row.get(0),
+                    )?;
+                    Rc::new(serde_json::from_str::<Program>(&text)?)
+                }
+            };
+            let stored = Version {
+                id,
+                name,
+                version,
+                published,
+                program,
+            };
+            self.versions.insert(id, stored.clone());
+            versions.push(stored);
+        }
+        Ok(versions)
+    }
+
+    /// Upserts leads (fields by name, JSON values) and enrolls those that
+    /// may enter a live workflow, running each to its first suspension.
+    /// One transaction per batch.
+    pub fn import(&mut self, leads: Vec<LeadUpdate>) -> Result<usize, StoreError> {
+        let live: Vec<Version> = self
+            .versions()?
+            .into_iter()
+            .filter(|v| v.published)
+            .collect();
+        let mut entered = 0;
+        for batch in leads.chunks(BATCH) {
+            let transaction = self.store.connection.transaction()?;
+            for update in batch {
+                // Live imports happen now: `at` is for simulations.
+                let now = self.clock.now();
+                let fields = upsert_lead(&transaction, update, now)?;
+                for version in &live {
+                    test_goals(&transaction, version, &update.id, &fields, now)?;
+                    if version.program.trigger.event.is_none()
+                        && try_enroll(&transaction, version, &update.id, &fields, &[], None, now)?
+                    {
+                        entered += 1;
+                    }
+                }
+            }
+            transaction.commit()?;
+        }
+        Ok(entered)
+    }
+
+    /// An event happens to a lead: live workflows triggered by it may
+    /// enroll the lead. Returns how many enrollments started.
+    pub fn event(
+        &mut self,
+        name: &str,
+        lead: &str,
+        data: &Map<String, Json>,
+    ) -> Result<usize, EventError> {
+        let now = self.clock.now();
+        let live: Vec<Version> = self
+            .versions()?
+            .into_iter()
+            .filter(|v| v.published)
+            .collect();
+        let transaction = self
+            .store
+            .connection
+            .transaction()
+            .map_err(StoreError::from)?;
+        let Some(fields) = lead_fields(&transaction, lead)? else {
+            return Err(EventError::UnknownLead(lead.to_owned()));
+        };
+        let mut entered = 0;
+        for version in live
+            .iter()
+            .filter(|v| v.program.trigger.event.as_deref() == Some(name))
+        {
+            let program = &version.program;
+            let payload = entry::payload(program, data).map_err(EventError::BadData)?;
+            let stored = Json::Object(data.clone()).to_string();
+            if try_enroll(
+                &transaction,
+                version,
+                lead,
+                &fields,
+                &payload,
+                Some(&stored),
+                now,
+            )? {
+                entered += 1;
+            }
+        }
+        transaction.commit().map_err(StoreError::from)?;
+        Ok(entered)
+    }
+
+    /// Does one round of the work due now: delivers a batch of recorded
+    /// effects and runs on the enrollments that waited for them, then runs
+    /// a batch of due enrollments. Returns how much it did (0: nothing was
+    /// due); call it again until it returns 0.
+    pub fn tick(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
+        // Every version an enrollment may be on, loaded before the batches.
+        self.versions()?;
+        let delivered = self.deliver(provider)?;
+        let ran = self.run_due()?;
+        Ok(delivered + ran)
+    }
+
+    /// Delivers a batch of pending effects, then confirms them and runs
+    /// their enrollments on in one transaction.
+    fn deliver(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
+        let deliveries = self.pending(DELIVERY_BATCH)?;
+        if deliveries.is_empty() {
+            return Ok(0);
+        }
+        let answered: Vec<(&Delivery, Response)> = deliveries
+            .iter()
+            .map(|delivery| (delivery, provider.deliver(delivery)))
+            .collect();
+        let now = self.clock.now();
+        let transaction = self.store.connection.transaction()?;
+        for (delivery, response) in answered {
+            execute(
+                &transaction,
+                "UPDATE outbox SET status = 'done', response = ?1, done = ?2 WHERE id = ?3",
+                params![serde_json::to_string(&response)?, millis(now), delivery.id],
+            )?;
+            // The enrollment runs on at the instant it reached the step, as
+            // in a simulation: a late runner keeps the schedule.
+            let (enrollment, created): (i64, i64) = query_row(
+                &transaction,
+                "SELECT enrollment, created FROM outbox WHERE id = ?1",
+                [delivery.id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            resume(&transaction, &self.versions, enrollment, instant(created))?;
+        }
+        transaction.commit()?;
+        Ok(deliveries.len())
+    }
+
+    /// Claims a batch of due enrollments in wake-up order and runs each on
+    /// at the instant it was due, in one transaction.
+    fn run_due(&mut self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let transaction = self.store.connection.transaction()?;
+        let due: Vec<(Row, String)> = {
+            let mut statement = transaction.prepare_cached(select_rows!(
+                "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![millis(now), BATCH as i64], read_row)?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let count = due.len();
+        for (row, fields) in due {
+            let at = row.enrollment.wake;
+            run_loaded(&transaction, &self.versions, row, &fields, at)?;
+        }
+        transaction.commit()?;
+        Ok(count)
+    }
+
+    /// When the next enrollment is due, if any is.
+    pub fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next: Option<i64> = self.store.connection.query_row(
+            "SELECT min(wake) FROM enrollments WHERE wake IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(next.map(instant))
+    }
+
+    fn pending(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let mut statement = self.store.connection.prepare_cached(
+            "SELECT id, key, attempt, kind, message FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?1",
+        )?;
+        let rows = statement.query_map([limit as i64], |row| {
+            Ok(Delivery {
+                id: row.get(0)?,
+                key: row.get(1)?,
+                attempt: row.get(2)?,
+                kind: row.get(3)?,
+                message: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Why an event could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// No lead has the id.
+    #[error("no lead has the id {0:?}; import it first")]
+    UnknownLead(String),
+    /// The payload does not fit the event's declared fields.
+    #[error("the event's data does not fit: {0}")]
+    BadData(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A lead record for import: fields by name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadUpdate {
+    /// The lead's id.
+    pub id: String,
+    /// When it happened; `None` for now.
+    pub at: Option<DateTime<Utc>>,
+    /// When the lead was last active.
+    pub last_activity: Option<DateTime<Utc>>,
+    /// Field values by name (`null` clears).
+    pub fields: Map<String, Json>,
+}

@@ -1,0 +1,64 @@
+//! The outbox: the VM's channels in live runs.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{execute, query_row};
+use crate::store::{millis, StoreError};
+use crate::vm::{Channels, Request, Response};
+
+/// The VM's channels in a live run: an effect asked for the first time is
+/// recorded as pending; asked again once delivered, it gets its response.
+pub(super) struct Outbox<'t, 'c> {
+    pub(super) transaction: &'t Transaction<'c>,
+    pub(super) enrollment: i64,
+    pub(super) now: DateTime<Utc>,
+    pub(super) error: Option<StoreError>,
+}
+
+impl Channels for Outbox<'_, '_> {
+    fn perform(&mut self, request: &Request<'_>) -> Response {
+        match self.record(request) {
+            Ok(response) => response,
+            Err(error) => {
+                self.error.get_or_insert(error);
+                Response::Pending
+            }
+        }
+    }
+}
+
+impl Outbox<'_, '_> {
+    fn record(&mut self, request: &Request<'_>) -> Result<Response, StoreError> {
+        let key = request.idempotency_key();
+        let stored: Option<(String, Option<String>)> = query_row(
+            self.transaction,
+            "SELECT status, response FROM outbox WHERE key = ?1 AND attempt = ?2",
+            params![key, request.attempt],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+        match stored {
+            Some((status, Some(response))) if status == "done" => {
+                Ok(serde_json::from_str(&response)?)
+            }
+            Some(_) => Ok(Response::Pending),
+            None => {
+                execute(
+                    self.transaction,
+                    "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+                    params![
+                        self.enrollment,
+                        key,
+                        request.attempt,
+                        request.kind,
+                        serde_json::to_string(request.message)?,
+                        millis(self.now)
+                    ],
+                )?;
+                Ok(Response::Pending)
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Publishing workflow versions, unpublishing them, and migrating
+//! running enrollments between versions.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{execute, query_row, Live};
+use crate::bytecode::{Artifact, Program};
+use crate::store::{millis, StoreError};
+
+/// What publishing did to one workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Publication {
+    /// A new version was stored and made live.
+    NewVersion {
+        /// The workflow.
+        name: String,
+        /// Its new version number.
+        version: i64,
+        /// Enrollments moved to it from older versions.
+        migrated: usize,
+    },
+    /// The source did not change; the version is live again.
+    Unchanged {
+        /// The workflow.
+        name: String,
+        /// Its version number.
+        version: i64,
+        /// Paused timers resumed.
+        resumed: usize,
+    },
+}
+
+/// What publishing a changed workflow does to running enrollments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Migration {
+    /// They stay on the version they entered.
+    None,
+    /// They move to the new version, to the step with the same label; with
+    /// `force`, those whose label is gone move to that label.
+    ByLabel {
+        /// Where enrollments at a step that no longer exists go.
+        force: Option<String>,
+    },
+}
+
+/// Why publishing stopped (nothing was published).
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Some enrollments stand at steps the new version no longer has.
+    #[error(
+        "{} enrollments stand at steps the new version no longer has; nothing was published:\n{}\n\
+         add `--force LABEL` to move them to that step",
+        .0.len(),
+        .0.iter().map(|(lead, label)| format!("  {lead} at {label}")).collect::<Vec<_>>().join("\n")
+    )]
+    Unmigratable(Vec<(String, String)>),
+    /// `--force` names a label the new version does not have.
+    #[error("the new version has no step labelled `{0}`; nothing was published")]
+    UnknownLabel(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for PublishError {
+    fn from(error: rusqlite::Error) -> Self {
+        PublishError::Store(error.into())
+    }
+}
+
+impl From<serde_json::Error> for PublishError {
+    fn from(error: serde_json::Error) -> Self {
+        PublishError::Store(error.into())
+    }
+}
+
+/// Moves the running enrollments of older versions of `name` to the new
+/// version `id`, step by step label. In-flight enrollments (an effect
+/// recorded, not yet confirmed) stay, so no effect is sent twice.
+fn migrate(
+    transaction: &Transaction<'_>,
+    name: &str,
+    id: i64,
+    program: &Program,
+    force: Option<&str>,
+) -> Result<usize, PublishError> {
+    let target_of = |label: &str| {
+        program
+            .origins
+            .iter()
+            .position(|origin| origin.label == label)
+            .map(|pc| pc as u32)
+    };
+    let forced = match force {
+        Some(label) => {
+            Some(target_of(label).ok_or_else(|| PublishError::UnknownLabel(label.to_owned()))?)
+        }
+        None => None,
+    };
+    let running: Vec<(i64, String, u32, String)> = {
+        let mut statement = transaction
+            .prepare_cached(
+                "SELECT e.id, e.lead, e.pc, w.program FROM enrollments e JOIN workflows w ON w.id = e.workflow
+                 WHERE w.name = ?1 AND w.id != ?2 AND e.status IN ('waiting', 'held')",
+            )
+            .map_err(StoreError::from)?;
+        let rows = statement
+            .query_map(params![name, id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .map_err(StoreError::from)?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::from)?
+    };
+    let mut moves = Vec::new();
+    let mut stuck = Vec::new();
+    for (enrollment, lead, pc, old) in running {
+        let old: Program = serde_json::from_str(&old).map_err(StoreError::from)?;
+        let label = old
+            .origins
+            .get(pc as usize)
+            .map_or_else(String::new, |origin| origin.label.clone());
+        match target_of(&label).or(forced) {
+            Some(target) => moves.push((enrollment, target)),
+            None => stuck.push((lead, label)),
+        }
+    }
+    if !stuck.is_empty() {
+        return Err(PublishError::Unmigratable(stuck));
+    }
+    for (enrollment, target) in &moves {
+        execute(
+            transaction,
+            "UPDATE enrollments SET workflow = ?1, pc = ?2 WHERE id = ?3",
+            params![id, target, enrollment],
+        )?;
+    }
+    Ok(moves.len())
+}
+
+impl Live {
+    /// Stores every workflow of a compiled file that changed as a new
+    /// version and makes each live; an unchanged one is made live again,
+    /// its paused timers resumed with the time they had left.
+    pub fn publish(
+        &mut self,
+        artifact: &Artifact,
+        source: &str,
+        migration: Migration,
+    ) -> Result<Vec<Publication>, PublishError> {
+        let now = self.clock.now();
+        let transaction = self
+            .store
+            .connection
+            .transaction()
+            .map_err(StoreError::from)?;
+        let mut publications = Vec::new();
+        for program in &artifact.programs {
+            let latest: Option<(i64, i64, String)> = query_row(&transaction,
+                    "SELECT id, version, hash FROM workflows WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+                    [&program.name],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?;
+            execute(
+                &transaction,
+                "UPDATE workflows SET published = 0 WHERE name = ?1",
+                [&program.name],
+            )?;
+            match latest {
+                Some((id, version, hash)) if hash == artifact.source_hash => {
+                    transaction
+                        .execute("UPDATE workflows SET published = 1 WHERE id = ?1", [id])?;
+                    let resumed = execute(&transaction,
+                        "UPDATE enrollments SET wake = ?1 + remaining, remaining = NULL
+                         WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
+                        params![millis(now), program.name],
+                    )?;
+                    publications.push(Publication::Unchanged {
+                        name: program.name.clone(),
+                        version,
+                        resumed,
+                    });
+                }
+                latest => {
+                    let version = latest.map_or(1, |(_, version, _)| version + 1);
+                    execute(&transaction,
+                        "INSERT INTO workflows (name, version, hash, source, program, published, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                        params![
+                            program.name,
+                            version,
+                            artifact.source_hash,
+                            source,
+                            serde_json::to_string(program)?,
+                            millis(now)
+                        ],
+                    )?;
+                    // Timers paused by unpublishing run again: their
+                    // enrollments stay on the version they entered.
+                    execute(&transaction,
+                        "UPDATE enrollments SET wake = ?1 + remaining, remaining = NULL
+                         WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
+                        params![millis(now), program.name],
+                    )?;
+                    let id = transaction.last_insert_rowid();
+                    let migrated = match &migration {
+                        Migration::None => 0,
+                        Migration::ByLabel { force } => {
+                            migrate(&transaction, &program.name, id, program, force.as_deref())?
+                        }
+                    };
+                    publications.push(Publication::NewVersion {
+                        name: program.name.clone(),
+                        version,
+                        migrated,
+                    });
+                }
+            }
+        }
+        transaction.commit().map_err(StoreError::from)?;
+        Ok(publications)
+    }
+
+    /// Takes a workflow off line: no new leads, and every timer of its
+    /// enrollments paused with the time it had left. Returns how many were
+    /// paused, or `None` if no workflow has that name.
+    pub fn unpublish(&mut self, name: &str) -> Result<Option<usize>, StoreError> {
+        let now = millis(self.clock.now());
+        let transaction = self.store.connection.transaction()?;
+        let known = execute(
+            &transaction,
+            "UPDATE workflows SET published = 0 WHERE name = ?1",
+            [name],
+        )?;
+        if known == 0 {
+            return Ok(None);
+        }
+        let paused = execute(
+            &transaction,
+            "UPDATE enrollments SET remaining = max(wake - ?1, 0), wake = NULL
+             WHERE wake IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
+            params![now, name],
+        )?;
+        transaction.commit()?;
+        Ok(Some(paused))
+    }
+}

@@ -1,0 +1,108 @@
+//! Leads as the store keeps them: fields by name, upserts, and each
+//! lead's history in a workflow.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde_json::{Map, Value as Json};
+
+use super::{execute, query_row, LeadUpdate};
+use crate::bytecode::{Program, SlotSource};
+use crate::runtime::entry::History;
+use crate::store::{instant, millis, StoreError};
+use crate::value::{self, Value};
+
+/// The stored fields of a lead, by name.
+pub(super) fn lead_fields(
+    transaction: &Transaction<'_>,
+    id: &str,
+) -> Result<Option<Map<String, Json>>, StoreError> {
+    let text: Option<String> = query_row(
+        transaction,
+        "SELECT fields FROM leads WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )
+    .optional()?;
+    match text {
+        None => Ok(None),
+        Some(text) => match serde_json::from_str(&text)? {
+            Json::Object(fields) => Ok(Some(fields)),
+            _ => Err(StoreError::Invalid(format!(
+                "the fields of lead {id:?} are not an object"
+            ))),
+        },
+    }
+}
+
+/// A lead's fields as a program's lead slots (values that do not fit a
+/// slot's type count as missing).
+pub(super) fn lead_slots(program: &Program, fields: &Map<String, Json>) -> Vec<Option<Value>> {
+    program
+        .slots
+        .iter()
+        .take_while(|slot| slot.source != SlotSource::Event)
+        .map(|slot| {
+            fields.get(&slot.name).and_then(|json| {
+                value::from_json(json, slot.ty, program.timezone)
+                    .ok()
+                    .flatten()
+            })
+        })
+        .collect()
+}
+
+/// Merges a lead update into the stored lead; returns the lead's fields.
+pub(super) fn upsert_lead(
+    transaction: &Transaction<'_>,
+    update: &LeadUpdate,
+    now: DateTime<Utc>,
+) -> Result<Map<String, Json>, StoreError> {
+    let mut fields = lead_fields(transaction, &update.id)?.unwrap_or_default();
+    for (name, value) in &update.fields {
+        fields.insert(name.clone(), value.clone());
+    }
+    execute(
+        transaction,
+        "INSERT INTO leads (id, fields, last_activity, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET fields = excluded.fields,
+             last_activity = coalesce(excluded.last_activity, leads.last_activity),
+             updated_at = excluded.updated_at",
+        params![
+            update.id,
+            Json::Object(fields.clone()).to_string(),
+            update.last_activity.map(millis),
+            millis(now)
+        ],
+    )?;
+    Ok(fields)
+}
+
+/// The lead's past in one workflow (any of its versions).
+pub(super) fn history(
+    transaction: &Transaction<'_>,
+    name: &str,
+    lead: &str,
+) -> Result<(History, u32), StoreError> {
+    let (active, last_entry, count): (bool, Option<i64>, u32) = query_row(transaction,
+        "SELECT coalesce(max(status NOT IN ('completed', 'exited', 'failed')), 0), max(entered), count(*)
+         FROM enrollments WHERE lead = ?1 AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
+        params![lead, name],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
+    let last_activity: Option<i64> = query_row(
+        transaction,
+        "SELECT last_activity FROM leads WHERE id = ?1",
+        [lead],
+        |row| row.get(0),
+    )
+    .optional()?
+    .flatten();
+    Ok((
+        History {
+            active,
+            last_entry: last_entry.map(instant),
+            last_activity: last_activity.map(instant),
+        },
+        count,
+    ))
+}
