@@ -1,0 +1,251 @@
+//! Carrying out effect instructions: addresses, windows, the request to
+//! the channels, and what the answer means (outcomes, extracted fields,
+//! holds for retries, failures).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::effects::{self, Request, Response};
+use super::{fields, Advance, Context, Enrollment, EventKind, Status, Vm};
+use crate::ast::{Channel, Outcome, WindowZone};
+use crate::bytecode::{Effect, Pc, CALL_OUTCOMES};
+use crate::calendar;
+use crate::value::Value;
+
+/// Attempts at an effect before a transient failure counts as permanent.
+const MAX_ATTEMPTS: u32 = 8;
+/// The first retry delay in seconds; each next one doubles, up to an hour.
+const FIRST_RETRY_SECONDS: i64 = 60;
+const LONGEST_RETRY_SECONDS: i64 = 3600;
+
+impl Vm<'_> {
+    /// The timezone a channel's window is read in for this lead.
+    fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
+        let lead_zone = || match self
+            .addresses
+            .timezone
+            .and_then(|slot| lead.get(slot as usize)?.as_ref())
+        {
+            Some(Value::Text(name)) => name.parse::<Tz>().ok(),
+            _ => None,
+        };
+        match zone {
+            WindowZone::Account => self.program.timezone,
+            WindowZone::Lead => lead_zone().unwrap_or(self.program.timezone),
+        }
+    }
+
+    /// Carries out an effect instruction; `None` when the enrollment goes
+    /// on at once (its program counter set), else how the activation ends.
+    pub(super) fn effect(
+        &mut self,
+        enrollment: &mut Enrollment,
+        context: &mut Context<'_>,
+        now: DateTime<Utc>,
+        effect_index: u32,
+        on_error: Option<Pc>,
+        call_outcomes: Option<[Option<Pc>; 4]>,
+    ) -> Option<Advance> {
+        let pc = enrollment.pc;
+        let program = self.program;
+        let Some(effect) = program.effects.get(effect_index as usize) else {
+            return Some(self.end(
+                enrollment,
+                context,
+                now,
+                Status::Failed,
+                format!("no effect {effect_index}"),
+            ));
+        };
+        let message = effects::message(
+            program,
+            effect,
+            fields(context.lead, enrollment),
+            &self.addresses,
+            self.secrets,
+        );
+        let Some(message) = message else {
+            let missing = match effect.channel() {
+                Some(Channel::Email) => "no email address",
+                _ => "no phone number",
+            };
+            self.event(context, now, pc, EventKind::Skipped, || missing.to_owned());
+            enrollment.pc = pc + 1;
+            enrollment.attempts = 0;
+            return None;
+        };
+        if let Some(window) = effect.channel().and_then(|channel| program.window(channel)) {
+            let zone = self.window_zone(window.zone, context.lead);
+            if !window.hours.is_open(zone, now) {
+                let channel = effect.channel().map_or("", Channel::keyword);
+                return Some(match window.hours.next_open(zone, now) {
+                    Some(opens) => self.hold(enrollment, context, now, opens, || {
+                        format!("{channel} window closed")
+                    }),
+                    None => self.end(
+                        enrollment,
+                        context,
+                        now,
+                        Status::Failed,
+                        format!("the {channel} window never opens"),
+                    ),
+                });
+            }
+        }
+        enrollment.attempts += 1;
+        let label = program
+            .origins
+            .get(pc as usize)
+            .map_or("", |origin| origin.label.as_str());
+        let request = Request {
+            lead: enrollment.lead,
+            label,
+            kind: effect.kind(),
+            attempt: enrollment.attempts,
+            message: &message,
+            owner: effects::Owner {
+                workflow: &program.name,
+                version: &program.version,
+                lead: context.lead_id,
+                enrollment: enrollment.number,
+                sequence: enrollment.effects,
+            },
+        };
+        let response = context.channels.perform(&request);
+        if response == Response::Pending {
+            // Asked again, with the same attempt number, once answered.
+            enrollment.attempts -= 1;
+            enrollment.status = Status::Active;
+            return Some(Advance::InFlight);
+        }
+        let summary = || effects::summary(&message);
+        let outcome = self.outcome(effect, response, context.lead);
+        match outcome {
+            Ok((detail, call_outcome)) => {
+                enrollment.attempts = 0;
+                enrollment.effects += 1;
+                let detail = || {
+                    if detail.is_empty() {
+                        summary()
+                    } else {
+                        format!("{} ({detail})", summary())
+                    }
+                };
+                self.event(context, now, pc, EventKind::Sent, detail);
+                let target = match (call_outcome, call_outcomes) {
+                    (Some(outcome), Some(targets)) => {
+                        let index = CALL_OUTCOMES
+                            .iter()
+                            .position(|known| *known == outcome)
+                            .unwrap_or(3);
+                        targets[index].inspect(|_| {
+                            self.event(context, now, pc, EventKind::Branched, || {
+                                format!("on {}", outcome.keyword())
+                            });
+                        })
+                    }
+                    _ => None,
+                };
+                enrollment.pc = target.unwrap_or(pc + 1);
+                None
+            }
+            Err(Failure::Transient(reason)) if enrollment.attempts < MAX_ATTEMPTS => {
+                let delay = (FIRST_RETRY_SECONDS << (enrollment.attempts - 1).min(20))
+                    .min(LONGEST_RETRY_SECONDS);
+                let until = calendar::add_seconds(now, delay);
+                let attempt = enrollment.attempts;
+                let reason = || format!("{} failed (attempt {attempt}): {reason}", summary());
+                Some(self.hold(enrollment, context, now, until, reason))
+            }
+            Err(Failure::Transient(reason) | Failure::Permanent(reason)) => {
+                enrollment.attempts = 0;
+                enrollment.effects += 1;
+                let reason = format!("{} failed: {reason}", summary());
+                match on_error {
+                    Some(target) => {
+                        self.event(context, now, pc, EventKind::Branched, || {
+                            format!("on error: {reason}")
+                        });
+                        enrollment.pc = target;
+                        None
+                    }
+                    None => Some(self.end(enrollment, context, now, Status::Failed, reason)),
+                }
+            }
+        }
+    }
+
+    /// What a response means: success (with a detail and, for calls, the
+    /// outcome; extracted fields written to the lead) or a failure.
+    fn outcome(
+        &self,
+        effect: &Effect,
+        response: Response,
+        lead: &mut [Option<Value>],
+    ) -> Result<(String, Option<Outcome>), Failure> {
+        let zone = self.program.timezone;
+        match (effect, response) {
+            (_, Response::Transient(reason)) => Err(Failure::Transient(reason)),
+            (_, Response::Permanent(reason)) => Err(Failure::Permanent(reason)),
+            (Effect::Call { .. }, Response::Call(outcome)) => {
+                Ok((outcome.keyword().to_owned(), Some(outcome)))
+            }
+            (Effect::Call { .. }, _) => Ok(("answered".to_owned(), Some(Outcome::Answered))),
+            (Effect::Http(http), Response::Http { status, body }) => {
+                if status == 429 || status >= 500 {
+                    return Err(Failure::Transient(format!("status {status}")));
+                }
+                if status >= 400 {
+                    return Err(Failure::Permanent(format!("status {status}")));
+                }
+                let values = effects::extract(self.program, &http.extract, &body, true, zone)
+                    .map_err(Failure::Permanent)?;
+                Ok((format!("status {status}{}", self.store(values, lead)), None))
+            }
+            (Effect::Prompt(prompt), Response::Answer(answer)) => {
+                let values = effects::extract(self.program, &prompt.extract, &answer, false, zone)
+                    .map_err(Failure::Permanent)?;
+                Ok((
+                    self.store(values, lead).trim_start_matches("; ").to_owned(),
+                    None,
+                ))
+            }
+            (Effect::Http(_), _) => Err(Failure::Permanent(
+                "the provider gave no http response".to_owned(),
+            )),
+            (Effect::Prompt(_), _) => {
+                Err(Failure::Permanent("the model gave no answer".to_owned()))
+            }
+            (_, _) => Ok((String::new(), None)),
+        }
+    }
+
+    /// Writes extracted values to the lead; describes them for the timeline.
+    fn store(&self, values: Vec<(u32, Option<Value>)>, lead: &mut [Option<Value>]) -> String {
+        let mut detail = String::new();
+        for (slot, value) in values {
+            if self.describe {
+                let slots = &self.program.slots;
+                let name = slots
+                    .get(slot as usize)
+                    .map_or("", |slot| slot.name.as_str());
+                let shown = value
+                    .as_ref()
+                    .map_or_else(|| "missing".to_owned(), |value| value.to_json().to_string());
+                detail.push_str(&format!("; {name}={shown}"));
+            }
+            if let Some(place) = lead.get_mut(slot as usize) {
+                *place = value;
+            }
+        }
+        detail
+    }
+}
+
+/// Why an effect failed.
+enum Failure {
+    /// Worth retrying.
+    Transient(String),
+    /// Not worth retrying.
+    Permanent(String),
+}
