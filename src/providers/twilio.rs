@@ -15,6 +15,31 @@ struct Account<'c> {
     from: String,
 }
 
+impl Account<'_> {
+    /// The URL of a resource of the account: `Messages.json`.
+    fn url(&self, resource: &str) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/{resource}",
+            self.twilio.base_url.trim_end_matches('/'),
+            self.sid
+        )
+    }
+
+    /// An authenticated POST carrying the effect's idempotency token
+    /// (Twilio drops a request it already took under the same token).
+    fn post(
+        &self,
+        client: &reqwest::blocking::Client,
+        resource: &str,
+        delivery: &Delivery,
+    ) -> reqwest::blocking::RequestBuilder {
+        client
+            .post(self.url(resource))
+            .basic_auth(&self.sid, Some(&self.token))
+            .header("I-Twilio-Idempotency-Token", &delivery.key)
+    }
+}
+
 /// The account, with `from` (a configured sender name, a number, or the
 /// default) resolved; or why it cannot be used.
 fn account<'c>(config: &'c Config, from: Option<&str>) -> Result<Account<'c>, Response> {
@@ -50,32 +75,22 @@ pub fn call(
     agent: Option<&str>,
     from: Option<&str>,
 ) -> Response {
-    let Account {
-        twilio,
-        sid,
-        token,
-        from,
-    } = match account(config, from) {
+    let account = match account(config, from) {
         Ok(account) => account,
         Err(response) => return response,
     };
+    let twilio = account.twilio;
     let Some(instructions) = agent.and_then(|agent| twilio.agents.get(agent)) else {
         return Response::Permanent(format!(
             "no voice agent {:?} is configured in [twilio.agents]",
             agent.unwrap_or_default()
         ));
     };
-    let base = format!(
-        "{}/2010-04-01/Accounts/{sid}",
-        twilio.base_url.trim_end_matches('/')
-    );
-    let created = client
-        .post(format!("{base}/Calls.json"))
-        .basic_auth(&sid, Some(&token))
-        .header("I-Twilio-Idempotency-Token", &delivery.key)
+    let created = account
+        .post(client, "Calls.json", delivery)
         .form(&[
             ("To", to),
-            ("From", from.as_str()),
+            ("From", account.from.as_str()),
             ("Url", instructions.as_str()),
             ("MachineDetection", "Enable"),
         ])
@@ -92,8 +107,8 @@ pub fn call(
     // Calls last minutes: look at the status until it is final, for an hour at most.
     for _ in 0..(3600 / twilio.poll_seconds.max(1)) {
         let status = client
-            .get(format!("{base}/Calls/{call_sid}.json"))
-            .basic_auth(&sid, Some(&token))
+            .get(account.url(&format!("Calls/{call_sid}.json")))
+            .basic_auth(&account.sid, Some(&account.token))
             .send()
             .and_then(|response| response.json::<serde_json::Value>());
         let status = match status {
@@ -127,26 +142,13 @@ pub fn text(
     from: Option<&str>,
     body: &str,
 ) -> Response {
-    let Account {
-        twilio,
-        sid,
-        token,
-        from,
-    } = match account(config, from) {
+    let account = match account(config, from) {
         Ok(account) => account,
         Err(response) => return response,
     };
-    let url = format!(
-        "{}/2010-04-01/Accounts/{}/Messages.json",
-        twilio.base_url.trim_end_matches('/'),
-        sid
-    );
-    let sent = client
-        .post(url)
-        .basic_auth(&sid, Some(&token))
-        // Twilio drops a request it already took under the same token.
-        .header("I-Twilio-Idempotency-Token", &delivery.key)
-        .form(&[("To", to), ("From", from.as_str()), ("Body", body)])
+    let sent = account
+        .post(client, "Messages.json", delivery)
+        .form(&[("To", to), ("From", account.from.as_str()), ("Body", body)])
         .send();
     match sent {
         Ok(response) => by_status(response.status(), "twilio"),
