@@ -15,6 +15,9 @@ use flowc::runtime::leads::leads_from_jsonl;
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
 
+#[path = "support/live.rs"]
+mod live;
+
 const LEADS: usize = 10_000;
 const KILLS: usize = 50;
 
@@ -169,24 +172,8 @@ fn killing_the_runner_at_random_loses_and_repeats_nothing() {
     runner.wait().expect("reaped");
 
     let (predicted, effects) = predicted();
-    let mut statement = connection
-        .prepare(
-            "SELECT e.lead, v.kind, v.step FROM events v JOIN enrollments e ON e.id = v.enrollment
-             ORDER BY e.lead, v.id",
-        )
-        .expect("a query");
     let mut actual: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })
-        .expect("rows")
-    {
-        let (lead, kind, step) = row.expect("a row");
+    for (lead, kind, step) in live::events(&connection, "v.step") {
         actual
             .entry(lead)
             .or_default()

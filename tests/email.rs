@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use flowc::config::{Config, Smtp, SmtpTls};
 use flowc::providers::Providers;
-use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, Live, Migration, Provider};
-use flowc::store::Store;
-use flowc::value::DateLiteral;
+
+#[path = "support/live.rs"]
+mod live;
 
 /// aiosmtpd storing every message in a maildir; stopped when dropped.
 struct SmtpServer {
@@ -91,30 +90,7 @@ const WORKFLOW: &str = r#"workflow welcome
 "#;
 
 fn run(dir: &Path, leads: &str, server: &SmtpServer) -> Vec<(String, String, String)> {
-    let artifact = flowc::compile::compile_source(WORKFLOW, None).expect("it compiles");
-    let program = &artifact.programs[0];
-    let start = DateLiteral::parse("2026-06-01T09:00Z")
-        .expect("a time")
-        .instant(program.timezone);
-    let mut live = Live::new(
-        Store::open(&dir.join("flowc.db")).expect("a database"),
-        Clock::Fixed(start),
-    );
-    live.publish(&artifact, WORKFLOW, Migration::None)
-        .expect("published");
-    let file = dir.join("leads.jsonl");
-    std::fs::write(&file, leads).expect("written");
-    let types = program
-        .slots
-        .iter()
-        .map(|slot| (slot.name.clone(), slot.ty))
-        .collect();
-    live.import(
-        read_updates(&file, &types, program.timezone)
-            .expect("read")
-            .records,
-    )
-    .expect("imported");
+    let mut live = live::started(dir, WORKFLOW, leads, "2026-06-01T09:00Z");
     let config = Config {
         smtp: Some(Smtp {
             host: "127.0.0.1".to_owned(),
@@ -132,20 +108,8 @@ fn run(dir: &Path, leads: &str, server: &SmtpServer) -> Vec<(String, String, Str
         ..Config::default()
     };
     let mut providers = Providers::new(config).expect("providers");
-    while live
-        .tick(&mut providers as &mut dyn Provider)
-        .expect("a tick")
-        > 0
-    {}
-    let mut statement = live
-        .store
-        .connection
-        .prepare("SELECT e.lead, v.kind, v.detail FROM events v JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id")
-        .expect("a query");
-    let rows = statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .expect("rows");
-    rows.map(|row| row.expect("a row")).collect()
+    live::run_to_the_end(&mut live, &mut providers);
+    live::events(&live.store.connection, "v.detail")
 }
 
 fn header<'m>(message: &'m str, name: &str) -> Vec<&'m str> {

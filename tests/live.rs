@@ -14,6 +14,9 @@ use flowc::runtime::{Input, Simulation};
 use flowc::store::Store;
 use flowc::value::DateLiteral;
 
+#[path = "support/live.rs"]
+mod support;
+
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("flowc-live-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -33,17 +36,6 @@ fn flowc(db: &Path, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Runs the live runtime on a hand-moved clock until nothing is left to do.
-fn run_to_the_end(live: &mut Live, provider: &mut dyn flowc::runtime::live::Provider) {
-    loop {
-        while live.tick(provider).expect("a tick") > 0 {}
-        match live.next_wake().expect("the next wake-up") {
-            Some(next) => live.clock = Clock::Fixed(next),
-            None => break,
-        }
-    }
 }
 
 /// Timeline lines `lead at kind step detail`, per lead in time order.
@@ -144,7 +136,7 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
     let updates = read_updates(&leads_file, &types, program.timezone).expect("read");
     live.import(updates.records).expect("imported");
     let mut provider = RecordingProvider::open(&db).expect("a provider");
-    run_to_the_end(&mut live, &mut provider);
+    support::run_to_the_end(&mut live, &mut provider);
 
     assert_eq!(live_timeline(&live.store), simulated);
     let (deliveries, keys, outbox): (i64, i64, i64) = live
@@ -517,7 +509,7 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
         ],
         seen: Vec::new(),
     };
-    run_to_the_end(&mut live, &mut provider);
+    support::run_to_the_end(&mut live, &mut provider);
     let key = "notifying@".to_owned();
     assert_eq!(provider.seen.len(), 2);
     assert!(provider
@@ -558,7 +550,7 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     let retried = flowc(&db, &["retry", "a"]);
     assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
     live.clock = Clock::Fixed(chrono::Utc::now() + chrono::Duration::seconds(1));
-    run_to_the_end(&mut live, &mut provider);
+    support::run_to_the_end(&mut live, &mut provider);
     assert_eq!(provider.seen.len(), 3);
     assert_ne!(
         provider.seen[2].0, provider.seen[0].0,

@@ -10,11 +10,10 @@ use std::process::{Child, Command, Stdio};
 
 use flowc::config::{Config, Http, Twilio, Webhook};
 use flowc::providers::Providers;
-use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, Live, Migration, Provider};
-use flowc::store::Store;
-use flowc::value::DateLiteral;
 use serde_json::Value;
+
+#[path = "support/live.rs"]
+mod live;
 
 /// The local provider server, stopped when dropped.
 struct Server {
@@ -77,57 +76,11 @@ fn run(
     leads: &str,
     config: Config,
 ) -> BTreeMap<String, Vec<String>> {
-    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let program = &artifact.programs[0];
-    let start = DateLiteral::parse("2026-06-01T09:00Z")
-        .expect("a time")
-        .instant(program.timezone);
-    let db = dir.join("flowc.db");
-    let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));
-    live.publish(&artifact, source, Migration::None)
-        .expect("published");
-    let file = dir.join("leads.jsonl");
-    std::fs::write(&file, leads).expect("written");
-    let types = program
-        .slots
-        .iter()
-        .map(|slot| (slot.name.clone(), slot.ty))
-        .collect();
-    live.import(
-        read_updates(&file, &types, program.timezone)
-            .expect("read")
-            .records,
-    )
-    .expect("imported");
+    let mut live = live::started(dir, source, leads, "2026-06-01T09:00Z");
     let mut providers = Providers::new(config).expect("providers");
-    loop {
-        while live
-            .tick(&mut providers as &mut dyn Provider)
-            .expect("a tick")
-            > 0
-        {}
-        match live.next_wake().expect("next") {
-            Some(next) => live.clock = Clock::Fixed(next),
-            None => break,
-        }
-    }
-    let mut statement = live
-        .store
-        .connection
-        .prepare("SELECT e.lead, v.kind, v.detail FROM events v JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id")
-        .expect("a query");
+    live::run_to_the_end(&mut live, &mut providers);
     let mut timelines: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })
-        .expect("rows")
-    {
-        let (lead, kind, detail) = row.expect("a row");
+    for (lead, kind, detail) in live::events(&live.store.connection, "v.detail") {
         timelines
             .entry(lead)
             .or_default()
