@@ -13,13 +13,13 @@ use serde_json::{Map, Value as Json};
 use super::entry;
 use crate::bytecode::Program;
 use crate::store::{instant, millis, Store, StoreError};
-use crate::vm::Response;
 
 /// Due enrollments claimed per transaction.
 pub const BATCH: usize = 500;
-/// Effects delivered before their confirmations are committed: a crash
-/// repeats at most this many deliveries (under the same keys).
-pub const DELIVERY_BATCH: usize = 32;
+/// Pending effects read per query. Each is confirmed on its own right after
+/// its delivery, so a crash repeats at most the one delivery it cut short
+/// (under the same key).
+pub const PENDING_BATCH: usize = 32;
 
 /// A query for enrollment rows with their lead's fields, in the columns
 /// [`read_row`] reads, ending with `$rest` (a `WHERE` clause and more).
@@ -227,37 +227,33 @@ impl Live {
         Ok(delivered + ran)
     }
 
-    /// Delivers a batch of pending effects, then confirms them and runs
-    /// their enrollments on in one transaction.
+    /// Delivers a batch of pending effects, each confirmed right after its
+    /// delivery in a transaction that also runs its enrollment on.
     fn deliver(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
-        let deliveries = self.pending(DELIVERY_BATCH)?;
-        if deliveries.is_empty() {
-            return Ok(0);
-        }
-        let answered: Vec<(&Delivery, Response)> = deliveries
-            .iter()
-            .map(|delivery| (delivery, provider.deliver(delivery)))
-            .collect();
-        let now = self.clock.now();
-        let transaction = self.store.connection.transaction()?;
-        for (delivery, response) in answered {
+        let pending = self.pending(PENDING_BATCH)?;
+        for pending in &pending {
+            let response = provider.deliver(&pending.delivery);
+            let transaction = self.store.connection.transaction()?;
             execute(
                 &transaction,
                 "UPDATE outbox SET status = 'done', response = ?1, done = ?2 WHERE id = ?3",
-                params![serde_json::to_string(&response)?, millis(now), delivery.id],
+                params![
+                    serde_json::to_string(&response)?,
+                    millis(self.clock.now()),
+                    pending.delivery.id
+                ],
             )?;
             // The enrollment runs on at the instant it reached the step, as
             // in a simulation: a late runner keeps the schedule.
-            let (enrollment, created): (i64, i64) = query_row(
+            resume(
                 &transaction,
-                "SELECT enrollment, created FROM outbox WHERE id = ?1",
-                [delivery.id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                &self.versions,
+                pending.enrollment,
+                pending.created,
             )?;
-            resume(&transaction, &self.versions, enrollment, instant(created))?;
+            transaction.commit()?;
         }
-        transaction.commit()?;
-        Ok(deliveries.len())
+        Ok(pending.len())
     }
 
     /// Claims a batch of due enrollments in wake-up order and runs each on
@@ -291,21 +287,34 @@ impl Live {
         Ok(next.map(instant))
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, StoreError> {
         let mut statement = self.store.connection.prepare_cached(
-            "SELECT id, key, attempt, kind, message FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?1",
+            "SELECT id, key, attempt, kind, message, enrollment, created
+             FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?1",
         )?;
         let rows = statement.query_map([limit as i64], |row| {
-            Ok(Delivery {
-                id: row.get(0)?,
-                key: row.get(1)?,
-                attempt: row.get(2)?,
-                kind: row.get(3)?,
-                message: row.get(4)?,
+            Ok(Pending {
+                delivery: Delivery {
+                    id: row.get(0)?,
+                    key: row.get(1)?,
+                    attempt: row.get(2)?,
+                    kind: row.get(3)?,
+                    message: row.get(4)?,
+                },
+                enrollment: row.get(5)?,
+                created: instant(row.get(6)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// A pending outbox row: the delivery, and the enrollment waiting for it
+/// since the instant it reached the step.
+struct Pending {
+    delivery: Delivery,
+    enrollment: i64,
+    created: DateTime<Utc>,
 }
 
 /// Why an event could not be taken.
