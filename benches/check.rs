@@ -93,7 +93,7 @@ fn run_once(steps: usize) {
     let baseline = LIVE.load(Ordering::Relaxed);
     PEAK.store(baseline, Ordering::Relaxed);
     let start = Instant::now();
-    let diagnostics = flowc::check::check_source(&source, None);
+    let diagnostics = flowc::check::check_source(&source, None, None);
     let time = start.elapsed();
     let peak_bytes = PEAK.load(Ordering::Relaxed) - baseline;
     assert!(

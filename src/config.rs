@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::span::Span;
+
 /// The file name looked for next to the database.
 pub const FILE_NAME: &str = "flowc.toml";
 
@@ -124,6 +126,26 @@ pub struct Ai {
     pub model: String,
     /// The variable holding the API key, if the endpoint wants one.
     pub api_key_env: Option<String>,
+    /// The tools prompt steps may offer the model.
+    #[serde(default)]
+    pub tools: AiTools,
+}
+
+/// The tools a prompt step may list under `tools`; a tool not configured
+/// here is refused by `flowc check`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiTools {
+    /// A search API for `web search`: a URL where `{query}` stands for the
+    /// percent-encoded query (SearXNG's `/search?format=json&q={query}`,
+    /// Brave's or any that answers a GET). Its answer goes to the model.
+    pub web_search_url: Option<String>,
+    /// The variable holding the search API's key, sent as a bearer token.
+    pub web_search_key_env: Option<String>,
+    /// Whether `fetch url` is offered; the pages it may fetch follow
+    /// `[http] allow`.
+    #[serde(default)]
+    pub fetch_url: bool,
 }
 
 /// Rules for http steps.
@@ -147,13 +169,30 @@ pub enum ConfigError {
         reason: String,
     },
     /// The file is not valid TOML for flowc.
-    #[error("{path}: {reason}")]
+    #[error("{}: {error}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// What is wrong, with its line and column.
-        reason: String,
+        /// Its text, for reports.
+        text: String,
+        /// What is wrong and where.
+        error: InvalidConfig,
     },
+}
+
+/// What is wrong with a `flowc.toml` and where (a span of its text).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(
+    code(E0600),
+    help("see the README's Channels section for every key of flowc.toml")
+)]
+pub struct InvalidConfig {
+    /// What the TOML reader said.
+    pub message: String,
+    /// Where in the file.
+    #[label(primary, "here")]
+    pub span: Span,
 }
 
 impl Config {
@@ -163,10 +202,29 @@ impl Config {
             path: path.to_owned(),
             reason: error.to_string(),
         })?;
-        toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+        Config::parse(&text).map_err(|error| ConfigError::Invalid {
             path: path.to_owned(),
-            reason: error.to_string(),
+            text,
+            error,
         })
+    }
+
+    /// Reads a configuration from its text.
+    pub fn parse(text: &str) -> Result<Config, InvalidConfig> {
+        toml::from_str(text).map_err(|error| InvalidConfig {
+            message: error.message().to_owned(),
+            span: error
+                .span()
+                .map_or_else(Span::default, |range| Span::new(range.start, range.end)),
+        })
+    }
+
+    /// The configuration a `.flow` file in `dir` is checked against: the
+    /// nearest `flowc.toml` in `dir` or a folder above it.
+    pub fn nearest(dir: &Path) -> Option<PathBuf> {
+        dir.ancestors()
+            .map(|folder| folder.join(FILE_NAME))
+            .find(|path| path.is_file())
     }
 
     /// The configuration at `--config`, else `flowc.toml` next to the

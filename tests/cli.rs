@@ -166,3 +166,74 @@ fn explain_list_names_every_code() {
         assert!(text.contains(code), "{code} missing from --list");
     }
 }
+
+/// A folder holding `flowc.toml` with `config`, and `sub/alert.flow`.
+fn project(config: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("flowc.toml"), config).expect("config written");
+    std::fs::create_dir(dir.path().join("sub")).expect("sub folder");
+    let flow = dir.path().join("sub/alert.flow");
+    std::fs::write(
+        &flow,
+        "workflow alert\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"New lead {{ email }}\"\n",
+    )
+    .expect("flow written");
+    (dir, flow.display().to_string())
+}
+
+#[test]
+fn check_uses_the_nearest_config_above_the_file() {
+    let (_dir, flow) = project("[slack.marketing]\nurl_env = \"SLACK_URL\"\n");
+    let output = flowc(&["check", &flow]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("E0602") && text.contains("no Slack webhook `sales`"),
+        "{text}"
+    );
+    assert!(text.contains("alert.flow:4:18"), "{text}");
+}
+
+#[test]
+fn check_with_a_config_that_has_the_webhook_is_clean() {
+    let (dir, flow) = project("[slack.marketing]\nurl_env = \"SLACK_URL\"\n");
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, "[slack.sales]\nurl_env = \"SLACK_URL\"\n").expect("written");
+    let output = flowc(&["check", "--config", &other.display().to_string(), &flow]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn an_invalid_config_is_reported_once_in_its_own_file() {
+    let (dir, flow) = project("[slack.sales]\nurl_env = 42\n");
+    let second = dir.path().join("sub/second.flow");
+    std::fs::copy(&flow, &second).expect("copied");
+    let output = flowc(&[
+        "check",
+        "--format",
+        "json",
+        &flow,
+        &second.display().to_string(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let diagnostics = json.as_array().expect("an array");
+    assert_eq!(diagnostics.len(), 1, "{json:#}");
+    assert_eq!(diagnostics[0]["code"], "E0600");
+    assert!(diagnostics[0]["file"]
+        .as_str()
+        .is_some_and(|file| file.ends_with("flowc.toml")));
+    assert_eq!(diagnostics[0]["line"], 2);
+}
+
+#[test]
+fn a_missing_config_flag_file_exits_two() {
+    let output = flowc(&[
+        "check",
+        "--config",
+        "no/such/flowc.toml",
+        &case("E0101-unknown-field.flow"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read no/such/flowc.toml"));
+}

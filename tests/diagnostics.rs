@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use flowc::check::check_source;
-use flowc::diagnostic::{render_human, render_json, EXPLANATIONS};
+use flowc::config::Config;
+use flowc::diagnostic::{render_human, render_json, Diagnostic, EXPLANATIONS};
 
 /// The code a fixture must produce: the start of its file name.
 fn expected_code(path: &Path) -> String {
@@ -16,30 +17,82 @@ fn expected_code(path: &Path) -> String {
     name.split('-').next().unwrap_or_default().to_owned()
 }
 
+/// A file that diagnostics point into: its name, text and diagnostics.
+struct Checked {
+    name: String,
+    text: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks a case. A case `NAME.flow` with a `NAME.toml` beside it is
+/// checked against that configuration; when the configuration itself is
+/// invalid, its diagnostic comes first, pointing into the `.toml`.
+fn check_case(path: &Path) -> Vec<Checked> {
+    let file_name = |path: &Path| path.file_name().unwrap().to_string_lossy().into_owned();
+    let source = std::fs::read_to_string(path).expect("fixture is readable");
+    let config_path = path.with_extension("toml");
+    let mut checked = Vec::new();
+    let config =
+        std::fs::read_to_string(&config_path)
+            .ok()
+            .and_then(|text| match Config::parse(&text) {
+                Ok(config) => Some(config),
+                Err(error) => {
+                    checked.push(Checked {
+                        name: file_name(&config_path),
+                        text,
+                        diagnostics: vec![error.into()],
+                    });
+                    None
+                }
+            });
+    let diagnostics = check_source(&source, path.parent(), config.as_ref());
+    checked.push(Checked {
+        name: file_name(path),
+        text: source,
+        diagnostics,
+    });
+    checked
+}
+
 #[test]
 fn every_case_reports_its_code() {
     insta::glob!("cases/*.flow", |path| {
-        let source = std::fs::read_to_string(path).expect("fixture is readable");
-        let name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or_default();
-        let diagnostics = check_source(&source, path.parent());
+        let checked = check_case(path);
         let code = expected_code(path);
-        let codes: Vec<String> = diagnostics.iter().map(|d| d.code()).collect();
+        let codes: Vec<String> = checked
+            .iter()
+            .flat_map(|file| file.diagnostics.iter().map(|d| d.code()))
+            .collect();
         assert!(
             codes.contains(&code),
-            "{name}: expected {code}, got {codes:?}"
+            "{}: expected {code}, got {codes:?}",
+            path.display()
         );
-        let report = render_human(name, &source, &diagnostics);
-        insta::assert_snapshot!(
-            "report",
-            format!("{source}\n----- what flowc check prints -----\n{report}")
-        );
-        let json: Vec<_> = diagnostics
-            .iter()
-            .map(|d| render_json(name, &source, d))
-            .collect();
+        let case = checked.last().expect("the case itself is checked");
+        let config_path = path.with_extension("toml");
+        let mut shown = match std::fs::read_to_string(&config_path) {
+            Ok(config) => format!(
+                "----- {} -----\n{config}\n----- {} -----\n",
+                config_path.file_name().unwrap().to_string_lossy(),
+                case.name
+            ),
+            Err(_) => String::new(),
+        };
+        shown.push_str(&format!(
+            "{}\n----- what flowc check prints -----\n",
+            case.text
+        ));
+        let mut json = Vec::new();
+        for file in &checked {
+            shown.push_str(&render_human(&file.name, &file.text, &file.diagnostics));
+            json.extend(
+                file.diagnostics
+                    .iter()
+                    .map(|d| render_json(&file.name, &file.text, d)),
+            );
+        }
+        insta::assert_snapshot!("report", shown);
         insta::assert_json_snapshot!("json", json);
     });
 }
@@ -73,8 +126,7 @@ fn every_explained_code_has_a_case_and_every_case_is_explained() {
 #[test]
 fn every_reported_code_is_explained() {
     insta::glob!("cases/*.flow", |path| {
-        let source = std::fs::read_to_string(path).expect("fixture is readable");
-        for diagnostic in check_source(&source, path.parent()) {
+        for diagnostic in check_case(path).iter().flat_map(|file| &file.diagnostics) {
             let code = diagnostic.code();
             assert!(
                 flowc::diagnostic::explanation(&code).is_some(),

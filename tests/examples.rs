@@ -13,7 +13,7 @@ fn at_least_six_examples() {
 fn every_example_checks_clean() {
     for path in examples() {
         let source = std::fs::read_to_string(&path).expect("example is readable");
-        let diagnostics = flowc::check::check_source(&source, path.parent());
+        let diagnostics = flowc::check::check_source(&source, path.parent(), None);
         let report =
             flowc::diagnostic::render_human(&path.display().to_string(), &source, &diagnostics);
         assert!(

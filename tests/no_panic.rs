@@ -130,9 +130,29 @@ fn apply(mut text: String, edit: &Edit) -> String {
     }
 }
 
+/// A configuration with some of everything, so that the provider checks
+/// run too (and find both known and unknown names).
+const CONFIG: &str = r#"
+[smtp]
+host = "localhost"
+identities = { sales = "Sales <sales@acme.example>" }
+[twilio]
+account_sid_env = "SID"
+auth_token_env = "TOKEN"
+agents = { sdr-bot = "https://agents.example/sdr.xml" }
+[slack.sales-alerts]
+url_env = "SLACK"
+[ai]
+base_url = "http://localhost:11434/v1"
+model = "m"
+[http]
+allow = ["api.example.com"]
+"#;
+
 /// Checks and renders `source` both ways, as `flowc check` would.
 fn check_everything(source: &str) {
-    let diagnostics = flowc::check::check_source(source, None);
+    let config = flowc::config::Config::parse(CONFIG).expect("the test config is valid");
+    let diagnostics = flowc::check::check_source(source, None, Some(&config));
     let _ = flowc::diagnostic::render_human("fuzz.flow", source, &diagnostics);
     for diagnostic in &diagnostics {
         let json = flowc::diagnostic::render_json("fuzz.flow", source, diagnostic);
@@ -149,6 +169,19 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         check_everything(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn damaged_configs_are_errors_inside_the_file(
+        cut in 0..CONFIG.len(),
+        junk in "[\\[\\]=\"a-z0-9 \n.{}]{0,12}",
+    ) {
+        let text = format!("{}{junk}{}", &CONFIG[..cut], &CONFIG[cut..]);
+        if let Err(error) = flowc::config::Config::parse(&text) {
+            prop_assert!(error.span.end as usize <= text.len());
+            let diagnostic = flowc::diagnostic::Diagnostic::from(error);
+            let _ = flowc::diagnostic::render_human("flowc.toml", &text, &[diagnostic]);
+        }
     }
 
     #[test]
@@ -211,7 +244,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
         templates_in_defaults,
         blocks_after_broken_text,
     ] {
-        let codes: Vec<String> = flowc::check::check_source(&source, None)
+        let codes: Vec<String> = flowc::check::check_source(&source, None, None)
             .iter()
             .map(|d| d.code())
             .collect();
@@ -244,7 +277,7 @@ fn nesting_at_the_limit_is_checked_normally() {
         "(".repeat(limit - 1),
         ")".repeat(limit - 1)
     );
-    let codes: Vec<String> = flowc::check::check_source(&source, None)
+    let codes: Vec<String> = flowc::check::check_source(&source, None, None)
         .iter()
         .map(|d| d.code())
         .collect();
@@ -262,7 +295,7 @@ fn diagnostics_on_very_long_lines_render_without_panicking() {
         "y".repeat(70_000)
     );
     for source in [unknown_field, far_error] {
-        let diagnostics = flowc::check::check_source(&source, None);
+        let diagnostics = flowc::check::check_source(&source, None, None);
         assert!(!diagnostics.is_empty());
         let report = flowc::diagnostic::render_human("long.flow", &source, &diagnostics);
         assert!(

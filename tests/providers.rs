@@ -440,6 +440,7 @@ fn prompts_ask_for_structured_output_and_reject_prose() {
             base_url: server.url("/v1"),
             model: "local-model".to_owned(),
             api_key_env: Some("FLOWC_TEST_AI_KEY".to_owned()),
+            tools: Default::default(),
         }),
         ..Config::default()
     };

@@ -2,13 +2,15 @@
 //!
 //! Each pass is a module: [`structure`] (sections, names, options),
 //! [`criteria`] (fields, types and templates), [`time`] (timezones,
-//! durations, clock times, windows), [`content`] (bodies and files) and
-//! [`flow`] (the step graph: reachability, loops, data flow, warnings).
+//! durations, clock times, windows), [`content`] (bodies and files),
+//! [`flow`] (the step graph: reachability, loops, data flow, warnings) and,
+//! given a `flowc.toml`, [`providers`] (what each step needs configured).
 
 mod content;
 mod criteria;
 mod error;
 mod flow;
+mod providers;
 mod scope;
 mod structure;
 mod time;
@@ -20,25 +22,35 @@ pub use error::CheckError;
 pub use scope::{FieldInfo, FieldOrigin, Scope};
 
 use crate::ast::{SourceFile, Step, Workflow};
+use crate::config::Config;
 use crate::diagnostic::{self, Diagnostic};
 
 /// Every diagnostic of a `.flow` source: syntax errors, or if there are
-/// none, the semantic checks. `dir` resolves `body file` paths.
-pub fn check_source(source: &str, dir: Option<&Path>) -> Vec<Diagnostic> {
+/// none, the semantic checks. `dir` resolves `body file` paths; with a
+/// `config`, every provider a step names is checked against it.
+pub fn check_source(source: &str, dir: Option<&Path>, config: Option<&Config>) -> Vec<Diagnostic> {
     let parsed = crate::syntax::parse(source);
     if !parsed.diagnostics.is_empty() {
         return parsed.diagnostics;
     }
-    check(&parsed.file, source, dir)
+    check(&parsed.file, source, dir, config)
 }
 
 /// The semantic diagnostics of a parsed file, sorted by position.
-pub fn check(file: &SourceFile, source: &str, dir: Option<&Path>) -> Vec<Diagnostic> {
+pub fn check(
+    file: &SourceFile,
+    source: &str,
+    dir: Option<&Path>,
+    config: Option<&Config>,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     structure::workflow_names(file, &mut diagnostics);
     for workflow in &file.workflows {
         let mut checker = Checker::new(workflow, source, dir);
         checker.run();
+        if let Some(config) = config {
+            checker.providers(config);
+        }
         diagnostics.append(&mut checker.diagnostics);
     }
     diagnostic::sort(&mut diagnostics);

@@ -1,12 +1,14 @@
 //! `flowc check FILE...`: every diagnostic of every file.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use miette::NamedSource;
 
 use super::{color_stdout, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
-use crate::diagnostic::{render_json, Renderer, Severity};
+use crate::config::{Config, ConfigError};
+use crate::diagnostic::{render_json, Diagnostic, JsonDiagnostic, Renderer, Severity};
 
 /// Arguments of `flowc check`.
 #[derive(Debug, clap::Args)]
@@ -17,6 +19,10 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The `flowc.toml` to check steps against (default: the nearest one in
+    /// a file's folder or above it; without one, providers are not checked).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// Output formats of `flowc check`.
@@ -30,12 +36,16 @@ pub enum Format {
 
 /// Checks every file; returns the exit status.
 pub fn run(args: &CheckArgs) -> u8 {
-    let renderer = Renderer::new(color_stdout());
-    let mut json = Vec::new();
-    let mut errors = 0;
-    let mut warnings = 0;
+    let mut report = Report {
+        format: args.format,
+        renderer: Renderer::new(color_stdout()),
+        json: Vec::new(),
+        errors: 0,
+        warnings: 0,
+        out: std::io::stdout().lock(),
+    };
+    let mut configs = Configs::default();
     let mut unreadable = false;
-    let mut out = std::io::stdout().lock();
     for path in &args.files {
         let name = path.display().to_string();
         let source = match std::fs::read_to_string(path) {
@@ -46,24 +56,35 @@ pub fn run(args: &CheckArgs) -> u8 {
                 continue;
             }
         };
-        let diagnostics = crate::check::check_source(&source, path.parent());
-        for diagnostic in &diagnostics {
-            match diagnostic.severity() {
-                Severity::Error => errors += 1,
-                Severity::Warning => warnings += 1,
-            }
-        }
-        match args.format {
-            Format::Human => {
-                let named = NamedSource::new(&name, source.clone());
-                for diagnostic in &diagnostics {
-                    let _ = write!(out, "{}", renderer.render(&named, diagnostic));
+        let dir = path.parent();
+        let config_path = args.config.clone().or_else(|| {
+            Config::nearest(
+                dir.filter(|dir| !dir.as_os_str().is_empty())
+                    .unwrap_or(Path::new(".")),
+            )
+        });
+        let config = match config_path {
+            Some(config_path) => match configs.load(&config_path, &mut report) {
+                Ok(config) => config,
+                Err(()) => {
+                    unreadable = true;
+                    continue;
                 }
-            }
-            Format::Json => json.extend(diagnostics.iter().map(|d| render_json(&name, &source, d))),
-        }
+            },
+            None => None,
+        };
+        let diagnostics = crate::check::check_source(&source, dir, config.as_ref());
+        report.file(&name, &source, &diagnostics);
     }
-    match args.format {
+    let Report {
+        format,
+        json,
+        errors,
+        warnings,
+        mut out,
+        ..
+    } = report;
+    match format {
         Format::Human => {
             let _ = writeln!(out, "{}", summary(errors, warnings, args.files.len()));
         }
@@ -78,6 +99,70 @@ pub fn run(args: &CheckArgs) -> u8 {
         EXIT_ERRORS
     } else {
         EXIT_OK
+    }
+}
+
+/// Where diagnostics go, with the counts so far.
+struct Report<W> {
+    format: Format,
+    renderer: Renderer,
+    json: Vec<JsonDiagnostic>,
+    errors: usize,
+    warnings: usize,
+    out: W,
+}
+
+impl<W: Write> Report<W> {
+    /// Reports the diagnostics of one file (a `.flow` file or a config).
+    fn file(&mut self, name: &str, source: &str, diagnostics: &[Diagnostic]) {
+        for diagnostic in diagnostics {
+            match diagnostic.severity() {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+        match self.format {
+            Format::Human => {
+                let named = NamedSource::new(name, source.to_owned());
+                for diagnostic in diagnostics {
+                    let _ = write!(self.out, "{}", self.renderer.render(&named, diagnostic));
+                }
+            }
+            Format::Json => self
+                .json
+                .extend(diagnostics.iter().map(|d| render_json(name, source, d))),
+        }
+    }
+}
+
+/// The configurations read so far, each read and reported once.
+#[derive(Default)]
+struct Configs(HashMap<PathBuf, Option<Config>>);
+
+impl Configs {
+    /// The configuration at `path`: `None` when it is invalid (reported
+    /// once as a diagnostic of its own file), `Err` when it cannot be read.
+    fn load<W: Write>(
+        &mut self,
+        path: &Path,
+        report: &mut Report<W>,
+    ) -> Result<Option<Config>, ()> {
+        if let Some(config) = self.0.get(path) {
+            return Ok(config.clone());
+        }
+        let config = match Config::read(path) {
+            Ok(config) => Some(config),
+            Err(ConfigError::Invalid { text, error, .. }) => {
+                report.file(&path.display().to_string(), &text, &[error.into()]);
+                None
+            }
+            Err(error @ ConfigError::Read { .. }) => {
+                eprintln!("error: {error}");
+                return Err(());
+            }
+        };
+        self.0.insert(path.to_owned(), config.clone());
+        Ok(config)
     }
 }
 

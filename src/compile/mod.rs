@@ -33,7 +33,7 @@ pub fn compile_source(source: &str, dir: Option<&Path>) -> Result<Artifact, Vec<
     if !parsed.diagnostics.is_empty() {
         return Err(parsed.diagnostics);
     }
-    let diagnostics = crate::check::check(&parsed.file, source, dir);
+    let diagnostics = crate::check::check(&parsed.file, source, dir, None);
     if diagnostics
         .iter()
         .any(|diagnostic| diagnostic.severity() == Severity::Error)

@@ -5,6 +5,7 @@ mod render;
 pub use render::{render_human, render_json, JsonDiagnostic, Renderer};
 
 use crate::check::CheckError;
+use crate::config::InvalidConfig;
 use crate::span::Span;
 use crate::syntax::SyntaxError;
 
@@ -39,6 +40,11 @@ pub enum Diagnostic {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Check(#[from] CheckError),
+    /// The `flowc.toml` the file is checked against cannot be read; its
+    /// span points into that file, not the `.flow` file.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] InvalidConfig),
 }
 
 impl Diagnostic {
