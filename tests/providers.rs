@@ -499,3 +499,90 @@ fn prompts_ask_for_structured_output_and_reject_prose() {
         serde_json::json!(["segment", "sells_b2b"])
     );
 }
+
+#[test]
+fn prompt_tools_search_and_fetch_only_on_the_allow_list() {
+    let dir = tempdir("ai-tools");
+    let server = Server::start(&dir);
+    std::env::set_var("FLOWC_TEST_SEARCH_KEY", "search-key");
+    let config = Config {
+        ai: Some(flowc::config::Ai {
+            base_url: server.url("/v1"),
+            model: "local-model".to_owned(),
+            api_key_env: None,
+            tools: flowc::config::AiTools {
+                web_search_url: Some(server.url("/search?format=json&q={query}")),
+                web_search_key_env: Some("FLOWC_TEST_SEARCH_KEY".to_owned()),
+                fetch_url: true,
+            },
+        }),
+        http: flowc::config::Http {
+            allow: vec!["127.0.0.1".to_owned()],
+        },
+        ..Config::default()
+    };
+    let source = r#"workflow researching
+  timezone UTC
+  trigger when email is set
+  steps
+    prompt
+      instructions "Find out how big {{ company_name }} is"
+      tools web search, fetch url
+      extract
+        segment text "enterprise, mid-market or smb"
+    condition
+      branch big when segment is "enterprise"
+        exit "enterprise"
+      else
+        exit "other"
+    end
+"#;
+    let leads = "{\"id\": \"acme\", \"email\": \"a@acme.example\", \"company_name\": \"Acme\"}\n";
+    let timelines = run(&dir, source, leads, config);
+    assert_eq!(
+        timelines["acme"].last().map(String::as_str),
+        Some("exited enterprise"),
+        "{:?}",
+        timelines["acme"]
+    );
+    let requests = server.requests();
+    let search = requests
+        .iter()
+        .find(|r| r["path"] == "/search")
+        .expect("the search API was asked");
+    assert_eq!(search["query"], "format=json&q=acme%20%26%20co");
+    assert_eq!(search["headers"]["authorization"], "Bearer search-key");
+    assert!(requests
+        .iter()
+        .any(|r| r["path"] == "/api/company" && r["query"] == "name=fetched"));
+    let chats: Vec<Value> = requests
+        .iter()
+        .filter(|r| r["path"] == "/v1/chat/completions")
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap_or_default()).expect("JSON"))
+        .collect();
+    assert_eq!(chats.len(), 2, "one round of tool calls, then the answer");
+    let offered: Vec<&str> = chats[0]["tools"]
+        .as_array()
+        .expect("tools offered")
+        .iter()
+        .filter_map(|tool| tool["function"]["name"].as_str())
+        .collect();
+    assert_eq!(offered, ["web_search", "fetch_url"]);
+    let results: Vec<&str> = chats[1]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results[0].contains("Acme & Co"), "{results:?}");
+    assert!(
+        results[1].contains("\"size\": 42") || results[1].contains("\"size\":42"),
+        "{results:?}"
+    );
+    assert_eq!(
+        results[2],
+        "error: not-allowed.example is not on the http allow-list in flowc.toml"
+    );
+}

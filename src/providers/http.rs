@@ -28,33 +28,11 @@ pub struct Request<'a> {
 
 /// Carries out an http step.
 pub fn request(config: &Config, request: &Request<'_>) -> Response {
-    let url = match reqwest::Url::parse(request.url) {
+    let url = match allowed_url(config, request.url) {
         Ok(url) => url,
-        Err(error) => {
-            return Response::Permanent(format!("{:?} is not a URL: {error}", request.url))
-        }
+        Err(reason) => return Response::Permanent(reason),
     };
-    if !config.allows(url.host_str().unwrap_or_default()) {
-        return Response::Permanent(format!(
-            "{} is not on the http allow-list in flowc.toml",
-            url.host_str().unwrap_or("?")
-        ));
-    }
-    let allowed = config.clone();
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= REDIRECTS {
-            attempt.error("too many redirects")
-        } else if allowed.allows(attempt.url().host_str().unwrap_or_default()) {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    });
-    let client = match reqwest::blocking::Client::builder()
-        .timeout(request.timeout)
-        .redirect(policy)
-        .build()
-    {
+    let client = match allow_listed_client(config, request.timeout) {
         Ok(client) => client,
         Err(error) => return Response::Transient(format!("no http client: {error}")),
     };
@@ -88,4 +66,42 @@ pub fn request(config: &Config, request: &Request<'_>) -> Response {
         }
         Err(error) => super::unreachable(&error, "the http step"),
     }
+}
+
+/// `url` parsed, if it is an http(s) URL whose host the allow-list allows.
+pub fn allowed_url(config: &Config, url: &str) -> Result<reqwest::Url, String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|error| format!("{url:?} is not a URL: {error}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("{url:?} is not an http or https URL"));
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    if !config.allows(host) {
+        return Err(format!(
+            "{host} is not on the http allow-list in flowc.toml"
+        ));
+    }
+    Ok(parsed)
+}
+
+/// A client that follows redirects only onto the allow-list (a redirect
+/// elsewhere is answered as it is, never followed).
+pub fn allow_listed_client(
+    config: &Config,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::blocking::Client> {
+    let allowed = config.clone();
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= REDIRECTS {
+            attempt.error("too many redirects")
+        } else if allowed.allows(attempt.url().host_str().unwrap_or_default()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .redirect(policy)
+        .build()
 }

@@ -98,9 +98,9 @@ impl Provider for Providers {
             ),
             Message::Prompt {
                 instructions,
+                tools,
                 fields,
-                ..
-            } => ai::prompt(&self.client, &self.config, instructions, fields),
+            } => ai::prompt(&self.client, &self.config, instructions, tools, fields),
             Message::Call { to, agent, from } => twilio::call(
                 &self.client,
                 &self.config,

@@ -203,6 +203,13 @@ pub fn render(
     }
 }
 
+/// `value` escaped for where it goes.
+pub fn escaped(value: &str, escape: Escape) -> String {
+    let mut out = String::with_capacity(value.len());
+    push_escaped(value, escape, &mut out);
+    out
+}
+
 fn push_escaped(value: &str, escape: Escape, out: &mut String) {
     match escape {
         Escape::Plain => out.push_str(value),

@@ -19,7 +19,13 @@ request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
   /v1/chat/completions       an OpenAI-style answer: the JSON object that the
                              "fields" of the system message ask for, with
                              segment "enterprise" and sells_b2b true;
-                             a user message containing "garbage" gets prose
+                             a user message containing "garbage" gets prose.
+                             With tools and no tool results yet, it calls
+                             each tool once (web_search "acme & co", then
+                             fetch_url of /api/company here and of a host off
+                             the allow-list); then segment is "enterprise"
+                             only if a tool result holds the company's size
+  /search                    bearer search-key -> results for the q param
   /api/company               200 {"company": {"size": 42, "name": <q param>}}
   /api/echo                  200 with the request's JSON body under "echo"
   /api/redirect-on           302 to /api/company
@@ -104,12 +110,12 @@ class Handler(BaseHTTPRequestHandler):
             }.get(call[-1], {"status": "completed", "answered_by": "human"})
             return self.reply(200, dict(final, sid=call))
         if url.path == "/v1/chat/completions":
-            request = json.loads(body)
-            question = request["messages"][-1]["content"]
-            fields = request["response_format"]["json_schema"]["schema"]["properties"]
-            answers = {"segment": "enterprise", "sells_b2b": True}
-            content = "I think so." if "garbage" in question else json.dumps({k: answers.get(k, "?") for k in fields})
-            return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
+            return self.chat(json.loads(body))
+        if url.path == "/search":
+            if self.headers.get("Authorization") != "Bearer search-key":
+                return self.reply(401, {"error": "no key"})
+            query = parse_qs(url.query).get("q", [""])[0]
+            return self.reply(200, {"query": query, "results": [{"title": "Acme & Co", "url": "https://acme.example"}]})
         if url.path == "/api/company":
             name = parse_qs(url.query).get("name", [""])[0]
             return self.reply(200, {"company": {"size": 42, "name": name}})
@@ -122,6 +128,34 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/fail-503":
             return self.reply(503, {"error": "busy"})
         return self.reply(404, {"error": "unknown path"})
+
+    def chat(self, request):
+        messages = request["messages"]
+        question = next(m["content"] for m in messages if m["role"] == "user")
+        fields = request["response_format"]["json_schema"]["schema"]["properties"]
+        results = [m["content"] for m in messages if m["role"] == "tool"]
+        tools = [t["function"]["name"] for t in request.get("tools", [])]
+        if tools and not results:
+            port = self.server.server_address[1]
+            arguments = {
+                "web_search": [{"query": "acme & co"}],
+                "fetch_url": [
+                    {"url": f"http://127.0.0.1:{port}/api/company?name=fetched"},
+                    {"url": "http://not-allowed.example/steal"},
+                ],
+            }
+            calls = [
+                {"id": f"call_{i}", "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(args)}}
+                for i, (name, args) in enumerate(
+                    (name, args) for name in tools for args in arguments[name])
+            ]
+            message = {"role": "assistant", "content": None, "tool_calls": calls}
+            return self.reply(200, {"choices": [{"message": message}]})
+        big = not tools or any('"size": 42' in r for r in results)
+        answers = {"segment": "enterprise" if big else "smb", "sells_b2b": True}
+        content = "I think so." if "garbage" in question else json.dumps({k: answers.get(k, "?") for k in fields})
+        return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
 
     do_GET = do_POST = do_PUT = handle_any
 
