@@ -541,10 +541,10 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
             row.get(0)
         })
         .expect("released");
-    assert_eq!(
-        held_until - start.timestamp_millis(),
-        60_000,
-        "the first retry comes a minute later"
+    let delay = held_until - start.timestamp_millis();
+    assert!(
+        (30_000..=60_000).contains(&delay),
+        "the first retry comes half a minute to a minute later, not {delay} ms"
     );
 
     let retried = flowc(&db, &["retry", "a"]);

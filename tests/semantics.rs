@@ -487,22 +487,44 @@ fn transient_failures_hold_and_back_off_then_permanent_ones_branch() {
     let leads = r#"{"id": "flaky", "email": "f@x.example", "simulate": {"http": [503, 429, {"status": 200, "body": {"data": {"size": "12"}}}]}}
 {"id": "gone", "email": "g@x.example", "simulate": {"http": 404}}
 {"id": "wrong", "email": "w@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"size": "many"}}}}}"#;
+    let timeline = timeline(&source, leads, "", "2026-06-01T08:00");
+    // Retries back off with jitter: retry n comes after half to all of
+    // 60 s × 2^(n-1), at an instant each held line states.
+    let releases: Vec<chrono::DateTime<chrono::FixedOffset>> = timeline
+        .lines()
+        .filter_map(|line| line.split_once("; release at ").map(|(_, at)| at))
+        .map(|at| chrono::DateTime::parse_from_rfc3339(at).expect("an instant"))
+        .collect();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T08:00:00Z").expect("instant");
+    assert_eq!(releases.len(), 2, "{timeline}");
+    let first = (releases[0] - start).num_seconds();
+    let second = (releases[1] - releases[0]).num_seconds();
+    assert!((30..=60).contains(&first), "first retry after {first} s");
+    assert!(
+        (60..=120).contains(&second),
+        "second retry after {second} s"
+    );
+    let minute = |at: &chrono::DateTime<chrono::FixedOffset>| at.format("%Y-%m-%d %H:%M UTC");
+    let (r1, r2) = (releases[0].to_rfc3339(), releases[1].to_rfc3339());
+    let (m1, m2) = (minute(&releases[0]), minute(&releases[1]));
     assert_eq!(
-        timeline(&source, leads, "", "2026-06-01T08:00"),
-        "flaky  2026-06-01 08:00 UTC  entered\n\
-         flaky  2026-06-01 08:00 UTC  held  GET https://api.example/f%40x.example failed (attempt 1): status 503; release at 2026-06-01T08:01:00+00:00\n\
-         flaky  2026-06-01 08:01 UTC  released\n\
-         flaky  2026-06-01 08:01 UTC  held  GET https://api.example/f%40x.example failed (attempt 2): status 429; release at 2026-06-01T08:03:00+00:00\n\
-         flaky  2026-06-01 08:03 UTC  released\n\
-         flaky  2026-06-01 08:03 UTC  sent  GET https://api.example/f%40x.example (status 200; size=12)\n\
-         flaky  2026-06-01 08:03 UTC  sent  slack sales: size 12\n\
-         flaky  2026-06-01 08:03 UTC  completed\n\
-         gone  2026-06-01 08:00 UTC  entered\n\
-         gone  2026-06-01 08:00 UTC  branched  on error: GET https://api.example/g%40x.example failed: status 404\n\
-         gone  2026-06-01 08:00 UTC  exited  lookup failed\n\
-         wrong  2026-06-01 08:00 UTC  entered\n\
-         wrong  2026-06-01 08:00 UTC  branched  on error: GET https://api.example/w%40x.example failed: `size` should be a number but the response has `many`\n\
-         wrong  2026-06-01 08:00 UTC  exited  lookup failed"
+        timeline,
+        format!(
+            "flaky  2026-06-01 08:00 UTC  entered\n\
+             flaky  2026-06-01 08:00 UTC  held  GET https://api.example/f%40x.example failed (attempt 1): status 503; release at {r1}\n\
+             flaky  {m1}  released\n\
+             flaky  {m1}  held  GET https://api.example/f%40x.example failed (attempt 2): status 429; release at {r2}\n\
+             flaky  {m2}  released\n\
+             flaky  {m2}  sent  GET https://api.example/f%40x.example (status 200; size=12)\n\
+             flaky  {m2}  sent  slack sales: size 12\n\
+             flaky  {m2}  completed\n\
+             gone  2026-06-01 08:00 UTC  entered\n\
+             gone  2026-06-01 08:00 UTC  branched  on error: GET https://api.example/g%40x.example failed: status 404\n\
+             gone  2026-06-01 08:00 UTC  exited  lookup failed\n\
+             wrong  2026-06-01 08:00 UTC  entered\n\
+             wrong  2026-06-01 08:00 UTC  branched  on error: GET https://api.example/w%40x.example failed: `size` should be a number but the response has `many`\n\
+             wrong  2026-06-01 08:00 UTC  exited  lookup failed"
+        )
     );
 }
 

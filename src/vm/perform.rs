@@ -18,6 +18,24 @@ const MAX_ATTEMPTS: u32 = 8;
 const FIRST_RETRY_SECONDS: i64 = 60;
 const LONGEST_RETRY_SECONDS: i64 = 3600;
 
+/// How long to wait before retry number `attempt` of the effect `key`:
+/// exponential backoff with "equal jitter", between half and all of
+/// 60 s × 2^(attempt-1) (at most an hour). The jitter is drawn from a hash
+/// of the key and the attempt, so leads that failed together retry apart,
+/// yet a run replays exactly and a simulation matches a live run.
+fn retry_delay(key: &str, attempt: u32) -> i64 {
+    use sha2::{Digest, Sha256};
+    let backoff =
+        (FIRST_RETRY_SECONDS << attempt.saturating_sub(1).min(20)).min(LONGEST_RETRY_SECONDS);
+    let digest = Sha256::new()
+        .chain_update(key.as_bytes())
+        .chain_update(attempt.to_le_bytes())
+        .finalize();
+    let draw = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+    let half = backoff / 2;
+    half + (draw % (half as u64 + 1)) as i64
+}
+
 impl Vm<'_> {
     /// The timezone a channel's window is read in for this lead.
     fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
@@ -150,8 +168,7 @@ impl Vm<'_> {
                 None
             }
             Err(Failure::Transient(reason)) if enrollment.attempts < MAX_ATTEMPTS => {
-                let delay = (FIRST_RETRY_SECONDS << (enrollment.attempts - 1).min(20))
-                    .min(LONGEST_RETRY_SECONDS);
+                let delay = retry_delay(&request.idempotency_key(), enrollment.attempts);
                 let until = calendar::add_seconds(now, delay);
                 let attempt = enrollment.attempts;
                 let reason = || format!("{} failed (attempt {attempt}): {reason}", summary());
@@ -248,4 +265,32 @@ enum Failure {
     Transient(String),
     /// Not worth retrying.
     Permanent(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+
+    #[test]
+    fn retries_back_off_between_half_and_all_of_the_doubling_delay() {
+        for attempt in 1..=8 {
+            let full = (60_i64 << (attempt - 1)).min(3600);
+            for lead in 0..200 {
+                let delay = retry_delay(&format!("w@1/lead{lead}/1/http@4#0"), attempt);
+                assert!(
+                    (full / 2..=full).contains(&delay),
+                    "attempt {attempt}: {delay} s"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_spreads_leads_apart_and_replays_exactly() {
+        let delays: std::collections::BTreeSet<i64> = (0..100)
+            .map(|lead| retry_delay(&format!("w@1/lead{lead}/1/http@4#0"), 3))
+            .collect();
+        assert!(delays.len() > 50, "only {} distinct delays", delays.len());
+        assert_eq!(retry_delay("w@1/a/1/x#0", 2), retry_delay("w@1/a/1/x#0", 2));
+    }
 }
