@@ -1,4 +1,5 @@
-//! Every bundled example checks clean: no error and no warning.
+//! Every bundled example checks clean: no error and no warning, also
+//! against `examples/flowc.toml`, the providers `examples/run-live` uses.
 
 mod common;
 
@@ -11,9 +12,13 @@ fn at_least_six_examples() {
 
 #[test]
 fn every_example_checks_clean() {
+    let config = flowc::config::Config::read(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flowc.toml"),
+    )
+    .expect("examples/flowc.toml is valid");
     for path in examples() {
         let source = std::fs::read_to_string(&path).expect("example is readable");
-        let diagnostics = flowc::check::check_source(&source, path.parent(), None);
+        let diagnostics = flowc::check::check_source(&source, path.parent(), Some(&config));
         let report =
             flowc::diagnostic::render_human(&path.display().to_string(), &source, &diagnostics);
         assert!(

@@ -2,8 +2,9 @@
 incoming webhooks, Twilio's Messages API and plain JSON APIs, for flowc's
 provider tests. Standard library only.
 
-Usage: python3 providers.py LOG_FILE
-Prints the port it listens on (127.0.0.1), then serves until killed. Every
+Usage: python3 providers.py LOG_FILE [PORT]
+Prints the port it listens on (127.0.0.1; any free one unless PORT is
+given), then serves until killed. Every
 request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
   /slack/NAME, /teams/NAME   ok -> 200; flaky -> 500 once, then 200; gone -> 404
   /2010-04-01/Accounts/SID/Messages.json
@@ -160,6 +161,6 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = handle_any
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()
