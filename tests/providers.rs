@@ -159,8 +159,17 @@ fn slack_and_teams_get_their_own_payloads_and_failures_hold_or_fail() {
         .collect();
     let card: Value =
         serde_json::from_str(teams[0]["body"].as_str().unwrap_or_default()).expect("JSON");
-    assert_eq!(card["@type"], "MessageCard");
-    assert_eq!(card["text"], "Teams: a@x.example");
+    assert_eq!(card["type"], "message");
+    let attachment = &card["attachments"][0];
+    assert_eq!(
+        attachment["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(attachment["content"]["type"], "AdaptiveCard");
+    assert_eq!(
+        attachment["content"]["body"][0]["text"],
+        "Teams: a@x.example"
+    );
     assert_eq!(timelines["a"].last().map(String::as_str), Some("completed"));
 
     let flaky = &timelines["b"];

@@ -29,12 +29,20 @@ pub fn notify(
     };
     let payload = match service {
         NotifyService::Slack => json!({ "text": message }),
-        // The connector card Teams incoming webhooks take.
+        // An Adaptive Card in a message: what Teams Workflows webhooks
+        // take, and incoming webhooks (which retire MessageCard) too.
         NotifyService::Teams => json!({
-            "@type": "MessageCard",
-            "@context": "https://schema.org/extensions",
-            "summary": message.chars().take(80).collect::<String>(),
-            "text": message,
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [{ "type": "TextBlock", "text": message, "wrap": true }],
+                },
+            }],
         }),
     };
     match client.post(&url).json(&payload).send() {

@@ -6,7 +6,8 @@ Usage: python3 providers.py LOG_FILE [PORT]
 Prints the port it listens on (127.0.0.1; any free one unless PORT is
 given), then serves until killed. Every
 request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
-  /slack/NAME, /teams/NAME   ok -> 200; flaky -> 500 once, then 200; gone -> 404
+  /slack/NAME, /teams/NAME   ok -> 200 (Teams: 202); flaky -> 500 once,
+                             then success; gone -> 404
   /2010-04-01/Accounts/SID/Messages.json
                              basic auth SID:secret, form To/From/Body -> 201;
                              To +15550000000 -> 400 (Twilio 21211);
@@ -84,7 +85,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(404, b"no_service")
             if name == "flaky" and seen(url.path) == 1:
                 return self.reply(500, b"oops")
-            return self.reply(200, b"ok" if parts[0] == "slack" else b"1")
+            # Slack answers "ok"; Teams Workflows webhooks accept with 202.
+            return self.reply(200, b"ok") if parts[0] == "slack" else self.reply(202)
         if parts[:2] == ["2010-04-01", "Accounts"] and parts[-1] == "Messages.json":
             sid = parts[2]
             expected = "Basic " + base64.b64encode(f"{sid}:secret".encode()).decode()
