@@ -51,20 +51,18 @@ impl Checker<'_> {
         let Some(smtp) = &config.smtp else {
             return self.no_provider("email", "[smtp]", "host = \"smtp.example.com\"", step);
         };
-        match sender(effect) {
-            Some(Sender::Identity(name)) => self.known_name(
-                &smtp.identities,
-                "sender identity",
-                name,
-                &format!("{} = \"Name <address>\" under [smtp.identities]", name.name),
-            ),
-            Some(_) => {}
-            None if smtp.default_from.is_none() => self.report(CheckError::NoSender {
+        self.sender(
+            effect,
+            step,
+            &Senders {
+                names: &smtp.identities,
+                has_default: smtp.default_from.is_some(),
+                what: "sender identity",
                 section: "[smtp]",
-                span: step.span,
-            }),
-            None => {}
-        }
+                table: "[smtp.identities]",
+                example: "\"Name <address>\"",
+            },
+        );
     }
 
     fn twilio<'c>(&mut self, config: &'c Config, step: &Step) -> Option<&'c Twilio> {
@@ -80,16 +78,36 @@ impl Checker<'_> {
     }
 
     fn number(&mut self, twilio: &Twilio, effect: &Effect, step: &Step) {
+        self.sender(
+            effect,
+            step,
+            &Senders {
+                names: &twilio.numbers,
+                has_default: twilio.default_from.is_some(),
+                what: "sender number",
+                section: "[twilio]",
+                table: "[twilio.numbers]",
+                example: "\"+1...\"",
+            },
+        );
+    }
+
+    /// The step's `from` must name a configured sender; without one, the
+    /// provider needs a default.
+    fn sender(&mut self, effect: &Effect, step: &Step, senders: &Senders<'_>) {
         match sender(effect) {
             Some(Sender::Identity(name)) => self.known_name(
-                &twilio.numbers,
-                "sender number",
+                senders.names,
+                senders.what,
                 name,
-                &format!("{} = \"+1...\" under [twilio.numbers]", name.name),
+                &format!(
+                    "{} = {} under {}",
+                    name.name, senders.example, senders.table
+                ),
             ),
             Some(_) => {}
-            None if twilio.default_from.is_none() => self.report(CheckError::NoSender {
-                section: "[twilio]",
+            None if !senders.has_default => self.report(CheckError::NoSender {
+                section: senders.section,
                 span: step.span,
             }),
             None => {}
@@ -210,6 +228,22 @@ impl Checker<'_> {
             help,
         });
     }
+}
+
+/// Where a channel's named senders are configured.
+struct Senders<'c> {
+    /// Sender names to addresses or numbers.
+    names: &'c BTreeMap<String, String>,
+    /// Whether the provider has a `default_from`.
+    has_default: bool,
+    /// What a name stands for, for messages.
+    what: &'static str,
+    /// The provider's section.
+    section: &'static str,
+    /// The table the names are in.
+    table: &'static str,
+    /// A value to show in help.
+    example: &'static str,
 }
 
 /// The step's `from` option, if it has one.
