@@ -237,3 +237,65 @@ fn a_missing_config_flag_file_exits_two() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read no/such/flowc.toml"));
 }
+
+/// Every subcommand name, as `flowc --help` lists them.
+fn subcommands() -> Vec<String> {
+    let help = stdout(&flowc(&["--help"]));
+    help.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .filter(|name| name != "help")
+        .collect()
+}
+
+#[test]
+fn completions_know_every_subcommand_and_are_valid_bash() {
+    let output = flowc(&["completions", "bash"]);
+    assert_eq!(output.status.code(), Some(0));
+    let script = stdout(&output);
+    let commands = subcommands();
+    assert!(commands.len() >= 14, "{commands:?}");
+    for command in &commands {
+        assert!(script.contains(&format!("flowc__subcmd__{command}")), "{command}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("flowc.bash");
+    std::fs::write(&path, &script).expect("written");
+    let syntax = Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .expect("bash runs");
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let output = flowc(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        assert!(stdout(&output).contains("check"), "{shell}");
+    }
+}
+
+#[test]
+fn man_pages_cover_the_tool_and_each_subcommand() {
+    let page = stdout(&flowc(&["man"]));
+    assert!(page.contains(".TH flowc 1"), "{page}");
+    for command in subcommands() {
+        assert!(
+            page.contains(&format!("flowc\\-{command}")),
+            "{command} missing"
+        );
+        let sub = flowc(&["man", &command]);
+        assert_eq!(sub.status.code(), Some(0), "{command}");
+        assert!(
+            stdout(&sub).contains(&format!(".TH flowc-{command} 1")),
+            "{command}"
+        );
+    }
+    assert!(stdout(&flowc(&["man", "check"])).contains("\\-\\-config"));
+    assert_eq!(flowc(&["man", "nope"]).status.code(), Some(2));
+}

@@ -3,6 +3,7 @@
 mod build;
 mod check;
 mod disasm;
+mod docs;
 mod event;
 mod explain;
 mod inspect;
@@ -54,6 +55,10 @@ pub enum Command {
     Stats(inspect::StatsArgs),
     /// Run a lead's failed enrollments again.
     Retry(inspect::RetryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, flowc(1), or a subcommand's, in roff.
+    Man(docs::ManArgs),
 }
 
 /// Exit status: success, or warnings only.
@@ -89,6 +94,8 @@ pub fn main() -> ExitCode {
         Command::Timeline(args) => inspect::timeline(&args),
         Command::Stats(args) => inspect::stats(&args),
         Command::Retry(args) => inspect::retry(&args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     };
     ExitCode::from(status)
 }
