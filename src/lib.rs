@@ -10,6 +10,7 @@
 pub mod ast;
 pub mod bytecode;
 pub mod calendar;
+pub mod canvas;
 pub mod check;
 pub mod cli;
 pub mod compile;

@@ -258,7 +258,10 @@ fn completions_know_every_subcommand_and_are_valid_bash() {
     let commands = subcommands();
     assert!(commands.len() >= 14, "{commands:?}");
     for command in &commands {
-        assert!(script.contains(&format!("flowc__subcmd__{command}")), "{command}");
+        assert!(
+            script.contains(&format!("flowc__subcmd__{command}")),
+            "{command}"
+        );
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("flowc.bash");

@@ -153,6 +153,7 @@ allow = ["api.example.com"]
 fn check_everything(source: &str) {
     let config = flowc::config::Config::parse(CONFIG).expect("the test config is valid");
     let diagnostics = flowc::check::check_source(source, None, Some(&config));
+    draw_everything(source);
     let _ = flowc::diagnostic::render_human("fuzz.flow", source, &diagnostics);
     for diagnostic in &diagnostics {
         let json = flowc::diagnostic::render_json("fuzz.flow", source, diagnostic);
@@ -195,6 +196,23 @@ proptest! {
             text = apply(text, edit);
         }
         check_everything(&text);
+    }
+}
+
+/// Draws every workflow of a file that parses, in every format, as
+/// `flowc graph` would (it draws only files that check, a subset of these).
+fn draw_everything(source: &str) {
+    let parsed = flowc::syntax::parse(source);
+    if !parsed.diagnostics.is_empty() {
+        return;
+    }
+    for workflow in &parsed.file.workflows {
+        let canvas = flowc::canvas::Canvas::build(workflow, source);
+        let _ = flowc::canvas::dot::render(&canvas);
+        let _ = flowc::canvas::mermaid::render(&canvas);
+        if canvas.boxes.len() < 40 {
+            assert!(flowc::canvas::svg::render(&canvas).is_ok(), "{source}");
+        }
     }
 }
 

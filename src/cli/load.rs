@@ -6,26 +6,59 @@ use std::path::Path;
 use miette::NamedSource;
 
 use super::{color_stderr, EXIT_ERRORS, EXIT_USAGE};
+use crate::ast::SourceFile;
 use crate::bytecode::Artifact;
-use crate::diagnostic::Renderer;
+use crate::diagnostic::{Diagnostic, Renderer, Severity};
 
 /// Compiles a source file; on errors, prints its diagnostics to stderr and
 /// gives the exit status.
 pub fn compile_file(path: &Path) -> Result<Artifact, u8> {
     let name = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|error| {
-        eprintln!("error: cannot read {name}: {error}");
-        EXIT_USAGE
-    })?;
+    let source = read_source(path)?;
     crate::compile::compile_source(&source, path.parent()).map_err(|diagnostics| {
-        let renderer = Renderer::new(color_stderr());
-        let named = NamedSource::new(&name, source.clone());
-        for diagnostic in &diagnostics {
-            eprint!("{}", renderer.render(&named, diagnostic));
-        }
+        print_errors(&name, &source, &diagnostics);
         eprintln!("error: {name} has errors; nothing was compiled");
         EXIT_ERRORS
     })
+}
+
+/// A source file's text and tree, when it checks without errors; on
+/// errors, prints its diagnostics to stderr and gives the exit status.
+pub fn checked_file(path: &Path) -> Result<(String, SourceFile), u8> {
+    let source = read_source(path)?;
+    let name = path.display().to_string();
+    let parsed = crate::syntax::parse(&source);
+    let diagnostics = if parsed.diagnostics.is_empty() {
+        crate::check::check(&parsed.file, &source, path.parent(), None)
+    } else {
+        parsed.diagnostics
+    };
+    if diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity() == Severity::Error)
+    {
+        print_errors(&name, &source, &diagnostics);
+        eprintln!("error: {name} has errors");
+        return Err(EXIT_ERRORS);
+    }
+    Ok((source, parsed.file))
+}
+
+/// A file's text, or the exit status after saying why it cannot be read.
+pub fn read_source(path: &Path) -> Result<String, u8> {
+    std::fs::read_to_string(path).map_err(|error| {
+        eprintln!("error: cannot read {}: {error}", path.display());
+        EXIT_USAGE
+    })
+}
+
+/// Prints diagnostics of `name` to stderr as reports.
+pub fn print_errors(name: &str, source: &str, diagnostics: &[Diagnostic]) {
+    let renderer = Renderer::new(color_stderr());
+    let named = NamedSource::new(name, source.to_owned());
+    for diagnostic in diagnostics {
+        eprint!("{}", renderer.render(&named, diagnostic));
+    }
 }
 
 /// A `.flowc` artifact, or a `.flow` source compiled now.

@@ -6,6 +6,7 @@ mod disasm;
 mod docs;
 mod event;
 mod explain;
+mod graph;
 mod inspect;
 mod leads;
 mod live;
@@ -55,6 +56,8 @@ pub enum Command {
     Stats(inspect::StatsArgs),
     /// Run a lead's failed enrollments again.
     Retry(inspect::RetryArgs),
+    /// Draw a workflow as a canvas: DOT, Mermaid or SVG.
+    Graph(graph::GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(docs::CompletionsArgs),
     /// Print the man page, flowc(1), or a subcommand's, in roff.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Timeline(args) => inspect::timeline(&args),
         Command::Stats(args) => inspect::stats(&args),
         Command::Retry(args) => inspect::retry(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Completions(args) => docs::completions(&args),
         Command::Man(args) => docs::man(&args),
     };

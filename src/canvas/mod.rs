@@ -1,0 +1,290 @@
+//! A workflow drawn as the canvas users know from workflow builders: the
+//! trigger at the top, one box per step, branches side by side, and the
+//! waits and channel windows written on the edges that pass through them.
+//!
+//! [`Canvas::build`] turns the checker's step graph into boxes and labelled
+//! edges; [`dot`], [`mermaid`] and [`svg`] write it out.
+
+pub mod dot;
+pub mod mermaid;
+pub mod svg;
+
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::ast::{OptionKind, Step, StepKind, Workflow};
+use crate::graph::{Edge, Node, StepGraph};
+
+/// The longest text shown on one line of a box.
+const LINE_CHARS: usize = 48;
+
+/// A workflow as boxes and arrows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Canvas {
+    /// The workflow's name.
+    pub title: String,
+    /// The boxes, trigger first.
+    pub boxes: Vec<Box>,
+    /// The arrows between them.
+    pub arrows: Vec<Arrow>,
+}
+
+/// One box of the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Box {
+    /// What kind of box, for its shape.
+    pub kind: BoxKind,
+    /// Its text, one entry per line.
+    pub lines: Vec<String>,
+}
+
+/// The shapes of boxes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoxKind {
+    /// Where leads enter.
+    Trigger,
+    /// A step with an effect.
+    Action,
+    /// A condition: a diamond.
+    Condition,
+    /// Where leads leave: completed or exited.
+    End,
+}
+
+/// An arrow from one box to another (indexes into [`Canvas::boxes`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrow {
+    /// Where it starts.
+    pub from: usize,
+    /// Where it ends.
+    pub to: usize,
+    /// What it says: branches, outcomes, waits and windows on the way.
+    pub label: Vec<String>,
+}
+
+impl Canvas {
+    /// The canvas of a checked workflow; `source` is the file's text.
+    pub fn build(workflow: &Workflow, source: &str) -> Canvas {
+        let steps = workflow
+            .steps
+            .first()
+            .map_or(&[][..], |section| section.steps.as_slice());
+        let graph = StepGraph::build(steps);
+        let mut drawing = Drawing {
+            workflow,
+            source,
+            graph: &graph,
+            boxes: Vec::new(),
+            box_of: HashMap::default(),
+            arrows: Vec::new(),
+        };
+        drawing.draw();
+        Canvas {
+            title: workflow.name.name.clone(),
+            boxes: drawing.boxes,
+            arrows: drawing.arrows,
+        }
+    }
+}
+
+struct Drawing<'a> {
+    workflow: &'a Workflow,
+    source: &'a str,
+    graph: &'a StepGraph<'a>,
+    boxes: Vec<Box>,
+    box_of: HashMap<NodeIndex, usize>,
+    arrows: Vec<Arrow>,
+}
+
+impl<'a> Drawing<'a> {
+    /// Boxes for the nodes that are drawn, then one arrow for each way
+    /// between two boxes, through the nodes that are not.
+    fn draw(&mut self) {
+        let graph = &self.graph.graph;
+        // The trigger, the steps in source order, then where leads leave.
+        let mut nodes: Vec<NodeIndex> = graph.node_indices().collect();
+        nodes.sort_by_key(|&node| match graph[node] {
+            Node::Entry => 0,
+            Node::Step(_) | Node::Extracted(_) => 1,
+            Node::Completed | Node::Exited => 2,
+        });
+        let mut drawn = Vec::new();
+        for node in nodes {
+            if !self.reached(node) {
+                continue;
+            }
+            if let Some(new) = self.box_for(graph[node]) {
+                self.box_of.insert(node, self.boxes.len());
+                drawn.push((node, self.boxes.len()));
+                self.boxes.push(new);
+            }
+        }
+        for (node, from) in drawn {
+            if self.boxes[from].kind == BoxKind::End {
+                continue;
+            }
+            let branches = match graph[node] {
+                Node::Step(Step {
+                    kind: StepKind::Effect(effect),
+                    ..
+                }) => !effect.outcomes.is_empty(),
+                _ => false,
+            };
+            // petgraph lists a node's edges newest first.
+            let edges: Vec<_> = graph.edges(node).collect();
+            for edge in edges.into_iter().rev() {
+                let mut label = match edge.weight() {
+                    Edge::Next if branches => vec!["otherwise".to_owned()],
+                    weight => edge_label(weight),
+                };
+                self.follow(from, edge.target(), &mut label, 0);
+            }
+        }
+    }
+
+    /// Walks from `node` through waits, gotos and extractions (which are
+    /// written on the arrow) to the next box, and draws the arrow there.
+    fn follow(&mut self, from: usize, node: NodeIndex, label: &mut Vec<String>, depth: usize) {
+        let graph = &self.graph.graph;
+        if let Some(&to) = self.box_of.get(&node) {
+            if let Node::Step(step) = graph[node] {
+                label.extend(self.window_of(step));
+            }
+            self.arrows.push(Arrow {
+                from,
+                to,
+                label: std::mem::take(label),
+            });
+            return;
+        }
+        // A loop of waits and gotos alone cannot be checked clean; stop
+        // anyway rather than follow it for ever.
+        if depth > graph.node_count() {
+            return;
+        }
+        if let Node::Step(step) = graph[node] {
+            label.push(self.text(step.span).to_owned());
+        }
+        let next: Vec<NodeIndex> = graph.edges(node).map(|edge| edge.target()).collect();
+        for target in next.into_iter().rev() {
+            let mut label = label.clone();
+            self.follow(from, target, &mut label, depth + 1);
+        }
+    }
+
+    /// Whether a node is worth a box: the trigger, and nodes leads reach
+    /// (the common "exited" node only through a condition without `else`;
+    /// `exit` steps are boxes of their own).
+    fn reached(&self, node: NodeIndex) -> bool {
+        let graph = &self.graph.graph;
+        let mut incoming = graph.edges_directed(node, petgraph::Incoming);
+        match graph[node] {
+            Node::Entry => true,
+            Node::Exited => incoming.any(|edge| *edge.weight() == Edge::NoMatch),
+            _ => incoming.next().is_some(),
+        }
+    }
+
+    /// The box of a node, or `None` for nodes drawn on arrows.
+    fn box_for(&self, node: Node<'a>) -> Option<Box> {
+        let (kind, lines) = match node {
+            Node::Entry => (BoxKind::Trigger, self.trigger_lines()),
+            Node::Completed => (BoxKind::End, vec!["completed".to_owned()]),
+            Node::Exited => (BoxKind::End, vec!["exited: no branch matched".to_owned()]),
+            Node::Extracted(_) => return None,
+            Node::Step(step) => match &step.kind {
+                StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::Goto(_) => return None,
+                StepKind::Condition(_) => (BoxKind::Condition, self.step_lines(step)),
+                StepKind::Exit(_) => (BoxKind::End, self.step_lines(step)),
+                StepKind::Effect(_) => (BoxKind::Action, self.step_lines(step)),
+            },
+        };
+        Some(Box { kind, lines })
+    }
+
+    fn trigger_lines(&self) -> Vec<String> {
+        let mut lines = vec![format!("workflow {}", self.workflow.name.name)];
+        for trigger in &self.workflow.triggers {
+            lines.extend(wrap(self.text(trigger.span)));
+        }
+        lines
+    }
+
+    /// A step's first line, its label and its subject or message.
+    fn step_lines(&self, step: &Step) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(label) = &step.label {
+            lines.push(format!("{}:", label.name));
+        }
+        lines.push(short(self.text(step.span)));
+        if let StepKind::Effect(effect) = &step.kind {
+            let detail = effect.options.iter().find_map(|option| match &option.kind {
+                OptionKind::Subject(text) | OptionKind::Message(text) => Some(text.span),
+                OptionKind::Agent(agent) => Some(agent.span),
+                _ => None,
+            });
+            if let Some(span) = detail {
+                lines.push(short(self.text(span)));
+            }
+        }
+        lines
+    }
+
+    /// The window an arrow into a channel step passes, as the file writes it.
+    fn window_of(&self, step: &Step) -> Option<String> {
+        let StepKind::Effect(effect) = &step.kind else {
+            return None;
+        };
+        let channel = effect.action.channel()?;
+        let window = self
+            .workflow
+            .windows
+            .iter()
+            .find(|window| window.channel.node == channel)?;
+        Some(format!("window: {}", short(self.text(window.span))))
+    }
+
+    fn text(&self, span: crate::span::Span) -> &'a str {
+        self.source.get(span.range()).unwrap_or_default().trim()
+    }
+}
+
+/// What an edge of the step graph says on its arrow.
+fn edge_label(edge: &Edge) -> Vec<String> {
+    match edge {
+        Edge::Next => Vec::new(),
+        Edge::Outcome(outcome) => vec![format!("on {}", outcome.keyword())],
+        Edge::Branch(name) => vec![name.clone()],
+        Edge::Else => vec!["else".to_owned()],
+        Edge::NoMatch => vec!["no branch matched".to_owned()],
+        Edge::Goto => Vec::new(),
+    }
+}
+
+/// Text on as many lines as it takes to fit a box.
+fn wrap(text: &str) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("there is always a line");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > LINE_CHARS {
+            lines.push(word.to_owned());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// One line of text, shortened to fit a box.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() <= LINE_CHARS {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(LINE_CHARS - 1).collect();
+    format!("{cut}…")
+}
