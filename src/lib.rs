@@ -16,6 +16,7 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod diagnostic;
+pub mod format;
 pub mod graph;
 pub mod providers;
 pub mod runtime;

@@ -6,6 +6,7 @@ mod disasm;
 mod docs;
 mod event;
 mod explain;
+mod fmt;
 mod graph;
 mod inspect;
 mod leads;
@@ -56,6 +57,8 @@ pub enum Command {
     Stats(inspect::StatsArgs),
     /// Run a lead's failed enrollments again.
     Retry(inspect::RetryArgs),
+    /// Rewrite `.flow` files in the canonical layout (`--check`: only tell).
+    Fmt(fmt::FmtArgs),
     /// Draw a workflow as a canvas: DOT, Mermaid or SVG.
     Graph(graph::GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Timeline(args) => inspect::timeline(&args),
         Command::Stats(args) => inspect::stats(&args),
         Command::Retry(args) => inspect::retry(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Completions(args) => docs::completions(&args),
         Command::Man(args) => docs::man(&args),
