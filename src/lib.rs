@@ -18,6 +18,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod format;
 pub mod graph;
+pub mod lsp;
 pub mod providers;
 pub mod runtime;
 pub mod schema;

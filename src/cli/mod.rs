@@ -59,6 +59,8 @@ pub enum Command {
     Retry(inspect::RetryArgs),
     /// Rewrite `.flow` files in the canonical layout (`--check`: only tell).
     Fmt(fmt::FmtArgs),
+    /// Run the language server on stdin and stdout (for editors).
+    Lsp,
     /// Draw a workflow as a canvas: DOT, Mermaid or SVG.
     Graph(graph::GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -102,6 +104,13 @@ pub fn main() -> ExitCode {
         Command::Retry(args) => inspect::retry(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Lsp => match crate::lsp::serve() {
+            Ok(()) => EXIT_OK,
+            Err(error) => {
+                eprintln!("error: flowc lsp: {error}");
+                EXIT_USAGE
+            }
+        },
         Command::Completions(args) => docs::completions(&args),
         Command::Man(args) => docs::man(&args),
     };

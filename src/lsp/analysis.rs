@@ -1,0 +1,492 @@
+//! What the language server knows about one document: its diagnostics,
+//! and what is at a position (for hover, definition and completion).
+
+use std::path::Path;
+
+use crate::ast::{ArmTest, FieldType, SourceFile, Step, StepKind, TriggerKind, Workflow};
+use crate::check::{all_steps, FieldOrigin, Scope};
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+/// A parsed document.
+pub struct Document<'a> {
+    /// Its text.
+    pub text: &'a str,
+    /// Its tree (as much as could be read).
+    pub file: SourceFile,
+}
+
+impl<'a> Document<'a> {
+    /// Parses `text`.
+    pub fn parse(text: &'a str) -> Self {
+        Document {
+            text,
+            file: crate::syntax::parse(text).file,
+        }
+    }
+
+    /// The workflow the byte `offset` is in.
+    fn workflow_at(&self, offset: usize) -> Option<&Workflow> {
+        self.file
+            .workflows
+            .iter()
+            .take_while(|workflow| workflow.header.start as usize <= offset)
+            .last()
+            .or(self.file.workflows.first())
+    }
+
+    /// The word (a name, keyword or `event.field`) around `offset`.
+    pub fn word_at(&self, offset: usize) -> Option<(&'a str, Span)> {
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.';
+        let offset = offset.min(self.text.len());
+        let start = self.text[..offset]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word(*c))
+            .last()
+            .map_or(offset, |(at, _)| at);
+        let end = self.text[offset..]
+            .char_indices()
+            .find(|(_, c)| !is_word(*c))
+            .map_or(self.text.len(), |(at, _)| offset + at);
+        (start < end).then(|| (&self.text[start..end], Span::new(start, end)))
+    }
+
+    /// Markdown describing the keyword or field at `offset`.
+    pub fn hover(&self, offset: usize) -> Option<(String, Span)> {
+        let (word, span) = self.word_at(offset)?;
+        if let Some(field) = self.field(offset, word) {
+            return Some((field.markdown(self.text), span));
+        }
+        KEYWORDS
+            .iter()
+            .find(|(keyword, _)| *keyword == word)
+            .map(|(keyword, doc)| (format!("**{keyword}**: {doc}"), span))
+    }
+
+    /// Where the label or field at `offset` is defined.
+    pub fn definition(&self, offset: usize) -> Option<Span> {
+        let (word, _) = self.word_at(offset)?;
+        let workflow = self.workflow_at(offset)?;
+        let labels = steps_of(workflow);
+        if let Some(label) = labels
+            .iter()
+            .filter_map(|step| step.label.as_ref())
+            .find(|label| label.name == word)
+        {
+            return Some(label.span);
+        }
+        self.field(offset, word)?.defined
+    }
+
+    /// The field named `word` in the workflow at `offset`.
+    fn field(&self, offset: usize, word: &str) -> Option<FieldDoc> {
+        let workflow = self.workflow_at(offset)?;
+        if let Some(name) = word.strip_prefix("event.") {
+            let event = match workflow.triggers.first().map(|trigger| &trigger.kind) {
+                Some(TriggerKind::Event { event, .. }) => workflow
+                    .events
+                    .iter()
+                    .find(|declared| declared.name.name == event.name)?,
+                _ => return None,
+            };
+            let decl = event.fields.iter().find(|field| field.name.name == name)?;
+            return Some(FieldDoc {
+                name: word.to_owned(),
+                ty: decl.ty,
+                description: decl.description.as_ref().map(|text| text.static_text()),
+                origin: format!("a field of the `{}` event", event.name.name),
+                defined: Some(decl.name.span),
+            });
+        }
+        let steps = steps_of(workflow);
+        let scope = Scope::build(workflow, &steps, &mut Vec::new());
+        let info = scope.fields.get(word)?;
+        let (origin, defined, description) = match &info.origin {
+            FieldOrigin::Standard => (
+                "a standard lead field".to_owned(),
+                None,
+                crate::schema::STANDARD_FIELDS
+                    .iter()
+                    .find(|(name, _, _)| *name == word)
+                    .map(|(_, _, description)| (*description).to_owned()),
+            ),
+            FieldOrigin::Declared(span) => (
+                "declared under `fields`".to_owned(),
+                Some(*span),
+                workflow
+                    .fields
+                    .iter()
+                    .find(|decl| decl.name.name == word)
+                    .and_then(|decl| decl.description.as_ref())
+                    .map(|text| text.static_text()),
+            ),
+            FieldOrigin::Extracted(spans) => (
+                format!("extracted by {} step(s)", spans.len()),
+                spans.first().copied(),
+                None,
+            ),
+        };
+        Some(FieldDoc {
+            name: word.to_owned(),
+            ty: info.ty,
+            description,
+            origin,
+            defined,
+        })
+    }
+
+    /// Completions at `offset`: labels after `goto`, timezones after
+    /// `timezone`, field names in criteria and templates, keywords at the
+    /// start of a line.
+    pub fn completions(&self, offset: usize, line_before: &str) -> Vec<(String, Kind)> {
+        let words: Vec<&str> = line_before.split_whitespace().collect();
+        let typing = !line_before.ends_with([' ', '\t']) && !line_before.ends_with("{{");
+        let previous = if typing {
+            words.iter().rev().nth(1)
+        } else {
+            words.last()
+        };
+        let workflow = self.workflow_at(offset);
+        let fields = || {
+            workflow.map_or_else(Vec::new, |workflow| {
+                let steps = steps_of(workflow);
+                let scope = Scope::build(workflow, &steps, &mut Vec::new());
+                let mut names: Vec<String> = scope.fields.keys().cloned().collect();
+                names.sort();
+                names.into_iter().map(|name| (name, Kind::Field)).collect()
+            })
+        };
+        let in_template = line_before.rfind("{{") > line_before.rfind("}}");
+        if in_template {
+            return fields();
+        }
+        match previous.copied() {
+            Some("goto") => workflow.map_or_else(Vec::new, |workflow| {
+                steps_of(workflow)
+                    .iter()
+                    .filter_map(|step| step.label.as_ref())
+                    .map(|label| (label.name.clone(), Kind::Label))
+                    .collect()
+            }),
+            Some("timezone") => chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|zone| (zone.name().to_owned(), Kind::Value))
+                .collect(),
+            Some("when" | "and" | "or" | "not" | "(") => fields(),
+            _ if words.len() <= usize::from(typing) => KEYWORDS
+                .iter()
+                .filter(|(keyword, _)| !keyword.contains(' ') || !typing)
+                .map(|(keyword, _)| ((*keyword).to_owned(), Kind::Keyword))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What a completion is, for its icon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A keyword or step.
+    Keyword,
+    /// A lead field.
+    Field,
+    /// A step label.
+    Label,
+    /// A value such as a timezone name.
+    Value,
+}
+
+struct FieldDoc {
+    name: String,
+    ty: FieldType,
+    description: Option<String>,
+    origin: String,
+    defined: Option<Span>,
+}
+
+impl FieldDoc {
+    fn markdown(&self, text: &str) -> String {
+        let mut out = format!("**{}**: `{}`", self.name, type_name(&self.ty));
+        if let Some(description) = &self.description {
+            out.push_str(&format!("\n\n{description}"));
+        }
+        let place = self.defined.map_or_else(String::new, |span| {
+            let line = text[..(span.start as usize).min(text.len())]
+                .matches('\n')
+                .count()
+                + 1;
+            format!(", line {line}")
+        });
+        out.push_str(&format!("\n\n{}{place}", self.origin));
+        out
+    }
+}
+
+/// A field type as written: `optional list of text`.
+fn type_name(ty: &FieldType) -> String {
+    let base = match ty.base {
+        crate::ast::BaseType::Text => "text",
+        crate::ast::BaseType::Number => "number",
+        crate::ast::BaseType::Bool => "bool",
+        crate::ast::BaseType::Datetime => "datetime",
+    };
+    let list = if ty.list { "list of " } else { "" };
+    let optional = if ty.optional { "optional " } else { "" };
+    format!("{optional}{list}{base}")
+}
+
+/// Every step of a workflow, nested ones included.
+fn steps_of(workflow: &Workflow) -> Vec<&Step> {
+    workflow
+        .steps
+        .first()
+        .map_or_else(Vec::new, |section| all_steps(&section.steps))
+}
+
+/// The diagnostics of a document, as `flowc check` reports them (checked
+/// against the nearest `flowc.toml`, if any).
+pub fn diagnostics(text: &str, dir: Option<&Path>) -> Vec<Diagnostic> {
+    let config = dir
+        .and_then(Config::nearest)
+        .and_then(|path| Config::read(&path).ok());
+    crate::check::check_source(text, dir, config.as_ref())
+}
+
+/// An outline entry: a name, what it is, where, and what it holds.
+pub struct Symbol {
+    /// What it is called.
+    pub name: String,
+    /// Its detail (`send email`, `text`).
+    pub detail: String,
+    /// The kind of entry.
+    pub kind: SymbolKind,
+    /// The whole entry.
+    pub span: Span,
+    /// Nested entries.
+    pub children: Vec<Symbol>,
+}
+
+/// Kinds of outline entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolKind {
+    /// A workflow.
+    Workflow,
+    /// A field.
+    Field,
+    /// An event, trigger or goal.
+    Event,
+    /// A step.
+    Step,
+}
+
+/// The outline of a document: workflows with their fields, events,
+/// trigger, goals and steps.
+pub fn outline(file: &SourceFile, text: &str) -> Vec<Symbol> {
+    file.workflows
+        .iter()
+        .map(|workflow| {
+            let mut children = Vec::new();
+            for field in &workflow.fields {
+                children.push(leaf(
+                    &field.name.name,
+                    &type_name(&field.ty),
+                    SymbolKind::Field,
+                    field.name.span,
+                ));
+            }
+            for event in &workflow.events {
+                children.push(leaf(
+                    &event.name.name,
+                    "event",
+                    SymbolKind::Event,
+                    event.name.span,
+                ));
+            }
+            for trigger in &workflow.triggers {
+                children.push(leaf(
+                    "trigger",
+                    &first_line(text, trigger.span),
+                    SymbolKind::Event,
+                    trigger.span,
+                ));
+            }
+            for goal in &workflow.goals {
+                children.push(leaf(
+                    &goal.name.name,
+                    "goal",
+                    SymbolKind::Event,
+                    goal.name.span,
+                ));
+            }
+            if let Some(section) = workflow.steps.first() {
+                children.extend(section.steps.iter().map(|step| step_symbol(step, text)));
+            }
+            let end = children
+                .iter()
+                .map(|child| child.span.end)
+                .max()
+                .unwrap_or(workflow.header.end);
+            Symbol {
+                name: workflow.name.name.clone(),
+                detail: "workflow".to_owned(),
+                kind: SymbolKind::Workflow,
+                span: Span::new(workflow.header.start as usize, end as usize),
+                children,
+            }
+        })
+        .collect()
+}
+
+fn leaf(name: &str, detail: &str, kind: SymbolKind, span: Span) -> Symbol {
+    Symbol {
+        name: name.to_owned(),
+        detail: detail.to_owned(),
+        kind,
+        span,
+        children: Vec::new(),
+    }
+}
+
+fn step_symbol(step: &Step, text: &str) -> Symbol {
+    let written = first_line(text, step.span);
+    let name = match &step.label {
+        Some(label) => format!("{}: {written}", label.name),
+        None => written,
+    };
+    let detail = match &step.kind {
+        StepKind::Effect(effect) => effect.action.describe(),
+        StepKind::Condition(_) => "condition",
+        StepKind::Wait(_) | StepKind::WaitUntil(_) => "wait",
+        StepKind::Goto(_) => "goto",
+        StepKind::Exit(_) => "exit",
+    };
+    let mut children = Vec::new();
+    match &step.kind {
+        StepKind::Condition(condition) => {
+            for arm in &condition.arms {
+                let name = match &arm.test {
+                    ArmTest::When { name, .. } => format!("branch {}", name.name),
+                    ArmTest::Else => "else".to_owned(),
+                };
+                let mut arm_symbol = leaf(&name, "branch", SymbolKind::Event, arm.span);
+                arm_symbol.children = arm
+                    .steps
+                    .iter()
+                    .map(|step| step_symbol(step, text))
+                    .collect();
+                children.push(arm_symbol);
+            }
+        }
+        StepKind::Effect(effect) => {
+            for branch in &effect.outcomes {
+                let mut outcome = leaf(
+                    &format!("on {}", branch.outcome.node.keyword()),
+                    "outcome",
+                    SymbolKind::Event,
+                    branch.outcome.span,
+                );
+                outcome.children = branch
+                    .steps
+                    .iter()
+                    .map(|step| step_symbol(step, text))
+                    .collect();
+                children.push(outcome);
+            }
+        }
+        _ => {}
+    }
+    let end = children
+        .iter()
+        .map(|child| child.span.end)
+        .max()
+        .unwrap_or(step.span.end);
+    Symbol {
+        name,
+        detail: detail.to_owned(),
+        kind: SymbolKind::Step,
+        span: Span::new(step.span.start as usize, end.max(step.span.end) as usize),
+        children,
+    }
+}
+
+/// The first line of a span, spaces squeezed, for outlines.
+fn first_line(text: &str, span: Span) -> String {
+    let line = text.get(span.range()).unwrap_or_default().lines().next();
+    line.unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Keywords with what they do, for hover and completion.
+pub const KEYWORDS: &[(&str, &str)] = &[
+    ("workflow", "starts a workflow: `workflow NAME`, then its settings, sections and steps"),
+    ("timezone", "the account timezone, an IANA name such as `America/New_York`; days and clock times are counted in it"),
+    ("re-entry", "whether a lead may enter again: `never`, `always` or `after 30 days`"),
+    ("look", "`look back 2 years`: only leads active within this period may enter"),
+    ("fields", "declares custom lead fields: `NAME [optional] [list of] text|number|bool|datetime [\"description\"]`"),
+    ("event", "declares an event and its payload fields; `event.FIELD` reads them"),
+    ("trigger", "which leads enter: `trigger when CRITERIA` or `trigger on EVENT [when CRITERIA]`"),
+    ("goal", "`goal NAME when CRITERIA`: a lead leaves as soon as it holds"),
+    ("windows", "outgoing time windows per channel: a step reached outside its window holds the lead until it opens"),
+    ("steps", "the steps, run in order"),
+    ("send email", "sends an email: `to lead|rep`, `cc`, `bcc`, `from`, `subject`, `body` (Markdown)"),
+    ("send text", "sends an SMS: `from`, `body`"),
+    ("call phone", "calls the lead with a voice agent; branches `on answered|voicemail|no answer|failed`"),
+    ("notify", "posts to a Slack or Teams channel: `notify slack|teams NAME` with `message`"),
+    ("http", "an HTTP request: `http get|post|put \"URL\"` with `header`, `body`, `timeout`, `extract`"),
+    ("prompt", "asks an AI model: `instructions`, `tools`, `extract`"),
+    ("wait", "`wait 2 days` (calendar days in the account timezone) or `wait until 09:30`"),
+    ("condition", "branches: `branch NAME when CRITERIA` ... `else` ... `end`; the first match wins"),
+    ("branch", "a condition's arm: `branch NAME when CRITERIA`"),
+    ("else", "the arm taken when no branch matches"),
+    ("end", "closes a condition or a step's outcome branches"),
+    ("goto", "continues at a labelled step: `goto LABEL`"),
+    ("label", "names the next step for `goto`: `label NAME`"),
+    ("exit", "the lead leaves the workflow: `exit [\"reason\"]`"),
+    ("on", "a branch on a step's outcome: `on answered`, `on error`, ..."),
+    ("to", "who receives an email: `to lead`, `to rep`, `to lead and rep`"),
+    ("from", "the sender: an identity or number from flowc.toml, or an address"),
+    ("subject", "the email's subject; may hold `{{ field }}` templates"),
+    ("body", "the message: `body \"...\"`, `body \"\"\"...\"\"\"` or `body file \"path.md\"`"),
+    ("agent", "the voice agent of a call, from flowc.toml"),
+    ("message", "the text of a Slack or Teams notification"),
+    ("header", "an HTTP header: `header NAME \"value\"`"),
+    ("timeout", "how long an http step may take: `timeout 10s`"),
+    ("instructions", "what the AI model is asked"),
+    ("tools", "what the AI model may use: `web search`, `fetch url`"),
+    ("extract", "fields taken from the answer: `NAME TYPE from json.path` or `NAME TYPE \"description\"`"),
+    ("when", "introduces criteria over lead fields"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every position of every example and of broken variants answers
+    /// without panicking (the server runs as long as the editor does).
+    #[test]
+    fn every_position_answers() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        for entry in std::fs::read_dir(dir).expect("examples").flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|ext| ext != "flow") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let cut = &text[..text.len() / 2];
+            for text in [text.as_str(), cut, "workflow\n  steps\n    goto "] {
+                let document = Document::parse(text);
+                let index = crate::lsp::position::LineIndex::new(text);
+                for offset in (0..=text.len()).filter(|at| text.is_char_boundary(*at)) {
+                    let _ = document.hover(offset);
+                    let _ = document.definition(offset);
+                    let _ = document.completions(offset, index.line_before(offset));
+                }
+                let _ = outline(&document.file, text);
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Byte offsets and LSP positions (lines and UTF-16 columns), both ways.
+
+use lsp_types::{Position, Range};
+
+use crate::span::Span;
+
+/// Where each line of a text starts.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// The index of `text`.
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// The position of byte `offset` (clamped to the text).
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&start| start <= offset) - 1;
+        let column: usize = self.text[self.starts[line]..offset]
+            .chars()
+            .map(char::len_utf16)
+            .sum();
+        Position::new(line as u32, column as u32)
+    }
+
+    /// The range of a span.
+    pub fn range(&self, span: Span) -> Range {
+        Range::new(
+            self.position(span.start as usize),
+            self.position(span.end as usize),
+        )
+    }
+
+    /// The byte offset of a position (clamped to its line and the text).
+    pub fn offset(&self, position: Position) -> usize {
+        let Some(&start) = self.starts.get(position.line as usize) else {
+            return self.text.len();
+        };
+        let line = self.text[start..].split('\n').next().unwrap_or_default();
+        let mut units = 0;
+        for (at, c) in line.char_indices() {
+            if units >= position.character as usize {
+                return start + at;
+            }
+            units += c.len_utf16();
+        }
+        start + line.len()
+    }
+
+    /// The text of the line holding `offset`, up to `offset`.
+    pub fn line_before(&self, offset: usize) -> &'a str {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&start| start <= offset) - 1;
+        &self.text[self.starts[line]..offset]
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_utf16_units_both_ways() {
+        let text = "a\n  é😀x\n";
+        let index = LineIndex::new(text);
+        let x = text.find('x').unwrap();
+        assert_eq!(index.position(x), Position::new(1, 5));
+        assert_eq!(index.offset(Position::new(1, 5)), x);
+        assert_eq!(index.offset(Position::new(9, 0)), text.len());
+        assert_eq!(index.offset(Position::new(0, 99)), 1);
+    }
+}
