@@ -1,0 +1,65 @@
+; Highlights for flowc workflow files.
+
+(comment) @comment
+
+[
+  "workflow" "timezone" "re-entry" "look" "back" "fields" "event" "trigger"
+  "goal" "windows" "steps"
+] @keyword
+
+[
+  "send" "call" "notify" "http" "prompt" "wait" "until" "condition" "goto"
+  "exit" "label"
+] @keyword.control
+
+["branch" "else" "end" "when" "on"] @keyword.conditional
+(outcome) @keyword.conditional
+(on_error) @keyword.conditional
+
+[
+  "to" "cc" "bcc" "from" "subject" "body" "file" "agent" "message" "header"
+  "timeout" "instructions" "tools" "extract"
+] @property
+
+[
+  "is" "not" "set" "one" "of" "within" "last" "older" "than" "contains" "does"
+  "contain" "starts" "ends" "with" "in"
+] @keyword.operator
+(logic_operator) @keyword.operator
+(compare_operator) @operator
+
+(base_type) @type
+["optional" "list"] @type
+
+["email" "text" "call" "phone" "slack" "teams" "get" "post" "put"] @constant.builtin
+["lead" "rep" "account"] @variable.builtin
+["never" "always" "after"] @constant
+(boolean) @boolean
+(number) @number
+(duration) @number
+(clock) @number
+(datetime) @number
+(day) @constant
+(day_range) @constant
+["weekdays" "weekends" "every" "day"] @constant
+(tool) @function.builtin
+(phone_number) @string.special
+(email_address) @string.special
+(timezone_name) @string.special
+
+(string) @string
+(escape_sequence) @string.escape
+(template ["{{" "}}"] @punctuation.special)
+(template_path) @variable
+(filter name: (identifier) @function)
+
+(workflow name: (identifier) @type.definition)
+(event_section name: (identifier) @type.definition)
+(goal name: (identifier) @label)
+(label name: (identifier) @label)
+(goto label: (identifier) @label)
+(branch name: (identifier) @label)
+(field_declaration name: (identifier) @variable.member)
+(extraction name: (identifier) @variable.member)
+(field_reference) @variable.member
+(notify target: (identifier) @string.special)

@@ -1,0 +1,2 @@
+" flowc workflow files
+autocmd BufRead,BufNewFile *.flow setfiletype flow

@@ -1,0 +1,83 @@
+" Syntax highlighting for flowc workflow files (.flow).
+if exists("b:current_syntax")
+  finish
+endif
+
+syn case match
+syn iskeyword @,48-57,_
+
+syn match   flowComment      "#.*$" contains=@Spell
+syn keyword flowSection      fields trigger windows steps timezone
+syn match   flowSection      "\<re-entry\>"
+syn match   flowSection      "\<look\s\+back\>"
+syn match   flowWorkflow     "^\s*workflow\>" nextgroup=flowName skipwhite
+syn match   flowEventDecl    "^\s*\(event\|goal\)\>" nextgroup=flowName skipwhite
+syn match   flowName         "[A-Za-z_][A-Za-z0-9_-]*" contained
+syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|exit\|until\)\>"
+syn match   flowLabel        "\<\(label\|goto\)\>" nextgroup=flowLabelName skipwhite
+syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
+syn keyword flowBlock        branch else end on when file
+syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\)\>"
+syn keyword flowOperator     and or not is set within last in
+syn match   flowOperator     "\<contains\>"
+syn match   flowOperator     "\<\(one\s\+of\|older\s\+than\|does\s\+not\s\+contain\|starts\s\+with\|ends\s\+with\)\>"
+syn match   flowOperator     ">=\|<=\|>\|<"
+syn keyword flowType         optional text number bool datetime
+syn match   flowType         "\<list\s\+of\>"
+syn keyword flowConstant     email phone slack teams get post put lead rep account
+syn keyword flowOutcome      answered voicemail failed error
+syn match   flowOutcome      "\<no\s\+answer\>"
+syn keyword flowBoolean      true false
+syn keyword flowReentry      never always after
+syn keyword flowDay          mon tue wed thu fri sat sun weekdays weekends
+syn match   flowDay          "\<every\s\+day\>"
+syn match   flowTool         "\<\(web\s\+search\|fetch\s\+url\)\>"
+syn match   flowNumber       "\(\<\|\W\@<=-\)\d\+\(\.\d\+\)\=\>"
+syn match   flowDatetime     "\<\d\{4}-\d\{2}-\d\{2}\(T\d\{2}:\d\{2}\(:\d\{2}\)\=\(Z\|[+-]\d\{2}:\d\{2}\)\=\)\=\>"
+syn match   flowTime         "\<\d\{1,2}:\d\{2}\>"
+syn match   flowDuration     "\<\d\+\s*\(minutes\|minute\|min\|m\|hours\|hour\|h\|days\|day\|d\|weeks\|week\|w\|years\|year\|y\|seconds\|second\|sec\|s\)\>"
+syn match   flowPhone        "+\d\{6,15}\>"
+syn match   flowAddress      "[A-Za-z0-9._+-]\+@[A-Za-z0-9-]\+\(\.[A-Za-z0-9-]\+\)\+"
+syn match   flowField        "\<event\.[A-Za-z_][A-Za-z0-9_-]*"
+
+syn match   flowEscape       +\\["\\nt{]+ contained
+syn region  flowTemplate     matchgroup=flowTemplateBrace start="{{" end="}}" contained contains=flowFilter,flowTemplateString,flowBoolean,flowNumber
+syn match   flowFilter       "|\s*[A-Za-z_][A-Za-z0-9_]*" contained
+syn region  flowTemplateString start=+"+ skip=+\\"+ end=+"+ contained oneline
+syn region  flowTriple       start=+"""+ end=+"""+ contains=flowTemplate,@Spell
+syn region  flowString       start=+"\(""\)\@!+ skip=+\\"+ end=+"+ oneline contains=flowEscape,flowTemplate,@Spell
+
+hi def link flowComment        Comment
+hi def link flowSection        Structure
+hi def link flowWorkflow       Structure
+hi def link flowEventDecl      Structure
+hi def link flowName           Identifier
+hi def link flowStep           Statement
+hi def link flowLabel          Statement
+hi def link flowLabelName      Label
+hi def link flowBlock          Conditional
+hi def link flowOption         Keyword
+hi def link flowOperator       Operator
+hi def link flowType           Type
+hi def link flowConstant       Constant
+hi def link flowOutcome        Constant
+hi def link flowBoolean        Boolean
+hi def link flowReentry        Constant
+hi def link flowDay            Constant
+hi def link flowTool           Function
+hi def link flowDatetime       Number
+hi def link flowTime           Number
+hi def link flowDuration       Number
+hi def link flowNumber         Number
+hi def link flowPhone          Constant
+hi def link flowAddress        String
+hi def link flowField          Identifier
+hi def link flowString         String
+hi def link flowTriple         String
+hi def link flowTemplateString String
+hi def link flowEscape         SpecialChar
+hi def link flowTemplate       Special
+hi def link flowTemplateBrace  Delimiter
+hi def link flowFilter         Function
+
+let b:current_syntax = "flow"

@@ -1,0 +1,85 @@
+" Checks the syntax groups of tokens in a bundled example; run by
+" scripts/test-editors as:
+"   vim -Nu NONE -es -S editors/vim/test/syntax.vim
+" Writes each failure to stdout and exits non-zero if there is one.
+set runtimepath^=editors/vim
+filetype plugin indent on
+syntax on
+edit examples/inbound-demo-follow-up.flow
+
+let s:failures = []
+" [pattern whose match starts the token, expected group]
+let s:expected = [
+      \ ['^# Inbound', 'flowComment'],
+      \ ['^workflow', 'flowWorkflow'],
+      \ ['inbound-demo-follow-up$', 'flowName'],
+      \ ['timezone', 'flowSection'],
+      \ ['never', 'flowReentry'],
+      \ ['look back', 'flowSection'],
+      \ ['2 years', 'flowDuration'],
+      \ ['number "0-100', 'flowType'],
+      \ ['"0-100', 'flowString'],
+      \ ['optional datetime', 'flowType'],
+      \ ['list of', 'flowType'],
+      \ ['>= 40', 'flowOperator'],
+      \ ['40 and', 'flowNumber'],
+      \ ['one of', 'flowOperator'],
+      \ ['mon-fri 08', 'flowDay'],
+      \ ['08:00', 'flowTime'],
+      \ ['lead timezone', 'flowConstant'],
+      \ ['send email', 'flowStep'],
+      \ ['to lead', 'flowOption'],
+      \ ['crm-archive@acme.example', 'flowAddress'],
+      \ ['{{ first_name', 'flowTemplateBrace'],
+      \ ['| default', 'flowFilter'],
+      \ ['"""', 'flowTriple'],
+      \ ['wait 2 days', 'flowStep'],
+      \ ['+15550100', 'flowPhone'],
+      \ ['until 10:00', 'flowStep'],
+      \ ['label sdr-call', 'flowLabel'],
+      \ ['sdr-call$', 'flowLabelName'],
+      \ ['on answered', 'flowBlock'],
+      \ ['answered$', 'flowOutcome'],
+      \ ['no answer', 'flowOutcome'],
+      \ ['notify slack', 'flowStep'],
+      \ ['branch size', 'flowBlock'],
+      \ ['else$', 'flowBlock'],
+      \ ['exit "small', 'flowStep'],
+      \ ['^    end', 'flowBlock'],
+      \ ]
+
+for [s:pattern, s:group] in s:expected
+  call cursor(1, 1)
+  let [s:line, s:column] = searchpos(s:pattern, 'cW')
+  if s:line == 0
+    call add(s:failures, 'pattern not found: ' . s:pattern)
+    continue
+  endif
+  if s:pattern =~# '^\^    end'
+    let s:column += 4
+  endif
+  let s:names = map(synstack(s:line, s:column), 'synIDattr(v:val, "name")')
+  if index(s:names, s:group) < 0
+    call add(s:failures, printf('%s at %d:%d: expected %s, got %s', s:pattern, s:line, s:column, s:group, string(s:names)))
+  endif
+endfor
+
+" Indentation: a new line after an opening line goes one level deeper, and
+" `end` goes back to its block's level.
+enew
+setfiletype flow
+call setline(1, ['  steps', '    condition', '      branch a when x is set', '        exit', '      end'])
+for [s:lnum, s:want] in [[2, 4], [3, 6], [4, 8], [5, 4]]
+  if FlowIndent(s:lnum) != s:want
+    call add(s:failures, printf('indent of line %d: expected %d, got %d', s:lnum, s:want, FlowIndent(s:lnum)))
+  endif
+endfor
+if &l:formatprg !=# 'flowc fmt -' || &l:commentstring !=# '# %s'
+  call add(s:failures, 'ftplugin settings missing')
+endif
+
+if empty(s:failures)
+  qall!
+endif
+call writefile(s:failures, '/dev/stdout')
+cquit
