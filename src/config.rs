@@ -148,6 +148,16 @@ pub struct AiTools {
     pub fetch_url: bool,
 }
 
+impl AiTools {
+    /// Whether a prompt step may offer `tool`.
+    pub fn offers(&self, tool: crate::ast::Tool) -> bool {
+        match tool {
+            crate::ast::Tool::WebSearch => self.web_search_url.is_some(),
+            crate::ast::Tool::FetchUrl => self.fetch_url,
+        }
+    }
+}
+
 /// Rules for http steps.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

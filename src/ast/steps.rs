@@ -246,6 +246,16 @@ pub enum Tool {
     FetchUrl,
 }
 
+impl Tool {
+    /// How the tool is written in a step: `web search`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Tool::WebSearch => "web search",
+            Tool::FetchUrl => "fetch url",
+        }
+    }
+}
+
 /// An `extract` line: a field produced by an http or prompt step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Extraction {

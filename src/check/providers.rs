@@ -147,17 +147,13 @@ impl Checker<'_> {
                 _ => None,
             });
         for tool in tools.flatten() {
-            let (name, configured, key) = match tool.node {
-                Tool::WebSearch => (
-                    "web search",
-                    ai.tools.web_search_url.is_some(),
-                    "web_search_url = \"https://search.example/?q={query}\"",
-                ),
-                Tool::FetchUrl => ("fetch url", ai.tools.fetch_url, "fetch_url = true"),
-            };
-            if !configured {
+            if !ai.tools.offers(tool.node) {
+                let key = match tool.node {
+                    Tool::WebSearch => "web_search_url = \"https://search.example/?q={query}\"",
+                    Tool::FetchUrl => "fetch_url = true",
+                };
                 self.report(CheckError::ToolNotConfigured {
-                    tool: name,
+                    tool: tool.node.keyword(),
                     span: tool.span,
                     help: format!("add `{key}` under [ai.tools] in flowc.toml"),
                 });

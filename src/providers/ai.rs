@@ -34,10 +34,10 @@ pub fn prompt(
     let Some(ai) = &config.ai else {
         return Response::Permanent("no AI endpoint ([ai]) is configured in flowc.toml".to_owned());
     };
-    if let Some(missing) = tools.iter().find(|tool| !offered(ai, **tool)) {
+    if let Some(missing) = tools.iter().find(|tool| !ai.tools.offers(**tool)) {
         return Response::Permanent(format!(
             "the {} tool is not configured under [ai.tools] in flowc.toml",
-            tool_name(*missing)
+            missing.keyword()
         ));
     }
     let mut messages = vec![
@@ -137,31 +137,22 @@ fn answer(content: &str) -> Response {
     }
 }
 
-fn tool_name(tool: Tool) -> &'static str {
+/// How the model sees a tool: a function name, what it does, and its one
+/// string argument.
+fn signature(tool: Tool) -> (&'static str, &'static str, &'static str) {
     match tool {
-        Tool::WebSearch => "web search",
-        Tool::FetchUrl => "fetch url",
-    }
-}
-
-/// Whether `flowc.toml` sets the tool up.
-fn offered(ai: &Ai, tool: Tool) -> bool {
-    match tool {
-        Tool::WebSearch => ai.tools.web_search_url.is_some(),
-        Tool::FetchUrl => ai.tools.fetch_url,
-    }
-}
-
-/// A tool as the model sees it: a function with one string argument.
-fn function(tool: Tool) -> Value {
-    let (name, description, argument) = match tool {
         Tool::WebSearch => (
             "web_search",
             "Search the web; returns the results.",
             "query",
         ),
         Tool::FetchUrl => ("fetch_url", "Fetch a web page; returns its text.", "url"),
-    };
+    }
+}
+
+/// A tool as the model sees it: a function with one string argument.
+fn function(tool: Tool) -> Value {
+    let (name, description, argument) = signature(tool);
     json!({
         "type": "function",
         "function": {
@@ -183,15 +174,19 @@ fn run_tool(config: &Config, ai: &Ai, tools: &[Tool], function: &Value) -> Strin
         .as_str()
         .and_then(|text| serde_json::from_str(text).ok())
         .unwrap_or(Value::Null);
-    let argument = |name: &str| arguments[name].as_str().unwrap_or_default().to_owned();
-    let tool = match function["name"].as_str() {
-        Some("web_search") => Some(Tool::WebSearch),
-        Some("fetch_url") => Some(Tool::FetchUrl),
-        _ => None,
-    };
-    let result = match tool.filter(|tool| tools.contains(tool)) {
-        Some(Tool::WebSearch) => web_search(ai, &argument("query")),
-        Some(Tool::FetchUrl) => fetch(config, &argument("url"), None),
+    // Only the step's own tools run, whatever the model asks for.
+    let tool = tools
+        .iter()
+        .copied()
+        .find(|tool| function["name"] == signature(*tool).0);
+    let result = match tool {
+        Some(tool) => {
+            let argument = arguments[signature(tool).2].as_str().unwrap_or_default();
+            match tool {
+                Tool::WebSearch => web_search(ai, argument),
+                Tool::FetchUrl => fetch(config, argument, None),
+            }
+        }
         None => Err(format!("this step offers no tool {}", function["name"])),
     };
     match result {
