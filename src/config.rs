@@ -230,8 +230,14 @@ impl Config {
     }
 
     /// The configuration a `.flow` file in `dir` is checked against: the
-    /// nearest `flowc.toml` in `dir` or a folder above it.
+    /// nearest `flowc.toml` in `dir` or a folder above it (an empty `dir`,
+    /// the parent of a bare file name, is the current folder).
     pub fn nearest(dir: &Path) -> Option<PathBuf> {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         dir.ancestors()
             .map(|folder| folder.join(FILE_NAME))
             .find(|path| path.is_file())

@@ -57,12 +57,10 @@ pub fn run(args: &CheckArgs) -> u8 {
             }
         };
         let dir = path.parent();
-        let config_path = args.config.clone().or_else(|| {
-            Config::nearest(
-                dir.filter(|dir| !dir.as_os_str().is_empty())
-                    .unwrap_or(Path::new(".")),
-            )
-        });
+        let config_path = args
+            .config
+            .clone()
+            .or_else(|| Config::nearest(dir.unwrap_or(Path::new("."))));
         let config = match config_path {
             Some(config_path) => match configs.load(&config_path, &mut report) {
                 Ok(config) => config,

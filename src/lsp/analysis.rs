@@ -1,12 +1,8 @@
 //! What the language server knows about one document: its diagnostics,
 //! and what is at a position (for hover, definition and completion).
 
-use std::path::Path;
-
 use crate::ast::{ArmTest, FieldType, SourceFile, Step, StepKind, TriggerKind, Workflow};
 use crate::check::{all_steps, FieldOrigin, Scope};
-use crate::config::Config;
-use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 
 /// A parsed document.
@@ -213,10 +209,7 @@ impl FieldDoc {
             out.push_str(&format!("\n\n{description}"));
         }
         let place = self.defined.map_or_else(String::new, |span| {
-            let line = text[..(span.start as usize).min(text.len())]
-                .matches('\n')
-                .count()
-                + 1;
+            let (line, _) = crate::span::line_column(text, span.start as usize);
             format!(", line {line}")
         });
         out.push_str(&format!("\n\n{}{place}", self.origin));
@@ -243,15 +236,6 @@ fn steps_of(workflow: &Workflow) -> Vec<&Step> {
         .steps
         .first()
         .map_or_else(Vec::new, |section| all_steps(&section.steps))
-}
-
-/// The diagnostics of a document, as `flowc check` reports them (checked
-/// against the nearest `flowc.toml`, if any).
-pub fn diagnostics(text: &str, dir: Option<&Path>) -> Vec<Diagnostic> {
-    let config = dir
-        .and_then(Config::nearest)
-        .and_then(|path| Config::read(&path).ok());
-    crate::check::check_source(text, dir, config.as_ref())
 }
 
 /// An outline entry: a name, what it is, where, and what it holds.
@@ -469,7 +453,7 @@ mod tests {
     /// without panicking (the server runs as long as the editor does).
     #[test]
     fn every_position_answers() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         for entry in std::fs::read_dir(dir).expect("examples").flatten() {
             let path = entry.path();
             if path.extension().is_none_or(|ext| ext != "flow") {

@@ -8,7 +8,8 @@ mod position;
 
 use std::collections::HashMap;
 use std::error::Error;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
@@ -27,6 +28,8 @@ use lsp_types::{
 
 use analysis::{Document, Kind, Symbol, SymbolKind};
 use position::LineIndex;
+
+use crate::config::Config;
 
 /// Runs the server on stdin and stdout until the client says exit.
 pub fn serve() -> Result<()> {
@@ -47,6 +50,7 @@ pub fn serve() -> Result<()> {
     let mut server = Server {
         connection,
         documents: HashMap::new(),
+        configs: HashMap::new(),
     };
     server.run()?;
     // The writer thread ends once the connection's sender is gone.
@@ -59,6 +63,9 @@ struct Server {
     connection: Connection,
     /// Open documents by URI: their text.
     documents: HashMap<Uri, String>,
+    /// The `flowc.toml` files read, with the time each was changed: read
+    /// again only when they change, not on every keystroke.
+    configs: HashMap<PathBuf, (SystemTime, Option<Config>)>,
 }
 
 /// What can go wrong talking to the client.
@@ -124,14 +131,32 @@ impl Server {
         Ok(())
     }
 
-    fn diagnostics(&self, uri: &Uri) -> Vec<lsp_types::Diagnostic> {
+    /// The configuration a document in `dir` is checked against, as
+    /// `flowc check` finds it; an invalid one checks nothing.
+    fn config(&mut self, dir: &Path) -> Option<Config> {
+        let path = Config::nearest(dir)?;
+        let changed = std::fs::metadata(&path)
+            .and_then(|meta| meta.modified())
+            .ok()?;
+        match self.configs.get(&path) {
+            Some((seen, config)) if *seen == changed => config.clone(),
+            _ => {
+                let config = Config::read(&path).ok();
+                self.configs.insert(path, (changed, config.clone()));
+                config
+            }
+        }
+    }
+
+    fn diagnostics(&mut self, uri: &Uri) -> Vec<lsp_types::Diagnostic> {
+        let path = file_path(uri);
+        let dir = path.as_ref().and_then(|path| path.parent());
+        let config = dir.and_then(|dir| self.config(dir));
         let Some(text) = self.documents.get(uri) else {
             return Vec::new();
         };
-        let path = file_path(uri);
-        let dir = path.as_ref().and_then(|path| path.parent());
         let index = LineIndex::new(text);
-        analysis::diagnostics(text, dir)
+        crate::check::check_source(text, dir, config.as_ref())
             .iter()
             .map(|diagnostic| {
                 let help = miette::Diagnostic::help(diagnostic)
@@ -301,20 +326,7 @@ fn invalid(id: RequestId, message: &str) -> Response {
     )
 }
 
-/// The local path of a `file:` URI (percent-decoded), if it is one.
+/// The local path of a `file:` URI, if it is one.
 fn file_path(uri: &Uri) -> Option<PathBuf> {
-    let text = uri.as_str().strip_prefix("file://")?;
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.bytes();
-    while let Some(byte) = rest.next() {
-        if byte == b'%' {
-            let high = rest.next()?;
-            let low = rest.next()?;
-            let hex = [high, low];
-            bytes.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
-        } else {
-            bytes.push(byte);
-        }
-    }
-    Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+    reqwest::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
 }
