@@ -10,6 +10,7 @@ mod content;
 mod criteria;
 mod error;
 mod flow;
+mod provider_error;
 mod providers;
 mod scope;
 mod structure;
@@ -19,6 +20,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 pub use error::CheckError;
+pub use provider_error::ProviderError;
 pub use scope::{FieldInfo, FieldOrigin, Scope};
 
 use crate::ast::{SourceFile, Step, Workflow};
@@ -97,7 +99,7 @@ impl<'a> Checker<'a> {
         self.flow();
     }
 
-    fn report(&mut self, error: CheckError) {
+    fn report(&mut self, error: impl Into<Diagnostic>) {
         self.diagnostics.push(error.into());
     }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::{CheckError, Checker};
+use super::{Checker, ProviderError};
 use crate::ast::*;
 use crate::config::{Config, Twilio};
 use crate::suggest;
@@ -106,7 +106,7 @@ impl Checker<'_> {
                 ),
             ),
             Some(_) => {}
-            None if !senders.has_default => self.report(CheckError::NoSender {
+            None if !senders.has_default => self.report(ProviderError::NoSender {
                 section: senders.section,
                 span: step.span,
             }),
@@ -126,7 +126,7 @@ impl Checker<'_> {
                 agent,
                 &format!("{} = \"https://...\" under [twilio.agents]", agent.name),
             ),
-            None => self.report(CheckError::NoAgent { span: step.span }),
+            None => self.report(ProviderError::NoAgent { span: step.span }),
         }
     }
 
@@ -152,7 +152,7 @@ impl Checker<'_> {
                     Tool::WebSearch => "web_search_url = \"https://search.example/?q={query}\"",
                     Tool::FetchUrl => "fetch_url = true",
                 };
-                self.report(CheckError::ToolNotConfigured {
+                self.report(ProviderError::ToolNotConfigured {
                     tool: tool.node.keyword(),
                     span: tool.span,
                     help: format!("add `{key}` under [ai.tools] in flowc.toml"),
@@ -167,7 +167,7 @@ impl Checker<'_> {
             return;
         };
         if !config.allows(&host) {
-            self.report(CheckError::HostNotAllowed {
+            self.report(ProviderError::HostNotAllowed {
                 host,
                 span: url.span,
                 help: format!(
@@ -185,7 +185,7 @@ impl Checker<'_> {
         example: &str,
         step: &Step,
     ) {
-        self.report(CheckError::NoProvider {
+        self.report(ProviderError::NoProvider {
             channel,
             span: step.span,
             section,
@@ -217,7 +217,7 @@ impl Checker<'_> {
                     )
                 }
             });
-        self.report(CheckError::UnknownProvider {
+        self.report(ProviderError::UnknownProvider {
             what,
             name: name.name.clone(),
             span: name.span,

@@ -4,7 +4,7 @@ mod render;
 
 pub use render::{render_human, render_json, JsonDiagnostic, Renderer};
 
-use crate::check::CheckError;
+use crate::check::{CheckError, ProviderError};
 use crate::config::InvalidConfig;
 use crate::span::Span;
 use crate::syntax::SyntaxError;
@@ -40,6 +40,10 @@ pub enum Diagnostic {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Check(#[from] CheckError),
+    /// A step needs what `flowc.toml` does not configure.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Provider(#[from] ProviderError),
     /// The `flowc.toml` the file is checked against cannot be read; its
     /// span points into that file, not the `.flow` file.
     #[error(transparent)]
