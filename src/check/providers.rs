@@ -256,21 +256,17 @@ fn fixed_host(url: &Text) -> Option<String> {
     let Some(TextPart::Literal(start)) = url.parts.first() else {
         return None;
     };
-    let rest = start.split_once("://")?.1;
-    let end = rest.find(['/', '?', '#']);
-    if end.is_none() && url.parts.len() > 1 {
+    // With a template after it, the written part fixes the host only if the
+    // host ends inside it.
+    let authority_ends = start
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.contains(['/', '?', '#']));
+    if url.parts.len() > 1 && !authority_ends {
         return None;
     }
-    let authority = &rest[..end.unwrap_or(rest.len())];
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let host = match host.strip_prefix('[') {
-        // Bracketed like the URL parser writes IPv6 hosts at run time.
-        Some(bracketed) => &host[..bracketed.find(']').map_or(host.len(), |end| end + 2)],
-        None => host.split(':').next().unwrap_or_default(),
-    };
-    (!host.is_empty()).then(|| host.to_owned())
+    // Read as the http step reads it when it runs.
+    let parsed = reqwest::Url::parse(start).ok()?;
+    parsed.host_str().map(str::to_owned)
 }
 
 #[cfg(test)]
