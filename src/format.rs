@@ -20,6 +20,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use crate::diagnostic::Diagnostic;
+use crate::span::LineIndex;
 use crate::syntax::{FlowParser, Rule};
 
 /// Spaces per level of nesting.
@@ -71,33 +72,27 @@ enum Line {
 }
 
 struct Layout<'s> {
-    source: &'s str,
-    /// The byte offset where each line starts.
-    starts: Vec<usize>,
+    index: LineIndex<'s>,
     lines: Vec<Line>,
 }
 
 impl<'s> Layout<'s> {
     fn new(source: &'s str, count: usize) -> Self {
-        let starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(at, _)| at + 1))
-            .collect();
         Layout {
-            source,
-            starts,
+            index: LineIndex::new(source),
             lines: vec![Line::Free; count],
         }
     }
 
     /// The line holding byte `at`.
     fn line_of(&self, at: usize) -> usize {
-        self.starts.partition_point(|&start| start <= at) - 1
+        self.index.line_of(at)
     }
 
     /// Whether `at` is the first non-blank byte of its line.
     fn starts_line(&self, at: usize) -> bool {
-        let start = self.starts[self.line_of(at)];
-        self.source[start..at]
+        let start = self.index.line_start(self.line_of(at)).unwrap_or_default();
+        self.index.text()[start..at]
             .chars()
             .all(|c| c == ' ' || c == '\t')
     }

@@ -74,3 +74,34 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
     }
     offset
 }
+
+/// Where each line of a text starts, to find lines by byte offset quickly.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// The index of `text`.
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// The text indexed.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The line (from 0) holding byte `offset`, clamped to the text.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    /// The byte offset where `line` starts, if the text has that line.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.starts.get(line).copied()
+    }
+}

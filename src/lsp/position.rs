@@ -1,32 +1,19 @@
-//! Byte offsets and LSP positions (lines and UTF-16 columns), both ways.
+//! Byte offsets and LSP positions (lines and UTF-16 columns), both ways,
+//! on the shared [`LineIndex`].
 
 use lsp_types::{Position, Range};
 
+pub use crate::span::LineIndex;
 use crate::span::Span;
 
-/// Where each line of a text starts.
-pub struct LineIndex<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
 impl<'a> LineIndex<'a> {
-    /// The index of `text`.
-    pub fn new(text: &'a str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
-            .collect();
-        LineIndex { text, starts }
-    }
-
     /// The position of byte `offset` (clamped to the text).
     pub fn position(&self, offset: usize) -> Position {
-        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
-        let line = self.starts.partition_point(|&start| start <= offset) - 1;
-        let column: usize = self.text[self.starts[line]..offset]
-            .chars()
-            .map(char::len_utf16)
-            .sum();
+        let text = self.text();
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let start = self.line_start(line).unwrap_or_default();
+        let column: usize = text[start..offset].chars().map(char::len_utf16).sum();
         Position::new(line as u32, column as u32)
     }
 
@@ -40,10 +27,11 @@ impl<'a> LineIndex<'a> {
 
     /// The byte offset of a position (clamped to its line and the text).
     pub fn offset(&self, position: Position) -> usize {
-        let Some(&start) = self.starts.get(position.line as usize) else {
-            return self.text.len();
+        let text = self.text();
+        let Some(start) = self.line_start(position.line as usize) else {
+            return text.len();
         };
-        let line = self.text[start..].split('\n').next().unwrap_or_default();
+        let line = text[start..].split('\n').next().unwrap_or_default();
         let mut units = 0;
         for (at, c) in line.char_indices() {
             if units >= position.character as usize {
@@ -56,9 +44,10 @@ impl<'a> LineIndex<'a> {
 
     /// The text of the line holding `offset`, up to `offset`.
     pub fn line_before(&self, offset: usize) -> &'a str {
-        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
-        let line = self.starts.partition_point(|&start| start <= offset) - 1;
-        &self.text[self.starts[line]..offset]
+        let text = self.text();
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let start = self.line_start(self.line_of(offset)).unwrap_or_default();
+        &text[start..offset]
     }
 }
 
