@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use flowc::canvas::{dot, mermaid, svg, BoxKind, Canvas};
+use flowc::canvas::{dot, mermaid, svg, Canvas, CardKind};
 
 fn canvas_of(path: &std::path::Path) -> Canvas {
     let source = std::fs::read_to_string(path).expect("example is readable");
@@ -34,17 +34,22 @@ fn every_example_as_dot_and_mermaid() {
 fn the_canvas_has_the_trigger_on_top_and_every_box_reached() {
     for path in common::examples() {
         let canvas = canvas_of(&path);
-        assert_eq!(canvas.boxes[0].kind, BoxKind::Trigger, "{}", path.display());
+        assert_eq!(
+            canvas.cards[0].kind,
+            CardKind::Trigger,
+            "{}",
+            path.display()
+        );
         assert!(canvas.arrows.iter().all(|arrow| arrow.to != 0));
-        for index in 1..canvas.boxes.len() {
+        for index in 1..canvas.cards.len() {
             assert!(
                 canvas.arrows.iter().any(|arrow| arrow.to == index),
                 "{}: box {index} {:?} is not reached",
                 path.display(),
-                canvas.boxes[index].lines
+                canvas.cards[index].lines
             );
         }
-        let ends = canvas.boxes.iter().filter(|b| b.kind == BoxKind::End);
+        let ends = canvas.cards.iter().filter(|b| b.kind == CardKind::End);
         assert!(ends.count() >= 1, "{}", path.display());
     }
 }
@@ -63,9 +68,9 @@ fn every_example_renders_as_svg_with_every_box_and_label() {
                 .replace('"', "&quot;")
                 .replace('\'', "&apos;")
         };
-        let box_lines = canvas.boxes.iter().flat_map(|drawn| &drawn.lines);
+        let card_lines = canvas.cards.iter().flat_map(|drawn| &drawn.lines);
         let arrow_lines = canvas.arrows.iter().flat_map(|arrow| &arrow.label);
-        for line in box_lines.chain(arrow_lines) {
+        for line in card_lines.chain(arrow_lines) {
             assert!(
                 picture.contains(line.as_str()) || picture.contains(&escaped(line)),
                 "{}: {line:?} not drawn",

@@ -210,7 +210,7 @@ fn draw_everything(source: &str) {
         let canvas = flowc::canvas::Canvas::build(workflow, source);
         let _ = flowc::canvas::dot::render(&canvas);
         let _ = flowc::canvas::mermaid::render(&canvas);
-        if canvas.boxes.len() < 40 {
+        if canvas.cards.len() < 40 {
             assert!(flowc::canvas::svg::render(&canvas).is_ok(), "{source}");
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{BoxKind, Canvas};
+use super::{Canvas, CardKind};
 
 /// The canvas as a DOT digraph, top to bottom.
 pub fn render(canvas: &Canvas) -> String {
@@ -12,7 +12,7 @@ pub fn render(canvas: &Canvas) -> String {
     out.push_str("  rankdir=TB;\n");
     out.push_str("  node [fontname=\"Helvetica\", fontsize=11];\n");
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
-    for (index, drawn) in canvas.boxes.iter().enumerate() {
+    for (index, drawn) in canvas.cards.iter().enumerate() {
         let _ = writeln!(
             out,
             "  n{index} [label={}, {}];",
@@ -32,12 +32,12 @@ pub fn render(canvas: &Canvas) -> String {
 }
 
 /// The shape and colours of a kind of box.
-pub fn style(kind: BoxKind) -> &'static str {
+pub fn style(kind: CardKind) -> &'static str {
     match kind {
-        BoxKind::Trigger => "shape=box, style=filled, fillcolor=\"#d9f2e3\"",
-        BoxKind::Action => "shape=box, style=filled, fillcolor=\"#e3ecfa\"",
-        BoxKind::Condition => "shape=diamond, style=filled, fillcolor=\"#fdf1d6\"",
-        BoxKind::End => "shape=ellipse, style=filled, fillcolor=\"#eeeeee\"",
+        CardKind::Trigger => "shape=box, style=filled, fillcolor=\"#d9f2e3\"",
+        CardKind::Action => "shape=box, style=filled, fillcolor=\"#e3ecfa\"",
+        CardKind::Condition => "shape=diamond, style=filled, fillcolor=\"#fdf1d6\"",
+        CardKind::End => "shape=ellipse, style=filled, fillcolor=\"#eeeeee\"",
     }
 }
 

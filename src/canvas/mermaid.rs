@@ -2,18 +2,18 @@
 
 use std::fmt::Write;
 
-use super::{BoxKind, Canvas};
+use super::{Canvas, CardKind};
 
 /// The canvas as `flowchart TD`.
 pub fn render(canvas: &Canvas) -> String {
     let mut out = String::from("flowchart TD\n");
-    for (index, drawn) in canvas.boxes.iter().enumerate() {
+    for (index, drawn) in canvas.cards.iter().enumerate() {
         let text = escape(&drawn.lines.join("\n"));
         let (open, close) = match drawn.kind {
-            BoxKind::Trigger => ("([", "])"),
-            BoxKind::Action => ("[", "]"),
-            BoxKind::Condition => ("{", "}"),
-            BoxKind::End => ("((", "))"),
+            CardKind::Trigger => ("([", "])"),
+            CardKind::Action => ("[", "]"),
+            CardKind::Condition => ("{", "}"),
+            CardKind::End => ("((", "))"),
         };
         // Writing into a String cannot fail.
         let _ = writeln!(out, "    n{index}{open}\"{text}\"{close}");

@@ -2,7 +2,7 @@
 //! trigger at the top, one box per step, branches side by side, and the
 //! waits and channel windows written on the edges that pass through them.
 //!
-//! [`Canvas::build`] turns the checker's step graph into boxes and labelled
+//! [`Canvas::build`] turns the checker's step graph into cards and labelled
 //! edges; [`dot`], [`mermaid`] and [`svg`] write it out.
 
 pub mod dot;
@@ -19,29 +19,29 @@ use crate::graph::{Edge, Node, StepGraph};
 /// The longest text shown on one line of a box.
 const LINE_CHARS: usize = 48;
 
-/// A workflow as boxes and arrows.
+/// A workflow as cards and arrows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Canvas {
     /// The workflow's name.
     pub title: String,
-    /// The boxes, trigger first.
-    pub boxes: Vec<Box>,
+    /// The cards, trigger first.
+    pub cards: Vec<Card>,
     /// The arrows between them.
     pub arrows: Vec<Arrow>,
 }
 
-/// One box of the canvas.
+/// One card of the canvas: a box with lines of text.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Box {
-    /// What kind of box, for its shape.
-    pub kind: BoxKind,
+pub struct Card {
+    /// What kind of card, for its shape.
+    pub kind: CardKind,
     /// Its text, one entry per line.
     pub lines: Vec<String>,
 }
 
-/// The shapes of boxes.
+/// The shapes of cards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BoxKind {
+pub enum CardKind {
     /// Where leads enter.
     Trigger,
     /// A step with an effect.
@@ -52,7 +52,7 @@ pub enum BoxKind {
     End,
 }
 
-/// An arrow from one box to another (indexes into [`Canvas::boxes`]).
+/// An arrow from one card to another (indexes into [`Canvas::cards`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrow {
     /// Where it starts.
@@ -75,14 +75,14 @@ impl Canvas {
             workflow,
             source,
             graph: &graph,
-            boxes: Vec::new(),
-            box_of: HashMap::default(),
+            cards: Vec::new(),
+            card_of: HashMap::default(),
             arrows: Vec::new(),
         };
         drawing.draw();
         Canvas {
             title: workflow.name.name.clone(),
-            boxes: drawing.boxes,
+            cards: drawing.cards,
             arrows: drawing.arrows,
         }
     }
@@ -92,14 +92,14 @@ struct Drawing<'a> {
     workflow: &'a Workflow,
     source: &'a str,
     graph: &'a StepGraph<'a>,
-    boxes: Vec<Box>,
-    box_of: HashMap<NodeIndex, usize>,
+    cards: Vec<Card>,
+    card_of: HashMap<NodeIndex, usize>,
     arrows: Vec<Arrow>,
 }
 
 impl<'a> Drawing<'a> {
     /// Boxes for the nodes that are drawn, then one arrow for each way
-    /// between two boxes, through the nodes that are not.
+    /// between two cards, through the nodes that are not.
     fn draw(&mut self) {
         let graph = &self.graph.graph;
         // The trigger, the steps in source order, then where leads leave.
@@ -114,14 +114,14 @@ impl<'a> Drawing<'a> {
             if !self.reached(node) {
                 continue;
             }
-            if let Some(new) = self.box_for(graph[node]) {
-                self.box_of.insert(node, self.boxes.len());
-                drawn.push((node, self.boxes.len()));
-                self.boxes.push(new);
+            if let Some(new) = self.card_for(graph[node]) {
+                self.card_of.insert(node, self.cards.len());
+                drawn.push((node, self.cards.len()));
+                self.cards.push(new);
             }
         }
         for (node, from) in drawn {
-            if self.boxes[from].kind == BoxKind::End {
+            if self.cards[from].kind == CardKind::End {
                 continue;
             }
             let branches = match graph[node] {
@@ -147,7 +147,7 @@ impl<'a> Drawing<'a> {
     /// written on the arrow) to the next box, and draws the arrow there.
     fn follow(&mut self, from: usize, node: NodeIndex, label: &mut Vec<String>, depth: usize) {
         let graph = &self.graph.graph;
-        if let Some(&to) = self.box_of.get(&node) {
+        if let Some(&to) = self.card_of.get(&node) {
             if let Node::Step(step) = graph[node] {
                 label.extend(self.window_of(step));
             }
@@ -175,7 +175,7 @@ impl<'a> Drawing<'a> {
 
     /// Whether a node is worth a box: the trigger, and nodes leads reach
     /// (the common "exited" node only through a condition without `else`;
-    /// `exit` steps are boxes of their own).
+    /// `exit` steps are cards of their own).
     fn reached(&self, node: NodeIndex) -> bool {
         let graph = &self.graph.graph;
         let mut incoming = graph.edges_directed(node, petgraph::Incoming);
@@ -187,20 +187,20 @@ impl<'a> Drawing<'a> {
     }
 
     /// The box of a node, or `None` for nodes drawn on arrows.
-    fn box_for(&self, node: Node<'a>) -> Option<Box> {
+    fn card_for(&self, node: Node<'a>) -> Option<Card> {
         let (kind, lines) = match node {
-            Node::Entry => (BoxKind::Trigger, self.trigger_lines()),
-            Node::Completed => (BoxKind::End, vec!["completed".to_owned()]),
-            Node::Exited => (BoxKind::End, vec!["exited: no branch matched".to_owned()]),
+            Node::Entry => (CardKind::Trigger, self.trigger_lines()),
+            Node::Completed => (CardKind::End, vec!["completed".to_owned()]),
+            Node::Exited => (CardKind::End, vec!["exited: no branch matched".to_owned()]),
             Node::Extracted(_) => return None,
             Node::Step(step) => match &step.kind {
                 StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::Goto(_) => return None,
-                StepKind::Condition(_) => (BoxKind::Condition, self.step_lines(step)),
-                StepKind::Exit(_) => (BoxKind::End, self.step_lines(step)),
-                StepKind::Effect(_) => (BoxKind::Action, self.step_lines(step)),
+                StepKind::Condition(_) => (CardKind::Condition, self.step_lines(step)),
+                StepKind::Exit(_) => (CardKind::End, self.step_lines(step)),
+                StepKind::Effect(_) => (CardKind::Action, self.step_lines(step)),
             },
         };
-        Some(Box { kind, lines })
+        Some(Card { kind, lines })
     }
 
     fn trigger_lines(&self) -> Vec<String> {

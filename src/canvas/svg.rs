@@ -9,7 +9,7 @@ use layout::std_shapes::render::get_shape_size;
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 
-use super::{BoxKind, Canvas};
+use super::{Canvas, CardKind};
 
 /// Font size of box text.
 const FONT: usize = 14;
@@ -37,15 +37,15 @@ fn draw(canvas: &Canvas) -> String {
     let orientation = Orientation::TopToBottom;
     let mut graph = VisualGraph::new(orientation);
     let handles: Vec<_> = canvas
-        .boxes
+        .cards
         .iter()
         .map(|drawn| {
             let text = drawn.lines.join("\n");
             let (shape, fill, rounded) = match drawn.kind {
-                BoxKind::Trigger => (ShapeKind::new_box(&text), "#d9f2e3", 12),
-                BoxKind::Action => (ShapeKind::new_box(&text), "#e3ecfa", 6),
-                BoxKind::Condition => (ShapeKind::new_box(&text), "#fdf1d6", 0),
-                BoxKind::End => (ShapeKind::new_circle(&text), "#eeeeee", 0),
+                CardKind::Trigger => (ShapeKind::new_box(&text), "#d9f2e3", 12),
+                CardKind::Action => (ShapeKind::new_box(&text), "#e3ecfa", 6),
+                CardKind::Condition => (ShapeKind::new_box(&text), "#fdf1d6", 0),
+                CardKind::End => (ShapeKind::new_circle(&text), "#eeeeee", 0),
             };
             let look = StyleAttr::new(
                 Color::fast("#555555"),
@@ -54,7 +54,7 @@ fn draw(canvas: &Canvas) -> String {
                 rounded,
                 FONT,
             );
-            // Records and boxes grow the other way in top-down graphs.
+            // Records and cards grow the other way in top-down graphs.
             let size = get_shape_size(orientation.flip(), &shape, FONT, false);
             graph.add_node(Element::create(shape, look, orientation.flip(), size))
         })
