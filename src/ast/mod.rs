@@ -51,6 +51,16 @@ pub struct Workflow {
     pub steps: Vec<StepsSection>,
 }
 
+impl Workflow {
+    /// The steps of its `steps` section (the first, if it has several;
+    /// none without one).
+    pub fn step_list(&self) -> &[Step] {
+        self.steps
+            .first()
+            .map_or(&[], |section| section.steps.as_slice())
+    }
+}
+
 /// A workflow setting line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setting {

@@ -66,10 +66,7 @@ pub struct Arrow {
 impl Canvas {
     /// The canvas of a checked workflow; `source` is the file's text.
     pub fn build(workflow: &Workflow, source: &str) -> Canvas {
-        let steps = workflow
-            .steps
-            .first()
-            .map_or(&[][..], |section| section.steps.as_slice());
+        let steps = workflow.step_list();
         let graph = StepGraph::build(steps);
         let mut drawing = Drawing {
             workflow,

@@ -74,10 +74,7 @@ pub(crate) struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(workflow: &'a Workflow, source: &'a str, dir: Option<&'a Path>) -> Self {
         let mut diagnostics = Vec::new();
-        let top_level = workflow
-            .steps
-            .first()
-            .map_or(&[][..], |section| section.steps.as_slice());
+        let top_level = workflow.step_list();
         let all_steps: Rc<[&'a Step]> = all_steps(top_level).into();
         let scope = Scope::build(workflow, &all_steps, &mut diagnostics);
         Checker {
@@ -110,10 +107,7 @@ impl<'a> Checker<'a> {
 
     /// The workflow's steps (from its first `steps` section).
     fn steps(&self) -> &'a [Step] {
-        self.workflow
-            .steps
-            .first()
-            .map_or(&[], |section| section.steps.as_slice())
+        self.workflow.step_list()
     }
 }
 

@@ -146,11 +146,7 @@ impl<'a> Compiler<'a> {
             let index = channel_index(window.channel.node);
             self.program.windows[index].get_or_insert_with(|| compile_window(window));
         }
-        let steps = self
-            .workflow
-            .steps
-            .first()
-            .map_or(&[][..], |section| section.steps.as_slice());
+        let steps = self.workflow.step_list();
         self.steps(steps);
         self.program
     }
@@ -221,10 +217,7 @@ fn slots(workflow: &Workflow) -> Vec<Slot> {
         let ty = value_type(&field.ty);
         add(&mut slots, field.name.name.clone(), ty, SlotSource::Lead);
     }
-    let top = workflow
-        .steps
-        .first()
-        .map_or(&[][..], |section| section.steps.as_slice());
+    let top = workflow.step_list();
     for step in crate::check::all_steps(top) {
         for extraction in steps::extractions(step) {
             let ty = value_type(&extraction.ty);

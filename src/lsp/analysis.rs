@@ -232,10 +232,7 @@ fn type_name(ty: &FieldType) -> String {
 
 /// Every step of a workflow, nested ones included.
 fn steps_of(workflow: &Workflow) -> Vec<&Step> {
-    workflow
-        .steps
-        .first()
-        .map_or_else(Vec::new, |section| all_steps(&section.steps))
+    all_steps(workflow.step_list())
 }
 
 /// An outline entry: a name, what it is, where, and what it holds.
@@ -304,9 +301,12 @@ pub fn outline(file: &SourceFile, text: &str) -> Vec<Symbol> {
                     goal.name.span,
                 ));
             }
-            if let Some(section) = workflow.steps.first() {
-                children.extend(section.steps.iter().map(|step| step_symbol(step, text)));
-            }
+            children.extend(
+                workflow
+                    .step_list()
+                    .iter()
+                    .map(|step| step_symbol(step, text)),
+            );
             let end = children
                 .iter()
                 .map(|child| child.span.end)
