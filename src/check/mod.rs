@@ -38,6 +38,23 @@ pub fn check_source(source: &str, dir: Option<&Path>, config: Option<&Config>) -
     check(&parsed.file, source, dir, config)
 }
 
+/// The tree of a source with no errors (warnings allowed), or every
+/// diagnostic when it has errors: what the stages after checking start from.
+pub fn checked(source: &str, dir: Option<&Path>) -> Result<SourceFile, Vec<Diagnostic>> {
+    let parsed = crate::syntax::parse(source);
+    if !parsed.diagnostics.is_empty() {
+        return Err(parsed.diagnostics);
+    }
+    let diagnostics = check(&parsed.file, source, dir, None);
+    if diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity() == crate::diagnostic::Severity::Error)
+    {
+        return Err(diagnostics);
+    }
+    Ok(parsed.file)
+}
+
 /// The semantic diagnostics of a parsed file, sorted by position.
 pub fn check(
     file: &SourceFile,

@@ -8,7 +8,7 @@ use miette::NamedSource;
 use super::{color_stderr, EXIT_ERRORS, EXIT_USAGE};
 use crate::ast::SourceFile;
 use crate::bytecode::Artifact;
-use crate::diagnostic::{Diagnostic, Renderer, Severity};
+use crate::diagnostic::{Diagnostic, Renderer};
 
 /// Compiles a source file; on errors, prints its diagnostics to stderr and
 /// gives the exit status.
@@ -26,22 +26,15 @@ pub fn compile_file(path: &Path) -> Result<Artifact, u8> {
 /// errors, prints its diagnostics to stderr and gives the exit status.
 pub fn checked_file(path: &Path) -> Result<(String, SourceFile), u8> {
     let source = read_source(path)?;
-    let name = path.display().to_string();
-    let parsed = crate::syntax::parse(&source);
-    let diagnostics = if parsed.diagnostics.is_empty() {
-        crate::check::check(&parsed.file, &source, path.parent(), None)
-    } else {
-        parsed.diagnostics
-    };
-    if diagnostics
-        .iter()
-        .any(|diagnostic| diagnostic.severity() == Severity::Error)
-    {
-        print_errors(&name, &source, &diagnostics);
-        eprintln!("error: {name} has errors");
-        return Err(EXIT_ERRORS);
+    match crate::check::checked(&source, path.parent()) {
+        Ok(file) => Ok((source, file)),
+        Err(diagnostics) => {
+            let name = path.display().to_string();
+            print_errors(&name, &source, &diagnostics);
+            eprintln!("error: {name} has errors");
+            Err(EXIT_ERRORS)
+        }
     }
-    Ok((source, parsed.file))
 }
 
 /// A file's text, or the exit status after saying why it cannot be read.

@@ -17,8 +17,9 @@ use crate::bytecode::{
     Window, FORMAT_NAME, FORMAT_VERSION,
 };
 use crate::calendar::{Hours, MINUTES_PER_DAY};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::schema::STANDARD_FIELDS;
+use crate::span::LineIndex;
 use crate::value::ValueType;
 
 /// The account timezone when a workflow names none (Spara's default).
@@ -29,18 +30,8 @@ const DEFAULT_LOOK_BACK_DAYS: u32 = 2 * 365;
 /// Checks and compiles a `.flow` source. `dir` resolves `body file` paths.
 /// Errors (not warnings) stop compilation and are returned.
 pub fn compile_source(source: &str, dir: Option<&Path>) -> Result<Artifact, Vec<Diagnostic>> {
-    let parsed = crate::syntax::parse(source);
-    if !parsed.diagnostics.is_empty() {
-        return Err(parsed.diagnostics);
-    }
-    let diagnostics = crate::check::check(&parsed.file, source, dir, None);
-    if diagnostics
-        .iter()
-        .any(|diagnostic| diagnostic.severity() == Severity::Error)
-    {
-        return Err(diagnostics);
-    }
-    Ok(compile(&parsed.file, source, dir))
+    let file = crate::check::checked(source, dir)?;
+    Ok(compile(&file, source, dir))
 }
 
 /// Compiles a file the checker found free of errors.
@@ -68,30 +59,10 @@ pub fn source_hash(source: &str) -> String {
         .collect()
 }
 
-/// Line numbers of byte offsets, for step names.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(source: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(at, _)| at + 1))
-            .collect();
-        LineIndex { starts }
-    }
-
-    /// The 1-based line of a byte offset.
-    fn line(&self, offset: u32) -> usize {
-        self.starts
-            .partition_point(|&start| start <= offset as usize)
-    }
-}
-
 /// The state of compiling one workflow.
 struct Compiler<'a> {
     workflow: &'a Workflow,
-    lines: &'a LineIndex,
+    lines: &'a LineIndex<'a>,
     dir: Option<&'a Path>,
     program: Program,
 }
@@ -99,7 +70,7 @@ struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     fn new(
         workflow: &'a Workflow,
-        lines: &'a LineIndex,
+        lines: &'a LineIndex<'a>,
         dir: Option<&'a Path>,
         version: &str,
     ) -> Self {

@@ -61,7 +61,11 @@ impl Compiler<'_> {
     fn origin(&self, step: &Step) -> Origin {
         let label = match &step.label {
             Some(label) => label.name.clone(),
-            None => format!("{}@{}", kind_name(step), self.lines.line(step.span.start)),
+            None => format!(
+                "{}@{}",
+                kind_name(step),
+                self.lines.line_of(step.span.start as usize) + 1
+            ),
         };
         Origin {
             label,
