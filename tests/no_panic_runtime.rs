@@ -126,7 +126,7 @@ proptest! {
 
     #[test]
     fn random_lead_and_event_files_never_panic(text in "[ -~\n{}\\[\\]\":,0-9a-z]{0,400}") {
-        let artifact = flowc::compile::compile_source(&examples()[0].0, None).map_err(|_| TestCaseError::fail("compiles"))?;
+        let artifact = flowc::compile::compile_source(&examples()[0].0, Some(&common::examples_dir())).map_err(|_| TestCaseError::fail("compiles"))?;
         let program = &artifact.programs[0];
         let _ = leads_from_jsonl(&text, "leads", program);
         let _ = leads_from_csv(&text, "leads", program);
@@ -137,7 +137,7 @@ proptest! {
     fn damaged_programs_run_without_panicking(example in 0usize..6, which in 0usize..4000, value in 0usize..10) {
         let examples = examples();
         let (source, leads, events) = &examples[example % examples.len()];
-        let artifact = flowc::compile::compile_source(source, None).map_err(|_| TestCaseError::fail("compiles"))?;
+        let artifact = flowc::compile::compile_source(source, Some(&common::examples_dir())).map_err(|_| TestCaseError::fail("compiles"))?;
         let json = String::from_utf8(artifact.to_bytes()).map_err(|_| TestCaseError::fail("utf-8"))?;
         let damaged = replace_number(&json, which, NUMBERS[value]);
         if let Ok(artifact) = Artifact::from_bytes(damaged.as_bytes()) {
@@ -163,7 +163,7 @@ proptest! {
             end -= 1;
         }
         let mutated = format!("{}{}{}", &source[..start], insert, &source[end..]);
-        if let Ok(artifact) = flowc::compile::compile_source(&mutated, None) {
+        if let Ok(artifact) = flowc::compile::compile_source(&mutated, Some(&common::examples_dir())) {
             simulate(&artifact, leads, events);
         }
     }
@@ -172,7 +172,7 @@ proptest! {
 #[test]
 fn every_example_simulates_when_its_numbers_are_damaged_one_by_one() {
     for (source, leads, events) in examples() {
-        let Ok(artifact) = flowc::compile::compile_source(&source, None) else {
+        let Ok(artifact) = flowc::compile::compile_source(&source, Some(&common::examples_dir())) else {
             panic!("every example compiles");
         };
         let json = String::from_utf8(artifact.to_bytes()).unwrap_or_default();

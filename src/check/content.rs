@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use super::template_files::{self, FileProblem};
 use super::{CheckError, Checker};
 use crate::ast::*;
 
@@ -59,51 +60,66 @@ impl Checker<'_> {
         }
     }
 
+    /// Reads a `body file` and keeps its parsed text for
+    /// the compiler; anything unsafe or unreadable is reported.
     fn template_file(&mut self, path: &Text) {
-        let Some(dir) = self.dir else { return };
         if path.templates().next().is_some() {
-            return;
-        }
-        let written = path.static_text();
-        let file = dir.join(&written);
-        if !file.is_file() {
-            self.report(CheckError::MissingTemplateFile {
-                path: written,
+            self.report(CheckError::InvalidTemplateFile {
+                path: path.static_text(),
+                problem: "is named with a template".to_owned(),
                 span: path.span,
+                help: "write the file's path as fixed text".to_owned(),
             });
             return;
         }
-        if let Some((problem, help)) = self.template_file_problem(&file) {
-            self.report(CheckError::InvalidTemplateFile {
+        let written = path.static_text();
+        let text = match template_files::read(self.dir, &written) {
+            Ok(text) => text,
+            Err(FileProblem::Missing) => {
+                return self.report(CheckError::MissingTemplateFile {
+                    path: written,
+                    span: path.span,
+                })
+            }
+            Err(FileProblem::Outside(how)) => {
+                return self.report(CheckError::TemplateFileOutside {
+                    path: written,
+                    how,
+                    span: path.span,
+                })
+            }
+            Err(FileProblem::Unusable(problem)) => {
+                return self.report(CheckError::InvalidTemplateFile {
+                    path: written,
+                    problem,
+                    span: path.span,
+                    help: format!(
+                        "make it a regular UTF-8 text file of at most {} KiB",
+                        template_files::MAX_TEMPLATE_FILE / 1024
+                    ),
+                })
+            }
+        };
+        match self.parsed_template_file(&text) {
+            Ok(parsed) => self.templates.insert(written, parsed),
+            Err((problem, help)) => self.report(CheckError::InvalidTemplateFile {
                 path: written,
                 problem,
                 span: path.span,
                 help,
-            });
+            }),
         }
     }
 
-    /// What is wrong with a template file's text, if anything: it must be
-    /// UTF-8 text whose templates name fields of the workflow.
-    fn template_file_problem(&self, file: &std::path::Path) -> Option<(String, String)> {
-        let text = match std::fs::read_to_string(file) {
-            Ok(text) => text,
-            Err(error) => {
-                return Some((
-                    format!("cannot be read: {error}"),
-                    "make it a readable UTF-8 text file".to_owned(),
-                ))
-            }
-        };
-        let parsed = match crate::syntax::parse_template_file(&text) {
-            Ok(parsed) => parsed,
-            Err(_) => {
-                return Some((
-                    "has a template that is never closed or malformed".to_owned(),
-                    "write templates as `{{ field }}` or `{{ field | default: \"x\" }}`".to_owned(),
-                ))
-            }
-        };
+    /// A template file's text parsed, or what is wrong with it: its
+    /// templates must be well formed and name fields of the workflow.
+    fn parsed_template_file(&self, text: &str) -> Result<Text, (String, String)> {
+        let parsed = crate::syntax::parse_template_file(text).map_err(|_| {
+            (
+                "has a template that is never closed or malformed".to_owned(),
+                "write templates as `{{ field }}` or `{{ field | default: \"x\" }}`".to_owned(),
+            )
+        })?;
         let problem = parsed.templates().find_map(|template| {
             let (name, known) = match &template.path {
                 TemplatePath::Field(field) => {
@@ -128,6 +144,9 @@ impl Checker<'_> {
                 )
             })
         });
-        problem
+        match problem {
+            Some(problem) => Err(problem),
+            None => Ok(parsed),
+        }
     }
 }

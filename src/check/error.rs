@@ -495,6 +495,22 @@ pub enum CheckError {
         help: String,
     },
 
+    /// `body file "..."` naming a path outside the workflow file's folder.
+    #[error("template file `{path}` {how}")]
+    #[diagnostic(
+        code(E0406),
+        help("a body file must be inside the .flow file's folder: write a relative path such as `templates/welcome.md`")
+    )]
+    TemplateFileOutside {
+        /// The path written.
+        path: String,
+        /// How it leaves the folder.
+        how: &'static str,
+        /// Where the path was written.
+        #[label(primary, "outside the workflow's folder")]
+        span: Span,
+    },
+
     /// A step no lead can ever reach.
     #[error("this step can never be reached")]
     #[diagnostic(

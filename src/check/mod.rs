@@ -14,6 +14,7 @@ mod provider_error;
 mod providers;
 mod scope;
 mod structure;
+mod template_files;
 mod time;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ use std::rc::Rc;
 pub use error::CheckError;
 pub use provider_error::ProviderError;
 pub use scope::{FieldInfo, FieldOrigin, Scope};
+pub use template_files::{TemplateFiles, MAX_TEMPLATE_FILE};
 
 use crate::ast::{SourceFile, Step, Workflow};
 use crate::config::Config;
@@ -38,21 +40,45 @@ pub fn check_source(source: &str, dir: Option<&Path>, config: Option<&Config>) -
     check(&parsed.file, source, dir, config)
 }
 
-/// The tree of a source with no errors (warnings allowed), or every
-/// diagnostic when it has errors: what the stages after checking start from.
-pub fn checked(source: &str, dir: Option<&Path>) -> Result<SourceFile, Vec<Diagnostic>> {
+/// What checking proved about a source free of errors: its tree and the
+/// template files its steps read, for the stages after checking. Only
+/// [`checked`] makes one, so every body file it names has been read.
+#[derive(Debug)]
+pub struct Checked {
+    file: SourceFile,
+    templates: TemplateFiles,
+}
+
+impl Checked {
+    /// The syntax tree.
+    pub fn file(&self) -> &SourceFile {
+        &self.file
+    }
+
+    /// Every `body file`, read and parsed.
+    pub fn templates(&self) -> &TemplateFiles {
+        &self.templates
+    }
+}
+
+/// The checked form of a source with no errors (warnings allowed), or
+/// every diagnostic when it has errors.
+pub fn checked(source: &str, dir: Option<&Path>) -> Result<Checked, Vec<Diagnostic>> {
     let parsed = crate::syntax::parse(source);
     if !parsed.diagnostics.is_empty() {
         return Err(parsed.diagnostics);
     }
-    let diagnostics = check(&parsed.file, source, dir, None);
+    let (diagnostics, templates) = check_all(&parsed.file, source, dir, None);
     if diagnostics
         .iter()
         .any(|diagnostic| diagnostic.severity() == crate::diagnostic::Severity::Error)
     {
         return Err(diagnostics);
     }
-    Ok(parsed.file)
+    Ok(Checked {
+        file: parsed.file,
+        templates,
+    })
 }
 
 /// The semantic diagnostics of a parsed file, sorted by position.
@@ -62,18 +88,31 @@ pub fn check(
     dir: Option<&Path>,
     config: Option<&Config>,
 ) -> Vec<Diagnostic> {
+    check_all(file, source, dir, config).0
+}
+
+/// The semantic diagnostics of a parsed file, sorted, and the template
+/// files its workflows read.
+fn check_all(
+    file: &SourceFile,
+    source: &str,
+    dir: Option<&Path>,
+    config: Option<&Config>,
+) -> (Vec<Diagnostic>, TemplateFiles) {
     let mut diagnostics = Vec::new();
+    let mut templates = TemplateFiles::default();
     structure::workflow_names(file, &mut diagnostics);
     for workflow in &file.workflows {
-        let mut checker = Checker::new(workflow, source, dir);
+        let mut checker = Checker::new(workflow, source, dir, templates);
         checker.run();
         if let Some(config) = config {
             checker.providers(config);
         }
         diagnostics.append(&mut checker.diagnostics);
+        templates = checker.templates;
     }
     diagnostic::sort(&mut diagnostics);
-    diagnostics
+    (diagnostics, templates)
 }
 
 /// The state of checking one workflow.
@@ -85,11 +124,18 @@ pub(crate) struct Checker<'a> {
     all_steps: Rc<[&'a Step]>,
     extracted_uses: Vec<criteria::ExtractedUse<'a>>,
     dir: Option<&'a Path>,
+    /// Template files read so far, by the path written.
+    templates: TemplateFiles,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
-    fn new(workflow: &'a Workflow, source: &'a str, dir: Option<&'a Path>) -> Self {
+    fn new(
+        workflow: &'a Workflow,
+        source: &'a str,
+        dir: Option<&'a Path>,
+        templates: TemplateFiles,
+    ) -> Self {
         let mut diagnostics = Vec::new();
         let top_level = workflow.step_list();
         let all_steps: Rc<[&'a Step]> = all_steps(top_level).into();
@@ -101,6 +147,7 @@ impl<'a> Checker<'a> {
             all_steps,
             extracted_uses: Vec::new(),
             dir,
+            templates,
             diagnostics,
         }
     }

@@ -35,10 +35,11 @@ pub enum GraphFormat {
 
 /// Draws the workflow; returns the exit status.
 pub fn run(args: &GraphArgs) -> u8 {
-    let (source, file) = match load::checked_file(&args.file) {
+    let (source, checked) = match load::checked_file(&args.file) {
         Ok(checked) => checked,
         Err(status) => return status,
     };
+    let file = checked.file();
     let workflow = match &args.workflow {
         None => file.workflows.first(),
         Some(name) => file.workflows.iter().find(|w| &w.name.name == name),

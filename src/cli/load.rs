@@ -6,8 +6,8 @@ use std::path::Path;
 use miette::NamedSource;
 
 use super::{color_stderr, EXIT_ERRORS, EXIT_USAGE};
-use crate::ast::SourceFile;
 use crate::bytecode::Artifact;
+use crate::check::Checked;
 use crate::diagnostic::{Diagnostic, Renderer};
 
 /// Compiles a source file; on errors, prints its diagnostics to stderr and
@@ -24,10 +24,10 @@ pub fn compile_file(path: &Path) -> Result<Artifact, u8> {
 
 /// A source file's text and tree, when it checks without errors; on
 /// errors, prints its diagnostics to stderr and gives the exit status.
-pub fn checked_file(path: &Path) -> Result<(String, SourceFile), u8> {
+pub fn checked_file(path: &Path) -> Result<(String, Checked), u8> {
     let source = read_source(path)?;
     match crate::check::checked(&source, path.parent()) {
-        Ok(file) => Ok((source, file)),
+        Ok(checked) => Ok((source, checked)),
         Err(diagnostics) => {
             let name = path.display().to_string();
             print_errors(&name, &source, &diagnostics);

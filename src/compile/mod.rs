@@ -10,13 +10,14 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use crate::ast::{
-    DaySpec, ReEntry, SettingKind, SourceFile, TimeUnit, TriggerKind, Window as AstWindow, Workflow,
+    DaySpec, ReEntry, SettingKind, TimeUnit, TriggerKind, Window as AstWindow, Workflow,
 };
 use crate::bytecode::{
     channel_index, Artifact, Goal, Period, Program, ReEntryPolicy, Slot, SlotSource, Trigger,
     Window, FORMAT_NAME, FORMAT_VERSION,
 };
 use crate::calendar::{Hours, MINUTES_PER_DAY};
+use crate::check::{Checked, TemplateFiles};
 use crate::diagnostic::Diagnostic;
 use crate::schema::STANDARD_FIELDS;
 use crate::span::LineIndex;
@@ -30,22 +31,23 @@ const DEFAULT_LOOK_BACK_DAYS: u32 = 2 * 365;
 /// Checks and compiles a `.flow` source. `dir` resolves `body file` paths.
 /// Errors (not warnings) stop compilation and are returned.
 pub fn compile_source(source: &str, dir: Option<&Path>) -> Result<Artifact, Vec<Diagnostic>> {
-    let file = crate::check::checked(source, dir)?;
-    Ok(compile(&file, source, dir))
+    let checked = crate::check::checked(source, dir)?;
+    Ok(compile(&checked, source))
 }
 
 /// Compiles a file the checker found free of errors.
-pub fn compile(file: &SourceFile, source: &str, dir: Option<&Path>) -> Artifact {
+pub fn compile(checked: &Checked, source: &str) -> Artifact {
     let lines = LineIndex::new(source);
     let hash = source_hash(source);
     let version = &hash[..12];
     Artifact {
         format: FORMAT_NAME.to_owned(),
         version: FORMAT_VERSION,
-        programs: file
+        programs: checked
+            .file()
             .workflows
             .iter()
-            .map(|workflow| Compiler::new(workflow, &lines, dir, version).program())
+            .map(|workflow| Compiler::new(workflow, &lines, checked.templates(), version).program())
             .collect(),
         source_hash: hash.clone(),
     }
@@ -63,7 +65,8 @@ pub fn source_hash(source: &str) -> String {
 struct Compiler<'a> {
     workflow: &'a Workflow,
     lines: &'a LineIndex<'a>,
-    dir: Option<&'a Path>,
+    /// The `body file` texts the checker read.
+    templates: &'a TemplateFiles,
     program: Program,
 }
 
@@ -71,7 +74,7 @@ impl<'a> Compiler<'a> {
     fn new(
         workflow: &'a Workflow,
         lines: &'a LineIndex<'a>,
-        dir: Option<&'a Path>,
+        templates: &'a TemplateFiles,
         version: &str,
     ) -> Self {
         let mut program = Program {
@@ -98,7 +101,7 @@ impl<'a> Compiler<'a> {
         Compiler {
             workflow,
             lines,
-            dir,
+            templates,
             program,
         }
     }

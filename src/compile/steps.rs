@@ -352,20 +352,16 @@ impl Compiler<'_> {
             .collect()
     }
 
-    /// A body written inline, or read from its template file.
+    /// A body written inline, or the template file the checker read.
     fn body(&mut self, body: &Body) -> u32 {
         match body {
             Body::Inline(text) => self.text(text),
             Body::File(path) => {
-                let written = path.static_text();
-                let parsed = self
-                    .dir
-                    .and_then(|dir| std::fs::read_to_string(dir.join(&written)).ok())
-                    .and_then(|text| crate::syntax::parse_template_file(&text).ok());
-                match parsed {
-                    Some(text) => self.text(&text),
-                    None => self.plain_text(format!("[body file {written}]")),
-                }
+                let templates = self.templates;
+                let text = templates
+                    .get(&path.static_text())
+                    .expect("the checker read every body file of a program free of errors");
+                self.text(text)
             }
         }
     }
