@@ -302,3 +302,22 @@ fn man_pages_cover_the_tool_and_each_subcommand() {
     assert!(stdout(&flowc(&["man", "check"])).contains("\\-\\-config"));
     assert_eq!(flowc(&["man", "nope"]).status.code(), Some(2));
 }
+
+#[test]
+fn check_with_config_warns_of_unset_variables_only_in_its_own_environment() {
+    let case = case("W0005-unset-variable.flow");
+    let config = Path::new("tests/cases/W0005-unset-variable.toml")
+        .display()
+        .to_string();
+    let named = flowc(&["check", &case, "--config", &config]);
+    assert!(stdout(&named).contains("W0005"), "{}", stdout(&named));
+    let set = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(["check", &case, "--config", &config])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("FLOWC_CASE_NEVER_SET", "token")
+        .output()
+        .expect("flowc runs");
+    assert_eq!(stdout(&set), "1 file checked: no problems\n");
+    let nearest = flowc(&["check", &case]);
+    assert!(!stdout(&nearest).contains("W0005"), "{}", stdout(&nearest));
+}

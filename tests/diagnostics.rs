@@ -46,7 +46,14 @@ fn check_case(path: &Path) -> Vec<Checked> {
                     None
                 }
             });
-    let diagnostics = check_source(&source, path.parent(), config.as_ref());
+    let diagnostics = check_source(
+        &source,
+        path.parent(),
+        config.as_ref().map(|config| flowc::check::Target {
+            config,
+            environment: true,
+        }),
+    );
     checked.push(Checked {
         name: file_name(path),
         text: source,

@@ -18,7 +18,11 @@ fn every_example_checks_clean() {
     .expect("examples/flowc.toml is valid");
     for path in examples() {
         let source = std::fs::read_to_string(&path).expect("example is readable");
-        let diagnostics = flowc::check::check_source(&source, path.parent(), Some(&config));
+        let diagnostics = flowc::check::check_source(
+            &source,
+            path.parent(),
+            Some(flowc::check::Target::config(&config)),
+        );
         let report =
             flowc::diagnostic::render_human(&path.display().to_string(), &source, &diagnostics);
         assert!(

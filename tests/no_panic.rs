@@ -152,7 +152,8 @@ allow = ["api.example.com"]
 /// Checks and renders `source` both ways, as `flowc check` would.
 fn check_everything(source: &str) {
     let config = flowc::config::Config::parse(CONFIG).expect("the test config is valid");
-    let diagnostics = flowc::check::check_source(source, None, Some(&config));
+    let diagnostics =
+        flowc::check::check_source(source, None, Some(flowc::check::Target::config(&config)));
     draw_everything(source);
     let _ = flowc::diagnostic::render_human("fuzz.flow", source, &diagnostics);
     for diagnostic in &diagnostics {

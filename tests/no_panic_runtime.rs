@@ -172,7 +172,8 @@ proptest! {
 #[test]
 fn every_example_simulates_when_its_numbers_are_damaged_one_by_one() {
     for (source, leads, events) in examples() {
-        let Ok(artifact) = flowc::compile::compile_source(&source, Some(&common::examples_dir())) else {
+        let Ok(artifact) = flowc::compile::compile_source(&source, Some(&common::examples_dir()))
+        else {
             panic!("every example compiles");
         };
         let json = String::from_utf8(artifact.to_bytes()).unwrap_or_default();

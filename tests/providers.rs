@@ -384,6 +384,72 @@ fn http_steps_stay_on_the_allow_list_encode_urls_and_build_json_that_cannot_be_i
 }
 
 #[test]
+fn secrets_reach_the_server_at_delivery_and_are_stored_nowhere() {
+    let dir = tempdir("secrets");
+    let server = Server::start(&dir);
+    std::env::set_var("FLOWC_TEST_ENRICH_KEY", "enrich-secret-42");
+    std::env::remove_var("FLOWC_TEST_UNSET_KEY");
+    let config = Config {
+        http: Http {
+            allow: vec!["127.0.0.1".to_owned()],
+        },
+        ..Config::default()
+    };
+    let url = server.url("/api/secure");
+    let source = format!(
+        r#"workflow secured
+  timezone UTC
+  trigger when email is set
+  steps
+    http get "{url}?k={{{{ env.FLOWC_TEST_ENRICH_KEY }}}}"
+      header Authorization "Bearer {{{{ env.FLOWC_TEST_ENRICH_KEY }}}}"
+      extract
+        tier text from tier
+    http post "{url}"
+      header Authorization "Bearer {{{{ env.FLOWC_TEST_UNSET_KEY }}}}"
+      body """{{"key": "{{{{ env.FLOWC_TEST_ENRICH_KEY }}}}"}}"""
+"#
+    );
+    let timelines = run(
+        &dir,
+        &source,
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+        config,
+    );
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "the second step is never sent: {requests:?}"
+    );
+    assert_eq!(
+        requests[0]["headers"]["authorization"], "Bearer enrich-secret-42",
+        "the secret is read at delivery"
+    );
+    assert_eq!(requests[0]["query"], "k=enrich-secret-42");
+    let a = &timelines["a"];
+    assert!(a.iter().any(|line| line.contains("tier=\"gold\"")), "{a:?}");
+    assert!(
+        a.iter().any(|line| line.contains("failed")
+            && line.contains("the environment variable FLOWC_TEST_UNSET_KEY is not set")),
+        "a missing variable is a permanent failure naming it: {a:?}"
+    );
+    assert!(
+        a.iter()
+            .any(|line| line.contains("{{ env.FLOWC_TEST_ENRICH_KEY }}")),
+        "timelines show the reference: {a:?}"
+    );
+    let database = std::fs::read(dir.join("flowc.db")).expect("the database");
+    let wal = std::fs::read(dir.join("flowc.db-wal")).unwrap_or_default();
+    for bytes in [database, wal] {
+        assert!(
+            !bytes.windows(16).any(|w| w == b"enrich-secret-42"),
+            "the secret is never written to the database"
+        );
+    }
+}
+
+#[test]
 fn calls_branch_on_the_outcome_the_provider_reports() {
     let dir = tempdir("calls");
     let server = Server::start(&dir);

@@ -289,7 +289,7 @@ impl<'a> Checker<'a> {
 }
 
 /// The texts an option carries, for template checks.
-fn option_texts(kind: &OptionKind) -> Vec<&Text> {
+pub(super) fn option_texts(kind: &OptionKind) -> Vec<&Text> {
     match kind {
         OptionKind::Subject(text) | OptionKind::Message(text) | OptionKind::Instructions(text) => {
             vec![text]

@@ -29,15 +29,39 @@ use crate::ast::{SourceFile, Step, Workflow};
 use crate::config::Config;
 use crate::diagnostic::{self, Diagnostic};
 
+/// What a source is checked against besides the language itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// The `flowc.toml` every provider a step names must be in.
+    pub config: &'a Config,
+    /// Whether this process's environment is the one live runs will have
+    /// (`flowc check --config`): then every `env.NAME` must be set (W0005).
+    pub environment: bool,
+}
+
+impl<'a> Target<'a> {
+    /// Checking against `config` only.
+    pub fn config(config: &'a Config) -> Self {
+        Target {
+            config,
+            environment: false,
+        }
+    }
+}
+
 /// Every diagnostic of a `.flow` source: syntax errors, or if there are
 /// none, the semantic checks. `dir` resolves `body file` paths; with a
-/// `config`, every provider a step names is checked against it.
-pub fn check_source(source: &str, dir: Option<&Path>, config: Option<&Config>) -> Vec<Diagnostic> {
+/// `target`, every provider a step names is checked against it.
+pub fn check_source(
+    source: &str,
+    dir: Option<&Path>,
+    target: Option<Target<'_>>,
+) -> Vec<Diagnostic> {
     let parsed = crate::syntax::parse(source);
     if !parsed.diagnostics.is_empty() {
         return parsed.diagnostics;
     }
-    check(&parsed.file, source, dir, config)
+    check(&parsed.file, source, dir, target)
 }
 
 /// What checking proved about a source free of errors: its tree and the
@@ -86,9 +110,9 @@ pub fn check(
     file: &SourceFile,
     source: &str,
     dir: Option<&Path>,
-    config: Option<&Config>,
+    target: Option<Target<'_>>,
 ) -> Vec<Diagnostic> {
-    check_all(file, source, dir, config).0
+    check_all(file, source, dir, target).0
 }
 
 /// The semantic diagnostics of a parsed file, sorted, and the template
@@ -97,7 +121,7 @@ fn check_all(
     file: &SourceFile,
     source: &str,
     dir: Option<&Path>,
-    config: Option<&Config>,
+    target: Option<Target<'_>>,
 ) -> (Vec<Diagnostic>, TemplateFiles) {
     let mut diagnostics = Vec::new();
     let mut templates = TemplateFiles::default();
@@ -105,8 +129,8 @@ fn check_all(
     for workflow in &file.workflows {
         let mut checker = Checker::new(workflow, source, dir, templates);
         checker.run();
-        if let Some(config) = config {
-            checker.providers(config);
+        if let Some(target) = target {
+            checker.providers(target);
         }
         diagnostics.append(&mut checker.diagnostics);
         templates = checker.templates;

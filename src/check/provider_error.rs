@@ -91,4 +91,19 @@ pub enum ProviderError {
         #[label(primary, "who talks when the lead answers?")]
         span: Span,
     },
+
+    /// An http step reading an environment variable that is not set.
+    #[error("the environment variable {name} is not set here")]
+    #[diagnostic(
+        code(W0005),
+        severity(Warning),
+        help("set it where flowc runs live: without it, every request of this step fails")
+    )]
+    UnsetVariable {
+        /// The variable.
+        name: String,
+        /// The template.
+        #[label(primary, "read when the request is sent")]
+        span: Span,
+    },
 }

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::{Checker, ProviderError};
+use super::{Checker, ProviderError, Target};
 use crate::ast::*;
 use crate::config::{Config, Twilio};
 use crate::suggest;
 
 impl Checker<'_> {
-    pub(super) fn providers(&mut self, config: &Config) {
+    pub(super) fn providers(&mut self, target: Target<'_>) {
+        let config = target.config;
         for &step in Rc::clone(&self.all_steps).iter() {
             let StepKind::Effect(effect) = &step.kind else {
                 continue;
@@ -41,7 +42,12 @@ impl Checker<'_> {
                     );
                     self.known_name(hooks, what, target, &section);
                 }
-                Action::Http { url, .. } => self.allowed_host(config, url),
+                Action::Http { url, .. } => {
+                    self.allowed_host(config, url);
+                    if target.environment {
+                        self.variables_set(url, effect);
+                    }
+                }
                 Action::Prompt => self.prompt(config, effect, step),
             }
         }
@@ -175,6 +181,28 @@ impl Checker<'_> {
                     config.http.allow.join(", ")
                 ),
             });
+        }
+    }
+
+    /// Warns of each `env.NAME` an http step reads that is not set where
+    /// the check runs: the step would fail at delivery if it runs here.
+    fn variables_set(&mut self, url: &Text, effect: &Effect) {
+        let texts = std::iter::once(url).chain(
+            effect
+                .options
+                .iter()
+                .flat_map(|option| super::criteria::option_texts(&option.kind)),
+        );
+        let unset: Vec<(String, crate::span::Span)> = texts
+            .flat_map(Text::templates)
+            .filter_map(|template| match &template.path {
+                TemplatePath::Env(name) => Some((name.name.clone(), template.span)),
+                _ => None,
+            })
+            .filter(|(name, _)| std::env::var(name).map_or(true, |value| value.is_empty()))
+            .collect();
+        for (name, span) in unset {
+            self.report(ProviderError::UnsetVariable { name, span });
         }
     }
 

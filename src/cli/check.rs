@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use miette::NamedSource;
 
 use super::{color_stdout, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::check::Target;
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::{render_json, Diagnostic, JsonDiagnostic, Renderer, Severity};
 
@@ -71,7 +72,11 @@ pub fn run(args: &CheckArgs) -> u8 {
             },
             None => None,
         };
-        let diagnostics = crate::check::check_source(&source, dir, config.as_ref());
+        let target = config.as_ref().map(|config| Target {
+            config,
+            environment: args.config.is_some(),
+        });
+        let diagnostics = crate::check::check_source(&source, dir, target);
         report.file(&name, &source, &diagnostics);
     }
     let Report {

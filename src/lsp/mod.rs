@@ -26,6 +26,7 @@ use lsp_types::{
     TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
 };
 
+use crate::check::Target;
 use analysis::{Document, Kind, Symbol, SymbolKind};
 use position::LineIndex;
 
@@ -156,7 +157,7 @@ impl Server {
             return Vec::new();
         };
         let index = LineIndex::new(text);
-        crate::check::check_source(text, dir, config.as_ref())
+        crate::check::check_source(text, dir, config.as_ref().map(Target::config))
             .iter()
             .map(|diagnostic| {
                 let help = miette::Diagnostic::help(diagnostic)

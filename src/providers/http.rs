@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::ast::HttpMethod;
 use crate::config::Config;
-use crate::vm::Response;
+use crate::vm::{Response, Sealed};
 
 /// Redirects followed at most.
 const REDIRECTS: usize = 5;
@@ -14,21 +14,48 @@ const REDIRECTS: usize = 5;
 pub struct Request<'a> {
     /// The method.
     pub method: HttpMethod,
-    /// The URL, variables percent-encoded.
-    pub url: &'a str,
-    /// Headers.
-    pub headers: &'a [(String, String)],
-    /// The JSON body.
-    pub body: Option<&'a str>,
+    /// The URL, lead values percent-encoded, secrets sealed.
+    pub url: &'a Sealed,
+    /// Headers, secrets sealed.
+    pub headers: &'a [(String, Sealed)],
+    /// The JSON body, secrets sealed.
+    pub body: Option<&'a Sealed>,
     /// How long it may take.
     pub timeout: Duration,
     /// Sent as `Idempotency-Key`.
     pub idempotency_key: &'a str,
 }
 
-/// Carries out an http step.
+/// Carries out an http step. Its secrets are read from the environment
+/// now, and live only in this request.
 pub fn request(config: &Config, request: &Request<'_>) -> Response {
-    let url = match allowed_url(config, request.url) {
+    match revealed(request) {
+        Ok((url, headers, body)) => send(config, request, &url, &headers, body),
+        Err(missing) => Response::Permanent(format!("{missing}: set it where flowc runs")),
+    }
+}
+
+type Revealed = (String, Vec<(String, String)>, Option<String>);
+
+/// The URL, headers and body with their secrets read.
+fn revealed(request: &Request<'_>) -> Result<Revealed, crate::vm::MissingSecret> {
+    let headers = request
+        .headers
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), value.reveal()?)))
+        .collect::<Result<_, _>>()?;
+    let body = request.body.map(Sealed::reveal).transpose()?;
+    Ok((request.url.reveal()?, headers, body))
+}
+
+fn send(
+    config: &Config,
+    request: &Request<'_>,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<String>,
+) -> Response {
+    let url = match allowed_url(config, url) {
         Ok(url) => url,
         Err(reason) => return Response::Permanent(reason),
     };
@@ -44,13 +71,13 @@ pub fn request(config: &Config, request: &Request<'_>) -> Response {
     let mut builder = client
         .request(method, url)
         .header("Idempotency-Key", request.idempotency_key);
-    for (name, value) in request.headers {
+    for (name, value) in headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    if let Some(body) = request.body {
+    if let Some(body) = body {
         builder = builder
             .header("Content-Type", "application/json")
-            .body(body.to_owned());
+            .body(body);
     }
     match builder.send() {
         Ok(response) if response.status().is_redirection() => Response::Permanent(format!(

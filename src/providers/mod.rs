@@ -72,7 +72,7 @@ impl Provider for Providers {
                     method: *method,
                     url,
                     headers,
-                    body: body.as_deref(),
+                    body: body.as_ref(),
                     timeout: Duration::from_secs(u64::from(*timeout_seconds).max(1)),
                     idempotency_key: &delivery.key,
                 },

@@ -5,7 +5,8 @@
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::eval::{render, Escape, Fields};
+use super::eval::{self, render, Escape, Fields};
+use super::Sealed;
 use crate::ast::{HttpMethod, NotifyService, Outcome, Tool};
 use crate::bytecode::{Effect, Extraction, Program};
 use crate::value::{self, Value, ValueType};
@@ -60,12 +61,12 @@ pub enum Message {
     Http {
         /// The method.
         method: HttpMethod,
-        /// The URL, variables percent-encoded.
-        url: String,
-        /// Headers.
-        headers: Vec<(String, String)>,
-        /// The JSON body, variables escaped.
-        body: Option<String>,
+        /// The URL, lead values percent-encoded, secrets sealed.
+        url: Sealed,
+        /// Headers, secrets sealed.
+        headers: Vec<(String, Sealed)>,
+        /// The JSON body, lead values escaped, secrets sealed.
+        body: Option<Sealed>,
         /// The timeout in seconds.
         timeout_seconds: u32,
     },
@@ -163,15 +164,18 @@ pub fn message(
     effect: &Effect,
     fields: Fields<'_>,
     addresses: &Addresses,
-    secrets: bool,
 ) -> Option<Message> {
     let zone = program.timezone;
     let text = |id: u32, escape: Escape| {
         let mut out = String::new();
         if let Some(template) = program.texts.get(id as usize) {
-            render(template, fields, zone, escape, secrets, &mut out);
+            render(template, fields, zone, escape, &mut out);
         }
         out
+    };
+    let sealed = |id: u32, escape: Escape| match program.texts.get(id as usize) {
+        Some(template) => eval::sealed(template, fields, zone, escape),
+        None => Sealed::plain(""),
     };
     let plain = |id: u32| text(id, Escape::Plain);
     let present = |slot: Option<u32>| match slot.and_then(|slot| fields.get(slot)) {
@@ -226,13 +230,13 @@ pub fn message(
         },
         Effect::Http(http) => Message::Http {
             method: http.method,
-            url: text(http.url, Escape::Url),
+            url: sealed(http.url, Escape::Url),
             headers: http
                 .headers
                 .iter()
-                .map(|(name, value)| (name.clone(), plain(*value)))
+                .map(|(name, value)| (name.clone(), sealed(*value, Escape::Plain)))
                 .collect(),
-            body: http.body.map(|body| text(body, Escape::Json)),
+            body: http.body.map(|body| sealed(body, Escape::Json)),
             timeout_seconds: http.timeout_seconds,
         },
         Effect::Prompt(prompt) => Message::Prompt {
@@ -396,7 +400,7 @@ pub fn summary(message: &Message) -> String {
             format!("{service} {target}: {}", short(message))
         }
         Message::Http { method, url, .. } => {
-            format!("{} {url}", format!("{method:?}").to_uppercase())
+            format!("{} {}", format!("{method:?}").to_uppercase(), url.shown())
         }
         Message::Prompt { instructions, .. } => format!("prompt: {}", short(instructions)),
     }

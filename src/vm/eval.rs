@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::sealed::{Part, Sealed};
 use crate::ast::OrderOp;
 use crate::bytecode::{Case, CondOp, Condition, Period, Piece, Template, Test};
 use crate::calendar;
@@ -30,7 +31,8 @@ impl<'a> Fields<'a> {
 }
 
 /// How rendered values are escaped for where the text goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Escape {
     /// As they are: subjects, bodies, messages.
     Plain,
@@ -159,15 +161,42 @@ fn contains(value: &Value, needle: &str) -> bool {
 }
 
 /// Renders a template into `out`. Missing values render as their default
-/// or as nothing; `env.NAME` renders the variable only when `secrets` is
-/// set, and as `[env NAME]` otherwise (simulations never show secrets).
-pub fn render(
+/// or as nothing; `env.NAME` renders as `{{ env.NAME }}`, never its value
+/// (secrets are read only by providers, through [`sealed`]).
+pub fn render(template: &Template, fields: Fields<'_>, zone: Tz, escape: Escape, out: &mut String) {
+    render_with(template, fields, zone, escape, out, |name, out| {
+        out.push_str("{{ env.");
+        out.push_str(name);
+        out.push_str(" }}");
+    });
+}
+
+/// Renders a template with its `env.NAME` pieces kept as references, for a
+/// provider to read at delivery.
+pub fn sealed(template: &Template, fields: Fields<'_>, zone: Tz, escape: Escape) -> Sealed {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    render_with(template, fields, zone, escape, &mut text, |name, text| {
+        if !text.is_empty() {
+            parts.push(Part::Text(std::mem::take(text)));
+        }
+        parts.push(Part::Env(name.to_owned()));
+    });
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    Sealed::new(escape, parts)
+}
+
+/// Renders literals and fields into `out`, and hands each `env.NAME` to
+/// `env` with the text so far.
+fn render_with(
     template: &Template,
     fields: Fields<'_>,
     zone: Tz,
     escape: Escape,
-    secrets: bool,
     out: &mut String,
+    mut env: impl FnMut(&str, &mut String),
 ) {
     for piece in &template.pieces {
         match piece {
@@ -189,16 +218,7 @@ pub fn render(
                 };
                 push_escaped(&value, escape, out);
             }
-            Piece::Env(name) => {
-                if secrets {
-                    let value = std::env::var(name).unwrap_or_default();
-                    push_escaped(&value, escape, out);
-                } else {
-                    out.push_str("[env ");
-                    out.push_str(name);
-                    out.push(']');
-                }
-            }
+            Piece::Env(name) => env(name, out),
         }
     }
 }
@@ -210,7 +230,8 @@ pub fn escaped(value: &str, escape: Escape) -> String {
     out
 }
 
-fn push_escaped(value: &str, escape: Escape, out: &mut String) {
+/// Appends `value` to `out`, escaped for where it goes.
+pub(super) fn push_escaped(value: &str, escape: Escape, out: &mut String) {
     match escape {
         Escape::Plain => out.push_str(value),
         Escape::Json => {

@@ -5,12 +5,14 @@ pub mod effects;
 mod enrollment;
 pub mod eval;
 mod perform;
+mod sealed;
 
 use chrono::{DateTime, Utc};
 
 pub use effects::{Channels, Message, Request, Response};
 pub use enrollment::{Advance, Enrollment, Event, EventKind, Status};
 pub use eval::Fields;
+pub use sealed::{MissingSecret, Part, Sealed};
 
 use crate::bytecode::{Op, Pc, Program};
 use crate::calendar;
@@ -25,8 +27,6 @@ const INSTRUCTION_LIMIT: u32 = 100_000;
 pub struct Vm<'p> {
     program: &'p Program,
     addresses: Addresses,
-    /// Whether templates may read environment variables (live runs only).
-    pub secrets: bool,
     /// Whether to describe every event (off when no timeline is kept: only
     /// exit and failure reasons are described then).
     pub describe: bool,
@@ -53,7 +53,6 @@ impl<'p> Vm<'p> {
         Vm {
             program,
             addresses: Addresses::of(program),
-            secrets: false,
             describe: true,
             instructions: 0,
         }
@@ -353,7 +352,6 @@ impl<'p> Vm<'p> {
                 fields,
                 self.program.timezone,
                 eval::Escape::Plain,
-                self.secrets,
                 &mut out,
             );
         }

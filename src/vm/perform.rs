@@ -80,7 +80,6 @@ impl Vm<'_> {
             effect,
             fields(context.lead, enrollment),
             &self.addresses,
-            self.secrets,
         );
         let Some(message) = message else {
             let missing = match effect.channel() {

@@ -122,6 +122,10 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/company":
             name = parse_qs(url.query).get("name", [""])[0]
             return self.reply(200, {"company": {"size": 42, "name": name}})
+        if url.path == "/api/secure":
+            if self.headers.get("Authorization") != "Bearer enrich-secret-42":
+                return self.reply(401, {"error": "bad key"})
+            return self.reply(200, {"tier": "gold"})
         if url.path == "/api/echo":
             return self.reply(200, {"echo": json.loads(body) if body else None})
         if url.path == "/api/redirect-on":
