@@ -620,3 +620,68 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
         "the failed batch left nothing behind"
     );
 }
+
+/// Imports one JSON Lines record at `now` and runs what is due.
+fn import_at(live: &mut Live, dir: &Path, now: &str, record: &str) {
+    live.clock = Clock::Fixed(at(now));
+    let file = dir.join("update.jsonl");
+    std::fs::write(&file, format!("{record}\n")).expect("written");
+    let updates = read_updates(&file, &Default::default(), chrono_tz::UTC).expect("read");
+    live.import(updates.records).expect("imported");
+    let mut provider = RecordingProvider::open(&dir.join("flowc.db")).expect("a provider");
+    while live.tick(&mut provider).expect("a tick") > 0 {}
+}
+
+#[test]
+fn live_re_entry_needs_the_trigger_to_go_from_false_to_true() {
+    let dir = tempdir("re-entry");
+    let source = "workflow hourly\n  timezone UTC\n  re-entry always\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&dir.join("flowc.db")).expect("a database"),
+        Clock::Fixed(at("2026-06-01T09:00Z")),
+    );
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    let entered = |live: &Live| -> i64 {
+        live.store
+            .connection
+            .query_row("SELECT count(*) FROM enrollments", [], |row| row.get(0))
+            .expect("a count")
+    };
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T09:00Z",
+        r#"{"id": "a", "email": "a@x.example"}"#,
+    );
+    assert_eq!(entered(&live), 1);
+    // An hourly CRM sync sending the same record, or only the id.
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T10:00Z",
+        r#"{"id": "a", "email": "a@x.example"}"#,
+    );
+    import_at(&mut live, &dir, "2026-06-01T11:00Z", r#"{"id": "a"}"#);
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T12:00Z",
+        r#"{"id": "a", "first_name": "A"}"#,
+    );
+    assert_eq!(entered(&live), 1, "updates that leave the trigger true");
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T13:00Z",
+        r#"{"id": "a", "email": null}"#,
+    );
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T14:00Z",
+        r#"{"id": "a", "email": "a@x.example"}"#,
+    );
+    assert_eq!(entered(&live), 2, "the trigger went from false to true");
+}

@@ -377,10 +377,18 @@ fn goto_merges_paths_and_loops_through_waits() {
 }
 
 const REENTRY_STEPS: &str = "    wait 1 day\n";
+/// The trigger (`email is set`) goes true at 08:00 on June 1st, stays true
+/// through updates that change other fields, goes false on June 3rd and
+/// true again on June 3rd and June 6th.
 const UPDATES: &str = r#"{"id": "a", "email": "a@x.example"}
 {"id": "a", "at": "2026-06-01T12:00", "first_name": "A"}
-{"id": "a", "at": "2026-06-03T12:00", "first_name": "B"}
-{"id": "a", "at": "2026-06-06T12:00", "first_name": "C"}"#;
+{"id": "a", "at": "2026-06-02T12:00", "first_name": "B"}
+{"id": "a", "at": "2026-06-03T11:00", "email": null}
+{"id": "a", "at": "2026-06-03T12:00", "email": "a@x.example"}
+{"id": "a", "at": "2026-06-04T12:00", "first_name": "C"}
+{"id": "a", "at": "2026-06-05T12:00", "email": null}
+{"id": "a", "at": "2026-06-06T12:00", "email": "a@x.example"}
+{"id": "a", "at": "2026-06-07T12:00"}"#;
 
 fn entries(policy: &str) -> Vec<String> {
     let source = format!(
@@ -394,10 +402,11 @@ fn entries(policy: &str) -> Vec<String> {
 }
 
 #[test]
-fn re_entry_never_always_and_after() {
+fn re_entry_is_an_edge_of_the_trigger_under_never_always_and_after() {
     assert_eq!(entries("never"), ["2026-06-01 08:00 UTC"]);
-    // Never while active: the update at 12:00 on the first day finds the
-    // lead still waiting.
+    // Updates that leave the trigger matching (June 2nd, 4th and 7th: the
+    // lead is no longer active then) never re-enroll; only the trigger going
+    // from false to true does.
     assert_eq!(
         entries("always"),
         [
@@ -410,6 +419,23 @@ fn re_entry_never_always_and_after() {
         entries("after 4 days"),
         ["2026-06-01 08:00 UTC", "2026-06-06 12:00 UTC"]
     );
+}
+
+#[test]
+fn re_entry_never_happens_while_an_enrollment_is_active() {
+    // The trigger flips false and true again on June 1st while the lead
+    // still waits: no second enrollment.
+    let leads = r#"{"id": "a", "email": "a@x.example"}
+{"id": "a", "at": "2026-06-01T10:00", "email": null}
+{"id": "a", "at": "2026-06-01T11:00", "email": "a@x.example"}"#;
+    let source = format!(
+        "workflow test\n  timezone UTC\n  re-entry always\n  trigger when email is set\n  steps\n{REENTRY_STEPS}"
+    );
+    let entered = timeline(&source, leads, "", "2026-06-01T08:00")
+        .lines()
+        .filter(|line| line.contains("entered"))
+        .count();
+    assert_eq!(entered, 1);
 }
 
 #[test]

@@ -18,36 +18,112 @@ pub struct History {
     pub last_entry: Option<DateTime<Utc>>,
     /// When the lead was last active, if known.
     pub last_activity: Option<DateTime<Utc>>,
+    /// Whether the trigger's criteria held when they were last tested
+    /// (criteria triggers: re-entry needs them to go from false to true).
+    pub matching: bool,
 }
 
-/// Whether a lead may enter now: no active enrollment, the re-entry policy,
-/// the look-back, the trigger's criteria over its fields and the event
-/// payload, and no goal already met (entering only to leave at once would
-/// be noise).
-pub fn may_enter(
+/// Why a lead did not enter a workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The trigger's criteria do not hold.
+    TriggerFalse,
+    /// The trigger already held before this change: re-entry is an edge.
+    NoChange,
+    /// An enrollment of the lead is still running.
+    Active,
+    /// `re-entry never`, and the lead entered before.
+    ReEntryNever,
+    /// `re-entry after`: the lead may enter again from this instant.
+    ReEntryTooSoon(DateTime<Utc>),
+    /// The lead was not active within the look-back.
+    OutsideLookBack,
+    /// This goal already holds: entering would only leave at once.
+    GoalHolds(String),
+}
+
+impl Refusal {
+    /// A stable name for grouping and filtering.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::TriggerFalse => "trigger-false",
+            Refusal::NoChange => "trigger-unchanged",
+            Refusal::Active => "already-active",
+            Refusal::ReEntryNever => "re-entry-never",
+            Refusal::ReEntryTooSoon(_) => "re-entry-too-soon",
+            Refusal::OutsideLookBack => "outside-look-back",
+            Refusal::GoalHolds(_) => "goal-holds",
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::TriggerFalse => write!(f, "the trigger does not match"),
+            Refusal::NoChange => write!(
+                f,
+                "the trigger already matched before this change (re-entry needs it to stop matching first)"
+            ),
+            Refusal::Active => write!(f, "an enrollment of the lead is still running"),
+            Refusal::ReEntryNever => write!(f, "the lead entered before and re-entry is never"),
+            Refusal::ReEntryTooSoon(at) => write!(f, "re-entry is allowed from {}", at.to_rfc3339()),
+            Refusal::OutsideLookBack => write!(f, "the lead was not active within the look-back"),
+            Refusal::GoalHolds(goal) => write!(f, "goal {goal} already holds"),
+        }
+    }
+}
+
+/// Whether a lead may enter now, and if not why: the trigger's criteria
+/// over its fields and the event payload (`event` says whether an event
+/// arrived: each one is new), re-entry only on a change of the criteria
+/// from false to true, no active enrollment, the re-entry policy, the
+/// look-back, and no goal already met (entering only to leave at once
+/// would be noise).
+pub fn decide(
     vm: &Vm<'_>,
     history: History,
     fields: &[Option<Value>],
     payload: &[Option<Value>],
     now: DateTime<Utc>,
-) -> bool {
+) -> Result<(), Refusal> {
     let program = vm.program();
-    if history.active {
-        return false;
+    if !vm.trigger_holds(fields, payload, now) {
+        return Err(Refusal::TriggerFalse);
     }
-    let may_reenter = match (program.reentry, history.last_entry) {
-        (_, None) => true,
-        (ReEntryPolicy::Never, Some(_)) => false,
-        (ReEntryPolicy::Always, Some(_)) => true,
-        (ReEntryPolicy::After(period), Some(last)) => now >= after(program, last, period),
-    };
+    if history.active {
+        return Err(Refusal::Active);
+    }
+    if let Some(last) = history.last_entry {
+        if program.trigger.event.is_none() && history.matching {
+            return Err(Refusal::NoChange);
+        }
+        match program.reentry {
+            ReEntryPolicy::Never => return Err(Refusal::ReEntryNever),
+            ReEntryPolicy::Always => {}
+            ReEntryPolicy::After(period) => {
+                let from = after(program, last, period);
+                if now < from {
+                    return Err(Refusal::ReEntryTooSoon(from));
+                }
+            }
+        }
+    }
     let active_recently = history.last_activity.is_none_or(|last| {
         last >= calendar::sub_days(program.timezone, now, u64::from(program.look_back_days))
     });
-    may_reenter
-        && active_recently
-        && vm.trigger_holds(fields, payload, now)
-        && !vm.goal_met(fields, payload, now)
+    if !active_recently {
+        return Err(Refusal::OutsideLookBack);
+    }
+    match vm.goal_met(fields, payload, now) {
+        Some(goal) => Err(Refusal::GoalHolds(goal.to_owned())),
+        None => Ok(()),
+    }
+}
+
+/// Whether a decision leaves the trigger's criteria matching.
+pub fn matches(decision: &Result<(), Refusal>) -> bool {
+    !matches!(decision, Err(Refusal::TriggerFalse))
 }
 
 /// When a lead that entered at `last` may enter again.

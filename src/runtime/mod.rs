@@ -56,6 +56,8 @@ pub struct Lead {
     pub last_entry: Option<DateTime<Utc>>,
     /// Its active enrollment, if any.
     pub active: Option<u32>,
+    /// Whether the trigger's criteria held when last tested.
+    pub matching: bool,
 }
 
 /// One workflow simulated over many leads.
@@ -213,6 +215,7 @@ impl<'p> Simulation<'p> {
                     entries: 0,
                     last_entry: None,
                     active: None,
+                    matching: false,
                 });
                 self.summary.leads += 1;
                 index
@@ -230,8 +233,12 @@ impl<'p> Simulation<'p> {
         if let Some(active) = lead.active {
             self.test_goals(active, now);
         }
-        if self.program().trigger.event.is_none() && self.trigger_holds(index, &[], now) {
-            self.enroll(index, None, now);
+        if self.program().trigger.event.is_none() {
+            let decision = self.decide(index, &[], now);
+            self.leads[index as usize].matching = entry::matches(&decision);
+            if decision.is_ok() {
+                self.enroll(index, None, now);
+            }
         }
     }
 
@@ -259,20 +266,26 @@ impl<'p> Simulation<'p> {
                 return;
             }
         };
-        if self.trigger_holds(index, &payload, now) {
+        if self.decide(index, &payload, now).is_ok() {
             self.enroll(index, Some(payload.into_boxed_slice()), now);
         }
     }
 
-    /// Whether a lead may enter now (see [`entry::may_enter`]).
-    fn trigger_holds(&self, index: u32, payload: &[Option<Value>], now: DateTime<Utc>) -> bool {
+    /// Whether a lead may enter now, or why not (see [`entry::decide`]).
+    fn decide(
+        &self,
+        index: u32,
+        payload: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) -> Result<(), entry::Refusal> {
         let lead = &self.leads[index as usize];
         let history = entry::History {
             active: lead.active.is_some(),
             last_entry: lead.last_entry,
             last_activity: lead.last_activity,
+            matching: lead.matching,
         };
-        entry::may_enter(&self.vm, history, self.fields(index), payload, now)
+        entry::decide(&self.vm, history, self.fields(index), payload, now)
     }
 
     fn enroll(&mut self, index: u32, payload: Option<Box<[Option<Value>]>>, now: DateTime<Utc>) {

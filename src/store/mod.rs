@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 /// The schema version this flowc writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// SQLite's application id for flowc databases ("flow" in ASCII).
 const APPLICATION_ID: i64 = 0x666C_6F77;
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.

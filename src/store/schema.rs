@@ -3,7 +3,8 @@
 //! released; a change is a new one.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -87,4 +88,15 @@ CREATE TABLE deliveries (
     message TEXT NOT NULL,
     at      INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+-- Whether a workflow's trigger criteria held for a lead when last tested:
+-- a lead re-enters only when they go from false to true.
+CREATE TABLE triggers (
+    workflow TEXT NOT NULL,
+    lead     TEXT NOT NULL REFERENCES leads (id),
+    matching INTEGER NOT NULL,
+    PRIMARY KEY (workflow, lead)
+) WITHOUT ROWID;
+"#,
+];

@@ -104,8 +104,8 @@ impl<'p> Vm<'p> {
         lead: &[Option<Value>],
         event: &[Option<Value>],
         now: DateTime<Utc>,
-    ) -> bool {
-        self.goal_holding(Fields { lead, event }, now).is_some()
+    ) -> Option<&'p str> {
+        self.goal_holding(Fields { lead, event }, now)
     }
 
     /// Whether the trigger's criteria hold for a lead and event payload.

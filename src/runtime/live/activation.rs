@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::outbox::Outbox;
-use super::stored_leads::{history, lead_slots};
+use super::stored_leads::{history, lead_slots, set_matching};
 use super::{execute, query_row, Version};
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
@@ -125,7 +125,11 @@ pub(super) fn try_enroll(
     let (history, count) = history(transaction, &version.name, lead)?;
     let slots = lead_slots(program, fields);
     let vm = Vm::new(program);
-    if !entry::may_enter(&vm, history, &slots, payload, now) {
+    let decision = entry::decide(&vm, history, &slots, payload, now);
+    if program.trigger.event.is_none() && history.matching != entry::matches(&decision) {
+        set_matching(transaction, &version.name, lead, entry::matches(&decision))?;
+    }
+    if decision.is_err() {
         return Ok(false);
     }
     let number = count + 1;

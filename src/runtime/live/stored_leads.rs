@@ -97,12 +97,37 @@ pub(super) fn history(
     )
     .optional()?
     .flatten();
+    let matching: bool = query_row(
+        transaction,
+        "SELECT matching FROM triggers WHERE workflow = ?1 AND lead = ?2",
+        params![name, lead],
+        |row| row.get(0),
+    )
+    .optional()?
+    .unwrap_or(false);
     Ok((
         History {
             active,
             last_entry: last_entry.map(instant),
             last_activity: last_activity.map(instant),
+            matching,
         },
         count,
     ))
+}
+
+/// Records whether a workflow's trigger criteria hold for a lead now.
+pub(super) fn set_matching(
+    transaction: &Transaction<'_>,
+    name: &str,
+    lead: &str,
+    matching: bool,
+) -> Result<(), StoreError> {
+    execute(
+        transaction,
+        "INSERT INTO triggers (workflow, lead, matching) VALUES (?1, ?2, ?3)
+         ON CONFLICT (workflow, lead) DO UPDATE SET matching = excluded.matching",
+        params![name, lead, matching],
+    )?;
+    Ok(())
 }
