@@ -1,26 +1,30 @@
 //! The wake-up queue: suspended enrollments ordered by when they resume.
 //!
 //! A radix heap: the virtual clock never goes back, so every key pushed is
-//! larger than the last key popped, and keys can live in buckets by the
-//! highest bit in which they differ from it (bucket 0 is never used: keys
-//! are unique). A push is O(1); a pop moves each key down at most once per
-//! bit, O(log C) amortised, scanning vectors instead of chasing a binary
-//! heap's scattered parents.
+//! at least the last key popped, and keys can live in buckets by the
+//! highest bit in which they differ from it (bucket 0 holds keys equal to
+//! it). A push is O(1); a pop moves each key down at most once per bit,
+//! O(log C) amortised, scanning vectors instead of chasing a binary heap's
+//! scattered parents. The enrollment is stored beside its key, never read
+//! back from it, so moving a key (below) can never change whom it wakes.
 
 use chrono::{DateTime, Utc};
 
 /// Buckets by the highest bit in which a key differs from the last popped.
 const BUCKETS: usize = 129;
 
+/// A queued enrollment: its key (instant, then enrollment) and its id.
+type Entry = (u128, u32);
+
 /// Enrollments by wake-up instant, earliest first; ties by enrollment.
 #[derive(Debug)]
 pub struct WakeQueue {
-    buckets: Vec<Vec<u128>>,
-    /// The last key taken: every key in the queue is larger.
+    buckets: Vec<Vec<Entry>>,
+    /// The last key taken: every key in the queue is at least this.
     last: u128,
-    /// The smallest key, when known; peeking never reorganises buckets,
-    /// so pushes below a peeked key stay valid.
-    smallest: Option<u128>,
+    /// The smallest entry, when known; peeking never reorganises buckets,
+    /// so pushes below a peeked entry stay valid.
+    smallest: Option<Entry>,
     len: usize,
 }
 
@@ -36,37 +40,42 @@ impl Default for WakeQueue {
 }
 
 impl WakeQueue {
-    /// Schedules enrollment `id` at `at`. An instant before the last one
-    /// taken (only a damaged program can ask for it) is due right after it.
+    /// Schedules enrollment `id` at `at`. A key before the last one taken
+    /// (an enrollment with a smaller id at the same instant, or a damaged
+    /// program asking for the past) is due right after it.
     pub fn push(&mut self, at: DateTime<Utc>, id: u32) {
-        let key = key(at, id).max(self.last.saturating_add(1));
-        self.buckets[bucket(key, self.last)].push(key);
+        let entry = (key(at, id).max(self.last), id);
+        self.buckets[bucket(entry.0, self.last)].push(entry);
         self.len += 1;
         if self.len == 1 {
-            self.smallest = Some(key);
+            self.smallest = Some(entry);
         } else if let Some(smallest) = self.smallest.as_mut() {
-            *smallest = (*smallest).min(key);
+            *smallest = (*smallest).min(entry);
         }
     }
 
     /// The enrollment due first, taken off the queue.
     pub fn pop(&mut self) -> Option<u32> {
         let index = self.buckets.iter().position(|bucket| !bucket.is_empty())?;
-        let keys = std::mem::take(&mut self.buckets[index]);
-        let smallest = keys.iter().copied().min()?;
-        self.last = smallest;
-        for key in &keys {
-            if *key != smallest {
-                self.buckets[bucket(*key, smallest)].push(*key);
-            }
+        let mut entries = std::mem::take(&mut self.buckets[index]);
+        let (at, smallest) = entries
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, entry)| **entry)
+            .map(|(at, entry)| (at, *entry))?;
+        entries.swap_remove(at);
+        self.last = smallest.0;
+        for entry in entries.drain(..) {
+            self.buckets[bucket(entry.0, self.last)].push(entry);
         }
-        // Keep the emptied bucket's allocation for later pushes.
-        let mut keys = keys;
-        keys.clear();
-        self.buckets[index] = keys;
+        // Keep the emptied bucket's allocation for later pushes (unless
+        // the loop above refilled bucket 0 from it).
+        if self.buckets[index].is_empty() {
+            self.buckets[index] = entries;
+        }
         self.len -= 1;
         self.smallest = None;
-        Some(smallest as u32)
+        Some(smallest.1)
     }
 
     /// When the enrollment due first wakes, and which it is.
@@ -75,7 +84,7 @@ impl WakeQueue {
             let bucket = self.buckets.iter().find(|bucket| !bucket.is_empty())?;
             self.smallest = bucket.iter().copied().min();
         }
-        self.smallest.map(|key| (instant(key), key as u32))
+        self.smallest.map(|(key, id)| (instant(key), id))
     }
 
     /// How many enrollments wait.
@@ -166,5 +175,46 @@ mod tests {
         }
         assert_eq!(queue.pop(), None);
         assert_eq!(queue.len(), 0);
+    }
+
+    proptest::proptest! {
+        /// Any interleaving of pushes (at, before or after the last instant
+        /// taken) and pops wakes exactly the enrollments a reference model
+        /// says: the smallest (instant, enrollment), where an entry below
+        /// the last one taken counts as due at it.
+        #[test]
+        fn agrees_with_a_reference_model_for_any_pushes_and_pops(
+            operations in proptest::collection::vec((0u8..4, -3i64..4, 0u32..8), 1..200)
+        ) {
+            let mut queue = WakeQueue::default();
+            let mut model: Vec<Entry> = Vec::new();
+            let mut last = 0u128;
+            let mut now = 0i64;
+            for (operation, offset, id) in operations {
+                if operation == 0 {
+                    let expected = model
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, entry)| **entry)
+                        .map(|(at, entry)| (at, *entry));
+                    let popped = queue.pop();
+                    proptest::prop_assert_eq!(popped, expected.map(|(_, entry)| entry.1));
+                    if let Some((at, entry)) = expected {
+                        model.swap_remove(at);
+                        last = entry.0;
+                        now = (instant(last) - at_zero()).num_seconds();
+                    }
+                } else {
+                    let when = at(now + offset);
+                    queue.push(when, id);
+                    model.push((key(when, id).max(last), id));
+                }
+                proptest::prop_assert_eq!(queue.len(), model.len());
+            }
+        }
+    }
+
+    fn at_zero() -> DateTime<Utc> {
+        at(0)
     }
 }
