@@ -196,7 +196,8 @@ proptest! {
 #[test]
 fn a_comment_on_the_last_line_without_a_newline_is_accepted() {
     for ending in ["# end", "  # end", "    wait 2 days # end"] {
-        let source = format!("workflow a\n  trigger when email is set\n  steps\n    wait 1 day\n{ending}");
+        let source =
+            format!("workflow a\n  trigger when email is set\n  steps\n    wait 1 day\n{ending}");
         let diagnostics = flowc::check::check_source(&source, None, None);
         assert!(diagnostics.is_empty(), "{ending:?}: {diagnostics:?}");
         let formatted = format_source(&source).expect("it formats");

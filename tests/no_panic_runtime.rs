@@ -195,3 +195,30 @@ fn every_example_simulates_when_its_numbers_are_damaged_one_by_one() {
         );
     }
 }
+
+#[test]
+fn a_wait_of_zero_seconds_right_after_a_wake_up_wakes_every_lead_once() {
+    let source = "workflow w\n  timezone UTC\n  trigger when email is set\n  windows\n    email mon-fri 09:00-17:00\n  steps\n    wait 1 minute\n    wait 2 minutes\n    send email\n      to lead\n      subject \"x\"\n      body \"y\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let json = String::from_utf8(artifact.to_bytes()).expect("utf-8");
+    // A wait of nothing right after a wake-up: the enrollment is queued
+    // again at the very key it was just taken with.
+    // A wait of nothing right after a wake-up: the enrollment is queued
+    // again at the very key it was just taken with.
+    let damaged = json.replace("{\"WaitSeconds\":120}", "{\"WaitSeconds\":0}");
+    assert_ne!(damaged, json, "the wait is in the artifact");
+    let artifact = Artifact::from_bytes(damaged.as_bytes()).expect("it loads");
+    let program = &artifact.programs[0];
+    // Saturday: the window is closed, every lead is held until Monday.
+    let leads: String = (0..5)
+        .map(|i| format!("{{\"id\": \"l{i}\", \"email\": \"l{i}@x.example\", \"at\": \"2026-03-07T10:00Z\"}}\n"))
+        .collect();
+    let records = leads_from_jsonl(&leads, "leads", program).records;
+    let mut simulation = Simulation::new(program, Recorder::new(Default::default(), true), true);
+    let start = DateLiteral::parse("2026-03-07T09:00Z")
+        .expect("a time")
+        .instant(program.timezone);
+    simulation.run(records.into_iter().map(Input::Lead).collect(), start, None);
+    let sent = simulation.summary.total(flowc::vm::EventKind::Sent);
+    assert_eq!(sent, 5, "each lead is sent its email once, on Monday");
+}
