@@ -203,8 +203,6 @@ fn a_wait_of_zero_seconds_right_after_a_wake_up_wakes_every_lead_once() {
     let json = String::from_utf8(artifact.to_bytes()).expect("utf-8");
     // A wait of nothing right after a wake-up: the enrollment is queued
     // again at the very key it was just taken with.
-    // A wait of nothing right after a wake-up: the enrollment is queued
-    // again at the very key it was just taken with.
     let damaged = json.replace("{\"WaitSeconds\":120}", "{\"WaitSeconds\":0}");
     assert_ne!(damaged, json, "the wait is in the artifact");
     let artifact = Artifact::from_bytes(damaged.as_bytes()).expect("it loads");
