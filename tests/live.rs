@@ -685,3 +685,18 @@ fn live_re_entry_needs_the_trigger_to_go_from_false_to_true() {
     );
     assert_eq!(entered(&live), 2, "the trigger went from false to true");
 }
+
+#[test]
+fn a_hostile_flowc_clock_is_a_clear_error_not_a_panic() {
+    let dir = tempdir("clock");
+    let output = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(["run", "--once"])
+        .env("FLOWC_DB", dir.join("flowc.db"))
+        .env("FLOWC_CLOCK", "2026-06-01T09:00:00Z@0*-1e308")
+        .output()
+        .expect("flowc runs");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("FLOWC_CLOCK"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

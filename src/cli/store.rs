@@ -23,9 +23,10 @@ impl DbArgs {
 
     /// Opens the live runtime, or prints why not and gives the exit status.
     pub fn open(&self) -> Result<Live, u8> {
+        let clock = Clock::from_env().map_err(|error| fail(&error))?;
         let path = self.path();
         match Store::open(&path) {
-            Ok(store) => Ok(Live::new(store, Clock::from_env())),
+            Ok(store) => Ok(Live::new(store, clock)),
             Err(error) => Err(fail(&error)),
         }
     }

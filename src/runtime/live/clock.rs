@@ -22,23 +22,37 @@ pub enum Clock {
     },
 }
 
+/// A `FLOWC_CLOCK` value that is not a clock.
+#[derive(Debug, thiserror::Error)]
+#[error("FLOWC_CLOCK={0:?} is not START@EPOCH_MS*SPEED (an RFC 3339 start, a real origin in milliseconds, a positive speed)")]
+pub struct ClockError(String);
+
 impl Clock {
-    /// The clock `FLOWC_CLOCK` describes, or the real one.
-    pub fn from_env() -> Clock {
-        std::env::var("FLOWC_CLOCK")
-            .ok()
-            .and_then(|text| {
-                let (start, rest) = text.split_once('@')?;
-                let (origin, speed) = rest.split_once('*')?;
-                Some(Clock::Accelerated {
-                    start: DateTime::parse_from_rfc3339(start)
-                        .ok()?
-                        .with_timezone(&Utc),
-                    origin: DateTime::from_timestamp_millis(origin.parse().ok()?)?,
-                    speed: speed.parse().ok()?,
-                })
-            })
-            .unwrap_or(Clock::Real)
+    /// The clock `FLOWC_CLOCK` describes, the real one when it is unset,
+    /// or why its value is not a clock.
+    pub fn from_env() -> Result<Clock, ClockError> {
+        match std::env::var("FLOWC_CLOCK") {
+            Err(_) => Ok(Clock::Real),
+            Ok(text) => Clock::parse(&text).ok_or(ClockError(text)),
+        }
+    }
+
+    /// An accelerated clock written `START@EPOCH_MS*SPEED`; the speed must
+    /// be a positive finite number.
+    pub fn parse(text: &str) -> Option<Clock> {
+        let (start, rest) = text.split_once('@')?;
+        let (origin, speed) = rest.split_once('*')?;
+        let speed: f64 = speed.parse().ok()?;
+        if !(speed.is_finite() && speed > 0.0) {
+            return None;
+        }
+        Some(Clock::Accelerated {
+            start: DateTime::parse_from_rfc3339(start)
+                .ok()?
+                .with_timezone(&Utc),
+            origin: DateTime::from_timestamp_millis(origin.parse().ok()?)?,
+            speed,
+        })
     }
 
     /// The current instant.
@@ -52,8 +66,11 @@ impl Clock {
                 speed,
             } => {
                 let real = (Utc::now() - origin).num_milliseconds() as f64;
-                let elapsed = chrono::Duration::milliseconds((real * speed) as i64);
-                start.checked_add_signed(elapsed).unwrap_or(start)
+                // `as` saturates; an elapsed time past what an instant holds
+                // stops the clock at the last instant there is.
+                chrono::Duration::try_milliseconds((real * speed) as i64)
+                    .and_then(|elapsed| start.checked_add_signed(elapsed))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
             }
         }
     }
@@ -66,5 +83,23 @@ impl Clock {
             Clock::Accelerated { speed, .. } => virtual_ms / speed.max(f64::MIN_POSITIVE),
         };
         std::time::Duration::from_millis(real_ms.min(3_600_000.0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_speeds_are_refused_and_huge_ones_never_panic() {
+        for speed in ["-1e308", "0", "-1", "NaN", "inf", "x"] {
+            assert!(
+                Clock::parse(&format!("2026-01-01T00:00:00Z@0*{speed}")).is_none(),
+                "{speed}"
+            );
+        }
+        let fast = Clock::parse("2026-01-01T00:00:00Z@0*1e308").expect("a clock");
+        assert_eq!(fast.now(), DateTime::<Utc>::MAX_UTC);
+        let _ = fast.real_delay(Utc::now());
     }
 }

@@ -60,7 +60,7 @@ fn query_row<T>(
     transaction.prepare_cached(sql)?.query_row(params, read)
 }
 
-pub use clock::Clock;
+pub use clock::{Clock, ClockError};
 pub use provider::{Delivery, Provider, RecordingProvider};
 pub use publish::{Migration, Publication, PublishError};
 
