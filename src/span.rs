@@ -76,6 +76,7 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
 }
 
 /// Where each line of a text starts, to find lines by byte offset quickly.
+#[derive(Debug)]
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
@@ -98,6 +99,15 @@ impl<'a> LineIndex<'a> {
     /// The line (from 0) holding byte `offset`, clamped to the text.
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    /// Line and column (both from 1, column in characters) of a byte
+    /// offset, as [`line_column`] but without scanning from the start.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.line_of(offset);
+        let column = self.text[self.starts[line]..offset].chars().count() + 1;
+        (line + 1, column)
     }
 
     /// The byte offset where `line` starts, if the text has that line.

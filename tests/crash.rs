@@ -202,7 +202,14 @@ fn killing_the_runner_at_random_loses_and_repeats_nothing() {
         unknown, 0,
         "nothing delivered that the outbox did not record"
     );
-    assert!(most <= 2, "an effect was delivered {most} times");
+    // Each kill cuts short at most the one delivery in flight, which the
+    // next runner repeats under its key; two kills can land in the same
+    // delivery, so the bound is on the total, one repeat per kill.
+    assert!(
+        (delivered - keys) as usize <= KILLS,
+        "{} repeats for {KILLS} kills (one effect {most} times)",
+        delivered - keys
+    );
     eprintln!(
         "{KILLS} kills: {effects} effects, {delivered} deliveries ({} repeated with the same key)",
         delivered - keys

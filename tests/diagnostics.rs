@@ -6,7 +6,7 @@ use std::path::Path;
 
 use flowc::check::check_source;
 use flowc::config::Config;
-use flowc::diagnostic::{render_human, render_json, Diagnostic, EXPLANATIONS};
+use flowc::diagnostic::{render_human, render_json, Diagnostic, Source, EXPLANATIONS};
 
 /// The code a fixture must produce: the start of its file name.
 fn expected_code(path: &Path) -> String {
@@ -96,7 +96,7 @@ fn every_case_reports_its_code() {
             json.extend(
                 file.diagnostics
                     .iter()
-                    .map(|d| render_json(&file.name, &file.text, d)),
+                    .map(|d| render_json(&Source::new(&file.name, &file.text), d)),
             );
         }
         insta::assert_snapshot!("report", shown);

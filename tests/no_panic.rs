@@ -157,7 +157,10 @@ fn check_everything(source: &str) {
     draw_everything(source);
     let _ = flowc::diagnostic::render_human("fuzz.flow", source, &diagnostics);
     for diagnostic in &diagnostics {
-        let json = flowc::diagnostic::render_json("fuzz.flow", source, diagnostic);
+        let json = flowc::diagnostic::render_json(
+            &flowc::diagnostic::Source::new("fuzz.flow", source),
+            diagnostic,
+        );
         assert!(
             json.span.end as usize <= source.len(),
             "span past the end: {json:?}"

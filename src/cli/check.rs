@@ -4,12 +4,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use miette::NamedSource;
-
 use super::{color_stdout, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::check::Target;
 use crate::config::{Config, ConfigError};
-use crate::diagnostic::{render_json, Diagnostic, JsonDiagnostic, Renderer, Severity};
+use crate::diagnostic::{render_json, Diagnostic, JsonDiagnostic, Renderer, Severity, Source};
 
 /// Arguments of `flowc check`.
 #[derive(Debug, clap::Args)]
@@ -124,16 +122,16 @@ impl<W: Write> Report<W> {
                 Severity::Warning => self.warnings += 1,
             }
         }
+        let source = Source::new(name, source);
         match self.format {
             Format::Human => {
-                let named = NamedSource::new(name, source.to_owned());
                 for diagnostic in diagnostics {
-                    let _ = write!(self.out, "{}", self.renderer.render(&named, diagnostic));
+                    let _ = write!(self.out, "{}", self.renderer.render(&source, diagnostic));
                 }
             }
             Format::Json => self
                 .json
-                .extend(diagnostics.iter().map(|d| render_json(name, source, d))),
+                .extend(diagnostics.iter().map(|d| render_json(&source, d))),
         }
     }
 }

@@ -3,12 +3,10 @@
 
 use std::path::Path;
 
-use miette::NamedSource;
-
 use super::{color_stderr, EXIT_ERRORS, EXIT_USAGE};
 use crate::bytecode::Artifact;
 use crate::check::Checked;
-use crate::diagnostic::{Diagnostic, Renderer};
+use crate::diagnostic::{Diagnostic, Renderer, Source};
 
 /// Compiles a source file; on errors, prints its diagnostics to stderr and
 /// gives the exit status.
@@ -48,9 +46,9 @@ pub fn read_source(path: &Path) -> Result<String, u8> {
 /// Prints diagnostics of `name` to stderr as reports.
 pub fn print_errors(name: &str, source: &str, diagnostics: &[Diagnostic]) {
     let renderer = Renderer::new(color_stderr());
-    let named = NamedSource::new(name, source.to_owned());
+    let source = Source::new(name, source);
     for diagnostic in diagnostics {
-        eprint!("{}", renderer.render(&named, diagnostic));
+        eprint!("{}", renderer.render(&source, diagnostic));
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod render;
 
-pub use render::{render_human, render_json, JsonDiagnostic, Renderer};
+pub use render::{render_human, render_json, JsonDiagnostic, Renderer, Source};
 
 use crate::check::{CheckError, ProviderError};
 use crate::config::InvalidConfig;

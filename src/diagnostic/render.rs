@@ -1,10 +1,71 @@
 //! Turning diagnostics into what users read: miette reports or JSON.
 
-use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode,
+    SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use super::{Diagnostic, Severity};
-use crate::span::{line_column, Span};
+use crate::span::{LineIndex, Span};
+
+/// A named text with its line index: each report reads only the lines it
+/// shows, so rendering many diagnostics of a long file stays linear.
+#[derive(Debug)]
+pub struct Source<'a> {
+    name: &'a str,
+    lines: LineIndex<'a>,
+}
+
+impl<'a> Source<'a> {
+    /// `text`, named `name` in reports.
+    pub fn new(name: &'a str, text: &'a str) -> Self {
+        Source {
+            name,
+            lines: LineIndex::new(text),
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> &'a str {
+        self.lines.text()
+    }
+}
+
+impl SourceCode for Source<'_> {
+    /// miette's own reading (lines, columns, context) over just the lines
+    /// around the span, moved back to where they are in the whole text.
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text = self.text();
+        let end = span.offset() + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first = self.lines.line_of(span.offset()).saturating_sub(before);
+        let last = self.lines.line_of(end) + after + 1;
+        let start = self.lines.line_start(first).unwrap_or(0);
+        let stop = self.lines.line_start(last + 1).unwrap_or(text.len());
+        let window = &text[start..stop];
+        let local = SourceSpan::new((span.offset() - start).into(), span.len());
+        let contents = window.read_span(&local, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_owned(),
+            contents.data(),
+            SourceSpan::new(
+                (contents.span().offset() + start).into(),
+                contents.span().len(),
+            ),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
+    }
+}
 
 /// Renders diagnostics as miette reports, with or without colour.
 pub struct Renderer {
@@ -30,8 +91,8 @@ impl Renderer {
     /// A diagnostic on a line too long to show (minified or generated text)
     /// is rendered without its snippet, with its location instead: the
     /// snippet would be unreadable, and miette cannot draw it.
-    pub fn render(&self, source: &NamedSource<String>, diagnostic: &Diagnostic) -> String {
-        let text = source.inner().as_str();
+    pub fn render(&self, source: &Source<'_>, diagnostic: &Diagnostic) -> String {
+        let text = source.text();
         let span = diagnostic.span();
         let long_line = line_length_around(text, span.start as usize) > MAX_SNIPPET_LINE
             || line_length_around(text, span.end as usize) > MAX_SNIPPET_LINE;
@@ -43,8 +104,8 @@ impl Renderer {
         // Writing into a String cannot fail.
         let _ = self.handler.render_report(&mut out, &with_source);
         if long_line {
-            let (line, column) = line_column(text, span.start as usize);
-            out.push_str(&format!("  at {}:{line}:{column}\n", source.name()));
+            let (line, column) = source.lines.line_column(span.start as usize);
+            out.push_str(&format!("  at {}:{line}:{column}\n", source.name));
         }
         out
     }
@@ -71,10 +132,10 @@ fn line_length_around(text: &str, at: usize) -> usize {
 /// Every diagnostic of one file as reports without colour (for tests and pipes).
 pub fn render_human(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let renderer = Renderer::new(false);
-    let named = NamedSource::new(file, source.to_owned());
+    let source = Source::new(file, source);
     diagnostics
         .iter()
-        .map(|diagnostic| renderer.render(&named, diagnostic))
+        .map(|diagnostic| renderer.render(&source, diagnostic))
         .collect()
 }
 
@@ -114,16 +175,16 @@ pub struct JsonLabel {
     pub span: Span,
 }
 
-/// Converts one diagnostic of `file` to its JSON form.
-pub fn render_json(file: &str, source: &str, diagnostic: &Diagnostic) -> JsonDiagnostic {
+/// Converts one diagnostic of `source` to its JSON form.
+pub fn render_json(source: &Source<'_>, diagnostic: &Diagnostic) -> JsonDiagnostic {
     let span = diagnostic.span();
-    let (line, column) = line_column(source, span.start as usize);
+    let (line, column) = source.lines.line_column(span.start as usize);
     let mut labels: Vec<JsonLabel> = miette::Diagnostic::labels(diagnostic)
         .into_iter()
         .flatten()
         .map(|label| {
             let span = Span::new(label.offset(), label.offset() + label.len());
-            let (line, column) = line_column(source, label.offset());
+            let (line, column) = source.lines.line_column(label.offset());
             JsonLabel {
                 message: label.label().map(str::to_owned),
                 line,
@@ -137,7 +198,7 @@ pub fn render_json(file: &str, source: &str, diagnostic: &Diagnostic) -> JsonDia
         code: diagnostic.code(),
         severity: diagnostic.severity(),
         message: diagnostic.to_string(),
-        file: file.to_owned(),
+        file: source.name.to_owned(),
         line,
         column,
         span,
@@ -150,7 +211,7 @@ pub fn render_json(file: &str, source: &str, diagnostic: &Diagnostic) -> JsonDia
 #[derive(Debug)]
 struct WithSource<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<&'a NamedSource<String>>,
+    source: Option<&'a Source<'a>>,
 }
 
 impl std::fmt::Display for WithSource<'_> {

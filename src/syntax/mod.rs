@@ -142,10 +142,12 @@ impl<'s> Builder<'s> {
         Some(pair)
     }
 
-    /// Re-parses the source from `start` to its end with `rule` and reports
-    /// where it fails.
+    /// Re-parses the source from `start` with `rule` and reports where it
+    /// fails. Only the rest of the line is read (pest scans its input from
+    /// the end to locate an error, so the whole rest of the file would make
+    /// many errors quadratic), unless that line opens a `"""` text.
     fn reparse(&mut self, start: usize, rule: Rule) {
-        let text = &self.source[start..];
+        let text = logical_line(&self.source[start..]);
         let error = match FlowParser::parse(rule, text) {
             Err(error) => expected::from_pest(self.source, start, &error),
             Ok(pairs) => {
@@ -251,4 +253,16 @@ pub(crate) fn children(
     pair: Pair<'_, Rule>,
 ) -> std::iter::Peekable<impl Iterator<Item = Pair<'_, Rule>>> {
     content(pair).peekable()
+}
+
+/// The start of `rest` up to the end of its line, or all of it when the
+/// line opens a triple-quoted text that goes on below.
+fn logical_line(rest: &str) -> &str {
+    let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let line = &rest[..end];
+    if line.matches(r#"""""#).count() % 2 == 1 {
+        rest
+    } else {
+        line
+    }
 }
