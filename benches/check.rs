@@ -169,4 +169,41 @@ fn main() {
     for (from, to, ratio) in ratios {
         println!("{from} -> {to} steps: time x{ratio:.1} (target: at most x12)");
     }
+    errors(if quick { 3 } else { 7 });
+}
+
+/// `flowc check` through the CLI on files with 10,000 and 20,000 bad
+/// lines: time must grow linearly with the number of diagnostics.
+fn errors(runs: usize) {
+    println!("\nflowc check on files where every line is an error (the CLI, median)\n");
+    let dir = std::env::temp_dir().join(format!("flowc-bench-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let mut medians = Vec::new();
+    for lines in [10_000usize, 20_000] {
+        let path = dir.join(format!("bad-{lines}.flow"));
+        let mut source = String::from("workflow bad\n  trigger when email is set\n  steps\n");
+        source.push_str(&"    wait 1 dya\n".repeat(lines));
+        std::fs::write(&path, source).expect("written");
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                let output = Command::new(env!("CARGO_BIN_EXE_flowc"))
+                    .arg("check")
+                    .arg(&path)
+                    .output()
+                    .expect("flowc runs");
+                assert_eq!(output.status.code(), Some(1), "the file has errors");
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        let median = times[times.len() / 2];
+        println!("{lines:>8} errors  {:>9.1} ms", median.as_secs_f64() * 1e3);
+        medians.push(median);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "\n10,000 -> 20,000 errors: time x{:.1} (target: about x2, linear)",
+        medians[1].as_secs_f64() / medians[0].as_secs_f64()
+    );
 }
