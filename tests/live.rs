@@ -295,6 +295,19 @@ fn corrupt_foreign_and_newer_databases_are_refused_without_damage() {
         "nothing was written"
     );
 
+    for small in [&b"x"[..], b"SQLite", b"not a database at all, but a note"] {
+        let file = dir.join("small.db");
+        std::fs::write(&file, small).expect("written");
+        let output = flowc(&file, &["publish", "examples/inbound-demo-follow-up.flow"]);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains("is not a flowc database"),
+            "{}",
+            text(&output.stderr)
+        );
+        assert_eq!(std::fs::read(&file).expect("still there"), small);
+    }
+
     let foreign = dir.join("foreign.db");
     let connection = rusqlite::Connection::open(&foreign).expect("a database");
     connection

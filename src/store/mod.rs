@@ -94,6 +94,7 @@ impl Store {
     /// Opens (creating if needed) the database at `path`, migrating its
     /// schema to [`SCHEMA_VERSION`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        refuse_non_database(path)?;
         let connection = Connection::open(path).map_err(|error| StoreError::Open {
             path: path.to_owned(),
             reason: error.to_string(),
@@ -175,6 +176,36 @@ impl Store {
                 row.get(0)
             })
             .optional()?)
+    }
+}
+
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses an existing, non-empty file that does not start like a SQLite
+/// database: SQLite would take a file shorter than a page for an empty
+/// database and overwrite it.
+fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let mut header = Vec::with_capacity(SQLITE_HEADER.len());
+    let read = file
+        .by_ref()
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut header);
+    match read {
+        Ok(0) => Ok(()),
+        Ok(_) if header == SQLITE_HEADER => Ok(()),
+        Ok(_) => Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            reason: "the file does not start like a SQLite database".to_owned(),
+        }),
+        Err(error) => Err(StoreError::Open {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        }),
     }
 }
 
