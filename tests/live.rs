@@ -615,7 +615,7 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
     assert!(
         error
             .to_string()
-            .contains("the disk is full; nothing was changed"),
+            .contains("the disk is full; nothing was imported"),
         "{error}"
     );
     let (leads, enrollments): (i64, i64) = live
@@ -712,4 +712,95 @@ fn a_hostile_flowc_clock_is_a_clear_error_not_a_panic() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("FLOWC_CLOCK"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A live runtime on a fresh database with [`WAITING`] published.
+fn waiting_runtime(db: &Path) -> Live {
+    let artifact = flowc::compile::compile_source(WAITING, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(db).expect("a database"),
+        Clock::Fixed(at("2026-06-01T09:00Z")),
+    );
+    live.publish(&artifact, WAITING, Migration::None)
+        .expect("published");
+    live
+}
+
+fn page_count(live: &Live) -> i64 {
+    live.store
+        .connection
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .expect("counted")
+}
+
+#[test]
+fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
+    let dir = tempdir("full-part-way");
+    let leads = dir.join("leads.jsonl");
+    let text: String = (0..1500)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"lead-{i}\", \"email\": \"lead{i}@x.example\", \"note\": \"{}\"}}\n",
+                "x".repeat(200)
+            )
+        })
+        .collect();
+    std::fs::write(&leads, text).expect("written");
+    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    let batch = flowc::runtime::live::BATCH;
+
+    // How many pages one batch takes, measured on a scratch database.
+    let mut scratch = waiting_runtime(&dir.join("scratch.db"));
+    let empty = page_count(&scratch);
+    scratch
+        .import(updates.records[..batch].to_vec())
+        .expect("imported");
+    let per_batch = page_count(&scratch) - empty;
+
+    let mut live = waiting_runtime(&dir.join("flowc.db"));
+    let limit = page_count(&live) + per_batch * 3 / 2;
+    live.store
+        .connection
+        .pragma_update(None, "max_page_count", limit)
+        .expect("limited");
+    let error = live
+        .import(updates.records.clone())
+        .expect_err("the database fills up");
+    assert_eq!(error.imported, batch, "{error}");
+    let stored: i64 = live
+        .store
+        .connection
+        .query_row("SELECT count(*) FROM leads", [], |row| row.get(0))
+        .expect("counted");
+    assert_eq!(
+        stored as usize, error.imported,
+        "what it says is what is there"
+    );
+    let said = error.to_string();
+    assert!(
+        said.contains(&format!("after {batch} of 1500 leads were imported"))
+            && said.contains("importing the same file again completes it"),
+        "{said}"
+    );
+
+    live.store
+        .connection
+        .pragma_update(None, "max_page_count", 1_000_000)
+        .expect("room again");
+    live.import(updates.records)
+        .expect("the re-run completes it");
+    let (stored, enrollments): (i64, i64) = live
+        .store
+        .connection
+        .query_row(
+            "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM enrollments)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("counted");
+    assert_eq!(
+        (stored, enrollments),
+        (1500, 1500),
+        "each lead enrolled once"
+    );
 }

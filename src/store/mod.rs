@@ -50,10 +50,10 @@ pub enum StoreError {
         found: i64,
     },
     /// Another process holds the database.
-    #[error("the database is locked by another flowc process; nothing was changed, try again")]
+    #[error("the database is locked by another flowc process; try again")]
     Locked,
     /// No room to write.
-    #[error("the disk is full; nothing was changed")]
+    #[error("the disk is full")]
     Full,
     /// Anything else SQLite reports.
     #[error("database error: {0}")]

@@ -141,31 +141,57 @@ impl Live {
 
     /// Upserts leads (fields by name, JSON values) and enrolls those that
     /// may enter a live workflow, running each to its first suspension.
-    /// One transaction per batch.
-    pub fn import(&mut self, leads: Vec<LeadUpdate>) -> Result<usize, StoreError> {
-        let live: Vec<Version> = self
-            .versions()?
-            .into_iter()
-            .filter(|v| v.published)
-            .collect();
+    /// One transaction per batch: on an error, the batches before it stay
+    /// committed and the error says how many leads they held (importing
+    /// the same leads again completes the import).
+    pub fn import(&mut self, leads: Vec<LeadUpdate>) -> Result<usize, ImportError> {
+        let total = leads.len();
+        let mut imported = 0;
         let mut entered = 0;
+        let stopped = |imported, entered, error| ImportError {
+            imported,
+            total,
+            entered,
+            error,
+        };
+        let live: Vec<Version> = match self.versions() {
+            Ok(versions) => versions.into_iter().filter(|v| v.published).collect(),
+            Err(error) => return Err(stopped(0, 0, error)),
+        };
         for batch in leads.chunks(BATCH) {
-            let transaction = self.store.connection.transaction()?;
-            for update in batch {
-                // Live imports happen now: `at` is for simulations.
-                let now = self.clock.now();
-                let fields = upsert_lead(&transaction, update, now)?;
-                for version in &live {
-                    test_goals(&transaction, version, &update.id, &fields, now)?;
-                    if version.program.trigger.event.is_none()
-                        && try_enroll(&transaction, version, &update.id, &fields, &[], None, now)?
-                    {
-                        entered += 1;
-                    }
+            match self.import_batch(&live, batch) {
+                Ok(started) => {
+                    imported += batch.len();
+                    entered += started;
+                }
+                Err(error) => return Err(stopped(imported, entered, error)),
+            }
+        }
+        Ok(entered)
+    }
+
+    /// Imports one batch in one transaction; returns the enrollments started.
+    fn import_batch(
+        &mut self,
+        live: &[Version],
+        batch: &[LeadUpdate],
+    ) -> Result<usize, StoreError> {
+        let mut entered = 0;
+        let transaction = self.store.connection.transaction()?;
+        for update in batch {
+            // Live imports happen now: `at` is for simulations.
+            let now = self.clock.now();
+            let fields = upsert_lead(&transaction, update, now)?;
+            for version in live {
+                test_goals(&transaction, version, &update.id, &fields, now)?;
+                if version.program.trigger.event.is_none()
+                    && try_enroll(&transaction, version, &update.id, &fields, &[], None, now)?
+                {
+                    entered += 1;
                 }
             }
-            transaction.commit()?;
         }
+        transaction.commit()?;
         Ok(entered)
     }
 
@@ -329,6 +355,37 @@ pub enum EventError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An import that stopped part-way: what was committed before the error.
+#[derive(Debug, thiserror::Error)]
+pub struct ImportError {
+    /// Leads committed before the error (whole batches).
+    pub imported: usize,
+    /// Leads given.
+    pub total: usize,
+    /// Enrollments those leads started.
+    pub entered: usize,
+    /// What stopped it.
+    #[source]
+    pub error: StoreError,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.imported == 0 {
+            return write!(f, "{}; nothing was imported", self.error);
+        }
+        write!(
+            f,
+            "{} after {} of {} leads were imported ({} enrollments started): those stay imported, the other {} were not; importing the same file again completes it",
+            self.error,
+            self.imported,
+            self.total,
+            self.entered,
+            self.total - self.imported
+        )
+    }
 }
 
 /// A lead record for import: fields by name.
