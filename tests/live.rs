@@ -804,3 +804,42 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
         "each lead enrolled once"
     );
 }
+
+#[test]
+fn a_field_typed_differently_by_two_live_workflows_is_refused_at_publish() {
+    let dir = tempdir("field-conflict");
+    let db = dir.join("flowc.db");
+    let write = |name: &str, ty: &str| {
+        let path = dir.join(format!("{name}.flow"));
+        std::fs::write(
+            &path,
+            format!("workflow {name}\n  fields\n    score {ty}\n  trigger when score is set\n  steps\n    wait 1 hour\n"),
+        )
+        .expect("written");
+        path.display().to_string()
+    };
+    let scoring = write("scoring", "number");
+    let tagging = write("tagging", "text");
+    assert_eq!(flowc(&db, &["publish", &scoring]).status.code(), Some(0));
+    let refused = flowc(&db, &["publish", &tagging]);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "field `score` is text in workflow tagging but a number in live workflow scoring; nothing was published"
+        ),
+        "{stderr}"
+    );
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"score\": 42}\n").expect("written");
+    let imported = flowc(&db, &["leads", "import", &leads.display().to_string()]);
+    assert!(
+        text(&imported.stdout).contains("1 enrollments started"),
+        "{}{}",
+        text(&imported.stdout),
+        text(&imported.stderr)
+    );
+    // The same field with the same type in another workflow is fine.
+    let ranking = write("ranking", "number");
+    assert_eq!(flowc(&db, &["publish", &ranking]).status.code(), Some(0));
+}

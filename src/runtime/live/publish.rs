@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{execute, query_row, Live};
-use crate::bytecode::{Artifact, Program};
+use crate::bytecode::{Artifact, Program, SlotSource};
 use crate::store::{millis, StoreError};
 
 /// What publishing did to one workflow.
@@ -57,9 +57,63 @@ pub enum PublishError {
     /// `--force` names a label the new version does not have.
     #[error("the new version has no step labelled `{0}`; nothing was published")]
     UnknownLabel(String),
+    /// Two live workflows declare one lead field with different types: an
+    /// imported value could fit only one of them.
+    #[error(
+        "field `{field}` is {ty} in workflow {workflow} but {other_ty} in live workflow {other}; nothing was published"
+    )]
+    FieldTypeConflict {
+        /// The field.
+        field: String,
+        /// Its type in the workflow being published.
+        ty: String,
+        /// The workflow being published.
+        workflow: String,
+        /// Its type in the other workflow.
+        other_ty: String,
+        /// The other live workflow.
+        other: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The first lead field that `programs` type differently from each other or
+/// from the live workflows `live` of other names.
+fn field_type_conflict(programs: &[Program], live: &[&Program]) -> Option<PublishError> {
+    let lead_slots = |program: &Program| {
+        program
+            .slots
+            .iter()
+            .filter(|slot| slot.source != SlotSource::Event)
+            .map(|slot| (slot.name.clone(), slot.ty))
+            .collect::<Vec<_>>()
+    };
+    for (index, program) in programs.iter().enumerate() {
+        let others = programs[..index]
+            .iter()
+            .chain(live.iter().copied())
+            .filter(|other| other.name != program.name);
+        for other in others {
+            let theirs = lead_slots(other);
+            for (field, ty) in lead_slots(program) {
+                let clash = theirs
+                    .iter()
+                    .find(|(name, other_ty)| *name == field && *other_ty != ty);
+                if let Some((_, other_ty)) = clash {
+                    return Some(PublishError::FieldTypeConflict {
+                        field,
+                        ty: ty.describe(),
+                        workflow: program.name.clone(),
+                        other_ty: other_ty.describe(),
+                        other: other.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    None
 }
 
 impl From<rusqlite::Error> for PublishError {
@@ -147,6 +201,15 @@ impl Live {
         source: &str,
         migration: Migration,
     ) -> Result<Vec<Publication>, PublishError> {
+        let live = self.versions()?;
+        let live: Vec<&Program> = live
+            .iter()
+            .filter(|version| version.published)
+            .map(|version| version.program.as_ref())
+            .collect();
+        if let Some(conflict) = field_type_conflict(&artifact.programs, &live) {
+            return Err(conflict);
+        }
         let now = self.clock.now();
         let transaction = self
             .store
