@@ -843,3 +843,46 @@ fn a_field_typed_differently_by_two_live_workflows_is_refused_at_publish() {
     let ranking = write("ranking", "number");
     assert_eq!(flowc(&db, &["publish", &ranking]).status.code(), Some(0));
 }
+
+#[test]
+fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
+    let dir = tempdir("late-delivery");
+    let db = dir.join("flowc.db");
+    let source = "workflow welcome\n  timezone UTC\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    notify slack sales\n      message \"welcome {{ email }}\"\n    wait 1 day\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&db).expect("a database"),
+        Clock::Fixed(at("2026-06-01T09:00Z")),
+    );
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    let import = |live: &mut Live, record: &str| {
+        let file = dir.join("update.jsonl");
+        std::fs::write(&file, format!("{record}\n")).expect("written");
+        let types = artifact.programs[0]
+            .slots
+            .iter()
+            .map(|slot| (slot.name.clone(), slot.ty))
+            .collect();
+        let updates = read_updates(&file, &types, chrono_tz::UTC).expect("read");
+        live.import(updates.records).expect("imported");
+    };
+    // The notification is recorded; the goal is met before it is delivered.
+    import(
+        &mut live,
+        r#"{"id": "dee", "email": "dee@x.example", "booked": false}"#,
+    );
+    import(&mut live, r#"{"id": "dee", "booked": true}"#);
+    let mut provider = RecordingProvider::open(&db).expect("a provider");
+    while live.tick(&mut provider).expect("a tick") > 0 {}
+    let timeline = live_timeline(&live.store);
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|line| line.split(' ').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["entered", "exited", "sent"], "{timeline:?}");
+    assert!(
+        timeline[2].contains("welcome dee@x.example (delivered after the enrollment ended)"),
+        "{timeline:?}"
+    );
+}

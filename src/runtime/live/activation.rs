@@ -13,7 +13,7 @@ use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
 use crate::store::{instant, millis, StoreError};
 use crate::value::Value;
-use crate::vm::{Advance, Context, Enrollment, Event, Status, Vm};
+use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Message, Response, Status, Vm};
 
 /// Runs a stored enrollment on from where it stands (a version not loaded
 /// yet, published since, is left for the next tick).
@@ -22,11 +22,62 @@ pub(super) fn resume(
     versions: &HashMap<i64, Version>,
     id: i64,
     now: DateTime<Utc>,
+    delivered: &Delivered<'_>,
 ) -> Result<(), StoreError> {
     match load_enrollment(transaction, id)? {
+        Some((row, _)) if row.enrollment.status.is_final() => {
+            late_delivery(transaction, versions, &row, now, delivered)
+        }
         Some((row, fields)) => run_loaded(transaction, versions, row, &fields, now),
         None => Ok(()),
     }
+}
+
+/// An effect's outcome, as the delivery that carried it out saw it.
+pub(super) struct Delivered<'a> {
+    /// The message, as stored in the outbox.
+    pub message: &'a str,
+    /// What the provider answered.
+    pub response: &'a Response,
+}
+
+/// Puts on the timeline an effect carried out after its enrollment ended
+/// (a goal was reached while the effect was in flight): every delivered
+/// effect is on the timeline, whatever happened to the enrollment.
+fn late_delivery(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    row: &Row,
+    at: DateTime<Utc>,
+    delivered: &Delivered<'_>,
+) -> Result<(), StoreError> {
+    let Some(version) = versions.get(&row.workflow) else {
+        return Ok(());
+    };
+    let summary = serde_json::from_str::<Message>(delivered.message)
+        .map(|message| crate::vm::effects::summary(&message))
+        .unwrap_or_default();
+    let (kind, detail) = match delivered.response {
+        Response::Transient(reason) | Response::Permanent(reason) => (
+            EventKind::Skipped,
+            format!("{summary}: not delivered after the enrollment ended ({reason})"),
+        ),
+        _ => (
+            EventKind::Sent,
+            format!("{summary} (delivered after the enrollment ended)"),
+        ),
+    };
+    insert_events(
+        transaction,
+        row.id,
+        &version.program,
+        &[Event {
+            at,
+            pc: row.enrollment.pc,
+            kind,
+            detail,
+        }],
+    )
 }
 
 /// Runs a loaded enrollment on from where it stands.

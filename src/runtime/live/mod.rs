@@ -64,7 +64,7 @@ pub use clock::{Clock, ClockError};
 pub use provider::{Delivery, Provider, RecordingProvider};
 pub use publish::{Migration, Publication, PublishError};
 
-use activation::{read_row, resume, run_loaded, test_goals, try_enroll, Row};
+use activation::{read_row, resume, run_loaded, test_goals, try_enroll, Delivered, Row};
 use stored_leads::{lead_fields, upsert_lead};
 
 /// A stored workflow version.
@@ -276,6 +276,10 @@ impl Live {
                 &self.versions,
                 pending.enrollment,
                 pending.created,
+                &Delivered {
+                    message: &pending.delivery.message,
+                    response: &response,
+                },
             )?;
             transaction.commit()?;
         }
