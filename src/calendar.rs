@@ -63,19 +63,78 @@ pub fn sub_days(zone: Tz, from: DateTime<Utc>, days: u64) -> DateTime<Utc> {
 }
 
 /// When a `wait until HH:MM` reached at `now` ends: now if the local time is
-/// exactly HH:MM, today at HH:MM if it is earlier, else tomorrow at HH:MM.
+/// exactly HH:MM, today at HH:MM if it is earlier, else tomorrow at HH:MM;
+/// never before now. In the second pass of a fall-back hour, "today at
+/// HH:MM" is the next instant whose wall clock reads HH:MM.
 pub fn next_time_of_day(zone: Tz, now: DateTime<Utc>, minute_of_day: u16) -> DateTime<Utc> {
     let local = now.with_timezone(&zone).naive_local();
     let target = clock(minute_of_day);
     let today = local.date();
-    match local.time().cmp(&target) {
-        std::cmp::Ordering::Equal => now,
-        std::cmp::Ordering::Less => resolve(zone, today.and_time(target)),
-        std::cmp::Ordering::Greater => {
-            let tomorrow = today.succ_opt().unwrap_or(today);
-            resolve(zone, tomorrow.and_time(target))
+    if local.time() == target {
+        return now;
+    }
+    let later_today = local.time() < target;
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    let today_readings = readings(zone, today.and_time(target))
+        .into_iter()
+        // A time in a spring-forward gap is read after the gap, but only
+        // counts today while the clock has not passed it.
+        .filter(|reading| later_today || reading.exact);
+    today_readings
+        .chain(readings(zone, tomorrow.and_time(target)))
+        .map(|reading| reading.instant)
+        .find(|&instant| instant >= now)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// An instant at which a wall-clock time is read.
+#[derive(Clone, Copy, Debug)]
+struct Reading {
+    instant: DateTime<Utc>,
+    /// Whether the wall clock really shows the time then (false for a time
+    /// in a spring-forward gap, moved past it).
+    exact: bool,
+}
+
+/// Every instant at which `local` is read in `zone`, earliest first: one,
+/// both passes of a fall-back hour, or for a time in a spring-forward gap
+/// the instant [`resolve`] moves it to.
+fn readings(zone: Tz, local: NaiveDateTime) -> Vec<Reading> {
+    let exact = |instant: DateTime<Tz>| Reading {
+        instant: instant.with_timezone(&Utc),
+        exact: true,
+    };
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(instant) => vec![exact(instant)],
+        LocalResult::Ambiguous(earlier, later) => vec![exact(earlier), exact(later)],
+        LocalResult::None => vec![Reading {
+            instant: resolve(zone, local),
+            exact: false,
+        }],
+    }
+}
+
+/// The instant within `date` (local) at which `zone` changes its offset, if
+/// it does: the end of a spring-forward gap or the start of a fall-back
+/// hour's second pass.
+fn offset_change(zone: Tz, date: NaiveDate) -> Option<DateTime<Utc>> {
+    let offset = |instant: DateTime<Utc>| zone.offset_from_utc_datetime(&instant.naive_utc()).fix();
+    let mut low = resolve(zone, date.and_time(NaiveTime::MIN));
+    let mut high = resolve(zone, date.succ_opt()?.and_time(NaiveTime::MIN));
+    let before = offset(low);
+    if offset(high) == before {
+        return None;
+    }
+    // The first second with the new offset.
+    while (high - low).num_seconds() > 1 {
+        let middle = add_seconds(low, (high - low).num_seconds() / 2);
+        if offset(middle) == before {
+            low = middle;
+        } else {
+            high = middle;
         }
     }
+    Some(high)
 }
 
 fn clock(minute_of_day: u16) -> NaiveTime {
@@ -109,24 +168,40 @@ impl Hours {
             .any(|&(start, end)| start <= minute && minute < end)
     }
 
-    /// The first instant at or after `now` when the hours are open, looked
-    /// for over the next eight days; `None` if they never open.
+    /// The first instant at or after `now` when the hours are open by
+    /// [`Hours::is_open`], the very test a send is held by: a range start as
+    /// the wall clock reads it (both passes of a fall-back hour), or an
+    /// offset change that moves the clock into a range (a range starting
+    /// inside a spring-forward gap opens at the gap's end). Looked for over
+    /// [`SEARCH_DAYS`] days, so days deleted by a date-line change are
+    /// passed over; `None` if the hours never open.
     pub fn next_open(&self, zone: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         if self.is_open(zone, now) {
             return Some(now);
         }
+        if self.days == 0 || self.ranges.is_empty() {
+            return None;
+        }
         let today = now.with_timezone(&zone).date_naive();
-        (0..=8)
+        (0..=SEARCH_DAYS)
             .filter_map(|offset| today.checked_add_days(Days::new(offset)))
-            .filter(|date| self.allows(*date))
-            .flat_map(|date| {
-                self.ranges
+            .find_map(|date| {
+                let starts = self
+                    .ranges
                     .iter()
-                    .map(move |&(start, _)| resolve(zone, date.and_time(clock(start))))
+                    .flat_map(|&(start, _)| readings(zone, date.and_time(clock(start))))
+                    .map(|reading| reading.instant);
+                starts
+                    .chain(offset_change(zone, date))
+                    .filter(|&opens| opens > now && self.is_open(zone, opens))
+                    .min()
             })
-            .find(|&opens| opens > now && self.is_open(zone, opens))
     }
 }
+
+/// How many days ahead [`Hours::next_open`] looks: a week, and more than
+/// any run of days a timezone has ever skipped.
+const SEARCH_DAYS: u64 = 21;
 
 fn minute_of(time: NaiveTime) -> u16 {
     use chrono::Timelike;
@@ -288,11 +363,13 @@ mod tests {
             days: 0b1111111,
             ranges: vec![(2 * 60 + 30, 4 * 60)],
         };
+        // The gap ends at 03:00 EDT, inside the range: open from then, as a
+        // lead arriving at 03:00 would find it.
         let night = at(New_York, "2026-03-08 00:00");
-        assert_eq!(
-            local(New_York, hours.next_open(New_York, night).unwrap()),
-            "2026-03-08 03:30 EDT"
-        );
+        let opens = hours.next_open(New_York, night).unwrap();
+        assert_eq!(local(New_York, opens), "2026-03-08 03:00 EDT");
+        assert!(hours.is_open(New_York, opens));
+        assert!(!hours.is_open(New_York, add_seconds(opens, -1)));
     }
 
     #[test]
@@ -305,5 +382,67 @@ mod tests {
             hours.next_open(Berlin, at(Berlin, "2026-06-01 00:00")),
             None
         );
+    }
+
+    #[test]
+    fn time_of_day_in_the_second_pass_of_fall_back_is_never_in_the_past() {
+        // 2026-11-01, New York: 01:00-02:00 EDT, then 01:00-02:00 EST again.
+        let second_pass: DateTime<Utc> = "2026-11-01T06:15:00Z".parse().expect("an instant");
+        assert_eq!(local(New_York, second_pass), "2026-11-01 01:15 EST");
+        let until = next_time_of_day(New_York, second_pass, 90);
+        assert_eq!(local(New_York, until), "2026-11-01 01:30 EST");
+        assert_eq!((until - second_pass).num_minutes(), 15);
+        // In the first pass, the first reading.
+        let first_pass = at(New_York, "2026-11-01 01:15");
+        assert_eq!(
+            local(New_York, next_time_of_day(New_York, first_pass, 90)),
+            "2026-11-01 01:30 EDT"
+        );
+    }
+
+    #[test]
+    fn time_of_day_after_a_gap_time_waits_for_tomorrow() {
+        // 03:10 EDT on spring-forward day: 02:30 has passed (it was moved
+        // to 03:30, but the clock already read past 02:30).
+        let after = at(New_York, "2026-03-08 03:10");
+        assert_eq!(
+            local(New_York, next_time_of_day(New_York, after, 150)),
+            "2026-03-09 02:30 EDT"
+        );
+        let before = at(New_York, "2026-03-08 01:50");
+        assert_eq!(
+            local(New_York, next_time_of_day(New_York, before, 150)),
+            "2026-03-08 03:30 EDT"
+        );
+    }
+
+    #[test]
+    fn a_window_reopens_in_the_second_pass_of_fall_back() {
+        let every_day = |ranges: &[(u16, u16)]| Hours {
+            days: 0b1111111,
+            ranges: ranges.to_vec(),
+        };
+        let end_of_first_pass = at(New_York, "2026-11-01 01:30"); // EDT
+        let hours = every_day(&[(60, 90)]);
+        let opens = hours.next_open(New_York, end_of_first_pass).unwrap();
+        assert_eq!(local(New_York, opens), "2026-11-01 01:00 EST");
+        // A range the clock falls back into, not at its start.
+        let hours = every_day(&[(30, 70)]);
+        let opens = hours.next_open(New_York, end_of_first_pass).unwrap();
+        assert_eq!(local(New_York, opens), "2026-11-01 01:00 EST");
+        assert!(!hours.is_open(New_York, add_seconds(opens, -1)));
+    }
+
+    #[test]
+    fn a_window_is_found_past_a_day_deleted_by_the_date_line() {
+        // Samoa skipped Friday 2011-12-30 entirely.
+        let apia = chrono_tz::Pacific::Apia;
+        let friday_only = Hours {
+            days: 1 << 4,
+            ranges: vec![(9 * 60, 17 * 60)],
+        };
+        let friday_evening = at(apia, "2011-12-23 18:00");
+        let opens = friday_only.next_open(apia, friday_evening).unwrap();
+        assert_eq!(local(apia, opens), "2012-01-06 09:00 +14");
     }
 }

@@ -195,6 +195,19 @@ fn time_of_day_across_fall_back_waits_an_extra_hour() {
     );
 }
 
+#[test]
+fn time_of_day_in_the_second_pass_of_fall_back_never_releases_in_the_past() {
+    // 06:15Z on 2026-11-01 is 01:15 EST, the second 01:15 in New York.
+    let source = workflow("America/New_York", "", "    wait until 01:30\n");
+    let lead = r#"{"id": "a", "email": "a@x.example", "at": "2026-11-01T06:15:00Z"}"#;
+    assert_eq!(
+        timeline(&source, lead, "", "2026-11-01T00:00"),
+        "a  2026-11-01 01:15 EST  entered\n\
+         a  2026-11-01 01:15 EST  waited  until 2026-11-01T01:30:00-05:00\n\
+         a  2026-11-01 01:30 EST  completed"
+    );
+}
+
 const SEND: &str = "    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
 
 #[test]
@@ -219,6 +232,28 @@ fn a_closed_window_holds_then_releases_at_the_next_opening() {
          dawn  2026-03-09 09:00 EDT  released\n\
          dawn  2026-03-09 09:00 EDT  sent  email to d@x.example: Hi\n\
          dawn  2026-03-09 09:00 EDT  completed"
+    );
+}
+
+#[test]
+fn a_window_opening_in_the_spring_gap_releases_when_a_send_would_go_out() {
+    // 2026-03-08, New York: 02:00 EST jumps to 03:00 EDT. The window opens
+    // when the clock reads a time in 02:30-04:00: at 03:00 EDT, for a lead
+    // held since midnight and a lead arriving then alike.
+    let windows = "  windows\n    email every day 02:30-04:00\n";
+    let source = workflow("America/New_York", windows, SEND);
+    let leads = r#"{"id": "held", "email": "h@x.example", "at": "2026-03-08T00:00"}
+{"id": "arrives", "email": "a@x.example", "at": "2026-03-08T07:00:00Z"}"#;
+    assert_eq!(
+        timeline(&source, leads, "", "2026-03-08T00:00"),
+        "held  2026-03-08 00:00 EST  entered\n\
+         held  2026-03-08 00:00 EST  held  email window closed; release at 2026-03-08T03:00:00-04:00\n\
+         held  2026-03-08 03:00 EDT  released\n\
+         held  2026-03-08 03:00 EDT  sent  email to h@x.example: Hi\n\
+         held  2026-03-08 03:00 EDT  completed\n\
+         arrives  2026-03-08 03:00 EDT  entered\n\
+         arrives  2026-03-08 03:00 EDT  sent  email to a@x.example: Hi\n\
+         arrives  2026-03-08 03:00 EDT  completed"
     );
 }
 
