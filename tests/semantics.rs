@@ -603,3 +603,58 @@ fn a_permanent_failure_without_a_branch_fails_the_enrollment() {
          a  2026-06-01 08:00 UTC  failed  slack sales: hi failed: rejected (scripted)"
     );
 }
+
+#[test]
+fn a_missing_required_extraction_fails_the_step_and_an_optional_one_may_be_missing() {
+    let steps = "    http get \"https://api.example/{{ email }}\"
+      extract
+        size number from data.size
+        region optional text from data.region
+      on error
+        exit \"lookup failed\"
+    end
+    prompt
+      instructions \"Classify {{ email }}\"
+      extract
+        segment text \"enterprise, mid-market or smb\"
+    notify slack sales
+      message \"{{ size }} people, {{ segment }}, {{ region | default: \"no region\" }}\"
+";
+    let source = workflow("UTC", "", steps);
+    let leads = r#"{"id": "full", "email": "f@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"size": 12, "region": "EU"}}}, "prompt": {"segment": "smb"}}}
+{"id": "no-region", "email": "n@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"size": 12}}}, "prompt": {"segment": "smb"}}}
+{"id": "no-size", "email": "s@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"region": "EU"}}}}}
+{"id": "null-size", "email": "z@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"size": null}}}}}
+{"id": "empty-answer", "email": "e@x.example", "simulate": {"http": {"status": 200, "body": {"data": {"size": 3}}}, "prompt": {}}}"#;
+    let timeline = timeline(&source, leads, "", "2026-06-01T08:00");
+    let last = |lead: &str| {
+        timeline
+            .lines()
+            .rfind(|line| line.starts_with(&format!("{lead} ")))
+            .unwrap_or_default()
+            .split("  ")
+            .skip(2)
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    assert!(
+        timeline.contains("slack sales: 12 people, smb, EU"),
+        "{timeline}"
+    );
+    assert!(
+        timeline.contains("slack sales: 12 people, smb, no region"),
+        "{timeline}"
+    );
+    assert_eq!(last("no-size"), "exited  lookup failed");
+    assert!(
+        timeline.contains("failed: the response has no `size` (at data.size)"),
+        "{timeline}"
+    );
+    assert_eq!(last("null-size"), "exited  lookup failed");
+    assert!(
+        last("empty-answer").starts_with("failed")
+            && last("empty-answer").contains("the answer has no `segment`"),
+        "an answer of {{}} is a failure, not success: {timeline}"
+    );
+    assert!(!timeline.contains("slack sales:  people"), "{timeline}");
+}

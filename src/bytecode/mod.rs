@@ -415,6 +415,10 @@ pub struct Extraction {
     pub slot: u32,
     /// A JSON path (http) or a description for the model (prompt).
     pub from: String,
+    /// Whether the response may lack it (`optional`); a required field that
+    /// is missing fails the step.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 impl Program {

@@ -211,9 +211,10 @@ impl<'a> Checker<'a> {
         for (branch, comparison) in comparisons {
             let field = &comparison.field;
             let optional = !field.event
-                && self.scope.field(&field.name).is_some_and(|info| {
-                    info.ty.optional && !matches!(info.origin, FieldOrigin::Extracted(_))
-                });
+                && self
+                    .scope
+                    .field(&field.name)
+                    .is_some_and(|info| info.ty.optional);
             if !optional
                 || guaranteed.contains(field.name.as_str())
                 || tested_presence.contains(field.name.as_str())
@@ -221,14 +222,26 @@ impl<'a> Checker<'a> {
             {
                 continue;
             }
+            let extracted = self
+                .scope
+                .field(&field.name)
+                .is_some_and(|info| matches!(info.origin, FieldOrigin::Extracted(_)));
+            let help = if extracted {
+                format!(
+                    "it is an optional extraction: test `{0} is set` (or `{0} is not set or ...`) in the branch, or handle leads without it first: `branch no-{0} when {0} is not set`",
+                    field.name
+                )
+            } else {
+                format!(
+                    "add `{0} is set` to the trigger, or handle leads without it first: `branch no-{0} when {0} is not set`",
+                    field.name
+                )
+            };
             self.report(CheckError::FieldNotGuaranteed {
                 field: field.name.clone(),
                 branch: branch.name.clone(),
                 span: comparison.span,
-                help: format!(
-                    "add `{0} is set` to the trigger, or handle leads without it first: `branch no-{0} when {0} is not set`",
-                    field.name
-                ),
+                help,
             });
         }
     }

@@ -375,6 +375,7 @@ impl Compiler<'_> {
                     ExtractSource::Path(path) => path.node.clone(),
                     ExtractSource::Description(text) => text.static_text(),
                 },
+                optional: extraction.ty.optional,
             })
             .collect()
     }

@@ -312,17 +312,25 @@ pub fn extract(
                 },
                 |slot| slot.ty,
             );
-            let value = match found {
+            let name = || slot_name(program, extraction.slot);
+            let value = match found.filter(|json| !json.is_null()) {
                 None => None,
                 Some(json) => coerce(json, ty, zone).map_err(|mismatch| {
                     format!(
                         "`{}` should be {} but the response has {}",
-                        slot_name(program, extraction.slot),
+                        name(),
                         mismatch.expected,
                         mismatch.found
                     )
                 })?,
             };
+            if value.is_none() && !extraction.optional {
+                return Err(if by_path {
+                    format!("the response has no `{}` (at {})", name(), extraction.from)
+                } else {
+                    format!("the answer has no `{}`", name())
+                });
+            }
             Ok((extraction.slot, value))
         })
         .collect()
