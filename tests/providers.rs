@@ -450,6 +450,52 @@ fn secrets_reach_the_server_at_delivery_and_are_stored_nowhere() {
 }
 
 #[test]
+fn json_bodies_render_values_by_position_and_stay_valid_json() {
+    let dir = tempdir("json-body");
+    let server = Server::start(&dir);
+    let config = Config {
+        http: Http {
+            allow: vec!["127.0.0.1".to_owned()],
+        },
+        ..Config::default()
+    };
+    let url = server.url("/api/echo");
+    let source = format!(
+        r#"workflow posting
+  timezone UTC
+  fields
+    score number
+    vip bool
+    tags list of text
+  trigger when email is set
+  steps
+    http post "{url}"
+      body """{{"name": "{{{{ company_name }}}}", "score": {{{{ score }}}}, "vip": {{{{ vip }}}}, "tags": {{{{ tags }}}}, "size": {{{{ num_employees | default: 0 }}}}}}"""
+"#
+    );
+    let leads = concat!(
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"company_name\": \"Ann \\\"The\\\" Co\", \"score\": 7.5, \"vip\": true, \"tags\": [\"x\", \"y\\\"\"], \"num_employees\": 12}\n",
+        "{\"id\": \"b\", \"email\": \"b@x.example\", \"score\": 3, \"vip\": false, \"tags\": []}\n",
+    );
+    run(&dir, &source, leads, config);
+    let bodies: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|request| {
+            serde_json::from_str(request["body"].as_str().unwrap_or_default())
+                .expect("every body is JSON")
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            serde_json::json!({"name": "Ann \"The\" Co", "score": 7.5, "vip": true, "tags": ["x", "y\""], "size": 12}),
+            serde_json::json!({"name": "", "score": 3, "vip": false, "tags": [], "size": 0}),
+        ]
+    );
+}
+
+#[test]
 fn calls_branch_on_the_outcome_the_provider_reports() {
     let dir = tempdir("calls");
     let server = Server::start(&dir);

@@ -147,6 +147,30 @@ impl Text {
         })
     }
 
+    /// For each template in order, whether it stands outside every JSON
+    /// string of the text (a JSON value position) rather than inside one.
+    pub fn json_value_positions(&self) -> Vec<bool> {
+        let mut positions = Vec::new();
+        let mut in_string = false;
+        let mut escaped = false;
+        for part in &self.parts {
+            match part {
+                TextPart::Literal(text) => {
+                    for c in text.chars() {
+                        match (escaped, c) {
+                            (true, _) => escaped = false,
+                            (false, '\\') if in_string => escaped = true,
+                            (false, '"') => in_string = !in_string,
+                            _ => {}
+                        }
+                    }
+                }
+                TextPart::Template(_) => positions.push(!in_string),
+            }
+        }
+        positions
+    }
+
     /// The text without its templates.
     pub fn static_text(&self) -> String {
         self.parts

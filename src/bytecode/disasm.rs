@@ -251,6 +251,13 @@ fn template(program: &Program, text: &Template) -> String {
                 }
                 out.push_str(" }}");
             }
+            Piece::JsonValue { slot, default } => {
+                let _ = write!(out, "{{{{ {} as json", slot_name(program, *slot));
+                if let Some(default) = default {
+                    let _ = write!(out, " | default: {default}");
+                }
+                out.push_str(" }}");
+            }
             Piece::Env(name) => {
                 let _ = write!(out, "{{{{ env.{name} }}}}");
             }

@@ -290,6 +290,14 @@ pub enum Piece {
         /// A case change.
         case: Option<Case>,
     },
+    /// A field's value as a JSON value (a template outside the strings of
+    /// a JSON body): numbers, booleans and lists as JSON, `null` if missing.
+    JsonValue {
+        /// The field.
+        slot: u32,
+        /// JSON text rendered when the value is missing.
+        default: Option<String>,
+    },
     /// An environment variable (http steps only).
     Env(String),
 }

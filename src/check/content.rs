@@ -32,7 +32,9 @@ impl Checker<'_> {
 
     /// An http body must be JSON once its templates are filled in. Each
     /// template is replaced by `0`, which is valid both as a value and
-    /// inside a JSON string.
+    /// inside a JSON string. A template outside the strings is rendered as
+    /// a JSON value, so it must be a number, a bool or a list (text goes in
+    /// quotes), with a default where it may be missing.
     fn json_body(&mut self, body: &Text) {
         let filled: String = body
             .parts
@@ -46,6 +48,56 @@ impl Checker<'_> {
             self.report(CheckError::InvalidJson {
                 reason: error.to_string(),
                 span: body.span,
+            });
+            return;
+        }
+        let values = body
+            .templates()
+            .zip(body.json_value_positions())
+            .filter(|(_, outside)| *outside);
+        for (template, _) in values {
+            self.json_value(template);
+        }
+    }
+
+    /// A template standing for a JSON value: not text, and not missing
+    /// without a default.
+    fn json_value(&mut self, template: &Template) {
+        let (name, ty) = match &template.path {
+            TemplatePath::Field(field) => match self.scope.field(&field.name) {
+                Some(info) => (field.name.clone(), Some(info.ty)),
+                // An unknown field is reported where templates are checked.
+                None => return,
+            },
+            TemplatePath::Event(field) => (
+                format!("event.{}", field.name),
+                self.scope.event.and_then(|event| {
+                    event
+                        .fields
+                        .iter()
+                        .find(|declared| declared.name.name == field.name)
+                        .map(|declared| declared.ty)
+                }),
+            ),
+            TemplatePath::Env(name) => (format!("env.{}", name.name), None),
+            TemplatePath::Unknown { .. } => return,
+        };
+        let is_text =
+            ty.is_none_or(|ty| !ty.list && matches!(ty.base, BaseType::Text | BaseType::Datetime));
+        if is_text {
+            return self.report(CheckError::TextAsJsonValue {
+                name,
+                span: template.span,
+            });
+        }
+        let has_default = template
+            .filter
+            .as_ref()
+            .is_some_and(|filter| filter.name.name == "default");
+        if ty.is_some_and(|ty| ty.optional) && !has_default {
+            self.report(CheckError::JsonValueMayBeMissing {
+                name,
+                span: template.span,
             });
         }
     }

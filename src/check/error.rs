@@ -451,6 +451,36 @@ pub enum CheckError {
         span: Span,
     },
 
+    /// A text template outside the strings of a JSON body.
+    #[error("`{name}` is text: in a JSON body it must stand inside quotes")]
+    #[diagnostic(
+        code(E0407),
+        help("write `\"{{{{ {name} }}}}\"`: the value is then escaped as a JSON string")
+    )]
+    TextAsJsonValue {
+        /// The field.
+        name: String,
+        /// The template.
+        #[label(primary, "outside quotes")]
+        span: Span,
+    },
+
+    /// An optional field as a JSON value without a default.
+    #[error("`{name}` may be missing: it would be sent as `null`")]
+    #[diagnostic(
+        code(E0408),
+        help(
+            "give it a default, like `{{{{ {name} | default: 0 }}}}`, or put it in quotes for text"
+        )
+    )]
+    JsonValueMayBeMissing {
+        /// The field.
+        name: String,
+        /// The template.
+        #[label(primary, "may be missing")]
+        span: Span,
+    },
+
     /// An extracted field used where it may not have been produced.
     #[error("`{name}` may not have been extracted yet here")]
     #[diagnostic(code(E0403))]

@@ -132,12 +132,53 @@ impl Compiler<'_> {
         (self.program.texts.len() - 1) as u32
     }
 
+    /// Compiles a JSON body: templates outside its strings render their
+    /// values as JSON (the checker proved each is a number, a bool or a
+    /// list, and has a default where it may be missing).
+    pub(super) fn json_text(&mut self, text: &Text) -> u32 {
+        let id = self.text(text);
+        let positions = text.json_value_positions();
+        let literals = text.templates().map(|template| match &template.filter {
+            Some(filter) if filter.name.name == "default" => filter.arg.as_ref().map(json_literal),
+            _ => None,
+        });
+        let mut templates = positions.into_iter().zip(literals);
+        if let Some(template) = self.program.texts.get_mut(id as usize) {
+            for piece in &mut template.pieces {
+                if matches!(piece, Piece::Literal(_)) {
+                    continue;
+                }
+                let Some((outside, default)) = templates.next() else {
+                    break;
+                };
+                if let (true, Piece::Field { slot, .. }) = (outside, &*piece) {
+                    *piece = Piece::JsonValue {
+                        slot: *slot,
+                        default,
+                    };
+                }
+            }
+        }
+        id
+    }
+
     /// Compiles plain text (no templates) into the constant pool.
     pub(super) fn plain_text(&mut self, text: String) -> u32 {
         self.program.texts.push(Template {
             pieces: vec![Piece::Literal(text)],
         });
         (self.program.texts.len() - 1) as u32
+    }
+}
+
+/// A default filter's argument as JSON text.
+fn json_literal(literal: &Literal) -> String {
+    match &literal.value {
+        LiteralValue::Text(text) | LiteralValue::Datetime(text) => {
+            serde_json::Value::String(text.clone()).to_string()
+        }
+        LiteralValue::Number(number) => number.to_string(),
+        LiteralValue::Bool(flag) => flag.to_string(),
     }
 }
 

@@ -303,6 +303,9 @@ impl Compiler<'_> {
                             let value = self.text(value);
                             http.headers.push((name.name.clone(), value));
                         }
+                        OptionKind::Body(Body::Inline(body)) => {
+                            http.body = Some(self.json_text(body))
+                        }
                         OptionKind::Body(body) => http.body = Some(self.body(body)),
                         OptionKind::Timeout(duration) => {
                             http.timeout_seconds = match super::period(duration) {

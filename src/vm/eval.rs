@@ -218,6 +218,11 @@ fn render_with(
                 };
                 push_escaped(&value, escape, out);
             }
+            Piece::JsonValue { slot, default } => match (fields.get(*slot), default) {
+                (Some(present), _) => out.push_str(&present.to_json().to_string()),
+                (None, Some(default)) => out.push_str(default),
+                (None, None) => out.push_str("null"),
+            },
             Piece::Env(name) => env(name, out),
         }
     }
