@@ -886,3 +886,61 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
         "{timeline:?}"
     );
 }
+
+#[test]
+fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
+    let dir = tempdir("pause-clock");
+    let db = dir.join("flowc.db");
+    let source = "workflow noon\n  timezone UTC\n  trigger when email is set\n  steps\n    wait until 12:00\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&db).expect("a database"),
+        Clock::Fixed(at("2026-06-01T08:00Z")),
+    );
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    import_at(&mut live, &dir, "2026-06-01T08:00Z", r#"{"id": "a", "email": "a@x.example"}"#);
+    assert_eq!(live.next_wake().expect("next"), Some(at("2026-06-01T12:00Z")));
+    live.clock = Clock::Fixed(at("2026-06-01T09:00Z"));
+    live.unpublish("noon").expect("unpublished");
+    live.clock = Clock::Fixed(at("2026-06-01T11:00Z"));
+    live.publish(&artifact, source, Migration::None)
+        .expect("published again");
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-01T12:00Z")),
+        "not 14:00 (the 3 hours it had left)"
+    );
+    // Republished after noon: tomorrow at noon, as a new `wait until`.
+    live.clock = Clock::Fixed(at("2026-06-01T11:30Z"));
+    live.unpublish("noon").expect("unpublished");
+    live.clock = Clock::Fixed(at("2026-06-01T13:00Z"));
+    live.publish(&artifact, source, Migration::None)
+        .expect("published again");
+    assert_eq!(live.next_wake().expect("next"), Some(at("2026-06-02T12:00Z")));
+}
+
+#[test]
+fn a_window_hold_paused_by_unpublish_is_tested_again_on_resume() {
+    let dir = tempdir("pause-hold");
+    let db = dir.join("flowc.db");
+    let source = "workflow weekday\n  timezone UTC\n  trigger when email is set\n  windows\n    email mon-fri 09:00-17:00\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&db).expect("a database"),
+        Clock::Fixed(at("2026-06-06T10:00Z")), // a Saturday
+    );
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    import_at(&mut live, &dir, "2026-06-06T10:00Z", r#"{"id": "a", "email": "a@x.example"}"#);
+    assert_eq!(live.next_wake().expect("next"), Some(at("2026-06-08T09:00Z")));
+    live.unpublish("weekday").expect("unpublished");
+    live.clock = Clock::Fixed(at("2026-06-08T10:00Z")); // Monday, open
+    live.publish(&artifact, source, Migration::None)
+        .expect("published again");
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-08T10:00Z")),
+        "the window is open now: not the 47 hours the hold had left"
+    );
+}

@@ -1,11 +1,15 @@
 //! Publishing workflow versions, unpublishing them, and migrating
 //! running enrollments between versions.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{execute, query_row, Live};
-use crate::bytecode::{Artifact, Program, SlotSource};
-use crate::store::{millis, StoreError};
+use crate::bytecode::{Artifact, Op, Program, SlotSource};
+use crate::calendar;
+use crate::store::{instant, millis, StoreError};
+use crate::vm::Status;
 
 /// What publishing did to one workflow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +81,54 @@ pub enum PublishError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Resumes the timers of `name` that unpublishing paused; returns how many.
+/// An elapsed wait resumes the time it had left; a `wait until` is
+/// re-evaluated (it still ends at its clock time), and a lead held by a
+/// window is run again now, so the window is tested again.
+fn resume_paused(
+    transaction: &Transaction<'_>,
+    programs: &HashMap<i64, &Program>,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let paused: Vec<(i64, i64, u32, String, i64)> = {
+        let mut statement = transaction.prepare_cached(
+            "SELECT id, workflow, pc, status, remaining FROM enrollments
+             WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?1)",
+        )?;
+        let rows = statement.query_map([name], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, workflow, pc, status, remaining) in &paused {
+        let program = programs.get(workflow);
+        let waited_at = pc
+            .checked_sub(1)
+            .and_then(|at| program.and_then(|program| program.code.get(at as usize)));
+        let wake = match (Status::from_name(status), waited_at) {
+            (Status::Held, _) => now,
+            (_, Some(Op::WaitUntil(minute))) => {
+                let zone = program.map_or(crate::compile::DEFAULT_TIMEZONE, |p| p.timezone);
+                calendar::next_time_of_day(zone, now, *minute)
+            }
+            _ => instant(millis(now).saturating_add(*remaining)),
+        };
+        execute(
+            transaction,
+            "UPDATE enrollments SET wake = ?1, remaining = NULL WHERE id = ?2",
+            params![millis(wake), id],
+        )?;
+    }
+    Ok(paused.len())
 }
 
 /// The first lead field that `programs` type differently from each other or
@@ -201,8 +253,8 @@ impl Live {
         source: &str,
         migration: Migration,
     ) -> Result<Vec<Publication>, PublishError> {
-        let live = self.versions()?;
-        let live: Vec<&Program> = live
+        let versions = self.versions()?;
+        let live: Vec<&Program> = versions
             .iter()
             .filter(|version| version.published)
             .map(|version| version.program.as_ref())
@@ -210,6 +262,10 @@ impl Live {
         if let Some(conflict) = field_type_conflict(&artifact.programs, &live) {
             return Err(conflict);
         }
+        let programs: HashMap<i64, &Program> = versions
+            .iter()
+            .map(|version| (version.id, version.program.as_ref()))
+            .collect();
         let now = self.clock.now();
         let transaction = self
             .store
@@ -233,11 +289,7 @@ impl Live {
                 Some((id, version, hash)) if hash == artifact.source_hash => {
                     transaction
                         .execute("UPDATE workflows SET published = 1 WHERE id = ?1", [id])?;
-                    let resumed = execute(&transaction,
-                        "UPDATE enrollments SET wake = ?1 + remaining, remaining = NULL
-                         WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
-                        params![millis(now), program.name],
-                    )?;
+                    let resumed = resume_paused(&transaction, &programs, &program.name, now)?;
                     publications.push(Publication::Unchanged {
                         name: program.name.clone(),
                         version,
@@ -260,11 +312,7 @@ impl Live {
                     )?;
                     // Timers paused by unpublishing run again: their
                     // enrollments stay on the version they entered.
-                    execute(&transaction,
-                        "UPDATE enrollments SET wake = ?1 + remaining, remaining = NULL
-                         WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
-                        params![millis(now), program.name],
-                    )?;
+                    resume_paused(&transaction, &programs, &program.name, now)?;
                     let id = transaction.last_insert_rowid();
                     let migrated = match &migration {
                         Migration::None => 0,
