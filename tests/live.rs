@@ -246,7 +246,10 @@ fn a_changed_workflow_is_a_new_version_and_running_leads_stay_on_theirs() {
     let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
     assert_eq!(rows[0]["version"], 1, "{rows}");
     assert_eq!(rows[0]["status"], "waiting");
-    assert_eq!(rows[0]["step"], "notify@6");
+    assert_eq!(
+        rows[0]["step"], "steps/1",
+        "reported at the wait it waits in"
+    );
 }
 
 #[test]
@@ -418,7 +421,7 @@ fn run_once_does_what_is_due_and_exits() {
     assert!(shown.contains("completed"), "{shown}");
     let stats = flowc(&db, &["stats", "waiting", "--format", "json"]);
     let counts: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
-    assert_eq!(counts[1]["step"], "notify@5", "{counts}");
+    assert_eq!(counts[1]["step"], "steps/1", "{counts}");
     assert_eq!(counts[1]["events"]["sent"], 1, "{counts}");
 }
 
@@ -439,19 +442,38 @@ fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
             .success()
     );
 
-    // `a` waits to go on at `ping`, which the new version renames: nothing
-    // is published, and `a` is listed.
-    std::fs::write(&file, labelled.replace("label ping", "label alert")).expect("written");
+    // `a` is reported at the wait it waits in.
+    let listed: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
+    assert_eq!(listed[0]["step"], "first-wait", "{listed}");
+    let wake = listed[0]["next_at"].clone();
+
+    // A new version that keeps the wait and changes what follows: `a`
+    // moves onto the same wait and keeps its wake-up time.
+    let changed = labelled.replace("message \"{{ email }}\"", "message \"new {{ email }}\"");
+    std::fs::write(&file, &changed).expect("written");
+    let moved = flowc(&db, &["publish", &file_arg, "--migrate"]);
+    assert_eq!(moved.status.code(), Some(0), "{}", text(&moved.stderr));
+    let listed: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
+    assert_eq!(listed[0]["version"], 2, "{listed}");
+    assert_eq!(listed[0]["step"], "first-wait", "{listed}");
+    assert_eq!(listed[0]["next_at"], wake, "the wake-up time is kept");
+
+    // The next version renames the wait: nothing is published, and `a` is
+    // listed at it.
+    let renamed = changed.replace("label first-wait", "label cool-off");
+    std::fs::write(&file, &renamed).expect("written");
     let refused = flowc(&db, &["publish", &file_arg, "--migrate"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        text(&refused.stderr).contains("a at ping"),
+        text(&refused.stderr).contains("a at first-wait"),
         "{}",
         text(&refused.stderr)
     );
     let listed: serde_json::Value =
         serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
-    assert_eq!(listed[0]["version"], 1);
+    assert_eq!(listed[0]["version"], 2);
 
     let unknown = flowc(
         &db,
@@ -464,18 +486,19 @@ fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
     );
     let forced = flowc(
         &db,
-        &["publish", &file_arg, "--migrate", "--force", "alert"],
+        &["publish", &file_arg, "--migrate", "--force", "cool-off"],
     );
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
     assert!(
-        text(&forced.stdout).contains("1 running enrollments moved to version 2"),
+        text(&forced.stdout).contains("1 running enrollments moved to version 3"),
         "{}",
         text(&forced.stdout)
     );
     let listed: serde_json::Value =
         serde_json::from_slice(&flowc(&db, &["leads", "--format", "json"]).stdout).expect("JSON");
-    assert_eq!(listed[0]["version"], 2, "{listed}");
-    assert_eq!(listed[0]["step"], "alert", "{listed}");
+    assert_eq!(listed[0]["version"], 3, "{listed}");
+    assert_eq!(listed[0]["step"], "cool-off", "{listed}");
+    assert_eq!(listed[0]["next_at"], wake, "the wake-up time is kept");
 }
 
 /// A provider whose answers are scripted per delivery, in order.
@@ -899,8 +922,16 @@ fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
     );
     live.publish(&artifact, source, Migration::None)
         .expect("published");
-    import_at(&mut live, &dir, "2026-06-01T08:00Z", r#"{"id": "a", "email": "a@x.example"}"#);
-    assert_eq!(live.next_wake().expect("next"), Some(at("2026-06-01T12:00Z")));
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T08:00Z",
+        r#"{"id": "a", "email": "a@x.example"}"#,
+    );
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-01T12:00Z"))
+    );
     live.clock = Clock::Fixed(at("2026-06-01T09:00Z"));
     live.unpublish("noon").expect("unpublished");
     live.clock = Clock::Fixed(at("2026-06-01T11:00Z"));
@@ -917,7 +948,10 @@ fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
     live.clock = Clock::Fixed(at("2026-06-01T13:00Z"));
     live.publish(&artifact, source, Migration::None)
         .expect("published again");
-    assert_eq!(live.next_wake().expect("next"), Some(at("2026-06-02T12:00Z")));
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-02T12:00Z"))
+    );
 }
 
 #[test]
@@ -932,8 +966,16 @@ fn a_window_hold_paused_by_unpublish_is_tested_again_on_resume() {
     );
     live.publish(&artifact, source, Migration::None)
         .expect("published");
-    import_at(&mut live, &dir, "2026-06-06T10:00Z", r#"{"id": "a", "email": "a@x.example"}"#);
-    assert_eq!(live.next_wake().expect("next"), Some(at("2026-06-08T09:00Z")));
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-06T10:00Z",
+        r#"{"id": "a", "email": "a@x.example"}"#,
+    );
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-08T09:00Z"))
+    );
     live.unpublish("weekday").expect("unpublished");
     live.clock = Clock::Fixed(at("2026-06-08T10:00Z")); // Monday, open
     live.publish(&artifact, source, Migration::None)

@@ -14,7 +14,7 @@ fn flowc() -> &'static str {
 }
 
 /// What the simulation predicts: each lead's final status, and how many
-/// effects each step sent.
+/// effects were sent on each channel.
 fn simulation() -> (BTreeMap<String, String>, BTreeMap<String, u64>) {
     let output = Command::new(flowc())
         .args([
@@ -39,19 +39,20 @@ fn simulation() -> (BTreeMap<String, String>, BTreeMap<String, u64>) {
     let mut sent = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let record: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
-        if let Some(summary) = record.get("summary") {
-            for step in summary["steps"].as_array().into_iter().flatten() {
-                let count = step["sent"].as_u64().unwrap_or(0);
-                let name = step["step"].as_str().unwrap_or_default();
-                let kind = name.split('@').next().unwrap_or_default().to_owned();
-                // The SDR call is labelled; its kind is a call.
-                let kind = if name == "sdr-call" {
-                    "call".to_owned()
-                } else {
-                    kind
-                };
-                *sent.entry(kind).or_insert(0) += count;
-            }
+        if record["kind"] == "sent" {
+            // What was sent, by the channel its summary names.
+            let detail = record["detail"].as_str().unwrap_or_default();
+            let kind = [
+                ("email to", "send-email"),
+                ("text to", "send-text"),
+                ("call to", "call"),
+                ("slack ", "notify"),
+                ("teams ", "notify"),
+            ]
+            .into_iter()
+            .find(|(prefix, _)| detail.starts_with(prefix))
+            .map_or("other", |(_, kind)| kind);
+            *sent.entry(kind.to_owned()).or_insert(0) += 1;
         } else if matches!(
             record["kind"].as_str(),
             Some("completed" | "exited" | "failed")

@@ -234,7 +234,7 @@ fn texts_go_through_twilio_with_auth_form_and_idempotency_token() {
         .as_str()
         .unwrap_or_default();
     assert!(
-        token.starts_with("texting@") && token.contains("/ok/1/send-text@5#0"),
+        token.starts_with("texting@") && token.ends_with("/ok/1/steps/1#0"),
         "{token}"
     );
     assert_eq!(

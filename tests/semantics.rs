@@ -658,3 +658,77 @@ fn a_missing_required_extraction_fails_the_step_and_an_optional_one_may_be_missi
     );
     assert!(!timeline.contains("slack sales:  people"), "{timeline}");
 }
+
+/// Every step's id, in instruction order.
+fn step_ids(source: &str) -> Vec<String> {
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    artifact.programs[0]
+        .origins
+        .iter()
+        .map(|origin| origin.label.clone())
+        .collect()
+}
+
+#[test]
+fn step_ids_are_labels_or_structural_paths_that_survive_edits_elsewhere() {
+    let source = "workflow ids
+  timezone UTC
+  trigger when email is set
+  steps
+    send email
+      to lead
+      subject \"Hi\"
+      body \"Hello\"
+    label sdr-call
+    call phone
+      on answered
+        notify slack sales
+          message \"answered\"
+    end
+    condition
+      branch big when num_employees >= 100
+        wait 1 day
+      else
+        exit \"small\"
+    end
+";
+    let ids = step_ids(source);
+    for id in [
+        "steps/1",
+        "sdr-call",
+        "sdr-call/on answered/1",
+        "steps/3",
+        "steps/3/branch big/1",
+        "steps/3/else/1",
+    ] {
+        assert!(ids.iter().any(|known| known == id), "{id} in {ids:?}");
+    }
+    // A comment, a blank line and a changed subject move no step.
+    let edited = source
+        .replace("  steps\n", "  steps\n    # the welcome\n\n")
+        .replace("subject \"Hi\"", "subject \"Hello there\"");
+    assert_eq!(step_ids(&edited), ids);
+}
+
+#[test]
+fn a_scripted_answer_that_names_no_step_is_an_error() {
+    let source = workflow(
+        "UTC",
+        "",
+        "    http get \"https://api.example/{{ email }}\"\n",
+    );
+    let artifact = flowc::compile::compile_source(&source, None).expect("it compiles");
+    let program = &artifact.programs[0];
+    let leads = r#"{"id": "a", "email": "a@x.example", "simulate": {"http@4": 503}}
+{"id": "b", "email": "b@x.example", "simulate": {"steps/1": 503, "http": 200}}"#;
+    let read = leads_from_jsonl(leads, "leads", program);
+    assert_eq!(read.records.len(), 1, "only b is read");
+    assert_eq!(read.bad.len(), 1);
+    let said = read.bad[0].to_string();
+    assert!(
+        said.contains(
+            "`simulate` names `http@4`, which is no step with an effect: name one of steps/1"
+        ),
+        "{said}"
+    );
+}

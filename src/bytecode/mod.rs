@@ -185,6 +185,16 @@ pub enum Op {
     Complete,
 }
 
+impl Op {
+    /// Whether the instruction suspends an enrollment for a time.
+    pub fn is_wait(&self) -> bool {
+        matches!(
+            self,
+            Op::WaitSeconds(_) | Op::WaitDays(_) | Op::WaitUntil(_)
+        )
+    }
+}
+
 /// Index of a call outcome in [`Op::Call`]'s targets.
 pub fn outcome_index(outcome: Outcome) -> Option<usize> {
     match outcome {
@@ -430,6 +440,16 @@ pub struct Extraction {
 }
 
 impl Program {
+    /// The instruction an enrollment at `pc` with `status` stands at: the
+    /// wait it waits in (its `pc` is already past it), else `pc` itself.
+    pub fn standing_at(&self, pc: Pc, status: crate::vm::Status) -> Pc {
+        let waited = pc
+            .checked_sub(1)
+            .filter(|_| status == crate::vm::Status::Waiting)
+            .filter(|at| self.code.get(*at as usize).is_some_and(Op::is_wait));
+        waited.unwrap_or(pc)
+    }
+
     /// The slot of a field by name.
     pub fn slot(&self, name: &str) -> Option<u32> {
         self.slots

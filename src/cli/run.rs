@@ -116,6 +116,15 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    // A fixture may name a step of any of the workflows simulated.
+    let checks: Vec<Result<(), String>> = programs
+        .iter()
+        .map(|program| crate::runtime::recorder::check_script(program, &fixtures))
+        .collect();
+    if let Some(Err(message)) = checks.iter().find(|_| checks.iter().all(Result::is_err)) {
+        eprintln!("error: fixtures: {message}");
+        return EXIT_USAGE;
+    }
     let mut out = String::new();
     for program in programs {
         match simulate(program, args, fixtures.clone(), &mut out) {

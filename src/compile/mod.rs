@@ -20,7 +20,6 @@ use crate::calendar::{Hours, MINUTES_PER_DAY};
 use crate::check::{Checked, TemplateFiles};
 use crate::diagnostic::Diagnostic;
 use crate::schema::STANDARD_FIELDS;
-use crate::span::LineIndex;
 use crate::value::ValueType;
 
 /// The account timezone when a workflow names none (Spara's default).
@@ -37,7 +36,6 @@ pub fn compile_source(source: &str, dir: Option<&Path>) -> Result<Artifact, Vec<
 
 /// Compiles a file the checker found free of errors.
 pub fn compile(checked: &Checked, source: &str) -> Artifact {
-    let lines = LineIndex::new(source);
     let hash = source_hash(source);
     let version = &hash[..12];
     Artifact {
@@ -47,7 +45,7 @@ pub fn compile(checked: &Checked, source: &str) -> Artifact {
             .file()
             .workflows
             .iter()
-            .map(|workflow| Compiler::new(workflow, &lines, checked.templates(), version).program())
+            .map(|workflow| Compiler::new(workflow, checked.templates(), version).program())
             .collect(),
         source_hash: hash.clone(),
     }
@@ -64,19 +62,13 @@ pub fn source_hash(source: &str) -> String {
 /// The state of compiling one workflow.
 struct Compiler<'a> {
     workflow: &'a Workflow,
-    lines: &'a LineIndex<'a>,
     /// The `body file` texts the checker read.
     templates: &'a TemplateFiles,
     program: Program,
 }
 
 impl<'a> Compiler<'a> {
-    fn new(
-        workflow: &'a Workflow,
-        lines: &'a LineIndex<'a>,
-        templates: &'a TemplateFiles,
-        version: &str,
-    ) -> Self {
+    fn new(workflow: &'a Workflow, templates: &'a TemplateFiles, version: &str) -> Self {
         let mut program = Program {
             name: workflow.name.name.clone(),
             version: version.to_owned(),
@@ -100,7 +92,6 @@ impl<'a> Compiler<'a> {
         program.slots = slots(workflow);
         Compiler {
             workflow,
-            lines,
             templates,
             program,
         }

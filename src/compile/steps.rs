@@ -27,7 +27,7 @@ impl Compiler<'_> {
     /// Compiles the workflow's steps, ending with `Complete`.
     pub(super) fn steps(&mut self, steps: &[Step]) {
         let mut fixups = Fixups::default();
-        self.block(steps, &mut fixups);
+        self.block(steps, &mut fixups, "steps");
         self.emit(
             Op::Complete,
             Origin {
@@ -41,9 +41,14 @@ impl Compiler<'_> {
         }
     }
 
-    fn block(&mut self, steps: &[Step], fixups: &mut Fixups) {
-        for step in steps {
-            self.step(step, fixups);
+    /// Compiles a block whose steps are identified under `path`.
+    fn block(&mut self, steps: &[Step], fixups: &mut Fixups, path: &str) {
+        for (index, step) in steps.iter().enumerate() {
+            let id = match &step.label {
+                Some(label) => label.name.clone(),
+                None => format!("{path}/{}", index + 1),
+            };
+            self.step(step, fixups, id);
         }
     }
 
@@ -57,27 +62,17 @@ impl Compiler<'_> {
         self.pc() - 1
     }
 
-    /// The name a step goes by on timelines: its label, or its kind and line.
-    fn origin(&self, step: &Step) -> Origin {
-        let label = match &step.label {
-            Some(label) => label.name.clone(),
-            None => format!(
-                "{}@{}",
-                kind_name(step),
-                self.lines.line_of(step.span.start as usize) + 1
-            ),
-        };
-        Origin {
-            label,
-            span: step.span,
-        }
-    }
-
-    fn step(&mut self, step: &Step, fixups: &mut Fixups) {
+    /// Compiles a step identified as `id`: its label, else its structural
+    /// path (`steps/3`, `sdr-call/on answered/1`), which survives edits
+    /// that do not move the step.
+    fn step(&mut self, step: &Step, fixups: &mut Fixups, id: String) {
         if let Some(label) = &step.label {
             fixups.labels.entry(label.name.clone()).or_insert(self.pc());
         }
-        let origin = self.origin(step);
+        let origin = Origin {
+            label: id,
+            span: step.span,
+        };
         match &step.kind {
             StepKind::Wait(duration) => {
                 let op = match super::period(duration) {
@@ -129,10 +124,16 @@ impl Compiler<'_> {
                 if !has_else {
                     self.emit(Op::NoMatch, origin.clone());
                 }
-                let blocks: Vec<&[Step]> = condition
+                let blocks: Vec<(&[Step], String)> = condition
                     .arms
                     .iter()
-                    .map(|arm| arm.steps.as_slice())
+                    .map(|arm| {
+                        let name = match &arm.test {
+                            ArmTest::When { name, .. } => format!("branch {}", name.name),
+                            ArmTest::Else => "else".to_owned(),
+                        };
+                        (arm.steps.as_slice(), format!("{}/{name}", origin.label))
+                    })
                     .collect();
                 let starts = self.blocks_to_end(&blocks, &origin, fixups);
                 for (test, start) in tests.into_iter().zip(starts) {
@@ -146,19 +147,20 @@ impl Compiler<'_> {
         }
     }
 
-    /// Lays out blocks one after the other, each but the last ending with a
-    /// jump past them all; returns the first instruction of each.
+    /// Lays out blocks (with the paths their steps are identified under)
+    /// one after the other, each but the last ending with a jump past them
+    /// all; returns the first instruction of each.
     fn blocks_to_end(
         &mut self,
-        blocks: &[&[Step]],
+        blocks: &[(&[Step], String)],
         origin: &Origin,
         fixups: &mut Fixups,
     ) -> Vec<Pc> {
         let mut starts = Vec::new();
         let mut ends = Vec::new();
-        for (index, block) in blocks.iter().enumerate() {
+        for (index, (block, path)) in blocks.iter().enumerate() {
             starts.push(self.pc());
-            self.block(block, fixups);
+            self.block(block, fixups, path);
             if index + 1 < blocks.len() {
                 ends.push(self.emit(Op::Jump(0), origin.clone()));
             }
@@ -192,10 +194,13 @@ impl Compiler<'_> {
         }
         // The success path jumps over the outcome blocks.
         let skip = self.emit(Op::Jump(0), origin.clone());
-        let blocks: Vec<&[Step]> = effect
+        let blocks: Vec<(&[Step], String)> = effect
             .outcomes
             .iter()
-            .map(|branch| branch.steps.as_slice())
+            .map(|branch| {
+                let path = format!("{}/on {}", origin.label, branch.outcome.node.keyword());
+                (branch.steps.as_slice(), path)
+            })
             .collect();
         let starts = self.blocks_to_end(&blocks, &origin, fixups);
         self.program.code[skip as usize] = Op::Jump(self.pc());
@@ -401,24 +406,5 @@ fn sender_text(sender: &Sender) -> String {
         Sender::Identity(name) => name.name.clone(),
         Sender::Phone(phone) => phone.node.clone(),
         Sender::Address(address) => address.node.clone(),
-    }
-}
-
-/// A step's kind as one word for generated names: `send-email`, `wait`.
-fn kind_name(step: &Step) -> &'static str {
-    match &step.kind {
-        StepKind::Effect(effect) => match effect.action {
-            Action::SendEmail => "send-email",
-            Action::SendText => "send-text",
-            Action::CallPhone => "call-phone",
-            Action::Notify { .. } => "notify",
-            Action::Http { .. } => "http",
-            Action::Prompt => "prompt",
-        },
-        StepKind::Wait(_) => "wait",
-        StepKind::WaitUntil(_) => "wait-until",
-        StepKind::Condition(_) => "condition",
-        StepKind::Goto(_) => "goto",
-        StepKind::Exit(_) => "exit",
     }
 }

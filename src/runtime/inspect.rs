@@ -55,10 +55,12 @@ pub struct StepCount {
     pub now: std::collections::BTreeMap<String, u64>,
 }
 
-/// The step label of an instruction of a stored program.
+/// The step an enrollment of a stored program stands at: its `pc`, or the
+/// wait it waits in.
 fn step_label(
     program: &str,
     pc: u32,
+    status: &str,
     cache: &mut rustc_hash::FxHashMap<String, Program>,
 ) -> String {
     if !cache.contains_key(program) {
@@ -68,7 +70,10 @@ fn step_label(
     }
     cache
         .get(program)
-        .and_then(|program| program.origins.get(pc as usize))
+        .and_then(|program| {
+            let at = program.standing_at(pc, crate::vm::Status::from_name(status));
+            program.origins.get(at as usize)
+        })
         .map_or_else(|| format!("@{pc}"), |origin| origin.label.clone())
 }
 
@@ -102,6 +107,7 @@ pub fn leads(
     let mut out = Vec::new();
     for row in rows {
         let (lead, workflow, version, program, status, pc, wake, hold_reason, remaining) = row?;
+        let step = step_label(&program, pc, &status, &mut programs);
         let status = if remaining.is_some() {
             "paused".to_owned()
         } else {
@@ -111,7 +117,7 @@ pub fn leads(
             lead,
             workflow,
             version,
-            step: step_label(&program, pc, &mut programs),
+            step,
             status,
             next_at: wake.map(instant),
             hold_reason,
@@ -201,7 +207,7 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
         .collect::<Result<_, _>>()?;
     for (program, pc, status, count) in rows {
         add(
-            step_label(&program, pc, &mut programs),
+            step_label(&program, pc, &status, &mut programs),
             status,
             true,
             count as u64,

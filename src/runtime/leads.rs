@@ -203,7 +203,10 @@ fn lead_from_object(
     )?;
     let simulate = match object.remove("simulate") {
         None | Some(Json::Null) => None,
-        Some(Json::Object(script)) => Some(script),
+        Some(Json::Object(script)) => {
+            crate::runtime::recorder::check_script(program, &script)?;
+            Some(script)
+        }
         Some(other) => {
             return Err(format!(
                 "`simulate` must be an object, not {}",
@@ -258,7 +261,10 @@ fn lead_from_row(
     {
         None => None,
         Some(text) => match serde_json::from_str(text) {
-            Ok(Json::Object(script)) => Some(script),
+            Ok(Json::Object(script)) => {
+                crate::runtime::recorder::check_script(program, &script)?;
+                Some(script)
+            }
             _ => return Err("`simulate` must hold a JSON object".to_owned()),
         },
     };

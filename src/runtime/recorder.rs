@@ -17,7 +17,42 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use crate::ast::Outcome;
+use crate::bytecode::{Op, Program};
 use crate::vm::{Channels, Message, Request, Response};
+
+/// The effect kinds a script may name instead of a step.
+pub const KINDS: [&str; 6] = ["email", "text", "call", "notify", "http", "prompt"];
+
+/// Checks that every key of a script names an effect kind or a step of
+/// `program` that carries out an effect; a key that names neither would be
+/// silently ignored, so it is an error that lists the steps there are.
+pub fn check_script(program: &Program, script: &Map<String, Json>) -> Result<(), String> {
+    let steps = effect_steps(program);
+    match script
+        .keys()
+        .find(|key| !KINDS.contains(&key.as_str()) && !steps.contains(&key.as_str()))
+    {
+        None => Ok(()),
+        Some(key) => Err(format!(
+            "`simulate` names `{key}`, which is no step with an effect: name one of {}, or a kind ({})",
+            steps.join(", "),
+            KINDS.join(", ")
+        )),
+    }
+}
+
+/// The ids of the steps of `program` that carry out an effect, in order.
+fn effect_steps(program: &Program) -> Vec<&str> {
+    let mut steps: Vec<&str> = program
+        .code
+        .iter()
+        .zip(&program.origins)
+        .filter(|(op, _)| matches!(op, Op::Effect { .. } | Op::Call { .. }))
+        .map(|(_, origin)| origin.label.as_str())
+        .collect();
+    steps.dedup();
+    steps
+}
 
 /// A recorded effect attempt.
 #[derive(Clone, Debug, PartialEq)]

@@ -172,14 +172,26 @@ pub fn write_table(program: &Program, leads: &[Lead], events: &[TimelineEvent], 
             .with_timezone(&program.timezone)
             .format("%Y-%m-%d %H:%M %:z");
         let line = format!(
-            "  {at}  {:<9}  {:<24}  {}",
+            "  {at}  {:<9}  {:<width$}  {}",
             event.kind.name(),
             step_label(program, event),
-            event.detail
+            event.detail,
+            width = label_width(program),
         );
         out.push_str(line.trim_end());
         out.push('\n');
     }
+}
+
+/// The width of the step column: the longest step id, at least 24.
+fn label_width(program: &Program) -> usize {
+    program
+        .origins
+        .iter()
+        .map(|origin| origin.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(24)
 }
 
 /// The summary as a table.
@@ -209,16 +221,17 @@ pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
             let _ = writeln!(out, "    {count:>8}  {reason}");
         }
     }
+    let width = label_width(program);
     let _ = writeln!(
         out,
-        "\n  {:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "\n  {:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
         "step", "sent", "skipped", "held", "waited", "branched", "exited"
     );
     for (label, counts) in summary.steps(program) {
         let count = |kind: EventKind| counts[kind as usize];
         let _ = writeln!(
             out,
-            "  {label:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "  {label:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             count(EventKind::Sent),
             count(EventKind::Skipped),
             count(EventKind::Held),

@@ -203,29 +203,45 @@ fn migrate(
         }
         None => None,
     };
-    let running: Vec<(i64, String, u32, String)> = {
+    let running: Vec<(i64, String, u32, String, String)> = {
         let mut statement = transaction
             .prepare_cached(
-                "SELECT e.id, e.lead, e.pc, w.program FROM enrollments e JOIN workflows w ON w.id = e.workflow
+                "SELECT e.id, e.lead, e.pc, e.status, w.program FROM enrollments e JOIN workflows w ON w.id = e.workflow
                  WHERE w.name = ?1 AND w.id != ?2 AND e.status IN ('waiting', 'held')",
             )
             .map_err(StoreError::from)?;
         let rows = statement
             .query_map(params![name, id], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
             })
             .map_err(StoreError::from)?;
         rows.collect::<Result<_, _>>().map_err(StoreError::from)?
     };
     let mut moves = Vec::new();
     let mut stuck = Vec::new();
-    for (enrollment, lead, pc, old) in running {
+    for (enrollment, lead, pc, status, old) in running {
         let old: Program = serde_json::from_str(&old).map_err(StoreError::from)?;
+        let at = old.standing_at(pc, Status::from_name(&status));
         let label = old
             .origins
-            .get(pc as usize)
+            .get(at as usize)
             .map_or_else(String::new, |origin| origin.label.clone());
-        match target_of(&label).or(forced) {
+        // A lead in a wait moves into the same wait, its wake-up kept.
+        let onto_wait = |target: u32| {
+            let both_waits = at != pc && program.code.get(target as usize).is_some_and(Op::is_wait);
+            if both_waits {
+                target + 1
+            } else {
+                target
+            }
+        };
+        match target_of(&label).or(forced).map(onto_wait) {
             Some(target) => moves.push((enrollment, target)),
             None => stuck.push((lead, label)),
         }
