@@ -986,3 +986,47 @@ fn a_window_hold_paused_by_unpublish_is_tested_again_on_resume() {
         "the window is open now: not the 47 hours the hold had left"
     );
 }
+
+#[test]
+fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
+    let dir = tempdir("flip");
+    let source = "workflow wake-up\n  timezone UTC\n  fields\n    last_activity_at datetime\n  trigger when last_activity_at is older than 90 days\n  steps\n    notify slack sales\n      message \"{{ last_activity_at }}\"\n";
+    let leads = "{\"id\": \"quiet\", \"last_activity_at\": \"2026-03-01T10:00:00Z\"}\n{\"id\": \"fresh\", \"last_activity_at\": \"2026-03-30T10:00:00Z\"}\n";
+    let mut live = support::started(&dir, source, leads, "2026-03-31T00:00Z");
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-05-30T10:00:01Z")),
+        "the runner wakes when the first trigger flips"
+    );
+    let mut provider = RecordingProvider::open(&dir.join("flowc.db")).expect("a provider");
+    support::run_to_the_end(&mut live, &mut provider);
+    let entered: Vec<(String, i64)> = {
+        let mut statement = live
+            .store
+            .connection
+            .prepare("SELECT lead, entered FROM enrollments ORDER BY entered")
+            .expect("a query");
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("rows");
+        rows.map(|row| row.expect("a row")).collect()
+    };
+    assert_eq!(
+        entered,
+        [
+            (
+                "quiet".to_owned(),
+                at("2026-05-30T10:00:01Z").timestamp_millis()
+            ),
+            (
+                "fresh".to_owned(),
+                at("2026-06-28T10:00:01Z").timestamp_millis()
+            ),
+        ]
+    );
+    assert_eq!(
+        live.next_wake().expect("next"),
+        None,
+        "nothing left to flip"
+    );
+}

@@ -732,3 +732,41 @@ fn a_scripted_answer_that_names_no_step_is_an_error() {
         "{said}"
     );
 }
+
+#[test]
+fn time_relative_triggers_and_goals_are_tested_as_time_passes() {
+    // `quiet` is 30 days quiet when its record arrives: it enters when it
+    // turns 90 days quiet, with no update. `noisy` has been active since.
+    let source = "workflow wake-up
+  timezone UTC
+  fields
+    last_activity_at datetime
+    replied_at optional datetime
+  trigger when last_activity_at is older than 90 days
+  goal replied when replied_at is within last 30 days
+  steps
+    wait 30 days
+    exit \"no reply\"
+";
+    let leads = r#"{"id": "quiet", "last_activity_at": "2026-03-01T10:00:00Z"}
+{"id": "noisy", "last_activity_at": "2026-03-01T10:00:00Z"}
+{"id": "noisy", "at": "2026-05-01T00:00", "last_activity_at": "2026-05-01T00:00:00Z"}"#;
+    assert_eq!(
+        timeline(source, leads, "", "2026-03-31T00:00"),
+        "quiet  2026-05-30 10:00 UTC  entered\n\
+         quiet  2026-05-30 10:00 UTC  waited  until 2026-06-29T10:00:01+00:00\n\
+         quiet  2026-06-29 10:00 UTC  exited  no reply\n\
+         noisy  2026-07-30 00:00 UTC  entered\n\
+         noisy  2026-07-30 00:00 UTC  waited  until 2026-08-29T00:00:01+00:00\n\
+         noisy  2026-08-29 00:00 UTC  exited  no reply"
+    );
+    // A goal that a reply met stops holding 30 days later: a lead whose
+    // trigger goes true meanwhile enters only once it no longer holds.
+    let leads = r#"{"id": "replied", "last_activity_at": "2026-01-01T00:00:00Z", "replied_at": "2026-03-20T00:00:00Z"}"#;
+    assert_eq!(
+        timeline(source, leads, "", "2026-04-01T00:00"),
+        "replied  2026-04-19 00:00 UTC  entered\n\
+         replied  2026-04-19 00:00 UTC  waited  until 2026-05-19T00:00:01+00:00\n\
+         replied  2026-05-19 00:00 UTC  exited  no reply"
+    );
+}

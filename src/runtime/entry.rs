@@ -21,6 +21,9 @@ pub struct History {
     /// Whether the trigger's criteria held when they were last tested
     /// (criteria triggers: re-entry needs them to go from false to true).
     pub matching: bool,
+    /// When a time-relative test of the trigger or goals next flips, as
+    /// last scheduled.
+    pub flip: Option<DateTime<Utc>>,
 }
 
 /// Why a lead did not enter a workflow.

@@ -58,6 +58,9 @@ pub struct Lead {
     pub active: Option<u32>,
     /// Whether the trigger's criteria held when last tested.
     pub matching: bool,
+    /// When its trigger or goals are tested again as time passes (a
+    /// time-relative test flips then), if they can change.
+    pub retest: Option<DateTime<Utc>>,
 }
 
 /// One workflow simulated over many leads.
@@ -74,6 +77,9 @@ pub struct Simulation<'p> {
     enrollments: Vec<Enrollment>,
     /// Suspended enrollments, earliest wake-up first.
     queue: WakeQueue,
+    /// Leads whose trigger or goals a time-relative test flips, by lead
+    /// index, earliest first (entries a later schedule replaced are stale).
+    retests: WakeQueue,
     /// The channels effects go through.
     pub channels: Recorder,
     buffer: Vec<Event>,
@@ -107,6 +113,7 @@ impl<'p> Simulation<'p> {
             by_id: HashMap::default(),
             enrollments: Vec::new(),
             queue: WakeQueue::default(),
+            retests: WakeQueue::default(),
             channels,
             buffer: Vec::new(),
             timeline: keep_timeline.then(Vec::new),
@@ -163,10 +170,13 @@ impl<'p> Simulation<'p> {
         loop {
             let next_input = inputs.peek().map(arrival);
             let next_wake = self.queue.peek().map(|(at, _)| at);
-            let now = match (next_input, next_wake) {
-                (None, None) => break,
-                (Some(input), Some(wake)) => input.min(wake),
-                (Some(at), None) | (None, Some(at)) => at,
+            let next_retest = self.retests.peek().map(|(at, _)| at);
+            let Some(now) = [next_input, next_wake, next_retest]
+                .into_iter()
+                .flatten()
+                .min()
+            else {
+                break;
             };
             if until.is_some_and(|until| now > until) {
                 break;
@@ -175,8 +185,12 @@ impl<'p> Simulation<'p> {
                 if let Some(input) = inputs.next() {
                     self.input(input, now);
                 }
-            } else if let Some(id) = self.queue.pop() {
-                self.wake(id, now);
+            } else if next_wake == Some(now) {
+                if let Some(id) = self.queue.pop() {
+                    self.wake(id, now);
+                }
+            } else if let Some(index) = self.retests.pop() {
+                self.retest(index, now);
             }
             activations += 1;
             if activations % PROGRESS_EVERY == 0 {
@@ -216,6 +230,7 @@ impl<'p> Simulation<'p> {
                     last_entry: None,
                     active: None,
                     matching: false,
+                    retest: None,
                 });
                 self.summary.leads += 1;
                 index
@@ -233,11 +248,38 @@ impl<'p> Simulation<'p> {
         if let Some(active) = lead.active {
             self.test_goals(active, now);
         }
+        self.test_trigger(index, now);
+    }
+
+    /// A time-relative test of the lead's trigger or goals flips now: the
+    /// lead is tested as if it had changed.
+    fn retest(&mut self, index: u32, now: DateTime<Utc>) {
+        if self.leads[index as usize].retest != Some(now) {
+            return; // replaced by a later schedule
+        }
+        self.leads[index as usize].retest = None;
+        if let Some(active) = self.leads[index as usize].active {
+            self.test_goals(active, now);
+        }
+        self.test_trigger(index, now);
+    }
+
+    /// Tests a criteria trigger for the lead (entering it on an edge), then
+    /// schedules the next instant time alone can change the result.
+    fn test_trigger(&mut self, index: u32, now: DateTime<Utc>) {
         if self.program().trigger.event.is_none() {
             let decision = self.decide(index, &[], now);
             self.leads[index as usize].matching = entry::matches(&decision);
             if decision.is_ok() {
                 self.enroll(index, None, now);
+            }
+        }
+        let next = self.vm.next_change(self.fields(index), &[], now);
+        let lead = &mut self.leads[index as usize];
+        if next != lead.retest {
+            lead.retest = next;
+            if let Some(at) = next {
+                self.retests.push(at, index);
             }
         }
     }
@@ -284,6 +326,7 @@ impl<'p> Simulation<'p> {
             last_entry: lead.last_entry,
             last_activity: lead.last_activity,
             matching: lead.matching,
+            flip: lead.retest,
         };
         entry::decide(&self.vm, history, self.fields(index), payload, now)
     }

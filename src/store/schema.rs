@@ -90,13 +90,16 @@ CREATE TABLE deliveries (
 );
 "#,
     r#"
--- Whether a workflow's trigger criteria held for a lead when last tested:
--- a lead re-enters only when they go from false to true.
+-- Whether a workflow's trigger criteria held for a lead when last tested
+-- (a lead re-enters only when they go from false to true), and when a
+-- time-relative test of its trigger or goals next flips (NULL: never).
 CREATE TABLE triggers (
     workflow TEXT NOT NULL,
     lead     TEXT NOT NULL REFERENCES leads (id),
     matching INTEGER NOT NULL,
+    flip     INTEGER,
     PRIMARY KEY (workflow, lead)
 ) WITHOUT ROWID;
+CREATE INDEX triggers_flip ON triggers (flip) WHERE flip IS NOT NULL;
 "#,
 ];

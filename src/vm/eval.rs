@@ -135,6 +135,49 @@ fn test_value(test: &Test, value: Option<&Value>, now: DateTime<Utc>, zone: Tz) 
     }
 }
 
+/// The first instant after `now` at which a time-relative test of
+/// `condition` (`is older than`, `is within last`) can change its result
+/// for these fields, if any can: the values do not change, only the clock.
+pub fn next_change(
+    condition: &Condition,
+    fields: Fields<'_>,
+    now: DateTime<Utc>,
+    zone: Tz,
+) -> Option<DateTime<Utc>> {
+    condition
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            CondOp::Test { slot, test } => Some((fields.get(*slot)?, test)),
+            _ => None,
+        })
+        .flat_map(|(value, test)| changes(test, value, zone))
+        .filter(|&at| at > now)
+        .min()
+}
+
+/// The instants at which `test` of `value` can flip: just after the value
+/// turns `period` old, and (for `within last`) when a future value arrives.
+fn changes(test: &Test, value: &Value, zone: Tz) -> Vec<DateTime<Utc>> {
+    let Value::Datetime(instant) = value else {
+        return Vec::new();
+    };
+    let aged = |period: &Period| {
+        let at = match *period {
+            Period::Seconds(seconds) => {
+                calendar::add_seconds(*instant, seconds.min(i64::MAX as u64) as i64)
+            }
+            Period::Days(days) => calendar::add_days(zone, *instant, days),
+        };
+        calendar::add_seconds(at, 1)
+    };
+    match test {
+        Test::OlderThan(period) => vec![aged(period)],
+        Test::WithinLast(period) => vec![*instant, aged(period)],
+        _ => Vec::new(),
+    }
+}
+
 /// The instant `period` before `now`: elapsed seconds, or calendar days.
 fn before(now: DateTime<Utc>, period: Period, zone: Tz) -> DateTime<Utc> {
     match period {

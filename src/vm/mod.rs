@@ -122,6 +122,26 @@ impl<'p> Vm<'p> {
             .is_none_or(|condition| self.holds(condition, fields, now))
     }
 
+    /// The first instant after `now` at which the trigger's criteria or a
+    /// goal can change for a lead whose fields stay as they are: when a
+    /// time-relative test (`is older than`, `is within last`) flips.
+    pub fn next_change(
+        &self,
+        lead: &[Option<Value>],
+        event: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let fields = Fields { lead, event };
+        let zone = self.program.timezone;
+        let trigger = self.program.trigger.criteria.into_iter();
+        let goals = self.program.goals.iter().map(|goal| goal.condition);
+        trigger
+            .chain(goals)
+            .filter_map(|condition| self.program.conditions.get(condition as usize))
+            .filter_map(|condition| eval::next_change(condition, fields, now, zone))
+            .min()
+    }
+
     /// Runs an enrollment from its program counter at `now` until it
     /// suspends or ends, appending its timeline events.
     pub fn run(

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::outbox::Outbox;
-use super::stored_leads::{history, lead_slots, set_matching};
+use super::stored_leads::{history, lead_slots, set_trigger_state};
 use super::{execute, query_row, Version};
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
@@ -177,8 +177,12 @@ pub(super) fn try_enroll(
     let slots = lead_slots(program, fields);
     let vm = Vm::new(program);
     let decision = entry::decide(&vm, history, &slots, payload, now);
-    if program.trigger.event.is_none() && history.matching != entry::matches(&decision) {
-        set_matching(transaction, &version.name, lead, entry::matches(&decision))?;
+    if program.trigger.event.is_none() {
+        let matching = entry::matches(&decision);
+        let flip = vm.next_change(&slots, payload, now);
+        if (history.matching, history.flip) != (matching, flip) {
+            set_trigger_state(transaction, &version.name, lead, matching, flip)?;
+        }
     }
     if decision.is_err() {
         return Ok(false);

@@ -250,7 +250,8 @@ impl Live {
         self.versions()?;
         let delivered = self.deliver(provider)?;
         let ran = self.run_due()?;
-        Ok(delivered + ran)
+        let retested = self.retest_due()?;
+        Ok(delivered + ran + retested)
     }
 
     /// Delivers a batch of pending effects, each confirmed right after its
@@ -307,10 +308,57 @@ impl Live {
         Ok(count)
     }
 
-    /// When the next enrollment is due, if any is.
+    /// Tests again, in one transaction, a batch of leads whose trigger or
+    /// goals a time-relative test flips by now (`is older than 90 days`
+    /// turning true): as if the lead had changed, at the instant it flips.
+    /// The `triggers` table indexes each lead's next flip, so nothing else
+    /// is scanned.
+    fn retest_due(&mut self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let live: Vec<Version> = self
+            .versions()?
+            .into_iter()
+            .filter(|version| version.published)
+            .collect();
+        let transaction = self.store.connection.transaction()?;
+        let due: Vec<(String, String, i64)> = {
+            let mut statement = transaction.prepare_cached(
+                "SELECT workflow, lead, flip FROM triggers
+                 WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![millis(now), BATCH as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (name, lead, flip) in &due {
+            // Unschedule first: a workflow no longer live is not tested again.
+            execute(
+                &transaction,
+                "UPDATE triggers SET flip = NULL WHERE workflow = ?1 AND lead = ?2",
+                params![name, lead],
+            )?;
+            let (Some(version), Some(fields)) = (
+                live.iter().find(|version| version.name == *name),
+                lead_fields(&transaction, lead)?,
+            ) else {
+                continue;
+            };
+            let at = instant(*flip);
+            test_goals(&transaction, version, lead, &fields, at)?;
+            if version.program.trigger.event.is_none() {
+                try_enroll(&transaction, version, lead, &fields, &[], None, at)?;
+            }
+        }
+        transaction.commit()?;
+        Ok(due.len())
+    }
+
+    /// When the next enrollment is due or the next trigger flips, if ever.
     pub fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let next: Option<i64> = self.store.connection.query_row(
-            "SELECT min(wake) FROM enrollments WHERE wake IS NOT NULL",
+            "SELECT min(at) FROM (SELECT min(wake) AS at FROM enrollments WHERE wake IS NOT NULL
+                                  UNION ALL SELECT min(flip) FROM triggers WHERE flip IS NOT NULL)",
             [],
             |row| row.get(0),
         )?;

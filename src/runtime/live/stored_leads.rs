@@ -97,37 +97,40 @@ pub(super) fn history(
     )
     .optional()?
     .flatten();
-    let matching: bool = query_row(
+    let (matching, flip): (bool, Option<i64>) = query_row(
         transaction,
-        "SELECT matching FROM triggers WHERE workflow = ?1 AND lead = ?2",
+        "SELECT matching, flip FROM triggers WHERE workflow = ?1 AND lead = ?2",
         params![name, lead],
-        |row| row.get(0),
+        |row| Ok((row.get(0)?, row.get(1)?)),
     )
     .optional()?
-    .unwrap_or(false);
+    .unwrap_or((false, None));
     Ok((
         History {
             active,
             last_entry: last_entry.map(instant),
             last_activity: last_activity.map(instant),
             matching,
+            flip: flip.map(instant),
         },
         count,
     ))
 }
 
-/// Records whether a workflow's trigger criteria hold for a lead now.
-pub(super) fn set_matching(
+/// Records whether a workflow's trigger criteria hold for a lead now, and
+/// when a time-relative test of its trigger or goals next flips.
+pub(super) fn set_trigger_state(
     transaction: &Transaction<'_>,
     name: &str,
     lead: &str,
     matching: bool,
+    flip: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     execute(
         transaction,
-        "INSERT INTO triggers (workflow, lead, matching) VALUES (?1, ?2, ?3)
-         ON CONFLICT (workflow, lead) DO UPDATE SET matching = excluded.matching",
-        params![name, lead, matching],
+        "INSERT INTO triggers (workflow, lead, matching, flip) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (workflow, lead) DO UPDATE SET matching = excluded.matching, flip = excluded.flip",
+        params![name, lead, matching, flip.map(millis)],
     )?;
     Ok(())
 }
