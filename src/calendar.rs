@@ -76,7 +76,6 @@ pub fn next_time_of_day(zone: Tz, now: DateTime<Utc>, minute_of_day: u16) -> Dat
     let later_today = local.time() < target;
     let tomorrow = today.succ_opt().unwrap_or(today);
     let today_readings = readings(zone, today.and_time(target))
-        .into_iter()
         // A time in a spring-forward gap is read after the gap, but only
         // counts today while the clock has not passed it.
         .filter(|reading| later_today || reading.exact);
@@ -99,19 +98,25 @@ struct Reading {
 /// Every instant at which `local` is read in `zone`, earliest first: one,
 /// both passes of a fall-back hour, or for a time in a spring-forward gap
 /// the instant [`resolve`] moves it to.
-fn readings(zone: Tz, local: NaiveDateTime) -> Vec<Reading> {
-    let exact = |instant: DateTime<Tz>| Reading {
-        instant: instant.with_timezone(&Utc),
-        exact: true,
+fn readings(zone: Tz, local: NaiveDateTime) -> impl Iterator<Item = Reading> {
+    let exact = |instant: DateTime<Tz>| {
+        Some(Reading {
+            instant: instant.with_timezone(&Utc),
+            exact: true,
+        })
     };
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(instant) => vec![exact(instant)],
-        LocalResult::Ambiguous(earlier, later) => vec![exact(earlier), exact(later)],
-        LocalResult::None => vec![Reading {
-            instant: resolve(zone, local),
-            exact: false,
-        }],
-    }
+    let pair = match zone.from_local_datetime(&local) {
+        LocalResult::Single(instant) => [exact(instant), None],
+        LocalResult::Ambiguous(earlier, later) => [exact(earlier), exact(later)],
+        LocalResult::None => [
+            Some(Reading {
+                instant: resolve(zone, local),
+                exact: false,
+            }),
+            None,
+        ],
+    };
+    pair.into_iter().flatten()
 }
 
 /// The instant within `date` (local) at which `zone` changes its offset, if

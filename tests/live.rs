@@ -737,16 +737,22 @@ fn a_hostile_flowc_clock_is_a_clear_error_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// A live runtime on a fresh database with [`WAITING`] published.
-fn waiting_runtime(db: &Path) -> Live {
-    let artifact = flowc::compile::compile_source(WAITING, None).expect("it compiles");
+/// A live runtime on `db` at `start` (a fixed clock) with `source`
+/// published, and the artifact published.
+fn published_at(db: &Path, source: &str, start: &str) -> (Live, flowc::bytecode::Artifact) {
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let mut live = Live::new(
         Store::open(db).expect("a database"),
-        Clock::Fixed(at("2026-06-01T09:00Z")),
+        Clock::Fixed(at(start)),
     );
-    live.publish(&artifact, WAITING, Migration::None)
+    live.publish(&artifact, source, Migration::None)
         .expect("published");
-    live
+    (live, artifact)
+}
+
+/// A live runtime on a fresh database with [`WAITING`] published.
+fn waiting_runtime(db: &Path) -> Live {
+    published_at(db, WAITING, "2026-06-01T09:00Z").0
 }
 
 fn page_count(live: &Live) -> i64 {
@@ -872,13 +878,7 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
     let dir = tempdir("late-delivery");
     let db = dir.join("flowc.db");
     let source = "workflow welcome\n  timezone UTC\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    notify slack sales\n      message \"welcome {{ email }}\"\n    wait 1 day\n";
-    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let mut live = Live::new(
-        Store::open(&db).expect("a database"),
-        Clock::Fixed(at("2026-06-01T09:00Z")),
-    );
-    live.publish(&artifact, source, Migration::None)
-        .expect("published");
+    let (mut live, artifact) = published_at(&db, source, "2026-06-01T09:00Z");
     let import = |live: &mut Live, record: &str| {
         let file = dir.join("update.jsonl");
         std::fs::write(&file, format!("{record}\n")).expect("written");
@@ -915,13 +915,7 @@ fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
     let dir = tempdir("pause-clock");
     let db = dir.join("flowc.db");
     let source = "workflow noon\n  timezone UTC\n  trigger when email is set\n  steps\n    wait until 12:00\n    notify slack sales\n      message \"{{ email }}\"\n";
-    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let mut live = Live::new(
-        Store::open(&db).expect("a database"),
-        Clock::Fixed(at("2026-06-01T08:00Z")),
-    );
-    live.publish(&artifact, source, Migration::None)
-        .expect("published");
+    let (mut live, artifact) = published_at(&db, source, "2026-06-01T08:00Z");
     import_at(
         &mut live,
         &dir,
@@ -959,13 +953,7 @@ fn a_window_hold_paused_by_unpublish_is_tested_again_on_resume() {
     let dir = tempdir("pause-hold");
     let db = dir.join("flowc.db");
     let source = "workflow weekday\n  timezone UTC\n  trigger when email is set\n  windows\n    email mon-fri 09:00-17:00\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
-    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let mut live = Live::new(
-        Store::open(&db).expect("a database"),
-        Clock::Fixed(at("2026-06-06T10:00Z")), // a Saturday
-    );
-    live.publish(&artifact, source, Migration::None)
-        .expect("published");
+    let (mut live, artifact) = published_at(&db, source, "2026-06-06T10:00Z");
     import_at(
         &mut live,
         &dir,
