@@ -419,3 +419,47 @@ fn endless_loops_stop_at_a_horizon_with_a_warning() {
         stdout(&output)
     );
 }
+
+#[test]
+fn endings_are_grouped_by_structured_reason_not_by_text_with_lead_data() {
+    let dir = tempdir("endings");
+    let flow = write(
+        &dir,
+        "endings.flow",
+        "workflow endings\n  timezone UTC\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    send email\n      to lead\n      subject \"Hi {{ first_name }}\"\n      body \"Hello\"\n    exit \"done with {{ email }}\"\n",
+    );
+    let leads: String = (0..5)
+        .map(|i| {
+            let script = if i < 3 { r#", "simulate": {"email": "rejected"}"# } else { "" };
+            let booked = i == 4;
+            format!("{{\"id\": \"l{i}\", \"email\": \"l{i}@x.example\", \"first_name\": \"L{i}\", \"booked\": {booked}{script}}}\n")
+        })
+        .collect();
+    let leads = write(&dir, "leads.jsonl", &leads);
+    let output = flowc(&[
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        "2026-06-01T09:00",
+        "--simulate",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let summary: serde_json::Value = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|record| record.get("summary").cloned())
+        .expect("a summary");
+    assert_eq!(
+        summary["endings"],
+        serde_json::json!([
+            {"category": "exit", "reason": "exit at steps/2: done with l3@x.example", "count": 1},
+            {"category": "failed", "reason": "failed at steps/1", "count": 3},
+        ]),
+        "three failures whose texts name three addresses are one row: {summary}"
+    );
+}

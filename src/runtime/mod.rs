@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::bytecode::Program;
 use crate::calendar;
 use crate::value::Value;
-use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Status, Vm};
+use crate::vm::{Advance, Context, Ending, Enrollment, Event, EventKind, Status, Vm};
 use leads::{EventRecord, LeadRecord};
 use queue::WakeQueue;
 use recorder::Recorder;
@@ -369,7 +369,11 @@ impl<'p> Simulation<'p> {
         };
         match self.vm.run(enrollment, now, &mut context) {
             Advance::Suspended(until) => self.queue.push(until, id),
-            Advance::Ended(_) => lead.active = None,
+            Advance::Ended(ending) => {
+                lead.active = None;
+                let detail = self.buffer.last().map_or("", |event| event.detail.as_str());
+                self.summary.end(ending, detail);
+            }
             // The recorder answers at once; nothing is ever in flight here.
             Advance::InFlight => {}
         }
@@ -381,9 +385,10 @@ impl<'p> Simulation<'p> {
         let enrollment = &mut self.enrollments[id as usize];
         let lead = &mut self.leads[enrollment.lead as usize];
         let fields = fields_mut(&mut self.values, self.slots, enrollment.lead);
-        if let Some(goal) = self.vm.goal_reached(enrollment, fields, now) {
+        if let Some((index, goal)) = self.vm.goal_reached(enrollment, fields, now) {
             enrollment.status = Status::Exited;
             lead.active = None;
+            self.summary.end(Ending::Goal(index), "");
             let detail = format!("goal {goal} reached");
             self.buffer.push(Event {
                 at: now,

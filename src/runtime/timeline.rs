@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::leads::BadRecord;
 use super::Lead;
 use crate::bytecode::Program;
-use crate::vm::{Enrollment, Event, EventKind, Status};
+use crate::vm::{Ending, Enrollment, Event, EventKind, Status};
 
 /// A timeline event with the lead and enrollment it belongs to.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,8 +35,11 @@ pub struct Summary {
     per_instruction: Vec<[u64; KINDS]>,
     /// Enrollments by final (or current) status.
     pub statuses: BTreeMap<&'static str, u64>,
-    /// Exit and failure reasons with their counts.
-    pub reasons: BTreeMap<String, u64>,
+    /// How enrollments ended, by structured reason (never by free text,
+    /// which may hold lead data), with their counts.
+    pub endings: BTreeMap<Ending, u64>,
+    /// The reason text of each `exit` step, as first seen.
+    exit_texts: BTreeMap<Ending, String>,
 }
 
 const KINDS: usize = 10;
@@ -55,14 +58,40 @@ impl Summary {
         if let Some(counts) = self.per_instruction.get_mut(event.pc as usize) {
             counts[event.kind as usize] += 1;
         }
-        if matches!(event.kind, EventKind::Exited | EventKind::Failed) {
-            let reason = if event.detail.is_empty() {
-                "exit".to_owned()
-            } else {
-                event.detail.clone()
-            };
-            *self.reasons.entry(reason).or_insert(0) += 1;
+    }
+
+    /// Counts an enrollment that ended; `detail` is its last event's.
+    pub fn end(&mut self, ending: Ending, detail: &str) {
+        *self.endings.entry(ending).or_insert(0) += 1;
+        if matches!(ending, Ending::Exit(_)) && !detail.is_empty() {
+            self.exit_texts
+                .entry(ending)
+                .or_insert_with(|| detail.to_owned());
         }
+    }
+
+    /// Each ending described, with its category and count, in order:
+    /// goals (conversions), exits (disqualifications), failures.
+    pub fn ending_rows(&self, program: &Program) -> Vec<(&'static str, String, u64)> {
+        let mut rows: Vec<(&'static str, String, u64)> = self
+            .endings
+            .iter()
+            .filter(|(ending, _)| **ending != Ending::Completed)
+            .map(|(ending, count)| {
+                let mut described = ending.describe(program);
+                if let Some(text) = self.exit_texts.get(ending) {
+                    described = format!("{described}: {text}");
+                }
+                (ending.category(), described, *count)
+            })
+            .collect();
+        let order = |category: &str| {
+            ["goal", "exit", "failed"]
+                .iter()
+                .position(|c| *c == category)
+        };
+        rows.sort_by_key(|(category, _, _)| order(category));
+        rows
     }
 
     /// Counts enrollments by status once the run is over.
@@ -215,10 +244,11 @@ pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
         };
         let _ = writeln!(out, "  {name:<15} {count:>8}");
     }
-    if !summary.reasons.is_empty() {
-        let _ = writeln!(out, "\n  exit and failure reasons");
-        for (reason, count) in &summary.reasons {
-            let _ = writeln!(out, "    {count:>8}  {reason}");
+    let rows = summary.ending_rows(program);
+    if !rows.is_empty() {
+        let _ = writeln!(out, "\n  how enrollments ended");
+        for (category, described, count) in rows {
+            let _ = writeln!(out, "    {count:>8}  {category:<6}  {described}");
         }
     }
     let width = label_width(program);
@@ -265,7 +295,13 @@ pub fn summary_json(program: &Program, summary: &Summary) -> serde_json::Value {
             "bad_records": summary.bad_records.len(),
             "entered": summary.entered,
             "statuses": summary.statuses,
-            "reasons": summary.reasons,
+            "endings": summary
+                .ending_rows(program)
+                .into_iter()
+                .map(|(category, described, count)| {
+                    serde_json::json!({"category": category, "reason": described, "count": count})
+                })
+                .collect::<Vec<_>>(),
             "steps": steps,
         }
     })

@@ -159,13 +159,73 @@ pub struct Event {
     pub detail: String,
 }
 
+/// Why an enrollment ended: a value to group and count by, never free
+/// text (an exit reason or a failure may hold lead data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ending {
+    /// Ran past the last step.
+    Completed,
+    /// Reached the goal with this index: a conversion.
+    Goal(u32),
+    /// Left through the `exit` step at this instruction: disqualified.
+    Exit(Pc),
+    /// A condition at this instruction matched no branch and has no `else`.
+    NoBranch(Pc),
+    /// The step at this instruction failed.
+    Failed(Pc),
+}
+
+impl Ending {
+    /// The status it leaves the enrollment in.
+    pub fn status(self) -> Status {
+        match self {
+            Ending::Completed => Status::Completed,
+            Ending::Goal(_) | Ending::Exit(_) | Ending::NoBranch(_) => Status::Exited,
+            Ending::Failed(_) => Status::Failed,
+        }
+    }
+
+    /// What kind of ending it is, for counts that tell conversions from
+    /// disqualifications: `completed`, `goal`, `exit`, `failed`.
+    pub fn category(self) -> &'static str {
+        match self {
+            Ending::Completed => "completed",
+            Ending::Goal(_) => "goal",
+            Ending::Exit(_) | Ending::NoBranch(_) => "exit",
+            Ending::Failed(_) => "failed",
+        }
+    }
+
+    /// A stable description of it in `program`: `goal booked-demo`,
+    /// `exit at steps/5/else/1`, `no branch matched at steps/2`,
+    /// `failed at company-lookup`.
+    pub fn describe(self, program: &crate::bytecode::Program) -> String {
+        let step = |pc: Pc| {
+            program
+                .origins
+                .get(pc as usize)
+                .map_or_else(|| format!("@{pc}"), |origin| origin.label.clone())
+        };
+        match self {
+            Ending::Completed => "completed".to_owned(),
+            Ending::Goal(index) => match program.goals.get(index as usize) {
+                Some(goal) => format!("goal {}", goal.name),
+                None => format!("goal {index}"),
+            },
+            Ending::Exit(pc) => format!("exit at {}", step(pc)),
+            Ending::NoBranch(pc) => format!("no branch matched at {}", step(pc)),
+            Ending::Failed(pc) => format!("failed at {}", step(pc)),
+        }
+    }
+}
+
 /// How an activation of an enrollment ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Advance {
     /// Suspended until the instant (status waiting or held).
     Suspended(DateTime<Utc>),
-    /// Over: completed, exited or failed.
-    Ended(Status),
+    /// Over: completed, exited or failed, and why.
+    Ended(Ending),
     /// Waiting for an effect recorded in the outbox to be carried out;
     /// run it again once the answer is in.
     InFlight,

@@ -10,7 +10,7 @@ mod sealed;
 use chrono::{DateTime, Utc};
 
 pub use effects::{Channels, Message, Request, Response};
-pub use enrollment::{Advance, Enrollment, Event, EventKind, Status};
+pub use enrollment::{Advance, Ending, Enrollment, Event, EventKind, Status};
 pub use eval::Fields;
 pub use sealed::{MissingSecret, Part, Sealed};
 
@@ -72,23 +72,24 @@ impl<'p> Vm<'p> {
             .count()
     }
 
-    /// Whether a goal holds for the lead; its name if so.
+    /// Whether a goal holds for the lead; its index and name if so.
     pub fn goal_reached(
         &self,
         enrollment: &Enrollment,
         lead: &[Option<Value>],
         now: DateTime<Utc>,
-    ) -> Option<&'p str> {
+    ) -> Option<(u32, &'p str)> {
         self.goal_holding(fields(lead, enrollment), now)
     }
 
-    /// The first goal that holds for `fields`, by name.
-    fn goal_holding(&self, fields: Fields<'_>, now: DateTime<Utc>) -> Option<&'p str> {
+    /// The first goal that holds for `fields`: its index and name.
+    fn goal_holding(&self, fields: Fields<'_>, now: DateTime<Utc>) -> Option<(u32, &'p str)> {
         self.program
             .goals
             .iter()
-            .find(|goal| self.holds(goal.condition, fields, now))
-            .map(|goal| goal.name.as_str())
+            .enumerate()
+            .find(|(_, goal)| self.holds(goal.condition, fields, now))
+            .map(|(index, goal)| (index as u32, goal.name.as_str()))
     }
 
     fn holds(&self, condition: u32, fields: Fields<'_>, now: DateTime<Utc>) -> bool {
@@ -106,6 +107,7 @@ impl<'p> Vm<'p> {
         now: DateTime<Utc>,
     ) -> Option<&'p str> {
         self.goal_holding(Fields { lead, event }, now)
+            .map(|(_, name)| name)
     }
 
     /// Whether the trigger's criteria hold for a lead and event payload.
@@ -179,19 +181,19 @@ impl<'p> Vm<'p> {
                     enrollment,
                     context,
                     now,
-                    Status::Failed,
+                    Ending::Failed(enrollment.pc),
                     "the program loops without waiting".to_owned(),
                 );
             }
             budget -= 1;
             self.instructions += 1;
             if !self.program.goals.is_empty() {
-                if let Some(goal) = self.goal_reached(enrollment, context.lead, now) {
+                if let Some((index, goal)) = self.goal_reached(enrollment, context.lead, now) {
                     return self.end(
                         enrollment,
                         context,
                         now,
-                        Status::Exited,
+                        Ending::Goal(index),
                         format!("goal {goal} reached"),
                     );
                 }
@@ -202,27 +204,27 @@ impl<'p> Vm<'p> {
                     enrollment,
                     context,
                     now,
-                    Status::Failed,
+                    Ending::Failed(pc),
                     format!("no instruction {pc}"),
                 );
             };
             match op {
                 Op::Jump(target) => enrollment.pc = target,
                 Op::Complete => {
-                    return self.end(enrollment, context, now, Status::Completed, String::new())
+                    return self.end(enrollment, context, now, Ending::Completed, String::new())
                 }
                 Op::Exit(reason) => {
                     let reason = reason.map_or_else(String::new, |text| {
                         self.render(text, enrollment, context.lead)
                     });
-                    return self.end(enrollment, context, now, Status::Exited, reason);
+                    return self.end(enrollment, context, now, Ending::Exit(pc), reason);
                 }
                 Op::NoMatch => {
                     return self.end(
                         enrollment,
                         context,
                         now,
-                        Status::Exited,
+                        Ending::NoBranch(pc),
                         "no branch matched".to_owned(),
                     )
                 }
@@ -326,9 +328,10 @@ impl<'p> Vm<'p> {
         enrollment: &mut Enrollment,
         context: &mut Context<'_>,
         now: DateTime<Utc>,
-        status: Status,
+        ending: Ending,
         detail: String,
     ) -> Advance {
+        let status = ending.status();
         let kind = match status {
             Status::Completed => EventKind::Completed,
             Status::Failed => EventKind::Failed,
@@ -336,7 +339,7 @@ impl<'p> Vm<'p> {
         };
         self.event(context, now, enrollment.pc, kind, || detail);
         enrollment.status = status;
-        Advance::Ended(status)
+        Advance::Ended(ending)
     }
 
     /// Records an event; its detail is only made when timelines are kept,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::effects::{self, Request, Response};
-use super::{fields, Advance, Context, Enrollment, EventKind, Status, Vm};
+use super::{fields, Advance, Context, Ending, Enrollment, EventKind, Status, Vm};
 use crate::ast::{Channel, Outcome, WindowZone};
 use crate::bytecode::{Effect, Pc, CALL_OUTCOMES};
 use crate::calendar;
@@ -71,7 +71,7 @@ impl Vm<'_> {
                 enrollment,
                 context,
                 now,
-                Status::Failed,
+                Ending::Failed(pc),
                 format!("no effect {effect_index}"),
             ));
         };
@@ -103,7 +103,7 @@ impl Vm<'_> {
                         enrollment,
                         context,
                         now,
-                        Status::Failed,
+                        Ending::Failed(pc),
                         format!("the {channel} window never opens"),
                     ),
                 });
@@ -185,7 +185,7 @@ impl Vm<'_> {
                         enrollment.pc = target;
                         None
                     }
-                    None => Some(self.end(enrollment, context, now, Status::Failed, reason)),
+                    None => Some(self.end(enrollment, context, now, Ending::Failed(pc), reason)),
                 }
             }
         }

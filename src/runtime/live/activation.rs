@@ -241,7 +241,7 @@ pub(super) fn test_goals(
         };
         let slots = lead_slots(&version.program, fields);
         let vm = Vm::new(&version.program);
-        if let Some(goal) = vm.goal_reached(&row.enrollment, &slots, now) {
+        if let Some((_, goal)) = vm.goal_reached(&row.enrollment, &slots, now) {
             execute(transaction,
                 "UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL WHERE id = ?1",
                 [id],
