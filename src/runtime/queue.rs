@@ -11,18 +11,18 @@
 use chrono::{DateTime, Utc};
 
 /// Buckets by the highest bit in which a key differs from the last popped.
-const BUCKETS: usize = 65;
+const BUCKETS: usize = 129;
 
-/// A queued enrollment: its key (the instant) and its id; entries order by
-/// both, so ties go by enrollment.
-type Entry = (u64, u32);
+/// A queued enrollment: its key (the instant, then the enrollment: unique,
+/// so a bucket never fills with equal keys) and its id, kept beside it.
+type Entry = (u128, u32);
 
 /// Enrollments by wake-up instant, earliest first; ties by enrollment.
 #[derive(Debug)]
 pub struct WakeQueue {
     buckets: Vec<Vec<Entry>>,
     /// The last key taken: every key in the queue is at least this.
-    last: u64,
+    last: u128,
     /// The smallest entry, when known; peeking never reorganises buckets,
     /// so pushes below a peeked entry stay valid.
     smallest: Option<Entry>,
@@ -45,7 +45,7 @@ impl WakeQueue {
     /// (an enrollment with a smaller id at the same instant, or a damaged
     /// program asking for the past) is due right after it.
     pub fn push(&mut self, at: DateTime<Utc>, id: u32) {
-        let entry = (key(at).max(self.last), id);
+        let entry = (key(at, id).max(self.last), id);
         self.buckets[bucket(entry.0, self.last)].push(entry);
         self.len += 1;
         if self.len == 1 {
@@ -104,23 +104,26 @@ impl WakeQueue {
 
 /// The bucket of `key` relative to `last`: 0 if equal, else one more than
 /// the index of the highest bit in which they differ.
-fn bucket(key: u64, last: u64) -> usize {
-    (64 - (key ^ last).leading_zeros()) as usize
+fn bucket(key: u128, last: u128) -> usize {
+    (128 - (key ^ last).leading_zeros()) as usize
 }
 
-/// The instant in nanoseconds (clamped to what fits), ordered as unsigned.
-fn key(at: DateTime<Utc>) -> u64 {
+/// The instant in nanoseconds (clamped to what fits), then the enrollment:
+/// one integer orders both.
+fn key(at: DateTime<Utc>, id: u32) -> u128 {
     let nanos = at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 {
         i64::MIN
     } else {
         i64::MAX
     });
-    (nanos as u64) ^ (1 << 63)
+    let ordered = (i128::from(nanos) - i128::from(i64::MIN)) as u128;
+    (ordered << 32) | u128::from(id)
 }
 
 /// The instant of a key.
-fn instant(key: u64) -> DateTime<Utc> {
-    DateTime::from_timestamp_nanos((key ^ (1 << 63)) as i64)
+fn instant(key: u128) -> DateTime<Utc> {
+    let nanos = ((key >> 32) as i128 + i128::from(i64::MIN)) as i64;
+    DateTime::from_timestamp_nanos(nanos)
 }
 
 #[cfg(test)]
@@ -189,7 +192,7 @@ mod tests {
         ) {
             let mut queue = WakeQueue::default();
             let mut model: Vec<Entry> = Vec::new();
-            let mut last = 0u64;
+            let mut last = 0u128;
             let mut now = 0i64;
             for (operation, offset, id) in operations {
                 if operation == 0 {
@@ -208,7 +211,7 @@ mod tests {
                 } else {
                     let when = at(now + offset);
                     queue.push(when, id);
-                    model.push((key(when).max(last), id));
+                    model.push((key(when, id).max(last), id));
                 }
                 proptest::prop_assert_eq!(queue.len(), model.len());
             }
