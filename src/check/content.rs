@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use super::template_files::{self, FileProblem};
-use super::{CheckError, Checker};
+use super::{CheckError, Checker, TemplateFileError};
 use crate::ast::*;
 
 /// The most characters one SMS holds.
@@ -116,7 +116,7 @@ impl Checker<'_> {
     /// the compiler; anything unsafe or unreadable is reported.
     fn template_file(&mut self, path: &Text) {
         if path.templates().next().is_some() {
-            self.report(CheckError::InvalidTemplateFile {
+            self.report(TemplateFileError::Invalid {
                 path: path.static_text(),
                 problem: "is named with a template".to_owned(),
                 span: path.span,
@@ -128,20 +128,20 @@ impl Checker<'_> {
         let text = match template_files::read(self.dir, &written) {
             Ok(text) => text,
             Err(FileProblem::Missing) => {
-                return self.report(CheckError::MissingTemplateFile {
+                return self.report(TemplateFileError::Missing {
                     path: written,
                     span: path.span,
                 })
             }
             Err(FileProblem::Outside(how)) => {
-                return self.report(CheckError::TemplateFileOutside {
+                return self.report(TemplateFileError::Outside {
                     path: written,
                     how,
                     span: path.span,
                 })
             }
             Err(FileProblem::Unusable(problem)) => {
-                return self.report(CheckError::InvalidTemplateFile {
+                return self.report(TemplateFileError::Invalid {
                     path: written,
                     problem,
                     span: path.span,
@@ -154,7 +154,7 @@ impl Checker<'_> {
         };
         match self.parsed_template_file(&text) {
             Ok(parsed) => self.templates.insert(written, parsed),
-            Err((problem, help)) => self.report(CheckError::InvalidTemplateFile {
+            Err((problem, help)) => self.report(TemplateFileError::Invalid {
                 path: written,
                 problem,
                 span: path.span,

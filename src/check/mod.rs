@@ -14,6 +14,7 @@ mod provider_error;
 mod providers;
 mod scope;
 mod structure;
+mod template_file_error;
 mod template_files;
 mod time;
 
@@ -23,6 +24,7 @@ use std::rc::Rc;
 pub use error::CheckError;
 pub use provider_error::ProviderError;
 pub use scope::{FieldInfo, FieldOrigin, Scope};
+pub use template_file_error::TemplateFileError;
 pub use template_files::{TemplateFiles, MAX_TEMPLATE_FILE};
 
 use crate::ast::{SourceFile, Step, Workflow};

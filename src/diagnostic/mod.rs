@@ -4,7 +4,7 @@ mod render;
 
 pub use render::{render_human, render_json, JsonDiagnostic, Renderer, Source};
 
-use crate::check::{CheckError, ProviderError};
+use crate::check::{CheckError, ProviderError, TemplateFileError};
 use crate::config::InvalidConfig;
 use crate::span::Span;
 use crate::syntax::SyntaxError;
@@ -40,6 +40,10 @@ pub enum Diagnostic {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Check(#[from] CheckError),
+    /// A `body file` cannot be read safely.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    TemplateFile(#[from] TemplateFileError),
     /// A step needs what `flowc.toml` does not configure.
     #[error(transparent)]
     #[diagnostic(transparent)]
