@@ -1018,3 +1018,47 @@ fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
         "nothing left to flip"
     );
 }
+
+#[test]
+fn flowc_event_says_why_a_lead_did_not_enter() {
+    let dir = tempdir("event-why");
+    let db = dir.join("flowc.db");
+    let file = dir.join("calls.flow");
+    std::fs::write(
+        &file,
+        "workflow calls\n  timezone UTC\n  re-entry never\n  event call_ended\n    outcome text\n  trigger on call_ended when event.outcome is \"answered\"\n  steps\n    wait 1 hour\n",
+    )
+    .expect("written");
+    assert!(flowc(&db, &["publish", &file.display().to_string()])
+        .status
+        .success());
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    assert!(
+        flowc(&db, &["leads", "import", &leads.display().to_string()])
+            .status
+            .success()
+    );
+    let event = |outcome: &str, name: &str| {
+        let data = format!("{{\"outcome\": \"{outcome}\"}}");
+        text(&flowc(&db, &["event", name, "--lead", "a", "--data", &data]).stdout)
+    };
+    let voicemail = event("voicemail", "call_ended");
+    assert!(
+        voicemail.contains("0 enrollments started")
+            && voicemail.contains("calls: not entered: the trigger does not match"),
+        "{voicemail}"
+    );
+    let answered = event("answered", "call_ended");
+    assert!(answered.contains("calls: entered"), "{answered}");
+    let again = event("answered", "call_ended");
+    assert!(
+        again.contains("calls: not entered: an enrollment of the lead is still running"),
+        "{again}"
+    );
+    let other = event("answered", "chat_left");
+    assert!(
+        other.contains("no live workflow is triggered by chat_left"),
+        "{other}"
+    );
+}

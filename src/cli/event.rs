@@ -37,11 +37,24 @@ pub fn run(args: &EventArgs) -> u8 {
         Err(status) => return status,
     };
     match live.event(&args.name, &args.lead, &data) {
-        Ok(entered) => {
+        Ok(decisions) => {
+            let entered = decisions
+                .iter()
+                .filter(|(_, decision)| decision.is_ok())
+                .count();
             println!(
                 "{} happened to {}: {entered} enrollments started",
                 args.name, args.lead
             );
+            if decisions.is_empty() {
+                println!("  no live workflow is triggered by {}", args.name);
+            }
+            for (workflow, decision) in &decisions {
+                match decision {
+                    Ok(()) => println!("  {workflow}: entered"),
+                    Err(refusal) => println!("  {workflow}: not entered: {refusal}"),
+                }
+            }
             EXIT_OK
         }
         Err(EventError::Store(error)) => fail(&error),

@@ -162,7 +162,8 @@ pub(super) fn load_enrollment(
     Ok(query_row(transaction, select_rows!("WHERE e.id = ?1"), [id], read_row).optional()?)
 }
 
-/// Enrolls a lead if it may enter, and runs it to its first suspension.
+/// Enrolls a lead if it may enter, and runs it to its first suspension;
+/// gives the entry decision (why not, when the lead did not enter).
 pub(super) fn try_enroll(
     transaction: &Transaction<'_>,
     version: &Version,
@@ -171,7 +172,7 @@ pub(super) fn try_enroll(
     payload: &[Option<Value>],
     stored_payload: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<Result<(), entry::Refusal>, StoreError> {
     let program = &version.program;
     let (history, count) = history(transaction, &version.name, lead)?;
     let slots = lead_slots(program, fields);
@@ -185,7 +186,7 @@ pub(super) fn try_enroll(
         }
     }
     if decision.is_err() {
-        return Ok(false);
+        return Ok(decision);
     }
     let number = count + 1;
     execute(transaction,
@@ -213,7 +214,7 @@ pub(super) fn try_enroll(
         fields,
     };
     activate(transaction, version, id, &mut enrollment, &mut lead, now)?;
-    Ok(true)
+    Ok(Ok(()))
 }
 
 /// Ends the lead's active enrollment in this workflow if one of its goals

@@ -186,6 +186,7 @@ impl Live {
                 test_goals(&transaction, version, &update.id, &fields, now)?;
                 if version.program.trigger.event.is_none()
                     && try_enroll(&transaction, version, &update.id, &fields, &[], None, now)?
+                        .is_ok()
                 {
                     entered += 1;
                 }
@@ -196,13 +197,14 @@ impl Live {
     }
 
     /// An event happens to a lead: live workflows triggered by it may
-    /// enroll the lead. Returns how many enrollments started.
+    /// enroll the lead. Returns each such workflow with whether the lead
+    /// entered it, and why not.
     pub fn event(
         &mut self,
         name: &str,
         lead: &str,
         data: &Map<String, Json>,
-    ) -> Result<usize, EventError> {
+    ) -> Result<Vec<EntryDecision>, EventError> {
         let now = self.clock.now();
         let live: Vec<Version> = self
             .versions()?
@@ -217,7 +219,7 @@ impl Live {
         let Some(fields) = lead_fields(&transaction, lead)? else {
             return Err(EventError::UnknownLead(lead.to_owned()));
         };
-        let mut entered = 0;
+        let mut decisions = Vec::new();
         for version in live
             .iter()
             .filter(|v| v.program.trigger.event.as_deref() == Some(name))
@@ -225,7 +227,7 @@ impl Live {
             let program = &version.program;
             let payload = entry::payload(program, data).map_err(EventError::BadData)?;
             let stored = Json::Object(data.clone()).to_string();
-            if try_enroll(
+            let decision = try_enroll(
                 &transaction,
                 version,
                 lead,
@@ -233,12 +235,11 @@ impl Live {
                 &payload,
                 Some(&stored),
                 now,
-            )? {
-                entered += 1;
-            }
+            )?;
+            decisions.push((version.name.clone(), decision));
         }
         transaction.commit().map_err(StoreError::from)?;
-        Ok(entered)
+        Ok(decisions)
     }
 
     /// Does one round of the work due now: delivers a batch of recorded
@@ -347,7 +348,9 @@ impl Live {
             let at = instant(*flip);
             test_goals(&transaction, version, lead, &fields, at)?;
             if version.program.trigger.event.is_none() {
-                try_enroll(&transaction, version, lead, &fields, &[], None, at)?;
+                // A refusal leaves the lead as it is; the next flip or
+                // update tests it again.
+                let _refused = try_enroll(&transaction, version, lead, &fields, &[], None, at)?;
             }
         }
         transaction.commit()?;
@@ -408,6 +411,9 @@ pub enum EventError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// A workflow's name and whether a lead entered it, or why not.
+pub type EntryDecision = (String, Result<(), entry::Refusal>);
 
 /// An import that stopped part-way: what was committed before the error.
 #[derive(Debug, thiserror::Error)]
