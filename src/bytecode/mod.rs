@@ -450,6 +450,16 @@ impl Program {
         waited.unwrap_or(pc)
     }
 
+    /// The `wait until` an enrollment at `pc` with `status` waits in, as
+    /// its instruction and minute of the day, if it waits in one.
+    pub fn clock_wait(&self, pc: Pc, status: crate::vm::Status) -> Option<(Pc, u16)> {
+        let at = self.standing_at(pc, status);
+        match self.code.get(at as usize) {
+            Some(Op::WaitUntil(minute)) if at != pc => Some((at, *minute)),
+            _ => None,
+        }
+    }
+
     /// The slot of a field by name.
     pub fn slot(&self, name: &str) -> Option<u32> {
         self.slots

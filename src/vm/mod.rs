@@ -167,10 +167,7 @@ impl<'p> Vm<'p> {
         let mut passed_at_once: Vec<Pc> = Vec::new();
         if enrollment.status == Status::Waiting {
             // Resuming from a `wait until` counts as passing it now.
-            let waited_at = enrollment.pc.checked_sub(1);
-            if let Some(pc) = waited_at
-                .filter(|pc| matches!(self.program.code.get(*pc as usize), Some(Op::WaitUntil(_))))
-            {
+            if let Some((pc, _)) = self.program.clock_wait(enrollment.pc, Status::Waiting) {
                 passed_at_once.push(pc);
             }
         }

@@ -110,16 +110,14 @@ fn resume_paused(
         rows.collect::<Result<_, _>>()?
     };
     for (id, workflow, pc, status, remaining) in &paused {
-        let program = programs.get(workflow);
-        let waited_at = pc
-            .checked_sub(1)
-            .and_then(|at| program.and_then(|program| program.code.get(at as usize)));
-        let wake = match (Status::from_name(status), waited_at) {
+        let status = Status::from_name(status);
+        let clock_wait = programs.get(workflow).and_then(|program| {
+            let (_, minute) = program.clock_wait(*pc, status)?;
+            Some((program.timezone, minute))
+        });
+        let wake = match (status, clock_wait) {
             (Status::Held, _) => now,
-            (_, Some(Op::WaitUntil(minute))) => {
-                let zone = program.map_or(crate::compile::DEFAULT_TIMEZONE, |p| p.timezone);
-                calendar::next_time_of_day(zone, now, *minute)
-            }
+            (_, Some((zone, minute))) => calendar::next_time_of_day(zone, now, minute),
             _ => instant(millis(now).saturating_add(*remaining)),
         };
         execute(
