@@ -314,12 +314,14 @@ impl Live {
     /// turning true): as if the lead had changed, at the instant it flips.
     /// The `triggers` table indexes each lead's next flip, so nothing else
     /// is scanned.
+    /// Uses the versions [`Live::tick`] loaded.
     fn retest_due(&mut self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let live: Vec<Version> = self
-            .versions()?
-            .into_iter()
+            .versions
+            .values()
             .filter(|version| version.published)
+            .cloned()
             .collect();
         let transaction = self.store.connection.transaction()?;
         let due: Vec<(String, String, i64)> = {
