@@ -1,6 +1,7 @@
 //! Lead and event records from JSONL or CSV files, read against a
 //! program's slots. Bad records are reported with their line and skipped.
 
+use std::io::BufRead;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -74,56 +75,106 @@ pub struct Read<T> {
 }
 
 /// Reads leads from a `.csv` file, or JSON Lines otherwise.
+///
+/// The file is read as it is parsed, a line at a time: a million leads
+/// never hold their file's text in memory at once.
 pub fn read_leads(path: &Path, program: &Program) -> std::io::Result<Read<LeadRecord>> {
-    let text = std::fs::read_to_string(path)?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
     let file = path.display().to_string();
     let is_csv = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
-    Ok(if is_csv {
-        leads_from_csv(&text, &file, program)
+    if is_csv {
+        Ok(leads_from_csv_reader(reader, &file, program))
     } else {
-        leads_from_jsonl(&text, &file, program)
-    })
+        leads_from_jsonl_reader(reader, &file, program)
+    }
 }
 
-/// The objects of JSON Lines text with their line numbers (from 1), or why
-/// a line is not one; blank lines are skipped. `what` names the records in
-/// messages ("a lead").
-fn jsonl_objects<'t>(text: &'t str, what: &'t str) -> impl Iterator<Item = NumberedObject> + 't {
-    text.lines()
+/// The objects of JSON Lines with their line numbers (from 1), or why a
+/// line is not one; blank lines are skipped. `what` names the records in
+/// messages ("a lead"). Stops at the first error reading `reader`.
+fn jsonl_objects<'t>(
+    reader: impl BufRead + 't,
+    what: &'t str,
+) -> impl Iterator<Item = std::io::Result<NumberedObject>> + 't {
+    reader
+        .split(b'\n')
         .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
         .map(move |(index, line)| {
-            let object = match serde_json::from_str::<Json>(line) {
-                Ok(Json::Object(object)) => Ok(object),
-                Ok(other) => Err(format!(
-                    "{what} is a JSON object, not {}",
-                    value::describe_json(&other)
-                )),
-                Err(error) => Err(format!("not valid JSON: {error}")),
+            let line = line?;
+            let object = match std::str::from_utf8(&line) {
+                Ok(text) if text.trim().is_empty() => return Ok(None),
+                Ok(text) => match serde_json::from_str::<Json>(text) {
+                    Ok(Json::Object(object)) => Ok(object),
+                    Ok(other) => Err(format!(
+                        "{what} is a JSON object, not {}",
+                        value::describe_json(&other)
+                    )),
+                    Err(error) => Err(format!("not valid JSON: {error}")),
+                },
+                Err(error) => Err(format!("not UTF-8 text: {error}")),
             };
-            (index + 1, object)
+            Ok(Some((index + 1, object)))
         })
+        .filter_map(std::io::Result::transpose)
 }
 
 /// Reads leads from JSON Lines text: one object per line, blank lines skipped.
 pub fn leads_from_jsonl(text: &str, file: &str, program: &Program) -> Read<LeadRecord> {
+    // Reading from memory cannot fail.
+    leads_from_jsonl_reader(text.as_bytes(), file, program).unwrap_or_default()
+}
+
+/// Reads leads from JSON Lines as `reader` gives them.
+fn leads_from_jsonl_reader(
+    reader: impl BufRead,
+    file: &str,
+    program: &Program,
+) -> std::io::Result<Read<LeadRecord>> {
+    records_from_jsonl(reader, file, "a lead", |object, line| {
+        lead_from_object(object, line, program)
+    })
+}
+
+/// Reads records of JSON Lines as `reader` gives them, each object read by
+/// `record` with its line.
+fn records_from_jsonl<T>(
+    reader: impl BufRead,
+    file: &str,
+    what: &str,
+    record: impl Fn(Map<String, Json>, usize) -> Result<T, String>,
+) -> std::io::Result<Read<T>> {
     let mut read = Read::default();
-    for (line, object) in jsonl_objects(text, "a lead") {
-        let result = object.and_then(|object| lead_from_object(object, line, program));
-        push(&mut read, result, file, line);
+    for numbered in jsonl_objects(reader, what) {
+        let (line, object) = numbered?;
+        push(
+            &mut read,
+            object.and_then(|object| record(object, line)),
+            file,
+            line,
+        );
     }
-    read
+    Ok(read)
 }
 
 /// Reads leads from CSV text with a header row. Cells are read as the
 /// field's type; an empty cell is missing; `simulate` holds JSON.
 pub fn leads_from_csv(text: &str, file: &str, program: &Program) -> Read<LeadRecord> {
+    leads_from_csv_reader(text.as_bytes(), file, program)
+}
+
+/// Reads leads from CSV as `reader` gives them (an unreadable row, or an
+/// error reading, is a bad record).
+fn leads_from_csv_reader(
+    reader: impl std::io::Read,
+    file: &str,
+    program: &Program,
+) -> Read<LeadRecord> {
     let mut read = Read::default();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let headers = match reader.headers() {
         Ok(headers) => headers.clone(),
         Err(error) => {
@@ -333,18 +384,24 @@ fn instant(
 
 /// Reads events from JSON Lines: `{"at": ..., "lead": ..., "event": ..., "data": {...}}`.
 pub fn read_events(path: &Path, zone: chrono_tz::Tz) -> std::io::Result<Read<EventRecord>> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(events_from_jsonl(&text, &path.display().to_string(), zone))
+    let reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    events_from_reader(reader, &path.display().to_string(), zone)
 }
 
 /// Reads events from JSON Lines text.
 pub fn events_from_jsonl(text: &str, file: &str, zone: chrono_tz::Tz) -> Read<EventRecord> {
-    let mut read = Read::default();
-    for (line, object) in jsonl_objects(text, "an event") {
-        let result = object.and_then(|object| event_from_object(object, file, line, zone));
-        push(&mut read, result, file, line);
-    }
-    read
+    // Reading from memory cannot fail.
+    events_from_reader(text.as_bytes(), file, zone).unwrap_or_default()
+}
+
+fn events_from_reader(
+    reader: impl BufRead,
+    file: &str,
+    zone: chrono_tz::Tz,
+) -> std::io::Result<Read<EventRecord>> {
+    records_from_jsonl(reader, file, "an event", |object, line| {
+        event_from_object(object, file, line, zone)
+    })
 }
 
 fn event_from_object(
@@ -398,7 +455,7 @@ pub fn read_updates(
     let objects: Vec<NumberedObject> = if is_csv {
         csv_objects(&text, types, zone)
     } else {
-        jsonl_objects(&text, "a lead").collect()
+        jsonl_objects(text.as_bytes(), "a lead").collect::<std::io::Result<_>>()?
     };
     for (line, object) in objects {
         let update = object.and_then(|object| update_from_object(object, types, zone));
