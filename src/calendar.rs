@@ -4,7 +4,7 @@
 
 use chrono::{
     DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
-    Utc,
+    Timelike, Utc,
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -213,11 +213,67 @@ fn minute_of(time: NaiveTime) -> u16 {
     (time.hour() * 60 + time.minute()) as u16
 }
 
+/// `at` in `zone` as RFC 3339, as [`DateTime::to_rfc3339`] writes it,
+/// without a format string for the common case (whole seconds, a four-digit
+/// year, an offset in whole minutes).
+pub fn rfc3339(at: DateTime<Utc>, zone: Tz) -> String {
+    let offset = zone.offset_from_utc_datetime(&at.naive_utc()).fix();
+    let seconds = offset.local_minus_utc();
+    let local = at.naive_utc() + offset;
+    if local.nanosecond() != 0 || !(0..=9999).contains(&local.year()) || seconds % 60 != 0 {
+        return at.with_timezone(&zone).to_rfc3339();
+    }
+    let minutes = seconds.unsigned_abs() / 60;
+    let mut text = String::with_capacity(25);
+    let mut digits = |number: u32, width: usize, after: char| {
+        let mut place = 10u32.pow(width as u32 - 1);
+        while place > 0 {
+            text.push(char::from(b'0' + (number / place % 10) as u8));
+            place /= 10;
+        }
+        text.push(after);
+    };
+    digits(local.year() as u32, 4, '-');
+    digits(local.month(), 2, '-');
+    digits(local.day(), 2, 'T');
+    digits(local.hour(), 2, ':');
+    digits(local.minute(), 2, ':');
+    digits(local.second(), 2, if seconds < 0 { '-' } else { '+' });
+    digits(minutes / 60, 2, ':');
+    digits(minutes % 60, 2, ' ');
+    text.pop();
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono_tz::America::New_York;
     use chrono_tz::Europe::Berlin;
+
+    proptest::proptest! {
+        /// The quick RFC 3339 form is chrono's, across DST changes (every
+        /// second of 2026 and far dates), odd offsets and leap years.
+        #[test]
+        fn rfc3339_writes_what_chrono_writes(
+            seconds in proptest::prop_oneof![1_767_225_600i64..1_798_761_600, -9_000_000_000i64..9_000_000_000],
+            zone in proptest::sample::select(vec![
+                New_York, Berlin, chrono_tz::Asia::Kathmandu, chrono_tz::Pacific::Apia,
+                chrono_tz::Australia::Lord_Howe, chrono_tz::Africa::Monrovia,
+            ]),
+        ) {
+            let instant = DateTime::from_timestamp(seconds, 0).expect("in range");
+            proptest::prop_assert_eq!(rfc3339(instant, zone), instant.with_timezone(&zone).to_rfc3339());
+        }
+    }
+
+    #[test]
+    fn rfc3339_on_the_fall_back_hour_tells_the_two_passes_apart() {
+        let first = at(New_York, "2026-11-01 01:30");
+        let second = first + chrono::Duration::hours(1);
+        assert_eq!(rfc3339(first, New_York), "2026-11-01T01:30:00-04:00");
+        assert_eq!(rfc3339(second, New_York), "2026-11-01T01:30:00-05:00");
+    }
 
     fn at(zone: Tz, text: &str) -> DateTime<Utc> {
         let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("a test time");

@@ -87,6 +87,8 @@ fn example_timelines() {
     }
 }
 
+/// JSON Lines are streamed as the simulation goes: in time order over all
+/// leads, each lead's events the same, in the same order, as its table.
 #[test]
 fn example_timelines_as_json_lines_match_the_tables() {
     for example in common::examples() {
@@ -101,30 +103,47 @@ fn example_timelines_as_json_lines_match_the_tables() {
             summary.get("summary").is_some(),
             "the last line is the summary"
         );
+        let instants: Vec<chrono::DateTime<chrono::FixedOffset>> = events
+            .iter()
+            .map(|event| {
+                let at = event["at"].as_str().unwrap_or_default();
+                chrono::DateTime::parse_from_rfc3339(at).expect("`at` is RFC 3339")
+            })
+            .collect();
+        assert!(
+            instants.is_sorted(),
+            "{}: events are written in time order",
+            example.display()
+        );
         let table = stdout(&simulate(&example, "table"));
         let timelines = table.split("\nsummary of").next().unwrap_or_default();
-        for event in events {
-            for key in ["workflow", "lead", "at", "step", "kind"] {
-                assert!(event.get(key).is_some(), "{key} missing in {event}");
-            }
-            let at = event["at"].as_str().unwrap_or_default();
-            assert!(
-                chrono::DateTime::parse_from_rfc3339(at).is_ok(),
-                "{at} is RFC 3339"
+        let mut tabled = 0;
+        for block in timelines.split("\nlead ").skip(1) {
+            let mut rows = block.lines();
+            let lead = rows.next().unwrap_or_default();
+            let rows: Vec<&str> = rows.filter(|row| !row.is_empty()).collect();
+            let streamed: Vec<String> = events
+                .iter()
+                .zip(&instants)
+                .filter(|(event, _)| event["lead"] == lead)
+                .map(|(event, at)| {
+                    let kind = event["kind"].as_str().unwrap_or_default();
+                    let step = event["step"].as_str().unwrap_or_default();
+                    format!("  {}  {kind:<9}  {step}", at.format("%Y-%m-%d %H:%M %:z"))
+                })
+                .collect();
+            assert_eq!(
+                rows.len(),
+                streamed.len(),
+                "{}: lead {lead}",
+                example.display()
             );
+            for (row, line) in rows.iter().zip(&streamed) {
+                assert!(row.starts_with(line.as_str()), "{row:?} is {line:?}");
+            }
+            tabled += rows.len();
         }
-        let kinds_in_table = ["entered", "sent", "held", "completed", "exited"]
-            .iter()
-            .map(|kind| timelines.matches(&format!("  {kind} ")).count())
-            .sum::<usize>();
-        let kinds_in_json = events
-            .iter()
-            .filter(|event| {
-                ["entered", "sent", "held", "completed", "exited"]
-                    .contains(&event["kind"].as_str().unwrap_or_default())
-            })
-            .count();
-        assert_eq!(kinds_in_table, kinds_in_json, "{}", example.display());
+        assert_eq!(tabled, events.len(), "{}", example.display());
     }
 }
 
@@ -418,6 +437,87 @@ fn endless_loops_stop_at_a_horizon_with_a_warning() {
         "{}",
         stdout(&output)
     );
+}
+
+/// The loop of the issue (notify, wait a minute, go back) on one lead:
+/// without a budget it ran ten years of minutes, 2.7 GB of memory and
+/// 1.46 GB of output. The budget stops it, says so, and counts it.
+#[test]
+fn a_looping_simulation_stops_at_its_budget_and_says_so() {
+    let dir = tempdir("budget");
+    let flow = write(
+        &dir,
+        "loop.flow",
+        "workflow pinger\n  timezone UTC\n  trigger when email is set\n  steps\n    label again\n    notify slack sales\n      message \"ping {{ email }}\"\n    wait 1 minute\n    goto again\n",
+    );
+    let leads = write(
+        &dir,
+        "leads.jsonl",
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", &flow, "--leads", &leads];
+        args.extend([
+            "--start",
+            "2026-01-05T09:00Z",
+            "--simulate",
+            "--format",
+            "jsonl",
+        ]);
+        args.extend(extra);
+        flowc(&args)
+    };
+    let default = run(&[]);
+    assert_eq!(default.status.code(), Some(0), "{}", stderr(&default));
+    assert!(
+        stderr(&default).contains(
+            "1 enrollment(s) reached the budget of 10000 activations and were stopped, \
+             the first at 2026-01-12T07:40:00+00:00"
+        ),
+        "{}",
+        stderr(&default)
+    );
+    let lines = stdout(&default).lines().count();
+    assert!(lines < 40_000, "{lines} lines of output");
+    let small = run(&["--budget", "3"]);
+    let out = stdout(&small);
+    let sent = out.matches("\"kind\":\"sent\"").count();
+    assert_eq!(sent, 3, "{out}");
+    let summary: serde_json::Value =
+        serde_json::from_str(out.lines().last().unwrap_or_default()).expect("a summary");
+    assert_eq!(summary["summary"]["over_budget"], 1, "{summary}");
+    assert_eq!(summary["summary"]["statuses"]["waiting"], 1, "{summary}");
+}
+
+/// A full disk stops the run with an error that says how far it got,
+/// for both formats, never a silent success.
+#[test]
+fn a_failed_write_of_the_timelines_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux
+    };
+    for format in ["jsonl", "table"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_flowc"))
+            .args(["run", "examples/inbound-demo-follow-up.flow", "--leads"])
+            .args(["examples/leads/inbound-demo-follow-up.jsonl", "--start"])
+            .args(["2026-03-06T09:00", "--simulate", "--format", format])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full.try_clone().expect("a second handle"))
+            .output()
+            .expect("flowc runs");
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        let error = stderr(&output);
+        assert!(
+            error.contains("error: writing the timeline of inbound-demo-follow-up failed"),
+            "{error}"
+        );
+        if format == "jsonl" {
+            assert!(
+                error.contains("after the first 0 events: No space left on device"),
+                "{error}"
+            );
+        }
+    }
 }
 
 #[test]

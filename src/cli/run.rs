@@ -9,9 +9,10 @@ use serde_json::{Map, Value as Json};
 
 use super::{load, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::bytecode::Program;
+use crate::runtime::jsonl::JsonlWriter;
 use crate::runtime::leads::{self, BadRecord};
 use crate::runtime::recorder::Recorder;
-use crate::runtime::{timeline, Input, Simulation};
+use crate::runtime::{timeline, Input, Simulation, Summary};
 use crate::value::DateLiteral;
 
 /// Arguments of `flowc run`.
@@ -47,6 +48,10 @@ pub struct RunArgs {
     /// How to print timelines.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// How many times one enrollment may run (from one wait to the next)
+    /// before the simulation stops it, so that a loop cannot run forever.
+    #[arg(long, default_value_t = crate::runtime::BUDGET)]
+    pub budget: u32,
     /// Stop at the first bad record instead of skipping it.
     #[arg(long)]
     pub strict: bool,
@@ -125,15 +130,12 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: fixtures: {message}");
         return EXIT_USAGE;
     }
-    let mut out = String::new();
+    let mut stdout = std::io::stdout().lock();
     for program in programs {
-        match simulate(program, args, fixtures.clone(), &mut out) {
-            Ok(()) => {}
-            Err(status) => return status,
+        if let Err(status) = simulate(program, args, fixtures.clone(), &mut stdout) {
+            return status;
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
     EXIT_OK
 }
 
@@ -141,7 +143,7 @@ fn simulate(
     program: &Program,
     args: &RunArgs,
     fixtures: Map<String, Json>,
-    out: &mut String,
+    out: &mut impl Write,
 ) -> Result<(), u8> {
     let start = instant(
         args.start.as_deref().unwrap_or_default(),
@@ -170,7 +172,14 @@ fn simulate(
     }
     bad.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     report_bad(&bad, args.strict)?;
+    // JSON Lines are written as the events happen; a table groups them by
+    // lead, so it keeps them until the end.
+    let mut output = match args.format {
+        Format::Jsonl => Output::Jsonl(JsonlWriter::new(program, out)),
+        Format::Table => Output::Table(out),
+    };
     let mut simulation = Simulation::new(program, Recorder::new(fixtures, false), true);
+    simulation.budget = args.budget;
     let progress = progress_bar(inputs.len());
     if let Some(bar) = progress.clone() {
         simulation.on_progress = Some(Box::new(move |now: DateTime<Utc>| {
@@ -178,36 +187,78 @@ fn simulate(
             bar.tick();
         }));
     }
+    if let Output::Jsonl(writer) = &mut output {
+        simulation.stream(|lead, event| writer.event(lead, event));
+    }
     simulation.run(inputs, start, until);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    for record in &simulation.summary.bad_records {
+    let mut summary = std::mem::take(&mut simulation.summary);
+    let leads = std::mem::take(&mut simulation.leads);
+    let events = simulation.timeline.take().unwrap_or_default();
+    let (horizon, budget) = (simulation.horizon, simulation.budget);
+    drop(simulation);
+    warn(program, &summary, horizon, budget);
+    summary.bad_records.splice(0..0, bad);
+    match output {
+        Output::Jsonl(mut writer) => {
+            writer.line(&timeline::summary_json(program, &summary).to_string());
+            writer.finish().map_err(|(written, error)| {
+                eprintln!(
+                    "error: writing the timeline of {} failed after the first {written} events: {error}",
+                    program.name
+                );
+                EXIT_ERRORS
+            })?;
+        }
+        Output::Table(out) => {
+            let mut text = format!("workflow {}\n", program.name);
+            timeline::write_table(program, &leads, &events, &mut text);
+            timeline::write_summary(program, &summary, &mut text);
+            out.write_all(text.as_bytes()).map_err(|error| {
+                eprintln!(
+                    "error: writing the timeline of {} failed: {error}",
+                    program.name
+                );
+                EXIT_ERRORS
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Where a simulation's timelines go.
+enum Output<'o, W: Write> {
+    /// Streamed as JSON Lines.
+    Jsonl(JsonlWriter<&'o mut W>),
+    /// Kept, then printed as a table per lead.
+    Table(&'o mut W),
+}
+
+/// Warns of what the simulation skipped or where it stopped early.
+fn warn(program: &Program, summary: &Summary, horizon: Option<DateTime<Utc>>, budget: u32) {
+    for record in &summary.bad_records {
         eprintln!("warning: skipped {record}");
     }
-    if let Some(horizon) = simulation.horizon {
+    let local = |at: DateTime<Utc>| at.with_timezone(&program.timezone).to_rfc3339();
+    if let Some(first) = summary.first_over_budget {
+        eprintln!(
+            "warning: {}: {} enrollment(s) reached the budget of {budget} activations and were \
+             stopped, the first at {} (a loop through waits?); pass --budget to allow more",
+            program.name,
+            summary.over_budget,
+            local(first)
+        );
+    }
+    if let Some(horizon) = horizon {
         eprintln!(
             "warning: {} stopped at {}, ten years after the last lead or event, with enrollments \
              still running (a loop through waits?); pass --until to choose when to stop",
             program.name,
-            horizon.with_timezone(&program.timezone).to_rfc3339()
+            local(horizon)
         );
     }
-    simulation.summary.bad_records.splice(0..0, bad);
-    let events = simulation.timeline.take().unwrap_or_default();
-    match args.format {
-        Format::Table => {
-            out.push_str(&format!("workflow {}\n", program.name));
-            timeline::write_table(program, &simulation.leads, &events, out);
-            timeline::write_summary(program, &simulation.summary, out);
-        }
-        Format::Jsonl => {
-            timeline::write_jsonl(program, &simulation.leads, &events, out);
-            out.push_str(&timeline::summary_json(program, &simulation.summary).to_string());
-            out.push('\n');
-        }
-    }
-    Ok(())
 }
 
 /// Prints bad records as warnings; with `--strict`, the first is an error.

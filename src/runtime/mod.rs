@@ -4,6 +4,7 @@
 
 pub mod entry;
 pub mod inspect;
+pub mod jsonl;
 pub mod leads;
 pub mod live;
 pub mod queue;
@@ -63,6 +64,9 @@ pub struct Lead {
     pub retest: Option<DateTime<Utc>>,
 }
 
+/// Where a streamed simulation sends each timeline event, with its lead's id.
+type Sink<'p> = Box<dyn FnMut(&str, &TimelineEvent) + 'p>;
+
 /// One workflow simulated over many leads.
 pub struct Simulation<'p> {
     vm: Vm<'p>,
@@ -74,7 +78,12 @@ pub struct Simulation<'p> {
     /// Lead slots per lead.
     slots: usize,
     by_id: HashMap<Rc<str>, u32>,
+    /// Enrollments by id; the ids of ended ones are reused (see `free`).
     enrollments: Vec<Enrollment>,
+    /// Activations of each enrollment so far, by id.
+    activations: Vec<u32>,
+    /// Ids of ended enrollments that nothing refers to any more.
+    free: Vec<u32>,
     /// Suspended enrollments, earliest wake-up first.
     queue: WakeQueue,
     /// Leads whose trigger or goals a time-relative test flips, by lead
@@ -85,6 +94,12 @@ pub struct Simulation<'p> {
     buffer: Vec<Event>,
     /// Every timeline event, when kept.
     pub timeline: Option<Vec<TimelineEvent>>,
+    /// Where timeline events go as they happen, when streamed (see
+    /// [`Simulation::stream`]), with the id of their lead.
+    on_event: Option<Sink<'p>>,
+    /// How many times one enrollment may be activated before the
+    /// simulation stops running it (a loop through waits).
+    pub budget: u32,
     /// Counts for the summary.
     pub summary: Summary,
     /// Where the clock stopped when no end was given and enrollments were
@@ -96,6 +111,10 @@ pub struct Simulation<'p> {
 
 /// How long after the last input a run without `until` may go on.
 const HORIZON_DAYS: u64 = 10 * 365;
+
+/// Activations of one enrollment a simulation allows by default: a loop
+/// through a daily wait runs for 27 years before it reaches it.
+pub const BUDGET: u32 = 10_000;
 
 /// How often (in activations) `on_progress` is called.
 const PROGRESS_EVERY: u64 = 4096;
@@ -112,15 +131,27 @@ impl<'p> Simulation<'p> {
             leads: Vec::new(),
             by_id: HashMap::default(),
             enrollments: Vec::new(),
+            activations: Vec::new(),
+            free: Vec::new(),
             queue: WakeQueue::default(),
             retests: WakeQueue::default(),
             channels,
             buffer: Vec::new(),
             timeline: keep_timeline.then(Vec::new),
+            on_event: None,
+            budget: BUDGET,
             summary: Summary::new(program),
             on_progress: None,
             horizon: None,
         }
+    }
+
+    /// Sends every timeline event to `sink` as it happens, with its lead's
+    /// id, instead of keeping it: memory stays bounded however long the run.
+    pub fn stream(&mut self, sink: impl FnMut(&str, &TimelineEvent) + 'p) {
+        self.vm.describe = true;
+        self.timeline = None;
+        self.on_event = Some(Box::new(sink));
     }
 
     /// The fields of lead `index`, by slot.
@@ -336,9 +367,19 @@ impl<'p> Simulation<'p> {
         lead.entries += 1;
         lead.last_entry = Some(now);
         let enrollment = Enrollment::new(index, lead.entries, now, payload);
-        let id = self.enrollments.len() as u32;
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.enrollments[id as usize] = enrollment;
+                self.activations[id as usize] = 0;
+                id
+            }
+            None => {
+                self.enrollments.push(enrollment);
+                self.activations.push(0);
+                self.enrollments.len() as u32 - 1
+            }
+        };
         lead.active = Some(id);
-        self.enrollments.push(enrollment);
         self.summary.entered += 1;
         self.buffer.push(Event {
             at: now,
@@ -351,7 +392,16 @@ impl<'p> Simulation<'p> {
 
     fn wake(&mut self, id: u32, now: DateTime<Utc>) {
         let enrollment = &self.enrollments[id as usize];
-        if enrollment.status.is_final() || enrollment.wake != now {
+        if enrollment.status.is_final() {
+            // A goal ended it while it waited: this was its last reference.
+            self.free.push(id);
+            return;
+        }
+        if enrollment.wake != now {
+            return;
+        }
+        if self.activations[id as usize] >= self.budget {
+            self.summary.over_budget(now);
             return;
         }
         self.activate(id, now);
@@ -359,6 +409,7 @@ impl<'p> Simulation<'p> {
 
     /// Runs an enrollment until it suspends or ends, then files its events.
     fn activate(&mut self, id: u32, now: DateTime<Utc>) {
+        self.activations[id as usize] += 1;
         let enrollment = &mut self.enrollments[id as usize];
         let lead = &mut self.leads[enrollment.lead as usize];
         let mut context = Context {
@@ -367,7 +418,8 @@ impl<'p> Simulation<'p> {
             events: &mut self.buffer,
             lead_id: &lead.id,
         };
-        match self.vm.run(enrollment, now, &mut context) {
+        let advance = self.vm.run(enrollment, now, &mut context);
+        match advance {
             Advance::Suspended(until) => self.queue.push(until, id),
             Advance::Ended(ending) => {
                 lead.active = None;
@@ -378,6 +430,10 @@ impl<'p> Simulation<'p> {
             Advance::InFlight => {}
         }
         self.file_events(id);
+        if let Advance::Ended(_) = advance {
+            // Nothing waits for it: its id is free for the next enrollment.
+            self.free.push(id);
+        }
     }
 
     /// Ends an enrollment at once if a goal holds (its lead changed).
@@ -404,12 +460,15 @@ impl<'p> Simulation<'p> {
         let enrollment = &self.enrollments[id as usize];
         for event in self.buffer.drain(..) {
             self.summary.count(&event);
-            if let Some(timeline) = self.timeline.as_mut() {
-                timeline.push(TimelineEvent {
-                    lead: enrollment.lead,
-                    enrollment: enrollment.number,
-                    event,
-                });
+            let event = TimelineEvent {
+                lead: enrollment.lead,
+                enrollment: enrollment.number,
+                event,
+            };
+            if let Some(sink) = self.on_event.as_mut() {
+                sink(&self.leads[enrollment.lead as usize].id, &event);
+            } else if let Some(timeline) = self.timeline.as_mut() {
+                timeline.push(event);
             }
         }
     }

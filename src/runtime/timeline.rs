@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde::Serialize;
+use chrono::{DateTime, Utc};
 
 use super::leads::BadRecord;
 use super::Lead;
@@ -33,13 +33,20 @@ pub struct Summary {
     pub entered: u64,
     /// Events per instruction and kind.
     per_instruction: Vec<[u64; KINDS]>,
-    /// Enrollments by final (or current) status.
+    /// Enrollments by final (or current) status, once the run is over.
     pub statuses: BTreeMap<&'static str, u64>,
+    /// Enrollments that ended, by final status.
+    ended: BTreeMap<&'static str, u64>,
     /// How enrollments ended, by structured reason (never by free text,
     /// which may hold lead data), with their counts.
     pub endings: BTreeMap<Ending, u64>,
     /// The reason text of each `exit` step, as first seen.
     exit_texts: BTreeMap<Ending, String>,
+    /// Enrollments the simulation stopped running at its budget of
+    /// activations, and when the first was stopped.
+    pub over_budget: u64,
+    /// When the first enrollment was stopped at the budget.
+    pub first_over_budget: Option<DateTime<Utc>>,
 }
 
 const KINDS: usize = 10;
@@ -63,6 +70,7 @@ impl Summary {
     /// Counts an enrollment that ended; `detail` is its last event's.
     pub fn end(&mut self, ending: Ending, detail: &str) {
         *self.endings.entry(ending).or_insert(0) += 1;
+        *self.ended.entry(ending.status().name()).or_insert(0) += 1;
         if matches!(ending, Ending::Exit(_)) && !detail.is_empty() {
             self.exit_texts
                 .entry(ending)
@@ -94,11 +102,21 @@ impl Summary {
         rows
     }
 
-    /// Counts enrollments by status once the run is over.
+    /// Counts an enrollment the simulation stopped at its budget.
+    pub fn over_budget(&mut self, now: DateTime<Utc>) {
+        self.over_budget += 1;
+        self.first_over_budget.get_or_insert(now);
+    }
+
+    /// Counts enrollments by status once the run is over: the ones that
+    /// ended, and `enrollments` still running (ended ones there are
+    /// counted already).
     pub fn finish(&mut self, enrollments: &[Enrollment]) {
-        self.statuses.clear();
+        self.statuses = self.ended.clone();
         for enrollment in enrollments {
-            *self.statuses.entry(enrollment.status.name()).or_insert(0) += 1;
+            if !enrollment.status.is_final() {
+                *self.statuses.entry(enrollment.status.name()).or_insert(0) += 1;
+            }
         }
     }
 
@@ -131,19 +149,6 @@ impl Summary {
     }
 }
 
-/// An event as JSON Lines print it.
-#[derive(Serialize)]
-struct JsonEvent<'a> {
-    workflow: &'a str,
-    lead: &'a str,
-    enrollment: u32,
-    at: String,
-    step: &'a str,
-    kind: EventKind,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    detail: &'a str,
-}
-
 /// Timeline events grouped by lead (in order of arrival), each lead's in
 /// time order.
 fn by_lead(events: &[TimelineEvent]) -> Vec<&TimelineEvent> {
@@ -160,28 +165,6 @@ fn step_label<'a>(program: &'a Program, event: &Event) -> &'a str {
         .origins
         .get(event.pc as usize)
         .map_or("?", |origin| origin.label.as_str())
-}
-
-/// The timelines as JSON Lines, one event per line.
-pub fn write_jsonl(program: &Program, leads: &[Lead], events: &[TimelineEvent], out: &mut String) {
-    for timeline_event in by_lead(events) {
-        let event = &timeline_event.event;
-        let json = JsonEvent {
-            workflow: &program.name,
-            lead: leads
-                .get(timeline_event.lead as usize)
-                .map_or("?", |lead| &*lead.id),
-            enrollment: timeline_event.enrollment,
-            at: event.at.with_timezone(&program.timezone).to_rfc3339(),
-            step: step_label(program, event),
-            kind: event.kind,
-            detail: &event.detail,
-        };
-        if let Ok(line) = serde_json::to_string(&json) {
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
 }
 
 /// The timelines as a table per lead.
@@ -244,6 +227,9 @@ pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
         };
         let _ = writeln!(out, "  {name:<15} {count:>8}");
     }
+    if summary.over_budget > 0 {
+        let _ = writeln!(out, "  over budget     {:>8}", summary.over_budget);
+    }
     let rows = summary.ending_rows(program);
     if !rows.is_empty() {
         let _ = writeln!(out, "\n  how enrollments ended");
@@ -294,6 +280,7 @@ pub fn summary_json(program: &Program, summary: &Summary) -> serde_json::Value {
             "leads": summary.leads,
             "bad_records": summary.bad_records.len(),
             "entered": summary.entered,
+            "over_budget": summary.over_budget,
             "statuses": summary.statuses,
             "endings": summary
                 .ending_rows(program)

@@ -360,7 +360,7 @@ impl<'p> Vm<'p> {
 
     /// An instant in RFC 3339 with the account timezone's offset.
     pub fn local(&self, instant: DateTime<Utc>) -> String {
-        instant.with_timezone(&self.program.timezone).to_rfc3339()
+        crate::calendar::rfc3339(instant, self.program.timezone)
     }
 
     fn render(&self, text: u32, enrollment: &Enrollment, lead: &[Option<Value>]) -> String {
