@@ -190,6 +190,7 @@ fn structural(rule: Rule) -> bool {
             | Rule::setting_timezone
             | Rule::setting_reentry
             | Rule::setting_lookback
+            | Rule::setting_failure
             | Rule::fields_section
             | Rule::event_section
             | Rule::field_decl

@@ -192,8 +192,15 @@ fn emails_arrive_as_text_and_html_with_every_recipient_and_a_stable_message_id()
         .iter()
         .rfind(|(lead, _, _)| lead == "mal")
         .expect("mal's end");
-    assert_eq!(mal.1, "failed");
-    assert!(mal.2.contains("is not an email address"), "{mal:?}");
+    assert_eq!(mal.1, "completed", "a bad address does not stop the lead");
+    let undelivered = events
+        .iter()
+        .find(|(lead, kind, _)| lead == "mal" && kind == "undelivered")
+        .expect("mal's email is undelivered");
+    assert!(
+        undelivered.2.contains("is not an email address"),
+        "{undelivered:?}"
+    );
 }
 
 #[test]

@@ -171,6 +171,9 @@ fn features_used() -> std::collections::BTreeSet<String> {
                         .unwrap_or_default()
                         .to_owned(),
                     SettingKind::LookBack(_) => "look back".into(),
+                    SettingKind::SendFailure(policy) => {
+                        format!("on send failure {}", policy.keyword())
+                    }
                 });
             }
             for window in &workflow.windows {
@@ -247,6 +250,7 @@ fn examples_cover_every_step_type_and_option() {
         "re-entry Always",
         "re-entry After",
         "look back",
+        "on send failure fail",
         "window Account",
         "window Lead",
         "trigger when",

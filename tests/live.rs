@@ -523,7 +523,7 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     use flowc::vm::Response;
     let dir = tempdir("failures");
     let db = dir.join("flowc.db");
-    let source = "workflow notifying\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let source = "workflow notifying\n  timezone UTC\n  on send failure fail\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let start = at("2026-06-01T09:00Z");
     let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));

@@ -589,18 +589,43 @@ fn transient_failures_hold_and_back_off_then_permanent_ones_branch() {
     );
 }
 
+/// A rejected text used to stop the lead before its call: now a step
+/// nothing depends on goes on by default, on the timeline as `undelivered`.
 #[test]
-fn a_permanent_failure_without_a_branch_fails_the_enrollment() {
-    let source = workflow(
-        "UTC",
-        "",
-        "    notify slack sales\n      message \"hi\"\n    wait 1 hour\n",
-    );
-    let leads = r#"{"id": "a", "email": "a@x.example", "simulate": {"notify": "rejected"}}"#;
+fn a_permanent_send_failure_goes_on_by_default_and_fails_when_told_to() {
+    let steps = "    send text\n      body \"hi\"\n    notify slack sales\n      message \"hi\"\n    wait 1 hour\n";
+    let leads = r#"{"id": "a", "email": "a@x.example", "phone_number": "+15550100", "simulate": {"text": "rejected"}}"#;
     assert_eq!(
-        timeline(&source, leads, "", "2026-06-01T08:00"),
+        timeline(&workflow("UTC", "", steps), leads, "", "2026-06-01T08:00"),
         "a  2026-06-01 08:00 UTC  entered\n\
-         a  2026-06-01 08:00 UTC  failed  slack sales: hi failed: rejected (scripted)"
+         a  2026-06-01 08:00 UTC  undelivered  text to +15550100: hi failed: rejected (scripted)\n\
+         a  2026-06-01 08:00 UTC  sent  slack sales: hi\n\
+         a  2026-06-01 08:00 UTC  waited  until 2026-06-01T09:00:00+00:00\n\
+         a  2026-06-01 09:00 UTC  completed"
+    );
+    let failing = workflow("UTC", "  on send failure fail\n", steps);
+    assert_eq!(
+        timeline(&failing, leads, "", "2026-06-01T08:00"),
+        "a  2026-06-01 08:00 UTC  entered\n\
+         a  2026-06-01 08:00 UTC  failed  text to +15550100: hi failed: rejected (scripted)"
+    );
+}
+
+/// A step whose extracted fields come later fails the enrollment, whatever
+/// the setting: nothing could stand in for the missing value.
+#[test]
+fn a_permanent_failure_of_a_step_that_extracts_fails_the_enrollment() {
+    let steps = "    http get \"https://api.example/{{ email }}\"\n      extract\n        size number from data.size\n    wait 1 hour\n";
+    let leads = r#"{"id": "a", "email": "a@x.example", "simulate": {"http": 404}}"#;
+    assert_eq!(
+        timeline(
+            &workflow("UTC", "  on send failure continue\n", steps),
+            leads,
+            "",
+            "2026-06-01T08:00"
+        ),
+        "a  2026-06-01 08:00 UTC  entered\n\
+         a  2026-06-01 08:00 UTC  failed  GET https://api.example/a%40x.example failed: status 404"
     );
 }
 

@@ -526,7 +526,7 @@ fn endings_are_grouped_by_structured_reason_not_by_text_with_lead_data() {
     let flow = write(
         &dir,
         "endings.flow",
-        "workflow endings\n  timezone UTC\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    send email\n      to lead\n      subject \"Hi {{ first_name }}\"\n      body \"Hello\"\n    exit \"done with {{ email }}\"\n",
+        "workflow endings\n  timezone UTC\n  on send failure fail\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    send email\n      to lead\n      subject \"Hi {{ first_name }}\"\n      body \"Hello\"\n    exit \"done with {{ email }}\"\n",
     );
     let leads: String = (0..5)
         .map(|i| {

@@ -49,6 +49,7 @@ module.exports = grammar({
           seq('timezone', field('zone', $.timezone_name)),
           seq('re-entry', choice('never', 'always', seq('after', $.duration))),
           seq('look', 'back', $.duration),
+          seq('on', 'send', 'failure', choice('continue', 'fail')),
         ),
         $._newline,
       ),

@@ -79,6 +79,31 @@ pub enum SettingKind {
     ReEntry(ReEntry),
     /// `look back 2 years`: only leads active within this period may enter.
     LookBack(Duration),
+    /// `on send failure continue | fail`: what a permanent failure of a step
+    /// nothing later depends on does to the enrollment.
+    SendFailure(SendFailure),
+}
+
+/// What a permanent failure of a send, a notification or an http request
+/// without extractions does when the step has no `on error` branch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendFailure {
+    /// The failure is on the timeline and the enrollment goes on (default).
+    #[default]
+    Continue,
+    /// The enrollment fails.
+    Fail,
+}
+
+impl SendFailure {
+    /// The policy as written.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SendFailure::Continue => "continue",
+            SendFailure::Fail => "fail",
+        }
+    }
 }
 
 /// When a lead may enter the workflow again.

@@ -66,6 +66,7 @@ fn header(program: &Program, out: &mut String) {
     };
     let _ = writeln!(out, "  re-entry {reentry}");
     let _ = writeln!(out, "  look back {} days", program.look_back_days);
+    let _ = writeln!(out, "  on send failure {}", program.send_failure.keyword());
     let criteria = program
         .trigger
         .criteria

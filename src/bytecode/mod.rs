@@ -48,6 +48,9 @@ pub struct Program {
     pub reentry: ReEntryPolicy,
     /// Only leads active within this many days are evaluated for entry.
     pub look_back_days: u32,
+    /// What a permanent failure of a step nothing depends on does.
+    #[serde(default)]
+    pub send_failure: crate::ast::SendFailure,
     /// Every field the program reads or writes, by slot.
     pub slots: Vec<Slot>,
     /// Who enters.
@@ -363,6 +366,18 @@ impl Effect {
             Effect::Text { .. } => Some(Channel::Text),
             Effect::Call { .. } => Some(Channel::Call),
             _ => None,
+        }
+    }
+
+    /// Whether nothing later depends on the effect's result: a send, a
+    /// notification, or an http request or prompt that extracts nothing.
+    /// `on send failure` decides what a permanent failure of one does.
+    pub fn is_independent(&self) -> bool {
+        match self {
+            Effect::Email(_) | Effect::Text { .. } | Effect::Notify { .. } => true,
+            Effect::Http(http) => http.extract.is_empty(),
+            Effect::Prompt(prompt) => prompt.extract.is_empty(),
+            Effect::Call { .. } => false,
         }
     }
 

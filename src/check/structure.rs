@@ -53,6 +53,7 @@ impl Checker<'_> {
                 SettingKind::Timezone(_) => "timezone",
                 SettingKind::ReEntry(_) => "re-entry",
                 SettingKind::LookBack(_) => "look back",
+                SettingKind::SendFailure(_) => "on send failure",
             };
             self.once(&mut first_setting, what, setting.span);
         }

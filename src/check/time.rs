@@ -77,7 +77,7 @@ impl Checker<'_> {
                     "look back",
                     "look back at least 1 day, like `look back 2 years`",
                 ),
-                SettingKind::ReEntry(_) => {}
+                SettingKind::ReEntry(_) | SettingKind::SendFailure(_) => {}
             }
         }
         for &step in Rc::clone(&self.all_steps).iter() {

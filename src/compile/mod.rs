@@ -75,6 +75,7 @@ impl<'a> Compiler<'a> {
             timezone: DEFAULT_TIMEZONE,
             reentry: ReEntryPolicy::Never,
             look_back_days: DEFAULT_LOOK_BACK_DAYS,
+            send_failure: crate::ast::SendFailure::default(),
             slots: Vec::new(),
             trigger: Trigger {
                 event: None,
@@ -137,6 +138,7 @@ impl<'a> Compiler<'a> {
                         Period::Seconds(seconds) => (seconds / 86_400).max(1) as u32,
                     }
                 }
+                SettingKind::SendFailure(policy) => self.program.send_failure = *policy,
                 SettingKind::Timezone(_) => {}
             }
         }

@@ -49,7 +49,7 @@ pub struct Summary {
     pub first_over_budget: Option<DateTime<Utc>>,
 }
 
-const KINDS: usize = 10;
+const KINDS: usize = 11;
 
 impl Summary {
     /// An empty summary for `program`.
@@ -240,15 +240,16 @@ pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
     let width = label_width(program);
     let _ = writeln!(
         out,
-        "\n  {:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "step", "sent", "skipped", "held", "waited", "branched", "exited"
+        "\n  {:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "step", "sent", "failed", "skipped", "held", "waited", "branched", "exited"
     );
     for (label, counts) in summary.steps(program) {
         let count = |kind: EventKind| counts[kind as usize];
         let _ = writeln!(
             out,
-            "  {label:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "  {label:<width$} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             count(EventKind::Sent),
+            count(EventKind::Undelivered),
             count(EventKind::Skipped),
             count(EventKind::Held),
             count(EventKind::Waited),
@@ -305,4 +306,5 @@ const ALL_KINDS: [EventKind; KINDS] = [
     EventKind::Exited,
     EventKind::Completed,
     EventKind::Failed,
+    EventKind::Undelivered,
 ];

@@ -29,6 +29,8 @@ const SECTION_WORDS: &[(&str, Rule)] = &[
     ("timezone", Rule::setting_timezone),
     ("re-entry", Rule::setting_reentry),
     ("look", Rule::setting_lookback),
+    // `on send failure`; any other `on` is a stray block word.
+    ("on send", Rule::setting_failure),
     ("fields", Rule::fields_section),
     ("event", Rule::event_section),
     ("trigger", Rule::trigger),
@@ -71,13 +73,17 @@ pub(crate) const OPTION_WORDS: &[&str] = &[
 const BLOCK_WORDS: &[&str] = &["end", "else", "branch", "on"];
 
 impl Level {
-    /// The rule a line starting with `word` must follow here, if `word` starts one.
-    pub(crate) fn rule_for(self, word: &str) -> Option<Rule> {
+    /// The rule a line starting with `word` (then `next`) must follow
+    /// here, if `word` starts one.
+    pub(crate) fn rule_for(self, word: &str, next: &str) -> Option<Rule> {
         match self {
             Level::File => (word == "workflow").then_some(Rule::workflow),
             Level::Workflow => SECTION_WORDS
                 .iter()
-                .find(|(known, _)| *known == word)
+                .find(|(known, _)| {
+                    let mut words = known.split(' ');
+                    words.next() == Some(word) && words.next().is_none_or(|second| second == next)
+                })
                 .map(|(_, rule)| *rule),
             Level::Fields => Some(Rule::field_decl),
             Level::Windows => Some(Rule::window),
@@ -103,8 +109,11 @@ impl Level {
         let (expected, candidates, mut help): (&str, Vec<&str>, Option<String>) = match self {
             Level::File => ("`workflow NAME`", vec!["workflow"], None),
             Level::Workflow => (
-                "a setting (timezone, re-entry, look back) or a section (fields, event, trigger, windows, goal, steps)",
-                SECTION_WORDS.iter().map(|(word, _)| *word).collect(),
+                "a setting (timezone, re-entry, look back, on send failure) or a section (fields, event, trigger, windows, goal, steps)",
+                SECTION_WORDS
+                    .iter()
+                    .filter_map(|(words, _)| words.split(' ').next())
+                    .collect(),
                 STEP_WORDS
                     .contains(&word)
                     .then(|| "steps go in the `steps` section".to_owned()),
@@ -198,7 +207,10 @@ impl Builder<'_> {
 
     fn workflow_item(&mut self, workflow: &mut Workflow, item: Pair<'_, Rule>) {
         match item.as_rule() {
-            Rule::setting_timezone | Rule::setting_reentry | Rule::setting_lookback => {
+            Rule::setting_timezone
+            | Rule::setting_reentry
+            | Rule::setting_lookback
+            | Rule::setting_failure => {
                 if let Some(setting) = self.setting(item) {
                     workflow.settings.push(setting);
                 }
@@ -238,6 +250,7 @@ impl Builder<'_> {
         let expected = match rule {
             Rule::setting_timezone => Rule::timezone_name,
             Rule::setting_reentry => Rule::reentry_policy,
+            Rule::setting_failure => Rule::failure_policy,
             _ => Rule::duration,
         };
         let arg = self.valid(first(pair)?, expected)?;
@@ -246,6 +259,12 @@ impl Builder<'_> {
                 SettingKind::Timezone(Spanned::new(arg.as_str().to_owned(), span(&arg)))
             }
             Rule::setting_reentry => SettingKind::ReEntry(self.reentry(arg)?),
+            Rule::setting_failure => SettingKind::SendFailure(
+                match arg.into_inner().next().map(|keyword| keyword.as_rule()) {
+                    Some(Rule::kw_fail) => SendFailure::Fail,
+                    _ => SendFailure::Continue,
+                },
+            ),
             _ => SettingKind::LookBack(self.duration(arg)),
         };
         Some(Setting { kind, span: line })

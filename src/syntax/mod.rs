@@ -177,11 +177,9 @@ impl<'s> Builder<'s> {
             return;
         }
         let line = span.as_str().trim_end();
-        let first_word = line
-            .split(|c: char| c.is_whitespace())
-            .next()
-            .unwrap_or_default();
-        match level.rule_for(first_word) {
+        let mut words = line.split_whitespace();
+        let first_word = words.next().unwrap_or_default();
+        match level.rule_for(first_word, words.next().unwrap_or_default()) {
             Some(rule) => self.reparse(span.start(), rule),
             None => {
                 let error = level.unknown_line(self.source, span.start(), first_word);

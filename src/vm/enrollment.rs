@@ -126,6 +126,9 @@ pub enum EventKind {
     Completed,
     /// The enrollment failed.
     Failed,
+    /// An effect nothing depends on failed for good and the enrollment
+    /// went on (`on send failure continue`).
+    Undelivered,
 }
 
 impl EventKind {
@@ -142,6 +145,7 @@ impl EventKind {
             EventKind::Exited => "exited",
             EventKind::Completed => "completed",
             EventKind::Failed => "failed",
+            EventKind::Undelivered => "undelivered",
         }
     }
 }

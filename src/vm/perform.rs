@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::effects::{self, Request, Response};
 use super::{fields, Advance, Context, Ending, Enrollment, EventKind, Status, Vm};
-use crate::ast::{Channel, Outcome, WindowZone};
+use crate::ast::{Channel, Outcome, SendFailure, WindowZone};
 use crate::bytecode::{Effect, Pc, CALL_OUTCOMES};
 use crate::calendar;
 use crate::value::Value;
@@ -183,6 +183,13 @@ impl Vm<'_> {
                             format!("on error: {reason}")
                         });
                         enrollment.pc = target;
+                        None
+                    }
+                    None if effect.is_independent()
+                        && program.send_failure == SendFailure::Continue =>
+                    {
+                        self.event(context, now, pc, EventKind::Undelivered, || reason);
+                        enrollment.pc = pc + 1;
                         None
                     }
                     None => Some(self.end(enrollment, context, now, Ending::Failed(pc), reason)),

@@ -4,7 +4,7 @@
 
 [
   "workflow" "timezone" "re-entry" "look" "back" "fields" "event" "trigger"
-  "goal" "windows" "steps"
+  "goal" "windows" "steps" "failure"
 ] @keyword
 
 [
@@ -33,7 +33,7 @@
 
 ["email" "text" "call" "phone" "slack" "teams" "get" "post" "put"] @constant.builtin
 ["lead" "rep" "account"] @variable.builtin
-["never" "always" "after"] @constant
+["never" "always" "after" "continue" "fail"] @constant
 (boolean) @boolean
 (number) @number
 (duration) @number

@@ -15,11 +15,11 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 486
+#define STATE_COUNT 614
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 214
+#define SYMBOL_COUNT 217
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 127
+#define TOKEN_COUNT 130
 #define EXTERNAL_TOKEN_COUNT 0
 #define FIELD_COUNT 19
 #define MAX_ALIAS_SEQUENCE_LENGTH 8
@@ -40,207 +40,210 @@ enum ts_symbol_identifiers {
   anon_sym_after = 10,
   anon_sym_look = 11,
   anon_sym_back = 12,
-  sym_timezone_name = 13,
-  anon_sym_fields = 14,
-  anon_sym_event = 15,
-  anon_sym_optional = 16,
-  anon_sym_list = 17,
-  anon_sym_of = 18,
-  anon_sym_text = 19,
-  anon_sym_number = 20,
-  anon_sym_bool = 21,
-  anon_sym_datetime = 22,
-  anon_sym_trigger = 23,
-  anon_sym_when = 24,
-  anon_sym_on = 25,
-  anon_sym_goal = 26,
-  anon_sym_windows = 27,
-  anon_sym_COMMA = 28,
-  anon_sym_in = 29,
-  anon_sym_lead = 30,
-  anon_sym_account = 31,
-  anon_sym_email = 32,
-  anon_sym_call = 33,
-  anon_sym_weekdays = 34,
-  anon_sym_weekends = 35,
-  anon_sym_every = 36,
-  anon_sym_day = 37,
-  sym_day_range = 38,
-  sym_day = 39,
-  anon_sym_DASH = 40,
-  anon_sym_steps = 41,
-  anon_sym_label = 42,
-  anon_sym_send = 43,
-  anon_sym_phone = 44,
-  anon_sym_notify = 45,
-  anon_sym_slack = 46,
-  anon_sym_teams = 47,
-  anon_sym_http = 48,
-  anon_sym_get = 49,
-  anon_sym_post = 50,
-  anon_sym_put = 51,
-  anon_sym_prompt = 52,
-  anon_sym_end = 53,
-  sym_outcome = 54,
-  sym_on_error = 55,
-  anon_sym_wait = 56,
-  anon_sym_until = 57,
-  anon_sym_condition = 58,
-  anon_sym_branch = 59,
-  anon_sym_else = 60,
-  anon_sym_goto = 61,
-  anon_sym_exit = 62,
-  anon_sym_to = 63,
-  anon_sym_and = 64,
-  anon_sym_rep = 65,
-  anon_sym_cc = 66,
-  anon_sym_bcc = 67,
-  anon_sym_from = 68,
-  anon_sym_subject = 69,
-  anon_sym_message = 70,
-  anon_sym_instructions = 71,
-  anon_sym_body = 72,
-  anon_sym_file = 73,
-  anon_sym_agent = 74,
-  anon_sym_header = 75,
-  sym_header_name = 76,
-  anon_sym_timeout = 77,
-  anon_sym_tools = 78,
-  anon_sym_web = 79,
-  anon_sym_search = 80,
-  anon_sym_fetch = 81,
-  anon_sym_url = 82,
-  anon_sym_extract = 83,
-  sym_json_path = 84,
-  anon_sym_or = 85,
-  aux_sym_logic_operator_token1 = 86,
-  anon_sym_not = 87,
-  anon_sym_LPAREN = 88,
-  anon_sym_RPAREN = 89,
-  sym_field_reference = 90,
-  anon_sym_is = 91,
-  anon_sym_set = 92,
-  anon_sym_one = 93,
-  anon_sym_within = 94,
-  anon_sym_last = 95,
-  anon_sym_older = 96,
-  anon_sym_than = 97,
-  anon_sym_contains = 98,
-  anon_sym_does = 99,
-  anon_sym_contain = 100,
-  anon_sym_starts = 101,
-  anon_sym_with = 102,
-  anon_sym_ends = 103,
-  anon_sym_GT_EQ = 104,
-  anon_sym_LT_EQ = 105,
-  anon_sym_GT = 106,
-  anon_sym_LT = 107,
-  anon_sym_true = 108,
-  anon_sym_false = 109,
-  sym_number = 110,
-  sym_datetime = 111,
-  sym_duration = 112,
-  sym_clock = 113,
-  sym_phone_number = 114,
-  sym_email_address = 115,
-  anon_sym_DQUOTE = 116,
-  anon_sym_DQUOTE2 = 117,
-  sym_string_content = 118,
-  sym_escape_sequence = 119,
-  anon_sym_DQUOTE_DQUOTE_DQUOTE = 120,
-  sym_text_content = 121,
-  anon_sym_LBRACE_LBRACE = 122,
-  anon_sym_RBRACE_RBRACE = 123,
-  sym_template_path = 124,
-  anon_sym_PIPE = 125,
-  anon_sym_COLON = 126,
-  sym_source_file = 127,
-  aux_sym__newline = 128,
-  sym_workflow = 129,
-  sym__end_of_line = 130,
-  sym__workflow_item = 131,
-  sym_setting = 132,
-  sym_fields_section = 133,
-  sym_event_section = 134,
-  sym_field_declaration = 135,
-  sym_field_type = 136,
-  sym_base_type = 137,
-  sym_trigger = 138,
-  sym_goal = 139,
-  sym_windows_section = 140,
-  sym_window = 141,
-  sym_channel = 142,
-  sym_days = 143,
-  sym_time_range = 144,
-  sym_steps_section = 145,
-  sym__step_item = 146,
-  sym_label = 147,
-  sym__step = 148,
-  sym_send_email = 149,
-  sym_send_text = 150,
-  sym_call_phone = 151,
-  sym_notify = 152,
-  sym_http = 153,
-  sym_prompt = 154,
-  sym_outcome_block = 155,
-  sym_outcome_branch = 156,
-  sym_failure_block = 157,
-  sym_failure_branch = 158,
-  sym_wait = 159,
-  sym_wait_until = 160,
-  sym_condition = 161,
-  sym_branch = 162,
-  sym_else_branch = 163,
-  sym_goto = 164,
-  sym_exit = 165,
-  sym__option = 166,
-  sym_to_option = 167,
-  sym_recipient = 168,
-  sym_address_option = 169,
-  sym_from_option = 170,
-  sym_text_option = 171,
-  sym_body_option = 172,
-  sym_agent_option = 173,
-  sym_header_option = 174,
-  sym_timeout_option = 175,
-  sym_tools_option = 176,
-  sym_tool = 177,
-  sym_extract_option = 178,
-  sym_extraction = 179,
-  sym__expression = 180,
-  sym_binary_expression = 181,
-  sym_logic_operator = 182,
-  sym__unary = 183,
-  sym_not_expression = 184,
-  sym_parenthesized = 185,
-  sym_comparison = 186,
-  sym__test = 187,
-  sym_compare_operator = 188,
-  sym__literal = 189,
-  sym_boolean = 190,
-  sym_string = 191,
-  sym__line_string = 192,
-  sym__triple_string = 193,
-  sym_template = 194,
-  sym_filter = 195,
-  aux_sym_source_file_repeat1 = 196,
-  aux_sym_workflow_repeat1 = 197,
-  aux_sym_fields_section_repeat1 = 198,
-  aux_sym_windows_section_repeat1 = 199,
-  aux_sym_window_repeat1 = 200,
-  aux_sym_days_repeat1 = 201,
-  aux_sym_steps_section_repeat1 = 202,
-  aux_sym_send_email_repeat1 = 203,
-  aux_sym_outcome_block_repeat1 = 204,
-  aux_sym_condition_repeat1 = 205,
-  aux_sym_to_option_repeat1 = 206,
-  aux_sym_address_option_repeat1 = 207,
-  aux_sym_tools_option_repeat1 = 208,
-  aux_sym_extract_option_repeat1 = 209,
-  aux_sym_binary_expression_repeat1 = 210,
-  aux_sym__test_repeat1 = 211,
-  aux_sym__line_string_repeat1 = 212,
-  aux_sym__triple_string_repeat1 = 213,
+  anon_sym_on = 13,
+  anon_sym_send = 14,
+  anon_sym_failure = 15,
+  anon_sym_continue = 16,
+  anon_sym_fail = 17,
+  sym_timezone_name = 18,
+  anon_sym_fields = 19,
+  anon_sym_event = 20,
+  anon_sym_optional = 21,
+  anon_sym_list = 22,
+  anon_sym_of = 23,
+  anon_sym_text = 24,
+  anon_sym_number = 25,
+  anon_sym_bool = 26,
+  anon_sym_datetime = 27,
+  anon_sym_trigger = 28,
+  anon_sym_when = 29,
+  anon_sym_goal = 30,
+  anon_sym_windows = 31,
+  anon_sym_COMMA = 32,
+  anon_sym_in = 33,
+  anon_sym_lead = 34,
+  anon_sym_account = 35,
+  anon_sym_email = 36,
+  anon_sym_call = 37,
+  anon_sym_weekdays = 38,
+  anon_sym_weekends = 39,
+  anon_sym_every = 40,
+  anon_sym_day = 41,
+  sym_day_range = 42,
+  sym_day = 43,
+  anon_sym_DASH = 44,
+  anon_sym_steps = 45,
+  anon_sym_label = 46,
+  anon_sym_phone = 47,
+  anon_sym_notify = 48,
+  anon_sym_slack = 49,
+  anon_sym_teams = 50,
+  anon_sym_http = 51,
+  anon_sym_get = 52,
+  anon_sym_post = 53,
+  anon_sym_put = 54,
+  anon_sym_prompt = 55,
+  anon_sym_end = 56,
+  sym_outcome = 57,
+  sym_on_error = 58,
+  anon_sym_wait = 59,
+  anon_sym_until = 60,
+  anon_sym_condition = 61,
+  anon_sym_branch = 62,
+  anon_sym_else = 63,
+  anon_sym_goto = 64,
+  anon_sym_exit = 65,
+  anon_sym_to = 66,
+  anon_sym_and = 67,
+  anon_sym_rep = 68,
+  anon_sym_cc = 69,
+  anon_sym_bcc = 70,
+  anon_sym_from = 71,
+  anon_sym_subject = 72,
+  anon_sym_message = 73,
+  anon_sym_instructions = 74,
+  anon_sym_body = 75,
+  anon_sym_file = 76,
+  anon_sym_agent = 77,
+  anon_sym_header = 78,
+  sym_header_name = 79,
+  anon_sym_timeout = 80,
+  anon_sym_tools = 81,
+  anon_sym_web = 82,
+  anon_sym_search = 83,
+  anon_sym_fetch = 84,
+  anon_sym_url = 85,
+  anon_sym_extract = 86,
+  sym_json_path = 87,
+  anon_sym_or = 88,
+  aux_sym_logic_operator_token1 = 89,
+  anon_sym_not = 90,
+  anon_sym_LPAREN = 91,
+  anon_sym_RPAREN = 92,
+  sym_field_reference = 93,
+  anon_sym_is = 94,
+  anon_sym_set = 95,
+  anon_sym_one = 96,
+  anon_sym_within = 97,
+  anon_sym_last = 98,
+  anon_sym_older = 99,
+  anon_sym_than = 100,
+  anon_sym_contains = 101,
+  anon_sym_does = 102,
+  anon_sym_contain = 103,
+  anon_sym_starts = 104,
+  anon_sym_with = 105,
+  anon_sym_ends = 106,
+  anon_sym_GT_EQ = 107,
+  anon_sym_LT_EQ = 108,
+  anon_sym_GT = 109,
+  anon_sym_LT = 110,
+  anon_sym_true = 111,
+  anon_sym_false = 112,
+  sym_number = 113,
+  sym_datetime = 114,
+  sym_duration = 115,
+  sym_clock = 116,
+  sym_phone_number = 117,
+  sym_email_address = 118,
+  anon_sym_DQUOTE = 119,
+  anon_sym_DQUOTE2 = 120,
+  sym_string_content = 121,
+  sym_escape_sequence = 122,
+  anon_sym_DQUOTE_DQUOTE_DQUOTE = 123,
+  sym_text_content = 124,
+  anon_sym_LBRACE_LBRACE = 125,
+  anon_sym_RBRACE_RBRACE = 126,
+  sym_template_path = 127,
+  anon_sym_PIPE = 128,
+  anon_sym_COLON = 129,
+  sym_source_file = 130,
+  aux_sym__newline = 131,
+  sym_workflow = 132,
+  sym__end_of_line = 133,
+  sym__workflow_item = 134,
+  sym_setting = 135,
+  sym_fields_section = 136,
+  sym_event_section = 137,
+  sym_field_declaration = 138,
+  sym_field_type = 139,
+  sym_base_type = 140,
+  sym_trigger = 141,
+  sym_goal = 142,
+  sym_windows_section = 143,
+  sym_window = 144,
+  sym_channel = 145,
+  sym_days = 146,
+  sym_time_range = 147,
+  sym_steps_section = 148,
+  sym__step_item = 149,
+  sym_label = 150,
+  sym__step = 151,
+  sym_send_email = 152,
+  sym_send_text = 153,
+  sym_call_phone = 154,
+  sym_notify = 155,
+  sym_http = 156,
+  sym_prompt = 157,
+  sym_outcome_block = 158,
+  sym_outcome_branch = 159,
+  sym_failure_block = 160,
+  sym_failure_branch = 161,
+  sym_wait = 162,
+  sym_wait_until = 163,
+  sym_condition = 164,
+  sym_branch = 165,
+  sym_else_branch = 166,
+  sym_goto = 167,
+  sym_exit = 168,
+  sym__option = 169,
+  sym_to_option = 170,
+  sym_recipient = 171,
+  sym_address_option = 172,
+  sym_from_option = 173,
+  sym_text_option = 174,
+  sym_body_option = 175,
+  sym_agent_option = 176,
+  sym_header_option = 177,
+  sym_timeout_option = 178,
+  sym_tools_option = 179,
+  sym_tool = 180,
+  sym_extract_option = 181,
+  sym_extraction = 182,
+  sym__expression = 183,
+  sym_binary_expression = 184,
+  sym_logic_operator = 185,
+  sym__unary = 186,
+  sym_not_expression = 187,
+  sym_parenthesized = 188,
+  sym_comparison = 189,
+  sym__test = 190,
+  sym_compare_operator = 191,
+  sym__literal = 192,
+  sym_boolean = 193,
+  sym_string = 194,
+  sym__line_string = 195,
+  sym__triple_string = 196,
+  sym_template = 197,
+  sym_filter = 198,
+  aux_sym_source_file_repeat1 = 199,
+  aux_sym_workflow_repeat1 = 200,
+  aux_sym_fields_section_repeat1 = 201,
+  aux_sym_windows_section_repeat1 = 202,
+  aux_sym_window_repeat1 = 203,
+  aux_sym_days_repeat1 = 204,
+  aux_sym_steps_section_repeat1 = 205,
+  aux_sym_send_email_repeat1 = 206,
+  aux_sym_outcome_block_repeat1 = 207,
+  aux_sym_condition_repeat1 = 208,
+  aux_sym_to_option_repeat1 = 209,
+  aux_sym_address_option_repeat1 = 210,
+  aux_sym_tools_option_repeat1 = 211,
+  aux_sym_extract_option_repeat1 = 212,
+  aux_sym_binary_expression_repeat1 = 213,
+  aux_sym__test_repeat1 = 214,
+  aux_sym__line_string_repeat1 = 215,
+  aux_sym__triple_string_repeat1 = 216,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -257,6 +260,11 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_after] = "after",
   [anon_sym_look] = "look",
   [anon_sym_back] = "back",
+  [anon_sym_on] = "on",
+  [anon_sym_send] = "send",
+  [anon_sym_failure] = "failure",
+  [anon_sym_continue] = "continue",
+  [anon_sym_fail] = "fail",
   [sym_timezone_name] = "timezone_name",
   [anon_sym_fields] = "fields",
   [anon_sym_event] = "event",
@@ -269,7 +277,6 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_datetime] = "datetime",
   [anon_sym_trigger] = "trigger",
   [anon_sym_when] = "when",
-  [anon_sym_on] = "on",
   [anon_sym_goal] = "goal",
   [anon_sym_windows] = "windows",
   [anon_sym_COMMA] = ",",
@@ -287,7 +294,6 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_DASH] = "-",
   [anon_sym_steps] = "steps",
   [anon_sym_label] = "label",
-  [anon_sym_send] = "send",
   [anon_sym_phone] = "phone",
   [anon_sym_notify] = "notify",
   [anon_sym_slack] = "slack",
@@ -474,6 +480,11 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_after] = anon_sym_after,
   [anon_sym_look] = anon_sym_look,
   [anon_sym_back] = anon_sym_back,
+  [anon_sym_on] = anon_sym_on,
+  [anon_sym_send] = anon_sym_send,
+  [anon_sym_failure] = anon_sym_failure,
+  [anon_sym_continue] = anon_sym_continue,
+  [anon_sym_fail] = anon_sym_fail,
   [sym_timezone_name] = sym_timezone_name,
   [anon_sym_fields] = anon_sym_fields,
   [anon_sym_event] = anon_sym_event,
@@ -486,7 +497,6 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_datetime] = anon_sym_datetime,
   [anon_sym_trigger] = anon_sym_trigger,
   [anon_sym_when] = anon_sym_when,
-  [anon_sym_on] = anon_sym_on,
   [anon_sym_goal] = anon_sym_goal,
   [anon_sym_windows] = anon_sym_windows,
   [anon_sym_COMMA] = anon_sym_COMMA,
@@ -504,7 +514,6 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_DASH] = anon_sym_DASH,
   [anon_sym_steps] = anon_sym_steps,
   [anon_sym_label] = anon_sym_label,
-  [anon_sym_send] = anon_sym_send,
   [anon_sym_phone] = anon_sym_phone,
   [anon_sym_notify] = anon_sym_notify,
   [anon_sym_slack] = anon_sym_slack,
@@ -730,6 +739,26 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
+  [anon_sym_on] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_send] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_failure] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_continue] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_fail] = {
+    .visible = true,
+    .named = false,
+  },
   [sym_timezone_name] = {
     .visible = true,
     .named = true,
@@ -775,10 +804,6 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_when] = {
-    .visible = true,
-    .named = false,
-  },
-  [anon_sym_on] = {
     .visible = true,
     .named = false,
   },
@@ -847,10 +872,6 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_label] = {
-    .visible = true,
-    .named = false,
-  },
-  [anon_sym_send] = {
     .visible = true,
     .named = false,
   },
@@ -1584,8 +1605,8 @@ static const char * const ts_field_names[] = {
 static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [1] = {.index = 0, .length = 1},
   [2] = {.index = 1, .length = 1},
-  [3] = {.index = 2, .length = 2},
-  [4] = {.index = 4, .length = 1},
+  [3] = {.index = 2, .length = 1},
+  [4] = {.index = 3, .length = 2},
   [5] = {.index = 5, .length = 1},
   [6] = {.index = 6, .length = 1},
   [7] = {.index = 7, .length = 2},
@@ -1611,14 +1632,14 @@ static const TSFieldMapEntry ts_field_map_entries[] = {
   [1] =
     {field_zone, 1},
   [2] =
+    {field_event, 2},
+  [3] =
     {field_field, 0},
     {field_test, 1},
-  [4] =
-    {field_criteria, 2},
   [5] =
-    {field_operator, 1, .inherited = true},
+    {field_criteria, 2},
   [6] =
-    {field_event, 2},
+    {field_operator, 1, .inherited = true},
   [7] =
     {field_name, 0},
     {field_type, 1},
@@ -1688,153 +1709,153 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [14] = 14,
   [15] = 14,
   [16] = 2,
-  [17] = 17,
+  [17] = 6,
   [18] = 7,
-  [19] = 6,
-  [20] = 3,
-  [21] = 5,
-  [22] = 4,
+  [19] = 3,
+  [20] = 5,
+  [21] = 4,
+  [22] = 6,
   [23] = 2,
-  [24] = 8,
-  [25] = 6,
-  [26] = 7,
-  [27] = 3,
-  [28] = 4,
-  [29] = 5,
-  [30] = 13,
+  [24] = 3,
+  [25] = 5,
+  [26] = 4,
+  [27] = 8,
+  [28] = 7,
+  [29] = 2,
+  [30] = 30,
   [31] = 31,
-  [32] = 6,
-  [33] = 7,
-  [34] = 4,
-  [35] = 5,
-  [36] = 9,
-  [37] = 10,
-  [38] = 11,
+  [32] = 32,
+  [33] = 33,
+  [34] = 33,
+  [35] = 35,
+  [36] = 35,
+  [37] = 37,
+  [38] = 38,
   [39] = 39,
   [40] = 40,
-  [41] = 12,
+  [41] = 41,
   [42] = 42,
-  [43] = 43,
+  [43] = 42,
   [44] = 44,
-  [45] = 45,
-  [46] = 46,
+  [45] = 32,
+  [46] = 44,
   [47] = 47,
-  [48] = 48,
+  [48] = 31,
   [49] = 49,
-  [50] = 50,
+  [50] = 49,
   [51] = 51,
-  [52] = 3,
-  [53] = 12,
-  [54] = 10,
-  [55] = 9,
-  [56] = 56,
-  [57] = 56,
-  [58] = 8,
-  [59] = 11,
-  [60] = 13,
-  [61] = 9,
-  [62] = 10,
-  [63] = 14,
-  [64] = 14,
-  [65] = 11,
-  [66] = 13,
-  [67] = 12,
-  [68] = 68,
-  [69] = 69,
-  [70] = 17,
-  [71] = 71,
-  [72] = 14,
-  [73] = 68,
-  [74] = 71,
-  [75] = 75,
-  [76] = 75,
-  [77] = 77,
-  [78] = 77,
-  [79] = 17,
-  [80] = 14,
-  [81] = 14,
+  [52] = 6,
+  [53] = 7,
+  [54] = 3,
+  [55] = 5,
+  [56] = 4,
+  [57] = 47,
+  [58] = 10,
+  [59] = 9,
+  [60] = 11,
+  [61] = 37,
+  [62] = 38,
+  [63] = 12,
+  [64] = 13,
+  [65] = 39,
+  [66] = 40,
+  [67] = 41,
+  [68] = 30,
+  [69] = 51,
+  [70] = 12,
+  [71] = 10,
+  [72] = 11,
+  [73] = 13,
+  [74] = 9,
+  [75] = 8,
+  [76] = 8,
+  [77] = 14,
+  [78] = 78,
+  [79] = 79,
+  [80] = 80,
+  [81] = 81,
   [82] = 82,
-  [83] = 83,
-  [84] = 56,
-  [85] = 56,
-  [86] = 56,
-  [87] = 56,
-  [88] = 88,
-  [89] = 89,
-  [90] = 71,
-  [91] = 68,
-  [92] = 75,
-  [93] = 77,
-  [94] = 17,
-  [95] = 77,
-  [96] = 56,
-  [97] = 75,
-  [98] = 71,
-  [99] = 68,
-  [100] = 17,
-  [101] = 101,
-  [102] = 71,
-  [103] = 68,
-  [104] = 75,
-  [105] = 77,
-  [106] = 17,
-  [107] = 71,
-  [108] = 82,
-  [109] = 75,
-  [110] = 17,
-  [111] = 77,
-  [112] = 71,
-  [113] = 68,
-  [114] = 17,
-  [115] = 75,
-  [116] = 116,
-  [117] = 117,
-  [118] = 77,
-  [119] = 119,
-  [120] = 68,
-  [121] = 121,
-  [122] = 122,
-  [123] = 82,
-  [124] = 124,
-  [125] = 125,
-  [126] = 126,
-  [127] = 127,
-  [128] = 128,
-  [129] = 82,
-  [130] = 130,
+  [83] = 79,
+  [84] = 78,
+  [85] = 81,
+  [86] = 49,
+  [87] = 10,
+  [88] = 9,
+  [89] = 11,
+  [90] = 49,
+  [91] = 12,
+  [92] = 13,
+  [93] = 82,
+  [94] = 14,
+  [95] = 14,
+  [96] = 14,
+  [97] = 97,
+  [98] = 14,
+  [99] = 99,
+  [100] = 33,
+  [101] = 33,
+  [102] = 33,
+  [103] = 82,
+  [104] = 49,
+  [105] = 79,
+  [106] = 78,
+  [107] = 81,
+  [108] = 108,
+  [109] = 33,
+  [110] = 110,
+  [111] = 82,
+  [112] = 79,
+  [113] = 78,
+  [114] = 81,
+  [115] = 49,
+  [116] = 49,
+  [117] = 33,
+  [118] = 118,
+  [119] = 82,
+  [120] = 79,
+  [121] = 78,
+  [122] = 81,
+  [123] = 49,
+  [124] = 49,
+  [125] = 38,
+  [126] = 42,
+  [127] = 82,
+  [128] = 44,
+  [129] = 32,
+  [130] = 51,
   [131] = 131,
-  [132] = 132,
-  [133] = 133,
-  [134] = 134,
-  [135] = 135,
-  [136] = 136,
-  [137] = 137,
-  [138] = 138,
-  [139] = 139,
-  [140] = 140,
+  [132] = 47,
+  [133] = 82,
+  [134] = 79,
+  [135] = 78,
+  [136] = 81,
+  [137] = 31,
+  [138] = 79,
+  [139] = 78,
+  [140] = 81,
   [141] = 141,
-  [142] = 142,
-  [143] = 143,
-  [144] = 144,
-  [145] = 145,
-  [146] = 146,
-  [147] = 147,
-  [148] = 148,
-  [149] = 149,
-  [150] = 150,
+  [142] = 49,
+  [143] = 49,
+  [144] = 99,
+  [145] = 39,
+  [146] = 37,
+  [147] = 40,
+  [148] = 41,
+  [149] = 30,
+  [150] = 35,
   [151] = 151,
   [152] = 152,
-  [153] = 153,
+  [153] = 99,
   [154] = 154,
   [155] = 155,
   [156] = 156,
   [157] = 157,
   [158] = 158,
-  [159] = 159,
+  [159] = 99,
   [160] = 160,
   [161] = 161,
   [162] = 162,
-  [163] = 17,
+  [163] = 163,
   [164] = 164,
   [165] = 165,
   [166] = 166,
@@ -1868,42 +1889,42 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [194] = 194,
   [195] = 195,
   [196] = 196,
-  [197] = 193,
-  [198] = 193,
-  [199] = 193,
-  [200] = 193,
-  [201] = 193,
-  [202] = 193,
+  [197] = 197,
+  [198] = 198,
+  [199] = 49,
+  [200] = 200,
+  [201] = 201,
+  [202] = 202,
   [203] = 203,
-  [204] = 204,
-  [205] = 205,
-  [206] = 206,
-  [207] = 207,
-  [208] = 208,
+  [204] = 157,
+  [205] = 158,
+  [206] = 154,
+  [207] = 155,
+  [208] = 156,
   [209] = 209,
   [210] = 210,
   [211] = 211,
   [212] = 212,
   [213] = 213,
-  [214] = 214,
-  [215] = 215,
-  [216] = 216,
-  [217] = 214,
-  [218] = 218,
-  [219] = 219,
-  [220] = 220,
-  [221] = 221,
-  [222] = 222,
-  [223] = 223,
-  [224] = 215,
-  [225] = 214,
-  [226] = 226,
-  [227] = 227,
-  [228] = 214,
-  [229] = 229,
-  [230] = 214,
-  [231] = 214,
-  [232] = 214,
+  [214] = 173,
+  [215] = 171,
+  [216] = 170,
+  [217] = 178,
+  [218] = 163,
+  [219] = 176,
+  [220] = 167,
+  [221] = 166,
+  [222] = 172,
+  [223] = 164,
+  [224] = 165,
+  [225] = 168,
+  [226] = 169,
+  [227] = 175,
+  [228] = 177,
+  [229] = 174,
+  [230] = 161,
+  [231] = 162,
+  [232] = 232,
   [233] = 233,
   [234] = 234,
   [235] = 235,
@@ -1912,10 +1933,10 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [238] = 238,
   [239] = 239,
   [240] = 240,
-  [241] = 234,
-  [242] = 242,
+  [241] = 241,
+  [242] = 241,
   [243] = 243,
-  [244] = 242,
+  [244] = 244,
   [245] = 245,
   [246] = 246,
   [247] = 247,
@@ -1924,25 +1945,25 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [250] = 250,
   [251] = 251,
   [252] = 252,
-  [253] = 253,
-  [254] = 17,
-  [255] = 255,
-  [256] = 256,
-  [257] = 257,
-  [258] = 258,
-  [259] = 259,
+  [253] = 250,
+  [254] = 250,
+  [255] = 250,
+  [256] = 249,
+  [257] = 250,
+  [258] = 250,
+  [259] = 250,
   [260] = 260,
-  [261] = 245,
-  [262] = 255,
+  [261] = 261,
+  [262] = 262,
   [263] = 263,
   [264] = 264,
   [265] = 265,
   [266] = 266,
   [267] = 267,
   [268] = 268,
-  [269] = 242,
+  [269] = 269,
   [270] = 270,
-  [271] = 242,
+  [271] = 271,
   [272] = 272,
   [273] = 273,
   [274] = 274,
@@ -1950,30 +1971,30 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [276] = 276,
   [277] = 277,
   [278] = 278,
-  [279] = 236,
+  [279] = 279,
   [280] = 280,
   [281] = 281,
   [282] = 282,
   [283] = 283,
-  [284] = 284,
-  [285] = 285,
+  [284] = 272,
+  [285] = 282,
   [286] = 286,
-  [287] = 287,
+  [287] = 286,
   [288] = 288,
-  [289] = 289,
-  [290] = 290,
+  [289] = 280,
+  [290] = 281,
   [291] = 291,
   [292] = 292,
-  [293] = 293,
-  [294] = 294,
-  [295] = 295,
-  [296] = 239,
-  [297] = 297,
-  [298] = 298,
-  [299] = 299,
-  [300] = 240,
+  [293] = 280,
+  [294] = 281,
+  [295] = 291,
+  [296] = 291,
+  [297] = 291,
+  [298] = 291,
+  [299] = 291,
+  [300] = 300,
   [301] = 301,
-  [302] = 237,
+  [302] = 291,
   [303] = 303,
   [304] = 304,
   [305] = 305,
@@ -1981,46 +2002,46 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [307] = 307,
   [308] = 308,
   [309] = 309,
-  [310] = 285,
+  [310] = 310,
   [311] = 311,
   [312] = 312,
   [313] = 313,
   [314] = 314,
   [315] = 315,
-  [316] = 299,
+  [316] = 310,
   [317] = 317,
   [318] = 318,
   [319] = 319,
-  [320] = 307,
+  [320] = 314,
   [321] = 321,
-  [322] = 322,
-  [323] = 323,
-  [324] = 324,
-  [325] = 325,
+  [322] = 313,
+  [323] = 314,
+  [324] = 306,
+  [325] = 313,
   [326] = 326,
   [327] = 327,
-  [328] = 235,
-  [329] = 313,
-  [330] = 313,
-  [331] = 313,
+  [328] = 328,
+  [329] = 329,
+  [330] = 306,
+  [331] = 49,
   [332] = 332,
-  [333] = 333,
+  [333] = 306,
   [334] = 334,
   [335] = 335,
-  [336] = 336,
+  [336] = 334,
   [337] = 337,
-  [338] = 338,
-  [339] = 339,
+  [338] = 328,
+  [339] = 310,
   [340] = 340,
   [341] = 341,
   [342] = 342,
   [343] = 343,
   [344] = 344,
-  [345] = 345,
+  [345] = 278,
   [346] = 346,
-  [347] = 347,
+  [347] = 303,
   [348] = 348,
-  [349] = 333,
+  [349] = 349,
   [350] = 350,
   [351] = 351,
   [352] = 352,
@@ -2029,134 +2050,262 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [355] = 355,
   [356] = 356,
   [357] = 357,
-  [358] = 358,
-  [359] = 359,
+  [358] = 341,
+  [359] = 346,
   [360] = 360,
-  [361] = 333,
-  [362] = 359,
-  [363] = 360,
-  [364] = 333,
-  [365] = 365,
-  [366] = 359,
-  [367] = 360,
-  [368] = 333,
+  [361] = 352,
+  [362] = 353,
+  [363] = 354,
+  [364] = 341,
+  [365] = 346,
+  [366] = 357,
+  [367] = 367,
+  [368] = 353,
   [369] = 369,
-  [370] = 359,
-  [371] = 360,
-  [372] = 333,
-  [373] = 359,
-  [374] = 360,
-  [375] = 333,
-  [376] = 359,
-  [377] = 360,
-  [378] = 359,
-  [379] = 379,
-  [380] = 380,
-  [381] = 381,
-  [382] = 382,
+  [370] = 367,
+  [371] = 371,
+  [372] = 372,
+  [373] = 373,
+  [374] = 374,
+  [375] = 375,
+  [376] = 350,
+  [377] = 377,
+  [378] = 354,
+  [379] = 343,
+  [380] = 342,
+  [381] = 352,
+  [382] = 348,
   [383] = 383,
-  [384] = 384,
-  [385] = 385,
+  [384] = 340,
+  [385] = 357,
   [386] = 386,
   [387] = 387,
   [388] = 388,
   [389] = 389,
-  [390] = 360,
+  [390] = 275,
   [391] = 391,
-  [392] = 381,
-  [393] = 382,
-  [394] = 394,
-  [395] = 395,
-  [396] = 381,
-  [397] = 382,
+  [392] = 392,
+  [393] = 393,
+  [394] = 288,
+  [395] = 344,
+  [396] = 396,
+  [397] = 397,
   [398] = 398,
-  [399] = 381,
-  [400] = 382,
+  [399] = 399,
+  [400] = 400,
   [401] = 401,
   [402] = 402,
   [403] = 403,
-  [404] = 357,
-  [405] = 405,
-  [406] = 406,
-  [407] = 407,
-  [408] = 405,
-  [409] = 357,
-  [410] = 405,
-  [411] = 406,
-  [412] = 407,
+  [404] = 404,
+  [405] = 397,
+  [406] = 279,
+  [407] = 399,
+  [408] = 408,
+  [409] = 373,
+  [410] = 387,
+  [411] = 411,
+  [412] = 388,
   [413] = 413,
-  [414] = 357,
-  [415] = 406,
-  [416] = 407,
-  [417] = 417,
-  [418] = 418,
-  [419] = 406,
-  [420] = 420,
-  [421] = 407,
-  [422] = 336,
-  [423] = 338,
-  [424] = 336,
-  [425] = 338,
-  [426] = 336,
-  [427] = 338,
+  [414] = 388,
+  [415] = 415,
+  [416] = 416,
+  [417] = 399,
+  [418] = 389,
+  [419] = 419,
+  [420] = 397,
+  [421] = 421,
+  [422] = 388,
+  [423] = 387,
+  [424] = 424,
+  [425] = 425,
+  [426] = 426,
+  [427] = 427,
   [428] = 428,
   [429] = 429,
   [430] = 430,
-  [431] = 431,
+  [431] = 426,
   [432] = 432,
   [433] = 433,
   [434] = 434,
   [435] = 435,
   [436] = 436,
-  [437] = 437,
+  [437] = 425,
   [438] = 438,
-  [439] = 439,
+  [439] = 438,
   [440] = 440,
-  [441] = 433,
+  [441] = 435,
   [442] = 442,
-  [443] = 433,
-  [444] = 444,
-  [445] = 433,
-  [446] = 446,
-  [447] = 433,
+  [443] = 424,
+  [444] = 429,
+  [445] = 445,
+  [446] = 436,
+  [447] = 447,
   [448] = 448,
   [449] = 449,
   [450] = 450,
-  [451] = 451,
-  [452] = 452,
-  [453] = 444,
+  [451] = 427,
+  [452] = 428,
+  [453] = 449,
   [454] = 454,
-  [455] = 449,
+  [455] = 455,
   [456] = 456,
   [457] = 457,
-  [458] = 433,
+  [458] = 454,
   [459] = 459,
-  [460] = 452,
+  [460] = 460,
   [461] = 461,
   [462] = 462,
   [463] = 463,
-  [464] = 452,
+  [464] = 429,
   [465] = 465,
-  [466] = 466,
-  [467] = 452,
-  [468] = 468,
-  [469] = 469,
-  [470] = 470,
-  [471] = 471,
+  [466] = 455,
+  [467] = 427,
+  [468] = 428,
+  [469] = 449,
+  [470] = 454,
+  [471] = 455,
   [472] = 472,
   [473] = 473,
-  [474] = 471,
-  [475] = 475,
-  [476] = 476,
+  [474] = 474,
+  [475] = 460,
+  [476] = 461,
   [477] = 477,
-  [478] = 471,
-  [479] = 479,
-  [480] = 480,
-  [481] = 481,
-  [482] = 482,
-  [483] = 433,
-  [484] = 484,
-  [485] = 485,
+  [478] = 462,
+  [479] = 463,
+  [480] = 429,
+  [481] = 462,
+  [482] = 463,
+  [483] = 429,
+  [484] = 462,
+  [485] = 463,
+  [486] = 429,
+  [487] = 462,
+  [488] = 463,
+  [489] = 429,
+  [490] = 462,
+  [491] = 463,
+  [492] = 492,
+  [493] = 447,
+  [494] = 440,
+  [495] = 460,
+  [496] = 496,
+  [497] = 497,
+  [498] = 442,
+  [499] = 424,
+  [500] = 461,
+  [501] = 501,
+  [502] = 462,
+  [503] = 503,
+  [504] = 504,
+  [505] = 463,
+  [506] = 506,
+  [507] = 507,
+  [508] = 508,
+  [509] = 509,
+  [510] = 510,
+  [511] = 511,
+  [512] = 442,
+  [513] = 513,
+  [514] = 514,
+  [515] = 445,
+  [516] = 465,
+  [517] = 472,
+  [518] = 492,
+  [519] = 519,
+  [520] = 520,
+  [521] = 434,
+  [522] = 522,
+  [523] = 435,
+  [524] = 425,
+  [525] = 438,
+  [526] = 440,
+  [527] = 527,
+  [528] = 528,
+  [529] = 529,
+  [530] = 435,
+  [531] = 425,
+  [532] = 438,
+  [533] = 440,
+  [534] = 534,
+  [535] = 535,
+  [536] = 442,
+  [537] = 492,
+  [538] = 434,
+  [539] = 424,
+  [540] = 492,
+  [541] = 434,
+  [542] = 542,
+  [543] = 543,
+  [544] = 544,
+  [545] = 545,
+  [546] = 546,
+  [547] = 547,
+  [548] = 548,
+  [549] = 549,
+  [550] = 550,
+  [551] = 551,
+  [552] = 552,
+  [553] = 553,
+  [554] = 554,
+  [555] = 555,
+  [556] = 556,
+  [557] = 557,
+  [558] = 558,
+  [559] = 559,
+  [560] = 560,
+  [561] = 561,
+  [562] = 562,
+  [563] = 562,
+  [564] = 564,
+  [565] = 565,
+  [566] = 566,
+  [567] = 546,
+  [568] = 568,
+  [569] = 569,
+  [570] = 544,
+  [571] = 571,
+  [572] = 572,
+  [573] = 544,
+  [574] = 574,
+  [575] = 544,
+  [576] = 576,
+  [577] = 544,
+  [578] = 578,
+  [579] = 579,
+  [580] = 557,
+  [581] = 558,
+  [582] = 582,
+  [583] = 583,
+  [584] = 584,
+  [585] = 568,
+  [586] = 586,
+  [587] = 558,
+  [588] = 549,
+  [589] = 564,
+  [590] = 584,
+  [591] = 591,
+  [592] = 592,
+  [593] = 593,
+  [594] = 544,
+  [595] = 595,
+  [596] = 558,
+  [597] = 597,
+  [598] = 562,
+  [599] = 584,
+  [600] = 564,
+  [601] = 601,
+  [602] = 602,
+  [603] = 603,
+  [604] = 604,
+  [605] = 551,
+  [606] = 597,
+  [607] = 607,
+  [608] = 552,
+  [609] = 609,
+  [610] = 597,
+  [611] = 611,
+  [612] = 544,
+  [613] = 597,
 };
 
 static bool ts_lex(TSLexer *lexer, TSStateId state) {
@@ -2164,51 +2313,51 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
   eof = lexer->eof(lexer);
   switch (state) {
     case 0:
-      if (eof) ADVANCE(445);
+      if (eof) ADVANCE(497);
       ADVANCE_MAP(
-        0, 620,
-        '\n', 451,
+        0, 675,
+        '\n', 503,
         '\r', 1,
-        '"', 818,
-        '#', 449,
-        '(', 742,
-        ')', 743,
-        '+', 432,
-        ',', 651,
-        '-', 665,
-        ':', 832,
-        '<', 770,
-        '>', 769,
-        '\\', 407,
-        'a', 86,
-        'b', 48,
+        '"', 883,
+        '#', 501,
+        '(', 807,
+        ')', 808,
+        '+', 482,
+        ',', 718,
+        '-', 732,
+        ':', 897,
+        '<', 835,
+        '>', 834,
+        '\\', 457,
+        'a', 94,
+        'b', 54,
         'c', 42,
-        'd', 44,
-        'e', 216,
-        'f', 50,
-        'g', 145,
-        'h', 146,
-        'i', 241,
-        'l', 45,
-        'm', 148,
-        'n', 123,
-        'o', 172,
-        'p', 185,
-        'r', 124,
-        's', 64,
-        't', 125,
-        'u', 259,
-        'w', 46,
-        '{', 402,
-        '|', 831,
-        '}', 404,
+        'd', 46,
+        'e', 242,
+        'f', 47,
+        'g', 158,
+        'h', 159,
+        'i', 273,
+        'l', 48,
+        'm', 161,
+        'n', 133,
+        'o', 189,
+        'p', 203,
+        'r', 134,
+        's', 67,
+        't', 135,
+        'u', 297,
+        'w', 50,
+        '{', 452,
+        '|', 896,
+        '}', 454,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(440);
+          lookahead == ' ') SKIP(490);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
       END_STATE();
     case 1:
-      if (lookahead == '\n') ADVANCE(451);
+      if (lookahead == '\n') ADVANCE(503);
       END_STATE();
     case 2:
       if (lookahead == '\n') ADVANCE(3);
@@ -2216,195 +2365,198 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 3:
       if (lookahead == '\n') ADVANCE(3);
       if (lookahead == '\r') ADVANCE(2);
-      if (lookahead == 'a') ADVANCE(254);
-      if (lookahead == 'o') ADVANCE(303);
+      if (lookahead == 'a') ADVANCE(289);
+      if (lookahead == 'o') ADVANCE(346);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(3);
       END_STATE();
     case 4:
-      if (lookahead == '\n') ADVANCE(450);
+      if (lookahead == '\n') ADVANCE(502);
       END_STATE();
     case 5:
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '"', 816,
-        '#', 449,
-        ',', 651,
-        '-', 429,
-        '<', 770,
-        '>', 769,
-        'c', 299,
-        'd', 284,
-        'e', 275,
-        'f', 49,
-        'i', 253,
-        'n', 289,
-        'o', 227,
-        's', 168,
-        't', 318,
-        'w', 202,
+        '"', 881,
+        '#', 501,
+        '-', 479,
+        'a', 193,
+        'b', 99,
+        'c', 43,
+        'e', 301,
+        'f', 74,
+        'g', 338,
+        'h', 159,
+        'i', 314,
+        'l', 77,
+        'm', 160,
+        'n', 337,
+        'o', 287,
+        'p', 356,
+        's', 155,
+        't', 230,
+        'w', 49,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(5);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(776);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(841);
       END_STATE();
     case 6:
-      if (lookahead == '\n') ADVANCE(450);
+      if (lookahead == '\n') ADVANCE(502);
       if (lookahead == '\r') ADVANCE(4);
-      if (lookahead == '#') ADVANCE(449);
-      if (lookahead == '(') ADVANCE(742);
-      if (lookahead == 'e') ADVANCE(750);
-      if (lookahead == 'n') ADVANCE(747);
+      if (lookahead == '#') ADVANCE(501);
+      if (lookahead == '(') ADVANCE(807);
+      if (lookahead == 'e') ADVANCE(815);
+      if (lookahead == 'n') ADVANCE(812);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(6);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
       END_STATE();
     case 7:
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 468,
-        'c', 454,
-        'e', 547,
-        'f', 576,
-        'g', 566,
-        'h', 481,
-        'i', 537,
-        'l', 456,
-        'm', 488,
-        'n', 556,
-        'o', 538,
-        'p', 578,
-        's', 492,
-        't', 517,
-        'w', 459,
+        '#', 501,
+        'a', 555,
+        'b', 520,
+        'c', 506,
+        'e', 602,
+        'f', 631,
+        'g', 621,
+        'h', 533,
+        'i', 589,
+        'l', 508,
+        'm', 540,
+        'n', 611,
+        'o', 592,
+        'p', 633,
+        's', 544,
+        't', 569,
+        'w', 511,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(7);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 8:
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 468,
-        'c', 454,
-        'e', 547,
-        'f', 576,
-        'g', 566,
-        'h', 481,
-        'i', 537,
-        'l', 456,
-        'm', 488,
-        'n', 556,
-        'o', 541,
-        'p', 578,
-        's', 492,
-        't', 517,
-        'w', 459,
+        '#', 501,
+        'a', 555,
+        'b', 520,
+        'c', 506,
+        'e', 602,
+        'f', 631,
+        'g', 621,
+        'h', 533,
+        'i', 589,
+        'l', 508,
+        'm', 540,
+        'n', 611,
+        'o', 596,
+        'p', 633,
+        's', 544,
+        't', 569,
+        'w', 511,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(8);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 9:
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 468,
-        'c', 454,
-        'e', 547,
-        'f', 576,
-        'g', 566,
-        'h', 481,
-        'i', 537,
-        'l', 456,
-        'm', 488,
-        'n', 556,
-        'o', 543,
-        'p', 578,
-        's', 492,
-        't', 517,
-        'w', 459,
+        '#', 501,
+        'a', 555,
+        'b', 520,
+        'c', 506,
+        'e', 602,
+        'f', 631,
+        'g', 621,
+        'h', 533,
+        'i', 589,
+        'l', 508,
+        'm', 540,
+        'n', 611,
+        'o', 598,
+        'p', 633,
+        's', 544,
+        't', 569,
+        'w', 511,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(9);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 10:
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 467,
-        'c', 454,
-        'e', 531,
-        'f', 576,
-        'g', 566,
-        'h', 481,
-        'i', 537,
-        'l', 456,
-        'm', 488,
-        'n', 556,
-        'o', 538,
-        'p', 578,
-        's', 492,
-        't', 517,
-        'w', 459,
+        '#', 501,
+        'a', 555,
+        'b', 519,
+        'c', 506,
+        'e', 583,
+        'f', 631,
+        'g', 621,
+        'h', 533,
+        'i', 589,
+        'l', 508,
+        'm', 540,
+        'n', 611,
+        'o', 592,
+        'p', 633,
+        's', 544,
+        't', 569,
+        'w', 511,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(10);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 11:
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 467,
-        'c', 454,
-        'e', 531,
-        'f', 576,
-        'g', 566,
-        'h', 481,
-        'i', 537,
-        'l', 456,
-        'm', 488,
-        'n', 556,
-        'o', 541,
-        'p', 578,
-        's', 492,
-        't', 517,
-        'w', 459,
+        '#', 501,
+        'a', 555,
+        'b', 519,
+        'c', 506,
+        'e', 583,
+        'f', 631,
+        'g', 621,
+        'h', 533,
+        'i', 589,
+        'l', 508,
+        'm', 540,
+        'n', 611,
+        'o', 596,
+        'p', 633,
+        's', 544,
+        't', 569,
+        'w', 511,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(11);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 12:
-      if (lookahead == '"') ADVANCE(816);
-      if (lookahead == '#') ADVANCE(449);
+      if (lookahead == '"') ADVANCE(881);
+      if (lookahead == '#') ADVANCE(501);
       if (lookahead == '+') ADVANCE(39);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(12);
@@ -2413,73 +2565,85 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(453);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(505);
       END_STATE();
     case 13:
-      if (lookahead == '"') ADVANCE(823);
+      ADVANCE_MAP(
+        '"', 881,
+        '#', 501,
+        '-', 479,
+        '<', 835,
+        '>', 834,
+        'c', 341,
+        'd', 324,
+        'e', 315,
+        'f', 73,
+        'i', 369,
+        'n', 330,
+        'o', 256,
+        's', 182,
+        't', 368,
+        'w', 227,
+      );
+      if (lookahead == '\t' ||
+          lookahead == ' ') SKIP(13);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(841);
       END_STATE();
     case 14:
-      if (lookahead == '"') ADVANCE(823);
-      if (lookahead != 0) ADVANCE(826);
+      if (lookahead == '"') ADVANCE(888);
       END_STATE();
     case 15:
-      if (lookahead == '"') ADVANCE(817);
-      if (lookahead == '#') ADVANCE(821);
-      if (lookahead == '\\') ADVANCE(407);
-      if (lookahead == '{') ADVANCE(820);
+      if (lookahead == '"') ADVANCE(888);
+      if (lookahead != 0) ADVANCE(891);
+      END_STATE();
+    case 16:
+      if (lookahead == '"') ADVANCE(882);
+      if (lookahead == '#') ADVANCE(886);
+      if (lookahead == '\\') ADVANCE(457);
+      if (lookahead == '{') ADVANCE(885);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(819);
+          lookahead == ' ') ADVANCE(884);
       if (lookahead != 0 &&
           lookahead != '\t' &&
           lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(821);
-      END_STATE();
-    case 16:
-      if (lookahead == '"') ADVANCE(815);
-      if (lookahead == '#') ADVANCE(449);
-      if (lookahead == '-') ADVANCE(429);
-      if (lookahead == 'f') ADVANCE(49);
-      if (lookahead == 't') ADVANCE(318);
-      if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(16);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(777);
+          lookahead != '\r') ADVANCE(886);
       END_STATE();
     case 17:
       if (lookahead == '"') ADVANCE(19);
-      if (lookahead == '#') ADVANCE(825);
-      if (lookahead == '{') ADVANCE(403);
+      if (lookahead == '#') ADVANCE(890);
+      if (lookahead == '{') ADVANCE(453);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(824);
-      if (lookahead != 0) ADVANCE(826);
+          lookahead == ' ') ADVANCE(889);
+      if (lookahead != 0) ADVANCE(891);
       END_STATE();
     case 18:
-      if (lookahead == '"') ADVANCE(438);
-      if (lookahead != 0) ADVANCE(826);
+      if (lookahead == '"') ADVANCE(488);
+      if (lookahead != 0) ADVANCE(891);
       END_STATE();
     case 19:
-      if (lookahead == '"') ADVANCE(14);
-      if (lookahead != 0) ADVANCE(826);
+      if (lookahead == '"') ADVANCE(15);
+      if (lookahead != 0) ADVANCE(891);
       END_STATE();
     case 20:
-      if (lookahead == '#') ADVANCE(449);
+      if (lookahead == '#') ADVANCE(501);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(20);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(737);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(802);
       END_STATE();
     case 21:
-      if (lookahead == '#') ADVANCE(449);
+      if (lookahead == '#') ADVANCE(501);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(21);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(829);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(894);
       END_STATE();
     case 22:
-      if (lookahead == '#') ADVANCE(449);
+      if (lookahead == '#') ADVANCE(501);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(22);
       if (lookahead == '+' ||
@@ -2487,85 +2651,85 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('/' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(631);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(699);
       END_STATE();
     case 23:
-      if (lookahead == '#') ADVANCE(449);
+      if (lookahead == '#') ADVANCE(501);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(23);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(725);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(790);
       END_STATE();
     case 24:
-      if (lookahead == '-') ADVANCE(174);
+      if (lookahead == '-') ADVANCE(192);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') ADVANCE(24);
       END_STATE();
     case 25:
-      if (lookahead == '-') ADVANCE(420);
-      if (lookahead == 'd') ADVANCE(784);
-      if (lookahead == 'h') ADVANCE(789);
-      if (lookahead == 'm') ADVANCE(788);
-      if (lookahead == 's') ADVANCE(785);
-      if (lookahead == 'w') ADVANCE(787);
-      if (lookahead == 'y') ADVANCE(786);
+      if (lookahead == '-') ADVANCE(470);
+      if (lookahead == 'd') ADVANCE(849);
+      if (lookahead == 'h') ADVANCE(854);
+      if (lookahead == 'm') ADVANCE(853);
+      if (lookahead == 's') ADVANCE(850);
+      if (lookahead == 'w') ADVANCE(852);
+      if (lookahead == 'y') ADVANCE(851);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(100);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(102);
+          lookahead == ' ') ADVANCE(109);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(111);
       END_STATE();
     case 26:
-      if (lookahead == '-') ADVANCE(421);
+      if (lookahead == '-') ADVANCE(471);
       END_STATE();
     case 27:
-      if (lookahead == '-') ADVANCE(169);
+      if (lookahead == '-') ADVANCE(183);
       END_STATE();
     case 28:
-      if (lookahead == '-') ADVANCE(169);
-      if (lookahead == 'p') ADVANCE(705);
+      if (lookahead == '-') ADVANCE(183);
+      if (lookahead == 'p') ADVANCE(770);
       END_STATE();
     case 29:
-      if (lookahead == '.') ADVANCE(436);
+      if (lookahead == '.') ADVANCE(486);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(29);
       END_STATE();
     case 30:
-      if (lookahead == ':') ADVANCE(418);
-      if (lookahead == 'd') ADVANCE(784);
-      if (lookahead == 'h') ADVANCE(789);
-      if (lookahead == 'm') ADVANCE(788);
-      if (lookahead == 's') ADVANCE(785);
-      if (lookahead == 'w') ADVANCE(787);
-      if (lookahead == 'y') ADVANCE(786);
+      if (lookahead == ':') ADVANCE(468);
+      if (lookahead == 'd') ADVANCE(849);
+      if (lookahead == 'h') ADVANCE(854);
+      if (lookahead == 'm') ADVANCE(853);
+      if (lookahead == 's') ADVANCE(850);
+      if (lookahead == 'w') ADVANCE(852);
+      if (lookahead == 'y') ADVANCE(851);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(100);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(101);
+          lookahead == ' ') ADVANCE(109);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(110);
       END_STATE();
     case 31:
-      if (lookahead == ':') ADVANCE(418);
-      if (lookahead == 'd') ADVANCE(784);
-      if (lookahead == 'h') ADVANCE(789);
-      if (lookahead == 'm') ADVANCE(788);
-      if (lookahead == 's') ADVANCE(785);
-      if (lookahead == 'w') ADVANCE(787);
-      if (lookahead == 'y') ADVANCE(786);
+      if (lookahead == ':') ADVANCE(468);
+      if (lookahead == 'd') ADVANCE(849);
+      if (lookahead == 'h') ADVANCE(854);
+      if (lookahead == 'm') ADVANCE(853);
+      if (lookahead == 's') ADVANCE(850);
+      if (lookahead == 'w') ADVANCE(852);
+      if (lookahead == 'y') ADVANCE(851);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(100);
+          lookahead == ' ') ADVANCE(109);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
       END_STATE();
     case 32:
-      if (lookahead == ':') ADVANCE(423);
+      if (lookahead == ':') ADVANCE(473);
       END_STATE();
     case 33:
-      if (lookahead == ':') ADVANCE(425);
+      if (lookahead == ':') ADVANCE(475);
       END_STATE();
     case 34:
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(803);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(868);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
@@ -2574,7 +2738,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 35:
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(34);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2584,7 +2748,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 36:
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(35);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2594,7 +2758,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 37:
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(36);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2604,7 +2768,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 38:
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(37);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2614,7 +2778,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 39:
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2624,7 +2788,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 40:
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
@@ -2634,4085 +2798,4401 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 41:
-      if (lookahead == ']') ADVANCE(736);
+      if (lookahead == ']') ADVANCE(801);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
       END_STATE();
     case 42:
-      if (lookahead == 'a') ADVANCE(228);
-      if (lookahead == 'c') ADVANCE(706);
-      if (lookahead == 'o') ADVANCE(242);
+      if (lookahead == 'a') ADVANCE(257);
+      if (lookahead == 'c') ADVANCE(771);
+      if (lookahead == 'o') ADVANCE(274);
       END_STATE();
     case 43:
-      if (lookahead == 'a') ADVANCE(228);
-      if (lookahead == 'c') ADVANCE(706);
-      if (lookahead == 'o') ADVANCE(276);
+      if (lookahead == 'a') ADVANCE(257);
+      if (lookahead == 'c') ADVANCE(771);
+      if (lookahead == 'o') ADVANCE(302);
       END_STATE();
     case 44:
-      if (lookahead == 'a') ADVANCE(372);
-      if (lookahead == 'o') ADVANCE(150);
+      if (lookahead == 'a') ADVANCE(257);
+      if (lookahead == 'c') ADVANCE(771);
+      if (lookahead == 'o') ADVANCE(317);
       END_STATE();
     case 45:
-      if (lookahead == 'a') ADVANCE(84);
-      if (lookahead == 'e') ADVANCE(60);
-      if (lookahead == 'i') ADVANCE(343);
-      if (lookahead == 'o') ADVANCE(282);
+      if (lookahead == 'a') ADVANCE(257);
+      if (lookahead == 'o') ADVANCE(302);
       END_STATE();
     case 46:
-      if (lookahead == 'a') ADVANCE(200);
-      if (lookahead == 'e') ADVANCE(82);
-      if (lookahead == 'h') ADVANCE(155);
-      if (lookahead == 'i') ADVANCE(257);
-      if (lookahead == 'o') ADVANCE(315);
+      if (lookahead == 'a') ADVANCE(419);
+      if (lookahead == 'o') ADVANCE(163);
       END_STATE();
     case 47:
-      if (lookahead == 'a') ADVANCE(200);
-      if (lookahead == 'h') ADVANCE(155);
-      if (lookahead == 'i') ADVANCE(258);
-      if (lookahead == 'o') ADVANCE(315);
+      if (lookahead == 'a') ADVANCE(212);
+      if (lookahead == 'e') ADVANCE(413);
+      if (lookahead == 'i') ADVANCE(166);
+      if (lookahead == 'r') ADVANCE(206);
       END_STATE();
     case 48:
-      if (lookahead == 'a') ADVANCE(87);
-      if (lookahead == 'c') ADVANCE(88);
-      if (lookahead == 'o') ADVANCE(106);
-      if (lookahead == 'r') ADVANCE(56);
+      if (lookahead == 'a') ADVANCE(92);
+      if (lookahead == 'e') ADVANCE(63);
+      if (lookahead == 'i') ADVANCE(388);
+      if (lookahead == 'o') ADVANCE(322);
       END_STATE();
     case 49:
-      if (lookahead == 'a') ADVANCE(233);
+      if (lookahead == 'a') ADVANCE(222);
       END_STATE();
     case 50:
-      if (lookahead == 'a') ADVANCE(233);
-      if (lookahead == 'e') ADVANCE(368);
-      if (lookahead == 'i') ADVANCE(152);
-      if (lookahead == 'r') ADVANCE(188);
+      if (lookahead == 'a') ADVANCE(222);
+      if (lookahead == 'e') ADVANCE(90);
+      if (lookahead == 'h') ADVANCE(169);
+      if (lookahead == 'i') ADVANCE(295);
+      if (lookahead == 'o') ADVANCE(358);
       END_STATE();
     case 51:
-      if (lookahead == 'a') ADVANCE(233);
-      if (lookahead == 'i') ADVANCE(152);
-      if (lookahead == 'r') ADVANCE(286);
+      if (lookahead == 'a') ADVANCE(222);
+      if (lookahead == 'h') ADVANCE(169);
+      if (lookahead == 'i') ADVANCE(296);
+      if (lookahead == 'o') ADVANCE(358);
       END_STATE();
     case 52:
-      if (lookahead == 'a') ADVANCE(192);
+      if (lookahead == 'a') ADVANCE(222);
+      if (lookahead == 'h') ADVANCE(169);
+      if (lookahead == 'i') ADVANCE(294);
+      if (lookahead == 'o') ADVANCE(358);
       END_STATE();
     case 53:
-      if (lookahead == 'a') ADVANCE(400);
+      if (lookahead == 'a') ADVANCE(222);
+      if (lookahead == 'i') ADVANCE(294);
+      if (lookahead == 'o') ADVANCE(358);
       END_STATE();
     case 54:
-      if (lookahead == 'a') ADVANCE(319);
-      if (lookahead == 'n') ADVANCE(109);
-      if (lookahead == 't') ADVANCE(753);
+      if (lookahead == 'a') ADVANCE(95);
+      if (lookahead == 'c') ADVANCE(96);
+      if (lookahead == 'o') ADVANCE(115);
+      if (lookahead == 'r') ADVANCE(59);
       END_STATE();
     case 55:
-      if (lookahead == 'a') ADVANCE(197);
+      if (lookahead == 'a') ADVANCE(213);
       END_STATE();
     case 56:
-      if (lookahead == 'a') ADVANCE(256);
+      if (lookahead == 'a') ADVANCE(449);
       END_STATE();
     case 57:
-      if (lookahead == 'a') ADVANCE(323);
+      if (lookahead == 'a') ADVANCE(361);
+      if (lookahead == 'n') ADVANCE(118);
+      if (lookahead == 't') ADVANCE(818);
       END_STATE();
     case 58:
-      if (lookahead == 'a') ADVANCE(323);
-      if (lookahead == 'e') ADVANCE(301);
+      if (lookahead == 'a') ADVANCE(220);
+      if (lookahead == 'i') ADVANCE(290);
       END_STATE();
     case 59:
-      if (lookahead == 'a') ADVANCE(95);
+      if (lookahead == 'a') ADVANCE(293);
       END_STATE();
     case 60:
-      if (lookahead == 'a') ADVANCE(108);
+      if (lookahead == 'a') ADVANCE(366);
       END_STATE();
     case 61:
-      if (lookahead == 'a') ADVANCE(237);
-      if (lookahead == 'x') ADVANCE(357);
+      if (lookahead == 'a') ADVANCE(366);
+      if (lookahead == 'e') ADVANCE(343);
       END_STATE();
     case 62:
-      if (lookahead == 'a') ADVANCE(244);
-      if (lookahead == 'u') ADVANCE(664);
+      if (lookahead == 'a') ADVANCE(104);
       END_STATE();
     case 63:
-      if (lookahead == 'a') ADVANCE(221);
-      if (lookahead == 't') ADVANCE(279);
+      if (lookahead == 'a') ADVANCE(117);
       END_STATE();
     case 64:
-      if (lookahead == 'a') ADVANCE(347);
-      if (lookahead == 'e') ADVANCE(54);
-      if (lookahead == 'l') ADVANCE(59);
-      if (lookahead == 't') ADVANCE(58);
-      if (lookahead == 'u') ADVANCE(81);
+      if (lookahead == 'a') ADVANCE(267);
+      if (lookahead == 'x') ADVANCE(402);
       END_STATE();
     case 65:
-      if (lookahead == 'a') ADVANCE(96);
+      if (lookahead == 'a') ADVANCE(276);
+      if (lookahead == 'u') ADVANCE(731);
       END_STATE();
     case 66:
-      if (lookahead == 'a') ADVANCE(304);
+      if (lookahead == 'a') ADVANCE(249);
+      if (lookahead == 't') ADVANCE(319);
       END_STATE();
     case 67:
-      if (lookahead == 'a') ADVANCE(225);
+      if (lookahead == 'a') ADVANCE(392);
+      if (lookahead == 'e') ADVANCE(57);
+      if (lookahead == 'l') ADVANCE(62);
+      if (lookahead == 't') ADVANCE(61);
+      if (lookahead == 'u') ADVANCE(89);
       END_STATE();
     case 68:
-      if (lookahead == 'a') ADVANCE(364);
-      if (lookahead == 'u') ADVANCE(249);
+      if (lookahead == 'a') ADVANCE(105);
       END_STATE();
     case 69:
-      if (lookahead == 'a') ADVANCE(83);
-      if (lookahead == 'o') ADVANCE(282);
+      if (lookahead == 'a') ADVANCE(300);
+      if (lookahead == 'e') ADVANCE(364);
+      if (lookahead == 'f') ADVANCE(83);
+      if (lookahead == 'n') ADVANCE(321);
+      if (lookahead == 'v') ADVANCE(332);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(69);
       END_STATE();
     case 70:
-      if (lookahead == 'a') ADVANCE(178);
+      if (lookahead == 'a') ADVANCE(300);
+      if (lookahead == 'f') ADVANCE(83);
+      if (lookahead == 'n') ADVANCE(321);
+      if (lookahead == 'v') ADVANCE(332);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(70);
       END_STATE();
     case 71:
-      if (lookahead == 'a') ADVANCE(401);
+      if (lookahead == 'a') ADVANCE(347);
       END_STATE();
     case 72:
-      if (lookahead == 'a') ADVANCE(201);
+      if (lookahead == 'a') ADVANCE(253);
       END_STATE();
     case 73:
-      if (lookahead == 'a') ADVANCE(264);
-      if (lookahead == 'e') ADVANCE(322);
-      if (lookahead == 'f') ADVANCE(75);
-      if (lookahead == 'n') ADVANCE(281);
-      if (lookahead == 'v') ADVANCE(291);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(73);
+      if (lookahead == 'a') ADVANCE(262);
       END_STATE();
     case 74:
-      if (lookahead == 'a') ADVANCE(264);
-      if (lookahead == 'f') ADVANCE(75);
-      if (lookahead == 'n') ADVANCE(281);
-      if (lookahead == 'v') ADVANCE(291);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(74);
+      if (lookahead == 'a') ADVANCE(262);
+      if (lookahead == 'r') ADVANCE(325);
       END_STATE();
     case 75:
-      if (lookahead == 'a') ADVANCE(198);
+      if (lookahead == 'a') ADVANCE(409);
+      if (lookahead == 'u') ADVANCE(281);
       END_STATE();
     case 76:
-      if (lookahead == 'a') ADVANCE(199);
+      if (lookahead == 'a') ADVANCE(223);
+      if (lookahead == 'i') ADVANCE(166);
+      if (lookahead == 'r') ADVANCE(325);
       END_STATE();
     case 77:
-      if (lookahead == 'a') ADVANCE(205);
+      if (lookahead == 'a') ADVANCE(91);
       END_STATE();
     case 78:
-      if (lookahead == 'a') ADVANCE(122);
+      if (lookahead == 'a') ADVANCE(91);
+      if (lookahead == 'o') ADVANCE(322);
       END_STATE();
     case 79:
-      if (lookahead == 'a') ADVANCE(277);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(79);
+      if (lookahead == 'a') ADVANCE(196);
       END_STATE();
     case 80:
-      if (lookahead == 'b') ADVANCE(209);
+      if (lookahead == 'a') ADVANCE(450);
       END_STATE();
     case 81:
-      if (lookahead == 'b') ADVANCE(209);
-      if (lookahead == 'n') ADVANCE(664);
+      if (lookahead == 'a') ADVANCE(225);
+      if (lookahead == 'i') ADVANCE(290);
       END_STATE();
     case 82:
-      if (lookahead == 'b') ADVANCE(730);
-      if (lookahead == 'd') ADVANCE(664);
-      if (lookahead == 'e') ADVANCE(212);
+      if (lookahead == 'a') ADVANCE(224);
+      if (lookahead == 'i') ADVANCE(165);
+      if (lookahead == 'r') ADVANCE(325);
       END_STATE();
     case 83:
-      if (lookahead == 'b') ADVANCE(159);
+      if (lookahead == 'a') ADVANCE(219);
       END_STATE();
     case 84:
-      if (lookahead == 'b') ADVANCE(159);
-      if (lookahead == 's') ADVANCE(354);
+      if (lookahead == 'a') ADVANCE(221);
       END_STATE();
     case 85:
-      if (lookahead == 'b') ADVANCE(161);
+      if (lookahead == 'a') ADVANCE(231);
       END_STATE();
     case 86:
-      if (lookahead == 'c') ADVANCE(93);
-      if (lookahead == 'f') ADVANCE(370);
-      if (lookahead == 'g') ADVANCE(149);
-      if (lookahead == 'l') ADVANCE(390);
-      if (lookahead == 'n') ADVANCE(104);
+      if (lookahead == 'a') ADVANCE(132);
       END_STATE();
     case 87:
-      if (lookahead == 'c') ADVANCE(210);
+      if (lookahead == 'a') ADVANCE(316);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(87);
       END_STATE();
     case 88:
-      if (lookahead == 'c') ADVANCE(708);
+      if (lookahead == 'b') ADVANCE(235);
       END_STATE();
     case 89:
-      if (lookahead == 'c') ADVANCE(790);
+      if (lookahead == 'b') ADVANCE(235);
+      if (lookahead == 'n') ADVANCE(731);
       END_STATE();
     case 90:
-      if (lookahead == 'c') ADVANCE(181);
+      if (lookahead == 'b') ADVANCE(795);
+      if (lookahead == 'd') ADVANCE(731);
+      if (lookahead == 'e') ADVANCE(238);
       END_STATE();
     case 91:
-      if (lookahead == 'c') ADVANCE(88);
-      if (lookahead == 'o') ADVANCE(105);
-      if (lookahead == 'r') ADVANCE(56);
+      if (lookahead == 'b') ADVANCE(174);
       END_STATE();
     case 92:
-      if (lookahead == 'c') ADVANCE(182);
+      if (lookahead == 'b') ADVANCE(174);
+      if (lookahead == 's') ADVANCE(399);
       END_STATE();
     case 93:
-      if (lookahead == 'c') ADVANCE(283);
+      if (lookahead == 'b') ADVANCE(178);
       END_STATE();
     case 94:
-      if (lookahead == 'c') ADVANCE(183);
+      if (lookahead == 'c') ADVANCE(102);
+      if (lookahead == 'f') ADVANCE(417);
+      if (lookahead == 'g') ADVANCE(162);
+      if (lookahead == 'l') ADVANCE(439);
+      if (lookahead == 'n') ADVANCE(113);
       END_STATE();
     case 95:
-      if (lookahead == 'c') ADVANCE(215);
+      if (lookahead == 'c') ADVANCE(236);
       END_STATE();
     case 96:
-      if (lookahead == 'c') ADVANCE(363);
+      if (lookahead == 'c') ADVANCE(773);
       END_STATE();
     case 97:
-      if (lookahead == 'c') ADVANCE(153);
+      if (lookahead == 'c') ADVANCE(855);
       END_STATE();
     case 98:
-      if (lookahead == 'c') ADVANCE(365);
+      if (lookahead == 'c') ADVANCE(199);
       END_STATE();
     case 99:
-      if (lookahead == 'c') ADVANCE(381);
+      if (lookahead == 'c') ADVANCE(96);
+      if (lookahead == 'o') ADVANCE(114);
       END_STATE();
     case 100:
-      if (lookahead == 'd') ADVANCE(784);
-      if (lookahead == 'h') ADVANCE(789);
-      if (lookahead == 'm') ADVANCE(788);
-      if (lookahead == 's') ADVANCE(785);
-      if (lookahead == 'w') ADVANCE(787);
-      if (lookahead == 'y') ADVANCE(786);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(100);
+      if (lookahead == 'c') ADVANCE(96);
+      if (lookahead == 'o') ADVANCE(114);
+      if (lookahead == 'r') ADVANCE(59);
       END_STATE();
     case 101:
-      if (lookahead == 'd') ADVANCE(784);
-      if (lookahead == 'h') ADVANCE(789);
-      if (lookahead == 'm') ADVANCE(788);
-      if (lookahead == 's') ADVANCE(785);
-      if (lookahead == 'w') ADVANCE(787);
-      if (lookahead == 'y') ADVANCE(786);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(100);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(25);
+      if (lookahead == 'c') ADVANCE(200);
       END_STATE();
     case 102:
-      if (lookahead == 'd') ADVANCE(784);
-      if (lookahead == 'h') ADVANCE(789);
-      if (lookahead == 'm') ADVANCE(788);
-      if (lookahead == 's') ADVANCE(785);
-      if (lookahead == 'w') ADVANCE(787);
-      if (lookahead == 'y') ADVANCE(786);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(100);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(102);
+      if (lookahead == 'c') ADVANCE(323);
       END_STATE();
     case 103:
-      if (lookahead == 'd') ADVANCE(405);
+      if (lookahead == 'c') ADVANCE(201);
       END_STATE();
     case 104:
-      if (lookahead == 'd') ADVANCE(704);
+      if (lookahead == 'c') ADVANCE(241);
       END_STATE();
     case 105:
-      if (lookahead == 'd') ADVANCE(395);
+      if (lookahead == 'c') ADVANCE(408);
       END_STATE();
     case 106:
-      if (lookahead == 'd') ADVANCE(395);
-      if (lookahead == 'o') ADVANCE(219);
+      if (lookahead == 'c') ADVANCE(167);
       END_STATE();
     case 107:
-      if (lookahead == 'd') ADVANCE(685);
+      if (lookahead == 'c') ADVANCE(410);
       END_STATE();
     case 108:
-      if (lookahead == 'd') ADVANCE(654);
+      if (lookahead == 'c') ADVANCE(428);
       END_STATE();
     case 109:
-      if (lookahead == 'd') ADVANCE(670);
+      if (lookahead == 'd') ADVANCE(849);
+      if (lookahead == 'h') ADVANCE(854);
+      if (lookahead == 'm') ADVANCE(853);
+      if (lookahead == 's') ADVANCE(850);
+      if (lookahead == 'w') ADVANCE(852);
+      if (lookahead == 'y') ADVANCE(851);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(109);
       END_STATE();
     case 110:
-      if (lookahead == 'd') ADVANCE(791);
+      if (lookahead == 'd') ADVANCE(849);
+      if (lookahead == 'h') ADVANCE(854);
+      if (lookahead == 'm') ADVANCE(853);
+      if (lookahead == 's') ADVANCE(850);
+      if (lookahead == 'w') ADVANCE(852);
+      if (lookahead == 'y') ADVANCE(851);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(109);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(25);
       END_STATE();
     case 111:
-      if (lookahead == 'd') ADVANCE(663);
+      if (lookahead == 'd') ADVANCE(849);
+      if (lookahead == 'h') ADVANCE(854);
+      if (lookahead == 'm') ADVANCE(853);
+      if (lookahead == 's') ADVANCE(850);
+      if (lookahead == 'w') ADVANCE(852);
+      if (lookahead == 'y') ADVANCE(851);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(109);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(111);
       END_STATE();
     case 112:
-      if (lookahead == 'd') ADVANCE(684);
+      if (lookahead == 'd') ADVANCE(455);
       END_STATE();
     case 113:
-      if (lookahead == 'd') ADVANCE(687);
+      if (lookahead == 'd') ADVANCE(769);
       END_STATE();
     case 114:
-      if (lookahead == 'd') ADVANCE(280);
+      if (lookahead == 'd') ADVANCE(444);
       END_STATE();
     case 115:
-      if (lookahead == 'd') ADVANCE(331);
+      if (lookahead == 'd') ADVANCE(444);
+      if (lookahead == 'o') ADVANCE(246);
       END_STATE();
     case 116:
-      if (lookahead == 'd') ADVANCE(336);
+      if (lookahead == 'd') ADVANCE(750);
       END_STATE();
     case 117:
-      if (lookahead == 'd') ADVANCE(326);
+      if (lookahead == 'd') ADVANCE(721);
       END_STATE();
     case 118:
-      if (lookahead == 'd') ADVANCE(208);
-      if (lookahead == 't') ADVANCE(55);
+      if (lookahead == 'd') ADVANCE(693);
       END_STATE();
     case 119:
-      if (lookahead == 'd') ADVANCE(208);
-      if (lookahead == 't') ADVANCE(72);
+      if (lookahead == 'd') ADVANCE(856);
       END_STATE();
     case 120:
-      if (lookahead == 'd') ADVANCE(71);
-      if (lookahead == 'e') ADVANCE(273);
+      if (lookahead == 'd') ADVANCE(730);
       END_STATE();
     case 121:
-      if (lookahead == 'd') ADVANCE(157);
+      if (lookahead == 'd') ADVANCE(752);
       END_STATE();
     case 122:
-      if (lookahead == 'd') ADVANCE(160);
+      if (lookahead == 'd') ADVANCE(749);
       END_STATE();
     case 123:
-      if (lookahead == 'e') ADVANCE(388);
-      if (lookahead == 'o') ADVANCE(350);
-      if (lookahead == 'u') ADVANCE(234);
+      if (lookahead == 'd') ADVANCE(320);
       END_STATE();
     case 124:
-      if (lookahead == 'e') ADVANCE(28);
+      if (lookahead == 'd') ADVANCE(376);
       END_STATE();
     case 125:
-      if (lookahead == 'e') ADVANCE(61);
-      if (lookahead == 'h') ADVANCE(62);
-      if (lookahead == 'i') ADVANCE(238);
-      if (lookahead == 'o') ADVANCE(703);
-      if (lookahead == 'r') ADVANCE(189);
-      if (lookahead == 'u') ADVANCE(126);
+      if (lookahead == 'd') ADVANCE(381);
       END_STATE();
     case 126:
-      if (lookahead == 'e') ADVANCE(664);
+      if (lookahead == 'd') ADVANCE(371);
       END_STATE();
     case 127:
-      if (lookahead == 'e') ADVANCE(696);
+      if (lookahead == 'd') ADVANCE(234);
       END_STATE();
     case 128:
-      if (lookahead == 'e') ADVANCE(720);
+      if (lookahead == 'd') ADVANCE(234);
+      if (lookahead == 't') ADVANCE(58);
       END_STATE();
     case 129:
-      if (lookahead == 'e') ADVANCE(288);
+      if (lookahead == 'd') ADVANCE(234);
+      if (lookahead == 't') ADVANCE(81);
       END_STATE();
     case 130:
-      if (lookahead == 'e') ADVANCE(771);
+      if (lookahead == 'd') ADVANCE(80);
+      if (lookahead == 'e') ADVANCE(313);
       END_STATE();
     case 131:
-      if (lookahead == 'e') ADVANCE(791);
+      if (lookahead == 'd') ADVANCE(171);
       END_STATE();
     case 132:
-      if (lookahead == 'e') ADVANCE(772);
+      if (lookahead == 'd') ADVANCE(177);
       END_STATE();
     case 133:
-      if (lookahead == 'e') ADVANCE(672);
+      if (lookahead == 'e') ADVANCE(437);
+      if (lookahead == 'o') ADVANCE(395);
+      if (lookahead == 'u') ADVANCE(264);
       END_STATE();
     case 134:
-      if (lookahead == 'e') ADVANCE(663);
+      if (lookahead == 'e') ADVANCE(28);
       END_STATE();
     case 135:
-      if (lookahead == 'e') ADVANCE(714);
+      if (lookahead == 'e') ADVANCE(64);
+      if (lookahead == 'h') ADVANCE(65);
+      if (lookahead == 'i') ADVANCE(268);
+      if (lookahead == 'o') ADVANCE(768);
+      if (lookahead == 'r') ADVANCE(208);
+      if (lookahead == 'u') ADVANCE(136);
       END_STATE();
     case 136:
-      if (lookahead == 'e') ADVANCE(642);
+      if (lookahead == 'e') ADVANCE(731);
       END_STATE();
     case 137:
-      if (lookahead == 'e') ADVANCE(621);
+      if (lookahead == 'e') ADVANCE(761);
       END_STATE();
     case 138:
-      if (lookahead == 'e') ADVANCE(394);
-      if (lookahead == 'i') ADVANCE(238);
-      if (lookahead == 'o') ADVANCE(703);
-      if (lookahead == 'r') ADVANCE(189);
+      if (lookahead == 'e') ADVANCE(785);
       END_STATE();
     case 139:
-      if (lookahead == 'e') ADVANCE(754);
+      if (lookahead == 'e') ADVANCE(329);
       END_STATE();
     case 140:
-      if (lookahead == 'e') ADVANCE(754);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(73);
+      if (lookahead == 'e') ADVANCE(836);
       END_STATE();
     case 141:
-      if (lookahead == 'e') ADVANCE(268);
+      if (lookahead == 'e') ADVANCE(856);
       END_STATE();
     case 142:
-      if (lookahead == 'e') ADVANCE(255);
-      if (lookahead == 't') ADVANCE(143);
-      if (lookahead == 'u') ADVANCE(80);
+      if (lookahead == 'e') ADVANCE(837);
       END_STATE();
     case 143:
-      if (lookahead == 'e') ADVANCE(301);
+      if (lookahead == 'e') ADVANCE(737);
       END_STATE();
     case 144:
-      if (lookahead == 'e') ADVANCE(27);
+      if (lookahead == 'e') ADVANCE(695);
       END_STATE();
     case 145:
-      if (lookahead == 'e') ADVANCE(348);
-      if (lookahead == 'o') ADVANCE(63);
+      if (lookahead == 'e') ADVANCE(730);
       END_STATE();
     case 146:
-      if (lookahead == 'e') ADVANCE(78);
-      if (lookahead == 't') ADVANCE(349);
+      if (lookahead == 'e') ADVANCE(779);
       END_STATE();
     case 147:
-      if (lookahead == 'e') ADVANCE(339);
+      if (lookahead == 'e') ADVANCE(696);
       END_STATE();
     case 148:
-      if (lookahead == 'e') ADVANCE(339);
-      if (lookahead == 'o') ADVANCE(243);
+      if (lookahead == 'e') ADVANCE(710);
       END_STATE();
     case 149:
-      if (lookahead == 'e') ADVANCE(265);
+      if (lookahead == 'e') ADVANCE(676);
       END_STATE();
     case 150:
-      if (lookahead == 'e') ADVANCE(325);
+      if (lookahead == 'e') ADVANCE(819);
       END_STATE();
     case 151:
-      if (lookahead == 'e') ADVANCE(305);
+      if (lookahead == 'e') ADVANCE(819);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(69);
       END_STATE();
     case 152:
-      if (lookahead == 'e') ADVANCE(230);
-      if (lookahead == 'l') ADVANCE(128);
+      if (lookahead == 'e') ADVANCE(443);
+      if (lookahead == 'i') ADVANCE(271);
+      if (lookahead == 'r') ADVANCE(207);
       END_STATE();
     case 153:
-      if (lookahead == 'e') ADVANCE(240);
+      if (lookahead == 'e') ADVANCE(451);
       END_STATE();
     case 154:
-      if (lookahead == 'e') ADVANCE(214);
-      END_STATE();
-    case 155:
-      if (lookahead == 'e') ADVANCE(245);
-      END_STATE();
-    case 156:
-      if (lookahead == 'e') ADVANCE(306);
-      END_STATE();
-    case 157:
       if (lookahead == 'e') ADVANCE(307);
       END_STATE();
+    case 155:
+      if (lookahead == 'e') ADVANCE(292);
+      if (lookahead == 'u') ADVANCE(88);
+      END_STATE();
+    case 156:
+      if (lookahead == 'e') ADVANCE(343);
+      END_STATE();
+    case 157:
+      if (lookahead == 'e') ADVANCE(27);
+      END_STATE();
     case 158:
-      if (lookahead == 'e') ADVANCE(111);
+      if (lookahead == 'e') ADVANCE(393);
+      if (lookahead == 'o') ADVANCE(66);
       END_STATE();
     case 159:
-      if (lookahead == 'e') ADVANCE(223);
+      if (lookahead == 'e') ADVANCE(86);
+      if (lookahead == 't') ADVANCE(394);
       END_STATE();
     case 160:
-      if (lookahead == 'e') ADVANCE(308);
+      if (lookahead == 'e') ADVANCE(384);
       END_STATE();
     case 161:
-      if (lookahead == 'e') ADVANCE(309);
+      if (lookahead == 'e') ADVANCE(384);
+      if (lookahead == 'o') ADVANCE(275);
       END_STATE();
     case 162:
-      if (lookahead == 'e') ADVANCE(113);
+      if (lookahead == 'e') ADVANCE(305);
       END_STATE();
     case 163:
-      if (lookahead == 'e') ADVANCE(310);
+      if (lookahead == 'e') ADVANCE(370);
       END_STATE();
     case 164:
-      if (lookahead == 'e') ADVANCE(322);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(164);
+      if (lookahead == 'e') ADVANCE(348);
       END_STATE();
     case 165:
-      if (lookahead == 'e') ADVANCE(369);
+      if (lookahead == 'e') ADVANCE(258);
       END_STATE();
     case 166:
-      if (lookahead == 'e') ADVANCE(324);
+      if (lookahead == 'e') ADVANCE(258);
+      if (lookahead == 'l') ADVANCE(138);
       END_STATE();
     case 167:
-      if (lookahead == 'e') ADVANCE(312);
+      if (lookahead == 'e') ADVANCE(272);
       END_STATE();
     case 168:
-      if (lookahead == 'e') ADVANCE(352);
-      if (lookahead == 't') ADVANCE(57);
+      if (lookahead == 'e') ADVANCE(240);
       END_STATE();
     case 169:
-      if (lookahead == 'e') ADVANCE(270);
+      if (lookahead == 'e') ADVANCE(277);
       END_STATE();
     case 170:
-      if (lookahead == 'e') ADVANCE(98);
+      if (lookahead == 'e') ADVANCE(349);
       END_STATE();
     case 171:
-      if (lookahead == 'e') ADVANCE(267);
+      if (lookahead == 'e') ADVANCE(350);
       END_STATE();
     case 172:
-      if (lookahead == 'f') ADVANCE(638);
-      if (lookahead == 'l') ADVANCE(121);
-      if (lookahead == 'n') ADVANCE(646);
-      if (lookahead == 'p') ADVANCE(367);
-      if (lookahead == 'r') ADVANCE(738);
+      if (lookahead == 'e') ADVANCE(120);
       END_STATE();
     case 173:
-      if (lookahead == 'f') ADVANCE(399);
+      if (lookahead == 'e') ADVANCE(364);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(173);
       END_STATE();
     case 174:
-      if (lookahead == 'f') ADVANCE(317);
-      if (lookahead == 'm') ADVANCE(293);
-      if (lookahead == 's') ADVANCE(68);
-      if (lookahead == 't') ADVANCE(186);
-      if (lookahead == 'w') ADVANCE(158);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(174);
+      if (lookahead == 'e') ADVANCE(251);
       END_STATE();
     case 175:
-      if (lookahead == 'f') ADVANCE(229);
+      if (lookahead == 'e') ADVANCE(121);
       END_STATE();
     case 176:
-      if (lookahead == 'g') ADVANCE(149);
-      if (lookahead == 'n') ADVANCE(104);
+      if (lookahead == 'e') ADVANCE(328);
       END_STATE();
     case 177:
-      if (lookahead == 'g') ADVANCE(179);
+      if (lookahead == 'e') ADVANCE(351);
       END_STATE();
     case 178:
-      if (lookahead == 'g') ADVANCE(135);
+      if (lookahead == 'e') ADVANCE(352);
       END_STATE();
     case 179:
-      if (lookahead == 'g') ADVANCE(163);
+      if (lookahead == 'e') ADVANCE(353);
       END_STATE();
     case 180:
-      if (lookahead == 'h') ADVANCE(765);
+      if (lookahead == 'e') ADVANCE(416);
       END_STATE();
     case 181:
-      if (lookahead == 'h') ADVANCE(732);
+      if (lookahead == 'e') ADVANCE(355);
       END_STATE();
     case 182:
-      if (lookahead == 'h') ADVANCE(694);
+      if (lookahead == 'e') ADVANCE(397);
+      if (lookahead == 't') ADVANCE(60);
       END_STATE();
     case 183:
-      if (lookahead == 'h') ADVANCE(731);
+      if (lookahead == 'e') ADVANCE(309);
       END_STATE();
     case 184:
-      if (lookahead == 'h') ADVANCE(764);
+      if (lookahead == 'e') ADVANCE(107);
       END_STATE();
     case 185:
-      if (lookahead == 'h') ADVANCE(290);
-      if (lookahead == 'o') ADVANCE(345);
-      if (lookahead == 'r') ADVANCE(287);
-      if (lookahead == 'u') ADVANCE(351);
+      if (lookahead == 'e') ADVANCE(367);
       END_STATE();
     case 186:
-      if (lookahead == 'h') ADVANCE(382);
-      if (lookahead == 'u') ADVANCE(134);
+      if (lookahead == 'e') ADVANCE(291);
+      if (lookahead == 't') ADVANCE(156);
       END_STATE();
     case 187:
-      if (lookahead == 'h') ADVANCE(194);
+      if (lookahead == 'e') ADVANCE(291);
+      if (lookahead == 't') ADVANCE(156);
+      if (lookahead == 'u') ADVANCE(88);
       END_STATE();
     case 188:
-      if (lookahead == 'i') ADVANCE(664);
-      if (lookahead == 'o') ADVANCE(235);
+      if (lookahead == 'e') ADVANCE(306);
       END_STATE();
     case 189:
-      if (lookahead == 'i') ADVANCE(177);
-      if (lookahead == 'u') ADVANCE(130);
+      if (lookahead == 'f') ADVANCE(706);
+      if (lookahead == 'l') ADVANCE(131);
+      if (lookahead == 'n') ADVANCE(687);
+      if (lookahead == 'p') ADVANCE(412);
+      if (lookahead == 'r') ADVANCE(803);
       END_STATE();
     case 190:
-      if (lookahead == 'i') ADVANCE(663);
+      if (lookahead == 'f') ADVANCE(448);
       END_STATE();
     case 191:
-      if (lookahead == 'i') ADVANCE(173);
+      if (lookahead == 'f') ADVANCE(260);
       END_STATE();
     case 192:
-      if (lookahead == 'i') ADVANCE(222);
+      if (lookahead == 'f') ADVANCE(360);
+      if (lookahead == 'm') ADVANCE(334);
+      if (lookahead == 's') ADVANCE(75);
+      if (lookahead == 't') ADVANCE(204);
+      if (lookahead == 'w') ADVANCE(172);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(192);
       END_STATE();
     case 193:
-      if (lookahead == 'i') ADVANCE(353);
-      if (lookahead == 't') ADVANCE(320);
+      if (lookahead == 'g') ADVANCE(162);
       END_STATE();
     case 194:
-      if (lookahead == 'i') ADVANCE(247);
+      if (lookahead == 'g') ADVANCE(162);
+      if (lookahead == 'n') ADVANCE(113);
       END_STATE();
     case 195:
-      if (lookahead == 'i') ADVANCE(97);
+      if (lookahead == 'g') ADVANCE(197);
       END_STATE();
     case 196:
-      if (lookahead == 'i') ADVANCE(224);
+      if (lookahead == 'g') ADVANCE(146);
       END_STATE();
     case 197:
-      if (lookahead == 'i') ADVANCE(248);
+      if (lookahead == 'g') ADVANCE(179);
       END_STATE();
     case 198:
-      if (lookahead == 'i') ADVANCE(232);
+      if (lookahead == 'h') ADVANCE(830);
       END_STATE();
     case 199:
-      if (lookahead == 'i') ADVANCE(226);
+      if (lookahead == 'h') ADVANCE(797);
       END_STATE();
     case 200:
-      if (lookahead == 'i') ADVANCE(358);
+      if (lookahead == 'h') ADVANCE(759);
       END_STATE();
     case 201:
-      if (lookahead == 'i') ADVANCE(252);
+      if (lookahead == 'h') ADVANCE(796);
       END_STATE();
     case 202:
-      if (lookahead == 'i') ADVANCE(371);
+      if (lookahead == 'h') ADVANCE(829);
       END_STATE();
     case 203:
-      if (lookahead == 'i') ADVANCE(292);
+      if (lookahead == 'h') ADVANCE(331);
+      if (lookahead == 'o') ADVANCE(390);
+      if (lookahead == 'r') ADVANCE(327);
+      if (lookahead == 'u') ADVANCE(396);
       END_STATE();
     case 204:
-      if (lookahead == 'i') ADVANCE(239);
+      if (lookahead == 'h') ADVANCE(429);
+      if (lookahead == 'u') ADVANCE(145);
       END_STATE();
     case 205:
-      if (lookahead == 'i') ADVANCE(266);
+      if (lookahead == 'h') ADVANCE(218);
       END_STATE();
     case 206:
-      if (lookahead == 'i') ADVANCE(294);
+      if (lookahead == 'i') ADVANCE(731);
+      if (lookahead == 'o') ADVANCE(265);
       END_STATE();
     case 207:
-      if (lookahead == 'i') ADVANCE(295);
+      if (lookahead == 'i') ADVANCE(195);
       END_STATE();
     case 208:
-      if (lookahead == 'i') ADVANCE(380);
+      if (lookahead == 'i') ADVANCE(195);
+      if (lookahead == 'u') ADVANCE(140);
       END_STATE();
     case 209:
-      if (lookahead == 'j') ADVANCE(170);
+      if (lookahead == 'i') ADVANCE(730);
       END_STATE();
     case 210:
-      if (lookahead == 'k') ADVANCE(630);
+      if (lookahead == 'i') ADVANCE(268);
+      if (lookahead == 'o') ADVANCE(768);
+      if (lookahead == 'r') ADVANCE(208);
       END_STATE();
     case 211:
-      if (lookahead == 'k') ADVANCE(628);
+      if (lookahead == 'i') ADVANCE(190);
       END_STATE();
     case 212:
-      if (lookahead == 'k') ADVANCE(120);
+      if (lookahead == 'i') ADVANCE(248);
+      if (lookahead == 'l') ADVANCE(389);
       END_STATE();
     case 213:
-      if (lookahead == 'k') ADVANCE(175);
+      if (lookahead == 'i') ADVANCE(250);
       END_STATE();
     case 214:
-      if (lookahead == 'k') ADVANCE(791);
+      if (lookahead == 'i') ADVANCE(398);
       END_STATE();
     case 215:
-      if (lookahead == 'k') ADVANCE(675);
+      if (lookahead == 'i') ADVANCE(398);
+      if (lookahead == 't') ADVANCE(362);
       END_STATE();
     case 216:
-      if (lookahead == 'l') ADVANCE(340);
-      if (lookahead == 'm') ADVANCE(52);
-      if (lookahead == 'n') ADVANCE(107);
-      if (lookahead == 'v') ADVANCE(141);
-      if (lookahead == 'x') ADVANCE(193);
+      if (lookahead == 'i') ADVANCE(106);
       END_STATE();
     case 217:
-      if (lookahead == 'l') ADVANCE(340);
-      if (lookahead == 'm') ADVANCE(52);
-      if (lookahead == 'n') ADVANCE(112);
-      if (lookahead == 'v') ADVANCE(171);
-      if (lookahead == 'x') ADVANCE(193);
+      if (lookahead == 'i') ADVANCE(252);
       END_STATE();
     case 218:
-      if (lookahead == 'l') ADVANCE(733);
+      if (lookahead == 'i') ADVANCE(279);
       END_STATE();
     case 219:
-      if (lookahead == 'l') ADVANCE(641);
+      if (lookahead == 'i') ADVANCE(261);
       END_STATE();
     case 220:
-      if (lookahead == 'l') ADVANCE(657);
+      if (lookahead == 'i') ADVANCE(280);
       END_STATE();
     case 221:
-      if (lookahead == 'l') ADVANCE(647);
+      if (lookahead == 'i') ADVANCE(254);
       END_STATE();
     case 222:
-      if (lookahead == 'l') ADVANCE(656);
+      if (lookahead == 'i') ADVANCE(403);
       END_STATE();
     case 223:
-      if (lookahead == 'l') ADVANCE(668);
+      if (lookahead == 'i') ADVANCE(255);
+      if (lookahead == 'l') ADVANCE(389);
       END_STATE();
     case 224:
-      if (lookahead == 'l') ADVANCE(691);
+      if (lookahead == 'i') ADVANCE(263);
+      if (lookahead == 'l') ADVANCE(389);
       END_STATE();
     case 225:
-      if (lookahead == 'l') ADVANCE(636);
+      if (lookahead == 'i') ADVANCE(283);
       END_STATE();
     case 226:
-      if (lookahead == 'l') ADVANCE(687);
+      if (lookahead == 'i') ADVANCE(165);
       END_STATE();
     case 227:
-      if (lookahead == 'l') ADVANCE(121);
-      if (lookahead == 'n') ADVANCE(139);
+      if (lookahead == 'i') ADVANCE(418);
       END_STATE();
     case 228:
-      if (lookahead == 'l') ADVANCE(220);
+      if (lookahead == 'i') ADVANCE(333);
       END_STATE();
     case 229:
-      if (lookahead == 'l') ADVANCE(285);
+      if (lookahead == 'i') ADVANCE(269);
       END_STATE();
     case 230:
-      if (lookahead == 'l') ADVANCE(115);
+      if (lookahead == 'i') ADVANCE(270);
+      if (lookahead == 'o') ADVANCE(768);
+      if (lookahead == 'r') ADVANCE(432);
       END_STATE();
     case 231:
-      if (lookahead == 'l') ADVANCE(329);
+      if (lookahead == 'i') ADVANCE(308);
       END_STATE();
     case 232:
-      if (lookahead == 'l') ADVANCE(162);
+      if (lookahead == 'i') ADVANCE(335);
       END_STATE();
     case 233:
-      if (lookahead == 'l') ADVANCE(344);
+      if (lookahead == 'i') ADVANCE(340);
       END_STATE();
     case 234:
-      if (lookahead == 'm') ADVANCE(85);
+      if (lookahead == 'i') ADVANCE(427);
       END_STATE();
     case 235:
-      if (lookahead == 'm') ADVANCE(710);
+      if (lookahead == 'j') ADVANCE(184);
       END_STATE();
     case 236:
-      if (lookahead == 'm') ADVANCE(302);
+      if (lookahead == 'k') ADVANCE(685);
       END_STATE();
     case 237:
-      if (lookahead == 'm') ADVANCE(328);
+      if (lookahead == 'k') ADVANCE(683);
       END_STATE();
     case 238:
-      if (lookahead == 'm') ADVANCE(129);
+      if (lookahead == 'k') ADVANCE(130);
       END_STATE();
     case 239:
-      if (lookahead == 'm') ADVANCE(136);
+      if (lookahead == 'k') ADVANCE(191);
       END_STATE();
     case 240:
-      if (lookahead == 'm') ADVANCE(76);
+      if (lookahead == 'k') ADVANCE(856);
       END_STATE();
     case 241:
-      if (lookahead == 'n') ADVANCE(653);
-      if (lookahead == 's') ADVANCE(752);
+      if (lookahead == 'k') ADVANCE(740);
       END_STATE();
     case 242:
-      if (lookahead == 'n') ADVANCE(118);
+      if (lookahead == 'l') ADVANCE(385);
+      if (lookahead == 'm') ADVANCE(55);
+      if (lookahead == 'n') ADVANCE(116);
+      if (lookahead == 'v') ADVANCE(154);
+      if (lookahead == 'x') ADVANCE(215);
       END_STATE();
     case 243:
-      if (lookahead == 'n') ADVANCE(664);
+      if (lookahead == 'l') ADVANCE(385);
+      if (lookahead == 'm') ADVANCE(55);
+      if (lookahead == 'n') ADVANCE(122);
+      if (lookahead == 'v') ADVANCE(188);
+      if (lookahead == 'x') ADVANCE(214);
       END_STATE();
     case 244:
-      if (lookahead == 'n') ADVANCE(758);
+      if (lookahead == 'l') ADVANCE(385);
+      if (lookahead == 'n') ADVANCE(122);
+      if (lookahead == 'v') ADVANCE(188);
+      if (lookahead == 'x') ADVANCE(215);
       END_STATE();
     case 245:
-      if (lookahead == 'n') ADVANCE(645);
+      if (lookahead == 'l') ADVANCE(798);
       END_STATE();
     case 246:
-      if (lookahead == 'n') ADVANCE(792);
+      if (lookahead == 'l') ADVANCE(709);
       END_STATE();
     case 247:
-      if (lookahead == 'n') ADVANCE(755);
+      if (lookahead == 'l') ADVANCE(724);
       END_STATE();
     case 248:
-      if (lookahead == 'n') ADVANCE(762);
+      if (lookahead == 'l') ADVANCE(698);
       END_STATE();
     case 249:
-      if (lookahead == 'n') ADVANCE(663);
+      if (lookahead == 'l') ADVANCE(714);
       END_STATE();
     case 250:
-      if (lookahead == 'n') ADVANCE(692);
+      if (lookahead == 'l') ADVANCE(723);
       END_STATE();
     case 251:
-      if (lookahead == 'n') ADVANCE(140);
+      if (lookahead == 'l') ADVANCE(735);
       END_STATE();
     case 252:
-      if (lookahead == 'n') ADVANCE(761);
+      if (lookahead == 'l') ADVANCE(756);
       END_STATE();
     case 253:
-      if (lookahead == 'n') ADVANCE(652);
-      if (lookahead == 's') ADVANCE(752);
+      if (lookahead == 'l') ADVANCE(704);
       END_STATE();
     case 254:
-      if (lookahead == 'n') ADVANCE(103);
+      if (lookahead == 'l') ADVANCE(752);
       END_STATE();
     case 255:
-      if (lookahead == 'n') ADVANCE(109);
-      if (lookahead == 't') ADVANCE(753);
+      if (lookahead == 'l') ADVANCE(697);
       END_STATE();
     case 256:
-      if (lookahead == 'n') ADVANCE(92);
+      if (lookahead == 'l') ADVANCE(131);
+      if (lookahead == 'n') ADVANCE(150);
       END_STATE();
     case 257:
-      if (lookahead == 'n') ADVANCE(114);
-      if (lookahead == 't') ADVANCE(180);
+      if (lookahead == 'l') ADVANCE(247);
       END_STATE();
     case 258:
-      if (lookahead == 'n') ADVANCE(114);
-      if (lookahead == 't') ADVANCE(184);
+      if (lookahead == 'l') ADVANCE(124);
       END_STATE();
     case 259:
-      if (lookahead == 'n') ADVANCE(378);
-      if (lookahead == 'r') ADVANCE(218);
+      if (lookahead == 'l') ADVANCE(374);
       END_STATE();
     case 260:
-      if (lookahead == 'n') ADVANCE(110);
+      if (lookahead == 'l') ADVANCE(326);
       END_STATE();
     case 261:
-      if (lookahead == 'n') ADVANCE(67);
+      if (lookahead == 'l') ADVANCE(175);
       END_STATE();
     case 262:
-      if (lookahead == 'n') ADVANCE(133);
+      if (lookahead == 'l') ADVANCE(389);
       END_STATE();
     case 263:
-      if (lookahead == 'n') ADVANCE(337);
+      if (lookahead == 'l') ADVANCE(433);
       END_STATE();
     case 264:
-      if (lookahead == 'n') ADVANCE(338);
+      if (lookahead == 'm') ADVANCE(93);
       END_STATE();
     case 265:
-      if (lookahead == 'n') ADVANCE(359);
+      if (lookahead == 'm') ADVANCE(775);
       END_STATE();
     case 266:
-      if (lookahead == 'n') ADVANCE(334);
+      if (lookahead == 'm') ADVANCE(344);
       END_STATE();
     case 267:
-      if (lookahead == 'n') ADVANCE(360);
+      if (lookahead == 'm') ADVANCE(373);
       END_STATE();
     case 268:
-      if (lookahead == 'n') ADVANCE(360);
-      if (lookahead == 'r') ADVANCE(397);
+      if (lookahead == 'm') ADVANCE(139);
       END_STATE();
     case 269:
-      if (lookahead == 'n') ADVANCE(137);
+      if (lookahead == 'm') ADVANCE(148);
       END_STATE();
     case 270:
-      if (lookahead == 'n') ADVANCE(376);
+      if (lookahead == 'm') ADVANCE(176);
       END_STATE();
     case 271:
-      if (lookahead == 'n') ADVANCE(362);
+      if (lookahead == 'm') ADVANCE(153);
       END_STATE();
     case 272:
-      if (lookahead == 'n') ADVANCE(379);
+      if (lookahead == 'm') ADVANCE(84);
       END_STATE();
     case 273:
-      if (lookahead == 'n') ADVANCE(116);
+      if (lookahead == 'n') ADVANCE(720);
+      if (lookahead == 's') ADVANCE(817);
       END_STATE();
     case 274:
-      if (lookahead == 'n') ADVANCE(342);
+      if (lookahead == 'n') ADVANCE(128);
       END_STATE();
     case 275:
-      if (lookahead == 'n') ADVANCE(117);
+      if (lookahead == 'n') ADVANCE(731);
       END_STATE();
     case 276:
-      if (lookahead == 'n') ADVANCE(119);
+      if (lookahead == 'n') ADVANCE(823);
       END_STATE();
     case 277:
-      if (lookahead == 'n') ADVANCE(346);
+      if (lookahead == 'n') ADVANCE(713);
       END_STATE();
     case 278:
-      if (lookahead == 'o') ADVANCE(63);
+      if (lookahead == 'n') ADVANCE(857);
       END_STATE();
     case 279:
-      if (lookahead == 'o') ADVANCE(698);
+      if (lookahead == 'n') ADVANCE(820);
       END_STATE();
     case 280:
-      if (lookahead == 'o') ADVANCE(391);
+      if (lookahead == 'n') ADVANCE(827);
       END_STATE();
     case 281:
-      if (lookahead == 'o') ADVANCE(406);
+      if (lookahead == 'n') ADVANCE(730);
       END_STATE();
     case 282:
-      if (lookahead == 'o') ADVANCE(211);
+      if (lookahead == 'n') ADVANCE(757);
       END_STATE();
     case 283:
-      if (lookahead == 'o') ADVANCE(387);
+      if (lookahead == 'n') ADVANCE(826);
       END_STATE();
     case 284:
-      if (lookahead == 'o') ADVANCE(150);
+      if (lookahead == 'n') ADVANCE(719);
       END_STATE();
     case 285:
-      if (lookahead == 'o') ADVANCE(389);
+      if (lookahead == 'n') ADVANCE(686);
       END_STATE();
     case 286:
-      if (lookahead == 'o') ADVANCE(235);
+      if (lookahead == 'n') ADVANCE(688);
       END_STATE();
     case 287:
-      if (lookahead == 'o') ADVANCE(236);
+      if (lookahead == 'n') ADVANCE(151);
       END_STATE();
     case 288:
-      if (lookahead == 'o') ADVANCE(386);
-      if (lookahead == 'z') ADVANCE(298);
+      if (lookahead == 'n') ADVANCE(690);
       END_STATE();
     case 289:
-      if (lookahead == 'o') ADVANCE(350);
+      if (lookahead == 'n') ADVANCE(112);
       END_STATE();
     case 290:
-      if (lookahead == 'o') ADVANCE(262);
+      if (lookahead == 'n') ADVANCE(434);
       END_STATE();
     case 291:
-      if (lookahead == 'o') ADVANCE(195);
+      if (lookahead == 'n') ADVANCE(118);
       END_STATE();
     case 292:
-      if (lookahead == 'o') ADVANCE(261);
+      if (lookahead == 'n') ADVANCE(118);
+      if (lookahead == 't') ADVANCE(818);
       END_STATE();
     case 293:
-      if (lookahead == 'o') ADVANCE(249);
+      if (lookahead == 'n') ADVANCE(101);
       END_STATE();
     case 294:
-      if (lookahead == 'o') ADVANCE(250);
+      if (lookahead == 'n') ADVANCE(123);
       END_STATE();
     case 295:
-      if (lookahead == 'o') ADVANCE(263);
+      if (lookahead == 'n') ADVANCE(123);
+      if (lookahead == 't') ADVANCE(198);
       END_STATE();
     case 296:
-      if (lookahead == 'o') ADVANCE(311);
+      if (lookahead == 'n') ADVANCE(123);
+      if (lookahead == 't') ADVANCE(202);
       END_STATE();
     case 297:
-      if (lookahead == 'o') ADVANCE(374);
+      if (lookahead == 'n') ADVANCE(426);
+      if (lookahead == 'r') ADVANCE(245);
       END_STATE();
     case 298:
-      if (lookahead == 'o') ADVANCE(269);
+      if (lookahead == 'n') ADVANCE(119);
       END_STATE();
     case 299:
-      if (lookahead == 'o') ADVANCE(272);
+      if (lookahead == 'n') ADVANCE(72);
       END_STATE();
     case 300:
-      if (lookahead == 'p') ADVANCE(677);
+      if (lookahead == 'n') ADVANCE(383);
       END_STATE();
     case 301:
-      if (lookahead == 'p') ADVANCE(327);
+      if (lookahead == 'n') ADVANCE(122);
+      if (lookahead == 'x') ADVANCE(215);
       END_STATE();
     case 302:
-      if (lookahead == 'p') ADVANCE(361);
+      if (lookahead == 'n') ADVANCE(127);
       END_STATE();
     case 303:
-      if (lookahead == 'r') ADVANCE(405);
+      if (lookahead == 'n') ADVANCE(143);
       END_STATE();
     case 304:
-      if (lookahead == 'r') ADVANCE(791);
+      if (lookahead == 'n') ADVANCE(382);
       END_STATE();
     case 305:
-      if (lookahead == 'r') ADVANCE(627);
+      if (lookahead == 'n') ADVANCE(404);
       END_STATE();
     case 306:
-      if (lookahead == 'r') ADVANCE(625);
+      if (lookahead == 'n') ADVANCE(405);
       END_STATE();
     case 307:
-      if (lookahead == 'r') ADVANCE(757);
+      if (lookahead == 'n') ADVANCE(405);
+      if (lookahead == 'r') ADVANCE(446);
       END_STATE();
     case 308:
-      if (lookahead == 'r') ADVANCE(723);
+      if (lookahead == 'n') ADVANCE(379);
       END_STATE();
     case 309:
-      if (lookahead == 'r') ADVANCE(640);
+      if (lookahead == 'n') ADVANCE(423);
       END_STATE();
     case 310:
-      if (lookahead == 'r') ADVANCE(643);
+      if (lookahead == 'n') ADVANCE(407);
       END_STATE();
     case 311:
-      if (lookahead == 'r') ADVANCE(688);
+      if (lookahead == 'n') ADVANCE(149);
       END_STATE();
     case 312:
-      if (lookahead == 'r') ADVANCE(687);
+      if (lookahead == 'n') ADVANCE(425);
       END_STATE();
     case 313:
-      if (lookahead == 'r') ADVANCE(287);
+      if (lookahead == 'n') ADVANCE(125);
       END_STATE();
     case 314:
-      if (lookahead == 'r') ADVANCE(384);
+      if (lookahead == 'n') ADVANCE(387);
       END_STATE();
     case 315:
-      if (lookahead == 'r') ADVANCE(213);
+      if (lookahead == 'n') ADVANCE(126);
       END_STATE();
     case 316:
-      if (lookahead == 'r') ADVANCE(398);
+      if (lookahead == 'n') ADVANCE(391);
       END_STATE();
     case 317:
-      if (lookahead == 'r') ADVANCE(190);
+      if (lookahead == 'n') ADVANCE(129);
       END_STATE();
     case 318:
-      if (lookahead == 'r') ADVANCE(385);
+      if (lookahead == 'o') ADVANCE(66);
       END_STATE();
     case 319:
-      if (lookahead == 'r') ADVANCE(94);
+      if (lookahead == 'o') ADVANCE(763);
       END_STATE();
     case 320:
-      if (lookahead == 'r') ADVANCE(65);
+      if (lookahead == 'o') ADVANCE(440);
       END_STATE();
     case 321:
-      if (lookahead == 'r') ADVANCE(296);
+      if (lookahead == 'o') ADVANCE(456);
       END_STATE();
     case 322:
-      if (lookahead == 'r') ADVANCE(321);
+      if (lookahead == 'o') ADVANCE(237);
       END_STATE();
     case 323:
-      if (lookahead == 'r') ADVANCE(375);
+      if (lookahead == 'o') ADVANCE(436);
       END_STATE();
     case 324:
-      if (lookahead == 'r') ADVANCE(162);
+      if (lookahead == 'o') ADVANCE(163);
       END_STATE();
     case 325:
-      if (lookahead == 's') ADVANCE(760);
+      if (lookahead == 'o') ADVANCE(265);
       END_STATE();
     case 326:
-      if (lookahead == 's') ADVANCE(766);
+      if (lookahead == 'o') ADVANCE(438);
       END_STATE();
     case 327:
-      if (lookahead == 's') ADVANCE(666);
+      if (lookahead == 'o') ADVANCE(266);
       END_STATE();
     case 328:
-      if (lookahead == 's') ADVANCE(676);
+      if (lookahead == 'o') ADVANCE(435);
       END_STATE();
     case 329:
-      if (lookahead == 's') ADVANCE(728);
+      if (lookahead == 'o') ADVANCE(435);
+      if (lookahead == 'z') ADVANCE(339);
       END_STATE();
     case 330:
-      if (lookahead == 's') ADVANCE(626);
+      if (lookahead == 'o') ADVANCE(395);
       END_STATE();
     case 331:
-      if (lookahead == 's') ADVANCE(632);
+      if (lookahead == 'o') ADVANCE(303);
       END_STATE();
     case 332:
-      if (lookahead == 's') ADVANCE(763);
+      if (lookahead == 'o') ADVANCE(216);
       END_STATE();
     case 333:
-      if (lookahead == 's') ADVANCE(649);
+      if (lookahead == 'o') ADVANCE(299);
       END_STATE();
     case 334:
-      if (lookahead == 's') ADVANCE(759);
+      if (lookahead == 'o') ADVANCE(281);
       END_STATE();
     case 335:
-      if (lookahead == 's') ADVANCE(659);
+      if (lookahead == 'o') ADVANCE(282);
       END_STATE();
     case 336:
-      if (lookahead == 's') ADVANCE(660);
+      if (lookahead == 'o') ADVANCE(354);
       END_STATE();
     case 337:
-      if (lookahead == 's') ADVANCE(716);
+      if (lookahead == 'o') ADVANCE(421);
       END_STATE();
     case 338:
-      if (lookahead == 's') ADVANCE(392);
+      if (lookahead == 'o') ADVANCE(415);
       END_STATE();
     case 339:
-      if (lookahead == 's') ADVANCE(341);
+      if (lookahead == 'o') ADVANCE(311);
       END_STATE();
     case 340:
-      if (lookahead == 's') ADVANCE(127);
+      if (lookahead == 'o') ADVANCE(304);
       END_STATE();
     case 341:
-      if (lookahead == 's') ADVANCE(70);
+      if (lookahead == 'o') ADVANCE(312);
       END_STATE();
     case 342:
-      if (lookahead == 's') ADVANCE(373);
+      if (lookahead == 'p') ADVANCE(742);
       END_STATE();
     case 343:
-      if (lookahead == 's') ADVANCE(355);
+      if (lookahead == 'p') ADVANCE(372);
       END_STATE();
     case 344:
-      if (lookahead == 's') ADVANCE(132);
+      if (lookahead == 'p') ADVANCE(406);
       END_STATE();
     case 345:
-      if (lookahead == 's') ADVANCE(356);
+      if (lookahead == 'r') ADVANCE(59);
       END_STATE();
     case 346:
-      if (lookahead == 's') ADVANCE(393);
+      if (lookahead == 'r') ADVANCE(455);
       END_STATE();
     case 347:
-      if (lookahead == 't') ADVANCE(664);
+      if (lookahead == 'r') ADVANCE(856);
       END_STATE();
     case 348:
-      if (lookahead == 't') ADVANCE(679);
+      if (lookahead == 'r') ADVANCE(682);
       END_STATE();
     case 349:
-      if (lookahead == 't') ADVANCE(300);
+      if (lookahead == 'r') ADVANCE(680);
       END_STATE();
     case 350:
-      if (lookahead == 't') ADVANCE(740);
+      if (lookahead == 'r') ADVANCE(822);
       END_STATE();
     case 351:
-      if (lookahead == 't') ADVANCE(681);
+      if (lookahead == 'r') ADVANCE(788);
       END_STATE();
     case 352:
-      if (lookahead == 't') ADVANCE(753);
+      if (lookahead == 'r') ADVANCE(708);
       END_STATE();
     case 353:
-      if (lookahead == 't') ADVANCE(700);
+      if (lookahead == 'r') ADVANCE(711);
       END_STATE();
     case 354:
-      if (lookahead == 't') ADVANCE(756);
+      if (lookahead == 'r') ADVANCE(753);
       END_STATE();
     case 355:
-      if (lookahead == 't') ADVANCE(637);
+      if (lookahead == 'r') ADVANCE(752);
       END_STATE();
     case 356:
-      if (lookahead == 't') ADVANCE(680);
+      if (lookahead == 'r') ADVANCE(327);
       END_STATE();
     case 357:
-      if (lookahead == 't') ADVANCE(639);
+      if (lookahead == 'r') ADVANCE(430);
       END_STATE();
     case 358:
-      if (lookahead == 't') ADVANCE(689);
+      if (lookahead == 'r') ADVANCE(239);
       END_STATE();
     case 359:
-      if (lookahead == 't') ADVANCE(721);
+      if (lookahead == 'r') ADVANCE(447);
       END_STATE();
     case 360:
-      if (lookahead == 't') ADVANCE(634);
+      if (lookahead == 'r') ADVANCE(209);
       END_STATE();
     case 361:
-      if (lookahead == 't') ADVANCE(682);
+      if (lookahead == 'r') ADVANCE(103);
       END_STATE();
     case 362:
-      if (lookahead == 't') ADVANCE(655);
+      if (lookahead == 'r') ADVANCE(68);
       END_STATE();
     case 363:
-      if (lookahead == 't') ADVANCE(734);
+      if (lookahead == 'r') ADVANCE(336);
       END_STATE();
     case 364:
-      if (lookahead == 't') ADVANCE(663);
+      if (lookahead == 'r') ADVANCE(363);
       END_STATE();
     case 365:
-      if (lookahead == 't') ADVANCE(712);
+      if (lookahead == 'r') ADVANCE(144);
       END_STATE();
     case 366:
-      if (lookahead == 't') ADVANCE(726);
+      if (lookahead == 'r') ADVANCE(422);
       END_STATE();
     case 367:
-      if (lookahead == 't') ADVANCE(203);
+      if (lookahead == 'r') ADVANCE(175);
       END_STATE();
     case 368:
-      if (lookahead == 't') ADVANCE(90);
+      if (lookahead == 'r') ADVANCE(432);
       END_STATE();
     case 369:
-      if (lookahead == 't') ADVANCE(204);
+      if (lookahead == 's') ADVANCE(817);
       END_STATE();
     case 370:
-      if (lookahead == 't') ADVANCE(151);
+      if (lookahead == 's') ADVANCE(825);
       END_STATE();
     case 371:
-      if (lookahead == 't') ADVANCE(187);
+      if (lookahead == 's') ADVANCE(831);
       END_STATE();
     case 372:
-      if (lookahead == 't') ADVANCE(165);
-      if (lookahead == 'y') ADVANCE(662);
+      if (lookahead == 's') ADVANCE(733);
       END_STATE();
     case 373:
-      if (lookahead == 't') ADVANCE(314);
+      if (lookahead == 's') ADVANCE(741);
       END_STATE();
     case 374:
-      if (lookahead == 't') ADVANCE(191);
+      if (lookahead == 's') ADVANCE(793);
       END_STATE();
     case 375:
-      if (lookahead == 't') ADVANCE(332);
+      if (lookahead == 's') ADVANCE(681);
       END_STATE();
     case 376:
-      if (lookahead == 't') ADVANCE(316);
+      if (lookahead == 's') ADVANCE(700);
       END_STATE();
     case 377:
-      if (lookahead == 't') ADVANCE(131);
+      if (lookahead == 's') ADVANCE(828);
       END_STATE();
     case 378:
-      if (lookahead == 't') ADVANCE(196);
+      if (lookahead == 's') ADVANCE(716);
       END_STATE();
     case 379:
-      if (lookahead == 't') ADVANCE(77);
+      if (lookahead == 's') ADVANCE(824);
       END_STATE();
     case 380:
-      if (lookahead == 't') ADVANCE(206);
+      if (lookahead == 's') ADVANCE(726);
       END_STATE();
     case 381:
-      if (lookahead == 't') ADVANCE(207);
+      if (lookahead == 's') ADVANCE(727);
       END_STATE();
     case 382:
-      if (lookahead == 'u') ADVANCE(663);
+      if (lookahead == 's') ADVANCE(781);
       END_STATE();
     case 383:
-      if (lookahead == 'u') ADVANCE(304);
+      if (lookahead == 's') ADVANCE(441);
       END_STATE();
     case 384:
-      if (lookahead == 'u') ADVANCE(99);
+      if (lookahead == 's') ADVANCE(386);
       END_STATE();
     case 385:
-      if (lookahead == 'u') ADVANCE(130);
+      if (lookahead == 's') ADVANCE(137);
       END_STATE();
     case 386:
-      if (lookahead == 'u') ADVANCE(366);
+      if (lookahead == 's') ADVANCE(79);
       END_STATE();
     case 387:
-      if (lookahead == 'u') ADVANCE(271);
+      if (lookahead == 's') ADVANCE(420);
       END_STATE();
     case 388:
-      if (lookahead == 'v') ADVANCE(156);
+      if (lookahead == 's') ADVANCE(400);
       END_STATE();
     case 389:
-      if (lookahead == 'w') ADVANCE(618);
+      if (lookahead == 's') ADVANCE(142);
       END_STATE();
     case 390:
-      if (lookahead == 'w') ADVANCE(53);
+      if (lookahead == 's') ADVANCE(401);
       END_STATE();
     case 391:
-      if (lookahead == 'w') ADVANCE(333);
+      if (lookahead == 's') ADVANCE(442);
       END_STATE();
     case 392:
-      if (lookahead == 'w') ADVANCE(166);
+      if (lookahead == 't') ADVANCE(731);
       END_STATE();
     case 393:
-      if (lookahead == 'w') ADVANCE(167);
+      if (lookahead == 't') ADVANCE(744);
       END_STATE();
     case 394:
-      if (lookahead == 'x') ADVANCE(357);
+      if (lookahead == 't') ADVANCE(342);
       END_STATE();
     case 395:
-      if (lookahead == 'y') ADVANCE(718);
+      if (lookahead == 't') ADVANCE(805);
       END_STATE();
     case 396:
-      if (lookahead == 'y') ADVANCE(791);
+      if (lookahead == 't') ADVANCE(746);
       END_STATE();
     case 397:
-      if (lookahead == 'y') ADVANCE(661);
+      if (lookahead == 't') ADVANCE(818);
       END_STATE();
     case 398:
-      if (lookahead == 'y') ADVANCE(623);
+      if (lookahead == 't') ADVANCE(765);
       END_STATE();
     case 399:
-      if (lookahead == 'y') ADVANCE(673);
+      if (lookahead == 't') ADVANCE(821);
       END_STATE();
     case 400:
-      if (lookahead == 'y') ADVANCE(330);
+      if (lookahead == 't') ADVANCE(705);
       END_STATE();
     case 401:
-      if (lookahead == 'y') ADVANCE(335);
+      if (lookahead == 't') ADVANCE(745);
       END_STATE();
     case 402:
-      if (lookahead == '{') ADVANCE(827);
+      if (lookahead == 't') ADVANCE(707);
       END_STATE();
     case 403:
-      if (lookahead == '{') ADVANCE(827);
-      if (lookahead != 0) ADVANCE(826);
+      if (lookahead == 't') ADVANCE(754);
       END_STATE();
     case 404:
-      if (lookahead == '}') ADVANCE(828);
+      if (lookahead == 't') ADVANCE(786);
       END_STATE();
     case 405:
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(739);
+      if (lookahead == 't') ADVANCE(702);
       END_STATE();
     case 406:
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(79);
+      if (lookahead == 't') ADVANCE(747);
       END_STATE();
     case 407:
+      if (lookahead == 't') ADVANCE(722);
+      END_STATE();
+    case 408:
+      if (lookahead == 't') ADVANCE(799);
+      END_STATE();
+    case 409:
+      if (lookahead == 't') ADVANCE(730);
+      END_STATE();
+    case 410:
+      if (lookahead == 't') ADVANCE(777);
+      END_STATE();
+    case 411:
+      if (lookahead == 't') ADVANCE(791);
+      END_STATE();
+    case 412:
+      if (lookahead == 't') ADVANCE(228);
+      END_STATE();
+    case 413:
+      if (lookahead == 't') ADVANCE(98);
+      END_STATE();
+    case 414:
+      if (lookahead == 't') ADVANCE(394);
+      END_STATE();
+    case 415:
+      if (lookahead == 't') ADVANCE(319);
+      END_STATE();
+    case 416:
+      if (lookahead == 't') ADVANCE(229);
+      END_STATE();
+    case 417:
+      if (lookahead == 't') ADVANCE(164);
+      END_STATE();
+    case 418:
+      if (lookahead == 't') ADVANCE(205);
+      END_STATE();
+    case 419:
+      if (lookahead == 't') ADVANCE(180);
+      if (lookahead == 'y') ADVANCE(729);
+      END_STATE();
+    case 420:
+      if (lookahead == 't') ADVANCE(357);
+      END_STATE();
+    case 421:
+      if (lookahead == 't') ADVANCE(211);
+      END_STATE();
+    case 422:
+      if (lookahead == 't') ADVANCE(377);
+      END_STATE();
+    case 423:
+      if (lookahead == 't') ADVANCE(359);
+      END_STATE();
+    case 424:
+      if (lookahead == 't') ADVANCE(141);
+      END_STATE();
+    case 425:
+      if (lookahead == 't') ADVANCE(85);
+      END_STATE();
+    case 426:
+      if (lookahead == 't') ADVANCE(217);
+      END_STATE();
+    case 427:
+      if (lookahead == 't') ADVANCE(232);
+      END_STATE();
+    case 428:
+      if (lookahead == 't') ADVANCE(233);
+      END_STATE();
+    case 429:
+      if (lookahead == 'u') ADVANCE(730);
+      END_STATE();
+    case 430:
+      if (lookahead == 'u') ADVANCE(108);
+      END_STATE();
+    case 431:
+      if (lookahead == 'u') ADVANCE(347);
+      END_STATE();
+    case 432:
+      if (lookahead == 'u') ADVANCE(140);
+      END_STATE();
+    case 433:
+      if (lookahead == 'u') ADVANCE(365);
+      END_STATE();
+    case 434:
+      if (lookahead == 'u') ADVANCE(147);
+      END_STATE();
+    case 435:
+      if (lookahead == 'u') ADVANCE(411);
+      END_STATE();
+    case 436:
+      if (lookahead == 'u') ADVANCE(310);
+      END_STATE();
+    case 437:
+      if (lookahead == 'v') ADVANCE(170);
+      END_STATE();
+    case 438:
+      if (lookahead == 'w') ADVANCE(673);
+      END_STATE();
+    case 439:
+      if (lookahead == 'w') ADVANCE(56);
+      END_STATE();
+    case 440:
+      if (lookahead == 'w') ADVANCE(378);
+      END_STATE();
+    case 441:
+      if (lookahead == 'w') ADVANCE(185);
+      END_STATE();
+    case 442:
+      if (lookahead == 'w') ADVANCE(181);
+      END_STATE();
+    case 443:
+      if (lookahead == 'x') ADVANCE(402);
+      END_STATE();
+    case 444:
+      if (lookahead == 'y') ADVANCE(783);
+      END_STATE();
+    case 445:
+      if (lookahead == 'y') ADVANCE(856);
+      END_STATE();
+    case 446:
+      if (lookahead == 'y') ADVANCE(728);
+      END_STATE();
+    case 447:
+      if (lookahead == 'y') ADVANCE(678);
+      END_STATE();
+    case 448:
+      if (lookahead == 'y') ADVANCE(738);
+      END_STATE();
+    case 449:
+      if (lookahead == 'y') ADVANCE(375);
+      END_STATE();
+    case 450:
+      if (lookahead == 'y') ADVANCE(380);
+      END_STATE();
+    case 451:
+      if (lookahead == 'z') ADVANCE(339);
+      END_STATE();
+    case 452:
+      if (lookahead == '{') ADVANCE(892);
+      END_STATE();
+    case 453:
+      if (lookahead == '{') ADVANCE(892);
+      if (lookahead != 0) ADVANCE(891);
+      END_STATE();
+    case 454:
+      if (lookahead == '}') ADVANCE(893);
+      END_STATE();
+    case 455:
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(804);
+      END_STATE();
+    case 456:
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(87);
+      END_STATE();
+    case 457:
       if (lookahead == '"' ||
           lookahead == '\\' ||
           lookahead == 'n' ||
           lookahead == 't' ||
-          lookahead == '{') ADVANCE(822);
+          lookahead == '{') ADVANCE(887);
       END_STATE();
-    case 408:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(793);
+    case 458:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(858);
       END_STATE();
-    case 409:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(813);
+    case 459:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(878);
       END_STATE();
-    case 410:
+    case 460:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(26);
       END_STATE();
-    case 411:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(781);
+    case 461:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(846);
       END_STATE();
-    case 412:
+    case 462:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(32);
       END_STATE();
-    case 413:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(780);
+    case 463:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(845);
       END_STATE();
-    case 414:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(779);
+    case 464:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(844);
       END_STATE();
-    case 415:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(782);
+    case 465:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(847);
       END_STATE();
-    case 416:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(778);
+    case 466:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(843);
       END_STATE();
-    case 417:
+    case 467:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
       END_STATE();
-    case 418:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(408);
+    case 468:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(458);
       END_STATE();
-    case 419:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(409);
+    case 469:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(459);
       END_STATE();
-    case 420:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(410);
+    case 470:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(460);
       END_STATE();
-    case 421:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(411);
+    case 471:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(461);
       END_STATE();
-    case 422:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(412);
+    case 472:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(462);
       END_STATE();
-    case 423:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(413);
+    case 473:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(463);
       END_STATE();
-    case 424:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(415);
+    case 474:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(465);
       END_STATE();
-    case 425:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(414);
+    case 475:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(464);
       END_STATE();
-    case 426:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(419);
+    case 476:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(469);
       END_STATE();
-    case 427:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(426);
+    case 477:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(476);
       END_STATE();
-    case 428:
+    case 478:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
       END_STATE();
-    case 429:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(777);
+    case 479:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
       END_STATE();
-    case 430:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(428);
+    case 480:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(478);
       END_STATE();
-    case 431:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(427);
+    case 481:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(477);
       END_STATE();
-    case 432:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(431);
+    case 482:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(481);
       END_STATE();
-    case 433:
+    case 483:
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
       END_STATE();
-    case 434:
+    case 484:
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(830);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(895);
       END_STATE();
-    case 435:
+    case 485:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(29);
       END_STATE();
-    case 436:
+    case 486:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(814);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(879);
       END_STATE();
-    case 437:
+    case 487:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(737);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(802);
       END_STATE();
-    case 438:
+    case 488:
       if (lookahead != 0 &&
-          lookahead != '"') ADVANCE(826);
+          lookahead != '"') ADVANCE(891);
       END_STATE();
-    case 439:
+    case 489:
       if (lookahead != 0 &&
-          lookahead != '{') ADVANCE(826);
+          lookahead != '{') ADVANCE(891);
       END_STATE();
-    case 440:
-      if (eof) ADVANCE(445);
+    case 490:
+      if (eof) ADVANCE(497);
       ADVANCE_MAP(
-        0, 620,
-        '\n', 451,
+        0, 675,
+        '\n', 503,
         '\r', 1,
-        '"', 816,
-        '#', 449,
-        '(', 742,
-        ')', 743,
-        '+', 432,
-        ',', 651,
-        '-', 665,
-        ':', 832,
-        '<', 770,
-        '>', 769,
-        'a', 86,
-        'b', 48,
+        '"', 881,
+        '#', 501,
+        '(', 807,
+        ')', 808,
+        '+', 482,
+        ',', 718,
+        '-', 732,
+        ':', 897,
+        '<', 835,
+        '>', 834,
+        'a', 94,
+        'b', 54,
         'c', 42,
-        'd', 44,
-        'e', 216,
-        'f', 50,
-        'g', 145,
-        'h', 146,
-        'i', 241,
-        'l', 45,
-        'm', 148,
-        'n', 123,
-        'o', 172,
-        'p', 185,
-        'r', 124,
-        's', 64,
-        't', 125,
-        'u', 259,
-        'w', 46,
-        '|', 831,
-        '}', 404,
+        'd', 46,
+        'e', 242,
+        'f', 47,
+        'g', 158,
+        'h', 159,
+        'i', 273,
+        'l', 48,
+        'm', 161,
+        'n', 133,
+        'o', 189,
+        'p', 203,
+        'r', 134,
+        's', 67,
+        't', 135,
+        'u', 297,
+        'w', 50,
+        '|', 896,
+        '}', 454,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(440);
+          lookahead == ' ') SKIP(490);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
       END_STATE();
-    case 441:
-      if (eof) ADVANCE(445);
+    case 491:
+      if (eof) ADVANCE(497);
       ADVANCE_MAP(
-        0, 620,
-        '\n', 450,
+        0, 675,
+        '\n', 502,
         '\r', 4,
-        '"', 816,
-        '#', 449,
-        ')', 743,
-        ',', 651,
-        '-', 429,
-        'a', 176,
-        'b', 91,
+        '"', 881,
+        '#', 501,
+        ')', 808,
+        ',', 718,
+        '-', 479,
+        'a', 194,
+        'b', 100,
+        'c', 44,
+        'e', 244,
+        'f', 76,
+        'g', 318,
+        'h', 159,
+        'i', 314,
+        'l', 78,
+        'm', 160,
+        'n', 337,
+        'o', 286,
+        'p', 356,
+        'r', 157,
+        's', 187,
+        't', 210,
+        'w', 51,
+        '}', 454,
+      );
+      if (lookahead == '\t' ||
+          lookahead == ' ') SKIP(491);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(841);
+      END_STATE();
+    case 492:
+      if (eof) ADVANCE(497);
+      ADVANCE_MAP(
+        '\n', 502,
+        '\r', 4,
+        '"', 880,
+        '#', 501,
+        '-', 479,
+        'a', 193,
+        'b', 100,
         'c', 43,
-        'e', 217,
-        'f', 51,
-        'g', 278,
-        'h', 146,
-        'i', 274,
-        'l', 69,
-        'm', 147,
-        'n', 297,
-        'o', 251,
-        'p', 313,
-        'r', 144,
-        's', 142,
-        't', 138,
-        'w', 47,
-        '}', 404,
+        'e', 244,
+        'f', 82,
+        'g', 318,
+        'h', 159,
+        'i', 314,
+        'l', 78,
+        'm', 160,
+        'n', 337,
+        'o', 288,
+        'p', 356,
+        'r', 157,
+        's', 187,
+        't', 210,
+        'w', 53,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(441);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(776);
+          lookahead == ' ') SKIP(492);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
       END_STATE();
-    case 442:
-      if (eof) ADVANCE(445);
+    case 493:
+      if (eof) ADVANCE(497);
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 468,
-        'c', 454,
-        'e', 606,
-        'f', 512,
-        'g', 552,
-        'h', 481,
-        'i', 537,
-        'l', 455,
-        'm', 488,
-        'n', 556,
-        'o', 538,
-        'p', 578,
-        'r', 482,
-        's', 491,
-        't', 508,
-        'w', 458,
+        '#', 501,
+        ')', 808,
+        ',', 718,
+        'b', 345,
+        'c', 45,
+        'e', 243,
+        'f', 226,
+        'g', 318,
+        'h', 414,
+        'i', 284,
+        'l', 78,
+        'n', 337,
+        'o', 285,
+        'p', 356,
+        'r', 157,
+        's', 186,
+        't', 152,
+        'w', 52,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(442);
+          lookahead == ' ') SKIP(493);
+      END_STATE();
+    case 494:
+      if (eof) ADVANCE(497);
+      ADVANCE_MAP(
+        '\n', 502,
+        '\r', 4,
+        '#', 501,
+        'a', 555,
+        'b', 520,
+        'c', 506,
+        'e', 661,
+        'f', 564,
+        'g', 607,
+        'h', 533,
+        'i', 589,
+        'l', 507,
+        'm', 540,
+        'n', 611,
+        'o', 590,
+        'p', 633,
+        'r', 534,
+        's', 543,
+        't', 560,
+        'w', 510,
+      );
+      if (lookahead == '\t' ||
+          lookahead == ' ') SKIP(494);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 443:
-      if (eof) ADVANCE(445);
+    case 495:
+      if (eof) ADVANCE(497);
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'a', 503,
-        'b', 468,
-        'c', 454,
-        'e', 606,
-        'f', 512,
-        'g', 552,
-        'h', 481,
-        'i', 537,
-        'l', 455,
-        'm', 488,
-        'n', 556,
-        'o', 541,
-        'p', 578,
-        'r', 482,
-        's', 491,
-        't', 508,
-        'w', 458,
+        '#', 501,
+        'a', 555,
+        'b', 520,
+        'c', 506,
+        'e', 661,
+        'f', 564,
+        'g', 607,
+        'h', 533,
+        'i', 589,
+        'l', 507,
+        'm', 540,
+        'n', 611,
+        'o', 595,
+        'p', 633,
+        'r', 534,
+        's', 543,
+        't', 560,
+        'w', 510,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(443);
+          lookahead == ' ') SKIP(495);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 444:
-      if (eof) ADVANCE(445);
+    case 496:
+      if (eof) ADVANCE(497);
       ADVANCE_MAP(
-        '\n', 450,
+        '\n', 502,
         '\r', 4,
-        '#', 449,
-        'e', 607,
-        'f', 513,
-        'g', 565,
-        'l', 562,
-        'r', 482,
-        's', 599,
-        't', 520,
-        'w', 519,
+        '#', 501,
+        'e', 662,
+        'f', 565,
+        'g', 620,
+        'l', 617,
+        'o', 593,
+        'r', 534,
+        's', 654,
+        't', 572,
+        'w', 571,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(444);
+          lookahead == ' ') SKIP(496);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 445:
+    case 497:
       ACCEPT_TOKEN(ts_builtin_sym_end);
       END_STATE();
-    case 446:
+    case 498:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '"') ADVANCE(449);
+      if (lookahead == '"') ADVANCE(501);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(826);
-      if (lookahead != 0) ADVANCE(825);
+          lookahead == '\r') ADVANCE(891);
+      if (lookahead != 0) ADVANCE(890);
       END_STATE();
-    case 447:
+    case 499:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '"') ADVANCE(446);
+      if (lookahead == '"') ADVANCE(498);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(826);
-      if (lookahead != 0) ADVANCE(825);
+          lookahead == '\r') ADVANCE(891);
+      if (lookahead != 0) ADVANCE(890);
       END_STATE();
-    case 448:
+    case 500:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '{') ADVANCE(449);
+      if (lookahead == '{') ADVANCE(501);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(826);
-      if (lookahead != 0) ADVANCE(825);
+          lookahead == '\r') ADVANCE(891);
+      if (lookahead != 0) ADVANCE(890);
       END_STATE();
-    case 449:
+    case 501:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
           lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(449);
+          lookahead != '\r') ADVANCE(501);
       END_STATE();
-    case 450:
+    case 502:
       ACCEPT_TOKEN(aux_sym__newline_token1);
       END_STATE();
-    case 451:
+    case 503:
       ACCEPT_TOKEN(aux_sym__newline_token1);
       if (lookahead == '\n') ADVANCE(3);
       if (lookahead == '\r') ADVANCE(2);
-      if (lookahead == 'a') ADVANCE(254);
-      if (lookahead == 'o') ADVANCE(303);
+      if (lookahead == 'a') ADVANCE(289);
+      if (lookahead == 'o') ADVANCE(346);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(3);
       END_STATE();
-    case 452:
+    case 504:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '-') ADVANCE(500);
+      if (lookahead == '-') ADVANCE(552);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 453:
+    case 505:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '@') ADVANCE(435);
+      if (lookahead == '@') ADVANCE(485);
       if (lookahead == '+' ||
           lookahead == '.') ADVANCE(40);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(453);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(505);
       END_STATE();
-    case 454:
+    case 506:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(527);
-      if (lookahead == 'c') ADVANCE(707);
-      if (lookahead == 'o') ADVANCE(540);
+      if (lookahead == 'a') ADVANCE(579);
+      if (lookahead == 'c') ADVANCE(772);
+      if (lookahead == 'o') ADVANCE(594);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 455:
+    case 507:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(466);
-      if (lookahead == 'o') ADVANCE(553);
+      if (lookahead == 'a') ADVANCE(518);
+      if (lookahead == 'o') ADVANCE(608);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 456:
+    case 508:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(466);
+      if (lookahead == 'a') ADVANCE(518);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 457:
+    case 509:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(471);
+      if (lookahead == 'a') ADVANCE(523);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 458:
+    case 510:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(514);
-      if (lookahead == 'i') ADVANCE(545);
-      if (lookahead == 'o') ADVANCE(575);
+      if (lookahead == 'a') ADVANCE(566);
+      if (lookahead == 'i') ADVANCE(600);
+      if (lookahead == 'o') ADVANCE(630);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 459:
+    case 511:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(514);
+      if (lookahead == 'a') ADVANCE(566);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 460:
+    case 512:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(480);
+      if (lookahead == 'a') ADVANCE(532);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 461:
+    case 513:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(525);
-      if (lookahead == 't') ADVANCE(554);
+      if (lookahead == 'a') ADVANCE(577);
+      if (lookahead == 't') ADVANCE(609);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 462:
+    case 514:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(525);
+      if (lookahead == 'a') ADVANCE(577);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 463:
+    case 515:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(542);
+      if (lookahead == 'a') ADVANCE(597);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 464:
+    case 516:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(505);
+      if (lookahead == 'a') ADVANCE(557);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 465:
+    case 517:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'b') ADVANCE(521);
+      if (lookahead == 'b') ADVANCE(573);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 466:
+    case 518:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'b') ADVANCE(495);
+      if (lookahead == 'b') ADVANCE(547);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 467:
+    case 519:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(469);
-      if (lookahead == 'o') ADVANCE(474);
-      if (lookahead == 'r') ADVANCE(463);
+      if (lookahead == 'c') ADVANCE(521);
+      if (lookahead == 'o') ADVANCE(526);
+      if (lookahead == 'r') ADVANCE(515);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 468:
+    case 520:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(469);
-      if (lookahead == 'o') ADVANCE(474);
+      if (lookahead == 'c') ADVANCE(521);
+      if (lookahead == 'o') ADVANCE(526);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 469:
+    case 521:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(709);
+      if (lookahead == 'c') ADVANCE(774);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 470:
+    case 522:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(507);
+      if (lookahead == 'c') ADVANCE(559);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 471:
+    case 523:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(594);
+      if (lookahead == 'c') ADVANCE(649);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 472:
+    case 524:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(595);
+      if (lookahead == 'c') ADVANCE(650);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 473:
+    case 525:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(603);
+      if (lookahead == 'c') ADVANCE(658);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 474:
+    case 526:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(665);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 527:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(694);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 528:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(751);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 529:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(570);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 530:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(636);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 531:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'd') ADVANCE(610);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 475:
+    case 532:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(671);
+      if (lookahead == 'd') ADVANCE(546);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 476:
+    case 533:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(686);
+      if (lookahead == 'e') ADVANCE(512);
+      if (lookahead == 't') ADVANCE(643);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 477:
+    case 534:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(518);
+      if (lookahead == 'e') ADVANCE(504);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 478:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(581);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 479:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(555);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 480:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(494);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 481:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(460);
-      if (lookahead == 't') ADVANCE(588);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 482:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(452);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 483:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(558);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 484:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(715);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 485:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(622);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 486:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(697);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 487:
+    case 535:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'e') ADVANCE(613);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 488:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(585);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 489:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(569);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 490:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(529);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 491:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(544);
-      if (lookahead == 't') ADVANCE(489);
-      if (lookahead == 'u') ADVANCE(465);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 492:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(544);
-      if (lookahead == 'u') ADVANCE(465);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 493:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(546);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 494:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(572);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 495:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(526);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 496:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(573);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 497:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(559);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 498:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(472);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 499:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(548);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 500:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(550);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 501:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(611);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 502:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(530);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 503:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(493);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 504:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(496);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 505:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(484);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 506:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(504);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 507:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'h') ADVANCE(695);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 508:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(534);
-      if (lookahead == 'o') ADVANCE(702);
-      if (lookahead == 'r') ADVANCE(510);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 509:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(501);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 510:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(506);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 511:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(589);
-      if (lookahead == 't') ADVANCE(574);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 512:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(490);
-      if (lookahead == 'r') ADVANCE(557);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 513:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(490);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 514:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(590);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 515:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(564);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 516:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(567);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 517:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(535);
-      if (lookahead == 'o') ADVANCE(702);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 518:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(600);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 519:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(545);
-      if (lookahead == 'o') ADVANCE(575);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 520:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(536);
-      if (lookahead == 'r') ADVANCE(510);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 521:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'j') ADVANCE(498);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 522:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'k') ADVANCE(629);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 523:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'k') ADVANCE(502);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 524:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(658);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 525:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(648);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 526:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(669);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 527:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(524);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 528:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(580);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 529:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(478);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 530:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(560);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 531:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(587);
-      if (lookahead == 'n') ADVANCE(476);
-      if (lookahead == 'x') ADVANCE(511);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 532:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(711);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 533:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(570);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 534:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(483);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 535:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(497);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 536:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(487);
+      if (lookahead == 'e') ADVANCE(780);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 537:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(586);
+      if (lookahead == 'e') ADVANCE(677);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 538:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(616);
+      if (lookahead == 'e') ADVANCE(762);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 539:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(693);
+      if (lookahead == 'e') ADVANCE(668);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 540:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(477);
+      if (lookahead == 'e') ADVANCE(640);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 541:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(615);
+      if (lookahead == 'e') ADVANCE(624);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 542:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(470);
+      if (lookahead == 'e') ADVANCE(581);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 543:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(614);
+      if (lookahead == 'e') ADVANCE(599);
+      if (lookahead == 't') ADVANCE(541);
+      if (lookahead == 'u') ADVANCE(517);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 544:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(475);
+      if (lookahead == 'e') ADVANCE(599);
+      if (lookahead == 'u') ADVANCE(517);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 545:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(479);
+      if (lookahead == 'e') ADVANCE(601);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 546:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(591);
+      if (lookahead == 'e') ADVANCE(627);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 547:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(476);
-      if (lookahead == 'x') ADVANCE(511);
+      if (lookahead == 'e') ADVANCE(578);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 548:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(592);
+      if (lookahead == 'e') ADVANCE(628);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 549:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(583);
+      if (lookahead == 'e') ADVANCE(614);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 550:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(602);
+      if (lookahead == 'e') ADVANCE(524);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 551:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(485);
+      if (lookahead == 'e') ADVANCE(603);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 552:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(461);
+      if (lookahead == 'e') ADVANCE(605);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 553:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(522);
+      if (lookahead == 'f') ADVANCE(666);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 554:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(699);
+      if (lookahead == 'f') ADVANCE(582);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 555:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(609);
+      if (lookahead == 'g') ADVANCE(545);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 556:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(597);
+      if (lookahead == 'g') ADVANCE(548);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 557:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(532);
+      if (lookahead == 'g') ADVANCE(536);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 558:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(604);
-      if (lookahead == 'z') ADVANCE(563);
+      if (lookahead == 'g') ADVANCE(556);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 559:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(604);
+      if (lookahead == 'h') ADVANCE(760);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
     case 560:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(586);
+      if (lookahead == 'o') ADVANCE(767);
+      if (lookahead == 'r') ADVANCE(562);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 561:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(553);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 562:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(558);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 563:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(644);
+      if (lookahead == 't') ADVANCE(629);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 564:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(542);
+      if (lookahead == 'r') ADVANCE(612);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 565:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(542);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 566:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(645);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 567:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(619);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 568:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(622);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 569:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(587);
+      if (lookahead == 'o') ADVANCE(767);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 570:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(655);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 571:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(600);
+      if (lookahead == 'o') ADVANCE(630);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 572:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(588);
+      if (lookahead == 'r') ADVANCE(562);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 573:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'j') ADVANCE(550);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 574:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'k') ADVANCE(684);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 575:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'k') ADVANCE(554);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 576:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(725);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 577:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(715);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 578:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(736);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 579:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(576);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 580:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(635);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 581:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(530);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 582:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(615);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 583:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(642);
+      if (lookahead == 'n') ADVANCE(528);
+      if (lookahead == 'x') ADVANCE(563);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 584:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(776);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 585:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(625);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 586:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(535);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 587:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(549);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 588:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(539);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 589:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(641);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 590:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(689);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 591:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(758);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 592:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(671);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 593:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(692);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 594:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(529);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 595:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(691);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 596:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(670);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 597:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(522);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 598:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(669);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 599:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(527);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 600:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(531);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 601:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(646);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 602:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(528);
+      if (lookahead == 'x') ADVANCE(563);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 603:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(647);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 604:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(638);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 605:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(657);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 606:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(537);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 607:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(513);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 608:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(574);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 609:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(764);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 610:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(664);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 611:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(652);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 612:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(584);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 613:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(659);
+      if (lookahead == 'z') ADVANCE(618);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(672);
+      END_STATE();
+    case 614:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(659);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 615:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(663);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 616:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(585);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 617:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'o') ADVANCE(608);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 561:
+    case 618:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(533);
+      if (lookahead == 'o') ADVANCE(606);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 562:
+    case 619:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(553);
+      if (lookahead == 'o') ADVANCE(591);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 563:
+    case 620:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(551);
+      if (lookahead == 'o') ADVANCE(514);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 564:
+    case 621:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(539);
+      if (lookahead == 'o') ADVANCE(656);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 565:
+    case 622:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(462);
+      if (lookahead == 'o') ADVANCE(604);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 566:
+    case 623:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(601);
+      if (lookahead == 'p') ADVANCE(743);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 567:
+    case 624:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(549);
+      if (lookahead == 'p') ADVANCE(634);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 568:
+    case 625:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(678);
+      if (lookahead == 'p') ADVANCE(648);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 569:
+    case 626:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(579);
+      if (lookahead == 'r') ADVANCE(660);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 570:
+    case 627:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(593);
+      if (lookahead == 'r') ADVANCE(789);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 571:
+    case 628:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(605);
+      if (lookahead == 'r') ADVANCE(712);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 572:
+    case 629:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(724);
+      if (lookahead == 'r') ADVANCE(509);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 573:
+    case 630:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(644);
+      if (lookahead == 'r') ADVANCE(575);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 574:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(457);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 575:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(523);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 576:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(557);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 577:
+    case 631:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'r') ADVANCE(612);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 578:
+    case 632:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(561);
+      if (lookahead == 'r') ADVANCE(667);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 579:
+    case 633:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(667);
+      if (lookahead == 'r') ADVANCE(616);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 580:
+    case 634:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(729);
+      if (lookahead == 's') ADVANCE(734);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 581:
+    case 635:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(633);
+      if (lookahead == 's') ADVANCE(794);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 582:
+    case 636:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(650);
+      if (lookahead == 's') ADVANCE(701);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 583:
+    case 637:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 's') ADVANCE(717);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 584:
+    case 638:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(464);
+      if (lookahead == 's') ADVANCE(782);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 585:
+    case 639:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(584);
+      if (lookahead == 's') ADVANCE(516);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 586:
+    case 640:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(598);
+      if (lookahead == 's') ADVANCE(639);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 587:
+    case 641:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(486);
+      if (lookahead == 's') ADVANCE(653);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 588:
+    case 642:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(538);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 643:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(623);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 644:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(766);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 645:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(755);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 646:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(787);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 647:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(703);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 648:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(748);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 649:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(800);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 650:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(778);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 651:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(792);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 652:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(561);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 653:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(626);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 654:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(541);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 655:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(567);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 656:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(609);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 657:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(632);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 658:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 't') ADVANCE(568);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 589:
+    case 659:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(701);
+      if (lookahead == 'u') ADVANCE(651);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 590:
+    case 660:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(690);
+      if (lookahead == 'u') ADVANCE(525);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 591:
+    case 661:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(722);
+      if (lookahead == 'v') ADVANCE(551);
+      if (lookahead == 'x') ADVANCE(563);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 592:
+    case 662:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(635);
+      if (lookahead == 'v') ADVANCE(551);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 593:
+    case 663:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(683);
+      if (lookahead == 'w') ADVANCE(674);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 594:
+    case 664:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(735);
+      if (lookahead == 'w') ADVANCE(637);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 595:
+    case 665:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(713);
+      if (lookahead == 'y') ADVANCE(784);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 596:
+    case 666:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(727);
+      if (lookahead == 'y') ADVANCE(739);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 597:
+    case 667:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(509);
+      if (lookahead == 'y') ADVANCE(679);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 598:
+    case 668:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(571);
+      if (lookahead == 'z') ADVANCE(618);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(672);
       END_STATE();
-    case 599:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(489);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 600:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(515);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 601:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(554);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 602:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(577);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 603:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(516);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 604:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'u') ADVANCE(596);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 605:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'u') ADVANCE(473);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 606:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'v') ADVANCE(499);
-      if (lookahead == 'x') ADVANCE(511);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 607:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'v') ADVANCE(499);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 608:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'w') ADVANCE(619);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 609:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'w') ADVANCE(582);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 610:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(719);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 611:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(674);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 612:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(624);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 613:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'z') ADVANCE(563);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(617);
-      END_STATE();
-    case 614:
+    case 669:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(73);
+          lookahead == ' ') ADVANCE(69);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 615:
+    case 670:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(74);
+          lookahead == ' ') ADVANCE(70);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 616:
+    case 671:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(164);
+          lookahead == ' ') ADVANCE(173);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 617:
+    case 672:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 618:
+    case 673:
       ACCEPT_TOKEN(anon_sym_workflow);
       END_STATE();
-    case 619:
+    case 674:
       ACCEPT_TOKEN(anon_sym_workflow);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 620:
+    case 675:
       ACCEPT_TOKEN(sym__eof);
       END_STATE();
-    case 621:
+    case 676:
       ACCEPT_TOKEN(anon_sym_timezone);
       END_STATE();
-    case 622:
+    case 677:
       ACCEPT_TOKEN(anon_sym_timezone);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 623:
+    case 678:
       ACCEPT_TOKEN(anon_sym_re_DASHentry);
       END_STATE();
-    case 624:
+    case 679:
       ACCEPT_TOKEN(anon_sym_re_DASHentry);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 625:
+    case 680:
       ACCEPT_TOKEN(anon_sym_never);
       END_STATE();
-    case 626:
+    case 681:
       ACCEPT_TOKEN(anon_sym_always);
       END_STATE();
-    case 627:
+    case 682:
       ACCEPT_TOKEN(anon_sym_after);
       END_STATE();
-    case 628:
+    case 683:
       ACCEPT_TOKEN(anon_sym_look);
       END_STATE();
-    case 629:
+    case 684:
       ACCEPT_TOKEN(anon_sym_look);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 630:
+    case 685:
       ACCEPT_TOKEN(anon_sym_back);
       END_STATE();
-    case 631:
+    case 686:
+      ACCEPT_TOKEN(anon_sym_on);
+      END_STATE();
+    case 687:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(69);
+      END_STATE();
+    case 688:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(70);
+      END_STATE();
+    case 689:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(70);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 690:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(173);
+      END_STATE();
+    case 691:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(173);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 692:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 693:
+      ACCEPT_TOKEN(anon_sym_send);
+      END_STATE();
+    case 694:
+      ACCEPT_TOKEN(anon_sym_send);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 695:
+      ACCEPT_TOKEN(anon_sym_failure);
+      END_STATE();
+    case 696:
+      ACCEPT_TOKEN(anon_sym_continue);
+      END_STATE();
+    case 697:
+      ACCEPT_TOKEN(anon_sym_fail);
+      END_STATE();
+    case 698:
+      ACCEPT_TOKEN(anon_sym_fail);
+      if (lookahead == 'u') ADVANCE(365);
+      END_STATE();
+    case 699:
       ACCEPT_TOKEN(sym_timezone_name);
       if (lookahead == '+' ||
           lookahead == '-' ||
           ('/' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(631);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(699);
       END_STATE();
-    case 632:
+    case 700:
       ACCEPT_TOKEN(anon_sym_fields);
       END_STATE();
-    case 633:
+    case 701:
       ACCEPT_TOKEN(anon_sym_fields);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 634:
+    case 702:
       ACCEPT_TOKEN(anon_sym_event);
       END_STATE();
-    case 635:
+    case 703:
       ACCEPT_TOKEN(anon_sym_event);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 636:
+    case 704:
       ACCEPT_TOKEN(anon_sym_optional);
       END_STATE();
-    case 637:
+    case 705:
       ACCEPT_TOKEN(anon_sym_list);
       END_STATE();
-    case 638:
+    case 706:
       ACCEPT_TOKEN(anon_sym_of);
       END_STATE();
-    case 639:
+    case 707:
       ACCEPT_TOKEN(anon_sym_text);
       END_STATE();
-    case 640:
+    case 708:
       ACCEPT_TOKEN(anon_sym_number);
       END_STATE();
-    case 641:
+    case 709:
       ACCEPT_TOKEN(anon_sym_bool);
       END_STATE();
-    case 642:
+    case 710:
       ACCEPT_TOKEN(anon_sym_datetime);
       END_STATE();
-    case 643:
+    case 711:
       ACCEPT_TOKEN(anon_sym_trigger);
       END_STATE();
-    case 644:
+    case 712:
       ACCEPT_TOKEN(anon_sym_trigger);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 645:
+    case 713:
       ACCEPT_TOKEN(anon_sym_when);
       END_STATE();
-    case 646:
-      ACCEPT_TOKEN(anon_sym_on);
-      END_STATE();
-    case 647:
+    case 714:
       ACCEPT_TOKEN(anon_sym_goal);
       END_STATE();
-    case 648:
+    case 715:
       ACCEPT_TOKEN(anon_sym_goal);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 649:
+    case 716:
       ACCEPT_TOKEN(anon_sym_windows);
       END_STATE();
-    case 650:
+    case 717:
       ACCEPT_TOKEN(anon_sym_windows);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 651:
+    case 718:
       ACCEPT_TOKEN(anon_sym_COMMA);
       END_STATE();
-    case 652:
+    case 719:
       ACCEPT_TOKEN(anon_sym_in);
       END_STATE();
-    case 653:
+    case 720:
       ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 's') ADVANCE(373);
+      if (lookahead == 's') ADVANCE(420);
       END_STATE();
-    case 654:
+    case 721:
       ACCEPT_TOKEN(anon_sym_lead);
       END_STATE();
-    case 655:
+    case 722:
       ACCEPT_TOKEN(anon_sym_account);
       END_STATE();
-    case 656:
+    case 723:
       ACCEPT_TOKEN(anon_sym_email);
       END_STATE();
-    case 657:
+    case 724:
       ACCEPT_TOKEN(anon_sym_call);
       END_STATE();
-    case 658:
+    case 725:
       ACCEPT_TOKEN(anon_sym_call);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 659:
+    case 726:
       ACCEPT_TOKEN(anon_sym_weekdays);
       END_STATE();
-    case 660:
+    case 727:
       ACCEPT_TOKEN(anon_sym_weekends);
       END_STATE();
-    case 661:
+    case 728:
       ACCEPT_TOKEN(anon_sym_every);
       END_STATE();
-    case 662:
+    case 729:
       ACCEPT_TOKEN(anon_sym_day);
       END_STATE();
-    case 663:
+    case 730:
       ACCEPT_TOKEN(sym_day_range);
       END_STATE();
-    case 664:
+    case 731:
       ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(174);
+      if (lookahead == '-') ADVANCE(192);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') ADVANCE(24);
       END_STATE();
-    case 665:
+    case 732:
       ACCEPT_TOKEN(anon_sym_DASH);
       END_STATE();
-    case 666:
+    case 733:
       ACCEPT_TOKEN(anon_sym_steps);
       END_STATE();
-    case 667:
+    case 734:
       ACCEPT_TOKEN(anon_sym_steps);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 668:
+    case 735:
       ACCEPT_TOKEN(anon_sym_label);
       END_STATE();
-    case 669:
+    case 736:
       ACCEPT_TOKEN(anon_sym_label);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 670:
-      ACCEPT_TOKEN(anon_sym_send);
-      END_STATE();
-    case 671:
-      ACCEPT_TOKEN(anon_sym_send);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 672:
+    case 737:
       ACCEPT_TOKEN(anon_sym_phone);
       END_STATE();
-    case 673:
+    case 738:
       ACCEPT_TOKEN(anon_sym_notify);
       END_STATE();
-    case 674:
+    case 739:
       ACCEPT_TOKEN(anon_sym_notify);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 675:
+    case 740:
       ACCEPT_TOKEN(anon_sym_slack);
       END_STATE();
-    case 676:
+    case 741:
       ACCEPT_TOKEN(anon_sym_teams);
       END_STATE();
-    case 677:
+    case 742:
       ACCEPT_TOKEN(anon_sym_http);
       END_STATE();
-    case 678:
+    case 743:
       ACCEPT_TOKEN(anon_sym_http);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 679:
+    case 744:
       ACCEPT_TOKEN(anon_sym_get);
       END_STATE();
-    case 680:
+    case 745:
       ACCEPT_TOKEN(anon_sym_post);
       END_STATE();
-    case 681:
+    case 746:
       ACCEPT_TOKEN(anon_sym_put);
       END_STATE();
-    case 682:
+    case 747:
       ACCEPT_TOKEN(anon_sym_prompt);
       END_STATE();
-    case 683:
+    case 748:
       ACCEPT_TOKEN(anon_sym_prompt);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 684:
+    case 749:
       ACCEPT_TOKEN(anon_sym_end);
       END_STATE();
-    case 685:
+    case 750:
       ACCEPT_TOKEN(anon_sym_end);
-      if (lookahead == 's') ADVANCE(766);
+      if (lookahead == 's') ADVANCE(831);
       END_STATE();
-    case 686:
+    case 751:
       ACCEPT_TOKEN(anon_sym_end);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 687:
+    case 752:
       ACCEPT_TOKEN(sym_outcome);
       END_STATE();
-    case 688:
+    case 753:
       ACCEPT_TOKEN(sym_on_error);
       END_STATE();
-    case 689:
+    case 754:
       ACCEPT_TOKEN(anon_sym_wait);
       END_STATE();
-    case 690:
+    case 755:
       ACCEPT_TOKEN(anon_sym_wait);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 691:
+    case 756:
       ACCEPT_TOKEN(anon_sym_until);
       END_STATE();
-    case 692:
+    case 757:
       ACCEPT_TOKEN(anon_sym_condition);
       END_STATE();
-    case 693:
+    case 758:
       ACCEPT_TOKEN(anon_sym_condition);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 694:
+    case 759:
       ACCEPT_TOKEN(anon_sym_branch);
       END_STATE();
-    case 695:
+    case 760:
       ACCEPT_TOKEN(anon_sym_branch);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 696:
+    case 761:
       ACCEPT_TOKEN(anon_sym_else);
       END_STATE();
-    case 697:
+    case 762:
       ACCEPT_TOKEN(anon_sym_else);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 698:
+    case 763:
       ACCEPT_TOKEN(anon_sym_goto);
       END_STATE();
-    case 699:
+    case 764:
       ACCEPT_TOKEN(anon_sym_goto);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 700:
+    case 765:
       ACCEPT_TOKEN(anon_sym_exit);
       END_STATE();
-    case 701:
+    case 766:
       ACCEPT_TOKEN(anon_sym_exit);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 702:
+    case 767:
       ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'o') ADVANCE(528);
+      if (lookahead == 'o') ADVANCE(580);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 703:
+    case 768:
       ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'o') ADVANCE(231);
+      if (lookahead == 'o') ADVANCE(259);
       END_STATE();
-    case 704:
+    case 769:
       ACCEPT_TOKEN(anon_sym_and);
       END_STATE();
-    case 705:
+    case 770:
       ACCEPT_TOKEN(anon_sym_rep);
       END_STATE();
-    case 706:
+    case 771:
       ACCEPT_TOKEN(anon_sym_cc);
       END_STATE();
-    case 707:
+    case 772:
       ACCEPT_TOKEN(anon_sym_cc);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 708:
+    case 773:
       ACCEPT_TOKEN(anon_sym_bcc);
       END_STATE();
-    case 709:
+    case 774:
       ACCEPT_TOKEN(anon_sym_bcc);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 710:
+    case 775:
       ACCEPT_TOKEN(anon_sym_from);
       END_STATE();
-    case 711:
+    case 776:
       ACCEPT_TOKEN(anon_sym_from);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 712:
+    case 777:
       ACCEPT_TOKEN(anon_sym_subject);
       END_STATE();
-    case 713:
+    case 778:
       ACCEPT_TOKEN(anon_sym_subject);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 714:
+    case 779:
       ACCEPT_TOKEN(anon_sym_message);
       END_STATE();
-    case 715:
+    case 780:
       ACCEPT_TOKEN(anon_sym_message);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 716:
+    case 781:
       ACCEPT_TOKEN(anon_sym_instructions);
       END_STATE();
-    case 717:
+    case 782:
       ACCEPT_TOKEN(anon_sym_instructions);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 718:
+    case 783:
       ACCEPT_TOKEN(anon_sym_body);
       END_STATE();
-    case 719:
+    case 784:
       ACCEPT_TOKEN(anon_sym_body);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 720:
+    case 785:
       ACCEPT_TOKEN(anon_sym_file);
       END_STATE();
-    case 721:
+    case 786:
       ACCEPT_TOKEN(anon_sym_agent);
       END_STATE();
-    case 722:
+    case 787:
       ACCEPT_TOKEN(anon_sym_agent);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 723:
+    case 788:
       ACCEPT_TOKEN(anon_sym_header);
       END_STATE();
-    case 724:
+    case 789:
       ACCEPT_TOKEN(anon_sym_header);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
       END_STATE();
-    case 725:
+    case 790:
       ACCEPT_TOKEN(sym_header_name);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(725);
-      END_STATE();
-    case 726:
-      ACCEPT_TOKEN(anon_sym_timeout);
-      END_STATE();
-    case 727:
-      ACCEPT_TOKEN(anon_sym_timeout);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 728:
-      ACCEPT_TOKEN(anon_sym_tools);
-      END_STATE();
-    case 729:
-      ACCEPT_TOKEN(anon_sym_tools);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 730:
-      ACCEPT_TOKEN(anon_sym_web);
-      END_STATE();
-    case 731:
-      ACCEPT_TOKEN(anon_sym_search);
-      END_STATE();
-    case 732:
-      ACCEPT_TOKEN(anon_sym_fetch);
-      END_STATE();
-    case 733:
-      ACCEPT_TOKEN(anon_sym_url);
-      END_STATE();
-    case 734:
-      ACCEPT_TOKEN(anon_sym_extract);
-      END_STATE();
-    case 735:
-      ACCEPT_TOKEN(anon_sym_extract);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(617);
-      END_STATE();
-    case 736:
-      ACCEPT_TOKEN(sym_json_path);
-      if (lookahead == '.') ADVANCE(437);
-      if (lookahead == '[') ADVANCE(417);
-      END_STATE();
-    case 737:
-      ACCEPT_TOKEN(sym_json_path);
-      if (lookahead == '.') ADVANCE(437);
-      if (lookahead == '[') ADVANCE(417);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(737);
-      END_STATE();
-    case 738:
-      ACCEPT_TOKEN(anon_sym_or);
-      END_STATE();
-    case 739:
-      ACCEPT_TOKEN(aux_sym_logic_operator_token1);
-      END_STATE();
-    case 740:
-      ACCEPT_TOKEN(anon_sym_not);
-      END_STATE();
-    case 741:
-      ACCEPT_TOKEN(anon_sym_not);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 742:
-      ACCEPT_TOKEN(anon_sym_LPAREN);
-      END_STATE();
-    case 743:
-      ACCEPT_TOKEN(anon_sym_RPAREN);
-      END_STATE();
-    case 744:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == '.') ADVANCE(433);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 745:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(746);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 746:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(749);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 747:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'o') ADVANCE(748);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 748:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(741);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 749:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(744);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 750:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'v') ADVANCE(745);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 751:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(751);
-      END_STATE();
-    case 752:
-      ACCEPT_TOKEN(anon_sym_is);
-      END_STATE();
-    case 753:
-      ACCEPT_TOKEN(anon_sym_set);
-      END_STATE();
-    case 754:
-      ACCEPT_TOKEN(anon_sym_one);
-      END_STATE();
-    case 755:
-      ACCEPT_TOKEN(anon_sym_within);
-      END_STATE();
-    case 756:
-      ACCEPT_TOKEN(anon_sym_last);
-      END_STATE();
-    case 757:
-      ACCEPT_TOKEN(anon_sym_older);
-      END_STATE();
-    case 758:
-      ACCEPT_TOKEN(anon_sym_than);
-      END_STATE();
-    case 759:
-      ACCEPT_TOKEN(anon_sym_contains);
-      END_STATE();
-    case 760:
-      ACCEPT_TOKEN(anon_sym_does);
-      END_STATE();
-    case 761:
-      ACCEPT_TOKEN(anon_sym_contain);
-      END_STATE();
-    case 762:
-      ACCEPT_TOKEN(anon_sym_contain);
-      if (lookahead == 's') ADVANCE(759);
-      END_STATE();
-    case 763:
-      ACCEPT_TOKEN(anon_sym_starts);
-      END_STATE();
-    case 764:
-      ACCEPT_TOKEN(anon_sym_with);
-      END_STATE();
-    case 765:
-      ACCEPT_TOKEN(anon_sym_with);
-      if (lookahead == 'i') ADVANCE(247);
-      END_STATE();
-    case 766:
-      ACCEPT_TOKEN(anon_sym_ends);
-      END_STATE();
-    case 767:
-      ACCEPT_TOKEN(anon_sym_GT_EQ);
-      END_STATE();
-    case 768:
-      ACCEPT_TOKEN(anon_sym_LT_EQ);
-      END_STATE();
-    case 769:
-      ACCEPT_TOKEN(anon_sym_GT);
-      if (lookahead == '=') ADVANCE(767);
-      END_STATE();
-    case 770:
-      ACCEPT_TOKEN(anon_sym_LT);
-      if (lookahead == '=') ADVANCE(768);
-      END_STATE();
-    case 771:
-      ACCEPT_TOKEN(anon_sym_true);
-      END_STATE();
-    case 772:
-      ACCEPT_TOKEN(anon_sym_false);
-      END_STATE();
-    case 773:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '-') ADVANCE(420);
-      if (lookahead == '.') ADVANCE(416);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(777);
-      END_STATE();
-    case 774:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(416);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(773);
-      END_STATE();
-    case 775:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(416);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(774);
-      END_STATE();
-    case 776:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(416);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(775);
-      END_STATE();
-    case 777:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(416);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(777);
-      END_STATE();
-    case 778:
-      ACCEPT_TOKEN(sym_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(778);
-      END_STATE();
-    case 779:
-      ACCEPT_TOKEN(sym_datetime);
-      END_STATE();
-    case 780:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == ':') ADVANCE(424);
-      if (lookahead == 'Z') ADVANCE(779);
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(430);
-      END_STATE();
-    case 781:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == 'T') ADVANCE(422);
-      END_STATE();
-    case 782:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == 'Z') ADVANCE(779);
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(430);
-      END_STATE();
-    case 783:
-      ACCEPT_TOKEN(sym_duration);
-      END_STATE();
-    case 784:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'a') ADVANCE(396);
-      END_STATE();
-    case 785:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(89);
-      END_STATE();
-    case 786:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(66);
-      END_STATE();
-    case 787:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(154);
-      END_STATE();
-    case 788:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'i') ADVANCE(246);
-      END_STATE();
-    case 789:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'o') ADVANCE(383);
-      END_STATE();
-    case 790:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'o') ADVANCE(260);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(790);
       END_STATE();
     case 791:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 's') ADVANCE(783);
+      ACCEPT_TOKEN(anon_sym_timeout);
       END_STATE();
     case 792:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'u') ADVANCE(377);
-      END_STATE();
-    case 793:
-      ACCEPT_TOKEN(sym_clock);
-      END_STATE();
-    case 794:
-      ACCEPT_TOKEN(sym_phone_number);
-      END_STATE();
-    case 795:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(804);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 796:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(795);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 797:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(796);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 798:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(797);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 799:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(798);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 800:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(799);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 801:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(800);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 802:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(801);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 803:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(802);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 804:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(435);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
-      END_STATE();
-    case 805:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(794);
-      END_STATE();
-    case 806:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(805);
-      END_STATE();
-    case 807:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(806);
-      END_STATE();
-    case 808:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(807);
-      END_STATE();
-    case 809:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(808);
-      END_STATE();
-    case 810:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(809);
-      END_STATE();
-    case 811:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(810);
-      END_STATE();
-    case 812:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(811);
-      END_STATE();
-    case 813:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(812);
-      END_STATE();
-    case 814:
-      ACCEPT_TOKEN(sym_email_address);
-      if (lookahead == '.') ADVANCE(436);
+      ACCEPT_TOKEN(anon_sym_timeout);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(814);
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 793:
+      ACCEPT_TOKEN(anon_sym_tools);
+      END_STATE();
+    case 794:
+      ACCEPT_TOKEN(anon_sym_tools);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 795:
+      ACCEPT_TOKEN(anon_sym_web);
+      END_STATE();
+    case 796:
+      ACCEPT_TOKEN(anon_sym_search);
+      END_STATE();
+    case 797:
+      ACCEPT_TOKEN(anon_sym_fetch);
+      END_STATE();
+    case 798:
+      ACCEPT_TOKEN(anon_sym_url);
+      END_STATE();
+    case 799:
+      ACCEPT_TOKEN(anon_sym_extract);
+      END_STATE();
+    case 800:
+      ACCEPT_TOKEN(anon_sym_extract);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+      END_STATE();
+    case 801:
+      ACCEPT_TOKEN(sym_json_path);
+      if (lookahead == '.') ADVANCE(487);
+      if (lookahead == '[') ADVANCE(467);
+      END_STATE();
+    case 802:
+      ACCEPT_TOKEN(sym_json_path);
+      if (lookahead == '.') ADVANCE(487);
+      if (lookahead == '[') ADVANCE(467);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(802);
+      END_STATE();
+    case 803:
+      ACCEPT_TOKEN(anon_sym_or);
+      END_STATE();
+    case 804:
+      ACCEPT_TOKEN(aux_sym_logic_operator_token1);
+      END_STATE();
+    case 805:
+      ACCEPT_TOKEN(anon_sym_not);
+      END_STATE();
+    case 806:
+      ACCEPT_TOKEN(anon_sym_not);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      END_STATE();
+    case 807:
+      ACCEPT_TOKEN(anon_sym_LPAREN);
+      END_STATE();
+    case 808:
+      ACCEPT_TOKEN(anon_sym_RPAREN);
+      END_STATE();
+    case 809:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == '.') ADVANCE(483);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      END_STATE();
+    case 810:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(811);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      END_STATE();
+    case 811:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(814);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      END_STATE();
+    case 812:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'o') ADVANCE(813);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      END_STATE();
+    case 813:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(806);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      END_STATE();
+    case 814:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(809);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
       END_STATE();
     case 815:
-      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'v') ADVANCE(810);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
       END_STATE();
     case 816:
-      ACCEPT_TOKEN(anon_sym_DQUOTE);
-      if (lookahead == '"') ADVANCE(13);
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
       END_STATE();
     case 817:
-      ACCEPT_TOKEN(anon_sym_DQUOTE2);
+      ACCEPT_TOKEN(anon_sym_is);
       END_STATE();
     case 818:
-      ACCEPT_TOKEN(anon_sym_DQUOTE2);
-      if (lookahead == '"') ADVANCE(13);
+      ACCEPT_TOKEN(anon_sym_set);
       END_STATE();
     case 819:
+      ACCEPT_TOKEN(anon_sym_one);
+      END_STATE();
+    case 820:
+      ACCEPT_TOKEN(anon_sym_within);
+      END_STATE();
+    case 821:
+      ACCEPT_TOKEN(anon_sym_last);
+      END_STATE();
+    case 822:
+      ACCEPT_TOKEN(anon_sym_older);
+      END_STATE();
+    case 823:
+      ACCEPT_TOKEN(anon_sym_than);
+      END_STATE();
+    case 824:
+      ACCEPT_TOKEN(anon_sym_contains);
+      END_STATE();
+    case 825:
+      ACCEPT_TOKEN(anon_sym_does);
+      END_STATE();
+    case 826:
+      ACCEPT_TOKEN(anon_sym_contain);
+      END_STATE();
+    case 827:
+      ACCEPT_TOKEN(anon_sym_contain);
+      if (lookahead == 's') ADVANCE(824);
+      END_STATE();
+    case 828:
+      ACCEPT_TOKEN(anon_sym_starts);
+      END_STATE();
+    case 829:
+      ACCEPT_TOKEN(anon_sym_with);
+      END_STATE();
+    case 830:
+      ACCEPT_TOKEN(anon_sym_with);
+      if (lookahead == 'i') ADVANCE(279);
+      END_STATE();
+    case 831:
+      ACCEPT_TOKEN(anon_sym_ends);
+      END_STATE();
+    case 832:
+      ACCEPT_TOKEN(anon_sym_GT_EQ);
+      END_STATE();
+    case 833:
+      ACCEPT_TOKEN(anon_sym_LT_EQ);
+      END_STATE();
+    case 834:
+      ACCEPT_TOKEN(anon_sym_GT);
+      if (lookahead == '=') ADVANCE(832);
+      END_STATE();
+    case 835:
+      ACCEPT_TOKEN(anon_sym_LT);
+      if (lookahead == '=') ADVANCE(833);
+      END_STATE();
+    case 836:
+      ACCEPT_TOKEN(anon_sym_true);
+      END_STATE();
+    case 837:
+      ACCEPT_TOKEN(anon_sym_false);
+      END_STATE();
+    case 838:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '-') ADVANCE(470);
+      if (lookahead == '.') ADVANCE(466);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
+      END_STATE();
+    case 839:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(466);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(838);
+      END_STATE();
+    case 840:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(466);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(839);
+      END_STATE();
+    case 841:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(466);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(840);
+      END_STATE();
+    case 842:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(466);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
+      END_STATE();
+    case 843:
+      ACCEPT_TOKEN(sym_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(843);
+      END_STATE();
+    case 844:
+      ACCEPT_TOKEN(sym_datetime);
+      END_STATE();
+    case 845:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == ':') ADVANCE(474);
+      if (lookahead == 'Z') ADVANCE(844);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(480);
+      END_STATE();
+    case 846:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == 'T') ADVANCE(472);
+      END_STATE();
+    case 847:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == 'Z') ADVANCE(844);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(480);
+      END_STATE();
+    case 848:
+      ACCEPT_TOKEN(sym_duration);
+      END_STATE();
+    case 849:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'a') ADVANCE(445);
+      END_STATE();
+    case 850:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(97);
+      END_STATE();
+    case 851:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(71);
+      END_STATE();
+    case 852:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(168);
+      END_STATE();
+    case 853:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'i') ADVANCE(278);
+      END_STATE();
+    case 854:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'o') ADVANCE(431);
+      END_STATE();
+    case 855:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'o') ADVANCE(298);
+      END_STATE();
+    case 856:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 's') ADVANCE(848);
+      END_STATE();
+    case 857:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'u') ADVANCE(424);
+      END_STATE();
+    case 858:
+      ACCEPT_TOKEN(sym_clock);
+      END_STATE();
+    case 859:
+      ACCEPT_TOKEN(sym_phone_number);
+      END_STATE();
+    case 860:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(869);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 861:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(860);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 862:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(861);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 863:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(862);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 864:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(863);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 865:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(864);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 866:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(865);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 867:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(866);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 868:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(867);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 869:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 870:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(859);
+      END_STATE();
+    case 871:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(870);
+      END_STATE();
+    case 872:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(871);
+      END_STATE();
+    case 873:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(872);
+      END_STATE();
+    case 874:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(873);
+      END_STATE();
+    case 875:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(874);
+      END_STATE();
+    case 876:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(875);
+      END_STATE();
+    case 877:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(876);
+      END_STATE();
+    case 878:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(877);
+      END_STATE();
+    case 879:
+      ACCEPT_TOKEN(sym_email_address);
+      if (lookahead == '.') ADVANCE(486);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(879);
+      END_STATE();
+    case 880:
+      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      END_STATE();
+    case 881:
+      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      if (lookahead == '"') ADVANCE(14);
+      END_STATE();
+    case 882:
+      ACCEPT_TOKEN(anon_sym_DQUOTE2);
+      END_STATE();
+    case 883:
+      ACCEPT_TOKEN(anon_sym_DQUOTE2);
+      if (lookahead == '"') ADVANCE(14);
+      END_STATE();
+    case 884:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '#') ADVANCE(821);
+      if (lookahead == '#') ADVANCE(886);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(819);
+          lookahead == ' ') ADVANCE(884);
       if (lookahead != 0 &&
           lookahead != '\t' &&
           lookahead != '\n' &&
@@ -6720,77 +7200,77 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead != '"' &&
           lookahead != '#' &&
           lookahead != '\\' &&
-          lookahead != '{') ADVANCE(821);
+          lookahead != '{') ADVANCE(886);
       END_STATE();
-    case 820:
+    case 885:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '{') ADVANCE(827);
+      if (lookahead == '{') ADVANCE(892);
       END_STATE();
-    case 821:
+    case 886:
       ACCEPT_TOKEN(sym_string_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '\r' &&
           lookahead != '"' &&
           lookahead != '\\' &&
-          lookahead != '{') ADVANCE(821);
+          lookahead != '{') ADVANCE(886);
       END_STATE();
-    case 822:
+    case 887:
       ACCEPT_TOKEN(sym_escape_sequence);
       END_STATE();
-    case 823:
+    case 888:
       ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE);
       END_STATE();
-    case 824:
+    case 889:
       ACCEPT_TOKEN(sym_text_content);
       if (lookahead == '"') ADVANCE(19);
-      if (lookahead == '#') ADVANCE(825);
-      if (lookahead == '{') ADVANCE(439);
+      if (lookahead == '#') ADVANCE(890);
+      if (lookahead == '{') ADVANCE(489);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(824);
-      if (lookahead != 0) ADVANCE(826);
+          lookahead == ' ') ADVANCE(889);
+      if (lookahead != 0) ADVANCE(891);
       END_STATE();
-    case 825:
+    case 890:
       ACCEPT_TOKEN(sym_text_content);
-      if (lookahead == '"') ADVANCE(447);
-      if (lookahead == '{') ADVANCE(448);
+      if (lookahead == '"') ADVANCE(499);
+      if (lookahead == '{') ADVANCE(500);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(826);
-      if (lookahead != 0) ADVANCE(825);
+          lookahead == '\r') ADVANCE(891);
+      if (lookahead != 0) ADVANCE(890);
       END_STATE();
-    case 826:
+    case 891:
       ACCEPT_TOKEN(sym_text_content);
       if (lookahead == '"') ADVANCE(18);
-      if (lookahead == '{') ADVANCE(439);
-      if (lookahead != 0) ADVANCE(826);
+      if (lookahead == '{') ADVANCE(489);
+      if (lookahead != 0) ADVANCE(891);
       END_STATE();
-    case 827:
+    case 892:
       ACCEPT_TOKEN(anon_sym_LBRACE_LBRACE);
       END_STATE();
-    case 828:
+    case 893:
       ACCEPT_TOKEN(anon_sym_RBRACE_RBRACE);
       END_STATE();
-    case 829:
+    case 894:
       ACCEPT_TOKEN(sym_template_path);
-      if (lookahead == '.') ADVANCE(434);
+      if (lookahead == '.') ADVANCE(484);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(829);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(894);
       END_STATE();
-    case 830:
+    case 895:
       ACCEPT_TOKEN(sym_template_path);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(830);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(895);
       END_STATE();
-    case 831:
+    case 896:
       ACCEPT_TOKEN(anon_sym_PIPE);
       END_STATE();
-    case 832:
+    case 897:
       ACCEPT_TOKEN(anon_sym_COLON);
       END_STATE();
     default:
@@ -6800,491 +7280,619 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
 
 static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0},
-  [1] = {.lex_state = 441},
-  [2] = {.lex_state = 441},
-  [3] = {.lex_state = 441},
-  [4] = {.lex_state = 441},
-  [5] = {.lex_state = 441},
-  [6] = {.lex_state = 441},
-  [7] = {.lex_state = 441},
-  [8] = {.lex_state = 441},
-  [9] = {.lex_state = 441},
-  [10] = {.lex_state = 441},
-  [11] = {.lex_state = 441},
-  [12] = {.lex_state = 441},
-  [13] = {.lex_state = 441},
-  [14] = {.lex_state = 441},
-  [15] = {.lex_state = 441},
-  [16] = {.lex_state = 441},
-  [17] = {.lex_state = 441},
-  [18] = {.lex_state = 441},
-  [19] = {.lex_state = 441},
-  [20] = {.lex_state = 441},
-  [21] = {.lex_state = 441},
-  [22] = {.lex_state = 441},
-  [23] = {.lex_state = 441},
-  [24] = {.lex_state = 441},
-  [25] = {.lex_state = 441},
-  [26] = {.lex_state = 441},
-  [27] = {.lex_state = 441},
-  [28] = {.lex_state = 441},
-  [29] = {.lex_state = 441},
-  [30] = {.lex_state = 441},
-  [31] = {.lex_state = 441},
-  [32] = {.lex_state = 441},
-  [33] = {.lex_state = 441},
-  [34] = {.lex_state = 441},
-  [35] = {.lex_state = 441},
-  [36] = {.lex_state = 441},
-  [37] = {.lex_state = 441},
-  [38] = {.lex_state = 441},
-  [39] = {.lex_state = 441},
-  [40] = {.lex_state = 441},
-  [41] = {.lex_state = 441},
-  [42] = {.lex_state = 441},
-  [43] = {.lex_state = 441},
-  [44] = {.lex_state = 441},
-  [45] = {.lex_state = 441},
-  [46] = {.lex_state = 441},
-  [47] = {.lex_state = 441},
-  [48] = {.lex_state = 441},
-  [49] = {.lex_state = 441},
-  [50] = {.lex_state = 441},
-  [51] = {.lex_state = 441},
-  [52] = {.lex_state = 441},
-  [53] = {.lex_state = 441},
-  [54] = {.lex_state = 441},
-  [55] = {.lex_state = 441},
-  [56] = {.lex_state = 442},
-  [57] = {.lex_state = 443},
-  [58] = {.lex_state = 441},
-  [59] = {.lex_state = 441},
-  [60] = {.lex_state = 441},
-  [61] = {.lex_state = 441},
-  [62] = {.lex_state = 441},
-  [63] = {.lex_state = 441},
-  [64] = {.lex_state = 441},
-  [65] = {.lex_state = 441},
-  [66] = {.lex_state = 441},
-  [67] = {.lex_state = 441},
-  [68] = {.lex_state = 442},
-  [69] = {.lex_state = 441},
-  [70] = {.lex_state = 443},
-  [71] = {.lex_state = 443},
-  [72] = {.lex_state = 441},
-  [73] = {.lex_state = 443},
-  [74] = {.lex_state = 442},
-  [75] = {.lex_state = 442},
-  [76] = {.lex_state = 443},
-  [77] = {.lex_state = 443},
-  [78] = {.lex_state = 442},
-  [79] = {.lex_state = 442},
-  [80] = {.lex_state = 441},
-  [81] = {.lex_state = 441},
-  [82] = {.lex_state = 441},
-  [83] = {.lex_state = 441},
-  [84] = {.lex_state = 11},
-  [85] = {.lex_state = 10},
-  [86] = {.lex_state = 9},
-  [87] = {.lex_state = 7},
-  [88] = {.lex_state = 441},
-  [89] = {.lex_state = 441},
-  [90] = {.lex_state = 10},
-  [91] = {.lex_state = 10},
-  [92] = {.lex_state = 10},
-  [93] = {.lex_state = 10},
-  [94] = {.lex_state = 10},
-  [95] = {.lex_state = 11},
-  [96] = {.lex_state = 8},
-  [97] = {.lex_state = 11},
-  [98] = {.lex_state = 11},
-  [99] = {.lex_state = 11},
-  [100] = {.lex_state = 11},
-  [101] = {.lex_state = 441},
+  [1] = {.lex_state = 491},
+  [2] = {.lex_state = 491},
+  [3] = {.lex_state = 492},
+  [4] = {.lex_state = 492},
+  [5] = {.lex_state = 492},
+  [6] = {.lex_state = 492},
+  [7] = {.lex_state = 492},
+  [8] = {.lex_state = 491},
+  [9] = {.lex_state = 492},
+  [10] = {.lex_state = 492},
+  [11] = {.lex_state = 492},
+  [12] = {.lex_state = 492},
+  [13] = {.lex_state = 492},
+  [14] = {.lex_state = 491},
+  [15] = {.lex_state = 492},
+  [16] = {.lex_state = 491},
+  [17] = {.lex_state = 492},
+  [18] = {.lex_state = 492},
+  [19] = {.lex_state = 492},
+  [20] = {.lex_state = 492},
+  [21] = {.lex_state = 492},
+  [22] = {.lex_state = 5},
+  [23] = {.lex_state = 491},
+  [24] = {.lex_state = 5},
+  [25] = {.lex_state = 5},
+  [26] = {.lex_state = 5},
+  [27] = {.lex_state = 491},
+  [28] = {.lex_state = 5},
+  [29] = {.lex_state = 491},
+  [30] = {.lex_state = 491},
+  [31] = {.lex_state = 492},
+  [32] = {.lex_state = 492},
+  [33] = {.lex_state = 494},
+  [34] = {.lex_state = 495},
+  [35] = {.lex_state = 492},
+  [36] = {.lex_state = 491},
+  [37] = {.lex_state = 491},
+  [38] = {.lex_state = 491},
+  [39] = {.lex_state = 491},
+  [40] = {.lex_state = 491},
+  [41] = {.lex_state = 491},
+  [42] = {.lex_state = 492},
+  [43] = {.lex_state = 491},
+  [44] = {.lex_state = 491},
+  [45] = {.lex_state = 491},
+  [46] = {.lex_state = 492},
+  [47] = {.lex_state = 491},
+  [48] = {.lex_state = 491},
+  [49] = {.lex_state = 492},
+  [50] = {.lex_state = 491},
+  [51] = {.lex_state = 492},
+  [52] = {.lex_state = 492},
+  [53] = {.lex_state = 492},
+  [54] = {.lex_state = 492},
+  [55] = {.lex_state = 492},
+  [56] = {.lex_state = 492},
+  [57] = {.lex_state = 492},
+  [58] = {.lex_state = 492},
+  [59] = {.lex_state = 492},
+  [60] = {.lex_state = 492},
+  [61] = {.lex_state = 492},
+  [62] = {.lex_state = 492},
+  [63] = {.lex_state = 492},
+  [64] = {.lex_state = 492},
+  [65] = {.lex_state = 492},
+  [66] = {.lex_state = 492},
+  [67] = {.lex_state = 492},
+  [68] = {.lex_state = 492},
+  [69] = {.lex_state = 491},
+  [70] = {.lex_state = 5},
+  [71] = {.lex_state = 5},
+  [72] = {.lex_state = 5},
+  [73] = {.lex_state = 5},
+  [74] = {.lex_state = 5},
+  [75] = {.lex_state = 491},
+  [76] = {.lex_state = 491},
+  [77] = {.lex_state = 491},
+  [78] = {.lex_state = 495},
+  [79] = {.lex_state = 495},
+  [80] = {.lex_state = 493},
+  [81] = {.lex_state = 495},
+  [82] = {.lex_state = 494},
+  [83] = {.lex_state = 494},
+  [84] = {.lex_state = 494},
+  [85] = {.lex_state = 494},
+  [86] = {.lex_state = 495},
+  [87] = {.lex_state = 492},
+  [88] = {.lex_state = 492},
+  [89] = {.lex_state = 492},
+  [90] = {.lex_state = 494},
+  [91] = {.lex_state = 492},
+  [92] = {.lex_state = 492},
+  [93] = {.lex_state = 495},
+  [94] = {.lex_state = 492},
+  [95] = {.lex_state = 5},
+  [96] = {.lex_state = 491},
+  [97] = {.lex_state = 493},
+  [98] = {.lex_state = 492},
+  [99] = {.lex_state = 493},
+  [100] = {.lex_state = 10},
+  [101] = {.lex_state = 11},
   [102] = {.lex_state = 9},
-  [103] = {.lex_state = 9},
-  [104] = {.lex_state = 9},
-  [105] = {.lex_state = 9},
-  [106] = {.lex_state = 9},
-  [107] = {.lex_state = 7},
-  [108] = {.lex_state = 441},
-  [109] = {.lex_state = 7},
-  [110] = {.lex_state = 7},
-  [111] = {.lex_state = 7},
-  [112] = {.lex_state = 8},
-  [113] = {.lex_state = 8},
-  [114] = {.lex_state = 8},
-  [115] = {.lex_state = 8},
-  [116] = {.lex_state = 441},
-  [117] = {.lex_state = 441},
-  [118] = {.lex_state = 8},
-  [119] = {.lex_state = 441},
-  [120] = {.lex_state = 7},
-  [121] = {.lex_state = 441},
-  [122] = {.lex_state = 441},
-  [123] = {.lex_state = 441},
-  [124] = {.lex_state = 441},
-  [125] = {.lex_state = 441},
-  [126] = {.lex_state = 441},
-  [127] = {.lex_state = 441},
-  [128] = {.lex_state = 441},
-  [129] = {.lex_state = 441},
-  [130] = {.lex_state = 441},
-  [131] = {.lex_state = 441},
-  [132] = {.lex_state = 441},
-  [133] = {.lex_state = 441},
-  [134] = {.lex_state = 441},
-  [135] = {.lex_state = 441},
-  [136] = {.lex_state = 441},
-  [137] = {.lex_state = 441},
-  [138] = {.lex_state = 441},
-  [139] = {.lex_state = 441},
-  [140] = {.lex_state = 441},
-  [141] = {.lex_state = 441},
-  [142] = {.lex_state = 441},
-  [143] = {.lex_state = 441},
-  [144] = {.lex_state = 441},
-  [145] = {.lex_state = 441},
-  [146] = {.lex_state = 441},
-  [147] = {.lex_state = 441},
-  [148] = {.lex_state = 0},
-  [149] = {.lex_state = 0},
-  [150] = {.lex_state = 0},
-  [151] = {.lex_state = 441},
-  [152] = {.lex_state = 0},
-  [153] = {.lex_state = 0},
-  [154] = {.lex_state = 441},
-  [155] = {.lex_state = 441},
-  [156] = {.lex_state = 441},
-  [157] = {.lex_state = 441},
-  [158] = {.lex_state = 444},
-  [159] = {.lex_state = 441},
-  [160] = {.lex_state = 444},
-  [161] = {.lex_state = 441},
-  [162] = {.lex_state = 5},
-  [163] = {.lex_state = 444},
-  [164] = {.lex_state = 444},
-  [165] = {.lex_state = 444},
-  [166] = {.lex_state = 444},
-  [167] = {.lex_state = 444},
-  [168] = {.lex_state = 444},
-  [169] = {.lex_state = 441},
-  [170] = {.lex_state = 441},
-  [171] = {.lex_state = 441},
-  [172] = {.lex_state = 441},
-  [173] = {.lex_state = 441},
-  [174] = {.lex_state = 441},
-  [175] = {.lex_state = 441},
-  [176] = {.lex_state = 441},
-  [177] = {.lex_state = 5},
-  [178] = {.lex_state = 441},
-  [179] = {.lex_state = 441},
-  [180] = {.lex_state = 441},
-  [181] = {.lex_state = 441},
-  [182] = {.lex_state = 6},
-  [183] = {.lex_state = 441},
-  [184] = {.lex_state = 6},
-  [185] = {.lex_state = 441},
-  [186] = {.lex_state = 6},
-  [187] = {.lex_state = 6},
-  [188] = {.lex_state = 6},
-  [189] = {.lex_state = 6},
-  [190] = {.lex_state = 6},
-  [191] = {.lex_state = 6},
-  [192] = {.lex_state = 441},
-  [193] = {.lex_state = 0},
-  [194] = {.lex_state = 0},
-  [195] = {.lex_state = 441},
-  [196] = {.lex_state = 0},
-  [197] = {.lex_state = 0},
-  [198] = {.lex_state = 0},
-  [199] = {.lex_state = 0},
-  [200] = {.lex_state = 0},
-  [201] = {.lex_state = 0},
-  [202] = {.lex_state = 0},
-  [203] = {.lex_state = 441},
-  [204] = {.lex_state = 0},
-  [205] = {.lex_state = 0},
-  [206] = {.lex_state = 0},
-  [207] = {.lex_state = 0},
-  [208] = {.lex_state = 6},
-  [209] = {.lex_state = 0},
-  [210] = {.lex_state = 0},
-  [211] = {.lex_state = 0},
-  [212] = {.lex_state = 0},
-  [213] = {.lex_state = 0},
-  [214] = {.lex_state = 441},
-  [215] = {.lex_state = 15},
-  [216] = {.lex_state = 441},
-  [217] = {.lex_state = 441},
-  [218] = {.lex_state = 15},
-  [219] = {.lex_state = 16},
-  [220] = {.lex_state = 0},
-  [221] = {.lex_state = 441},
-  [222] = {.lex_state = 0},
-  [223] = {.lex_state = 441},
-  [224] = {.lex_state = 15},
-  [225] = {.lex_state = 441},
-  [226] = {.lex_state = 0},
-  [227] = {.lex_state = 441},
-  [228] = {.lex_state = 441},
-  [229] = {.lex_state = 12},
-  [230] = {.lex_state = 441},
-  [231] = {.lex_state = 441},
-  [232] = {.lex_state = 441},
-  [233] = {.lex_state = 12},
-  [234] = {.lex_state = 15},
-  [235] = {.lex_state = 0},
-  [236] = {.lex_state = 0},
-  [237] = {.lex_state = 0},
-  [238] = {.lex_state = 441},
-  [239] = {.lex_state = 0},
-  [240] = {.lex_state = 0},
-  [241] = {.lex_state = 15},
-  [242] = {.lex_state = 441},
-  [243] = {.lex_state = 0},
-  [244] = {.lex_state = 441},
-  [245] = {.lex_state = 17},
-  [246] = {.lex_state = 0},
-  [247] = {.lex_state = 0},
-  [248] = {.lex_state = 0},
-  [249] = {.lex_state = 0},
+  [103] = {.lex_state = 10},
+  [104] = {.lex_state = 493},
+  [105] = {.lex_state = 10},
+  [106] = {.lex_state = 10},
+  [107] = {.lex_state = 10},
+  [108] = {.lex_state = 491},
+  [109] = {.lex_state = 8},
+  [110] = {.lex_state = 491},
+  [111] = {.lex_state = 11},
+  [112] = {.lex_state = 11},
+  [113] = {.lex_state = 11},
+  [114] = {.lex_state = 11},
+  [115] = {.lex_state = 10},
+  [116] = {.lex_state = 11},
+  [117] = {.lex_state = 7},
+  [118] = {.lex_state = 491},
+  [119] = {.lex_state = 9},
+  [120] = {.lex_state = 9},
+  [121] = {.lex_state = 9},
+  [122] = {.lex_state = 9},
+  [123] = {.lex_state = 9},
+  [124] = {.lex_state = 8},
+  [125] = {.lex_state = 5},
+  [126] = {.lex_state = 5},
+  [127] = {.lex_state = 7},
+  [128] = {.lex_state = 5},
+  [129] = {.lex_state = 5},
+  [130] = {.lex_state = 5},
+  [131] = {.lex_state = 491},
+  [132] = {.lex_state = 5},
+  [133] = {.lex_state = 8},
+  [134] = {.lex_state = 8},
+  [135] = {.lex_state = 8},
+  [136] = {.lex_state = 8},
+  [137] = {.lex_state = 5},
+  [138] = {.lex_state = 7},
+  [139] = {.lex_state = 7},
+  [140] = {.lex_state = 7},
+  [141] = {.lex_state = 491},
+  [142] = {.lex_state = 5},
+  [143] = {.lex_state = 7},
+  [144] = {.lex_state = 491},
+  [145] = {.lex_state = 5},
+  [146] = {.lex_state = 5},
+  [147] = {.lex_state = 5},
+  [148] = {.lex_state = 5},
+  [149] = {.lex_state = 5},
+  [150] = {.lex_state = 5},
+  [151] = {.lex_state = 491},
+  [152] = {.lex_state = 491},
+  [153] = {.lex_state = 491},
+  [154] = {.lex_state = 493},
+  [155] = {.lex_state = 493},
+  [156] = {.lex_state = 493},
+  [157] = {.lex_state = 493},
+  [158] = {.lex_state = 493},
+  [159] = {.lex_state = 491},
+  [160] = {.lex_state = 491},
+  [161] = {.lex_state = 493},
+  [162] = {.lex_state = 493},
+  [163] = {.lex_state = 493},
+  [164] = {.lex_state = 493},
+  [165] = {.lex_state = 493},
+  [166] = {.lex_state = 493},
+  [167] = {.lex_state = 493},
+  [168] = {.lex_state = 493},
+  [169] = {.lex_state = 493},
+  [170] = {.lex_state = 493},
+  [171] = {.lex_state = 493},
+  [172] = {.lex_state = 493},
+  [173] = {.lex_state = 493},
+  [174] = {.lex_state = 493},
+  [175] = {.lex_state = 493},
+  [176] = {.lex_state = 493},
+  [177] = {.lex_state = 493},
+  [178] = {.lex_state = 493},
+  [179] = {.lex_state = 493},
+  [180] = {.lex_state = 493},
+  [181] = {.lex_state = 493},
+  [182] = {.lex_state = 493},
+  [183] = {.lex_state = 493},
+  [184] = {.lex_state = 493},
+  [185] = {.lex_state = 496},
+  [186] = {.lex_state = 493},
+  [187] = {.lex_state = 493},
+  [188] = {.lex_state = 493},
+  [189] = {.lex_state = 493},
+  [190] = {.lex_state = 496},
+  [191] = {.lex_state = 493},
+  [192] = {.lex_state = 493},
+  [193] = {.lex_state = 13},
+  [194] = {.lex_state = 496},
+  [195] = {.lex_state = 496},
+  [196] = {.lex_state = 496},
+  [197] = {.lex_state = 496},
+  [198] = {.lex_state = 496},
+  [199] = {.lex_state = 496},
+  [200] = {.lex_state = 493},
+  [201] = {.lex_state = 493},
+  [202] = {.lex_state = 493},
+  [203] = {.lex_state = 493},
+  [204] = {.lex_state = 491},
+  [205] = {.lex_state = 491},
+  [206] = {.lex_state = 491},
+  [207] = {.lex_state = 491},
+  [208] = {.lex_state = 491},
+  [209] = {.lex_state = 493},
+  [210] = {.lex_state = 493},
+  [211] = {.lex_state = 493},
+  [212] = {.lex_state = 493},
+  [213] = {.lex_state = 5},
+  [214] = {.lex_state = 491},
+  [215] = {.lex_state = 491},
+  [216] = {.lex_state = 491},
+  [217] = {.lex_state = 491},
+  [218] = {.lex_state = 491},
+  [219] = {.lex_state = 491},
+  [220] = {.lex_state = 491},
+  [221] = {.lex_state = 491},
+  [222] = {.lex_state = 491},
+  [223] = {.lex_state = 491},
+  [224] = {.lex_state = 491},
+  [225] = {.lex_state = 491},
+  [226] = {.lex_state = 491},
+  [227] = {.lex_state = 491},
+  [228] = {.lex_state = 491},
+  [229] = {.lex_state = 491},
+  [230] = {.lex_state = 491},
+  [231] = {.lex_state = 491},
+  [232] = {.lex_state = 491},
+  [233] = {.lex_state = 491},
+  [234] = {.lex_state = 13},
+  [235] = {.lex_state = 491},
+  [236] = {.lex_state = 491},
+  [237] = {.lex_state = 6},
+  [238] = {.lex_state = 6},
+  [239] = {.lex_state = 491},
+  [240] = {.lex_state = 491},
+  [241] = {.lex_state = 491},
+  [242] = {.lex_state = 491},
+  [243] = {.lex_state = 6},
+  [244] = {.lex_state = 6},
+  [245] = {.lex_state = 6},
+  [246] = {.lex_state = 6},
+  [247] = {.lex_state = 6},
+  [248] = {.lex_state = 6},
+  [249] = {.lex_state = 491},
   [250] = {.lex_state = 0},
-  [251] = {.lex_state = 5},
-  [252] = {.lex_state = 5},
-  [253] = {.lex_state = 441},
-  [254] = {.lex_state = 6},
-  [255] = {.lex_state = 17},
-  [256] = {.lex_state = 0},
+  [251] = {.lex_state = 0},
+  [252] = {.lex_state = 0},
+  [253] = {.lex_state = 0},
+  [254] = {.lex_state = 0},
+  [255] = {.lex_state = 0},
+  [256] = {.lex_state = 491},
   [257] = {.lex_state = 0},
   [258] = {.lex_state = 0},
   [259] = {.lex_state = 0},
-  [260] = {.lex_state = 0},
-  [261] = {.lex_state = 17},
-  [262] = {.lex_state = 17},
-  [263] = {.lex_state = 5},
+  [260] = {.lex_state = 491},
+  [261] = {.lex_state = 0},
+  [262] = {.lex_state = 0},
+  [263] = {.lex_state = 0},
   [264] = {.lex_state = 0},
-  [265] = {.lex_state = 441},
-  [266] = {.lex_state = 441},
-  [267] = {.lex_state = 5},
-  [268] = {.lex_state = 17},
-  [269] = {.lex_state = 441},
+  [265] = {.lex_state = 0},
+  [266] = {.lex_state = 6},
+  [267] = {.lex_state = 0},
+  [268] = {.lex_state = 0},
+  [269] = {.lex_state = 0},
   [270] = {.lex_state = 0},
-  [271] = {.lex_state = 441},
-  [272] = {.lex_state = 441},
-  [273] = {.lex_state = 441},
-  [274] = {.lex_state = 441},
+  [271] = {.lex_state = 491},
+  [272] = {.lex_state = 16},
+  [273] = {.lex_state = 0},
+  [274] = {.lex_state = 492},
   [275] = {.lex_state = 0},
-  [276] = {.lex_state = 441},
-  [277] = {.lex_state = 441},
-  [278] = {.lex_state = 441},
-  [279] = {.lex_state = 441},
-  [280] = {.lex_state = 0},
-  [281] = {.lex_state = 441},
-  [282] = {.lex_state = 441},
-  [283] = {.lex_state = 0},
-  [284] = {.lex_state = 441},
-  [285] = {.lex_state = 15},
-  [286] = {.lex_state = 441},
-  [287] = {.lex_state = 5},
-  [288] = {.lex_state = 441},
-  [289] = {.lex_state = 6},
-  [290] = {.lex_state = 441},
-  [291] = {.lex_state = 441},
-  [292] = {.lex_state = 441},
-  [293] = {.lex_state = 441},
-  [294] = {.lex_state = 441},
-  [295] = {.lex_state = 441},
-  [296] = {.lex_state = 441},
-  [297] = {.lex_state = 441},
-  [298] = {.lex_state = 441},
-  [299] = {.lex_state = 15},
-  [300] = {.lex_state = 441},
-  [301] = {.lex_state = 0},
-  [302] = {.lex_state = 441},
+  [276] = {.lex_state = 0},
+  [277] = {.lex_state = 491},
+  [278] = {.lex_state = 0},
+  [279] = {.lex_state = 0},
+  [280] = {.lex_state = 12},
+  [281] = {.lex_state = 491},
+  [282] = {.lex_state = 491},
+  [283] = {.lex_state = 16},
+  [284] = {.lex_state = 16},
+  [285] = {.lex_state = 491},
+  [286] = {.lex_state = 16},
+  [287] = {.lex_state = 16},
+  [288] = {.lex_state = 0},
+  [289] = {.lex_state = 12},
+  [290] = {.lex_state = 491},
+  [291] = {.lex_state = 491},
+  [292] = {.lex_state = 12},
+  [293] = {.lex_state = 12},
+  [294] = {.lex_state = 491},
+  [295] = {.lex_state = 491},
+  [296] = {.lex_state = 491},
+  [297] = {.lex_state = 491},
+  [298] = {.lex_state = 491},
+  [299] = {.lex_state = 491},
+  [300] = {.lex_state = 0},
+  [301] = {.lex_state = 491},
+  [302] = {.lex_state = 491},
   [303] = {.lex_state = 0},
-  [304] = {.lex_state = 441},
-  [305] = {.lex_state = 5},
-  [306] = {.lex_state = 0},
+  [304] = {.lex_state = 0},
+  [305] = {.lex_state = 0},
+  [306] = {.lex_state = 491},
   [307] = {.lex_state = 0},
-  [308] = {.lex_state = 12},
-  [309] = {.lex_state = 441},
-  [310] = {.lex_state = 17},
-  [311] = {.lex_state = 441},
-  [312] = {.lex_state = 441},
-  [313] = {.lex_state = 0},
-  [314] = {.lex_state = 441},
-  [315] = {.lex_state = 441},
-  [316] = {.lex_state = 17},
+  [308] = {.lex_state = 0},
+  [309] = {.lex_state = 493},
+  [310] = {.lex_state = 491},
+  [311] = {.lex_state = 493},
+  [312] = {.lex_state = 493},
+  [313] = {.lex_state = 491},
+  [314] = {.lex_state = 491},
+  [315] = {.lex_state = 0},
+  [316] = {.lex_state = 491},
   [317] = {.lex_state = 0},
-  [318] = {.lex_state = 441},
+  [318] = {.lex_state = 493},
   [319] = {.lex_state = 0},
-  [320] = {.lex_state = 0},
+  [320] = {.lex_state = 491},
   [321] = {.lex_state = 0},
-  [322] = {.lex_state = 0},
-  [323] = {.lex_state = 441},
-  [324] = {.lex_state = 0},
-  [325] = {.lex_state = 0},
+  [322] = {.lex_state = 491},
+  [323] = {.lex_state = 491},
+  [324] = {.lex_state = 491},
+  [325] = {.lex_state = 491},
   [326] = {.lex_state = 0},
-  [327] = {.lex_state = 5},
-  [328] = {.lex_state = 441},
+  [327] = {.lex_state = 0},
+  [328] = {.lex_state = 17},
   [329] = {.lex_state = 0},
-  [330] = {.lex_state = 0},
-  [331] = {.lex_state = 0},
-  [332] = {.lex_state = 441},
-  [333] = {.lex_state = 441},
-  [334] = {.lex_state = 441},
-  [335] = {.lex_state = 441},
-  [336] = {.lex_state = 0},
-  [337] = {.lex_state = 441},
-  [338] = {.lex_state = 0},
-  [339] = {.lex_state = 441},
-  [340] = {.lex_state = 441},
-  [341] = {.lex_state = 441},
-  [342] = {.lex_state = 441},
-  [343] = {.lex_state = 441},
-  [344] = {.lex_state = 441},
-  [345] = {.lex_state = 441},
-  [346] = {.lex_state = 0},
-  [347] = {.lex_state = 441},
-  [348] = {.lex_state = 441},
-  [349] = {.lex_state = 441},
-  [350] = {.lex_state = 441},
-  [351] = {.lex_state = 0},
-  [352] = {.lex_state = 0},
-  [353] = {.lex_state = 441},
-  [354] = {.lex_state = 441},
-  [355] = {.lex_state = 0},
+  [330] = {.lex_state = 491},
+  [331] = {.lex_state = 6},
+  [332] = {.lex_state = 17},
+  [333] = {.lex_state = 491},
+  [334] = {.lex_state = 17},
+  [335] = {.lex_state = 0},
+  [336] = {.lex_state = 17},
+  [337] = {.lex_state = 0},
+  [338] = {.lex_state = 17},
+  [339] = {.lex_state = 491},
+  [340] = {.lex_state = 491},
+  [341] = {.lex_state = 491},
+  [342] = {.lex_state = 491},
+  [343] = {.lex_state = 491},
+  [344] = {.lex_state = 16},
+  [345] = {.lex_state = 491},
+  [346] = {.lex_state = 491},
+  [347] = {.lex_state = 491},
+  [348] = {.lex_state = 491},
+  [349] = {.lex_state = 6},
+  [350] = {.lex_state = 491},
+  [351] = {.lex_state = 491},
+  [352] = {.lex_state = 491},
+  [353] = {.lex_state = 491},
+  [354] = {.lex_state = 491},
+  [355] = {.lex_state = 491},
   [356] = {.lex_state = 0},
-  [357] = {.lex_state = 441},
-  [358] = {.lex_state = 441},
-  [359] = {.lex_state = 441},
-  [360] = {.lex_state = 441},
-  [361] = {.lex_state = 441},
-  [362] = {.lex_state = 441},
-  [363] = {.lex_state = 441},
-  [364] = {.lex_state = 441},
-  [365] = {.lex_state = 441},
-  [366] = {.lex_state = 441},
-  [367] = {.lex_state = 441},
-  [368] = {.lex_state = 441},
-  [369] = {.lex_state = 441},
-  [370] = {.lex_state = 441},
-  [371] = {.lex_state = 441},
-  [372] = {.lex_state = 441},
-  [373] = {.lex_state = 441},
-  [374] = {.lex_state = 441},
-  [375] = {.lex_state = 441},
-  [376] = {.lex_state = 441},
-  [377] = {.lex_state = 441},
-  [378] = {.lex_state = 441},
-  [379] = {.lex_state = 441},
-  [380] = {.lex_state = 0},
-  [381] = {.lex_state = 441},
-  [382] = {.lex_state = 441},
-  [383] = {.lex_state = 441},
-  [384] = {.lex_state = 0},
-  [385] = {.lex_state = 441},
-  [386] = {.lex_state = 441},
-  [387] = {.lex_state = 441},
-  [388] = {.lex_state = 441},
-  [389] = {.lex_state = 441},
-  [390] = {.lex_state = 441},
-  [391] = {.lex_state = 441},
-  [392] = {.lex_state = 441},
-  [393] = {.lex_state = 441},
-  [394] = {.lex_state = 441},
-  [395] = {.lex_state = 0},
-  [396] = {.lex_state = 441},
-  [397] = {.lex_state = 441},
-  [398] = {.lex_state = 441},
-  [399] = {.lex_state = 441},
-  [400] = {.lex_state = 441},
-  [401] = {.lex_state = 441},
-  [402] = {.lex_state = 441},
-  [403] = {.lex_state = 441},
-  [404] = {.lex_state = 441},
-  [405] = {.lex_state = 441},
-  [406] = {.lex_state = 441},
-  [407] = {.lex_state = 441},
-  [408] = {.lex_state = 441},
-  [409] = {.lex_state = 441},
-  [410] = {.lex_state = 441},
-  [411] = {.lex_state = 441},
-  [412] = {.lex_state = 441},
-  [413] = {.lex_state = 441},
-  [414] = {.lex_state = 441},
-  [415] = {.lex_state = 441},
-  [416] = {.lex_state = 441},
-  [417] = {.lex_state = 0},
+  [357] = {.lex_state = 491},
+  [358] = {.lex_state = 491},
+  [359] = {.lex_state = 491},
+  [360] = {.lex_state = 491},
+  [361] = {.lex_state = 491},
+  [362] = {.lex_state = 491},
+  [363] = {.lex_state = 491},
+  [364] = {.lex_state = 491},
+  [365] = {.lex_state = 491},
+  [366] = {.lex_state = 491},
+  [367] = {.lex_state = 491},
+  [368] = {.lex_state = 491},
+  [369] = {.lex_state = 491},
+  [370] = {.lex_state = 491},
+  [371] = {.lex_state = 491},
+  [372] = {.lex_state = 491},
+  [373] = {.lex_state = 16},
+  [374] = {.lex_state = 0},
+  [375] = {.lex_state = 0},
+  [376] = {.lex_state = 491},
+  [377] = {.lex_state = 493},
+  [378] = {.lex_state = 491},
+  [379] = {.lex_state = 491},
+  [380] = {.lex_state = 491},
+  [381] = {.lex_state = 491},
+  [382] = {.lex_state = 491},
+  [383] = {.lex_state = 491},
+  [384] = {.lex_state = 491},
+  [385] = {.lex_state = 491},
+  [386] = {.lex_state = 491},
+  [387] = {.lex_state = 0},
+  [388] = {.lex_state = 0},
+  [389] = {.lex_state = 0},
+  [390] = {.lex_state = 491},
+  [391] = {.lex_state = 0},
+  [392] = {.lex_state = 0},
+  [393] = {.lex_state = 493},
+  [394] = {.lex_state = 491},
+  [395] = {.lex_state = 17},
+  [396] = {.lex_state = 493},
+  [397] = {.lex_state = 0},
+  [398] = {.lex_state = 491},
+  [399] = {.lex_state = 12},
+  [400] = {.lex_state = 491},
+  [401] = {.lex_state = 491},
+  [402] = {.lex_state = 491},
+  [403] = {.lex_state = 0},
+  [404] = {.lex_state = 491},
+  [405] = {.lex_state = 0},
+  [406] = {.lex_state = 491},
+  [407] = {.lex_state = 12},
+  [408] = {.lex_state = 0},
+  [409] = {.lex_state = 17},
+  [410] = {.lex_state = 0},
+  [411] = {.lex_state = 491},
+  [412] = {.lex_state = 0},
+  [413] = {.lex_state = 491},
+  [414] = {.lex_state = 0},
+  [415] = {.lex_state = 0},
+  [416] = {.lex_state = 0},
+  [417] = {.lex_state = 12},
   [418] = {.lex_state = 0},
-  [419] = {.lex_state = 441},
-  [420] = {.lex_state = 441},
-  [421] = {.lex_state = 441},
+  [419] = {.lex_state = 0},
+  [420] = {.lex_state = 0},
+  [421] = {.lex_state = 0},
   [422] = {.lex_state = 0},
   [423] = {.lex_state = 0},
-  [424] = {.lex_state = 0},
-  [425] = {.lex_state = 0},
-  [426] = {.lex_state = 0},
-  [427] = {.lex_state = 0},
-  [428] = {.lex_state = 441},
-  [429] = {.lex_state = 441},
-  [430] = {.lex_state = 0},
-  [431] = {.lex_state = 0},
-  [432] = {.lex_state = 0},
-  [433] = {.lex_state = 20},
-  [434] = {.lex_state = 441},
-  [435] = {.lex_state = 0},
+  [424] = {.lex_state = 491},
+  [425] = {.lex_state = 491},
+  [426] = {.lex_state = 491},
+  [427] = {.lex_state = 491},
+  [428] = {.lex_state = 491},
+  [429] = {.lex_state = 491},
+  [430] = {.lex_state = 491},
+  [431] = {.lex_state = 491},
+  [432] = {.lex_state = 491},
+  [433] = {.lex_state = 491},
+  [434] = {.lex_state = 0},
+  [435] = {.lex_state = 491},
   [436] = {.lex_state = 0},
-  [437] = {.lex_state = 0},
-  [438] = {.lex_state = 0},
-  [439] = {.lex_state = 12},
-  [440] = {.lex_state = 0},
-  [441] = {.lex_state = 20},
-  [442] = {.lex_state = 0},
-  [443] = {.lex_state = 20},
-  [444] = {.lex_state = 0},
-  [445] = {.lex_state = 20},
-  [446] = {.lex_state = 12},
-  [447] = {.lex_state = 20},
-  [448] = {.lex_state = 12},
-  [449] = {.lex_state = 21},
-  [450] = {.lex_state = 0},
-  [451] = {.lex_state = 22},
-  [452] = {.lex_state = 12},
-  [453] = {.lex_state = 0},
-  [454] = {.lex_state = 12},
-  [455] = {.lex_state = 21},
-  [456] = {.lex_state = 0},
-  [457] = {.lex_state = 0},
-  [458] = {.lex_state = 20},
-  [459] = {.lex_state = 0},
-  [460] = {.lex_state = 12},
-  [461] = {.lex_state = 0},
-  [462] = {.lex_state = 0},
-  [463] = {.lex_state = 23},
-  [464] = {.lex_state = 12},
-  [465] = {.lex_state = 12},
-  [466] = {.lex_state = 0},
-  [467] = {.lex_state = 12},
-  [468] = {.lex_state = 12},
-  [469] = {.lex_state = 0},
-  [470] = {.lex_state = 0},
-  [471] = {.lex_state = 0},
-  [472] = {.lex_state = 0},
-  [473] = {.lex_state = 0},
+  [437] = {.lex_state = 491},
+  [438] = {.lex_state = 491},
+  [439] = {.lex_state = 491},
+  [440] = {.lex_state = 491},
+  [441] = {.lex_state = 491},
+  [442] = {.lex_state = 491},
+  [443] = {.lex_state = 491},
+  [444] = {.lex_state = 491},
+  [445] = {.lex_state = 491},
+  [446] = {.lex_state = 0},
+  [447] = {.lex_state = 491},
+  [448] = {.lex_state = 491},
+  [449] = {.lex_state = 491},
+  [450] = {.lex_state = 491},
+  [451] = {.lex_state = 491},
+  [452] = {.lex_state = 491},
+  [453] = {.lex_state = 491},
+  [454] = {.lex_state = 491},
+  [455] = {.lex_state = 491},
+  [456] = {.lex_state = 491},
+  [457] = {.lex_state = 491},
+  [458] = {.lex_state = 491},
+  [459] = {.lex_state = 491},
+  [460] = {.lex_state = 491},
+  [461] = {.lex_state = 491},
+  [462] = {.lex_state = 491},
+  [463] = {.lex_state = 491},
+  [464] = {.lex_state = 491},
+  [465] = {.lex_state = 491},
+  [466] = {.lex_state = 491},
+  [467] = {.lex_state = 491},
+  [468] = {.lex_state = 491},
+  [469] = {.lex_state = 491},
+  [470] = {.lex_state = 491},
+  [471] = {.lex_state = 491},
+  [472] = {.lex_state = 491},
+  [473] = {.lex_state = 491},
   [474] = {.lex_state = 0},
-  [475] = {.lex_state = 12},
-  [476] = {.lex_state = 12},
-  [477] = {.lex_state = 0},
-  [478] = {.lex_state = 0},
-  [479] = {.lex_state = 441},
-  [480] = {.lex_state = 12},
-  [481] = {.lex_state = 0},
-  [482] = {.lex_state = 0},
-  [483] = {.lex_state = 20},
-  [484] = {.lex_state = 0},
-  [485] = {.lex_state = 0},
+  [475] = {.lex_state = 491},
+  [476] = {.lex_state = 491},
+  [477] = {.lex_state = 491},
+  [478] = {.lex_state = 491},
+  [479] = {.lex_state = 491},
+  [480] = {.lex_state = 491},
+  [481] = {.lex_state = 491},
+  [482] = {.lex_state = 491},
+  [483] = {.lex_state = 491},
+  [484] = {.lex_state = 491},
+  [485] = {.lex_state = 491},
+  [486] = {.lex_state = 491},
+  [487] = {.lex_state = 491},
+  [488] = {.lex_state = 491},
+  [489] = {.lex_state = 491},
+  [490] = {.lex_state = 491},
+  [491] = {.lex_state = 491},
+  [492] = {.lex_state = 0},
+  [493] = {.lex_state = 491},
+  [494] = {.lex_state = 491},
+  [495] = {.lex_state = 491},
+  [496] = {.lex_state = 491},
+  [497] = {.lex_state = 491},
+  [498] = {.lex_state = 491},
+  [499] = {.lex_state = 491},
+  [500] = {.lex_state = 491},
+  [501] = {.lex_state = 491},
+  [502] = {.lex_state = 491},
+  [503] = {.lex_state = 491},
+  [504] = {.lex_state = 0},
+  [505] = {.lex_state = 491},
+  [506] = {.lex_state = 491},
+  [507] = {.lex_state = 491},
+  [508] = {.lex_state = 0},
+  [509] = {.lex_state = 491},
+  [510] = {.lex_state = 0},
+  [511] = {.lex_state = 0},
+  [512] = {.lex_state = 491},
+  [513] = {.lex_state = 491},
+  [514] = {.lex_state = 491},
+  [515] = {.lex_state = 491},
+  [516] = {.lex_state = 491},
+  [517] = {.lex_state = 491},
+  [518] = {.lex_state = 0},
+  [519] = {.lex_state = 0},
+  [520] = {.lex_state = 491},
+  [521] = {.lex_state = 0},
+  [522] = {.lex_state = 493},
+  [523] = {.lex_state = 491},
+  [524] = {.lex_state = 491},
+  [525] = {.lex_state = 491},
+  [526] = {.lex_state = 491},
+  [527] = {.lex_state = 0},
+  [528] = {.lex_state = 0},
+  [529] = {.lex_state = 491},
+  [530] = {.lex_state = 491},
+  [531] = {.lex_state = 491},
+  [532] = {.lex_state = 491},
+  [533] = {.lex_state = 491},
+  [534] = {.lex_state = 491},
+  [535] = {.lex_state = 491},
+  [536] = {.lex_state = 491},
+  [537] = {.lex_state = 0},
+  [538] = {.lex_state = 0},
+  [539] = {.lex_state = 491},
+  [540] = {.lex_state = 0},
+  [541] = {.lex_state = 0},
+  [542] = {.lex_state = 491},
+  [543] = {.lex_state = 491},
+  [544] = {.lex_state = 20},
+  [545] = {.lex_state = 0},
+  [546] = {.lex_state = 491},
+  [547] = {.lex_state = 0},
+  [548] = {.lex_state = 0},
+  [549] = {.lex_state = 0},
+  [550] = {.lex_state = 0},
+  [551] = {.lex_state = 21},
+  [552] = {.lex_state = 12},
+  [553] = {.lex_state = 0},
+  [554] = {.lex_state = 0},
+  [555] = {.lex_state = 0},
+  [556] = {.lex_state = 0},
+  [557] = {.lex_state = 0},
+  [558] = {.lex_state = 12},
+  [559] = {.lex_state = 0},
+  [560] = {.lex_state = 0},
+  [561] = {.lex_state = 0},
+  [562] = {.lex_state = 12},
+  [563] = {.lex_state = 12},
+  [564] = {.lex_state = 0},
+  [565] = {.lex_state = 491},
+  [566] = {.lex_state = 0},
+  [567] = {.lex_state = 491},
+  [568] = {.lex_state = 12},
+  [569] = {.lex_state = 22},
+  [570] = {.lex_state = 20},
+  [571] = {.lex_state = 12},
+  [572] = {.lex_state = 0},
+  [573] = {.lex_state = 20},
+  [574] = {.lex_state = 12},
+  [575] = {.lex_state = 20},
+  [576] = {.lex_state = 12},
+  [577] = {.lex_state = 20},
+  [578] = {.lex_state = 0},
+  [579] = {.lex_state = 0},
+  [580] = {.lex_state = 0},
+  [581] = {.lex_state = 12},
+  [582] = {.lex_state = 0},
+  [583] = {.lex_state = 12},
+  [584] = {.lex_state = 23},
+  [585] = {.lex_state = 12},
+  [586] = {.lex_state = 0},
+  [587] = {.lex_state = 12},
+  [588] = {.lex_state = 0},
+  [589] = {.lex_state = 0},
+  [590] = {.lex_state = 23},
+  [591] = {.lex_state = 0},
+  [592] = {.lex_state = 0},
+  [593] = {.lex_state = 0},
+  [594] = {.lex_state = 20},
+  [595] = {.lex_state = 12},
+  [596] = {.lex_state = 12},
+  [597] = {.lex_state = 0},
+  [598] = {.lex_state = 12},
+  [599] = {.lex_state = 23},
+  [600] = {.lex_state = 0},
+  [601] = {.lex_state = 0},
+  [602] = {.lex_state = 492},
+  [603] = {.lex_state = 12},
+  [604] = {.lex_state = 0},
+  [605] = {.lex_state = 21},
+  [606] = {.lex_state = 0},
+  [607] = {.lex_state = 0},
+  [608] = {.lex_state = 12},
+  [609] = {.lex_state = 0},
+  [610] = {.lex_state = 0},
+  [611] = {.lex_state = 491},
+  [612] = {.lex_state = 20},
+  [613] = {.lex_state = 0},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -7301,6 +7909,11 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_after] = ACTIONS(1),
     [anon_sym_look] = ACTIONS(1),
     [anon_sym_back] = ACTIONS(1),
+    [anon_sym_on] = ACTIONS(1),
+    [anon_sym_send] = ACTIONS(1),
+    [anon_sym_failure] = ACTIONS(1),
+    [anon_sym_continue] = ACTIONS(1),
+    [anon_sym_fail] = ACTIONS(1),
     [anon_sym_fields] = ACTIONS(1),
     [anon_sym_event] = ACTIONS(1),
     [anon_sym_optional] = ACTIONS(1),
@@ -7312,7 +7925,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_datetime] = ACTIONS(1),
     [anon_sym_trigger] = ACTIONS(1),
     [anon_sym_when] = ACTIONS(1),
-    [anon_sym_on] = ACTIONS(1),
     [anon_sym_goal] = ACTIONS(1),
     [anon_sym_windows] = ACTIONS(1),
     [anon_sym_COMMA] = ACTIONS(1),
@@ -7330,7 +7942,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_DASH] = ACTIONS(1),
     [anon_sym_steps] = ACTIONS(1),
     [anon_sym_label] = ACTIONS(1),
-    [anon_sym_send] = ACTIONS(1),
     [anon_sym_phone] = ACTIONS(1),
     [anon_sym_slack] = ACTIONS(1),
     [anon_sym_teams] = ACTIONS(1),
@@ -7340,6 +7951,8 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_put] = ACTIONS(1),
     [anon_sym_prompt] = ACTIONS(1),
     [anon_sym_end] = ACTIONS(1),
+    [sym_outcome] = ACTIONS(1),
+    [sym_on_error] = ACTIONS(1),
     [anon_sym_wait] = ACTIONS(1),
     [anon_sym_until] = ACTIONS(1),
     [anon_sym_condition] = ACTIONS(1),
@@ -7404,10 +8017,10 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_COLON] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(482),
-    [aux_sym__newline] = STATE(227),
-    [sym_workflow] = STATE(283),
-    [aux_sym_source_file_repeat1] = STATE(283),
+    [sym_source_file] = STATE(592),
+    [aux_sym__newline] = STATE(271),
+    [sym_workflow] = STATE(374),
+    [aux_sym_source_file_repeat1] = STATE(374),
     [ts_builtin_sym_end] = ACTIONS(5),
     [sym_comment] = ACTIONS(3),
     [aux_sym__newline_token1] = ACTIONS(7),
@@ -7416,40 +8029,42 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
 };
 
 static const uint16_t ts_small_parse_table[] = {
-  [0] = 18,
+  [0] = 19,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
     ACTIONS(15), 1,
-      sym_outcome,
+      anon_sym_on,
     ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(23), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
     ACTIONS(27), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(29), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(31), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(33), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(37), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(50), 1,
       aux_sym__newline,
-    STATE(136), 1,
+    STATE(176), 1,
       sym_outcome_block,
-    ACTIONS(19), 2,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(288), 2,
+    STATE(376), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-    ACTIONS(23), 3,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -7472,6 +8087,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -7480,7 +8096,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -7488,110 +8103,41 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [90] = 18,
+  [93] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
     ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(43), 1,
+      anon_sym_on,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(139), 1,
+    STATE(171), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(9), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(37), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [179] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(41), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(137), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -7608,12 +8154,13 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(43), 21,
+    ACTIONS(39), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -7622,7 +8169,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -7630,39 +8176,41 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [268] = 18,
+  [185] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
     ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    ACTIONS(69), 1,
+      anon_sym_on,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(138), 1,
+    STATE(163), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -7679,12 +8227,13 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(45), 21,
+    ACTIONS(67), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -7693,7 +8242,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -7701,39 +8249,114 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [357] = 18,
+  [277] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
     ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    ACTIONS(73), 1,
+      anon_sym_on,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(145), 1,
+    STATE(178), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(9), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(71), 21,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [369] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
+      anon_sym_extract,
+    ACTIONS(77), 1,
+      anon_sym_on,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(168), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -7750,12 +8373,13 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(47), 21,
+    ACTIONS(75), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -7764,7 +8388,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -7772,39 +8395,41 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [446] = 18,
+  [461] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
     ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    ACTIONS(81), 1,
+      anon_sym_on,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(132), 1,
+    STATE(169), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -7821,12 +8446,13 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(49), 21,
+    ACTIONS(79), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -7835,7 +8461,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -7843,36 +8468,107 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [535] = 16,
+  [553] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(15), 1,
-      sym_outcome,
     ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(23), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
     ACTIONS(27), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(29), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(31), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(33), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(37), 1,
       anon_sym_extract,
-    STATE(131), 1,
+    ACTIONS(85), 1,
+      anon_sym_on,
+    STATE(165), 1,
       sym_outcome_block,
-    ACTIONS(19), 2,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(288), 2,
+    STATE(376), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-    ACTIONS(23), 3,
+    ACTIONS(25), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(14), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(83), 21,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [640] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
+      anon_sym_extract,
+    ACTIONS(89), 1,
+      anon_sym_on,
+    STATE(172), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -7889,12 +8585,13 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(51), 21,
+    ACTIONS(87), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -7903,7 +8600,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -7911,426 +8607,37 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [619] = 16,
+  [726] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(41), 1,
-      anon_sym_extract,
-    STATE(130), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(14), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(53), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [702] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
+    ACTIONS(47), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(51), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
+    ACTIONS(55), 1,
       anon_sym_body,
-    ACTIONS(27), 1,
+    ACTIONS(57), 1,
       anon_sym_agent,
-    ACTIONS(29), 1,
+    ACTIONS(59), 1,
       anon_sym_header,
-    ACTIONS(31), 1,
+    ACTIONS(61), 1,
       anon_sym_timeout,
-    ACTIONS(33), 1,
+    ACTIONS(63), 1,
       anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(41), 1,
-      anon_sym_extract,
-    STATE(140), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(14), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(55), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [785] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(41), 1,
-      anon_sym_extract,
-    STATE(141), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(14), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(57), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [868] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(41), 1,
-      anon_sym_extract,
-    STATE(134), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(14), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(59), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [951] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(41), 1,
-      anon_sym_extract,
-    STATE(135), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(14), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(61), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [1034] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(65), 1,
-      anon_sym_to,
-    ACTIONS(71), 1,
-      anon_sym_from,
-    ACTIONS(77), 1,
-      anon_sym_body,
-    ACTIONS(80), 1,
-      anon_sym_agent,
-    ACTIONS(83), 1,
-      anon_sym_header,
-    ACTIONS(86), 1,
-      anon_sym_timeout,
-    ACTIONS(89), 1,
-      anon_sym_tools,
-    ACTIONS(92), 1,
       anon_sym_extract,
-    ACTIONS(68), 2,
+    ACTIONS(93), 1,
+      anon_sym_on,
+    STATE(167), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(74), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(14), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(63), 22,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [1109] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_to,
-    ACTIONS(71), 1,
-      anon_sym_from,
-    ACTIONS(77), 1,
-      anon_sym_body,
-    ACTIONS(80), 1,
-      anon_sym_agent,
-    ACTIONS(83), 1,
-      anon_sym_header,
-    ACTIONS(86), 1,
-      anon_sym_timeout,
-    ACTIONS(89), 1,
-      anon_sym_tools,
-    ACTIONS(95), 1,
-      anon_sym_extract,
-    ACTIONS(68), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(74), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -8347,12 +8654,13 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(63), 22,
+    ACTIONS(91), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
@@ -8361,7 +8669,276 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_call,
       anon_sym_steps,
       anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [812] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
+      anon_sym_extract,
+    ACTIONS(97), 1,
+      anon_sym_on,
+    STATE(164), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(15), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(95), 21,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
       anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [898] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
+      anon_sym_extract,
+    ACTIONS(101), 1,
+      anon_sym_on,
+    STATE(161), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(15), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(99), 21,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [984] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(65), 1,
+      anon_sym_extract,
+    ACTIONS(105), 1,
+      anon_sym_on,
+    STATE(162), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(15), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(103), 21,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [1070] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(109), 1,
+      anon_sym_on,
+    ACTIONS(111), 1,
+      anon_sym_to,
+    ACTIONS(117), 1,
+      anon_sym_from,
+    ACTIONS(123), 1,
+      anon_sym_body,
+    ACTIONS(126), 1,
+      anon_sym_agent,
+    ACTIONS(129), 1,
+      anon_sym_header,
+    ACTIONS(132), 1,
+      anon_sym_timeout,
+    ACTIONS(135), 1,
+      anon_sym_tools,
+    ACTIONS(138), 1,
+      anon_sym_extract,
+    ACTIONS(114), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(120), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(14), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(107), 22,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -8370,44 +8947,108 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [1184] = 18,
+  [1148] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(109), 1,
+      anon_sym_on,
+    ACTIONS(141), 1,
+      anon_sym_to,
+    ACTIONS(147), 1,
+      anon_sym_from,
+    ACTIONS(153), 1,
+      anon_sym_body,
+    ACTIONS(156), 1,
+      anon_sym_agent,
+    ACTIONS(159), 1,
+      anon_sym_header,
+    ACTIONS(162), 1,
+      anon_sym_timeout,
+    ACTIONS(165), 1,
+      anon_sym_tools,
+    ACTIONS(168), 1,
+      anon_sym_extract,
+    ACTIONS(144), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(150), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(15), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(107), 22,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [1226] = 18,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
-    ACTIONS(15), 1,
-      sym_outcome,
     ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(23), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
     ACTIONS(27), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(29), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(31), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(98), 1,
+    ACTIONS(171), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(50), 1,
       aux_sym__newline,
-    STATE(136), 1,
+    STATE(176), 1,
       sym_outcome_block,
-    ACTIONS(19), 2,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(288), 2,
+    STATE(376), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-    ACTIONS(23), 3,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(24), 12,
+    STATE(27), 12,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8421,9 +9062,9 @@ static const uint16_t ts_small_parse_table[] = {
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(11), 13,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -8434,94 +9075,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1266] = 5,
+  [1308] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(102), 1,
+    ACTIONS(41), 1,
       aux_sym__newline_token1,
-    ACTIONS(105), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(100), 41,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
+    ACTIONS(45), 1,
       sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-      anon_sym_RPAREN,
-  [1322] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
+    ACTIONS(47), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(51), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
+    ACTIONS(55), 1,
       anon_sym_body,
-    ACTIONS(27), 1,
+    ACTIONS(57), 1,
       anon_sym_agent,
-    ACTIONS(29), 1,
+    ACTIONS(59), 1,
       anon_sym_header,
-    ACTIONS(31), 1,
+    ACTIONS(61), 1,
       anon_sym_timeout,
-    ACTIONS(33), 1,
+    ACTIONS(63), 1,
       anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
+    ACTIONS(173), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(132), 1,
+    STATE(168), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(30), 12,
+    STATE(63), 12,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8534,10 +9124,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(49), 13,
+    ACTIONS(75), 13,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -8548,43 +9138,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1403] = 18,
+  [1389] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(41), 1,
       aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(107), 1,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(145), 1,
+    STATE(169), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(41), 12,
+    STATE(64), 12,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8597,10 +9187,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(47), 13,
+    ACTIONS(79), 13,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -8611,244 +9201,42 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1484] = 18,
+  [1470] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(41), 1,
       aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(107), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(139), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(36), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(37), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [1565] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
+    ACTIONS(47), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(51), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
+    ACTIONS(55), 1,
       anon_sym_body,
-    ACTIONS(27), 1,
+    ACTIONS(57), 1,
       anon_sym_agent,
-    ACTIONS(29), 1,
+    ACTIONS(59), 1,
       anon_sym_header,
-    ACTIONS(31), 1,
+    ACTIONS(61), 1,
       anon_sym_timeout,
-    ACTIONS(33), 1,
+    ACTIONS(63), 1,
       anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
+    ACTIONS(173), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(138), 1,
+    STATE(171), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(38), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(45), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [1646] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(137), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(37), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(43), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [1727] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(15), 1,
-      sym_outcome,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(109), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(136), 1,
-      sym_outcome_block,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    STATE(288), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(11), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
     STATE(58), 12,
       sym__option,
       sym_to_option,
@@ -8862,56 +9250,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [1807] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(15), 1,
-      sym_outcome,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(98), 1,
-      anon_sym_extract,
-    STATE(131), 1,
-      sym_outcome_block,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    STATE(288), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(63), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(51), 13,
+    ACTIONS(39), 13,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -8922,303 +9264,42 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1883] = 18,
+  [1551] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(41), 1,
       aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(111), 1,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
       anon_sym_extract,
-    STATE(17), 1,
+    STATE(49), 1,
       aux_sym__newline,
-    STATE(145), 1,
+    STATE(178), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(47), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(53), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [1963] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(132), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(49), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(60), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2043] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(139), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(37), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(55), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2123] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(137), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(43), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(54), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2203] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(138), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(45), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
     STATE(59), 12,
       sym__option,
       sym_to_option,
@@ -9232,39 +9313,57 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [2283] = 16,
+    ACTIONS(71), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [1632] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(107), 1,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
       anon_sym_extract,
-    STATE(135), 1,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(163), 1,
       sym_failure_block,
-    STATE(479), 1,
+    STATE(567), 1,
       sym_failure_branch,
-    ACTIONS(19), 2,
+    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(23), 3,
+    ACTIONS(53), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(64), 12,
+    STATE(60), 12,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9277,10 +9376,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(61), 13,
+    ACTIONS(67), 13,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -9291,1480 +9390,109 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [2358] = 5,
+  [1713] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(115), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(113), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
+    ACTIONS(45), 1,
       sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2411] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(145), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(47), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(67), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2490] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(132), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(49), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(66), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2569] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(137), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(43), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(62), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2648] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(138), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(45), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(65), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2727] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
-      anon_sym_extract,
-    STATE(130), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(64), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(53), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [2802] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
-      anon_sym_extract,
-    STATE(140), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(64), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(55), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [2877] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
-      anon_sym_extract,
-    STATE(141), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(64), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(57), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [2952] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(121), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(119), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3005] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(125), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(123), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3058] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(107), 1,
-      anon_sym_extract,
-    STATE(134), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(64), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(59), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [3133] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(129), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(127), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3186] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(133), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(131), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3239] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(137), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(135), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3292] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(141), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(139), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3345] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(145), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(143), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3398] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(149), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(147), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3451] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(153), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(151), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3504] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(157), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(155), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3557] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(161), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(159), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3610] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(165), 1,
-      anon_sym_to,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(163), 38,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3663] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(139), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(37), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(61), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [3742] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(134), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(59), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(72), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [3816] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(140), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(55), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(72), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [3890] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(130), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(53), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(72), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [3964] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(169), 1,
-      aux_sym__newline_token1,
-    ACTIONS(171), 1,
-      sym_identifier,
-    STATE(79), 1,
-      aux_sym__newline,
-    ACTIONS(167), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    STATE(74), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(173), 33,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4020] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(175), 1,
       aux_sym__newline_token1,
     ACTIONS(177), 1,
-      sym_identifier,
-    STATE(70), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(142), 1,
       aux_sym__newline,
-    ACTIONS(167), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    STATE(71), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(173), 33,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
+    STATE(225), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(75), 12,
       anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4076] = 16,
+    STATE(70), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [1793] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(15), 1,
-      sym_outcome,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
     ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
       anon_sym_to,
-    ACTIONS(21), 1,
+    ACTIONS(23), 1,
       anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
     ACTIONS(27), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(29), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(31), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(109), 1,
+    ACTIONS(197), 1,
       anon_sym_extract,
-    STATE(131), 1,
+    STATE(50), 1,
+      aux_sym__newline,
+    STATE(176), 1,
       sym_outcome_block,
-    ACTIONS(19), 2,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(288), 2,
+    STATE(376), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-    ACTIONS(23), 3,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(51), 11,
+    ACTIONS(11), 11,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -10773,7 +9501,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(80), 12,
+    STATE(75), 12,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -10786,731 +9514,179 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [4150] = 16,
+  [1873] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(141), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(57), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(72), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4224] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(111), 1,
-      anon_sym_extract,
-    STATE(135), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(61), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(72), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4298] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(130), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(53), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(81), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4371] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(140), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(55), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(81), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4444] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_to,
-    ACTIONS(71), 1,
-      anon_sym_from,
-    ACTIONS(77), 1,
-      anon_sym_body,
-    ACTIONS(80), 1,
-      anon_sym_agent,
-    ACTIONS(83), 1,
-      anon_sym_header,
-    ACTIONS(86), 1,
-      anon_sym_timeout,
-    ACTIONS(89), 1,
-      anon_sym_tools,
-    ACTIONS(179), 1,
-      anon_sym_extract,
-    ACTIONS(68), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(74), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(63), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(63), 14,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [4511] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_to,
-    ACTIONS(71), 1,
-      anon_sym_from,
-    ACTIONS(77), 1,
-      anon_sym_body,
-    ACTIONS(80), 1,
-      anon_sym_agent,
-    ACTIONS(83), 1,
-      anon_sym_header,
-    ACTIONS(86), 1,
-      anon_sym_timeout,
-    ACTIONS(89), 1,
-      anon_sym_tools,
-    ACTIONS(182), 1,
-      anon_sym_extract,
-    ACTIONS(68), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(74), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(64), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(63), 14,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [4578] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(141), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(57), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(81), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4651] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(135), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(61), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(81), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4724] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      anon_sym_to,
-    ACTIONS(21), 1,
-      anon_sym_from,
-    ACTIONS(25), 1,
-      anon_sym_body,
-    ACTIONS(27), 1,
-      anon_sym_agent,
-    ACTIONS(29), 1,
-      anon_sym_header,
-    ACTIONS(31), 1,
-      anon_sym_timeout,
-    ACTIONS(33), 1,
-      anon_sym_tools,
-    ACTIONS(39), 1,
-      sym_on_error,
-    ACTIONS(117), 1,
-      anon_sym_extract,
-    STATE(134), 1,
-      sym_failure_block,
-    STATE(479), 1,
-      sym_failure_branch,
-    ACTIONS(19), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(23), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(59), 11,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(81), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4797] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(187), 1,
-      sym_identifier,
-    ACTIONS(185), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    STATE(68), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(190), 33,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4847] = 15,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(175), 1,
       aux_sym__newline_token1,
-    ACTIONS(194), 1,
-      anon_sym_call,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(198), 1,
-      anon_sym_send,
-    ACTIONS(200), 1,
-      anon_sym_notify,
-    ACTIONS(202), 1,
-      anon_sym_http,
-    ACTIONS(204), 1,
-      anon_sym_prompt,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(192), 11,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-    STATE(83), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [4917] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(214), 1,
-      aux_sym__newline_token1,
-    STATE(70), 1,
-      aux_sym__newline,
-    ACTIONS(100), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    ACTIONS(105), 34,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4967] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(177), 1,
-      sym_identifier,
-    ACTIONS(217), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    STATE(73), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 33,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(142), 1,
+      aux_sym__newline,
+    STATE(215), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(39), 12,
       anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5017] = 13,
+    STATE(71), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [1953] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(177), 1,
       anon_sym_to,
-    ACTIONS(71), 1,
+    ACTIONS(181), 1,
       anon_sym_from,
-    ACTIONS(77), 1,
+    ACTIONS(185), 1,
       anon_sym_body,
-    ACTIONS(80), 1,
+    ACTIONS(187), 1,
       anon_sym_agent,
-    ACTIONS(83), 1,
+    ACTIONS(189), 1,
       anon_sym_header,
-    ACTIONS(86), 1,
+    ACTIONS(191), 1,
       anon_sym_timeout,
-    ACTIONS(89), 1,
+    ACTIONS(193), 1,
       anon_sym_tools,
-    ACTIONS(221), 1,
+    ACTIONS(195), 1,
       anon_sym_extract,
-    ACTIONS(68), 2,
+    STATE(142), 1,
+      aux_sym__newline,
+    STATE(217), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(74), 3,
+    ACTIONS(183), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
+    ACTIONS(71), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(74), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2033] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(177), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(142), 1,
+      aux_sym__newline,
+    STATE(218), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(67), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
     STATE(72), 12,
       sym__option,
       sym_to_option,
@@ -11524,375 +9700,40 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(63), 13,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [5083] = 5,
+  [2113] = 16,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(224), 1,
-      sym_identifier,
-    ACTIONS(185), 2,
-      ts_builtin_sym_end,
+    ACTIONS(17), 1,
       sym_outcome,
-    STATE(73), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(190), 33,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
+    ACTIONS(19), 1,
       anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
+    ACTIONS(23), 1,
       anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
+    ACTIONS(27), 1,
       anon_sym_body,
+    ACTIONS(29), 1,
       anon_sym_agent,
+    ACTIONS(31), 1,
       anon_sym_header,
+    ACTIONS(33), 1,
       anon_sym_timeout,
+    ACTIONS(35), 1,
       anon_sym_tools,
-      anon_sym_extract,
-  [5133] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(171), 1,
-      sym_identifier,
-    ACTIONS(217), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    STATE(68), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 33,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
+      anon_sym_extract,
+    STATE(165), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-      anon_sym_from,
+    STATE(376), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5183] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(169), 1,
-      aux_sym__newline_token1,
-    STATE(79), 1,
-      aux_sym__newline,
-    ACTIONS(227), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    ACTIONS(229), 34,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5233] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    STATE(70), 1,
-      aux_sym__newline,
-    ACTIONS(227), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    ACTIONS(229), 34,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5283] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    STATE(70), 1,
-      aux_sym__newline,
-    ACTIONS(231), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    ACTIONS(233), 34,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5333] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(169), 1,
-      aux_sym__newline_token1,
-    STATE(79), 1,
-      aux_sym__newline,
-    ACTIONS(231), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    ACTIONS(233), 34,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5383] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(235), 1,
-      aux_sym__newline_token1,
-    STATE(79), 1,
-      aux_sym__newline,
-    ACTIONS(100), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    ACTIONS(105), 34,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5433] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_to,
-    ACTIONS(71), 1,
-      anon_sym_from,
-    ACTIONS(77), 1,
-      anon_sym_body,
-    ACTIONS(80), 1,
-      anon_sym_agent,
-    ACTIONS(83), 1,
-      anon_sym_header,
-    ACTIONS(86), 1,
-      anon_sym_timeout,
-    ACTIONS(89), 1,
-      anon_sym_tools,
-    ACTIONS(238), 1,
-      anon_sym_extract,
-    ACTIONS(68), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(74), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(63), 12,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(80), 12,
+    STATE(77), 12,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11905,178 +9746,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_tools_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [5498] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(65), 1,
-      anon_sym_to,
-    ACTIONS(71), 1,
-      anon_sym_from,
-    ACTIONS(77), 1,
-      anon_sym_body,
-    ACTIONS(80), 1,
-      anon_sym_agent,
-    ACTIONS(83), 1,
-      anon_sym_header,
-    ACTIONS(86), 1,
-      anon_sym_timeout,
-    ACTIONS(89), 1,
-      anon_sym_tools,
-    ACTIONS(241), 1,
-      anon_sym_extract,
-    ACTIONS(68), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(74), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(63), 12,
+    ACTIONS(83), 13,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(81), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [5563] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(246), 1,
-      anon_sym_call,
-    ACTIONS(249), 1,
-      anon_sym_label,
-    ACTIONS(252), 1,
-      anon_sym_send,
-    ACTIONS(255), 1,
-      anon_sym_notify,
-    ACTIONS(258), 1,
-      anon_sym_http,
-    ACTIONS(261), 1,
-      anon_sym_prompt,
-    ACTIONS(264), 1,
-      anon_sym_wait,
-    ACTIONS(267), 1,
-      anon_sym_condition,
-    ACTIONS(270), 1,
-      anon_sym_goto,
-    ACTIONS(273), 1,
-      anon_sym_exit,
-    ACTIONS(244), 11,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-    STATE(82), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [5627] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(194), 1,
-      anon_sym_call,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(198), 1,
-      anon_sym_send,
-    ACTIONS(200), 1,
-      anon_sym_notify,
-    ACTIONS(202), 1,
-      anon_sym_http,
-    ACTIONS(204), 1,
-      anon_sym_prompt,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(276), 11,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-    STATE(82), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [5691] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(167), 1,
-      sym_outcome,
-    ACTIONS(278), 1,
-      aux_sym__newline_token1,
-    ACTIONS(280), 1,
-      sym_identifier,
-    STATE(100), 1,
-      aux_sym__newline,
-    STATE(98), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(173), 26,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -12087,292 +9760,309 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5739] = 7,
+  [2189] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(167), 1,
+    ACTIONS(45), 1,
       sym_on_error,
-    ACTIONS(282), 1,
+    ACTIONS(175), 1,
       aux_sym__newline_token1,
-    ACTIONS(284), 1,
-      sym_identifier,
-    STATE(94), 1,
-      aux_sym__newline,
-    STATE(90), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(173), 26,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
+    ACTIONS(177), 1,
       anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
+    ACTIONS(181), 1,
       anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5787] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(286), 1,
-      aux_sym__newline_token1,
-    ACTIONS(288), 1,
-      sym_identifier,
-    STATE(106), 1,
-      aux_sym__newline,
-    ACTIONS(167), 2,
-      sym_outcome,
-      sym_on_error,
-    STATE(102), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(173), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5834] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(167), 1,
-      sym_on_error,
-    ACTIONS(290), 1,
-      aux_sym__newline_token1,
-    ACTIONS(292), 1,
-      sym_identifier,
-    STATE(110), 1,
-      aux_sym__newline,
-    STATE(107), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(173), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5880] = 15,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(294), 1,
-      anon_sym_call,
-    ACTIONS(296), 1,
-      anon_sym_send,
-    ACTIONS(298), 1,
-      anon_sym_notify,
-    ACTIONS(300), 1,
-      anon_sym_http,
-    ACTIONS(302), 1,
-      anon_sym_prompt,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(304), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(119), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [5942] = 15,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(294), 1,
-      anon_sym_call,
-    ACTIONS(296), 1,
-      anon_sym_send,
-    ACTIONS(298), 1,
-      anon_sym_notify,
-    ACTIONS(300), 1,
-      anon_sym_http,
-    ACTIONS(302), 1,
-      anon_sym_prompt,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(306), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(116), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [6004] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(217), 1,
-      sym_on_error,
-    ACTIONS(284), 1,
-      sym_identifier,
-    STATE(91), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 26,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6046] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(142), 1,
+      aux_sym__newline,
+    STATE(226), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(79), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(73), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2269] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_to,
+    ACTIONS(23), 1,
+      anon_sym_from,
+    ACTIONS(27), 1,
+      anon_sym_body,
+    ACTIONS(29), 1,
+      anon_sym_agent,
+    ACTIONS(31), 1,
+      anon_sym_header,
+    ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(197), 1,
+      anon_sym_extract,
+    STATE(50), 1,
+      aux_sym__newline,
+    STATE(219), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    STATE(350), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(11), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(76), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2349] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(201), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(199), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2402] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(205), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(203), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
       sym_on_error,
-    ACTIONS(308), 1,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2455] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(209), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(207), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2508] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(213), 1,
+      aux_sym__newline_token1,
+    ACTIONS(215), 1,
       sym_identifier,
-    STATE(91), 2,
+    STATE(90), 1,
+      aux_sym__newline,
+    ACTIONS(211), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    STATE(82), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(190), 26,
-      anon_sym_call,
-      anon_sym_label,
+    ACTIONS(217), 34,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
       anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
-      anon_sym_end,
       anon_sym_wait,
       anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_to,
@@ -12388,28 +10078,41 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6088] = 5,
+  [2565] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(227), 1,
-      sym_on_error,
-    ACTIONS(282), 1,
+    ACTIONS(219), 1,
       aux_sym__newline_token1,
-    STATE(94), 1,
-      aux_sym__newline,
-    ACTIONS(229), 27,
+    ACTIONS(221), 1,
       sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
+    STATE(86), 1,
+      aux_sym__newline,
+    ACTIONS(211), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    STATE(93), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(217), 34,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
       anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
-      anon_sym_end,
       anon_sym_wait,
       anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_to,
@@ -12425,20 +10128,1224 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6130] = 5,
+  [2622] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(231), 1,
-      sym_on_error,
-    ACTIONS(282), 1,
+    ACTIONS(41), 1,
       aux_sym__newline_token1,
-    STATE(94), 1,
+    STATE(49), 1,
       aux_sym__newline,
-    ACTIONS(233), 27,
-      sym_identifier,
+    ACTIONS(225), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(223), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2675] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(225), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(223), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2728] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(229), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(227), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2781] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(233), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(231), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2834] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(237), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(235), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2887] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(241), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(239), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2940] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(245), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(243), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [2993] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(249), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(247), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3046] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(249), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(247), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3099] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(253), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(251), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3152] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(209), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(207), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3205] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(253), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(251), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3258] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(257), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(255), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3311] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(205), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(203), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3364] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(261), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(264), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(259), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3417] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(266), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(264), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(259), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3470] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(271), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(269), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3523] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(168), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(75), 11,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(91), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [3602] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(169), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(79), 11,
       anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(92), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [3681] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(171), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(39), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(87), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [3760] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(178), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(71), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(88), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [3839] = 18,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(49), 1,
+      aux_sym__newline,
+    STATE(163), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(67), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(89), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [3918] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(257), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(255), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [3971] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
+      anon_sym_extract,
+    STATE(167), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(94), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(91), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -12447,6 +11354,1071 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_branch,
       anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [4046] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
+      anon_sym_extract,
+    STATE(172), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(94), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(87), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [4121] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
+      anon_sym_extract,
+    STATE(164), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(94), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(95), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [4196] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(229), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(227), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4249] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(233), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(231), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4302] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
+      anon_sym_extract,
+    STATE(161), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(94), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(99), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [4377] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(173), 1,
+      anon_sym_extract,
+    STATE(162), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(94), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(103), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [4452] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(237), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(235), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4505] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(241), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(239), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4558] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(245), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(243), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4611] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      aux_sym__newline_token1,
+    STATE(49), 1,
+      aux_sym__newline,
+    ACTIONS(201), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(199), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4664] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(271), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(269), 37,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [4717] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(177), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(230), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(99), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(95), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [4791] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(177), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(220), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(91), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(95), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [4865] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(177), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(223), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(95), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(95), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [4939] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(177), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(231), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(103), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(95), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5013] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(177), 1,
+      anon_sym_to,
+    ACTIONS(181), 1,
+      anon_sym_from,
+    ACTIONS(185), 1,
+      anon_sym_body,
+    ACTIONS(187), 1,
+      anon_sym_agent,
+    ACTIONS(189), 1,
+      anon_sym_header,
+    ACTIONS(191), 1,
+      anon_sym_timeout,
+    ACTIONS(193), 1,
+      anon_sym_tools,
+    ACTIONS(195), 1,
+      anon_sym_extract,
+    STATE(222), 1,
+      sym_failure_block,
+    STATE(546), 1,
+      sym_failure_branch,
+    ACTIONS(179), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(183), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(87), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(95), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5087] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_to,
+    ACTIONS(23), 1,
+      anon_sym_from,
+    ACTIONS(27), 1,
+      anon_sym_body,
+    ACTIONS(29), 1,
+      anon_sym_agent,
+    ACTIONS(31), 1,
+      anon_sym_header,
+    ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(197), 1,
+      anon_sym_extract,
+    STATE(165), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    STATE(376), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(83), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(96), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5161] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_to,
+    ACTIONS(23), 1,
+      anon_sym_from,
+    ACTIONS(27), 1,
+      anon_sym_body,
+    ACTIONS(29), 1,
+      anon_sym_agent,
+    ACTIONS(31), 1,
+      anon_sym_header,
+    ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(197), 1,
+      anon_sym_extract,
+    STATE(224), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    STATE(350), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(83), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(96), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5235] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(111), 1,
+      anon_sym_to,
+    ACTIONS(117), 1,
+      anon_sym_from,
+    ACTIONS(123), 1,
+      anon_sym_body,
+    ACTIONS(126), 1,
+      anon_sym_agent,
+    ACTIONS(129), 1,
+      anon_sym_header,
+    ACTIONS(132), 1,
+      anon_sym_timeout,
+    ACTIONS(135), 1,
+      anon_sym_tools,
+    ACTIONS(275), 1,
+      anon_sym_extract,
+    ACTIONS(114), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(120), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(77), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(107), 14,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [5302] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(219), 1,
+      aux_sym__newline_token1,
+    STATE(86), 1,
+      aux_sym__newline,
+    ACTIONS(278), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    ACTIONS(280), 35,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_to,
@@ -12462,20 +12434,1094 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6172] = 5,
+  [5353] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(100), 1,
+    ACTIONS(284), 1,
+      sym_identifier,
+    ACTIONS(282), 2,
+      ts_builtin_sym_end,
       sym_on_error,
+    STATE(79), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 34,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5404] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(293), 1,
+      anon_sym_send,
+    ACTIONS(295), 1,
+      anon_sym_call,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(299), 1,
+      anon_sym_notify,
+    ACTIONS(301), 1,
+      anon_sym_http,
+    ACTIONS(303), 1,
+      anon_sym_prompt,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
     ACTIONS(311), 1,
-      aux_sym__newline_token1,
-    STATE(94), 1,
+      anon_sym_exit,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(105), 27,
+    ACTIONS(289), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+    STATE(97), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [5475] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(219), 1,
+      aux_sym__newline_token1,
+    STATE(86), 1,
+      aux_sym__newline,
+    ACTIONS(313), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    ACTIONS(315), 35,
       sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5526] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(215), 1,
+      sym_identifier,
+    ACTIONS(317), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    STATE(83), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(319), 34,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5577] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(321), 1,
+      sym_identifier,
+    ACTIONS(282), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    STATE(83), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 34,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5628] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(213), 1,
+      aux_sym__newline_token1,
+    STATE(90), 1,
+      aux_sym__newline,
+    ACTIONS(278), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    ACTIONS(280), 35,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5679] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(213), 1,
+      aux_sym__newline_token1,
+    STATE(90), 1,
+      aux_sym__newline,
+    ACTIONS(313), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    ACTIONS(315), 35,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5730] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(324), 1,
+      aux_sym__newline_token1,
+    STATE(86), 1,
+      aux_sym__newline,
+    ACTIONS(259), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    ACTIONS(264), 35,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [5781] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(167), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(91), 11,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(98), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5854] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(172), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(87), 11,
       anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(98), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5927] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(164), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(95), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(98), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6000] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(327), 1,
+      aux_sym__newline_token1,
+    STATE(90), 1,
+      aux_sym__newline,
+    ACTIONS(259), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    ACTIONS(264), 35,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6051] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(161), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(99), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(98), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6124] = 16,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(45), 1,
+      sym_on_error,
+    ACTIONS(47), 1,
+      anon_sym_to,
+    ACTIONS(51), 1,
+      anon_sym_from,
+    ACTIONS(55), 1,
+      anon_sym_body,
+    ACTIONS(57), 1,
+      anon_sym_agent,
+    ACTIONS(59), 1,
+      anon_sym_header,
+    ACTIONS(61), 1,
+      anon_sym_timeout,
+    ACTIONS(63), 1,
+      anon_sym_tools,
+    ACTIONS(273), 1,
+      anon_sym_extract,
+    STATE(162), 1,
+      sym_failure_block,
+    STATE(567), 1,
+      sym_failure_branch,
+    ACTIONS(49), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(53), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(103), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(98), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6197] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(221), 1,
+      sym_identifier,
+    ACTIONS(317), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    STATE(79), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(319), 34,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6248] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(141), 1,
+      anon_sym_to,
+    ACTIONS(147), 1,
+      anon_sym_from,
+    ACTIONS(153), 1,
+      anon_sym_body,
+    ACTIONS(156), 1,
+      anon_sym_agent,
+    ACTIONS(159), 1,
+      anon_sym_header,
+    ACTIONS(162), 1,
+      anon_sym_timeout,
+    ACTIONS(165), 1,
+      anon_sym_tools,
+    ACTIONS(330), 1,
+      anon_sym_extract,
+    ACTIONS(144), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(150), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(94), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(107), 14,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [6315] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(333), 1,
+      anon_sym_to,
+    ACTIONS(339), 1,
+      anon_sym_from,
+    ACTIONS(345), 1,
+      anon_sym_body,
+    ACTIONS(348), 1,
+      anon_sym_agent,
+    ACTIONS(351), 1,
+      anon_sym_header,
+    ACTIONS(354), 1,
+      anon_sym_timeout,
+    ACTIONS(357), 1,
+      anon_sym_tools,
+    ACTIONS(360), 1,
+      anon_sym_extract,
+    ACTIONS(336), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(342), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(95), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(107), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [6381] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(111), 1,
+      anon_sym_to,
+    ACTIONS(117), 1,
+      anon_sym_from,
+    ACTIONS(123), 1,
+      anon_sym_body,
+    ACTIONS(126), 1,
+      anon_sym_agent,
+    ACTIONS(129), 1,
+      anon_sym_header,
+    ACTIONS(132), 1,
+      anon_sym_timeout,
+    ACTIONS(135), 1,
+      anon_sym_tools,
+    ACTIONS(363), 1,
+      anon_sym_extract,
+    ACTIONS(114), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(120), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(107), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(96), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6446] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(293), 1,
+      anon_sym_send,
+    ACTIONS(295), 1,
+      anon_sym_call,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(299), 1,
+      anon_sym_notify,
+    ACTIONS(301), 1,
+      anon_sym_http,
+    ACTIONS(303), 1,
+      anon_sym_prompt,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
+    ACTIONS(366), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+    STATE(99), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [6511] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(141), 1,
+      anon_sym_to,
+    ACTIONS(147), 1,
+      anon_sym_from,
+    ACTIONS(153), 1,
+      anon_sym_body,
+    ACTIONS(156), 1,
+      anon_sym_agent,
+    ACTIONS(159), 1,
+      anon_sym_header,
+    ACTIONS(162), 1,
+      anon_sym_timeout,
+    ACTIONS(165), 1,
+      anon_sym_tools,
+    ACTIONS(368), 1,
+      anon_sym_extract,
+    ACTIONS(144), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(150), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(107), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(98), 12,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6576] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(373), 1,
+      anon_sym_send,
+    ACTIONS(376), 1,
+      anon_sym_call,
+    ACTIONS(379), 1,
+      anon_sym_label,
+    ACTIONS(382), 1,
+      anon_sym_notify,
+    ACTIONS(385), 1,
+      anon_sym_http,
+    ACTIONS(388), 1,
+      anon_sym_prompt,
+    ACTIONS(391), 1,
+      anon_sym_wait,
+    ACTIONS(394), 1,
+      anon_sym_condition,
+    ACTIONS(397), 1,
+      anon_sym_goto,
+    ACTIONS(400), 1,
+      anon_sym_exit,
+    ACTIONS(371), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+    STATE(99), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [6641] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(211), 1,
+      sym_on_error,
+    ACTIONS(403), 1,
+      aux_sym__newline_token1,
+    ACTIONS(405), 1,
+      sym_identifier,
+    STATE(115), 1,
+      aux_sym__newline,
+    STATE(103), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(217), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -12499,20 +13545,211 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6214] = 5,
+  [6689] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(231), 1,
+    ACTIONS(211), 1,
       sym_outcome,
+    ACTIONS(407), 1,
+      aux_sym__newline_token1,
+    ACTIONS(409), 1,
+      sym_identifier,
+    STATE(116), 1,
+      aux_sym__newline,
+    STATE(111), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(217), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6737] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(411), 1,
+      aux_sym__newline_token1,
+    ACTIONS(413), 1,
+      sym_identifier,
+    STATE(123), 1,
+      aux_sym__newline,
+    ACTIONS(211), 2,
+      sym_outcome,
+      sym_on_error,
+    STATE(119), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(217), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6784] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(317), 1,
+      sym_on_error,
+    ACTIONS(405), 1,
+      sym_identifier,
+    STATE(105), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(319), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6826] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(415), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(259), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_RPAREN,
+  [6866] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(282), 1,
+      sym_on_error,
+    ACTIONS(418), 1,
+      sym_identifier,
+    STATE(105), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6908] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(278), 1,
+      sym_on_error,
+    ACTIONS(403), 1,
       aux_sym__newline_token1,
-    STATE(100), 1,
+    STATE(115), 1,
       aux_sym__newline,
-    ACTIONS(233), 27,
+    ACTIONS(280), 27,
       sym_identifier,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -12536,30 +13773,198 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6256] = 7,
+  [6950] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(167), 1,
-      sym_outcome,
-    ACTIONS(314), 1,
+    ACTIONS(313), 1,
+      sym_on_error,
+    ACTIONS(403), 1,
       aux_sym__newline_token1,
-    ACTIONS(316), 1,
-      sym_identifier,
-    STATE(114), 1,
+    STATE(115), 1,
       aux_sym__newline,
+    ACTIONS(315), 27,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [6992] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
+    ACTIONS(421), 1,
+      anon_sym_send,
+    ACTIONS(423), 1,
+      anon_sym_call,
+    ACTIONS(425), 1,
+      anon_sym_notify,
+    ACTIONS(427), 1,
+      anon_sym_http,
+    ACTIONS(429), 1,
+      anon_sym_prompt,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(431), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(151), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [7054] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(211), 1,
+      sym_outcome,
+    ACTIONS(433), 1,
+      aux_sym__newline_token1,
+    ACTIONS(435), 1,
+      sym_identifier,
+    STATE(124), 1,
+      aux_sym__newline,
+    STATE(133), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(217), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7100] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
+    ACTIONS(421), 1,
+      anon_sym_send,
+    ACTIONS(423), 1,
+      anon_sym_call,
+    ACTIONS(425), 1,
+      anon_sym_notify,
+    ACTIONS(427), 1,
+      anon_sym_http,
+    ACTIONS(429), 1,
+      anon_sym_prompt,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(437), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(131), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [7162] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(317), 1,
+      sym_outcome,
+    ACTIONS(409), 1,
+      sym_identifier,
     STATE(112), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(173), 24,
+    ACTIONS(319), 26,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
       anon_sym_wait,
       anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_to,
@@ -12575,20 +13980,57 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6302] = 5,
+  [7204] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(227), 1,
+    ACTIONS(282), 1,
       sym_outcome,
+    ACTIONS(439), 1,
+      sym_identifier,
+    STATE(112), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7246] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(278), 1,
+      sym_outcome,
+    ACTIONS(407), 1,
       aux_sym__newline_token1,
-    STATE(100), 1,
+    STATE(116), 1,
       aux_sym__newline,
-    ACTIONS(229), 27,
+    ACTIONS(280), 27,
       sym_identifier,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -12612,94 +14054,20 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6344] = 5,
+  [7288] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(217), 1,
+    ACTIONS(313), 1,
       sym_outcome,
-    ACTIONS(280), 1,
-      sym_identifier,
-    STATE(99), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 26,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6386] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(185), 1,
-      sym_outcome,
-    ACTIONS(318), 1,
-      sym_identifier,
-    STATE(99), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(190), 26,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6428] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(100), 1,
-      sym_outcome,
-    ACTIONS(321), 1,
+    ACTIONS(407), 1,
       aux_sym__newline_token1,
-    STATE(100), 1,
+    STATE(116), 1,
       aux_sym__newline,
-    ACTIONS(105), 27,
+    ACTIONS(315), 27,
       sym_identifier,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
@@ -12723,73 +14091,28 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6470] = 15,
+  [7330] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(324), 1,
-      anon_sym_call,
-    ACTIONS(326), 1,
-      anon_sym_send,
-    ACTIONS(328), 1,
-      anon_sym_notify,
-    ACTIONS(330), 1,
-      anon_sym_http,
-    ACTIONS(332), 1,
-      anon_sym_prompt,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(334), 2,
-      anon_sym_end,
-      sym_outcome,
-    STATE(126), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [6531] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(288), 1,
-      sym_identifier,
-    ACTIONS(217), 2,
-      sym_outcome,
+    ACTIONS(259), 1,
       sym_on_error,
-    STATE(103), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 24,
+    ACTIONS(442), 1,
+      aux_sym__newline_token1,
+    STATE(115), 1,
+      aux_sym__newline,
+    ACTIONS(264), 27,
+      sym_identifier,
+      anon_sym_send,
       anon_sym_call,
       anon_sym_label,
-      anon_sym_send,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
       anon_sym_wait,
       anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_to,
@@ -12805,5516 +14128,7380 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
       anon_sym_tools,
       anon_sym_extract,
-  [6572] = 5,
+  [7372] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(336), 1,
-      sym_identifier,
-    ACTIONS(185), 2,
+    ACTIONS(259), 1,
       sym_outcome,
+    ACTIONS(445), 1,
+      aux_sym__newline_token1,
+    STATE(116), 1,
+      aux_sym__newline,
+    ACTIONS(264), 27,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7414] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(211), 1,
       sym_on_error,
-    STATE(103), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(190), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6613] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(286), 1,
+    ACTIONS(448), 1,
       aux_sym__newline_token1,
-    STATE(106), 1,
-      aux_sym__newline,
-    ACTIONS(227), 2,
-      sym_outcome,
-      sym_on_error,
-    ACTIONS(229), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6654] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(286), 1,
-      aux_sym__newline_token1,
-    STATE(106), 1,
-      aux_sym__newline,
-    ACTIONS(231), 2,
-      sym_outcome,
-      sym_on_error,
-    ACTIONS(233), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6695] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(339), 1,
-      aux_sym__newline_token1,
-    STATE(106), 1,
-      aux_sym__newline,
-    ACTIONS(100), 2,
-      sym_outcome,
-      sym_on_error,
-    ACTIONS(105), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6736] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(217), 1,
-      sym_on_error,
-    ACTIONS(292), 1,
-      sym_identifier,
-    STATE(120), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6776] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(249), 1,
-      anon_sym_label,
-    ACTIONS(264), 1,
-      anon_sym_wait,
-    ACTIONS(267), 1,
-      anon_sym_condition,
-    ACTIONS(270), 1,
-      anon_sym_goto,
-    ACTIONS(273), 1,
-      anon_sym_exit,
-    ACTIONS(342), 1,
-      anon_sym_call,
-    ACTIONS(345), 1,
-      anon_sym_send,
-    ACTIONS(348), 1,
-      anon_sym_notify,
-    ACTIONS(351), 1,
-      anon_sym_http,
-    ACTIONS(354), 1,
-      anon_sym_prompt,
-    ACTIONS(244), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(108), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [6832] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(227), 1,
-      sym_on_error,
-    ACTIONS(290), 1,
-      aux_sym__newline_token1,
-    STATE(110), 1,
-      aux_sym__newline,
-    ACTIONS(229), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6872] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(100), 1,
-      sym_on_error,
-    ACTIONS(357), 1,
-      aux_sym__newline_token1,
-    STATE(110), 1,
-      aux_sym__newline,
-    ACTIONS(105), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6912] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(231), 1,
-      sym_on_error,
-    ACTIONS(290), 1,
-      aux_sym__newline_token1,
-    STATE(110), 1,
-      aux_sym__newline,
-    ACTIONS(233), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6952] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(217), 1,
-      sym_outcome,
-    ACTIONS(316), 1,
-      sym_identifier,
-    STATE(113), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(219), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6992] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(185), 1,
-      sym_outcome,
-    ACTIONS(360), 1,
-      sym_identifier,
-    STATE(113), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(190), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7032] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(100), 1,
-      sym_outcome,
-    ACTIONS(363), 1,
-      aux_sym__newline_token1,
-    STATE(114), 1,
-      aux_sym__newline,
-    ACTIONS(105), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7072] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(227), 1,
-      sym_outcome,
-    ACTIONS(314), 1,
-      aux_sym__newline_token1,
-    STATE(114), 1,
-      aux_sym__newline,
-    ACTIONS(229), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7112] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(294), 1,
-      anon_sym_call,
-    ACTIONS(296), 1,
-      anon_sym_send,
-    ACTIONS(298), 1,
-      anon_sym_notify,
-    ACTIONS(300), 1,
-      anon_sym_http,
-    ACTIONS(302), 1,
-      anon_sym_prompt,
-    ACTIONS(366), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(108), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7168] = 15,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(324), 1,
-      anon_sym_call,
-    ACTIONS(368), 1,
-      anon_sym_send,
-    ACTIONS(370), 1,
-      anon_sym_notify,
-    ACTIONS(372), 1,
-      anon_sym_http,
-    ACTIONS(374), 1,
-      anon_sym_prompt,
-    ACTIONS(376), 1,
-      anon_sym_end,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(128), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7228] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(231), 1,
-      sym_outcome,
-    ACTIONS(314), 1,
-      aux_sym__newline_token1,
-    STATE(114), 1,
-      aux_sym__newline,
-    ACTIONS(233), 25,
-      sym_identifier,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7268] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(294), 1,
-      anon_sym_call,
-    ACTIONS(296), 1,
-      anon_sym_send,
-    ACTIONS(298), 1,
-      anon_sym_notify,
-    ACTIONS(300), 1,
-      anon_sym_http,
-    ACTIONS(302), 1,
-      anon_sym_prompt,
-    ACTIONS(378), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(108), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7324] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(185), 1,
-      sym_on_error,
-    ACTIONS(380), 1,
-      sym_identifier,
-    STATE(120), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(190), 24,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7364] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(383), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7401] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(385), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7438] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(249), 1,
-      anon_sym_label,
-    ACTIONS(264), 1,
-      anon_sym_wait,
-    ACTIONS(267), 1,
-      anon_sym_condition,
-    ACTIONS(270), 1,
-      anon_sym_goto,
-    ACTIONS(273), 1,
-      anon_sym_exit,
-    ACTIONS(387), 1,
-      anon_sym_call,
-    ACTIONS(390), 1,
-      anon_sym_send,
-    ACTIONS(393), 1,
-      anon_sym_notify,
-    ACTIONS(396), 1,
-      anon_sym_http,
-    ACTIONS(399), 1,
-      anon_sym_prompt,
-    ACTIONS(244), 2,
-      anon_sym_end,
-      sym_outcome,
-    STATE(123), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7493] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(402), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7530] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(404), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7567] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(324), 1,
-      anon_sym_call,
-    ACTIONS(326), 1,
-      anon_sym_send,
-    ACTIONS(328), 1,
-      anon_sym_notify,
-    ACTIONS(330), 1,
-      anon_sym_http,
-    ACTIONS(332), 1,
-      anon_sym_prompt,
-    ACTIONS(406), 2,
-      anon_sym_end,
-      sym_outcome,
-    STATE(123), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7622] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(408), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7659] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(196), 1,
-      anon_sym_label,
-    ACTIONS(206), 1,
-      anon_sym_wait,
-    ACTIONS(208), 1,
-      anon_sym_condition,
-    ACTIONS(210), 1,
-      anon_sym_goto,
-    ACTIONS(212), 1,
-      anon_sym_exit,
-    ACTIONS(324), 1,
-      anon_sym_call,
-    ACTIONS(368), 1,
-      anon_sym_send,
-    ACTIONS(370), 1,
-      anon_sym_notify,
-    ACTIONS(372), 1,
-      anon_sym_http,
-    ACTIONS(374), 1,
-      anon_sym_prompt,
-    ACTIONS(410), 1,
-      anon_sym_end,
-    STATE(129), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7713] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(244), 1,
-      anon_sym_end,
-    ACTIONS(249), 1,
-      anon_sym_label,
-    ACTIONS(264), 1,
-      anon_sym_wait,
-    ACTIONS(267), 1,
-      anon_sym_condition,
-    ACTIONS(270), 1,
-      anon_sym_goto,
-    ACTIONS(273), 1,
-      anon_sym_exit,
-    ACTIONS(387), 1,
-      anon_sym_call,
-    ACTIONS(412), 1,
-      anon_sym_send,
-    ACTIONS(415), 1,
-      anon_sym_notify,
-    ACTIONS(418), 1,
-      anon_sym_http,
-    ACTIONS(421), 1,
-      anon_sym_prompt,
-    STATE(129), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7767] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(424), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7798] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(426), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7829] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(61), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7860] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(428), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7891] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(430), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7922] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(432), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7953] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(51), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [7984] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(55), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8015] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(57), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8046] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(53), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8077] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(434), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8108] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(436), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8139] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(438), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8170] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(440), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8201] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(442), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8232] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(59), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8263] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(444), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8294] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(446), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_send,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [8325] = 12,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(450), 1,
-      anon_sym_timezone,
-    ACTIONS(453), 1,
-      anon_sym_re_DASHentry,
+      sym_identifier,
+    STATE(143), 1,
+      aux_sym__newline,
+    STATE(127), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(217), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7460] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    ACTIONS(452), 1,
+      anon_sym_send,
+    ACTIONS(454), 1,
+      anon_sym_call,
     ACTIONS(456), 1,
-      anon_sym_look,
-    ACTIONS(459), 1,
-      anon_sym_fields,
+      anon_sym_label,
+    ACTIONS(458), 1,
+      anon_sym_notify,
+    ACTIONS(460), 1,
+      anon_sym_http,
     ACTIONS(462), 1,
-      anon_sym_event,
-    ACTIONS(465), 1,
-      anon_sym_trigger,
+      anon_sym_prompt,
+    ACTIONS(466), 1,
+      anon_sym_wait,
     ACTIONS(468), 1,
-      anon_sym_goal,
-    ACTIONS(471), 1,
-      anon_sym_windows,
+      anon_sym_condition,
+    ACTIONS(470), 1,
+      anon_sym_goto,
+    ACTIONS(472), 1,
+      anon_sym_exit,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(464), 2,
+      anon_sym_end,
+      sym_outcome,
+    STATE(152), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [7521] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(413), 1,
+      sym_identifier,
+    ACTIONS(317), 2,
+      sym_outcome,
+      sym_on_error,
+    STATE(120), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(319), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7562] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(474), 1,
-      anon_sym_steps,
-    ACTIONS(448), 2,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-    STATE(148), 9,
-      sym__workflow_item,
-      sym_setting,
-      sym_fields_section,
-      sym_event_section,
-      sym_trigger,
-      sym_goal,
-      sym_windows_section,
-      sym_steps_section,
-      aux_sym_workflow_repeat1,
-  [8371] = 12,
+      sym_identifier,
+    ACTIONS(282), 2,
+      sym_outcome,
+      sym_on_error,
+    STATE(120), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7603] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(479), 1,
-      anon_sym_timezone,
-    ACTIONS(481), 1,
-      anon_sym_re_DASHentry,
-    ACTIONS(483), 1,
-      anon_sym_look,
+    ACTIONS(411), 1,
+      aux_sym__newline_token1,
+    STATE(123), 1,
+      aux_sym__newline,
+    ACTIONS(278), 2,
+      sym_outcome,
+      sym_on_error,
+    ACTIONS(280), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7644] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(411), 1,
+      aux_sym__newline_token1,
+    STATE(123), 1,
+      aux_sym__newline,
+    ACTIONS(313), 2,
+      sym_outcome,
+      sym_on_error,
+    ACTIONS(315), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7685] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(477), 1,
+      aux_sym__newline_token1,
+    STATE(123), 1,
+      aux_sym__newline,
+    ACTIONS(259), 2,
+      sym_outcome,
+      sym_on_error,
+    ACTIONS(264), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7726] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(259), 1,
+      sym_outcome,
+    ACTIONS(480), 1,
+      aux_sym__newline_token1,
+    STATE(124), 1,
+      aux_sym__newline,
+    ACTIONS(264), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7766] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(233), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(231), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7806] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(249), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(247), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7846] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(317), 1,
+      sym_on_error,
+    ACTIONS(450), 1,
+      sym_identifier,
+    STATE(138), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(319), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7886] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(253), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(251), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7926] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(209), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(207), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [7966] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(271), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(269), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8006] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
+    ACTIONS(421), 1,
+      anon_sym_send,
+    ACTIONS(423), 1,
+      anon_sym_call,
+    ACTIONS(425), 1,
+      anon_sym_notify,
+    ACTIONS(427), 1,
+      anon_sym_http,
+    ACTIONS(429), 1,
+      anon_sym_prompt,
+    ACTIONS(483), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(144), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [8062] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(257), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(255), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8102] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(317), 1,
+      sym_outcome,
+    ACTIONS(435), 1,
+      sym_identifier,
+    STATE(134), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(319), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8142] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(282), 1,
+      sym_outcome,
     ACTIONS(485), 1,
-      anon_sym_fields,
-    ACTIONS(487), 1,
-      anon_sym_event,
-    ACTIONS(489), 1,
-      anon_sym_trigger,
+      sym_identifier,
+    STATE(134), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8182] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(278), 1,
+      sym_outcome,
+    ACTIONS(433), 1,
+      aux_sym__newline_token1,
+    STATE(124), 1,
+      aux_sym__newline,
+    ACTIONS(280), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8222] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(313), 1,
+      sym_outcome,
+    ACTIONS(433), 1,
+      aux_sym__newline_token1,
+    STATE(124), 1,
+      aux_sym__newline,
+    ACTIONS(315), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8262] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(205), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(203), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8302] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(282), 1,
+      sym_on_error,
+    ACTIONS(488), 1,
+      sym_identifier,
+    STATE(138), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(287), 24,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8342] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(278), 1,
+      sym_on_error,
+    ACTIONS(448), 1,
+      aux_sym__newline_token1,
+    STATE(143), 1,
+      aux_sym__newline,
+    ACTIONS(280), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8382] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(313), 1,
+      sym_on_error,
+    ACTIONS(448), 1,
+      aux_sym__newline_token1,
+    STATE(143), 1,
+      aux_sym__newline,
+    ACTIONS(315), 25,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8422] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
     ACTIONS(491), 1,
-      anon_sym_goal,
+      anon_sym_send,
     ACTIONS(493), 1,
-      anon_sym_windows,
+      anon_sym_call,
     ACTIONS(495), 1,
-      anon_sym_steps,
-    ACTIONS(477), 2,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-    STATE(150), 9,
-      sym__workflow_item,
-      sym_setting,
-      sym_fields_section,
-      sym_event_section,
-      sym_trigger,
-      sym_goal,
-      sym_windows_section,
-      sym_steps_section,
-      aux_sym_workflow_repeat1,
-  [8417] = 12,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(479), 1,
-      anon_sym_timezone,
-    ACTIONS(481), 1,
-      anon_sym_re_DASHentry,
-    ACTIONS(483), 1,
-      anon_sym_look,
-    ACTIONS(485), 1,
-      anon_sym_fields,
-    ACTIONS(487), 1,
-      anon_sym_event,
-    ACTIONS(489), 1,
-      anon_sym_trigger,
-    ACTIONS(491), 1,
-      anon_sym_goal,
-    ACTIONS(493), 1,
-      anon_sym_windows,
-    ACTIONS(495), 1,
-      anon_sym_steps,
-    ACTIONS(497), 2,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-    STATE(148), 9,
-      sym__workflow_item,
-      sym_setting,
-      sym_fields_section,
-      sym_event_section,
-      sym_trigger,
-      sym_goal,
-      sym_windows_section,
-      sym_steps_section,
-      aux_sym_workflow_repeat1,
-  [8463] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
+      anon_sym_notify,
+    ACTIONS(497), 1,
+      anon_sym_http,
+    ACTIONS(499), 1,
+      anon_sym_prompt,
+    ACTIONS(501), 1,
+      anon_sym_end,
+    STATE(104), 1,
       aux_sym__newline,
-    STATE(196), 1,
-      sym_channel,
-    STATE(152), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(501), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(499), 11,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8498] = 5,
+    STATE(160), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [8482] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    STATE(196), 1,
-      sym_channel,
-    STATE(153), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(501), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(503), 11,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8527] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(196), 1,
-      sym_channel,
-    STATE(153), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(507), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(505), 11,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8556] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(264), 1,
+      anon_sym_to,
+    ACTIONS(503), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(142), 1,
       aux_sym__newline,
-    ACTIONS(510), 14,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
+    ACTIONS(259), 25,
+      anon_sym_send,
       anon_sym_call,
-      anon_sym_steps,
-  [8582] = 4,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8522] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(259), 1,
+      sym_on_error,
+    ACTIONS(506), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(143), 1,
       aux_sym__newline,
-    ACTIONS(512), 14,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
+    ACTIONS(264), 25,
+      sym_identifier,
+      anon_sym_send,
       anon_sym_call,
-      anon_sym_steps,
-  [8608] = 4,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8562] = 13,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(514), 14,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
+    ACTIONS(379), 1,
+      anon_sym_label,
+    ACTIONS(391), 1,
+      anon_sym_wait,
+    ACTIONS(394), 1,
+      anon_sym_condition,
+    ACTIONS(397), 1,
+      anon_sym_goto,
+    ACTIONS(400), 1,
+      anon_sym_exit,
+    ACTIONS(509), 1,
+      anon_sym_send,
+    ACTIONS(512), 1,
       anon_sym_call,
-      anon_sym_steps,
-  [8634] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(516), 14,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
-      anon_sym_call,
-      anon_sym_steps,
-  [8660] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
+    ACTIONS(515), 1,
+      anon_sym_notify,
     ACTIONS(518), 1,
-      ts_builtin_sym_end,
-    ACTIONS(520), 1,
-      aux_sym__newline_token1,
-    ACTIONS(522), 1,
-      sym_identifier,
-    STATE(163), 1,
-      aux_sym__newline,
-    STATE(167), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(524), 10,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8692] = 4,
+      anon_sym_http,
+    ACTIONS(521), 1,
+      anon_sym_prompt,
+    ACTIONS(371), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(144), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [8618] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(175), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    ACTIONS(237), 1,
+      anon_sym_to,
+    STATE(142), 1,
       aux_sym__newline,
-    ACTIONS(526), 14,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
+    ACTIONS(235), 25,
+      anon_sym_send,
       anon_sym_call,
-      anon_sym_steps,
-  [8718] = 7,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8658] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(520), 1,
+    ACTIONS(175), 1,
       aux_sym__newline_token1,
-    ACTIONS(522), 1,
-      sym_identifier,
-    ACTIONS(528), 1,
-      ts_builtin_sym_end,
-    STATE(163), 1,
+    ACTIONS(229), 1,
+      anon_sym_to,
+    STATE(142), 1,
       aux_sym__newline,
-    STATE(166), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(530), 10,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8750] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(532), 14,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
+    ACTIONS(227), 25,
+      anon_sym_send,
       anon_sym_call,
-      anon_sym_steps,
-  [8776] = 12,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8698] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(534), 1,
-      anon_sym_not,
-    ACTIONS(538), 1,
-      anon_sym_one,
-    ACTIONS(540), 1,
-      anon_sym_within,
-    ACTIONS(542), 1,
-      anon_sym_older,
-    ACTIONS(546), 1,
-      sym_number,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(536), 2,
-      anon_sym_set,
-      sym_datetime,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(248), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(241), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(239), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8738] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(245), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(243), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8778] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(201), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(199), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
   [8818] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(100), 1,
-      ts_builtin_sym_end,
+    ACTIONS(175), 1,
+      aux_sym__newline_token1,
+    ACTIONS(225), 1,
+      anon_sym_to,
+    STATE(142), 1,
+      aux_sym__newline,
+    ACTIONS(223), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_extract,
+  [8858] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
+    ACTIONS(421), 1,
+      anon_sym_send,
+    ACTIONS(423), 1,
+      anon_sym_call,
+    ACTIONS(425), 1,
+      anon_sym_notify,
+    ACTIONS(427), 1,
+      anon_sym_http,
+    ACTIONS(429), 1,
+      anon_sym_prompt,
+    ACTIONS(524), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(144), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [8914] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(452), 1,
+      anon_sym_send,
+    ACTIONS(454), 1,
+      anon_sym_call,
+    ACTIONS(456), 1,
+      anon_sym_label,
+    ACTIONS(458), 1,
+      anon_sym_notify,
+    ACTIONS(460), 1,
+      anon_sym_http,
+    ACTIONS(462), 1,
+      anon_sym_prompt,
+    ACTIONS(466), 1,
+      anon_sym_wait,
+    ACTIONS(468), 1,
+      anon_sym_condition,
+    ACTIONS(470), 1,
+      anon_sym_goto,
+    ACTIONS(472), 1,
+      anon_sym_exit,
+    ACTIONS(526), 2,
+      anon_sym_end,
+      sym_outcome,
+    STATE(153), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [8969] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(528), 1,
+      anon_sym_send,
+    ACTIONS(531), 1,
+      anon_sym_call,
+    ACTIONS(534), 1,
+      anon_sym_label,
+    ACTIONS(537), 1,
+      anon_sym_notify,
+    ACTIONS(540), 1,
+      anon_sym_http,
+    ACTIONS(543), 1,
+      anon_sym_prompt,
+    ACTIONS(546), 1,
+      anon_sym_wait,
+    ACTIONS(549), 1,
+      anon_sym_condition,
     ACTIONS(552), 1,
-      aux_sym__newline_token1,
-    STATE(163), 1,
-      aux_sym__newline,
-    ACTIONS(105), 11,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8844] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(520), 1,
-      aux_sym__newline_token1,
+      anon_sym_goto,
     ACTIONS(555), 1,
-      ts_builtin_sym_end,
-    STATE(163), 1,
-      aux_sym__newline,
-    ACTIONS(557), 11,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8870] = 5,
+      anon_sym_exit,
+    ACTIONS(371), 2,
+      anon_sym_end,
+      sym_outcome,
+    STATE(153), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9024] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(559), 1,
-      ts_builtin_sym_end,
-    ACTIONS(561), 1,
-      sym_identifier,
-    STATE(165), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(564), 10,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8896] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(522), 1,
-      sym_identifier,
-    ACTIONS(566), 1,
-      ts_builtin_sym_end,
-    STATE(165), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(568), 10,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8922] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(522), 1,
-      sym_identifier,
-    ACTIONS(570), 1,
-      ts_builtin_sym_end,
-    STATE(165), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(572), 10,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [8948] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(520), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(558), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9061] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(560), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9098] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(562), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9135] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(564), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9172] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(566), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9209] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(371), 1,
+      anon_sym_end,
+    ACTIONS(379), 1,
+      anon_sym_label,
+    ACTIONS(391), 1,
+      anon_sym_wait,
+    ACTIONS(394), 1,
+      anon_sym_condition,
+    ACTIONS(397), 1,
+      anon_sym_goto,
+    ACTIONS(400), 1,
+      anon_sym_exit,
+    ACTIONS(568), 1,
+      anon_sym_send,
+    ACTIONS(571), 1,
+      anon_sym_call,
     ACTIONS(574), 1,
+      anon_sym_notify,
+    ACTIONS(577), 1,
+      anon_sym_http,
+    ACTIONS(580), 1,
+      anon_sym_prompt,
+    STATE(159), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9263] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      anon_sym_label,
+    ACTIONS(305), 1,
+      anon_sym_wait,
+    ACTIONS(307), 1,
+      anon_sym_condition,
+    ACTIONS(309), 1,
+      anon_sym_goto,
+    ACTIONS(311), 1,
+      anon_sym_exit,
+    ACTIONS(491), 1,
+      anon_sym_send,
+    ACTIONS(493), 1,
+      anon_sym_call,
+    ACTIONS(495), 1,
+      anon_sym_notify,
+    ACTIONS(497), 1,
+      anon_sym_http,
+    ACTIONS(499), 1,
+      anon_sym_prompt,
+    ACTIONS(583), 1,
+      anon_sym_end,
+    STATE(159), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9317] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(585), 25,
       ts_builtin_sym_end,
-    STATE(163), 1,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9348] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(587), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9379] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(95), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9410] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(589), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9441] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(591), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9472] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(593), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9503] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(595), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9534] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(99), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9565] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(103), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9596] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(597), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9627] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(91), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9658] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(599), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9689] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(601), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9720] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(603), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9751] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(605), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9782] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(83), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9813] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(607), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9844] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(87), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9875] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(611), 1,
+      anon_sym_timezone,
+    ACTIONS(614), 1,
+      anon_sym_re_DASHentry,
+    ACTIONS(617), 1,
+      anon_sym_look,
+    ACTIONS(620), 1,
+      anon_sym_on,
+    ACTIONS(623), 1,
+      anon_sym_fields,
+    ACTIONS(626), 1,
+      anon_sym_event,
+    ACTIONS(629), 1,
+      anon_sym_trigger,
+    ACTIONS(632), 1,
+      anon_sym_goal,
+    ACTIONS(635), 1,
+      anon_sym_windows,
+    ACTIONS(638), 1,
+      anon_sym_steps,
+    ACTIONS(609), 2,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+    STATE(179), 9,
+      sym__workflow_item,
+      sym_setting,
+      sym_fields_section,
+      sym_event_section,
+      sym_trigger,
+      sym_goal,
+      sym_windows_section,
+      sym_steps_section,
+      aux_sym_workflow_repeat1,
+  [9924] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(643), 1,
+      anon_sym_timezone,
+    ACTIONS(645), 1,
+      anon_sym_re_DASHentry,
+    ACTIONS(647), 1,
+      anon_sym_look,
+    ACTIONS(649), 1,
+      anon_sym_on,
+    ACTIONS(651), 1,
+      anon_sym_fields,
+    ACTIONS(653), 1,
+      anon_sym_event,
+    ACTIONS(655), 1,
+      anon_sym_trigger,
+    ACTIONS(657), 1,
+      anon_sym_goal,
+    ACTIONS(659), 1,
+      anon_sym_windows,
+    ACTIONS(661), 1,
+      anon_sym_steps,
+    ACTIONS(641), 2,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+    STATE(181), 9,
+      sym__workflow_item,
+      sym_setting,
+      sym_fields_section,
+      sym_event_section,
+      sym_trigger,
+      sym_goal,
+      sym_windows_section,
+      sym_steps_section,
+      aux_sym_workflow_repeat1,
+  [9973] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(643), 1,
+      anon_sym_timezone,
+    ACTIONS(645), 1,
+      anon_sym_re_DASHentry,
+    ACTIONS(647), 1,
+      anon_sym_look,
+    ACTIONS(649), 1,
+      anon_sym_on,
+    ACTIONS(651), 1,
+      anon_sym_fields,
+    ACTIONS(653), 1,
+      anon_sym_event,
+    ACTIONS(655), 1,
+      anon_sym_trigger,
+    ACTIONS(657), 1,
+      anon_sym_goal,
+    ACTIONS(659), 1,
+      anon_sym_windows,
+    ACTIONS(661), 1,
+      anon_sym_steps,
+    ACTIONS(663), 2,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+    STATE(179), 9,
+      sym__workflow_item,
+      sym_setting,
+      sym_fields_section,
+      sym_event_section,
+      sym_trigger,
+      sym_goal,
+      sym_windows_section,
+      sym_steps_section,
+      aux_sym_workflow_repeat1,
+  [10022] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(576), 11,
+    STATE(252), 1,
+      sym_channel,
+    STATE(184), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(667), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(665), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10058] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(252), 1,
+      sym_channel,
+    STATE(183), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(671), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(669), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10088] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(252), 1,
+      sym_channel,
+    STATE(183), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(667), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(674), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10118] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(676), 1,
+      ts_builtin_sym_end,
+    ACTIONS(678), 1,
+      aux_sym__newline_token1,
+    ACTIONS(680), 1,
       sym_identifier,
+    STATE(199), 1,
+      aux_sym__newline,
+    STATE(195), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(682), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [8974] = 4,
+  [10151] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(578), 11,
+    ACTIONS(684), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
+      anon_sym_text,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
       anon_sym_steps,
-  [8997] = 4,
+  [10178] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(580), 11,
+    ACTIONS(686), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
+      anon_sym_text,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
       anon_sym_steps,
-  [9020] = 4,
+  [10205] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(582), 11,
+    ACTIONS(688), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
+      anon_sym_text,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
       anon_sym_steps,
-  [9043] = 4,
+  [10232] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(584), 11,
+    ACTIONS(690), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [10259] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      aux_sym__newline_token1,
+    ACTIONS(680), 1,
+      sym_identifier,
+    ACTIONS(692), 1,
+      ts_builtin_sym_end,
+    STATE(199), 1,
+      aux_sym__newline,
+    STATE(197), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(694), 11,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [9066] = 4,
+  [10292] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(17), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    ACTIONS(586), 11,
+    ACTIONS(696), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
+      anon_sym_text,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
       anon_sym_steps,
-  [9089] = 9,
+  [10319] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(590), 1,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(698), 15,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [10346] = 12,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(700), 1,
+      anon_sym_not,
+    ACTIONS(704), 1,
       anon_sym_one,
-    ACTIONS(592), 1,
+    ACTIONS(706), 1,
+      anon_sym_within,
+    ACTIONS(708), 1,
+      anon_sym_older,
+    ACTIONS(712), 1,
       sym_number,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    ACTIONS(588), 2,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(702), 2,
       anon_sym_set,
       sym_datetime,
-    STATE(235), 2,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(259), 3,
+    STATE(319), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [9122] = 4,
+  [10388] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(594), 11,
+    ACTIONS(718), 1,
       ts_builtin_sym_end,
+    ACTIONS(720), 1,
+      sym_identifier,
+    STATE(194), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(723), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [9145] = 4,
+  [10415] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-    ACTIONS(596), 11,
+    ACTIONS(680), 1,
+      sym_identifier,
+    ACTIONS(725), 1,
       ts_builtin_sym_end,
+    STATE(194), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(727), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
+      anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [9168] = 9,
+  [10442] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(598), 1,
-      anon_sym_is,
-    ACTIONS(600), 1,
-      anon_sym_contains,
-    ACTIONS(602), 1,
-      anon_sym_does,
-    STATE(183), 1,
-      sym_compare_operator,
-    STATE(264), 1,
-      sym__test,
-    ACTIONS(604), 2,
-      anon_sym_starts,
-      anon_sym_ends,
-    ACTIONS(606), 2,
-      anon_sym_GT_EQ,
-      anon_sym_LT_EQ,
-    ACTIONS(608), 2,
-      anon_sym_GT,
-      anon_sym_LT,
-  [9199] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(610), 1,
-      sym_number,
-    ACTIONS(612), 1,
-      sym_datetime,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(211), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [9228] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(614), 1,
-      sym_number,
-    ACTIONS(616), 1,
-      sym_datetime,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(243), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [9257] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(618), 1,
-      sym_number,
-    ACTIONS(620), 1,
-      sym_datetime,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(226), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [9286] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(622), 1,
-      sym_number,
-    ACTIONS(624), 1,
-      sym_datetime,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(205), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [9315] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(626), 1,
+    ACTIONS(678), 1,
       aux_sym__newline_token1,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    STATE(184), 1,
+    ACTIONS(729), 1,
+      ts_builtin_sym_end,
+    STATE(199), 1,
       aux_sym__newline,
-    STATE(318), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(210), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9344] = 8,
+    ACTIONS(731), 12,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10469] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(536), 1,
-      sym_datetime,
-    ACTIONS(546), 1,
-      sym_number,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(248), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [9373] = 8,
+    ACTIONS(680), 1,
+      sym_identifier,
+    ACTIONS(733), 1,
+      ts_builtin_sym_end,
+    STATE(194), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(735), 11,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10496] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    ACTIONS(634), 1,
+    ACTIONS(678), 1,
       aux_sym__newline_token1,
-    STATE(254), 1,
+    ACTIONS(737), 1,
+      ts_builtin_sym_end,
+    STATE(199), 1,
       aux_sym__newline,
-    STATE(311), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(210), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9402] = 8,
+    ACTIONS(739), 12,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10523] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(550), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(588), 1,
-      sym_datetime,
-    ACTIONS(592), 1,
-      sym_number,
-    ACTIONS(544), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(235), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(259), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [9431] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    ACTIONS(634), 1,
+    ACTIONS(259), 1,
+      ts_builtin_sym_end,
+    ACTIONS(741), 1,
       aux_sym__newline_token1,
-    STATE(254), 1,
+    STATE(199), 1,
       aux_sym__newline,
-    STATE(260), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9456] = 6,
+    ACTIONS(264), 12,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10550] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    STATE(343), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(210), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9479] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    STATE(350), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(210), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9502] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    STATE(341), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(210), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9525] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    ACTIONS(636), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(186), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    STATE(249), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9550] = 6,
+    ACTIONS(744), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10574] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    STATE(394), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(210), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9573] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    ACTIONS(640), 1,
-      sym__eof,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(122), 1,
+    STATE(104), 1,
       aux_sym__newline,
-    STATE(142), 1,
-      sym__end_of_line,
-    STATE(292), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [9602] = 6,
+    ACTIONS(746), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10598] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(232), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9624] = 6,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(748), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10622] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(203), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9646] = 7,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(750), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10646] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
-    ACTIONS(652), 1,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(564), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
       anon_sym_end,
-    ACTIONS(654), 1,
-      anon_sym_branch,
-    ACTIONS(656), 1,
-      anon_sym_else,
-    STATE(17), 1,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10670] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
       aux_sym__newline,
-    STATE(221), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [9670] = 7,
+    ACTIONS(566), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10694] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(660), 1,
-      anon_sym_every,
-    ACTIONS(662), 1,
-      sym_day,
-    ACTIONS(664), 1,
-      sym_clock,
-    STATE(267), 1,
-      sym_time_range,
-    STATE(395), 1,
-      sym_days,
-    ACTIONS(658), 3,
-      anon_sym_weekdays,
-      anon_sym_weekends,
-      sym_day_range,
-  [9694] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(217), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9716] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(228), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9738] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(230), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9760] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(214), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9782] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(225), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9804] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(646), 1,
-      anon_sym_optional,
-    ACTIONS(648), 1,
-      anon_sym_list,
-    STATE(231), 1,
-      sym_field_type,
-    STATE(278), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [9826] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(666), 1,
+    ACTIONS(13), 1,
       aux_sym__newline_token1,
-    STATE(168), 1,
+    STATE(50), 1,
       aux_sym__newline,
-    STATE(347), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [9849] = 5,
+    ACTIONS(558), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10718] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(668), 1,
+    ACTIONS(13), 1,
       aux_sym__newline_token1,
-    ACTIONS(670), 1,
-      anon_sym_COMMA,
-    STATE(204), 1,
-      aux_sym__test_repeat1,
-    ACTIONS(673), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [9868] = 5,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(560), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10742] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(675), 1,
+    ACTIONS(13), 1,
       aux_sym__newline_token1,
-    ACTIONS(677), 1,
-      anon_sym_COMMA,
-    STATE(207), 1,
-      aux_sym__test_repeat1,
-    ACTIONS(679), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [9887] = 6,
+    STATE(50), 1,
+      aux_sym__newline,
+    ACTIONS(562), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10766] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(681), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    ACTIONS(685), 1,
-      anon_sym_RPAREN,
-    STATE(190), 1,
-      sym_logic_operator,
-    STATE(212), 1,
-      aux_sym_binary_expression_repeat1,
-    ACTIONS(683), 3,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-  [9908] = 5,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(752), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10790] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(677), 1,
-      anon_sym_COMMA,
-    ACTIONS(687), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    STATE(204), 1,
-      aux_sym__test_repeat1,
-    ACTIONS(689), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [9927] = 5,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(754), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10814] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(628), 1,
-      anon_sym_not,
-    ACTIONS(630), 1,
-      anon_sym_LPAREN,
-    ACTIONS(632), 1,
-      sym_field_reference,
-    STATE(257), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [9946] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(691), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    ACTIONS(693), 6,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-      anon_sym_RBRACE_RBRACE,
-  [9961] = 6,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(756), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10838] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(695), 1,
+    ACTIONS(291), 1,
       aux_sym__newline_token1,
-    ACTIONS(697), 1,
-      anon_sym_RPAREN,
-    STATE(190), 1,
-      sym_logic_operator,
-    STATE(206), 1,
-      aux_sym_binary_expression_repeat1,
-    ACTIONS(683), 3,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-  [9982] = 5,
+    STATE(104), 1,
+      aux_sym__newline,
+    ACTIONS(758), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10862] = 9,
     ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(677), 1,
-      anon_sym_COMMA,
-    ACTIONS(699), 1,
-      aux_sym__newline_token1,
-    STATE(213), 1,
-      aux_sym__test_repeat1,
-    ACTIONS(701), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10001] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(703), 1,
-      aux_sym__newline_token1,
-    ACTIONS(708), 1,
-      anon_sym_RPAREN,
-    STATE(190), 1,
-      sym_logic_operator,
-    STATE(212), 1,
-      aux_sym_binary_expression_repeat1,
-    ACTIONS(705), 3,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-  [10022] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(675), 1,
-      aux_sym__newline_token1,
-    ACTIONS(677), 1,
-      anon_sym_COMMA,
-    STATE(204), 1,
-      aux_sym__test_repeat1,
-    ACTIONS(679), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10041] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(710), 1,
-      anon_sym_from,
-    STATE(370), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10061] = 6,
-    ACTIONS(712), 1,
       sym_comment,
     ACTIONS(714), 1,
-      anon_sym_DQUOTE2,
+      anon_sym_DQUOTE,
     ACTIONS(716), 1,
-      sym_string_content,
-    ACTIONS(718), 1,
-      sym_escape_sequence,
-    ACTIONS(720), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(241), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [10081] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(722), 1,
-      anon_sym_end,
-    ACTIONS(724), 1,
-      anon_sym_branch,
-    ACTIONS(727), 1,
-      anon_sym_else,
-    STATE(216), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [10099] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(730), 1,
-      anon_sym_from,
-    STATE(362), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10119] = 6,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(732), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(734), 1,
-      sym_string_content,
-    ACTIONS(737), 1,
-      sym_escape_sequence,
-    ACTIONS(740), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(218), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [10139] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(743), 1,
+    ACTIONS(762), 1,
+      anon_sym_one,
+    ACTIONS(764), 1,
       sym_number,
-    ACTIONS(745), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(544), 2,
+    ACTIONS(710), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(457), 2,
-      sym_boolean,
-      sym__line_string,
-  [10157] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(749), 1,
-      sym_day,
-    ACTIONS(747), 5,
-      anon_sym_weekdays,
-      anon_sym_weekends,
-      anon_sym_every,
-      sym_day_range,
-      sym_clock,
-  [10171] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(654), 1,
-      anon_sym_branch,
-    ACTIONS(656), 1,
-      anon_sym_else,
-    ACTIONS(751), 1,
-      anon_sym_end,
-    STATE(216), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [10189] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(753), 1,
-      anon_sym_list,
-    STATE(274), 1,
-      sym_base_type,
-    ACTIONS(650), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [10205] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(755), 1,
-      anon_sym_file,
-    STATE(388), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10225] = 6,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(720), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(757), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(759), 1,
-      sym_string_content,
-    ACTIONS(761), 1,
-      sym_escape_sequence,
-    STATE(234), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [10245] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(763), 1,
-      anon_sym_from,
-    STATE(359), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10265] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(668), 1,
-      aux_sym__newline_token1,
-    ACTIONS(673), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10279] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(765), 1,
-      ts_builtin_sym_end,
-    STATE(17), 1,
-      aux_sym__newline,
-    STATE(275), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [10299] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(767), 1,
-      anon_sym_from,
-    STATE(366), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10319] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(769), 1,
-      sym_email_address,
-    STATE(340), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10339] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(771), 1,
-      anon_sym_from,
-    STATE(373), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10359] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(773), 1,
-      anon_sym_from,
-    STATE(376), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10379] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(775), 1,
-      anon_sym_from,
-    STATE(378), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10399] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(777), 1,
-      sym_email_address,
-    STATE(291), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10419] = 6,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(720), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(779), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(781), 1,
-      sym_string_content,
-    ACTIONS(783), 1,
-      sym_escape_sequence,
-    STATE(218), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [10439] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(785), 1,
-      aux_sym__newline_token1,
-    ACTIONS(787), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10453] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(789), 1,
-      aux_sym__newline_token1,
-    ACTIONS(791), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10467] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(793), 1,
-      aux_sym__newline_token1,
-    ACTIONS(795), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10481] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(799), 2,
-      sym_number,
-      anon_sym_DQUOTE,
-    ACTIONS(797), 4,
-      anon_sym_true,
-      anon_sym_false,
+    ACTIONS(760), 2,
+      anon_sym_set,
       sym_datetime,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [10495] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(801), 1,
-      aux_sym__newline_token1,
-    ACTIONS(803), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10509] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(805), 1,
-      aux_sym__newline_token1,
-    ACTIONS(807), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10523] = 6,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(720), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(781), 1,
-      sym_string_content,
-    ACTIONS(783), 1,
-      sym_escape_sequence,
-    ACTIONS(809), 1,
-      anon_sym_DQUOTE2,
-    STATE(218), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [10543] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(400), 1,
-      sym_string,
-    STATE(328), 2,
+    STATE(288), 2,
       sym__line_string,
       sym__triple_string,
-  [10560] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(699), 1,
-      aux_sym__newline_token1,
-    ACTIONS(701), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10573] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(397), 1,
+    STATE(308), 3,
+      sym__literal,
+      sym_boolean,
       sym_string,
-    STATE(328), 2,
+  [10895] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(601), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10913] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(91), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10931] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(597), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10949] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(87), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10967] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(95), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10985] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(83), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11003] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(595), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11021] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(593), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11039] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(599), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11057] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(589), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11075] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(591), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11093] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(99), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11111] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(103), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11129] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(605), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11147] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(607), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11165] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(603), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11183] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(585), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11201] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(587), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11219] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(760), 1,
+      sym_datetime,
+    ACTIONS(764), 1,
+      sym_number,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
       sym__line_string,
       sym__triple_string,
-  [10590] = 5,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(811), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(813), 1,
-      sym_text_content,
-    ACTIONS(815), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(255), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [10607] = 3,
+    STATE(308), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11248] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    STATE(282), 1,
+    ACTIONS(702), 1,
+      sym_datetime,
+    ACTIONS(712), 1,
+      sym_number,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(319), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11277] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(766), 1,
+      anon_sym_is,
+    ACTIONS(768), 1,
+      anon_sym_contains,
+    ACTIONS(770), 1,
+      anon_sym_does,
+    STATE(233), 1,
+      sym_compare_operator,
+    STATE(307), 1,
+      sym__test,
+    ACTIONS(772), 2,
+      anon_sym_starts,
+      anon_sym_ends,
+    ACTIONS(774), 2,
+      anon_sym_GT_EQ,
+      anon_sym_LT_EQ,
+    ACTIONS(776), 2,
+      anon_sym_GT,
+      anon_sym_LT,
+  [11308] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(778), 1,
+      sym_number,
+    ACTIONS(780), 1,
+      sym_datetime,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(261), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11337] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(782), 1,
+      sym_number,
+    ACTIONS(784), 1,
+      sym_datetime,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(273), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11366] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(786), 1,
+      aux_sym__newline_token1,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    STATE(238), 1,
+      aux_sym__newline,
+    STATE(411), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(263), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11395] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    ACTIONS(794), 1,
+      aux_sym__newline_token1,
+    STATE(331), 1,
+      aux_sym__newline,
+    STATE(398), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(263), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11424] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(796), 1,
+      sym_number,
+    ACTIONS(798), 1,
+      sym_datetime,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(269), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11453] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(714), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(716), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(800), 1,
+      sym_number,
+    ACTIONS(802), 1,
+      sym_datetime,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(288), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(335), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11482] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(804), 1,
+      aux_sym__newline_token1,
+    ACTIONS(806), 1,
+      sym__eof,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(157), 1,
+      aux_sym__newline,
+    STATE(173), 1,
+      sym__end_of_line,
+    STATE(367), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [11511] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(812), 1,
+      aux_sym__newline_token1,
+    ACTIONS(814), 1,
+      sym__eof,
+    STATE(204), 1,
+      aux_sym__newline,
+    STATE(214), 1,
+      sym__end_of_line,
+    STATE(370), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [11540] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    STATE(507), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(263), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11563] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    STATE(473), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(263), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11586] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    ACTIONS(794), 1,
+      aux_sym__newline_token1,
+    STATE(331), 1,
+      aux_sym__newline,
+    STATE(317), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11611] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    STATE(456), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(263), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11634] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    ACTIONS(816), 1,
+      aux_sym__newline_token1,
+    STATE(245), 1,
+      aux_sym__newline,
+    STATE(329), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11659] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    STATE(509), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(263), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11682] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(818), 1,
+      anon_sym_end,
+    ACTIONS(820), 1,
+      anon_sym_branch,
+    ACTIONS(822), 1,
+      anon_sym_else,
+    STATE(104), 1,
+      aux_sym__newline,
+    STATE(282), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [11706] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(302), 1,
+      sym_field_type,
+    STATE(369), 1,
       sym_base_type,
-    ACTIONS(650), 4,
+    ACTIONS(828), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [10620] = 3,
+  [11728] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(817), 1,
-      aux_sym__newline_token1,
-    ACTIONS(819), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10633] = 3,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(260), 1,
+      sym_field_type,
+    STATE(369), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [11750] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(821), 1,
-      aux_sym__newline_token1,
-    ACTIONS(823), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10646] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(825), 1,
-      aux_sym__newline_token1,
-    ACTIONS(827), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10659] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(831), 1,
+    ACTIONS(832), 1,
       anon_sym_every,
-    ACTIONS(833), 1,
+    ACTIONS(834), 1,
       sym_day,
-    ACTIONS(829), 3,
+    ACTIONS(836), 1,
+      sym_clock,
+    STATE(312), 1,
+      sym_time_range,
+    STATE(519), 1,
+      sym_days,
+    ACTIONS(830), 3,
       anon_sym_weekdays,
       anon_sym_weekends,
       sym_day_range,
-  [10674] = 6,
+  [11774] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(835), 1,
-      aux_sym__newline_token1,
-    ACTIONS(837), 1,
-      anon_sym_COMMA,
-    ACTIONS(839), 1,
-      anon_sym_in,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(263), 1,
-      aux_sym_window_repeat1,
-  [10693] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(835), 1,
-      aux_sym__newline_token1,
-    ACTIONS(837), 1,
-      anon_sym_COMMA,
-    ACTIONS(839), 1,
-      anon_sym_in,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(287), 1,
-      aux_sym_window_repeat1,
-  [10712] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(386), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10729] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(100), 1,
-      anon_sym_LPAREN,
-    ACTIONS(841), 1,
-      aux_sym__newline_token1,
-    STATE(254), 1,
-      aux_sym__newline,
-    ACTIONS(105), 2,
-      anon_sym_not,
-      sym_field_reference,
-  [10746] = 5,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(815), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(844), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(846), 1,
-      sym_text_content,
-    STATE(268), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [10763] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(272), 1,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(296), 1,
+      sym_field_type,
+    STATE(369), 1,
       sym_base_type,
-    ACTIONS(650), 4,
+    ACTIONS(828), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [10776] = 3,
+  [11796] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(291), 1,
+      sym_field_type,
+    STATE(369), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [11818] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(297), 1,
+      sym_field_type,
+    STATE(369), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [11840] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(820), 1,
+      anon_sym_branch,
+    ACTIONS(822), 1,
+      anon_sym_else,
+    ACTIONS(838), 1,
+      anon_sym_end,
+    STATE(104), 1,
+      aux_sym__newline,
+    STATE(285), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [11864] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(295), 1,
+      sym_field_type,
+    STATE(369), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [11886] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(298), 1,
+      sym_field_type,
+    STATE(369), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [11908] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(824), 1,
+      anon_sym_optional,
+    ACTIONS(826), 1,
+      anon_sym_list,
+    STATE(299), 1,
+      sym_field_type,
+    STATE(369), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [11930] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(840), 1,
+      aux_sym__newline_token1,
+    STATE(196), 1,
+      aux_sym__newline,
+    STATE(506), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [11953] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(842), 1,
+      aux_sym__newline_token1,
+    ACTIONS(844), 1,
+      anon_sym_COMMA,
+    STATE(264), 1,
+      aux_sym__test_repeat1,
+    ACTIONS(846), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [11972] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(842), 1,
+      aux_sym__newline_token1,
+    ACTIONS(844), 1,
+      anon_sym_COMMA,
+    STATE(265), 1,
+      aux_sym__test_repeat1,
+    ACTIONS(846), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [11991] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(848), 1,
       aux_sym__newline_token1,
-    ACTIONS(850), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10789] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(852), 1,
+      anon_sym_RPAREN,
+    STATE(247), 1,
+      sym_logic_operator,
+    STATE(270), 1,
+      aux_sym_binary_expression_repeat1,
+    ACTIONS(850), 3,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+  [12012] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(844), 1,
+      anon_sym_COMMA,
+    ACTIONS(854), 1,
       aux_sym__newline_token1,
-    ACTIONS(854), 4,
+    STATE(265), 1,
+      aux_sym__test_repeat1,
+    ACTIONS(856), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [10802] = 3,
+  [12031] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(856), 1,
+    ACTIONS(858), 1,
       aux_sym__newline_token1,
-    ACTIONS(858), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10815] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(860), 1,
-      aux_sym__newline_token1,
-    ACTIONS(862), 4,
+      anon_sym_COMMA,
+    STATE(265), 1,
+      aux_sym__test_repeat1,
+    ACTIONS(863), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [10828] = 5,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(815), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(864), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(866), 1,
-      sym_text_content,
-    STATE(262), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [10845] = 5,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(815), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(846), 1,
-      sym_text_content,
-    ACTIONS(868), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(268), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [10862] = 6,
+  [12050] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(837), 1,
-      anon_sym_COMMA,
-    ACTIONS(870), 1,
+    ACTIONS(788), 1,
+      anon_sym_not,
+    ACTIONS(790), 1,
+      anon_sym_LPAREN,
+    ACTIONS(792), 1,
+      sym_field_reference,
+    STATE(321), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [12069] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(865), 1,
       aux_sym__newline_token1,
-    ACTIONS(872), 1,
-      anon_sym_in,
-    STATE(161), 1,
-      aux_sym__newline,
-    STATE(287), 1,
-      aux_sym_window_repeat1,
-  [10881] = 3,
+    ACTIONS(867), 6,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+      anon_sym_RBRACE_RBRACE,
+  [12084] = 6,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(869), 1,
+      aux_sym__newline_token1,
     ACTIONS(874), 1,
-      aux_sym__newline_token1,
-    ACTIONS(876), 4,
+      anon_sym_RPAREN,
+    STATE(247), 1,
+      sym_logic_operator,
+    STATE(268), 1,
+      aux_sym_binary_expression_repeat1,
+    ACTIONS(871), 3,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [10894] = 5,
+  [12105] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(354), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10911] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(332), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10928] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(837), 1,
+    ACTIONS(844), 1,
       anon_sym_COMMA,
-    ACTIONS(878), 1,
+    ACTIONS(876), 1,
       aux_sym__newline_token1,
-    ACTIONS(880), 1,
-      anon_sym_in,
-    STATE(157), 1,
-      aux_sym__newline,
-    STATE(252), 1,
-      aux_sym_window_repeat1,
-  [10947] = 5,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(882), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(884), 1,
-      sym_text_content,
-    ACTIONS(887), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(268), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [10964] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(382), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [10981] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(890), 1,
-      aux_sym__newline_token1,
-    ACTIONS(892), 4,
+    STATE(262), 1,
+      aux_sym__test_repeat1,
+    ACTIONS(878), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [10994] = 5,
+  [12124] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(642), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(644), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(393), 1,
-      sym_string,
-    STATE(328), 2,
-      sym__line_string,
-      sym__triple_string,
-  [11011] = 3,
+    ACTIONS(880), 1,
+      aux_sym__newline_token1,
+    ACTIONS(882), 1,
+      anon_sym_RPAREN,
+    STATE(247), 1,
+      sym_logic_operator,
+    STATE(268), 1,
+      aux_sym_binary_expression_repeat1,
+    ACTIONS(850), 3,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+  [12145] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(9), 1,
+      anon_sym_workflow,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(884), 1,
+      ts_builtin_sym_end,
+    STATE(104), 1,
+      aux_sym__newline,
+    STATE(356), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [12165] = 6,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(888), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(890), 1,
+      sym_string_content,
+    ACTIONS(892), 1,
+      sym_escape_sequence,
+    ACTIONS(894), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(287), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12185] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(858), 1,
+      aux_sym__newline_token1,
+    ACTIONS(863), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12199] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(896), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(894), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [11023] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
+      sym_number,
     ACTIONS(898), 1,
-      aux_sym__newline_token1,
+      anon_sym_DQUOTE,
+    ACTIONS(710), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(550), 2,
+      sym_boolean,
+      sym__line_string,
+  [12217] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(900), 1,
+      aux_sym__newline_token1,
+    ACTIONS(902), 5,
       anon_sym_COMMA,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(309), 1,
-      aux_sym_address_option_repeat1,
-  [11039] = 3,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12231] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(904), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(902), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [11051] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
     ACTIONS(906), 1,
-      ts_builtin_sym_end,
-    STATE(280), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [11065] = 3,
+      sym_day,
+    ACTIONS(904), 5,
+      anon_sym_weekdays,
+      anon_sym_weekends,
+      anon_sym_every,
+      sym_day_range,
+      sym_clock,
+  [12245] = 5,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(908), 1,
+      anon_sym_end,
     ACTIONS(910), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(908), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [11077] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      aux_sym__newline_token1,
-    ACTIONS(912), 1,
-      sym__eof,
-    STATE(122), 1,
-      aux_sym__newline,
-    STATE(147), 1,
-      sym__end_of_line,
-  [11093] = 3,
+      anon_sym_branch,
+    ACTIONS(913), 1,
+      anon_sym_else,
+    STATE(277), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [12263] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(916), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(914), 3,
       aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [11105] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(791), 4,
-      aux_sym__newline_token1,
-      sym__eof,
+    ACTIONS(918), 5,
       anon_sym_COMMA,
-      anon_sym_RBRACE_RBRACE,
-  [11115] = 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12277] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(918), 1,
-      ts_builtin_sym_end,
     ACTIONS(920), 1,
-      anon_sym_workflow,
-    STATE(280), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [11129] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(923), 1,
       aux_sym__newline_token1,
-    ACTIONS(925), 1,
+    ACTIONS(922), 5,
       anon_sym_COMMA,
-    STATE(31), 1,
-      aux_sym__newline,
-    STATE(323), 1,
-      aux_sym_tools_option_repeat1,
-  [11145] = 3,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12291] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(929), 1,
+    ACTIONS(808), 1,
       anon_sym_DQUOTE,
-    ACTIONS(927), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
+    ACTIONS(810), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [11157] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
-    ACTIONS(765), 1,
-      ts_builtin_sym_end,
-    STATE(280), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [11171] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(931), 1,
-      aux_sym__newline_token1,
-    ACTIONS(933), 1,
-      anon_sym_and,
-    STATE(48), 1,
-      aux_sym__newline,
-    STATE(304), 1,
-      aux_sym_to_option_repeat1,
-  [11187] = 3,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(937), 1,
-      sym_string_content,
-    ACTIONS(935), 3,
-      anon_sym_DQUOTE2,
-      sym_escape_sequence,
-      anon_sym_LBRACE_LBRACE,
-  [11199] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      aux_sym__newline_token1,
-    ACTIONS(939), 1,
-      sym__eof,
-    STATE(122), 1,
-      aux_sym__newline,
-    STATE(149), 1,
-      sym__end_of_line,
-  [11215] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(943), 1,
-      anon_sym_COMMA,
-    STATE(287), 1,
-      aux_sym_window_repeat1,
-    ACTIONS(941), 2,
-      aux_sym__newline_token1,
-      anon_sym_in,
-  [11229] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(15), 1,
-      sym_outcome,
-    ACTIONS(946), 1,
-      anon_sym_end,
-    STATE(297), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-  [11243] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(948), 2,
-      aux_sym__newline_token1,
-      anon_sym_LPAREN,
-    ACTIONS(950), 2,
-      anon_sym_not,
-      sym_field_reference,
-  [11255] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(933), 1,
-      anon_sym_and,
-    ACTIONS(952), 1,
-      aux_sym__newline_token1,
-    STATE(39), 1,
-      aux_sym__newline,
-    STATE(284), 1,
-      aux_sym_to_option_repeat1,
-  [11271] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(900), 1,
-      anon_sym_COMMA,
-    ACTIONS(954), 1,
-      aux_sym__newline_token1,
-    STATE(40), 1,
-      aux_sym__newline,
-    STATE(273), 1,
-      aux_sym_address_option_repeat1,
-  [11287] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      aux_sym__newline_token1,
-    ACTIONS(956), 1,
-      sym__eof,
-    STATE(122), 1,
-      aux_sym__newline,
-    STATE(143), 1,
-      sym__end_of_line,
-  [11303] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(925), 1,
-      anon_sym_COMMA,
-    ACTIONS(958), 1,
-      aux_sym__newline_token1,
-    STATE(47), 1,
-      aux_sym__newline,
-    STATE(281), 1,
-      aux_sym_tools_option_repeat1,
-  [11319] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      aux_sym__newline_token1,
-    ACTIONS(960), 1,
-      sym__eof,
-    STATE(122), 1,
-      aux_sym__newline,
-    STATE(144), 1,
-      sym__end_of_line,
-  [11335] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      aux_sym__newline_token1,
-    ACTIONS(962), 1,
-      sym__eof,
-    STATE(122), 1,
-      aux_sym__newline,
-    STATE(146), 1,
-      sym__end_of_line,
-  [11351] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(803), 4,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-      anon_sym_RBRACE_RBRACE,
-  [11361] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(964), 1,
-      anon_sym_end,
-    ACTIONS(966), 1,
-      sym_outcome,
-    STATE(297), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-  [11375] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      aux_sym__newline_token1,
-    ACTIONS(969), 1,
-      sym__eof,
-    STATE(122), 1,
-      aux_sym__newline,
-    STATE(133), 1,
-      sym__end_of_line,
-  [11391] = 3,
-    ACTIONS(712), 1,
-      sym_comment,
-    ACTIONS(973), 1,
-      sym_string_content,
-    ACTIONS(971), 3,
-      anon_sym_DQUOTE2,
-      sym_escape_sequence,
-      anon_sym_LBRACE_LBRACE,
-  [11403] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(807), 3,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-  [11412] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(290), 1,
-      sym_recipient,
-    ACTIONS(975), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [11423] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(795), 3,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-  [11432] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(979), 1,
-      anon_sym_after,
-    ACTIONS(977), 2,
-      anon_sym_never,
-      anon_sym_always,
-  [11443] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
-    ACTIONS(983), 1,
-      anon_sym_and,
-    STATE(304), 1,
-      aux_sym_to_option_repeat1,
-  [11456] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(941), 3,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-      anon_sym_in,
-  [11465] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(986), 1,
-      anon_sym_web,
-    ACTIONS(988), 1,
-      anon_sym_fetch,
-    STATE(345), 1,
-      sym_tool,
-  [11478] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(990), 1,
-      anon_sym_RBRACE_RBRACE,
-    ACTIONS(992), 1,
-      anon_sym_PIPE,
-    STATE(444), 1,
-      sym_filter,
-  [11491] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(996), 1,
+    ACTIONS(924), 1,
       sym_email_address,
-    ACTIONS(994), 2,
-      sym_identifier,
-      sym_phone_number,
-  [11502] = 4,
+    STATE(368), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12311] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(998), 1,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(926), 1,
+      anon_sym_file,
+    STATE(449), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12331] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(820), 1,
+      anon_sym_branch,
+    ACTIONS(822), 1,
+      anon_sym_else,
+    ACTIONS(928), 1,
+      anon_sym_end,
+    STATE(277), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [12349] = 6,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(930), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(932), 1,
+      sym_string_content,
+    ACTIONS(935), 1,
+      sym_escape_sequence,
+    ACTIONS(938), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(283), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12369] = 6,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(894), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(941), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(943), 1,
+      sym_string_content,
+    ACTIONS(945), 1,
+      sym_escape_sequence,
+    STATE(286), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12389] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(820), 1,
+      anon_sym_branch,
+    ACTIONS(822), 1,
+      anon_sym_else,
+    ACTIONS(947), 1,
+      anon_sym_end,
+    STATE(277), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [12407] = 6,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(894), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(949), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(951), 1,
+      sym_string_content,
+    ACTIONS(953), 1,
+      sym_escape_sequence,
+    STATE(283), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12427] = 6,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(894), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(951), 1,
+      sym_string_content,
+    ACTIONS(953), 1,
+      sym_escape_sequence,
+    ACTIONS(955), 1,
+      anon_sym_DQUOTE2,
+    STATE(283), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12447] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(957), 1,
       aux_sym__newline_token1,
-    ACTIONS(1000), 1,
+    ACTIONS(959), 5,
       anon_sym_COMMA,
-    STATE(309), 1,
-      aux_sym_address_option_repeat1,
-  [11515] = 3,
-    ACTIONS(712), 1,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12461] = 6,
+    ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(937), 1,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(935), 2,
-      sym_text_content,
-      anon_sym_LBRACE_LBRACE,
-  [11526] = 4,
+    ACTIONS(961), 1,
+      sym_email_address,
+    STATE(353), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12481] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1003), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1005), 1,
-      anon_sym_RPAREN,
-    STATE(314), 1,
-      aux_sym__newline,
-  [11539] = 4,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(963), 1,
+      anon_sym_file,
+    STATE(453), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12501] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1007), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1009), 1,
-      anon_sym_when,
-    STATE(173), 1,
-      aux_sym__newline,
-  [11552] = 2,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(965), 1,
+      anon_sym_from,
+    STATE(462), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12521] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1011), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [11561] = 4,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(967), 1,
+      sym_email_address,
+    STATE(450), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12541] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1013), 1,
-      anon_sym_RPAREN,
-    STATE(17), 1,
-      aux_sym__newline,
-  [11574] = 4,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(969), 1,
+      sym_email_address,
+    STATE(362), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12561] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1005), 1,
-      anon_sym_RPAREN,
-    STATE(17), 1,
-      aux_sym__newline,
-  [11587] = 3,
-    ACTIONS(712), 1,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(971), 1,
+      anon_sym_file,
+    STATE(469), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12581] = 6,
+    ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(973), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(971), 2,
-      sym_text_content,
-      anon_sym_LBRACE_LBRACE,
-  [11598] = 4,
+      anon_sym_from,
+    STATE(478), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12601] = 6,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(975), 1,
+      anon_sym_from,
+    STATE(481), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12621] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(977), 1,
+      anon_sym_from,
+    STATE(484), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12641] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(979), 1,
+      anon_sym_from,
+    STATE(487), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12661] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(981), 1,
+      anon_sym_from,
+    STATE(490), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12681] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(983), 1,
+      anon_sym_list,
+    STATE(372), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [12697] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 2,
+      sym_number,
+      anon_sym_DQUOTE,
+    ACTIONS(985), 4,
+      anon_sym_true,
+      anon_sym_false,
+      sym_datetime,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [12711] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_from,
+    STATE(502), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12731] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(991), 1,
+      aux_sym__newline_token1,
+    ACTIONS(993), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12745] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(995), 1,
+      aux_sym__newline_token1,
+    ACTIONS(997), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12758] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1001), 1,
+      anon_sym_every,
+    ACTIONS(1003), 1,
+      sym_day,
+    ACTIONS(999), 3,
+      anon_sym_weekdays,
+      anon_sym_weekends,
+      sym_day_range,
+  [12773] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(443), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12790] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1005), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1007), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12803] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1009), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1011), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12816] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1013), 1,
+      aux_sym__newline_token1,
     ACTIONS(1015), 1,
       anon_sym_COMMA,
     ACTIONS(1017), 1,
-      sym_clock,
-    STATE(319), 1,
-      aux_sym_days_repeat1,
-  [11611] = 4,
+      anon_sym_in,
+    STATE(191), 1,
+      aux_sym__newline,
+    STATE(318), 1,
+      aux_sym_window_repeat1,
+  [12835] = 5,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(452), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12852] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1013), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1015), 1,
+      anon_sym_COMMA,
+    ACTIONS(1017), 1,
+      anon_sym_in,
+    STATE(191), 1,
+      aux_sym__newline,
+    STATE(377), 1,
+      aux_sym_window_repeat1,
+  [12871] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1015), 1,
+      anon_sym_COMMA,
     ACTIONS(1019), 1,
       aux_sym__newline_token1,
     ACTIONS(1021), 1,
-      anon_sym_RPAREN,
-    STATE(315), 1,
+      anon_sym_in,
+    STATE(186), 1,
       aux_sym__newline,
-  [11624] = 4,
+    STATE(311), 1,
+      aux_sym_window_repeat1,
+  [12890] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1015), 1,
-      anon_sym_COMMA,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(460), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12907] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(461), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12924] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(1023), 1,
-      sym_clock,
-    STATE(322), 1,
-      aux_sym_days_repeat1,
-  [11637] = 4,
+      aux_sym__newline_token1,
+    ACTIONS(1025), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12937] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(992), 1,
-      anon_sym_PIPE,
-    ACTIONS(1025), 1,
-      anon_sym_RBRACE_RBRACE,
-    STATE(453), 1,
-      sym_filter,
-  [11650] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(986), 1,
-      anon_sym_web,
-    ACTIONS(988), 1,
-      anon_sym_fetch,
-    STATE(293), 1,
-      sym_tool,
-  [11663] = 4,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(428), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12954] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1027), 1,
-      anon_sym_COMMA,
-    ACTIONS(1030), 1,
-      sym_clock,
-    STATE(322), 1,
-      aux_sym_days_repeat1,
-  [11676] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1032), 1,
       aux_sym__newline_token1,
-    ACTIONS(1034), 1,
-      anon_sym_COMMA,
-    STATE(323), 1,
-      aux_sym_tools_option_repeat1,
-  [11689] = 4,
+    ACTIONS(1029), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12967] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1015), 1,
       anon_sym_COMMA,
-    ACTIONS(1037), 1,
-      sym_clock,
-    STATE(322), 1,
-      aux_sym_days_repeat1,
-  [11702] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1015), 1,
-      anon_sym_COMMA,
-    ACTIONS(1023), 1,
-      sym_clock,
-    STATE(324), 1,
-      aux_sym_days_repeat1,
-  [11715] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(337), 1,
-      sym_recipient,
-    ACTIONS(975), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [11726] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1039), 3,
+    ACTIONS(1031), 1,
       aux_sym__newline_token1,
-      anon_sym_COMMA,
+    ACTIONS(1033), 1,
       anon_sym_in,
-  [11735] = 2,
+    STATE(188), 1,
+      aux_sym__newline,
+    STATE(377), 1,
+      aux_sym_window_repeat1,
+  [12986] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(787), 3,
+    ACTIONS(1035), 1,
       aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-  [11744] = 2,
+    ACTIONS(1037), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12999] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1041), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [11753] = 2,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(500), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13016] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1043), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [11762] = 2,
+    ACTIONS(1039), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1041), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13029] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1045), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [11771] = 3,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(475), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13046] = 5,
     ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(476), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13063] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(539), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13080] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(495), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13097] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(355), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [13110] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1043), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1045), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13123] = 5,
+    ACTIONS(886), 1,
       sym_comment,
     ACTIONS(1047), 1,
-      aux_sym__newline_token1,
-    STATE(51), 1,
-      aux_sym__newline,
-  [11781] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1049), 1,
-      aux_sym__newline_token1,
-    STATE(56), 1,
-      aux_sym__newline,
-  [11791] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+      sym_text_content,
     ACTIONS(1051), 1,
-      aux_sym__newline_token1,
-    STATE(127), 1,
-      aux_sym__newline,
-  [11801] = 3,
+      anon_sym_LBRACE_LBRACE,
+    STATE(334), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13140] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1053), 1,
       aux_sym__newline_token1,
-    STATE(89), 1,
-      aux_sym__newline,
-  [11811] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1055), 1,
-      anon_sym_text,
-    ACTIONS(1057), 1,
-      anon_sym_email,
-  [11821] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 2,
-      aux_sym__newline_token1,
+    ACTIONS(1055), 4,
       anon_sym_and,
-  [11829] = 2,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13153] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1059), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [11837] = 3,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(499), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13170] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1061), 1,
+    ACTIONS(259), 1,
+      anon_sym_LPAREN,
+    ACTIONS(1057), 1,
       aux_sym__newline_token1,
-    STATE(124), 1,
+    STATE(331), 1,
       aux_sym__newline,
-  [11847] = 2,
+    ACTIONS(264), 2,
+      anon_sym_not,
+      sym_field_reference,
+  [13187] = 5,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1060), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1062), 1,
+      sym_text_content,
+    ACTIONS(1065), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(332), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13204] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(998), 2,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [11855] = 3,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(424), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13221] = 5,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1051), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1068), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1070), 1,
+      sym_text_content,
+    STATE(332), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13238] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1063), 1,
+    ACTIONS(876), 1,
       aux_sym__newline_token1,
-    STATE(172), 1,
+    ACTIONS(878), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13251] = 5,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1051), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1070), 1,
+      sym_text_content,
+    ACTIONS(1072), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(332), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13268] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(371), 1,
+      sym_base_type,
+    ACTIONS(828), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [13281] = 5,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1051), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1074), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1076), 1,
+      sym_text_content,
+    STATE(336), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13298] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(808), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(810), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(468), 1,
+      sym_string,
+    STATE(394), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13315] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(804), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1078), 1,
+      sym__eof,
+    STATE(157), 1,
       aux_sym__newline,
-  [11865] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1065), 2,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [11873] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1067), 1,
-      aux_sym__newline_token1,
     STATE(175), 1,
-      aux_sym__newline,
-  [11883] = 3,
+      sym__end_of_line,
+  [13331] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1069), 1,
+    ACTIONS(1080), 1,
       aux_sym__newline_token1,
-    STATE(171), 1,
+    ACTIONS(1082), 1,
+      anon_sym_and,
+    STATE(46), 1,
       aux_sym__newline,
-  [11893] = 2,
+    STATE(413), 1,
+      aux_sym_to_option_repeat1,
+  [13347] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1032), 2,
+    ACTIONS(812), 1,
       aux_sym__newline_token1,
+    ACTIONS(1084), 1,
+      sym__eof,
+    STATE(204), 1,
+      aux_sym__newline,
+    STATE(228), 1,
+      sym__end_of_line,
+  [13363] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(804), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1086), 1,
+      sym__eof,
+    STATE(157), 1,
+      aux_sym__newline,
+    STATE(166), 1,
+      sym__end_of_line,
+  [13379] = 3,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1090), 1,
+      sym_string_content,
+    ACTIONS(1088), 3,
+      anon_sym_DQUOTE2,
+      sym_escape_sequence,
+      anon_sym_LBRACE_LBRACE,
+  [13391] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(918), 4,
+      aux_sym__newline_token1,
+      sym__eof,
       anon_sym_COMMA,
-  [11901] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1030), 2,
-      anon_sym_COMMA,
-      sym_clock,
-  [11909] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1071), 1,
-      aux_sym__newline_token1,
-    STATE(164), 1,
-      aux_sym__newline,
-  [11919] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1073), 1,
-      aux_sym__newline_token1,
-    STATE(125), 1,
-      aux_sym__newline,
-  [11929] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1075), 1,
-      aux_sym__newline_token1,
-    STATE(57), 1,
-      aux_sym__newline,
-  [11939] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1077), 1,
-      aux_sym__newline_token1,
-    STATE(88), 1,
-      aux_sym__newline,
-  [11949] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1079), 2,
-      anon_sym_lead,
-      anon_sym_account,
-  [11957] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1081), 1,
       anon_sym_RBRACE_RBRACE,
-    ACTIONS(1083), 1,
-      anon_sym_COLON,
-  [11967] = 3,
+  [13401] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1085), 1,
+    ACTIONS(1092), 1,
       aux_sym__newline_token1,
-    STATE(169), 1,
-      aux_sym__newline,
-  [11977] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1087), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-  [11987] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(664), 1,
-      sym_clock,
-    STATE(305), 1,
-      sym_time_range,
-  [11997] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1089), 2,
-      anon_sym_lead,
-      anon_sym_account,
-  [12005] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1091), 1,
-      aux_sym__newline_token1,
-    STATE(3), 1,
-      aux_sym__newline,
-  [12015] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1093), 1,
-      aux_sym__newline_token1,
-    STATE(101), 1,
-      aux_sym__newline,
-  [12025] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1095), 1,
-      aux_sym__newline_token1,
-    STATE(76), 1,
-      aux_sym__newline,
-  [12035] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1097), 1,
-      aux_sym__newline_token1,
-    STATE(77), 1,
-      aux_sym__newline,
-  [12045] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1099), 1,
-      aux_sym__newline_token1,
-    STATE(87), 1,
-      aux_sym__newline,
-  [12055] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1101), 1,
-      aux_sym__newline_token1,
-    STATE(109), 1,
-      aux_sym__newline,
-  [12065] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1103), 1,
-      aux_sym__newline_token1,
-    STATE(111), 1,
-      aux_sym__newline,
-  [12075] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1105), 1,
-      aux_sym__newline_token1,
-    STATE(85), 1,
-      aux_sym__newline,
-  [12085] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1107), 1,
-      aux_sym__newline_token1,
-    STATE(154), 1,
-      aux_sym__newline,
-  [12095] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1109), 1,
-      aux_sym__newline_token1,
-    STATE(92), 1,
-      aux_sym__newline,
-  [12105] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1111), 1,
-      aux_sym__newline_token1,
-    STATE(93), 1,
-      aux_sym__newline,
-  [12115] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1113), 1,
-      aux_sym__newline_token1,
-    STATE(86), 1,
-      aux_sym__newline,
-  [12125] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1115), 1,
-      aux_sym__newline_token1,
-    STATE(170), 1,
-      aux_sym__newline,
-  [12135] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1117), 1,
-      aux_sym__newline_token1,
-    STATE(104), 1,
-      aux_sym__newline,
-  [12145] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1119), 1,
-      aux_sym__newline_token1,
-    STATE(105), 1,
-      aux_sym__newline,
-  [12155] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1121), 1,
-      aux_sym__newline_token1,
-    STATE(96), 1,
-      aux_sym__newline,
-  [12165] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1123), 1,
-      aux_sym__newline_token1,
-    STATE(115), 1,
-      aux_sym__newline,
-  [12175] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1125), 1,
-      aux_sym__newline_token1,
-    STATE(118), 1,
-      aux_sym__newline,
-  [12185] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1127), 1,
-      aux_sym__newline_token1,
-    STATE(84), 1,
-      aux_sym__newline,
-  [12195] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1129), 1,
-      aux_sym__newline_token1,
-    STATE(97), 1,
-      aux_sym__newline,
-  [12205] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1131), 1,
-      aux_sym__newline_token1,
-    STATE(95), 1,
-      aux_sym__newline,
-  [12215] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1133), 1,
-      aux_sym__newline_token1,
-    STATE(75), 1,
-      aux_sym__newline,
-  [12225] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1135), 1,
-      aux_sym__newline_token1,
-    STATE(158), 1,
-      aux_sym__newline,
-  [12235] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1137), 1,
-      anon_sym_when,
-    ACTIONS(1139), 1,
-      anon_sym_on,
-  [12245] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1141), 1,
-      aux_sym__newline_token1,
+    ACTIONS(1094), 1,
+      anon_sym_COMMA,
     STATE(32), 1,
       aux_sym__newline,
-  [12255] = 3,
+    STATE(386), 1,
+      aux_sym_address_option_repeat1,
+  [13417] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1143), 1,
+    ACTIONS(993), 4,
       aux_sym__newline_token1,
-    STATE(33), 1,
+      sym__eof,
+      anon_sym_COMMA,
+      anon_sym_RBRACE_RBRACE,
+  [13427] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(812), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1096), 1,
+      sym__eof,
+    STATE(204), 1,
       aux_sym__newline,
-  [12265] = 2,
+    STATE(229), 1,
+      sym__end_of_line,
+  [13443] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1145), 2,
+    ACTIONS(1098), 2,
       aux_sym__newline_token1,
+      anon_sym_LPAREN,
+    ACTIONS(1100), 2,
+      anon_sym_not,
+      sym_field_reference,
+  [13455] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(1102), 1,
+      anon_sym_end,
+    STATE(383), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+  [13469] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1106), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1104), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [13481] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1082), 1,
       anon_sym_and,
-  [12273] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1147), 1,
-      anon_sym_until,
-    ACTIONS(1149), 1,
-      sym_duration,
-  [12283] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1151), 1,
+    ACTIONS(1108), 1,
       aux_sym__newline_token1,
-    STATE(42), 1,
+    STATE(36), 1,
       aux_sym__newline,
-  [12293] = 3,
+    STATE(358), 1,
+      aux_sym_to_option_repeat1,
+  [13497] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1153), 1,
+    ACTIONS(1094), 1,
+      anon_sym_COMMA,
+    ACTIONS(1110), 1,
       aux_sym__newline_token1,
+    STATE(37), 1,
+      aux_sym__newline,
+    STATE(359), 1,
+      aux_sym_address_option_repeat1,
+  [13513] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1112), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1114), 1,
+      anon_sym_COMMA,
     STATE(43), 1,
       aux_sym__newline,
-  [12303] = 3,
+    STATE(385), 1,
+      aux_sym_tools_option_repeat1,
+  [13529] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1155), 1,
+    ACTIONS(1118), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1116), 3,
       aux_sym__newline_token1,
-    STATE(195), 1,
-      aux_sym__newline,
-  [12313] = 3,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [13541] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1157), 1,
+    ACTIONS(9), 1,
+      anon_sym_workflow,
+    ACTIONS(1120), 1,
+      ts_builtin_sym_end,
+    STATE(375), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [13555] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1114), 1,
+      anon_sym_COMMA,
+    ACTIONS(1122), 1,
+      aux_sym__newline_token1,
+    STATE(31), 1,
+      aux_sym__newline,
+    STATE(402), 1,
+      aux_sym_tools_option_repeat1,
+  [13571] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1082), 1,
+      anon_sym_and,
+    ACTIONS(1124), 1,
       aux_sym__newline_token1,
     STATE(44), 1,
       aux_sym__newline,
-  [12323] = 3,
+    STATE(413), 1,
+      aux_sym_to_option_repeat1,
+  [13587] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1159), 1,
+    ACTIONS(1094), 1,
+      anon_sym_COMMA,
+    ACTIONS(1126), 1,
       aux_sym__newline_token1,
     STATE(45), 1,
       aux_sym__newline,
-  [12333] = 3,
+    STATE(386), 1,
+      aux_sym_address_option_repeat1,
+  [13603] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1161), 1,
+    ACTIONS(804), 1,
       aux_sym__newline_token1,
-    STATE(78), 1,
+    ACTIONS(1128), 1,
+      sym__eof,
+    STATE(157), 1,
       aux_sym__newline,
-  [12343] = 3,
+    STATE(180), 1,
+      sym__end_of_line,
+  [13619] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1163), 1,
+    ACTIONS(1082), 1,
+      anon_sym_and,
+    ACTIONS(1130), 1,
       aux_sym__newline_token1,
-    STATE(46), 1,
+    STATE(150), 1,
       aux_sym__newline,
-  [12353] = 3,
+    STATE(364), 1,
+      aux_sym_to_option_repeat1,
+  [13635] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1165), 1,
+    ACTIONS(1094), 1,
+      anon_sym_COMMA,
+    ACTIONS(1132), 1,
       aux_sym__newline_token1,
-    STATE(19), 1,
+    STATE(146), 1,
       aux_sym__newline,
-  [12363] = 3,
+    STATE(365), 1,
+      aux_sym_address_option_repeat1,
+  [13651] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1167), 1,
+    ACTIONS(1114), 1,
+      anon_sym_COMMA,
+    ACTIONS(1134), 1,
       aux_sym__newline_token1,
-    STATE(18), 1,
+    STATE(126), 1,
       aux_sym__newline,
-  [12373] = 3,
+    STATE(366), 1,
+      aux_sym_tools_option_repeat1,
+  [13667] = 5,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(1082), 1,
+      anon_sym_and,
+    ACTIONS(1136), 1,
+      aux_sym__newline_token1,
+    STATE(128), 1,
+      aux_sym__newline,
+    STATE(413), 1,
+      aux_sym_to_option_repeat1,
+  [13683] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1094), 1,
+      anon_sym_COMMA,
+    ACTIONS(1138), 1,
+      aux_sym__newline_token1,
+    STATE(129), 1,
+      aux_sym__newline,
+    STATE(386), 1,
+      aux_sym_address_option_repeat1,
+  [13699] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1114), 1,
+      anon_sym_COMMA,
+    ACTIONS(1140), 1,
+      aux_sym__newline_token1,
+    STATE(137), 1,
+      aux_sym__newline,
+    STATE(402), 1,
+      aux_sym_tools_option_repeat1,
+  [13715] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(804), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1142), 1,
+      sym__eof,
+    STATE(157), 1,
+      aux_sym__newline,
+    STATE(170), 1,
+      sym__end_of_line,
+  [13731] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1094), 1,
+      anon_sym_COMMA,
+    ACTIONS(1144), 1,
+      aux_sym__newline_token1,
+    STATE(61), 1,
+      aux_sym__newline,
+    STATE(346), 1,
+      aux_sym_address_option_repeat1,
+  [13747] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1148), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1146), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [13759] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(812), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1150), 1,
+      sym__eof,
+    STATE(204), 1,
+      aux_sym__newline,
+    STATE(216), 1,
+      sym__end_of_line,
+  [13775] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1154), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1152), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [13787] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1158), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1156), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [13799] = 3,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1162), 1,
+      sym_string_content,
+    ACTIONS(1160), 3,
+      anon_sym_DQUOTE2,
+      sym_escape_sequence,
+      anon_sym_LBRACE_LBRACE,
+  [13811] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(9), 1,
+      anon_sym_workflow,
+    ACTIONS(884), 1,
+      ts_builtin_sym_end,
+    STATE(375), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [13825] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1164), 1,
+      ts_builtin_sym_end,
+    ACTIONS(1166), 1,
+      anon_sym_workflow,
+    STATE(375), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [13839] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
     ACTIONS(1169), 1,
-      aux_sym__newline_token1,
-    STATE(176), 1,
-      aux_sym__newline,
-  [12383] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(664), 1,
-      sym_clock,
-    STATE(251), 1,
-      sym_time_range,
-  [12393] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1171), 1,
-      aux_sym__newline_token1,
-    STATE(6), 1,
-      aux_sym__newline,
-  [12403] = 3,
+      anon_sym_end,
+    STATE(383), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+  [13853] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1173), 1,
+      anon_sym_COMMA,
+    STATE(377), 1,
+      aux_sym_window_repeat1,
+    ACTIONS(1171), 2,
       aux_sym__newline_token1,
-    STATE(7), 1,
-      aux_sym__newline,
-  [12413] = 3,
+      anon_sym_in,
+  [13867] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1175), 1,
+    ACTIONS(1114), 1,
+      anon_sym_COMMA,
+    ACTIONS(1176), 1,
       aux_sym__newline_token1,
-    STATE(117), 1,
+    STATE(42), 1,
       aux_sym__newline,
-  [12423] = 3,
+    STATE(357), 1,
+      aux_sym_tools_option_repeat1,
+  [13883] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1177), 1,
+    ACTIONS(812), 1,
       aux_sym__newline_token1,
-    STATE(25), 1,
+    ACTIONS(1178), 1,
+      sym__eof,
+    STATE(204), 1,
       aux_sym__newline,
-  [12433] = 3,
+    STATE(221), 1,
+      sym__end_of_line,
+  [13899] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1179), 1,
+    ACTIONS(804), 1,
       aux_sym__newline_token1,
-    STATE(26), 1,
+    ACTIONS(1180), 1,
+      sym__eof,
+    STATE(157), 1,
       aux_sym__newline,
-  [12443] = 3,
+    STATE(177), 1,
+      sym__end_of_line,
+  [13915] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1181), 1,
-      aux_sym__newline_token1,
-    STATE(151), 1,
-      aux_sym__newline,
-  [12453] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1183), 1,
-      aux_sym__newline_token1,
-    STATE(160), 1,
-      aux_sym__newline,
-  [12463] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1185), 1,
-      aux_sym__newline_token1,
-    STATE(69), 1,
-      aux_sym__newline,
-  [12473] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1187), 1,
-      aux_sym__newline_token1,
-    STATE(52), 1,
-      aux_sym__newline,
-  [12483] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1189), 1,
-      aux_sym__newline_token1,
-    STATE(23), 1,
-      aux_sym__newline,
-  [12493] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1191), 1,
-      aux_sym__newline_token1,
-    STATE(34), 1,
-      aux_sym__newline,
-  [12503] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1193), 1,
+    ACTIONS(1082), 1,
+      anon_sym_and,
+    ACTIONS(1182), 1,
       aux_sym__newline_token1,
     STATE(35), 1,
       aux_sym__newline,
-  [12513] = 3,
+    STATE(341), 1,
+      aux_sym_to_option_repeat1,
+  [13931] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(804), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1184), 1,
+      sym__eof,
+    STATE(157), 1,
+      aux_sym__newline,
+    STATE(174), 1,
+      sym__end_of_line,
+  [13947] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1186), 1,
+      anon_sym_end,
+    ACTIONS(1188), 1,
+      sym_outcome,
+    STATE(383), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+  [13961] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(812), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1191), 1,
+      sym__eof,
+    STATE(204), 1,
+      aux_sym__newline,
+    STATE(227), 1,
+      sym__end_of_line,
+  [13977] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1114), 1,
+      anon_sym_COMMA,
+    ACTIONS(1193), 1,
+      aux_sym__newline_token1,
+    STATE(48), 1,
+      aux_sym__newline,
+    STATE(402), 1,
+      aux_sym_tools_option_repeat1,
+  [13993] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1195), 1,
       aux_sym__newline_token1,
+    ACTIONS(1197), 1,
+      anon_sym_COMMA,
+    STATE(386), 1,
+      aux_sym_address_option_repeat1,
+  [14006] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1200), 1,
+      anon_sym_web,
+    ACTIONS(1202), 1,
+      anon_sym_fetch,
+    STATE(378), 1,
+      sym_tool,
+  [14019] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1204), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14028] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1206), 1,
+      anon_sym_RBRACE_RBRACE,
+    ACTIONS(1208), 1,
+      anon_sym_PIPE,
+    STATE(580), 1,
+      sym_filter,
+  [14041] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(902), 3,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+  [14050] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1210), 1,
+      anon_sym_COMMA,
+    ACTIONS(1213), 1,
+      sym_clock,
+    STATE(391), 1,
+      aux_sym_days_repeat1,
+  [14063] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1215), 1,
+      anon_sym_COMMA,
+    ACTIONS(1217), 1,
+      sym_clock,
+    STATE(391), 1,
+      aux_sym_days_repeat1,
+  [14076] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1219), 3,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+      anon_sym_in,
+  [14085] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(959), 3,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+  [14094] = 3,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1090), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1088), 2,
+      sym_text_content,
+      anon_sym_LBRACE_LBRACE,
+  [14105] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1171), 3,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+      anon_sym_in,
+  [14114] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(361), 1,
+      sym_recipient,
+    ACTIONS(1221), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14125] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1223), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1225), 1,
+      anon_sym_RPAREN,
+    STATE(401), 1,
+      aux_sym__newline,
+  [14138] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1229), 1,
+      sym_email_address,
+    ACTIONS(1227), 2,
+      sym_identifier,
+      sym_phone_number,
+  [14149] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1231), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1233), 1,
+      anon_sym_when,
+    STATE(202), 1,
+      aux_sym__newline,
+  [14162] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1235), 1,
+      anon_sym_RPAREN,
+    STATE(104), 1,
+      aux_sym__newline,
+  [14175] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1237), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1239), 1,
+      anon_sym_COMMA,
+    STATE(402), 1,
+      aux_sym_tools_option_repeat1,
+  [14188] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1215), 1,
+      anon_sym_COMMA,
+    ACTIONS(1242), 1,
+      sym_clock,
+    STATE(415), 1,
+      aux_sym_days_repeat1,
+  [14201] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(291), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1225), 1,
+      anon_sym_RPAREN,
+    STATE(104), 1,
+      aux_sym__newline,
+  [14214] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(352), 1,
+      sym_recipient,
+    ACTIONS(1221), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14225] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(922), 3,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+  [14234] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1246), 1,
+      sym_email_address,
+    ACTIONS(1244), 2,
+      sym_identifier,
+      sym_phone_number,
+  [14245] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1200), 1,
+      anon_sym_web,
+    ACTIONS(1202), 1,
+      anon_sym_fetch,
+    STATE(457), 1,
+      sym_tool,
+  [14258] = 3,
+    ACTIONS(886), 1,
+      sym_comment,
+    ACTIONS(1162), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1160), 2,
+      sym_text_content,
+      anon_sym_LBRACE_LBRACE,
+  [14269] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1200), 1,
+      anon_sym_web,
+    ACTIONS(1202), 1,
+      anon_sym_fetch,
+    STATE(354), 1,
+      sym_tool,
+  [14282] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1248), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1250), 1,
+      anon_sym_RPAREN,
+    STATE(404), 1,
+      aux_sym__newline,
+  [14295] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1252), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14304] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1254), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1256), 1,
+      anon_sym_and,
+    STATE(413), 1,
+      aux_sym_to_option_repeat1,
+  [14317] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1259), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14326] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1215), 1,
+      anon_sym_COMMA,
+    ACTIONS(1261), 1,
+      sym_clock,
+    STATE(391), 1,
+      aux_sym_days_repeat1,
+  [14339] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1215), 1,
+      anon_sym_COMMA,
+    ACTIONS(1261), 1,
+      sym_clock,
+    STATE(392), 1,
+      aux_sym_days_repeat1,
+  [14352] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1265), 1,
+      sym_email_address,
+    ACTIONS(1263), 2,
+      sym_identifier,
+      sym_phone_number,
+  [14363] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1208), 1,
+      anon_sym_PIPE,
+    ACTIONS(1267), 1,
+      anon_sym_RBRACE_RBRACE,
+    STATE(557), 1,
+      sym_filter,
+  [14376] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1271), 1,
+      anon_sym_after,
+    ACTIONS(1269), 2,
+      anon_sym_never,
+      anon_sym_always,
+  [14387] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(381), 1,
+      sym_recipient,
+    ACTIONS(1221), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14398] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(448), 1,
+      sym_recipient,
+    ACTIONS(1221), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14409] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1273), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14418] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1200), 1,
+      anon_sym_web,
+    ACTIONS(1202), 1,
+      anon_sym_fetch,
+    STATE(363), 1,
+      sym_tool,
+  [14431] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1275), 1,
+      aux_sym__newline_token1,
+    STATE(18), 1,
+      aux_sym__newline,
+  [14441] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1277), 1,
+      aux_sym__newline_token1,
+    STATE(5), 1,
+      aux_sym__newline,
+  [14451] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1279), 1,
+      aux_sym__newline_token1,
+    STATE(208), 1,
+      aux_sym__newline,
+  [14461] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1281), 1,
+      aux_sym__newline_token1,
+    STATE(62), 1,
+      aux_sym__newline,
+  [14471] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1283), 1,
+      aux_sym__newline_token1,
+    STATE(65), 1,
+      aux_sym__newline,
+  [14481] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1285), 1,
+      aux_sym__newline_token1,
+    STATE(34), 1,
+      aux_sym__newline,
+  [14491] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1287), 1,
+      aux_sym__newline_token1,
+    STATE(185), 1,
+      aux_sym__newline,
+  [14501] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1289), 1,
+      aux_sym__newline_token1,
+    STATE(156), 1,
+      aux_sym__newline,
+  [14511] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1291), 1,
+      aux_sym__newline_token1,
+    STATE(187), 1,
+      aux_sym__newline,
+  [14521] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1293), 1,
+      aux_sym__newline_token1,
+    STATE(108), 1,
+      aux_sym__newline,
+  [14531] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1295), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [14539] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1297), 1,
+      aux_sym__newline_token1,
+    STATE(24), 1,
+      aux_sym__newline,
+  [14549] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1299), 1,
+      anon_sym_until,
+    ACTIONS(1301), 1,
+      sym_duration,
+  [14559] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1303), 1,
+      aux_sym__newline_token1,
+    STATE(25), 1,
+      aux_sym__newline,
+  [14569] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1305), 1,
+      aux_sym__newline_token1,
+    STATE(26), 1,
+      aux_sym__newline,
+  [14579] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1307), 1,
+      aux_sym__newline_token1,
+    STATE(4), 1,
+      aux_sym__newline,
+  [14589] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1309), 1,
+      aux_sym__newline_token1,
     STATE(2), 1,
       aux_sym__newline,
-  [12523] = 3,
+  [14599] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1197), 1,
+    ACTIONS(1311), 1,
       aux_sym__newline_token1,
-    STATE(20), 1,
+    STATE(3), 1,
       aux_sym__newline,
-  [12533] = 3,
+  [14609] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1199), 1,
-      aux_sym__newline_token1,
-    STATE(16), 1,
-      aux_sym__newline,
-  [12543] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1201), 1,
+    ACTIONS(1313), 1,
       aux_sym__newline_token1,
     STATE(22), 1,
       aux_sym__newline,
-  [12553] = 3,
+  [14619] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1203), 1,
-      aux_sym__newline_token1,
-    STATE(21), 1,
-      aux_sym__newline,
-  [12563] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1205), 1,
-      aux_sym__newline_token1,
-    STATE(121), 1,
-      aux_sym__newline,
-  [12573] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1207), 1,
-      aux_sym__newline_token1,
-    STATE(27), 1,
-      aux_sym__newline,
-  [12583] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1209), 1,
+    ACTIONS(1315), 1,
       aux_sym__newline_token1,
     STATE(28), 1,
       aux_sym__newline,
-  [12593] = 3,
+  [14629] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1211), 1,
+    ACTIONS(1317), 1,
+      aux_sym__newline_token1,
+    STATE(33), 1,
+      aux_sym__newline,
+  [14639] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1319), 1,
+      aux_sym__newline_token1,
+    STATE(158), 1,
+      aux_sym__newline,
+  [14649] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1321), 1,
+      anon_sym_until,
+    ACTIONS(1323), 1,
+      sym_duration,
+  [14659] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1325), 1,
+      aux_sym__newline_token1,
+    STATE(249), 1,
+      aux_sym__newline,
+  [14669] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1254), 2,
+      aux_sym__newline_token1,
+      anon_sym_and,
+  [14677] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1327), 1,
+      aux_sym__newline_token1,
+    STATE(66), 1,
+      aux_sym__newline,
+  [14687] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1195), 2,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+  [14695] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1329), 1,
+      aux_sym__newline_token1,
+    STATE(38), 1,
+      aux_sym__newline,
+  [14705] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1331), 1,
+      aux_sym__newline_token1,
+    STATE(39), 1,
+      aux_sym__newline,
+  [14715] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1333), 1,
+      aux_sym__newline_token1,
+    STATE(40), 1,
+      aux_sym__newline,
+  [14725] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1335), 1,
+      aux_sym__newline_token1,
+    STATE(41), 1,
+      aux_sym__newline,
+  [14735] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1337), 1,
+      aux_sym__newline_token1,
+    STATE(30), 1,
+      aux_sym__newline,
+  [14745] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1339), 1,
+      aux_sym__newline_token1,
+    STATE(203), 1,
+      aux_sym__newline,
+  [14755] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1237), 2,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+  [14763] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1341), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+  [14773] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1343), 2,
+      aux_sym__newline_token1,
+      anon_sym_and,
+  [14781] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1345), 1,
+      aux_sym__newline_token1,
+    STATE(69), 1,
+      aux_sym__newline,
+  [14791] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1347), 1,
+      aux_sym__newline_token1,
+    STATE(47), 1,
+      aux_sym__newline,
+  [14801] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1349), 1,
+      aux_sym__newline_token1,
+    STATE(84), 1,
+      aux_sym__newline,
+  [14811] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1351), 1,
+      aux_sym__newline_token1,
+    STATE(85), 1,
+      aux_sym__newline,
+  [14821] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1353), 1,
+      aux_sym__newline_token1,
+    STATE(117), 1,
+      aux_sym__newline,
+  [14831] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1355), 1,
+      aux_sym__newline_token1,
+    STATE(154), 1,
+      aux_sym__newline,
+  [14841] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1357), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+  [14851] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1359), 1,
+      aux_sym__newline_token1,
+    STATE(125), 1,
+      aux_sym__newline,
+  [14861] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1361), 1,
+      aux_sym__newline_token1,
+    STATE(145), 1,
+      aux_sym__newline,
+  [14871] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1363), 1,
+      aux_sym__newline_token1,
+    STATE(147), 1,
+      aux_sym__newline,
+  [14881] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1365), 1,
+      aux_sym__newline_token1,
+    STATE(148), 1,
+      aux_sym__newline,
+  [14891] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1367), 1,
+      aux_sym__newline_token1,
+    STATE(149), 1,
+      aux_sym__newline,
+  [14901] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1369), 1,
+      aux_sym__newline_token1,
+    STATE(155), 1,
+      aux_sym__newline,
+  [14911] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1371), 1,
+      aux_sym__newline_token1,
+    STATE(110), 1,
+      aux_sym__newline,
+  [14921] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1373), 1,
+      anon_sym_RBRACE_RBRACE,
+    ACTIONS(1375), 1,
+      anon_sym_COLON,
+  [14931] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1377), 1,
+      aux_sym__newline_token1,
+    STATE(130), 1,
+      aux_sym__newline,
+  [14941] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1379), 1,
+      aux_sym__newline_token1,
+    STATE(132), 1,
+      aux_sym__newline,
+  [14951] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1381), 1,
+      aux_sym__newline_token1,
+    STATE(182), 1,
+      aux_sym__newline,
+  [14961] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1383), 1,
+      aux_sym__newline_token1,
+    STATE(139), 1,
+      aux_sym__newline,
+  [14971] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1385), 1,
+      aux_sym__newline_token1,
+    STATE(140), 1,
+      aux_sym__newline,
+  [14981] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1387), 1,
+      aux_sym__newline_token1,
+    STATE(100), 1,
+      aux_sym__newline,
+  [14991] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1389), 1,
+      aux_sym__newline_token1,
+    STATE(106), 1,
+      aux_sym__newline,
+  [15001] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1391), 1,
+      aux_sym__newline_token1,
+    STATE(107), 1,
+      aux_sym__newline,
+  [15011] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1393), 1,
+      aux_sym__newline_token1,
+    STATE(102), 1,
+      aux_sym__newline,
+  [15021] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1395), 1,
+      aux_sym__newline_token1,
+    STATE(121), 1,
+      aux_sym__newline,
+  [15031] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1397), 1,
+      aux_sym__newline_token1,
+    STATE(122), 1,
+      aux_sym__newline,
+  [15041] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1399), 1,
+      aux_sym__newline_token1,
+    STATE(109), 1,
+      aux_sym__newline,
+  [15051] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1401), 1,
+      aux_sym__newline_token1,
+    STATE(135), 1,
+      aux_sym__newline,
+  [15061] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1403), 1,
+      aux_sym__newline_token1,
+    STATE(136), 1,
+      aux_sym__newline,
+  [15071] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1405), 1,
+      aux_sym__newline_token1,
+    STATE(101), 1,
+      aux_sym__newline,
+  [15081] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1407), 1,
+      aux_sym__newline_token1,
+    STATE(113), 1,
+      aux_sym__newline,
+  [15091] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1409), 1,
+      aux_sym__newline_token1,
+    STATE(114), 1,
+      aux_sym__newline,
+  [15101] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1411), 1,
+      anon_sym_text,
+    ACTIONS(1413), 1,
+      anon_sym_email,
+  [15111] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1415), 1,
+      aux_sym__newline_token1,
+    STATE(256), 1,
+      aux_sym__newline,
+  [15121] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1417), 1,
       aux_sym__newline_token1,
     STATE(29), 1,
       aux_sym__newline,
-  [12603] = 2,
+  [15131] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1419), 1,
+      aux_sym__newline_token1,
+    STATE(51), 1,
+      aux_sym__newline,
+  [15141] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1421), 1,
+      aux_sym__newline_token1,
+    STATE(118), 1,
+      aux_sym__newline,
+  [15151] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1423), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+  [15161] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1425), 1,
+      aux_sym__newline_token1,
+    STATE(52), 1,
+      aux_sym__newline,
+  [15171] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1427), 1,
+      aux_sym__newline_token1,
+    STATE(53), 1,
+      aux_sym__newline,
+  [15181] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1429), 1,
+      aux_sym__newline_token1,
+    STATE(57), 1,
+      aux_sym__newline,
+  [15191] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1431), 1,
+      aux_sym__newline_token1,
+    STATE(192), 1,
+      aux_sym__newline,
+  [15201] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1433), 1,
+      aux_sym__newline_token1,
+    STATE(78), 1,
+      aux_sym__newline,
+  [15211] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1435), 2,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+  [15219] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1437), 2,
+      anon_sym_COMMA,
+      sym_clock,
+  [15227] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1439), 1,
+      aux_sym__newline_token1,
+    STATE(81), 1,
+      aux_sym__newline,
+  [15237] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1441), 1,
+      aux_sym__newline_token1,
+    STATE(198), 1,
+      aux_sym__newline,
+  [15247] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1443), 1,
+      aux_sym__newline_token1,
+    STATE(211), 1,
+      aux_sym__newline,
+  [15257] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1213), 2,
       anon_sym_COMMA,
       sym_clock,
-  [12611] = 2,
+  [15265] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1215), 2,
+    ACTIONS(1445), 1,
+      aux_sym__newline_token1,
+    STATE(210), 1,
+      aux_sym__newline,
+  [15275] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1447), 2,
       anon_sym_lead,
       anon_sym_account,
-  [12619] = 3,
+  [15283] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1217), 1,
+    ACTIONS(1449), 2,
+      anon_sym_lead,
+      anon_sym_account,
+  [15291] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1451), 1,
       aux_sym__newline_token1,
-    STATE(4), 1,
+    STATE(17), 1,
       aux_sym__newline,
-  [12629] = 3,
+  [15301] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1219), 1,
+    ACTIONS(1453), 2,
+      anon_sym_continue,
+      anon_sym_fail,
+  [15309] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1455), 1,
       aux_sym__newline_token1,
-    STATE(159), 1,
+    STATE(189), 1,
       aux_sym__newline,
-  [12639] = 3,
+  [15319] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1221), 1,
+    ACTIONS(1457), 1,
       aux_sym__newline_token1,
-    STATE(5), 1,
+    STATE(205), 1,
       aux_sym__newline,
-  [12649] = 3,
+  [15329] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1223), 1,
+    ACTIONS(1459), 1,
+      aux_sym__newline_token1,
+    STATE(206), 1,
+      aux_sym__newline,
+  [15339] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1461), 1,
+      aux_sym__newline_token1,
+    STATE(207), 1,
+      aux_sym__newline,
+  [15349] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1463), 1,
       anon_sym_text,
-    ACTIONS(1225), 1,
+    ACTIONS(1465), 1,
       anon_sym_email,
-  [12659] = 2,
+  [15359] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1227), 2,
+    ACTIONS(836), 1,
+      sym_clock,
+    STATE(309), 1,
+      sym_time_range,
+  [15369] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1467), 1,
+      aux_sym__newline_token1,
+    STATE(190), 1,
+      aux_sym__newline,
+  [15379] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1469), 2,
       anon_sym_slack,
       anon_sym_teams,
-  [12667] = 3,
+  [15387] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1229), 1,
-      anon_sym_text,
-    ACTIONS(1231), 1,
-      anon_sym_email,
-  [12677] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1233), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [12685] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1235), 1,
-      anon_sym_text,
-    ACTIONS(1237), 1,
-      anon_sym_email,
-  [12695] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1239), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [12703] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1241), 1,
-      aux_sym__newline_token1,
-    STATE(156), 1,
-      aux_sym__newline,
-  [12713] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1243), 1,
-      anon_sym_with,
-  [12720] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1245), 1,
-      anon_sym_day,
-  [12727] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1247), 1,
-      anon_sym_DASH,
-  [12734] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1249), 1,
+    ACTIONS(1471), 1,
+      anon_sym_on,
+    ACTIONS(1473), 1,
       anon_sym_when,
-  [12741] = 2,
+  [15397] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1251), 1,
+    ACTIONS(1475), 1,
+      aux_sym__newline_token1,
+    STATE(54), 1,
+      aux_sym__newline,
+  [15407] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1477), 1,
+      aux_sym__newline_token1,
+    STATE(55), 1,
+      aux_sym__newline,
+  [15417] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1479), 1,
+      aux_sym__newline_token1,
+    STATE(56), 1,
+      aux_sym__newline,
+  [15427] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1481), 1,
+      aux_sym__newline_token1,
+    STATE(23), 1,
+      aux_sym__newline,
+  [15437] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(836), 1,
+      sym_clock,
+    STATE(396), 1,
+      sym_time_range,
+  [15447] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1483), 2,
+      anon_sym_lead,
+      anon_sym_account,
+  [15455] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1485), 1,
+      aux_sym__newline_token1,
+    STATE(201), 1,
+      aux_sym__newline,
+  [15465] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1487), 1,
+      aux_sym__newline_token1,
+    STATE(19), 1,
+      aux_sym__newline,
+  [15475] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1489), 1,
+      aux_sym__newline_token1,
+    STATE(20), 1,
+      aux_sym__newline,
+  [15485] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1491), 1,
+      aux_sym__newline_token1,
+    STATE(21), 1,
+      aux_sym__newline,
+  [15495] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1493), 1,
+      aux_sym__newline_token1,
+    STATE(16), 1,
+      aux_sym__newline,
+  [15505] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1495), 1,
+      aux_sym__newline_token1,
+    STATE(200), 1,
+      aux_sym__newline,
+  [15515] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1497), 1,
+      aux_sym__newline_token1,
+    STATE(212), 1,
+      aux_sym__newline,
+  [15525] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1499), 1,
+      aux_sym__newline_token1,
+    STATE(6), 1,
+      aux_sym__newline,
+  [15535] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1501), 1,
+      anon_sym_text,
+    ACTIONS(1503), 1,
+      anon_sym_email,
+  [15545] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1505), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [15553] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1507), 1,
+      aux_sym__newline_token1,
+    STATE(7), 1,
+      aux_sym__newline,
+  [15563] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1509), 1,
+      anon_sym_text,
+    ACTIONS(1511), 1,
+      anon_sym_email,
+  [15573] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1513), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [15581] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1515), 1,
+      aux_sym__newline_token1,
+    STATE(141), 1,
+      aux_sym__newline,
+  [15591] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1517), 1,
+      aux_sym__newline_token1,
+    STATE(80), 1,
+      aux_sym__newline,
+  [15601] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1519), 1,
       sym_json_path,
-  [12748] = 2,
+  [15608] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1253), 1,
-      anon_sym_contain,
-  [12755] = 2,
+    ACTIONS(1521), 1,
+      anon_sym_when,
+  [15615] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1255), 1,
+    ACTIONS(1523), 1,
+      anon_sym_end,
+  [15622] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1525), 1,
+      anon_sym_day,
+  [15629] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1527), 1,
       anon_sym_timezone,
-  [12762] = 2,
+  [15636] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1257), 1,
-      anon_sym_of,
-  [12769] = 2,
+    ACTIONS(1529), 1,
+      sym_clock,
+  [15643] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1259), 1,
-      anon_sym_of,
-  [12776] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(979), 1,
-      anon_sym_back,
-  [12783] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1261), 1,
-      sym_identifier,
-  [12790] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(616), 1,
-      sym_duration,
-  [12797] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1263), 1,
-      sym_json_path,
-  [12804] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1265), 1,
-      anon_sym_not,
-  [12811] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1267), 1,
-      sym_json_path,
-  [12818] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1269), 1,
+    ACTIONS(1531), 1,
       anon_sym_RBRACE_RBRACE,
-  [12825] = 2,
+  [15650] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1533), 1,
+      sym_template_path,
+  [15657] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1535), 1,
+      sym_identifier,
+  [15664] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1537), 1,
+      anon_sym_day,
+  [15671] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1539), 1,
+      anon_sym_url,
+  [15678] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1541), 1,
+      anon_sym_timezone,
+  [15685] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1543), 1,
+      anon_sym_when,
+  [15692] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1545), 1,
+      anon_sym_RBRACE_RBRACE,
+  [15699] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1547), 1,
+      sym_identifier,
+  [15706] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1549), 1,
+      anon_sym_of,
+  [15713] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1551), 1,
+      anon_sym_last,
+  [15720] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1551), 1,
+      anon_sym_than,
+  [15727] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1553), 1,
+      sym_identifier,
+  [15734] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1555), 1,
+      sym_identifier,
+  [15741] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1557), 1,
+      sym_duration,
+  [15748] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1559), 1,
+      anon_sym_contain,
+  [15755] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1561), 1,
+      anon_sym_DASH,
+  [15762] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1563), 1,
+      anon_sym_end,
+  [15769] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1565), 1,
+      sym_identifier,
+  [15776] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1567), 1,
+      sym_timezone_name,
+  [15783] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1569), 1,
+      sym_json_path,
+  [15790] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1571), 1,
+      sym_identifier,
+  [15797] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1573), 1,
+      anon_sym_send,
+  [15804] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1575), 1,
+      sym_json_path,
+  [15811] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1577), 1,
+      sym_identifier,
+  [15818] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1579), 1,
+      sym_json_path,
+  [15825] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1581), 1,
+      sym_identifier,
+  [15832] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1583), 1,
+      sym_json_path,
+  [15839] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1585), 1,
+      sym_clock,
+  [15846] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(802), 1,
+      sym_duration,
+  [15853] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1587), 1,
+      anon_sym_RBRACE_RBRACE,
+  [15860] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1589), 1,
+      sym_identifier,
+  [15867] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1271), 1,
-      sym_json_path,
-  [12832] = 2,
+      anon_sym_back,
+  [15874] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1273), 1,
+    ACTIONS(1591), 1,
       sym_identifier,
-  [12839] = 2,
+  [15881] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1275), 1,
-      sym_json_path,
-  [12846] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1277), 1,
-      sym_identifier,
-  [12853] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1279), 1,
-      sym_template_path,
-  [12860] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1281), 1,
-      sym_clock,
-  [12867] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1283), 1,
-      sym_timezone_name,
-  [12874] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1285), 1,
-      sym_identifier,
-  [12881] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1287), 1,
-      anon_sym_RBRACE_RBRACE,
-  [12888] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1289), 1,
-      sym_identifier,
-  [12895] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1291), 1,
-      sym_template_path,
-  [12902] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1293), 1,
-      anon_sym_when,
-  [12909] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1295), 1,
-      anon_sym_RBRACE_RBRACE,
-  [12916] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1297), 1,
-      sym_json_path,
-  [12923] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1299), 1,
-      anon_sym_of,
-  [12930] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1301), 1,
-      sym_identifier,
-  [12937] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1303), 1,
-      anon_sym_of,
-  [12944] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1305), 1,
-      anon_sym_day,
-  [12951] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1307), 1,
+    ACTIONS(1593), 1,
       sym_header_name,
-  [12958] = 2,
+  [15888] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1309), 1,
+    ACTIONS(1595), 1,
       sym_identifier,
-  [12965] = 2,
+  [15895] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1311), 1,
+    ACTIONS(1597), 1,
+      anon_sym_of,
+  [15902] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1599), 1,
       sym_identifier,
-  [12972] = 2,
+  [15909] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1313), 1,
+    ACTIONS(1601), 1,
       sym_clock,
-  [12979] = 2,
+  [15916] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1315), 1,
-      sym_identifier,
-  [12986] = 2,
+    ACTIONS(1603), 1,
+      sym_duration,
+  [15923] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1317), 1,
-      sym_identifier,
-  [12993] = 2,
+    ACTIONS(1605), 1,
+      sym_header_name,
+  [15930] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1319), 1,
-      anon_sym_timezone,
-  [13000] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1321), 1,
-      anon_sym_timezone,
-  [13007] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1323), 1,
-      anon_sym_phone,
-  [13014] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1325), 1,
+    ACTIONS(1539), 1,
       anon_sym_search,
-  [13021] = 2,
+  [15937] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1325), 1,
-      anon_sym_url,
-  [13028] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1327), 1,
-      anon_sym_phone,
-  [13035] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1329), 1,
-      sym_identifier,
-  [13042] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1331), 1,
-      sym_identifier,
-  [13049] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1333), 1,
-      anon_sym_last,
-  [13056] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1335), 1,
-      anon_sym_phone,
-  [13063] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1337), 1,
-      anon_sym_end,
-  [13070] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1339), 1,
-      sym_identifier,
-  [13077] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1341), 1,
-      sym_duration,
-  [13084] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1343), 1,
+    ACTIONS(1607), 1,
       ts_builtin_sym_end,
-  [13091] = 2,
+  [15944] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1345), 1,
+    ACTIONS(1609), 1,
+      anon_sym_timezone,
+  [15951] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1611), 1,
       sym_json_path,
-  [13098] = 2,
+  [15958] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1333), 1,
-      anon_sym_than,
-  [13105] = 2,
+    ACTIONS(1613), 1,
+      sym_identifier,
+  [15965] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1347), 1,
+    ACTIONS(1615), 1,
+      sym_identifier,
+  [15972] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1617), 1,
+      anon_sym_phone,
+  [15979] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1619), 1,
+      sym_identifier,
+  [15986] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1621), 1,
+      sym_header_name,
+  [15993] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1623), 1,
       sym_duration,
+  [16000] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1625), 1,
+      sym_duration,
+  [16007] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1627), 1,
+      anon_sym_failure,
+  [16014] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1629), 1,
+      sym_identifier,
+  [16021] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1631), 1,
+      anon_sym_of,
+  [16028] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1633), 1,
+      sym_template_path,
+  [16035] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1635), 1,
+      anon_sym_phone,
+  [16042] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1637), 1,
+      anon_sym_of,
+  [16049] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1639), 1,
+      sym_identifier,
+  [16056] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1641), 1,
+      anon_sym_not,
+  [16063] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1643), 1,
+      anon_sym_phone,
+  [16070] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1645), 1,
+      anon_sym_with,
+  [16077] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1647), 1,
+      sym_json_path,
+  [16084] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1649), 1,
+      anon_sym_phone,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
-  [SMALL_STATE(3)] = 90,
-  [SMALL_STATE(4)] = 179,
-  [SMALL_STATE(5)] = 268,
-  [SMALL_STATE(6)] = 357,
-  [SMALL_STATE(7)] = 446,
-  [SMALL_STATE(8)] = 535,
-  [SMALL_STATE(9)] = 619,
-  [SMALL_STATE(10)] = 702,
-  [SMALL_STATE(11)] = 785,
-  [SMALL_STATE(12)] = 868,
-  [SMALL_STATE(13)] = 951,
-  [SMALL_STATE(14)] = 1034,
-  [SMALL_STATE(15)] = 1109,
-  [SMALL_STATE(16)] = 1184,
-  [SMALL_STATE(17)] = 1266,
-  [SMALL_STATE(18)] = 1322,
-  [SMALL_STATE(19)] = 1403,
-  [SMALL_STATE(20)] = 1484,
-  [SMALL_STATE(21)] = 1565,
-  [SMALL_STATE(22)] = 1646,
-  [SMALL_STATE(23)] = 1727,
-  [SMALL_STATE(24)] = 1807,
-  [SMALL_STATE(25)] = 1883,
-  [SMALL_STATE(26)] = 1963,
-  [SMALL_STATE(27)] = 2043,
-  [SMALL_STATE(28)] = 2123,
-  [SMALL_STATE(29)] = 2203,
-  [SMALL_STATE(30)] = 2283,
-  [SMALL_STATE(31)] = 2358,
-  [SMALL_STATE(32)] = 2411,
-  [SMALL_STATE(33)] = 2490,
-  [SMALL_STATE(34)] = 2569,
-  [SMALL_STATE(35)] = 2648,
-  [SMALL_STATE(36)] = 2727,
-  [SMALL_STATE(37)] = 2802,
-  [SMALL_STATE(38)] = 2877,
-  [SMALL_STATE(39)] = 2952,
-  [SMALL_STATE(40)] = 3005,
-  [SMALL_STATE(41)] = 3058,
-  [SMALL_STATE(42)] = 3133,
-  [SMALL_STATE(43)] = 3186,
-  [SMALL_STATE(44)] = 3239,
-  [SMALL_STATE(45)] = 3292,
-  [SMALL_STATE(46)] = 3345,
-  [SMALL_STATE(47)] = 3398,
-  [SMALL_STATE(48)] = 3451,
-  [SMALL_STATE(49)] = 3504,
-  [SMALL_STATE(50)] = 3557,
-  [SMALL_STATE(51)] = 3610,
-  [SMALL_STATE(52)] = 3663,
-  [SMALL_STATE(53)] = 3742,
-  [SMALL_STATE(54)] = 3816,
-  [SMALL_STATE(55)] = 3890,
-  [SMALL_STATE(56)] = 3964,
-  [SMALL_STATE(57)] = 4020,
-  [SMALL_STATE(58)] = 4076,
-  [SMALL_STATE(59)] = 4150,
-  [SMALL_STATE(60)] = 4224,
-  [SMALL_STATE(61)] = 4298,
-  [SMALL_STATE(62)] = 4371,
-  [SMALL_STATE(63)] = 4444,
-  [SMALL_STATE(64)] = 4511,
-  [SMALL_STATE(65)] = 4578,
-  [SMALL_STATE(66)] = 4651,
-  [SMALL_STATE(67)] = 4724,
-  [SMALL_STATE(68)] = 4797,
-  [SMALL_STATE(69)] = 4847,
-  [SMALL_STATE(70)] = 4917,
-  [SMALL_STATE(71)] = 4967,
-  [SMALL_STATE(72)] = 5017,
-  [SMALL_STATE(73)] = 5083,
-  [SMALL_STATE(74)] = 5133,
-  [SMALL_STATE(75)] = 5183,
-  [SMALL_STATE(76)] = 5233,
-  [SMALL_STATE(77)] = 5283,
-  [SMALL_STATE(78)] = 5333,
-  [SMALL_STATE(79)] = 5383,
-  [SMALL_STATE(80)] = 5433,
-  [SMALL_STATE(81)] = 5498,
-  [SMALL_STATE(82)] = 5563,
-  [SMALL_STATE(83)] = 5627,
-  [SMALL_STATE(84)] = 5691,
-  [SMALL_STATE(85)] = 5739,
-  [SMALL_STATE(86)] = 5787,
-  [SMALL_STATE(87)] = 5834,
-  [SMALL_STATE(88)] = 5880,
-  [SMALL_STATE(89)] = 5942,
-  [SMALL_STATE(90)] = 6004,
-  [SMALL_STATE(91)] = 6046,
-  [SMALL_STATE(92)] = 6088,
-  [SMALL_STATE(93)] = 6130,
-  [SMALL_STATE(94)] = 6172,
-  [SMALL_STATE(95)] = 6214,
-  [SMALL_STATE(96)] = 6256,
-  [SMALL_STATE(97)] = 6302,
-  [SMALL_STATE(98)] = 6344,
-  [SMALL_STATE(99)] = 6386,
-  [SMALL_STATE(100)] = 6428,
-  [SMALL_STATE(101)] = 6470,
-  [SMALL_STATE(102)] = 6531,
-  [SMALL_STATE(103)] = 6572,
-  [SMALL_STATE(104)] = 6613,
-  [SMALL_STATE(105)] = 6654,
-  [SMALL_STATE(106)] = 6695,
-  [SMALL_STATE(107)] = 6736,
-  [SMALL_STATE(108)] = 6776,
-  [SMALL_STATE(109)] = 6832,
-  [SMALL_STATE(110)] = 6872,
-  [SMALL_STATE(111)] = 6912,
-  [SMALL_STATE(112)] = 6952,
-  [SMALL_STATE(113)] = 6992,
-  [SMALL_STATE(114)] = 7032,
-  [SMALL_STATE(115)] = 7072,
-  [SMALL_STATE(116)] = 7112,
-  [SMALL_STATE(117)] = 7168,
-  [SMALL_STATE(118)] = 7228,
-  [SMALL_STATE(119)] = 7268,
-  [SMALL_STATE(120)] = 7324,
-  [SMALL_STATE(121)] = 7364,
-  [SMALL_STATE(122)] = 7401,
-  [SMALL_STATE(123)] = 7438,
-  [SMALL_STATE(124)] = 7493,
-  [SMALL_STATE(125)] = 7530,
-  [SMALL_STATE(126)] = 7567,
-  [SMALL_STATE(127)] = 7622,
-  [SMALL_STATE(128)] = 7659,
-  [SMALL_STATE(129)] = 7713,
-  [SMALL_STATE(130)] = 7767,
-  [SMALL_STATE(131)] = 7798,
-  [SMALL_STATE(132)] = 7829,
-  [SMALL_STATE(133)] = 7860,
-  [SMALL_STATE(134)] = 7891,
-  [SMALL_STATE(135)] = 7922,
-  [SMALL_STATE(136)] = 7953,
-  [SMALL_STATE(137)] = 7984,
-  [SMALL_STATE(138)] = 8015,
-  [SMALL_STATE(139)] = 8046,
-  [SMALL_STATE(140)] = 8077,
-  [SMALL_STATE(141)] = 8108,
-  [SMALL_STATE(142)] = 8139,
-  [SMALL_STATE(143)] = 8170,
-  [SMALL_STATE(144)] = 8201,
-  [SMALL_STATE(145)] = 8232,
-  [SMALL_STATE(146)] = 8263,
-  [SMALL_STATE(147)] = 8294,
-  [SMALL_STATE(148)] = 8325,
-  [SMALL_STATE(149)] = 8371,
-  [SMALL_STATE(150)] = 8417,
-  [SMALL_STATE(151)] = 8463,
-  [SMALL_STATE(152)] = 8498,
-  [SMALL_STATE(153)] = 8527,
-  [SMALL_STATE(154)] = 8556,
-  [SMALL_STATE(155)] = 8582,
-  [SMALL_STATE(156)] = 8608,
-  [SMALL_STATE(157)] = 8634,
-  [SMALL_STATE(158)] = 8660,
-  [SMALL_STATE(159)] = 8692,
-  [SMALL_STATE(160)] = 8718,
-  [SMALL_STATE(161)] = 8750,
-  [SMALL_STATE(162)] = 8776,
-  [SMALL_STATE(163)] = 8818,
-  [SMALL_STATE(164)] = 8844,
-  [SMALL_STATE(165)] = 8870,
-  [SMALL_STATE(166)] = 8896,
-  [SMALL_STATE(167)] = 8922,
-  [SMALL_STATE(168)] = 8948,
-  [SMALL_STATE(169)] = 8974,
-  [SMALL_STATE(170)] = 8997,
-  [SMALL_STATE(171)] = 9020,
-  [SMALL_STATE(172)] = 9043,
-  [SMALL_STATE(173)] = 9066,
-  [SMALL_STATE(174)] = 9089,
-  [SMALL_STATE(175)] = 9122,
-  [SMALL_STATE(176)] = 9145,
-  [SMALL_STATE(177)] = 9168,
-  [SMALL_STATE(178)] = 9199,
-  [SMALL_STATE(179)] = 9228,
-  [SMALL_STATE(180)] = 9257,
-  [SMALL_STATE(181)] = 9286,
-  [SMALL_STATE(182)] = 9315,
-  [SMALL_STATE(183)] = 9344,
-  [SMALL_STATE(184)] = 9373,
-  [SMALL_STATE(185)] = 9402,
-  [SMALL_STATE(186)] = 9431,
-  [SMALL_STATE(187)] = 9456,
-  [SMALL_STATE(188)] = 9479,
-  [SMALL_STATE(189)] = 9502,
-  [SMALL_STATE(190)] = 9525,
-  [SMALL_STATE(191)] = 9550,
-  [SMALL_STATE(192)] = 9573,
-  [SMALL_STATE(193)] = 9602,
-  [SMALL_STATE(194)] = 9624,
-  [SMALL_STATE(195)] = 9646,
-  [SMALL_STATE(196)] = 9670,
-  [SMALL_STATE(197)] = 9694,
-  [SMALL_STATE(198)] = 9716,
-  [SMALL_STATE(199)] = 9738,
-  [SMALL_STATE(200)] = 9760,
-  [SMALL_STATE(201)] = 9782,
-  [SMALL_STATE(202)] = 9804,
-  [SMALL_STATE(203)] = 9826,
-  [SMALL_STATE(204)] = 9849,
-  [SMALL_STATE(205)] = 9868,
-  [SMALL_STATE(206)] = 9887,
-  [SMALL_STATE(207)] = 9908,
-  [SMALL_STATE(208)] = 9927,
-  [SMALL_STATE(209)] = 9946,
-  [SMALL_STATE(210)] = 9961,
-  [SMALL_STATE(211)] = 9982,
-  [SMALL_STATE(212)] = 10001,
-  [SMALL_STATE(213)] = 10022,
-  [SMALL_STATE(214)] = 10041,
-  [SMALL_STATE(215)] = 10061,
-  [SMALL_STATE(216)] = 10081,
-  [SMALL_STATE(217)] = 10099,
-  [SMALL_STATE(218)] = 10119,
-  [SMALL_STATE(219)] = 10139,
-  [SMALL_STATE(220)] = 10157,
-  [SMALL_STATE(221)] = 10171,
-  [SMALL_STATE(222)] = 10189,
-  [SMALL_STATE(223)] = 10205,
-  [SMALL_STATE(224)] = 10225,
-  [SMALL_STATE(225)] = 10245,
-  [SMALL_STATE(226)] = 10265,
-  [SMALL_STATE(227)] = 10279,
-  [SMALL_STATE(228)] = 10299,
-  [SMALL_STATE(229)] = 10319,
-  [SMALL_STATE(230)] = 10339,
-  [SMALL_STATE(231)] = 10359,
-  [SMALL_STATE(232)] = 10379,
-  [SMALL_STATE(233)] = 10399,
-  [SMALL_STATE(234)] = 10419,
-  [SMALL_STATE(235)] = 10439,
-  [SMALL_STATE(236)] = 10453,
-  [SMALL_STATE(237)] = 10467,
-  [SMALL_STATE(238)] = 10481,
-  [SMALL_STATE(239)] = 10495,
-  [SMALL_STATE(240)] = 10509,
-  [SMALL_STATE(241)] = 10523,
-  [SMALL_STATE(242)] = 10543,
-  [SMALL_STATE(243)] = 10560,
-  [SMALL_STATE(244)] = 10573,
-  [SMALL_STATE(245)] = 10590,
-  [SMALL_STATE(246)] = 10607,
-  [SMALL_STATE(247)] = 10620,
-  [SMALL_STATE(248)] = 10633,
-  [SMALL_STATE(249)] = 10646,
-  [SMALL_STATE(250)] = 10659,
-  [SMALL_STATE(251)] = 10674,
-  [SMALL_STATE(252)] = 10693,
-  [SMALL_STATE(253)] = 10712,
-  [SMALL_STATE(254)] = 10729,
-  [SMALL_STATE(255)] = 10746,
-  [SMALL_STATE(256)] = 10763,
-  [SMALL_STATE(257)] = 10776,
-  [SMALL_STATE(258)] = 10789,
-  [SMALL_STATE(259)] = 10802,
-  [SMALL_STATE(260)] = 10815,
-  [SMALL_STATE(261)] = 10828,
-  [SMALL_STATE(262)] = 10845,
-  [SMALL_STATE(263)] = 10862,
-  [SMALL_STATE(264)] = 10881,
-  [SMALL_STATE(265)] = 10894,
-  [SMALL_STATE(266)] = 10911,
-  [SMALL_STATE(267)] = 10928,
-  [SMALL_STATE(268)] = 10947,
-  [SMALL_STATE(269)] = 10964,
-  [SMALL_STATE(270)] = 10981,
-  [SMALL_STATE(271)] = 10994,
-  [SMALL_STATE(272)] = 11011,
-  [SMALL_STATE(273)] = 11023,
-  [SMALL_STATE(274)] = 11039,
-  [SMALL_STATE(275)] = 11051,
-  [SMALL_STATE(276)] = 11065,
-  [SMALL_STATE(277)] = 11077,
-  [SMALL_STATE(278)] = 11093,
-  [SMALL_STATE(279)] = 11105,
-  [SMALL_STATE(280)] = 11115,
-  [SMALL_STATE(281)] = 11129,
-  [SMALL_STATE(282)] = 11145,
-  [SMALL_STATE(283)] = 11157,
-  [SMALL_STATE(284)] = 11171,
-  [SMALL_STATE(285)] = 11187,
-  [SMALL_STATE(286)] = 11199,
-  [SMALL_STATE(287)] = 11215,
-  [SMALL_STATE(288)] = 11229,
-  [SMALL_STATE(289)] = 11243,
-  [SMALL_STATE(290)] = 11255,
-  [SMALL_STATE(291)] = 11271,
-  [SMALL_STATE(292)] = 11287,
-  [SMALL_STATE(293)] = 11303,
-  [SMALL_STATE(294)] = 11319,
-  [SMALL_STATE(295)] = 11335,
-  [SMALL_STATE(296)] = 11351,
-  [SMALL_STATE(297)] = 11361,
-  [SMALL_STATE(298)] = 11375,
-  [SMALL_STATE(299)] = 11391,
-  [SMALL_STATE(300)] = 11403,
-  [SMALL_STATE(301)] = 11412,
-  [SMALL_STATE(302)] = 11423,
-  [SMALL_STATE(303)] = 11432,
-  [SMALL_STATE(304)] = 11443,
-  [SMALL_STATE(305)] = 11456,
-  [SMALL_STATE(306)] = 11465,
-  [SMALL_STATE(307)] = 11478,
-  [SMALL_STATE(308)] = 11491,
-  [SMALL_STATE(309)] = 11502,
-  [SMALL_STATE(310)] = 11515,
-  [SMALL_STATE(311)] = 11526,
-  [SMALL_STATE(312)] = 11539,
-  [SMALL_STATE(313)] = 11552,
-  [SMALL_STATE(314)] = 11561,
-  [SMALL_STATE(315)] = 11574,
-  [SMALL_STATE(316)] = 11587,
-  [SMALL_STATE(317)] = 11598,
-  [SMALL_STATE(318)] = 11611,
-  [SMALL_STATE(319)] = 11624,
-  [SMALL_STATE(320)] = 11637,
-  [SMALL_STATE(321)] = 11650,
-  [SMALL_STATE(322)] = 11663,
-  [SMALL_STATE(323)] = 11676,
-  [SMALL_STATE(324)] = 11689,
-  [SMALL_STATE(325)] = 11702,
-  [SMALL_STATE(326)] = 11715,
-  [SMALL_STATE(327)] = 11726,
-  [SMALL_STATE(328)] = 11735,
-  [SMALL_STATE(329)] = 11744,
-  [SMALL_STATE(330)] = 11753,
-  [SMALL_STATE(331)] = 11762,
-  [SMALL_STATE(332)] = 11771,
-  [SMALL_STATE(333)] = 11781,
-  [SMALL_STATE(334)] = 11791,
-  [SMALL_STATE(335)] = 11801,
-  [SMALL_STATE(336)] = 11811,
-  [SMALL_STATE(337)] = 11821,
-  [SMALL_STATE(338)] = 11829,
-  [SMALL_STATE(339)] = 11837,
-  [SMALL_STATE(340)] = 11847,
-  [SMALL_STATE(341)] = 11855,
-  [SMALL_STATE(342)] = 11865,
-  [SMALL_STATE(343)] = 11873,
-  [SMALL_STATE(344)] = 11883,
-  [SMALL_STATE(345)] = 11893,
-  [SMALL_STATE(346)] = 11901,
-  [SMALL_STATE(347)] = 11909,
-  [SMALL_STATE(348)] = 11919,
-  [SMALL_STATE(349)] = 11929,
-  [SMALL_STATE(350)] = 11939,
-  [SMALL_STATE(351)] = 11949,
-  [SMALL_STATE(352)] = 11957,
-  [SMALL_STATE(353)] = 11967,
-  [SMALL_STATE(354)] = 11977,
-  [SMALL_STATE(355)] = 11987,
-  [SMALL_STATE(356)] = 11997,
-  [SMALL_STATE(357)] = 12005,
-  [SMALL_STATE(358)] = 12015,
-  [SMALL_STATE(359)] = 12025,
-  [SMALL_STATE(360)] = 12035,
-  [SMALL_STATE(361)] = 12045,
-  [SMALL_STATE(362)] = 12055,
-  [SMALL_STATE(363)] = 12065,
-  [SMALL_STATE(364)] = 12075,
-  [SMALL_STATE(365)] = 12085,
-  [SMALL_STATE(366)] = 12095,
-  [SMALL_STATE(367)] = 12105,
-  [SMALL_STATE(368)] = 12115,
-  [SMALL_STATE(369)] = 12125,
-  [SMALL_STATE(370)] = 12135,
-  [SMALL_STATE(371)] = 12145,
-  [SMALL_STATE(372)] = 12155,
-  [SMALL_STATE(373)] = 12165,
-  [SMALL_STATE(374)] = 12175,
-  [SMALL_STATE(375)] = 12185,
-  [SMALL_STATE(376)] = 12195,
-  [SMALL_STATE(377)] = 12205,
-  [SMALL_STATE(378)] = 12215,
-  [SMALL_STATE(379)] = 12225,
-  [SMALL_STATE(380)] = 12235,
-  [SMALL_STATE(381)] = 12245,
-  [SMALL_STATE(382)] = 12255,
-  [SMALL_STATE(383)] = 12265,
-  [SMALL_STATE(384)] = 12273,
-  [SMALL_STATE(385)] = 12283,
-  [SMALL_STATE(386)] = 12293,
-  [SMALL_STATE(387)] = 12303,
-  [SMALL_STATE(388)] = 12313,
-  [SMALL_STATE(389)] = 12323,
-  [SMALL_STATE(390)] = 12333,
-  [SMALL_STATE(391)] = 12343,
-  [SMALL_STATE(392)] = 12353,
-  [SMALL_STATE(393)] = 12363,
-  [SMALL_STATE(394)] = 12373,
-  [SMALL_STATE(395)] = 12383,
-  [SMALL_STATE(396)] = 12393,
-  [SMALL_STATE(397)] = 12403,
-  [SMALL_STATE(398)] = 12413,
-  [SMALL_STATE(399)] = 12423,
-  [SMALL_STATE(400)] = 12433,
-  [SMALL_STATE(401)] = 12443,
-  [SMALL_STATE(402)] = 12453,
-  [SMALL_STATE(403)] = 12463,
-  [SMALL_STATE(404)] = 12473,
-  [SMALL_STATE(405)] = 12483,
-  [SMALL_STATE(406)] = 12493,
-  [SMALL_STATE(407)] = 12503,
-  [SMALL_STATE(408)] = 12513,
-  [SMALL_STATE(409)] = 12523,
-  [SMALL_STATE(410)] = 12533,
-  [SMALL_STATE(411)] = 12543,
-  [SMALL_STATE(412)] = 12553,
-  [SMALL_STATE(413)] = 12563,
-  [SMALL_STATE(414)] = 12573,
-  [SMALL_STATE(415)] = 12583,
-  [SMALL_STATE(416)] = 12593,
-  [SMALL_STATE(417)] = 12603,
-  [SMALL_STATE(418)] = 12611,
-  [SMALL_STATE(419)] = 12619,
-  [SMALL_STATE(420)] = 12629,
-  [SMALL_STATE(421)] = 12639,
-  [SMALL_STATE(422)] = 12649,
-  [SMALL_STATE(423)] = 12659,
-  [SMALL_STATE(424)] = 12667,
-  [SMALL_STATE(425)] = 12677,
-  [SMALL_STATE(426)] = 12685,
-  [SMALL_STATE(427)] = 12695,
-  [SMALL_STATE(428)] = 12703,
-  [SMALL_STATE(429)] = 12713,
-  [SMALL_STATE(430)] = 12720,
-  [SMALL_STATE(431)] = 12727,
-  [SMALL_STATE(432)] = 12734,
-  [SMALL_STATE(433)] = 12741,
-  [SMALL_STATE(434)] = 12748,
-  [SMALL_STATE(435)] = 12755,
-  [SMALL_STATE(436)] = 12762,
-  [SMALL_STATE(437)] = 12769,
-  [SMALL_STATE(438)] = 12776,
-  [SMALL_STATE(439)] = 12783,
-  [SMALL_STATE(440)] = 12790,
-  [SMALL_STATE(441)] = 12797,
-  [SMALL_STATE(442)] = 12804,
-  [SMALL_STATE(443)] = 12811,
-  [SMALL_STATE(444)] = 12818,
-  [SMALL_STATE(445)] = 12825,
-  [SMALL_STATE(446)] = 12832,
-  [SMALL_STATE(447)] = 12839,
-  [SMALL_STATE(448)] = 12846,
-  [SMALL_STATE(449)] = 12853,
-  [SMALL_STATE(450)] = 12860,
-  [SMALL_STATE(451)] = 12867,
-  [SMALL_STATE(452)] = 12874,
-  [SMALL_STATE(453)] = 12881,
-  [SMALL_STATE(454)] = 12888,
-  [SMALL_STATE(455)] = 12895,
-  [SMALL_STATE(456)] = 12902,
-  [SMALL_STATE(457)] = 12909,
-  [SMALL_STATE(458)] = 12916,
-  [SMALL_STATE(459)] = 12923,
-  [SMALL_STATE(460)] = 12930,
-  [SMALL_STATE(461)] = 12937,
-  [SMALL_STATE(462)] = 12944,
-  [SMALL_STATE(463)] = 12951,
-  [SMALL_STATE(464)] = 12958,
-  [SMALL_STATE(465)] = 12965,
-  [SMALL_STATE(466)] = 12972,
-  [SMALL_STATE(467)] = 12979,
-  [SMALL_STATE(468)] = 12986,
-  [SMALL_STATE(469)] = 12993,
-  [SMALL_STATE(470)] = 13000,
-  [SMALL_STATE(471)] = 13007,
-  [SMALL_STATE(472)] = 13014,
-  [SMALL_STATE(473)] = 13021,
-  [SMALL_STATE(474)] = 13028,
-  [SMALL_STATE(475)] = 13035,
-  [SMALL_STATE(476)] = 13042,
-  [SMALL_STATE(477)] = 13049,
-  [SMALL_STATE(478)] = 13056,
-  [SMALL_STATE(479)] = 13063,
-  [SMALL_STATE(480)] = 13070,
-  [SMALL_STATE(481)] = 13077,
-  [SMALL_STATE(482)] = 13084,
-  [SMALL_STATE(483)] = 13091,
-  [SMALL_STATE(484)] = 13098,
-  [SMALL_STATE(485)] = 13105,
+  [SMALL_STATE(3)] = 93,
+  [SMALL_STATE(4)] = 185,
+  [SMALL_STATE(5)] = 277,
+  [SMALL_STATE(6)] = 369,
+  [SMALL_STATE(7)] = 461,
+  [SMALL_STATE(8)] = 553,
+  [SMALL_STATE(9)] = 640,
+  [SMALL_STATE(10)] = 726,
+  [SMALL_STATE(11)] = 812,
+  [SMALL_STATE(12)] = 898,
+  [SMALL_STATE(13)] = 984,
+  [SMALL_STATE(14)] = 1070,
+  [SMALL_STATE(15)] = 1148,
+  [SMALL_STATE(16)] = 1226,
+  [SMALL_STATE(17)] = 1308,
+  [SMALL_STATE(18)] = 1389,
+  [SMALL_STATE(19)] = 1470,
+  [SMALL_STATE(20)] = 1551,
+  [SMALL_STATE(21)] = 1632,
+  [SMALL_STATE(22)] = 1713,
+  [SMALL_STATE(23)] = 1793,
+  [SMALL_STATE(24)] = 1873,
+  [SMALL_STATE(25)] = 1953,
+  [SMALL_STATE(26)] = 2033,
+  [SMALL_STATE(27)] = 2113,
+  [SMALL_STATE(28)] = 2189,
+  [SMALL_STATE(29)] = 2269,
+  [SMALL_STATE(30)] = 2349,
+  [SMALL_STATE(31)] = 2402,
+  [SMALL_STATE(32)] = 2455,
+  [SMALL_STATE(33)] = 2508,
+  [SMALL_STATE(34)] = 2565,
+  [SMALL_STATE(35)] = 2622,
+  [SMALL_STATE(36)] = 2675,
+  [SMALL_STATE(37)] = 2728,
+  [SMALL_STATE(38)] = 2781,
+  [SMALL_STATE(39)] = 2834,
+  [SMALL_STATE(40)] = 2887,
+  [SMALL_STATE(41)] = 2940,
+  [SMALL_STATE(42)] = 2993,
+  [SMALL_STATE(43)] = 3046,
+  [SMALL_STATE(44)] = 3099,
+  [SMALL_STATE(45)] = 3152,
+  [SMALL_STATE(46)] = 3205,
+  [SMALL_STATE(47)] = 3258,
+  [SMALL_STATE(48)] = 3311,
+  [SMALL_STATE(49)] = 3364,
+  [SMALL_STATE(50)] = 3417,
+  [SMALL_STATE(51)] = 3470,
+  [SMALL_STATE(52)] = 3523,
+  [SMALL_STATE(53)] = 3602,
+  [SMALL_STATE(54)] = 3681,
+  [SMALL_STATE(55)] = 3760,
+  [SMALL_STATE(56)] = 3839,
+  [SMALL_STATE(57)] = 3918,
+  [SMALL_STATE(58)] = 3971,
+  [SMALL_STATE(59)] = 4046,
+  [SMALL_STATE(60)] = 4121,
+  [SMALL_STATE(61)] = 4196,
+  [SMALL_STATE(62)] = 4249,
+  [SMALL_STATE(63)] = 4302,
+  [SMALL_STATE(64)] = 4377,
+  [SMALL_STATE(65)] = 4452,
+  [SMALL_STATE(66)] = 4505,
+  [SMALL_STATE(67)] = 4558,
+  [SMALL_STATE(68)] = 4611,
+  [SMALL_STATE(69)] = 4664,
+  [SMALL_STATE(70)] = 4717,
+  [SMALL_STATE(71)] = 4791,
+  [SMALL_STATE(72)] = 4865,
+  [SMALL_STATE(73)] = 4939,
+  [SMALL_STATE(74)] = 5013,
+  [SMALL_STATE(75)] = 5087,
+  [SMALL_STATE(76)] = 5161,
+  [SMALL_STATE(77)] = 5235,
+  [SMALL_STATE(78)] = 5302,
+  [SMALL_STATE(79)] = 5353,
+  [SMALL_STATE(80)] = 5404,
+  [SMALL_STATE(81)] = 5475,
+  [SMALL_STATE(82)] = 5526,
+  [SMALL_STATE(83)] = 5577,
+  [SMALL_STATE(84)] = 5628,
+  [SMALL_STATE(85)] = 5679,
+  [SMALL_STATE(86)] = 5730,
+  [SMALL_STATE(87)] = 5781,
+  [SMALL_STATE(88)] = 5854,
+  [SMALL_STATE(89)] = 5927,
+  [SMALL_STATE(90)] = 6000,
+  [SMALL_STATE(91)] = 6051,
+  [SMALL_STATE(92)] = 6124,
+  [SMALL_STATE(93)] = 6197,
+  [SMALL_STATE(94)] = 6248,
+  [SMALL_STATE(95)] = 6315,
+  [SMALL_STATE(96)] = 6381,
+  [SMALL_STATE(97)] = 6446,
+  [SMALL_STATE(98)] = 6511,
+  [SMALL_STATE(99)] = 6576,
+  [SMALL_STATE(100)] = 6641,
+  [SMALL_STATE(101)] = 6689,
+  [SMALL_STATE(102)] = 6737,
+  [SMALL_STATE(103)] = 6784,
+  [SMALL_STATE(104)] = 6826,
+  [SMALL_STATE(105)] = 6866,
+  [SMALL_STATE(106)] = 6908,
+  [SMALL_STATE(107)] = 6950,
+  [SMALL_STATE(108)] = 6992,
+  [SMALL_STATE(109)] = 7054,
+  [SMALL_STATE(110)] = 7100,
+  [SMALL_STATE(111)] = 7162,
+  [SMALL_STATE(112)] = 7204,
+  [SMALL_STATE(113)] = 7246,
+  [SMALL_STATE(114)] = 7288,
+  [SMALL_STATE(115)] = 7330,
+  [SMALL_STATE(116)] = 7372,
+  [SMALL_STATE(117)] = 7414,
+  [SMALL_STATE(118)] = 7460,
+  [SMALL_STATE(119)] = 7521,
+  [SMALL_STATE(120)] = 7562,
+  [SMALL_STATE(121)] = 7603,
+  [SMALL_STATE(122)] = 7644,
+  [SMALL_STATE(123)] = 7685,
+  [SMALL_STATE(124)] = 7726,
+  [SMALL_STATE(125)] = 7766,
+  [SMALL_STATE(126)] = 7806,
+  [SMALL_STATE(127)] = 7846,
+  [SMALL_STATE(128)] = 7886,
+  [SMALL_STATE(129)] = 7926,
+  [SMALL_STATE(130)] = 7966,
+  [SMALL_STATE(131)] = 8006,
+  [SMALL_STATE(132)] = 8062,
+  [SMALL_STATE(133)] = 8102,
+  [SMALL_STATE(134)] = 8142,
+  [SMALL_STATE(135)] = 8182,
+  [SMALL_STATE(136)] = 8222,
+  [SMALL_STATE(137)] = 8262,
+  [SMALL_STATE(138)] = 8302,
+  [SMALL_STATE(139)] = 8342,
+  [SMALL_STATE(140)] = 8382,
+  [SMALL_STATE(141)] = 8422,
+  [SMALL_STATE(142)] = 8482,
+  [SMALL_STATE(143)] = 8522,
+  [SMALL_STATE(144)] = 8562,
+  [SMALL_STATE(145)] = 8618,
+  [SMALL_STATE(146)] = 8658,
+  [SMALL_STATE(147)] = 8698,
+  [SMALL_STATE(148)] = 8738,
+  [SMALL_STATE(149)] = 8778,
+  [SMALL_STATE(150)] = 8818,
+  [SMALL_STATE(151)] = 8858,
+  [SMALL_STATE(152)] = 8914,
+  [SMALL_STATE(153)] = 8969,
+  [SMALL_STATE(154)] = 9024,
+  [SMALL_STATE(155)] = 9061,
+  [SMALL_STATE(156)] = 9098,
+  [SMALL_STATE(157)] = 9135,
+  [SMALL_STATE(158)] = 9172,
+  [SMALL_STATE(159)] = 9209,
+  [SMALL_STATE(160)] = 9263,
+  [SMALL_STATE(161)] = 9317,
+  [SMALL_STATE(162)] = 9348,
+  [SMALL_STATE(163)] = 9379,
+  [SMALL_STATE(164)] = 9410,
+  [SMALL_STATE(165)] = 9441,
+  [SMALL_STATE(166)] = 9472,
+  [SMALL_STATE(167)] = 9503,
+  [SMALL_STATE(168)] = 9534,
+  [SMALL_STATE(169)] = 9565,
+  [SMALL_STATE(170)] = 9596,
+  [SMALL_STATE(171)] = 9627,
+  [SMALL_STATE(172)] = 9658,
+  [SMALL_STATE(173)] = 9689,
+  [SMALL_STATE(174)] = 9720,
+  [SMALL_STATE(175)] = 9751,
+  [SMALL_STATE(176)] = 9782,
+  [SMALL_STATE(177)] = 9813,
+  [SMALL_STATE(178)] = 9844,
+  [SMALL_STATE(179)] = 9875,
+  [SMALL_STATE(180)] = 9924,
+  [SMALL_STATE(181)] = 9973,
+  [SMALL_STATE(182)] = 10022,
+  [SMALL_STATE(183)] = 10058,
+  [SMALL_STATE(184)] = 10088,
+  [SMALL_STATE(185)] = 10118,
+  [SMALL_STATE(186)] = 10151,
+  [SMALL_STATE(187)] = 10178,
+  [SMALL_STATE(188)] = 10205,
+  [SMALL_STATE(189)] = 10232,
+  [SMALL_STATE(190)] = 10259,
+  [SMALL_STATE(191)] = 10292,
+  [SMALL_STATE(192)] = 10319,
+  [SMALL_STATE(193)] = 10346,
+  [SMALL_STATE(194)] = 10388,
+  [SMALL_STATE(195)] = 10415,
+  [SMALL_STATE(196)] = 10442,
+  [SMALL_STATE(197)] = 10469,
+  [SMALL_STATE(198)] = 10496,
+  [SMALL_STATE(199)] = 10523,
+  [SMALL_STATE(200)] = 10550,
+  [SMALL_STATE(201)] = 10574,
+  [SMALL_STATE(202)] = 10598,
+  [SMALL_STATE(203)] = 10622,
+  [SMALL_STATE(204)] = 10646,
+  [SMALL_STATE(205)] = 10670,
+  [SMALL_STATE(206)] = 10694,
+  [SMALL_STATE(207)] = 10718,
+  [SMALL_STATE(208)] = 10742,
+  [SMALL_STATE(209)] = 10766,
+  [SMALL_STATE(210)] = 10790,
+  [SMALL_STATE(211)] = 10814,
+  [SMALL_STATE(212)] = 10838,
+  [SMALL_STATE(213)] = 10862,
+  [SMALL_STATE(214)] = 10895,
+  [SMALL_STATE(215)] = 10913,
+  [SMALL_STATE(216)] = 10931,
+  [SMALL_STATE(217)] = 10949,
+  [SMALL_STATE(218)] = 10967,
+  [SMALL_STATE(219)] = 10985,
+  [SMALL_STATE(220)] = 11003,
+  [SMALL_STATE(221)] = 11021,
+  [SMALL_STATE(222)] = 11039,
+  [SMALL_STATE(223)] = 11057,
+  [SMALL_STATE(224)] = 11075,
+  [SMALL_STATE(225)] = 11093,
+  [SMALL_STATE(226)] = 11111,
+  [SMALL_STATE(227)] = 11129,
+  [SMALL_STATE(228)] = 11147,
+  [SMALL_STATE(229)] = 11165,
+  [SMALL_STATE(230)] = 11183,
+  [SMALL_STATE(231)] = 11201,
+  [SMALL_STATE(232)] = 11219,
+  [SMALL_STATE(233)] = 11248,
+  [SMALL_STATE(234)] = 11277,
+  [SMALL_STATE(235)] = 11308,
+  [SMALL_STATE(236)] = 11337,
+  [SMALL_STATE(237)] = 11366,
+  [SMALL_STATE(238)] = 11395,
+  [SMALL_STATE(239)] = 11424,
+  [SMALL_STATE(240)] = 11453,
+  [SMALL_STATE(241)] = 11482,
+  [SMALL_STATE(242)] = 11511,
+  [SMALL_STATE(243)] = 11540,
+  [SMALL_STATE(244)] = 11563,
+  [SMALL_STATE(245)] = 11586,
+  [SMALL_STATE(246)] = 11611,
+  [SMALL_STATE(247)] = 11634,
+  [SMALL_STATE(248)] = 11659,
+  [SMALL_STATE(249)] = 11682,
+  [SMALL_STATE(250)] = 11706,
+  [SMALL_STATE(251)] = 11728,
+  [SMALL_STATE(252)] = 11750,
+  [SMALL_STATE(253)] = 11774,
+  [SMALL_STATE(254)] = 11796,
+  [SMALL_STATE(255)] = 11818,
+  [SMALL_STATE(256)] = 11840,
+  [SMALL_STATE(257)] = 11864,
+  [SMALL_STATE(258)] = 11886,
+  [SMALL_STATE(259)] = 11908,
+  [SMALL_STATE(260)] = 11930,
+  [SMALL_STATE(261)] = 11953,
+  [SMALL_STATE(262)] = 11972,
+  [SMALL_STATE(263)] = 11991,
+  [SMALL_STATE(264)] = 12012,
+  [SMALL_STATE(265)] = 12031,
+  [SMALL_STATE(266)] = 12050,
+  [SMALL_STATE(267)] = 12069,
+  [SMALL_STATE(268)] = 12084,
+  [SMALL_STATE(269)] = 12105,
+  [SMALL_STATE(270)] = 12124,
+  [SMALL_STATE(271)] = 12145,
+  [SMALL_STATE(272)] = 12165,
+  [SMALL_STATE(273)] = 12185,
+  [SMALL_STATE(274)] = 12199,
+  [SMALL_STATE(275)] = 12217,
+  [SMALL_STATE(276)] = 12231,
+  [SMALL_STATE(277)] = 12245,
+  [SMALL_STATE(278)] = 12263,
+  [SMALL_STATE(279)] = 12277,
+  [SMALL_STATE(280)] = 12291,
+  [SMALL_STATE(281)] = 12311,
+  [SMALL_STATE(282)] = 12331,
+  [SMALL_STATE(283)] = 12349,
+  [SMALL_STATE(284)] = 12369,
+  [SMALL_STATE(285)] = 12389,
+  [SMALL_STATE(286)] = 12407,
+  [SMALL_STATE(287)] = 12427,
+  [SMALL_STATE(288)] = 12447,
+  [SMALL_STATE(289)] = 12461,
+  [SMALL_STATE(290)] = 12481,
+  [SMALL_STATE(291)] = 12501,
+  [SMALL_STATE(292)] = 12521,
+  [SMALL_STATE(293)] = 12541,
+  [SMALL_STATE(294)] = 12561,
+  [SMALL_STATE(295)] = 12581,
+  [SMALL_STATE(296)] = 12601,
+  [SMALL_STATE(297)] = 12621,
+  [SMALL_STATE(298)] = 12641,
+  [SMALL_STATE(299)] = 12661,
+  [SMALL_STATE(300)] = 12681,
+  [SMALL_STATE(301)] = 12697,
+  [SMALL_STATE(302)] = 12711,
+  [SMALL_STATE(303)] = 12731,
+  [SMALL_STATE(304)] = 12745,
+  [SMALL_STATE(305)] = 12758,
+  [SMALL_STATE(306)] = 12773,
+  [SMALL_STATE(307)] = 12790,
+  [SMALL_STATE(308)] = 12803,
+  [SMALL_STATE(309)] = 12816,
+  [SMALL_STATE(310)] = 12835,
+  [SMALL_STATE(311)] = 12852,
+  [SMALL_STATE(312)] = 12871,
+  [SMALL_STATE(313)] = 12890,
+  [SMALL_STATE(314)] = 12907,
+  [SMALL_STATE(315)] = 12924,
+  [SMALL_STATE(316)] = 12937,
+  [SMALL_STATE(317)] = 12954,
+  [SMALL_STATE(318)] = 12967,
+  [SMALL_STATE(319)] = 12986,
+  [SMALL_STATE(320)] = 12999,
+  [SMALL_STATE(321)] = 13016,
+  [SMALL_STATE(322)] = 13029,
+  [SMALL_STATE(323)] = 13046,
+  [SMALL_STATE(324)] = 13063,
+  [SMALL_STATE(325)] = 13080,
+  [SMALL_STATE(326)] = 13097,
+  [SMALL_STATE(327)] = 13110,
+  [SMALL_STATE(328)] = 13123,
+  [SMALL_STATE(329)] = 13140,
+  [SMALL_STATE(330)] = 13153,
+  [SMALL_STATE(331)] = 13170,
+  [SMALL_STATE(332)] = 13187,
+  [SMALL_STATE(333)] = 13204,
+  [SMALL_STATE(334)] = 13221,
+  [SMALL_STATE(335)] = 13238,
+  [SMALL_STATE(336)] = 13251,
+  [SMALL_STATE(337)] = 13268,
+  [SMALL_STATE(338)] = 13281,
+  [SMALL_STATE(339)] = 13298,
+  [SMALL_STATE(340)] = 13315,
+  [SMALL_STATE(341)] = 13331,
+  [SMALL_STATE(342)] = 13347,
+  [SMALL_STATE(343)] = 13363,
+  [SMALL_STATE(344)] = 13379,
+  [SMALL_STATE(345)] = 13391,
+  [SMALL_STATE(346)] = 13401,
+  [SMALL_STATE(347)] = 13417,
+  [SMALL_STATE(348)] = 13427,
+  [SMALL_STATE(349)] = 13443,
+  [SMALL_STATE(350)] = 13455,
+  [SMALL_STATE(351)] = 13469,
+  [SMALL_STATE(352)] = 13481,
+  [SMALL_STATE(353)] = 13497,
+  [SMALL_STATE(354)] = 13513,
+  [SMALL_STATE(355)] = 13529,
+  [SMALL_STATE(356)] = 13541,
+  [SMALL_STATE(357)] = 13555,
+  [SMALL_STATE(358)] = 13571,
+  [SMALL_STATE(359)] = 13587,
+  [SMALL_STATE(360)] = 13603,
+  [SMALL_STATE(361)] = 13619,
+  [SMALL_STATE(362)] = 13635,
+  [SMALL_STATE(363)] = 13651,
+  [SMALL_STATE(364)] = 13667,
+  [SMALL_STATE(365)] = 13683,
+  [SMALL_STATE(366)] = 13699,
+  [SMALL_STATE(367)] = 13715,
+  [SMALL_STATE(368)] = 13731,
+  [SMALL_STATE(369)] = 13747,
+  [SMALL_STATE(370)] = 13759,
+  [SMALL_STATE(371)] = 13775,
+  [SMALL_STATE(372)] = 13787,
+  [SMALL_STATE(373)] = 13799,
+  [SMALL_STATE(374)] = 13811,
+  [SMALL_STATE(375)] = 13825,
+  [SMALL_STATE(376)] = 13839,
+  [SMALL_STATE(377)] = 13853,
+  [SMALL_STATE(378)] = 13867,
+  [SMALL_STATE(379)] = 13883,
+  [SMALL_STATE(380)] = 13899,
+  [SMALL_STATE(381)] = 13915,
+  [SMALL_STATE(382)] = 13931,
+  [SMALL_STATE(383)] = 13947,
+  [SMALL_STATE(384)] = 13961,
+  [SMALL_STATE(385)] = 13977,
+  [SMALL_STATE(386)] = 13993,
+  [SMALL_STATE(387)] = 14006,
+  [SMALL_STATE(388)] = 14019,
+  [SMALL_STATE(389)] = 14028,
+  [SMALL_STATE(390)] = 14041,
+  [SMALL_STATE(391)] = 14050,
+  [SMALL_STATE(392)] = 14063,
+  [SMALL_STATE(393)] = 14076,
+  [SMALL_STATE(394)] = 14085,
+  [SMALL_STATE(395)] = 14094,
+  [SMALL_STATE(396)] = 14105,
+  [SMALL_STATE(397)] = 14114,
+  [SMALL_STATE(398)] = 14125,
+  [SMALL_STATE(399)] = 14138,
+  [SMALL_STATE(400)] = 14149,
+  [SMALL_STATE(401)] = 14162,
+  [SMALL_STATE(402)] = 14175,
+  [SMALL_STATE(403)] = 14188,
+  [SMALL_STATE(404)] = 14201,
+  [SMALL_STATE(405)] = 14214,
+  [SMALL_STATE(406)] = 14225,
+  [SMALL_STATE(407)] = 14234,
+  [SMALL_STATE(408)] = 14245,
+  [SMALL_STATE(409)] = 14258,
+  [SMALL_STATE(410)] = 14269,
+  [SMALL_STATE(411)] = 14282,
+  [SMALL_STATE(412)] = 14295,
+  [SMALL_STATE(413)] = 14304,
+  [SMALL_STATE(414)] = 14317,
+  [SMALL_STATE(415)] = 14326,
+  [SMALL_STATE(416)] = 14339,
+  [SMALL_STATE(417)] = 14352,
+  [SMALL_STATE(418)] = 14363,
+  [SMALL_STATE(419)] = 14376,
+  [SMALL_STATE(420)] = 14387,
+  [SMALL_STATE(421)] = 14398,
+  [SMALL_STATE(422)] = 14409,
+  [SMALL_STATE(423)] = 14418,
+  [SMALL_STATE(424)] = 14431,
+  [SMALL_STATE(425)] = 14441,
+  [SMALL_STATE(426)] = 14451,
+  [SMALL_STATE(427)] = 14461,
+  [SMALL_STATE(428)] = 14471,
+  [SMALL_STATE(429)] = 14481,
+  [SMALL_STATE(430)] = 14491,
+  [SMALL_STATE(431)] = 14501,
+  [SMALL_STATE(432)] = 14511,
+  [SMALL_STATE(433)] = 14521,
+  [SMALL_STATE(434)] = 14531,
+  [SMALL_STATE(435)] = 14539,
+  [SMALL_STATE(436)] = 14549,
+  [SMALL_STATE(437)] = 14559,
+  [SMALL_STATE(438)] = 14569,
+  [SMALL_STATE(439)] = 14579,
+  [SMALL_STATE(440)] = 14589,
+  [SMALL_STATE(441)] = 14599,
+  [SMALL_STATE(442)] = 14609,
+  [SMALL_STATE(443)] = 14619,
+  [SMALL_STATE(444)] = 14629,
+  [SMALL_STATE(445)] = 14639,
+  [SMALL_STATE(446)] = 14649,
+  [SMALL_STATE(447)] = 14659,
+  [SMALL_STATE(448)] = 14669,
+  [SMALL_STATE(449)] = 14677,
+  [SMALL_STATE(450)] = 14687,
+  [SMALL_STATE(451)] = 14695,
+  [SMALL_STATE(452)] = 14705,
+  [SMALL_STATE(453)] = 14715,
+  [SMALL_STATE(454)] = 14725,
+  [SMALL_STATE(455)] = 14735,
+  [SMALL_STATE(456)] = 14745,
+  [SMALL_STATE(457)] = 14755,
+  [SMALL_STATE(458)] = 14763,
+  [SMALL_STATE(459)] = 14773,
+  [SMALL_STATE(460)] = 14781,
+  [SMALL_STATE(461)] = 14791,
+  [SMALL_STATE(462)] = 14801,
+  [SMALL_STATE(463)] = 14811,
+  [SMALL_STATE(464)] = 14821,
+  [SMALL_STATE(465)] = 14831,
+  [SMALL_STATE(466)] = 14841,
+  [SMALL_STATE(467)] = 14851,
+  [SMALL_STATE(468)] = 14861,
+  [SMALL_STATE(469)] = 14871,
+  [SMALL_STATE(470)] = 14881,
+  [SMALL_STATE(471)] = 14891,
+  [SMALL_STATE(472)] = 14901,
+  [SMALL_STATE(473)] = 14911,
+  [SMALL_STATE(474)] = 14921,
+  [SMALL_STATE(475)] = 14931,
+  [SMALL_STATE(476)] = 14941,
+  [SMALL_STATE(477)] = 14951,
+  [SMALL_STATE(478)] = 14961,
+  [SMALL_STATE(479)] = 14971,
+  [SMALL_STATE(480)] = 14981,
+  [SMALL_STATE(481)] = 14991,
+  [SMALL_STATE(482)] = 15001,
+  [SMALL_STATE(483)] = 15011,
+  [SMALL_STATE(484)] = 15021,
+  [SMALL_STATE(485)] = 15031,
+  [SMALL_STATE(486)] = 15041,
+  [SMALL_STATE(487)] = 15051,
+  [SMALL_STATE(488)] = 15061,
+  [SMALL_STATE(489)] = 15071,
+  [SMALL_STATE(490)] = 15081,
+  [SMALL_STATE(491)] = 15091,
+  [SMALL_STATE(492)] = 15101,
+  [SMALL_STATE(493)] = 15111,
+  [SMALL_STATE(494)] = 15121,
+  [SMALL_STATE(495)] = 15131,
+  [SMALL_STATE(496)] = 15141,
+  [SMALL_STATE(497)] = 15151,
+  [SMALL_STATE(498)] = 15161,
+  [SMALL_STATE(499)] = 15171,
+  [SMALL_STATE(500)] = 15181,
+  [SMALL_STATE(501)] = 15191,
+  [SMALL_STATE(502)] = 15201,
+  [SMALL_STATE(503)] = 15211,
+  [SMALL_STATE(504)] = 15219,
+  [SMALL_STATE(505)] = 15227,
+  [SMALL_STATE(506)] = 15237,
+  [SMALL_STATE(507)] = 15247,
+  [SMALL_STATE(508)] = 15257,
+  [SMALL_STATE(509)] = 15265,
+  [SMALL_STATE(510)] = 15275,
+  [SMALL_STATE(511)] = 15283,
+  [SMALL_STATE(512)] = 15291,
+  [SMALL_STATE(513)] = 15301,
+  [SMALL_STATE(514)] = 15309,
+  [SMALL_STATE(515)] = 15319,
+  [SMALL_STATE(516)] = 15329,
+  [SMALL_STATE(517)] = 15339,
+  [SMALL_STATE(518)] = 15349,
+  [SMALL_STATE(519)] = 15359,
+  [SMALL_STATE(520)] = 15369,
+  [SMALL_STATE(521)] = 15379,
+  [SMALL_STATE(522)] = 15387,
+  [SMALL_STATE(523)] = 15397,
+  [SMALL_STATE(524)] = 15407,
+  [SMALL_STATE(525)] = 15417,
+  [SMALL_STATE(526)] = 15427,
+  [SMALL_STATE(527)] = 15437,
+  [SMALL_STATE(528)] = 15447,
+  [SMALL_STATE(529)] = 15455,
+  [SMALL_STATE(530)] = 15465,
+  [SMALL_STATE(531)] = 15475,
+  [SMALL_STATE(532)] = 15485,
+  [SMALL_STATE(533)] = 15495,
+  [SMALL_STATE(534)] = 15505,
+  [SMALL_STATE(535)] = 15515,
+  [SMALL_STATE(536)] = 15525,
+  [SMALL_STATE(537)] = 15535,
+  [SMALL_STATE(538)] = 15545,
+  [SMALL_STATE(539)] = 15553,
+  [SMALL_STATE(540)] = 15563,
+  [SMALL_STATE(541)] = 15573,
+  [SMALL_STATE(542)] = 15581,
+  [SMALL_STATE(543)] = 15591,
+  [SMALL_STATE(544)] = 15601,
+  [SMALL_STATE(545)] = 15608,
+  [SMALL_STATE(546)] = 15615,
+  [SMALL_STATE(547)] = 15622,
+  [SMALL_STATE(548)] = 15629,
+  [SMALL_STATE(549)] = 15636,
+  [SMALL_STATE(550)] = 15643,
+  [SMALL_STATE(551)] = 15650,
+  [SMALL_STATE(552)] = 15657,
+  [SMALL_STATE(553)] = 15664,
+  [SMALL_STATE(554)] = 15671,
+  [SMALL_STATE(555)] = 15678,
+  [SMALL_STATE(556)] = 15685,
+  [SMALL_STATE(557)] = 15692,
+  [SMALL_STATE(558)] = 15699,
+  [SMALL_STATE(559)] = 15706,
+  [SMALL_STATE(560)] = 15713,
+  [SMALL_STATE(561)] = 15720,
+  [SMALL_STATE(562)] = 15727,
+  [SMALL_STATE(563)] = 15734,
+  [SMALL_STATE(564)] = 15741,
+  [SMALL_STATE(565)] = 15748,
+  [SMALL_STATE(566)] = 15755,
+  [SMALL_STATE(567)] = 15762,
+  [SMALL_STATE(568)] = 15769,
+  [SMALL_STATE(569)] = 15776,
+  [SMALL_STATE(570)] = 15783,
+  [SMALL_STATE(571)] = 15790,
+  [SMALL_STATE(572)] = 15797,
+  [SMALL_STATE(573)] = 15804,
+  [SMALL_STATE(574)] = 15811,
+  [SMALL_STATE(575)] = 15818,
+  [SMALL_STATE(576)] = 15825,
+  [SMALL_STATE(577)] = 15832,
+  [SMALL_STATE(578)] = 15839,
+  [SMALL_STATE(579)] = 15846,
+  [SMALL_STATE(580)] = 15853,
+  [SMALL_STATE(581)] = 15860,
+  [SMALL_STATE(582)] = 15867,
+  [SMALL_STATE(583)] = 15874,
+  [SMALL_STATE(584)] = 15881,
+  [SMALL_STATE(585)] = 15888,
+  [SMALL_STATE(586)] = 15895,
+  [SMALL_STATE(587)] = 15902,
+  [SMALL_STATE(588)] = 15909,
+  [SMALL_STATE(589)] = 15916,
+  [SMALL_STATE(590)] = 15923,
+  [SMALL_STATE(591)] = 15930,
+  [SMALL_STATE(592)] = 15937,
+  [SMALL_STATE(593)] = 15944,
+  [SMALL_STATE(594)] = 15951,
+  [SMALL_STATE(595)] = 15958,
+  [SMALL_STATE(596)] = 15965,
+  [SMALL_STATE(597)] = 15972,
+  [SMALL_STATE(598)] = 15979,
+  [SMALL_STATE(599)] = 15986,
+  [SMALL_STATE(600)] = 15993,
+  [SMALL_STATE(601)] = 16000,
+  [SMALL_STATE(602)] = 16007,
+  [SMALL_STATE(603)] = 16014,
+  [SMALL_STATE(604)] = 16021,
+  [SMALL_STATE(605)] = 16028,
+  [SMALL_STATE(606)] = 16035,
+  [SMALL_STATE(607)] = 16042,
+  [SMALL_STATE(608)] = 16049,
+  [SMALL_STATE(609)] = 16056,
+  [SMALL_STATE(610)] = 16063,
+  [SMALL_STATE(611)] = 16070,
+  [SMALL_STATE(612)] = 16077,
+  [SMALL_STATE(613)] = 16084,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -18322,635 +21509,772 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(227),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(468),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(271),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(576),
   [11] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 3, 0, 0),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
-  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
-  [17] = {.entry = {.count = 1, .reusable = false}}, SHIFT(301),
-  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(233),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(308),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
-  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(454),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(463),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(481),
-  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
-  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
-  [37] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 2, 0, 0),
-  [39] = {.entry = {.count = 1, .reusable = true}}, SHIFT(398),
-  [41] = {.entry = {.count = 1, .reusable = true}}, SHIFT(333),
-  [43] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 3, 0, 0),
-  [45] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 3, 0, 0),
-  [47] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 4, 0, 16),
-  [49] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 4, 0, 17),
-  [51] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 4, 0, 0),
-  [53] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 3, 0, 0),
-  [55] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 4, 0, 0),
-  [57] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 4, 0, 0),
-  [59] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 5, 0, 16),
-  [61] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 5, 0, 17),
-  [63] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
-  [65] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(301),
-  [68] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(233),
-  [71] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(308),
-  [74] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(253),
-  [77] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(223),
-  [80] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(454),
-  [83] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(463),
-  [86] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(481),
-  [89] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(321),
-  [92] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(333),
-  [95] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(349),
-  [98] = {.entry = {.count = 1, .reusable = true}}, SHIFT(375),
-  [100] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0),
-  [102] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(17),
-  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__newline, 2, 0, 0),
-  [107] = {.entry = {.count = 1, .reusable = true}}, SHIFT(364),
-  [109] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
-  [111] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
-  [113] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 4, 0, 0),
-  [115] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 4, 0, 0),
-  [117] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
-  [119] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 3, 0, 0),
-  [121] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 3, 0, 0),
-  [123] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 3, 0, 0),
-  [125] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 3, 0, 0),
-  [127] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_option, 3, 0, 0),
-  [129] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_from_option, 3, 0, 0),
-  [131] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_text_option, 3, 0, 0),
-  [133] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_text_option, 3, 0, 0),
-  [135] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 3, 0, 0),
-  [137] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 3, 0, 0),
-  [139] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_agent_option, 3, 0, 0),
-  [141] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_agent_option, 3, 0, 0),
-  [143] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_timeout_option, 3, 0, 0),
-  [145] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_timeout_option, 3, 0, 0),
-  [147] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 3, 0, 0),
-  [149] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 3, 0, 0),
-  [151] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 4, 0, 0),
-  [153] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 4, 0, 0),
-  [155] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 4, 0, 0),
-  [157] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 4, 0, 0),
-  [159] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 4, 0, 0),
-  [161] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 4, 0, 0),
-  [163] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_header_option, 4, 0, 20),
-  [165] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_header_option, 4, 0, 20),
-  [167] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 2, 0, 0),
-  [169] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
-  [171] = {.entry = {.count = 1, .reusable = false}}, SHIFT(193),
-  [173] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 2, 0, 0),
-  [175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
-  [177] = {.entry = {.count = 1, .reusable = false}}, SHIFT(201),
-  [179] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(375),
-  [182] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(364),
-  [185] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
-  [187] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(193),
-  [190] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
-  [192] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 2, 0, 0),
-  [194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(471),
-  [196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(439),
-  [198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
-  [200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(338),
-  [202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
-  [204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(357),
-  [206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
-  [208] = {.entry = {.count = 1, .reusable = true}}, SHIFT(387),
-  [210] = {.entry = {.count = 1, .reusable = true}}, SHIFT(475),
-  [212] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [214] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(70),
-  [217] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 3, 0, 0),
-  [219] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 3, 0, 0),
-  [221] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(368),
-  [224] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(201),
-  [227] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 4, 0, 14),
-  [229] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 4, 0, 14),
-  [231] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 5, 0, 21),
-  [233] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 5, 0, 21),
-  [235] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(79),
-  [238] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(372),
-  [241] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(361),
-  [244] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0),
-  [246] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(471),
-  [249] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(439),
-  [252] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(336),
-  [255] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(338),
-  [258] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(313),
-  [261] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(357),
-  [264] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(384),
-  [267] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(387),
-  [270] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(475),
-  [273] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(192),
-  [276] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 3, 0, 0),
-  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
-  [280] = {.entry = {.count = 1, .reusable = false}}, SHIFT(202),
-  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
-  [284] = {.entry = {.count = 1, .reusable = false}}, SHIFT(198),
-  [286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
-  [288] = {.entry = {.count = 1, .reusable = false}}, SHIFT(200),
-  [290] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
-  [292] = {.entry = {.count = 1, .reusable = false}}, SHIFT(197),
-  [294] = {.entry = {.count = 1, .reusable = true}}, SHIFT(478),
-  [296] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
-  [298] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
-  [300] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
-  [302] = {.entry = {.count = 1, .reusable = true}}, SHIFT(409),
-  [304] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 5, 0, 10),
-  [306] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 2, 0, 0),
-  [308] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(198),
-  [311] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(94),
-  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
-  [316] = {.entry = {.count = 1, .reusable = false}}, SHIFT(199),
-  [318] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(202),
-  [321] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(100),
-  [324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(474),
-  [326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(426),
-  [328] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
-  [330] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
-  [332] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
-  [334] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 2, 0, 18),
-  [336] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(200),
-  [339] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(106),
-  [342] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(478),
-  [345] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(424),
-  [348] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(425),
-  [351] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(330),
-  [354] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(409),
-  [357] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(110),
-  [360] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(199),
-  [363] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(114),
-  [366] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 3, 0, 0),
-  [368] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
-  [370] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
-  [372] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
-  [374] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
-  [376] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 2, 0, 0),
-  [378] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 6, 0, 10),
-  [380] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(197),
-  [383] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_label, 3, 0, 1),
-  [385] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__end_of_line, 1, 0, 0),
-  [387] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(474),
-  [390] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(426),
-  [393] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(427),
-  [396] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(331),
-  [399] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(414),
-  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 3, 0, 12),
-  [404] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait, 3, 0, 0),
-  [406] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 3, 0, 18),
-  [408] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 4, 0, 0),
-  [410] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 3, 0, 0),
-  [412] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(422),
-  [415] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
-  [418] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(329),
-  [421] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(404),
-  [424] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 4, 0, 0),
-  [426] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 5, 0, 0),
-  [428] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 3, 0, 0),
-  [430] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 6, 0, 16),
-  [432] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 6, 0, 17),
-  [434] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 5, 0, 0),
-  [436] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 5, 0, 0),
-  [438] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 2, 0, 0),
-  [440] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 3, 0, 13),
-  [442] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_block, 3, 0, 0),
-  [444] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 5, 0, 0),
-  [446] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 4, 0, 0),
-  [448] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0),
-  [450] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(451),
-  [453] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(303),
-  [456] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(438),
-  [459] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(379),
-  [462] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(448),
-  [465] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(380),
-  [468] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(480),
-  [471] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(401),
-  [474] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(403),
-  [477] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 3, 0, 1),
-  [479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(451),
-  [481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
-  [483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(438),
-  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
-  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(448),
-  [489] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
-  [491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(480),
-  [493] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
-  [495] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
-  [497] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 4, 0, 1),
-  [499] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 2, 0, 0),
-  [501] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
-  [503] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 3, 0, 0),
-  [505] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0),
-  [507] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0), SHIFT_REPEAT(220),
-  [510] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 8, 0, 11),
-  [512] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 4, 0, 11),
-  [514] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 7, 0, 11),
-  [516] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 3, 0, 11),
-  [518] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 2, 0, 0),
-  [520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
-  [522] = {.entry = {.count = 1, .reusable = false}}, SHIFT(194),
-  [524] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 2, 0, 0),
-  [526] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 6, 0, 11),
-  [528] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 3, 0, 1),
-  [530] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 3, 0, 1),
-  [532] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 5, 0, 11),
-  [534] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
-  [536] = {.entry = {.count = 1, .reusable = true}}, SHIFT(248),
-  [538] = {.entry = {.count = 1, .reusable = true}}, SHIFT(461),
-  [540] = {.entry = {.count = 1, .reusable = true}}, SHIFT(477),
-  [542] = {.entry = {.count = 1, .reusable = true}}, SHIFT(484),
-  [544] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
-  [546] = {.entry = {.count = 1, .reusable = false}}, SHIFT(248),
-  [548] = {.entry = {.count = 1, .reusable = false}}, SHIFT(224),
-  [550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(261),
-  [552] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(163),
-  [555] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 14),
-  [557] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 14),
-  [559] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
-  [561] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0), SHIFT_REPEAT(194),
-  [564] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
-  [566] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 4, 0, 1),
-  [568] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 4, 0, 1),
-  [570] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 3, 0, 0),
-  [572] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 3, 0, 0),
-  [574] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 7),
-  [576] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 7),
-  [578] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 2),
-  [580] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 4, 0, 0),
-  [582] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 0),
-  [584] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 6, 0, 15),
-  [586] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 4, 0, 6),
-  [588] = {.entry = {.count = 1, .reusable = true}}, SHIFT(259),
-  [590] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
-  [592] = {.entry = {.count = 1, .reusable = false}}, SHIFT(259),
-  [594] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 4, 0, 4),
-  [596] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goal, 5, 0, 10),
-  [598] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
-  [600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
-  [602] = {.entry = {.count = 1, .reusable = true}}, SHIFT(442),
-  [604] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
-  [606] = {.entry = {.count = 1, .reusable = true}}, SHIFT(238),
-  [608] = {.entry = {.count = 1, .reusable = false}}, SHIFT(238),
-  [610] = {.entry = {.count = 1, .reusable = false}}, SHIFT(211),
-  [612] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
-  [614] = {.entry = {.count = 1, .reusable = false}}, SHIFT(243),
-  [616] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
-  [618] = {.entry = {.count = 1, .reusable = false}}, SHIFT(226),
-  [620] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
-  [622] = {.entry = {.count = 1, .reusable = false}}, SHIFT(205),
-  [624] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
-  [626] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
-  [628] = {.entry = {.count = 1, .reusable = false}}, SHIFT(208),
-  [630] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
-  [632] = {.entry = {.count = 1, .reusable = false}}, SHIFT(177),
-  [634] = {.entry = {.count = 1, .reusable = true}}, SHIFT(254),
-  [636] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
-  [638] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
-  [640] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
-  [642] = {.entry = {.count = 1, .reusable = false}}, SHIFT(215),
-  [644] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
-  [646] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
-  [648] = {.entry = {.count = 1, .reusable = true}}, SHIFT(459),
-  [650] = {.entry = {.count = 1, .reusable = true}}, SHIFT(276),
-  [652] = {.entry = {.count = 1, .reusable = true}}, SHIFT(277),
-  [654] = {.entry = {.count = 1, .reusable = true}}, SHIFT(476),
-  [656] = {.entry = {.count = 1, .reusable = true}}, SHIFT(335),
-  [658] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
-  [660] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
-  [662] = {.entry = {.count = 1, .reusable = false}}, SHIFT(317),
-  [664] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
-  [666] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
-  [668] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
-  [670] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0), SHIFT_REPEAT(180),
-  [673] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
-  [675] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 5, 0, 0),
-  [677] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
-  [679] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 5, 0, 0),
-  [681] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 2, 0, 5),
-  [683] = {.entry = {.count = 1, .reusable = true}}, SHIFT(289),
-  [685] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 2, 0, 5),
-  [687] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 6, 0, 0),
-  [689] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 6, 0, 0),
-  [691] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
-  [693] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
-  [695] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
-  [697] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
-  [699] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 4, 0, 0),
-  [701] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 4, 0, 0),
-  [703] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 9),
-  [705] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 9), SHIFT_REPEAT(289),
-  [708] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 9),
-  [710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(443),
-  [712] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
-  [714] = {.entry = {.count = 1, .reusable = true}}, SHIFT(279),
-  [716] = {.entry = {.count = 1, .reusable = false}}, SHIFT(241),
-  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
-  [720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(449),
-  [722] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0),
-  [724] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(476),
-  [727] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(335),
-  [730] = {.entry = {.count = 1, .reusable = true}}, SHIFT(483),
-  [732] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0),
-  [734] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(218),
-  [737] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(218),
-  [740] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(449),
-  [743] = {.entry = {.count = 1, .reusable = true}}, SHIFT(457),
-  [745] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
-  [747] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_channel, 1, 0, 0),
-  [749] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_channel, 1, 0, 0),
-  [751] = {.entry = {.count = 1, .reusable = true}}, SHIFT(295),
-  [753] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
-  [755] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
-  [757] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
-  [759] = {.entry = {.count = 1, .reusable = false}}, SHIFT(234),
-  [761] = {.entry = {.count = 1, .reusable = true}}, SHIFT(234),
-  [763] = {.entry = {.count = 1, .reusable = true}}, SHIFT(458),
-  [765] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [767] = {.entry = {.count = 1, .reusable = true}}, SHIFT(441),
-  [769] = {.entry = {.count = 1, .reusable = true}}, SHIFT(340),
-  [771] = {.entry = {.count = 1, .reusable = true}}, SHIFT(445),
-  [773] = {.entry = {.count = 1, .reusable = true}}, SHIFT(447),
-  [775] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
-  [777] = {.entry = {.count = 1, .reusable = true}}, SHIFT(291),
-  [779] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
-  [781] = {.entry = {.count = 1, .reusable = false}}, SHIFT(218),
-  [783] = {.entry = {.count = 1, .reusable = true}}, SHIFT(218),
-  [785] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 1, 0, 0),
-  [787] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 1, 0, 0),
-  [789] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 2, 0, 0),
-  [791] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 2, 0, 0),
-  [793] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 2, 0, 0),
-  [795] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 2, 0, 0),
-  [797] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_compare_operator, 1, 0, 0),
-  [799] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_compare_operator, 1, 0, 0),
-  [801] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 3, 0, 0),
-  [803] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 3, 0, 0),
-  [805] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 3, 0, 0),
-  [807] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 3, 0, 0),
-  [809] = {.entry = {.count = 1, .reusable = true}}, SHIFT(296),
-  [811] = {.entry = {.count = 1, .reusable = false}}, SHIFT(302),
-  [813] = {.entry = {.count = 1, .reusable = true}}, SHIFT(255),
-  [815] = {.entry = {.count = 1, .reusable = true}}, SHIFT(455),
-  [817] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 3, 0, 0),
-  [819] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 3, 0, 0),
-  [821] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 2, 0, 0),
-  [823] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 2, 0, 0),
-  [825] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 8),
-  [827] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 8),
-  [829] = {.entry = {.count = 1, .reusable = true}}, SHIFT(346),
-  [831] = {.entry = {.count = 1, .reusable = true}}, SHIFT(462),
-  [833] = {.entry = {.count = 1, .reusable = false}}, SHIFT(346),
-  [835] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
-  [837] = {.entry = {.count = 1, .reusable = true}}, SHIFT(355),
-  [839] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
-  [841] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(254),
-  [844] = {.entry = {.count = 1, .reusable = false}}, SHIFT(300),
-  [846] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
-  [848] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_not_expression, 2, 0, 0),
-  [850] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_not_expression, 2, 0, 0),
-  [852] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 4, 0, 0),
-  [854] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 4, 0, 0),
-  [856] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 3, 0, 0),
-  [858] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 3, 0, 0),
-  [860] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 8),
-  [862] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 8),
-  [864] = {.entry = {.count = 1, .reusable = false}}, SHIFT(237),
-  [866] = {.entry = {.count = 1, .reusable = true}}, SHIFT(262),
-  [868] = {.entry = {.count = 1, .reusable = false}}, SHIFT(240),
-  [870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
-  [872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
-  [874] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_comparison, 2, 0, 3),
-  [876] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 2, 0, 3),
-  [878] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
-  [880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(356),
-  [882] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0),
-  [884] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(268),
-  [887] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(455),
-  [890] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 5, 0, 0),
-  [892] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 5, 0, 0),
-  [894] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 4, 0, 0),
-  [896] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 4, 0, 0),
-  [898] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
-  [902] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 2, 0, 0),
-  [904] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 2, 0, 0),
-  [906] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
-  [908] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_base_type, 1, 0, 0),
-  [910] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_base_type, 1, 0, 0),
-  [912] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
-  [914] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 1, 0, 0),
-  [916] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 1, 0, 0),
-  [918] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [920] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(468),
-  [923] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
-  [925] = {.entry = {.count = 1, .reusable = true}}, SHIFT(306),
-  [927] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 3, 0, 0),
-  [929] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 3, 0, 0),
-  [931] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [933] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
-  [935] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 3, 0, 19),
-  [937] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 3, 0, 19),
-  [939] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
-  [941] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0),
-  [943] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0), SHIFT_REPEAT(355),
-  [946] = {.entry = {.count = 1, .reusable = true}}, SHIFT(298),
-  [948] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_logic_operator, 1, 0, 0),
-  [950] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_logic_operator, 1, 0, 0),
-  [952] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
-  [954] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
-  [956] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [958] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [960] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
-  [962] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
-  [964] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
-  [966] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(358),
-  [969] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
-  [971] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 4, 0, 19),
-  [973] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 4, 0, 19),
-  [975] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
-  [977] = {.entry = {.count = 1, .reusable = true}}, SHIFT(344),
-  [979] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
-  [981] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0),
-  [983] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0), SHIFT_REPEAT(326),
-  [986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(472),
-  [988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(473),
-  [990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
-  [992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(446),
-  [994] = {.entry = {.count = 1, .reusable = false}}, SHIFT(385),
-  [996] = {.entry = {.count = 1, .reusable = true}}, SHIFT(385),
-  [998] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0),
-  [1000] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0), SHIFT_REPEAT(229),
-  [1003] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
-  [1005] = {.entry = {.count = 1, .reusable = true}}, SHIFT(258),
-  [1007] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
-  [1009] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
-  [1011] = {.entry = {.count = 1, .reusable = true}}, SHIFT(244),
-  [1013] = {.entry = {.count = 1, .reusable = true}}, SHIFT(270),
-  [1015] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
-  [1017] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 1, 0, 0),
-  [1019] = {.entry = {.count = 1, .reusable = true}}, SHIFT(315),
-  [1021] = {.entry = {.count = 1, .reusable = true}}, SHIFT(247),
-  [1023] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 2, 0, 0),
-  [1025] = {.entry = {.count = 1, .reusable = true}}, SHIFT(285),
-  [1027] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0), SHIFT_REPEAT(250),
-  [1030] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0),
-  [1032] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0),
-  [1034] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0), SHIFT_REPEAT(306),
-  [1037] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 3, 0, 0),
-  [1039] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_range, 3, 0, 0),
-  [1041] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
-  [1043] = {.entry = {.count = 1, .reusable = true}}, SHIFT(271),
-  [1045] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
-  [1047] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [1049] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [1051] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
-  [1053] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
-  [1055] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
-  [1057] = {.entry = {.count = 1, .reusable = true}}, SHIFT(421),
-  [1059] = {.entry = {.count = 1, .reusable = true}}, SHIFT(464),
-  [1061] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
-  [1063] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
-  [1065] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tool, 2, 0, 0),
-  [1067] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
-  [1069] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
-  [1071] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
-  [1073] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
-  [1075] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [1077] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
-  [1079] = {.entry = {.count = 1, .reusable = true}}, SHIFT(469),
-  [1081] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 2, 0, 1),
-  [1083] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
-  [1085] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
-  [1087] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [1089] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
-  [1091] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
-  [1093] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
-  [1095] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
-  [1097] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
-  [1099] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
-  [1101] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
-  [1103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
-  [1105] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
-  [1107] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
-  [1109] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
-  [1111] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
-  [1113] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [1115] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
-  [1117] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
-  [1119] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [1121] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
-  [1123] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
-  [1125] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [1127] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [1129] = {.entry = {.count = 1, .reusable = true}}, SHIFT(97),
-  [1131] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
-  [1133] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
-  [1135] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
-  [1137] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
-  [1139] = {.entry = {.count = 1, .reusable = true}}, SHIFT(465),
-  [1141] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
-  [1143] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [1145] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recipient, 1, 0, 0),
-  [1147] = {.entry = {.count = 1, .reusable = true}}, SHIFT(450),
-  [1149] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
-  [1151] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [1153] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
-  [1155] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
-  [1157] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [1159] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [1161] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
-  [1163] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [1165] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
-  [1167] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [1169] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
-  [1171] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [1173] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
-  [1175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
-  [1177] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
-  [1179] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
-  [1181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [1183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
-  [1185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
-  [1187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [1189] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [1191] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
-  [1193] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
-  [1195] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [1197] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [1199] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [1201] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
-  [1203] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
-  [1205] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
-  [1207] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
-  [1209] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
-  [1211] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
-  [1213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 3, 0, 0),
-  [1215] = {.entry = {.count = 1, .reusable = true}}, SHIFT(470),
-  [1217] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
-  [1219] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
-  [1221] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [1223] = {.entry = {.count = 1, .reusable = true}}, SHIFT(406),
-  [1225] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
-  [1227] = {.entry = {.count = 1, .reusable = true}}, SHIFT(452),
-  [1229] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
-  [1231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
-  [1233] = {.entry = {.count = 1, .reusable = true}}, SHIFT(460),
-  [1235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
-  [1237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
-  [1239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(467),
-  [1241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
-  [1243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
-  [1245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
-  [1247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(466),
-  [1249] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [1251] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
-  [1253] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
-  [1255] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
-  [1257] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [1259] = {.entry = {.count = 1, .reusable = true}}, SHIFT(256),
-  [1261] = {.entry = {.count = 1, .reusable = true}}, SHIFT(413),
-  [1263] = {.entry = {.count = 1, .reusable = true}}, SHIFT(367),
-  [1265] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
-  [1267] = {.entry = {.count = 1, .reusable = true}}, SHIFT(371),
-  [1269] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
-  [1271] = {.entry = {.count = 1, .reusable = true}}, SHIFT(374),
-  [1273] = {.entry = {.count = 1, .reusable = true}}, SHIFT(352),
-  [1275] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
-  [1277] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
-  [1279] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
-  [1281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(334),
-  [1283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
-  [1285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(381),
-  [1287] = {.entry = {.count = 1, .reusable = true}}, SHIFT(299),
-  [1289] = {.entry = {.count = 1, .reusable = true}}, SHIFT(389),
-  [1291] = {.entry = {.count = 1, .reusable = true}}, SHIFT(307),
-  [1293] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [1295] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 4, 0, 1),
-  [1297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
-  [1299] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
-  [1301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(392),
-  [1303] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
-  [1305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(417),
-  [1307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(266),
-  [1309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(396),
-  [1311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(312),
-  [1313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
-  [1315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
-  [1317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
-  [1319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
-  [1321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(365),
-  [1323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
-  [1325] = {.entry = {.count = 1, .reusable = true}}, SHIFT(342),
-  [1327] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
-  [1329] = {.entry = {.count = 1, .reusable = true}}, SHIFT(339),
-  [1331] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
-  [1333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(440),
-  [1335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
-  [1337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(294),
-  [1339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(456),
-  [1341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(391),
-  [1343] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [1345] = {.entry = {.count = 1, .reusable = true}}, SHIFT(363),
-  [1347] = {.entry = {.count = 1, .reusable = true}}, SHIFT(369),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [15] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call_phone, 3, 0, 0),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(496),
+  [19] = {.entry = {.count = 1, .reusable = false}}, SHIFT(405),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(289),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
+  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(290),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(598),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(590),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(600),
+  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
+  [37] = {.entry = {.count = 1, .reusable = true}}, SHIFT(444),
+  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 2, 0, 0),
+  [41] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [43] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 2, 0, 0),
+  [45] = {.entry = {.count = 1, .reusable = true}}, SHIFT(542),
+  [47] = {.entry = {.count = 1, .reusable = false}}, SHIFT(420),
+  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(417),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
+  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(281),
+  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(562),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(584),
+  [61] = {.entry = {.count = 1, .reusable = true}}, SHIFT(589),
+  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(387),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
+  [67] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 3, 0, 0),
+  [69] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_email, 3, 0, 0),
+  [71] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 3, 0, 0),
+  [73] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_text, 3, 0, 0),
+  [75] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 4, 0, 16),
+  [77] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_notify, 4, 0, 16),
+  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 4, 0, 17),
+  [81] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 4, 0, 17),
+  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 4, 0, 0),
+  [85] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call_phone, 4, 0, 0),
+  [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 4, 0, 0),
+  [89] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_text, 4, 0, 0),
+  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 3, 0, 0),
+  [93] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 3, 0, 0),
+  [95] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 4, 0, 0),
+  [97] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_email, 4, 0, 0),
+  [99] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 5, 0, 16),
+  [101] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_notify, 5, 0, 16),
+  [103] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 5, 0, 17),
+  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 5, 0, 17),
+  [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
+  [109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
+  [111] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(405),
+  [114] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(289),
+  [117] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(407),
+  [120] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(310),
+  [123] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(290),
+  [126] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(598),
+  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(590),
+  [132] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(600),
+  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(410),
+  [138] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(444),
+  [141] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(420),
+  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(280),
+  [147] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(417),
+  [150] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(316),
+  [153] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(281),
+  [156] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(562),
+  [159] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(584),
+  [162] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(589),
+  [165] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(387),
+  [168] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(429),
+  [171] = {.entry = {.count = 1, .reusable = true}}, SHIFT(489),
+  [173] = {.entry = {.count = 1, .reusable = true}}, SHIFT(480),
+  [175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
+  [177] = {.entry = {.count = 1, .reusable = false}}, SHIFT(397),
+  [179] = {.entry = {.count = 1, .reusable = true}}, SHIFT(293),
+  [181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
+  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(339),
+  [185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(294),
+  [187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(563),
+  [189] = {.entry = {.count = 1, .reusable = true}}, SHIFT(599),
+  [191] = {.entry = {.count = 1, .reusable = true}}, SHIFT(564),
+  [193] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
+  [195] = {.entry = {.count = 1, .reusable = true}}, SHIFT(483),
+  [197] = {.entry = {.count = 1, .reusable = true}}, SHIFT(486),
+  [199] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_timeout_option, 3, 0, 0),
+  [201] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_timeout_option, 3, 0, 0),
+  [203] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 4, 0, 0),
+  [205] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 4, 0, 0),
+  [207] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 4, 0, 0),
+  [209] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 4, 0, 0),
+  [211] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 2, 0, 0),
+  [213] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
+  [215] = {.entry = {.count = 1, .reusable = false}}, SHIFT(254),
+  [217] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 2, 0, 0),
+  [219] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
+  [221] = {.entry = {.count = 1, .reusable = false}}, SHIFT(250),
+  [223] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 3, 0, 0),
+  [225] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 3, 0, 0),
+  [227] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 3, 0, 0),
+  [229] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 3, 0, 0),
+  [231] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_option, 3, 0, 0),
+  [233] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_from_option, 3, 0, 0),
+  [235] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_text_option, 3, 0, 0),
+  [237] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_text_option, 3, 0, 0),
+  [239] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 3, 0, 0),
+  [241] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 3, 0, 0),
+  [243] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_agent_option, 3, 0, 0),
+  [245] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_agent_option, 3, 0, 0),
+  [247] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 3, 0, 0),
+  [249] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 3, 0, 0),
+  [251] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 4, 0, 0),
+  [253] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 4, 0, 0),
+  [255] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_header_option, 4, 0, 20),
+  [257] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_header_option, 4, 0, 20),
+  [259] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0),
+  [261] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(49),
+  [264] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__newline, 2, 0, 0),
+  [266] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(50),
+  [269] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 4, 0, 0),
+  [271] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 4, 0, 0),
+  [273] = {.entry = {.count = 1, .reusable = true}}, SHIFT(464),
+  [275] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(489),
+  [278] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 4, 0, 14),
+  [280] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 4, 0, 14),
+  [282] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
+  [284] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(250),
+  [287] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
+  [289] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 2, 0, 0),
+  [291] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
+  [293] = {.entry = {.count = 1, .reusable = true}}, SHIFT(518),
+  [295] = {.entry = {.count = 1, .reusable = true}}, SHIFT(597),
+  [297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(608),
+  [299] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
+  [301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
+  [303] = {.entry = {.count = 1, .reusable = true}}, SHIFT(441),
+  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(446),
+  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(447),
+  [309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(585),
+  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
+  [313] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 5, 0, 21),
+  [315] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 5, 0, 21),
+  [317] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 3, 0, 0),
+  [319] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 3, 0, 0),
+  [321] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(254),
+  [324] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(86),
+  [327] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(90),
+  [330] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(480),
+  [333] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(397),
+  [336] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(293),
+  [339] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(399),
+  [342] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(339),
+  [345] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(294),
+  [348] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(563),
+  [351] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(599),
+  [354] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(564),
+  [357] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
+  [360] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(483),
+  [363] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(486),
+  [366] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 3, 0, 0),
+  [368] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(464),
+  [371] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0),
+  [373] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(518),
+  [376] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(597),
+  [379] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(608),
+  [382] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(434),
+  [385] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(414),
+  [388] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(441),
+  [391] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(446),
+  [394] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(447),
+  [397] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(585),
+  [400] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(241),
+  [403] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
+  [405] = {.entry = {.count = 1, .reusable = false}}, SHIFT(253),
+  [407] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
+  [409] = {.entry = {.count = 1, .reusable = false}}, SHIFT(259),
+  [411] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
+  [413] = {.entry = {.count = 1, .reusable = false}}, SHIFT(255),
+  [415] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(104),
+  [418] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(253),
+  [421] = {.entry = {.count = 1, .reusable = true}}, SHIFT(540),
+  [423] = {.entry = {.count = 1, .reusable = true}}, SHIFT(610),
+  [425] = {.entry = {.count = 1, .reusable = true}}, SHIFT(541),
+  [427] = {.entry = {.count = 1, .reusable = true}}, SHIFT(388),
+  [429] = {.entry = {.count = 1, .reusable = true}}, SHIFT(530),
+  [431] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 2, 0, 0),
+  [433] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
+  [435] = {.entry = {.count = 1, .reusable = false}}, SHIFT(258),
+  [437] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 5, 0, 10),
+  [439] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(259),
+  [442] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(115),
+  [445] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(116),
+  [448] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [450] = {.entry = {.count = 1, .reusable = false}}, SHIFT(257),
+  [452] = {.entry = {.count = 1, .reusable = true}}, SHIFT(492),
+  [454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(613),
+  [456] = {.entry = {.count = 1, .reusable = true}}, SHIFT(552),
+  [458] = {.entry = {.count = 1, .reusable = true}}, SHIFT(521),
+  [460] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
+  [462] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
+  [464] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 2, 0, 18),
+  [466] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
+  [468] = {.entry = {.count = 1, .reusable = true}}, SHIFT(493),
+  [470] = {.entry = {.count = 1, .reusable = true}}, SHIFT(568),
+  [472] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
+  [474] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(255),
+  [477] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(123),
+  [480] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(124),
+  [483] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 6, 0, 10),
+  [485] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(258),
+  [488] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(257),
+  [491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(537),
+  [493] = {.entry = {.count = 1, .reusable = true}}, SHIFT(606),
+  [495] = {.entry = {.count = 1, .reusable = true}}, SHIFT(538),
+  [497] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
+  [499] = {.entry = {.count = 1, .reusable = true}}, SHIFT(523),
+  [501] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 2, 0, 0),
+  [503] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(142),
+  [506] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(143),
+  [509] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(540),
+  [512] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(610),
+  [515] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(541),
+  [518] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(388),
+  [521] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(530),
+  [524] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 3, 0, 0),
+  [526] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 3, 0, 18),
+  [528] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(492),
+  [531] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(613),
+  [534] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(552),
+  [537] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(521),
+  [540] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(412),
+  [543] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(435),
+  [546] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(436),
+  [549] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(493),
+  [552] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(568),
+  [555] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(242),
+  [558] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait, 3, 0, 0),
+  [560] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 3, 0, 12),
+  [562] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 4, 0, 0),
+  [564] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__end_of_line, 1, 0, 0),
+  [566] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_label, 3, 0, 1),
+  [568] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(537),
+  [571] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(606),
+  [574] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(538),
+  [577] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(422),
+  [580] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(523),
+  [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 3, 0, 0),
+  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 6, 0, 16),
+  [587] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 6, 0, 17),
+  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 5, 0, 0),
+  [591] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 5, 0, 0),
+  [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 4, 0, 0),
+  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 4, 0, 0),
+  [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 3, 0, 13),
+  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 5, 0, 0),
+  [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 2, 0, 0),
+  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 3, 0, 0),
+  [605] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_block, 3, 0, 0),
+  [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 5, 0, 0),
+  [609] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0),
+  [611] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(569),
+  [614] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(419),
+  [617] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(582),
+  [620] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(572),
+  [623] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(520),
+  [626] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(574),
+  [629] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(522),
+  [632] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(571),
+  [635] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(477),
+  [638] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(543),
+  [641] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 3, 0, 1),
+  [643] = {.entry = {.count = 1, .reusable = true}}, SHIFT(569),
+  [645] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
+  [647] = {.entry = {.count = 1, .reusable = true}}, SHIFT(582),
+  [649] = {.entry = {.count = 1, .reusable = true}}, SHIFT(572),
+  [651] = {.entry = {.count = 1, .reusable = true}}, SHIFT(520),
+  [653] = {.entry = {.count = 1, .reusable = true}}, SHIFT(574),
+  [655] = {.entry = {.count = 1, .reusable = true}}, SHIFT(522),
+  [657] = {.entry = {.count = 1, .reusable = true}}, SHIFT(571),
+  [659] = {.entry = {.count = 1, .reusable = true}}, SHIFT(477),
+  [661] = {.entry = {.count = 1, .reusable = true}}, SHIFT(543),
+  [663] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 4, 0, 1),
+  [665] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 2, 0, 0),
+  [667] = {.entry = {.count = 1, .reusable = true}}, SHIFT(276),
+  [669] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0),
+  [671] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0), SHIFT_REPEAT(276),
+  [674] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 3, 0, 0),
+  [676] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 3, 0, 1),
+  [678] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
+  [680] = {.entry = {.count = 1, .reusable = false}}, SHIFT(251),
+  [682] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 3, 0, 1),
+  [684] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 3, 0, 11),
+  [686] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 7, 0, 11),
+  [688] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 5, 0, 11),
+  [690] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 6, 0, 11),
+  [692] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 2, 0, 0),
+  [694] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 2, 0, 0),
+  [696] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 4, 0, 11),
+  [698] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 8, 0, 11),
+  [700] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
+  [702] = {.entry = {.count = 1, .reusable = true}}, SHIFT(319),
+  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(559),
+  [706] = {.entry = {.count = 1, .reusable = true}}, SHIFT(560),
+  [708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(561),
+  [710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(267),
+  [712] = {.entry = {.count = 1, .reusable = false}}, SHIFT(319),
+  [714] = {.entry = {.count = 1, .reusable = false}}, SHIFT(284),
+  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(328),
+  [718] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
+  [720] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0), SHIFT_REPEAT(251),
+  [723] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
+  [725] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 4, 0, 1),
+  [727] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 4, 0, 1),
+  [729] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 7),
+  [731] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 7),
+  [733] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [735] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [737] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 14),
+  [739] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 14),
+  [741] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(199),
+  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 4, 0, 0),
+  [746] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 2),
+  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 4, 0, 3),
+  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 4, 0, 5),
+  [752] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 5, 0, 0),
+  [754] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goal, 5, 0, 10),
+  [756] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 6, 0, 15),
+  [758] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 0),
+  [760] = {.entry = {.count = 1, .reusable = true}}, SHIFT(308),
+  [762] = {.entry = {.count = 1, .reusable = true}}, SHIFT(586),
+  [764] = {.entry = {.count = 1, .reusable = false}}, SHIFT(308),
+  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(233),
+  [770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(609),
+  [772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(611),
+  [774] = {.entry = {.count = 1, .reusable = true}}, SHIFT(301),
+  [776] = {.entry = {.count = 1, .reusable = false}}, SHIFT(301),
+  [778] = {.entry = {.count = 1, .reusable = false}}, SHIFT(261),
+  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(261),
+  [782] = {.entry = {.count = 1, .reusable = false}}, SHIFT(273),
+  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
+  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(238),
+  [788] = {.entry = {.count = 1, .reusable = false}}, SHIFT(266),
+  [790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(237),
+  [792] = {.entry = {.count = 1, .reusable = false}}, SHIFT(234),
+  [794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
+  [796] = {.entry = {.count = 1, .reusable = false}}, SHIFT(269),
+  [798] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
+  [800] = {.entry = {.count = 1, .reusable = false}}, SHIFT(335),
+  [802] = {.entry = {.count = 1, .reusable = true}}, SHIFT(335),
+  [804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
+  [806] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [808] = {.entry = {.count = 1, .reusable = false}}, SHIFT(272),
+  [810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(338),
+  [812] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
+  [814] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
+  [816] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
+  [818] = {.entry = {.count = 1, .reusable = true}}, SHIFT(343),
+  [820] = {.entry = {.count = 1, .reusable = true}}, SHIFT(595),
+  [822] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
+  [824] = {.entry = {.count = 1, .reusable = true}}, SHIFT(300),
+  [826] = {.entry = {.count = 1, .reusable = true}}, SHIFT(604),
+  [828] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
+  [830] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
+  [832] = {.entry = {.count = 1, .reusable = true}}, SHIFT(553),
+  [834] = {.entry = {.count = 1, .reusable = false}}, SHIFT(403),
+  [836] = {.entry = {.count = 1, .reusable = true}}, SHIFT(566),
+  [838] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
+  [840] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
+  [842] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 5, 0, 0),
+  [844] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
+  [846] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 5, 0, 0),
+  [848] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
+  [850] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
+  [852] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
+  [854] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 6, 0, 0),
+  [856] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 6, 0, 0),
+  [858] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
+  [860] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0), SHIFT_REPEAT(236),
+  [863] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
+  [865] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
+  [867] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
+  [869] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 9),
+  [871] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 9), SHIFT_REPEAT(349),
+  [874] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 9),
+  [876] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 4, 0, 0),
+  [878] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 4, 0, 0),
+  [880] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 2, 0, 6),
+  [882] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 2, 0, 6),
+  [884] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
+  [886] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
+  [888] = {.entry = {.count = 1, .reusable = true}}, SHIFT(347),
+  [890] = {.entry = {.count = 1, .reusable = false}}, SHIFT(287),
+  [892] = {.entry = {.count = 1, .reusable = true}}, SHIFT(287),
+  [894] = {.entry = {.count = 1, .reusable = true}}, SHIFT(551),
+  [896] = {.entry = {.count = 1, .reusable = true}}, SHIFT(550),
+  [898] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
+  [900] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 2, 0, 0),
+  [902] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 2, 0, 0),
+  [904] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_channel, 1, 0, 0),
+  [906] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_channel, 1, 0, 0),
+  [908] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0),
+  [910] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(595),
+  [913] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(433),
+  [916] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 3, 0, 0),
+  [918] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 3, 0, 0),
+  [920] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 3, 0, 0),
+  [922] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 3, 0, 0),
+  [924] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
+  [926] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
+  [928] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
+  [930] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0),
+  [932] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(283),
+  [935] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(283),
+  [938] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(551),
+  [941] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
+  [943] = {.entry = {.count = 1, .reusable = false}}, SHIFT(286),
+  [945] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
+  [947] = {.entry = {.count = 1, .reusable = true}}, SHIFT(342),
+  [949] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
+  [951] = {.entry = {.count = 1, .reusable = false}}, SHIFT(283),
+  [953] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
+  [955] = {.entry = {.count = 1, .reusable = true}}, SHIFT(345),
+  [957] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 1, 0, 0),
+  [959] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 1, 0, 0),
+  [961] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
+  [963] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
+  [965] = {.entry = {.count = 1, .reusable = true}}, SHIFT(612),
+  [967] = {.entry = {.count = 1, .reusable = true}}, SHIFT(450),
+  [969] = {.entry = {.count = 1, .reusable = true}}, SHIFT(362),
+  [971] = {.entry = {.count = 1, .reusable = true}}, SHIFT(322),
+  [973] = {.entry = {.count = 1, .reusable = true}}, SHIFT(570),
+  [975] = {.entry = {.count = 1, .reusable = true}}, SHIFT(573),
+  [977] = {.entry = {.count = 1, .reusable = true}}, SHIFT(575),
+  [979] = {.entry = {.count = 1, .reusable = true}}, SHIFT(577),
+  [981] = {.entry = {.count = 1, .reusable = true}}, SHIFT(544),
+  [983] = {.entry = {.count = 1, .reusable = true}}, SHIFT(607),
+  [985] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_compare_operator, 1, 0, 0),
+  [987] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_compare_operator, 1, 0, 0),
+  [989] = {.entry = {.count = 1, .reusable = true}}, SHIFT(594),
+  [991] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 2, 0, 0),
+  [993] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 2, 0, 0),
+  [995] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 4, 0, 0),
+  [997] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 4, 0, 0),
+  [999] = {.entry = {.count = 1, .reusable = true}}, SHIFT(508),
+  [1001] = {.entry = {.count = 1, .reusable = true}}, SHIFT(547),
+  [1003] = {.entry = {.count = 1, .reusable = false}}, SHIFT(508),
+  [1005] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_comparison, 2, 0, 4),
+  [1007] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 2, 0, 4),
+  [1009] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 3, 0, 0),
+  [1011] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 3, 0, 0),
+  [1013] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
+  [1015] = {.entry = {.count = 1, .reusable = true}}, SHIFT(527),
+  [1017] = {.entry = {.count = 1, .reusable = true}}, SHIFT(510),
+  [1019] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
+  [1021] = {.entry = {.count = 1, .reusable = true}}, SHIFT(528),
+  [1023] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 5, 0, 0),
+  [1025] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 5, 0, 0),
+  [1027] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 8),
+  [1029] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 8),
+  [1031] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [1033] = {.entry = {.count = 1, .reusable = true}}, SHIFT(511),
+  [1035] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 2, 0, 0),
+  [1037] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 2, 0, 0),
+  [1039] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_not_expression, 2, 0, 0),
+  [1041] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_not_expression, 2, 0, 0),
+  [1043] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 3, 0, 0),
+  [1045] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 3, 0, 0),
+  [1047] = {.entry = {.count = 1, .reusable = false}}, SHIFT(275),
+  [1049] = {.entry = {.count = 1, .reusable = true}}, SHIFT(334),
+  [1051] = {.entry = {.count = 1, .reusable = true}}, SHIFT(605),
+  [1053] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 8),
+  [1055] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 8),
+  [1057] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(331),
+  [1060] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0),
+  [1062] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(332),
+  [1065] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(605),
+  [1068] = {.entry = {.count = 1, .reusable = false}}, SHIFT(279),
+  [1070] = {.entry = {.count = 1, .reusable = true}}, SHIFT(332),
+  [1072] = {.entry = {.count = 1, .reusable = false}}, SHIFT(406),
+  [1074] = {.entry = {.count = 1, .reusable = false}}, SHIFT(390),
+  [1076] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
+  [1078] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [1080] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [1082] = {.entry = {.count = 1, .reusable = true}}, SHIFT(421),
+  [1084] = {.entry = {.count = 1, .reusable = true}}, SHIFT(228),
+  [1086] = {.entry = {.count = 1, .reusable = true}}, SHIFT(166),
+  [1088] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 4, 0, 19),
+  [1090] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 4, 0, 19),
+  [1092] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
+  [1094] = {.entry = {.count = 1, .reusable = true}}, SHIFT(292),
+  [1096] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
+  [1098] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_logic_operator, 1, 0, 0),
+  [1100] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_logic_operator, 1, 0, 0),
+  [1102] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
+  [1104] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_base_type, 1, 0, 0),
+  [1106] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_base_type, 1, 0, 0),
+  [1108] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
+  [1110] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
+  [1112] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
+  [1114] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
+  [1116] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 3, 0, 0),
+  [1118] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 3, 0, 0),
+  [1120] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
+  [1122] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
+  [1124] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
+  [1126] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
+  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
+  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
+  [1132] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
+  [1134] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
+  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
+  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
+  [1142] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
+  [1144] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [1146] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 1, 0, 0),
+  [1148] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 1, 0, 0),
+  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
+  [1152] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 4, 0, 0),
+  [1154] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 4, 0, 0),
+  [1156] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 2, 0, 0),
+  [1158] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 2, 0, 0),
+  [1160] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 3, 0, 19),
+  [1162] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 3, 0, 19),
+  [1164] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [1166] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(576),
+  [1169] = {.entry = {.count = 1, .reusable = true}}, SHIFT(382),
+  [1171] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0),
+  [1173] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0), SHIFT_REPEAT(527),
+  [1176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [1178] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
+  [1180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
+  [1182] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
+  [1184] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
+  [1186] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
+  [1188] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(496),
+  [1191] = {.entry = {.count = 1, .reusable = true}}, SHIFT(227),
+  [1193] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
+  [1195] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0),
+  [1197] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0), SHIFT_REPEAT(292),
+  [1200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(591),
+  [1202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(554),
+  [1204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(333),
+  [1206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
+  [1208] = {.entry = {.count = 1, .reusable = true}}, SHIFT(603),
+  [1210] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0), SHIFT_REPEAT(305),
+  [1213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0),
+  [1215] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
+  [1217] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 3, 0, 0),
+  [1219] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_range, 3, 0, 0),
+  [1221] = {.entry = {.count = 1, .reusable = true}}, SHIFT(459),
+  [1223] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
+  [1225] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
+  [1227] = {.entry = {.count = 1, .reusable = false}}, SHIFT(467),
+  [1229] = {.entry = {.count = 1, .reusable = true}}, SHIFT(467),
+  [1231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
+  [1233] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
+  [1235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(315),
+  [1237] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0),
+  [1239] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0), SHIFT_REPEAT(408),
+  [1242] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 1, 0, 0),
+  [1244] = {.entry = {.count = 1, .reusable = false}}, SHIFT(451),
+  [1246] = {.entry = {.count = 1, .reusable = true}}, SHIFT(451),
+  [1248] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
+  [1250] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
+  [1252] = {.entry = {.count = 1, .reusable = true}}, SHIFT(306),
+  [1254] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0),
+  [1256] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0), SHIFT_REPEAT(421),
+  [1259] = {.entry = {.count = 1, .reusable = true}}, SHIFT(324),
+  [1261] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 2, 0, 0),
+  [1263] = {.entry = {.count = 1, .reusable = false}}, SHIFT(427),
+  [1265] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
+  [1267] = {.entry = {.count = 1, .reusable = true}}, SHIFT(409),
+  [1269] = {.entry = {.count = 1, .reusable = true}}, SHIFT(535),
+  [1271] = {.entry = {.count = 1, .reusable = true}}, SHIFT(601),
+  [1273] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
+  [1275] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [1277] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
+  [1279] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
+  [1281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [1283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [1285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
+  [1287] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
+  [1289] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [1291] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
+  [1293] = {.entry = {.count = 1, .reusable = true}}, SHIFT(108),
+  [1295] = {.entry = {.count = 1, .reusable = true}}, SHIFT(558),
+  [1297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [1299] = {.entry = {.count = 1, .reusable = true}}, SHIFT(588),
+  [1301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(516),
+  [1303] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
+  [1305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [1307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [1309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
+  [1311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
+  [1313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
+  [1315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
+  [1317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
+  [1319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
+  [1321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(549),
+  [1323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(465),
+  [1325] = {.entry = {.count = 1, .reusable = true}}, SHIFT(249),
+  [1327] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [1329] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
+  [1331] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
+  [1333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
+  [1335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
+  [1337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
+  [1339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
+  [1341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [1343] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recipient, 1, 0, 0),
+  [1345] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [1347] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
+  [1349] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
+  [1351] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
+  [1353] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
+  [1355] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
+  [1357] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [1359] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
+  [1361] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
+  [1363] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [1365] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
+  [1367] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [1369] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [1371] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
+  [1373] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 2, 0, 1),
+  [1375] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
+  [1377] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
+  [1379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
+  [1381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
+  [1383] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
+  [1385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
+  [1387] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [1389] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [1391] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
+  [1393] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
+  [1395] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
+  [1397] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
+  [1399] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
+  [1401] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [1403] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
+  [1405] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
+  [1407] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
+  [1409] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
+  [1411] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
+  [1413] = {.entry = {.count = 1, .reusable = true}}, SHIFT(438),
+  [1415] = {.entry = {.count = 1, .reusable = true}}, SHIFT(256),
+  [1417] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
+  [1419] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [1421] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
+  [1423] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [1425] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [1427] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
+  [1429] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [1431] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [1433] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [1435] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tool, 2, 0, 0),
+  [1437] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 3, 0, 0),
+  [1439] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
+  [1441] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
+  [1443] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
+  [1445] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
+  [1447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(548),
+  [1449] = {.entry = {.count = 1, .reusable = true}}, SHIFT(593),
+  [1451] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
+  [1453] = {.entry = {.count = 1, .reusable = true}}, SHIFT(497),
+  [1455] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
+  [1457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
+  [1459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [1461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [1463] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
+  [1465] = {.entry = {.count = 1, .reusable = true}}, SHIFT(439),
+  [1467] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [1469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(581),
+  [1471] = {.entry = {.count = 1, .reusable = true}}, SHIFT(583),
+  [1473] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
+  [1475] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
+  [1477] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [1479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [1481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [1483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(555),
+  [1485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
+  [1487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [1489] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
+  [1491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
+  [1493] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [1495] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
+  [1497] = {.entry = {.count = 1, .reusable = true}}, SHIFT(212),
+  [1499] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
+  [1501] = {.entry = {.count = 1, .reusable = true}}, SHIFT(524),
+  [1503] = {.entry = {.count = 1, .reusable = true}}, SHIFT(525),
+  [1505] = {.entry = {.count = 1, .reusable = true}}, SHIFT(587),
+  [1507] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
+  [1509] = {.entry = {.count = 1, .reusable = true}}, SHIFT(531),
+  [1511] = {.entry = {.count = 1, .reusable = true}}, SHIFT(532),
+  [1513] = {.entry = {.count = 1, .reusable = true}}, SHIFT(596),
+  [1515] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
+  [1517] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
+  [1519] = {.entry = {.count = 1, .reusable = true}}, SHIFT(491),
+  [1521] = {.entry = {.count = 1, .reusable = true}}, SHIFT(248),
+  [1523] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
+  [1525] = {.entry = {.count = 1, .reusable = true}}, SHIFT(504),
+  [1527] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
+  [1529] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
+  [1531] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 4, 0, 1),
+  [1533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(389),
+  [1535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(515),
+  [1537] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
+  [1539] = {.entry = {.count = 1, .reusable = true}}, SHIFT(503),
+  [1541] = {.entry = {.count = 1, .reusable = true}}, SHIFT(514),
+  [1543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(244),
+  [1545] = {.entry = {.count = 1, .reusable = true}}, SHIFT(395),
+  [1547] = {.entry = {.count = 1, .reusable = true}}, SHIFT(536),
+  [1549] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
+  [1551] = {.entry = {.count = 1, .reusable = true}}, SHIFT(579),
+  [1553] = {.entry = {.count = 1, .reusable = true}}, SHIFT(458),
+  [1555] = {.entry = {.count = 1, .reusable = true}}, SHIFT(470),
+  [1557] = {.entry = {.count = 1, .reusable = true}}, SHIFT(471),
+  [1559] = {.entry = {.count = 1, .reusable = true}}, SHIFT(240),
+  [1561] = {.entry = {.count = 1, .reusable = true}}, SHIFT(578),
+  [1563] = {.entry = {.count = 1, .reusable = true}}, SHIFT(340),
+  [1565] = {.entry = {.count = 1, .reusable = true}}, SHIFT(517),
+  [1567] = {.entry = {.count = 1, .reusable = true}}, SHIFT(529),
+  [1569] = {.entry = {.count = 1, .reusable = true}}, SHIFT(479),
+  [1571] = {.entry = {.count = 1, .reusable = true}}, SHIFT(545),
+  [1573] = {.entry = {.count = 1, .reusable = true}}, SHIFT(602),
+  [1575] = {.entry = {.count = 1, .reusable = true}}, SHIFT(482),
+  [1577] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
+  [1579] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
+  [1581] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
+  [1583] = {.entry = {.count = 1, .reusable = true}}, SHIFT(488),
+  [1585] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
+  [1587] = {.entry = {.count = 1, .reusable = true}}, SHIFT(344),
+  [1589] = {.entry = {.count = 1, .reusable = true}}, SHIFT(442),
+  [1591] = {.entry = {.count = 1, .reusable = true}}, SHIFT(400),
+  [1593] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
+  [1595] = {.entry = {.count = 1, .reusable = true}}, SHIFT(472),
+  [1597] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
+  [1599] = {.entry = {.count = 1, .reusable = true}}, SHIFT(498),
+  [1601] = {.entry = {.count = 1, .reusable = true}}, SHIFT(426),
+  [1603] = {.entry = {.count = 1, .reusable = true}}, SHIFT(466),
+  [1605] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
+  [1607] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [1609] = {.entry = {.count = 1, .reusable = true}}, SHIFT(501),
+  [1611] = {.entry = {.count = 1, .reusable = true}}, SHIFT(505),
+  [1613] = {.entry = {.count = 1, .reusable = true}}, SHIFT(556),
+  [1615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(512),
+  [1617] = {.entry = {.count = 1, .reusable = true}}, SHIFT(440),
+  [1619] = {.entry = {.count = 1, .reusable = true}}, SHIFT(454),
+  [1621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(323),
+  [1623] = {.entry = {.count = 1, .reusable = true}}, SHIFT(455),
+  [1625] = {.entry = {.count = 1, .reusable = true}}, SHIFT(534),
+  [1627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(513),
+  [1629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(474),
+  [1631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
+  [1633] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
+  [1635] = {.entry = {.count = 1, .reusable = true}}, SHIFT(526),
+  [1637] = {.entry = {.count = 1, .reusable = true}}, SHIFT(337),
+  [1639] = {.entry = {.count = 1, .reusable = true}}, SHIFT(445),
+  [1641] = {.entry = {.count = 1, .reusable = true}}, SHIFT(565),
+  [1643] = {.entry = {.count = 1, .reusable = true}}, SHIFT(533),
+  [1645] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
+  [1647] = {.entry = {.count = 1, .reusable = true}}, SHIFT(463),
+  [1649] = {.entry = {.count = 1, .reusable = true}}, SHIFT(494),
 };
 
 #ifdef __cplusplus

@@ -14,6 +14,8 @@ syn match   flowWorkflow     "^\s*workflow\>" nextgroup=flowName skipwhite
 syn match   flowEventDecl    "^\s*\(event\|goal\)\>" nextgroup=flowName skipwhite
 syn match   flowName         "[A-Za-z_][A-Za-z0-9_-]*" contained
 syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|exit\|until\)\>"
+" `on send failure`: after flowStep, so that it wins at `send`.
+syn match   flowSection      "\(\<on\s\+\)\@<=send\s\+failure\>"
 syn match   flowLabel        "\<\(label\|goto\)\>" nextgroup=flowLabelName skipwhite
 syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
 syn keyword flowBlock        branch else end on when file
@@ -28,7 +30,7 @@ syn keyword flowConstant     email phone slack teams get post put lead rep accou
 syn keyword flowOutcome      answered voicemail failed error
 syn match   flowOutcome      "\<no\s\+answer\>"
 syn keyword flowBoolean      true false
-syn keyword flowReentry      never always after
+syn keyword flowReentry      never always after continue fail
 syn keyword flowDay          mon tue wed thu fri sat sun weekdays weekends
 syn match   flowDay          "\<every\s\+day\>"
 syn match   flowTool         "\<\(web\s\+search\|fetch\s\+url\)\>"

@@ -64,6 +64,17 @@ for [s:pattern, s:group] in s:expected
   endif
 endfor
 
+" The send-failure setting, in the example that has it.
+edit examples/enrichment-routing.flow
+for [s:pattern, s:group] in [['send failure', 'flowSection'], ['fail$', 'flowReentry']]
+  call cursor(1, 1)
+  let [s:line, s:column] = searchpos(s:pattern, 'cW')
+  let s:names = map(synstack(s:line, s:column), 'synIDattr(v:val, "name")')
+  if s:line == 0 || index(s:names, s:group) < 0
+    call add(s:failures, printf('%s at %d:%d: expected %s, got %s', s:pattern, s:line, s:column, s:group, string(s:names)))
+  endif
+endfor
+
 " Indentation: a new line after an opening line goes one level deeper, and
 " `end` goes back to its block's level.
 enew

@@ -59,7 +59,7 @@ fn late_delivery(
         .unwrap_or_default();
     let (kind, detail) = match delivered.response {
         Response::Transient(reason) | Response::Permanent(reason) => (
-            EventKind::Skipped,
+            EventKind::Undelivered,
             format!("{summary}: not delivered after the enrollment ended ({reason})"),
         ),
         _ => (
