@@ -245,6 +245,22 @@ pub fn rfc3339(at: DateTime<Utc>, zone: Tz) -> String {
     text
 }
 
+/// A length of time in words for people: `2d 3h`, `1h 30m`, `45s`.
+pub fn describe_seconds(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (minutes, "m")]
+        .into_iter()
+        .filter(|(amount, _)| *amount > 0)
+        .map(|(amount, unit)| format!("{amount}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        format!("{seconds}s")
+    } else {
+        parts.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +281,13 @@ mod tests {
             let instant = DateTime::from_timestamp(seconds, 0).expect("in range");
             proptest::prop_assert_eq!(rfc3339(instant, zone), instant.with_timezone(&zone).to_rfc3339());
         }
+    }
+
+    #[test]
+    fn lengths_of_time_read_for_people() {
+        assert_eq!(describe_seconds(45), "45s");
+        assert_eq!(describe_seconds(5400), "1h 30m");
+        assert_eq!(describe_seconds(2 * 86_400 + 3 * 3600 + 59), "2d 3h");
     }
 
     #[test]

@@ -38,13 +38,18 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Timeline lines `lead at kind step detail`, per lead in time order.
+/// Timeline lines `lead at kind step detail`, per lead in time order,
+/// refusals after the events of their instant.
 fn live_timeline(store: &Store) -> Vec<String> {
     let mut statement = store
         .connection
         .prepare(
-            "SELECT e.lead, v.at, v.kind, v.step, v.detail FROM events v
-             JOIN enrollments e ON e.id = v.enrollment ORDER BY e.lead, v.id",
+            "SELECT lead, at, kind, step, detail FROM (
+                 SELECT e.lead, v.at, v.kind, v.step, v.detail, 0 AS source, v.id
+                 FROM events v JOIN enrollments e ON e.id = v.enrollment
+                 UNION ALL
+                 SELECT lead, at, 'refused', '-', detail, 1, id FROM refusals
+             ) ORDER BY lead, at, source, id",
         )
         .expect("a query");
     let rows = statement
@@ -102,7 +107,7 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
         .unwrap_or_default()
         .into_iter()
         .map(|event| {
-            let step = if event.event.kind == flowc::vm::EventKind::Entered {
+            let step = if !event.event.kind.at_a_step() {
                 "-".to_owned()
             } else {
                 program.origins[event.event.pc as usize].label.clone()
@@ -421,8 +426,49 @@ fn run_once_does_what_is_due_and_exits() {
     assert!(shown.contains("completed"), "{shown}");
     let stats = flowc(&db, &["stats", "waiting", "--format", "json"]);
     let counts: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
-    assert_eq!(counts[1]["step"], "steps/1", "{counts}");
-    assert_eq!(counts[1]["events"]["sent"], 1, "{counts}");
+    assert_eq!(counts["steps"][1]["step"], "steps/1", "{counts}");
+    assert_eq!(counts["steps"][1]["events"]["sent"], 1, "{counts}");
+    assert_eq!(
+        counts["endings"],
+        serde_json::json!([{"category": "completed", "reason": "completed", "count": 1}])
+    );
+}
+
+/// `flowc stats` tells conversions (goals) from disqualifications (exits)
+/// and failures, grouped by structured reason, never by text that holds
+/// lead data.
+#[test]
+fn stats_group_endings_and_tell_goals_from_exits() {
+    let source = "workflow scoring\n  timezone UTC\n  on send failure fail\n  fields\n    booked bool\n    score number\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    condition\n      branch low when score < 10\n        exit \"low score for {{ email }}\"\n      else\n        wait 1 hour\n    end\n    wait 1 day\n";
+    let (dir, db) = published("endings", source);
+    let leads = dir.join("leads.jsonl");
+    let import = |lines: &str| {
+        std::fs::write(&leads, lines).expect("written");
+        let output = flowc(&db, &["leads", "import", &leads.display().to_string()]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    import(concat!(
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"score\": 5}\n",
+        "{\"id\": \"b\", \"email\": \"b@x.example\", \"score\": 3}\n",
+        "{\"id\": \"c\", \"email\": \"c@x.example\", \"score\": 50}\n",
+    ));
+    import("{\"id\": \"c\", \"booked\": true}\n");
+    let stats: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["stats", "scoring", "--format", "json"]).stdout)
+            .expect("JSON");
+    assert_eq!(
+        stats["endings"],
+        serde_json::json!([
+            {"category": "goal", "reason": "goal booked", "count": 1},
+            {"category": "exit", "reason": "exit at steps/1/branch low/1", "count": 2},
+        ]),
+        "{stats}"
+    );
+    let table = text(&flowc(&db, &["stats", "scoring"]).stdout);
+    assert!(
+        table.contains("how enrollments ended") && table.contains("1  goal       goal booked"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -903,7 +949,13 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
         .iter()
         .map(|line| line.split(' ').nth(2).unwrap_or_default())
         .collect();
-    assert_eq!(kinds, ["entered", "exited", "sent"], "{timeline:?}");
+    // The booked update that ended it also turned the lead away from
+    // entering again (at the same instant, listed after the events).
+    assert_eq!(
+        kinds,
+        ["entered", "exited", "sent", "refused"],
+        "{timeline:?}"
+    );
     assert!(
         timeline[2].contains("welcome dee@x.example (delivered after the enrollment ended)"),
         "{timeline:?}"
@@ -1060,5 +1112,108 @@ fn flowc_event_says_why_a_lead_did_not_enter() {
     assert!(
         other.contains("no live workflow is triggered by chat_left"),
         "{other}"
+    );
+}
+
+/// An import that starts nothing says why, and each lead's timeline keeps
+/// the refusal: the trigger false, still active, the trigger unchanged. A
+/// lead turned away again for the same reason is recorded once.
+#[test]
+fn imports_and_timelines_say_why_a_lead_did_not_enter() {
+    let (dir, db) = published("why", WAITING);
+    let leads = dir.join("leads.jsonl");
+    let import = |lines: &str| {
+        std::fs::write(&leads, lines).expect("written");
+        let output = flowc(&db, &["leads", "import", &leads.display().to_string()]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let first = import("{\"id\": \"a\", \"email\": \"a@x.example\"}\n{\"id\": \"b\"}\n");
+    assert!(
+        first.contains("1 enrollments started") && first.contains("not entered: 1 trigger-false"),
+        "{first}"
+    );
+    let again =
+        import("{\"id\": \"a\", \"first_name\": \"A\"}\n{\"id\": \"b\", \"first_name\": \"B\"}\n");
+    assert!(
+        again.contains("0 enrollments started")
+            && again.contains("not entered: 1 already-active, 1 trigger-false"),
+        "{again}"
+    );
+    let refusals = |lead: &str| -> Vec<String> {
+        text(&flowc(&db, &["timeline", lead]).stdout)
+            .lines()
+            .filter(|line| line.contains(" refused "))
+            .map(|line| {
+                line.split_whitespace()
+                    .skip(4)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(
+        refusals("b"),
+        ["- trigger-false: the trigger does not match"],
+        "recorded once"
+    );
+    assert_eq!(
+        refusals("a"),
+        ["- already-active: an enrollment of the lead is still running"]
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["timeline", "b", "--format", "json"]).stdout)
+            .expect("JSON");
+    assert_eq!(json["events"][0]["kind"], "refused", "{json}");
+    assert_eq!(json["events"][0]["enrollment"], 0, "{json}");
+}
+
+/// `flowc timeline LEAD` shows each instant in the account's time and the
+/// lead's, what comes next, and a paused wait with the time it has left.
+#[test]
+fn timelines_show_lead_local_time_and_what_comes_next() {
+    let (dir, db) = published("local", WAITING);
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(
+        &leads,
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"timezone\": \"Asia/Kolkata\"}\n",
+    )
+    .expect("written");
+    let import = flowc(&db, &["leads", "import", &leads.display().to_string()]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
+    let entered = shown
+        .lines()
+        .find(|line| line.contains(" entered "))
+        .unwrap_or_default();
+    assert!(
+        entered.contains("+00:00 (lead ") && entered.contains("+05:30)"),
+        "{shown}"
+    );
+    let next = shown
+        .lines()
+        .find(|line| line.trim_start().starts_with("next: steps/1 at "))
+        .unwrap_or_default();
+    assert!(
+        next.contains("+05:30)") && next.contains("(waiting in waiting)"),
+        "{shown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["timeline", "a", "--format", "json"]).stdout)
+            .expect("JSON");
+    assert!(
+        json["upcoming"][0]["at_lead"]
+            .as_str()
+            .is_some_and(|at| at.ends_with("+05:30")),
+        "{json}"
+    );
+    assert!(flowc(&db, &["unpublish", "waiting"]).status.success());
+    let paused = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(
+        paused.contains(
+            "next: steps/1 paused with 1h 59m left, from when waiting is published again"
+        ) || paused
+            .contains("next: steps/1 paused with 2h left, from when waiting is published again"),
+        "{paused}"
     );
 }

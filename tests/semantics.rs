@@ -431,7 +431,7 @@ fn entries(policy: &str) -> Vec<String> {
     );
     timeline(&source, UPDATES, "", "2026-06-01T08:00")
         .lines()
-        .filter(|line| line.contains("entered"))
+        .filter(|line| line.contains("  entered"))
         .map(|line| line.split("  ").nth(1).unwrap_or_default().to_owned())
         .collect()
 }
@@ -486,9 +486,11 @@ fn goals_end_enrollments_when_the_lead_changes_and_keep_leads_that_met_them_out(
         "replies  2026-06-01 08:00 UTC  entered\n\
          replies  2026-06-01 08:00 UTC  waited  until 2026-06-03T08:00:00+00:00\n\
          replies  2026-06-02 10:00 UTC  exited  goal replied reached\n\
+         replies  2026-06-02 10:00 UTC  refused  trigger-unchanged: the trigger already matched before this change (re-entry needs it to stop matching first)\n\
          silent  2026-06-01 08:00 UTC  entered\n\
          silent  2026-06-01 08:00 UTC  waited  until 2026-06-03T08:00:00+00:00\n\
-         silent  2026-06-03 08:00 UTC  exited  no reply"
+         silent  2026-06-03 08:00 UTC  exited  no reply\n\
+         already  2026-06-01 08:00 UTC  refused  goal-holds: goal replied already holds"
     );
 }
 
@@ -515,7 +517,9 @@ fn event_triggers_enroll_on_matching_events_with_their_payload() {
         timeline(source, leads, events, "2026-06-01T08:00"),
         "a  2026-06-01 09:00 UTC  entered\n\
          a  2026-06-01 09:00 UTC  sent  slack sales: a@x.example talked for 95s\n\
-         a  2026-06-01 09:00 UTC  completed"
+         a  2026-06-01 09:00 UTC  completed\n\
+         a  2026-06-01 10:00 UTC  refused  trigger-false: the trigger does not match\n\
+         b  2026-06-01 12:00 UTC  refused  trigger-false: the trigger does not match"
     );
 }
 
@@ -778,9 +782,11 @@ fn time_relative_triggers_and_goals_are_tested_as_time_passes() {
 {"id": "noisy", "at": "2026-05-01T00:00", "last_activity_at": "2026-05-01T00:00:00Z"}"#;
     assert_eq!(
         timeline(source, leads, "", "2026-03-31T00:00"),
-        "quiet  2026-05-30 10:00 UTC  entered\n\
+        "quiet  2026-03-31 00:00 UTC  refused  trigger-false: the trigger does not match\n\
+         quiet  2026-05-30 10:00 UTC  entered\n\
          quiet  2026-05-30 10:00 UTC  waited  until 2026-06-29T10:00:01+00:00\n\
          quiet  2026-06-29 10:00 UTC  exited  no reply\n\
+         noisy  2026-03-31 00:00 UTC  refused  trigger-false: the trigger does not match\n\
          noisy  2026-07-30 00:00 UTC  entered\n\
          noisy  2026-07-30 00:00 UTC  waited  until 2026-08-29T00:00:01+00:00\n\
          noisy  2026-08-29 00:00 UTC  exited  no reply"
@@ -790,7 +796,9 @@ fn time_relative_triggers_and_goals_are_tested_as_time_passes() {
     let leads = r#"{"id": "replied", "last_activity_at": "2026-01-01T00:00:00Z", "replied_at": "2026-03-20T00:00:00Z"}"#;
     assert_eq!(
         timeline(source, leads, "", "2026-04-01T00:00"),
-        "replied  2026-04-19 00:00 UTC  entered\n\
+        "replied  2026-04-01 00:00 UTC  refused  trigger-false: the trigger does not match\n\
+         replied  2026-04-01 00:00 UTC  refused  goal-holds: goal replied already holds\n\
+         replied  2026-04-19 00:00 UTC  entered\n\
          replied  2026-04-19 00:00 UTC  waited  until 2026-05-19T00:00:01+00:00\n\
          replied  2026-05-19 00:00 UTC  exited  no reply"
     );

@@ -54,20 +54,42 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
         }
         Err(error) => return fail(&error),
     };
-    let upcoming = match inspect::leads(&live.store, None, None) {
-        Ok(all) => all
-            .into_iter()
-            .filter(|row| row.lead == args.lead)
-            .collect::<Vec<_>>(),
-        Err(error) => return fail(&error),
+    let (upcoming, zones) = match (
+        inspect::leads(&live.store, None, None),
+        inspect::Zones::of(&live.store, &args.lead),
+    ) {
+        (Ok(all), Ok(zones)) => (
+            all.into_iter()
+                .filter(|row| {
+                    row.lead == args.lead && (row.next_at.is_some() || row.status == "paused")
+                })
+                .collect::<Vec<_>>(),
+            zones,
+        ),
+        (Err(error), _) | (_, Err(error)) => return fail(&error),
     };
+    let next: Vec<serde_json::Value> = upcoming
+        .iter()
+        .map(|row| {
+            serde_json::json!({
+                "workflow": row.workflow,
+                "step": row.step,
+                "status": row.status,
+                "at_account": row.next_at.map(|at| zones.account(&row.workflow, at)),
+                "at_lead": row.next_at.and_then(|at| zones.lead(at)),
+                "paused_left_seconds": row.paused_left,
+                "hold_reason": row.hold_reason,
+            })
+        })
+        .collect();
     match args.format {
-        Format::Json => print_json(&serde_json::json!({ "events": rows, "enrollments": upcoming })),
+        Format::Json => print_json(&serde_json::json!({ "events": rows, "upcoming": next })),
         Format::Table => {
             for row in &rows {
                 let line = format!(
-                    "  {}  {:<24} #{:<2} {:<9}  {:<24}  {}",
-                    row.at.to_rfc3339(),
+                    "  {}{}  {:<24} #{:<2} {:<11}  {:<24}  {}",
+                    row.at_account,
+                    lead_time(row.at_lead.as_deref()),
                     row.workflow,
                     row.enrollment,
                     row.kind,
@@ -76,21 +98,37 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
                 );
                 println!("{}", line.trim_end());
             }
-            for row in upcoming
-                .iter()
-                .filter(|row| row.next_at.is_some() || row.status == "paused")
-            {
-                let next = row
-                    .next_at
-                    .map_or_else(|| "paused".to_owned(), |at| at.to_rfc3339());
+            for row in &upcoming {
+                let when = match (row.next_at, row.paused_left) {
+                    (Some(at), _) => format!(
+                        "at {}{}",
+                        zones.account(&row.workflow, at),
+                        lead_time(zones.lead(at).as_deref())
+                    ),
+                    (None, Some(left)) => format!(
+                        "paused with {} left, from when {} is published again",
+                        crate::calendar::describe_seconds(left),
+                        row.workflow
+                    ),
+                    (None, None) => "paused".to_owned(),
+                };
+                let why = row
+                    .hold_reason
+                    .as_deref()
+                    .map_or_else(String::new, |reason| format!(": {reason}"));
                 println!(
-                    "  next: {} at {} ({} in {})",
-                    row.step, next, row.status, row.workflow
+                    "  next: {} {when} ({} in {}){why}",
+                    row.step, row.status, row.workflow
                 );
             }
         }
     }
     EXIT_OK
+}
+
+/// ` (lead TIME)` beside an account time, when the lead has a timezone.
+fn lead_time(at: Option<&str>) -> String {
+    at.map_or_else(String::new, |at| format!(" (lead {at})"))
 }
 
 /// Prints counts per step and status.
@@ -107,8 +145,12 @@ pub fn stats(args: &StatsArgs) -> u8 {
         }
         Err(error) => return fail(&error),
     };
+    let endings = match inspect::endings(&live.store, &args.name) {
+        Ok(endings) => endings,
+        Err(error) => return fail(&error),
+    };
     match args.format {
-        Format::Json => print_json(&counts),
+        Format::Json => print_json(&serde_json::json!({ "steps": counts, "endings": endings })),
         Format::Table => {
             for count in counts {
                 let events: Vec<String> = count
@@ -127,6 +169,15 @@ pub fn stats(args: &StatsArgs) -> u8 {
                     format!("  [now: {}]", now.join(", "))
                 };
                 println!("  {:<24} {}{now}", count.step, events.join(", "));
+            }
+            if !endings.is_empty() {
+                println!("\n  how enrollments ended");
+                for ending in &endings {
+                    println!(
+                        "    {:>8}  {:<9}  {}",
+                        ending.count, ending.category, ending.reason
+                    );
+                }
             }
         }
     }

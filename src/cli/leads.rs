@@ -87,11 +87,23 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
     }
     let count = read.records.len();
     match live.import(read.records) {
-        Ok(entered) => {
+        Ok(done) => {
             println!(
-                "imported {count} leads ({} bad records skipped); {entered} enrollments started",
-                read.bad.len()
+                "imported {count} leads ({} bad records skipped); {} enrollments started",
+                read.bad.len(),
+                done.entered
             );
+            if !done.refused.is_empty() {
+                let why: Vec<String> = done
+                    .refused
+                    .iter()
+                    .map(|(code, n)| format!("{n} {code}"))
+                    .collect();
+                println!(
+                    "not entered: {} (`flowc timeline LEAD` says why)",
+                    why.join(", ")
+                );
+            }
             EXIT_OK
         }
         Err(error) => fail(&error),

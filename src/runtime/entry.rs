@@ -46,17 +46,38 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every [`Refusal::code`], in the order of [`Refusal::number`].
+    pub const CODES: [&'static str; 7] = [
+        "trigger-false",
+        "trigger-unchanged",
+        "already-active",
+        "re-entry-never",
+        "re-entry-too-soon",
+        "outside-look-back",
+        "goal-holds",
+    ];
+
     /// A stable name for grouping and filtering.
     pub fn code(&self) -> &'static str {
+        Refusal::CODES[usize::from(self.number()) - 1]
+    }
+
+    /// The refusal's kind as a small number, from 1 (0 stands for none).
+    pub fn number(&self) -> u8 {
         match self {
-            Refusal::TriggerFalse => "trigger-false",
-            Refusal::NoChange => "trigger-unchanged",
-            Refusal::Active => "already-active",
-            Refusal::ReEntryNever => "re-entry-never",
-            Refusal::ReEntryTooSoon(_) => "re-entry-too-soon",
-            Refusal::OutsideLookBack => "outside-look-back",
-            Refusal::GoalHolds(_) => "goal-holds",
+            Refusal::TriggerFalse => 1,
+            Refusal::NoChange => 2,
+            Refusal::Active => 3,
+            Refusal::ReEntryNever => 4,
+            Refusal::ReEntryTooSoon(_) => 5,
+            Refusal::OutsideLookBack => 6,
+            Refusal::GoalHolds(_) => 7,
         }
+    }
+
+    /// The refusal as a timeline detail: its code, then why.
+    pub fn detail(&self) -> String {
+        format!("{}: {self}", self.code())
     }
 }
 

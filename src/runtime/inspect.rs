@@ -23,6 +23,9 @@ pub struct LeadStatus {
     pub step: String,
     /// When it goes on, while waiting or held.
     pub next_at: Option<DateTime<Utc>>,
+    /// While paused (its workflow unpublished), the time it had left, in
+    /// seconds.
+    pub paused_left: Option<i64>,
     /// Why it is held, if it is.
     pub hold_reason: Option<String>,
 }
@@ -36,6 +39,10 @@ pub struct TimelineRow {
     pub enrollment: u32,
     /// When it happened.
     pub at: DateTime<Utc>,
+    /// The same instant in the workflow's account timezone (RFC 3339).
+    pub at_account: String,
+    /// The same instant in the lead's own timezone, if it has a valid one.
+    pub at_lead: Option<String>,
     /// The step.
     pub step: String,
     /// What happened.
@@ -120,6 +127,7 @@ pub fn leads(
             step,
             status,
             next_at: wake.map(instant),
+            paused_left: remaining.map(|left| left / 1000),
             hold_reason,
         });
     }
@@ -137,22 +145,86 @@ pub fn timeline(store: &Store, lead: &str) -> Result<Option<Vec<TimelineRow>>, S
     if known.is_none() {
         return Ok(None);
     }
+    // Refusals belong to no enrollment (number 0); at the same instant they
+    // come after the events, as the entry rules run after the goals.
     let mut statement = store.connection.prepare(
-        "SELECT w.name, e.number, v.at, v.step, v.kind, v.detail
-         FROM events v JOIN enrollments e ON e.id = v.enrollment JOIN workflows w ON w.id = e.workflow
-         WHERE e.lead = ?1 ORDER BY v.at, v.id",
+        "SELECT name, number, at, step, kind, detail FROM (
+             SELECT w.name, e.number, v.at, v.step, v.kind, v.detail, 0 AS source, v.id
+             FROM events v JOIN enrollments e ON e.id = v.enrollment JOIN workflows w ON w.id = e.workflow
+             WHERE e.lead = ?1
+             UNION ALL
+             SELECT w.name, 0, r.at, '-', 'refused', r.detail, 1, r.id
+             FROM refusals r JOIN workflows w ON w.id = r.workflow WHERE r.lead = ?1
+         ) ORDER BY at, source, id",
     )?;
+    let zones = Zones::of(store, lead)?;
     let rows = statement.query_map([lead], |row| {
+        let workflow: String = row.get(0)?;
+        let at = instant(row.get(2)?);
         Ok(TimelineRow {
-            workflow: row.get(0)?,
+            at_account: zones.account(&workflow, at),
+            at_lead: zones.lead(at),
+            workflow,
             enrollment: row.get(1)?,
-            at: instant(row.get(2)?),
+            at,
             step: row.get(3)?,
             kind: row.get(4)?,
             detail: row.get(5)?,
         })
     })?;
     Ok(Some(rows.collect::<Result<_, _>>()?))
+}
+
+/// The timezones a lead's instants are shown in: each workflow's account
+/// timezone (of its newest version), and the lead's own `timezone` field.
+#[derive(Clone, Debug, Default)]
+pub struct Zones {
+    accounts: rustc_hash::FxHashMap<String, chrono_tz::Tz>,
+    lead: Option<chrono_tz::Tz>,
+}
+
+impl Zones {
+    /// The zones of `lead` and of every workflow.
+    pub fn of(store: &Store, lead: &str) -> Result<Zones, StoreError> {
+        let mut statement = store
+            .connection
+            .prepare("SELECT name, program FROM workflows ORDER BY version")?;
+        let mut accounts = rustc_hash::FxHashMap::default();
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (name, program) = row?;
+            if let Ok(program) = serde_json::from_str::<Program>(&program) {
+                accounts.insert(name, program.timezone);
+            }
+        }
+        let fields: Option<String> = store
+            .connection
+            .query_row("SELECT fields FROM leads WHERE id = ?1", [lead], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let lead = fields
+            .and_then(|fields| serde_json::from_str::<serde_json::Value>(&fields).ok())
+            .and_then(|fields| fields.get("timezone")?.as_str()?.parse().ok());
+        Ok(Zones { accounts, lead })
+    }
+
+    /// `at` in the account timezone of `workflow` (UTC if unknown).
+    pub fn account(&self, workflow: &str, at: DateTime<Utc>) -> String {
+        let zone = self
+            .accounts
+            .get(workflow)
+            .copied()
+            .unwrap_or(chrono_tz::UTC);
+        crate::calendar::rfc3339(at, zone)
+    }
+
+    /// `at` in the lead's timezone, if it has a valid one.
+    pub fn lead(&self, at: DateTime<Utc>) -> Option<String> {
+        self.lead.map(|zone| crate::calendar::rfc3339(at, zone))
+    }
 }
 
 /// Counts per step of every version of a workflow: events by kind, and
@@ -216,12 +288,77 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
     Ok(Some(counts))
 }
 
+/// How enrollments of a workflow ended, by structured reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EndingCount {
+    /// `goal` (a conversion), `exit` (a disqualification), `failed` or
+    /// `completed`.
+    pub category: &'static str,
+    /// The reason, stable over leads: `goal booked-demo`, `exit at
+    /// steps/5/else/1`, `failed at company-lookup`.
+    pub reason: String,
+    /// How many enrollments ended so.
+    pub count: u64,
+}
+
+/// How the enrollments of every version of a workflow ended: goals first,
+/// then exits, failures and completions, most frequent first within each.
+pub fn endings(store: &Store, name: &str) -> Result<Vec<EndingCount>, StoreError> {
+    let mut statement = store.connection.prepare(
+        "SELECT w.program, e.ending, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
+         WHERE w.name = ?1 AND e.ending IS NOT NULL GROUP BY w.id, e.ending",
+    )?;
+    let rows: Vec<(String, String, i64)> = statement
+        .query_map([name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut programs: rustc_hash::FxHashMap<String, Program> = rustc_hash::FxHashMap::default();
+    let mut counts: Vec<EndingCount> = Vec::new();
+    for (program, key, count) in rows {
+        let Some(ending) = crate::vm::Ending::from_key(&key) else {
+            continue;
+        };
+        if !programs.contains_key(&program) {
+            if let Ok(parsed) = serde_json::from_str::<Program>(&program) {
+                programs.insert(program.clone(), parsed);
+            }
+        }
+        let Some(program) = programs.get(&program) else {
+            continue;
+        };
+        let (category, reason) = (ending.category(), ending.describe(program));
+        match counts
+            .iter_mut()
+            .find(|known| known.category == category && known.reason == reason)
+        {
+            Some(known) => known.count += count as u64,
+            None => counts.push(EndingCount {
+                category,
+                reason,
+                count: count as u64,
+            }),
+        }
+    }
+    let order = |category: &str| {
+        ["goal", "exit", "failed", "completed"]
+            .iter()
+            .position(|c| *c == category)
+    };
+    counts.sort_by(|a, b| {
+        (order(a.category), std::cmp::Reverse(a.count), &a.reason).cmp(&(
+            order(b.category),
+            std::cmp::Reverse(b.count),
+            &b.reason,
+        ))
+    });
+    Ok(counts)
+}
+
 /// Resumes a lead's failed enrollments now: the failed step runs again (as
 /// a new effect, with a new idempotency key). Returns how many.
 pub fn retry(store: &Store, lead: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(store.connection.execute(
-        "UPDATE enrollments SET status = 'held', wake = ?1, attempts = 0, hold_reason = 'retried'
-         WHERE lead = ?2 AND status = 'failed'",
+        "UPDATE enrollments SET status = 'held', wake = ?1, attempts = 0, hold_reason = 'retried',
+         ending = NULL WHERE lead = ?2 AND status = 'failed'",
         params![millis(now), lead],
     )?)
 }

@@ -15,7 +15,6 @@ use chrono_tz::Tz;
 use super::TimelineEvent;
 use crate::bytecode::Program;
 use crate::calendar;
-use crate::vm::EventKind;
 
 /// Writes timeline events of one workflow as JSON Lines to `out` in
 /// chunks, keeping the first write error (later events are then dropped)
@@ -87,9 +86,9 @@ impl<W: Write> JsonlWriter<W> {
         line.extend_from_slice(b",\"at\":\"");
         line.extend_from_slice(self.at(event.at).as_bytes());
         line.push(b'"');
-        let step = match event.kind {
-            EventKind::Entered => Some(&self.entered),
-            _ => self.steps.get(event.pc as usize),
+        let step = match event.kind.at_a_step() {
+            false => Some(&self.entered),
+            true => self.steps.get(event.pc as usize),
         };
         match step {
             Some(step) => line.extend_from_slice(step),
@@ -166,7 +165,7 @@ fn string(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::Event;
+    use crate::vm::{Event, EventKind};
     use proptest::prelude::*;
 
     /// An event as serde writes it, the reference the writer must equal.

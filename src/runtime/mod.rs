@@ -59,6 +59,10 @@ pub struct Lead {
     pub active: Option<u32>,
     /// Whether the trigger's criteria held when last tested.
     pub matching: bool,
+    /// The [`entry::Refusal::number`] of the last refusal recorded since
+    /// the lead last entered (0: none), so that a lead turned away again
+    /// for the same reason is recorded once.
+    pub refused: u8,
     /// When its trigger or goals are tested again as time passes (a
     /// time-relative test flips then), if they can change.
     pub retest: Option<DateTime<Utc>>,
@@ -261,6 +265,7 @@ impl<'p> Simulation<'p> {
                     last_entry: None,
                     active: None,
                     matching: false,
+                    refused: 0,
                     retest: None,
                 });
                 self.summary.leads += 1;
@@ -301,8 +306,9 @@ impl<'p> Simulation<'p> {
         if self.program().trigger.event.is_none() {
             let decision = self.decide(index, &[], now);
             self.leads[index as usize].matching = entry::matches(&decision);
-            if decision.is_ok() {
-                self.enroll(index, None, now);
+            match decision {
+                Ok(()) => self.enroll(index, None, now),
+                Err(refusal) => self.refuse(index, &refusal, now),
             }
         }
         let next = self.vm.next_change(self.fields(index), &[], now);
@@ -339,9 +345,35 @@ impl<'p> Simulation<'p> {
                 return;
             }
         };
-        if self.decide(index, &payload, now).is_ok() {
-            self.enroll(index, Some(payload.into_boxed_slice()), now);
+        match self.decide(index, &payload, now) {
+            Ok(()) => self.enroll(index, Some(payload.into_boxed_slice()), now),
+            Err(refusal) => self.refuse(index, &refusal, now),
         }
+    }
+
+    /// Records that the entry rules turned the lead away, unless they last
+    /// did for the same reason.
+    fn refuse(&mut self, index: u32, refusal: &entry::Refusal, now: DateTime<Utc>) {
+        let lead = &mut self.leads[index as usize];
+        if lead.refused == refusal.number() {
+            return;
+        }
+        lead.refused = refusal.number();
+        *self.summary.refusals.entry(refusal.code()).or_insert(0) += 1;
+        if self.on_event.is_none() && self.timeline.is_none() {
+            return;
+        }
+        let event = TimelineEvent {
+            lead: index,
+            enrollment: 0,
+            event: Event {
+                at: now,
+                pc: 0,
+                kind: EventKind::Refused,
+                detail: refusal.detail(),
+            },
+        };
+        self.emit(event);
     }
 
     /// Whether a lead may enter now, or why not (see [`entry::decide`]).
@@ -366,6 +398,7 @@ impl<'p> Simulation<'p> {
         let lead = &mut self.leads[index as usize];
         lead.entries += 1;
         lead.last_entry = Some(now);
+        lead.refused = 0;
         let enrollment = Enrollment::new(index, lead.entries, now, payload);
         let id = match self.free.pop() {
             Some(id) => {
@@ -458,18 +491,25 @@ impl<'p> Simulation<'p> {
 
     fn file_events(&mut self, id: u32) {
         let enrollment = &self.enrollments[id as usize];
-        for event in self.buffer.drain(..) {
+        let (lead, number) = (enrollment.lead, enrollment.number);
+        let mut buffer = std::mem::take(&mut self.buffer);
+        for event in buffer.drain(..) {
             self.summary.count(&event);
-            let event = TimelineEvent {
-                lead: enrollment.lead,
-                enrollment: enrollment.number,
+            self.emit(TimelineEvent {
+                lead,
+                enrollment: number,
                 event,
-            };
-            if let Some(sink) = self.on_event.as_mut() {
-                sink(&self.leads[enrollment.lead as usize].id, &event);
-            } else if let Some(timeline) = self.timeline.as_mut() {
-                timeline.push(event);
-            }
+            });
+        }
+        self.buffer = buffer;
+    }
+
+    /// Streams or keeps a timeline event.
+    fn emit(&mut self, event: TimelineEvent) {
+        if let Some(sink) = self.on_event.as_mut() {
+            sink(&self.leads[event.lead as usize].id, &event);
+        } else if let Some(timeline) = self.timeline.as_mut() {
+            timeline.push(event);
         }
     }
 }

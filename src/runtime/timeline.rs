@@ -31,6 +31,9 @@ pub struct Summary {
     pub bad_records: Vec<BadRecord>,
     /// Enrollments started.
     pub entered: u64,
+    /// Entry decisions that turned a lead away, by refusal code (a lead
+    /// turned away again for the same reason is counted once).
+    pub refusals: BTreeMap<&'static str, u64>,
     /// Events per instruction and kind.
     per_instruction: Vec<[u64; KINDS]>,
     /// Enrollments by final (or current) status, once the run is over.
@@ -49,7 +52,7 @@ pub struct Summary {
     pub first_over_budget: Option<DateTime<Utc>>,
 }
 
-const KINDS: usize = 11;
+const KINDS: usize = 12;
 
 impl Summary {
     /// An empty summary for `program`.
@@ -158,7 +161,7 @@ fn by_lead(events: &[TimelineEvent]) -> Vec<&TimelineEvent> {
 }
 
 fn step_label<'a>(program: &'a Program, event: &Event) -> &'a str {
-    if event.kind == EventKind::Entered {
+    if !event.kind.at_a_step() {
         return "-";
     }
     program
@@ -212,6 +215,9 @@ pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
     let _ = writeln!(out, "  leads read      {:>8}", summary.leads);
     let _ = writeln!(out, "  bad records     {:>8}", summary.bad_records.len());
     let _ = writeln!(out, "  entered         {:>8}", summary.entered);
+    for (code, count) in &summary.refusals {
+        let _ = writeln!(out, "  refused         {count:>8}  {code}");
+    }
     for status in [
         Status::Completed,
         Status::Exited,
@@ -281,6 +287,7 @@ pub fn summary_json(program: &Program, summary: &Summary) -> serde_json::Value {
             "leads": summary.leads,
             "bad_records": summary.bad_records.len(),
             "entered": summary.entered,
+            "refusals": summary.refusals,
             "over_budget": summary.over_budget,
             "statuses": summary.statuses,
             "endings": summary
@@ -307,4 +314,5 @@ const ALL_KINDS: [EventKind; KINDS] = [
     EventKind::Completed,
     EventKind::Failed,
     EventKind::Undelivered,
+    EventKind::Refused,
 ];

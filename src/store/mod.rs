@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 /// The schema version this flowc writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// SQLite's application id for flowc databases ("flow" in ASCII).
 const APPLICATION_ID: i64 = 0x666C_6F77;
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.
@@ -224,4 +224,56 @@ pub fn millis(instant: DateTime<Utc>) -> i64 {
 /// A stored instant.
 pub fn instant(millis: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written at schema 2 opens at the current schema, its rows
+    /// kept: trigger state gains `refused`, enrollments `ending`, and the
+    /// refusals table exists.
+    #[test]
+    fn a_schema_2_database_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("flowc.db");
+        {
+            let connection = Connection::open(&path).expect("opened");
+            for sql in &schema::MIGRATIONS[..2] {
+                connection.execute_batch(sql).expect("schema 2");
+            }
+            connection
+                .execute_batch(
+                    "INSERT INTO leads (id, fields, updated_at) VALUES ('a', '{}', 0);
+                     INSERT INTO triggers (workflow, lead, matching, flip) VALUES ('w', 'a', 1, NULL);
+                     PRAGMA user_version = 2;",
+                )
+                .expect("rows");
+            connection
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .expect("ours");
+        }
+        let store = Store::open(&path).expect("migrated");
+        let version: i64 = store
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("a version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let (matching, refused): (bool, u8) = store
+            .connection
+            .query_row("SELECT matching, refused FROM triggers", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .expect("the row is kept");
+        assert_eq!((matching, refused), (true, 0));
+        let columns: i64 = store
+            .connection
+            .query_row(
+                "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)",
+                [],
+                |row| row.get(0),
+            )
+            .expect("the new table and column");
+        assert_eq!(columns, 0);
+    }
 }

@@ -102,4 +102,24 @@ CREATE TABLE triggers (
 ) WITHOUT ROWID;
 CREATE INDEX triggers_flip ON triggers (flip) WHERE flip IS NOT NULL;
 "#,
+    r#"
+-- The refusal last recorded for a lead in a workflow since it last entered
+-- (vm::Refusal::number; 0: none): a lead turned away again for the same
+-- reason is recorded once.
+ALTER TABLE triggers ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+-- Entry decisions that turned a lead away: `flowc timeline LEAD` says why
+-- a lead did not enter.
+CREATE TABLE refusals (
+    id       INTEGER PRIMARY KEY,
+    workflow INTEGER NOT NULL REFERENCES workflows (id),
+    lead     TEXT NOT NULL REFERENCES leads (id),
+    at       INTEGER NOT NULL,
+    code     TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX refusals_lead ON refusals (lead, at);
+-- How an enrollment ended, by structured reason (vm::Ending::key):
+-- `completed`, `goal:INDEX`, `exit:PC`, `no-branch:PC`, `failed:PC`.
+ALTER TABLE enrollments ADD COLUMN ending TEXT;
+"#,
 ];

@@ -129,9 +129,18 @@ pub enum EventKind {
     /// An effect nothing depends on failed for good and the enrollment
     /// went on (`on send failure continue`).
     Undelivered,
+    /// The entry rules turned the lead away (the detail says which and
+    /// why); it belongs to no enrollment.
+    Refused,
 }
 
 impl EventKind {
+    /// Whether the event happened at a step (entering and being turned
+    /// away happen before the first).
+    pub fn at_a_step(self) -> bool {
+        !matches!(self, EventKind::Entered | EventKind::Refused)
+    }
+
     /// The kind as timelines print it.
     pub fn name(self) -> &'static str {
         match self {
@@ -146,6 +155,7 @@ impl EventKind {
             EventKind::Completed => "completed",
             EventKind::Failed => "failed",
             EventKind::Undelivered => "undelivered",
+            EventKind::Refused => "refused",
         }
     }
 }
@@ -197,6 +207,34 @@ impl Ending {
             Ending::Goal(_) => "goal",
             Ending::Exit(_) | Ending::NoBranch(_) => "exit",
             Ending::Failed(_) => "failed",
+        }
+    }
+
+    /// The ending as stored: `completed`, `goal:INDEX`, `exit:PC`,
+    /// `no-branch:PC` or `failed:PC` ([`Ending::from_key`] reads it back).
+    pub fn key(self) -> String {
+        match self {
+            Ending::Completed => "completed".to_owned(),
+            Ending::Goal(index) => format!("goal:{index}"),
+            Ending::Exit(pc) => format!("exit:{pc}"),
+            Ending::NoBranch(pc) => format!("no-branch:{pc}"),
+            Ending::Failed(pc) => format!("failed:{pc}"),
+        }
+    }
+
+    /// The ending a [`Ending::key`] stands for.
+    pub fn from_key(key: &str) -> Option<Ending> {
+        if key == "completed" {
+            return Some(Ending::Completed);
+        }
+        let (kind, number) = key.split_once(':')?;
+        let number: u32 = number.parse().ok()?;
+        match kind {
+            "goal" => Some(Ending::Goal(number)),
+            "exit" => Some(Ending::Exit(number)),
+            "no-branch" => Some(Ending::NoBranch(number)),
+            "failed" => Some(Ending::Failed(number)),
+            _ => None,
         }
     }
 

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::outbox::Outbox;
-use super::stored_leads::{history, lead_slots, set_trigger_state};
+use super::stored_leads::{history, lead_slots, record_refusal, set_refused, set_trigger_state};
 use super::{execute, query_row, Version};
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
@@ -174,7 +174,8 @@ pub(super) fn try_enroll(
     now: DateTime<Utc>,
 ) -> Result<Result<(), entry::Refusal>, StoreError> {
     let program = &version.program;
-    let (history, count) = history(transaction, &version.name, lead)?;
+    let past = history(transaction, &version.name, lead)?;
+    let history = past.history;
     let slots = lead_slots(program, fields);
     let vm = Vm::new(program);
     let decision = entry::decide(&vm, history, &slots, payload, now);
@@ -185,10 +186,15 @@ pub(super) fn try_enroll(
             set_trigger_state(transaction, &version.name, lead, matching, flip)?;
         }
     }
-    if decision.is_err() {
+    if let Err(refusal) = &decision {
+        let workflow = (version.id, version.name.as_str());
+        record_refusal(transaction, workflow, lead, refusal, past.refused, now)?;
         return Ok(decision);
     }
-    let number = count + 1;
+    if past.refused != 0 {
+        set_refused(transaction, &version.name, lead, 0)?;
+    }
+    let number = past.enrollments + 1;
     execute(transaction,
         "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered, event)
          VALUES (?1, ?2, ?3, 0, 'active', 0, 0, ?4, ?5)",
@@ -242,10 +248,11 @@ pub(super) fn test_goals(
         };
         let slots = lead_slots(&version.program, fields);
         let vm = Vm::new(&version.program);
-        if let Some((_, goal)) = vm.goal_reached(&row.enrollment, &slots, now) {
+        if let Some((index, goal)) = vm.goal_reached(&row.enrollment, &slots, now) {
             execute(transaction,
-                "UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL WHERE id = ?1",
-                [id],
+                "UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL, ending = ?2
+                 WHERE id = ?1",
+                params![id, crate::vm::Ending::Goal(index).key()],
             )?;
             let event = Event {
                 at: now,
@@ -289,13 +296,14 @@ pub(super) fn activate(
     if let Some(error) = outbox.error {
         return Err(error);
     }
-    let wake = match advance {
-        Advance::Suspended(until) => Some(millis(until)),
-        Advance::Ended(_) | Advance::InFlight => None,
+    let (wake, ending) = match advance {
+        Advance::Suspended(until) => (Some(millis(until)), None),
+        Advance::Ended(ending) => (None, Some(ending.key())),
+        Advance::InFlight => (None, None),
     };
     execute(transaction,
-        "UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6
-         WHERE id = ?7",
+        "UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
+         ending = ?8 WHERE id = ?7",
         params![
             enrollment.pc,
             enrollment.status.name(),
@@ -307,7 +315,8 @@ pub(super) fn activate(
                 .rev()
                 .find(|event| event.kind == crate::vm::EventKind::Held)
                 .map(|event| event.detail.clone()),
-            id
+            id,
+            ending
         ],
     )?;
     insert_events(transaction, id, program, &events)?;

@@ -144,10 +144,9 @@ impl Live {
     /// One transaction per batch: on an error, the batches before it stay
     /// committed and the error says how many leads they held (importing
     /// the same leads again completes the import).
-    pub fn import(&mut self, leads: Vec<LeadUpdate>) -> Result<usize, ImportError> {
+    pub fn import(&mut self, leads: Vec<LeadUpdate>) -> Result<Imported, ImportError> {
         let total = leads.len();
-        let mut imported = 0;
-        let mut entered = 0;
+        let mut done = Imported::default();
         let stopped = |imported, entered, error| ImportError {
             imported,
             total,
@@ -159,24 +158,26 @@ impl Live {
             Err(error) => return Err(stopped(0, 0, error)),
         };
         for batch in leads.chunks(BATCH) {
-            match self.import_batch(&live, batch) {
-                Ok(started) => {
-                    imported += batch.len();
-                    entered += started;
+            let mut tally = done.clone();
+            match self.import_batch(&live, batch, &mut tally) {
+                Ok(()) => {
+                    done = tally;
+                    done.imported += batch.len();
                 }
-                Err(error) => return Err(stopped(imported, entered, error)),
+                Err(error) => return Err(stopped(done.imported, done.entered, error)),
             }
         }
-        Ok(entered)
+        Ok(done)
     }
 
-    /// Imports one batch in one transaction; returns the enrollments started.
+    /// Imports one batch in one transaction, counting what the entry
+    /// rules decided into `tally`.
     fn import_batch(
         &mut self,
         live: &[Version],
         batch: &[LeadUpdate],
-    ) -> Result<usize, StoreError> {
-        let mut entered = 0;
+        tally: &mut Imported,
+    ) -> Result<(), StoreError> {
         let transaction = self.store.connection.transaction()?;
         for update in batch {
             // Live imports happen now: `at` is for simulations.
@@ -184,16 +185,16 @@ impl Live {
             let fields = upsert_lead(&transaction, update, now)?;
             for version in live {
                 test_goals(&transaction, version, &update.id, &fields, now)?;
-                if version.program.trigger.event.is_none()
-                    && try_enroll(&transaction, version, &update.id, &fields, &[], None, now)?
-                        .is_ok()
-                {
-                    entered += 1;
+                if version.program.trigger.event.is_none() {
+                    match try_enroll(&transaction, version, &update.id, &fields, &[], None, now)? {
+                        Ok(()) => tally.entered += 1,
+                        Err(refusal) => *tally.refused.entry(refusal.code()).or_insert(0) += 1,
+                    }
                 }
             }
         }
         transaction.commit()?;
-        Ok(entered)
+        Ok(())
     }
 
     /// An event happens to a lead: live workflows triggered by it may
@@ -416,6 +417,18 @@ pub enum EventError {
 
 /// A workflow's name and whether a lead entered it, or why not.
 pub type EntryDecision = (String, Result<(), entry::Refusal>);
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Leads imported.
+    pub imported: usize,
+    /// Enrollments started.
+    pub entered: usize,
+    /// Entry decisions that turned a lead away from a live workflow, by
+    /// refusal code.
+    pub refused: std::collections::BTreeMap<&'static str, usize>,
+}
 
 /// An import that stopped part-way: what was committed before the error.
 #[derive(Debug, thiserror::Error)]

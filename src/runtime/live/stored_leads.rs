@@ -82,7 +82,7 @@ pub(super) fn history(
     transaction: &Transaction<'_>,
     name: &str,
     lead: &str,
-) -> Result<(History, u32), StoreError> {
+) -> Result<Past, StoreError> {
     let (active, last_entry, count): (bool, Option<i64>, u32) = query_row(transaction,
         "SELECT coalesce(max(status NOT IN ('completed', 'exited', 'failed')), 0), max(entered), count(*)
          FROM enrollments WHERE lead = ?1 AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
@@ -97,24 +97,80 @@ pub(super) fn history(
     )
     .optional()?
     .flatten();
-    let (matching, flip): (bool, Option<i64>) = query_row(
+    let (matching, flip, refused): (bool, Option<i64>, u8) = query_row(
         transaction,
-        "SELECT matching, flip FROM triggers WHERE workflow = ?1 AND lead = ?2",
+        "SELECT matching, flip, refused FROM triggers WHERE workflow = ?1 AND lead = ?2",
         params![name, lead],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )
     .optional()?
-    .unwrap_or((false, None));
-    Ok((
-        History {
+    .unwrap_or((false, None, 0));
+    Ok(Past {
+        history: History {
             active,
             last_entry: last_entry.map(instant),
             last_activity: last_activity.map(instant),
             matching,
             flip: flip.map(instant),
         },
-        count,
-    ))
+        enrollments: count,
+        refused,
+    })
+}
+
+/// A lead's past in one workflow, as the live runtime keeps it.
+pub(super) struct Past {
+    /// What the entry rules need.
+    pub(super) history: History,
+    /// How many times the lead entered.
+    pub(super) enrollments: u32,
+    /// The refusal last recorded since the lead last entered (see
+    /// [`crate::runtime::entry::Refusal::number`]; 0: none).
+    pub(super) refused: u8,
+}
+
+/// Records that the entry rules turned the lead away at `now`, unless the
+/// last refusal recorded since it last entered had the same reason.
+pub(super) fn record_refusal(
+    transaction: &Transaction<'_>,
+    workflow: (i64, &str),
+    lead: &str,
+    refusal: &crate::runtime::entry::Refusal,
+    last: u8,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if last == refusal.number() {
+        return Ok(());
+    }
+    set_refused(transaction, workflow.1, lead, refusal.number())?;
+    execute(
+        transaction,
+        "INSERT INTO refusals (workflow, lead, at, code, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            workflow.0,
+            lead,
+            millis(now),
+            refusal.code(),
+            refusal.detail()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Sets the refusal last recorded for a lead in a workflow (0 once it enters).
+pub(super) fn set_refused(
+    transaction: &Transaction<'_>,
+    name: &str,
+    lead: &str,
+    refused: u8,
+) -> Result<(), StoreError> {
+    execute(
+        transaction,
+        "INSERT INTO triggers (workflow, lead, matching, refused) VALUES (?1, ?2, 0, ?3)
+         ON CONFLICT (workflow, lead) DO UPDATE SET refused = excluded.refused",
+        params![name, lead, refused],
+    )?;
+    Ok(())
 }
 
 /// Records whether a workflow's trigger criteria hold for a lead now, and
