@@ -82,7 +82,7 @@ impl<W: Write> JsonlWriter<W> {
         line.extend_from_slice(&self.head);
         string(&mut line, lead);
         line.extend_from_slice(b",\"enrollment\":");
-        let _ = write!(line, "{}", timeline_event.enrollment);
+        decimal(&mut line, timeline_event.enrollment);
         line.extend_from_slice(b",\"at\":\"");
         line.extend_from_slice(self.at(event.at).as_bytes());
         line.push(b'"');
@@ -149,10 +149,7 @@ impl<W: Write> JsonlWriter<W> {
 
 /// Appends `text` as a JSON string, escaped as serde_json escapes it.
 fn string(out: &mut Vec<u8>, text: &str) {
-    let plain = text
-        .bytes()
-        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\');
-    if plain {
+    if !needs_escape(text.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
@@ -160,6 +157,43 @@ fn string(out: &mut Vec<u8>, text: &str) {
         // Writing to a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, text);
     }
+}
+
+/// Whether any byte is a control character, `"` or `\\`, eight bytes at a
+/// time: a byte below 0x20 makes `v - 0x20..` borrow into its high bit
+/// where `v` has none, and a byte equal to `c` is a zero byte of `v ^ c..`.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_ne_bytes(word);
+        if below(v, 0x20) | below(v ^ (ONES * 0x22), 1) | below(v ^ (ONES * 0x5C), 1) != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+}
+
+/// Appends `number` in decimal.
+fn decimal(out: &mut Vec<u8>, mut number: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 #[cfg(test)]
@@ -225,6 +259,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn finds_what_needs_escaping_at_any_position(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+            let expected = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(needs_escape(&bytes), expected);
+        }
+
         #[test]
         fn writes_what_serde_writes(
             seconds in -2_300_000_000i64..5_000_000_000,

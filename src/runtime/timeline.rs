@@ -38,8 +38,6 @@ pub struct Summary {
     per_instruction: Vec<[u64; KINDS]>,
     /// Enrollments by final (or current) status, once the run is over.
     pub statuses: BTreeMap<&'static str, u64>,
-    /// Enrollments that ended, by final status.
-    ended: BTreeMap<&'static str, u64>,
     /// How enrollments ended, by structured reason (never by free text,
     /// which may hold lead data), with their counts.
     pub endings: BTreeMap<Ending, u64>,
@@ -73,7 +71,6 @@ impl Summary {
     /// Counts an enrollment that ended; `detail` is its last event's.
     pub fn end(&mut self, ending: Ending, detail: &str) {
         *self.endings.entry(ending).or_insert(0) += 1;
-        *self.ended.entry(ending.status().name()).or_insert(0) += 1;
         if matches!(ending, Ending::Exit(_)) && !detail.is_empty() {
             self.exit_texts
                 .entry(ending)
@@ -112,10 +109,13 @@ impl Summary {
     }
 
     /// Counts enrollments by status once the run is over: the ones that
-    /// ended, and `enrollments` still running (ended ones there are
-    /// counted already).
+    /// ended (from their endings), and those of `enrollments` still running
+    /// (ended ones there, whose ids wait for reuse, are skipped).
     pub fn finish(&mut self, enrollments: &[Enrollment]) {
-        self.statuses = self.ended.clone();
+        self.statuses.clear();
+        for (ending, count) in &self.endings {
+            *self.statuses.entry(ending.status().name()).or_insert(0) += count;
+        }
         for enrollment in enrollments {
             if !enrollment.status.is_final() {
                 *self.statuses.entry(enrollment.status.name()).or_insert(0) += 1;
