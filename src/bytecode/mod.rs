@@ -136,7 +136,8 @@ pub struct Window {
 /// Where an instruction came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
-    /// The step's label, or a name made from its kind and line (`wait@12`).
+    /// The step's id: its label, else its structural path (`steps/3`,
+    /// `sdr-call/on answered/1`).
     pub label: String,
     /// The span of the step's first line.
     pub span: Span,
