@@ -63,6 +63,9 @@ pub struct Lead {
     /// the lead last entered (0: none), so that a lead turned away again
     /// for the same reason is recorded once.
     pub refused: u8,
+    /// Activations of its current (or last) enrollment, for the budget;
+    /// kept here, beside what every activation reads anyway.
+    pub activations: u32,
     /// When its trigger or goals are tested again as time passes (a
     /// time-relative test flips then), if they can change.
     pub retest: Option<DateTime<Utc>>,
@@ -84,8 +87,6 @@ pub struct Simulation<'p> {
     by_id: HashMap<Rc<str>, u32>,
     /// Enrollments by id; the ids of ended ones are reused (see `free`).
     enrollments: Vec<Enrollment>,
-    /// Activations of each enrollment so far, by id.
-    activations: Vec<u32>,
     /// Ids of ended enrollments that nothing refers to any more.
     free: Vec<u32>,
     /// Suspended enrollments, earliest wake-up first.
@@ -135,7 +136,6 @@ impl<'p> Simulation<'p> {
             leads: Vec::new(),
             by_id: HashMap::default(),
             enrollments: Vec::new(),
-            activations: Vec::new(),
             free: Vec::new(),
             queue: WakeQueue::default(),
             retests: WakeQueue::default(),
@@ -266,6 +266,7 @@ impl<'p> Simulation<'p> {
                     active: None,
                     matching: false,
                     refused: 0,
+                    activations: 0,
                     retest: None,
                 });
                 self.summary.leads += 1;
@@ -399,16 +400,15 @@ impl<'p> Simulation<'p> {
         lead.entries += 1;
         lead.last_entry = Some(now);
         lead.refused = 0;
+        lead.activations = 0;
         let enrollment = Enrollment::new(index, lead.entries, now, payload);
         let id = match self.free.pop() {
             Some(id) => {
                 self.enrollments[id as usize] = enrollment;
-                self.activations[id as usize] = 0;
                 id
             }
             None => {
                 self.enrollments.push(enrollment);
-                self.activations.push(0);
                 self.enrollments.len() as u32 - 1
             }
         };
@@ -433,7 +433,7 @@ impl<'p> Simulation<'p> {
         if enrollment.wake != now {
             return;
         }
-        if self.activations[id as usize] >= self.budget {
+        if self.leads[enrollment.lead as usize].activations >= self.budget {
             self.summary.over_budget(now);
             return;
         }
@@ -442,9 +442,9 @@ impl<'p> Simulation<'p> {
 
     /// Runs an enrollment until it suspends or ends, then files its events.
     fn activate(&mut self, id: u32, now: DateTime<Utc>) {
-        self.activations[id as usize] += 1;
         let enrollment = &mut self.enrollments[id as usize];
         let lead = &mut self.leads[enrollment.lead as usize];
+        lead.activations += 1;
         let mut context = Context {
             lead: fields_mut(&mut self.values, self.slots, enrollment.lead),
             channels: &mut self.channels,
