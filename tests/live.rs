@@ -370,6 +370,16 @@ fn a_locked_database_is_a_clear_error_and_changes_nothing() {
 }
 
 /// A database in a new directory with `source` published.
+/// `flowc leads import` of `lines` (written to `DIR/leads.jsonl`), which
+/// must succeed; gives what it printed.
+fn import_leads(db: &Path, dir: &Path, lines: &str) -> String {
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, lines).expect("written");
+    let output = flowc(db, &["leads", "import", &leads.display().to_string()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout)
+}
+
 fn published(name: &str, source: &str) -> (PathBuf, PathBuf) {
     let dir = tempdir(name);
     let db = dir.join("flowc.db");
@@ -408,13 +418,7 @@ fn sigterm_finishes_the_batch_and_exits_cleanly() {
 #[test]
 fn run_once_does_what_is_due_and_exits() {
     let (dir, db) = published("once", &WAITING.replace("wait 2 hours\n", ""));
-    let leads = dir.join("leads.jsonl");
-    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    assert!(
-        flowc(&db, &["leads", "import", &leads.display().to_string()])
-            .status
-            .success()
-    );
+    import_leads(&db, &dir, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n");
     let once = flowc(&db, &["run", "--once"]);
     assert_eq!(once.status.code(), Some(0), "{}", text(&once.stderr));
     let timeline = flowc(&db, &["timeline", "a"]);
@@ -441,12 +445,7 @@ fn run_once_does_what_is_due_and_exits() {
 fn stats_group_endings_and_tell_goals_from_exits() {
     let source = "workflow scoring\n  timezone UTC\n  on send failure fail\n  fields\n    booked bool\n    score number\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    condition\n      branch low when score < 10\n        exit \"low score for {{ email }}\"\n      else\n        wait 1 hour\n    end\n    wait 1 day\n";
     let (dir, db) = published("endings", source);
-    let leads = dir.join("leads.jsonl");
-    let import = |lines: &str| {
-        std::fs::write(&leads, lines).expect("written");
-        let output = flowc(&db, &["leads", "import", &leads.display().to_string()]);
-        assert!(output.status.success(), "{}", text(&output.stderr));
-    };
+    let import = |lines: &str| import_leads(&db, &dir, lines);
     import(concat!(
         "{\"id\": \"a\", \"email\": \"a@x.example\", \"score\": 5}\n",
         "{\"id\": \"b\", \"email\": \"b@x.example\", \"score\": 3}\n",
@@ -480,13 +479,7 @@ fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
     std::fs::write(&file, labelled).expect("written");
     let file_arg = file.display().to_string();
     assert!(flowc(&db, &["publish", &file_arg]).status.success());
-    let leads = dir.join("leads.jsonl");
-    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    assert!(
-        flowc(&db, &["leads", "import", &leads.display().to_string()])
-            .status
-            .success()
-    );
+    import_leads(&db, &dir, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n");
 
     // `a` is reported at the wait it waits in.
     let listed: serde_json::Value =
@@ -1084,13 +1077,7 @@ fn flowc_event_says_why_a_lead_did_not_enter() {
     assert!(flowc(&db, &["publish", &file.display().to_string()])
         .status
         .success());
-    let leads = dir.join("leads.jsonl");
-    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    assert!(
-        flowc(&db, &["leads", "import", &leads.display().to_string()])
-            .status
-            .success()
-    );
+    import_leads(&db, &dir, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n");
     let event = |outcome: &str, name: &str| {
         let data = format!("{{\"outcome\": \"{outcome}\"}}");
         text(&flowc(&db, &["event", name, "--lead", "a", "--data", &data]).stdout)
@@ -1121,13 +1108,7 @@ fn flowc_event_says_why_a_lead_did_not_enter() {
 #[test]
 fn imports_and_timelines_say_why_a_lead_did_not_enter() {
     let (dir, db) = published("why", WAITING);
-    let leads = dir.join("leads.jsonl");
-    let import = |lines: &str| {
-        std::fs::write(&leads, lines).expect("written");
-        let output = flowc(&db, &["leads", "import", &leads.display().to_string()]);
-        assert!(output.status.success(), "{}", text(&output.stderr));
-        text(&output.stdout)
-    };
+    let import = |lines: &str| import_leads(&db, &dir, lines);
     let first = import("{\"id\": \"a\", \"email\": \"a@x.example\"}\n{\"id\": \"b\"}\n");
     assert!(
         first.contains("1 enrollments started") && first.contains("not entered: 1 trigger-false"),
@@ -1173,14 +1154,11 @@ fn imports_and_timelines_say_why_a_lead_did_not_enter() {
 #[test]
 fn timelines_show_lead_local_time_and_what_comes_next() {
     let (dir, db) = published("local", WAITING);
-    let leads = dir.join("leads.jsonl");
-    std::fs::write(
-        &leads,
+    import_leads(
+        &db,
+        &dir,
         "{\"id\": \"a\", \"email\": \"a@x.example\", \"timezone\": \"Asia/Kolkata\"}\n",
-    )
-    .expect("written");
-    let import = flowc(&db, &["leads", "import", &leads.display().to_string()]);
-    assert!(import.status.success(), "{}", text(&import.stderr));
+    );
     let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
     let entered = shown
         .lines()
