@@ -250,6 +250,25 @@ fn sources_with_errors_are_not_built() {
     assert!(!output_path.exists());
 }
 
+/// `flowc run FLOW --leads LEADS --start START --simulate ARGS...` on a
+/// workflow source and leads written to a fresh folder named `name`.
+fn simulate_written(name: &str, flow: &str, leads: &str, start: &str, args: &[&str]) -> Output {
+    let dir = tempdir(name);
+    let flow = write(&dir, "workflow.flow", flow);
+    let leads = write(&dir, "leads.jsonl", leads);
+    let mut all = vec![
+        "run",
+        &flow,
+        "--leads",
+        &leads,
+        "--start",
+        start,
+        "--simulate",
+    ];
+    all.extend(args);
+    flowc(&all)
+}
+
 fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("written");
@@ -385,20 +404,13 @@ fn run_needs_simulate_and_a_valid_start() {
 
 #[test]
 fn until_stops_the_clock_and_counts_who_is_still_waiting() {
-    let dir = tempdir("until");
-    let flow = write(&dir, "small.flow", SMALL);
-    let leads = write(&dir, "leads.jsonl", "{\"id\": \"a\", \"score\": 5}\n");
-    let output = flowc(&[
-        "run",
-        &flow,
-        "--leads",
-        &leads,
-        "--start",
+    let output = simulate_written(
+        "until",
+        SMALL,
+        "{\"id\": \"a\", \"score\": 5}\n",
         "2026-01-05T09:00Z",
-        "--until",
-        "2026-01-05T09:30Z",
-        "--simulate",
-    ]);
+        &["--until", "2026-01-05T09:30Z"],
+    );
     let out = stdout(&output);
     assert!(out.contains("still waiting          1"), "{out}");
     assert!(!out.contains("completed  end"), "{out}");
@@ -406,26 +418,13 @@ fn until_stops_the_clock_and_counts_who_is_still_waiting() {
 
 #[test]
 fn endless_loops_stop_at_a_horizon_with_a_warning() {
-    let dir = tempdir("horizon");
-    let flow = write(
-        &dir,
-        "loop.flow",
+    let output = simulate_written(
+        "horizon",
         "workflow forever\n  timezone UTC\n  trigger when email is set\n  steps\n    label again\n    wait 30 days\n    goto again\n",
-    );
-    let leads = write(
-        &dir,
-        "leads.jsonl",
         "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
-    );
-    let output = flowc(&[
-        "run",
-        &flow,
-        "--leads",
-        &leads,
-        "--start",
         "2026-01-05T09:00Z",
-        "--simulate",
-    ]);
+        &[],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("stopped at 2036-01-03T09:00:00+00:00"),
@@ -444,28 +443,16 @@ fn endless_loops_stop_at_a_horizon_with_a_warning() {
 /// 1.46 GB of output. The budget stops it, says so, and counts it.
 #[test]
 fn a_looping_simulation_stops_at_its_budget_and_says_so() {
-    let dir = tempdir("budget");
-    let flow = write(
-        &dir,
-        "loop.flow",
-        "workflow pinger\n  timezone UTC\n  trigger when email is set\n  steps\n    label again\n    notify slack sales\n      message \"ping {{ email }}\"\n    wait 1 minute\n    goto again\n",
-    );
-    let leads = write(
-        &dir,
-        "leads.jsonl",
-        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
-    );
     let run = |extra: &[&str]| {
-        let mut args = vec!["run", &flow, "--leads", &leads];
-        args.extend([
-            "--start",
-            "2026-01-05T09:00Z",
-            "--simulate",
-            "--format",
-            "jsonl",
-        ]);
+        let mut args = vec!["--format", "jsonl"];
         args.extend(extra);
-        flowc(&args)
+        simulate_written(
+            "budget",
+            "workflow pinger\n  timezone UTC\n  trigger when email is set\n  steps\n    label again\n    notify slack sales\n      message \"ping {{ email }}\"\n    wait 1 minute\n    goto again\n",
+            "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+            "2026-01-05T09:00Z",
+            &args,
+        )
     };
     let default = run(&[]);
     assert_eq!(default.status.code(), Some(0), "{}", stderr(&default));
@@ -522,12 +509,7 @@ fn a_failed_write_of_the_timelines_is_an_error() {
 
 #[test]
 fn endings_are_grouped_by_structured_reason_not_by_text_with_lead_data() {
-    let dir = tempdir("endings");
-    let flow = write(
-        &dir,
-        "endings.flow",
-        "workflow endings\n  timezone UTC\n  on send failure fail\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    send email\n      to lead\n      subject \"Hi {{ first_name }}\"\n      body \"Hello\"\n    exit \"done with {{ email }}\"\n",
-    );
+    let flow = "workflow endings\n  timezone UTC\n  on send failure fail\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    send email\n      to lead\n      subject \"Hi {{ first_name }}\"\n      body \"Hello\"\n    exit \"done with {{ email }}\"\n";
     let leads: String = (0..5)
         .map(|i| {
             let script = if i < 3 { r#", "simulate": {"email": "rejected"}"# } else { "" };
@@ -535,18 +517,13 @@ fn endings_are_grouped_by_structured_reason_not_by_text_with_lead_data() {
             format!("{{\"id\": \"l{i}\", \"email\": \"l{i}@x.example\", \"first_name\": \"L{i}\", \"booked\": {booked}{script}}}\n")
         })
         .collect();
-    let leads = write(&dir, "leads.jsonl", &leads);
-    let output = flowc(&[
-        "run",
-        &flow,
-        "--leads",
+    let output = simulate_written(
+        "endings",
+        flow,
         &leads,
-        "--start",
         "2026-06-01T09:00",
-        "--simulate",
-        "--format",
-        "jsonl",
-    ]);
+        &["--format", "jsonl"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     let summary: serde_json::Value = text
