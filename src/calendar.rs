@@ -245,8 +245,9 @@ pub fn rfc3339(at: DateTime<Utc>, zone: Tz) -> String {
     text
 }
 
-/// A length of time in words for people: `2d 3h`, `1h 30m`, `45s`.
-pub fn describe_seconds(seconds: i64) -> String {
+/// A length of time in words for people, to the minute: `2d 3h`, `1h 30m`,
+/// `45s` (the disassembly writes exact lengths instead).
+pub fn rough_length(seconds: i64) -> String {
     let seconds = seconds.max(0);
     let (days, hours, minutes) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
     let parts: Vec<String> = [(days, "d"), (hours, "h"), (minutes, "m")]
@@ -285,9 +286,9 @@ mod tests {
 
     #[test]
     fn lengths_of_time_read_for_people() {
-        assert_eq!(describe_seconds(45), "45s");
-        assert_eq!(describe_seconds(5400), "1h 30m");
-        assert_eq!(describe_seconds(2 * 86_400 + 3 * 3600 + 59), "2d 3h");
+        assert_eq!(rough_length(45), "45s");
+        assert_eq!(rough_length(5400), "1h 30m");
+        assert_eq!(rough_length(2 * 86_400 + 3 * 3600 + 59), "2d 3h");
     }
 
     #[test]

@@ -46,7 +46,11 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
         Ok(live) => live,
         Err(status) => return status,
     };
-    let rows = match inspect::timeline(&live.store, &args.lead) {
+    let zones = match inspect::Zones::of(&live.store, &args.lead) {
+        Ok(zones) => zones,
+        Err(error) => return fail(&error),
+    };
+    let rows = match inspect::timeline(&live.store, &args.lead, &zones) {
         Ok(Some(rows)) => rows,
         Ok(None) => {
             eprintln!("error: no lead has the id {:?}", args.lead);
@@ -54,19 +58,12 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
         }
         Err(error) => return fail(&error),
     };
-    let (upcoming, zones) = match (
-        inspect::leads(&live.store, None, None),
-        inspect::Zones::of(&live.store, &args.lead),
-    ) {
-        (Ok(all), Ok(zones)) => (
-            all.into_iter()
-                .filter(|row| {
-                    row.lead == args.lead && (row.next_at.is_some() || row.status == "paused")
-                })
-                .collect::<Vec<_>>(),
-            zones,
-        ),
-        (Err(error), _) | (_, Err(error)) => return fail(&error),
+    let upcoming = match inspect::leads(&live.store, Some(&args.lead), None, None) {
+        Ok(all) => all
+            .into_iter()
+            .filter(|row| row.next_at.is_some() || row.status == "paused")
+            .collect::<Vec<_>>(),
+        Err(error) => return fail(&error),
     };
     let next: Vec<serde_json::Value> = upcoming
         .iter()
@@ -107,7 +104,7 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
                     ),
                     (None, Some(left)) => format!(
                         "paused with {} left, from when {} is published again",
-                        crate::calendar::describe_seconds(left),
+                        crate::calendar::rough_length(left),
                         row.workflow
                     ),
                     (None, None) => "paused".to_owned(),

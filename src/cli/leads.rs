@@ -117,6 +117,7 @@ fn list(args: &LeadsArgs) -> u8 {
     };
     let rows = match inspect::leads(
         &live.store,
+        None,
         args.workflow.as_deref(),
         args.status.as_deref(),
     ) {

@@ -85,9 +85,10 @@ fn step_label(
 }
 
 /// Every enrollment, newest per lead and workflow first, filtered by
-/// workflow name and status.
+/// lead, workflow name and status.
 pub fn leads(
     store: &Store,
+    lead: Option<&str>,
     workflow: Option<&str>,
     status: Option<&str>,
 ) -> Result<Vec<LeadStatus>, StoreError> {
@@ -95,10 +96,11 @@ pub fn leads(
         "SELECT e.lead, w.name, w.version, w.program, e.status, e.pc, e.wake, e.hold_reason, e.remaining
          FROM enrollments e JOIN workflows w ON w.id = e.workflow
          WHERE (?1 IS NULL OR w.name = ?1) AND (?2 IS NULL OR e.status = ?2)
+           AND (?3 IS NULL OR e.lead = ?3)
          ORDER BY e.lead, w.name, e.number",
     )?;
     let mut programs = rustc_hash::FxHashMap::default();
-    let rows = statement.query_map(params![workflow, status], |row| {
+    let rows = statement.query_map(params![workflow, status, lead], |row| {
         Ok((
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
@@ -134,8 +136,13 @@ pub fn leads(
     Ok(out)
 }
 
-/// A lead's timeline over every workflow, oldest first.
-pub fn timeline(store: &Store, lead: &str) -> Result<Option<Vec<TimelineRow>>, StoreError> {
+/// A lead's timeline over every workflow, oldest first, with each instant
+/// also in the `zones` of the lead and its workflows.
+pub fn timeline(
+    store: &Store,
+    lead: &str,
+    zones: &Zones,
+) -> Result<Option<Vec<TimelineRow>>, StoreError> {
     let known: Option<String> = store
         .connection
         .query_row("SELECT id FROM leads WHERE id = ?1", [lead], |row| {
@@ -157,7 +164,6 @@ pub fn timeline(store: &Store, lead: &str) -> Result<Option<Vec<TimelineRow>>, S
              FROM refusals r JOIN workflows w ON w.id = r.workflow WHERE r.lead = ?1
          ) ORDER BY at, source, id",
     )?;
-    let zones = Zones::of(store, lead)?;
     let rows = statement.query_map([lead], |row| {
         let workflow: String = row.get(0)?;
         let at = instant(row.get(2)?);
@@ -186,9 +192,10 @@ pub struct Zones {
 impl Zones {
     /// The zones of `lead` and of every workflow.
     pub fn of(store: &Store, lead: &str) -> Result<Zones, StoreError> {
-        let mut statement = store
-            .connection
-            .prepare("SELECT name, program FROM workflows ORDER BY version")?;
+        let mut statement = store.connection.prepare(
+            "SELECT name, program FROM workflows w
+             WHERE version = (SELECT max(version) FROM workflows WHERE name = w.name)",
+        )?;
         let mut accounts = rustc_hash::FxHashMap::default();
         let rows = statement.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
