@@ -86,9 +86,10 @@ impl<W: Write> JsonlWriter<W> {
         line.extend_from_slice(b",\"at\":\"");
         line.extend_from_slice(self.at(event.at).as_bytes());
         line.push(b'"');
-        let step = match event.kind.at_a_step() {
-            false => Some(&self.entered),
-            true => self.steps.get(event.pc as usize),
+        let step = if event.kind.at_a_step() {
+            self.steps.get(event.pc as usize)
+        } else {
+            Some(&self.entered)
         };
         match step {
             Some(step) => line.extend_from_slice(step),
