@@ -1,25 +1,23 @@
-//! Crash safety: 10,000 leads flow through a workflow with short waits on
-//! an accelerated clock while `flowc run` is killed with SIGKILL at random
-//! moments 50 times and restarted each time. Then every lead must have
-//! reached the end the simulation predicts, through the same steps, and
-//! the recording provider must have seen every effect, each under one
-//! idempotency key (twice at most when a kill fell between delivery and
-//! confirmation).
+//! Runners under operations: 10,000 leads flow through a workflow with
+//! short waits on an accelerated clock while `flowc run` runs as one
+//! process or four at once on the same database, killed with SIGKILL at
+//! random moments and restarted. Then every lead must have gone through
+//! the steps the simulation predicts, at the same offsets from its entry
+//! (no wait skipped), and the recording provider must have seen every
+//! effect, each under one idempotency key: exactly once without kills, and
+//! at most once more per kill (a delivery cut short between the provider
+//! and its confirmation is repeated under its key).
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use flowc::runtime::leads::leads_from_jsonl;
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
 
-#[path = "support/live.rs"]
-mod live;
-
 const LEADS: usize = 10_000;
-const KILLS: usize = 50;
 
 const WORKFLOW: &str = r#"workflow crash
   timezone UTC
@@ -69,19 +67,11 @@ impl Lcg {
     }
 }
 
-fn flowc(db: &Path, clock: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
-    command
-        .args(args)
-        .env("FLOWC_DB", db)
-        .env("FLOWC_CLOCK", clock)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
+/// Each lead's steps, `kind step +seconds since it entered`, in order.
+type Steps = BTreeMap<String, Vec<String>>;
 
-/// The steps each lead goes through in a simulation: `lead -> [kind step]`.
-fn predicted() -> (BTreeMap<String, Vec<String>>, usize) {
+/// The steps each lead goes through in a simulation, and the effects.
+fn predicted() -> (Steps, usize) {
     let artifact = flowc::compile::compile_source(WORKFLOW, None).expect("it compiles");
     let program = &artifact.programs[0];
     let read = leads_from_jsonl(&leads(), "leads", program);
@@ -94,96 +84,163 @@ fn predicted() -> (BTreeMap<String, Vec<String>>, usize) {
         start,
         None,
     );
-    let mut steps: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut effects = 0;
+    let mut rows = Vec::new();
     for event in simulation.timeline.take().unwrap_or_default() {
-        let step = if event.event.kind == flowc::vm::EventKind::Entered {
+        let kind = event.event.kind;
+        let step = if kind == flowc::vm::EventKind::Entered {
             "-".to_owned()
         } else {
             program.origins[event.event.pc as usize].label.clone()
         };
-        if event.event.kind == flowc::vm::EventKind::Sent {
-            effects += 1;
-        }
+        effects += usize::from(kind == flowc::vm::EventKind::Sent);
         let lead = simulation.leads[event.lead as usize].id.to_string();
+        rows.push((
+            lead,
+            kind.name().to_owned(),
+            step,
+            event.event.at.timestamp_millis(),
+        ));
+    }
+    (by_lead(rows), effects)
+}
+
+/// Rows `(lead, kind, step, at in ms)` in order, as each lead's steps with
+/// their offsets from the lead's entry.
+fn by_lead(rows: Vec<(String, String, String, i64)>) -> Steps {
+    let mut entered: BTreeMap<String, i64> = BTreeMap::new();
+    let mut steps = Steps::new();
+    for (lead, kind, step, at) in rows {
+        let since = at - *entered.entry(lead.clone()).or_insert(at);
         steps
             .entry(lead)
             .or_default()
-            .push(format!("{} {step}", event.event.kind.name()));
+            .push(format!("{kind} {step} +{}s", since / 1000));
     }
-    (steps, effects)
+    steps
 }
 
-#[test]
-fn killing_the_runner_at_random_loses_and_repeats_nothing() {
-    let dir = std::env::temp_dir().join(format!("flowc-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a directory");
-    let db = dir.join("flowc.db");
-    std::fs::write(dir.join("crash.flow"), WORKFLOW).expect("written");
-    std::fs::write(dir.join("leads.jsonl"), leads()).expect("written");
-    // 1 real second is 5 virtual minutes: the waits pass while we kill.
-    let origin = chrono::Utc::now().timestamp_millis();
-    let clock = format!("2026-06-01T09:00:00Z@{origin}*300");
-    let flow = dir.join("crash.flow").display().to_string();
-    let leads_file = dir.join("leads.jsonl").display().to_string();
-    assert!(flowc(&db, &clock, &["publish", &flow])
-        .status()
-        .expect("runs")
-        .success());
-    assert!(flowc(&db, &clock, &["leads", "import", &leads_file])
-        .status()
-        .expect("runs")
-        .success());
+/// A database with the workflow published and the leads imported, on a
+/// clock where 1 real second is 5 virtual minutes.
+struct Drill {
+    dir: PathBuf,
+    db: PathBuf,
+    clock: String,
+}
 
-    let mut random = Lcg(7);
-    for _ in 0..KILLS {
-        let mut runner = flowc(&db, &clock, &["run"]).spawn().expect("starts");
-        std::thread::sleep(Duration::from_millis(30 + random.below(400)));
-        runner.kill().expect("killed");
-        runner.wait().expect("reaped");
+impl Drill {
+    fn new(name: &str) -> Drill {
+        let dir = std::env::temp_dir().join(format!("flowc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let origin = chrono::Utc::now().timestamp_millis();
+        let drill = Drill {
+            db: dir.join("flowc.db"),
+            clock: format!("2026-06-01T09:00:00Z@{origin}*300"),
+            dir,
+        };
+        std::fs::write(drill.dir.join("crash.flow"), WORKFLOW).expect("written");
+        std::fs::write(drill.dir.join("leads.jsonl"), leads()).expect("written");
+        let flow = drill.dir.join("crash.flow").display().to_string();
+        let leads_file = drill.dir.join("leads.jsonl").display().to_string();
+        assert!(drill
+            .flowc(&["publish", &flow])
+            .status()
+            .expect("runs")
+            .success());
+        assert!(drill
+            .flowc(&["leads", "import", &leads_file])
+            .status()
+            .expect("runs")
+            .success());
+        drill
     }
 
-    let mut runner = flowc(&db, &clock, &["run"]).spawn().expect("starts");
-    let connection = rusqlite::Connection::open(&db).expect("opened");
-    connection
-        .busy_timeout(Duration::from_secs(10))
-        .expect("set");
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let unfinished: i64 = connection
-            .query_row(
-                "SELECT (SELECT count(*) FROM enrollments WHERE status NOT IN ('completed', 'exited', 'failed'))
-                      + (SELECT count(*) FROM outbox WHERE status = 'pending')",
-                [],
-                |row| row.get(0),
-            )
-            .expect("counted");
-        if unfinished == 0 {
-            break;
+    fn flowc(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
+        command
+            .args(args)
+            .env("FLOWC_DB", &self.db)
+            .env("FLOWC_CLOCK", &self.clock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    }
+
+    /// A runner whose leases last `lease` seconds.
+    fn runner(&self, lease: &str) -> Child {
+        self.flowc(&["run", "--lease", lease])
+            .spawn()
+            .expect("starts")
+    }
+
+    /// Keeps `count` runners going, killing one at random `kills` times
+    /// (and starting another in its place), then lets them finish all the
+    /// work and stops them. Returns a connection to the database.
+    fn run(&self, count: usize, kills: usize, lease: &str) -> rusqlite::Connection {
+        let mut random = Lcg(7);
+        let mut runners: Vec<Child> = (0..count).map(|_| self.runner(lease)).collect();
+        for _ in 0..kills {
+            std::thread::sleep(Duration::from_millis(30 + random.below(400)));
+            let victim = random.below(count as u64) as usize;
+            runners[victim].kill().expect("killed");
+            runners[victim].wait().expect("reaped");
+            runners[victim] = self.runner(lease);
         }
-        assert!(
-            Instant::now() < deadline,
-            "{unfinished} enrollments or effects unfinished after 4 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(250));
+        let connection = rusqlite::Connection::open(&self.db).expect("opened");
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .expect("set");
+        let deadline = Instant::now() + Duration::from_secs(240);
+        loop {
+            let unfinished: i64 = connection
+                .query_row(
+                    "SELECT (SELECT count(*) FROM enrollments WHERE status NOT IN ('completed', 'exited', 'failed'))
+                          + (SELECT count(*) FROM outbox WHERE status = 'pending')",
+                    [],
+                    |row| row.get(0),
+                )
+                .expect("counted");
+            if unfinished == 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{unfinished} enrollments or effects unfinished after 4 minutes"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        for mut runner in runners {
+            runner.kill().expect("stopped");
+            runner.wait().expect("reaped");
+        }
+        connection
     }
-    runner.kill().expect("stopped");
-    runner.wait().expect("reaped");
+}
 
+/// Every lead went the predicted way at the predicted offsets; every
+/// effect was delivered, and at most `repeats` deliveries were repeats.
+fn verify(connection: &rusqlite::Connection, repeats: usize) {
     let (predicted, effects) = predicted();
-    let mut actual: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (lead, kind, step) in live::events(&connection, "v.step") {
-        actual
-            .entry(lead)
-            .or_default()
-            .push(format!("{kind} {step}"));
-    }
+    let rows: Vec<(String, String, String, i64)> = {
+        let mut statement = connection
+            .prepare(
+                "SELECT e.lead, v.kind, v.step, v.at FROM events v
+                 JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id",
+            )
+            .expect("a query");
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .expect("rows");
+        rows.map(|row| row.expect("a row")).collect()
+    };
+    let actual = by_lead(rows);
     assert_eq!(actual.len(), LEADS, "every lead entered once");
     for (lead, steps) in &predicted {
         assert_eq!(actual.get(lead), Some(steps), "{lead} went another way");
     }
-
     let (delivered, keys, unknown, most): (i64, i64, i64, i64) = connection
         .query_row(
             "SELECT count(*), count(DISTINCT key),
@@ -202,16 +259,36 @@ fn killing_the_runner_at_random_loses_and_repeats_nothing() {
         unknown, 0,
         "nothing delivered that the outbox did not record"
     );
-    // Each kill cuts short at most the one delivery in flight, which the
-    // next runner repeats under its key; two kills can land in the same
-    // delivery, so the bound is on the total, one repeat per kill.
     assert!(
-        (delivered - keys) as usize <= KILLS,
-        "{} repeats for {KILLS} kills (one effect {most} times)",
+        (delivered - keys) as usize <= repeats,
+        "{} repeats, at most {repeats} allowed (one effect {most} times)",
         delivered - keys
     );
     eprintln!(
-        "{KILLS} kills: {effects} effects, {delivered} deliveries ({} repeated with the same key)",
+        "{effects} effects, {delivered} deliveries ({} repeated with the same key)",
         delivered - keys
     );
+}
+
+#[test]
+fn four_runners_on_one_database_deliver_every_effect_once() {
+    let drill = Drill::new("runners");
+    let connection = drill.run(4, 0, "30");
+    verify(&connection, 0);
+}
+
+#[test]
+fn killing_the_runner_at_random_loses_and_repeats_nothing() {
+    let drill = Drill::new("crash");
+    // Each kill cuts short at most the one delivery in flight, which the
+    // next runner repeats under its key once the lease lapses.
+    let connection = drill.run(1, 50, "5");
+    verify(&connection, 50);
+}
+
+#[test]
+fn killing_one_of_four_runners_at_random_loses_and_repeats_nothing() {
+    let drill = Drill::new("crash4");
+    let connection = drill.run(4, 50, "5");
+    verify(&connection, 50);
 }

@@ -4,13 +4,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::store::{fail, DbArgs};
+use super::run::RunArgs;
+use super::store::fail;
 use super::EXIT_OK;
-use std::path::Path;
 
 use crate::config::Config;
 use crate::providers::Providers;
+use crate::runtime::live::lease::Runner;
 use crate::runtime::live::{Provider, RecordingProvider};
+use crate::store::StoreError;
 
 /// How often a sleeping runner looks for new leads, events and signals.
 const POLL: Duration = Duration::from_millis(200);
@@ -19,11 +21,13 @@ const POLL: Duration = Duration::from_millis(200);
 /// or with `once` until nothing is due. Effects go to the providers of
 /// `flowc.toml` (`config`, else next to the database), or without one to
 /// the recording provider. Returns the exit status.
-pub fn run(once: bool, db: &DbArgs, config: Option<&Path>) -> u8 {
+pub fn run(args: &RunArgs) -> u8 {
+    let (once, db, config) = (args.once, &args.db, args.config.as_deref());
     let mut live = match db.open() {
         Ok(live) => live,
         Err(status) => return status,
     };
+    live.runner = Runner::new(Duration::from_secs(args.lease));
     let mut provider: Box<dyn Provider> = match Config::find(config, &db.path()) {
         Ok(Some(config)) => match Providers::new(config) {
             Ok(providers) => Box::new(providers),
@@ -50,6 +54,12 @@ pub fn run(once: bool, db: &DbArgs, config: Option<&Path>) -> u8 {
                 std::thread::sleep(delay);
             }
             Ok(count) => done += count,
+            // Other runners and imports hold the database in turns; what
+            // this tick claimed is taken again by the next one.
+            Err(StoreError::Locked) => {
+                eprintln!("warning: the database stayed busy; trying again");
+                std::thread::sleep(POLL);
+            }
             Err(error) => return fail(&error),
         }
     }

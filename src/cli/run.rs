@@ -58,6 +58,11 @@ pub struct RunArgs {
     /// Live: do everything due now, then exit (for cron).
     #[arg(long)]
     pub once: bool,
+    /// Live: how long, in seconds, this runner's claim on an effect lasts
+    /// unless renewed (it renews its claims every third of that while it
+    /// runs); another runner takes over a claim that lapsed.
+    #[arg(long, default_value_t = crate::runtime::live::lease::DEFAULT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub lease: u64,
     /// Live: the providers' configuration (default: `flowc.toml` next to
     /// the database; without one, effects are recorded, not sent).
     #[arg(long)]
@@ -87,7 +92,7 @@ pub fn run(args: &RunArgs) -> u8 {
             );
             return EXIT_USAGE;
         }
-        return super::live::run(args.once, &args.db, args.config.as_deref());
+        return super::live::run(args);
     }
     let (Some(file), Some(_), Some(_)) = (&args.file, &args.leads, &args.start) else {
         eprintln!("error: --simulate needs a FILE, --leads and --start");

@@ -8,12 +8,15 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, ErrorCode, OptionalExtension};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 /// The schema version this flowc writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// SQLite's application id for flowc databases ("flow" in ASCII).
 const APPLICATION_ID: i64 = 0x666C_6F77;
+/// How long a transaction waits for another process's to end before it
+/// gives up with [`StoreError::Locked`].
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.
 pub const DEFAULT_PATH: &str = "flowc.db";
 
@@ -124,8 +127,14 @@ impl Store {
     }
 
     fn prepare(&mut self) -> Result<(), StoreError> {
+        // Every transaction takes the write lock when it begins, so that
+        // what it reads is what it changes (two runners never claim the
+        // same row), and a writer that finds another waits its turn (up to
+        // the busy timeout) instead of failing when it first writes.
+        self.connection
+            .set_transaction_behavior(TransactionBehavior::Immediate);
         let connection = &self.connection;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
         // The first read tells a non-database file apart.
         let application: i64 =
             connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
@@ -231,8 +240,8 @@ mod tests {
     use super::*;
 
     /// A database written at schema 2 opens at the current schema, its rows
-    /// kept: trigger state gains `refused`, enrollments `ending`, and the
-    /// refusals table exists.
+    /// kept: trigger state gains `refused`, enrollments `ending`, the
+    /// refusals table exists, and outbox rows can be claimed.
     #[test]
     fn a_schema_2_database_is_migrated_with_its_rows() {
         let dir = tempfile::tempdir().expect("a folder");
@@ -269,7 +278,8 @@ mod tests {
         let columns: i64 = store
             .connection
             .query_row(
-                "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)",
+                "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)
+                      + (SELECT count(owner) + count(lease) FROM outbox)",
                 [],
                 |row| row.get(0),
             )

@@ -122,4 +122,12 @@ CREATE INDEX refusals_lead ON refusals (lead, at);
 -- `completed`, `goal:INDEX`, `exit:PC`, `no-branch:PC`, `failed:PC`.
 ALTER TABLE enrollments ADD COLUMN ending TEXT;
 "#,
+    r#"
+-- Claims: a runner takes a pending effect by writing its id into `owner`
+-- and a real-time expiry into `lease` in the transaction that reads it;
+-- its heartbeat renews the lease while it delivers, and another runner
+-- takes over a row whose lease lapsed (its runner died).
+ALTER TABLE outbox ADD COLUMN owner TEXT;
+ALTER TABLE outbox ADD COLUMN lease INTEGER;
+"#,
 ];

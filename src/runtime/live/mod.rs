@@ -16,9 +16,10 @@ use crate::store::{instant, millis, Store, StoreError};
 
 /// Due enrollments claimed per transaction.
 pub const BATCH: usize = 500;
-/// Pending effects read per query. Each is confirmed on its own right after
-/// its delivery, so a crash repeats at most the one delivery it cut short
-/// (under the same key).
+/// Pending effects claimed at once. Each is confirmed on its own right
+/// after its delivery, so a crash repeats at most the one delivery it cut
+/// short (under the same key); the others are taken over when its lease
+/// lapses.
 pub const PENDING_BATCH: usize = 32;
 
 /// A query for enrollment rows with their lead's fields, in the columns
@@ -36,6 +37,7 @@ macro_rules! select_rows {
 
 mod activation;
 mod clock;
+pub mod lease;
 mod outbox;
 mod provider;
 mod publish;
@@ -64,6 +66,8 @@ pub use clock::{Clock, ClockError};
 pub use provider::{Delivery, Provider, RecordingProvider};
 pub use publish::{Migration, Publication, PublishError};
 
+use lease::{Heartbeat, Runner};
+
 use activation::{read_row, resume, run_loaded, test_goals, try_enroll, Delivered, Row};
 use stored_leads::{lead_fields, upsert_lead};
 
@@ -88,6 +92,10 @@ pub struct Live {
     pub store: Store,
     /// The clock.
     pub clock: Clock,
+    /// Who claims effects, and for how long.
+    pub runner: Runner,
+    /// Renews the runner's claims, from its first claim on.
+    heartbeat: Option<Heartbeat>,
     versions: HashMap<i64, Version>,
 }
 
@@ -97,6 +105,8 @@ impl Live {
         Live {
             store,
             clock,
+            runner: Runner::new(lease::DEFAULT),
+            heartbeat: None,
             versions: HashMap::default(),
         }
     }
@@ -256,37 +266,43 @@ impl Live {
         Ok(delivered + ran + retested)
     }
 
-    /// Delivers a batch of pending effects, each confirmed right after its
-    /// delivery in a transaction that also runs its enrollment on.
+    /// Claims a batch of pending effects and delivers them, each confirmed
+    /// right after its delivery in a transaction that also runs its
+    /// enrollment on. A confirmation that finds the effect already done
+    /// (another runner took over a lapsed claim and confirmed first) is
+    /// dropped, so an enrollment never runs on twice from one effect.
     fn deliver(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
-        let pending = self.pending(PENDING_BATCH)?;
-        for pending in &pending {
+        let claimed = self.claim(PENDING_BATCH)?;
+        for pending in &claimed {
             let response = provider.deliver(&pending.delivery);
             let transaction = self.store.connection.transaction()?;
-            execute(
+            let confirmed = execute(
                 &transaction,
-                "UPDATE outbox SET status = 'done', response = ?1, done = ?2 WHERE id = ?3",
+                "UPDATE outbox SET status = 'done', response = ?1, done = ?2, owner = NULL, lease = NULL
+                 WHERE id = ?3 AND status = 'pending'",
                 params![
                     serde_json::to_string(&response)?,
                     millis(self.clock.now()),
                     pending.delivery.id
                 ],
             )?;
-            // The enrollment runs on at the instant it reached the step, as
-            // in a simulation: a late runner keeps the schedule.
-            resume(
-                &transaction,
-                &self.versions,
-                pending.enrollment,
-                pending.created,
-                &Delivered {
-                    message: &pending.delivery.message,
-                    response: &response,
-                },
-            )?;
+            if confirmed == 1 {
+                // The enrollment runs on at the instant it reached the
+                // step, as in a simulation: a late runner keeps the schedule.
+                resume(
+                    &transaction,
+                    &self.versions,
+                    pending.enrollment,
+                    pending.created,
+                    &Delivered {
+                        message: &pending.delivery.message,
+                        response: &response,
+                    },
+                )?;
+            }
             transaction.commit()?;
         }
-        Ok(pending.len())
+        Ok(claimed.len())
     }
 
     /// Claims a batch of due enrollments in wake-up order and runs each on
@@ -371,25 +387,48 @@ impl Live {
         Ok(next.map(instant))
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<Pending>, StoreError> {
-        let mut statement = self.store.connection.prepare_cached(
-            "SELECT id, key, attempt, kind, message, enrollment, created
-             FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?1",
-        )?;
-        let rows = statement.query_map([limit as i64], |row| {
-            Ok(Pending {
-                delivery: Delivery {
-                    id: row.get(0)?,
-                    key: row.get(1)?,
-                    attempt: row.get(2)?,
-                    kind: row.get(3)?,
-                    message: row.get(4)?,
+    /// Claims up to `limit` pending effects in outbox order that no other
+    /// live runner holds: unclaimed, claimed under a lease that lapsed, or
+    /// claimed by this runner in a tick that failed part-way.
+    fn claim(&mut self, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        if self.heartbeat.is_none() {
+            self.heartbeat = Some(Heartbeat::start(self.store.path(), &self.runner)?);
+        }
+        let transaction = self.store.connection.transaction()?;
+        let mut claimed = {
+            let mut statement = transaction.prepare_cached(
+                "UPDATE outbox SET owner = ?1, lease = ?2
+                 WHERE id IN (SELECT id FROM outbox
+                              WHERE status = 'pending' AND (lease IS NULL OR lease <= ?3 OR owner = ?1)
+                              ORDER BY id LIMIT ?4)
+                 RETURNING id, key, attempt, kind, message, enrollment, created",
+            )?;
+            let rows = statement.query_map(
+                params![
+                    self.runner.owner,
+                    self.runner.expiry(),
+                    lease::now_millis(),
+                    limit as i64
+                ],
+                |row| {
+                    Ok(Pending {
+                        delivery: Delivery {
+                            id: row.get(0)?,
+                            key: row.get(1)?,
+                            attempt: row.get(2)?,
+                            kind: row.get(3)?,
+                            message: row.get(4)?,
+                        },
+                        enrollment: row.get(5)?,
+                        created: instant(row.get(6)?),
+                    })
                 },
-                enrollment: row.get(5)?,
-                created: instant(row.get(6)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            )?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        transaction.commit()?;
+        claimed.sort_by_key(|pending| pending.delivery.id);
+        Ok(claimed)
     }
 }
 

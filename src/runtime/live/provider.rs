@@ -42,7 +42,7 @@ impl RecordingProvider {
     /// delivery is durable on its own, as a provider's would be).
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let connection = rusqlite::Connection::open(path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.busy_timeout(crate::store::BUSY_TIMEOUT)?;
         Ok(RecordingProvider { connection })
     }
 }
