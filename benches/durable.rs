@@ -8,11 +8,12 @@
 //! and within 2x of the raw writes.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, Live, Migration, RecordingProvider};
+use flowc::runtime::live::{Clock, Live, Migration, Provider, RecordingProvider};
 use flowc::store::Store;
 
 const LEADS: usize = 20_000;
@@ -63,14 +64,14 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
         .expect("checkpointed");
     let per_thousand = file_size(&db) as f64 / (LEADS as f64 / 1000.0);
 
-    let mut provider = RecordingProvider::open(&db).expect("a provider");
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
     let mut transitions = 0;
     let began = Instant::now();
     for minute in 1..=WAITS as i64 {
         live.clock = Clock::Fixed(start + chrono::Duration::minutes(minute));
         loop {
-            let done = live.tick(&mut provider).expect("a tick");
-            if done == 0 {
+            let done = live.tick(&provider).expect("a tick");
+            if done == 0 && live.in_flight().expect("counted") == 0 {
                 break;
             }
             transitions += done;

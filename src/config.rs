@@ -32,6 +32,56 @@ pub struct Config {
     /// Rules for http steps.
     #[serde(default)]
     pub http: Http,
+    /// How many effects of each kind a runner delivers at once.
+    #[serde(default)]
+    pub concurrency: Concurrency,
+}
+
+/// How many effects of each kind a runner has in flight at once (a slow
+/// kind never holds up the others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Concurrency {
+    /// Emails (default 8).
+    pub email: usize,
+    /// Texts (default 8).
+    pub text: usize,
+    /// Calls being placed or looked at (default 4).
+    pub call: usize,
+    /// Slack and Teams posts (default 4).
+    pub notify: usize,
+    /// Http steps (default 8).
+    pub http: usize,
+    /// Prompts (default 4).
+    pub prompt: usize,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Concurrency {
+            email: 8,
+            text: 8,
+            call: 4,
+            notify: 4,
+            http: 8,
+            prompt: 4,
+        }
+    }
+}
+
+impl Concurrency {
+    /// The limit for effects of `kind` (at least 1).
+    pub fn of(&self, kind: &str) -> usize {
+        let limit = match kind {
+            "email" => self.email,
+            "text" => self.text,
+            "call" => self.call,
+            "notify" => self.notify,
+            "http" => self.http,
+            _ => self.prompt,
+        };
+        limit.max(1)
+    }
 }
 
 /// An incoming webhook: the environment variable that holds its URL.
@@ -63,12 +113,20 @@ pub struct Twilio {
     /// Seconds between two looks at a call's status (default 5).
     #[serde(default = "poll_seconds")]
     pub poll_seconds: u64,
+    /// Seconds after placing a call to stop looking (default 3600): the
+    /// call then ends as `no answer`, or `failed` if it was answered.
+    #[serde(default = "call_timeout_seconds")]
+    pub call_timeout_seconds: u64,
     /// The number used when a step names none.
     pub default_from: Option<String>,
 }
 
 fn poll_seconds() -> u64 {
     5
+}
+
+fn call_timeout_seconds() -> u64 {
+    3600
 }
 
 fn twilio_base() -> String {

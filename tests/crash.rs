@@ -270,6 +270,44 @@ fn verify(connection: &rusqlite::Connection, repeats: usize) {
     );
 }
 
+/// Importing is the normal case while runners work: the import waits its
+/// turn for the write lock, batch by batch, and every lead is committed.
+#[test]
+fn importing_while_runners_work_waits_its_turn() {
+    let drill = Drill::new("import");
+    let mut runners: Vec<Child> = (0..2).map(|_| drill.runner("30")).collect();
+    let more: String = (0..LEADS)
+        .map(|i| format!("{{\"id\": \"more-{i}\", \"email\": \"more{i}@x.example\", \"score\": 1}}\n"))
+        .collect();
+    let file = drill.dir.join("more.jsonl");
+    std::fs::write(&file, more).expect("written");
+    let imported = drill
+        .flowc(&["leads", "import", &file.display().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    for runner in &mut runners {
+        runner.kill().expect("stopped");
+        runner.wait().expect("reaped");
+    }
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&imported.stdout).contains(&format!("imported {LEADS} leads")),
+        "{}",
+        String::from_utf8_lossy(&imported.stdout)
+    );
+    let connection = rusqlite::Connection::open(&drill.db).expect("opened");
+    let leads: i64 = connection
+        .query_row("SELECT count(*) FROM leads", [], |row| row.get(0))
+        .expect("counted");
+    assert_eq!(leads as usize, 2 * LEADS);
+}
+
 #[test]
 fn four_runners_on_one_database_deliver_every_effect_once() {
     let drill = Drill::new("runners");
@@ -277,18 +315,22 @@ fn four_runners_on_one_database_deliver_every_effect_once() {
     verify(&connection, 0);
 }
 
+/// The most deliveries one runner has in flight in this workflow: the
+/// recording provider's limit for each of its three kinds (notify, email,
+/// http). A kill repeats at most these, each under its key, once another
+/// runner takes over their lapsed claims.
+const IN_FLIGHT: usize = 3 * flowc::runtime::live::DEFAULT_CONCURRENCY;
+
 #[test]
 fn killing_the_runner_at_random_loses_and_repeats_nothing() {
     let drill = Drill::new("crash");
-    // Each kill cuts short at most the one delivery in flight, which the
-    // next runner repeats under its key once the lease lapses.
     let connection = drill.run(1, 50, "5");
-    verify(&connection, 50);
+    verify(&connection, 50 * IN_FLIGHT);
 }
 
 #[test]
 fn killing_one_of_four_runners_at_random_loses_and_repeats_nothing() {
     let drill = Drill::new("crash4");
     let connection = drill.run(4, 50, "5");
-    verify(&connection, 50);
+    verify(&connection, 50 * IN_FLIGHT);
 }

@@ -107,8 +107,9 @@ fn run(dir: &Path, leads: &str, server: &SmtpServer) -> Vec<(String, String, Str
         }),
         ..Config::default()
     };
-    let mut providers = Providers::new(config).expect("providers");
-    live::run_to_the_end(&mut live, &mut providers);
+    let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
+        std::sync::Arc::new(Providers::new(config).expect("providers"));
+    live::run_to_the_end(&mut live, &providers);
     live::events(&live.store.connection, "v.detail")
 }
 

@@ -8,11 +8,12 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
 use flowc::runtime::leads::{leads_from_jsonl, read_updates};
-use flowc::runtime::live::{Clock, Live, Migration, RecordingProvider};
+use flowc::runtime::live::{Attempt, Clock, Live, Migration, Provider, RecordingProvider};
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
 use flowc::store::Store;
 use flowc::value::DateLiteral;
+use std::sync::{Arc, Mutex};
 
 #[path = "support/live.rs"]
 mod support;
@@ -140,8 +141,8 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
         .collect();
     let updates = read_updates(&leads_file, &types, program.timezone).expect("read");
     live.import(updates.records).expect("imported");
-    let mut provider = RecordingProvider::open(&db).expect("a provider");
-    support::run_to_the_end(&mut live, &mut provider);
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    support::run_to_the_end(&mut live, &provider);
 
     assert_eq!(live_timeline(&live.store), simulated);
     let (deliveries, keys, outbox): (i64, i64, i64) = live
@@ -188,9 +189,9 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
     live.clock = Clock::Fixed(at("2026-06-01T09:30Z"));
     assert_eq!(live.unpublish("waiting").expect("unpublished"), Some(1));
     live.clock = Clock::Fixed(at("2026-06-01T15:00Z"));
-    let mut provider = RecordingProvider::open(&db).expect("a provider");
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
     assert_eq!(
-        live.tick(&mut provider).expect("a tick"),
+        live.tick(&provider).expect("a tick"),
         0,
         "paused timers do not run"
     );
@@ -203,7 +204,7 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
         Some(at("2026-06-01T16:30Z"))
     );
     live.clock = Clock::Fixed(at("2026-06-01T16:30Z"));
-    while live.tick(&mut provider).expect("a tick") > 0 {}
+    while live.tick(&provider).expect("a tick") > 0 {}
     let status: String = live
         .store
         .connection
@@ -541,19 +542,30 @@ fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
 }
 
 /// A provider whose answers are scripted per delivery, in order.
+#[derive(Default)]
 struct Scripted {
-    answers: Vec<flowc::vm::Response>,
-    seen: Vec<(String, u32)>,
+    answers: Mutex<Vec<flowc::vm::Response>>,
+    seen: Mutex<Vec<(String, u32)>>,
+}
+
+impl Scripted {
+    fn seen(&self) -> Vec<(String, u32)> {
+        self.seen.lock().expect("not poisoned").clone()
+    }
 }
 
 impl flowc::runtime::live::Provider for Scripted {
-    fn deliver(&mut self, delivery: &flowc::runtime::live::Delivery) -> flowc::vm::Response {
-        self.seen.push((delivery.key.clone(), delivery.attempt));
-        if self.answers.is_empty() {
+    fn deliver(&self, delivery: &flowc::runtime::live::Delivery) -> Attempt {
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .push((delivery.key.clone(), delivery.attempt));
+        let mut answers = self.answers.lock().expect("not poisoned");
+        Attempt::Answered(if answers.is_empty() {
             flowc::vm::Response::Delivered
         } else {
-            self.answers.remove(0)
-        }
+            answers.remove(0)
+        })
     }
 }
 
@@ -577,26 +589,23 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     )
     .expect("imported");
 
-    let mut provider = Scripted {
-        answers: vec![
+    let scripted = Arc::new(Scripted {
+        answers: Mutex::new(vec![
             Response::Transient("timed out".to_owned()),
             Response::Permanent("webhook gone".to_owned()),
-        ],
-        seen: Vec::new(),
-    };
-    support::run_to_the_end(&mut live, &mut provider);
+        ]),
+        ..Scripted::default()
+    });
+    let provider: Arc<dyn Provider> = scripted.clone();
+    support::run_to_the_end(&mut live, &provider);
     let key = "notifying@".to_owned();
-    assert_eq!(provider.seen.len(), 2);
-    assert!(provider
-        .seen
+    assert_eq!(scripted.seen().len(), 2);
+    let seen = scripted.seen();
+    assert!(seen
         .iter()
-        .all(|(seen, _)| seen.starts_with(&key) && seen == &provider.seen[0].0));
+        .all(|(seen, _)| seen.starts_with(&key) && seen == &scripted.seen()[0].0));
     assert_eq!(
-        provider
-            .seen
-            .iter()
-            .map(|(_, attempt)| *attempt)
-            .collect::<Vec<_>>(),
+        seen.iter().map(|(_, attempt)| *attempt).collect::<Vec<_>>(),
         [1, 2]
     );
     let kinds: Vec<String> = live_timeline(&live.store)
@@ -625,10 +634,11 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     let retried = flowc(&db, &["retry", "a"]);
     assert_eq!(retried.status.code(), Some(0), "{}", text(&retried.stderr));
     live.clock = Clock::Fixed(chrono::Utc::now() + chrono::Duration::seconds(1));
-    support::run_to_the_end(&mut live, &mut provider);
-    assert_eq!(provider.seen.len(), 3);
+    support::run_to_the_end(&mut live, &provider);
+    assert_eq!(scripted.seen().len(), 3);
     assert_ne!(
-        provider.seen[2].0, provider.seen[0].0,
+        scripted.seen()[2].0,
+        scripted.seen()[0].0,
         "a retried step is a new effect"
     );
     let status: String = live
@@ -703,8 +713,9 @@ fn import_at(live: &mut Live, dir: &Path, now: &str, record: &str) {
     std::fs::write(&file, format!("{record}\n")).expect("written");
     let updates = read_updates(&file, &Default::default(), chrono_tz::UTC).expect("read");
     live.import(updates.records).expect("imported");
-    let mut provider = RecordingProvider::open(&dir.join("flowc.db")).expect("a provider");
-    while live.tick(&mut provider).expect("a tick") > 0 {}
+    let provider: Arc<dyn Provider> =
+        Arc::new(RecordingProvider::open(&dir.join("flowc.db")).expect("a provider"));
+    while live.tick(&provider).expect("a tick") > 0 {}
 }
 
 #[test]
@@ -935,8 +946,8 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
         r#"{"id": "dee", "email": "dee@x.example", "booked": false}"#,
     );
     import(&mut live, r#"{"id": "dee", "booked": true}"#);
-    let mut provider = RecordingProvider::open(&db).expect("a provider");
-    while live.tick(&mut provider).expect("a tick") > 0 {}
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    while live.tick(&provider).expect("a tick") > 0 {}
     let timeline = live_timeline(&live.store);
     let kinds: Vec<&str> = timeline
         .iter()
@@ -1031,8 +1042,9 @@ fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
         Some(at("2026-05-30T10:00:01Z")),
         "the runner wakes when the first trigger flips"
     );
-    let mut provider = RecordingProvider::open(&dir.join("flowc.db")).expect("a provider");
-    support::run_to_the_end(&mut live, &mut provider);
+    let provider: Arc<dyn Provider> =
+        Arc::new(RecordingProvider::open(&dir.join("flowc.db")).expect("a provider"));
+    support::run_to_the_end(&mut live, &provider);
     let entered: Vec<(String, i64)> = {
         let mut statement = live
             .store
@@ -1193,5 +1205,98 @@ fn timelines_show_lead_local_time_and_what_comes_next() {
         ) || paused
             .contains("next: steps/1 paused with 2h left, from when waiting is published again"),
         "{paused}"
+    );
+}
+
+/// A lead reaches an email step at 17:59:50 on a Friday, inside a window
+/// that closes at 18:00; the runner comes 15 s later. The window is asked
+/// again when the email is to go out: it is held until Monday 08:00 and
+/// goes out then, and the timeline says so.
+#[test]
+fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
+    let dir = tempdir("late-window");
+    let db = dir.join("flowc.db");
+    let source = "workflow office\n  timezone UTC\n  windows\n    email mon-fri 08:00-18:00\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let friday = at("2026-06-05T17:59:50Z");
+    let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(friday));
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    live.import(updates.records).expect("imported");
+
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    live.clock = Clock::Fixed(at("2026-06-05T18:00:05Z"));
+    support::settle(&mut live, &provider);
+    let delivered = |live: &Live| -> i64 {
+        live.store
+            .connection
+            .query_row("SELECT count(*) FROM deliveries", [], |row| row.get(0))
+            .expect("counted")
+    };
+    assert_eq!(
+        delivered(&live),
+        0,
+        "nothing goes out after the window closed"
+    );
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-08T08:00Z")),
+        "held until Monday 08:00"
+    );
+
+    support::run_to_the_end(&mut live, &provider);
+    assert_eq!(delivered(&live), 1, "it goes out once, on Monday");
+    let timeline = live_timeline(&live.store);
+    let kinds: Vec<&str> = timeline
+        .iter()
+        .map(|line| line.split(' ').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["entered", "held", "released", "sent", "completed"],
+        "{timeline:#?}"
+    );
+    let monday = at("2026-06-08T08:00Z").timestamp_millis();
+    assert!(
+        timeline[3].starts_with(&format!("a {monday} sent")),
+        "{timeline:#?}"
+    );
+    assert!(
+        timeline[1].contains("email window closed when it was to go out (the step was reached at 2026-06-05T17:59:50+00:00); release at 2026-06-08T08:00:00+00:00"),
+        "{timeline:#?}"
+    );
+}
+
+/// A runner that comes five minutes after a step was reached keeps the
+/// schedule (the enrollment runs on from the step's instant) and the
+/// timeline says when the effect really went out.
+#[test]
+fn a_late_delivery_says_when_it_went_out() {
+    let dir = tempdir("late-delivery");
+    let db = dir.join("flowc.db");
+    let source = "workflow greeting\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let mut live = Live::new(
+        Store::open(&db).expect("a database"),
+        Clock::Fixed(at("2026-06-05T09:00Z")),
+    );
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    live.import(updates.records).expect("imported");
+    live.clock = Clock::Fixed(at("2026-06-05T09:05Z"));
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    support::run_to_the_end(&mut live, &provider);
+    let timeline = live_timeline(&live.store);
+    let nine = at("2026-06-05T09:00Z").timestamp_millis();
+    assert_eq!(
+        timeline[1],
+        format!("a {nine} sent steps/1 slack sales: a@x.example (went out at 2026-06-05T09:05:00+00:00)"),
+        "{timeline:#?}"
     );
 }

@@ -77,8 +77,9 @@ fn run(
     config: Config,
 ) -> BTreeMap<String, Vec<String>> {
     let mut live = live::started(dir, source, leads, "2026-06-01T09:00Z");
-    let mut providers = Providers::new(config).expect("providers");
-    live::run_to_the_end(&mut live, &mut providers);
+    let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
+        std::sync::Arc::new(Providers::new(config).expect("providers"));
+    live::run_to_the_end(&mut live, &providers);
     let mut timelines: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (lead, kind, detail) in live::events(&live.store.connection, "v.detail") {
         timelines
@@ -214,6 +215,7 @@ fn texts_go_through_twilio_with_auth_form_and_idempotency_token() {
             numbers: [("reminders".to_owned(), "+15550100".to_owned())].into(),
             agents: BTreeMap::new(),
             poll_seconds: 1,
+            call_timeout_seconds: 3600,
             default_from: None,
         }),
         ..Config::default()
@@ -230,7 +232,16 @@ fn texts_go_through_twilio_with_auth_form_and_idempotency_token() {
         .into_iter()
         .filter(|r| r["path"] == "/2010-04-01/Accounts/AC123/Messages.json")
         .collect();
-    let first = &requests[0];
+    // Texts go out concurrently: find Ann's by its number.
+    let first = requests
+        .iter()
+        .find(|r| {
+            r["body"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("To=%2B15551234567")
+        })
+        .expect("Ann's text");
     assert_eq!(
         first["body"],
         "To=%2B15551234567&From=%2B15550100&Body=Hi+Ann+%26+welcome"
@@ -334,7 +345,9 @@ fn http_steps_stay_on_the_allow_list_encode_urls_and_build_json_that_cannot_be_i
         .is_some_and(|key| key.starts_with("enriching@")));
     let echo = requests
         .iter()
-        .find(|r| r["path"] == "/api/echo")
+        .find(|r| {
+            r["path"] == "/api/echo" && r["body"].as_str().unwrap_or_default().contains("Bob")
+        })
         .expect("the post");
     let body: Value =
         serde_json::from_str(echo["body"].as_str().unwrap_or_default()).expect("the body is JSON");
@@ -484,7 +497,7 @@ fn json_bodies_render_values_by_position_and_stay_valid_json() {
         "{\"id\": \"b\", \"email\": \"b@x.example\", \"score\": 3, \"vip\": false, \"tags\": []}\n",
     );
     run(&dir, &source, leads, config);
-    let bodies: Vec<Value> = server
+    let mut bodies: Vec<Value> = server
         .requests()
         .iter()
         .map(|request| {
@@ -492,6 +505,8 @@ fn json_bodies_render_values_by_position_and_stay_valid_json() {
                 .expect("every body is JSON")
         })
         .collect();
+    // The two posts go out concurrently, in either order.
+    bodies.sort_by_key(|body| body["name"].as_str().map(str::is_empty));
     assert_eq!(
         bodies,
         [
@@ -505,24 +520,7 @@ fn json_bodies_render_values_by_position_and_stay_valid_json() {
 fn calls_branch_on_the_outcome_the_provider_reports() {
     let dir = tempdir("calls");
     let server = Server::start(&dir);
-    std::env::set_var("FLOWC_TEST_CALL_SID", "AC123");
-    std::env::set_var("FLOWC_TEST_CALL_TOKEN", "secret");
-    let config = Config {
-        twilio: Some(Twilio {
-            base_url: server.url(""),
-            account_sid_env: "FLOWC_TEST_CALL_SID".to_owned(),
-            auth_token_env: "FLOWC_TEST_CALL_TOKEN".to_owned(),
-            numbers: BTreeMap::new(),
-            agents: [(
-                "sdr-bot".to_owned(),
-                "https://agents.acme.example/sdr.xml".to_owned(),
-            )]
-            .into(),
-            poll_seconds: 1,
-            default_from: Some("+15550100".to_owned()),
-        }),
-        ..Config::default()
-    };
+    let config = calling_config(&server);
     let source = "workflow calling\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    call phone\n      agent sdr-bot\n      on answered\n        exit \"talked\"\n      on voicemail\n        exit \"left a message\"\n      on no answer\n        exit \"nobody\"\n      on failed\n        exit \"broken\"\n    end\n";
     let leads = concat!(
         "{\"id\": \"person\", \"phone_number\": \"+15550000001\"}\n",
@@ -554,6 +552,218 @@ fn calls_branch_on_the_outcome_the_provider_reports() {
         body.contains("Url=https%3A%2F%2Fagents.acme.example%2Fsdr.xml")
             && body.contains("MachineDetection=Enable"),
         "{body}"
+    );
+}
+
+/// Twilio settings for the local server, with the `sdr-bot` agent.
+fn calling_config(server: &Server) -> Config {
+    std::env::set_var("FLOWC_TEST_CALL_SID", "AC123");
+    std::env::set_var("FLOWC_TEST_CALL_TOKEN", "secret");
+    Config {
+        twilio: Some(Twilio {
+            base_url: server.url(""),
+            account_sid_env: "FLOWC_TEST_CALL_SID".to_owned(),
+            auth_token_env: "FLOWC_TEST_CALL_TOKEN".to_owned(),
+            numbers: BTreeMap::new(),
+            agents: [(
+                "sdr-bot".to_owned(),
+                "https://agents.acme.example/sdr.xml".to_owned(),
+            )]
+            .into(),
+            poll_seconds: 1,
+            call_timeout_seconds: 3600,
+            default_from: Some("+15550100".to_owned()),
+        }),
+        ..Config::default()
+    }
+}
+
+/// Calls the leads with a phone number, posts to Slack for the others.
+const CALL_OR_POST: &str = r#"workflow mixed
+  timezone UTC
+  trigger when email is set
+  steps
+    condition
+      branch caller when phone_number is set
+        call phone
+          agent sdr-bot
+          on answered
+            exit "talked"
+          on voicemail
+            exit "left a message"
+          on no answer
+            exit "nobody"
+          on failed
+            exit "broken"
+        end
+      else
+        notify slack sales
+          message "hello {{ email }}"
+    end
+"#;
+
+/// The real times at which the server received requests to `path`.
+fn times(server: &Server, path: &str) -> Vec<f64> {
+    server
+        .requests()
+        .iter()
+        .filter(|request| request["path"] == path)
+        .map(|request| request["time"].as_f64().expect("a time"))
+        .collect()
+}
+
+/// A runner an hour late meets a 429 asking to wait an hour, then a 503
+/// asking to wait until an HTTP date two hours on: each retry waits as
+/// long as asked, counted from the real attempt, not from the step.
+#[test]
+fn retries_wait_from_the_real_attempt_as_long_as_the_provider_asks() {
+    let dir = tempdir("retry-after");
+    let server = Server::start(&dir);
+    let mut config = Config::default();
+    for (target, env) in [
+        ("slow-down", "FLOWC_TEST_SLOW_DOWN"),
+        ("slow-date", "FLOWC_TEST_SLOW_DATE"),
+    ] {
+        config.slack.insert(
+            target.to_owned(),
+            webhook(env, server.url(&format!("/slack/{target}"))),
+        );
+    }
+    let source = "workflow asking\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack slow-down\n      message \"one\"\n    notify slack slow-date\n      message \"two\"\n";
+    let mut live = live::started(
+        &dir,
+        source,
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+        "2026-06-01T09:00Z",
+    );
+    let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
+        std::sync::Arc::new(Providers::new(config).expect("providers"));
+    let at = |text: &str| {
+        flowc::value::DateLiteral::parse(text)
+            .expect("a time")
+            .instant(chrono_tz::UTC)
+    };
+    live.clock = flowc::runtime::live::Clock::Fixed(at("2026-06-01T10:00Z"));
+    live::settle(&mut live, &providers);
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-01T11:00Z")),
+        "an hour after the real attempt at 10:00, as Retry-After: 3600 asks"
+    );
+    live.clock = flowc::runtime::live::Clock::Fixed(at("2026-06-01T11:00Z"));
+    live::settle(&mut live, &providers);
+    let next = live.next_wake().expect("next").expect("held");
+    let waited = (next - at("2026-06-01T11:00Z")).num_seconds();
+    assert!(
+        (7100..=7200).contains(&waited),
+        "about two hours, as the HTTP date asks, not {waited} s"
+    );
+    live::run_to_the_end(&mut live, &providers);
+    let posts = server
+        .requests()
+        .iter()
+        .filter(|request| {
+            request["path"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("/slack/")
+        })
+        .count();
+    assert_eq!(posts, 4, "each post failed once, then went out");
+}
+
+/// A lead value of `..` in a path would move `PUT /crm/leads/{id}/notes`
+/// to `PUT /crm/notes`: the request is not sent, and the step fails with
+/// the reason.
+#[test]
+fn a_dot_segment_from_lead_data_never_moves_a_request() {
+    let dir = tempdir("dot-segments");
+    let server = Server::start(&dir);
+    let base = server.url("/api");
+    let source = format!(
+        "workflow noting\n  timezone UTC\n  trigger when email is set\n  steps\n    http put \"{base}/crm/leads/{{{{ website }}}}/notes\"\n      on error\n        exit \"refused\"\n    end\n"
+    );
+    let leads = concat!(
+        "{\"id\": \"up\", \"email\": \"u@x.example\", \"website\": \"..\"}\n",
+        "{\"id\": \"here\", \"email\": \"h@x.example\", \"website\": \".\"}\n",
+    );
+    let timelines = run(&dir, &source, leads, Config::default());
+    for lead in ["up", "here"] {
+        assert_eq!(
+            timelines[lead].last().map(String::as_str),
+            Some("exited refused"),
+            "{timelines:?}"
+        );
+    }
+    assert!(
+        timelines["up"].iter().any(|line| line.contains("\"..\" segment")),
+        "{timelines:?}"
+    );
+    assert_eq!(server.requests(), Vec::<Value>::new(), "nothing was sent");
+}
+
+#[test]
+fn a_call_in_progress_holds_up_no_other_delivery() {
+    let dir = tempdir("slow-calls");
+    let server = Server::start(&dir);
+    let mut config = calling_config(&server);
+    config.slack.insert(
+        "sales".to_owned(),
+        webhook("FLOWC_TEST_SLOW_SLACK", server.url("/slack/sales")),
+    );
+    // Three calls that last two seconds each come first in the outbox,
+    // then three posts due at the same instant.
+    let leads: String = (1..=3)
+        .map(|i| format!("{{\"id\": \"call-{i}\", \"email\": \"c{i}@x.example\", \"phone_number\": \"+1555000{i}009\"}}\n"))
+        .chain((1..=3).map(|i| format!("{{\"id\": \"post-{i}\", \"email\": \"p{i}@x.example\"}}\n")))
+        .collect();
+    let timelines = run(&dir, CALL_OR_POST, &leads, config);
+    for i in 1..=3 {
+        assert_eq!(
+            timelines[&format!("call-{i}")].last().map(String::as_str),
+            Some("exited talked"),
+            "{timelines:?}"
+        );
+    }
+    let placed = times(&server, "/2010-04-01/Accounts/AC123/Calls.json");
+    let posted = times(&server, "/slack/sales");
+    assert_eq!(
+        (placed.len(), posted.len()),
+        (3, 3),
+        "each call placed once, each post made once"
+    );
+    let first_call_ends = placed.iter().copied().fold(f64::MAX, f64::min) + 2.0;
+    assert!(
+        posted.iter().all(|at| *at < first_call_ends),
+        "every post is made while the calls go on: calls placed at {placed:?}, posts at {posted:?}"
+    );
+}
+
+#[test]
+fn a_failed_look_at_a_call_never_places_it_again() {
+    let dir = tempdir("call-look");
+    let server = Server::start(&dir);
+    let leads =
+        "{\"id\": \"flaky\", \"email\": \"f@x.example\", \"phone_number\": \"+15550000008\"}\n";
+    let timelines = run(&dir, CALL_OR_POST, leads, calling_config(&server));
+    assert_eq!(
+        timelines["flaky"].last().map(String::as_str),
+        Some("exited talked"),
+        "{timelines:?}"
+    );
+    let calls = server.requests();
+    let placed = calls
+        .iter()
+        .filter(|r| r["path"] == "/2010-04-01/Accounts/AC123/Calls.json")
+        .count();
+    let looks = calls
+        .iter()
+        .filter(|r| r["path"] == "/2010-04-01/Accounts/AC123/Calls/CA15550000008.json")
+        .count();
+    assert_eq!(
+        (placed, looks),
+        (1, 2),
+        "placed once, looked at until it ended"
     );
 }
 

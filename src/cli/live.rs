@@ -18,7 +18,8 @@ use crate::store::StoreError;
 const POLL: Duration = Duration::from_millis(200);
 
 /// Runs due work until stopped (SIGINT/SIGTERM finish the current batch),
-/// or with `once` until nothing is due. Effects go to the providers of
+/// or with `once` until nothing is due or in flight (calls placed
+/// included). Effects go to the providers of
 /// `flowc.toml` (`config`, else next to the database), or without one to
 /// the recording provider. Returns the exit status.
 pub fn run(args: &RunArgs) -> u8 {
@@ -28,13 +29,13 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(status) => return status,
     };
     live.runner = Runner::new(Duration::from_secs(args.lease));
-    let mut provider: Box<dyn Provider> = match Config::find(config, &db.path()) {
+    let provider: Arc<dyn Provider> = match Config::find(config, &db.path()) {
         Ok(Some(config)) => match Providers::new(config) {
-            Ok(providers) => Box::new(providers),
+            Ok(providers) => Arc::new(providers),
             Err(error) => return fail(&error),
         },
         Ok(None) => match RecordingProvider::open(&db.path()) {
-            Ok(provider) => Box::new(provider),
+            Ok(provider) => Arc::new(provider),
             Err(error) => return fail(&error),
         },
         Err(error) => return fail(&error),
@@ -46,8 +47,12 @@ pub fn run(args: &RunArgs) -> u8 {
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let mut done = 0;
     while !stop.load(Ordering::SeqCst) {
-        match live.tick(provider.as_mut()) {
-            Ok(0) if once => break,
+        match live.tick(&provider) {
+            Ok(0) if once => match live.in_flight() {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => return fail(&error),
+            },
             Ok(0) => {
                 let next = live.next_wake().ok().flatten();
                 let delay = next.map_or(POLL, |next| live.clock.real_delay(next).min(POLL));
@@ -62,6 +67,10 @@ pub fn run(args: &RunArgs) -> u8 {
             }
             Err(error) => return fail(&error),
         }
+    }
+    // Stopped: what is being delivered is confirmed before exiting.
+    if let Err(error) = live.drain() {
+        return fail(&error);
     }
     eprintln!("flowc run: {done} steps of work done");
     EXIT_OK

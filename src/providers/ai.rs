@@ -117,7 +117,7 @@ fn ask(client: &reqwest::blocking::Client, ai: &Ai, request: &Value) -> Result<V
     let response = builder
         .send()
         .map_err(|error| unreachable(&error, "the AI endpoint"))?;
-    let status = by_status(response.status(), "the AI endpoint");
+    let status = by_status(&response, "the AI endpoint");
     if status != Response::Delivered {
         return Err(status);
     }

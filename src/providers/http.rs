@@ -86,10 +86,15 @@ fn send(
         )),
         Ok(response) => {
             let status = response.status().as_u16();
+            let retry_after = super::retry_after(response.headers());
             let body = response
                 .json::<serde_json::Value>()
                 .unwrap_or(serde_json::Value::Null);
-            Response::Http { status, body }
+            Response::Http {
+                status,
+                body,
+                retry_after,
+            }
         }
         Err(error) => super::unreachable(&error, "the http step"),
     }
@@ -97,6 +102,11 @@ fn send(
 
 /// `url` parsed, if it is an http(s) URL whose host the allow-list allows.
 pub fn allowed_url(config: &Config, url: &str) -> Result<reqwest::Url, String> {
+    if let Some(segment) = dot_segment(url) {
+        return Err(format!(
+            "the URL's path has a {segment:?} segment, which would move the request to another path (a lead value of `.` or `..`?): not sent"
+        ));
+    }
     let parsed =
         reqwest::Url::parse(url).map_err(|error| format!("{url:?} is not a URL: {error}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -109,6 +119,28 @@ pub fn allowed_url(config: &Config, url: &str) -> Result<reqwest::Url, String> {
         ));
     }
     Ok(parsed)
+}
+
+/// A `.` or `..` segment of a URL's path, however its dots are written
+/// (`%2e` counts as a dot, as URL parsers read it): parsing would drop it
+/// or climb a level, so a lead value of `..` in `/leads/{{ id }}/notes`
+/// would reach `/notes`. Percent-encoding cannot keep such a segment.
+fn dot_segment(url: &str) -> Option<String> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map_or("", |(_, path)| path);
+    path.split('/')
+        .find(|segment| {
+            matches!(
+                segment.to_ascii_lowercase().replace("%2e", ".").as_str(),
+                "." | ".."
+            )
+        })
+        .map(str::to_owned)
 }
 
 /// A client that follows redirects only onto the allow-list (a redirect
@@ -131,4 +163,30 @@ pub fn allow_listed_client(
         .timeout(timeout)
         .redirect(policy)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot_segment;
+
+    #[test]
+    fn dot_segments_are_found_however_their_dots_are_written() {
+        for url in [
+            "https://crm.example/leads/../notes",
+            "https://crm.example/leads/./notes",
+            "https://crm.example/leads/%2e%2E/notes",
+            "https://crm.example/leads/.%2e",
+            "https://crm.example/..?x=1",
+        ] {
+            assert!(dot_segment(url).is_some(), "{url}");
+        }
+        for url in [
+            "https://crm.example/leads/a..b/notes",
+            "https://crm.example/leads/.../notes",
+            "https://crm.example/leads/x?next=../y",
+            "https://crm.example/leads/%2e%2e%2e",
+        ] {
+            assert_eq!(dot_segment(url), None, "{url}");
+        }
+    }
 }

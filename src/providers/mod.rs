@@ -13,7 +13,7 @@ mod webhook;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::runtime::live::{Delivery, Provider};
+use crate::runtime::live::{Attempt, CallStatus, Delivery, Provider};
 use crate::vm::{Message, Response};
 
 /// How long a provider call may take when the step sets no timeout.
@@ -37,16 +37,53 @@ impl Providers {
 }
 
 impl Provider for Providers {
-    fn deliver(&mut self, delivery: &Delivery) -> Response {
+    fn deliver(&self, delivery: &Delivery) -> Attempt {
         let message: Message = match serde_json::from_str(&delivery.message) {
             Ok(message) => message,
             Err(error) => {
-                return Response::Permanent(format!(
+                return Attempt::Answered(Response::Permanent(format!(
                     "the outbox holds a message flowc cannot read: {error}"
-                ))
+                )))
             }
         };
-        match &message {
+        if let Message::Call { to, agent, from } = &message {
+            return twilio::call(
+                &self.client,
+                &self.config,
+                delivery,
+                to,
+                agent.as_deref(),
+                from.as_deref(),
+            );
+        }
+        Attempt::Answered(self.send(delivery, &message))
+    }
+
+    fn call_status(&self, call: &str) -> CallStatus {
+        twilio::call_status(&self.client, &self.config, call)
+    }
+
+    fn concurrency(&self, kind: &str) -> usize {
+        self.config.concurrency.of(kind)
+    }
+
+    fn call_timing(&self) -> (Duration, Duration) {
+        self.config.twilio.as_ref().map_or(
+            (Duration::from_secs(5), Duration::from_secs(3600)),
+            |twilio| {
+                (
+                    Duration::from_secs(twilio.poll_seconds.max(1)),
+                    Duration::from_secs(twilio.call_timeout_seconds),
+                )
+            },
+        )
+    }
+}
+
+impl Providers {
+    /// Delivers an effect that is answered at once (everything but calls).
+    fn send(&self, delivery: &Delivery, message: &Message) -> Response {
+        match message {
             Message::Notify {
                 service,
                 target,
@@ -101,14 +138,7 @@ impl Provider for Providers {
                 tools,
                 fields,
             } => ai::prompt(&self.client, &self.config, instructions, tools, fields),
-            Message::Call { to, agent, from } => twilio::call(
-                &self.client,
-                &self.config,
-                delivery,
-                to,
-                agent.as_deref(),
-                from.as_deref(),
-            ),
+            Message::Call { .. } => Response::Permanent("calls are placed, not sent".to_owned()),
         }
     }
 }
@@ -121,15 +151,40 @@ fn secret(name: &str) -> Result<String, Response> {
         .ok_or_else(|| Response::Permanent(format!("the environment variable {name} is not set")))
 }
 
-/// Sorts a provider's HTTP status into an answer.
-fn by_status(status: reqwest::StatusCode, what: &str) -> Response {
+/// Sorts a provider's HTTP answer by its status: delivered, worth
+/// retrying (429 and 5xx, no sooner than its `Retry-After` says), or not.
+fn by_status(response: &reqwest::blocking::Response, what: &str) -> Response {
+    let status = response.status();
+    let reason = || format!("{what} answered {status}");
     if status.is_success() {
         Response::Delivered
     } else if status.as_u16() == 429 || status.is_server_error() {
-        Response::Transient(format!("{what} answered {status}"))
+        match retry_after(response.headers()) {
+            Some(seconds) => Response::Throttled {
+                reason: format!("{}; it asked to wait {seconds} s", reason()),
+                seconds,
+            },
+            None => Response::Transient(reason()),
+        }
     } else {
-        Response::Permanent(format!("{what} answered {status}"))
+        Response::Permanent(reason())
     }
+}
+
+/// The seconds a `Retry-After` header asks to wait: a number of seconds,
+/// or an HTTP date (counted from now; a past date is 0).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let seconds = (date.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+    Some(u64::try_from(seconds).unwrap_or(0))
 }
 
 /// Sorts a failed call (no answer at all) into an answer: always worth

@@ -3,7 +3,7 @@
 use super::{by_status, secret, unreachable};
 use crate::ast::Outcome;
 use crate::config::Config;
-use crate::runtime::live::Delivery;
+use crate::runtime::live::{Attempt, CallStatus, Delivery};
 use crate::vm::Response;
 
 /// What every request needs: the configuration, the credentials and the
@@ -64,9 +64,8 @@ fn account<'c>(config: &'c Config, from: Option<&str>) -> Result<Account<'c>, Re
     })
 }
 
-/// Places a call with a voice agent and waits for its outcome, read from
-/// the call's status: answered by a person, by a machine (voicemail), not
-/// answered (busy, no answer), or failed.
+/// Places a call with a voice agent: once Twilio has accepted it, its
+/// id; its outcome comes from [`call_status`].
 pub fn call(
     client: &reqwest::blocking::Client,
     config: &Config,
@@ -74,17 +73,17 @@ pub fn call(
     to: &str,
     agent: Option<&str>,
     from: Option<&str>,
-) -> Response {
+) -> Attempt {
     let account = match account(config, from) {
         Ok(account) => account,
-        Err(response) => return response,
+        Err(response) => return Attempt::Answered(response),
     };
     let twilio = account.twilio;
     let Some(instructions) = agent.and_then(|agent| twilio.agents.get(agent)) else {
-        return Response::Permanent(format!(
+        return Attempt::Answered(Response::Permanent(format!(
             "no voice agent {:?} is configured in [twilio.agents]",
             agent.unwrap_or_default()
-        ));
+        )));
     };
     let created = account
         .post(client, "Calls.json", delivery)
@@ -97,40 +96,49 @@ pub fn call(
         .send();
     let created = match created {
         Ok(response) if response.status().is_success() => response,
-        Ok(response) => return by_status(response.status(), "twilio"),
-        Err(error) => return unreachable(&error, "twilio"),
+        Ok(response) => return Attempt::Answered(by_status(&response, "twilio")),
+        Err(error) => return Attempt::Answered(unreachable(&error, "twilio")),
     };
     let call: serde_json::Value = created.json().unwrap_or_default();
-    let Some(call_sid) = call["sid"].as_str() else {
-        return Response::Transient("twilio did not say which call it placed".to_owned());
-    };
-    // Calls last minutes: look at the status until it is final, for an hour at most.
-    for _ in 0..(3600 / twilio.poll_seconds.max(1)) {
-        let status = client
-            .get(account.url(&format!("Calls/{call_sid}.json")))
-            .basic_auth(&account.sid, Some(&account.token))
-            .send()
-            .and_then(|response| response.json::<serde_json::Value>());
-        let status = match status {
-            Ok(status) => status,
-            Err(error) => return unreachable(&error, "twilio"),
-        };
-        let answered_by = status["answered_by"].as_str().unwrap_or("human");
-        let outcome = match status["status"].as_str().unwrap_or_default() {
-            "completed" if answered_by.starts_with("machine") || answered_by == "fax" => {
-                Outcome::Voicemail
-            }
-            "completed" => Outcome::Answered,
-            "busy" | "no-answer" => Outcome::NoAnswer,
-            "failed" | "canceled" => Outcome::Failed,
-            _ => {
-                std::thread::sleep(std::time::Duration::from_secs(twilio.poll_seconds));
-                continue;
-            }
-        };
-        return Response::Call(outcome);
+    match call["sid"].as_str() {
+        Some(call_sid) => Attempt::Placed(call_sid.to_owned()),
+        None => Attempt::Answered(Response::Transient(
+            "twilio did not say which call it placed".to_owned(),
+        )),
     }
-    Response::Transient(format!("call {call_sid} had no final status after an hour"))
+}
+
+/// Looks once at a placed call's status: answered by a person, by a
+/// machine (voicemail), not answered (busy, no answer), failed, or still
+/// going.
+pub fn call_status(client: &reqwest::blocking::Client, config: &Config, call: &str) -> CallStatus {
+    let account = match account(config, None) {
+        Ok(account) => account,
+        Err(Response::Permanent(reason) | Response::Transient(reason)) => {
+            return CallStatus::Unknown(reason)
+        }
+        Err(_) => return CallStatus::Unknown("no twilio account".to_owned()),
+    };
+    let status = client
+        .get(account.url(&format!("Calls/{call}.json")))
+        .basic_auth(&account.sid, Some(&account.token))
+        .send()
+        .and_then(|response| response.json::<serde_json::Value>());
+    let status = match status {
+        Ok(status) => status,
+        Err(error) => return CallStatus::Unknown(format!("twilio: {error}")),
+    };
+    let answered_by = status["answered_by"].as_str().unwrap_or("human");
+    match status["status"].as_str().unwrap_or_default() {
+        "completed" if answered_by.starts_with("machine") || answered_by == "fax" => {
+            CallStatus::Ended(Outcome::Voicemail)
+        }
+        "completed" => CallStatus::Ended(Outcome::Answered),
+        "busy" | "no-answer" => CallStatus::Ended(Outcome::NoAnswer),
+        "failed" | "canceled" => CallStatus::Ended(Outcome::Failed),
+        "in-progress" => CallStatus::Connected,
+        _ => CallStatus::Ringing,
+    }
 }
 
 /// Sends an SMS; `from` is a configured sender name or a phone number.
@@ -151,7 +159,7 @@ pub fn text(
         .form(&[("To", to), ("From", account.from.as_str()), ("Body", body)])
         .send();
     match sent {
-        Ok(response) => by_status(response.status(), "twilio"),
+        Ok(response) => by_status(&response, "twilio"),
         Err(error) => unreachable(&error, "twilio"),
     }
 }

@@ -46,7 +46,7 @@ pub fn notify(
         }),
     };
     match client.post(&url).json(&payload).send() {
-        Ok(response) => by_status(response.status(), &what),
+        Ok(response) => by_status(&response, &what),
         Err(error) => unreachable(&error, &what),
     }
 }

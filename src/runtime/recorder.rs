@@ -153,6 +153,7 @@ pub fn default_response(kind: &str) -> Response {
         "http" => Response::Http {
             status: 200,
             body: Json::Null,
+            retry_after: None,
         },
         "prompt" => Response::Answer(Json::Object(Map::new())),
         _ => Response::Delivered,
@@ -183,6 +184,7 @@ fn response(kind: &str, answer: &Json) -> Response {
         ("http", Json::Number(status)) => Response::Http {
             status: status.as_u64().unwrap_or(0).min(999) as u16,
             body: Json::Null,
+            retry_after: None,
         },
         ("http", Json::Object(object)) => Response::Http {
             status: object
@@ -191,6 +193,7 @@ fn response(kind: &str, answer: &Json) -> Response {
                 .unwrap_or(200)
                 .min(999) as u16,
             body: object.get("body").cloned().unwrap_or(Json::Null),
+            retry_after: None,
         },
         ("prompt", Json::Object(_)) => Response::Answer(answer.clone()),
         _ => Response::Permanent(format!(

@@ -11,12 +11,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 /// The schema version this flowc writes and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// SQLite's application id for flowc databases ("flow" in ASCII).
 const APPLICATION_ID: i64 = 0x666C_6F77;
 /// How long a transaction waits for another process's to end before it
 /// gives up with [`StoreError::Locked`].
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Bytes of the database file read through a memory map.
+pub const MMAP_SIZE: i64 = 1 << 30;
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.
 pub const DEFAULT_PATH: &str = "flowc.db";
 
@@ -157,6 +159,10 @@ impl Store {
         // only a power loss can take the last transactions back.
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        // Pages read through a memory map: when another connection (a
+        // provider, another runner) writes, this one's page cache is
+        // dropped, and reading the pages again is then cheap.
+        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         if version < SCHEMA_VERSION {
             self.migrate(version)?;
         }
@@ -279,7 +285,7 @@ mod tests {
             .connection
             .query_row(
                 "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)
-                      + (SELECT count(owner) + count(lease) FROM outbox)",
+                      + (SELECT count(owner) + count(lease) + count(call) + count(poll) FROM outbox)",
                 [],
                 |row| row.get(0),
             )

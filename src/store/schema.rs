@@ -130,4 +130,15 @@ ALTER TABLE enrollments ADD COLUMN ending TEXT;
 ALTER TABLE outbox ADD COLUMN owner TEXT;
 ALTER TABLE outbox ADD COLUMN lease INTEGER;
 "#,
+    r#"
+-- A call is placed once: when the provider accepts it, the row becomes
+-- `placed` with the provider's id for it (`call`), when it was placed and
+-- when its status is next looked at (real milliseconds), until it ends.
+ALTER TABLE outbox ADD COLUMN call TEXT;
+ALTER TABLE outbox ADD COLUMN placed INTEGER;
+ALTER TABLE outbox ADD COLUMN poll INTEGER;
+CREATE INDEX outbox_placed ON outbox (poll) WHERE status = 'placed';
+-- Runners claim pending effects kind by kind, as they have room for each.
+CREATE INDEX outbox_pending_kind ON outbox (kind, id) WHERE status = 'pending';
+"#,
 ];

@@ -2,6 +2,7 @@
 //! the channel trait that carries them, and how responses become outcomes
 //! and extracted fields.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -142,11 +143,23 @@ pub enum Response {
         status: u16,
         /// The JSON body (`null` when empty or not JSON).
         body: serde_json::Value,
+        /// Seconds the server asked to wait before trying again
+        /// (`Retry-After` on a 429 or 5xx).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
     /// A model's answer: an object with the extracted fields.
     Answer(serde_json::Value),
     /// A failure worth retrying (timeout, 5xx, 429, connection refused).
     Transient(String),
+    /// A failure worth retrying no sooner than the provider asked
+    /// (`Retry-After`), in seconds from the attempt.
+    Throttled {
+        /// What the provider said.
+        reason: String,
+        /// Seconds it asked to wait.
+        seconds: u64,
+    },
     /// A failure retrying cannot fix (invalid address, 4xx).
     Permanent(String),
 }
@@ -155,6 +168,13 @@ pub enum Response {
 pub trait Channels {
     /// Attempts one effect.
     fn perform(&mut self, request: &Request<'_>) -> Response;
+
+    /// When the answer `perform` just gave was really obtained, if the
+    /// channels know (live: the moment of delivery, which may come later
+    /// than the step). Retries are counted from it.
+    fn attempted_at(&self) -> Option<DateTime<Utc>> {
+        None
+    }
 }
 
 /// Renders an effect for a lead; `None` when the lead has no address for

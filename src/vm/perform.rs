@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::effects::{self, Request, Response};
 use super::{fields, Advance, Context, Ending, Enrollment, EventKind, Status, Vm};
 use crate::ast::{Channel, Outcome, SendFailure, WindowZone};
-use crate::bytecode::{Effect, Pc, CALL_OUTCOMES};
+use crate::bytecode::{Effect, Op, Pc, CALL_OUTCOMES};
 use crate::calendar;
 use crate::value::Value;
 
@@ -17,6 +17,8 @@ const MAX_ATTEMPTS: u32 = 8;
 /// The first retry delay in seconds; each next one doubles, up to an hour.
 const FIRST_RETRY_SECONDS: i64 = 60;
 const LONGEST_RETRY_SECONDS: i64 = 3600;
+/// The longest wait a provider's `Retry-After` may ask for: a day.
+const LONGEST_RETRY_AFTER: u64 = 86_400;
 
 /// How long to wait before retry number `attempt` of the effect `key`:
 /// exponential backoff with "equal jitter", between half and all of
@@ -37,6 +39,28 @@ fn retry_delay(key: &str, attempt: u32) -> i64 {
 }
 
 impl Vm<'_> {
+    /// Whether the effect at `pc` may go out at `now` under its channel's
+    /// window, by the same test as when the step is reached: `None` when it
+    /// may (no window, or open), else when the window next opens (`None`
+    /// inside: never). The live runner asks again at the real moment of
+    /// delivery, which may come later than the step.
+    pub fn closed_until(
+        &self,
+        pc: Pc,
+        lead: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) -> Option<Option<DateTime<Utc>>> {
+        let Some(Op::Effect { effect, .. } | Op::Call { effect, .. }) =
+            self.program.code.get(pc as usize).copied()
+        else {
+            return None;
+        };
+        let channel = self.program.effects.get(effect as usize)?.channel()?;
+        let window = self.program.window(channel)?;
+        let zone = self.window_zone(window.zone, lead);
+        (!window.hours.is_open(zone, now)).then(|| window.hours.next_open(zone, now))
+    }
+
     /// The timezone a channel's window is read in for this lead.
     fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
         let lead_zone = || match self
@@ -166,14 +190,23 @@ impl Vm<'_> {
                 enrollment.pc = target.unwrap_or(pc + 1);
                 None
             }
-            Err(Failure::Transient(reason)) if enrollment.attempts < MAX_ATTEMPTS => {
-                let delay = retry_delay(&request.idempotency_key(), enrollment.attempts);
-                let until = calendar::add_seconds(now, delay);
+            Err(Failure::Transient(reason, asked)) if enrollment.attempts < MAX_ATTEMPTS => {
+                let backoff = retry_delay(&request.idempotency_key(), enrollment.attempts);
+                let delay = asked.map_or(backoff, |asked| {
+                    backoff.max(i64::try_from(asked.min(LONGEST_RETRY_AFTER)).unwrap_or(0))
+                });
+                // From the real attempt, which may come after the step
+                // (a late runner): retries never bunch up in the past.
+                let attempted = context
+                    .channels
+                    .attempted_at()
+                    .map_or(now, |at| at.max(now));
+                let until = calendar::add_seconds(attempted, delay);
                 let attempt = enrollment.attempts;
                 let reason = || format!("{} failed (attempt {attempt}): {reason}", summary());
                 Some(self.hold(enrollment, context, now, until, reason))
             }
-            Err(Failure::Transient(reason) | Failure::Permanent(reason)) => {
+            Err(Failure::Transient(reason, _) | Failure::Permanent(reason)) => {
                 enrollment.attempts = 0;
                 enrollment.effects += 1;
                 let reason = format!("{} failed: {reason}", summary());
@@ -208,15 +241,25 @@ impl Vm<'_> {
     ) -> Result<(String, Option<Outcome>), Failure> {
         let zone = self.program.timezone;
         match (effect, response) {
-            (_, Response::Transient(reason)) => Err(Failure::Transient(reason)),
+            (_, Response::Transient(reason)) => Err(Failure::Transient(reason, None)),
+            (_, Response::Throttled { reason, seconds }) => {
+                Err(Failure::Transient(reason, Some(seconds)))
+            }
             (_, Response::Permanent(reason)) => Err(Failure::Permanent(reason)),
             (Effect::Call { .. }, Response::Call(outcome)) => {
                 Ok((outcome.keyword().to_owned(), Some(outcome)))
             }
             (Effect::Call { .. }, _) => Ok(("answered".to_owned(), Some(Outcome::Answered))),
-            (Effect::Http(http), Response::Http { status, body }) => {
+            (
+                Effect::Http(http),
+                Response::Http {
+                    status,
+                    body,
+                    retry_after,
+                },
+            ) => {
                 if status == 429 || status >= 500 {
-                    return Err(Failure::Transient(format!("status {status}")));
+                    return Err(Failure::Transient(format!("status {status}"), retry_after));
                 }
                 if status >= 400 {
                     return Err(Failure::Permanent(format!("status {status}")));
@@ -267,8 +310,8 @@ impl Vm<'_> {
 
 /// Why an effect failed.
 enum Failure {
-    /// Worth retrying.
-    Transient(String),
+    /// Worth retrying, no sooner than the seconds the provider asked for.
+    Transient(String, Option<u64>),
     /// Not worth retrying.
     Permanent(String),
 }

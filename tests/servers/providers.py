@@ -17,7 +17,10 @@ request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
                              .../Calls/CA<To>.json, is final at the second look:
                              To ...0001 -> completed by a person, ...0002 ->
                              completed by a machine, ...0003 -> no-answer,
-                             ...0004 -> failed
+                             ...0004 -> failed; ...0009 -> in progress for 2
+                             seconds, then completed by a person; ...0008 ->
+                             the first look fails (503, not JSON), the next
+                             finds it completed by a person
   /v1/chat/completions       an OpenAI-style answer: the JSON object that the
                              "fields" of the system message ask for, with
                              segment "enterprise" and sells_b2b true;
@@ -39,11 +42,13 @@ import base64
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 LOG = sys.argv[1]
 SEEN = {}
+CREATED = {}
 LOCK = threading.Lock()
 
 
@@ -77,6 +82,7 @@ class Handler(BaseHTTPRequestHandler):
                 "query": url.query,
                 "headers": {k.lower(): v for k, v in self.headers.items()},
                 "body": body,
+                "time": time.time(),
             }) + "\n")
         parts = url.path.strip("/").split("/")
         if parts[0] in ("slack", "teams") and len(parts) == 2:
@@ -85,6 +91,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(404, b"no_service")
             if name == "flaky" and seen(url.path) == 1:
                 return self.reply(500, b"oops")
+            if name == "slow-down" and seen(url.path) == 1:
+                return self.reply(429, b"rate_limited", {"Retry-After": "3600"})
+            if name == "slow-date" and seen(url.path) == 1:
+                later = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 7200))
+                return self.reply(503, b"maintenance", {"Retry-After": later})
             # Slack answers "ok"; Teams Workflows webhooks accept with 202.
             return self.reply(200, b"ok") if parts[0] == "slack" else self.reply(202)
         if parts[:2] == ["2010-04-01", "Accounts"] and parts[-1] == "Messages.json":
@@ -100,9 +111,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": form.get("To")})
         if parts[:2] == ["2010-04-01", "Accounts"] and parts[-1] == "Calls.json":
             form = {k: v[0] for k, v in parse_qs(body).items()}
-            return self.reply(201, {"sid": "CA" + form.get("To", "").lstrip("+"), "status": "queued"})
+            sid = "CA" + form.get("To", "").lstrip("+")
+            with LOCK:
+                CREATED[sid] = time.time()
+            return self.reply(201, {"sid": sid, "status": "queued"})
         if parts[:2] == ["2010-04-01", "Accounts"] and parts[-2] == "Calls":
             call = parts[-1].removesuffix(".json")
+            if call.endswith("9") and time.time() - CREATED.get(call, 0) < 2:
+                return self.reply(200, {"sid": call, "status": "in-progress"})
+            if call.endswith("8") and seen(call) == 1:
+                return self.reply(503, b"upstream unavailable")
+            if call.endswith("8") or call.endswith("9"):
+                return self.reply(200, {"sid": call, "status": "completed", "answered_by": "human"})
             if seen(call) == 1:
                 return self.reply(200, {"sid": call, "status": "in-progress"})
             final = {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::Arc;
 
 use flowc::runtime::leads::read_updates;
 use flowc::runtime::live::{Clock, Live, Migration, Provider};
@@ -37,14 +38,20 @@ pub fn started(dir: &Path, source: &str, leads: &str, start: &str) -> Live {
 
 /// Runs the live runtime on its fixed clock, moved from wake-up to wake-up,
 /// until nothing is left to do.
-pub fn run_to_the_end(live: &mut Live, provider: &mut dyn Provider) {
+pub fn run_to_the_end(live: &mut Live, provider: &Arc<dyn Provider>) {
     loop {
-        while live.tick(provider).expect("a tick") > 0 {}
+        settle(live, provider);
         match live.next_wake().expect("the next wake-up") {
             Some(next) => live.clock = Clock::Fixed(next),
             None => break,
         }
     }
+}
+
+/// Ticks until nothing is due now and nothing is in flight (deliveries
+/// being made, calls placed and not yet ended).
+pub fn settle(live: &mut Live, provider: &Arc<dyn Provider>) {
+    while live.tick(provider).expect("a tick") > 0 || live.in_flight().expect("counted") > 0 {}
 }
 
 /// Every recorded event as `(lead, kind, column)`, in the order recorded;

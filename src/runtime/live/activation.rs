@@ -58,7 +58,9 @@ fn late_delivery(
         .map(|message| crate::vm::effects::summary(&message))
         .unwrap_or_default();
     let (kind, detail) = match delivered.response {
-        Response::Transient(reason) | Response::Permanent(reason) => (
+        Response::Transient(reason)
+        | Response::Permanent(reason)
+        | Response::Throttled { reason, .. } => (
             EventKind::Undelivered,
             format!("{summary}: not delivered after the enrollment ended ({reason})"),
         ),
@@ -284,6 +286,7 @@ pub(super) fn activate(
         enrollment: id,
         now,
         error: None,
+        attempted: None,
     };
     let mut events = Vec::new();
     let mut context = Context {

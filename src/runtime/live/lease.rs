@@ -70,7 +70,7 @@ impl Heartbeat {
                 // A renewal that fails (the database busy too long) is tried
                 // again at the next beat, well before the lease lapses.
                 let _ = connection.execute(
-                    "UPDATE outbox SET lease = ?1 WHERE owner = ?2 AND status = 'pending'",
+                    "UPDATE outbox SET lease = ?1 WHERE owner = ?2 AND status IN ('pending', 'placed')",
                     params![runner.expiry(), runner.owner],
                 );
             }

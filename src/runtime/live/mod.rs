@@ -4,6 +4,7 @@
 //! confirmed by a second transaction that also runs the enrollment on.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
@@ -16,11 +17,8 @@ use crate::store::{instant, millis, Store, StoreError};
 
 /// Due enrollments claimed per transaction.
 pub const BATCH: usize = 500;
-/// Pending effects claimed at once. Each is confirmed on its own right
-/// after its delivery, so a crash repeats at most the one delivery it cut
-/// short (under the same key); the others are taken over when its lease
-/// lapses.
-pub const PENDING_BATCH: usize = 32;
+/// How long a tick with nothing else to do waits for a delivery in flight.
+const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A query for enrollment rows with their lead's fields, in the columns
 /// [`read_row`] reads, ending with `$rest` (a `WHERE` clause and more).
@@ -37,8 +35,10 @@ macro_rules! select_rows {
 
 mod activation;
 mod clock;
+mod delivery;
 pub mod lease;
 mod outbox;
+mod pool;
 mod provider;
 mod publish;
 mod stored_leads;
@@ -63,12 +63,16 @@ fn query_row<T>(
 }
 
 pub use clock::{Clock, ClockError};
-pub use provider::{Delivery, Provider, RecordingProvider};
+pub use provider::{
+    Attempt, CallStatus, Delivery, Provider, RecordingProvider, DEFAULT_CONCURRENCY,
+};
 pub use publish::{Migration, Publication, PublishError};
 
 use lease::{Heartbeat, Runner};
 
-use activation::{read_row, resume, run_loaded, test_goals, try_enroll, Delivered, Row};
+use activation::{read_row, run_loaded, test_goals, try_enroll, Row};
+use delivery::{Pending, PlacedCall};
+use pool::Pool;
 use stored_leads::{lead_fields, upsert_lead};
 
 /// A stored workflow version.
@@ -96,6 +100,10 @@ pub struct Live {
     pub runner: Runner,
     /// Renews the runner's claims, from its first claim on.
     heartbeat: Option<Heartbeat>,
+    /// The delivery threads, from the first tick on.
+    pool: Option<Pool>,
+    /// Jobs the threads finished that are not confirmed yet.
+    finished: Vec<pool::Done>,
     versions: HashMap<i64, Version>,
 }
 
@@ -107,6 +115,8 @@ impl Live {
             clock,
             runner: Runner::new(lease::DEFAULT),
             heartbeat: None,
+            pool: None,
+            finished: Vec::new(),
             versions: HashMap::default(),
         }
     }
@@ -253,127 +263,63 @@ impl Live {
         Ok(decisions)
     }
 
-    /// Does one round of the work due now: delivers a batch of recorded
-    /// effects and runs on the enrollments that waited for them, then runs
-    /// a batch of due enrollments. Returns how much it did (0: nothing was
-    /// due); call it again until it returns 0.
-    pub fn tick(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
-        // Every version an enrollment may be on, loaded before the batches.
+    /// Does one round of the work due now: confirms the deliveries that
+    /// finished (running on the enrollments that waited for them), starts
+    /// the ones there is room for, runs a batch of due enrollments and
+    /// tests a batch of time-relative triggers. When there was nothing to
+    /// do but deliveries are in flight, waits a moment for one. Returns
+    /// how much it did (0: nothing); call it again until it returns 0 and
+    /// [`Live::in_flight`] says nothing is left.
+    pub fn tick(&mut self, provider: &Arc<dyn Provider>) -> Result<usize, StoreError> {
+        // Every version an enrollment may be on, loaded before the round.
         self.versions()?;
-        let delivered = self.deliver(provider)?;
-        let ran = self.run_due()?;
-        let retested = self.retest_due()?;
-        Ok(delivered + ran + retested)
-    }
-
-    /// Claims a batch of pending effects and delivers them, each confirmed
-    /// right after its delivery in a transaction that also runs its
-    /// enrollment on. A confirmation that finds the effect already done
-    /// (another runner took over a lapsed claim and confirmed first) is
-    /// dropped, so an enrollment never runs on twice from one effect.
-    fn deliver(&mut self, provider: &mut dyn Provider) -> Result<usize, StoreError> {
-        let claimed = self.claim(PENDING_BATCH)?;
-        for pending in &claimed {
-            let response = provider.deliver(&pending.delivery);
-            let transaction = self.store.connection.transaction()?;
-            let confirmed = execute(
-                &transaction,
-                "UPDATE outbox SET status = 'done', response = ?1, done = ?2, owner = NULL, lease = NULL
-                 WHERE id = ?3 AND status = 'pending'",
-                params![
-                    serde_json::to_string(&response)?,
-                    millis(self.clock.now()),
-                    pending.delivery.id
-                ],
-            )?;
-            if confirmed == 1 {
-                // The enrollment runs on at the instant it reached the
-                // step, as in a simulation: a late runner keeps the schedule.
-                resume(
-                    &transaction,
-                    &self.versions,
-                    pending.enrollment,
-                    pending.created,
-                    &Delivered {
-                        message: &pending.delivery.message,
-                        response: &response,
-                    },
-                )?;
-            }
-            transaction.commit()?;
-        }
-        Ok(claimed.len())
-    }
-
-    /// Claims a batch of due enrollments in wake-up order and runs each on
-    /// at the instant it was due, in one transaction.
-    fn run_due(&mut self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let transaction = self.store.connection.transaction()?;
-        let due: Vec<(Row, String)> = {
-            let mut statement = transaction.prepare_cached(select_rows!(
-                "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
-            ))?;
-            let rows = statement.query_map(params![millis(now), BATCH as i64], read_row)?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let count = due.len();
-        for (row, fields) in due {
-            let at = row.enrollment.wake;
-            run_loaded(&transaction, &self.versions, row, &fields, at)?;
-        }
-        transaction.commit()?;
-        Ok(count)
-    }
-
-    /// Tests again, in one transaction, a batch of leads whose trigger or
-    /// goals a time-relative test flips by now (`is older than 90 days`
-    /// turning true): as if the lead had changed, at the instant it flips.
-    /// The `triggers` table indexes each lead's next flip, so nothing else
-    /// is scanned.
-    /// Uses the versions [`Live::tick`] loaded.
-    fn retest_due(&mut self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let live: Vec<Version> = self
-            .versions
-            .values()
-            .filter(|version| version.published)
-            .cloned()
-            .collect();
-        let transaction = self.store.connection.transaction()?;
-        let due: Vec<(String, String, i64)> = {
-            let mut statement = transaction.prepare_cached(
-                "SELECT workflow, lead, flip FROM triggers
-                 WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2",
-            )?;
-            let rows = statement.query_map(params![millis(now), BATCH as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        for (name, lead, flip) in &due {
-            // Unschedule first: a workflow no longer live is not tested again.
-            execute(
-                &transaction,
-                "UPDATE triggers SET flip = NULL WHERE workflow = ?1 AND lead = ?2",
-                params![name, lead],
-            )?;
-            let (Some(version), Some(fields)) = (
-                live.iter().find(|version| version.name == *name),
-                lead_fields(&transaction, lead)?,
-            ) else {
-                continue;
-            };
-            let at = instant(*flip);
-            test_goals(&transaction, version, lead, &fields, at)?;
-            if version.program.trigger.event.is_none() {
-                // A refusal leaves the lead as it is; the next flip or
-                // update tests it again.
-                let _refused = try_enroll(&transaction, version, lead, &fields, &[], None, at)?;
+        self.use_provider(provider)?;
+        self.collect(None);
+        let room = self.room();
+        if self.finished.is_empty() && !self.due(&room)? {
+            // Nothing to write: wait for a delivery in flight, or until the
+            // next look at a placed call.
+            self.collect(Some(WAIT));
+            if self.finished.is_empty() {
+                self.await_look(WAIT)?;
+                return Ok(0);
             }
         }
+        if !room.is_empty() {
+            self.beat()?;
+        }
+        // One transaction a round: confirmations, claims and runs share
+        // the write lock, which other runners and imports take in turn.
+        let now = self.clock.now();
+        let timing = self.call_timing();
+        let transaction = self.store.connection.transaction()?;
+        let confirmed =
+            delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
+        let jobs = delivery::claim_jobs(&transaction, &self.runner, &room)?;
+        let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
+        let ran = run_due(&transaction, &self.versions, now)?;
+        let retested = retest_due(&transaction, &self.versions, now)?;
         transaction.commit()?;
-        Ok(due.len())
+        self.finished.clear();
+        let started = jobs.len();
+        self.start(jobs);
+        Ok(confirmed + started + ran + retested)
+    }
+
+    /// Whether anything is due now: an enrollment, a trigger flip, or an
+    /// effect the delivery threads have room for. Read without taking the
+    /// write lock, so an idle runner does not contend for it.
+    fn due(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
+        let now = millis(self.clock.now());
+        let due: bool = self
+            .store
+            .connection
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM enrollments WHERE wake IS NOT NULL AND wake <= ?1)
+                     OR EXISTS (SELECT 1 FROM triggers WHERE flip IS NOT NULL AND flip <= ?1)",
+            )?
+            .query_row([now], |row| row.get(0))?;
+        Ok(due || self.claimable(room)?)
     }
 
     /// When the next enrollment is due or the next trigger flips, if ever.
@@ -386,58 +332,76 @@ impl Live {
         )?;
         Ok(next.map(instant))
     }
-
-    /// Claims up to `limit` pending effects in outbox order that no other
-    /// live runner holds: unclaimed, claimed under a lease that lapsed, or
-    /// claimed by this runner in a tick that failed part-way.
-    fn claim(&mut self, limit: usize) -> Result<Vec<Pending>, StoreError> {
-        if self.heartbeat.is_none() {
-            self.heartbeat = Some(Heartbeat::start(self.store.path(), &self.runner)?);
-        }
-        let transaction = self.store.connection.transaction()?;
-        let mut claimed = {
-            let mut statement = transaction.prepare_cached(
-                "UPDATE outbox SET owner = ?1, lease = ?2
-                 WHERE id IN (SELECT id FROM outbox
-                              WHERE status = 'pending' AND (lease IS NULL OR lease <= ?3 OR owner = ?1)
-                              ORDER BY id LIMIT ?4)
-                 RETURNING id, key, attempt, kind, message, enrollment, created",
-            )?;
-            let rows = statement.query_map(
-                params![
-                    self.runner.owner,
-                    self.runner.expiry(),
-                    lease::now_millis(),
-                    limit as i64
-                ],
-                |row| {
-                    Ok(Pending {
-                        delivery: Delivery {
-                            id: row.get(0)?,
-                            key: row.get(1)?,
-                            attempt: row.get(2)?,
-                            kind: row.get(3)?,
-                            message: row.get(4)?,
-                        },
-                        enrollment: row.get(5)?,
-                        created: instant(row.get(6)?),
-                    })
-                },
-            )?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
-        transaction.commit()?;
-        claimed.sort_by_key(|pending| pending.delivery.id);
-        Ok(claimed)
-    }
 }
 
-/// A pending outbox row: the delivery, and the enrollment waiting for it
-/// since the instant it reached the step.
-struct Pending {
-    delivery: Delivery,
-    enrollment: i64,
-    created: DateTime<Utc>,
+/// Claims a batch of due enrollments in wake-up order and runs each on
+/// at the instant it was due, in one transaction.
+fn run_due(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let due: Vec<(Row, String)> = {
+        let mut statement = transaction.prepare_cached(select_rows!(
+            "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
+        ))?;
+        let rows = statement.query_map(params![millis(now), BATCH as i64], read_row)?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let count = due.len();
+    for (row, fields) in due {
+        let at = row.enrollment.wake;
+        run_loaded(transaction, versions, row, &fields, at)?;
+    }
+    Ok(count)
+}
+
+/// Tests again, in `transaction`, a batch of leads whose trigger or
+/// goals a time-relative test flips by now (`is older than 90 days`
+/// turning true): as if the lead had changed, at the instant it flips.
+/// The `triggers` table indexes each lead's next flip, so nothing else
+/// is scanned.
+fn retest_due(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let live: Vec<&Version> = versions
+        .values()
+        .filter(|version| version.published)
+        .collect();
+    let due: Vec<(String, String, i64)> = {
+        let mut statement = transaction.prepare_cached(
+            "SELECT workflow, lead, flip FROM triggers
+             WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![millis(now), BATCH as i64], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (name, lead, flip) in &due {
+        // Unschedule first: a workflow no longer live is not tested again.
+        execute(
+            transaction,
+            "UPDATE triggers SET flip = NULL WHERE workflow = ?1 AND lead = ?2",
+            params![name, lead],
+        )?;
+        let (Some(version), Some(fields)) = (
+            live.iter().find(|version| version.name == *name),
+            lead_fields(transaction, lead)?,
+        ) else {
+            continue;
+        };
+        let at = instant(*flip);
+        test_goals(transaction, version, lead, &fields, at)?;
+        if version.program.trigger.event.is_none() {
+            // A refusal leaves the lead as it is; the next flip or
+            // update tests it again.
+            let _refused = try_enroll(transaction, version, lead, &fields, &[], None, at)?;
+        }
+    }
+    Ok(due.len())
 }
 
 /// Why an event could not be taken.

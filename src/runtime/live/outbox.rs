@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{execute, query_row};
-use crate::store::{millis, StoreError};
+use crate::store::{instant, millis, StoreError};
 use crate::vm::{Channels, Request, Response};
 
 /// The VM's channels in a live run: an effect asked for the first time is
@@ -14,9 +14,15 @@ pub(super) struct Outbox<'t, 'c> {
     pub(super) enrollment: i64,
     pub(super) now: DateTime<Utc>,
     pub(super) error: Option<StoreError>,
+    /// When the answer last given was confirmed: the real attempt.
+    pub(super) attempted: Option<DateTime<Utc>>,
 }
 
 impl Channels for Outbox<'_, '_> {
+    fn attempted_at(&self) -> Option<DateTime<Utc>> {
+        self.attempted
+    }
+
     fn perform(&mut self, request: &Request<'_>) -> Response {
         match self.record(request) {
             Ok(response) => response,
@@ -31,15 +37,17 @@ impl Channels for Outbox<'_, '_> {
 impl Outbox<'_, '_> {
     fn record(&mut self, request: &Request<'_>) -> Result<Response, StoreError> {
         let key = request.idempotency_key();
-        let stored: Option<(String, Option<String>)> = query_row(
+        let stored: Option<(String, Option<String>, Option<i64>)> = query_row(
             self.transaction,
-            "SELECT status, response FROM outbox WHERE key = ?1 AND attempt = ?2",
+            "SELECT status, response, done FROM outbox WHERE key = ?1 AND attempt = ?2",
             params![key, request.attempt],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?;
+        self.attempted = None;
         match stored {
-            Some((status, Some(response))) if status == "done" => {
+            Some((status, Some(response), done)) if status == "done" => {
+                self.attempted = done.map(instant);
                 Ok(serde_json::from_str(&response)?)
             }
             Some(_) => Ok(Response::Pending),

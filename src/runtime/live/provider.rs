@@ -1,9 +1,13 @@
 //! Where recorded effects go: the `Provider` trait, and the recording
 //! provider that stands in for real ones.
 
+use std::sync::Mutex;
+use std::time::Duration;
+
 use chrono::Utc;
 use rusqlite::params;
 
+use crate::ast::Outcome;
 use crate::runtime::recorder;
 use crate::store::{millis, StoreError};
 use crate::vm::Response;
@@ -23,18 +27,62 @@ pub struct Delivery {
     pub message: String,
 }
 
-/// Carries effects to providers: [`RecordingProvider`], or the real ones of
-/// [`crate::providers`].
-pub trait Provider {
-    /// Delivers one effect and says how it went.
-    fn deliver(&mut self, delivery: &Delivery) -> Response;
+/// What delivering an effect came to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Attempt {
+    /// The provider's answer.
+    Answered(Response),
+    /// A call the provider accepted, by its id there: its outcome comes
+    /// later (see [`Provider::call_status`]), and it is never placed again.
+    Placed(String),
 }
+
+/// What a look at a placed call found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallStatus {
+    /// The call ended so.
+    Ended(Outcome),
+    /// Queued or ringing: nobody has answered yet.
+    Ringing,
+    /// Answered and going on.
+    Connected,
+    /// The look failed (the provider unreachable): look again later.
+    Unknown(String),
+}
+
+/// Carries effects to providers: [`RecordingProvider`], or the real ones of
+/// [`crate::providers`]. Shared by the runner's delivery threads.
+pub trait Provider: Send + Sync {
+    /// Delivers one effect and says how it went.
+    fn deliver(&self, delivery: &Delivery) -> Attempt;
+
+    /// Looks once at a placed call (`call` is the provider's id for it).
+    fn call_status(&self, call: &str) -> CallStatus {
+        CallStatus::Unknown(format!("no provider can look at call {call}"))
+    }
+
+    /// How many effects of `kind` may be in flight at once.
+    fn concurrency(&self, kind: &str) -> usize {
+        let _ = kind;
+        DEFAULT_CONCURRENCY
+    }
+
+    /// How long to wait between two looks at a placed call, and how long
+    /// after placing it to give up (the call then ends as `no answer`, or
+    /// `failed` if it was answered but never ended).
+    fn call_timing(&self) -> (Duration, Duration) {
+        (Duration::from_secs(5), Duration::from_secs(3600))
+    }
+}
+
+/// Effects of one kind in flight at once when nothing says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// A provider that sends nothing and records every delivery in the
 /// database's `deliveries` table, answering like the simulation's
 /// unscripted recorder.
 pub struct RecordingProvider {
-    connection: rusqlite::Connection,
+    connection: Mutex<rusqlite::Connection>,
 }
 
 impl RecordingProvider {
@@ -43,13 +91,23 @@ impl RecordingProvider {
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let connection = rusqlite::Connection::open(path)?;
         connection.busy_timeout(crate::store::BUSY_TIMEOUT)?;
-        Ok(RecordingProvider { connection })
+        // As the store's own connection: in WAL mode, a commit survives a
+        // crash of the process without waiting for the disk.
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(RecordingProvider {
+            connection: Mutex::new(connection),
+        })
     }
 }
 
 impl Provider for RecordingProvider {
-    fn deliver(&mut self, delivery: &Delivery) -> Response {
-        let recorded = self.connection.execute(
+    fn deliver(&self, delivery: &Delivery) -> Attempt {
+        let Ok(connection) = self.connection.lock() else {
+            return Attempt::Answered(Response::Transient(
+                "the recording provider failed earlier".to_owned(),
+            ));
+        };
+        let recorded = connection.execute(
             "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 delivery.key,
@@ -59,9 +117,9 @@ impl Provider for RecordingProvider {
                 millis(Utc::now())
             ],
         );
-        match recorded {
+        Attempt::Answered(match recorded {
             Ok(_) => recorder::default_response(&delivery.kind),
             Err(error) => Response::Transient(format!("the recording provider failed: {error}")),
-        }
+        })
     }
 }

@@ -1,0 +1,482 @@
+//! Delivering the outbox: the runner claims pending effects (and placed
+//! calls due for a look) with a lease, kind by kind as the provider has
+//! room for them, hands them to its delivery threads, and confirms what
+//! they did in one transaction per round (group commit), running each
+//! enrollment on from the instant it reached the step.
+//!
+//! A call is two things: placing it (one request; once the provider has
+//! accepted it, its id is recorded and it is never placed again) and
+//! learning its outcome (looks at its status every poll interval, which
+//! hold no thread in between, until it ends or the call timeout passes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Transaction};
+
+use super::activation::{insert_events, load_enrollment, resume, Delivered};
+use super::lease::{self, Heartbeat, Runner};
+use super::pool::{Done, Job, Pool};
+use super::provider::{Attempt, CallStatus, Delivery, Provider};
+use super::stored_leads::lead_slots;
+use super::{execute, query_row, Live, Version};
+use crate::ast::Outcome;
+use crate::calendar;
+use crate::runtime::recorder::KINDS;
+use crate::store::{instant, millis, StoreError};
+use crate::vm::Response;
+use crate::vm::{Event, EventKind, Vm};
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Map, Value as Json};
+
+/// A claimed outbox row: the delivery, and the enrollment waiting for it
+/// since the instant it reached the step.
+pub(super) struct Pending {
+    pub(super) delivery: Delivery,
+    pub(super) enrollment: i64,
+    pub(super) created: DateTime<Utc>,
+}
+
+/// A claimed call the provider accepted, due for a look at its status.
+pub(super) struct PlacedCall {
+    pub(super) pending: Pending,
+    /// The provider's id of the call.
+    pub(super) call: String,
+    /// When it was placed, in real milliseconds.
+    placed: i64,
+}
+
+/// The columns [`pending`] reads, in order.
+const PENDING_COLUMNS: &str = "id, key, attempt, kind, message, enrollment, created";
+
+fn pending(row: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
+    Ok(Pending {
+        delivery: Delivery {
+            id: row.get(0)?,
+            key: row.get(1)?,
+            attempt: row.get(2)?,
+            kind: row.get(3)?,
+            message: row.get(4)?,
+        },
+        enrollment: row.get(5)?,
+        created: instant(row.get(6)?),
+    })
+}
+
+impl Live {
+    /// Delivers through `provider` from now on (after the deliveries in
+    /// flight through another one are confirmed).
+    pub(super) fn use_provider(&mut self, provider: &Arc<dyn Provider>) -> Result<(), StoreError> {
+        if self
+            .pool
+            .as_ref()
+            .is_some_and(|pool| Arc::ptr_eq(pool.provider(), provider))
+        {
+            return Ok(());
+        }
+        self.drain()?;
+        self.pool = Some(Pool::new(Arc::clone(provider)));
+        Ok(())
+    }
+
+    /// Effects being delivered and calls placed whose outcome is not known
+    /// yet: `--once` waits for them.
+    pub fn in_flight(&self) -> Result<usize, StoreError> {
+        let placed: i64 = self.store.connection.query_row(
+            "SELECT count(*) FROM outbox WHERE status = 'placed'",
+            [],
+            |row| row.get(0),
+        )?;
+        let delivering = self.pool.as_ref().map_or(0, Pool::in_flight);
+        Ok(delivering + placed as usize)
+    }
+
+    /// Waits, at most `wait`, until the next look at a placed call is due
+    /// (when nothing else is to be done).
+    pub(super) fn await_look(&self, wait: Duration) -> Result<(), StoreError> {
+        let next: Option<i64> = self.store.connection.query_row(
+            "SELECT min(poll) FROM outbox WHERE status = 'placed'",
+            [],
+            |row| row.get(0),
+        )?;
+        if let Some(next) = next {
+            let until = u64::try_from(next - lease::now_millis()).unwrap_or(0);
+            std::thread::sleep(wait.min(Duration::from_millis(until)));
+        }
+        Ok(())
+    }
+
+    /// Waits for every delivery in flight and confirms it (a runner that
+    /// is stopped finishes what it started).
+    pub fn drain(&mut self) -> Result<(), StoreError> {
+        loop {
+            self.collect(Some(Duration::from_secs(1)));
+            if self.finished.is_empty() {
+                if self.pool.as_ref().is_none_or(|pool| pool.in_flight() == 0) {
+                    return Ok(());
+                }
+                continue;
+            }
+            let timing = self.call_timing();
+            let at = self.clock.now();
+            let transaction = self.store.connection.transaction()?;
+            confirm(&transaction, &self.finished, &self.versions, timing, at)?;
+            transaction.commit()?;
+            self.finished.clear();
+        }
+    }
+
+    /// Takes what the delivery threads finished into `finished`; with
+    /// `wait`, waits that long for a first job when none has finished.
+    pub(super) fn collect(&mut self, wait: Option<Duration>) {
+        if let Some(pool) = self.pool.as_mut() {
+            let wait = wait.filter(|_| self.finished.is_empty());
+            self.finished.extend(pool.collect(wait));
+        }
+    }
+
+    /// The kinds the delivery threads have room for, and how much.
+    pub(super) fn room(&self) -> Vec<(&'static str, usize)> {
+        let Some(pool) = self.pool.as_ref() else {
+            return Vec::new();
+        };
+        KINDS
+            .iter()
+            .map(|kind| (*kind, pool.free(kind)))
+            .filter(|(_, free)| *free > 0)
+            .collect()
+    }
+
+    /// The provider's call timing (see [`Provider::call_timing`]).
+    pub(super) fn call_timing(&self) -> (Duration, Duration) {
+        self.pool.as_ref().map_or(
+            (Duration::from_secs(5), Duration::from_secs(3600)),
+            |pool| pool.provider().call_timing(),
+        )
+    }
+
+    /// Whether there is a pending effect of a kind in `room`, or a placed
+    /// call due for a look, that no live runner holds; read without taking
+    /// the write lock.
+    pub(super) fn claimable(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
+        let now = lease::now_millis();
+        let free = |filter: &str, kind: &str| -> Result<bool, StoreError> {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE {filter} AND (lease IS NULL OR lease <= ?1))"
+            );
+            Ok(self
+                .store
+                .connection
+                .prepare_cached(&sql)?
+                .query_row(params![now, kind], |row| row.get(0))?)
+        };
+        for (kind, _) in room {
+            if free("status = 'pending' AND kind = ?2", kind)?
+                || (*kind == "call"
+                    && free("status = 'placed' AND poll <= ?1 AND ?2 = 'call'", kind)?)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Starts the heartbeat that renews this runner's claims, once.
+    pub(super) fn beat(&mut self) -> Result<(), StoreError> {
+        if self.heartbeat.is_none() {
+            self.heartbeat = Some(Heartbeat::start(self.store.path(), &self.runner)?);
+        }
+        Ok(())
+    }
+
+    /// Starts claimed jobs on the delivery threads.
+    pub(super) fn start(&mut self, jobs: Vec<Job>) {
+        if let Some(pool) = self.pool.as_mut() {
+            for job in jobs {
+                pool.start(job);
+            }
+        }
+    }
+}
+
+/// Claims, for `runner`, what the delivery threads have `room` for:
+/// pending effects kind by kind in outbox order, then placed calls due for
+/// a look.
+pub(super) fn claim_jobs(
+    transaction: &Transaction<'_>,
+    runner: &Runner,
+    room: &[(&'static str, usize)],
+) -> Result<Vec<Job>, StoreError> {
+    let (owner, expiry, now) = (&runner.owner, runner.expiry(), lease::now_millis());
+    let mut jobs = Vec::new();
+    for &(kind, free) in room {
+        let claimed = claim(
+            transaction,
+            "status = 'pending' AND kind = ?5",
+            params![owner, expiry, now, free as i64, kind],
+            "",
+            pending,
+            |pending| pending.delivery.id,
+        )?;
+        let looks = free - claimed.len();
+        jobs.extend(claimed.into_iter().map(Job::Deliver));
+        if kind == "call" && looks > 0 {
+            let due = claim(
+                transaction,
+                "status = 'placed' AND poll <= ?3",
+                params![owner, expiry, now, looks as i64],
+                ", call, placed",
+                |row| {
+                    Ok(PlacedCall {
+                        pending: pending(row)?,
+                        call: row.get(7)?,
+                        placed: row.get(8)?,
+                    })
+                },
+                |call| call.pending.delivery.id,
+            )?;
+            jobs.extend(due.into_iter().map(Job::Look));
+        }
+    }
+    Ok(jobs)
+}
+
+/// Holds, instead of delivering, the claimed effects whose channel window
+/// is closed at `now`, the real moment of delivery (a runner that started
+/// late, a backlog after downtime): the enrollment is held at the step
+/// until the window opens, and the step is carried out again then under
+/// the same key. Returns the jobs to start.
+pub(super) fn hold_closed(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    jobs: Vec<Job>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Job>, StoreError> {
+    let mut go = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let held = match &job {
+            Job::Deliver(pending) => hold_if_closed(transaction, versions, pending, now)?,
+            Job::Look(_) => false,
+        };
+        if !held {
+            go.push(job);
+        }
+    }
+    Ok(go)
+}
+
+/// Holds one effect's enrollment if its window is closed now; whether it
+/// did.
+fn hold_if_closed(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    pending: &Pending,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some((row, fields)) = load_enrollment(transaction, pending.enrollment)? else {
+        return Ok(false);
+    };
+    let Some(version) = versions.get(&row.workflow) else {
+        return Ok(false);
+    };
+    let program = &version.program;
+    if program.windows.iter().all(Option::is_none) || row.enrollment.status.is_final() {
+        return Ok(false);
+    }
+    let fields: Map<String, Json> = serde_json::from_str(&fields)?;
+    let vm = Vm::new(program);
+    let pc = row.enrollment.pc;
+    // A window that was open when the step was reached opens again.
+    let Some(Some(opens)) = vm.closed_until(pc, &lead_slots(program, &fields), now) else {
+        return Ok(false);
+    };
+    execute(
+        transaction,
+        "DELETE FROM outbox WHERE id = ?1",
+        [pending.delivery.id],
+    )?;
+    let detail = format!(
+        "{} window closed when it was to go out (the step was reached at {}); release at {}",
+        pending.delivery.kind,
+        vm.local(pending.created),
+        vm.local(opens)
+    );
+    execute(
+        transaction,
+        "UPDATE enrollments SET status = 'held', wake = ?1, hold_reason = ?2 WHERE id = ?3",
+        params![millis(opens), detail, pending.enrollment],
+    )?;
+    let event = Event {
+        at: now,
+        pc,
+        kind: EventKind::Held,
+        detail,
+    };
+    insert_events(transaction, pending.enrollment, program, &[event])?;
+    Ok(true)
+}
+
+/// Confirms the jobs the delivery threads finished, and runs their
+/// enrollments on. Returns how many.
+pub(super) fn confirm(
+    transaction: &Transaction<'_>,
+    finished: &[Done],
+    versions: &HashMap<i64, Version>,
+    timing: (Duration, Duration),
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    for job in finished {
+        let (pending, response) = match job {
+            Done::Delivered(pending, Attempt::Answered(response)) => {
+                (pending, Some(response.clone()))
+            }
+            Done::Delivered(pending, Attempt::Placed(call)) => {
+                placed(transaction, pending, call, timing.0)?;
+                (pending, None)
+            }
+            Done::Looked(call, status) => {
+                (&call.pending, looked(transaction, call, status, timing)?)
+            }
+        };
+        if let Some(response) = response {
+            finish(transaction, versions, pending, &response, now)?;
+        }
+    }
+    Ok(finished.len())
+}
+
+/// Records an effect's response and runs its enrollment on. Only the first
+/// confirmation of an effect does (another runner may have taken over a
+/// lapsed claim); the enrollment runs on at the instant it reached the
+/// step, as in a simulation: a late runner keeps the schedule. When the
+/// effect went out a minute or more after that instant, its timeline
+/// event says when it really did.
+fn finish(
+    transaction: &Transaction<'_>,
+    versions: &HashMap<i64, Version>,
+    pending: &Pending,
+    response: &Response,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let confirmed = execute(
+        transaction,
+        "UPDATE outbox SET status = 'done', response = ?1, done = ?2, owner = NULL, lease = NULL
+         WHERE id = ?3 AND status IN ('pending', 'placed')",
+        params![
+            serde_json::to_string(response)?,
+            millis(at),
+            pending.delivery.id
+        ],
+    )?;
+    if confirmed == 0 {
+        return Ok(());
+    }
+    resume(
+        transaction,
+        versions,
+        pending.enrollment,
+        pending.created,
+        &Delivered {
+            message: &pending.delivery.message,
+            response,
+        },
+    )?;
+    if at - pending.created >= LATE {
+        let workflow: i64 = query_row(
+            transaction,
+            "SELECT workflow FROM enrollments WHERE id = ?1",
+            [pending.enrollment],
+            |row| row.get(0),
+        )?;
+        let zone = versions
+            .get(&workflow)
+            .map_or(chrono_tz::UTC, |version| version.program.timezone);
+        execute(
+            transaction,
+            "UPDATE events SET detail = detail || ?1
+             WHERE id = (SELECT max(id) FROM events
+                         WHERE enrollment = ?2 AND kind IN ('sent', 'undelivered'))",
+            params![
+                format!(" (went out at {})", calendar::rfc3339(at, zone)),
+                pending.enrollment
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// How late an effect goes out before its timeline event says when.
+const LATE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// Claims up to `?4` outbox rows matching `filter` for owner `?1` with
+/// lease expiry `?2` (real time now is `?3`): rows nobody holds, or whose
+/// lease lapsed. Reads [`PENDING_COLUMNS`] and `more`, in outbox order.
+fn claim<T>(
+    transaction: &Transaction<'_>,
+    filter: &str,
+    params: impl rusqlite::Params,
+    more: &str,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    id: impl Fn(&T) -> i64,
+) -> Result<Vec<T>, StoreError> {
+    let sql = format!(
+        "UPDATE outbox SET owner = ?1, lease = ?2
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE {filter} AND (lease IS NULL OR lease <= ?3)
+                      ORDER BY id LIMIT ?4)
+         RETURNING {PENDING_COLUMNS}{more}"
+    );
+    let mut statement = transaction.prepare_cached(&sql)?;
+    let rows = statement.query_map(params, read)?;
+    let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
+    drop(statement);
+    // RETURNING gives rows in no set order.
+    claimed.sort_by_key(id);
+    Ok(claimed)
+}
+
+/// Records that the provider accepted a call: it is never placed again,
+/// and its status is looked at after `poll`.
+fn placed(
+    transaction: &Transaction<'_>,
+    pending: &Pending,
+    call: &str,
+    poll: Duration,
+) -> Result<(), StoreError> {
+    let now = lease::now_millis();
+    execute(
+        transaction,
+        "UPDATE outbox SET status = 'placed', call = ?1, placed = ?2, poll = ?3, owner = NULL, lease = NULL
+         WHERE id = ?4 AND status = 'pending'",
+        params![call, now, now + poll.as_millis() as i64, pending.delivery.id],
+    )?;
+    Ok(())
+}
+
+/// What a look at a placed call means: its outcome once it ended or the
+/// call timeout passed (`no answer` if nobody answered, else `failed`);
+/// otherwise the next look is scheduled and there is no outcome yet.
+fn looked(
+    transaction: &Transaction<'_>,
+    call: &PlacedCall,
+    status: &CallStatus,
+    (poll, timeout): (Duration, Duration),
+) -> Result<Option<Response>, StoreError> {
+    let now = lease::now_millis();
+    let timed_out = now - call.placed >= timeout.as_millis() as i64;
+    let outcome = match status {
+        CallStatus::Ended(outcome) => Some(*outcome),
+        CallStatus::Ringing | CallStatus::Unknown(_) if timed_out => Some(Outcome::NoAnswer),
+        CallStatus::Connected if timed_out => Some(Outcome::Failed),
+        _ => None,
+    };
+    if outcome.is_none() {
+        execute(
+            transaction,
+            "UPDATE outbox SET poll = ?1, owner = NULL, lease = NULL WHERE id = ?2 AND status = 'placed'",
+            params![now + poll.as_millis() as i64, call.pending.delivery.id],
+        )?;
+    }
+    Ok(outcome.map(Response::Call))
+}
