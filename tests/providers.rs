@@ -681,7 +681,7 @@ fn a_dot_segment_from_lead_data_never_moves_a_request() {
     let server = Server::start(&dir);
     let base = server.url("/api");
     let source = format!(
-        "workflow noting\n  timezone UTC\n  trigger when email is set\n  steps\n    http put \"{base}/crm/leads/{{{{ website }}}}/notes\"\n      on error\n        exit \"refused\"\n    end\n"
+        "workflow noting\n  timezone UTC\n  fields\n    website text\n  trigger when email is set\n  steps\n    http put \"{base}/crm/leads/{{{{ website }}}}/notes\"\n      on error\n        exit \"refused\"\n    end\n"
     );
     let leads = concat!(
         "{\"id\": \"up\", \"email\": \"u@x.example\", \"website\": \"..\"}\n",
