@@ -35,6 +35,26 @@ pub struct Config {
     /// How many effects of each kind a runner delivers at once.
     #[serde(default)]
     pub concurrency: Concurrency,
+    /// Caps on what providers may answer.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Caps on what providers may answer: a runaway answer is a permanent
+/// failure, never stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Bytes of an answer's body read from any provider (default 256 KiB).
+    pub response_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            response_bytes: 256 * 1024,
+        }
+    }
 }
 
 /// How many effects of each kind a runner has in flight at once (a slow

@@ -277,7 +277,9 @@ fn importing_while_runners_work_waits_its_turn() {
     let drill = Drill::new("import");
     let mut runners: Vec<Child> = (0..2).map(|_| drill.runner("30")).collect();
     let more: String = (0..LEADS)
-        .map(|i| format!("{{\"id\": \"more-{i}\", \"email\": \"more{i}@x.example\", \"score\": 1}}\n"))
+        .map(|i| {
+            format!("{{\"id\": \"more-{i}\", \"email\": \"more{i}@x.example\", \"score\": 1}}\n")
+        })
         .collect();
     let file = drill.dir.join("more.jsonl");
     std::fs::write(&file, more).expect("written");

@@ -216,3 +216,32 @@ fn the_message_id_of_an_effect_is_the_same_on_every_attempt() {
         flowc::providers::smtp::message_id("welcome@abc/ann/2/send-email@5#0")
     );
 }
+
+/// Markdown in lead data stays text: no link, image, emphasis or code
+/// reaches the HTML part, and the text part shows the value as it is.
+#[test]
+fn lead_data_in_an_email_body_cannot_add_links_images_or_formatting() {
+    let dir = std::env::temp_dir().join(format!("flowc-email-markdown-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let server = SmtpServer::start(&dir);
+    let leads = "{\"id\": \"hak\", \"email\": \"hak@x.example\", \"first_name\": \"[R](https://e.x/r) ![p](https://e.x/p.png)\", \"company_name\": \"[x](javascript:alert(1)) _em_ `c`\"}\n";
+    run(&dir, leads, &server);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    let (text, html) = message
+        .split_once("Content-Type: text/html")
+        .expect("a text and an HTML part");
+    for markup in ["<a ", "<img", "<em>", "<code>", "javascript:alert(1)\""] {
+        assert!(!html.contains(markup), "{markup} in {html}");
+    }
+    assert!(
+        html.contains("<strong>[R](https://e.x/r) ![p](https://e.x/p.png)</strong>"),
+        "{html}"
+    );
+    assert!(
+        text.contains("Hi **[R](https://e.x/r) ![p](https://e.x/p.png)**,"),
+        "{text}"
+    );
+}

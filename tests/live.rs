@@ -1300,3 +1300,23 @@ fn a_late_delivery_says_when_it_went_out() {
         "{timeline:#?}"
     );
 }
+
+/// Control characters from lead data (an escape sequence that would clear
+/// the terminal) are shown escaped by `flowc timeline`.
+#[test]
+fn the_timeline_shows_control_characters_from_lead_data_escaped() {
+    let (dir, db) = published("escaped-timeline", &WAITING.replace("wait 2 hours\n", ""));
+    import_leads(
+        &db,
+        &dir,
+        "{\"id\": \"a\", \"email\": \"a\\u001b[2J\\u0007@x.example\"}\n",
+    );
+    let once = flowc(&db, &["run", "--once"]);
+    assert_eq!(once.status.code(), Some(0), "{}", text(&once.stderr));
+    let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert!(shown.contains("a\\u{1b}[2J\\u{7}@x.example"), "{shown}");
+}

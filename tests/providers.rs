@@ -696,8 +696,134 @@ fn a_dot_segment_from_lead_data_never_moves_a_request() {
         );
     }
     assert!(
-        timelines["up"].iter().any(|line| line.contains("\"..\" segment")),
+        timelines["up"]
+            .iter()
+            .any(|line| line.contains("\"..\" segment")),
         "{timelines:?}"
+    );
+    assert_eq!(server.requests(), Vec::<Value>::new(), "nothing was sent");
+}
+
+/// Lead data cannot mention a channel, add a link or format a post: Slack
+/// gets `&`, `<` and `>` as entities, Teams Markdown backslash-escaped.
+#[test]
+fn lead_data_in_posts_cannot_mention_link_or_format() {
+    let dir = tempdir("post-escaping");
+    let server = Server::start(&dir);
+    let mut config = Config::default();
+    config.slack.insert(
+        "sales".to_owned(),
+        webhook("FLOWC_TEST_ESCAPE_SLACK", server.url("/slack/sales")),
+    );
+    config.teams.insert(
+        "sales".to_owned(),
+        webhook("FLOWC_TEST_ESCAPE_TEAMS", server.url("/teams/sales")),
+    );
+    let source = "workflow posting\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"*New lead* {{ first_name }}\"\n    notify teams sales\n      message \"**New lead** {{ first_name }}\"\n";
+    let leads = "{\"id\": \"hak\", \"email\": \"h@x.example\", \"first_name\": \"<!channel> <https://evil.example|Click to verify> [Reset](https://evil.example) & co\"}\n";
+    run(&dir, source, leads, config);
+    let requests = server.requests();
+    let body = |path: &str| -> Value {
+        let request = requests.iter().find(|r| r["path"] == path).expect("a post");
+        serde_json::from_str(request["body"].as_str().unwrap_or_default()).expect("JSON")
+    };
+    assert_eq!(
+        body("/slack/sales")["text"],
+        "*New lead* &lt;!channel&gt; &lt;https://evil.example|Click to verify&gt; [Reset](https://evil.example) &amp; co"
+    );
+    assert_eq!(
+        body("/teams/sales")["attachments"][0]["content"]["body"][0]["text"],
+        "**New lead** \\<\\!channel\\> \\<https://evil.example\\|Click to verify\\> \\[Reset\\]\\(https://evil.example\\) & co"
+    );
+}
+
+/// A runaway answer (600 KB) and an HTML login page with status 200 from
+/// the AI endpoint are permanent failures after one request each: nothing
+/// is retried eight times, and nothing runaway is stored.
+#[test]
+fn runaway_and_non_json_answers_fail_at_once() {
+    let dir = tempdir("runaway");
+    let server = Server::start(&dir);
+    std::env::set_var("FLOWC_TEST_RUNAWAY_KEY", "sk-test");
+    let config = Config {
+        ai: Some(flowc::config::Ai {
+            base_url: server.url("/v1"),
+            model: "local-model".to_owned(),
+            api_key_env: Some("FLOWC_TEST_RUNAWAY_KEY".to_owned()),
+            tools: Default::default(),
+        }),
+        ..Config::default()
+    };
+    let source = r#"workflow classifying
+  timezone UTC
+  trigger when email is set
+  steps
+    prompt
+      instructions "Classify {{ company_name }}"
+      extract
+        segment text "enterprise, mid-market or smb"
+      on error
+        exit "no answer"
+    end
+"#;
+    let leads = concat!(
+        "{\"id\": \"runaway\", \"email\": \"r@x.example\", \"company_name\": \"runaway\"}\n",
+        "{\"id\": \"login\", \"email\": \"l@x.example\", \"company_name\": \"login page\"}\n",
+    );
+    let dir_db = dir.join("flowc.db");
+    let timelines = run(&dir, source, leads, config);
+    for (lead, why) in [
+        ("runaway", "answered more than 262144 bytes"),
+        ("login", "answer is not JSON"),
+    ] {
+        let timeline = &timelines[lead];
+        assert_eq!(
+            timeline.last().map(String::as_str),
+            Some("exited no answer"),
+            "{timeline:?}"
+        );
+        assert!(
+            timeline.iter().any(|line| line.contains(why)),
+            "{timeline:?}"
+        );
+    }
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "one request each: a permanent failure is not retried"
+    );
+    let stored: i64 = rusqlite::Connection::open(dir_db)
+        .expect("opened")
+        .query_row(
+            "SELECT max(length(coalesce(response, ''))) FROM outbox",
+            [],
+            |row| row.get(0),
+        )
+        .expect("measured");
+    assert!(stored < 10_000, "nothing runaway is stored: {stored} bytes");
+}
+
+/// A line break from lead data in a templated header is a permanent
+/// failure at the first attempt, not eight retries, and nothing is sent.
+#[test]
+fn a_line_break_in_a_header_fails_at_once() {
+    let dir = tempdir("header-crlf");
+    let server = Server::start(&dir);
+    let base = server.url("/api");
+    let source = format!(
+        "workflow tagging\n  timezone UTC\n  trigger when email is set\n  steps\n    http get \"{base}/company?name=x\"\n      header X-Lead \"{{{{ first_name }}}}\"\n      on error\n        exit \"refused\"\n    end\n"
+    );
+    let leads = "{\"id\": \"crlf\", \"email\": \"c@x.example\", \"first_name\": \"Ann\\r\\nX-Admin: true\"}\n";
+    let timelines = run(&dir, &source, leads, Config::default());
+    let timeline = &timelines["crlf"];
+    assert_eq!(
+        timeline.last().map(String::as_str),
+        Some("exited refused"),
+        "{timeline:?}"
+    );
+    assert!(
+        !timeline.iter().any(|line| line.starts_with("held")),
+        "no retry: {timeline:?}"
     );
     assert_eq!(server.requests(), Vec::<Value>::new(), "nothing was sent");
 }

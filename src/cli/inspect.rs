@@ -91,7 +91,7 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
                     row.enrollment,
                     row.kind,
                     row.step,
-                    row.detail
+                    visible(&row.detail)
                 );
                 println!("{}", line.trim_end());
             }
@@ -112,7 +112,7 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
                 let why = row
                     .hold_reason
                     .as_deref()
-                    .map_or_else(String::new, |reason| format!(": {reason}"));
+                    .map_or_else(String::new, |reason| format!(": {}", visible(reason)));
                 println!(
                     "  next: {} {when} ({} in {}){why}",
                     row.step, row.status, row.workflow
@@ -121,6 +121,20 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
         }
     }
     EXIT_OK
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): lead data
+/// on a timeline cannot move the cursor, clear the screen or forge lines.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_default().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect()
 }
 
 /// ` (lead TIME)` beside an account time, when the lead has a timezone.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::{by_status, http, secret, unreachable};
+use super::{by_status, capped_body, capped_json, http, reason, secret, unreachable};
 use crate::ast::Tool;
 use crate::config::{Ai, Config};
 use crate::vm::eval::{escaped, Escape};
@@ -45,7 +45,8 @@ pub fn prompt(
         json!({ "role": "user", "content": instructions }),
     ];
     for _ in 0..=TOOL_ROUNDS {
-        let message = match ask(client, ai, &request(ai, &messages, tools, fields)) {
+        let request = request(ai, &messages, tools, fields);
+        let message = match ask(client, ai, &request, config.limits.response_bytes) {
             Ok(message) => message,
             Err(response) => return response,
         };
@@ -108,7 +109,12 @@ fn request(ai: &Ai, messages: &[Value], tools: &[Tool], fields: &[(String, Strin
 }
 
 /// One round trip: the model's message, or how the call failed.
-fn ask(client: &reqwest::blocking::Client, ai: &Ai, request: &Value) -> Result<Value, Response> {
+fn ask(
+    client: &reqwest::blocking::Client,
+    ai: &Ai,
+    request: &Value,
+    limit: usize,
+) -> Result<Value, Response> {
     let url = format!("{}/chat/completions", ai.base_url.trim_end_matches('/'));
     let mut builder = client.post(url).json(request);
     if let Some(variable) = &ai.api_key_env {
@@ -121,9 +127,7 @@ fn ask(client: &reqwest::blocking::Client, ai: &Ai, request: &Value) -> Result<V
     if status != Response::Delivered {
         return Err(status);
     }
-    let mut body: Value = response.json().map_err(|error| {
-        Response::Transient(format!("the AI endpoint's answer is not JSON: {error}"))
-    })?;
+    let mut body = capped_json(response, limit, "the AI endpoint")?;
     Ok(body["choices"][0]["message"].take())
 }
 
@@ -223,5 +227,6 @@ fn fetch(config: &Config, url: &str, key: Option<&str>) -> Result<String, String
     if !status.is_success() {
         return Err(format!("the server answered {status}"));
     }
-    response.text().map_err(|error| error.to_string())
+    let body = capped_body(response, config.limits.response_bytes, "the server").map_err(reason)?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }

@@ -72,6 +72,13 @@ fn send(
         .request(method, url)
         .header("Idempotency-Key", request.idempotency_key);
     for (name, value) in headers {
+        // A line break from lead data would end the header early (and
+        // reqwest refuses it): a permanent failure, which no retry fixes.
+        if reqwest::header::HeaderValue::from_str(value).is_err() {
+            return Response::Permanent(format!(
+                "the header {name} has a line break or another control character (from lead data?): not sent"
+            ));
+        }
         builder = builder.header(name.as_str(), value.as_str());
     }
     if let Some(body) = body {
@@ -87,9 +94,13 @@ fn send(
         Ok(response) => {
             let status = response.status().as_u16();
             let retry_after = super::retry_after(response.headers());
-            let body = response
-                .json::<serde_json::Value>()
-                .unwrap_or(serde_json::Value::Null);
+            // Not JSON (or empty) is no body: extractions then fail, while a
+            // step that extracts nothing goes on.
+            let body =
+                match super::capped_body(response, config.limits.response_bytes, "the http step") {
+                    Ok(body) => serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+                    Err(failure) => return failure,
+                };
             Response::Http {
                 status,
                 body,

@@ -171,6 +171,49 @@ fn by_status(response: &reqwest::blocking::Response, what: &str) -> Response {
     }
 }
 
+/// Why a failed answer failed, in words.
+fn reason(failure: Response) -> String {
+    match failure {
+        Response::Permanent(reason)
+        | Response::Transient(reason)
+        | Response::Throttled { reason, .. } => reason,
+        other => format!("unexpected answer {other:?}"),
+    }
+}
+
+/// The body of a provider's answer, at most `limit` bytes: a longer one is
+/// a permanent failure, so a runaway answer is never stored.
+fn capped_body(
+    response: reqwest::blocking::Response,
+    limit: usize,
+    what: &str,
+) -> Result<Vec<u8>, Response> {
+    use std::io::Read;
+    let mut body = Vec::new();
+    match response.take(limit as u64 + 1).read_to_end(&mut body) {
+        Err(error) => Err(Response::Transient(format!(
+            "{what}: reading the answer failed: {error}"
+        ))),
+        Ok(_) if body.len() > limit => Err(Response::Permanent(format!(
+            "{what} answered more than {limit} bytes (limits.response_bytes in flowc.toml)"
+        ))),
+        Ok(_) => Ok(body),
+    }
+}
+
+/// A provider's answer as JSON, at most `limit` bytes: anything else (an
+/// HTML error page with status 200) is a permanent failure, which no retry
+/// would fix.
+fn capped_json(
+    response: reqwest::blocking::Response,
+    limit: usize,
+    what: &str,
+) -> Result<serde_json::Value, Response> {
+    let body = capped_body(response, limit, what)?;
+    serde_json::from_slice(&body)
+        .map_err(|error| Response::Permanent(format!("{what}'s answer is not JSON: {error}")))
+}
+
 /// The seconds a `Retry-After` header asks to wait: a number of seconds,
 /// or an HTTP date (counted from now; a past date is 0).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {

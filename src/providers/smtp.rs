@@ -109,7 +109,7 @@ fn build(smtp: &Smtp, delivery: &Delivery, email: &Outgoing<'_>) -> Result<Email
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(email.body.to_owned()),
+                .body(unescaped(email.body)),
         )
         .singlepart(
             SinglePart::builder()
@@ -130,6 +130,20 @@ pub fn message_id(key: &str) -> String {
         .map(|byte| format!("{byte:02x}"))
         .collect();
     format!("<{digest}@flowc>")
+}
+
+/// The Markdown body as plain text: backslash escapes (which keep lead
+/// values from formatting) read as the characters they escape.
+fn unescaped(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut characters = markdown.chars().peekable();
+    while let Some(character) = characters.next() {
+        match characters.peek() {
+            Some(next) if character == '\\' && next.is_ascii_punctuation() => {}
+            _ => out.push(character),
+        }
+    }
+    out
 }
 
 /// Markdown as HTML, with any raw HTML shown as text: lead data in the body

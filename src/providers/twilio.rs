@@ -1,6 +1,6 @@
 //! Texts through a Twilio-compatible REST API.
 
-use super::{by_status, secret, unreachable};
+use super::{by_status, capped_json, reason, secret, unreachable};
 use crate::ast::Outcome;
 use crate::config::Config;
 use crate::runtime::live::{Attempt, CallStatus, Delivery};
@@ -99,7 +99,10 @@ pub fn call(
         Ok(response) => return Attempt::Answered(by_status(&response, "twilio")),
         Err(error) => return Attempt::Answered(unreachable(&error, "twilio")),
     };
-    let call: serde_json::Value = created.json().unwrap_or_default();
+    let call = match capped_json(created, config.limits.response_bytes, "twilio") {
+        Ok(call) => call,
+        Err(failure) => return Attempt::Answered(failure),
+    };
     match call["sid"].as_str() {
         Some(call_sid) => Attempt::Placed(call_sid.to_owned()),
         None => Attempt::Answered(Response::Transient(
@@ -123,10 +126,13 @@ pub fn call_status(client: &reqwest::blocking::Client, config: &Config, call: &s
         .get(account.url(&format!("Calls/{call}.json")))
         .basic_auth(&account.sid, Some(&account.token))
         .send()
-        .and_then(|response| response.json::<serde_json::Value>());
+        .map_err(|error| format!("twilio: {error}"))
+        .and_then(|response| {
+            capped_json(response, config.limits.response_bytes, "twilio").map_err(reason)
+        });
     let status = match status {
         Ok(status) => status,
-        Err(error) => return CallStatus::Unknown(format!("twilio: {error}")),
+        Err(reason) => return CallStatus::Unknown(reason),
     };
     let answered_by = status["answered_by"].as_str().unwrap_or("human");
     match status["status"].as_str().unwrap_or_default() {

@@ -226,7 +226,10 @@ pub fn message(
                 bcc: list(&email.bcc),
                 from: email.from.clone(),
                 subject: email.subject.map(plain).unwrap_or_default(),
-                body: email.body.map(plain).unwrap_or_default(),
+                body: email
+                    .body
+                    .map(|body| text(body, Escape::Markdown))
+                    .unwrap_or_default(),
             }
         }
         Effect::Text { from, body } => Message::Text {
@@ -246,7 +249,13 @@ pub fn message(
         } => Message::Notify {
             service: *service,
             target: target.clone(),
-            message: plain(*message),
+            message: text(
+                *message,
+                match service {
+                    NotifyService::Slack => Escape::Slack,
+                    NotifyService::Teams => Escape::Markdown,
+                },
+            ),
         },
         Effect::Http(http) => Message::Http {
             method: http.method,

@@ -40,7 +40,17 @@ pub enum Escape {
     Json,
     /// Inside a URL: everything but unreserved characters percent-encoded.
     Url,
+    /// Inside Markdown (email bodies, Teams cards): the characters that
+    /// make links, images, emphasis, code, headings and tables
+    /// backslash-escaped, so only the author's text formats.
+    Markdown,
+    /// Inside Slack mrkdwn: `&`, `<` and `>` as entities, as Slack asks, so
+    /// no link, mention (`<!channel>`) or command forms.
+    Slack,
 }
+
+/// What [`Escape::Markdown`] escapes.
+const MARKDOWN_SPECIAL: &[u8] = b"\\`*_[]()<>!~|#";
 
 /// Whether compiled criteria hold at `now` (account timezone `zone`).
 pub fn holds(condition: &Condition, fields: Fields<'_>, now: DateTime<Utc>, zone: Tz) -> bool {
@@ -292,6 +302,24 @@ pub(super) fn push_escaped(value: &str, escape: Escape, out: &mut String) {
                     out.push(byte as char);
                 } else {
                     out.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+        Escape::Markdown => {
+            for character in value.chars() {
+                if character.is_ascii() && MARKDOWN_SPECIAL.contains(&(character as u8)) {
+                    out.push('\\');
+                }
+                out.push(character);
+            }
+        }
+        Escape::Slack => {
+            for character in value.chars() {
+                match character {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    other => out.push(other),
                 }
             }
         }

@@ -24,7 +24,9 @@ request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
   /v1/chat/completions       an OpenAI-style answer: the JSON object that the
                              "fields" of the system message ask for, with
                              segment "enterprise" and sells_b2b true;
-                             a user message containing "garbage" gets prose.
+                             a user message containing "garbage" gets prose,
+                             "runaway" an answer of 600 KB, "login page" an
+                             HTML page with status 200.
                              With tools and no tool results yet, it calls
                              each tool once (web_search "acme & co", then
                              fetch_url of /api/company here and of a host off
@@ -162,6 +164,13 @@ class Handler(BaseHTTPRequestHandler):
         fields = request["response_format"]["json_schema"]["schema"]["properties"]
         results = [m["content"] for m in messages if m["role"] == "tool"]
         tools = [t["function"]["name"] for t in request.get("tools", [])]
+        if "runaway" in question:
+            filler = "x" * 300_000
+            content = json.dumps({k: filler for k in fields})
+            return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
+        if "login page" in question:
+            return self.reply(200, b"<!doctype html><html><body>Sign in</body></html>",
+                              {"Content-Type": "text/html"})
         if tools and not results:
             port = self.server.server_address[1]
             arguments = {

@@ -334,6 +334,23 @@ pub(super) struct LeadState<'a> {
     pub(super) slots: Vec<Option<Value>>,
 }
 
+/// Characters of an event's detail the timeline keeps.
+const DETAIL_CHARS: usize = 2_000;
+
+/// An event's detail as the timeline keeps it: at most [`DETAIL_CHARS`]
+/// characters, and how many more there were.
+fn capped(detail: &str) -> std::borrow::Cow<'_, str> {
+    match detail.char_indices().nth(DETAIL_CHARS) {
+        None => detail.into(),
+        Some((end, _)) => format!(
+            "{}… ({} characters more)",
+            &detail[..end],
+            detail[end..].chars().count()
+        )
+        .into(),
+    }
+}
+
 pub(super) fn insert_events(
     transaction: &Transaction<'_>,
     enrollment: i64,
@@ -358,7 +375,7 @@ pub(super) fn insert_events(
             event.pc,
             step,
             event.kind.name(),
-            event.detail
+            capped(&event.detail)
         ])?;
     }
     Ok(())
@@ -391,4 +408,22 @@ pub(super) fn store_extracted(
         params![Json::Object(fields).to_string(), lead.id],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{capped, DETAIL_CHARS};
+
+    #[test]
+    fn a_runaway_detail_is_cut_and_says_how_much_was_left_out() {
+        assert_eq!(capped("short"), "short");
+        let long = "é".repeat(DETAIL_CHARS + 5);
+        let kept = capped(&long);
+        assert!(kept.starts_with(&"é".repeat(DETAIL_CHARS)));
+        assert!(
+            kept.ends_with("… (5 characters more)"),
+            "{}",
+            &kept[kept.len() - 40..]
+        );
+    }
 }
