@@ -264,6 +264,20 @@ fn verify(connection: &rusqlite::Connection, repeats: usize) {
         "{} repeats, at most {repeats} allowed (one effect {most} times)",
         delivered - keys
     );
+    // Every repeat is of an effect taken over from a dead runner, which
+    // `flowc stats` counts.
+    let retaken: i64 = connection
+        .query_row(
+            "SELECT coalesce(sum(claims - 1), 0) FROM outbox WHERE claims > 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("counted");
+    assert!(
+        delivered - keys <= retaken,
+        "{} repeats, but only {retaken} claims taken over",
+        delivered - keys
+    );
     eprintln!(
         "{effects} effects, {delivered} deliveries ({} repeated with the same key)",
         delivered - keys

@@ -245,3 +245,55 @@ fn lead_data_in_an_email_body_cannot_add_links_images_or_formatting() {
         "{text}"
     );
 }
+
+/// A long subject from lead data is encoded so that no line of the
+/// message exceeds SMTP's limit of 998 characters.
+#[test]
+fn a_long_subject_keeps_every_line_within_the_smtp_limit() {
+    let dir = std::env::temp_dir().join(format!("flowc-email-long-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let server = SmtpServer::start(&dir);
+    let name = format!("Lee{}", "e".repeat(2_400));
+    let leads = format!(
+        "{{\"id\": \"long\", \"email\": \"long@x.example\", \"first_name\": \"{name}\"}}\n"
+    );
+    run(&dir, &leads, &server);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let longest = messages[0].lines().map(str::len).max().unwrap_or(0);
+    assert!(longest <= 998, "a line of {longest} characters");
+    // The folded header, its encoded words decoded and joined, reads as
+    // the subject that was rendered.
+    let (head, _) = messages[0].split_once("\n\n").expect("headers");
+    let folded: String = head
+        .split("\nSubject: ")
+        .nth(1)
+        .expect("a subject")
+        .lines()
+        .take_while(|line| !line.contains(": "))
+        .collect::<Vec<_>>()
+        .join("");
+    let mut decoded = Vec::new();
+    for word in folded.split_whitespace() {
+        let text = word
+            .strip_prefix("=?utf-8?q?")
+            .and_then(|word| word.strip_suffix("?="))
+            .expect("an encoded word");
+        let mut bytes = text.bytes();
+        while let Some(byte) = bytes.next() {
+            match byte {
+                b'_' => decoded.push(b' '),
+                b'=' => {
+                    let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+                    decoded.push(u8::from_str_radix(&hex, 16).expect("hex"));
+                }
+                other => decoded.push(other),
+            }
+        }
+    }
+    assert_eq!(
+        String::from_utf8(decoded).expect("UTF-8"),
+        format!("Welcome, {name}")
+    );
+}

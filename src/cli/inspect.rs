@@ -160,8 +160,16 @@ pub fn stats(args: &StatsArgs) -> u8 {
         Ok(endings) => endings,
         Err(error) => return fail(&error),
     };
+    let taken_over = match inspect::taken_over(&live.store, &args.name) {
+        Ok(count) => count,
+        Err(error) => return fail(&error),
+    };
     match args.format {
-        Format::Json => print_json(&serde_json::json!({ "steps": counts, "endings": endings })),
+        Format::Json => print_json(&serde_json::json!({
+            "steps": counts,
+            "endings": endings,
+            "taken_over": taken_over,
+        })),
         Format::Table => {
             for count in counts {
                 let events: Vec<String> = count
@@ -180,6 +188,11 @@ pub fn stats(args: &StatsArgs) -> u8 {
                     format!("  [now: {}]", now.join(", "))
                 };
                 println!("  {:<24} {}{now}", count.step, events.join(", "));
+            }
+            if taken_over > 0 {
+                println!(
+                    "\n  {taken_over} effects were taken over from a runner that died holding them: each may have gone out twice, under its key"
+                );
             }
             if !endings.is_empty() {
                 println!("\n  how enrollments ended");

@@ -50,7 +50,6 @@ impl Provider for Providers {
             return twilio::call(
                 &self.client,
                 &self.config,
-                delivery,
                 to,
                 agent.as_deref(),
                 from.as_deref(),
@@ -89,14 +88,9 @@ impl Providers {
                 target,
                 message,
             } => webhook::notify(&self.client, &self.config, *service, target, message),
-            Message::Text { to, from, body } => twilio::text(
-                &self.client,
-                &self.config,
-                delivery,
-                to,
-                from.as_deref(),
-                body,
-            ),
+            Message::Text { to, from, body } => {
+                twilio::text(&self.client, &self.config, to, from.as_deref(), body)
+            }
             Message::Http {
                 method,
                 url,

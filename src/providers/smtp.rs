@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message as Email, SmtpTransport, Transport};
 use sha2::{Digest, Sha256};
@@ -92,10 +93,18 @@ fn build(smtp: &Smtp, delivery: &Delivery, email: &Outgoing<'_>) -> Result<Email
             .clone()
             .ok_or("the email names no sender and [smtp] has no default_from")?,
     };
+    let subject = email.subject.replace(['\r', '\n'], " ");
     let mut builder = Email::builder()
         .from(mailbox(&from)?)
-        .subject(email.subject.replace(['\r', '\n'], " "))
         .message_id(Some(message_id(&delivery.key)));
+    builder = match folded_subject(&subject) {
+        Some(encoded) => builder.raw_header(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Subject"),
+            subject,
+            encoded,
+        )),
+        None => builder.subject(subject),
+    };
     for to in email.to {
         builder = builder.to(mailbox(to)?);
     }
@@ -119,6 +128,51 @@ fn build(smtp: &Smtp, delivery: &Delivery, email: &Outgoing<'_>) -> Result<Email
     builder
         .multipart(body)
         .map_err(|error| format!("the email cannot be built: {error}"))
+}
+
+/// Bytes of payload in one encoded word of a long subject: with
+/// `=?utf-8?q?` and `?=`, each line stays under 78 characters.
+const ENCODED_WORD: usize = 60;
+
+/// A subject with a word too long to fold at whitespace (lead data without
+/// spaces), as RFC 2047 encoded words on lines of their own, which mail
+/// readers join back; `None` when lettre's own folding keeps every line
+/// short. Without it, a line over SMTP's 998-character limit is refused.
+fn folded_subject(subject: &str) -> Option<String> {
+    if subject
+        .split_whitespace()
+        .all(|word| word.len() <= ENCODED_WORD)
+    {
+        return None;
+    }
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for character in subject.chars() {
+        let mut bytes = [0; 4];
+        let encoded: String = character
+            .encode_utf8(&mut bytes)
+            .bytes()
+            .map(|byte| match byte {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'!' | b'*' | b'+' | b'-' | b'/' => {
+                    (byte as char).to_string()
+                }
+                b' ' => "_".to_owned(),
+                other => format!("={other:02X}"),
+            })
+            .collect();
+        if word.len() + encoded.len() > ENCODED_WORD {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push_str(&encoded);
+    }
+    words.push(word);
+    Some(
+        words
+            .iter()
+            .map(|word| format!("=?utf-8?q?{word}?="))
+            .collect::<Vec<_>>()
+            .join("\r\n "),
+    )
 }
 
 /// The Message-ID of an effect: the same for every attempt, so a server or

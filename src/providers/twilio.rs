@@ -3,7 +3,7 @@
 use super::{by_status, capped_json, reason, secret, unreachable};
 use crate::ast::Outcome;
 use crate::config::Config;
-use crate::runtime::live::{Attempt, CallStatus, Delivery};
+use crate::runtime::live::{Attempt, CallStatus};
 use crate::vm::Response;
 
 /// What every request needs: the configuration, the credentials and the
@@ -25,18 +25,18 @@ impl Account<'_> {
         )
     }
 
-    /// An authenticated POST carrying the effect's idempotency token
-    /// (Twilio drops a request it already took under the same token).
+    /// An authenticated POST. Twilio's REST API takes no idempotency key
+    /// for creating messages or calls (`I-Twilio-Idempotency-Token` is a
+    /// header Twilio sends on its own webhooks): flowc's outbox is the only
+    /// guard against sending twice.
     fn post(
         &self,
         client: &reqwest::blocking::Client,
         resource: &str,
-        delivery: &Delivery,
     ) -> reqwest::blocking::RequestBuilder {
         client
             .post(self.url(resource))
             .basic_auth(&self.sid, Some(&self.token))
-            .header("I-Twilio-Idempotency-Token", &delivery.key)
     }
 }
 
@@ -69,7 +69,6 @@ fn account<'c>(config: &'c Config, from: Option<&str>) -> Result<Account<'c>, Re
 pub fn call(
     client: &reqwest::blocking::Client,
     config: &Config,
-    delivery: &Delivery,
     to: &str,
     agent: Option<&str>,
     from: Option<&str>,
@@ -86,7 +85,7 @@ pub fn call(
         )));
     };
     let created = account
-        .post(client, "Calls.json", delivery)
+        .post(client, "Calls.json")
         .form(&[
             ("To", to),
             ("From", account.from.as_str()),
@@ -151,7 +150,6 @@ pub fn call_status(client: &reqwest::blocking::Client, config: &Config, call: &s
 pub fn text(
     client: &reqwest::blocking::Client,
     config: &Config,
-    delivery: &Delivery,
     to: &str,
     from: Option<&str>,
     body: &str,
@@ -161,7 +159,7 @@ pub fn text(
         Err(response) => return response,
     };
     let sent = account
-        .post(client, "Messages.json", delivery)
+        .post(client, "Messages.json")
         .form(&[("To", to), ("From", account.from.as_str()), ("Body", body)])
         .send();
     match sent {

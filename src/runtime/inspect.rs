@@ -295,6 +295,18 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
     Ok(Some(counts))
 }
 
+/// Effects of a workflow taken over from a runner that died holding them
+/// (claimed more than once): each may have gone out twice, under its key.
+pub fn taken_over(store: &Store, name: &str) -> Result<u64, StoreError> {
+    let count: i64 = store.connection.query_row(
+        "SELECT count(*) FROM outbox o JOIN enrollments e ON e.id = o.enrollment
+         JOIN workflows w ON w.id = e.workflow WHERE w.name = ?1 AND o.claims > 1",
+        [name],
+        |row| row.get(0),
+    )?;
+    Ok(count as u64)
+}
+
 /// How enrollments of a workflow ended, by structured reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EndingCount {

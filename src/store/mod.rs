@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 /// The schema version this flowc writes and reads.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 /// SQLite's application id for flowc databases ("flow" in ASCII).
 const APPLICATION_ID: i64 = 0x666C_6F77;
 /// How long a transaction waits for another process's to end before it
@@ -285,7 +285,7 @@ mod tests {
             .connection
             .query_row(
                 "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)
-                      + (SELECT count(owner) + count(lease) + count(call) + count(poll) FROM outbox)",
+                      + (SELECT count(owner) + count(lease) + count(call) + count(poll) + coalesce(sum(claims), 0) FROM outbox)",
                 [],
                 |row| row.get(0),
             )

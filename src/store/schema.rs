@@ -141,4 +141,10 @@ CREATE INDEX outbox_placed ON outbox (poll) WHERE status = 'placed';
 -- Runners claim pending effects kind by kind, as they have room for each.
 CREATE INDEX outbox_pending_kind ON outbox (kind, id) WHERE status = 'pending';
 "#,
+    r#"
+-- How many times a row was claimed: more than once means a runner died
+-- holding it and another took it over, so the effect may have gone out
+-- twice (under its key). `flowc stats` counts them.
+ALTER TABLE outbox ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

@@ -421,7 +421,7 @@ fn claim<T>(
     id: impl Fn(&T) -> i64,
 ) -> Result<Vec<T>, StoreError> {
     let sql = format!(
-        "UPDATE outbox SET owner = ?1, lease = ?2
+        "UPDATE outbox SET owner = ?1, lease = ?2, claims = claims + 1
          WHERE id IN (SELECT id FROM outbox
                       WHERE {filter} AND (lease IS NULL OR lease <= ?3)
                       ORDER BY id LIMIT ?4)
