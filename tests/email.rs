@@ -2,10 +2,9 @@
 //! by `scripts/test`): every message is parsed back from the server's
 //! maildir.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
 
 use flowc::config::{Config, Smtp, SmtpTls};
 use flowc::providers::Providers;
@@ -22,25 +21,28 @@ struct SmtpServer {
 
 impl SmtpServer {
     fn start(dir: &Path) -> SmtpServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        SmtpServer::with(dir, &[])
+    }
+
+    /// `tests/servers/smtp.py` with `options` (`refusing`), on the port it
+    /// picks and prints.
+    fn with(dir: &Path, options: &[&str]) -> SmtpServer {
         let maildir = dir.join("maildir");
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/smtp.py");
+        let mut child = Command::new("python3")
+            .arg(script)
             .arg(&maildir)
+            .args(options)
+            .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not start: run the tests with scripts/test, which installs it"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("its output"))
+            .read_line(&mut line)
+            .expect("it prints its port");
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            panic!("aiosmtpd did not start ({line:?}): run the tests with scripts/test, which installs it")
+        });
         SmtpServer {
             child,
             port,
@@ -90,7 +92,18 @@ const WORKFLOW: &str = r#"workflow welcome
 "#;
 
 fn run(dir: &Path, leads: &str, server: &SmtpServer) -> Vec<(String, String, String)> {
-    let mut live = live::started(dir, WORKFLOW, leads, "2026-06-01T09:00Z");
+    run_workflow(dir, WORKFLOW, leads, server)
+}
+
+/// Runs `source` live for `leads` against `server`; every event as
+/// `(lead, kind, detail)`.
+fn run_workflow(
+    dir: &Path,
+    source: &str,
+    leads: &str,
+    server: &SmtpServer,
+) -> Vec<(String, String, String)> {
+    let mut live = live::started(dir, source, leads, "2026-06-01T09:00Z");
     let config = Config {
         smtp: Some(Smtp {
             host: "127.0.0.1".to_owned(),
@@ -295,5 +308,46 @@ fn a_long_subject_keeps_every_line_within_the_smtp_limit() {
     assert_eq!(
         String::from_utf8(decoded).expect("UTF-8"),
         format!("Welcome, {name}")
+    );
+}
+
+/// A cc the server refuses with 550 does not cost the lead its email: it
+/// goes to the lead and the other recipients, and the timeline says which
+/// one was refused.
+#[test]
+fn a_refused_cc_does_not_stop_the_leads_own_email() {
+    let dir = std::env::temp_dir().join(format!("flowc-email-cc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let server = SmtpServer::with(&dir, &["refusing"]);
+    let leads = "{\"id\": \"ann\", \"email\": \"ann@x.example\", \"first_name\": \"Ann\", \"assigned_rep_email\": \"nobody@acme.example\"}\n";
+    let source = WORKFLOW.replace("to lead and rep", "to lead");
+    let events = run_workflow(&dir, &source, leads, &server);
+    let delivered: Vec<String> = server
+        .messages()
+        .iter()
+        .flat_map(|message| header(message, "X-RcptTo").into_iter().map(str::to_owned))
+        .collect();
+    assert!(
+        delivered.iter().any(|to| to.contains("ann@x.example")),
+        "the lead gets the email: {delivered:?}"
+    );
+    assert!(
+        delivered
+            .iter()
+            .any(|to| to.contains("archive@acme.example")),
+        "so does the bcc: {delivered:?}"
+    );
+    assert!(
+        !delivered.iter().any(|to| to.contains("nobody@")),
+        "{delivered:?}"
+    );
+    let sent = events
+        .iter()
+        .find(|(lead, kind, _)| lead == "ann" && kind == "sent")
+        .expect("the email is sent");
+    assert!(
+        sent.2.contains("not to nobody@acme.example refused") && sent.2.contains("550"),
+        "{sent:?}"
     );
 }

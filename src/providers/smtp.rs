@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use lettre::address::{Address, Envelope};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -48,12 +49,57 @@ pub fn send(config: &Config, delivery: &Delivery, email: &Outgoing<'_>) -> Respo
     };
     match transport.send(&message) {
         Ok(_) => Response::Delivered,
-        Err(error) if error.is_permanent() => {
-            Response::Permanent(format!("the SMTP server refused the email: {error}"))
-        }
+        Err(error) if error.is_permanent() => one_by_one(&transport, &message, email),
         Err(error) => {
             Response::Transient(format!("the SMTP server could not take the email: {error}"))
         }
+    }
+}
+
+/// After the server refused the email for all its recipients at once:
+/// sends it to the step's own recipients (`to`), then to each other one
+/// (cc, bcc) on its own, so that a refused cc does not cost the lead its
+/// email; the refused ones are said.
+fn one_by_one(transport: &SmtpTransport, message: &Email, email: &Outgoing<'_>) -> Response {
+    let envelope = message.envelope();
+    let from = envelope.from().cloned();
+    let raw = message.formatted();
+    let own: Vec<Address> = email
+        .to
+        .iter()
+        .filter_map(|to| to.trim().parse::<Mailbox>().ok())
+        .map(|mailbox| mailbox.email)
+        .collect();
+    let send = |to: Vec<Address>| {
+        Envelope::new(from.clone(), to)
+            .map_err(|error| error.to_string())
+            .and_then(|envelope| {
+                transport
+                    .send_raw(&envelope, &raw)
+                    .map_err(|error| error.to_string())
+            })
+    };
+    if let Err(error) = send(own.clone()) {
+        return Response::Permanent(format!("the SMTP server refused the email: {error}"));
+    }
+    let mut others: Vec<&Address> = envelope
+        .to()
+        .iter()
+        .filter(|address| !own.contains(address))
+        .collect();
+    others.dedup();
+    let refused: Vec<String> = others
+        .into_iter()
+        .filter_map(|address| {
+            send(vec![address.clone()])
+                .err()
+                .map(|error| format!("{address} refused: {error}"))
+        })
+        .collect();
+    if refused.is_empty() {
+        Response::Delivered
+    } else {
+        Response::Partly(format!("not to {}", refused.join("; ")))
     }
 }
 

@@ -135,6 +135,9 @@ pub enum Response {
     Pending,
     /// Accepted.
     Delivered,
+    /// Accepted for the step's own recipients, with some others (cc, bcc)
+    /// refused: what was refused.
+    Partly(String),
     /// A call ended with this outcome.
     Call(Outcome),
     /// An http response.

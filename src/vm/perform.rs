@@ -246,6 +246,7 @@ impl Vm<'_> {
                 Err(Failure::Transient(reason, Some(seconds)))
             }
             (_, Response::Permanent(reason)) => Err(Failure::Permanent(reason)),
+            (_, Response::Partly(refused)) => Ok((refused, None)),
             (Effect::Call { .. }, Response::Call(outcome)) => {
                 Ok((outcome.keyword().to_owned(), Some(outcome)))
             }
