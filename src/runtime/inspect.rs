@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::bytecode::Program;
 use crate::store::{instant, millis, Store, StoreError};
+use crate::vm::Response;
 
 /// One enrollment of a lead, as `flowc leads` lists it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -372,12 +373,51 @@ pub fn endings(store: &Store, name: &str) -> Result<Vec<EndingCount>, StoreError
     Ok(counts)
 }
 
-/// Resumes a lead's failed enrollments now: the failed step runs again (as
-/// a new effect, with a new idempotency key). Returns how many.
+/// Resumes a lead's failed enrollments now: the failed step runs again.
+/// An effect that failed is tried again as the same effect, under its
+/// idempotency key, as its next attempt (a provider that saw it can tell
+/// the repeat). Returns how many enrollments.
 pub fn retry(store: &Store, lead: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(store.connection.execute(
-        "UPDATE enrollments SET status = 'held', wake = ?1, attempts = 0, hold_reason = 'retried',
-         ending = NULL WHERE lead = ?2 AND status = 'failed'",
-        params![millis(now), lead],
-    )?)
+    let transaction = store.connection.unchecked_transaction()?;
+    let failed: Vec<(i64, u32)> = {
+        let mut statement = transaction
+            .prepare("SELECT id, effects FROM enrollments WHERE lead = ?1 AND status = 'failed'")?;
+        let rows = statement.query_map([lead], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for &(id, effects) in &failed {
+        // The enrollment's last effect, if it is the one that failed.
+        let last: Option<(String, u32, Option<String>)> = transaction
+            .query_row(
+                "SELECT key, attempt, response FROM outbox WHERE enrollment = ?1 ORDER BY id DESC LIMIT 1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let failed_effect = last.filter(|(key, _, response)| {
+            let failure = response
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<Response>(text).ok())
+                .is_some_and(|response| {
+                    matches!(
+                        response,
+                        Response::Permanent(_)
+                            | Response::Transient(_)
+                            | Response::Throttled { .. }
+                    )
+                });
+            failure && effects > 0 && key.ends_with(&format!("#{}", effects - 1))
+        });
+        let (effects, attempts) = match failed_effect {
+            Some((_, attempt, _)) => (effects - 1, attempt),
+            None => (effects, 0),
+        };
+        transaction.execute(
+            "UPDATE enrollments SET status = 'held', wake = ?1, attempts = ?2, effects = ?3,
+             hold_reason = 'retried', ending = NULL WHERE id = ?4",
+            params![millis(now), attempts, effects, id],
+        )?;
+    }
+    transaction.commit()?;
+    Ok(failed.len())
 }
