@@ -20,25 +20,9 @@ use std::time::{Duration, Instant};
 
 const LEADS: usize = 1_000_000;
 
-const FLOW: &str = r#"workflow five
-  timezone America/New_York
-  fields
-    score number
-  trigger when email is set
-  steps
-    condition
-      branch hot when score >= 50
-        send email
-          to lead
-          subject "Hi {{ first_name | default: "there" }}"
-          body "Thanks for looking, {{ first_name | default: "there" }}."
-      else
-        exit "cold"
-    end
-    wait 2 days
-    send text
-      body "Hi {{ first_name | default: "there" }}, want a demo?"
-"#;
+#[path = "support/five.rs"]
+mod five;
+use five::FLOW;
 
 /// `count` leads, one every 0.6 s over a week in file order, as a CRM
 /// export sorted by creation; with `email` unless `enter` is false.

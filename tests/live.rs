@@ -1217,15 +1217,8 @@ fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
     let dir = tempdir("late-window");
     let db = dir.join("flowc.db");
     let source = "workflow office\n  timezone UTC\n  windows\n    email mon-fri 08:00-18:00\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
-    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let friday = at("2026-06-05T17:59:50Z");
-    let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(friday));
-    live.publish(&artifact, source, Migration::None)
-        .expect("published");
-    let leads = dir.join("leads.jsonl");
-    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
-    live.import(updates.records).expect("imported");
+    let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
+    let mut live = support::started(&dir, source, leads, "2026-06-05T17:59:50Z");
 
     let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
     live.clock = Clock::Fixed(at("2026-06-05T18:00:05Z"));
@@ -1278,17 +1271,8 @@ fn a_late_delivery_says_when_it_went_out() {
     let dir = tempdir("late-delivery");
     let db = dir.join("flowc.db");
     let source = "workflow greeting\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
-    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let mut live = Live::new(
-        Store::open(&db).expect("a database"),
-        Clock::Fixed(at("2026-06-05T09:00Z")),
-    );
-    live.publish(&artifact, source, Migration::None)
-        .expect("published");
-    let leads = dir.join("leads.jsonl");
-    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
-    live.import(updates.records).expect("imported");
+    let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
+    let mut live = support::started(&dir, source, leads, "2026-06-05T09:00Z");
     live.clock = Clock::Fixed(at("2026-06-05T09:05Z"));
     let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
     support::run_to_the_end(&mut live, &provider);

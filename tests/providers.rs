@@ -733,6 +733,20 @@ fn lead_data_in_posts_cannot_mention_link_or_format() {
     );
 }
 
+/// The local server as the AI endpoint, with a key.
+fn ai_config(server: &Server) -> Config {
+    std::env::set_var("FLOWC_TEST_AI_KEY", "sk-test");
+    Config {
+        ai: Some(flowc::config::Ai {
+            base_url: server.url("/v1"),
+            model: "local-model".to_owned(),
+            api_key_env: Some("FLOWC_TEST_AI_KEY".to_owned()),
+            tools: Default::default(),
+        }),
+        ..Config::default()
+    }
+}
+
 /// A runaway answer (600 KB) and an HTML login page with status 200 from
 /// the AI endpoint are permanent failures after one request each: nothing
 /// is retried eight times, and nothing runaway is stored.
@@ -740,16 +754,7 @@ fn lead_data_in_posts_cannot_mention_link_or_format() {
 fn runaway_and_non_json_answers_fail_at_once() {
     let dir = tempdir("runaway");
     let server = Server::start(&dir);
-    std::env::set_var("FLOWC_TEST_RUNAWAY_KEY", "sk-test");
-    let config = Config {
-        ai: Some(flowc::config::Ai {
-            base_url: server.url("/v1"),
-            model: "local-model".to_owned(),
-            api_key_env: Some("FLOWC_TEST_RUNAWAY_KEY".to_owned()),
-            tools: Default::default(),
-        }),
-        ..Config::default()
-    };
+    let config = ai_config(&server);
     let source = r#"workflow classifying
   timezone UTC
   trigger when email is set
@@ -893,16 +898,7 @@ fn a_failed_look_at_a_call_never_places_it_again() {
 fn prompts_ask_for_structured_output_and_reject_prose() {
     let dir = tempdir("ai");
     let server = Server::start(&dir);
-    std::env::set_var("FLOWC_TEST_AI_KEY", "sk-test");
-    let config = Config {
-        ai: Some(flowc::config::Ai {
-            base_url: server.url("/v1"),
-            model: "local-model".to_owned(),
-            api_key_env: Some("FLOWC_TEST_AI_KEY".to_owned()),
-            tools: Default::default(),
-        }),
-        ..Config::default()
-    };
+    let config = ai_config(&server);
     let source = r#"workflow classifying
   timezone UTC
   trigger when email is set
