@@ -161,20 +161,18 @@ impl Live {
     /// the write lock.
     pub(super) fn claimable(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
         let now = lease::now_millis();
-        let free = |filter: &str, kind: &str| -> Result<bool, StoreError> {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE {filter} AND (lease IS NULL OR lease <= ?1))"
-            );
-            Ok(self
-                .store
-                .connection
-                .prepare_cached(&sql)?
-                .query_row(params![now, kind], |row| row.get(0))?)
-        };
+        let connection = &self.store.connection;
+        let mut pending = connection.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND kind = ?2
+                            AND (lease IS NULL OR lease <= ?1))",
+        )?;
+        let mut looks = connection.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'placed' AND poll <= ?1
+                            AND (lease IS NULL OR lease <= ?1))",
+        )?;
         for (kind, _) in room {
-            if free("status = 'pending' AND kind = ?2", kind)?
-                || (*kind == "call"
-                    && free("status = 'placed' AND poll <= ?1 AND ?2 = 'call'", kind)?)
+            if pending.query_row(params![now, kind], |row| row.get(0))?
+                || (*kind == "call" && looks.query_row([now], |row| row.get(0))?)
             {
                 return Ok(true);
             }
@@ -274,6 +272,10 @@ fn hold_if_closed(
     pending: &Pending,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    // Only channels have windows: nothing to read for the other kinds.
+    if !matches!(pending.delivery.kind.as_str(), "email" | "text" | "call") {
+        return Ok(false);
+    }
     let Some((row, fields)) = load_enrollment(transaction, pending.enrollment)? else {
         return Ok(false);
     };

@@ -40,6 +40,16 @@ pub(super) enum Done {
     Looked(PlacedCall, CallStatus),
 }
 
+impl Done {
+    /// The kind whose threads did it.
+    fn kind(&self) -> &str {
+        match self {
+            Done::Delivered(pending, _) => &pending.delivery.kind,
+            Done::Looked(..) => "call",
+        }
+    }
+}
+
 /// Delivery threads over one provider.
 pub(super) struct Pool {
     provider: Arc<dyn Provider>,
@@ -132,11 +142,7 @@ impl Pool {
             }
         }
         for job in &done {
-            let kind = match job {
-                Done::Delivered(pending, _) => pending.delivery.kind.as_str(),
-                Done::Looked(..) => "call",
-            };
-            if let Some(count) = self.in_flight.get_mut(kind) {
+            if let Some(count) = self.in_flight.get_mut(job.kind()) {
                 *count = count.saturating_sub(1);
             }
         }
