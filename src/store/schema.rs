@@ -147,4 +147,12 @@ CREATE INDEX outbox_pending_kind ON outbox (kind, id) WHERE status = 'pending';
 -- twice (under its key). `flowc stats` counts them.
 ALTER TABLE outbox ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- Claiming walks only what nobody holds: pending effects without a lease,
+-- by kind, and held rows by lease (lapsed claims to take over, and a
+-- runner's own to renew).
+DROP INDEX outbox_pending_kind;
+CREATE INDEX outbox_free ON outbox (kind, id) WHERE status = 'pending' AND lease IS NULL;
+CREATE INDEX outbox_leased ON outbox (lease) WHERE lease IS NOT NULL;
+"#,
 ];

@@ -162,18 +162,20 @@ impl Live {
     pub(super) fn claimable(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
         let now = lease::now_millis();
         let connection = &self.store.connection;
-        let mut pending = connection.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND kind = ?2
-                            AND (lease IS NULL OR lease <= ?1))",
-        )?;
-        let mut looks = connection.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'placed' AND poll <= ?1
-                            AND (lease IS NULL OR lease <= ?1))",
-        )?;
+        let mut pending = connection.prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE {})
+                 OR EXISTS (SELECT 1 FROM outbox WHERE {})",
+            FREE.filter, LAPSED.filter
+        ))?;
+        let mut looks = connection.prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE {})",
+            LOOKS.filter
+        ))?;
         for (kind, _) in room {
-            if pending.query_row(params![now, kind], |row| row.get(0))?
-                || (*kind == "call" && looks.query_row([now], |row| row.get(0))?)
-            {
+            let due = |statement: &mut rusqlite::CachedStatement<'_>| {
+                statement.query_row(params![kind, now], |row| row.get::<_, bool>(0))
+            };
+            if due(&mut pending)? || (*kind == "call" && due(&mut looks)?) {
                 return Ok(true);
             }
         }
@@ -209,21 +211,28 @@ pub(super) fn claim_jobs(
     let (owner, expiry, now) = (&runner.owner, runner.expiry(), lease::now_millis());
     let mut jobs = Vec::new();
     for &(kind, free) in room {
-        let claimed = claim(
-            transaction,
-            "status = 'pending' AND kind = ?5",
-            params![owner, expiry, now, free as i64, kind],
-            "",
-            pending,
-            |pending| pending.delivery.id,
-        )?;
+        // Rows whose runner died first, then rows nobody has held.
+        let mut claimed = Vec::new();
+        for rows in [&LAPSED, &FREE] {
+            let left = free - claimed.len();
+            if left > 0 {
+                claimed.extend(claim(
+                    transaction,
+                    rows,
+                    params![kind, now, owner, expiry, left as i64],
+                    "",
+                    pending,
+                    |pending| pending.delivery.id,
+                )?);
+            }
+        }
         let looks = free - claimed.len();
         jobs.extend(claimed.into_iter().map(Job::Deliver));
         if kind == "call" && looks > 0 {
             let due = claim(
                 transaction,
-                "status = 'placed' AND poll <= ?3",
-                params![owner, expiry, now, looks as i64],
+                &LOOKS,
+                params![kind, now, owner, expiry, looks as i64],
                 ", call, placed",
                 |row| {
                     Ok(PlacedCall {
@@ -411,24 +420,46 @@ fn finish(
 /// How late an effect goes out before its timeline event says when.
 const LATE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-/// Claims up to `?4` outbox rows matching `filter` for owner `?1` with
-/// lease expiry `?2` (real time now is `?3`): rows nobody holds, or whose
-/// lease lapsed. Reads [`PENDING_COLUMNS`] and `more`, in outbox order.
+/// Outbox rows a runner may claim: which, and in what order.
+struct Claimable {
+    /// A condition on the row, over kind `?1` and real time now `?2`.
+    filter: &'static str,
+    /// The column to take them by (one the filter's index is in order of).
+    order: &'static str,
+}
+
+/// Pending effects whose claim lapsed (their runner died).
+const LAPSED: Claimable = Claimable {
+    filter: "status = 'pending' AND kind = ?1 AND lease IS NOT NULL AND lease <= ?2",
+    order: "id",
+};
+/// Pending effects nobody has claimed (an index holds only these, so
+/// claiming never walks past rows other runners hold).
+const FREE: Claimable = Claimable {
+    filter: "status = 'pending' AND kind = ?1 AND lease IS NULL",
+    order: "id",
+};
+
+/// Placed calls due for a look that no live runner holds, the longest
+/// due first (by the index of placed calls: taken by id, the whole outbox
+/// would be walked).
+const LOOKS: Claimable = Claimable {
+    filter: "status = 'placed' AND poll <= ?2 AND (lease IS NULL OR lease <= ?2)",
+    order: "poll",
+};
+
+/// Claims up to `?5` outbox rows of `rows` (of kind `?1`, at `?2`, real
+/// time now) for owner `?3` with lease expiry `?4`. Reads
+/// [`PENDING_COLUMNS`] and `more`, in outbox order.
 fn claim<T>(
     transaction: &Transaction<'_>,
-    filter: &str,
+    rows: &Claimable,
     params: impl rusqlite::Params,
     more: &str,
     read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     id: impl Fn(&T) -> i64,
 ) -> Result<Vec<T>, StoreError> {
-    let sql = format!(
-        "UPDATE outbox SET owner = ?1, lease = ?2, claims = claims + 1
-         WHERE id IN (SELECT id FROM outbox
-                      WHERE {filter} AND (lease IS NULL OR lease <= ?3)
-                      ORDER BY id LIMIT ?4)
-         RETURNING {PENDING_COLUMNS}{more}"
-    );
+    let sql = claim_sql(rows, more);
     let mut statement = transaction.prepare_cached(&sql)?;
     let rows = statement.query_map(params, read)?;
     let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
@@ -436,6 +467,16 @@ fn claim<T>(
     // RETURNING gives rows in no set order.
     claimed.sort_by_key(id);
     Ok(claimed)
+}
+
+/// The statement [`claim`] runs.
+fn claim_sql(rows: &Claimable, more: &str) -> String {
+    format!(
+        "UPDATE outbox SET owner = ?3, lease = ?4, claims = claims + 1
+         WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY {} LIMIT ?5)
+         RETURNING {PENDING_COLUMNS}{more}",
+        rows.filter, rows.order
+    )
 }
 
 /// Records that the provider accepted a call: it is never placed again,
@@ -481,4 +522,35 @@ fn looked(
         )?;
     }
     Ok(outcome.map(Response::Call))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{claim_sql, FREE, LAPSED, LOOKS};
+    use crate::store::Store;
+
+    /// Claims run on every tick of every runner: each must go straight to
+    /// the rows it takes through an index, never walk the outbox (which
+    /// keeps every effect ever delivered).
+    #[test]
+    fn claims_never_walk_the_outbox() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let store = Store::open(&dir.path().join("flowc.db")).expect("a store");
+        for rows in [&LAPSED, &FREE, &LOOKS] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", claim_sql(rows, ""));
+            let mut statement = store.connection.prepare(&sql).expect("prepared");
+            let plan: Vec<String> = statement
+                .query_map(rusqlite::params!["email", 0, "runner", 1, 64], |row| {
+                    row.get(3)
+                })
+                .expect("explained")
+                .collect::<Result<_, _>>()
+                .expect("read");
+            assert!(
+                plan.iter().all(|step| !step.starts_with("SCAN")),
+                "{}: {plan:#?}",
+                rows.filter
+            );
+        }
+    }
 }

@@ -70,7 +70,8 @@ impl Heartbeat {
                 // A renewal that fails (the database busy too long) is tried
                 // again at the next beat, well before the lease lapses.
                 let _ = connection.execute(
-                    "UPDATE outbox SET lease = ?1 WHERE owner = ?2 AND status IN ('pending', 'placed')",
+                    "UPDATE outbox SET lease = ?1
+                     WHERE lease IS NOT NULL AND owner = ?2 AND status IN ('pending', 'placed')",
                     params![runner.expiry(), runner.owner],
                 );
             }
