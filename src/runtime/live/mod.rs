@@ -65,6 +65,7 @@ fn query_row<T>(
 pub use clock::{Clock, ClockError};
 pub use provider::{
     Attempt, CallStatus, Delivery, Provider, RecordingProvider, DEFAULT_CONCURRENCY,
+    RECORDING_CONCURRENCY,
 };
 pub use publish::{Migration, Publication, PublishError};
 

@@ -1,7 +1,7 @@
 //! Where recorded effects go: the `Provider` trait, and the recording
 //! provider that stands in for real ones.
 
-use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -80,46 +80,92 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// A provider that sends nothing and records every delivery in the
 /// database's `deliveries` table, answering like the simulation's
-/// unscripted recorder.
+/// unscripted recorder. Each delivery is durable before it is answered, as
+/// a provider's would be; deliveries made at the same moment share one
+/// commit (group commit), through the recorder's own connection.
 pub struct RecordingProvider {
-    connection: Mutex<rusqlite::Connection>,
+    records: Sender<Record>,
 }
 
+/// A delivery to record, and where to say how it went.
+struct Record {
+    delivery: Delivery,
+    answer: Sender<Result<(), String>>,
+}
+
+/// Deliveries of one kind the recording provider takes at once: its
+/// commits are shared, so the more in flight, the fewer there are.
+pub const RECORDING_CONCURRENCY: usize = 64;
+
 impl RecordingProvider {
-    /// Records into the database at `path` (its own connection, so each
-    /// delivery is durable on its own, as a provider's would be).
+    /// Records into the database at `path`.
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let connection = rusqlite::Connection::open(path)?;
-        connection.busy_timeout(crate::store::BUSY_TIMEOUT)?;
+        crate::store::wait_when_busy(&connection)?;
         // As the store's own connection: in WAL mode, a commit survives a
         // crash of the process without waiting for the disk.
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        Ok(RecordingProvider {
-            connection: Mutex::new(connection),
-        })
+        let (records, queue) = mpsc::channel();
+        std::thread::spawn(move || record(connection, &queue));
+        Ok(RecordingProvider { records })
     }
 }
 
-impl Provider for RecordingProvider {
-    fn deliver(&self, delivery: &Delivery) -> Attempt {
-        let Ok(connection) = self.connection.lock() else {
-            return Attempt::Answered(Response::Transient(
-                "the recording provider failed earlier".to_owned(),
-            ));
-        };
-        let recorded = connection.execute(
+/// The recorder's thread: commits what is waiting, all at once, and says
+/// how it went to each; ends when the provider is dropped.
+fn record(mut connection: rusqlite::Connection, queue: &Receiver<Record>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        batch.extend(queue.try_iter());
+        let outcome = insert(&mut connection, &batch).map_err(|error| error.to_string());
+        for record in batch {
+            let _ = record.answer.send(outcome.clone());
+        }
+    }
+}
+
+/// Inserts a batch of deliveries in one transaction.
+fn insert(connection: &mut rusqlite::Connection, batch: &[Record]) -> rusqlite::Result<()> {
+    let transaction =
+        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut statement = transaction.prepare_cached(
             "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
+        )?;
+        let at = millis(Utc::now());
+        for Record { delivery, .. } in batch {
+            statement.execute(params![
                 delivery.key,
                 delivery.attempt,
                 delivery.kind,
                 delivery.message,
-                millis(Utc::now())
-            ],
-        );
+                at
+            ])?;
+        }
+    }
+    transaction.commit()
+}
+
+impl Provider for RecordingProvider {
+    fn deliver(&self, delivery: &Delivery) -> Attempt {
+        let (answer, answered) = mpsc::channel();
+        let record = Record {
+            delivery: delivery.clone(),
+            answer,
+        };
+        let stopped = || "the recording provider stopped".to_owned();
+        let recorded = match self.records.send(record) {
+            Ok(()) => answered.recv().unwrap_or_else(|_| Err(stopped())),
+            Err(_) => Err(stopped()),
+        };
         Attempt::Answered(match recorded {
-            Ok(_) => recorder::default_response(&delivery.kind),
+            Ok(()) => recorder::default_response(&delivery.kind),
             Err(error) => Response::Transient(format!("the recording provider failed: {error}")),
         })
+    }
+
+    fn concurrency(&self, kind: &str) -> usize {
+        let _ = kind;
+        RECORDING_CONCURRENCY
     }
 }
