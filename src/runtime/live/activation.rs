@@ -28,17 +28,38 @@ pub(super) fn resume(
         Some((row, _)) if row.enrollment.status.is_final() => {
             late_delivery(transaction, versions, &row, now, delivered)
         }
-        Some((row, fields)) => run_loaded(transaction, versions, row, &fields, now),
+        Some((row, fields)) => {
+            run_loaded(transaction, versions, row, &fields, now, Some(delivered))
+        }
         None => Ok(()),
     }
 }
 
 /// An effect's outcome, as the delivery that carried it out saw it.
 pub(super) struct Delivered<'a> {
+    /// The effect's idempotency key.
+    pub key: &'a str,
+    /// Its attempt.
+    pub attempt: u32,
     /// The message, as stored in the outbox.
     pub message: &'a str,
     /// What the provider answered.
     pub response: &'a Response,
+    /// When it was confirmed: the real attempt.
+    pub at: DateTime<Utc>,
+    /// Whether it went out late enough after its step was reached for its
+    /// timeline event to say when.
+    pub late: bool,
+}
+
+impl Delivered<'_> {
+    /// Says when the effect went out, at the end of the event that reports
+    /// it, if it went out late.
+    fn note(&self, event: &mut Event, zone: chrono_tz::Tz) {
+        if self.late && matches!(event.kind, EventKind::Sent | EventKind::Undelivered) {
+            event.detail += &format!(" (went out at {})", crate::calendar::rfc3339(self.at, zone));
+        }
+    }
 }
 
 /// Puts on the timeline an effect carried out after its enrollment ended
@@ -69,26 +90,25 @@ fn late_delivery(
             format!("{summary} (delivered after the enrollment ended)"),
         ),
     };
-    insert_events(
-        transaction,
-        row.id,
-        &version.program,
-        &[Event {
-            at,
-            pc: row.enrollment.pc,
-            kind,
-            detail,
-        }],
-    )
+    let mut event = Event {
+        at,
+        pc: row.enrollment.pc,
+        kind,
+        detail,
+    };
+    delivered.note(&mut event, version.program.timezone);
+    insert_events(transaction, row.id, &version.program, &[event])
 }
 
-/// Runs a loaded enrollment on from where it stands.
+/// Runs a loaded enrollment on from where it stands (from an effect just
+/// `delivered`, if it waited for one).
 pub(super) fn run_loaded(
     transaction: &Transaction<'_>,
     versions: &HashMap<i64, Version>,
     mut row: Row,
     fields: &str,
     now: DateTime<Utc>,
+    delivered: Option<&Delivered<'_>>,
 ) -> Result<(), StoreError> {
     if row.enrollment.status.is_final() {
         return Ok(());
@@ -122,6 +142,7 @@ pub(super) fn run_loaded(
         &mut row.enrollment,
         &mut lead,
         now,
+        delivered,
     )
 }
 
@@ -221,7 +242,15 @@ pub(super) fn try_enroll(
         slots,
         fields,
     };
-    activate(transaction, version, id, &mut enrollment, &mut lead, now)?;
+    activate(
+        transaction,
+        version,
+        id,
+        &mut enrollment,
+        &mut lead,
+        now,
+        None,
+    )?;
     Ok(Ok(()))
 }
 
@@ -234,6 +263,9 @@ pub(super) fn test_goals(
     fields: &Map<String, Json>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    if version.program.goals.is_empty() {
+        return Ok(());
+    }
     let active: Vec<(i64, i64)> = {
         let mut statement = transaction.prepare_cached(
             "SELECT e.id, e.workflow FROM enrollments e JOIN workflows w ON w.id = e.workflow
@@ -270,7 +302,8 @@ pub(super) fn test_goals(
 
 /// Runs an enrollment until it suspends or ends and commits what changed
 /// (its state, its events, new outbox rows, extracted fields) to the
-/// transaction.
+/// transaction. An effect just `delivered` is answered from it, and its
+/// event says when it went out if late.
 pub(super) fn activate(
     transaction: &Transaction<'_>,
     version: &Version,
@@ -278,6 +311,7 @@ pub(super) fn activate(
     enrollment: &mut Enrollment,
     lead: &mut LeadState<'_>,
     now: DateTime<Utc>,
+    delivered: Option<&Delivered<'_>>,
 ) -> Result<(), StoreError> {
     let program = &version.program;
     let mut vm = Vm::new(program);
@@ -287,6 +321,7 @@ pub(super) fn activate(
         now,
         error: None,
         attempted: None,
+        delivered,
     };
     let mut events = Vec::new();
     let mut context = Context {
@@ -298,6 +333,14 @@ pub(super) fn activate(
     let advance = vm.run(enrollment, now, &mut context);
     if let Some(error) = outbox.error {
         return Err(error);
+    }
+    if let Some(delivered) = delivered {
+        let reported = events
+            .iter_mut()
+            .find(|event| matches!(event.kind, EventKind::Sent | EventKind::Undelivered));
+        if let Some(event) = reported {
+            delivered.note(event, program.timezone);
+        }
     }
     let (wake, ending) = match advance {
         Advance::Suspended(until) => (Some(millis(until)), None),

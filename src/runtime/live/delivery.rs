@@ -20,9 +20,8 @@ use super::lease::{self, Heartbeat, Runner};
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Delivery, Provider};
 use super::stored_leads::lead_slots;
-use super::{execute, query_row, Live, Version};
+use super::{execute, Live, Version};
 use crate::ast::Outcome;
-use crate::calendar;
 use crate::runtime::recorder::KINDS;
 use crate::store::{instant, millis, StoreError};
 use crate::vm::Response;
@@ -389,32 +388,15 @@ fn finish(
         pending.enrollment,
         pending.created,
         &Delivered {
+            key: &pending.delivery.key,
+            attempt: pending.delivery.attempt,
             message: &pending.delivery.message,
             response,
+            // As the outbox keeps it, so a replay reads the same instant.
+            at: instant(millis(at)),
+            late: at - pending.created >= LATE,
         },
-    )?;
-    if at - pending.created >= LATE {
-        let workflow: i64 = query_row(
-            transaction,
-            "SELECT workflow FROM enrollments WHERE id = ?1",
-            [pending.enrollment],
-            |row| row.get(0),
-        )?;
-        let zone = versions
-            .get(&workflow)
-            .map_or(chrono_tz::UTC, |version| version.program.timezone);
-        execute(
-            transaction,
-            "UPDATE events SET detail = detail || ?1
-             WHERE id = (SELECT max(id) FROM events
-                         WHERE enrollment = ?2 AND kind IN ('sent', 'undelivered'))",
-            params![
-                format!(" (went out at {})", calendar::rfc3339(at, zone)),
-                pending.enrollment
-            ],
-        )?;
-    }
-    Ok(())
+    )
 }
 
 /// How late an effect goes out before its timeline event says when.

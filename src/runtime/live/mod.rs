@@ -352,7 +352,7 @@ fn run_due(
     let count = due.len();
     for (row, fields) in due {
         let at = row.enrollment.wake;
-        run_loaded(transaction, versions, row, &fields, at)?;
+        run_loaded(transaction, versions, row, &fields, at, None)?;
     }
     Ok(count)
 }

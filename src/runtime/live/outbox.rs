@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::activation::Delivered;
 use super::{execute, query_row};
 use crate::store::{instant, millis, StoreError};
 use crate::vm::{Channels, Request, Response};
@@ -16,6 +17,9 @@ pub(super) struct Outbox<'t, 'c> {
     pub(super) error: Option<StoreError>,
     /// When the answer last given was confirmed: the real attempt.
     pub(super) attempted: Option<DateTime<Utc>>,
+    /// The effect just confirmed, if the enrollment runs on from it: its
+    /// answer is known without reading the outbox again.
+    pub(super) delivered: Option<&'t Delivered<'t>>,
 }
 
 impl Channels for Outbox<'_, '_> {
@@ -37,6 +41,13 @@ impl Channels for Outbox<'_, '_> {
 impl Outbox<'_, '_> {
     fn record(&mut self, request: &Request<'_>) -> Result<Response, StoreError> {
         let key = request.idempotency_key();
+        if let Some(delivered) = self
+            .delivered
+            .filter(|delivered| delivered.key == key && delivered.attempt == request.attempt)
+        {
+            self.attempted = Some(delivered.at);
+            return Ok(delivered.response.clone());
+        }
         let stored: Option<(String, Option<String>, Option<i64>)> = query_row(
             self.transaction,
             "SELECT status, response, done FROM outbox WHERE key = ?1 AND attempt = ?2",
