@@ -83,39 +83,35 @@ pub(super) fn history(
     name: &str,
     lead: &str,
 ) -> Result<Past, StoreError> {
-    let (active, last_entry, count): (bool, Option<i64>, u32) = query_row(transaction,
-        "SELECT coalesce(max(status NOT IN ('completed', 'exited', 'failed')), 0), max(entered), count(*)
-         FROM enrollments WHERE lead = ?1 AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
+    // One statement: it runs for every lead imported, in every workflow.
+    let past = query_row(
+        transaction,
+        "SELECT past.active, past.last_entry, past.count,
+                (SELECT last_activity FROM leads WHERE id = ?1), t.matching, t.flip, t.refused
+         FROM (SELECT coalesce(max(status NOT IN ('completed', 'exited', 'failed')), 0) AS active,
+                      max(entered) AS last_entry, count(*) AS count
+               FROM enrollments
+               WHERE lead = ?1 AND workflow IN (SELECT id FROM workflows WHERE name = ?2)) past
+         LEFT JOIN triggers t ON t.workflow = ?2 AND t.lead = ?1",
         params![lead, name],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )?;
-    let last_activity: Option<i64> = query_row(
-        transaction,
-        "SELECT last_activity FROM leads WHERE id = ?1",
-        [lead],
-        |row| row.get(0),
-    )
-    .optional()?
-    .flatten();
-    let (matching, flip, refused): (bool, Option<i64>, u8) = query_row(
-        transaction,
-        "SELECT matching, flip, refused FROM triggers WHERE workflow = ?1 AND lead = ?2",
-        params![name, lead],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )
-    .optional()?
-    .unwrap_or((false, None, 0));
-    Ok(Past {
-        history: History {
-            active,
-            last_entry: last_entry.map(instant),
-            last_activity: last_activity.map(instant),
-            matching,
-            flip: flip.map(instant),
+        |row| {
+            let at = |column| -> rusqlite::Result<_> {
+                Ok(row.get::<_, Option<i64>>(column)?.map(instant))
+            };
+            Ok(Past {
+                history: History {
+                    active: row.get(0)?,
+                    last_entry: at(1)?,
+                    last_activity: at(3)?,
+                    matching: row.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                    flip: at(5)?,
+                },
+                enrollments: row.get(2)?,
+                refused: row.get::<_, Option<u8>>(6)?.unwrap_or(0),
+            })
         },
-        enrollments: count,
-        refused,
-    })
+    )?;
+    Ok(past)
 }
 
 /// A lead's past in one workflow, as the live runtime keeps it.
