@@ -161,21 +161,11 @@ impl Live {
     pub(super) fn claimable(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
         let now = lease::now_millis();
         let connection = &self.store.connection;
-        let mut pending = connection.prepare_cached(&format!(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE {})
-                 OR EXISTS (SELECT 1 FROM outbox WHERE {})",
-            FREE.filter, LAPSED.filter
-        ))?;
-        let mut looks = connection.prepare_cached(&format!(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE {})",
-            LOOKS.filter
-        ))?;
         for (kind, _) in room {
-            let due = |statement: &mut rusqlite::CachedStatement<'_>| {
-                statement.query_row(params![kind, now], |row| row.get::<_, bool>(0))
-            };
-            if due(&mut pending)? || (*kind == "call" && due(&mut looks)?) {
-                return Ok(true);
+            for rows in [&FREE, &LAPSED, &LOOKS] {
+                if waiting(connection, rows, kind, now)? {
+                    return Ok(true);
+                }
             }
         }
         Ok(false)
@@ -214,7 +204,7 @@ pub(super) fn claim_jobs(
         let mut claimed = Vec::new();
         for rows in [&LAPSED, &FREE] {
             let left = free - claimed.len();
-            if left > 0 {
+            if left > 0 && waiting(transaction, rows, kind, now)? {
                 claimed.extend(claim(
                     transaction,
                     rows,
@@ -227,7 +217,7 @@ pub(super) fn claim_jobs(
         }
         let looks = free - claimed.len();
         jobs.extend(claimed.into_iter().map(Job::Deliver));
-        if kind == "call" && looks > 0 {
+        if looks > 0 && waiting(transaction, &LOOKS, kind, now)? {
             let due = claim(
                 transaction,
                 &LOOKS,
@@ -259,6 +249,11 @@ pub(super) fn hold_closed(
     jobs: Vec<Job>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Job>, StoreError> {
+    // Without a window anywhere, there is nothing to read.
+    let windows = |version: &Version| version.program.windows.iter().any(Option::is_some);
+    if !versions.values().any(windows) {
+        return Ok(jobs);
+    }
     let mut go = Vec::with_capacity(jobs.len());
     for job in jobs {
         let held = match &job {
@@ -426,7 +421,7 @@ const FREE: Claimable = Claimable {
 /// due first (by the index of placed calls: taken by id, the whole outbox
 /// would be walked).
 const LOOKS: Claimable = Claimable {
-    filter: "status = 'placed' AND poll <= ?2 AND (lease IS NULL OR lease <= ?2)",
+    filter: "status = 'placed' AND kind = ?1 AND poll <= ?2 AND (lease IS NULL OR lease <= ?2)",
     order: "poll",
 };
 
@@ -449,6 +444,27 @@ fn claim<T>(
     // RETURNING gives rows in no set order.
     claimed.sort_by_key(id);
     Ok(claimed)
+}
+
+/// Whether any row of `rows` waits for a runner: a look that takes no
+/// lock and changes nothing, where a claim that finds nothing would still
+/// cost an update.
+fn waiting(
+    connection: &rusqlite::Connection,
+    rows: &Claimable,
+    kind: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut statement = connection.prepare_cached(&waiting_sql(rows))?;
+    // A filter may not use `now`: bind what it uses.
+    let values: [&dyn rusqlite::ToSql; 2] = [&kind, &now];
+    let used = &values[..statement.parameter_count()];
+    Ok(statement.query_row(rusqlite::params_from_iter(used), |row| row.get(0))?)
+}
+
+/// The statement [`waiting`] runs.
+fn waiting_sql(rows: &Claimable) -> String {
+    format!("SELECT EXISTS (SELECT 1 FROM outbox WHERE {})", rows.filter)
 }
 
 /// The statement [`claim`] runs.
@@ -508,30 +524,34 @@ fn looked(
 
 #[cfg(test)]
 mod tests {
-    use super::{claim_sql, FREE, LAPSED, LOOKS};
+    use super::{claim_sql, waiting_sql, FREE, LAPSED, LOOKS};
     use crate::store::Store;
 
-    /// Claims run on every tick of every runner: each must go straight to
-    /// the rows it takes through an index, never walk the outbox (which
-    /// keeps every effect ever delivered).
+    /// Claims, and the looks before them, run on every tick of every
+    /// runner: each must go straight to the rows it takes through an index,
+    /// never walk the outbox (which keeps every effect ever delivered).
     #[test]
     fn claims_never_walk_the_outbox() {
         let dir = tempfile::tempdir().expect("a folder");
         let store = Store::open(&dir.path().join("flowc.db")).expect("a store");
-        for rows in [&LAPSED, &FREE, &LOOKS] {
-            let sql = format!("EXPLAIN QUERY PLAN {}", claim_sql(rows, ""));
-            let mut statement = store.connection.prepare(&sql).expect("prepared");
+        let statements = [&LAPSED, &FREE, &LOOKS]
+            .into_iter()
+            .flat_map(|rows| [claim_sql(rows, ""), waiting_sql(rows)]);
+        for sql in statements {
+            let mut statement = store
+                .connection
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("prepared");
+            let values: [&dyn rusqlite::ToSql; 5] = [&"email", &0, &"runner", &1, &64];
+            let used = &values[..statement.parameter_count()];
             let plan: Vec<String> = statement
-                .query_map(rusqlite::params!["email", 0, "runner", 1, 64], |row| {
-                    row.get(3)
-                })
+                .query_map(rusqlite::params_from_iter(used), |row| row.get(3))
                 .expect("explained")
                 .collect::<Result<_, _>>()
                 .expect("read");
             assert!(
-                plan.iter().all(|step| !step.starts_with("SCAN")),
-                "{}: {plan:#?}",
-                rows.filter
+                plan.iter().all(|step| !step.starts_with("SCAN outbox")),
+                "{sql}: {plan:#?}"
             );
         }
     }
