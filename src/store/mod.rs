@@ -206,14 +206,22 @@ pub fn wait_when_busy(connection: &Connection) -> rusqlite::Result<()> {
 /// SQLite's busy handler for [`wait_when_busy`]: whether to try again
 /// after the `tries`-th failed try, having slept first.
 fn busy(tries: i32) -> bool {
+    match pause(tries) {
+        Some(pause) => {
+            std::thread::sleep(pause);
+            true
+        }
+        None => false,
+    }
+}
+
+/// How long to wait after the `tries`-th failed try for the lock (from 0),
+/// or `None` once [`BUSY_TIMEOUT`] has been waited in all.
+fn pause(tries: i32) -> Option<Duration> {
     const FAST: i32 = 200;
     let (fast, slow) = (Duration::from_micros(50), Duration::from_millis(2));
-    let waited = fast * tries.min(FAST) as u32 + slow * (tries - FAST).max(0) as u32;
-    if waited >= BUSY_TIMEOUT {
-        return false;
-    }
-    std::thread::sleep(if tries < FAST { fast } else { slow });
-    true
+    let waited = fast * tries.clamp(0, FAST) as u32 + slow * (tries - FAST).max(0) as u32;
+    (waited < BUSY_TIMEOUT).then_some(if tries < FAST { fast } else { slow })
 }
 
 /// The first bytes of every SQLite database file.
@@ -266,6 +274,22 @@ pub fn instant(millis: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that finds the lock taken looks again soon (it is held for
+    /// a millisecond or two), and gives up only after the busy timeout.
+    #[test]
+    fn a_busy_writer_looks_again_soon_and_gives_up_after_the_timeout() {
+        assert_eq!(pause(0), Some(Duration::from_micros(50)));
+        let pauses: Vec<Duration> = (0..).map_while(pause).collect();
+        let waited: Duration = pauses.iter().sum();
+        assert!(
+            waited >= BUSY_TIMEOUT && waited < BUSY_TIMEOUT + Duration::from_millis(10),
+            "{waited:?}"
+        );
+        assert!(pauses
+            .iter()
+            .all(|pause| *pause <= Duration::from_millis(2)));
+    }
 
     /// A database written at schema 2 opens at the current schema, its rows
     /// kept: trigger state gains `refused`, enrollments `ending`, the
