@@ -51,24 +51,10 @@ fn file_size(db: &Path) -> u64 {
 /// 1,000 leads suspended at their first wait.
 fn durable(dir: &Path) -> (f64, usize, f64) {
     let db = dir.join("durable.db");
-    let _ = std::fs::remove_file(&db);
-    let _ = std::fs::remove_file(format!("{}-wal", db.display()));
-    let source = workflow();
-    let artifact = flowc::compile::compile_source(&source, None).expect("it compiles");
-    let start = Utc
-        .with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
-        .single()
-        .expect("a time");
-    let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));
-    live.publish(&artifact, &source, Migration::None)
-        .expect("published");
-    let leads = dir.join("leads.jsonl");
-    let text: String = (0..LEADS)
+    let leads: String = (0..LEADS)
         .map(|i| format!("{{\"id\": \"lead-{i}\", \"email\": \"lead{i}@x.example\", \"first_name\": \"Lead {i}\"}}\n"))
         .collect();
-    std::fs::write(&leads, text).expect("written");
-    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
-    live.import(updates.records).expect("imported");
+    let mut live = published(&db, &workflow(), &leads);
     live.store
         .connection
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -79,7 +65,7 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
     let mut transitions = 0;
     let began = Instant::now();
     for minute in 1..=WAITS as i64 {
-        live.clock = Clock::Fixed(start + chrono::Duration::minutes(minute));
+        live.clock = Clock::Fixed(start() + chrono::Duration::minutes(minute));
         loop {
             let done = live.tick(&provider).expect("a tick");
             if done == 0 && live.in_flight().expect("counted") == 0 {
@@ -169,18 +155,21 @@ fn raw(dir: &Path, count: usize) -> f64 {
     count as f64 / began.elapsed().as_secs_f64()
 }
 
+/// When every benchmark's clock starts: 2026-06-01 09:00 UTC.
+fn start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
+        .single()
+        .expect("a time")
+}
+
 /// A live runtime on `db` (new) with `source` published and `leads`
-/// (JSON Lines) imported, on a clock fixed at 2026-06-01 09:00 UTC.
+/// (JSON Lines) imported, on a clock fixed at [`start`].
 fn published(db: &Path, source: &str, leads: &str) -> Live {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
-    let start = Utc
-        .with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
-        .single()
-        .expect("a time");
-    let mut live = Live::new(Store::open(db).expect("a database"), Clock::Fixed(start));
+    let mut live = Live::new(Store::open(db).expect("a database"), Clock::Fixed(start()));
     live.publish(&artifact, source, Migration::None)
         .expect("published");
     let file = db.with_extension("jsonl");
@@ -225,11 +214,7 @@ fn http_runners(dir: &Path, server: &SlowHttp, runners: usize) -> f64 {
         .map(|_| {
             let (db, config) = (db.clone(), config.clone());
             std::thread::spawn(move || {
-                let clock = Clock::Fixed(
-                    Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
-                        .single()
-                        .expect("a time"),
-                );
+                let clock = Clock::Fixed(start());
                 let mut live = Live::new(Store::open(&db).expect("a database"), clock);
                 let provider: Arc<dyn Provider> =
                     Arc::new(Providers::new(config).expect("providers"));

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::outbox::Outbox;
+use super::provider::Delivery;
 use super::stored_leads::{history, lead_slots, record_refusal, set_refused, set_trigger_state};
 use super::{execute, query_row, Version};
 use crate::bytecode::{Program, SlotSource};
@@ -37,12 +38,8 @@ pub(super) fn resume(
 
 /// An effect's outcome, as the delivery that carried it out saw it.
 pub(super) struct Delivered<'a> {
-    /// The effect's idempotency key.
-    pub key: &'a str,
-    /// Its attempt.
-    pub attempt: u32,
-    /// The message, as stored in the outbox.
-    pub message: &'a str,
+    /// The effect, as the outbox holds it.
+    pub delivery: &'a Delivery,
     /// What the provider answered.
     pub response: &'a Response,
     /// When it was confirmed: the real attempt.
@@ -75,7 +72,7 @@ fn late_delivery(
     let Some(version) = versions.get(&row.workflow) else {
         return Ok(());
     };
-    let summary = serde_json::from_str::<Message>(delivered.message)
+    let summary = serde_json::from_str::<Message>(&delivered.delivery.message)
         .map(|message| crate::vm::effects::summary(&message))
         .unwrap_or_default();
     let (kind, detail) = match delivered.response {

@@ -383,9 +383,7 @@ fn finish(
         pending.enrollment,
         pending.created,
         &Delivered {
-            key: &pending.delivery.key,
-            attempt: pending.delivery.attempt,
-            message: &pending.delivery.message,
+            delivery: &pending.delivery,
             response,
             // As the outbox keeps it, so a replay reads the same instant.
             at: instant(millis(at)),

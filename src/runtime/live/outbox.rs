@@ -41,10 +41,9 @@ impl Channels for Outbox<'_, '_> {
 impl Outbox<'_, '_> {
     fn record(&mut self, request: &Request<'_>) -> Result<Response, StoreError> {
         let key = request.idempotency_key();
-        if let Some(delivered) = self
-            .delivered
-            .filter(|delivered| delivered.key == key && delivered.attempt == request.attempt)
-        {
+        if let Some(delivered) = self.delivered.filter(|delivered| {
+            delivered.delivery.key == key && delivered.delivery.attempt == request.attempt
+        }) {
             self.attempted = Some(delivered.at);
             return Ok(delivered.response.clone());
         }
