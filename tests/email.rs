@@ -136,11 +136,17 @@ fn header<'m>(message: &'m str, name: &str) -> Vec<&'m str> {
         .collect()
 }
 
-#[test]
-fn emails_arrive_as_text_and_html_with_every_recipient_and_a_stable_message_id() {
-    let dir = std::env::temp_dir().join(format!("flowc-email-{}", std::process::id()));
+/// A new, empty folder for one test.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory");
+    dir
+}
+
+#[test]
+fn emails_arrive_as_text_and_html_with_every_recipient_and_a_stable_message_id() {
+    let dir = tempdir("email");
     let server = SmtpServer::start(&dir);
     let leads = concat!(
         "{\"id\": \"ann\", \"email\": \"ann@x.example\", \"first_name\": \"Ann\", \"company_name\": \"<script>alert(1)</script>\", \"assigned_rep_email\": \"rita@acme.example\"}\n",
@@ -234,9 +240,7 @@ fn the_message_id_of_an_effect_is_the_same_on_every_attempt() {
 /// reaches the HTML part, and the text part shows the value as it is.
 #[test]
 fn lead_data_in_an_email_body_cannot_add_links_images_or_formatting() {
-    let dir = std::env::temp_dir().join(format!("flowc-email-markdown-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a directory");
+    let dir = tempdir("email-markdown");
     let server = SmtpServer::start(&dir);
     let leads = "{\"id\": \"hak\", \"email\": \"hak@x.example\", \"first_name\": \"[R](https://e.x/r) ![p](https://e.x/p.png)\", \"company_name\": \"[x](javascript:alert(1)) _em_ `c`\"}\n";
     run(&dir, leads, &server);
@@ -263,9 +267,7 @@ fn lead_data_in_an_email_body_cannot_add_links_images_or_formatting() {
 /// message exceeds SMTP's limit of 998 characters.
 #[test]
 fn a_long_subject_keeps_every_line_within_the_smtp_limit() {
-    let dir = std::env::temp_dir().join(format!("flowc-email-long-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a directory");
+    let dir = tempdir("email-long");
     let server = SmtpServer::start(&dir);
     let name = format!("Lee{}", "e".repeat(2_400));
     let leads = format!(
@@ -316,9 +318,7 @@ fn a_long_subject_keeps_every_line_within_the_smtp_limit() {
 /// one was refused.
 #[test]
 fn a_refused_cc_does_not_stop_the_leads_own_email() {
-    let dir = std::env::temp_dir().join(format!("flowc-email-cc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a directory");
+    let dir = tempdir("email-cc");
     let server = SmtpServer::with(&dir, &["refusing"]);
     let leads = "{\"id\": \"ann\", \"email\": \"ann@x.example\", \"first_name\": \"Ann\", \"assigned_rep_email\": \"nobody@acme.example\"}\n";
     let source = WORKFLOW.replace("to lead and rep", "to lead");

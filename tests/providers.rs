@@ -97,26 +97,32 @@ fn webhook(env: &str, url: String) -> Webhook {
     }
 }
 
+/// Slack and Teams targets that post to `server`: each `(target,
+/// environment variable holding its URL, path on the server)`.
+fn posting(server: &Server, slack: &[(&str, &str, &str)], teams: &[(&str, &str, &str)]) -> Config {
+    let mut config = Config::default();
+    let targets = |list: &[(&str, &str, &str)]| -> BTreeMap<String, Webhook> {
+        list.iter()
+            .map(|(target, env, path)| ((*target).to_owned(), webhook(env, server.url(path))))
+            .collect()
+    };
+    config.slack = targets(slack);
+    config.teams = targets(teams);
+    config
+}
+
 #[test]
 fn slack_and_teams_get_their_own_payloads_and_failures_hold_or_fail() {
     let dir = tempdir("webhooks");
     let server = Server::start(&dir);
-    let mut config = Config::default();
-    config.slack.insert(
-        "sales".to_owned(),
-        webhook("FLOWC_TEST_SLACK_SALES", server.url("/slack/ok")),
-    );
-    config.slack.insert(
-        "flaky".to_owned(),
-        webhook("FLOWC_TEST_SLACK_FLAKY", server.url("/slack/flaky")),
-    );
-    config.slack.insert(
-        "gone".to_owned(),
-        webhook("FLOWC_TEST_SLACK_GONE", server.url("/slack/gone")),
-    );
-    config.teams.insert(
-        "events".to_owned(),
-        webhook("FLOWC_TEST_TEAMS_EVENTS", server.url("/teams/ok")),
+    let config = posting(
+        &server,
+        &[
+            ("sales", "FLOWC_TEST_SLACK_SALES", "/slack/ok"),
+            ("flaky", "FLOWC_TEST_SLACK_FLAKY", "/slack/flaky"),
+            ("gone", "FLOWC_TEST_SLACK_GONE", "/slack/gone"),
+        ],
+        &[("events", "FLOWC_TEST_TEAMS_EVENTS", "/teams/ok")],
     );
     let source = r#"workflow notifying
   timezone UTC
@@ -706,14 +712,10 @@ fn a_dot_segment_from_lead_data_never_moves_a_request() {
 fn lead_data_in_posts_cannot_mention_link_or_format() {
     let dir = tempdir("post-escaping");
     let server = Server::start(&dir);
-    let mut config = Config::default();
-    config.slack.insert(
-        "sales".to_owned(),
-        webhook("FLOWC_TEST_ESCAPE_SLACK", server.url("/slack/sales")),
-    );
-    config.teams.insert(
-        "sales".to_owned(),
-        webhook("FLOWC_TEST_ESCAPE_TEAMS", server.url("/teams/sales")),
+    let config = posting(
+        &server,
+        &[("sales", "FLOWC_TEST_ESCAPE_SLACK", "/slack/sales")],
+        &[("sales", "FLOWC_TEST_ESCAPE_TEAMS", "/teams/sales")],
     );
     let source = "workflow posting\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"*New lead* {{ first_name }}\"\n    notify teams sales\n      message \"**New lead** {{ first_name }}\"\n";
     let leads = "{\"id\": \"hak\", \"email\": \"h@x.example\", \"first_name\": \"<!channel> <https://evil.example|Click to verify> [Reset](https://evil.example) & co\"}\n";
