@@ -56,8 +56,9 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
         .collect();
     let mut live = published(&db, &workflow(), &leads);
     live.store
-        .connection
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .query_one("PRAGMA wal_checkpoint(TRUNCATE)", flowc::params![], |_| {
+            Ok(())
+        })
         .expect("checkpointed");
     let per_thousand = file_size(&db) as f64 / (LEADS as f64 / 1000.0);
 
@@ -82,6 +83,16 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
     )
 }
 
+/// A plain rusqlite connection to `db`, set up as flowc sets up its own
+/// (WAL, synchronous NORMAL).
+fn raw_connection(db: &Path) -> rusqlite::Connection {
+    let connection = rusqlite::Connection::open(db).expect("opened");
+    connection
+        .pragma_update(None, "synchronous", "NORMAL")
+        .expect("set");
+    connection
+}
+
 /// Raw rusqlite writing the rows a transition writes (the enrollment's
 /// new state and a timeline event) into flowc's own schema, indexes and
 /// all, 500 per transaction, with the statements flowc uses.
@@ -89,8 +100,8 @@ fn raw(dir: &Path, count: usize) -> f64 {
     let db = dir.join("raw.db");
     let _ = std::fs::remove_file(&db);
     let _ = std::fs::remove_file(format!("{}-wal", db.display()));
-    let mut store = Store::open(&db).expect("a database");
-    let connection = &mut store.connection;
+    drop(Store::open(&db).expect("flowc's schema"));
+    let connection = &mut raw_connection(&db);
     {
         let transaction = connection.transaction().expect("a transaction");
         transaction
@@ -182,10 +193,9 @@ fn published(db: &Path, source: &str, leads: &str) -> Live {
 /// Enrollments not ended yet.
 fn unfinished(live: &Live) -> i64 {
     live.store
-        .connection
-        .query_row(
+        .query_one(
             "SELECT count(*) FROM enrollments WHERE status NOT IN ('completed', 'exited', 'failed')",
-            [],
+            flowc::params![],
             |row| row.get(0),
         )
         .expect("counted")

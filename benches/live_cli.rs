@@ -1,21 +1,31 @@
 //! `cargo bench --bench live_cli`: the live runtime as a user runs it,
-//! through the `flowc` binary: `flowc publish`, `flowc leads import` of
-//! 10,000 leads, then `flowc run` (one runner, then four at once on the
-//! same database) until every enrollment has ended, on the recording
-//! provider, for condition → email → wait 2 days → text on a clock that
-//! runs a million times faster than the real one (the wait passes in a
-//! fifth of a second). Three rounds of each; prints the median end-to-end
-//! time (publish to the last enrollment ended) and leads/s, next to raw
-//! rusqlite writing the same rows in the same run: every row the run left
-//! in each table, into a new database with flowc's schema, 500 rows a
-//! transaction.
+//! through the `flowc` binary, on SQLite and on PostgreSQL: `flowc
+//! publish`, `flowc leads import` of 10,000 leads, then `flowc run` (1, 2
+//! and 4 runners at once on the same database) until every enrollment has
+//! ended, on the recording provider, for condition → email → wait 2 days →
+//! text on a clock that runs a million times faster than the real one (the
+//! wait passes in a fifth of a second). Three rounds of each; prints the
+//! median end-to-end time (publish to the last enrollment ended), leads/s
+//! and transitions/s (timeline events written per second), next to the
+//! same database written raw in the same run: every row the run left in
+//! each table, into a new database with flowc's schema, 500 rows a
+//! transaction (rusqlite on SQLite, the `postgres` client on PostgreSQL).
 //!
-//! Targets (issue 12): at least 10,000 leads/s end to end with effects, and
-//! at least half the raw rate.
+//! PostgreSQL: the server at `FLOWC_BENCH_POSTGRES`
+//! (`postgres://user@host:port`, without a database name), else one that
+//! `scripts/postgres` starts for the run.
+//!
+//! Targets: issue 12, at least 10,000 leads/s end to end with effects and
+//! at least half the raw rate; issue 13, on PostgreSQL at least half the
+//! raw rate, and more runners giving more throughput until the database is
+//! the limit.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use flowc::params;
+use flowc::store::{Location, Store};
 
 const LEADS: usize = 10_000;
 
@@ -23,41 +33,98 @@ const LEADS: usize = 10_000;
 mod five;
 use five::FLOW;
 
-fn flowc(dir: &Path, clock: &str, args: &[&str]) -> Command {
+/// Where a round's database is made.
+enum Backend {
+    /// A file in the bench's folder.
+    Sqlite,
+    /// A new database on this server for each round.
+    Postgres(String),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// A new, empty database named `name`.
+    fn fresh(&self, dir: &Path, name: &str) -> Location {
+        match self {
+            Backend::Sqlite => {
+                let db = dir.join(format!("{name}.db"));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+                }
+                Location::Sqlite(db)
+            }
+            Backend::Postgres(server) => {
+                let mut admin =
+                    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+                        .expect("the server");
+                admin
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+                    ))
+                    .expect("a database");
+                Location::Postgres(format!("{server}/{name}"))
+            }
+        }
+    }
+}
+
+fn db_arg(location: &Location) -> String {
+    match location {
+        Location::Sqlite(path) => path.display().to_string(),
+        Location::Postgres(url) => url.clone(),
+    }
+}
+
+fn flowc(dir: &Path, db: &Location, clock: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
     command
         .args(args)
         .current_dir(dir)
-        .env("FLOWC_DB", dir.join("flowc.db"))
+        .env("FLOWC_DB", db_arg(db))
         .env("FLOWC_CLOCK", clock)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command
 }
 
-/// One round with `runners` runners: the end-to-end time.
-fn round(dir: &Path, runners: usize) -> Duration {
-    for file in ["flowc.db", "flowc.db-wal", "flowc.db-shm"] {
-        let _ = std::fs::remove_file(dir.join(file));
-    }
+/// What one round measured.
+#[derive(Clone, Copy)]
+struct Round {
+    elapsed: Duration,
+    events: i64,
+    raw: Duration,
+}
+
+/// One round with `runners` runners: the end-to-end time, the events the
+/// run wrote, and how long writing its rows raw took.
+fn round(dir: &Path, backend: &Backend, runners: usize) -> Round {
+    let db = backend.fresh(dir, "flowc_bench");
     let origin = chrono::Utc::now().timestamp_millis();
     let clock = format!("2026-03-02T14:00:00Z@{origin}*1000000");
     let began = Instant::now();
     let ok = |command: &mut Command| assert!(command.status().expect("runs").success());
-    ok(&mut flowc(dir, &clock, &["publish", "five.flow"]));
-    ok(&mut flowc(dir, &clock, &["leads", "import", "leads.jsonl"]));
+    ok(&mut flowc(dir, &db, &clock, &["publish", "five.flow"]));
+    ok(&mut flowc(
+        dir,
+        &db,
+        &clock,
+        &["leads", "import", "leads.jsonl"],
+    ));
     let mut running: Vec<Child> = (0..runners)
-        .map(|_| flowc(dir, &clock, &["run"]).spawn().expect("starts"))
+        .map(|_| flowc(dir, &db, &clock, &["run"]).spawn().expect("starts"))
         .collect();
-    let connection = rusqlite::Connection::open(dir.join("flowc.db")).expect("opened");
-    connection
-        .busy_timeout(Duration::from_secs(30))
-        .expect("set");
+    let store = Store::open(&db).expect("opened");
     loop {
-        let left: i64 = connection
-            .query_row(
+        let left: i64 = store
+            .query_one(
                 "SELECT count(*) FROM enrollments WHERE status NOT IN ('completed', 'exited', 'failed')",
-                [],
+                params![],
                 |row| row.get(0),
             )
             .expect("counted");
@@ -71,14 +138,28 @@ fn round(dir: &Path, runners: usize) -> Duration {
         let _ = runner.kill();
         let _ = runner.wait();
     }
-    let delivered: i64 = connection
-        .query_row("SELECT count(*) FROM deliveries", [], |row| row.get(0))
-        .expect("counted");
+    let count = |table: &str| -> i64 {
+        store
+            .query_one(&format!("SELECT count(*) FROM {table}"), params![], |row| {
+                row.get(0)
+            })
+            .expect("counted")
+    };
     assert_eq!(
-        delivered as usize, LEADS,
+        count("deliveries") as usize,
+        LEADS,
         "an email and a text for each hot lead"
     );
-    elapsed
+    let events = count("events");
+    let raw = match backend {
+        Backend::Sqlite => raw_sqlite(dir, &db),
+        Backend::Postgres(_) => raw_postgres(dir, backend, &db),
+    };
+    Round {
+        elapsed,
+        events,
+        raw,
+    }
 }
 
 /// The tables a run writes.
@@ -92,10 +173,13 @@ const TABLES: [&str; 7] = [
     "deliveries",
 ];
 
-/// How long raw rusqlite takes to write every row the last run left, table
+/// How long raw rusqlite takes to write every row the run left, table
 /// by table, into a new database with flowc's schema.
-fn raw(dir: &Path) -> Duration {
-    let from = rusqlite::Connection::open(dir.join("flowc.db")).expect("opened");
+fn raw_sqlite(dir: &Path, run: &Location) -> Duration {
+    let Location::Sqlite(path) = run else {
+        unreachable!("a SQLite run")
+    };
+    let from = rusqlite::Connection::open(path).expect("opened");
     let rows: Vec<(String, Vec<Vec<rusqlite::types::Value>>)> = TABLES
         .iter()
         .map(|table| {
@@ -113,17 +197,18 @@ fn raw(dir: &Path) -> Duration {
             (table.to_string(), rows)
         })
         .collect();
-    let db = dir.join("raw.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
-    let mut store = flowc::store::Store::open(&db).expect("a database");
+    let db = Backend::Sqlite.fresh(dir, "raw");
+    drop(Store::open(&db).expect("flowc's schema"));
+    let mut connection = rusqlite::Connection::open(db_arg(&db)).expect("opened");
+    connection
+        .pragma_update(None, "synchronous", "NORMAL")
+        .expect("set");
     let began = Instant::now();
     for (table, rows) in &rows {
         let Some(first) = rows.first() else { continue };
         let marks = vec!["?"; first.len()].join(", ");
         for batch in rows.chunks(500) {
-            let transaction = store.connection.transaction().expect("a transaction");
+            let transaction = connection.transaction().expect("a transaction");
             {
                 let mut insert = transaction
                     .prepare_cached(&format!("INSERT INTO {table} VALUES ({marks})"))
@@ -140,6 +225,83 @@ fn raw(dir: &Path) -> Duration {
     began.elapsed()
 }
 
+/// A column value of flowc's PostgreSQL schema (every column is BIGINT or
+/// TEXT).
+type Column = Box<dyn postgres::types::ToSql + Sync>;
+
+/// How long the `postgres` client takes to write every row the run left,
+/// table by table, into a new database with flowc's schema.
+fn raw_postgres(dir: &Path, backend: &Backend, run: &Location) -> Duration {
+    let mut from = postgres::Client::connect(&db_arg(run), postgres::NoTls).expect("connected");
+    let rows: Vec<(String, Vec<Vec<Column>>)> = TABLES
+        .iter()
+        .map(|table| {
+            let rows = from
+                .query(&format!("SELECT * FROM {table}"), &[])
+                .expect("rows");
+            let values = rows
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|column| -> Column {
+                            if *row.columns()[column].type_() == postgres::types::Type::INT8 {
+                                Box::new(row.get::<_, Option<i64>>(column))
+                            } else {
+                                Box::new(row.get::<_, Option<String>>(column))
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            (table.to_string(), values)
+        })
+        .collect();
+    let db = backend.fresh(dir, "flowc_raw");
+    drop(Store::open(&db).expect("flowc's schema"));
+    let mut client = postgres::Client::connect(&db_arg(&db), postgres::NoTls).expect("connected");
+    let began = Instant::now();
+    for (table, rows) in &rows {
+        let Some(first) = rows.first() else { continue };
+        let marks: Vec<String> = (1..=first.len()).map(|i| format!("${i}")).collect();
+        // Identity columns take the ids the run gave, as SQLite's do.
+        let insert = client
+            .prepare(&format!(
+                "INSERT INTO {table} OVERRIDING SYSTEM VALUE VALUES ({})",
+                marks.join(", ")
+            ))
+            .expect("prepared");
+        for batch in rows.chunks(500) {
+            let mut transaction = client.transaction().expect("a transaction");
+            for row in batch {
+                let values: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    row.iter().map(|value| value.as_ref()).collect();
+                transaction.execute(&insert, &values).expect("inserted");
+            }
+            transaction.commit().expect("committed");
+        }
+    }
+    began.elapsed()
+}
+
+/// A PostgreSQL server for the run, and the folder of one started here.
+fn postgres_server() -> (String, Option<tempfile::TempDir>) {
+    if let Ok(server) = std::env::var("FLOWC_BENCH_POSTGRES") {
+        return (server, None);
+    }
+    let dir = tempfile::tempdir().expect("a folder");
+    let output = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres"))
+        .args(["start", &dir.path().join("server").display().to_string()])
+        .output()
+        .expect("scripts/postgres runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let server = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (server, Some(dir))
+}
+
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
     let rounds = if quick { 1 } else { 3 };
@@ -154,20 +316,30 @@ fn main() {
         })
         .collect();
     std::fs::write(dir.path().join("leads.jsonl"), leads).expect("the leads");
+    let (server, started) = postgres_server();
     println!("flowc publish + leads import + run until done: {LEADS} leads, recording provider\n");
-    for runners in [1, 4] {
-        let mut times: Vec<(Duration, Duration)> = (0..rounds)
-            .map(|_| (round(dir.path(), runners), raw(dir.path())))
-            .collect();
-        times.sort();
-        let (median, raw) = times[times.len() / 2];
-        println!(
-            "  {runners} runner{}   median {:.2} s, {:.0} leads/s  (target 10,000); raw rusqlite {:.2} s, flowc / raw {:.2}  (target at least 0.5)",
-            if runners == 1 { " " } else { "s" },
-            median.as_secs_f64(),
-            LEADS as f64 / median.as_secs_f64(),
-            raw.as_secs_f64(),
-            raw.as_secs_f64() / median.as_secs_f64()
-        );
+    for backend in [Backend::Sqlite, Backend::Postgres(server)] {
+        for runners in [1, 2, 4] {
+            let mut times: Vec<Round> = (0..rounds)
+                .map(|_| round(dir.path(), &backend, runners))
+                .collect();
+            times.sort_by_key(|round| round.elapsed);
+            let median = times[times.len() / 2];
+            let seconds = median.elapsed.as_secs_f64();
+            println!(
+                "  {:<10} {runners} runner{}  median {seconds:.2} s, {:.0} leads/s, {:.0} transitions/s; raw {:.2} s, flowc / raw {:.2}",
+                backend.name(),
+                if runners == 1 { " " } else { "s" },
+                LEADS as f64 / seconds,
+                median.events as f64 / seconds,
+                median.raw.as_secs_f64(),
+                median.raw.as_secs_f64() / seconds
+            );
+        }
+    }
+    if let Some(started) = started {
+        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres"))
+            .args(["stop", &started.path().join("server").display().to_string()])
+            .status();
     }
 }

@@ -323,11 +323,12 @@ impl Config {
 
     /// The configuration at `--config`, else `flowc.toml` next to the
     /// database; `None` when there is none (effects are then recorded).
-    pub fn find(flag: Option<&Path>, db: &Path) -> Result<Option<Config>, ConfigError> {
+    pub fn find(flag: Option<&Path>, db: Option<&Path>) -> Result<Option<Config>, ConfigError> {
         if let Some(path) = flag {
             return Config::read(path).map(Some);
         }
-        let beside = db.parent().unwrap_or(Path::new(".")).join(FILE_NAME);
+        let folder = db.and_then(Path::parent).unwrap_or(Path::new("."));
+        let beside = folder.join(FILE_NAME);
         if beside.is_file() {
             Config::read(&beside).map(Some)
         } else {

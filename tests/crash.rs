@@ -13,9 +13,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use flowc::params;
 use flowc::runtime::leads::leads_from_jsonl;
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
+use flowc::store::{Location, Store};
+
+#[path = "support/live.rs"]
+mod support;
 
 const LEADS: usize = 10_000;
 
@@ -124,7 +129,7 @@ fn by_lead(rows: Vec<(String, String, String, i64)>) -> Steps {
 /// clock where 1 real second is 5 virtual minutes.
 struct Drill {
     dir: PathBuf,
-    db: PathBuf,
+    db: Location,
     clock: String,
 }
 
@@ -135,7 +140,7 @@ impl Drill {
         std::fs::create_dir_all(&dir).expect("a directory");
         let origin = chrono::Utc::now().timestamp_millis();
         let drill = Drill {
-            db: dir.join("flowc.db"),
+            db: support::database(&dir),
             clock: format!("2026-06-01T09:00:00Z@{origin}*300"),
             dir,
         };
@@ -160,7 +165,7 @@ impl Drill {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
         command
             .args(args)
-            .env("FLOWC_DB", &self.db)
+            .env("FLOWC_DB", support::db_arg(&self.db))
             .env("FLOWC_CLOCK", &self.clock)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -176,8 +181,8 @@ impl Drill {
 
     /// Keeps `count` runners going, killing one at random `kills` times
     /// (and starting another in its place), then lets them finish all the
-    /// work and stops them. Returns a connection to the database.
-    fn run(&self, count: usize, kills: usize, lease: &str) -> rusqlite::Connection {
+    /// work and stops them. Returns the database.
+    fn run(&self, count: usize, kills: usize, lease: &str) -> Store {
         let mut random = Lcg(7);
         let mut runners: Vec<Child> = (0..count).map(|_| self.runner(lease)).collect();
         for _ in 0..kills {
@@ -187,17 +192,14 @@ impl Drill {
             runners[victim].wait().expect("reaped");
             runners[victim] = self.runner(lease);
         }
-        let connection = rusqlite::Connection::open(&self.db).expect("opened");
-        connection
-            .busy_timeout(Duration::from_secs(10))
-            .expect("set");
+        let store = Store::open(&self.db).expect("opened");
         let deadline = Instant::now() + Duration::from_secs(240);
         loop {
-            let unfinished: i64 = connection
-                .query_row(
+            let unfinished: i64 = store
+                .query_one(
                     "SELECT (SELECT count(*) FROM enrollments WHERE status NOT IN ('completed', 'exited', 'failed'))
                           + (SELECT count(*) FROM outbox WHERE status = 'pending')",
-                    [],
+                    params![],
                     |row| row.get(0),
                 )
                 .expect("counted");
@@ -214,40 +216,34 @@ impl Drill {
             runner.kill().expect("stopped");
             runner.wait().expect("reaped");
         }
-        connection
+        store
     }
 }
 
 /// Every lead went the predicted way at the predicted offsets; every
 /// effect was delivered, and at most `repeats` deliveries were repeats.
-fn verify(connection: &rusqlite::Connection, repeats: usize) {
+fn verify(store: &Store, repeats: usize) {
     let (predicted, effects) = predicted();
-    let rows: Vec<(String, String, String, i64)> = {
-        let mut statement = connection
-            .prepare(
-                "SELECT e.lead, v.kind, v.step, v.at FROM events v
-                 JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id",
-            )
-            .expect("a query");
-        let rows = statement
-            .query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })
-            .expect("rows");
-        rows.map(|row| row.expect("a row")).collect()
-    };
+    let rows: Vec<(String, String, String, i64)> = store
+        .query(
+            "SELECT e.lead, v.kind, v.step, v.at FROM events v
+             JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .expect("rows");
     let actual = by_lead(rows);
     assert_eq!(actual.len(), LEADS, "every lead entered once");
     for (lead, steps) in &predicted {
         assert_eq!(actual.get(lead), Some(steps), "{lead} went another way");
     }
-    let (delivered, keys, unknown, most): (i64, i64, i64, i64) = connection
-        .query_row(
+    let (delivered, keys, unknown, most): (i64, i64, i64, i64) = store
+        .query_one(
             "SELECT count(*), count(DISTINCT key),
                     (SELECT count(*) FROM deliveries WHERE key NOT IN (SELECT key FROM outbox)),
-                    (SELECT max(n) FROM (SELECT count(*) AS n FROM deliveries GROUP BY key))
+                    (SELECT max(n) FROM (SELECT count(*) AS n FROM deliveries GROUP BY key) per_key)
              FROM deliveries",
-            [],
+            params![],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )
         .expect("counted");
@@ -266,10 +262,10 @@ fn verify(connection: &rusqlite::Connection, repeats: usize) {
     );
     // Every repeat is of an effect taken over from a dead runner, which
     // `flowc stats` counts.
-    let retaken: i64 = connection
-        .query_row(
-            "SELECT coalesce(sum(claims - 1), 0) FROM outbox WHERE claims > 1",
-            [],
+    let retaken: i64 = store
+        .query_one(
+            "SELECT CAST(coalesce(sum(claims - 1), 0) AS BIGINT) FROM outbox WHERE claims > 1",
+            params![],
             |row| row.get(0),
         )
         .expect("counted");
@@ -317,9 +313,9 @@ fn importing_while_runners_work_waits_its_turn() {
         "{}",
         String::from_utf8_lossy(&imported.stdout)
     );
-    let connection = rusqlite::Connection::open(&drill.db).expect("opened");
-    let leads: i64 = connection
-        .query_row("SELECT count(*) FROM leads", [], |row| row.get(0))
+    let store = Store::open(&drill.db).expect("opened");
+    let leads: i64 = store
+        .query_one("SELECT count(*) FROM leads", params![], |row| row.get(0))
         .expect("counted");
     assert_eq!(leads as usize, 2 * LEADS);
 }
@@ -327,8 +323,8 @@ fn importing_while_runners_work_waits_its_turn() {
 #[test]
 fn four_runners_on_one_database_deliver_every_effect_once() {
     let drill = Drill::new("runners");
-    let connection = drill.run(4, 0, "30");
-    verify(&connection, 0);
+    let store = drill.run(4, 0, "30");
+    verify(&store, 0);
 }
 
 /// The most deliveries one runner has in flight in this workflow: the
@@ -340,13 +336,13 @@ const IN_FLIGHT: usize = 3 * flowc::runtime::live::RECORDING_CONCURRENCY;
 #[test]
 fn killing_the_runner_at_random_loses_and_repeats_nothing() {
     let drill = Drill::new("crash");
-    let connection = drill.run(1, 50, "5");
-    verify(&connection, 50 * IN_FLIGHT);
+    let store = drill.run(1, 50, "5");
+    verify(&store, 50 * IN_FLIGHT);
 }
 
 #[test]
 fn killing_one_of_four_runners_at_random_loses_and_repeats_nothing() {
     let drill = Drill::new("crash4");
-    let connection = drill.run(4, 50, "5");
-    verify(&connection, 50 * IN_FLIGHT);
+    let store = drill.run(4, 50, "5");
+    verify(&store, 50 * IN_FLIGHT);
 }

@@ -123,7 +123,7 @@ fn run_workflow(
     let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
         std::sync::Arc::new(Providers::new(config).expect("providers"));
     live::run_to_the_end(&mut live, &providers);
-    live::events(&live.store.connection, "v.detail")
+    live::events(&live.store, "v.detail")
 }
 
 fn header<'m>(message: &'m str, name: &str) -> Vec<&'m str> {

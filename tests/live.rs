@@ -11,7 +11,7 @@ use flowc::runtime::leads::{leads_from_jsonl, read_updates};
 use flowc::runtime::live::{Attempt, Clock, Live, Migration, Provider, RecordingProvider};
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
-use flowc::store::Store;
+use flowc::store::{Location, Store};
 use flowc::value::DateLiteral;
 use std::sync::{Arc, Mutex};
 
@@ -25,10 +25,10 @@ fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-fn flowc(db: &Path, args: &[&str]) -> Output {
+fn flowc(db: impl Into<Location>, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowc"))
         .args(args)
-        .env("FLOWC_DB", db)
+        .env("FLOWC_DB", support::db_arg(&db.into()))
         .env_remove("FLOWC_CLOCK")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -42,30 +42,27 @@ fn text(bytes: &[u8]) -> String {
 /// Timeline lines `lead at kind step detail`, per lead in time order,
 /// refusals after the events of their instant.
 fn live_timeline(store: &Store) -> Vec<String> {
-    let mut statement = store
-        .connection
-        .prepare(
+    store
+        .query(
             "SELECT lead, at, kind, step, detail FROM (
                  SELECT e.lead, v.at, v.kind, v.step, v.detail, 0 AS source, v.id
                  FROM events v JOIN enrollments e ON e.id = v.enrollment
                  UNION ALL
                  SELECT lead, at, 'refused', '-', detail, 1, id FROM refusals
-             ) ORDER BY lead, at, source, id",
+             ) timeline ORDER BY lead, at, source, id",
+            flowc::params![],
+            |row| {
+                Ok(format!(
+                    "{} {} {} {} {}",
+                    row.get::<String>(0)?,
+                    row.get::<i64>(1)?,
+                    row.get::<String>(2)?,
+                    row.get::<String>(3)?,
+                    row.get::<String>(4)?
+                ))
+            },
         )
-        .expect("a query");
-    let rows = statement
-        .query_map([], |row| {
-            Ok(format!(
-                "{} {} {} {} {}",
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?
-            ))
-        })
-        .expect("rows");
-    rows.map(|row| row.expect("a row")).collect()
+        .expect("rows")
 }
 
 const LEADS: &str = "examples/leads/inbound-demo-follow-up.jsonl";
@@ -125,7 +122,7 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
     simulated.sort_by_key(|line| line.split(' ').next().unwrap_or_default().to_owned());
 
     let dir = tempdir("both-ways");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let leads_file = dir.join("leads.jsonl");
     std::fs::write(&leads_file, &leads).expect("written");
     let mut live = Live::new(
@@ -147,11 +144,10 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
     assert_eq!(live_timeline(&live.store), simulated);
     let (deliveries, keys, outbox): (i64, i64, i64) = live
         .store
-        .connection
-        .query_row(
+        .query_one(
             "SELECT (SELECT count(*) FROM deliveries), (SELECT count(DISTINCT key) FROM deliveries),
                     (SELECT count(*) FROM outbox WHERE status = 'done')",
-            [],
+            flowc::params![],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .expect("counts");
@@ -173,7 +169,7 @@ const WAITING: &str = "workflow waiting\n  timezone UTC\n  trigger when email is
 #[test]
 fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left() {
     let dir = tempdir("pause");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let artifact = flowc::compile::compile_source(WAITING, None).expect("it compiles");
     let mut live = Live::new(
         Store::open(&db).expect("a database"),
@@ -207,8 +203,9 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
     while live.tick(&provider).expect("a tick") > 0 {}
     let status: String = live
         .store
-        .connection
-        .query_row("SELECT status FROM enrollments", [], |row| row.get(0))
+        .query_one("SELECT status FROM enrollments", flowc::params![], |row| {
+            row.get(0)
+        })
         .expect("one enrollment");
     assert_eq!(status, "completed");
 }
@@ -216,7 +213,7 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
 #[test]
 fn a_changed_workflow_is_a_new_version_and_running_leads_stay_on_theirs() {
     let dir = tempdir("versions");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let file = dir.join("waiting.flow");
     std::fs::write(&file, WAITING).expect("written");
     let file = file.display().to_string();
@@ -261,7 +258,7 @@ fn a_changed_workflow_is_a_new_version_and_running_leads_stay_on_theirs() {
 #[test]
 fn live_commands_report_bad_input_clearly() {
     let dir = tempdir("cli");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let missing_lead = flowc(&db, &["event", "call_ended", "--lead", "nobody"]);
     assert_eq!(missing_lead.status.code(), Some(2));
     assert!(text(&missing_lead.stderr).contains("no lead has the id \"nobody\""));
@@ -347,6 +344,64 @@ fn corrupt_foreign_and_newer_databases_are_refused_without_damage() {
     );
 }
 
+/// On PostgreSQL, as on SQLite: a database holding another program's
+/// tables, or a schema written by a newer flowc, is refused with the same
+/// errors and left as it was; an unreachable server is a clear error.
+#[test]
+fn foreign_and_newer_postgres_databases_are_refused_without_damage() {
+    let Some(server) = support::postgres_server() else {
+        eprintln!("skipped: the PostgreSQL run of the suites does this");
+        return;
+    };
+    let dir = tempdir("refused-postgres");
+    let foreign = support::database(&dir);
+    let mut client =
+        postgres::Client::connect(&support::db_arg(&foreign), postgres::NoTls).expect("connected");
+    client
+        .batch_execute("CREATE TABLE invoices (id BIGINT); INSERT INTO invoices VALUES (7)")
+        .expect("a table");
+    let output = flowc(&foreign, &["leads"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("another program"),
+        "{}",
+        text(&output.stderr)
+    );
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .expect("counted")
+        .get(0);
+    assert_eq!(tables, 1, "nothing was created");
+
+    let newer = support::database(&dir);
+    drop(Store::open(&newer).expect("created"));
+    let mut client =
+        postgres::Client::connect(&support::db_arg(&newer), postgres::NoTls).expect("connected");
+    client
+        .batch_execute("UPDATE flowc_schema SET version = 99")
+        .expect("set");
+    let output = flowc(&newer, &["leads"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("newer flowc (schema version 99"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let port = server.rsplit(':').next().expect("a port");
+    let nowhere = Location::Postgres(server.replace(port, "1") + "/flowc");
+    let output = flowc(&nowhere, &["leads"]);
+    assert_eq!(output.status.code(), Some(1));
+    let said = text(&output.stderr);
+    assert!(
+        said.contains("cannot open the database postgres://flowc@127.0.0.1:1/flowc"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_locked_database_is_a_clear_error_and_changes_nothing() {
     let dir = tempdir("locked");
@@ -373,7 +428,7 @@ fn a_locked_database_is_a_clear_error_and_changes_nothing() {
 /// A database in a new directory with `source` published.
 /// `flowc leads import` of `lines` (written to `DIR/leads.jsonl`), which
 /// must succeed; gives what it printed.
-fn import_leads(db: &Path, dir: &Path, lines: &str) -> String {
+fn import_leads(db: &Location, dir: &Path, lines: &str) -> String {
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, lines).expect("written");
     let output = flowc(db, &["leads", "import", &leads.display().to_string()]);
@@ -381,9 +436,9 @@ fn import_leads(db: &Path, dir: &Path, lines: &str) -> String {
     text(&output.stdout)
 }
 
-fn published(name: &str, source: &str) -> (PathBuf, PathBuf) {
+fn published(name: &str, source: &str) -> (PathBuf, Location) {
     let dir = tempdir(name);
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let file = dir.join("workflow.flow");
     std::fs::write(&file, source).expect("written");
     let output = flowc(&db, &["publish", &file.display().to_string()]);
@@ -396,7 +451,7 @@ fn sigterm_finishes_the_batch_and_exits_cleanly() {
     let (_, db) = published("sigterm", WAITING);
     let runner = Command::new(env!("CARGO_BIN_EXE_flowc"))
         .arg("run")
-        .env("FLOWC_DB", &db)
+        .env("FLOWC_DB", support::db_arg(&db))
         .env_remove("FLOWC_CLOCK")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -474,7 +529,7 @@ fn stats_group_endings_and_tell_goals_from_exits() {
 #[test]
 fn migrating_moves_running_leads_by_label_or_refuses_and_lists_them() {
     let dir = tempdir("migrate");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let labelled = "workflow waiting\n  timezone UTC\n  trigger when email is set\n  steps\n    label first-wait\n    wait 2 hours\n    label ping\n    notify slack sales\n      message \"{{ email }}\"\n";
     let file = dir.join("waiting.flow");
     std::fs::write(&file, labelled).expect("written");
@@ -573,7 +628,7 @@ impl flowc::runtime::live::Provider for Scripted {
 fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     use flowc::vm::Response;
     let dir = tempdir("failures");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let source = "workflow notifying\n  timezone UTC\n  on send failure fail\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let start = at("2026-06-01T09:00Z");
@@ -620,10 +675,11 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     );
     let held_until: i64 = live
         .store
-        .connection
-        .query_row("SELECT at FROM events WHERE kind = 'released'", [], |row| {
-            row.get(0)
-        })
+        .query_one(
+            "SELECT at FROM events WHERE kind = 'released'",
+            flowc::params![],
+            |row| row.get(0),
+        )
         .expect("released");
     let delay = held_until - start.timestamp_millis();
     assert!(
@@ -643,8 +699,9 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     );
     let status: String = live
         .store
-        .connection
-        .query_row("SELECT status FROM enrollments", [], |row| row.get(0))
+        .query_one("SELECT status FROM enrollments", flowc::params![], |row| {
+            row.get(0)
+        })
         .expect("one enrollment");
     assert_eq!(status, "completed");
 }
@@ -662,13 +719,15 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
         .expect("published");
     let pages: i64 = live
         .store
-        .connection
-        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .query_one("PRAGMA page_count", flowc::params![], |row| row.get(0))
         .expect("counted");
     // SQLite reports a full disk and a database at its size limit alike.
     live.store
-        .connection
-        .pragma_update(None, "max_page_count", pages + 2)
+        .query_one(
+            &format!("PRAGMA max_page_count = {}", pages + 2),
+            flowc::params![],
+            |row| row.get::<i64>(0),
+        )
         .expect("limited");
     let leads = dir.join("leads.jsonl");
     let text: String = (0..300)
@@ -692,10 +751,9 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
     );
     let (leads, enrollments): (i64, i64) = live
         .store
-        .connection
-        .query_row(
+        .query_one(
             "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM enrollments)",
-            [],
+            flowc::params![],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .expect("counted");
@@ -714,7 +772,7 @@ fn import_at(live: &mut Live, dir: &Path, now: &str, record: &str) {
     let updates = read_updates(&file, &Default::default(), chrono_tz::UTC).expect("read");
     live.import(updates.records).expect("imported");
     let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(&dir.join("flowc.db")).expect("a provider"));
+        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
     while live.tick(&provider).expect("a tick") > 0 {}
 }
 
@@ -724,15 +782,18 @@ fn live_re_entry_needs_the_trigger_to_go_from_false_to_true() {
     let source = "workflow hourly\n  timezone UTC\n  re-entry always\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let mut live = Live::new(
-        Store::open(&dir.join("flowc.db")).expect("a database"),
+        Store::open(support::database(&dir)).expect("a database"),
         Clock::Fixed(at("2026-06-01T09:00Z")),
     );
     live.publish(&artifact, source, Migration::None)
         .expect("published");
     let entered = |live: &Live| -> i64 {
         live.store
-            .connection
-            .query_row("SELECT count(*) FROM enrollments", [], |row| row.get(0))
+            .query_one(
+                "SELECT count(*) FROM enrollments",
+                flowc::params![],
+                |row| row.get(0),
+            )
             .expect("a count")
     };
     import_at(
@@ -777,7 +838,7 @@ fn a_hostile_flowc_clock_is_a_clear_error_not_a_panic() {
     let dir = tempdir("clock");
     let output = Command::new(env!("CARGO_BIN_EXE_flowc"))
         .args(["run", "--once"])
-        .env("FLOWC_DB", dir.join("flowc.db"))
+        .env("FLOWC_DB", support::db_arg(&support::database(&dir)))
         .env("FLOWC_CLOCK", "2026-06-01T09:00:00Z@0*-1e308")
         .output()
         .expect("flowc runs");
@@ -789,7 +850,7 @@ fn a_hostile_flowc_clock_is_a_clear_error_not_a_panic() {
 
 /// A live runtime on `db` at `start` (a fixed clock) with `source`
 /// published, and the artifact published.
-fn published_at(db: &Path, source: &str, start: &str) -> (Live, flowc::bytecode::Artifact) {
+fn published_at(db: &Location, source: &str, start: &str) -> (Live, flowc::bytecode::Artifact) {
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let mut live = Live::new(
         Store::open(db).expect("a database"),
@@ -801,14 +862,13 @@ fn published_at(db: &Path, source: &str, start: &str) -> (Live, flowc::bytecode:
 }
 
 /// A live runtime on a fresh database with [`WAITING`] published.
-fn waiting_runtime(db: &Path) -> Live {
+fn waiting_runtime(db: &Location) -> Live {
     published_at(db, WAITING, "2026-06-01T09:00Z").0
 }
 
 fn page_count(live: &Live) -> i64 {
     live.store
-        .connection
-        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .query_one("PRAGMA page_count", flowc::params![], |row| row.get(0))
         .expect("counted")
 }
 
@@ -829,18 +889,21 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
     let batch = flowc::runtime::live::BATCH;
 
     // How many pages one batch takes, measured on a scratch database.
-    let mut scratch = waiting_runtime(&dir.join("scratch.db"));
+    let mut scratch = waiting_runtime(&Location::from(dir.join("scratch.db")));
     let empty = page_count(&scratch);
     scratch
         .import(updates.records[..batch].to_vec())
         .expect("imported");
     let per_batch = page_count(&scratch) - empty;
 
-    let mut live = waiting_runtime(&dir.join("flowc.db"));
+    let mut live = waiting_runtime(&Location::from(dir.join("flowc.db")));
     let limit = page_count(&live) + per_batch * 3 / 2;
     live.store
-        .connection
-        .pragma_update(None, "max_page_count", limit)
+        .query_one(
+            &format!("PRAGMA max_page_count = {}", limit),
+            flowc::params![],
+            |row| row.get::<i64>(0),
+        )
         .expect("limited");
     let error = live
         .import(updates.records.clone())
@@ -848,8 +911,9 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
     assert_eq!(error.imported, batch, "{error}");
     let stored: i64 = live
         .store
-        .connection
-        .query_row("SELECT count(*) FROM leads", [], |row| row.get(0))
+        .query_one("SELECT count(*) FROM leads", flowc::params![], |row| {
+            row.get(0)
+        })
         .expect("counted");
     assert_eq!(
         stored as usize, error.imported,
@@ -863,17 +927,19 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
     );
 
     live.store
-        .connection
-        .pragma_update(None, "max_page_count", 1_000_000)
+        .query_one(
+            &format!("PRAGMA max_page_count = {}", 1_000_000),
+            flowc::params![],
+            |row| row.get::<i64>(0),
+        )
         .expect("room again");
     live.import(updates.records)
         .expect("the re-run completes it");
     let (stored, enrollments): (i64, i64) = live
         .store
-        .connection
-        .query_row(
+        .query_one(
             "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM enrollments)",
-            [],
+            flowc::params![],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .expect("counted");
@@ -887,7 +953,7 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
 #[test]
 fn a_field_typed_differently_by_two_live_workflows_is_refused_at_publish() {
     let dir = tempdir("field-conflict");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let write = |name: &str, ty: &str| {
         let path = dir.join(format!("{name}.flow"));
         std::fs::write(
@@ -926,7 +992,7 @@ fn a_field_typed_differently_by_two_live_workflows_is_refused_at_publish() {
 #[test]
 fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
     let dir = tempdir("late-delivery");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let source = "workflow welcome\n  timezone UTC\n  fields\n    booked bool\n  trigger when email is set\n  goal booked when booked is true\n  steps\n    notify slack sales\n      message \"welcome {{ email }}\"\n    wait 1 day\n";
     let (mut live, artifact) = published_at(&db, source, "2026-06-01T09:00Z");
     let import = |live: &mut Live, record: &str| {
@@ -969,7 +1035,7 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
 #[test]
 fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
     let dir = tempdir("pause-clock");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let source = "workflow noon\n  timezone UTC\n  trigger when email is set\n  steps\n    wait until 12:00\n    notify slack sales\n      message \"{{ email }}\"\n";
     let (mut live, artifact) = published_at(&db, source, "2026-06-01T08:00Z");
     import_at(
@@ -1007,7 +1073,7 @@ fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
 #[test]
 fn a_window_hold_paused_by_unpublish_is_tested_again_on_resume() {
     let dir = tempdir("pause-hold");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let source = "workflow weekday\n  timezone UTC\n  trigger when email is set\n  windows\n    email mon-fri 09:00-17:00\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
     let (mut live, artifact) = published_at(&db, source, "2026-06-06T10:00Z");
     import_at(
@@ -1043,19 +1109,16 @@ fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
         "the runner wakes when the first trigger flips"
     );
     let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(&dir.join("flowc.db")).expect("a provider"));
+        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
     support::run_to_the_end(&mut live, &provider);
-    let entered: Vec<(String, i64)> = {
-        let mut statement = live
-            .store
-            .connection
-            .prepare("SELECT lead, entered FROM enrollments ORDER BY entered")
-            .expect("a query");
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("rows");
-        rows.map(|row| row.expect("a row")).collect()
-    };
+    let entered: Vec<(String, i64)> = live
+        .store
+        .query(
+            "SELECT lead, entered FROM enrollments ORDER BY entered",
+            flowc::params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("rows");
     assert_eq!(
         entered,
         [
@@ -1079,7 +1142,7 @@ fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
 #[test]
 fn flowc_event_says_why_a_lead_did_not_enter() {
     let dir = tempdir("event-why");
-    let db = dir.join("flowc.db");
+    let db = support::database(&dir);
     let file = dir.join("calls.flow");
     std::fs::write(
         &file,
@@ -1215,18 +1278,19 @@ fn timelines_show_lead_local_time_and_what_comes_next() {
 #[test]
 fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
     let dir = tempdir("late-window");
-    let db = dir.join("flowc.db");
     let source = "workflow office\n  timezone UTC\n  windows\n    email mon-fri 08:00-18:00\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
     let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
     let mut live = support::started(&dir, source, leads, "2026-06-05T17:59:50Z");
 
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider: Arc<dyn Provider> =
+        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
     live.clock = Clock::Fixed(at("2026-06-05T18:00:05Z"));
     support::settle(&mut live, &provider);
     let delivered = |live: &Live| -> i64 {
         live.store
-            .connection
-            .query_row("SELECT count(*) FROM deliveries", [], |row| row.get(0))
+            .query_one("SELECT count(*) FROM deliveries", flowc::params![], |row| {
+                row.get(0)
+            })
             .expect("counted")
     };
     assert_eq!(
@@ -1269,12 +1333,12 @@ fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
 #[test]
 fn a_late_delivery_says_when_it_went_out() {
     let dir = tempdir("late-delivery");
-    let db = dir.join("flowc.db");
     let source = "workflow greeting\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
     let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
     let mut live = support::started(&dir, source, leads, "2026-06-05T09:00Z");
     live.clock = Clock::Fixed(at("2026-06-05T09:05Z"));
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider: Arc<dyn Provider> =
+        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
     support::run_to_the_end(&mut live, &provider);
     let timeline = live_timeline(&live.store);
     let nine = at("2026-06-05T09:00Z").timestamp_millis();
@@ -1303,4 +1367,92 @@ fn the_timeline_shows_control_characters_from_lead_data_escaped() {
         "{shown:?}"
     );
     assert!(shown.contains("a\\u{1b}[2J\\u{7}@x.example"), "{shown}");
+}
+
+/// A runner opens more connections to its database (the heartbeat's, the
+/// recording provider's) while its first one works. Opening one must not
+/// release the locks the others hold: then another process closing the
+/// database would take itself for the last one, fold the write-ahead log
+/// into the file and delete it, and the runner would go on committing
+/// into a log nobody else reads (its work invisible until it exits).
+#[test]
+fn another_connection_in_the_process_keeps_the_first_ones_work_visible() {
+    let dir = tempdir("second-connection");
+    let db = Location::from(dir.join("flowc.db"));
+    let mut live = waiting_runtime(&db);
+    drop(Store::open(&db).expect("a second connection"));
+    let other = flowc(&db, &["leads"]);
+    assert!(other.status.success(), "{}", text(&other.stderr));
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T09:00Z",
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}",
+    );
+    let seen = flowc(&db, &["leads", "--format", "json"]);
+    assert!(
+        text(&seen.stdout).contains("\"lead\": \"a\""),
+        "another process sees the import: {}",
+        text(&seen.stdout)
+    );
+}
+
+/// On PostgreSQL, an idle runner sleeps on `LISTEN`: a commit that makes
+/// work (here an import) wakes it at once, and nothing else does.
+#[test]
+fn a_commit_that_makes_work_wakes_a_listening_runner() {
+    if !support::on_postgres() {
+        eprintln!("skipped: SQLite runners look for work instead");
+        return;
+    }
+    let dir = tempdir("notice");
+    let db = support::database(&dir);
+    let mut live = waiting_runtime(&db);
+    let listener = Store::open(&db).expect("a second connection");
+    assert!(listener.hears_notices());
+    assert!(
+        !listener
+            .await_notice(std::time::Duration::from_millis(50))
+            .expect("listened"),
+        "no notice without work"
+    );
+    import_at(
+        &mut live,
+        &dir,
+        "2026-06-01T09:00Z",
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}",
+    );
+    assert!(
+        listener
+            .await_notice(std::time::Duration::from_secs(30))
+            .expect("listened"),
+        "the import's commit is heard"
+    );
+}
+
+/// `flowc migrate` creates the schema in a new database, then says it is
+/// current, on either backend.
+#[test]
+fn migrate_creates_the_schema_then_says_it_is_current() {
+    let dir = tempdir("migrate");
+    let db = support::database(&dir);
+    let created = flowc(&db, &["migrate"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(
+        text(&created.stdout).contains(&format!(
+            "created flowc's schema (version {})",
+            flowc::store::SCHEMA_VERSION
+        )),
+        "{}",
+        text(&created.stdout)
+    );
+    let again = flowc(&db, &["migrate"]);
+    assert!(
+        text(&again.stdout).contains(&format!(
+            "is at schema version {} already",
+            flowc::store::SCHEMA_VERSION
+        )),
+        "{}",
+        text(&again.stdout)
+    );
 }

@@ -76,18 +76,28 @@ fn run(
     leads: &str,
     config: Config,
 ) -> BTreeMap<String, Vec<String>> {
+    run_kept(dir, source, leads, config).0
+}
+
+/// As [`run`], also giving the runtime, to look into its store.
+fn run_kept(
+    dir: &std::path::Path,
+    source: &str,
+    leads: &str,
+    config: Config,
+) -> (BTreeMap<String, Vec<String>>, flowc::runtime::live::Live) {
     let mut live = live::started(dir, source, leads, "2026-06-01T09:00Z");
     let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
         std::sync::Arc::new(Providers::new(config).expect("providers"));
     live::run_to_the_end(&mut live, &providers);
     let mut timelines: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (lead, kind, detail) in live::events(&live.store.connection, "v.detail") {
+    for (lead, kind, detail) in live::events(&live.store, "v.detail") {
         timelines
             .entry(lead)
             .or_default()
             .push(format!("{kind} {detail}").trim_end().to_owned());
     }
-    timelines
+    (timelines, live)
 }
 
 fn webhook(env: &str, url: String) -> Webhook {
@@ -431,7 +441,7 @@ fn secrets_reach_the_server_at_delivery_and_are_stored_nowhere() {
       body """{{"key": "{{{{ env.FLOWC_TEST_ENRICH_KEY }}}}"}}"""
 "#
     );
-    let timelines = run(
+    let (timelines, live) = run_kept(
         &dir,
         &source,
         "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
@@ -460,13 +470,26 @@ fn secrets_reach_the_server_at_delivery_and_are_stored_nowhere() {
             .any(|line| line.contains("{{ env.FLOWC_TEST_ENRICH_KEY }}")),
         "timelines show the reference: {a:?}"
     );
-    let database = std::fs::read(dir.join("flowc.db")).expect("the database");
-    let wal = std::fs::read(dir.join("flowc.db-wal")).unwrap_or_default();
-    for bytes in [database, wal] {
-        assert!(
-            !bytes.windows(16).any(|w| w == b"enrich-secret-42"),
-            "the secret is never written to the database"
-        );
+    let stored: i64 = live
+        .store
+        .query_one(
+            "SELECT (SELECT count(*) FROM events WHERE detail LIKE ?1)
+                  + (SELECT count(*) FROM outbox WHERE message LIKE ?1 OR response LIKE ?1)
+                  + (SELECT count(*) FROM leads WHERE fields LIKE ?1)",
+            flowc::params!["%enrich-secret-42%"],
+            |row| row.get(0),
+        )
+        .expect("searched");
+    assert_eq!(stored, 0, "the secret is never written to the database");
+    if let Some(file) = live.store.location().file() {
+        let database = std::fs::read(file).expect("the database");
+        let wal = std::fs::read(format!("{}-wal", file.display())).unwrap_or_default();
+        for bytes in [database, wal] {
+            assert!(
+                !bytes.windows(16).any(|w| w == b"enrich-secret-42"),
+                "the secret is never written to the database file"
+            );
+        }
     }
 }
 
@@ -773,8 +796,7 @@ fn runaway_and_non_json_answers_fail_at_once() {
         "{\"id\": \"runaway\", \"email\": \"r@x.example\", \"company_name\": \"runaway\"}\n",
         "{\"id\": \"login\", \"email\": \"l@x.example\", \"company_name\": \"login page\"}\n",
     );
-    let dir_db = dir.join("flowc.db");
-    let timelines = run(&dir, source, leads, config);
+    let (timelines, live) = run_kept(&dir, source, leads, config);
     for (lead, why) in [
         ("runaway", "answered more than 262144 bytes"),
         ("login", "answer is not JSON"),
@@ -795,11 +817,11 @@ fn runaway_and_non_json_answers_fail_at_once() {
         2,
         "one request each: a permanent failure is not retried"
     );
-    let stored: i64 = rusqlite::Connection::open(dir_db)
-        .expect("opened")
-        .query_row(
+    let stored: i64 = live
+        .store
+        .query_one(
             "SELECT max(length(coalesce(response, ''))) FROM outbox",
-            [],
+            flowc::params![],
             |row| row.get(0),
         )
         .expect("measured");

@@ -210,11 +210,11 @@ pub fn stats(args: &StatsArgs) -> u8 {
 
 /// Resumes a lead's failed enrollments.
 pub fn retry(args: &RetryArgs) -> u8 {
-    let live = match args.db.open() {
+    let mut live = match args.db.open() {
         Ok(live) => live,
         Err(status) => return status,
     };
-    match inspect::retry(&live.store, &args.lead, live.clock.now()) {
+    match inspect::retry(&mut live.store, &args.lead, live.clock.now()) {
         Ok(0) => {
             eprintln!("error: {:?} has no failed enrollment", args.lead);
             EXIT_USAGE

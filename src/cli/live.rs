@@ -16,6 +16,10 @@ use crate::store::StoreError;
 
 /// How often a sleeping runner looks for new leads, events and signals.
 const POLL: Duration = Duration::from_millis(200);
+/// How long an idle runner with nothing in flight sleeps on a database
+/// whose commits announce new work (PostgreSQL): what no announcement
+/// covers (a claim lapsing when its runner died) is found within it.
+const LISTENING: Duration = Duration::from_secs(2);
 
 /// Runs due work until stopped (SIGINT/SIGTERM finish the current batch),
 /// or with `once` until nothing is due or in flight (calls placed
@@ -29,12 +33,13 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(status) => return status,
     };
     live.runner = Runner::new(Duration::from_secs(args.lease));
-    let provider: Arc<dyn Provider> = match Config::find(config, &db.path()) {
+    let location = db.location();
+    let provider: Arc<dyn Provider> = match Config::find(config, location.file()) {
         Ok(Some(config)) => match Providers::new(config) {
             Ok(providers) => Arc::new(providers),
             Err(error) => return fail(&error),
         },
-        Ok(None) => match RecordingProvider::open(&db.path()) {
+        Ok(None) => match RecordingProvider::open(&location) {
             Ok(provider) => Arc::new(provider),
             Err(error) => return fail(&error),
         },
@@ -54,9 +59,17 @@ pub fn run(args: &RunArgs) -> u8 {
                 Err(error) => return fail(&error),
             },
             Ok(0) => {
+                let idle = match live.in_flight() {
+                    Ok(0) if live.store.hears_notices() => LISTENING,
+                    Ok(_) => POLL,
+                    Err(error) => return fail(&error),
+                };
                 let next = live.next_wake().ok().flatten();
-                let delay = next.map_or(POLL, |next| live.clock.real_delay(next).min(POLL));
-                std::thread::sleep(delay);
+                let delay = next.map_or(idle, |next| live.clock.real_delay(next).min(idle));
+                // A commit's notice ends the wait at once.
+                if let Err(error) = live.store.await_notice(delay) {
+                    return fail(&error);
+                }
             }
             Ok(count) => done += count,
             // Other runners and imports hold the database in turns; what
@@ -65,6 +78,8 @@ pub fn run(args: &RunArgs) -> u8 {
                 eprintln!("warning: the database stayed busy; trying again");
                 std::thread::sleep(POLL);
             }
+            // Turned back for another runner's sake: nothing was written.
+            Err(StoreError::Conflict) => {}
             Err(error) => return fail(&error),
         }
     }

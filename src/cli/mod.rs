@@ -47,6 +47,9 @@ pub enum Command {
     Publish(publish::PublishArgs),
     /// Take a workflow off line, pausing its timers.
     Unpublish(publish::UnpublishArgs),
+    /// Bring the database's schema to this flowc's version (every command
+    /// does on first use; run it once before starting new runners).
+    Migrate(store::MigrateArgs),
     /// List leads with their status and next step, or import leads.
     Leads(leads::LeadsArgs),
     /// Record that an event happened to a lead.
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Publish(args) => publish::publish(&args),
         Command::Unpublish(args) => publish::unpublish(&args),
+        Command::Migrate(args) => store::migrate(&args),
         Command::Leads(args) => leads::run(&args),
         Command::Event(args) => event::run(&args),
         Command::Timeline(args) => inspect::timeline(&args),

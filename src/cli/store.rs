@@ -1,34 +1,61 @@
 //! What the store-backed subcommands share: `--db`, opening the live
 //! runtime with clear errors, and printing tables or JSON.
 
-use std::path::PathBuf;
-
 use super::EXIT_ERRORS;
 use crate::runtime::live::{Clock, Live};
-use crate::store::{self, Store};
+use crate::store::{self, Location, Store};
 
 /// The `--db` option.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
-    /// The database file (default: `FLOWC_DB`, else `./flowc.db`).
-    #[arg(long, global = true)]
-    pub db: Option<PathBuf>,
+    /// The database: a SQLite file, or a PostgreSQL URL
+    /// (`postgres://user:password@host:5432/name`); default: `FLOWC_DB`,
+    /// else `./flowc.db`.
+    #[arg(long, global = true, value_name = "FILE|URL")]
+    pub db: Option<String>,
 }
 
 impl DbArgs {
-    /// The database path in use.
-    pub fn path(&self) -> PathBuf {
-        store::resolve_path(self.db.as_deref())
+    /// The database in use.
+    pub fn location(&self) -> Location {
+        Location::resolve(self.db.as_deref())
     }
 
     /// Opens the live runtime, or prints why not and gives the exit status.
     pub fn open(&self) -> Result<Live, u8> {
         let clock = Clock::from_env().map_err(|error| fail(&error))?;
-        let path = self.path();
-        match Store::open(&path) {
+        match Store::open(self.location()) {
             Ok(store) => Ok(Live::new(store, clock)),
             Err(error) => Err(fail(&error)),
         }
+    }
+}
+
+/// Arguments of `flowc migrate`.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Creates or migrates the database's schema and says what it did;
+/// returns the exit status.
+pub fn migrate(args: &MigrateArgs) -> u8 {
+    let location = args.db.location();
+    match Store::open(location.clone()) {
+        Ok(store) => {
+            let (found, now) = (store.found_version(), store::SCHEMA_VERSION);
+            match found {
+                0 => println!("created flowc's schema (version {now}) in {location}"),
+                _ if found < now => {
+                    println!("migrated {location} from schema version {found} to {now}")
+                }
+                _ => println!("{location} is at schema version {now} already"),
+            }
+            super::EXIT_OK
+        }
+        Err(error) => fail(&error),
     }
 }
 

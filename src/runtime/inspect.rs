@@ -1,8 +1,8 @@
 //! What users ask of a live store: leads with their status and next step,
 //! a lead's timeline, counts per step, and retrying a failed enrollment.
 
+use crate::store::params;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use crate::bytecode::Program;
@@ -93,30 +93,31 @@ pub fn leads(
     workflow: Option<&str>,
     status: Option<&str>,
 ) -> Result<Vec<LeadStatus>, StoreError> {
-    let mut statement = store.connection.prepare(
+    let mut programs = rustc_hash::FxHashMap::default();
+    let rows = store.query(
         "SELECT e.lead, w.name, w.version, w.program, e.status, e.pc, e.wake, e.hold_reason, e.remaining
          FROM enrollments e JOIN workflows w ON w.id = e.workflow
-         WHERE (?1 IS NULL OR w.name = ?1) AND (?2 IS NULL OR e.status = ?2)
-           AND (?3 IS NULL OR e.lead = ?3)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR w.name = ?1)
+           AND (CAST(?2 AS TEXT) IS NULL OR e.status = ?2)
+           AND (CAST(?3 AS TEXT) IS NULL OR e.lead = ?3)
          ORDER BY e.lead, w.name, e.number",
-    )?;
-    let mut programs = rustc_hash::FxHashMap::default();
-    let rows = statement.query_map(params![workflow, status, lead], |row| {
+        params![workflow, status, lead],
+        |row| {
         Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, i64>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
-            row.get::<_, u32>(5)?,
-            row.get::<_, Option<i64>>(6)?,
-            row.get::<_, Option<String>>(7)?,
-            row.get::<_, Option<i64>>(8)?,
+            row.get::<String>(0)?,
+            row.get::<String>(1)?,
+            row.get::<i64>(2)?,
+            row.get::<String>(3)?,
+            row.get::<String>(4)?,
+            row.get::<u32>(5)?,
+            row.get::<Option<i64>>(6)?,
+            row.get::<Option<String>>(7)?,
+            row.get::<Option<i64>>(8)?,
         ))
-    })?;
+        },
+    )?;
     let mut out = Vec::new();
-    for row in rows {
-        let (lead, workflow, version, program, status, pc, wake, hold_reason, remaining) = row?;
+    for (lead, workflow, version, program, status, pc, wake, hold_reason, remaining) in rows {
         let step = step_label(&program, pc, &status, &mut programs);
         let status = if remaining.is_some() {
             "paused".to_owned()
@@ -144,18 +145,16 @@ pub fn timeline(
     lead: &str,
     zones: &Zones,
 ) -> Result<Option<Vec<TimelineRow>>, StoreError> {
-    let known: Option<String> = store
-        .connection
-        .query_row("SELECT id FROM leads WHERE id = ?1", [lead], |row| {
+    let known: Option<String> =
+        store.query_opt("SELECT id FROM leads WHERE id = ?1", params![lead], |row| {
             row.get(0)
-        })
-        .optional()?;
+        })?;
     if known.is_none() {
         return Ok(None);
     }
     // Refusals belong to no enrollment (number 0); at the same instant they
     // come after the events, as the entry rules run after the goals.
-    let mut statement = store.connection.prepare(
+    let rows = store.query(
         "SELECT name, number, at, step, kind, detail FROM (
              SELECT w.name, e.number, v.at, v.step, v.kind, v.detail, 0 AS source, v.id
              FROM events v JOIN enrollments e ON e.id = v.enrollment JOIN workflows w ON w.id = e.workflow
@@ -163,9 +162,9 @@ pub fn timeline(
              UNION ALL
              SELECT w.name, 0, r.at, '-', 'refused', r.detail, 1, r.id
              FROM refusals r JOIN workflows w ON w.id = r.workflow WHERE r.lead = ?1
-         ) ORDER BY at, source, id",
-    )?;
-    let rows = statement.query_map([lead], |row| {
+         ) timeline ORDER BY at, source, id",
+        params![lead],
+        |row| {
         let workflow: String = row.get(0)?;
         let at = instant(row.get(2)?);
         Ok(TimelineRow {
@@ -178,8 +177,9 @@ pub fn timeline(
             kind: row.get(4)?,
             detail: row.get(5)?,
         })
-    })?;
-    Ok(Some(rows.collect::<Result<_, _>>()?))
+        },
+    )?;
+    Ok(Some(rows))
 }
 
 /// The timezones a lead's instants are shown in: each workflow's account
@@ -193,26 +193,23 @@ pub struct Zones {
 impl Zones {
     /// The zones of `lead` and of every workflow.
     pub fn of(store: &Store, lead: &str) -> Result<Zones, StoreError> {
-        let mut statement = store.connection.prepare(
+        let rows: Vec<(String, String)> = store.query(
             "SELECT name, program FROM workflows w
              WHERE version = (SELECT max(version) FROM workflows WHERE name = w.name)",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
         let mut accounts = rustc_hash::FxHashMap::default();
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (name, program) = row?;
+        for (name, program) in rows {
             if let Ok(program) = serde_json::from_str::<Program>(&program) {
                 accounts.insert(name, program.timezone);
             }
         }
-        let fields: Option<String> = store
-            .connection
-            .query_row("SELECT fields FROM leads WHERE id = ?1", [lead], |row| {
-                row.get(0)
-            })
-            .optional()?;
+        let fields: Option<String> = store.query_opt(
+            "SELECT fields FROM leads WHERE id = ?1",
+            params![lead],
+            |row| row.get(0),
+        )?;
         let lead = fields
             .and_then(|fields| serde_json::from_str::<serde_json::Value>(&fields).ok())
             .and_then(|fields| fields.get("timezone")?.as_str()?.parse().ok());
@@ -238,9 +235,9 @@ impl Zones {
 /// Counts per step of every version of a workflow: events by kind, and
 /// enrollments there now by status. `None` if no workflow has the name.
 pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreError> {
-    let exists: bool = store.connection.query_row(
+    let exists: bool = store.query_one(
         "SELECT EXISTS (SELECT 1 FROM workflows WHERE name = ?1)",
-        [name],
+        params![name],
         |row| row.get(0),
     )?;
     if !exists {
@@ -265,26 +262,22 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
         };
         *map.entry(kind).or_insert(0) += count;
     };
-    let mut statement = store.connection.prepare(
+    let rows: Vec<(String, String, u64)> = store.query(
         "SELECT v.step, v.kind, count(*) FROM events v JOIN enrollments e ON e.id = v.enrollment
          JOIN workflows w ON w.id = e.workflow WHERE w.name = ?1 GROUP BY v.step, v.kind ORDER BY min(v.id)",
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
-    for row in statement.query_map([name], |row| {
-        Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)?))
-    })? {
-        let (step, kind, count) = row?;
-        add(step, kind, false, count as u64);
+    for (step, kind, count) in rows {
+        add(step, kind, false, count);
     }
     let mut programs = rustc_hash::FxHashMap::default();
-    let mut statement = store.connection.prepare(
+    let rows: Vec<(String, u32, String, i64)> = store.query(
         "SELECT w.program, e.pc, e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
-         WHERE w.name = ?1 GROUP BY w.id, e.pc, e.status",
+         WHERE w.name = ?1 GROUP BY w.id, w.program, e.pc, e.status",
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
     )?;
-    let rows: Vec<(String, u32, String, i64)> = statement
-        .query_map([name], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
     for (program, pc, status, count) in rows {
         add(
             step_label(&program, pc, &status, &mut programs),
@@ -299,10 +292,10 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
 /// Effects of a workflow taken over from a runner that died holding them
 /// (claimed more than once): each may have gone out twice, under its key.
 pub fn taken_over(store: &Store, name: &str) -> Result<u64, StoreError> {
-    let count: i64 = store.connection.query_row(
+    let count: i64 = store.query_one(
         "SELECT count(*) FROM outbox o JOIN enrollments e ON e.id = o.enrollment
          JOIN workflows w ON w.id = e.workflow WHERE w.name = ?1 AND o.claims > 1",
-        [name],
+        params![name],
         |row| row.get(0),
     )?;
     Ok(count as u64)
@@ -324,13 +317,12 @@ pub struct EndingCount {
 /// How the enrollments of every version of a workflow ended: goals first,
 /// then exits, failures and completions, most frequent first within each.
 pub fn endings(store: &Store, name: &str) -> Result<Vec<EndingCount>, StoreError> {
-    let mut statement = store.connection.prepare(
+    let rows: Vec<(String, String, i64)> = store.query(
         "SELECT w.program, e.ending, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
-         WHERE w.name = ?1 AND e.ending IS NOT NULL GROUP BY w.id, e.ending",
+         WHERE w.name = ?1 AND e.ending IS NOT NULL GROUP BY w.id, w.program, e.ending",
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
-    let rows: Vec<(String, String, i64)> = statement
-        .query_map([name], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-        .collect::<Result<_, _>>()?;
     let mut programs: rustc_hash::FxHashMap<String, Program> = rustc_hash::FxHashMap::default();
     let mut counts: Vec<EndingCount> = Vec::new();
     for (program, key, count) in rows {
@@ -377,23 +369,20 @@ pub fn endings(store: &Store, name: &str) -> Result<Vec<EndingCount>, StoreError
 /// An effect that failed is tried again as the same effect, under its
 /// idempotency key, as its next attempt (a provider that saw it can tell
 /// the repeat). Returns how many enrollments.
-pub fn retry(store: &Store, lead: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let transaction = store.connection.unchecked_transaction()?;
-    let failed: Vec<(i64, u32)> = {
-        let mut statement = transaction
-            .prepare("SELECT id, effects FROM enrollments WHERE lead = ?1 AND status = 'failed'")?;
-        let rows = statement.query_map([lead], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect::<Result<_, _>>()?
-    };
+pub fn retry(store: &mut Store, lead: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let transaction = store.transaction()?;
+    let failed: Vec<(i64, u32)> = transaction.query(
+        "SELECT id, effects FROM enrollments WHERE lead = ?1 AND status = 'failed' FOR UPDATE",
+        params![lead],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     for &(id, effects) in &failed {
         // The enrollment's last effect, if it is the one that failed.
-        let last: Option<(String, u32, Option<String>)> = transaction
-            .query_row(
-                "SELECT key, attempt, response FROM outbox WHERE enrollment = ?1 ORDER BY id DESC LIMIT 1",
-                [id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
-            .optional()?;
+        let last: Option<(String, u32, Option<String>)> = transaction.query_opt(
+            "SELECT key, attempt, response FROM outbox WHERE enrollment = ?1 ORDER BY id DESC LIMIT 1",
+            params![id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
         let failed_effect = last.filter(|(key, _, response)| {
             let failure = response
                 .as_deref()
@@ -418,6 +407,7 @@ pub fn retry(store: &Store, lead: &str, now: DateTime<Utc>) -> Result<usize, Sto
             params![millis(now), attempts, effects, id],
         )?;
     }
+    transaction.notify()?;
     transaction.commit()?;
     Ok(failed.len())
 }

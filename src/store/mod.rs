@@ -1,25 +1,35 @@
-//! The durable store: one SQLite database in WAL mode with workflow
-//! versions, leads, enrollments, timeline events and the effects outbox.
+//! The durable store: workflow versions, leads, enrollments, timeline
+//! events and the effects outbox, in one database. Two backends sit behind
+//! one interface: a SQLite file (the embedded default) and a PostgreSQL
+//! server (many runners on many machines). The runtime above writes one
+//! SQL dialect through [`Store`] and [`Tx`] and never knows which it talks
+//! to; the dialect's few differences are translated here:
+//!
+//! - parameters are written `?1`, `?2` … (PostgreSQL gets `$1`, `$2` …);
+//! - a claim's `FOR UPDATE [OF t] [SKIP LOCKED]` locks rows on PostgreSQL,
+//!   and is left out on SQLite, where a writing transaction holds the
+//!   whole database;
+//! - integers are 64-bit on both, and truth values are stored as 0 or 1.
+//!
 //! flowc creates and migrates its schema itself, and refuses databases it
-//! did not create.
+//! did not create and schemas newer than it reads.
 
+mod postgres;
 mod schema;
+mod sqlite;
+mod value;
 
+use std::cell::Cell as Flag;
+use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-/// The schema version this flowc writes and reads.
+pub use sqlite::{wait_when_busy, BUSY_TIMEOUT, MMAP_SIZE};
+pub use value::{Cell, FromColumn, Row, ToValue, Value};
+
+/// The schema version this flowc writes and reads, on both backends.
 pub const SCHEMA_VERSION: i64 = 7;
-/// SQLite's application id for flowc databases ("flow" in ASCII).
-const APPLICATION_ID: i64 = 0x666C_6F77;
-/// How long a transaction waits for another process's to end before it
-/// gives up with [`StoreError::Locked`].
-pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-/// Bytes of the database file read through a memory map.
-pub const MMAP_SIZE: i64 = 1 << 30;
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.
 pub const DEFAULT_PATH: &str = "flowc.db";
 
@@ -27,18 +37,18 @@ pub const DEFAULT_PATH: &str = "flowc.db";
 /// change is one transaction.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The file cannot be opened or created.
+    /// The database cannot be opened, created or reached.
     #[error("cannot open the database {path}: {reason}")]
     Open {
-        /// The database file.
+        /// The database file or server.
         path: PathBuf,
         /// What the system said.
         reason: String,
     },
-    /// A SQLite database, but not one of flowc's.
-    #[error("{path} is a SQLite database of another program, not a flowc database")]
+    /// A database, but not one of flowc's.
+    #[error("{path} is a database of another program, not a flowc database")]
     Foreign {
-        /// The database file.
+        /// The database file or server.
         path: PathBuf,
     },
     /// Not a database at all, or a damaged one.
@@ -52,16 +62,21 @@ pub enum StoreError {
     /// Written by a newer flowc.
     #[error("the database was written by a newer flowc (schema version {found}; this flowc reads up to {SCHEMA_VERSION})")]
     TooNew {
-        /// The version in the file.
+        /// The version in the database.
         found: i64,
     },
     /// Another process holds the database.
     #[error("the database is locked by another flowc process; try again")]
     Locked,
+    /// Two transactions got in each other's way (PostgreSQL found a
+    /// deadlock); the one that got this error changed nothing and may be
+    /// run again.
+    #[error("the database turned this transaction back because another one needed the same rows; try again")]
+    Conflict,
     /// No room to write.
     #[error("the disk is full")]
     Full,
-    /// Anything else SQLite reports.
+    /// Anything else the database reports.
     #[error("database error: {0}")]
     Sql(String),
     /// A stored value flowc cannot read back.
@@ -69,17 +84,11 @@ pub enum StoreError {
     Invalid(String),
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(error: rusqlite::Error) -> Self {
-        match error.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked,
-            Some(ErrorCode::DiskFull) => StoreError::Full,
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
-                path: PathBuf::new(),
-                reason: error.to_string(),
-            },
-            _ => StoreError::Sql(error.to_string()),
-        }
+impl StoreError {
+    /// Whether running the same work again may succeed: the database was
+    /// busy, or turned the transaction back for another's sake.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Locked | StoreError::Conflict)
     }
 }
 
@@ -89,177 +98,308 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
-/// A flowc database.
+/// Where a database is: a SQLite file, or a PostgreSQL server's URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl Location {
+    /// `--db`, else `FLOWC_DB`, else [`DEFAULT_PATH`]; a `postgres://` or
+    /// `postgresql://` URL names a PostgreSQL database, anything else a
+    /// SQLite file.
+    pub fn resolve(flag: Option<&str>) -> Location {
+        let given = flag
+            .map(str::to_owned)
+            .or_else(|| std::env::var("FLOWC_DB").ok())
+            .unwrap_or_else(|| DEFAULT_PATH.to_owned());
+        Location::parse(&given)
+    }
+
+    /// The location `text` names.
+    pub fn parse(text: &str) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_owned())
+        } else {
+            Location::Sqlite(PathBuf::from(text))
+        }
+    }
+
+    /// The SQLite file, if this is one: where files that belong next to
+    /// the database (`flowc.toml`) are looked for.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Location::Sqlite(path) => Some(path),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    /// The location as errors name it (a URL without its password).
+    fn named(&self) -> PathBuf {
+        PathBuf::from(self.to_string())
+    }
+}
+
+/// Shows a URL without its password: locations appear in errors and logs.
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => f.write_str(&postgres::redacted(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl From<&Path> for Location {
+    fn from(path: &Path) -> Self {
+        Location::Sqlite(path.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(path: &PathBuf) -> Self {
+        Location::Sqlite(path.clone())
+    }
+}
+
+impl From<PathBuf> for Location {
+    fn from(path: PathBuf) -> Self {
+        Location::Sqlite(path)
+    }
+}
+
+impl From<&Location> for Location {
+    fn from(location: &Location) -> Self {
+        location.clone()
+    }
+}
+
+/// Which kind of database a store is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// What each backend does; the rest of the store is shared.
+trait Backend: Send {
+    /// Runs one statement; gives the rows it changed.
+    fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, StoreError>;
+    /// Runs one query, handing each row to `each` in turn.
+    fn query(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// Runs statements without parameters (transaction control).
+    fn batch(&self, sql: &str) -> Result<(), StoreError>;
+    /// Starts a transaction that writes.
+    fn begin(&self) -> Result<(), StoreError>;
+    /// Tells listening runners that work arrived (PostgreSQL `NOTIFY`, sent
+    /// when the transaction commits); nothing on SQLite, where runners
+    /// look for work often and cheaply.
+    fn notify(&self) -> Result<(), StoreError>;
+    /// Waits up to `timeout` for a [`Backend::notify`] from another
+    /// connection; gives whether one came. SQLite just waits.
+    fn await_notice(&self, timeout: std::time::Duration) -> Result<bool, StoreError>;
+    /// Which backend this is.
+    fn kind(&self) -> Kind;
+}
+
+/// A flowc database, on either backend.
 pub struct Store {
-    /// The open connection.
-    pub connection: Connection,
-    path: PathBuf,
+    backend: Box<dyn Backend>,
+    location: Location,
+    /// The schema version the database had when opened (0: new).
+    found: i64,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, migrating its
-    /// schema to [`SCHEMA_VERSION`].
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        refuse_non_database(path)?;
-        let connection = Connection::open(path).map_err(|error| StoreError::Open {
-            path: path.to_owned(),
-            reason: error.to_string(),
-        })?;
-        let mut store = Store {
-            connection,
-            path: path.to_owned(),
-        };
-        store.prepare().map_err(|error| store.located(error))?;
-        Ok(store)
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Puts the file path into errors that lack it.
-    pub fn located(&self, error: StoreError) -> StoreError {
-        match error {
-            StoreError::Corrupt { reason, .. } => StoreError::Corrupt {
-                path: self.path.clone(),
-                reason,
-            },
-            other => other,
-        }
-    }
-
-    fn prepare(&mut self) -> Result<(), StoreError> {
-        // Every transaction takes the write lock when it begins, so that
-        // what it reads is what it changes (two runners never claim the
-        // same row), and a writer that finds another waits its turn (up to
-        // the busy timeout) instead of failing when it first writes.
-        self.connection
-            .set_transaction_behavior(TransactionBehavior::Immediate);
-        let connection = &self.connection;
-        wait_when_busy(connection)?;
-        // The first read tells a non-database file apart.
-        let application: i64 =
-            connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
-        let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        let tables: i64 = connection.query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
-            [],
-            |row| row.get(0),
-        )?;
-        if application != APPLICATION_ID && (tables > 0 || application != 0) {
-            return Err(StoreError::Foreign {
-                path: self.path.clone(),
-            });
-        }
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew { found: version });
-        }
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        // WAL with NORMAL sync survives a crash of the process (kill -9);
-        // only a power loss can take the last transactions back.
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        // Pages read through a memory map: when another connection (a
-        // provider, another runner) writes, this one's page cache is
-        // dropped, and reading the pages again is then cheap.
-        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
-        if version < SCHEMA_VERSION {
-            self.migrate(version)?;
-        }
-        Ok(())
-    }
-
-    /// Brings the schema from `from` to [`SCHEMA_VERSION`] in one transaction.
-    fn migrate(&mut self, from: i64) -> Result<(), StoreError> {
-        let transaction = self.connection.transaction()?;
-        for (version, sql) in schema::MIGRATIONS.iter().enumerate() {
-            if version as i64 >= from {
-                transaction.execute_batch(sql)?;
+    /// Opens the database at `location` (creating a SQLite file if
+    /// needed), migrating its schema to [`SCHEMA_VERSION`].
+    pub fn open(location: impl Into<Location>) -> Result<Store, StoreError> {
+        let location = location.into();
+        let (backend, found): (Box<dyn Backend>, i64) = match &location {
+            Location::Sqlite(path) => {
+                let (backend, found) = sqlite::Sqlite::open(path)?;
+                (Box::new(backend), found)
             }
-        }
-        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
-        transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        transaction.commit()?;
-        Ok(())
+            Location::Postgres(url) => {
+                let (backend, found) = postgres::Postgres::open(url, &location)?;
+                (Box::new(backend), found)
+            }
+        };
+        Ok(Store {
+            backend,
+            location,
+            found,
+        })
+    }
+
+    /// The schema version the database had when it was opened: 0 for a new
+    /// one, below [`SCHEMA_VERSION`] when opening migrated it.
+    pub fn found_version(&self) -> i64 {
+        self.found
+    }
+
+    /// Where the database is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Which backend this is.
+    pub fn kind(&self) -> Kind {
+        self.backend.kind()
+    }
+
+    /// Starts a transaction. On SQLite it holds the write lock from its
+    /// start, so what it reads is what it changes; on PostgreSQL, rows are
+    /// locked as statements reach them (`FOR UPDATE`). Rolled back unless
+    /// [`Tx::commit`] is called.
+    pub fn transaction(&mut self) -> Result<Tx<'_>, StoreError> {
+        self.backend.begin()?;
+        Ok(Tx {
+            store: self,
+            open: Flag::new(true),
+        })
+    }
+
+    /// Runs one statement outside a transaction; gives the rows it changed.
+    pub fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, StoreError> {
+        self.backend.execute(sql, params)
+    }
+
+    /// Every row of a query, each read by `read`.
+    pub fn query<T>(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        mut read: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut rows = Vec::new();
+        self.backend.query(sql, params, &mut |row| {
+            rows.push(read(row)?);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// The first row of a query, if any.
+    pub fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        read: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut read = Some(read);
+        let mut found = None;
+        self.backend.query(sql, params, &mut |row| {
+            if let Some(read) = read.take() {
+                found = Some(read(row)?);
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// The first row of a query, which must have one.
+    pub fn query_one<T>(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        read: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.query_opt(sql, params, read)?
+            .ok_or_else(|| StoreError::Sql(format!("no row from: {}", first_line(sql))))
     }
 
     /// A stored value of the `meta` table.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .connection
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
-            .optional()?)
+        self.query_opt(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![key],
+            |row| row.get(0),
+        )
+    }
+
+    /// Whether [`Store::await_notice`] hears other processes' commits
+    /// announce work (PostgreSQL), so a runner may sleep longer.
+    pub fn hears_notices(&self) -> bool {
+        self.kind() == Kind::Postgres
+    }
+
+    /// Waits up to `timeout` for another process to say work arrived;
+    /// gives whether it did. On PostgreSQL the store listens for the
+    /// notices of [`Tx::notify`]; on SQLite this only waits.
+    pub fn await_notice(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        self.backend.await_notice(timeout)
     }
 }
 
-/// Makes `connection` wait its turn, up to [`BUSY_TIMEOUT`], when another
-/// connection holds the database. SQLite's own wait sleeps 1 ms, then
-/// longer and longer; the write lock is held for far less, so this one
-/// looks again every 50 µs at first, backing off to every 2 ms.
-pub fn wait_when_busy(connection: &Connection) -> rusqlite::Result<()> {
-    connection.busy_handler(Some(busy))
+/// The first line of a statement, for errors.
+fn first_line(sql: &str) -> &str {
+    sql.trim().lines().next().unwrap_or_default()
 }
 
-/// SQLite's busy handler for [`wait_when_busy`]: whether to try again
-/// after the `tries`-th failed try, having slept first.
-fn busy(tries: i32) -> bool {
-    match pause(tries) {
-        Some(pause) => {
-            std::thread::sleep(pause);
-            true
+/// A transaction: the store's queries, committed together by
+/// [`Tx::commit`] or rolled back when dropped.
+pub struct Tx<'s> {
+    store: &'s Store,
+    open: Flag<bool>,
+}
+
+impl Tx<'_> {
+    /// Commits the transaction.
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.open.set(false);
+        self.store.backend.batch("COMMIT")
+    }
+
+    /// Tells idle runners, once this transaction commits, that it made
+    /// work for them.
+    pub fn notify(&self) -> Result<(), StoreError> {
+        self.store.backend.notify()
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        self.store
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            // A failed rollback leaves nothing to undo: the connection
+            // rolls back when it closes.
+            let _ = self.store.backend.batch("ROLLBACK");
         }
-        None => false,
     }
 }
 
-/// How long to wait after the `tries`-th failed try for the lock (from 0),
-/// or `None` once [`BUSY_TIMEOUT`] has been waited in all.
-fn pause(tries: i32) -> Option<Duration> {
-    const FAST: i32 = 200;
-    let (fast, slow) = (Duration::from_micros(50), Duration::from_millis(2));
-    let waited = fast * tries.clamp(0, FAST) as u32 + slow * (tries - FAST).max(0) as u32;
-    (waited < BUSY_TIMEOUT).then_some(if tries < FAST { fast } else { slow })
-}
-
-/// The first bytes of every SQLite database file.
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
-
-/// Refuses an existing, non-empty file that does not start like a SQLite
-/// database: SQLite would take a file shorter than a page for an empty
-/// database and overwrite it.
-fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
-    use std::io::Read;
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return Ok(());
+/// The parameters of a statement: `params![a, b]` for `?1`, `?2`.
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::store::ToValue::to_value(&$value)),*] as &[$crate::store::Value<'_>]
     };
-    let mut header = Vec::with_capacity(SQLITE_HEADER.len());
-    let read = file
-        .by_ref()
-        .take(SQLITE_HEADER.len() as u64)
-        .read_to_end(&mut header);
-    match read {
-        Ok(0) => Ok(()),
-        Ok(_) if header == SQLITE_HEADER => Ok(()),
-        Ok(_) => Err(StoreError::Corrupt {
-            path: path.to_owned(),
-            reason: "the file does not start like a SQLite database".to_owned(),
-        }),
-        Err(error) => Err(StoreError::Open {
-            path: path.to_owned(),
-            reason: error.to_string(),
-        }),
-    }
 }
-
-/// The path of the database: `--db`, else `FLOWC_DB`, else [`DEFAULT_PATH`].
-pub fn resolve_path(flag: Option<&Path>) -> PathBuf {
-    flag.map(Path::to_owned)
-        .or_else(|| std::env::var_os("FLOWC_DB").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
-}
+pub use params;
 
 /// An instant as stored: milliseconds since the epoch.
 pub fn millis(instant: DateTime<Utc>) -> i64 {
@@ -275,67 +415,22 @@ pub fn instant(millis: i64) -> DateTime<Utc> {
 mod tests {
     use super::*;
 
-    /// A writer that finds the lock taken looks again soon (it is held for
-    /// a millisecond or two), and gives up only after the busy timeout.
+    /// `--db` and `FLOWC_DB` name PostgreSQL by URL and SQLite by path,
+    /// and a URL's password never shows in what flowc prints.
     #[test]
-    fn a_busy_writer_looks_again_soon_and_gives_up_after_the_timeout() {
-        assert_eq!(pause(0), Some(Duration::from_micros(50)));
-        let pauses: Vec<Duration> = (0..).map_while(pause).collect();
-        let waited: Duration = pauses.iter().sum();
-        assert!(
-            waited >= BUSY_TIMEOUT && waited < BUSY_TIMEOUT + Duration::from_millis(10),
-            "{waited:?}"
+    fn a_location_is_a_url_or_a_path_and_hides_its_password() {
+        assert_eq!(
+            Location::parse("flowc.db"),
+            Location::Sqlite(PathBuf::from("flowc.db"))
         );
-        assert!(pauses
-            .iter()
-            .all(|pause| *pause <= Duration::from_millis(2)));
-    }
-
-    /// A database written at schema 2 opens at the current schema, its rows
-    /// kept: trigger state gains `refused`, enrollments `ending`, the
-    /// refusals table exists, and outbox rows can be claimed.
-    #[test]
-    fn a_schema_2_database_is_migrated_with_its_rows() {
-        let dir = tempfile::tempdir().expect("a folder");
-        let path = dir.path().join("flowc.db");
-        {
-            let connection = Connection::open(&path).expect("opened");
-            for sql in &schema::MIGRATIONS[..2] {
-                connection.execute_batch(sql).expect("schema 2");
-            }
-            connection
-                .execute_batch(
-                    "INSERT INTO leads (id, fields, updated_at) VALUES ('a', '{}', 0);
-                     INSERT INTO triggers (workflow, lead, matching, flip) VALUES ('w', 'a', 1, NULL);
-                     PRAGMA user_version = 2;",
-                )
-                .expect("rows");
-            connection
-                .pragma_update(None, "application_id", APPLICATION_ID)
-                .expect("ours");
-        }
-        let store = Store::open(&path).expect("migrated");
-        let version: i64 = store
-            .connection
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .expect("a version");
-        assert_eq!(version, SCHEMA_VERSION);
-        let (matching, refused): (bool, u8) = store
-            .connection
-            .query_row("SELECT matching, refused FROM triggers", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .expect("the row is kept");
-        assert_eq!((matching, refused), (true, 0));
-        let columns: i64 = store
-            .connection
-            .query_row(
-                "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)
-                      + (SELECT count(owner) + count(lease) + count(call) + count(poll) + coalesce(sum(claims), 0) FROM outbox)",
-                [],
-                |row| row.get(0),
-            )
-            .expect("the new table and column");
-        assert_eq!(columns, 0);
+        let url = "postgres://flowc:s3cret@db.example.com:5432/flowc";
+        assert_eq!(Location::parse(url), Location::Postgres(url.to_owned()));
+        let shown = Location::parse(url).to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.example.com:5432/flowc"), "{shown}");
+        assert!(matches!(
+            Location::parse("postgresql://localhost/x"),
+            Location::Postgres(_)
+        ));
     }
 }

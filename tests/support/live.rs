@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use flowc::runtime::leads::read_updates;
 use flowc::runtime::live::{Clock, Live, Migration, Provider};
-use flowc::store::Store;
+use flowc::store::{Location, Store};
 use flowc::value::DateLiteral;
 
 /// A live runtime on `dir/flowc.db` at `start` (a fixed clock), with
@@ -20,7 +20,7 @@ pub fn started(dir: &Path, source: &str, leads: &str, start: &str) -> Live {
     let start = DateLiteral::parse(start)
         .expect("a time")
         .instant(program.timezone);
-    let store = Store::open(&dir.join("flowc.db")).expect("a database");
+    let store = Store::open(database(dir)).expect("a database");
     let mut live = Live::new(store, Clock::Fixed(start));
     live.publish(&artifact, source, Migration::None)
         .expect("published");
@@ -56,13 +56,58 @@ pub fn settle(live: &mut Live, provider: &Arc<dyn Provider>) {
 
 /// Every recorded event as `(lead, kind, column)`, in the order recorded;
 /// `column` is an expression over the events table `v` (`v.detail`).
-pub fn events(connection: &rusqlite::Connection, column: &str) -> Vec<(String, String, String)> {
+pub fn events(store: &Store, column: &str) -> Vec<(String, String, String)> {
     let sql = format!(
         "SELECT e.lead, v.kind, {column} FROM events v JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id"
     );
-    let mut statement = connection.prepare(&sql).expect("a query");
-    let rows = statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .expect("rows");
-    rows.map(|row| row.expect("a row")).collect()
+    store
+        .query(&sql, flowc::params![], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .expect("rows")
+}
+
+/// The server `scripts/test` started for the PostgreSQL run of the
+/// suites (`postgres://flowc@127.0.0.1:PORT`), if this is that run.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("FLOWC_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Whether the suites run on PostgreSQL this time.
+pub fn on_postgres() -> bool {
+    postgres_server().is_some()
+}
+
+/// The database a test runs on: on the PostgreSQL run, a new empty
+/// database of its own on the test server; otherwise `dir/flowc.db`.
+pub fn database(dir: &Path) -> Location {
+    let Some(server) = postgres_server() else {
+        return Location::Sqlite(dir.join("flowc.db"));
+    };
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .subsec_nanos()
+    );
+    let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .expect("the test server");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("a database");
+    Location::Postgres(format!("{server}/{name}"))
+}
+
+/// The value of `--db` or `FLOWC_DB` for `location`.
+pub fn db_arg(location: &Location) -> String {
+    match location {
+        Location::Sqlite(path) => path.display().to_string(),
+        Location::Postgres(url) => url.clone(),
+    }
 }

@@ -2,24 +2,23 @@
 //! leads, testing goals, and committing what an activation changed.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::outbox::Outbox;
 use super::provider::Delivery;
 use super::stored_leads::{history, lead_slots, record_refusal, set_refused, set_trigger_state};
-use super::{execute, query_row, Version};
+use super::Version;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
-use crate::store::{instant, millis, StoreError};
+use crate::store::{instant, millis, params, Row as Columns, StoreError, Tx};
 use crate::value::Value;
 use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Message, Response, Status, Vm};
 
 /// Runs a stored enrollment on from where it stands (a version not loaded
 /// yet, published since, is left for the next tick).
 pub(super) fn resume(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     id: i64,
     now: DateTime<Utc>,
@@ -63,7 +62,7 @@ impl Delivered<'_> {
 /// (a goal was reached while the effect was in flight): every delivered
 /// effect is on the timeline, whatever happened to the enrollment.
 fn late_delivery(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     row: &Row,
     at: DateTime<Utc>,
@@ -100,7 +99,7 @@ fn late_delivery(
 /// Runs a loaded enrollment on from where it stands (from an effect just
 /// `delivered`, if it waited for one).
 pub(super) fn run_loaded(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     mut row: Row,
     fields: &str,
@@ -154,12 +153,12 @@ pub(super) struct Row {
 }
 
 /// An enrollment row and its lead's fields (as stored).
-pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+pub(super) fn read_row(row: &Columns<'_>) -> Result<(Row, String), StoreError> {
     let mut enrollment = Enrollment::new(0, row.get(3)?, instant(row.get(9)?), None);
     enrollment.pc = row.get(4)?;
-    enrollment.status = Status::from_name(&row.get::<_, String>(5)?);
+    enrollment.status = Status::from_name(&row.get::<String>(5)?);
     enrollment.wake = row
-        .get::<_, Option<i64>>(6)?
+        .get::<Option<i64>>(6)?
         .map_or(enrollment.entered, instant);
     enrollment.attempts = row.get(7)?;
     enrollment.effects = row.get(8)?;
@@ -176,16 +175,16 @@ pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String
 }
 
 pub(super) fn load_enrollment(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     id: i64,
 ) -> Result<Option<(Row, String)>, StoreError> {
-    Ok(query_row(transaction, select_rows!("WHERE e.id = ?1"), [id], read_row).optional()?)
+    transaction.query_opt(select_rows!("WHERE e.id = ?1"), params![id], read_row)
 }
 
 /// Enrolls a lead if it may enter, and runs it to its first suspension;
 /// gives the entry decision (why not, when the lead did not enter).
 pub(super) fn try_enroll(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     version: &Version,
     lead: &str,
     fields: &Map<String, Json>,
@@ -215,12 +214,12 @@ pub(super) fn try_enroll(
         set_refused(transaction, &version.name, lead, 0)?;
     }
     let number = past.enrollments + 1;
-    execute(transaction,
+    let id: i64 = transaction.query_one(
         "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered, event)
-         VALUES (?1, ?2, ?3, 0, 'active', 0, 0, ?4, ?5)",
+         VALUES (?1, ?2, ?3, 0, 'active', 0, 0, ?4, ?5) RETURNING id",
         params![version.id, lead, number, millis(now), stored_payload],
+        |row| row.get(0),
     )?;
-    let id = transaction.last_insert_rowid();
     let event = (!payload.is_empty()).then(|| payload.to_vec().into_boxed_slice());
     let mut enrollment = Enrollment::new(0, number, now, event);
     insert_events(
@@ -254,7 +253,7 @@ pub(super) fn try_enroll(
 /// Ends the lead's active enrollment in this workflow if one of its goals
 /// now holds.
 pub(super) fn test_goals(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     version: &Version,
     lead: &str,
     fields: &Map<String, Json>,
@@ -263,25 +262,20 @@ pub(super) fn test_goals(
     if version.program.goals.is_empty() {
         return Ok(());
     }
-    let active: Vec<(i64, i64)> = {
-        let mut statement = transaction.prepare_cached(
-            "SELECT e.id, e.workflow FROM enrollments e JOIN workflows w ON w.id = e.workflow
-             WHERE e.lead = ?1 AND w.name = ?2 AND e.status NOT IN ('completed', 'exited', 'failed')",
-        )?;
-        let rows = statement.query_map(params![lead, version.name], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for (id, _) in active {
+    let active: Vec<i64> = transaction.query(
+        "SELECT e.id FROM enrollments e JOIN workflows w ON w.id = e.workflow
+         WHERE e.lead = ?1 AND w.name = ?2 AND e.status NOT IN ('completed', 'exited', 'failed')",
+        params![lead, version.name],
+        |row| row.get(0),
+    )?;
+    for id in active {
         let Some((row, _)) = load_enrollment(transaction, id)? else {
             continue;
         };
         let slots = lead_slots(&version.program, fields);
         let vm = Vm::new(&version.program);
         if let Some((index, goal)) = vm.goal_reached(&row.enrollment, &slots, now) {
-            execute(transaction,
-                "UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL, ending = ?2
+            transaction.execute("UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL, ending = ?2
                  WHERE id = ?1",
                 params![id, crate::vm::Ending::Goal(index).key()],
             )?;
@@ -302,7 +296,7 @@ pub(super) fn test_goals(
 /// transaction. An effect just `delivered` is answered from it, and its
 /// event says when it went out if late.
 pub(super) fn activate(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     version: &Version,
     id: i64,
     enrollment: &mut Enrollment,
@@ -344,8 +338,7 @@ pub(super) fn activate(
         Advance::Ended(ending) => (None, Some(ending.key())),
         Advance::InFlight => (None, None),
     };
-    execute(transaction,
-        "UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
+    transaction.execute("UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
          ending = ?8 WHERE id = ?7",
         params![
             enrollment.pc,
@@ -392,14 +385,11 @@ fn capped(detail: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub(super) fn insert_events(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     enrollment: i64,
     program: &Program,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let mut statement = transaction.prepare_cached(
-        "INSERT INTO events (enrollment, at, pc, step, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     for event in events {
         let step = if event.kind == crate::vm::EventKind::Entered {
             "-"
@@ -409,21 +399,24 @@ pub(super) fn insert_events(
                 .get(event.pc as usize)
                 .map_or("?", |origin| origin.label.as_str())
         };
-        statement.execute(params![
-            enrollment,
-            millis(event.at),
-            event.pc,
-            step,
-            event.kind.name(),
-            capped(&event.detail)
-        ])?;
+        transaction.execute(
+            "INSERT INTO events (enrollment, at, pc, step, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                enrollment,
+                millis(event.at),
+                event.pc,
+                step,
+                event.kind.name(),
+                capped(&event.detail)
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// Writes the values of extracted fields back to the lead.
 pub(super) fn store_extracted(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     program: &Program,
     lead: &LeadState<'_>,
 ) -> Result<(), StoreError> {
@@ -436,14 +429,16 @@ pub(super) fn store_extracted(
     if extracted.is_empty() {
         return Ok(());
     }
-    let mut fields = lead.fields.clone();
+    // Read again, locked: what another transaction wrote to the lead since
+    // the activation began is kept.
+    let mut fields = super::stored_leads::lead_fields(transaction, lead.id)?
+        .unwrap_or_else(|| lead.fields.clone());
     for (index, slot) in extracted {
         if let Some(value) = lead.slots.get(index).and_then(Option::as_ref) {
             fields.insert(slot.name.clone(), value.to_json());
         }
     }
-    execute(
-        transaction,
+    transaction.execute(
         "UPDATE leads SET fields = ?1 WHERE id = ?2",
         params![Json::Object(fields).to_string(), lead.id],
     )?;

@@ -13,17 +13,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Transaction};
 
 use super::activation::{insert_events, load_enrollment, resume, Delivered};
 use super::lease::{self, Heartbeat, Runner};
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Delivery, Provider};
 use super::stored_leads::lead_slots;
-use super::{execute, Live, Version};
+use super::{Live, Version};
 use crate::ast::Outcome;
 use crate::runtime::recorder::KINDS;
-use crate::store::{instant, millis, StoreError};
+use crate::store::{instant, millis, params, Row, Store, StoreError, Tx, Value};
 use crate::vm::Response;
 use crate::vm::{Event, EventKind, Vm};
 use rustc_hash::FxHashMap as HashMap;
@@ -49,7 +48,7 @@ pub(super) struct PlacedCall {
 /// The columns [`pending`] reads, in order.
 const PENDING_COLUMNS: &str = "id, key, attempt, kind, message, enrollment, created";
 
-fn pending(row: &rusqlite::Row<'_>) -> rusqlite::Result<Pending> {
+fn pending(row: &Row<'_>) -> Result<Pending, StoreError> {
     Ok(Pending {
         delivery: Delivery {
             id: row.get(0)?,
@@ -82,9 +81,9 @@ impl Live {
     /// Effects being delivered and calls placed whose outcome is not known
     /// yet: `--once` waits for them.
     pub fn in_flight(&self) -> Result<usize, StoreError> {
-        let placed: i64 = self.store.connection.query_row(
+        let placed: i64 = self.store.query_one(
             "SELECT count(*) FROM outbox WHERE status = 'placed'",
-            [],
+            params![],
             |row| row.get(0),
         )?;
         let delivering = self.pool.as_ref().map_or(0, Pool::in_flight);
@@ -94,9 +93,9 @@ impl Live {
     /// Waits, at most `wait`, until the next look at a placed call is due
     /// (when nothing else is to be done).
     pub(super) fn await_look(&self, wait: Duration) -> Result<(), StoreError> {
-        let next: Option<i64> = self.store.connection.query_row(
+        let next: Option<i64> = self.store.query_one(
             "SELECT min(poll) FROM outbox WHERE status = 'placed'",
-            [],
+            params![],
             |row| row.get(0),
         )?;
         if let Some(next) = next {
@@ -119,7 +118,7 @@ impl Live {
             }
             let timing = self.call_timing();
             let at = self.clock.now();
-            let transaction = self.store.connection.transaction()?;
+            let transaction = self.store.transaction()?;
             confirm(&transaction, &self.finished, &self.versions, timing, at)?;
             transaction.commit()?;
             self.finished.clear();
@@ -160,10 +159,9 @@ impl Live {
     /// the write lock.
     pub(super) fn claimable(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
         let now = lease::now_millis();
-        let connection = &self.store.connection;
         for (kind, _) in room {
             for rows in [&FREE, &LAPSED, &LOOKS] {
-                if waiting(connection, rows, kind, now)? {
+                if waiting(&self.store, rows, kind, now)? {
                     return Ok(true);
                 }
             }
@@ -174,7 +172,7 @@ impl Live {
     /// Starts the heartbeat that renews this runner's claims, once.
     pub(super) fn beat(&mut self) -> Result<(), StoreError> {
         if self.heartbeat.is_none() {
-            self.heartbeat = Some(Heartbeat::start(self.store.path(), &self.runner)?);
+            self.heartbeat = Some(Heartbeat::start(self.store.location(), &self.runner)?);
         }
         Ok(())
     }
@@ -193,7 +191,7 @@ impl Live {
 /// pending effects kind by kind in outbox order, then placed calls due for
 /// a look.
 pub(super) fn claim_jobs(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     runner: &Runner,
     room: &[(&'static str, usize)],
 ) -> Result<Vec<Job>, StoreError> {
@@ -208,7 +206,7 @@ pub(super) fn claim_jobs(
                 claimed.extend(claim(
                     transaction,
                     rows,
-                    params![kind, now, owner, expiry, left as i64],
+                    params![kind, now, owner, expiry, left],
                     "",
                     pending,
                     |pending| pending.delivery.id,
@@ -221,7 +219,7 @@ pub(super) fn claim_jobs(
             let due = claim(
                 transaction,
                 &LOOKS,
-                params![kind, now, owner, expiry, looks as i64],
+                params![kind, now, owner, expiry, looks],
                 ", call, placed",
                 |row| {
                     Ok(PlacedCall {
@@ -244,7 +242,7 @@ pub(super) fn claim_jobs(
 /// until the window opens, and the step is carried out again then under
 /// the same key. Returns the jobs to start.
 pub(super) fn hold_closed(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     jobs: Vec<Job>,
     now: DateTime<Utc>,
@@ -270,7 +268,7 @@ pub(super) fn hold_closed(
 /// Holds one effect's enrollment if its window is closed now; whether it
 /// did.
 fn hold_if_closed(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     pending: &Pending,
     now: DateTime<Utc>,
@@ -296,10 +294,9 @@ fn hold_if_closed(
     let Some(Some(opens)) = vm.closed_until(pc, &lead_slots(program, &fields), now) else {
         return Ok(false);
     };
-    execute(
-        transaction,
+    transaction.execute(
         "DELETE FROM outbox WHERE id = ?1",
-        [pending.delivery.id],
+        params![pending.delivery.id],
     )?;
     let detail = format!(
         "{} window closed when it was to go out (the step was reached at {}); release at {}",
@@ -307,8 +304,7 @@ fn hold_if_closed(
         vm.local(pending.created),
         vm.local(opens)
     );
-    execute(
-        transaction,
+    transaction.execute(
         "UPDATE enrollments SET status = 'held', wake = ?1, hold_reason = ?2 WHERE id = ?3",
         params![millis(opens), detail, pending.enrollment],
     )?;
@@ -325,7 +321,7 @@ fn hold_if_closed(
 /// Confirms the jobs the delivery threads finished, and runs their
 /// enrollments on. Returns how many.
 pub(super) fn confirm(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     finished: &[Done],
     versions: &HashMap<i64, Version>,
     timing: (Duration, Duration),
@@ -358,14 +354,13 @@ pub(super) fn confirm(
 /// effect went out a minute or more after that instant, its timeline
 /// event says when it really did.
 fn finish(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     pending: &Pending,
     response: &Response,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let confirmed = execute(
-        transaction,
+    let confirmed = transaction.execute(
         "UPDATE outbox SET status = 'done', response = ?1, done = ?2, owner = NULL, lease = NULL
          WHERE id = ?3 AND status IN ('pending', 'placed')",
         params![
@@ -427,18 +422,14 @@ const LOOKS: Claimable = Claimable {
 /// time now) for owner `?3` with lease expiry `?4`. Reads
 /// [`PENDING_COLUMNS`] and `more`, in outbox order.
 fn claim<T>(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     rows: &Claimable,
-    params: impl rusqlite::Params,
+    params: &[Value<'_>],
     more: &str,
-    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    read: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     id: impl Fn(&T) -> i64,
 ) -> Result<Vec<T>, StoreError> {
-    let sql = claim_sql(rows, more);
-    let mut statement = transaction.prepare_cached(&sql)?;
-    let rows = statement.query_map(params, read)?;
-    let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
-    drop(statement);
+    let mut claimed = transaction.query(&claim_sql(rows, more), params, read)?;
     // RETURNING gives rows in no set order.
     claimed.sort_by_key(id);
     Ok(claimed)
@@ -447,17 +438,9 @@ fn claim<T>(
 /// Whether any row of `rows` waits for a runner: a look that takes no
 /// lock and changes nothing, where a claim that finds nothing would still
 /// cost an update.
-fn waiting(
-    connection: &rusqlite::Connection,
-    rows: &Claimable,
-    kind: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let mut statement = connection.prepare_cached(&waiting_sql(rows))?;
-    // A filter may not use `now`: bind what it uses.
-    let values: [&dyn rusqlite::ToSql; 2] = [&kind, &now];
-    let used = &values[..statement.parameter_count()];
-    Ok(statement.query_row(rusqlite::params_from_iter(used), |row| row.get(0))?)
+fn waiting(store: &Store, rows: &Claimable, kind: &str, now: i64) -> Result<bool, StoreError> {
+    // A filter may not use `now`: the store binds what it uses.
+    store.query_one(&waiting_sql(rows), params![kind, now], |row| row.get(0))
 }
 
 /// The statement [`waiting`] runs.
@@ -469,7 +452,8 @@ fn waiting_sql(rows: &Claimable) -> String {
 fn claim_sql(rows: &Claimable, more: &str) -> String {
     format!(
         "UPDATE outbox SET owner = ?3, lease = ?4, claims = claims + 1
-         WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY {} LIMIT ?5)
+         WHERE id IN (SELECT id FROM outbox WHERE {} ORDER BY {} LIMIT ?5
+                      FOR UPDATE SKIP LOCKED)
          RETURNING {PENDING_COLUMNS}{more}",
         rows.filter, rows.order
     )
@@ -478,15 +462,13 @@ fn claim_sql(rows: &Claimable, more: &str) -> String {
 /// Records that the provider accepted a call: it is never placed again,
 /// and its status is looked at after `poll`.
 fn placed(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     pending: &Pending,
     call: &str,
     poll: Duration,
 ) -> Result<(), StoreError> {
     let now = lease::now_millis();
-    execute(
-        transaction,
-        "UPDATE outbox SET status = 'placed', call = ?1, placed = ?2, poll = ?3, owner = NULL, lease = NULL
+    transaction.execute("UPDATE outbox SET status = 'placed', call = ?1, placed = ?2, poll = ?3, owner = NULL, lease = NULL
          WHERE id = ?4 AND status = 'pending'",
         params![call, now, now + poll.as_millis() as i64, pending.delivery.id],
     )?;
@@ -497,7 +479,7 @@ fn placed(
 /// call timeout passed (`no answer` if nobody answered, else `failed`);
 /// otherwise the next look is scheduled and there is no outcome yet.
 fn looked(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     call: &PlacedCall,
     status: &CallStatus,
     (poll, timeout): (Duration, Duration),
@@ -511,9 +493,7 @@ fn looked(
         _ => None,
     };
     if outcome.is_none() {
-        execute(
-            transaction,
-            "UPDATE outbox SET poll = ?1, owner = NULL, lease = NULL WHERE id = ?2 AND status = 'placed'",
+        transaction.execute("UPDATE outbox SET poll = ?1, owner = NULL, lease = NULL WHERE id = ?2 AND status = 'placed'",
             params![now + poll.as_millis() as i64, call.pending.delivery.id],
         )?;
     }
@@ -531,22 +511,18 @@ mod tests {
     #[test]
     fn claims_never_walk_the_outbox() {
         let dir = tempfile::tempdir().expect("a folder");
-        let store = Store::open(&dir.path().join("flowc.db")).expect("a store");
+        let store = Store::open(dir.path().join("flowc.db")).expect("a store");
         let statements = [&LAPSED, &FREE, &LOOKS]
             .into_iter()
             .flat_map(|rows| [claim_sql(rows, ""), waiting_sql(rows)]);
         for sql in statements {
-            let mut statement = store
-                .connection
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .expect("prepared");
-            let values: [&dyn rusqlite::ToSql; 5] = [&"email", &0, &"runner", &1, &64];
-            let used = &values[..statement.parameter_count()];
-            let plan: Vec<String> = statement
-                .query_map(rusqlite::params_from_iter(used), |row| row.get(3))
-                .expect("explained")
-                .collect::<Result<_, _>>()
-                .expect("read");
+            let plan: Vec<String> = store
+                .query(
+                    &format!("EXPLAIN QUERY PLAN {sql}"),
+                    crate::store::params!["email", 0, "runner", 1, 64],
+                    |row| row.get(3),
+                )
+                .expect("explained");
             assert!(
                 plan.iter().all(|step| !step.starts_with("SCAN outbox")),
                 "{sql}: {plan:#?}"

@@ -6,12 +6,11 @@
 //! Leases run on the real clock, whatever the workflow clock says: they
 //! measure how long a process has been silent, not workflow time.
 
-use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::params;
+use crate::store::{params, Location, Store, StoreError};
 
 /// How long a claim lasts unless renewed, by default.
 pub const DEFAULT: Duration = Duration::from_secs(30);
@@ -59,17 +58,16 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// Starts renewing `runner`'s leases in the database at `path`.
-    pub fn start(path: &Path, runner: &Runner) -> rusqlite::Result<Heartbeat> {
-        let connection = rusqlite::Connection::open(path)?;
-        connection.busy_timeout(runner.lease / 3)?;
+    /// Starts renewing `runner`'s leases in the database at `location`.
+    pub fn start(location: &Location, runner: &Runner) -> Result<Heartbeat, StoreError> {
+        let store = Store::open(location)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let runner = runner.clone();
         let thread = std::thread::spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(runner.lease / 3) {
                 // A renewal that fails (the database busy too long) is tried
                 // again at the next beat, well before the lease lapses.
-                let _ = connection.execute(
+                let _ = store.execute(
                     "UPDATE outbox SET lease = ?1
                      WHERE lease IS NOT NULL AND owner = ?2 AND status IN ('pending', 'placed')",
                     params![runner.expiry(), runner.owner],

@@ -7,16 +7,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Transaction};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::entry;
 use crate::bytecode::Program;
-use crate::store::{instant, millis, Store, StoreError};
+use crate::store::{instant, millis, params, Store, StoreError, Tx};
 
 /// Due enrollments claimed per transaction.
 pub const BATCH: usize = 500;
+/// How many times an import batch turned back by a conflict is tried again.
+const CONFLICT_RETRIES: usize = 5;
 /// How long a tick with nothing else to do waits for a delivery in flight.
 const WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -42,25 +43,6 @@ mod pool;
 mod provider;
 mod publish;
 mod stored_leads;
-
-/// Runs a statement through the connection's statement cache.
-fn execute(
-    transaction: &Transaction<'_>,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<usize, StoreError> {
-    Ok(transaction.prepare_cached(sql)?.execute(params)?)
-}
-
-/// Reads one row through the connection's statement cache.
-fn query_row<T>(
-    transaction: &Transaction<'_>,
-    sql: &str,
-    params: impl rusqlite::Params,
-    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    transaction.prepare_cached(sql)?.query_row(params, read)
-}
 
 pub use clock::{Clock, ClockError};
 pub use provider::{
@@ -124,24 +106,20 @@ impl Live {
 
     /// Every stored workflow version.
     pub fn versions(&mut self) -> Result<Vec<Version>, StoreError> {
-        let rows: Vec<(i64, String, i64, bool)> = {
-            let mut statement = self.store.connection.prepare_cached(
-                "SELECT id, name, version, published FROM workflows ORDER BY name, version",
-            )?;
-            let rows = statement.query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let rows: Vec<(i64, String, i64, bool)> = self.store.query(
+            "SELECT id, name, version, published FROM workflows ORDER BY name, version",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )?;
         let mut versions = Vec::with_capacity(rows.len());
         for (id, name, version, published) in rows {
             // Programs never change once stored: each is read and parsed once.
             let program = match self.versions.get(&id) {
                 Some(known) => Rc::clone(&known.program),
                 None => {
-                    let text: String = self.store.connection.query_row(
+                    let text: String = self.store.query_one(
                         "SELECT program FROM workflows WHERE id = ?1",
-                        [id],
+                        params![id],
                         |row| row.get(0),
                     )?;
                     Rc::new(serde_json::from_str::<Program>(&text)?)
@@ -180,7 +158,17 @@ impl Live {
         };
         for batch in leads.chunks(BATCH) {
             let mut tally = done.clone();
-            match self.import_batch(&live, batch, &mut tally) {
+            let mut imported = self.import_batch(&live, batch, &mut tally);
+            // Turned back for another transaction's sake (a runner holding
+            // the same leads' enrollments): nothing was written, try again.
+            for _ in 0..CONFLICT_RETRIES {
+                if !matches!(imported, Err(StoreError::Conflict)) {
+                    break;
+                }
+                tally = done.clone();
+                imported = self.import_batch(&live, batch, &mut tally);
+            }
+            match imported {
                 Ok(()) => {
                     done = tally;
                     done.imported += batch.len();
@@ -199,7 +187,7 @@ impl Live {
         batch: &[LeadUpdate],
         tally: &mut Imported,
     ) -> Result<(), StoreError> {
-        let transaction = self.store.connection.transaction()?;
+        let transaction = self.store.transaction()?;
         for update in batch {
             // Live imports happen now: `at` is for simulations.
             let now = self.clock.now();
@@ -214,6 +202,7 @@ impl Live {
                 }
             }
         }
+        transaction.notify()?;
         transaction.commit()?;
         Ok(())
     }
@@ -233,11 +222,7 @@ impl Live {
             .into_iter()
             .filter(|v| v.published)
             .collect();
-        let transaction = self
-            .store
-            .connection
-            .transaction()
-            .map_err(StoreError::from)?;
+        let transaction = self.store.transaction()?;
         let Some(fields) = lead_fields(&transaction, lead)? else {
             return Err(EventError::UnknownLead(lead.to_owned()));
         };
@@ -260,7 +245,10 @@ impl Live {
             )?;
             decisions.push((version.name.clone(), decision));
         }
-        transaction.commit().map_err(StoreError::from)?;
+        if decisions.iter().any(|(_, decision)| decision.is_ok()) {
+            transaction.notify()?;
+        }
+        transaction.commit()?;
         Ok(decisions)
     }
 
@@ -293,7 +281,7 @@ impl Live {
         // the write lock, which other runners and imports take in turn.
         let now = self.clock.now();
         let timing = self.call_timing();
-        let transaction = self.store.connection.transaction()?;
+        let transaction = self.store.transaction()?;
         let confirmed =
             delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
         let jobs = delivery::claim_jobs(&transaction, &self.runner, &room)?;
@@ -312,23 +300,21 @@ impl Live {
     /// write lock, so an idle runner does not contend for it.
     fn due(&self, room: &[(&'static str, usize)]) -> Result<bool, StoreError> {
         let now = millis(self.clock.now());
-        let due: bool = self
-            .store
-            .connection
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM enrollments WHERE wake IS NOT NULL AND wake <= ?1)
-                     OR EXISTS (SELECT 1 FROM triggers WHERE flip IS NOT NULL AND flip <= ?1)",
-            )?
-            .query_row([now], |row| row.get(0))?;
+        let due: bool = self.store.query_one(
+            "SELECT EXISTS (SELECT 1 FROM enrollments WHERE wake IS NOT NULL AND wake <= ?1)
+                 OR EXISTS (SELECT 1 FROM triggers WHERE flip IS NOT NULL AND flip <= ?1)",
+            params![now],
+            |row| row.get(0),
+        )?;
         Ok(due || self.claimable(room)?)
     }
 
     /// When the next enrollment is due or the next trigger flips, if ever.
     pub fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let next: Option<i64> = self.store.connection.query_row(
+        let next: Option<i64> = self.store.query_one(
             "SELECT min(at) FROM (SELECT min(wake) AS at FROM enrollments WHERE wake IS NOT NULL
-                                  UNION ALL SELECT min(flip) FROM triggers WHERE flip IS NOT NULL)",
-            [],
+                                  UNION ALL SELECT min(flip) FROM triggers WHERE flip IS NOT NULL) next",
+            params![],
             |row| row.get(0),
         )?;
         Ok(next.map(instant))
@@ -338,17 +324,19 @@ impl Live {
 /// Claims a batch of due enrollments in wake-up order and runs each on
 /// at the instant it was due, in one transaction.
 fn run_due(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let due: Vec<(Row, String)> = {
-        let mut statement = transaction.prepare_cached(select_rows!(
-            "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2"
-        ))?;
-        let rows = statement.query_map(params![millis(now), BATCH as i64], read_row)?;
-        rows.collect::<Result<_, _>>()?
-    };
+    // Locked as claimed: another runner skips them and takes the next.
+    let due: Vec<(Row, String)> = transaction.query(
+        select_rows!(
+            "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2
+             FOR UPDATE OF e SKIP LOCKED"
+        ),
+        params![millis(now), BATCH],
+        read_row,
+    )?;
     let count = due.len();
     for (row, fields) in due {
         let at = row.enrollment.wake;
@@ -363,7 +351,7 @@ fn run_due(
 /// The `triggers` table indexes each lead's next flip, so nothing else
 /// is scanned.
 fn retest_due(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
@@ -371,20 +359,15 @@ fn retest_due(
         .values()
         .filter(|version| version.published)
         .collect();
-    let due: Vec<(String, String, i64)> = {
-        let mut statement = transaction.prepare_cached(
-            "SELECT workflow, lead, flip FROM triggers
-             WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2",
-        )?;
-        let rows = statement.query_map(params![millis(now), BATCH as i64], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let due: Vec<(String, String, i64)> = transaction.query(
+        "SELECT workflow, lead, flip FROM triggers
+         WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2 FOR UPDATE SKIP LOCKED",
+        params![millis(now), BATCH],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     for (name, lead, flip) in &due {
         // Unschedule first: a workflow no longer live is not tested again.
-        execute(
-            transaction,
+        transaction.execute(
             "UPDATE triggers SET flip = NULL WHERE workflow = ?1 AND lead = ?2",
             params![name, lead],
         )?;

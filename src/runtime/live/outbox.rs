@@ -1,17 +1,15 @@
 //! The outbox: the VM's channels in live runs.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::activation::Delivered;
-use super::{execute, query_row};
-use crate::store::{instant, millis, StoreError};
+use crate::store::{instant, millis, params, StoreError, Tx};
 use crate::vm::{Channels, Request, Response};
 
 /// The VM's channels in a live run: an effect asked for the first time is
 /// recorded as pending; asked again once delivered, it gets its response.
 pub(super) struct Outbox<'t, 'c> {
-    pub(super) transaction: &'t Transaction<'c>,
+    pub(super) transaction: &'t Tx<'c>,
     pub(super) enrollment: i64,
     pub(super) now: DateTime<Utc>,
     pub(super) error: Option<StoreError>,
@@ -47,13 +45,11 @@ impl Outbox<'_, '_> {
             self.attempted = Some(delivered.at);
             return Ok(delivered.response.clone());
         }
-        let stored: Option<(String, Option<String>, Option<i64>)> = query_row(
-            self.transaction,
+        let stored: Option<(String, Option<String>, Option<i64>)> = self.transaction.query_opt(
             "SELECT status, response, done FROM outbox WHERE key = ?1 AND attempt = ?2",
             params![key, request.attempt],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
+        )?;
         self.attempted = None;
         match stored {
             Some((status, Some(response), done)) if status == "done" => {
@@ -62,8 +58,7 @@ impl Outbox<'_, '_> {
             }
             Some(_) => Ok(Response::Pending),
             None => {
-                execute(
-                    self.transaction,
+                self.transaction.execute(
                     "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created)
                      VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
                     params![

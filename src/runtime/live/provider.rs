@@ -5,11 +5,10 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
 use chrono::Utc;
-use rusqlite::params;
 
 use crate::ast::Outcome;
 use crate::runtime::recorder;
-use crate::store::{millis, StoreError};
+use crate::store::{millis, params, Location, Store, StoreError};
 use crate::vm::Response;
 
 /// An effect to deliver, as the outbox holds it.
@@ -98,26 +97,23 @@ struct Record {
 pub const RECORDING_CONCURRENCY: usize = 64;
 
 impl RecordingProvider {
-    /// Records into the database at `path`.
-    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
-        let connection = rusqlite::Connection::open(path)?;
-        crate::store::wait_when_busy(&connection)?;
-        // As the store's own connection: in WAL mode, a commit survives a
-        // crash of the process without waiting for the disk.
-        connection.pragma_update(None, "synchronous", "NORMAL")?;
+    /// Records into the database at `location`, through a connection of
+    /// its own.
+    pub fn open(location: impl Into<Location>) -> Result<Self, StoreError> {
+        let store = Store::open(location)?;
         let (records, queue) = mpsc::channel();
-        std::thread::spawn(move || record(connection, &queue));
+        std::thread::spawn(move || record(store, &queue));
         Ok(RecordingProvider { records })
     }
 }
 
 /// The recorder's thread: commits what is waiting, all at once, and says
 /// how it went to each; ends when the provider is dropped.
-fn record(mut connection: rusqlite::Connection, queue: &Receiver<Record>) {
+fn record(mut store: Store, queue: &Receiver<Record>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter());
-        let outcome = insert(&mut connection, &batch).map_err(|error| error.to_string());
+        let outcome = insert(&mut store, &batch).map_err(|error| error.to_string());
         for record in batch {
             let _ = record.answer.send(outcome.clone());
         }
@@ -125,23 +121,20 @@ fn record(mut connection: rusqlite::Connection, queue: &Receiver<Record>) {
 }
 
 /// Inserts a batch of deliveries in one transaction.
-fn insert(connection: &mut rusqlite::Connection, batch: &[Record]) -> rusqlite::Result<()> {
-    let transaction =
-        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        let mut statement = transaction.prepare_cached(
+fn insert(store: &mut Store, batch: &[Record]) -> Result<(), StoreError> {
+    let transaction = store.transaction()?;
+    let at = millis(Utc::now());
+    for Record { delivery, .. } in batch {
+        transaction.execute(
             "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let at = millis(Utc::now());
-        for Record { delivery, .. } in batch {
-            statement.execute(params![
+            params![
                 delivery.key,
                 delivery.attempt,
                 delivery.kind,
                 delivery.message,
                 at
-            ])?;
-        }
+            ],
+        )?;
     }
     transaction.commit()
 }

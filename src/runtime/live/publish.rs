@@ -1,11 +1,11 @@
 //! Publishing workflow versions, unpublishing them, and migrating
 //! running enrollments between versions.
 
+use crate::store::{params, Tx};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{execute, query_row, Live};
+use super::Live;
 use crate::bytecode::{Artifact, Op, Program, SlotSource};
 use crate::calendar;
 use crate::store::{instant, millis, StoreError};
@@ -88,17 +88,16 @@ pub enum PublishError {
 /// re-evaluated (it still ends at its clock time), and a lead held by a
 /// window is run again now, so the window is tested again.
 fn resume_paused(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     programs: &HashMap<i64, &Program>,
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let paused: Vec<(i64, i64, u32, String, i64)> = {
-        let mut statement = transaction.prepare_cached(
-            "SELECT id, workflow, pc, status, remaining FROM enrollments
-             WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?1)",
-        )?;
-        let rows = statement.query_map([name], |row| {
+    let paused: Vec<(i64, i64, u32, String, i64)> = transaction.query(
+        "SELECT id, workflow, pc, status, remaining FROM enrollments
+         WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?1)",
+        params![name],
+        |row| {
             Ok((
                 row.get(0)?,
                 row.get(1)?,
@@ -106,9 +105,8 @@ fn resume_paused(
                 row.get(3)?,
                 row.get(4)?,
             ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        },
+    )?;
     for (id, workflow, pc, status, remaining) in &paused {
         let status = Status::from_name(status);
         let clock_wait = programs.get(workflow).and_then(|program| {
@@ -120,8 +118,7 @@ fn resume_paused(
             (_, Some((zone, minute))) => calendar::next_time_of_day(zone, now, minute),
             _ => instant(millis(now).saturating_add(*remaining)),
         };
-        execute(
-            transaction,
+        transaction.execute(
             "UPDATE enrollments SET wake = ?1, remaining = NULL WHERE id = ?2",
             params![millis(wake), id],
         )?;
@@ -166,12 +163,6 @@ fn field_type_conflict(programs: &[Program], live: &[&Program]) -> Option<Publis
     None
 }
 
-impl From<rusqlite::Error> for PublishError {
-    fn from(error: rusqlite::Error) -> Self {
-        PublishError::Store(error.into())
-    }
-}
-
 impl From<serde_json::Error> for PublishError {
     fn from(error: serde_json::Error) -> Self {
         PublishError::Store(error.into())
@@ -182,7 +173,7 @@ impl From<serde_json::Error> for PublishError {
 /// version `id`, step by step label. In-flight enrollments (an effect
 /// recorded, not yet confirmed) stay, so no effect is sent twice.
 fn migrate(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     name: &str,
     id: i64,
     program: &Program,
@@ -201,26 +192,20 @@ fn migrate(
         }
         None => None,
     };
-    let running: Vec<(i64, String, u32, String, String)> = {
-        let mut statement = transaction
-            .prepare_cached(
-                "SELECT e.id, e.lead, e.pc, e.status, w.program FROM enrollments e JOIN workflows w ON w.id = e.workflow
-                 WHERE w.name = ?1 AND w.id != ?2 AND e.status IN ('waiting', 'held')",
-            )
-            .map_err(StoreError::from)?;
-        let rows = statement
-            .query_map(params![name, id], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                ))
-            })
-            .map_err(StoreError::from)?;
-        rows.collect::<Result<_, _>>().map_err(StoreError::from)?
-    };
+    let running: Vec<(i64, String, u32, String, String)> = transaction.query(
+        "SELECT e.id, e.lead, e.pc, e.status, w.program FROM enrollments e JOIN workflows w ON w.id = e.workflow
+         WHERE w.name = ?1 AND w.id != ?2 AND e.status IN ('waiting', 'held')",
+        params![name, id],
+        |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        },
+    )?;
     let mut moves = Vec::new();
     let mut stuck = Vec::new();
     for (enrollment, lead, pc, status, old) in running {
@@ -248,8 +233,7 @@ fn migrate(
         return Err(PublishError::Unmigratable(stuck));
     }
     for (enrollment, target) in &moves {
-        execute(
-            transaction,
+        transaction.execute(
             "UPDATE enrollments SET workflow = ?1, pc = ?2 WHERE id = ?3",
             params![id, target, enrollment],
         )?;
@@ -281,28 +265,24 @@ impl Live {
             .map(|version| (version.id, version.program.as_ref()))
             .collect();
         let now = self.clock.now();
-        let transaction = self
-            .store
-            .connection
-            .transaction()
-            .map_err(StoreError::from)?;
+        let transaction = self.store.transaction()?;
         let mut publications = Vec::new();
         for program in &artifact.programs {
-            let latest: Option<(i64, i64, String)> = query_row(&transaction,
-                    "SELECT id, version, hash FROM workflows WHERE name = ?1 ORDER BY version DESC LIMIT 1",
-                    [&program.name],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
-                .optional()?;
-            execute(
-                &transaction,
+            let latest: Option<(i64, i64, String)> = transaction.query_opt(
+                "SELECT id, version, hash FROM workflows WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+                params![program.name],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
+            transaction.execute(
                 "UPDATE workflows SET published = 0 WHERE name = ?1",
-                [&program.name],
+                params![program.name],
             )?;
             match latest {
                 Some((id, version, hash)) if hash == artifact.source_hash => {
-                    transaction
-                        .execute("UPDATE workflows SET published = 1 WHERE id = ?1", [id])?;
+                    transaction.execute(
+                        "UPDATE workflows SET published = 1 WHERE id = ?1",
+                        params![id],
+                    )?;
                     let resumed = resume_paused(&transaction, &programs, &program.name, now)?;
                     publications.push(Publication::Unchanged {
                         name: program.name.clone(),
@@ -312,9 +292,9 @@ impl Live {
                 }
                 latest => {
                     let version = latest.map_or(1, |(_, version, _)| version + 1);
-                    execute(&transaction,
+                    let id: i64 = transaction.query_one(
                         "INSERT INTO workflows (name, version, hash, source, program, published, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6) RETURNING id",
                         params![
                             program.name,
                             version,
@@ -323,11 +303,11 @@ impl Live {
                             serde_json::to_string(program)?,
                             millis(now)
                         ],
+                        |row| row.get(0),
                     )?;
                     // Timers paused by unpublishing run again: their
                     // enrollments stay on the version they entered.
                     resume_paused(&transaction, &programs, &program.name, now)?;
-                    let id = transaction.last_insert_rowid();
                     let migrated = match &migration {
                         Migration::None => 0,
                         Migration::ByLabel { force } => {
@@ -342,7 +322,8 @@ impl Live {
                 }
             }
         }
-        transaction.commit().map_err(StoreError::from)?;
+        transaction.notify()?;
+        transaction.commit()?;
         Ok(publications)
     }
 
@@ -351,18 +332,16 @@ impl Live {
     /// paused, or `None` if no workflow has that name.
     pub fn unpublish(&mut self, name: &str) -> Result<Option<usize>, StoreError> {
         let now = millis(self.clock.now());
-        let transaction = self.store.connection.transaction()?;
-        let known = execute(
-            &transaction,
+        let transaction = self.store.transaction()?;
+        let known = transaction.execute(
             "UPDATE workflows SET published = 0 WHERE name = ?1",
-            [name],
+            params![name],
         )?;
         if known == 0 {
             return Ok(None);
         }
-        let paused = execute(
-            &transaction,
-            "UPDATE enrollments SET remaining = max(wake - ?1, 0), wake = NULL
+        let paused = transaction.execute(
+            "UPDATE enrollments SET remaining = CASE WHEN wake > ?1 THEN wake - ?1 ELSE 0 END, wake = NULL
              WHERE wake IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?2)",
             params![now, name],
         )?;

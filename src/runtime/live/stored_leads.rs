@@ -2,27 +2,26 @@
 //! lead's history in a workflow.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{Map, Value as Json};
 
-use super::{execute, query_row, LeadUpdate};
+use super::LeadUpdate;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry::History;
-use crate::store::{instant, millis, StoreError};
+use crate::store::{instant, millis, params, StoreError, Tx};
 use crate::value::{self, Value};
 
-/// The stored fields of a lead, by name.
+/// The stored fields of a lead, by name, the lead's row locked until the
+/// transaction ends: what is written back from them loses no one else's
+/// change.
 pub(super) fn lead_fields(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     id: &str,
 ) -> Result<Option<Map<String, Json>>, StoreError> {
-    let text: Option<String> = query_row(
-        transaction,
-        "SELECT fields FROM leads WHERE id = ?1",
-        [id],
+    let text: Option<String> = transaction.query_opt(
+        "SELECT fields FROM leads WHERE id = ?1 FOR UPDATE",
+        params![id],
         |row| row.get(0),
-    )
-    .optional()?;
+    )?;
     match text {
         None => Ok(None),
         Some(text) => match serde_json::from_str(&text)? {
@@ -53,7 +52,7 @@ pub(super) fn lead_slots(program: &Program, fields: &Map<String, Json>) -> Vec<O
 
 /// Merges a lead update into the stored lead; returns the lead's fields.
 pub(super) fn upsert_lead(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     update: &LeadUpdate,
     now: DateTime<Utc>,
 ) -> Result<Map<String, Json>, StoreError> {
@@ -61,8 +60,7 @@ pub(super) fn upsert_lead(
     for (name, value) in &update.fields {
         fields.insert(name.clone(), value.clone());
     }
-    execute(
-        transaction,
+    transaction.execute(
         "INSERT INTO leads (id, fields, last_activity, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET fields = excluded.fields,
              last_activity = coalesce(excluded.last_activity, leads.last_activity),
@@ -78,36 +76,31 @@ pub(super) fn upsert_lead(
 }
 
 /// The lead's past in one workflow (any of its versions).
-pub(super) fn history(
-    transaction: &Transaction<'_>,
-    name: &str,
-    lead: &str,
-) -> Result<Past, StoreError> {
+pub(super) fn history(transaction: &Tx<'_>, name: &str, lead: &str) -> Result<Past, StoreError> {
     // One statement: it runs for every lead imported, in every workflow.
-    let past = query_row(
-        transaction,
+    let past = transaction.query_one(
         "SELECT past.active, past.last_entry, past.count,
                 (SELECT last_activity FROM leads WHERE id = ?1), t.matching, t.flip, t.refused
-         FROM (SELECT coalesce(max(status NOT IN ('completed', 'exited', 'failed')), 0) AS active,
+         FROM (SELECT coalesce(max(CASE WHEN status IN ('completed', 'exited', 'failed') THEN 0 ELSE 1 END), 0) AS active,
                       max(entered) AS last_entry, count(*) AS count
                FROM enrollments
                WHERE lead = ?1 AND workflow IN (SELECT id FROM workflows WHERE name = ?2)) past
          LEFT JOIN triggers t ON t.workflow = ?2 AND t.lead = ?1",
         params![lead, name],
         |row| {
-            let at = |column| -> rusqlite::Result<_> {
-                Ok(row.get::<_, Option<i64>>(column)?.map(instant))
+            let at = |column| -> Result<_, StoreError> {
+                Ok(row.get::<Option<i64>>(column)?.map(instant))
             };
             Ok(Past {
                 history: History {
                     active: row.get(0)?,
                     last_entry: at(1)?,
                     last_activity: at(3)?,
-                    matching: row.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                    matching: row.get::<Option<bool>>(4)?.unwrap_or(false),
                     flip: at(5)?,
                 },
                 enrollments: row.get(2)?,
-                refused: row.get::<_, Option<u8>>(6)?.unwrap_or(0),
+                refused: row.get::<Option<u8>>(6)?.unwrap_or(0),
             })
         },
     )?;
@@ -128,7 +121,7 @@ pub(super) struct Past {
 /// Records that the entry rules turned the lead away at `now`, unless the
 /// last refusal recorded since it last entered had the same reason.
 pub(super) fn record_refusal(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     workflow: (i64, &str),
     lead: &str,
     refusal: &crate::runtime::entry::Refusal,
@@ -139,8 +132,7 @@ pub(super) fn record_refusal(
         return Ok(());
     }
     set_refused(transaction, workflow.1, lead, refusal.number())?;
-    execute(
-        transaction,
+    transaction.execute(
         "INSERT INTO refusals (workflow, lead, at, code, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             workflow.0,
@@ -155,13 +147,12 @@ pub(super) fn record_refusal(
 
 /// Sets the refusal last recorded for a lead in a workflow (0 once it enters).
 pub(super) fn set_refused(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     name: &str,
     lead: &str,
     refused: u8,
 ) -> Result<(), StoreError> {
-    execute(
-        transaction,
+    transaction.execute(
         "INSERT INTO triggers (workflow, lead, matching, refused) VALUES (?1, ?2, 0, ?3)
          ON CONFLICT (workflow, lead) DO UPDATE SET refused = excluded.refused",
         params![name, lead, refused],
@@ -172,15 +163,13 @@ pub(super) fn set_refused(
 /// Records whether a workflow's trigger criteria hold for a lead now, and
 /// when a time-relative test of its trigger or goals next flips.
 pub(super) fn set_trigger_state(
-    transaction: &Transaction<'_>,
+    transaction: &Tx<'_>,
     name: &str,
     lead: &str,
     matching: bool,
     flip: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
-    execute(
-        transaction,
-        "INSERT INTO triggers (workflow, lead, matching, flip) VALUES (?1, ?2, ?3, ?4)
+    transaction.execute("INSERT INTO triggers (workflow, lead, matching, flip) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (workflow, lead) DO UPDATE SET matching = excluded.matching, flip = excluded.flip",
         params![name, lead, matching, flip.map(millis)],
     )?;

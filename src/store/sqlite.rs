@@ -1,0 +1,404 @@
+//! The SQLite backend: one database file in WAL mode, the embedded
+//! default. A writing transaction holds the whole database from its start,
+//! so claims need no row locks.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode, ToSql};
+use rustc_hash::FxHashMap as HashMap;
+
+use super::value::{Cell, Cells, Row, Value};
+use super::{schema, Backend, Kind, StoreError, SCHEMA_VERSION};
+
+/// SQLite's application id for flowc databases ("flow" in ASCII).
+const APPLICATION_ID: i64 = 0x666C_6F77;
+/// How long a transaction waits for another process's to end before it
+/// gives up with [`StoreError::Locked`].
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes of the database file read through a memory map.
+pub const MMAP_SIZE: i64 = 1 << 30;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked,
+            Some(ErrorCode::DiskFull) => StoreError::Full,
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path: PathBuf::new(),
+                reason: error.to_string(),
+            },
+            _ => StoreError::Sql(error.to_string()),
+        }
+    }
+}
+
+/// A SQLite database file.
+pub(super) struct Sqlite {
+    connection: Connection,
+    path: PathBuf,
+    /// Statements with their row locks left out, by the text given.
+    unlocked: RefCell<HashMap<String, String>>,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database at `path`, migrating its
+    /// schema to [`SCHEMA_VERSION`]; gives the connection and the schema
+    /// version the file had.
+    pub(super) fn open(path: &Path) -> Result<(Sqlite, i64), StoreError> {
+        let mut open = OPEN_FILES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Closing any descriptor of the file drops every lock this process
+        // holds on it (POSIX), those of its open connections too: its
+        // header is read only while no connection of this process has it.
+        if !open.contains_key(&identity(path)) {
+            refuse_non_database(path)?;
+        }
+        let connection = Connection::open(path).map_err(|error| StoreError::Open {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        })?;
+        *open.entry(identity(path)).or_insert(0) += 1;
+        drop(open);
+        let mut store = Sqlite {
+            connection,
+            path: path.to_owned(),
+            unlocked: RefCell::default(),
+        };
+        let found = store.prepare().map_err(|error| store.located(error))?;
+        Ok((store, found))
+    }
+
+    /// Puts the file path into errors that lack it.
+    fn located(&self, error: StoreError) -> StoreError {
+        match error {
+            StoreError::Corrupt { reason, .. } => StoreError::Corrupt {
+                path: self.path.clone(),
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// Checks the file is flowc's and migrates it; gives the version found.
+    fn prepare(&mut self) -> Result<i64, StoreError> {
+        let connection = &self.connection;
+        wait_when_busy(connection)?;
+        // The first read tells a non-database file apart.
+        let application: i64 =
+            connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let tables: i64 = connection.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |row| row.get(0),
+        )?;
+        if application != APPLICATION_ID && (tables > 0 || application != 0) {
+            return Err(StoreError::Foreign {
+                path: self.path.clone(),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found: version });
+        }
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL with NORMAL sync survives a crash of the process (kill -9);
+        // only a power loss can take the last transactions back.
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        // Pages read through a memory map: when another connection (a
+        // provider, another runner) writes, this one's page cache is
+        // dropped, and reading the pages again is then cheap.
+        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+        if version < SCHEMA_VERSION {
+            self.migrate(version)?;
+        }
+        Ok(version)
+    }
+
+    /// Brings the schema from `from` to [`SCHEMA_VERSION`] in one transaction.
+    fn migrate(&mut self, from: i64) -> Result<(), StoreError> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (version, sql) in schema::SQLITE.iter().enumerate() {
+            if version as i64 >= from {
+                transaction.execute_batch(sql)?;
+            }
+        }
+        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+        transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Runs `work` on the statement for `sql` (its row locks left out),
+    /// bound to as many of `params` as it uses.
+    fn with_statement<T>(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        work: impl FnOnce(&mut rusqlite::CachedStatement<'_>, &[&dyn ToSql]) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut statement = if sql.contains(" FOR UPDATE") {
+            let mut unlocked = self.unlocked.borrow_mut();
+            let text = unlocked
+                .entry(sql.to_owned())
+                .or_insert_with(|| without_locks(sql));
+            self.connection.prepare_cached(text)?
+        } else {
+            self.connection.prepare_cached(sql)?
+        };
+        let used = statement.parameter_count().min(params.len());
+        let bound: Vec<&dyn ToSql> = params[..used].iter().map(|p| p as &dyn ToSql).collect();
+        work(&mut statement, &bound)
+    }
+}
+
+impl Drop for Sqlite {
+    fn drop(&mut self) {
+        let mut open = OPEN_FILES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let key = identity(&self.path);
+        if let Some(count) = open.get_mut(&key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&key);
+            }
+        }
+    }
+}
+
+/// The database files this process has connections to, by [`identity`],
+/// with how many.
+static OPEN_FILES: std::sync::Mutex<std::collections::BTreeMap<PathBuf, usize>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// One name for a file however it is reached.
+fn identity(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+}
+
+impl ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ToSqlOutput::Borrowed;
+        Ok(Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(int) => ValueRef::Integer(*int),
+            Value::Real(real) => ValueRef::Real(*real),
+            Value::Text(text) => ValueRef::Text(text.as_bytes()),
+        }))
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn cell(&self, index: usize) -> Result<Cell<'_>, StoreError> {
+        Ok(match self.get_ref(index)? {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(int) => Cell::Int(int),
+            ValueRef::Real(real) => Cell::Real(real),
+            ValueRef::Text(text) | ValueRef::Blob(text) => Cell::Text(
+                std::str::from_utf8(text)
+                    .map_err(|error| StoreError::Invalid(error.to_string()))?
+                    .into(),
+            ),
+        })
+    }
+}
+
+impl Backend for Sqlite {
+    fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, StoreError> {
+        self.with_statement(
+            sql,
+            params,
+            |statement, bound| Ok(statement.execute(bound)?),
+        )
+    }
+
+    fn query(
+        &self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.with_statement(sql, params, |statement, bound| {
+            let mut rows = statement.query(bound)?;
+            while let Some(row) = rows.next()? {
+                each(&Row::new(row))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.connection.execute_batch(sql)?)
+    }
+
+    fn begin(&self) -> Result<(), StoreError> {
+        // Every transaction takes the write lock when it begins, so that
+        // what it reads is what it changes (two runners never claim the
+        // same row), and a writer that finds another waits its turn (up to
+        // the busy timeout) instead of failing when it first writes.
+        self.batch("BEGIN IMMEDIATE")
+    }
+
+    fn notify(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn await_notice(&self, timeout: Duration) -> Result<bool, StoreError> {
+        std::thread::sleep(timeout);
+        Ok(false)
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Sqlite
+    }
+}
+
+/// `sql` without its `FOR UPDATE …` clauses: each runs to the end of its
+/// (sub)query, the next `)` or the end of the text.
+fn without_locks(sql: &str) -> String {
+    let mut kept = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find(" FOR UPDATE") {
+        kept.push_str(&rest[..start]);
+        rest = &rest[start..];
+        rest = &rest[rest.find(')').unwrap_or(rest.len())..];
+    }
+    kept.push_str(rest);
+    kept
+}
+
+/// Makes `connection` wait its turn, up to [`BUSY_TIMEOUT`], when another
+/// connection holds the database. SQLite's own wait sleeps 1 ms, then
+/// longer and longer; the write lock is held for far less, so this one
+/// looks again every 50 µs at first, backing off to every 2 ms.
+pub fn wait_when_busy(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_handler(Some(busy))
+}
+
+/// SQLite's busy handler for [`wait_when_busy`]: whether to try again
+/// after the `tries`-th failed try, having slept first.
+fn busy(tries: i32) -> bool {
+    match pause(tries) {
+        Some(pause) => {
+            std::thread::sleep(pause);
+            true
+        }
+        None => false,
+    }
+}
+
+/// How long to wait after the `tries`-th failed try for the lock (from 0),
+/// or `None` once [`BUSY_TIMEOUT`] has been waited in all.
+fn pause(tries: i32) -> Option<Duration> {
+    const FAST: i32 = 200;
+    let (fast, slow) = (Duration::from_micros(50), Duration::from_millis(2));
+    let waited = fast * tries.clamp(0, FAST) as u32 + slow * (tries - FAST).max(0) as u32;
+    (waited < BUSY_TIMEOUT).then_some(if tries < FAST { fast } else { slow })
+}
+
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses an existing, non-empty file that does not start like a SQLite
+/// database: SQLite would take a file shorter than a page for an empty
+/// database and overwrite it.
+fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let mut header = Vec::with_capacity(SQLITE_HEADER.len());
+    let read = file
+        .by_ref()
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut header);
+    match read {
+        Ok(0) => Ok(()),
+        Ok(_) if header == SQLITE_HEADER => Ok(()),
+        Ok(_) => Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            reason: "the file does not start like a SQLite database".to_owned(),
+        }),
+        Err(error) => Err(StoreError::Open {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that finds the lock taken looks again soon (it is held for
+    /// a millisecond or two), and gives up only after the busy timeout.
+    #[test]
+    fn a_busy_writer_looks_again_soon_and_gives_up_after_the_timeout() {
+        assert_eq!(pause(0), Some(Duration::from_micros(50)));
+        let pauses: Vec<Duration> = (0..).map_while(pause).collect();
+        let waited: Duration = pauses.iter().sum();
+        assert!(
+            waited >= BUSY_TIMEOUT && waited < BUSY_TIMEOUT + Duration::from_millis(10),
+            "{waited:?}"
+        );
+        assert!(pauses
+            .iter()
+            .all(|pause| *pause <= Duration::from_millis(2)));
+    }
+
+    /// A database written at schema 2 opens at the current schema, its rows
+    /// kept: trigger state gains `refused`, enrollments `ending`, the
+    /// refusals table exists, and outbox rows can be claimed.
+    #[test]
+    fn a_schema_2_database_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("flowc.db");
+        {
+            let connection = Connection::open(&path).expect("opened");
+            for sql in &schema::SQLITE[..2] {
+                connection.execute_batch(sql).expect("schema 2");
+            }
+            connection
+                .execute_batch(
+                    "INSERT INTO leads (id, fields, updated_at) VALUES ('a', '{}', 0);
+                     INSERT INTO triggers (workflow, lead, matching, flip) VALUES ('w', 'a', 1, NULL);
+                     PRAGMA user_version = 2;",
+                )
+                .expect("rows");
+            connection
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .expect("ours");
+        }
+        let (store, found) = Sqlite::open(&path).expect("migrated");
+        assert_eq!(found, 2);
+        let version: i64 = store
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("a version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let (matching, refused): (bool, u8) = store
+            .connection
+            .query_row("SELECT matching, refused FROM triggers", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .expect("the row is kept");
+        assert_eq!((matching, refused), (true, 0));
+        let columns: i64 = store
+            .connection
+            .query_row(
+                "SELECT (SELECT count(*) FROM refusals) + (SELECT count(ending) FROM enrollments)
+                      + (SELECT count(owner) + count(lease) + count(call) + count(poll) + coalesce(sum(claims), 0) FROM outbox)",
+                [],
+                |row| row.get(0),
+            )
+            .expect("the new table and column");
+        assert_eq!(columns, 0);
+    }
+}
