@@ -63,11 +63,12 @@ impl Backend {
                 let mut admin =
                     postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
                         .expect("the server");
-                admin
-                    .batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-                    ))
-                    .expect("a database");
+                for statement in [
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    format!("CREATE DATABASE {name}"),
+                ] {
+                    admin.batch_execute(&statement).expect("a new database");
+                }
                 Location::Postgres(format!("{server}/{name}"))
             }
         }
