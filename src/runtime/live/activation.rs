@@ -174,11 +174,19 @@ pub(super) fn read_row(row: &Columns<'_>) -> Result<(Row, String), StoreError> {
     ))
 }
 
+/// An enrollment and its lead's fields, the enrollment's row locked until
+/// the transaction ends: what is written back from it (a delivery's
+/// confirmation running it on, a goal ending it) never overwrites what
+/// another transaction wrote meanwhile.
 pub(super) fn load_enrollment(
     transaction: &Tx<'_>,
     id: i64,
 ) -> Result<Option<(Row, String)>, StoreError> {
-    transaction.query_opt(select_rows!("WHERE e.id = ?1"), params![id], read_row)
+    transaction.query_opt(
+        select_rows!("WHERE e.id = ?1 FOR UPDATE OF e"),
+        params![id],
+        read_row,
+    )
 }
 
 /// Enrolls a lead if it may enter, and runs it to its first suspension;
