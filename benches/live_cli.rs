@@ -75,19 +75,12 @@ impl Backend {
     }
 }
 
-fn db_arg(location: &Location) -> String {
-    match location {
-        Location::Sqlite(path) => path.display().to_string(),
-        Location::Postgres(url) => url.clone(),
-    }
-}
-
 fn flowc(dir: &Path, db: &Location, clock: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
     command
         .args(args)
         .current_dir(dir)
-        .env("FLOWC_DB", db_arg(db))
+        .env("FLOWC_DB", db.arg())
         .env("FLOWC_CLOCK", clock)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -200,7 +193,7 @@ fn raw_sqlite(dir: &Path, run: &Location) -> Duration {
         .collect();
     let db = Backend::Sqlite.fresh(dir, "raw");
     drop(Store::open(&db).expect("flowc's schema"));
-    let mut connection = rusqlite::Connection::open(db_arg(&db)).expect("opened");
+    let mut connection = rusqlite::Connection::open(db.arg()).expect("opened");
     connection
         .pragma_update(None, "synchronous", "NORMAL")
         .expect("set");
@@ -233,7 +226,7 @@ type Column = Box<dyn postgres::types::ToSql + Sync>;
 /// How long the `postgres` client takes to write every row the run left,
 /// table by table, into a new database with flowc's schema.
 fn raw_postgres(dir: &Path, backend: &Backend, run: &Location) -> Duration {
-    let mut from = postgres::Client::connect(&db_arg(run), postgres::NoTls).expect("connected");
+    let mut from = postgres::Client::connect(&run.arg(), postgres::NoTls).expect("connected");
     let rows: Vec<(String, Vec<Vec<Column>>)> = TABLES
         .iter()
         .map(|table| {
@@ -259,7 +252,7 @@ fn raw_postgres(dir: &Path, backend: &Backend, run: &Location) -> Duration {
         .collect();
     let db = backend.fresh(dir, "flowc_raw");
     drop(Store::open(&db).expect("flowc's schema"));
-    let mut client = postgres::Client::connect(&db_arg(&db), postgres::NoTls).expect("connected");
+    let mut client = postgres::Client::connect(&db.arg(), postgres::NoTls).expect("connected");
     let began = Instant::now();
     for (table, rows) in &rows {
         let Some(first) = rows.first() else { continue };

@@ -165,7 +165,7 @@ impl Drill {
         let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
         command
             .args(args)
-            .env("FLOWC_DB", support::db_arg(&self.db))
+            .env("FLOWC_DB", self.db.arg())
             .env("FLOWC_CLOCK", &self.clock)
             .stdout(Stdio::null())
             .stderr(Stdio::null());

@@ -28,7 +28,7 @@ fn tempdir(name: &str) -> PathBuf {
 fn flowc(db: impl Into<Location>, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_flowc"))
         .args(args)
-        .env("FLOWC_DB", support::db_arg(&db.into()))
+        .env("FLOWC_DB", db.into().arg())
         .env_remove("FLOWC_CLOCK")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -344,6 +344,12 @@ fn corrupt_foreign_and_newer_databases_are_refused_without_damage() {
     );
 }
 
+/// A client of the PostgreSQL database at `location`, to change it behind
+/// flowc's back.
+fn connect(location: &Location) -> postgres::Client {
+    postgres::Client::connect(&location.arg(), postgres::NoTls).expect("connected")
+}
+
 /// On PostgreSQL, as on SQLite: a database holding another program's
 /// tables, or a schema written by a newer flowc, is refused with the same
 /// errors and left as it was; an unreachable server is a clear error.
@@ -355,8 +361,7 @@ fn foreign_and_newer_postgres_databases_are_refused_without_damage() {
     };
     let dir = tempdir("refused-postgres");
     let foreign = support::database(&dir);
-    let mut client =
-        postgres::Client::connect(&support::db_arg(&foreign), postgres::NoTls).expect("connected");
+    let mut client = connect(&foreign);
     client
         .batch_execute("CREATE TABLE invoices (id BIGINT); INSERT INTO invoices VALUES (7)")
         .expect("a table");
@@ -378,9 +383,7 @@ fn foreign_and_newer_postgres_databases_are_refused_without_damage() {
 
     let newer = support::database(&dir);
     drop(Store::open(&newer).expect("created"));
-    let mut client =
-        postgres::Client::connect(&support::db_arg(&newer), postgres::NoTls).expect("connected");
-    client
+    connect(&newer)
         .batch_execute("UPDATE flowc_schema SET version = 99")
         .expect("set");
     let output = flowc(&newer, &["leads"]);
@@ -451,7 +454,7 @@ fn sigterm_finishes_the_batch_and_exits_cleanly() {
     let (_, db) = published("sigterm", WAITING);
     let runner = Command::new(env!("CARGO_BIN_EXE_flowc"))
         .arg("run")
-        .env("FLOWC_DB", support::db_arg(&db))
+        .env("FLOWC_DB", db.arg())
         .env_remove("FLOWC_CLOCK")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -838,7 +841,7 @@ fn a_hostile_flowc_clock_is_a_clear_error_not_a_panic() {
     let dir = tempdir("clock");
     let output = Command::new(env!("CARGO_BIN_EXE_flowc"))
         .args(["run", "--once"])
-        .env("FLOWC_DB", support::db_arg(&support::database(&dir)))
+        .env("FLOWC_DB", support::database(&dir).arg())
         .env("FLOWC_CLOCK", "2026-06-01T09:00:00Z@0*-1e308")
         .output()
         .expect("flowc runs");

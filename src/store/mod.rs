@@ -137,6 +137,15 @@ impl Location {
         }
     }
 
+    /// The text `--db` and `FLOWC_DB` take for this location, password and
+    /// all: for handing it to another flowc process, never for showing.
+    pub fn arg(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(url) => url.clone(),
+        }
+    }
+
     /// The location as errors name it (a URL without its password).
     fn named(&self) -> PathBuf {
         PathBuf::from(self.to_string())

@@ -103,11 +103,3 @@ pub fn database(dir: &Path) -> Location {
         .expect("a database");
     Location::Postgres(format!("{server}/{name}"))
 }
-
-/// The value of `--db` or `FLOWC_DB` for `location`.
-pub fn db_arg(location: &Location) -> String {
-    match location {
-        Location::Sqlite(path) => path.display().to_string(),
-        Location::Postgres(url) => url.clone(),
-    }
-}
