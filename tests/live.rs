@@ -1459,3 +1459,118 @@ fn migrate_creates_the_schema_then_says_it_is_current() {
         text(&again.stdout)
     );
 }
+
+/// A PostgreSQL server of the test's own that takes only TLS connections
+/// (`scripts/postgres start DIR --tls`), stopped when dropped.
+struct TlsServer {
+    dir: PathBuf,
+    /// `postgres://flowc@localhost:PORT`: its certificate names
+    /// `localhost`, not `127.0.0.1`.
+    url: String,
+}
+
+impl TlsServer {
+    fn start(dir: PathBuf) -> TlsServer {
+        let output = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres"))
+            .args(["start", &dir.display().to_string(), "--tls"])
+            .output()
+            .expect("scripts/postgres runs");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let url = text(&output.stdout).trim().to_owned();
+        TlsServer { dir, url }
+    }
+
+    /// The server's database `postgres` with `query` as its URL's query.
+    fn at(&self, query: &str) -> Location {
+        let query = query.replace("DIR", &self.dir.display().to_string());
+        Location::Postgres(format!("{}/postgres?{query}", self.url))
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres"))
+            .args(["stop", &self.dir.display().to_string()])
+            .status();
+    }
+}
+
+/// `sslmode` and `sslrootcert` in the URL work as libpq's users know them,
+/// against a server that refuses plain connections: `prefer` and `require`
+/// encrypt, `verify-ca` checks the chain, `verify-full` the chain and the
+/// host name, and every refusal says why.
+#[test]
+fn postgres_connections_are_encrypted_and_verified_as_the_url_asks() {
+    if !support::on_postgres() {
+        eprintln!("skipped: runs with the PostgreSQL suites");
+        return;
+    }
+    let dir = tempdir("tls");
+    let server = TlsServer::start(dir.join("server"));
+    let migrate = |query: &str| flowc(server.at(query), &["migrate"]);
+    for query in [
+        "",
+        "sslmode=prefer",
+        "sslmode=require",
+        "sslmode=verify-ca&sslrootcert=DIR/ca.pem",
+        "sslmode=verify-full&sslrootcert=DIR/ca.pem",
+    ] {
+        let output = migrate(query);
+        assert!(output.status.success(), "{query}: {}", text(&output.stderr));
+    }
+    for (query, why) in [
+        ("sslmode=disable", "no encryption"),
+        (
+            "sslmode=verify-ca&sslrootcert=DIR/other-ca.pem",
+            "UnknownIssuer",
+        ),
+        (
+            "sslmode=require&sslrootcert=DIR/other-ca.pem",
+            "UnknownIssuer",
+        ),
+        ("sslmode=verify-full", "UnknownIssuer"),
+        (
+            "sslmode=verify-full&sslrootcert=DIR/missing.pem",
+            "missing.pem",
+        ),
+        ("sslmode=verify", "not `verify`"),
+    ] {
+        let output = migrate(query);
+        assert_eq!(output.status.code(), Some(1), "{query}");
+        let error = text(&output.stderr);
+        assert!(
+            error.contains("cannot open the database") && error.contains(why),
+            "{query}: {error}"
+        );
+    }
+    // The certificate names localhost: verify-full refuses 127.0.0.1,
+    // verify-ca (the chain only) takes it.
+    let by_address = |mode: &str| {
+        let url = server.url.replace("localhost", "127.0.0.1");
+        let root = server.dir.join("ca.pem");
+        let db = format!(
+            "{url}/postgres?sslmode={mode}&sslrootcert={}",
+            root.display()
+        );
+        flowc(Location::Postgres(db), &["migrate"])
+    };
+    let full = by_address("verify-full");
+    assert!(
+        text(&full.stderr).contains("not valid for name \"127.0.0.1\""),
+        "{}",
+        text(&full.stderr)
+    );
+    assert!(by_address("verify-ca").status.success());
+
+    // The whole flow runs over a verified connection.
+    let db = server.at("sslmode=verify-full&sslrootcert=DIR/ca.pem");
+    let file = dir.join("workflow.flow");
+    std::fs::write(&file, WAITING.replace("wait 2 hours\n", "")).expect("written");
+    let output = flowc(&db, &["publish", &file.display().to_string()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    import_leads(&db, &dir, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n");
+    let once = flowc(&db, &["run", "--once"]);
+    assert_eq!(once.status.code(), Some(0), "{}", text(&once.stderr));
+    let timeline = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(timeline.contains("completed"), "{timeline}");
+}

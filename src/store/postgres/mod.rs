@@ -18,6 +18,8 @@ use rustc_hash::FxHashMap as HashMap;
 use super::value::{Cell, Cells, Row, Value};
 use super::{schema, Backend, Kind, Location, StoreError, SCHEMA_VERSION};
 
+mod tls;
+
 /// The channel of the notices that say work arrived.
 const CHANNEL: &str = "flowc_work";
 /// The advisory lock that makes one process at a time create or migrate
@@ -36,7 +38,7 @@ pub(super) struct Postgres {
 impl From<postgres::Error> for StoreError {
     fn from(error: postgres::Error) -> Self {
         let Some(db) = error.as_db_error() else {
-            return StoreError::Sql(error.to_string());
+            return StoreError::Sql(explained(&error));
         };
         match *db.code() {
             SqlState::T_R_DEADLOCK_DETECTED | SqlState::T_R_SERIALIZATION_FAILURE => {
@@ -52,14 +54,41 @@ impl From<postgres::Error> for StoreError {
     }
 }
 
+/// An error with the causes it wraps: the `postgres` crate's own message
+/// ("db error", "error performing TLS handshake") says what failed, its
+/// sources say why.
+fn explained(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let more = error.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = error.source();
+    }
+    text
+}
+
 impl Postgres {
     /// Connects to the database at `url`, creating or migrating flowc's
     /// schema in it; gives the connection and the schema version found.
     pub(super) fn open(url: &str, location: &Location) -> Result<(Postgres, i64), StoreError> {
-        let client = Client::connect(url, NoTls).map_err(|error| StoreError::Open {
+        let refused = |reason: String| StoreError::Open {
             path: location.named(),
-            reason: error.to_string(),
-        })?;
+            reason,
+        };
+        let settings = tls::Settings::parse(url).map_err(refused)?;
+        let mut config: postgres::Config = settings
+            .url
+            .parse()
+            .map_err(|error: postgres::Error| refused(explained(&error)))?;
+        config.ssl_mode(settings.ssl_mode());
+        let client = match settings.mode {
+            tls::Mode::Disable => config.connect(NoTls),
+            _ => config.connect(settings.connector().map_err(refused)?),
+        }
+        .map_err(|error| refused(explained(&error)))?;
         let store = Postgres {
             client: RefCell::new(client),
             statements: RefCell::default(),
