@@ -20,7 +20,7 @@ use chrono::{TimeZone, Utc};
 use flowc::config::Config;
 use flowc::providers::Providers;
 use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, Live, Migration, Provider, RecordingProvider};
+use flowc::runtime::live::{Clock, FieldTypes, Live, Migration, Provider, RecordingProvider};
 use flowc::store::Store;
 
 #[path = "support/servers.rs"]
@@ -185,7 +185,14 @@ fn published(db: &Path, source: &str, leads: &str) -> Live {
         .expect("published");
     let file = db.with_extension("jsonl");
     std::fs::write(&file, leads).expect("written");
-    let updates = read_updates(&file, &Default::default(), chrono_tz::UTC).expect("read");
+    let updates = read_updates(
+        &file,
+        &FieldTypes {
+            types: Default::default(),
+            zone: chrono_tz::UTC,
+        },
+    )
+    .expect("read");
     live.import(updates.records).expect("imported");
     live
 }

@@ -8,7 +8,9 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
 use flowc::runtime::leads::{leads_from_jsonl, read_updates};
-use flowc::runtime::live::{Attempt, Clock, Live, Migration, Provider, RecordingProvider};
+use flowc::runtime::live::{
+    Attempt, Clock, FieldTypes, Live, Migration, Provider, RecordingProvider,
+};
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
 use flowc::store::{Location, Store};
@@ -136,7 +138,14 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
         .iter()
         .map(|slot| (slot.name.clone(), slot.ty))
         .collect();
-    let updates = read_updates(&leads_file, &types, program.timezone).expect("read");
+    let updates = read_updates(
+        &leads_file,
+        &FieldTypes {
+            types,
+            zone: program.timezone,
+        },
+    )
+    .expect("read");
     live.import(updates.records).expect("imported");
     let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
     support::run_to_the_end(&mut live, &provider);
@@ -179,7 +188,14 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
         .expect("published");
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    let updates = read_updates(
+        &leads,
+        &FieldTypes {
+            types: Default::default(),
+            zone: chrono_tz::UTC,
+        },
+    )
+    .expect("read");
     live.import(updates.records).expect("imported");
 
     live.clock = Clock::Fixed(at("2026-06-01T09:30Z"));
@@ -641,9 +657,15 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
     live.import(
-        read_updates(&leads, &Default::default(), chrono_tz::UTC)
-            .expect("read")
-            .records,
+        read_updates(
+            &leads,
+            &FieldTypes {
+                types: Default::default(),
+                zone: chrono_tz::UTC,
+            },
+        )
+        .expect("read")
+        .records,
     )
     .expect("imported");
 
@@ -742,7 +764,14 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
         })
         .collect();
     std::fs::write(&leads, text).expect("written");
-    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    let updates = read_updates(
+        &leads,
+        &FieldTypes {
+            types: Default::default(),
+            zone: chrono_tz::UTC,
+        },
+    )
+    .expect("read");
     let error = live
         .import(updates.records)
         .expect_err("the database is full");
@@ -772,7 +801,14 @@ fn import_at(live: &mut Live, dir: &Path, now: &str, record: &str) {
     live.clock = Clock::Fixed(at(now));
     let file = dir.join("update.jsonl");
     std::fs::write(&file, format!("{record}\n")).expect("written");
-    let updates = read_updates(&file, &Default::default(), chrono_tz::UTC).expect("read");
+    let updates = read_updates(
+        &file,
+        &FieldTypes {
+            types: Default::default(),
+            zone: chrono_tz::UTC,
+        },
+    )
+    .expect("read");
     live.import(updates.records).expect("imported");
     let provider: Arc<dyn Provider> =
         Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
@@ -888,7 +924,14 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
         })
         .collect();
     std::fs::write(&leads, text).expect("written");
-    let updates = read_updates(&leads, &Default::default(), chrono_tz::UTC).expect("read");
+    let updates = read_updates(
+        &leads,
+        &FieldTypes {
+            types: Default::default(),
+            zone: chrono_tz::UTC,
+        },
+    )
+    .expect("read");
     let batch = flowc::runtime::live::BATCH;
 
     // How many pages one batch takes, measured on a scratch database.
@@ -1006,7 +1049,14 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
             .iter()
             .map(|slot| (slot.name.clone(), slot.ty))
             .collect();
-        let updates = read_updates(&file, &types, chrono_tz::UTC).expect("read");
+        let updates = read_updates(
+            &file,
+            &FieldTypes {
+                types,
+                zone: chrono_tz::UTC,
+            },
+        )
+        .expect("read");
         live.import(updates.records).expect("imported");
     };
     // The notification is recorded; the goal is met before it is delivered.

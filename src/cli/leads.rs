@@ -1,14 +1,12 @@
 //! `flowc leads [import FILE]`: list leads with their status and next
 //! step, or import leads (upsert by id) and enroll those that may enter.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::store::{fail, print_json, DbArgs, Format};
 use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::runtime::inspect;
 use crate::runtime::leads::read_updates;
-use crate::value::ValueType;
 
 /// Arguments of `flowc leads`.
 #[derive(Debug, clap::Args)]
@@ -57,19 +55,11 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
         Ok(live) => live,
         Err(status) => return status,
     };
-    let versions = match live.versions() {
-        Ok(versions) => versions,
+    let types = match live.field_types() {
+        Ok(types) => types,
         Err(error) => return fail(&error),
     };
-    let mut types: BTreeMap<String, ValueType> = BTreeMap::new();
-    let mut zone = crate::compile::DEFAULT_TIMEZONE;
-    for version in versions.iter().filter(|version| version.published) {
-        zone = version.program.timezone;
-        for slot in &version.program.slots {
-            types.entry(slot.name.clone()).or_insert(slot.ty);
-        }
-    }
-    let read = match read_updates(file, &types, zone) {
+    let read = match read_updates(file, &types) {
         Ok(read) => read,
         Err(error) => {
             eprintln!("error: cannot read {}: {error}", file.display());

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
 use crate::bytecode::{Program, SlotSource};
+use crate::runtime::live::FieldTypes;
 use crate::value::{self, DateLiteral, Value, ValueType};
 
 /// Keys of a lead record that are never fields. (`last_activity_at` sets
@@ -443,9 +444,9 @@ type NumberedObject = (usize, Result<Map<String, Json>, String>);
 /// declares is read with its type (`types`), others are kept as given.
 pub fn read_updates(
     path: &Path,
-    types: &std::collections::BTreeMap<String, ValueType>,
-    zone: chrono_tz::Tz,
+    types: &FieldTypes,
 ) -> std::io::Result<Read<crate::runtime::live::LeadUpdate>> {
+    let zone = types.zone;
     let text = std::fs::read_to_string(path)?;
     let file = path.display().to_string();
     let is_csv = path
@@ -453,12 +454,12 @@ pub fn read_updates(
         .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
     let mut read = Read::default();
     let objects: Vec<NumberedObject> = if is_csv {
-        csv_objects(&text, types, zone)
+        csv_objects(&text, &types.types, zone)
     } else {
         jsonl_objects(text.as_bytes(), "a lead").collect::<std::io::Result<_>>()?
     };
     for (line, object) in objects {
-        let update = object.and_then(|object| update_from_object(object, types, zone));
+        let update = object.and_then(|object| update_from_object(object, types));
         push(&mut read, update, &file, line);
     }
     Ok(read)
@@ -513,11 +514,13 @@ fn csv_objects(
         .collect()
 }
 
-fn update_from_object(
+/// A lead update from a JSON object: `id` (required), `at`, and fields
+/// typed as `types` says; the message says what is wrong.
+pub fn update_from_object(
     mut object: Map<String, Json>,
-    types: &std::collections::BTreeMap<String, ValueType>,
-    zone: chrono_tz::Tz,
+    types: &FieldTypes,
 ) -> Result<crate::runtime::live::LeadUpdate, String> {
+    let (zone, types) = (types.zone, &types.types);
     let id = record_id(&mut object)?;
     let at = instant(object.remove("at"), "at", zone)?;
     let last_activity = instant(

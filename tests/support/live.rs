@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, Live, Migration, Provider};
+use flowc::runtime::live::{Clock, FieldTypes, Live, Migration, Provider};
 use flowc::store::{Location, Store};
 use flowc::value::DateLiteral;
 
@@ -31,7 +31,14 @@ pub fn started(dir: &Path, source: &str, leads: &str, start: &str) -> Live {
         .iter()
         .map(|slot| (slot.name.clone(), slot.ty))
         .collect();
-    let updates = read_updates(&file, &types, program.timezone).expect("read");
+    let updates = read_updates(
+        &file,
+        &FieldTypes {
+            types,
+            zone: program.timezone,
+        },
+    )
+    .expect("read");
     live.import(updates.records).expect("imported");
     live
 }

@@ -43,6 +43,7 @@ mod pool;
 mod provider;
 mod publish;
 mod stored_leads;
+mod work;
 
 pub use clock::{Clock, ClockError};
 pub use provider::{
@@ -136,6 +137,23 @@ impl Live {
             versions.push(stored);
         }
         Ok(versions)
+    }
+
+    /// The types live workflows give lead fields (where two declare one,
+    /// the first by name) and the time zone local lead times are read in:
+    /// how an import types what it is given.
+    pub fn field_types(&mut self) -> Result<FieldTypes, StoreError> {
+        let mut types = FieldTypes {
+            types: std::collections::BTreeMap::new(),
+            zone: crate::compile::DEFAULT_TIMEZONE,
+        };
+        for version in self.versions()?.iter().filter(|version| version.published) {
+            types.zone = version.program.timezone;
+            for slot in &version.program.slots {
+                types.types.entry(slot.name.clone()).or_insert(slot.ty);
+            }
+        }
+        Ok(types)
     }
 
     /// Upserts leads (fields by name, JSON values) and enrolls those that
@@ -446,6 +464,15 @@ impl std::fmt::Display for ImportError {
             self.total - self.imported
         )
     }
+}
+
+/// How an import types lead fields: see [`Live::field_types`].
+#[derive(Clone, Debug)]
+pub struct FieldTypes {
+    /// Each declared field's type.
+    pub types: std::collections::BTreeMap<String, crate::value::ValueType>,
+    /// The zone of local times given for datetime fields.
+    pub zone: chrono_tz::Tz,
 }
 
 /// A lead record for import: fields by name.
