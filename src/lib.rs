@@ -22,6 +22,7 @@ pub mod lsp;
 pub mod providers;
 pub mod runtime;
 pub mod schema;
+pub mod serve;
 pub mod span;
 pub mod store;
 pub mod suggest;

@@ -14,7 +14,9 @@ mod live;
 mod load;
 mod publish;
 mod run;
+mod serve;
 mod store;
+mod token;
 
 use std::process::ExitCode;
 
@@ -54,6 +56,10 @@ pub enum Command {
     Leads(leads::LeadsArgs),
     /// Record that an event happened to a lead.
     Event(event::EventArgs),
+    /// Run the HTTP API (leads, events) and the runner in one process.
+    Serve(serve::ServeArgs),
+    /// Create, revoke or list the API tokens `flowc serve` accepts.
+    Token(token::TokenArgs),
     /// Print a lead's timeline and upcoming step.
     Timeline(inspect::TimelineArgs),
     /// Print counts per step and status of a workflow.
@@ -103,6 +109,8 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => store::migrate(&args),
         Command::Leads(args) => leads::run(&args),
         Command::Event(args) => event::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Token(args) => token::run(&args),
         Command::Timeline(args) => inspect::timeline(&args),
         Command::Stats(args) => inspect::stats(&args),
         Command::Retry(args) => inspect::retry(&args),

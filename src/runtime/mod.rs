@@ -10,6 +10,7 @@ pub mod live;
 pub mod queue;
 pub mod recorder;
 pub mod timeline;
+pub mod tokens;
 
 use std::rc::Rc;
 
