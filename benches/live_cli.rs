@@ -29,51 +29,12 @@ use flowc::store::{Location, Store};
 
 const LEADS: usize = 10_000;
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/five.rs"]
 mod five;
+use backend::{Backend, PostgresServer};
 use five::FLOW;
-
-/// Where a round's database is made.
-enum Backend {
-    /// A file in the bench's folder.
-    Sqlite,
-    /// A new database on this server for each round.
-    Postgres(String),
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres(_) => "PostgreSQL",
-        }
-    }
-
-    /// A new, empty database named `name`.
-    fn fresh(&self, dir: &Path, name: &str) -> Location {
-        match self {
-            Backend::Sqlite => {
-                let db = dir.join(format!("{name}.db"));
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-                }
-                Location::Sqlite(db)
-            }
-            Backend::Postgres(server) => {
-                let mut admin =
-                    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-                        .expect("the server");
-                for statement in [
-                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                    format!("CREATE DATABASE {name}"),
-                ] {
-                    admin.batch_execute(&statement).expect("a new database");
-                }
-                Location::Postgres(format!("{server}/{name}"))
-            }
-        }
-    }
-}
 
 fn flowc(dir: &Path, db: &Location, clock: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
@@ -278,24 +239,6 @@ fn raw_postgres(dir: &Path, backend: &Backend, run: &Location) -> Duration {
 }
 
 /// A PostgreSQL server for the run, and the folder of one started here.
-fn postgres_server() -> (String, Option<tempfile::TempDir>) {
-    if let Ok(server) = std::env::var("FLOWC_BENCH_POSTGRES") {
-        return (server, None);
-    }
-    let dir = tempfile::tempdir().expect("a folder");
-    let output = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres"))
-        .args(["start", &dir.path().join("server").display().to_string()])
-        .output()
-        .expect("scripts/postgres runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let server = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    (server, Some(dir))
-}
-
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
     let rounds = if quick { 1 } else { 3 };
@@ -310,9 +253,9 @@ fn main() {
         })
         .collect();
     std::fs::write(dir.path().join("leads.jsonl"), leads).expect("the leads");
-    let (server, started) = postgres_server();
+    let server = PostgresServer::get();
     println!("flowc publish + leads import + run until done: {LEADS} leads, recording provider\n");
-    for backend in [Backend::Sqlite, Backend::Postgres(server)] {
+    for backend in [Backend::Sqlite, Backend::Postgres(server.url.clone())] {
         for runners in [1, 2, 4] {
             let mut times: Vec<Round> = (0..rounds)
                 .map(|_| round(dir.path(), &backend, runners))
@@ -330,10 +273,5 @@ fn main() {
                 median.raw.as_secs_f64() / seconds
             );
         }
-    }
-    if let Some(started) = started {
-        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/postgres"))
-            .args(["stop", &started.path().join("server").display().to_string()])
-            .status();
     }
 }
