@@ -38,6 +38,25 @@ pub struct Config {
     /// Caps on what providers may answer.
     #[serde(default)]
     pub limits: Limits,
+    /// What `flowc serve` tells providers and leads.
+    #[serde(default)]
+    pub serve: Serve,
+}
+
+/// What `flowc serve` tells providers and leads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Serve {
+    /// The service's address as providers reach it
+    /// (`https://flowc.acme.example`): webhook signatures are made over
+    /// it, so a request signed for another address is refused.
+    pub public_url: Option<String>,
+    /// The answer to a text that says HELP (or INFO): who is texting and
+    /// how to stop (carriers require one).
+    pub help_text: Option<String>,
+    /// The variable holding the key that signs unsubscribe links (any
+    /// long random string; changing it voids the links already sent).
+    pub signing_key_env: Option<String>,
 }
 
 /// Caps on what providers may answer: a runaway answer is a permanent

@@ -1624,3 +1624,74 @@ fn postgres_connections_are_encrypted_and_verified_as_the_url_asks() {
     let timeline = text(&flowc(&db, &["timeline", "a"]).stdout);
     assert!(timeline.contains("completed"), "{timeline}");
 }
+
+/// An address that may not be reached is skipped, never sent: when the
+/// step is reached after the opt-out, and when the opt-out came after the
+/// step was reached but before the effect went out; an opt-in lets the
+/// next step through.
+#[test]
+fn an_opted_out_number_is_skipped_when_reached_and_when_about_to_go_out() {
+    let source = "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      body \"first\"\n    wait 1 hour\n    send text\n      body \"second\"\n";
+    let (dir, db) = published("consent", source);
+    let consent = |address: &str, state: &str| {
+        let output = flowc(
+            &db,
+            &["consent", "set", "text", address, state, "--note", "test"],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    // a opted out before it was imported; b after its first text was
+    // recorded to go out, before a runner took it.
+    consent("+1 (555) 010-0001", "opted-out");
+    import_leads(
+        &db,
+        &dir,
+        "{\"id\": \"a\", \"phone_number\": \"+15550100001\"}\n{\"id\": \"b\", \"phone_number\": \"+15550100002\"}\n",
+    );
+    consent("+15550100002", "opted-out");
+    let once = flowc(&db, &["run", "--once"]);
+    assert!(once.status.success(), "{}", text(&once.stderr));
+    for lead in ["a", "b"] {
+        let shown = text(&flowc(&db, &["timeline", lead]).stdout);
+        assert!(
+            shown.contains("skipped") && shown.contains("is opted-out on text (operator: test"),
+            "{lead}: {shown}"
+        );
+        assert!(!shown.contains("sent"), "{lead}: {shown}");
+    }
+    let store = Store::open(db.clone()).expect("opened");
+    let delivered: i64 = store
+        .query_one("SELECT count(*) FROM deliveries", flowc::params![], |row| {
+            row.get(0)
+        })
+        .expect("counted");
+    assert_eq!(delivered, 0, "nothing went out");
+    let history = text(&flowc(&db, &["consent", "show", "+15550100002"]).stdout);
+    assert!(
+        history.contains("opted-out") && history.contains("operator: test"),
+        "{history}"
+    );
+
+    // Back in: the lead's next text goes out.
+    consent("+15550100002", "opted-in");
+    let later = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(["run", "--once"])
+        .env("FLOWC_DB", db.arg())
+        .env(
+            "FLOWC_CLOCK",
+            format!(
+                "{}@{}*1",
+                (chrono::Utc::now() + chrono::Duration::hours(2))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                chrono::Utc::now().timestamp_millis()
+            ),
+        )
+        .output()
+        .expect("runs");
+    assert!(later.status.success(), "{}", text(&later.stderr));
+    let shown = text(&flowc(&db, &["timeline", "b"]).stdout);
+    assert!(
+        shown.contains("sent") && shown.contains("second"),
+        "{shown}"
+    );
+}

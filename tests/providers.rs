@@ -4,9 +4,7 @@
 //! held and retried or failed visibly; lead data that cannot inject.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use flowc::config::{Config, Http, Twilio, Webhook};
 use flowc::providers::Providers;
@@ -14,52 +12,9 @@ use serde_json::Value;
 
 #[path = "support/live.rs"]
 mod live;
-
-/// The local provider server, stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &std::path::Path) -> Server {
-        let log = dir.join("requests.jsonl");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/servers/providers.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the provider server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("its output"))
-            .read_line(&mut line)
-            .expect("it prints its port");
-        let port = line.trim().parse().expect("a port");
-        Server { child, port, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// Every request the server received, in order.
-    fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("a logged request"))
-            .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/providers.rs"]
+mod providers;
+use providers::Server;
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("flowc-providers-{name}-{}", std::process::id()));

@@ -14,6 +14,10 @@ use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+#[path = "support/providers.rs"]
+mod providers;
+#[path = "support/smtp.rs"]
+mod smtp;
 #[path = "support/live.rs"]
 mod support;
 
@@ -70,10 +74,17 @@ struct Service {
 impl Service {
     /// Starts the service on `db` and waits until it says it listens.
     fn start(db: &Location) -> Service {
+        Service::launch(db, &[], &[])
+    }
+
+    /// Starts the service with more arguments and environment variables.
+    fn launch(db: &Location, args: &[&str], env: &[(&str, &str)]) -> Service {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flowc"))
             .args(["serve", "--listen", "127.0.0.1:0", "--body-limit", "65536"])
+            .args(args)
             .env("FLOWC_DB", db.arg())
             .env_remove("FLOWC_CLOCK")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .expect("flowc serve starts");
@@ -110,6 +121,19 @@ impl Service {
         let mut request = Client::new().post(format!("{}{path}", self.url)).body(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        request.send().expect("the service answers")
+    }
+
+    /// Posts a form as Twilio would, with `signature` as
+    /// `X-Twilio-Signature` (if any).
+    fn twilio(&self, form: &str, signature: Option<&str>) -> Response {
+        let mut request = Client::new()
+            .post(format!("{}/v1/webhooks/twilio/messages", self.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned());
+        if let Some(signature) = signature {
+            request = request.header("x-twilio-signature", signature);
         }
         request.send().expect("the service answers")
     }
@@ -438,4 +462,335 @@ fn metrics_are_prometheus_text_and_sigterm_stops_cleanly() {
         (request["status"].clone(), request["token"].clone()),
         (json!(200), json!("crm"))
     );
+}
+
+/// Twilio's signature for a form posted to `url`, made by an independent
+/// implementation (Python's standard library) from Twilio's documented
+/// scheme: base64 of HMAC-SHA1 over the URL and the sorted parameters.
+fn twilio_signature(token: &str, url: &str, form: &str) -> String {
+    let script = "import sys, hmac, hashlib, base64, urllib.parse\n\
+token, url, form = sys.argv[1:4]\n\
+params = sorted(urllib.parse.parse_qsl(form, keep_blank_values=True))\n\
+data = url + ''.join(k + v for k, v in params)\n\
+print(base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode())";
+    let output = Command::new("python3")
+        .args(["-c", script, token, url, form])
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout).trim().to_owned()
+}
+
+/// A text from `from` saying `body`, as Twilio posts it.
+fn inbound(sid: &str, from: &str, body: &str) -> String {
+    serde_urlencoded::to_string([
+        ("MessageSid", sid),
+        ("AccountSid", "AC123"),
+        ("From", from),
+        ("To", "+15550000000"),
+        ("Body", body),
+        ("NumMedia", "0"),
+    ])
+    .expect("a form")
+}
+
+#[test]
+fn stop_and_start_texts_from_twilio_change_what_is_sent_and_forgeries_change_nothing() {
+    let dir = tempdir("twilio");
+    let twilio = providers::Server::start(&dir);
+    let public = "https://flowc.test.example";
+    std::fs::write(
+        dir.join("flowc.toml"),
+        format!(
+            "[twilio]\nbase_url = \"{}\"\naccount_sid_env = \"FLOWC_TEST_SID\"\nauth_token_env = \"FLOWC_TEST_TOKEN\"\ndefault_from = \"+15550000000\"\n\n[serve]\npublic_url = \"{public}/\"\nhelp_text = \"Acme <reps>: reply STOP to stop & START to start\"\n",
+            twilio.url("")
+        ),
+    )
+    .expect("written");
+    let db = support::database(&dir);
+    let file = dir.join("texts.flow");
+    std::fs::write(
+        &file,
+        "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      body \"first\"\n    wait 1 hour\n    send text\n      body \"second\"\n",
+    )
+    .expect("written");
+    assert!(flowc(&db, &["publish", &file.display().to_string()])
+        .status
+        .success());
+    let token = text(&flowc(&db, &["token", "create", "crm"]).stdout)
+        .trim()
+        .to_owned();
+    // An hour passes in a second.
+    let clock = format!(
+        "{}@{}*3600",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let config = dir.join("flowc.toml").display().to_string();
+    let service = Service::launch(
+        &db,
+        &["--config", &config],
+        &[
+            ("FLOWC_TEST_SID", "AC123"),
+            ("FLOWC_TEST_TOKEN", "secret"),
+            ("FLOWC_CLOCK", &clock),
+        ],
+    );
+    let url = format!("{public}/v1/webhooks/twilio/messages");
+    let consent = || text(&flowc(&db, &["consent", "show", "+15550100001"]).stdout);
+
+    // Forged: no signature, another token, another URL, a changed body.
+    let stop = inbound("SM1", "+1 555 010 0001", "Stop");
+    for signature in [
+        None,
+        Some(twilio_signature("not-the-token", &url, &stop)),
+        Some(twilio_signature(
+            "secret",
+            "https://evil.example/v1/webhooks/twilio/messages",
+            &stop,
+        )),
+        Some(twilio_signature(
+            "secret",
+            &url,
+            &inbound("SM1", "+15550100001", "HELP"),
+        )),
+    ] {
+        let (status, answer) = json_of(service.twilio(&stop, signature.as_deref()));
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (StatusCode::FORBIDDEN, json!("bad-signature")),
+            "{signature:?}"
+        );
+    }
+    assert!(consent().contains("no consent changes"), "{}", consent());
+
+    // STOP: the number is opted out; the lead's first text is skipped.
+    let answered = service.twilio(&stop, Some(&twilio_signature("secret", &url, &stop)));
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert_eq!(answered.headers()["content-type"], "text/xml");
+    assert!(answered.text().unwrap().ends_with("<Response/>"));
+    assert!(
+        consent().contains("opted-out") && consent().contains("twilio: Stop (SM1)"),
+        "{}",
+        consent()
+    );
+    let lead = r#"{"id": "a", "phone_number": "+15550100001"}"#;
+    assert_eq!(
+        service.post("/v1/leads", Some(&token), lead).status(),
+        StatusCode::OK
+    );
+    let shown = timeline_shows(&db, "a", "skipped");
+    assert!(
+        shown.contains("first: +15550100001 is opted-out on text (twilio: Stop (SM1)"),
+        "{shown}"
+    );
+    // The lead's consent, through the API and the CLI.
+    let (status, view) = json_of(service.get("/v1/leads/a", Some(&token)));
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let text_consent = view["consent"]
+        .as_array()
+        .and_then(|channels| channels.iter().find(|c| c["channel"] == "text"))
+        .cloned()
+        .expect("text consent");
+    assert_eq!(
+        (
+            text_consent["state"].clone(),
+            text_consent["source"].clone()
+        ),
+        (json!("opted-out"), json!("twilio: Stop (SM1)"))
+    );
+    assert_eq!(view["fields"]["phone_number"], "+15550100001");
+    assert_eq!(
+        service.get("/v1/leads/nobody", Some(&token)).status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        service.get("/v1/leads/a", None).status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let shown = text(&flowc(&db, &["leads", "show", "a"]).stdout);
+    assert!(
+        shown.contains("text   +15550100001") && shown.contains("opted-out  (twilio: Stop (SM1)"),
+        "{shown}"
+    );
+
+    // START: back in, and the second text goes out an hour later.
+    let start = inbound("SM2", "+15550100001", "start");
+    let answered = service.twilio(&start, Some(&twilio_signature("secret", &url, &start)));
+    assert_eq!(answered.status(), StatusCode::OK);
+    // The same STOP sent again (Twilio retrying) changes nothing.
+    let again = service.twilio(&stop, Some(&twilio_signature("secret", &url, &stop)));
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(
+        consent().trim_end().ends_with("twilio: start (SM2)"),
+        "{}",
+        consent()
+    );
+    let shown = timeline_shows(&db, "a", "completed");
+    assert!(
+        shown.contains("sent") && shown.contains("second"),
+        "{shown}"
+    );
+    let texts: Vec<Value> = twilio
+        .requests()
+        .into_iter()
+        .filter(|request| {
+            request["path"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("Messages.json")
+        })
+        .collect();
+    assert_eq!(texts.len(), 1, "only the second text went out: {texts:?}");
+    assert!(texts[0].to_string().contains("second"), "{texts:?}");
+
+    // HELP: answered with the help text, as TwiML.
+    let help = inbound("SM3", "+15550100001", "help");
+    let answered = service.twilio(&help, Some(&twilio_signature("secret", &url, &help)));
+    assert_eq!(
+        answered.text().unwrap(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>Acme &lt;reps&gt;: reply STOP to stop &amp; START to start</Message></Response>"
+    );
+}
+
+#[test]
+fn twilio_webhooks_are_refused_until_they_can_be_verified() {
+    let dir = tempdir("unverifiable");
+    let (db, _) = prepared(&dir);
+    let service = Service::start(&db);
+    let stop = inbound("SM1", "+15550100001", "STOP");
+    let (status, answer) = json_of(service.twilio(&stop, Some("anything")));
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!("webhook-not-configured")
+        )
+    );
+    assert_eq!(count(&db, "consent"), 0);
+}
+
+/// A header of a raw message, unfolded.
+fn header(message: &str, name: &str) -> Option<String> {
+    let head = message.split("\r\n\r\n").next().unwrap_or(message);
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+}
+
+#[test]
+fn one_click_unsubscribe_from_an_emails_header_stops_the_next_email() {
+    let dir = tempdir("unsubscribe");
+    let server = smtp::SmtpServer::start(&dir);
+    let public = "https://flowc.test.example";
+    let config = dir.join("flowc.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ndefault_from = \"Acme <hello@acme.example>\"\n\n[serve]\npublic_url = \"{public}\"\nsigning_key_env = \"FLOWC_TEST_SIGNING_KEY\"\n",
+            server.port
+        ),
+    )
+    .expect("written");
+    let db = support::database(&dir);
+    let file = dir.join("mails.flow");
+    std::fs::write(
+        &file,
+        "workflow mails\n  timezone UTC\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Welcome\"\n      body \"Hello.\"\n    wait 1 hour\n    send email\n      to lead\n      subject \"Second\"\n      body \"Again.\"\n",
+    )
+    .expect("written");
+    assert!(flowc(&db, &["publish", &file.display().to_string()])
+        .status
+        .success());
+    let token = text(&flowc(&db, &["token", "create", "crm"]).stdout)
+        .trim()
+        .to_owned();
+    let clock = format!(
+        "{}@{}*3600",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let service = Service::launch(
+        &db,
+        &["--config", &config.display().to_string()],
+        &[
+            ("FLOWC_TEST_SIGNING_KEY", "k3y-for-tests-only"),
+            ("FLOWC_CLOCK", &clock),
+        ],
+    );
+    let lead = r#"{"id": "a", "email": "Ann@X.example"}"#;
+    assert_eq!(
+        service.post("/v1/leads", Some(&token), lead).status(),
+        StatusCode::OK
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.messages().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "the welcome email");
+    assert_eq!(
+        header(&messages[0], "List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let listed = header(&messages[0], "List-Unsubscribe").expect("List-Unsubscribe");
+    let link = listed
+        .strip_prefix(&format!("<{public}"))
+        .and_then(|rest| rest.strip_suffix('>'))
+        .unwrap_or_else(|| panic!("a link on the public URL: {listed}"));
+    let consent = || text(&flowc(&db, &["consent", "show", "ann@x.example"]).stdout);
+
+    // Opening the link asks; it does not unsubscribe (link scanners open links).
+    let page = service.get(link, None);
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().unwrap();
+    assert!(
+        page.contains("ann@x.example") && page.contains("<form method=\"post\">"),
+        "{page}"
+    );
+    assert!(consent().contains("no consent changes"), "{}", consent());
+
+    // A forged token: another MAC, or another address under this one.
+    let (path, mac) = link.rsplit_once('.').expect("a token");
+    let flipped = if mac.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{path}.{flipped}{}", &mac[1..]);
+    assert_eq!(service.get(&forged, None).status(), StatusCode::NOT_FOUND);
+    let other = format!(
+        "/v1/unsubscribe/{}.{mac}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            "bob@x.example"
+        )
+    );
+    assert_eq!(
+        service
+            .post(&other, None, "List-Unsubscribe=One-Click")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(consent().contains("no consent changes"), "{}", consent());
+
+    // One click, as a mail client posts it; twice changes nothing more.
+    for _ in 0..2 {
+        let posted = Client::new()
+            .post(format!("{}{link}", service.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .expect("answered");
+        assert_eq!(posted.status(), StatusCode::OK);
+    }
+    let history = consent();
+    assert_eq!(history.matches("unsubscribed").count(), 1, "{history}");
+    assert!(history.contains("one-click unsubscribe"), "{history}");
+
+    // The second email, an hour later, is skipped.
+    let shown = timeline_shows(&db, "a", "completed");
+    assert!(
+        shown.contains("Second")
+            && shown.contains("is unsubscribed on email (one-click unsubscribe"),
+        "{shown}"
+    );
+    assert_eq!(server.messages().len(), 1, "no second email");
 }

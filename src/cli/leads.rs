@@ -40,12 +40,18 @@ pub enum LeadsAction {
         #[arg(long)]
         strict: bool,
     },
+    /// Show one lead: its fields, its consent per channel, its enrollments.
+    Show {
+        /// The lead's id.
+        id: String,
+    },
 }
 
 /// Lists or imports; returns the exit status.
 pub fn run(args: &LeadsArgs) -> u8 {
     match &args.action {
         Some(LeadsAction::Import { file, strict }) => import(args, file, *strict),
+        Some(LeadsAction::Show { id }) => show(args, id),
         None => list(args),
     }
 }
@@ -98,6 +104,49 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
         }
         Err(error) => fail(&error),
     }
+}
+
+fn show(args: &LeadsArgs, id: &str) -> u8 {
+    let live = match args.db.open() {
+        Ok(live) => live,
+        Err(status) => return status,
+    };
+    let view = match inspect::lead(&live.store, id) {
+        Ok(Some(view)) => view,
+        Ok(None) => {
+            eprintln!("error: no lead has the id {id:?}");
+            return EXIT_ERRORS;
+        }
+        Err(error) => return fail(&error),
+    };
+    if args.format == Format::Json {
+        print_json(&view);
+        return EXIT_OK;
+    }
+    println!("lead {}", view.id);
+    for (name, value) in &view.fields {
+        println!("  {name:<20} {value}");
+    }
+    println!("consent");
+    for channel in &view.consent {
+        let why = match (&channel.source, channel.at) {
+            (Some(source), Some(at)) => format!("  ({source}, {})", at.to_rfc3339()),
+            _ => String::new(),
+        };
+        println!(
+            "  {:<6} {:<24} {}{why}",
+            channel.channel, channel.address, channel.state
+        );
+    }
+    println!("enrollments");
+    for row in &view.enrollments {
+        let next = row.next_at.map_or_else(String::new, |at| at.to_rfc3339());
+        println!(
+            "  {:<24} v{:<3} {:<10} {:<24} {next}",
+            row.workflow, row.version, row.status, row.step
+        );
+    }
+    EXIT_OK
 }
 
 fn list(args: &LeadsArgs) -> u8 {

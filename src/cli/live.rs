@@ -26,7 +26,10 @@ pub fn run(args: &RunArgs) -> u8 {
         Err(status) => return status,
     };
     live.runner = Runner::new(Duration::from_secs(args.lease));
-    let provider = match provider(args.config.as_deref(), &args.db.location()) {
+    let location = args.db.location();
+    let provider = match config(args.config.as_deref(), &location)
+        .and_then(|config| provider(config.as_ref(), &location))
+    {
         Ok(provider) => provider,
         Err(status) => return status,
     };
@@ -44,19 +47,24 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
-/// Where effects go: the providers of `flowc.toml` (`config`, else the one
-/// found for the database at `location`), or without one the recording
-/// provider. Prints why not and gives the exit status on an error.
-pub fn provider(config: Option<&Path>, location: &Location) -> Result<Arc<dyn Provider>, u8> {
-    match Config::find(config, location.file()) {
-        Ok(Some(config)) => match Providers::new(config) {
+/// The configuration of `--config`, else the one found for the database
+/// at `location`; prints why not and gives the exit status on an error.
+pub fn config(flag: Option<&Path>, location: &Location) -> Result<Option<Config>, u8> {
+    Config::find(flag, location.file()).map_err(|error| fail(&error))
+}
+
+/// Where effects go: the providers of `config`, or without one the
+/// recording provider into the database at `location`. Prints why not and
+/// gives the exit status on an error.
+pub fn provider(config: Option<&Config>, location: &Location) -> Result<Arc<dyn Provider>, u8> {
+    match config {
+        Some(config) => match Providers::new(config.clone()) {
             Ok(providers) => Ok(Arc::new(providers)),
             Err(error) => Err(fail(&error)),
         },
-        Ok(None) => match RecordingProvider::open(location) {
+        None => match RecordingProvider::open(location) {
             Ok(provider) => Ok(Arc::new(provider)),
             Err(error) => Err(fail(&error)),
         },
-        Err(error) => Err(fail(&error)),
     }
 }

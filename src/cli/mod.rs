@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod consent;
 mod disasm;
 mod docs;
 mod event;
@@ -56,6 +57,8 @@ pub enum Command {
     Leads(leads::LeadsArgs),
     /// Record that an event happened to a lead.
     Event(event::EventArgs),
+    /// Record or show whether an address may be reached on a channel.
+    Consent(consent::ConsentArgs),
     /// Run the HTTP API (leads, events) and the runner in one process.
     Serve(serve::ServeArgs),
     /// Create, revoke or list the API tokens `flowc serve` accepts.
@@ -109,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => store::migrate(&args),
         Command::Leads(args) => leads::run(&args),
         Command::Event(args) => event::run(&args),
+        Command::Consent(args) => consent::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Token(args) => token::run(&args),
         Command::Timeline(args) => inspect::timeline(&args),

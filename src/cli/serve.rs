@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::store::{fail, DbArgs};
 use super::EXIT_OK;
-use crate::serve::{serve, Options};
+use crate::runtime::unsubscribe::Links;
+use crate::serve::{serve, Options, Webhooks};
 
 /// Arguments of `flowc serve`.
 #[derive(Debug, clap::Args)]
@@ -34,15 +35,34 @@ pub struct ServeArgs {
 /// Serves until SIGTERM or SIGINT; returns the exit status.
 pub fn run(args: &ServeArgs) -> u8 {
     let location = args.db.location();
-    let provider = match super::live::provider(args.config.as_deref(), &location) {
+    let config = match super::live::config(args.config.as_deref(), &location) {
+        Ok(config) => config,
+        Err(status) => return status,
+    };
+    let provider = match super::live::provider(config.as_ref(), &location) {
         Ok(provider) => provider,
         Err(status) => return status,
+    };
+    let webhooks = Webhooks {
+        public_url: config
+            .as_ref()
+            .and_then(|config| config.serve.public_url.clone()),
+        twilio_token: config
+            .as_ref()
+            .and_then(|config| config.twilio.as_ref())
+            .and_then(|twilio| std::env::var(&twilio.auth_token_env).ok())
+            .filter(|token| !token.is_empty()),
+        help_text: config
+            .as_ref()
+            .and_then(|config| config.serve.help_text.clone()),
+        links: config.as_ref().and_then(Links::from_config),
     };
     let options = Options {
         listen: args.listen,
         location,
         body_limit: args.body_limit,
         lease: Duration::from_secs(args.lease),
+        webhooks,
     };
     match serve(&options, provider) {
         Ok(done) => {

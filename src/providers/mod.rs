@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::runtime::live::{Attempt, CallStatus, Delivery, Provider};
+use crate::runtime::unsubscribe::Links;
 use crate::vm::{Message, Response};
 
 /// How long a provider call may take when the step sets no timeout.
@@ -23,6 +24,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Providers {
     config: Config,
     client: reqwest::blocking::Client,
+    /// Unsubscribe links for emails, when the service's address and key
+    /// are configured.
+    links: Option<Links>,
 }
 
 impl Providers {
@@ -32,7 +36,12 @@ impl Providers {
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Providers { config, client })
+        let links = Links::from_config(&config);
+        Ok(Providers {
+            config,
+            client,
+            links,
+        })
     }
 }
 
@@ -125,6 +134,11 @@ impl Providers {
                     from: from.as_deref(),
                     subject,
                     body,
+                    unsubscribe: self
+                        .links
+                        .as_ref()
+                        .zip(to.first())
+                        .map(|(links, to)| links.url(to)),
                 },
             ),
             Message::Prompt {

@@ -30,6 +30,8 @@ pub struct Outgoing<'a> {
     pub subject: &'a str,
     /// The Markdown body.
     pub body: &'a str,
+    /// The recipient's unsubscribe link, for `List-Unsubscribe`.
+    pub unsubscribe: Option<String>,
 }
 
 /// Sends an email through the configured server.
@@ -153,6 +155,19 @@ fn build(smtp: &Smtp, delivery: &Delivery, email: &Outgoing<'_>) -> Result<Email
     };
     for to in email.to {
         builder = builder.to(mailbox(to)?);
+    }
+    // One-click unsubscribing (RFC 8058), which Gmail and Yahoo require of
+    // bulk senders: a POST to the link unsubscribes without a page.
+    if let Some(link) = &email.unsubscribe {
+        let header = |name: &'static str, value: String| {
+            HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+        };
+        builder = builder
+            .raw_header(header("List-Unsubscribe", format!("<{link}>")))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
     }
     for cc in email.cc {
         builder = builder.cc(mailbox(cc)?);

@@ -5,7 +5,9 @@ use crate::store::params;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::ast::Channel;
 use crate::bytecode::Program;
+use crate::runtime::consent::{self, State};
 use crate::store::{instant, millis, Store, StoreError};
 use crate::vm::Response;
 
@@ -83,6 +85,74 @@ fn step_label(
             program.origins.get(at as usize)
         })
         .map_or_else(|| format!("@{pc}"), |origin| origin.label.clone())
+}
+
+/// One lead as `flowc leads show` and `GET /v1/leads/{id}` show it.
+#[derive(Debug, Serialize)]
+pub struct LeadView {
+    /// Its id.
+    pub id: String,
+    /// Its fields by name.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Whether its address on each channel may be reached.
+    pub consent: Vec<ChannelConsent>,
+    /// Its enrollments, as `flowc leads` lists them.
+    pub enrollments: Vec<LeadStatus>,
+}
+
+/// A lead's consent on one channel.
+#[derive(Debug, Serialize)]
+pub struct ChannelConsent {
+    /// `email`, `text` or `call`.
+    pub channel: &'static str,
+    /// The lead's address there (`email`, `phone_number`), normalized.
+    pub address: String,
+    /// Where it stands (`opted-in` when nothing was ever recorded).
+    pub state: &'static str,
+    /// What changed it last, and when, if anything did.
+    pub source: Option<String>,
+    /// When.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The lead `id`, if there is one.
+pub fn lead(store: &Store, id: &str) -> Result<Option<LeadView>, StoreError> {
+    let Some(fields) = store.query_opt(
+        "SELECT fields FROM leads WHERE id = ?1",
+        params![id],
+        |row| row.get::<String>(0),
+    )?
+    else {
+        return Ok(None);
+    };
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&fields)?;
+    let mut consent = Vec::new();
+    for (channel, field) in [
+        (Channel::Email, "email"),
+        (Channel::Text, "phone_number"),
+        (Channel::Call, "phone_number"),
+    ] {
+        let Some(address) = fields.get(field).and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let change = consent::current(store, channel, address)?;
+        consent.push(ChannelConsent {
+            channel: channel.keyword(),
+            address: consent::normalize(channel, address),
+            state: change
+                .as_ref()
+                .map_or(State::OptedIn, |change| change.state)
+                .name(),
+            source: change.as_ref().map(|change| change.source.clone()),
+            at: change.map(|change| change.at),
+        });
+    }
+    Ok(Some(LeadView {
+        id: id.to_owned(),
+        fields,
+        consent,
+        enrollments: leads(store, Some(id), None, None)?,
+    }))
 }
 
 /// Every enrollment, newest per lead and workflow first, filtered by

@@ -2,6 +2,7 @@
 //! entry rules (trigger, re-entry, look-back), and a heap of suspended
 //! enrollments ordered by wake-up instant.
 
+pub mod consent;
 pub mod entry;
 pub mod inspect;
 pub mod jsonl;
@@ -11,6 +12,7 @@ pub mod queue;
 pub mod recorder;
 pub mod timeline;
 pub mod tokens;
+pub mod unsubscribe;
 
 use std::rc::Rc;
 

@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State as Shared;
+use axum::extract::{Path, State as Shared};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Map, Value as JsonValue};
 
 use super::{ApiError, State};
+use crate::runtime::inspect;
 use crate::runtime::leads::update_from_object;
 use crate::runtime::live::{EventError, Live};
 use crate::store::params;
@@ -27,6 +28,27 @@ pub async fn health(Shared(state): Shared<Arc<State>>) -> Result<Json<JsonValue>
         })
         .await??;
     Ok(Json(json!({"status": "ok"})))
+}
+
+/// `GET /v1/leads/{id}`: the lead's fields, consent per channel and
+/// enrollments; 404 when there is no such lead.
+pub async fn lead(
+    Shared(state): Shared<Arc<State>>,
+    Path(id): Path<String>,
+) -> Result<Json<inspect::LeadView>, ApiError> {
+    let shown = id.clone();
+    state
+        .db
+        .call(move |live| inspect::lead(&live.store, &id))
+        .await??
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown-lead",
+                format!("no lead has the id {shown:?}"),
+            )
+        })
 }
 
 /// Any other path: 404.

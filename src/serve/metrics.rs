@@ -24,7 +24,11 @@ impl Requests {
     /// no route are counted together, so clients cannot grow the table.
     pub fn count(&self, path: &str, status: u16) {
         let route = match path {
-            "/healthz" | "/metrics" | "/v1/leads" | "/v1/events" => path,
+            "/healthz"
+            | "/metrics"
+            | "/v1/leads"
+            | "/v1/events"
+            | "/v1/webhooks/twilio/messages" => path,
             _ => "other",
         };
         let mut counts = self.0.lock().unwrap_or_else(|poison| poison.into_inner());

@@ -10,8 +10,11 @@ mod api;
 mod auth;
 mod database;
 mod error;
+mod html;
 mod log;
 mod metrics;
+mod twilio;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +33,7 @@ use crate::store::{Location, StoreError};
 
 pub use database::Database;
 pub use error::ApiError;
+pub use webhooks::Webhooks;
 
 /// How `flowc serve` runs.
 #[derive(Clone, Debug)]
@@ -42,6 +46,8 @@ pub struct Options {
     pub body_limit: usize,
     /// How long the runner's claims last unless renewed.
     pub lease: Duration,
+    /// What the webhooks check signatures with and answer.
+    pub webhooks: Webhooks,
 }
 
 /// Why the service could not run.
@@ -67,6 +73,7 @@ pub enum ServeError {
 pub(crate) struct State {
     pub db: Database,
     pub metrics: metrics::Requests,
+    pub webhooks: Webhooks,
 }
 
 /// Serves the API on `options.listen` while a runner works with
@@ -88,6 +95,7 @@ pub fn serve(options: &Options, provider: Arc<dyn Provider>) -> Result<usize, Se
     let state = Arc::new(State {
         db: Database::open(&options.location)?,
         metrics: metrics::Requests::default(),
+        webhooks: options.webhooks.clone(),
     });
     let stop = Arc::new(AtomicBool::new(false));
     let working = work(options, provider, Arc::clone(&stop))?;
@@ -135,6 +143,7 @@ fn router(state: Arc<State>, body_limit: usize) -> Router {
     let guarded = Router::new()
         .route("/metrics", get(metrics::render))
         .route("/v1/leads", post(api::leads))
+        .route("/v1/leads/{id}", get(api::lead))
         .route("/v1/events", post(api::events))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -142,6 +151,14 @@ fn router(state: Arc<State>, body_limit: usize) -> Router {
         ));
     Router::new()
         .route("/healthz", get(api::health))
+        .route(
+            "/v1/webhooks/twilio/messages",
+            post(webhooks::twilio_message),
+        )
+        .route(
+            "/v1/unsubscribe/{token}",
+            get(webhooks::unsubscribe_page).post(webhooks::unsubscribe),
+        )
         .merge(guarded)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -165,6 +165,9 @@ pub enum Response {
     },
     /// A failure retrying cannot fix (invalid address, 4xx).
     Permanent(String),
+    /// Not sent, and never to be: the recipient opted out of the channel,
+    /// unsubscribed, or is undeliverable (why). The step is skipped.
+    Suppressed(String),
 }
 
 /// Carries effects to providers: recorders in simulation, real clients live.

@@ -160,6 +160,16 @@ impl Vm<'_> {
             return Some(Advance::InFlight);
         }
         let summary = || effects::summary(&message);
+        if let Response::Suppressed(reason) = response {
+            // Like an effect carried out: the next one has a key of its own.
+            enrollment.attempts = 0;
+            enrollment.effects += 1;
+            self.event(context, now, pc, EventKind::Skipped, || {
+                format!("{}: {reason}", summary())
+            });
+            enrollment.pc = pc + 1;
+            return None;
+        }
         let outcome = self.outcome(effect, response, context.lead);
         match outcome {
             Ok((detail, call_outcome)) => {

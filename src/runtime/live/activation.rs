@@ -75,6 +75,10 @@ fn late_delivery(
         .map(|message| crate::vm::effects::summary(&message))
         .unwrap_or_default();
     let (kind, detail) = match delivered.response {
+        Response::Suppressed(reason) => (
+            EventKind::Skipped,
+            format!("{summary}: not sent after the enrollment ended ({reason})"),
+        ),
         Response::Transient(reason)
         | Response::Permanent(reason)
         | Response::Throttled { reason, .. } => (

@@ -21,6 +21,7 @@ use super::provider::{Attempt, CallStatus, Delivery, Provider};
 use super::stored_leads::lead_slots;
 use super::{Live, Version};
 use crate::ast::Outcome;
+use crate::runtime::consent;
 use crate::runtime::recorder::KINDS;
 use crate::store::{instant, millis, params, Row, Store, StoreError, Tx, Value};
 use crate::vm::Response;
@@ -263,6 +264,40 @@ pub(super) fn hold_closed(
         }
     }
     Ok(go)
+}
+
+/// Takes out of `jobs` the effects whose recipient may no longer be
+/// reached (a STOP or an unsubscribe that came after the step was
+/// reached): they are not delivered but answered as suppressed at once,
+/// and the enrollment skips the step when they are confirmed. Returns the
+/// jobs to start and the answers.
+pub(super) fn suppress(
+    transaction: &Tx<'_>,
+    jobs: Vec<Job>,
+) -> Result<(Vec<Job>, Vec<Done>), StoreError> {
+    let mut go = Vec::with_capacity(jobs.len());
+    let mut answered = Vec::new();
+    for job in jobs {
+        let why = match &job {
+            Job::Deliver(pending)
+                if matches!(pending.delivery.kind.as_str(), "email" | "text" | "call") =>
+            {
+                match serde_json::from_str(&pending.delivery.message) {
+                    Ok(message) => consent::refusal(transaction, &message)?,
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        match (job, why) {
+            (Job::Deliver(pending), Some(why)) => answered.push(Done::Delivered(
+                pending,
+                Attempt::Answered(Response::Suppressed(why)),
+            )),
+            (job, _) => go.push(job),
+        }
+    }
+    Ok((go, answered))
 }
 
 /// Holds one effect's enrollment if its window is closed now; whether it

@@ -304,11 +304,14 @@ impl Live {
             delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
         let jobs = delivery::claim_jobs(&transaction, &self.runner, &room)?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
+        let (jobs, suppressed) = delivery::suppress(&transaction, jobs)?;
         let ran = run_due(&transaction, &self.versions, now)?;
         let retested = retest_due(&transaction, &self.versions, now)?;
         transaction.commit()?;
+        // Answered without a provider: confirmed next round.
         self.finished.clear();
-        let started = jobs.len();
+        let started = jobs.len() + suppressed.len();
+        self.finished.extend(suppressed);
         self.start(jobs);
         Ok(confirmed + started + ran + retested)
     }

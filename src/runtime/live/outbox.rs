@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::activation::Delivered;
+use crate::runtime::consent;
 use crate::store::{instant, millis, params, StoreError, Tx};
 use crate::vm::{Channels, Request, Response};
 
@@ -58,6 +59,25 @@ impl Outbox<'_, '_> {
             }
             Some(_) => Ok(Response::Pending),
             None => {
+                // A recipient who may not be reached: skipped, and the
+                // decision kept under the key like an answer.
+                if let Some(why) = consent::refusal(self.transaction, request.message)? {
+                    let response = Response::Suppressed(why);
+                    self.transaction.execute(
+                        "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 'done', ?6, ?7, ?7)",
+                        params![
+                            self.enrollment,
+                            key,
+                            request.attempt,
+                            request.kind,
+                            serde_json::to_string(request.message)?,
+                            serde_json::to_string(&response)?,
+                            millis(self.now)
+                        ],
+                    )?;
+                    return Ok(response);
+                }
                 self.transaction.execute(
                     "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created)
                      VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",

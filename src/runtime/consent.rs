@@ -1,0 +1,261 @@
+//! Consent: whether an address may be reached on a channel, shared by
+//! every workflow. A STOP text opts a phone number out of texts, an
+//! unsubscribe link or a complaint takes an email address off email, a
+//! bounce makes it undeliverable, an operator may set any of them; each
+//! change is kept with its source. A step whose recipient may not be
+//! reached is skipped, with the reason on the timeline, never sent and
+//! never retried: when the step is reached, and again when the effect is
+//! about to go out.
+
+use chrono::{DateTime, Utc};
+
+use crate::ast::Channel;
+use crate::store::{instant, millis, params, Store, StoreError, Tx};
+use crate::vm::Message;
+
+/// Where an address stands on a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// It may be reached (the default, or back after an opt-out).
+    OptedIn,
+    /// Its owner asked for no more (STOP, or an operator on their word).
+    OptedOut,
+    /// Its owner unsubscribed from email.
+    Unsubscribed,
+    /// The provider cannot deliver to it (a hard bounce, a complaint).
+    Undeliverable,
+}
+
+impl State {
+    /// The state as stored and shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::OptedIn => "opted-in",
+            State::OptedOut => "opted-out",
+            State::Unsubscribed => "unsubscribed",
+            State::Undeliverable => "undeliverable",
+        }
+    }
+
+    /// The state `name` names.
+    pub fn parse(name: &str) -> Option<State> {
+        [
+            State::OptedIn,
+            State::OptedOut,
+            State::Unsubscribed,
+            State::Undeliverable,
+        ]
+        .into_iter()
+        .find(|state| state.name() == name)
+    }
+
+    /// Whether nothing may be sent in this state.
+    pub fn suppresses(self) -> bool {
+        self != State::OptedIn
+    }
+}
+
+/// One change of an address's consent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// The channel.
+    pub channel: &'static str,
+    /// The address, normalized.
+    pub address: String,
+    /// The state it went to.
+    pub state: State,
+    /// Where the change came from (`twilio: STOP`, `operator`, …).
+    pub source: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The channel named `name`.
+pub fn channel(name: &str) -> Option<Channel> {
+    [Channel::Email, Channel::Text, Channel::Call]
+        .into_iter()
+        .find(|channel| channel.keyword() == name)
+}
+
+/// An address as consent keys it: an email address trimmed and in lower
+/// case; a phone number as `+` and its digits (`+1 (555) 010-0000` is
+/// `+15550100000`), so every spelling of one number is one number.
+pub fn normalize(channel: Channel, address: &str) -> String {
+    let address = address.trim();
+    match channel {
+        Channel::Email => address.to_lowercase(),
+        Channel::Text | Channel::Call => {
+            let digits: String = address.chars().filter(char::is_ascii_digit).collect();
+            match address.starts_with('+') {
+                true => format!("+{digits}"),
+                false => digits,
+            }
+        }
+    }
+}
+
+/// Records that `address` went to `state` on `channel`.
+pub fn record(
+    transaction: &Tx<'_>,
+    channel: Channel,
+    address: &str,
+    state: State,
+    source: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "INSERT INTO consent (channel, address, state, source, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            channel.keyword(),
+            normalize(channel, address),
+            state.name(),
+            source,
+            millis(at)
+        ],
+    )?;
+    Ok(())
+}
+
+/// The newest change of `address` on `channel`, if there was one.
+pub fn current(
+    store: &Store,
+    channel: Channel,
+    address: &str,
+) -> Result<Option<Change>, StoreError> {
+    let address = normalize(channel, address);
+    store.query_opt(
+        "SELECT state, source, at FROM consent WHERE channel = ?1 AND address = ?2 ORDER BY id DESC LIMIT 1",
+        params![channel.keyword(), address],
+        |row| {
+            Ok(Change {
+                channel: channel.keyword(),
+                address: address.clone(),
+                state: State::parse(&row.get::<String>(0)?).unwrap_or(State::OptedOut),
+                source: row.get(1)?,
+                at: instant(row.get(2)?),
+            })
+        },
+    )
+}
+
+/// Every change of `address` (on any channel), oldest first.
+pub fn history(store: &Store, address: &str) -> Result<Vec<Change>, StoreError> {
+    let mut changes = Vec::new();
+    for channel in [Channel::Email, Channel::Text, Channel::Call] {
+        changes.extend(store.query(
+            "SELECT state, source, at FROM consent WHERE channel = ?1 AND address = ?2 ORDER BY id",
+            params![channel.keyword(), normalize(channel, address)],
+            |row| {
+                Ok(Change {
+                    channel: channel.keyword(),
+                    address: normalize(channel, address),
+                    state: State::parse(&row.get::<String>(0)?).unwrap_or(State::OptedOut),
+                    source: row.get(1)?,
+                    at: instant(row.get(2)?),
+                })
+            },
+        )?);
+    }
+    changes.sort_by_key(|change| change.at);
+    Ok(changes)
+}
+
+/// Why `message` may not be sent, if a recipient it is addressed to (an
+/// email's `to`, a text's or call's number) may not be reached.
+pub fn refusal(store: &Store, message: &Message) -> Result<Option<String>, StoreError> {
+    let (channel, recipients): (Channel, Vec<&str>) = match message {
+        Message::Email { to, .. } => (Channel::Email, to.iter().map(String::as_str).collect()),
+        Message::Text { to, .. } => (Channel::Text, vec![to.as_str()]),
+        Message::Call { to, .. } => (Channel::Call, vec![to.as_str()]),
+        _ => return Ok(None),
+    };
+    for recipient in recipients {
+        if let Some(change) = current(store, channel, recipient)? {
+            if change.state.suppresses() {
+                return Ok(Some(format!(
+                    "{} is {} on {} ({}, {})",
+                    change.address,
+                    change.state.name(),
+                    channel.keyword(),
+                    change.source,
+                    change.at.to_rfc3339()
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_an_address_is_one_address() {
+        assert_eq!(
+            normalize(Channel::Text, " +1 (555) 010-0000 "),
+            "+15550100000"
+        );
+        assert_eq!(normalize(Channel::Call, "+1.555.010.0000"), "+15550100000");
+        assert_eq!(
+            normalize(Channel::Email, " Ann@Acme.Example "),
+            "ann@acme.example"
+        );
+    }
+
+    #[test]
+    fn the_newest_change_decides_and_every_change_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("flowc.db")).unwrap();
+        let transaction = store.transaction().unwrap();
+        let text = |to: &str| Message::Text {
+            to: to.to_owned(),
+            from: None,
+            body: "hi".to_owned(),
+        };
+        let t0 = DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(refusal(&transaction, &text("+15550100000")).unwrap(), None);
+        record(
+            &transaction,
+            Channel::Text,
+            "+1 555 010 0000",
+            State::OptedOut,
+            "twilio: STOP",
+            t0,
+        )
+        .unwrap();
+        let why = refusal(&transaction, &text("+15550100000"))
+            .unwrap()
+            .expect("refused");
+        assert!(why.contains("opted-out on text (twilio: STOP"), "{why}");
+        assert_eq!(
+            refusal(
+                &transaction,
+                &Message::Call {
+                    to: "+15550100000".into(),
+                    agent: None,
+                    from: None
+                }
+            )
+            .unwrap(),
+            None,
+            "a STOP is about texts only"
+        );
+        record(
+            &transaction,
+            Channel::Text,
+            "+15550100000",
+            State::OptedIn,
+            "twilio: START",
+            t0,
+        )
+        .unwrap();
+        assert_eq!(refusal(&transaction, &text("+15550100000")).unwrap(), None);
+        let kept = history(&transaction, "+15550100000").unwrap();
+        let states: Vec<State> = kept.iter().map(|change| change.state).collect();
+        assert_eq!(states, [State::OptedOut, State::OptedIn]);
+    }
+}
