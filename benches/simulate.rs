@@ -144,6 +144,7 @@ fn leads(program: &Program, count: usize, start: DateTime<Utc>, spread: usize) -
                 last_activity: None,
                 fields,
                 simulate: None,
+                consent: None,
             })
         })
         .collect()
@@ -253,6 +254,7 @@ fn quiet_leads(program: &Program, start: DateTime<Utc>) -> Vec<Input> {
                 last_activity: None,
                 fields: vec![(last_activity, Some(Value::Datetime(active)))],
                 simulate: None,
+                consent: None,
             })
         })
         .collect()

@@ -540,3 +540,71 @@ fn endings_are_grouped_by_structured_reason_not_by_text_with_lead_data() {
         "three failures whose texts name three addresses are one row: {summary}"
     );
 }
+
+/// A leads file may carry a lead's consent, as live runs keep it: a step
+/// on a channel the lead may not be reached on is skipped, in JSON Lines
+/// and CSV alike, and a malformed `consent` is a located bad record.
+#[test]
+fn consent_in_the_leads_file_skips_steps_as_live_runs_do() {
+    let dir = tempdir("consent");
+    let flow = dir.join("texts.flow");
+    std::fs::write(
+        &flow,
+        "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      body \"hello\"\n    send email\n      to lead\n      subject \"Hi\"\n      body \"hello\"\n",
+    )
+    .unwrap();
+    let jsonl = dir.join("leads.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            "{\"id\": \"a\", \"phone_number\": \"+15550100001\", \"email\": \"a@x.example\", \"consent\": {\"text\": \"opted-out\"}}\n",
+            "{\"id\": \"b\", \"phone_number\": \"+15550100002\", \"email\": \"b@x.example\", \"consent\": {\"text\": \"opted-in\"}}\n",
+            "{\"id\": \"c\", \"phone_number\": \"+15550100003\", \"consent\": {\"sms\": \"opted-out\"}}\n",
+        ),
+    )
+    .unwrap();
+    let csv = dir.join("leads.csv");
+    std::fs::write(
+        &csv,
+        "id,phone_number,email,consent\na,+15550100001,a@x.example,\"{\"\"email\"\": \"\"unsubscribed\"\"}\"\n",
+    )
+    .unwrap();
+    let run = |leads: &Path| {
+        flowc(&[
+            "run",
+            &flow.display().to_string(),
+            "--leads",
+            &leads.display().to_string(),
+            "--start",
+            "2026-03-06T09:00Z",
+            "--simulate",
+        ])
+    };
+    let output = run(&jsonl);
+    let shown = stdout(&output);
+    assert!(
+        shown.contains("skipped") && shown.contains("opted-out on text (the leads file)"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("opted-out on text").count(),
+        1,
+        "only a: {shown}"
+    );
+    assert!(
+        stderr(&output).contains("leads.jsonl:3") && stderr(&output).contains("`consent` must be"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&csv);
+    let shown = stdout(&output);
+    assert!(
+        shown.contains("unsubscribed on email (the leads file)"),
+        "{shown}\n{}",
+        stderr(&output)
+    );
+    assert!(
+        shown.contains("sent") && shown.contains("text to +15550100001"),
+        "{shown}"
+    );
+}

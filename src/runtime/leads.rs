@@ -7,13 +7,15 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
+use crate::ast::Channel;
 use crate::bytecode::{Program, SlotSource};
+use crate::runtime::consent;
 use crate::runtime::live::FieldTypes;
 use crate::value::{self, DateLiteral, Value, ValueType};
 
 /// Keys of a lead record that are never fields. (`last_activity_at` sets
 /// the look-back and may also be a declared field.)
-const RESERVED: [&str; 3] = ["id", "at", "simulate"];
+const RESERVED: [&str; 4] = ["id", "at", "simulate", "consent"];
 
 /// A lead record: a new lead or an update of one.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +32,9 @@ pub struct LeadRecord {
     pub fields: Vec<(u32, Option<Value>)>,
     /// Scripted provider answers for simulation, by step label or kind.
     pub simulate: Option<Map<String, Json>>,
+    /// The lead's consent, where the record gives it: the channels it may
+    /// not be reached on, as live runs keep them (`{"text": "opted-out"}`).
+    pub consent: Option<Vec<(Channel, consent::State)>>,
 }
 
 /// An event happening to a lead.
@@ -266,6 +271,7 @@ fn lead_from_object(
             ))
         }
     };
+    let consent = object.remove("consent").map(read_consent).transpose()?;
     let fields = read_fields(
         program,
         |name| object.get(name),
@@ -278,6 +284,7 @@ fn lead_from_object(
         last_activity,
         fields,
         simulate,
+        consent,
     })
 }
 
@@ -320,6 +327,17 @@ fn lead_from_row(
             _ => return Err("`simulate` must hold a JSON object".to_owned()),
         },
     };
+    let consent = match cell("consent")
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    {
+        None => None,
+        Some(text) => {
+            Some(read_consent(serde_json::from_str(text).map_err(|_| {
+                "`consent` must hold a JSON object".to_owned()
+            })?)?)
+        }
+    };
     let fields = read_fields(program, cell, |text, ty| value::from_text(text, ty, zone))?;
     Ok(LeadRecord {
         line,
@@ -328,7 +346,31 @@ fn lead_from_row(
         last_activity,
         fields,
         simulate,
+        consent,
     })
+}
+
+/// A lead's consent as a leads file gives it: an object from channel
+/// (`email`, `text`, `call`) to state (`opted-in`, `opted-out`,
+/// `unsubscribed`, `undeliverable`).
+fn read_consent(json: Json) -> Result<Vec<(Channel, consent::State)>, String> {
+    let wrong = || {
+        "`consent` must be an object like {\"text\": \"opted-out\"}: channels email, text, call; states opted-in, opted-out, unsubscribed, undeliverable".to_owned()
+    };
+    let Json::Object(object) = json else {
+        return Err(wrong());
+    };
+    object
+        .iter()
+        .map(|(channel, state)| {
+            let channel = consent::channel(channel).ok_or_else(wrong)?;
+            let state = state
+                .as_str()
+                .and_then(consent::State::parse)
+                .ok_or_else(wrong)?;
+            Ok((channel, state))
+        })
+        .collect()
 }
 
 /// The values a record gives for the program's lead fields: `get` finds a

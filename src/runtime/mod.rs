@@ -277,6 +277,7 @@ impl<'p> Simulation<'p> {
             }
         };
         self.channels.script(index, record.simulate);
+        self.channels.consent(index, record.consent);
         let fields = fields_mut(&mut self.values, self.slots, index);
         for (slot, value) in record.fields {
             if let Some(place) = fields.get_mut(slot as usize) {

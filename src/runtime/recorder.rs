@@ -16,8 +16,9 @@
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
-use crate::ast::Outcome;
+use crate::ast::{Channel, Outcome};
 use crate::bytecode::{Op, Program};
+use crate::runtime::consent::{self, State};
 use crate::vm::{Channels, Message, Request, Response};
 
 /// The effect kinds a script may name instead of a step.
@@ -74,6 +75,8 @@ pub struct Recorder {
     scripts: HashMap<u32, Map<String, Json>>,
     /// Answers for every lead, after its own script.
     fixtures: Map<String, Json>,
+    /// The channels each lead may not be reached on, from the leads file.
+    withheld: HashMap<u32, Vec<(Channel, State)>>,
     /// Answers taken so far from each list, by lead and key.
     cursors: HashMap<(u32, String), usize>,
     /// Whether to keep what was sent (off for benchmarks).
@@ -99,6 +102,28 @@ impl Recorder {
         if let Some(script) = script {
             self.scripts.insert(lead, script);
         }
+    }
+
+    /// Sets a lead's consent, where its record gives it.
+    pub fn consent(&mut self, lead: u32, consent: Option<Vec<(Channel, State)>>) {
+        if let Some(consent) = consent {
+            self.withheld.insert(lead, consent);
+        }
+    }
+
+    /// Why a request may not be sent, if its lead may not be reached on
+    /// its channel.
+    fn withheld(&self, request: &Request<'_>) -> Option<String> {
+        let channel = consent::channel(request.kind)?;
+        let (_, state) = self
+            .withheld
+            .get(&request.lead)?
+            .iter()
+            .rev()
+            .find(|(given, _)| *given == channel)?;
+        state
+            .suppresses()
+            .then(|| format!("{} on {} (the leads file)", state.name(), channel.keyword()))
     }
 
     /// The scripted answer for a request, if any, advancing list cursors.
@@ -130,6 +155,9 @@ impl Recorder {
 
 impl Channels for Recorder {
     fn perform(&mut self, request: &Request<'_>) -> Response {
+        if let Some(why) = self.withheld(request) {
+            return Response::Suppressed(why);
+        }
         self.attempts += 1;
         if self.keep {
             self.sent.push(Sent {
