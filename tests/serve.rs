@@ -794,3 +794,69 @@ fn one_click_unsubscribe_from_an_emails_header_stops_the_next_email() {
     );
     assert_eq!(server.messages().len(), 1, "no second email");
 }
+
+/// `/openapi.json` documents every route, and every route it documents
+/// is served (none falls through to the 404 of unknown paths).
+#[test]
+fn the_openapi_document_lists_every_route_the_service_serves() {
+    let dir = tempdir("openapi");
+    let (db, token) = prepared(&dir);
+    let service = Service::start(&db);
+    let (status, document) = json_of(service.get("/openapi.json", None));
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        document["openapi"].as_str().unwrap_or("").starts_with("3."),
+        "{document}"
+    );
+    assert_eq!(
+        document["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
+    let paths = document["paths"].as_object().expect("paths");
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, _)| (method.clone(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let expected = [
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+        ("get", "/v1/leads/{id}"),
+        ("get", "/v1/unsubscribe/{token}"),
+        ("post", "/v1/events"),
+        ("post", "/v1/leads"),
+        ("post", "/v1/unsubscribe/{token}"),
+        ("post", "/v1/webhooks/twilio/messages"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+    assert_eq!(
+        paths["/v1/leads"]["post"]["security"][0]["token"],
+        json!([])
+    );
+    assert!(paths["/healthz"]["get"].get("security").is_none());
+    for (method, path) in &documented {
+        let path = path.replace("{id}", "nobody").replace("{token}", "x.y");
+        let url = format!("{}{path}", service.url);
+        let request = match method.as_str() {
+            "get" => Client::new().get(url),
+            _ => Client::new().post(url).body("{}"),
+        };
+        let answer = request.bearer_auth(&token).send().expect("answered");
+        let status = answer.status();
+        let body = answer.text().unwrap_or_default();
+        assert!(
+            !body.contains("\"not-found\""),
+            "{method} {path}: {status} {body}"
+        );
+    }
+}

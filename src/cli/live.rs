@@ -28,7 +28,7 @@ pub fn run(args: &RunArgs) -> u8 {
     live.runner = Runner::new(Duration::from_secs(args.lease));
     let location = args.db.location();
     let provider = match config(args.config.as_deref(), &location)
-        .and_then(|config| provider(config.as_ref(), &location))
+        .and_then(|config| provider(config.as_ref().filter(|_| !args.record), &location))
     {
         Ok(provider) => provider,
         Err(status) => return status,

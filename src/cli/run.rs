@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// the database; without one, effects are recorded, not sent).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Live: send nothing, whatever the configuration says: record every
+    /// effect in the database as without a `flowc.toml` (a dry run).
+    #[arg(long)]
+    pub record: bool,
     /// The database of live runs.
     #[command(flatten)]
     pub db: super::store::DbArgs,

@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// effects are recorded, not sent).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Send nothing, whatever the configuration says: record every effect
+    /// in the database as without a `flowc.toml` (the webhooks still use
+    /// the configuration).
+    #[arg(long)]
+    pub record: bool,
     /// The database.
     #[command(flatten)]
     pub db: DbArgs,
@@ -39,7 +44,8 @@ pub fn run(args: &ServeArgs) -> u8 {
         Ok(config) => config,
         Err(status) => return status,
     };
-    let provider = match super::live::provider(config.as_ref(), &location) {
+    let provider = match super::live::provider(config.as_ref().filter(|_| !args.record), &location)
+    {
         Ok(provider) => provider,
         Err(status) => return status,
     };

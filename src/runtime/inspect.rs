@@ -12,7 +12,7 @@ use crate::store::{instant, millis, Store, StoreError};
 use crate::vm::Response;
 
 /// One enrollment of a lead, as `flowc leads` lists it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeadStatus {
     /// The lead's id.
     pub lead: String,
@@ -88,11 +88,12 @@ fn step_label(
 }
 
 /// One lead as `flowc leads show` and `GET /v1/leads/{id}` show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadView {
     /// Its id.
     pub id: String,
     /// Its fields by name.
+    #[schema(value_type = Object)]
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// Whether its address on each channel may be reached.
     pub consent: Vec<ChannelConsent>,
@@ -101,7 +102,7 @@ pub struct LeadView {
 }
 
 /// A lead's consent on one channel.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChannelConsent {
     /// `email`, `text` or `call`.
     pub channel: &'static str,

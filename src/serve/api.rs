@@ -12,14 +12,27 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Map, Value as JsonValue};
 
+use super::error::{ErrorBody, ErrorDetail};
 use super::{ApiError, State};
 use crate::runtime::inspect;
 use crate::runtime::leads::update_from_object;
 use crate::runtime::live::{EventError, Live};
 use crate::store::params;
 
+/// Whether the service is up.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
 /// `GET /healthz`: 200 when the database answers, 503 when not.
-pub async fn health(Shared(state): Shared<Arc<State>>) -> Result<Json<JsonValue>, ApiError> {
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses(
+        (status = 200, description = "The service and its database answer", body = Health),
+        (status = 503, description = "The database does not answer", body = ErrorBody),
+    ))]
+pub async fn health(Shared(state): Shared<Arc<State>>) -> Result<Json<Health>, ApiError> {
     state
         .db
         .call(|live| {
@@ -27,11 +40,18 @@ pub async fn health(Shared(state): Shared<Arc<State>>) -> Result<Json<JsonValue>
                 .query_one("SELECT 1", params![], |row| row.get::<i64>(0))
         })
         .await??;
-    Ok(Json(json!({"status": "ok"})))
+    Ok(Json(Health { status: "ok" }))
 }
 
 /// `GET /v1/leads/{id}`: the lead's fields, consent per channel and
 /// enrollments; 404 when there is no such lead.
+#[utoipa::path(get, path = "/v1/leads/{id}", tag = "leads", security(("token" = [])),
+    params(("id" = String, Path, description = "The lead's id")),
+    responses(
+        (status = 200, description = "The lead", body = inspect::LeadView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No lead has the id", body = ErrorBody),
+    ))]
 pub async fn lead(
     Shared(state): Shared<Arc<State>>,
     Path(id): Path<String>,
@@ -61,7 +81,7 @@ pub async fn not_found() -> ApiError {
 }
 
 /// A record the request refused, by its place in the batch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Refused {
     /// Its index in the batch (0 for a single record).
     pub index: usize,
@@ -70,7 +90,7 @@ pub struct Refused {
 }
 
 /// What `POST /v1/leads` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadsAnswer {
     /// Leads upserted.
     pub accepted: usize,
@@ -79,12 +99,23 @@ pub struct LeadsAnswer {
     /// Enrollments the accepted leads started.
     pub enrollments_started: usize,
     /// Entry decisions that turned a lead away, by refusal code.
+    #[schema(value_type = BTreeMap<String, usize>)]
     pub not_entered: BTreeMap<&'static str, usize>,
 }
 
 /// `POST /v1/leads`: one lead (a JSON object) or a batch (an array), with
 /// the upsert, typing and entry rules of `flowc leads import`. 200 with
 /// what was accepted and refused; 422 when nothing was accepted.
+#[utoipa::path(post, path = "/v1/leads", tag = "leads", security(("token" = [])),
+    request_body(content = Object, description = "A lead, or an array of them: `id`, then fields by name (typed as the live workflows declare them; `null` clears one)",
+        example = json!([{"id": "a-17", "email": "ann@acme.example", "score": 72}])),
+    responses(
+        (status = 200, description = "Committed: what was accepted and refused, and the enrollments started", body = LeadsAnswer),
+        (status = 422, description = "Every record was refused; nothing was written", body = LeadsAnswer),
+        (status = 400, description = "Not JSON, or not an object or array", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 413, description = "Larger than --body-limit", body = ErrorBody),
+    ))]
 pub async fn leads(
     Shared(state): Shared<Arc<State>>,
     body: Result<Bytes, BytesRejection>,
@@ -136,7 +167,7 @@ struct EventRecord {
 }
 
 /// What one event did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventAnswer {
     /// Its index in the batch.
     pub index: usize,
@@ -147,11 +178,11 @@ pub struct EventAnswer {
     /// Why the event was not taken (`unknown-lead`, `bad-data`,
     /// `invalid`); nothing of it was written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<JsonValue>,
+    pub error: Option<ErrorDetail>,
 }
 
 /// A workflow that turned a lead away.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotEntered {
     /// The workflow.
     pub workflow: String,
@@ -165,6 +196,16 @@ pub struct NotEntered {
 /// of them, each taken in its own transaction. A single event that cannot
 /// be taken gets its error's status (404 unknown lead, 422 bad data); a
 /// batch answers 200 with each event's outcome.
+#[utoipa::path(post, path = "/v1/events", tag = "events", security(("token" = [])),
+    request_body(content = Object, description = "An event `{\"lead\", \"event\", \"data\"}`, or an array of them",
+        example = json!({"lead": "a-17", "event": "demo_booked", "data": {"seats": 3}})),
+    responses(
+        (status = 200, description = "One event: what it did; an array: `{\"events\": [...]}`, each with what it did or its `error`", body = EventAnswer),
+        (status = 400, description = "Not JSON, or not an object or array", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "One event, for a lead that does not exist", body = ErrorBody),
+        (status = 422, description = "One event whose data does not fit its declared fields", body = ErrorBody),
+    ))]
 pub async fn events(
     Shared(state): Shared<Arc<State>>,
     body: Result<Bytes, BytesRejection>,
@@ -197,7 +238,10 @@ pub async fn events(
                         index,
                         entered: Vec::new(),
                         not_entered: Vec::new(),
-                        error: Some(json!({"code": error.code, "message": error.message})),
+                        error: Some(ErrorDetail {
+                            code: error.code.to_owned(),
+                            message: error.message,
+                        }),
                     })
                 })
                 .collect();

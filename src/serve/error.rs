@@ -67,9 +67,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// An error as the API sends it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code and a message.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// For programs: `unauthorized`, `body-too-large`, `malformed-json`,
+    /// `invalid`, `unknown-lead`, `bad-data`, `not-found`,
+    /// `bad-signature`, `webhook-not-configured`, `unavailable`, `store`,
+    /// `internal`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -38,6 +38,11 @@ impl Requests {
 
 /// `GET /metrics`, for a caller with a token (Prometheus sends it with
 /// `authorization: {credentials: TOKEN}`).
+#[utoipa::path(get, path = "/metrics", tag = "service", security(("token" = [])),
+    responses(
+        (status = 200, description = "The Prometheus text format, version 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "No valid token", body = super::error::ErrorBody),
+    ))]
 pub async fn render(Shared(state): Shared<Arc<State>>) -> Result<impl IntoResponse, ApiError> {
     let mut text = state.db.call(gauges).await??;
     family(

@@ -22,8 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use std::thread::JoinHandle;
 
@@ -138,28 +140,65 @@ fn work(
     }
 }
 
-/// The routes.
+/// The API's OpenAPI document: its paths come from the handlers'
+/// declarations as the routes are added (see [`router`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "flowc", description = "The lead and event API of `flowc serve`, its provider webhooks and unsubscribe links."),
+    modifiers(&BearerToken),
+    tags(
+        (name = "leads", description = "Leads: upsert, read"),
+        (name = "events", description = "Events that happen to leads"),
+        (name = "webhooks", description = "Signed by providers and links, not by API tokens"),
+        (name = "service", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+/// The `token` security scheme: `Authorization: Bearer TOKEN`.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("A token from `flowc token create NAME`"))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("token", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The routes, each with its handler's OpenAPI declaration, and
+/// `/openapi.json` serving the document they make.
 fn router(state: Arc<State>, body_limit: usize) -> Router {
-    let guarded = Router::new()
-        .route("/metrics", get(metrics::render))
-        .route("/v1/leads", post(api::leads))
-        .route("/v1/leads/{id}", get(api::lead))
-        .route("/v1/events", post(api::events))
+    let (router, openapi) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(metrics::render))
+        .routes(routes!(api::leads))
+        .routes(routes!(api::lead))
+        .routes(routes!(api::events))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             auth::required,
-        ));
-    Router::new()
-        .route("/healthz", get(api::health))
+        ))
+        .routes(routes!(api::health))
+        .routes(routes!(webhooks::twilio_message))
+        .routes(routes!(webhooks::unsubscribe_page, webhooks::unsubscribe))
+        .split_for_parts();
+    let document = openapi.to_pretty_json().unwrap_or_default();
+    router
         .route(
-            "/v1/webhooks/twilio/messages",
-            post(webhooks::twilio_message),
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    document,
+                )
+            }),
         )
-        .route(
-            "/v1/unsubscribe/{token}",
-            get(webhooks::unsubscribe_page).post(webhooks::unsubscribe),
-        )
-        .merge(guarded)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -34,6 +34,15 @@ pub struct Webhooks {
 /// `POST /v1/webhooks/twilio/messages`: a text to one of the account's
 /// numbers. STOP and its synonyms opt the sender's number out of texts,
 /// START opts it back in, HELP is answered with `serve.help_text`.
+#[utoipa::path(post, path = "/v1/webhooks/twilio/messages", tag = "webhooks",
+    params(("X-Twilio-Signature" = String, Header, description = "Twilio's HMAC-SHA1 signature over the public URL and the form")),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "Twilio's inbound-message form: MessageSid, From, To, Body, …"),
+    responses(
+        (status = 200, description = "TwiML: empty, or the HELP answer", content_type = "text/xml", body = String),
+        (status = 400, description = "Not a form, or no MessageSid, From or Body", body = super::error::ErrorBody),
+        (status = 403, description = "The signature is missing or not Twilio's", body = super::error::ErrorBody),
+        (status = 503, description = "No public URL or Twilio auth token is configured", body = super::error::ErrorBody),
+    ))]
 pub async fn twilio_message(
     Shared(state): Shared<Arc<State>>,
     headers: HeaderMap,
@@ -128,6 +137,12 @@ fn signed(
 
 /// `GET /v1/unsubscribe/{token}`: asks to confirm (a link scanner that
 /// follows links must not unsubscribe anyone), with a button that posts.
+#[utoipa::path(get, path = "/v1/unsubscribe/{token}", tag = "webhooks",
+    params(("token" = String, Path, description = "The signed token of an email's unsubscribe link")),
+    responses(
+        (status = 200, description = "A page asking to confirm", content_type = "text/html", body = String),
+        (status = 404, description = "The token is not one flowc signed", content_type = "text/html", body = String),
+    ))]
 pub async fn unsubscribe_page(
     Shared(state): Shared<Arc<State>>,
     Path(token): Path<String>,
@@ -153,6 +168,13 @@ pub async fn unsubscribe_page(
 /// `POST /v1/unsubscribe/{token}`: unsubscribes the link's address from
 /// email at once — the one-click `List-Unsubscribe-Post` of RFC 8058, or
 /// the confirmation page's button. Unsubscribing again changes nothing.
+#[utoipa::path(post, path = "/v1/unsubscribe/{token}", tag = "webhooks",
+    params(("token" = String, Path, description = "The signed token of an email's unsubscribe link")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`List-Unsubscribe=One-Click` from a mail client, or the page's empty form"),
+    responses(
+        (status = 200, description = "Unsubscribed", content_type = "text/html", body = String),
+        (status = 404, description = "The token is not one flowc signed", content_type = "text/html", body = String),
+    ))]
 pub async fn unsubscribe(
     Shared(state): Shared<Arc<State>>,
     Path(token): Path<String>,
