@@ -644,6 +644,91 @@ fn stop_and_start_texts_from_twilio_change_what_is_sent_and_forgeries_change_not
     assert_eq!(texts.len(), 1, "only the second text went out: {texts:?}");
     assert!(texts[0].to_string().contains("second"), "{texts:?}");
 
+    // Its delivery receipt: Twilio was given a status callback on the
+    // public URL; `delivered` lands on the timeline once, signed; other
+    // statuses are dropped; a refusal that says the number cannot take
+    // texts (30005) makes it undeliverable.
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_str(texts[0]["body"].as_str().unwrap()).unwrap();
+    let callback = form
+        .iter()
+        .find(|(name, _)| name == "StatusCallback")
+        .map(|(_, url)| url.clone())
+        .expect("a StatusCallback");
+    let path = callback
+        .strip_prefix(public)
+        .unwrap_or_else(|| panic!("on the public URL: {callback}"));
+    assert!(
+        path.starts_with("/v1/webhooks/twilio/status?key="),
+        "{path}"
+    );
+    let status = |sid: &str, state: &str, code: &str| {
+        serde_urlencoded::to_string([
+            ("MessageSid", sid),
+            ("MessageStatus", state),
+            ("ErrorCode", code),
+            ("To", "+15550100001"),
+        ])
+        .unwrap()
+    };
+    let receipt = |form: &str, signature: &str| {
+        Client::new()
+            .post(format!("{}{path}", service.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form.to_owned())
+            .send()
+            .expect("answered")
+            .status()
+    };
+    let sent = status("SM9", "sent", "");
+    assert_eq!(
+        receipt(&sent, &twilio_signature("secret", &callback, &sent)),
+        StatusCode::NO_CONTENT
+    );
+    let delivered = status("SM9", "delivered", "");
+    assert_eq!(receipt(&delivered, "forged"), StatusCode::FORBIDDEN);
+    for _ in 0..2 {
+        assert_eq!(
+            receipt(
+                &delivered,
+                &twilio_signature("secret", &callback, &delivered)
+            ),
+            StatusCode::NO_CONTENT
+        );
+    }
+    let undelivered = status("SM10", "undelivered", "30005");
+    assert_eq!(
+        receipt(
+            &undelivered,
+            &twilio_signature("secret", &callback, &undelivered)
+        ),
+        StatusCode::NO_CONTENT
+    );
+    let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert_eq!(
+        shown
+            .lines()
+            .filter(|line| line.contains(": delivered"))
+            .count(),
+        1,
+        "{shown}"
+    );
+    assert!(
+        shown.contains("text to +15550100001: second: delivered"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("second: the carrier did not deliver it (error 30005)"),
+        "{shown}"
+    );
+    assert!(
+        consent().contains("undeliverable")
+            && consent().contains("twilio: error 30005 (SM10:undelivered)"),
+        "{}",
+        consent()
+    );
+
     // HELP: answered with the help text, as TwiML.
     let help = inbound("SM3", "+15550100001", "help");
     let answered = service.twilio(&help, Some(&twilio_signature("secret", &url, &help)));
@@ -833,6 +918,7 @@ fn the_openapi_document_lists_every_route_the_service_serves() {
         ("post", "/v1/leads"),
         ("post", "/v1/unsubscribe/{token}"),
         ("post", "/v1/webhooks/twilio/messages"),
+        ("post", "/v1/webhooks/twilio/status"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -859,4 +945,64 @@ fn the_openapi_document_lists_every_route_the_service_serves() {
             "{method} {path}: {status} {body}"
         );
     }
+}
+
+/// Two services on one database (as two machines behind a load balancer
+/// would be): leads posted to either are each enrolled once and each
+/// effect is delivered once, whichever runner takes it.
+#[test]
+fn two_services_on_one_database_deliver_each_effect_once() {
+    let dir = tempdir("two");
+    let (db, token) = prepared(&dir);
+    let services = [Service::start(&db), Service::start(&db)];
+    let leads = 60;
+    for i in 0..leads {
+        let lead = format!(r#"{{"id": "l{i}", "email": "l{i}@x.example"}}"#);
+        let service = &services[i % 2];
+        assert_eq!(
+            service.post("/v1/leads", Some(&token), lead).status(),
+            StatusCode::OK
+        );
+        // Every third lead is posted again to the other service: an update, not a second enrollment.
+        if i % 3 == 0 {
+            let again = format!(r#"{{"id": "l{i}", "email": "l{i}@x.example", "score": 1}}"#);
+            assert_eq!(
+                services[(i + 1) % 2]
+                    .post("/v1/leads", Some(&token), again)
+                    .status(),
+                StatusCode::OK
+            );
+        }
+    }
+    let store = Store::open(db.clone()).expect("opened");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let delivered = || -> i64 {
+        store
+            .query_one("SELECT count(*) FROM deliveries", params![], |row| {
+                row.get(0)
+            })
+            .expect("counted")
+    };
+    while delivered() < leads as i64 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let keys: Vec<String> = store
+        .query(
+            "SELECT key FROM deliveries ORDER BY key",
+            params![],
+            |row| row.get(0),
+        )
+        .expect("read");
+    let mut unique = keys.clone();
+    unique.dedup();
+    assert_eq!(
+        (keys.len(), unique.len()),
+        (leads, leads),
+        "each lead's note once: {keys:?}"
+    );
+    assert_eq!(
+        count(&db, "enrollments"),
+        leads as i64,
+        "one enrollment per lead in `welcome`"
+    );
 }

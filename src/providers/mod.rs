@@ -97,9 +97,14 @@ impl Providers {
                 target,
                 message,
             } => webhook::notify(&self.client, &self.config, *service, target, message),
-            Message::Text { to, from, body } => {
-                twilio::text(&self.client, &self.config, to, from.as_deref(), body)
-            }
+            Message::Text { to, from, body } => twilio::text(
+                &self.client,
+                &self.config,
+                to,
+                from.as_deref(),
+                body,
+                &delivery.key,
+            ),
             Message::Http {
                 method,
                 url,

@@ -153,15 +153,28 @@ pub fn text(
     to: &str,
     from: Option<&str>,
     body: &str,
+    key: &str,
 ) -> Response {
     let account = match account(config, from) {
         Ok(account) => account,
         Err(response) => return response,
     };
-    let sent = account
-        .post(client, "Messages.json")
-        .form(&[("To", to), ("From", account.from.as_str()), ("Body", body)])
-        .send();
+    let mut form = vec![
+        ("To", to.to_owned()),
+        ("From", account.from.clone()),
+        ("Body", body.to_owned()),
+    ];
+    // Delivery receipts come to `flowc serve` when it has a public address;
+    // the key in the URL (which Twilio signs) says which effect they are for.
+    if let Some(public) = &config.serve.public_url {
+        let key = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC);
+        let callback = format!(
+            "{}/v1/webhooks/twilio/status?key={key}",
+            public.trim_end_matches('/')
+        );
+        form.push(("StatusCallback", callback));
+    }
+    let sent = account.post(client, "Messages.json").form(&form).send();
     match sent {
         Ok(response) => by_status(&response, "twilio"),
         Err(error) => unreachable(&error, "twilio"),

@@ -50,7 +50,7 @@ pub struct Summary {
     pub first_over_budget: Option<DateTime<Utc>>,
 }
 
-const KINDS: usize = 12;
+const KINDS: usize = 13;
 
 impl Summary {
     /// An empty summary for `program`.
@@ -314,5 +314,6 @@ const ALL_KINDS: [EventKind; KINDS] = [
     EventKind::Completed,
     EventKind::Failed,
     EventKind::Undelivered,
+    EventKind::Delivered,
     EventKind::Refused,
 ];

@@ -186,6 +186,7 @@ fn router(state: Arc<State>, body_limit: usize) -> Router {
         ))
         .routes(routes!(api::health))
         .routes(routes!(webhooks::twilio_message))
+        .routes(routes!(webhooks::twilio_status))
         .routes(routes!(webhooks::unsubscribe_page, webhooks::unsubscribe))
         .split_for_parts();
     let document = openapi.to_pretty_json().unwrap_or_default();

@@ -14,7 +14,7 @@ use super::twilio::{self, Keyword};
 use super::{ApiError, State};
 use crate::ast::Channel;
 use crate::runtime::consent::{self, State as Consent};
-use crate::runtime::live::Live;
+use crate::runtime::live::{Live, Receipt};
 use crate::runtime::unsubscribe::Links;
 use crate::store::{millis, params, StoreError};
 
@@ -75,6 +75,62 @@ pub async fn twilio_message(
         _ => None,
     };
     Ok(([(header::CONTENT_TYPE, "text/xml")], twilio::twiml(reply)).into_response())
+}
+
+/// `POST /v1/webhooks/twilio/status?key=KEY`: a text's delivery receipt
+/// (the `StatusCallback` flowc gives Twilio with each text when
+/// `serve.public_url` is set). `delivered`, `undelivered` and `failed` go
+/// on the timeline at the text's step, once; the other statuses (queued,
+/// sent, …) are acknowledged and dropped.
+#[utoipa::path(post, path = "/v1/webhooks/twilio/status", tag = "webhooks",
+    params(
+        ("key" = String, Query, description = "The text's idempotency key, as flowc put it in the callback URL"),
+        ("X-Twilio-Signature" = String, Header, description = "Twilio's HMAC-SHA1 signature over the public URL and the form"),
+    ),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "Twilio's status callback: MessageSid, MessageStatus, ErrorCode, …"),
+    responses(
+        (status = 204, description = "Taken"),
+        (status = 400, description = "Not a form, or no key, MessageSid or MessageStatus", body = super::error::ErrorBody),
+        (status = 403, description = "The signature is missing or not Twilio's", body = super::error::ErrorBody),
+        (status = 503, description = "No public URL or Twilio auth token is configured", body = super::error::ErrorBody),
+    ))]
+pub async fn twilio_status(
+    Shared(state): Shared<Arc<State>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let params = signed(&state.webhooks, &headers, &uri, &body)?;
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let missing =
+        |name: &str| ApiError::bad_request("invalid", format!("no {name} in the webhook"));
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        .map_err(|error| ApiError::bad_request("invalid", format!("not a query: {error}")))?;
+    let key = query
+        .into_iter()
+        .find(|(name, _)| name == "key")
+        .map(|(_, key)| key)
+        .ok_or_else(|| missing("key"))?;
+    let sid = field("MessageSid").ok_or_else(|| missing("MessageSid"))?;
+    let status = field("MessageStatus").ok_or_else(|| missing("MessageStatus"))?;
+    let receipt = match status.as_str() {
+        "delivered" => Receipt::Delivered,
+        "undelivered" | "failed" => {
+            Receipt::Undelivered(field("ErrorCode").filter(|code| !code.is_empty()))
+        }
+        _ => return Ok(StatusCode::NO_CONTENT),
+    };
+    let id = format!("{sid}:{status}");
+    state
+        .db
+        .call(move |live| live.receipt(&key, &id, &receipt))
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Records a consent change from webhook `sid`, once.

@@ -192,6 +192,11 @@ CREATE TABLE webhooks (
     PRIMARY KEY (provider, id)
 );
 "#,
+    r#"
+-- The instruction of the step each effect belongs to: a provider's
+-- delivery receipt lands on the timeline at that step.
+ALTER TABLE outbox ADD COLUMN pc INTEGER;
+"#,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -347,4 +352,5 @@ CREATE TABLE webhooks (
 );
 "#,
     ),
+    (9, "ALTER TABLE outbox ADD COLUMN pc BIGINT;"),
 ];

@@ -89,6 +89,8 @@ pub struct Request<'a> {
     pub lead: u32,
     /// The step's label.
     pub label: &'a str,
+    /// The step's instruction.
+    pub pc: u32,
     /// The effect's kind: `email`, `text`, `call`, `notify`, `http`, `prompt`.
     pub kind: &'static str,
     /// Which attempt this is, from 1.

@@ -129,6 +129,9 @@ pub enum EventKind {
     /// An effect nothing depends on failed for good and the enrollment
     /// went on (`on send failure continue`).
     Undelivered,
+    /// The provider confirmed an effect reached its recipient (a text's
+    /// delivery receipt); live runs only.
+    Delivered,
     /// The entry rules turned the lead away (the detail says which and
     /// why); it belongs to no enrollment.
     Refused,
@@ -155,6 +158,7 @@ impl EventKind {
             EventKind::Completed => "completed",
             EventKind::Failed => "failed",
             EventKind::Undelivered => "undelivered",
+            EventKind::Delivered => "delivered",
             EventKind::Refused => "refused",
         }
     }

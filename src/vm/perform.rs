@@ -141,6 +141,7 @@ impl Vm<'_> {
         let request = Request {
             lead: enrollment.lead,
             label,
+            pc,
             kind: effect.kind(),
             attempt: enrollment.attempts,
             message: &message,

@@ -42,6 +42,7 @@ mod outbox;
 mod pool;
 mod provider;
 mod publish;
+mod receipts;
 mod stored_leads;
 mod work;
 
@@ -51,6 +52,7 @@ pub use provider::{
     RECORDING_CONCURRENCY,
 };
 pub use publish::{Migration, Publication, PublishError};
+pub use receipts::Receipt;
 
 use lease::{Heartbeat, Runner};
 

@@ -64,8 +64,8 @@ impl Outbox<'_, '_> {
                 if let Some(why) = consent::refusal(self.transaction, request.message)? {
                     let response = Response::Suppressed(why);
                     self.transaction.execute(
-                        "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 'done', ?6, ?7, ?7)",
+                        "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done, pc)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 'done', ?6, ?7, ?7, ?8)",
                         params![
                             self.enrollment,
                             key,
@@ -73,21 +73,23 @@ impl Outbox<'_, '_> {
                             request.kind,
                             serde_json::to_string(request.message)?,
                             serde_json::to_string(&response)?,
-                            millis(self.now)
+                            millis(self.now),
+                            request.pc
                         ],
                     )?;
                     return Ok(response);
                 }
                 self.transaction.execute(
-                    "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+                    "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created, pc)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
                     params![
                         self.enrollment,
                         key,
                         request.attempt,
                         request.kind,
                         serde_json::to_string(request.message)?,
-                        millis(self.now)
+                        millis(self.now),
+                        request.pc
                     ],
                 )?;
                 Ok(Response::Pending)
