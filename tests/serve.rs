@@ -1006,3 +1006,40 @@ fn two_services_on_one_database_deliver_each_effect_once() {
         "one enrollment per lead in `welcome`"
     );
 }
+
+/// Small requests that arrive together are committed together; each is
+/// still answered with what its own records did.
+#[test]
+fn concurrent_small_requests_each_get_their_own_answer() {
+    let dir = tempdir("together");
+    let (db, token) = prepared(&dir);
+    let service = Service::start(&db);
+    let answers: Vec<Value> = std::thread::scope(|scope| {
+        let posting: Vec<_> = (0..40)
+            .map(|i| {
+                let (service, token) = (&service, &token);
+                scope.spawn(move || {
+                    let batch = json!([
+                        {"id": format!("p{i}"), "email": format!("p{i}@x.example"), "score": i},
+                        {"id": format!("q{i}"), "score": "not a number"},
+                    ]);
+                    let (status, answer) =
+                        json_of(service.post("/v1/leads", Some(token), batch.to_string()));
+                    assert_eq!(status, StatusCode::OK, "{answer}");
+                    answer
+                })
+            })
+            .collect();
+        posting
+            .into_iter()
+            .map(|thread| thread.join().expect("posted"))
+            .collect()
+    });
+    for answer in &answers {
+        assert_eq!(answer["accepted"], 1, "{answer}");
+        assert_eq!(answer["enrollments_started"], 1, "{answer}");
+        assert_eq!(answer["refused"][0]["index"], 1, "{answer}");
+    }
+    assert_eq!(count(&db, "leads"), 40);
+    assert_eq!(count(&db, "enrollments"), 40);
+}

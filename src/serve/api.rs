@@ -12,11 +12,12 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Map, Value as JsonValue};
 
+use super::database::{LeadsJob, SMALL};
 use super::error::{ErrorBody, ErrorDetail};
 use super::{ApiError, State};
 use crate::runtime::inspect;
 use crate::runtime::leads::update_from_object;
-use crate::runtime::live::{EventError, Live};
+use crate::runtime::live::{EventError, FieldTypes, LeadUpdate, Live};
 use crate::store::params;
 
 /// Whether the service is up.
@@ -121,7 +122,10 @@ pub async fn leads(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<LeadsAnswer>), ApiError> {
     let records = records(parse(body)?)?;
-    let answer = state.db.call(move |live| import(live, records)).await??;
+    let answer = match records.len() <= SMALL {
+        true => state.db.import(records).await?,
+        false => state.db.call(move |live| import(live, records)).await??,
+    };
     let status = match answer.accepted == 0 && !answer.refused.is_empty() {
         true => StatusCode::UNPROCESSABLE_ENTITY,
         false => StatusCode::OK,
@@ -129,24 +133,15 @@ pub async fn leads(
     Ok((status, Json(answer)))
 }
 
+/// A large request: its batches committed one by one, as `flowc leads
+/// import` does.
 fn import(live: &mut Live, records: Vec<JsonValue>) -> Result<LeadsAnswer, ApiError> {
     let types = live.field_types()?;
-    let mut refused = Vec::new();
-    let mut updates = Vec::with_capacity(records.len());
-    for (index, record) in records.into_iter().enumerate() {
-        let update = match record {
-            JsonValue::Object(object) => update_from_object(object, &types),
-            other => Err(format!("a lead is a JSON object, not {}", kind(&other))),
-        };
-        match update {
-            Ok(update) => updates.push(update),
-            Err(error) => refused.push(Refused { index, error }),
-        }
-    }
+    let (updates, refused) = typed(records, &types);
     let accepted = updates.len();
     let done = live.import(updates).map_err(|error| {
         let message = error.to_string();
-        ApiError::from(error.error).with_message(message)
+        ApiError::from(&error.error).with_message(message)
     })?;
     Ok(LeadsAnswer {
         accepted,
@@ -154,6 +149,64 @@ fn import(live: &mut Live, records: Vec<JsonValue>) -> Result<LeadsAnswer, ApiEr
         enrollments_started: done.entered,
         not_entered: done.refused,
     })
+}
+
+/// Small requests queued together: their leads committed in one
+/// transaction, each answered with what its own leads did (or, if the
+/// commit failed, with the error: then none of them was written).
+pub fn import_many(live: &mut Live, batch: Vec<LeadsJob>) {
+    let types = match live.field_types() {
+        Ok(types) => types,
+        Err(error) => {
+            for job in batch {
+                let _ = job.answer.send(Err(ApiError::from(&error)));
+            }
+            return;
+        }
+    };
+    let mut groups = Vec::with_capacity(batch.len());
+    let mut pending = Vec::with_capacity(batch.len());
+    for job in batch {
+        let (updates, refused) = typed(job.records, &types);
+        groups.push(updates);
+        pending.push((job.answer, refused));
+    }
+    match live.import_together(&groups) {
+        Ok(tallies) => {
+            for (((answer, refused), done), group) in pending.into_iter().zip(tallies).zip(&groups)
+            {
+                let _ = answer.send(Ok(LeadsAnswer {
+                    accepted: group.len(),
+                    refused,
+                    enrollments_started: done.entered,
+                    not_entered: done.refused,
+                }));
+            }
+        }
+        Err(error) => {
+            for (answer, _) in pending {
+                let _ = answer.send(Err(ApiError::from(&error)));
+            }
+        }
+    }
+}
+
+/// A request's records as lead updates, typed as the live workflows
+/// declare their fields, and the ones refused, by index.
+fn typed(records: Vec<JsonValue>, types: &FieldTypes) -> (Vec<LeadUpdate>, Vec<Refused>) {
+    let mut refused = Vec::new();
+    let mut updates = Vec::with_capacity(records.len());
+    for (index, record) in records.into_iter().enumerate() {
+        let update = match record {
+            JsonValue::Object(object) => update_from_object(object, types),
+            other => Err(format!("a lead is a JSON object, not {}", kind(&other))),
+        };
+        match update {
+            Ok(update) => updates.push(update),
+            Err(error) => refused.push(Refused { index, error }),
+        }
+    }
+    (updates, refused)
 }
 
 /// An event for a lead, as `POST /v1/events` takes it.

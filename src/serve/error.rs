@@ -56,6 +56,12 @@ impl ApiError {
 /// again; anything else is flowc's failure.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
+        ApiError::from(&error)
+    }
+}
+
+impl From<&StoreError> for ApiError {
+    fn from(error: &StoreError) -> ApiError {
         match error.is_transient() {
             true => ApiError::unavailable(format!("{error}; try again")),
             false => ApiError::new(

@@ -207,17 +207,37 @@ impl Live {
         batch: &[LeadUpdate],
         tally: &mut Imported,
     ) -> Result<(), StoreError> {
+        self.import_groups(live, &mut [(batch, tally)])
+    }
+
+    /// Imports several groups of leads (each a request of the API) in one
+    /// transaction, counting each group's entry decisions into its tally.
+    fn import_groups(
+        &mut self,
+        live: &[Version],
+        groups: &mut [(&[LeadUpdate], &mut Imported)],
+    ) -> Result<(), StoreError> {
         let transaction = self.store.transaction()?;
-        for update in batch {
-            // Live imports happen now: `at` is for simulations.
-            let now = self.clock.now();
-            let fields = upsert_lead(&transaction, update, now)?;
-            for version in live {
-                test_goals(&transaction, version, &update.id, &fields, now)?;
-                if version.program.trigger.event.is_none() {
-                    match try_enroll(&transaction, version, &update.id, &fields, &[], None, now)? {
-                        Ok(()) => tally.entered += 1,
-                        Err(refusal) => *tally.refused.entry(refusal.code()).or_insert(0) += 1,
+        for (batch, tally) in groups.iter_mut() {
+            for update in batch.iter() {
+                // Live imports happen now: `at` is for simulations.
+                let now = self.clock.now();
+                let fields = upsert_lead(&transaction, update, now)?;
+                for version in live {
+                    test_goals(&transaction, version, &update.id, &fields, now)?;
+                    if version.program.trigger.event.is_none() {
+                        match try_enroll(
+                            &transaction,
+                            version,
+                            &update.id,
+                            &fields,
+                            &[],
+                            None,
+                            now,
+                        )? {
+                            Ok(()) => tally.entered += 1,
+                            Err(refusal) => *tally.refused.entry(refusal.code()).or_insert(0) += 1,
+                        }
                     }
                 }
             }
@@ -225,6 +245,41 @@ impl Live {
         transaction.notify()?;
         transaction.commit()?;
         Ok(())
+    }
+
+    /// Imports small groups of leads together, in one transaction — the
+    /// API's concurrent requests, committed at once instead of one by one
+    /// — and gives each group what it did. All or none of them are
+    /// committed; a transaction turned back by a conflict is run again.
+    pub fn import_together(
+        &mut self,
+        groups: &[Vec<LeadUpdate>],
+    ) -> Result<Vec<Imported>, StoreError> {
+        let live: Vec<Version> = self
+            .versions()?
+            .into_iter()
+            .filter(|v| v.published)
+            .collect();
+        let mut attempt = 0;
+        loop {
+            let mut tallies: Vec<Imported> = groups
+                .iter()
+                .map(|group| Imported {
+                    imported: group.len(),
+                    ..Imported::default()
+                })
+                .collect();
+            let mut pairs: Vec<(&[LeadUpdate], &mut Imported)> = groups
+                .iter()
+                .map(Vec::as_slice)
+                .zip(tallies.iter_mut())
+                .collect();
+            match self.import_groups(&live, &mut pairs) {
+                Ok(()) => return Ok(tallies),
+                Err(StoreError::Conflict) if attempt < CONFLICT_RETRIES => attempt += 1,
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// An event happens to a lead: live workflows triggered by it may
