@@ -185,14 +185,7 @@ fn published(db: &Path, source: &str, leads: &str) -> Live {
         .expect("published");
     let file = db.with_extension("jsonl");
     std::fs::write(&file, leads).expect("written");
-    let updates = read_updates(
-        &file,
-        &FieldTypes {
-            types: Default::default(),
-            zone: chrono_tz::UTC,
-        },
-    )
-    .expect("read");
+    let updates = read_updates(&file, &FieldTypes::untyped(chrono_tz::UTC)).expect("read");
     live.import(updates.records).expect("imported");
     live
 }

@@ -188,14 +188,7 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
         .expect("published");
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
-    let updates = read_updates(
-        &leads,
-        &FieldTypes {
-            types: Default::default(),
-            zone: chrono_tz::UTC,
-        },
-    )
-    .expect("read");
+    let updates = read_updates(&leads, &FieldTypes::untyped(chrono_tz::UTC)).expect("read");
     live.import(updates.records).expect("imported");
 
     live.clock = Clock::Fixed(at("2026-06-01T09:30Z"));
@@ -657,15 +650,9 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
     live.import(
-        read_updates(
-            &leads,
-            &FieldTypes {
-                types: Default::default(),
-                zone: chrono_tz::UTC,
-            },
-        )
-        .expect("read")
-        .records,
+        read_updates(&leads, &FieldTypes::untyped(chrono_tz::UTC))
+            .expect("read")
+            .records,
     )
     .expect("imported");
 
@@ -764,14 +751,7 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
         })
         .collect();
     std::fs::write(&leads, text).expect("written");
-    let updates = read_updates(
-        &leads,
-        &FieldTypes {
-            types: Default::default(),
-            zone: chrono_tz::UTC,
-        },
-    )
-    .expect("read");
+    let updates = read_updates(&leads, &FieldTypes::untyped(chrono_tz::UTC)).expect("read");
     let error = live
         .import(updates.records)
         .expect_err("the database is full");
@@ -801,14 +781,7 @@ fn import_at(live: &mut Live, dir: &Path, now: &str, record: &str) {
     live.clock = Clock::Fixed(at(now));
     let file = dir.join("update.jsonl");
     std::fs::write(&file, format!("{record}\n")).expect("written");
-    let updates = read_updates(
-        &file,
-        &FieldTypes {
-            types: Default::default(),
-            zone: chrono_tz::UTC,
-        },
-    )
-    .expect("read");
+    let updates = read_updates(&file, &FieldTypes::untyped(chrono_tz::UTC)).expect("read");
     live.import(updates.records).expect("imported");
     let provider: Arc<dyn Provider> =
         Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
@@ -924,14 +897,7 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
         })
         .collect();
     std::fs::write(&leads, text).expect("written");
-    let updates = read_updates(
-        &leads,
-        &FieldTypes {
-            types: Default::default(),
-            zone: chrono_tz::UTC,
-        },
-    )
-    .expect("read");
+    let updates = read_updates(&leads, &FieldTypes::untyped(chrono_tz::UTC)).expect("read");
     let batch = flowc::runtime::live::BATCH;
 
     // How many pages one batch takes, measured on a scratch database.

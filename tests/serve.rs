@@ -177,14 +177,34 @@ impl Drop for Service {
 
 /// A database with [`WORKFLOWS`] published and a token; gives the token.
 fn prepared(dir: &Path) -> (Location, String) {
+    prepared_with(dir, WORKFLOWS)
+}
+
+/// A database with `source` published and a token; gives the token.
+fn prepared_with(dir: &Path, source: &str) -> (Location, String) {
     let db = support::database(dir);
     let file = dir.join("workflows.flow");
-    std::fs::write(&file, WORKFLOWS).expect("written");
+    std::fs::write(&file, source).expect("written");
     let published = flowc(&db, &["publish", &file.display().to_string()]);
     assert!(published.status.success(), "{}", text(&published.stderr));
     let created = flowc(&db, &["token", "create", "crm"]);
     assert!(created.status.success(), "{}", text(&created.stderr));
     (db, text(&created.stdout).trim().to_owned())
+}
+
+/// The service on `db` with `toml` as its `flowc.toml` (in `dir`) and
+/// `env`, on a clock where an hour passes in a second.
+fn launch_configured(db: &Location, dir: &Path, toml: &str, env: &[(&str, &str)]) -> Service {
+    let config = dir.join("flowc.toml");
+    std::fs::write(&config, toml).expect("written");
+    let clock = format!(
+        "{}@{}*3600",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let mut env = env.to_vec();
+    env.push(("FLOWC_CLOCK", &clock));
+    Service::launch(db, &["--config", &config.display().to_string()], &env)
 }
 
 fn count(db: &Location, table: &str) -> i64 {
@@ -499,42 +519,18 @@ fn stop_and_start_texts_from_twilio_change_what_is_sent_and_forgeries_change_not
     let dir = tempdir("twilio");
     let twilio = providers::Server::start(&dir);
     let public = "https://flowc.test.example";
-    std::fs::write(
-        dir.join("flowc.toml"),
-        format!(
+    let (db, token) = prepared_with(
+        &dir,
+        "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      body \"first\"\n    wait 1 hour\n    send text\n      body \"second\"\n",
+    );
+    let service = launch_configured(
+        &db,
+        &dir,
+        &format!(
             "[twilio]\nbase_url = \"{}\"\naccount_sid_env = \"FLOWC_TEST_SID\"\nauth_token_env = \"FLOWC_TEST_TOKEN\"\ndefault_from = \"+15550000000\"\n\n[serve]\npublic_url = \"{public}/\"\nhelp_text = \"Acme <reps>: reply STOP to stop & START to start\"\n",
             twilio.url("")
         ),
-    )
-    .expect("written");
-    let db = support::database(&dir);
-    let file = dir.join("texts.flow");
-    std::fs::write(
-        &file,
-        "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      body \"first\"\n    wait 1 hour\n    send text\n      body \"second\"\n",
-    )
-    .expect("written");
-    assert!(flowc(&db, &["publish", &file.display().to_string()])
-        .status
-        .success());
-    let token = text(&flowc(&db, &["token", "create", "crm"]).stdout)
-        .trim()
-        .to_owned();
-    // An hour passes in a second.
-    let clock = format!(
-        "{}@{}*3600",
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        chrono::Utc::now().timestamp_millis()
-    );
-    let config = dir.join("flowc.toml").display().to_string();
-    let service = Service::launch(
-        &db,
-        &["--config", &config],
-        &[
-            ("FLOWC_TEST_SID", "AC123"),
-            ("FLOWC_TEST_TOKEN", "secret"),
-            ("FLOWC_CLOCK", &clock),
-        ],
+        &[("FLOWC_TEST_SID", "AC123"), ("FLOWC_TEST_TOKEN", "secret")],
     );
     let url = format!("{public}/v1/webhooks/twilio/messages");
     let consent = || text(&flowc(&db, &["consent", "show", "+15550100001"]).stdout);
@@ -769,40 +765,18 @@ fn one_click_unsubscribe_from_an_emails_header_stops_the_next_email() {
     let dir = tempdir("unsubscribe");
     let server = smtp::SmtpServer::start(&dir);
     let public = "https://flowc.test.example";
-    let config = dir.join("flowc.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let (db, token) = prepared_with(
+        &dir,
+        "workflow mails\n  timezone UTC\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Welcome\"\n      body \"Hello.\"\n    wait 1 hour\n    send email\n      to lead\n      subject \"Second\"\n      body \"Again.\"\n",
+    );
+    let service = launch_configured(
+        &db,
+        &dir,
+        &format!(
             "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ndefault_from = \"Acme <hello@acme.example>\"\n\n[serve]\npublic_url = \"{public}\"\nsigning_key_env = \"FLOWC_TEST_SIGNING_KEY\"\n",
             server.port
         ),
-    )
-    .expect("written");
-    let db = support::database(&dir);
-    let file = dir.join("mails.flow");
-    std::fs::write(
-        &file,
-        "workflow mails\n  timezone UTC\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Welcome\"\n      body \"Hello.\"\n    wait 1 hour\n    send email\n      to lead\n      subject \"Second\"\n      body \"Again.\"\n",
-    )
-    .expect("written");
-    assert!(flowc(&db, &["publish", &file.display().to_string()])
-        .status
-        .success());
-    let token = text(&flowc(&db, &["token", "create", "crm"]).stdout)
-        .trim()
-        .to_owned();
-    let clock = format!(
-        "{}@{}*3600",
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        chrono::Utc::now().timestamp_millis()
-    );
-    let service = Service::launch(
-        &db,
-        &["--config", &config.display().to_string()],
-        &[
-            ("FLOWC_TEST_SIGNING_KEY", "k3y-for-tests-only"),
-            ("FLOWC_CLOCK", &clock),
-        ],
+        &[("FLOWC_TEST_SIGNING_KEY", "k3y-for-tests-only")],
     );
     let lead = r#"{"id": "a", "email": "Ann@X.example"}"#;
     assert_eq!(

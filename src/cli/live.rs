@@ -1,6 +1,6 @@
 //! `flowc run` without `--simulate`: the live runner on the real clock.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,10 +25,12 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(live) => live,
         Err(status) => return status,
     };
-    live.runner = Runner::new(Duration::from_secs(args.lease));
+    live.runner = Runner::new(args.runner.lease());
     let location = args.db.location();
-    let provider = match config(args.config.as_deref(), &location)
-        .and_then(|config| provider(config.as_ref().filter(|_| !args.record), &location))
+    let provider = match args
+        .runner
+        .config(&location)
+        .and_then(|config| args.runner.provider(config.as_ref(), &location))
     {
         Ok(provider) => provider,
         Err(status) => return status,
@@ -47,24 +49,56 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
-/// The configuration of `--config`, else the one found for the database
-/// at `location`; prints why not and gives the exit status on an error.
-pub fn config(flag: Option<&Path>, location: &Location) -> Result<Option<Config>, u8> {
-    Config::find(flag, location.file()).map_err(|error| fail(&error))
+/// How a runner (of `flowc run` or `flowc serve`) claims and delivers.
+#[derive(Debug, clap::Args)]
+pub struct RunnerArgs {
+    /// How long, in seconds, the runner's claim on an effect lasts unless
+    /// renewed (it renews its claims every third of that while it runs);
+    /// another runner takes over a claim that lapsed.
+    #[arg(long, default_value_t = crate::runtime::live::lease::DEFAULT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub lease: u64,
+    /// The providers' configuration (default: `flowc.toml` next to the
+    /// database, or in the current folder on PostgreSQL; without one,
+    /// effects are recorded, not sent).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Send nothing, whatever the configuration says: record every effect
+    /// in the database as without a `flowc.toml` (a dry run).
+    #[arg(long)]
+    pub record: bool,
 }
 
-/// Where effects go: the providers of `config`, or without one the
-/// recording provider into the database at `location`. Prints why not and
-/// gives the exit status on an error.
-pub fn provider(config: Option<&Config>, location: &Location) -> Result<Arc<dyn Provider>, u8> {
-    match config {
-        Some(config) => match Providers::new(config.clone()) {
-            Ok(providers) => Ok(Arc::new(providers)),
-            Err(error) => Err(fail(&error)),
-        },
-        None => match RecordingProvider::open(location) {
-            Ok(provider) => Ok(Arc::new(provider)),
-            Err(error) => Err(fail(&error)),
-        },
+impl RunnerArgs {
+    /// How long a claim lasts.
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease)
+    }
+
+    /// The configuration of `--config`, else the one found for the
+    /// database at `location`; prints why not and gives the exit status on
+    /// an error.
+    pub fn config(&self, location: &Location) -> Result<Option<Config>, u8> {
+        Config::find(self.config.as_deref(), location.file()).map_err(|error| fail(&error))
+    }
+
+    /// Where effects go: the providers of `config`, or with `--record` or
+    /// without a configuration the recording provider into the database
+    /// at `location`. Prints why not and gives the exit status on an
+    /// error.
+    pub fn provider(
+        &self,
+        config: Option<&Config>,
+        location: &Location,
+    ) -> Result<Arc<dyn Provider>, u8> {
+        match config.filter(|_| !self.record) {
+            Some(config) => match Providers::new(config.clone()) {
+                Ok(providers) => Ok(Arc::new(providers)),
+                Err(error) => Err(fail(&error)),
+            },
+            None => match RecordingProvider::open(location) {
+                Ok(provider) => Ok(Arc::new(provider)),
+                Err(error) => Err(fail(&error)),
+            },
+        }
     }
 }

@@ -58,19 +58,9 @@ pub struct RunArgs {
     /// Live: do everything due now, then exit (for cron).
     #[arg(long)]
     pub once: bool,
-    /// Live: how long, in seconds, this runner's claim on an effect lasts
-    /// unless renewed (it renews its claims every third of that while it
-    /// runs); another runner takes over a claim that lapsed.
-    #[arg(long, default_value_t = crate::runtime::live::lease::DEFAULT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub lease: u64,
-    /// Live: the providers' configuration (default: `flowc.toml` next to
-    /// the database; without one, effects are recorded, not sent).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Live: send nothing, whatever the configuration says: record every
-    /// effect in the database as without a `flowc.toml` (a dry run).
-    #[arg(long)]
-    pub record: bool,
+    /// Live: the runner's claims and providers.
+    #[command(flatten)]
+    pub runner: super::live::RunnerArgs,
     /// The database of live runs.
     #[command(flatten)]
     pub db: super::store::DbArgs,

@@ -1,9 +1,8 @@
 //! `flowc serve`: the HTTP API and the runner in one process.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Duration;
 
+use super::live::RunnerArgs;
 use super::store::{fail, DbArgs};
 use super::EXIT_OK;
 use crate::runtime::unsubscribe::Links;
@@ -18,20 +17,10 @@ pub struct ServeArgs {
     /// The largest request body taken, in bytes (larger ones get 413).
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     pub body_limit: usize,
-    /// How long, in seconds, the runner's claim on an effect lasts unless
-    /// renewed (as `flowc run --lease`).
-    #[arg(long, default_value_t = crate::runtime::live::lease::DEFAULT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub lease: u64,
-    /// The providers' configuration (default: `flowc.toml` next to the
-    /// database, or in the current folder on PostgreSQL; without one,
-    /// effects are recorded, not sent).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Send nothing, whatever the configuration says: record every effect
-    /// in the database as without a `flowc.toml` (the webhooks still use
-    /// the configuration).
-    #[arg(long)]
-    pub record: bool,
+    /// The runner's claims and providers (the webhooks use the
+    /// configuration too, even with `--record`).
+    #[command(flatten)]
+    pub runner: RunnerArgs,
     /// The database.
     #[command(flatten)]
     pub db: DbArgs,
@@ -40,12 +29,11 @@ pub struct ServeArgs {
 /// Serves until SIGTERM or SIGINT; returns the exit status.
 pub fn run(args: &ServeArgs) -> u8 {
     let location = args.db.location();
-    let config = match super::live::config(args.config.as_deref(), &location) {
+    let config = match args.runner.config(&location) {
         Ok(config) => config,
         Err(status) => return status,
     };
-    let provider = match super::live::provider(config.as_ref().filter(|_| !args.record), &location)
-    {
+    let provider = match args.runner.provider(config.as_ref(), &location) {
         Ok(provider) => provider,
         Err(status) => return status,
     };
@@ -67,7 +55,7 @@ pub fn run(args: &ServeArgs) -> u8 {
         listen: args.listen,
         location,
         body_limit: args.body_limit,
-        lease: Duration::from_secs(args.lease),
+        lease: args.runner.lease(),
         webhooks,
     };
     match serve(&options, provider) {

@@ -95,6 +95,39 @@ pub fn normalize(channel: Channel, address: &str) -> String {
     }
 }
 
+impl Change {
+    /// `address` going to `state` on `channel` (the address normalized).
+    pub fn new(
+        channel: Channel,
+        address: &str,
+        state: State,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Change {
+        Change {
+            channel: channel.keyword(),
+            address: normalize(channel, address),
+            state,
+            source: source.to_owned(),
+            at,
+        }
+    }
+
+    fn insert(&self, transaction: &Tx<'_>) -> Result<(), StoreError> {
+        transaction.execute(
+            "INSERT INTO consent (channel, address, state, source, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                self.channel,
+                self.address,
+                self.state.name(),
+                self.source,
+                millis(self.at)
+            ],
+        )?;
+        Ok(())
+    }
+}
+
 /// Records that `address` went to `state` on `channel`.
 pub fn record(
     transaction: &Tx<'_>,
@@ -104,17 +137,51 @@ pub fn record(
     source: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    transaction.execute(
-        "INSERT INTO consent (channel, address, state, source, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            channel.keyword(),
-            normalize(channel, address),
-            state.name(),
-            source,
-            millis(at)
-        ],
+    Change::new(channel, address, state, source, at).insert(transaction)
+}
+
+/// Records `change` unless its address already stands there (an
+/// unsubscribe link clicked twice is one change).
+pub fn settle(store: &mut Store, change: &Change) -> Result<(), StoreError> {
+    let transaction = store.transaction()?;
+    let channel = channel(change.channel).unwrap_or(Channel::Email);
+    let current = current(&transaction, channel, &change.address)?;
+    if current.is_none_or(|current| current.state != change.state) {
+        change.insert(&transaction)?;
+    }
+    transaction.commit()
+}
+
+/// Records `change`, made by webhook `id` of `provider`, once: a webhook
+/// sent again changes nothing. Gives whether it was new.
+pub fn from_webhook(
+    store: &mut Store,
+    provider: &str,
+    id: &str,
+    change: &Change,
+) -> Result<bool, StoreError> {
+    let transaction = store.transaction()?;
+    let first = webhook_taken(&transaction, provider, id, change.at)?;
+    if first {
+        change.insert(&transaction)?;
+    }
+    transaction.commit()?;
+    Ok(first)
+}
+
+/// Notes that webhook `id` of `provider` was taken; whether it is the
+/// first time.
+pub fn webhook_taken(
+    transaction: &Tx<'_>,
+    provider: &str,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let taken = transaction.execute(
+        "INSERT INTO webhooks (provider, id, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        params![provider, id, millis(at)],
     )?;
-    Ok(())
+    Ok(taken == 1)
 }
 
 /// The newest change of `address` on `channel`, if there was one.

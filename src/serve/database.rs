@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use super::api::{import_many, LeadsAnswer};
 use super::ApiError;
 use crate::runtime::live::{Clock, Live};
-use crate::store::{Kind, Location, Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 
 /// A job for a connection's thread.
 enum Job {
@@ -46,12 +46,10 @@ impl Database {
     /// Opens the connections: one on SQLite, whose writes take turns
     /// anyway, four on PostgreSQL.
     pub fn open(location: &Location) -> Result<Database, StoreError> {
-        let first = Store::open(location.clone())?;
-        let count = match first.kind() {
-            Kind::Sqlite => 1,
-            Kind::Postgres => 4,
+        let count = match location {
+            Location::Sqlite(_) => 1,
+            Location::Postgres(_) => 4,
         };
-        drop(first);
         let (sender, receiver) = channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         let mut threads = Vec::with_capacity(count);

@@ -14,9 +14,8 @@ use super::twilio::{self, Keyword};
 use super::{ApiError, State};
 use crate::ast::Channel;
 use crate::runtime::consent::{self, State as Consent};
-use crate::runtime::live::{Live, Receipt};
+use crate::runtime::live::Receipt;
 use crate::runtime::unsubscribe::Links;
-use crate::store::{millis, params, StoreError};
 
 /// What the webhooks need from `flowc.toml` and the environment.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +28,13 @@ pub struct Webhooks {
     pub help_text: Option<String>,
     /// Unsubscribe links.
     pub links: Option<Links>,
+}
+
+impl Webhooks {
+    /// The address of an unsubscribe link's token, if this service signed it.
+    fn address(&self, token: &str) -> Option<String> {
+        self.links.as_ref().and_then(|links| links.address(token))
+    }
 }
 
 /// `POST /v1/webhooks/twilio/messages`: a text to one of the account's
@@ -49,15 +55,12 @@ pub async fn twilio_message(
     uri: Uri,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let params = signed(&state.webhooks, &headers, &uri, &body)?;
-    let field = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-            .ok_or_else(|| ApiError::bad_request("invalid", format!("no {name} in the webhook")))
-    };
-    let (sid, from, text) = (field("MessageSid")?, field("From")?, field("Body")?);
+    let form = signed(&state.webhooks, &headers, &uri, &body)?;
+    let (sid, from, text) = (
+        form.require("MessageSid")?,
+        form.require("From")?,
+        form.require("Body")?,
+    );
     let word = twilio::keyword(&text);
     if let Some(state_to) = match word {
         Some(Keyword::OptOut) => Some(Consent::OptedOut),
@@ -67,7 +70,11 @@ pub async fn twilio_message(
         let source = format!("twilio: {} ({sid})", text.trim());
         state
             .db
-            .call(move |live| opt(live, &sid, &from, state_to, &source))
+            .call(move |live| {
+                let now = live.clock.now();
+                let change = consent::Change::new(Channel::Text, &from, state_to, &source, now);
+                consent::from_webhook(&mut live.store, "twilio", &sid, &change)
+            })
             .await??;
     }
     let reply = match word {
@@ -100,28 +107,15 @@ pub async fn twilio_status(
     uri: Uri,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let params = signed(&state.webhooks, &headers, &uri, &body)?;
-    let field = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
-    let missing =
-        |name: &str| ApiError::bad_request("invalid", format!("no {name} in the webhook"));
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
-        .map_err(|error| ApiError::bad_request("invalid", format!("not a query: {error}")))?;
-    let key = query
-        .into_iter()
-        .find(|(name, _)| name == "key")
-        .map(|(_, key)| key)
-        .ok_or_else(|| missing("key"))?;
-    let sid = field("MessageSid").ok_or_else(|| missing("MessageSid"))?;
-    let status = field("MessageStatus").ok_or_else(|| missing("MessageStatus"))?;
+    let form = signed(&state.webhooks, &headers, &uri, &body)?;
+    let query = Form::parse(uri.query().unwrap_or("").as_bytes())?;
+    let key = query.require("key")?;
+    let sid = form.require("MessageSid")?;
+    let status = form.require("MessageStatus")?;
     let receipt = match status.as_str() {
         "delivered" => Receipt::Delivered,
         "undelivered" | "failed" => {
-            Receipt::Undelivered(field("ErrorCode").filter(|code| !code.is_empty()))
+            Receipt::Undelivered(form.get("ErrorCode").filter(|code| !code.is_empty()))
         }
         _ => return Ok(StatusCode::NO_CONTENT),
     };
@@ -133,24 +127,30 @@ pub async fn twilio_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Records a consent change from webhook `sid`, once.
-fn opt(
-    live: &mut Live,
-    sid: &str,
-    from: &str,
-    to: Consent,
-    source: &str,
-) -> Result<(), StoreError> {
-    let now = live.clock.now();
-    let transaction = live.store.transaction()?;
-    let first = transaction.execute(
-        "INSERT INTO webhooks (provider, id, at) VALUES ('twilio', ?1, ?2) ON CONFLICT DO NOTHING",
-        params![sid, millis(now)],
-    )?;
-    if first == 1 {
-        consent::record(&transaction, Channel::Text, from, to, source, now)?;
+/// A form's parameters (a webhook's body, or its URL's query).
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    /// The form in `bytes`; 400 when it is not one.
+    fn parse(bytes: &[u8]) -> Result<Form, ApiError> {
+        serde_urlencoded::from_bytes(bytes)
+            .map(Form)
+            .map_err(|error| ApiError::bad_request("invalid", format!("not a form: {error}")))
     }
-    transaction.commit()
+
+    /// The parameter `name`, if given.
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// The parameter `name`; 400 when it is missing.
+    fn require(&self, name: &str) -> Result<String, ApiError> {
+        self.get(name)
+            .ok_or_else(|| ApiError::bad_request("invalid", format!("no {name} in the webhook")))
+    }
 }
 
 /// The form parameters of a request Twilio signed; 503 when the service
@@ -161,7 +161,7 @@ fn signed(
     headers: &HeaderMap,
     uri: &Uri,
     body: &[u8],
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<Form, ApiError> {
     let (Some(public), Some(token)) = (&webhooks.public_url, &webhooks.twilio_token) else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -169,8 +169,7 @@ fn signed(
             "set serve.public_url and twilio.auth_token_env in flowc.toml to take Twilio's webhooks",
         ));
     };
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|error| ApiError::bad_request("invalid", format!("not a form: {error}")))?;
+    let form = Form::parse(body)?;
     let url = format!(
         "{}{}",
         public.trim_end_matches('/'),
@@ -181,14 +180,14 @@ fn signed(
         .get("x-twilio-signature")
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    if !twilio::verify(token, &url, &params, signature) {
+    if !twilio::verify(token, &url, &form.0, signature) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "bad-signature",
             format!("X-Twilio-Signature is not Twilio's for {url}"),
         ));
     }
-    Ok(params)
+    Ok(form)
 }
 
 /// `GET /v1/unsubscribe/{token}`: asks to confirm (a link scanner that
@@ -203,12 +202,7 @@ pub async fn unsubscribe_page(
     Shared(state): Shared<Arc<State>>,
     Path(token): Path<String>,
 ) -> Response {
-    let Some(address) = state
-        .webhooks
-        .links
-        .as_ref()
-        .and_then(|links| links.address(&token))
-    else {
+    let Some(address) = state.webhooks.address(&token) else {
         return invalid_link();
     };
     let address = html::escape(&address);
@@ -236,12 +230,7 @@ pub async fn unsubscribe(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Some(address) = state
-        .webhooks
-        .links
-        .as_ref()
-        .and_then(|links| links.address(&token))
-    else {
+    let Some(address) = state.webhooks.address(&token) else {
         return invalid_link();
     };
     let source = match body.as_ref() {
@@ -251,7 +240,17 @@ pub async fn unsubscribe(
     let recipient = address.clone();
     let done = state
         .db
-        .call(move |live| unsubscribed(live, &recipient, source))
+        .call(move |live| {
+            let now = live.clock.now();
+            let change = consent::Change::new(
+                Channel::Email,
+                &recipient,
+                Consent::Unsubscribed,
+                source,
+                now,
+            );
+            consent::settle(&mut live.store, &change)
+        })
         .await;
     match done {
         Ok(Ok(())) => html::page(
@@ -265,24 +264,6 @@ pub async fn unsubscribe(
         Ok(Err(error)) => ApiError::from(error).into_response(),
         Err(error) => error.into_response(),
     }
-}
-
-/// Records that `address` unsubscribed, unless it already had.
-fn unsubscribed(live: &mut Live, address: &str, source: &str) -> Result<(), StoreError> {
-    let now = live.clock.now();
-    let transaction = live.store.transaction()?;
-    let current = consent::current(&transaction, Channel::Email, address)?;
-    if current.is_none_or(|change| change.state != Consent::Unsubscribed) {
-        consent::record(
-            &transaction,
-            Channel::Email,
-            address,
-            Consent::Unsubscribed,
-            source,
-            now,
-        )?;
-    }
-    transaction.commit()
 }
 
 fn invalid_link() -> Response {

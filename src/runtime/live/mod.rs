@@ -535,6 +535,17 @@ pub struct FieldTypes {
     pub zone: chrono_tz::Tz,
 }
 
+impl FieldTypes {
+    /// No field declared: every value is kept as given, local times are
+    /// read in `zone`.
+    pub fn untyped(zone: chrono_tz::Tz) -> FieldTypes {
+        FieldTypes {
+            types: std::collections::BTreeMap::new(),
+            zone,
+        }
+    }
+}
+
 /// A lead record for import: fields by name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeadUpdate {

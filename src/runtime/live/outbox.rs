@@ -61,38 +61,33 @@ impl Outbox<'_, '_> {
             None => {
                 // A recipient who may not be reached: skipped, and the
                 // decision kept under the key like an answer.
-                if let Some(why) = consent::refusal(self.transaction, request.message)? {
-                    let response = Response::Suppressed(why);
-                    self.transaction.execute(
-                        "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done, pc)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 'done', ?6, ?7, ?7, ?8)",
-                        params![
-                            self.enrollment,
-                            key,
-                            request.attempt,
-                            request.kind,
-                            serde_json::to_string(request.message)?,
-                            serde_json::to_string(&response)?,
-                            millis(self.now),
-                            request.pc
-                        ],
-                    )?;
-                    return Ok(response);
-                }
+                let suppressed =
+                    consent::refusal(self.transaction, request.message)?.map(Response::Suppressed);
+                let (status, response, done) = match &suppressed {
+                    Some(response) => (
+                        "done",
+                        Some(serde_json::to_string(response)?),
+                        Some(millis(self.now)),
+                    ),
+                    None => ("pending", None, None),
+                };
                 self.transaction.execute(
-                    "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, created, pc)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+                    "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done, pc)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     params![
                         self.enrollment,
                         key,
                         request.attempt,
                         request.kind,
                         serde_json::to_string(request.message)?,
+                        status,
+                        response,
                         millis(self.now),
+                        done,
                         request.pc
                     ],
                 )?;
-                Ok(Response::Pending)
+                Ok(suppressed.unwrap_or(Response::Pending))
             }
         }
     }

@@ -9,7 +9,7 @@ use super::activation::insert_events;
 use super::Live;
 use crate::ast::Channel;
 use crate::runtime::consent::{self, State};
-use crate::store::{millis, params, StoreError};
+use crate::store::{params, StoreError};
 use crate::vm::{effects, Event, EventKind, Message};
 
 /// What a receipt says.
@@ -41,10 +41,7 @@ impl Live {
         let versions = self.versions()?;
         let now: DateTime<Utc> = self.clock.now();
         let transaction = self.store.transaction()?;
-        let first = transaction.execute(
-            "INSERT INTO webhooks (provider, id, at) VALUES ('receipt', ?1, ?2) ON CONFLICT DO NOTHING",
-            params![id, millis(now)],
-        )?;
+        let first = consent::webhook_taken(&transaction, "receipt", id, now)?;
         let effect: Option<(i64, Option<u32>, String, i64)> = transaction.query_opt(
             "SELECT o.enrollment, o.pc, o.message, e.workflow FROM outbox o
              JOIN enrollments e ON e.id = o.enrollment
@@ -52,7 +49,7 @@ impl Live {
             params![key],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
-        let (Some((enrollment, Some(pc), message, workflow)), 1) = (effect, first) else {
+        let (Some((enrollment, Some(pc), message, workflow)), true) = (effect, first) else {
             transaction.commit()?;
             return Ok(false);
         };
