@@ -181,8 +181,8 @@ fn features_used() -> std::collections::BTreeSet<String> {
             }
             for trigger in &workflow.triggers {
                 used.insert(match trigger.kind {
-                    TriggerKind::Criteria(_) => "trigger when".into(),
-                    TriggerKind::Event { .. } => "trigger on".into(),
+                    Watch::Criteria(_) => "trigger when".into(),
+                    Watch::Event { .. } => "trigger on".into(),
                 });
             }
             if !workflow.goals.is_empty() {

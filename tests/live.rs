@@ -1196,6 +1196,68 @@ fn flowc_event_says_why_a_lead_did_not_enter() {
     );
 }
 
+/// A goal on an event ends the lead's enrollment when the event happens
+/// and meets its criteria, in every version's workflow that waits for it;
+/// a built-in event triggers like a declared one; a payload that does not
+/// fit the built-in fields is refused and changes nothing.
+#[test]
+fn a_goal_on_an_event_ends_the_enrollment_when_the_event_meets_it() {
+    let (dir, db) = published(
+        "goal-on-event",
+        "workflow nurture\n  timezone UTC\n  trigger when email is set\n  goal interested on email_replied when event.text contains \"interested\"\n  steps\n    wait 2 days\n    send email\n      to lead\n      subject \"Hi\"\n      body \"hello\"\n",
+    );
+    let replies = dir.join("replies.flow");
+    std::fs::write(
+        &replies,
+        "workflow replies\n  timezone UTC\n  trigger on text_replied when event.text contains \"call me\"\n  steps\n    wait 1 hour\n",
+    )
+    .expect("written");
+    assert!(flowc(&db, &["publish", &replies.display().to_string()])
+        .status
+        .success());
+    import_leads(&db, &dir, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n");
+    let event =
+        |name: &str, data: &str| flowc(&db, &["event", name, "--lead", "a", "--data", data]);
+    let no = text(&event("email_replied", "{\"text\": \"not now\"}").stdout);
+    assert!(
+        no.contains("0 enrollments started, 0 ended by a goal"),
+        "{no}"
+    );
+    let bad = event("email_replied", "{\"text\": 5}");
+    assert!(
+        !bad.status.success() && text(&bad.stderr).contains("event field `text` should be text"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let yes = text(
+        &event(
+            "email_replied",
+            "{\"text\": \"I am interested!\", \"subject\": \"Re: Hi\"}",
+        )
+        .stdout,
+    );
+    assert!(
+        yes.contains("0 enrollments started, 1 ended by a goal")
+            && yes.contains("nurture: goal interested reached"),
+        "{yes}"
+    );
+    let timeline = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(timeline.contains("goal interested reached"), "{timeline}");
+    let again = text(&event("email_replied", "{\"text\": \"interested\"}").stdout);
+    assert!(
+        again.contains("0 ended by a goal"),
+        "nothing left to end: {again}"
+    );
+    let texted = text(
+        &event(
+            "text_replied",
+            "{\"text\": \"please call me\", \"from\": \"+15550100\"}",
+        )
+        .stdout,
+    );
+    assert!(texted.contains("replies: entered"), "{texted}");
+}
+
 /// An import that starts nothing says why, and each lead's timeline keeps
 /// the refusal: the trigger false, still active, the trigger unchanged. A
 /// lead turned away again for the same reason is recorded once.

@@ -198,6 +198,53 @@ fn hover_explains_fields_and_keywords() {
     client.stop();
 }
 
+/// Built-in events: their names complete after `on` in a trigger or goal
+/// line, hover says when they happen, and `event.FIELD` in a goal on an
+/// event reads that event's payload, not the trigger's.
+#[test]
+fn built_in_events_complete_and_explain_themselves() {
+    let mut client = Client::start();
+    let source = "workflow demo\n  trigger on call_completed when event.outcome is \"answered\"\n  goal replied on text_replied when event.text contains \"yes\"\n  goal \n  steps\n    wait 1 day\n";
+    let typing = source.replace("  goal \n", "  goal x on \n");
+    client.open(URI, &typing);
+    let events = labels(&client.at("textDocument/completion", URI, 3, 12));
+    for name in [
+        "text_replied",
+        "email_replied",
+        "unsubscribed",
+        "opted_out",
+        "call_completed",
+    ] {
+        assert!(events.contains(&name.to_owned()), "{name} in {events:?}");
+    }
+    let hover = |client: &mut Client, line, character| {
+        let answer = client.at("textDocument/hover", URI, line, character);
+        answer["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let event = hover(&mut client, 2, 22);
+    assert!(
+        event.starts_with("**text_replied** (built-in event): the lead texted back")
+            && event.contains("`event.from` (text)"),
+        "{event}"
+    );
+    let goal_field = hover(&mut client, 2, 40);
+    assert!(
+        goal_field.contains("**event.text**: `optional text`")
+            && goal_field.contains("what the lead wrote"),
+        "{goal_field}"
+    );
+    let trigger_field = hover(&mut client, 1, 40);
+    assert!(
+        trigger_field.contains("**event.outcome**")
+            && trigger_field.contains("`call_completed` event"),
+        "{trigger_field}"
+    );
+    client.stop();
+}
+
 #[test]
 fn definitions_of_labels_and_fields() {
     let mut client = Client::start();

@@ -734,6 +734,94 @@ fn stop_and_start_texts_from_twilio_change_what_is_sent_and_forgeries_change_not
     );
 }
 
+/// A text reply is a `text_replied` event for every lead with that number
+/// (however the lead's number is written): a goal waiting for it ends the
+/// sequence before its next text, a workflow it triggers starts, and
+/// Twilio sending the reply again changes nothing. A STOP raises
+/// `opted_out` for the number's leads.
+#[test]
+fn a_text_reply_ends_the_sequence_through_a_goal_and_starts_what_it_triggers() {
+    let dir = tempdir("reply");
+    let twilio = providers::Server::start(&dir);
+    let public = "https://flowc.test.example";
+    let (db, token) = prepared_with(
+        &dir,
+        concat!(
+            "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  goal replied on text_replied\n",
+            "  steps\n    send text\n      body \"first\"\n    wait 3 days\n    send text\n      body \"second\"\n\n",
+            "workflow pricing\n  timezone UTC\n  trigger on text_replied when event.text contains \"price\"\n",
+            "  steps\n    wait 1 hour\n\n",
+            "workflow goodbye\n  timezone UTC\n  trigger on opted_out when event.channel is \"text\"\n",
+            "  steps\n    wait 1 hour\n",
+        ),
+    );
+    let service = launch_configured(
+        &db,
+        &dir,
+        &format!(
+            "[twilio]\nbase_url = \"{}\"\naccount_sid_env = \"FLOWC_TEST_SID\"\nauth_token_env = \"FLOWC_TEST_TOKEN\"\ndefault_from = \"+15550000000\"\n\n[serve]\npublic_url = \"{public}\"\n",
+            twilio.url("")
+        ),
+        &[("FLOWC_TEST_SID", "AC123"), ("FLOWC_TEST_TOKEN", "secret")],
+    );
+    let url = format!("{public}/v1/webhooks/twilio/messages");
+    let leads = r#"[{"id": "a", "phone_number": "+1 (555) 010-0001"}, {"id": "b", "phone_number": "+15550100002"}]"#;
+    assert_eq!(
+        service.post("/v1/leads", Some(&token), leads).status(),
+        StatusCode::OK
+    );
+    let shown = timeline_shows(&db, "a", "text to +1 (555) 010-0001: first");
+    assert!(shown.contains("first"), "{shown}");
+
+    let reply = inbound("SM5", "+15550100001", "What's the price for 40 seats?");
+    assert_eq!(
+        service.twilio(&reply, Some("forged")).status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(count(&db, "webhooks"), 0, "a forgery is not even noted");
+    for _ in 0..2 {
+        let answered = service.twilio(&reply, Some(&twilio_signature("secret", &url, &reply)));
+        assert_eq!(answered.status(), StatusCode::OK);
+        assert!(
+            answered.text().unwrap().ends_with("<Response/>"),
+            "no answer to a reply"
+        );
+    }
+    let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(shown.contains("goal replied reached"), "{shown}");
+    assert_eq!(
+        shown.matches("entered").count(),
+        2,
+        "texts, then pricing, once though Twilio sent the reply twice: {shown}"
+    );
+    let shown = text(&flowc(&db, &["timeline", "b"]).stdout);
+    assert!(
+        !shown.contains("goal replied"),
+        "another number's lead goes on: {shown}"
+    );
+
+    let stop = inbound("SM6", "+15550100002", "STOP");
+    let answered = service.twilio(&stop, Some(&twilio_signature("secret", &url, &stop)));
+    assert_eq!(answered.status(), StatusCode::OK);
+    let shown = text(&flowc(&db, &["timeline", "b"]).stdout);
+    assert_eq!(
+        shown.matches("entered").count(),
+        2,
+        "texts, then goodbye: {shown}"
+    );
+    let texts = twilio
+        .requests()
+        .into_iter()
+        .filter(|request| {
+            request["path"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("Messages.json")
+        })
+        .count();
+    assert_eq!(texts, 2, "each lead's first text only");
+}
+
 #[test]
 fn twilio_webhooks_are_refused_until_they_can_be_verified() {
     let dir = tempdir("unverifiable");

@@ -69,18 +69,16 @@ module.exports = grammar({
       seq(optional('optional'), optional(seq('list', 'of')), $.base_type),
     base_type: (_) => choice('text', 'number', 'bool', 'datetime'),
 
-    trigger: ($) =>
-      seq(
-        'trigger',
-        choice(
-          seq('when', field('criteria', $._expression)),
-          seq('on', field('event', $.identifier), optional(seq('when', field('criteria', $._expression)))),
-        ),
-        $._newline,
-      ),
+    trigger: ($) => seq('trigger', $._watch, $._newline),
 
-    goal: ($) =>
-      seq('goal', field('name', $.identifier), 'when', field('criteria', $._expression), $._newline),
+    goal: ($) => seq('goal', field('name', $.identifier), $._watch, $._newline),
+
+    // What a trigger or goal watches: the lead's fields, or an event.
+    _watch: ($) =>
+      choice(
+        seq('when', field('criteria', $._expression)),
+        seq('on', field('event', $.identifier), optional(seq('when', field('criteria', $._expression)))),
+      ),
 
     windows_section: ($) => seq('windows', $._newline, repeat($.window)),
     window: ($) =>

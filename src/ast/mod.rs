@@ -59,6 +59,16 @@ impl Workflow {
             .first()
             .map_or(&[], |section| section.steps.as_slice())
     }
+
+    /// The event of this name: declared in the workflow, else built in.
+    pub fn event(&self, name: &str) -> Option<&EventDecl> {
+        let declared = self.events.iter().find(|event| event.name.name == name);
+        declared.or_else(|| {
+            crate::schema::builtin_events()
+                .iter()
+                .find(|event| event.name.name == name)
+        })
+    }
 }
 
 /// A workflow setting line.
@@ -206,17 +216,17 @@ pub struct EventDecl {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trigger {
     /// What starts an enrollment.
-    pub kind: TriggerKind,
+    pub kind: Watch,
     /// The whole line.
     pub span: Span,
 }
 
-/// How leads enter a workflow.
+/// What a trigger or a goal watches.
 #[derive(Clone, Debug, PartialEq)]
-pub enum TriggerKind {
-    /// `trigger when CRITERIA`: leads whose fields match.
+pub enum Watch {
+    /// `when CRITERIA`: the lead's fields match.
     Criteria(Expr),
-    /// `trigger on EVENT [when CRITERIA]`: leads an event happens to.
+    /// `on EVENT [when CRITERIA]`: an event happens to the lead.
     Event {
         /// The event's name.
         event: Ident,
@@ -225,13 +235,32 @@ pub enum TriggerKind {
     },
 }
 
-/// `goal NAME when CRITERIA`: leave the workflow as soon as it holds.
+impl Watch {
+    /// The event watched, if any.
+    pub fn event(&self) -> Option<&Ident> {
+        match self {
+            Watch::Criteria(_) => None,
+            Watch::Event { event, .. } => Some(event),
+        }
+    }
+
+    /// The criteria, if any.
+    pub fn criteria(&self) -> Option<&Expr> {
+        match self {
+            Watch::Criteria(criteria) => Some(criteria),
+            Watch::Event { criteria, .. } => criteria.as_ref(),
+        }
+    }
+}
+
+/// `goal NAME when CRITERIA` (leave as soon as the lead's fields match) or
+/// `goal NAME on EVENT [when CRITERIA]` (leave when the event happens).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Goal {
     /// The goal's name, shown on the timeline.
     pub name: Ident,
     /// When the goal is reached.
-    pub condition: Expr,
+    pub watch: Watch,
     /// The whole line.
     pub span: Span,
 }

@@ -67,20 +67,15 @@ fn header(program: &Program, out: &mut String) {
     let _ = writeln!(out, "  re-entry {reentry}");
     let _ = writeln!(out, "  look back {} days", program.look_back_days);
     let _ = writeln!(out, "  on send failure {}", program.send_failure.keyword());
-    let criteria = program
-        .trigger
-        .criteria
-        .map_or_else(|| "always".to_owned(), |index| format!("c{index}"));
-    match &program.trigger.event {
-        Some(event) => {
-            let _ = writeln!(out, "  trigger on {event} when {criteria}");
-        }
-        None => {
-            let _ = writeln!(out, "  trigger when {criteria}");
-        }
-    }
+    let trigger = &program.trigger;
+    let _ = writeln!(out, "  trigger {}", watch(&trigger.event, trigger.criteria));
     for goal in &program.goals {
-        let _ = writeln!(out, "  goal {} when c{}", goal.name, goal.condition);
+        let _ = writeln!(
+            out,
+            "  goal {} {}",
+            goal.name,
+            watch(&goal.event, goal.condition)
+        );
     }
     for channel in [Channel::Email, Channel::Text, Channel::Call] {
         if let Some(window) = program.window(channel) {
@@ -343,4 +338,11 @@ fn describe_effect(effect: &Effect) -> String {
             )
         }
     }
+}
+
+/// What a trigger or goal watches: `on EVENT when c3`, `when always`.
+fn watch(event: &Option<String>, criteria: Option<u32>) -> String {
+    let on = event.as_ref().map(|event| format!("on {event} "));
+    let criteria = criteria.map_or_else(|| "always".to_owned(), |index| format!("c{index}"));
+    format!("{}when {criteria}", on.unwrap_or_default())
 }

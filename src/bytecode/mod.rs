@@ -102,7 +102,8 @@ pub enum SlotSource {
     Lead,
     /// An http or prompt extraction, kept on the lead.
     Extracted,
-    /// The payload of the event that started the enrollment.
+    /// The payload of an event: the one that started the enrollment
+    /// (`event.FIELD`), or one a goal waits for (`EVENT.FIELD`).
     Event,
 }
 
@@ -115,13 +116,26 @@ pub struct Trigger {
     pub criteria: Option<u32>,
 }
 
-/// `goal NAME when CRITERIA`.
+/// `goal NAME when CRITERIA` or `goal NAME on EVENT [when CRITERIA]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Goal {
     /// The goal's name.
     pub name: String,
-    /// Its criteria, in [`Program::conditions`].
-    pub condition: u32,
+    /// The event it waits for; `None` for goals on the lead's fields,
+    /// tested whenever they may have changed.
+    #[serde(default)]
+    pub event: Option<String>,
+    /// Its criteria, in [`Program::conditions`]; over the event's payload
+    /// (slots `EVENT.FIELD`) for goals on an event.
+    pub condition: Option<u32>,
+}
+
+impl Goal {
+    /// The criteria of a goal on the lead's fields; `None` for goals on an
+    /// event, which only their event tests.
+    pub fn on_fields(&self) -> Option<u32> {
+        self.condition.filter(|_| self.event.is_none())
+    }
 }
 
 /// An outgoing window in force.

@@ -16,8 +16,9 @@ const FILTERS: &[&str] = &["default", "upper", "lower"];
 pub(super) enum Place<'a> {
     /// The trigger, before any step ran.
     Trigger,
-    /// An exit goal, tested all along.
-    Goal,
+    /// An exit goal: tested all along, or on its event (whose payload
+    /// `event.FIELD` then names).
+    Goal(Option<&'a EventDecl>),
     /// A step; `http` says whether secrets may be used.
     Step(&'a Step, bool),
 }
@@ -36,18 +37,17 @@ pub(super) struct ExtractedUse<'a> {
 impl<'a> Checker<'a> {
     pub(super) fn criteria(&mut self) {
         let workflow = self.workflow;
-        if let Some(trigger) = workflow.triggers.first() {
-            match &trigger.kind {
-                TriggerKind::Criteria(expr) => self.expr(expr, Place::Trigger),
-                TriggerKind::Event {
-                    criteria: Some(expr),
-                    ..
-                } => self.expr(expr, Place::Trigger),
-                TriggerKind::Event { criteria: None, .. } => {}
-            }
+        if let Some(criteria) = workflow.triggers.first().and_then(|t| t.kind.criteria()) {
+            self.expr(criteria, Place::Trigger);
         }
         for goal in &workflow.goals {
-            self.expr(&goal.condition, Place::Goal);
+            if let Some(criteria) = goal.watch.criteria() {
+                let event = goal
+                    .watch
+                    .event()
+                    .and_then(|name| workflow.event(&name.name));
+                self.expr(criteria, Place::Goal(event));
+            }
         }
         for &step in Rc::clone(&self.all_steps).iter() {
             self.step_texts(step);
@@ -141,7 +141,7 @@ impl<'a> Checker<'a> {
         place: Place<'a>,
     ) -> Option<(FieldType, Option<Span>)> {
         if event {
-            return self.resolve_event_field(name, span);
+            return self.resolve_event_field(name, span, place);
         }
         let Some(info) = self.scope.field(name) else {
             let known = self.scope.fields.keys().map(String::as_str);
@@ -172,13 +172,21 @@ impl<'a> Checker<'a> {
                     help: "the trigger is tested before any step runs; test extracted fields in a condition after the step".to_owned(),
                 }),
                 Place::Step(step, _) => self.extracted_uses.push(ExtractedUse { name: name.to_owned(), span, step }),
-                Place::Goal => {}
+                Place::Goal(_) => {}
             }
         }
         Some((ty, declared))
     }
 
-    fn resolve_event_field(&mut self, name: &str, span: Span) -> Option<(FieldType, Option<Span>)> {
+    fn resolve_event_field(
+        &mut self,
+        name: &str,
+        span: Span,
+        place: Place<'a>,
+    ) -> Option<(FieldType, Option<Span>)> {
+        if let Place::Goal(Some(event)) = place {
+            return self.payload_field(event, name, span);
+        }
         if !self.scope.event_trigger {
             self.report(CheckError::UnknownEvent {
                 problem: format!("`event.{name}` needs an event trigger"),
@@ -189,17 +197,37 @@ impl<'a> Checker<'a> {
             return None;
         }
         let event = self.scope.event?;
+        self.payload_field(event, name, span)
+    }
+
+    /// The payload field `name` of `event`, reporting it if there is none.
+    fn payload_field(
+        &mut self,
+        event: &EventDecl,
+        name: &str,
+        span: Span,
+    ) -> Option<(FieldType, Option<Span>)> {
+        // A built-in event's fields are written nowhere in the file.
+        let builtin = event.name.span == Span::default();
         match event.fields.iter().find(|field| field.name.name == name) {
-            Some(field) => Some((field.ty, Some(field.name.span))),
+            Some(field) => Some((field.ty, Some(field.name.span).filter(|_| !builtin))),
             None => {
                 let known = event.fields.iter().map(|field| field.name.name.as_str());
-                let help =
-                    suggest::did_you_mean(suggest::closest(name, known)).unwrap_or_else(|| {
-                        format!(
-                            "declare it under `event {}`, like `{name} text`",
-                            event.name.name
-                        )
-                    });
+                let suggestion = suggest::did_you_mean(suggest::closest(name, known.clone()));
+                let help = suggestion.unwrap_or_else(|| match builtin {
+                    true => format!(
+                        "`{}` is built in; its fields are {}",
+                        event.name.name,
+                        known
+                            .map(|name| format!("`{name}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    false => format!(
+                        "declare it under `event {}`, like `{name} text`",
+                        event.name.name
+                    ),
+                });
                 self.report(CheckError::UnknownEvent {
                     problem: format!("event `{}` has no field `{name}`", event.name.name),
                     span,

@@ -143,6 +143,20 @@ pub enum CheckError {
         help: String,
     },
 
+    /// A declared event with the name of a built-in one.
+    #[error("`{name}` is a built-in event")]
+    #[diagnostic(
+        code(E0116),
+        help("flowc raises it with its own payload fields: remove this declaration, or give your event another name")
+    )]
+    BuiltinEvent {
+        /// The name.
+        name: String,
+        /// Where it is declared.
+        #[label(primary, "declared here")]
+        span: Span,
+    },
+
     /// Two events or two goals with the same name.
     #[error("{what} `{name}` is defined twice")]
     #[diagnostic(code(E0110), help("rename one of them"))]

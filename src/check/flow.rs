@@ -182,8 +182,8 @@ impl<'a> Checker<'a> {
     fn guaranteed_by_trigger(&self) -> HashSet<&'a str> {
         match self.workflow.triggers.first().map(|trigger| &trigger.kind) {
             Some(
-                TriggerKind::Criteria(expr)
-                | TriggerKind::Event {
+                Watch::Criteria(expr)
+                | Watch::Event {
                     criteria: Some(expr),
                     ..
                 },

@@ -33,7 +33,8 @@ pub struct FieldInfo {
 pub struct Scope<'a> {
     /// Lead fields by name: standard, declared and extracted.
     pub fields: HashMap<String, FieldInfo>,
-    /// The event the trigger names, if it is an event trigger and declared.
+    /// The event the trigger names, if it is an event trigger and the event
+    /// is declared or built in.
     pub event: Option<&'a EventDecl>,
     /// Whether the trigger is an event trigger (declared or not).
     pub event_trigger: bool,
@@ -97,16 +98,8 @@ impl<'a> Scope<'a> {
         let trigger_event = workflow
             .triggers
             .first()
-            .and_then(|trigger| match &trigger.kind {
-                crate::ast::TriggerKind::Event { event, .. } => Some(event),
-                _ => None,
-            });
-        let event = trigger_event.and_then(|name| {
-            workflow
-                .events
-                .iter()
-                .find(|event| event.name.name == name.name)
-        });
+            .and_then(|trigger| trigger.kind.event());
+        let event = trigger_event.and_then(|name| workflow.event(&name.name));
         Scope {
             fields,
             event,

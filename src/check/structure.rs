@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::{CheckError, Checker};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
+use crate::schema;
 use crate::span::Span;
 use crate::suggest;
 
@@ -34,7 +35,7 @@ impl Checker<'_> {
     pub(super) fn structure(&mut self) {
         self.sections();
         self.named_declarations();
-        self.trigger_event();
+        self.watched_events();
         self.labels();
         for &step in Rc::clone(&self.all_steps).iter() {
             match &step.kind {
@@ -124,6 +125,15 @@ impl Checker<'_> {
             }
         }
         for event in &workflow.events {
+            if schema::BUILTIN_EVENTS
+                .iter()
+                .any(|builtin| builtin.name == event.name.name)
+            {
+                self.report(CheckError::BuiltinEvent {
+                    name: event.name.name.clone(),
+                    span: event.name.span,
+                });
+            }
             let mut seen: HashMap<&str, Span> = HashMap::default();
             for field in &event.fields {
                 match seen.get(field.name.name.as_str()) {
@@ -141,35 +151,32 @@ impl Checker<'_> {
         }
     }
 
-    /// `trigger on EVENT` must name a declared event.
-    fn trigger_event(&mut self) {
-        let Some(Trigger {
-            kind: TriggerKind::Event { event, .. },
-            ..
-        }) = self.workflow.triggers.first()
-        else {
-            return;
-        };
-        if self.scope.event.is_some() {
-            return;
-        }
-        let known = self
-            .workflow
-            .events
-            .iter()
-            .map(|event| event.name.name.as_str());
-        let help =
-            suggest::did_you_mean(suggest::closest(&event.name, known)).unwrap_or_else(|| {
-                format!(
-                    "declare it with its payload fields: `event {}` then lines like `outcome text`",
-                    event.name
-                )
+    /// `trigger on EVENT` and `goal NAME on EVENT` must name a declared or
+    /// built-in event.
+    fn watched_events(&mut self) {
+        let workflow = self.workflow;
+        let triggers = workflow.triggers.iter().take(1).map(|t| &t.kind);
+        let goals = workflow.goals.iter().map(|goal| &goal.watch);
+        for event in triggers.chain(goals).filter_map(Watch::event) {
+            if workflow.event(&event.name).is_some() {
+                continue;
+            }
+            let declared = workflow.events.iter().map(|event| event.name.name.as_str());
+            let builtin = schema::BUILTIN_EVENTS.iter().map(|event| event.name);
+            let declare = format!(
+                "declare it with its payload fields: `event {}` then lines like `outcome text`",
+                event.name
+            );
+            let help = match suggest::closest(&event.name, declared.chain(builtin)) {
+                Some(name) => format!("did you mean `{name}`? If not, {declare}"),
+                None => declare,
+            };
+            self.report(CheckError::UnknownEvent {
+                problem: format!("no event `{}` is declared or built in", event.name),
+                span: event.span,
+                help,
             });
-        self.report(CheckError::UnknownEvent {
-            problem: format!("no event `{}` is declared", event.name),
-            span: event.span,
-            help,
-        });
+        }
     }
 
     /// Duplicate labels, and `goto` to labels that do not exist.

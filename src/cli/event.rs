@@ -37,19 +37,25 @@ pub fn run(args: &EventArgs) -> u8 {
         Err(status) => return status,
     };
     match live.event(&args.name, &args.lead, &data) {
-        Ok(decisions) => {
-            let entered = decisions
+        Ok(outcome) => {
+            let entered = outcome
+                .entries
                 .iter()
                 .filter(|(_, decision)| decision.is_ok())
                 .count();
             println!(
-                "{} happened to {}: {entered} enrollments started",
-                args.name, args.lead
+                "{} happened to {}: {entered} enrollments started, {} ended by a goal",
+                args.name,
+                args.lead,
+                outcome.goals.len()
             );
-            if decisions.is_empty() {
+            for (workflow, goal) in &outcome.goals {
+                println!("  {workflow}: goal {goal} reached");
+            }
+            if outcome.entries.is_empty() {
                 println!("  no live workflow is triggered by {}", args.name);
             }
-            for (workflow, decision) in &decisions {
+            for (workflow, decision) in &outcome.entries {
                 match decision {
                     Ok(()) => println!("  {workflow}: entered"),
                     Err(refusal) => println!("  {workflow}: not entered: {refusal}"),

@@ -21,7 +21,7 @@ impl Compiler<'_> {
         match expr {
             Expr::Compare(comparison) => {
                 let name = if comparison.field.event {
-                    format!("event.{}", comparison.field.name)
+                    format!("{}.{}", self.payload, comparison.field.name)
                 } else {
                     comparison.field.name.clone()
                 };

@@ -9,9 +9,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use crate::ast::{
-    DaySpec, ReEntry, SettingKind, TimeUnit, TriggerKind, Window as AstWindow, Workflow,
-};
+use crate::ast::{DaySpec, ReEntry, SettingKind, TimeUnit, Watch, Window as AstWindow, Workflow};
 use crate::bytecode::{
     channel_index, Artifact, Goal, Period, Program, ReEntryPolicy, Slot, SlotSource, Trigger,
     Window, FORMAT_NAME, FORMAT_VERSION,
@@ -64,8 +62,14 @@ struct Compiler<'a> {
     workflow: &'a Workflow,
     /// The `body file` texts the checker read.
     templates: &'a TemplateFiles,
+    /// Whose payload `event.FIELD` names: the trigger's ([`TRIGGER_PAYLOAD`])
+    /// or, in a goal on an event, that event's.
+    payload: String,
     program: Program,
 }
+
+/// The slot prefix of the trigger event's payload.
+const TRIGGER_PAYLOAD: &str = "event";
 
 impl<'a> Compiler<'a> {
     fn new(workflow: &'a Workflow, templates: &'a TemplateFiles, version: &str) -> Self {
@@ -94,6 +98,7 @@ impl<'a> Compiler<'a> {
         Compiler {
             workflow,
             templates,
+            payload: TRIGGER_PAYLOAD.to_owned(),
             program,
         }
     }
@@ -102,9 +107,13 @@ impl<'a> Compiler<'a> {
         self.settings();
         self.trigger();
         for goal in &self.workflow.goals {
-            let condition = self.condition(&goal.condition);
+            let event = goal.watch.event().map(|event| event.name.clone());
+            self.payload = event.clone().unwrap_or_else(|| TRIGGER_PAYLOAD.to_owned());
+            let condition = goal.watch.criteria().map(|expr| self.condition(expr));
+            self.payload = TRIGGER_PAYLOAD.to_owned();
             self.program.goals.push(Goal {
                 name: goal.name.name.clone(),
+                event,
                 condition,
             });
         }
@@ -149,11 +158,11 @@ impl<'a> Compiler<'a> {
             return;
         };
         self.program.trigger = match &trigger.kind {
-            TriggerKind::Criteria(expr) => Trigger {
+            Watch::Criteria(expr) => Trigger {
                 event: None,
                 criteria: Some(self.condition(expr)),
             },
-            TriggerKind::Event { event, criteria } => Trigger {
+            Watch::Event { event, criteria } => Trigger {
                 event: Some(event.name.clone()),
                 criteria: criteria.as_ref().map(|expr| self.condition(expr)),
             },
@@ -162,7 +171,8 @@ impl<'a> Compiler<'a> {
 }
 
 /// Every slot of a workflow: standard fields, declared fields, extracted
-/// fields, then the trigger event's payload as `event.NAME`.
+/// fields, then the trigger event's payload as `event.FIELD` and the
+/// payloads of events goals wait for as `EVENT.FIELD`.
 fn slots(workflow: &Workflow) -> Vec<Slot> {
     let mut slots: Vec<Slot> = STANDARD_FIELDS
         .iter()
@@ -196,20 +206,15 @@ fn slots(workflow: &Workflow) -> Vec<Slot> {
             );
         }
     }
-    let trigger_event = workflow
-        .triggers
-        .first()
-        .and_then(|trigger| match &trigger.kind {
-            TriggerKind::Event { event, .. } => Some(event.name.as_str()),
-            TriggerKind::Criteria(_) => None,
-        });
-    if let Some(event) = workflow
-        .events
-        .iter()
-        .find(|event| Some(event.name.name.as_str()) == trigger_event)
-    {
-        for field in &event.fields {
-            let name = format!("event.{}", field.name.name);
+    let trigger_event = workflow.triggers.first().and_then(|t| t.kind.event());
+    let goal_events = workflow.goals.iter().filter_map(|goal| goal.watch.event());
+    let payloads = trigger_event
+        .map(|event| (TRIGGER_PAYLOAD, event))
+        .into_iter()
+        .chain(goal_events.map(|event| (event.name.as_str(), event)));
+    for (prefix, event) in payloads {
+        for field in workflow.event(&event.name).map_or(&[][..], |e| &e.fields) {
+            let name = format!("{prefix}.{}", field.name.name);
             add(&mut slots, name, value_type(&field.ty), SlotSource::Event);
         }
     }

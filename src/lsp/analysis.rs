@@ -1,8 +1,9 @@
 //! What the language server knows about one document: its diagnostics,
 //! and what is at a position (for hover, definition and completion).
 
-use crate::ast::{ArmTest, FieldType, SourceFile, Step, StepKind, TriggerKind, Workflow};
+use crate::ast::{ArmTest, EventDecl, FieldType, SourceFile, Step, StepKind, Workflow};
 use crate::check::{all_steps, FieldOrigin, Scope};
+use crate::schema;
 use crate::span::Span;
 
 /// A parsed document.
@@ -55,6 +56,9 @@ impl<'a> Document<'a> {
         if let Some(field) = self.field(offset, word) {
             return Some((field.markdown(self.text), span));
         }
+        if let Some(event) = builtin_event(word) {
+            return Some((builtin_markdown(event), span));
+        }
         KEYWORDS
             .iter()
             .find(|(keyword, _)| *keyword == word)
@@ -80,20 +84,23 @@ impl<'a> Document<'a> {
     fn field(&self, offset: usize, word: &str) -> Option<FieldDoc> {
         let workflow = self.workflow_at(offset)?;
         if let Some(name) = word.strip_prefix("event.") {
-            let event = match workflow.triggers.first().map(|trigger| &trigger.kind) {
-                Some(TriggerKind::Event { event, .. }) => workflow
-                    .events
-                    .iter()
-                    .find(|declared| declared.name.name == event.name)?,
-                _ => return None,
-            };
+            let event = payload_event(workflow, offset)?;
             let decl = event.fields.iter().find(|field| field.name.name == name)?;
+            let builtin = builtin_event(&event.name.name);
+            let description = match builtin {
+                Some(builtin) => builtin
+                    .fields
+                    .iter()
+                    .find(|(field, _, _)| *field == name)
+                    .map(|(_, _, about)| (*about).to_owned()),
+                None => decl.description.as_ref().map(|text| text.static_text()),
+            };
             return Some(FieldDoc {
                 name: word.to_owned(),
                 ty: decl.ty,
-                description: decl.description.as_ref().map(|text| text.static_text()),
+                description,
                 origin: format!("a field of the `{}` event", event.name.name),
-                defined: Some(decl.name.span),
+                defined: builtin.is_none().then_some(decl.name.span),
             });
         }
         let steps = steps_of(workflow);
@@ -171,6 +178,15 @@ impl<'a> Document<'a> {
                 .map(|zone| (zone.name().to_owned(), Kind::Value))
                 .collect(),
             Some("when" | "and" | "or" | "not" | "(") => fields(),
+            Some("on") if matches!(words.first(), Some(&("trigger" | "goal"))) => {
+                let declared = workflow.into_iter().flat_map(|w| &w.events);
+                let declared = declared.map(|event| event.name.name.clone());
+                let builtin = schema::BUILTIN_EVENTS.iter().map(|e| e.name.to_owned());
+                declared
+                    .chain(builtin)
+                    .map(|name| (name, Kind::Value))
+                    .collect()
+            }
             _ if words.len() <= usize::from(typing) => KEYWORDS
                 .iter()
                 .filter(|(keyword, _)| !keyword.contains(' ') || !typing)
@@ -404,6 +420,37 @@ fn first_line(text: &str, span: Span) -> String {
         .join(" ")
 }
 
+/// The event whose payload `event.FIELD` at `offset` reads: that of the
+/// goal on an event whose line it is on, else the trigger's.
+fn payload_event(workflow: &Workflow, offset: usize) -> Option<&EventDecl> {
+    let on_line = |span: Span| (span.start as usize..=span.end as usize).contains(&offset);
+    let goal = workflow.goals.iter().find(|goal| on_line(goal.span));
+    let watch = match goal {
+        Some(goal) => &goal.watch,
+        None => &workflow.triggers.first()?.kind,
+    };
+    workflow.event(&watch.event()?.name)
+}
+
+/// The built-in event of this name.
+fn builtin_event(name: &str) -> Option<&'static schema::BuiltinEvent> {
+    schema::BUILTIN_EVENTS
+        .iter()
+        .find(|event| event.name == name)
+}
+
+/// Hover text for a built-in event: when it happens and its fields.
+fn builtin_markdown(event: &schema::BuiltinEvent) -> String {
+    let mut out = format!("**{}** (built-in event): {}\n\n", event.name, event.about);
+    for (name, base, about) in event.fields {
+        out.push_str(&format!(
+            "- `event.{name}` ({}): {about}\n",
+            schema::base_name(*base)
+        ));
+    }
+    out
+}
+
 /// Keywords with what they do, for hover and completion.
 pub const KEYWORDS: &[(&str, &str)] = &[
     ("workflow", "starts a workflow: `workflow NAME`, then its settings, sections and steps"),
@@ -413,7 +460,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("fields", "declares custom lead fields: `NAME [optional] [list of] text|number|bool|datetime [\"description\"]`"),
     ("event", "declares an event and its payload fields; `event.FIELD` reads them"),
     ("trigger", "which leads enter: `trigger when CRITERIA` or `trigger on EVENT [when CRITERIA]`"),
-    ("goal", "`goal NAME when CRITERIA`: a lead leaves as soon as it holds"),
+    ("goal", "`goal NAME when CRITERIA`: a lead leaves as soon as it holds; `goal NAME on EVENT [when CRITERIA]`: when the event happens (`goal replied on text_replied`)"),
     ("windows", "outgoing time windows per channel: a step reached outside its window holds the lead until it opens"),
     ("steps", "the steps, run in order"),
     ("send email", "sends an email: `to lead|rep`, `cc`, `bcc`, `from`, `subject`, `body` (Markdown)"),

@@ -113,6 +113,18 @@ impl Change {
         }
     }
 
+    /// Records the change unless its address already stands there (an
+    /// unsubscribe link clicked twice is one change); whether it did.
+    pub fn settle(&self, transaction: &Tx<'_>) -> Result<bool, StoreError> {
+        let channel = channel(self.channel).unwrap_or(Channel::Email);
+        let current = current(transaction, channel, &self.address)?;
+        let changed = current.is_none_or(|current| current.state != self.state);
+        if changed {
+            self.insert(transaction)?;
+        }
+        Ok(changed)
+    }
+
     fn insert(&self, transaction: &Tx<'_>) -> Result<(), StoreError> {
         transaction.execute(
             "INSERT INTO consent (channel, address, state, source, at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -138,35 +150,6 @@ pub fn record(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     Change::new(channel, address, state, source, at).insert(transaction)
-}
-
-/// Records `change` unless its address already stands there (an
-/// unsubscribe link clicked twice is one change).
-pub fn settle(store: &mut Store, change: &Change) -> Result<(), StoreError> {
-    let transaction = store.transaction()?;
-    let channel = channel(change.channel).unwrap_or(Channel::Email);
-    let current = current(&transaction, channel, &change.address)?;
-    if current.is_none_or(|current| current.state != change.state) {
-        change.insert(&transaction)?;
-    }
-    transaction.commit()
-}
-
-/// Records `change`, made by webhook `id` of `provider`, once: a webhook
-/// sent again changes nothing. Gives whether it was new.
-pub fn from_webhook(
-    store: &mut Store,
-    provider: &str,
-    id: &str,
-    change: &Change,
-) -> Result<bool, StoreError> {
-    let transaction = store.transaction()?;
-    let first = webhook_taken(&transaction, provider, id, change.at)?;
-    if first {
-        change.insert(&transaction)?;
-    }
-    transaction.commit()?;
-    Ok(first)
 }
 
 /// Notes that webhook `id` of `provider` was taken; whether it is the

@@ -162,16 +162,26 @@ fn after(program: &Program, last: DateTime<Utc>, period: Period) -> DateTime<Utc
 
 /// An event's data as the program's event slots, each read with its
 /// declared type; or why it does not fit.
-pub fn payload(program: &Program, data: &Map<String, Json>) -> Result<Vec<Option<Value>>, String> {
+pub fn payload(
+    program: &Program,
+    event: Payload<'_>,
+    data: &Map<String, Json>,
+) -> Result<Vec<Option<Value>>, String> {
     let first = program
         .slots
         .iter()
         .position(|slot| slot.source == SlotSource::Event)
         .unwrap_or(program.slots.len());
+    let prefix = match event {
+        Payload::Trigger => "event.".to_owned(),
+        Payload::Goal(name) => format!("{name}."),
+    };
     program.slots[first..]
         .iter()
         .map(|slot| {
-            let name = slot.name.trim_start_matches("event.");
+            let Some(name) = slot.name.strip_prefix(prefix.as_str()) else {
+                return Ok(None);
+            };
             match data.get(name) {
                 None => Ok(None),
                 Some(json) => {
@@ -185,4 +195,14 @@ pub fn payload(program: &Program, data: &Map<String, Json>) -> Result<Vec<Option
             }
         })
         .collect()
+}
+
+/// Which of a program's event payloads to read an event into.
+#[derive(Clone, Copy, Debug)]
+pub enum Payload<'a> {
+    /// The trigger event's: `event.FIELD` slots.
+    Trigger,
+    /// That of the event of this name that a goal waits for:
+    /// `EVENT.FIELD` slots.
+    Goal(&'a str),
 }

@@ -326,7 +326,8 @@ impl<'p> Simulation<'p> {
         }
     }
 
-    /// An event happens to a lead: an event trigger may enroll it.
+    /// An event happens to a lead: it ends the lead's enrollment if a goal
+    /// waits for it (and holds), then an event trigger may enroll the lead.
     fn event(&mut self, record: EventRecord, now: DateTime<Utc>) {
         let Some(&index) = self.by_id.get(record.lead.as_str()) else {
             self.summary.bad_records.push(leads::BadRecord {
@@ -336,23 +337,49 @@ impl<'p> Simulation<'p> {
             });
             return;
         };
-        if self.program().trigger.event.as_deref() != Some(record.name.as_str()) {
+        let name = record.name.as_str();
+        let program = self.program();
+        if program
+            .goals
+            .iter()
+            .any(|goal| goal.event.as_deref() == Some(name))
+        {
+            let Some(payload) = self.payload(&record, entry::Payload::Goal(name)) else {
+                return;
+            };
+            if let Some(active) = self.leads[index as usize].active {
+                self.test_event_goals(active, name, &payload, now);
+            }
+        }
+        if self.program().trigger.event.as_deref() != Some(name) {
             return;
         }
-        let payload = match entry::payload(self.program(), &record.data) {
-            Ok(payload) => payload,
+        let Some(payload) = self.payload(&record, entry::Payload::Trigger) else {
+            return;
+        };
+        match self.decide(index, &payload, now) {
+            Ok(()) => self.enroll(index, Some(payload.into_boxed_slice()), now),
+            Err(refusal) => self.refuse(index, &refusal, now),
+        }
+    }
+
+    /// The event's data read as one of the program's payloads; a bad record
+    /// (kept for the summary) if it does not fit.
+    fn payload(
+        &mut self,
+        record: &EventRecord,
+        which: entry::Payload<'_>,
+    ) -> Option<Vec<Option<Value>>> {
+        match entry::payload(self.program(), which, &record.data) {
+            Ok(payload) => Some(payload),
             Err(message) => {
                 self.summary.bad_records.push(leads::BadRecord {
                     file: "events".to_owned(),
                     line: record.line,
                     message,
                 });
-                return;
+                None
             }
-        };
-        match self.decide(index, &payload, now) {
-            Ok(()) => self.enroll(index, Some(payload.into_boxed_slice()), now),
-            Err(refusal) => self.refuse(index, &refusal, now),
         }
     }
 
@@ -473,24 +500,45 @@ impl<'p> Simulation<'p> {
         }
     }
 
-    /// Ends an enrollment at once if a goal holds (its lead changed).
+    /// Ends an enrollment at once if a goal on the lead's fields holds
+    /// (they changed, or time flipped a test of them).
     fn test_goals(&mut self, id: u32, now: DateTime<Utc>) {
-        let enrollment = &mut self.enrollments[id as usize];
-        let lead = &mut self.leads[enrollment.lead as usize];
+        let enrollment = &self.enrollments[id as usize];
         let fields = fields_mut(&mut self.values, self.slots, enrollment.lead);
         if let Some((index, goal)) = self.vm.goal_reached(enrollment, fields, now) {
-            enrollment.status = Status::Exited;
-            lead.active = None;
-            self.summary.end(Ending::Goal(index), "");
-            let detail = format!("goal {goal} reached");
-            self.buffer.push(Event {
-                at: now,
-                pc: enrollment.pc,
-                kind: EventKind::Exited,
-                detail,
-            });
-            self.file_events(id);
+            self.reach_goal(id, index, goal, now);
         }
+    }
+
+    /// Ends an enrollment at once if a goal waiting for the event `name`
+    /// holds for this occurrence of it.
+    fn test_event_goals(
+        &mut self,
+        id: u32,
+        name: &str,
+        payload: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) {
+        let lead = self.enrollments[id as usize].lead;
+        let fields = fields_mut(&mut self.values, self.slots, lead);
+        if let Some((index, goal)) = self.vm.goal_on_event(name, fields, payload, now) {
+            self.reach_goal(id, index, goal, now);
+        }
+    }
+
+    /// Ends an enrollment through the goal with this index.
+    fn reach_goal(&mut self, id: u32, index: u32, goal: &str, now: DateTime<Utc>) {
+        let enrollment = &mut self.enrollments[id as usize];
+        enrollment.status = Status::Exited;
+        self.leads[enrollment.lead as usize].active = None;
+        self.summary.end(Ending::Goal(index), "");
+        self.buffer.push(Event {
+            at: now,
+            pc: enrollment.pc,
+            kind: EventKind::Exited,
+            detail: format!("goal {goal} reached"),
+        });
+        self.file_events(id);
     }
 
     fn file_events(&mut self, id: u32) {

@@ -224,6 +224,8 @@ struct EventRecord {
 pub struct EventAnswer {
     /// Its index in the batch.
     pub index: usize,
+    /// Enrollments the event ended through a goal waiting for it.
+    pub goals_reached: Vec<GoalReached>,
     /// Workflows the lead entered.
     pub entered: Vec<String>,
     /// Workflows triggered by the event that turned the lead away, and why.
@@ -232,6 +234,15 @@ pub struct EventAnswer {
     /// `invalid`); nothing of it was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
+}
+
+/// An enrollment an event ended through a goal.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GoalReached {
+    /// The workflow.
+    pub workflow: String,
+    /// The goal reached.
+    pub goal: String,
 }
 
 /// A workflow that turned a lead away.
@@ -289,6 +300,7 @@ pub async fn events(
                 .map(|(index, answer)| {
                     answer.unwrap_or_else(|error| EventAnswer {
                         index,
+                        goals_reached: Vec::new(),
                         entered: Vec::new(),
                         not_entered: Vec::new(),
                         error: Some(ErrorDetail {
@@ -311,7 +323,7 @@ fn happen(live: &mut Live, index: usize, record: JsonValue) -> Result<EventAnswe
             format!("an event is {{\"lead\", \"event\", \"data\"}}: {error}"),
         )
     })?;
-    let decisions = live
+    let outcome = live
         .event(&record.event, &record.lead, &record.data)
         .map_err(|error| match error {
             EventError::UnknownLead(_) => {
@@ -324,13 +336,17 @@ fn happen(live: &mut Live, index: usize, record: JsonValue) -> Result<EventAnswe
             ),
             EventError::Store(error) => ApiError::from(error),
         })?;
+    let goals_reached = outcome.goals.into_iter();
     let mut answer = EventAnswer {
         index,
+        goals_reached: goals_reached
+            .map(|(workflow, goal)| GoalReached { workflow, goal })
+            .collect(),
         entered: Vec::new(),
         not_entered: Vec::new(),
         error: None,
     };
-    for (workflow, decision) in decisions {
+    for (workflow, decision) in outcome.entries {
         match decision {
             Ok(()) => answer.entered.push(workflow),
             Err(refusal) => answer.not_entered.push(NotEntered {

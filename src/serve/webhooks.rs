@@ -8,13 +8,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State as Shared};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as Json};
 
 use super::html;
 use super::twilio::{self, Keyword};
 use super::{ApiError, State};
 use crate::ast::Channel;
-use crate::runtime::consent::{self, State as Consent};
-use crate::runtime::live::Receipt;
+use crate::runtime::consent::State as Consent;
+use crate::runtime::live::{Heard, Receipt};
 use crate::runtime::unsubscribe::Links;
 
 /// What the webhooks need from `flowc.toml` and the environment.
@@ -38,8 +39,11 @@ impl Webhooks {
 }
 
 /// `POST /v1/webhooks/twilio/messages`: a text to one of the account's
-/// numbers. STOP and its synonyms opt the sender's number out of texts,
-/// START opts it back in, HELP is answered with `serve.help_text`.
+/// numbers. STOP and its synonyms opt the sender's number out of texts
+/// (raising `opted_out` for its leads), START opts it back in, HELP is
+/// answered with `serve.help_text`; anything else is a `text_replied`
+/// event for every lead with that number. A message Twilio sends again
+/// (same MessageSid) changes nothing.
 #[utoipa::path(post, path = "/v1/webhooks/twilio/messages", tag = "webhooks",
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's HMAC-SHA1 signature over the public URL and the form")),
     request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "Twilio's inbound-message form: MessageSid, From, To, Body, …"),
@@ -62,21 +66,22 @@ pub async fn twilio_message(
         form.require("Body")?,
     );
     let word = twilio::keyword(&text);
-    if let Some(state_to) = match word {
-        Some(Keyword::OptOut) => Some(Consent::OptedOut),
-        Some(Keyword::OptIn) => Some(Consent::OptedIn),
-        _ => None,
-    } {
-        let source = format!("twilio: {} ({sid})", text.trim());
-        state
-            .db
-            .call(move |live| {
-                let now = live.clock.now();
-                let change = consent::Change::new(Channel::Text, &from, state_to, &source, now);
-                consent::from_webhook(&mut live.store, "twilio", &sid, &change)
-            })
-            .await??;
-    }
+    let source = format!("twilio: {} ({sid})", text.trim());
+    let heard = Heard {
+        channel: Channel::Text,
+        address: from.clone(),
+        webhook: Some(("twilio", sid)),
+        consent: match word {
+            Some(Keyword::OptOut) => Some((Consent::OptedOut, source)),
+            Some(Keyword::OptIn) => Some((Consent::OptedIn, source)),
+            _ => None,
+        },
+        event: match word {
+            None => Some(("text_replied", reply_payload(&form, &from, &text))),
+            Some(_) => None,
+        },
+    };
+    state.db.call(move |live| live.hear(&heard)).await??;
     let reply = match word {
         Some(Keyword::Help) => state.webhooks.help_text.as_deref(),
         _ => None,
@@ -125,6 +130,18 @@ pub async fn twilio_status(
         .call(move |live| live.receipt(&key, &id, &receipt))
         .await??;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The payload of `text_replied`: what the lead wrote, from and to which
+/// numbers.
+fn reply_payload(form: &Form, from: &str, text: &str) -> Map<String, Json> {
+    let mut data = Map::new();
+    data.insert("text".to_owned(), Json::from(text));
+    data.insert("from".to_owned(), Json::from(from));
+    if let Some(to) = form.get("To") {
+        data.insert("to".to_owned(), Json::from(to));
+    }
+    data
 }
 
 /// A form's parameters (a webhook's body, or its URL's query).
@@ -237,23 +254,16 @@ pub async fn unsubscribe(
         b"List-Unsubscribe=One-Click" => "one-click unsubscribe",
         _ => "unsubscribe link",
     };
-    let recipient = address.clone();
-    let done = state
-        .db
-        .call(move |live| {
-            let now = live.clock.now();
-            let change = consent::Change::new(
-                Channel::Email,
-                &recipient,
-                Consent::Unsubscribed,
-                source,
-                now,
-            );
-            consent::settle(&mut live.store, &change)
-        })
-        .await;
+    let heard = Heard {
+        channel: Channel::Email,
+        address: address.clone(),
+        webhook: None,
+        consent: Some((Consent::Unsubscribed, source.to_owned())),
+        event: None,
+    };
+    let done = state.db.call(move |live| live.hear(&heard)).await;
     match done {
-        Ok(Ok(())) => html::page(
+        Ok(Ok(_)) => html::page(
             StatusCode::OK,
             "Unsubscribed",
             &format!(

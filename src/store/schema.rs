@@ -197,6 +197,21 @@ CREATE TABLE webhooks (
 -- delivery receipt lands on the timeline at that step.
 ALTER TABLE outbox ADD COLUMN pc INTEGER;
 "#,
+    r#"
+-- A lead's email address and phone number as consent keys them
+-- (consent::normalize), kept by every upsert: a reply or an opt-out heard
+-- from an address finds its leads through these indexes. Rows written
+-- before are filled here; the phone number loses the usual separators.
+ALTER TABLE leads ADD COLUMN email TEXT;
+ALTER TABLE leads ADD COLUMN phone TEXT;
+UPDATE leads SET email = lower(trim(json_extract(fields, '$.email')))
+    WHERE json_type(fields, '$.email') = 'text';
+UPDATE leads SET phone = replace(replace(replace(replace(replace(
+        trim(json_extract(fields, '$.phone_number')), ' ', ''), '-', ''), '(', ''), ')', ''), '.', '')
+    WHERE json_type(fields, '$.phone_number') = 'text';
+CREATE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
+CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
+"#,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -353,4 +368,18 @@ CREATE TABLE webhooks (
 "#,
     ),
     (9, "ALTER TABLE outbox ADD COLUMN pc BIGINT;"),
+    (
+        10,
+        r#"
+ALTER TABLE leads ADD COLUMN email TEXT;
+ALTER TABLE leads ADD COLUMN phone TEXT;
+UPDATE leads SET email = lower(trim(fields::jsonb ->> 'email'))
+    WHERE jsonb_typeof(fields::jsonb -> 'email') = 'string';
+UPDATE leads SET phone = replace(replace(replace(replace(replace(
+        trim(fields::jsonb ->> 'phone_number'), ' ', ''), '-', ''), '(', ''), ')', ''), '.', '')
+    WHERE jsonb_typeof(fields::jsonb -> 'phone_number') = 'string';
+CREATE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
+CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
+"#,
+    ),
 ];

@@ -401,4 +401,49 @@ mod tests {
             .expect("the new table and column");
         assert_eq!(columns, 0);
     }
+
+    /// Leads written before schema 11 get their address keys, so a reply
+    /// or an opt-out from their number or address finds them.
+    #[test]
+    fn a_schema_10_database_gets_its_leads_address_keys() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("flowc.db");
+        {
+            let connection = Connection::open(&path).expect("opened");
+            for sql in &schema::SQLITE[..10] {
+                connection.execute_batch(sql).expect("schema 10");
+            }
+            connection
+                .execute_batch(
+                    r#"INSERT INTO leads (id, fields, updated_at) VALUES
+                         ('a', '{"email": " Ann@Acme.Example ", "phone_number": "+1 (555) 010-0001"}', 0),
+                         ('b', '{"phone_number": 15550100002}', 0),
+                         ('c', '{}', 0);
+                       PRAGMA user_version = 10;"#,
+                )
+                .expect("rows");
+            connection
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .expect("ours");
+        }
+        let (store, found) = Sqlite::open(&path).expect("migrated");
+        assert_eq!(found, 10);
+        let keys: Vec<(String, Option<String>, Option<String>)> = store
+            .connection
+            .prepare("SELECT id, email, phone FROM leads ORDER BY id")
+            .expect("a query")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("read");
+        let key = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            keys,
+            [
+                ("a".to_owned(), key("ann@acme.example"), key("+15550100001")),
+                ("b".to_owned(), None, None),
+                ("c".to_owned(), None, None),
+            ]
+        );
+    }
 }

@@ -350,9 +350,15 @@ impl Builder<'_> {
     fn trigger(&mut self, pair: Pair<'_, Rule>) -> Option<Trigger> {
         let line = trimmed_span(&pair);
         let head = self.valid(first(pair)?, Rule::trigger_head)?;
-        let inner = first(head)?;
-        let kind = match inner.as_rule() {
-            Rule::criteria_trigger => TriggerKind::Criteria(self.expr(first(inner)?)?),
+        let kind = self.watch(first(head)?)?;
+        Some(Trigger { kind, span: line })
+    }
+
+    /// `watch`: `when CRITERIA` or `on EVENT [when CRITERIA]`.
+    fn watch(&mut self, pair: Pair<'_, Rule>) -> Option<Watch> {
+        let inner = first(pair)?;
+        Some(match inner.as_rule() {
+            Rule::when_criteria => Watch::Criteria(self.expr(first(inner)?)?),
             _ => {
                 let mut parts = children(inner);
                 let event = self.ident(&parts.next()?);
@@ -360,22 +366,21 @@ impl Builder<'_> {
                     Some(expr) => Some(self.expr(expr)?),
                     None => None,
                 };
-                TriggerKind::Event { event, criteria }
+                Watch::Event { event, criteria }
             }
-        };
-        Some(Trigger { kind, span: line })
+        })
     }
 
-    /// `goal`: `goal NAME when CRITERIA`.
+    /// `goal`: `goal NAME when CRITERIA` or `goal NAME on EVENT`.
     fn goal(&mut self, pair: Pair<'_, Rule>) -> Option<Goal> {
         let line = trimmed_span(&pair);
         let head = self.valid(first(pair)?, Rule::goal_head)?;
         let mut parts = children(head);
         let name = self.ident(&parts.next()?);
-        let condition = self.expr(parts.next()?)?;
+        let watch = self.watch(parts.next()?)?;
         Some(Goal {
             name,
-            condition,
+            watch,
             span: line,
         })
     }

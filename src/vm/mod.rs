@@ -82,13 +82,37 @@ impl<'p> Vm<'p> {
         self.goal_holding(fields(lead, enrollment), now)
     }
 
-    /// The first goal that holds for `fields`: its index and name.
+    /// The first goal on the lead's fields that holds for `fields`: its
+    /// index and name.
     fn goal_holding(&self, fields: Fields<'_>, now: DateTime<Utc>) -> Option<(u32, &'p str)> {
         self.program
             .goals
             .iter()
             .enumerate()
-            .find(|(_, goal)| self.holds(goal.condition, fields, now))
+            .find(|(_, goal)| goal.on_fields().is_some_and(|c| self.holds(c, fields, now)))
+            .map(|(index, goal)| (index as u32, goal.name.as_str()))
+    }
+
+    /// The first goal on the event `name` that this occurrence of it meets
+    /// (`payload` as made by [`crate::runtime::entry::payload`] for it): its
+    /// index and name.
+    pub fn goal_on_event(
+        &self,
+        name: &str,
+        lead: &[Option<Value>],
+        payload: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) -> Option<(u32, &'p str)> {
+        let fields = Fields {
+            lead,
+            event: payload,
+        };
+        self.program
+            .goals
+            .iter()
+            .enumerate()
+            .filter(|(_, goal)| goal.event.as_deref() == Some(name))
+            .find(|(_, goal)| goal.condition.is_none_or(|c| self.holds(c, fields, now)))
             .map(|(index, goal)| (index as u32, goal.name.as_str()))
     }
 
@@ -136,7 +160,11 @@ impl<'p> Vm<'p> {
         let fields = Fields { lead, event };
         let zone = self.program.timezone;
         let trigger = self.program.trigger.criteria.into_iter();
-        let goals = self.program.goals.iter().map(|goal| goal.condition);
+        let goals = self
+            .program
+            .goals
+            .iter()
+            .filter_map(|goal| goal.on_fields());
         trigger
             .chain(goals)
             .filter_map(|condition| self.program.conditions.get(condition as usize))

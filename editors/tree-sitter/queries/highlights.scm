@@ -55,6 +55,8 @@
 
 (workflow name: (identifier) @type.definition)
 (event_section name: (identifier) @type.definition)
+(trigger event: (identifier) @type)
+(goal event: (identifier) @type)
 (goal name: (identifier) @label)
 (label name: (identifier) @label)
 (goto label: (identifier) @label)

@@ -127,7 +127,8 @@ pub(super) fn run_loaded(
     };
     if let Some(text) = &row.event {
         let data: Map<String, Json> = serde_json::from_str(text)?;
-        let payload = entry::payload(&version.program, &data).map_err(StoreError::Invalid)?;
+        let payload = entry::payload(&version.program, entry::Payload::Trigger, &data)
+            .map_err(StoreError::Invalid)?;
         row.enrollment.event = Some(payload.into_boxed_slice());
     }
     let mut lead = LeadState {
@@ -262,17 +263,38 @@ pub(super) fn try_enroll(
     Ok(Ok(()))
 }
 
+/// What may have made a goal hold.
+#[derive(Clone, Copy)]
+pub(super) enum GoalTest<'a> {
+    /// The lead's fields changed, or time flipped a test of them.
+    Fields,
+    /// The event `name` happened, with this payload (read for the goals
+    /// waiting for it).
+    Event {
+        /// The event's name.
+        name: &'a str,
+        /// Its payload.
+        payload: &'a [Option<Value>],
+    },
+}
+
 /// Ends the lead's active enrollment in this workflow if one of its goals
-/// now holds.
+/// now holds; returns the goal's name if one did.
 pub(super) fn test_goals(
     transaction: &Tx<'_>,
     version: &Version,
     lead: &str,
     fields: &Map<String, Json>,
+    test: GoalTest<'_>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if version.program.goals.is_empty() {
-        return Ok(());
+) -> Result<Option<String>, StoreError> {
+    let goals = &version.program.goals;
+    let relevant = match test {
+        GoalTest::Fields => goals.iter().any(|goal| goal.on_fields().is_some()),
+        GoalTest::Event { name, .. } => goals.iter().any(|g| g.event.as_deref() == Some(name)),
+    };
+    if !relevant {
+        return Ok(None);
     }
     let active: Vec<i64> = transaction.query(
         "SELECT e.id FROM enrollments e JOIN workflows w ON w.id = e.workflow
@@ -280,13 +302,18 @@ pub(super) fn test_goals(
         params![lead, version.name],
         |row| row.get(0),
     )?;
+    let mut reached = None;
     for id in active {
         let Some((row, _)) = load_enrollment(transaction, id)? else {
             continue;
         };
         let slots = lead_slots(&version.program, fields);
         let vm = Vm::new(&version.program);
-        if let Some((index, goal)) = vm.goal_reached(&row.enrollment, &slots, now) {
+        let goal = match test {
+            GoalTest::Fields => vm.goal_reached(&row.enrollment, &slots, now),
+            GoalTest::Event { name, payload } => vm.goal_on_event(name, &slots, payload, now),
+        };
+        if let Some((index, goal)) = goal {
             transaction.execute("UPDATE enrollments SET status = 'exited', wake = NULL, remaining = NULL, ending = ?2
                  WHERE id = ?1",
                 params![id, crate::vm::Ending::Goal(index).key()],
@@ -298,9 +325,10 @@ pub(super) fn test_goals(
                 detail: format!("goal {goal} reached"),
             };
             insert_events(transaction, id, &version.program, &[event])?;
+            reached = Some(goal.to_owned());
         }
     }
-    Ok(())
+    Ok(reached)
 }
 
 /// Runs an enrollment until it suspends or ends and commits what changed

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
-use super::entry;
 use crate::bytecode::Program;
 use crate::store::{instant, millis, params, Store, StoreError, Tx};
 
@@ -37,6 +36,7 @@ macro_rules! select_rows {
 mod activation;
 mod clock;
 mod delivery;
+mod events;
 pub mod lease;
 mod outbox;
 mod pool;
@@ -47,6 +47,7 @@ mod stored_leads;
 mod work;
 
 pub use clock::{Clock, ClockError};
+pub use events::{EntryDecision, EventError, EventOutcome, Heard, Hearing};
 pub use provider::{
     Attempt, CallStatus, Delivery, Provider, RecordingProvider, DEFAULT_CONCURRENCY,
     RECORDING_CONCURRENCY,
@@ -56,7 +57,7 @@ pub use receipts::Receipt;
 
 use lease::{Heartbeat, Runner};
 
-use activation::{read_row, run_loaded, test_goals, try_enroll, Row};
+use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Row};
 use delivery::{Pending, PlacedCall};
 use pool::Pool;
 use stored_leads::{lead_fields, upsert_lead};
@@ -224,7 +225,14 @@ impl Live {
                 let now = self.clock.now();
                 let fields = upsert_lead(&transaction, update, now)?;
                 for version in live {
-                    test_goals(&transaction, version, &update.id, &fields, now)?;
+                    test_goals(
+                        &transaction,
+                        version,
+                        &update.id,
+                        &fields,
+                        GoalTest::Fields,
+                        now,
+                    )?;
                     if version.program.trigger.event.is_none() {
                         match try_enroll(
                             &transaction,
@@ -280,51 +288,6 @@ impl Live {
                 Err(error) => return Err(error),
             }
         }
-    }
-
-    /// An event happens to a lead: live workflows triggered by it may
-    /// enroll the lead. Returns each such workflow with whether the lead
-    /// entered it, and why not.
-    pub fn event(
-        &mut self,
-        name: &str,
-        lead: &str,
-        data: &Map<String, Json>,
-    ) -> Result<Vec<EntryDecision>, EventError> {
-        let now = self.clock.now();
-        let live: Vec<Version> = self
-            .versions()?
-            .into_iter()
-            .filter(|v| v.published)
-            .collect();
-        let transaction = self.store.transaction()?;
-        let Some(fields) = lead_fields(&transaction, lead)? else {
-            return Err(EventError::UnknownLead(lead.to_owned()));
-        };
-        let mut decisions = Vec::new();
-        for version in live
-            .iter()
-            .filter(|v| v.program.trigger.event.as_deref() == Some(name))
-        {
-            let program = &version.program;
-            let payload = entry::payload(program, data).map_err(EventError::BadData)?;
-            let stored = Json::Object(data.clone()).to_string();
-            let decision = try_enroll(
-                &transaction,
-                version,
-                lead,
-                &fields,
-                &payload,
-                Some(&stored),
-                now,
-            )?;
-            decisions.push((version.name.clone(), decision));
-        }
-        if decisions.iter().any(|(_, decision)| decision.is_ok()) {
-            transaction.notify()?;
-        }
-        transaction.commit()?;
-        Ok(decisions)
     }
 
     /// Does one round of the work due now: confirms the deliveries that
@@ -456,7 +419,7 @@ fn retest_due(
             continue;
         };
         let at = instant(*flip);
-        test_goals(transaction, version, lead, &fields, at)?;
+        test_goals(transaction, version, lead, &fields, GoalTest::Fields, at)?;
         if version.program.trigger.event.is_none() {
             // A refusal leaves the lead as it is; the next flip or
             // update tests it again.
@@ -465,23 +428,6 @@ fn retest_due(
     }
     Ok(due.len())
 }
-
-/// Why an event could not be taken.
-#[derive(Debug, thiserror::Error)]
-pub enum EventError {
-    /// No lead has the id.
-    #[error("no lead has the id {0:?}; import it first")]
-    UnknownLead(String),
-    /// The payload does not fit the event's declared fields.
-    #[error("the event's data does not fit: {0}")]
-    BadData(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// A workflow's name and whether a lead entered it, or why not.
-pub type EntryDecision = (String, Result<(), entry::Refusal>);
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

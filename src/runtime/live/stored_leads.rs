@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
 use super::LeadUpdate;
+use crate::ast::Channel;
 use crate::bytecode::{Program, SlotSource};
+use crate::runtime::consent;
 use crate::runtime::entry::History;
 use crate::store::{instant, millis, params, StoreError, Tx};
 use crate::value::{self, Value};
@@ -60,16 +62,23 @@ pub(super) fn upsert_lead(
     for (name, value) in &update.fields {
         fields.insert(name.clone(), value.clone());
     }
+    let address = |name, channel| match fields.get(name) {
+        Some(Json::String(address)) => Some(consent::normalize(channel, address)),
+        _ => None,
+    };
     transaction.execute(
-        "INSERT INTO leads (id, fields, last_activity, updated_at) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO leads (id, fields, last_activity, updated_at, email, phone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET fields = excluded.fields,
              last_activity = coalesce(excluded.last_activity, leads.last_activity),
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, email = excluded.email, phone = excluded.phone",
         params![
             update.id,
             Json::Object(fields.clone()).to_string(),
             update.last_activity.map(millis),
-            millis(now)
+            millis(now),
+            address("email", Channel::Email),
+            address("phone_number", Channel::Text)
         ],
     )?;
     Ok(fields)

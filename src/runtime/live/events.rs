@@ -1,0 +1,240 @@
+//! Events that happen to leads: named ones sent through the API or the
+//! CLI, and what the service hears from an address (a reply, an opt-out,
+//! an unsubscribe), which becomes a consent change and built-in events for
+//! every lead with that address.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value as Json};
+
+use super::activation::{test_goals, try_enroll, GoalTest};
+use super::stored_leads::lead_fields;
+use super::{Live, Version};
+use crate::ast::Channel;
+use crate::runtime::consent::{self, State};
+use crate::runtime::entry;
+use crate::store::{params, StoreError, Tx};
+
+/// Why an event could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// No lead has the id.
+    #[error("no lead has the id {0:?}; import it first")]
+    UnknownLead(String),
+    /// The payload does not fit the event's declared fields.
+    #[error("the event's data does not fit: {0}")]
+    BadData(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A workflow's name and whether a lead entered it, or why not.
+pub type EntryDecision = (String, Result<(), entry::Refusal>);
+
+/// What an event did to a lead.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventOutcome {
+    /// Enrollments it ended through a goal: the workflow and the goal.
+    pub goals: Vec<(String, String)>,
+    /// The workflows it triggers: whether the lead entered each.
+    pub entries: Vec<EntryDecision>,
+}
+
+/// Something heard from an address.
+#[derive(Clone, Debug)]
+pub struct Heard {
+    /// The channel it came on.
+    pub channel: Channel,
+    /// The address it came from (normalized here).
+    pub address: String,
+    /// The webhook that brought it, as provider and id: heard again, it
+    /// changes nothing.
+    pub webhook: Option<(&'static str, String)>,
+    /// The consent it asks for, and where that came from (`twilio: STOP
+    /// (SM…)`, `one-click unsubscribe`).
+    pub consent: Option<(State, String)>,
+    /// The built-in event it is, with its payload.
+    pub event: Option<(&'static str, Map<String, Json>)>,
+}
+
+/// What hearing something did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hearing {
+    /// Whether it was new: false when its webhook was taken before.
+    pub new: bool,
+    /// Whether the address's consent changed (asking for the state it is
+    /// in changes nothing).
+    pub consent_changed: bool,
+    /// For each lead with the address, each event raised and what it did.
+    pub leads: Vec<(String, &'static str, EventOutcome)>,
+}
+
+impl Live {
+    /// An event happens to a lead: it ends the lead's enrollments whose
+    /// goals wait for it (and hold), then live workflows triggered by it
+    /// may enroll the lead.
+    pub fn event(
+        &mut self,
+        name: &str,
+        lead: &str,
+        data: &Map<String, Json>,
+    ) -> Result<EventOutcome, EventError> {
+        let now = self.clock.now();
+        let live = self.live_versions()?;
+        let transaction = self.store.transaction()?;
+        let outcome = happen(&transaction, &live, name, lead, data, now)?;
+        if outcome.entered() {
+            transaction.notify()?;
+        }
+        transaction.commit()?;
+        Ok(outcome)
+    }
+
+    /// Takes what was heard from an address, once, in one transaction: its
+    /// consent change, then its event and the events the change raises
+    /// (`opted_out`; `unsubscribed` too for email) for every lead with
+    /// the address.
+    pub fn hear(&mut self, heard: &Heard) -> Result<Hearing, StoreError> {
+        let now = self.clock.now();
+        let live = self.live_versions()?;
+        let transaction = self.store.transaction()?;
+        let mut hearing = Hearing::default();
+        if let Some((provider, id)) = &heard.webhook {
+            if !consent::webhook_taken(&transaction, provider, id, now)? {
+                transaction.commit()?;
+                return Ok(hearing);
+            }
+        }
+        hearing.new = true;
+        let mut events: Vec<(&'static str, Map<String, Json>)> =
+            heard.event.iter().cloned().collect();
+        if let Some((state, source)) = &heard.consent {
+            let change = consent::Change::new(heard.channel, &heard.address, *state, source, now);
+            hearing.consent_changed = change.settle(&transaction)?;
+            if hearing.consent_changed {
+                events.extend(consent_events(heard.channel, *state, source));
+            }
+        }
+        for lead in leads_at(&transaction, heard.channel, &heard.address)? {
+            for (name, data) in &events {
+                let outcome = happen(&transaction, &live, name, &lead, data, now).map_err(
+                    |error| match error {
+                        EventError::Store(error) => error,
+                        other => StoreError::Invalid(other.to_string()),
+                    },
+                )?;
+                hearing.leads.push((lead.clone(), name, outcome));
+            }
+        }
+        if hearing
+            .leads
+            .iter()
+            .any(|(_, _, outcome)| outcome.entered())
+        {
+            transaction.notify()?;
+        }
+        transaction.commit()?;
+        Ok(hearing)
+    }
+
+    /// The published versions, the ones events reach.
+    fn live_versions(&mut self) -> Result<Vec<Version>, StoreError> {
+        let versions = self.versions()?;
+        Ok(versions.into_iter().filter(|v| v.published).collect())
+    }
+}
+
+impl EventOutcome {
+    /// Whether the lead entered a workflow.
+    pub fn entered(&self) -> bool {
+        self.entries.iter().any(|(_, decision)| decision.is_ok())
+    }
+}
+
+/// The event `name` happens to `lead` in `transaction`: goals waiting for
+/// it first, then the workflows it triggers.
+fn happen(
+    transaction: &Tx<'_>,
+    live: &[Version],
+    name: &str,
+    lead: &str,
+    data: &Map<String, Json>,
+    now: DateTime<Utc>,
+) -> Result<EventOutcome, EventError> {
+    let Some(fields) = lead_fields(transaction, lead)? else {
+        return Err(EventError::UnknownLead(lead.to_owned()));
+    };
+    let mut outcome = EventOutcome::default();
+    for version in live {
+        let program = &version.program;
+        if !program
+            .goals
+            .iter()
+            .any(|goal| goal.event.as_deref() == Some(name))
+        {
+            continue;
+        }
+        let payload = entry::payload(program, entry::Payload::Goal(name), data)
+            .map_err(EventError::BadData)?;
+        let test = GoalTest::Event {
+            name,
+            payload: &payload,
+        };
+        if let Some(goal) = test_goals(transaction, version, lead, &fields, test, now)? {
+            outcome.goals.push((version.name.clone(), goal));
+        }
+    }
+    for version in live
+        .iter()
+        .filter(|v| v.program.trigger.event.as_deref() == Some(name))
+    {
+        let program = &version.program;
+        let payload =
+            entry::payload(program, entry::Payload::Trigger, data).map_err(EventError::BadData)?;
+        let stored = Json::Object(data.clone()).to_string();
+        let decision = try_enroll(
+            transaction,
+            version,
+            lead,
+            &fields,
+            &payload,
+            Some(&stored),
+            now,
+        )?;
+        outcome.entries.push((version.name.clone(), decision));
+    }
+    Ok(outcome)
+}
+
+/// The built-in events a consent change raises: `opted_out` for any
+/// refusal the lead asked for, and `unsubscribed` for email's.
+fn consent_events(
+    channel: Channel,
+    state: State,
+    source: &str,
+) -> Vec<(&'static str, Map<String, Json>)> {
+    let data = || match json!({ "channel": channel.keyword(), "source": source }) {
+        Json::Object(data) => data,
+        _ => Map::new(),
+    };
+    match state {
+        State::OptedOut => vec![("opted_out", data())],
+        State::Unsubscribed => vec![("opted_out", data()), ("unsubscribed", data())],
+        State::OptedIn | State::Undeliverable => Vec::new(),
+    }
+}
+
+/// The leads whose email address (for email) or phone number (for texts
+/// and calls) is `address`, through the indexes the upserts keep.
+fn leads_at(
+    transaction: &Tx<'_>,
+    channel: Channel,
+    address: &str,
+) -> Result<Vec<String>, StoreError> {
+    let address = consent::normalize(channel, address);
+    let sql = match channel {
+        Channel::Email => "SELECT id FROM leads WHERE email = ?1 ORDER BY id",
+        Channel::Text | Channel::Call => "SELECT id FROM leads WHERE phone = ?1 ORDER BY id",
+    };
+    transaction.query(sql, params![address], |row| row.get(0))
+}
