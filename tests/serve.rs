@@ -284,6 +284,20 @@ fn requests_without_a_valid_token_get_401_and_change_nothing() {
     );
     assert_eq!(count(&db, "leads"), 0, "nothing was written");
 
+    // The scheme's name is case-insensitive; the token is not.
+    for authorization in [format!("bearer {token}"), format!("BEARER  {token}")] {
+        let response = Client::new()
+            .post(format!("{}/v1/leads", service.url))
+            .header("authorization", authorization.as_str())
+            .body(r#"{"id": "z", "email": "z@x.example"}"#)
+            .send()
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::OK, "{authorization}");
+    }
+    let shouted = service.post("/v1/leads", Some(&token.to_uppercase()), lead);
+    assert_eq!(shouted.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(count(&db, "leads"), 1, "only z");
+
     // Health needs no token; a revoked token stops working at once.
     assert_eq!(service.get("/healthz", None).status(), StatusCode::OK);
     assert_eq!(
@@ -296,7 +310,7 @@ fn requests_without_a_valid_token_get_401_and_change_nothing() {
         service.post("/v1/leads", Some(&token), other).status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(count(&db, "leads"), 1);
+    assert_eq!(count(&db, "leads"), 2, "z and a");
 }
 
 #[test]

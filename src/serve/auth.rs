@@ -29,14 +29,23 @@ pub async fn required(Shared(state): Shared<Arc<State>>, request: Request, next:
     }
 }
 
+/// The credentials of an `Authorization: Bearer` value; the scheme's
+/// name is case-insensitive (RFC 9110, 11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
+}
+
 /// The token's name, or 401.
 async fn caller(state: &State, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let refused = |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why);
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(|secret| secret.trim().to_owned())
+        .and_then(bearer)
+        .map(str::to_owned)
         .ok_or_else(|| {
             refused("send an API token: `Authorization: Bearer TOKEN` (`flowc token create NAME` makes one)")
         })?;
