@@ -57,6 +57,9 @@ pub struct Serve {
     /// The variable holding the key that signs unsubscribe links (any
     /// long random string; changing it voids the links already sent).
     pub signing_key_env: Option<String>,
+    /// The variable holding the shared secret the mail provider's webhooks
+    /// (inbound email, bounces and complaints) must carry.
+    pub webhook_secret_env: Option<String>,
 }
 
 /// Caps on what providers may answer: a runaway answer is a permanent

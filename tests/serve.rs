@@ -836,8 +836,205 @@ fn a_text_reply_ends_the_sequence_through_a_goal_and_starts_what_it_triggers() {
     assert_eq!(texts, 2, "each lead's first text only");
 }
 
+/// Posts `body` as `content_type` to `path` with `auth` as one header.
+fn post_as(
+    service: &Service,
+    path: &str,
+    content_type: &str,
+    auth: (&str, &str),
+    body: &str,
+) -> (StatusCode, Value) {
+    let response = Client::new()
+        .post(format!("{}{path}", service.url))
+        .header("content-type", content_type)
+        .header(auth.0, auth.1)
+        .body(body.to_owned())
+        .send()
+        .expect("answered");
+    json_of(response)
+}
+
+/// Replies by email reach the service in each provider's shape (JSON,
+/// a form, a multipart form), behind a shared secret: each is an
+/// `email_replied` event for the sender's leads, a goal on it ends their
+/// sequence, the same Message-ID twice counts once. Bounces make an
+/// address undeliverable, complaints unsubscribe it (raising
+/// `unsubscribed`); opens and soft bounces change nothing.
 #[test]
-fn twilio_webhooks_are_refused_until_they_can_be_verified() {
+fn replies_bounces_and_complaints_by_email_in_each_providers_shape() {
+    let dir = tempdir("email-webhooks");
+    let (db, token) = prepared_with(
+        &dir,
+        concat!(
+            "workflow nurture\n  timezone UTC\n  trigger when email is set\n",
+            "  goal interested on email_replied when event.text contains \"interested\"\n",
+            "  steps\n    wait 3 days\n    send email\n      to lead\n      subject \"Hi\"\n      body \"hello\"\n\n",
+            "workflow sorry\n  timezone UTC\n  trigger on unsubscribed\n  steps\n    wait 1 hour\n",
+        ),
+    );
+    let service = launch_configured(
+        &db,
+        &dir,
+        "[serve]\nwebhook_secret_env = \"FLOWC_TEST_SECRET\"\n",
+        &[("FLOWC_TEST_SECRET", "s3cret")],
+    );
+    let leads = r#"[{"id": "a", "email": "Ann@Acme.example"}, {"id": "b", "email": "bob@acme.example"}, {"id": "c", "email": "cat@acme.example"}]"#;
+    assert_eq!(
+        service.post("/v1/leads", Some(&token), leads).status(),
+        StatusCode::OK
+    );
+    let secret = ("x-flowc-secret", "s3cret");
+    let json = "application/json";
+    let generic =
+        r#"{"from": "ann@acme.example", "text": "I am interested", "id": "<g1@acme.example>"}"#;
+
+    for (path, auth, status) in [
+        (
+            "/v1/webhooks/email/generic/inbound",
+            ("x-flowc-secret", "wrong"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/v1/webhooks/email/generic/inbound",
+            ("x-other", "s3cret"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/v1/webhooks/email/generic/inbound",
+            ("authorization", "Basic Zmxvd2M6d3Jvbmc="),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "/v1/webhooks/email/hotmail/inbound",
+            secret,
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        assert_eq!(
+            post_as(&service, path, json, auth, generic).0,
+            status,
+            "{path} {auth:?}"
+        );
+    }
+    assert_eq!(count(&db, "webhooks"), 0, "refused requests note nothing");
+
+    // Postmark, with the secret as Basic auth's password: not interested.
+    let postmark = r#"{"FromFull": {"Email": "ann@acme.example"}, "From": "ann@acme.example", "Subject": "Re: Hi", "TextBody": "Not now", "MessageID": "pm-1"}"#;
+    let basic = format!("Basic {}", base64_of("flowc:s3cret"));
+    let (status, answer) = post_as(
+        &service,
+        "/v1/webhooks/email/postmark/inbound",
+        json,
+        ("authorization", &basic),
+        postmark,
+    );
+    assert_eq!(
+        (status, answer),
+        (StatusCode::OK, json!({"new": true, "leads": 1}))
+    );
+    let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(!shown.contains("goal interested"), "{shown}");
+
+    // SendGrid's multipart Inbound Parse, an attachment left out.
+    let multipart = concat!(
+        "--XYZ\r\nContent-Disposition: form-data; name=\"from\"\r\n\r\nAnn <ANN@acme.example>\r\n",
+        "--XYZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nYes, interested!\r\n",
+        "--XYZ\r\nContent-Disposition: form-data; name=\"headers\"\r\n\r\nMessage-ID: <sg1@acme.example>\nSubject: Re: Hi\r\n",
+        "--XYZ\r\nContent-Disposition: form-data; name=\"attachment1\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nfile\r\n",
+        "--XYZ--\r\n",
+    );
+    for (new, leads) in [(true, 1), (false, 0)] {
+        let (status, answer) = post_as(
+            &service,
+            "/v1/webhooks/email/sendgrid/inbound",
+            "multipart/form-data; boundary=XYZ",
+            secret,
+            multipart,
+        );
+        assert_eq!(
+            (status, answer),
+            (StatusCode::OK, json!({"new": new, "leads": leads}))
+        );
+    }
+    let shown = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert_eq!(
+        shown.matches("goal interested reached").count(),
+        1,
+        "{shown}"
+    );
+
+    // Mailgun's form.
+    let mailgun = "sender=bob%40acme.example&subject=Re%3A+Hi&stripped-text=interested+indeed&Message-Id=%3Cmg1%40acme.example%3E";
+    let (status, _) = post_as(
+        &service,
+        "/v1/webhooks/email/mailgun/inbound",
+        "application/x-www-form-urlencoded",
+        secret,
+        mailgun,
+    );
+    assert_eq!(status, StatusCode::OK);
+    let shown = text(&flowc(&db, &["timeline", "b"]).stdout);
+    assert!(shown.contains("goal interested reached"), "{shown}");
+
+    // Bounces and complaints.
+    let sendgrid = r#"[{"event": "bounce", "type": "bounce", "email": "cat@acme.example", "sg_event_id": "e1"}, {"event": "open", "email": "bob@acme.example", "sg_event_id": "e2"}]"#;
+    let (status, answer) = post_as(
+        &service,
+        "/v1/webhooks/email/sendgrid/events",
+        json,
+        secret,
+        sendgrid,
+    );
+    assert_eq!((status, answer), (StatusCode::OK, json!({"changed": 1})));
+    let consent = |address: &str| text(&flowc(&db, &["consent", "show", address]).stdout);
+    assert!(
+        consent("cat@acme.example").contains("undeliverable  sendgrid: bounce (e1)"),
+        "{}",
+        consent("cat@acme.example")
+    );
+    assert!(consent("bob@acme.example").contains("no consent changes"));
+    let complaint = r#"{"RecordType": "SpamComplaint", "Email": "bob@acme.example", "ID": 77}"#;
+    for changed in [1, 0] {
+        let (status, answer) = post_as(
+            &service,
+            "/v1/webhooks/email/postmark/events",
+            json,
+            secret,
+            complaint,
+        );
+        assert_eq!(
+            (status, answer),
+            (StatusCode::OK, json!({"changed": changed}))
+        );
+    }
+    assert!(
+        consent("bob@acme.example").contains("unsubscribed   postmark: complaint (77)"),
+        "{}",
+        consent("bob@acme.example")
+    );
+    let shown = text(&flowc(&db, &["timeline", "b"]).stdout);
+    assert_eq!(
+        shown.matches("entered").count(),
+        2,
+        "nurture, then sorry once: {shown}"
+    );
+}
+
+/// Standard base64 of `text`, for Basic auth.
+fn base64_of(text: &str) -> String {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import base64, sys; print(base64.b64encode(sys.argv[1].encode()).decode())",
+            text,
+        ])
+        .output()
+        .expect("python3 runs");
+    self::text(&output.stdout).trim().to_owned()
+}
+
+#[test]
+fn webhooks_are_refused_until_they_can_be_verified() {
     let dir = tempdir("unverifiable");
     let (db, _) = prepared(&dir);
     let service = Service::start(&db);
@@ -850,6 +1047,27 @@ fn twilio_webhooks_are_refused_until_they_can_be_verified() {
             json!("webhook-not-configured")
         )
     );
+    let bounce = r#"{"type": "bounce", "email": "a@x.example"}"#;
+    for path in [
+        "/v1/webhooks/email/generic/events",
+        "/v1/webhooks/email/generic/inbound",
+    ] {
+        let (status, answer) = post_as(
+            &service,
+            path,
+            "application/json",
+            ("x-flowc-secret", ""),
+            bounce,
+        );
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!("webhook-not-configured")
+            ),
+            "{path}"
+        );
+    }
     assert_eq!(count(&db, "consent"), 0);
 }
 
@@ -993,6 +1211,8 @@ fn the_openapi_document_lists_every_route_the_service_serves() {
         ("post", "/v1/events"),
         ("post", "/v1/leads"),
         ("post", "/v1/unsubscribe/{token}"),
+        ("post", "/v1/webhooks/email/{shape}/events"),
+        ("post", "/v1/webhooks/email/{shape}/inbound"),
         ("post", "/v1/webhooks/twilio/messages"),
         ("post", "/v1/webhooks/twilio/status"),
     ];
@@ -1007,7 +1227,10 @@ fn the_openapi_document_lists_every_route_the_service_serves() {
     );
     assert!(paths["/healthz"]["get"].get("security").is_none());
     for (method, path) in &documented {
-        let path = path.replace("{id}", "nobody").replace("{token}", "x.y");
+        let path = path
+            .replace("{id}", "nobody")
+            .replace("{token}", "x.y")
+            .replace("{shape}", "generic");
         let url = format!("{}{path}", service.url);
         let request = match method.as_str() {
             "get" => Client::new().get(url),

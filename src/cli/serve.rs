@@ -50,6 +50,11 @@ pub fn run(args: &ServeArgs) -> u8 {
             .as_ref()
             .and_then(|config| config.serve.help_text.clone()),
         links: config.as_ref().and_then(Links::from_config),
+        email_secret: config
+            .as_ref()
+            .and_then(|config| config.serve.webhook_secret_env.as_ref())
+            .and_then(|name| std::env::var(name).ok())
+            .filter(|secret| !secret.is_empty()),
     };
     let options = Options {
         listen: args.listen,

@@ -9,6 +9,7 @@
 mod api;
 mod auth;
 mod database;
+mod email;
 mod error;
 mod html;
 mod log;
@@ -187,6 +188,8 @@ fn router(state: Arc<State>, body_limit: usize) -> Router {
         .routes(routes!(api::health))
         .routes(routes!(webhooks::twilio_message))
         .routes(routes!(webhooks::twilio_status))
+        .routes(routes!(webhooks::email_inbound))
+        .routes(routes!(webhooks::email_events))
         .routes(routes!(webhooks::unsubscribe_page, webhooks::unsubscribe))
         .split_for_parts();
     let document = openapi.to_pretty_json().unwrap_or_default();

@@ -8,8 +8,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State as Shared};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Json as JsonBody;
+use base64::Engine as _;
 use serde_json::{Map, Value as Json};
 
+use super::email::{self, DeliveryKind, Posted, Shape};
 use super::html;
 use super::twilio::{self, Keyword};
 use super::{ApiError, State};
@@ -29,6 +32,9 @@ pub struct Webhooks {
     pub help_text: Option<String>,
     /// Unsubscribe links.
     pub links: Option<Links>,
+    /// The shared secret the mail provider's webhooks carry (from
+    /// `serve.webhook_secret_env`).
+    pub email_secret: Option<String>,
 }
 
 impl Webhooks {
@@ -205,6 +211,212 @@ fn signed(
         ));
     }
     Ok(form)
+}
+
+/// `POST /v1/webhooks/email/{shape}/inbound`: an email to the reply
+/// address (the mail provider's inbound parse), in `shape` (`generic`,
+/// `sendgrid`, `mailgun`, `postmark`). It is an `email_replied` event for
+/// every lead with the sender's address; the same Message-ID again
+/// changes nothing.
+#[utoipa::path(post, path = "/v1/webhooks/email/{shape}/inbound", tag = "webhooks",
+    params(
+        ("shape" = Shape, Path, description = "The shape the provider posts"),
+        ("X-Flowc-Secret" = String, Header, description = "The shared secret (or as the password of HTTP Basic auth)"),
+    ),
+    request_body(content = Object, description = "JSON (generic, Postmark), a form or multipart form (SendGrid, Mailgun)"),
+    responses(
+        (status = 200, description = "Taken: how many leads have the sender's address, and whether it was new", body = Object),
+        (status = 400, description = "Not the shape asked for, or no sender", body = super::error::ErrorBody),
+        (status = 403, description = "The shared secret is missing or wrong", body = super::error::ErrorBody),
+        (status = 404, description = "No such shape", body = super::error::ErrorBody),
+        (status = 503, description = "No shared secret is configured", body = super::error::ErrorBody),
+    ))]
+pub async fn email_inbound(
+    Shared(state): Shared<Arc<State>>,
+    Path(shape): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<JsonBody<Json>, ApiError> {
+    let (shape, posted) = email_request(&state.webhooks, &shape, &headers, body).await?;
+    let email =
+        email::inbound(shape, &posted).map_err(|why| ApiError::bad_request("invalid", why))?;
+    let mut data = Map::new();
+    for (name, value) in [
+        ("from", Some(&email.from)),
+        ("to", email.to.as_ref()),
+        ("subject", email.subject.as_ref()),
+        ("text", email.text.as_ref()),
+    ] {
+        if let Some(value) = value {
+            data.insert(name.to_owned(), Json::from(value.as_str()));
+        }
+    }
+    let heard = Heard {
+        channel: Channel::Email,
+        address: email.from,
+        webhook: email.id.map(|id| ("email-inbound", id)),
+        consent: None,
+        event: Some(("email_replied", data)),
+    };
+    let hearing = state.db.call(move |live| live.hear(&heard)).await??;
+    Ok(JsonBody(
+        serde_json::json!({ "new": hearing.new, "leads": hearing.leads.len() }),
+    ))
+}
+
+/// `POST /v1/webhooks/email/{shape}/events`: the mail provider's delivery
+/// events. A permanent bounce makes the address `undeliverable`, a spam
+/// complaint `unsubscribed` (raising `opted_out` and `unsubscribed` for
+/// its leads); other events (deliveries, opens, soft bounces) are taken
+/// and dropped.
+#[utoipa::path(post, path = "/v1/webhooks/email/{shape}/events", tag = "webhooks",
+    params(
+        ("shape" = Shape, Path, description = "The shape the provider posts"),
+        ("X-Flowc-Secret" = String, Header, description = "The shared secret (or as the password of HTTP Basic auth)"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "One event or an array of them"),
+    responses(
+        (status = 200, description = "Taken: how many events changed an address's consent", body = Object),
+        (status = 400, description = "Not JSON events", body = super::error::ErrorBody),
+        (status = 403, description = "The shared secret is missing or wrong", body = super::error::ErrorBody),
+        (status = 404, description = "No such shape", body = super::error::ErrorBody),
+        (status = 503, description = "No shared secret is configured", body = super::error::ErrorBody),
+    ))]
+pub async fn email_events(
+    Shared(state): Shared<Arc<State>>,
+    Path(shape): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<JsonBody<Json>, ApiError> {
+    let (shape, posted) = email_request(&state.webhooks, &shape, &headers, body).await?;
+    let events =
+        email::deliveries(shape, &posted).map_err(|why| ApiError::bad_request("invalid", why))?;
+    let provider = format!("{shape:?}").to_lowercase();
+    let heard: Vec<Heard> = events
+        .into_iter()
+        .map(|event| {
+            let state = match event.kind {
+                DeliveryKind::Bounce => Consent::Undeliverable,
+                DeliveryKind::Complaint => Consent::Unsubscribed,
+            };
+            let id = event.id.as_deref().unwrap_or("no id");
+            let source = format!("{provider}: {} ({id})", event.kind.name());
+            Heard {
+                channel: Channel::Email,
+                address: event.address,
+                webhook: event
+                    .id
+                    .map(|id| ("email-events", format!("{provider}:{id}"))),
+                consent: Some((state, source)),
+                event: None,
+            }
+        })
+        .collect();
+    let changed = state
+        .db
+        .call(move |live| {
+            heard.iter().try_fold(0, |changed, heard| {
+                Ok::<_, crate::store::StoreError>(
+                    changed + usize::from(live.hear(heard)?.consent_changed),
+                )
+            })
+        })
+        .await??;
+    Ok(JsonBody(serde_json::json!({ "changed": changed })))
+}
+
+/// The shape and body of a mail provider's webhook, once its shared
+/// secret checks out.
+async fn email_request(
+    webhooks: &Webhooks,
+    shape: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(Shape, Posted), ApiError> {
+    let shape: Shape = serde_json::from_value(Json::from(shape)).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no email webhook shape {shape:?}: generic, sendgrid, mailgun or postmark"),
+        )
+    })?;
+    shared_secret(webhooks, headers)?;
+    Ok((shape, posted(headers, body).await?))
+}
+
+/// 503 when no shared secret is configured, 403 unless the request
+/// carries it: in `X-Flowc-Secret`, or as the password of HTTP Basic
+/// auth (`https://flowc:SECRET@host/…`, for providers that cannot add a
+/// header). Compared in constant time.
+fn shared_secret(webhooks: &Webhooks, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(secret) = &webhooks.email_secret else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhook-not-configured",
+            "set serve.webhook_secret_env in flowc.toml to take the mail provider's webhooks",
+        ));
+    };
+    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    let basic = header(header::AUTHORIZATION.as_str())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(_, password)| password.to_owned())
+        });
+    let given = header("x-flowc-secret").map(str::to_owned).or(basic);
+    match given {
+        Some(given) if twilio::same_secret(&given, secret) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad-signature",
+            "send the shared secret in X-Flowc-Secret, or as the password of the URL's Basic auth",
+        )),
+    }
+}
+
+/// A webhook's body by its content type: JSON, a form, or a multipart
+/// form's text fields (attachments are left out).
+async fn posted(headers: &HeaderMap, body: Bytes) -> Result<Posted, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    match media {
+        "application/json" => serde_json::from_slice(&body)
+            .map(Posted::Json)
+            .map_err(|error| ApiError::bad_request("malformed-json", error.to_string())),
+        "application/x-www-form-urlencoded" => Ok(Posted::Form(Form::parse(&body)?.0)),
+        "multipart/form-data" => multipart(content_type, body).await.map(Posted::Form),
+        _ => Err(ApiError::bad_request(
+            "invalid",
+            format!("send JSON, a form or a multipart form, not {media:?}"),
+        )),
+    }
+}
+
+async fn multipart(content_type: &str, body: Bytes) -> Result<Vec<(String, String)>, ApiError> {
+    let invalid = |error: multer::Error| {
+        ApiError::bad_request("invalid", format!("not a multipart form: {error}"))
+    };
+    let boundary = multer::parse_boundary(content_type).map_err(invalid)?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Some(field) = parts.next_field().await.map_err(invalid)? {
+        if field.file_name().is_some() {
+            continue;
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        fields.push((name, field.text().await.map_err(invalid)?));
+    }
+    Ok(fields)
 }
 
 /// `GET /v1/unsubscribe/{token}`: asks to confirm (a link scanner that
