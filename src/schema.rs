@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use crate::ast::{BaseType, EventDecl, FieldDecl, FieldType, Ident};
+use crate::ast::{BaseType, EventDecl, FieldDecl, FieldType, Ident, Outcome};
 use crate::span::Span;
 
 /// Standard lead fields, present in every workflow without declaration.
@@ -92,12 +92,21 @@ pub const BUILTIN_EVENTS: &[BuiltinEvent] = &[
     BuiltinEvent {
         name: "call_completed",
         about: "a call to the lead ended",
-        fields: &[
-            ("outcome", BaseType::Text, "`answered`, `voicemail`, `no_answer` or `failed`"),
-            ("duration", BaseType::Number, "how long it lasted, in seconds"),
-        ],
+        fields: &[(
+            "outcome",
+            BaseType::Text,
+            "`answered`, `voicemail`, `no_answer` or `failed`",
+        )],
     },
 ];
+
+/// The payload of `call_completed` for a call that ended so.
+pub fn call_completed(outcome: Outcome) -> serde_json::Map<String, serde_json::Value> {
+    let mut data = serde_json::Map::new();
+    let name = outcome.keyword().replace(' ', "_");
+    data.insert("outcome".to_owned(), serde_json::Value::String(name));
+    data
+}
 
 /// The built-in events as declarations, for the checker and the compiler.
 pub fn builtin_events() -> &'static [EventDecl] {

@@ -836,6 +836,124 @@ fn a_text_reply_ends_the_sequence_through_a_goal_and_starts_what_it_triggers() {
     assert_eq!(texts, 2, "each lead's first text only");
 }
 
+/// A call's outcome arrives by Twilio's status callback: the call placed
+/// with the callback URL on the public address, a forged or unfinished
+/// status changes nothing, the signed final one runs the enrollment on at
+/// once (no look at the call is due for an hour) and raises
+/// `call_completed` for the lead, once however often Twilio sends it.
+#[test]
+fn a_calls_outcome_arrives_by_status_callback_and_raises_call_completed() {
+    let dir = tempdir("call-callback");
+    let twilio = providers::Server::start(&dir);
+    let public = "https://flowc.test.example";
+    let (db, token) = prepared_with(
+        &dir,
+        concat!(
+            "workflow calling\n  timezone UTC\n  trigger when phone_number is set\n  steps\n",
+            "    call phone\n      agent sdr\n      on answered\n        exit \"talked\"\n",
+            "      on voicemail\n        exit \"left a message\"\n    end\n\n",
+            "workflow follow-up\n  timezone UTC\n  trigger on call_completed when event.outcome is \"answered\"\n",
+            "  steps\n    wait 1 hour\n",
+        ),
+    );
+    let service = launch_configured(
+        &db,
+        &dir,
+        &format!(
+            "[twilio]\nbase_url = \"{}\"\naccount_sid_env = \"FLOWC_TEST_SID\"\nauth_token_env = \"FLOWC_TEST_TOKEN\"\ndefault_from = \"+15550000000\"\npoll_seconds = 3600\n\n[twilio.agents]\nsdr = \"https://agents.acme.example/sdr.xml\"\n\n[serve]\npublic_url = \"{public}\"\n",
+            twilio.url("")
+        ),
+        &[("FLOWC_TEST_SID", "AC123"), ("FLOWC_TEST_TOKEN", "secret")],
+    );
+    let lead = r#"{"id": "a", "phone_number": "+15550100007"}"#;
+    assert_eq!(
+        service.post("/v1/leads", Some(&token), lead).status(),
+        StatusCode::OK
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let placed = loop {
+        let calls: Vec<Value> = twilio
+            .requests()
+            .into_iter()
+            .filter(|request| {
+                request["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("Calls.json")
+            })
+            .collect();
+        if let Some(call) = calls.first() {
+            break call.clone();
+        }
+        assert!(Instant::now() < deadline, "no call was placed");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_str(placed["body"].as_str().unwrap()).unwrap();
+    let callback = form
+        .iter()
+        .find(|(name, _)| name == "StatusCallback")
+        .map(|(_, url)| url.clone())
+        .expect("a StatusCallback");
+    let path = callback
+        .strip_prefix(public)
+        .expect("on the public URL")
+        .to_owned();
+    assert!(path.starts_with("/v1/webhooks/twilio/calls?key="), "{path}");
+    let status = |state: &str| {
+        serde_urlencoded::to_string([
+            ("CallSid", "CA15550100007"),
+            ("CallStatus", state),
+            ("AnsweredBy", "human"),
+        ])
+        .unwrap()
+    };
+    let report = |form: &str, signature: &str| {
+        Client::new()
+            .post(format!("{}{path}", service.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form.to_owned())
+            .send()
+            .expect("answered")
+            .status()
+    };
+    let completed = status("completed");
+    assert_eq!(report(&completed, "forged"), StatusCode::FORBIDDEN);
+    let ringing = status("ringing");
+    assert_eq!(
+        report(&ringing, &twilio_signature("secret", &callback, &ringing)),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(count(&db, "webhooks"), 0, "nothing final was reported");
+    for _ in 0..2 {
+        assert_eq!(
+            report(
+                &completed,
+                &twilio_signature("secret", &callback, &completed)
+            ),
+            StatusCode::NO_CONTENT
+        );
+    }
+    let shown = timeline_shows(&db, "a", "talked");
+    assert!(
+        shown.contains("on answered") && shown.contains("talked"),
+        "{shown}"
+    );
+    let shown = timeline_shows(&db, "a", "waited");
+    assert_eq!(
+        shown.matches("entered").count(),
+        2,
+        "calling, then follow-up once: {shown}"
+    );
+    let looks = twilio
+        .requests()
+        .into_iter()
+        .filter(|request| request["path"].as_str().unwrap_or("").contains("/Calls/"))
+        .count();
+    assert_eq!(looks, 0, "the callback answered; nobody asked Twilio");
+}
+
 /// Posts `body` as `content_type` to `path` with `auth` as one header.
 fn post_as(
     service: &Service,
@@ -1213,6 +1331,7 @@ fn the_openapi_document_lists_every_route_the_service_serves() {
         ("post", "/v1/unsubscribe/{token}"),
         ("post", "/v1/webhooks/email/{shape}/events"),
         ("post", "/v1/webhooks/email/{shape}/inbound"),
+        ("post", "/v1/webhooks/twilio/calls"),
         ("post", "/v1/webhooks/twilio/messages"),
         ("post", "/v1/webhooks/twilio/status"),
     ];

@@ -608,3 +608,38 @@ fn consent_in_the_leads_file_skips_steps_as_live_runs_do() {
         "{shown}"
     );
 }
+
+/// A call that ends raises `call_completed` in a simulation as live does:
+/// a goal waiting for an answered call ends the enrollment after the call
+/// step ran on; a voicemail leaves it going.
+#[test]
+fn a_completed_call_raises_call_completed_as_live_does() {
+    let flow = concat!(
+        "workflow calls\n  timezone UTC\n  trigger when phone_number is set\n",
+        "  goal talked on call_completed when event.outcome is \"answered\"\n",
+        "  steps\n    label dial\n    call phone\n      agent sdr\n    wait 1 day\n",
+        "    send email\n      to lead\n      subject \"Sorry we missed you\"\n      body \"hello\"\n",
+    );
+    let leads = concat!(
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"phone_number\": \"+15550100001\", \"simulate\": {\"dial\": \"answered\"}}\n",
+        "{\"id\": \"b\", \"email\": \"b@x.example\", \"phone_number\": \"+15550100002\", \"simulate\": {\"dial\": \"voicemail\"}}\n",
+    );
+    let output = simulate_written("call-completed", flow, leads, "2026-03-06T09:00Z", &[]);
+    let shown = stdout(&output);
+    let timelines = shown.split("summary of").next().unwrap_or_default();
+    let lead = |id: &str| {
+        timelines
+            .split("lead ")
+            .find(|part| part.starts_with(id))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        lead("a").contains("goal talked reached") && !lead("a").contains("Sorry"),
+        "{shown}"
+    );
+    assert!(
+        !lead("b").contains("goal talked") && lead("b").contains("Sorry we missed you"),
+        "{shown}"
+    );
+}

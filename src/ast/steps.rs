@@ -313,6 +313,19 @@ impl Outcome {
             Outcome::Error => "error",
         }
     }
+
+    /// The outcome `keyword` names.
+    pub fn from_keyword(keyword: &str) -> Option<Outcome> {
+        [
+            Outcome::Answered,
+            Outcome::Voicemail,
+            Outcome::NoAnswer,
+            Outcome::Failed,
+            Outcome::Error,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.keyword() == keyword)
+    }
 }
 
 /// A `condition` block.

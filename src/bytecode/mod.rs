@@ -470,6 +470,15 @@ pub struct Extraction {
 }
 
 impl Program {
+    /// Whether the trigger or a goal waits for the event `name`.
+    pub fn uses_event(&self, name: &str) -> bool {
+        let trigger = self.trigger.event.as_deref() == Some(name);
+        trigger
+            || self
+                .goals
+                .iter()
+                .any(|goal| goal.event.as_deref() == Some(name))
+    }
     /// The instruction an enrollment at `pc` with `status` stands at: the
     /// wait it waits in (its `pc` is already past it), else `pc` itself.
     pub fn standing_at(&self, pc: Pc, status: crate::vm::Status) -> Pc {

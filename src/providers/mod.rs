@@ -7,6 +7,7 @@
 mod ai;
 mod http;
 pub mod smtp;
+pub use twilio::call_state;
 mod twilio;
 mod webhook;
 
@@ -62,6 +63,7 @@ impl Provider for Providers {
                 to,
                 agent.as_deref(),
                 from.as_deref(),
+                &delivery.key,
             );
         }
         Attempt::Answered(self.send(delivery, &message))

@@ -65,13 +65,16 @@ fn account<'c>(config: &'c Config, from: Option<&str>) -> Result<Account<'c>, Re
 }
 
 /// Places a call with a voice agent: once Twilio has accepted it, its
-/// id; its outcome comes from [`call_status`].
+/// id. Its outcome comes by status callback to `flowc serve` when
+/// `serve.public_url` is set, else (and should a callback be lost) from
+/// [`call_status`].
 pub fn call(
     client: &reqwest::blocking::Client,
     config: &Config,
     to: &str,
     agent: Option<&str>,
     from: Option<&str>,
+    key: &str,
 ) -> Attempt {
     let account = match account(config, from) {
         Ok(account) => account,
@@ -84,15 +87,16 @@ pub fn call(
             agent.unwrap_or_default()
         )));
     };
-    let created = account
-        .post(client, "Calls.json")
-        .form(&[
-            ("To", to),
-            ("From", account.from.as_str()),
-            ("Url", instructions.as_str()),
-            ("MachineDetection", "Enable"),
-        ])
-        .send();
+    let mut form = vec![
+        ("To", to.to_owned()),
+        ("From", account.from.clone()),
+        ("Url", instructions.clone()),
+        ("MachineDetection", "Enable".to_owned()),
+    ];
+    if let Some(callback) = status_callback(config, "calls", key) {
+        form.push(("StatusCallback", callback));
+    }
+    let created = account.post(client, "Calls.json").form(&form).send();
     let created = match created {
         Ok(response) if response.status().is_success() => response,
         Ok(response) => return Attempt::Answered(by_status(&response, "twilio")),
@@ -133,8 +137,16 @@ pub fn call_status(client: &reqwest::blocking::Client, config: &Config, call: &s
         Ok(status) => status,
         Err(reason) => return CallStatus::Unknown(reason),
     };
-    let answered_by = status["answered_by"].as_str().unwrap_or("human");
-    match status["status"].as_str().unwrap_or_default() {
+    call_state(
+        status["status"].as_str().unwrap_or_default(),
+        status["answered_by"].as_str().unwrap_or("human"),
+    )
+}
+
+/// What Twilio's call `status` and `answered_by` (its answering-machine
+/// detection) mean, from the API or a status callback.
+pub fn call_state(status: &str, answered_by: &str) -> CallStatus {
+    match status {
         "completed" if answered_by.starts_with("machine") || answered_by == "fax" => {
             CallStatus::Ended(Outcome::Voicemail)
         }
@@ -144,6 +156,19 @@ pub fn call_status(client: &reqwest::blocking::Client, config: &Config, call: &s
         "in-progress" => CallStatus::Connected,
         _ => CallStatus::Ringing,
     }
+}
+
+/// The URL of `flowc serve`'s webhook `path` for the effect keyed `key`,
+/// when the service has a public address: Twilio signs the URL with the
+/// key in it, so a callback says which effect it is for and cannot be
+/// turned to another.
+fn status_callback(config: &Config, path: &str, key: &str) -> Option<String> {
+    let public = config.serve.public_url.as_ref()?;
+    let key = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC);
+    Some(format!(
+        "{}/v1/webhooks/twilio/{path}?key={key}",
+        public.trim_end_matches('/')
+    ))
 }
 
 /// Sends an SMS; `from` is a configured sender name or a phone number.
@@ -164,14 +189,7 @@ pub fn text(
         ("From", account.from.clone()),
         ("Body", body.to_owned()),
     ];
-    // Delivery receipts come to `flowc serve` when it has a public address;
-    // the key in the URL (which Twilio signs) says which effect they are for.
-    if let Some(public) = &config.serve.public_url {
-        let key = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC);
-        let callback = format!(
-            "{}/v1/webhooks/twilio/status?key={key}",
-            public.trim_end_matches('/')
-        );
+    if let Some(callback) = status_callback(config, "status", key) {
         form.push(("StatusCallback", callback));
     }
     let sent = account.post(client, "Messages.json").form(&form).send();

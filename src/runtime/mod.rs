@@ -19,6 +19,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::ast::Outcome;
 use crate::bytecode::Program;
 use crate::calendar;
 use crate::value::Value;
@@ -115,6 +116,9 @@ pub struct Simulation<'p> {
     pub horizon: Option<DateTime<Utc>>,
     /// Called now and then with the virtual clock, for progress display.
     pub on_progress: Option<Box<dyn FnMut(DateTime<Utc>) + 'p>>,
+    /// How deep built-in events raised by runs (`call_completed`) nest
+    /// right now.
+    raising: u32,
 }
 
 /// How long after the last input a run without `until` may go on.
@@ -123,6 +127,10 @@ const HORIZON_DAYS: u64 = 10 * 365;
 /// Activations of one enrollment a simulation allows by default: a loop
 /// through a daily wait runs for 27 years before it reaches it.
 pub const BUDGET: u32 = 10_000;
+
+/// How deep raised events may nest at one instant: a workflow whose calls
+/// trigger itself again at once would otherwise never let time pass.
+const RAISE_DEPTH: u32 = 16;
 
 /// How often (in activations) `on_progress` is called.
 const PROGRESS_EVERY: u64 = 4096;
@@ -150,6 +158,7 @@ impl<'p> Simulation<'p> {
             summary: Summary::new(program),
             on_progress: None,
             horizon: None,
+            raising: 0,
         }
     }
 
@@ -481,8 +490,11 @@ impl<'p> Simulation<'p> {
             channels: &mut self.channels,
             events: &mut self.buffer,
             lead_id: &lead.id,
+            calls: Vec::new(),
         };
         let advance = self.vm.run(enrollment, now, &mut context);
+        let calls = std::mem::take(&mut context.calls);
+        let lead_index = enrollment.lead;
         match advance {
             Advance::Suspended(until) => self.queue.push(until, id),
             Advance::Ended(ending) => {
@@ -498,6 +510,33 @@ impl<'p> Simulation<'p> {
             // Nothing waits for it: its id is free for the next enrollment.
             self.free.push(id);
         }
+        for outcome in calls {
+            self.call_completed(lead_index, outcome, now);
+        }
+    }
+
+    /// A call to the lead ended: `call_completed` happens to it, as live
+    /// raises it when the outcome arrives. A workflow whose own calls
+    /// trigger it again at once stops after [`RAISE_DEPTH`] rounds.
+    fn call_completed(&mut self, index: u32, outcome: Outcome, now: DateTime<Utc>) {
+        if !self.program().uses_event("call_completed") {
+            return;
+        }
+        if self.raising >= RAISE_DEPTH {
+            self.summary.over_budget(now);
+            return;
+        }
+        self.raising += 1;
+        let record = EventRecord {
+            file: "calls".to_owned(),
+            line: 0,
+            at: now,
+            lead: self.leads[index as usize].id.to_string(),
+            name: "call_completed".to_owned(),
+            data: crate::schema::call_completed(outcome),
+        };
+        self.event(record, now);
+        self.raising -= 1;
     }
 
     /// Ends an enrollment at once if a goal on the lead's fields holds

@@ -188,6 +188,7 @@ fn router(state: Arc<State>, body_limit: usize) -> Router {
         .routes(routes!(api::health))
         .routes(routes!(webhooks::twilio_message))
         .routes(routes!(webhooks::twilio_status))
+        .routes(routes!(webhooks::twilio_call))
         .routes(routes!(webhooks::email_inbound))
         .routes(routes!(webhooks::email_events))
         .routes(routes!(webhooks::unsubscribe_page, webhooks::unsubscribe))

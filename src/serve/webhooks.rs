@@ -17,8 +17,9 @@ use super::html;
 use super::twilio::{self, Keyword};
 use super::{ApiError, State};
 use crate::ast::Channel;
+use crate::providers::call_state;
 use crate::runtime::consent::State as Consent;
-use crate::runtime::live::{Heard, Receipt};
+use crate::runtime::live::{CallStatus, Heard, Receipt};
 use crate::runtime::unsubscribe::Links;
 
 /// What the webhooks need from `flowc.toml` and the environment.
@@ -148,6 +149,44 @@ fn reply_payload(form: &Form, from: &str, text: &str) -> Map<String, Json> {
         data.insert("to".to_owned(), Json::from(to));
     }
     data
+}
+
+/// `POST /v1/webhooks/twilio/calls?key=KEY`: a call's status callback
+/// (the `StatusCallback` flowc gives Twilio with each call when
+/// `serve.public_url` is set). Its final status is the call's outcome:
+/// the enrollment that placed it runs on at once, without waiting for the
+/// next look at the call. Once per call.
+#[utoipa::path(post, path = "/v1/webhooks/twilio/calls", tag = "webhooks",
+    params(
+        ("key" = String, Query, description = "The call's idempotency key, as flowc put it in the callback URL"),
+        ("X-Twilio-Signature" = String, Header, description = "Twilio's HMAC-SHA1 signature over the public URL and the form"),
+    ),
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "Twilio's call status callback: CallSid, CallStatus, AnsweredBy, …"),
+    responses(
+        (status = 204, description = "Taken"),
+        (status = 400, description = "Not a form, or no key, CallSid or CallStatus", body = super::error::ErrorBody),
+        (status = 403, description = "The signature is missing or not Twilio's", body = super::error::ErrorBody),
+        (status = 503, description = "No public URL or Twilio auth token is configured", body = super::error::ErrorBody),
+    ))]
+pub async fn twilio_call(
+    Shared(state): Shared<Arc<State>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let form = signed(&state.webhooks, &headers, &uri, &body)?;
+    let query = Form::parse(uri.query().unwrap_or("").as_bytes())?;
+    let key = query.require("key")?;
+    let sid = form.require("CallSid")?;
+    let answered_by = form.get("AnsweredBy").unwrap_or_else(|| "human".to_owned());
+    let CallStatus::Ended(outcome) = call_state(&form.require("CallStatus")?, &answered_by) else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
+    state
+        .db
+        .call(move |live| live.call_reported(&key, &sid, outcome))
+        .await??;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A form's parameters (a webhook's body, or its URL's query).

@@ -212,6 +212,11 @@ UPDATE leads SET phone = replace(replace(replace(replace(replace(
 CREATE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
 CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
 "#,
+    r#"
+-- How a placed call ended, as the provider's status callback reported it
+-- (ast::Outcome::keyword): the next look takes it instead of asking.
+ALTER TABLE outbox ADD COLUMN reported TEXT;
+"#,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -382,4 +387,5 @@ CREATE INDEX leads_email ON leads (email) WHERE email IS NOT NULL;
 CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
 "#,
     ),
+    (11, "ALTER TABLE outbox ADD COLUMN reported TEXT;"),
 ];

@@ -14,6 +14,7 @@ pub use enrollment::{Advance, Ending, Enrollment, Event, EventKind, Status};
 pub use eval::Fields;
 pub use sealed::{MissingSecret, Part, Sealed};
 
+use crate::ast::Outcome;
 use crate::bytecode::{Op, Pc, Program};
 use crate::calendar;
 use crate::value::Value;
@@ -45,6 +46,9 @@ pub struct Context<'a> {
     pub events: &'a mut Vec<Event>,
     /// The lead's id, for idempotency keys.
     pub lead_id: &'a str,
+    /// The outcomes of the calls that ended during the run, in order: the
+    /// runtime raises `call_completed` for each once the run is over.
+    pub calls: Vec<Outcome>,
 }
 
 impl<'p> Vm<'p> {

@@ -184,6 +184,7 @@ impl Vm<'_> {
                     }
                 };
                 self.event(context, now, pc, EventKind::Sent, detail);
+                context.calls.extend(call_outcome);
                 let target = match (call_outcome, call_outcomes) {
                     (Some(outcome), Some(targets)) => {
                         let index = CALL_OUTCOMES

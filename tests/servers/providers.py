@@ -20,7 +20,9 @@ request is appended to LOG_FILE as one JSON line. Paths choose behaviour:
                              ...0004 -> failed; ...0009 -> in progress for 2
                              seconds, then completed by a person; ...0008 ->
                              the first look fails (503, not JSON), the next
-                             finds it completed by a person
+                             finds it completed by a person; ...0007 ->
+                             ringing at every look (only a status
+                             callback ends it)
   /v1/chat/completions       an OpenAI-style answer: the JSON object that the
                              "fields" of the system message ask for, with
                              segment "enterprise" and sells_b2b true;
@@ -123,6 +125,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, {"sid": call, "status": "in-progress"})
             if call.endswith("8") and seen(call) == 1:
                 return self.reply(503, b"upstream unavailable")
+            if call.endswith("7"):
+                # Rings until its status callback says how it ended.
+                return self.reply(200, {"sid": call, "status": "ringing"})
             if call.endswith("8") or call.endswith("9"):
                 return self.reply(200, {"sid": call, "status": "completed", "answered_by": "human"})
             if seen(call) == 1:

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
+use super::events;
 use super::outbox::Outbox;
 use super::provider::Delivery;
 use super::stored_leads::{history, lead_slots, record_refusal, set_refused, set_trigger_state};
@@ -24,15 +25,26 @@ pub(super) fn resume(
     now: DateTime<Utc>,
     delivered: &Delivered<'_>,
 ) -> Result<(), StoreError> {
-    match load_enrollment(transaction, id)? {
+    let lead = match load_enrollment(transaction, id)? {
         Some((row, _)) if row.enrollment.status.is_final() => {
-            late_delivery(transaction, versions, &row, now, delivered)
+            return late_delivery(transaction, versions, &row, now, delivered);
         }
         Some((row, fields)) => {
-            run_loaded(transaction, versions, row, &fields, now, Some(delivered))
+            let lead = row.lead.clone();
+            run_loaded(transaction, versions, row, &fields, now, Some(delivered))?;
+            lead
         }
-        None => Ok(()),
+        None => return Ok(()),
+    };
+    if let Response::Call(outcome) = delivered.response {
+        // The call ended: `call_completed` happens to its lead, in every
+        // live workflow, after the enrollment that placed it ran on.
+        let live: Vec<&Version> = versions.values().filter(|v| v.published).collect();
+        let data = crate::schema::call_completed(*outcome);
+        events::happen(transaction, &live, "call_completed", &lead, &data, now)
+            .map_err(events::EventError::into_store)?;
     }
+    Ok(())
 }
 
 /// An effect's outcome, as the delivery that carried it out saw it.
@@ -360,6 +372,7 @@ pub(super) fn activate(
         channels: &mut outbox,
         events: &mut events,
         lead_id: lead.id,
+        calls: Vec::new(),
     };
     let advance = vm.run(enrollment, now, &mut context);
     if let Some(error) = outbox.error {

@@ -44,6 +44,8 @@ pub(super) struct PlacedCall {
     pub(super) call: String,
     /// When it was placed, in real milliseconds.
     placed: i64,
+    /// How it ended, if the provider's status callback said so.
+    pub(super) reported: Option<Outcome>,
 }
 
 /// The columns [`pending`] reads, in order.
@@ -221,12 +223,14 @@ pub(super) fn claim_jobs(
                 transaction,
                 &LOOKS,
                 params![kind, now, owner, expiry, looks],
-                ", call, placed",
+                ", call, placed, reported",
                 |row| {
+                    let reported: Option<String> = row.get(9)?;
                     Ok(PlacedCall {
                         pending: pending(row)?,
                         call: row.get(7)?,
                         placed: row.get(8)?,
+                        reported: reported.as_deref().and_then(Outcome::from_keyword),
                     })
                 },
                 |call| call.pending.delivery.id,

@@ -80,7 +80,8 @@ impl Live {
         data: &Map<String, Json>,
     ) -> Result<EventOutcome, EventError> {
         let now = self.clock.now();
-        let live = self.live_versions()?;
+        let versions = self.live_versions()?;
+        let live: Vec<&Version> = versions.iter().collect();
         let transaction = self.store.transaction()?;
         let outcome = happen(&transaction, &live, name, lead, data, now)?;
         if outcome.entered() {
@@ -96,7 +97,8 @@ impl Live {
     /// the address.
     pub fn hear(&mut self, heard: &Heard) -> Result<Hearing, StoreError> {
         let now = self.clock.now();
-        let live = self.live_versions()?;
+        let versions = self.live_versions()?;
+        let live: Vec<&Version> = versions.iter().collect();
         let transaction = self.store.transaction()?;
         let mut hearing = Hearing::default();
         if let Some((provider, id)) = &heard.webhook {
@@ -144,6 +146,17 @@ impl Live {
     }
 }
 
+impl EventError {
+    /// The error of a built-in event flowc raised itself: its payload fits
+    /// by construction, so anything but the store failing is a bug.
+    pub(super) fn into_store(self) -> StoreError {
+        match self {
+            EventError::Store(error) => error,
+            other => StoreError::Invalid(other.to_string()),
+        }
+    }
+}
+
 impl EventOutcome {
     /// Whether the lead entered a workflow.
     pub fn entered(&self) -> bool {
@@ -153,9 +166,9 @@ impl EventOutcome {
 
 /// The event `name` happens to `lead` in `transaction`: goals waiting for
 /// it first, then the workflows it triggers.
-fn happen(
+pub(super) fn happen(
     transaction: &Tx<'_>,
-    live: &[Version],
+    live: &[&Version],
     name: &str,
     lead: &str,
     data: &Map<String, Json>,
@@ -184,7 +197,7 @@ fn happen(
             outcome.goals.push((version.name.clone(), goal));
         }
     }
-    for version in live
+    for &version in live
         .iter()
         .filter(|v| v.program.trigger.event.as_deref() == Some(name))
     {

@@ -173,8 +173,12 @@ fn work(provider: &dyn Provider, job: Job) -> Done {
             Done::Delivered(pending, attempt)
         }
         Job::Look(call) => {
-            let status = catch_unwind(AssertUnwindSafe(|| provider.call_status(&call.call)))
-                .unwrap_or_else(|_| CallStatus::Unknown("the provider crashed".to_owned()));
+            let status = match call.reported {
+                // Its status callback came: no need to ask.
+                Some(outcome) => CallStatus::Ended(outcome),
+                None => catch_unwind(AssertUnwindSafe(|| provider.call_status(&call.call)))
+                    .unwrap_or_else(|_| CallStatus::Unknown("the provider crashed".to_owned())),
+            };
             Done::Looked(call, status)
         }
     }

@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use super::activation::insert_events;
+use super::lease;
 use super::Live;
-use crate::ast::Channel;
+use crate::ast::{Channel, Outcome};
 use crate::runtime::consent::{self, State};
 use crate::store::{params, StoreError};
 use crate::vm::{effects, Event, EventKind, Message};
@@ -82,5 +83,30 @@ impl Live {
         }
         transaction.commit()?;
         Ok(true)
+    }
+
+    /// A placed call ended so, as the provider's status callback for the
+    /// call `call` of the effect keyed `key` says: the next look takes the
+    /// outcome without asking the provider, and it is due at once. Once per
+    /// call; gives whether it was new and for a call still waiting.
+    pub fn call_reported(
+        &mut self,
+        key: &str,
+        call: &str,
+        outcome: Outcome,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let transaction = self.store.transaction()?;
+        let reported = consent::webhook_taken(&transaction, "call", call, now)?
+            && transaction.execute(
+                "UPDATE outbox SET reported = ?1, poll = ?2
+                 WHERE key = ?3 AND call = ?4 AND status = 'placed'",
+                params![outcome.keyword(), lease::now_millis(), key, call],
+            )? > 0;
+        if reported {
+            transaction.notify()?;
+        }
+        transaction.commit()?;
+        Ok(reported)
     }
 }
