@@ -41,6 +41,11 @@ pub const STANDARD_FIELDS: &[(&str, BaseType, &str)] = &[
     ),
 ];
 
+/// The template an email uses for its recipient's unsubscribe link:
+/// compiled as this literal text, which the email provider replaces with
+/// the signed link when it sends.
+pub const UNSUBSCRIBE_URL: &str = "{{ unsubscribe_url }}";
+
 /// An event flowc raises itself: workflows use it without declaring it.
 pub struct BuiltinEvent {
     /// Its name.

@@ -1205,7 +1205,12 @@ fn one_click_unsubscribe_from_an_emails_header_stops_the_next_email() {
     let public = "https://flowc.test.example";
     let (db, token) = prepared_with(
         &dir,
-        "workflow mails\n  timezone UTC\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Welcome\"\n      body \"Hello.\"\n    wait 1 hour\n    send email\n      to lead\n      subject \"Second\"\n      body \"Again.\"\n",
+        concat!(
+            "workflow mails\n  timezone UTC\n  trigger when email is set\n  steps\n",
+            "    send email\n      to lead\n      subject \"Welcome\"\n      body \"Hello. [Unsubscribe]({{ unsubscribe_url }})\"\n",
+            "    wait 1 hour\n    send email\n      to lead\n      subject \"Second\"\n      body \"Again.\"\n",
+            "    send email\n      to lead\n      transactional\n      subject \"Your receipt\"\n      body \"Thanks.\"\n",
+        ),
     );
     let service = launch_configured(
         &db,
@@ -1237,6 +1242,12 @@ fn one_click_unsubscribe_from_an_emails_header_stops_the_next_email() {
         .and_then(|rest| rest.strip_suffix('>'))
         .unwrap_or_else(|| panic!("a link on the public URL: {listed}"));
     let consent = || text(&flowc(&db, &["consent", "show", "ann@x.example"]).stdout);
+    // The body's `{{ unsubscribe_url }}` is the same link.
+    let unfolded = messages[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        unfolded.contains(&format!("({public}{link})")),
+        "{unfolded}"
+    );
 
     // Opening the link asks; it does not unsubscribe (link scanners open links).
     let page = service.get(link, None);
@@ -1282,14 +1293,18 @@ fn one_click_unsubscribe_from_an_emails_header_stops_the_next_email() {
     assert_eq!(history.matches("unsubscribed").count(), 1, "{history}");
     assert!(history.contains("one-click unsubscribe"), "{history}");
 
-    // The second email, an hour later, is skipped.
+    // The second email, an hour later, is skipped; the transactional
+    // receipt goes out, without unsubscribe headers.
     let shown = timeline_shows(&db, "a", "completed");
     assert!(
         shown.contains("Second")
             && shown.contains("is unsubscribed on email (one-click unsubscribe"),
         "{shown}"
     );
-    assert_eq!(server.messages().len(), 1, "no second email");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2, "no second email, but the receipt");
+    assert!(messages[1].contains("Your receipt"), "{}", messages[1]);
+    assert_eq!(header(&messages[1], "List-Unsubscribe"), None);
 }
 
 /// `/openapi.json` documents every route, and every route it documents

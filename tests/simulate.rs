@@ -643,3 +643,32 @@ fn a_completed_call_raises_call_completed_as_live_does() {
         "{shown}"
     );
 }
+
+/// A transactional email reaches an address that unsubscribed from
+/// marketing, in a simulation as live; an opted-out one reaches nobody.
+#[test]
+fn transactional_emails_reach_unsubscribed_addresses_only() {
+    let flow = concat!(
+        "workflow receipts\n  timezone UTC\n  trigger when email is set\n  steps\n",
+        "    send email\n      to lead\n      subject \"News\"\n      body \"Our news. [Unsubscribe]({{ unsubscribe_url }})\"\n",
+        "    send email\n      to lead\n      transactional\n      subject \"Receipt\"\n      body \"Thanks\"\n",
+    );
+    let leads = concat!(
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"consent\": {\"email\": \"unsubscribed\"}}\n",
+        "{\"id\": \"b\", \"email\": \"b@x.example\", \"consent\": {\"email\": \"opted-out\"}}\n",
+    );
+    let output = simulate_written("transactional", flow, leads, "2026-03-06T09:00Z", &[]);
+    let shown = stdout(&output);
+    assert!(
+        shown.contains("skipped    steps/1                   email to a@x.example: News"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("sent       steps/2                   email to a@x.example: Receipt"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("skipped    steps/2                   email to b@x.example: Receipt"),
+        "{shown}"
+    );
+}

@@ -179,6 +179,7 @@ module.exports = grammar({
         $.timeout_option,
         $.tools_option,
         $.extract_option,
+        $.transactional_option,
       ),
     to_option: ($) => seq('to', $.recipient, repeat(seq('and', $.recipient)), $._newline),
     recipient: (_) => choice('lead', 'rep'),
@@ -195,6 +196,7 @@ module.exports = grammar({
     timeout_option: ($) => seq('timeout', $.duration, $._newline),
     tools_option: ($) => seq('tools', commaSep1($.tool), $._newline),
     tool: (_) => choice(seq('web', 'search'), seq('fetch', 'url')),
+    transactional_option: ($) => seq('transactional', $._newline),
     extract_option: ($) => seq('extract', $._newline, repeat($.extraction)),
     extraction: ($) =>
       seq(

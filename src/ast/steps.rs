@@ -176,6 +176,11 @@ pub enum OptionKind {
     Tools(Vec<Spanned<Tool>>),
     /// `extract` and its field lines.
     Extract(Vec<Extraction>),
+    /// `transactional`: an email a lead needs whatever their marketing
+    /// consent (a receipt, a booking): no unsubscribe headers, and sent to
+    /// addresses that unsubscribed (never to opted-out or undeliverable
+    /// ones).
+    Transactional,
 }
 
 impl OptionKind {
@@ -194,6 +199,7 @@ impl OptionKind {
             OptionKind::Timeout(_) => "timeout",
             OptionKind::Instructions(_) => "instructions",
             OptionKind::Tools(_) => "tools",
+            OptionKind::Transactional => "transactional",
             OptionKind::Extract(_) => "extract",
         }
     }

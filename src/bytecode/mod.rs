@@ -426,6 +426,9 @@ pub struct Email {
     pub subject: Option<u32>,
     /// The Markdown body.
     pub body: Option<u32>,
+    /// Whether it is transactional (see [`crate::ast::OptionKind::Transactional`]).
+    #[serde(default)]
+    pub transactional: bool,
 }
 
 /// An http step.

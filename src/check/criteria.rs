@@ -8,6 +8,11 @@ use crate::schema;
 use crate::span::Span;
 use crate::suggest;
 
+/// Whether `step` sends an email.
+fn is_email(step: &Step) -> bool {
+    matches!(&step.kind, StepKind::Effect(effect) if matches!(effect.action, Action::SendEmail))
+}
+
 /// The filters templates know.
 const FILTERS: &[&str] = &["default", "upper", "lower"];
 
@@ -246,6 +251,16 @@ impl<'a> Checker<'a> {
 
     fn template(&mut self, template: &Template, place: Place<'a>) {
         let resolved = match &template.path {
+            TemplatePath::Field(field) if field.name == "unsubscribe_url" => {
+                if !matches!(place, Place::Step(step, _) if is_email(step)) {
+                    self.report(CheckError::UnknownField {
+                        name: field.name.clone(),
+                        span: field.span,
+                        help: "`{{ unsubscribe_url }}` is the recipient's unsubscribe link: only emails have one".to_owned(),
+                    });
+                }
+                return;
+            }
             TemplatePath::Field(field) => self.resolve(&field.name, false, field.span, place),
             TemplatePath::Event(field) => self.resolve(&field.name, true, field.span, place),
             TemplatePath::Env(variable) => {

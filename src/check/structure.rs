@@ -334,7 +334,15 @@ impl OptionRules {
     fn of(action: &Action) -> Self {
         match action {
             Action::SendEmail => OptionRules {
-                allowed: &["to", "cc", "bcc", "from", "subject", "body"],
+                allowed: &[
+                    "to",
+                    "cc",
+                    "bcc",
+                    "from",
+                    "subject",
+                    "body",
+                    "transactional",
+                ],
                 required: &[("subject", "subject \"...\""), ("body", "body \"...\"")],
             },
             Action::SendText => OptionRules {

@@ -112,6 +112,9 @@ impl Compiler<'_> {
                         None => (None, None),
                     };
                     match &template.path {
+                        TemplatePath::Field(field) if field.name == "unsubscribe_url" => {
+                            Piece::Literal(crate::schema::UNSUBSCRIBE_URL.to_owned())
+                        }
                         TemplatePath::Field(field) => Piece::Field {
                             slot: self.slot(&field.name),
                             default,

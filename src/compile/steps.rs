@@ -231,6 +231,7 @@ impl Compiler<'_> {
                     from: None,
                     subject: None,
                     body: None,
+                    transactional: false,
                 };
                 for option in options {
                     match &option.kind {
@@ -247,6 +248,7 @@ impl Compiler<'_> {
                         OptionKind::From(sender) => email.from = Some(sender_text(sender)),
                         OptionKind::Subject(text) => email.subject = Some(self.text(text)),
                         OptionKind::Body(body) => email.body = Some(self.body(body)),
+                        OptionKind::Transactional => email.transactional = true,
                         _ => {}
                     }
                 }

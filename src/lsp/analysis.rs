@@ -482,6 +482,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("to", "who receives an email: `to lead`, `to rep`, `to lead and rep`"),
     ("from", "the sender: an identity or number from flowc.toml, or an address"),
     ("subject", "the email's subject; may hold `{{ field }}` templates"),
+    ("transactional", "an email a lead needs whatever their marketing consent (a receipt, a booking): no unsubscribe headers, and sent to addresses that unsubscribed (never to opted-out or undeliverable ones)"),
     ("body", "the message: `body \"...\"`, `body \"\"\"...\"\"\"` or `body file \"path.md\"`"),
     ("agent", "the voice agent of a call, from flowc.toml"),
     ("message", "the text of a Slack or Teams notification"),

@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::runtime::live::{Attempt, CallStatus, Delivery, Provider};
 use crate::runtime::unsubscribe::Links;
+use crate::schema::UNSUBSCRIBE_URL;
 use crate::vm::{Message, Response};
 
 /// How long a provider call may take when the step sets no timeout.
@@ -131,23 +132,39 @@ impl Providers {
                 from,
                 subject,
                 body,
-            } => smtp::send(
-                &self.config,
-                delivery,
-                &smtp::Outgoing {
-                    to,
-                    cc,
-                    bcc,
-                    from: from.as_deref(),
-                    subject,
-                    body,
-                    unsubscribe: self
-                        .links
-                        .as_ref()
-                        .zip(to.first())
-                        .map(|(links, to)| links.url(to)),
-                },
-            ),
+                transactional,
+            } => {
+                let link = self
+                    .links
+                    .as_ref()
+                    .zip(to.first())
+                    .map(|(links, to)| links.url(to));
+                let uses_link = [subject, body]
+                    .iter()
+                    .any(|text| text.contains(UNSUBSCRIBE_URL));
+                let (subject, body) = match &link {
+                    Some(link) => (subject.replace(UNSUBSCRIBE_URL, link), body.replace(UNSUBSCRIBE_URL, link)),
+                    None if uses_link => {
+                        return Response::Permanent(
+                            "the email uses {{ unsubscribe_url }} but no unsubscribe links are configured (serve.public_url and serve.signing_key_env)".to_owned(),
+                        )
+                    }
+                    None => (subject.clone(), body.clone()),
+                };
+                smtp::send(
+                    &self.config,
+                    delivery,
+                    &smtp::Outgoing {
+                        to,
+                        cc,
+                        bcc,
+                        from: from.as_deref(),
+                        subject: &subject,
+                        body: &body,
+                        unsubscribe: link.filter(|_| !transactional),
+                    },
+                )
+            }
             Message::Prompt {
                 instructions,
                 tools,

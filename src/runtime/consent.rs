@@ -50,9 +50,21 @@ impl State {
         .find(|state| state.name() == name)
     }
 
-    /// Whether nothing may be sent in this state.
-    pub fn suppresses(self) -> bool {
-        self != State::OptedIn
+    /// Whether `message` may not be sent to an address in this state: in
+    /// any but `opted-in`, except a transactional email to an address that
+    /// only unsubscribed (from marketing).
+    pub fn withholds(self, message: &Message) -> bool {
+        match self {
+            State::OptedIn => false,
+            State::Unsubscribed => !matches!(
+                message,
+                Message::Email {
+                    transactional: true,
+                    ..
+                }
+            ),
+            State::OptedOut | State::Undeliverable => true,
+        }
     }
 }
 
@@ -222,7 +234,7 @@ pub fn refusal(store: &Store, message: &Message) -> Result<Option<String>, Store
     };
     for recipient in recipients {
         if let Some(change) = current(store, channel, recipient)? {
-            if change.state.suppresses() {
+            if change.state.withholds(message) {
                 return Ok(Some(format!(
                     "{} is {} on {} ({}, {})",
                     change.address,

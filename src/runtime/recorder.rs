@@ -122,7 +122,7 @@ impl Recorder {
             .rev()
             .find(|(given, _)| *given == channel)?;
         state
-            .suppresses()
+            .withholds(request.message)
             .then(|| format!("{} on {} (the leads file)", state.name(), channel.keyword()))
     }
 

@@ -113,6 +113,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         opt_timeout | kw_timeout => "`timeout DURATION`",
         opt_instructions | kw_instructions => "`instructions \"...\"`",
         opt_tools | kw_tools => "`tools web search, fetch url`",
+        opt_transactional | kw_transactional => "`transactional` alone on its line",
         opt_extract | kw_extract => "`extract`",
         recipients | recipient | kw_lead | kw_rep => "`lead` or `rep`",
         addresses | address | email_address => "an email address",

@@ -161,7 +161,13 @@ impl Builder<'_> {
             .into_inner()
             .next()
             .map_or(whole, |kw| span(&kw));
-        let kind = if rule == Rule::opt_extract {
+        let kind = if rule == Rule::opt_transactional {
+            // Nothing may follow the keyword.
+            if let Some(rest) = option.clone().into_inner().nth(1) {
+                self.valid(rest, Rule::opt_transactional)?;
+            }
+            OptionKind::Transactional
+        } else if rule == Rule::opt_extract {
             OptionKind::Extract(
                 content(option)
                     .filter_map(|line| self.extraction(line))

@@ -30,6 +30,10 @@ pub enum Message {
         subject: String,
         /// Markdown body.
         body: String,
+        /// Transactional: no unsubscribe headers, sent to addresses that
+        /// unsubscribed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        transactional: bool,
     },
     /// An SMS.
     Text {
@@ -238,6 +242,7 @@ pub fn message(
                     .body
                     .map(|body| text(body, Escape::Markdown))
                     .unwrap_or_default(),
+                transactional: email.transactional,
             }
         }
         Effect::Text { from, body } => Message::Text {

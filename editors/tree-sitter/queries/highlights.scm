@@ -4,7 +4,7 @@
 
 [
   "workflow" "timezone" "re-entry" "look" "back" "fields" "event" "trigger"
-  "goal" "windows" "steps" "failure"
+  "goal" "windows" "steps" "failure" "transactional"
 ] @keyword
 
 [

@@ -15,11 +15,11 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 612
+#define STATE_COUNT 618
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 218
+#define SYMBOL_COUNT 220
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 130
+#define TOKEN_COUNT 131
 #define EXTERNAL_TOKEN_COUNT 0
 #define FIELD_COUNT 19
 #define MAX_ALIAS_SEQUENCE_LENGTH 8
@@ -113,138 +113,140 @@ enum ts_symbol_identifiers {
   anon_sym_search = 83,
   anon_sym_fetch = 84,
   anon_sym_url = 85,
-  anon_sym_extract = 86,
-  sym_json_path = 87,
-  anon_sym_or = 88,
-  aux_sym_logic_operator_token1 = 89,
-  anon_sym_not = 90,
-  anon_sym_LPAREN = 91,
-  anon_sym_RPAREN = 92,
-  sym_field_reference = 93,
-  anon_sym_is = 94,
-  anon_sym_set = 95,
-  anon_sym_one = 96,
-  anon_sym_within = 97,
-  anon_sym_last = 98,
-  anon_sym_older = 99,
-  anon_sym_than = 100,
-  anon_sym_contains = 101,
-  anon_sym_does = 102,
-  anon_sym_contain = 103,
-  anon_sym_starts = 104,
-  anon_sym_with = 105,
-  anon_sym_ends = 106,
-  anon_sym_GT_EQ = 107,
-  anon_sym_LT_EQ = 108,
-  anon_sym_GT = 109,
-  anon_sym_LT = 110,
-  anon_sym_true = 111,
-  anon_sym_false = 112,
-  sym_number = 113,
-  sym_datetime = 114,
-  sym_duration = 115,
-  sym_clock = 116,
-  sym_phone_number = 117,
-  sym_email_address = 118,
-  anon_sym_DQUOTE = 119,
-  anon_sym_DQUOTE2 = 120,
-  sym_string_content = 121,
-  sym_escape_sequence = 122,
-  anon_sym_DQUOTE_DQUOTE_DQUOTE = 123,
-  sym_text_content = 124,
-  anon_sym_LBRACE_LBRACE = 125,
-  anon_sym_RBRACE_RBRACE = 126,
-  sym_template_path = 127,
-  anon_sym_PIPE = 128,
-  anon_sym_COLON = 129,
-  sym_source_file = 130,
-  aux_sym__newline = 131,
-  sym_workflow = 132,
-  sym__end_of_line = 133,
-  sym__workflow_item = 134,
-  sym_setting = 135,
-  sym_fields_section = 136,
-  sym_event_section = 137,
-  sym_field_declaration = 138,
-  sym_field_type = 139,
-  sym_base_type = 140,
-  sym_trigger = 141,
-  sym_goal = 142,
-  sym__watch = 143,
-  sym_windows_section = 144,
-  sym_window = 145,
-  sym_channel = 146,
-  sym_days = 147,
-  sym_time_range = 148,
-  sym_steps_section = 149,
-  sym__step_item = 150,
-  sym_label = 151,
-  sym__step = 152,
-  sym_send_email = 153,
-  sym_send_text = 154,
-  sym_call_phone = 155,
-  sym_notify = 156,
-  sym_http = 157,
-  sym_prompt = 158,
-  sym_outcome_block = 159,
-  sym_outcome_branch = 160,
-  sym_failure_block = 161,
-  sym_failure_branch = 162,
-  sym_wait = 163,
-  sym_wait_until = 164,
-  sym_condition = 165,
-  sym_branch = 166,
-  sym_else_branch = 167,
-  sym_goto = 168,
-  sym_exit = 169,
-  sym__option = 170,
-  sym_to_option = 171,
-  sym_recipient = 172,
-  sym_address_option = 173,
-  sym_from_option = 174,
-  sym_text_option = 175,
-  sym_body_option = 176,
-  sym_agent_option = 177,
-  sym_header_option = 178,
-  sym_timeout_option = 179,
-  sym_tools_option = 180,
-  sym_tool = 181,
-  sym_extract_option = 182,
-  sym_extraction = 183,
-  sym__expression = 184,
-  sym_binary_expression = 185,
-  sym_logic_operator = 186,
-  sym__unary = 187,
-  sym_not_expression = 188,
-  sym_parenthesized = 189,
-  sym_comparison = 190,
-  sym__test = 191,
-  sym_compare_operator = 192,
-  sym__literal = 193,
-  sym_boolean = 194,
-  sym_string = 195,
-  sym__line_string = 196,
-  sym__triple_string = 197,
-  sym_template = 198,
-  sym_filter = 199,
-  aux_sym_source_file_repeat1 = 200,
-  aux_sym_workflow_repeat1 = 201,
-  aux_sym_fields_section_repeat1 = 202,
-  aux_sym_windows_section_repeat1 = 203,
-  aux_sym_window_repeat1 = 204,
-  aux_sym_days_repeat1 = 205,
-  aux_sym_steps_section_repeat1 = 206,
-  aux_sym_send_email_repeat1 = 207,
-  aux_sym_outcome_block_repeat1 = 208,
-  aux_sym_condition_repeat1 = 209,
-  aux_sym_to_option_repeat1 = 210,
-  aux_sym_address_option_repeat1 = 211,
-  aux_sym_tools_option_repeat1 = 212,
-  aux_sym_extract_option_repeat1 = 213,
-  aux_sym_binary_expression_repeat1 = 214,
-  aux_sym__test_repeat1 = 215,
-  aux_sym__line_string_repeat1 = 216,
-  aux_sym__triple_string_repeat1 = 217,
+  anon_sym_transactional = 86,
+  anon_sym_extract = 87,
+  sym_json_path = 88,
+  anon_sym_or = 89,
+  aux_sym_logic_operator_token1 = 90,
+  anon_sym_not = 91,
+  anon_sym_LPAREN = 92,
+  anon_sym_RPAREN = 93,
+  sym_field_reference = 94,
+  anon_sym_is = 95,
+  anon_sym_set = 96,
+  anon_sym_one = 97,
+  anon_sym_within = 98,
+  anon_sym_last = 99,
+  anon_sym_older = 100,
+  anon_sym_than = 101,
+  anon_sym_contains = 102,
+  anon_sym_does = 103,
+  anon_sym_contain = 104,
+  anon_sym_starts = 105,
+  anon_sym_with = 106,
+  anon_sym_ends = 107,
+  anon_sym_GT_EQ = 108,
+  anon_sym_LT_EQ = 109,
+  anon_sym_GT = 110,
+  anon_sym_LT = 111,
+  anon_sym_true = 112,
+  anon_sym_false = 113,
+  sym_number = 114,
+  sym_datetime = 115,
+  sym_duration = 116,
+  sym_clock = 117,
+  sym_phone_number = 118,
+  sym_email_address = 119,
+  anon_sym_DQUOTE = 120,
+  anon_sym_DQUOTE2 = 121,
+  sym_string_content = 122,
+  sym_escape_sequence = 123,
+  anon_sym_DQUOTE_DQUOTE_DQUOTE = 124,
+  sym_text_content = 125,
+  anon_sym_LBRACE_LBRACE = 126,
+  anon_sym_RBRACE_RBRACE = 127,
+  sym_template_path = 128,
+  anon_sym_PIPE = 129,
+  anon_sym_COLON = 130,
+  sym_source_file = 131,
+  aux_sym__newline = 132,
+  sym_workflow = 133,
+  sym__end_of_line = 134,
+  sym__workflow_item = 135,
+  sym_setting = 136,
+  sym_fields_section = 137,
+  sym_event_section = 138,
+  sym_field_declaration = 139,
+  sym_field_type = 140,
+  sym_base_type = 141,
+  sym_trigger = 142,
+  sym_goal = 143,
+  sym__watch = 144,
+  sym_windows_section = 145,
+  sym_window = 146,
+  sym_channel = 147,
+  sym_days = 148,
+  sym_time_range = 149,
+  sym_steps_section = 150,
+  sym__step_item = 151,
+  sym_label = 152,
+  sym__step = 153,
+  sym_send_email = 154,
+  sym_send_text = 155,
+  sym_call_phone = 156,
+  sym_notify = 157,
+  sym_http = 158,
+  sym_prompt = 159,
+  sym_outcome_block = 160,
+  sym_outcome_branch = 161,
+  sym_failure_block = 162,
+  sym_failure_branch = 163,
+  sym_wait = 164,
+  sym_wait_until = 165,
+  sym_condition = 166,
+  sym_branch = 167,
+  sym_else_branch = 168,
+  sym_goto = 169,
+  sym_exit = 170,
+  sym__option = 171,
+  sym_to_option = 172,
+  sym_recipient = 173,
+  sym_address_option = 174,
+  sym_from_option = 175,
+  sym_text_option = 176,
+  sym_body_option = 177,
+  sym_agent_option = 178,
+  sym_header_option = 179,
+  sym_timeout_option = 180,
+  sym_tools_option = 181,
+  sym_tool = 182,
+  sym_transactional_option = 183,
+  sym_extract_option = 184,
+  sym_extraction = 185,
+  sym__expression = 186,
+  sym_binary_expression = 187,
+  sym_logic_operator = 188,
+  sym__unary = 189,
+  sym_not_expression = 190,
+  sym_parenthesized = 191,
+  sym_comparison = 192,
+  sym__test = 193,
+  sym_compare_operator = 194,
+  sym__literal = 195,
+  sym_boolean = 196,
+  sym_string = 197,
+  sym__line_string = 198,
+  sym__triple_string = 199,
+  sym_template = 200,
+  sym_filter = 201,
+  aux_sym_source_file_repeat1 = 202,
+  aux_sym_workflow_repeat1 = 203,
+  aux_sym_fields_section_repeat1 = 204,
+  aux_sym_windows_section_repeat1 = 205,
+  aux_sym_window_repeat1 = 206,
+  aux_sym_days_repeat1 = 207,
+  aux_sym_steps_section_repeat1 = 208,
+  aux_sym_send_email_repeat1 = 209,
+  aux_sym_outcome_block_repeat1 = 210,
+  aux_sym_condition_repeat1 = 211,
+  aux_sym_to_option_repeat1 = 212,
+  aux_sym_address_option_repeat1 = 213,
+  aux_sym_tools_option_repeat1 = 214,
+  aux_sym_extract_option_repeat1 = 215,
+  aux_sym_binary_expression_repeat1 = 216,
+  aux_sym__test_repeat1 = 217,
+  aux_sym__line_string_repeat1 = 218,
+  aux_sym__triple_string_repeat1 = 219,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -334,6 +336,7 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_search] = "search",
   [anon_sym_fetch] = "fetch",
   [anon_sym_url] = "url",
+  [anon_sym_transactional] = "transactional",
   [anon_sym_extract] = "extract",
   [sym_json_path] = "json_path",
   [anon_sym_or] = "or",
@@ -430,6 +433,7 @@ static const char * const ts_symbol_names[] = {
   [sym_timeout_option] = "timeout_option",
   [sym_tools_option] = "tools_option",
   [sym_tool] = "tool",
+  [sym_transactional_option] = "transactional_option",
   [sym_extract_option] = "extract_option",
   [sym_extraction] = "extraction",
   [sym__expression] = "_expression",
@@ -555,6 +559,7 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_search] = anon_sym_search,
   [anon_sym_fetch] = anon_sym_fetch,
   [anon_sym_url] = anon_sym_url,
+  [anon_sym_transactional] = anon_sym_transactional,
   [anon_sym_extract] = anon_sym_extract,
   [sym_json_path] = sym_json_path,
   [anon_sym_or] = anon_sym_or,
@@ -651,6 +656,7 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_timeout_option] = sym_timeout_option,
   [sym_tools_option] = sym_tools_option,
   [sym_tool] = sym_tool,
+  [sym_transactional_option] = sym_transactional_option,
   [sym_extract_option] = sym_extract_option,
   [sym_extraction] = sym_extraction,
   [sym__expression] = sym__expression,
@@ -1031,6 +1037,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_url] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_transactional] = {
     .visible = true,
     .named = false,
   },
@@ -1418,6 +1428,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
+  [sym_transactional_option] = {
+    .visible = true,
+    .named = true,
+  },
   [sym_extract_option] = {
     .visible = true,
     .named = true,
@@ -1725,153 +1739,153 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [14] = 14,
   [15] = 14,
   [16] = 2,
-  [17] = 6,
-  [18] = 7,
-  [19] = 5,
-  [20] = 3,
-  [21] = 4,
-  [22] = 3,
-  [23] = 7,
-  [24] = 2,
-  [25] = 8,
+  [17] = 7,
+  [18] = 5,
+  [19] = 3,
+  [20] = 4,
+  [21] = 6,
+  [22] = 8,
+  [23] = 2,
+  [24] = 5,
+  [25] = 2,
   [26] = 6,
   [27] = 4,
-  [28] = 2,
-  [29] = 5,
-  [30] = 11,
-  [31] = 31,
-  [32] = 32,
-  [33] = 33,
-  [34] = 34,
-  [35] = 35,
-  [36] = 31,
-  [37] = 37,
-  [38] = 32,
-  [39] = 33,
-  [40] = 35,
+  [28] = 7,
+  [29] = 3,
+  [30] = 6,
+  [31] = 13,
+  [32] = 5,
+  [33] = 7,
+  [34] = 3,
+  [35] = 4,
+  [36] = 9,
+  [37] = 10,
+  [38] = 11,
+  [39] = 12,
+  [40] = 40,
   [41] = 41,
   [42] = 42,
   [43] = 43,
   [44] = 44,
   [45] = 45,
-  [46] = 37,
-  [47] = 47,
-  [48] = 48,
-  [49] = 49,
-  [50] = 49,
-  [51] = 41,
-  [52] = 6,
-  [53] = 7,
-  [54] = 42,
-  [55] = 3,
-  [56] = 5,
-  [57] = 4,
-  [58] = 43,
-  [59] = 9,
-  [60] = 44,
-  [61] = 10,
-  [62] = 45,
-  [63] = 63,
-  [64] = 12,
-  [65] = 13,
-  [66] = 47,
-  [67] = 48,
-  [68] = 34,
-  [69] = 63,
-  [70] = 9,
-  [71] = 8,
-  [72] = 12,
-  [73] = 13,
-  [74] = 8,
-  [75] = 11,
-  [76] = 10,
-  [77] = 12,
-  [78] = 78,
-  [79] = 79,
-  [80] = 80,
-  [81] = 80,
-  [82] = 82,
-  [83] = 79,
-  [84] = 84,
-  [85] = 78,
-  [86] = 82,
-  [87] = 14,
-  [88] = 11,
-  [89] = 49,
-  [90] = 49,
+  [46] = 46,
+  [47] = 9,
+  [48] = 10,
+  [49] = 11,
+  [50] = 50,
+  [51] = 51,
+  [52] = 12,
+  [53] = 13,
+  [54] = 54,
+  [55] = 40,
+  [56] = 56,
+  [57] = 57,
+  [58] = 58,
+  [59] = 59,
+  [60] = 60,
+  [61] = 41,
+  [62] = 42,
+  [63] = 43,
+  [64] = 50,
+  [65] = 45,
+  [66] = 46,
+  [67] = 67,
+  [68] = 67,
+  [69] = 8,
+  [70] = 51,
+  [71] = 54,
+  [72] = 56,
+  [73] = 8,
+  [74] = 57,
+  [75] = 58,
+  [76] = 59,
+  [77] = 60,
+  [78] = 44,
+  [79] = 11,
+  [80] = 9,
+  [81] = 10,
+  [82] = 12,
+  [83] = 13,
+  [84] = 14,
+  [85] = 14,
+  [86] = 86,
+  [87] = 87,
+  [88] = 87,
+  [89] = 86,
+  [90] = 90,
   [91] = 14,
-  [92] = 9,
-  [93] = 13,
-  [94] = 10,
-  [95] = 14,
-  [96] = 96,
-  [97] = 97,
-  [98] = 14,
+  [92] = 92,
+  [93] = 92,
+  [94] = 90,
+  [95] = 67,
+  [96] = 67,
+  [97] = 14,
+  [98] = 98,
   [99] = 14,
-  [100] = 34,
-  [101] = 34,
-  [102] = 34,
-  [103] = 79,
-  [104] = 82,
-  [105] = 80,
-  [106] = 78,
-  [107] = 34,
-  [108] = 79,
-  [109] = 80,
-  [110] = 78,
-  [111] = 82,
-  [112] = 49,
-  [113] = 49,
-  [114] = 49,
-  [115] = 115,
-  [116] = 34,
+  [100] = 100,
+  [101] = 101,
+  [102] = 51,
+  [103] = 51,
+  [104] = 51,
+  [105] = 92,
+  [106] = 51,
+  [107] = 90,
+  [108] = 86,
+  [109] = 87,
+  [110] = 67,
+  [111] = 90,
+  [112] = 87,
+  [113] = 51,
+  [114] = 67,
+  [115] = 86,
+  [116] = 92,
   [117] = 117,
   [118] = 118,
-  [119] = 80,
-  [120] = 78,
-  [121] = 82,
-  [122] = 79,
-  [123] = 49,
-  [124] = 35,
-  [125] = 47,
-  [126] = 48,
-  [127] = 79,
-  [128] = 80,
-  [129] = 78,
-  [130] = 82,
-  [131] = 131,
-  [132] = 132,
-  [133] = 80,
-  [134] = 78,
-  [135] = 82,
-  [136] = 49,
-  [137] = 49,
-  [138] = 96,
-  [139] = 42,
-  [140] = 49,
-  [141] = 43,
-  [142] = 79,
-  [143] = 143,
-  [144] = 31,
-  [145] = 44,
-  [146] = 37,
-  [147] = 45,
-  [148] = 32,
-  [149] = 63,
-  [150] = 33,
-  [151] = 41,
+  [119] = 67,
+  [120] = 90,
+  [121] = 92,
+  [122] = 87,
+  [123] = 67,
+  [124] = 86,
+  [125] = 86,
+  [126] = 67,
+  [127] = 127,
+  [128] = 50,
+  [129] = 54,
+  [130] = 40,
+  [131] = 56,
+  [132] = 57,
+  [133] = 58,
+  [134] = 59,
+  [135] = 60,
+  [136] = 41,
+  [137] = 42,
+  [138] = 43,
+  [139] = 44,
+  [140] = 45,
+  [141] = 46,
+  [142] = 87,
+  [143] = 92,
+  [144] = 90,
+  [145] = 86,
+  [146] = 87,
+  [147] = 92,
+  [148] = 90,
+  [149] = 67,
+  [150] = 67,
+  [151] = 100,
   [152] = 152,
   [153] = 153,
   [154] = 154,
   [155] = 155,
   [156] = 156,
-  [157] = 157,
-  [158] = 96,
+  [157] = 100,
+  [158] = 158,
   [159] = 159,
-  [160] = 96,
+  [160] = 160,
   [161] = 161,
   [162] = 162,
-  [163] = 163,
+  [163] = 100,
   [164] = 164,
   [165] = 165,
   [166] = 166,
@@ -1904,43 +1918,43 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [193] = 193,
   [194] = 194,
   [195] = 195,
-  [196] = 49,
-  [197] = 197,
+  [196] = 196,
+  [197] = 67,
   [198] = 198,
   [199] = 199,
-  [200] = 156,
-  [201] = 155,
+  [200] = 200,
+  [201] = 201,
   [202] = 202,
   [203] = 203,
   [204] = 204,
-  [205] = 153,
-  [206] = 206,
+  [205] = 158,
+  [206] = 159,
   [207] = 207,
-  [208] = 208,
-  [209] = 157,
-  [210] = 154,
-  [211] = 211,
-  [212] = 175,
-  [213] = 176,
-  [214] = 165,
-  [215] = 168,
-  [216] = 163,
-  [217] = 161,
-  [218] = 166,
-  [219] = 177,
-  [220] = 167,
-  [221] = 162,
-  [222] = 178,
-  [223] = 170,
-  [224] = 171,
-  [225] = 172,
-  [226] = 173,
-  [227] = 174,
-  [228] = 164,
-  [229] = 169,
-  [230] = 230,
-  [231] = 231,
-  [232] = 232,
+  [208] = 155,
+  [209] = 161,
+  [210] = 210,
+  [211] = 156,
+  [212] = 212,
+  [213] = 213,
+  [214] = 214,
+  [215] = 178,
+  [216] = 168,
+  [217] = 164,
+  [218] = 176,
+  [219] = 167,
+  [220] = 166,
+  [221] = 173,
+  [222] = 175,
+  [223] = 172,
+  [224] = 170,
+  [225] = 169,
+  [226] = 174,
+  [227] = 177,
+  [228] = 171,
+  [229] = 165,
+  [230] = 179,
+  [231] = 180,
+  [232] = 181,
   [233] = 233,
   [234] = 234,
   [235] = 235,
@@ -1949,25 +1963,25 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [238] = 238,
   [239] = 239,
   [240] = 240,
-  [241] = 240,
+  [241] = 241,
   [242] = 242,
   [243] = 243,
   [244] = 244,
   [245] = 245,
-  [246] = 246,
+  [246] = 245,
   [247] = 247,
   [248] = 248,
-  [249] = 247,
-  [250] = 248,
-  [251] = 247,
-  [252] = 252,
-  [253] = 247,
-  [254] = 247,
-  [255] = 247,
-  [256] = 247,
-  [257] = 257,
-  [258] = 258,
-  [259] = 259,
+  [249] = 249,
+  [250] = 250,
+  [251] = 251,
+  [252] = 250,
+  [253] = 251,
+  [254] = 250,
+  [255] = 255,
+  [256] = 250,
+  [257] = 250,
+  [258] = 250,
+  [259] = 250,
   [260] = 260,
   [261] = 261,
   [262] = 262,
@@ -1979,38 +1993,38 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [268] = 268,
   [269] = 269,
   [270] = 270,
-  [271] = 268,
+  [271] = 271,
   [272] = 272,
   [273] = 273,
   [274] = 274,
   [275] = 275,
-  [276] = 276,
+  [276] = 271,
   [277] = 277,
-  [278] = 273,
-  [279] = 272,
-  [280] = 274,
+  [278] = 278,
+  [279] = 279,
+  [280] = 280,
   [281] = 281,
-  [282] = 270,
-  [283] = 268,
+  [282] = 282,
+  [283] = 283,
   [284] = 284,
-  [285] = 285,
-  [286] = 286,
-  [287] = 287,
-  [288] = 270,
+  [285] = 280,
+  [286] = 279,
+  [287] = 281,
+  [288] = 288,
   [289] = 289,
-  [290] = 290,
-  [291] = 285,
-  [292] = 285,
-  [293] = 285,
-  [294] = 285,
-  [295] = 285,
-  [296] = 296,
-  [297] = 297,
-  [298] = 298,
+  [290] = 277,
+  [291] = 278,
+  [292] = 271,
+  [293] = 293,
+  [294] = 277,
+  [295] = 278,
+  [296] = 271,
+  [297] = 271,
+  [298] = 271,
   [299] = 299,
-  [300] = 285,
+  [300] = 271,
   [301] = 301,
-  [302] = 49,
+  [302] = 302,
   [303] = 303,
   [304] = 304,
   [305] = 305,
@@ -2018,36 +2032,36 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [307] = 307,
   [308] = 308,
   [309] = 309,
-  [310] = 310,
+  [310] = 305,
   [311] = 311,
-  [312] = 303,
+  [312] = 312,
   [313] = 313,
   [314] = 314,
   [315] = 315,
-  [316] = 313,
-  [317] = 308,
-  [318] = 311,
-  [319] = 319,
-  [320] = 320,
+  [316] = 316,
+  [317] = 317,
+  [318] = 318,
+  [319] = 308,
+  [320] = 67,
   [321] = 321,
   [322] = 322,
-  [323] = 323,
-  [324] = 315,
-  [325] = 325,
-  [326] = 308,
-  [327] = 311,
+  [323] = 311,
+  [324] = 324,
+  [325] = 313,
+  [326] = 314,
+  [327] = 327,
   [328] = 328,
   [329] = 313,
-  [330] = 330,
-  [331] = 313,
-  [332] = 332,
+  [330] = 314,
+  [331] = 311,
+  [332] = 308,
   [333] = 333,
-  [334] = 315,
-  [335] = 310,
+  [334] = 308,
+  [335] = 335,
   [336] = 336,
   [337] = 337,
   [338] = 338,
-  [339] = 339,
+  [339] = 336,
   [340] = 340,
   [341] = 341,
   [342] = 342,
@@ -2058,81 +2072,81 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [347] = 347,
   [348] = 348,
   [349] = 349,
-  [350] = 350,
-  [351] = 351,
-  [352] = 338,
-  [353] = 339,
-  [354] = 298,
-  [355] = 355,
-  [356] = 342,
-  [357] = 343,
+  [350] = 342,
+  [351] = 347,
+  [352] = 352,
+  [353] = 340,
+  [354] = 344,
+  [355] = 348,
+  [356] = 356,
+  [357] = 357,
   [358] = 358,
-  [359] = 359,
-  [360] = 342,
-  [361] = 289,
-  [362] = 362,
-  [363] = 363,
-  [364] = 363,
-  [365] = 365,
+  [359] = 346,
+  [360] = 357,
+  [361] = 344,
+  [362] = 348,
+  [363] = 357,
+  [364] = 358,
+  [365] = 346,
   [366] = 366,
   [367] = 367,
-  [368] = 340,
-  [369] = 346,
-  [370] = 341,
-  [371] = 343,
-  [372] = 347,
-  [373] = 351,
+  [368] = 349,
+  [369] = 369,
+  [370] = 343,
+  [371] = 358,
+  [372] = 372,
+  [373] = 274,
   [374] = 374,
-  [375] = 365,
-  [376] = 338,
-  [377] = 339,
-  [378] = 340,
+  [375] = 375,
+  [376] = 376,
+  [377] = 377,
+  [378] = 378,
   [379] = 379,
-  [380] = 341,
-  [381] = 349,
+  [380] = 272,
+  [381] = 372,
   [382] = 382,
   [383] = 383,
-  [384] = 384,
-  [385] = 290,
+  [384] = 376,
+  [385] = 340,
   [386] = 386,
-  [387] = 287,
+  [387] = 387,
   [388] = 388,
-  [389] = 299,
+  [389] = 389,
   [390] = 390,
-  [391] = 391,
-  [392] = 392,
+  [391] = 302,
+  [392] = 275,
   [393] = 393,
   [394] = 394,
-  [395] = 386,
-  [396] = 396,
-  [397] = 396,
-  [398] = 398,
+  [395] = 395,
+  [396] = 366,
+  [397] = 397,
+  [398] = 345,
   [399] = 399,
-  [400] = 398,
+  [400] = 387,
   [401] = 401,
   [402] = 402,
   [403] = 403,
-  [404] = 404,
-  [405] = 405,
+  [404] = 387,
+  [405] = 395,
   [406] = 406,
-  [407] = 407,
-  [408] = 383,
-  [409] = 348,
-  [410] = 383,
-  [411] = 401,
+  [407] = 389,
+  [408] = 273,
+  [409] = 409,
+  [410] = 410,
+  [411] = 411,
   [412] = 412,
-  [413] = 396,
-  [414] = 362,
-  [415] = 398,
+  [413] = 413,
+  [414] = 413,
+  [415] = 415,
   [416] = 416,
   [417] = 417,
-  [418] = 401,
-  [419] = 419,
-  [420] = 383,
+  [418] = 395,
+  [419] = 390,
+  [420] = 420,
   [421] = 421,
-  [422] = 422,
-  [423] = 423,
-  [424] = 424,
+  [422] = 413,
+  [423] = 413,
+  [424] = 389,
   [425] = 425,
   [426] = 426,
   [427] = 427,
@@ -2145,12 +2159,12 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [434] = 434,
   [435] = 435,
   [436] = 436,
-  [437] = 426,
-  [438] = 428,
+  [437] = 437,
+  [438] = 438,
   [439] = 439,
   [440] = 440,
-  [441] = 441,
-  [442] = 442,
+  [441] = 428,
+  [442] = 430,
   [443] = 443,
   [444] = 444,
   [445] = 445,
@@ -2160,101 +2174,101 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [449] = 449,
   [450] = 450,
   [451] = 451,
-  [452] = 432,
-  [453] = 433,
-  [454] = 435,
-  [455] = 436,
-  [456] = 445,
-  [457] = 457,
-  [458] = 458,
-  [459] = 459,
-  [460] = 460,
-  [461] = 461,
-  [462] = 422,
+  [452] = 452,
+  [453] = 453,
+  [454] = 454,
+  [455] = 455,
+  [456] = 456,
+  [457] = 434,
+  [458] = 435,
+  [459] = 437,
+  [460] = 438,
+  [461] = 440,
+  [462] = 462,
   [463] = 463,
   [464] = 464,
-  [465] = 444,
+  [465] = 429,
   [466] = 466,
-  [467] = 463,
-  [468] = 432,
-  [469] = 433,
-  [470] = 435,
-  [471] = 436,
-  [472] = 445,
-  [473] = 442,
-  [474] = 443,
-  [475] = 475,
-  [476] = 461,
-  [477] = 422,
-  [478] = 463,
-  [479] = 464,
-  [480] = 444,
-  [481] = 463,
-  [482] = 424,
-  [483] = 444,
-  [484] = 463,
-  [485] = 464,
-  [486] = 444,
-  [487] = 463,
-  [488] = 464,
-  [489] = 444,
-  [490] = 463,
-  [491] = 464,
-  [492] = 423,
-  [493] = 429,
-  [494] = 494,
-  [495] = 495,
-  [496] = 496,
-  [497] = 464,
-  [498] = 442,
-  [499] = 443,
+  [467] = 467,
+  [468] = 468,
+  [469] = 448,
+  [470] = 449,
+  [471] = 446,
+  [472] = 447,
+  [473] = 434,
+  [474] = 435,
+  [475] = 437,
+  [476] = 438,
+  [477] = 440,
+  [478] = 478,
+  [479] = 467,
+  [480] = 466,
+  [481] = 429,
+  [482] = 466,
+  [483] = 443,
+  [484] = 467,
+  [485] = 468,
+  [486] = 449,
+  [487] = 467,
+  [488] = 468,
+  [489] = 489,
+  [490] = 467,
+  [491] = 468,
+  [492] = 449,
+  [493] = 467,
+  [494] = 468,
+  [495] = 449,
+  [496] = 467,
+  [497] = 468,
+  [498] = 489,
+  [499] = 431,
   [500] = 500,
-  [501] = 444,
-  [502] = 502,
-  [503] = 503,
-  [504] = 439,
-  [505] = 505,
-  [506] = 440,
+  [501] = 468,
+  [502] = 446,
+  [503] = 447,
+  [504] = 504,
+  [505] = 448,
+  [506] = 449,
   [507] = 507,
-  [508] = 494,
+  [508] = 508,
   [509] = 509,
-  [510] = 510,
-  [511] = 442,
-  [512] = 443,
+  [510] = 444,
+  [511] = 500,
+  [512] = 512,
   [513] = 513,
-  [514] = 441,
-  [515] = 507,
-  [516] = 516,
-  [517] = 517,
+  [514] = 514,
+  [515] = 512,
+  [516] = 446,
+  [517] = 447,
   [518] = 518,
-  [519] = 519,
+  [519] = 445,
   [520] = 520,
   [521] = 521,
-  [522] = 424,
-  [523] = 426,
-  [524] = 439,
-  [525] = 440,
-  [526] = 494,
-  [527] = 503,
+  [522] = 522,
+  [523] = 523,
+  [524] = 524,
+  [525] = 525,
+  [526] = 526,
+  [527] = 426,
   [528] = 528,
-  [529] = 426,
-  [530] = 439,
-  [531] = 440,
-  [532] = 494,
+  [529] = 428,
+  [530] = 443,
+  [531] = 444,
+  [532] = 500,
   [533] = 533,
-  [534] = 461,
-  [535] = 535,
-  [536] = 423,
-  [537] = 424,
-  [538] = 513,
-  [539] = 423,
-  [540] = 464,
-  [541] = 541,
-  [542] = 542,
-  [543] = 543,
-  [544] = 544,
-  [545] = 545,
-  [546] = 546,
+  [534] = 534,
+  [535] = 428,
+  [536] = 443,
+  [537] = 444,
+  [538] = 500,
+  [539] = 508,
+  [540] = 540,
+  [541] = 489,
+  [542] = 426,
+  [543] = 489,
+  [544] = 518,
+  [545] = 426,
+  [546] = 449,
   [547] = 547,
   [548] = 548,
   [549] = 549,
@@ -2269,57 +2283,63 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [558] = 558,
   [559] = 559,
   [560] = 560,
-  [561] = 541,
+  [561] = 561,
   [562] = 562,
   [563] = 563,
   [564] = 564,
-  [565] = 560,
-  [566] = 566,
+  [565] = 565,
+  [566] = 564,
   [567] = 567,
   [568] = 568,
-  [569] = 564,
-  [570] = 570,
-  [571] = 568,
-  [572] = 572,
-  [573] = 568,
-  [574] = 574,
-  [575] = 568,
+  [569] = 569,
+  [570] = 556,
+  [571] = 571,
+  [572] = 565,
+  [573] = 573,
+  [574] = 553,
+  [575] = 575,
   [576] = 576,
-  [577] = 577,
-  [578] = 563,
-  [579] = 579,
+  [577] = 553,
+  [578] = 578,
+  [579] = 553,
   [580] = 580,
-  [581] = 559,
-  [582] = 549,
+  [581] = 553,
+  [582] = 582,
   [583] = 583,
-  [584] = 584,
-  [585] = 560,
-  [586] = 586,
+  [584] = 547,
+  [585] = 585,
+  [586] = 567,
   [587] = 587,
-  [588] = 587,
+  [588] = 554,
   [589] = 589,
-  [590] = 590,
-  [591] = 562,
-  [592] = 541,
-  [593] = 562,
-  [594] = 560,
+  [590] = 568,
+  [591] = 565,
+  [592] = 592,
+  [593] = 593,
+  [594] = 587,
   [595] = 595,
   [596] = 596,
-  [597] = 587,
-  [598] = 556,
-  [599] = 599,
-  [600] = 600,
+  [597] = 597,
+  [598] = 567,
+  [599] = 568,
+  [600] = 565,
   [601] = 601,
-  [602] = 550,
-  [603] = 568,
-  [604] = 563,
-  [605] = 567,
-  [606] = 606,
-  [607] = 568,
-  [608] = 563,
-  [609] = 609,
-  [610] = 610,
-  [611] = 568,
+  [602] = 602,
+  [603] = 587,
+  [604] = 604,
+  [605] = 552,
+  [606] = 555,
+  [607] = 607,
+  [608] = 608,
+  [609] = 585,
+  [610] = 547,
+  [611] = 611,
+  [612] = 612,
+  [613] = 547,
+  [614] = 614,
+  [615] = 553,
+  [616] = 616,
+  [617] = 553,
 };
 
 static bool ts_lex(TSLexer *lexer, TSStateId state) {
@@ -2327,51 +2347,51 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
   eof = lexer->eof(lexer);
   switch (state) {
     case 0:
-      if (eof) ADVANCE(497);
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        0, 675,
-        '\n', 503,
+        0, 698,
+        '\n', 514,
         '\r', 1,
-        '"', 883,
-        '#', 501,
-        '(', 807,
-        ')', 808,
-        '+', 482,
-        ',', 718,
-        '-', 732,
-        ':', 897,
-        '<', 835,
-        '>', 834,
-        '\\', 457,
-        'a', 94,
+        '"', 908,
+        '#', 512,
+        '(', 832,
+        ')', 833,
+        '+', 493,
+        ',', 741,
+        '-', 755,
+        ':', 922,
+        '<', 860,
+        '>', 859,
+        '\\', 468,
+        'a', 98,
         'b', 54,
         'c', 42,
         'd', 46,
-        'e', 242,
+        'e', 247,
         'f', 47,
-        'g', 158,
-        'h', 159,
-        'i', 273,
+        'g', 163,
+        'h', 164,
+        'i', 279,
         'l', 48,
-        'm', 161,
-        'n', 133,
-        'o', 189,
-        'p', 203,
-        'r', 134,
-        's', 67,
-        't', 135,
-        'u', 297,
+        'm', 166,
+        'n', 138,
+        'o', 194,
+        'p', 208,
+        'r', 139,
+        's', 69,
+        't', 140,
+        'u', 303,
         'w', 50,
-        '{', 452,
-        '|', 896,
-        '}', 454,
+        '{', 463,
+        '|', 921,
+        '}', 465,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(490);
+          lookahead == ' ') SKIP(501);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
       END_STATE();
     case 1:
-      if (lookahead == '\n') ADVANCE(503);
+      if (lookahead == '\n') ADVANCE(514);
       END_STATE();
     case 2:
       if (lookahead == '\n') ADVANCE(3);
@@ -2379,198 +2399,198 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 3:
       if (lookahead == '\n') ADVANCE(3);
       if (lookahead == '\r') ADVANCE(2);
-      if (lookahead == 'a') ADVANCE(289);
-      if (lookahead == 'o') ADVANCE(346);
+      if (lookahead == 'a') ADVANCE(295);
+      if (lookahead == 'o') ADVANCE(355);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(3);
       END_STATE();
     case 4:
-      if (lookahead == '\n') ADVANCE(502);
+      if (lookahead == '\n') ADVANCE(513);
       END_STATE();
     case 5:
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '"', 881,
-        '#', 501,
-        '-', 479,
-        'a', 193,
-        'b', 99,
+        '"', 906,
+        '#', 512,
+        '-', 490,
+        'a', 198,
+        'b', 103,
         'c', 43,
-        'e', 301,
-        'f', 74,
-        'g', 338,
-        'h', 159,
-        'i', 314,
-        'l', 77,
-        'm', 160,
-        'n', 337,
-        'o', 287,
-        'p', 356,
-        's', 155,
-        't', 230,
+        'e', 307,
+        'f', 77,
+        'g', 346,
+        'h', 164,
+        'i', 322,
+        'l', 80,
+        'm', 165,
+        'n', 345,
+        'o', 293,
+        'p', 365,
+        's', 160,
+        't', 234,
         'w', 49,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(5);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(841);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(866);
       END_STATE();
     case 6:
-      if (lookahead == '\n') ADVANCE(502);
+      if (lookahead == '\n') ADVANCE(513);
       if (lookahead == '\r') ADVANCE(4);
-      if (lookahead == '#') ADVANCE(501);
-      if (lookahead == '(') ADVANCE(807);
-      if (lookahead == 'e') ADVANCE(815);
-      if (lookahead == 'n') ADVANCE(812);
+      if (lookahead == '#') ADVANCE(512);
+      if (lookahead == '(') ADVANCE(832);
+      if (lookahead == 'e') ADVANCE(840);
+      if (lookahead == 'n') ADVANCE(837);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(6);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
       END_STATE();
     case 7:
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 520,
-        'c', 506,
-        'e', 602,
-        'f', 631,
-        'g', 621,
-        'h', 533,
-        'i', 589,
-        'l', 508,
-        'm', 540,
-        'n', 611,
-        'o', 592,
-        'p', 633,
-        's', 544,
-        't', 569,
-        'w', 511,
+        '#', 512,
+        'a', 571,
+        'b', 535,
+        'c', 517,
+        'e', 622,
+        'f', 652,
+        'g', 642,
+        'h', 549,
+        'i', 607,
+        'l', 519,
+        'm', 556,
+        'n', 631,
+        'o', 610,
+        'p', 654,
+        's', 560,
+        't', 586,
+        'w', 521,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(7);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 8:
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 520,
-        'c', 506,
-        'e', 602,
-        'f', 631,
-        'g', 621,
-        'h', 533,
-        'i', 589,
-        'l', 508,
-        'm', 540,
-        'n', 611,
-        'o', 596,
-        'p', 633,
-        's', 544,
-        't', 569,
-        'w', 511,
+        '#', 512,
+        'a', 571,
+        'b', 535,
+        'c', 517,
+        'e', 622,
+        'f', 652,
+        'g', 642,
+        'h', 549,
+        'i', 607,
+        'l', 519,
+        'm', 556,
+        'n', 631,
+        'o', 614,
+        'p', 654,
+        's', 560,
+        't', 586,
+        'w', 521,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(8);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 9:
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 520,
-        'c', 506,
-        'e', 602,
-        'f', 631,
-        'g', 621,
-        'h', 533,
-        'i', 589,
-        'l', 508,
-        'm', 540,
-        'n', 611,
-        'o', 598,
-        'p', 633,
-        's', 544,
-        't', 569,
-        'w', 511,
+        '#', 512,
+        'a', 571,
+        'b', 535,
+        'c', 517,
+        'e', 622,
+        'f', 652,
+        'g', 642,
+        'h', 549,
+        'i', 607,
+        'l', 519,
+        'm', 556,
+        'n', 631,
+        'o', 616,
+        'p', 654,
+        's', 560,
+        't', 586,
+        'w', 521,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(9);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 10:
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 519,
-        'c', 506,
-        'e', 583,
-        'f', 631,
-        'g', 621,
-        'h', 533,
-        'i', 589,
-        'l', 508,
-        'm', 540,
-        'n', 611,
-        'o', 592,
-        'p', 633,
-        's', 544,
-        't', 569,
-        'w', 511,
+        '#', 512,
+        'a', 571,
+        'b', 534,
+        'c', 517,
+        'e', 601,
+        'f', 652,
+        'g', 642,
+        'h', 549,
+        'i', 607,
+        'l', 519,
+        'm', 556,
+        'n', 631,
+        'o', 610,
+        'p', 654,
+        's', 560,
+        't', 586,
+        'w', 521,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(10);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 11:
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 519,
-        'c', 506,
-        'e', 583,
-        'f', 631,
-        'g', 621,
-        'h', 533,
-        'i', 589,
-        'l', 508,
-        'm', 540,
-        'n', 611,
-        'o', 596,
-        'p', 633,
-        's', 544,
-        't', 569,
-        'w', 511,
+        '#', 512,
+        'a', 571,
+        'b', 534,
+        'c', 517,
+        'e', 601,
+        'f', 652,
+        'g', 642,
+        'h', 549,
+        'i', 607,
+        'l', 519,
+        'm', 556,
+        'n', 631,
+        'o', 614,
+        'p', 654,
+        's', 560,
+        't', 586,
+        'w', 521,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(11);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 12:
-      if (lookahead == '"') ADVANCE(881);
-      if (lookahead == '#') ADVANCE(501);
+      if (lookahead == '"') ADVANCE(906);
+      if (lookahead == '#') ADVANCE(512);
       if (lookahead == '+') ADVANCE(39);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(12);
@@ -2579,85 +2599,85 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(505);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(516);
       END_STATE();
     case 13:
       ADVANCE_MAP(
-        '"', 881,
-        '#', 501,
-        '-', 479,
-        '<', 835,
-        '>', 834,
-        'c', 341,
-        'd', 324,
-        'e', 315,
-        'f', 73,
-        'i', 369,
-        'n', 330,
-        'o', 256,
-        's', 182,
-        't', 368,
-        'w', 227,
+        '"', 906,
+        '#', 512,
+        '-', 490,
+        '<', 860,
+        '>', 859,
+        'c', 350,
+        'd', 332,
+        'e', 323,
+        'f', 76,
+        'i', 378,
+        'n', 338,
+        'o', 262,
+        's', 187,
+        't', 377,
+        'w', 231,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(13);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(841);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(866);
       END_STATE();
     case 14:
-      if (lookahead == '"') ADVANCE(888);
+      if (lookahead == '"') ADVANCE(913);
       END_STATE();
     case 15:
-      if (lookahead == '"') ADVANCE(888);
-      if (lookahead != 0) ADVANCE(891);
+      if (lookahead == '"') ADVANCE(913);
+      if (lookahead != 0) ADVANCE(916);
       END_STATE();
     case 16:
-      if (lookahead == '"') ADVANCE(882);
-      if (lookahead == '#') ADVANCE(886);
-      if (lookahead == '\\') ADVANCE(457);
-      if (lookahead == '{') ADVANCE(885);
+      if (lookahead == '"') ADVANCE(907);
+      if (lookahead == '#') ADVANCE(911);
+      if (lookahead == '\\') ADVANCE(468);
+      if (lookahead == '{') ADVANCE(910);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(884);
+          lookahead == ' ') ADVANCE(909);
       if (lookahead != 0 &&
           lookahead != '\t' &&
           lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(886);
+          lookahead != '\r') ADVANCE(911);
       END_STATE();
     case 17:
       if (lookahead == '"') ADVANCE(19);
-      if (lookahead == '#') ADVANCE(890);
-      if (lookahead == '{') ADVANCE(453);
+      if (lookahead == '#') ADVANCE(915);
+      if (lookahead == '{') ADVANCE(464);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(889);
-      if (lookahead != 0) ADVANCE(891);
+          lookahead == ' ') ADVANCE(914);
+      if (lookahead != 0) ADVANCE(916);
       END_STATE();
     case 18:
-      if (lookahead == '"') ADVANCE(488);
-      if (lookahead != 0) ADVANCE(891);
+      if (lookahead == '"') ADVANCE(499);
+      if (lookahead != 0) ADVANCE(916);
       END_STATE();
     case 19:
       if (lookahead == '"') ADVANCE(15);
-      if (lookahead != 0) ADVANCE(891);
+      if (lookahead != 0) ADVANCE(916);
       END_STATE();
     case 20:
-      if (lookahead == '#') ADVANCE(501);
+      if (lookahead == '#') ADVANCE(512);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(20);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(894);
-      END_STATE();
-    case 21:
-      if (lookahead == '#') ADVANCE(501);
-      if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(21);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(802);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(827);
+      END_STATE();
+    case 21:
+      if (lookahead == '#') ADVANCE(512);
+      if (lookahead == '\t' ||
+          lookahead == ' ') SKIP(21);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(919);
       END_STATE();
     case 22:
-      if (lookahead == '#') ADVANCE(501);
+      if (lookahead == '#') ADVANCE(512);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(22);
       if (lookahead == '+' ||
@@ -2665,85 +2685,85 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('/' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(699);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(722);
       END_STATE();
     case 23:
-      if (lookahead == '#') ADVANCE(501);
+      if (lookahead == '#') ADVANCE(512);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(23);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(790);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(813);
       END_STATE();
     case 24:
-      if (lookahead == '-') ADVANCE(192);
+      if (lookahead == '-') ADVANCE(197);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') ADVANCE(24);
       END_STATE();
     case 25:
-      if (lookahead == '-') ADVANCE(470);
-      if (lookahead == 'd') ADVANCE(849);
-      if (lookahead == 'h') ADVANCE(854);
-      if (lookahead == 'm') ADVANCE(853);
-      if (lookahead == 's') ADVANCE(850);
-      if (lookahead == 'w') ADVANCE(852);
-      if (lookahead == 'y') ADVANCE(851);
+      if (lookahead == '-') ADVANCE(481);
+      if (lookahead == 'd') ADVANCE(874);
+      if (lookahead == 'h') ADVANCE(879);
+      if (lookahead == 'm') ADVANCE(878);
+      if (lookahead == 's') ADVANCE(875);
+      if (lookahead == 'w') ADVANCE(877);
+      if (lookahead == 'y') ADVANCE(876);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(109);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(111);
+          lookahead == ' ') ADVANCE(114);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(116);
       END_STATE();
     case 26:
-      if (lookahead == '-') ADVANCE(471);
+      if (lookahead == '-') ADVANCE(482);
       END_STATE();
     case 27:
-      if (lookahead == '-') ADVANCE(183);
+      if (lookahead == '-') ADVANCE(188);
       END_STATE();
     case 28:
-      if (lookahead == '-') ADVANCE(183);
-      if (lookahead == 'p') ADVANCE(770);
+      if (lookahead == '-') ADVANCE(188);
+      if (lookahead == 'p') ADVANCE(793);
       END_STATE();
     case 29:
-      if (lookahead == '.') ADVANCE(486);
+      if (lookahead == '.') ADVANCE(497);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(29);
       END_STATE();
     case 30:
-      if (lookahead == ':') ADVANCE(468);
-      if (lookahead == 'd') ADVANCE(849);
-      if (lookahead == 'h') ADVANCE(854);
-      if (lookahead == 'm') ADVANCE(853);
-      if (lookahead == 's') ADVANCE(850);
-      if (lookahead == 'w') ADVANCE(852);
-      if (lookahead == 'y') ADVANCE(851);
+      if (lookahead == ':') ADVANCE(479);
+      if (lookahead == 'd') ADVANCE(874);
+      if (lookahead == 'h') ADVANCE(879);
+      if (lookahead == 'm') ADVANCE(878);
+      if (lookahead == 's') ADVANCE(875);
+      if (lookahead == 'w') ADVANCE(877);
+      if (lookahead == 'y') ADVANCE(876);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(109);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(110);
+          lookahead == ' ') ADVANCE(114);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(115);
       END_STATE();
     case 31:
-      if (lookahead == ':') ADVANCE(468);
-      if (lookahead == 'd') ADVANCE(849);
-      if (lookahead == 'h') ADVANCE(854);
-      if (lookahead == 'm') ADVANCE(853);
-      if (lookahead == 's') ADVANCE(850);
-      if (lookahead == 'w') ADVANCE(852);
-      if (lookahead == 'y') ADVANCE(851);
+      if (lookahead == ':') ADVANCE(479);
+      if (lookahead == 'd') ADVANCE(874);
+      if (lookahead == 'h') ADVANCE(879);
+      if (lookahead == 'm') ADVANCE(878);
+      if (lookahead == 's') ADVANCE(875);
+      if (lookahead == 'w') ADVANCE(877);
+      if (lookahead == 'y') ADVANCE(876);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(109);
+          lookahead == ' ') ADVANCE(114);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
       END_STATE();
     case 32:
-      if (lookahead == ':') ADVANCE(473);
+      if (lookahead == ':') ADVANCE(484);
       END_STATE();
     case 33:
-      if (lookahead == ':') ADVANCE(475);
+      if (lookahead == ':') ADVANCE(486);
       END_STATE();
     case 34:
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(868);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(893);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
@@ -2752,7 +2772,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 35:
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(34);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2762,7 +2782,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 36:
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(35);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2772,7 +2792,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 37:
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(36);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2782,7 +2802,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 38:
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(37);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2792,7 +2812,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 39:
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
       if (lookahead == '+' ||
           lookahead == '-' ||
@@ -2802,7 +2822,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 40:
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
@@ -2812,4320 +2832,4388 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 41:
-      if (lookahead == ']') ADVANCE(801);
+      if (lookahead == ']') ADVANCE(826);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
       END_STATE();
     case 42:
-      if (lookahead == 'a') ADVANCE(257);
-      if (lookahead == 'c') ADVANCE(771);
-      if (lookahead == 'o') ADVANCE(274);
+      if (lookahead == 'a') ADVANCE(263);
+      if (lookahead == 'c') ADVANCE(794);
+      if (lookahead == 'o') ADVANCE(280);
       END_STATE();
     case 43:
-      if (lookahead == 'a') ADVANCE(257);
-      if (lookahead == 'c') ADVANCE(771);
-      if (lookahead == 'o') ADVANCE(302);
+      if (lookahead == 'a') ADVANCE(263);
+      if (lookahead == 'c') ADVANCE(794);
+      if (lookahead == 'o') ADVANCE(308);
       END_STATE();
     case 44:
-      if (lookahead == 'a') ADVANCE(257);
-      if (lookahead == 'c') ADVANCE(771);
-      if (lookahead == 'o') ADVANCE(317);
+      if (lookahead == 'a') ADVANCE(263);
+      if (lookahead == 'c') ADVANCE(794);
+      if (lookahead == 'o') ADVANCE(325);
       END_STATE();
     case 45:
-      if (lookahead == 'a') ADVANCE(257);
-      if (lookahead == 'o') ADVANCE(302);
+      if (lookahead == 'a') ADVANCE(263);
+      if (lookahead == 'o') ADVANCE(308);
       END_STATE();
     case 46:
-      if (lookahead == 'a') ADVANCE(419);
-      if (lookahead == 'o') ADVANCE(163);
+      if (lookahead == 'a') ADVANCE(429);
+      if (lookahead == 'o') ADVANCE(168);
       END_STATE();
     case 47:
-      if (lookahead == 'a') ADVANCE(212);
-      if (lookahead == 'e') ADVANCE(413);
-      if (lookahead == 'i') ADVANCE(166);
-      if (lookahead == 'r') ADVANCE(206);
+      if (lookahead == 'a') ADVANCE(216);
+      if (lookahead == 'e') ADVANCE(423);
+      if (lookahead == 'i') ADVANCE(171);
+      if (lookahead == 'r') ADVANCE(211);
       END_STATE();
     case 48:
-      if (lookahead == 'a') ADVANCE(92);
+      if (lookahead == 'a') ADVANCE(96);
       if (lookahead == 'e') ADVANCE(63);
-      if (lookahead == 'i') ADVANCE(388);
-      if (lookahead == 'o') ADVANCE(322);
+      if (lookahead == 'i') ADVANCE(397);
+      if (lookahead == 'o') ADVANCE(330);
       END_STATE();
     case 49:
-      if (lookahead == 'a') ADVANCE(222);
+      if (lookahead == 'a') ADVANCE(226);
       END_STATE();
     case 50:
-      if (lookahead == 'a') ADVANCE(222);
-      if (lookahead == 'e') ADVANCE(90);
-      if (lookahead == 'h') ADVANCE(169);
-      if (lookahead == 'i') ADVANCE(295);
-      if (lookahead == 'o') ADVANCE(358);
+      if (lookahead == 'a') ADVANCE(226);
+      if (lookahead == 'e') ADVANCE(94);
+      if (lookahead == 'h') ADVANCE(175);
+      if (lookahead == 'i') ADVANCE(301);
+      if (lookahead == 'o') ADVANCE(367);
       END_STATE();
     case 51:
-      if (lookahead == 'a') ADVANCE(222);
-      if (lookahead == 'h') ADVANCE(169);
-      if (lookahead == 'i') ADVANCE(296);
-      if (lookahead == 'o') ADVANCE(358);
+      if (lookahead == 'a') ADVANCE(226);
+      if (lookahead == 'h') ADVANCE(175);
+      if (lookahead == 'i') ADVANCE(302);
+      if (lookahead == 'o') ADVANCE(367);
       END_STATE();
     case 52:
-      if (lookahead == 'a') ADVANCE(222);
-      if (lookahead == 'h') ADVANCE(169);
-      if (lookahead == 'i') ADVANCE(294);
-      if (lookahead == 'o') ADVANCE(358);
+      if (lookahead == 'a') ADVANCE(226);
+      if (lookahead == 'h') ADVANCE(175);
+      if (lookahead == 'i') ADVANCE(300);
+      if (lookahead == 'o') ADVANCE(367);
       END_STATE();
     case 53:
-      if (lookahead == 'a') ADVANCE(222);
-      if (lookahead == 'i') ADVANCE(294);
-      if (lookahead == 'o') ADVANCE(358);
+      if (lookahead == 'a') ADVANCE(226);
+      if (lookahead == 'i') ADVANCE(300);
+      if (lookahead == 'o') ADVANCE(367);
       END_STATE();
     case 54:
-      if (lookahead == 'a') ADVANCE(95);
-      if (lookahead == 'c') ADVANCE(96);
-      if (lookahead == 'o') ADVANCE(115);
+      if (lookahead == 'a') ADVANCE(99);
+      if (lookahead == 'c') ADVANCE(100);
+      if (lookahead == 'o') ADVANCE(120);
       if (lookahead == 'r') ADVANCE(59);
       END_STATE();
     case 55:
-      if (lookahead == 'a') ADVANCE(213);
+      if (lookahead == 'a') ADVANCE(217);
       END_STATE();
     case 56:
-      if (lookahead == 'a') ADVANCE(449);
+      if (lookahead == 'a') ADVANCE(460);
       END_STATE();
     case 57:
-      if (lookahead == 'a') ADVANCE(361);
-      if (lookahead == 'n') ADVANCE(118);
-      if (lookahead == 't') ADVANCE(818);
+      if (lookahead == 'a') ADVANCE(370);
+      if (lookahead == 'n') ADVANCE(123);
+      if (lookahead == 't') ADVANCE(843);
       END_STATE();
     case 58:
-      if (lookahead == 'a') ADVANCE(220);
-      if (lookahead == 'i') ADVANCE(290);
+      if (lookahead == 'a') ADVANCE(224);
+      if (lookahead == 'i') ADVANCE(296);
       END_STATE();
     case 59:
-      if (lookahead == 'a') ADVANCE(293);
+      if (lookahead == 'a') ADVANCE(299);
       END_STATE();
     case 60:
-      if (lookahead == 'a') ADVANCE(366);
+      if (lookahead == 'a') ADVANCE(375);
       END_STATE();
     case 61:
-      if (lookahead == 'a') ADVANCE(366);
-      if (lookahead == 'e') ADVANCE(343);
+      if (lookahead == 'a') ADVANCE(375);
+      if (lookahead == 'e') ADVANCE(352);
       END_STATE();
     case 62:
-      if (lookahead == 'a') ADVANCE(104);
+      if (lookahead == 'a') ADVANCE(108);
       END_STATE();
     case 63:
-      if (lookahead == 'a') ADVANCE(117);
+      if (lookahead == 'a') ADVANCE(122);
       END_STATE();
     case 64:
-      if (lookahead == 'a') ADVANCE(267);
-      if (lookahead == 'x') ADVANCE(402);
+      if (lookahead == 'a') ADVANCE(273);
+      if (lookahead == 'x') ADVANCE(412);
       END_STATE();
     case 65:
-      if (lookahead == 'a') ADVANCE(276);
-      if (lookahead == 'u') ADVANCE(731);
+      if (lookahead == 'a') ADVANCE(282);
+      if (lookahead == 'u') ADVANCE(754);
       END_STATE();
     case 66:
-      if (lookahead == 'a') ADVANCE(249);
-      if (lookahead == 't') ADVANCE(319);
+      if (lookahead == 'a') ADVANCE(254);
+      if (lookahead == 't') ADVANCE(327);
       END_STATE();
     case 67:
-      if (lookahead == 'a') ADVANCE(392);
+      if (lookahead == 'a') ADVANCE(319);
+      if (lookahead == 'i') ADVANCE(200);
+      if (lookahead == 'u') ADVANCE(145);
+      END_STATE();
+    case 68:
+      if (lookahead == 'a') ADVANCE(319);
+      if (lookahead == 'u') ADVANCE(145);
+      END_STATE();
+    case 69:
+      if (lookahead == 'a') ADVANCE(402);
       if (lookahead == 'e') ADVANCE(57);
       if (lookahead == 'l') ADVANCE(62);
       if (lookahead == 't') ADVANCE(61);
-      if (lookahead == 'u') ADVANCE(89);
-      END_STATE();
-    case 68:
-      if (lookahead == 'a') ADVANCE(105);
-      END_STATE();
-    case 69:
-      if (lookahead == 'a') ADVANCE(300);
-      if (lookahead == 'e') ADVANCE(364);
-      if (lookahead == 'f') ADVANCE(83);
-      if (lookahead == 'n') ADVANCE(321);
-      if (lookahead == 'v') ADVANCE(332);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(69);
+      if (lookahead == 'u') ADVANCE(93);
       END_STATE();
     case 70:
-      if (lookahead == 'a') ADVANCE(300);
-      if (lookahead == 'f') ADVANCE(83);
-      if (lookahead == 'n') ADVANCE(321);
-      if (lookahead == 'v') ADVANCE(332);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(70);
+      if (lookahead == 'a') ADVANCE(109);
       END_STATE();
     case 71:
-      if (lookahead == 'a') ADVANCE(347);
+      if (lookahead == 'a') ADVANCE(306);
+      if (lookahead == 'e') ADVANCE(373);
+      if (lookahead == 'f') ADVANCE(86);
+      if (lookahead == 'n') ADVANCE(329);
+      if (lookahead == 'v') ADVANCE(340);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(71);
       END_STATE();
     case 72:
-      if (lookahead == 'a') ADVANCE(253);
+      if (lookahead == 'a') ADVANCE(306);
+      if (lookahead == 'f') ADVANCE(86);
+      if (lookahead == 'n') ADVANCE(329);
+      if (lookahead == 'v') ADVANCE(340);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(72);
       END_STATE();
     case 73:
-      if (lookahead == 'a') ADVANCE(262);
+      if (lookahead == 'a') ADVANCE(356);
       END_STATE();
     case 74:
-      if (lookahead == 'a') ADVANCE(262);
-      if (lookahead == 'r') ADVANCE(325);
+      if (lookahead == 'a') ADVANCE(258);
       END_STATE();
     case 75:
-      if (lookahead == 'a') ADVANCE(409);
-      if (lookahead == 'u') ADVANCE(281);
+      if (lookahead == 'a') ADVANCE(260);
       END_STATE();
     case 76:
-      if (lookahead == 'a') ADVANCE(223);
-      if (lookahead == 'i') ADVANCE(166);
-      if (lookahead == 'r') ADVANCE(325);
+      if (lookahead == 'a') ADVANCE(268);
       END_STATE();
     case 77:
-      if (lookahead == 'a') ADVANCE(91);
+      if (lookahead == 'a') ADVANCE(268);
+      if (lookahead == 'r') ADVANCE(333);
       END_STATE();
     case 78:
-      if (lookahead == 'a') ADVANCE(91);
-      if (lookahead == 'o') ADVANCE(322);
+      if (lookahead == 'a') ADVANCE(419);
+      if (lookahead == 'u') ADVANCE(287);
       END_STATE();
     case 79:
-      if (lookahead == 'a') ADVANCE(196);
+      if (lookahead == 'a') ADVANCE(227);
+      if (lookahead == 'i') ADVANCE(171);
+      if (lookahead == 'r') ADVANCE(333);
       END_STATE();
     case 80:
-      if (lookahead == 'a') ADVANCE(450);
+      if (lookahead == 'a') ADVANCE(95);
       END_STATE();
     case 81:
-      if (lookahead == 'a') ADVANCE(225);
-      if (lookahead == 'i') ADVANCE(290);
+      if (lookahead == 'a') ADVANCE(95);
+      if (lookahead == 'o') ADVANCE(330);
       END_STATE();
     case 82:
-      if (lookahead == 'a') ADVANCE(224);
-      if (lookahead == 'i') ADVANCE(165);
-      if (lookahead == 'r') ADVANCE(325);
+      if (lookahead == 'a') ADVANCE(201);
       END_STATE();
     case 83:
-      if (lookahead == 'a') ADVANCE(219);
+      if (lookahead == 'a') ADVANCE(461);
       END_STATE();
     case 84:
-      if (lookahead == 'a') ADVANCE(221);
+      if (lookahead == 'a') ADVANCE(229);
+      if (lookahead == 'i') ADVANCE(296);
       END_STATE();
     case 85:
-      if (lookahead == 'a') ADVANCE(231);
+      if (lookahead == 'a') ADVANCE(228);
+      if (lookahead == 'i') ADVANCE(170);
+      if (lookahead == 'r') ADVANCE(333);
       END_STATE();
     case 86:
-      if (lookahead == 'a') ADVANCE(132);
+      if (lookahead == 'a') ADVANCE(222);
       END_STATE();
     case 87:
-      if (lookahead == 'a') ADVANCE(316);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(87);
+      if (lookahead == 'a') ADVANCE(225);
       END_STATE();
     case 88:
-      if (lookahead == 'b') ADVANCE(235);
+      if (lookahead == 'a') ADVANCE(235);
       END_STATE();
     case 89:
-      if (lookahead == 'b') ADVANCE(235);
-      if (lookahead == 'n') ADVANCE(731);
+      if (lookahead == 'a') ADVANCE(137);
       END_STATE();
     case 90:
-      if (lookahead == 'b') ADVANCE(795);
-      if (lookahead == 'd') ADVANCE(731);
-      if (lookahead == 'e') ADVANCE(238);
+      if (lookahead == 'a') ADVANCE(113);
       END_STATE();
     case 91:
-      if (lookahead == 'b') ADVANCE(174);
+      if (lookahead == 'a') ADVANCE(324);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(91);
       END_STATE();
     case 92:
-      if (lookahead == 'b') ADVANCE(174);
-      if (lookahead == 's') ADVANCE(399);
+      if (lookahead == 'b') ADVANCE(240);
       END_STATE();
     case 93:
-      if (lookahead == 'b') ADVANCE(178);
+      if (lookahead == 'b') ADVANCE(240);
+      if (lookahead == 'n') ADVANCE(754);
       END_STATE();
     case 94:
-      if (lookahead == 'c') ADVANCE(102);
-      if (lookahead == 'f') ADVANCE(417);
-      if (lookahead == 'g') ADVANCE(162);
-      if (lookahead == 'l') ADVANCE(439);
-      if (lookahead == 'n') ADVANCE(113);
+      if (lookahead == 'b') ADVANCE(818);
+      if (lookahead == 'd') ADVANCE(754);
+      if (lookahead == 'e') ADVANCE(243);
       END_STATE();
     case 95:
-      if (lookahead == 'c') ADVANCE(236);
+      if (lookahead == 'b') ADVANCE(179);
       END_STATE();
     case 96:
-      if (lookahead == 'c') ADVANCE(773);
+      if (lookahead == 'b') ADVANCE(179);
+      if (lookahead == 's') ADVANCE(409);
       END_STATE();
     case 97:
-      if (lookahead == 'c') ADVANCE(855);
+      if (lookahead == 'b') ADVANCE(183);
       END_STATE();
     case 98:
-      if (lookahead == 'c') ADVANCE(199);
+      if (lookahead == 'c') ADVANCE(106);
+      if (lookahead == 'f') ADVANCE(427);
+      if (lookahead == 'g') ADVANCE(167);
+      if (lookahead == 'l') ADVANCE(450);
+      if (lookahead == 'n') ADVANCE(118);
       END_STATE();
     case 99:
-      if (lookahead == 'c') ADVANCE(96);
-      if (lookahead == 'o') ADVANCE(114);
-      END_STATE();
-    case 100:
-      if (lookahead == 'c') ADVANCE(96);
-      if (lookahead == 'o') ADVANCE(114);
-      if (lookahead == 'r') ADVANCE(59);
-      END_STATE();
-    case 101:
-      if (lookahead == 'c') ADVANCE(200);
-      END_STATE();
-    case 102:
-      if (lookahead == 'c') ADVANCE(323);
-      END_STATE();
-    case 103:
-      if (lookahead == 'c') ADVANCE(201);
-      END_STATE();
-    case 104:
       if (lookahead == 'c') ADVANCE(241);
       END_STATE();
-    case 105:
-      if (lookahead == 'c') ADVANCE(408);
+    case 100:
+      if (lookahead == 'c') ADVANCE(796);
       END_STATE();
-    case 106:
-      if (lookahead == 'c') ADVANCE(167);
+    case 101:
+      if (lookahead == 'c') ADVANCE(880);
       END_STATE();
-    case 107:
-      if (lookahead == 'c') ADVANCE(410);
+    case 102:
+      if (lookahead == 'c') ADVANCE(204);
       END_STATE();
-    case 108:
-      if (lookahead == 'c') ADVANCE(428);
+    case 103:
+      if (lookahead == 'c') ADVANCE(100);
+      if (lookahead == 'o') ADVANCE(119);
       END_STATE();
-    case 109:
-      if (lookahead == 'd') ADVANCE(849);
-      if (lookahead == 'h') ADVANCE(854);
-      if (lookahead == 'm') ADVANCE(853);
-      if (lookahead == 's') ADVANCE(850);
-      if (lookahead == 'w') ADVANCE(852);
-      if (lookahead == 'y') ADVANCE(851);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(109);
-      END_STATE();
-    case 110:
-      if (lookahead == 'd') ADVANCE(849);
-      if (lookahead == 'h') ADVANCE(854);
-      if (lookahead == 'm') ADVANCE(853);
-      if (lookahead == 's') ADVANCE(850);
-      if (lookahead == 'w') ADVANCE(852);
-      if (lookahead == 'y') ADVANCE(851);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(109);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(25);
-      END_STATE();
-    case 111:
-      if (lookahead == 'd') ADVANCE(849);
-      if (lookahead == 'h') ADVANCE(854);
-      if (lookahead == 'm') ADVANCE(853);
-      if (lookahead == 's') ADVANCE(850);
-      if (lookahead == 'w') ADVANCE(852);
-      if (lookahead == 'y') ADVANCE(851);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(109);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(111);
-      END_STATE();
-    case 112:
-      if (lookahead == 'd') ADVANCE(455);
-      END_STATE();
-    case 113:
-      if (lookahead == 'd') ADVANCE(769);
-      END_STATE();
-    case 114:
-      if (lookahead == 'd') ADVANCE(444);
-      END_STATE();
-    case 115:
-      if (lookahead == 'd') ADVANCE(444);
-      if (lookahead == 'o') ADVANCE(246);
-      END_STATE();
-    case 116:
-      if (lookahead == 'd') ADVANCE(750);
-      END_STATE();
-    case 117:
-      if (lookahead == 'd') ADVANCE(721);
-      END_STATE();
-    case 118:
-      if (lookahead == 'd') ADVANCE(693);
-      END_STATE();
-    case 119:
-      if (lookahead == 'd') ADVANCE(856);
-      END_STATE();
-    case 120:
-      if (lookahead == 'd') ADVANCE(730);
-      END_STATE();
-    case 121:
-      if (lookahead == 'd') ADVANCE(752);
-      END_STATE();
-    case 122:
-      if (lookahead == 'd') ADVANCE(749);
-      END_STATE();
-    case 123:
-      if (lookahead == 'd') ADVANCE(320);
-      END_STATE();
-    case 124:
-      if (lookahead == 'd') ADVANCE(376);
-      END_STATE();
-    case 125:
-      if (lookahead == 'd') ADVANCE(381);
-      END_STATE();
-    case 126:
-      if (lookahead == 'd') ADVANCE(371);
-      END_STATE();
-    case 127:
-      if (lookahead == 'd') ADVANCE(234);
-      END_STATE();
-    case 128:
-      if (lookahead == 'd') ADVANCE(234);
-      if (lookahead == 't') ADVANCE(58);
-      END_STATE();
-    case 129:
-      if (lookahead == 'd') ADVANCE(234);
-      if (lookahead == 't') ADVANCE(81);
-      END_STATE();
-    case 130:
-      if (lookahead == 'd') ADVANCE(80);
-      if (lookahead == 'e') ADVANCE(313);
-      END_STATE();
-    case 131:
-      if (lookahead == 'd') ADVANCE(171);
-      END_STATE();
-    case 132:
-      if (lookahead == 'd') ADVANCE(177);
-      END_STATE();
-    case 133:
-      if (lookahead == 'e') ADVANCE(437);
-      if (lookahead == 'o') ADVANCE(395);
-      if (lookahead == 'u') ADVANCE(264);
-      END_STATE();
-    case 134:
-      if (lookahead == 'e') ADVANCE(28);
-      END_STATE();
-    case 135:
-      if (lookahead == 'e') ADVANCE(64);
-      if (lookahead == 'h') ADVANCE(65);
-      if (lookahead == 'i') ADVANCE(268);
-      if (lookahead == 'o') ADVANCE(768);
-      if (lookahead == 'r') ADVANCE(208);
-      if (lookahead == 'u') ADVANCE(136);
-      END_STATE();
-    case 136:
-      if (lookahead == 'e') ADVANCE(731);
-      END_STATE();
-    case 137:
-      if (lookahead == 'e') ADVANCE(761);
-      END_STATE();
-    case 138:
-      if (lookahead == 'e') ADVANCE(785);
-      END_STATE();
-    case 139:
-      if (lookahead == 'e') ADVANCE(329);
-      END_STATE();
-    case 140:
-      if (lookahead == 'e') ADVANCE(836);
-      END_STATE();
-    case 141:
-      if (lookahead == 'e') ADVANCE(856);
-      END_STATE();
-    case 142:
-      if (lookahead == 'e') ADVANCE(837);
-      END_STATE();
-    case 143:
-      if (lookahead == 'e') ADVANCE(737);
-      END_STATE();
-    case 144:
-      if (lookahead == 'e') ADVANCE(695);
-      END_STATE();
-    case 145:
-      if (lookahead == 'e') ADVANCE(730);
-      END_STATE();
-    case 146:
-      if (lookahead == 'e') ADVANCE(779);
-      END_STATE();
-    case 147:
-      if (lookahead == 'e') ADVANCE(696);
-      END_STATE();
-    case 148:
-      if (lookahead == 'e') ADVANCE(710);
-      END_STATE();
-    case 149:
-      if (lookahead == 'e') ADVANCE(676);
-      END_STATE();
-    case 150:
-      if (lookahead == 'e') ADVANCE(819);
-      END_STATE();
-    case 151:
-      if (lookahead == 'e') ADVANCE(819);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(69);
-      END_STATE();
-    case 152:
-      if (lookahead == 'e') ADVANCE(443);
-      if (lookahead == 'i') ADVANCE(271);
-      if (lookahead == 'r') ADVANCE(207);
-      END_STATE();
-    case 153:
-      if (lookahead == 'e') ADVANCE(451);
-      END_STATE();
-    case 154:
-      if (lookahead == 'e') ADVANCE(307);
-      END_STATE();
-    case 155:
-      if (lookahead == 'e') ADVANCE(292);
-      if (lookahead == 'u') ADVANCE(88);
-      END_STATE();
-    case 156:
-      if (lookahead == 'e') ADVANCE(343);
-      END_STATE();
-    case 157:
-      if (lookahead == 'e') ADVANCE(27);
-      END_STATE();
-    case 158:
-      if (lookahead == 'e') ADVANCE(393);
-      if (lookahead == 'o') ADVANCE(66);
-      END_STATE();
-    case 159:
-      if (lookahead == 'e') ADVANCE(86);
-      if (lookahead == 't') ADVANCE(394);
-      END_STATE();
-    case 160:
-      if (lookahead == 'e') ADVANCE(384);
-      END_STATE();
-    case 161:
-      if (lookahead == 'e') ADVANCE(384);
-      if (lookahead == 'o') ADVANCE(275);
-      END_STATE();
-    case 162:
-      if (lookahead == 'e') ADVANCE(305);
-      END_STATE();
-    case 163:
-      if (lookahead == 'e') ADVANCE(370);
-      END_STATE();
-    case 164:
-      if (lookahead == 'e') ADVANCE(348);
-      END_STATE();
-    case 165:
-      if (lookahead == 'e') ADVANCE(258);
-      END_STATE();
-    case 166:
-      if (lookahead == 'e') ADVANCE(258);
-      if (lookahead == 'l') ADVANCE(138);
-      END_STATE();
-    case 167:
-      if (lookahead == 'e') ADVANCE(272);
-      END_STATE();
-    case 168:
-      if (lookahead == 'e') ADVANCE(240);
-      END_STATE();
-    case 169:
-      if (lookahead == 'e') ADVANCE(277);
-      END_STATE();
-    case 170:
-      if (lookahead == 'e') ADVANCE(349);
-      END_STATE();
-    case 171:
-      if (lookahead == 'e') ADVANCE(350);
-      END_STATE();
-    case 172:
-      if (lookahead == 'e') ADVANCE(120);
-      END_STATE();
-    case 173:
-      if (lookahead == 'e') ADVANCE(364);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(173);
-      END_STATE();
-    case 174:
-      if (lookahead == 'e') ADVANCE(251);
-      END_STATE();
-    case 175:
-      if (lookahead == 'e') ADVANCE(121);
-      END_STATE();
-    case 176:
-      if (lookahead == 'e') ADVANCE(328);
-      END_STATE();
-    case 177:
-      if (lookahead == 'e') ADVANCE(351);
-      END_STATE();
-    case 178:
-      if (lookahead == 'e') ADVANCE(352);
-      END_STATE();
-    case 179:
-      if (lookahead == 'e') ADVANCE(353);
-      END_STATE();
-    case 180:
-      if (lookahead == 'e') ADVANCE(416);
-      END_STATE();
-    case 181:
-      if (lookahead == 'e') ADVANCE(355);
-      END_STATE();
-    case 182:
-      if (lookahead == 'e') ADVANCE(397);
-      if (lookahead == 't') ADVANCE(60);
-      END_STATE();
-    case 183:
-      if (lookahead == 'e') ADVANCE(309);
-      END_STATE();
-    case 184:
-      if (lookahead == 'e') ADVANCE(107);
-      END_STATE();
-    case 185:
-      if (lookahead == 'e') ADVANCE(367);
-      END_STATE();
-    case 186:
-      if (lookahead == 'e') ADVANCE(291);
-      if (lookahead == 't') ADVANCE(156);
-      END_STATE();
-    case 187:
-      if (lookahead == 'e') ADVANCE(291);
-      if (lookahead == 't') ADVANCE(156);
-      if (lookahead == 'u') ADVANCE(88);
-      END_STATE();
-    case 188:
-      if (lookahead == 'e') ADVANCE(306);
-      END_STATE();
-    case 189:
-      if (lookahead == 'f') ADVANCE(706);
-      if (lookahead == 'l') ADVANCE(131);
-      if (lookahead == 'n') ADVANCE(687);
-      if (lookahead == 'p') ADVANCE(412);
-      if (lookahead == 'r') ADVANCE(803);
-      END_STATE();
-    case 190:
-      if (lookahead == 'f') ADVANCE(448);
-      END_STATE();
-    case 191:
-      if (lookahead == 'f') ADVANCE(260);
-      END_STATE();
-    case 192:
-      if (lookahead == 'f') ADVANCE(360);
-      if (lookahead == 'm') ADVANCE(334);
-      if (lookahead == 's') ADVANCE(75);
-      if (lookahead == 't') ADVANCE(204);
-      if (lookahead == 'w') ADVANCE(172);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(192);
-      END_STATE();
-    case 193:
-      if (lookahead == 'g') ADVANCE(162);
-      END_STATE();
-    case 194:
-      if (lookahead == 'g') ADVANCE(162);
-      if (lookahead == 'n') ADVANCE(113);
-      END_STATE();
-    case 195:
-      if (lookahead == 'g') ADVANCE(197);
-      END_STATE();
-    case 196:
-      if (lookahead == 'g') ADVANCE(146);
-      END_STATE();
-    case 197:
-      if (lookahead == 'g') ADVANCE(179);
-      END_STATE();
-    case 198:
-      if (lookahead == 'h') ADVANCE(830);
-      END_STATE();
-    case 199:
-      if (lookahead == 'h') ADVANCE(797);
-      END_STATE();
-    case 200:
-      if (lookahead == 'h') ADVANCE(759);
-      END_STATE();
-    case 201:
-      if (lookahead == 'h') ADVANCE(796);
-      END_STATE();
-    case 202:
-      if (lookahead == 'h') ADVANCE(829);
-      END_STATE();
-    case 203:
-      if (lookahead == 'h') ADVANCE(331);
-      if (lookahead == 'o') ADVANCE(390);
-      if (lookahead == 'r') ADVANCE(327);
-      if (lookahead == 'u') ADVANCE(396);
-      END_STATE();
-    case 204:
-      if (lookahead == 'h') ADVANCE(429);
-      if (lookahead == 'u') ADVANCE(145);
-      END_STATE();
-    case 205:
-      if (lookahead == 'h') ADVANCE(218);
-      END_STATE();
-    case 206:
-      if (lookahead == 'i') ADVANCE(731);
-      if (lookahead == 'o') ADVANCE(265);
-      END_STATE();
-    case 207:
-      if (lookahead == 'i') ADVANCE(195);
-      END_STATE();
-    case 208:
-      if (lookahead == 'i') ADVANCE(195);
-      if (lookahead == 'u') ADVANCE(140);
-      END_STATE();
-    case 209:
-      if (lookahead == 'i') ADVANCE(730);
-      END_STATE();
-    case 210:
-      if (lookahead == 'i') ADVANCE(268);
-      if (lookahead == 'o') ADVANCE(768);
-      if (lookahead == 'r') ADVANCE(208);
-      END_STATE();
-    case 211:
-      if (lookahead == 'i') ADVANCE(190);
-      END_STATE();
-    case 212:
-      if (lookahead == 'i') ADVANCE(248);
-      if (lookahead == 'l') ADVANCE(389);
-      END_STATE();
-    case 213:
-      if (lookahead == 'i') ADVANCE(250);
-      END_STATE();
-    case 214:
-      if (lookahead == 'i') ADVANCE(398);
-      END_STATE();
-    case 215:
-      if (lookahead == 'i') ADVANCE(398);
-      if (lookahead == 't') ADVANCE(362);
-      END_STATE();
-    case 216:
-      if (lookahead == 'i') ADVANCE(106);
-      END_STATE();
-    case 217:
-      if (lookahead == 'i') ADVANCE(252);
-      END_STATE();
-    case 218:
-      if (lookahead == 'i') ADVANCE(279);
-      END_STATE();
-    case 219:
-      if (lookahead == 'i') ADVANCE(261);
-      END_STATE();
-    case 220:
-      if (lookahead == 'i') ADVANCE(280);
-      END_STATE();
-    case 221:
-      if (lookahead == 'i') ADVANCE(254);
-      END_STATE();
-    case 222:
-      if (lookahead == 'i') ADVANCE(403);
-      END_STATE();
-    case 223:
-      if (lookahead == 'i') ADVANCE(255);
-      if (lookahead == 'l') ADVANCE(389);
-      END_STATE();
-    case 224:
-      if (lookahead == 'i') ADVANCE(263);
-      if (lookahead == 'l') ADVANCE(389);
-      END_STATE();
-    case 225:
-      if (lookahead == 'i') ADVANCE(283);
-      END_STATE();
-    case 226:
-      if (lookahead == 'i') ADVANCE(165);
-      END_STATE();
-    case 227:
-      if (lookahead == 'i') ADVANCE(418);
-      END_STATE();
-    case 228:
-      if (lookahead == 'i') ADVANCE(333);
-      END_STATE();
-    case 229:
-      if (lookahead == 'i') ADVANCE(269);
-      END_STATE();
-    case 230:
-      if (lookahead == 'i') ADVANCE(270);
-      if (lookahead == 'o') ADVANCE(768);
-      if (lookahead == 'r') ADVANCE(432);
-      END_STATE();
-    case 231:
-      if (lookahead == 'i') ADVANCE(308);
-      END_STATE();
-    case 232:
-      if (lookahead == 'i') ADVANCE(335);
-      END_STATE();
-    case 233:
-      if (lookahead == 'i') ADVANCE(340);
-      END_STATE();
-    case 234:
-      if (lookahead == 'i') ADVANCE(427);
-      END_STATE();
-    case 235:
-      if (lookahead == 'j') ADVANCE(184);
-      END_STATE();
-    case 236:
-      if (lookahead == 'k') ADVANCE(685);
-      END_STATE();
-    case 237:
-      if (lookahead == 'k') ADVANCE(683);
-      END_STATE();
-    case 238:
-      if (lookahead == 'k') ADVANCE(130);
-      END_STATE();
-    case 239:
-      if (lookahead == 'k') ADVANCE(191);
-      END_STATE();
-    case 240:
-      if (lookahead == 'k') ADVANCE(856);
-      END_STATE();
-    case 241:
-      if (lookahead == 'k') ADVANCE(740);
-      END_STATE();
-    case 242:
-      if (lookahead == 'l') ADVANCE(385);
-      if (lookahead == 'm') ADVANCE(55);
-      if (lookahead == 'n') ADVANCE(116);
-      if (lookahead == 'v') ADVANCE(154);
-      if (lookahead == 'x') ADVANCE(215);
-      END_STATE();
-    case 243:
-      if (lookahead == 'l') ADVANCE(385);
-      if (lookahead == 'm') ADVANCE(55);
-      if (lookahead == 'n') ADVANCE(122);
-      if (lookahead == 'v') ADVANCE(188);
-      if (lookahead == 'x') ADVANCE(214);
-      END_STATE();
-    case 244:
-      if (lookahead == 'l') ADVANCE(385);
-      if (lookahead == 'n') ADVANCE(122);
-      if (lookahead == 'v') ADVANCE(188);
-      if (lookahead == 'x') ADVANCE(215);
-      END_STATE();
-    case 245:
-      if (lookahead == 'l') ADVANCE(798);
-      END_STATE();
-    case 246:
-      if (lookahead == 'l') ADVANCE(709);
-      END_STATE();
-    case 247:
-      if (lookahead == 'l') ADVANCE(724);
-      END_STATE();
-    case 248:
-      if (lookahead == 'l') ADVANCE(698);
-      END_STATE();
-    case 249:
-      if (lookahead == 'l') ADVANCE(713);
-      END_STATE();
-    case 250:
-      if (lookahead == 'l') ADVANCE(723);
-      END_STATE();
-    case 251:
-      if (lookahead == 'l') ADVANCE(735);
-      END_STATE();
-    case 252:
-      if (lookahead == 'l') ADVANCE(756);
-      END_STATE();
-    case 253:
-      if (lookahead == 'l') ADVANCE(704);
-      END_STATE();
-    case 254:
-      if (lookahead == 'l') ADVANCE(752);
-      END_STATE();
-    case 255:
-      if (lookahead == 'l') ADVANCE(697);
-      END_STATE();
-    case 256:
-      if (lookahead == 'l') ADVANCE(131);
-      if (lookahead == 'n') ADVANCE(150);
-      END_STATE();
-    case 257:
-      if (lookahead == 'l') ADVANCE(247);
-      END_STATE();
-    case 258:
-      if (lookahead == 'l') ADVANCE(124);
-      END_STATE();
-    case 259:
-      if (lookahead == 'l') ADVANCE(374);
-      END_STATE();
-    case 260:
-      if (lookahead == 'l') ADVANCE(326);
-      END_STATE();
-    case 261:
-      if (lookahead == 'l') ADVANCE(175);
-      END_STATE();
-    case 262:
-      if (lookahead == 'l') ADVANCE(389);
-      END_STATE();
-    case 263:
-      if (lookahead == 'l') ADVANCE(433);
-      END_STATE();
-    case 264:
-      if (lookahead == 'm') ADVANCE(93);
-      END_STATE();
-    case 265:
-      if (lookahead == 'm') ADVANCE(775);
-      END_STATE();
-    case 266:
-      if (lookahead == 'm') ADVANCE(344);
-      END_STATE();
-    case 267:
-      if (lookahead == 'm') ADVANCE(373);
-      END_STATE();
-    case 268:
-      if (lookahead == 'm') ADVANCE(139);
-      END_STATE();
-    case 269:
-      if (lookahead == 'm') ADVANCE(148);
-      END_STATE();
-    case 270:
-      if (lookahead == 'm') ADVANCE(176);
-      END_STATE();
-    case 271:
-      if (lookahead == 'm') ADVANCE(153);
-      END_STATE();
-    case 272:
-      if (lookahead == 'm') ADVANCE(84);
-      END_STATE();
-    case 273:
-      if (lookahead == 'n') ADVANCE(720);
-      if (lookahead == 's') ADVANCE(817);
-      END_STATE();
-    case 274:
-      if (lookahead == 'n') ADVANCE(128);
-      END_STATE();
-    case 275:
-      if (lookahead == 'n') ADVANCE(731);
-      END_STATE();
-    case 276:
-      if (lookahead == 'n') ADVANCE(823);
-      END_STATE();
-    case 277:
-      if (lookahead == 'n') ADVANCE(715);
-      END_STATE();
-    case 278:
-      if (lookahead == 'n') ADVANCE(857);
-      END_STATE();
-    case 279:
-      if (lookahead == 'n') ADVANCE(820);
-      END_STATE();
-    case 280:
-      if (lookahead == 'n') ADVANCE(827);
-      END_STATE();
-    case 281:
-      if (lookahead == 'n') ADVANCE(730);
-      END_STATE();
-    case 282:
-      if (lookahead == 'n') ADVANCE(757);
-      END_STATE();
-    case 283:
-      if (lookahead == 'n') ADVANCE(826);
-      END_STATE();
-    case 284:
-      if (lookahead == 'n') ADVANCE(719);
-      END_STATE();
-    case 285:
-      if (lookahead == 'n') ADVANCE(686);
-      END_STATE();
-    case 286:
-      if (lookahead == 'n') ADVANCE(688);
-      END_STATE();
-    case 287:
-      if (lookahead == 'n') ADVANCE(151);
-      END_STATE();
-    case 288:
-      if (lookahead == 'n') ADVANCE(690);
-      END_STATE();
-    case 289:
-      if (lookahead == 'n') ADVANCE(112);
-      END_STATE();
-    case 290:
-      if (lookahead == 'n') ADVANCE(434);
-      END_STATE();
-    case 291:
-      if (lookahead == 'n') ADVANCE(118);
-      END_STATE();
-    case 292:
-      if (lookahead == 'n') ADVANCE(118);
-      if (lookahead == 't') ADVANCE(818);
-      END_STATE();
-    case 293:
-      if (lookahead == 'n') ADVANCE(101);
-      END_STATE();
-    case 294:
-      if (lookahead == 'n') ADVANCE(123);
-      END_STATE();
-    case 295:
-      if (lookahead == 'n') ADVANCE(123);
-      if (lookahead == 't') ADVANCE(198);
-      END_STATE();
-    case 296:
-      if (lookahead == 'n') ADVANCE(123);
-      if (lookahead == 't') ADVANCE(202);
-      END_STATE();
-    case 297:
-      if (lookahead == 'n') ADVANCE(426);
-      if (lookahead == 'r') ADVANCE(245);
-      END_STATE();
-    case 298:
-      if (lookahead == 'n') ADVANCE(119);
-      END_STATE();
-    case 299:
-      if (lookahead == 'n') ADVANCE(72);
-      END_STATE();
-    case 300:
-      if (lookahead == 'n') ADVANCE(383);
-      END_STATE();
-    case 301:
-      if (lookahead == 'n') ADVANCE(122);
-      if (lookahead == 'x') ADVANCE(215);
-      END_STATE();
-    case 302:
-      if (lookahead == 'n') ADVANCE(127);
-      END_STATE();
-    case 303:
-      if (lookahead == 'n') ADVANCE(143);
-      END_STATE();
-    case 304:
-      if (lookahead == 'n') ADVANCE(382);
-      END_STATE();
-    case 305:
-      if (lookahead == 'n') ADVANCE(404);
-      END_STATE();
-    case 306:
-      if (lookahead == 'n') ADVANCE(405);
-      END_STATE();
-    case 307:
-      if (lookahead == 'n') ADVANCE(405);
-      if (lookahead == 'r') ADVANCE(446);
-      END_STATE();
-    case 308:
-      if (lookahead == 'n') ADVANCE(379);
-      END_STATE();
-    case 309:
-      if (lookahead == 'n') ADVANCE(423);
-      END_STATE();
-    case 310:
-      if (lookahead == 'n') ADVANCE(407);
-      END_STATE();
-    case 311:
-      if (lookahead == 'n') ADVANCE(149);
-      END_STATE();
-    case 312:
-      if (lookahead == 'n') ADVANCE(425);
-      END_STATE();
-    case 313:
-      if (lookahead == 'n') ADVANCE(125);
-      END_STATE();
-    case 314:
-      if (lookahead == 'n') ADVANCE(387);
-      END_STATE();
-    case 315:
-      if (lookahead == 'n') ADVANCE(126);
-      END_STATE();
-    case 316:
-      if (lookahead == 'n') ADVANCE(391);
-      END_STATE();
-    case 317:
-      if (lookahead == 'n') ADVANCE(129);
-      END_STATE();
-    case 318:
-      if (lookahead == 'o') ADVANCE(66);
-      END_STATE();
-    case 319:
-      if (lookahead == 'o') ADVANCE(763);
-      END_STATE();
-    case 320:
-      if (lookahead == 'o') ADVANCE(440);
-      END_STATE();
-    case 321:
-      if (lookahead == 'o') ADVANCE(456);
-      END_STATE();
-    case 322:
-      if (lookahead == 'o') ADVANCE(237);
-      END_STATE();
-    case 323:
-      if (lookahead == 'o') ADVANCE(436);
-      END_STATE();
-    case 324:
-      if (lookahead == 'o') ADVANCE(163);
-      END_STATE();
-    case 325:
-      if (lookahead == 'o') ADVANCE(265);
-      END_STATE();
-    case 326:
-      if (lookahead == 'o') ADVANCE(438);
-      END_STATE();
-    case 327:
-      if (lookahead == 'o') ADVANCE(266);
-      END_STATE();
-    case 328:
-      if (lookahead == 'o') ADVANCE(435);
-      END_STATE();
-    case 329:
-      if (lookahead == 'o') ADVANCE(435);
-      if (lookahead == 'z') ADVANCE(339);
-      END_STATE();
-    case 330:
-      if (lookahead == 'o') ADVANCE(395);
-      END_STATE();
-    case 331:
-      if (lookahead == 'o') ADVANCE(303);
-      END_STATE();
-    case 332:
-      if (lookahead == 'o') ADVANCE(216);
-      END_STATE();
-    case 333:
-      if (lookahead == 'o') ADVANCE(299);
-      END_STATE();
-    case 334:
-      if (lookahead == 'o') ADVANCE(281);
-      END_STATE();
-    case 335:
-      if (lookahead == 'o') ADVANCE(282);
-      END_STATE();
-    case 336:
-      if (lookahead == 'o') ADVANCE(354);
-      END_STATE();
-    case 337:
-      if (lookahead == 'o') ADVANCE(421);
-      END_STATE();
-    case 338:
-      if (lookahead == 'o') ADVANCE(415);
-      END_STATE();
-    case 339:
-      if (lookahead == 'o') ADVANCE(311);
-      END_STATE();
-    case 340:
-      if (lookahead == 'o') ADVANCE(304);
-      END_STATE();
-    case 341:
-      if (lookahead == 'o') ADVANCE(312);
-      END_STATE();
-    case 342:
-      if (lookahead == 'p') ADVANCE(742);
-      END_STATE();
-    case 343:
-      if (lookahead == 'p') ADVANCE(372);
-      END_STATE();
-    case 344:
-      if (lookahead == 'p') ADVANCE(406);
-      END_STATE();
-    case 345:
+    case 104:
+      if (lookahead == 'c') ADVANCE(100);
+      if (lookahead == 'o') ADVANCE(119);
       if (lookahead == 'r') ADVANCE(59);
       END_STATE();
-    case 346:
-      if (lookahead == 'r') ADVANCE(455);
+    case 105:
+      if (lookahead == 'c') ADVANCE(205);
       END_STATE();
-    case 347:
-      if (lookahead == 'r') ADVANCE(856);
+    case 106:
+      if (lookahead == 'c') ADVANCE(331);
       END_STATE();
-    case 348:
-      if (lookahead == 'r') ADVANCE(682);
+    case 107:
+      if (lookahead == 'c') ADVANCE(206);
       END_STATE();
-    case 349:
-      if (lookahead == 'r') ADVANCE(680);
+    case 108:
+      if (lookahead == 'c') ADVANCE(246);
       END_STATE();
-    case 350:
-      if (lookahead == 'r') ADVANCE(822);
+    case 109:
+      if (lookahead == 'c') ADVANCE(418);
       END_STATE();
-    case 351:
-      if (lookahead == 'r') ADVANCE(788);
+    case 110:
+      if (lookahead == 'c') ADVANCE(172);
       END_STATE();
-    case 352:
-      if (lookahead == 'r') ADVANCE(708);
+    case 111:
+      if (lookahead == 'c') ADVANCE(420);
       END_STATE();
-    case 353:
-      if (lookahead == 'r') ADVANCE(711);
+    case 112:
+      if (lookahead == 'c') ADVANCE(438);
       END_STATE();
-    case 354:
-      if (lookahead == 'r') ADVANCE(753);
+    case 113:
+      if (lookahead == 'c') ADVANCE(439);
       END_STATE();
-    case 355:
-      if (lookahead == 'r') ADVANCE(752);
+    case 114:
+      if (lookahead == 'd') ADVANCE(874);
+      if (lookahead == 'h') ADVANCE(879);
+      if (lookahead == 'm') ADVANCE(878);
+      if (lookahead == 's') ADVANCE(875);
+      if (lookahead == 'w') ADVANCE(877);
+      if (lookahead == 'y') ADVANCE(876);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(114);
       END_STATE();
-    case 356:
-      if (lookahead == 'r') ADVANCE(327);
+    case 115:
+      if (lookahead == 'd') ADVANCE(874);
+      if (lookahead == 'h') ADVANCE(879);
+      if (lookahead == 'm') ADVANCE(878);
+      if (lookahead == 's') ADVANCE(875);
+      if (lookahead == 'w') ADVANCE(877);
+      if (lookahead == 'y') ADVANCE(876);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(114);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(25);
       END_STATE();
-    case 357:
-      if (lookahead == 'r') ADVANCE(430);
+    case 116:
+      if (lookahead == 'd') ADVANCE(874);
+      if (lookahead == 'h') ADVANCE(879);
+      if (lookahead == 'm') ADVANCE(878);
+      if (lookahead == 's') ADVANCE(875);
+      if (lookahead == 'w') ADVANCE(877);
+      if (lookahead == 'y') ADVANCE(876);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(114);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(116);
       END_STATE();
-    case 358:
-      if (lookahead == 'r') ADVANCE(239);
+    case 117:
+      if (lookahead == 'd') ADVANCE(466);
       END_STATE();
-    case 359:
-      if (lookahead == 'r') ADVANCE(447);
+    case 118:
+      if (lookahead == 'd') ADVANCE(792);
       END_STATE();
-    case 360:
-      if (lookahead == 'r') ADVANCE(209);
+    case 119:
+      if (lookahead == 'd') ADVANCE(455);
       END_STATE();
-    case 361:
-      if (lookahead == 'r') ADVANCE(103);
+    case 120:
+      if (lookahead == 'd') ADVANCE(455);
+      if (lookahead == 'o') ADVANCE(251);
       END_STATE();
-    case 362:
+    case 121:
+      if (lookahead == 'd') ADVANCE(773);
+      END_STATE();
+    case 122:
+      if (lookahead == 'd') ADVANCE(744);
+      END_STATE();
+    case 123:
+      if (lookahead == 'd') ADVANCE(716);
+      END_STATE();
+    case 124:
+      if (lookahead == 'd') ADVANCE(881);
+      END_STATE();
+    case 125:
+      if (lookahead == 'd') ADVANCE(753);
+      END_STATE();
+    case 126:
+      if (lookahead == 'd') ADVANCE(775);
+      END_STATE();
+    case 127:
+      if (lookahead == 'd') ADVANCE(772);
+      END_STATE();
+    case 128:
+      if (lookahead == 'd') ADVANCE(328);
+      END_STATE();
+    case 129:
+      if (lookahead == 'd') ADVANCE(385);
+      END_STATE();
+    case 130:
+      if (lookahead == 'd') ADVANCE(390);
+      END_STATE();
+    case 131:
+      if (lookahead == 'd') ADVANCE(380);
+      END_STATE();
+    case 132:
+      if (lookahead == 'd') ADVANCE(239);
+      END_STATE();
+    case 133:
+      if (lookahead == 'd') ADVANCE(239);
+      if (lookahead == 't') ADVANCE(58);
+      END_STATE();
+    case 134:
+      if (lookahead == 'd') ADVANCE(239);
+      if (lookahead == 't') ADVANCE(84);
+      END_STATE();
+    case 135:
+      if (lookahead == 'd') ADVANCE(83);
+      if (lookahead == 'e') ADVANCE(320);
+      END_STATE();
+    case 136:
+      if (lookahead == 'd') ADVANCE(176);
+      END_STATE();
+    case 137:
+      if (lookahead == 'd') ADVANCE(182);
+      END_STATE();
+    case 138:
+      if (lookahead == 'e') ADVANCE(448);
+      if (lookahead == 'o') ADVANCE(405);
+      if (lookahead == 'u') ADVANCE(270);
+      END_STATE();
+    case 139:
+      if (lookahead == 'e') ADVANCE(28);
+      END_STATE();
+    case 140:
+      if (lookahead == 'e') ADVANCE(64);
+      if (lookahead == 'h') ADVANCE(65);
+      if (lookahead == 'i') ADVANCE(274);
+      if (lookahead == 'o') ADVANCE(791);
+      if (lookahead == 'r') ADVANCE(67);
+      if (lookahead == 'u') ADVANCE(141);
+      END_STATE();
+    case 141:
+      if (lookahead == 'e') ADVANCE(754);
+      END_STATE();
+    case 142:
+      if (lookahead == 'e') ADVANCE(784);
+      END_STATE();
+    case 143:
+      if (lookahead == 'e') ADVANCE(808);
+      END_STATE();
+    case 144:
+      if (lookahead == 'e') ADVANCE(337);
+      END_STATE();
+    case 145:
+      if (lookahead == 'e') ADVANCE(861);
+      END_STATE();
+    case 146:
+      if (lookahead == 'e') ADVANCE(881);
+      END_STATE();
+    case 147:
+      if (lookahead == 'e') ADVANCE(862);
+      END_STATE();
+    case 148:
+      if (lookahead == 'e') ADVANCE(760);
+      END_STATE();
+    case 149:
+      if (lookahead == 'e') ADVANCE(718);
+      END_STATE();
+    case 150:
+      if (lookahead == 'e') ADVANCE(753);
+      END_STATE();
+    case 151:
+      if (lookahead == 'e') ADVANCE(802);
+      END_STATE();
+    case 152:
+      if (lookahead == 'e') ADVANCE(719);
+      END_STATE();
+    case 153:
+      if (lookahead == 'e') ADVANCE(733);
+      END_STATE();
+    case 154:
+      if (lookahead == 'e') ADVANCE(699);
+      END_STATE();
+    case 155:
+      if (lookahead == 'e') ADVANCE(844);
+      END_STATE();
+    case 156:
+      if (lookahead == 'e') ADVANCE(844);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(71);
+      END_STATE();
+    case 157:
+      if (lookahead == 'e') ADVANCE(454);
+      if (lookahead == 'i') ADVANCE(277);
+      if (lookahead == 'r') ADVANCE(212);
+      END_STATE();
+    case 158:
+      if (lookahead == 'e') ADVANCE(462);
+      END_STATE();
+    case 159:
+      if (lookahead == 'e') ADVANCE(313);
+      END_STATE();
+    case 160:
+      if (lookahead == 'e') ADVANCE(298);
+      if (lookahead == 'u') ADVANCE(92);
+      END_STATE();
+    case 161:
+      if (lookahead == 'e') ADVANCE(352);
+      END_STATE();
+    case 162:
+      if (lookahead == 'e') ADVANCE(27);
+      END_STATE();
+    case 163:
+      if (lookahead == 'e') ADVANCE(403);
+      if (lookahead == 'o') ADVANCE(66);
+      END_STATE();
+    case 164:
+      if (lookahead == 'e') ADVANCE(89);
+      if (lookahead == 't') ADVANCE(404);
+      END_STATE();
+    case 165:
+      if (lookahead == 'e') ADVANCE(393);
+      END_STATE();
+    case 166:
+      if (lookahead == 'e') ADVANCE(393);
+      if (lookahead == 'o') ADVANCE(281);
+      END_STATE();
+    case 167:
+      if (lookahead == 'e') ADVANCE(311);
+      END_STATE();
+    case 168:
+      if (lookahead == 'e') ADVANCE(379);
+      END_STATE();
+    case 169:
+      if (lookahead == 'e') ADVANCE(357);
+      END_STATE();
+    case 170:
+      if (lookahead == 'e') ADVANCE(264);
+      END_STATE();
+    case 171:
+      if (lookahead == 'e') ADVANCE(264);
+      if (lookahead == 'l') ADVANCE(143);
+      END_STATE();
+    case 172:
+      if (lookahead == 'e') ADVANCE(278);
+      END_STATE();
+    case 173:
+      if (lookahead == 'e') ADVANCE(245);
+      END_STATE();
+    case 174:
+      if (lookahead == 'e') ADVANCE(358);
+      END_STATE();
+    case 175:
+      if (lookahead == 'e') ADVANCE(283);
+      END_STATE();
+    case 176:
+      if (lookahead == 'e') ADVANCE(359);
+      END_STATE();
+    case 177:
+      if (lookahead == 'e') ADVANCE(125);
+      END_STATE();
+    case 178:
+      if (lookahead == 'e') ADVANCE(373);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(178);
+      END_STATE();
+    case 179:
+      if (lookahead == 'e') ADVANCE(256);
+      END_STATE();
+    case 180:
+      if (lookahead == 'e') ADVANCE(126);
+      END_STATE();
+    case 181:
+      if (lookahead == 'e') ADVANCE(336);
+      END_STATE();
+    case 182:
+      if (lookahead == 'e') ADVANCE(360);
+      END_STATE();
+    case 183:
+      if (lookahead == 'e') ADVANCE(361);
+      END_STATE();
+    case 184:
+      if (lookahead == 'e') ADVANCE(362);
+      END_STATE();
+    case 185:
+      if (lookahead == 'e') ADVANCE(426);
+      END_STATE();
+    case 186:
+      if (lookahead == 'e') ADVANCE(364);
+      END_STATE();
+    case 187:
+      if (lookahead == 'e') ADVANCE(407);
+      if (lookahead == 't') ADVANCE(60);
+      END_STATE();
+    case 188:
+      if (lookahead == 'e') ADVANCE(315);
+      END_STATE();
+    case 189:
+      if (lookahead == 'e') ADVANCE(111);
+      END_STATE();
+    case 190:
+      if (lookahead == 'e') ADVANCE(376);
+      END_STATE();
+    case 191:
+      if (lookahead == 'e') ADVANCE(297);
+      if (lookahead == 't') ADVANCE(161);
+      END_STATE();
+    case 192:
+      if (lookahead == 'e') ADVANCE(297);
+      if (lookahead == 't') ADVANCE(161);
+      if (lookahead == 'u') ADVANCE(92);
+      END_STATE();
+    case 193:
+      if (lookahead == 'e') ADVANCE(312);
+      END_STATE();
+    case 194:
+      if (lookahead == 'f') ADVANCE(729);
+      if (lookahead == 'l') ADVANCE(136);
+      if (lookahead == 'n') ADVANCE(710);
+      if (lookahead == 'p') ADVANCE(422);
+      if (lookahead == 'r') ADVANCE(828);
+      END_STATE();
+    case 195:
+      if (lookahead == 'f') ADVANCE(459);
+      END_STATE();
+    case 196:
+      if (lookahead == 'f') ADVANCE(266);
+      END_STATE();
+    case 197:
+      if (lookahead == 'f') ADVANCE(369);
+      if (lookahead == 'm') ADVANCE(342);
+      if (lookahead == 's') ADVANCE(78);
+      if (lookahead == 't') ADVANCE(209);
+      if (lookahead == 'w') ADVANCE(177);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(197);
+      END_STATE();
+    case 198:
+      if (lookahead == 'g') ADVANCE(167);
+      END_STATE();
+    case 199:
+      if (lookahead == 'g') ADVANCE(167);
+      if (lookahead == 'n') ADVANCE(118);
+      END_STATE();
+    case 200:
+      if (lookahead == 'g') ADVANCE(202);
+      END_STATE();
+    case 201:
+      if (lookahead == 'g') ADVANCE(151);
+      END_STATE();
+    case 202:
+      if (lookahead == 'g') ADVANCE(184);
+      END_STATE();
+    case 203:
+      if (lookahead == 'h') ADVANCE(855);
+      END_STATE();
+    case 204:
+      if (lookahead == 'h') ADVANCE(820);
+      END_STATE();
+    case 205:
+      if (lookahead == 'h') ADVANCE(782);
+      END_STATE();
+    case 206:
+      if (lookahead == 'h') ADVANCE(819);
+      END_STATE();
+    case 207:
+      if (lookahead == 'h') ADVANCE(854);
+      END_STATE();
+    case 208:
+      if (lookahead == 'h') ADVANCE(339);
+      if (lookahead == 'o') ADVANCE(399);
+      if (lookahead == 'r') ADVANCE(335);
+      if (lookahead == 'u') ADVANCE(406);
+      END_STATE();
+    case 209:
+      if (lookahead == 'h') ADVANCE(440);
+      if (lookahead == 'u') ADVANCE(150);
+      END_STATE();
+    case 210:
+      if (lookahead == 'h') ADVANCE(223);
+      END_STATE();
+    case 211:
+      if (lookahead == 'i') ADVANCE(754);
+      if (lookahead == 'o') ADVANCE(271);
+      END_STATE();
+    case 212:
+      if (lookahead == 'i') ADVANCE(200);
+      END_STATE();
+    case 213:
+      if (lookahead == 'i') ADVANCE(753);
+      END_STATE();
+    case 214:
+      if (lookahead == 'i') ADVANCE(274);
+      if (lookahead == 'o') ADVANCE(791);
+      if (lookahead == 'r') ADVANCE(67);
+      END_STATE();
+    case 215:
+      if (lookahead == 'i') ADVANCE(195);
+      END_STATE();
+    case 216:
+      if (lookahead == 'i') ADVANCE(253);
+      if (lookahead == 'l') ADVANCE(398);
+      END_STATE();
+    case 217:
+      if (lookahead == 'i') ADVANCE(255);
+      END_STATE();
+    case 218:
+      if (lookahead == 'i') ADVANCE(408);
+      END_STATE();
+    case 219:
+      if (lookahead == 'i') ADVANCE(408);
+      if (lookahead == 't') ADVANCE(371);
+      END_STATE();
+    case 220:
+      if (lookahead == 'i') ADVANCE(110);
+      END_STATE();
+    case 221:
+      if (lookahead == 'i') ADVANCE(257);
+      END_STATE();
+    case 222:
+      if (lookahead == 'i') ADVANCE(267);
+      END_STATE();
+    case 223:
+      if (lookahead == 'i') ADVANCE(285);
+      END_STATE();
+    case 224:
+      if (lookahead == 'i') ADVANCE(286);
+      END_STATE();
+    case 225:
+      if (lookahead == 'i') ADVANCE(259);
+      END_STATE();
+    case 226:
+      if (lookahead == 'i') ADVANCE(413);
+      END_STATE();
+    case 227:
+      if (lookahead == 'i') ADVANCE(261);
+      if (lookahead == 'l') ADVANCE(398);
+      END_STATE();
+    case 228:
+      if (lookahead == 'i') ADVANCE(269);
+      if (lookahead == 'l') ADVANCE(398);
+      END_STATE();
+    case 229:
+      if (lookahead == 'i') ADVANCE(289);
+      END_STATE();
+    case 230:
+      if (lookahead == 'i') ADVANCE(170);
+      END_STATE();
+    case 231:
+      if (lookahead == 'i') ADVANCE(428);
+      END_STATE();
+    case 232:
+      if (lookahead == 'i') ADVANCE(341);
+      END_STATE();
+    case 233:
+      if (lookahead == 'i') ADVANCE(275);
+      END_STATE();
+    case 234:
+      if (lookahead == 'i') ADVANCE(276);
+      if (lookahead == 'o') ADVANCE(791);
       if (lookahead == 'r') ADVANCE(68);
       END_STATE();
+    case 235:
+      if (lookahead == 'i') ADVANCE(314);
+      END_STATE();
+    case 236:
+      if (lookahead == 'i') ADVANCE(343);
+      END_STATE();
+    case 237:
+      if (lookahead == 'i') ADVANCE(348);
+      END_STATE();
+    case 238:
+      if (lookahead == 'i') ADVANCE(349);
+      END_STATE();
+    case 239:
+      if (lookahead == 'i') ADVANCE(437);
+      END_STATE();
+    case 240:
+      if (lookahead == 'j') ADVANCE(189);
+      END_STATE();
+    case 241:
+      if (lookahead == 'k') ADVANCE(708);
+      END_STATE();
+    case 242:
+      if (lookahead == 'k') ADVANCE(706);
+      END_STATE();
+    case 243:
+      if (lookahead == 'k') ADVANCE(135);
+      END_STATE();
+    case 244:
+      if (lookahead == 'k') ADVANCE(196);
+      END_STATE();
+    case 245:
+      if (lookahead == 'k') ADVANCE(881);
+      END_STATE();
+    case 246:
+      if (lookahead == 'k') ADVANCE(763);
+      END_STATE();
+    case 247:
+      if (lookahead == 'l') ADVANCE(394);
+      if (lookahead == 'm') ADVANCE(55);
+      if (lookahead == 'n') ADVANCE(121);
+      if (lookahead == 'v') ADVANCE(159);
+      if (lookahead == 'x') ADVANCE(219);
+      END_STATE();
+    case 248:
+      if (lookahead == 'l') ADVANCE(394);
+      if (lookahead == 'm') ADVANCE(55);
+      if (lookahead == 'n') ADVANCE(127);
+      if (lookahead == 'v') ADVANCE(193);
+      if (lookahead == 'x') ADVANCE(218);
+      END_STATE();
+    case 249:
+      if (lookahead == 'l') ADVANCE(394);
+      if (lookahead == 'n') ADVANCE(127);
+      if (lookahead == 'v') ADVANCE(193);
+      if (lookahead == 'x') ADVANCE(219);
+      END_STATE();
+    case 250:
+      if (lookahead == 'l') ADVANCE(821);
+      END_STATE();
+    case 251:
+      if (lookahead == 'l') ADVANCE(732);
+      END_STATE();
+    case 252:
+      if (lookahead == 'l') ADVANCE(747);
+      END_STATE();
+    case 253:
+      if (lookahead == 'l') ADVANCE(721);
+      END_STATE();
+    case 254:
+      if (lookahead == 'l') ADVANCE(736);
+      END_STATE();
+    case 255:
+      if (lookahead == 'l') ADVANCE(746);
+      END_STATE();
+    case 256:
+      if (lookahead == 'l') ADVANCE(758);
+      END_STATE();
+    case 257:
+      if (lookahead == 'l') ADVANCE(779);
+      END_STATE();
+    case 258:
+      if (lookahead == 'l') ADVANCE(727);
+      END_STATE();
+    case 259:
+      if (lookahead == 'l') ADVANCE(775);
+      END_STATE();
+    case 260:
+      if (lookahead == 'l') ADVANCE(822);
+      END_STATE();
+    case 261:
+      if (lookahead == 'l') ADVANCE(720);
+      END_STATE();
+    case 262:
+      if (lookahead == 'l') ADVANCE(136);
+      if (lookahead == 'n') ADVANCE(155);
+      END_STATE();
+    case 263:
+      if (lookahead == 'l') ADVANCE(252);
+      END_STATE();
+    case 264:
+      if (lookahead == 'l') ADVANCE(129);
+      END_STATE();
+    case 265:
+      if (lookahead == 'l') ADVANCE(383);
+      END_STATE();
+    case 266:
+      if (lookahead == 'l') ADVANCE(334);
+      END_STATE();
+    case 267:
+      if (lookahead == 'l') ADVANCE(180);
+      END_STATE();
+    case 268:
+      if (lookahead == 'l') ADVANCE(398);
+      END_STATE();
+    case 269:
+      if (lookahead == 'l') ADVANCE(444);
+      END_STATE();
+    case 270:
+      if (lookahead == 'm') ADVANCE(97);
+      END_STATE();
+    case 271:
+      if (lookahead == 'm') ADVANCE(798);
+      END_STATE();
+    case 272:
+      if (lookahead == 'm') ADVANCE(353);
+      END_STATE();
+    case 273:
+      if (lookahead == 'm') ADVANCE(382);
+      END_STATE();
+    case 274:
+      if (lookahead == 'm') ADVANCE(144);
+      END_STATE();
+    case 275:
+      if (lookahead == 'm') ADVANCE(153);
+      END_STATE();
+    case 276:
+      if (lookahead == 'm') ADVANCE(181);
+      END_STATE();
+    case 277:
+      if (lookahead == 'm') ADVANCE(158);
+      END_STATE();
+    case 278:
+      if (lookahead == 'm') ADVANCE(87);
+      END_STATE();
+    case 279:
+      if (lookahead == 'n') ADVANCE(743);
+      if (lookahead == 's') ADVANCE(842);
+      END_STATE();
+    case 280:
+      if (lookahead == 'n') ADVANCE(133);
+      END_STATE();
+    case 281:
+      if (lookahead == 'n') ADVANCE(754);
+      END_STATE();
+    case 282:
+      if (lookahead == 'n') ADVANCE(848);
+      END_STATE();
+    case 283:
+      if (lookahead == 'n') ADVANCE(738);
+      END_STATE();
+    case 284:
+      if (lookahead == 'n') ADVANCE(882);
+      END_STATE();
+    case 285:
+      if (lookahead == 'n') ADVANCE(845);
+      END_STATE();
+    case 286:
+      if (lookahead == 'n') ADVANCE(852);
+      END_STATE();
+    case 287:
+      if (lookahead == 'n') ADVANCE(753);
+      END_STATE();
+    case 288:
+      if (lookahead == 'n') ADVANCE(780);
+      END_STATE();
+    case 289:
+      if (lookahead == 'n') ADVANCE(851);
+      END_STATE();
+    case 290:
+      if (lookahead == 'n') ADVANCE(742);
+      END_STATE();
+    case 291:
+      if (lookahead == 'n') ADVANCE(709);
+      END_STATE();
+    case 292:
+      if (lookahead == 'n') ADVANCE(711);
+      END_STATE();
+    case 293:
+      if (lookahead == 'n') ADVANCE(156);
+      END_STATE();
+    case 294:
+      if (lookahead == 'n') ADVANCE(713);
+      END_STATE();
+    case 295:
+      if (lookahead == 'n') ADVANCE(117);
+      END_STATE();
+    case 296:
+      if (lookahead == 'n') ADVANCE(445);
+      END_STATE();
+    case 297:
+      if (lookahead == 'n') ADVANCE(123);
+      END_STATE();
+    case 298:
+      if (lookahead == 'n') ADVANCE(123);
+      if (lookahead == 't') ADVANCE(843);
+      END_STATE();
+    case 299:
+      if (lookahead == 'n') ADVANCE(105);
+      END_STATE();
+    case 300:
+      if (lookahead == 'n') ADVANCE(128);
+      END_STATE();
+    case 301:
+      if (lookahead == 'n') ADVANCE(128);
+      if (lookahead == 't') ADVANCE(203);
+      END_STATE();
+    case 302:
+      if (lookahead == 'n') ADVANCE(128);
+      if (lookahead == 't') ADVANCE(207);
+      END_STATE();
+    case 303:
+      if (lookahead == 'n') ADVANCE(436);
+      if (lookahead == 'r') ADVANCE(250);
+      END_STATE();
+    case 304:
+      if (lookahead == 'n') ADVANCE(124);
+      END_STATE();
+    case 305:
+      if (lookahead == 'n') ADVANCE(74);
+      END_STATE();
+    case 306:
+      if (lookahead == 'n') ADVANCE(392);
+      END_STATE();
+    case 307:
+      if (lookahead == 'n') ADVANCE(127);
+      if (lookahead == 'x') ADVANCE(219);
+      END_STATE();
+    case 308:
+      if (lookahead == 'n') ADVANCE(132);
+      END_STATE();
+    case 309:
+      if (lookahead == 'n') ADVANCE(148);
+      END_STATE();
+    case 310:
+      if (lookahead == 'n') ADVANCE(391);
+      END_STATE();
+    case 311:
+      if (lookahead == 'n') ADVANCE(414);
+      END_STATE();
+    case 312:
+      if (lookahead == 'n') ADVANCE(415);
+      END_STATE();
+    case 313:
+      if (lookahead == 'n') ADVANCE(415);
+      if (lookahead == 'r') ADVANCE(457);
+      END_STATE();
+    case 314:
+      if (lookahead == 'n') ADVANCE(388);
+      END_STATE();
+    case 315:
+      if (lookahead == 'n') ADVANCE(433);
+      END_STATE();
+    case 316:
+      if (lookahead == 'n') ADVANCE(417);
+      END_STATE();
+    case 317:
+      if (lookahead == 'n') ADVANCE(154);
+      END_STATE();
+    case 318:
+      if (lookahead == 'n') ADVANCE(435);
+      END_STATE();
+    case 319:
+      if (lookahead == 'n') ADVANCE(400);
+      END_STATE();
+    case 320:
+      if (lookahead == 'n') ADVANCE(130);
+      END_STATE();
+    case 321:
+      if (lookahead == 'n') ADVANCE(75);
+      END_STATE();
+    case 322:
+      if (lookahead == 'n') ADVANCE(396);
+      END_STATE();
+    case 323:
+      if (lookahead == 'n') ADVANCE(131);
+      END_STATE();
+    case 324:
+      if (lookahead == 'n') ADVANCE(401);
+      END_STATE();
+    case 325:
+      if (lookahead == 'n') ADVANCE(134);
+      END_STATE();
+    case 326:
+      if (lookahead == 'o') ADVANCE(66);
+      END_STATE();
+    case 327:
+      if (lookahead == 'o') ADVANCE(786);
+      END_STATE();
+    case 328:
+      if (lookahead == 'o') ADVANCE(451);
+      END_STATE();
+    case 329:
+      if (lookahead == 'o') ADVANCE(467);
+      END_STATE();
+    case 330:
+      if (lookahead == 'o') ADVANCE(242);
+      END_STATE();
+    case 331:
+      if (lookahead == 'o') ADVANCE(447);
+      END_STATE();
+    case 332:
+      if (lookahead == 'o') ADVANCE(168);
+      END_STATE();
+    case 333:
+      if (lookahead == 'o') ADVANCE(271);
+      END_STATE();
+    case 334:
+      if (lookahead == 'o') ADVANCE(449);
+      END_STATE();
+    case 335:
+      if (lookahead == 'o') ADVANCE(272);
+      END_STATE();
+    case 336:
+      if (lookahead == 'o') ADVANCE(446);
+      END_STATE();
+    case 337:
+      if (lookahead == 'o') ADVANCE(446);
+      if (lookahead == 'z') ADVANCE(347);
+      END_STATE();
+    case 338:
+      if (lookahead == 'o') ADVANCE(405);
+      END_STATE();
+    case 339:
+      if (lookahead == 'o') ADVANCE(309);
+      END_STATE();
+    case 340:
+      if (lookahead == 'o') ADVANCE(220);
+      END_STATE();
+    case 341:
+      if (lookahead == 'o') ADVANCE(305);
+      END_STATE();
+    case 342:
+      if (lookahead == 'o') ADVANCE(287);
+      END_STATE();
+    case 343:
+      if (lookahead == 'o') ADVANCE(288);
+      END_STATE();
+    case 344:
+      if (lookahead == 'o') ADVANCE(363);
+      END_STATE();
+    case 345:
+      if (lookahead == 'o') ADVANCE(431);
+      END_STATE();
+    case 346:
+      if (lookahead == 'o') ADVANCE(425);
+      END_STATE();
+    case 347:
+      if (lookahead == 'o') ADVANCE(317);
+      END_STATE();
+    case 348:
+      if (lookahead == 'o') ADVANCE(310);
+      END_STATE();
+    case 349:
+      if (lookahead == 'o') ADVANCE(321);
+      END_STATE();
+    case 350:
+      if (lookahead == 'o') ADVANCE(318);
+      END_STATE();
+    case 351:
+      if (lookahead == 'p') ADVANCE(765);
+      END_STATE();
+    case 352:
+      if (lookahead == 'p') ADVANCE(381);
+      END_STATE();
+    case 353:
+      if (lookahead == 'p') ADVANCE(416);
+      END_STATE();
+    case 354:
+      if (lookahead == 'r') ADVANCE(59);
+      END_STATE();
+    case 355:
+      if (lookahead == 'r') ADVANCE(466);
+      END_STATE();
+    case 356:
+      if (lookahead == 'r') ADVANCE(881);
+      END_STATE();
+    case 357:
+      if (lookahead == 'r') ADVANCE(705);
+      END_STATE();
+    case 358:
+      if (lookahead == 'r') ADVANCE(703);
+      END_STATE();
+    case 359:
+      if (lookahead == 'r') ADVANCE(847);
+      END_STATE();
+    case 360:
+      if (lookahead == 'r') ADVANCE(811);
+      END_STATE();
+    case 361:
+      if (lookahead == 'r') ADVANCE(731);
+      END_STATE();
+    case 362:
+      if (lookahead == 'r') ADVANCE(734);
+      END_STATE();
     case 363:
-      if (lookahead == 'r') ADVANCE(336);
+      if (lookahead == 'r') ADVANCE(776);
       END_STATE();
     case 364:
-      if (lookahead == 'r') ADVANCE(363);
+      if (lookahead == 'r') ADVANCE(775);
       END_STATE();
     case 365:
-      if (lookahead == 'r') ADVANCE(144);
+      if (lookahead == 'r') ADVANCE(335);
       END_STATE();
     case 366:
-      if (lookahead == 'r') ADVANCE(422);
+      if (lookahead == 'r') ADVANCE(441);
       END_STATE();
     case 367:
-      if (lookahead == 'r') ADVANCE(175);
+      if (lookahead == 'r') ADVANCE(244);
       END_STATE();
     case 368:
-      if (lookahead == 'r') ADVANCE(432);
+      if (lookahead == 'r') ADVANCE(458);
       END_STATE();
     case 369:
-      if (lookahead == 's') ADVANCE(817);
+      if (lookahead == 'r') ADVANCE(213);
       END_STATE();
     case 370:
-      if (lookahead == 's') ADVANCE(825);
+      if (lookahead == 'r') ADVANCE(107);
       END_STATE();
     case 371:
-      if (lookahead == 's') ADVANCE(831);
+      if (lookahead == 'r') ADVANCE(70);
       END_STATE();
     case 372:
-      if (lookahead == 's') ADVANCE(733);
+      if (lookahead == 'r') ADVANCE(344);
       END_STATE();
     case 373:
-      if (lookahead == 's') ADVANCE(741);
+      if (lookahead == 'r') ADVANCE(372);
       END_STATE();
     case 374:
-      if (lookahead == 's') ADVANCE(793);
+      if (lookahead == 'r') ADVANCE(149);
       END_STATE();
     case 375:
-      if (lookahead == 's') ADVANCE(681);
+      if (lookahead == 'r') ADVANCE(432);
       END_STATE();
     case 376:
-      if (lookahead == 's') ADVANCE(700);
+      if (lookahead == 'r') ADVANCE(180);
       END_STATE();
     case 377:
-      if (lookahead == 's') ADVANCE(828);
+      if (lookahead == 'r') ADVANCE(443);
       END_STATE();
     case 378:
-      if (lookahead == 's') ADVANCE(716);
+      if (lookahead == 's') ADVANCE(842);
       END_STATE();
     case 379:
-      if (lookahead == 's') ADVANCE(824);
+      if (lookahead == 's') ADVANCE(850);
       END_STATE();
     case 380:
-      if (lookahead == 's') ADVANCE(726);
+      if (lookahead == 's') ADVANCE(856);
       END_STATE();
     case 381:
-      if (lookahead == 's') ADVANCE(727);
+      if (lookahead == 's') ADVANCE(756);
       END_STATE();
     case 382:
-      if (lookahead == 's') ADVANCE(781);
+      if (lookahead == 's') ADVANCE(764);
       END_STATE();
     case 383:
-      if (lookahead == 's') ADVANCE(441);
+      if (lookahead == 's') ADVANCE(816);
       END_STATE();
     case 384:
-      if (lookahead == 's') ADVANCE(386);
+      if (lookahead == 's') ADVANCE(704);
       END_STATE();
     case 385:
-      if (lookahead == 's') ADVANCE(137);
+      if (lookahead == 's') ADVANCE(723);
       END_STATE();
     case 386:
-      if (lookahead == 's') ADVANCE(79);
+      if (lookahead == 's') ADVANCE(853);
       END_STATE();
     case 387:
-      if (lookahead == 's') ADVANCE(420);
+      if (lookahead == 's') ADVANCE(739);
       END_STATE();
     case 388:
-      if (lookahead == 's') ADVANCE(400);
+      if (lookahead == 's') ADVANCE(849);
       END_STATE();
     case 389:
-      if (lookahead == 's') ADVANCE(142);
+      if (lookahead == 's') ADVANCE(749);
       END_STATE();
     case 390:
-      if (lookahead == 's') ADVANCE(401);
+      if (lookahead == 's') ADVANCE(750);
       END_STATE();
     case 391:
-      if (lookahead == 's') ADVANCE(442);
+      if (lookahead == 's') ADVANCE(804);
       END_STATE();
     case 392:
-      if (lookahead == 't') ADVANCE(731);
+      if (lookahead == 's') ADVANCE(452);
       END_STATE();
     case 393:
-      if (lookahead == 't') ADVANCE(744);
+      if (lookahead == 's') ADVANCE(395);
       END_STATE();
     case 394:
-      if (lookahead == 't') ADVANCE(342);
+      if (lookahead == 's') ADVANCE(142);
       END_STATE();
     case 395:
-      if (lookahead == 't') ADVANCE(805);
+      if (lookahead == 's') ADVANCE(82);
       END_STATE();
     case 396:
-      if (lookahead == 't') ADVANCE(746);
+      if (lookahead == 's') ADVANCE(430);
       END_STATE();
     case 397:
-      if (lookahead == 't') ADVANCE(818);
+      if (lookahead == 's') ADVANCE(410);
       END_STATE();
     case 398:
-      if (lookahead == 't') ADVANCE(765);
+      if (lookahead == 's') ADVANCE(147);
       END_STATE();
     case 399:
-      if (lookahead == 't') ADVANCE(821);
+      if (lookahead == 's') ADVANCE(411);
       END_STATE();
     case 400:
-      if (lookahead == 't') ADVANCE(705);
+      if (lookahead == 's') ADVANCE(90);
       END_STATE();
     case 401:
-      if (lookahead == 't') ADVANCE(745);
+      if (lookahead == 's') ADVANCE(453);
       END_STATE();
     case 402:
-      if (lookahead == 't') ADVANCE(707);
-      END_STATE();
-    case 403:
       if (lookahead == 't') ADVANCE(754);
       END_STATE();
+    case 403:
+      if (lookahead == 't') ADVANCE(767);
+      END_STATE();
     case 404:
-      if (lookahead == 't') ADVANCE(786);
+      if (lookahead == 't') ADVANCE(351);
       END_STATE();
     case 405:
-      if (lookahead == 't') ADVANCE(702);
+      if (lookahead == 't') ADVANCE(830);
       END_STATE();
     case 406:
-      if (lookahead == 't') ADVANCE(747);
+      if (lookahead == 't') ADVANCE(769);
       END_STATE();
     case 407:
-      if (lookahead == 't') ADVANCE(722);
+      if (lookahead == 't') ADVANCE(843);
       END_STATE();
     case 408:
-      if (lookahead == 't') ADVANCE(799);
+      if (lookahead == 't') ADVANCE(788);
       END_STATE();
     case 409:
-      if (lookahead == 't') ADVANCE(730);
+      if (lookahead == 't') ADVANCE(846);
       END_STATE();
     case 410:
-      if (lookahead == 't') ADVANCE(777);
+      if (lookahead == 't') ADVANCE(728);
       END_STATE();
     case 411:
-      if (lookahead == 't') ADVANCE(791);
+      if (lookahead == 't') ADVANCE(768);
       END_STATE();
     case 412:
-      if (lookahead == 't') ADVANCE(228);
+      if (lookahead == 't') ADVANCE(730);
       END_STATE();
     case 413:
-      if (lookahead == 't') ADVANCE(98);
+      if (lookahead == 't') ADVANCE(777);
       END_STATE();
     case 414:
-      if (lookahead == 't') ADVANCE(394);
+      if (lookahead == 't') ADVANCE(809);
       END_STATE();
     case 415:
-      if (lookahead == 't') ADVANCE(319);
+      if (lookahead == 't') ADVANCE(725);
       END_STATE();
     case 416:
-      if (lookahead == 't') ADVANCE(229);
+      if (lookahead == 't') ADVANCE(770);
       END_STATE();
     case 417:
-      if (lookahead == 't') ADVANCE(164);
+      if (lookahead == 't') ADVANCE(745);
       END_STATE();
     case 418:
-      if (lookahead == 't') ADVANCE(205);
+      if (lookahead == 't') ADVANCE(824);
       END_STATE();
     case 419:
-      if (lookahead == 't') ADVANCE(180);
-      if (lookahead == 'y') ADVANCE(729);
+      if (lookahead == 't') ADVANCE(753);
       END_STATE();
     case 420:
-      if (lookahead == 't') ADVANCE(357);
+      if (lookahead == 't') ADVANCE(800);
       END_STATE();
     case 421:
-      if (lookahead == 't') ADVANCE(211);
+      if (lookahead == 't') ADVANCE(814);
       END_STATE();
     case 422:
-      if (lookahead == 't') ADVANCE(377);
-      END_STATE();
-    case 423:
-      if (lookahead == 't') ADVANCE(359);
-      END_STATE();
-    case 424:
-      if (lookahead == 't') ADVANCE(141);
-      END_STATE();
-    case 425:
-      if (lookahead == 't') ADVANCE(85);
-      END_STATE();
-    case 426:
-      if (lookahead == 't') ADVANCE(217);
-      END_STATE();
-    case 427:
       if (lookahead == 't') ADVANCE(232);
       END_STATE();
-    case 428:
+    case 423:
+      if (lookahead == 't') ADVANCE(102);
+      END_STATE();
+    case 424:
+      if (lookahead == 't') ADVANCE(404);
+      END_STATE();
+    case 425:
+      if (lookahead == 't') ADVANCE(327);
+      END_STATE();
+    case 426:
       if (lookahead == 't') ADVANCE(233);
       END_STATE();
+    case 427:
+      if (lookahead == 't') ADVANCE(169);
+      END_STATE();
+    case 428:
+      if (lookahead == 't') ADVANCE(210);
+      END_STATE();
     case 429:
-      if (lookahead == 'u') ADVANCE(730);
+      if (lookahead == 't') ADVANCE(185);
+      if (lookahead == 'y') ADVANCE(752);
       END_STATE();
     case 430:
-      if (lookahead == 'u') ADVANCE(108);
+      if (lookahead == 't') ADVANCE(366);
       END_STATE();
     case 431:
-      if (lookahead == 'u') ADVANCE(347);
+      if (lookahead == 't') ADVANCE(215);
       END_STATE();
     case 432:
-      if (lookahead == 'u') ADVANCE(140);
+      if (lookahead == 't') ADVANCE(386);
       END_STATE();
     case 433:
-      if (lookahead == 'u') ADVANCE(365);
+      if (lookahead == 't') ADVANCE(368);
       END_STATE();
     case 434:
-      if (lookahead == 'u') ADVANCE(147);
+      if (lookahead == 't') ADVANCE(146);
       END_STATE();
     case 435:
-      if (lookahead == 'u') ADVANCE(411);
+      if (lookahead == 't') ADVANCE(88);
       END_STATE();
     case 436:
-      if (lookahead == 'u') ADVANCE(310);
+      if (lookahead == 't') ADVANCE(221);
       END_STATE();
     case 437:
-      if (lookahead == 'v') ADVANCE(170);
+      if (lookahead == 't') ADVANCE(236);
       END_STATE();
     case 438:
-      if (lookahead == 'w') ADVANCE(673);
+      if (lookahead == 't') ADVANCE(237);
       END_STATE();
     case 439:
-      if (lookahead == 'w') ADVANCE(56);
+      if (lookahead == 't') ADVANCE(238);
       END_STATE();
     case 440:
-      if (lookahead == 'w') ADVANCE(378);
+      if (lookahead == 'u') ADVANCE(753);
       END_STATE();
     case 441:
-      if (lookahead == 'w') ADVANCE(185);
+      if (lookahead == 'u') ADVANCE(112);
       END_STATE();
     case 442:
-      if (lookahead == 'w') ADVANCE(181);
+      if (lookahead == 'u') ADVANCE(356);
       END_STATE();
     case 443:
-      if (lookahead == 'x') ADVANCE(402);
+      if (lookahead == 'u') ADVANCE(145);
       END_STATE();
     case 444:
-      if (lookahead == 'y') ADVANCE(783);
+      if (lookahead == 'u') ADVANCE(374);
       END_STATE();
     case 445:
-      if (lookahead == 'y') ADVANCE(856);
+      if (lookahead == 'u') ADVANCE(152);
       END_STATE();
     case 446:
-      if (lookahead == 'y') ADVANCE(728);
+      if (lookahead == 'u') ADVANCE(421);
       END_STATE();
     case 447:
-      if (lookahead == 'y') ADVANCE(678);
+      if (lookahead == 'u') ADVANCE(316);
       END_STATE();
     case 448:
-      if (lookahead == 'y') ADVANCE(738);
+      if (lookahead == 'v') ADVANCE(174);
       END_STATE();
     case 449:
-      if (lookahead == 'y') ADVANCE(375);
+      if (lookahead == 'w') ADVANCE(696);
       END_STATE();
     case 450:
-      if (lookahead == 'y') ADVANCE(380);
+      if (lookahead == 'w') ADVANCE(56);
       END_STATE();
     case 451:
-      if (lookahead == 'z') ADVANCE(339);
+      if (lookahead == 'w') ADVANCE(387);
       END_STATE();
     case 452:
-      if (lookahead == '{') ADVANCE(892);
+      if (lookahead == 'w') ADVANCE(190);
       END_STATE();
     case 453:
-      if (lookahead == '{') ADVANCE(892);
-      if (lookahead != 0) ADVANCE(891);
+      if (lookahead == 'w') ADVANCE(186);
       END_STATE();
     case 454:
-      if (lookahead == '}') ADVANCE(893);
+      if (lookahead == 'x') ADVANCE(412);
       END_STATE();
     case 455:
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(804);
+      if (lookahead == 'y') ADVANCE(806);
       END_STATE();
     case 456:
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(87);
+      if (lookahead == 'y') ADVANCE(881);
       END_STATE();
     case 457:
+      if (lookahead == 'y') ADVANCE(751);
+      END_STATE();
+    case 458:
+      if (lookahead == 'y') ADVANCE(701);
+      END_STATE();
+    case 459:
+      if (lookahead == 'y') ADVANCE(761);
+      END_STATE();
+    case 460:
+      if (lookahead == 'y') ADVANCE(384);
+      END_STATE();
+    case 461:
+      if (lookahead == 'y') ADVANCE(389);
+      END_STATE();
+    case 462:
+      if (lookahead == 'z') ADVANCE(347);
+      END_STATE();
+    case 463:
+      if (lookahead == '{') ADVANCE(917);
+      END_STATE();
+    case 464:
+      if (lookahead == '{') ADVANCE(917);
+      if (lookahead != 0) ADVANCE(916);
+      END_STATE();
+    case 465:
+      if (lookahead == '}') ADVANCE(918);
+      END_STATE();
+    case 466:
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(829);
+      END_STATE();
+    case 467:
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(91);
+      END_STATE();
+    case 468:
       if (lookahead == '"' ||
           lookahead == '\\' ||
           lookahead == 'n' ||
           lookahead == 't' ||
-          lookahead == '{') ADVANCE(887);
-      END_STATE();
-    case 458:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(858);
-      END_STATE();
-    case 459:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(878);
-      END_STATE();
-    case 460:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(26);
-      END_STATE();
-    case 461:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(846);
-      END_STATE();
-    case 462:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(32);
-      END_STATE();
-    case 463:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(845);
-      END_STATE();
-    case 464:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(844);
-      END_STATE();
-    case 465:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(847);
-      END_STATE();
-    case 466:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(843);
-      END_STATE();
-    case 467:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
-      END_STATE();
-    case 468:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(458);
+          lookahead == '{') ADVANCE(912);
       END_STATE();
     case 469:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(459);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(883);
       END_STATE();
     case 470:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(460);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(903);
       END_STATE();
     case 471:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(461);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(26);
       END_STATE();
     case 472:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(462);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(871);
       END_STATE();
     case 473:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(463);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(32);
       END_STATE();
     case 474:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(465);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(870);
       END_STATE();
     case 475:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(464);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(869);
       END_STATE();
     case 476:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(469);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(872);
       END_STATE();
     case 477:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(476);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(868);
       END_STATE();
     case 478:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
       END_STATE();
     case 479:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(469);
       END_STATE();
     case 480:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(478);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(470);
       END_STATE();
     case 481:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(477);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(471);
       END_STATE();
     case 482:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(481);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(472);
       END_STATE();
     case 483:
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(473);
       END_STATE();
     case 484:
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(895);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(474);
       END_STATE();
     case 485:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(476);
+      END_STATE();
+    case 486:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(475);
+      END_STATE();
+    case 487:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(480);
+      END_STATE();
+    case 488:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(487);
+      END_STATE();
+    case 489:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
+      END_STATE();
+    case 490:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(867);
+      END_STATE();
+    case 491:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(489);
+      END_STATE();
+    case 492:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(488);
+      END_STATE();
+    case 493:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(492);
+      END_STATE();
+    case 494:
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 495:
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(920);
+      END_STATE();
+    case 496:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(29);
       END_STATE();
-    case 486:
+    case 497:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(879);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(904);
       END_STATE();
-    case 487:
+    case 498:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(802);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(827);
       END_STATE();
-    case 488:
+    case 499:
       if (lookahead != 0 &&
-          lookahead != '"') ADVANCE(891);
+          lookahead != '"') ADVANCE(916);
       END_STATE();
-    case 489:
+    case 500:
       if (lookahead != 0 &&
-          lookahead != '{') ADVANCE(891);
+          lookahead != '{') ADVANCE(916);
       END_STATE();
-    case 490:
-      if (eof) ADVANCE(497);
+    case 501:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        0, 675,
-        '\n', 503,
+        0, 698,
+        '\n', 514,
         '\r', 1,
-        '"', 881,
-        '#', 501,
-        '(', 807,
-        ')', 808,
-        '+', 482,
-        ',', 718,
-        '-', 732,
-        ':', 897,
-        '<', 835,
-        '>', 834,
-        'a', 94,
+        '"', 906,
+        '#', 512,
+        '(', 832,
+        ')', 833,
+        '+', 493,
+        ',', 741,
+        '-', 755,
+        ':', 922,
+        '<', 860,
+        '>', 859,
+        'a', 98,
         'b', 54,
         'c', 42,
         'd', 46,
-        'e', 242,
+        'e', 247,
         'f', 47,
-        'g', 158,
-        'h', 159,
-        'i', 273,
+        'g', 163,
+        'h', 164,
+        'i', 279,
         'l', 48,
-        'm', 161,
-        'n', 133,
-        'o', 189,
-        'p', 203,
-        'r', 134,
-        's', 67,
-        't', 135,
-        'u', 297,
+        'm', 166,
+        'n', 138,
+        'o', 194,
+        'p', 208,
+        'r', 139,
+        's', 69,
+        't', 140,
+        'u', 303,
         'w', 50,
-        '|', 896,
-        '}', 454,
+        '|', 921,
+        '}', 465,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(490);
+          lookahead == ' ') SKIP(501);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
       END_STATE();
-    case 491:
-      if (eof) ADVANCE(497);
+    case 502:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        0, 675,
-        '\n', 502,
+        0, 698,
+        '\n', 513,
         '\r', 4,
-        '"', 881,
-        '#', 501,
-        ')', 808,
-        ',', 718,
-        '-', 479,
-        'a', 194,
-        'b', 100,
+        '"', 906,
+        '#', 512,
+        ')', 833,
+        ',', 741,
+        '-', 490,
+        'a', 199,
+        'b', 104,
         'c', 44,
-        'e', 244,
-        'f', 76,
-        'g', 318,
-        'h', 159,
-        'i', 314,
-        'l', 78,
-        'm', 160,
-        'n', 337,
-        'o', 286,
-        'p', 356,
-        'r', 157,
-        's', 187,
-        't', 210,
+        'e', 249,
+        'f', 79,
+        'g', 326,
+        'h', 164,
+        'i', 322,
+        'l', 81,
+        'm', 165,
+        'n', 345,
+        'o', 292,
+        'p', 365,
+        'r', 162,
+        's', 192,
+        't', 214,
         'w', 51,
-        '}', 454,
+        '}', 465,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(491);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(841);
+          lookahead == ' ') SKIP(502);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(866);
       END_STATE();
-    case 492:
-      if (eof) ADVANCE(497);
+    case 503:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '"', 880,
-        '#', 501,
-        '-', 479,
-        'a', 193,
-        'b', 100,
+        '"', 905,
+        '#', 512,
+        '-', 490,
+        'a', 198,
+        'b', 104,
         'c', 43,
-        'e', 244,
-        'f', 82,
-        'g', 318,
-        'h', 159,
-        'i', 314,
-        'l', 78,
-        'm', 160,
-        'n', 337,
-        'o', 288,
-        'p', 356,
-        'r', 157,
-        's', 187,
-        't', 210,
+        'e', 249,
+        'f', 85,
+        'g', 326,
+        'h', 164,
+        'i', 322,
+        'l', 81,
+        'm', 165,
+        'n', 345,
+        'o', 294,
+        'p', 365,
+        'r', 162,
+        's', 192,
+        't', 214,
         'w', 53,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(492);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
+          lookahead == ' ') SKIP(503);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(867);
       END_STATE();
-    case 493:
-      if (eof) ADVANCE(497);
+    case 504:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        ')', 808,
-        ',', 718,
-        'b', 345,
+        '#', 512,
+        ')', 833,
+        ',', 741,
+        'b', 354,
         'c', 45,
-        'e', 243,
-        'f', 226,
-        'g', 318,
-        'h', 414,
-        'i', 284,
-        'l', 78,
-        'n', 337,
-        'o', 285,
-        'p', 356,
-        'r', 157,
-        's', 186,
-        't', 152,
+        'e', 248,
+        'f', 230,
+        'g', 326,
+        'h', 424,
+        'i', 290,
+        'l', 81,
+        'n', 345,
+        'o', 291,
+        'p', 365,
+        'r', 162,
+        's', 191,
+        't', 157,
         'w', 52,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(493);
+          lookahead == ' ') SKIP(504);
       END_STATE();
-    case 494:
-      if (eof) ADVANCE(497);
+    case 505:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 520,
-        'c', 506,
-        'e', 661,
-        'f', 564,
-        'g', 607,
-        'h', 533,
-        'i', 589,
-        'l', 507,
-        'm', 540,
-        'n', 611,
-        'o', 590,
-        'p', 633,
-        'r', 534,
-        's', 543,
-        't', 560,
-        'w', 510,
+        '#', 512,
+        'a', 571,
+        'b', 535,
+        'c', 517,
+        'e', 684,
+        'f', 580,
+        'g', 627,
+        'h', 549,
+        'i', 607,
+        'l', 518,
+        'm', 556,
+        'n', 631,
+        'o', 608,
+        'p', 654,
+        'r', 550,
+        's', 559,
+        't', 576,
+        'w', 520,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(494);
+          lookahead == ' ') SKIP(505);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 495:
-      if (eof) ADVANCE(497);
+    case 506:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'a', 555,
-        'b', 520,
-        'c', 506,
-        'e', 661,
-        'f', 564,
-        'g', 607,
-        'h', 533,
-        'i', 589,
-        'l', 507,
-        'm', 540,
-        'n', 611,
-        'o', 595,
-        'p', 633,
-        'r', 534,
-        's', 543,
-        't', 560,
-        'w', 510,
+        '#', 512,
+        'a', 571,
+        'b', 535,
+        'c', 517,
+        'e', 684,
+        'f', 580,
+        'g', 627,
+        'h', 549,
+        'i', 607,
+        'l', 518,
+        'm', 556,
+        'n', 631,
+        'o', 613,
+        'p', 654,
+        'r', 550,
+        's', 559,
+        't', 576,
+        'w', 520,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(495);
+          lookahead == ' ') SKIP(506);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 496:
-      if (eof) ADVANCE(497);
+    case 507:
+      if (eof) ADVANCE(508);
       ADVANCE_MAP(
-        '\n', 502,
+        '\n', 513,
         '\r', 4,
-        '#', 501,
-        'e', 662,
-        'f', 565,
-        'g', 620,
-        'l', 617,
-        'o', 593,
-        'r', 534,
-        's', 654,
-        't', 572,
-        'w', 571,
+        '#', 512,
+        'e', 685,
+        'f', 581,
+        'g', 641,
+        'l', 637,
+        'o', 611,
+        'r', 550,
+        's', 677,
+        't', 589,
+        'w', 588,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(496);
+          lookahead == ' ') SKIP(507);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 497:
+    case 508:
       ACCEPT_TOKEN(ts_builtin_sym_end);
       END_STATE();
-    case 498:
+    case 509:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '"') ADVANCE(501);
+      if (lookahead == '"') ADVANCE(512);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(891);
-      if (lookahead != 0) ADVANCE(890);
+          lookahead == '\r') ADVANCE(916);
+      if (lookahead != 0) ADVANCE(915);
       END_STATE();
-    case 499:
+    case 510:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '"') ADVANCE(498);
+      if (lookahead == '"') ADVANCE(509);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(891);
-      if (lookahead != 0) ADVANCE(890);
+          lookahead == '\r') ADVANCE(916);
+      if (lookahead != 0) ADVANCE(915);
       END_STATE();
-    case 500:
+    case 511:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '{') ADVANCE(501);
+      if (lookahead == '{') ADVANCE(512);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(891);
-      if (lookahead != 0) ADVANCE(890);
+          lookahead == '\r') ADVANCE(916);
+      if (lookahead != 0) ADVANCE(915);
       END_STATE();
-    case 501:
+    case 512:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
           lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(501);
+          lookahead != '\r') ADVANCE(512);
       END_STATE();
-    case 502:
+    case 513:
       ACCEPT_TOKEN(aux_sym__newline_token1);
       END_STATE();
-    case 503:
+    case 514:
       ACCEPT_TOKEN(aux_sym__newline_token1);
       if (lookahead == '\n') ADVANCE(3);
       if (lookahead == '\r') ADVANCE(2);
-      if (lookahead == 'a') ADVANCE(289);
-      if (lookahead == 'o') ADVANCE(346);
+      if (lookahead == 'a') ADVANCE(295);
+      if (lookahead == 'o') ADVANCE(355);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(3);
       END_STATE();
-    case 504:
+    case 515:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '-') ADVANCE(552);
+      if (lookahead == '-') ADVANCE(568);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 505:
+    case 516:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
       if (lookahead == '+' ||
           lookahead == '.') ADVANCE(40);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(505);
-      END_STATE();
-    case 506:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(579);
-      if (lookahead == 'c') ADVANCE(772);
-      if (lookahead == 'o') ADVANCE(594);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 507:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(518);
-      if (lookahead == 'o') ADVANCE(608);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 508:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(518);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 509:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(523);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 510:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(566);
-      if (lookahead == 'i') ADVANCE(600);
-      if (lookahead == 'o') ADVANCE(630);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 511:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(566);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 512:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(532);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 513:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(577);
-      if (lookahead == 't') ADVANCE(609);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 514:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(577);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 515:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(597);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 516:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(557);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(516);
       END_STATE();
     case 517:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'b') ADVANCE(573);
+      if (lookahead == 'a') ADVANCE(597);
+      if (lookahead == 'c') ADVANCE(795);
+      if (lookahead == 'o') ADVANCE(612);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 518:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'b') ADVANCE(547);
+      if (lookahead == 'a') ADVANCE(533);
+      if (lookahead == 'o') ADVANCE(628);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 519:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(521);
-      if (lookahead == 'o') ADVANCE(526);
-      if (lookahead == 'r') ADVANCE(515);
+      if (lookahead == 'a') ADVANCE(533);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 520:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(521);
-      if (lookahead == 'o') ADVANCE(526);
+      if (lookahead == 'a') ADVANCE(582);
+      if (lookahead == 'i') ADVANCE(619);
+      if (lookahead == 'o') ADVANCE(651);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 521:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(774);
+      if (lookahead == 'a') ADVANCE(582);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 522:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(559);
+      if (lookahead == 'a') ADVANCE(538);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 523:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(649);
+      if (lookahead == 'a') ADVANCE(547);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 524:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(650);
+      if (lookahead == 'a') ADVANCE(594);
+      if (lookahead == 't') ADVANCE(629);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 525:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(658);
+      if (lookahead == 'a') ADVANCE(594);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 526:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(665);
+      if (lookahead == 'a') ADVANCE(596);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 527:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(694);
+      if (lookahead == 'a') ADVANCE(615);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 528:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(751);
+      if (lookahead == 'a') ADVANCE(621);
+      if (lookahead == 'i') ADVANCE(574);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 529:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(570);
+      if (lookahead == 'a') ADVANCE(621);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 530:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(636);
+      if (lookahead == 'a') ADVANCE(573);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 531:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(610);
+      if (lookahead == 'a') ADVANCE(541);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 532:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(546);
+      if (lookahead == 'b') ADVANCE(590);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 533:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(512);
-      if (lookahead == 't') ADVANCE(643);
+      if (lookahead == 'b') ADVANCE(563);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 534:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(504);
+      if (lookahead == 'c') ADVANCE(536);
+      if (lookahead == 'o') ADVANCE(542);
+      if (lookahead == 'r') ADVANCE(527);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 535:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(613);
+      if (lookahead == 'c') ADVANCE(536);
+      if (lookahead == 'o') ADVANCE(542);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 536:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(780);
+      if (lookahead == 'c') ADVANCE(797);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 537:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(677);
+      if (lookahead == 'c') ADVANCE(575);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 538:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(762);
+      if (lookahead == 'c') ADVANCE(671);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 539:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(668);
+      if (lookahead == 'c') ADVANCE(672);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 540:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(640);
+      if (lookahead == 'c') ADVANCE(680);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 541:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'c') ADVANCE(681);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 542:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(688);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 543:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(717);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 544:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(774);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 545:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(630);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 546:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(657);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 547:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(562);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 548:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(587);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 549:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(523);
+      if (lookahead == 't') ADVANCE(665);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 550:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(515);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 551:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(633);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 552:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(803);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 553:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(700);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 554:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(785);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 555:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(691);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 556:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(661);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 557:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(645);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 558:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(599);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 559:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(617);
+      if (lookahead == 't') ADVANCE(557);
+      if (lookahead == 'u') ADVANCE(532);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 560:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(617);
+      if (lookahead == 'u') ADVANCE(532);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 561:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(620);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 562:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(648);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 563:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(595);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 564:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(649);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 565:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(634);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 566:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(539);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 567:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(623);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 568:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'e') ADVANCE(624);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 542:
+    case 569:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(581);
+      if (lookahead == 'f') ADVANCE(689);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 543:
+    case 570:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(599);
-      if (lookahead == 't') ADVANCE(541);
-      if (lookahead == 'u') ADVANCE(517);
+      if (lookahead == 'f') ADVANCE(600);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 544:
+    case 571:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(599);
-      if (lookahead == 'u') ADVANCE(517);
+      if (lookahead == 'g') ADVANCE(561);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 545:
+    case 572:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(601);
+      if (lookahead == 'g') ADVANCE(564);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 546:
+    case 573:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(627);
+      if (lookahead == 'g') ADVANCE(552);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 547:
+    case 574:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(578);
+      if (lookahead == 'g') ADVANCE(572);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 548:
+    case 575:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(628);
+      if (lookahead == 'h') ADVANCE(783);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 549:
+    case 576:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(614);
+      if (lookahead == 'i') ADVANCE(604);
+      if (lookahead == 'o') ADVANCE(790);
+      if (lookahead == 'r') ADVANCE(528);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 550:
+    case 577:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(524);
+      if (lookahead == 'i') ADVANCE(569);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 551:
+    case 578:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(603);
+      if (lookahead == 'i') ADVANCE(574);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 552:
+    case 579:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(605);
+      if (lookahead == 'i') ADVANCE(666);
+      if (lookahead == 't') ADVANCE(650);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 553:
+    case 580:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(666);
+      if (lookahead == 'i') ADVANCE(558);
+      if (lookahead == 'r') ADVANCE(632);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 554:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(582);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 555:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(545);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 556:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(548);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 557:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(536);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 558:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(556);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 559:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'h') ADVANCE(760);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 560:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(586);
-      if (lookahead == 'o') ADVANCE(767);
-      if (lookahead == 'r') ADVANCE(562);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 561:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(553);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 562:
+    case 581:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'i') ADVANCE(558);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 563:
+    case 582:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(644);
-      if (lookahead == 't') ADVANCE(629);
+      if (lookahead == 'i') ADVANCE(667);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 564:
+    case 583:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(542);
-      if (lookahead == 'r') ADVANCE(612);
+      if (lookahead == 'i') ADVANCE(639);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 565:
+    case 584:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(542);
+      if (lookahead == 'i') ADVANCE(643);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 566:
+    case 585:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(645);
+      if (lookahead == 'i') ADVANCE(640);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 567:
+    case 586:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(605);
+      if (lookahead == 'o') ADVANCE(790);
+      if (lookahead == 'r') ADVANCE(529);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 587:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(675);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 588:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'i') ADVANCE(619);
+      if (lookahead == 'o') ADVANCE(651);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 568:
+    case 589:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(622);
+      if (lookahead == 'i') ADVANCE(606);
+      if (lookahead == 'r') ADVANCE(578);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 569:
+    case 590:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(587);
-      if (lookahead == 'o') ADVANCE(767);
+      if (lookahead == 'j') ADVANCE(566);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 570:
+    case 591:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(655);
+      if (lookahead == 'k') ADVANCE(707);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 571:
+    case 592:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(600);
-      if (lookahead == 'o') ADVANCE(630);
+      if (lookahead == 'k') ADVANCE(570);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 572:
+    case 593:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(588);
-      if (lookahead == 'r') ADVANCE(562);
+      if (lookahead == 'l') ADVANCE(748);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 573:
+    case 594:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'j') ADVANCE(550);
+      if (lookahead == 'l') ADVANCE(737);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 574:
+    case 595:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'k') ADVANCE(684);
+      if (lookahead == 'l') ADVANCE(759);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 575:
+    case 596:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'k') ADVANCE(554);
+      if (lookahead == 'l') ADVANCE(823);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 576:
+    case 597:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(725);
+      if (lookahead == 'l') ADVANCE(593);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 577:
+    case 598:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(714);
+      if (lookahead == 'l') ADVANCE(656);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 578:
+    case 599:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(736);
+      if (lookahead == 'l') ADVANCE(546);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 579:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(576);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 580:
+    case 600:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'l') ADVANCE(635);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 581:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(530);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 582:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(615);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 583:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(642);
-      if (lookahead == 'n') ADVANCE(528);
-      if (lookahead == 'x') ADVANCE(563);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 584:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(776);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 585:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(625);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 586:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(535);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 587:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(549);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 588:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(539);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 589:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(641);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 590:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(689);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 591:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(758);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 592:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(671);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 593:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(692);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 594:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(529);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 595:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(691);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 596:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(670);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 597:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(522);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 598:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(669);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 599:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(527);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 600:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(531);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 601:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(646);
+      if (lookahead == 'l') ADVANCE(663);
+      if (lookahead == 'n') ADVANCE(544);
+      if (lookahead == 'x') ADVANCE(579);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 602:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(528);
-      if (lookahead == 'x') ADVANCE(563);
+      if (lookahead == 'm') ADVANCE(799);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 603:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(647);
+      if (lookahead == 'm') ADVANCE(646);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 604:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(638);
+      if (lookahead == 'm') ADVANCE(551);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 605:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(657);
+      if (lookahead == 'm') ADVANCE(565);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 606:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(555);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 607:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(662);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 608:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(712);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 609:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(781);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 610:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(694);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 611:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(715);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 612:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(548);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 613:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(714);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 614:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(693);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 615:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'n') ADVANCE(537);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 607:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(513);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 608:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(574);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 609:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(764);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 610:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(664);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 611:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(652);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 612:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(584);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 613:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(659);
-      if (lookahead == 'z') ADVANCE(618);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(672);
-      END_STATE();
-    case 614:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(659);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 615:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(663);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 616:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(585);
+      if (lookahead == 'n') ADVANCE(692);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 617:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(608);
+      if (lookahead == 'n') ADVANCE(543);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 618:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(606);
+      if (lookahead == 'n') ADVANCE(526);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 619:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(545);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 620:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(668);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 621:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(664);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 622:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(544);
+      if (lookahead == 'x') ADVANCE(579);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 623:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(669);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 624:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(679);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 625:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(659);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 626:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(553);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 627:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'o') ADVANCE(524);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 628:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'o') ADVANCE(591);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 620:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(514);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 621:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(656);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 622:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(604);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 623:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(743);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 624:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(634);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 625:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(648);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 626:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(660);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 627:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(789);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 628:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(712);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 629:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(509);
+      if (lookahead == 'o') ADVANCE(787);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 630:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(575);
+      if (lookahead == 'o') ADVANCE(687);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 631:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(612);
+      if (lookahead == 'o') ADVANCE(674);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 632:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(667);
+      if (lookahead == 'o') ADVANCE(602);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 633:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(616);
+      if (lookahead == 'o') ADVANCE(682);
+      if (lookahead == 'z') ADVANCE(638);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(695);
       END_STATE();
     case 634:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(734);
+      if (lookahead == 'o') ADVANCE(682);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 635:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(794);
+      if (lookahead == 'o') ADVANCE(686);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 636:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(701);
+      if (lookahead == 'o') ADVANCE(603);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 637:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(717);
+      if (lookahead == 'o') ADVANCE(628);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 638:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(782);
+      if (lookahead == 'o') ADVANCE(626);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 639:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(516);
+      if (lookahead == 'o') ADVANCE(609);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 640:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(639);
+      if (lookahead == 'o') ADVANCE(618);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 641:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(653);
+      if (lookahead == 'o') ADVANCE(525);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 642:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(538);
+      if (lookahead == 'o') ADVANCE(678);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 643:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(623);
+      if (lookahead == 'o') ADVANCE(625);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 644:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(766);
+      if (lookahead == 'p') ADVANCE(766);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 645:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(755);
+      if (lookahead == 'p') ADVANCE(655);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 646:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(787);
+      if (lookahead == 'p') ADVANCE(670);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 647:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(703);
+      if (lookahead == 'r') ADVANCE(683);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 648:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(748);
+      if (lookahead == 'r') ADVANCE(812);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 649:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(800);
+      if (lookahead == 'r') ADVANCE(735);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 650:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'r') ADVANCE(522);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 651:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'r') ADVANCE(592);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 652:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'r') ADVANCE(632);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 653:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'r') ADVANCE(690);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 654:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'r') ADVANCE(636);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 655:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(757);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 656:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(817);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 657:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(724);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 658:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(740);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 659:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(805);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 660:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(530);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 661:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(660);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 662:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(676);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 663:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(554);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 664:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 's') ADVANCE(531);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 665:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(644);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 666:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(789);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 667:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 't') ADVANCE(778);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 651:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(792);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 652:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(561);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 653:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(626);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 654:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(541);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 655:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(567);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 656:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(609);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 657:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(632);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 658:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(568);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 659:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'u') ADVANCE(651);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 660:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'u') ADVANCE(525);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 661:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'v') ADVANCE(551);
-      if (lookahead == 'x') ADVANCE(563);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 662:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'v') ADVANCE(551);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 663:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'w') ADVANCE(674);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 664:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'w') ADVANCE(637);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 665:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(784);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 666:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(739);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 667:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(679);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 668:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'z') ADVANCE(618);
+      if (lookahead == 't') ADVANCE(810);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 669:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(69);
+      if (lookahead == 't') ADVANCE(726);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 670:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(70);
+      if (lookahead == 't') ADVANCE(771);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 671:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(173);
+      if (lookahead == 't') ADVANCE(825);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 672:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(801);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 673:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(815);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 674:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(577);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 675:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(583);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 676:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(647);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 677:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(557);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 678:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(629);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 679:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(653);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 680:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(584);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 681:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 't') ADVANCE(585);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 682:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'u') ADVANCE(673);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 683:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'u') ADVANCE(540);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 684:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'v') ADVANCE(567);
+      if (lookahead == 'x') ADVANCE(579);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 685:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'v') ADVANCE(567);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 686:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'w') ADVANCE(697);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 687:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'w') ADVANCE(658);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 688:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'y') ADVANCE(807);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 689:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'y') ADVANCE(762);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 690:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'y') ADVANCE(702);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 691:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'z') ADVANCE(638);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(695);
+      END_STATE();
+    case 692:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(71);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 693:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(72);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 694:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(178);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 695:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 673:
-      ACCEPT_TOKEN(anon_sym_workflow);
-      END_STATE();
-    case 674:
-      ACCEPT_TOKEN(anon_sym_workflow);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 675:
-      ACCEPT_TOKEN(sym__eof);
-      END_STATE();
-    case 676:
-      ACCEPT_TOKEN(anon_sym_timezone);
-      END_STATE();
-    case 677:
-      ACCEPT_TOKEN(anon_sym_timezone);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 678:
-      ACCEPT_TOKEN(anon_sym_re_DASHentry);
-      END_STATE();
-    case 679:
-      ACCEPT_TOKEN(anon_sym_re_DASHentry);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 680:
-      ACCEPT_TOKEN(anon_sym_never);
-      END_STATE();
-    case 681:
-      ACCEPT_TOKEN(anon_sym_always);
-      END_STATE();
-    case 682:
-      ACCEPT_TOKEN(anon_sym_after);
-      END_STATE();
-    case 683:
-      ACCEPT_TOKEN(anon_sym_look);
-      END_STATE();
-    case 684:
-      ACCEPT_TOKEN(anon_sym_look);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 685:
-      ACCEPT_TOKEN(anon_sym_back);
-      END_STATE();
-    case 686:
-      ACCEPT_TOKEN(anon_sym_on);
-      END_STATE();
-    case 687:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(69);
-      END_STATE();
-    case 688:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(70);
-      END_STATE();
-    case 689:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(70);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 690:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(173);
-      END_STATE();
-    case 691:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(173);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 692:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 693:
-      ACCEPT_TOKEN(anon_sym_send);
-      END_STATE();
-    case 694:
-      ACCEPT_TOKEN(anon_sym_send);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 695:
-      ACCEPT_TOKEN(anon_sym_failure);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 696:
-      ACCEPT_TOKEN(anon_sym_continue);
+      ACCEPT_TOKEN(anon_sym_workflow);
       END_STATE();
     case 697:
-      ACCEPT_TOKEN(anon_sym_fail);
+      ACCEPT_TOKEN(anon_sym_workflow);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 698:
-      ACCEPT_TOKEN(anon_sym_fail);
-      if (lookahead == 'u') ADVANCE(365);
+      ACCEPT_TOKEN(sym__eof);
       END_STATE();
     case 699:
+      ACCEPT_TOKEN(anon_sym_timezone);
+      END_STATE();
+    case 700:
+      ACCEPT_TOKEN(anon_sym_timezone);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 701:
+      ACCEPT_TOKEN(anon_sym_re_DASHentry);
+      END_STATE();
+    case 702:
+      ACCEPT_TOKEN(anon_sym_re_DASHentry);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 703:
+      ACCEPT_TOKEN(anon_sym_never);
+      END_STATE();
+    case 704:
+      ACCEPT_TOKEN(anon_sym_always);
+      END_STATE();
+    case 705:
+      ACCEPT_TOKEN(anon_sym_after);
+      END_STATE();
+    case 706:
+      ACCEPT_TOKEN(anon_sym_look);
+      END_STATE();
+    case 707:
+      ACCEPT_TOKEN(anon_sym_look);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 708:
+      ACCEPT_TOKEN(anon_sym_back);
+      END_STATE();
+    case 709:
+      ACCEPT_TOKEN(anon_sym_on);
+      END_STATE();
+    case 710:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(71);
+      END_STATE();
+    case 711:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(72);
+      END_STATE();
+    case 712:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(72);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 713:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(178);
+      END_STATE();
+    case 714:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(178);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 715:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 716:
+      ACCEPT_TOKEN(anon_sym_send);
+      END_STATE();
+    case 717:
+      ACCEPT_TOKEN(anon_sym_send);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 718:
+      ACCEPT_TOKEN(anon_sym_failure);
+      END_STATE();
+    case 719:
+      ACCEPT_TOKEN(anon_sym_continue);
+      END_STATE();
+    case 720:
+      ACCEPT_TOKEN(anon_sym_fail);
+      END_STATE();
+    case 721:
+      ACCEPT_TOKEN(anon_sym_fail);
+      if (lookahead == 'u') ADVANCE(374);
+      END_STATE();
+    case 722:
       ACCEPT_TOKEN(sym_timezone_name);
       if (lookahead == '+' ||
           lookahead == '-' ||
           ('/' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(699);
-      END_STATE();
-    case 700:
-      ACCEPT_TOKEN(anon_sym_fields);
-      END_STATE();
-    case 701:
-      ACCEPT_TOKEN(anon_sym_fields);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 702:
-      ACCEPT_TOKEN(anon_sym_event);
-      END_STATE();
-    case 703:
-      ACCEPT_TOKEN(anon_sym_event);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 704:
-      ACCEPT_TOKEN(anon_sym_optional);
-      END_STATE();
-    case 705:
-      ACCEPT_TOKEN(anon_sym_list);
-      END_STATE();
-    case 706:
-      ACCEPT_TOKEN(anon_sym_of);
-      END_STATE();
-    case 707:
-      ACCEPT_TOKEN(anon_sym_text);
-      END_STATE();
-    case 708:
-      ACCEPT_TOKEN(anon_sym_number);
-      END_STATE();
-    case 709:
-      ACCEPT_TOKEN(anon_sym_bool);
-      END_STATE();
-    case 710:
-      ACCEPT_TOKEN(anon_sym_datetime);
-      END_STATE();
-    case 711:
-      ACCEPT_TOKEN(anon_sym_trigger);
-      END_STATE();
-    case 712:
-      ACCEPT_TOKEN(anon_sym_trigger);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 713:
-      ACCEPT_TOKEN(anon_sym_goal);
-      END_STATE();
-    case 714:
-      ACCEPT_TOKEN(anon_sym_goal);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 715:
-      ACCEPT_TOKEN(anon_sym_when);
-      END_STATE();
-    case 716:
-      ACCEPT_TOKEN(anon_sym_windows);
-      END_STATE();
-    case 717:
-      ACCEPT_TOKEN(anon_sym_windows);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 718:
-      ACCEPT_TOKEN(anon_sym_COMMA);
-      END_STATE();
-    case 719:
-      ACCEPT_TOKEN(anon_sym_in);
-      END_STATE();
-    case 720:
-      ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 's') ADVANCE(420);
-      END_STATE();
-    case 721:
-      ACCEPT_TOKEN(anon_sym_lead);
-      END_STATE();
-    case 722:
-      ACCEPT_TOKEN(anon_sym_account);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(722);
       END_STATE();
     case 723:
-      ACCEPT_TOKEN(anon_sym_email);
+      ACCEPT_TOKEN(anon_sym_fields);
       END_STATE();
     case 724:
-      ACCEPT_TOKEN(anon_sym_call);
+      ACCEPT_TOKEN(anon_sym_fields);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 725:
+      ACCEPT_TOKEN(anon_sym_event);
+      END_STATE();
+    case 726:
+      ACCEPT_TOKEN(anon_sym_event);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 727:
+      ACCEPT_TOKEN(anon_sym_optional);
+      END_STATE();
+    case 728:
+      ACCEPT_TOKEN(anon_sym_list);
+      END_STATE();
+    case 729:
+      ACCEPT_TOKEN(anon_sym_of);
+      END_STATE();
+    case 730:
+      ACCEPT_TOKEN(anon_sym_text);
+      END_STATE();
+    case 731:
+      ACCEPT_TOKEN(anon_sym_number);
+      END_STATE();
+    case 732:
+      ACCEPT_TOKEN(anon_sym_bool);
+      END_STATE();
+    case 733:
+      ACCEPT_TOKEN(anon_sym_datetime);
+      END_STATE();
+    case 734:
+      ACCEPT_TOKEN(anon_sym_trigger);
+      END_STATE();
+    case 735:
+      ACCEPT_TOKEN(anon_sym_trigger);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 736:
+      ACCEPT_TOKEN(anon_sym_goal);
+      END_STATE();
+    case 737:
+      ACCEPT_TOKEN(anon_sym_goal);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 738:
+      ACCEPT_TOKEN(anon_sym_when);
+      END_STATE();
+    case 739:
+      ACCEPT_TOKEN(anon_sym_windows);
+      END_STATE();
+    case 740:
+      ACCEPT_TOKEN(anon_sym_windows);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 741:
+      ACCEPT_TOKEN(anon_sym_COMMA);
+      END_STATE();
+    case 742:
+      ACCEPT_TOKEN(anon_sym_in);
+      END_STATE();
+    case 743:
+      ACCEPT_TOKEN(anon_sym_in);
+      if (lookahead == 's') ADVANCE(430);
+      END_STATE();
+    case 744:
+      ACCEPT_TOKEN(anon_sym_lead);
+      END_STATE();
+    case 745:
+      ACCEPT_TOKEN(anon_sym_account);
+      END_STATE();
+    case 746:
+      ACCEPT_TOKEN(anon_sym_email);
+      END_STATE();
+    case 747:
+      ACCEPT_TOKEN(anon_sym_call);
+      END_STATE();
+    case 748:
       ACCEPT_TOKEN(anon_sym_call);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 726:
+    case 749:
       ACCEPT_TOKEN(anon_sym_weekdays);
       END_STATE();
-    case 727:
+    case 750:
       ACCEPT_TOKEN(anon_sym_weekends);
       END_STATE();
-    case 728:
+    case 751:
       ACCEPT_TOKEN(anon_sym_every);
       END_STATE();
-    case 729:
+    case 752:
       ACCEPT_TOKEN(anon_sym_day);
       END_STATE();
-    case 730:
+    case 753:
       ACCEPT_TOKEN(sym_day_range);
       END_STATE();
-    case 731:
+    case 754:
       ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(192);
+      if (lookahead == '-') ADVANCE(197);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') ADVANCE(24);
       END_STATE();
-    case 732:
+    case 755:
       ACCEPT_TOKEN(anon_sym_DASH);
       END_STATE();
-    case 733:
-      ACCEPT_TOKEN(anon_sym_steps);
-      END_STATE();
-    case 734:
-      ACCEPT_TOKEN(anon_sym_steps);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 735:
-      ACCEPT_TOKEN(anon_sym_label);
-      END_STATE();
-    case 736:
-      ACCEPT_TOKEN(anon_sym_label);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 737:
-      ACCEPT_TOKEN(anon_sym_phone);
-      END_STATE();
-    case 738:
-      ACCEPT_TOKEN(anon_sym_notify);
-      END_STATE();
-    case 739:
-      ACCEPT_TOKEN(anon_sym_notify);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 740:
-      ACCEPT_TOKEN(anon_sym_slack);
-      END_STATE();
-    case 741:
-      ACCEPT_TOKEN(anon_sym_teams);
-      END_STATE();
-    case 742:
-      ACCEPT_TOKEN(anon_sym_http);
-      END_STATE();
-    case 743:
-      ACCEPT_TOKEN(anon_sym_http);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 744:
-      ACCEPT_TOKEN(anon_sym_get);
-      END_STATE();
-    case 745:
-      ACCEPT_TOKEN(anon_sym_post);
-      END_STATE();
-    case 746:
-      ACCEPT_TOKEN(anon_sym_put);
-      END_STATE();
-    case 747:
-      ACCEPT_TOKEN(anon_sym_prompt);
-      END_STATE();
-    case 748:
-      ACCEPT_TOKEN(anon_sym_prompt);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 749:
-      ACCEPT_TOKEN(anon_sym_end);
-      END_STATE();
-    case 750:
-      ACCEPT_TOKEN(anon_sym_end);
-      if (lookahead == 's') ADVANCE(831);
-      END_STATE();
-    case 751:
-      ACCEPT_TOKEN(anon_sym_end);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 752:
-      ACCEPT_TOKEN(sym_outcome);
-      END_STATE();
-    case 753:
-      ACCEPT_TOKEN(sym_on_error);
-      END_STATE();
-    case 754:
-      ACCEPT_TOKEN(anon_sym_wait);
-      END_STATE();
-    case 755:
-      ACCEPT_TOKEN(anon_sym_wait);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
     case 756:
-      ACCEPT_TOKEN(anon_sym_until);
+      ACCEPT_TOKEN(anon_sym_steps);
       END_STATE();
     case 757:
-      ACCEPT_TOKEN(anon_sym_condition);
+      ACCEPT_TOKEN(anon_sym_steps);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 758:
+      ACCEPT_TOKEN(anon_sym_label);
+      END_STATE();
+    case 759:
+      ACCEPT_TOKEN(anon_sym_label);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 760:
+      ACCEPT_TOKEN(anon_sym_phone);
+      END_STATE();
+    case 761:
+      ACCEPT_TOKEN(anon_sym_notify);
+      END_STATE();
+    case 762:
+      ACCEPT_TOKEN(anon_sym_notify);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 763:
+      ACCEPT_TOKEN(anon_sym_slack);
+      END_STATE();
+    case 764:
+      ACCEPT_TOKEN(anon_sym_teams);
+      END_STATE();
+    case 765:
+      ACCEPT_TOKEN(anon_sym_http);
+      END_STATE();
+    case 766:
+      ACCEPT_TOKEN(anon_sym_http);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 767:
+      ACCEPT_TOKEN(anon_sym_get);
+      END_STATE();
+    case 768:
+      ACCEPT_TOKEN(anon_sym_post);
+      END_STATE();
+    case 769:
+      ACCEPT_TOKEN(anon_sym_put);
+      END_STATE();
+    case 770:
+      ACCEPT_TOKEN(anon_sym_prompt);
+      END_STATE();
+    case 771:
+      ACCEPT_TOKEN(anon_sym_prompt);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 772:
+      ACCEPT_TOKEN(anon_sym_end);
+      END_STATE();
+    case 773:
+      ACCEPT_TOKEN(anon_sym_end);
+      if (lookahead == 's') ADVANCE(856);
+      END_STATE();
+    case 774:
+      ACCEPT_TOKEN(anon_sym_end);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 775:
+      ACCEPT_TOKEN(sym_outcome);
+      END_STATE();
+    case 776:
+      ACCEPT_TOKEN(sym_on_error);
+      END_STATE();
+    case 777:
+      ACCEPT_TOKEN(anon_sym_wait);
+      END_STATE();
+    case 778:
+      ACCEPT_TOKEN(anon_sym_wait);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 779:
+      ACCEPT_TOKEN(anon_sym_until);
+      END_STATE();
+    case 780:
+      ACCEPT_TOKEN(anon_sym_condition);
+      END_STATE();
+    case 781:
       ACCEPT_TOKEN(anon_sym_condition);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 759:
-      ACCEPT_TOKEN(anon_sym_branch);
-      END_STATE();
-    case 760:
-      ACCEPT_TOKEN(anon_sym_branch);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 761:
-      ACCEPT_TOKEN(anon_sym_else);
-      END_STATE();
-    case 762:
-      ACCEPT_TOKEN(anon_sym_else);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 763:
-      ACCEPT_TOKEN(anon_sym_goto);
-      END_STATE();
-    case 764:
-      ACCEPT_TOKEN(anon_sym_goto);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 765:
-      ACCEPT_TOKEN(anon_sym_exit);
-      END_STATE();
-    case 766:
-      ACCEPT_TOKEN(anon_sym_exit);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 767:
-      ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'o') ADVANCE(580);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 768:
-      ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'o') ADVANCE(259);
-      END_STATE();
-    case 769:
-      ACCEPT_TOKEN(anon_sym_and);
-      END_STATE();
-    case 770:
-      ACCEPT_TOKEN(anon_sym_rep);
-      END_STATE();
-    case 771:
-      ACCEPT_TOKEN(anon_sym_cc);
-      END_STATE();
-    case 772:
-      ACCEPT_TOKEN(anon_sym_cc);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 773:
-      ACCEPT_TOKEN(anon_sym_bcc);
-      END_STATE();
-    case 774:
-      ACCEPT_TOKEN(anon_sym_bcc);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 775:
-      ACCEPT_TOKEN(anon_sym_from);
-      END_STATE();
-    case 776:
-      ACCEPT_TOKEN(anon_sym_from);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 777:
-      ACCEPT_TOKEN(anon_sym_subject);
-      END_STATE();
-    case 778:
-      ACCEPT_TOKEN(anon_sym_subject);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 779:
-      ACCEPT_TOKEN(anon_sym_message);
-      END_STATE();
-    case 780:
-      ACCEPT_TOKEN(anon_sym_message);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 781:
-      ACCEPT_TOKEN(anon_sym_instructions);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 782:
+      ACCEPT_TOKEN(anon_sym_branch);
+      END_STATE();
+    case 783:
+      ACCEPT_TOKEN(anon_sym_branch);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 784:
+      ACCEPT_TOKEN(anon_sym_else);
+      END_STATE();
+    case 785:
+      ACCEPT_TOKEN(anon_sym_else);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 786:
+      ACCEPT_TOKEN(anon_sym_goto);
+      END_STATE();
+    case 787:
+      ACCEPT_TOKEN(anon_sym_goto);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 788:
+      ACCEPT_TOKEN(anon_sym_exit);
+      END_STATE();
+    case 789:
+      ACCEPT_TOKEN(anon_sym_exit);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 790:
+      ACCEPT_TOKEN(anon_sym_to);
+      if (lookahead == 'o') ADVANCE(598);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 791:
+      ACCEPT_TOKEN(anon_sym_to);
+      if (lookahead == 'o') ADVANCE(265);
+      END_STATE();
+    case 792:
+      ACCEPT_TOKEN(anon_sym_and);
+      END_STATE();
+    case 793:
+      ACCEPT_TOKEN(anon_sym_rep);
+      END_STATE();
+    case 794:
+      ACCEPT_TOKEN(anon_sym_cc);
+      END_STATE();
+    case 795:
+      ACCEPT_TOKEN(anon_sym_cc);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 796:
+      ACCEPT_TOKEN(anon_sym_bcc);
+      END_STATE();
+    case 797:
+      ACCEPT_TOKEN(anon_sym_bcc);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 798:
+      ACCEPT_TOKEN(anon_sym_from);
+      END_STATE();
+    case 799:
+      ACCEPT_TOKEN(anon_sym_from);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 800:
+      ACCEPT_TOKEN(anon_sym_subject);
+      END_STATE();
+    case 801:
+      ACCEPT_TOKEN(anon_sym_subject);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 802:
+      ACCEPT_TOKEN(anon_sym_message);
+      END_STATE();
+    case 803:
+      ACCEPT_TOKEN(anon_sym_message);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 804:
+      ACCEPT_TOKEN(anon_sym_instructions);
+      END_STATE();
+    case 805:
       ACCEPT_TOKEN(anon_sym_instructions);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 783:
+    case 806:
       ACCEPT_TOKEN(anon_sym_body);
       END_STATE();
-    case 784:
+    case 807:
       ACCEPT_TOKEN(anon_sym_body);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 785:
+    case 808:
       ACCEPT_TOKEN(anon_sym_file);
       END_STATE();
-    case 786:
+    case 809:
       ACCEPT_TOKEN(anon_sym_agent);
       END_STATE();
-    case 787:
+    case 810:
       ACCEPT_TOKEN(anon_sym_agent);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 788:
+    case 811:
       ACCEPT_TOKEN(anon_sym_header);
       END_STATE();
-    case 789:
+    case 812:
       ACCEPT_TOKEN(anon_sym_header);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
-    case 790:
+    case 813:
       ACCEPT_TOKEN(sym_header_name);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(790);
-      END_STATE();
-    case 791:
-      ACCEPT_TOKEN(anon_sym_timeout);
-      END_STATE();
-    case 792:
-      ACCEPT_TOKEN(anon_sym_timeout);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 793:
-      ACCEPT_TOKEN(anon_sym_tools);
-      END_STATE();
-    case 794:
-      ACCEPT_TOKEN(anon_sym_tools);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 795:
-      ACCEPT_TOKEN(anon_sym_web);
-      END_STATE();
-    case 796:
-      ACCEPT_TOKEN(anon_sym_search);
-      END_STATE();
-    case 797:
-      ACCEPT_TOKEN(anon_sym_fetch);
-      END_STATE();
-    case 798:
-      ACCEPT_TOKEN(anon_sym_url);
-      END_STATE();
-    case 799:
-      ACCEPT_TOKEN(anon_sym_extract);
-      END_STATE();
-    case 800:
-      ACCEPT_TOKEN(anon_sym_extract);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(672);
-      END_STATE();
-    case 801:
-      ACCEPT_TOKEN(sym_json_path);
-      if (lookahead == '.') ADVANCE(487);
-      if (lookahead == '[') ADVANCE(467);
-      END_STATE();
-    case 802:
-      ACCEPT_TOKEN(sym_json_path);
-      if (lookahead == '.') ADVANCE(487);
-      if (lookahead == '[') ADVANCE(467);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(802);
-      END_STATE();
-    case 803:
-      ACCEPT_TOKEN(anon_sym_or);
-      END_STATE();
-    case 804:
-      ACCEPT_TOKEN(aux_sym_logic_operator_token1);
-      END_STATE();
-    case 805:
-      ACCEPT_TOKEN(anon_sym_not);
-      END_STATE();
-    case 806:
-      ACCEPT_TOKEN(anon_sym_not);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
-      END_STATE();
-    case 807:
-      ACCEPT_TOKEN(anon_sym_LPAREN);
-      END_STATE();
-    case 808:
-      ACCEPT_TOKEN(anon_sym_RPAREN);
-      END_STATE();
-    case 809:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == '.') ADVANCE(483);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
-      END_STATE();
-    case 810:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(811);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
-      END_STATE();
-    case 811:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(814);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
-      END_STATE();
-    case 812:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'o') ADVANCE(813);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
-      END_STATE();
-    case 813:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(806);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(813);
       END_STATE();
     case 814:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(809);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+      ACCEPT_TOKEN(anon_sym_timeout);
       END_STATE();
     case 815:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'v') ADVANCE(810);
+      ACCEPT_TOKEN(anon_sym_timeout);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
       END_STATE();
     case 816:
+      ACCEPT_TOKEN(anon_sym_tools);
+      END_STATE();
+    case 817:
+      ACCEPT_TOKEN(anon_sym_tools);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 818:
+      ACCEPT_TOKEN(anon_sym_web);
+      END_STATE();
+    case 819:
+      ACCEPT_TOKEN(anon_sym_search);
+      END_STATE();
+    case 820:
+      ACCEPT_TOKEN(anon_sym_fetch);
+      END_STATE();
+    case 821:
+      ACCEPT_TOKEN(anon_sym_url);
+      END_STATE();
+    case 822:
+      ACCEPT_TOKEN(anon_sym_transactional);
+      END_STATE();
+    case 823:
+      ACCEPT_TOKEN(anon_sym_transactional);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 824:
+      ACCEPT_TOKEN(anon_sym_extract);
+      END_STATE();
+    case 825:
+      ACCEPT_TOKEN(anon_sym_extract);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(695);
+      END_STATE();
+    case 826:
+      ACCEPT_TOKEN(sym_json_path);
+      if (lookahead == '.') ADVANCE(498);
+      if (lookahead == '[') ADVANCE(478);
+      END_STATE();
+    case 827:
+      ACCEPT_TOKEN(sym_json_path);
+      if (lookahead == '.') ADVANCE(498);
+      if (lookahead == '[') ADVANCE(478);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(827);
+      END_STATE();
+    case 828:
+      ACCEPT_TOKEN(anon_sym_or);
+      END_STATE();
+    case 829:
+      ACCEPT_TOKEN(aux_sym_logic_operator_token1);
+      END_STATE();
+    case 830:
+      ACCEPT_TOKEN(anon_sym_not);
+      END_STATE();
+    case 831:
+      ACCEPT_TOKEN(anon_sym_not);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 832:
+      ACCEPT_TOKEN(anon_sym_LPAREN);
+      END_STATE();
+    case 833:
+      ACCEPT_TOKEN(anon_sym_RPAREN);
+      END_STATE();
+    case 834:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == '.') ADVANCE(494);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 835:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(836);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 836:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(839);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 837:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'o') ADVANCE(838);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 838:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(831);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 839:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(834);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 840:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'v') ADVANCE(835);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
+      END_STATE();
+    case 841:
       ACCEPT_TOKEN(sym_field_reference);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(816);
-      END_STATE();
-    case 817:
-      ACCEPT_TOKEN(anon_sym_is);
-      END_STATE();
-    case 818:
-      ACCEPT_TOKEN(anon_sym_set);
-      END_STATE();
-    case 819:
-      ACCEPT_TOKEN(anon_sym_one);
-      END_STATE();
-    case 820:
-      ACCEPT_TOKEN(anon_sym_within);
-      END_STATE();
-    case 821:
-      ACCEPT_TOKEN(anon_sym_last);
-      END_STATE();
-    case 822:
-      ACCEPT_TOKEN(anon_sym_older);
-      END_STATE();
-    case 823:
-      ACCEPT_TOKEN(anon_sym_than);
-      END_STATE();
-    case 824:
-      ACCEPT_TOKEN(anon_sym_contains);
-      END_STATE();
-    case 825:
-      ACCEPT_TOKEN(anon_sym_does);
-      END_STATE();
-    case 826:
-      ACCEPT_TOKEN(anon_sym_contain);
-      END_STATE();
-    case 827:
-      ACCEPT_TOKEN(anon_sym_contain);
-      if (lookahead == 's') ADVANCE(824);
-      END_STATE();
-    case 828:
-      ACCEPT_TOKEN(anon_sym_starts);
-      END_STATE();
-    case 829:
-      ACCEPT_TOKEN(anon_sym_with);
-      END_STATE();
-    case 830:
-      ACCEPT_TOKEN(anon_sym_with);
-      if (lookahead == 'i') ADVANCE(279);
-      END_STATE();
-    case 831:
-      ACCEPT_TOKEN(anon_sym_ends);
-      END_STATE();
-    case 832:
-      ACCEPT_TOKEN(anon_sym_GT_EQ);
-      END_STATE();
-    case 833:
-      ACCEPT_TOKEN(anon_sym_LT_EQ);
-      END_STATE();
-    case 834:
-      ACCEPT_TOKEN(anon_sym_GT);
-      if (lookahead == '=') ADVANCE(832);
-      END_STATE();
-    case 835:
-      ACCEPT_TOKEN(anon_sym_LT);
-      if (lookahead == '=') ADVANCE(833);
-      END_STATE();
-    case 836:
-      ACCEPT_TOKEN(anon_sym_true);
-      END_STATE();
-    case 837:
-      ACCEPT_TOKEN(anon_sym_false);
-      END_STATE();
-    case 838:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '-') ADVANCE(470);
-      if (lookahead == '.') ADVANCE(466);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
-      END_STATE();
-    case 839:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(466);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(838);
-      END_STATE();
-    case 840:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(466);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(839);
-      END_STATE();
-    case 841:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(466);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(840);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(841);
       END_STATE();
     case 842:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(466);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(842);
+      ACCEPT_TOKEN(anon_sym_is);
       END_STATE();
     case 843:
-      ACCEPT_TOKEN(sym_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(843);
+      ACCEPT_TOKEN(anon_sym_set);
       END_STATE();
     case 844:
-      ACCEPT_TOKEN(sym_datetime);
+      ACCEPT_TOKEN(anon_sym_one);
       END_STATE();
     case 845:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == ':') ADVANCE(474);
-      if (lookahead == 'Z') ADVANCE(844);
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(480);
+      ACCEPT_TOKEN(anon_sym_within);
       END_STATE();
     case 846:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == 'T') ADVANCE(472);
+      ACCEPT_TOKEN(anon_sym_last);
       END_STATE();
     case 847:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == 'Z') ADVANCE(844);
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(480);
+      ACCEPT_TOKEN(anon_sym_older);
       END_STATE();
     case 848:
-      ACCEPT_TOKEN(sym_duration);
+      ACCEPT_TOKEN(anon_sym_than);
       END_STATE();
     case 849:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'a') ADVANCE(445);
+      ACCEPT_TOKEN(anon_sym_contains);
       END_STATE();
     case 850:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(97);
+      ACCEPT_TOKEN(anon_sym_does);
       END_STATE();
     case 851:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(71);
+      ACCEPT_TOKEN(anon_sym_contain);
       END_STATE();
     case 852:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(168);
+      ACCEPT_TOKEN(anon_sym_contain);
+      if (lookahead == 's') ADVANCE(849);
       END_STATE();
     case 853:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'i') ADVANCE(278);
+      ACCEPT_TOKEN(anon_sym_starts);
       END_STATE();
     case 854:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'o') ADVANCE(431);
+      ACCEPT_TOKEN(anon_sym_with);
       END_STATE();
     case 855:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'o') ADVANCE(298);
+      ACCEPT_TOKEN(anon_sym_with);
+      if (lookahead == 'i') ADVANCE(285);
       END_STATE();
     case 856:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 's') ADVANCE(848);
+      ACCEPT_TOKEN(anon_sym_ends);
       END_STATE();
     case 857:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'u') ADVANCE(424);
+      ACCEPT_TOKEN(anon_sym_GT_EQ);
       END_STATE();
     case 858:
-      ACCEPT_TOKEN(sym_clock);
+      ACCEPT_TOKEN(anon_sym_LT_EQ);
       END_STATE();
     case 859:
-      ACCEPT_TOKEN(sym_phone_number);
+      ACCEPT_TOKEN(anon_sym_GT);
+      if (lookahead == '=') ADVANCE(857);
       END_STATE();
     case 860:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(869);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      ACCEPT_TOKEN(anon_sym_LT);
+      if (lookahead == '=') ADVANCE(858);
       END_STATE();
     case 861:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(860);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      ACCEPT_TOKEN(anon_sym_true);
       END_STATE();
     case 862:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(861);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      ACCEPT_TOKEN(anon_sym_false);
       END_STATE();
     case 863:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(862);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '-') ADVANCE(481);
+      if (lookahead == '.') ADVANCE(477);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(867);
       END_STATE();
     case 864:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(477);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(863);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 865:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(477);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(864);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 866:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(477);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(865);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
     case 867:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(866);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(477);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(867);
       END_STATE();
     case 868:
+      ACCEPT_TOKEN(sym_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(868);
+      END_STATE();
+    case 869:
+      ACCEPT_TOKEN(sym_datetime);
+      END_STATE();
+    case 870:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == ':') ADVANCE(485);
+      if (lookahead == 'Z') ADVANCE(869);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(491);
+      END_STATE();
+    case 871:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == 'T') ADVANCE(483);
+      END_STATE();
+    case 872:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == 'Z') ADVANCE(869);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(491);
+      END_STATE();
+    case 873:
+      ACCEPT_TOKEN(sym_duration);
+      END_STATE();
+    case 874:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'a') ADVANCE(456);
+      END_STATE();
+    case 875:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(101);
+      END_STATE();
+    case 876:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(73);
+      END_STATE();
+    case 877:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(173);
+      END_STATE();
+    case 878:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'i') ADVANCE(284);
+      END_STATE();
+    case 879:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'o') ADVANCE(442);
+      END_STATE();
+    case 880:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'o') ADVANCE(304);
+      END_STATE();
+    case 881:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 's') ADVANCE(873);
+      END_STATE();
+    case 882:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'u') ADVANCE(434);
+      END_STATE();
+    case 883:
+      ACCEPT_TOKEN(sym_clock);
+      END_STATE();
+    case 884:
       ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(867);
+      END_STATE();
+    case 885:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(894);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
@@ -7133,9 +7221,97 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
-    case 869:
+    case 886:
       ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(485);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(885);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 887:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(886);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 888:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(887);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 889:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(888);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 890:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(889);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 891:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(890);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 892:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(891);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 893:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(892);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
+      END_STATE();
+    case 894:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(496);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
@@ -7144,69 +7320,69 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(40);
       END_STATE();
-    case 870:
+    case 895:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(859);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(884);
       END_STATE();
-    case 871:
+    case 896:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(870);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(895);
       END_STATE();
-    case 872:
+    case 897:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(871);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(896);
       END_STATE();
-    case 873:
+    case 898:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(872);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(897);
       END_STATE();
-    case 874:
+    case 899:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(873);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(898);
       END_STATE();
-    case 875:
+    case 900:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(874);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(899);
       END_STATE();
-    case 876:
+    case 901:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(875);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(900);
       END_STATE();
-    case 877:
+    case 902:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(876);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(901);
       END_STATE();
-    case 878:
+    case 903:
       ACCEPT_TOKEN(sym_phone_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(877);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(902);
       END_STATE();
-    case 879:
+    case 904:
       ACCEPT_TOKEN(sym_email_address);
-      if (lookahead == '.') ADVANCE(486);
+      if (lookahead == '.') ADVANCE(497);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(879);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(904);
       END_STATE();
-    case 880:
+    case 905:
       ACCEPT_TOKEN(anon_sym_DQUOTE);
       END_STATE();
-    case 881:
+    case 906:
       ACCEPT_TOKEN(anon_sym_DQUOTE);
       if (lookahead == '"') ADVANCE(14);
       END_STATE();
-    case 882:
+    case 907:
       ACCEPT_TOKEN(anon_sym_DQUOTE2);
       END_STATE();
-    case 883:
+    case 908:
       ACCEPT_TOKEN(anon_sym_DQUOTE2);
       if (lookahead == '"') ADVANCE(14);
       END_STATE();
-    case 884:
+    case 909:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '#') ADVANCE(886);
+      if (lookahead == '#') ADVANCE(911);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(884);
+          lookahead == ' ') ADVANCE(909);
       if (lookahead != 0 &&
           lookahead != '\t' &&
           lookahead != '\n' &&
@@ -7214,77 +7390,77 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead != '"' &&
           lookahead != '#' &&
           lookahead != '\\' &&
-          lookahead != '{') ADVANCE(886);
+          lookahead != '{') ADVANCE(911);
       END_STATE();
-    case 885:
+    case 910:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '{') ADVANCE(892);
+      if (lookahead == '{') ADVANCE(917);
       END_STATE();
-    case 886:
+    case 911:
       ACCEPT_TOKEN(sym_string_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '\r' &&
           lookahead != '"' &&
           lookahead != '\\' &&
-          lookahead != '{') ADVANCE(886);
+          lookahead != '{') ADVANCE(911);
       END_STATE();
-    case 887:
+    case 912:
       ACCEPT_TOKEN(sym_escape_sequence);
       END_STATE();
-    case 888:
+    case 913:
       ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE);
       END_STATE();
-    case 889:
+    case 914:
       ACCEPT_TOKEN(sym_text_content);
       if (lookahead == '"') ADVANCE(19);
-      if (lookahead == '#') ADVANCE(890);
-      if (lookahead == '{') ADVANCE(489);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(889);
-      if (lookahead != 0) ADVANCE(891);
-      END_STATE();
-    case 890:
-      ACCEPT_TOKEN(sym_text_content);
-      if (lookahead == '"') ADVANCE(499);
+      if (lookahead == '#') ADVANCE(915);
       if (lookahead == '{') ADVANCE(500);
-      if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(891);
-      if (lookahead != 0) ADVANCE(890);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(914);
+      if (lookahead != 0) ADVANCE(916);
       END_STATE();
-    case 891:
+    case 915:
+      ACCEPT_TOKEN(sym_text_content);
+      if (lookahead == '"') ADVANCE(510);
+      if (lookahead == '{') ADVANCE(511);
+      if (lookahead == '\n' ||
+          lookahead == '\r') ADVANCE(916);
+      if (lookahead != 0) ADVANCE(915);
+      END_STATE();
+    case 916:
       ACCEPT_TOKEN(sym_text_content);
       if (lookahead == '"') ADVANCE(18);
-      if (lookahead == '{') ADVANCE(489);
-      if (lookahead != 0) ADVANCE(891);
+      if (lookahead == '{') ADVANCE(500);
+      if (lookahead != 0) ADVANCE(916);
       END_STATE();
-    case 892:
+    case 917:
       ACCEPT_TOKEN(anon_sym_LBRACE_LBRACE);
       END_STATE();
-    case 893:
+    case 918:
       ACCEPT_TOKEN(anon_sym_RBRACE_RBRACE);
       END_STATE();
-    case 894:
+    case 919:
       ACCEPT_TOKEN(sym_template_path);
-      if (lookahead == '.') ADVANCE(484);
+      if (lookahead == '.') ADVANCE(495);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(894);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(919);
       END_STATE();
-    case 895:
+    case 920:
       ACCEPT_TOKEN(sym_template_path);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(895);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(920);
       END_STATE();
-    case 896:
+    case 921:
       ACCEPT_TOKEN(anon_sym_PIPE);
       END_STATE();
-    case 897:
+    case 922:
       ACCEPT_TOKEN(anon_sym_COLON);
       END_STATE();
     default:
@@ -7294,259 +7470,259 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
 
 static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0},
-  [1] = {.lex_state = 491},
-  [2] = {.lex_state = 491},
-  [3] = {.lex_state = 492},
-  [4] = {.lex_state = 492},
-  [5] = {.lex_state = 492},
-  [6] = {.lex_state = 492},
-  [7] = {.lex_state = 492},
-  [8] = {.lex_state = 491},
-  [9] = {.lex_state = 492},
-  [10] = {.lex_state = 492},
-  [11] = {.lex_state = 492},
-  [12] = {.lex_state = 492},
-  [13] = {.lex_state = 492},
-  [14] = {.lex_state = 492},
-  [15] = {.lex_state = 491},
-  [16] = {.lex_state = 491},
-  [17] = {.lex_state = 492},
-  [18] = {.lex_state = 492},
-  [19] = {.lex_state = 492},
-  [20] = {.lex_state = 492},
-  [21] = {.lex_state = 492},
-  [22] = {.lex_state = 5},
-  [23] = {.lex_state = 5},
-  [24] = {.lex_state = 491},
-  [25] = {.lex_state = 491},
+  [1] = {.lex_state = 502},
+  [2] = {.lex_state = 502},
+  [3] = {.lex_state = 503},
+  [4] = {.lex_state = 503},
+  [5] = {.lex_state = 503},
+  [6] = {.lex_state = 503},
+  [7] = {.lex_state = 503},
+  [8] = {.lex_state = 502},
+  [9] = {.lex_state = 503},
+  [10] = {.lex_state = 503},
+  [11] = {.lex_state = 503},
+  [12] = {.lex_state = 503},
+  [13] = {.lex_state = 503},
+  [14] = {.lex_state = 503},
+  [15] = {.lex_state = 502},
+  [16] = {.lex_state = 502},
+  [17] = {.lex_state = 503},
+  [18] = {.lex_state = 503},
+  [19] = {.lex_state = 503},
+  [20] = {.lex_state = 503},
+  [21] = {.lex_state = 503},
+  [22] = {.lex_state = 502},
+  [23] = {.lex_state = 502},
+  [24] = {.lex_state = 5},
+  [25] = {.lex_state = 502},
   [26] = {.lex_state = 5},
   [27] = {.lex_state = 5},
-  [28] = {.lex_state = 491},
+  [28] = {.lex_state = 5},
   [29] = {.lex_state = 5},
-  [30] = {.lex_state = 492},
-  [31] = {.lex_state = 492},
-  [32] = {.lex_state = 492},
-  [33] = {.lex_state = 492},
-  [34] = {.lex_state = 494},
-  [35] = {.lex_state = 492},
-  [36] = {.lex_state = 491},
-  [37] = {.lex_state = 491},
-  [38] = {.lex_state = 491},
-  [39] = {.lex_state = 491},
-  [40] = {.lex_state = 491},
-  [41] = {.lex_state = 491},
-  [42] = {.lex_state = 491},
-  [43] = {.lex_state = 491},
-  [44] = {.lex_state = 491},
-  [45] = {.lex_state = 491},
-  [46] = {.lex_state = 492},
-  [47] = {.lex_state = 491},
-  [48] = {.lex_state = 491},
-  [49] = {.lex_state = 492},
-  [50] = {.lex_state = 491},
-  [51] = {.lex_state = 492},
-  [52] = {.lex_state = 492},
-  [53] = {.lex_state = 492},
-  [54] = {.lex_state = 492},
-  [55] = {.lex_state = 492},
-  [56] = {.lex_state = 492},
-  [57] = {.lex_state = 492},
-  [58] = {.lex_state = 492},
-  [59] = {.lex_state = 492},
-  [60] = {.lex_state = 492},
-  [61] = {.lex_state = 492},
-  [62] = {.lex_state = 492},
-  [63] = {.lex_state = 492},
-  [64] = {.lex_state = 492},
-  [65] = {.lex_state = 492},
-  [66] = {.lex_state = 492},
-  [67] = {.lex_state = 492},
-  [68] = {.lex_state = 495},
-  [69] = {.lex_state = 491},
-  [70] = {.lex_state = 5},
-  [71] = {.lex_state = 491},
-  [72] = {.lex_state = 5},
-  [73] = {.lex_state = 5},
-  [74] = {.lex_state = 491},
-  [75] = {.lex_state = 5},
-  [76] = {.lex_state = 5},
-  [77] = {.lex_state = 492},
-  [78] = {.lex_state = 495},
-  [79] = {.lex_state = 495},
-  [80] = {.lex_state = 495},
-  [81] = {.lex_state = 494},
-  [82] = {.lex_state = 495},
-  [83] = {.lex_state = 494},
-  [84] = {.lex_state = 493},
-  [85] = {.lex_state = 494},
-  [86] = {.lex_state = 494},
-  [87] = {.lex_state = 491},
-  [88] = {.lex_state = 492},
-  [89] = {.lex_state = 495},
-  [90] = {.lex_state = 494},
-  [91] = {.lex_state = 492},
-  [92] = {.lex_state = 492},
-  [93] = {.lex_state = 492},
-  [94] = {.lex_state = 492},
-  [95] = {.lex_state = 5},
-  [96] = {.lex_state = 493},
-  [97] = {.lex_state = 493},
-  [98] = {.lex_state = 492},
-  [99] = {.lex_state = 491},
-  [100] = {.lex_state = 10},
-  [101] = {.lex_state = 11},
-  [102] = {.lex_state = 9},
-  [103] = {.lex_state = 10},
-  [104] = {.lex_state = 10},
+  [30] = {.lex_state = 503},
+  [31] = {.lex_state = 503},
+  [32] = {.lex_state = 503},
+  [33] = {.lex_state = 503},
+  [34] = {.lex_state = 503},
+  [35] = {.lex_state = 503},
+  [36] = {.lex_state = 503},
+  [37] = {.lex_state = 503},
+  [38] = {.lex_state = 503},
+  [39] = {.lex_state = 503},
+  [40] = {.lex_state = 503},
+  [41] = {.lex_state = 503},
+  [42] = {.lex_state = 503},
+  [43] = {.lex_state = 503},
+  [44] = {.lex_state = 503},
+  [45] = {.lex_state = 503},
+  [46] = {.lex_state = 503},
+  [47] = {.lex_state = 5},
+  [48] = {.lex_state = 5},
+  [49] = {.lex_state = 5},
+  [50] = {.lex_state = 502},
+  [51] = {.lex_state = 505},
+  [52] = {.lex_state = 5},
+  [53] = {.lex_state = 5},
+  [54] = {.lex_state = 502},
+  [55] = {.lex_state = 502},
+  [56] = {.lex_state = 502},
+  [57] = {.lex_state = 502},
+  [58] = {.lex_state = 502},
+  [59] = {.lex_state = 502},
+  [60] = {.lex_state = 502},
+  [61] = {.lex_state = 502},
+  [62] = {.lex_state = 502},
+  [63] = {.lex_state = 502},
+  [64] = {.lex_state = 503},
+  [65] = {.lex_state = 502},
+  [66] = {.lex_state = 502},
+  [67] = {.lex_state = 503},
+  [68] = {.lex_state = 502},
+  [69] = {.lex_state = 502},
+  [70] = {.lex_state = 506},
+  [71] = {.lex_state = 503},
+  [72] = {.lex_state = 503},
+  [73] = {.lex_state = 502},
+  [74] = {.lex_state = 503},
+  [75] = {.lex_state = 503},
+  [76] = {.lex_state = 503},
+  [77] = {.lex_state = 503},
+  [78] = {.lex_state = 502},
+  [79] = {.lex_state = 503},
+  [80] = {.lex_state = 503},
+  [81] = {.lex_state = 503},
+  [82] = {.lex_state = 503},
+  [83] = {.lex_state = 503},
+  [84] = {.lex_state = 502},
+  [85] = {.lex_state = 503},
+  [86] = {.lex_state = 506},
+  [87] = {.lex_state = 505},
+  [88] = {.lex_state = 506},
+  [89] = {.lex_state = 505},
+  [90] = {.lex_state = 505},
+  [91] = {.lex_state = 5},
+  [92] = {.lex_state = 505},
+  [93] = {.lex_state = 506},
+  [94] = {.lex_state = 506},
+  [95] = {.lex_state = 506},
+  [96] = {.lex_state = 505},
+  [97] = {.lex_state = 502},
+  [98] = {.lex_state = 504},
+  [99] = {.lex_state = 503},
+  [100] = {.lex_state = 504},
+  [101] = {.lex_state = 504},
+  [102] = {.lex_state = 10},
+  [103] = {.lex_state = 11},
+  [104] = {.lex_state = 9},
   [105] = {.lex_state = 10},
-  [106] = {.lex_state = 10},
-  [107] = {.lex_state = 8},
-  [108] = {.lex_state = 11},
-  [109] = {.lex_state = 11},
-  [110] = {.lex_state = 11},
+  [106] = {.lex_state = 7},
+  [107] = {.lex_state = 10},
+  [108] = {.lex_state = 10},
+  [109] = {.lex_state = 10},
+  [110] = {.lex_state = 10},
   [111] = {.lex_state = 11},
-  [112] = {.lex_state = 10},
-  [113] = {.lex_state = 493},
+  [112] = {.lex_state = 11},
+  [113] = {.lex_state = 8},
   [114] = {.lex_state = 11},
-  [115] = {.lex_state = 491},
-  [116] = {.lex_state = 7},
-  [117] = {.lex_state = 491},
-  [118] = {.lex_state = 491},
-  [119] = {.lex_state = 9},
+  [115] = {.lex_state = 11},
+  [116] = {.lex_state = 11},
+  [117] = {.lex_state = 502},
+  [118] = {.lex_state = 502},
+  [119] = {.lex_state = 504},
   [120] = {.lex_state = 9},
   [121] = {.lex_state = 9},
   [122] = {.lex_state = 9},
   [123] = {.lex_state = 9},
-  [124] = {.lex_state = 5},
-  [125] = {.lex_state = 5},
-  [126] = {.lex_state = 5},
-  [127] = {.lex_state = 8},
-  [128] = {.lex_state = 8},
-  [129] = {.lex_state = 8},
-  [130] = {.lex_state = 8},
-  [131] = {.lex_state = 491},
-  [132] = {.lex_state = 491},
-  [133] = {.lex_state = 7},
-  [134] = {.lex_state = 7},
-  [135] = {.lex_state = 7},
+  [124] = {.lex_state = 9},
+  [125] = {.lex_state = 7},
+  [126] = {.lex_state = 8},
+  [127] = {.lex_state = 502},
+  [128] = {.lex_state = 5},
+  [129] = {.lex_state = 5},
+  [130] = {.lex_state = 5},
+  [131] = {.lex_state = 5},
+  [132] = {.lex_state = 5},
+  [133] = {.lex_state = 5},
+  [134] = {.lex_state = 5},
+  [135] = {.lex_state = 5},
   [136] = {.lex_state = 5},
-  [137] = {.lex_state = 7},
-  [138] = {.lex_state = 491},
+  [137] = {.lex_state = 5},
+  [138] = {.lex_state = 5},
   [139] = {.lex_state = 5},
-  [140] = {.lex_state = 8},
+  [140] = {.lex_state = 5},
   [141] = {.lex_state = 5},
   [142] = {.lex_state = 7},
-  [143] = {.lex_state = 491},
-  [144] = {.lex_state = 5},
-  [145] = {.lex_state = 5},
-  [146] = {.lex_state = 5},
-  [147] = {.lex_state = 5},
-  [148] = {.lex_state = 5},
+  [143] = {.lex_state = 7},
+  [144] = {.lex_state = 7},
+  [145] = {.lex_state = 8},
+  [146] = {.lex_state = 8},
+  [147] = {.lex_state = 8},
+  [148] = {.lex_state = 8},
   [149] = {.lex_state = 5},
-  [150] = {.lex_state = 5},
-  [151] = {.lex_state = 5},
-  [152] = {.lex_state = 491},
-  [153] = {.lex_state = 493},
-  [154] = {.lex_state = 493},
-  [155] = {.lex_state = 493},
-  [156] = {.lex_state = 493},
-  [157] = {.lex_state = 493},
-  [158] = {.lex_state = 491},
-  [159] = {.lex_state = 491},
-  [160] = {.lex_state = 491},
-  [161] = {.lex_state = 493},
-  [162] = {.lex_state = 493},
-  [163] = {.lex_state = 493},
-  [164] = {.lex_state = 493},
-  [165] = {.lex_state = 493},
-  [166] = {.lex_state = 493},
-  [167] = {.lex_state = 493},
-  [168] = {.lex_state = 493},
-  [169] = {.lex_state = 493},
-  [170] = {.lex_state = 493},
-  [171] = {.lex_state = 493},
-  [172] = {.lex_state = 493},
-  [173] = {.lex_state = 493},
-  [174] = {.lex_state = 493},
-  [175] = {.lex_state = 493},
-  [176] = {.lex_state = 493},
-  [177] = {.lex_state = 493},
-  [178] = {.lex_state = 493},
-  [179] = {.lex_state = 493},
-  [180] = {.lex_state = 493},
-  [181] = {.lex_state = 493},
-  [182] = {.lex_state = 493},
-  [183] = {.lex_state = 493},
-  [184] = {.lex_state = 493},
-  [185] = {.lex_state = 493},
-  [186] = {.lex_state = 496},
-  [187] = {.lex_state = 493},
-  [188] = {.lex_state = 493},
-  [189] = {.lex_state = 493},
-  [190] = {.lex_state = 496},
-  [191] = {.lex_state = 493},
-  [192] = {.lex_state = 493},
-  [193] = {.lex_state = 13},
-  [194] = {.lex_state = 496},
-  [195] = {.lex_state = 496},
-  [196] = {.lex_state = 496},
-  [197] = {.lex_state = 496},
-  [198] = {.lex_state = 496},
-  [199] = {.lex_state = 496},
-  [200] = {.lex_state = 491},
-  [201] = {.lex_state = 491},
-  [202] = {.lex_state = 493},
-  [203] = {.lex_state = 493},
-  [204] = {.lex_state = 493},
-  [205] = {.lex_state = 491},
-  [206] = {.lex_state = 493},
-  [207] = {.lex_state = 493},
-  [208] = {.lex_state = 493},
-  [209] = {.lex_state = 491},
-  [210] = {.lex_state = 491},
-  [211] = {.lex_state = 5},
-  [212] = {.lex_state = 491},
-  [213] = {.lex_state = 491},
-  [214] = {.lex_state = 491},
-  [215] = {.lex_state = 491},
-  [216] = {.lex_state = 491},
-  [217] = {.lex_state = 491},
-  [218] = {.lex_state = 491},
-  [219] = {.lex_state = 491},
-  [220] = {.lex_state = 491},
-  [221] = {.lex_state = 491},
-  [222] = {.lex_state = 491},
-  [223] = {.lex_state = 491},
-  [224] = {.lex_state = 491},
-  [225] = {.lex_state = 491},
-  [226] = {.lex_state = 491},
-  [227] = {.lex_state = 491},
-  [228] = {.lex_state = 491},
-  [229] = {.lex_state = 491},
-  [230] = {.lex_state = 491},
-  [231] = {.lex_state = 491},
-  [232] = {.lex_state = 6},
-  [233] = {.lex_state = 491},
-  [234] = {.lex_state = 491},
-  [235] = {.lex_state = 491},
-  [236] = {.lex_state = 13},
-  [237] = {.lex_state = 6},
-  [238] = {.lex_state = 491},
-  [239] = {.lex_state = 6},
-  [240] = {.lex_state = 491},
-  [241] = {.lex_state = 491},
+  [150] = {.lex_state = 7},
+  [151] = {.lex_state = 502},
+  [152] = {.lex_state = 502},
+  [153] = {.lex_state = 502},
+  [154] = {.lex_state = 502},
+  [155] = {.lex_state = 504},
+  [156] = {.lex_state = 504},
+  [157] = {.lex_state = 502},
+  [158] = {.lex_state = 504},
+  [159] = {.lex_state = 504},
+  [160] = {.lex_state = 502},
+  [161] = {.lex_state = 504},
+  [162] = {.lex_state = 502},
+  [163] = {.lex_state = 502},
+  [164] = {.lex_state = 504},
+  [165] = {.lex_state = 504},
+  [166] = {.lex_state = 504},
+  [167] = {.lex_state = 504},
+  [168] = {.lex_state = 504},
+  [169] = {.lex_state = 504},
+  [170] = {.lex_state = 504},
+  [171] = {.lex_state = 504},
+  [172] = {.lex_state = 504},
+  [173] = {.lex_state = 504},
+  [174] = {.lex_state = 504},
+  [175] = {.lex_state = 504},
+  [176] = {.lex_state = 504},
+  [177] = {.lex_state = 504},
+  [178] = {.lex_state = 504},
+  [179] = {.lex_state = 504},
+  [180] = {.lex_state = 504},
+  [181] = {.lex_state = 504},
+  [182] = {.lex_state = 504},
+  [183] = {.lex_state = 504},
+  [184] = {.lex_state = 504},
+  [185] = {.lex_state = 504},
+  [186] = {.lex_state = 504},
+  [187] = {.lex_state = 504},
+  [188] = {.lex_state = 504},
+  [189] = {.lex_state = 504},
+  [190] = {.lex_state = 507},
+  [191] = {.lex_state = 504},
+  [192] = {.lex_state = 504},
+  [193] = {.lex_state = 504},
+  [194] = {.lex_state = 507},
+  [195] = {.lex_state = 504},
+  [196] = {.lex_state = 13},
+  [197] = {.lex_state = 507},
+  [198] = {.lex_state = 507},
+  [199] = {.lex_state = 507},
+  [200] = {.lex_state = 507},
+  [201] = {.lex_state = 507},
+  [202] = {.lex_state = 507},
+  [203] = {.lex_state = 504},
+  [204] = {.lex_state = 504},
+  [205] = {.lex_state = 502},
+  [206] = {.lex_state = 502},
+  [207] = {.lex_state = 504},
+  [208] = {.lex_state = 502},
+  [209] = {.lex_state = 502},
+  [210] = {.lex_state = 504},
+  [211] = {.lex_state = 502},
+  [212] = {.lex_state = 504},
+  [213] = {.lex_state = 504},
+  [214] = {.lex_state = 5},
+  [215] = {.lex_state = 502},
+  [216] = {.lex_state = 502},
+  [217] = {.lex_state = 502},
+  [218] = {.lex_state = 502},
+  [219] = {.lex_state = 502},
+  [220] = {.lex_state = 502},
+  [221] = {.lex_state = 502},
+  [222] = {.lex_state = 502},
+  [223] = {.lex_state = 502},
+  [224] = {.lex_state = 502},
+  [225] = {.lex_state = 502},
+  [226] = {.lex_state = 502},
+  [227] = {.lex_state = 502},
+  [228] = {.lex_state = 502},
+  [229] = {.lex_state = 502},
+  [230] = {.lex_state = 502},
+  [231] = {.lex_state = 502},
+  [232] = {.lex_state = 502},
+  [233] = {.lex_state = 13},
+  [234] = {.lex_state = 502},
+  [235] = {.lex_state = 502},
+  [236] = {.lex_state = 6},
+  [237] = {.lex_state = 502},
+  [238] = {.lex_state = 502},
+  [239] = {.lex_state = 502},
+  [240] = {.lex_state = 502},
+  [241] = {.lex_state = 6},
   [242] = {.lex_state = 6},
   [243] = {.lex_state = 6},
   [244] = {.lex_state = 6},
-  [245] = {.lex_state = 6},
-  [246] = {.lex_state = 0},
-  [247] = {.lex_state = 0},
-  [248] = {.lex_state = 491},
+  [245] = {.lex_state = 502},
+  [246] = {.lex_state = 502},
+  [247] = {.lex_state = 6},
+  [248] = {.lex_state = 6},
   [249] = {.lex_state = 0},
-  [250] = {.lex_state = 491},
-  [251] = {.lex_state = 0},
+  [250] = {.lex_state = 0},
+  [251] = {.lex_state = 502},
   [252] = {.lex_state = 0},
-  [253] = {.lex_state = 0},
+  [253] = {.lex_state = 502},
   [254] = {.lex_state = 0},
   [255] = {.lex_state = 0},
   [256] = {.lex_state = 0},
@@ -7557,354 +7733,360 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [261] = {.lex_state = 0},
   [262] = {.lex_state = 0},
   [263] = {.lex_state = 0},
-  [264] = {.lex_state = 6},
-  [265] = {.lex_state = 491},
+  [264] = {.lex_state = 0},
+  [265] = {.lex_state = 0},
   [266] = {.lex_state = 0},
-  [267] = {.lex_state = 0},
-  [268] = {.lex_state = 491},
-  [269] = {.lex_state = 12},
-  [270] = {.lex_state = 12},
-  [271] = {.lex_state = 491},
-  [272] = {.lex_state = 491},
-  [273] = {.lex_state = 16},
-  [274] = {.lex_state = 16},
+  [267] = {.lex_state = 6},
+  [268] = {.lex_state = 0},
+  [269] = {.lex_state = 0},
+  [270] = {.lex_state = 502},
+  [271] = {.lex_state = 502},
+  [272] = {.lex_state = 0},
+  [273] = {.lex_state = 0},
+  [274] = {.lex_state = 0},
   [275] = {.lex_state = 0},
-  [276] = {.lex_state = 492},
-  [277] = {.lex_state = 491},
-  [278] = {.lex_state = 16},
-  [279] = {.lex_state = 491},
+  [276] = {.lex_state = 502},
+  [277] = {.lex_state = 12},
+  [278] = {.lex_state = 502},
+  [279] = {.lex_state = 502},
   [280] = {.lex_state = 16},
-  [281] = {.lex_state = 0},
-  [282] = {.lex_state = 12},
-  [283] = {.lex_state = 491},
-  [284] = {.lex_state = 491},
-  [285] = {.lex_state = 491},
-  [286] = {.lex_state = 16},
-  [287] = {.lex_state = 0},
+  [281] = {.lex_state = 16},
+  [282] = {.lex_state = 0},
+  [283] = {.lex_state = 502},
+  [284] = {.lex_state = 0},
+  [285] = {.lex_state = 16},
+  [286] = {.lex_state = 502},
+  [287] = {.lex_state = 16},
   [288] = {.lex_state = 12},
-  [289] = {.lex_state = 0},
-  [290] = {.lex_state = 0},
-  [291] = {.lex_state = 491},
-  [292] = {.lex_state = 491},
-  [293] = {.lex_state = 491},
-  [294] = {.lex_state = 491},
-  [295] = {.lex_state = 491},
-  [296] = {.lex_state = 491},
-  [297] = {.lex_state = 0},
-  [298] = {.lex_state = 0},
-  [299] = {.lex_state = 0},
-  [300] = {.lex_state = 491},
-  [301] = {.lex_state = 0},
-  [302] = {.lex_state = 6},
-  [303] = {.lex_state = 17},
+  [289] = {.lex_state = 502},
+  [290] = {.lex_state = 12},
+  [291] = {.lex_state = 502},
+  [292] = {.lex_state = 502},
+  [293] = {.lex_state = 16},
+  [294] = {.lex_state = 12},
+  [295] = {.lex_state = 502},
+  [296] = {.lex_state = 502},
+  [297] = {.lex_state = 502},
+  [298] = {.lex_state = 502},
+  [299] = {.lex_state = 503},
+  [300] = {.lex_state = 502},
+  [301] = {.lex_state = 502},
+  [302] = {.lex_state = 0},
+  [303] = {.lex_state = 0},
   [304] = {.lex_state = 0},
-  [305] = {.lex_state = 0},
+  [305] = {.lex_state = 17},
   [306] = {.lex_state = 0},
-  [307] = {.lex_state = 493},
-  [308] = {.lex_state = 491},
-  [309] = {.lex_state = 0},
+  [307] = {.lex_state = 0},
+  [308] = {.lex_state = 502},
+  [309] = {.lex_state = 504},
   [310] = {.lex_state = 17},
-  [311] = {.lex_state = 491},
-  [312] = {.lex_state = 17},
-  [313] = {.lex_state = 491},
-  [314] = {.lex_state = 0},
-  [315] = {.lex_state = 491},
-  [316] = {.lex_state = 491},
-  [317] = {.lex_state = 491},
-  [318] = {.lex_state = 491},
-  [319] = {.lex_state = 0},
-  [320] = {.lex_state = 17},
+  [311] = {.lex_state = 502},
+  [312] = {.lex_state = 0},
+  [313] = {.lex_state = 502},
+  [314] = {.lex_state = 502},
+  [315] = {.lex_state = 0},
+  [316] = {.lex_state = 0},
+  [317] = {.lex_state = 17},
+  [318] = {.lex_state = 0},
+  [319] = {.lex_state = 502},
+  [320] = {.lex_state = 6},
   [321] = {.lex_state = 0},
-  [322] = {.lex_state = 0},
-  [323] = {.lex_state = 0},
-  [324] = {.lex_state = 491},
-  [325] = {.lex_state = 0},
-  [326] = {.lex_state = 491},
-  [327] = {.lex_state = 491},
-  [328] = {.lex_state = 493},
-  [329] = {.lex_state = 491},
-  [330] = {.lex_state = 493},
-  [331] = {.lex_state = 491},
-  [332] = {.lex_state = 0},
-  [333] = {.lex_state = 493},
-  [334] = {.lex_state = 491},
-  [335] = {.lex_state = 17},
-  [336] = {.lex_state = 0},
+  [322] = {.lex_state = 504},
+  [323] = {.lex_state = 502},
+  [324] = {.lex_state = 0},
+  [325] = {.lex_state = 502},
+  [326] = {.lex_state = 502},
+  [327] = {.lex_state = 0},
+  [328] = {.lex_state = 504},
+  [329] = {.lex_state = 502},
+  [330] = {.lex_state = 502},
+  [331] = {.lex_state = 502},
+  [332] = {.lex_state = 502},
+  [333] = {.lex_state = 0},
+  [334] = {.lex_state = 502},
+  [335] = {.lex_state = 504},
+  [336] = {.lex_state = 17},
   [337] = {.lex_state = 0},
-  [338] = {.lex_state = 491},
-  [339] = {.lex_state = 491},
-  [340] = {.lex_state = 491},
-  [341] = {.lex_state = 491},
-  [342] = {.lex_state = 491},
-  [343] = {.lex_state = 491},
-  [344] = {.lex_state = 491},
-  [345] = {.lex_state = 491},
-  [346] = {.lex_state = 491},
-  [347] = {.lex_state = 491},
-  [348] = {.lex_state = 16},
-  [349] = {.lex_state = 491},
-  [350] = {.lex_state = 493},
-  [351] = {.lex_state = 491},
-  [352] = {.lex_state = 491},
-  [353] = {.lex_state = 491},
-  [354] = {.lex_state = 491},
-  [355] = {.lex_state = 6},
-  [356] = {.lex_state = 491},
-  [357] = {.lex_state = 491},
-  [358] = {.lex_state = 491},
-  [359] = {.lex_state = 491},
-  [360] = {.lex_state = 491},
-  [361] = {.lex_state = 491},
-  [362] = {.lex_state = 16},
-  [363] = {.lex_state = 491},
-  [364] = {.lex_state = 491},
-  [365] = {.lex_state = 491},
-  [366] = {.lex_state = 491},
-  [367] = {.lex_state = 0},
-  [368] = {.lex_state = 491},
-  [369] = {.lex_state = 491},
-  [370] = {.lex_state = 491},
-  [371] = {.lex_state = 491},
-  [372] = {.lex_state = 491},
-  [373] = {.lex_state = 491},
-  [374] = {.lex_state = 491},
-  [375] = {.lex_state = 491},
-  [376] = {.lex_state = 491},
-  [377] = {.lex_state = 491},
-  [378] = {.lex_state = 491},
-  [379] = {.lex_state = 0},
-  [380] = {.lex_state = 491},
-  [381] = {.lex_state = 491},
-  [382] = {.lex_state = 491},
-  [383] = {.lex_state = 0},
-  [384] = {.lex_state = 0},
-  [385] = {.lex_state = 491},
-  [386] = {.lex_state = 0},
-  [387] = {.lex_state = 491},
-  [388] = {.lex_state = 493},
-  [389] = {.lex_state = 491},
+  [338] = {.lex_state = 0},
+  [339] = {.lex_state = 17},
+  [340] = {.lex_state = 502},
+  [341] = {.lex_state = 504},
+  [342] = {.lex_state = 502},
+  [343] = {.lex_state = 502},
+  [344] = {.lex_state = 502},
+  [345] = {.lex_state = 16},
+  [346] = {.lex_state = 502},
+  [347] = {.lex_state = 502},
+  [348] = {.lex_state = 502},
+  [349] = {.lex_state = 502},
+  [350] = {.lex_state = 502},
+  [351] = {.lex_state = 502},
+  [352] = {.lex_state = 0},
+  [353] = {.lex_state = 502},
+  [354] = {.lex_state = 502},
+  [355] = {.lex_state = 502},
+  [356] = {.lex_state = 502},
+  [357] = {.lex_state = 502},
+  [358] = {.lex_state = 502},
+  [359] = {.lex_state = 502},
+  [360] = {.lex_state = 502},
+  [361] = {.lex_state = 502},
+  [362] = {.lex_state = 502},
+  [363] = {.lex_state = 502},
+  [364] = {.lex_state = 502},
+  [365] = {.lex_state = 502},
+  [366] = {.lex_state = 16},
+  [367] = {.lex_state = 502},
+  [368] = {.lex_state = 502},
+  [369] = {.lex_state = 0},
+  [370] = {.lex_state = 502},
+  [371] = {.lex_state = 502},
+  [372] = {.lex_state = 502},
+  [373] = {.lex_state = 502},
+  [374] = {.lex_state = 0},
+  [375] = {.lex_state = 502},
+  [376] = {.lex_state = 502},
+  [377] = {.lex_state = 502},
+  [378] = {.lex_state = 502},
+  [379] = {.lex_state = 6},
+  [380] = {.lex_state = 502},
+  [381] = {.lex_state = 502},
+  [382] = {.lex_state = 502},
+  [383] = {.lex_state = 502},
+  [384] = {.lex_state = 502},
+  [385] = {.lex_state = 502},
+  [386] = {.lex_state = 502},
+  [387] = {.lex_state = 0},
+  [388] = {.lex_state = 502},
+  [389] = {.lex_state = 12},
   [390] = {.lex_state = 0},
-  [391] = {.lex_state = 0},
-  [392] = {.lex_state = 491},
-  [393] = {.lex_state = 491},
-  [394] = {.lex_state = 493},
+  [391] = {.lex_state = 502},
+  [392] = {.lex_state = 502},
+  [393] = {.lex_state = 0},
+  [394] = {.lex_state = 0},
   [395] = {.lex_state = 0},
-  [396] = {.lex_state = 0},
-  [397] = {.lex_state = 0},
-  [398] = {.lex_state = 12},
-  [399] = {.lex_state = 491},
-  [400] = {.lex_state = 12},
+  [396] = {.lex_state = 17},
+  [397] = {.lex_state = 504},
+  [398] = {.lex_state = 17},
+  [399] = {.lex_state = 502},
+  [400] = {.lex_state = 0},
   [401] = {.lex_state = 0},
-  [402] = {.lex_state = 0},
+  [402] = {.lex_state = 504},
   [403] = {.lex_state = 0},
-  [404] = {.lex_state = 493},
+  [404] = {.lex_state = 0},
   [405] = {.lex_state = 0},
-  [406] = {.lex_state = 493},
-  [407] = {.lex_state = 491},
-  [408] = {.lex_state = 0},
-  [409] = {.lex_state = 17},
-  [410] = {.lex_state = 0},
-  [411] = {.lex_state = 0},
-  [412] = {.lex_state = 491},
+  [406] = {.lex_state = 0},
+  [407] = {.lex_state = 12},
+  [408] = {.lex_state = 502},
+  [409] = {.lex_state = 504},
+  [410] = {.lex_state = 504},
+  [411] = {.lex_state = 502},
+  [412] = {.lex_state = 0},
   [413] = {.lex_state = 0},
-  [414] = {.lex_state = 17},
-  [415] = {.lex_state = 12},
-  [416] = {.lex_state = 0},
-  [417] = {.lex_state = 0},
+  [414] = {.lex_state = 0},
+  [415] = {.lex_state = 502},
+  [416] = {.lex_state = 502},
+  [417] = {.lex_state = 502},
   [418] = {.lex_state = 0},
-  [419] = {.lex_state = 491},
+  [419] = {.lex_state = 0},
   [420] = {.lex_state = 0},
-  [421] = {.lex_state = 491},
-  [422] = {.lex_state = 491},
+  [421] = {.lex_state = 0},
+  [422] = {.lex_state = 0},
   [423] = {.lex_state = 0},
-  [424] = {.lex_state = 0},
-  [425] = {.lex_state = 491},
-  [426] = {.lex_state = 491},
-  [427] = {.lex_state = 491},
-  [428] = {.lex_state = 0},
-  [429] = {.lex_state = 491},
-  [430] = {.lex_state = 491},
-  [431] = {.lex_state = 491},
-  [432] = {.lex_state = 491},
-  [433] = {.lex_state = 491},
-  [434] = {.lex_state = 491},
-  [435] = {.lex_state = 491},
-  [436] = {.lex_state = 491},
-  [437] = {.lex_state = 491},
-  [438] = {.lex_state = 0},
-  [439] = {.lex_state = 491},
-  [440] = {.lex_state = 491},
-  [441] = {.lex_state = 491},
-  [442] = {.lex_state = 491},
-  [443] = {.lex_state = 491},
-  [444] = {.lex_state = 491},
-  [445] = {.lex_state = 491},
-  [446] = {.lex_state = 491},
-  [447] = {.lex_state = 0},
-  [448] = {.lex_state = 0},
-  [449] = {.lex_state = 491},
-  [450] = {.lex_state = 491},
-  [451] = {.lex_state = 0},
-  [452] = {.lex_state = 491},
-  [453] = {.lex_state = 491},
-  [454] = {.lex_state = 491},
-  [455] = {.lex_state = 491},
-  [456] = {.lex_state = 491},
-  [457] = {.lex_state = 0},
-  [458] = {.lex_state = 491},
-  [459] = {.lex_state = 491},
-  [460] = {.lex_state = 491},
-  [461] = {.lex_state = 491},
-  [462] = {.lex_state = 491},
-  [463] = {.lex_state = 491},
-  [464] = {.lex_state = 491},
-  [465] = {.lex_state = 491},
-  [466] = {.lex_state = 491},
-  [467] = {.lex_state = 491},
-  [468] = {.lex_state = 491},
-  [469] = {.lex_state = 491},
-  [470] = {.lex_state = 491},
-  [471] = {.lex_state = 491},
-  [472] = {.lex_state = 491},
-  [473] = {.lex_state = 491},
-  [474] = {.lex_state = 491},
-  [475] = {.lex_state = 491},
-  [476] = {.lex_state = 491},
-  [477] = {.lex_state = 491},
-  [478] = {.lex_state = 491},
-  [479] = {.lex_state = 491},
-  [480] = {.lex_state = 491},
-  [481] = {.lex_state = 491},
-  [482] = {.lex_state = 0},
-  [483] = {.lex_state = 491},
-  [484] = {.lex_state = 491},
-  [485] = {.lex_state = 491},
-  [486] = {.lex_state = 491},
-  [487] = {.lex_state = 491},
-  [488] = {.lex_state = 491},
-  [489] = {.lex_state = 491},
-  [490] = {.lex_state = 491},
-  [491] = {.lex_state = 491},
-  [492] = {.lex_state = 0},
-  [493] = {.lex_state = 491},
-  [494] = {.lex_state = 491},
-  [495] = {.lex_state = 491},
-  [496] = {.lex_state = 491},
-  [497] = {.lex_state = 491},
-  [498] = {.lex_state = 491},
-  [499] = {.lex_state = 491},
-  [500] = {.lex_state = 491},
-  [501] = {.lex_state = 491},
-  [502] = {.lex_state = 491},
-  [503] = {.lex_state = 491},
-  [504] = {.lex_state = 491},
-  [505] = {.lex_state = 491},
-  [506] = {.lex_state = 491},
-  [507] = {.lex_state = 491},
-  [508] = {.lex_state = 491},
-  [509] = {.lex_state = 0},
-  [510] = {.lex_state = 0},
-  [511] = {.lex_state = 491},
-  [512] = {.lex_state = 491},
-  [513] = {.lex_state = 491},
-  [514] = {.lex_state = 491},
-  [515] = {.lex_state = 491},
-  [516] = {.lex_state = 491},
-  [517] = {.lex_state = 491},
-  [518] = {.lex_state = 491},
-  [519] = {.lex_state = 491},
-  [520] = {.lex_state = 491},
-  [521] = {.lex_state = 491},
-  [522] = {.lex_state = 0},
-  [523] = {.lex_state = 491},
-  [524] = {.lex_state = 491},
-  [525] = {.lex_state = 491},
-  [526] = {.lex_state = 491},
-  [527] = {.lex_state = 491},
-  [528] = {.lex_state = 0},
-  [529] = {.lex_state = 491},
-  [530] = {.lex_state = 491},
-  [531] = {.lex_state = 491},
-  [532] = {.lex_state = 491},
-  [533] = {.lex_state = 491},
-  [534] = {.lex_state = 491},
-  [535] = {.lex_state = 0},
-  [536] = {.lex_state = 0},
-  [537] = {.lex_state = 0},
-  [538] = {.lex_state = 491},
-  [539] = {.lex_state = 0},
-  [540] = {.lex_state = 491},
-  [541] = {.lex_state = 12},
-  [542] = {.lex_state = 491},
+  [424] = {.lex_state = 12},
+  [425] = {.lex_state = 502},
+  [426] = {.lex_state = 0},
+  [427] = {.lex_state = 502},
+  [428] = {.lex_state = 502},
+  [429] = {.lex_state = 502},
+  [430] = {.lex_state = 0},
+  [431] = {.lex_state = 502},
+  [432] = {.lex_state = 502},
+  [433] = {.lex_state = 502},
+  [434] = {.lex_state = 502},
+  [435] = {.lex_state = 502},
+  [436] = {.lex_state = 502},
+  [437] = {.lex_state = 502},
+  [438] = {.lex_state = 502},
+  [439] = {.lex_state = 502},
+  [440] = {.lex_state = 502},
+  [441] = {.lex_state = 502},
+  [442] = {.lex_state = 0},
+  [443] = {.lex_state = 502},
+  [444] = {.lex_state = 502},
+  [445] = {.lex_state = 502},
+  [446] = {.lex_state = 502},
+  [447] = {.lex_state = 502},
+  [448] = {.lex_state = 502},
+  [449] = {.lex_state = 502},
+  [450] = {.lex_state = 0},
+  [451] = {.lex_state = 502},
+  [452] = {.lex_state = 0},
+  [453] = {.lex_state = 0},
+  [454] = {.lex_state = 502},
+  [455] = {.lex_state = 0},
+  [456] = {.lex_state = 502},
+  [457] = {.lex_state = 502},
+  [458] = {.lex_state = 502},
+  [459] = {.lex_state = 502},
+  [460] = {.lex_state = 502},
+  [461] = {.lex_state = 502},
+  [462] = {.lex_state = 502},
+  [463] = {.lex_state = 502},
+  [464] = {.lex_state = 502},
+  [465] = {.lex_state = 502},
+  [466] = {.lex_state = 502},
+  [467] = {.lex_state = 502},
+  [468] = {.lex_state = 502},
+  [469] = {.lex_state = 502},
+  [470] = {.lex_state = 502},
+  [471] = {.lex_state = 502},
+  [472] = {.lex_state = 502},
+  [473] = {.lex_state = 502},
+  [474] = {.lex_state = 502},
+  [475] = {.lex_state = 502},
+  [476] = {.lex_state = 502},
+  [477] = {.lex_state = 502},
+  [478] = {.lex_state = 502},
+  [479] = {.lex_state = 502},
+  [480] = {.lex_state = 502},
+  [481] = {.lex_state = 502},
+  [482] = {.lex_state = 502},
+  [483] = {.lex_state = 502},
+  [484] = {.lex_state = 502},
+  [485] = {.lex_state = 502},
+  [486] = {.lex_state = 502},
+  [487] = {.lex_state = 502},
+  [488] = {.lex_state = 502},
+  [489] = {.lex_state = 0},
+  [490] = {.lex_state = 502},
+  [491] = {.lex_state = 502},
+  [492] = {.lex_state = 502},
+  [493] = {.lex_state = 502},
+  [494] = {.lex_state = 502},
+  [495] = {.lex_state = 502},
+  [496] = {.lex_state = 502},
+  [497] = {.lex_state = 502},
+  [498] = {.lex_state = 0},
+  [499] = {.lex_state = 502},
+  [500] = {.lex_state = 502},
+  [501] = {.lex_state = 502},
+  [502] = {.lex_state = 502},
+  [503] = {.lex_state = 502},
+  [504] = {.lex_state = 502},
+  [505] = {.lex_state = 502},
+  [506] = {.lex_state = 502},
+  [507] = {.lex_state = 502},
+  [508] = {.lex_state = 502},
+  [509] = {.lex_state = 502},
+  [510] = {.lex_state = 502},
+  [511] = {.lex_state = 502},
+  [512] = {.lex_state = 502},
+  [513] = {.lex_state = 0},
+  [514] = {.lex_state = 0},
+  [515] = {.lex_state = 502},
+  [516] = {.lex_state = 502},
+  [517] = {.lex_state = 502},
+  [518] = {.lex_state = 502},
+  [519] = {.lex_state = 502},
+  [520] = {.lex_state = 502},
+  [521] = {.lex_state = 502},
+  [522] = {.lex_state = 502},
+  [523] = {.lex_state = 502},
+  [524] = {.lex_state = 502},
+  [525] = {.lex_state = 502},
+  [526] = {.lex_state = 502},
+  [527] = {.lex_state = 0},
+  [528] = {.lex_state = 502},
+  [529] = {.lex_state = 502},
+  [530] = {.lex_state = 502},
+  [531] = {.lex_state = 502},
+  [532] = {.lex_state = 502},
+  [533] = {.lex_state = 0},
+  [534] = {.lex_state = 502},
+  [535] = {.lex_state = 502},
+  [536] = {.lex_state = 502},
+  [537] = {.lex_state = 502},
+  [538] = {.lex_state = 502},
+  [539] = {.lex_state = 502},
+  [540] = {.lex_state = 0},
+  [541] = {.lex_state = 0},
+  [542] = {.lex_state = 0},
   [543] = {.lex_state = 0},
-  [544] = {.lex_state = 0},
-  [545] = {.lex_state = 12},
-  [546] = {.lex_state = 0},
+  [544] = {.lex_state = 502},
+  [545] = {.lex_state = 0},
+  [546] = {.lex_state = 502},
   [547] = {.lex_state = 0},
-  [548] = {.lex_state = 0},
+  [548] = {.lex_state = 12},
   [549] = {.lex_state = 0},
   [550] = {.lex_state = 0},
-  [551] = {.lex_state = 12},
+  [551] = {.lex_state = 0},
   [552] = {.lex_state = 0},
-  [553] = {.lex_state = 491},
+  [553] = {.lex_state = 20},
   [554] = {.lex_state = 0},
-  [555] = {.lex_state = 12},
-  [556] = {.lex_state = 20},
+  [555] = {.lex_state = 21},
+  [556] = {.lex_state = 12},
   [557] = {.lex_state = 0},
   [558] = {.lex_state = 0},
-  [559] = {.lex_state = 12},
+  [559] = {.lex_state = 0},
   [560] = {.lex_state = 12},
-  [561] = {.lex_state = 12},
-  [562] = {.lex_state = 0},
-  [563] = {.lex_state = 0},
+  [561] = {.lex_state = 0},
+  [562] = {.lex_state = 503},
+  [563] = {.lex_state = 12},
   [564] = {.lex_state = 12},
   [565] = {.lex_state = 12},
-  [566] = {.lex_state = 491},
-  [567] = {.lex_state = 491},
-  [568] = {.lex_state = 21},
-  [569] = {.lex_state = 12},
+  [566] = {.lex_state = 12},
+  [567] = {.lex_state = 12},
+  [568] = {.lex_state = 0},
+  [569] = {.lex_state = 502},
   [570] = {.lex_state = 12},
-  [571] = {.lex_state = 21},
-  [572] = {.lex_state = 0},
-  [573] = {.lex_state = 21},
-  [574] = {.lex_state = 0},
-  [575] = {.lex_state = 21},
+  [571] = {.lex_state = 502},
+  [572] = {.lex_state = 12},
+  [573] = {.lex_state = 502},
+  [574] = {.lex_state = 20},
+  [575] = {.lex_state = 12},
   [576] = {.lex_state = 0},
-  [577] = {.lex_state = 0},
+  [577] = {.lex_state = 20},
   [578] = {.lex_state = 0},
-  [579] = {.lex_state = 0},
-  [580] = {.lex_state = 22},
-  [581] = {.lex_state = 12},
-  [582] = {.lex_state = 0},
-  [583] = {.lex_state = 491},
+  [579] = {.lex_state = 20},
+  [580] = {.lex_state = 0},
+  [581] = {.lex_state = 20},
+  [582] = {.lex_state = 22},
+  [583] = {.lex_state = 0},
   [584] = {.lex_state = 0},
-  [585] = {.lex_state = 12},
-  [586] = {.lex_state = 0},
+  [585] = {.lex_state = 502},
+  [586] = {.lex_state = 12},
   [587] = {.lex_state = 23},
-  [588] = {.lex_state = 23},
+  [588] = {.lex_state = 0},
   [589] = {.lex_state = 0},
   [590] = {.lex_state = 0},
-  [591] = {.lex_state = 0},
-  [592] = {.lex_state = 12},
+  [591] = {.lex_state = 12},
+  [592] = {.lex_state = 0},
   [593] = {.lex_state = 0},
-  [594] = {.lex_state = 12},
-  [595] = {.lex_state = 492},
+  [594] = {.lex_state = 23},
+  [595] = {.lex_state = 0},
   [596] = {.lex_state = 0},
-  [597] = {.lex_state = 23},
-  [598] = {.lex_state = 20},
+  [597] = {.lex_state = 0},
+  [598] = {.lex_state = 12},
   [599] = {.lex_state = 0},
-  [600] = {.lex_state = 0},
-  [601] = {.lex_state = 12},
+  [600] = {.lex_state = 12},
+  [601] = {.lex_state = 0},
   [602] = {.lex_state = 0},
-  [603] = {.lex_state = 21},
+  [603] = {.lex_state = 23},
   [604] = {.lex_state = 0},
-  [605] = {.lex_state = 491},
-  [606] = {.lex_state = 12},
-  [607] = {.lex_state = 21},
+  [605] = {.lex_state = 0},
+  [606] = {.lex_state = 21},
+  [607] = {.lex_state = 12},
   [608] = {.lex_state = 0},
-  [609] = {.lex_state = 0},
+  [609] = {.lex_state = 502},
   [610] = {.lex_state = 0},
-  [611] = {.lex_state = 21},
+  [611] = {.lex_state = 12},
+  [612] = {.lex_state = 0},
+  [613] = {.lex_state = 0},
+  [614] = {.lex_state = 502},
+  [615] = {.lex_state = 20},
+  [616] = {.lex_state = 0},
+  [617] = {.lex_state = 20},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -7991,6 +8173,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_search] = ACTIONS(1),
     [anon_sym_fetch] = ACTIONS(1),
     [anon_sym_url] = ACTIONS(1),
+    [anon_sym_transactional] = ACTIONS(1),
     [anon_sym_extract] = ACTIONS(1),
     [anon_sym_or] = ACTIONS(1),
     [aux_sym_logic_operator_token1] = ACTIONS(1),
@@ -8029,10 +8212,10 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_COLON] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(544),
-    [aux_sym__newline] = STATE(277),
-    [sym_workflow] = STATE(379),
-    [aux_sym_source_file_repeat1] = STATE(379),
+    [sym_source_file] = STATE(549),
+    [aux_sym__newline] = STATE(301),
+    [sym_workflow] = STATE(352),
+    [aux_sym_source_file_repeat1] = STATE(352),
     [ts_builtin_sym_end] = ACTIONS(5),
     [sym_comment] = ACTIONS(3),
     [aux_sym__newline_token1] = ACTIONS(7),
@@ -8041,7 +8224,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
 };
 
 static const uint16_t ts_small_parse_table[] = {
-  [0] = 19,
+  [0] = 20,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -8065,22 +8248,24 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(35), 1,
       anon_sym_tools,
     ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(39), 1,
       anon_sym_extract,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    STATE(168), 1,
+    STATE(170), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(351), 2,
+    STATE(342), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(8), 12,
+    STATE(8), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8091,6 +8276,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(11), 21,
@@ -8115,118 +8301,47 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [93] = 19,
+  [97] = 20,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
     ACTIONS(43), 1,
-      anon_sym_on,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(65), 1,
-      anon_sym_extract,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(167), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(9), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(39), 21,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [185] = 19,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
       aux_sym__newline_token1,
     ACTIONS(45), 1,
-      sym_on_error,
+      anon_sym_on,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
-      anon_sym_extract,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
     ACTIONS(69), 1,
-      anon_sym_on,
-    STATE(49), 1,
+      anon_sym_extract,
+    STATE(67), 1,
       aux_sym__newline,
-    STATE(165), 1,
+    STATE(166), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(10), 12,
+    STATE(9), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8237,9 +8352,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(67), 21,
+    ACTIONS(41), 21,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -8261,45 +8377,47 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [277] = 19,
+  [193] = 20,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(73), 1,
       anon_sym_on,
-    STATE(49), 1,
+    STATE(67), 1,
       aux_sym__newline,
     STATE(176), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(11), 12,
+    STATE(10), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8310,6 +8428,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(71), 21,
@@ -8334,45 +8453,47 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [369] = 19,
+  [289] = 20,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(77), 1,
       anon_sym_on,
-    STATE(49), 1,
+    STATE(67), 1,
       aux_sym__newline,
-    STATE(174), 1,
+    STATE(171), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(12), 12,
+    STATE(12), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8383,6 +8504,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(75), 21,
@@ -8407,45 +8529,47 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [461] = 19,
+  [385] = 20,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(81), 1,
       anon_sym_on,
-    STATE(49), 1,
+    STATE(67), 1,
       aux_sym__newline,
-    STATE(175), 1,
+    STATE(165), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(13), 12,
+    STATE(11), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8456,6 +8580,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(79), 21,
@@ -8480,42 +8605,47 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [553] = 17,
+  [481] = 20,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(17), 1,
-      sym_outcome,
-    ACTIONS(19), 1,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(23), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(27), 1,
+    ACTIONS(57), 1,
       anon_sym_body,
-    ACTIONS(29), 1,
+    ACTIONS(59), 1,
       anon_sym_agent,
-    ACTIONS(31), 1,
+    ACTIONS(61), 1,
       anon_sym_header,
-    ACTIONS(33), 1,
+    ACTIONS(63), 1,
       anon_sym_timeout,
-    ACTIONS(35), 1,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(37), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(85), 1,
       anon_sym_on,
-    STATE(173), 1,
-      sym_outcome_block,
-    ACTIONS(21), 2,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(168), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(351), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-    ACTIONS(25), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(15), 12,
+    STATE(13), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8526,6 +8656,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(83), 21,
@@ -8550,41 +8681,44 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [640] = 17,
+  [577] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(23), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
+    ACTIONS(27), 1,
       anon_sym_body,
-    ACTIONS(57), 1,
+    ACTIONS(29), 1,
       anon_sym_agent,
-    ACTIONS(59), 1,
+    ACTIONS(31), 1,
       anon_sym_header,
-    ACTIONS(61), 1,
+    ACTIONS(33), 1,
       anon_sym_timeout,
-    ACTIONS(63), 1,
+    ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(65), 1,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(39), 1,
       anon_sym_extract,
     ACTIONS(89), 1,
       anon_sym_on,
-    STATE(161), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
+    STATE(164), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    STATE(342), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(14), 12,
+    STATE(15), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8595,6 +8729,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(87), 21,
@@ -8619,41 +8754,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [726] = 17,
+  [668] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(93), 1,
       anon_sym_on,
-    STATE(172), 1,
+    STATE(178), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(14), 12,
+    STATE(14), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8664,6 +8801,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(91), 21,
@@ -8688,41 +8826,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [812] = 17,
+  [758] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(97), 1,
       anon_sym_on,
-    STATE(171), 1,
+    STATE(169), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(14), 12,
+    STATE(14), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8733,6 +8873,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(95), 21,
@@ -8757,41 +8898,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [898] = 17,
+  [848] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(101), 1,
       anon_sym_on,
-    STATE(162), 1,
+    STATE(167), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(14), 12,
+    STATE(14), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8802,6 +8945,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(99), 21,
@@ -8826,41 +8970,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [984] = 17,
+  [938] = 18,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
-      anon_sym_tools,
+      anon_sym_timeout,
     ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
       anon_sym_extract,
     ACTIONS(105), 1,
       anon_sym_on,
-    STATE(178), 1,
+    STATE(180), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(14), 12,
+    STATE(14), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8871,6 +9017,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
     ACTIONS(103), 21,
@@ -8895,35 +9042,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [1070] = 14,
+  [1028] = 18,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(69), 1,
+      anon_sym_extract,
     ACTIONS(109), 1,
       anon_sym_on,
-    ACTIONS(111), 1,
-      anon_sym_to,
-    ACTIONS(117), 1,
-      anon_sym_from,
-    ACTIONS(123), 1,
-      anon_sym_body,
-    ACTIONS(126), 1,
-      anon_sym_agent,
-    ACTIONS(129), 1,
-      anon_sym_header,
-    ACTIONS(132), 1,
-      anon_sym_timeout,
-    ACTIONS(135), 1,
-      anon_sym_tools,
-    ACTIONS(138), 1,
-      anon_sym_extract,
-    ACTIONS(114), 2,
+    STATE(181), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(120), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(14), 12,
+    STATE(14), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8934,9 +9089,76 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(107), 22,
+    ACTIONS(107), 21,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [1118] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(113), 1,
+      anon_sym_on,
+    ACTIONS(115), 1,
+      anon_sym_to,
+    ACTIONS(121), 1,
+      anon_sym_from,
+    ACTIONS(127), 1,
+      anon_sym_body,
+    ACTIONS(130), 1,
+      anon_sym_agent,
+    ACTIONS(133), 1,
+      anon_sym_header,
+    ACTIONS(136), 1,
+      anon_sym_timeout,
+    ACTIONS(139), 1,
+      anon_sym_tools,
+    ACTIONS(142), 1,
+      anon_sym_transactional,
+    ACTIONS(145), 1,
+      anon_sym_extract,
+    ACTIONS(118), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(124), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(14), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(111), 22,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -8959,35 +9181,37 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [1148] = 14,
+  [1200] = 15,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(109), 1,
+    ACTIONS(113), 1,
       anon_sym_on,
-    ACTIONS(141), 1,
+    ACTIONS(148), 1,
       anon_sym_to,
-    ACTIONS(147), 1,
+    ACTIONS(154), 1,
       anon_sym_from,
-    ACTIONS(153), 1,
+    ACTIONS(160), 1,
       anon_sym_body,
-    ACTIONS(156), 1,
+    ACTIONS(163), 1,
       anon_sym_agent,
-    ACTIONS(159), 1,
+    ACTIONS(166), 1,
       anon_sym_header,
-    ACTIONS(162), 1,
+    ACTIONS(169), 1,
       anon_sym_timeout,
-    ACTIONS(165), 1,
+    ACTIONS(172), 1,
       anon_sym_tools,
-    ACTIONS(168), 1,
+    ACTIONS(175), 1,
+      anon_sym_transactional,
+    ACTIONS(178), 1,
       anon_sym_extract,
-    ACTIONS(144), 2,
+    ACTIONS(151), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(150), 3,
+    ACTIONS(157), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(15), 12,
+    STATE(15), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -8998,9 +9222,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(107), 22,
+    ACTIONS(111), 22,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -9023,7 +9248,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [1226] = 18,
+  [1282] = 19,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -9044,35 +9269,24 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
     ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(171), 1,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(181), 1,
       anon_sym_extract,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    STATE(168), 1,
+    STATE(170), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(351), 2,
+    STATE(342), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(25), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
     ACTIONS(11), 13,
       anon_sym_send,
       anon_sym_call,
@@ -9087,43 +9301,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1308] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(174), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(64), 12,
+    STATE(22), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9134,8 +9312,113 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
+  [1368] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(168), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(83), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(31), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [1453] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(171), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
     ACTIONS(75), 13,
       anon_sym_send,
       anon_sym_call,
@@ -9150,43 +9433,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1389] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(175), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(65), 12,
+    STATE(39), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9197,9 +9444,48 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(79), 13,
+  [1538] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(166), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(41), 13,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -9213,43 +9499,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1470] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(176), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(30), 12,
+    STATE(36), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9260,8 +9510,47 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
+  [1623] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(176), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
     ACTIONS(71), 13,
       anon_sym_send,
       anon_sym_call,
@@ -9276,43 +9565,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1551] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(167), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(59), 12,
+    STATE(37), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9323,72 +9576,48 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(39), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [1632] = 18,
+  [1708] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(173), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
       anon_sym_extract,
-    STATE(49), 1,
+    STATE(67), 1,
       aux_sym__newline,
     STATE(165), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(61), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(67), 13,
+    ACTIONS(79), 13,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -9402,56 +9631,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [1713] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
-    ACTIONS(187), 1,
-      anon_sym_agent,
-    ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
-    ACTIONS(193), 1,
-      anon_sym_tools,
-    ACTIONS(195), 1,
-      anon_sym_extract,
-    STATE(136), 1,
-      aux_sym__newline,
-    STATE(220), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(183), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(39), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(70), 12,
+    STATE(38), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9462,45 +9642,45 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [1793] = 18,
+  [1793] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(177), 1,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
       anon_sym_to,
-    ACTIONS(181), 1,
+    ACTIONS(23), 1,
       anon_sym_from,
-    ACTIONS(185), 1,
+    ACTIONS(27), 1,
       anon_sym_body,
-    ACTIONS(187), 1,
+    ACTIONS(29), 1,
       anon_sym_agent,
-    ACTIONS(189), 1,
+    ACTIONS(31), 1,
       anon_sym_header,
-    ACTIONS(191), 1,
+    ACTIONS(33), 1,
       anon_sym_timeout,
-    ACTIONS(193), 1,
+    ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(195), 1,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(181), 1,
       anon_sym_extract,
-    STATE(136), 1,
-      aux_sym__newline,
-    STATE(212), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
+    STATE(164), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(183), 3,
+    STATE(342), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(79), 12,
+    ACTIONS(87), 13,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -9508,12 +9688,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
-      sym_outcome,
       anon_sym_wait,
       anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(73), 12,
+    STATE(84), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9524,9 +9705,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [1873] = 18,
+  [1873] = 19,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -9547,16 +9729,18 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
     ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(197), 1,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(185), 1,
       anon_sym_extract,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    STATE(168), 1,
+    STATE(224), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(351), 2,
+    STATE(350), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -9575,7 +9759,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(71), 12,
+    STATE(69), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9586,101 +9770,44 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [1953] = 16,
+  [1957] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(17), 1,
-      sym_outcome,
-    ACTIONS(19), 1,
-      anon_sym_to,
-    ACTIONS(23), 1,
-      anon_sym_from,
-    ACTIONS(27), 1,
-      anon_sym_body,
-    ACTIONS(29), 1,
-      anon_sym_agent,
-    ACTIONS(31), 1,
-      anon_sym_header,
-    ACTIONS(33), 1,
-      anon_sym_timeout,
-    ACTIONS(35), 1,
-      anon_sym_tools,
-    ACTIONS(171), 1,
-      anon_sym_extract,
-    STATE(173), 1,
-      sym_outcome_block,
-    ACTIONS(21), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    STATE(351), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-    ACTIONS(25), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(87), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(83), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [2029] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
+    ACTIONS(47), 1,
       sym_on_error,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
     ACTIONS(187), 1,
-      anon_sym_agent,
+      aux_sym__newline_token1,
     ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
+      anon_sym_to,
     ACTIONS(193), 1,
+      anon_sym_from,
+    ACTIONS(197), 1,
+      anon_sym_body,
+    ACTIONS(199), 1,
+      anon_sym_agent,
+    ACTIONS(201), 1,
+      anon_sym_header,
+    ACTIONS(203), 1,
+      anon_sym_timeout,
+    ACTIONS(205), 1,
       anon_sym_tools,
-    ACTIONS(195), 1,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
       anon_sym_extract,
-    STATE(136), 1,
+    STATE(149), 1,
       aux_sym__newline,
-    STATE(227), 1,
+    STATE(228), 1,
       sym_failure_block,
-    STATE(567), 1,
+    STATE(585), 1,
       sym_failure_branch,
-    ACTIONS(179), 2,
+    ACTIONS(191), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(183), 3,
+    ACTIONS(195), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -9697,7 +9824,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(72), 12,
+    STATE(52), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9708,71 +9835,10 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [2109] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
-    ACTIONS(187), 1,
-      anon_sym_agent,
-    ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
-    ACTIONS(193), 1,
-      anon_sym_tools,
-    ACTIONS(195), 1,
-      anon_sym_extract,
-    STATE(136), 1,
-      aux_sym__newline,
-    STATE(214), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(183), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(67), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(76), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [2189] = 18,
+  [2041] = 19,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -9793,16 +9859,18 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_timeout,
     ACTIONS(35), 1,
       anon_sym_tools,
-    ACTIONS(197), 1,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(185), 1,
       anon_sym_extract,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    STATE(215), 1,
+    STATE(170), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(373), 2,
+    STATE(342), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -9821,7 +9889,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(74), 12,
+    STATE(73), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9832,41 +9900,109 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [2269] = 18,
+  [2125] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
+    ACTIONS(47), 1,
       sym_on_error,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
     ACTIONS(187), 1,
-      anon_sym_agent,
+      aux_sym__newline_token1,
     ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
+      anon_sym_to,
     ACTIONS(193), 1,
+      anon_sym_from,
+    ACTIONS(197), 1,
+      anon_sym_body,
+    ACTIONS(199), 1,
+      anon_sym_agent,
+    ACTIONS(201), 1,
+      anon_sym_header,
+    ACTIONS(203), 1,
+      anon_sym_timeout,
+    ACTIONS(205), 1,
       anon_sym_tools,
-    ACTIONS(195), 1,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
       anon_sym_extract,
-    STATE(136), 1,
+    STATE(149), 1,
       aux_sym__newline,
-    STATE(213), 1,
+    STATE(229), 1,
       sym_failure_block,
-    STATE(567), 1,
+    STATE(585), 1,
       sym_failure_branch,
-    ACTIONS(179), 2,
+    ACTIONS(191), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(183), 3,
+    ACTIONS(195), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(79), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(49), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2209] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(189), 1,
+      anon_sym_to,
+    ACTIONS(193), 1,
+      anon_sym_from,
+    ACTIONS(197), 1,
+      anon_sym_body,
+    ACTIONS(199), 1,
+      anon_sym_agent,
+    ACTIONS(201), 1,
+      anon_sym_header,
+    ACTIONS(203), 1,
+      anon_sym_timeout,
+    ACTIONS(205), 1,
+      anon_sym_tools,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
+      anon_sym_extract,
+    STATE(149), 1,
+      aux_sym__newline,
+    STATE(218), 1,
+      sym_failure_block,
+    STATE(585), 1,
+      sym_failure_branch,
+    ACTIONS(191), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(195), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -9883,7 +10019,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(75), 12,
+    STATE(48), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9894,41 +10030,61 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [2349] = 16,
+  [2293] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(189), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(193), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
+    ACTIONS(197), 1,
       anon_sym_body,
-    ACTIONS(57), 1,
+    ACTIONS(199), 1,
       anon_sym_agent,
-    ACTIONS(59), 1,
+    ACTIONS(201), 1,
       anon_sym_header,
-    ACTIONS(61), 1,
+    ACTIONS(203), 1,
       anon_sym_timeout,
-    ACTIONS(63), 1,
+    ACTIONS(205), 1,
       anon_sym_tools,
-    ACTIONS(173), 1,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
       anon_sym_extract,
-    STATE(171), 1,
+    STATE(149), 1,
+      aux_sym__newline,
+    STATE(216), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(585), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(191), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(195), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(91), 12,
+    ACTIONS(83), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(53), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -9939,1069 +10095,48 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(95), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [2424] = 5,
+  [2377] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(201), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(199), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2477] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(205), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(203), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2530] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(209), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(207), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2583] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(213), 1,
-      aux_sym__newline_token1,
-    ACTIONS(215), 1,
-      sym_identifier,
-    STATE(90), 1,
-      aux_sym__newline,
-    ACTIONS(211), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    STATE(83), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(217), 34,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2640] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(221), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(219), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2693] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(201), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(199), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2746] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(225), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(223), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2799] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(205), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(203), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2852] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(209), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(207), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2905] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(221), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(219), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [2958] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(229), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(227), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3011] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(233), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(231), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3064] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(237), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(235), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3117] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(241), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(239), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3170] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(245), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(243), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3223] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(225), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(223), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3276] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(249), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(247), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3329] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(253), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(251), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3382] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(257), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(260), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(255), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3435] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(262), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(260), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(255), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3488] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(229), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(227), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3541] = 18,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(189), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(193), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
+    ACTIONS(197), 1,
       anon_sym_body,
-    ACTIONS(57), 1,
+    ACTIONS(199), 1,
       anon_sym_agent,
-    ACTIONS(59), 1,
+    ACTIONS(201), 1,
       anon_sym_header,
-    ACTIONS(61), 1,
+    ACTIONS(203), 1,
       anon_sym_timeout,
-    ACTIONS(63), 1,
+    ACTIONS(205), 1,
       anon_sym_tools,
-    ACTIONS(265), 1,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
       anon_sym_extract,
-    STATE(49), 1,
+    STATE(149), 1,
       aux_sym__newline,
-    STATE(174), 1,
+    STATE(220), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(585), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(191), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(195), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(75), 11,
+    ACTIONS(41), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -11009,11 +10144,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
+      sym_outcome,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(77), 12,
+    STATE(47), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11024,41 +10160,44 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [3620] = 18,
+  [2461] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(265), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
       anon_sym_extract,
-    STATE(49), 1,
+    STATE(67), 1,
       aux_sym__newline,
-    STATE(175), 1,
+    STATE(165), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -11074,7 +10213,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(93), 12,
+    STATE(79), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11085,93 +10224,110 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [3699] = 5,
+  [2544] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(233), 2,
-      anon_sym_on,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(231), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(181), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(107), 13,
       anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
       anon_sym_call,
-      anon_sym_steps,
       anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
-      sym_on_error,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_branch,
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [3752] = 18,
+    STATE(85), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2623] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(265), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
       anon_sym_extract,
-    STATE(49), 1,
+    STATE(67), 1,
       aux_sym__newline,
-    STATE(167), 1,
+    STATE(171), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(39), 11,
+    ACTIONS(75), 11,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -11183,7 +10339,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(92), 12,
+    STATE(82), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11194,41 +10350,172 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [3831] = 18,
+  [2706] = 19,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
+    ACTIONS(43), 1,
       aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(265), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
       anon_sym_extract,
-    STATE(49), 1,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(168), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(83), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(83), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2789] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
+      anon_sym_extract,
+    STATE(67), 1,
+      aux_sym__newline,
+    STATE(166), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(41), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(80), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [2872] = 19,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
+      anon_sym_extract,
+    STATE(67), 1,
       aux_sym__newline,
     STATE(176), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -11244,7 +10531,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(88), 12,
+    STATE(81), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11255,269 +10542,43 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [3910] = 18,
+  [2955] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
     ACTIONS(57), 1,
-      anon_sym_agent,
+      anon_sym_body,
     ACTIONS(59), 1,
-      anon_sym_header,
+      anon_sym_agent,
     ACTIONS(61), 1,
-      anon_sym_timeout,
+      anon_sym_header,
     ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(265), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
       anon_sym_extract,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(165), 1,
+    STATE(178), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(609), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(67), 11,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(94), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [3989] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(237), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(235), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4042] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(161), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(91), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(87), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [4117] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(241), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(239), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4170] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(172), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(91), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
     ACTIONS(91), 13,
       anon_sym_send,
       anon_sym_call,
@@ -11532,135 +10593,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [4245] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(245), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(243), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4298] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(269), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(267), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4351] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(162), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(91), 12,
+    STATE(85), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11671,8 +10604,105 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
+  [3034] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(169), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(95), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(85), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [3113] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(167), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
     ACTIONS(99), 13,
       anon_sym_send,
       anon_sym_call,
@@ -11687,39 +10717,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [4426] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(173), 1,
-      anon_sym_extract,
-    STATE(178), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(53), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(91), 12,
+    STATE(85), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11730,8 +10728,43 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
+  [3192] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(183), 1,
+      anon_sym_extract,
+    STATE(180), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
     ACTIONS(103), 13,
       anon_sym_send,
       anon_sym_call,
@@ -11746,246 +10779,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [4501] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(249), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(247), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4554] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(41), 1,
-      aux_sym__newline_token1,
-    STATE(49), 1,
-      aux_sym__newline,
-    ACTIONS(253), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(251), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4607] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(271), 1,
-      aux_sym__newline_token1,
-    ACTIONS(273), 1,
-      sym_identifier,
-    STATE(89), 1,
-      aux_sym__newline,
-    ACTIONS(211), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    STATE(79), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(217), 34,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4664] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(269), 2,
-      anon_sym_on,
-      anon_sym_to,
-    ACTIONS(267), 37,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [4717] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
-    ACTIONS(187), 1,
-      anon_sym_agent,
-    ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
-    ACTIONS(193), 1,
-      anon_sym_tools,
-    ACTIONS(195), 1,
-      anon_sym_extract,
-    STATE(217), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(183), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(87), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(95), 12,
+    STATE(85), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -11996,327 +10790,383 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [4791] = 16,
+  [3271] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(17), 1,
-      sym_outcome,
-    ACTIONS(19), 1,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(215), 2,
+      anon_sym_on,
       anon_sym_to,
-    ACTIONS(23), 1,
+    ACTIONS(213), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
       anon_sym_from,
-    ACTIONS(27), 1,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
       anon_sym_body,
-    ACTIONS(29), 1,
       anon_sym_agent,
-    ACTIONS(31), 1,
       anon_sym_header,
-    ACTIONS(33), 1,
       anon_sym_timeout,
-    ACTIONS(35), 1,
       anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3325] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(219), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(217), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3379] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(223), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(221), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3433] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(227), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(225), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3487] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(231), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(229), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3541] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(235), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(233), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3595] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(239), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(237), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3649] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(189), 1,
+      anon_sym_to,
+    ACTIONS(193), 1,
+      anon_sym_from,
     ACTIONS(197), 1,
-      anon_sym_extract,
-    STATE(173), 1,
-      sym_outcome_block,
-    ACTIONS(21), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    STATE(351), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-    ACTIONS(25), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(83), 11,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(99), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4865] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
       anon_sym_body,
-    ACTIONS(187), 1,
+    ACTIONS(199), 1,
       anon_sym_agent,
-    ACTIONS(189), 1,
+    ACTIONS(201), 1,
       anon_sym_header,
-    ACTIONS(191), 1,
+    ACTIONS(203), 1,
       anon_sym_timeout,
-    ACTIONS(193), 1,
+    ACTIONS(205), 1,
       anon_sym_tools,
-    ACTIONS(195), 1,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
       anon_sym_extract,
-    STATE(221), 1,
+    STATE(215), 1,
       sym_failure_block,
-    STATE(567), 1,
+    STATE(585), 1,
       sym_failure_branch,
-    ACTIONS(179), 2,
+    ACTIONS(191), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(183), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(99), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(95), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [4939] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
-    ACTIONS(187), 1,
-      anon_sym_agent,
-    ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
-    ACTIONS(193), 1,
-      anon_sym_tools,
-    ACTIONS(195), 1,
-      anon_sym_extract,
-    STATE(222), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(183), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(103), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(95), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [5013] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      sym_outcome,
-    ACTIONS(19), 1,
-      anon_sym_to,
-    ACTIONS(23), 1,
-      anon_sym_from,
-    ACTIONS(27), 1,
-      anon_sym_body,
-    ACTIONS(29), 1,
-      anon_sym_agent,
-    ACTIONS(31), 1,
-      anon_sym_header,
-    ACTIONS(33), 1,
-      anon_sym_timeout,
-    ACTIONS(35), 1,
-      anon_sym_tools,
-    ACTIONS(197), 1,
-      anon_sym_extract,
-    STATE(226), 1,
-      sym_outcome_block,
-    ACTIONS(21), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    STATE(373), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-    ACTIONS(25), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(83), 11,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(99), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [5087] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
-    ACTIONS(187), 1,
-      anon_sym_agent,
-    ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
-    ACTIONS(193), 1,
-      anon_sym_tools,
-    ACTIONS(195), 1,
-      anon_sym_extract,
-    STATE(224), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(183), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(95), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(95), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [5161] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(177), 1,
-      anon_sym_to,
-    ACTIONS(181), 1,
-      anon_sym_from,
-    ACTIONS(185), 1,
-      anon_sym_body,
-    ACTIONS(187), 1,
-      anon_sym_agent,
-    ACTIONS(189), 1,
-      anon_sym_header,
-    ACTIONS(191), 1,
-      anon_sym_timeout,
-    ACTIONS(193), 1,
-      anon_sym_tools,
-    ACTIONS(195), 1,
-      anon_sym_extract,
-    STATE(225), 1,
-      sym_failure_block,
-    STATE(567), 1,
-      sym_failure_branch,
-    ACTIONS(179), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(183), 3,
+    ACTIONS(195), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -12333,7 +11183,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(95), 12,
+    STATE(91), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -12344,41 +11194,44 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [5235] = 16,
+  [3727] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
     ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(189), 1,
       anon_sym_to,
-    ACTIONS(51), 1,
+    ACTIONS(193), 1,
       anon_sym_from,
-    ACTIONS(55), 1,
+    ACTIONS(197), 1,
       anon_sym_body,
-    ACTIONS(57), 1,
+    ACTIONS(199), 1,
       anon_sym_agent,
-    ACTIONS(59), 1,
+    ACTIONS(201), 1,
       anon_sym_header,
-    ACTIONS(61), 1,
+    ACTIONS(203), 1,
       anon_sym_timeout,
-    ACTIONS(63), 1,
+    ACTIONS(205), 1,
       anon_sym_tools,
-    ACTIONS(265), 1,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
       anon_sym_extract,
-    STATE(162), 1,
+    STATE(225), 1,
       sym_failure_block,
-    STATE(605), 1,
+    STATE(585), 1,
       sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(191), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+    ACTIONS(195), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(99), 11,
+    ACTIONS(95), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -12386,11 +11239,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
+      sym_outcome,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(98), 12,
+    STATE(91), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -12401,459 +11255,57 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [5308] = 5,
+  [3805] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(271), 1,
-      aux_sym__newline_token1,
-    STATE(89), 1,
-      aux_sym__newline,
-    ACTIONS(275), 2,
-      ts_builtin_sym_end,
+    ACTIONS(47), 1,
       sym_on_error,
-    ACTIONS(277), 35,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
+    ACTIONS(189), 1,
+      anon_sym_to,
+    ACTIONS(193), 1,
+      anon_sym_from,
+    ACTIONS(197), 1,
+      anon_sym_body,
+    ACTIONS(199), 1,
+      anon_sym_agent,
+    ACTIONS(201), 1,
+      anon_sym_header,
+    ACTIONS(203), 1,
+      anon_sym_timeout,
+    ACTIONS(205), 1,
+      anon_sym_tools,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
+      anon_sym_extract,
+    STATE(219), 1,
+      sym_failure_block,
+    STATE(585), 1,
+      sym_failure_branch,
+    ACTIONS(191), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(195), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(99), 12,
       anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
       anon_sym_call,
-      anon_sym_steps,
       anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5359] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(273), 1,
-      sym_identifier,
-    ACTIONS(279), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    STATE(80), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(281), 34,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5410] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(285), 1,
-      sym_identifier,
-    ACTIONS(283), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    STATE(80), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(288), 34,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5461] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(290), 1,
-      sym_identifier,
-    ACTIONS(283), 2,
-      ts_builtin_sym_end,
+      anon_sym_end,
       sym_outcome,
-    STATE(81), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(288), 34,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5512] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(271), 1,
-      aux_sym__newline_token1,
-    STATE(89), 1,
-      aux_sym__newline,
-    ACTIONS(293), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    ACTIONS(295), 35,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5563] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(215), 1,
-      sym_identifier,
-    ACTIONS(279), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    STATE(81), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(281), 34,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5614] = 15,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    ACTIONS(301), 1,
-      anon_sym_send,
-    ACTIONS(303), 1,
-      anon_sym_call,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(307), 1,
-      anon_sym_notify,
-    ACTIONS(309), 1,
-      anon_sym_http,
-    ACTIONS(311), 1,
-      anon_sym_prompt,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(297), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-    STATE(97), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [5685] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(213), 1,
-      aux_sym__newline_token1,
-    STATE(90), 1,
-      aux_sym__newline,
-    ACTIONS(275), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    ACTIONS(277), 35,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5736] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(213), 1,
-      aux_sym__newline_token1,
-    STATE(90), 1,
-      aux_sym__newline,
-    ACTIONS(293), 2,
-      ts_builtin_sym_end,
-      sym_outcome,
-    ACTIONS(295), 35,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5787] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(141), 1,
-      anon_sym_to,
-    ACTIONS(147), 1,
-      anon_sym_from,
-    ACTIONS(153), 1,
-      anon_sym_body,
-    ACTIONS(156), 1,
-      anon_sym_agent,
-    ACTIONS(159), 1,
-      anon_sym_header,
-    ACTIONS(162), 1,
-      anon_sym_timeout,
-    ACTIONS(165), 1,
-      anon_sym_tools,
-    ACTIONS(321), 1,
-      anon_sym_extract,
-    ACTIONS(144), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(150), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    STATE(87), 12,
+    STATE(91), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -12864,11 +11316,33 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(107), 14,
+  [3883] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(243), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(241), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
       anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
       anon_sym_call,
+      anon_sym_steps,
       anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
@@ -12881,39 +11355,105 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [5854] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(265), 1,
-      anon_sym_extract,
-    STATE(171), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+      anon_sym_from,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(95), 11,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3937] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(247), 1,
+      aux_sym__newline_token1,
+    ACTIONS(249), 1,
+      sym_identifier,
+    STATE(96), 1,
+      aux_sym__newline,
+    ACTIONS(245), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    STATE(89), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(251), 35,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [3995] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(189), 1,
+      anon_sym_to,
+    ACTIONS(193), 1,
+      anon_sym_from,
+    ACTIONS(197), 1,
+      anon_sym_body,
+    ACTIONS(199), 1,
+      anon_sym_agent,
+    ACTIONS(201), 1,
+      anon_sym_header,
+    ACTIONS(203), 1,
+      anon_sym_timeout,
+    ACTIONS(205), 1,
+      anon_sym_tools,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
+      anon_sym_extract,
+    STATE(231), 1,
+      sym_failure_block,
+    STATE(585), 1,
+      sym_failure_branch,
+    ACTIONS(191), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(195), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(103), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -12921,86 +11461,102 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(98), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [5927] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(324), 1,
-      aux_sym__newline_token1,
-    STATE(89), 1,
-      aux_sym__newline,
-    ACTIONS(255), 2,
-      ts_builtin_sym_end,
-      sym_on_error,
-    ACTIONS(260), 35,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [5978] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(327), 1,
-      aux_sym__newline_token1,
-    STATE(90), 1,
-      aux_sym__newline,
-    ACTIONS(255), 2,
-      ts_builtin_sym_end,
       sym_outcome,
-    ACTIONS(260), 35,
-      sym_identifier,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(91), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [4073] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(189), 1,
+      anon_sym_to,
+    ACTIONS(193), 1,
+      anon_sym_from,
+    ACTIONS(197), 1,
+      anon_sym_body,
+    ACTIONS(199), 1,
+      anon_sym_agent,
+    ACTIONS(201), 1,
+      anon_sym_header,
+    ACTIONS(203), 1,
+      anon_sym_timeout,
+    ACTIONS(205), 1,
+      anon_sym_tools,
+    ACTIONS(207), 1,
+      anon_sym_transactional,
+    ACTIONS(209), 1,
+      anon_sym_extract,
+    STATE(232), 1,
+      sym_failure_block,
+    STATE(585), 1,
+      sym_failure_branch,
+    ACTIONS(191), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(195), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(107), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(91), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [4151] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(255), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(253), 38,
+      ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
       anon_sym_look,
-      anon_sym_on,
       anon_sym_send,
       anon_sym_fields,
       anon_sym_event,
@@ -13013,11 +11569,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_notify,
       anon_sym_http,
       anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
       anon_sym_wait,
       anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_to,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -13029,49 +11588,473 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [6029] = 13,
+  [4205] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(111), 1,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(215), 2,
+      anon_sym_on,
       anon_sym_to,
-    ACTIONS(117), 1,
-      anon_sym_from,
-    ACTIONS(123), 1,
-      anon_sym_body,
-    ACTIONS(126), 1,
-      anon_sym_agent,
-    ACTIONS(129), 1,
-      anon_sym_header,
-    ACTIONS(132), 1,
-      anon_sym_timeout,
-    ACTIONS(135), 1,
-      anon_sym_tools,
-    ACTIONS(330), 1,
-      anon_sym_extract,
-    ACTIONS(114), 2,
+    ACTIONS(213), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(120), 3,
+      anon_sym_from,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(91), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-    ACTIONS(107), 14,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4259] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(259), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(257), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
       anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
       anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4313] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(263), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(261), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4367] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(267), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(265), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4421] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(271), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(269), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4475] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(275), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(273), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4529] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(219), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(217), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4583] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(223), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(221), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4637] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(227), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(225), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4691] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(243), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(241), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
       anon_sym_label,
       anon_sym_notify,
       anon_sym_http,
@@ -13084,35 +12067,247 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [6096] = 16,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
-      anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(265), 1,
-      anon_sym_extract,
-    STATE(161), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4745] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(235), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(233), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4799] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(239), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(237), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4853] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(279), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(282), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(277), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4907] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(284), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(282), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(277), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [4961] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_to,
+    ACTIONS(23), 1,
+      anon_sym_from,
+    ACTIONS(27), 1,
+      anon_sym_body,
+    ACTIONS(29), 1,
+      anon_sym_agent,
+    ACTIONS(31), 1,
+      anon_sym_header,
+    ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(185), 1,
+      anon_sym_extract,
+    STATE(217), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    STATE(350), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -13128,7 +12323,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(98), 12,
+    STATE(97), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -13139,41 +12334,194 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [6169] = 16,
+  [5039] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
+    ACTIONS(287), 1,
+      aux_sym__newline_token1,
+    ACTIONS(289), 1,
+      sym_identifier,
+    STATE(95), 1,
+      aux_sym__newline,
+    ACTIONS(245), 2,
+      ts_builtin_sym_end,
       sym_on_error,
-    ACTIONS(47), 1,
+    STATE(86), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(251), 35,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
       anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(265), 1,
-      anon_sym_extract,
-    STATE(178), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+      anon_sym_from,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    ACTIONS(103), 11,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5097] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(255), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(253), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5151] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(259), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(257), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5205] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_to,
+    ACTIONS(23), 1,
+      anon_sym_from,
+    ACTIONS(27), 1,
+      anon_sym_body,
+    ACTIONS(29), 1,
+      anon_sym_agent,
+    ACTIONS(31), 1,
+      anon_sym_header,
+    ACTIONS(33), 1,
+      anon_sym_timeout,
+    ACTIONS(35), 1,
+      anon_sym_tools,
+    ACTIONS(37), 1,
+      anon_sym_transactional,
+    ACTIONS(185), 1,
+      anon_sym_extract,
+    STATE(164), 1,
+      sym_outcome_block,
+    ACTIONS(21), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    STATE(342), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+    ACTIONS(25), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(87), 11,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -13185,7 +12533,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(98), 12,
+    STATE(97), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -13196,37 +12544,345 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [6242] = 16,
+  [5283] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(45), 1,
-      sym_on_error,
-    ACTIONS(47), 1,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(263), 2,
+      anon_sym_on,
       anon_sym_to,
-    ACTIONS(51), 1,
-      anon_sym_from,
-    ACTIONS(55), 1,
-      anon_sym_body,
-    ACTIONS(57), 1,
-      anon_sym_agent,
-    ACTIONS(59), 1,
-      anon_sym_header,
-    ACTIONS(61), 1,
-      anon_sym_timeout,
-    ACTIONS(63), 1,
-      anon_sym_tools,
-    ACTIONS(265), 1,
-      anon_sym_extract,
-    STATE(172), 1,
-      sym_failure_block,
-    STATE(605), 1,
-      sym_failure_branch,
-    ACTIONS(49), 2,
+    ACTIONS(261), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(53), 3,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5337] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(267), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(265), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5391] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(271), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(269), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5445] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(43), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+    ACTIONS(275), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(273), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5499] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(231), 2,
+      anon_sym_on,
+      anon_sym_to,
+    ACTIONS(229), 38,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [5553] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
+      anon_sym_extract,
+    STATE(167), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(99), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(99), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5630] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
+      anon_sym_extract,
+    STATE(178), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
@@ -13242,7 +12898,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-    STATE(98), 12,
+    STATE(99), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -13253,35 +12909,56 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-  [6315] = 13,
+  [5707] = 17,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(333), 1,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
       anon_sym_to,
-    ACTIONS(339), 1,
+    ACTIONS(53), 1,
       anon_sym_from,
-    ACTIONS(345), 1,
+    ACTIONS(57), 1,
       anon_sym_body,
-    ACTIONS(348), 1,
+    ACTIONS(59), 1,
       anon_sym_agent,
-    ACTIONS(351), 1,
+    ACTIONS(61), 1,
       anon_sym_header,
-    ACTIONS(354), 1,
+    ACTIONS(63), 1,
       anon_sym_timeout,
-    ACTIONS(357), 1,
+    ACTIONS(65), 1,
       anon_sym_tools,
-    ACTIONS(360), 1,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
       anon_sym_extract,
-    ACTIONS(336), 2,
+    STATE(169), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    ACTIONS(342), 3,
+    ACTIONS(55), 3,
       anon_sym_subject,
       anon_sym_message,
       anon_sym_instructions,
-    STATE(95), 12,
+    ACTIONS(95), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(99), 13,
       sym__option,
       sym_to_option,
       sym_address_option,
@@ -13292,9 +12969,507 @@ static const uint16_t ts_small_parse_table[] = {
       sym_header_option,
       sym_timeout_option,
       sym_tools_option,
+      sym_transactional_option,
       sym_extract_option,
       aux_sym_send_email_repeat1,
-    ACTIONS(107), 13,
+  [5784] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
+      anon_sym_extract,
+    STATE(180), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(103), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(99), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5861] = 17,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(47), 1,
+      sym_on_error,
+    ACTIONS(49), 1,
+      anon_sym_to,
+    ACTIONS(53), 1,
+      anon_sym_from,
+    ACTIONS(57), 1,
+      anon_sym_body,
+    ACTIONS(59), 1,
+      anon_sym_agent,
+    ACTIONS(61), 1,
+      anon_sym_header,
+    ACTIONS(63), 1,
+      anon_sym_timeout,
+    ACTIONS(65), 1,
+      anon_sym_tools,
+    ACTIONS(67), 1,
+      anon_sym_transactional,
+    ACTIONS(211), 1,
+      anon_sym_extract,
+    STATE(181), 1,
+      sym_failure_block,
+    STATE(609), 1,
+      sym_failure_branch,
+    ACTIONS(51), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(55), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(107), 11,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(99), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [5938] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(148), 1,
+      anon_sym_to,
+    ACTIONS(154), 1,
+      anon_sym_from,
+    ACTIONS(160), 1,
+      anon_sym_body,
+    ACTIONS(163), 1,
+      anon_sym_agent,
+    ACTIONS(166), 1,
+      anon_sym_header,
+    ACTIONS(169), 1,
+      anon_sym_timeout,
+    ACTIONS(172), 1,
+      anon_sym_tools,
+    ACTIONS(175), 1,
+      anon_sym_transactional,
+    ACTIONS(291), 1,
+      anon_sym_extract,
+    ACTIONS(151), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(157), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(84), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(111), 14,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [6009] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(115), 1,
+      anon_sym_to,
+    ACTIONS(121), 1,
+      anon_sym_from,
+    ACTIONS(127), 1,
+      anon_sym_body,
+    ACTIONS(130), 1,
+      anon_sym_agent,
+    ACTIONS(133), 1,
+      anon_sym_header,
+    ACTIONS(136), 1,
+      anon_sym_timeout,
+    ACTIONS(139), 1,
+      anon_sym_tools,
+    ACTIONS(142), 1,
+      anon_sym_transactional,
+    ACTIONS(294), 1,
+      anon_sym_extract,
+    ACTIONS(118), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(124), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    STATE(85), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+    ACTIONS(111), 14,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [6080] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(289), 1,
+      sym_identifier,
+    ACTIONS(297), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    STATE(88), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(299), 35,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6132] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(303), 1,
+      sym_identifier,
+    ACTIONS(301), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    STATE(87), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(306), 35,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6184] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(308), 1,
+      sym_identifier,
+    ACTIONS(301), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    STATE(88), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(306), 35,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6236] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(249), 1,
+      sym_identifier,
+    ACTIONS(297), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    STATE(87), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(299), 35,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6288] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(247), 1,
+      aux_sym__newline_token1,
+    STATE(96), 1,
+      aux_sym__newline,
+    ACTIONS(311), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    ACTIONS(313), 36,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6340] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(315), 1,
+      anon_sym_to,
+    ACTIONS(321), 1,
+      anon_sym_from,
+    ACTIONS(327), 1,
+      anon_sym_body,
+    ACTIONS(330), 1,
+      anon_sym_agent,
+    ACTIONS(333), 1,
+      anon_sym_header,
+    ACTIONS(336), 1,
+      anon_sym_timeout,
+    ACTIONS(339), 1,
+      anon_sym_tools,
+    ACTIONS(342), 1,
+      anon_sym_transactional,
+    ACTIONS(345), 1,
+      anon_sym_extract,
+    ACTIONS(318), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(324), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(111), 13,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -13308,30 +13483,497 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [6381] = 13,
+    STATE(91), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6410] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(247), 1,
+      aux_sym__newline_token1,
+    STATE(96), 1,
+      aux_sym__newline,
+    ACTIONS(348), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    ACTIONS(350), 36,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6462] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(287), 1,
+      aux_sym__newline_token1,
+    STATE(95), 1,
+      aux_sym__newline,
+    ACTIONS(348), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    ACTIONS(350), 36,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6514] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(287), 1,
+      aux_sym__newline_token1,
+    STATE(95), 1,
+      aux_sym__newline,
+    ACTIONS(311), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    ACTIONS(313), 36,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6566] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(352), 1,
+      aux_sym__newline_token1,
+    STATE(95), 1,
+      aux_sym__newline,
+    ACTIONS(277), 2,
+      ts_builtin_sym_end,
+      sym_on_error,
+    ACTIONS(282), 36,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6618] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(355), 1,
+      aux_sym__newline_token1,
+    STATE(96), 1,
+      aux_sym__newline,
+    ACTIONS(277), 2,
+      ts_builtin_sym_end,
+      sym_outcome,
+    ACTIONS(282), 36,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [6670] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(148), 1,
+      anon_sym_to,
+    ACTIONS(154), 1,
+      anon_sym_from,
+    ACTIONS(160), 1,
+      anon_sym_body,
+    ACTIONS(163), 1,
+      anon_sym_agent,
+    ACTIONS(166), 1,
+      anon_sym_header,
+    ACTIONS(169), 1,
+      anon_sym_timeout,
+    ACTIONS(172), 1,
+      anon_sym_tools,
+    ACTIONS(175), 1,
+      anon_sym_transactional,
+    ACTIONS(358), 1,
+      anon_sym_extract,
+    ACTIONS(151), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(157), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(111), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(97), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6739] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    ACTIONS(365), 1,
+      anon_sym_send,
+    ACTIONS(367), 1,
+      anon_sym_call,
+    ACTIONS(369), 1,
+      anon_sym_label,
+    ACTIONS(371), 1,
+      anon_sym_notify,
+    ACTIONS(373), 1,
+      anon_sym_http,
+    ACTIONS(375), 1,
+      anon_sym_prompt,
+    ACTIONS(377), 1,
+      anon_sym_wait,
+    ACTIONS(379), 1,
+      anon_sym_condition,
+    ACTIONS(381), 1,
+      anon_sym_goto,
+    ACTIONS(383), 1,
+      anon_sym_exit,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(361), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+    STATE(101), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [6810] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(115), 1,
+      anon_sym_to,
+    ACTIONS(121), 1,
+      anon_sym_from,
+    ACTIONS(127), 1,
+      anon_sym_body,
+    ACTIONS(130), 1,
+      anon_sym_agent,
+    ACTIONS(133), 1,
+      anon_sym_header,
+    ACTIONS(136), 1,
+      anon_sym_timeout,
+    ACTIONS(139), 1,
+      anon_sym_tools,
+    ACTIONS(142), 1,
+      anon_sym_transactional,
+    ACTIONS(385), 1,
+      anon_sym_extract,
+    ACTIONS(118), 2,
+      anon_sym_cc,
+      anon_sym_bcc,
+    ACTIONS(124), 3,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+    ACTIONS(111), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+    STATE(99), 13,
+      sym__option,
+      sym_to_option,
+      sym_address_option,
+      sym_from_option,
+      sym_text_option,
+      sym_body_option,
+      sym_agent_option,
+      sym_header_option,
+      sym_timeout_option,
+      sym_tools_option,
+      sym_transactional_option,
+      sym_extract_option,
+      aux_sym_send_email_repeat1,
+  [6879] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(390), 1,
+      anon_sym_send,
+    ACTIONS(393), 1,
+      anon_sym_call,
+    ACTIONS(396), 1,
+      anon_sym_label,
+    ACTIONS(399), 1,
+      anon_sym_notify,
+    ACTIONS(402), 1,
+      anon_sym_http,
+    ACTIONS(405), 1,
+      anon_sym_prompt,
+    ACTIONS(408), 1,
+      anon_sym_wait,
+    ACTIONS(411), 1,
+      anon_sym_condition,
+    ACTIONS(414), 1,
+      anon_sym_goto,
+    ACTIONS(417), 1,
+      anon_sym_exit,
+    ACTIONS(388), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+    STATE(100), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [6944] = 13,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(365), 1,
       anon_sym_send,
-    ACTIONS(368), 1,
+    ACTIONS(367), 1,
       anon_sym_call,
+    ACTIONS(369), 1,
+      anon_sym_label,
     ACTIONS(371), 1,
-      anon_sym_label,
-    ACTIONS(374), 1,
       anon_sym_notify,
+    ACTIONS(373), 1,
+      anon_sym_http,
+    ACTIONS(375), 1,
+      anon_sym_prompt,
     ACTIONS(377), 1,
-      anon_sym_http,
-    ACTIONS(380), 1,
-      anon_sym_prompt,
+      anon_sym_wait,
+    ACTIONS(379), 1,
+      anon_sym_condition,
+    ACTIONS(381), 1,
+      anon_sym_goto,
     ACTIONS(383), 1,
-      anon_sym_wait,
-    ACTIONS(386), 1,
-      anon_sym_condition,
-    ACTIONS(389), 1,
-      anon_sym_goto,
-    ACTIONS(392), 1,
       anon_sym_exit,
-    ACTIONS(363), 12,
+    ACTIONS(420), 12,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -13344,7 +13986,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-    STATE(96), 15,
+    STATE(100), 15,
       sym__step_item,
       sym_label,
       sym__step,
@@ -13360,218 +14002,21 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [6446] = 13,
+  [7009] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(301), 1,
-      anon_sym_send,
-    ACTIONS(303), 1,
-      anon_sym_call,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(307), 1,
-      anon_sym_notify,
-    ACTIONS(309), 1,
-      anon_sym_http,
-    ACTIONS(311), 1,
-      anon_sym_prompt,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    ACTIONS(395), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-    STATE(96), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [6511] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(111), 1,
-      anon_sym_to,
-    ACTIONS(117), 1,
-      anon_sym_from,
-    ACTIONS(123), 1,
-      anon_sym_body,
-    ACTIONS(126), 1,
-      anon_sym_agent,
-    ACTIONS(129), 1,
-      anon_sym_header,
-    ACTIONS(132), 1,
-      anon_sym_timeout,
-    ACTIONS(135), 1,
-      anon_sym_tools,
-    ACTIONS(397), 1,
-      anon_sym_extract,
-    ACTIONS(114), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(120), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(107), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
+    ACTIONS(245), 1,
       sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(98), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [6576] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(141), 1,
-      anon_sym_to,
-    ACTIONS(147), 1,
-      anon_sym_from,
-    ACTIONS(153), 1,
-      anon_sym_body,
-    ACTIONS(156), 1,
-      anon_sym_agent,
-    ACTIONS(159), 1,
-      anon_sym_header,
-    ACTIONS(162), 1,
-      anon_sym_timeout,
-    ACTIONS(165), 1,
-      anon_sym_tools,
-    ACTIONS(400), 1,
-      anon_sym_extract,
-    ACTIONS(144), 2,
-      anon_sym_cc,
-      anon_sym_bcc,
-    ACTIONS(150), 3,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-    ACTIONS(107), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-    STATE(99), 12,
-      sym__option,
-      sym_to_option,
-      sym_address_option,
-      sym_from_option,
-      sym_text_option,
-      sym_body_option,
-      sym_agent_option,
-      sym_header_option,
-      sym_timeout_option,
-      sym_tools_option,
-      sym_extract_option,
-      aux_sym_send_email_repeat1,
-  [6641] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(211), 1,
-      sym_on_error,
-    ACTIONS(403), 1,
+    ACTIONS(422), 1,
       aux_sym__newline_token1,
-    ACTIONS(405), 1,
+    ACTIONS(424), 1,
       sym_identifier,
-    STATE(112), 1,
-      aux_sym__newline,
-    STATE(103), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(217), 26,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6689] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(211), 1,
-      sym_outcome,
-    ACTIONS(407), 1,
-      aux_sym__newline_token1,
-    ACTIONS(409), 1,
-      sym_identifier,
-    STATE(114), 1,
+    STATE(110), 1,
       aux_sym__newline,
     STATE(108), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(217), 26,
+    ACTIONS(251), 27,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -13597,23 +14042,66 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [6737] = 7,
+  [7058] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(411), 1,
+    ACTIONS(245), 1,
+      sym_outcome,
+    ACTIONS(426), 1,
       aux_sym__newline_token1,
-    ACTIONS(413), 1,
+    ACTIONS(428), 1,
+      sym_identifier,
+    STATE(114), 1,
+      aux_sym__newline,
+    STATE(115), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(251), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7107] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(430), 1,
+      aux_sym__newline_token1,
+    ACTIONS(432), 1,
       sym_identifier,
     STATE(123), 1,
       aux_sym__newline,
-    ACTIONS(211), 2,
+    ACTIONS(245), 2,
       sym_outcome,
       sym_on_error,
-    STATE(122), 2,
+    STATE(124), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(217), 24,
+    ACTIONS(251), 25,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -13637,242 +14125,135 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [6784] = 5,
+  [7155] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(279), 1,
+    ACTIONS(348), 1,
       sym_on_error,
-    ACTIONS(405), 1,
-      sym_identifier,
-    STATE(105), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(281), 26,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6826] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(293), 1,
-      sym_on_error,
-    ACTIONS(403), 1,
-      aux_sym__newline_token1,
-    STATE(112), 1,
-      aux_sym__newline,
-    ACTIONS(295), 27,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6868] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(283), 1,
-      sym_on_error,
-    ACTIONS(415), 1,
-      sym_identifier,
-    STATE(105), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(288), 26,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6910] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(275), 1,
-      sym_on_error,
-    ACTIONS(403), 1,
-      aux_sym__newline_token1,
-    STATE(112), 1,
-      aux_sym__newline,
-    ACTIONS(277), 27,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6952] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(211), 1,
-      sym_outcome,
-    ACTIONS(418), 1,
-      aux_sym__newline_token1,
-    ACTIONS(420), 1,
-      sym_identifier,
-    STATE(140), 1,
-      aux_sym__newline,
-    STATE(127), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(217), 24,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [6998] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(279), 1,
-      sym_outcome,
-    ACTIONS(409), 1,
-      sym_identifier,
-    STATE(109), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(281), 26,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7040] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(283), 1,
-      sym_outcome,
     ACTIONS(422), 1,
+      aux_sym__newline_token1,
+    STATE(110), 1,
+      aux_sym__newline,
+    ACTIONS(350), 28,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7198] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(245), 1,
+      sym_on_error,
+    ACTIONS(434), 1,
+      aux_sym__newline_token1,
+    ACTIONS(436), 1,
+      sym_identifier,
+    STATE(150), 1,
+      aux_sym__newline,
+    STATE(125), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(251), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7245] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(311), 1,
+      sym_on_error,
+    ACTIONS(422), 1,
+      aux_sym__newline_token1,
+    STATE(110), 1,
+      aux_sym__newline,
+    ACTIONS(313), 28,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7288] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      sym_on_error,
+    ACTIONS(424), 1,
       sym_identifier,
     STATE(109), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(288), 26,
+    ACTIONS(299), 27,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -13898,91 +14279,56 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [7082] = 5,
+  [7331] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(275), 1,
-      sym_outcome,
-    ACTIONS(407), 1,
-      aux_sym__newline_token1,
-    STATE(114), 1,
-      aux_sym__newline,
-    ACTIONS(277), 27,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7124] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(293), 1,
-      sym_outcome,
-    ACTIONS(407), 1,
-      aux_sym__newline_token1,
-    STATE(114), 1,
-      aux_sym__newline,
-    ACTIONS(295), 27,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7166] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(255), 1,
+    ACTIONS(301), 1,
       sym_on_error,
-    ACTIONS(425), 1,
+    ACTIONS(438), 1,
+      sym_identifier,
+    STATE(109), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(306), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7374] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(277), 1,
+      sym_on_error,
+    ACTIONS(441), 1,
       aux_sym__newline_token1,
-    STATE(112), 1,
+    STATE(110), 1,
       aux_sym__newline,
-    ACTIONS(260), 27,
+    ACTIONS(282), 28,
       sym_identifier,
       anon_sym_send,
       anon_sym_call,
@@ -14009,15 +14355,340 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [7208] = 4,
+  [7417] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(428), 1,
+    ACTIONS(311), 1,
+      sym_outcome,
+    ACTIONS(426), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(114), 1,
       aux_sym__newline,
-    ACTIONS(255), 28,
+    ACTIONS(313), 28,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7460] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(301), 1,
+      sym_outcome,
+    ACTIONS(444), 1,
+      sym_identifier,
+    STATE(112), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(306), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7503] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(245), 1,
+      sym_outcome,
+    ACTIONS(447), 1,
+      aux_sym__newline_token1,
+    ACTIONS(449), 1,
+      sym_identifier,
+    STATE(126), 1,
+      aux_sym__newline,
+    STATE(145), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(251), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7550] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(277), 1,
+      sym_outcome,
+    ACTIONS(451), 1,
+      aux_sym__newline_token1,
+    STATE(114), 1,
+      aux_sym__newline,
+    ACTIONS(282), 28,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7593] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      sym_outcome,
+    ACTIONS(428), 1,
+      sym_identifier,
+    STATE(112), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(299), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7636] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(348), 1,
+      sym_outcome,
+    ACTIONS(426), 1,
+      aux_sym__newline_token1,
+    STATE(114), 1,
+      aux_sym__newline,
+    ACTIONS(350), 28,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7679] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    ACTIONS(369), 1,
+      anon_sym_label,
+    ACTIONS(377), 1,
+      anon_sym_wait,
+    ACTIONS(379), 1,
+      anon_sym_condition,
+    ACTIONS(381), 1,
+      anon_sym_goto,
+    ACTIONS(383), 1,
+      anon_sym_exit,
+    ACTIONS(454), 1,
+      anon_sym_send,
+    ACTIONS(456), 1,
+      anon_sym_call,
+    ACTIONS(458), 1,
+      anon_sym_notify,
+    ACTIONS(460), 1,
+      anon_sym_http,
+    ACTIONS(462), 1,
+      anon_sym_prompt,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(464), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(152), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [7741] = 15,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    ACTIONS(369), 1,
+      anon_sym_label,
+    ACTIONS(377), 1,
+      anon_sym_wait,
+    ACTIONS(379), 1,
+      anon_sym_condition,
+    ACTIONS(381), 1,
+      anon_sym_goto,
+    ACTIONS(383), 1,
+      anon_sym_exit,
+    ACTIONS(454), 1,
+      anon_sym_send,
+    ACTIONS(456), 1,
+      anon_sym_call,
+    ACTIONS(458), 1,
+      anon_sym_notify,
+    ACTIONS(460), 1,
+      anon_sym_http,
+    ACTIONS(462), 1,
+      anon_sym_prompt,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(466), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(154), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [7803] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(468), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(277), 28,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -14046,16 +14717,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_RPAREN,
-  [7248] = 5,
+  [7843] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(255), 1,
-      sym_outcome,
-    ACTIONS(431), 1,
+    ACTIONS(430), 1,
       aux_sym__newline_token1,
-    STATE(114), 1,
+    STATE(123), 1,
       aux_sym__newline,
-    ACTIONS(260), 27,
+    ACTIONS(311), 2,
+      sym_outcome,
+      sym_on_error,
+    ACTIONS(313), 26,
       sym_identifier,
       anon_sym_send,
       anon_sym_call,
@@ -14066,8 +14738,6 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_end,
       anon_sym_wait,
       anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
       anon_sym_to,
@@ -14082,69 +14752,167 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [7290] = 15,
+  [7885] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(430), 1,
       aux_sym__newline_token1,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    ACTIONS(434), 1,
-      anon_sym_send,
-    ACTIONS(436), 1,
-      anon_sym_call,
-    ACTIONS(438), 1,
-      anon_sym_notify,
-    ACTIONS(440), 1,
-      anon_sym_http,
-    ACTIONS(442), 1,
-      anon_sym_prompt,
-    STATE(113), 1,
+    STATE(123), 1,
       aux_sym__newline,
-    ACTIONS(444), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(131), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7352] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(211), 1,
+    ACTIONS(348), 2,
+      sym_outcome,
       sym_on_error,
-    ACTIONS(446), 1,
-      aux_sym__newline_token1,
-    ACTIONS(448), 1,
+    ACTIONS(350), 26,
       sym_identifier,
-    STATE(137), 1,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7927] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(471), 1,
+      sym_identifier,
+    ACTIONS(301), 2,
+      sym_outcome,
+      sym_on_error,
+    STATE(122), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(306), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [7969] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(474), 1,
+      aux_sym__newline_token1,
+    STATE(123), 1,
       aux_sym__newline,
+    ACTIONS(277), 2,
+      sym_outcome,
+      sym_on_error,
+    ACTIONS(282), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8011] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(432), 1,
+      sym_identifier,
+    ACTIONS(297), 2,
+      sym_outcome,
+      sym_on_error,
+    STATE(122), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(299), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8053] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      sym_on_error,
+    ACTIONS(436), 1,
+      sym_identifier,
     STATE(142), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(217), 24,
+    ACTIONS(299), 25,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -14168,726 +14936,100 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [7398] = 15,
+  [8094] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(277), 1,
+      sym_outcome,
+    ACTIONS(477), 1,
       aux_sym__newline_token1,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    ACTIONS(434), 1,
-      anon_sym_send,
-    ACTIONS(436), 1,
-      anon_sym_call,
-    ACTIONS(438), 1,
-      anon_sym_notify,
-    ACTIONS(440), 1,
-      anon_sym_http,
-    ACTIONS(442), 1,
-      anon_sym_prompt,
-    STATE(113), 1,
+    STATE(126), 1,
       aux_sym__newline,
-    ACTIONS(450), 3,
+    ACTIONS(282), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
       anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(132), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7460] = 15,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8135] = 15,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
-    ACTIONS(452), 1,
-      anon_sym_send,
-    ACTIONS(454), 1,
-      anon_sym_call,
-    ACTIONS(456), 1,
-      anon_sym_label,
-    ACTIONS(458), 1,
-      anon_sym_notify,
-    ACTIONS(460), 1,
-      anon_sym_http,
-    ACTIONS(462), 1,
-      anon_sym_prompt,
-    ACTIONS(466), 1,
-      anon_sym_wait,
-    ACTIONS(468), 1,
-      anon_sym_condition,
-    ACTIONS(470), 1,
-      anon_sym_goto,
-    ACTIONS(472), 1,
-      anon_sym_exit,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(464), 2,
-      anon_sym_end,
-      sym_outcome,
-    STATE(152), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [7521] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(474), 1,
-      sym_identifier,
-    ACTIONS(283), 2,
-      sym_outcome,
-      sym_on_error,
-    STATE(119), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(288), 24,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7562] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(411), 1,
-      aux_sym__newline_token1,
-    STATE(123), 1,
-      aux_sym__newline,
-    ACTIONS(275), 2,
-      sym_outcome,
-      sym_on_error,
-    ACTIONS(277), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7603] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(411), 1,
-      aux_sym__newline_token1,
-    STATE(123), 1,
-      aux_sym__newline,
-    ACTIONS(293), 2,
-      sym_outcome,
-      sym_on_error,
-    ACTIONS(295), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7644] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(413), 1,
-      sym_identifier,
-    ACTIONS(279), 2,
-      sym_outcome,
-      sym_on_error,
-    STATE(119), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(281), 24,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7685] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(477), 1,
-      aux_sym__newline_token1,
-    STATE(123), 1,
-      aux_sym__newline,
-    ACTIONS(255), 2,
-      sym_outcome,
-      sym_on_error,
-    ACTIONS(260), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7726] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(221), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(219), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7766] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(249), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(247), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7806] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(253), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(251), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7846] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(279), 1,
-      sym_outcome,
-    ACTIONS(420), 1,
-      sym_identifier,
-    STATE(128), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(281), 24,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7886] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(283), 1,
-      sym_outcome,
     ACTIONS(480), 1,
-      sym_identifier,
-    STATE(128), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(288), 24,
       anon_sym_send,
+    ACTIONS(482), 1,
       anon_sym_call,
+    ACTIONS(484), 1,
       anon_sym_label,
+    ACTIONS(486), 1,
       anon_sym_notify,
+    ACTIONS(488), 1,
       anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7926] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(275), 1,
-      sym_outcome,
-    ACTIONS(418), 1,
-      aux_sym__newline_token1,
-    STATE(140), 1,
-      aux_sym__newline,
-    ACTIONS(277), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [7966] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(293), 1,
-      sym_outcome,
-    ACTIONS(418), 1,
-      aux_sym__newline_token1,
-    STATE(140), 1,
-      aux_sym__newline,
-    ACTIONS(295), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8006] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    ACTIONS(434), 1,
-      anon_sym_send,
-    ACTIONS(436), 1,
-      anon_sym_call,
-    ACTIONS(438), 1,
-      anon_sym_notify,
-    ACTIONS(440), 1,
-      anon_sym_http,
-    ACTIONS(442), 1,
-      anon_sym_prompt,
-    ACTIONS(483), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(138), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [8062] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    ACTIONS(434), 1,
-      anon_sym_send,
-    ACTIONS(436), 1,
-      anon_sym_call,
-    ACTIONS(438), 1,
-      anon_sym_notify,
-    ACTIONS(440), 1,
-      anon_sym_http,
-    ACTIONS(442), 1,
-      anon_sym_prompt,
-    ACTIONS(485), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(138), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [8118] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(283), 1,
-      sym_on_error,
-    ACTIONS(487), 1,
-      sym_identifier,
-    STATE(133), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(288), 24,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8158] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(275), 1,
-      sym_on_error,
-    ACTIONS(446), 1,
-      aux_sym__newline_token1,
-    STATE(137), 1,
-      aux_sym__newline,
-    ACTIONS(277), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8198] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(293), 1,
-      sym_on_error,
-    ACTIONS(446), 1,
-      aux_sym__newline_token1,
-    STATE(137), 1,
-      aux_sym__newline,
-    ACTIONS(295), 25,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8238] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(260), 1,
-      anon_sym_to,
     ACTIONS(490), 1,
-      aux_sym__newline_token1,
-    STATE(136), 1,
+      anon_sym_prompt,
+    ACTIONS(494), 1,
+      anon_sym_wait,
+    ACTIONS(496), 1,
+      anon_sym_condition,
+    ACTIONS(498), 1,
+      anon_sym_goto,
+    ACTIONS(500), 1,
+      anon_sym_exit,
+    STATE(68), 1,
       aux_sym__newline,
-    ACTIONS(255), 25,
+    ACTIONS(492), 2,
+      anon_sym_end,
+      sym_outcome,
+    STATE(160), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [8196] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(243), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(241), 26,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -14912,18 +15054,54 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8237] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(255), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(253), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
   [8278] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(255), 1,
-      sym_on_error,
-    ACTIONS(493), 1,
+    ACTIONS(187), 1,
       aux_sym__newline_token1,
-    STATE(137), 1,
+    ACTIONS(215), 1,
+      anon_sym_to,
+    STATE(149), 1,
       aux_sym__newline,
-    ACTIONS(260), 25,
-      sym_identifier,
+    ACTIONS(213), 26,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -14931,11 +15109,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_http,
       anon_sym_prompt,
       anon_sym_end,
+      sym_outcome,
+      sym_on_error,
       anon_sym_wait,
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-      anon_sym_to,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -14947,166 +15126,415 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [8318] = 13,
+  [8319] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(371), 1,
-      anon_sym_label,
-    ACTIONS(383), 1,
-      anon_sym_wait,
-    ACTIONS(386), 1,
-      anon_sym_condition,
-    ACTIONS(389), 1,
-      anon_sym_goto,
-    ACTIONS(392), 1,
-      anon_sym_exit,
-    ACTIONS(496), 1,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(259), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(257), 26,
       anon_sym_send,
-    ACTIONS(499), 1,
       anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8360] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(263), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(261), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8401] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(267), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(265), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8442] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(271), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(269), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8483] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(275), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(273), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8524] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(219), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(217), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8565] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(223), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(221), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8606] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(227), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(225), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8647] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(231), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(229), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8688] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(235), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(233), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8729] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(187), 1,
+      aux_sym__newline_token1,
+    ACTIONS(239), 1,
+      anon_sym_to,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(237), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8770] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(301), 1,
+      sym_on_error,
     ACTIONS(502), 1,
-      anon_sym_notify,
-    ACTIONS(505), 1,
-      anon_sym_http,
-    ACTIONS(508), 1,
-      anon_sym_prompt,
-    ACTIONS(363), 3,
-      anon_sym_end,
-      anon_sym_branch,
-      anon_sym_else,
-    STATE(138), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [8374] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(233), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(231), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8414] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(255), 1,
-      sym_outcome,
-    ACTIONS(511), 1,
-      aux_sym__newline_token1,
-    STATE(140), 1,
-      aux_sym__newline,
-    ACTIONS(260), 25,
       sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8454] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(237), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(235), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8494] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(279), 1,
-      sym_on_error,
-    ACTIONS(448), 1,
-      sym_identifier,
-    STATE(133), 2,
+    STATE(142), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
-    ACTIONS(281), 24,
+    ACTIONS(306), 25,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -15130,37 +15558,324 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_header,
       anon_sym_timeout,
       anon_sym_tools,
+      anon_sym_transactional,
       anon_sym_extract,
-  [8534] = 15,
+  [8811] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(348), 1,
+      sym_on_error,
+    ACTIONS(434), 1,
       aux_sym__newline_token1,
-    ACTIONS(305), 1,
+    STATE(150), 1,
+      aux_sym__newline,
+    ACTIONS(350), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
       anon_sym_label,
-    ACTIONS(313), 1,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
       anon_sym_wait,
-    ACTIONS(315), 1,
       anon_sym_condition,
-    ACTIONS(317), 1,
       anon_sym_goto,
-    ACTIONS(319), 1,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8852] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(311), 1,
+      sym_on_error,
+    ACTIONS(434), 1,
+      aux_sym__newline_token1,
+    STATE(150), 1,
+      aux_sym__newline,
+    ACTIONS(313), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8893] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(297), 1,
+      sym_outcome,
+    ACTIONS(449), 1,
+      sym_identifier,
+    STATE(146), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(299), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8934] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(301), 1,
+      sym_outcome,
+    ACTIONS(505), 1,
+      sym_identifier,
+    STATE(146), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(306), 25,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [8975] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(348), 1,
+      sym_outcome,
+    ACTIONS(447), 1,
+      aux_sym__newline_token1,
+    STATE(126), 1,
+      aux_sym__newline,
+    ACTIONS(350), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [9016] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(311), 1,
+      sym_outcome,
+    ACTIONS(447), 1,
+      aux_sym__newline_token1,
+    STATE(126), 1,
+      aux_sym__newline,
+    ACTIONS(313), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [9057] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(282), 1,
+      anon_sym_to,
+    ACTIONS(508), 1,
+      aux_sym__newline_token1,
+    STATE(149), 1,
+      aux_sym__newline,
+    ACTIONS(277), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [9098] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(277), 1,
+      sym_on_error,
+    ACTIONS(511), 1,
+      aux_sym__newline_token1,
+    STATE(150), 1,
+      aux_sym__newline,
+    ACTIONS(282), 26,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_to,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [9139] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(396), 1,
+      anon_sym_label,
+    ACTIONS(408), 1,
+      anon_sym_wait,
+    ACTIONS(411), 1,
+      anon_sym_condition,
+    ACTIONS(414), 1,
+      anon_sym_goto,
+    ACTIONS(417), 1,
       anon_sym_exit,
     ACTIONS(514), 1,
       anon_sym_send,
-    ACTIONS(516), 1,
+    ACTIONS(517), 1,
       anon_sym_call,
-    ACTIONS(518), 1,
-      anon_sym_notify,
     ACTIONS(520), 1,
+      anon_sym_notify,
+    ACTIONS(523), 1,
       anon_sym_http,
-    ACTIONS(522), 1,
+    ACTIONS(526), 1,
       anon_sym_prompt,
-    ACTIONS(524), 1,
+    ACTIONS(388), 3,
       anon_sym_end,
-    STATE(113), 1,
-      aux_sym__newline,
-    STATE(159), 15,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(151), 15,
       sym__step_item,
       sym_label,
       sym__step,
@@ -15176,313 +15891,34 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [8594] = 5,
+  [9195] = 13,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(201), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(199), 25,
-      anon_sym_send,
-      anon_sym_call,
+    ACTIONS(369), 1,
       anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
+    ACTIONS(377), 1,
       anon_sym_wait,
+    ACTIONS(379), 1,
       anon_sym_condition,
+    ACTIONS(381), 1,
       anon_sym_goto,
+    ACTIONS(383), 1,
       anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8634] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(241), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(239), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8674] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(225), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(223), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8714] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(245), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(243), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8754] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(205), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(203), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8794] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(269), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(267), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8834] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(209), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(207), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8874] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(175), 1,
-      aux_sym__newline_token1,
-    ACTIONS(229), 1,
-      anon_sym_to,
-    STATE(136), 1,
-      aux_sym__newline,
-    ACTIONS(227), 25,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_extract,
-  [8914] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(452), 1,
-      anon_sym_send,
     ACTIONS(454), 1,
-      anon_sym_call,
+      anon_sym_send,
     ACTIONS(456), 1,
-      anon_sym_label,
+      anon_sym_call,
     ACTIONS(458), 1,
       anon_sym_notify,
     ACTIONS(460), 1,
       anon_sym_http,
     ACTIONS(462), 1,
       anon_sym_prompt,
-    ACTIONS(466), 1,
-      anon_sym_wait,
-    ACTIONS(468), 1,
-      anon_sym_condition,
-    ACTIONS(470), 1,
-      anon_sym_goto,
-    ACTIONS(472), 1,
-      anon_sym_exit,
-    ACTIONS(526), 2,
+    ACTIONS(529), 3,
       anon_sym_end,
-      sym_outcome,
-    STATE(158), 15,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(151), 15,
       sym__step_item,
       sym_label,
       sym__step,
@@ -15498,280 +15934,36 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [8969] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(528), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9006] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(530), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9043] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(532), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9080] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(534), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9117] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(536), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9154] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(538), 1,
-      anon_sym_send,
-    ACTIONS(541), 1,
-      anon_sym_call,
-    ACTIONS(544), 1,
-      anon_sym_label,
-    ACTIONS(547), 1,
-      anon_sym_notify,
-    ACTIONS(550), 1,
-      anon_sym_http,
-    ACTIONS(553), 1,
-      anon_sym_prompt,
-    ACTIONS(556), 1,
-      anon_sym_wait,
-    ACTIONS(559), 1,
-      anon_sym_condition,
-    ACTIONS(562), 1,
-      anon_sym_goto,
-    ACTIONS(565), 1,
-      anon_sym_exit,
-    ACTIONS(363), 2,
-      anon_sym_end,
-      sym_outcome,
-    STATE(158), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [9209] = 13,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(305), 1,
-      anon_sym_label,
-    ACTIONS(313), 1,
-      anon_sym_wait,
-    ACTIONS(315), 1,
-      anon_sym_condition,
-    ACTIONS(317), 1,
-      anon_sym_goto,
-    ACTIONS(319), 1,
-      anon_sym_exit,
-    ACTIONS(514), 1,
-      anon_sym_send,
-    ACTIONS(516), 1,
-      anon_sym_call,
-    ACTIONS(518), 1,
-      anon_sym_notify,
-    ACTIONS(520), 1,
-      anon_sym_http,
-    ACTIONS(522), 1,
-      anon_sym_prompt,
-    ACTIONS(568), 1,
-      anon_sym_end,
-    STATE(160), 15,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_condition,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [9263] = 13,
+  [9251] = 15,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(363), 1,
-      anon_sym_end,
-    ACTIONS(371), 1,
+      aux_sym__newline_token1,
+    ACTIONS(369), 1,
       anon_sym_label,
-    ACTIONS(383), 1,
+    ACTIONS(377), 1,
       anon_sym_wait,
-    ACTIONS(386), 1,
+    ACTIONS(379), 1,
       anon_sym_condition,
-    ACTIONS(389), 1,
+    ACTIONS(381), 1,
       anon_sym_goto,
-    ACTIONS(392), 1,
+    ACTIONS(383), 1,
       anon_sym_exit,
-    ACTIONS(570), 1,
+    ACTIONS(531), 1,
       anon_sym_send,
-    ACTIONS(573), 1,
+    ACTIONS(533), 1,
       anon_sym_call,
-    ACTIONS(576), 1,
+    ACTIONS(535), 1,
       anon_sym_notify,
-    ACTIONS(579), 1,
+    ACTIONS(537), 1,
       anon_sym_http,
-    ACTIONS(582), 1,
+    ACTIONS(539), 1,
       anon_sym_prompt,
-    STATE(160), 15,
+    ACTIONS(541), 1,
+      anon_sym_end,
+    STATE(119), 1,
+      aux_sym__newline,
+    STATE(162), 15,
       sym__step_item,
       sym_label,
       sym__step,
@@ -15787,9 +15979,272 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [9317] = 2,
+  [9311] = 13,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(369), 1,
+      anon_sym_label,
+    ACTIONS(377), 1,
+      anon_sym_wait,
+    ACTIONS(379), 1,
+      anon_sym_condition,
+    ACTIONS(381), 1,
+      anon_sym_goto,
+    ACTIONS(383), 1,
+      anon_sym_exit,
+    ACTIONS(454), 1,
+      anon_sym_send,
+    ACTIONS(456), 1,
+      anon_sym_call,
+    ACTIONS(458), 1,
+      anon_sym_notify,
+    ACTIONS(460), 1,
+      anon_sym_http,
+    ACTIONS(462), 1,
+      anon_sym_prompt,
+    ACTIONS(543), 3,
+      anon_sym_end,
+      anon_sym_branch,
+      anon_sym_else,
+    STATE(151), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9367] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(545), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9404] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(547), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9441] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(549), 1,
+      anon_sym_send,
+    ACTIONS(552), 1,
+      anon_sym_call,
+    ACTIONS(555), 1,
+      anon_sym_label,
+    ACTIONS(558), 1,
+      anon_sym_notify,
+    ACTIONS(561), 1,
+      anon_sym_http,
+    ACTIONS(564), 1,
+      anon_sym_prompt,
+    ACTIONS(567), 1,
+      anon_sym_wait,
+    ACTIONS(570), 1,
+      anon_sym_condition,
+    ACTIONS(573), 1,
+      anon_sym_goto,
+    ACTIONS(576), 1,
+      anon_sym_exit,
+    ACTIONS(388), 2,
+      anon_sym_end,
+      sym_outcome,
+    STATE(157), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9496] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(579), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9533] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(581), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9570] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(480), 1,
+      anon_sym_send,
+    ACTIONS(482), 1,
+      anon_sym_call,
+    ACTIONS(484), 1,
+      anon_sym_label,
+    ACTIONS(486), 1,
+      anon_sym_notify,
+    ACTIONS(488), 1,
+      anon_sym_http,
+    ACTIONS(490), 1,
+      anon_sym_prompt,
+    ACTIONS(494), 1,
+      anon_sym_wait,
+    ACTIONS(496), 1,
+      anon_sym_condition,
+    ACTIONS(498), 1,
+      anon_sym_goto,
+    ACTIONS(500), 1,
+      anon_sym_exit,
+    ACTIONS(583), 2,
+      anon_sym_end,
+      sym_outcome,
+    STATE(157), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9625] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
     ACTIONS(585), 25,
       ts_builtin_sym_end,
       anon_sym_workflow,
@@ -15816,10 +16271,92 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9348] = 2,
+  [9662] = 13,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(587), 25,
+    ACTIONS(369), 1,
+      anon_sym_label,
+    ACTIONS(377), 1,
+      anon_sym_wait,
+    ACTIONS(379), 1,
+      anon_sym_condition,
+    ACTIONS(381), 1,
+      anon_sym_goto,
+    ACTIONS(383), 1,
+      anon_sym_exit,
+    ACTIONS(531), 1,
+      anon_sym_send,
+    ACTIONS(533), 1,
+      anon_sym_call,
+    ACTIONS(535), 1,
+      anon_sym_notify,
+    ACTIONS(537), 1,
+      anon_sym_http,
+    ACTIONS(539), 1,
+      anon_sym_prompt,
+    ACTIONS(587), 1,
+      anon_sym_end,
+    STATE(163), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9716] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(388), 1,
+      anon_sym_end,
+    ACTIONS(396), 1,
+      anon_sym_label,
+    ACTIONS(408), 1,
+      anon_sym_wait,
+    ACTIONS(411), 1,
+      anon_sym_condition,
+    ACTIONS(414), 1,
+      anon_sym_goto,
+    ACTIONS(417), 1,
+      anon_sym_exit,
+    ACTIONS(589), 1,
+      anon_sym_send,
+    ACTIONS(592), 1,
+      anon_sym_call,
+    ACTIONS(595), 1,
+      anon_sym_notify,
+    ACTIONS(598), 1,
+      anon_sym_http,
+    ACTIONS(601), 1,
+      anon_sym_prompt,
+    STATE(163), 15,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_condition,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [9770] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(604), 25,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -15845,326 +16382,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9379] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(589), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9410] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(591), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9441] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(91), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9472] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(593), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9503] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(87), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9534] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(83), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9565] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(595), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9596] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(597), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9627] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(599), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9658] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(601), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9689] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(603), 25,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_goto,
-      anon_sym_exit,
-  [9720] = 2,
+  [9801] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(99), 25,
@@ -16193,7 +16411,152 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9751] = 2,
+  [9832] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(91), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9863] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(606), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9894] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(107), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9925] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(608), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9956] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(87), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [9987] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(103), 25,
@@ -16222,7 +16585,123 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9782] = 2,
+  [10018] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(610), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10049] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(612), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10080] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(614), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10111] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(616), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10142] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(95), 25,
@@ -16251,10 +16730,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9813] = 2,
+  [10173] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(605), 25,
+    ACTIONS(618), 25,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16280,10 +16759,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9844] = 2,
+  [10204] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(607), 25,
+    ACTIONS(620), 25,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16309,69 +16788,120 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_goto,
       anon_sym_exit,
-  [9875] = 13,
+  [10235] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(611), 1,
-      anon_sym_timezone,
-    ACTIONS(614), 1,
-      anon_sym_re_DASHentry,
-    ACTIONS(617), 1,
-      anon_sym_look,
-    ACTIONS(620), 1,
-      anon_sym_on,
-    ACTIONS(623), 1,
-      anon_sym_fields,
-    ACTIONS(626), 1,
-      anon_sym_event,
-    ACTIONS(629), 1,
-      anon_sym_trigger,
-    ACTIONS(632), 1,
-      anon_sym_goal,
-    ACTIONS(635), 1,
-      anon_sym_windows,
-    ACTIONS(638), 1,
-      anon_sym_steps,
-    ACTIONS(609), 2,
+    ACTIONS(622), 25,
       ts_builtin_sym_end,
       anon_sym_workflow,
-    STATE(179), 9,
-      sym__workflow_item,
-      sym_setting,
-      sym_fields_section,
-      sym_event_section,
-      sym_trigger,
-      sym_goal,
-      sym_windows_section,
-      sym_steps_section,
-      aux_sym_workflow_repeat1,
-  [9924] = 13,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10266] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(643), 1,
+    ACTIONS(624), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
       anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10297] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(626), 25,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_goto,
+      anon_sym_exit,
+  [10328] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(630), 1,
+      anon_sym_timezone,
+    ACTIONS(633), 1,
+      anon_sym_re_DASHentry,
+    ACTIONS(636), 1,
+      anon_sym_look,
+    ACTIONS(639), 1,
+      anon_sym_on,
+    ACTIONS(642), 1,
+      anon_sym_fields,
     ACTIONS(645), 1,
-      anon_sym_re_DASHentry,
-    ACTIONS(647), 1,
-      anon_sym_look,
-    ACTIONS(649), 1,
-      anon_sym_on,
-    ACTIONS(651), 1,
-      anon_sym_fields,
-    ACTIONS(653), 1,
       anon_sym_event,
-    ACTIONS(655), 1,
+    ACTIONS(648), 1,
       anon_sym_trigger,
-    ACTIONS(657), 1,
+    ACTIONS(651), 1,
       anon_sym_goal,
-    ACTIONS(659), 1,
+    ACTIONS(654), 1,
       anon_sym_windows,
-    ACTIONS(661), 1,
+    ACTIONS(657), 1,
       anon_sym_steps,
-    ACTIONS(641), 2,
+    ACTIONS(628), 2,
       ts_builtin_sym_end,
       anon_sym_workflow,
-    STATE(179), 9,
+    STATE(182), 9,
       sym__workflow_item,
       sym_setting,
       sym_fields_section,
@@ -16381,159 +16911,218 @@ static const uint16_t ts_small_parse_table[] = {
       sym_windows_section,
       sym_steps_section,
       aux_sym_workflow_repeat1,
-  [9973] = 13,
+  [10377] = 13,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(643), 1,
+    ACTIONS(662), 1,
       anon_sym_timezone,
-    ACTIONS(645), 1,
+    ACTIONS(664), 1,
       anon_sym_re_DASHentry,
-    ACTIONS(647), 1,
+    ACTIONS(666), 1,
       anon_sym_look,
-    ACTIONS(649), 1,
+    ACTIONS(668), 1,
       anon_sym_on,
-    ACTIONS(651), 1,
+    ACTIONS(670), 1,
       anon_sym_fields,
-    ACTIONS(653), 1,
+    ACTIONS(672), 1,
       anon_sym_event,
-    ACTIONS(655), 1,
+    ACTIONS(674), 1,
       anon_sym_trigger,
-    ACTIONS(657), 1,
+    ACTIONS(676), 1,
       anon_sym_goal,
-    ACTIONS(659), 1,
-      anon_sym_windows,
-    ACTIONS(661), 1,
-      anon_sym_steps,
-    ACTIONS(663), 2,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-    STATE(180), 9,
-      sym__workflow_item,
-      sym_setting,
-      sym_fields_section,
-      sym_event_section,
-      sym_trigger,
-      sym_goal,
-      sym_windows_section,
-      sym_steps_section,
-      aux_sym_workflow_repeat1,
-  [10022] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    STATE(252), 1,
-      sym_channel,
-    STATE(184), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(667), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(665), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10058] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(252), 1,
-      sym_channel,
-    STATE(183), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(671), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(669), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10088] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(252), 1,
-      sym_channel,
-    STATE(183), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(667), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(674), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10118] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(676), 15,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
-      anon_sym_call,
-      anon_sym_steps,
-  [10145] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(678), 1,
-      ts_builtin_sym_end,
+      anon_sym_windows,
     ACTIONS(680), 1,
+      anon_sym_steps,
+    ACTIONS(660), 2,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+    STATE(182), 9,
+      sym__workflow_item,
+      sym_setting,
+      sym_fields_section,
+      sym_event_section,
+      sym_trigger,
+      sym_goal,
+      sym_windows_section,
+      sym_steps_section,
+      aux_sym_workflow_repeat1,
+  [10426] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(662), 1,
+      anon_sym_timezone,
+    ACTIONS(664), 1,
+      anon_sym_re_DASHentry,
+    ACTIONS(666), 1,
+      anon_sym_look,
+    ACTIONS(668), 1,
+      anon_sym_on,
+    ACTIONS(670), 1,
+      anon_sym_fields,
+    ACTIONS(672), 1,
+      anon_sym_event,
+    ACTIONS(674), 1,
+      anon_sym_trigger,
+    ACTIONS(676), 1,
+      anon_sym_goal,
+    ACTIONS(678), 1,
+      anon_sym_windows,
+    ACTIONS(680), 1,
+      anon_sym_steps,
+    ACTIONS(682), 2,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+    STATE(183), 9,
+      sym__workflow_item,
+      sym_setting,
+      sym_fields_section,
+      sym_event_section,
+      sym_trigger,
+      sym_goal,
+      sym_windows_section,
+      sym_steps_section,
+      aux_sym_workflow_repeat1,
+  [10475] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    ACTIONS(682), 1,
-      sym_identifier,
-    STATE(196), 1,
+    STATE(119), 1,
       aux_sym__newline,
-    STATE(198), 2,
+    STATE(255), 1,
+      sym_channel,
+    STATE(186), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(686), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(684), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10511] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(255), 1,
+      sym_channel,
+    STATE(187), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(686), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(688), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10541] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(255), 1,
+      sym_channel,
+    STATE(187), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(692), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(690), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10571] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(695), 15,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [10598] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(697), 15,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [10625] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(699), 1,
+      ts_builtin_sym_end,
+    ACTIONS(701), 1,
+      aux_sym__newline_token1,
+    ACTIONS(703), 1,
+      sym_identifier,
+    STATE(197), 1,
+      aux_sym__newline,
+    STATE(201), 2,
       sym_field_declaration,
       aux_sym_fields_section_repeat1,
-    ACTIONS(684), 11,
+    ACTIONS(705), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -16545,14 +17134,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [10178] = 4,
+  [10658] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(119), 1,
       aux_sym__newline,
-    ACTIONS(686), 15,
+    ACTIONS(707), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16568,14 +17157,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_email,
       anon_sym_call,
       anon_sym_steps,
-  [10205] = 4,
+  [10685] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(119), 1,
       aux_sym__newline,
-    ACTIONS(688), 15,
+    ACTIONS(709), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16591,14 +17180,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_email,
       anon_sym_call,
       anon_sym_steps,
-  [10232] = 4,
+  [10712] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(119), 1,
       aux_sym__newline,
-    ACTIONS(690), 15,
+    ACTIONS(711), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16614,21 +17203,21 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_email,
       anon_sym_call,
       anon_sym_steps,
-  [10259] = 7,
+  [10739] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(680), 1,
+    ACTIONS(701), 1,
       aux_sym__newline_token1,
-    ACTIONS(682), 1,
+    ACTIONS(703), 1,
       sym_identifier,
-    ACTIONS(692), 1,
+    ACTIONS(713), 1,
       ts_builtin_sym_end,
-    STATE(196), 1,
+    STATE(197), 1,
       aux_sym__newline,
-    STATE(194), 2,
+    STATE(202), 2,
       sym_field_declaration,
       aux_sym_fields_section_repeat1,
-    ACTIONS(694), 11,
+    ACTIONS(715), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -16640,14 +17229,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [10292] = 4,
+  [10772] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(119), 1,
       aux_sym__newline,
-    ACTIONS(696), 15,
+    ACTIONS(717), 15,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16663,91 +17252,46 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_email,
       anon_sym_call,
       anon_sym_steps,
-  [10319] = 4,
+  [10799] = 12,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(698), 15,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
-      anon_sym_call,
-      anon_sym_steps,
-  [10346] = 12,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(700), 1,
+    ACTIONS(719), 1,
       anon_sym_not,
-    ACTIONS(704), 1,
+    ACTIONS(723), 1,
       anon_sym_one,
-    ACTIONS(706), 1,
+    ACTIONS(725), 1,
       anon_sym_within,
-    ACTIONS(708), 1,
+    ACTIONS(727), 1,
       anon_sym_older,
-    ACTIONS(712), 1,
+    ACTIONS(731), 1,
       sym_number,
-    ACTIONS(714), 1,
+    ACTIONS(733), 1,
       anon_sym_DQUOTE,
-    ACTIONS(716), 1,
+    ACTIONS(735), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(702), 2,
+    ACTIONS(721), 2,
       anon_sym_set,
       sym_datetime,
-    ACTIONS(710), 2,
+    ACTIONS(729), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(287), 2,
+    STATE(302), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(314), 3,
+    STATE(338), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [10388] = 5,
+  [10841] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(682), 1,
-      sym_identifier,
-    ACTIONS(718), 1,
+    ACTIONS(277), 1,
       ts_builtin_sym_end,
-    STATE(197), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(720), 11,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10415] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(680), 1,
+    ACTIONS(737), 1,
       aux_sym__newline_token1,
-    ACTIONS(722), 1,
-      ts_builtin_sym_end,
-    STATE(196), 1,
+    STATE(197), 1,
       aux_sym__newline,
-    ACTIONS(724), 12,
+    ACTIONS(282), 12,
       sym_identifier,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16760,80 +17304,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [10442] = 5,
+  [10868] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(255), 1,
-      ts_builtin_sym_end,
-    ACTIONS(726), 1,
-      aux_sym__newline_token1,
-    STATE(196), 1,
-      aux_sym__newline,
-    ACTIONS(260), 12,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10469] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(729), 1,
-      ts_builtin_sym_end,
-    ACTIONS(731), 1,
-      sym_identifier,
-    STATE(197), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(734), 11,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10496] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(682), 1,
-      sym_identifier,
-    ACTIONS(736), 1,
-      ts_builtin_sym_end,
-    STATE(197), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(738), 11,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10523] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(680), 1,
+    ACTIONS(701), 1,
       aux_sym__newline_token1,
     ACTIONS(740), 1,
       ts_builtin_sym_end,
-    STATE(196), 1,
+    STATE(197), 1,
       aux_sym__newline,
     ACTIONS(742), 12,
       sym_identifier,
@@ -16848,75 +17326,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [10550] = 4,
+  [10895] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
+    ACTIONS(701), 1,
       aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(534), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [10574] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(50), 1,
-      aux_sym__newline,
-    ACTIONS(532), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [10598] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(744), 12,
+    ACTIONS(744), 1,
       ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10622] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(197), 1,
       aux_sym__newline,
     ACTIONS(746), 12,
-      ts_builtin_sym_end,
+      sym_identifier,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -16928,14 +17348,80 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [10646] = 4,
+  [10922] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(748), 1,
+      ts_builtin_sym_end,
+    ACTIONS(750), 1,
+      sym_identifier,
+    STATE(200), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(753), 11,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10949] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(703), 1,
+      sym_identifier,
+    ACTIONS(755), 1,
+      ts_builtin_sym_end,
+    STATE(200), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(757), 11,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [10976] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(703), 1,
+      sym_identifier,
+    ACTIONS(759), 1,
+      ts_builtin_sym_end,
+    STATE(200), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(761), 11,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [11003] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(119), 1,
       aux_sym__newline,
-    ACTIONS(748), 12,
+    ACTIONS(763), 12,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -16948,14 +17434,34 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [10670] = 4,
+  [11027] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(765), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [11051] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    ACTIONS(528), 12,
+    ACTIONS(579), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -16968,74 +17474,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10694] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(750), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10718] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(752), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10742] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    STATE(113), 1,
-      aux_sym__newline,
-    ACTIONS(754), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [10766] = 4,
+  [11075] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    ACTIONS(536), 12,
+    ACTIONS(581), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17048,14 +17494,34 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10790] = 4,
+  [11099] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(767), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [11123] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
-    STATE(50), 1,
+    STATE(68), 1,
       aux_sym__newline,
-    ACTIONS(530), 12,
+    ACTIONS(545), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17068,34 +17534,134 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10814] = 9,
+  [11147] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(714), 1,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(585), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11171] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(769), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [11195] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+    ACTIONS(547), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11219] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(771), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [11243] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    STATE(119), 1,
+      aux_sym__newline,
+    ACTIONS(773), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [11267] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(733), 1,
       anon_sym_DQUOTE,
-    ACTIONS(716), 1,
+    ACTIONS(735), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(758), 1,
+    ACTIONS(777), 1,
       anon_sym_one,
-    ACTIONS(760), 1,
+    ACTIONS(779), 1,
       sym_number,
-    ACTIONS(710), 2,
+    ACTIONS(729), 2,
       anon_sym_true,
       anon_sym_false,
-    ACTIONS(756), 2,
+    ACTIONS(775), 2,
       anon_sym_set,
       sym_datetime,
-    STATE(287), 2,
+    STATE(302), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(306), 3,
+    STATE(316), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [10847] = 2,
+  [11300] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(103), 12,
+    ACTIONS(620), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17108,7 +17674,39 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10865] = 2,
+  [11318] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(107), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11336] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(604), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11354] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(95), 12,
@@ -17124,7 +17722,23 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10883] = 2,
+  [11372] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(606), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11390] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(91), 12,
@@ -17140,10 +17754,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10901] = 2,
+  [11408] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(83), 12,
+    ACTIONS(612), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17156,10 +17770,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10919] = 2,
+  [11426] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(589), 12,
+    ACTIONS(616), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17172,10 +17786,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10937] = 2,
+  [11444] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(585), 12,
+    ACTIONS(610), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17188,39 +17802,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [10955] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(593), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [10973] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(605), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [10991] = 2,
+  [11462] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(87), 12,
@@ -17236,10 +17818,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11009] = 2,
+  [11480] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(587), 12,
+    ACTIONS(608), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17252,10 +17834,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11027] = 2,
+  [11498] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(607), 12,
+    ACTIONS(614), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17268,10 +17850,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11045] = 2,
+  [11516] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(597), 12,
+    ACTIONS(618), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17284,10 +17866,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11063] = 2,
+  [11534] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(599), 12,
+    ACTIONS(103), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17300,39 +17882,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11081] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(601), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [11099] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(603), 12,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_goto,
-      anon_sym_exit,
-  [11117] = 2,
+  [11552] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(99), 12,
@@ -17348,10 +17898,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11135] = 2,
+  [11570] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(591), 12,
+    ACTIONS(622), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17364,10 +17914,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11153] = 2,
+  [11588] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(595), 12,
+    ACTIONS(624), 12,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -17380,1239 +17930,1140 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_goto,
       anon_sym_exit,
-  [11171] = 8,
+  [11606] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(702), 1,
-      sym_datetime,
-    ACTIONS(712), 1,
-      sym_number,
-    ACTIONS(714), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(716), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(710), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(287), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(314), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [11200] = 8,
+    ACTIONS(626), 12,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_goto,
+      anon_sym_exit,
+  [11624] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(716), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(762), 1,
-      sym_number,
-    ACTIONS(764), 1,
-      sym_datetime,
-    ACTIONS(710), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(287), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(257), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [11229] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(766), 1,
-      aux_sym__newline_token1,
-    ACTIONS(768), 1,
-      anon_sym_not,
-    ACTIONS(770), 1,
-      anon_sym_LPAREN,
-    ACTIONS(772), 1,
-      sym_field_reference,
-    STATE(237), 1,
-      aux_sym__newline,
-    STATE(419), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(266), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [11258] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(716), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(774), 1,
-      sym_number,
-    ACTIONS(776), 1,
-      sym_datetime,
-    ACTIONS(710), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(287), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(297), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [11287] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(716), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(778), 1,
-      sym_number,
-    ACTIONS(780), 1,
-      sym_datetime,
-    ACTIONS(710), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(287), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(323), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [11316] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(716), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(782), 1,
-      sym_number,
-    ACTIONS(784), 1,
-      sym_datetime,
-    ACTIONS(710), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(287), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(267), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [11345] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(786), 1,
+    ACTIONS(781), 1,
       anon_sym_is,
-    ACTIONS(788), 1,
+    ACTIONS(783), 1,
       anon_sym_contains,
-    ACTIONS(790), 1,
+    ACTIONS(785), 1,
       anon_sym_does,
-    STATE(230), 1,
+    STATE(237), 1,
       sym_compare_operator,
-    STATE(319), 1,
+    STATE(304), 1,
       sym__test,
-    ACTIONS(792), 2,
+    ACTIONS(787), 2,
       anon_sym_starts,
       anon_sym_ends,
-    ACTIONS(794), 2,
+    ACTIONS(789), 2,
       anon_sym_GT_EQ,
       anon_sym_LT_EQ,
-    ACTIONS(796), 2,
+    ACTIONS(791), 2,
       anon_sym_GT,
       anon_sym_LT,
-  [11376] = 8,
+  [11655] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(768), 1,
-      anon_sym_not,
-    ACTIONS(770), 1,
-      anon_sym_LPAREN,
-    ACTIONS(772), 1,
-      sym_field_reference,
-    ACTIONS(798), 1,
+    ACTIONS(733), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(735), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(793), 1,
+      sym_number,
+    ACTIONS(795), 1,
+      sym_datetime,
+    ACTIONS(729), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(302), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(284), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11684] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(733), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(735), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(775), 1,
+      sym_datetime,
+    ACTIONS(779), 1,
+      sym_number,
+    ACTIONS(729), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(302), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(316), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11713] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(797), 1,
       aux_sym__newline_token1,
-    STATE(302), 1,
+    ACTIONS(799), 1,
+      anon_sym_not,
+    ACTIONS(801), 1,
+      anon_sym_LPAREN,
+    ACTIONS(803), 1,
+      sym_field_reference,
+    STATE(320), 1,
       aux_sym__newline,
-    STATE(412), 2,
+    STATE(411), 2,
       sym__expression,
       sym_binary_expression,
-    STATE(266), 4,
+    STATE(269), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [11405] = 8,
+  [11742] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(716), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(756), 1,
+    ACTIONS(721), 1,
       sym_datetime,
-    ACTIONS(760), 1,
+    ACTIONS(731), 1,
       sym_number,
-    ACTIONS(710), 2,
+    ACTIONS(733), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(735), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(729), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(287), 2,
+    STATE(302), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(306), 3,
+    STATE(338), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [11434] = 7,
+  [11771] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(768), 1,
+    ACTIONS(733), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(735), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(805), 1,
+      sym_number,
+    ACTIONS(807), 1,
+      sym_datetime,
+    ACTIONS(729), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(302), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(260), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11800] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(733), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(735), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(809), 1,
+      sym_number,
+    ACTIONS(811), 1,
+      sym_datetime,
+    ACTIONS(729), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(302), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(268), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11829] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(733), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(735), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(813), 1,
+      sym_number,
+    ACTIONS(815), 1,
+      sym_datetime,
+    ACTIONS(729), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(302), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(321), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [11858] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(799), 1,
       anon_sym_not,
-    ACTIONS(770), 1,
+    ACTIONS(801), 1,
       anon_sym_LPAREN,
-    ACTIONS(772), 1,
+    ACTIONS(803), 1,
       sym_field_reference,
-    ACTIONS(800), 1,
+    ACTIONS(817), 1,
+      aux_sym__newline_token1,
+    STATE(236), 1,
+      aux_sym__newline,
+    STATE(388), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(269), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11887] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(799), 1,
+      anon_sym_not,
+    ACTIONS(801), 1,
+      anon_sym_LPAREN,
+    ACTIONS(803), 1,
+      sym_field_reference,
+    STATE(451), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(269), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11910] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(797), 1,
+      aux_sym__newline_token1,
+    ACTIONS(799), 1,
+      anon_sym_not,
+    ACTIONS(801), 1,
+      anon_sym_LPAREN,
+    ACTIONS(803), 1,
+      sym_field_reference,
+    STATE(320), 1,
+      aux_sym__newline,
+    STATE(327), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11935] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(799), 1,
+      anon_sym_not,
+    ACTIONS(801), 1,
+      anon_sym_LPAREN,
+    ACTIONS(803), 1,
+      sym_field_reference,
+    STATE(614), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(269), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [11958] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(819), 1,
+      aux_sym__newline_token1,
+    ACTIONS(821), 1,
+      sym__eof,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(205), 1,
+      aux_sym__newline,
+    STATE(223), 1,
+      sym__end_of_line,
+    STATE(381), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [11987] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(827), 1,
+      aux_sym__newline_token1,
+    ACTIONS(829), 1,
+      sym__eof,
+    STATE(158), 1,
+      aux_sym__newline,
+    STATE(172), 1,
+      sym__end_of_line,
+    STATE(372), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12016] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(799), 1,
+      anon_sym_not,
+    ACTIONS(801), 1,
+      anon_sym_LPAREN,
+    ACTIONS(803), 1,
+      sym_field_reference,
+    ACTIONS(831), 1,
       aux_sym__newline_token1,
     STATE(243), 1,
       aux_sym__newline,
-    STATE(322), 4,
+    STATE(307), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [11459] = 9,
+  [12041] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(802), 1,
-      aux_sym__newline_token1,
-    ACTIONS(804), 1,
-      sym__eof,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(201), 1,
-      aux_sym__newline,
-    STATE(228), 1,
-      sym__end_of_line,
-    STATE(364), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [11488] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(810), 1,
-      aux_sym__newline_token1,
-    ACTIONS(812), 1,
-      sym__eof,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(164), 1,
-      sym__end_of_line,
-    STATE(363), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [11517] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(768), 1,
+    ACTIONS(799), 1,
       anon_sym_not,
-    ACTIONS(770), 1,
+    ACTIONS(801), 1,
       anon_sym_LPAREN,
-    ACTIONS(772), 1,
+    ACTIONS(803), 1,
       sym_field_reference,
-    STATE(566), 2,
+    STATE(571), 2,
       sym__expression,
       sym_binary_expression,
-    STATE(266), 4,
+    STATE(269), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [11540] = 7,
+  [12064] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(768), 1,
-      anon_sym_not,
-    ACTIONS(770), 1,
-      anon_sym_LPAREN,
-    ACTIONS(772), 1,
-      sym_field_reference,
-    ACTIONS(798), 1,
-      aux_sym__newline_token1,
-    STATE(302), 1,
-      aux_sym__newline,
-    STATE(301), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [11565] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(768), 1,
-      anon_sym_not,
-    ACTIONS(770), 1,
-      anon_sym_LPAREN,
-    ACTIONS(772), 1,
-      sym_field_reference,
-    STATE(542), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(266), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [11588] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(768), 1,
-      anon_sym_not,
-    ACTIONS(770), 1,
-      anon_sym_LPAREN,
-    ACTIONS(772), 1,
-      sym_field_reference,
-    STATE(446), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(266), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [11611] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(814), 1,
+    ACTIONS(833), 1,
       anon_sym_optional,
-    ACTIONS(816), 1,
+    ACTIONS(835), 1,
       anon_sym_list,
-    STATE(265), 1,
+    STATE(270), 1,
       sym_field_type,
-    STATE(374), 1,
+    STATE(377), 1,
       sym_base_type,
-    ACTIONS(818), 4,
+    ACTIONS(837), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [11633] = 6,
+  [12086] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(814), 1,
+    ACTIONS(833), 1,
       anon_sym_optional,
-    ACTIONS(816), 1,
+    ACTIONS(835), 1,
       anon_sym_list,
-    STATE(294), 1,
+    STATE(271), 1,
       sym_field_type,
-    STATE(374), 1,
+    STATE(377), 1,
       sym_base_type,
-    ACTIONS(818), 4,
+    ACTIONS(837), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [11655] = 7,
+  [12108] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(299), 1,
+    ACTIONS(363), 1,
       aux_sym__newline_token1,
-    ACTIONS(820), 1,
+    ACTIONS(839), 1,
       anon_sym_end,
-    ACTIONS(822), 1,
+    ACTIONS(841), 1,
       anon_sym_branch,
-    ACTIONS(824), 1,
+    ACTIONS(843), 1,
       anon_sym_else,
-    STATE(113), 1,
-      aux_sym__newline,
-    STATE(272), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [11679] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(814), 1,
-      anon_sym_optional,
-    ACTIONS(816), 1,
-      anon_sym_list,
-    STATE(300), 1,
-      sym_field_type,
-    STATE(374), 1,
-      sym_base_type,
-    ACTIONS(818), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [11701] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    ACTIONS(822), 1,
-      anon_sym_branch,
-    ACTIONS(824), 1,
-      anon_sym_else,
-    ACTIONS(826), 1,
-      anon_sym_end,
-    STATE(113), 1,
+    STATE(119), 1,
       aux_sym__newline,
     STATE(279), 3,
       sym_branch,
       sym_else_branch,
       aux_sym_condition_repeat1,
-  [11725] = 6,
+  [12132] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(814), 1,
+    ACTIONS(833), 1,
       anon_sym_optional,
-    ACTIONS(816), 1,
+    ACTIONS(835), 1,
       anon_sym_list,
-    STATE(285), 1,
+    STATE(276), 1,
       sym_field_type,
-    STATE(374), 1,
+    STATE(377), 1,
       sym_base_type,
-    ACTIONS(818), 4,
+    ACTIONS(837), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [11747] = 7,
+  [12154] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(830), 1,
-      anon_sym_every,
-    ACTIONS(832), 1,
-      sym_day,
-    ACTIONS(834), 1,
-      sym_clock,
-    STATE(333), 1,
-      sym_time_range,
-    STATE(448), 1,
-      sym_days,
-    ACTIONS(828), 3,
-      anon_sym_weekdays,
-      anon_sym_weekends,
-      sym_day_range,
-  [11771] = 6,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    ACTIONS(841), 1,
+      anon_sym_branch,
+    ACTIONS(843), 1,
+      anon_sym_else,
+    ACTIONS(845), 1,
+      anon_sym_end,
+    STATE(119), 1,
+      aux_sym__newline,
+    STATE(286), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [12178] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(814), 1,
+    ACTIONS(833), 1,
       anon_sym_optional,
-    ACTIONS(816), 1,
-      anon_sym_list,
-    STATE(295), 1,
-      sym_field_type,
-    STATE(374), 1,
-      sym_base_type,
-    ACTIONS(818), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [11793] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(814), 1,
-      anon_sym_optional,
-    ACTIONS(816), 1,
-      anon_sym_list,
-    STATE(291), 1,
-      sym_field_type,
-    STATE(374), 1,
-      sym_base_type,
-    ACTIONS(818), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [11815] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(814), 1,
-      anon_sym_optional,
-    ACTIONS(816), 1,
+    ACTIONS(835), 1,
       anon_sym_list,
     STATE(292), 1,
       sym_field_type,
-    STATE(374), 1,
+    STATE(377), 1,
       sym_base_type,
-    ACTIONS(818), 4,
+    ACTIONS(837), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [11837] = 6,
+  [12200] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(814), 1,
+    ACTIONS(849), 1,
+      anon_sym_every,
+    ACTIONS(851), 1,
+      sym_day,
+    ACTIONS(853), 1,
+      sym_clock,
+    STATE(322), 1,
+      sym_time_range,
+    STATE(450), 1,
+      sym_days,
+    ACTIONS(847), 3,
+      anon_sym_weekdays,
+      anon_sym_weekends,
+      sym_day_range,
+  [12224] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(833), 1,
       anon_sym_optional,
-    ACTIONS(816), 1,
+    ACTIONS(835), 1,
       anon_sym_list,
-    STATE(293), 1,
+    STATE(300), 1,
       sym_field_type,
-    STATE(374), 1,
+    STATE(377), 1,
       sym_base_type,
-    ACTIONS(818), 4,
+    ACTIONS(837), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [11859] = 5,
+  [12246] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(836), 1,
+    ACTIONS(833), 1,
+      anon_sym_optional,
+    ACTIONS(835), 1,
+      anon_sym_list,
+    STATE(296), 1,
+      sym_field_type,
+    STATE(377), 1,
+      sym_base_type,
+    ACTIONS(837), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [12268] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(833), 1,
+      anon_sym_optional,
+    ACTIONS(835), 1,
+      anon_sym_list,
+    STATE(297), 1,
+      sym_field_type,
+    STATE(377), 1,
+      sym_base_type,
+    ACTIONS(837), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [12290] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(833), 1,
+      anon_sym_optional,
+    ACTIONS(835), 1,
+      anon_sym_list,
+    STATE(298), 1,
+      sym_field_type,
+    STATE(377), 1,
+      sym_base_type,
+    ACTIONS(837), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [12312] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(855), 1,
       aux_sym__newline_token1,
-    ACTIONS(838), 1,
+    ACTIONS(857), 1,
       anon_sym_COMMA,
-    STATE(260), 1,
-      aux_sym__test_repeat1,
-    ACTIONS(840), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [11878] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(842), 1,
-      aux_sym__newline_token1,
-    ACTIONS(846), 1,
-      anon_sym_RPAREN,
-    STATE(239), 1,
-      sym_logic_operator,
     STATE(263), 1,
+      aux_sym__test_repeat1,
+    ACTIONS(859), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12331] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(861), 1,
+      aux_sym__newline_token1,
+    ACTIONS(865), 1,
+      anon_sym_RPAREN,
+    STATE(247), 1,
+      sym_logic_operator,
+    STATE(266), 1,
       aux_sym_binary_expression_repeat1,
-    ACTIONS(844), 3,
+    ACTIONS(863), 3,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
-  [11899] = 5,
+  [12352] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(836), 1,
+    ACTIONS(855), 1,
       aux_sym__newline_token1,
-    ACTIONS(838), 1,
+    ACTIONS(857), 1,
       anon_sym_COMMA,
-    STATE(261), 1,
+    STATE(264), 1,
       aux_sym__test_repeat1,
-    ACTIONS(840), 4,
+    ACTIONS(859), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [11918] = 5,
+  [12371] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(838), 1,
+    ACTIONS(857), 1,
       anon_sym_COMMA,
-    ACTIONS(848), 1,
+    ACTIONS(867), 1,
       aux_sym__newline_token1,
-    STATE(261), 1,
+    STATE(264), 1,
       aux_sym__test_repeat1,
-    ACTIONS(850), 4,
+    ACTIONS(869), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [11937] = 5,
+  [12390] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(852), 1,
+    ACTIONS(871), 1,
       aux_sym__newline_token1,
-    ACTIONS(854), 1,
+    ACTIONS(873), 1,
       anon_sym_COMMA,
-    STATE(261), 1,
+    STATE(264), 1,
       aux_sym__test_repeat1,
-    ACTIONS(857), 4,
+    ACTIONS(876), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [11956] = 3,
+  [12409] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(859), 1,
+    ACTIONS(878), 1,
       aux_sym__newline_token1,
-    ACTIONS(861), 6,
+    ACTIONS(880), 6,
       anon_sym_COMMA,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
       anon_sym_RBRACE_RBRACE,
-  [11971] = 6,
+  [12424] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(863), 1,
+    ACTIONS(882), 1,
       aux_sym__newline_token1,
-    ACTIONS(868), 1,
+    ACTIONS(887), 1,
       anon_sym_RPAREN,
-    STATE(239), 1,
+    STATE(247), 1,
       sym_logic_operator,
-    STATE(263), 1,
+    STATE(266), 1,
       aux_sym_binary_expression_repeat1,
-    ACTIONS(865), 3,
+    ACTIONS(884), 3,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
-  [11992] = 5,
+  [12445] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(768), 1,
+    ACTIONS(799), 1,
       anon_sym_not,
-    ACTIONS(770), 1,
+    ACTIONS(801), 1,
       anon_sym_LPAREN,
-    ACTIONS(772), 1,
+    ACTIONS(803), 1,
       sym_field_reference,
-    STATE(332), 4,
+    STATE(306), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [12011] = 7,
+  [12464] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(870), 1,
-      aux_sym__newline_token1,
-    STATE(195), 1,
-      aux_sym__newline,
-    STATE(517), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12034] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(872), 1,
-      aux_sym__newline_token1,
-    ACTIONS(874), 1,
-      anon_sym_RPAREN,
-    STATE(239), 1,
-      sym_logic_operator,
-    STATE(258), 1,
-      aux_sym_binary_expression_repeat1,
-    ACTIONS(844), 3,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-  [12055] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(838), 1,
+    ACTIONS(857), 1,
       anon_sym_COMMA,
-    ACTIONS(876), 1,
+    ACTIONS(889), 1,
       aux_sym__newline_token1,
-    STATE(259), 1,
+    STATE(262), 1,
       aux_sym__test_repeat1,
-    ACTIONS(878), 4,
+    ACTIONS(891), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [12074] = 6,
+  [12483] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(893), 1,
+      aux_sym__newline_token1,
+    ACTIONS(895), 1,
+      anon_sym_RPAREN,
+    STATE(247), 1,
+      sym_logic_operator,
+    STATE(261), 1,
+      aux_sym_binary_expression_repeat1,
+    ACTIONS(863), 3,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+  [12504] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(880), 1,
-      anon_sym_file,
-    STATE(470), 1,
+    ACTIONS(897), 1,
+      aux_sym__newline_token1,
+    STATE(199), 1,
+      aux_sym__newline,
+    STATE(520), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [12094] = 6,
+  [12527] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(882), 1,
+    ACTIONS(899), 1,
+      anon_sym_from,
+    STATE(493), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12547] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(901), 1,
+      aux_sym__newline_token1,
+    ACTIONS(903), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12561] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(905), 1,
+      aux_sym__newline_token1,
+    ACTIONS(907), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12575] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(909), 1,
+      aux_sym__newline_token1,
+    ACTIONS(911), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12589] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(913), 1,
+      aux_sym__newline_token1,
+    ACTIONS(915), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [12603] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(917), 1,
+      anon_sym_from,
+    STATE(479), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12623] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(919), 1,
       sym_email_address,
-    STATE(521), 1,
+    STATE(344), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [12114] = 6,
+  [12643] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(884), 1,
-      sym_email_address,
-    STATE(353), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12134] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(886), 1,
+    ACTIONS(921), 1,
       anon_sym_file,
-    STATE(435), 1,
+    STATE(437), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [12154] = 5,
+  [12663] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(822), 1,
+    ACTIONS(841), 1,
       anon_sym_branch,
-    ACTIONS(824), 1,
+    ACTIONS(843), 1,
       anon_sym_else,
-    ACTIONS(888), 1,
+    ACTIONS(923), 1,
       anon_sym_end,
-    STATE(284), 3,
+    STATE(289), 3,
       sym_branch,
       sym_else_branch,
       aux_sym_condition_repeat1,
-  [12172] = 6,
-    ACTIONS(890), 1,
+  [12681] = 6,
+    ACTIONS(925), 1,
       sym_comment,
-    ACTIONS(892), 1,
+    ACTIONS(927), 1,
       anon_sym_DQUOTE2,
-    ACTIONS(894), 1,
+    ACTIONS(929), 1,
       sym_string_content,
-    ACTIONS(896), 1,
+    ACTIONS(931), 1,
       sym_escape_sequence,
-    ACTIONS(898), 1,
+    ACTIONS(933), 1,
       anon_sym_LBRACE_LBRACE,
-    STATE(274), 2,
+    STATE(281), 2,
       sym_template,
       aux_sym__line_string_repeat1,
-  [12192] = 6,
-    ACTIONS(890), 1,
+  [12701] = 6,
+    ACTIONS(925), 1,
       sym_comment,
-    ACTIONS(898), 1,
+    ACTIONS(933), 1,
       anon_sym_LBRACE_LBRACE,
-    ACTIONS(900), 1,
+    ACTIONS(935), 1,
       anon_sym_DQUOTE2,
-    ACTIONS(902), 1,
+    ACTIONS(937), 1,
       sym_string_content,
-    ACTIONS(904), 1,
+    ACTIONS(939), 1,
       sym_escape_sequence,
-    STATE(286), 2,
+    STATE(293), 2,
       sym_template,
       aux_sym__line_string_repeat1,
-  [12212] = 3,
+  [12721] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(908), 1,
+    ACTIONS(943), 1,
       sym_day,
-    ACTIONS(906), 5,
+    ACTIONS(941), 5,
       anon_sym_weekdays,
       anon_sym_weekends,
       anon_sym_every,
       sym_day_range,
       sym_clock,
-  [12226] = 5,
+  [12735] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(910), 1,
-      sym_number,
-    ACTIONS(912), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(710), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(596), 2,
-      sym_boolean,
-      sym__line_string,
-  [12244] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    ACTIONS(914), 1,
-      ts_builtin_sym_end,
-    STATE(113), 1,
-      aux_sym__newline,
-    STATE(337), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [12264] = 6,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(898), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(916), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(918), 1,
-      sym_string_content,
-    ACTIONS(920), 1,
-      sym_escape_sequence,
-    STATE(280), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [12284] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(822), 1,
-      anon_sym_branch,
-    ACTIONS(824), 1,
-      anon_sym_else,
-    ACTIONS(922), 1,
-      anon_sym_end,
-    STATE(284), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [12302] = 6,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(898), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(902), 1,
-      sym_string_content,
-    ACTIONS(904), 1,
-      sym_escape_sequence,
-    ACTIONS(924), 1,
-      anon_sym_DQUOTE2,
-    STATE(286), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [12322] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(926), 1,
-      anon_sym_list,
-    STATE(344), 1,
-      sym_base_type,
-    ACTIONS(818), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [12338] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(928), 1,
-      sym_email_address,
-    STATE(377), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12358] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(930), 1,
-      anon_sym_file,
-    STATE(454), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12378] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(932), 1,
-      anon_sym_end,
-    ACTIONS(934), 1,
-      anon_sym_branch,
-    ACTIONS(937), 1,
-      anon_sym_else,
-    STATE(284), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [12396] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(940), 1,
-      anon_sym_from,
-    STATE(463), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12416] = 6,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(942), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(944), 1,
-      sym_string_content,
-    ACTIONS(947), 1,
-      sym_escape_sequence,
-    ACTIONS(950), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(286), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [12436] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(953), 1,
-      aux_sym__newline_token1,
-    ACTIONS(955), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12450] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(957), 1,
-      sym_email_address,
-    STATE(339), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12470] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(959), 1,
-      aux_sym__newline_token1,
-    ACTIONS(961), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12484] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(963), 1,
-      aux_sym__newline_token1,
-    ACTIONS(965), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12498] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(967), 1,
-      anon_sym_from,
-    STATE(478), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12518] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(969), 1,
-      anon_sym_from,
-    STATE(481), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12538] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(971), 1,
-      anon_sym_from,
-    STATE(484), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12558] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(973), 1,
-      anon_sym_from,
-    STATE(487), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12578] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(975), 1,
-      anon_sym_from,
-    STATE(490), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12598] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(979), 2,
+    ACTIONS(947), 2,
       sym_number,
       anon_sym_DQUOTE,
-    ACTIONS(977), 4,
+    ACTIONS(945), 4,
       anon_sym_true,
       anon_sym_false,
       sym_datetime,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [12612] = 3,
+  [12749] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(852), 1,
+    ACTIONS(871), 1,
       aux_sym__newline_token1,
-    ACTIONS(857), 5,
+    ACTIONS(876), 5,
       anon_sym_COMMA,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [12626] = 3,
+  [12763] = 6,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(933), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(949), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(951), 1,
+      sym_string_content,
+    ACTIONS(953), 1,
+      sym_escape_sequence,
+    STATE(287), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12783] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
-    ACTIONS(983), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12640] = 3,
+    ACTIONS(841), 1,
+      anon_sym_branch,
+    ACTIONS(843), 1,
+      anon_sym_else,
+    ACTIONS(955), 1,
+      anon_sym_end,
+    STATE(289), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [12801] = 6,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(933), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(937), 1,
+      sym_string_content,
+    ACTIONS(939), 1,
+      sym_escape_sequence,
+    ACTIONS(957), 1,
+      anon_sym_DQUOTE2,
+    STATE(293), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12821] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      aux_sym__newline_token1,
-    ACTIONS(987), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12654] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(989), 1,
+    ACTIONS(959), 1,
+      sym_email_address,
+    STATE(528), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12841] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(961), 1,
+      anon_sym_end,
+    ACTIONS(963), 1,
+      anon_sym_branch,
+    ACTIONS(966), 1,
+      anon_sym_else,
+    STATE(289), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [12859] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(969), 1,
+      sym_email_address,
+    STATE(354), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12879] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(971), 1,
+      anon_sym_file,
+    STATE(459), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12899] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(973), 1,
       anon_sym_from,
     STATE(467), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [12674] = 3,
+  [12919] = 6,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(975), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(977), 1,
+      sym_string_content,
+    ACTIONS(980), 1,
+      sym_escape_sequence,
+    ACTIONS(983), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(293), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [12939] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(991), 1,
-      aux_sym__newline_token1,
-    ACTIONS(993), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12687] = 5,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(986), 1,
+      sym_email_address,
+    STATE(361), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12959] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(255), 1,
-      anon_sym_LPAREN,
-    ACTIONS(995), 1,
-      aux_sym__newline_token1,
-    STATE(302), 1,
-      aux_sym__newline,
-    ACTIONS(260), 2,
-      anon_sym_not,
-      sym_field_reference,
-  [12704] = 5,
-    ACTIONS(890), 1,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(988), 1,
+      anon_sym_file,
+    STATE(475), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12979] = 6,
+    ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(990), 1,
+      anon_sym_from,
+    STATE(484), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [12999] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(992), 1,
+      anon_sym_from,
+    STATE(487), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13019] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(994), 1,
+      anon_sym_from,
+    STATE(490), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13039] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(996), 1,
+      sym_number,
     ACTIONS(998), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(729), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(583), 2,
+      sym_boolean,
+      sym__line_string,
+  [13057] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1000), 1,
-      sym_text_content,
-    ACTIONS(1002), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(320), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [12721] = 3,
+      anon_sym_from,
+    STATE(496), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13077] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    STATE(382), 1,
-      sym_base_type,
-    ACTIONS(818), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [12734] = 3,
+    ACTIONS(9), 1,
+      anon_sym_workflow,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1002), 1,
+      ts_builtin_sym_end,
+    STATE(119), 1,
+      aux_sym__newline,
+    STATE(369), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [13097] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1004), 1,
       aux_sym__newline_token1,
-    ACTIONS(1006), 4,
+    ACTIONS(1006), 5,
+      anon_sym_COMMA,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [12747] = 3,
+  [13111] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1008), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1010), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [12760] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1012), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1014), 1,
-      anon_sym_COMMA,
-    ACTIONS(1016), 1,
-      anon_sym_in,
-    STATE(189), 1,
-      aux_sym__newline,
-    STATE(350), 1,
-      aux_sym_window_repeat1,
-  [12779] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(534), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12796] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(358), 1,
+      anon_sym_list,
+    STATE(378), 1,
       sym_base_type,
-    ACTIONS(818), 4,
+    ACTIONS(837), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [12809] = 5,
-    ACTIONS(890), 1,
+  [13127] = 3,
+    ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1002), 1,
-      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1010), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1012), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13140] = 5,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1014), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1016), 1,
+      sym_text_content,
     ACTIONS(1018), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1020), 1,
-      sym_text_content,
-    STATE(312), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [12826] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(422), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12843] = 5,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(1000), 1,
-      sym_text_content,
-    ACTIONS(1002), 1,
       anon_sym_LBRACE_LBRACE,
-    ACTIONS(1022), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(320), 2,
+    STATE(317), 2,
       sym_template,
       aux_sym__triple_string_repeat1,
-  [12860] = 5,
+  [13157] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(443), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12877] = 3,
+    ACTIONS(1020), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1022), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13170] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1024), 1,
@@ -18622,77 +19073,100 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [12890] = 5,
+  [13183] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(453), 1,
+    STATE(447), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [12907] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(474), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12924] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(461), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12941] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(462), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [12958] = 3,
+  [13200] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1028), 1,
       aux_sym__newline_token1,
-    ACTIONS(1030), 4,
+    ACTIONS(1030), 1,
+      anon_sym_COMMA,
+    ACTIONS(1032), 1,
+      anon_sym_in,
+    STATE(192), 1,
+      aux_sym__newline,
+    STATE(341), 1,
+      aux_sym_window_repeat1,
+  [13219] = 5,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1016), 1,
+      sym_text_content,
+    ACTIONS(1018), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1034), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(317), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13236] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(458), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13253] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(375), 1,
+      sym_base_type,
+    ACTIONS(837), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [13266] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(465), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13283] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(466), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13300] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1036), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1038), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [12971] = 5,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(1032), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1034), 1,
-      sym_text_content,
-    ACTIONS(1037), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(320), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [12988] = 3,
+  [13313] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1040), 1,
@@ -18702,649 +19176,672 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [13001] = 3,
-    ACTIONS(3), 1,
+  [13326] = 5,
+    ACTIONS(925), 1,
       sym_comment,
     ACTIONS(1044), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1046), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [13014] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(876), 1,
-      aux_sym__newline_token1,
-    ACTIONS(878), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [13027] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(469), 1,
+    ACTIONS(1046), 1,
+      sym_text_content,
+    ACTIONS(1049), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(317), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13343] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1052), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1054), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13356] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(472), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [13044] = 4,
+  [13373] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1050), 1,
+    ACTIONS(277), 1,
+      anon_sym_LPAREN,
+    ACTIONS(1056), 1,
+      aux_sym__newline_token1,
+    STATE(320), 1,
+      aux_sym__newline,
+    ACTIONS(282), 2,
+      anon_sym_not,
+      sym_field_reference,
+  [13390] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(889), 1,
+      aux_sym__newline_token1,
+    ACTIONS(891), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13403] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1030), 1,
+      anon_sym_COMMA,
+    ACTIONS(1059), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1061), 1,
+      anon_sym_in,
+    STATE(193), 1,
+      aux_sym__newline,
+    STATE(309), 1,
+      aux_sym_window_repeat1,
+  [13422] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(474), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13439] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1065), 1,
       anon_sym_every,
-    ACTIONS(1052), 1,
+    ACTIONS(1067), 1,
       sym_day,
-    ACTIONS(1048), 3,
+    ACTIONS(1063), 3,
       anon_sym_weekdays,
       anon_sym_weekends,
       sym_day_range,
-  [13059] = 5,
+  [13454] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(476), 1,
+    STATE(481), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [13076] = 5,
+  [13471] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(806), 1,
+    ACTIONS(823), 1,
       anon_sym_DQUOTE,
-    ACTIONS(808), 1,
+    ACTIONS(825), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(477), 1,
+    STATE(482), 1,
       sym_string,
-    STATE(387), 2,
+    STATE(391), 2,
       sym__line_string,
       sym__triple_string,
-  [13093] = 6,
+  [13488] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1014), 1,
-      anon_sym_COMMA,
-    ACTIONS(1054), 1,
+    ACTIONS(1069), 1,
       aux_sym__newline_token1,
-    ACTIONS(1056), 1,
-      anon_sym_in,
-    STATE(192), 1,
-      aux_sym__newline,
-    STATE(307), 1,
-      aux_sym_window_repeat1,
-  [13112] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(499), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [13129] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1014), 1,
-      anon_sym_COMMA,
-    ACTIONS(1054), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1056), 1,
-      anon_sym_in,
-    STATE(192), 1,
-      aux_sym__newline,
-    STATE(350), 1,
-      aux_sym_window_repeat1,
-  [13148] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(512), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [13165] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1058), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1060), 4,
+    ACTIONS(1071), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [13178] = 6,
+  [13501] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1014), 1,
+    ACTIONS(1030), 1,
       anon_sym_COMMA,
-    ACTIONS(1062), 1,
+    ACTIONS(1073), 1,
       aux_sym__newline_token1,
-    ACTIONS(1064), 1,
+    ACTIONS(1075), 1,
       anon_sym_in,
-    STATE(185), 1,
-      aux_sym__newline,
-    STATE(330), 1,
-      aux_sym_window_repeat1,
-  [13197] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(806), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(808), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(433), 1,
-      sym_string,
-    STATE(387), 2,
-      sym__line_string,
-      sym__triple_string,
-  [13214] = 5,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(1002), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(1066), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1068), 1,
-      sym_text_content,
-    STATE(303), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [13231] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1070), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1072), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [13244] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
-    ACTIONS(1074), 1,
-      ts_builtin_sym_end,
-    STATE(367), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [13258] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1076), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1078), 1,
-      anon_sym_and,
-    STATE(144), 1,
+    STATE(188), 1,
       aux_sym__newline,
     STATE(341), 1,
-      aux_sym_to_option_repeat1,
-  [13274] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1080), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1082), 1,
-      anon_sym_COMMA,
-    STATE(146), 1,
-      aux_sym__newline,
-    STATE(342), 1,
-      aux_sym_address_option_repeat1,
-  [13290] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1084), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1086), 1,
-      anon_sym_COMMA,
-    STATE(141), 1,
-      aux_sym__newline,
-    STATE(343), 1,
-      aux_sym_tools_option_repeat1,
-  [13306] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1078), 1,
-      anon_sym_and,
-    ACTIONS(1088), 1,
-      aux_sym__newline_token1,
-    STATE(145), 1,
-      aux_sym__newline,
-    STATE(392), 1,
-      aux_sym_to_option_repeat1,
-  [13322] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1082), 1,
-      anon_sym_COMMA,
-    ACTIONS(1090), 1,
-      aux_sym__newline_token1,
-    STATE(147), 1,
-      aux_sym__newline,
-    STATE(421), 1,
-      aux_sym_address_option_repeat1,
-  [13338] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1086), 1,
-      anon_sym_COMMA,
-    ACTIONS(1092), 1,
-      aux_sym__newline_token1,
-    STATE(126), 1,
-      aux_sym__newline,
-    STATE(407), 1,
-      aux_sym_tools_option_repeat1,
-  [13354] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1096), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1094), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [13366] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1098), 1,
-      anon_sym_end,
-    ACTIONS(1100), 1,
-      sym_outcome,
-    STATE(345), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-  [13380] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(810), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1103), 1,
-      sym__eof,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(166), 1,
-      sym__end_of_line,
-  [13396] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(810), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1105), 1,
-      sym__eof,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(177), 1,
-      sym__end_of_line,
-  [13412] = 3,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(1109), 1,
-      sym_string_content,
-    ACTIONS(1107), 3,
-      anon_sym_DQUOTE2,
-      sym_escape_sequence,
-      anon_sym_LBRACE_LBRACE,
-  [13424] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(802), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1111), 1,
-      sym__eof,
-    STATE(201), 1,
-      aux_sym__newline,
-    STATE(223), 1,
-      sym__end_of_line,
-  [13440] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1115), 1,
-      anon_sym_COMMA,
-    STATE(350), 1,
       aux_sym_window_repeat1,
-    ACTIONS(1113), 2,
+  [13520] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(429), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13537] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(480), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13554] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(435), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13571] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(503), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13588] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(382), 1,
+      sym_base_type,
+    ACTIONS(837), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [13601] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(825), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(517), 1,
+      sym_string,
+    STATE(391), 2,
+      sym__line_string,
+      sym__triple_string,
+  [13618] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1028), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1030), 1,
+      anon_sym_COMMA,
+    ACTIONS(1032), 1,
+      anon_sym_in,
+    STATE(192), 1,
+      aux_sym__newline,
+    STATE(328), 1,
+      aux_sym_window_repeat1,
+  [13637] = 5,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1018), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1077), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1079), 1,
+      sym_text_content,
+    STATE(305), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13654] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1081), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1083), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13667] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1085), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1087), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [13680] = 5,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1018), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1089), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1091), 1,
+      sym_text_content,
+    STATE(310), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [13697] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1093), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1095), 1,
+      anon_sym_and,
+    STATE(71), 1,
+      aux_sym__newline,
+    STATE(360), 1,
+      aux_sym_to_option_repeat1,
+  [13713] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1099), 1,
+      anon_sym_COMMA,
+    STATE(341), 1,
+      aux_sym_window_repeat1,
+    ACTIONS(1097), 2,
       aux_sym__newline_token1,
       anon_sym_in,
-  [13454] = 4,
+  [13727] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(17), 1,
       sym_outcome,
-    ACTIONS(1118), 1,
+    ACTIONS(1102), 1,
       anon_sym_end,
-    STATE(345), 2,
+    STATE(383), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-  [13468] = 5,
+  [13741] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1078), 1,
-      anon_sym_and,
-    ACTIONS(1120), 1,
+    ACTIONS(827), 1,
       aux_sym__newline_token1,
-    STATE(31), 1,
+    ACTIONS(1104), 1,
+      sym__eof,
+    STATE(158), 1,
       aux_sym__newline,
-    STATE(370), 1,
-      aux_sym_to_option_repeat1,
-  [13484] = 5,
+    STATE(179), 1,
+      sym__end_of_line,
+  [13757] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1082), 1,
-      anon_sym_COMMA,
-    ACTIONS(1122), 1,
+    ACTIONS(1106), 1,
       aux_sym__newline_token1,
+    ACTIONS(1108), 1,
+      anon_sym_COMMA,
+    STATE(40), 1,
+      aux_sym__newline,
+    STATE(371), 1,
+      aux_sym_address_option_repeat1,
+  [13773] = 3,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1112), 1,
+      sym_string_content,
+    ACTIONS(1110), 3,
+      anon_sym_DQUOTE2,
+      sym_escape_sequence,
+      anon_sym_LBRACE_LBRACE,
+  [13785] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1114), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1116), 1,
+      anon_sym_COMMA,
     STATE(46), 1,
       aux_sym__newline,
-    STATE(360), 1,
-      aux_sym_address_option_repeat1,
-  [13500] = 2,
+    STATE(399), 1,
+      aux_sym_tools_option_repeat1,
+  [13801] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(983), 4,
+    ACTIONS(819), 1,
       aux_sym__newline_token1,
+    ACTIONS(1118), 1,
       sym__eof,
-      anon_sym_COMMA,
-      anon_sym_RBRACE_RBRACE,
-  [13510] = 3,
+    STATE(205), 1,
+      aux_sym__newline,
+    STATE(226), 1,
+      sym__end_of_line,
+  [13817] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1124), 2,
+    ACTIONS(1116), 1,
+      anon_sym_COMMA,
+    ACTIONS(1120), 1,
       aux_sym__newline_token1,
-      anon_sym_LPAREN,
-    ACTIONS(1126), 2,
-      anon_sym_not,
-      sym_field_reference,
-  [13522] = 5,
+    STATE(41), 1,
+      aux_sym__newline,
+    STATE(346), 1,
+      aux_sym_tools_option_repeat1,
+  [13833] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1082), 1,
-      anon_sym_COMMA,
+    ACTIONS(819), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1122), 1,
+      sym__eof,
+    STATE(205), 1,
+      aux_sym__newline,
+    STATE(227), 1,
+      sym__end_of_line,
+  [13849] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(17), 1,
+      sym_outcome,
+    ACTIONS(1124), 1,
+      anon_sym_end,
+    STATE(383), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+  [13863] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(827), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1126), 1,
+      sym__eof,
+    STATE(158), 1,
+      aux_sym__newline,
+    STATE(174), 1,
+      sym__end_of_line,
+  [13879] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(9), 1,
+      anon_sym_workflow,
+    ACTIONS(1002), 1,
+      ts_builtin_sym_end,
+    STATE(374), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [13893] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1095), 1,
+      anon_sym_and,
     ACTIONS(1128), 1,
       aux_sym__newline_token1,
-    STATE(45), 1,
+    STATE(54), 1,
       aux_sym__newline,
-    STATE(421), 1,
-      aux_sym_address_option_repeat1,
-  [13538] = 5,
+    STATE(357), 1,
+      aux_sym_to_option_repeat1,
+  [13909] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1086), 1,
+    ACTIONS(1108), 1,
       anon_sym_COMMA,
     ACTIONS(1130), 1,
       aux_sym__newline_token1,
-    STATE(48), 1,
+    STATE(55), 1,
       aux_sym__newline,
-    STATE(407), 1,
-      aux_sym_tools_option_repeat1,
-  [13554] = 3,
+    STATE(358), 1,
+      aux_sym_address_option_repeat1,
+  [13925] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1134), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1132), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [13566] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1138), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1136), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [13578] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1082), 1,
+    ACTIONS(1116), 1,
       anon_sym_COMMA,
-    ACTIONS(1140), 1,
+    ACTIONS(1132), 1,
+      aux_sym__newline_token1,
+    STATE(61), 1,
+      aux_sym__newline,
+    STATE(359), 1,
+      aux_sym_tools_option_repeat1,
+  [13941] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(827), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1134), 1,
+      sym__eof,
+    STATE(158), 1,
+      aux_sym__newline,
+    STATE(184), 1,
+      sym__end_of_line,
+  [13957] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1095), 1,
+      anon_sym_and,
+    ACTIONS(1136), 1,
       aux_sym__newline_token1,
     STATE(62), 1,
       aux_sym__newline,
-    STATE(421), 1,
-      aux_sym_address_option_repeat1,
-  [13594] = 2,
+    STATE(386), 1,
+      aux_sym_to_option_repeat1,
+  [13973] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(961), 4,
-      aux_sym__newline_token1,
-      sym__eof,
+    ACTIONS(1108), 1,
       anon_sym_COMMA,
-      anon_sym_RBRACE_RBRACE,
-  [13604] = 3,
-    ACTIONS(890), 1,
+    ACTIONS(1138), 1,
+      aux_sym__newline_token1,
+    STATE(63), 1,
+      aux_sym__newline,
+    STATE(417), 1,
+      aux_sym_address_option_repeat1,
+  [13989] = 5,
+    ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(1116), 1,
+      anon_sym_COMMA,
+    ACTIONS(1140), 1,
+      aux_sym__newline_token1,
+    STATE(66), 1,
+      aux_sym__newline,
+    STATE(399), 1,
+      aux_sym_tools_option_repeat1,
+  [14005] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1095), 1,
+      anon_sym_and,
+    ACTIONS(1142), 1,
+      aux_sym__newline_token1,
+    STATE(42), 1,
+      aux_sym__newline,
+    STATE(386), 1,
+      aux_sym_to_option_repeat1,
+  [14021] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1108), 1,
+      anon_sym_COMMA,
     ACTIONS(1144), 1,
+      aux_sym__newline_token1,
+    STATE(130), 1,
+      aux_sym__newline,
+    STATE(364), 1,
+      aux_sym_address_option_repeat1,
+  [14037] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1116), 1,
+      anon_sym_COMMA,
+    ACTIONS(1146), 1,
+      aux_sym__newline_token1,
+    STATE(136), 1,
+      aux_sym__newline,
+    STATE(365), 1,
+      aux_sym_tools_option_repeat1,
+  [14053] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1095), 1,
+      anon_sym_and,
+    ACTIONS(1148), 1,
+      aux_sym__newline_token1,
+    STATE(137), 1,
+      aux_sym__newline,
+    STATE(386), 1,
+      aux_sym_to_option_repeat1,
+  [14069] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1108), 1,
+      anon_sym_COMMA,
+    ACTIONS(1150), 1,
+      aux_sym__newline_token1,
+    STATE(138), 1,
+      aux_sym__newline,
+    STATE(417), 1,
+      aux_sym_address_option_repeat1,
+  [14085] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1116), 1,
+      anon_sym_COMMA,
+    ACTIONS(1152), 1,
+      aux_sym__newline_token1,
+    STATE(141), 1,
+      aux_sym__newline,
+    STATE(399), 1,
+      aux_sym_tools_option_repeat1,
+  [14101] = 3,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1156), 1,
       sym_string_content,
-    ACTIONS(1142), 3,
+    ACTIONS(1154), 3,
       anon_sym_DQUOTE2,
       sym_escape_sequence,
       anon_sym_LBRACE_LBRACE,
-  [13616] = 5,
+  [14113] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(810), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1146), 1,
-      sym__eof,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(169), 1,
-      sym__end_of_line,
-  [13632] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(802), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1148), 1,
-      sym__eof,
-    STATE(201), 1,
-      aux_sym__newline,
-    STATE(229), 1,
-      sym__end_of_line,
-  [13648] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(802), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1150), 1,
-      sym__eof,
-    STATE(201), 1,
-      aux_sym__newline,
-    STATE(216), 1,
-      sym__end_of_line,
-  [13664] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(810), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1152), 1,
-      sym__eof,
-    STATE(155), 1,
-      aux_sym__newline,
-    STATE(181), 1,
-      sym__end_of_line,
-  [13680] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1154), 1,
-      ts_builtin_sym_end,
-    ACTIONS(1156), 1,
-      anon_sym_workflow,
-    STATE(367), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [13694] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1086), 1,
-      anon_sym_COMMA,
-    ACTIONS(1159), 1,
-      aux_sym__newline_token1,
-    STATE(58), 1,
-      aux_sym__newline,
-    STATE(371), 1,
-      aux_sym_tools_option_repeat1,
-  [13710] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(802), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1161), 1,
-      sym__eof,
-    STATE(201), 1,
-      aux_sym__newline,
-    STATE(218), 1,
-      sym__end_of_line,
-  [13726] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1078), 1,
-      anon_sym_and,
-    ACTIONS(1163), 1,
-      aux_sym__newline_token1,
-    STATE(60), 1,
-      aux_sym__newline,
-    STATE(392), 1,
-      aux_sym_to_option_repeat1,
-  [13742] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1086), 1,
-      anon_sym_COMMA,
-    ACTIONS(1165), 1,
-      aux_sym__newline_token1,
-    STATE(67), 1,
-      aux_sym__newline,
-    STATE(407), 1,
-      aux_sym_tools_option_repeat1,
-  [13758] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(802), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1167), 1,
-      sym__eof,
-    STATE(201), 1,
-      aux_sym__newline,
-    STATE(219), 1,
-      sym__end_of_line,
-  [13774] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(17), 1,
-      sym_outcome,
-    ACTIONS(1169), 1,
-      anon_sym_end,
-    STATE(345), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-  [13788] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1173), 1,
+    ACTIONS(1160), 1,
       anon_sym_DQUOTE,
-    ACTIONS(1171), 3,
+    ACTIONS(1158), 3,
       aux_sym__newline_token1,
       anon_sym_from,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [13800] = 5,
+  [14125] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(810), 1,
+    ACTIONS(827), 1,
       aux_sym__newline_token1,
-    ACTIONS(1175), 1,
+    ACTIONS(1162), 1,
       sym__eof,
-    STATE(155), 1,
+    STATE(158), 1,
       aux_sym__newline,
-    STATE(163), 1,
+    STATE(177), 1,
       sym__end_of_line,
-  [13816] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1078), 1,
-      anon_sym_and,
-    ACTIONS(1177), 1,
-      aux_sym__newline_token1,
-    STATE(36), 1,
-      aux_sym__newline,
-    STATE(380), 1,
-      aux_sym_to_option_repeat1,
-  [13832] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1082), 1,
-      anon_sym_COMMA,
-    ACTIONS(1179), 1,
-      aux_sym__newline_token1,
-    STATE(37), 1,
-      aux_sym__newline,
-    STATE(356), 1,
-      aux_sym_address_option_repeat1,
-  [13848] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1086), 1,
-      anon_sym_COMMA,
-    ACTIONS(1181), 1,
-      aux_sym__newline_token1,
-    STATE(43), 1,
-      aux_sym__newline,
-    STATE(357), 1,
-      aux_sym_tools_option_repeat1,
-  [13864] = 4,
+  [14141] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(9), 1,
       anon_sym_workflow,
-    ACTIONS(914), 1,
+    ACTIONS(1164), 1,
       ts_builtin_sym_end,
-    STATE(367), 2,
+    STATE(374), 2,
       sym_workflow,
       aux_sym_source_file_repeat1,
-  [13878] = 5,
+  [14155] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1078), 1,
-      anon_sym_and,
-    ACTIONS(1183), 1,
+    ACTIONS(819), 1,
       aux_sym__newline_token1,
-    STATE(44), 1,
-      aux_sym__newline,
-    STATE(392), 1,
-      aux_sym_to_option_repeat1,
-  [13894] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(810), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1185), 1,
+    ACTIONS(1166), 1,
       sym__eof,
-    STATE(155), 1,
+    STATE(205), 1,
       aux_sym__newline,
-    STATE(170), 1,
+    STATE(230), 1,
       sym__end_of_line,
-  [13910] = 3,
+  [14171] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1108), 1,
+      anon_sym_COMMA,
+    ACTIONS(1168), 1,
+      aux_sym__newline_token1,
+    STATE(43), 1,
+      aux_sym__newline,
+    STATE(417), 1,
+      aux_sym_address_option_repeat1,
+  [14187] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(827), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1170), 1,
+      sym__eof,
+    STATE(158), 1,
+      aux_sym__newline,
+    STATE(173), 1,
+      sym__end_of_line,
+  [14203] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(911), 4,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+      anon_sym_RBRACE_RBRACE,
+  [14213] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1172), 1,
+      ts_builtin_sym_end,
+    ACTIONS(1174), 1,
+      anon_sym_workflow,
+    STATE(374), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [14227] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1179), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1177), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [14239] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(827), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1181), 1,
+      sym__eof,
+    STATE(158), 1,
+      aux_sym__newline,
+    STATE(175), 1,
+      sym__end_of_line,
+  [14255] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1185), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1183), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [14267] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1189), 1,
@@ -19353,2115 +19850,2211 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline_token1,
       anon_sym_from,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [13922] = 2,
+  [14279] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1191), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [13931] = 4,
+    ACTIONS(1191), 2,
+      aux_sym__newline_token1,
+      anon_sym_LPAREN,
+    ACTIONS(1193), 2,
+      anon_sym_not,
+      sym_field_reference,
+  [14291] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1193), 1,
-      anon_sym_COMMA,
-    ACTIONS(1195), 1,
-      sym_clock,
-    STATE(416), 1,
-      aux_sym_days_repeat1,
-  [13944] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(965), 3,
+    ACTIONS(903), 4,
       aux_sym__newline_token1,
       sym__eof,
       anon_sym_COMMA,
-  [13953] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1197), 1,
       anon_sym_RBRACE_RBRACE,
-    ACTIONS(1199), 1,
-      anon_sym_PIPE,
-    STATE(582), 1,
-      sym_filter,
-  [13966] = 2,
+  [14301] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(955), 3,
+    ACTIONS(819), 1,
       aux_sym__newline_token1,
+    ACTIONS(1195), 1,
       sym__eof,
-      anon_sym_COMMA,
-  [13975] = 4,
+    STATE(205), 1,
+      aux_sym__newline,
+    STATE(221), 1,
+      sym__end_of_line,
+  [14317] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1199), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1197), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [14329] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1201), 1,
-      anon_sym_on,
+      anon_sym_end,
     ACTIONS(1203), 1,
-      anon_sym_when,
-    STATE(495), 1,
-      sym__watch,
-  [13988] = 2,
+      sym_outcome,
+    STATE(383), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+  [14343] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(987), 3,
+    ACTIONS(819), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1206), 1,
+      sym__eof,
+    STATE(205), 1,
+      aux_sym__newline,
+    STATE(222), 1,
+      sym__end_of_line,
+  [14359] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1095), 1,
+      anon_sym_and,
+    ACTIONS(1208), 1,
+      aux_sym__newline_token1,
+    STATE(129), 1,
+      aux_sym__newline,
+    STATE(363), 1,
+      aux_sym_to_option_repeat1,
+  [14375] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1210), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1212), 1,
+      anon_sym_and,
+    STATE(386), 1,
+      aux_sym_to_option_repeat1,
+  [14388] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(340), 1,
+      sym_recipient,
+    ACTIONS(1215), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14399] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1217), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1219), 1,
+      anon_sym_RPAREN,
+    STATE(416), 1,
+      aux_sym__newline,
+  [14412] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1223), 1,
+      sym_email_address,
+    ACTIONS(1221), 2,
+      sym_identifier,
+      sym_phone_number,
+  [14423] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1225), 1,
+      anon_sym_RBRACE_RBRACE,
+    ACTIONS(1227), 1,
+      anon_sym_PIPE,
+    STATE(554), 1,
+      sym_filter,
+  [14436] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1006), 3,
       aux_sym__newline_token1,
       sym__eof,
       anon_sym_COMMA,
-  [13997] = 3,
+  [14445] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1207), 1,
+    ACTIONS(915), 3,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+  [14454] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1229), 1,
+      anon_sym_web,
+    ACTIONS(1231), 1,
+      anon_sym_fetch,
+    STATE(439), 1,
+      sym_tool,
+  [14467] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1233), 1,
+      anon_sym_COMMA,
+    ACTIONS(1235), 1,
+      sym_clock,
+    STATE(406), 1,
+      aux_sym_days_repeat1,
+  [14480] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1229), 1,
+      anon_sym_web,
+    ACTIONS(1231), 1,
+      anon_sym_fetch,
+    STATE(348), 1,
+      sym_tool,
+  [14493] = 3,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1156), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1154), 2,
+      sym_text_content,
+      anon_sym_LBRACE_LBRACE,
+  [14504] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1097), 3,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+      anon_sym_in,
+  [14513] = 3,
+    ACTIONS(925), 1,
+      sym_comment,
+    ACTIONS(1112), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1110), 2,
+      sym_text_content,
+      anon_sym_LBRACE_LBRACE,
+  [14524] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1237), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1239), 1,
+      anon_sym_COMMA,
+    STATE(399), 1,
+      aux_sym_tools_option_repeat1,
+  [14537] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(385), 1,
+      sym_recipient,
+    ACTIONS(1215), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14548] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1244), 1,
       anon_sym_after,
-    ACTIONS(1205), 2,
+    ACTIONS(1242), 2,
       anon_sym_never,
       anon_sym_always,
-  [14008] = 4,
+  [14559] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1209), 1,
-      anon_sym_web,
-    ACTIONS(1211), 1,
-      anon_sym_fetch,
-    STATE(427), 1,
-      sym_tool,
-  [14021] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1213), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1215), 1,
-      anon_sym_and,
-    STATE(392), 1,
-      aux_sym_to_option_repeat1,
-  [14034] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1218), 1,
-      anon_sym_RPAREN,
-    STATE(113), 1,
-      aux_sym__newline,
-  [14047] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1201), 1,
-      anon_sym_on,
-    ACTIONS(1203), 1,
-      anon_sym_when,
-    STATE(518), 1,
-      sym__watch,
-  [14060] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1199), 1,
-      anon_sym_PIPE,
-    ACTIONS(1220), 1,
-      anon_sym_RBRACE_RBRACE,
-    STATE(549), 1,
-      sym_filter,
-  [14073] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(338), 1,
-      sym_recipient,
-    ACTIONS(1222), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [14084] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(352), 1,
-      sym_recipient,
-    ACTIONS(1222), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [14095] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1226), 1,
-      sym_email_address,
-    ACTIONS(1224), 2,
-      sym_identifier,
-      sym_phone_number,
-  [14106] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(299), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1228), 1,
-      anon_sym_RPAREN,
-    STATE(113), 1,
-      aux_sym__newline,
-  [14119] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1232), 1,
-      sym_email_address,
-    ACTIONS(1230), 2,
-      sym_identifier,
-      sym_phone_number,
-  [14130] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1209), 1,
-      anon_sym_web,
-    ACTIONS(1211), 1,
-      anon_sym_fetch,
-    STATE(340), 1,
-      sym_tool,
-  [14143] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1234), 1,
-      anon_sym_COMMA,
-    ACTIONS(1237), 1,
-      sym_clock,
-    STATE(402), 1,
-      aux_sym_days_repeat1,
-  [14156] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1193), 1,
-      anon_sym_COMMA,
-    ACTIONS(1239), 1,
-      sym_clock,
-    STATE(402), 1,
-      aux_sym_days_repeat1,
-  [14169] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1241), 3,
+    ACTIONS(1246), 3,
       aux_sym__newline_token1,
       anon_sym_COMMA,
       anon_sym_in,
-  [14178] = 3,
+  [14568] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    STATE(516), 1,
+    STATE(524), 1,
       sym_recipient,
-    ACTIONS(1222), 2,
+    ACTIONS(1215), 2,
       anon_sym_lead,
       anon_sym_rep,
-  [14189] = 2,
+  [14579] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1113), 3,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-      anon_sym_in,
-  [14198] = 4,
+    STATE(353), 1,
+      sym_recipient,
+    ACTIONS(1215), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [14590] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1243), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1245), 1,
-      anon_sym_COMMA,
-    STATE(407), 1,
-      aux_sym_tools_option_repeat1,
-  [14211] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1248), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [14220] = 3,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(1109), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1107), 2,
-      sym_text_content,
-      anon_sym_LBRACE_LBRACE,
-  [14231] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1250), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [14240] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1209), 1,
+    ACTIONS(1229), 1,
       anon_sym_web,
-    ACTIONS(1211), 1,
+    ACTIONS(1231), 1,
       anon_sym_fetch,
-    STATE(368), 1,
+    STATE(362), 1,
       sym_tool,
-  [14253] = 4,
+  [14603] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1228), 1,
-      anon_sym_RPAREN,
+    ACTIONS(1233), 1,
+      anon_sym_COMMA,
+    ACTIONS(1248), 1,
+      sym_clock,
+    STATE(420), 1,
+      aux_sym_days_repeat1,
+  [14616] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(1252), 1,
-      aux_sym__newline_token1,
-    STATE(393), 1,
-      aux_sym__newline,
-  [14266] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(376), 1,
-      sym_recipient,
-    ACTIONS(1222), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [14277] = 3,
-    ACTIONS(890), 1,
-      sym_comment,
-    ACTIONS(1144), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1142), 2,
-      sym_text_content,
-      anon_sym_LBRACE_LBRACE,
-  [14288] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1256), 1,
       sym_email_address,
-    ACTIONS(1254), 2,
+    ACTIONS(1250), 2,
       sym_identifier,
       sym_phone_number,
-  [14299] = 4,
+  [14627] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1193), 1,
-      anon_sym_COMMA,
-    ACTIONS(1258), 1,
-      sym_clock,
-    STATE(402), 1,
-      aux_sym_days_repeat1,
-  [14312] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1193), 1,
-      anon_sym_COMMA,
-    ACTIONS(1258), 1,
-      sym_clock,
-    STATE(403), 1,
-      aux_sym_days_repeat1,
-  [14325] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1209), 1,
-      anon_sym_web,
-    ACTIONS(1211), 1,
-      anon_sym_fetch,
-    STATE(378), 1,
-      sym_tool,
-  [14338] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1260), 1,
+    ACTIONS(907), 3,
       aux_sym__newline_token1,
-    ACTIONS(1262), 1,
+      sym__eof,
+      anon_sym_COMMA,
+  [14636] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1254), 1,
+      anon_sym_on,
+    ACTIONS(1256), 1,
+      anon_sym_when,
+    STATE(522), 1,
+      sym__watch,
+  [14649] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1254), 1,
+      anon_sym_on,
+    ACTIONS(1256), 1,
+      anon_sym_when,
+    STATE(456), 1,
+      sym__watch,
+  [14662] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1258), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1260), 1,
       anon_sym_RPAREN,
-    STATE(399), 1,
+    STATE(415), 1,
       aux_sym__newline,
-  [14351] = 2,
+  [14675] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1233), 1,
+      anon_sym_COMMA,
+    ACTIONS(1248), 1,
+      sym_clock,
+    STATE(421), 1,
+      aux_sym_days_repeat1,
+  [14688] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1262), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14697] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1264), 3,
       anon_sym_get,
       anon_sym_post,
       anon_sym_put,
-  [14360] = 4,
+  [14706] = 4,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
     ACTIONS(1266), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1268), 1,
-      anon_sym_COMMA,
-    STATE(421), 1,
-      aux_sym_address_option_repeat1,
-  [14373] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1271), 1,
-      aux_sym__newline_token1,
-    STATE(66), 1,
+      anon_sym_RPAREN,
+    STATE(119), 1,
       aux_sym__newline,
-  [14383] = 3,
+  [14719] = 4,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(363), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1260), 1,
+      anon_sym_RPAREN,
+    STATE(119), 1,
+      aux_sym__newline,
+  [14732] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1268), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1270), 1,
+      anon_sym_COMMA,
+    STATE(417), 1,
+      aux_sym_address_option_repeat1,
+  [14745] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1229), 1,
+      anon_sym_web,
+    ACTIONS(1231), 1,
+      anon_sym_fetch,
+    STATE(355), 1,
+      sym_tool,
+  [14758] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1227), 1,
+      anon_sym_PIPE,
     ACTIONS(1273), 1,
-      anon_sym_text,
-    ACTIONS(1275), 1,
-      anon_sym_email,
-  [14393] = 2,
+      anon_sym_RBRACE_RBRACE,
+    STATE(588), 1,
+      sym_filter,
+  [14771] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1277), 2,
+    ACTIONS(1275), 1,
+      anon_sym_COMMA,
+    ACTIONS(1278), 1,
+      sym_clock,
+    STATE(420), 1,
+      aux_sym_days_repeat1,
+  [14784] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1233), 1,
+      anon_sym_COMMA,
+    ACTIONS(1280), 1,
+      sym_clock,
+    STATE(420), 1,
+      aux_sym_days_repeat1,
+  [14797] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1282), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14806] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1284), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [14815] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1288), 1,
+      sym_email_address,
+    ACTIONS(1286), 2,
+      sym_identifier,
+      sym_phone_number,
+  [14826] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1290), 1,
+      aux_sym__newline_token1,
+    STATE(185), 1,
+      aux_sym__newline,
+  [14836] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1292), 2,
       anon_sym_slack,
       anon_sym_teams,
-  [14401] = 3,
+  [14844] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1279), 1,
+    ACTIONS(1294), 1,
       aux_sym__newline_token1,
-    STATE(118), 1,
+    STATE(127), 1,
       aux_sym__newline,
-  [14411] = 3,
+  [14854] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1281), 1,
+    ACTIONS(1296), 1,
       aux_sym__newline_token1,
     STATE(3), 1,
       aux_sym__newline,
-  [14421] = 2,
+  [14864] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1243), 2,
+    ACTIONS(1298), 1,
       aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [14429] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1283), 1,
-      anon_sym_until,
-    ACTIONS(1285), 1,
-      sym_duration,
-  [14439] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1287), 1,
-      aux_sym__newline_token1,
-    STATE(248), 1,
+    STATE(44), 1,
       aux_sym__newline,
-  [14449] = 2,
+  [14874] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1289), 2,
+    ACTIONS(1300), 1,
+      anon_sym_until,
+    ACTIONS(1302), 1,
+      sym_duration,
+  [14884] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1304), 1,
+      aux_sym__newline_token1,
+    STATE(251), 1,
+      aux_sym__newline,
+  [14894] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1306), 2,
       aux_sym__newline_token1,
       anon_sym_and,
-  [14457] = 3,
+  [14902] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1291), 1,
-      aux_sym__newline_token1,
-    STATE(206), 1,
-      aux_sym__newline,
-  [14467] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1293), 1,
-      aux_sym__newline_token1,
-    STATE(32), 1,
-      aux_sym__newline,
-  [14477] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1295), 1,
-      aux_sym__newline_token1,
-    STATE(33), 1,
-      aux_sym__newline,
-  [14487] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1297), 2,
-      anon_sym_continue,
-      anon_sym_fail,
-  [14495] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1299), 1,
-      aux_sym__newline_token1,
-    STATE(35), 1,
-      aux_sym__newline,
-  [14505] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1301), 1,
-      aux_sym__newline_token1,
-    STATE(51), 1,
-      aux_sym__newline,
-  [14515] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1303), 1,
-      aux_sym__newline_token1,
-    STATE(22), 1,
-      aux_sym__newline,
-  [14525] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1305), 1,
-      anon_sym_until,
-    ACTIONS(1307), 1,
-      sym_duration,
-  [14535] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1309), 1,
-      aux_sym__newline_token1,
-    STATE(29), 1,
-      aux_sym__newline,
-  [14545] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1311), 1,
-      aux_sym__newline_token1,
-    STATE(27), 1,
-      aux_sym__newline,
-  [14555] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1313), 1,
-      aux_sym__newline_token1,
-    STATE(154), 1,
-      aux_sym__newline,
-  [14565] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1315), 1,
-      aux_sym__newline_token1,
-    STATE(26), 1,
-      aux_sym__newline,
-  [14575] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1317), 1,
-      aux_sym__newline_token1,
-    STATE(23), 1,
-      aux_sym__newline,
-  [14585] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1319), 1,
-      aux_sym__newline_token1,
-    STATE(34), 1,
-      aux_sym__newline,
-  [14595] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1321), 1,
-      aux_sym__newline_token1,
-    STATE(54), 1,
-      aux_sym__newline,
-  [14605] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1323), 1,
-      aux_sym__newline_token1,
-    STATE(115), 1,
-      aux_sym__newline,
-  [14615] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1325), 1,
-      anon_sym_RBRACE_RBRACE,
-    ACTIONS(1327), 1,
-      anon_sym_COLON,
-  [14625] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(834), 1,
-      sym_clock,
-    STATE(328), 1,
-      sym_time_range,
-  [14635] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1329), 1,
-      aux_sym__newline_token1,
-    STATE(182), 1,
-      aux_sym__newline,
-  [14645] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1331), 1,
-      aux_sym__newline_token1,
-    STATE(204), 1,
-      aux_sym__newline,
-  [14655] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(834), 1,
-      sym_clock,
-    STATE(406), 1,
-      sym_time_range,
-  [14665] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1333), 1,
-      aux_sym__newline_token1,
-    STATE(38), 1,
-      aux_sym__newline,
-  [14675] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1335), 1,
-      aux_sym__newline_token1,
-    STATE(39), 1,
-      aux_sym__newline,
-  [14685] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1337), 1,
-      aux_sym__newline_token1,
-    STATE(40), 1,
-      aux_sym__newline,
-  [14695] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1339), 1,
-      aux_sym__newline_token1,
-    STATE(41), 1,
-      aux_sym__newline,
-  [14705] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1341), 1,
-      aux_sym__newline_token1,
-    STATE(42), 1,
-      aux_sym__newline,
-  [14715] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1343), 2,
-      anon_sym_lead,
-      anon_sym_account,
-  [14723] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1345), 1,
-      aux_sym__newline_token1,
-    STATE(84), 1,
-      aux_sym__newline,
-  [14733] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1347), 1,
-      aux_sym__newline_token1,
-    STATE(187), 1,
-      aux_sym__newline,
-  [14743] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1349), 1,
-      aux_sym__newline_token1,
-    STATE(202), 1,
-      aux_sym__newline,
-  [14753] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1351), 1,
-      aux_sym__newline_token1,
-    STATE(69), 1,
-      aux_sym__newline,
-  [14763] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1353), 1,
-      aux_sym__newline_token1,
-    STATE(47), 1,
-      aux_sym__newline,
-  [14773] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1355), 1,
-      aux_sym__newline_token1,
-    STATE(85), 1,
-      aux_sym__newline,
-  [14783] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1357), 1,
-      aux_sym__newline_token1,
-    STATE(86), 1,
-      aux_sym__newline,
-  [14793] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1359), 1,
-      aux_sym__newline_token1,
-    STATE(116), 1,
-      aux_sym__newline,
-  [14803] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1361), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1363), 1,
-      anon_sym_when,
-  [14813] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1365), 1,
-      aux_sym__newline_token1,
-    STATE(78), 1,
-      aux_sym__newline,
-  [14823] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1367), 1,
-      aux_sym__newline_token1,
-    STATE(148), 1,
-      aux_sym__newline,
-  [14833] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1369), 1,
-      aux_sym__newline_token1,
-    STATE(150), 1,
-      aux_sym__newline,
-  [14843] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1371), 1,
-      aux_sym__newline_token1,
-    STATE(124), 1,
-      aux_sym__newline,
-  [14853] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1373), 1,
-      aux_sym__newline_token1,
-    STATE(151), 1,
-      aux_sym__newline,
-  [14863] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1375), 1,
-      aux_sym__newline_token1,
-    STATE(139), 1,
-      aux_sym__newline,
-  [14873] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1377), 1,
-      aux_sym__newline_token1,
-    STATE(6), 1,
-      aux_sym__newline,
-  [14883] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1379), 1,
-      aux_sym__newline_token1,
-    STATE(7), 1,
-      aux_sym__newline,
-  [14893] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1381), 1,
-      aux_sym__newline_token1,
-    STATE(143), 1,
-      aux_sym__newline,
-  [14903] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1383), 1,
-      aux_sym__newline_token1,
-    STATE(149), 1,
-      aux_sym__newline,
-  [14913] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1385), 1,
-      aux_sym__newline_token1,
-    STATE(125), 1,
-      aux_sym__newline,
-  [14923] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1387), 1,
-      aux_sym__newline_token1,
-    STATE(134), 1,
-      aux_sym__newline,
-  [14933] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1389), 1,
-      aux_sym__newline_token1,
-    STATE(135), 1,
-      aux_sym__newline,
-  [14943] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1391), 1,
-      aux_sym__newline_token1,
-    STATE(100), 1,
-      aux_sym__newline,
-  [14953] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1393), 1,
-      aux_sym__newline_token1,
-    STATE(106), 1,
-      aux_sym__newline,
-  [14963] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1395), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [14971] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1397), 1,
-      aux_sym__newline_token1,
-    STATE(102), 1,
-      aux_sym__newline,
-  [14981] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1399), 1,
-      aux_sym__newline_token1,
-    STATE(120), 1,
-      aux_sym__newline,
-  [14991] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1401), 1,
-      aux_sym__newline_token1,
-    STATE(121), 1,
-      aux_sym__newline,
-  [15001] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1403), 1,
-      aux_sym__newline_token1,
-    STATE(107), 1,
-      aux_sym__newline,
-  [15011] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1405), 1,
-      aux_sym__newline_token1,
-    STATE(129), 1,
-      aux_sym__newline,
-  [15021] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1407), 1,
-      aux_sym__newline_token1,
-    STATE(130), 1,
-      aux_sym__newline,
-  [15031] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1409), 1,
-      aux_sym__newline_token1,
-    STATE(101), 1,
-      aux_sym__newline,
-  [15041] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1411), 1,
-      aux_sym__newline_token1,
-    STATE(110), 1,
-      aux_sym__newline,
-  [15051] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1413), 1,
-      aux_sym__newline_token1,
-    STATE(111), 1,
-      aux_sym__newline,
-  [15061] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1415), 1,
-      anon_sym_text,
-    ACTIONS(1417), 1,
-      anon_sym_email,
-  [15071] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1419), 1,
-      aux_sym__newline_token1,
-    STATE(250), 1,
-      aux_sym__newline,
-  [15081] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1421), 1,
-      aux_sym__newline_token1,
-    STATE(28), 1,
-      aux_sym__newline,
-  [15091] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1423), 1,
-      aux_sym__newline_token1,
-    STATE(207), 1,
-      aux_sym__newline,
-  [15101] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1425), 2,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [15109] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1427), 1,
-      aux_sym__newline_token1,
-    STATE(82), 1,
-      aux_sym__newline,
-  [15119] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1429), 1,
-      aux_sym__newline_token1,
-    STATE(52), 1,
-      aux_sym__newline,
-  [15129] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1431), 1,
-      aux_sym__newline_token1,
-    STATE(53), 1,
-      aux_sym__newline,
-  [15139] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1433), 1,
-      aux_sym__newline_token1,
-    STATE(191), 1,
-      aux_sym__newline,
-  [15149] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1435), 1,
-      aux_sym__newline_token1,
-    STATE(68), 1,
-      aux_sym__newline,
-  [15159] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1437), 1,
-      aux_sym__newline_token1,
-    STATE(186), 1,
-      aux_sym__newline,
-  [15169] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1439), 1,
-      aux_sym__newline_token1,
-    STATE(153), 1,
-      aux_sym__newline,
-  [15179] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1441), 1,
-      aux_sym__newline_token1,
-    STATE(5), 1,
-      aux_sym__newline,
-  [15189] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1443), 1,
-      aux_sym__newline_token1,
-    STATE(117), 1,
-      aux_sym__newline,
-  [15199] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1445), 1,
-      aux_sym__newline_token1,
-    STATE(4), 1,
-      aux_sym__newline,
-  [15209] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1447), 1,
-      aux_sym__newline_token1,
-    STATE(200), 1,
-      aux_sym__newline,
-  [15219] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1449), 1,
-      aux_sym__newline_token1,
-    STATE(2), 1,
-      aux_sym__newline,
-  [15229] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1451), 2,
-      anon_sym_COMMA,
-      sym_clock,
-  [15237] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1453), 2,
-      anon_sym_lead,
-      anon_sym_account,
-  [15245] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1455), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-  [15255] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1457), 1,
-      aux_sym__newline_token1,
-    STATE(18), 1,
-      aux_sym__newline,
-  [15265] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1459), 1,
-      aux_sym__newline_token1,
-    STATE(209), 1,
-      aux_sym__newline,
-  [15275] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1461), 1,
+    ACTIONS(1308), 1,
       aux_sym__newline_token1,
     STATE(210), 1,
       aux_sym__newline,
-  [15285] = 3,
+  [14912] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1463), 1,
+    ACTIONS(1310), 1,
       aux_sym__newline_token1,
-    STATE(156), 1,
+    STATE(72), 1,
       aux_sym__newline,
-  [15295] = 2,
+  [14922] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1213), 2,
+    ACTIONS(1312), 1,
       aux_sym__newline_token1,
-      anon_sym_and,
-  [15303] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1465), 1,
-      aux_sym__newline_token1,
-    STATE(199), 1,
+    STATE(74), 1,
       aux_sym__newline,
-  [15313] = 3,
+  [14932] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1467), 1,
+    ACTIONS(1314), 2,
+      anon_sym_continue,
+      anon_sym_fail,
+  [14940] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1316), 1,
       aux_sym__newline_token1,
-    STATE(208), 1,
+    STATE(75), 1,
       aux_sym__newline,
-  [15323] = 3,
+  [14950] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1469), 1,
+    ACTIONS(1318), 1,
       aux_sym__newline_token1,
-    STATE(190), 1,
+    STATE(76), 1,
       aux_sym__newline,
-  [15333] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1471), 1,
-      aux_sym__newline_token1,
-    STATE(188), 1,
-      aux_sym__newline,
-  [15343] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1266), 2,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [15351] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1473), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [15359] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1475), 1,
-      aux_sym__newline_token1,
-    STATE(55), 1,
-      aux_sym__newline,
-  [15369] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1477), 1,
-      aux_sym__newline_token1,
-    STATE(56), 1,
-      aux_sym__newline,
-  [15379] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1479), 1,
-      aux_sym__newline_token1,
-    STATE(57), 1,
-      aux_sym__newline,
-  [15389] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1481), 1,
-      aux_sym__newline_token1,
-    STATE(24), 1,
-      aux_sym__newline,
-  [15399] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1483), 1,
-      aux_sym__newline_token1,
-    STATE(205), 1,
-      aux_sym__newline,
-  [15409] = 2,
+  [14960] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1237), 2,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+  [14968] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1320), 1,
+      aux_sym__newline_token1,
+    STATE(77), 1,
+      aux_sym__newline,
+  [14978] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1322), 1,
+      aux_sym__newline_token1,
+    STATE(29), 1,
+      aux_sym__newline,
+  [14988] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1324), 1,
+      anon_sym_until,
+    ACTIONS(1326), 1,
+      sym_duration,
+  [14998] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1328), 1,
+      aux_sym__newline_token1,
+    STATE(27), 1,
+      aux_sym__newline,
+  [15008] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1330), 1,
+      aux_sym__newline_token1,
+    STATE(26), 1,
+      aux_sym__newline,
+  [15018] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1332), 1,
+      aux_sym__newline_token1,
+    STATE(156), 1,
+      aux_sym__newline,
+  [15028] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1334), 1,
+      aux_sym__newline_token1,
+    STATE(24), 1,
+      aux_sym__newline,
+  [15038] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1336), 1,
+      aux_sym__newline_token1,
+    STATE(28), 1,
+      aux_sym__newline,
+  [15048] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1338), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
+      aux_sym__newline,
+  [15058] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1340), 1,
+      aux_sym__newline_token1,
+    STATE(51), 1,
+      aux_sym__newline,
+  [15068] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(853), 1,
+      sym_clock,
+    STATE(335), 1,
+      sym_time_range,
+  [15078] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1342), 1,
+      aux_sym__newline_token1,
+    STATE(117), 1,
+      aux_sym__newline,
+  [15088] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1344), 1,
+      anon_sym_RBRACE_RBRACE,
+    ACTIONS(1346), 1,
+      anon_sym_COLON,
+  [15098] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(853), 1,
+      sym_clock,
+    STATE(397), 1,
+      sym_time_range,
+  [15108] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1348), 1,
+      aux_sym__newline_token1,
+    STATE(98), 1,
+      aux_sym__newline,
+  [15118] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1350), 2,
+      anon_sym_lead,
+      anon_sym_account,
+  [15126] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1352), 1,
+      aux_sym__newline_token1,
+    STATE(204), 1,
+      aux_sym__newline,
+  [15136] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1354), 1,
+      aux_sym__newline_token1,
+    STATE(56), 1,
+      aux_sym__newline,
+  [15146] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1356), 1,
+      aux_sym__newline_token1,
+    STATE(57), 1,
+      aux_sym__newline,
+  [15156] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1358), 1,
+      aux_sym__newline_token1,
+    STATE(58), 1,
+      aux_sym__newline,
+  [15166] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1360), 1,
+      aux_sym__newline_token1,
+    STATE(59), 1,
+      aux_sym__newline,
+  [15176] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1362), 1,
+      aux_sym__newline_token1,
+    STATE(60), 1,
+      aux_sym__newline,
+  [15186] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1364), 1,
+      aux_sym__newline_token1,
+    STATE(212), 1,
+      aux_sym__newline,
+  [15196] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1366), 1,
+      aux_sym__newline_token1,
+    STATE(189), 1,
+      aux_sym__newline,
+  [15206] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1368), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1370), 1,
+      anon_sym_when,
+  [15216] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1372), 1,
+      aux_sym__newline_token1,
+    STATE(78), 1,
+      aux_sym__newline,
+  [15226] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1374), 1,
+      aux_sym__newline_token1,
+    STATE(65), 1,
+      aux_sym__newline,
+  [15236] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1376), 1,
+      aux_sym__newline_token1,
+    STATE(92), 1,
+      aux_sym__newline,
+  [15246] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1378), 1,
+      aux_sym__newline_token1,
+    STATE(90), 1,
+      aux_sym__newline,
+  [15256] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1380), 1,
+      aux_sym__newline_token1,
+    STATE(128), 1,
+      aux_sym__newline,
+  [15266] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1382), 1,
+      aux_sym__newline_token1,
+    STATE(106), 1,
+      aux_sym__newline,
+  [15276] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1384), 1,
+      aux_sym__newline_token1,
+    STATE(5), 1,
+      aux_sym__newline,
+  [15286] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1386), 1,
+      aux_sym__newline_token1,
+    STATE(7), 1,
+      aux_sym__newline,
+  [15296] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1388), 1,
+      aux_sym__newline_token1,
+    STATE(131), 1,
+      aux_sym__newline,
+  [15306] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1390), 1,
+      aux_sym__newline_token1,
+    STATE(132), 1,
+      aux_sym__newline,
+  [15316] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1392), 1,
+      aux_sym__newline_token1,
+    STATE(133), 1,
+      aux_sym__newline,
+  [15326] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1394), 1,
+      aux_sym__newline_token1,
+    STATE(134), 1,
+      aux_sym__newline,
+  [15336] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1396), 1,
+      aux_sym__newline_token1,
+    STATE(135), 1,
+      aux_sym__newline,
+  [15346] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1398), 1,
+      aux_sym__newline_token1,
+    STATE(153), 1,
+      aux_sym__newline,
+  [15356] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1400), 1,
+      aux_sym__newline_token1,
+    STATE(93), 1,
+      aux_sym__newline,
+  [15366] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1402), 1,
+      aux_sym__newline_token1,
+    STATE(45), 1,
+      aux_sym__newline,
+  [15376] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1404), 1,
+      aux_sym__newline_token1,
+    STATE(139), 1,
+      aux_sym__newline,
+  [15386] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1406), 1,
+      aux_sym__newline_token1,
+    STATE(140), 1,
+      aux_sym__newline,
+  [15396] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1408), 1,
+      aux_sym__newline_token1,
+    STATE(4), 1,
+      aux_sym__newline,
+  [15406] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1410), 1,
+      aux_sym__newline_token1,
+    STATE(143), 1,
+      aux_sym__newline,
+  [15416] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1412), 1,
+      aux_sym__newline_token1,
+    STATE(144), 1,
+      aux_sym__newline,
+  [15426] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1414), 1,
+      aux_sym__newline_token1,
+    STATE(102), 1,
+      aux_sym__newline,
+  [15436] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1416), 1,
+      aux_sym__newline_token1,
+    STATE(105), 1,
+      aux_sym__newline,
+  [15446] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1418), 1,
+      aux_sym__newline_token1,
+    STATE(107), 1,
+      aux_sym__newline,
+  [15456] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1420), 1,
+      anon_sym_text,
+    ACTIONS(1422), 1,
+      anon_sym_email,
+  [15466] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1424), 1,
+      aux_sym__newline_token1,
+    STATE(121), 1,
+      aux_sym__newline,
+  [15476] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1426), 1,
+      aux_sym__newline_token1,
+    STATE(120), 1,
+      aux_sym__newline,
+  [15486] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1428), 1,
+      aux_sym__newline_token1,
+    STATE(113), 1,
+      aux_sym__newline,
+  [15496] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1430), 1,
+      aux_sym__newline_token1,
+    STATE(147), 1,
+      aux_sym__newline,
+  [15506] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1432), 1,
+      aux_sym__newline_token1,
+    STATE(148), 1,
+      aux_sym__newline,
+  [15516] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1434), 1,
+      aux_sym__newline_token1,
+    STATE(103), 1,
+      aux_sym__newline,
+  [15526] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1436), 1,
+      aux_sym__newline_token1,
+    STATE(116), 1,
+      aux_sym__newline,
+  [15536] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1438), 1,
+      aux_sym__newline_token1,
+    STATE(111), 1,
+      aux_sym__newline,
+  [15546] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1440), 1,
+      anon_sym_text,
+    ACTIONS(1442), 1,
+      anon_sym_email,
+  [15556] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1444), 1,
+      aux_sym__newline_token1,
+    STATE(253), 1,
+      aux_sym__newline,
+  [15566] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1446), 1,
+      aux_sym__newline_token1,
+    STATE(23), 1,
+      aux_sym__newline,
+  [15576] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1448), 1,
+      aux_sym__newline_token1,
+    STATE(94), 1,
+      aux_sym__newline,
+  [15586] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1450), 1,
+      aux_sym__newline_token1,
+    STATE(32), 1,
+      aux_sym__newline,
+  [15596] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1452), 1,
+      aux_sym__newline_token1,
+    STATE(33), 1,
+      aux_sym__newline,
+  [15606] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1454), 1,
+      aux_sym__newline_token1,
+    STATE(191), 1,
+      aux_sym__newline,
+  [15616] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1456), 1,
+      aux_sym__newline_token1,
+    STATE(64), 1,
+      aux_sym__newline,
+  [15626] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1458), 1,
+      aux_sym__newline_token1,
+    STATE(70), 1,
+      aux_sym__newline,
+  [15636] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1460), 1,
+      aux_sym__newline_token1,
+    STATE(194), 1,
+      aux_sym__newline,
+  [15646] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1462), 1,
+      aux_sym__newline_token1,
+    STATE(161), 1,
+      aux_sym__newline,
+  [15656] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1464), 1,
+      aux_sym__newline_token1,
+    STATE(118), 1,
+      aux_sym__newline,
+  [15666] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1466), 1,
+      aux_sym__newline_token1,
+    STATE(6), 1,
+      aux_sym__newline,
+  [15676] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1468), 1,
+      aux_sym__newline_token1,
+    STATE(2), 1,
+      aux_sym__newline,
+  [15686] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1470), 1,
+      aux_sym__newline_token1,
+    STATE(206), 1,
+      aux_sym__newline,
+  [15696] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1472), 2,
       anon_sym_COMMA,
       sym_clock,
-  [15417] = 3,
+  [15704] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1485), 1,
+    ACTIONS(1474), 2,
+      anon_sym_lead,
+      anon_sym_account,
+  [15712] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1476), 1,
       aux_sym__newline_token1,
-    STATE(20), 1,
+    STATE(159), 1,
       aux_sym__newline,
-  [15427] = 3,
+  [15722] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1487), 1,
+    ACTIONS(1478), 1,
       aux_sym__newline_token1,
-    STATE(19), 1,
+    STATE(18), 1,
       aux_sym__newline,
-  [15437] = 3,
+  [15732] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1489), 1,
+    ACTIONS(1480), 1,
       aux_sym__newline_token1,
-    STATE(21), 1,
+    STATE(17), 1,
       aux_sym__newline,
-  [15447] = 3,
+  [15742] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1491), 1,
+    ACTIONS(1482), 1,
       aux_sym__newline_token1,
-    STATE(16), 1,
+    STATE(208), 1,
       aux_sym__newline,
-  [15457] = 3,
+  [15752] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1493), 1,
+    ACTIONS(1484), 1,
+      aux_sym__newline_token1,
+    STATE(211), 1,
+      aux_sym__newline,
+  [15762] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1486), 1,
+      aux_sym__newline_token1,
+    STATE(198), 1,
+      aux_sym__newline,
+  [15772] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1488), 2,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+  [15780] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1490), 1,
+      aux_sym__newline_token1,
+    STATE(213), 1,
+      aux_sym__newline,
+  [15790] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1492), 1,
+      aux_sym__newline_token1,
+    STATE(195), 1,
+      aux_sym__newline,
+  [15800] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1210), 2,
+      aux_sym__newline_token1,
+      anon_sym_and,
+  [15808] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1494), 1,
       aux_sym__newline_token1,
     STATE(203), 1,
       aux_sym__newline,
-  [15467] = 3,
+  [15818] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1495), 1,
+    ACTIONS(1496), 1,
       aux_sym__newline_token1,
-    STATE(63), 1,
+    STATE(190), 1,
       aux_sym__newline,
-  [15477] = 2,
+  [15828] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1497), 2,
-      anon_sym_lead,
-      anon_sym_account,
-  [15485] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1499), 1,
-      anon_sym_text,
-    ACTIONS(1501), 1,
-      anon_sym_email,
-  [15495] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1503), 2,
+    ACTIONS(1498), 2,
       anon_sym_slack,
       anon_sym_teams,
-  [15503] = 3,
+  [15836] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1505), 1,
+    ACTIONS(1268), 2,
       aux_sym__newline_token1,
-    STATE(157), 1,
+      anon_sym_COMMA,
+  [15844] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1500), 1,
+      aux_sym__newline_token1,
+    STATE(34), 1,
       aux_sym__newline,
-  [15513] = 3,
+  [15854] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1507), 1,
+    ACTIONS(1502), 1,
+      aux_sym__newline_token1,
+    STATE(35), 1,
+      aux_sym__newline,
+  [15864] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1504), 1,
+      aux_sym__newline_token1,
+    STATE(30), 1,
+      aux_sym__newline,
+  [15874] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1506), 1,
+      aux_sym__newline_token1,
+    STATE(25), 1,
+      aux_sym__newline,
+  [15884] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1278), 2,
+      anon_sym_COMMA,
+      sym_clock,
+  [15892] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1508), 1,
+      aux_sym__newline_token1,
+    STATE(207), 1,
+      aux_sym__newline,
+  [15902] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1510), 1,
+      aux_sym__newline_token1,
+    STATE(19), 1,
+      aux_sym__newline,
+  [15912] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1512), 1,
+      aux_sym__newline_token1,
+    STATE(20), 1,
+      aux_sym__newline,
+  [15922] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1514), 1,
+      aux_sym__newline_token1,
+    STATE(21), 1,
+      aux_sym__newline,
+  [15932] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1516), 1,
+      aux_sym__newline_token1,
+    STATE(16), 1,
+      aux_sym__newline,
+  [15942] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1518), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+  [15952] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1520), 2,
+      anon_sym_lead,
+      anon_sym_account,
+  [15960] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1522), 1,
       anon_sym_text,
-    ACTIONS(1509), 1,
+    ACTIONS(1524), 1,
       anon_sym_email,
-  [15523] = 3,
+  [15970] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1511), 1,
+    ACTIONS(1526), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [15978] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1528), 1,
+      anon_sym_text,
+    ACTIONS(1530), 1,
+      anon_sym_email,
+  [15988] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1532), 1,
+      aux_sym__newline_token1,
+    STATE(155), 1,
+      aux_sym__newline,
+  [15998] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1534), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [16006] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1536), 1,
       aux_sym__newline_token1,
     STATE(104), 1,
       aux_sym__newline,
-  [15533] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1513), 1,
-      sym_identifier,
-  [15540] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1515), 1,
-      aux_sym__newline_token1,
-  [15547] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1517), 1,
-      anon_sym_search,
-  [15554] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1519), 1,
-      ts_builtin_sym_end,
-  [15561] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1521), 1,
-      sym_identifier,
-  [15568] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1517), 1,
-      anon_sym_url,
-  [15575] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1523), 1,
-      anon_sym_of,
-  [15582] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1525), 1,
-      anon_sym_send,
-  [15589] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1527), 1,
-      anon_sym_RBRACE_RBRACE,
-  [15596] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1529), 1,
-      sym_clock,
-  [15603] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1531), 1,
-      sym_identifier,
-  [15610] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1533), 1,
-      anon_sym_timezone,
-  [15617] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1535), 1,
-      anon_sym_with,
-  [15624] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1537), 1,
-      anon_sym_day,
-  [15631] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1539), 1,
-      sym_identifier,
-  [15638] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1541), 1,
-      sym_template_path,
-  [15645] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1543), 1,
-      anon_sym_DASH,
-  [15652] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1545), 1,
-      anon_sym_than,
-  [15659] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1547), 1,
-      sym_identifier,
-  [15666] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1549), 1,
-      sym_identifier,
-  [15673] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1551), 1,
-      sym_identifier,
-  [15680] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1553), 1,
-      sym_duration,
-  [15687] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1555), 1,
-      anon_sym_phone,
-  [15694] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1557), 1,
-      sym_identifier,
-  [15701] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1559), 1,
-      sym_identifier,
-  [15708] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1561), 1,
-      aux_sym__newline_token1,
-  [15715] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1563), 1,
-      anon_sym_end,
-  [15722] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1565), 1,
-      sym_json_path,
-  [15729] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1567), 1,
-      sym_identifier,
-  [15736] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1569), 1,
-      sym_identifier,
-  [15743] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1571), 1,
-      sym_json_path,
-  [15750] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1573), 1,
-      anon_sym_of,
-  [15757] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1575), 1,
-      sym_json_path,
-  [15764] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1577), 1,
-      anon_sym_when,
-  [15771] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1579), 1,
-      sym_json_path,
-  [15778] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(780), 1,
-      sym_duration,
-  [15785] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1545), 1,
-      anon_sym_last,
-  [15792] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1581), 1,
-      anon_sym_phone,
-  [15799] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1583), 1,
-      anon_sym_of,
-  [15806] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1585), 1,
-      sym_timezone_name,
-  [15813] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1587), 1,
-      sym_identifier,
-  [15820] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1589), 1,
-      anon_sym_RBRACE_RBRACE,
-  [15827] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1591), 1,
-      anon_sym_contain,
-  [15834] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1593), 1,
-      anon_sym_not,
-  [15841] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1595), 1,
-      sym_identifier,
-  [15848] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1597), 1,
-      sym_duration,
-  [15855] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1599), 1,
-      sym_header_name,
-  [15862] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1601), 1,
-      sym_header_name,
-  [15869] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1603), 1,
-      anon_sym_day,
-  [15876] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1605), 1,
-      anon_sym_timezone,
-  [15883] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1607), 1,
-      sym_duration,
-  [15890] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1609), 1,
-      sym_identifier,
-  [15897] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1611), 1,
-      sym_duration,
-  [15904] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1613), 1,
-      sym_identifier,
-  [15911] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1615), 1,
-      anon_sym_failure,
-  [15918] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1617), 1,
-      anon_sym_RBRACE_RBRACE,
-  [15925] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1619), 1,
-      sym_header_name,
-  [15932] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1621), 1,
-      sym_template_path,
-  [15939] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1623), 1,
-      anon_sym_of,
-  [15946] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1625), 1,
-      sym_clock,
-  [15953] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1627), 1,
-      sym_identifier,
-  [15960] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1629), 1,
-      sym_clock,
-  [15967] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1631), 1,
-      sym_json_path,
-  [15974] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1633), 1,
-      anon_sym_phone,
-  [15981] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1635), 1,
-      anon_sym_end,
-  [15988] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1637), 1,
-      sym_identifier,
-  [15995] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1639), 1,
-      sym_json_path,
-  [16002] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1641), 1,
-      anon_sym_phone,
-  [16009] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1207), 1,
-      anon_sym_back,
   [16016] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1643), 1,
-      anon_sym_timezone,
+    ACTIONS(1538), 1,
+      anon_sym_phone,
   [16023] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1645), 1,
+    ACTIONS(1540), 1,
+      sym_identifier,
+  [16030] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1542), 1,
+      ts_builtin_sym_end,
+  [16037] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1544), 1,
+      sym_clock,
+  [16044] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1546), 1,
+      anon_sym_of,
+  [16051] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1548), 1,
+      sym_clock,
+  [16058] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1550), 1,
+      sym_json_path,
+  [16065] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1552), 1,
+      anon_sym_RBRACE_RBRACE,
+  [16072] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1554), 1,
+      sym_template_path,
+  [16079] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1556), 1,
+      sym_identifier,
+  [16086] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1558), 1,
+      anon_sym_timezone,
+  [16093] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1560), 1,
+      anon_sym_day,
+  [16100] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1562), 1,
+      anon_sym_DASH,
+  [16107] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1564), 1,
+      sym_identifier,
+  [16114] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1566), 1,
+      anon_sym_search,
+  [16121] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1568), 1,
+      anon_sym_failure,
+  [16128] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1570), 1,
+      sym_identifier,
+  [16135] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1572), 1,
+      sym_identifier,
+  [16142] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1574), 1,
+      sym_identifier,
+  [16149] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1576), 1,
+      sym_identifier,
+  [16156] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1578), 1,
+      sym_identifier,
+  [16163] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1580), 1,
+      sym_duration,
+  [16170] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1582), 1,
+      anon_sym_contain,
+  [16177] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1584), 1,
+      sym_identifier,
+  [16184] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1586), 1,
+      aux_sym__newline_token1,
+  [16191] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1588), 1,
+      sym_identifier,
+  [16198] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1590), 1,
+      anon_sym_with,
+  [16205] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1592), 1,
+      sym_json_path,
+  [16212] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1594), 1,
+      sym_identifier,
+  [16219] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1596), 1,
+      anon_sym_of,
+  [16226] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1598), 1,
+      sym_json_path,
+  [16233] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1600), 1,
+      anon_sym_when,
+  [16240] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1602), 1,
+      sym_json_path,
+  [16247] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(815), 1,
+      sym_duration,
+  [16254] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1604), 1,
+      sym_json_path,
+  [16261] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1606), 1,
+      sym_timezone_name,
+  [16268] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1608), 1,
+      anon_sym_RBRACE_RBRACE,
+  [16275] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1610), 1,
+      anon_sym_phone,
+  [16282] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1612), 1,
+      anon_sym_end,
+  [16289] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1614), 1,
+      sym_identifier,
+  [16296] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1616), 1,
+      sym_header_name,
+  [16303] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1618), 1,
+      anon_sym_RBRACE_RBRACE,
+  [16310] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1566), 1,
+      anon_sym_url,
+  [16317] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1620), 1,
+      sym_duration,
+  [16324] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1622), 1,
+      sym_identifier,
+  [16331] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1244), 1,
+      anon_sym_back,
+  [16338] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1624), 1,
+      anon_sym_timezone,
+  [16345] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1626), 1,
+      sym_header_name,
+  [16352] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1628), 1,
+      anon_sym_day,
+  [16359] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1630), 1,
+      anon_sym_than,
+  [16366] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1632), 1,
+      anon_sym_of,
+  [16373] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1634), 1,
+      sym_identifier,
+  [16380] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1636), 1,
+      sym_duration,
+  [16387] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1638), 1,
+      sym_identifier,
+  [16394] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1640), 1,
+      anon_sym_send,
+  [16401] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1642), 1,
+      sym_duration,
+  [16408] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1644), 1,
+      sym_header_name,
+  [16415] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1646), 1,
+      anon_sym_of,
+  [16422] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1648), 1,
+      sym_clock,
+  [16429] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1650), 1,
+      sym_template_path,
+  [16436] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1652), 1,
+      sym_identifier,
+  [16443] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1630), 1,
+      anon_sym_last,
+  [16450] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1654), 1,
+      anon_sym_end,
+  [16457] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1656), 1,
+      anon_sym_phone,
+  [16464] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1658), 1,
+      sym_identifier,
+  [16471] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1660), 1,
+      anon_sym_not,
+  [16478] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1662), 1,
+      anon_sym_phone,
+  [16485] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1664), 1,
+      aux_sym__newline_token1,
+  [16492] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1666), 1,
+      sym_json_path,
+  [16499] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1668), 1,
+      anon_sym_timezone,
+  [16506] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1670), 1,
       sym_json_path,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
-  [SMALL_STATE(3)] = 93,
-  [SMALL_STATE(4)] = 185,
-  [SMALL_STATE(5)] = 277,
-  [SMALL_STATE(6)] = 369,
-  [SMALL_STATE(7)] = 461,
-  [SMALL_STATE(8)] = 553,
-  [SMALL_STATE(9)] = 640,
-  [SMALL_STATE(10)] = 726,
-  [SMALL_STATE(11)] = 812,
-  [SMALL_STATE(12)] = 898,
-  [SMALL_STATE(13)] = 984,
-  [SMALL_STATE(14)] = 1070,
-  [SMALL_STATE(15)] = 1148,
-  [SMALL_STATE(16)] = 1226,
-  [SMALL_STATE(17)] = 1308,
-  [SMALL_STATE(18)] = 1389,
-  [SMALL_STATE(19)] = 1470,
-  [SMALL_STATE(20)] = 1551,
-  [SMALL_STATE(21)] = 1632,
-  [SMALL_STATE(22)] = 1713,
-  [SMALL_STATE(23)] = 1793,
-  [SMALL_STATE(24)] = 1873,
-  [SMALL_STATE(25)] = 1953,
-  [SMALL_STATE(26)] = 2029,
-  [SMALL_STATE(27)] = 2109,
-  [SMALL_STATE(28)] = 2189,
-  [SMALL_STATE(29)] = 2269,
-  [SMALL_STATE(30)] = 2349,
-  [SMALL_STATE(31)] = 2424,
-  [SMALL_STATE(32)] = 2477,
-  [SMALL_STATE(33)] = 2530,
-  [SMALL_STATE(34)] = 2583,
-  [SMALL_STATE(35)] = 2640,
-  [SMALL_STATE(36)] = 2693,
-  [SMALL_STATE(37)] = 2746,
-  [SMALL_STATE(38)] = 2799,
-  [SMALL_STATE(39)] = 2852,
-  [SMALL_STATE(40)] = 2905,
-  [SMALL_STATE(41)] = 2958,
-  [SMALL_STATE(42)] = 3011,
-  [SMALL_STATE(43)] = 3064,
-  [SMALL_STATE(44)] = 3117,
-  [SMALL_STATE(45)] = 3170,
-  [SMALL_STATE(46)] = 3223,
-  [SMALL_STATE(47)] = 3276,
-  [SMALL_STATE(48)] = 3329,
-  [SMALL_STATE(49)] = 3382,
-  [SMALL_STATE(50)] = 3435,
-  [SMALL_STATE(51)] = 3488,
-  [SMALL_STATE(52)] = 3541,
-  [SMALL_STATE(53)] = 3620,
-  [SMALL_STATE(54)] = 3699,
-  [SMALL_STATE(55)] = 3752,
-  [SMALL_STATE(56)] = 3831,
-  [SMALL_STATE(57)] = 3910,
-  [SMALL_STATE(58)] = 3989,
-  [SMALL_STATE(59)] = 4042,
-  [SMALL_STATE(60)] = 4117,
-  [SMALL_STATE(61)] = 4170,
-  [SMALL_STATE(62)] = 4245,
-  [SMALL_STATE(63)] = 4298,
-  [SMALL_STATE(64)] = 4351,
-  [SMALL_STATE(65)] = 4426,
-  [SMALL_STATE(66)] = 4501,
-  [SMALL_STATE(67)] = 4554,
-  [SMALL_STATE(68)] = 4607,
-  [SMALL_STATE(69)] = 4664,
-  [SMALL_STATE(70)] = 4717,
-  [SMALL_STATE(71)] = 4791,
-  [SMALL_STATE(72)] = 4865,
-  [SMALL_STATE(73)] = 4939,
-  [SMALL_STATE(74)] = 5013,
-  [SMALL_STATE(75)] = 5087,
-  [SMALL_STATE(76)] = 5161,
-  [SMALL_STATE(77)] = 5235,
-  [SMALL_STATE(78)] = 5308,
-  [SMALL_STATE(79)] = 5359,
-  [SMALL_STATE(80)] = 5410,
-  [SMALL_STATE(81)] = 5461,
-  [SMALL_STATE(82)] = 5512,
-  [SMALL_STATE(83)] = 5563,
-  [SMALL_STATE(84)] = 5614,
-  [SMALL_STATE(85)] = 5685,
-  [SMALL_STATE(86)] = 5736,
-  [SMALL_STATE(87)] = 5787,
-  [SMALL_STATE(88)] = 5854,
-  [SMALL_STATE(89)] = 5927,
-  [SMALL_STATE(90)] = 5978,
-  [SMALL_STATE(91)] = 6029,
-  [SMALL_STATE(92)] = 6096,
-  [SMALL_STATE(93)] = 6169,
-  [SMALL_STATE(94)] = 6242,
-  [SMALL_STATE(95)] = 6315,
-  [SMALL_STATE(96)] = 6381,
-  [SMALL_STATE(97)] = 6446,
-  [SMALL_STATE(98)] = 6511,
-  [SMALL_STATE(99)] = 6576,
-  [SMALL_STATE(100)] = 6641,
-  [SMALL_STATE(101)] = 6689,
-  [SMALL_STATE(102)] = 6737,
-  [SMALL_STATE(103)] = 6784,
-  [SMALL_STATE(104)] = 6826,
-  [SMALL_STATE(105)] = 6868,
-  [SMALL_STATE(106)] = 6910,
-  [SMALL_STATE(107)] = 6952,
-  [SMALL_STATE(108)] = 6998,
-  [SMALL_STATE(109)] = 7040,
-  [SMALL_STATE(110)] = 7082,
-  [SMALL_STATE(111)] = 7124,
-  [SMALL_STATE(112)] = 7166,
-  [SMALL_STATE(113)] = 7208,
-  [SMALL_STATE(114)] = 7248,
-  [SMALL_STATE(115)] = 7290,
-  [SMALL_STATE(116)] = 7352,
-  [SMALL_STATE(117)] = 7398,
-  [SMALL_STATE(118)] = 7460,
-  [SMALL_STATE(119)] = 7521,
-  [SMALL_STATE(120)] = 7562,
-  [SMALL_STATE(121)] = 7603,
-  [SMALL_STATE(122)] = 7644,
-  [SMALL_STATE(123)] = 7685,
-  [SMALL_STATE(124)] = 7726,
-  [SMALL_STATE(125)] = 7766,
-  [SMALL_STATE(126)] = 7806,
-  [SMALL_STATE(127)] = 7846,
-  [SMALL_STATE(128)] = 7886,
-  [SMALL_STATE(129)] = 7926,
-  [SMALL_STATE(130)] = 7966,
-  [SMALL_STATE(131)] = 8006,
-  [SMALL_STATE(132)] = 8062,
-  [SMALL_STATE(133)] = 8118,
-  [SMALL_STATE(134)] = 8158,
-  [SMALL_STATE(135)] = 8198,
-  [SMALL_STATE(136)] = 8238,
-  [SMALL_STATE(137)] = 8278,
-  [SMALL_STATE(138)] = 8318,
-  [SMALL_STATE(139)] = 8374,
-  [SMALL_STATE(140)] = 8414,
-  [SMALL_STATE(141)] = 8454,
-  [SMALL_STATE(142)] = 8494,
-  [SMALL_STATE(143)] = 8534,
-  [SMALL_STATE(144)] = 8594,
-  [SMALL_STATE(145)] = 8634,
-  [SMALL_STATE(146)] = 8674,
-  [SMALL_STATE(147)] = 8714,
-  [SMALL_STATE(148)] = 8754,
-  [SMALL_STATE(149)] = 8794,
-  [SMALL_STATE(150)] = 8834,
-  [SMALL_STATE(151)] = 8874,
-  [SMALL_STATE(152)] = 8914,
-  [SMALL_STATE(153)] = 8969,
-  [SMALL_STATE(154)] = 9006,
-  [SMALL_STATE(155)] = 9043,
-  [SMALL_STATE(156)] = 9080,
-  [SMALL_STATE(157)] = 9117,
-  [SMALL_STATE(158)] = 9154,
-  [SMALL_STATE(159)] = 9209,
-  [SMALL_STATE(160)] = 9263,
-  [SMALL_STATE(161)] = 9317,
-  [SMALL_STATE(162)] = 9348,
-  [SMALL_STATE(163)] = 9379,
-  [SMALL_STATE(164)] = 9410,
-  [SMALL_STATE(165)] = 9441,
-  [SMALL_STATE(166)] = 9472,
-  [SMALL_STATE(167)] = 9503,
-  [SMALL_STATE(168)] = 9534,
-  [SMALL_STATE(169)] = 9565,
-  [SMALL_STATE(170)] = 9596,
-  [SMALL_STATE(171)] = 9627,
-  [SMALL_STATE(172)] = 9658,
-  [SMALL_STATE(173)] = 9689,
-  [SMALL_STATE(174)] = 9720,
-  [SMALL_STATE(175)] = 9751,
-  [SMALL_STATE(176)] = 9782,
-  [SMALL_STATE(177)] = 9813,
-  [SMALL_STATE(178)] = 9844,
-  [SMALL_STATE(179)] = 9875,
-  [SMALL_STATE(180)] = 9924,
-  [SMALL_STATE(181)] = 9973,
-  [SMALL_STATE(182)] = 10022,
-  [SMALL_STATE(183)] = 10058,
-  [SMALL_STATE(184)] = 10088,
-  [SMALL_STATE(185)] = 10118,
-  [SMALL_STATE(186)] = 10145,
-  [SMALL_STATE(187)] = 10178,
-  [SMALL_STATE(188)] = 10205,
-  [SMALL_STATE(189)] = 10232,
-  [SMALL_STATE(190)] = 10259,
-  [SMALL_STATE(191)] = 10292,
-  [SMALL_STATE(192)] = 10319,
-  [SMALL_STATE(193)] = 10346,
-  [SMALL_STATE(194)] = 10388,
-  [SMALL_STATE(195)] = 10415,
-  [SMALL_STATE(196)] = 10442,
-  [SMALL_STATE(197)] = 10469,
-  [SMALL_STATE(198)] = 10496,
-  [SMALL_STATE(199)] = 10523,
-  [SMALL_STATE(200)] = 10550,
-  [SMALL_STATE(201)] = 10574,
-  [SMALL_STATE(202)] = 10598,
-  [SMALL_STATE(203)] = 10622,
-  [SMALL_STATE(204)] = 10646,
-  [SMALL_STATE(205)] = 10670,
-  [SMALL_STATE(206)] = 10694,
-  [SMALL_STATE(207)] = 10718,
-  [SMALL_STATE(208)] = 10742,
-  [SMALL_STATE(209)] = 10766,
-  [SMALL_STATE(210)] = 10790,
-  [SMALL_STATE(211)] = 10814,
-  [SMALL_STATE(212)] = 10847,
-  [SMALL_STATE(213)] = 10865,
-  [SMALL_STATE(214)] = 10883,
-  [SMALL_STATE(215)] = 10901,
-  [SMALL_STATE(216)] = 10919,
-  [SMALL_STATE(217)] = 10937,
-  [SMALL_STATE(218)] = 10955,
-  [SMALL_STATE(219)] = 10973,
-  [SMALL_STATE(220)] = 10991,
-  [SMALL_STATE(221)] = 11009,
-  [SMALL_STATE(222)] = 11027,
-  [SMALL_STATE(223)] = 11045,
-  [SMALL_STATE(224)] = 11063,
-  [SMALL_STATE(225)] = 11081,
-  [SMALL_STATE(226)] = 11099,
-  [SMALL_STATE(227)] = 11117,
-  [SMALL_STATE(228)] = 11135,
-  [SMALL_STATE(229)] = 11153,
-  [SMALL_STATE(230)] = 11171,
-  [SMALL_STATE(231)] = 11200,
-  [SMALL_STATE(232)] = 11229,
-  [SMALL_STATE(233)] = 11258,
-  [SMALL_STATE(234)] = 11287,
-  [SMALL_STATE(235)] = 11316,
-  [SMALL_STATE(236)] = 11345,
-  [SMALL_STATE(237)] = 11376,
-  [SMALL_STATE(238)] = 11405,
-  [SMALL_STATE(239)] = 11434,
-  [SMALL_STATE(240)] = 11459,
-  [SMALL_STATE(241)] = 11488,
-  [SMALL_STATE(242)] = 11517,
-  [SMALL_STATE(243)] = 11540,
-  [SMALL_STATE(244)] = 11565,
-  [SMALL_STATE(245)] = 11588,
-  [SMALL_STATE(246)] = 11611,
-  [SMALL_STATE(247)] = 11633,
-  [SMALL_STATE(248)] = 11655,
-  [SMALL_STATE(249)] = 11679,
-  [SMALL_STATE(250)] = 11701,
-  [SMALL_STATE(251)] = 11725,
-  [SMALL_STATE(252)] = 11747,
-  [SMALL_STATE(253)] = 11771,
-  [SMALL_STATE(254)] = 11793,
-  [SMALL_STATE(255)] = 11815,
-  [SMALL_STATE(256)] = 11837,
-  [SMALL_STATE(257)] = 11859,
-  [SMALL_STATE(258)] = 11878,
-  [SMALL_STATE(259)] = 11899,
-  [SMALL_STATE(260)] = 11918,
-  [SMALL_STATE(261)] = 11937,
-  [SMALL_STATE(262)] = 11956,
-  [SMALL_STATE(263)] = 11971,
-  [SMALL_STATE(264)] = 11992,
-  [SMALL_STATE(265)] = 12011,
-  [SMALL_STATE(266)] = 12034,
-  [SMALL_STATE(267)] = 12055,
-  [SMALL_STATE(268)] = 12074,
-  [SMALL_STATE(269)] = 12094,
-  [SMALL_STATE(270)] = 12114,
-  [SMALL_STATE(271)] = 12134,
-  [SMALL_STATE(272)] = 12154,
-  [SMALL_STATE(273)] = 12172,
-  [SMALL_STATE(274)] = 12192,
-  [SMALL_STATE(275)] = 12212,
-  [SMALL_STATE(276)] = 12226,
-  [SMALL_STATE(277)] = 12244,
-  [SMALL_STATE(278)] = 12264,
-  [SMALL_STATE(279)] = 12284,
-  [SMALL_STATE(280)] = 12302,
-  [SMALL_STATE(281)] = 12322,
-  [SMALL_STATE(282)] = 12338,
-  [SMALL_STATE(283)] = 12358,
-  [SMALL_STATE(284)] = 12378,
-  [SMALL_STATE(285)] = 12396,
-  [SMALL_STATE(286)] = 12416,
-  [SMALL_STATE(287)] = 12436,
-  [SMALL_STATE(288)] = 12450,
-  [SMALL_STATE(289)] = 12470,
-  [SMALL_STATE(290)] = 12484,
-  [SMALL_STATE(291)] = 12498,
-  [SMALL_STATE(292)] = 12518,
-  [SMALL_STATE(293)] = 12538,
-  [SMALL_STATE(294)] = 12558,
-  [SMALL_STATE(295)] = 12578,
-  [SMALL_STATE(296)] = 12598,
-  [SMALL_STATE(297)] = 12612,
-  [SMALL_STATE(298)] = 12626,
-  [SMALL_STATE(299)] = 12640,
-  [SMALL_STATE(300)] = 12654,
-  [SMALL_STATE(301)] = 12674,
-  [SMALL_STATE(302)] = 12687,
-  [SMALL_STATE(303)] = 12704,
-  [SMALL_STATE(304)] = 12721,
-  [SMALL_STATE(305)] = 12734,
-  [SMALL_STATE(306)] = 12747,
-  [SMALL_STATE(307)] = 12760,
-  [SMALL_STATE(308)] = 12779,
-  [SMALL_STATE(309)] = 12796,
-  [SMALL_STATE(310)] = 12809,
-  [SMALL_STATE(311)] = 12826,
-  [SMALL_STATE(312)] = 12843,
-  [SMALL_STATE(313)] = 12860,
-  [SMALL_STATE(314)] = 12877,
-  [SMALL_STATE(315)] = 12890,
-  [SMALL_STATE(316)] = 12907,
-  [SMALL_STATE(317)] = 12924,
-  [SMALL_STATE(318)] = 12941,
-  [SMALL_STATE(319)] = 12958,
-  [SMALL_STATE(320)] = 12971,
-  [SMALL_STATE(321)] = 12988,
-  [SMALL_STATE(322)] = 13001,
-  [SMALL_STATE(323)] = 13014,
-  [SMALL_STATE(324)] = 13027,
-  [SMALL_STATE(325)] = 13044,
-  [SMALL_STATE(326)] = 13059,
-  [SMALL_STATE(327)] = 13076,
-  [SMALL_STATE(328)] = 13093,
-  [SMALL_STATE(329)] = 13112,
-  [SMALL_STATE(330)] = 13129,
-  [SMALL_STATE(331)] = 13148,
-  [SMALL_STATE(332)] = 13165,
-  [SMALL_STATE(333)] = 13178,
-  [SMALL_STATE(334)] = 13197,
-  [SMALL_STATE(335)] = 13214,
-  [SMALL_STATE(336)] = 13231,
-  [SMALL_STATE(337)] = 13244,
-  [SMALL_STATE(338)] = 13258,
-  [SMALL_STATE(339)] = 13274,
-  [SMALL_STATE(340)] = 13290,
-  [SMALL_STATE(341)] = 13306,
-  [SMALL_STATE(342)] = 13322,
-  [SMALL_STATE(343)] = 13338,
-  [SMALL_STATE(344)] = 13354,
-  [SMALL_STATE(345)] = 13366,
-  [SMALL_STATE(346)] = 13380,
-  [SMALL_STATE(347)] = 13396,
-  [SMALL_STATE(348)] = 13412,
-  [SMALL_STATE(349)] = 13424,
-  [SMALL_STATE(350)] = 13440,
-  [SMALL_STATE(351)] = 13454,
-  [SMALL_STATE(352)] = 13468,
-  [SMALL_STATE(353)] = 13484,
-  [SMALL_STATE(354)] = 13500,
-  [SMALL_STATE(355)] = 13510,
-  [SMALL_STATE(356)] = 13522,
-  [SMALL_STATE(357)] = 13538,
-  [SMALL_STATE(358)] = 13554,
-  [SMALL_STATE(359)] = 13566,
-  [SMALL_STATE(360)] = 13578,
-  [SMALL_STATE(361)] = 13594,
-  [SMALL_STATE(362)] = 13604,
-  [SMALL_STATE(363)] = 13616,
-  [SMALL_STATE(364)] = 13632,
-  [SMALL_STATE(365)] = 13648,
-  [SMALL_STATE(366)] = 13664,
-  [SMALL_STATE(367)] = 13680,
-  [SMALL_STATE(368)] = 13694,
-  [SMALL_STATE(369)] = 13710,
-  [SMALL_STATE(370)] = 13726,
-  [SMALL_STATE(371)] = 13742,
-  [SMALL_STATE(372)] = 13758,
-  [SMALL_STATE(373)] = 13774,
-  [SMALL_STATE(374)] = 13788,
-  [SMALL_STATE(375)] = 13800,
-  [SMALL_STATE(376)] = 13816,
-  [SMALL_STATE(377)] = 13832,
-  [SMALL_STATE(378)] = 13848,
-  [SMALL_STATE(379)] = 13864,
-  [SMALL_STATE(380)] = 13878,
-  [SMALL_STATE(381)] = 13894,
-  [SMALL_STATE(382)] = 13910,
-  [SMALL_STATE(383)] = 13922,
-  [SMALL_STATE(384)] = 13931,
-  [SMALL_STATE(385)] = 13944,
-  [SMALL_STATE(386)] = 13953,
-  [SMALL_STATE(387)] = 13966,
-  [SMALL_STATE(388)] = 13975,
-  [SMALL_STATE(389)] = 13988,
-  [SMALL_STATE(390)] = 13997,
-  [SMALL_STATE(391)] = 14008,
-  [SMALL_STATE(392)] = 14021,
-  [SMALL_STATE(393)] = 14034,
-  [SMALL_STATE(394)] = 14047,
-  [SMALL_STATE(395)] = 14060,
-  [SMALL_STATE(396)] = 14073,
-  [SMALL_STATE(397)] = 14084,
-  [SMALL_STATE(398)] = 14095,
-  [SMALL_STATE(399)] = 14106,
-  [SMALL_STATE(400)] = 14119,
-  [SMALL_STATE(401)] = 14130,
-  [SMALL_STATE(402)] = 14143,
-  [SMALL_STATE(403)] = 14156,
-  [SMALL_STATE(404)] = 14169,
-  [SMALL_STATE(405)] = 14178,
-  [SMALL_STATE(406)] = 14189,
-  [SMALL_STATE(407)] = 14198,
-  [SMALL_STATE(408)] = 14211,
-  [SMALL_STATE(409)] = 14220,
-  [SMALL_STATE(410)] = 14231,
-  [SMALL_STATE(411)] = 14240,
-  [SMALL_STATE(412)] = 14253,
-  [SMALL_STATE(413)] = 14266,
-  [SMALL_STATE(414)] = 14277,
-  [SMALL_STATE(415)] = 14288,
-  [SMALL_STATE(416)] = 14299,
-  [SMALL_STATE(417)] = 14312,
-  [SMALL_STATE(418)] = 14325,
-  [SMALL_STATE(419)] = 14338,
-  [SMALL_STATE(420)] = 14351,
-  [SMALL_STATE(421)] = 14360,
-  [SMALL_STATE(422)] = 14373,
-  [SMALL_STATE(423)] = 14383,
-  [SMALL_STATE(424)] = 14393,
-  [SMALL_STATE(425)] = 14401,
-  [SMALL_STATE(426)] = 14411,
-  [SMALL_STATE(427)] = 14421,
-  [SMALL_STATE(428)] = 14429,
-  [SMALL_STATE(429)] = 14439,
-  [SMALL_STATE(430)] = 14449,
-  [SMALL_STATE(431)] = 14457,
-  [SMALL_STATE(432)] = 14467,
-  [SMALL_STATE(433)] = 14477,
-  [SMALL_STATE(434)] = 14487,
-  [SMALL_STATE(435)] = 14495,
-  [SMALL_STATE(436)] = 14505,
-  [SMALL_STATE(437)] = 14515,
-  [SMALL_STATE(438)] = 14525,
-  [SMALL_STATE(439)] = 14535,
-  [SMALL_STATE(440)] = 14545,
-  [SMALL_STATE(441)] = 14555,
-  [SMALL_STATE(442)] = 14565,
-  [SMALL_STATE(443)] = 14575,
-  [SMALL_STATE(444)] = 14585,
-  [SMALL_STATE(445)] = 14595,
-  [SMALL_STATE(446)] = 14605,
-  [SMALL_STATE(447)] = 14615,
-  [SMALL_STATE(448)] = 14625,
-  [SMALL_STATE(449)] = 14635,
-  [SMALL_STATE(450)] = 14645,
-  [SMALL_STATE(451)] = 14655,
-  [SMALL_STATE(452)] = 14665,
-  [SMALL_STATE(453)] = 14675,
-  [SMALL_STATE(454)] = 14685,
-  [SMALL_STATE(455)] = 14695,
-  [SMALL_STATE(456)] = 14705,
-  [SMALL_STATE(457)] = 14715,
-  [SMALL_STATE(458)] = 14723,
-  [SMALL_STATE(459)] = 14733,
-  [SMALL_STATE(460)] = 14743,
-  [SMALL_STATE(461)] = 14753,
-  [SMALL_STATE(462)] = 14763,
-  [SMALL_STATE(463)] = 14773,
-  [SMALL_STATE(464)] = 14783,
-  [SMALL_STATE(465)] = 14793,
-  [SMALL_STATE(466)] = 14803,
-  [SMALL_STATE(467)] = 14813,
-  [SMALL_STATE(468)] = 14823,
-  [SMALL_STATE(469)] = 14833,
-  [SMALL_STATE(470)] = 14843,
-  [SMALL_STATE(471)] = 14853,
-  [SMALL_STATE(472)] = 14863,
-  [SMALL_STATE(473)] = 14873,
-  [SMALL_STATE(474)] = 14883,
-  [SMALL_STATE(475)] = 14893,
-  [SMALL_STATE(476)] = 14903,
-  [SMALL_STATE(477)] = 14913,
-  [SMALL_STATE(478)] = 14923,
-  [SMALL_STATE(479)] = 14933,
-  [SMALL_STATE(480)] = 14943,
-  [SMALL_STATE(481)] = 14953,
-  [SMALL_STATE(482)] = 14963,
-  [SMALL_STATE(483)] = 14971,
-  [SMALL_STATE(484)] = 14981,
-  [SMALL_STATE(485)] = 14991,
-  [SMALL_STATE(486)] = 15001,
-  [SMALL_STATE(487)] = 15011,
-  [SMALL_STATE(488)] = 15021,
-  [SMALL_STATE(489)] = 15031,
-  [SMALL_STATE(490)] = 15041,
-  [SMALL_STATE(491)] = 15051,
-  [SMALL_STATE(492)] = 15061,
-  [SMALL_STATE(493)] = 15071,
-  [SMALL_STATE(494)] = 15081,
-  [SMALL_STATE(495)] = 15091,
-  [SMALL_STATE(496)] = 15101,
-  [SMALL_STATE(497)] = 15109,
-  [SMALL_STATE(498)] = 15119,
-  [SMALL_STATE(499)] = 15129,
-  [SMALL_STATE(500)] = 15139,
-  [SMALL_STATE(501)] = 15149,
-  [SMALL_STATE(502)] = 15159,
-  [SMALL_STATE(503)] = 15169,
-  [SMALL_STATE(504)] = 15179,
-  [SMALL_STATE(505)] = 15189,
-  [SMALL_STATE(506)] = 15199,
-  [SMALL_STATE(507)] = 15209,
-  [SMALL_STATE(508)] = 15219,
-  [SMALL_STATE(509)] = 15229,
-  [SMALL_STATE(510)] = 15237,
-  [SMALL_STATE(511)] = 15245,
-  [SMALL_STATE(512)] = 15255,
-  [SMALL_STATE(513)] = 15265,
-  [SMALL_STATE(514)] = 15275,
-  [SMALL_STATE(515)] = 15285,
-  [SMALL_STATE(516)] = 15295,
-  [SMALL_STATE(517)] = 15303,
-  [SMALL_STATE(518)] = 15313,
-  [SMALL_STATE(519)] = 15323,
-  [SMALL_STATE(520)] = 15333,
-  [SMALL_STATE(521)] = 15343,
-  [SMALL_STATE(522)] = 15351,
-  [SMALL_STATE(523)] = 15359,
-  [SMALL_STATE(524)] = 15369,
-  [SMALL_STATE(525)] = 15379,
-  [SMALL_STATE(526)] = 15389,
-  [SMALL_STATE(527)] = 15399,
-  [SMALL_STATE(528)] = 15409,
-  [SMALL_STATE(529)] = 15417,
-  [SMALL_STATE(530)] = 15427,
-  [SMALL_STATE(531)] = 15437,
-  [SMALL_STATE(532)] = 15447,
-  [SMALL_STATE(533)] = 15457,
-  [SMALL_STATE(534)] = 15467,
-  [SMALL_STATE(535)] = 15477,
-  [SMALL_STATE(536)] = 15485,
-  [SMALL_STATE(537)] = 15495,
-  [SMALL_STATE(538)] = 15503,
-  [SMALL_STATE(539)] = 15513,
-  [SMALL_STATE(540)] = 15523,
-  [SMALL_STATE(541)] = 15533,
-  [SMALL_STATE(542)] = 15540,
-  [SMALL_STATE(543)] = 15547,
-  [SMALL_STATE(544)] = 15554,
-  [SMALL_STATE(545)] = 15561,
-  [SMALL_STATE(546)] = 15568,
-  [SMALL_STATE(547)] = 15575,
-  [SMALL_STATE(548)] = 15582,
-  [SMALL_STATE(549)] = 15589,
-  [SMALL_STATE(550)] = 15596,
-  [SMALL_STATE(551)] = 15603,
-  [SMALL_STATE(552)] = 15610,
-  [SMALL_STATE(553)] = 15617,
-  [SMALL_STATE(554)] = 15624,
-  [SMALL_STATE(555)] = 15631,
-  [SMALL_STATE(556)] = 15638,
-  [SMALL_STATE(557)] = 15645,
-  [SMALL_STATE(558)] = 15652,
-  [SMALL_STATE(559)] = 15659,
-  [SMALL_STATE(560)] = 15666,
-  [SMALL_STATE(561)] = 15673,
-  [SMALL_STATE(562)] = 15680,
-  [SMALL_STATE(563)] = 15687,
-  [SMALL_STATE(564)] = 15694,
-  [SMALL_STATE(565)] = 15701,
-  [SMALL_STATE(566)] = 15708,
-  [SMALL_STATE(567)] = 15715,
-  [SMALL_STATE(568)] = 15722,
-  [SMALL_STATE(569)] = 15729,
-  [SMALL_STATE(570)] = 15736,
-  [SMALL_STATE(571)] = 15743,
-  [SMALL_STATE(572)] = 15750,
-  [SMALL_STATE(573)] = 15757,
-  [SMALL_STATE(574)] = 15764,
-  [SMALL_STATE(575)] = 15771,
-  [SMALL_STATE(576)] = 15778,
-  [SMALL_STATE(577)] = 15785,
-  [SMALL_STATE(578)] = 15792,
-  [SMALL_STATE(579)] = 15799,
-  [SMALL_STATE(580)] = 15806,
-  [SMALL_STATE(581)] = 15813,
-  [SMALL_STATE(582)] = 15820,
-  [SMALL_STATE(583)] = 15827,
-  [SMALL_STATE(584)] = 15834,
-  [SMALL_STATE(585)] = 15841,
-  [SMALL_STATE(586)] = 15848,
-  [SMALL_STATE(587)] = 15855,
-  [SMALL_STATE(588)] = 15862,
-  [SMALL_STATE(589)] = 15869,
-  [SMALL_STATE(590)] = 15876,
-  [SMALL_STATE(591)] = 15883,
-  [SMALL_STATE(592)] = 15890,
-  [SMALL_STATE(593)] = 15897,
-  [SMALL_STATE(594)] = 15904,
-  [SMALL_STATE(595)] = 15911,
-  [SMALL_STATE(596)] = 15918,
-  [SMALL_STATE(597)] = 15925,
-  [SMALL_STATE(598)] = 15932,
-  [SMALL_STATE(599)] = 15939,
-  [SMALL_STATE(600)] = 15946,
-  [SMALL_STATE(601)] = 15953,
-  [SMALL_STATE(602)] = 15960,
-  [SMALL_STATE(603)] = 15967,
-  [SMALL_STATE(604)] = 15974,
-  [SMALL_STATE(605)] = 15981,
-  [SMALL_STATE(606)] = 15988,
-  [SMALL_STATE(607)] = 15995,
-  [SMALL_STATE(608)] = 16002,
-  [SMALL_STATE(609)] = 16009,
-  [SMALL_STATE(610)] = 16016,
-  [SMALL_STATE(611)] = 16023,
+  [SMALL_STATE(3)] = 97,
+  [SMALL_STATE(4)] = 193,
+  [SMALL_STATE(5)] = 289,
+  [SMALL_STATE(6)] = 385,
+  [SMALL_STATE(7)] = 481,
+  [SMALL_STATE(8)] = 577,
+  [SMALL_STATE(9)] = 668,
+  [SMALL_STATE(10)] = 758,
+  [SMALL_STATE(11)] = 848,
+  [SMALL_STATE(12)] = 938,
+  [SMALL_STATE(13)] = 1028,
+  [SMALL_STATE(14)] = 1118,
+  [SMALL_STATE(15)] = 1200,
+  [SMALL_STATE(16)] = 1282,
+  [SMALL_STATE(17)] = 1368,
+  [SMALL_STATE(18)] = 1453,
+  [SMALL_STATE(19)] = 1538,
+  [SMALL_STATE(20)] = 1623,
+  [SMALL_STATE(21)] = 1708,
+  [SMALL_STATE(22)] = 1793,
+  [SMALL_STATE(23)] = 1873,
+  [SMALL_STATE(24)] = 1957,
+  [SMALL_STATE(25)] = 2041,
+  [SMALL_STATE(26)] = 2125,
+  [SMALL_STATE(27)] = 2209,
+  [SMALL_STATE(28)] = 2293,
+  [SMALL_STATE(29)] = 2377,
+  [SMALL_STATE(30)] = 2461,
+  [SMALL_STATE(31)] = 2544,
+  [SMALL_STATE(32)] = 2623,
+  [SMALL_STATE(33)] = 2706,
+  [SMALL_STATE(34)] = 2789,
+  [SMALL_STATE(35)] = 2872,
+  [SMALL_STATE(36)] = 2955,
+  [SMALL_STATE(37)] = 3034,
+  [SMALL_STATE(38)] = 3113,
+  [SMALL_STATE(39)] = 3192,
+  [SMALL_STATE(40)] = 3271,
+  [SMALL_STATE(41)] = 3325,
+  [SMALL_STATE(42)] = 3379,
+  [SMALL_STATE(43)] = 3433,
+  [SMALL_STATE(44)] = 3487,
+  [SMALL_STATE(45)] = 3541,
+  [SMALL_STATE(46)] = 3595,
+  [SMALL_STATE(47)] = 3649,
+  [SMALL_STATE(48)] = 3727,
+  [SMALL_STATE(49)] = 3805,
+  [SMALL_STATE(50)] = 3883,
+  [SMALL_STATE(51)] = 3937,
+  [SMALL_STATE(52)] = 3995,
+  [SMALL_STATE(53)] = 4073,
+  [SMALL_STATE(54)] = 4151,
+  [SMALL_STATE(55)] = 4205,
+  [SMALL_STATE(56)] = 4259,
+  [SMALL_STATE(57)] = 4313,
+  [SMALL_STATE(58)] = 4367,
+  [SMALL_STATE(59)] = 4421,
+  [SMALL_STATE(60)] = 4475,
+  [SMALL_STATE(61)] = 4529,
+  [SMALL_STATE(62)] = 4583,
+  [SMALL_STATE(63)] = 4637,
+  [SMALL_STATE(64)] = 4691,
+  [SMALL_STATE(65)] = 4745,
+  [SMALL_STATE(66)] = 4799,
+  [SMALL_STATE(67)] = 4853,
+  [SMALL_STATE(68)] = 4907,
+  [SMALL_STATE(69)] = 4961,
+  [SMALL_STATE(70)] = 5039,
+  [SMALL_STATE(71)] = 5097,
+  [SMALL_STATE(72)] = 5151,
+  [SMALL_STATE(73)] = 5205,
+  [SMALL_STATE(74)] = 5283,
+  [SMALL_STATE(75)] = 5337,
+  [SMALL_STATE(76)] = 5391,
+  [SMALL_STATE(77)] = 5445,
+  [SMALL_STATE(78)] = 5499,
+  [SMALL_STATE(79)] = 5553,
+  [SMALL_STATE(80)] = 5630,
+  [SMALL_STATE(81)] = 5707,
+  [SMALL_STATE(82)] = 5784,
+  [SMALL_STATE(83)] = 5861,
+  [SMALL_STATE(84)] = 5938,
+  [SMALL_STATE(85)] = 6009,
+  [SMALL_STATE(86)] = 6080,
+  [SMALL_STATE(87)] = 6132,
+  [SMALL_STATE(88)] = 6184,
+  [SMALL_STATE(89)] = 6236,
+  [SMALL_STATE(90)] = 6288,
+  [SMALL_STATE(91)] = 6340,
+  [SMALL_STATE(92)] = 6410,
+  [SMALL_STATE(93)] = 6462,
+  [SMALL_STATE(94)] = 6514,
+  [SMALL_STATE(95)] = 6566,
+  [SMALL_STATE(96)] = 6618,
+  [SMALL_STATE(97)] = 6670,
+  [SMALL_STATE(98)] = 6739,
+  [SMALL_STATE(99)] = 6810,
+  [SMALL_STATE(100)] = 6879,
+  [SMALL_STATE(101)] = 6944,
+  [SMALL_STATE(102)] = 7009,
+  [SMALL_STATE(103)] = 7058,
+  [SMALL_STATE(104)] = 7107,
+  [SMALL_STATE(105)] = 7155,
+  [SMALL_STATE(106)] = 7198,
+  [SMALL_STATE(107)] = 7245,
+  [SMALL_STATE(108)] = 7288,
+  [SMALL_STATE(109)] = 7331,
+  [SMALL_STATE(110)] = 7374,
+  [SMALL_STATE(111)] = 7417,
+  [SMALL_STATE(112)] = 7460,
+  [SMALL_STATE(113)] = 7503,
+  [SMALL_STATE(114)] = 7550,
+  [SMALL_STATE(115)] = 7593,
+  [SMALL_STATE(116)] = 7636,
+  [SMALL_STATE(117)] = 7679,
+  [SMALL_STATE(118)] = 7741,
+  [SMALL_STATE(119)] = 7803,
+  [SMALL_STATE(120)] = 7843,
+  [SMALL_STATE(121)] = 7885,
+  [SMALL_STATE(122)] = 7927,
+  [SMALL_STATE(123)] = 7969,
+  [SMALL_STATE(124)] = 8011,
+  [SMALL_STATE(125)] = 8053,
+  [SMALL_STATE(126)] = 8094,
+  [SMALL_STATE(127)] = 8135,
+  [SMALL_STATE(128)] = 8196,
+  [SMALL_STATE(129)] = 8237,
+  [SMALL_STATE(130)] = 8278,
+  [SMALL_STATE(131)] = 8319,
+  [SMALL_STATE(132)] = 8360,
+  [SMALL_STATE(133)] = 8401,
+  [SMALL_STATE(134)] = 8442,
+  [SMALL_STATE(135)] = 8483,
+  [SMALL_STATE(136)] = 8524,
+  [SMALL_STATE(137)] = 8565,
+  [SMALL_STATE(138)] = 8606,
+  [SMALL_STATE(139)] = 8647,
+  [SMALL_STATE(140)] = 8688,
+  [SMALL_STATE(141)] = 8729,
+  [SMALL_STATE(142)] = 8770,
+  [SMALL_STATE(143)] = 8811,
+  [SMALL_STATE(144)] = 8852,
+  [SMALL_STATE(145)] = 8893,
+  [SMALL_STATE(146)] = 8934,
+  [SMALL_STATE(147)] = 8975,
+  [SMALL_STATE(148)] = 9016,
+  [SMALL_STATE(149)] = 9057,
+  [SMALL_STATE(150)] = 9098,
+  [SMALL_STATE(151)] = 9139,
+  [SMALL_STATE(152)] = 9195,
+  [SMALL_STATE(153)] = 9251,
+  [SMALL_STATE(154)] = 9311,
+  [SMALL_STATE(155)] = 9367,
+  [SMALL_STATE(156)] = 9404,
+  [SMALL_STATE(157)] = 9441,
+  [SMALL_STATE(158)] = 9496,
+  [SMALL_STATE(159)] = 9533,
+  [SMALL_STATE(160)] = 9570,
+  [SMALL_STATE(161)] = 9625,
+  [SMALL_STATE(162)] = 9662,
+  [SMALL_STATE(163)] = 9716,
+  [SMALL_STATE(164)] = 9770,
+  [SMALL_STATE(165)] = 9801,
+  [SMALL_STATE(166)] = 9832,
+  [SMALL_STATE(167)] = 9863,
+  [SMALL_STATE(168)] = 9894,
+  [SMALL_STATE(169)] = 9925,
+  [SMALL_STATE(170)] = 9956,
+  [SMALL_STATE(171)] = 9987,
+  [SMALL_STATE(172)] = 10018,
+  [SMALL_STATE(173)] = 10049,
+  [SMALL_STATE(174)] = 10080,
+  [SMALL_STATE(175)] = 10111,
+  [SMALL_STATE(176)] = 10142,
+  [SMALL_STATE(177)] = 10173,
+  [SMALL_STATE(178)] = 10204,
+  [SMALL_STATE(179)] = 10235,
+  [SMALL_STATE(180)] = 10266,
+  [SMALL_STATE(181)] = 10297,
+  [SMALL_STATE(182)] = 10328,
+  [SMALL_STATE(183)] = 10377,
+  [SMALL_STATE(184)] = 10426,
+  [SMALL_STATE(185)] = 10475,
+  [SMALL_STATE(186)] = 10511,
+  [SMALL_STATE(187)] = 10541,
+  [SMALL_STATE(188)] = 10571,
+  [SMALL_STATE(189)] = 10598,
+  [SMALL_STATE(190)] = 10625,
+  [SMALL_STATE(191)] = 10658,
+  [SMALL_STATE(192)] = 10685,
+  [SMALL_STATE(193)] = 10712,
+  [SMALL_STATE(194)] = 10739,
+  [SMALL_STATE(195)] = 10772,
+  [SMALL_STATE(196)] = 10799,
+  [SMALL_STATE(197)] = 10841,
+  [SMALL_STATE(198)] = 10868,
+  [SMALL_STATE(199)] = 10895,
+  [SMALL_STATE(200)] = 10922,
+  [SMALL_STATE(201)] = 10949,
+  [SMALL_STATE(202)] = 10976,
+  [SMALL_STATE(203)] = 11003,
+  [SMALL_STATE(204)] = 11027,
+  [SMALL_STATE(205)] = 11051,
+  [SMALL_STATE(206)] = 11075,
+  [SMALL_STATE(207)] = 11099,
+  [SMALL_STATE(208)] = 11123,
+  [SMALL_STATE(209)] = 11147,
+  [SMALL_STATE(210)] = 11171,
+  [SMALL_STATE(211)] = 11195,
+  [SMALL_STATE(212)] = 11219,
+  [SMALL_STATE(213)] = 11243,
+  [SMALL_STATE(214)] = 11267,
+  [SMALL_STATE(215)] = 11300,
+  [SMALL_STATE(216)] = 11318,
+  [SMALL_STATE(217)] = 11336,
+  [SMALL_STATE(218)] = 11354,
+  [SMALL_STATE(219)] = 11372,
+  [SMALL_STATE(220)] = 11390,
+  [SMALL_STATE(221)] = 11408,
+  [SMALL_STATE(222)] = 11426,
+  [SMALL_STATE(223)] = 11444,
+  [SMALL_STATE(224)] = 11462,
+  [SMALL_STATE(225)] = 11480,
+  [SMALL_STATE(226)] = 11498,
+  [SMALL_STATE(227)] = 11516,
+  [SMALL_STATE(228)] = 11534,
+  [SMALL_STATE(229)] = 11552,
+  [SMALL_STATE(230)] = 11570,
+  [SMALL_STATE(231)] = 11588,
+  [SMALL_STATE(232)] = 11606,
+  [SMALL_STATE(233)] = 11624,
+  [SMALL_STATE(234)] = 11655,
+  [SMALL_STATE(235)] = 11684,
+  [SMALL_STATE(236)] = 11713,
+  [SMALL_STATE(237)] = 11742,
+  [SMALL_STATE(238)] = 11771,
+  [SMALL_STATE(239)] = 11800,
+  [SMALL_STATE(240)] = 11829,
+  [SMALL_STATE(241)] = 11858,
+  [SMALL_STATE(242)] = 11887,
+  [SMALL_STATE(243)] = 11910,
+  [SMALL_STATE(244)] = 11935,
+  [SMALL_STATE(245)] = 11958,
+  [SMALL_STATE(246)] = 11987,
+  [SMALL_STATE(247)] = 12016,
+  [SMALL_STATE(248)] = 12041,
+  [SMALL_STATE(249)] = 12064,
+  [SMALL_STATE(250)] = 12086,
+  [SMALL_STATE(251)] = 12108,
+  [SMALL_STATE(252)] = 12132,
+  [SMALL_STATE(253)] = 12154,
+  [SMALL_STATE(254)] = 12178,
+  [SMALL_STATE(255)] = 12200,
+  [SMALL_STATE(256)] = 12224,
+  [SMALL_STATE(257)] = 12246,
+  [SMALL_STATE(258)] = 12268,
+  [SMALL_STATE(259)] = 12290,
+  [SMALL_STATE(260)] = 12312,
+  [SMALL_STATE(261)] = 12331,
+  [SMALL_STATE(262)] = 12352,
+  [SMALL_STATE(263)] = 12371,
+  [SMALL_STATE(264)] = 12390,
+  [SMALL_STATE(265)] = 12409,
+  [SMALL_STATE(266)] = 12424,
+  [SMALL_STATE(267)] = 12445,
+  [SMALL_STATE(268)] = 12464,
+  [SMALL_STATE(269)] = 12483,
+  [SMALL_STATE(270)] = 12504,
+  [SMALL_STATE(271)] = 12527,
+  [SMALL_STATE(272)] = 12547,
+  [SMALL_STATE(273)] = 12561,
+  [SMALL_STATE(274)] = 12575,
+  [SMALL_STATE(275)] = 12589,
+  [SMALL_STATE(276)] = 12603,
+  [SMALL_STATE(277)] = 12623,
+  [SMALL_STATE(278)] = 12643,
+  [SMALL_STATE(279)] = 12663,
+  [SMALL_STATE(280)] = 12681,
+  [SMALL_STATE(281)] = 12701,
+  [SMALL_STATE(282)] = 12721,
+  [SMALL_STATE(283)] = 12735,
+  [SMALL_STATE(284)] = 12749,
+  [SMALL_STATE(285)] = 12763,
+  [SMALL_STATE(286)] = 12783,
+  [SMALL_STATE(287)] = 12801,
+  [SMALL_STATE(288)] = 12821,
+  [SMALL_STATE(289)] = 12841,
+  [SMALL_STATE(290)] = 12859,
+  [SMALL_STATE(291)] = 12879,
+  [SMALL_STATE(292)] = 12899,
+  [SMALL_STATE(293)] = 12919,
+  [SMALL_STATE(294)] = 12939,
+  [SMALL_STATE(295)] = 12959,
+  [SMALL_STATE(296)] = 12979,
+  [SMALL_STATE(297)] = 12999,
+  [SMALL_STATE(298)] = 13019,
+  [SMALL_STATE(299)] = 13039,
+  [SMALL_STATE(300)] = 13057,
+  [SMALL_STATE(301)] = 13077,
+  [SMALL_STATE(302)] = 13097,
+  [SMALL_STATE(303)] = 13111,
+  [SMALL_STATE(304)] = 13127,
+  [SMALL_STATE(305)] = 13140,
+  [SMALL_STATE(306)] = 13157,
+  [SMALL_STATE(307)] = 13170,
+  [SMALL_STATE(308)] = 13183,
+  [SMALL_STATE(309)] = 13200,
+  [SMALL_STATE(310)] = 13219,
+  [SMALL_STATE(311)] = 13236,
+  [SMALL_STATE(312)] = 13253,
+  [SMALL_STATE(313)] = 13266,
+  [SMALL_STATE(314)] = 13283,
+  [SMALL_STATE(315)] = 13300,
+  [SMALL_STATE(316)] = 13313,
+  [SMALL_STATE(317)] = 13326,
+  [SMALL_STATE(318)] = 13343,
+  [SMALL_STATE(319)] = 13356,
+  [SMALL_STATE(320)] = 13373,
+  [SMALL_STATE(321)] = 13390,
+  [SMALL_STATE(322)] = 13403,
+  [SMALL_STATE(323)] = 13422,
+  [SMALL_STATE(324)] = 13439,
+  [SMALL_STATE(325)] = 13454,
+  [SMALL_STATE(326)] = 13471,
+  [SMALL_STATE(327)] = 13488,
+  [SMALL_STATE(328)] = 13501,
+  [SMALL_STATE(329)] = 13520,
+  [SMALL_STATE(330)] = 13537,
+  [SMALL_STATE(331)] = 13554,
+  [SMALL_STATE(332)] = 13571,
+  [SMALL_STATE(333)] = 13588,
+  [SMALL_STATE(334)] = 13601,
+  [SMALL_STATE(335)] = 13618,
+  [SMALL_STATE(336)] = 13637,
+  [SMALL_STATE(337)] = 13654,
+  [SMALL_STATE(338)] = 13667,
+  [SMALL_STATE(339)] = 13680,
+  [SMALL_STATE(340)] = 13697,
+  [SMALL_STATE(341)] = 13713,
+  [SMALL_STATE(342)] = 13727,
+  [SMALL_STATE(343)] = 13741,
+  [SMALL_STATE(344)] = 13757,
+  [SMALL_STATE(345)] = 13773,
+  [SMALL_STATE(346)] = 13785,
+  [SMALL_STATE(347)] = 13801,
+  [SMALL_STATE(348)] = 13817,
+  [SMALL_STATE(349)] = 13833,
+  [SMALL_STATE(350)] = 13849,
+  [SMALL_STATE(351)] = 13863,
+  [SMALL_STATE(352)] = 13879,
+  [SMALL_STATE(353)] = 13893,
+  [SMALL_STATE(354)] = 13909,
+  [SMALL_STATE(355)] = 13925,
+  [SMALL_STATE(356)] = 13941,
+  [SMALL_STATE(357)] = 13957,
+  [SMALL_STATE(358)] = 13973,
+  [SMALL_STATE(359)] = 13989,
+  [SMALL_STATE(360)] = 14005,
+  [SMALL_STATE(361)] = 14021,
+  [SMALL_STATE(362)] = 14037,
+  [SMALL_STATE(363)] = 14053,
+  [SMALL_STATE(364)] = 14069,
+  [SMALL_STATE(365)] = 14085,
+  [SMALL_STATE(366)] = 14101,
+  [SMALL_STATE(367)] = 14113,
+  [SMALL_STATE(368)] = 14125,
+  [SMALL_STATE(369)] = 14141,
+  [SMALL_STATE(370)] = 14155,
+  [SMALL_STATE(371)] = 14171,
+  [SMALL_STATE(372)] = 14187,
+  [SMALL_STATE(373)] = 14203,
+  [SMALL_STATE(374)] = 14213,
+  [SMALL_STATE(375)] = 14227,
+  [SMALL_STATE(376)] = 14239,
+  [SMALL_STATE(377)] = 14255,
+  [SMALL_STATE(378)] = 14267,
+  [SMALL_STATE(379)] = 14279,
+  [SMALL_STATE(380)] = 14291,
+  [SMALL_STATE(381)] = 14301,
+  [SMALL_STATE(382)] = 14317,
+  [SMALL_STATE(383)] = 14329,
+  [SMALL_STATE(384)] = 14343,
+  [SMALL_STATE(385)] = 14359,
+  [SMALL_STATE(386)] = 14375,
+  [SMALL_STATE(387)] = 14388,
+  [SMALL_STATE(388)] = 14399,
+  [SMALL_STATE(389)] = 14412,
+  [SMALL_STATE(390)] = 14423,
+  [SMALL_STATE(391)] = 14436,
+  [SMALL_STATE(392)] = 14445,
+  [SMALL_STATE(393)] = 14454,
+  [SMALL_STATE(394)] = 14467,
+  [SMALL_STATE(395)] = 14480,
+  [SMALL_STATE(396)] = 14493,
+  [SMALL_STATE(397)] = 14504,
+  [SMALL_STATE(398)] = 14513,
+  [SMALL_STATE(399)] = 14524,
+  [SMALL_STATE(400)] = 14537,
+  [SMALL_STATE(401)] = 14548,
+  [SMALL_STATE(402)] = 14559,
+  [SMALL_STATE(403)] = 14568,
+  [SMALL_STATE(404)] = 14579,
+  [SMALL_STATE(405)] = 14590,
+  [SMALL_STATE(406)] = 14603,
+  [SMALL_STATE(407)] = 14616,
+  [SMALL_STATE(408)] = 14627,
+  [SMALL_STATE(409)] = 14636,
+  [SMALL_STATE(410)] = 14649,
+  [SMALL_STATE(411)] = 14662,
+  [SMALL_STATE(412)] = 14675,
+  [SMALL_STATE(413)] = 14688,
+  [SMALL_STATE(414)] = 14697,
+  [SMALL_STATE(415)] = 14706,
+  [SMALL_STATE(416)] = 14719,
+  [SMALL_STATE(417)] = 14732,
+  [SMALL_STATE(418)] = 14745,
+  [SMALL_STATE(419)] = 14758,
+  [SMALL_STATE(420)] = 14771,
+  [SMALL_STATE(421)] = 14784,
+  [SMALL_STATE(422)] = 14797,
+  [SMALL_STATE(423)] = 14806,
+  [SMALL_STATE(424)] = 14815,
+  [SMALL_STATE(425)] = 14826,
+  [SMALL_STATE(426)] = 14836,
+  [SMALL_STATE(427)] = 14844,
+  [SMALL_STATE(428)] = 14854,
+  [SMALL_STATE(429)] = 14864,
+  [SMALL_STATE(430)] = 14874,
+  [SMALL_STATE(431)] = 14884,
+  [SMALL_STATE(432)] = 14894,
+  [SMALL_STATE(433)] = 14902,
+  [SMALL_STATE(434)] = 14912,
+  [SMALL_STATE(435)] = 14922,
+  [SMALL_STATE(436)] = 14932,
+  [SMALL_STATE(437)] = 14940,
+  [SMALL_STATE(438)] = 14950,
+  [SMALL_STATE(439)] = 14960,
+  [SMALL_STATE(440)] = 14968,
+  [SMALL_STATE(441)] = 14978,
+  [SMALL_STATE(442)] = 14988,
+  [SMALL_STATE(443)] = 14998,
+  [SMALL_STATE(444)] = 15008,
+  [SMALL_STATE(445)] = 15018,
+  [SMALL_STATE(446)] = 15028,
+  [SMALL_STATE(447)] = 15038,
+  [SMALL_STATE(448)] = 15048,
+  [SMALL_STATE(449)] = 15058,
+  [SMALL_STATE(450)] = 15068,
+  [SMALL_STATE(451)] = 15078,
+  [SMALL_STATE(452)] = 15088,
+  [SMALL_STATE(453)] = 15098,
+  [SMALL_STATE(454)] = 15108,
+  [SMALL_STATE(455)] = 15118,
+  [SMALL_STATE(456)] = 15126,
+  [SMALL_STATE(457)] = 15136,
+  [SMALL_STATE(458)] = 15146,
+  [SMALL_STATE(459)] = 15156,
+  [SMALL_STATE(460)] = 15166,
+  [SMALL_STATE(461)] = 15176,
+  [SMALL_STATE(462)] = 15186,
+  [SMALL_STATE(463)] = 15196,
+  [SMALL_STATE(464)] = 15206,
+  [SMALL_STATE(465)] = 15216,
+  [SMALL_STATE(466)] = 15226,
+  [SMALL_STATE(467)] = 15236,
+  [SMALL_STATE(468)] = 15246,
+  [SMALL_STATE(469)] = 15256,
+  [SMALL_STATE(470)] = 15266,
+  [SMALL_STATE(471)] = 15276,
+  [SMALL_STATE(472)] = 15286,
+  [SMALL_STATE(473)] = 15296,
+  [SMALL_STATE(474)] = 15306,
+  [SMALL_STATE(475)] = 15316,
+  [SMALL_STATE(476)] = 15326,
+  [SMALL_STATE(477)] = 15336,
+  [SMALL_STATE(478)] = 15346,
+  [SMALL_STATE(479)] = 15356,
+  [SMALL_STATE(480)] = 15366,
+  [SMALL_STATE(481)] = 15376,
+  [SMALL_STATE(482)] = 15386,
+  [SMALL_STATE(483)] = 15396,
+  [SMALL_STATE(484)] = 15406,
+  [SMALL_STATE(485)] = 15416,
+  [SMALL_STATE(486)] = 15426,
+  [SMALL_STATE(487)] = 15436,
+  [SMALL_STATE(488)] = 15446,
+  [SMALL_STATE(489)] = 15456,
+  [SMALL_STATE(490)] = 15466,
+  [SMALL_STATE(491)] = 15476,
+  [SMALL_STATE(492)] = 15486,
+  [SMALL_STATE(493)] = 15496,
+  [SMALL_STATE(494)] = 15506,
+  [SMALL_STATE(495)] = 15516,
+  [SMALL_STATE(496)] = 15526,
+  [SMALL_STATE(497)] = 15536,
+  [SMALL_STATE(498)] = 15546,
+  [SMALL_STATE(499)] = 15556,
+  [SMALL_STATE(500)] = 15566,
+  [SMALL_STATE(501)] = 15576,
+  [SMALL_STATE(502)] = 15586,
+  [SMALL_STATE(503)] = 15596,
+  [SMALL_STATE(504)] = 15606,
+  [SMALL_STATE(505)] = 15616,
+  [SMALL_STATE(506)] = 15626,
+  [SMALL_STATE(507)] = 15636,
+  [SMALL_STATE(508)] = 15646,
+  [SMALL_STATE(509)] = 15656,
+  [SMALL_STATE(510)] = 15666,
+  [SMALL_STATE(511)] = 15676,
+  [SMALL_STATE(512)] = 15686,
+  [SMALL_STATE(513)] = 15696,
+  [SMALL_STATE(514)] = 15704,
+  [SMALL_STATE(515)] = 15712,
+  [SMALL_STATE(516)] = 15722,
+  [SMALL_STATE(517)] = 15732,
+  [SMALL_STATE(518)] = 15742,
+  [SMALL_STATE(519)] = 15752,
+  [SMALL_STATE(520)] = 15762,
+  [SMALL_STATE(521)] = 15772,
+  [SMALL_STATE(522)] = 15780,
+  [SMALL_STATE(523)] = 15790,
+  [SMALL_STATE(524)] = 15800,
+  [SMALL_STATE(525)] = 15808,
+  [SMALL_STATE(526)] = 15818,
+  [SMALL_STATE(527)] = 15828,
+  [SMALL_STATE(528)] = 15836,
+  [SMALL_STATE(529)] = 15844,
+  [SMALL_STATE(530)] = 15854,
+  [SMALL_STATE(531)] = 15864,
+  [SMALL_STATE(532)] = 15874,
+  [SMALL_STATE(533)] = 15884,
+  [SMALL_STATE(534)] = 15892,
+  [SMALL_STATE(535)] = 15902,
+  [SMALL_STATE(536)] = 15912,
+  [SMALL_STATE(537)] = 15922,
+  [SMALL_STATE(538)] = 15932,
+  [SMALL_STATE(539)] = 15942,
+  [SMALL_STATE(540)] = 15952,
+  [SMALL_STATE(541)] = 15960,
+  [SMALL_STATE(542)] = 15970,
+  [SMALL_STATE(543)] = 15978,
+  [SMALL_STATE(544)] = 15988,
+  [SMALL_STATE(545)] = 15998,
+  [SMALL_STATE(546)] = 16006,
+  [SMALL_STATE(547)] = 16016,
+  [SMALL_STATE(548)] = 16023,
+  [SMALL_STATE(549)] = 16030,
+  [SMALL_STATE(550)] = 16037,
+  [SMALL_STATE(551)] = 16044,
+  [SMALL_STATE(552)] = 16051,
+  [SMALL_STATE(553)] = 16058,
+  [SMALL_STATE(554)] = 16065,
+  [SMALL_STATE(555)] = 16072,
+  [SMALL_STATE(556)] = 16079,
+  [SMALL_STATE(557)] = 16086,
+  [SMALL_STATE(558)] = 16093,
+  [SMALL_STATE(559)] = 16100,
+  [SMALL_STATE(560)] = 16107,
+  [SMALL_STATE(561)] = 16114,
+  [SMALL_STATE(562)] = 16121,
+  [SMALL_STATE(563)] = 16128,
+  [SMALL_STATE(564)] = 16135,
+  [SMALL_STATE(565)] = 16142,
+  [SMALL_STATE(566)] = 16149,
+  [SMALL_STATE(567)] = 16156,
+  [SMALL_STATE(568)] = 16163,
+  [SMALL_STATE(569)] = 16170,
+  [SMALL_STATE(570)] = 16177,
+  [SMALL_STATE(571)] = 16184,
+  [SMALL_STATE(572)] = 16191,
+  [SMALL_STATE(573)] = 16198,
+  [SMALL_STATE(574)] = 16205,
+  [SMALL_STATE(575)] = 16212,
+  [SMALL_STATE(576)] = 16219,
+  [SMALL_STATE(577)] = 16226,
+  [SMALL_STATE(578)] = 16233,
+  [SMALL_STATE(579)] = 16240,
+  [SMALL_STATE(580)] = 16247,
+  [SMALL_STATE(581)] = 16254,
+  [SMALL_STATE(582)] = 16261,
+  [SMALL_STATE(583)] = 16268,
+  [SMALL_STATE(584)] = 16275,
+  [SMALL_STATE(585)] = 16282,
+  [SMALL_STATE(586)] = 16289,
+  [SMALL_STATE(587)] = 16296,
+  [SMALL_STATE(588)] = 16303,
+  [SMALL_STATE(589)] = 16310,
+  [SMALL_STATE(590)] = 16317,
+  [SMALL_STATE(591)] = 16324,
+  [SMALL_STATE(592)] = 16331,
+  [SMALL_STATE(593)] = 16338,
+  [SMALL_STATE(594)] = 16345,
+  [SMALL_STATE(595)] = 16352,
+  [SMALL_STATE(596)] = 16359,
+  [SMALL_STATE(597)] = 16366,
+  [SMALL_STATE(598)] = 16373,
+  [SMALL_STATE(599)] = 16380,
+  [SMALL_STATE(600)] = 16387,
+  [SMALL_STATE(601)] = 16394,
+  [SMALL_STATE(602)] = 16401,
+  [SMALL_STATE(603)] = 16408,
+  [SMALL_STATE(604)] = 16415,
+  [SMALL_STATE(605)] = 16422,
+  [SMALL_STATE(606)] = 16429,
+  [SMALL_STATE(607)] = 16436,
+  [SMALL_STATE(608)] = 16443,
+  [SMALL_STATE(609)] = 16450,
+  [SMALL_STATE(610)] = 16457,
+  [SMALL_STATE(611)] = 16464,
+  [SMALL_STATE(612)] = 16471,
+  [SMALL_STATE(613)] = 16478,
+  [SMALL_STATE(614)] = 16485,
+  [SMALL_STATE(615)] = 16492,
+  [SMALL_STATE(616)] = 16499,
+  [SMALL_STATE(617)] = 16506,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -21469,770 +22062,781 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(277),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(570),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(301),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(575),
   [11] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 3, 0, 0),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
   [15] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call_phone, 3, 0, 0),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
-  [19] = {.entry = {.count = 1, .reusable = false}}, SHIFT(413),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(282),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
-  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(315),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(592),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(588),
-  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(593),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
+  [19] = {.entry = {.count = 1, .reusable = false}}, SHIFT(404),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(290),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
+  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(291),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(598),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(594),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(599),
   [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
-  [37] = {.entry = {.count = 1, .reusable = true}}, SHIFT(444),
-  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 2, 0, 0),
-  [41] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [43] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 2, 0, 0),
-  [45] = {.entry = {.count = 1, .reusable = true}}, SHIFT(475),
-  [47] = {.entry = {.count = 1, .reusable = false}}, SHIFT(397),
-  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(270),
-  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(400),
-  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(334),
-  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(271),
-  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(541),
-  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(587),
-  [61] = {.entry = {.count = 1, .reusable = true}}, SHIFT(591),
-  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
-  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(501),
-  [67] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 3, 0, 0),
-  [69] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_email, 3, 0, 0),
+  [37] = {.entry = {.count = 1, .reusable = true}}, SHIFT(448),
+  [39] = {.entry = {.count = 1, .reusable = true}}, SHIFT(449),
+  [41] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 2, 0, 0),
+  [43] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [45] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 2, 0, 0),
+  [47] = {.entry = {.count = 1, .reusable = true}}, SHIFT(478),
+  [49] = {.entry = {.count = 1, .reusable = false}}, SHIFT(387),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(277),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(389),
+  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
+  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(586),
+  [61] = {.entry = {.count = 1, .reusable = true}}, SHIFT(587),
+  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(590),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(395),
+  [67] = {.entry = {.count = 1, .reusable = true}}, SHIFT(505),
+  [69] = {.entry = {.count = 1, .reusable = true}}, SHIFT(506),
   [71] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 3, 0, 0),
   [73] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_text, 3, 0, 0),
   [75] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 4, 0, 17),
   [77] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_notify, 4, 0, 17),
-  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 4, 0, 18),
-  [81] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 4, 0, 18),
-  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 4, 0, 0),
-  [85] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call_phone, 4, 0, 0),
-  [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 3, 0, 0),
-  [89] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 3, 0, 0),
-  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 4, 0, 0),
-  [93] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_email, 4, 0, 0),
+  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 3, 0, 0),
+  [81] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_email, 3, 0, 0),
+  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 4, 0, 18),
+  [85] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 4, 0, 18),
+  [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 4, 0, 0),
+  [89] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call_phone, 4, 0, 0),
+  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 3, 0, 0),
+  [93] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 3, 0, 0),
   [95] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 4, 0, 0),
   [97] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_text, 4, 0, 0),
-  [99] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 5, 0, 17),
-  [101] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_notify, 5, 0, 17),
-  [103] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 5, 0, 18),
-  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 5, 0, 18),
-  [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
-  [109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
-  [111] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(397),
-  [114] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(270),
-  [117] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(400),
-  [120] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(334),
-  [123] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(271),
-  [126] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(541),
-  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(587),
-  [132] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(591),
-  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(411),
-  [138] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(501),
-  [141] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(413),
-  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(282),
-  [147] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(415),
-  [150] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(315),
-  [153] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(283),
-  [156] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(592),
-  [159] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(588),
-  [162] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(593),
-  [165] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(418),
-  [168] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(444),
-  [171] = {.entry = {.count = 1, .reusable = true}}, SHIFT(489),
-  [173] = {.entry = {.count = 1, .reusable = true}}, SHIFT(480),
-  [175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
-  [177] = {.entry = {.count = 1, .reusable = false}}, SHIFT(396),
-  [179] = {.entry = {.count = 1, .reusable = true}}, SHIFT(288),
-  [181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(398),
-  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(324),
-  [185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
-  [187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(561),
-  [189] = {.entry = {.count = 1, .reusable = true}}, SHIFT(597),
-  [191] = {.entry = {.count = 1, .reusable = true}}, SHIFT(562),
-  [193] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
-  [195] = {.entry = {.count = 1, .reusable = true}}, SHIFT(483),
-  [197] = {.entry = {.count = 1, .reusable = true}}, SHIFT(486),
-  [199] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 3, 0, 0),
-  [201] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 3, 0, 0),
-  [203] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_option, 3, 0, 0),
-  [205] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_from_option, 3, 0, 0),
-  [207] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_text_option, 3, 0, 0),
-  [209] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_text_option, 3, 0, 0),
-  [211] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 2, 0, 0),
-  [213] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
-  [215] = {.entry = {.count = 1, .reusable = false}}, SHIFT(251),
-  [217] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 2, 0, 0),
-  [219] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 3, 0, 0),
-  [221] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 3, 0, 0),
-  [223] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 3, 0, 0),
-  [225] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 3, 0, 0),
-  [227] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_agent_option, 3, 0, 0),
-  [229] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_agent_option, 3, 0, 0),
-  [231] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_timeout_option, 3, 0, 0),
-  [233] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_timeout_option, 3, 0, 0),
-  [235] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 3, 0, 0),
-  [237] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 3, 0, 0),
-  [239] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 4, 0, 0),
-  [241] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 4, 0, 0),
-  [243] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 4, 0, 0),
-  [245] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 4, 0, 0),
-  [247] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_header_option, 4, 0, 21),
-  [249] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_header_option, 4, 0, 21),
-  [251] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 4, 0, 0),
-  [253] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 4, 0, 0),
-  [255] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0),
-  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(49),
-  [260] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__newline, 2, 0, 0),
-  [262] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(50),
-  [265] = {.entry = {.count = 1, .reusable = true}}, SHIFT(465),
-  [267] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 4, 0, 0),
-  [269] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 4, 0, 0),
-  [271] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
-  [273] = {.entry = {.count = 1, .reusable = false}}, SHIFT(249),
-  [275] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 4, 0, 16),
-  [277] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 4, 0, 16),
-  [279] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 3, 0, 0),
-  [281] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 3, 0, 0),
-  [283] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
-  [285] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(249),
-  [288] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
-  [290] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(251),
-  [293] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 5, 0, 23),
-  [295] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 5, 0, 23),
-  [297] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 2, 0, 0),
-  [299] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
-  [301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
-  [303] = {.entry = {.count = 1, .reusable = true}}, SHIFT(563),
-  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(581),
-  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
-  [309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
-  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(426),
-  [313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
-  [315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
-  [317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(564),
-  [319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
-  [321] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(489),
-  [324] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(89),
-  [327] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(90),
-  [330] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(480),
-  [333] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(396),
-  [336] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(288),
-  [339] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(398),
-  [342] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(324),
-  [345] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(268),
-  [348] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(561),
-  [351] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(597),
-  [354] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(562),
-  [357] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(401),
-  [360] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(483),
-  [363] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0),
-  [365] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
-  [368] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(563),
-  [371] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(581),
-  [374] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(424),
-  [377] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(383),
-  [380] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(426),
-  [383] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(428),
-  [386] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(429),
-  [389] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(564),
-  [392] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(241),
-  [395] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 3, 0, 0),
-  [397] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(465),
-  [400] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(486),
-  [403] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
-  [405] = {.entry = {.count = 1, .reusable = false}}, SHIFT(255),
-  [407] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
-  [409] = {.entry = {.count = 1, .reusable = false}}, SHIFT(253),
-  [411] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
-  [413] = {.entry = {.count = 1, .reusable = false}}, SHIFT(256),
-  [415] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(255),
-  [418] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [420] = {.entry = {.count = 1, .reusable = false}}, SHIFT(247),
-  [422] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(253),
-  [425] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(112),
-  [428] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(113),
-  [431] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(114),
-  [434] = {.entry = {.count = 1, .reusable = true}}, SHIFT(539),
-  [436] = {.entry = {.count = 1, .reusable = true}}, SHIFT(608),
-  [438] = {.entry = {.count = 1, .reusable = true}}, SHIFT(482),
-  [440] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
-  [442] = {.entry = {.count = 1, .reusable = true}}, SHIFT(529),
-  [444] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 5, 0, 22),
-  [446] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
-  [448] = {.entry = {.count = 1, .reusable = false}}, SHIFT(254),
-  [450] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 2, 0, 0),
-  [452] = {.entry = {.count = 1, .reusable = true}}, SHIFT(492),
-  [454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(578),
-  [456] = {.entry = {.count = 1, .reusable = true}}, SHIFT(559),
-  [458] = {.entry = {.count = 1, .reusable = true}}, SHIFT(522),
-  [460] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
-  [462] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
-  [464] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 2, 0, 19),
-  [466] = {.entry = {.count = 1, .reusable = true}}, SHIFT(438),
-  [468] = {.entry = {.count = 1, .reusable = true}}, SHIFT(493),
-  [470] = {.entry = {.count = 1, .reusable = true}}, SHIFT(569),
-  [472] = {.entry = {.count = 1, .reusable = true}}, SHIFT(240),
-  [474] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(256),
-  [477] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(123),
-  [480] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(247),
-  [483] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 6, 0, 22),
-  [485] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 3, 0, 0),
-  [487] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(254),
-  [490] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(136),
-  [493] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(137),
-  [496] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(539),
-  [499] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(608),
-  [502] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(482),
-  [505] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(408),
-  [508] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(529),
-  [511] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(140),
-  [514] = {.entry = {.count = 1, .reusable = true}}, SHIFT(536),
-  [516] = {.entry = {.count = 1, .reusable = true}}, SHIFT(604),
-  [518] = {.entry = {.count = 1, .reusable = true}}, SHIFT(537),
-  [520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
-  [522] = {.entry = {.count = 1, .reusable = true}}, SHIFT(523),
-  [524] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 2, 0, 0),
-  [526] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 3, 0, 19),
-  [528] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 4, 0, 0),
-  [530] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 3, 0, 14),
-  [532] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__end_of_line, 1, 0, 0),
-  [534] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_label, 3, 0, 1),
-  [536] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait, 3, 0, 0),
-  [538] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(492),
-  [541] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(578),
-  [544] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(559),
-  [547] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(522),
-  [550] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(410),
-  [553] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(437),
-  [556] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(438),
-  [559] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(493),
-  [562] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(569),
-  [565] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(240),
-  [568] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 3, 0, 0),
-  [570] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(536),
-  [573] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(604),
-  [576] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(537),
-  [579] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(420),
-  [582] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(523),
-  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 4, 0, 0),
-  [587] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 6, 0, 17),
-  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_block, 3, 0, 0),
-  [591] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 2, 0, 0),
-  [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 5, 0, 0),
-  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 3, 0, 15),
-  [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 4, 0, 0),
-  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 5, 0, 0),
-  [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 5, 0, 0),
-  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 5, 0, 0),
-  [605] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 3, 0, 0),
-  [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 6, 0, 18),
-  [609] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0),
-  [611] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(580),
-  [614] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(390),
-  [617] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(609),
-  [620] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(548),
-  [623] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(502),
-  [626] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(606),
-  [629] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(388),
-  [632] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(601),
-  [635] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(449),
-  [638] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(458),
-  [641] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 4, 0, 1),
-  [643] = {.entry = {.count = 1, .reusable = true}}, SHIFT(580),
-  [645] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
-  [647] = {.entry = {.count = 1, .reusable = true}}, SHIFT(609),
-  [649] = {.entry = {.count = 1, .reusable = true}}, SHIFT(548),
-  [651] = {.entry = {.count = 1, .reusable = true}}, SHIFT(502),
-  [653] = {.entry = {.count = 1, .reusable = true}}, SHIFT(606),
-  [655] = {.entry = {.count = 1, .reusable = true}}, SHIFT(388),
-  [657] = {.entry = {.count = 1, .reusable = true}}, SHIFT(601),
-  [659] = {.entry = {.count = 1, .reusable = true}}, SHIFT(449),
-  [661] = {.entry = {.count = 1, .reusable = true}}, SHIFT(458),
-  [663] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 3, 0, 1),
-  [665] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 2, 0, 0),
-  [667] = {.entry = {.count = 1, .reusable = true}}, SHIFT(275),
-  [669] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0),
-  [671] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0), SHIFT_REPEAT(275),
-  [674] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 3, 0, 0),
-  [676] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 3, 0, 13),
-  [678] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 2, 0, 0),
-  [680] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
-  [682] = {.entry = {.count = 1, .reusable = false}}, SHIFT(246),
-  [684] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 2, 0, 0),
-  [686] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 8, 0, 13),
-  [688] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 6, 0, 13),
-  [690] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 5, 0, 13),
-  [692] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 3, 0, 1),
-  [694] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 3, 0, 1),
-  [696] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 7, 0, 13),
-  [698] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 4, 0, 13),
-  [700] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
-  [702] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
-  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(599),
-  [706] = {.entry = {.count = 1, .reusable = true}}, SHIFT(577),
-  [708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(558),
-  [710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(262),
-  [712] = {.entry = {.count = 1, .reusable = false}}, SHIFT(314),
-  [714] = {.entry = {.count = 1, .reusable = false}}, SHIFT(278),
-  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
-  [718] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 4, 0, 1),
-  [720] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 4, 0, 1),
-  [722] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 9),
-  [724] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 9),
-  [726] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(196),
-  [729] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
-  [731] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0), SHIFT_REPEAT(246),
-  [734] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
-  [736] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 3, 0, 0),
-  [738] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [99] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 4, 0, 0),
+  [101] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_email, 4, 0, 0),
+  [103] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 5, 0, 17),
+  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_notify, 5, 0, 17),
+  [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 5, 0, 18),
+  [109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 5, 0, 18),
+  [111] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
+  [113] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
+  [115] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(387),
+  [118] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(277),
+  [121] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(389),
+  [124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(331),
+  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(278),
+  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(586),
+  [133] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(587),
+  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(590),
+  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(395),
+  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(505),
+  [145] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(506),
+  [148] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(404),
+  [151] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(290),
+  [154] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(407),
+  [157] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(311),
+  [160] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(291),
+  [163] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(598),
+  [166] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(594),
+  [169] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(599),
+  [172] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(418),
+  [175] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(448),
+  [178] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(449),
+  [181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(495),
+  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(486),
+  [185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(492),
+  [187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [189] = {.entry = {.count = 1, .reusable = false}}, SHIFT(400),
+  [191] = {.entry = {.count = 1, .reusable = true}}, SHIFT(294),
+  [193] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
+  [195] = {.entry = {.count = 1, .reusable = true}}, SHIFT(323),
+  [197] = {.entry = {.count = 1, .reusable = true}}, SHIFT(295),
+  [199] = {.entry = {.count = 1, .reusable = true}}, SHIFT(567),
+  [201] = {.entry = {.count = 1, .reusable = true}}, SHIFT(603),
+  [203] = {.entry = {.count = 1, .reusable = true}}, SHIFT(568),
+  [205] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
+  [207] = {.entry = {.count = 1, .reusable = true}}, SHIFT(469),
+  [209] = {.entry = {.count = 1, .reusable = true}}, SHIFT(546),
+  [211] = {.entry = {.count = 1, .reusable = true}}, SHIFT(470),
+  [213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 3, 0, 0),
+  [215] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 3, 0, 0),
+  [217] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 3, 0, 0),
+  [219] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 3, 0, 0),
+  [221] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 4, 0, 0),
+  [223] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 4, 0, 0),
+  [225] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_address_option, 4, 0, 0),
+  [227] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_address_option, 4, 0, 0),
+  [229] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 4, 0, 0),
+  [231] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 4, 0, 0),
+  [233] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_header_option, 4, 0, 21),
+  [235] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_header_option, 4, 0, 21),
+  [237] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 4, 0, 0),
+  [239] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 4, 0, 0),
+  [241] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_transactional_option, 2, 0, 0),
+  [243] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_transactional_option, 2, 0, 0),
+  [245] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 2, 0, 0),
+  [247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
+  [249] = {.entry = {.count = 1, .reusable = false}}, SHIFT(254),
+  [251] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 2, 0, 0),
+  [253] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 3, 0, 0),
+  [255] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_to_option, 3, 0, 0),
+  [257] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_from_option, 3, 0, 0),
+  [259] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_from_option, 3, 0, 0),
+  [261] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_text_option, 3, 0, 0),
+  [263] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_text_option, 3, 0, 0),
+  [265] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 3, 0, 0),
+  [267] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_body_option, 3, 0, 0),
+  [269] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_agent_option, 3, 0, 0),
+  [271] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_agent_option, 3, 0, 0),
+  [273] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_timeout_option, 3, 0, 0),
+  [275] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_timeout_option, 3, 0, 0),
+  [277] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0),
+  [279] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(67),
+  [282] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__newline, 2, 0, 0),
+  [284] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(68),
+  [287] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
+  [289] = {.entry = {.count = 1, .reusable = false}}, SHIFT(252),
+  [291] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(495),
+  [294] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(486),
+  [297] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 3, 0, 0),
+  [299] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 3, 0, 0),
+  [301] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
+  [303] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(254),
+  [306] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
+  [308] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(252),
+  [311] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 5, 0, 23),
+  [313] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 5, 0, 23),
+  [315] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(400),
+  [318] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(294),
+  [321] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(424),
+  [324] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(323),
+  [327] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(295),
+  [330] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(567),
+  [333] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(603),
+  [336] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(568),
+  [339] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(405),
+  [342] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(469),
+  [345] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(546),
+  [348] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 4, 0, 16),
+  [350] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 4, 0, 16),
+  [352] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(95),
+  [355] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(96),
+  [358] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(492),
+  [361] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 2, 0, 0),
+  [363] = {.entry = {.count = 1, .reusable = true}}, SHIFT(119),
+  [365] = {.entry = {.count = 1, .reusable = true}}, SHIFT(489),
+  [367] = {.entry = {.count = 1, .reusable = true}}, SHIFT(613),
+  [369] = {.entry = {.count = 1, .reusable = true}}, SHIFT(566),
+  [371] = {.entry = {.count = 1, .reusable = true}}, SHIFT(426),
+  [373] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
+  [375] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
+  [377] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
+  [379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
+  [381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(556),
+  [383] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
+  [385] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(470),
+  [388] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0),
+  [390] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(489),
+  [393] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(613),
+  [396] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(566),
+  [399] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(426),
+  [402] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(414),
+  [405] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(428),
+  [408] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(430),
+  [411] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(431),
+  [414] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(556),
+  [417] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(246),
+  [420] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 3, 0, 0),
+  [422] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
+  [424] = {.entry = {.count = 1, .reusable = false}}, SHIFT(258),
+  [426] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
+  [428] = {.entry = {.count = 1, .reusable = false}}, SHIFT(256),
+  [430] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
+  [432] = {.entry = {.count = 1, .reusable = false}}, SHIFT(259),
+  [434] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
+  [436] = {.entry = {.count = 1, .reusable = false}}, SHIFT(257),
+  [438] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(258),
+  [441] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(110),
+  [444] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(256),
+  [447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
+  [449] = {.entry = {.count = 1, .reusable = false}}, SHIFT(250),
+  [451] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(114),
+  [454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(543),
+  [456] = {.entry = {.count = 1, .reusable = true}}, SHIFT(547),
+  [458] = {.entry = {.count = 1, .reusable = true}}, SHIFT(545),
+  [460] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
+  [462] = {.entry = {.count = 1, .reusable = true}}, SHIFT(535),
+  [464] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 5, 0, 22),
+  [466] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 2, 0, 0),
+  [468] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(119),
+  [471] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(259),
+  [474] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(123),
+  [477] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(126),
+  [480] = {.entry = {.count = 1, .reusable = true}}, SHIFT(498),
+  [482] = {.entry = {.count = 1, .reusable = true}}, SHIFT(584),
+  [484] = {.entry = {.count = 1, .reusable = true}}, SHIFT(564),
+  [486] = {.entry = {.count = 1, .reusable = true}}, SHIFT(527),
+  [488] = {.entry = {.count = 1, .reusable = true}}, SHIFT(413),
+  [490] = {.entry = {.count = 1, .reusable = true}}, SHIFT(441),
+  [492] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 2, 0, 19),
+  [494] = {.entry = {.count = 1, .reusable = true}}, SHIFT(442),
+  [496] = {.entry = {.count = 1, .reusable = true}}, SHIFT(499),
+  [498] = {.entry = {.count = 1, .reusable = true}}, SHIFT(570),
+  [500] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
+  [502] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(257),
+  [505] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(250),
+  [508] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(149),
+  [511] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(150),
+  [514] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(543),
+  [517] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(547),
+  [520] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(545),
+  [523] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
+  [526] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(535),
+  [529] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 6, 0, 22),
+  [531] = {.entry = {.count = 1, .reusable = true}}, SHIFT(541),
+  [533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(610),
+  [535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(542),
+  [537] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
+  [539] = {.entry = {.count = 1, .reusable = true}}, SHIFT(529),
+  [541] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 2, 0, 0),
+  [543] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 3, 0, 0),
+  [545] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait, 3, 0, 0),
+  [547] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 3, 0, 14),
+  [549] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(498),
+  [552] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(584),
+  [555] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(564),
+  [558] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(527),
+  [561] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(413),
+  [564] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(441),
+  [567] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(442),
+  [570] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(499),
+  [573] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(570),
+  [576] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(245),
+  [579] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__end_of_line, 1, 0, 0),
+  [581] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_label, 3, 0, 1),
+  [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 3, 0, 19),
+  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 4, 0, 0),
+  [587] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 3, 0, 0),
+  [589] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(541),
+  [592] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(610),
+  [595] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(542),
+  [598] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(422),
+  [601] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(529),
+  [604] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 5, 0, 0),
+  [606] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 5, 0, 0),
+  [608] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 5, 0, 0),
+  [610] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 2, 0, 0),
+  [612] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 3, 0, 15),
+  [614] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_block, 3, 0, 0),
+  [616] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 4, 0, 0),
+  [618] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 5, 0, 0),
+  [620] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 4, 0, 0),
+  [622] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 3, 0, 0),
+  [624] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 6, 0, 17),
+  [626] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 6, 0, 18),
+  [628] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0),
+  [630] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(582),
+  [633] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(401),
+  [636] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(592),
+  [639] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(601),
+  [642] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(507),
+  [645] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(611),
+  [648] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(410),
+  [651] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(607),
+  [654] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(425),
+  [657] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(454),
+  [660] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 4, 0, 1),
+  [662] = {.entry = {.count = 1, .reusable = true}}, SHIFT(582),
+  [664] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
+  [666] = {.entry = {.count = 1, .reusable = true}}, SHIFT(592),
+  [668] = {.entry = {.count = 1, .reusable = true}}, SHIFT(601),
+  [670] = {.entry = {.count = 1, .reusable = true}}, SHIFT(507),
+  [672] = {.entry = {.count = 1, .reusable = true}}, SHIFT(611),
+  [674] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
+  [676] = {.entry = {.count = 1, .reusable = true}}, SHIFT(607),
+  [678] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
+  [680] = {.entry = {.count = 1, .reusable = true}}, SHIFT(454),
+  [682] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 3, 0, 1),
+  [684] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 2, 0, 0),
+  [686] = {.entry = {.count = 1, .reusable = true}}, SHIFT(282),
+  [688] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 3, 0, 0),
+  [690] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0),
+  [692] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0), SHIFT_REPEAT(282),
+  [695] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 5, 0, 13),
+  [697] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 8, 0, 13),
+  [699] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 3, 0, 1),
+  [701] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
+  [703] = {.entry = {.count = 1, .reusable = false}}, SHIFT(249),
+  [705] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 3, 0, 1),
+  [707] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 7, 0, 13),
+  [709] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 4, 0, 13),
+  [711] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 3, 0, 13),
+  [713] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 2, 0, 0),
+  [715] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 2, 0, 0),
+  [717] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 6, 0, 13),
+  [719] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
+  [721] = {.entry = {.count = 1, .reusable = true}}, SHIFT(338),
+  [723] = {.entry = {.count = 1, .reusable = true}}, SHIFT(604),
+  [725] = {.entry = {.count = 1, .reusable = true}}, SHIFT(608),
+  [727] = {.entry = {.count = 1, .reusable = true}}, SHIFT(596),
+  [729] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
+  [731] = {.entry = {.count = 1, .reusable = false}}, SHIFT(338),
+  [733] = {.entry = {.count = 1, .reusable = false}}, SHIFT(285),
+  [735] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
+  [737] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(197),
   [740] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 16),
   [742] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 16),
-  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 5, 0, 0),
-  [746] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 2),
-  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 0),
-  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 4, 0, 0),
-  [752] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 3, 0, 5),
-  [754] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goal, 4, 0, 8),
-  [756] = {.entry = {.count = 1, .reusable = true}}, SHIFT(306),
-  [758] = {.entry = {.count = 1, .reusable = true}}, SHIFT(572),
-  [760] = {.entry = {.count = 1, .reusable = false}}, SHIFT(306),
-  [762] = {.entry = {.count = 1, .reusable = false}}, SHIFT(257),
-  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(257),
-  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(237),
-  [768] = {.entry = {.count = 1, .reusable = false}}, SHIFT(264),
-  [770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
-  [772] = {.entry = {.count = 1, .reusable = false}}, SHIFT(236),
-  [774] = {.entry = {.count = 1, .reusable = false}}, SHIFT(297),
-  [776] = {.entry = {.count = 1, .reusable = true}}, SHIFT(297),
-  [778] = {.entry = {.count = 1, .reusable = false}}, SHIFT(323),
-  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(323),
-  [782] = {.entry = {.count = 1, .reusable = false}}, SHIFT(267),
-  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(267),
-  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
-  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
-  [790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(584),
-  [792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(553),
-  [794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(296),
-  [796] = {.entry = {.count = 1, .reusable = false}}, SHIFT(296),
-  [798] = {.entry = {.count = 1, .reusable = true}}, SHIFT(302),
-  [800] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
-  [802] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
-  [804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(228),
-  [806] = {.entry = {.count = 1, .reusable = false}}, SHIFT(273),
-  [808] = {.entry = {.count = 1, .reusable = true}}, SHIFT(335),
-  [810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
-  [812] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
-  [814] = {.entry = {.count = 1, .reusable = true}}, SHIFT(281),
-  [816] = {.entry = {.count = 1, .reusable = true}}, SHIFT(579),
-  [818] = {.entry = {.count = 1, .reusable = true}}, SHIFT(359),
-  [820] = {.entry = {.count = 1, .reusable = true}}, SHIFT(381),
-  [822] = {.entry = {.count = 1, .reusable = true}}, SHIFT(545),
-  [824] = {.entry = {.count = 1, .reusable = true}}, SHIFT(505),
-  [826] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
-  [828] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
-  [830] = {.entry = {.count = 1, .reusable = true}}, SHIFT(554),
-  [832] = {.entry = {.count = 1, .reusable = false}}, SHIFT(384),
-  [834] = {.entry = {.count = 1, .reusable = true}}, SHIFT(557),
-  [836] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 5, 0, 0),
-  [838] = {.entry = {.count = 1, .reusable = true}}, SHIFT(233),
-  [840] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 5, 0, 0),
-  [842] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 2, 0, 7),
-  [844] = {.entry = {.count = 1, .reusable = true}}, SHIFT(355),
-  [846] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 2, 0, 7),
-  [848] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 6, 0, 0),
-  [850] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 6, 0, 0),
-  [852] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
-  [854] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0), SHIFT_REPEAT(233),
-  [857] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
-  [859] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
-  [861] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
-  [863] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
-  [865] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12), SHIFT_REPEAT(355),
-  [868] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
-  [870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
-  [872] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
-  [874] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
-  [876] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 4, 0, 0),
-  [878] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 4, 0, 0),
-  [880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
-  [882] = {.entry = {.count = 1, .reusable = true}}, SHIFT(521),
-  [884] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
-  [886] = {.entry = {.count = 1, .reusable = true}}, SHIFT(308),
-  [888] = {.entry = {.count = 1, .reusable = true}}, SHIFT(346),
-  [890] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
-  [892] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
-  [894] = {.entry = {.count = 1, .reusable = false}}, SHIFT(274),
-  [896] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
-  [898] = {.entry = {.count = 1, .reusable = true}}, SHIFT(556),
-  [900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(354),
-  [902] = {.entry = {.count = 1, .reusable = false}}, SHIFT(286),
-  [904] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
-  [906] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_channel, 1, 0, 0),
-  [908] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_channel, 1, 0, 0),
-  [910] = {.entry = {.count = 1, .reusable = true}}, SHIFT(596),
-  [912] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
-  [914] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [916] = {.entry = {.count = 1, .reusable = true}}, SHIFT(289),
-  [918] = {.entry = {.count = 1, .reusable = false}}, SHIFT(280),
-  [920] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
-  [922] = {.entry = {.count = 1, .reusable = true}}, SHIFT(369),
-  [924] = {.entry = {.count = 1, .reusable = true}}, SHIFT(298),
-  [926] = {.entry = {.count = 1, .reusable = true}}, SHIFT(547),
-  [928] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
-  [930] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
-  [932] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0),
-  [934] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(545),
-  [937] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(505),
-  [940] = {.entry = {.count = 1, .reusable = true}}, SHIFT(607),
-  [942] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0),
-  [944] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(286),
-  [947] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(286),
-  [950] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(556),
-  [953] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 1, 0, 0),
-  [955] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 1, 0, 0),
-  [957] = {.entry = {.count = 1, .reusable = true}}, SHIFT(339),
-  [959] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 2, 0, 0),
-  [961] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 2, 0, 0),
-  [963] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 2, 0, 0),
-  [965] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 2, 0, 0),
-  [967] = {.entry = {.count = 1, .reusable = true}}, SHIFT(568),
-  [969] = {.entry = {.count = 1, .reusable = true}}, SHIFT(571),
-  [971] = {.entry = {.count = 1, .reusable = true}}, SHIFT(573),
-  [973] = {.entry = {.count = 1, .reusable = true}}, SHIFT(575),
-  [975] = {.entry = {.count = 1, .reusable = true}}, SHIFT(611),
-  [977] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_compare_operator, 1, 0, 0),
-  [979] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_compare_operator, 1, 0, 0),
-  [981] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 3, 0, 0),
-  [983] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 3, 0, 0),
-  [985] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 3, 0, 0),
-  [987] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 3, 0, 0),
-  [989] = {.entry = {.count = 1, .reusable = true}}, SHIFT(603),
-  [991] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
-  [993] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
-  [995] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(302),
-  [998] = {.entry = {.count = 1, .reusable = false}}, SHIFT(389),
-  [1000] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
-  [1002] = {.entry = {.count = 1, .reusable = true}}, SHIFT(598),
-  [1004] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 4, 0, 0),
-  [1006] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 4, 0, 0),
-  [1008] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 3, 0, 0),
-  [1010] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 3, 0, 0),
-  [1012] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
-  [1014] = {.entry = {.count = 1, .reusable = true}}, SHIFT(451),
-  [1016] = {.entry = {.count = 1, .reusable = true}}, SHIFT(510),
-  [1018] = {.entry = {.count = 1, .reusable = false}}, SHIFT(290),
-  [1020] = {.entry = {.count = 1, .reusable = true}}, SHIFT(312),
-  [1022] = {.entry = {.count = 1, .reusable = false}}, SHIFT(299),
-  [1024] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 2, 0, 0),
-  [1026] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 2, 0, 0),
-  [1028] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_comparison, 2, 0, 6),
-  [1030] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 2, 0, 6),
-  [1032] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0),
-  [1034] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(320),
-  [1037] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(598),
-  [1040] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 5, 0, 0),
-  [1042] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 5, 0, 0),
-  [1044] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
-  [1046] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
-  [1048] = {.entry = {.count = 1, .reusable = true}}, SHIFT(528),
-  [1050] = {.entry = {.count = 1, .reusable = true}}, SHIFT(589),
-  [1052] = {.entry = {.count = 1, .reusable = false}}, SHIFT(528),
-  [1054] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [1056] = {.entry = {.count = 1, .reusable = true}}, SHIFT(535),
-  [1058] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_not_expression, 2, 0, 0),
-  [1060] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_not_expression, 2, 0, 0),
-  [1062] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
-  [1064] = {.entry = {.count = 1, .reusable = true}}, SHIFT(457),
-  [1066] = {.entry = {.count = 1, .reusable = false}}, SHIFT(385),
-  [1068] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
-  [1070] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 3, 0, 0),
-  [1072] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 3, 0, 0),
-  [1074] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
-  [1076] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
-  [1078] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
-  [1080] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
-  [1082] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
-  [1084] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
-  [1086] = {.entry = {.count = 1, .reusable = true}}, SHIFT(391),
-  [1088] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
-  [1090] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
-  [1092] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
-  [1094] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 2, 0, 0),
-  [1096] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 2, 0, 0),
-  [1098] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
-  [1100] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(425),
-  [1103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(166),
-  [1105] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
-  [1107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 3, 0, 20),
-  [1109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 3, 0, 20),
-  [1111] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
-  [1113] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0),
-  [1115] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0), SHIFT_REPEAT(451),
-  [1118] = {.entry = {.count = 1, .reusable = true}}, SHIFT(347),
-  [1120] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
-  [1122] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [1124] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_logic_operator, 1, 0, 0),
-  [1126] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_logic_operator, 1, 0, 0),
-  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [1132] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 3, 0, 0),
-  [1134] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 3, 0, 0),
-  [1136] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_base_type, 1, 0, 0),
-  [1138] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_base_type, 1, 0, 0),
-  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [1142] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 4, 0, 20),
-  [1144] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 4, 0, 20),
-  [1146] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
-  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
-  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
-  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [1154] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [1156] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(570),
-  [1159] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [1161] = {.entry = {.count = 1, .reusable = true}}, SHIFT(218),
-  [1163] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [1165] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [1167] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
-  [1169] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
-  [1171] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 1, 0, 0),
-  [1173] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 1, 0, 0),
-  [1175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
-  [1177] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
-  [1179] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
-  [1181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
-  [1183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [1185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
-  [1187] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 4, 0, 0),
-  [1189] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 4, 0, 0),
-  [1191] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
-  [1193] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
-  [1195] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 1, 0, 0),
-  [1197] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
-  [1199] = {.entry = {.count = 1, .reusable = true}}, SHIFT(555),
-  [1201] = {.entry = {.count = 1, .reusable = true}}, SHIFT(551),
-  [1203] = {.entry = {.count = 1, .reusable = true}}, SHIFT(244),
-  [1205] = {.entry = {.count = 1, .reusable = true}}, SHIFT(450),
-  [1207] = {.entry = {.count = 1, .reusable = true}}, SHIFT(586),
-  [1209] = {.entry = {.count = 1, .reusable = true}}, SHIFT(543),
-  [1211] = {.entry = {.count = 1, .reusable = true}}, SHIFT(546),
-  [1213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0),
-  [1215] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0), SHIFT_REPEAT(405),
-  [1218] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
-  [1220] = {.entry = {.count = 1, .reusable = true}}, SHIFT(409),
-  [1222] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
-  [1224] = {.entry = {.count = 1, .reusable = false}}, SHIFT(468),
-  [1226] = {.entry = {.count = 1, .reusable = true}}, SHIFT(468),
-  [1228] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
-  [1230] = {.entry = {.count = 1, .reusable = false}}, SHIFT(432),
-  [1232] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
-  [1234] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0), SHIFT_REPEAT(325),
-  [1237] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0),
-  [1239] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 3, 0, 0),
-  [1241] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_range, 3, 0, 0),
-  [1243] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0),
-  [1245] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0), SHIFT_REPEAT(391),
-  [1248] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
-  [1250] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
-  [1252] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
-  [1254] = {.entry = {.count = 1, .reusable = false}}, SHIFT(452),
-  [1256] = {.entry = {.count = 1, .reusable = true}}, SHIFT(452),
-  [1258] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 2, 0, 0),
-  [1260] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
-  [1262] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
-  [1264] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
-  [1266] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0),
-  [1268] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0), SHIFT_REPEAT(269),
-  [1271] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
-  [1273] = {.entry = {.count = 1, .reusable = true}}, SHIFT(504),
-  [1275] = {.entry = {.count = 1, .reusable = true}}, SHIFT(506),
-  [1277] = {.entry = {.count = 1, .reusable = true}}, SHIFT(560),
-  [1279] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [1281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
-  [1283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(602),
-  [1285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(538),
-  [1287] = {.entry = {.count = 1, .reusable = true}}, SHIFT(248),
-  [1289] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recipient, 1, 0, 0),
-  [1291] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
-  [1293] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
-  [1295] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [1297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(460),
-  [1299] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
-  [1301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [1303] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
-  [1305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(550),
-  [1307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(513),
-  [1309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
-  [1311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
-  [1313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
-  [1315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
-  [1317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [1319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
-  [1321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [1323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
-  [1325] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 2, 0, 1),
-  [1327] = {.entry = {.count = 1, .reusable = true}}, SHIFT(276),
-  [1329] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
-  [1331] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
-  [1333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
-  [1335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
-  [1337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
-  [1339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
-  [1341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [1343] = {.entry = {.count = 1, .reusable = true}}, SHIFT(610),
-  [1345] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [1347] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
-  [1349] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
-  [1351] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
-  [1353] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [1355] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
-  [1357] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [1359] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
-  [1361] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 3),
-  [1363] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
-  [1365] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
-  [1367] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
-  [1369] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
-  [1371] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
-  [1373] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [1375] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [1377] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [1379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
-  [1381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [1383] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
-  [1385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
-  [1387] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
-  [1389] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [1391] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
-  [1393] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
-  [1395] = {.entry = {.count = 1, .reusable = true}}, SHIFT(594),
-  [1397] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
-  [1399] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
-  [1401] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
-  [1403] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
-  [1405] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
-  [1407] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
-  [1409] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
-  [1411] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
-  [1413] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
-  [1415] = {.entry = {.count = 1, .reusable = true}}, SHIFT(439),
-  [1417] = {.entry = {.count = 1, .reusable = true}}, SHIFT(440),
-  [1419] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
-  [1421] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
-  [1423] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
-  [1425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tool, 2, 0, 0),
-  [1427] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
-  [1429] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [1431] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [1433] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [1435] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
-  [1437] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
-  [1439] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
-  [1441] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [1443] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
-  [1445] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
-  [1447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
-  [1449] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [1451] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 3, 0, 0),
-  [1453] = {.entry = {.count = 1, .reusable = true}}, SHIFT(590),
-  [1455] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
-  [1457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [1459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
-  [1461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
-  [1463] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
-  [1465] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
-  [1467] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
-  [1469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
-  [1471] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [1473] = {.entry = {.count = 1, .reusable = true}}, SHIFT(565),
-  [1475] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
-  [1477] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [1479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [1481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [1483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
-  [1485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [1487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
-  [1489] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
-  [1491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [1493] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
-  [1495] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [1497] = {.entry = {.count = 1, .reusable = true}}, SHIFT(552),
-  [1499] = {.entry = {.count = 1, .reusable = true}}, SHIFT(524),
-  [1501] = {.entry = {.count = 1, .reusable = true}}, SHIFT(525),
-  [1503] = {.entry = {.count = 1, .reusable = true}}, SHIFT(585),
-  [1505] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
-  [1507] = {.entry = {.count = 1, .reusable = true}}, SHIFT(530),
-  [1509] = {.entry = {.count = 1, .reusable = true}}, SHIFT(531),
-  [1511] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
-  [1513] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
-  [1515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 4),
-  [1517] = {.entry = {.count = 1, .reusable = true}}, SHIFT(496),
-  [1519] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [1521] = {.entry = {.count = 1, .reusable = true}}, SHIFT(574),
-  [1523] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
-  [1525] = {.entry = {.count = 1, .reusable = true}}, SHIFT(595),
-  [1527] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
-  [1529] = {.entry = {.count = 1, .reusable = true}}, SHIFT(527),
-  [1531] = {.entry = {.count = 1, .reusable = true}}, SHIFT(466),
-  [1533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(500),
-  [1535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(238),
-  [1537] = {.entry = {.count = 1, .reusable = true}}, SHIFT(417),
-  [1539] = {.entry = {.count = 1, .reusable = true}}, SHIFT(447),
-  [1541] = {.entry = {.count = 1, .reusable = true}}, SHIFT(386),
-  [1543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(600),
-  [1545] = {.entry = {.count = 1, .reusable = true}}, SHIFT(576),
-  [1547] = {.entry = {.count = 1, .reusable = true}}, SHIFT(507),
-  [1549] = {.entry = {.count = 1, .reusable = true}}, SHIFT(473),
-  [1551] = {.entry = {.count = 1, .reusable = true}}, SHIFT(471),
-  [1553] = {.entry = {.count = 1, .reusable = true}}, SHIFT(472),
-  [1555] = {.entry = {.count = 1, .reusable = true}}, SHIFT(508),
-  [1557] = {.entry = {.count = 1, .reusable = true}}, SHIFT(441),
-  [1559] = {.entry = {.count = 1, .reusable = true}}, SHIFT(442),
-  [1561] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 4, 0, 10),
-  [1563] = {.entry = {.count = 1, .reusable = true}}, SHIFT(365),
-  [1565] = {.entry = {.count = 1, .reusable = true}}, SHIFT(479),
-  [1567] = {.entry = {.count = 1, .reusable = true}}, SHIFT(514),
-  [1569] = {.entry = {.count = 1, .reusable = true}}, SHIFT(366),
-  [1571] = {.entry = {.count = 1, .reusable = true}}, SHIFT(540),
-  [1573] = {.entry = {.count = 1, .reusable = true}}, SHIFT(231),
-  [1575] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
-  [1577] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
-  [1579] = {.entry = {.count = 1, .reusable = true}}, SHIFT(488),
-  [1581] = {.entry = {.count = 1, .reusable = true}}, SHIFT(494),
-  [1583] = {.entry = {.count = 1, .reusable = true}}, SHIFT(309),
-  [1585] = {.entry = {.count = 1, .reusable = true}}, SHIFT(533),
-  [1587] = {.entry = {.count = 1, .reusable = true}}, SHIFT(515),
-  [1589] = {.entry = {.count = 1, .reusable = true}}, SHIFT(362),
-  [1591] = {.entry = {.count = 1, .reusable = true}}, SHIFT(234),
-  [1593] = {.entry = {.count = 1, .reusable = true}}, SHIFT(583),
-  [1595] = {.entry = {.count = 1, .reusable = true}}, SHIFT(498),
-  [1597] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
-  [1599] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
-  [1601] = {.entry = {.count = 1, .reusable = true}}, SHIFT(318),
-  [1603] = {.entry = {.count = 1, .reusable = true}}, SHIFT(509),
-  [1605] = {.entry = {.count = 1, .reusable = true}}, SHIFT(459),
-  [1607] = {.entry = {.count = 1, .reusable = true}}, SHIFT(445),
-  [1609] = {.entry = {.count = 1, .reusable = true}}, SHIFT(455),
-  [1611] = {.entry = {.count = 1, .reusable = true}}, SHIFT(456),
-  [1613] = {.entry = {.count = 1, .reusable = true}}, SHIFT(511),
-  [1615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
-  [1617] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 4, 0, 1),
-  [1619] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
-  [1621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(395),
-  [1623] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
-  [1625] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
-  [1627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(394),
-  [1629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(503),
-  [1631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(497),
-  [1633] = {.entry = {.count = 1, .reusable = true}}, SHIFT(526),
-  [1635] = {.entry = {.count = 1, .reusable = true}}, SHIFT(375),
-  [1637] = {.entry = {.count = 1, .reusable = true}}, SHIFT(519),
-  [1639] = {.entry = {.count = 1, .reusable = true}}, SHIFT(464),
-  [1641] = {.entry = {.count = 1, .reusable = true}}, SHIFT(532),
-  [1643] = {.entry = {.count = 1, .reusable = true}}, SHIFT(520),
-  [1645] = {.entry = {.count = 1, .reusable = true}}, SHIFT(491),
+  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 9),
+  [746] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 9),
+  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
+  [750] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0), SHIFT_REPEAT(249),
+  [753] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
+  [755] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 4, 0, 1),
+  [757] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 4, 0, 1),
+  [759] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [761] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [763] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 2),
+  [765] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 3, 0, 5),
+  [767] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 0),
+  [769] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 4, 0, 0),
+  [771] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 5, 0, 0),
+  [773] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goal, 4, 0, 8),
+  [775] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
+  [777] = {.entry = {.count = 1, .reusable = true}}, SHIFT(576),
+  [779] = {.entry = {.count = 1, .reusable = false}}, SHIFT(316),
+  [781] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
+  [783] = {.entry = {.count = 1, .reusable = true}}, SHIFT(237),
+  [785] = {.entry = {.count = 1, .reusable = true}}, SHIFT(612),
+  [787] = {.entry = {.count = 1, .reusable = true}}, SHIFT(573),
+  [789] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
+  [791] = {.entry = {.count = 1, .reusable = false}}, SHIFT(283),
+  [793] = {.entry = {.count = 1, .reusable = false}}, SHIFT(284),
+  [795] = {.entry = {.count = 1, .reusable = true}}, SHIFT(284),
+  [797] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
+  [799] = {.entry = {.count = 1, .reusable = false}}, SHIFT(267),
+  [801] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
+  [803] = {.entry = {.count = 1, .reusable = false}}, SHIFT(233),
+  [805] = {.entry = {.count = 1, .reusable = false}}, SHIFT(260),
+  [807] = {.entry = {.count = 1, .reusable = true}}, SHIFT(260),
+  [809] = {.entry = {.count = 1, .reusable = false}}, SHIFT(268),
+  [811] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
+  [813] = {.entry = {.count = 1, .reusable = false}}, SHIFT(321),
+  [815] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
+  [817] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
+  [819] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
+  [821] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
+  [823] = {.entry = {.count = 1, .reusable = false}}, SHIFT(280),
+  [825] = {.entry = {.count = 1, .reusable = true}}, SHIFT(339),
+  [827] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
+  [829] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
+  [831] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
+  [833] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
+  [835] = {.entry = {.count = 1, .reusable = true}}, SHIFT(597),
+  [837] = {.entry = {.count = 1, .reusable = true}}, SHIFT(367),
+  [839] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
+  [841] = {.entry = {.count = 1, .reusable = true}}, SHIFT(548),
+  [843] = {.entry = {.count = 1, .reusable = true}}, SHIFT(509),
+  [845] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
+  [847] = {.entry = {.count = 1, .reusable = true}}, SHIFT(394),
+  [849] = {.entry = {.count = 1, .reusable = true}}, SHIFT(558),
+  [851] = {.entry = {.count = 1, .reusable = false}}, SHIFT(394),
+  [853] = {.entry = {.count = 1, .reusable = true}}, SHIFT(559),
+  [855] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 5, 0, 0),
+  [857] = {.entry = {.count = 1, .reusable = true}}, SHIFT(234),
+  [859] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 5, 0, 0),
+  [861] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 2, 0, 7),
+  [863] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
+  [865] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 2, 0, 7),
+  [867] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 6, 0, 0),
+  [869] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 6, 0, 0),
+  [871] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
+  [873] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0), SHIFT_REPEAT(234),
+  [876] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
+  [878] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
+  [880] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
+  [882] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
+  [884] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12), SHIFT_REPEAT(379),
+  [887] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
+  [889] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 4, 0, 0),
+  [891] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 4, 0, 0),
+  [893] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
+  [895] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
+  [897] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
+  [899] = {.entry = {.count = 1, .reusable = true}}, SHIFT(581),
+  [901] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 2, 0, 0),
+  [903] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 2, 0, 0),
+  [905] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 2, 0, 0),
+  [907] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 2, 0, 0),
+  [909] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 3, 0, 0),
+  [911] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 3, 0, 0),
+  [913] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 3, 0, 0),
+  [915] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 3, 0, 0),
+  [917] = {.entry = {.count = 1, .reusable = true}}, SHIFT(553),
+  [919] = {.entry = {.count = 1, .reusable = true}}, SHIFT(344),
+  [921] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
+  [923] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
+  [925] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
+  [927] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
+  [929] = {.entry = {.count = 1, .reusable = false}}, SHIFT(281),
+  [931] = {.entry = {.count = 1, .reusable = true}}, SHIFT(281),
+  [933] = {.entry = {.count = 1, .reusable = true}}, SHIFT(555),
+  [935] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
+  [937] = {.entry = {.count = 1, .reusable = false}}, SHIFT(293),
+  [939] = {.entry = {.count = 1, .reusable = true}}, SHIFT(293),
+  [941] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_channel, 1, 0, 0),
+  [943] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_channel, 1, 0, 0),
+  [945] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_compare_operator, 1, 0, 0),
+  [947] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_compare_operator, 1, 0, 0),
+  [949] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
+  [951] = {.entry = {.count = 1, .reusable = false}}, SHIFT(287),
+  [953] = {.entry = {.count = 1, .reusable = true}}, SHIFT(287),
+  [955] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
+  [957] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
+  [959] = {.entry = {.count = 1, .reusable = true}}, SHIFT(528),
+  [961] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0),
+  [963] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(548),
+  [966] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(509),
+  [969] = {.entry = {.count = 1, .reusable = true}}, SHIFT(354),
+  [971] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
+  [973] = {.entry = {.count = 1, .reusable = true}}, SHIFT(615),
+  [975] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0),
+  [977] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(293),
+  [980] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(293),
+  [983] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(555),
+  [986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
+  [988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
+  [990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(574),
+  [992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(577),
+  [994] = {.entry = {.count = 1, .reusable = true}}, SHIFT(579),
+  [996] = {.entry = {.count = 1, .reusable = true}}, SHIFT(583),
+  [998] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
+  [1000] = {.entry = {.count = 1, .reusable = true}}, SHIFT(617),
+  [1002] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
+  [1004] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 1, 0, 0),
+  [1006] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 1, 0, 0),
+  [1008] = {.entry = {.count = 1, .reusable = true}}, SHIFT(551),
+  [1010] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_comparison, 2, 0, 6),
+  [1012] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 2, 0, 6),
+  [1014] = {.entry = {.count = 1, .reusable = false}}, SHIFT(275),
+  [1016] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
+  [1018] = {.entry = {.count = 1, .reusable = true}}, SHIFT(606),
+  [1020] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_not_expression, 2, 0, 0),
+  [1022] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_not_expression, 2, 0, 0),
+  [1024] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
+  [1026] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
+  [1028] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [1030] = {.entry = {.count = 1, .reusable = true}}, SHIFT(453),
+  [1032] = {.entry = {.count = 1, .reusable = true}}, SHIFT(540),
+  [1034] = {.entry = {.count = 1, .reusable = false}}, SHIFT(392),
+  [1036] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 4, 0, 0),
+  [1038] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 4, 0, 0),
+  [1040] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 3, 0, 0),
+  [1042] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 3, 0, 0),
+  [1044] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0),
+  [1046] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(317),
+  [1049] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(606),
+  [1052] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 5, 0, 0),
+  [1054] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 5, 0, 0),
+  [1056] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(320),
+  [1059] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [1061] = {.entry = {.count = 1, .reusable = true}}, SHIFT(455),
+  [1063] = {.entry = {.count = 1, .reusable = true}}, SHIFT(533),
+  [1065] = {.entry = {.count = 1, .reusable = true}}, SHIFT(595),
+  [1067] = {.entry = {.count = 1, .reusable = false}}, SHIFT(533),
+  [1069] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
+  [1071] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
+  [1073] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [1075] = {.entry = {.count = 1, .reusable = true}}, SHIFT(514),
+  [1077] = {.entry = {.count = 1, .reusable = false}}, SHIFT(273),
+  [1079] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
+  [1081] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 3, 0, 0),
+  [1083] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 3, 0, 0),
+  [1085] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 2, 0, 0),
+  [1087] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 2, 0, 0),
+  [1089] = {.entry = {.count = 1, .reusable = false}}, SHIFT(408),
+  [1091] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
+  [1093] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [1095] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
+  [1097] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0),
+  [1099] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0), SHIFT_REPEAT(453),
+  [1102] = {.entry = {.count = 1, .reusable = true}}, SHIFT(343),
+  [1104] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
+  [1106] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
+  [1108] = {.entry = {.count = 1, .reusable = true}}, SHIFT(288),
+  [1110] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 4, 0, 20),
+  [1112] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 4, 0, 20),
+  [1114] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [1116] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
+  [1118] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
+  [1120] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
+  [1122] = {.entry = {.count = 1, .reusable = true}}, SHIFT(227),
+  [1124] = {.entry = {.count = 1, .reusable = true}}, SHIFT(370),
+  [1126] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
+  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
+  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [1132] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [1134] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
+  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
+  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [1142] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [1144] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
+  [1146] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
+  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
+  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
+  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
+  [1154] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 3, 0, 20),
+  [1156] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 3, 0, 20),
+  [1158] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_base_type, 1, 0, 0),
+  [1160] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_base_type, 1, 0, 0),
+  [1162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
+  [1164] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
+  [1166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
+  [1168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
+  [1170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [1172] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [1174] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(575),
+  [1177] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 4, 0, 0),
+  [1179] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 4, 0, 0),
+  [1181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [1183] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 1, 0, 0),
+  [1185] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 1, 0, 0),
+  [1187] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 2, 0, 0),
+  [1189] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 2, 0, 0),
+  [1191] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_logic_operator, 1, 0, 0),
+  [1193] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_logic_operator, 1, 0, 0),
+  [1195] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
+  [1197] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 3, 0, 0),
+  [1199] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 3, 0, 0),
+  [1201] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
+  [1203] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(427),
+  [1206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
+  [1208] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
+  [1210] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0),
+  [1212] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0), SHIFT_REPEAT(403),
+  [1215] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
+  [1217] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
+  [1219] = {.entry = {.count = 1, .reusable = true}}, SHIFT(337),
+  [1221] = {.entry = {.count = 1, .reusable = false}}, SHIFT(434),
+  [1223] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
+  [1225] = {.entry = {.count = 1, .reusable = true}}, SHIFT(396),
+  [1227] = {.entry = {.count = 1, .reusable = true}}, SHIFT(563),
+  [1229] = {.entry = {.count = 1, .reusable = true}}, SHIFT(561),
+  [1231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(589),
+  [1233] = {.entry = {.count = 1, .reusable = true}}, SHIFT(324),
+  [1235] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 1, 0, 0),
+  [1237] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0),
+  [1239] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0), SHIFT_REPEAT(393),
+  [1242] = {.entry = {.count = 1, .reusable = true}}, SHIFT(534),
+  [1244] = {.entry = {.count = 1, .reusable = true}}, SHIFT(602),
+  [1246] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_range, 3, 0, 0),
+  [1248] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 2, 0, 0),
+  [1250] = {.entry = {.count = 1, .reusable = false}}, SHIFT(457),
+  [1252] = {.entry = {.count = 1, .reusable = true}}, SHIFT(457),
+  [1254] = {.entry = {.count = 1, .reusable = true}}, SHIFT(560),
+  [1256] = {.entry = {.count = 1, .reusable = true}}, SHIFT(244),
+  [1258] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
+  [1260] = {.entry = {.count = 1, .reusable = true}}, SHIFT(315),
+  [1262] = {.entry = {.count = 1, .reusable = true}}, SHIFT(308),
+  [1264] = {.entry = {.count = 1, .reusable = true}}, SHIFT(319),
+  [1266] = {.entry = {.count = 1, .reusable = true}}, SHIFT(318),
+  [1268] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0),
+  [1270] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0), SHIFT_REPEAT(288),
+  [1273] = {.entry = {.count = 1, .reusable = true}}, SHIFT(366),
+  [1275] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0), SHIFT_REPEAT(324),
+  [1278] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0),
+  [1280] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 3, 0, 0),
+  [1282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(332),
+  [1284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(334),
+  [1286] = {.entry = {.count = 1, .reusable = false}}, SHIFT(473),
+  [1288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(473),
+  [1290] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
+  [1292] = {.entry = {.count = 1, .reusable = true}}, SHIFT(565),
+  [1294] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
+  [1296] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
+  [1298] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
+  [1300] = {.entry = {.count = 1, .reusable = true}}, SHIFT(605),
+  [1302] = {.entry = {.count = 1, .reusable = true}}, SHIFT(544),
+  [1304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(251),
+  [1306] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recipient, 1, 0, 0),
+  [1308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
+  [1310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
+  [1312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
+  [1314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(462),
+  [1316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
+  [1318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
+  [1320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
+  [1322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
+  [1324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(552),
+  [1326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(518),
+  [1328] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
+  [1330] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [1332] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [1334] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [1336] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
+  [1338] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [1340] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [1342] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
+  [1344] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 2, 0, 1),
+  [1346] = {.entry = {.count = 1, .reusable = true}}, SHIFT(299),
+  [1348] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
+  [1350] = {.entry = {.count = 1, .reusable = true}}, SHIFT(616),
+  [1352] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
+  [1354] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [1356] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [1358] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [1360] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [1362] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [1364] = {.entry = {.count = 1, .reusable = true}}, SHIFT(212),
+  [1366] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
+  [1368] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 3),
+  [1370] = {.entry = {.count = 1, .reusable = true}}, SHIFT(248),
+  [1372] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [1374] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [1376] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
+  [1378] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
+  [1380] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [1382] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [1384] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
+  [1386] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
+  [1388] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
+  [1390] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
+  [1392] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
+  [1394] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [1396] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [1398] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
+  [1400] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
+  [1402] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
+  [1404] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
+  [1406] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
+  [1408] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [1410] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [1412] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
+  [1414] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
+  [1416] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
+  [1418] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
+  [1420] = {.entry = {.count = 1, .reusable = true}}, SHIFT(483),
+  [1422] = {.entry = {.count = 1, .reusable = true}}, SHIFT(510),
+  [1424] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
+  [1426] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
+  [1428] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
+  [1430] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [1432] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
+  [1434] = {.entry = {.count = 1, .reusable = true}}, SHIFT(103),
+  [1436] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
+  [1438] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
+  [1440] = {.entry = {.count = 1, .reusable = true}}, SHIFT(443),
+  [1442] = {.entry = {.count = 1, .reusable = true}}, SHIFT(444),
+  [1444] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
+  [1446] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [1448] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
+  [1450] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
+  [1452] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
+  [1454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
+  [1456] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
+  [1458] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
+  [1460] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
+  [1462] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
+  [1464] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
+  [1466] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
+  [1468] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
+  [1470] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [1472] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 3, 0, 0),
+  [1474] = {.entry = {.count = 1, .reusable = true}}, SHIFT(593),
+  [1476] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
+  [1478] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [1480] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
+  [1482] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
+  [1484] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
+  [1486] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
+  [1488] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tool, 2, 0, 0),
+  [1490] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
+  [1492] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
+  [1494] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
+  [1496] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [1498] = {.entry = {.count = 1, .reusable = true}}, SHIFT(572),
+  [1500] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
+  [1502] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
+  [1504] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
+  [1506] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
+  [1508] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [1510] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [1512] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
+  [1514] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
+  [1516] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [1518] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [1520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(557),
+  [1522] = {.entry = {.count = 1, .reusable = true}}, SHIFT(530),
+  [1524] = {.entry = {.count = 1, .reusable = true}}, SHIFT(531),
+  [1526] = {.entry = {.count = 1, .reusable = true}}, SHIFT(591),
+  [1528] = {.entry = {.count = 1, .reusable = true}}, SHIFT(536),
+  [1530] = {.entry = {.count = 1, .reusable = true}}, SHIFT(537),
+  [1532] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [1534] = {.entry = {.count = 1, .reusable = true}}, SHIFT(600),
+  [1536] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
+  [1538] = {.entry = {.count = 1, .reusable = true}}, SHIFT(538),
+  [1540] = {.entry = {.count = 1, .reusable = true}}, SHIFT(578),
+  [1542] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [1544] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
+  [1546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(312),
+  [1548] = {.entry = {.count = 1, .reusable = true}}, SHIFT(539),
+  [1550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(501),
+  [1552] = {.entry = {.count = 1, .reusable = true}}, SHIFT(398),
+  [1554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
+  [1556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(445),
+  [1558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(504),
+  [1560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
+  [1562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(550),
+  [1564] = {.entry = {.count = 1, .reusable = true}}, SHIFT(464),
+  [1566] = {.entry = {.count = 1, .reusable = true}}, SHIFT(521),
+  [1568] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
+  [1570] = {.entry = {.count = 1, .reusable = true}}, SHIFT(452),
+  [1572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(512),
+  [1574] = {.entry = {.count = 1, .reusable = true}}, SHIFT(471),
+  [1576] = {.entry = {.count = 1, .reusable = true}}, SHIFT(515),
+  [1578] = {.entry = {.count = 1, .reusable = true}}, SHIFT(476),
+  [1580] = {.entry = {.count = 1, .reusable = true}}, SHIFT(477),
+  [1582] = {.entry = {.count = 1, .reusable = true}}, SHIFT(240),
+  [1584] = {.entry = {.count = 1, .reusable = true}}, SHIFT(519),
+  [1586] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 4, 0, 10),
+  [1588] = {.entry = {.count = 1, .reusable = true}}, SHIFT(446),
+  [1590] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
+  [1592] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
+  [1594] = {.entry = {.count = 1, .reusable = true}}, SHIFT(356),
+  [1596] = {.entry = {.count = 1, .reusable = true}}, SHIFT(238),
+  [1598] = {.entry = {.count = 1, .reusable = true}}, SHIFT(488),
+  [1600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
+  [1602] = {.entry = {.count = 1, .reusable = true}}, SHIFT(491),
+  [1604] = {.entry = {.count = 1, .reusable = true}}, SHIFT(494),
+  [1606] = {.entry = {.count = 1, .reusable = true}}, SHIFT(525),
+  [1608] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 4, 0, 1),
+  [1610] = {.entry = {.count = 1, .reusable = true}}, SHIFT(500),
+  [1612] = {.entry = {.count = 1, .reusable = true}}, SHIFT(347),
+  [1614] = {.entry = {.count = 1, .reusable = true}}, SHIFT(438),
+  [1616] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
+  [1618] = {.entry = {.count = 1, .reusable = true}}, SHIFT(345),
+  [1620] = {.entry = {.count = 1, .reusable = true}}, SHIFT(440),
+  [1622] = {.entry = {.count = 1, .reusable = true}}, SHIFT(502),
+  [1624] = {.entry = {.count = 1, .reusable = true}}, SHIFT(463),
+  [1626] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
+  [1628] = {.entry = {.count = 1, .reusable = true}}, SHIFT(513),
+  [1630] = {.entry = {.count = 1, .reusable = true}}, SHIFT(580),
+  [1632] = {.entry = {.count = 1, .reusable = true}}, SHIFT(333),
+  [1634] = {.entry = {.count = 1, .reusable = true}}, SHIFT(460),
+  [1636] = {.entry = {.count = 1, .reusable = true}}, SHIFT(461),
+  [1638] = {.entry = {.count = 1, .reusable = true}}, SHIFT(516),
+  [1640] = {.entry = {.count = 1, .reusable = true}}, SHIFT(562),
+  [1642] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
+  [1644] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
+  [1646] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
+  [1648] = {.entry = {.count = 1, .reusable = true}}, SHIFT(508),
+  [1650] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
+  [1652] = {.entry = {.count = 1, .reusable = true}}, SHIFT(409),
+  [1654] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
+  [1656] = {.entry = {.count = 1, .reusable = true}}, SHIFT(532),
+  [1658] = {.entry = {.count = 1, .reusable = true}}, SHIFT(526),
+  [1660] = {.entry = {.count = 1, .reusable = true}}, SHIFT(569),
+  [1662] = {.entry = {.count = 1, .reusable = true}}, SHIFT(511),
+  [1664] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 4),
+  [1666] = {.entry = {.count = 1, .reusable = true}}, SHIFT(468),
+  [1668] = {.entry = {.count = 1, .reusable = true}}, SHIFT(523),
+  [1670] = {.entry = {.count = 1, .reusable = true}}, SHIFT(497),
 };
 
 #ifdef __cplusplus

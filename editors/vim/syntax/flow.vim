@@ -19,7 +19,7 @@ syn match   flowSection      "\(\<on\s\+\)\@<=send\s\+failure\>"
 syn match   flowLabel        "\<\(label\|goto\)\>" nextgroup=flowLabelName skipwhite
 syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
 syn keyword flowBlock        branch else end on when file
-syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\)\>"
+syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
 syn keyword flowOperator     and or not is set within last in
 syn match   flowOperator     "\<contains\>"
 syn match   flowOperator     "\<\(one\s\+of\|older\s\+than\|does\s\+not\s\+contain\|starts\s\+with\|ends\s\+with\)\>"
