@@ -138,6 +138,19 @@ impl Service {
         request.send().expect("the service answers")
     }
 
+    /// Posts a Twilio callback `form` to `path` with `signature`; gives
+    /// the status.
+    fn callback(&self, path: &str, form: &str, signature: &str) -> StatusCode {
+        Client::new()
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form.to_owned())
+            .send()
+            .expect("answered")
+            .status()
+    }
+
     fn get(&self, path: &str, token: Option<&str>) -> Response {
         let mut request = Client::new().get(format!("{}{path}", self.url));
         if let Some(token) = token {
@@ -515,6 +528,23 @@ print(base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).dig
     text(&output.stdout).trim().to_owned()
 }
 
+/// The `StatusCallback` URL flowc gave Twilio in `request` (as the
+/// stand-in recorded it), and its path on the `public` address.
+fn status_callback(request: &Value, public: &str) -> (String, String) {
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_str(request["body"].as_str().unwrap()).unwrap();
+    let callback = form
+        .into_iter()
+        .find(|(name, _)| name == "StatusCallback")
+        .map(|(_, url)| url)
+        .expect("a StatusCallback");
+    let path = callback
+        .strip_prefix(public)
+        .unwrap_or_else(|| panic!("on the public URL: {callback}"))
+        .to_owned();
+    (callback, path)
+}
+
 /// A text from `from` saying `body`, as Twilio posts it.
 fn inbound(sid: &str, from: &str, body: &str) -> String {
     serde_urlencoded::to_string([
@@ -658,16 +688,8 @@ fn stop_and_start_texts_from_twilio_change_what_is_sent_and_forgeries_change_not
     // public URL; `delivered` lands on the timeline once, signed; other
     // statuses are dropped; a refusal that says the number cannot take
     // texts (30005) makes it undeliverable.
-    let form: Vec<(String, String)> =
-        serde_urlencoded::from_str(texts[0]["body"].as_str().unwrap()).unwrap();
-    let callback = form
-        .iter()
-        .find(|(name, _)| name == "StatusCallback")
-        .map(|(_, url)| url.clone())
-        .expect("a StatusCallback");
-    let path = callback
-        .strip_prefix(public)
-        .unwrap_or_else(|| panic!("on the public URL: {callback}"));
+    let (callback, path) = status_callback(&texts[0], public);
+    let path = path.as_str();
     assert!(
         path.starts_with("/v1/webhooks/twilio/status?key="),
         "{path}"
@@ -681,16 +703,7 @@ fn stop_and_start_texts_from_twilio_change_what_is_sent_and_forgeries_change_not
         ])
         .unwrap()
     };
-    let receipt = |form: &str, signature: &str| {
-        Client::new()
-            .post(format!("{}{path}", service.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-twilio-signature", signature)
-            .body(form.to_owned())
-            .send()
-            .expect("answered")
-            .status()
-    };
+    let receipt = |form: &str, signature: &str| service.callback(path, form, signature);
     let sent = status("SM9", "sent", "");
     assert_eq!(
         receipt(&sent, &twilio_signature("secret", &callback, &sent)),
@@ -888,17 +901,7 @@ fn a_calls_outcome_arrives_by_status_callback_and_raises_call_completed() {
         assert!(Instant::now() < deadline, "no call was placed");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let form: Vec<(String, String)> =
-        serde_urlencoded::from_str(placed["body"].as_str().unwrap()).unwrap();
-    let callback = form
-        .iter()
-        .find(|(name, _)| name == "StatusCallback")
-        .map(|(_, url)| url.clone())
-        .expect("a StatusCallback");
-    let path = callback
-        .strip_prefix(public)
-        .expect("on the public URL")
-        .to_owned();
+    let (callback, path) = status_callback(&placed, public);
     assert!(path.starts_with("/v1/webhooks/twilio/calls?key="), "{path}");
     let status = |state: &str| {
         serde_urlencoded::to_string([
@@ -908,16 +911,7 @@ fn a_calls_outcome_arrives_by_status_callback_and_raises_call_completed() {
         ])
         .unwrap()
     };
-    let report = |form: &str, signature: &str| {
-        Client::new()
-            .post(format!("{}{path}", service.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-twilio-signature", signature)
-            .body(form.to_owned())
-            .send()
-            .expect("answered")
-            .status()
-    };
+    let report = |form: &str, signature: &str| service.callback(&path, form, signature);
     let completed = status("completed");
     assert_eq!(report(&completed, "forged"), StatusCode::FORBIDDEN);
     let ringing = status("ringing");

@@ -119,9 +119,7 @@ pub async fn twilio_status(
     uri: Uri,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let form = signed(&state.webhooks, &headers, &uri, &body)?;
-    let query = Form::parse(uri.query().unwrap_or("").as_bytes())?;
-    let key = query.require("key")?;
+    let (form, key) = keyed(&state.webhooks, &headers, &uri, &body)?;
     let sid = form.require("MessageSid")?;
     let status = form.require("MessageStatus")?;
     let receipt = match status.as_str() {
@@ -174,9 +172,7 @@ pub async fn twilio_call(
     uri: Uri,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let form = signed(&state.webhooks, &headers, &uri, &body)?;
-    let query = Form::parse(uri.query().unwrap_or("").as_bytes())?;
-    let key = query.require("key")?;
+    let (form, key) = keyed(&state.webhooks, &headers, &uri, &body)?;
     let sid = form.require("CallSid")?;
     let answered_by = form.get("AnsweredBy").unwrap_or_else(|| "human".to_owned());
     let CallStatus::Ended(outcome) = call_state(&form.require("CallStatus")?, &answered_by) else {
@@ -213,6 +209,19 @@ impl Form {
         self.get(name)
             .ok_or_else(|| ApiError::bad_request("invalid", format!("no {name} in the webhook")))
     }
+}
+
+/// The form of a status callback Twilio signed, and the effect's key from
+/// its URL (which the signature covers).
+fn keyed(
+    webhooks: &Webhooks,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<(Form, String), ApiError> {
+    let form = signed(webhooks, headers, uri, body)?;
+    let query = Form::parse(uri.query().unwrap_or("").as_bytes())?;
+    Ok((form, query.require("key")?))
 }
 
 /// The form parameters of a request Twilio signed; 503 when the service

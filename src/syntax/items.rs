@@ -68,6 +68,7 @@ pub(crate) const OPTION_WORDS: &[&str] = &[
     "instructions",
     "tools",
     "extract",
+    "transactional",
 ];
 
 const BLOCK_WORDS: &[&str] = &["end", "else", "branch", "on"];
