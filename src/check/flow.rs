@@ -150,12 +150,16 @@ impl<'a> Checker<'a> {
             }
             match &entry.step.kind {
                 StepKind::Condition(condition) => {
-                    if !condition.arms.iter().any(|arm| arm.test == ArmTest::Else) {
+                    let has_else = condition.arms.iter().any(|arm| arm.test == ArmTest::Else);
+                    if !has_else && !presence_pair(condition) {
                         self.report(CheckError::ConditionWithoutElse {
                             span: entry.step.span,
                         });
                     }
-                    self.unguaranteed_fields(condition, &guaranteed);
+                    // With an `else`, a lead without the field falls to it.
+                    if !has_else {
+                        self.unguaranteed_fields(condition, &guaranteed);
+                    }
                 }
                 StepKind::Effect(effect) => {
                     let window = effect.action.channel().and_then(|channel| {
@@ -370,10 +374,70 @@ fn present_if_true(expr: &Expr) -> HashSet<&str> {
 }
 
 /// Every comparison in an expression.
+/// Whether two branches are `F is set` and `F is not set` alone: every
+/// lead matches one of them, so the condition needs no `else`.
+fn presence_pair(condition: &Condition) -> bool {
+    let tests: Vec<(&FieldRef, &Test)> = condition
+        .arms
+        .iter()
+        .filter_map(|arm| match &arm.test {
+            ArmTest::When {
+                criteria: Expr::Compare(comparison),
+                ..
+            } => Some((&comparison.field, &comparison.test)),
+            _ => None,
+        })
+        .collect();
+    tests.iter().any(|(field, test)| {
+        **test == Test::IsSet
+            && tests
+                .iter()
+                .any(|(other, test)| same_field(other, field) && **test == Test::IsNotSet)
+    })
+}
+
+/// Whether two references name one field (wherever they are written).
+fn same_field(a: &FieldRef, b: &FieldRef) -> bool {
+    a.name == b.name && a.event == b.event
+}
+
 fn comparisons_of(expr: &Expr) -> Vec<&Comparison> {
     match expr {
         Expr::Compare(comparison) => vec![comparison],
         Expr::Not(inner, _) => comparisons_of(inner),
         Expr::Logic { operands, .. } => operands.iter().flat_map(comparisons_of).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::check_source;
+
+    /// The codes `check` reports for a workflow with these steps.
+    fn codes(steps: &str) -> Vec<String> {
+        let source = format!(
+            "workflow demo\n  fields\n    plan optional text\n  trigger when email is set\n  steps\n{steps}"
+        );
+        check_source(&source, None, None)
+            .iter()
+            .map(|diagnostic| diagnostic.code())
+            .collect()
+    }
+
+    #[test]
+    fn an_exhaustive_presence_pair_needs_no_else() {
+        let pair = "    condition\n      branch has when plan is set\n        wait 1 day\n      branch lacks when plan is not set\n        wait 2 days\n    end\n";
+        assert_eq!(codes(pair), Vec::<String>::new());
+        let one = "    condition\n      branch has when plan is set\n        wait 1 day\n    end\n";
+        assert_eq!(codes(one), ["W0001"]);
+    }
+
+    #[test]
+    fn an_else_catches_leads_without_the_field() {
+        let with_else = "    condition\n      branch pro when plan is \"pro\"\n        wait 1 day\n      else\n        wait 2 days\n    end\n";
+        assert_eq!(codes(with_else), Vec::<String>::new());
+        let without =
+            "    condition\n      branch pro when plan is \"pro\"\n        wait 1 day\n    end\n";
+        assert_eq!(codes(without), ["W0001", "W0002"]);
     }
 }
