@@ -207,6 +207,7 @@ fn structural(rule: Rule) -> bool {
             | Rule::failure_branch
             | Rule::branch
             | Rule::else_branch
+            | Rule::variant
     )
 }
 

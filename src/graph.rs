@@ -34,6 +34,8 @@ pub enum Edge {
     Branch(String),
     /// A condition's `else`.
     Else,
+    /// A split's variant, by name and share in percent.
+    Variant(String, u32),
     /// No branch matched and there is no `else`.
     NoMatch,
     /// A `goto`.
@@ -177,6 +179,13 @@ impl<'a> Lowering<'a> {
                     self.graph.add_edge(node, self.exited, Edge::NoMatch);
                 }
             }
+            StepKind::Split(split) => {
+                for variant in &split.variants {
+                    let first = self.connect_block(&variant.steps, next);
+                    let edge = Edge::Variant(variant.name.name.clone(), variant.percent.node);
+                    self.graph.add_edge(node, first, edge);
+                }
+            }
             StepKind::Effect(effect) => {
                 let success = match self.extracted.get(&node) {
                     Some(&done) => {
@@ -231,19 +240,8 @@ pub fn produces_fields(step: &Step) -> bool {
     }
 }
 
-/// The nested step lists of a step: condition arms and outcome branches.
+/// The nested step lists of a step: condition arms, split variants and
+/// outcome branches.
 pub fn inner_blocks(step: &Step) -> Vec<&[Step]> {
-    match &step.kind {
-        StepKind::Condition(condition) => condition
-            .arms
-            .iter()
-            .map(|arm| arm.steps.as_slice())
-            .collect(),
-        StepKind::Effect(effect) => effect
-            .outcomes
-            .iter()
-            .map(|branch| branch.steps.as_slice())
-            .collect(),
-        _ => Vec::new(),
-    }
+    step.blocks().into_iter().map(|block| block.steps).collect()
 }

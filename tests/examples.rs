@@ -121,7 +121,6 @@ fn features_used() -> std::collections::BTreeSet<String> {
                     }
                     for branch in &effect.outcomes {
                         out.insert(format!("on {}", branch.outcome.node.keyword()));
-                        steps(&branch.steps, out);
                     }
                 }
                 StepKind::Wait(duration) => {
@@ -132,12 +131,12 @@ fn features_used() -> std::collections::BTreeSet<String> {
                 }
                 StepKind::Condition(condition) => {
                     out.insert("condition".into());
-                    for arm in &condition.arms {
-                        if arm.test == ArmTest::Else {
-                            out.insert("else".into());
-                        }
-                        steps(&arm.steps, out);
+                    if condition.arms.iter().any(|arm| arm.test == ArmTest::Else) {
+                        out.insert("else".into());
                     }
+                }
+                StepKind::Split(_) => {
+                    out.insert("split".into());
                 }
                 StepKind::Goto(_) => {
                     out.insert("goto".into());
@@ -152,6 +151,9 @@ fn features_used() -> std::collections::BTreeSet<String> {
                         .into(),
                     );
                 }
+            }
+            for block in step.blocks() {
+                steps(block.steps, out);
             }
         }
     }
@@ -241,6 +243,7 @@ fn examples_cover_every_step_type_and_option() {
         "wait until",
         "condition",
         "else",
+        "split",
         "goto",
         "label",
         "exit",

@@ -89,6 +89,14 @@ fn a_messy_file_gets_the_canonical_layout() {
     assert_eq!(formatted, expected, "got:\n{formatted}");
 }
 
+#[test]
+fn a_split_nests_its_variants_and_their_steps() {
+    let messy = "workflow ab\n  trigger when email is set\n  steps\n  split\n        variant a   50%\n  wait 1 day\n     variant b 50%\n send text\n    body \"x\"\n         end\n";
+    let expected = "workflow ab\n  trigger when email is set\n  steps\n    split\n      variant a 50%\n        wait 1 day\n      variant b 50%\n        send text\n          body \"x\"\n    end\n";
+    let formatted = format_source(messy).expect("it parses");
+    assert_eq!(formatted, expected, "got:\n{formatted}");
+}
+
 fn flowc(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_flowc"))
         .args(args)

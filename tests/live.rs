@@ -3,6 +3,7 @@
 //! effects delivered once through the outbox, pausing and resuming, and
 //! clear errors for databases flowc cannot use.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -1722,4 +1723,69 @@ fn an_opted_out_number_is_skipped_when_reached_and_when_about_to_go_out() {
         shown.contains("sent") && shown.contains("second"),
         "{shown}"
     );
+}
+
+/// A split live: each lead takes the variant the simulation gives it, and
+/// `flowc stats` counts each variant.
+#[test]
+fn a_split_live_assigns_as_simulated_and_stats_count_each_variant() {
+    let source = "workflow ab\n  timezone UTC\n  trigger when email is set\n  steps\n    label subject-test\n    split\n      variant short 60%\n        notify slack sales\n          message \"short {{ email }}\"\n      variant long 40%\n        notify slack sales\n          message \"long {{ email }}\"\n    end\n";
+    let (dir, db) = published("split", source);
+    let leads: String = (0..300)
+        .map(|i| format!("{{\"id\": \"lead-{i}\", \"email\": \"l{i}@x.example\"}}\n"))
+        .collect();
+    import_leads(&db, &dir, &leads);
+    let once = flowc(&db, &["run", "--once"]);
+    assert_eq!(once.status.code(), Some(0), "{}", text(&once.stderr));
+
+    // The simulation of the same file and leads, through the CLI.
+    let file = dir.join("workflow.flow").display().to_string();
+    let leads_file = dir.join("leads.jsonl").display().to_string();
+    let simulated = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(["run", "--simulate", &file, "--leads", &leads_file])
+        .args(["--start", "2026-03-08T02:30:00Z", "--format", "jsonl"])
+        .output()
+        .expect("flowc runs");
+    assert!(simulated.status.success(), "{}", text(&simulated.stderr));
+    let mut expected: BTreeMap<String, String> = BTreeMap::new();
+    for line in text(&simulated.stdout).lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        if event["kind"] == "branched" {
+            let lead = event["lead"].as_str().unwrap_or_default().to_owned();
+            expected.insert(
+                lead,
+                event["detail"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
+    }
+    assert_eq!(expected.len(), 300, "every lead branched in the simulation");
+
+    let store = Store::open(&db).expect("opened");
+    let live: Vec<(String, String)> = store
+        .query(
+            "SELECT e.lead, v.detail FROM events v JOIN enrollments e ON e.id = v.enrollment
+             WHERE v.kind = 'branched'",
+            flowc::params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("read");
+    assert_eq!(live.into_iter().collect::<BTreeMap<_, _>>(), expected);
+
+    let stats: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["stats", "ab", "--format", "json"]).stdout)
+            .expect("JSON");
+    let branched = |step: &str| {
+        stats["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|count| count["step"] == step))
+            .map_or(0, |count| count["events"]["branched"].as_u64().unwrap_or(0))
+    };
+    let short = expected.values().filter(|v| *v == "variant short").count() as u64;
+    assert_eq!(branched("subject-test/variant short"), short, "{stats}");
+    assert_eq!(
+        branched("subject-test/variant long"),
+        300 - short,
+        "{stats}"
+    );
+    assert!((150..=210).contains(&short), "60% of 300: {short}");
 }

@@ -343,3 +343,47 @@ fn symbols_outline_the_workflow_and_formatting_gives_fmt() {
     assert_eq!(edits[0]["newText"], SOURCE);
     client.stop();
 }
+
+/// A split: hover on its keywords explains them, and the outline nests
+/// each variant's steps under it.
+#[test]
+fn splits_are_outlined_and_explained() {
+    let mut client = Client::start();
+    let text = "workflow ab\n  trigger when email is set\n  steps\n    split\n      variant a 50%\n        wait 1 day\n      variant b 50%\n        wait 2 days\n    end\n";
+    client.open(URI, text);
+    assert_eq!(client.diagnostics(URI), Vec::<Value>::new());
+    for (line, character, keyword) in [(3, 5, "**split**"), (4, 8, "**variant**")] {
+        let hover = client.at("textDocument/hover", URI, line, character);
+        let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+        assert!(shown.starts_with(keyword), "{shown}");
+    }
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let steps = &symbols[0]["children"];
+    let split = steps
+        .as_array()
+        .and_then(|steps| steps.iter().find(|step| step["name"] == "split"))
+        .expect("the split is outlined");
+    let variants: Vec<(String, String)> = split["children"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|variant| {
+            let step = variant["children"][0]["name"].as_str().unwrap_or_default();
+            (
+                variant["name"].as_str().unwrap_or_default().to_owned(),
+                step.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        variants,
+        [
+            ("variant a".to_owned(), "wait 1 day".to_owned()),
+            ("variant b".to_owned(), "wait 2 days".to_owned())
+        ]
+    );
+    client.stop();
+}

@@ -803,3 +803,119 @@ fn time_relative_triggers_and_goals_are_tested_as_time_passes() {
          replied  2026-05-19 00:00 UTC  exited  no reply"
     );
 }
+
+/// A split with shares 50/30/20 that records the variant each lead takes.
+const SPLIT_STEPS: &str = "    label subject-test\n    split\n      variant short 50%\n        wait 1 hour\n      variant long 30%\n        wait 2 hours\n      variant none 20%\n        exit \"held out\"\n    end\n";
+
+/// The variant each lead took, from a timeline.
+fn variants(timeline: &str) -> Vec<(String, String)> {
+    timeline
+        .lines()
+        .filter(|line| line.contains("branched"))
+        .map(|line| {
+            let lead = line.split_whitespace().next().unwrap_or_default();
+            let variant = line.rsplit("variant ").next().unwrap_or_default();
+            (lead.to_owned(), variant.to_owned())
+        })
+        .collect()
+}
+
+fn many_leads(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("{{\"id\": \"lead-{i}\", \"email\": \"l{i}@x.example\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn a_split_records_the_variant_and_goes_on_after_its_end() {
+    let source = workflow(
+        "America/New_York",
+        "",
+        &format!("{SPLIT_STEPS}    wait 1 day\n"),
+    );
+    let line = timeline(&source, ONE_LEAD, "", "2026-03-07T09:00");
+    let taken = variants(&line);
+    assert_eq!(taken.len(), 1, "{line}");
+    let expected = match taken[0].1.as_str() {
+        "short" => {
+            "a  2026-03-07 09:00 EST  entered\n\
+                    a  2026-03-07 09:00 EST  branched  variant short\n\
+                    a  2026-03-07 09:00 EST  waited  until 2026-03-07T10:00:00-05:00\n\
+                    a  2026-03-07 10:00 EST  waited  until 2026-03-08T10:00:00-04:00\n\
+                    a  2026-03-08 10:00 EDT  completed"
+        }
+        "long" => {
+            "a  2026-03-07 09:00 EST  entered\n\
+                   a  2026-03-07 09:00 EST  branched  variant long\n\
+                   a  2026-03-07 09:00 EST  waited  until 2026-03-07T11:00:00-05:00\n\
+                   a  2026-03-07 11:00 EST  waited  until 2026-03-08T11:00:00-04:00\n\
+                   a  2026-03-08 11:00 EDT  completed"
+        }
+        _ => {
+            "a  2026-03-07 09:00 EST  entered\n\
+              a  2026-03-07 09:00 EST  branched  variant none\n\
+              a  2026-03-07 09:00 EST  exited  held out"
+        }
+    };
+    assert_eq!(line, expected);
+}
+
+#[test]
+fn split_assignment_follows_the_shares_and_never_changes_for_a_lead() {
+    let source = workflow("America/New_York", "", SPLIT_STEPS);
+    let leads = many_leads(4000);
+    let first = variants(&timeline(&source, &leads, "", "2026-03-07T09:00"));
+    assert_eq!(first.len(), 4000);
+    let share = |name: &str| first.iter().filter(|(_, taken)| taken == name).count();
+    // 50/30/20 of 4,000 within three standard deviations (at most 95).
+    for (name, expected) in [("short", 2000), ("long", 1200), ("none", 800)] {
+        let got = share(name);
+        assert!(
+            got.abs_diff(expected) < 95,
+            "{name}: {got} of 4000, expected about {expected}"
+        );
+    }
+    // Another run on another day, with the leads in another order, and a
+    // version of the workflow with a step added before the labelled split:
+    // every lead takes the variant it took before.
+    let mut reversed: Vec<&str> = leads.lines().collect();
+    reversed.reverse();
+    let edited = workflow(
+        "America/New_York",
+        "",
+        &format!("    wait 5 minutes\n{SPLIT_STEPS}"),
+    );
+    let mut again = variants(&timeline(
+        &edited,
+        &reversed.join("\n"),
+        "",
+        "2026-11-01T01:30",
+    ));
+    let mut first = first;
+    first.sort();
+    again.sort();
+    assert_eq!(first, again);
+}
+
+#[test]
+fn two_splits_draw_independently() {
+    let steps = "    split\n      variant a 50%\n        wait 1 hour\n      variant b 50%\n        wait 1 hour\n    end\n    split\n      variant c 50%\n        wait 1 hour\n      variant d 50%\n        wait 1 hour\n    end\n";
+    let source = workflow("UTC", "", steps);
+    let taken = variants(&timeline(
+        &source,
+        &many_leads(2000),
+        "",
+        "2026-03-07T09:00",
+    ));
+    let mut by_lead: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (lead, variant) in taken {
+        by_lead.entry(lead).or_default().push(variant);
+    }
+    let a_then_c = by_lead
+        .values()
+        .filter(|taken| taken.as_slice() == ["a", "c"])
+        .count();
+    // Independent draws put about a quarter of the leads on a-then-c; the
+    // same draw for both splits would put half there.
+    assert!(a_then_c.abs_diff(500) < 70, "a then c: {a_then_c} of 2000");
+}

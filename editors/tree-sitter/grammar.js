@@ -1,7 +1,7 @@
 /**
  * Tree-sitter grammar for flowc workflow files (`.flow`), for Neovim, Helix
  * and Zed. It follows grammar/flow.pest: lines are significant, indentation
- * is not; blocks (`condition`, outcome branches) close with `end`.
+ * is not; blocks (`condition`, `split`, outcome branches) close with `end`.
  */
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/;
@@ -112,6 +112,7 @@ module.exports = grammar({
         $.wait,
         $.wait_until,
         $.condition,
+        $.split,
         $.goto,
         $.exit,
       ),
@@ -162,6 +163,10 @@ module.exports = grammar({
         repeat($._step_item),
       ),
     else_branch: ($) => seq('else', $._newline, repeat($._step_item)),
+    split: ($) => seq('split', $._newline, repeat($.variant), 'end', $._end_of_line),
+    variant: ($) =>
+      seq('variant', field('name', $.identifier), field('share', $.percent), $._newline, repeat($._step_item)),
+    percent: (_) => /\d{1,3}%/,
     goto: ($) => seq('goto', field('label', $.identifier), $._newline),
     exit: ($) => seq('exit', optional(field('reason', $.string)), $._end_of_line),
 

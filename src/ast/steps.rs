@@ -22,6 +22,85 @@ pub struct Step {
     pub span: Span,
 }
 
+impl Step {
+    /// The blocks nested in the step, in the order written: a condition's
+    /// arms, a split's variants, an effect's outcome branches.
+    pub fn blocks(&self) -> Vec<Block<'_>> {
+        match &self.kind {
+            StepKind::Condition(condition) => condition
+                .arms
+                .iter()
+                .map(|arm| Block {
+                    title: match &arm.test {
+                        ArmTest::When { name, .. } => format!("branch {}", name.name),
+                        ArmTest::Else => "else".to_owned(),
+                    },
+                    kind: BlockKind::Branch,
+                    span: arm.span,
+                    steps: &arm.steps,
+                })
+                .collect(),
+            StepKind::Split(split) => split
+                .variants
+                .iter()
+                .map(|variant| Block {
+                    title: format!("variant {}", variant.name.name),
+                    kind: BlockKind::Variant,
+                    span: variant.span,
+                    steps: &variant.steps,
+                })
+                .collect(),
+            StepKind::Effect(effect) => effect
+                .outcomes
+                .iter()
+                .map(|branch| Block {
+                    title: format!("on {}", branch.outcome.node.keyword()),
+                    kind: BlockKind::Outcome,
+                    span: branch.outcome.span,
+                    steps: &branch.steps,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A list of steps nested in a step.
+#[derive(Clone, Debug)]
+pub struct Block<'a> {
+    /// How the block is headed: `branch big`, `else`, `variant a`,
+    /// `on answered` (the path its steps are identified under).
+    pub title: String,
+    /// What kind of block it is.
+    pub kind: BlockKind,
+    /// Its heading line.
+    pub span: Span,
+    /// Its steps.
+    pub steps: &'a [Step],
+}
+
+/// The kinds of nested block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    /// A condition's branch or `else`.
+    Branch,
+    /// A split's variant.
+    Variant,
+    /// An effect's `on` branch.
+    Outcome,
+}
+
+impl BlockKind {
+    /// The kind as editors describe it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockKind::Branch => "branch",
+            BlockKind::Variant => "variant",
+            BlockKind::Outcome => "outcome",
+        }
+    }
+}
+
 /// The kinds of step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepKind {
@@ -33,6 +112,8 @@ pub enum StepKind {
     WaitUntil(Clock),
     /// `condition` with its branches.
     Condition(Condition),
+    /// `split` with its variants: an A/B test.
+    Split(Split),
     /// `goto LABEL`.
     Goto(Ident),
     /// `exit ["reason"]`.
@@ -339,6 +420,27 @@ impl Outcome {
 pub struct Condition {
     /// Branches and `else`, in the order written.
     pub arms: Vec<Arm>,
+}
+
+/// A `split` block: each lead takes one variant, by a draw that depends
+/// only on the workflow, the split and the lead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// The variants, in the order written.
+    pub variants: Vec<Variant>,
+}
+
+/// `variant NAME PERCENT%` and its steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    /// The variant's name.
+    pub name: Ident,
+    /// The share of leads it gets, in percent.
+    pub percent: Spanned<u32>,
+    /// Steps its leads take.
+    pub steps: Vec<Step>,
+    /// The variant's first line.
+    pub span: Span,
 }
 
 /// A `branch NAME when ...` or an `else`.

@@ -158,13 +158,27 @@ fn instruction(program: &Program, op: &Op) -> String {
             branch,
             target,
         } => {
-            let name = program
-                .names
-                .get(*branch as usize)
-                .map_or("?", String::as_str);
+            let name = name_of(program, *branch);
             format!("test c{condition} -> @{target}  branch {name}")
         }
         Op::Else(pc) => format!("else -> @{pc}"),
+        Op::Split(split) => {
+            let variants: Vec<String> = program
+                .splits
+                .get(*split as usize)
+                .map(|split| {
+                    split
+                        .variants
+                        .iter()
+                        .map(|variant| {
+                            format!("{} {}% @{}", variant.name, variant.percent, variant.target)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("split s{split}  {}", variants.join(", "))
+        }
+        Op::Variant(name) => format!("variant {}", name_of(program, *name)),
         Op::NoMatch => "no match: exit".to_owned(),
         Op::Jump(pc) => format!("jump @{pc}"),
         Op::Exit(reason) => match reason {
@@ -173,6 +187,10 @@ fn instruction(program: &Program, op: &Op) -> String {
         },
         Op::Complete => "complete".to_owned(),
     }
+}
+
+fn name_of(program: &Program, name: u32) -> &str {
+    program.names.get(name as usize).map_or("?", String::as_str)
 }
 
 fn slot_name(program: &Program, slot: u32) -> &str {

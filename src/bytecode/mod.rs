@@ -71,6 +71,58 @@ pub struct Program {
     pub effects: Vec<Effect>,
     /// Branch names.
     pub names: Vec<String>,
+    /// A/B splits.
+    #[serde(default)]
+    pub splits: Vec<Split>,
+}
+
+/// A `split`: each lead takes one variant, drawn from the workflow's name,
+/// the split's key and the lead's id alone, so a lead takes the same
+/// variant in every run, simulation and version that keeps the key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Split {
+    /// The split step's id: its label, else its structural path.
+    pub key: String,
+    /// The variants, in the order written.
+    pub variants: Vec<SplitVariant>,
+}
+
+/// One variant of a [`Split`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitVariant {
+    /// The variant's name.
+    pub name: String,
+    /// Its share of leads, in percent.
+    pub percent: u32,
+    /// Its first instruction: an [`Op::Variant`].
+    pub target: Pc,
+}
+
+impl Split {
+    /// The variant a lead takes: a SHA-256 of the workflow's name, the
+    /// split's key and the lead's id, read as a number, picks one of 100
+    /// buckets, and the variants own consecutive runs of buckets by share.
+    pub fn draw(&self, workflow: &str, lead: &str) -> Option<&SplitVariant> {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(workflow)
+            .chain_update([0])
+            .chain_update(&self.key)
+            .chain_update([0])
+            .chain_update(lead)
+            .finalize();
+        let mut head = [0; 8];
+        head.copy_from_slice(&digest[..8]);
+        let bucket = u64::from_be_bytes(head) % 100;
+        let mut bound = 0;
+        self.variants
+            .iter()
+            .find(|variant| {
+                bound += u64::from(variant.percent);
+                bucket < bound
+            })
+            .or(self.variants.last())
+    }
 }
 
 /// When a lead may enter a workflow again.
@@ -193,6 +245,11 @@ pub enum Op {
     },
     /// Takes a condition's `else` arm.
     Else(Pc),
+    /// Goes to the variant of the split (in [`Program::splits`]) the lead draws.
+    Split(u32),
+    /// The start of a split's variant, named in [`Program::names`]: records
+    /// that the lead took it.
+    Variant(u32),
     /// No branch matched and there is no `else`: the lead exits.
     NoMatch,
     /// Goes to another instruction (goto, or the end of a block).

@@ -192,7 +192,9 @@ impl<'a> Drawing<'a> {
             Node::Extracted(_) => return None,
             Node::Step(step) => match &step.kind {
                 StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::Goto(_) => return None,
-                StepKind::Condition(_) => (CardKind::Condition, self.step_lines(step)),
+                StepKind::Condition(_) | StepKind::Split(_) => {
+                    (CardKind::Condition, self.step_lines(step))
+                }
                 StepKind::Exit(_) => (CardKind::End, self.step_lines(step)),
                 StepKind::Effect(_) => (CardKind::Action, self.step_lines(step)),
             },
@@ -254,6 +256,7 @@ fn edge_label(edge: &Edge) -> Vec<String> {
         Edge::Outcome(outcome) => vec![format!("on {}", outcome.keyword())],
         Edge::Branch(name) => vec![name.clone()],
         Edge::Else => vec!["else".to_owned()],
+        Edge::Variant(name, percent) => vec![format!("{name} {percent}%")],
         Edge::NoMatch => vec!["no branch matched".to_owned()],
         Edge::Goto => Vec::new(),
     }

@@ -129,6 +129,37 @@ pub enum CheckError {
         first: Span,
     },
 
+    /// A split whose variants' shares do not add up to 100%.
+    #[error("the variants of this split add up to {total}%, not 100%")]
+    #[diagnostic(code(E0117))]
+    SplitShares {
+        /// Their sum.
+        total: u32,
+        /// The `split` line.
+        #[label(primary, "this split")]
+        span: Span,
+        /// Each variant's share.
+        #[label(collection, "this share")]
+        shares: Vec<LabeledSpan>,
+        /// What would make it whole.
+        #[help]
+        help: String,
+    },
+
+    /// A split with fewer than two variants.
+    #[error("a split needs at least two variants")]
+    #[diagnostic(
+        code(E0118),
+        help("add a `variant NAME PERCENT%` for each version to test, or write the steps without `split`")
+    )]
+    SplitTooFew {
+        /// The `split` line.
+        #[label(primary, "{has}")]
+        span: Span,
+        /// What it has: `no variant`, `only one variant`.
+        has: &'static str,
+    },
+
     /// An event trigger or `event.FIELD` that names no declared event or payload field.
     #[error("{problem}")]
     #[diagnostic(code(E0109))]

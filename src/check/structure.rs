@@ -4,6 +4,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use std::rc::Rc;
 
+use miette::LabeledSpan;
+
 use super::{CheckError, Checker};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
@@ -41,6 +43,7 @@ impl Checker<'_> {
             match &step.kind {
                 StepKind::Effect(effect) => self.effect_options(step, effect),
                 StepKind::Condition(condition) => self.condition_arms(condition),
+                StepKind::Split(split) => self.split_variants(step, split),
                 _ => {}
             }
         }
@@ -320,6 +323,63 @@ impl Checker<'_> {
                     }
                 },
             }
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Variant names are unique, there are at least two, and their shares
+    /// add up to 100%.
+    fn split_variants(&mut self, step: &Step, split: &Split) {
+        let mut names = SmallMap::default();
+        for variant in &split.variants {
+            let name = &variant.name;
+            match names.get(&name.name.as_str()) {
+                Some(&first) => self.report(CheckError::DuplicateBranch {
+                    name: format!("variant {}", name.name),
+                    span: name.span,
+                    first,
+                }),
+                None => names.insert(&name.name, name.span),
+            }
+        }
+        if split.variants.len() < 2 {
+            self.report(CheckError::SplitTooFew {
+                span: step.span,
+                has: if split.variants.is_empty() {
+                    "no variant"
+                } else {
+                    "only one variant"
+                },
+            });
+            return;
+        }
+        let total: u32 = split
+            .variants
+            .iter()
+            .map(|variant| variant.percent.node)
+            .sum();
+        if total != 100 {
+            let help = if total < 100 {
+                format!("give the variants {}% more between them", 100 - total)
+            } else {
+                format!("take {}% off the variants between them", total - 100)
+            };
+            self.report(CheckError::SplitShares {
+                total,
+                span: step.span,
+                shares: split
+                    .variants
+                    .iter()
+                    .map(|variant| {
+                        LabeledSpan::new_with_span(
+                            Some("this share".to_owned()),
+                            variant.percent.span,
+                        )
+                    })
+                    .collect(),
+                help,
+            });
         }
     }
 }

@@ -93,6 +93,7 @@ impl<'a> Compiler<'a> {
             texts: Vec::new(),
             effects: Vec::new(),
             names: Vec::new(),
+            splits: Vec::new(),
         };
         program.slots = slots(workflow);
         Compiler {

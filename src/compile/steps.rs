@@ -5,10 +5,12 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::Compiler;
 use crate::ast::{
-    Action, Address, ArmTest, Body, Effect as AstEffect, ExtractSource,
-    Extraction as AstExtraction, OptionKind, Recipient, Sender, Step, StepKind,
+    Action, Address, ArmTest, Block, BlockKind, Body, Effect as AstEffect, ExtractSource,
+    Extraction as AstExtraction, OptionKind, Recipient, Sender, Split as AstSplit, Step, StepKind,
 };
-use crate::bytecode::{outcome_index, Effect, Email, Extraction, Http, Op, Origin, Pc, Prompt};
+use crate::bytecode::{
+    outcome_index, Effect, Email, Extraction, Http, Op, Origin, Pc, Prompt, Split, SplitVariant,
+};
 use crate::span::Span;
 
 /// The http timeout when a step sets none, in seconds.
@@ -106,8 +108,7 @@ impl Compiler<'_> {
                     let op = match &arm.test {
                         ArmTest::When { name, criteria } => {
                             let condition = self.condition(criteria);
-                            self.program.names.push(name.name.clone());
-                            let branch = (self.program.names.len() - 1) as u32;
+                            let branch = self.name(&name.name);
                             Op::Test {
                                 condition,
                                 branch,
@@ -124,18 +125,7 @@ impl Compiler<'_> {
                 if !has_else {
                     self.emit(Op::NoMatch, origin.clone());
                 }
-                let blocks: Vec<(&[Step], String)> = condition
-                    .arms
-                    .iter()
-                    .map(|arm| {
-                        let name = match &arm.test {
-                            ArmTest::When { name, .. } => format!("branch {}", name.name),
-                            ArmTest::Else => "else".to_owned(),
-                        };
-                        (arm.steps.as_slice(), format!("{}/{name}", origin.label))
-                    })
-                    .collect();
-                let starts = self.blocks_to_end(&blocks, &origin, fixups);
+                let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
                 for (test, start) in tests.into_iter().zip(starts) {
                     match &mut self.program.code[test as usize] {
                         Op::Test { target, .. } | Op::Else(target) => *target = start,
@@ -143,24 +133,34 @@ impl Compiler<'_> {
                     }
                 }
             }
-            StepKind::Effect(effect) => self.effect_step(effect, origin, fixups),
+            StepKind::Split(split) => self.split(step, split, origin, fixups),
+            StepKind::Effect(effect) => self.effect_step(step, effect, origin, fixups),
         }
     }
 
-    /// Lays out blocks (with the paths their steps are identified under)
-    /// one after the other, each but the last ending with a jump past them
-    /// all; returns the first instruction of each.
+    /// Lays out a step's blocks one after the other (their steps
+    /// identified under `STEP/TITLE`), each but the last ending with a jump
+    /// past them all; returns the first instruction of each.
     fn blocks_to_end(
         &mut self,
-        blocks: &[(&[Step], String)],
+        blocks: &[Block<'_>],
         origin: &Origin,
         fixups: &mut Fixups,
     ) -> Vec<Pc> {
         let mut starts = Vec::new();
         let mut ends = Vec::new();
-        for (index, (block, path)) in blocks.iter().enumerate() {
+        for (index, block) in blocks.iter().enumerate() {
             starts.push(self.pc());
-            self.block(block, fixups, path);
+            let path = format!("{}/{}", origin.label, block.title);
+            if block.kind == BlockKind::Variant {
+                let name = self.name(&block.title["variant ".len()..]);
+                let marker = Origin {
+                    label: path.clone(),
+                    span: block.span,
+                };
+                self.emit(Op::Variant(name), marker);
+            }
+            self.block(block.steps, fixups, &path);
             if index + 1 < blocks.len() {
                 ends.push(self.emit(Op::Jump(0), origin.clone()));
             }
@@ -172,7 +172,40 @@ impl Compiler<'_> {
         starts
     }
 
-    fn effect_step(&mut self, effect: &AstEffect, origin: Origin, fixups: &mut Fixups) {
+    /// The index of a branch or variant name in the program's names.
+    fn name(&mut self, name: &str) -> u32 {
+        self.program.names.push(name.to_owned());
+        (self.program.names.len() - 1) as u32
+    }
+
+    /// A split: the draw, then each variant, marked, with its steps.
+    fn split(&mut self, step: &Step, split: &AstSplit, origin: Origin, fixups: &mut Fixups) {
+        let index = self.program.splits.len() as u32;
+        self.program.splits.push(Split {
+            key: origin.label.clone(),
+            variants: Vec::new(),
+        });
+        self.emit(Op::Split(index), origin.clone());
+        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
+        self.program.splits[index as usize].variants = split
+            .variants
+            .iter()
+            .zip(starts)
+            .map(|(variant, target)| SplitVariant {
+                name: variant.name.name.clone(),
+                percent: variant.percent.node,
+                target,
+            })
+            .collect();
+    }
+
+    fn effect_step(
+        &mut self,
+        step: &Step,
+        effect: &AstEffect,
+        origin: Origin,
+        fixups: &mut Fixups,
+    ) {
         let compiled = self.effect(effect);
         self.program.effects.push(compiled);
         let index = (self.program.effects.len() - 1) as u32;
@@ -194,15 +227,7 @@ impl Compiler<'_> {
         }
         // The success path jumps over the outcome blocks.
         let skip = self.emit(Op::Jump(0), origin.clone());
-        let blocks: Vec<(&[Step], String)> = effect
-            .outcomes
-            .iter()
-            .map(|branch| {
-                let path = format!("{}/on {}", origin.label, branch.outcome.node.keyword());
-                (branch.steps.as_slice(), path)
-            })
-            .collect();
-        let starts = self.blocks_to_end(&blocks, &origin, fixups);
+        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
         self.program.code[skip as usize] = Op::Jump(self.pc());
         for (branch, start) in effect.outcomes.iter().zip(starts) {
             match &mut self.program.code[at as usize] {

@@ -1,7 +1,7 @@
 //! What the language server knows about one document: its diagnostics,
 //! and what is at a position (for hover, definition and completion).
 
-use crate::ast::{ArmTest, EventDecl, FieldType, SourceFile, Step, StepKind, Workflow};
+use crate::ast::{EventDecl, FieldType, SourceFile, Step, StepKind, Workflow};
 use crate::check::{all_steps, FieldOrigin, Scope};
 use crate::schema;
 use crate::span::Span;
@@ -358,45 +358,29 @@ fn step_symbol(step: &Step, text: &str) -> Symbol {
     let detail = match &step.kind {
         StepKind::Effect(effect) => effect.action.describe(),
         StepKind::Condition(_) => "condition",
+        StepKind::Split(_) => "split",
         StepKind::Wait(_) | StepKind::WaitUntil(_) => "wait",
         StepKind::Goto(_) => "goto",
         StepKind::Exit(_) => "exit",
     };
-    let mut children = Vec::new();
-    match &step.kind {
-        StepKind::Condition(condition) => {
-            for arm in &condition.arms {
-                let name = match &arm.test {
-                    ArmTest::When { name, .. } => format!("branch {}", name.name),
-                    ArmTest::Else => "else".to_owned(),
-                };
-                let mut arm_symbol = leaf(&name, "branch", SymbolKind::Event, arm.span);
-                arm_symbol.children = arm
-                    .steps
-                    .iter()
-                    .map(|step| step_symbol(step, text))
-                    .collect();
-                children.push(arm_symbol);
-            }
-        }
-        StepKind::Effect(effect) => {
-            for branch in &effect.outcomes {
-                let mut outcome = leaf(
-                    &format!("on {}", branch.outcome.node.keyword()),
-                    "outcome",
-                    SymbolKind::Event,
-                    branch.outcome.span,
-                );
-                outcome.children = branch
-                    .steps
-                    .iter()
-                    .map(|step| step_symbol(step, text))
-                    .collect();
-                children.push(outcome);
-            }
-        }
-        _ => {}
-    }
+    let children: Vec<Symbol> = step
+        .blocks()
+        .into_iter()
+        .map(|block| {
+            let mut symbol = leaf(
+                &block.title,
+                block.kind.name(),
+                SymbolKind::Event,
+                block.span,
+            );
+            symbol.children = block
+                .steps
+                .iter()
+                .map(|step| step_symbol(step, text))
+                .collect();
+            symbol
+        })
+        .collect();
     let end = children
         .iter()
         .map(|child| child.span.end)
@@ -473,7 +457,9 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("condition", "branches: `branch NAME when CRITERIA` ... `else` ... `end`; the first match wins"),
     ("branch", "a condition's arm: `branch NAME when CRITERIA`"),
     ("else", "the arm taken when no branch matches"),
-    ("end", "closes a condition or a step's outcome branches"),
+    ("split", "an A/B test: `variant NAME PERCENT%` blocks whose shares add up to 100%, closed by `end`; each lead takes one variant, the same in every run (label the split to keep it across edits above it)"),
+    ("variant", "a split's arm: `variant NAME PERCENT%`, then its steps"),
+    ("end", "closes a condition, a split or a step's outcome branches"),
     ("goto", "continues at a labelled step: `goto LABEL`"),
     ("label", "names the next step for `goto`: `label NAME`"),
     ("exit", "the lead leaves the workflow: `exit [\"reason\"]`"),

@@ -10,7 +10,7 @@ use crate::span::Span;
 
 /// The words for "a step" when any step keyword is expected.
 const A_STEP: &str =
-    "a step (send email, send text, call phone, notify, http, prompt, wait, condition, goto, exit)";
+    "a step (send email, send text, call phone, notify, http, prompt, wait, condition, split, goto, exit)";
 
 /// The words for "a value" when every kind of literal is expected.
 const A_VALUE: &str = "a value (text in quotes, a number, a date like `2026-03-08`, true or false)";
@@ -31,11 +31,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
         EOI => "the end of the file",
         file | workflow | kw_workflow => "`workflow NAME`",
         stray_line | stray_item_line | stray_field_line | stray_window_line | stray_step_line
-        | stray_branch_line | invalid | missing_end | WHITESPACE | comment | blank_lines | eol
-        | line_end | newline | block_end => return None,
+        | stray_branch_line | stray_variant_line | invalid | missing_end | WHITESPACE | comment
+        | blank_lines | eol | line_end | newline | block_end => return None,
         step_word => A_STEP,
         option_word => "an option of the step above",
-        block_word => "`branch`, `else`, `end` or `on`",
+        block_word => "`branch`, `variant`, `else`, `end` or `on`",
         section_word => "a setting or a section",
         workflow_item => "a setting or a section",
         day_item => "a day",
@@ -73,7 +73,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         window_zone | kw_in => "`in lead timezone` or `in account timezone`",
         steps_section | kw_steps => "`steps`",
         step | effect_step | effect_head | kw_send | kw_call | kw_notify | kw_http | kw_prompt
-        | kw_wait | kw_condition | kw_goto | kw_exit => A_STEP,
+        | kw_wait | kw_condition | kw_goto | kw_exit | kw_split => A_STEP,
         label_line | kw_label => "`label NAME`",
         send_email => "`send email`",
         send_text => "`send text`",
@@ -97,6 +97,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         branch | kw_branch => "`branch NAME when CRITERIA`",
         branch_head => "`NAME when CRITERIA`",
         else_branch | kw_else => "`else`",
+        split => "`split`",
+        variant | kw_variant => "`variant NAME PERCENT%`",
+        variant_head => "`NAME PERCENT%`, like `a 50%`",
+        percent => "a share like `50%`",
         kw_end => "`end`",
         goto_step => "`goto LABEL`",
         exit_step => "`exit` or `exit \"reason\"`",

@@ -23,6 +23,8 @@ pub(crate) enum Level {
     Steps,
     /// Inside `condition`, between branches.
     Branches,
+    /// Inside `split`, between variants.
+    Variants,
 }
 
 const SECTION_WORDS: &[(&str, Rule)] = &[
@@ -48,6 +50,7 @@ pub(crate) const STEP_WORDS: &[&str] = &[
     "prompt",
     "wait",
     "condition",
+    "split",
     "goto",
     "exit",
     "label",
@@ -71,7 +74,7 @@ pub(crate) const OPTION_WORDS: &[&str] = &[
     "transactional",
 ];
 
-const BLOCK_WORDS: &[&str] = &["end", "else", "branch", "on"];
+const BLOCK_WORDS: &[&str] = &["end", "else", "branch", "variant", "on"];
 
 impl Level {
     /// The rule a line starting with `word` (then `next`) must follow
@@ -94,6 +97,7 @@ impl Level {
                 "else" => Some(Rule::else_branch),
                 _ => None,
             },
+            Level::Variants => (word == "variant").then_some(Rule::variant),
         }
     }
 
@@ -120,7 +124,7 @@ impl Level {
                     .then(|| "steps go in the `steps` section".to_owned()),
             ),
             Level::Steps => (
-                "a step (send email, send text, call phone, notify, http, prompt, wait, condition, goto, exit)",
+                "a step (send email, send text, call phone, notify, http, prompt, wait, condition, split, goto, exit)",
                 STEP_WORDS.to_vec(),
                 OPTION_WORDS.contains(&word).then(|| {
                     format!("`{word}` is a step option: it goes right under the step it belongs to")
@@ -132,6 +136,13 @@ impl Level {
                 STEP_WORDS
                     .contains(&word)
                     .then(|| "the steps of a condition go inside a `branch` or the `else`".to_owned()),
+            ),
+            Level::Variants => (
+                "`variant NAME PERCENT%` or `end`",
+                vec!["variant", "end"],
+                STEP_WORDS
+                    .contains(&word)
+                    .then(|| "the steps of a split go inside a `variant`".to_owned()),
             ),
             Level::Fields | Level::Windows => unreachable_level(),
         };
@@ -153,9 +164,10 @@ fn unreachable_level() -> (&'static str, Vec<&'static str>, Option<String>) {
 
 fn block_word_help(word: &str) -> &'static str {
     match word {
-        "end" => "`end` closes a `condition`, or the `on` branches of a step",
+        "end" => "`end` closes a `condition`, a `split`, or the `on` branches of a step",
         "else" => "`else` goes inside a `condition`, after its branches",
         "branch" => "`branch NAME when CRITERIA` goes inside a `condition`",
+        "variant" => "`variant NAME PERCENT%` goes inside a `split`",
         _ => "`on OUTCOME` goes right after the options of a `call phone` step, `on error` after those of a send, notify, http or prompt step",
     }
 }

@@ -51,6 +51,7 @@ fn nests(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::condition
+            | Rule::split
             | Rule::outcome_block
             | Rule::failure_block
             | Rule::group

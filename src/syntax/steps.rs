@@ -59,6 +59,7 @@ impl Builder<'_> {
             Rule::effect_step => StepKind::Effect(self.effect_step(inner, line)?),
             Rule::wait_step => self.wait_step(inner)?,
             Rule::condition => StepKind::Condition(self.condition(inner, line)),
+            Rule::split => StepKind::Split(self.split(inner, line)),
             Rule::goto_step => {
                 let name = self.valid(first(inner)?, Rule::name)?;
                 StepKind::Goto(self.ident(&name))
@@ -377,6 +378,42 @@ impl Builder<'_> {
             }
         }
         Condition { arms }
+    }
+}
+
+impl Builder<'_> {
+    /// `split`: variants and `end`.
+    fn split(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Split {
+        let mut variants = Vec::new();
+        for part in content(pair) {
+            let variant_span = trimmed_span(&part);
+            match part.as_rule() {
+                Rule::variant => {
+                    let mut parts = children(part);
+                    let Some(head) = parts.next() else { continue };
+                    if head.as_rule() == Rule::invalid {
+                        self.invalid(&head, Rule::variant_head);
+                        self.step_list(parts);
+                        continue;
+                    }
+                    let mut head_parts = children(head);
+                    let (Some(name), Some(percent)) = (head_parts.next(), head_parts.next()) else {
+                        continue;
+                    };
+                    let share = percent.as_str().trim_end_matches('%').parse().unwrap_or(0);
+                    variants.push(Variant {
+                        name: self.ident(&name),
+                        percent: Spanned::new(share, span(&percent)),
+                        steps: self.step_list(parts),
+                        span: variant_span,
+                    });
+                }
+                Rule::stray_variant_line => self.stray(&part, Level::Variants),
+                Rule::missing_end => self.missing_end(&part, "split", opened),
+                _ => {}
+            }
+        }
+        Split { variants }
     }
 }
 

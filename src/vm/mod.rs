@@ -261,16 +261,26 @@ impl<'p> Vm<'p> {
                     self.event(context, now, pc, EventKind::Branched, || "else".to_owned());
                     enrollment.pc = target;
                 }
+                Op::Split(split) => {
+                    let variant = self
+                        .program
+                        .splits
+                        .get(split as usize)
+                        .and_then(|split| split.draw(&self.program.name, context.lead_id));
+                    enrollment.pc = variant.map_or(pc + 1, |variant| variant.target);
+                }
+                Op::Variant(name) => {
+                    let name = || format!("variant {}", self.name(name));
+                    self.event(context, now, pc, EventKind::Branched, name);
+                    enrollment.pc = pc + 1;
+                }
                 Op::Test {
                     condition,
                     branch,
                     target,
                 } => {
                     if self.holds(condition, fields(context.lead, enrollment), now) {
-                        let name = || {
-                            let names = &self.program.names;
-                            names.get(branch as usize).cloned().unwrap_or_default()
-                        };
+                        let name = || self.name(branch).to_owned();
                         self.event(context, now, pc, EventKind::Branched, name);
                         enrollment.pc = target;
                     } else {
@@ -320,6 +330,12 @@ impl<'p> Vm<'p> {
                 }
             }
         }
+    }
+
+    /// A branch or variant name of the program.
+    fn name(&self, name: u32) -> &'p str {
+        let names = &self.program.names;
+        names.get(name as usize).map_or("", String::as_str)
     }
 
     fn wait(

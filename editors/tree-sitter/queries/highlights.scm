@@ -8,11 +8,11 @@
 ] @keyword
 
 [
-  "send" "call" "notify" "http" "prompt" "wait" "until" "condition" "goto"
+  "send" "call" "notify" "http" "prompt" "wait" "until" "condition" "split" "goto"
   "exit" "label"
 ] @keyword.control
 
-["branch" "else" "end" "when" "on"] @keyword.conditional
+["branch" "variant" "else" "end" "when" "on"] @keyword.conditional
 (outcome) @keyword.conditional
 (on_error) @keyword.conditional
 
@@ -38,6 +38,7 @@
 (number) @number
 (duration) @number
 (clock) @number
+(percent) @number
 (datetime) @number
 (day) @constant
 (day_range) @constant

@@ -1,18 +1,19 @@
 " Indentation for flowc workflow files: one level (2 spaces) after lines
-" that open a section, step or branch; `end`, `else` and `branch` go back.
+" that open a section, step, branch or variant; `end`, `else`, `branch` and
+" `variant` go back.
 if exists("b:did_indent")
   finish
 endif
 let b:did_indent = 1
 
 setlocal indentexpr=FlowIndent(v:lnum)
-setlocal indentkeys=o,O,0=end,0=else,0=branch
+setlocal indentkeys=o,O,0=end,0=else,0=branch,0=variant
 
 if exists("*FlowIndent")
   finish
 endif
 
-let s:opens = '^\s*\(workflow\>.*\|fields\|event\s\+\S\+\|windows\|steps\|condition\|branch\>.*\|else\|on\>.*\|extract\|send\s\+\(email\|text\)\|call\s\+phone\|notify\>.*\|http\>.*\|prompt\)\s*\(#.*\)\=$'
+let s:opens = '^\s*\(workflow\>.*\|fields\|event\s\+\S\+\|windows\|steps\|condition\|split\|branch\>.*\|variant\>.*\|else\|on\>.*\|extract\|send\s\+\(email\|text\)\|call\s\+phone\|notify\>.*\|http\>.*\|prompt\)\s*\(#.*\)\=$'
 
 " The nearest line above `lnum` matching `pattern`, or 0.
 function! s:Above(lnum, pattern) abort
@@ -31,12 +32,12 @@ function! FlowIndent(lnum) abort
     return 0
   endif
   let line = getline(a:lnum)
-  if line =~# '^\s*\(branch\|else\)\>' && getline(previous) !~# '^\s*condition\>'
-    let arm = s:Above(a:lnum, '^\s*\(branch\|else\)\>')
+  if line =~# '^\s*\(branch\|variant\|else\)\>' && getline(previous) !~# '^\s*\(condition\|split\)\>'
+    let arm = s:Above(a:lnum, '^\s*\(branch\|variant\|else\)\>')
     return arm > 0 ? indent(arm) : indent(previous)
   endif
   if line =~# '^\s*end\>'
-    let opener = s:Above(a:lnum, '^\s*\(condition\|on\)\>')
+    let opener = s:Above(a:lnum, '^\s*\(condition\|split\|on\)\>')
     if opener == 0
       return indent(previous)
     endif

@@ -13,12 +13,12 @@ syn match   flowSection      "\<look\s\+back\>"
 syn match   flowWorkflow     "^\s*workflow\>" nextgroup=flowName skipwhite
 syn match   flowEventDecl    "^\s*\(event\|goal\)\>" nextgroup=flowName skipwhite
 syn match   flowName         "[A-Za-z_][A-Za-z0-9_-]*" contained
-syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|exit\|until\)\>"
+syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|split\|exit\|until\)\>"
 " `on send failure`: after flowStep, so that it wins at `send`.
 syn match   flowSection      "\(\<on\s\+\)\@<=send\s\+failure\>"
 syn match   flowLabel        "\<\(label\|goto\)\>" nextgroup=flowLabelName skipwhite
 syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
-syn keyword flowBlock        branch else end on when file
+syn keyword flowBlock        branch variant else end on when file
 syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
 syn keyword flowOperator     and or not is set within last in
 syn match   flowOperator     "\<contains\>"
@@ -38,6 +38,7 @@ syn match   flowNumber       "\(\<\|\W\@<=-\)\d\+\(\.\d\+\)\=\>"
 syn match   flowDatetime     "\<\d\{4}-\d\{2}-\d\{2}\(T\d\{2}:\d\{2}\(:\d\{2}\)\=\(Z\|[+-]\d\{2}:\d\{2}\)\=\)\=\>"
 syn match   flowTime         "\<\d\{1,2}:\d\{2}\>"
 syn match   flowDuration     "\<\d\+\s*\(minutes\|minute\|min\|m\|hours\|hour\|h\|days\|day\|d\|weeks\|week\|w\|years\|year\|y\|seconds\|second\|sec\|s\)\>"
+syn match   flowPercent      "\<\d\{1,3}%"
 syn match   flowPhone        "+\d\{6,15}\>"
 syn match   flowAddress      "[A-Za-z0-9._+-]\+@[A-Za-z0-9-]\+\(\.[A-Za-z0-9-]\+\)\+"
 syn match   flowField        "\<event\.[A-Za-z_][A-Za-z0-9_-]*"
@@ -71,6 +72,7 @@ hi def link flowDatetime       Number
 hi def link flowTime           Number
 hi def link flowDuration       Number
 hi def link flowNumber         Number
+hi def link flowPercent        Number
 hi def link flowPhone          Constant
 hi def link flowAddress        String
 hi def link flowField          Identifier

@@ -85,6 +85,20 @@ for [s:lnum, s:want] in [[2, 4], [3, 6], [4, 8], [5, 4]]
     call add(s:failures, printf('indent of line %d: expected %d, got %d', s:lnum, s:want, FlowIndent(s:lnum)))
   endif
 endfor
+" A split: its keywords, its shares, and variants indented like branches.
+call setline(1, ['  steps', '    split', '      variant a 50%', '        wait 1 day', '      variant b 50%', '      end'])
+for [s:lnum, s:want] in [[2, 4], [3, 6], [4, 8], [5, 6], [6, 4]]
+  if FlowIndent(s:lnum) != s:want
+    call add(s:failures, printf('split: indent of line %d: expected %d, got %d', s:lnum, s:want, FlowIndent(s:lnum)))
+  endif
+endfor
+for [s:line, s:column, s:group] in [[2, 5, 'flowStep'], [3, 7, 'flowBlock'], [3, 17, 'flowPercent'], [5, 17, 'flowPercent']]
+  let s:names = map(synstack(s:line, s:column), 'synIDattr(v:val, "name")')
+  if index(s:names, s:group) < 0
+    call add(s:failures, printf('split: %d:%d: expected %s, got %s', s:line, s:column, s:group, string(s:names)))
+  endif
+endfor
+
 if &l:formatprg !=# 'flowc fmt -' || &l:commentstring !=# '# %s'
   call add(s:failures, 'ftplugin settings missing')
 endif
