@@ -12,6 +12,7 @@ mod error;
 mod flow;
 mod provider_error;
 mod providers;
+mod recovery;
 mod scope;
 mod structure;
 mod template_file_error;
@@ -51,8 +52,9 @@ impl<'a> Target<'a> {
     }
 }
 
-/// Every diagnostic of a `.flow` source: syntax errors, or if there are
-/// none, the semantic checks. `dir` resolves `body file` paths; with a
+/// Every diagnostic of a `.flow` source, sorted: its syntax errors, and the
+/// semantic checks of what parsed (with syntax errors, only those no line
+/// left out can explain). `dir` resolves `body file` paths; with a
 /// `target`, every provider a step names is checked against it.
 pub fn check_source(
     source: &str,
@@ -60,10 +62,25 @@ pub fn check_source(
     target: Option<Target<'_>>,
 ) -> Vec<Diagnostic> {
     let parsed = crate::syntax::parse(source);
-    if !parsed.diagnostics.is_empty() {
-        return parsed.diagnostics;
+    let semantic = check(&parsed.file, source, dir, target);
+    with_syntax_errors(parsed, semantic, source)
+}
+
+/// `semantic` after the syntax errors of `parsed`, keeping only what the
+/// lines they left out cannot explain, sorted.
+fn with_syntax_errors(
+    parsed: crate::syntax::Parsed,
+    semantic: Vec<Diagnostic>,
+    source: &str,
+) -> Vec<Diagnostic> {
+    if parsed.diagnostics.is_empty() {
+        return semantic;
     }
-    check(&parsed.file, source, dir, target)
+    let independent = recovery::independent(semantic, &parsed.diagnostics, &parsed.file, source);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(independent);
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
 }
 
 /// What checking proved about a source free of errors: its tree and the
@@ -91,10 +108,10 @@ impl Checked {
 /// every diagnostic when it has errors.
 pub fn checked(source: &str, dir: Option<&Path>) -> Result<Checked, Vec<Diagnostic>> {
     let parsed = crate::syntax::parse(source);
-    if !parsed.diagnostics.is_empty() {
-        return Err(parsed.diagnostics);
-    }
     let (diagnostics, templates) = check_all(&parsed.file, source, dir, None);
+    if !parsed.diagnostics.is_empty() {
+        return Err(with_syntax_errors(parsed, diagnostics, source));
+    }
     if diagnostics
         .iter()
         .any(|diagnostic| diagnostic.severity() == crate::diagnostic::Severity::Error)
