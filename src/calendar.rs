@@ -86,6 +86,35 @@ pub fn next_time_of_day(zone: Tz, now: DateTime<Utc>, minute_of_day: u16) -> Dat
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// When a `wait until [next] DAYS HH:MM` reached at `now` ends: the first
+/// end [`next_time_of_day`] gives that falls on one of `days` (bits,
+/// Monday = bit 0), never on today's date when `next` is set.
+pub fn next_time_on_days(
+    zone: Tz,
+    now: DateTime<Utc>,
+    minute_of_day: u16,
+    days: u8,
+    next: bool,
+) -> DateTime<Utc> {
+    let today = now.with_timezone(&zone).date_naive();
+    let mut from = now;
+    // A week and a day covers every weekday after a skipped today; the
+    // rest is room for days a date-line change deleted.
+    for _ in 0..16 {
+        let end = next_time_of_day(zone, from, minute_of_day);
+        if end == DateTime::<Utc>::MAX_UTC {
+            return end;
+        }
+        let date = end.with_timezone(&zone).date_naive();
+        let allowed = days & (1 << date.weekday().num_days_from_monday()) != 0;
+        if allowed && !(next && date == today) {
+            return end;
+        }
+        from = add_seconds(end, 1);
+    }
+    DateTime::<Utc>::MAX_UTC
+}
+
 /// An instant at which a wall-clock time is read.
 #[derive(Clone, Copy, Debug)]
 struct Reading {

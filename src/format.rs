@@ -208,6 +208,7 @@ fn structural(rule: Rule) -> bool {
             | Rule::branch
             | Rule::else_branch
             | Rule::variant
+            | Rule::wait_branch
     )
 }
 

@@ -34,6 +34,8 @@ pub enum Edge {
     Branch(String),
     /// A condition's `else`.
     Else,
+    /// A wait on a field that did not wait: `if missing`, `if past`.
+    Case(crate::ast::WaitCase),
     /// A split's variant, by name and share in percent.
     Variant(String, u32),
     /// No branch matched and there is no `else`.
@@ -177,6 +179,14 @@ impl<'a> Lowering<'a> {
                 }
                 if !has_else {
                     self.graph.add_edge(node, self.exited, Edge::NoMatch);
+                }
+            }
+            StepKind::WaitUntilField(wait) => {
+                self.graph.add_edge(node, next, Edge::Next);
+                for branch in &wait.branches {
+                    let first = self.connect_block(&branch.steps, next);
+                    let edge = Edge::Case(branch.case.node);
+                    self.graph.add_edge(node, first, edge);
                 }
             }
             StepKind::Split(split) => {

@@ -126,8 +126,20 @@ fn features_used() -> std::collections::BTreeSet<String> {
                 StepKind::Wait(duration) => {
                     out.insert(format!("wait {:?}", duration.unit));
                 }
-                StepKind::WaitUntil(_) => {
+                StepKind::WaitUntil(wait) => {
                     out.insert("wait until".into());
+                    if wait.days.is_some() {
+                        out.insert("wait until days".into());
+                    }
+                    if wait.zone == Some(WindowZone::Lead) {
+                        out.insert("wait until in lead timezone".into());
+                    }
+                }
+                StepKind::WaitUntilField(wait) => {
+                    out.insert("wait until field".into());
+                    for branch in &wait.branches {
+                        out.insert(format!("if {}", branch.case.node.keyword()));
+                    }
                 }
                 StepKind::Condition(condition) => {
                     out.insert("condition".into());
@@ -241,6 +253,10 @@ fn examples_cover_every_step_type_and_option() {
         "wait Day",
         "wait Week",
         "wait until",
+        "wait until days",
+        "wait until in lead timezone",
+        "wait until field",
+        "if past",
         "condition",
         "else",
         "split",

@@ -919,3 +919,130 @@ fn two_splits_draw_independently() {
     // same draw for both splits would put half there.
     assert!(a_then_c.abs_diff(500) < 70, "a then c: {a_then_c} of 2000");
 }
+
+/// The fields of the waits on a field.
+const DEMO_FIELDS: &str = "  fields\n    demo_at optional datetime\n";
+
+#[test]
+fn a_wait_on_a_field_counts_days_on_the_calendar_and_hours_elapsed_across_dst() {
+    // The demo is on the Monday after spring forward, 10:00 EDT.
+    let lead = r#"{"id": "a", "email": "a@x.example", "demo_at": "2026-03-09T10:00:00-04:00"}"#;
+    let days = workflow(
+        "America/New_York",
+        DEMO_FIELDS,
+        "    wait until demo_at - 2 days\n    wait until demo_at + 1 hour\n",
+    );
+    assert_eq!(
+        timeline(&days, lead, "", "2026-03-06T09:00"),
+        "a  2026-03-06 09:00 EST  entered\n\
+         a  2026-03-06 09:00 EST  waited  until 2026-03-07T10:00:00-05:00\n\
+         a  2026-03-07 10:00 EST  waited  until 2026-03-09T11:00:00-04:00\n\
+         a  2026-03-09 11:00 EDT  completed"
+    );
+    let hours = workflow(
+        "America/New_York",
+        DEMO_FIELDS,
+        "    wait until demo_at - 48 hours\n",
+    );
+    assert_eq!(
+        timeline(&hours, lead, "", "2026-03-06T09:00"),
+        "a  2026-03-06 09:00 EST  entered\n\
+         a  2026-03-06 09:00 EST  waited  until 2026-03-07T09:00:00-05:00\n\
+         a  2026-03-07 09:00 EST  completed"
+    );
+}
+
+#[test]
+fn a_missing_field_or_a_passed_instant_goes_on_at_once_or_takes_its_block() {
+    let leads = r#"{"id": "none", "email": "n@x.example"}
+{"id": "past", "email": "p@x.example", "demo_at": "2026-03-01T10:00:00-05:00"}"#;
+    let plain = workflow(
+        "America/New_York",
+        DEMO_FIELDS,
+        "    wait until demo_at - 1 hour\n    exit \"after\"\n",
+    );
+    assert_eq!(
+        timeline(&plain, leads, "", "2026-03-06T09:00"),
+        "none  2026-03-06 09:00 EST  entered\n\
+         none  2026-03-06 09:00 EST  skipped  no wait: demo_at is not set\n\
+         none  2026-03-06 09:00 EST  exited  after\n\
+         past  2026-03-06 09:00 EST  entered\n\
+         past  2026-03-06 09:00 EST  skipped  no wait: 2026-03-01T09:00:00-05:00 passed\n\
+         past  2026-03-06 09:00 EST  exited  after"
+    );
+    let branched = workflow(
+        "America/New_York",
+        DEMO_FIELDS,
+        "    wait until demo_at - 1 hour\n      if missing\n        exit \"no demo\"\n      if past\n        wait 1 hour\n    end\n    exit \"after\"\n",
+    );
+    assert_eq!(
+        timeline(&branched, leads, "", "2026-03-06T09:00"),
+        "none  2026-03-06 09:00 EST  entered\n\
+         none  2026-03-06 09:00 EST  branched  if missing\n\
+         none  2026-03-06 09:00 EST  exited  no demo\n\
+         past  2026-03-06 09:00 EST  entered\n\
+         past  2026-03-06 09:00 EST  branched  if past\n\
+         past  2026-03-06 09:00 EST  waited  until 2026-03-06T10:00:00-05:00\n\
+         past  2026-03-06 10:00 EST  exited  after"
+    );
+}
+
+#[test]
+fn a_wait_on_a_field_follows_the_field_moved_later() {
+    // The demo moves from Tuesday to Thursday while the lead waits.
+    let leads = r#"{"id": "a", "email": "a@x.example", "demo_at": "2026-03-10T10:00:00-04:00"}
+{"id": "a", "demo_at": "2026-03-12T10:00:00-04:00", "at": "2026-03-09T12:00:00-04:00"}"#;
+    let source = workflow(
+        "America/New_York",
+        DEMO_FIELDS,
+        "    wait until demo_at - 1 hour\n    exit \"reminded\"\n",
+    );
+    assert_eq!(
+        timeline(&source, leads, "", "2026-03-09T09:00"),
+        "a  2026-03-09 09:00 EDT  entered\n\
+         a  2026-03-09 09:00 EDT  waited  until 2026-03-10T09:00:00-04:00\n\
+         a  2026-03-09 12:00 EDT  refused  already-active: an enrollment of the lead is still running\n\
+         a  2026-03-10 09:00 EDT  waited  until 2026-03-12T09:00:00-04:00\n\
+         a  2026-03-12 09:00 EDT  exited  reminded"
+    );
+}
+
+#[test]
+fn clock_waits_on_days_with_next_and_in_the_lead_timezone() {
+    let steps = "    wait until weekday 09:30\n    wait until next weekday 09:30\n    wait until sun 02:30\n    wait until mon 09:00 in lead timezone\n";
+    let source = workflow("America/New_York", "", steps);
+    let leads = r#"{"id": "berlin", "email": "b@x.example", "timezone": "Europe/Berlin"}
+{"id": "mars", "email": "m@x.example", "timezone": "Mars/Base"}"#;
+    // Thursday 08:00: today at 09:30, then Friday (not today), then the
+    // spring-forward Sunday's 02:30 (in the gap: 03:30 EDT), then Monday
+    // 09:00 in Berlin (CET) or, with no valid timezone, in New York.
+    assert_eq!(
+        timeline(&source, leads, "", "2026-03-05T08:00"),
+        "berlin  2026-03-05 08:00 EST  entered\n\
+         berlin  2026-03-05 08:00 EST  waited  until 2026-03-05T09:30:00-05:00\n\
+         berlin  2026-03-05 09:30 EST  waited  until 2026-03-06T09:30:00-05:00\n\
+         berlin  2026-03-06 09:30 EST  waited  until 2026-03-08T03:30:00-04:00\n\
+         berlin  2026-03-08 03:30 EDT  waited  until 2026-03-09T04:00:00-04:00\n\
+         berlin  2026-03-09 04:00 EDT  completed\n\
+         mars  2026-03-05 08:00 EST  entered\n\
+         mars  2026-03-05 08:00 EST  waited  until 2026-03-05T09:30:00-05:00\n\
+         mars  2026-03-05 09:30 EST  waited  until 2026-03-06T09:30:00-05:00\n\
+         mars  2026-03-06 09:30 EST  waited  until 2026-03-08T03:30:00-04:00\n\
+         mars  2026-03-08 03:30 EDT  waited  until 2026-03-09T09:00:00-04:00\n\
+         mars  2026-03-09 09:00 EDT  completed"
+    );
+}
+
+#[test]
+fn clock_waits_on_the_fall_back_sunday() {
+    let steps = "    wait until sun 01:30\n    wait until next sunday 01:30\n";
+    let source = workflow("America/New_York", "", steps);
+    // The repeated hour's first 01:30 counts; `next` skips the rest of the day.
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-11-01T00:00"),
+        "a  2026-11-01 00:00 EDT  entered\n\
+         a  2026-11-01 00:00 EDT  waited  until 2026-11-01T01:30:00-04:00\n\
+         a  2026-11-01 01:30 EDT  waited  until 2026-11-08T01:30:00-05:00\n\
+         a  2026-11-08 01:30 EST  completed"
+    );
+}

@@ -5,7 +5,7 @@
  */
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/;
-const DAY = /mon|tue|wed|thu|fri|sat|sun/;
+const DAY = /monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun/;
 
 const commaSep1 = (rule) => seq(rule, repeat(seq(',', rule)));
 
@@ -86,11 +86,12 @@ module.exports = grammar({
         field('channel', $.channel),
         optional($.days),
         commaSep1($.time_range),
-        optional(seq('in', choice('lead', 'account'), 'timezone')),
+        optional($.window_zone),
         $._newline,
       ),
+    window_zone: (_) => seq('in', choice('lead', 'account'), 'timezone'),
     channel: (_) => choice('email', 'text', 'call'),
-    days: ($) => commaSep1(choice($.day_range, $.day, 'weekdays', 'weekends', seq('every', 'day'))),
+    days: ($) => commaSep1(choice($.day_range, $.day, 'weekdays', 'weekday', 'weekends', seq('every', 'day'))),
     day_range: (_) => token(seq(DAY, /\s*-\s*/, DAY)),
     day: (_) => DAY,
     time_range: ($) => seq($.clock, '-', $.clock),
@@ -111,6 +112,7 @@ module.exports = grammar({
         $.prompt,
         $.wait,
         $.wait_until,
+        $.wait_field,
         $.condition,
         $.split,
         $.goto,
@@ -150,7 +152,28 @@ module.exports = grammar({
     on_error: (_) => token(prec(3, /on[ \t]+error/)),
 
     wait: ($) => seq('wait', $.duration, $._newline),
-    wait_until: ($) => seq('wait', 'until', $.clock, $._newline),
+    wait_until: ($) =>
+      seq(
+        'wait',
+        'until',
+        optional('next'),
+        optional($.days),
+        $.clock,
+        optional($.window_zone),
+        $._newline,
+      ),
+    wait_field: ($) =>
+      prec.right(seq(
+        'wait',
+        'until',
+        field('field', $.field_reference),
+        optional(seq(field('sign', choice('+', '-')), $.duration)),
+        $._newline,
+        optional($.wait_block),
+      )),
+    wait_block: ($) => seq(repeat1($.wait_branch), 'end', $._end_of_line),
+    wait_branch: ($) =>
+      prec.right(seq('if', field('case', choice('missing', 'past')), $._newline, repeat($._step_item))),
     condition: ($) =>
       seq('condition', $._newline, repeat(choice($.branch, $.else_branch)), 'end', $._end_of_line),
     branch: ($) =>

@@ -1,6 +1,8 @@
 //! Steps, their options and their blocks.
 
-use super::{Channel, Clock, Duration, Expr, FieldType, Ident, Text};
+use super::{
+    Channel, Clock, DaySpec, Duration, Expr, FieldRef, FieldType, Ident, Text, WindowZone,
+};
 use crate::span::{Span, Spanned};
 /// A `steps` section.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +50,16 @@ impl Step {
                     kind: BlockKind::Variant,
                     span: variant.span,
                     steps: &variant.steps,
+                })
+                .collect(),
+            StepKind::WaitUntilField(wait) => wait
+                .branches
+                .iter()
+                .map(|branch| Block {
+                    title: format!("if {}", branch.case.node.keyword()),
+                    kind: BlockKind::Branch,
+                    span: branch.case.span,
+                    steps: &branch.steps,
                 })
                 .collect(),
             StepKind::Effect(effect) => effect
@@ -108,8 +120,11 @@ pub enum StepKind {
     Effect(Effect),
     /// `wait 2 days`.
     Wait(Duration),
-    /// `wait until 09:30`: the time-of-day step.
-    WaitUntil(Clock),
+    /// `wait until [next] [DAYS] 09:30 [in lead timezone]`: the
+    /// time-of-day step.
+    WaitUntil(ClockWait),
+    /// `wait until demo_at - 1 hour`: a datetime field and an offset.
+    WaitUntilField(FieldWait),
     /// `condition` with its branches.
     Condition(Condition),
     /// `split` with its variants: an A/B test.
@@ -420,6 +435,67 @@ impl Outcome {
 pub struct Condition {
     /// Branches and `else`, in the order written.
     pub arms: Vec<Arm>,
+}
+
+/// `wait until [next] [DAYS] HH:MM [in lead|account timezone]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClockWait {
+    /// `next`: never today, the first matching day after it.
+    pub next: bool,
+    /// The days it may end on, as in a window; `None`: any day.
+    pub days: Option<Vec<Spanned<DaySpec>>>,
+    /// The time of day.
+    pub clock: Clock,
+    /// Whose clock it reads; `None`: the account's.
+    pub zone: Option<WindowZone>,
+}
+
+/// `wait until FIELD [+|- DURATION]`, with `if missing` / `if past`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldWait {
+    /// The datetime field (or `event.FIELD`).
+    pub field: FieldRef,
+    /// The offset from it, if any.
+    pub offset: Option<Offset>,
+    /// `if missing` and `if past` blocks, in the order written.
+    pub branches: Vec<WaitBranch>,
+}
+
+/// `+ 2 hours` or `- 1 day` after a field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Offset {
+    /// Whether it is subtracted (`-`).
+    pub before: bool,
+    /// How much.
+    pub duration: Duration,
+}
+
+/// `if missing` or `if past` and its steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitBranch {
+    /// Which case.
+    pub case: Spanned<WaitCase>,
+    /// Steps taken in it.
+    pub steps: Vec<Step>,
+}
+
+/// The cases in which a wait on a field does not wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WaitCase {
+    /// The field has no value.
+    Missing,
+    /// The instant has passed when the step is reached.
+    Past,
+}
+
+impl WaitCase {
+    /// How it is written after `if`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            WaitCase::Missing => "missing",
+            WaitCase::Past => "past",
+        }
+    }
 }
 
 /// A `split` block: each lead takes one variant, by a draw that depends

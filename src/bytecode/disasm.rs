@@ -79,28 +79,19 @@ fn header(program: &Program, out: &mut String) {
     }
     for channel in [Channel::Email, Channel::Text, Channel::Call] {
         if let Some(window) = program.window(channel) {
-            let days: Vec<&str> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-                .iter()
-                .enumerate()
-                .filter(|(bit, _)| window.hours.days & (1 << bit) != 0)
-                .map(|(_, day)| *day)
-                .collect();
             let ranges: Vec<String> = window
                 .hours
                 .ranges
                 .iter()
                 .map(|(start, end)| format!("{}-{}", clock(*start), clock(*end)))
                 .collect();
-            let zone = match window.zone {
-                WindowZone::Account => "account",
-                WindowZone::Lead => "lead",
-            };
             let _ = writeln!(
                 out,
-                "  window {} {} {} in {zone} timezone",
+                "  window {} {} {} in {} timezone",
                 channel.keyword(),
-                days.join(","),
-                ranges.join(", ")
+                day_names(window.hours.days),
+                ranges.join(", "),
+                zone_name(window.zone)
             );
         }
     }
@@ -153,6 +144,29 @@ fn instruction(program: &Program, op: &Op) -> String {
         Op::WaitSeconds(seconds) => format!("wait {}", describe_seconds(u64::from(*seconds))),
         Op::WaitDays(days) => format!("wait {}", describe_period(Period::Days(u64::from(*days)))),
         Op::WaitUntil(minute) => format!("wait until {}", clock(*minute)),
+        Op::WaitClock(index) => match program.clock_waits.get(*index as usize) {
+            Some(wait) => format!(
+                "wait until {}{} {} in {} timezone",
+                if wait.next { "next " } else { "" },
+                day_names(wait.days),
+                clock(wait.minute),
+                zone_name(wait.zone)
+            ),
+            None => format!("wait clock w{index}?"),
+        },
+        Op::WaitField(index) => match program.field_waits.get(*index as usize) {
+            Some(wait) => {
+                let sign = if wait.before { '-' } else { '+' };
+                format!(
+                    "wait until {} {sign} {}  if missing {}, if past {}",
+                    wait.name,
+                    describe_period(wait.offset),
+                    target(wait.missing),
+                    target(wait.past)
+                )
+            }
+            None => format!("wait field f{index}?"),
+        },
         Op::Test {
             condition,
             branch,
@@ -187,6 +201,25 @@ fn instruction(program: &Program, op: &Op) -> String {
         },
         Op::Complete => "complete".to_owned(),
     }
+}
+
+fn zone_name(zone: WindowZone) -> &'static str {
+    match zone {
+        WindowZone::Account => "account",
+        WindowZone::Lead => "lead",
+    }
+}
+
+/// Days as bits (Monday = bit 0), written `mon,tue,...`.
+fn day_names(days: u8) -> String {
+    const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let named: Vec<&str> = NAMES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| days & (1 << bit) != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    named.join(",")
 }
 
 fn name_of(program: &Program, name: u32) -> &str {

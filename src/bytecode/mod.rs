@@ -74,6 +74,42 @@ pub struct Program {
     /// A/B splits.
     #[serde(default)]
     pub splits: Vec<Split>,
+    /// Time-of-day waits on chosen days or in the lead's timezone.
+    #[serde(default)]
+    pub clock_waits: Vec<ClockWait>,
+    /// Waits until a datetime field plus or minus an offset.
+    #[serde(default)]
+    pub field_waits: Vec<FieldWait>,
+}
+
+/// `wait until [next] [DAYS] HH:MM [in lead|account timezone]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockWait {
+    /// The minute of the day.
+    pub minute: u16,
+    /// The days it may end on as bits, Monday = bit 0.
+    pub days: u8,
+    /// Whether today never counts.
+    pub next: bool,
+    /// Whose clock it reads.
+    pub zone: WindowZone,
+}
+
+/// `wait until FIELD [+|- DURATION]` and where its cases go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldWait {
+    /// The datetime field's slot.
+    pub slot: u32,
+    /// The field's name, for timelines.
+    pub name: String,
+    /// The offset: elapsed seconds, or calendar days in the account timezone.
+    pub offset: Period,
+    /// Whether the offset is subtracted.
+    pub before: bool,
+    /// The `if missing` block; without one the lead goes on at once.
+    pub missing: Option<Pc>,
+    /// The `if past` block; without one the lead goes on at once.
+    pub past: Option<Pc>,
 }
 
 /// A `split`: each lead takes one variant, drawn from the workflow's name,
@@ -234,6 +270,10 @@ pub enum Op {
     WaitDays(u32),
     /// Waits until this minute of the day in the account timezone.
     WaitUntil(u16),
+    /// Waits for a time of day on chosen days (in [`Program::clock_waits`]).
+    WaitClock(u32),
+    /// Waits until a field's instant (in [`Program::field_waits`]).
+    WaitField(u32),
     /// Goes to `target` if the condition holds, recording the branch.
     Test {
         /// The criteria, in [`Program::conditions`].
@@ -265,7 +305,11 @@ impl Op {
     pub fn is_wait(&self) -> bool {
         matches!(
             self,
-            Op::WaitSeconds(_) | Op::WaitDays(_) | Op::WaitUntil(_)
+            Op::WaitSeconds(_)
+                | Op::WaitDays(_)
+                | Op::WaitUntil(_)
+                | Op::WaitClock(_)
+                | Op::WaitField(_)
         )
     }
 }

@@ -62,6 +62,7 @@ impl<'a> Checker<'a> {
     fn step_texts(&mut self, step: &'a Step) {
         match &step.kind {
             StepKind::Exit(Some(reason)) => self.text(reason, Place::Step(step, false)),
+            StepKind::WaitUntilField(wait) => self.waited_field(&wait.field, step),
             StepKind::Condition(condition) => {
                 for arm in &condition.arms {
                     if let ArmTest::When { criteria, .. } = &arm.test {
@@ -121,6 +122,41 @@ impl<'a> Checker<'a> {
                 span: comparison.test_span,
                 field_span: declared.unwrap_or(field.span),
                 help,
+            });
+        }
+    }
+
+    /// The field a `wait until FIELD` reads exists and holds one instant.
+    fn waited_field(&mut self, field: &FieldRef, step: &'a Step) {
+        if !field.event && self.scope.field(&field.name).is_none() {
+            // `wait until noon`: most likely a time of day, not a field.
+            let known = self.scope.fields.keys().map(String::as_str);
+            let help = suggest::did_you_mean(suggest::closest(&field.name, known)).unwrap_or_else(|| {
+                "`wait until` takes a time like `09:30` or a datetime field, like `wait until demo_at - 1 hour`".to_owned()
+            });
+            self.report(CheckError::UnknownField {
+                name: field.name.clone(),
+                span: field.span,
+                help,
+            });
+            return;
+        }
+        let Some((ty, declared)) = self.resolve(
+            &field.name,
+            field.event,
+            field.span,
+            Place::Step(step, false),
+        ) else {
+            return;
+        };
+        if ty.base != BaseType::Datetime || ty.list {
+            self.report(CheckError::TypeMismatch {
+                field: self.written(field.span),
+                field_type: schema::describe(&ty),
+                problem: "`wait until` needs a datetime".to_owned(),
+                span: field.span,
+                field_span: declared.unwrap_or(field.span),
+                help: Some("wait until a datetime field, like `wait until demo_at - 1 hour`, or for a time of day: `wait until 09:30`".to_owned()),
             });
         }
     }

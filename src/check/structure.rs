@@ -44,6 +44,7 @@ impl Checker<'_> {
                 StepKind::Effect(effect) => self.effect_options(step, effect),
                 StepKind::Condition(condition) => self.condition_arms(condition),
                 StepKind::Split(split) => self.split_variants(step, split),
+                StepKind::WaitUntilField(wait) => self.wait_cases(wait),
                 _ => {}
             }
         }
@@ -328,6 +329,21 @@ impl Checker<'_> {
 }
 
 impl Checker<'_> {
+    /// Each case of a wait on a field is handled once.
+    fn wait_cases(&mut self, wait: &FieldWait) {
+        let mut cases = SmallMap::default();
+        for branch in &wait.branches {
+            match cases.get(&branch.case.node) {
+                Some(&first) => self.report(CheckError::DuplicateBranch {
+                    name: format!("if {}", branch.case.node.keyword()),
+                    span: branch.case.span,
+                    first,
+                }),
+                None => cases.insert(branch.case.node, branch.case.span),
+            }
+        }
+    }
+
     /// Variant names are unique, there are at least two, and their shares
     /// add up to 100%.
     fn split_variants(&mut self, step: &Step, split: &Split) {

@@ -91,7 +91,16 @@ impl Checker<'_> {
                         });
                     }
                 }
-                StepKind::WaitUntil(clock) => self.clock(clock, false),
+                StepKind::WaitUntil(wait) => self.clock(&wait.clock, false),
+                StepKind::WaitUntilField(FieldWait {
+                    offset: Some(offset),
+                    ..
+                }) => self.duration_in(
+                    &offset.duration,
+                    (60, LONGEST),
+                    "a wait's offset",
+                    "offsets are at least 1 minute, like `wait until demo_at - 1 hour`",
+                ),
                 StepKind::Effect(effect) => {
                     for option in &effect.options {
                         if let OptionKind::Timeout(duration) = &option.kind {

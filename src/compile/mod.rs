@@ -94,6 +94,8 @@ impl<'a> Compiler<'a> {
             effects: Vec::new(),
             names: Vec::new(),
             splits: Vec::new(),
+            clock_waits: Vec::new(),
+            field_waits: Vec::new(),
         };
         program.slots = slots(workflow);
         Compiler {
@@ -263,6 +265,15 @@ fn compile_window(window: &AstWindow) -> Window {
     Window {
         hours: Hours { days, ranges },
         zone: window.zone,
+    }
+}
+
+/// The days a list of day specs allows, as bits (Monday = bit 0); none
+/// written: every day.
+pub(crate) fn days_bits(days: Option<&[crate::span::Spanned<DaySpec>]>) -> u8 {
+    match days {
+        Some(days) => days.iter().fold(0u8, |bits, day| bits | day_bits(day.node)),
+        None => 0x7f,
     }
 }
 

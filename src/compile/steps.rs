@@ -6,10 +6,12 @@ use rustc_hash::FxHashMap as HashMap;
 use super::Compiler;
 use crate::ast::{
     Action, Address, ArmTest, Block, BlockKind, Body, Effect as AstEffect, ExtractSource,
-    Extraction as AstExtraction, OptionKind, Recipient, Sender, Split as AstSplit, Step, StepKind,
+    Extraction as AstExtraction, FieldWait as AstFieldWait, OptionKind, Recipient, Sender,
+    Split as AstSplit, Step, StepKind, WaitCase, WindowZone,
 };
 use crate::bytecode::{
-    outcome_index, Effect, Email, Extraction, Http, Op, Origin, Pc, Prompt, Split, SplitVariant,
+    outcome_index, ClockWait, Effect, Email, Extraction, FieldWait, Http, Op, Origin, Pc, Period,
+    Prompt, Split, SplitVariant,
 };
 use crate::span::Span;
 
@@ -87,12 +89,23 @@ impl Compiler<'_> {
                 };
                 self.emit(op, origin);
             }
-            StepKind::WaitUntil(clock) => {
-                self.emit(
-                    Op::WaitUntil((clock.hour * 60 + clock.minute) as u16),
-                    origin,
-                );
+            StepKind::WaitUntil(wait) => {
+                let minute = (wait.clock.hour * 60 + wait.clock.minute) as u16;
+                let plain = !wait.next && wait.days.is_none() && wait.zone.is_none();
+                let op = if plain {
+                    Op::WaitUntil(minute)
+                } else {
+                    self.program.clock_waits.push(ClockWait {
+                        minute,
+                        days: super::days_bits(wait.days.as_deref()),
+                        next: wait.next,
+                        zone: wait.zone.unwrap_or(WindowZone::Account),
+                    });
+                    Op::WaitClock((self.program.clock_waits.len() - 1) as u32)
+                };
+                self.emit(op, origin);
             }
+            StepKind::WaitUntilField(wait) => self.field_wait(step, wait, origin, fixups),
             StepKind::Goto(label) => {
                 let at = self.emit(Op::Jump(0), origin);
                 fixups.gotos.push((at, label.name.clone()));
@@ -176,6 +189,53 @@ impl Compiler<'_> {
     fn name(&mut self, name: &str) -> u32 {
         self.program.names.push(name.to_owned());
         (self.program.names.len() - 1) as u32
+    }
+
+    /// A wait on a field: the wait, then (past a jump) its `if missing` and
+    /// `if past` blocks, which go on after the step.
+    fn field_wait(
+        &mut self,
+        step: &Step,
+        wait: &AstFieldWait,
+        origin: Origin,
+        fixups: &mut Fixups,
+    ) {
+        let name = if wait.field.event {
+            format!("{}.{}", self.payload, wait.field.name)
+        } else {
+            wait.field.name.clone()
+        };
+        let (offset, before) = match &wait.offset {
+            Some(offset) => (super::period(&offset.duration), offset.before),
+            None => (Period::Seconds(0), false),
+        };
+        let index = self.program.field_waits.len();
+        self.program.field_waits.push(FieldWait {
+            slot: self.slot(&name),
+            name: if wait.field.event {
+                format!("event.{}", wait.field.name)
+            } else {
+                wait.field.name.clone()
+            },
+            offset,
+            before,
+            missing: None,
+            past: None,
+        });
+        self.emit(Op::WaitField(index as u32), origin.clone());
+        if wait.branches.is_empty() {
+            return;
+        }
+        let skip = self.emit(Op::Jump(0), origin.clone());
+        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
+        self.program.code[skip as usize] = Op::Jump(self.pc());
+        for (branch, start) in wait.branches.iter().zip(starts) {
+            let compiled = &mut self.program.field_waits[index];
+            match branch.case.node {
+                WaitCase::Missing => compiled.missing.get_or_insert(start),
+                WaitCase::Past => compiled.past.get_or_insert(start),
+            };
+        }
     }
 
     /// A split: the draw, then each variant, marked, with its steps.

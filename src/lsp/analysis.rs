@@ -359,7 +359,7 @@ fn step_symbol(step: &Step, text: &str) -> Symbol {
         StepKind::Effect(effect) => effect.action.describe(),
         StepKind::Condition(_) => "condition",
         StepKind::Split(_) => "split",
-        StepKind::Wait(_) | StepKind::WaitUntil(_) => "wait",
+        StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::WaitUntilField(_) => "wait",
         StepKind::Goto(_) => "goto",
         StepKind::Exit(_) => "exit",
     };

@@ -73,13 +73,7 @@ impl Builder<'_> {
     fn comparison(&mut self, pair: Pair<'_, Rule>) -> Option<Comparison> {
         let at = span(&pair);
         let mut parts = pair.into_inner();
-        let field_pair = parts.next()?;
-        let written = field_pair.as_str();
-        let field = FieldRef {
-            name: written.strip_prefix("event.").unwrap_or(written).to_owned(),
-            event: written.starts_with("event."),
-            span: span(&field_pair),
-        };
+        let field = field_ref(&parts.next()?);
         let test_pair = parts.next()?;
         let test_span = span(&test_pair);
         let test = self.test(test_pair)?;
@@ -123,5 +117,15 @@ impl Builder<'_> {
                 Test::Order(op, self.literal(values.next()?)?)
             }
         })
+    }
+}
+
+/// A `field_ref`: a lead field, or `event.FIELD`.
+pub(super) fn field_ref(pair: &Pair<'_, Rule>) -> FieldRef {
+    let written = pair.as_str();
+    FieldRef {
+        name: written.strip_prefix("event.").unwrap_or(written).to_owned(),
+        event: written.starts_with("event."),
+        span: span(pair),
     }
 }

@@ -438,7 +438,7 @@ impl Builder<'_> {
         Some(window)
     }
 
-    fn day_spec(&mut self, pair: Pair<'_, Rule>) -> Spanned<DaySpec> {
+    pub(super) fn day_spec(&mut self, pair: Pair<'_, Rule>) -> Spanned<DaySpec> {
         let at = span(&pair);
         let spec = match pair.as_rule() {
             Rule::day_range => {
@@ -470,7 +470,7 @@ impl Builder<'_> {
 
 fn weekday(word: &str) -> chrono::Weekday {
     use chrono::Weekday::*;
-    match word {
+    match word.get(..3).unwrap_or(word) {
         "mon" => Mon,
         "tue" => Tue,
         "wed" => Wed,

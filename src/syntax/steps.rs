@@ -57,7 +57,7 @@ impl Builder<'_> {
         let inner = first(pair)?;
         let kind = match inner.as_rule() {
             Rule::effect_step => StepKind::Effect(self.effect_step(inner, line)?),
-            Rule::wait_step => self.wait_step(inner)?,
+            Rule::wait_step => self.wait_step(inner, line)?,
             Rule::condition => StepKind::Condition(self.condition(inner, line)),
             Rule::split => StepKind::Split(self.split(inner, line)),
             Rule::goto_step => {
@@ -80,14 +80,108 @@ impl Builder<'_> {
         })
     }
 
-    /// `wait_step`: a duration or `until HH:MM`.
-    fn wait_step(&mut self, pair: Pair<'_, Rule>) -> Option<StepKind> {
-        let args = self.valid(first(pair)?, Rule::wait_args)?;
+    /// `wait_step`: a duration, a time of day, or a field and an offset,
+    /// with the field's `if missing` / `if past` blocks.
+    fn wait_step(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Option<StepKind> {
+        let mut parts = children(pair);
+        let args = self.valid(parts.next()?, Rule::wait_args)?;
+        // (An end of file closing the line is a pair too.)
+        let block = parts.find(|part| part.as_rule() == Rule::wait_block);
         let arg = first(args)?;
-        Some(match arg.as_rule() {
-            Rule::wait_until => StepKind::WaitUntil(self.clock(first(arg)?)),
+        let kind = match arg.as_rule() {
+            Rule::wait_until => StepKind::WaitUntil(self.clock_wait(arg)?),
+            Rule::wait_field => {
+                let mut inner = children(arg);
+                let field = super::expr::field_ref(&inner.next()?);
+                let offset = inner.next().and_then(|offset| {
+                    let mut sign_and_size = children(offset);
+                    let before = sign_and_size.next()?.as_str() == "-";
+                    let duration = self.duration(sign_and_size.next()?);
+                    Some(Offset { before, duration })
+                });
+                let branches = block.map_or_else(Vec::new, |block| self.wait_block(block, opened));
+                return Some(StepKind::WaitUntilField(FieldWait {
+                    field,
+                    offset,
+                    branches,
+                }));
+            }
             _ => StepKind::Wait(self.duration(arg)),
-        })
+        };
+        if let Some(block) = block {
+            // Only a wait on a field has cases to branch on.
+            let (_, at) = found_at(self.source, block.as_span().start());
+            self.report(SyntaxError::StrayBlockWord {
+                word: "if".to_owned(),
+                span: at,
+                help: "`if missing` and `if past` go right after a `wait until FIELD` step"
+                    .to_owned(),
+            });
+        }
+        Some(kind)
+    }
+
+    /// `wait_until`: `[next] [DAYS] HH:MM [in lead|account timezone]`.
+    fn clock_wait(&mut self, pair: Pair<'_, Rule>) -> Option<ClockWait> {
+        let mut wait = ClockWait {
+            next: false,
+            days: None,
+            clock: Clock {
+                hour: 0,
+                minute: 0,
+                span: span(&pair),
+            },
+            zone: None,
+        };
+        // Keywords included: `next` is one.
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::kw_next => wait.next = true,
+                Rule::days => {
+                    wait.days = Some(content(part).map(|day| self.day_spec(day)).collect());
+                }
+                Rule::clock => wait.clock = self.clock(part),
+                Rule::window_zone => {
+                    wait.zone = Some(if part.as_str().contains("lead") {
+                        WindowZone::Lead
+                    } else {
+                        WindowZone::Account
+                    });
+                }
+                _ => {}
+            }
+        }
+        Some(wait)
+    }
+
+    /// `wait_block`: `if missing` / `if past` blocks closed by `end`.
+    fn wait_block(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Vec<WaitBranch> {
+        let mut branches = Vec::new();
+        for part in content(pair) {
+            match part.as_rule() {
+                Rule::wait_branch => {
+                    let mut parts = children(part);
+                    let Some(case) = parts.next() else { continue };
+                    if case.as_rule() == Rule::invalid {
+                        self.invalid(&case, Rule::wait_case);
+                        self.step_list(parts);
+                        continue;
+                    }
+                    let kind = if case.as_str().starts_with("missing") {
+                        WaitCase::Missing
+                    } else {
+                        WaitCase::Past
+                    };
+                    branches.push(WaitBranch {
+                        case: Spanned::new(kind, span(&case)),
+                        steps: self.step_list(parts),
+                    });
+                }
+                Rule::missing_end => self.missing_end(&part, "wait", opened),
+                _ => {}
+            }
+        }
+        branches
     }
 
     /// `effect_step`: a send, call, notify, http or prompt step.

@@ -14,8 +14,8 @@ pub use enrollment::{Advance, Ending, Enrollment, Event, EventKind, Status};
 pub use eval::Fields;
 pub use sealed::{MissingSecret, Part, Sealed};
 
-use crate::ast::Outcome;
-use crate::bytecode::{Op, Pc, Program};
+use crate::ast::{Outcome, WaitCase};
+use crate::bytecode::{Op, Pc, Period, Program};
 use crate::calendar;
 use crate::value::Value;
 use effects::Addresses;
@@ -198,9 +198,23 @@ impl<'p> Vm<'p> {
         // again at the same instant (a loop), they wait for the next day.
         let mut passed_at_once: Vec<Pc> = Vec::new();
         if enrollment.status == Status::Waiting {
-            // Resuming from a `wait until` counts as passing it now.
-            if let Some((pc, _)) = self.program.clock_wait(enrollment.pc, Status::Waiting) {
-                passed_at_once.push(pc);
+            let at = self.program.standing_at(enrollment.pc, Status::Waiting);
+            match self.program.code.get(at as usize) {
+                // Resuming from a `wait until` counts as passing it now.
+                Some(Op::WaitUntil(_) | Op::WaitClock(_)) if at != enrollment.pc => {
+                    passed_at_once.push(at);
+                }
+                // A wait on a field follows the field: moved later while the
+                // lead waited (a demo rescheduled), it waits again.
+                Some(&Op::WaitField(index)) if at != enrollment.pc => {
+                    let instant = self.field_instant(index, fields(context.lead, enrollment));
+                    if let Some(until) = instant.filter(|until| *until > now) {
+                        enrollment.pc = at;
+                        enrollment.status = Status::Active;
+                        return self.wait(enrollment, context, now, until);
+                    }
+                }
+                _ => {}
             }
         }
         enrollment.status = Status::Active;
@@ -297,16 +311,34 @@ impl<'p> Vm<'p> {
                 }
                 Op::WaitUntil(minute) => {
                     let zone = self.program.timezone;
-                    let mut until = calendar::next_time_of_day(zone, now, minute);
-                    if until == now && passed_at_once.contains(&pc) {
-                        until =
-                            calendar::next_time_of_day(zone, calendar::add_seconds(now, 1), minute);
-                    }
-                    if until == now {
-                        passed_at_once.push(pc);
-                        enrollment.pc = pc + 1;
-                    } else {
+                    let next = |from| calendar::next_time_of_day(zone, from, minute);
+                    if let Some(until) = time_of_day(next, pc, now, &mut passed_at_once) {
                         return self.wait(enrollment, context, now, until);
+                    }
+                    enrollment.pc = pc + 1;
+                }
+                Op::WaitClock(index) => {
+                    let Some(wait) = self.program.clock_waits.get(index as usize) else {
+                        return self.end(
+                            enrollment,
+                            context,
+                            now,
+                            Ending::Failed(pc),
+                            format!("no clock wait {index}"),
+                        );
+                    };
+                    let zone = self.window_zone(wait.zone, context.lead);
+                    let next = |from| {
+                        calendar::next_time_on_days(zone, from, wait.minute, wait.days, wait.next)
+                    };
+                    if let Some(until) = time_of_day(next, pc, now, &mut passed_at_once) {
+                        return self.wait(enrollment, context, now, until);
+                    }
+                    enrollment.pc = pc + 1;
+                }
+                Op::WaitField(index) => {
+                    if let Some(advance) = self.field_wait(enrollment, context, now, index) {
+                        return advance;
                     }
                 }
                 Op::Effect { effect, on_error } => {
@@ -330,6 +362,62 @@ impl<'p> Vm<'p> {
                 }
             }
         }
+    }
+
+    /// The instant a wait on a field ends for these fields: the field's
+    /// value plus or minus the offset; `None` when the field has no value.
+    fn field_instant(&self, index: u32, fields: Fields<'_>) -> Option<DateTime<Utc>> {
+        let wait = self.program.field_waits.get(index as usize)?;
+        let Some(Value::Datetime(at)) = fields.get(wait.slot) else {
+            return None;
+        };
+        let zone = self.program.timezone;
+        Some(match (wait.offset, wait.before) {
+            (Period::Seconds(seconds), before) => {
+                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+                calendar::add_seconds(*at, if before { -seconds } else { seconds })
+            }
+            (Period::Days(days), false) => calendar::add_days(zone, *at, days),
+            (Period::Days(days), true) => calendar::sub_days(zone, *at, days),
+        })
+    }
+
+    /// A wait on a field reached at `now`: it waits until the instant, or
+    /// when the field has no value or the instant has passed, takes the
+    /// block for that case, else goes on at once (`None`: it went on).
+    fn field_wait(
+        &self,
+        enrollment: &mut Enrollment,
+        context: &mut Context<'_>,
+        now: DateTime<Utc>,
+        index: u32,
+    ) -> Option<Advance> {
+        let pc = enrollment.pc;
+        let wait = self.program.field_waits.get(index as usize)?;
+        let (case, target) = match self.field_instant(index, fields(context.lead, enrollment)) {
+            Some(until) if until >= now => {
+                return Some(self.wait(enrollment, context, now, until));
+            }
+            Some(until) => ((WaitCase::Past, wait.past), Some(until)),
+            None => ((WaitCase::Missing, wait.missing), None),
+        };
+        let ((case, block), passed) = (case, target);
+        match block {
+            Some(start) => {
+                let name = || format!("if {}", case.keyword());
+                self.event(context, now, pc, EventKind::Branched, name);
+                enrollment.pc = start;
+            }
+            None => {
+                let detail = || match passed {
+                    Some(until) => format!("no wait: {} passed", self.local(until)),
+                    None => format!("no wait: {} is not set", wait.name),
+                };
+                self.event(context, now, pc, EventKind::Skipped, detail);
+                enrollment.pc = pc + 1;
+            }
+        }
+        None
     }
 
     /// A branch or variant name of the program.
@@ -432,4 +520,24 @@ fn fields<'a>(lead: &'a [Option<Value>], enrollment: &'a Enrollment) -> Fields<'
         lead,
         event: enrollment.event.as_deref().unwrap_or(&[]),
     }
+}
+
+/// When a time-of-day wait at `pc` reached at `now` ends, by `next` (the
+/// end from an instant); `None` when it passes at once. Reached again at
+/// the same instant (a loop), it waits for its next end instead.
+fn time_of_day(
+    next: impl Fn(DateTime<Utc>) -> DateTime<Utc>,
+    pc: Pc,
+    now: DateTime<Utc>,
+    passed_at_once: &mut Vec<Pc>,
+) -> Option<DateTime<Utc>> {
+    let mut until = next(now);
+    if until == now && passed_at_once.contains(&pc) {
+        until = next(calendar::add_seconds(now, 1));
+    }
+    if until == now {
+        passed_at_once.push(pc);
+        return None;
+    }
+    Some(until)
 }

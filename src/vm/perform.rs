@@ -62,7 +62,7 @@ impl Vm<'_> {
     }
 
     /// The timezone a channel's window is read in for this lead.
-    fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
+    pub(super) fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
         let lead_zone = || match self
             .addresses
             .timezone

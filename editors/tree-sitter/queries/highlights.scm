@@ -8,11 +8,12 @@
 ] @keyword
 
 [
-  "send" "call" "notify" "http" "prompt" "wait" "until" "condition" "split" "goto"
+  "send" "call" "notify" "http" "prompt" "wait" "until" "next" "condition" "split" "goto"
   "exit" "label"
 ] @keyword.control
 
-["branch" "variant" "else" "end" "when" "on"] @keyword.conditional
+["branch" "variant" "else" "end" "when" "on" "if"] @keyword.conditional
+["missing" "past"] @constant.builtin
 (outcome) @keyword.conditional
 (on_error) @keyword.conditional
 

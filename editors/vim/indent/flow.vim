@@ -13,7 +13,7 @@ if exists("*FlowIndent")
   finish
 endif
 
-let s:opens = '^\s*\(workflow\>.*\|fields\|event\s\+\S\+\|windows\|steps\|condition\|split\|branch\>.*\|variant\>.*\|else\|on\>.*\|extract\|send\s\+\(email\|text\)\|call\s\+phone\|notify\>.*\|http\>.*\|prompt\)\s*\(#.*\)\=$'
+let s:opens = '^\s*\(workflow\>.*\|fields\|event\s\+\S\+\|windows\|steps\|condition\|split\|branch\>.*\|variant\>.*\|if\>.*\|else\|on\>.*\|extract\|send\s\+\(email\|text\)\|call\s\+phone\|notify\>.*\|http\>.*\|prompt\)\s*\(#.*\)\=$'
 
 " The nearest line above `lnum` matching `pattern`, or 0.
 function! s:Above(lnum, pattern) abort

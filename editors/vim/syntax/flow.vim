@@ -13,12 +13,13 @@ syn match   flowSection      "\<look\s\+back\>"
 syn match   flowWorkflow     "^\s*workflow\>" nextgroup=flowName skipwhite
 syn match   flowEventDecl    "^\s*\(event\|goal\)\>" nextgroup=flowName skipwhite
 syn match   flowName         "[A-Za-z_][A-Za-z0-9_-]*" contained
-syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|split\|exit\|until\)\>"
+syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|split\|exit\|until\|next\)\>"
 " `on send failure`: after flowStep, so that it wins at `send`.
 syn match   flowSection      "\(\<on\s\+\)\@<=send\s\+failure\>"
 syn match   flowLabel        "\<\(label\|goto\)\>" nextgroup=flowLabelName skipwhite
 syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
-syn keyword flowBlock        branch variant else end on when file
+syn keyword flowBlock        branch variant else end on when file if
+syn keyword flowOutcome      missing past
 syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
 syn keyword flowOperator     and or not is set within last in
 syn match   flowOperator     "\<contains\>"
@@ -31,7 +32,8 @@ syn keyword flowOutcome      answered voicemail failed error
 syn match   flowOutcome      "\<no\s\+answer\>"
 syn keyword flowBoolean      true false
 syn keyword flowReentry      never always after continue fail
-syn keyword flowDay          mon tue wed thu fri sat sun weekdays weekends
+syn keyword flowDay          mon tue wed thu fri sat sun weekdays weekends weekday
+syn keyword flowDay          monday tuesday wednesday thursday friday saturday sunday
 syn match   flowDay          "\<every\s\+day\>"
 syn match   flowTool         "\<\(web\s\+search\|fetch\s\+url\)\>"
 syn match   flowNumber       "\(\<\|\W\@<=-\)\d\+\(\.\d\+\)\=\>"
