@@ -68,19 +68,30 @@ fn live_timeline(store: &Store) -> Vec<String> {
         .expect("rows")
 }
 
-const LEADS: &str = "examples/leads/inbound-demo-follow-up.jsonl";
-
 #[test]
 fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
+    live_equals_simulation("inbound-demo-follow-up", "2026-03-06T09:00");
+}
+
+/// Waits on a field and clock waits on days, live as simulated.
+#[test]
+fn waits_on_fields_run_live_as_simulated() {
+    live_equals_simulation("sms-reminder-sequence", "2026-03-06T09:00");
+}
+
+/// Runs the bundled example `name` on its leads (updates at later times
+/// left out) live and in simulation from `start`: the timelines are equal
+/// and every effect was delivered once.
+fn live_equals_simulation(name: &str, start: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = std::fs::read_to_string(root.join("examples/inbound-demo-follow-up.flow"))
-        .expect("the example");
+    let source =
+        std::fs::read_to_string(root.join(format!("examples/{name}.flow"))).expect("the example");
     let artifact =
         flowc::compile::compile_source(&source, Some(&root.join("examples"))).expect("it compiles");
     let program = &artifact.programs[0];
     // Updates at later times and scripted answers are for simulations: the
     // live recording provider answers every lead alike.
-    let leads: String = std::fs::read_to_string(root.join(LEADS))
+    let leads: String = std::fs::read_to_string(root.join(format!("examples/leads/{name}.jsonl")))
         .expect("the leads")
         .lines()
         .filter(|line| !line.contains("\"at\""))
@@ -91,7 +102,7 @@ fn a_workflow_run_live_and_simulated_gives_the_same_timelines() {
             format!("{}\n", serde_json::Value::Object(lead))
         })
         .collect();
-    let start = DateLiteral::parse("2026-03-06T09:00")
+    let start = DateLiteral::parse(start)
         .expect("a time")
         .instant(program.timezone);
 
@@ -1788,4 +1799,61 @@ fn a_split_live_assigns_as_simulated_and_stats_count_each_variant() {
         "{stats}"
     );
     assert!((150..=210).contains(&short), "60% of 300: {short}");
+}
+
+/// Live, a wait on a field follows the field moved later while the lead
+/// waits, as in simulation.
+#[test]
+fn a_wait_on_a_field_follows_a_rescheduled_demo_live() {
+    let dir = tempdir("field-wait");
+    let db = support::database(&dir);
+    let source = "workflow reminder\n  timezone America/New_York\n  fields\n    demo_at optional datetime\n  trigger when email is set\n  steps\n    wait until demo_at - 1 hour\n    notify slack sales\n      message \"{{ email }}\"\n";
+    let (mut live, artifact) = published_at(&db, source, "2026-03-09T13:00Z");
+    let program = &artifact.programs[0];
+    let types = FieldTypes {
+        types: program
+            .slots
+            .iter()
+            .map(|slot| (slot.name.clone(), slot.ty))
+            .collect(),
+        zone: program.timezone,
+    };
+    let import = |live: &mut Live, line: &str| {
+        let file = dir.join("leads.jsonl");
+        std::fs::write(&file, line).expect("written");
+        let updates = read_updates(&file, &types).expect("read");
+        live.import(updates.records).expect("imported");
+    };
+    import(
+        &mut live,
+        r#"{"id": "a", "email": "a@x.example", "demo_at": "2026-03-10T10:00:00-04:00"}"#,
+    );
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    support::settle(&mut live, &provider);
+    // The demo moves to Thursday while the lead waits for Tuesday.
+    live.clock = Clock::Fixed(at("2026-03-09T16:00Z"));
+    import(
+        &mut live,
+        r#"{"id": "a", "demo_at": "2026-03-12T10:00:00-04:00"}"#,
+    );
+    support::run_to_the_end(&mut live, &provider);
+    let waits: Vec<(String, String)> = support::events(&live.store, "v.detail")
+        .into_iter()
+        .filter(|(_, kind, _)| kind == "waited" || kind == "sent")
+        .map(|(_, kind, detail)| (kind, detail))
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            (
+                "waited".to_owned(),
+                "until 2026-03-10T09:00:00-04:00".to_owned()
+            ),
+            (
+                "waited".to_owned(),
+                "until 2026-03-12T09:00:00-04:00".to_owned()
+            ),
+            ("sent".to_owned(), "slack sales: a@x.example".to_owned()),
+        ]
+    );
 }
