@@ -159,9 +159,13 @@ impl<'a> Lowering<'a> {
             StepKind::Exit(_) => {
                 self.graph.add_edge(node, self.exited, Edge::Next);
             }
-            StepKind::Goto(label) => {
-                if let Some(&target) = self.labels.get(label.name.as_str()) {
+            StepKind::Goto(goto) => {
+                if let Some(&target) = self.labels.get(goto.label.name.as_str()) {
                     self.graph.add_edge(node, target, Edge::Goto);
+                }
+                // Past its limit, a bounded goto goes on.
+                if goto.limit.is_some() {
+                    self.graph.add_edge(node, next, Edge::Next);
                 }
             }
             StepKind::Condition(condition) => {

@@ -150,8 +150,11 @@ fn features_used() -> std::collections::BTreeSet<String> {
                 StepKind::Split(_) => {
                     out.insert("split".into());
                 }
-                StepKind::Goto(_) => {
+                StepKind::Goto(goto) => {
                     out.insert("goto".into());
+                    if goto.limit.is_some() {
+                        out.insert("goto up to".into());
+                    }
                 }
                 StepKind::Exit(reason) => {
                     out.insert(
@@ -261,6 +264,7 @@ fn examples_cover_every_step_type_and_option() {
         "else",
         "split",
         "goto",
+        "goto up to",
         "label",
         "exit",
         "exit with reason",

@@ -1046,3 +1046,20 @@ fn clock_waits_on_the_fall_back_sunday() {
          a  2026-11-08 01:30 EST  completed"
     );
 }
+
+#[test]
+fn a_bounded_goto_goes_back_its_count_then_goes_on() {
+    let steps = "    label sdr-call\n    wait 1 day\n    goto sdr-call up to 2 times\n    exit \"no answer after three calls\"\n";
+    let source = workflow("America/New_York", "", steps);
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-03-07T09:00"),
+        "a  2026-03-07 09:00 EST  entered\n\
+         a  2026-03-07 09:00 EST  waited  until 2026-03-08T09:00:00-04:00\n\
+         a  2026-03-08 09:00 EDT  branched  goto sdr-call (1 of 2)\n\
+         a  2026-03-08 09:00 EDT  waited  until 2026-03-09T09:00:00-04:00\n\
+         a  2026-03-09 09:00 EDT  branched  goto sdr-call (2 of 2)\n\
+         a  2026-03-09 09:00 EDT  waited  until 2026-03-10T09:00:00-04:00\n\
+         a  2026-03-10 09:00 EDT  branched  went back 2 times: go on\n\
+         a  2026-03-10 09:00 EDT  exited  no answer after three calls"
+    );
+}

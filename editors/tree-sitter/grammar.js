@@ -190,7 +190,14 @@ module.exports = grammar({
     variant: ($) =>
       seq('variant', field('name', $.identifier), field('share', $.percent), $._newline, repeat($._step_item)),
     percent: (_) => /\d{1,3}%/,
-    goto: ($) => seq('goto', field('label', $.identifier), $._newline),
+    goto: ($) =>
+      seq(
+        'goto',
+        field('label', $.identifier),
+        optional(seq('up', 'to', field('limit', $.loop_count), choice('times', 'time'))),
+        $._newline,
+      ),
+    loop_count: (_) => /[0-9]+/,
     exit: ($) => seq('exit', optional(field('reason', $.string)), $._end_of_line),
 
     // ------------------------------------------------------------ options

@@ -129,8 +129,8 @@ pub enum StepKind {
     Condition(Condition),
     /// `split` with its variants: an A/B test.
     Split(Split),
-    /// `goto LABEL`.
-    Goto(Ident),
+    /// `goto LABEL [up to N times]`.
+    Goto(Goto),
     /// `exit ["reason"]`.
     Exit(Option<Text>),
 }
@@ -496,6 +496,16 @@ impl WaitCase {
             WaitCase::Past => "past",
         }
     }
+}
+
+/// `goto LABEL [up to N times]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Goto {
+    /// The label gone to.
+    pub label: Ident,
+    /// How many times one enrollment goes there at most; past it, the lead
+    /// goes on after the `goto`. `None`: every time.
+    pub limit: Option<Spanned<u32>>,
 }
 
 /// A `split` block: each lead takes one variant, by a draw that depends

@@ -195,6 +195,7 @@ fn instruction(program: &Program, op: &Op) -> String {
         Op::Variant(name) => format!("variant {}", name_of(program, *name)),
         Op::NoMatch => "no match: exit".to_owned(),
         Op::Jump(pc) => format!("jump @{pc}"),
+        Op::Loop { target, limit } => format!("loop @{target} up to {limit} times"),
         Op::Exit(reason) => match reason {
             Some(text) => format!("exit t{text}"),
             None => "exit".to_owned(),

@@ -294,6 +294,14 @@ pub enum Op {
     NoMatch,
     /// Goes to another instruction (goto, or the end of a block).
     Jump(Pc),
+    /// `goto ... up to N times`: goes to `target` the first `limit` times
+    /// an enrollment reaches it, then on to the next instruction.
+    Loop {
+        /// Where it goes back to.
+        target: Pc,
+        /// How many times at most.
+        limit: u32,
+    },
     /// Leaves the workflow, with a reason from [`Program::texts`].
     Exit(Option<u32>),
     /// The end of the steps: the enrollment is complete.

@@ -129,6 +129,20 @@ pub enum CheckError {
         first: Span,
     },
 
+    /// `goto LABEL up to N times` with N out of range.
+    #[error("a goto goes back 1 to 1000 times, not {written}")]
+    #[diagnostic(
+        code(E0119),
+        help("write a count from 1 to 1000, like `goto sdr-call up to 3 times`; for a loop with no end, leave `up to` out")
+    )]
+    LoopLimit {
+        /// The count written.
+        written: u32,
+        /// Where.
+        #[label(primary, "out of range")]
+        span: Span,
+    },
+
     /// A split whose variants' shares do not add up to 100%.
     #[error("the variants of this split add up to {total}%, not 100%")]
     #[diagnostic(code(E0117))]

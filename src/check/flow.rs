@@ -433,6 +433,17 @@ mod tests {
     }
 
     #[test]
+    fn a_bounded_loop_must_still_wait_and_may_go_on() {
+        let instant = "    label top\n    goto top up to 3 times\n";
+        assert_eq!(codes(instant), ["E0502"]);
+        // Past its limit the lead reaches the next step: it is reachable.
+        let waiting = "    label top\n    wait 1 day\n    goto top up to 3 times\n    exit\n";
+        assert_eq!(codes(waiting), Vec::<String>::new());
+        let unbounded = "    label top\n    wait 1 day\n    goto top\n    exit\n";
+        assert_eq!(codes(unbounded), ["E0501"]);
+    }
+
+    #[test]
     fn an_else_catches_leads_without_the_field() {
         let with_else = "    condition\n      branch pro when plan is \"pro\"\n        wait 1 day\n      else\n        wait 2 days\n    end\n";
         assert_eq!(codes(with_else), Vec::<String>::new());

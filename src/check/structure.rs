@@ -201,9 +201,22 @@ impl Checker<'_> {
             }
         }
         for step in steps.iter() {
-            let StepKind::Goto(target) = &step.kind else {
+            let StepKind::Goto(Goto {
+                label: target,
+                limit,
+            }) = &step.kind
+            else {
                 continue;
             };
+            if let Some(limit) = limit
+                .as_ref()
+                .filter(|limit| !(1..=MAX_LOOPS).contains(&limit.node))
+            {
+                self.report(CheckError::LoopLimit {
+                    written: limit.node,
+                    span: limit.span,
+                });
+            }
             if labels.contains_key(target.name.as_str()) {
                 continue;
             }
@@ -399,6 +412,9 @@ impl Checker<'_> {
         }
     }
 }
+
+/// The most times `goto LABEL up to N times` may go back.
+pub const MAX_LOOPS: u32 = 1000;
 
 /// What options a kind of effect step takes and needs.
 struct OptionRules {

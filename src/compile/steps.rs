@@ -40,8 +40,11 @@ impl Compiler<'_> {
             },
         );
         for (at, label) in fixups.gotos {
-            let target = fixups.labels.get(&label).copied().unwrap_or(at);
-            self.program.code[at as usize] = Op::Jump(target);
+            let to = fixups.labels.get(&label).copied().unwrap_or(at);
+            match &mut self.program.code[at as usize] {
+                Op::Jump(target) | Op::Loop { target, .. } => *target = to,
+                _ => {}
+            }
         }
     }
 
@@ -106,9 +109,16 @@ impl Compiler<'_> {
                 self.emit(op, origin);
             }
             StepKind::WaitUntilField(wait) => self.field_wait(step, wait, origin, fixups),
-            StepKind::Goto(label) => {
-                let at = self.emit(Op::Jump(0), origin);
-                fixups.gotos.push((at, label.name.clone()));
+            StepKind::Goto(goto) => {
+                let op = match &goto.limit {
+                    Some(limit) => Op::Loop {
+                        target: 0,
+                        limit: limit.node,
+                    },
+                    None => Op::Jump(0),
+                };
+                let at = self.emit(op, origin);
+                fixups.gotos.push((at, goto.label.name.clone()));
             }
             StepKind::Exit(reason) => {
                 let reason = reason.as_ref().map(|text| self.text(text));

@@ -217,6 +217,11 @@ CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
 -- (ast::Outcome::keyword): the next look takes it instead of asking.
 ALTER TABLE outbox ADD COLUMN reported TEXT;
 "#,
+    r#"
+-- How many times an enrollment went back at each bounded goto
+-- (Enrollment::loops_key): `PC:COUNT` pairs.
+ALTER TABLE enrollments ADD COLUMN loops TEXT;
+"#,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -388,4 +393,5 @@ CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
 "#,
     ),
     (11, "ALTER TABLE outbox ADD COLUMN reported TEXT;"),
+    (12, "ALTER TABLE enrollments ADD COLUMN loops TEXT;"),
 ];

@@ -61,8 +61,13 @@ impl Builder<'_> {
             Rule::condition => StepKind::Condition(self.condition(inner, line)),
             Rule::split => StepKind::Split(self.split(inner, line)),
             Rule::goto_step => {
-                let name = self.valid(first(inner)?, Rule::name)?;
-                StepKind::Goto(self.ident(&name))
+                let target = self.valid(first(inner)?, Rule::goto_target)?;
+                let mut parts = children(target);
+                let label = self.ident(&parts.next()?);
+                let limit = parts.next().map(|count| {
+                    Spanned::new(count.as_str().parse().unwrap_or(u32::MAX), span(&count))
+                });
+                StepKind::Goto(Goto { label, limit })
             }
             _ => StepKind::Exit(match first(inner) {
                 Some(reason) if reason.as_rule() == Rule::invalid => {

@@ -78,6 +78,8 @@ pub struct Enrollment {
     pub effects: u32,
     /// The payload of the event that started it, by event slot.
     pub event: Option<Box<[Option<Value>]>>,
+    /// How many times it went back at each bounded `goto`, by instruction.
+    pub loops: Vec<(Pc, u32)>,
 }
 
 impl Enrollment {
@@ -98,7 +100,33 @@ impl Enrollment {
             attempts: 0,
             effects: 0,
             event,
+            loops: Vec::new(),
         }
+    }
+}
+
+impl Enrollment {
+    /// The loop counts as stored: `PC:COUNT` pairs joined by `,`; `None`
+    /// when there are none ([`Enrollment::read_loops`] reads it back).
+    pub fn loops_key(&self) -> Option<String> {
+        let pairs: Vec<String> = self
+            .loops
+            .iter()
+            .map(|(pc, count)| format!("{pc}:{count}"))
+            .collect();
+        (!pairs.is_empty()).then(|| pairs.join(","))
+    }
+
+    /// Reads loop counts stored by [`Enrollment::loops_key`]; pairs that
+    /// do not read are dropped.
+    pub fn read_loops(key: Option<&str>) -> Vec<(Pc, u32)> {
+        key.unwrap_or_default()
+            .split(',')
+            .filter_map(|pair| {
+                let (pc, count) = pair.split_once(':')?;
+                Some((pc.parse().ok()?, count.parse().ok()?))
+            })
+            .collect()
     }
 }
 

@@ -253,6 +253,33 @@ impl<'p> Vm<'p> {
             };
             match op {
                 Op::Jump(target) => enrollment.pc = target,
+                Op::Loop { target, limit } => {
+                    let index = match enrollment.loops.iter().position(|(at, _)| *at == pc) {
+                        Some(index) => index,
+                        None => {
+                            enrollment.loops.push((pc, 0));
+                            enrollment.loops.len() - 1
+                        }
+                    };
+                    let count = &mut enrollment.loops[index].1;
+                    let label = |target: Pc| {
+                        let origins = &self.program.origins;
+                        origins
+                            .get(target as usize)
+                            .map_or("", |o| o.label.as_str())
+                    };
+                    if *count < limit {
+                        *count += 1;
+                        let done = *count;
+                        let detail = || format!("goto {} ({done} of {limit})", label(target));
+                        self.event(context, now, pc, EventKind::Branched, detail);
+                        enrollment.pc = target;
+                    } else {
+                        let detail = || format!("went back {limit} times: go on");
+                        self.event(context, now, pc, EventKind::Branched, detail);
+                        enrollment.pc = pc + 1;
+                    }
+                }
                 Op::Complete => {
                     return self.end(enrollment, context, now, Ending::Completed, String::new())
                 }

@@ -40,6 +40,8 @@
 (duration) @number
 (clock) @number
 (percent) @number
+(loop_count) @number
+["up" "times" "time"] @keyword.operator
 (datetime) @number
 (day) @constant
 (day_range) @constant

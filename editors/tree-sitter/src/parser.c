@@ -15,16 +15,16 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 782
+#define STATE_COUNT 792
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 237
+#define SYMBOL_COUNT 241
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 140
+#define TOKEN_COUNT 144
 #define EXTERNAL_TOKEN_COUNT 0
-#define FIELD_COUNT 22
+#define FIELD_COUNT 23
 #define MAX_ALIAS_SEQUENCE_LENGTH 7
 #define MAX_RESERVED_WORD_SET_SIZE 0
-#define PRODUCTION_ID_COUNT 28
+#define PRODUCTION_ID_COUNT 29
 #define SUPERTYPE_COUNT 0
 
 enum ts_symbol_identifiers {
@@ -101,169 +101,173 @@ enum ts_symbol_identifiers {
   anon_sym_variant = 71,
   sym_percent = 72,
   anon_sym_goto = 73,
-  anon_sym_exit = 74,
+  anon_sym_up = 74,
   anon_sym_to = 75,
-  anon_sym_and = 76,
-  anon_sym_rep = 77,
-  anon_sym_cc = 78,
-  anon_sym_bcc = 79,
-  anon_sym_from = 80,
-  anon_sym_subject = 81,
-  anon_sym_message = 82,
-  anon_sym_instructions = 83,
-  anon_sym_body = 84,
-  anon_sym_file = 85,
-  anon_sym_agent = 86,
-  anon_sym_header = 87,
-  sym_header_name = 88,
-  anon_sym_timeout = 89,
-  anon_sym_tools = 90,
-  anon_sym_web = 91,
-  anon_sym_search = 92,
-  anon_sym_fetch = 93,
-  anon_sym_url = 94,
-  anon_sym_transactional = 95,
-  anon_sym_extract = 96,
-  sym_json_path = 97,
-  anon_sym_or = 98,
-  aux_sym_logic_operator_token1 = 99,
-  anon_sym_not = 100,
-  anon_sym_LPAREN = 101,
-  anon_sym_RPAREN = 102,
-  sym_field_reference = 103,
-  anon_sym_is = 104,
-  anon_sym_set = 105,
-  anon_sym_one = 106,
-  anon_sym_within = 107,
-  anon_sym_last = 108,
-  anon_sym_older = 109,
-  anon_sym_than = 110,
-  anon_sym_contains = 111,
-  anon_sym_does = 112,
-  anon_sym_contain = 113,
-  anon_sym_starts = 114,
-  anon_sym_with = 115,
-  anon_sym_ends = 116,
-  anon_sym_GT_EQ = 117,
-  anon_sym_LT_EQ = 118,
-  anon_sym_GT = 119,
-  anon_sym_LT = 120,
-  anon_sym_true = 121,
-  anon_sym_false = 122,
-  sym_number = 123,
-  sym_datetime = 124,
-  sym_duration = 125,
-  sym_clock = 126,
-  sym_phone_number = 127,
-  sym_email_address = 128,
-  anon_sym_DQUOTE = 129,
-  anon_sym_DQUOTE2 = 130,
-  sym_string_content = 131,
-  sym_escape_sequence = 132,
-  anon_sym_DQUOTE_DQUOTE_DQUOTE = 133,
-  sym_text_content = 134,
-  anon_sym_LBRACE_LBRACE = 135,
-  anon_sym_RBRACE_RBRACE = 136,
-  sym_template_path = 137,
-  anon_sym_PIPE = 138,
-  anon_sym_COLON = 139,
-  sym_source_file = 140,
-  aux_sym__newline = 141,
-  sym_workflow = 142,
-  sym__end_of_line = 143,
-  sym__workflow_item = 144,
-  sym_setting = 145,
-  sym_fields_section = 146,
-  sym_event_section = 147,
-  sym_field_declaration = 148,
-  sym_field_type = 149,
-  sym_base_type = 150,
-  sym_trigger = 151,
-  sym_goal = 152,
-  sym__watch = 153,
-  sym_windows_section = 154,
-  sym_window = 155,
-  sym_window_zone = 156,
-  sym_channel = 157,
-  sym_days = 158,
-  sym_time_range = 159,
-  sym_steps_section = 160,
-  sym__step_item = 161,
-  sym_label = 162,
-  sym__step = 163,
-  sym_send_email = 164,
-  sym_send_text = 165,
-  sym_call_phone = 166,
-  sym_notify = 167,
-  sym_http = 168,
-  sym_prompt = 169,
-  sym_outcome_block = 170,
-  sym_outcome_branch = 171,
-  sym_failure_block = 172,
-  sym_failure_branch = 173,
-  sym_wait = 174,
-  sym_wait_until = 175,
-  sym_wait_field = 176,
-  sym_wait_block = 177,
-  sym_wait_branch = 178,
-  sym_condition = 179,
-  sym_branch = 180,
-  sym_else_branch = 181,
-  sym_split = 182,
-  sym_variant = 183,
-  sym_goto = 184,
-  sym_exit = 185,
-  sym__option = 186,
-  sym_to_option = 187,
-  sym_recipient = 188,
-  sym_address_option = 189,
-  sym_from_option = 190,
-  sym_text_option = 191,
-  sym_body_option = 192,
-  sym_agent_option = 193,
-  sym_header_option = 194,
-  sym_timeout_option = 195,
-  sym_tools_option = 196,
-  sym_tool = 197,
-  sym_transactional_option = 198,
-  sym_extract_option = 199,
-  sym_extraction = 200,
-  sym__expression = 201,
-  sym_binary_expression = 202,
-  sym_logic_operator = 203,
-  sym__unary = 204,
-  sym_not_expression = 205,
-  sym_parenthesized = 206,
-  sym_comparison = 207,
-  sym__test = 208,
-  sym_compare_operator = 209,
-  sym__literal = 210,
-  sym_boolean = 211,
-  sym_string = 212,
-  sym__line_string = 213,
-  sym__triple_string = 214,
-  sym_template = 215,
-  sym_filter = 216,
-  aux_sym_source_file_repeat1 = 217,
-  aux_sym_workflow_repeat1 = 218,
-  aux_sym_fields_section_repeat1 = 219,
-  aux_sym_windows_section_repeat1 = 220,
-  aux_sym_window_repeat1 = 221,
-  aux_sym_days_repeat1 = 222,
-  aux_sym_steps_section_repeat1 = 223,
-  aux_sym_send_email_repeat1 = 224,
-  aux_sym_outcome_block_repeat1 = 225,
-  aux_sym_wait_block_repeat1 = 226,
-  aux_sym_condition_repeat1 = 227,
-  aux_sym_split_repeat1 = 228,
-  aux_sym_to_option_repeat1 = 229,
-  aux_sym_address_option_repeat1 = 230,
-  aux_sym_tools_option_repeat1 = 231,
-  aux_sym_extract_option_repeat1 = 232,
-  aux_sym_binary_expression_repeat1 = 233,
-  aux_sym__test_repeat1 = 234,
-  aux_sym__line_string_repeat1 = 235,
-  aux_sym__triple_string_repeat1 = 236,
+  anon_sym_times = 76,
+  anon_sym_time = 77,
+  sym_loop_count = 78,
+  anon_sym_exit = 79,
+  anon_sym_and = 80,
+  anon_sym_rep = 81,
+  anon_sym_cc = 82,
+  anon_sym_bcc = 83,
+  anon_sym_from = 84,
+  anon_sym_subject = 85,
+  anon_sym_message = 86,
+  anon_sym_instructions = 87,
+  anon_sym_body = 88,
+  anon_sym_file = 89,
+  anon_sym_agent = 90,
+  anon_sym_header = 91,
+  sym_header_name = 92,
+  anon_sym_timeout = 93,
+  anon_sym_tools = 94,
+  anon_sym_web = 95,
+  anon_sym_search = 96,
+  anon_sym_fetch = 97,
+  anon_sym_url = 98,
+  anon_sym_transactional = 99,
+  anon_sym_extract = 100,
+  sym_json_path = 101,
+  anon_sym_or = 102,
+  aux_sym_logic_operator_token1 = 103,
+  anon_sym_not = 104,
+  anon_sym_LPAREN = 105,
+  anon_sym_RPAREN = 106,
+  sym_field_reference = 107,
+  anon_sym_is = 108,
+  anon_sym_set = 109,
+  anon_sym_one = 110,
+  anon_sym_within = 111,
+  anon_sym_last = 112,
+  anon_sym_older = 113,
+  anon_sym_than = 114,
+  anon_sym_contains = 115,
+  anon_sym_does = 116,
+  anon_sym_contain = 117,
+  anon_sym_starts = 118,
+  anon_sym_with = 119,
+  anon_sym_ends = 120,
+  anon_sym_GT_EQ = 121,
+  anon_sym_LT_EQ = 122,
+  anon_sym_GT = 123,
+  anon_sym_LT = 124,
+  anon_sym_true = 125,
+  anon_sym_false = 126,
+  sym_number = 127,
+  sym_datetime = 128,
+  sym_duration = 129,
+  sym_clock = 130,
+  sym_phone_number = 131,
+  sym_email_address = 132,
+  anon_sym_DQUOTE = 133,
+  anon_sym_DQUOTE2 = 134,
+  sym_string_content = 135,
+  sym_escape_sequence = 136,
+  anon_sym_DQUOTE_DQUOTE_DQUOTE = 137,
+  sym_text_content = 138,
+  anon_sym_LBRACE_LBRACE = 139,
+  anon_sym_RBRACE_RBRACE = 140,
+  sym_template_path = 141,
+  anon_sym_PIPE = 142,
+  anon_sym_COLON = 143,
+  sym_source_file = 144,
+  aux_sym__newline = 145,
+  sym_workflow = 146,
+  sym__end_of_line = 147,
+  sym__workflow_item = 148,
+  sym_setting = 149,
+  sym_fields_section = 150,
+  sym_event_section = 151,
+  sym_field_declaration = 152,
+  sym_field_type = 153,
+  sym_base_type = 154,
+  sym_trigger = 155,
+  sym_goal = 156,
+  sym__watch = 157,
+  sym_windows_section = 158,
+  sym_window = 159,
+  sym_window_zone = 160,
+  sym_channel = 161,
+  sym_days = 162,
+  sym_time_range = 163,
+  sym_steps_section = 164,
+  sym__step_item = 165,
+  sym_label = 166,
+  sym__step = 167,
+  sym_send_email = 168,
+  sym_send_text = 169,
+  sym_call_phone = 170,
+  sym_notify = 171,
+  sym_http = 172,
+  sym_prompt = 173,
+  sym_outcome_block = 174,
+  sym_outcome_branch = 175,
+  sym_failure_block = 176,
+  sym_failure_branch = 177,
+  sym_wait = 178,
+  sym_wait_until = 179,
+  sym_wait_field = 180,
+  sym_wait_block = 181,
+  sym_wait_branch = 182,
+  sym_condition = 183,
+  sym_branch = 184,
+  sym_else_branch = 185,
+  sym_split = 186,
+  sym_variant = 187,
+  sym_goto = 188,
+  sym_exit = 189,
+  sym__option = 190,
+  sym_to_option = 191,
+  sym_recipient = 192,
+  sym_address_option = 193,
+  sym_from_option = 194,
+  sym_text_option = 195,
+  sym_body_option = 196,
+  sym_agent_option = 197,
+  sym_header_option = 198,
+  sym_timeout_option = 199,
+  sym_tools_option = 200,
+  sym_tool = 201,
+  sym_transactional_option = 202,
+  sym_extract_option = 203,
+  sym_extraction = 204,
+  sym__expression = 205,
+  sym_binary_expression = 206,
+  sym_logic_operator = 207,
+  sym__unary = 208,
+  sym_not_expression = 209,
+  sym_parenthesized = 210,
+  sym_comparison = 211,
+  sym__test = 212,
+  sym_compare_operator = 213,
+  sym__literal = 214,
+  sym_boolean = 215,
+  sym_string = 216,
+  sym__line_string = 217,
+  sym__triple_string = 218,
+  sym_template = 219,
+  sym_filter = 220,
+  aux_sym_source_file_repeat1 = 221,
+  aux_sym_workflow_repeat1 = 222,
+  aux_sym_fields_section_repeat1 = 223,
+  aux_sym_windows_section_repeat1 = 224,
+  aux_sym_window_repeat1 = 225,
+  aux_sym_days_repeat1 = 226,
+  aux_sym_steps_section_repeat1 = 227,
+  aux_sym_send_email_repeat1 = 228,
+  aux_sym_outcome_block_repeat1 = 229,
+  aux_sym_wait_block_repeat1 = 230,
+  aux_sym_condition_repeat1 = 231,
+  aux_sym_split_repeat1 = 232,
+  aux_sym_to_option_repeat1 = 233,
+  aux_sym_address_option_repeat1 = 234,
+  aux_sym_tools_option_repeat1 = 235,
+  aux_sym_extract_option_repeat1 = 236,
+  aux_sym_binary_expression_repeat1 = 237,
+  aux_sym__test_repeat1 = 238,
+  aux_sym__line_string_repeat1 = 239,
+  aux_sym__triple_string_repeat1 = 240,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -341,8 +345,12 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_variant] = "variant",
   [sym_percent] = "percent",
   [anon_sym_goto] = "goto",
-  [anon_sym_exit] = "exit",
+  [anon_sym_up] = "up",
   [anon_sym_to] = "to",
+  [anon_sym_times] = "times",
+  [anon_sym_time] = "time",
+  [sym_loop_count] = "loop_count",
+  [anon_sym_exit] = "exit",
   [anon_sym_and] = "and",
   [anon_sym_rep] = "rep",
   [anon_sym_cc] = "cc",
@@ -581,8 +589,12 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_variant] = anon_sym_variant,
   [sym_percent] = sym_percent,
   [anon_sym_goto] = anon_sym_goto,
-  [anon_sym_exit] = anon_sym_exit,
+  [anon_sym_up] = anon_sym_up,
   [anon_sym_to] = anon_sym_to,
+  [anon_sym_times] = anon_sym_times,
+  [anon_sym_time] = anon_sym_time,
+  [sym_loop_count] = sym_loop_count,
+  [anon_sym_exit] = anon_sym_exit,
   [anon_sym_and] = anon_sym_and,
   [anon_sym_rep] = anon_sym_rep,
   [anon_sym_cc] = anon_sym_cc,
@@ -1043,11 +1055,27 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [anon_sym_exit] = {
+  [anon_sym_up] = {
     .visible = true,
     .named = false,
   },
   [anon_sym_to] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_times] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_time] = {
+    .visible = true,
+    .named = false,
+  },
+  [sym_loop_count] = {
+    .visible = true,
+    .named = true,
+  },
+  [anon_sym_exit] = {
     .visible = true,
     .named = false,
   },
@@ -1705,21 +1733,22 @@ enum ts_field_identifiers {
   field_event = 5,
   field_field = 6,
   field_label = 7,
-  field_method = 8,
-  field_name = 9,
-  field_operator = 10,
-  field_outcome = 11,
-  field_path = 12,
-  field_reason = 13,
-  field_service = 14,
-  field_share = 15,
-  field_sign = 16,
-  field_target = 17,
-  field_test = 18,
-  field_type = 19,
-  field_url = 20,
-  field_value = 21,
-  field_zone = 22,
+  field_limit = 8,
+  field_method = 9,
+  field_name = 10,
+  field_operator = 11,
+  field_outcome = 12,
+  field_path = 13,
+  field_reason = 14,
+  field_service = 15,
+  field_share = 16,
+  field_sign = 17,
+  field_target = 18,
+  field_test = 19,
+  field_type = 20,
+  field_url = 21,
+  field_value = 22,
+  field_zone = 23,
 };
 
 static const char * const ts_field_names[] = {
@@ -1731,6 +1760,7 @@ static const char * const ts_field_names[] = {
   [field_event] = "event",
   [field_field] = "field",
   [field_label] = "label",
+  [field_limit] = "limit",
   [field_method] = "method",
   [field_name] = "name",
   [field_operator] = "operator",
@@ -1775,7 +1805,8 @@ static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [24] = {.index = 36, .length = 2},
   [25] = {.index = 38, .length = 1},
   [26] = {.index = 39, .length = 2},
-  [27] = {.index = 41, .length = 3},
+  [27] = {.index = 41, .length = 2},
+  [28] = {.index = 43, .length = 3},
 };
 
 static const TSFieldMapEntry ts_field_map_entries[] = {
@@ -1847,6 +1878,9 @@ static const TSFieldMapEntry ts_field_map_entries[] = {
     {field_criteria, 3},
     {field_name, 1},
   [41] =
+    {field_label, 1},
+    {field_limit, 4},
+  [43] =
     {field_name, 0},
     {field_path, 3},
     {field_type, 1},
@@ -2047,47 +2081,47 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [183] = 111,
   [184] = 112,
   [185] = 128,
-  [186] = 30,
-  [187] = 128,
-  [188] = 40,
-  [189] = 42,
-  [190] = 43,
-  [191] = 28,
-  [192] = 25,
-  [193] = 26,
-  [194] = 27,
-  [195] = 48,
-  [196] = 29,
-  [197] = 114,
-  [198] = 31,
-  [199] = 32,
-  [200] = 33,
-  [201] = 34,
-  [202] = 111,
-  [203] = 112,
-  [204] = 113,
-  [205] = 114,
-  [206] = 111,
-  [207] = 112,
-  [208] = 113,
-  [209] = 209,
+  [186] = 29,
+  [187] = 40,
+  [188] = 42,
+  [189] = 43,
+  [190] = 28,
+  [191] = 25,
+  [192] = 26,
+  [193] = 27,
+  [194] = 48,
+  [195] = 114,
+  [196] = 30,
+  [197] = 31,
+  [198] = 32,
+  [199] = 33,
+  [200] = 34,
+  [201] = 111,
+  [202] = 112,
+  [203] = 113,
+  [204] = 114,
+  [205] = 128,
+  [206] = 112,
+  [207] = 113,
+  [208] = 208,
+  [209] = 55,
   [210] = 55,
-  [211] = 55,
+  [211] = 211,
   [212] = 212,
   [213] = 213,
-  [214] = 214,
+  [214] = 55,
   [215] = 215,
   [216] = 216,
   [217] = 217,
   [218] = 218,
-  [219] = 128,
-  [220] = 220,
+  [219] = 219,
+  [220] = 128,
   [221] = 221,
   [222] = 222,
-  [223] = 128,
-  [224] = 55,
-  [225] = 128,
-  [226] = 226,
+  [223] = 223,
+  [224] = 128,
+  [225] = 111,
+  [226] = 128,
   [227] = 227,
   [228] = 228,
   [229] = 229,
@@ -2115,9 +2149,9 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [251] = 251,
   [252] = 252,
   [253] = 253,
-  [254] = 139,
+  [254] = 254,
   [255] = 133,
-  [256] = 256,
+  [256] = 139,
   [257] = 257,
   [258] = 258,
   [259] = 259,
@@ -2126,52 +2160,52 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [262] = 262,
   [263] = 263,
   [264] = 264,
-  [265] = 218,
-  [266] = 266,
-  [267] = 55,
-  [268] = 216,
-  [269] = 213,
-  [270] = 270,
-  [271] = 220,
-  [272] = 221,
+  [265] = 265,
+  [266] = 217,
+  [267] = 267,
+  [268] = 55,
+  [269] = 219,
+  [270] = 216,
+  [271] = 221,
+  [272] = 222,
   [273] = 273,
-  [274] = 274,
-  [275] = 222,
+  [274] = 223,
+  [275] = 275,
   [276] = 276,
-  [277] = 209,
-  [278] = 214,
-  [279] = 279,
-  [280] = 280,
+  [277] = 208,
+  [278] = 278,
+  [279] = 212,
+  [280] = 213,
   [281] = 281,
   [282] = 282,
   [283] = 283,
   [284] = 284,
-  [285] = 242,
-  [286] = 245,
-  [287] = 287,
-  [288] = 246,
-  [289] = 247,
-  [290] = 248,
-  [291] = 249,
-  [292] = 239,
-  [293] = 231,
-  [294] = 236,
-  [295] = 237,
-  [296] = 240,
-  [297] = 235,
-  [298] = 241,
-  [299] = 238,
-  [300] = 227,
-  [301] = 244,
-  [302] = 228,
-  [303] = 229,
-  [304] = 230,
-  [305] = 232,
-  [306] = 233,
-  [307] = 234,
-  [308] = 243,
-  [309] = 309,
-  [310] = 310,
+  [285] = 285,
+  [286] = 286,
+  [287] = 244,
+  [288] = 234,
+  [289] = 248,
+  [290] = 245,
+  [291] = 246,
+  [292] = 250,
+  [293] = 235,
+  [294] = 228,
+  [295] = 249,
+  [296] = 236,
+  [297] = 238,
+  [298] = 298,
+  [299] = 239,
+  [300] = 241,
+  [301] = 237,
+  [302] = 240,
+  [303] = 242,
+  [304] = 247,
+  [305] = 229,
+  [306] = 230,
+  [307] = 231,
+  [308] = 233,
+  [309] = 232,
+  [310] = 243,
   [311] = 311,
   [312] = 312,
   [313] = 313,
@@ -2180,33 +2214,33 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [316] = 316,
   [317] = 317,
   [318] = 318,
-  [319] = 318,
+  [319] = 319,
   [320] = 320,
-  [321] = 321,
+  [321] = 320,
   [322] = 322,
   [323] = 323,
   [324] = 324,
   [325] = 325,
-  [326] = 321,
+  [326] = 322,
   [327] = 327,
   [328] = 328,
   [329] = 329,
   [330] = 330,
-  [331] = 328,
-  [332] = 329,
-  [333] = 328,
-  [334] = 328,
-  [335] = 328,
-  [336] = 336,
-  [337] = 328,
-  [338] = 330,
-  [339] = 328,
-  [340] = 328,
-  [341] = 328,
-  [342] = 328,
-  [343] = 328,
-  [344] = 344,
-  [345] = 345,
+  [331] = 331,
+  [332] = 332,
+  [333] = 333,
+  [334] = 330,
+  [335] = 332,
+  [336] = 331,
+  [337] = 331,
+  [338] = 331,
+  [339] = 331,
+  [340] = 331,
+  [341] = 331,
+  [342] = 331,
+  [343] = 331,
+  [344] = 331,
+  [345] = 331,
   [346] = 346,
   [347] = 347,
   [348] = 348,
@@ -2223,7 +2257,7 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [359] = 359,
   [360] = 360,
   [361] = 361,
-  [362] = 356,
+  [362] = 362,
   [363] = 363,
   [364] = 364,
   [365] = 365,
@@ -2234,189 +2268,189 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [370] = 370,
   [371] = 371,
   [372] = 372,
-  [373] = 363,
+  [373] = 373,
   [374] = 374,
-  [375] = 375,
-  [376] = 357,
-  [377] = 358,
+  [375] = 363,
+  [376] = 364,
+  [377] = 377,
   [378] = 378,
-  [379] = 357,
-  [380] = 358,
-  [381] = 378,
-  [382] = 382,
-  [383] = 383,
-  [384] = 371,
+  [379] = 359,
+  [380] = 360,
+  [381] = 381,
+  [382] = 359,
+  [383] = 360,
+  [384] = 381,
   [385] = 385,
-  [386] = 372,
-  [387] = 378,
-  [388] = 378,
-  [389] = 378,
-  [390] = 378,
-  [391] = 378,
-  [392] = 378,
-  [393] = 378,
-  [394] = 378,
-  [395] = 378,
-  [396] = 396,
-  [397] = 397,
+  [386] = 386,
+  [387] = 372,
+  [388] = 373,
+  [389] = 381,
+  [390] = 381,
+  [391] = 381,
+  [392] = 381,
+  [393] = 381,
+  [394] = 381,
+  [395] = 381,
+  [396] = 381,
+  [397] = 381,
   [398] = 398,
   [399] = 399,
   [400] = 400,
   [401] = 401,
   [402] = 402,
   [403] = 403,
-  [404] = 55,
+  [404] = 404,
   [405] = 405,
   [406] = 406,
   [407] = 407,
   [408] = 408,
-  [409] = 409,
-  [410] = 405,
-  [411] = 406,
+  [409] = 401,
+  [410] = 403,
+  [411] = 411,
   [412] = 412,
-  [413] = 412,
-  [414] = 414,
-  [415] = 403,
-  [416] = 416,
+  [413] = 413,
+  [414] = 55,
+  [415] = 415,
+  [416] = 407,
   [417] = 417,
-  [418] = 408,
-  [419] = 419,
-  [420] = 401,
+  [418] = 417,
+  [419] = 401,
+  [420] = 403,
   [421] = 421,
   [422] = 422,
-  [423] = 403,
-  [424] = 401,
-  [425] = 401,
-  [426] = 401,
-  [427] = 427,
-  [428] = 401,
-  [429] = 429,
-  [430] = 405,
-  [431] = 406,
-  [432] = 432,
+  [423] = 422,
+  [424] = 405,
+  [425] = 425,
+  [426] = 426,
+  [427] = 405,
+  [428] = 428,
+  [429] = 405,
+  [430] = 407,
+  [431] = 405,
+  [432] = 405,
   [433] = 433,
   [434] = 434,
   [435] = 435,
   [436] = 436,
   [437] = 437,
   [438] = 438,
-  [439] = 437,
-  [440] = 440,
+  [439] = 439,
+  [440] = 435,
   [441] = 441,
-  [442] = 434,
-  [443] = 435,
-  [444] = 436,
-  [445] = 438,
-  [446] = 437,
-  [447] = 440,
-  [448] = 448,
-  [449] = 434,
-  [450] = 435,
+  [442] = 442,
+  [443] = 437,
+  [444] = 444,
+  [445] = 445,
+  [446] = 446,
+  [447] = 399,
+  [448] = 444,
+  [449] = 449,
+  [450] = 450,
   [451] = 451,
   [452] = 452,
   [453] = 453,
-  [454] = 436,
-  [455] = 455,
-  [456] = 456,
-  [457] = 440,
+  [454] = 454,
+  [455] = 449,
+  [456] = 454,
+  [457] = 457,
   [458] = 458,
-  [459] = 459,
-  [460] = 451,
-  [461] = 461,
-  [462] = 462,
-  [463] = 441,
-  [464] = 464,
+  [459] = 451,
+  [460] = 452,
+  [461] = 453,
+  [462] = 449,
+  [463] = 454,
+  [464] = 457,
   [465] = 465,
-  [466] = 456,
+  [466] = 466,
   [467] = 467,
-  [468] = 448,
-  [469] = 469,
-  [470] = 470,
-  [471] = 471,
-  [472] = 359,
+  [468] = 457,
+  [469] = 445,
+  [470] = 442,
+  [471] = 458,
+  [472] = 472,
   [473] = 473,
-  [474] = 458,
+  [474] = 474,
   [475] = 475,
-  [476] = 476,
-  [477] = 477,
-  [478] = 383,
-  [479] = 479,
-  [480] = 461,
-  [481] = 481,
+  [476] = 450,
+  [477] = 451,
+  [478] = 452,
+  [479] = 438,
+  [480] = 480,
+  [481] = 434,
   [482] = 482,
-  [483] = 452,
+  [483] = 453,
   [484] = 484,
-  [485] = 465,
-  [486] = 470,
-  [487] = 487,
+  [485] = 485,
+  [486] = 486,
+  [487] = 480,
   [488] = 488,
-  [489] = 455,
-  [490] = 487,
-  [491] = 476,
-  [492] = 473,
-  [493] = 493,
-  [494] = 481,
-  [495] = 495,
-  [496] = 438,
-  [497] = 479,
-  [498] = 498,
-  [499] = 499,
-  [500] = 498,
+  [489] = 489,
+  [490] = 484,
+  [491] = 491,
+  [492] = 439,
+  [493] = 491,
+  [494] = 494,
+  [495] = 467,
+  [496] = 496,
+  [497] = 497,
+  [498] = 361,
+  [499] = 485,
+  [500] = 500,
   [501] = 501,
-  [502] = 502,
-  [503] = 398,
-  [504] = 502,
+  [502] = 378,
+  [503] = 503,
+  [504] = 504,
   [505] = 505,
   [506] = 506,
   [507] = 507,
-  [508] = 366,
-  [509] = 509,
+  [508] = 508,
+  [509] = 507,
   [510] = 510,
   [511] = 511,
-  [512] = 512,
-  [513] = 513,
-  [514] = 493,
-  [515] = 469,
+  [512] = 508,
+  [513] = 374,
+  [514] = 514,
+  [515] = 515,
   [516] = 516,
   [517] = 517,
-  [518] = 513,
-  [519] = 519,
-  [520] = 520,
-  [521] = 521,
-  [522] = 522,
-  [523] = 502,
+  [518] = 518,
+  [519] = 474,
+  [520] = 362,
+  [521] = 510,
+  [522] = 516,
+  [523] = 523,
   [524] = 524,
   [525] = 525,
-  [526] = 506,
-  [527] = 527,
-  [528] = 522,
-  [529] = 513,
-  [530] = 385,
-  [531] = 531,
-  [532] = 506,
+  [526] = 526,
+  [527] = 526,
+  [528] = 507,
+  [529] = 529,
+  [530] = 530,
+  [531] = 510,
+  [532] = 532,
   [533] = 533,
-  [534] = 522,
-  [535] = 522,
-  [536] = 522,
-  [537] = 522,
+  [534] = 504,
+  [535] = 516,
+  [536] = 536,
+  [537] = 526,
   [538] = 538,
-  [539] = 539,
-  [540] = 540,
-  [541] = 541,
-  [542] = 542,
+  [539] = 526,
+  [540] = 526,
+  [541] = 526,
+  [542] = 497,
   [543] = 543,
   [544] = 544,
   [545] = 545,
   [546] = 546,
   [547] = 547,
-  [548] = 547,
+  [548] = 548,
   [549] = 549,
-  [550] = 540,
+  [550] = 550,
   [551] = 551,
   [552] = 552,
-  [553] = 553,
-  [554] = 539,
-  [555] = 555,
+  [553] = 546,
+  [554] = 554,
+  [555] = 547,
   [556] = 556,
   [557] = 557,
   [558] = 558,
@@ -2426,145 +2460,145 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [562] = 562,
   [563] = 563,
   [564] = 564,
-  [565] = 545,
-  [566] = 547,
-  [567] = 540,
+  [565] = 565,
+  [566] = 566,
+  [567] = 567,
   [568] = 568,
-  [569] = 552,
-  [570] = 553,
-  [571] = 564,
-  [572] = 555,
-  [573] = 556,
-  [574] = 574,
-  [575] = 575,
-  [576] = 576,
-  [577] = 561,
-  [578] = 562,
+  [569] = 569,
+  [570] = 570,
+  [571] = 546,
+  [572] = 547,
+  [573] = 573,
+  [574] = 556,
+  [575] = 557,
+  [576] = 558,
+  [577] = 559,
+  [578] = 560,
   [579] = 579,
-  [580] = 564,
-  [581] = 545,
-  [582] = 540,
-  [583] = 564,
-  [584] = 545,
-  [585] = 540,
-  [586] = 564,
-  [587] = 545,
-  [588] = 540,
-  [589] = 564,
-  [590] = 545,
-  [591] = 540,
-  [592] = 564,
-  [593] = 545,
-  [594] = 540,
-  [595] = 564,
-  [596] = 545,
-  [597] = 540,
-  [598] = 564,
-  [599] = 545,
-  [600] = 540,
-  [601] = 564,
-  [602] = 545,
-  [603] = 540,
-  [604] = 564,
-  [605] = 545,
-  [606] = 606,
-  [607] = 559,
-  [608] = 560,
-  [609] = 609,
-  [610] = 561,
-  [611] = 611,
-  [612] = 562,
+  [580] = 580,
+  [581] = 564,
+  [582] = 565,
+  [583] = 583,
+  [584] = 569,
+  [585] = 570,
+  [586] = 547,
+  [587] = 569,
+  [588] = 570,
+  [589] = 547,
+  [590] = 569,
+  [591] = 570,
+  [592] = 547,
+  [593] = 569,
+  [594] = 570,
+  [595] = 547,
+  [596] = 569,
+  [597] = 570,
+  [598] = 547,
+  [599] = 569,
+  [600] = 570,
+  [601] = 547,
+  [602] = 569,
+  [603] = 570,
+  [604] = 547,
+  [605] = 569,
+  [606] = 570,
+  [607] = 547,
+  [608] = 569,
+  [609] = 570,
+  [610] = 610,
+  [611] = 566,
+  [612] = 567,
   [613] = 613,
   [614] = 614,
-  [615] = 552,
-  [616] = 553,
+  [615] = 564,
+  [616] = 616,
   [617] = 617,
-  [618] = 539,
-  [619] = 555,
-  [620] = 556,
-  [621] = 621,
-  [622] = 622,
-  [623] = 623,
+  [618] = 565,
+  [619] = 544,
+  [620] = 545,
+  [621] = 570,
+  [622] = 556,
+  [623] = 557,
   [624] = 624,
-  [625] = 609,
-  [626] = 544,
-  [627] = 627,
+  [625] = 558,
+  [626] = 559,
+  [627] = 560,
   [628] = 628,
   [629] = 629,
   [630] = 630,
-  [631] = 613,
-  [632] = 614,
-  [633] = 633,
-  [634] = 613,
-  [635] = 627,
-  [636] = 546,
-  [637] = 637,
-  [638] = 614,
-  [639] = 628,
+  [631] = 543,
+  [632] = 613,
+  [633] = 552,
+  [634] = 634,
+  [635] = 635,
+  [636] = 636,
+  [637] = 545,
+  [638] = 638,
+  [639] = 569,
   [640] = 640,
-  [641] = 641,
-  [642] = 551,
-  [643] = 613,
-  [644] = 614,
-  [645] = 645,
-  [646] = 606,
-  [647] = 647,
-  [648] = 648,
-  [649] = 649,
+  [641] = 561,
+  [642] = 642,
+  [643] = 544,
+  [644] = 568,
+  [645] = 634,
+  [646] = 545,
+  [647] = 635,
+  [648] = 544,
+  [649] = 545,
   [650] = 650,
   [651] = 651,
   [652] = 652,
   [653] = 653,
-  [654] = 613,
-  [655] = 614,
+  [654] = 654,
+  [655] = 655,
   [656] = 656,
-  [657] = 657,
-  [658] = 658,
-  [659] = 542,
-  [660] = 557,
-  [661] = 623,
-  [662] = 624,
-  [663] = 609,
-  [664] = 633,
-  [665] = 665,
-  [666] = 557,
-  [667] = 623,
-  [668] = 624,
-  [669] = 609,
-  [670] = 557,
-  [671] = 671,
-  [672] = 672,
-  [673] = 557,
-  [674] = 623,
-  [675] = 624,
-  [676] = 609,
-  [677] = 558,
-  [678] = 623,
-  [679] = 557,
-  [680] = 623,
-  [681] = 624,
-  [682] = 609,
-  [683] = 624,
-  [684] = 684,
-  [685] = 685,
-  [686] = 665,
-  [687] = 606,
-  [688] = 542,
-  [689] = 606,
-  [690] = 542,
-  [691] = 606,
-  [692] = 542,
-  [693] = 613,
-  [694] = 606,
-  [695] = 542,
-  [696] = 614,
-  [697] = 697,
-  [698] = 698,
-  [699] = 699,
-  [700] = 700,
-  [701] = 701,
-  [702] = 702,
-  [703] = 703,
+  [657] = 544,
+  [658] = 545,
+  [659] = 610,
+  [660] = 660,
+  [661] = 661,
+  [662] = 662,
+  [663] = 663,
+  [664] = 664,
+  [665] = 549,
+  [666] = 562,
+  [667] = 629,
+  [668] = 543,
+  [669] = 613,
+  [670] = 670,
+  [671] = 562,
+  [672] = 629,
+  [673] = 543,
+  [674] = 613,
+  [675] = 675,
+  [676] = 676,
+  [677] = 562,
+  [678] = 629,
+  [679] = 613,
+  [680] = 562,
+  [681] = 681,
+  [682] = 563,
+  [683] = 562,
+  [684] = 629,
+  [685] = 543,
+  [686] = 613,
+  [687] = 629,
+  [688] = 688,
+  [689] = 689,
+  [690] = 690,
+  [691] = 543,
+  [692] = 675,
+  [693] = 610,
+  [694] = 549,
+  [695] = 610,
+  [696] = 549,
+  [697] = 640,
+  [698] = 610,
+  [699] = 549,
+  [700] = 689,
+  [701] = 610,
+  [702] = 549,
+  [703] = 544,
   [704] = 704,
   [705] = 705,
   [706] = 706,
@@ -2572,77 +2606,87 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [708] = 708,
   [709] = 709,
   [710] = 710,
-  [711] = 708,
+  [711] = 711,
   [712] = 712,
-  [713] = 708,
+  [713] = 713,
   [714] = 714,
-  [715] = 708,
+  [715] = 715,
   [716] = 716,
-  [717] = 708,
-  [718] = 718,
-  [719] = 708,
-  [720] = 720,
-  [721] = 708,
+  [717] = 706,
+  [718] = 714,
+  [719] = 719,
+  [720] = 706,
+  [721] = 721,
   [722] = 706,
   [723] = 723,
-  [724] = 724,
+  [724] = 706,
   [725] = 725,
-  [726] = 726,
-  [727] = 710,
-  [728] = 723,
-  [729] = 702,
-  [730] = 730,
-  [731] = 731,
-  [732] = 698,
-  [733] = 724,
+  [726] = 706,
+  [727] = 727,
+  [728] = 706,
+  [729] = 729,
+  [730] = 706,
+  [731] = 723,
+  [732] = 732,
+  [733] = 733,
   [734] = 734,
-  [735] = 735,
-  [736] = 734,
+  [735] = 706,
+  [736] = 736,
   [737] = 737,
-  [738] = 702,
+  [738] = 714,
   [739] = 739,
   [740] = 740,
-  [741] = 741,
+  [741] = 704,
   [742] = 742,
   [743] = 743,
   [744] = 744,
-  [745] = 724,
-  [746] = 734,
-  [747] = 702,
+  [745] = 745,
+  [746] = 743,
+  [747] = 747,
   [748] = 748,
-  [749] = 707,
+  [749] = 747,
   [750] = 750,
   [751] = 751,
-  [752] = 709,
+  [752] = 745,
   [753] = 753,
   [754] = 754,
-  [755] = 702,
+  [755] = 755,
   [756] = 756,
-  [757] = 757,
+  [757] = 714,
   [758] = 758,
-  [759] = 750,
-  [760] = 743,
+  [759] = 706,
+  [760] = 760,
   [761] = 761,
-  [762] = 698,
+  [762] = 711,
   [763] = 763,
-  [764] = 708,
-  [765] = 708,
-  [766] = 706,
-  [767] = 767,
-  [768] = 731,
+  [764] = 764,
+  [765] = 714,
+  [766] = 763,
+  [767] = 747,
+  [768] = 742,
   [769] = 769,
-  [770] = 706,
-  [771] = 708,
-  [772] = 772,
-  [773] = 773,
-  [774] = 706,
+  [770] = 770,
+  [771] = 725,
+  [772] = 750,
+  [773] = 704,
+  [774] = 774,
   [775] = 775,
-  [776] = 748,
+  [776] = 723,
   [777] = 777,
-  [778] = 706,
+  [778] = 778,
   [779] = 779,
-  [780] = 702,
-  [781] = 708,
+  [780] = 723,
+  [781] = 715,
+  [782] = 755,
+  [783] = 783,
+  [784] = 723,
+  [785] = 706,
+  [786] = 783,
+  [787] = 787,
+  [788] = 723,
+  [789] = 777,
+  [790] = 750,
+  [791] = 714,
 };
 
 static bool ts_lex(TSLexer *lexer, TSStateId state) {
@@ -2650,52 +2694,52 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
   eof = lexer->eof(lexer);
   switch (state) {
     case 0:
-      if (eof) ADVANCE(538);
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        0, 738,
-        '\n', 544,
+        0, 750,
+        '\n', 556,
         '\r', 1,
-        '"', 1026,
-        '#', 542,
-        '(', 911,
-        ')', 912,
-        '+', 849,
-        ',', 781,
-        '-', 822,
-        ':', 1040,
-        '<', 988,
-        '>', 987,
-        '\\', 504,
-        'a', 111,
-        'b', 63,
-        'c', 50,
-        'd', 54,
-        'e', 269,
-        'f', 55,
-        'g', 177,
-        'h', 180,
-        'i', 210,
-        'l', 56,
-        'm', 179,
-        'n', 152,
-        'o', 213,
-        'p', 93,
-        'r', 153,
-        's', 78,
-        't', 154,
-        'u', 325,
-        'v', 62,
-        'w', 58,
-        '{', 499,
-        '|', 1039,
-        '}', 501,
+        '"', 1047,
+        '#', 554,
+        '(', 932,
+        ')', 933,
+        '+', 861,
+        ',', 793,
+        '-', 834,
+        ':', 1061,
+        '<', 1009,
+        '>', 1008,
+        '\\', 516,
+        'a', 113,
+        'b', 62,
+        'c', 49,
+        'd', 53,
+        'e', 276,
+        'f', 54,
+        'g', 182,
+        'h', 186,
+        'i', 216,
+        'l', 55,
+        'm', 184,
+        'n', 155,
+        'o', 219,
+        'p', 95,
+        'r', 156,
+        's', 80,
+        't', 157,
+        'u', 336,
+        'v', 61,
+        'w', 57,
+        '{', 511,
+        '|', 1060,
+        '}', 513,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(531);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
+          lookahead == ' ') SKIP(543);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(886);
       END_STATE();
     case 1:
-      if (lookahead == '\n') ADVANCE(544);
+      if (lookahead == '\n') ADVANCE(556);
       END_STATE();
     case 2:
       if (lookahead == '\n') ADVANCE(3);
@@ -2703,417 +2747,417 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 3:
       if (lookahead == '\n') ADVANCE(3);
       if (lookahead == '\r') ADVANCE(2);
-      if (lookahead == 'a') ADVANCE(317);
-      if (lookahead == 'o') ADVANCE(377);
+      if (lookahead == 'a') ADVANCE(327);
+      if (lookahead == 'o') ADVANCE(389);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(3);
       END_STATE();
     case 4:
-      if (lookahead == '\n') ADVANCE(543);
+      if (lookahead == '\n') ADVANCE(555);
       END_STATE();
     case 5:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '"', 1024,
-        '#', 542,
-        '-', 522,
-        'a', 218,
-        'b', 116,
-        'c', 51,
-        'e', 330,
-        'f', 88,
-        'g', 369,
-        'h', 180,
-        'i', 346,
-        'l', 91,
-        'm', 178,
-        'n', 368,
-        'o', 314,
-        'p', 388,
-        's', 174,
-        't', 256,
-        'w', 57,
+        '"', 1045,
+        '#', 554,
+        '-', 534,
+        'a', 224,
+        'b', 118,
+        'c', 50,
+        'e', 340,
+        'f', 89,
+        'g', 380,
+        'h', 186,
+        'i', 357,
+        'l', 93,
+        'm', 183,
+        'n', 379,
+        'o', 324,
+        'p', 401,
+        's', 179,
+        't', 264,
+        'w', 56,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(5);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(994);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1015);
       END_STATE();
     case 6:
-      if (lookahead == '\n') ADVANCE(543);
+      if (lookahead == '\n') ADVANCE(555);
       if (lookahead == '\r') ADVANCE(4);
-      if (lookahead == '#') ADVANCE(542);
-      if (lookahead == '(') ADVANCE(911);
-      if (lookahead == 'e') ADVANCE(962);
-      if (lookahead == 'n') ADVANCE(945);
+      if (lookahead == '#') ADVANCE(554);
+      if (lookahead == '(') ADVANCE(932);
+      if (lookahead == 'e') ADVANCE(983);
+      if (lookahead == 'n') ADVANCE(966);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(6);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 7:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 646,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'v', 556,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 658,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'v', 568,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(7);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 8:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 646,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 658,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(8);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 9:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 650,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'v', 556,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 662,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'v', 568,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(9);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 10:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 650,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 662,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(10);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 11:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 652,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 664,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(11);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 12:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 601,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 646,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 613,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 658,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(12);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 13:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 658,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 601,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 650,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 670,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 613,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 662,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(13);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 14:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 566,
-        'c', 547,
-        'e', 636,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 646,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 578,
+        'c', 559,
+        'e', 648,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 658,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(14);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 15:
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 566,
-        'c', 547,
-        'e', 636,
-        'f', 689,
-        'g', 678,
-        'h', 581,
-        'i', 643,
-        'l', 549,
-        'm', 588,
-        'n', 668,
-        'o', 650,
-        'p', 692,
-        's', 591,
-        't', 621,
-        'w', 551,
+        '#', 554,
+        'a', 616,
+        'b', 578,
+        'c', 559,
+        'e', 648,
+        'f', 701,
+        'g', 690,
+        'h', 593,
+        'i', 655,
+        'l', 561,
+        'm', 600,
+        'n', 680,
+        'o', 662,
+        'p', 704,
+        's', 603,
+        't', 633,
+        'w', 563,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(15);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 16:
-      if (lookahead == '"') ADVANCE(1024);
-      if (lookahead == '#') ADVANCE(542);
-      if (lookahead == '+') ADVANCE(47);
+      if (lookahead == '"') ADVANCE(1045);
+      if (lookahead == '#') ADVANCE(554);
+      if (lookahead == '+') ADVANCE(46);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(16);
       if (lookahead == '-' ||
           lookahead == '.' ||
-          ('0' <= lookahead && lookahead <= '9')) ADVANCE(48);
+          ('0' <= lookahead && lookahead <= '9')) ADVANCE(47);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(546);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(558);
       END_STATE();
     case 17:
       ADVANCE_MAP(
-        '"', 1024,
-        '#', 542,
-        '-', 522,
-        '<', 988,
-        '>', 987,
-        'c', 373,
-        'd', 355,
-        'e', 345,
+        '"', 1045,
+        '#', 554,
+        '-', 534,
+        '<', 1009,
+        '>', 1008,
+        'c', 384,
+        'd', 366,
+        'e', 356,
         'f', 87,
-        'i', 404,
-        'n', 361,
-        'o', 284,
-        's', 203,
-        't', 403,
-        'w', 252,
+        'i', 415,
+        'n', 372,
+        'o', 292,
+        's', 209,
+        't', 267,
+        'w', 257,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(17);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(994);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1015);
       END_STATE();
     case 18:
-      if (lookahead == '"') ADVANCE(1031);
+      if (lookahead == '"') ADVANCE(1052);
       END_STATE();
     case 19:
-      if (lookahead == '"') ADVANCE(1031);
-      if (lookahead != 0) ADVANCE(1034);
+      if (lookahead == '"') ADVANCE(1052);
+      if (lookahead != 0) ADVANCE(1055);
       END_STATE();
     case 20:
-      if (lookahead == '"') ADVANCE(1025);
-      if (lookahead == '#') ADVANCE(1029);
-      if (lookahead == '\\') ADVANCE(504);
-      if (lookahead == '{') ADVANCE(1028);
+      if (lookahead == '"') ADVANCE(1046);
+      if (lookahead == '#') ADVANCE(1050);
+      if (lookahead == '\\') ADVANCE(516);
+      if (lookahead == '{') ADVANCE(1049);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(1027);
+          lookahead == ' ') ADVANCE(1048);
       if (lookahead != 0 &&
           lookahead != '\t' &&
           lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(1029);
+          lookahead != '\r') ADVANCE(1050);
       END_STATE();
     case 21:
       if (lookahead == '"') ADVANCE(23);
-      if (lookahead == '#') ADVANCE(1033);
-      if (lookahead == '{') ADVANCE(500);
+      if (lookahead == '#') ADVANCE(1054);
+      if (lookahead == '{') ADVANCE(512);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(1032);
-      if (lookahead != 0) ADVANCE(1034);
+          lookahead == ' ') ADVANCE(1053);
+      if (lookahead != 0) ADVANCE(1055);
       END_STATE();
     case 22:
-      if (lookahead == '"') ADVANCE(529);
-      if (lookahead != 0) ADVANCE(1034);
+      if (lookahead == '"') ADVANCE(541);
+      if (lookahead != 0) ADVANCE(1055);
       END_STATE();
     case 23:
       if (lookahead == '"') ADVANCE(19);
-      if (lookahead != 0) ADVANCE(1034);
+      if (lookahead != 0) ADVANCE(1055);
       END_STATE();
     case 24:
       ADVANCE_MAP(
-        '#', 542,
-        'e', 963,
-        'f', 948,
-        'm', 946,
-        'n', 926,
-        's', 915,
-        't', 935,
-        'w', 927,
+        '#', 554,
+        'e', 984,
+        'f', 969,
+        'm', 967,
+        'n', 947,
+        's', 936,
+        't', 956,
+        'w', 948,
       );
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(24);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(39);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 25:
-      if (lookahead == '#') ADVANCE(542);
+      if (lookahead == '#') ADVANCE(554);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(25);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(892);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(913);
       END_STATE();
     case 26:
-      if (lookahead == '#') ADVANCE(542);
+      if (lookahead == '#') ADVANCE(554);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(26);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1037);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1058);
       END_STATE();
     case 27:
-      if (lookahead == '#') ADVANCE(542);
+      if (lookahead == '#') ADVANCE(554);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(27);
       if (lookahead == '+' ||
@@ -3121,5577 +3165,5669 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('/' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(762);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(774);
       END_STATE();
     case 28:
-      if (lookahead == '#') ADVANCE(542);
+      if (lookahead == '#') ADVANCE(554);
       if (lookahead == '\t' ||
           lookahead == ' ') SKIP(28);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(906);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(927);
       END_STATE();
     case 29:
       ADVANCE_MAP(
-        '%', 864,
-        ':', 514,
-        'd', 1002,
-        'h', 1007,
-        'm', 1006,
-        's', 1003,
-        'w', 1004,
-        'y', 1005,
+        '%', 876,
+        ':', 526,
+        'd', 1023,
+        'h', 1028,
+        'm', 1027,
+        's', 1024,
+        'w', 1025,
+        'y', 1026,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(127);
+          lookahead == ' ') ADVANCE(140);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
       END_STATE();
     case 30:
       ADVANCE_MAP(
-        '%', 864,
-        ':', 514,
-        'd', 1002,
-        'h', 1007,
-        'm', 1006,
-        's', 1003,
-        'w', 1004,
-        'y', 1005,
+        '%', 876,
+        ':', 526,
+        'd', 1023,
+        'h', 1028,
+        'm', 1027,
+        's', 1024,
+        'w', 1025,
+        'y', 1026,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(127);
+          lookahead == ' ') ADVANCE(140);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(29);
       END_STATE();
     case 31:
-      if (lookahead == '%') ADVANCE(864);
-      if (lookahead == 'd') ADVANCE(1002);
-      if (lookahead == 'h') ADVANCE(1007);
-      if (lookahead == 'm') ADVANCE(1006);
-      if (lookahead == 's') ADVANCE(1003);
-      if (lookahead == 'w') ADVANCE(1004);
-      if (lookahead == 'y') ADVANCE(1005);
+      if (lookahead == '%') ADVANCE(876);
+      if (lookahead == 'd') ADVANCE(1023);
+      if (lookahead == 'h') ADVANCE(1028);
+      if (lookahead == 'm') ADVANCE(1027);
+      if (lookahead == 's') ADVANCE(1024);
+      if (lookahead == 'w') ADVANCE(1025);
+      if (lookahead == 'y') ADVANCE(1026);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(127);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
+          lookahead == ' ') ADVANCE(140);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(141);
       END_STATE();
     case 32:
-      if (lookahead == '-') ADVANCE(216);
+      if (lookahead == '-') ADVANCE(222);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') ADVANCE(32);
       END_STATE();
     case 33:
-      if (lookahead == '-') ADVANCE(515);
-      if (lookahead == 'd') ADVANCE(1002);
-      if (lookahead == 'h') ADVANCE(1007);
-      if (lookahead == 'm') ADVANCE(1006);
-      if (lookahead == 's') ADVANCE(1003);
-      if (lookahead == 'w') ADVANCE(1004);
-      if (lookahead == 'y') ADVANCE(1005);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(127);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(128);
+      if (lookahead == '-') ADVANCE(528);
       END_STATE();
     case 34:
-      if (lookahead == '-') ADVANCE(516);
+      if (lookahead == '-') ADVANCE(210);
       END_STATE();
     case 35:
-      if (lookahead == '-') ADVANCE(204);
+      if (lookahead == '-') ADVANCE(210);
+      if (lookahead == 'p') ADVANCE(893);
       END_STATE();
     case 36:
-      if (lookahead == '-') ADVANCE(204);
-      if (lookahead == 'p') ADVANCE(872);
-      END_STATE();
-    case 37:
-      if (lookahead == '.') ADVANCE(527);
+      if (lookahead == '.') ADVANCE(539);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(37);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(36);
+      END_STATE();
+    case 37:
+      if (lookahead == ':') ADVANCE(526);
       END_STATE();
     case 38:
-      if (lookahead == ':') ADVANCE(514);
+      if (lookahead == ':') ADVANCE(526);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(37);
       END_STATE();
     case 39:
-      if (lookahead == ':') ADVANCE(514);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(38);
+      if (lookahead == ':') ADVANCE(530);
       END_STATE();
     case 40:
-      if (lookahead == ':') ADVANCE(518);
+      if (lookahead == ':') ADVANCE(532);
       END_STATE();
     case 41:
-      if (lookahead == ':') ADVANCE(520);
-      END_STATE();
-    case 42:
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1020);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1041);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 42:
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
       END_STATE();
     case 43:
-      if (lookahead == '@') ADVANCE(526);
+      if (lookahead == '@') ADVANCE(538);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(42);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
       END_STATE();
     case 44:
-      if (lookahead == '@') ADVANCE(526);
+      if (lookahead == '@') ADVANCE(538);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(43);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
       END_STATE();
     case 45:
-      if (lookahead == '@') ADVANCE(526);
+      if (lookahead == '@') ADVANCE(538);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(44);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
       END_STATE();
     case 46:
-      if (lookahead == '@') ADVANCE(526);
+      if (lookahead == '@') ADVANCE(538);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(45);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
       END_STATE();
     case 47:
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(46);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 48:
-      if (lookahead == '@') ADVANCE(526);
+      if (lookahead == '@') ADVANCE(538);
       if (lookahead == '+' ||
           lookahead == '-' ||
           lookahead == '.' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 48:
+      if (lookahead == ']') ADVANCE(926);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(48);
       END_STATE();
     case 49:
-      if (lookahead == ']') ADVANCE(905);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(49);
+      if (lookahead == 'a') ADVANCE(293);
+      if (lookahead == 'c') ADVANCE(894);
+      if (lookahead == 'o') ADVANCE(312);
       END_STATE();
     case 50:
-      if (lookahead == 'a') ADVANCE(285);
-      if (lookahead == 'c') ADVANCE(873);
-      if (lookahead == 'o') ADVANCE(302);
+      if (lookahead == 'a') ADVANCE(293);
+      if (lookahead == 'c') ADVANCE(894);
+      if (lookahead == 'o') ADVANCE(341);
       END_STATE();
     case 51:
-      if (lookahead == 'a') ADVANCE(285);
-      if (lookahead == 'c') ADVANCE(873);
-      if (lookahead == 'o') ADVANCE(331);
+      if (lookahead == 'a') ADVANCE(293);
+      if (lookahead == 'c') ADVANCE(894);
+      if (lookahead == 'o') ADVANCE(359);
       END_STATE();
     case 52:
-      if (lookahead == 'a') ADVANCE(285);
-      if (lookahead == 'c') ADVANCE(873);
-      if (lookahead == 'o') ADVANCE(348);
+      if (lookahead == 'a') ADVANCE(293);
+      if (lookahead == 'o') ADVANCE(341);
       END_STATE();
     case 53:
-      if (lookahead == 'a') ADVANCE(285);
-      if (lookahead == 'o') ADVANCE(331);
+      if (lookahead == 'a') ADVANCE(474);
+      if (lookahead == 'o') ADVANCE(188);
       END_STATE();
     case 54:
-      if (lookahead == 'a') ADVANCE(463);
-      if (lookahead == 'o') ADVANCE(182);
+      if (lookahead == 'a') ADVANCE(241);
+      if (lookahead == 'e') ADVANCE(468);
+      if (lookahead == 'i') ADVANCE(193);
+      if (lookahead == 'r') ADVANCE(237);
       END_STATE();
     case 55:
-      if (lookahead == 'a') ADVANCE(235);
-      if (lookahead == 'e') ADVANCE(457);
-      if (lookahead == 'i') ADVANCE(187);
-      if (lookahead == 'r') ADVANCE(230);
+      if (lookahead == 'a') ADVANCE(111);
+      if (lookahead == 'e') ADVANCE(69);
+      if (lookahead == 'i') ADVANCE(438);
+      if (lookahead == 'o') ADVANCE(365);
       END_STATE();
     case 56:
-      if (lookahead == 'a') ADVANCE(109);
-      if (lookahead == 'e') ADVANCE(69);
-      if (lookahead == 'i') ADVANCE(426);
-      if (lookahead == 'o') ADVANCE(353);
+      if (lookahead == 'a') ADVANCE(252);
       END_STATE();
     case 57:
-      if (lookahead == 'a') ADVANCE(246);
+      if (lookahead == 'a') ADVANCE(252);
+      if (lookahead == 'e') ADVANCE(109);
+      if (lookahead == 'h') ADVANCE(194);
+      if (lookahead == 'i') ADVANCE(333);
+      if (lookahead == 'o') ADVANCE(403);
       END_STATE();
     case 58:
-      if (lookahead == 'a') ADVANCE(246);
-      if (lookahead == 'e') ADVANCE(107);
-      if (lookahead == 'h') ADVANCE(188);
-      if (lookahead == 'i') ADVANCE(323);
-      if (lookahead == 'o') ADVANCE(391);
+      if (lookahead == 'a') ADVANCE(252);
+      if (lookahead == 'e') ADVANCE(134);
+      if (lookahead == 'i') ADVANCE(332);
+      if (lookahead == 'o') ADVANCE(403);
       END_STATE();
     case 59:
-      if (lookahead == 'a') ADVANCE(246);
-      if (lookahead == 'h') ADVANCE(188);
-      if (lookahead == 'i') ADVANCE(324);
-      if (lookahead == 'o') ADVANCE(391);
+      if (lookahead == 'a') ADVANCE(252);
+      if (lookahead == 'h') ADVANCE(194);
+      if (lookahead == 'i') ADVANCE(334);
+      if (lookahead == 'o') ADVANCE(403);
       END_STATE();
     case 60:
-      if (lookahead == 'a') ADVANCE(246);
-      if (lookahead == 'h') ADVANCE(188);
-      if (lookahead == 'i') ADVANCE(322);
-      if (lookahead == 'o') ADVANCE(391);
+      if (lookahead == 'a') ADVANCE(252);
+      if (lookahead == 'h') ADVANCE(194);
+      if (lookahead == 'i') ADVANCE(332);
+      if (lookahead == 'o') ADVANCE(403);
       END_STATE();
     case 61:
-      if (lookahead == 'a') ADVANCE(246);
-      if (lookahead == 'i') ADVANCE(322);
-      if (lookahead == 'o') ADVANCE(391);
+      if (lookahead == 'a') ADVANCE(402);
       END_STATE();
     case 62:
-      if (lookahead == 'a') ADVANCE(390);
-      END_STATE();
-    case 63:
-      if (lookahead == 'a') ADVANCE(112);
-      if (lookahead == 'c') ADVANCE(113);
+      if (lookahead == 'a') ADVANCE(114);
+      if (lookahead == 'c') ADVANCE(115);
       if (lookahead == 'o') ADVANCE(132);
       if (lookahead == 'r') ADVANCE(66);
       END_STATE();
+    case 63:
+      if (lookahead == 'a') ADVANCE(245);
+      END_STATE();
     case 64:
-      if (lookahead == 'a') ADVANCE(238);
+      if (lookahead == 'a') ADVANCE(509);
       END_STATE();
     case 65:
-      if (lookahead == 'a') ADVANCE(497);
+      if (lookahead == 'a') ADVANCE(503);
       END_STATE();
     case 66:
-      if (lookahead == 'a') ADVANCE(321);
+      if (lookahead == 'a') ADVANCE(329);
       END_STATE();
     case 67:
-      if (lookahead == 'a') ADVANCE(394);
-      if (lookahead == 'n') ADVANCE(135);
-      if (lookahead == 't') ADVANCE(971);
+      if (lookahead == 'a') ADVANCE(405);
+      if (lookahead == 'n') ADVANCE(136);
+      if (lookahead == 't') ADVANCE(992);
       END_STATE();
     case 68:
-      if (lookahead == 'a') ADVANCE(121);
-      END_STATE();
-    case 69:
-      if (lookahead == 'a') ADVANCE(134);
-      END_STATE();
-    case 70:
-      if (lookahead == 'a') ADVANCE(296);
-      if (lookahead == 'x') ADVANCE(444);
-      END_STATE();
-    case 71:
-      if (lookahead == 'a') ADVANCE(492);
-      END_STATE();
-    case 72:
-      if (lookahead == 'a') ADVANCE(401);
-      END_STATE();
-    case 73:
-      if (lookahead == 'a') ADVANCE(401);
-      if (lookahead == 'e') ADVANCE(375);
-      END_STATE();
-    case 74:
-      if (lookahead == 'a') ADVANCE(493);
-      END_STATE();
-    case 75:
-      if (lookahead == 'a') ADVANCE(304);
-      if (lookahead == 'u') ADVANCE(812);
-      END_STATE();
-    case 76:
-      if (lookahead == 'a') ADVANCE(342);
-      if (lookahead == 'i') ADVANCE(220);
-      if (lookahead == 'u') ADVANCE(159);
-      END_STATE();
-    case 77:
-      if (lookahead == 'a') ADVANCE(342);
-      if (lookahead == 'u') ADVANCE(159);
-      END_STATE();
-    case 78:
-      if (lookahead == 'a') ADVANCE(436);
-      if (lookahead == 'e') ADVANCE(67);
-      if (lookahead == 'l') ADVANCE(68);
-      if (lookahead == 'p') ADVANCE(291);
-      if (lookahead == 't') ADVANCE(73);
-      if (lookahead == 'u') ADVANCE(106);
-      END_STATE();
-    case 79:
-      if (lookahead == 'a') ADVANCE(276);
-      if (lookahead == 't') ADVANCE(350);
-      END_STATE();
-    case 80:
-      if (lookahead == 'a') ADVANCE(495);
-      END_STATE();
-    case 81:
       if (lookahead == 'a') ADVANCE(123);
       END_STATE();
+    case 69:
+      if (lookahead == 'a') ADVANCE(135);
+      END_STATE();
+    case 70:
+      if (lookahead == 'a') ADVANCE(304);
+      if (lookahead == 'x') ADVANCE(455);
+      END_STATE();
+    case 71:
+      if (lookahead == 'a') ADVANCE(504);
+      END_STATE();
+    case 72:
+      if (lookahead == 'a') ADVANCE(414);
+      END_STATE();
+    case 73:
+      if (lookahead == 'a') ADVANCE(414);
+      if (lookahead == 'e') ADVANCE(387);
+      END_STATE();
+    case 74:
+      if (lookahead == 'a') ADVANCE(314);
+      if (lookahead == 'u') ADVANCE(824);
+      END_STATE();
+    case 75:
+      if (lookahead == 'a') ADVANCE(506);
+      END_STATE();
+    case 76:
+      if (lookahead == 'a') ADVANCE(353);
+      if (lookahead == 'i') ADVANCE(226);
+      END_STATE();
+    case 77:
+      if (lookahead == 'a') ADVANCE(353);
+      if (lookahead == 'i') ADVANCE(226);
+      if (lookahead == 'u') ADVANCE(163);
+      END_STATE();
+    case 78:
+      if (lookahead == 'a') ADVANCE(353);
+      if (lookahead == 'u') ADVANCE(163);
+      END_STATE();
+    case 79:
+      if (lookahead == 'a') ADVANCE(125);
+      END_STATE();
+    case 80:
+      if (lookahead == 'a') ADVANCE(447);
+      if (lookahead == 'e') ADVANCE(67);
+      if (lookahead == 'l') ADVANCE(68);
+      if (lookahead == 'p') ADVANCE(299);
+      if (lookahead == 't') ADVANCE(73);
+      if (lookahead == 'u') ADVANCE(108);
+      END_STATE();
+    case 81:
+      if (lookahead == 'a') ADVANCE(447);
+      if (lookahead == 'e') ADVANCE(330);
+      if (lookahead == 'p') ADVANCE(299);
+      if (lookahead == 't') ADVANCE(180);
+      if (lookahead == 'u') ADVANCE(108);
+      END_STATE();
     case 82:
-      if (lookahead == 'a') ADVANCE(328);
-      if (lookahead == 'e') ADVANCE(399);
-      if (lookahead == 'f') ADVANCE(97);
-      if (lookahead == 'n') ADVANCE(352);
-      if (lookahead == 'v') ADVANCE(363);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(82);
+      if (lookahead == 'a') ADVANCE(284);
+      if (lookahead == 't') ADVANCE(362);
       END_STATE();
     case 83:
-      if (lookahead == 'a') ADVANCE(328);
-      if (lookahead == 'f') ADVANCE(97);
-      if (lookahead == 'n') ADVANCE(352);
-      if (lookahead == 'v') ADVANCE(363);
+      if (lookahead == 'a') ADVANCE(338);
+      if (lookahead == 'e') ADVANCE(411);
+      if (lookahead == 'f') ADVANCE(98);
+      if (lookahead == 'n') ADVANCE(364);
+      if (lookahead == 'v') ADVANCE(374);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(83);
       END_STATE();
     case 84:
-      if (lookahead == 'a') ADVANCE(378);
+      if (lookahead == 'a') ADVANCE(338);
+      if (lookahead == 'f') ADVANCE(98);
+      if (lookahead == 'n') ADVANCE(364);
+      if (lookahead == 'v') ADVANCE(374);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(84);
       END_STATE();
     case 85:
-      if (lookahead == 'a') ADVANCE(280);
+      if (lookahead == 'a') ADVANCE(288);
       END_STATE();
     case 86:
-      if (lookahead == 'a') ADVANCE(282);
+      if (lookahead == 'a') ADVANCE(290);
       END_STATE();
     case 87:
-      if (lookahead == 'a') ADVANCE(290);
+      if (lookahead == 'a') ADVANCE(298);
       END_STATE();
     case 88:
-      if (lookahead == 'a') ADVANCE(290);
-      if (lookahead == 'r') ADVANCE(356);
+      if (lookahead == 'a') ADVANCE(298);
+      if (lookahead == 'i') ADVANCE(192);
       END_STATE();
     case 89:
-      if (lookahead == 'a') ADVANCE(452);
-      if (lookahead == 'u') ADVANCE(309);
+      if (lookahead == 'a') ADVANCE(298);
+      if (lookahead == 'r') ADVANCE(367);
       END_STATE();
     case 90:
-      if (lookahead == 'a') ADVANCE(247);
-      if (lookahead == 'i') ADVANCE(187);
-      if (lookahead == 'r') ADVANCE(356);
+      if (lookahead == 'a') ADVANCE(398);
       END_STATE();
     case 91:
-      if (lookahead == 'a') ADVANCE(108);
+      if (lookahead == 'a') ADVANCE(463);
+      if (lookahead == 'u') ADVANCE(318);
       END_STATE();
     case 92:
-      if (lookahead == 'a') ADVANCE(108);
-      if (lookahead == 'o') ADVANCE(353);
+      if (lookahead == 'a') ADVANCE(253);
+      if (lookahead == 'i') ADVANCE(193);
+      if (lookahead == 'r') ADVANCE(367);
       END_STATE();
     case 93:
-      if (lookahead == 'a') ADVANCE(428);
-      if (lookahead == 'h') ADVANCE(362);
-      if (lookahead == 'o') ADVANCE(429);
-      if (lookahead == 'r') ADVANCE(358);
-      if (lookahead == 'u') ADVANCE(435);
+      if (lookahead == 'a') ADVANCE(110);
       END_STATE();
     case 94:
-      if (lookahead == 'a') ADVANCE(221);
+      if (lookahead == 'a') ADVANCE(110);
+      if (lookahead == 'o') ADVANCE(365);
       END_STATE();
     case 95:
-      if (lookahead == 'a') ADVANCE(244);
-      if (lookahead == 'i') ADVANCE(318);
+      if (lookahead == 'a') ADVANCE(439);
+      if (lookahead == 'h') ADVANCE(373);
+      if (lookahead == 'o') ADVANCE(440);
+      if (lookahead == 'r') ADVANCE(371);
+      if (lookahead == 'u') ADVANCE(446);
       END_STATE();
     case 96:
-      if (lookahead == 'a') ADVANCE(248);
-      if (lookahead == 'i') ADVANCE(186);
-      if (lookahead == 'r') ADVANCE(356);
+      if (lookahead == 'a') ADVANCE(227);
       END_STATE();
     case 97:
-      if (lookahead == 'a') ADVANCE(242);
+      if (lookahead == 'a') ADVANCE(250);
+      if (lookahead == 'i') ADVANCE(328);
       END_STATE();
     case 98:
       if (lookahead == 'a') ADVANCE(249);
-      if (lookahead == 'i') ADVANCE(318);
       END_STATE();
     case 99:
-      if (lookahead == 'a') ADVANCE(245);
+      if (lookahead == 'a') ADVANCE(254);
+      if (lookahead == 'i') ADVANCE(328);
       END_STATE();
     case 100:
-      if (lookahead == 'a') ADVANCE(340);
+      if (lookahead == 'a') ADVANCE(251);
       END_STATE();
     case 101:
-      if (lookahead == 'a') ADVANCE(257);
+      if (lookahead == 'a') ADVANCE(351);
       END_STATE();
     case 102:
-      if (lookahead == 'a') ADVANCE(151);
+      if (lookahead == 'a') ADVANCE(255);
+      if (lookahead == 'i') ADVANCE(192);
+      if (lookahead == 'r') ADVANCE(237);
       END_STATE();
     case 103:
-      if (lookahead == 'a') ADVANCE(126);
+      if (lookahead == 'a') ADVANCE(262);
       END_STATE();
     case 104:
-      if (lookahead == 'a') ADVANCE(347);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(104);
+      if (lookahead == 'a') ADVANCE(154);
       END_STATE();
     case 105:
-      if (lookahead == 'b') ADVANCE(262);
+      if (lookahead == 'a') ADVANCE(128);
       END_STATE();
     case 106:
-      if (lookahead == 'b') ADVANCE(262);
-      if (lookahead == 'n') ADVANCE(810);
+      if (lookahead == 'a') ADVANCE(358);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(106);
       END_STATE();
     case 107:
-      if (lookahead == 'b') ADVANCE(897);
-      if (lookahead == 'd') ADVANCE(811);
-      if (lookahead == 'e') ADVANCE(265);
+      if (lookahead == 'b') ADVANCE(269);
       END_STATE();
     case 108:
-      if (lookahead == 'b') ADVANCE(194);
+      if (lookahead == 'b') ADVANCE(269);
+      if (lookahead == 'n') ADVANCE(822);
       END_STATE();
     case 109:
-      if (lookahead == 'b') ADVANCE(194);
-      if (lookahead == 's') ADVANCE(439);
+      if (lookahead == 'b') ADVANCE(918);
+      if (lookahead == 'd') ADVANCE(823);
+      if (lookahead == 'e') ADVANCE(272);
       END_STATE();
     case 110:
-      if (lookahead == 'b') ADVANCE(198);
+      if (lookahead == 'b') ADVANCE(200);
       END_STATE();
     case 111:
-      if (lookahead == 'c') ADVANCE(119);
-      if (lookahead == 'f') ADVANCE(460);
-      if (lookahead == 'g') ADVANCE(181);
-      if (lookahead == 'l') ADVANCE(484);
-      if (lookahead == 'n') ADVANCE(130);
+      if (lookahead == 'b') ADVANCE(200);
+      if (lookahead == 's') ADVANCE(450);
       END_STATE();
     case 112:
-      if (lookahead == 'c') ADVANCE(263);
+      if (lookahead == 'b') ADVANCE(204);
       END_STATE();
     case 113:
-      if (lookahead == 'c') ADVANCE(875);
-      END_STATE();
-    case 114:
-      if (lookahead == 'c') ADVANCE(1008);
-      END_STATE();
-    case 115:
-      if (lookahead == 'c') ADVANCE(224);
-      END_STATE();
-    case 116:
-      if (lookahead == 'c') ADVANCE(113);
-      if (lookahead == 'o') ADVANCE(131);
-      END_STATE();
-    case 117:
-      if (lookahead == 'c') ADVANCE(113);
-      if (lookahead == 'o') ADVANCE(131);
-      if (lookahead == 'r') ADVANCE(66);
-      END_STATE();
-    case 118:
-      if (lookahead == 'c') ADVANCE(225);
-      END_STATE();
-    case 119:
-      if (lookahead == 'c') ADVANCE(354);
-      END_STATE();
-    case 120:
-      if (lookahead == 'c') ADVANCE(226);
-      END_STATE();
-    case 121:
-      if (lookahead == 'c') ADVANCE(268);
-      END_STATE();
-    case 122:
-      if (lookahead == 'c') ADVANCE(183);
-      END_STATE();
-    case 123:
-      if (lookahead == 'c') ADVANCE(451);
-      END_STATE();
-    case 124:
-      if (lookahead == 'c') ADVANCE(453);
-      END_STATE();
-    case 125:
-      if (lookahead == 'c') ADVANCE(472);
-      END_STATE();
-    case 126:
-      if (lookahead == 'c') ADVANCE(473);
-      END_STATE();
-    case 127:
-      if (lookahead == 'd') ADVANCE(1002);
-      if (lookahead == 'h') ADVANCE(1007);
-      if (lookahead == 'm') ADVANCE(1006);
-      if (lookahead == 's') ADVANCE(1003);
-      if (lookahead == 'w') ADVANCE(1004);
-      if (lookahead == 'y') ADVANCE(1005);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(127);
-      END_STATE();
-    case 128:
-      if (lookahead == 'd') ADVANCE(1002);
-      if (lookahead == 'h') ADVANCE(1007);
-      if (lookahead == 'm') ADVANCE(1006);
-      if (lookahead == 's') ADVANCE(1003);
-      if (lookahead == 'w') ADVANCE(1004);
-      if (lookahead == 'y') ADVANCE(1005);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(127);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(128);
-      END_STATE();
-    case 129:
-      if (lookahead == 'd') ADVANCE(502);
-      END_STATE();
-    case 130:
-      if (lookahead == 'd') ADVANCE(871);
-      END_STATE();
-    case 131:
-      if (lookahead == 'd') ADVANCE(489);
-      END_STATE();
-    case 132:
-      if (lookahead == 'd') ADVANCE(489);
-      if (lookahead == 'o') ADVANCE(273);
-      END_STATE();
-    case 133:
-      if (lookahead == 'd') ADVANCE(840);
-      END_STATE();
-    case 134:
-      if (lookahead == 'd') ADVANCE(784);
-      END_STATE();
-    case 135:
-      if (lookahead == 'd') ADVANCE(756);
-      END_STATE();
-    case 136:
-      if (lookahead == 'd') ADVANCE(1009);
-      END_STATE();
-    case 137:
-      if (lookahead == 'd') ADVANCE(801);
-      END_STATE();
-    case 138:
-      if (lookahead == 'd') ADVANCE(842);
-      END_STATE();
-    case 139:
-      if (lookahead == 'd') ADVANCE(839);
-      END_STATE();
-    case 140:
-      if (lookahead == 'd') ADVANCE(351);
-      END_STATE();
-    case 141:
-      if (lookahead == 'd') ADVANCE(71);
-      END_STATE();
-    case 142:
-      if (lookahead == 'd') ADVANCE(74);
-      if (lookahead == 'e') ADVANCE(343);
-      END_STATE();
-    case 143:
-      if (lookahead == 'd') ADVANCE(411);
-      END_STATE();
-    case 144:
-      if (lookahead == 'd') ADVANCE(80);
-      END_STATE();
-    case 145:
-      if (lookahead == 'd') ADVANCE(415);
-      END_STATE();
-    case 146:
-      if (lookahead == 'd') ADVANCE(406);
-      END_STATE();
-    case 147:
-      if (lookahead == 'd') ADVANCE(261);
-      END_STATE();
-    case 148:
-      if (lookahead == 'd') ADVANCE(261);
-      if (lookahead == 't') ADVANCE(95);
-      END_STATE();
-    case 149:
-      if (lookahead == 'd') ADVANCE(261);
-      if (lookahead == 't') ADVANCE(98);
-      END_STATE();
-    case 150:
-      if (lookahead == 'd') ADVANCE(191);
-      END_STATE();
-    case 151:
-      if (lookahead == 'd') ADVANCE(197);
-      END_STATE();
-    case 152:
-      if (lookahead == 'e') ADVANCE(482);
-      if (lookahead == 'o') ADVANCE(434);
-      if (lookahead == 'u') ADVANCE(293);
-      END_STATE();
-    case 153:
-      if (lookahead == 'e') ADVANCE(36);
-      END_STATE();
-    case 154:
-      if (lookahead == 'e') ADVANCE(70);
-      if (lookahead == 'h') ADVANCE(75);
-      if (lookahead == 'i') ADVANCE(297);
-      if (lookahead == 'o') ADVANCE(870);
-      if (lookahead == 'r') ADVANCE(76);
-      if (lookahead == 'u') ADVANCE(155);
-      END_STATE();
-    case 155:
-      if (lookahead == 'e') ADVANCE(813);
-      END_STATE();
-    case 156:
-      if (lookahead == 'e') ADVANCE(858);
-      END_STATE();
-    case 157:
-      if (lookahead == 'e') ADVANCE(887);
-      END_STATE();
-    case 158:
-      if (lookahead == 'e') ADVANCE(360);
-      END_STATE();
-    case 159:
-      if (lookahead == 'e') ADVANCE(989);
-      END_STATE();
-    case 160:
-      if (lookahead == 'e') ADVANCE(1009);
-      END_STATE();
-    case 161:
-      if (lookahead == 'e') ADVANCE(990);
-      END_STATE();
-    case 162:
-      if (lookahead == 'e') ADVANCE(827);
-      END_STATE();
-    case 163:
-      if (lookahead == 'e') ADVANCE(758);
-      END_STATE();
-    case 164:
-      if (lookahead == 'e') ADVANCE(805);
-      END_STATE();
-    case 165:
-      if (lookahead == 'e') ADVANCE(881);
-      END_STATE();
-    case 166:
-      if (lookahead == 'e') ADVANCE(759);
-      END_STATE();
-    case 167:
-      if (lookahead == 'e') ADVANCE(773);
-      END_STATE();
-    case 168:
-      if (lookahead == 'e') ADVANCE(739);
-      END_STATE();
-    case 169:
-      if (lookahead == 'e') ADVANCE(972);
-      END_STATE();
-    case 170:
-      if (lookahead == 'e') ADVANCE(972);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(82);
-      END_STATE();
-    case 171:
-      if (lookahead == 'e') ADVANCE(488);
-      if (lookahead == 'i') ADVANCE(300);
-      if (lookahead == 'r') ADVANCE(231);
-      END_STATE();
-    case 172:
-      if (lookahead == 'e') ADVANCE(498);
-      END_STATE();
-    case 173:
-      if (lookahead == 'e') ADVANCE(335);
-      END_STATE();
-    case 174:
-      if (lookahead == 'e') ADVANCE(320);
-      if (lookahead == 'p') ADVANCE(291);
-      if (lookahead == 'u') ADVANCE(105);
-      END_STATE();
-    case 175:
-      if (lookahead == 'e') ADVANCE(375);
-      END_STATE();
-    case 176:
-      if (lookahead == 'e') ADVANCE(35);
-      END_STATE();
-    case 177:
-      if (lookahead == 'e') ADVANCE(432);
-      if (lookahead == 'o') ADVANCE(79);
-      END_STATE();
-    case 178:
-      if (lookahead == 'e') ADVANCE(418);
-      END_STATE();
-    case 179:
-      if (lookahead == 'e') ADVANCE(418);
-      if (lookahead == 'i') ADVANCE(420);
-      if (lookahead == 'o') ADVANCE(303);
-      END_STATE();
-    case 180:
-      if (lookahead == 'e') ADVANCE(102);
-      if (lookahead == 't') ADVANCE(433);
-      END_STATE();
-    case 181:
-      if (lookahead == 'e') ADVANCE(333);
-      END_STATE();
-    case 182:
-      if (lookahead == 'e') ADVANCE(405);
-      END_STATE();
-    case 183:
-      if (lookahead == 'e') ADVANCE(301);
-      END_STATE();
-    case 184:
-      if (lookahead == 'e') ADVANCE(267);
-      END_STATE();
-    case 185:
-      if (lookahead == 'e') ADVANCE(379);
-      END_STATE();
-    case 186:
-      if (lookahead == 'e') ADVANCE(286);
-      END_STATE();
-    case 187:
-      if (lookahead == 'e') ADVANCE(286);
-      if (lookahead == 'l') ADVANCE(157);
-      END_STATE();
-    case 188:
-      if (lookahead == 'e') ADVANCE(305);
-      END_STATE();
-    case 189:
-      if (lookahead == 'e') ADVANCE(380);
-      END_STATE();
-    case 190:
-      if (lookahead == 'e') ADVANCE(422);
-      END_STATE();
-    case 191:
-      if (lookahead == 'e') ADVANCE(381);
-      END_STATE();
-    case 192:
-      if (lookahead == 'e') ADVANCE(137);
-      END_STATE();
-    case 193:
-      if (lookahead == 'e') ADVANCE(399);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(193);
-      END_STATE();
-    case 194:
-      if (lookahead == 'e') ADVANCE(278);
-      END_STATE();
-    case 195:
-      if (lookahead == 'e') ADVANCE(138);
-      END_STATE();
-    case 196:
-      if (lookahead == 'e') ADVANCE(359);
-      END_STATE();
-    case 197:
-      if (lookahead == 'e') ADVANCE(382);
-      END_STATE();
-    case 198:
-      if (lookahead == 'e') ADVANCE(383);
-      END_STATE();
-    case 199:
-      if (lookahead == 'e') ADVANCE(425);
-      END_STATE();
-    case 200:
-      if (lookahead == 'e') ADVANCE(384);
-      END_STATE();
-    case 201:
-      if (lookahead == 'e') ADVANCE(461);
-      END_STATE();
-    case 202:
-      if (lookahead == 'e') ADVANCE(386);
-      END_STATE();
-    case 203:
-      if (lookahead == 'e') ADVANCE(437);
-      if (lookahead == 't') ADVANCE(72);
-      END_STATE();
-    case 204:
-      if (lookahead == 'e') ADVANCE(337);
-      END_STATE();
-    case 205:
-      if (lookahead == 'e') ADVANCE(124);
-      END_STATE();
-    case 206:
-      if (lookahead == 'e') ADVANCE(402);
-      END_STATE();
-    case 207:
-      if (lookahead == 'e') ADVANCE(319);
-      if (lookahead == 'p') ADVANCE(291);
-      if (lookahead == 't') ADVANCE(175);
-      END_STATE();
-    case 208:
-      if (lookahead == 'e') ADVANCE(319);
-      if (lookahead == 'p') ADVANCE(291);
-      if (lookahead == 't') ADVANCE(175);
-      if (lookahead == 'u') ADVANCE(105);
-      END_STATE();
-    case 209:
-      if (lookahead == 'e') ADVANCE(334);
-      END_STATE();
-    case 210:
-      if (lookahead == 'f') ADVANCE(850);
-      if (lookahead == 'n') ADVANCE(783);
-      if (lookahead == 's') ADVANCE(970);
-      END_STATE();
-    case 211:
-      if (lookahead == 'f') ADVANCE(850);
-      if (lookahead == 'n') ADVANCE(782);
-      END_STATE();
-    case 212:
-      if (lookahead == 'f') ADVANCE(850);
-      if (lookahead == 'n') ADVANCE(424);
-      END_STATE();
-    case 213:
-      if (lookahead == 'f') ADVANCE(769);
-      if (lookahead == 'l') ADVANCE(150);
-      if (lookahead == 'n') ADVANCE(750);
-      if (lookahead == 'p') ADVANCE(456);
-      if (lookahead == 'r') ADVANCE(907);
-      END_STATE();
-    case 214:
-      if (lookahead == 'f') ADVANCE(496);
-      END_STATE();
-    case 215:
-      if (lookahead == 'f') ADVANCE(288);
-      END_STATE();
-    case 216:
-      if (lookahead == 'f') ADVANCE(395);
-      if (lookahead == 'm') ADVANCE(365);
-      if (lookahead == 's') ADVANCE(89);
-      if (lookahead == 't') ADVANCE(228);
-      if (lookahead == 'w') ADVANCE(192);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(216);
-      END_STATE();
-    case 217:
-      if (lookahead == 'g') ADVANCE(852);
-      END_STATE();
-    case 218:
-      if (lookahead == 'g') ADVANCE(181);
-      END_STATE();
-    case 219:
-      if (lookahead == 'g') ADVANCE(181);
+      if (lookahead == 'c') ADVANCE(121);
+      if (lookahead == 'f') ADVANCE(471);
+      if (lookahead == 'g') ADVANCE(187);
+      if (lookahead == 'l') ADVANCE(496);
       if (lookahead == 'n') ADVANCE(130);
       END_STATE();
-    case 220:
-      if (lookahead == 'g') ADVANCE(222);
+    case 114:
+      if (lookahead == 'c') ADVANCE(270);
       END_STATE();
-    case 221:
-      if (lookahead == 'g') ADVANCE(165);
+    case 115:
+      if (lookahead == 'c') ADVANCE(896);
       END_STATE();
-    case 222:
-      if (lookahead == 'g') ADVANCE(200);
+    case 116:
+      if (lookahead == 'c') ADVANCE(230);
       END_STATE();
-    case 223:
-      if (lookahead == 'h') ADVANCE(983);
+    case 117:
+      if (lookahead == 'c') ADVANCE(1029);
       END_STATE();
-    case 224:
-      if (lookahead == 'h') ADVANCE(899);
+    case 118:
+      if (lookahead == 'c') ADVANCE(115);
+      if (lookahead == 'o') ADVANCE(131);
       END_STATE();
-    case 225:
-      if (lookahead == 'h') ADVANCE(856);
-      END_STATE();
-    case 226:
-      if (lookahead == 'h') ADVANCE(898);
-      END_STATE();
-    case 227:
-      if (lookahead == 'h') ADVANCE(982);
-      END_STATE();
-    case 228:
-      if (lookahead == 'h') ADVANCE(474);
-      if (lookahead == 'u') ADVANCE(164);
-      END_STATE();
-    case 229:
-      if (lookahead == 'h') ADVANCE(243);
-      END_STATE();
-    case 230:
-      if (lookahead == 'i') ADVANCE(810);
-      if (lookahead == 'o') ADVANCE(294);
-      END_STATE();
-    case 231:
-      if (lookahead == 'i') ADVANCE(220);
-      END_STATE();
-    case 232:
-      if (lookahead == 'i') ADVANCE(799);
-      END_STATE();
-    case 233:
-      if (lookahead == 'i') ADVANCE(297);
-      if (lookahead == 'o') ADVANCE(870);
-      if (lookahead == 'r') ADVANCE(76);
-      END_STATE();
-    case 234:
-      if (lookahead == 'i') ADVANCE(214);
-      END_STATE();
-    case 235:
-      if (lookahead == 'i') ADVANCE(275);
-      if (lookahead == 'l') ADVANCE(427);
-      END_STATE();
-    case 236:
-      if (lookahead == 'i') ADVANCE(438);
-      END_STATE();
-    case 237:
-      if (lookahead == 'i') ADVANCE(438);
-      if (lookahead == 't') ADVANCE(393);
-      END_STATE();
-    case 238:
-      if (lookahead == 'i') ADVANCE(277);
-      END_STATE();
-    case 239:
-      if (lookahead == 'i') ADVANCE(122);
-      END_STATE();
-    case 240:
-      if (lookahead == 'i') ADVANCE(279);
-      END_STATE();
-    case 241:
-      if (lookahead == 'i') ADVANCE(316);
-      END_STATE();
-    case 242:
-      if (lookahead == 'i') ADVANCE(289);
-      END_STATE();
-    case 243:
-      if (lookahead == 'i') ADVANCE(307);
-      END_STATE();
-    case 244:
-      if (lookahead == 'i') ADVANCE(308);
-      END_STATE();
-    case 245:
-      if (lookahead == 'i') ADVANCE(281);
-      END_STATE();
-    case 246:
-      if (lookahead == 'i') ADVANCE(445);
-      END_STATE();
-    case 247:
-      if (lookahead == 'i') ADVANCE(283);
-      if (lookahead == 'l') ADVANCE(427);
-      END_STATE();
-    case 248:
-      if (lookahead == 'i') ADVANCE(292);
-      if (lookahead == 'l') ADVANCE(427);
-      END_STATE();
-    case 249:
-      if (lookahead == 'i') ADVANCE(311);
-      END_STATE();
-    case 250:
-      if (lookahead == 'i') ADVANCE(448);
-      END_STATE();
-    case 251:
-      if (lookahead == 'i') ADVANCE(186);
-      END_STATE();
-    case 252:
-      if (lookahead == 'i') ADVANCE(462);
-      END_STATE();
-    case 253:
-      if (lookahead == 'i') ADVANCE(100);
-      END_STATE();
-    case 254:
-      if (lookahead == 'i') ADVANCE(364);
-      END_STATE();
-    case 255:
-      if (lookahead == 'i') ADVANCE(298);
-      END_STATE();
-    case 256:
-      if (lookahead == 'i') ADVANCE(299);
-      if (lookahead == 'o') ADVANCE(870);
-      if (lookahead == 'r') ADVANCE(77);
-      END_STATE();
-    case 257:
-      if (lookahead == 'i') ADVANCE(336);
-      END_STATE();
-    case 258:
-      if (lookahead == 'i') ADVANCE(366);
-      END_STATE();
-    case 259:
-      if (lookahead == 'i') ADVANCE(371);
-      END_STATE();
-    case 260:
-      if (lookahead == 'i') ADVANCE(372);
-      END_STATE();
-    case 261:
-      if (lookahead == 'i') ADVANCE(471);
-      END_STATE();
-    case 262:
-      if (lookahead == 'j') ADVANCE(205);
-      END_STATE();
-    case 263:
-      if (lookahead == 'k') ADVANCE(748);
-      END_STATE();
-    case 264:
-      if (lookahead == 'k') ADVANCE(746);
-      END_STATE();
-    case 265:
-      if (lookahead == 'k') ADVANCE(142);
-      END_STATE();
-    case 266:
-      if (lookahead == 'k') ADVANCE(215);
-      END_STATE();
-    case 267:
-      if (lookahead == 'k') ADVANCE(1009);
-      END_STATE();
-    case 268:
-      if (lookahead == 'k') ADVANCE(830);
-      END_STATE();
-    case 269:
-      if (lookahead == 'l') ADVANCE(421);
-      if (lookahead == 'm') ADVANCE(64);
-      if (lookahead == 'n') ADVANCE(133);
-      if (lookahead == 'v') ADVANCE(173);
-      if (lookahead == 'x') ADVANCE(237);
-      END_STATE();
-    case 270:
-      if (lookahead == 'l') ADVANCE(421);
-      if (lookahead == 'm') ADVANCE(64);
-      if (lookahead == 'n') ADVANCE(139);
-      if (lookahead == 'v') ADVANCE(209);
-      if (lookahead == 'x') ADVANCE(236);
-      END_STATE();
-    case 271:
-      if (lookahead == 'l') ADVANCE(421);
-      if (lookahead == 'n') ADVANCE(139);
-      if (lookahead == 'v') ADVANCE(209);
-      if (lookahead == 'x') ADVANCE(237);
-      END_STATE();
-    case 272:
-      if (lookahead == 'l') ADVANCE(900);
-      END_STATE();
-    case 273:
-      if (lookahead == 'l') ADVANCE(772);
-      END_STATE();
-    case 274:
-      if (lookahead == 'l') ADVANCE(787);
-      END_STATE();
-    case 275:
-      if (lookahead == 'l') ADVANCE(761);
-      END_STATE();
-    case 276:
-      if (lookahead == 'l') ADVANCE(776);
-      END_STATE();
-    case 277:
-      if (lookahead == 'l') ADVANCE(786);
-      END_STATE();
-    case 278:
-      if (lookahead == 'l') ADVANCE(825);
-      END_STATE();
-    case 279:
-      if (lookahead == 'l') ADVANCE(846);
-      END_STATE();
-    case 280:
-      if (lookahead == 'l') ADVANCE(767);
-      END_STATE();
-    case 281:
-      if (lookahead == 'l') ADVANCE(842);
-      END_STATE();
-    case 282:
-      if (lookahead == 'l') ADVANCE(901);
-      END_STATE();
-    case 283:
-      if (lookahead == 'l') ADVANCE(760);
-      END_STATE();
-    case 284:
-      if (lookahead == 'l') ADVANCE(150);
-      if (lookahead == 'n') ADVANCE(169);
-      END_STATE();
-    case 285:
-      if (lookahead == 'l') ADVANCE(274);
-      END_STATE();
-    case 286:
-      if (lookahead == 'l') ADVANCE(143);
-      END_STATE();
-    case 287:
-      if (lookahead == 'l') ADVANCE(409);
-      END_STATE();
-    case 288:
-      if (lookahead == 'l') ADVANCE(357);
-      END_STATE();
-    case 289:
-      if (lookahead == 'l') ADVANCE(195);
-      END_STATE();
-    case 290:
-      if (lookahead == 'l') ADVANCE(427);
-      END_STATE();
-    case 291:
-      if (lookahead == 'l') ADVANCE(250);
-      END_STATE();
-    case 292:
-      if (lookahead == 'l') ADVANCE(478);
-      END_STATE();
-    case 293:
-      if (lookahead == 'm') ADVANCE(110);
-      END_STATE();
-    case 294:
-      if (lookahead == 'm') ADVANCE(877);
-      END_STATE();
-    case 295:
-      if (lookahead == 'm') ADVANCE(376);
-      END_STATE();
-    case 296:
-      if (lookahead == 'm') ADVANCE(408);
-      END_STATE();
-    case 297:
-      if (lookahead == 'm') ADVANCE(158);
-      END_STATE();
-    case 298:
-      if (lookahead == 'm') ADVANCE(167);
-      END_STATE();
-    case 299:
-      if (lookahead == 'm') ADVANCE(196);
-      END_STATE();
-    case 300:
-      if (lookahead == 'm') ADVANCE(172);
-      END_STATE();
-    case 301:
-      if (lookahead == 'm') ADVANCE(99);
-      END_STATE();
-    case 302:
-      if (lookahead == 'n') ADVANCE(148);
-      END_STATE();
-    case 303:
-      if (lookahead == 'n') ADVANCE(810);
-      END_STATE();
-    case 304:
-      if (lookahead == 'n') ADVANCE(976);
-      END_STATE();
-    case 305:
-      if (lookahead == 'n') ADVANCE(778);
-      END_STATE();
-    case 306:
-      if (lookahead == 'n') ADVANCE(1010);
-      END_STATE();
-    case 307:
-      if (lookahead == 'n') ADVANCE(973);
-      END_STATE();
-    case 308:
-      if (lookahead == 'n') ADVANCE(980);
-      END_STATE();
-    case 309:
-      if (lookahead == 'n') ADVANCE(799);
-      END_STATE();
-    case 310:
-      if (lookahead == 'n') ADVANCE(854);
-      END_STATE();
-    case 311:
-      if (lookahead == 'n') ADVANCE(979);
-      END_STATE();
-    case 312:
-      if (lookahead == 'n') ADVANCE(749);
-      END_STATE();
-    case 313:
-      if (lookahead == 'n') ADVANCE(751);
-      END_STATE();
-    case 314:
-      if (lookahead == 'n') ADVANCE(170);
-      END_STATE();
-    case 315:
-      if (lookahead == 'n') ADVANCE(753);
-      END_STATE();
-    case 316:
-      if (lookahead == 'n') ADVANCE(217);
-      END_STATE();
-    case 317:
-      if (lookahead == 'n') ADVANCE(129);
-      END_STATE();
-    case 318:
-      if (lookahead == 'n') ADVANCE(479);
-      END_STATE();
-    case 319:
-      if (lookahead == 'n') ADVANCE(135);
-      END_STATE();
-    case 320:
-      if (lookahead == 'n') ADVANCE(135);
-      if (lookahead == 't') ADVANCE(971);
-      END_STATE();
-    case 321:
-      if (lookahead == 'n') ADVANCE(118);
-      END_STATE();
-    case 322:
-      if (lookahead == 'n') ADVANCE(140);
-      END_STATE();
-    case 323:
-      if (lookahead == 'n') ADVANCE(140);
-      if (lookahead == 't') ADVANCE(223);
-      END_STATE();
-    case 324:
-      if (lookahead == 'n') ADVANCE(140);
-      if (lookahead == 't') ADVANCE(227);
-      END_STATE();
-    case 325:
-      if (lookahead == 'n') ADVANCE(470);
-      if (lookahead == 'r') ADVANCE(272);
-      END_STATE();
-    case 326:
-      if (lookahead == 'n') ADVANCE(136);
-      END_STATE();
-    case 327:
-      if (lookahead == 'n') ADVANCE(85);
-      END_STATE();
-    case 328:
-      if (lookahead == 'n') ADVANCE(417);
-      END_STATE();
-    case 329:
-      if (lookahead == 'n') ADVANCE(162);
-      END_STATE();
-    case 330:
-      if (lookahead == 'n') ADVANCE(139);
-      if (lookahead == 'x') ADVANCE(237);
-      END_STATE();
-    case 331:
-      if (lookahead == 'n') ADVANCE(147);
-      END_STATE();
-    case 332:
-      if (lookahead == 'n') ADVANCE(416);
-      END_STATE();
-    case 333:
-      if (lookahead == 'n') ADVANCE(446);
-      END_STATE();
-    case 334:
-      if (lookahead == 'n') ADVANCE(447);
-      END_STATE();
-    case 335:
-      if (lookahead == 'n') ADVANCE(447);
-      if (lookahead == 'r') ADVANCE(491);
-      END_STATE();
-    case 336:
-      if (lookahead == 'n') ADVANCE(414);
-      END_STATE();
-    case 337:
-      if (lookahead == 'n') ADVANCE(468);
-      END_STATE();
-    case 338:
-      if (lookahead == 'n') ADVANCE(168);
-      END_STATE();
-    case 339:
-      if (lookahead == 'n') ADVANCE(450);
-      END_STATE();
-    case 340:
-      if (lookahead == 'n') ADVANCE(455);
-      END_STATE();
-    case 341:
-      if (lookahead == 'n') ADVANCE(467);
-      END_STATE();
-    case 342:
-      if (lookahead == 'n') ADVANCE(430);
-      END_STATE();
-    case 343:
-      if (lookahead == 'n') ADVANCE(145);
-      END_STATE();
-    case 344:
-      if (lookahead == 'n') ADVANCE(86);
-      END_STATE();
-    case 345:
-      if (lookahead == 'n') ADVANCE(146);
-      END_STATE();
-    case 346:
-      if (lookahead == 'n') ADVANCE(424);
-      END_STATE();
-    case 347:
-      if (lookahead == 'n') ADVANCE(431);
-      END_STATE();
-    case 348:
-      if (lookahead == 'n') ADVANCE(149);
-      END_STATE();
-    case 349:
-      if (lookahead == 'o') ADVANCE(79);
-      END_STATE();
-    case 350:
-      if (lookahead == 'o') ADVANCE(865);
-      END_STATE();
-    case 351:
-      if (lookahead == 'o') ADVANCE(485);
-      END_STATE();
-    case 352:
-      if (lookahead == 'o') ADVANCE(503);
-      END_STATE();
-    case 353:
-      if (lookahead == 'o') ADVANCE(264);
-      END_STATE();
-    case 354:
-      if (lookahead == 'o') ADVANCE(481);
-      END_STATE();
-    case 355:
-      if (lookahead == 'o') ADVANCE(182);
-      END_STATE();
-    case 356:
-      if (lookahead == 'o') ADVANCE(294);
-      END_STATE();
-    case 357:
-      if (lookahead == 'o') ADVANCE(483);
-      END_STATE();
-    case 358:
-      if (lookahead == 'o') ADVANCE(295);
-      END_STATE();
-    case 359:
-      if (lookahead == 'o') ADVANCE(480);
-      END_STATE();
-    case 360:
-      if (lookahead == 'o') ADVANCE(480);
-      if (lookahead == 'z') ADVANCE(370);
-      END_STATE();
-    case 361:
-      if (lookahead == 'o') ADVANCE(434);
-      END_STATE();
-    case 362:
-      if (lookahead == 'o') ADVANCE(329);
-      END_STATE();
-    case 363:
-      if (lookahead == 'o') ADVANCE(239);
-      END_STATE();
-    case 364:
-      if (lookahead == 'o') ADVANCE(327);
-      END_STATE();
-    case 365:
-      if (lookahead == 'o') ADVANCE(309);
-      END_STATE();
-    case 366:
-      if (lookahead == 'o') ADVANCE(310);
-      END_STATE();
-    case 367:
-      if (lookahead == 'o') ADVANCE(385);
-      END_STATE();
-    case 368:
-      if (lookahead == 'o') ADVANCE(465);
-      END_STATE();
-    case 369:
-      if (lookahead == 'o') ADVANCE(459);
-      END_STATE();
-    case 370:
-      if (lookahead == 'o') ADVANCE(338);
-      END_STATE();
-    case 371:
-      if (lookahead == 'o') ADVANCE(332);
-      END_STATE();
-    case 372:
-      if (lookahead == 'o') ADVANCE(344);
-      END_STATE();
-    case 373:
-      if (lookahead == 'o') ADVANCE(341);
-      END_STATE();
-    case 374:
-      if (lookahead == 'p') ADVANCE(832);
-      END_STATE();
-    case 375:
-      if (lookahead == 'p') ADVANCE(407);
-      END_STATE();
-    case 376:
-      if (lookahead == 'p') ADVANCE(449);
-      END_STATE();
-    case 377:
-      if (lookahead == 'r') ADVANCE(502);
-      END_STATE();
-    case 378:
-      if (lookahead == 'r') ADVANCE(1009);
-      END_STATE();
-    case 379:
-      if (lookahead == 'r') ADVANCE(745);
-      END_STATE();
-    case 380:
-      if (lookahead == 'r') ADVANCE(743);
-      END_STATE();
-    case 381:
-      if (lookahead == 'r') ADVANCE(975);
-      END_STATE();
-    case 382:
-      if (lookahead == 'r') ADVANCE(890);
-      END_STATE();
-    case 383:
-      if (lookahead == 'r') ADVANCE(771);
-      END_STATE();
-    case 384:
-      if (lookahead == 'r') ADVANCE(774);
-      END_STATE();
-    case 385:
-      if (lookahead == 'r') ADVANCE(843);
-      END_STATE();
-    case 386:
-      if (lookahead == 'r') ADVANCE(842);
-      END_STATE();
-    case 387:
+    case 119:
+      if (lookahead == 'c') ADVANCE(115);
+      if (lookahead == 'o') ADVANCE(131);
       if (lookahead == 'r') ADVANCE(66);
       END_STATE();
-    case 388:
-      if (lookahead == 'r') ADVANCE(358);
+    case 120:
+      if (lookahead == 'c') ADVANCE(231);
       END_STATE();
-    case 389:
-      if (lookahead == 'r') ADVANCE(475);
+    case 121:
+      if (lookahead == 'c') ADVANCE(361);
       END_STATE();
-    case 390:
-      if (lookahead == 'r') ADVANCE(253);
+    case 122:
+      if (lookahead == 'c') ADVANCE(232);
       END_STATE();
-    case 391:
-      if (lookahead == 'r') ADVANCE(266);
+    case 123:
+      if (lookahead == 'c') ADVANCE(274);
       END_STATE();
-    case 392:
-      if (lookahead == 'r') ADVANCE(494);
+    case 124:
+      if (lookahead == 'c') ADVANCE(189);
       END_STATE();
-    case 393:
-      if (lookahead == 'r') ADVANCE(81);
+    case 125:
+      if (lookahead == 'c') ADVANCE(462);
       END_STATE();
-    case 394:
-      if (lookahead == 'r') ADVANCE(120);
+    case 126:
+      if (lookahead == 'c') ADVANCE(464);
       END_STATE();
-    case 395:
-      if (lookahead == 'r') ADVANCE(232);
+    case 127:
+      if (lookahead == 'c') ADVANCE(483);
       END_STATE();
-    case 396:
-      if (lookahead == 'r') ADVANCE(141);
+    case 128:
+      if (lookahead == 'c') ADVANCE(484);
       END_STATE();
-    case 397:
-      if (lookahead == 'r') ADVANCE(367);
+    case 129:
+      if (lookahead == 'd') ADVANCE(514);
       END_STATE();
-    case 398:
-      if (lookahead == 'r') ADVANCE(144);
+    case 130:
+      if (lookahead == 'd') ADVANCE(892);
       END_STATE();
-    case 399:
-      if (lookahead == 'r') ADVANCE(397);
+    case 131:
+      if (lookahead == 'd') ADVANCE(501);
       END_STATE();
-    case 400:
-      if (lookahead == 'r') ADVANCE(163);
+    case 132:
+      if (lookahead == 'd') ADVANCE(501);
+      if (lookahead == 'o') ADVANCE(281);
       END_STATE();
-    case 401:
-      if (lookahead == 'r') ADVANCE(466);
+    case 133:
+      if (lookahead == 'd') ADVANCE(852);
       END_STATE();
-    case 402:
-      if (lookahead == 'r') ADVANCE(195);
+    case 134:
+      if (lookahead == 'd') ADVANCE(823);
+      if (lookahead == 'e') ADVANCE(272);
       END_STATE();
-    case 403:
-      if (lookahead == 'r') ADVANCE(476);
+    case 135:
+      if (lookahead == 'd') ADVANCE(796);
       END_STATE();
-    case 404:
-      if (lookahead == 's') ADVANCE(970);
+    case 136:
+      if (lookahead == 'd') ADVANCE(768);
       END_STATE();
-    case 405:
-      if (lookahead == 's') ADVANCE(978);
+    case 137:
+      if (lookahead == 'd') ADVANCE(813);
       END_STATE();
-    case 406:
-      if (lookahead == 's') ADVANCE(984);
+    case 138:
+      if (lookahead == 'd') ADVANCE(854);
       END_STATE();
-    case 407:
-      if (lookahead == 's') ADVANCE(823);
+    case 139:
+      if (lookahead == 'd') ADVANCE(851);
       END_STATE();
-    case 408:
-      if (lookahead == 's') ADVANCE(831);
+    case 140:
+      if (lookahead == 'd') ADVANCE(1023);
+      if (lookahead == 'h') ADVANCE(1028);
+      if (lookahead == 'm') ADVANCE(1027);
+      if (lookahead == 's') ADVANCE(1024);
+      if (lookahead == 'w') ADVANCE(1025);
+      if (lookahead == 'y') ADVANCE(1026);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(140);
       END_STATE();
-    case 409:
-      if (lookahead == 's') ADVANCE(895);
+    case 141:
+      if (lookahead == 'd') ADVANCE(1023);
+      if (lookahead == 'h') ADVANCE(1028);
+      if (lookahead == 'm') ADVANCE(1027);
+      if (lookahead == 's') ADVANCE(1024);
+      if (lookahead == 'w') ADVANCE(1025);
+      if (lookahead == 'y') ADVANCE(1026);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(140);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(141);
       END_STATE();
-    case 410:
-      if (lookahead == 's') ADVANCE(744);
+    case 142:
+      if (lookahead == 'd') ADVANCE(1030);
       END_STATE();
-    case 411:
-      if (lookahead == 's') ADVANCE(763);
+    case 143:
+      if (lookahead == 'd') ADVANCE(363);
       END_STATE();
-    case 412:
-      if (lookahead == 's') ADVANCE(981);
+    case 144:
+      if (lookahead == 'd') ADVANCE(65);
       END_STATE();
-    case 413:
-      if (lookahead == 's') ADVANCE(779);
+    case 145:
+      if (lookahead == 'd') ADVANCE(71);
+      if (lookahead == 'e') ADVANCE(354);
       END_STATE();
-    case 414:
-      if (lookahead == 's') ADVANCE(977);
+    case 146:
+      if (lookahead == 'd') ADVANCE(422);
       END_STATE();
-    case 415:
-      if (lookahead == 's') ADVANCE(793);
+    case 147:
+      if (lookahead == 'd') ADVANCE(75);
       END_STATE();
-    case 416:
-      if (lookahead == 's') ADVANCE(883);
+    case 148:
+      if (lookahead == 'd') ADVANCE(426);
       END_STATE();
-    case 417:
-      if (lookahead == 's') ADVANCE(486);
+    case 149:
+      if (lookahead == 'd') ADVANCE(417);
       END_STATE();
-    case 418:
-      if (lookahead == 's') ADVANCE(423);
+    case 150:
+      if (lookahead == 'd') ADVANCE(268);
       END_STATE();
-    case 419:
-      if (lookahead == 's') ADVANCE(241);
+    case 151:
+      if (lookahead == 'd') ADVANCE(268);
+      if (lookahead == 't') ADVANCE(97);
       END_STATE();
-    case 420:
-      if (lookahead == 's') ADVANCE(419);
+    case 152:
+      if (lookahead == 'd') ADVANCE(268);
+      if (lookahead == 't') ADVANCE(99);
       END_STATE();
-    case 421:
-      if (lookahead == 's') ADVANCE(156);
+    case 153:
+      if (lookahead == 'd') ADVANCE(197);
       END_STATE();
-    case 422:
-      if (lookahead == 's') ADVANCE(141);
+    case 154:
+      if (lookahead == 'd') ADVANCE(203);
       END_STATE();
-    case 423:
-      if (lookahead == 's') ADVANCE(94);
+    case 155:
+      if (lookahead == 'e') ADVANCE(494);
+      if (lookahead == 'o') ADVANCE(445);
+      if (lookahead == 'u') ADVANCE(301);
       END_STATE();
-    case 424:
-      if (lookahead == 's') ADVANCE(464);
+    case 156:
+      if (lookahead == 'e') ADVANCE(35);
       END_STATE();
-    case 425:
-      if (lookahead == 's') ADVANCE(144);
-      END_STATE();
-    case 426:
-      if (lookahead == 's') ADVANCE(440);
-      END_STATE();
-    case 427:
-      if (lookahead == 's') ADVANCE(161);
-      END_STATE();
-    case 428:
-      if (lookahead == 's') ADVANCE(442);
-      END_STATE();
-    case 429:
-      if (lookahead == 's') ADVANCE(443);
-      END_STATE();
-    case 430:
-      if (lookahead == 's') ADVANCE(103);
-      END_STATE();
-    case 431:
-      if (lookahead == 's') ADVANCE(487);
-      END_STATE();
-    case 432:
-      if (lookahead == 't') ADVANCE(834);
-      END_STATE();
-    case 433:
-      if (lookahead == 't') ADVANCE(374);
-      END_STATE();
-    case 434:
-      if (lookahead == 't') ADVANCE(909);
-      END_STATE();
-    case 435:
-      if (lookahead == 't') ADVANCE(836);
-      END_STATE();
-    case 436:
-      if (lookahead == 't') ADVANCE(814);
-      END_STATE();
-    case 437:
-      if (lookahead == 't') ADVANCE(971);
-      END_STATE();
-    case 438:
-      if (lookahead == 't') ADVANCE(867);
-      END_STATE();
-    case 439:
-      if (lookahead == 't') ADVANCE(974);
-      END_STATE();
-    case 440:
-      if (lookahead == 't') ADVANCE(768);
-      END_STATE();
-    case 441:
-      if (lookahead == 't') ADVANCE(847);
-      END_STATE();
-    case 442:
-      if (lookahead == 't') ADVANCE(853);
-      END_STATE();
-    case 443:
-      if (lookahead == 't') ADVANCE(835);
-      END_STATE();
-    case 444:
-      if (lookahead == 't') ADVANCE(770);
-      END_STATE();
-    case 445:
-      if (lookahead == 't') ADVANCE(844);
-      END_STATE();
-    case 446:
-      if (lookahead == 't') ADVANCE(888);
-      END_STATE();
-    case 447:
-      if (lookahead == 't') ADVANCE(765);
-      END_STATE();
-    case 448:
-      if (lookahead == 't') ADVANCE(860);
-      END_STATE();
-    case 449:
-      if (lookahead == 't') ADVANCE(837);
-      END_STATE();
-    case 450:
-      if (lookahead == 't') ADVANCE(785);
-      END_STATE();
-    case 451:
-      if (lookahead == 't') ADVANCE(903);
-      END_STATE();
-    case 452:
-      if (lookahead == 't') ADVANCE(807);
-      END_STATE();
-    case 453:
-      if (lookahead == 't') ADVANCE(879);
-      END_STATE();
-    case 454:
-      if (lookahead == 't') ADVANCE(893);
-      END_STATE();
-    case 455:
-      if (lookahead == 't') ADVANCE(862);
-      END_STATE();
-    case 456:
-      if (lookahead == 't') ADVANCE(254);
-      END_STATE();
-    case 457:
-      if (lookahead == 't') ADVANCE(115);
-      END_STATE();
-    case 458:
-      if (lookahead == 't') ADVANCE(433);
-      END_STATE();
-    case 459:
-      if (lookahead == 't') ADVANCE(350);
-      END_STATE();
-    case 460:
-      if (lookahead == 't') ADVANCE(185);
-      END_STATE();
-    case 461:
-      if (lookahead == 't') ADVANCE(255);
-      END_STATE();
-    case 462:
-      if (lookahead == 't') ADVANCE(229);
-      END_STATE();
-    case 463:
-      if (lookahead == 't') ADVANCE(201);
-      if (lookahead == 'y') ADVANCE(797);
-      END_STATE();
-    case 464:
-      if (lookahead == 't') ADVANCE(389);
-      END_STATE();
-    case 465:
-      if (lookahead == 't') ADVANCE(234);
-      END_STATE();
-    case 466:
-      if (lookahead == 't') ADVANCE(412);
-      END_STATE();
-    case 467:
-      if (lookahead == 't') ADVANCE(101);
-      END_STATE();
-    case 468:
-      if (lookahead == 't') ADVANCE(392);
-      END_STATE();
-    case 469:
-      if (lookahead == 't') ADVANCE(160);
-      END_STATE();
-    case 470:
-      if (lookahead == 't') ADVANCE(240);
-      END_STATE();
-    case 471:
-      if (lookahead == 't') ADVANCE(258);
-      END_STATE();
-    case 472:
-      if (lookahead == 't') ADVANCE(259);
-      END_STATE();
-    case 473:
-      if (lookahead == 't') ADVANCE(260);
-      END_STATE();
-    case 474:
-      if (lookahead == 'u') ADVANCE(803);
-      END_STATE();
-    case 475:
-      if (lookahead == 'u') ADVANCE(125);
-      END_STATE();
-    case 476:
+    case 157:
+      if (lookahead == 'e') ADVANCE(70);
+      if (lookahead == 'h') ADVANCE(74);
+      if (lookahead == 'i') ADVANCE(305);
+      if (lookahead == 'o') ADVANCE(881);
+      if (lookahead == 'r') ADVANCE(77);
       if (lookahead == 'u') ADVANCE(159);
       END_STATE();
+    case 158:
+      if (lookahead == 'e') ADVANCE(346);
+      END_STATE();
+    case 159:
+      if (lookahead == 'e') ADVANCE(825);
+      END_STATE();
+    case 160:
+      if (lookahead == 'e') ADVANCE(870);
+      END_STATE();
+    case 161:
+      if (lookahead == 'e') ADVANCE(908);
+      END_STATE();
+    case 162:
+      if (lookahead == 'e') ADVANCE(883);
+      END_STATE();
+    case 163:
+      if (lookahead == 'e') ADVANCE(1010);
+      END_STATE();
+    case 164:
+      if (lookahead == 'e') ADVANCE(1011);
+      END_STATE();
+    case 165:
+      if (lookahead == 'e') ADVANCE(839);
+      END_STATE();
+    case 166:
+      if (lookahead == 'e') ADVANCE(770);
+      END_STATE();
+    case 167:
+      if (lookahead == 'e') ADVANCE(817);
+      END_STATE();
+    case 168:
+      if (lookahead == 'e') ADVANCE(902);
+      END_STATE();
+    case 169:
+      if (lookahead == 'e') ADVANCE(771);
+      END_STATE();
+    case 170:
+      if (lookahead == 'e') ADVANCE(785);
+      END_STATE();
+    case 171:
+      if (lookahead == 'e') ADVANCE(751);
+      END_STATE();
+    case 172:
+      if (lookahead == 'e') ADVANCE(369);
+      END_STATE();
+    case 173:
+      if (lookahead == 'e') ADVANCE(1030);
+      END_STATE();
+    case 174:
+      if (lookahead == 'e') ADVANCE(993);
+      END_STATE();
+    case 175:
+      if (lookahead == 'e') ADVANCE(993);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(83);
+      END_STATE();
+    case 176:
+      if (lookahead == 'e') ADVANCE(500);
+      if (lookahead == 'i') ADVANCE(309);
+      if (lookahead == 'r') ADVANCE(238);
+      END_STATE();
+    case 177:
+      if (lookahead == 'e') ADVANCE(510);
+      END_STATE();
+    case 178:
+      if (lookahead == 'e') ADVANCE(884);
+      END_STATE();
+    case 179:
+      if (lookahead == 'e') ADVANCE(331);
+      if (lookahead == 'p') ADVANCE(299);
+      if (lookahead == 'u') ADVANCE(107);
+      END_STATE();
+    case 180:
+      if (lookahead == 'e') ADVANCE(387);
+      END_STATE();
+    case 181:
+      if (lookahead == 'e') ADVANCE(34);
+      END_STATE();
+    case 182:
+      if (lookahead == 'e') ADVANCE(443);
+      if (lookahead == 'o') ADVANCE(82);
+      END_STATE();
+    case 183:
+      if (lookahead == 'e') ADVANCE(429);
+      END_STATE();
+    case 184:
+      if (lookahead == 'e') ADVANCE(429);
+      if (lookahead == 'i') ADVANCE(431);
+      if (lookahead == 'o') ADVANCE(313);
+      END_STATE();
+    case 185:
+      if (lookahead == 'e') ADVANCE(429);
+      if (lookahead == 'o') ADVANCE(313);
+      END_STATE();
+    case 186:
+      if (lookahead == 'e') ADVANCE(104);
+      if (lookahead == 't') ADVANCE(444);
+      END_STATE();
+    case 187:
+      if (lookahead == 'e') ADVANCE(344);
+      END_STATE();
+    case 188:
+      if (lookahead == 'e') ADVANCE(416);
+      END_STATE();
+    case 189:
+      if (lookahead == 'e') ADVANCE(311);
+      END_STATE();
+    case 190:
+      if (lookahead == 'e') ADVANCE(275);
+      END_STATE();
+    case 191:
+      if (lookahead == 'e') ADVANCE(390);
+      END_STATE();
+    case 192:
+      if (lookahead == 'e') ADVANCE(294);
+      END_STATE();
+    case 193:
+      if (lookahead == 'e') ADVANCE(294);
+      if (lookahead == 'l') ADVANCE(161);
+      END_STATE();
+    case 194:
+      if (lookahead == 'e') ADVANCE(315);
+      END_STATE();
+    case 195:
+      if (lookahead == 'e') ADVANCE(391);
+      END_STATE();
+    case 196:
+      if (lookahead == 'e') ADVANCE(433);
+      END_STATE();
+    case 197:
+      if (lookahead == 'e') ADVANCE(392);
+      END_STATE();
+    case 198:
+      if (lookahead == 'e') ADVANCE(137);
+      END_STATE();
+    case 199:
+      if (lookahead == 'e') ADVANCE(411);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(199);
+      END_STATE();
+    case 200:
+      if (lookahead == 'e') ADVANCE(286);
+      END_STATE();
+    case 201:
+      if (lookahead == 'e') ADVANCE(138);
+      END_STATE();
+    case 202:
+      if (lookahead == 'e') ADVANCE(368);
+      END_STATE();
+    case 203:
+      if (lookahead == 'e') ADVANCE(393);
+      END_STATE();
+    case 204:
+      if (lookahead == 'e') ADVANCE(394);
+      END_STATE();
+    case 205:
+      if (lookahead == 'e') ADVANCE(436);
+      END_STATE();
+    case 206:
+      if (lookahead == 'e') ADVANCE(395);
+      END_STATE();
+    case 207:
+      if (lookahead == 'e') ADVANCE(472);
+      END_STATE();
+    case 208:
+      if (lookahead == 'e') ADVANCE(397);
+      END_STATE();
+    case 209:
+      if (lookahead == 'e') ADVANCE(448);
+      if (lookahead == 't') ADVANCE(72);
+      END_STATE();
+    case 210:
+      if (lookahead == 'e') ADVANCE(349);
+      END_STATE();
+    case 211:
+      if (lookahead == 'e') ADVANCE(126);
+      END_STATE();
+    case 212:
+      if (lookahead == 'e') ADVANCE(413);
+      END_STATE();
+    case 213:
+      if (lookahead == 'e') ADVANCE(330);
+      if (lookahead == 'p') ADVANCE(299);
+      if (lookahead == 't') ADVANCE(180);
+      END_STATE();
+    case 214:
+      if (lookahead == 'e') ADVANCE(330);
+      if (lookahead == 'p') ADVANCE(299);
+      if (lookahead == 't') ADVANCE(180);
+      if (lookahead == 'u') ADVANCE(107);
+      END_STATE();
+    case 215:
+      if (lookahead == 'e') ADVANCE(345);
+      END_STATE();
+    case 216:
+      if (lookahead == 'f') ADVANCE(862);
+      if (lookahead == 'n') ADVANCE(795);
+      if (lookahead == 's') ADVANCE(991);
+      END_STATE();
+    case 217:
+      if (lookahead == 'f') ADVANCE(862);
+      if (lookahead == 'n') ADVANCE(794);
+      END_STATE();
+    case 218:
+      if (lookahead == 'f') ADVANCE(862);
+      if (lookahead == 'n') ADVANCE(435);
+      END_STATE();
+    case 219:
+      if (lookahead == 'f') ADVANCE(781);
+      if (lookahead == 'l') ADVANCE(153);
+      if (lookahead == 'n') ADVANCE(762);
+      if (lookahead == 'p') ADVANCE(467);
+      if (lookahead == 'r') ADVANCE(928);
+      END_STATE();
+    case 220:
+      if (lookahead == 'f') ADVANCE(507);
+      END_STATE();
+    case 221:
+      if (lookahead == 'f') ADVANCE(296);
+      END_STATE();
+    case 222:
+      if (lookahead == 'f') ADVANCE(407);
+      if (lookahead == 'm') ADVANCE(376);
+      if (lookahead == 's') ADVANCE(91);
+      if (lookahead == 't') ADVANCE(234);
+      if (lookahead == 'w') ADVANCE(198);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(222);
+      END_STATE();
+    case 223:
+      if (lookahead == 'g') ADVANCE(864);
+      END_STATE();
+    case 224:
+      if (lookahead == 'g') ADVANCE(187);
+      END_STATE();
+    case 225:
+      if (lookahead == 'g') ADVANCE(187);
+      if (lookahead == 'n') ADVANCE(130);
+      END_STATE();
+    case 226:
+      if (lookahead == 'g') ADVANCE(228);
+      END_STATE();
+    case 227:
+      if (lookahead == 'g') ADVANCE(168);
+      END_STATE();
+    case 228:
+      if (lookahead == 'g') ADVANCE(206);
+      END_STATE();
+    case 229:
+      if (lookahead == 'h') ADVANCE(1004);
+      END_STATE();
+    case 230:
+      if (lookahead == 'h') ADVANCE(920);
+      END_STATE();
+    case 231:
+      if (lookahead == 'h') ADVANCE(868);
+      END_STATE();
+    case 232:
+      if (lookahead == 'h') ADVANCE(919);
+      END_STATE();
+    case 233:
+      if (lookahead == 'h') ADVANCE(1003);
+      END_STATE();
+    case 234:
+      if (lookahead == 'h') ADVANCE(486);
+      if (lookahead == 'u') ADVANCE(167);
+      END_STATE();
+    case 235:
+      if (lookahead == 'h') ADVANCE(485);
+      if (lookahead == 'i') ADVANCE(307);
+      if (lookahead == 'o') ADVANCE(881);
+      if (lookahead == 'r') ADVANCE(76);
+      if (lookahead == 'u') ADVANCE(159);
+      END_STATE();
+    case 236:
+      if (lookahead == 'h') ADVANCE(248);
+      END_STATE();
+    case 237:
+      if (lookahead == 'i') ADVANCE(822);
+      if (lookahead == 'o') ADVANCE(302);
+      END_STATE();
+    case 238:
+      if (lookahead == 'i') ADVANCE(226);
+      if (lookahead == 'u') ADVANCE(163);
+      END_STATE();
+    case 239:
+      if (lookahead == 'i') ADVANCE(811);
+      END_STATE();
+    case 240:
+      if (lookahead == 'i') ADVANCE(220);
+      END_STATE();
+    case 241:
+      if (lookahead == 'i') ADVANCE(283);
+      if (lookahead == 'l') ADVANCE(437);
+      END_STATE();
+    case 242:
+      if (lookahead == 'i') ADVANCE(124);
+      END_STATE();
+    case 243:
+      if (lookahead == 'i') ADVANCE(449);
+      END_STATE();
+    case 244:
+      if (lookahead == 'i') ADVANCE(449);
+      if (lookahead == 't') ADVANCE(406);
+      END_STATE();
+    case 245:
+      if (lookahead == 'i') ADVANCE(285);
+      END_STATE();
+    case 246:
+      if (lookahead == 'i') ADVANCE(326);
+      END_STATE();
+    case 247:
+      if (lookahead == 'i') ADVANCE(287);
+      END_STATE();
+    case 248:
+      if (lookahead == 'i') ADVANCE(316);
+      END_STATE();
+    case 249:
+      if (lookahead == 'i') ADVANCE(297);
+      END_STATE();
+    case 250:
+      if (lookahead == 'i') ADVANCE(317);
+      END_STATE();
+    case 251:
+      if (lookahead == 'i') ADVANCE(289);
+      END_STATE();
+    case 252:
+      if (lookahead == 'i') ADVANCE(456);
+      END_STATE();
+    case 253:
+      if (lookahead == 'i') ADVANCE(291);
+      if (lookahead == 'l') ADVANCE(437);
+      END_STATE();
+    case 254:
+      if (lookahead == 'i') ADVANCE(320);
+      END_STATE();
+    case 255:
+      if (lookahead == 'i') ADVANCE(300);
+      END_STATE();
+    case 256:
+      if (lookahead == 'i') ADVANCE(459);
+      END_STATE();
+    case 257:
+      if (lookahead == 'i') ADVANCE(473);
+      END_STATE();
+    case 258:
+      if (lookahead == 'i') ADVANCE(101);
+      END_STATE();
+    case 259:
+      if (lookahead == 'i') ADVANCE(375);
+      END_STATE();
+    case 260:
+      if (lookahead == 'i') ADVANCE(306);
+      END_STATE();
+    case 261:
+      if (lookahead == 'i') ADVANCE(307);
+      if (lookahead == 'o') ADVANCE(881);
+      if (lookahead == 'r') ADVANCE(77);
+      END_STATE();
+    case 262:
+      if (lookahead == 'i') ADVANCE(347);
+      END_STATE();
+    case 263:
+      if (lookahead == 'i') ADVANCE(377);
+      END_STATE();
+    case 264:
+      if (lookahead == 'i') ADVANCE(308);
+      if (lookahead == 'o') ADVANCE(881);
+      if (lookahead == 'r') ADVANCE(78);
+      END_STATE();
+    case 265:
+      if (lookahead == 'i') ADVANCE(382);
+      END_STATE();
+    case 266:
+      if (lookahead == 'i') ADVANCE(383);
+      END_STATE();
+    case 267:
+      if (lookahead == 'i') ADVANCE(310);
+      if (lookahead == 'r') ADVANCE(488);
+      END_STATE();
+    case 268:
+      if (lookahead == 'i') ADVANCE(482);
+      END_STATE();
+    case 269:
+      if (lookahead == 'j') ADVANCE(211);
+      END_STATE();
+    case 270:
+      if (lookahead == 'k') ADVANCE(760);
+      END_STATE();
+    case 271:
+      if (lookahead == 'k') ADVANCE(758);
+      END_STATE();
+    case 272:
+      if (lookahead == 'k') ADVANCE(145);
+      END_STATE();
+    case 273:
+      if (lookahead == 'k') ADVANCE(221);
+      END_STATE();
+    case 274:
+      if (lookahead == 'k') ADVANCE(842);
+      END_STATE();
+    case 275:
+      if (lookahead == 'k') ADVANCE(1030);
+      END_STATE();
+    case 276:
+      if (lookahead == 'l') ADVANCE(432);
+      if (lookahead == 'm') ADVANCE(63);
+      if (lookahead == 'n') ADVANCE(133);
+      if (lookahead == 'v') ADVANCE(158);
+      if (lookahead == 'x') ADVANCE(244);
+      END_STATE();
+    case 277:
+      if (lookahead == 'l') ADVANCE(432);
+      if (lookahead == 'm') ADVANCE(63);
+      if (lookahead == 'n') ADVANCE(139);
+      if (lookahead == 'v') ADVANCE(215);
+      if (lookahead == 'x') ADVANCE(243);
+      END_STATE();
+    case 278:
+      if (lookahead == 'l') ADVANCE(432);
+      if (lookahead == 'n') ADVANCE(139);
+      if (lookahead == 'v') ADVANCE(158);
+      if (lookahead == 'x') ADVANCE(244);
+      END_STATE();
+    case 279:
+      if (lookahead == 'l') ADVANCE(432);
+      if (lookahead == 'n') ADVANCE(139);
+      if (lookahead == 'v') ADVANCE(215);
+      if (lookahead == 'x') ADVANCE(244);
+      END_STATE();
+    case 280:
+      if (lookahead == 'l') ADVANCE(921);
+      END_STATE();
+    case 281:
+      if (lookahead == 'l') ADVANCE(784);
+      END_STATE();
+    case 282:
+      if (lookahead == 'l') ADVANCE(799);
+      END_STATE();
+    case 283:
+      if (lookahead == 'l') ADVANCE(773);
+      END_STATE();
+    case 284:
+      if (lookahead == 'l') ADVANCE(788);
+      END_STATE();
+    case 285:
+      if (lookahead == 'l') ADVANCE(798);
+      END_STATE();
+    case 286:
+      if (lookahead == 'l') ADVANCE(837);
+      END_STATE();
+    case 287:
+      if (lookahead == 'l') ADVANCE(858);
+      END_STATE();
+    case 288:
+      if (lookahead == 'l') ADVANCE(779);
+      END_STATE();
+    case 289:
+      if (lookahead == 'l') ADVANCE(854);
+      END_STATE();
+    case 290:
+      if (lookahead == 'l') ADVANCE(922);
+      END_STATE();
+    case 291:
+      if (lookahead == 'l') ADVANCE(772);
+      END_STATE();
+    case 292:
+      if (lookahead == 'l') ADVANCE(153);
+      if (lookahead == 'n') ADVANCE(174);
+      END_STATE();
+    case 293:
+      if (lookahead == 'l') ADVANCE(282);
+      END_STATE();
+    case 294:
+      if (lookahead == 'l') ADVANCE(146);
+      END_STATE();
+    case 295:
+      if (lookahead == 'l') ADVANCE(420);
+      END_STATE();
+    case 296:
+      if (lookahead == 'l') ADVANCE(370);
+      END_STATE();
+    case 297:
+      if (lookahead == 'l') ADVANCE(201);
+      END_STATE();
+    case 298:
+      if (lookahead == 'l') ADVANCE(437);
+      END_STATE();
+    case 299:
+      if (lookahead == 'l') ADVANCE(256);
+      END_STATE();
+    case 300:
+      if (lookahead == 'l') ADVANCE(489);
+      END_STATE();
+    case 301:
+      if (lookahead == 'm') ADVANCE(112);
+      END_STATE();
+    case 302:
+      if (lookahead == 'm') ADVANCE(898);
+      END_STATE();
+    case 303:
+      if (lookahead == 'm') ADVANCE(388);
+      END_STATE();
+    case 304:
+      if (lookahead == 'm') ADVANCE(419);
+      END_STATE();
+    case 305:
+      if (lookahead == 'm') ADVANCE(162);
+      END_STATE();
+    case 306:
+      if (lookahead == 'm') ADVANCE(170);
+      END_STATE();
+    case 307:
+      if (lookahead == 'm') ADVANCE(172);
+      END_STATE();
+    case 308:
+      if (lookahead == 'm') ADVANCE(202);
+      END_STATE();
+    case 309:
+      if (lookahead == 'm') ADVANCE(177);
+      END_STATE();
+    case 310:
+      if (lookahead == 'm') ADVANCE(178);
+      END_STATE();
+    case 311:
+      if (lookahead == 'm') ADVANCE(100);
+      END_STATE();
+    case 312:
+      if (lookahead == 'n') ADVANCE(151);
+      END_STATE();
+    case 313:
+      if (lookahead == 'n') ADVANCE(822);
+      END_STATE();
+    case 314:
+      if (lookahead == 'n') ADVANCE(997);
+      END_STATE();
+    case 315:
+      if (lookahead == 'n') ADVANCE(790);
+      END_STATE();
+    case 316:
+      if (lookahead == 'n') ADVANCE(994);
+      END_STATE();
+    case 317:
+      if (lookahead == 'n') ADVANCE(1001);
+      END_STATE();
+    case 318:
+      if (lookahead == 'n') ADVANCE(811);
+      END_STATE();
+    case 319:
+      if (lookahead == 'n') ADVANCE(866);
+      END_STATE();
+    case 320:
+      if (lookahead == 'n') ADVANCE(1000);
+      END_STATE();
+    case 321:
+      if (lookahead == 'n') ADVANCE(1031);
+      END_STATE();
+    case 322:
+      if (lookahead == 'n') ADVANCE(761);
+      END_STATE();
+    case 323:
+      if (lookahead == 'n') ADVANCE(763);
+      END_STATE();
+    case 324:
+      if (lookahead == 'n') ADVANCE(175);
+      END_STATE();
+    case 325:
+      if (lookahead == 'n') ADVANCE(765);
+      END_STATE();
+    case 326:
+      if (lookahead == 'n') ADVANCE(223);
+      END_STATE();
+    case 327:
+      if (lookahead == 'n') ADVANCE(129);
+      END_STATE();
+    case 328:
+      if (lookahead == 'n') ADVANCE(490);
+      END_STATE();
+    case 329:
+      if (lookahead == 'n') ADVANCE(120);
+      END_STATE();
+    case 330:
+      if (lookahead == 'n') ADVANCE(136);
+      END_STATE();
+    case 331:
+      if (lookahead == 'n') ADVANCE(136);
+      if (lookahead == 't') ADVANCE(992);
+      END_STATE();
+    case 332:
+      if (lookahead == 'n') ADVANCE(143);
+      END_STATE();
+    case 333:
+      if (lookahead == 'n') ADVANCE(143);
+      if (lookahead == 't') ADVANCE(229);
+      END_STATE();
+    case 334:
+      if (lookahead == 'n') ADVANCE(143);
+      if (lookahead == 't') ADVANCE(233);
+      END_STATE();
+    case 335:
+      if (lookahead == 'n') ADVANCE(481);
+      END_STATE();
+    case 336:
+      if (lookahead == 'n') ADVANCE(481);
+      if (lookahead == 'p') ADVANCE(879);
+      if (lookahead == 'r') ADVANCE(280);
+      END_STATE();
+    case 337:
+      if (lookahead == 'n') ADVANCE(85);
+      END_STATE();
+    case 338:
+      if (lookahead == 'n') ADVANCE(428);
+      END_STATE();
+    case 339:
+      if (lookahead == 'n') ADVANCE(165);
+      END_STATE();
+    case 340:
+      if (lookahead == 'n') ADVANCE(139);
+      if (lookahead == 'x') ADVANCE(244);
+      END_STATE();
+    case 341:
+      if (lookahead == 'n') ADVANCE(150);
+      END_STATE();
+    case 342:
+      if (lookahead == 'n') ADVANCE(142);
+      END_STATE();
+    case 343:
+      if (lookahead == 'n') ADVANCE(427);
+      END_STATE();
+    case 344:
+      if (lookahead == 'n') ADVANCE(457);
+      END_STATE();
+    case 345:
+      if (lookahead == 'n') ADVANCE(458);
+      END_STATE();
+    case 346:
+      if (lookahead == 'n') ADVANCE(458);
+      if (lookahead == 'r') ADVANCE(502);
+      END_STATE();
+    case 347:
+      if (lookahead == 'n') ADVANCE(425);
+      END_STATE();
+    case 348:
+      if (lookahead == 'n') ADVANCE(171);
+      END_STATE();
+    case 349:
+      if (lookahead == 'n') ADVANCE(479);
+      END_STATE();
+    case 350:
+      if (lookahead == 'n') ADVANCE(461);
+      END_STATE();
+    case 351:
+      if (lookahead == 'n') ADVANCE(466);
+      END_STATE();
+    case 352:
+      if (lookahead == 'n') ADVANCE(478);
+      END_STATE();
+    case 353:
+      if (lookahead == 'n') ADVANCE(441);
+      END_STATE();
+    case 354:
+      if (lookahead == 'n') ADVANCE(148);
+      END_STATE();
+    case 355:
+      if (lookahead == 'n') ADVANCE(86);
+      END_STATE();
+    case 356:
+      if (lookahead == 'n') ADVANCE(149);
+      END_STATE();
+    case 357:
+      if (lookahead == 'n') ADVANCE(435);
+      END_STATE();
+    case 358:
+      if (lookahead == 'n') ADVANCE(442);
+      END_STATE();
+    case 359:
+      if (lookahead == 'n') ADVANCE(152);
+      END_STATE();
+    case 360:
+      if (lookahead == 'o') ADVANCE(82);
+      END_STATE();
+    case 361:
+      if (lookahead == 'o') ADVANCE(493);
+      END_STATE();
+    case 362:
+      if (lookahead == 'o') ADVANCE(877);
+      END_STATE();
+    case 363:
+      if (lookahead == 'o') ADVANCE(497);
+      END_STATE();
+    case 364:
+      if (lookahead == 'o') ADVANCE(515);
+      END_STATE();
+    case 365:
+      if (lookahead == 'o') ADVANCE(271);
+      END_STATE();
+    case 366:
+      if (lookahead == 'o') ADVANCE(188);
+      END_STATE();
+    case 367:
+      if (lookahead == 'o') ADVANCE(302);
+      END_STATE();
+    case 368:
+      if (lookahead == 'o') ADVANCE(492);
+      END_STATE();
+    case 369:
+      if (lookahead == 'o') ADVANCE(492);
+      if (lookahead == 'z') ADVANCE(381);
+      END_STATE();
+    case 370:
+      if (lookahead == 'o') ADVANCE(495);
+      END_STATE();
+    case 371:
+      if (lookahead == 'o') ADVANCE(303);
+      END_STATE();
+    case 372:
+      if (lookahead == 'o') ADVANCE(445);
+      END_STATE();
+    case 373:
+      if (lookahead == 'o') ADVANCE(339);
+      END_STATE();
+    case 374:
+      if (lookahead == 'o') ADVANCE(242);
+      END_STATE();
+    case 375:
+      if (lookahead == 'o') ADVANCE(337);
+      END_STATE();
+    case 376:
+      if (lookahead == 'o') ADVANCE(318);
+      END_STATE();
+    case 377:
+      if (lookahead == 'o') ADVANCE(319);
+      END_STATE();
+    case 378:
+      if (lookahead == 'o') ADVANCE(396);
+      END_STATE();
+    case 379:
+      if (lookahead == 'o') ADVANCE(476);
+      END_STATE();
+    case 380:
+      if (lookahead == 'o') ADVANCE(470);
+      END_STATE();
+    case 381:
+      if (lookahead == 'o') ADVANCE(348);
+      END_STATE();
+    case 382:
+      if (lookahead == 'o') ADVANCE(343);
+      END_STATE();
+    case 383:
+      if (lookahead == 'o') ADVANCE(355);
+      END_STATE();
+    case 384:
+      if (lookahead == 'o') ADVANCE(352);
+      END_STATE();
+    case 385:
+      if (lookahead == 'p') ADVANCE(879);
+      END_STATE();
+    case 386:
+      if (lookahead == 'p') ADVANCE(844);
+      END_STATE();
+    case 387:
+      if (lookahead == 'p') ADVANCE(418);
+      END_STATE();
+    case 388:
+      if (lookahead == 'p') ADVANCE(460);
+      END_STATE();
+    case 389:
+      if (lookahead == 'r') ADVANCE(514);
+      END_STATE();
+    case 390:
+      if (lookahead == 'r') ADVANCE(757);
+      END_STATE();
+    case 391:
+      if (lookahead == 'r') ADVANCE(755);
+      END_STATE();
+    case 392:
+      if (lookahead == 'r') ADVANCE(996);
+      END_STATE();
+    case 393:
+      if (lookahead == 'r') ADVANCE(911);
+      END_STATE();
+    case 394:
+      if (lookahead == 'r') ADVANCE(783);
+      END_STATE();
+    case 395:
+      if (lookahead == 'r') ADVANCE(786);
+      END_STATE();
+    case 396:
+      if (lookahead == 'r') ADVANCE(855);
+      END_STATE();
+    case 397:
+      if (lookahead == 'r') ADVANCE(854);
+      END_STATE();
+    case 398:
+      if (lookahead == 'r') ADVANCE(1030);
+      END_STATE();
+    case 399:
+      if (lookahead == 'r') ADVANCE(66);
+      END_STATE();
+    case 400:
+      if (lookahead == 'r') ADVANCE(487);
+      END_STATE();
+    case 401:
+      if (lookahead == 'r') ADVANCE(371);
+      END_STATE();
+    case 402:
+      if (lookahead == 'r') ADVANCE(258);
+      END_STATE();
+    case 403:
+      if (lookahead == 'r') ADVANCE(273);
+      END_STATE();
+    case 404:
+      if (lookahead == 'r') ADVANCE(505);
+      END_STATE();
+    case 405:
+      if (lookahead == 'r') ADVANCE(122);
+      END_STATE();
+    case 406:
+      if (lookahead == 'r') ADVANCE(79);
+      END_STATE();
+    case 407:
+      if (lookahead == 'r') ADVANCE(239);
+      END_STATE();
+    case 408:
+      if (lookahead == 'r') ADVANCE(144);
+      END_STATE();
+    case 409:
+      if (lookahead == 'r') ADVANCE(378);
+      END_STATE();
+    case 410:
+      if (lookahead == 'r') ADVANCE(147);
+      END_STATE();
+    case 411:
+      if (lookahead == 'r') ADVANCE(409);
+      END_STATE();
+    case 412:
+      if (lookahead == 'r') ADVANCE(166);
+      END_STATE();
+    case 413:
+      if (lookahead == 'r') ADVANCE(201);
+      END_STATE();
+    case 414:
+      if (lookahead == 'r') ADVANCE(477);
+      END_STATE();
+    case 415:
+      if (lookahead == 's') ADVANCE(991);
+      END_STATE();
+    case 416:
+      if (lookahead == 's') ADVANCE(999);
+      END_STATE();
+    case 417:
+      if (lookahead == 's') ADVANCE(1005);
+      END_STATE();
+    case 418:
+      if (lookahead == 's') ADVANCE(835);
+      END_STATE();
+    case 419:
+      if (lookahead == 's') ADVANCE(843);
+      END_STATE();
+    case 420:
+      if (lookahead == 's') ADVANCE(916);
+      END_STATE();
+    case 421:
+      if (lookahead == 's') ADVANCE(756);
+      END_STATE();
+    case 422:
+      if (lookahead == 's') ADVANCE(775);
+      END_STATE();
+    case 423:
+      if (lookahead == 's') ADVANCE(1002);
+      END_STATE();
+    case 424:
+      if (lookahead == 's') ADVANCE(791);
+      END_STATE();
+    case 425:
+      if (lookahead == 's') ADVANCE(998);
+      END_STATE();
+    case 426:
+      if (lookahead == 's') ADVANCE(805);
+      END_STATE();
+    case 427:
+      if (lookahead == 's') ADVANCE(904);
+      END_STATE();
+    case 428:
+      if (lookahead == 's') ADVANCE(498);
+      END_STATE();
+    case 429:
+      if (lookahead == 's') ADVANCE(434);
+      END_STATE();
+    case 430:
+      if (lookahead == 's') ADVANCE(246);
+      END_STATE();
+    case 431:
+      if (lookahead == 's') ADVANCE(430);
+      END_STATE();
+    case 432:
+      if (lookahead == 's') ADVANCE(160);
+      END_STATE();
+    case 433:
+      if (lookahead == 's') ADVANCE(144);
+      END_STATE();
+    case 434:
+      if (lookahead == 's') ADVANCE(96);
+      END_STATE();
+    case 435:
+      if (lookahead == 's') ADVANCE(475);
+      END_STATE();
+    case 436:
+      if (lookahead == 's') ADVANCE(147);
+      END_STATE();
+    case 437:
+      if (lookahead == 's') ADVANCE(164);
+      END_STATE();
+    case 438:
+      if (lookahead == 's') ADVANCE(451);
+      END_STATE();
+    case 439:
+      if (lookahead == 's') ADVANCE(453);
+      END_STATE();
+    case 440:
+      if (lookahead == 's') ADVANCE(454);
+      END_STATE();
+    case 441:
+      if (lookahead == 's') ADVANCE(105);
+      END_STATE();
+    case 442:
+      if (lookahead == 's') ADVANCE(499);
+      END_STATE();
+    case 443:
+      if (lookahead == 't') ADVANCE(846);
+      END_STATE();
+    case 444:
+      if (lookahead == 't') ADVANCE(386);
+      END_STATE();
+    case 445:
+      if (lookahead == 't') ADVANCE(930);
+      END_STATE();
+    case 446:
+      if (lookahead == 't') ADVANCE(848);
+      END_STATE();
+    case 447:
+      if (lookahead == 't') ADVANCE(826);
+      END_STATE();
+    case 448:
+      if (lookahead == 't') ADVANCE(992);
+      END_STATE();
+    case 449:
+      if (lookahead == 't') ADVANCE(890);
+      END_STATE();
+    case 450:
+      if (lookahead == 't') ADVANCE(995);
+      END_STATE();
+    case 451:
+      if (lookahead == 't') ADVANCE(780);
+      END_STATE();
+    case 452:
+      if (lookahead == 't') ADVANCE(859);
+      END_STATE();
+    case 453:
+      if (lookahead == 't') ADVANCE(865);
+      END_STATE();
+    case 454:
+      if (lookahead == 't') ADVANCE(847);
+      END_STATE();
+    case 455:
+      if (lookahead == 't') ADVANCE(782);
+      END_STATE();
+    case 456:
+      if (lookahead == 't') ADVANCE(856);
+      END_STATE();
+    case 457:
+      if (lookahead == 't') ADVANCE(909);
+      END_STATE();
+    case 458:
+      if (lookahead == 't') ADVANCE(777);
+      END_STATE();
+    case 459:
+      if (lookahead == 't') ADVANCE(872);
+      END_STATE();
+    case 460:
+      if (lookahead == 't') ADVANCE(849);
+      END_STATE();
+    case 461:
+      if (lookahead == 't') ADVANCE(797);
+      END_STATE();
+    case 462:
+      if (lookahead == 't') ADVANCE(924);
+      END_STATE();
+    case 463:
+      if (lookahead == 't') ADVANCE(819);
+      END_STATE();
+    case 464:
+      if (lookahead == 't') ADVANCE(900);
+      END_STATE();
+    case 465:
+      if (lookahead == 't') ADVANCE(914);
+      END_STATE();
+    case 466:
+      if (lookahead == 't') ADVANCE(874);
+      END_STATE();
+    case 467:
+      if (lookahead == 't') ADVANCE(259);
+      END_STATE();
+    case 468:
+      if (lookahead == 't') ADVANCE(116);
+      END_STATE();
+    case 469:
+      if (lookahead == 't') ADVANCE(444);
+      END_STATE();
+    case 470:
+      if (lookahead == 't') ADVANCE(362);
+      END_STATE();
+    case 471:
+      if (lookahead == 't') ADVANCE(191);
+      END_STATE();
+    case 472:
+      if (lookahead == 't') ADVANCE(260);
+      END_STATE();
+    case 473:
+      if (lookahead == 't') ADVANCE(236);
+      END_STATE();
+    case 474:
+      if (lookahead == 't') ADVANCE(207);
+      if (lookahead == 'y') ADVANCE(809);
+      END_STATE();
+    case 475:
+      if (lookahead == 't') ADVANCE(400);
+      END_STATE();
+    case 476:
+      if (lookahead == 't') ADVANCE(240);
+      END_STATE();
     case 477:
-      if (lookahead == 'u') ADVANCE(378);
+      if (lookahead == 't') ADVANCE(423);
       END_STATE();
     case 478:
-      if (lookahead == 'u') ADVANCE(400);
+      if (lookahead == 't') ADVANCE(103);
       END_STATE();
     case 479:
-      if (lookahead == 'u') ADVANCE(166);
+      if (lookahead == 't') ADVANCE(404);
       END_STATE();
     case 480:
-      if (lookahead == 'u') ADVANCE(454);
+      if (lookahead == 't') ADVANCE(173);
       END_STATE();
     case 481:
-      if (lookahead == 'u') ADVANCE(339);
+      if (lookahead == 't') ADVANCE(247);
       END_STATE();
     case 482:
-      if (lookahead == 'v') ADVANCE(189);
-      if (lookahead == 'x') ADVANCE(441);
+      if (lookahead == 't') ADVANCE(263);
       END_STATE();
     case 483:
-      if (lookahead == 'w') ADVANCE(736);
+      if (lookahead == 't') ADVANCE(265);
       END_STATE();
     case 484:
-      if (lookahead == 'w') ADVANCE(65);
+      if (lookahead == 't') ADVANCE(266);
       END_STATE();
     case 485:
-      if (lookahead == 'w') ADVANCE(413);
+      if (lookahead == 'u') ADVANCE(824);
       END_STATE();
     case 486:
-      if (lookahead == 'w') ADVANCE(206);
+      if (lookahead == 'u') ADVANCE(815);
       END_STATE();
     case 487:
-      if (lookahead == 'w') ADVANCE(202);
+      if (lookahead == 'u') ADVANCE(127);
       END_STATE();
     case 488:
-      if (lookahead == 'x') ADVANCE(444);
+      if (lookahead == 'u') ADVANCE(163);
       END_STATE();
     case 489:
-      if (lookahead == 'y') ADVANCE(885);
+      if (lookahead == 'u') ADVANCE(412);
       END_STATE();
     case 490:
-      if (lookahead == 'y') ADVANCE(1009);
+      if (lookahead == 'u') ADVANCE(169);
       END_STATE();
     case 491:
-      if (lookahead == 'y') ADVANCE(795);
+      if (lookahead == 'u') ADVANCE(398);
       END_STATE();
     case 492:
-      if (lookahead == 'y') ADVANCE(815);
+      if (lookahead == 'u') ADVANCE(465);
       END_STATE();
     case 493:
-      if (lookahead == 'y') ADVANCE(791);
+      if (lookahead == 'u') ADVANCE(350);
       END_STATE();
     case 494:
-      if (lookahead == 'y') ADVANCE(741);
+      if (lookahead == 'v') ADVANCE(195);
+      if (lookahead == 'x') ADVANCE(452);
       END_STATE();
     case 495:
-      if (lookahead == 'y') ADVANCE(798);
+      if (lookahead == 'w') ADVANCE(748);
       END_STATE();
     case 496:
-      if (lookahead == 'y') ADVANCE(828);
+      if (lookahead == 'w') ADVANCE(64);
       END_STATE();
     case 497:
-      if (lookahead == 'y') ADVANCE(410);
+      if (lookahead == 'w') ADVANCE(424);
       END_STATE();
     case 498:
-      if (lookahead == 'z') ADVANCE(370);
+      if (lookahead == 'w') ADVANCE(212);
       END_STATE();
     case 499:
-      if (lookahead == '{') ADVANCE(1035);
+      if (lookahead == 'w') ADVANCE(208);
       END_STATE();
     case 500:
-      if (lookahead == '{') ADVANCE(1035);
-      if (lookahead != 0) ADVANCE(1034);
+      if (lookahead == 'x') ADVANCE(455);
       END_STATE();
     case 501:
-      if (lookahead == '}') ADVANCE(1036);
+      if (lookahead == 'y') ADVANCE(906);
       END_STATE();
     case 502:
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(908);
+      if (lookahead == 'y') ADVANCE(807);
       END_STATE();
     case 503:
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(104);
+      if (lookahead == 'y') ADVANCE(827);
       END_STATE();
     case 504:
+      if (lookahead == 'y') ADVANCE(803);
+      END_STATE();
+    case 505:
+      if (lookahead == 'y') ADVANCE(753);
+      END_STATE();
+    case 506:
+      if (lookahead == 'y') ADVANCE(810);
+      END_STATE();
+    case 507:
+      if (lookahead == 'y') ADVANCE(840);
+      END_STATE();
+    case 508:
+      if (lookahead == 'y') ADVANCE(1030);
+      END_STATE();
+    case 509:
+      if (lookahead == 'y') ADVANCE(421);
+      END_STATE();
+    case 510:
+      if (lookahead == 'z') ADVANCE(381);
+      END_STATE();
+    case 511:
+      if (lookahead == '{') ADVANCE(1056);
+      END_STATE();
+    case 512:
+      if (lookahead == '{') ADVANCE(1056);
+      if (lookahead != 0) ADVANCE(1055);
+      END_STATE();
+    case 513:
+      if (lookahead == '}') ADVANCE(1057);
+      END_STATE();
+    case 514:
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(929);
+      END_STATE();
+    case 515:
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(106);
+      END_STATE();
+    case 516:
       if (lookahead == '"' ||
           lookahead == '\\' ||
           lookahead == 'n' ||
           lookahead == 't' ||
-          lookahead == '{') ADVANCE(1030);
-      END_STATE();
-    case 505:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1011);
-      END_STATE();
-    case 506:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(34);
-      END_STATE();
-    case 507:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(999);
-      END_STATE();
-    case 508:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
-      END_STATE();
-    case 509:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(998);
-      END_STATE();
-    case 510:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(997);
-      END_STATE();
-    case 511:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1000);
-      END_STATE();
-    case 512:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(996);
-      END_STATE();
-    case 513:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(49);
-      END_STATE();
-    case 514:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(505);
-      END_STATE();
-    case 515:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(506);
-      END_STATE();
-    case 516:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(507);
+          lookahead == '{') ADVANCE(1051);
       END_STATE();
     case 517:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(508);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1032);
       END_STATE();
     case 518:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(509);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
       END_STATE();
     case 519:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(511);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1020);
       END_STATE();
     case 520:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(510);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(39);
       END_STATE();
     case 521:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(41);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1019);
       END_STATE();
     case 522:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(995);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1018);
       END_STATE();
     case 523:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(521);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1021);
       END_STATE();
     case 524:
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1017);
       END_STATE();
     case 525:
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1038);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(48);
       END_STATE();
     case 526:
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(37);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(517);
       END_STATE();
     case 527:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(518);
+      END_STATE();
+    case 528:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(519);
+      END_STATE();
+    case 529:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(520);
+      END_STATE();
+    case 530:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(521);
+      END_STATE();
+    case 531:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(523);
+      END_STATE();
+    case 532:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(522);
+      END_STATE();
+    case 533:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(40);
+      END_STATE();
+    case 534:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1016);
+      END_STATE();
+    case 535:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(533);
+      END_STATE();
+    case 536:
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 537:
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1059);
+      END_STATE();
+    case 538:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1022);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(36);
       END_STATE();
-    case 528:
+    case 539:
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1043);
+      END_STATE();
+    case 540:
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(906);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(927);
       END_STATE();
-    case 529:
+    case 541:
       if (lookahead != 0 &&
-          lookahead != '"') ADVANCE(1034);
+          lookahead != '"') ADVANCE(1055);
       END_STATE();
-    case 530:
+    case 542:
       if (lookahead != 0 &&
-          lookahead != '{') ADVANCE(1034);
+          lookahead != '{') ADVANCE(1055);
       END_STATE();
-    case 531:
-      if (eof) ADVANCE(538);
+    case 543:
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        0, 738,
-        '\n', 544,
+        0, 750,
+        '\n', 556,
         '\r', 1,
-        '"', 1024,
-        '#', 542,
-        '(', 911,
-        ')', 912,
-        '+', 849,
-        ',', 781,
-        '-', 822,
-        ':', 1040,
-        '<', 988,
-        '>', 987,
-        'a', 111,
-        'b', 63,
-        'c', 50,
-        'd', 54,
-        'e', 269,
-        'f', 55,
-        'g', 177,
-        'h', 180,
-        'i', 210,
-        'l', 56,
-        'm', 179,
-        'n', 152,
-        'o', 213,
-        'p', 93,
-        'r', 153,
-        's', 78,
-        't', 154,
-        'u', 325,
-        'v', 62,
-        'w', 58,
-        '|', 1039,
-        '}', 501,
+        '"', 1045,
+        '#', 554,
+        '(', 932,
+        ')', 933,
+        '+', 861,
+        ',', 793,
+        '-', 834,
+        ':', 1061,
+        '<', 1009,
+        '>', 1008,
+        'a', 113,
+        'b', 62,
+        'c', 49,
+        'd', 53,
+        'e', 276,
+        'f', 54,
+        'g', 182,
+        'h', 186,
+        'i', 216,
+        'l', 55,
+        'm', 184,
+        'n', 155,
+        'o', 219,
+        'p', 95,
+        'r', 156,
+        's', 80,
+        't', 157,
+        'u', 336,
+        'v', 61,
+        'w', 57,
+        '|', 1060,
+        '}', 513,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(531);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
+          lookahead == ' ') SKIP(543);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(886);
       END_STATE();
-    case 532:
-      if (eof) ADVANCE(538);
+    case 544:
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        0, 738,
-        '\n', 543,
+        0, 750,
+        '\n', 555,
         '\r', 4,
-        '"', 1024,
-        '#', 542,
-        ')', 912,
-        ',', 781,
-        '-', 522,
-        'a', 219,
-        'b', 117,
-        'c', 52,
-        'e', 271,
-        'f', 90,
-        'g', 349,
-        'h', 180,
-        'i', 212,
-        'l', 92,
-        'm', 178,
-        'n', 368,
-        'o', 313,
-        'p', 388,
-        'r', 176,
-        's', 208,
-        't', 233,
-        'v', 62,
-        'w', 59,
-        '}', 501,
-      );
-      if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(532);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(994);
-      END_STATE();
-    case 533:
-      if (eof) ADVANCE(538);
-      ADVANCE_MAP(
-        '\n', 543,
-        '\r', 4,
-        '"', 1023,
-        '#', 542,
-        '-', 522,
-        'a', 218,
-        'b', 117,
+        '"', 1045,
+        '#', 554,
+        ')', 933,
+        ',', 793,
+        '-', 534,
+        'a', 225,
+        'b', 119,
         'c', 51,
-        'e', 271,
-        'f', 96,
-        'g', 349,
-        'h', 180,
-        'i', 212,
-        'l', 92,
-        'm', 178,
-        'n', 368,
-        'o', 315,
-        'p', 388,
-        'r', 176,
-        's', 208,
-        't', 233,
-        'v', 62,
-        'w', 61,
+        'e', 279,
+        'f', 92,
+        'g', 360,
+        'h', 186,
+        'i', 218,
+        'l', 94,
+        'm', 183,
+        'n', 379,
+        'o', 323,
+        'p', 401,
+        'r', 181,
+        's', 214,
+        't', 261,
+        'u', 385,
+        'v', 61,
+        'w', 59,
+        '}', 513,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(533);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(995);
+          lookahead == ' ') SKIP(544);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1015);
       END_STATE();
-    case 534:
-      if (eof) ADVANCE(538);
+    case 545:
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        ')', 912,
-        ',', 781,
-        'b', 387,
-        'c', 53,
-        'e', 270,
-        'f', 251,
-        'g', 349,
-        'h', 458,
-        'i', 211,
-        'l', 92,
-        'n', 368,
-        'o', 312,
-        'p', 388,
-        'r', 176,
-        's', 207,
-        't', 171,
-        'v', 62,
+        '"', 1044,
+        '#', 554,
+        ')', 933,
+        ',', 793,
+        '-', 534,
+        'b', 399,
+        'c', 52,
+        'e', 277,
+        'f', 88,
+        'g', 360,
+        'h', 469,
+        'i', 217,
+        'l', 94,
+        'n', 379,
+        'o', 322,
+        'p', 401,
+        'r', 181,
+        's', 213,
+        't', 176,
+        'v', 61,
         'w', 60,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(534);
+          lookahead == ' ') SKIP(545);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1016);
       END_STATE();
-    case 535:
-      if (eof) ADVANCE(538);
+    case 546:
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        '+', 849,
-        '-', 822,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 724,
-        'f', 613,
-        'g', 664,
-        'h', 581,
-        'i', 643,
-        'l', 548,
-        'm', 588,
-        'n', 668,
-        'o', 644,
-        'p', 692,
-        'r', 582,
-        's', 590,
-        't', 609,
-        'w', 550,
+        '#', 554,
+        '+', 861,
+        ',', 793,
+        '-', 834,
+        'a', 224,
+        'b', 119,
+        'c', 50,
+        'e', 278,
+        'f', 102,
+        'g', 360,
+        'h', 186,
+        'i', 218,
+        'l', 94,
+        'm', 185,
+        'n', 379,
+        'o', 325,
+        'p', 401,
+        'r', 181,
+        's', 81,
+        't', 235,
+        'u', 335,
+        'v', 61,
+        'w', 58,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(535);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          lookahead == ' ') SKIP(546);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
       END_STATE();
-    case 536:
-      if (eof) ADVANCE(538);
+    case 547:
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'a', 604,
-        'b', 567,
-        'c', 547,
-        'e', 724,
-        'f', 613,
-        'g', 664,
-        'h', 581,
-        'i', 643,
-        'l', 548,
-        'm', 588,
-        'n', 668,
-        'o', 649,
-        'p', 692,
-        'r', 582,
-        's', 590,
-        't', 609,
-        'w', 550,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 736,
+        'f', 625,
+        'g', 676,
+        'h', 593,
+        'i', 655,
+        'l', 560,
+        'm', 600,
+        'n', 680,
+        'o', 656,
+        'p', 704,
+        'r', 594,
+        's', 602,
+        't', 621,
+        'w', 562,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(536);
+          lookahead == ' ') SKIP(547);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(889);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 537:
-      if (eof) ADVANCE(538);
+    case 548:
+      if (eof) ADVANCE(550);
       ADVANCE_MAP(
-        '\n', 543,
+        '\n', 555,
         '\r', 4,
-        '#', 542,
-        'e', 725,
-        'f', 614,
-        'g', 679,
-        'l', 674,
-        'o', 647,
-        'r', 582,
-        's', 717,
-        't', 624,
-        'w', 623,
+        '#', 554,
+        'a', 616,
+        'b', 579,
+        'c', 559,
+        'e', 736,
+        'f', 625,
+        'g', 676,
+        'h', 593,
+        'i', 655,
+        'l', 560,
+        'm', 600,
+        'n', 680,
+        'o', 661,
+        'p', 704,
+        'r', 594,
+        's', 602,
+        't', 621,
+        'w', 562,
       );
       if (lookahead == '\t' ||
-          lookahead == ' ') SKIP(537);
+          lookahead == ' ') SKIP(548);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('d' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 538:
+    case 549:
+      if (eof) ADVANCE(550);
+      ADVANCE_MAP(
+        '\n', 555,
+        '\r', 4,
+        '#', 554,
+        'e', 737,
+        'f', 626,
+        'g', 691,
+        'l', 686,
+        'o', 659,
+        'r', 594,
+        's', 729,
+        't', 636,
+        'w', 635,
+      );
+      if (lookahead == '\t' ||
+          lookahead == ' ') SKIP(549);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 550:
       ACCEPT_TOKEN(ts_builtin_sym_end);
       END_STATE();
-    case 539:
+    case 551:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '"') ADVANCE(542);
+      if (lookahead == '"') ADVANCE(554);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(1034);
-      if (lookahead != 0) ADVANCE(1033);
+          lookahead == '\r') ADVANCE(1055);
+      if (lookahead != 0) ADVANCE(1054);
       END_STATE();
-    case 540:
+    case 552:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '"') ADVANCE(539);
+      if (lookahead == '"') ADVANCE(551);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(1034);
-      if (lookahead != 0) ADVANCE(1033);
+          lookahead == '\r') ADVANCE(1055);
+      if (lookahead != 0) ADVANCE(1054);
       END_STATE();
-    case 541:
+    case 553:
       ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '{') ADVANCE(542);
+      if (lookahead == '{') ADVANCE(554);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(1034);
-      if (lookahead != 0) ADVANCE(1033);
+          lookahead == '\r') ADVANCE(1055);
+      if (lookahead != 0) ADVANCE(1054);
       END_STATE();
-    case 542:
+    case 554:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
           lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(542);
+          lookahead != '\r') ADVANCE(554);
       END_STATE();
-    case 543:
+    case 555:
       ACCEPT_TOKEN(aux_sym__newline_token1);
       END_STATE();
-    case 544:
+    case 556:
       ACCEPT_TOKEN(aux_sym__newline_token1);
       if (lookahead == '\n') ADVANCE(3);
       if (lookahead == '\r') ADVANCE(2);
-      if (lookahead == 'a') ADVANCE(317);
-      if (lookahead == 'o') ADVANCE(377);
+      if (lookahead == 'a') ADVANCE(327);
+      if (lookahead == 'o') ADVANCE(389);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(3);
       END_STATE();
-    case 545:
+    case 557:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '-') ADVANCE(600);
+      if (lookahead == '-') ADVANCE(612);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 546:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '@') ADVANCE(526);
-      if (lookahead == '+' ||
-          lookahead == '.') ADVANCE(48);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(546);
-      END_STATE();
-    case 547:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(632);
-      if (lookahead == 'c') ADVANCE(874);
-      if (lookahead == 'o') ADVANCE(648);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 548:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(565);
-      if (lookahead == 'o') ADVANCE(665);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 549:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(565);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 550:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(615);
-      if (lookahead == 'i') ADVANCE(655);
-      if (lookahead == 'o') ADVANCE(688);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 551:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(615);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 552:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(570);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 553:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(578);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 554:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(629);
-      if (lookahead == 't') ADVANCE(666);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 555:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(629);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 556:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(691);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 557:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(631);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 558:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(651);
+      if (lookahead == '@') ADVANCE(538);
+      if (lookahead == '+' ||
+          lookahead == '.') ADVANCE(47);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(558);
       END_STATE();
     case 559:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(657);
-      if (lookahead == 'i') ADVANCE(607);
+      if (lookahead == 'a') ADVANCE(644);
+      if (lookahead == 'c') ADVANCE(895);
+      if (lookahead == 'o') ADVANCE(660);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 560:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(657);
+      if (lookahead == 'a') ADVANCE(577);
+      if (lookahead == 'o') ADVANCE(677);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 561:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(606);
+      if (lookahead == 'a') ADVANCE(577);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 562:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(627);
+      if (lookahead == 'i') ADVANCE(667);
+      if (lookahead == 'o') ADVANCE(700);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 563:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(627);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 564:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(582);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 565:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(590);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 566:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(641);
+      if (lookahead == 't') ADVANCE(678);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 567:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(641);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 568:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(703);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 569:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'a') ADVANCE(643);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 570:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'a') ADVANCE(663);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 563:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'a') ADVANCE(573);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 564:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'b') ADVANCE(625);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 565:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'b') ADVANCE(596);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 566:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(568);
-      if (lookahead == 'o') ADVANCE(574);
-      if (lookahead == 'r') ADVANCE(558);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 567:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(568);
-      if (lookahead == 'o') ADVANCE(574);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 568:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(876);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 569:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(608);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 570:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(710);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 571:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(711);
+      if (lookahead == 'a') ADVANCE(669);
+      if (lookahead == 'i') ADVANCE(619);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 572:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(720);
+      if (lookahead == 'a') ADVANCE(669);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 573:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(721);
+      if (lookahead == 'a') ADVANCE(618);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 574:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(728);
+      if (lookahead == 'a') ADVANCE(675);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 575:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(757);
+      if (lookahead == 'a') ADVANCE(585);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 576:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(841);
+      if (lookahead == 'b') ADVANCE(637);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 577:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(667);
+      if (lookahead == 'b') ADVANCE(608);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 578:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(594);
+      if (lookahead == 'c') ADVANCE(580);
+      if (lookahead == 'o') ADVANCE(586);
+      if (lookahead == 'r') ADVANCE(570);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 579:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(695);
+      if (lookahead == 'c') ADVANCE(580);
+      if (lookahead == 'o') ADVANCE(586);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 580:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(622);
+      if (lookahead == 'c') ADVANCE(897);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 581:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(553);
-      if (lookahead == 't') ADVANCE(703);
+      if (lookahead == 'c') ADVANCE(620);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 582:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(545);
+      if (lookahead == 'c') ADVANCE(722);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 583:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(670);
+      if (lookahead == 'c') ADVANCE(723);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 584:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(882);
+      if (lookahead == 'c') ADVANCE(732);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 585:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(740);
+      if (lookahead == 'c') ADVANCE(733);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 586:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(859);
+      if (lookahead == 'd') ADVANCE(740);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 587:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(731);
+      if (lookahead == 'd') ADVANCE(769);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 588:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(699);
+      if (lookahead == 'd') ADVANCE(853);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 589:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(679);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 590:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(606);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 591:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(707);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 592:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'd') ADVANCE(634);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 593:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(565);
+      if (lookahead == 't') ADVANCE(715);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 594:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(557);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 595:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'e') ADVANCE(682);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 590:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(653);
-      if (lookahead == 'p') ADVANCE(637);
-      if (lookahead == 't') ADVANCE(589);
-      if (lookahead == 'u') ADVANCE(564);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 591:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(653);
-      if (lookahead == 'p') ADVANCE(637);
-      if (lookahead == 'u') ADVANCE(564);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 592:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(634);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 593:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(656);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 594:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(685);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 595:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(686);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 596:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(630);
+      if (lookahead == 'e') ADVANCE(903);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 597:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(752);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 598:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(871);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 599:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(743);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 600:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(711);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 601:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(694);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 602:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(665);
+      if (lookahead == 'p') ADVANCE(649);
+      if (lookahead == 't') ADVANCE(601);
+      if (lookahead == 'u') ADVANCE(576);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 603:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(665);
+      if (lookahead == 'p') ADVANCE(649);
+      if (lookahead == 'u') ADVANCE(576);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 604:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(646);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 605:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(668);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 606:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(697);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 607:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(698);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 608:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(642);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 609:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(683);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 610:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'e') ADVANCE(583);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 611:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'e') ADVANCE(671);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 598:
+    case 612:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(571);
+      if (lookahead == 'e') ADVANCE(673);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 599:
+    case 613:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(659);
+      if (lookahead == 'f') ADVANCE(863);
+      if (lookahead == 'n') ADVANCE(712);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 600:
+    case 614:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'e') ADVANCE(661);
+      if (lookahead == 'f') ADVANCE(741);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 601:
+    case 615:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(851);
-      if (lookahead == 'n') ADVANCE(700);
+      if (lookahead == 'f') ADVANCE(647);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 602:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(729);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 603:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'f') ADVANCE(635);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 604:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(593);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 605:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(595);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 606:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'g') ADVANCE(584);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 607:
+    case 616:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'g') ADVANCE(605);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 608:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'h') ADVANCE(857);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 609:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(640);
-      if (lookahead == 'o') ADVANCE(869);
-      if (lookahead == 'r') ADVANCE(559);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 610:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(602);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 611:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(607);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 612:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(704);
-      if (lookahead == 't') ADVANCE(687);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 613:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(592);
-      if (lookahead == 'r') ADVANCE(669);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 614:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(592);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 615:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(705);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 616:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(708);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 617:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(676);
+      if (lookahead == 'g') ADVANCE(607);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 618:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(562);
+      if (lookahead == 'g') ADVANCE(596);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 619:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(680);
+      if (lookahead == 'g') ADVANCE(617);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 620:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(677);
+      if (lookahead == 'h') ADVANCE(869);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 621:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(641);
-      if (lookahead == 'o') ADVANCE(869);
-      if (lookahead == 'r') ADVANCE(560);
+      if (lookahead == 'i') ADVANCE(652);
+      if (lookahead == 'o') ADVANCE(880);
+      if (lookahead == 'r') ADVANCE(571);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 622:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(715);
+      if (lookahead == 'i') ADVANCE(614);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 623:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(655);
-      if (lookahead == 'o') ADVANCE(688);
+      if (lookahead == 'i') ADVANCE(619);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 624:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(642);
-      if (lookahead == 'r') ADVANCE(611);
+      if (lookahead == 'i') ADVANCE(716);
+      if (lookahead == 't') ADVANCE(699);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 625:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'j') ADVANCE(598);
+      if (lookahead == 'i') ADVANCE(604);
+      if (lookahead == 'r') ADVANCE(681);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 626:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'k') ADVANCE(747);
+      if (lookahead == 'i') ADVANCE(604);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 627:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'k') ADVANCE(603);
+      if (lookahead == 'i') ADVANCE(717);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 628:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(788);
+      if (lookahead == 'i') ADVANCE(720);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 629:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(777);
+      if (lookahead == 'i') ADVANCE(688);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 630:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(826);
+      if (lookahead == 'i') ADVANCE(574);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 631:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(902);
+      if (lookahead == 'i') ADVANCE(692);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 632:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(689);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 633:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(653);
+      if (lookahead == 'o') ADVANCE(880);
+      if (lookahead == 'r') ADVANCE(572);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 634:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(727);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 635:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(667);
+      if (lookahead == 'o') ADVANCE(700);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 636:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'i') ADVANCE(654);
+      if (lookahead == 'r') ADVANCE(623);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 637:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'j') ADVANCE(610);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 638:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'k') ADVANCE(759);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 639:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'k') ADVANCE(615);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 640:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(800);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 641:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(789);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 642:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(838);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 643:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(923);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 644:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(640);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 645:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(706);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 646:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(591);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 647:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(684);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 648:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'l') ADVANCE(713);
+      if (lookahead == 'n') ADVANCE(588);
+      if (lookahead == 'x') ADVANCE(624);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 649:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'l') ADVANCE(628);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 633:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(694);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 634:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(579);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 635:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(672);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 636:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(701);
-      if (lookahead == 'n') ADVANCE(576);
-      if (lookahead == 'x') ADVANCE(612);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 637:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'l') ADVANCE(616);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 638:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(878);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 639:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(683);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 640:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(583);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 641:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(597);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 642:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'm') ADVANCE(587);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 643:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(700);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 644:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(752);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 645:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(855);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 646:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(734);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 647:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(755);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 648:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(580);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 649:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(754);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 650:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(733);
+      if (lookahead == 'm') ADVANCE(899);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 651:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(695);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 652:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(595);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 653:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(609);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 654:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'm') ADVANCE(599);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 655:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(712);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 656:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(764);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 657:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(867);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 658:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(746);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 659:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(767);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 660:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(592);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 661:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(766);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 662:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(745);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 663:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(581);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 664:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(744);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 665:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'n') ADVANCE(587);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 666:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'n') ADVANCE(569);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 652:
+    case 667:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(732);
+      if (lookahead == 'n') ADVANCE(589);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 653:
+    case 668:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(575);
+      if (lookahead == 'n') ADVANCE(718);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 654:
+    case 669:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(557);
+      if (lookahead == 'n') ADVANCE(714);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 655:
+    case 670:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(577);
+      if (lookahead == 'n') ADVANCE(588);
+      if (lookahead == 'x') ADVANCE(624);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 656:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(706);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 657:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(702);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 658:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(576);
-      if (lookahead == 'x') ADVANCE(612);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 659:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(707);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 660:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(697);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 661:
+    case 671:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'n') ADVANCE(719);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 662:
+    case 672:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(585);
+      if (lookahead == 'n') ADVANCE(709);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 663:
+    case 673:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'n') ADVANCE(713);
+      if (lookahead == 'n') ADVANCE(731);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 664:
+    case 674:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(554);
+      if (lookahead == 'n') ADVANCE(597);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 665:
+    case 675:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(626);
+      if (lookahead == 'n') ADVANCE(725);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 666:
+    case 676:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(866);
+      if (lookahead == 'o') ADVANCE(566);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 667:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(727);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 668:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(714);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 669:
+    case 677:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'o') ADVANCE(638);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 670:
+    case 678:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(722);
-      if (lookahead == 'z') ADVANCE(675);
+      if (lookahead == 'o') ADVANCE(878);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 671:
+    case 679:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(722);
+      if (lookahead == 'o') ADVANCE(739);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 672:
+    case 680:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == 'o') ADVANCE(726);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 673:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(639);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 674:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(665);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 675:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(662);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 676:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(645);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 677:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(654);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 678:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(718);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 679:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(555);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 680:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'o') ADVANCE(660);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 681:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(833);
+      if (lookahead == 'o') ADVANCE(650);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 682:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(693);
+      if (lookahead == 'o') ADVANCE(734);
+      if (lookahead == 'z') ADVANCE(687);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(747);
       END_STATE();
     case 683:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'p') ADVANCE(709);
+      if (lookahead == 'o') ADVANCE(734);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 684:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(723);
+      if (lookahead == 'o') ADVANCE(738);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 685:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(891);
+      if (lookahead == 'o') ADVANCE(651);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 686:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(775);
+      if (lookahead == 'o') ADVANCE(677);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 687:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(552);
+      if (lookahead == 'o') ADVANCE(674);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 688:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(627);
+      if (lookahead == 'o') ADVANCE(657);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 689:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(669);
+      if (lookahead == 'o') ADVANCE(666);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 690:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(730);
+      if (lookahead == 'o') ADVANCE(730);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 691:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(618);
+      if (lookahead == 'o') ADVANCE(567);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 692:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'r') ADVANCE(673);
+      if (lookahead == 'o') ADVANCE(672);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 693:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(824);
+      if (lookahead == 'p') ADVANCE(845);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 694:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(896);
+      if (lookahead == 'p') ADVANCE(705);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 695:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(764);
+      if (lookahead == 'p') ADVANCE(721);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 696:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(780);
+      if (lookahead == 'r') ADVANCE(735);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 697:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(884);
+      if (lookahead == 'r') ADVANCE(912);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 698:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(561);
+      if (lookahead == 'r') ADVANCE(787);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 699:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(698);
+      if (lookahead == 'r') ADVANCE(564);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 700:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(716);
+      if (lookahead == 'r') ADVANCE(639);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 701:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(586);
+      if (lookahead == 'r') ADVANCE(681);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 702:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 's') ADVANCE(563);
+      if (lookahead == 'r') ADVANCE(742);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 703:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(681);
+      if (lookahead == 'r') ADVANCE(630);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 704:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(868);
+      if (lookahead == 'r') ADVANCE(685);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 705:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(845);
+      if (lookahead == 's') ADVANCE(836);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 706:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(889);
+      if (lookahead == 's') ADVANCE(917);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 707:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(766);
+      if (lookahead == 's') ADVANCE(776);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 708:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(861);
+      if (lookahead == 's') ADVANCE(792);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 709:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(838);
+      if (lookahead == 's') ADVANCE(905);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 710:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(904);
+      if (lookahead == 's') ADVANCE(573);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 711:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(880);
+      if (lookahead == 's') ADVANCE(710);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 712:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(894);
+      if (lookahead == 's') ADVANCE(728);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 713:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(863);
+      if (lookahead == 's') ADVANCE(598);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 714:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(610);
+      if (lookahead == 's') ADVANCE(575);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 715:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(617);
+      if (lookahead == 't') ADVANCE(693);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 716:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(684);
+      if (lookahead == 't') ADVANCE(891);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 717:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(589);
+      if (lookahead == 't') ADVANCE(857);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 718:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(666);
+      if (lookahead == 't') ADVANCE(910);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 719:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(690);
+      if (lookahead == 't') ADVANCE(778);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 720:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(619);
+      if (lookahead == 't') ADVANCE(873);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 721:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 't') ADVANCE(620);
+      if (lookahead == 't') ADVANCE(850);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 722:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'u') ADVANCE(712);
+      if (lookahead == 't') ADVANCE(925);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 723:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'u') ADVANCE(572);
+      if (lookahead == 't') ADVANCE(901);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 724:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'v') ADVANCE(599);
-      if (lookahead == 'x') ADVANCE(612);
+      if (lookahead == 't') ADVANCE(915);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 725:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'v') ADVANCE(599);
+      if (lookahead == 't') ADVANCE(875);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 726:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'w') ADVANCE(737);
+      if (lookahead == 't') ADVANCE(622);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 727:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'w') ADVANCE(696);
+      if (lookahead == 't') ADVANCE(629);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 728:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(886);
+      if (lookahead == 't') ADVANCE(696);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 729:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(829);
+      if (lookahead == 't') ADVANCE(601);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 730:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'y') ADVANCE(742);
+      if (lookahead == 't') ADVANCE(678);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 731:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'z') ADVANCE(675);
+      if (lookahead == 't') ADVANCE(702);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 732:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(82);
+      if (lookahead == 't') ADVANCE(631);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 733:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(83);
+      if (lookahead == 't') ADVANCE(632);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 734:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(193);
+      if (lookahead == 'u') ADVANCE(724);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 735:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'u') ADVANCE(584);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 736:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'v') ADVANCE(611);
+      if (lookahead == 'x') ADVANCE(624);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 737:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'v') ADVANCE(611);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 738:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'w') ADVANCE(749);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 739:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'w') ADVANCE(708);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 740:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'y') ADVANCE(907);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 741:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'y') ADVANCE(841);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 742:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'y') ADVANCE(754);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 743:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == 'z') ADVANCE(687);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'y')) ADVANCE(747);
+      END_STATE();
+    case 744:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(83);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 745:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(84);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 746:
+      ACCEPT_TOKEN(sym_identifier);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(199);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 747:
       ACCEPT_TOKEN(sym_identifier);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 736:
-      ACCEPT_TOKEN(anon_sym_workflow);
-      END_STATE();
-    case 737:
-      ACCEPT_TOKEN(anon_sym_workflow);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 738:
-      ACCEPT_TOKEN(sym__eof);
-      END_STATE();
-    case 739:
-      ACCEPT_TOKEN(anon_sym_timezone);
-      END_STATE();
-    case 740:
-      ACCEPT_TOKEN(anon_sym_timezone);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 741:
-      ACCEPT_TOKEN(anon_sym_re_DASHentry);
-      END_STATE();
-    case 742:
-      ACCEPT_TOKEN(anon_sym_re_DASHentry);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 743:
-      ACCEPT_TOKEN(anon_sym_never);
-      END_STATE();
-    case 744:
-      ACCEPT_TOKEN(anon_sym_always);
-      END_STATE();
-    case 745:
-      ACCEPT_TOKEN(anon_sym_after);
-      END_STATE();
-    case 746:
-      ACCEPT_TOKEN(anon_sym_look);
-      END_STATE();
-    case 747:
-      ACCEPT_TOKEN(anon_sym_look);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 748:
-      ACCEPT_TOKEN(anon_sym_back);
+      ACCEPT_TOKEN(anon_sym_workflow);
       END_STATE();
     case 749:
-      ACCEPT_TOKEN(anon_sym_on);
+      ACCEPT_TOKEN(anon_sym_workflow);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 750:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(82);
+      ACCEPT_TOKEN(sym__eof);
       END_STATE();
     case 751:
-      ACCEPT_TOKEN(anon_sym_on);
-      if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(83);
+      ACCEPT_TOKEN(anon_sym_timezone);
       END_STATE();
     case 752:
+      ACCEPT_TOKEN(anon_sym_timezone);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 753:
+      ACCEPT_TOKEN(anon_sym_re_DASHentry);
+      END_STATE();
+    case 754:
+      ACCEPT_TOKEN(anon_sym_re_DASHentry);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 755:
+      ACCEPT_TOKEN(anon_sym_never);
+      END_STATE();
+    case 756:
+      ACCEPT_TOKEN(anon_sym_always);
+      END_STATE();
+    case 757:
+      ACCEPT_TOKEN(anon_sym_after);
+      END_STATE();
+    case 758:
+      ACCEPT_TOKEN(anon_sym_look);
+      END_STATE();
+    case 759:
+      ACCEPT_TOKEN(anon_sym_look);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 760:
+      ACCEPT_TOKEN(anon_sym_back);
+      END_STATE();
+    case 761:
+      ACCEPT_TOKEN(anon_sym_on);
+      END_STATE();
+    case 762:
       ACCEPT_TOKEN(anon_sym_on);
       if (lookahead == '\t' ||
           lookahead == ' ') ADVANCE(83);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
       END_STATE();
-    case 753:
+    case 763:
       ACCEPT_TOKEN(anon_sym_on);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(193);
+          lookahead == ' ') ADVANCE(84);
       END_STATE();
-    case 754:
+    case 764:
       ACCEPT_TOKEN(anon_sym_on);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(193);
+          lookahead == ' ') ADVANCE(84);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 755:
+    case 765:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(199);
+      END_STATE();
+    case 766:
+      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == '\t' ||
+          lookahead == ' ') ADVANCE(199);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 767:
       ACCEPT_TOKEN(anon_sym_on);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 756:
+    case 768:
       ACCEPT_TOKEN(anon_sym_send);
       END_STATE();
-    case 757:
+    case 769:
       ACCEPT_TOKEN(anon_sym_send);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 758:
+    case 770:
       ACCEPT_TOKEN(anon_sym_failure);
       END_STATE();
-    case 759:
+    case 771:
       ACCEPT_TOKEN(anon_sym_continue);
       END_STATE();
-    case 760:
+    case 772:
       ACCEPT_TOKEN(anon_sym_fail);
       END_STATE();
-    case 761:
+    case 773:
       ACCEPT_TOKEN(anon_sym_fail);
-      if (lookahead == 'u') ADVANCE(400);
+      if (lookahead == 'u') ADVANCE(412);
       END_STATE();
-    case 762:
+    case 774:
       ACCEPT_TOKEN(sym_timezone_name);
       if (lookahead == '+' ||
           lookahead == '-' ||
           ('/' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(762);
-      END_STATE();
-    case 763:
-      ACCEPT_TOKEN(anon_sym_fields);
-      END_STATE();
-    case 764:
-      ACCEPT_TOKEN(anon_sym_fields);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 765:
-      ACCEPT_TOKEN(anon_sym_event);
-      END_STATE();
-    case 766:
-      ACCEPT_TOKEN(anon_sym_event);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 767:
-      ACCEPT_TOKEN(anon_sym_optional);
-      END_STATE();
-    case 768:
-      ACCEPT_TOKEN(anon_sym_list);
-      END_STATE();
-    case 769:
-      ACCEPT_TOKEN(anon_sym_of);
-      END_STATE();
-    case 770:
-      ACCEPT_TOKEN(anon_sym_text);
-      END_STATE();
-    case 771:
-      ACCEPT_TOKEN(anon_sym_number);
-      END_STATE();
-    case 772:
-      ACCEPT_TOKEN(anon_sym_bool);
-      END_STATE();
-    case 773:
-      ACCEPT_TOKEN(anon_sym_datetime);
-      END_STATE();
-    case 774:
-      ACCEPT_TOKEN(anon_sym_trigger);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(774);
       END_STATE();
     case 775:
+      ACCEPT_TOKEN(anon_sym_fields);
+      END_STATE();
+    case 776:
+      ACCEPT_TOKEN(anon_sym_fields);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 777:
+      ACCEPT_TOKEN(anon_sym_event);
+      END_STATE();
+    case 778:
+      ACCEPT_TOKEN(anon_sym_event);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 779:
+      ACCEPT_TOKEN(anon_sym_optional);
+      END_STATE();
+    case 780:
+      ACCEPT_TOKEN(anon_sym_list);
+      END_STATE();
+    case 781:
+      ACCEPT_TOKEN(anon_sym_of);
+      END_STATE();
+    case 782:
+      ACCEPT_TOKEN(anon_sym_text);
+      END_STATE();
+    case 783:
+      ACCEPT_TOKEN(anon_sym_number);
+      END_STATE();
+    case 784:
+      ACCEPT_TOKEN(anon_sym_bool);
+      END_STATE();
+    case 785:
+      ACCEPT_TOKEN(anon_sym_datetime);
+      END_STATE();
+    case 786:
+      ACCEPT_TOKEN(anon_sym_trigger);
+      END_STATE();
+    case 787:
       ACCEPT_TOKEN(anon_sym_trigger);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 776:
-      ACCEPT_TOKEN(anon_sym_goal);
-      END_STATE();
-    case 777:
-      ACCEPT_TOKEN(anon_sym_goal);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 778:
-      ACCEPT_TOKEN(anon_sym_when);
-      END_STATE();
-    case 779:
-      ACCEPT_TOKEN(anon_sym_windows);
-      END_STATE();
-    case 780:
-      ACCEPT_TOKEN(anon_sym_windows);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 781:
-      ACCEPT_TOKEN(anon_sym_COMMA);
-      END_STATE();
-    case 782:
-      ACCEPT_TOKEN(anon_sym_in);
-      END_STATE();
-    case 783:
-      ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 's') ADVANCE(464);
-      END_STATE();
-    case 784:
-      ACCEPT_TOKEN(anon_sym_lead);
-      END_STATE();
-    case 785:
-      ACCEPT_TOKEN(anon_sym_account);
-      END_STATE();
-    case 786:
-      ACCEPT_TOKEN(anon_sym_email);
-      END_STATE();
-    case 787:
-      ACCEPT_TOKEN(anon_sym_call);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 788:
+      ACCEPT_TOKEN(anon_sym_goal);
+      END_STATE();
+    case 789:
+      ACCEPT_TOKEN(anon_sym_goal);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 790:
+      ACCEPT_TOKEN(anon_sym_when);
+      END_STATE();
+    case 791:
+      ACCEPT_TOKEN(anon_sym_windows);
+      END_STATE();
+    case 792:
+      ACCEPT_TOKEN(anon_sym_windows);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 793:
+      ACCEPT_TOKEN(anon_sym_COMMA);
+      END_STATE();
+    case 794:
+      ACCEPT_TOKEN(anon_sym_in);
+      END_STATE();
+    case 795:
+      ACCEPT_TOKEN(anon_sym_in);
+      if (lookahead == 's') ADVANCE(475);
+      END_STATE();
+    case 796:
+      ACCEPT_TOKEN(anon_sym_lead);
+      END_STATE();
+    case 797:
+      ACCEPT_TOKEN(anon_sym_account);
+      END_STATE();
+    case 798:
+      ACCEPT_TOKEN(anon_sym_email);
+      END_STATE();
+    case 799:
+      ACCEPT_TOKEN(anon_sym_call);
+      END_STATE();
+    case 800:
       ACCEPT_TOKEN(anon_sym_call);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 789:
-      ACCEPT_TOKEN(anon_sym_weekdays);
-      END_STATE();
-    case 790:
-      ACCEPT_TOKEN(anon_sym_weekdays);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 791:
-      ACCEPT_TOKEN(anon_sym_weekday);
-      if (lookahead == 's') ADVANCE(789);
-      END_STATE();
-    case 792:
-      ACCEPT_TOKEN(anon_sym_weekday);
-      if (lookahead == 's') ADVANCE(790);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 793:
-      ACCEPT_TOKEN(anon_sym_weekends);
-      END_STATE();
-    case 794:
-      ACCEPT_TOKEN(anon_sym_weekends);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 795:
-      ACCEPT_TOKEN(anon_sym_every);
-      END_STATE();
-    case 796:
-      ACCEPT_TOKEN(anon_sym_every);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 797:
-      ACCEPT_TOKEN(anon_sym_day);
-      END_STATE();
-    case 798:
-      ACCEPT_TOKEN(sym_day_range);
-      END_STATE();
-    case 799:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'd') ADVANCE(80);
-      END_STATE();
-    case 800:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'd') ADVANCE(917);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 801:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'n') ADVANCE(199);
+      ACCEPT_TOKEN(anon_sym_weekdays);
       END_STATE();
     case 802:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'n') ADVANCE(933);
+      ACCEPT_TOKEN(anon_sym_weekdays);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 803:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'r') ADVANCE(425);
+      ACCEPT_TOKEN(anon_sym_weekday);
+      if (lookahead == 's') ADVANCE(801);
       END_STATE();
     case 804:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'r') ADVANCE(954);
+      ACCEPT_TOKEN(anon_sym_weekday);
+      if (lookahead == 's') ADVANCE(802);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 805:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 's') ADVANCE(144);
+      ACCEPT_TOKEN(anon_sym_weekends);
       END_STATE();
     case 806:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 's') ADVANCE(924);
+      ACCEPT_TOKEN(anon_sym_weekends);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 807:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'u') ADVANCE(398);
+      ACCEPT_TOKEN(anon_sym_every);
       END_STATE();
     case 808:
-      ACCEPT_TOKEN(sym_day_range);
-      if (lookahead == 'u') ADVANCE(951);
+      ACCEPT_TOKEN(anon_sym_every);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 809:
+      ACCEPT_TOKEN(anon_sym_day);
+      END_STATE();
+    case 810:
+      ACCEPT_TOKEN(sym_day_range);
+      END_STATE();
+    case 811:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'd') ADVANCE(75);
+      END_STATE();
+    case 812:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'd') ADVANCE(938);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 813:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'n') ADVANCE(205);
+      END_STATE();
+    case 814:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'n') ADVANCE(954);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 815:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'r') ADVANCE(436);
+      END_STATE();
+    case 816:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'r') ADVANCE(975);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 817:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 's') ADVANCE(147);
+      END_STATE();
+    case 818:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 's') ADVANCE(945);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 819:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'u') ADVANCE(410);
+      END_STATE();
+    case 820:
+      ACCEPT_TOKEN(sym_day_range);
+      if (lookahead == 'u') ADVANCE(972);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 821:
       ACCEPT_TOKEN(sym_day_range);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 810:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(216);
-      if (lookahead == 'd') ADVANCE(71);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      END_STATE();
-    case 811:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(216);
-      if (lookahead == 'n') ADVANCE(190);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      END_STATE();
-    case 812:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(216);
-      if (lookahead == 'r') ADVANCE(422);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      END_STATE();
-    case 813:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(216);
-      if (lookahead == 's') ADVANCE(141);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      END_STATE();
-    case 814:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(216);
-      if (lookahead == 'u') ADVANCE(396);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      END_STATE();
-    case 815:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(216);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      END_STATE();
-    case 816:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(934);
-      if (lookahead == 'd') ADVANCE(914);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 817:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(934);
-      if (lookahead == 'n') ADVANCE(930);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 818:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(934);
-      if (lookahead == 'r') ADVANCE(952);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 819:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(934);
-      if (lookahead == 's') ADVANCE(920);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 820:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(934);
-      if (lookahead == 'u') ADVANCE(949);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 821:
-      ACCEPT_TOKEN(sym_day);
-      if (lookahead == '-') ADVANCE(934);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(32);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 822:
-      ACCEPT_TOKEN(anon_sym_DASH);
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(222);
+      if (lookahead == 'd') ADVANCE(65);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
       END_STATE();
     case 823:
-      ACCEPT_TOKEN(anon_sym_steps);
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(222);
+      if (lookahead == 'n') ADVANCE(196);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
       END_STATE();
     case 824:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(222);
+      if (lookahead == 'r') ADVANCE(433);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      END_STATE();
+    case 825:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(222);
+      if (lookahead == 's') ADVANCE(144);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      END_STATE();
+    case 826:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(222);
+      if (lookahead == 'u') ADVANCE(408);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      END_STATE();
+    case 827:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(222);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      END_STATE();
+    case 828:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(955);
+      if (lookahead == 'd') ADVANCE(935);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 829:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(955);
+      if (lookahead == 'n') ADVANCE(951);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 830:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(955);
+      if (lookahead == 'r') ADVANCE(973);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 831:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(955);
+      if (lookahead == 's') ADVANCE(941);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 832:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(955);
+      if (lookahead == 'u') ADVANCE(970);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 833:
+      ACCEPT_TOKEN(sym_day);
+      if (lookahead == '-') ADVANCE(955);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(32);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 834:
+      ACCEPT_TOKEN(anon_sym_DASH);
+      END_STATE();
+    case 835:
+      ACCEPT_TOKEN(anon_sym_steps);
+      END_STATE();
+    case 836:
       ACCEPT_TOKEN(anon_sym_steps);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 825:
-      ACCEPT_TOKEN(anon_sym_label);
-      END_STATE();
-    case 826:
-      ACCEPT_TOKEN(anon_sym_label);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 827:
-      ACCEPT_TOKEN(anon_sym_phone);
-      END_STATE();
-    case 828:
-      ACCEPT_TOKEN(anon_sym_notify);
-      END_STATE();
-    case 829:
-      ACCEPT_TOKEN(anon_sym_notify);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 830:
-      ACCEPT_TOKEN(anon_sym_slack);
-      END_STATE();
-    case 831:
-      ACCEPT_TOKEN(anon_sym_teams);
-      END_STATE();
-    case 832:
-      ACCEPT_TOKEN(anon_sym_http);
-      END_STATE();
-    case 833:
-      ACCEPT_TOKEN(anon_sym_http);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 834:
-      ACCEPT_TOKEN(anon_sym_get);
-      END_STATE();
-    case 835:
-      ACCEPT_TOKEN(anon_sym_post);
-      END_STATE();
-    case 836:
-      ACCEPT_TOKEN(anon_sym_put);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 837:
-      ACCEPT_TOKEN(anon_sym_prompt);
+      ACCEPT_TOKEN(anon_sym_label);
       END_STATE();
     case 838:
+      ACCEPT_TOKEN(anon_sym_label);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 839:
+      ACCEPT_TOKEN(anon_sym_phone);
+      END_STATE();
+    case 840:
+      ACCEPT_TOKEN(anon_sym_notify);
+      END_STATE();
+    case 841:
+      ACCEPT_TOKEN(anon_sym_notify);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 842:
+      ACCEPT_TOKEN(anon_sym_slack);
+      END_STATE();
+    case 843:
+      ACCEPT_TOKEN(anon_sym_teams);
+      END_STATE();
+    case 844:
+      ACCEPT_TOKEN(anon_sym_http);
+      END_STATE();
+    case 845:
+      ACCEPT_TOKEN(anon_sym_http);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 846:
+      ACCEPT_TOKEN(anon_sym_get);
+      END_STATE();
+    case 847:
+      ACCEPT_TOKEN(anon_sym_post);
+      END_STATE();
+    case 848:
+      ACCEPT_TOKEN(anon_sym_put);
+      END_STATE();
+    case 849:
+      ACCEPT_TOKEN(anon_sym_prompt);
+      END_STATE();
+    case 850:
       ACCEPT_TOKEN(anon_sym_prompt);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 839:
-      ACCEPT_TOKEN(anon_sym_end);
-      END_STATE();
-    case 840:
-      ACCEPT_TOKEN(anon_sym_end);
-      if (lookahead == 's') ADVANCE(984);
-      END_STATE();
-    case 841:
-      ACCEPT_TOKEN(anon_sym_end);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 842:
-      ACCEPT_TOKEN(sym_outcome);
-      END_STATE();
-    case 843:
-      ACCEPT_TOKEN(sym_on_error);
-      END_STATE();
-    case 844:
-      ACCEPT_TOKEN(anon_sym_wait);
-      END_STATE();
-    case 845:
-      ACCEPT_TOKEN(anon_sym_wait);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 846:
-      ACCEPT_TOKEN(anon_sym_until);
-      END_STATE();
-    case 847:
-      ACCEPT_TOKEN(anon_sym_next);
-      END_STATE();
-    case 848:
-      ACCEPT_TOKEN(anon_sym_next);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 849:
-      ACCEPT_TOKEN(anon_sym_PLUS);
-      END_STATE();
-    case 850:
-      ACCEPT_TOKEN(anon_sym_if);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 851:
+      ACCEPT_TOKEN(anon_sym_end);
+      END_STATE();
+    case 852:
+      ACCEPT_TOKEN(anon_sym_end);
+      if (lookahead == 's') ADVANCE(1005);
+      END_STATE();
+    case 853:
+      ACCEPT_TOKEN(anon_sym_end);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 854:
+      ACCEPT_TOKEN(sym_outcome);
+      END_STATE();
+    case 855:
+      ACCEPT_TOKEN(sym_on_error);
+      END_STATE();
+    case 856:
+      ACCEPT_TOKEN(anon_sym_wait);
+      END_STATE();
+    case 857:
+      ACCEPT_TOKEN(anon_sym_wait);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 858:
+      ACCEPT_TOKEN(anon_sym_until);
+      END_STATE();
+    case 859:
+      ACCEPT_TOKEN(anon_sym_next);
+      END_STATE();
+    case 860:
+      ACCEPT_TOKEN(anon_sym_next);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 861:
+      ACCEPT_TOKEN(anon_sym_PLUS);
+      END_STATE();
+    case 862:
+      ACCEPT_TOKEN(anon_sym_if);
+      END_STATE();
+    case 863:
       ACCEPT_TOKEN(anon_sym_if);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 852:
-      ACCEPT_TOKEN(anon_sym_missing);
-      END_STATE();
-    case 853:
-      ACCEPT_TOKEN(anon_sym_past);
-      END_STATE();
-    case 854:
-      ACCEPT_TOKEN(anon_sym_condition);
-      END_STATE();
-    case 855:
-      ACCEPT_TOKEN(anon_sym_condition);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 856:
-      ACCEPT_TOKEN(anon_sym_branch);
-      END_STATE();
-    case 857:
-      ACCEPT_TOKEN(anon_sym_branch);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 858:
-      ACCEPT_TOKEN(anon_sym_else);
-      END_STATE();
-    case 859:
-      ACCEPT_TOKEN(anon_sym_else);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 860:
-      ACCEPT_TOKEN(anon_sym_split);
-      END_STATE();
-    case 861:
-      ACCEPT_TOKEN(anon_sym_split);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 862:
-      ACCEPT_TOKEN(anon_sym_variant);
-      END_STATE();
-    case 863:
-      ACCEPT_TOKEN(anon_sym_variant);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 864:
-      ACCEPT_TOKEN(sym_percent);
+      ACCEPT_TOKEN(anon_sym_missing);
       END_STATE();
     case 865:
-      ACCEPT_TOKEN(anon_sym_goto);
+      ACCEPT_TOKEN(anon_sym_past);
       END_STATE();
     case 866:
+      ACCEPT_TOKEN(anon_sym_condition);
+      END_STATE();
+    case 867:
+      ACCEPT_TOKEN(anon_sym_condition);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 868:
+      ACCEPT_TOKEN(anon_sym_branch);
+      END_STATE();
+    case 869:
+      ACCEPT_TOKEN(anon_sym_branch);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 870:
+      ACCEPT_TOKEN(anon_sym_else);
+      END_STATE();
+    case 871:
+      ACCEPT_TOKEN(anon_sym_else);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 872:
+      ACCEPT_TOKEN(anon_sym_split);
+      END_STATE();
+    case 873:
+      ACCEPT_TOKEN(anon_sym_split);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 874:
+      ACCEPT_TOKEN(anon_sym_variant);
+      END_STATE();
+    case 875:
+      ACCEPT_TOKEN(anon_sym_variant);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 876:
+      ACCEPT_TOKEN(sym_percent);
+      END_STATE();
+    case 877:
+      ACCEPT_TOKEN(anon_sym_goto);
+      END_STATE();
+    case 878:
       ACCEPT_TOKEN(anon_sym_goto);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 867:
-      ACCEPT_TOKEN(anon_sym_exit);
-      END_STATE();
-    case 868:
-      ACCEPT_TOKEN(anon_sym_exit);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 869:
-      ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'o') ADVANCE(633);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 870:
-      ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'o') ADVANCE(287);
-      END_STATE();
-    case 871:
-      ACCEPT_TOKEN(anon_sym_and);
-      END_STATE();
-    case 872:
-      ACCEPT_TOKEN(anon_sym_rep);
-      END_STATE();
-    case 873:
-      ACCEPT_TOKEN(anon_sym_cc);
-      END_STATE();
-    case 874:
-      ACCEPT_TOKEN(anon_sym_cc);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 875:
-      ACCEPT_TOKEN(anon_sym_bcc);
-      END_STATE();
-    case 876:
-      ACCEPT_TOKEN(anon_sym_bcc);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 877:
-      ACCEPT_TOKEN(anon_sym_from);
-      END_STATE();
-    case 878:
-      ACCEPT_TOKEN(anon_sym_from);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 879:
-      ACCEPT_TOKEN(anon_sym_subject);
+      ACCEPT_TOKEN(anon_sym_up);
       END_STATE();
     case 880:
+      ACCEPT_TOKEN(anon_sym_to);
+      if (lookahead == 'o') ADVANCE(645);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 881:
+      ACCEPT_TOKEN(anon_sym_to);
+      if (lookahead == 'o') ADVANCE(295);
+      END_STATE();
+    case 882:
+      ACCEPT_TOKEN(anon_sym_times);
+      END_STATE();
+    case 883:
+      ACCEPT_TOKEN(anon_sym_time);
+      if (lookahead == 'o') ADVANCE(492);
+      if (lookahead == 's') ADVANCE(882);
+      if (lookahead == 'z') ADVANCE(381);
+      END_STATE();
+    case 884:
+      ACCEPT_TOKEN(anon_sym_time);
+      if (lookahead == 's') ADVANCE(882);
+      END_STATE();
+    case 885:
+      ACCEPT_TOKEN(sym_loop_count);
+      if (lookahead == '%') ADVANCE(876);
+      if (lookahead == ':') ADVANCE(526);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(887);
+      END_STATE();
+    case 886:
+      ACCEPT_TOKEN(sym_loop_count);
+      if (lookahead == '%') ADVANCE(876);
+      if (lookahead == ':') ADVANCE(526);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(885);
+      END_STATE();
+    case 887:
+      ACCEPT_TOKEN(sym_loop_count);
+      if (lookahead == '%') ADVANCE(876);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(888);
+      END_STATE();
+    case 888:
+      ACCEPT_TOKEN(sym_loop_count);
+      if (lookahead == '-') ADVANCE(527);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(889);
+      END_STATE();
+    case 889:
+      ACCEPT_TOKEN(sym_loop_count);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(889);
+      END_STATE();
+    case 890:
+      ACCEPT_TOKEN(anon_sym_exit);
+      END_STATE();
+    case 891:
+      ACCEPT_TOKEN(anon_sym_exit);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 892:
+      ACCEPT_TOKEN(anon_sym_and);
+      END_STATE();
+    case 893:
+      ACCEPT_TOKEN(anon_sym_rep);
+      END_STATE();
+    case 894:
+      ACCEPT_TOKEN(anon_sym_cc);
+      END_STATE();
+    case 895:
+      ACCEPT_TOKEN(anon_sym_cc);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 896:
+      ACCEPT_TOKEN(anon_sym_bcc);
+      END_STATE();
+    case 897:
+      ACCEPT_TOKEN(anon_sym_bcc);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 898:
+      ACCEPT_TOKEN(anon_sym_from);
+      END_STATE();
+    case 899:
+      ACCEPT_TOKEN(anon_sym_from);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
+      END_STATE();
+    case 900:
+      ACCEPT_TOKEN(anon_sym_subject);
+      END_STATE();
+    case 901:
       ACCEPT_TOKEN(anon_sym_subject);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 881:
+    case 902:
       ACCEPT_TOKEN(anon_sym_message);
       END_STATE();
-    case 882:
+    case 903:
       ACCEPT_TOKEN(anon_sym_message);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 883:
+    case 904:
       ACCEPT_TOKEN(anon_sym_instructions);
       END_STATE();
-    case 884:
+    case 905:
       ACCEPT_TOKEN(anon_sym_instructions);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 885:
+    case 906:
       ACCEPT_TOKEN(anon_sym_body);
       END_STATE();
-    case 886:
+    case 907:
       ACCEPT_TOKEN(anon_sym_body);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 887:
+    case 908:
       ACCEPT_TOKEN(anon_sym_file);
       END_STATE();
-    case 888:
+    case 909:
       ACCEPT_TOKEN(anon_sym_agent);
       END_STATE();
-    case 889:
+    case 910:
       ACCEPT_TOKEN(anon_sym_agent);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 890:
+    case 911:
       ACCEPT_TOKEN(anon_sym_header);
       END_STATE();
-    case 891:
+    case 912:
       ACCEPT_TOKEN(anon_sym_header);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
-    case 892:
+    case 913:
       ACCEPT_TOKEN(sym_header_name);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(892);
-      END_STATE();
-    case 893:
-      ACCEPT_TOKEN(anon_sym_timeout);
-      END_STATE();
-    case 894:
-      ACCEPT_TOKEN(anon_sym_timeout);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 895:
-      ACCEPT_TOKEN(anon_sym_tools);
-      END_STATE();
-    case 896:
-      ACCEPT_TOKEN(anon_sym_tools);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 897:
-      ACCEPT_TOKEN(anon_sym_web);
-      END_STATE();
-    case 898:
-      ACCEPT_TOKEN(anon_sym_search);
-      END_STATE();
-    case 899:
-      ACCEPT_TOKEN(anon_sym_fetch);
-      END_STATE();
-    case 900:
-      ACCEPT_TOKEN(anon_sym_url);
-      END_STATE();
-    case 901:
-      ACCEPT_TOKEN(anon_sym_transactional);
-      END_STATE();
-    case 902:
-      ACCEPT_TOKEN(anon_sym_transactional);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 903:
-      ACCEPT_TOKEN(anon_sym_extract);
-      END_STATE();
-    case 904:
-      ACCEPT_TOKEN(anon_sym_extract);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(735);
-      END_STATE();
-    case 905:
-      ACCEPT_TOKEN(sym_json_path);
-      if (lookahead == '.') ADVANCE(528);
-      if (lookahead == '[') ADVANCE(513);
-      END_STATE();
-    case 906:
-      ACCEPT_TOKEN(sym_json_path);
-      if (lookahead == '.') ADVANCE(528);
-      if (lookahead == '[') ADVANCE(513);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(906);
-      END_STATE();
-    case 907:
-      ACCEPT_TOKEN(anon_sym_or);
-      END_STATE();
-    case 908:
-      ACCEPT_TOKEN(aux_sym_logic_operator_token1);
-      END_STATE();
-    case 909:
-      ACCEPT_TOKEN(anon_sym_not);
-      END_STATE();
-    case 910:
-      ACCEPT_TOKEN(anon_sym_not);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 911:
-      ACCEPT_TOKEN(anon_sym_LPAREN);
-      END_STATE();
-    case 912:
-      ACCEPT_TOKEN(anon_sym_RPAREN);
-      END_STATE();
-    case 913:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == '.') ADVANCE(524);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(913);
       END_STATE();
     case 914:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'a') ADVANCE(966);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_timeout);
       END_STATE();
     case 915:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'a') ADVANCE(957);
-      if (lookahead == 'u') ADVANCE(940);
+      ACCEPT_TOKEN(anon_sym_timeout);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 916:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'a') ADVANCE(967);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_tools);
       END_STATE();
     case 917:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'a') ADVANCE(968);
+      ACCEPT_TOKEN(anon_sym_tools);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 918:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'a') ADVANCE(959);
-      if (lookahead == 'u') ADVANCE(941);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_web);
       END_STATE();
     case 919:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'd') ADVANCE(817);
-      if (lookahead == 'e') ADVANCE(939);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_search);
       END_STATE();
     case 920:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'd') ADVANCE(914);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_fetch);
       END_STATE();
     case 921:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'd') ADVANCE(802);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_url);
       END_STATE();
     case 922:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'd') ADVANCE(953);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_transactional);
       END_STATE();
     case 923:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'd') ADVANCE(916);
-      if (lookahead == 'e') ADVANCE(944);
+      ACCEPT_TOKEN(anon_sym_transactional);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 924:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'd') ADVANCE(917);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+      ACCEPT_TOKEN(anon_sym_extract);
       END_STATE();
     case 925:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(943);
+      ACCEPT_TOKEN(anon_sym_extract);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(747);
       END_STATE();
     case 926:
+      ACCEPT_TOKEN(sym_json_path);
+      if (lookahead == '.') ADVANCE(540);
+      if (lookahead == '[') ADVANCE(525);
+      END_STATE();
+    case 927:
+      ACCEPT_TOKEN(sym_json_path);
+      if (lookahead == '.') ADVANCE(540);
+      if (lookahead == '[') ADVANCE(525);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(927);
+      END_STATE();
+    case 928:
+      ACCEPT_TOKEN(anon_sym_or);
+      END_STATE();
+    case 929:
+      ACCEPT_TOKEN(aux_sym_logic_operator_token1);
+      END_STATE();
+    case 930:
+      ACCEPT_TOKEN(anon_sym_not);
+      END_STATE();
+    case 931:
+      ACCEPT_TOKEN(anon_sym_not);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 932:
+      ACCEPT_TOKEN(anon_sym_LPAREN);
+      END_STATE();
+    case 933:
+      ACCEPT_TOKEN(anon_sym_RPAREN);
+      END_STATE();
+    case 934:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == '.') ADVANCE(536);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 935:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'a') ADVANCE(987);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 936:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'a') ADVANCE(978);
+      if (lookahead == 'u') ADVANCE(961);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 937:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'a') ADVANCE(988);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 938:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'a') ADVANCE(989);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 939:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'a') ADVANCE(980);
+      if (lookahead == 'u') ADVANCE(962);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('b' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 940:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'd') ADVANCE(829);
+      if (lookahead == 'e') ADVANCE(960);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 941:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'd') ADVANCE(935);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 942:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'd') ADVANCE(814);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 943:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'd') ADVANCE(974);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 944:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'd') ADVANCE(937);
+      if (lookahead == 'e') ADVANCE(965);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 945:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'd') ADVANCE(938);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 946:
       ACCEPT_TOKEN(sym_field_reference);
       if (lookahead == 'e') ADVANCE(964);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 927:
+    case 947:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(919);
+      if (lookahead == 'e') ADVANCE(985);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 928:
+    case 948:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(940);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 949:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(963);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 950:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(831);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 951:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(973);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 952:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'e') ADVANCE(818);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 953:
       ACCEPT_TOKEN(sym_field_reference);
       if (lookahead == 'e') ADVANCE(942);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 929:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(819);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 930:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(952);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 931:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(806);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 932:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(921);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 933:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'e') ADVANCE(954);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 934:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'f') ADVANCE(950);
-      if (lookahead == 'm') ADVANCE(947);
-      if (lookahead == 's') ADVANCE(918);
-      if (lookahead == 't') ADVANCE(936);
-      if (lookahead == 'w') ADVANCE(932);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(216);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 935:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'h') ADVANCE(960);
-      if (lookahead == 'u') ADVANCE(929);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 936:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'h') ADVANCE(961);
-      if (lookahead == 'u') ADVANCE(931);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 937:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'i') ADVANCE(816);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 938:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'i') ADVANCE(800);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 939:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'k') ADVANCE(923);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 940:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(816);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 941:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(800);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 942:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(956);
-      if (lookahead == 'r') ADVANCE(965);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 943:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(956);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 944:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'n') ADVANCE(922);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 945:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'o') ADVANCE(955);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 946:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'o') ADVANCE(940);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 947:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'o') ADVANCE(941);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 948:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'r') ADVANCE(937);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 949:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'r') ADVANCE(920);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 950:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'r') ADVANCE(938);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 951:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'r') ADVANCE(924);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 952:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 's') ADVANCE(920);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 953:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 's') ADVANCE(794);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 954:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 's') ADVANCE(924);
+      if (lookahead == 'e') ADVANCE(975);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 955:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(910);
+      if (lookahead == 'f') ADVANCE(971);
+      if (lookahead == 'm') ADVANCE(968);
+      if (lookahead == 's') ADVANCE(939);
+      if (lookahead == 't') ADVANCE(957);
+      if (lookahead == 'w') ADVANCE(953);
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') ADVANCE(222);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 956:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(913);
+      if (lookahead == 'h') ADVANCE(981);
+      if (lookahead == 'u') ADVANCE(950);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 957:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'h') ADVANCE(982);
+      if (lookahead == 'u') ADVANCE(952);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 958:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'i') ADVANCE(828);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 959:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'i') ADVANCE(812);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 960:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'k') ADVANCE(944);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 961:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(828);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 962:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(812);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 963:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(977);
+      if (lookahead == 'r') ADVANCE(986);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 964:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(977);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 965:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'n') ADVANCE(943);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 966:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'o') ADVANCE(976);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 967:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'o') ADVANCE(961);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 968:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'o') ADVANCE(962);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 969:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'r') ADVANCE(958);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 970:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'r') ADVANCE(941);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 971:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'r') ADVANCE(959);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 972:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 'r') ADVANCE(945);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 973:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 's') ADVANCE(941);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 974:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 's') ADVANCE(806);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 975:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 's') ADVANCE(945);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 976:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(931);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 977:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(934);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 978:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(832);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 979:
+      ACCEPT_TOKEN(sym_field_reference);
+      if (lookahead == 't') ADVANCE(860);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 980:
       ACCEPT_TOKEN(sym_field_reference);
       if (lookahead == 't') ADVANCE(820);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 958:
+    case 981:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(848);
+      if (lookahead == 'u') ADVANCE(830);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 959:
+    case 982:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 't') ADVANCE(808);
+      if (lookahead == 'u') ADVANCE(816);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 960:
+    case 983:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'u') ADVANCE(818);
+      if (lookahead == 'v') ADVANCE(946);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 961:
+    case 984:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'u') ADVANCE(804);
+      if (lookahead == 'v') ADVANCE(949);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 962:
+    case 985:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'v') ADVANCE(925);
+      if (lookahead == 'x') ADVANCE(979);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 963:
+    case 986:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'v') ADVANCE(928);
+      if (lookahead == 'y') ADVANCE(808);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 964:
+    case 987:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'x') ADVANCE(958);
+      if (lookahead == 'y') ADVANCE(833);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 965:
+    case 988:
       ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'y') ADVANCE(796);
+      if (lookahead == 'y') ADVANCE(804);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
-    case 966:
+    case 989:
       ACCEPT_TOKEN(sym_field_reference);
       if (lookahead == 'y') ADVANCE(821);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 967:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'y') ADVANCE(792);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 968:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == 'y') ADVANCE(809);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 969:
-      ACCEPT_TOKEN(sym_field_reference);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(969);
-      END_STATE();
-    case 970:
-      ACCEPT_TOKEN(anon_sym_is);
-      END_STATE();
-    case 971:
-      ACCEPT_TOKEN(anon_sym_set);
-      END_STATE();
-    case 972:
-      ACCEPT_TOKEN(anon_sym_one);
-      END_STATE();
-    case 973:
-      ACCEPT_TOKEN(anon_sym_within);
-      END_STATE();
-    case 974:
-      ACCEPT_TOKEN(anon_sym_last);
-      END_STATE();
-    case 975:
-      ACCEPT_TOKEN(anon_sym_older);
-      END_STATE();
-    case 976:
-      ACCEPT_TOKEN(anon_sym_than);
-      END_STATE();
-    case 977:
-      ACCEPT_TOKEN(anon_sym_contains);
-      END_STATE();
-    case 978:
-      ACCEPT_TOKEN(anon_sym_does);
-      END_STATE();
-    case 979:
-      ACCEPT_TOKEN(anon_sym_contain);
-      END_STATE();
-    case 980:
-      ACCEPT_TOKEN(anon_sym_contain);
-      if (lookahead == 's') ADVANCE(977);
-      END_STATE();
-    case 981:
-      ACCEPT_TOKEN(anon_sym_starts);
-      END_STATE();
-    case 982:
-      ACCEPT_TOKEN(anon_sym_with);
-      END_STATE();
-    case 983:
-      ACCEPT_TOKEN(anon_sym_with);
-      if (lookahead == 'i') ADVANCE(307);
-      END_STATE();
-    case 984:
-      ACCEPT_TOKEN(anon_sym_ends);
-      END_STATE();
-    case 985:
-      ACCEPT_TOKEN(anon_sym_GT_EQ);
-      END_STATE();
-    case 986:
-      ACCEPT_TOKEN(anon_sym_LT_EQ);
-      END_STATE();
-    case 987:
-      ACCEPT_TOKEN(anon_sym_GT);
-      if (lookahead == '=') ADVANCE(985);
-      END_STATE();
-    case 988:
-      ACCEPT_TOKEN(anon_sym_LT);
-      if (lookahead == '=') ADVANCE(986);
-      END_STATE();
-    case 989:
-      ACCEPT_TOKEN(anon_sym_true);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
       END_STATE();
     case 990:
-      ACCEPT_TOKEN(anon_sym_false);
-      END_STATE();
-    case 991:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '-') ADVANCE(515);
-      if (lookahead == '.') ADVANCE(512);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(995);
-      END_STATE();
-    case 992:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(512);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(991);
-      END_STATE();
-    case 993:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(512);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(992);
-      END_STATE();
-    case 994:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(512);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(993);
-      END_STATE();
-    case 995:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(512);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(995);
-      END_STATE();
-    case 996:
-      ACCEPT_TOKEN(sym_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(996);
-      END_STATE();
-    case 997:
-      ACCEPT_TOKEN(sym_datetime);
-      END_STATE();
-    case 998:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == ':') ADVANCE(519);
-      if (lookahead == 'Z') ADVANCE(997);
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(523);
-      END_STATE();
-    case 999:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == 'T') ADVANCE(517);
-      END_STATE();
-    case 1000:
-      ACCEPT_TOKEN(sym_datetime);
-      if (lookahead == 'Z') ADVANCE(997);
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(523);
-      END_STATE();
-    case 1001:
-      ACCEPT_TOKEN(sym_duration);
-      END_STATE();
-    case 1002:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'a') ADVANCE(490);
-      END_STATE();
-    case 1003:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(114);
-      END_STATE();
-    case 1004:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(184);
-      END_STATE();
-    case 1005:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'e') ADVANCE(84);
-      END_STATE();
-    case 1006:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'i') ADVANCE(306);
-      END_STATE();
-    case 1007:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'o') ADVANCE(477);
-      END_STATE();
-    case 1008:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'o') ADVANCE(326);
-      END_STATE();
-    case 1009:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 's') ADVANCE(1001);
-      END_STATE();
-    case 1010:
-      ACCEPT_TOKEN(sym_duration);
-      if (lookahead == 'u') ADVANCE(469);
-      END_STATE();
-    case 1011:
-      ACCEPT_TOKEN(sym_clock);
-      END_STATE();
-    case 1012:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1021);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1013:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1012);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1014:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1013);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1015:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1014);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1016:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1015);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1017:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1016);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1018:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1017);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1019:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1018);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1020:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1019);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1021:
-      ACCEPT_TOKEN(sym_phone_number);
-      if (lookahead == '@') ADVANCE(526);
-      if (lookahead == '+' ||
-          lookahead == '-' ||
-          lookahead == '.' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(48);
-      END_STATE();
-    case 1022:
-      ACCEPT_TOKEN(sym_email_address);
-      if (lookahead == '.') ADVANCE(527);
+      ACCEPT_TOKEN(sym_field_reference);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1022);
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(990);
+      END_STATE();
+    case 991:
+      ACCEPT_TOKEN(anon_sym_is);
+      END_STATE();
+    case 992:
+      ACCEPT_TOKEN(anon_sym_set);
+      END_STATE();
+    case 993:
+      ACCEPT_TOKEN(anon_sym_one);
+      END_STATE();
+    case 994:
+      ACCEPT_TOKEN(anon_sym_within);
+      END_STATE();
+    case 995:
+      ACCEPT_TOKEN(anon_sym_last);
+      END_STATE();
+    case 996:
+      ACCEPT_TOKEN(anon_sym_older);
+      END_STATE();
+    case 997:
+      ACCEPT_TOKEN(anon_sym_than);
+      END_STATE();
+    case 998:
+      ACCEPT_TOKEN(anon_sym_contains);
+      END_STATE();
+    case 999:
+      ACCEPT_TOKEN(anon_sym_does);
+      END_STATE();
+    case 1000:
+      ACCEPT_TOKEN(anon_sym_contain);
+      END_STATE();
+    case 1001:
+      ACCEPT_TOKEN(anon_sym_contain);
+      if (lookahead == 's') ADVANCE(998);
+      END_STATE();
+    case 1002:
+      ACCEPT_TOKEN(anon_sym_starts);
+      END_STATE();
+    case 1003:
+      ACCEPT_TOKEN(anon_sym_with);
+      END_STATE();
+    case 1004:
+      ACCEPT_TOKEN(anon_sym_with);
+      if (lookahead == 'i') ADVANCE(316);
+      END_STATE();
+    case 1005:
+      ACCEPT_TOKEN(anon_sym_ends);
+      END_STATE();
+    case 1006:
+      ACCEPT_TOKEN(anon_sym_GT_EQ);
+      END_STATE();
+    case 1007:
+      ACCEPT_TOKEN(anon_sym_LT_EQ);
+      END_STATE();
+    case 1008:
+      ACCEPT_TOKEN(anon_sym_GT);
+      if (lookahead == '=') ADVANCE(1006);
+      END_STATE();
+    case 1009:
+      ACCEPT_TOKEN(anon_sym_LT);
+      if (lookahead == '=') ADVANCE(1007);
+      END_STATE();
+    case 1010:
+      ACCEPT_TOKEN(anon_sym_true);
+      END_STATE();
+    case 1011:
+      ACCEPT_TOKEN(anon_sym_false);
+      END_STATE();
+    case 1012:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '-') ADVANCE(527);
+      if (lookahead == '.') ADVANCE(524);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1016);
+      END_STATE();
+    case 1013:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(524);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1012);
+      END_STATE();
+    case 1014:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(524);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1013);
+      END_STATE();
+    case 1015:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(524);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1014);
+      END_STATE();
+    case 1016:
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(524);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1016);
+      END_STATE();
+    case 1017:
+      ACCEPT_TOKEN(sym_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1017);
+      END_STATE();
+    case 1018:
+      ACCEPT_TOKEN(sym_datetime);
+      END_STATE();
+    case 1019:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == ':') ADVANCE(531);
+      if (lookahead == 'Z') ADVANCE(1018);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(535);
+      END_STATE();
+    case 1020:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == 'T') ADVANCE(529);
+      END_STATE();
+    case 1021:
+      ACCEPT_TOKEN(sym_datetime);
+      if (lookahead == 'Z') ADVANCE(1018);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(535);
+      END_STATE();
+    case 1022:
+      ACCEPT_TOKEN(sym_duration);
       END_STATE();
     case 1023:
-      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'a') ADVANCE(508);
       END_STATE();
     case 1024:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(117);
+      END_STATE();
+    case 1025:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(190);
+      END_STATE();
+    case 1026:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'e') ADVANCE(90);
+      END_STATE();
+    case 1027:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'i') ADVANCE(321);
+      END_STATE();
+    case 1028:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'o') ADVANCE(491);
+      END_STATE();
+    case 1029:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'o') ADVANCE(342);
+      END_STATE();
+    case 1030:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 's') ADVANCE(1022);
+      END_STATE();
+    case 1031:
+      ACCEPT_TOKEN(sym_duration);
+      if (lookahead == 'u') ADVANCE(480);
+      END_STATE();
+    case 1032:
+      ACCEPT_TOKEN(sym_clock);
+      END_STATE();
+    case 1033:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1042);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1034:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1033);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1035:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1034);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1036:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1035);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1037:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1036);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1038:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1037);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1039:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1038);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1040:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1039);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1041:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(1040);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1042:
+      ACCEPT_TOKEN(sym_phone_number);
+      if (lookahead == '@') ADVANCE(538);
+      if (lookahead == '+' ||
+          lookahead == '-' ||
+          lookahead == '.' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(47);
+      END_STATE();
+    case 1043:
+      ACCEPT_TOKEN(sym_email_address);
+      if (lookahead == '.') ADVANCE(539);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1043);
+      END_STATE();
+    case 1044:
+      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      END_STATE();
+    case 1045:
       ACCEPT_TOKEN(anon_sym_DQUOTE);
       if (lookahead == '"') ADVANCE(18);
       END_STATE();
-    case 1025:
+    case 1046:
       ACCEPT_TOKEN(anon_sym_DQUOTE2);
       END_STATE();
-    case 1026:
+    case 1047:
       ACCEPT_TOKEN(anon_sym_DQUOTE2);
       if (lookahead == '"') ADVANCE(18);
       END_STATE();
-    case 1027:
+    case 1048:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '#') ADVANCE(1029);
+      if (lookahead == '#') ADVANCE(1050);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(1027);
+          lookahead == ' ') ADVANCE(1048);
       if (lookahead != 0 &&
           lookahead != '\t' &&
           lookahead != '\n' &&
@@ -8699,77 +8835,77 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           lookahead != '"' &&
           lookahead != '#' &&
           lookahead != '\\' &&
-          lookahead != '{') ADVANCE(1029);
+          lookahead != '{') ADVANCE(1050);
       END_STATE();
-    case 1028:
+    case 1049:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '{') ADVANCE(1035);
+      if (lookahead == '{') ADVANCE(1056);
       END_STATE();
-    case 1029:
+    case 1050:
       ACCEPT_TOKEN(sym_string_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '\r' &&
           lookahead != '"' &&
           lookahead != '\\' &&
-          lookahead != '{') ADVANCE(1029);
+          lookahead != '{') ADVANCE(1050);
       END_STATE();
-    case 1030:
+    case 1051:
       ACCEPT_TOKEN(sym_escape_sequence);
       END_STATE();
-    case 1031:
+    case 1052:
       ACCEPT_TOKEN(anon_sym_DQUOTE_DQUOTE_DQUOTE);
       END_STATE();
-    case 1032:
+    case 1053:
       ACCEPT_TOKEN(sym_text_content);
       if (lookahead == '"') ADVANCE(23);
-      if (lookahead == '#') ADVANCE(1033);
-      if (lookahead == '{') ADVANCE(530);
+      if (lookahead == '#') ADVANCE(1054);
+      if (lookahead == '{') ADVANCE(542);
       if (lookahead == '\t' ||
-          lookahead == ' ') ADVANCE(1032);
-      if (lookahead != 0) ADVANCE(1034);
+          lookahead == ' ') ADVANCE(1053);
+      if (lookahead != 0) ADVANCE(1055);
       END_STATE();
-    case 1033:
+    case 1054:
       ACCEPT_TOKEN(sym_text_content);
-      if (lookahead == '"') ADVANCE(540);
-      if (lookahead == '{') ADVANCE(541);
+      if (lookahead == '"') ADVANCE(552);
+      if (lookahead == '{') ADVANCE(553);
       if (lookahead == '\n' ||
-          lookahead == '\r') ADVANCE(1034);
-      if (lookahead != 0) ADVANCE(1033);
+          lookahead == '\r') ADVANCE(1055);
+      if (lookahead != 0) ADVANCE(1054);
       END_STATE();
-    case 1034:
+    case 1055:
       ACCEPT_TOKEN(sym_text_content);
       if (lookahead == '"') ADVANCE(22);
-      if (lookahead == '{') ADVANCE(530);
-      if (lookahead != 0) ADVANCE(1034);
+      if (lookahead == '{') ADVANCE(542);
+      if (lookahead != 0) ADVANCE(1055);
       END_STATE();
-    case 1035:
+    case 1056:
       ACCEPT_TOKEN(anon_sym_LBRACE_LBRACE);
       END_STATE();
-    case 1036:
+    case 1057:
       ACCEPT_TOKEN(anon_sym_RBRACE_RBRACE);
       END_STATE();
-    case 1037:
+    case 1058:
       ACCEPT_TOKEN(sym_template_path);
-      if (lookahead == '.') ADVANCE(525);
+      if (lookahead == '.') ADVANCE(537);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1037);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1058);
       END_STATE();
-    case 1038:
+    case 1059:
       ACCEPT_TOKEN(sym_template_path);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1038);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(1059);
       END_STATE();
-    case 1039:
+    case 1060:
       ACCEPT_TOKEN(anon_sym_PIPE);
       END_STATE();
-    case 1040:
+    case 1061:
       ACCEPT_TOKEN(anon_sym_COLON);
       END_STATE();
     default:
@@ -8779,149 +8915,149 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
 
 static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0},
-  [1] = {.lex_state = 532},
-  [2] = {.lex_state = 532},
-  [3] = {.lex_state = 533},
-  [4] = {.lex_state = 533},
-  [5] = {.lex_state = 533},
-  [6] = {.lex_state = 533},
-  [7] = {.lex_state = 533},
-  [8] = {.lex_state = 532},
-  [9] = {.lex_state = 533},
-  [10] = {.lex_state = 533},
-  [11] = {.lex_state = 533},
-  [12] = {.lex_state = 533},
-  [13] = {.lex_state = 533},
-  [14] = {.lex_state = 532},
-  [15] = {.lex_state = 533},
-  [16] = {.lex_state = 532},
-  [17] = {.lex_state = 532},
-  [18] = {.lex_state = 533},
-  [19] = {.lex_state = 533},
-  [20] = {.lex_state = 533},
-  [21] = {.lex_state = 533},
-  [22] = {.lex_state = 533},
-  [23] = {.lex_state = 532},
-  [24] = {.lex_state = 533},
-  [25] = {.lex_state = 533},
-  [26] = {.lex_state = 533},
-  [27] = {.lex_state = 533},
-  [28] = {.lex_state = 533},
-  [29] = {.lex_state = 533},
-  [30] = {.lex_state = 533},
-  [31] = {.lex_state = 533},
-  [32] = {.lex_state = 533},
-  [33] = {.lex_state = 533},
-  [34] = {.lex_state = 533},
+  [1] = {.lex_state = 544},
+  [2] = {.lex_state = 544},
+  [3] = {.lex_state = 546},
+  [4] = {.lex_state = 546},
+  [5] = {.lex_state = 546},
+  [6] = {.lex_state = 546},
+  [7] = {.lex_state = 546},
+  [8] = {.lex_state = 544},
+  [9] = {.lex_state = 546},
+  [10] = {.lex_state = 546},
+  [11] = {.lex_state = 546},
+  [12] = {.lex_state = 546},
+  [13] = {.lex_state = 546},
+  [14] = {.lex_state = 544},
+  [15] = {.lex_state = 546},
+  [16] = {.lex_state = 544},
+  [17] = {.lex_state = 544},
+  [18] = {.lex_state = 546},
+  [19] = {.lex_state = 546},
+  [20] = {.lex_state = 546},
+  [21] = {.lex_state = 546},
+  [22] = {.lex_state = 546},
+  [23] = {.lex_state = 544},
+  [24] = {.lex_state = 546},
+  [25] = {.lex_state = 546},
+  [26] = {.lex_state = 546},
+  [27] = {.lex_state = 546},
+  [28] = {.lex_state = 546},
+  [29] = {.lex_state = 546},
+  [30] = {.lex_state = 546},
+  [31] = {.lex_state = 546},
+  [32] = {.lex_state = 546},
+  [33] = {.lex_state = 546},
+  [34] = {.lex_state = 546},
   [35] = {.lex_state = 5},
   [36] = {.lex_state = 5},
   [37] = {.lex_state = 5},
   [38] = {.lex_state = 5},
   [39] = {.lex_state = 5},
-  [40] = {.lex_state = 532},
-  [41] = {.lex_state = 533},
-  [42] = {.lex_state = 532},
-  [43] = {.lex_state = 532},
-  [44] = {.lex_state = 532},
-  [45] = {.lex_state = 532},
-  [46] = {.lex_state = 532},
-  [47] = {.lex_state = 532},
-  [48] = {.lex_state = 532},
-  [49] = {.lex_state = 532},
-  [50] = {.lex_state = 532},
-  [51] = {.lex_state = 532},
-  [52] = {.lex_state = 532},
-  [53] = {.lex_state = 532},
-  [54] = {.lex_state = 532},
-  [55] = {.lex_state = 533},
-  [56] = {.lex_state = 532},
-  [57] = {.lex_state = 532},
-  [58] = {.lex_state = 532},
-  [59] = {.lex_state = 532},
-  [60] = {.lex_state = 533},
-  [61] = {.lex_state = 533},
-  [62] = {.lex_state = 533},
-  [63] = {.lex_state = 533},
-  [64] = {.lex_state = 533},
-  [65] = {.lex_state = 533},
-  [66] = {.lex_state = 533},
-  [67] = {.lex_state = 533},
-  [68] = {.lex_state = 533},
-  [69] = {.lex_state = 533},
-  [70] = {.lex_state = 533},
-  [71] = {.lex_state = 533},
-  [72] = {.lex_state = 532},
-  [73] = {.lex_state = 533},
-  [74] = {.lex_state = 533},
-  [75] = {.lex_state = 533},
-  [76] = {.lex_state = 533},
-  [77] = {.lex_state = 533},
-  [78] = {.lex_state = 533},
-  [79] = {.lex_state = 533},
-  [80] = {.lex_state = 533},
-  [81] = {.lex_state = 532},
-  [82] = {.lex_state = 533},
-  [83] = {.lex_state = 533},
-  [84] = {.lex_state = 533},
-  [85] = {.lex_state = 533},
-  [86] = {.lex_state = 535},
+  [40] = {.lex_state = 544},
+  [41] = {.lex_state = 546},
+  [42] = {.lex_state = 544},
+  [43] = {.lex_state = 544},
+  [44] = {.lex_state = 544},
+  [45] = {.lex_state = 544},
+  [46] = {.lex_state = 544},
+  [47] = {.lex_state = 544},
+  [48] = {.lex_state = 544},
+  [49] = {.lex_state = 544},
+  [50] = {.lex_state = 544},
+  [51] = {.lex_state = 544},
+  [52] = {.lex_state = 544},
+  [53] = {.lex_state = 544},
+  [54] = {.lex_state = 544},
+  [55] = {.lex_state = 546},
+  [56] = {.lex_state = 544},
+  [57] = {.lex_state = 544},
+  [58] = {.lex_state = 544},
+  [59] = {.lex_state = 544},
+  [60] = {.lex_state = 546},
+  [61] = {.lex_state = 546},
+  [62] = {.lex_state = 546},
+  [63] = {.lex_state = 546},
+  [64] = {.lex_state = 546},
+  [65] = {.lex_state = 546},
+  [66] = {.lex_state = 546},
+  [67] = {.lex_state = 546},
+  [68] = {.lex_state = 546},
+  [69] = {.lex_state = 546},
+  [70] = {.lex_state = 546},
+  [71] = {.lex_state = 546},
+  [72] = {.lex_state = 544},
+  [73] = {.lex_state = 546},
+  [74] = {.lex_state = 546},
+  [75] = {.lex_state = 546},
+  [76] = {.lex_state = 546},
+  [77] = {.lex_state = 546},
+  [78] = {.lex_state = 546},
+  [79] = {.lex_state = 546},
+  [80] = {.lex_state = 546},
+  [81] = {.lex_state = 544},
+  [82] = {.lex_state = 546},
+  [83] = {.lex_state = 546},
+  [84] = {.lex_state = 546},
+  [85] = {.lex_state = 546},
+  [86] = {.lex_state = 547},
   [87] = {.lex_state = 5},
-  [88] = {.lex_state = 533},
+  [88] = {.lex_state = 546},
   [89] = {.lex_state = 5},
-  [90] = {.lex_state = 533},
+  [90] = {.lex_state = 546},
   [91] = {.lex_state = 5},
-  [92] = {.lex_state = 533},
-  [93] = {.lex_state = 533},
-  [94] = {.lex_state = 536},
-  [95] = {.lex_state = 532},
-  [96] = {.lex_state = 533},
-  [97] = {.lex_state = 533},
-  [98] = {.lex_state = 533},
+  [92] = {.lex_state = 546},
+  [93] = {.lex_state = 546},
+  [94] = {.lex_state = 548},
+  [95] = {.lex_state = 544},
+  [96] = {.lex_state = 546},
+  [97] = {.lex_state = 546},
+  [98] = {.lex_state = 546},
   [99] = {.lex_state = 5},
   [100] = {.lex_state = 5},
-  [101] = {.lex_state = 532},
-  [102] = {.lex_state = 533},
-  [103] = {.lex_state = 532},
-  [104] = {.lex_state = 533},
-  [105] = {.lex_state = 534},
-  [106] = {.lex_state = 533},
-  [107] = {.lex_state = 533},
-  [108] = {.lex_state = 533},
-  [109] = {.lex_state = 533},
-  [110] = {.lex_state = 533},
-  [111] = {.lex_state = 536},
-  [112] = {.lex_state = 536},
-  [113] = {.lex_state = 536},
-  [114] = {.lex_state = 535},
-  [115] = {.lex_state = 535},
-  [116] = {.lex_state = 535},
-  [117] = {.lex_state = 536},
-  [118] = {.lex_state = 535},
+  [101] = {.lex_state = 544},
+  [102] = {.lex_state = 546},
+  [103] = {.lex_state = 544},
+  [104] = {.lex_state = 546},
+  [105] = {.lex_state = 545},
+  [106] = {.lex_state = 546},
+  [107] = {.lex_state = 546},
+  [108] = {.lex_state = 546},
+  [109] = {.lex_state = 546},
+  [110] = {.lex_state = 546},
+  [111] = {.lex_state = 548},
+  [112] = {.lex_state = 548},
+  [113] = {.lex_state = 548},
+  [114] = {.lex_state = 547},
+  [115] = {.lex_state = 547},
+  [116] = {.lex_state = 547},
+  [117] = {.lex_state = 548},
+  [118] = {.lex_state = 547},
   [119] = {.lex_state = 5},
-  [120] = {.lex_state = 533},
-  [121] = {.lex_state = 532},
-  [122] = {.lex_state = 532},
-  [123] = {.lex_state = 535},
-  [124] = {.lex_state = 536},
-  [125] = {.lex_state = 533},
-  [126] = {.lex_state = 532},
-  [127] = {.lex_state = 533},
-  [128] = {.lex_state = 534},
-  [129] = {.lex_state = 534},
+  [120] = {.lex_state = 546},
+  [121] = {.lex_state = 544},
+  [122] = {.lex_state = 544},
+  [123] = {.lex_state = 547},
+  [124] = {.lex_state = 548},
+  [125] = {.lex_state = 546},
+  [126] = {.lex_state = 544},
+  [127] = {.lex_state = 546},
+  [128] = {.lex_state = 545},
+  [129] = {.lex_state = 545},
   [130] = {.lex_state = 14},
   [131] = {.lex_state = 15},
-  [132] = {.lex_state = 532},
-  [133] = {.lex_state = 534},
+  [132] = {.lex_state = 544},
+  [133] = {.lex_state = 545},
   [134] = {.lex_state = 13},
-  [135] = {.lex_state = 534},
+  [135] = {.lex_state = 545},
   [136] = {.lex_state = 11},
-  [137] = {.lex_state = 532},
+  [137] = {.lex_state = 544},
   [138] = {.lex_state = 7},
-  [139] = {.lex_state = 534},
+  [139] = {.lex_state = 545},
   [140] = {.lex_state = 12},
   [141] = {.lex_state = 9},
   [142] = {.lex_state = 15},
-  [143] = {.lex_state = 532},
+  [143] = {.lex_state = 544},
   [144] = {.lex_state = 10},
   [145] = {.lex_state = 14},
   [146] = {.lex_state = 14},
@@ -8929,24 +9065,24 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [148] = {.lex_state = 15},
   [149] = {.lex_state = 15},
   [150] = {.lex_state = 15},
-  [151] = {.lex_state = 532},
+  [151] = {.lex_state = 544},
   [152] = {.lex_state = 15},
   [153] = {.lex_state = 14},
   [154] = {.lex_state = 14},
   [155] = {.lex_state = 14},
-  [156] = {.lex_state = 532},
+  [156] = {.lex_state = 544},
   [157] = {.lex_state = 12},
   [158] = {.lex_state = 9},
   [159] = {.lex_state = 11},
   [160] = {.lex_state = 13},
   [161] = {.lex_state = 13},
   [162] = {.lex_state = 13},
-  [163] = {.lex_state = 532},
+  [163] = {.lex_state = 544},
   [164] = {.lex_state = 9},
   [165] = {.lex_state = 7},
   [166] = {.lex_state = 12},
   [167] = {.lex_state = 9},
-  [168] = {.lex_state = 532},
+  [168] = {.lex_state = 544},
   [169] = {.lex_state = 13},
   [170] = {.lex_state = 11},
   [171] = {.lex_state = 9},
@@ -8954,7 +9090,7 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [173] = {.lex_state = 7},
   [174] = {.lex_state = 7},
   [175] = {.lex_state = 7},
-  [176] = {.lex_state = 532},
+  [176] = {.lex_state = 544},
   [177] = {.lex_state = 13},
   [178] = {.lex_state = 12},
   [179] = {.lex_state = 9},
@@ -8963,9 +9099,9 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [182] = {.lex_state = 11},
   [183] = {.lex_state = 11},
   [184] = {.lex_state = 11},
-  [185] = {.lex_state = 532},
+  [185] = {.lex_state = 544},
   [186] = {.lex_state = 5},
-  [187] = {.lex_state = 532},
+  [187] = {.lex_state = 5},
   [188] = {.lex_state = 5},
   [189] = {.lex_state = 5},
   [190] = {.lex_state = 5},
@@ -8973,150 +9109,150 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [192] = {.lex_state = 5},
   [193] = {.lex_state = 5},
   [194] = {.lex_state = 5},
-  [195] = {.lex_state = 5},
+  [195] = {.lex_state = 8},
   [196] = {.lex_state = 5},
-  [197] = {.lex_state = 8},
+  [197] = {.lex_state = 5},
   [198] = {.lex_state = 5},
   [199] = {.lex_state = 5},
   [200] = {.lex_state = 5},
-  [201] = {.lex_state = 5},
+  [201] = {.lex_state = 8},
   [202] = {.lex_state = 8},
   [203] = {.lex_state = 8},
-  [204] = {.lex_state = 8},
-  [205] = {.lex_state = 10},
+  [204] = {.lex_state = 10},
+  [205] = {.lex_state = 544},
   [206] = {.lex_state = 10},
   [207] = {.lex_state = 10},
-  [208] = {.lex_state = 10},
-  [209] = {.lex_state = 534},
-  [210] = {.lex_state = 5},
-  [211] = {.lex_state = 8},
-  [212] = {.lex_state = 532},
-  [213] = {.lex_state = 534},
-  [214] = {.lex_state = 534},
-  [215] = {.lex_state = 532},
-  [216] = {.lex_state = 534},
-  [217] = {.lex_state = 532},
-  [218] = {.lex_state = 534},
-  [219] = {.lex_state = 532},
-  [220] = {.lex_state = 534},
-  [221] = {.lex_state = 534},
-  [222] = {.lex_state = 534},
-  [223] = {.lex_state = 532},
-  [224] = {.lex_state = 10},
-  [225] = {.lex_state = 532},
-  [226] = {.lex_state = 532},
-  [227] = {.lex_state = 534},
-  [228] = {.lex_state = 534},
-  [229] = {.lex_state = 534},
-  [230] = {.lex_state = 534},
-  [231] = {.lex_state = 534},
-  [232] = {.lex_state = 534},
-  [233] = {.lex_state = 534},
-  [234] = {.lex_state = 534},
-  [235] = {.lex_state = 534},
-  [236] = {.lex_state = 534},
-  [237] = {.lex_state = 534},
-  [238] = {.lex_state = 534},
-  [239] = {.lex_state = 534},
-  [240] = {.lex_state = 534},
-  [241] = {.lex_state = 534},
-  [242] = {.lex_state = 534},
-  [243] = {.lex_state = 534},
-  [244] = {.lex_state = 534},
-  [245] = {.lex_state = 534},
-  [246] = {.lex_state = 534},
-  [247] = {.lex_state = 534},
-  [248] = {.lex_state = 534},
-  [249] = {.lex_state = 534},
-  [250] = {.lex_state = 534},
-  [251] = {.lex_state = 534},
-  [252] = {.lex_state = 534},
-  [253] = {.lex_state = 534},
-  [254] = {.lex_state = 532},
-  [255] = {.lex_state = 532},
-  [256] = {.lex_state = 534},
-  [257] = {.lex_state = 534},
-  [258] = {.lex_state = 534},
-  [259] = {.lex_state = 534},
-  [260] = {.lex_state = 534},
-  [261] = {.lex_state = 534},
-  [262] = {.lex_state = 537},
-  [263] = {.lex_state = 537},
-  [264] = {.lex_state = 17},
-  [265] = {.lex_state = 532},
-  [266] = {.lex_state = 537},
-  [267] = {.lex_state = 537},
-  [268] = {.lex_state = 532},
-  [269] = {.lex_state = 532},
-  [270] = {.lex_state = 537},
-  [271] = {.lex_state = 532},
-  [272] = {.lex_state = 532},
-  [273] = {.lex_state = 537},
-  [274] = {.lex_state = 537},
-  [275] = {.lex_state = 532},
-  [276] = {.lex_state = 537},
-  [277] = {.lex_state = 532},
-  [278] = {.lex_state = 532},
-  [279] = {.lex_state = 534},
-  [280] = {.lex_state = 534},
-  [281] = {.lex_state = 534},
-  [282] = {.lex_state = 534},
-  [283] = {.lex_state = 534},
-  [284] = {.lex_state = 534},
-  [285] = {.lex_state = 532},
-  [286] = {.lex_state = 532},
-  [287] = {.lex_state = 5},
-  [288] = {.lex_state = 532},
-  [289] = {.lex_state = 532},
-  [290] = {.lex_state = 532},
-  [291] = {.lex_state = 532},
-  [292] = {.lex_state = 532},
-  [293] = {.lex_state = 532},
-  [294] = {.lex_state = 532},
-  [295] = {.lex_state = 532},
-  [296] = {.lex_state = 532},
-  [297] = {.lex_state = 532},
-  [298] = {.lex_state = 532},
-  [299] = {.lex_state = 532},
-  [300] = {.lex_state = 532},
-  [301] = {.lex_state = 532},
-  [302] = {.lex_state = 532},
-  [303] = {.lex_state = 532},
-  [304] = {.lex_state = 532},
-  [305] = {.lex_state = 532},
-  [306] = {.lex_state = 532},
-  [307] = {.lex_state = 532},
-  [308] = {.lex_state = 532},
-  [309] = {.lex_state = 532},
-  [310] = {.lex_state = 17},
-  [311] = {.lex_state = 532},
-  [312] = {.lex_state = 6},
-  [313] = {.lex_state = 532},
-  [314] = {.lex_state = 532},
-  [315] = {.lex_state = 532},
-  [316] = {.lex_state = 532},
-  [317] = {.lex_state = 6},
-  [318] = {.lex_state = 24},
-  [319] = {.lex_state = 24},
-  [320] = {.lex_state = 6},
-  [321] = {.lex_state = 532},
-  [322] = {.lex_state = 6},
+  [208] = {.lex_state = 545},
+  [209] = {.lex_state = 5},
+  [210] = {.lex_state = 8},
+  [211] = {.lex_state = 544},
+  [212] = {.lex_state = 545},
+  [213] = {.lex_state = 545},
+  [214] = {.lex_state = 10},
+  [215] = {.lex_state = 544},
+  [216] = {.lex_state = 545},
+  [217] = {.lex_state = 545},
+  [218] = {.lex_state = 544},
+  [219] = {.lex_state = 545},
+  [220] = {.lex_state = 544},
+  [221] = {.lex_state = 545},
+  [222] = {.lex_state = 545},
+  [223] = {.lex_state = 545},
+  [224] = {.lex_state = 544},
+  [225] = {.lex_state = 10},
+  [226] = {.lex_state = 544},
+  [227] = {.lex_state = 544},
+  [228] = {.lex_state = 545},
+  [229] = {.lex_state = 545},
+  [230] = {.lex_state = 545},
+  [231] = {.lex_state = 545},
+  [232] = {.lex_state = 545},
+  [233] = {.lex_state = 545},
+  [234] = {.lex_state = 545},
+  [235] = {.lex_state = 545},
+  [236] = {.lex_state = 545},
+  [237] = {.lex_state = 545},
+  [238] = {.lex_state = 545},
+  [239] = {.lex_state = 545},
+  [240] = {.lex_state = 545},
+  [241] = {.lex_state = 545},
+  [242] = {.lex_state = 545},
+  [243] = {.lex_state = 545},
+  [244] = {.lex_state = 545},
+  [245] = {.lex_state = 545},
+  [246] = {.lex_state = 545},
+  [247] = {.lex_state = 545},
+  [248] = {.lex_state = 545},
+  [249] = {.lex_state = 545},
+  [250] = {.lex_state = 545},
+  [251] = {.lex_state = 545},
+  [252] = {.lex_state = 545},
+  [253] = {.lex_state = 545},
+  [254] = {.lex_state = 545},
+  [255] = {.lex_state = 544},
+  [256] = {.lex_state = 544},
+  [257] = {.lex_state = 545},
+  [258] = {.lex_state = 545},
+  [259] = {.lex_state = 545},
+  [260] = {.lex_state = 549},
+  [261] = {.lex_state = 545},
+  [262] = {.lex_state = 545},
+  [263] = {.lex_state = 549},
+  [264] = {.lex_state = 545},
+  [265] = {.lex_state = 17},
+  [266] = {.lex_state = 544},
+  [267] = {.lex_state = 549},
+  [268] = {.lex_state = 549},
+  [269] = {.lex_state = 544},
+  [270] = {.lex_state = 544},
+  [271] = {.lex_state = 544},
+  [272] = {.lex_state = 544},
+  [273] = {.lex_state = 549},
+  [274] = {.lex_state = 544},
+  [275] = {.lex_state = 549},
+  [276] = {.lex_state = 549},
+  [277] = {.lex_state = 544},
+  [278] = {.lex_state = 549},
+  [279] = {.lex_state = 544},
+  [280] = {.lex_state = 544},
+  [281] = {.lex_state = 545},
+  [282] = {.lex_state = 545},
+  [283] = {.lex_state = 545},
+  [284] = {.lex_state = 545},
+  [285] = {.lex_state = 545},
+  [286] = {.lex_state = 545},
+  [287] = {.lex_state = 544},
+  [288] = {.lex_state = 544},
+  [289] = {.lex_state = 544},
+  [290] = {.lex_state = 544},
+  [291] = {.lex_state = 544},
+  [292] = {.lex_state = 544},
+  [293] = {.lex_state = 544},
+  [294] = {.lex_state = 544},
+  [295] = {.lex_state = 544},
+  [296] = {.lex_state = 544},
+  [297] = {.lex_state = 544},
+  [298] = {.lex_state = 5},
+  [299] = {.lex_state = 544},
+  [300] = {.lex_state = 544},
+  [301] = {.lex_state = 544},
+  [302] = {.lex_state = 544},
+  [303] = {.lex_state = 544},
+  [304] = {.lex_state = 544},
+  [305] = {.lex_state = 544},
+  [306] = {.lex_state = 544},
+  [307] = {.lex_state = 544},
+  [308] = {.lex_state = 544},
+  [309] = {.lex_state = 544},
+  [310] = {.lex_state = 544},
+  [311] = {.lex_state = 544},
+  [312] = {.lex_state = 17},
+  [313] = {.lex_state = 544},
+  [314] = {.lex_state = 544},
+  [315] = {.lex_state = 544},
+  [316] = {.lex_state = 544},
+  [317] = {.lex_state = 544},
+  [318] = {.lex_state = 6},
+  [319] = {.lex_state = 6},
+  [320] = {.lex_state = 24},
+  [321] = {.lex_state = 24},
+  [322] = {.lex_state = 544},
   [323] = {.lex_state = 6},
-  [324] = {.lex_state = 0},
+  [324] = {.lex_state = 546},
   [325] = {.lex_state = 6},
-  [326] = {.lex_state = 532},
+  [326] = {.lex_state = 544},
   [327] = {.lex_state = 6},
-  [328] = {.lex_state = 0},
-  [329] = {.lex_state = 0},
-  [330] = {.lex_state = 532},
+  [328] = {.lex_state = 6},
+  [329] = {.lex_state = 6},
+  [330] = {.lex_state = 544},
   [331] = {.lex_state = 0},
-  [332] = {.lex_state = 0},
+  [332] = {.lex_state = 546},
   [333] = {.lex_state = 0},
-  [334] = {.lex_state = 0},
-  [335] = {.lex_state = 0},
+  [334] = {.lex_state = 544},
+  [335] = {.lex_state = 546},
   [336] = {.lex_state = 0},
   [337] = {.lex_state = 0},
-  [338] = {.lex_state = 532},
+  [338] = {.lex_state = 0},
   [339] = {.lex_state = 0},
   [340] = {.lex_state = 0},
   [341] = {.lex_state = 0},
@@ -9126,440 +9262,450 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [345] = {.lex_state = 0},
   [346] = {.lex_state = 0},
   [347] = {.lex_state = 0},
-  [348] = {.lex_state = 6},
+  [348] = {.lex_state = 0},
   [349] = {.lex_state = 0},
-  [350] = {.lex_state = 532},
-  [351] = {.lex_state = 0},
-  [352] = {.lex_state = 0},
+  [350] = {.lex_state = 6},
+  [351] = {.lex_state = 546},
+  [352] = {.lex_state = 544},
   [353] = {.lex_state = 0},
   [354] = {.lex_state = 0},
   [355] = {.lex_state = 0},
-  [356] = {.lex_state = 532},
-  [357] = {.lex_state = 16},
-  [358] = {.lex_state = 532},
-  [359] = {.lex_state = 0},
-  [360] = {.lex_state = 533},
+  [356] = {.lex_state = 0},
+  [357] = {.lex_state = 0},
+  [358] = {.lex_state = 544},
+  [359] = {.lex_state = 16},
+  [360] = {.lex_state = 544},
   [361] = {.lex_state = 0},
-  [362] = {.lex_state = 532},
-  [363] = {.lex_state = 20},
-  [364] = {.lex_state = 534},
-  [365] = {.lex_state = 0},
+  [362] = {.lex_state = 0},
+  [363] = {.lex_state = 544},
+  [364] = {.lex_state = 20},
+  [365] = {.lex_state = 545},
   [366] = {.lex_state = 0},
-  [367] = {.lex_state = 532},
-  [368] = {.lex_state = 20},
-  [369] = {.lex_state = 534},
-  [370] = {.lex_state = 532},
-  [371] = {.lex_state = 532},
-  [372] = {.lex_state = 20},
+  [367] = {.lex_state = 545},
+  [368] = {.lex_state = 544},
+  [369] = {.lex_state = 20},
+  [370] = {.lex_state = 0},
+  [371] = {.lex_state = 0},
+  [372] = {.lex_state = 544},
   [373] = {.lex_state = 20},
-  [374] = {.lex_state = 16},
-  [375] = {.lex_state = 534},
-  [376] = {.lex_state = 16},
-  [377] = {.lex_state = 532},
-  [378] = {.lex_state = 532},
+  [374] = {.lex_state = 0},
+  [375] = {.lex_state = 544},
+  [376] = {.lex_state = 20},
+  [377] = {.lex_state = 16},
+  [378] = {.lex_state = 0},
   [379] = {.lex_state = 16},
-  [380] = {.lex_state = 532},
-  [381] = {.lex_state = 532},
-  [382] = {.lex_state = 532},
-  [383] = {.lex_state = 0},
-  [384] = {.lex_state = 532},
-  [385] = {.lex_state = 0},
-  [386] = {.lex_state = 20},
-  [387] = {.lex_state = 532},
-  [388] = {.lex_state = 532},
-  [389] = {.lex_state = 532},
-  [390] = {.lex_state = 532},
-  [391] = {.lex_state = 532},
-  [392] = {.lex_state = 532},
-  [393] = {.lex_state = 532},
-  [394] = {.lex_state = 532},
-  [395] = {.lex_state = 532},
-  [396] = {.lex_state = 534},
-  [397] = {.lex_state = 0},
-  [398] = {.lex_state = 0},
+  [380] = {.lex_state = 544},
+  [381] = {.lex_state = 544},
+  [382] = {.lex_state = 16},
+  [383] = {.lex_state = 544},
+  [384] = {.lex_state = 544},
+  [385] = {.lex_state = 544},
+  [386] = {.lex_state = 545},
+  [387] = {.lex_state = 544},
+  [388] = {.lex_state = 20},
+  [389] = {.lex_state = 544},
+  [390] = {.lex_state = 544},
+  [391] = {.lex_state = 544},
+  [392] = {.lex_state = 544},
+  [393] = {.lex_state = 544},
+  [394] = {.lex_state = 544},
+  [395] = {.lex_state = 544},
+  [396] = {.lex_state = 544},
+  [397] = {.lex_state = 544},
+  [398] = {.lex_state = 545},
   [399] = {.lex_state = 0},
-  [400] = {.lex_state = 21},
-  [401] = {.lex_state = 532},
+  [400] = {.lex_state = 545},
+  [401] = {.lex_state = 544},
   [402] = {.lex_state = 0},
-  [403] = {.lex_state = 532},
-  [404] = {.lex_state = 6},
-  [405] = {.lex_state = 532},
-  [406] = {.lex_state = 532},
-  [407] = {.lex_state = 0},
-  [408] = {.lex_state = 21},
-  [409] = {.lex_state = 0},
-  [410] = {.lex_state = 532},
-  [411] = {.lex_state = 532},
-  [412] = {.lex_state = 21},
-  [413] = {.lex_state = 21},
-  [414] = {.lex_state = 0},
-  [415] = {.lex_state = 532},
-  [416] = {.lex_state = 0},
-  [417] = {.lex_state = 0},
+  [403] = {.lex_state = 544},
+  [404] = {.lex_state = 21},
+  [405] = {.lex_state = 544},
+  [406] = {.lex_state = 0},
+  [407] = {.lex_state = 544},
+  [408] = {.lex_state = 0},
+  [409] = {.lex_state = 544},
+  [410] = {.lex_state = 544},
+  [411] = {.lex_state = 0},
+  [412] = {.lex_state = 0},
+  [413] = {.lex_state = 0},
+  [414] = {.lex_state = 6},
+  [415] = {.lex_state = 0},
+  [416] = {.lex_state = 544},
+  [417] = {.lex_state = 21},
   [418] = {.lex_state = 21},
-  [419] = {.lex_state = 0},
-  [420] = {.lex_state = 532},
+  [419] = {.lex_state = 544},
+  [420] = {.lex_state = 544},
   [421] = {.lex_state = 0},
-  [422] = {.lex_state = 0},
-  [423] = {.lex_state = 532},
-  [424] = {.lex_state = 532},
-  [425] = {.lex_state = 532},
-  [426] = {.lex_state = 532},
-  [427] = {.lex_state = 0},
-  [428] = {.lex_state = 532},
-  [429] = {.lex_state = 0},
-  [430] = {.lex_state = 532},
-  [431] = {.lex_state = 532},
-  [432] = {.lex_state = 532},
+  [422] = {.lex_state = 21},
+  [423] = {.lex_state = 21},
+  [424] = {.lex_state = 544},
+  [425] = {.lex_state = 0},
+  [426] = {.lex_state = 0},
+  [427] = {.lex_state = 544},
+  [428] = {.lex_state = 0},
+  [429] = {.lex_state = 544},
+  [430] = {.lex_state = 544},
+  [431] = {.lex_state = 544},
+  [432] = {.lex_state = 544},
   [433] = {.lex_state = 0},
-  [434] = {.lex_state = 532},
-  [435] = {.lex_state = 532},
-  [436] = {.lex_state = 532},
-  [437] = {.lex_state = 532},
-  [438] = {.lex_state = 532},
-  [439] = {.lex_state = 532},
-  [440] = {.lex_state = 532},
-  [441] = {.lex_state = 532},
-  [442] = {.lex_state = 532},
-  [443] = {.lex_state = 532},
-  [444] = {.lex_state = 532},
-  [445] = {.lex_state = 532},
-  [446] = {.lex_state = 532},
-  [447] = {.lex_state = 532},
-  [448] = {.lex_state = 532},
-  [449] = {.lex_state = 532},
-  [450] = {.lex_state = 532},
-  [451] = {.lex_state = 532},
-  [452] = {.lex_state = 535},
-  [453] = {.lex_state = 0},
-  [454] = {.lex_state = 532},
-  [455] = {.lex_state = 534},
-  [456] = {.lex_state = 532},
-  [457] = {.lex_state = 532},
-  [458] = {.lex_state = 534},
-  [459] = {.lex_state = 532},
-  [460] = {.lex_state = 532},
-  [461] = {.lex_state = 534},
-  [462] = {.lex_state = 532},
-  [463] = {.lex_state = 532},
-  [464] = {.lex_state = 532},
-  [465] = {.lex_state = 532},
-  [466] = {.lex_state = 532},
-  [467] = {.lex_state = 0},
-  [468] = {.lex_state = 532},
-  [469] = {.lex_state = 20},
-  [470] = {.lex_state = 532},
-  [471] = {.lex_state = 532},
-  [472] = {.lex_state = 532},
-  [473] = {.lex_state = 532},
-  [474] = {.lex_state = 534},
-  [475] = {.lex_state = 532},
-  [476] = {.lex_state = 532},
-  [477] = {.lex_state = 532},
-  [478] = {.lex_state = 532},
-  [479] = {.lex_state = 532},
-  [480] = {.lex_state = 534},
-  [481] = {.lex_state = 532},
-  [482] = {.lex_state = 532},
-  [483] = {.lex_state = 535},
-  [484] = {.lex_state = 532},
-  [485] = {.lex_state = 532},
-  [486] = {.lex_state = 532},
-  [487] = {.lex_state = 532},
-  [488] = {.lex_state = 6},
-  [489] = {.lex_state = 534},
-  [490] = {.lex_state = 532},
-  [491] = {.lex_state = 532},
-  [492] = {.lex_state = 532},
-  [493] = {.lex_state = 20},
-  [494] = {.lex_state = 532},
-  [495] = {.lex_state = 534},
-  [496] = {.lex_state = 532},
-  [497] = {.lex_state = 532},
-  [498] = {.lex_state = 0},
-  [499] = {.lex_state = 534},
-  [500] = {.lex_state = 0},
-  [501] = {.lex_state = 532},
-  [502] = {.lex_state = 0},
-  [503] = {.lex_state = 532},
+  [434] = {.lex_state = 544},
+  [435] = {.lex_state = 544},
+  [436] = {.lex_state = 544},
+  [437] = {.lex_state = 544},
+  [438] = {.lex_state = 546},
+  [439] = {.lex_state = 545},
+  [440] = {.lex_state = 544},
+  [441] = {.lex_state = 544},
+  [442] = {.lex_state = 544},
+  [443] = {.lex_state = 544},
+  [444] = {.lex_state = 544},
+  [445] = {.lex_state = 545},
+  [446] = {.lex_state = 6},
+  [447] = {.lex_state = 544},
+  [448] = {.lex_state = 544},
+  [449] = {.lex_state = 544},
+  [450] = {.lex_state = 544},
+  [451] = {.lex_state = 544},
+  [452] = {.lex_state = 544},
+  [453] = {.lex_state = 544},
+  [454] = {.lex_state = 544},
+  [455] = {.lex_state = 544},
+  [456] = {.lex_state = 544},
+  [457] = {.lex_state = 544},
+  [458] = {.lex_state = 544},
+  [459] = {.lex_state = 544},
+  [460] = {.lex_state = 544},
+  [461] = {.lex_state = 544},
+  [462] = {.lex_state = 544},
+  [463] = {.lex_state = 544},
+  [464] = {.lex_state = 544},
+  [465] = {.lex_state = 544},
+  [466] = {.lex_state = 0},
+  [467] = {.lex_state = 544},
+  [468] = {.lex_state = 544},
+  [469] = {.lex_state = 545},
+  [470] = {.lex_state = 544},
+  [471] = {.lex_state = 544},
+  [472] = {.lex_state = 0},
+  [473] = {.lex_state = 545},
+  [474] = {.lex_state = 20},
+  [475] = {.lex_state = 0},
+  [476] = {.lex_state = 544},
+  [477] = {.lex_state = 544},
+  [478] = {.lex_state = 544},
+  [479] = {.lex_state = 546},
+  [480] = {.lex_state = 545},
+  [481] = {.lex_state = 544},
+  [482] = {.lex_state = 544},
+  [483] = {.lex_state = 544},
+  [484] = {.lex_state = 544},
+  [485] = {.lex_state = 544},
+  [486] = {.lex_state = 544},
+  [487] = {.lex_state = 545},
+  [488] = {.lex_state = 544},
+  [489] = {.lex_state = 544},
+  [490] = {.lex_state = 544},
+  [491] = {.lex_state = 544},
+  [492] = {.lex_state = 545},
+  [493] = {.lex_state = 544},
+  [494] = {.lex_state = 544},
+  [495] = {.lex_state = 544},
+  [496] = {.lex_state = 544},
+  [497] = {.lex_state = 20},
+  [498] = {.lex_state = 544},
+  [499] = {.lex_state = 544},
+  [500] = {.lex_state = 546},
+  [501] = {.lex_state = 545},
+  [502] = {.lex_state = 544},
+  [503] = {.lex_state = 0},
   [504] = {.lex_state = 0},
-  [505] = {.lex_state = 0},
-  [506] = {.lex_state = 16},
-  [507] = {.lex_state = 534},
-  [508] = {.lex_state = 532},
-  [509] = {.lex_state = 532},
-  [510] = {.lex_state = 532},
-  [511] = {.lex_state = 532},
-  [512] = {.lex_state = 532},
-  [513] = {.lex_state = 0},
-  [514] = {.lex_state = 21},
-  [515] = {.lex_state = 21},
+  [505] = {.lex_state = 545},
+  [506] = {.lex_state = 545},
+  [507] = {.lex_state = 0},
+  [508] = {.lex_state = 544},
+  [509] = {.lex_state = 0},
+  [510] = {.lex_state = 16},
+  [511] = {.lex_state = 544},
+  [512] = {.lex_state = 544},
+  [513] = {.lex_state = 544},
+  [514] = {.lex_state = 544},
+  [515] = {.lex_state = 544},
   [516] = {.lex_state = 0},
-  [517] = {.lex_state = 0},
-  [518] = {.lex_state = 0},
-  [519] = {.lex_state = 0},
-  [520] = {.lex_state = 532},
-  [521] = {.lex_state = 0},
+  [517] = {.lex_state = 544},
+  [518] = {.lex_state = 544},
+  [519] = {.lex_state = 21},
+  [520] = {.lex_state = 544},
+  [521] = {.lex_state = 16},
   [522] = {.lex_state = 0},
   [523] = {.lex_state = 0},
-  [524] = {.lex_state = 0},
-  [525] = {.lex_state = 532},
-  [526] = {.lex_state = 16},
-  [527] = {.lex_state = 534},
+  [524] = {.lex_state = 546},
+  [525] = {.lex_state = 546},
+  [526] = {.lex_state = 0},
+  [527] = {.lex_state = 0},
   [528] = {.lex_state = 0},
   [529] = {.lex_state = 0},
-  [530] = {.lex_state = 532},
-  [531] = {.lex_state = 534},
-  [532] = {.lex_state = 16},
-  [533] = {.lex_state = 0},
+  [530] = {.lex_state = 544},
+  [531] = {.lex_state = 16},
+  [532] = {.lex_state = 546},
+  [533] = {.lex_state = 545},
   [534] = {.lex_state = 0},
   [535] = {.lex_state = 0},
-  [536] = {.lex_state = 0},
+  [536] = {.lex_state = 544},
   [537] = {.lex_state = 0},
-  [538] = {.lex_state = 0},
-  [539] = {.lex_state = 532},
-  [540] = {.lex_state = 532},
-  [541] = {.lex_state = 532},
-  [542] = {.lex_state = 0},
-  [543] = {.lex_state = 0},
-  [544] = {.lex_state = 532},
-  [545] = {.lex_state = 532},
-  [546] = {.lex_state = 532},
-  [547] = {.lex_state = 532},
-  [548] = {.lex_state = 532},
-  [549] = {.lex_state = 532},
-  [550] = {.lex_state = 532},
-  [551] = {.lex_state = 532},
-  [552] = {.lex_state = 532},
-  [553] = {.lex_state = 532},
-  [554] = {.lex_state = 532},
-  [555] = {.lex_state = 532},
-  [556] = {.lex_state = 532},
-  [557] = {.lex_state = 532},
-  [558] = {.lex_state = 0},
-  [559] = {.lex_state = 532},
-  [560] = {.lex_state = 532},
-  [561] = {.lex_state = 532},
-  [562] = {.lex_state = 532},
-  [563] = {.lex_state = 532},
-  [564] = {.lex_state = 532},
-  [565] = {.lex_state = 532},
-  [566] = {.lex_state = 532},
-  [567] = {.lex_state = 532},
-  [568] = {.lex_state = 532},
-  [569] = {.lex_state = 532},
-  [570] = {.lex_state = 532},
-  [571] = {.lex_state = 532},
-  [572] = {.lex_state = 532},
-  [573] = {.lex_state = 532},
-  [574] = {.lex_state = 532},
-  [575] = {.lex_state = 532},
-  [576] = {.lex_state = 532},
-  [577] = {.lex_state = 532},
-  [578] = {.lex_state = 532},
-  [579] = {.lex_state = 532},
-  [580] = {.lex_state = 532},
-  [581] = {.lex_state = 532},
-  [582] = {.lex_state = 532},
-  [583] = {.lex_state = 532},
-  [584] = {.lex_state = 532},
-  [585] = {.lex_state = 532},
-  [586] = {.lex_state = 532},
-  [587] = {.lex_state = 532},
-  [588] = {.lex_state = 532},
-  [589] = {.lex_state = 532},
-  [590] = {.lex_state = 532},
-  [591] = {.lex_state = 532},
-  [592] = {.lex_state = 532},
-  [593] = {.lex_state = 532},
-  [594] = {.lex_state = 532},
-  [595] = {.lex_state = 532},
-  [596] = {.lex_state = 532},
-  [597] = {.lex_state = 532},
-  [598] = {.lex_state = 532},
-  [599] = {.lex_state = 532},
-  [600] = {.lex_state = 532},
-  [601] = {.lex_state = 532},
-  [602] = {.lex_state = 532},
-  [603] = {.lex_state = 532},
-  [604] = {.lex_state = 532},
-  [605] = {.lex_state = 532},
-  [606] = {.lex_state = 0},
-  [607] = {.lex_state = 532},
-  [608] = {.lex_state = 532},
-  [609] = {.lex_state = 532},
-  [610] = {.lex_state = 532},
-  [611] = {.lex_state = 0},
-  [612] = {.lex_state = 532},
-  [613] = {.lex_state = 532},
-  [614] = {.lex_state = 532},
-  [615] = {.lex_state = 532},
-  [616] = {.lex_state = 532},
-  [617] = {.lex_state = 532},
-  [618] = {.lex_state = 532},
-  [619] = {.lex_state = 532},
-  [620] = {.lex_state = 532},
-  [621] = {.lex_state = 532},
-  [622] = {.lex_state = 532},
-  [623] = {.lex_state = 532},
-  [624] = {.lex_state = 532},
-  [625] = {.lex_state = 532},
-  [626] = {.lex_state = 532},
-  [627] = {.lex_state = 532},
-  [628] = {.lex_state = 532},
-  [629] = {.lex_state = 0},
-  [630] = {.lex_state = 532},
-  [631] = {.lex_state = 532},
-  [632] = {.lex_state = 532},
-  [633] = {.lex_state = 532},
-  [634] = {.lex_state = 532},
-  [635] = {.lex_state = 532},
-  [636] = {.lex_state = 532},
-  [637] = {.lex_state = 532},
-  [638] = {.lex_state = 532},
-  [639] = {.lex_state = 532},
-  [640] = {.lex_state = 532},
-  [641] = {.lex_state = 532},
-  [642] = {.lex_state = 532},
-  [643] = {.lex_state = 532},
-  [644] = {.lex_state = 532},
-  [645] = {.lex_state = 532},
-  [646] = {.lex_state = 0},
-  [647] = {.lex_state = 532},
-  [648] = {.lex_state = 532},
-  [649] = {.lex_state = 0},
-  [650] = {.lex_state = 532},
-  [651] = {.lex_state = 532},
-  [652] = {.lex_state = 532},
-  [653] = {.lex_state = 0},
-  [654] = {.lex_state = 532},
-  [655] = {.lex_state = 532},
-  [656] = {.lex_state = 0},
-  [657] = {.lex_state = 532},
-  [658] = {.lex_state = 532},
+  [538] = {.lex_state = 546},
+  [539] = {.lex_state = 0},
+  [540] = {.lex_state = 0},
+  [541] = {.lex_state = 0},
+  [542] = {.lex_state = 21},
+  [543] = {.lex_state = 544},
+  [544] = {.lex_state = 544},
+  [545] = {.lex_state = 544},
+  [546] = {.lex_state = 544},
+  [547] = {.lex_state = 544},
+  [548] = {.lex_state = 544},
+  [549] = {.lex_state = 0},
+  [550] = {.lex_state = 546},
+  [551] = {.lex_state = 544},
+  [552] = {.lex_state = 544},
+  [553] = {.lex_state = 544},
+  [554] = {.lex_state = 544},
+  [555] = {.lex_state = 544},
+  [556] = {.lex_state = 544},
+  [557] = {.lex_state = 544},
+  [558] = {.lex_state = 544},
+  [559] = {.lex_state = 544},
+  [560] = {.lex_state = 544},
+  [561] = {.lex_state = 544},
+  [562] = {.lex_state = 544},
+  [563] = {.lex_state = 546},
+  [564] = {.lex_state = 544},
+  [565] = {.lex_state = 544},
+  [566] = {.lex_state = 544},
+  [567] = {.lex_state = 544},
+  [568] = {.lex_state = 17},
+  [569] = {.lex_state = 544},
+  [570] = {.lex_state = 544},
+  [571] = {.lex_state = 544},
+  [572] = {.lex_state = 544},
+  [573] = {.lex_state = 544},
+  [574] = {.lex_state = 544},
+  [575] = {.lex_state = 544},
+  [576] = {.lex_state = 544},
+  [577] = {.lex_state = 544},
+  [578] = {.lex_state = 544},
+  [579] = {.lex_state = 544},
+  [580] = {.lex_state = 544},
+  [581] = {.lex_state = 544},
+  [582] = {.lex_state = 544},
+  [583] = {.lex_state = 544},
+  [584] = {.lex_state = 544},
+  [585] = {.lex_state = 544},
+  [586] = {.lex_state = 544},
+  [587] = {.lex_state = 544},
+  [588] = {.lex_state = 544},
+  [589] = {.lex_state = 544},
+  [590] = {.lex_state = 544},
+  [591] = {.lex_state = 544},
+  [592] = {.lex_state = 544},
+  [593] = {.lex_state = 544},
+  [594] = {.lex_state = 544},
+  [595] = {.lex_state = 544},
+  [596] = {.lex_state = 544},
+  [597] = {.lex_state = 544},
+  [598] = {.lex_state = 544},
+  [599] = {.lex_state = 544},
+  [600] = {.lex_state = 544},
+  [601] = {.lex_state = 544},
+  [602] = {.lex_state = 544},
+  [603] = {.lex_state = 544},
+  [604] = {.lex_state = 544},
+  [605] = {.lex_state = 544},
+  [606] = {.lex_state = 544},
+  [607] = {.lex_state = 544},
+  [608] = {.lex_state = 544},
+  [609] = {.lex_state = 544},
+  [610] = {.lex_state = 0},
+  [611] = {.lex_state = 544},
+  [612] = {.lex_state = 544},
+  [613] = {.lex_state = 544},
+  [614] = {.lex_state = 544},
+  [615] = {.lex_state = 544},
+  [616] = {.lex_state = 546},
+  [617] = {.lex_state = 544},
+  [618] = {.lex_state = 544},
+  [619] = {.lex_state = 544},
+  [620] = {.lex_state = 544},
+  [621] = {.lex_state = 544},
+  [622] = {.lex_state = 544},
+  [623] = {.lex_state = 544},
+  [624] = {.lex_state = 544},
+  [625] = {.lex_state = 544},
+  [626] = {.lex_state = 544},
+  [627] = {.lex_state = 544},
+  [628] = {.lex_state = 544},
+  [629] = {.lex_state = 544},
+  [630] = {.lex_state = 544},
+  [631] = {.lex_state = 544},
+  [632] = {.lex_state = 544},
+  [633] = {.lex_state = 544},
+  [634] = {.lex_state = 544},
+  [635] = {.lex_state = 544},
+  [636] = {.lex_state = 0},
+  [637] = {.lex_state = 544},
+  [638] = {.lex_state = 544},
+  [639] = {.lex_state = 544},
+  [640] = {.lex_state = 544},
+  [641] = {.lex_state = 544},
+  [642] = {.lex_state = 544},
+  [643] = {.lex_state = 544},
+  [644] = {.lex_state = 17},
+  [645] = {.lex_state = 544},
+  [646] = {.lex_state = 544},
+  [647] = {.lex_state = 544},
+  [648] = {.lex_state = 544},
+  [649] = {.lex_state = 544},
+  [650] = {.lex_state = 544},
+  [651] = {.lex_state = 544},
+  [652] = {.lex_state = 544},
+  [653] = {.lex_state = 544},
+  [654] = {.lex_state = 544},
+  [655] = {.lex_state = 544},
+  [656] = {.lex_state = 544},
+  [657] = {.lex_state = 544},
+  [658] = {.lex_state = 544},
   [659] = {.lex_state = 0},
-  [660] = {.lex_state = 532},
-  [661] = {.lex_state = 532},
-  [662] = {.lex_state = 532},
-  [663] = {.lex_state = 532},
-  [664] = {.lex_state = 532},
-  [665] = {.lex_state = 532},
-  [666] = {.lex_state = 532},
-  [667] = {.lex_state = 532},
-  [668] = {.lex_state = 532},
-  [669] = {.lex_state = 532},
-  [670] = {.lex_state = 532},
-  [671] = {.lex_state = 532},
-  [672] = {.lex_state = 532},
-  [673] = {.lex_state = 532},
-  [674] = {.lex_state = 532},
-  [675] = {.lex_state = 532},
-  [676] = {.lex_state = 532},
-  [677] = {.lex_state = 0},
-  [678] = {.lex_state = 532},
-  [679] = {.lex_state = 532},
-  [680] = {.lex_state = 532},
-  [681] = {.lex_state = 532},
-  [682] = {.lex_state = 532},
-  [683] = {.lex_state = 532},
-  [684] = {.lex_state = 532},
-  [685] = {.lex_state = 0},
-  [686] = {.lex_state = 532},
-  [687] = {.lex_state = 0},
-  [688] = {.lex_state = 0},
-  [689] = {.lex_state = 0},
+  [660] = {.lex_state = 544},
+  [661] = {.lex_state = 546},
+  [662] = {.lex_state = 0},
+  [663] = {.lex_state = 546},
+  [664] = {.lex_state = 544},
+  [665] = {.lex_state = 0},
+  [666] = {.lex_state = 544},
+  [667] = {.lex_state = 544},
+  [668] = {.lex_state = 544},
+  [669] = {.lex_state = 544},
+  [670] = {.lex_state = 544},
+  [671] = {.lex_state = 544},
+  [672] = {.lex_state = 544},
+  [673] = {.lex_state = 544},
+  [674] = {.lex_state = 544},
+  [675] = {.lex_state = 544},
+  [676] = {.lex_state = 544},
+  [677] = {.lex_state = 544},
+  [678] = {.lex_state = 544},
+  [679] = {.lex_state = 544},
+  [680] = {.lex_state = 544},
+  [681] = {.lex_state = 544},
+  [682] = {.lex_state = 546},
+  [683] = {.lex_state = 544},
+  [684] = {.lex_state = 544},
+  [685] = {.lex_state = 544},
+  [686] = {.lex_state = 544},
+  [687] = {.lex_state = 544},
+  [688] = {.lex_state = 544},
+  [689] = {.lex_state = 544},
   [690] = {.lex_state = 0},
-  [691] = {.lex_state = 0},
-  [692] = {.lex_state = 0},
-  [693] = {.lex_state = 532},
+  [691] = {.lex_state = 544},
+  [692] = {.lex_state = 544},
+  [693] = {.lex_state = 0},
   [694] = {.lex_state = 0},
   [695] = {.lex_state = 0},
-  [696] = {.lex_state = 532},
-  [697] = {.lex_state = 532},
-  [698] = {.lex_state = 25},
+  [696] = {.lex_state = 0},
+  [697] = {.lex_state = 544},
+  [698] = {.lex_state = 0},
   [699] = {.lex_state = 0},
-  [700] = {.lex_state = 0},
-  [701] = {.lex_state = 16},
-  [702] = {.lex_state = 16},
-  [703] = {.lex_state = 0},
-  [704] = {.lex_state = 16},
+  [700] = {.lex_state = 544},
+  [701] = {.lex_state = 0},
+  [702] = {.lex_state = 0},
+  [703] = {.lex_state = 544},
+  [704] = {.lex_state = 25},
   [705] = {.lex_state = 0},
-  [706] = {.lex_state = 0},
-  [707] = {.lex_state = 16},
-  [708] = {.lex_state = 28},
+  [706] = {.lex_state = 28},
+  [707] = {.lex_state = 0},
+  [708] = {.lex_state = 546},
   [709] = {.lex_state = 0},
   [710] = {.lex_state = 0},
-  [711] = {.lex_state = 28},
-  [712] = {.lex_state = 532},
-  [713] = {.lex_state = 28},
+  [711] = {.lex_state = 544},
+  [712] = {.lex_state = 0},
+  [713] = {.lex_state = 0},
   [714] = {.lex_state = 16},
-  [715] = {.lex_state = 28},
-  [716] = {.lex_state = 16},
+  [715] = {.lex_state = 546},
+  [716] = {.lex_state = 546},
   [717] = {.lex_state = 28},
-  [718] = {.lex_state = 0},
-  [719] = {.lex_state = 28},
-  [720] = {.lex_state = 532},
-  [721] = {.lex_state = 28},
-  [722] = {.lex_state = 0},
+  [718] = {.lex_state = 16},
+  [719] = {.lex_state = 0},
+  [720] = {.lex_state = 28},
+  [721] = {.lex_state = 16},
+  [722] = {.lex_state = 28},
   [723] = {.lex_state = 0},
-  [724] = {.lex_state = 16},
-  [725] = {.lex_state = 532},
-  [726] = {.lex_state = 0},
-  [727] = {.lex_state = 0},
-  [728] = {.lex_state = 0},
+  [724] = {.lex_state = 28},
+  [725] = {.lex_state = 0},
+  [726] = {.lex_state = 28},
+  [727] = {.lex_state = 544},
+  [728] = {.lex_state = 28},
   [729] = {.lex_state = 16},
-  [730] = {.lex_state = 16},
-  [731] = {.lex_state = 16},
-  [732] = {.lex_state = 25},
+  [730] = {.lex_state = 28},
+  [731] = {.lex_state = 0},
+  [732] = {.lex_state = 16},
   [733] = {.lex_state = 16},
   [734] = {.lex_state = 0},
-  [735] = {.lex_state = 0},
-  [736] = {.lex_state = 0},
-  [737] = {.lex_state = 533},
+  [735] = {.lex_state = 28},
+  [736] = {.lex_state = 544},
+  [737] = {.lex_state = 16},
   [738] = {.lex_state = 16},
   [739] = {.lex_state = 0},
-  [740] = {.lex_state = 0},
-  [741] = {.lex_state = 0},
+  [740] = {.lex_state = 544},
+  [741] = {.lex_state = 25},
   [742] = {.lex_state = 0},
-  [743] = {.lex_state = 532},
-  [744] = {.lex_state = 0},
-  [745] = {.lex_state = 16},
-  [746] = {.lex_state = 0},
+  [743] = {.lex_state = 546},
+  [744] = {.lex_state = 544},
+  [745] = {.lex_state = 546},
+  [746] = {.lex_state = 546},
   [747] = {.lex_state = 16},
-  [748] = {.lex_state = 0},
+  [748] = {.lex_state = 544},
   [749] = {.lex_state = 16},
-  [750] = {.lex_state = 26},
-  [751] = {.lex_state = 16},
-  [752] = {.lex_state = 0},
-  [753] = {.lex_state = 0},
-  [754] = {.lex_state = 0},
+  [750] = {.lex_state = 546},
+  [751] = {.lex_state = 0},
+  [752] = {.lex_state = 546},
+  [753] = {.lex_state = 16},
+  [754] = {.lex_state = 546},
   [755] = {.lex_state = 16},
   [756] = {.lex_state = 0},
-  [757] = {.lex_state = 0},
-  [758] = {.lex_state = 532},
-  [759] = {.lex_state = 26},
-  [760] = {.lex_state = 532},
+  [757] = {.lex_state = 16},
+  [758] = {.lex_state = 546},
+  [759] = {.lex_state = 28},
+  [760] = {.lex_state = 0},
   [761] = {.lex_state = 0},
-  [762] = {.lex_state = 25},
-  [763] = {.lex_state = 0},
-  [764] = {.lex_state = 28},
-  [765] = {.lex_state = 28},
-  [766] = {.lex_state = 0},
-  [767] = {.lex_state = 0},
-  [768] = {.lex_state = 16},
-  [769] = {.lex_state = 532},
-  [770] = {.lex_state = 0},
-  [771] = {.lex_state = 28},
-  [772] = {.lex_state = 0},
-  [773] = {.lex_state = 27},
+  [762] = {.lex_state = 544},
+  [763] = {.lex_state = 16},
+  [764] = {.lex_state = 0},
+  [765] = {.lex_state = 16},
+  [766] = {.lex_state = 16},
+  [767] = {.lex_state = 16},
+  [768] = {.lex_state = 0},
+  [769] = {.lex_state = 544},
+  [770] = {.lex_state = 16},
+  [771] = {.lex_state = 0},
+  [772] = {.lex_state = 546},
+  [773] = {.lex_state = 25},
   [774] = {.lex_state = 0},
-  [775] = {.lex_state = 0},
+  [775] = {.lex_state = 546},
   [776] = {.lex_state = 0},
-  [777] = {.lex_state = 0},
+  [777] = {.lex_state = 26},
   [778] = {.lex_state = 0},
-  [779] = {.lex_state = 16},
-  [780] = {.lex_state = 16},
-  [781] = {.lex_state = 28},
+  [779] = {.lex_state = 0},
+  [780] = {.lex_state = 0},
+  [781] = {.lex_state = 546},
+  [782] = {.lex_state = 16},
+  [783] = {.lex_state = 547},
+  [784] = {.lex_state = 0},
+  [785] = {.lex_state = 28},
+  [786] = {.lex_state = 547},
+  [787] = {.lex_state = 27},
+  [788] = {.lex_state = 0},
+  [789] = {.lex_state = 26},
+  [790] = {.lex_state = 546},
+  [791] = {.lex_state = 16},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -9635,8 +9781,12 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_variant] = ACTIONS(1),
     [sym_percent] = ACTIONS(1),
     [anon_sym_goto] = ACTIONS(1),
-    [anon_sym_exit] = ACTIONS(1),
+    [anon_sym_up] = ACTIONS(1),
     [anon_sym_to] = ACTIONS(1),
+    [anon_sym_times] = ACTIONS(1),
+    [anon_sym_time] = ACTIONS(1),
+    [sym_loop_count] = ACTIONS(1),
+    [anon_sym_exit] = ACTIONS(1),
     [anon_sym_and] = ACTIONS(1),
     [anon_sym_rep] = ACTIONS(1),
     [anon_sym_cc] = ACTIONS(1),
@@ -9681,7 +9831,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_true] = ACTIONS(1),
     [anon_sym_false] = ACTIONS(1),
     [sym_datetime] = ACTIONS(1),
-    [sym_duration] = ACTIONS(1),
     [sym_clock] = ACTIONS(1),
     [anon_sym_DQUOTE] = ACTIONS(1),
     [anon_sym_DQUOTE2] = ACTIONS(1),
@@ -9693,10 +9842,10 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_COLON] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(744),
-    [aux_sym__newline] = STATE(382),
-    [sym_workflow] = STATE(433),
-    [aux_sym_source_file_repeat1] = STATE(433),
+    [sym_source_file] = STATE(761),
+    [aux_sym__newline] = STATE(385),
+    [sym_workflow] = STATE(475),
+    [aux_sym_source_file_repeat1] = STATE(475),
     [ts_builtin_sym_end] = ACTIONS(5),
     [sym_comment] = ACTIONS(3),
     [aux_sym__newline_token1] = ACTIONS(7),
@@ -9734,12 +9883,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(247), 1,
+    STATE(246), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -9812,9 +9961,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(245), 1,
+    STATE(244), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -9889,9 +10038,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_on,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(242), 1,
+    STATE(239), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -9966,9 +10115,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_on,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(246), 1,
+    STATE(245), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10043,9 +10192,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_on,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(240), 1,
+    STATE(238), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10122,7 +10271,7 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline,
     STATE(241), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10193,12 +10342,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     ACTIONS(89), 1,
       anon_sym_on,
-    STATE(237), 1,
+    STATE(236), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -10267,9 +10416,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     ACTIONS(93), 1,
       anon_sym_on,
-    STATE(236), 1,
+    STATE(249), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10342,7 +10491,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_on,
     STATE(248), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10413,9 +10562,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     ACTIONS(101), 1,
       anon_sym_on,
-    STATE(231), 1,
+    STATE(228), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10486,9 +10635,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     ACTIONS(105), 1,
       anon_sym_on,
-    STATE(233), 1,
+    STATE(230), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10559,9 +10708,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     ACTIONS(109), 1,
       anon_sym_on,
-    STATE(234), 1,
+    STATE(231), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10770,12 +10919,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(247), 1,
+    STATE(246), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -10838,12 +10987,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(247), 1,
+    STATE(246), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -10905,9 +11054,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(240), 1,
+    STATE(238), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -10974,7 +11123,7 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline,
     STATE(241), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -11039,9 +11188,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(242), 1,
+    STATE(239), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -11106,9 +11255,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(245), 1,
+    STATE(244), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -11173,9 +11322,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(246), 1,
+    STATE(245), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -11240,12 +11389,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(247), 1,
+    STATE(246), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -11309,7 +11458,7 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline,
     STATE(241), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -11891,11 +12040,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
-    STATE(285), 1,
+    STATE(299), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -11957,11 +12106,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
-    STATE(286), 1,
+    STATE(287), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -12023,11 +12172,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
-    STATE(288), 1,
+    STATE(290), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -12089,11 +12238,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
-    STATE(296), 1,
+    STATE(297), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -12155,11 +12304,11 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
-    STATE(298), 1,
+    STATE(300), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -13107,12 +13256,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(289), 1,
+    STATE(291), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(468), 2,
+    STATE(450), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -13173,12 +13322,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(247), 1,
+    STATE(246), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -13235,12 +13384,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(181), 1,
       anon_sym_extract,
-    STATE(237), 1,
+    STATE(236), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -13303,9 +13452,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(240), 1,
+    STATE(238), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13369,9 +13518,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(242), 1,
+    STATE(239), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13435,9 +13584,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(245), 1,
+    STATE(244), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13501,9 +13650,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(246), 1,
+    STATE(245), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13619,9 +13768,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(240), 1,
+    STATE(238), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13687,7 +13836,7 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline,
     STATE(241), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13751,9 +13900,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(242), 1,
+    STATE(239), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13817,9 +13966,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(245), 1,
+    STATE(244), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -13883,9 +14032,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(246), 1,
+    STATE(245), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14049,12 +14198,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(183), 1,
       anon_sym_extract,
-    STATE(237), 1,
+    STATE(236), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -14116,9 +14265,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(242), 1,
+    STATE(239), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14181,9 +14330,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(245), 1,
+    STATE(244), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14246,9 +14395,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(246), 1,
+    STATE(245), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14309,7 +14458,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(248), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14370,9 +14519,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(185), 1,
       anon_sym_extract,
-    STATE(231), 1,
+    STATE(228), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14433,9 +14582,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(185), 1,
       anon_sym_extract,
-    STATE(236), 1,
+    STATE(249), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14496,9 +14645,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(185), 1,
       anon_sym_extract,
-    STATE(233), 1,
+    STATE(230), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14559,9 +14708,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(185), 1,
       anon_sym_extract,
-    STATE(234), 1,
+    STATE(231), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14622,12 +14771,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(187), 1,
       anon_sym_extract,
-    STATE(237), 1,
+    STATE(236), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -14691,7 +14840,7 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline,
     STATE(241), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14754,9 +14903,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(55), 1,
       aux_sym__newline,
-    STATE(240), 1,
+    STATE(238), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14815,9 +14964,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(283), 1,
       anon_sym_extract,
-    STATE(231), 1,
+    STATE(228), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14877,9 +15026,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(189), 1,
       anon_sym_extract,
-    STATE(231), 1,
+    STATE(228), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -14953,8 +15102,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -14993,7 +15142,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(306), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -15055,7 +15204,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(248), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15115,9 +15264,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(294), 1,
+    STATE(295), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -15177,9 +15326,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(189), 1,
       anon_sym_extract,
-    STATE(236), 1,
+    STATE(249), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15241,7 +15390,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(307), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -15301,9 +15450,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(189), 1,
       anon_sym_extract,
-    STATE(233), 1,
+    STATE(230), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15363,9 +15512,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(189), 1,
       anon_sym_extract,
-    STATE(234), 1,
+    STATE(231), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15439,8 +15588,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -15477,12 +15626,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(281), 1,
       anon_sym_extract,
-    STATE(237), 1,
+    STATE(236), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(448), 2,
+    STATE(476), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -15541,7 +15690,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(248), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15601,9 +15750,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(283), 1,
       anon_sym_extract,
-    STATE(236), 1,
+    STATE(249), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15663,9 +15812,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(283), 1,
       anon_sym_extract,
-    STATE(233), 1,
+    STATE(230), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -15725,9 +15874,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(290), 1,
+    STATE(289), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -15787,9 +15936,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(253), 1,
       anon_sym_extract,
-    STATE(293), 1,
+    STATE(294), 1,
       sym_failure_block,
-    STATE(760), 1,
+    STATE(762), 1,
       sym_failure_branch,
     ACTIONS(235), 2,
       anon_sym_cc,
@@ -15849,12 +15998,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(281), 1,
       anon_sym_extract,
-    STATE(295), 1,
+    STATE(296), 1,
       sym_outcome_block,
     ACTIONS(21), 2,
       anon_sym_cc,
       anon_sym_bcc,
-    STATE(468), 2,
+    STATE(450), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
     ACTIONS(25), 3,
@@ -15911,9 +16060,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(283), 1,
       anon_sym_extract,
-    STATE(234), 1,
+    STATE(231), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -16031,9 +16180,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(285), 1,
       anon_sym_extract,
-    STATE(233), 1,
+    STATE(230), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -16154,7 +16303,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_extract,
     STATE(248), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -16213,9 +16362,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(285), 1,
       anon_sym_extract,
-    STATE(236), 1,
+    STATE(249), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -16274,9 +16423,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(285), 1,
       anon_sym_extract,
-    STATE(231), 1,
+    STATE(228), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -16393,9 +16542,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_transactional,
     ACTIONS(285), 1,
       anon_sym_extract,
-    STATE(234), 1,
+    STATE(231), 1,
       sym_failure_block,
-    STATE(743), 1,
+    STATE(711), 1,
       sym_failure_branch,
     ACTIONS(51), 2,
       anon_sym_cc,
@@ -16464,8 +16613,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16512,8 +16661,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16560,8 +16709,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16608,8 +16757,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16656,8 +16805,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16704,8 +16853,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16752,8 +16901,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -16800,8 +16949,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17076,8 +17225,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17124,8 +17273,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17448,8 +17597,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17491,8 +17640,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17566,9 +17715,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_if,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(238), 1,
+    STATE(233), 1,
       sym_wait_block,
-    STATE(463), 2,
+    STATE(471), 2,
       sym_wait_branch,
       aux_sym_wait_block_repeat1,
     ACTIONS(467), 27,
@@ -17626,8 +17775,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17707,8 +17856,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17800,8 +17949,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17824,9 +17973,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_if,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(228), 1,
+    STATE(240), 1,
       sym_wait_block,
-    STATE(463), 2,
+    STATE(471), 2,
       sym_wait_branch,
       aux_sym_wait_block_repeat1,
     ACTIONS(488), 27,
@@ -17884,8 +18033,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17926,8 +18075,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -17965,8 +18114,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18012,7 +18161,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(508), 2,
       anon_sym_end,
       anon_sym_if,
-    STATE(217), 17,
+    STATE(218), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -18039,9 +18188,9 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline_token1,
     ACTIONS(512), 1,
       sym_identifier,
-    STATE(224), 1,
+    STATE(214), 1,
       aux_sym__newline,
-    STATE(205), 2,
+    STATE(204), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
     ACTIONS(293), 26,
@@ -18056,8 +18205,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18095,8 +18244,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18134,8 +18283,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18158,9 +18307,9 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline_token1,
     ACTIONS(516), 1,
       sym_identifier,
-    STATE(211), 1,
+    STATE(210), 1,
       aux_sym__newline,
-    STATE(197), 2,
+    STATE(195), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
     ACTIONS(293), 26,
@@ -18175,8 +18324,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18214,8 +18363,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18253,8 +18402,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18292,8 +18441,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18339,7 +18488,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(533), 2,
       anon_sym_end,
       sym_outcome,
-    STATE(212), 17,
+    STATE(211), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -18381,8 +18530,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18420,8 +18569,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18459,8 +18608,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18498,8 +18647,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_else,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18586,8 +18735,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18624,8 +18773,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18662,8 +18811,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18700,8 +18849,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18738,8 +18887,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18776,8 +18925,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18861,8 +19010,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18899,8 +19048,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18937,8 +19086,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -18975,8 +19124,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19060,8 +19209,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19098,8 +19247,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19136,8 +19285,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19174,8 +19323,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19212,8 +19361,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19250,8 +19399,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19288,8 +19437,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19334,7 +19483,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_end,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(226), 17,
+    STATE(227), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -19375,8 +19524,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19413,8 +19562,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19451,8 +19600,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_variant,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19489,8 +19638,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19527,8 +19676,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19565,8 +19714,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19603,8 +19752,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19641,8 +19790,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -19706,390 +19855,11 @@ static const uint16_t ts_small_parse_table[] = {
   [12114] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(213), 1,
-      anon_sym_to,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(211), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12156] = 14,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(418), 1,
-      anon_sym_label,
-    ACTIONS(430), 1,
-      anon_sym_wait,
-    ACTIONS(433), 1,
-      anon_sym_condition,
-    ACTIONS(436), 1,
-      anon_sym_split,
-    ACTIONS(439), 1,
-      anon_sym_goto,
-    ACTIONS(442), 1,
-      anon_sym_exit,
-    ACTIONS(627), 1,
-      anon_sym_send,
-    ACTIONS(630), 1,
-      anon_sym_call,
-    ACTIONS(633), 1,
-      anon_sym_notify,
-    ACTIONS(636), 1,
-      anon_sym_http,
-    ACTIONS(639), 1,
-      anon_sym_prompt,
-    ACTIONS(410), 2,
-      anon_sym_end,
-      anon_sym_if,
-    STATE(187), 17,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_wait_field,
-      sym_condition,
-      sym_split,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [12216] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    ACTIONS(257), 1,
-      anon_sym_to,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(255), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12258] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    ACTIONS(261), 1,
-      anon_sym_to,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(259), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12300] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    ACTIONS(265), 1,
-      anon_sym_to,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(263), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12342] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(205), 1,
-      anon_sym_to,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(203), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12384] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(193), 1,
-      anon_sym_to,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(191), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12426] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(197), 1,
-      anon_sym_to,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(195), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12468] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(201), 1,
-      anon_sym_to,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(199), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12510] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(231), 1,
-      aux_sym__newline_token1,
-    ACTIONS(269), 1,
-      anon_sym_to,
-    STATE(210), 1,
-      aux_sym__newline,
-    ACTIONS(267), 27,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      sym_on_error,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [12552] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(209), 1,
       anon_sym_to,
     ACTIONS(231), 1,
       aux_sym__newline_token1,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
     ACTIONS(207), 27,
       anon_sym_send,
@@ -20119,14 +19889,310 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12594] = 5,
+  [12156] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    ACTIONS(257), 1,
+      anon_sym_to,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(255), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12198] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    ACTIONS(261), 1,
+      anon_sym_to,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(259), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12240] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    ACTIONS(265), 1,
+      anon_sym_to,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(263), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12282] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(205), 1,
+      anon_sym_to,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(203), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12324] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(193), 1,
+      anon_sym_to,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(191), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12366] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(197), 1,
+      anon_sym_to,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(195), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12408] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(201), 1,
+      anon_sym_to,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(199), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12450] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    ACTIONS(269), 1,
+      anon_sym_to,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(267), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12492] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(346), 1,
       sym_on_error,
     ACTIONS(516), 1,
       sym_identifier,
-    STATE(202), 2,
+    STATE(201), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
     ACTIONS(348), 26,
@@ -20141,8 +20207,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20156,14 +20222,51 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12636] = 5,
+  [12534] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(213), 1,
+      anon_sym_to,
+    ACTIONS(231), 1,
+      aux_sym__newline_token1,
+    STATE(209), 1,
+      aux_sym__newline,
+    ACTIONS(211), 27,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      sym_on_error,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [12576] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(217), 1,
       anon_sym_to,
     ACTIONS(231), 1,
       aux_sym__newline_token1,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
     ACTIONS(215), 27,
       anon_sym_send,
@@ -20193,14 +20296,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12678] = 5,
+  [12618] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(221), 1,
       anon_sym_to,
     ACTIONS(231), 1,
       aux_sym__newline_token1,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
     ACTIONS(219), 27,
       anon_sym_send,
@@ -20230,14 +20333,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12720] = 5,
+  [12660] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(225), 1,
       anon_sym_to,
     ACTIONS(231), 1,
       aux_sym__newline_token1,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
     ACTIONS(223), 27,
       anon_sym_send,
@@ -20267,14 +20370,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12762] = 5,
+  [12702] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(229), 1,
       anon_sym_to,
     ACTIONS(231), 1,
       aux_sym__newline_token1,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
     ACTIONS(227), 27,
       anon_sym_send,
@@ -20304,14 +20407,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12804] = 5,
+  [12744] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(331), 1,
       sym_on_error,
-    ACTIONS(642), 1,
+    ACTIONS(627), 1,
       sym_identifier,
-    STATE(202), 2,
+    STATE(201), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
     ACTIONS(336), 26,
@@ -20326,8 +20429,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20341,14 +20444,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12846] = 5,
+  [12786] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(338), 1,
       sym_on_error,
     ACTIONS(514), 1,
       aux_sym__newline_token1,
-    STATE(211), 1,
+    STATE(210), 1,
       aux_sym__newline,
     ACTIONS(340), 27,
       sym_identifier,
@@ -20363,8 +20466,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20378,14 +20481,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12888] = 5,
+  [12828] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(342), 1,
       sym_on_error,
     ACTIONS(514), 1,
       aux_sym__newline_token1,
-    STATE(211), 1,
+    STATE(210), 1,
       aux_sym__newline,
     ACTIONS(344), 27,
       sym_identifier,
@@ -20400,8 +20503,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20415,14 +20518,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [12930] = 5,
+  [12870] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(346), 1,
       sym_outcome,
     ACTIONS(512), 1,
       sym_identifier,
-    STATE(206), 2,
+    STATE(225), 2,
       sym_extraction,
       aux_sym_extract_option_repeat1,
     ACTIONS(348), 26,
@@ -20437,8 +20540,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20452,17 +20555,63 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
+  [12912] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_label,
+    ACTIONS(430), 1,
+      anon_sym_wait,
+    ACTIONS(433), 1,
+      anon_sym_condition,
+    ACTIONS(436), 1,
+      anon_sym_split,
+    ACTIONS(439), 1,
+      anon_sym_goto,
+    ACTIONS(442), 1,
+      anon_sym_exit,
+    ACTIONS(630), 1,
+      anon_sym_send,
+    ACTIONS(633), 1,
+      anon_sym_call,
+    ACTIONS(636), 1,
+      anon_sym_notify,
+    ACTIONS(639), 1,
+      anon_sym_http,
+    ACTIONS(642), 1,
+      anon_sym_prompt,
+    ACTIONS(410), 2,
+      anon_sym_end,
+      anon_sym_if,
+    STATE(205), 17,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_wait_field,
+      sym_condition,
+      sym_split,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
   [12972] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(331), 1,
+    ACTIONS(338), 1,
       sym_outcome,
-    ACTIONS(645), 1,
+    ACTIONS(510), 1,
+      aux_sym__newline_token1,
+    STATE(214), 1,
+      aux_sym__newline,
+    ACTIONS(340), 27,
       sym_identifier,
-    STATE(206), 2,
-      sym_extraction,
-      aux_sym_extract_option_repeat1,
-    ACTIONS(336), 26,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -20474,8 +20623,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20492,48 +20641,11 @@ static const uint16_t ts_small_parse_table[] = {
   [13014] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(338), 1,
-      sym_outcome,
-    ACTIONS(510), 1,
-      aux_sym__newline_token1,
-    STATE(224), 1,
-      aux_sym__newline,
-    ACTIONS(340), 27,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [13056] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(342), 1,
       sym_outcome,
     ACTIONS(510), 1,
       aux_sym__newline_token1,
-    STATE(224), 1,
+    STATE(214), 1,
       aux_sym__newline,
     ACTIONS(344), 27,
       sym_identifier,
@@ -20548,8 +20660,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20563,14 +20675,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [13098] = 4,
+  [13056] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
     STATE(135), 1,
       aux_sym__newline,
-    ACTIONS(648), 28,
+    ACTIONS(645), 28,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -20599,14 +20711,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [13138] = 5,
+  [13096] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(276), 1,
       anon_sym_to,
-    ACTIONS(650), 1,
+    ACTIONS(647), 1,
       aux_sym__newline_token1,
-    STATE(210), 1,
+    STATE(209), 1,
       aux_sym__newline,
     ACTIONS(271), 27,
       anon_sym_send,
@@ -20636,14 +20748,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [13180] = 5,
+  [13138] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(271), 1,
       sym_on_error,
-    ACTIONS(653), 1,
+    ACTIONS(650), 1,
       aux_sym__newline_token1,
-    STATE(211), 1,
+    STATE(210), 1,
       aux_sym__newline,
     ACTIONS(276), 27,
       sym_identifier,
@@ -20658,8 +20770,8 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_condition,
       anon_sym_split,
       anon_sym_goto,
-      anon_sym_exit,
       anon_sym_to,
+      anon_sym_exit,
       anon_sym_cc,
       anon_sym_bcc,
       anon_sym_from,
@@ -20673,7 +20785,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_tools,
       anon_sym_transactional,
       anon_sym_extract,
-  [13222] = 14,
+  [13180] = 14,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(521), 1,
@@ -20698,10 +20810,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goto,
     ACTIONS(543), 1,
       anon_sym_exit,
-    ACTIONS(656), 2,
+    ACTIONS(653), 2,
       anon_sym_end,
       sym_outcome,
-    STATE(219), 17,
+    STATE(220), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -20719,14 +20831,14 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [13282] = 4,
+  [13240] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
     STATE(135), 1,
       aux_sym__newline,
-    ACTIONS(658), 28,
+    ACTIONS(655), 28,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -20755,14 +20867,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [13322] = 4,
+  [13280] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
     STATE(135), 1,
       aux_sym__newline,
-    ACTIONS(660), 28,
+    ACTIONS(657), 28,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -20791,6 +20903,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
+  [13320] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(271), 1,
+      sym_outcome,
+    ACTIONS(659), 1,
+      aux_sym__newline_token1,
+    STATE(214), 1,
+      aux_sym__newline,
+    ACTIONS(276), 27,
+      sym_identifier,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_to,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
   [13362] = 14,
     ACTIONS(3), 1,
       sym_comment,
@@ -20819,7 +20968,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(662), 2,
       anon_sym_end,
       anon_sym_variant,
-    STATE(223), 17,
+    STATE(224), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -20873,7 +21022,43 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [13462] = 14,
+  [13462] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(304), 1,
+      aux_sym__newline_token1,
+    STATE(135), 1,
+      aux_sym__newline,
+    ACTIONS(666), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_if,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_split,
+      anon_sym_variant,
+      anon_sym_goto,
+      anon_sym_exit,
+  [13502] = 14,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(310), 1,
@@ -20898,10 +21083,10 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_http,
     ACTIONS(506), 1,
       anon_sym_prompt,
-    ACTIONS(666), 2,
+    ACTIONS(668), 2,
       anon_sym_end,
       anon_sym_if,
-    STATE(187), 17,
+    STATE(205), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -20919,14 +21104,14 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [13522] = 4,
+  [13562] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
     STATE(135), 1,
       aux_sym__newline,
-    ACTIONS(668), 28,
+    ACTIONS(670), 28,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -20955,35 +21140,35 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [13562] = 14,
+  [13602] = 14,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(670), 1,
+    ACTIONS(672), 1,
       anon_sym_send,
-    ACTIONS(673), 1,
+    ACTIONS(675), 1,
       anon_sym_call,
-    ACTIONS(676), 1,
+    ACTIONS(678), 1,
       anon_sym_label,
-    ACTIONS(679), 1,
+    ACTIONS(681), 1,
       anon_sym_notify,
-    ACTIONS(682), 1,
+    ACTIONS(684), 1,
       anon_sym_http,
-    ACTIONS(685), 1,
+    ACTIONS(687), 1,
       anon_sym_prompt,
-    ACTIONS(688), 1,
+    ACTIONS(690), 1,
       anon_sym_wait,
-    ACTIONS(691), 1,
+    ACTIONS(693), 1,
       anon_sym_condition,
-    ACTIONS(694), 1,
+    ACTIONS(696), 1,
       anon_sym_split,
-    ACTIONS(697), 1,
+    ACTIONS(699), 1,
       anon_sym_goto,
-    ACTIONS(700), 1,
+    ACTIONS(702), 1,
       anon_sym_exit,
     ACTIONS(410), 2,
       anon_sym_end,
       sym_outcome,
-    STATE(219), 17,
+    STATE(220), 17,
       sym__step_item,
       sym_label,
       sym__step,
@@ -21001,42 +21186,6 @@ static const uint16_t ts_small_parse_table[] = {
       sym_goto,
       sym_exit,
       aux_sym_steps_section_repeat1,
-  [13622] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(304), 1,
-      aux_sym__newline_token1,
-    STATE(135), 1,
-      aux_sym__newline,
-    ACTIONS(703), 28,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_if,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_split,
-      anon_sym_variant,
-      anon_sym_goto,
-      anon_sym_exit,
   [13662] = 4,
     ACTIONS(3), 1,
       sym_comment,
@@ -21109,183 +21258,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [13742] = 14,
+  [13742] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(418), 1,
-      anon_sym_label,
-    ACTIONS(430), 1,
-      anon_sym_wait,
-    ACTIONS(433), 1,
-      anon_sym_condition,
-    ACTIONS(436), 1,
-      anon_sym_split,
-    ACTIONS(439), 1,
-      anon_sym_goto,
-    ACTIONS(442), 1,
-      anon_sym_exit,
-    ACTIONS(709), 1,
-      anon_sym_send,
-    ACTIONS(712), 1,
-      anon_sym_call,
-    ACTIONS(715), 1,
-      anon_sym_notify,
-    ACTIONS(718), 1,
-      anon_sym_http,
-    ACTIONS(721), 1,
-      anon_sym_prompt,
-    ACTIONS(410), 2,
-      anon_sym_end,
-      anon_sym_variant,
-    STATE(223), 17,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_wait_field,
-      sym_condition,
-      sym_split,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [13802] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(271), 1,
-      sym_outcome,
-    ACTIONS(724), 1,
+    ACTIONS(304), 1,
       aux_sym__newline_token1,
-    STATE(224), 1,
+    STATE(135), 1,
       aux_sym__newline,
-    ACTIONS(276), 27,
-      sym_identifier,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-      anon_sym_to,
-      anon_sym_cc,
-      anon_sym_bcc,
-      anon_sym_from,
-      anon_sym_subject,
-      anon_sym_message,
-      anon_sym_instructions,
-      anon_sym_body,
-      anon_sym_agent,
-      anon_sym_header,
-      anon_sym_timeout,
-      anon_sym_tools,
-      anon_sym_transactional,
-      anon_sym_extract,
-  [13844] = 14,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(410), 1,
-      anon_sym_end,
-    ACTIONS(418), 1,
-      anon_sym_label,
-    ACTIONS(430), 1,
-      anon_sym_wait,
-    ACTIONS(433), 1,
-      anon_sym_condition,
-    ACTIONS(436), 1,
-      anon_sym_split,
-    ACTIONS(439), 1,
-      anon_sym_goto,
-    ACTIONS(442), 1,
-      anon_sym_exit,
-    ACTIONS(727), 1,
-      anon_sym_send,
-    ACTIONS(730), 1,
-      anon_sym_call,
-    ACTIONS(733), 1,
-      anon_sym_notify,
-    ACTIONS(736), 1,
-      anon_sym_http,
-    ACTIONS(739), 1,
-      anon_sym_prompt,
-    STATE(225), 17,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_wait_field,
-      sym_condition,
-      sym_split,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [13903] = 14,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(310), 1,
-      anon_sym_label,
-    ACTIONS(318), 1,
-      anon_sym_wait,
-    ACTIONS(320), 1,
-      anon_sym_condition,
-    ACTIONS(322), 1,
-      anon_sym_split,
-    ACTIONS(324), 1,
-      anon_sym_goto,
-    ACTIONS(326), 1,
-      anon_sym_exit,
-    ACTIONS(597), 1,
-      anon_sym_send,
-    ACTIONS(599), 1,
-      anon_sym_call,
-    ACTIONS(601), 1,
-      anon_sym_notify,
-    ACTIONS(603), 1,
-      anon_sym_http,
-    ACTIONS(605), 1,
-      anon_sym_prompt,
-    ACTIONS(742), 1,
-      anon_sym_end,
-    STATE(225), 17,
-      sym__step_item,
-      sym_label,
-      sym__step,
-      sym_send_email,
-      sym_send_text,
-      sym_call_phone,
-      sym_notify,
-      sym_http,
-      sym_prompt,
-      sym_wait,
-      sym_wait_until,
-      sym_wait_field,
-      sym_condition,
-      sym_split,
-      sym_goto,
-      sym_exit,
-      aux_sym_steps_section_repeat1,
-  [13962] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(744), 28,
+    ACTIONS(709), 28,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -21314,7 +21294,180 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [13996] = 2,
+  [13782] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(418), 1,
+      anon_sym_label,
+    ACTIONS(430), 1,
+      anon_sym_wait,
+    ACTIONS(433), 1,
+      anon_sym_condition,
+    ACTIONS(436), 1,
+      anon_sym_split,
+    ACTIONS(439), 1,
+      anon_sym_goto,
+    ACTIONS(442), 1,
+      anon_sym_exit,
+    ACTIONS(711), 1,
+      anon_sym_send,
+    ACTIONS(714), 1,
+      anon_sym_call,
+    ACTIONS(717), 1,
+      anon_sym_notify,
+    ACTIONS(720), 1,
+      anon_sym_http,
+    ACTIONS(723), 1,
+      anon_sym_prompt,
+    ACTIONS(410), 2,
+      anon_sym_end,
+      anon_sym_variant,
+    STATE(224), 17,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_wait_field,
+      sym_condition,
+      sym_split,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [13842] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(331), 1,
+      sym_outcome,
+    ACTIONS(726), 1,
+      sym_identifier,
+    STATE(225), 2,
+      sym_extraction,
+      aux_sym_extract_option_repeat1,
+    ACTIONS(336), 26,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_to,
+      anon_sym_exit,
+      anon_sym_cc,
+      anon_sym_bcc,
+      anon_sym_from,
+      anon_sym_subject,
+      anon_sym_message,
+      anon_sym_instructions,
+      anon_sym_body,
+      anon_sym_agent,
+      anon_sym_header,
+      anon_sym_timeout,
+      anon_sym_tools,
+      anon_sym_transactional,
+      anon_sym_extract,
+  [13884] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(410), 1,
+      anon_sym_end,
+    ACTIONS(418), 1,
+      anon_sym_label,
+    ACTIONS(430), 1,
+      anon_sym_wait,
+    ACTIONS(433), 1,
+      anon_sym_condition,
+    ACTIONS(436), 1,
+      anon_sym_split,
+    ACTIONS(439), 1,
+      anon_sym_goto,
+    ACTIONS(442), 1,
+      anon_sym_exit,
+    ACTIONS(729), 1,
+      anon_sym_send,
+    ACTIONS(732), 1,
+      anon_sym_call,
+    ACTIONS(735), 1,
+      anon_sym_notify,
+    ACTIONS(738), 1,
+      anon_sym_http,
+    ACTIONS(741), 1,
+      anon_sym_prompt,
+    STATE(226), 17,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_wait_field,
+      sym_condition,
+      sym_split,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [13943] = 14,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(310), 1,
+      anon_sym_label,
+    ACTIONS(318), 1,
+      anon_sym_wait,
+    ACTIONS(320), 1,
+      anon_sym_condition,
+    ACTIONS(322), 1,
+      anon_sym_split,
+    ACTIONS(324), 1,
+      anon_sym_goto,
+    ACTIONS(326), 1,
+      anon_sym_exit,
+    ACTIONS(597), 1,
+      anon_sym_send,
+    ACTIONS(599), 1,
+      anon_sym_call,
+    ACTIONS(601), 1,
+      anon_sym_notify,
+    ACTIONS(603), 1,
+      anon_sym_http,
+    ACTIONS(605), 1,
+      anon_sym_prompt,
+    ACTIONS(744), 1,
+      anon_sym_end,
+    STATE(226), 17,
+      sym__step_item,
+      sym_label,
+      sym__step,
+      sym_send_email,
+      sym_send_text,
+      sym_call_phone,
+      sym_notify,
+      sym_http,
+      sym_prompt,
+      sym_wait,
+      sym_wait_until,
+      sym_wait_field,
+      sym_condition,
+      sym_split,
+      sym_goto,
+      sym_exit,
+      aux_sym_steps_section_repeat1,
+  [14002] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(746), 28,
@@ -21346,7 +21499,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14030] = 2,
+  [14036] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(748), 28,
@@ -21378,7 +21531,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14064] = 2,
+  [14070] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(750), 28,
@@ -21410,7 +21563,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14098] = 2,
+  [14104] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(752), 28,
@@ -21442,7 +21595,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14132] = 2,
+  [14138] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(754), 28,
@@ -21474,7 +21627,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14166] = 2,
+  [14172] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(756), 28,
@@ -21506,7 +21659,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14200] = 2,
+  [14206] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(758), 28,
@@ -21538,7 +21691,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14234] = 2,
+  [14240] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(760), 28,
@@ -21570,7 +21723,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14268] = 2,
+  [14274] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(762), 28,
@@ -21602,7 +21755,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14302] = 2,
+  [14308] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(764), 28,
@@ -21634,71 +21787,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14336] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(766), 28,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_if,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_split,
-      anon_sym_variant,
-      anon_sym_goto,
-      anon_sym_exit,
-  [14370] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(768), 28,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_if,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_split,
-      anon_sym_variant,
-      anon_sym_goto,
-      anon_sym_exit,
-  [14404] = 2,
+  [14342] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(103), 28,
@@ -21730,39 +21819,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14438] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(107), 28,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_if,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_split,
-      anon_sym_variant,
-      anon_sym_goto,
-      anon_sym_exit,
-  [14472] = 2,
+  [14376] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(95), 28,
@@ -21794,7 +21851,103 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14506] = 2,
+  [14410] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(766), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_if,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_split,
+      anon_sym_variant,
+      anon_sym_goto,
+      anon_sym_exit,
+  [14444] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(107), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_if,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_split,
+      anon_sym_variant,
+      anon_sym_goto,
+      anon_sym_exit,
+  [14478] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(768), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_if,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_split,
+      anon_sym_variant,
+      anon_sym_goto,
+      anon_sym_exit,
+  [14512] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(770), 28,
@@ -21826,39 +21979,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14540] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(772), 28,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_send,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_call,
-      anon_sym_steps,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      anon_sym_wait,
-      anon_sym_if,
-      anon_sym_condition,
-      anon_sym_branch,
-      anon_sym_else,
-      anon_sym_split,
-      anon_sym_variant,
-      anon_sym_goto,
-      anon_sym_exit,
-  [14574] = 2,
+  [14546] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(99), 28,
@@ -21890,7 +22011,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14608] = 2,
+  [14580] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(91), 28,
@@ -21922,7 +22043,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14642] = 2,
+  [14614] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(87), 28,
@@ -21954,7 +22075,39 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14676] = 2,
+  [14648] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(772), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_send,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_call,
+      anon_sym_steps,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_if,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_split,
+      anon_sym_variant,
+      anon_sym_goto,
+      anon_sym_exit,
+  [14682] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(774), 28,
@@ -21986,7 +22139,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14710] = 2,
+  [14716] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(776), 28,
@@ -22018,30 +22171,62 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_variant,
       anon_sym_goto,
       anon_sym_exit,
-  [14744] = 13,
+  [14750] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(780), 1,
+    ACTIONS(778), 28,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
       anon_sym_timezone,
-    ACTIONS(782), 1,
       anon_sym_re_DASHentry,
-    ACTIONS(784), 1,
       anon_sym_look,
-    ACTIONS(786), 1,
       anon_sym_on,
-    ACTIONS(788), 1,
+      anon_sym_send,
       anon_sym_fields,
-    ACTIONS(790), 1,
       anon_sym_event,
-    ACTIONS(792), 1,
       anon_sym_trigger,
-    ACTIONS(794), 1,
       anon_sym_goal,
-    ACTIONS(796), 1,
       anon_sym_windows,
-    ACTIONS(798), 1,
+      anon_sym_call,
       anon_sym_steps,
-    ACTIONS(778), 2,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      anon_sym_wait,
+      anon_sym_if,
+      anon_sym_condition,
+      anon_sym_branch,
+      anon_sym_else,
+      anon_sym_split,
+      anon_sym_variant,
+      anon_sym_goto,
+      anon_sym_exit,
+  [14784] = 13,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(782), 1,
+      anon_sym_timezone,
+    ACTIONS(784), 1,
+      anon_sym_re_DASHentry,
+    ACTIONS(786), 1,
+      anon_sym_look,
+    ACTIONS(788), 1,
+      anon_sym_on,
+    ACTIONS(790), 1,
+      anon_sym_fields,
+    ACTIONS(792), 1,
+      anon_sym_event,
+    ACTIONS(794), 1,
+      anon_sym_trigger,
+    ACTIONS(796), 1,
+      anon_sym_goal,
+    ACTIONS(798), 1,
+      anon_sym_windows,
+    ACTIONS(800), 1,
+      anon_sym_steps,
+    ACTIONS(780), 2,
       ts_builtin_sym_end,
       anon_sym_workflow,
     STATE(252), 9,
@@ -22054,33 +22239,33 @@ static const uint16_t ts_small_parse_table[] = {
       sym_windows_section,
       sym_steps_section,
       aux_sym_workflow_repeat1,
-  [14793] = 13,
+  [14833] = 13,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(802), 1,
+    ACTIONS(804), 1,
       anon_sym_timezone,
-    ACTIONS(805), 1,
+    ACTIONS(807), 1,
       anon_sym_re_DASHentry,
-    ACTIONS(808), 1,
+    ACTIONS(810), 1,
       anon_sym_look,
-    ACTIONS(811), 1,
+    ACTIONS(813), 1,
       anon_sym_on,
-    ACTIONS(814), 1,
+    ACTIONS(816), 1,
       anon_sym_fields,
-    ACTIONS(817), 1,
+    ACTIONS(819), 1,
       anon_sym_event,
-    ACTIONS(820), 1,
+    ACTIONS(822), 1,
       anon_sym_trigger,
-    ACTIONS(823), 1,
+    ACTIONS(825), 1,
       anon_sym_goal,
-    ACTIONS(826), 1,
+    ACTIONS(828), 1,
       anon_sym_windows,
-    ACTIONS(829), 1,
+    ACTIONS(831), 1,
       anon_sym_steps,
-    ACTIONS(800), 2,
+    ACTIONS(802), 2,
       ts_builtin_sym_end,
       anon_sym_workflow,
-    STATE(251), 9,
+    STATE(252), 9,
       sym__workflow_item,
       sym_setting,
       sym_fields_section,
@@ -22090,30 +22275,30 @@ static const uint16_t ts_small_parse_table[] = {
       sym_windows_section,
       sym_steps_section,
       aux_sym_workflow_repeat1,
-  [14842] = 13,
+  [14882] = 13,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(780), 1,
-      anon_sym_timezone,
     ACTIONS(782), 1,
-      anon_sym_re_DASHentry,
+      anon_sym_timezone,
     ACTIONS(784), 1,
-      anon_sym_look,
+      anon_sym_re_DASHentry,
     ACTIONS(786), 1,
-      anon_sym_on,
+      anon_sym_look,
     ACTIONS(788), 1,
-      anon_sym_fields,
+      anon_sym_on,
     ACTIONS(790), 1,
-      anon_sym_event,
+      anon_sym_fields,
     ACTIONS(792), 1,
-      anon_sym_trigger,
+      anon_sym_event,
     ACTIONS(794), 1,
-      anon_sym_goal,
+      anon_sym_trigger,
     ACTIONS(796), 1,
-      anon_sym_windows,
+      anon_sym_goal,
     ACTIONS(798), 1,
+      anon_sym_windows,
+    ACTIONS(800), 1,
       anon_sym_steps,
-    ACTIONS(832), 2,
+    ACTIONS(834), 2,
       ts_builtin_sym_end,
       anon_sym_workflow,
     STATE(251), 9,
@@ -22126,7 +22311,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_windows_section,
       sym_steps_section,
       aux_sym_workflow_repeat1,
-  [14891] = 7,
+  [14931] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22135,14 +22320,14 @@ static const uint16_t ts_small_parse_table[] = {
       aux_sym__newline,
     STATE(324), 1,
       sym_channel,
-    STATE(257), 2,
+    STATE(258), 2,
       sym_window,
       aux_sym_windows_section_repeat1,
-    ACTIONS(836), 3,
+    ACTIONS(838), 3,
       anon_sym_text,
       anon_sym_email,
       anon_sym_call,
-    ACTIONS(834), 12,
+    ACTIONS(836), 12,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -22155,7 +22340,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [14927] = 7,
+  [14967] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -22164,37 +22349,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_if,
     STATE(56), 1,
       aux_sym__newline,
-    STATE(302), 1,
+    STATE(308), 1,
       sym_wait_block,
-    STATE(441), 2,
-      sym_wait_branch,
-      aux_sym_wait_block_repeat1,
-    ACTIONS(488), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [14962] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    ACTIONS(469), 1,
-      anon_sym_if,
-    STATE(56), 1,
-      aux_sym__newline,
-    STATE(299), 1,
-      sym_wait_block,
-    STATE(441), 2,
+    STATE(458), 2,
       sym_wait_branch,
       aux_sym_wait_block_repeat1,
     ACTIONS(467), 13,
@@ -22211,64 +22368,47 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [14997] = 5,
+  [15002] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    STATE(324), 1,
-      sym_channel,
-    STATE(256), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(840), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(838), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [15027] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(324), 1,
-      sym_channel,
-    STATE(256), 2,
-      sym_window,
-      aux_sym_windows_section_repeat1,
-    ACTIONS(836), 3,
-      anon_sym_text,
-      anon_sym_email,
-      anon_sym_call,
-    ACTIONS(843), 12,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [15057] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(304), 1,
+    ACTIONS(13), 1,
       aux_sym__newline_token1,
-    STATE(135), 1,
+    ACTIONS(469), 1,
+      anon_sym_if,
+    STATE(56), 1,
       aux_sym__newline,
-    ACTIONS(845), 15,
+    STATE(302), 1,
+      sym_wait_block,
+    STATE(458), 2,
+      sym_wait_branch,
+      aux_sym_wait_block_repeat1,
+    ACTIONS(488), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15037] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(324), 1,
+      sym_channel,
+    STATE(257), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(842), 3,
+      anon_sym_text,
+      anon_sym_email,
+      anon_sym_call,
+    ACTIONS(840), 12,
       ts_builtin_sym_end,
       anon_sym_workflow,
       anon_sym_timezone,
@@ -22277,14 +22417,36 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_on,
       anon_sym_fields,
       anon_sym_event,
-      anon_sym_text,
       anon_sym_trigger,
       anon_sym_goal,
       anon_sym_windows,
+      anon_sym_steps,
+  [15067] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(324), 1,
+      sym_channel,
+    STATE(257), 2,
+      sym_window,
+      aux_sym_windows_section_repeat1,
+    ACTIONS(838), 3,
+      anon_sym_text,
       anon_sym_email,
       anon_sym_call,
+    ACTIONS(845), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
       anon_sym_steps,
-  [15084] = 4,
+  [15097] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22307,67 +22469,21 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_email,
       anon_sym_call,
       anon_sym_steps,
-  [15111] = 4,
+  [15124] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(304), 1,
-      aux_sym__newline_token1,
-    STATE(135), 1,
-      aux_sym__newline,
-    ACTIONS(849), 15,
+    ACTIONS(849), 1,
       ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
-      anon_sym_call,
-      anon_sym_steps,
-  [15138] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(304), 1,
+    ACTIONS(851), 1,
       aux_sym__newline_token1,
-    STATE(135), 1,
-      aux_sym__newline,
-    ACTIONS(851), 15,
-      ts_builtin_sym_end,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_text,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_email,
-      anon_sym_call,
-      anon_sym_steps,
-  [15165] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(853), 1,
-      ts_builtin_sym_end,
-    ACTIONS(855), 1,
-      aux_sym__newline_token1,
-    ACTIONS(857), 1,
       sym_identifier,
-    STATE(267), 1,
+    STATE(268), 1,
       aux_sym__newline,
-    STATE(270), 2,
+    STATE(276), 2,
       sym_field_declaration,
       aux_sym_fields_section_repeat1,
-    ACTIONS(859), 11,
+    ACTIONS(855), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -22379,18 +22495,64 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15198] = 7,
+  [15157] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(855), 1,
+    ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(857), 1,
+    STATE(135), 1,
+      aux_sym__newline,
+    ACTIONS(857), 15,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [15184] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(304), 1,
+      aux_sym__newline_token1,
+    STATE(135), 1,
+      aux_sym__newline,
+    ACTIONS(859), 15,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [15211] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(851), 1,
+      aux_sym__newline_token1,
+    ACTIONS(853), 1,
       sym_identifier,
     ACTIONS(861), 1,
       ts_builtin_sym_end,
-    STATE(267), 1,
+    STATE(268), 1,
       aux_sym__newline,
-    STATE(276), 2,
+    STATE(267), 2,
       sym_field_declaration,
       aux_sym_fields_section_repeat1,
     ACTIONS(863), 11,
@@ -22405,44 +22567,67 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15231] = 12,
+  [15244] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(865), 1,
+    ACTIONS(304), 1,
+      aux_sym__newline_token1,
+    STATE(135), 1,
+      aux_sym__newline,
+    ACTIONS(865), 15,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_text,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_email,
+      anon_sym_call,
+      anon_sym_steps,
+  [15271] = 12,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(867), 1,
       anon_sym_not,
-    ACTIONS(869), 1,
-      anon_sym_one,
     ACTIONS(871), 1,
-      anon_sym_within,
+      anon_sym_one,
     ACTIONS(873), 1,
+      anon_sym_within,
+    ACTIONS(875), 1,
       anon_sym_older,
-    ACTIONS(877), 1,
-      sym_number,
     ACTIONS(879), 1,
-      anon_sym_DQUOTE,
+      sym_number,
     ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(867), 2,
+    ACTIONS(869), 2,
       anon_sym_set,
       sym_datetime,
-    ACTIONS(875), 2,
+    ACTIONS(877), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(366), 2,
+    STATE(374), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(399), 3,
+    STATE(415), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [15273] = 4,
+  [15313] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
     STATE(56), 1,
       aux_sym__newline,
-    ACTIONS(668), 13,
+    ACTIONS(666), 13,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -22456,17 +22641,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [15298] = 5,
+  [15338] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(883), 1,
-      ts_builtin_sym_end,
-    ACTIONS(885), 1,
+    ACTIONS(853), 1,
       sym_identifier,
-    STATE(266), 2,
+    ACTIONS(885), 1,
+      ts_builtin_sym_end,
+    STATE(278), 2,
       sym_field_declaration,
       aux_sym_fields_section_repeat1,
-    ACTIONS(888), 11,
+    ACTIONS(887), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -22478,14 +22663,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15325] = 5,
+  [15365] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(271), 1,
       ts_builtin_sym_end,
-    ACTIONS(890), 1,
+    ACTIONS(889), 1,
       aux_sym__newline_token1,
-    STATE(267), 1,
+    STATE(268), 1,
       aux_sym__newline,
     ACTIONS(276), 12,
       sym_identifier,
@@ -22500,7 +22685,28 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15352] = 4,
+  [15392] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(56), 1,
+      aux_sym__newline,
+    ACTIONS(670), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15417] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -22521,71 +22727,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [15377] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(56), 1,
-      aux_sym__newline,
-    ACTIONS(658), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15402] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(857), 1,
-      sym_identifier,
-    ACTIONS(893), 1,
-      ts_builtin_sym_end,
-    STATE(266), 2,
-      sym_field_declaration,
-      aux_sym_fields_section_repeat1,
-    ACTIONS(895), 11,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [15429] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(56), 1,
-      aux_sym__newline,
-    ACTIONS(703), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15454] = 4,
+  [15442] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -22606,51 +22748,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [15479] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(855), 1,
-      aux_sym__newline_token1,
-    ACTIONS(897), 1,
-      ts_builtin_sym_end,
-    STATE(267), 1,
-      aux_sym__newline,
-    ACTIONS(899), 12,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [15506] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(855), 1,
-      aux_sym__newline_token1,
-    ACTIONS(901), 1,
-      ts_builtin_sym_end,
-    STATE(267), 1,
-      aux_sym__newline,
-    ACTIONS(903), 12,
-      sym_identifier,
-      anon_sym_workflow,
-      anon_sym_timezone,
-      anon_sym_re_DASHentry,
-      anon_sym_look,
-      anon_sym_on,
-      anon_sym_fields,
-      anon_sym_event,
-      anon_sym_trigger,
-      anon_sym_goal,
-      anon_sym_windows,
-      anon_sym_steps,
-  [15533] = 4,
+  [15467] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
@@ -22671,17 +22769,82 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [15558] = 5,
+  [15492] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(857), 1,
-      sym_identifier,
-    ACTIONS(905), 1,
+    ACTIONS(851), 1,
+      aux_sym__newline_token1,
+    ACTIONS(892), 1,
       ts_builtin_sym_end,
-    STATE(266), 2,
+    STATE(268), 1,
+      aux_sym__newline,
+    ACTIONS(894), 12,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [15519] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(56), 1,
+      aux_sym__newline,
+    ACTIONS(709), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15544] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(851), 1,
+      aux_sym__newline_token1,
+    ACTIONS(896), 1,
+      ts_builtin_sym_end,
+    STATE(268), 1,
+      aux_sym__newline,
+    ACTIONS(898), 12,
+      sym_identifier,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [15571] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(853), 1,
+      sym_identifier,
+    ACTIONS(900), 1,
+      ts_builtin_sym_end,
+    STATE(278), 2,
       sym_field_declaration,
       aux_sym_fields_section_repeat1,
-    ACTIONS(907), 11,
+    ACTIONS(902), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -22693,14 +22856,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15585] = 4,
+  [15598] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(13), 1,
       aux_sym__newline_token1,
     STATE(56), 1,
       aux_sym__newline,
-    ACTIONS(648), 13,
+    ACTIONS(645), 13,
       anon_sym_send,
       anon_sym_call,
       anon_sym_label,
@@ -22714,36 +22877,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [15610] = 4,
+  [15623] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(13), 1,
-      aux_sym__newline_token1,
-    STATE(56), 1,
-      aux_sym__newline,
-    ACTIONS(660), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15635] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(304), 1,
-      aux_sym__newline_token1,
-    STATE(135), 1,
-      aux_sym__newline,
-    ACTIONS(909), 12,
+    ACTIONS(904), 1,
       ts_builtin_sym_end,
+    ACTIONS(906), 1,
+      sym_identifier,
+    STATE(278), 2,
+      sym_field_declaration,
+      aux_sym_fields_section_repeat1,
+    ACTIONS(909), 11,
       anon_sym_workflow,
       anon_sym_timezone,
       anon_sym_re_DASHentry,
@@ -22755,7 +22899,49 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15659] = 4,
+  [15650] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(56), 1,
+      aux_sym__newline,
+    ACTIONS(655), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15675] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(13), 1,
+      aux_sym__newline_token1,
+    STATE(56), 1,
+      aux_sym__newline,
+    ACTIONS(657), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15700] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22775,7 +22961,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15683] = 4,
+  [15724] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22795,7 +22981,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15707] = 4,
+  [15748] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22815,7 +23001,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15731] = 4,
+  [15772] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22835,7 +23021,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15755] = 4,
+  [15796] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
@@ -22855,24 +23041,27 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_goal,
       anon_sym_windows,
       anon_sym_steps,
-  [15779] = 2,
+  [15820] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(95), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15798] = 2,
+    ACTIONS(304), 1,
+      aux_sym__newline_token1,
+    STATE(135), 1,
+      aux_sym__newline,
+    ACTIONS(921), 12,
+      ts_builtin_sym_end,
+      anon_sym_workflow,
+      anon_sym_timezone,
+      anon_sym_re_DASHentry,
+      anon_sym_look,
+      anon_sym_on,
+      anon_sym_fields,
+      anon_sym_event,
+      anon_sym_trigger,
+      anon_sym_goal,
+      anon_sym_windows,
+      anon_sym_steps,
+  [15844] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(99), 13,
@@ -22889,354 +23078,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [15817] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(879), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(881), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(923), 1,
-      anon_sym_one,
-    ACTIONS(925), 1,
-      sym_number,
-    ACTIONS(875), 2,
-      anon_sym_true,
-      anon_sym_false,
-    ACTIONS(921), 2,
-      anon_sym_set,
-      sym_datetime,
-    STATE(366), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(421), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [15850] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(91), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15869] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(87), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15888] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(774), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15907] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(776), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15926] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(768), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15945] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(752), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15964] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(762), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [15983] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(764), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16002] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(103), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16021] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(760), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16040] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(107), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16059] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(766), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16078] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(744), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16097] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(772), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16116] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(746), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16135] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(748), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16154] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(750), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16173] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(754), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16192] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(756), 13,
-      anon_sym_send,
-      anon_sym_call,
-      anon_sym_label,
-      anon_sym_notify,
-      anon_sym_http,
-      anon_sym_prompt,
-      anon_sym_end,
-      sym_outcome,
-      anon_sym_wait,
-      anon_sym_condition,
-      anon_sym_split,
-      anon_sym_goto,
-      anon_sym_exit,
-  [16211] = 2,
+  [15863] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(758), 13,
@@ -23253,7 +23095,371 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [16230] = 2,
+  [15882] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(774), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15901] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(91), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15920] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(87), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15939] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(778), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15958] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(760), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15977] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(746), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [15996] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(776), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16015] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(762), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16034] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(103), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16053] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(925), 1,
+      anon_sym_one,
+    ACTIONS(927), 1,
+      sym_number,
+    ACTIONS(877), 2,
+      anon_sym_true,
+      anon_sym_false,
+    ACTIONS(923), 2,
+      anon_sym_set,
+      sym_datetime,
+    STATE(374), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(408), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [16086] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(95), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16105] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(107), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16124] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(764), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16143] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(766), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16162] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(768), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16181] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(772), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16200] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(748), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16219] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(750), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16238] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(752), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16257] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(756), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16276] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(754), 13,
+      anon_sym_send,
+      anon_sym_call,
+      anon_sym_label,
+      anon_sym_notify,
+      anon_sym_http,
+      anon_sym_prompt,
+      anon_sym_end,
+      sym_outcome,
+      anon_sym_wait,
+      anon_sym_condition,
+      anon_sym_split,
+      anon_sym_goto,
+      anon_sym_exit,
+  [16295] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(770), 13,
@@ -23270,1210 +23476,1206 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_split,
       anon_sym_goto,
       anon_sym_exit,
-  [16249] = 8,
+  [16314] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(867), 1,
-      sym_datetime,
-    ACTIONS(877), 1,
-      sym_number,
-    ACTIONS(879), 1,
-      anon_sym_DQUOTE,
     ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(875), 2,
+    ACTIONS(929), 1,
+      sym_number,
+    ACTIONS(931), 1,
+      sym_datetime,
+    ACTIONS(877), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(366), 2,
+    STATE(374), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(399), 3,
+    STATE(371), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [16278] = 9,
+  [16343] = 9,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(927), 1,
+    ACTIONS(933), 1,
       anon_sym_is,
-    ACTIONS(929), 1,
+    ACTIONS(935), 1,
       anon_sym_contains,
-    ACTIONS(931), 1,
+    ACTIONS(937), 1,
       anon_sym_does,
-    STATE(309), 1,
+    STATE(316), 1,
       sym_compare_operator,
-    STATE(409), 1,
+    STATE(413), 1,
       sym__test,
-    ACTIONS(933), 2,
+    ACTIONS(939), 2,
       anon_sym_starts,
       anon_sym_ends,
-    ACTIONS(935), 2,
+    ACTIONS(941), 2,
       anon_sym_GT_EQ,
       anon_sym_LT_EQ,
-    ACTIONS(937), 2,
+    ACTIONS(943), 2,
       anon_sym_GT,
       anon_sym_LT,
-  [16309] = 8,
+  [16374] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(879), 1,
-      anon_sym_DQUOTE,
     ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(921), 1,
+    ACTIONS(923), 1,
       sym_datetime,
-    ACTIONS(925), 1,
+    ACTIONS(927), 1,
       sym_number,
-    ACTIONS(875), 2,
+    ACTIONS(877), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(366), 2,
+    STATE(374), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(421), 3,
+    STATE(408), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [16338] = 8,
+  [16403] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(939), 1,
-      aux_sym__newline_token1,
-    ACTIONS(941), 1,
-      anon_sym_not,
-    ACTIONS(943), 1,
-      anon_sym_LPAREN,
+    ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(945), 1,
-      sym_field_reference,
-    STATE(317), 1,
-      aux_sym__newline,
-    STATE(520), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(344), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [16367] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(879), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(881), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(947), 1,
       sym_number,
-    ACTIONS(949), 1,
+    ACTIONS(947), 1,
       sym_datetime,
-    ACTIONS(875), 2,
+    ACTIONS(877), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(366), 2,
+    STATE(374), 2,
       sym__line_string,
       sym__triple_string,
-    STATE(351), 3,
+    STATE(355), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [16396] = 8,
+  [16432] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(879), 1,
-      anon_sym_DQUOTE,
     ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(951), 1,
+    ACTIONS(949), 1,
       sym_number,
-    ACTIONS(953), 1,
+    ACTIONS(951), 1,
       sym_datetime,
-    ACTIONS(875), 2,
+    ACTIONS(877), 2,
       anon_sym_true,
       anon_sym_false,
-    STATE(366), 2,
+    STATE(374), 2,
       sym__line_string,
       sym__triple_string,
     STATE(353), 3,
       sym__literal,
       sym_boolean,
       sym_string,
-  [16425] = 8,
+  [16461] = 8,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(869), 1,
+      sym_datetime,
     ACTIONS(879), 1,
-      anon_sym_DQUOTE,
+      sym_number,
     ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(877), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(374), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(415), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [16490] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(881), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(883), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(953), 1,
+      sym_number,
     ACTIONS(955), 1,
-      sym_number,
+      sym_datetime,
+    ACTIONS(877), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(374), 2,
+      sym__line_string,
+      sym__triple_string,
+    STATE(411), 3,
+      sym__literal,
+      sym_boolean,
+      sym_string,
+  [16519] = 8,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(957), 1,
-      sym_datetime,
-    ACTIONS(875), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(366), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(407), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [16454] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(879), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(881), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+      aux_sym__newline_token1,
     ACTIONS(959), 1,
-      sym_number,
+      anon_sym_not,
     ACTIONS(961), 1,
-      sym_datetime,
-    ACTIONS(875), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(366), 2,
-      sym__line_string,
-      sym__triple_string,
-    STATE(397), 3,
-      sym__literal,
-      sym_boolean,
-      sym_string,
-  [16483] = 8,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(941), 1,
-      anon_sym_not,
-    ACTIONS(943), 1,
       anon_sym_LPAREN,
-    ACTIONS(945), 1,
-      sym_field_reference,
     ACTIONS(963), 1,
-      aux_sym__newline_token1,
-    STATE(404), 1,
+      sym_field_reference,
+    STATE(319), 1,
       aux_sym__newline,
-    STATE(525), 2,
+    STATE(518), 2,
       sym__expression,
       sym_binary_expression,
-    STATE(344), 4,
+    STATE(346), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [16512] = 7,
+  [16548] = 8,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(967), 1,
-      anon_sym_every,
-    ACTIONS(969), 1,
-      anon_sym_next,
-    ACTIONS(971), 1,
-      sym_field_reference,
-    ACTIONS(973), 1,
-      sym_clock,
-    STATE(748), 1,
-      sym_days,
-    ACTIONS(965), 5,
-      anon_sym_weekdays,
-      anon_sym_weekday,
-      anon_sym_weekends,
-      sym_day_range,
-      sym_day,
-  [16538] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(967), 1,
-      anon_sym_every,
-    ACTIONS(975), 1,
-      anon_sym_next,
-    ACTIONS(977), 1,
-      sym_field_reference,
-    ACTIONS(979), 1,
-      sym_clock,
-    STATE(776), 1,
-      sym_days,
-    ACTIONS(965), 5,
-      anon_sym_weekdays,
-      anon_sym_weekday,
-      anon_sym_weekends,
-      sym_day_range,
-      sym_day,
-  [16564] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(941), 1,
+    ACTIONS(959), 1,
       anon_sym_not,
-    ACTIONS(943), 1,
+    ACTIONS(961), 1,
       anon_sym_LPAREN,
-    ACTIONS(945), 1,
+    ACTIONS(963), 1,
       sym_field_reference,
-    STATE(758), 2,
+    ACTIONS(965), 1,
+      aux_sym__newline_token1,
+    STATE(414), 1,
+      aux_sym__newline,
+    STATE(530), 2,
       sym__expression,
       sym_binary_expression,
-    STATE(344), 4,
+    STATE(346), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [16587] = 9,
+  [16577] = 7,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(969), 1,
+      anon_sym_every,
+    ACTIONS(971), 1,
+      anon_sym_next,
+    ACTIONS(973), 1,
+      sym_field_reference,
+    ACTIONS(975), 1,
+      sym_clock,
+    STATE(715), 1,
+      sym_days,
+    ACTIONS(967), 5,
+      anon_sym_weekdays,
+      anon_sym_weekday,
+      anon_sym_weekends,
+      sym_day_range,
+      sym_day,
+  [16603] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(969), 1,
+      anon_sym_every,
+    ACTIONS(977), 1,
+      anon_sym_next,
+    ACTIONS(979), 1,
+      sym_field_reference,
     ACTIONS(981), 1,
-      aux_sym__newline_token1,
+      sym_clock,
+    STATE(781), 1,
+      sym_days,
+    ACTIONS(967), 5,
+      anon_sym_weekdays,
+      anon_sym_weekday,
+      anon_sym_weekends,
+      sym_day_range,
+      sym_day,
+  [16629] = 9,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(983), 1,
-      sym__eof,
+      aux_sym__newline_token1,
     ACTIONS(985), 1,
-      anon_sym_DQUOTE,
+      sym__eof,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(268), 1,
+    STATE(266), 1,
       aux_sym__newline,
-    STATE(297), 1,
+    STATE(309), 1,
       sym__end_of_line,
-    STATE(491), 1,
+    STATE(434), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [16616] = 6,
+  [16658] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(941), 1,
+    ACTIONS(959), 1,
       anon_sym_not,
-    ACTIONS(943), 1,
+    ACTIONS(961), 1,
       anon_sym_LPAREN,
-    ACTIONS(945), 1,
+    ACTIONS(963), 1,
       sym_field_reference,
-    STATE(725), 2,
+    STATE(744), 2,
       sym__expression,
       sym_binary_expression,
-    STATE(344), 4,
+    STATE(346), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [16639] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(941), 1,
-      anon_sym_not,
-    ACTIONS(943), 1,
-      anon_sym_LPAREN,
-    ACTIONS(945), 1,
-      sym_field_reference,
-    ACTIONS(989), 1,
-      aux_sym__newline_token1,
-    STATE(325), 1,
-      aux_sym__newline,
-    STATE(414), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [16664] = 7,
+  [16681] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(993), 1,
       anon_sym_every,
     ACTIONS(995), 1,
       sym_clock,
-    STATE(375), 1,
+    STATE(400), 1,
       sym_time_range,
-    STATE(611), 1,
+    STATE(616), 1,
       sym_days,
-    ACTIONS(965), 2,
+    ACTIONS(967), 2,
       anon_sym_weekday,
       sym_day,
     ACTIONS(991), 3,
       anon_sym_weekdays,
       anon_sym_weekends,
       sym_day_range,
-  [16689] = 7,
+  [16706] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(941), 1,
+    ACTIONS(959), 1,
       anon_sym_not,
-    ACTIONS(943), 1,
+    ACTIONS(961), 1,
       anon_sym_LPAREN,
-    ACTIONS(945), 1,
-      sym_field_reference,
     ACTIONS(963), 1,
-      aux_sym__newline_token1,
-    STATE(404), 1,
-      aux_sym__newline,
-    STATE(429), 4,
-      sym__unary,
-      sym_not_expression,
-      sym_parenthesized,
-      sym_comparison,
-  [16714] = 9,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+      sym_field_reference,
     ACTIONS(997), 1,
       aux_sym__newline_token1,
-    ACTIONS(999), 1,
-      sym__eof,
-    STATE(216), 1,
+    STATE(327), 1,
       aux_sym__newline,
-    STATE(235), 1,
-      sym__end_of_line,
-    STATE(476), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [16743] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(941), 1,
-      anon_sym_not,
-    ACTIONS(943), 1,
-      anon_sym_LPAREN,
-    ACTIONS(945), 1,
-      sym_field_reference,
-    STATE(684), 2,
-      sym__expression,
-      sym_binary_expression,
-    STATE(344), 4,
+    STATE(421), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [16766] = 6,
+  [16731] = 9,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
     ACTIONS(1001), 1,
-      anon_sym_optional,
-    ACTIONS(1003), 1,
-      anon_sym_list,
-    STATE(390), 1,
-      sym_field_type,
-    STATE(462), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [16788] = 6,
+      sym__eof,
+    STATE(217), 1,
+      aux_sym__newline,
+    STATE(232), 1,
+      sym__end_of_line,
+    STATE(481), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [16760] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(993), 1,
-      anon_sym_every,
-    ACTIONS(1007), 1,
-      sym_clock,
-    STATE(727), 1,
-      sym_days,
-    ACTIONS(965), 2,
-      anon_sym_weekday,
-      sym_day,
-    ACTIONS(991), 3,
-      anon_sym_weekdays,
-      anon_sym_weekends,
-      sym_day_range,
-  [16810] = 7,
+    ACTIONS(959), 1,
+      anon_sym_not,
+    ACTIONS(961), 1,
+      anon_sym_LPAREN,
+    ACTIONS(963), 1,
+      sym_field_reference,
+    ACTIONS(965), 1,
+      aux_sym__newline_token1,
+    STATE(414), 1,
+      aux_sym__newline,
+    STATE(412), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [16785] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(959), 1,
+      anon_sym_not,
+    ACTIONS(961), 1,
+      anon_sym_LPAREN,
+    ACTIONS(963), 1,
+      sym_field_reference,
+    STATE(769), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(346), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [16808] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(959), 1,
+      anon_sym_not,
+    ACTIONS(961), 1,
+      anon_sym_LPAREN,
+    ACTIONS(963), 1,
+      sym_field_reference,
+    STATE(688), 2,
+      sym__expression,
+      sym_binary_expression,
+    STATE(346), 4,
+      sym__unary,
+      sym_not_expression,
+      sym_parenthesized,
+      sym_comparison,
+  [16831] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(1009), 1,
+    ACTIONS(1003), 1,
       anon_sym_end,
-    ACTIONS(1011), 1,
+    ACTIONS(1005), 1,
       anon_sym_branch,
-    ACTIONS(1013), 1,
+    ACTIONS(1007), 1,
       anon_sym_else,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(356), 3,
+    STATE(363), 3,
       sym_branch,
       sym_else_branch,
       aux_sym_condition_repeat1,
-  [16834] = 6,
+  [16855] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
       anon_sym_list,
-    STATE(378), 1,
+    STATE(391), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [16856] = 6,
+  [16877] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(993), 1,
       anon_sym_every,
     ACTIONS(1015), 1,
       sym_clock,
-    STATE(710), 1,
+    STATE(743), 1,
       sym_days,
-    ACTIONS(965), 2,
+    ACTIONS(967), 2,
       anon_sym_weekday,
       sym_day,
     ACTIONS(991), 3,
       anon_sym_weekdays,
       anon_sym_weekends,
       sym_day_range,
-  [16878] = 6,
+  [16899] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
       anon_sym_list,
-    STATE(381), 1,
+    STATE(352), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [16900] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1001), 1,
-      anon_sym_optional,
-    ACTIONS(1003), 1,
-      anon_sym_list,
-    STATE(388), 1,
-      sym_field_type,
-    STATE(462), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [16922] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1001), 1,
-      anon_sym_optional,
-    ACTIONS(1003), 1,
-      anon_sym_list,
-    STATE(387), 1,
-      sym_field_type,
-    STATE(462), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [16944] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1001), 1,
-      anon_sym_optional,
-    ACTIONS(1003), 1,
-      anon_sym_list,
-    STATE(350), 1,
-      sym_field_type,
-    STATE(462), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [16966] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1001), 1,
-      anon_sym_optional,
-    ACTIONS(1003), 1,
-      anon_sym_list,
-    STATE(389), 1,
-      sym_field_type,
-    STATE(462), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [16988] = 7,
+  [16921] = 7,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(1011), 1,
+    ACTIONS(1005), 1,
       anon_sym_branch,
-    ACTIONS(1013), 1,
+    ACTIONS(1007), 1,
       anon_sym_else,
     ACTIONS(1017), 1,
       anon_sym_end,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(362), 3,
+    STATE(375), 3,
       sym_branch,
       sym_else_branch,
       aux_sym_condition_repeat1,
-  [17012] = 6,
+  [16945] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(993), 1,
+      anon_sym_every,
+    ACTIONS(1019), 1,
+      sym_clock,
+    STATE(746), 1,
+      sym_days,
+    ACTIONS(967), 2,
+      anon_sym_weekday,
+      sym_day,
+    ACTIONS(991), 3,
+      anon_sym_weekdays,
+      anon_sym_weekends,
+      sym_day_range,
+  [16967] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
       anon_sym_list,
-    STATE(391), 1,
+    STATE(384), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [17034] = 6,
+  [16989] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
+      anon_sym_list,
+    STATE(389), 1,
+      sym_field_type,
+    STATE(488), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [17011] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1009), 1,
+      anon_sym_optional,
+    ACTIONS(1011), 1,
+      anon_sym_list,
+    STATE(381), 1,
+      sym_field_type,
+    STATE(488), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [17033] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1009), 1,
+      anon_sym_optional,
+    ACTIONS(1011), 1,
+      anon_sym_list,
+    STATE(390), 1,
+      sym_field_type,
+    STATE(488), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [17055] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1009), 1,
+      anon_sym_optional,
+    ACTIONS(1011), 1,
       anon_sym_list,
     STATE(392), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [17056] = 6,
+  [17077] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
       anon_sym_list,
     STATE(393), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [17078] = 6,
+  [17099] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
       anon_sym_list,
     STATE(394), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [17100] = 6,
+  [17121] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1001), 1,
+    ACTIONS(1009), 1,
       anon_sym_optional,
-    ACTIONS(1003), 1,
+    ACTIONS(1011), 1,
       anon_sym_list,
     STATE(395), 1,
       sym_field_type,
-    STATE(462), 1,
+    STATE(488), 1,
       sym_base_type,
-    ACTIONS(1005), 4,
+    ACTIONS(1013), 4,
       anon_sym_text,
       anon_sym_number,
       anon_sym_bool,
       anon_sym_datetime,
-  [17122] = 6,
+  [17143] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1019), 1,
+    ACTIONS(1009), 1,
+      anon_sym_optional,
+    ACTIONS(1011), 1,
+      anon_sym_list,
+    STATE(396), 1,
+      sym_field_type,
+    STATE(488), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [17165] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1009), 1,
+      anon_sym_optional,
+    ACTIONS(1011), 1,
+      anon_sym_list,
+    STATE(397), 1,
+      sym_field_type,
+    STATE(488), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [17187] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1021), 1,
       aux_sym__newline_token1,
-    ACTIONS(1023), 1,
-      anon_sym_RPAREN,
-    STATE(323), 1,
-      sym_logic_operator,
-    STATE(352), 1,
-      aux_sym_binary_expression_repeat1,
-    ACTIONS(1021), 3,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-  [17143] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
     ACTIONS(1025), 1,
-      aux_sym__newline_token1,
+      anon_sym_RPAREN,
+    STATE(325), 1,
+      sym_logic_operator,
+    STATE(354), 1,
+      aux_sym_binary_expression_repeat1,
+    ACTIONS(1023), 3,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+  [17208] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(1027), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1029), 1,
       anon_sym_COMMA,
-    STATE(345), 1,
+    STATE(357), 1,
       aux_sym__test_repeat1,
-    ACTIONS(1030), 4,
+    ACTIONS(1031), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [17162] = 3,
+  [17227] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1032), 1,
+    ACTIONS(1033), 1,
       aux_sym__newline_token1,
-    ACTIONS(1034), 6,
+    ACTIONS(1035), 6,
       anon_sym_COMMA,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
       anon_sym_RBRACE_RBRACE,
-  [17177] = 6,
+  [17242] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1036), 1,
+    ACTIONS(1037), 1,
       aux_sym__newline_token1,
-    ACTIONS(1041), 1,
+    ACTIONS(1042), 1,
       anon_sym_RPAREN,
-    STATE(323), 1,
+    STATE(325), 1,
       sym_logic_operator,
-    STATE(347), 1,
+    STATE(349), 1,
       aux_sym_binary_expression_repeat1,
-    ACTIONS(1038), 3,
+    ACTIONS(1039), 3,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
-  [17198] = 5,
+  [17263] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(941), 1,
+    ACTIONS(959), 1,
       anon_sym_not,
-    ACTIONS(943), 1,
+    ACTIONS(961), 1,
       anon_sym_LPAREN,
-    ACTIONS(945), 1,
+    ACTIONS(963), 1,
       sym_field_reference,
-    STATE(422), 4,
+    STATE(426), 4,
       sym__unary,
       sym_not_expression,
       sym_parenthesized,
       sym_comparison,
-  [17217] = 3,
+  [17282] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1045), 2,
+    ACTIONS(1046), 2,
       anon_sym_weekday,
       sym_day,
-    ACTIONS(1043), 5,
+    ACTIONS(1044), 5,
       anon_sym_weekdays,
       anon_sym_weekends,
       anon_sym_every,
       sym_day_range,
       sym_clock,
-  [17232] = 7,
+  [17297] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1047), 1,
+    ACTIONS(1048), 1,
       aux_sym__newline_token1,
-    STATE(273), 1,
+    STATE(275), 1,
       aux_sym__newline,
-    STATE(671), 1,
+    STATE(676), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17255] = 5,
+  [17320] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1049), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1051), 1,
+    ACTIONS(1029), 1,
       anon_sym_COMMA,
-    STATE(354), 1,
+    ACTIONS(1050), 1,
+      aux_sym__newline_token1,
+    STATE(356), 1,
       aux_sym__test_repeat1,
-    ACTIONS(1053), 4,
+    ACTIONS(1052), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [17274] = 6,
+  [17339] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1055), 1,
+    ACTIONS(1054), 1,
       aux_sym__newline_token1,
-    ACTIONS(1057), 1,
+    ACTIONS(1056), 1,
       anon_sym_RPAREN,
-    STATE(323), 1,
+    STATE(325), 1,
       sym_logic_operator,
-    STATE(347), 1,
+    STATE(349), 1,
       aux_sym_binary_expression_repeat1,
-    ACTIONS(1021), 3,
+    ACTIONS(1023), 3,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
-  [17295] = 5,
+  [17360] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1051), 1,
+    ACTIONS(1029), 1,
       anon_sym_COMMA,
-    ACTIONS(1059), 1,
+    ACTIONS(1058), 1,
       aux_sym__newline_token1,
-    STATE(355), 1,
+    STATE(347), 1,
       aux_sym__test_repeat1,
-    ACTIONS(1061), 4,
+    ACTIONS(1060), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [17314] = 5,
+  [17379] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1051), 1,
+    ACTIONS(1029), 1,
       anon_sym_COMMA,
-    ACTIONS(1059), 1,
+    ACTIONS(1058), 1,
       aux_sym__newline_token1,
-    STATE(345), 1,
+    STATE(357), 1,
       aux_sym__test_repeat1,
-    ACTIONS(1061), 4,
+    ACTIONS(1060), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [17333] = 5,
+  [17398] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1051), 1,
-      anon_sym_COMMA,
-    ACTIONS(1063), 1,
+    ACTIONS(1062), 1,
       aux_sym__newline_token1,
-    STATE(345), 1,
+    ACTIONS(1064), 1,
+      anon_sym_COMMA,
+    STATE(357), 1,
       aux_sym__test_repeat1,
-    ACTIONS(1065), 4,
+    ACTIONS(1067), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [17352] = 5,
+  [17417] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1011), 1,
-      anon_sym_branch,
-    ACTIONS(1013), 1,
-      anon_sym_else,
-    ACTIONS(1067), 1,
-      anon_sym_end,
-    STATE(367), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [17370] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1069), 1,
-      sym_email_address,
-    STATE(450), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [17390] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1071), 1,
-      anon_sym_file,
-    STATE(618), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [17410] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1073), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1075), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [17424] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1077), 1,
-      sym_number,
-    ACTIONS(1079), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(875), 2,
-      anon_sym_true,
-      anon_sym_false,
-    STATE(767), 2,
-      sym_boolean,
-      sym__line_string,
-  [17442] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1085), 1,
-      anon_sym_every,
-    ACTIONS(1083), 2,
-      anon_sym_weekday,
-      sym_day,
-    ACTIONS(1081), 3,
-      anon_sym_weekdays,
-      anon_sym_weekends,
-      sym_day_range,
-  [17458] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1011), 1,
-      anon_sym_branch,
-    ACTIONS(1013), 1,
-      anon_sym_else,
-    ACTIONS(1087), 1,
-      anon_sym_end,
-    STATE(367), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [17476] = 6,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1091), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(1093), 1,
-      sym_string_content,
-    ACTIONS(1095), 1,
-      sym_escape_sequence,
-    ACTIONS(1097), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(368), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [17496] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1099), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1101), 1,
-      anon_sym_COMMA,
-    ACTIONS(1103), 1,
-      anon_sym_in,
-    STATE(259), 1,
-      aux_sym__newline,
-    STATE(495), 1,
-      aux_sym_window_repeat1,
-    STATE(658), 1,
-      sym_window_zone,
-  [17518] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1105), 1,
-      anon_sym_list,
-    STATE(477), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [17534] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1107), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1109), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [17548] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1111), 1,
-      anon_sym_end,
-    ACTIONS(1113), 1,
-      anon_sym_branch,
-    ACTIONS(1116), 1,
-      anon_sym_else,
-    STATE(367), 3,
-      sym_branch,
-      sym_else_branch,
-      aux_sym_condition_repeat1,
-  [17566] = 6,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1119), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(1121), 1,
-      sym_string_content,
-    ACTIONS(1124), 1,
-      sym_escape_sequence,
-    ACTIONS(1127), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(368), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [17586] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1101), 1,
-      anon_sym_COMMA,
-    ACTIONS(1103), 1,
-      anon_sym_in,
-    ACTIONS(1130), 1,
-      aux_sym__newline_token1,
-    STATE(260), 1,
-      aux_sym__newline,
-    STATE(364), 1,
-      aux_sym_window_repeat1,
-    STATE(549), 1,
-      sym_window_zone,
-  [17608] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1134), 2,
+    ACTIONS(1071), 2,
       sym_number,
       anon_sym_DQUOTE,
-    ACTIONS(1132), 4,
+    ACTIONS(1069), 4,
       anon_sym_true,
       anon_sym_false,
       sym_datetime,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [17622] = 6,
+  [17431] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1073), 1,
+      sym_email_address,
+    STATE(478), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [17451] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1075), 1,
+      anon_sym_file,
+    STATE(625), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [17471] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1077), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1079), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [17485] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1081), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1083), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [17499] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1005), 1,
+      anon_sym_branch,
+    ACTIONS(1007), 1,
+      anon_sym_else,
+    ACTIONS(1085), 1,
+      anon_sym_end,
+    STATE(368), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [17517] = 6,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1089), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(1091), 1,
+      sym_string_content,
+    ACTIONS(1093), 1,
+      sym_escape_sequence,
+    ACTIONS(1095), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(369), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [17537] = 7,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1097), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1099), 1,
+      anon_sym_COMMA,
+    ACTIONS(1101), 1,
+      anon_sym_in,
+    STATE(264), 1,
+      aux_sym__newline,
+    STATE(473), 1,
+      aux_sym_window_repeat1,
+    STATE(664), 1,
+      sym_window_zone,
+  [17559] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1103), 1,
+      anon_sym_list,
+    STATE(482), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [17575] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1105), 1,
+      sym_number,
+    ACTIONS(1107), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(877), 2,
+      anon_sym_true,
+      anon_sym_false,
+    STATE(705), 2,
+      sym_boolean,
+      sym__line_string,
+  [17593] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1109), 1,
+      anon_sym_end,
+    ACTIONS(1111), 1,
+      anon_sym_branch,
+    ACTIONS(1114), 1,
+      anon_sym_else,
+    STATE(368), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [17611] = 6,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1117), 1,
+      anon_sym_DQUOTE2,
+    ACTIONS(1119), 1,
+      sym_string_content,
+    ACTIONS(1122), 1,
+      sym_escape_sequence,
+    ACTIONS(1125), 1,
+      anon_sym_LBRACE_LBRACE,
+    STATE(369), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [17631] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1132), 1,
+      anon_sym_every,
+    ACTIONS(1130), 2,
+      anon_sym_weekday,
+      sym_day,
+    ACTIONS(1128), 3,
+      anon_sym_weekdays,
+      anon_sym_weekends,
+      sym_day_range,
+  [17647] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1062), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1067), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [17661] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(1136), 1,
+    ACTIONS(1134), 1,
       anon_sym_end,
-    ACTIONS(1138), 1,
+    ACTIONS(1136), 1,
       anon_sym_variant,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(492), 2,
+    STATE(448), 2,
       sym_variant,
       aux_sym_split_repeat1,
-  [17642] = 6,
-    ACTIONS(1089), 1,
+  [17681] = 6,
+    ACTIONS(1087), 1,
       sym_comment,
-    ACTIONS(1097), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(1140), 1,
-      anon_sym_DQUOTE2,
-    ACTIONS(1142), 1,
-      sym_string_content,
-    ACTIONS(1144), 1,
-      sym_escape_sequence,
-    STATE(373), 2,
-      sym_template,
-      aux_sym__line_string_repeat1,
-  [17662] = 6,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1093), 1,
-      sym_string_content,
     ACTIONS(1095), 1,
-      sym_escape_sequence,
-    ACTIONS(1097), 1,
       anon_sym_LBRACE_LBRACE,
-    ACTIONS(1146), 1,
+    ACTIONS(1138), 1,
       anon_sym_DQUOTE2,
-    STATE(368), 2,
+    ACTIONS(1140), 1,
+      sym_string_content,
+    ACTIONS(1142), 1,
+      sym_escape_sequence,
+    STATE(376), 2,
       sym_template,
       aux_sym__line_string_repeat1,
-  [17682] = 6,
+  [17701] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1148), 1,
-      sym_email_address,
-    STATE(647), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [17702] = 7,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1101), 1,
-      anon_sym_COMMA,
-    ACTIONS(1103), 1,
-      anon_sym_in,
-    ACTIONS(1150), 1,
+    ACTIONS(1144), 1,
       aux_sym__newline_token1,
-    STATE(261), 1,
-      aux_sym__newline,
-    STATE(396), 1,
-      aux_sym_window_repeat1,
-    STATE(697), 1,
-      sym_window_zone,
-  [17724] = 6,
+    ACTIONS(1146), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [17715] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
+    ACTIONS(1005), 1,
+      anon_sym_branch,
+    ACTIONS(1007), 1,
+      anon_sym_else,
+    ACTIONS(1148), 1,
+      anon_sym_end,
+    STATE(368), 3,
+      sym_branch,
+      sym_else_branch,
+      aux_sym_condition_repeat1,
+  [17733] = 6,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1091), 1,
+      sym_string_content,
+    ACTIONS(1093), 1,
+      sym_escape_sequence,
+    ACTIONS(1095), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1150), 1,
+      anon_sym_DQUOTE2,
+    STATE(369), 2,
+      sym_template,
+      aux_sym__line_string_repeat1,
+  [17753] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1152), 1,
       sym_email_address,
-    STATE(435), 1,
+    STATE(653), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17744] = 6,
+  [17773] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1154), 1,
-      anon_sym_file,
-    STATE(554), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [17764] = 6,
+      aux_sym__newline_token1,
+    ACTIONS(1156), 5,
+      anon_sym_COMMA,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [17787] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1156), 1,
-      anon_sym_from,
-    STATE(564), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [17784] = 6,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
       anon_sym_DQUOTE,
-    ACTIONS(987), 1,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1158), 1,
       sym_email_address,
-    STATE(443), 1,
+    STATE(452), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17804] = 6,
+  [17807] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1160), 1,
       anon_sym_file,
-    STATE(539), 1,
+    STATE(558), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17824] = 6,
+  [17827] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1162), 1,
       anon_sym_from,
-    STATE(580), 1,
+    STATE(569), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17844] = 6,
+  [17847] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1164), 1,
+      sym_email_address,
+    STATE(460), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [17867] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1166), 1,
+      anon_sym_file,
+    STATE(576), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [17887] = 6,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1168), 1,
+      anon_sym_from,
+    STATE(584), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [17907] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(9), 1,
       anon_sym_workflow,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(1164), 1,
+    ACTIONS(1170), 1,
       ts_builtin_sym_end,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(453), 2,
+    STATE(466), 2,
       sym_workflow,
       aux_sym_source_file_repeat1,
-  [17864] = 3,
+  [17927] = 7,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1166), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1168), 5,
+    ACTIONS(1099), 1,
       anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [17878] = 6,
+    ACTIONS(1101), 1,
+      anon_sym_in,
+    ACTIONS(1172), 1,
+      aux_sym__newline_token1,
+    STATE(259), 1,
+      aux_sym__newline,
+    STATE(365), 1,
+      aux_sym_window_repeat1,
+    STATE(554), 1,
+      sym_window_zone,
+  [17949] = 6,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(1138), 1,
+    ACTIONS(1136), 1,
       anon_sym_variant,
-    ACTIONS(1170), 1,
+    ACTIONS(1174), 1,
       anon_sym_end,
     STATE(135), 1,
       aux_sym__newline,
-    STATE(473), 2,
+    STATE(444), 2,
       sym_variant,
       aux_sym_split_repeat1,
-  [17898] = 3,
-    ACTIONS(3), 1,
+  [17969] = 6,
+    ACTIONS(1087), 1,
       sym_comment,
-    ACTIONS(1172), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1174), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [17912] = 6,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1097), 1,
+    ACTIONS(1095), 1,
       anon_sym_LBRACE_LBRACE,
     ACTIONS(1176), 1,
       anon_sym_DQUOTE2,
@@ -24481,162 +24683,151 @@ static const uint16_t ts_small_parse_table[] = {
       sym_string_content,
     ACTIONS(1180), 1,
       sym_escape_sequence,
-    STATE(363), 2,
+    STATE(364), 2,
       sym_template,
       aux_sym__line_string_repeat1,
-  [17932] = 6,
+  [17989] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1182), 1,
       anon_sym_from,
-    STATE(583), 1,
+    STATE(587), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17952] = 6,
+  [18009] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1184), 1,
       anon_sym_from,
-    STATE(571), 1,
+    STATE(590), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17972] = 6,
+  [18029] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1186), 1,
       anon_sym_from,
-    STATE(586), 1,
+    STATE(639), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [17992] = 6,
+  [18049] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1188), 1,
       anon_sym_from,
-    STATE(589), 1,
+    STATE(593), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18012] = 6,
+  [18069] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1190), 1,
       anon_sym_from,
-    STATE(592), 1,
+    STATE(596), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18032] = 6,
+  [18089] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1192), 1,
       anon_sym_from,
-    STATE(595), 1,
+    STATE(599), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18052] = 6,
+  [18109] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1194), 1,
       anon_sym_from,
-    STATE(598), 1,
+    STATE(602), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18072] = 6,
+  [18129] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1196), 1,
       anon_sym_from,
-    STATE(601), 1,
+    STATE(605), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18092] = 6,
+  [18149] = 6,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
     ACTIONS(1198), 1,
       anon_sym_from,
-    STATE(604), 1,
+    STATE(608), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18112] = 7,
+  [18169] = 7,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(1099), 1,
+      anon_sym_COMMA,
     ACTIONS(1101), 1,
-      anon_sym_COMMA,
-    ACTIONS(1103), 1,
       anon_sym_in,
-    ACTIONS(1130), 1,
+    ACTIONS(1172), 1,
       aux_sym__newline_token1,
-    STATE(260), 1,
+    STATE(259), 1,
       aux_sym__newline,
-    STATE(495), 1,
+    STATE(473), 1,
       aux_sym_window_repeat1,
-    STATE(549), 1,
+    STATE(554), 1,
       sym_window_zone,
-  [18134] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1025), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1030), 5,
-      anon_sym_COMMA,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [18148] = 3,
+  [18191] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1200), 1,
@@ -24647,255 +24838,248 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [18162] = 3,
+  [18205] = 7,
     ACTIONS(3), 1,
       sym_comment,
+    ACTIONS(1099), 1,
+      anon_sym_COMMA,
+    ACTIONS(1101), 1,
+      anon_sym_in,
     ACTIONS(1204), 1,
       aux_sym__newline_token1,
-    ACTIONS(1206), 4,
+    STATE(261), 1,
+      aux_sym__newline,
+    STATE(398), 1,
+      aux_sym_window_repeat1,
+    STATE(551), 1,
+      sym_window_zone,
+  [18227] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(564), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18244] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1206), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1208), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [18175] = 5,
-    ACTIONS(1089), 1,
+  [18257] = 5,
+    ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1208), 1,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(565), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18274] = 5,
+    ACTIONS(1087), 1,
+      sym_comment,
     ACTIONS(1210), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1212), 1,
       sym_text_content,
-    ACTIONS(1213), 1,
+    ACTIONS(1215), 1,
       anon_sym_LBRACE_LBRACE,
-    STATE(400), 2,
+    STATE(404), 2,
       sym_template,
       aux_sym__triple_string_repeat1,
-  [18192] = 5,
+  [18291] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(638), 1,
+    STATE(646), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18209] = 3,
+  [18308] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1216), 1,
+    ACTIONS(1218), 1,
       aux_sym__newline_token1,
-    ACTIONS(1218), 4,
+    ACTIONS(1220), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [18222] = 5,
+  [18321] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(570), 1,
+    STATE(575), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18239] = 5,
+  [18338] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1222), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1224), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [18351] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(581), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18368] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(582), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18385] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1050), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1052), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [18398] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1226), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1228), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [18411] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1230), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1232), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [18424] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(271), 1,
       anon_sym_LPAREN,
-    ACTIONS(1220), 1,
+    ACTIONS(1234), 1,
       aux_sym__newline_token1,
-    STATE(404), 1,
+    STATE(414), 1,
       aux_sym__newline,
     ACTIONS(276), 2,
       anon_sym_not,
       sym_field_reference,
-  [18256] = 5,
+  [18441] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(577), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18273] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(578), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18290] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1049), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1053), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [18303] = 5,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1223), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1225), 1,
-      sym_text_content,
-    ACTIONS(1227), 1,
-      anon_sym_LBRACE_LBRACE,
-    STATE(400), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [18320] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1229), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1231), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [18333] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(610), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18350] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(612), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18367] = 5,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1227), 1,
-      anon_sym_LBRACE_LBRACE,
-    ACTIONS(1233), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1235), 1,
-      sym_text_content,
-    STATE(418), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [18384] = 5,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1227), 1,
-      anon_sym_LBRACE_LBRACE,
     ACTIONS(1237), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1239), 1,
-      sym_text_content,
-    STATE(408), 2,
-      sym_template,
-      aux_sym__triple_string_repeat1,
-  [18401] = 3,
+      aux_sym__newline_token1,
+    ACTIONS(1239), 4,
+      anon_sym_and,
+      anon_sym_or,
+      aux_sym_logic_operator_token1,
+      anon_sym_RPAREN,
+  [18454] = 5,
     ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(623), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18471] = 5,
+    ACTIONS(1087), 1,
       sym_comment,
     ACTIONS(1241), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1243), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [18414] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(616), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18431] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(475), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [18444] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(484), 1,
-      sym_base_type,
-    ACTIONS(1005), 4,
-      anon_sym_text,
-      anon_sym_number,
-      anon_sym_bool,
-      anon_sym_datetime,
-  [18457] = 5,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1225), 1,
+    ACTIONS(1243), 1,
       sym_text_content,
-    ACTIONS(1227), 1,
-      anon_sym_LBRACE_LBRACE,
     ACTIONS(1245), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(400), 2,
+      anon_sym_LBRACE_LBRACE,
+    STATE(422), 2,
       sym_template,
       aux_sym__triple_string_repeat1,
-  [18474] = 3,
-    ACTIONS(3), 1,
+  [18488] = 5,
+    ACTIONS(1087), 1,
       sym_comment,
+    ACTIONS(1245), 1,
+      anon_sym_LBRACE_LBRACE,
     ACTIONS(1247), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1249), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [18487] = 5,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1249), 1,
+      sym_text_content,
+    STATE(423), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [18505] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(696), 1,
+    STATE(615), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18504] = 3,
+  [18522] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(618), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18539] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1251), 1,
@@ -24905,2663 +25089,2737 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [18517] = 3,
-    ACTIONS(3), 1,
+  [18552] = 5,
+    ACTIONS(1087), 1,
       sym_comment,
+    ACTIONS(1245), 1,
+      anon_sym_LBRACE_LBRACE,
     ACTIONS(1255), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1257), 4,
-      anon_sym_and,
-      anon_sym_or,
-      aux_sym_logic_operator_token1,
-      anon_sym_RPAREN,
-  [18530] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(553), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18547] = 5,
-    ACTIONS(3), 1,
+    ACTIONS(1257), 1,
+      sym_text_content,
+    STATE(404), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [18569] = 5,
+    ACTIONS(1087), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(614), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18564] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(632), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18581] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(644), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18598] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+    ACTIONS(1245), 1,
+      anon_sym_LBRACE_LBRACE,
+    ACTIONS(1257), 1,
+      sym_text_content,
     ACTIONS(1259), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(404), 2,
+      sym_template,
+      aux_sym__triple_string_repeat1,
+  [18586] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(545), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18603] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(436), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [18616] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1261), 1,
       aux_sym__newline_token1,
-    ACTIONS(1261), 4,
+    ACTIONS(1263), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [18611] = 5,
+  [18629] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
     ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
       anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(655), 1,
+    STATE(620), 1,
       sym_string,
-    STATE(508), 2,
+    STATE(513), 2,
       sym__line_string,
       sym__triple_string,
-  [18628] = 3,
+  [18646] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1263), 1,
+    STATE(465), 1,
+      sym_base_type,
+    ACTIONS(1013), 4,
+      anon_sym_text,
+      anon_sym_number,
+      anon_sym_bool,
+      anon_sym_datetime,
+  [18659] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(637), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18676] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(557), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18693] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(649), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18710] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(987), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(989), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    STATE(658), 1,
+      sym_string,
+    STATE(513), 2,
+      sym__line_string,
+      sym__triple_string,
+  [18727] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1265), 1,
       aux_sym__newline_token1,
-    ACTIONS(1265), 4,
+    ACTIONS(1267), 4,
       anon_sym_and,
       anon_sym_or,
       aux_sym_logic_operator_token1,
       anon_sym_RPAREN,
-  [18641] = 5,
+  [18740] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(561), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18658] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(985), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(987), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    STATE(562), 1,
-      sym_string,
-    STATE(508), 2,
-      sym__line_string,
-      sym__triple_string,
-  [18675] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1267), 1,
-      anon_sym_end,
+    ACTIONS(983), 1,
+      aux_sym__newline_token1,
     ACTIONS(1269), 1,
-      anon_sym_if,
-    STATE(432), 2,
-      sym_wait_branch,
-      aux_sym_wait_block_repeat1,
-  [18689] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
-    ACTIONS(1164), 1,
-      ts_builtin_sym_end,
-    STATE(467), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [18703] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1272), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1274), 1,
-      anon_sym_and,
-    STATE(42), 1,
+      sym__eof,
+    STATE(266), 1,
       aux_sym__newline,
-    STATE(438), 1,
-      aux_sym_to_option_repeat1,
-  [18719] = 5,
+    STATE(310), 1,
+      sym__end_of_line,
+  [18756] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1276), 1,
+    ACTIONS(983), 1,
       aux_sym__newline_token1,
-    ACTIONS(1278), 1,
-      anon_sym_COMMA,
-    STATE(43), 1,
+    ACTIONS(1271), 1,
+      sym__eof,
+    STATE(266), 1,
       aux_sym__newline,
-    STATE(439), 1,
-      aux_sym_address_option_repeat1,
-  [18735] = 5,
+    STATE(305), 1,
+      sym__end_of_line,
+  [18772] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1280), 1,
+    ACTIONS(1275), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1273), 3,
       aux_sym__newline_token1,
-    ACTIONS(1282), 1,
-      anon_sym_COMMA,
-    STATE(49), 1,
-      aux_sym__newline,
-    STATE(440), 1,
-      aux_sym_tools_option_repeat1,
-  [18751] = 5,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [18784] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1278), 1,
-      anon_sym_COMMA,
-    ACTIONS(1284), 1,
+    ACTIONS(983), 1,
       aux_sym__newline_token1,
-    STATE(31), 1,
+    ACTIONS(1277), 1,
+      sym__eof,
+    STATE(266), 1,
       aux_sym__newline,
-    STATE(510), 1,
-      aux_sym_address_option_repeat1,
-  [18767] = 5,
+    STATE(293), 1,
+      sym__end_of_line,
+  [18800] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1274), 1,
-      anon_sym_and,
-    ACTIONS(1286), 1,
+    ACTIONS(1279), 1,
       aux_sym__newline_token1,
-    STATE(50), 1,
+    STATE(139), 1,
       aux_sym__newline,
-    STATE(509), 1,
-      aux_sym_to_option_repeat1,
-  [18783] = 5,
+    ACTIONS(1281), 2,
+      anon_sym_DASH,
+      anon_sym_PLUS,
+  [18814] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1278), 1,
-      anon_sym_COMMA,
-    ACTIONS(1288), 1,
+    ACTIONS(1101), 1,
+      anon_sym_in,
+    ACTIONS(1283), 1,
       aux_sym__newline_token1,
-    STATE(51), 1,
+    STATE(223), 1,
       aux_sym__newline,
-    STATE(510), 1,
-      aux_sym_address_option_repeat1,
-  [18799] = 5,
+    STATE(640), 1,
+      sym_window_zone,
+  [18830] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1282), 1,
-      anon_sym_COMMA,
-    ACTIONS(1290), 1,
+    ACTIONS(999), 1,
       aux_sym__newline_token1,
-    STATE(54), 1,
+    ACTIONS(1285), 1,
+      sym__eof,
+    STATE(217), 1,
       aux_sym__newline,
-    STATE(512), 1,
-      aux_sym_tools_option_repeat1,
-  [18815] = 4,
+    STATE(229), 1,
+      sym__end_of_line,
+  [18846] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(469), 1,
-      anon_sym_if,
-    ACTIONS(1292), 1,
+    ACTIONS(1287), 1,
       anon_sym_end,
-    STATE(432), 2,
-      sym_wait_branch,
-      aux_sym_wait_block_repeat1,
-  [18829] = 5,
+    ACTIONS(1289), 1,
+      sym_outcome,
+    STATE(441), 2,
+      sym_outcome_branch,
+      aux_sym_outcome_block_repeat1,
+  [18860] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1274), 1,
-      anon_sym_and,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1292), 1,
+      sym__eof,
+    STATE(217), 1,
+      aux_sym__newline,
+    STATE(250), 1,
+      sym__end_of_line,
+  [18876] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
     ACTIONS(1294), 1,
-      aux_sym__newline_token1,
-    STATE(189), 1,
+      sym__eof,
+    STATE(217), 1,
       aux_sym__newline,
-    STATE(445), 1,
-      aux_sym_to_option_repeat1,
-  [18845] = 5,
+    STATE(235), 1,
+      sym__end_of_line,
+  [18892] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1278), 1,
-      anon_sym_COMMA,
+    ACTIONS(1136), 1,
+      anon_sym_variant,
     ACTIONS(1296), 1,
-      aux_sym__newline_token1,
-    STATE(190), 1,
-      aux_sym__newline,
-    STATE(446), 1,
-      aux_sym_address_option_repeat1,
-  [18861] = 5,
+      anon_sym_end,
+    STATE(494), 2,
+      sym_variant,
+      aux_sym_split_repeat1,
+  [18906] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1282), 1,
-      anon_sym_COMMA,
+    ACTIONS(1101), 1,
+      anon_sym_in,
     ACTIONS(1298), 1,
       aux_sym__newline_token1,
-    STATE(196), 1,
+    STATE(279), 1,
       aux_sym__newline,
-    STATE(447), 1,
-      aux_sym_tools_option_repeat1,
-  [18877] = 5,
+    STATE(692), 1,
+      sym_window_zone,
+  [18922] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1274), 1,
-      anon_sym_and,
-    ACTIONS(1300), 1,
+    ACTIONS(1300), 2,
       aux_sym__newline_token1,
-    STATE(186), 1,
-      aux_sym__newline,
-    STATE(509), 1,
-      aux_sym_to_option_repeat1,
-  [18893] = 5,
+      anon_sym_LPAREN,
+    ACTIONS(1302), 2,
+      anon_sym_not,
+      sym_field_reference,
+  [18934] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1278), 1,
-      anon_sym_COMMA,
-    ACTIONS(1302), 1,
+    ACTIONS(1202), 4,
       aux_sym__newline_token1,
-    STATE(198), 1,
-      aux_sym__newline,
-    STATE(510), 1,
-      aux_sym_address_option_repeat1,
-  [18909] = 5,
+      sym__eof,
+      anon_sym_COMMA,
+      anon_sym_RBRACE_RBRACE,
+  [18944] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1282), 1,
-      anon_sym_COMMA,
+    ACTIONS(1136), 1,
+      anon_sym_variant,
     ACTIONS(1304), 1,
+      anon_sym_end,
+    STATE(494), 2,
+      sym_variant,
+      aux_sym_split_repeat1,
+  [18958] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1306), 1,
       aux_sym__newline_token1,
-    STATE(201), 1,
+    ACTIONS(1308), 1,
+      anon_sym_and,
+    STATE(30), 1,
       aux_sym__newline,
-    STATE(512), 1,
-      aux_sym_tools_option_repeat1,
-  [18925] = 4,
+    STATE(514), 1,
+      aux_sym_to_option_repeat1,
+  [18974] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(17), 1,
       sym_outcome,
-    ACTIONS(1306), 1,
+    ACTIONS(1310), 1,
       anon_sym_end,
-    STATE(482), 2,
+    STATE(441), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-  [18939] = 5,
+  [18988] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1274), 1,
-      anon_sym_and,
     ACTIONS(1308), 1,
-      aux_sym__newline_token1,
-    STATE(64), 1,
-      aux_sym__newline,
-    STATE(496), 1,
-      aux_sym_to_option_repeat1,
-  [18955] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1278), 1,
-      anon_sym_COMMA,
-    ACTIONS(1310), 1,
-      aux_sym__newline_token1,
-    STATE(70), 1,
-      aux_sym__newline,
-    STATE(437), 1,
-      aux_sym_address_option_repeat1,
-  [18971] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
+      anon_sym_and,
     ACTIONS(1312), 1,
-      sym__eof,
-    STATE(268), 1,
+      aux_sym__newline_token1,
+    STATE(42), 1,
       aux_sym__newline,
-    STATE(291), 1,
-      sym__end_of_line,
-  [18987] = 4,
+    STATE(455), 1,
+      aux_sym_to_option_repeat1,
+  [19004] = 5,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1314), 1,
       aux_sym__newline_token1,
-    STATE(139), 1,
-      aux_sym__newline,
-    ACTIONS(1316), 2,
-      anon_sym_DASH,
-      anon_sym_PLUS,
-  [19001] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(9), 1,
-      anon_sym_workflow,
-    ACTIONS(1318), 1,
-      ts_builtin_sym_end,
-    STATE(467), 2,
-      sym_workflow,
-      aux_sym_source_file_repeat1,
-  [19015] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1282), 1,
+    ACTIONS(1316), 1,
       anon_sym_COMMA,
-    ACTIONS(1320), 1,
+    STATE(43), 1,
+      aux_sym__newline,
+    STATE(456), 1,
+      aux_sym_address_option_repeat1,
+  [19020] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1318), 1,
       aux_sym__newline_token1,
-    STATE(29), 1,
+    ACTIONS(1320), 1,
+      anon_sym_COMMA,
+    STATE(49), 1,
       aux_sym__newline,
     STATE(457), 1,
       aux_sym_tools_option_repeat1,
-  [19031] = 5,
+  [19036] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1103), 1,
-      anon_sym_in,
+    ACTIONS(1316), 1,
+      anon_sym_COMMA,
     ACTIONS(1322), 1,
       aux_sym__newline_token1,
-    STATE(222), 1,
+    STATE(31), 1,
       aux_sym__newline,
-    STATE(633), 1,
-      sym_window_zone,
-  [19047] = 5,
+    STATE(515), 1,
+      aux_sym_address_option_repeat1,
+  [19052] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(997), 1,
-      aux_sym__newline_token1,
+    ACTIONS(1308), 1,
+      anon_sym_and,
     ACTIONS(1324), 1,
-      sym__eof,
-    STATE(216), 1,
+      aux_sym__newline_token1,
+    STATE(50), 1,
       aux_sym__newline,
-    STATE(227), 1,
-      sym__end_of_line,
-  [19063] = 5,
+    STATE(514), 1,
+      aux_sym_to_option_repeat1,
+  [19068] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1282), 1,
+    ACTIONS(1316), 1,
       anon_sym_COMMA,
     ACTIONS(1326), 1,
       aux_sym__newline_token1,
-    STATE(34), 1,
+    STATE(51), 1,
       aux_sym__newline,
-    STATE(512), 1,
-      aux_sym_tools_option_repeat1,
-  [19079] = 5,
+    STATE(515), 1,
+      aux_sym_address_option_repeat1,
+  [19084] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1103), 1,
-      anon_sym_in,
+    ACTIONS(1320), 1,
+      anon_sym_COMMA,
     ACTIONS(1328), 1,
       aux_sym__newline_token1,
-    STATE(213), 1,
+    STATE(54), 1,
       aux_sym__newline,
-    STATE(665), 1,
-      sym_window_zone,
-  [19095] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1332), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1330), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [19107] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(997), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1334), 1,
-      sym__eof,
-    STATE(216), 1,
-      aux_sym__newline,
-    STATE(249), 1,
-      sym__end_of_line,
-  [19123] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1103), 1,
-      anon_sym_in,
-    ACTIONS(1336), 1,
-      aux_sym__newline_token1,
-    STATE(209), 1,
-      aux_sym__newline,
-    STATE(627), 1,
-      sym_window_zone,
-  [19139] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1340), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1338), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [19151] = 4,
+    STATE(517), 1,
+      aux_sym_tools_option_repeat1,
+  [19100] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(469), 1,
       anon_sym_if,
-    ACTIONS(1342), 1,
+    ACTIONS(1330), 1,
       anon_sym_end,
-    STATE(432), 2,
+    STATE(496), 2,
       sym_wait_branch,
       aux_sym_wait_block_repeat1,
-  [19165] = 5,
+  [19114] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(997), 1,
+    ACTIONS(1308), 1,
+      anon_sym_and,
+    ACTIONS(1332), 1,
       aux_sym__newline_token1,
-    ACTIONS(1344), 1,
-      sym__eof,
-    STATE(216), 1,
+    STATE(188), 1,
       aux_sym__newline,
-    STATE(250), 1,
-      sym__end_of_line,
-  [19181] = 5,
+    STATE(462), 1,
+      aux_sym_to_option_repeat1,
+  [19130] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(997), 1,
+    ACTIONS(1316), 1,
+      anon_sym_COMMA,
+    ACTIONS(1334), 1,
       aux_sym__newline_token1,
+    STATE(189), 1,
+      aux_sym__newline,
+    STATE(463), 1,
+      aux_sym_address_option_repeat1,
+  [19146] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1320), 1,
+      anon_sym_COMMA,
+    ACTIONS(1336), 1,
+      aux_sym__newline_token1,
+    STATE(186), 1,
+      aux_sym__newline,
+    STATE(464), 1,
+      aux_sym_tools_option_repeat1,
+  [19162] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1308), 1,
+      anon_sym_and,
+    ACTIONS(1338), 1,
+      aux_sym__newline_token1,
+    STATE(196), 1,
+      aux_sym__newline,
+    STATE(514), 1,
+      aux_sym_to_option_repeat1,
+  [19178] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1316), 1,
+      anon_sym_COMMA,
+    ACTIONS(1340), 1,
+      aux_sym__newline_token1,
+    STATE(197), 1,
+      aux_sym__newline,
+    STATE(515), 1,
+      aux_sym_address_option_repeat1,
+  [19194] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1320), 1,
+      anon_sym_COMMA,
+    ACTIONS(1342), 1,
+      aux_sym__newline_token1,
+    STATE(200), 1,
+      aux_sym__newline,
+    STATE(517), 1,
+      aux_sym_tools_option_repeat1,
+  [19210] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(1346), 1,
-      sym__eof,
-    STATE(216), 1,
-      aux_sym__newline,
-    STATE(229), 1,
-      sym__end_of_line,
-  [19197] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1344), 3,
       aux_sym__newline_token1,
-    ACTIONS(1348), 1,
-      sym__eof,
-    STATE(268), 1,
-      aux_sym__newline,
-    STATE(300), 1,
-      sym__end_of_line,
-  [19213] = 4,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [19222] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1350), 1,
-      ts_builtin_sym_end,
-    ACTIONS(1352), 1,
+    ACTIONS(9), 1,
       anon_sym_workflow,
-    STATE(467), 2,
+    ACTIONS(1348), 1,
+      ts_builtin_sym_end,
+    STATE(472), 2,
       sym_workflow,
       aux_sym_source_file_repeat1,
-  [19227] = 4,
+  [19236] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(983), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1350), 1,
+      sym__eof,
+    STATE(266), 1,
+      aux_sym__newline,
+    STATE(288), 1,
+      sym__end_of_line,
+  [19252] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1320), 1,
+      anon_sym_COMMA,
+    ACTIONS(1352), 1,
+      aux_sym__newline_token1,
+    STATE(34), 1,
+      aux_sym__newline,
+    STATE(517), 1,
+      aux_sym_tools_option_repeat1,
+  [19268] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1101), 1,
+      anon_sym_in,
+    ACTIONS(1354), 1,
+      aux_sym__newline_token1,
+    STATE(212), 1,
+      aux_sym__newline,
+    STATE(675), 1,
+      sym_window_zone,
+  [19284] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(983), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1356), 1,
+      sym__eof,
+    STATE(266), 1,
+      aux_sym__newline,
+    STATE(292), 1,
+      sym__end_of_line,
+  [19300] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(469), 1,
+      anon_sym_if,
+    ACTIONS(1358), 1,
+      anon_sym_end,
+    STATE(496), 2,
+      sym_wait_branch,
+      aux_sym_wait_block_repeat1,
+  [19314] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1360), 1,
+      ts_builtin_sym_end,
+    ACTIONS(1362), 1,
+      anon_sym_workflow,
+    STATE(472), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [19328] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1367), 1,
+      anon_sym_COMMA,
+    STATE(473), 1,
+      aux_sym_window_repeat1,
+    ACTIONS(1365), 2,
+      aux_sym__newline_token1,
+      anon_sym_in,
+  [19342] = 3,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1372), 1,
+      sym_string_content,
+    ACTIONS(1370), 3,
+      anon_sym_DQUOTE2,
+      sym_escape_sequence,
+      anon_sym_LBRACE_LBRACE,
+  [19354] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(9), 1,
+      anon_sym_workflow,
+    ACTIONS(1170), 1,
+      ts_builtin_sym_end,
+    STATE(472), 2,
+      sym_workflow,
+      aux_sym_source_file_repeat1,
+  [19368] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(17), 1,
       sym_outcome,
-    ACTIONS(1355), 1,
+    ACTIONS(1374), 1,
       anon_sym_end,
-    STATE(482), 2,
+    STATE(441), 2,
       sym_outcome_branch,
       aux_sym_outcome_block_repeat1,
-  [19241] = 3,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1359), 1,
-      sym_string_content,
-    ACTIONS(1357), 3,
-      anon_sym_DQUOTE2,
-      sym_escape_sequence,
-      anon_sym_LBRACE_LBRACE,
-  [19253] = 5,
+  [19382] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(997), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1361), 1,
-      sym__eof,
-    STATE(216), 1,
-      aux_sym__newline,
-    STATE(230), 1,
-      sym__end_of_line,
-  [19269] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1363), 1,
-      anon_sym_end,
-    ACTIONS(1365), 1,
-      anon_sym_variant,
-    STATE(471), 2,
-      sym_variant,
-      aux_sym_split_repeat1,
-  [19283] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1075), 4,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-      anon_sym_RBRACE_RBRACE,
-  [19293] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1138), 1,
-      anon_sym_variant,
-    ACTIONS(1368), 1,
-      anon_sym_end,
-    STATE(471), 2,
-      sym_variant,
-      aux_sym_split_repeat1,
-  [19307] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1103), 1,
-      anon_sym_in,
-    ACTIONS(1370), 1,
-      aux_sym__newline_token1,
-    STATE(269), 1,
-      aux_sym__newline,
-    STATE(686), 1,
-      sym_window_zone,
-  [19323] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1374), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1372), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [19335] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(997), 1,
-      aux_sym__newline_token1,
+    ACTIONS(1308), 1,
+      anon_sym_and,
     ACTIONS(1376), 1,
-      sym__eof,
-    STATE(216), 1,
+      aux_sym__newline_token1,
+    STATE(64), 1,
       aux_sym__newline,
-    STATE(244), 1,
-      sym__end_of_line,
-  [19351] = 3,
+    STATE(449), 1,
+      aux_sym_to_option_repeat1,
+  [19398] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1316), 1,
+      anon_sym_COMMA,
+    ACTIONS(1378), 1,
+      aux_sym__newline_token1,
+    STATE(70), 1,
+      aux_sym__newline,
+    STATE(454), 1,
+      aux_sym_address_option_repeat1,
+  [19414] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1380), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1378), 3,
       aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [19363] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1168), 4,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-      anon_sym_RBRACE_RBRACE,
-  [19373] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1382), 1,
-      sym__eof,
-    STATE(268), 1,
+    STATE(256), 1,
       aux_sym__newline,
-    STATE(292), 1,
-      sym__end_of_line,
-  [19389] = 5,
+    ACTIONS(1382), 2,
+      anon_sym_DASH,
+      anon_sym_PLUS,
+  [19428] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1103), 1,
+    ACTIONS(1101), 1,
       anon_sym_in,
     ACTIONS(1384), 1,
       aux_sym__newline_token1,
     STATE(277), 1,
       aux_sym__newline,
-    STATE(635), 1,
+    STATE(645), 1,
       sym_window_zone,
-  [19405] = 5,
+  [19444] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(997), 1,
+    ACTIONS(999), 1,
       aux_sym__newline_token1,
     ACTIONS(1386), 1,
       sym__eof,
-    STATE(216), 1,
-      aux_sym__newline,
-    STATE(232), 1,
-      sym__end_of_line,
-  [19421] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1388), 1,
-      anon_sym_end,
-    ACTIONS(1390), 1,
-      sym_outcome,
-    STATE(482), 2,
-      sym_outcome_branch,
-      aux_sym_outcome_block_repeat1,
-  [19435] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1393), 1,
-      aux_sym__newline_token1,
-    STATE(254), 1,
-      aux_sym__newline,
-    ACTIONS(1395), 2,
-      anon_sym_DASH,
-      anon_sym_PLUS,
-  [19449] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1399), 1,
-      anon_sym_DQUOTE,
-    ACTIONS(1397), 3,
-      aux_sym__newline_token1,
-      anon_sym_from,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-  [19461] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1401), 1,
-      sym__eof,
-    STATE(268), 1,
-      aux_sym__newline,
-    STATE(303), 1,
-      sym__end_of_line,
-  [19477] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1403), 1,
-      sym__eof,
-    STATE(268), 1,
-      aux_sym__newline,
-    STATE(304), 1,
-      sym__end_of_line,
-  [19493] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(981), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1405), 1,
-      sym__eof,
-    STATE(268), 1,
-      aux_sym__newline,
-    STATE(308), 1,
-      sym__end_of_line,
-  [19509] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1407), 2,
-      aux_sym__newline_token1,
-      anon_sym_LPAREN,
-    ACTIONS(1409), 2,
-      anon_sym_not,
-      sym_field_reference,
-  [19521] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1103), 1,
-      anon_sym_in,
-    ACTIONS(1411), 1,
-      aux_sym__newline_token1,
-    STATE(275), 1,
-      aux_sym__newline,
-    STATE(664), 1,
-      sym_window_zone,
-  [19537] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(997), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1413), 1,
-      sym__eof,
-    STATE(216), 1,
+    STATE(217), 1,
       aux_sym__newline,
     STATE(243), 1,
       sym__end_of_line,
-  [19553] = 5,
+  [19460] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(981), 1,
+    ACTIONS(1390), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1388), 3,
       aux_sym__newline_token1,
-    ACTIONS(1415), 1,
-      sym__eof,
-    STATE(268), 1,
-      aux_sym__newline,
-    STATE(301), 1,
-      sym__end_of_line,
-  [19569] = 4,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [19472] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1138), 1,
-      anon_sym_variant,
-    ACTIONS(1417), 1,
+    ACTIONS(1320), 1,
+      anon_sym_COMMA,
+    ACTIONS(1392), 1,
+      aux_sym__newline_token1,
+    STATE(29), 1,
+      aux_sym__newline,
+    STATE(468), 1,
+      aux_sym_tools_option_repeat1,
+  [19488] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(983), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1394), 1,
+      sym__eof,
+    STATE(266), 1,
+      aux_sym__newline,
+    STATE(303), 1,
+      sym__end_of_line,
+  [19504] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1396), 1,
+      sym__eof,
+    STATE(217), 1,
+      aux_sym__newline,
+    STATE(237), 1,
+      sym__end_of_line,
+  [19520] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1400), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1398), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [19532] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1101), 1,
+      anon_sym_in,
+    ACTIONS(1402), 1,
+      aux_sym__newline_token1,
+    STATE(208), 1,
+      aux_sym__newline,
+    STATE(634), 1,
+      sym_window_zone,
+  [19548] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1406), 1,
+      anon_sym_DQUOTE,
+    ACTIONS(1404), 3,
+      aux_sym__newline_token1,
+      anon_sym_from,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+  [19560] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1408), 1,
+      sym__eof,
+    STATE(217), 1,
+      aux_sym__newline,
+    STATE(253), 1,
+      sym__end_of_line,
+  [19576] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1410), 1,
+      sym__eof,
+    STATE(217), 1,
+      aux_sym__newline,
+    STATE(242), 1,
+      sym__end_of_line,
+  [19592] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(983), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1412), 1,
+      sym__eof,
+    STATE(266), 1,
+      aux_sym__newline,
+    STATE(304), 1,
+      sym__end_of_line,
+  [19608] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1101), 1,
+      anon_sym_in,
+    ACTIONS(1414), 1,
+      aux_sym__newline_token1,
+    STATE(274), 1,
+      aux_sym__newline,
+    STATE(697), 1,
+      sym_window_zone,
+  [19624] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(999), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1416), 1,
+      sym__eof,
+    STATE(217), 1,
+      aux_sym__newline,
+    STATE(247), 1,
+      sym__end_of_line,
+  [19640] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1418), 1,
       anon_sym_end,
-    STATE(471), 2,
+    ACTIONS(1420), 1,
+      anon_sym_variant,
+    STATE(494), 2,
       sym_variant,
       aux_sym_split_repeat1,
-  [19583] = 3,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1421), 1,
-      sym_string_content,
-    ACTIONS(1419), 3,
-      anon_sym_DQUOTE2,
-      sym_escape_sequence,
-      anon_sym_LBRACE_LBRACE,
-  [19595] = 5,
+  [19654] = 5,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(981), 1,
+    ACTIONS(999), 1,
       aux_sym__newline_token1,
     ACTIONS(1423), 1,
       sym__eof,
-    STATE(268), 1,
+    STATE(217), 1,
       aux_sym__newline,
-    STATE(305), 1,
+    STATE(234), 1,
       sym__end_of_line,
-  [19611] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1427), 1,
-      anon_sym_COMMA,
-    STATE(495), 1,
-      aux_sym_window_repeat1,
-    ACTIONS(1425), 2,
-      aux_sym__newline_token1,
-      anon_sym_in,
-  [19625] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1274), 1,
-      anon_sym_and,
-    ACTIONS(1430), 1,
-      aux_sym__newline_token1,
-    STATE(30), 1,
-      aux_sym__newline,
-    STATE(509), 1,
-      aux_sym_to_option_repeat1,
-  [19641] = 5,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(997), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1432), 1,
-      sym__eof,
-    STATE(216), 1,
-      aux_sym__newline,
-    STATE(239), 1,
-      sym__end_of_line,
-  [19657] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1434), 1,
-      anon_sym_RBRACE_RBRACE,
-    ACTIONS(1436), 1,
-      anon_sym_PIPE,
-    STATE(709), 1,
-      sym_filter,
   [19670] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1438), 1,
-      anon_sym_on,
-    ACTIONS(1440), 1,
-      anon_sym_when,
-    STATE(541), 1,
-      sym__watch,
-  [19683] = 4,
+    ACTIONS(1425), 1,
+      anon_sym_end,
+    ACTIONS(1427), 1,
+      anon_sym_if,
+    STATE(496), 2,
+      sym_wait_branch,
+      aux_sym_wait_block_repeat1,
+  [19684] = 3,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1432), 1,
+      sym_string_content,
+    ACTIONS(1430), 3,
+      anon_sym_DQUOTE2,
+      sym_escape_sequence,
+      anon_sym_LBRACE_LBRACE,
+  [19696] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1079), 4,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+      anon_sym_RBRACE_RBRACE,
+  [19706] = 5,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(983), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1434), 1,
+      sym__eof,
+    STATE(266), 1,
+      aux_sym__newline,
+    STATE(301), 1,
+      sym__end_of_line,
+  [19722] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1436), 1,
-      anon_sym_PIPE,
-    ACTIONS(1442), 1,
+      anon_sym_COMMA,
+    ACTIONS(1439), 1,
+      sym_clock,
+    STATE(500), 1,
+      aux_sym_days_repeat1,
+  [19735] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1365), 3,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+      anon_sym_in,
+  [19744] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1156), 3,
+      aux_sym__newline_token1,
+      sym__eof,
+      anon_sym_COMMA,
+  [19753] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(652), 1,
+      sym_recipient,
+    ACTIONS(1441), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [19764] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1443), 1,
       anon_sym_RBRACE_RBRACE,
-    STATE(752), 1,
+    ACTIONS(1445), 1,
+      anon_sym_PIPE,
+    STATE(725), 1,
       sym_filter,
-  [19696] = 4,
+  [19777] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(304), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1444), 1,
-      anon_sym_RPAREN,
-    STATE(135), 1,
-      aux_sym__newline,
-  [19709] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(449), 1,
-      sym_recipient,
-    ACTIONS(1446), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [19720] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1202), 3,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-  [19729] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(434), 1,
-      sym_recipient,
-    ACTIONS(1446), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [19740] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(645), 1,
-      sym_recipient,
-    ACTIONS(1446), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [19751] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1450), 1,
-      sym_email_address,
-    ACTIONS(1448), 2,
-      sym_identifier,
-      sym_phone_number,
-  [19762] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1438), 1,
+    ACTIONS(1447), 1,
       anon_sym_on,
-    ACTIONS(1440), 1,
+    ACTIONS(1449), 1,
       anon_sym_when,
-    STATE(568), 1,
+    STATE(548), 1,
       sym__watch,
-  [19775] = 2,
+  [19790] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1109), 3,
-      aux_sym__newline_token1,
-      sym__eof,
-      anon_sym_COMMA,
-  [19784] = 4,
+    ACTIONS(1447), 1,
+      anon_sym_on,
+    ACTIONS(1449), 1,
+      anon_sym_when,
+    STATE(579), 1,
+      sym__watch,
+  [19803] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1452), 1,
+    STATE(451), 1,
+      sym_recipient,
+    ACTIONS(1441), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [19814] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1451), 1,
       aux_sym__newline_token1,
-    ACTIONS(1454), 1,
-      anon_sym_and,
-    STATE(509), 1,
-      aux_sym_to_option_repeat1,
-  [19797] = 4,
+    ACTIONS(1453), 1,
+      anon_sym_up,
+    STATE(222), 1,
+      aux_sym__newline,
+  [19827] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    STATE(477), 1,
+      sym_recipient,
+    ACTIONS(1441), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [19838] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1457), 1,
-      aux_sym__newline_token1,
-    ACTIONS(1459), 1,
-      anon_sym_COMMA,
-    STATE(510), 1,
-      aux_sym_address_option_repeat1,
-  [19810] = 4,
+      sym_email_address,
+    ACTIONS(1455), 2,
+      sym_identifier,
+      sym_phone_number,
+  [19849] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(304), 1,
       aux_sym__newline_token1,
-    ACTIONS(1462), 1,
+    ACTIONS(1459), 1,
       anon_sym_RPAREN,
     STATE(135), 1,
       aux_sym__newline,
-  [19823] = 4,
+  [19862] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1464), 1,
+    ACTIONS(1461), 1,
       aux_sym__newline_token1,
-    ACTIONS(1466), 1,
-      anon_sym_COMMA,
-    STATE(512), 1,
-      aux_sym_tools_option_repeat1,
-  [19836] = 4,
+    ACTIONS(1463), 1,
+      anon_sym_up,
+    STATE(272), 1,
+      aux_sym__newline,
+  [19875] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1469), 1,
-      anon_sym_web,
-    ACTIONS(1471), 1,
-      anon_sym_fetch,
-    STATE(436), 1,
-      sym_tool,
-  [19849] = 3,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1421), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1419), 2,
-      sym_text_content,
-      anon_sym_LBRACE_LBRACE,
-  [19860] = 3,
-    ACTIONS(1089), 1,
-      sym_comment,
-    ACTIONS(1359), 1,
-      anon_sym_DQUOTE_DQUOTE_DQUOTE,
-    ACTIONS(1357), 2,
-      sym_text_content,
-      anon_sym_LBRACE_LBRACE,
-  [19871] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1473), 1,
+    ACTIONS(1146), 3,
+      aux_sym__newline_token1,
+      sym__eof,
       anon_sym_COMMA,
-    ACTIONS(1475), 1,
-      sym_clock,
-    STATE(517), 1,
-      aux_sym_days_repeat1,
   [19884] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1473), 1,
-      anon_sym_COMMA,
-    ACTIONS(1477), 1,
-      sym_clock,
-    STATE(519), 1,
-      aux_sym_days_repeat1,
+    ACTIONS(1465), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1467), 1,
+      anon_sym_and,
+    STATE(514), 1,
+      aux_sym_to_option_repeat1,
   [19897] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1469), 1,
-      anon_sym_web,
-    ACTIONS(1471), 1,
-      anon_sym_fetch,
-    STATE(454), 1,
-      sym_tool,
+    ACTIONS(1470), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1472), 1,
+      anon_sym_COMMA,
+    STATE(515), 1,
+      aux_sym_address_option_repeat1,
   [19910] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1479), 1,
-      anon_sym_COMMA,
-    ACTIONS(1482), 1,
-      sym_clock,
-    STATE(519), 1,
-      aux_sym_days_repeat1,
+    ACTIONS(1475), 1,
+      anon_sym_web,
+    ACTIONS(1477), 1,
+      anon_sym_fetch,
+    STATE(453), 1,
+      sym_tool,
   [19923] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1479), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1481), 1,
+      anon_sym_COMMA,
+    STATE(517), 1,
+      aux_sym_tools_option_repeat1,
+  [19936] = 4,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1484), 1,
       aux_sym__newline_token1,
     ACTIONS(1486), 1,
       anon_sym_RPAREN,
-    STATE(511), 1,
+    STATE(536), 1,
       aux_sym__newline,
-  [19936] = 4,
+  [19949] = 3,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1372), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1370), 2,
+      sym_text_content,
+      anon_sym_LBRACE_LBRACE,
+  [19960] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1473), 1,
-      anon_sym_COMMA,
-    ACTIONS(1488), 1,
-      sym_clock,
-    STATE(519), 1,
-      aux_sym_days_repeat1,
-  [19949] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1490), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [19958] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    STATE(442), 1,
-      sym_recipient,
-    ACTIONS(1446), 2,
-      anon_sym_lead,
-      anon_sym_rep,
-  [19969] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1494), 1,
-      anon_sym_after,
-    ACTIONS(1492), 2,
-      anon_sym_never,
-      anon_sym_always,
-  [19980] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1462), 1,
-      anon_sym_RPAREN,
-    ACTIONS(1496), 1,
-      aux_sym__newline_token1,
-    STATE(501), 1,
-      aux_sym__newline,
-  [19993] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1500), 1,
-      sym_email_address,
-    ACTIONS(1498), 2,
-      sym_identifier,
-      sym_phone_number,
-  [20004] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1502), 3,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-      anon_sym_in,
-  [20013] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1504), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [20022] = 4,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1469), 1,
-      anon_sym_web,
-    ACTIONS(1471), 1,
-      anon_sym_fetch,
-    STATE(444), 1,
-      sym_tool,
-  [20035] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1174), 3,
+    ACTIONS(1083), 3,
       aux_sym__newline_token1,
       sym__eof,
       anon_sym_COMMA,
-  [20044] = 2,
+  [19969] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1425), 3,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-      anon_sym_in,
-  [20053] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1508), 1,
+    ACTIONS(1490), 1,
       sym_email_address,
-    ACTIONS(1506), 2,
+    ACTIONS(1488), 2,
       sym_identifier,
       sym_phone_number,
-  [20064] = 4,
+  [19980] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1473), 1,
-      anon_sym_COMMA,
+    ACTIONS(1475), 1,
+      anon_sym_web,
     ACTIONS(1477), 1,
+      anon_sym_fetch,
+    STATE(483), 1,
+      sym_tool,
+  [19993] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1475), 1,
+      anon_sym_web,
+    ACTIONS(1477), 1,
+      anon_sym_fetch,
+    STATE(656), 1,
+      sym_tool,
+  [20006] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1492), 1,
+      anon_sym_COMMA,
+    ACTIONS(1494), 1,
       sym_clock,
-    STATE(521), 1,
+    STATE(532), 1,
       aux_sym_days_repeat1,
-  [20077] = 2,
+  [20019] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1510), 3,
+    ACTIONS(1492), 1,
+      anon_sym_COMMA,
+    ACTIONS(1496), 1,
+      sym_clock,
+    STATE(538), 1,
+      aux_sym_days_repeat1,
+  [20032] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1498), 3,
       anon_sym_get,
       anon_sym_post,
       anon_sym_put,
-  [20086] = 2,
+  [20041] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1512), 3,
+    ACTIONS(1500), 3,
       anon_sym_get,
       anon_sym_post,
       anon_sym_put,
-  [20095] = 2,
+  [20050] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1514), 3,
-      anon_sym_get,
-      anon_sym_post,
-      anon_sym_put,
-  [20104] = 2,
+    STATE(459), 1,
+      sym_recipient,
+    ACTIONS(1441), 2,
+      anon_sym_lead,
+      anon_sym_rep,
+  [20061] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1504), 1,
+      anon_sym_after,
+    ACTIONS(1502), 2,
+      anon_sym_never,
+      anon_sym_always,
+  [20072] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1506), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1508), 1,
+      anon_sym_RPAREN,
+    STATE(511), 1,
+      aux_sym__newline,
+  [20085] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1512), 1,
+      sym_email_address,
+    ACTIONS(1510), 2,
+      sym_identifier,
+      sym_phone_number,
+  [20096] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1492), 1,
+      anon_sym_COMMA,
+    ACTIONS(1514), 1,
+      sym_clock,
+    STATE(500), 1,
+      aux_sym_days_repeat1,
+  [20109] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1516), 3,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+      anon_sym_in,
+  [20118] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1445), 1,
+      anon_sym_PIPE,
+    ACTIONS(1518), 1,
+      anon_sym_RBRACE_RBRACE,
+    STATE(771), 1,
+      sym_filter,
+  [20131] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1475), 1,
+      anon_sym_web,
+    ACTIONS(1477), 1,
+      anon_sym_fetch,
+    STATE(461), 1,
+      sym_tool,
+  [20144] = 4,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(304), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1508), 1,
+      anon_sym_RPAREN,
+    STATE(135), 1,
+      aux_sym__newline,
+  [20157] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1520), 3,
       anon_sym_get,
       anon_sym_post,
       anon_sym_put,
-  [20113] = 4,
+  [20166] = 4,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1469), 1,
-      anon_sym_web,
-    ACTIONS(1471), 1,
-      anon_sym_fetch,
-    STATE(651), 1,
-      sym_tool,
-  [20126] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1518), 1,
-      aux_sym__newline_token1,
-    STATE(193), 1,
-      aux_sym__newline,
-  [20136] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1520), 1,
-      aux_sym__newline_token1,
-    STATE(86), 1,
-      aux_sym__newline,
-  [20146] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1522), 1,
-      aux_sym__newline_token1,
-    STATE(284), 1,
-      aux_sym__newline,
-  [20156] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1524), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [20164] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1482), 2,
+    ACTIONS(1492), 1,
       anon_sym_COMMA,
+    ACTIONS(1494), 1,
       sym_clock,
-  [20172] = 3,
+    STATE(500), 1,
+      aux_sym_days_repeat1,
+  [20179] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1526), 1,
-      aux_sym__newline_token1,
-    STATE(265), 1,
-      aux_sym__newline,
-  [20182] = 3,
+    ACTIONS(1522), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [20188] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1524), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [20197] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1526), 3,
+      anon_sym_get,
+      anon_sym_post,
+      anon_sym_put,
+  [20206] = 3,
+    ACTIONS(1087), 1,
+      sym_comment,
+    ACTIONS(1432), 1,
+      anon_sym_DQUOTE_DQUOTE_DQUOTE,
+    ACTIONS(1430), 2,
+      sym_text_content,
+      anon_sym_LBRACE_LBRACE,
+  [20217] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1528), 1,
       aux_sym__newline_token1,
-    STATE(113), 1,
+    STATE(63), 1,
       aux_sym__newline,
-  [20192] = 3,
+  [20227] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1530), 1,
       aux_sym__newline_token1,
-    STATE(271), 1,
+    STATE(38), 1,
       aux_sym__newline,
-  [20202] = 3,
+  [20237] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1532), 1,
       aux_sym__newline_token1,
-    STATE(40), 1,
+    STATE(39), 1,
       aux_sym__newline,
-  [20212] = 3,
+  [20247] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1534), 1,
       aux_sym__newline_token1,
-    STATE(41), 1,
+    STATE(40), 1,
       aux_sym__newline,
-  [20222] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1099), 1,
-      aux_sym__newline_token1,
-    STATE(259), 1,
-      aux_sym__newline,
-  [20232] = 3,
+  [20257] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1536), 1,
       aux_sym__newline_token1,
-    STATE(94), 1,
+    STATE(86), 1,
       aux_sym__newline,
-  [20242] = 3,
+  [20267] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1538), 1,
       aux_sym__newline_token1,
-    STATE(272), 1,
+    STATE(285), 1,
       aux_sym__newline,
-  [20252] = 3,
+  [20277] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1540), 1,
+    ACTIONS(1540), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [20285] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1439), 2,
+      anon_sym_COMMA,
+      sym_clock,
+  [20293] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1172), 1,
       aux_sym__newline_token1,
-    STATE(44), 1,
+    STATE(259), 1,
       aux_sym__newline,
-  [20262] = 3,
+  [20303] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1542), 1,
       aux_sym__newline_token1,
-    STATE(45), 1,
+    STATE(269), 1,
       aux_sym__newline,
-  [20272] = 3,
+  [20313] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1544), 1,
       aux_sym__newline_token1,
-    STATE(46), 1,
+    STATE(41), 1,
       aux_sym__newline,
-  [20282] = 3,
+  [20323] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1097), 1,
+      aux_sym__newline_token1,
+    STATE(264), 1,
+      aux_sym__newline,
+  [20333] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1546), 1,
       aux_sym__newline_token1,
-    STATE(47), 1,
+    STATE(94), 1,
       aux_sym__newline,
-  [20292] = 3,
+  [20343] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1548), 1,
       aux_sym__newline_token1,
-    STATE(48), 1,
+    STATE(44), 1,
       aux_sym__newline,
-  [20302] = 3,
+  [20353] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1550), 1,
       aux_sym__newline_token1,
-    STATE(4), 1,
+    STATE(45), 1,
       aux_sym__newline,
-  [20312] = 3,
+  [20363] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1552), 1,
-      anon_sym_until,
+      aux_sym__newline_token1,
+    STATE(46), 1,
+      aux_sym__newline,
+  [20373] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(1554), 1,
-      sym_duration,
-  [20322] = 3,
+      aux_sym__newline_token1,
+    STATE(47), 1,
+      aux_sym__newline,
+  [20383] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1556), 1,
       aux_sym__newline_token1,
-    STATE(338), 1,
+    STATE(48), 1,
       aux_sym__newline,
-  [20332] = 3,
+  [20393] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1558), 1,
       aux_sym__newline_token1,
-    STATE(384), 1,
+    STATE(271), 1,
       aux_sym__newline,
-  [20342] = 3,
+  [20403] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1560), 1,
       aux_sym__newline_token1,
-    STATE(52), 1,
+    STATE(4), 1,
       aux_sym__newline,
-  [20352] = 3,
+  [20413] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1562), 1,
-      aux_sym__newline_token1,
-    STATE(53), 1,
-      aux_sym__newline,
-  [20362] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_until,
     ACTIONS(1564), 1,
-      aux_sym__newline_token1,
-    STATE(151), 1,
-      aux_sym__newline,
-  [20372] = 3,
+      sym_duration,
+  [20423] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1566), 1,
       aux_sym__newline_token1,
-    STATE(115), 1,
+    STATE(52), 1,
       aux_sym__newline,
-  [20382] = 3,
+  [20433] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1568), 1,
       aux_sym__newline_token1,
-    STATE(118), 1,
+    STATE(53), 1,
       aux_sym__newline,
-  [20392] = 3,
+  [20443] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1570), 1,
       aux_sym__newline_token1,
-    STATE(188), 1,
+    STATE(330), 1,
       aux_sym__newline,
-  [20402] = 3,
+  [20453] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1572), 1,
       aux_sym__newline_token1,
-    STATE(147), 1,
+    STATE(387), 1,
       aux_sym__newline,
-  [20412] = 3,
+  [20463] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1574), 1,
-      aux_sym__newline_token1,
-    STATE(283), 1,
-      aux_sym__newline,
-  [20422] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_times,
     ACTIONS(1576), 1,
-      aux_sym__newline_token1,
-    STATE(191), 1,
-      aux_sym__newline,
-  [20432] = 3,
+      anon_sym_time,
+  [20473] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1578), 1,
       aux_sym__newline_token1,
-    STATE(192), 1,
+    STATE(115), 1,
       aux_sym__newline,
-  [20442] = 3,
+  [20483] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1580), 1,
       aux_sym__newline_token1,
-    STATE(112), 1,
+    STATE(118), 1,
       aux_sym__newline,
-  [20452] = 3,
+  [20493] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1582), 1,
       aux_sym__newline_token1,
-    STATE(194), 1,
+    STATE(187), 1,
       aux_sym__newline,
-  [20462] = 3,
+  [20503] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1584), 1,
       aux_sym__newline_token1,
-    STATE(195), 1,
+    STATE(147), 1,
       aux_sym__newline,
-  [20472] = 3,
+  [20513] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1586), 1,
       aux_sym__newline_token1,
-    STATE(280), 1,
+    STATE(151), 1,
       aux_sym__newline,
-  [20482] = 3,
+  [20523] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1588), 1,
       aux_sym__newline_token1,
-    STATE(282), 1,
+    STATE(190), 1,
       aux_sym__newline,
-  [20492] = 3,
+  [20533] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1590), 1,
       aux_sym__newline_token1,
-    STATE(279), 1,
+    STATE(191), 1,
       aux_sym__newline,
-  [20502] = 3,
+  [20543] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1592), 1,
       aux_sym__newline_token1,
-    STATE(199), 1,
+    STATE(192), 1,
       aux_sym__newline,
-  [20512] = 3,
+  [20553] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1594), 1,
       aux_sym__newline_token1,
-    STATE(200), 1,
+    STATE(193), 1,
       aux_sym__newline,
-  [20522] = 2,
+  [20563] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1596), 2,
+    ACTIONS(1596), 1,
       aux_sym__newline_token1,
-      anon_sym_and,
-  [20530] = 3,
+    STATE(194), 1,
+      aux_sym__newline,
+  [20573] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1598), 1,
       aux_sym__newline_token1,
-    STATE(203), 1,
+    STATE(286), 1,
       aux_sym__newline,
-  [20540] = 3,
+  [20583] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1600), 1,
       aux_sym__newline_token1,
-    STATE(204), 1,
+    STATE(283), 1,
       aux_sym__newline,
-  [20550] = 3,
+  [20593] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1602), 1,
       aux_sym__newline_token1,
-    STATE(130), 1,
+    STATE(198), 1,
       aux_sym__newline,
-  [20560] = 3,
+  [20603] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1604), 1,
       aux_sym__newline_token1,
-    STATE(145), 1,
+    STATE(199), 1,
       aux_sym__newline,
-  [20570] = 3,
+  [20613] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1606), 1,
       aux_sym__newline_token1,
-    STATE(146), 1,
+    STATE(284), 1,
       aux_sym__newline,
-  [20580] = 3,
+  [20623] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1608), 1,
       aux_sym__newline_token1,
-    STATE(136), 1,
+    STATE(202), 1,
       aux_sym__newline,
-  [20590] = 3,
+  [20633] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1610), 1,
       aux_sym__newline_token1,
-    STATE(184), 1,
+    STATE(203), 1,
       aux_sym__newline,
-  [20600] = 3,
+  [20643] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1612), 1,
       aux_sym__newline_token1,
-    STATE(159), 1,
+    STATE(130), 1,
       aux_sym__newline,
-  [20610] = 3,
+  [20653] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1614), 1,
       aux_sym__newline_token1,
-    STATE(144), 1,
+    STATE(145), 1,
       aux_sym__newline,
-  [20620] = 3,
+  [20663] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1616), 1,
       aux_sym__newline_token1,
-    STATE(207), 1,
+    STATE(146), 1,
       aux_sym__newline,
-  [20630] = 3,
+  [20673] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1618), 1,
       aux_sym__newline_token1,
-    STATE(208), 1,
+    STATE(136), 1,
       aux_sym__newline,
-  [20640] = 3,
+  [20683] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1620), 1,
       aux_sym__newline_token1,
-    STATE(131), 1,
+    STATE(184), 1,
       aux_sym__newline,
-  [20650] = 3,
+  [20693] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1622), 1,
       aux_sym__newline_token1,
-    STATE(149), 1,
+    STATE(159), 1,
       aux_sym__newline,
-  [20660] = 3,
+  [20703] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1624), 1,
       aux_sym__newline_token1,
-    STATE(150), 1,
+    STATE(144), 1,
       aux_sym__newline,
-  [20670] = 3,
+  [20713] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1626), 1,
       aux_sym__newline_token1,
-    STATE(138), 1,
+    STATE(206), 1,
       aux_sym__newline,
-  [20680] = 3,
+  [20723] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1628), 1,
       aux_sym__newline_token1,
-    STATE(174), 1,
+    STATE(207), 1,
       aux_sym__newline,
-  [20690] = 3,
+  [20733] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1630), 1,
       aux_sym__newline_token1,
-    STATE(175), 1,
+    STATE(131), 1,
       aux_sym__newline,
-  [20700] = 3,
+  [20743] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1632), 1,
       aux_sym__newline_token1,
-    STATE(140), 1,
+    STATE(149), 1,
       aux_sym__newline,
-  [20710] = 3,
+  [20753] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1634), 1,
       aux_sym__newline_token1,
-    STATE(180), 1,
+    STATE(150), 1,
       aux_sym__newline,
-  [20720] = 3,
+  [20763] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1636), 1,
       aux_sym__newline_token1,
-    STATE(181), 1,
+    STATE(138), 1,
       aux_sym__newline,
-  [20730] = 3,
+  [20773] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1638), 1,
       aux_sym__newline_token1,
-    STATE(141), 1,
+    STATE(174), 1,
       aux_sym__newline,
-  [20740] = 3,
+  [20783] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1640), 1,
       aux_sym__newline_token1,
-    STATE(171), 1,
+    STATE(175), 1,
       aux_sym__newline,
-  [20750] = 3,
+  [20793] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1642), 1,
       aux_sym__newline_token1,
-    STATE(164), 1,
+    STATE(140), 1,
       aux_sym__newline,
-  [20760] = 3,
+  [20803] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1644), 1,
       aux_sym__newline_token1,
-    STATE(134), 1,
+    STATE(180), 1,
       aux_sym__newline,
-  [20770] = 3,
+  [20813] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1646), 1,
       aux_sym__newline_token1,
-    STATE(161), 1,
+    STATE(181), 1,
       aux_sym__newline,
-  [20780] = 3,
+  [20823] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1648), 1,
       aux_sym__newline_token1,
-    STATE(162), 1,
+    STATE(141), 1,
       aux_sym__newline,
-  [20790] = 3,
+  [20833] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1650), 1,
-      anon_sym_text,
+      aux_sym__newline_token1,
+    STATE(171), 1,
+      aux_sym__newline,
+  [20843] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
     ACTIONS(1652), 1,
-      anon_sym_email,
-  [20800] = 3,
+      aux_sym__newline_token1,
+    STATE(164), 1,
+      aux_sym__newline,
+  [20853] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1654), 1,
       aux_sym__newline_token1,
-    STATE(330), 1,
+    STATE(134), 1,
       aux_sym__newline,
-  [20810] = 3,
+  [20863] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1656), 1,
       aux_sym__newline_token1,
-    STATE(371), 1,
+    STATE(161), 1,
       aux_sym__newline,
-  [20820] = 3,
+  [20873] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1658), 1,
       aux_sym__newline_token1,
-    STATE(57), 1,
+    STATE(162), 1,
       aux_sym__newline,
-  [20830] = 3,
+  [20883] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1660), 1,
-      aux_sym__newline_token1,
-    STATE(32), 1,
-      aux_sym__newline,
-  [20840] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(995), 1,
-      sym_clock,
-    STATE(369), 1,
-      sym_time_range,
-  [20850] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_text,
     ACTIONS(1662), 1,
-      aux_sym__newline_token1,
-    STATE(33), 1,
-      aux_sym__newline,
-  [20860] = 3,
+      anon_sym_email,
+  [20893] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1664), 1,
       aux_sym__newline_token1,
-    STATE(83), 1,
+    STATE(334), 1,
       aux_sym__newline,
-  [20870] = 3,
+  [20903] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1666), 1,
       aux_sym__newline_token1,
-    STATE(82), 1,
+    STATE(372), 1,
       aux_sym__newline,
-  [20880] = 3,
+  [20913] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1668), 1,
       aux_sym__newline_token1,
-    STATE(28), 1,
+    STATE(57), 1,
       aux_sym__newline,
-  [20890] = 3,
+  [20923] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1670), 1,
       aux_sym__newline_token1,
-    STATE(25), 1,
+    STATE(282), 1,
       aux_sym__newline,
-  [20900] = 3,
+  [20933] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1672), 1,
       aux_sym__newline_token1,
-    STATE(263), 1,
+    STATE(32), 1,
       aux_sym__newline,
-  [20910] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1674), 1,
-      aux_sym__newline_token1,
-    STATE(26), 1,
-      aux_sym__newline,
-  [20920] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1676), 1,
-      aux_sym__newline_token1,
-    STATE(27), 1,
-      aux_sym__newline,
-  [20930] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1678), 1,
-      aux_sym__newline_token1,
-    STATE(71), 1,
-      aux_sym__newline,
-  [20940] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1680), 1,
-      aux_sym__newline_token1,
-    STATE(253), 1,
-      aux_sym__newline,
-  [20950] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1682), 2,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [20958] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1684), 1,
-      aux_sym__newline_token1,
-    STATE(3), 1,
-      aux_sym__newline,
-  [20968] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1686), 1,
-      aux_sym__newline_token1,
-    STATE(5), 1,
-      aux_sym__newline,
-  [20978] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1688), 1,
-      aux_sym__newline_token1,
-    STATE(2), 1,
-      aux_sym__newline,
-  [20988] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1690), 1,
-      aux_sym__newline_token1,
-    STATE(218), 1,
-      aux_sym__newline,
-  [20998] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1328), 1,
-      aux_sym__newline_token1,
-    STATE(213), 1,
-      aux_sym__newline,
-  [21008] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1692), 1,
-      aux_sym__newline_token1,
-    STATE(133), 1,
-      aux_sym__newline,
-  [21018] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1694), 2,
-      anon_sym_missing,
-      anon_sym_past,
-  [21026] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1696), 1,
-      aux_sym__newline_token1,
-    STATE(137), 1,
-      aux_sym__newline,
-  [21036] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1698), 1,
-      aux_sym__newline_token1,
-    STATE(18), 1,
-      aux_sym__newline,
-  [21046] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1700), 1,
-      aux_sym__newline_token1,
-    STATE(19), 1,
-      aux_sym__newline,
-  [21056] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1336), 1,
-      aux_sym__newline_token1,
-    STATE(209), 1,
-      aux_sym__newline,
-  [21066] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1702), 1,
-      aux_sym__newline_token1,
-    STATE(6), 1,
-      aux_sym__newline,
-  [21076] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1370), 1,
-      aux_sym__newline_token1,
-    STATE(269), 1,
-      aux_sym__newline,
-  [21086] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1704), 1,
-      aux_sym__newline_token1,
-    STATE(220), 1,
-      aux_sym__newline,
-  [21096] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1706), 1,
-      aux_sym__newline_token1,
-    STATE(156), 1,
-      aux_sym__newline,
-  [21106] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1708), 1,
-      aux_sym__newline_token1,
-    STATE(7), 1,
-      aux_sym__newline,
-  [21116] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1710), 1,
-      aux_sym__newline_token1,
-    STATE(255), 1,
-      aux_sym__newline,
-  [21126] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1712), 1,
-      aux_sym__newline_token1,
-    STATE(105), 1,
-      aux_sym__newline,
-  [21136] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1714), 1,
-      aux_sym__newline_token1,
-    STATE(176), 1,
-      aux_sym__newline,
-  [21146] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1716), 1,
-      aux_sym__newline_token1,
-    STATE(221), 1,
-      aux_sym__newline,
-  [21156] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1718), 1,
-      aux_sym__newline_token1,
-    STATE(60), 1,
-      aux_sym__newline,
-  [21166] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1720), 1,
-      aux_sym__newline_token1,
-    STATE(24), 1,
-      aux_sym__newline,
-  [21176] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1452), 2,
-      aux_sym__newline_token1,
-      anon_sym_and,
-  [21184] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1722), 1,
-      anon_sym_text,
-    ACTIONS(1724), 1,
-      anon_sym_email,
-  [21194] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1457), 2,
-      aux_sym__newline_token1,
-      anon_sym_COMMA,
-  [21202] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1726), 1,
-      aux_sym__newline_token1,
-    STATE(281), 1,
-      aux_sym__newline,
-  [21212] = 3,
+  [20943] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(995), 1,
       sym_clock,
-    STATE(531), 1,
+    STATE(386), 1,
       sym_time_range,
-  [21222] = 2,
+  [20953] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1728), 2,
-      anon_sym_continue,
-      anon_sym_fail,
-  [21230] = 2,
+    ACTIONS(1674), 2,
+      aux_sym__newline_token1,
+      anon_sym_and,
+  [20961] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1464), 2,
+    ACTIONS(1676), 1,
+      aux_sym__newline_token1,
+    STATE(33), 1,
+      aux_sym__newline,
+  [20971] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1678), 1,
+      aux_sym__newline_token1,
+    STATE(83), 1,
+      aux_sym__newline,
+  [20981] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1680), 1,
+      aux_sym__newline_token1,
+    STATE(82), 1,
+      aux_sym__newline,
+  [20991] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1682), 1,
+      aux_sym__newline_token1,
+    STATE(113), 1,
+      aux_sym__newline,
+  [21001] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1684), 1,
+      aux_sym__newline_token1,
+    STATE(28), 1,
+      aux_sym__newline,
+  [21011] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1686), 1,
+      aux_sym__newline_token1,
+    STATE(25), 1,
+      aux_sym__newline,
+  [21021] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1688), 1,
+      aux_sym__newline_token1,
+    STATE(260), 1,
+      aux_sym__newline,
+  [21031] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1690), 1,
+      aux_sym__newline_token1,
+    STATE(26), 1,
+      aux_sym__newline,
+  [21041] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1692), 1,
+      aux_sym__newline_token1,
+    STATE(27), 1,
+      aux_sym__newline,
+  [21051] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1694), 1,
+      aux_sym__newline_token1,
+    STATE(71), 1,
+      aux_sym__newline,
+  [21061] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1696), 2,
       aux_sym__newline_token1,
       anon_sym_COMMA,
-  [21238] = 3,
+  [21069] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1698), 1,
+      aux_sym__newline_token1,
+    STATE(3), 1,
+      aux_sym__newline,
+  [21079] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1700), 1,
+      aux_sym__newline_token1,
+    STATE(254), 1,
+      aux_sym__newline,
+  [21089] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1702), 1,
+      aux_sym__newline_token1,
+    STATE(5), 1,
+      aux_sym__newline,
+  [21099] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1704), 1,
+      aux_sym__newline_token1,
+    STATE(2), 1,
+      aux_sym__newline,
+  [21109] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1706), 1,
+      aux_sym__newline_token1,
+    STATE(219), 1,
+      aux_sym__newline,
+  [21119] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1354), 1,
+      aux_sym__newline_token1,
+    STATE(212), 1,
+      aux_sym__newline,
+  [21129] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1708), 1,
+      aux_sym__newline_token1,
+    STATE(133), 1,
+      aux_sym__newline,
+  [21139] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1710), 2,
+      anon_sym_missing,
+      anon_sym_past,
+  [21147] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1712), 1,
+      aux_sym__newline_token1,
+    STATE(19), 1,
+      aux_sym__newline,
+  [21157] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1714), 1,
+      aux_sym__newline_token1,
+    STATE(137), 1,
+      aux_sym__newline,
+  [21167] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1716), 1,
+      aux_sym__newline_token1,
+    STATE(112), 1,
+      aux_sym__newline,
+  [21177] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1402), 1,
+      aux_sym__newline_token1,
+    STATE(208), 1,
+      aux_sym__newline,
+  [21187] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1718), 1,
+      aux_sym__newline_token1,
+    STATE(221), 1,
+      aux_sym__newline,
+  [21197] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1720), 1,
+      aux_sym__newline_token1,
+    STATE(156), 1,
+      aux_sym__newline,
+  [21207] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1722), 1,
+      aux_sym__newline_token1,
+    STATE(6), 1,
+      aux_sym__newline,
+  [21217] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1724), 1,
+      anon_sym_times,
+    ACTIONS(1726), 1,
+      anon_sym_time,
+  [21227] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1298), 1,
+      aux_sym__newline_token1,
+    STATE(279), 1,
+      aux_sym__newline,
+  [21237] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1728), 1,
+      aux_sym__newline_token1,
+    STATE(7), 1,
+      aux_sym__newline,
+  [21247] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1730), 1,
       aux_sym__newline_token1,
-    STATE(262), 1,
+    STATE(255), 1,
       aux_sym__newline,
-  [21248] = 2,
+  [21257] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1732), 2,
-      anon_sym_lead,
-      anon_sym_account,
-  [21256] = 3,
+    ACTIONS(1732), 1,
+      aux_sym__newline_token1,
+    STATE(60), 1,
+      aux_sym__newline,
+  [21267] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1734), 1,
       aux_sym__newline_token1,
-    STATE(65), 1,
+    STATE(24), 1,
       aux_sym__newline,
-  [21266] = 3,
+  [21277] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1736), 1,
       aux_sym__newline_token1,
-    STATE(66), 1,
+    STATE(105), 1,
       aux_sym__newline,
-  [21276] = 2,
+  [21287] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1738), 2,
+    ACTIONS(1738), 1,
+      aux_sym__newline_token1,
+    STATE(176), 1,
+      aux_sym__newline,
+  [21297] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1465), 2,
+      aux_sym__newline_token1,
+      anon_sym_and,
+  [21305] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1470), 2,
+      aux_sym__newline_token1,
       anon_sym_COMMA,
-      sym_clock,
-  [21284] = 3,
+  [21313] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1740), 1,
       aux_sym__newline_token1,
-    ACTIONS(1742), 1,
-      anon_sym_when,
-  [21294] = 3,
+    STATE(281), 1,
+      aux_sym__newline,
+  [21323] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1742), 2,
+      anon_sym_continue,
+      anon_sym_fail,
+  [21331] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1479), 2,
+      aux_sym__newline_token1,
+      anon_sym_COMMA,
+  [21339] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1744), 1,
       aux_sym__newline_token1,
-    STATE(258), 1,
+    STATE(65), 1,
       aux_sym__newline,
-  [21304] = 2,
+  [21349] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1746), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [21312] = 3,
+    ACTIONS(1746), 1,
+      aux_sym__newline_token1,
+    STATE(66), 1,
+      aux_sym__newline,
+  [21359] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1748), 1,
-      aux_sym__newline_token1,
-    STATE(73), 1,
-      aux_sym__newline,
-  [21322] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_text,
     ACTIONS(1750), 1,
-      aux_sym__newline_token1,
-    STATE(74), 1,
-      aux_sym__newline,
-  [21332] = 3,
+      anon_sym_email,
+  [21369] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1752), 1,
       aux_sym__newline_token1,
-    STATE(75), 1,
+    STATE(263), 1,
       aux_sym__newline,
-  [21342] = 3,
+  [21379] = 3,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1754), 1,
+    ACTIONS(995), 1,
+      sym_clock,
+    STATE(501), 1,
+      sym_time_range,
+  [21389] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1754), 2,
+      anon_sym_lead,
+      anon_sym_account,
+  [21397] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1756), 2,
+      anon_sym_COMMA,
+      sym_clock,
+  [21405] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1758), 1,
+      aux_sym__newline_token1,
+    STATE(262), 1,
+      aux_sym__newline,
+  [21415] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1760), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [21423] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1762), 1,
+      aux_sym__newline_token1,
+    STATE(73), 1,
+      aux_sym__newline,
+  [21433] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1764), 1,
+      aux_sym__newline_token1,
+    STATE(74), 1,
+      aux_sym__newline,
+  [21443] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1766), 1,
+      aux_sym__newline_token1,
+    STATE(75), 1,
+      aux_sym__newline,
+  [21453] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1768), 1,
       aux_sym__newline_token1,
     STATE(58), 1,
       aux_sym__newline,
-  [21352] = 3,
+  [21463] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1770), 1,
+      aux_sym__newline_token1,
+    ACTIONS(1772), 1,
+      anon_sym_when,
+  [21473] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1774), 1,
+      aux_sym__newline_token1,
+    STATE(20), 1,
+      aux_sym__newline,
+  [21483] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1776), 1,
+      aux_sym__newline_token1,
+    STATE(21), 1,
+      aux_sym__newline,
+  [21493] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1778), 1,
+      aux_sym__newline_token1,
+    STATE(22), 1,
+      aux_sym__newline,
+  [21503] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1780), 1,
+      aux_sym__newline_token1,
+    STATE(16), 1,
+      aux_sym__newline,
+  [21513] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1782), 1,
+      aux_sym__newline_token1,
+    STATE(213), 1,
+      aux_sym__newline,
+  [21523] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1784), 1,
+      aux_sym__newline_token1,
+    STATE(273), 1,
+      aux_sym__newline,
+  [21533] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1786), 1,
+      aux_sym__newline_token1,
+    STATE(61), 1,
+      aux_sym__newline,
+  [21543] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1788), 1,
+      aux_sym__newline_token1,
+    STATE(62), 1,
+      aux_sym__newline,
+  [21553] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1790), 1,
+      aux_sym__newline_token1,
+    STATE(23), 1,
+      aux_sym__newline,
+  [21563] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1792), 1,
+      aux_sym__newline_token1,
+    STATE(35), 1,
+      aux_sym__newline,
+  [21573] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1794), 1,
+      aux_sym__newline_token1,
+    STATE(143), 1,
+      aux_sym__newline,
+  [21583] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1796), 1,
+      anon_sym_until,
+    ACTIONS(1798), 1,
+      sym_duration,
+  [21593] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1800), 1,
+      aux_sym__newline_token1,
+    STATE(67), 1,
+      aux_sym__newline,
+  [21603] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1802), 1,
+      aux_sym__newline_token1,
+    STATE(68), 1,
+      aux_sym__newline,
+  [21613] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1804), 1,
+      aux_sym__newline_token1,
+    STATE(69), 1,
+      aux_sym__newline,
+  [21623] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1806), 1,
+      aux_sym__newline_token1,
+    STATE(17), 1,
+      aux_sym__newline,
+  [21633] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1808), 1,
+      aux_sym__newline_token1,
+    STATE(36), 1,
+      aux_sym__newline,
+  [21643] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1810), 1,
+      aux_sym__newline_token1,
+    STATE(132), 1,
+      aux_sym__newline,
+  [21653] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1812), 1,
+      aux_sym__newline_token1,
+    STATE(216), 1,
+      aux_sym__newline,
+  [21663] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1814), 1,
+      anon_sym_RBRACE_RBRACE,
+    ACTIONS(1816), 1,
+      anon_sym_COLON,
+  [21673] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1818), 1,
+      aux_sym__newline_token1,
+    STATE(37), 1,
+      aux_sym__newline,
+  [21683] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1820), 1,
+      aux_sym__newline_token1,
+    STATE(280), 1,
+      aux_sym__newline,
+  [21693] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1822), 1,
+      anon_sym_text,
+    ACTIONS(1824), 1,
+      anon_sym_email,
+  [21703] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1826), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [21711] = 3,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1828), 1,
+      anon_sym_text,
+    ACTIONS(1830), 1,
+      anon_sym_email,
+  [21721] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1832), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [21729] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1384), 1,
       aux_sym__newline_token1,
     STATE(277), 1,
       aux_sym__newline,
-  [21362] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1756), 1,
-      aux_sym__newline_token1,
-    STATE(214), 1,
-      aux_sym__newline,
-  [21372] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1758), 1,
-      aux_sym__newline_token1,
-    STATE(20), 1,
-      aux_sym__newline,
-  [21382] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1760), 1,
-      aux_sym__newline_token1,
-    STATE(21), 1,
-      aux_sym__newline,
-  [21392] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1762), 1,
-      aux_sym__newline_token1,
-    STATE(22), 1,
-      aux_sym__newline,
-  [21402] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1764), 1,
-      aux_sym__newline_token1,
-    STATE(16), 1,
-      aux_sym__newline,
-  [21412] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1766), 1,
-      aux_sym__newline_token1,
-    STATE(35), 1,
-      aux_sym__newline,
-  [21422] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1768), 1,
-      aux_sym__newline_token1,
-    STATE(274), 1,
-      aux_sym__newline,
-  [21432] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1770), 1,
-      aux_sym__newline_token1,
-    STATE(143), 1,
-      aux_sym__newline,
-  [21442] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1772), 1,
-      aux_sym__newline_token1,
-    STATE(61), 1,
-      aux_sym__newline,
-  [21452] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1774), 1,
-      aux_sym__newline_token1,
-    STATE(62), 1,
-      aux_sym__newline,
-  [21462] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1776), 1,
-      aux_sym__newline_token1,
-    STATE(63), 1,
-      aux_sym__newline,
-  [21472] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1778), 1,
-      aux_sym__newline_token1,
-    STATE(23), 1,
-      aux_sym__newline,
-  [21482] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1780), 1,
-      anon_sym_until,
-    ACTIONS(1782), 1,
-      sym_duration,
-  [21492] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1784), 1,
-      aux_sym__newline_token1,
-    STATE(36), 1,
-      aux_sym__newline,
-  [21502] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1786), 1,
-      aux_sym__newline_token1,
-    STATE(67), 1,
-      aux_sym__newline,
-  [21512] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1788), 1,
-      aux_sym__newline_token1,
-    STATE(68), 1,
-      aux_sym__newline,
-  [21522] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1790), 1,
-      aux_sym__newline_token1,
-    STATE(69), 1,
-      aux_sym__newline,
-  [21532] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1792), 1,
-      aux_sym__newline_token1,
-    STATE(17), 1,
-      aux_sym__newline,
-  [21542] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1794), 1,
-      aux_sym__newline_token1,
-    STATE(37), 1,
-      aux_sym__newline,
-  [21552] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1796), 1,
-      aux_sym__newline_token1,
-    STATE(132), 1,
-      aux_sym__newline,
-  [21562] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1798), 1,
-      anon_sym_RBRACE_RBRACE,
-    ACTIONS(1800), 1,
-      anon_sym_COLON,
-  [21572] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1802), 1,
-      aux_sym__newline_token1,
-    STATE(278), 1,
-      aux_sym__newline,
-  [21582] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1804), 1,
-      anon_sym_text,
-    ACTIONS(1806), 1,
-      anon_sym_email,
-  [21592] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1808), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [21600] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1810), 1,
-      anon_sym_text,
-    ACTIONS(1812), 1,
-      anon_sym_email,
-  [21610] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1814), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [21618] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1816), 1,
-      anon_sym_text,
-    ACTIONS(1818), 1,
-      anon_sym_email,
-  [21628] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1820), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [21636] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1822), 1,
-      aux_sym__newline_token1,
-    STATE(38), 1,
-      aux_sym__newline,
-  [21646] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1824), 1,
-      anon_sym_text,
-    ACTIONS(1826), 1,
-      anon_sym_email,
-  [21656] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1828), 2,
-      anon_sym_slack,
-      anon_sym_teams,
-  [21664] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1830), 1,
-      aux_sym__newline_token1,
-    STATE(39), 1,
-      aux_sym__newline,
-  [21674] = 3,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1130), 1,
-      aux_sym__newline_token1,
-    STATE(260), 1,
-      aux_sym__newline,
-  [21684] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1832), 1,
-      sym_header_name,
-  [21691] = 2,
+  [21739] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1834), 1,
-      anon_sym_timezone,
-  [21698] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_text,
     ACTIONS(1836), 1,
-      anon_sym_of,
-  [21705] = 2,
+      anon_sym_email,
+  [21749] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1838), 1,
-      sym_identifier,
-  [21712] = 2,
+    ACTIONS(1838), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [21757] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1840), 1,
-      sym_identifier,
-  [21719] = 2,
+      aux_sym__newline_token1,
+    STATE(270), 1,
+      aux_sym__newline,
+  [21767] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1842), 1,
-      anon_sym_than,
-  [21726] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
+      anon_sym_text,
     ACTIONS(1844), 1,
-      sym_identifier,
-  [21733] = 2,
+      anon_sym_email,
+  [21777] = 2,
     ACTIONS(3), 1,
       sym_comment,
-    ACTIONS(1846), 1,
-      anon_sym_day,
-  [21740] = 2,
+    ACTIONS(1846), 2,
+      anon_sym_slack,
+      anon_sym_teams,
+  [21785] = 3,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1848), 1,
-      anon_sym_phone,
-  [21747] = 2,
+      aux_sym__newline_token1,
+    STATE(18), 1,
+      aux_sym__newline,
+  [21795] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1850), 1,
-      sym_identifier,
-  [21754] = 2,
+      sym_header_name,
+  [21802] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1852), 1,
-      sym_json_path,
-  [21761] = 2,
+      anon_sym_RBRACE_RBRACE,
+  [21809] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1854), 1,
-      anon_sym_RBRACE_RBRACE,
-  [21768] = 2,
+      sym_json_path,
+  [21816] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1856), 1,
-      sym_clock,
-  [21775] = 2,
+      anon_sym_day,
+  [21823] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1858), 1,
-      sym_json_path,
-  [21782] = 2,
+      sym_clock,
+  [21830] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1860), 1,
-      aux_sym__newline_token1,
-  [21789] = 2,
+      anon_sym_url,
+  [21837] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1862), 1,
-      sym_json_path,
-  [21796] = 2,
+      anon_sym_of,
+  [21844] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1864), 1,
-      sym_identifier,
-  [21803] = 2,
+      anon_sym_end,
+  [21851] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1866), 1,
-      sym_json_path,
-  [21810] = 2,
+      anon_sym_send,
+  [21858] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1868), 1,
-      sym_identifier,
-  [21817] = 2,
+      anon_sym_last,
+  [21865] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1870), 1,
-      sym_json_path,
-  [21824] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1872), 1,
-      anon_sym_not,
-  [21831] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1874), 1,
-      sym_json_path,
-  [21838] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1876), 1,
-      anon_sym_with,
-  [21845] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1878), 1,
-      sym_json_path,
-  [21852] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1880), 1,
-      anon_sym_phone,
-  [21859] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1882), 1,
-      sym_duration,
-  [21866] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1884), 1,
       sym_identifier,
-  [21873] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1886), 1,
-      aux_sym__newline_token1,
-  [21880] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1888), 1,
-      anon_sym_of,
-  [21887] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1890), 1,
-      sym_clock,
-  [21894] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1892), 1,
-      sym_duration,
-  [21901] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1894), 1,
-      sym_identifier,
-  [21908] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1896), 1,
-      sym_identifier,
-  [21915] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1898), 1,
-      sym_identifier,
-  [21922] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1900), 1,
-      sym_header_name,
-  [21929] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1902), 1,
-      sym_identifier,
-  [21936] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1904), 1,
-      sym_duration,
-  [21943] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1906), 1,
-      sym_duration,
-  [21950] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1908), 1,
-      sym_duration,
-  [21957] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1910), 1,
-      anon_sym_failure,
-  [21964] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1912), 1,
-      sym_identifier,
-  [21971] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1914), 1,
-      anon_sym_when,
-  [21978] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1916), 1,
-      anon_sym_day,
-  [21985] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1918), 1,
-      anon_sym_of,
-  [21992] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1842), 1,
-      anon_sym_last,
-  [21999] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1920), 1,
-      anon_sym_end,
-  [22006] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1922), 1,
-      ts_builtin_sym_end,
-  [22013] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1924), 1,
-      sym_identifier,
-  [22020] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1926), 1,
-      sym_duration,
-  [22027] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1928), 1,
-      sym_identifier,
-  [22034] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1007), 1,
-      sym_clock,
-  [22041] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1930), 1,
-      sym_identifier,
-  [22048] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1932), 1,
-      sym_template_path,
-  [22055] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1934), 1,
-      sym_identifier,
-  [22062] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1936), 1,
-      anon_sym_RBRACE_RBRACE,
-  [22069] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1938), 1,
-      sym_percent,
-  [22076] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1940), 1,
-      anon_sym_DASH,
-  [22083] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1942), 1,
-      sym_identifier,
-  [22090] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1944), 1,
-      anon_sym_search,
-  [22097] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1944), 1,
-      anon_sym_url,
-  [22104] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1946), 1,
-      aux_sym__newline_token1,
-  [22111] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1948), 1,
-      sym_template_path,
-  [22118] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1950), 1,
-      anon_sym_end,
-  [22125] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1952), 1,
-      anon_sym_of,
-  [22132] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1954), 1,
-      sym_header_name,
-  [22139] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1494), 1,
-      anon_sym_back,
-  [22146] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1956), 1,
-      sym_json_path,
-  [22153] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1958), 1,
-      sym_json_path,
-  [22160] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1960), 1,
-      anon_sym_phone,
-  [22167] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1962), 1,
-      anon_sym_RBRACE_RBRACE,
-  [22174] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1964), 1,
-      sym_identifier,
-  [22181] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1966), 1,
-      anon_sym_contain,
-  [22188] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1968), 1,
-      anon_sym_phone,
-  [22195] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1970), 1,
-      sym_json_path,
-  [22202] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(957), 1,
-      sym_duration,
-  [22209] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1972), 1,
-      sym_timezone_name,
-  [22216] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1974), 1,
-      anon_sym_phone,
-  [22223] = 2,
-    ACTIONS(3), 1,
-      sym_comment,
-    ACTIONS(1976), 1,
-      sym_clock,
-  [22230] = 2,
+  [21872] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1015), 1,
       sym_clock,
-  [22237] = 2,
+  [21879] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(955), 1,
+      sym_duration,
+  [21886] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1872), 1,
+      sym_json_path,
+  [21893] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1874), 1,
+      sym_identifier,
+  [21900] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1504), 1,
+      anon_sym_back,
+  [21907] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1876), 1,
+      sym_json_path,
+  [21914] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1878), 1,
+      sym_identifier,
+  [21921] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1880), 1,
+      sym_json_path,
+  [21928] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1882), 1,
+      anon_sym_phone,
+  [21935] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1884), 1,
+      sym_json_path,
+  [21942] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1886), 1,
+      anon_sym_RBRACE_RBRACE,
+  [21949] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1888), 1,
+      sym_json_path,
+  [21956] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1890), 1,
+      aux_sym__newline_token1,
+  [21963] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1892), 1,
+      sym_json_path,
+  [21970] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1894), 1,
+      sym_identifier,
+  [21977] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1896), 1,
+      sym_json_path,
+  [21984] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1898), 1,
+      anon_sym_phone,
+  [21991] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1900), 1,
+      sym_identifier,
+  [21998] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1902), 1,
+      sym_identifier,
+  [22005] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1904), 1,
+      anon_sym_of,
+  [22012] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1906), 1,
+      sym_json_path,
+  [22019] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1908), 1,
+      anon_sym_timezone,
+  [22026] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1910), 1,
+      sym_identifier,
+  [22033] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1912), 1,
+      sym_identifier,
+  [22040] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1914), 1,
+      anon_sym_not,
+  [22047] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1916), 1,
+      anon_sym_with,
+  [22054] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1918), 1,
+      sym_header_name,
+  [22061] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1920), 1,
+      anon_sym_to,
+  [22068] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1922), 1,
+      sym_clock,
+  [22075] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1924), 1,
+      aux_sym__newline_token1,
+  [22082] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1926), 1,
+      sym_duration,
+  [22089] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1928), 1,
+      sym_clock,
+  [22096] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1930), 1,
+      sym_identifier,
+  [22103] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1932), 1,
+      anon_sym_contain,
+  [22110] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1934), 1,
+      sym_identifier,
+  [22117] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1936), 1,
+      sym_duration,
+  [22124] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1860), 1,
+      anon_sym_search,
+  [22131] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1938), 1,
+      sym_duration,
+  [22138] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1940), 1,
+      sym_identifier,
+  [22145] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1942), 1,
+      sym_duration,
+  [22152] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1944), 1,
+      sym_identifier,
+  [22159] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1868), 1,
+      anon_sym_than,
+  [22166] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1946), 1,
+      sym_identifier,
+  [22173] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1948), 1,
+      anon_sym_failure,
+  [22180] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1950), 1,
+      sym_json_path,
+  [22187] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1952), 1,
+      anon_sym_when,
+  [22194] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1954), 1,
+      ts_builtin_sym_end,
+  [22201] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1956), 1,
+      anon_sym_end,
+  [22208] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1958), 1,
+      sym_identifier,
+  [22215] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1960), 1,
+      anon_sym_day,
+  [22222] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1962), 1,
+      sym_identifier,
+  [22229] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1964), 1,
+      sym_identifier,
+  [22236] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1966), 1,
+      sym_identifier,
+  [22243] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1968), 1,
+      anon_sym_to,
+  [22250] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1970), 1,
+      aux_sym__newline_token1,
+  [22257] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1972), 1,
+      sym_identifier,
+  [22264] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1974), 1,
+      anon_sym_RBRACE_RBRACE,
+  [22271] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1976), 1,
+      sym_duration,
+  [22278] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1978), 1,
-      anon_sym_send,
-  [22244] = 2,
+      sym_header_name,
+  [22285] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1980), 1,
-      anon_sym_phone,
-  [22251] = 2,
+      anon_sym_DASH,
+  [22292] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1982), 1,
-      sym_identifier,
-  [22258] = 2,
+      sym_percent,
+  [22299] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1984), 1,
-      sym_identifier,
-  [22265] = 2,
+      anon_sym_phone,
+  [22306] = 2,
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1986), 1,
+      sym_template_path,
+  [22313] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1988), 1,
+      anon_sym_of,
+  [22320] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1990), 1,
+      anon_sym_of,
+  [22327] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1992), 1,
+      anon_sym_phone,
+  [22334] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1019), 1,
+      sym_clock,
+  [22341] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1994), 1,
+      sym_identifier,
+  [22348] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1996), 1,
+      sym_loop_count,
+  [22355] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(1998), 1,
+      anon_sym_phone,
+  [22362] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2000), 1,
       sym_json_path,
+  [22369] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2002), 1,
+      sym_loop_count,
+  [22376] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2004), 1,
+      sym_timezone_name,
+  [22383] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2006), 1,
+      anon_sym_phone,
+  [22390] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2008), 1,
+      sym_template_path,
+  [22397] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2010), 1,
+      sym_duration,
+  [22404] = 2,
+    ACTIONS(3), 1,
+      sym_comment,
+    ACTIONS(2012), 1,
+      sym_identifier,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
@@ -27751,600 +28009,610 @@ static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(185)] = 12053,
   [SMALL_STATE(186)] = 12114,
   [SMALL_STATE(187)] = 12156,
-  [SMALL_STATE(188)] = 12216,
-  [SMALL_STATE(189)] = 12258,
-  [SMALL_STATE(190)] = 12300,
-  [SMALL_STATE(191)] = 12342,
-  [SMALL_STATE(192)] = 12384,
-  [SMALL_STATE(193)] = 12426,
-  [SMALL_STATE(194)] = 12468,
-  [SMALL_STATE(195)] = 12510,
-  [SMALL_STATE(196)] = 12552,
-  [SMALL_STATE(197)] = 12594,
-  [SMALL_STATE(198)] = 12636,
-  [SMALL_STATE(199)] = 12678,
-  [SMALL_STATE(200)] = 12720,
-  [SMALL_STATE(201)] = 12762,
-  [SMALL_STATE(202)] = 12804,
-  [SMALL_STATE(203)] = 12846,
-  [SMALL_STATE(204)] = 12888,
-  [SMALL_STATE(205)] = 12930,
+  [SMALL_STATE(188)] = 12198,
+  [SMALL_STATE(189)] = 12240,
+  [SMALL_STATE(190)] = 12282,
+  [SMALL_STATE(191)] = 12324,
+  [SMALL_STATE(192)] = 12366,
+  [SMALL_STATE(193)] = 12408,
+  [SMALL_STATE(194)] = 12450,
+  [SMALL_STATE(195)] = 12492,
+  [SMALL_STATE(196)] = 12534,
+  [SMALL_STATE(197)] = 12576,
+  [SMALL_STATE(198)] = 12618,
+  [SMALL_STATE(199)] = 12660,
+  [SMALL_STATE(200)] = 12702,
+  [SMALL_STATE(201)] = 12744,
+  [SMALL_STATE(202)] = 12786,
+  [SMALL_STATE(203)] = 12828,
+  [SMALL_STATE(204)] = 12870,
+  [SMALL_STATE(205)] = 12912,
   [SMALL_STATE(206)] = 12972,
   [SMALL_STATE(207)] = 13014,
   [SMALL_STATE(208)] = 13056,
-  [SMALL_STATE(209)] = 13098,
+  [SMALL_STATE(209)] = 13096,
   [SMALL_STATE(210)] = 13138,
   [SMALL_STATE(211)] = 13180,
-  [SMALL_STATE(212)] = 13222,
-  [SMALL_STATE(213)] = 13282,
-  [SMALL_STATE(214)] = 13322,
+  [SMALL_STATE(212)] = 13240,
+  [SMALL_STATE(213)] = 13280,
+  [SMALL_STATE(214)] = 13320,
   [SMALL_STATE(215)] = 13362,
   [SMALL_STATE(216)] = 13422,
   [SMALL_STATE(217)] = 13462,
-  [SMALL_STATE(218)] = 13522,
+  [SMALL_STATE(218)] = 13502,
   [SMALL_STATE(219)] = 13562,
-  [SMALL_STATE(220)] = 13622,
+  [SMALL_STATE(220)] = 13602,
   [SMALL_STATE(221)] = 13662,
   [SMALL_STATE(222)] = 13702,
   [SMALL_STATE(223)] = 13742,
-  [SMALL_STATE(224)] = 13802,
-  [SMALL_STATE(225)] = 13844,
-  [SMALL_STATE(226)] = 13903,
-  [SMALL_STATE(227)] = 13962,
-  [SMALL_STATE(228)] = 13996,
-  [SMALL_STATE(229)] = 14030,
-  [SMALL_STATE(230)] = 14064,
-  [SMALL_STATE(231)] = 14098,
-  [SMALL_STATE(232)] = 14132,
-  [SMALL_STATE(233)] = 14166,
-  [SMALL_STATE(234)] = 14200,
-  [SMALL_STATE(235)] = 14234,
-  [SMALL_STATE(236)] = 14268,
-  [SMALL_STATE(237)] = 14302,
-  [SMALL_STATE(238)] = 14336,
-  [SMALL_STATE(239)] = 14370,
-  [SMALL_STATE(240)] = 14404,
-  [SMALL_STATE(241)] = 14438,
-  [SMALL_STATE(242)] = 14472,
-  [SMALL_STATE(243)] = 14506,
-  [SMALL_STATE(244)] = 14540,
-  [SMALL_STATE(245)] = 14574,
-  [SMALL_STATE(246)] = 14608,
-  [SMALL_STATE(247)] = 14642,
-  [SMALL_STATE(248)] = 14676,
-  [SMALL_STATE(249)] = 14710,
-  [SMALL_STATE(250)] = 14744,
-  [SMALL_STATE(251)] = 14793,
-  [SMALL_STATE(252)] = 14842,
-  [SMALL_STATE(253)] = 14891,
-  [SMALL_STATE(254)] = 14927,
-  [SMALL_STATE(255)] = 14962,
-  [SMALL_STATE(256)] = 14997,
-  [SMALL_STATE(257)] = 15027,
-  [SMALL_STATE(258)] = 15057,
-  [SMALL_STATE(259)] = 15084,
-  [SMALL_STATE(260)] = 15111,
-  [SMALL_STATE(261)] = 15138,
-  [SMALL_STATE(262)] = 15165,
-  [SMALL_STATE(263)] = 15198,
-  [SMALL_STATE(264)] = 15231,
-  [SMALL_STATE(265)] = 15273,
-  [SMALL_STATE(266)] = 15298,
-  [SMALL_STATE(267)] = 15325,
-  [SMALL_STATE(268)] = 15352,
-  [SMALL_STATE(269)] = 15377,
-  [SMALL_STATE(270)] = 15402,
-  [SMALL_STATE(271)] = 15429,
-  [SMALL_STATE(272)] = 15454,
-  [SMALL_STATE(273)] = 15479,
-  [SMALL_STATE(274)] = 15506,
-  [SMALL_STATE(275)] = 15533,
-  [SMALL_STATE(276)] = 15558,
-  [SMALL_STATE(277)] = 15585,
-  [SMALL_STATE(278)] = 15610,
-  [SMALL_STATE(279)] = 15635,
-  [SMALL_STATE(280)] = 15659,
-  [SMALL_STATE(281)] = 15683,
-  [SMALL_STATE(282)] = 15707,
-  [SMALL_STATE(283)] = 15731,
-  [SMALL_STATE(284)] = 15755,
-  [SMALL_STATE(285)] = 15779,
-  [SMALL_STATE(286)] = 15798,
-  [SMALL_STATE(287)] = 15817,
-  [SMALL_STATE(288)] = 15850,
-  [SMALL_STATE(289)] = 15869,
-  [SMALL_STATE(290)] = 15888,
-  [SMALL_STATE(291)] = 15907,
-  [SMALL_STATE(292)] = 15926,
-  [SMALL_STATE(293)] = 15945,
-  [SMALL_STATE(294)] = 15964,
-  [SMALL_STATE(295)] = 15983,
-  [SMALL_STATE(296)] = 16002,
-  [SMALL_STATE(297)] = 16021,
-  [SMALL_STATE(298)] = 16040,
-  [SMALL_STATE(299)] = 16059,
-  [SMALL_STATE(300)] = 16078,
-  [SMALL_STATE(301)] = 16097,
-  [SMALL_STATE(302)] = 16116,
-  [SMALL_STATE(303)] = 16135,
-  [SMALL_STATE(304)] = 16154,
-  [SMALL_STATE(305)] = 16173,
-  [SMALL_STATE(306)] = 16192,
-  [SMALL_STATE(307)] = 16211,
-  [SMALL_STATE(308)] = 16230,
-  [SMALL_STATE(309)] = 16249,
-  [SMALL_STATE(310)] = 16278,
-  [SMALL_STATE(311)] = 16309,
-  [SMALL_STATE(312)] = 16338,
-  [SMALL_STATE(313)] = 16367,
-  [SMALL_STATE(314)] = 16396,
-  [SMALL_STATE(315)] = 16425,
-  [SMALL_STATE(316)] = 16454,
-  [SMALL_STATE(317)] = 16483,
-  [SMALL_STATE(318)] = 16512,
-  [SMALL_STATE(319)] = 16538,
-  [SMALL_STATE(320)] = 16564,
-  [SMALL_STATE(321)] = 16587,
-  [SMALL_STATE(322)] = 16616,
-  [SMALL_STATE(323)] = 16639,
-  [SMALL_STATE(324)] = 16664,
-  [SMALL_STATE(325)] = 16689,
-  [SMALL_STATE(326)] = 16714,
-  [SMALL_STATE(327)] = 16743,
-  [SMALL_STATE(328)] = 16766,
-  [SMALL_STATE(329)] = 16788,
-  [SMALL_STATE(330)] = 16810,
-  [SMALL_STATE(331)] = 16834,
-  [SMALL_STATE(332)] = 16856,
-  [SMALL_STATE(333)] = 16878,
-  [SMALL_STATE(334)] = 16900,
-  [SMALL_STATE(335)] = 16922,
-  [SMALL_STATE(336)] = 16944,
-  [SMALL_STATE(337)] = 16966,
-  [SMALL_STATE(338)] = 16988,
-  [SMALL_STATE(339)] = 17012,
-  [SMALL_STATE(340)] = 17034,
-  [SMALL_STATE(341)] = 17056,
-  [SMALL_STATE(342)] = 17078,
-  [SMALL_STATE(343)] = 17100,
-  [SMALL_STATE(344)] = 17122,
-  [SMALL_STATE(345)] = 17143,
-  [SMALL_STATE(346)] = 17162,
-  [SMALL_STATE(347)] = 17177,
-  [SMALL_STATE(348)] = 17198,
-  [SMALL_STATE(349)] = 17217,
-  [SMALL_STATE(350)] = 17232,
-  [SMALL_STATE(351)] = 17255,
-  [SMALL_STATE(352)] = 17274,
-  [SMALL_STATE(353)] = 17295,
-  [SMALL_STATE(354)] = 17314,
-  [SMALL_STATE(355)] = 17333,
-  [SMALL_STATE(356)] = 17352,
-  [SMALL_STATE(357)] = 17370,
-  [SMALL_STATE(358)] = 17390,
-  [SMALL_STATE(359)] = 17410,
-  [SMALL_STATE(360)] = 17424,
-  [SMALL_STATE(361)] = 17442,
-  [SMALL_STATE(362)] = 17458,
-  [SMALL_STATE(363)] = 17476,
-  [SMALL_STATE(364)] = 17496,
-  [SMALL_STATE(365)] = 17518,
-  [SMALL_STATE(366)] = 17534,
-  [SMALL_STATE(367)] = 17548,
-  [SMALL_STATE(368)] = 17566,
-  [SMALL_STATE(369)] = 17586,
-  [SMALL_STATE(370)] = 17608,
-  [SMALL_STATE(371)] = 17622,
-  [SMALL_STATE(372)] = 17642,
-  [SMALL_STATE(373)] = 17662,
-  [SMALL_STATE(374)] = 17682,
-  [SMALL_STATE(375)] = 17702,
-  [SMALL_STATE(376)] = 17724,
-  [SMALL_STATE(377)] = 17744,
-  [SMALL_STATE(378)] = 17764,
-  [SMALL_STATE(379)] = 17784,
-  [SMALL_STATE(380)] = 17804,
-  [SMALL_STATE(381)] = 17824,
-  [SMALL_STATE(382)] = 17844,
-  [SMALL_STATE(383)] = 17864,
-  [SMALL_STATE(384)] = 17878,
-  [SMALL_STATE(385)] = 17898,
-  [SMALL_STATE(386)] = 17912,
-  [SMALL_STATE(387)] = 17932,
-  [SMALL_STATE(388)] = 17952,
-  [SMALL_STATE(389)] = 17972,
-  [SMALL_STATE(390)] = 17992,
-  [SMALL_STATE(391)] = 18012,
-  [SMALL_STATE(392)] = 18032,
-  [SMALL_STATE(393)] = 18052,
-  [SMALL_STATE(394)] = 18072,
-  [SMALL_STATE(395)] = 18092,
-  [SMALL_STATE(396)] = 18112,
-  [SMALL_STATE(397)] = 18134,
-  [SMALL_STATE(398)] = 18148,
-  [SMALL_STATE(399)] = 18162,
-  [SMALL_STATE(400)] = 18175,
-  [SMALL_STATE(401)] = 18192,
-  [SMALL_STATE(402)] = 18209,
-  [SMALL_STATE(403)] = 18222,
-  [SMALL_STATE(404)] = 18239,
-  [SMALL_STATE(405)] = 18256,
-  [SMALL_STATE(406)] = 18273,
-  [SMALL_STATE(407)] = 18290,
-  [SMALL_STATE(408)] = 18303,
-  [SMALL_STATE(409)] = 18320,
-  [SMALL_STATE(410)] = 18333,
-  [SMALL_STATE(411)] = 18350,
-  [SMALL_STATE(412)] = 18367,
-  [SMALL_STATE(413)] = 18384,
-  [SMALL_STATE(414)] = 18401,
-  [SMALL_STATE(415)] = 18414,
-  [SMALL_STATE(416)] = 18431,
-  [SMALL_STATE(417)] = 18444,
-  [SMALL_STATE(418)] = 18457,
-  [SMALL_STATE(419)] = 18474,
-  [SMALL_STATE(420)] = 18487,
-  [SMALL_STATE(421)] = 18504,
-  [SMALL_STATE(422)] = 18517,
-  [SMALL_STATE(423)] = 18530,
-  [SMALL_STATE(424)] = 18547,
-  [SMALL_STATE(425)] = 18564,
-  [SMALL_STATE(426)] = 18581,
-  [SMALL_STATE(427)] = 18598,
-  [SMALL_STATE(428)] = 18611,
-  [SMALL_STATE(429)] = 18628,
-  [SMALL_STATE(430)] = 18641,
-  [SMALL_STATE(431)] = 18658,
-  [SMALL_STATE(432)] = 18675,
-  [SMALL_STATE(433)] = 18689,
-  [SMALL_STATE(434)] = 18703,
-  [SMALL_STATE(435)] = 18719,
-  [SMALL_STATE(436)] = 18735,
-  [SMALL_STATE(437)] = 18751,
-  [SMALL_STATE(438)] = 18767,
-  [SMALL_STATE(439)] = 18783,
-  [SMALL_STATE(440)] = 18799,
-  [SMALL_STATE(441)] = 18815,
-  [SMALL_STATE(442)] = 18829,
-  [SMALL_STATE(443)] = 18845,
-  [SMALL_STATE(444)] = 18861,
-  [SMALL_STATE(445)] = 18877,
-  [SMALL_STATE(446)] = 18893,
-  [SMALL_STATE(447)] = 18909,
-  [SMALL_STATE(448)] = 18925,
-  [SMALL_STATE(449)] = 18939,
-  [SMALL_STATE(450)] = 18955,
-  [SMALL_STATE(451)] = 18971,
-  [SMALL_STATE(452)] = 18987,
-  [SMALL_STATE(453)] = 19001,
-  [SMALL_STATE(454)] = 19015,
-  [SMALL_STATE(455)] = 19031,
-  [SMALL_STATE(456)] = 19047,
-  [SMALL_STATE(457)] = 19063,
-  [SMALL_STATE(458)] = 19079,
-  [SMALL_STATE(459)] = 19095,
-  [SMALL_STATE(460)] = 19107,
-  [SMALL_STATE(461)] = 19123,
-  [SMALL_STATE(462)] = 19139,
-  [SMALL_STATE(463)] = 19151,
-  [SMALL_STATE(464)] = 19165,
-  [SMALL_STATE(465)] = 19181,
-  [SMALL_STATE(466)] = 19197,
-  [SMALL_STATE(467)] = 19213,
-  [SMALL_STATE(468)] = 19227,
-  [SMALL_STATE(469)] = 19241,
-  [SMALL_STATE(470)] = 19253,
-  [SMALL_STATE(471)] = 19269,
-  [SMALL_STATE(472)] = 19283,
-  [SMALL_STATE(473)] = 19293,
-  [SMALL_STATE(474)] = 19307,
-  [SMALL_STATE(475)] = 19323,
-  [SMALL_STATE(476)] = 19335,
-  [SMALL_STATE(477)] = 19351,
-  [SMALL_STATE(478)] = 19363,
-  [SMALL_STATE(479)] = 19373,
-  [SMALL_STATE(480)] = 19389,
-  [SMALL_STATE(481)] = 19405,
-  [SMALL_STATE(482)] = 19421,
-  [SMALL_STATE(483)] = 19435,
-  [SMALL_STATE(484)] = 19449,
-  [SMALL_STATE(485)] = 19461,
-  [SMALL_STATE(486)] = 19477,
-  [SMALL_STATE(487)] = 19493,
-  [SMALL_STATE(488)] = 19509,
-  [SMALL_STATE(489)] = 19521,
-  [SMALL_STATE(490)] = 19537,
-  [SMALL_STATE(491)] = 19553,
-  [SMALL_STATE(492)] = 19569,
-  [SMALL_STATE(493)] = 19583,
-  [SMALL_STATE(494)] = 19595,
-  [SMALL_STATE(495)] = 19611,
-  [SMALL_STATE(496)] = 19625,
-  [SMALL_STATE(497)] = 19641,
-  [SMALL_STATE(498)] = 19657,
-  [SMALL_STATE(499)] = 19670,
-  [SMALL_STATE(500)] = 19683,
-  [SMALL_STATE(501)] = 19696,
-  [SMALL_STATE(502)] = 19709,
-  [SMALL_STATE(503)] = 19720,
-  [SMALL_STATE(504)] = 19729,
-  [SMALL_STATE(505)] = 19740,
-  [SMALL_STATE(506)] = 19751,
-  [SMALL_STATE(507)] = 19762,
-  [SMALL_STATE(508)] = 19775,
-  [SMALL_STATE(509)] = 19784,
-  [SMALL_STATE(510)] = 19797,
-  [SMALL_STATE(511)] = 19810,
-  [SMALL_STATE(512)] = 19823,
-  [SMALL_STATE(513)] = 19836,
-  [SMALL_STATE(514)] = 19849,
-  [SMALL_STATE(515)] = 19860,
-  [SMALL_STATE(516)] = 19871,
-  [SMALL_STATE(517)] = 19884,
-  [SMALL_STATE(518)] = 19897,
-  [SMALL_STATE(519)] = 19910,
-  [SMALL_STATE(520)] = 19923,
-  [SMALL_STATE(521)] = 19936,
-  [SMALL_STATE(522)] = 19949,
-  [SMALL_STATE(523)] = 19958,
-  [SMALL_STATE(524)] = 19969,
-  [SMALL_STATE(525)] = 19980,
-  [SMALL_STATE(526)] = 19993,
-  [SMALL_STATE(527)] = 20004,
-  [SMALL_STATE(528)] = 20013,
-  [SMALL_STATE(529)] = 20022,
-  [SMALL_STATE(530)] = 20035,
-  [SMALL_STATE(531)] = 20044,
-  [SMALL_STATE(532)] = 20053,
-  [SMALL_STATE(533)] = 20064,
-  [SMALL_STATE(534)] = 20077,
-  [SMALL_STATE(535)] = 20086,
-  [SMALL_STATE(536)] = 20095,
-  [SMALL_STATE(537)] = 20104,
-  [SMALL_STATE(538)] = 20113,
-  [SMALL_STATE(539)] = 20126,
-  [SMALL_STATE(540)] = 20136,
-  [SMALL_STATE(541)] = 20146,
-  [SMALL_STATE(542)] = 20156,
-  [SMALL_STATE(543)] = 20164,
-  [SMALL_STATE(544)] = 20172,
-  [SMALL_STATE(545)] = 20182,
-  [SMALL_STATE(546)] = 20192,
-  [SMALL_STATE(547)] = 20202,
-  [SMALL_STATE(548)] = 20212,
-  [SMALL_STATE(549)] = 20222,
-  [SMALL_STATE(550)] = 20232,
-  [SMALL_STATE(551)] = 20242,
-  [SMALL_STATE(552)] = 20252,
-  [SMALL_STATE(553)] = 20262,
-  [SMALL_STATE(554)] = 20272,
-  [SMALL_STATE(555)] = 20282,
-  [SMALL_STATE(556)] = 20292,
-  [SMALL_STATE(557)] = 20302,
-  [SMALL_STATE(558)] = 20312,
-  [SMALL_STATE(559)] = 20322,
-  [SMALL_STATE(560)] = 20332,
-  [SMALL_STATE(561)] = 20342,
-  [SMALL_STATE(562)] = 20352,
-  [SMALL_STATE(563)] = 20362,
-  [SMALL_STATE(564)] = 20372,
-  [SMALL_STATE(565)] = 20382,
-  [SMALL_STATE(566)] = 20392,
-  [SMALL_STATE(567)] = 20402,
-  [SMALL_STATE(568)] = 20412,
-  [SMALL_STATE(569)] = 20422,
-  [SMALL_STATE(570)] = 20432,
-  [SMALL_STATE(571)] = 20442,
-  [SMALL_STATE(572)] = 20452,
-  [SMALL_STATE(573)] = 20462,
-  [SMALL_STATE(574)] = 20472,
-  [SMALL_STATE(575)] = 20482,
-  [SMALL_STATE(576)] = 20492,
-  [SMALL_STATE(577)] = 20502,
-  [SMALL_STATE(578)] = 20512,
-  [SMALL_STATE(579)] = 20522,
-  [SMALL_STATE(580)] = 20530,
-  [SMALL_STATE(581)] = 20540,
-  [SMALL_STATE(582)] = 20550,
-  [SMALL_STATE(583)] = 20560,
-  [SMALL_STATE(584)] = 20570,
-  [SMALL_STATE(585)] = 20580,
-  [SMALL_STATE(586)] = 20590,
-  [SMALL_STATE(587)] = 20600,
-  [SMALL_STATE(588)] = 20610,
-  [SMALL_STATE(589)] = 20620,
-  [SMALL_STATE(590)] = 20630,
-  [SMALL_STATE(591)] = 20640,
-  [SMALL_STATE(592)] = 20650,
-  [SMALL_STATE(593)] = 20660,
-  [SMALL_STATE(594)] = 20670,
-  [SMALL_STATE(595)] = 20680,
-  [SMALL_STATE(596)] = 20690,
-  [SMALL_STATE(597)] = 20700,
-  [SMALL_STATE(598)] = 20710,
-  [SMALL_STATE(599)] = 20720,
-  [SMALL_STATE(600)] = 20730,
-  [SMALL_STATE(601)] = 20740,
-  [SMALL_STATE(602)] = 20750,
-  [SMALL_STATE(603)] = 20760,
-  [SMALL_STATE(604)] = 20770,
-  [SMALL_STATE(605)] = 20780,
-  [SMALL_STATE(606)] = 20790,
-  [SMALL_STATE(607)] = 20800,
-  [SMALL_STATE(608)] = 20810,
-  [SMALL_STATE(609)] = 20820,
-  [SMALL_STATE(610)] = 20830,
-  [SMALL_STATE(611)] = 20840,
-  [SMALL_STATE(612)] = 20850,
-  [SMALL_STATE(613)] = 20860,
-  [SMALL_STATE(614)] = 20870,
-  [SMALL_STATE(615)] = 20880,
-  [SMALL_STATE(616)] = 20890,
-  [SMALL_STATE(617)] = 20900,
-  [SMALL_STATE(618)] = 20910,
-  [SMALL_STATE(619)] = 20920,
-  [SMALL_STATE(620)] = 20930,
-  [SMALL_STATE(621)] = 20940,
-  [SMALL_STATE(622)] = 20950,
-  [SMALL_STATE(623)] = 20958,
-  [SMALL_STATE(624)] = 20968,
-  [SMALL_STATE(625)] = 20978,
-  [SMALL_STATE(626)] = 20988,
-  [SMALL_STATE(627)] = 20998,
-  [SMALL_STATE(628)] = 21008,
-  [SMALL_STATE(629)] = 21018,
-  [SMALL_STATE(630)] = 21026,
-  [SMALL_STATE(631)] = 21036,
-  [SMALL_STATE(632)] = 21046,
-  [SMALL_STATE(633)] = 21056,
-  [SMALL_STATE(634)] = 21066,
-  [SMALL_STATE(635)] = 21076,
-  [SMALL_STATE(636)] = 21086,
-  [SMALL_STATE(637)] = 21096,
-  [SMALL_STATE(638)] = 21106,
-  [SMALL_STATE(639)] = 21116,
-  [SMALL_STATE(640)] = 21126,
-  [SMALL_STATE(641)] = 21136,
-  [SMALL_STATE(642)] = 21146,
-  [SMALL_STATE(643)] = 21156,
-  [SMALL_STATE(644)] = 21166,
-  [SMALL_STATE(645)] = 21176,
-  [SMALL_STATE(646)] = 21184,
-  [SMALL_STATE(647)] = 21194,
-  [SMALL_STATE(648)] = 21202,
-  [SMALL_STATE(649)] = 21212,
-  [SMALL_STATE(650)] = 21222,
-  [SMALL_STATE(651)] = 21230,
-  [SMALL_STATE(652)] = 21238,
-  [SMALL_STATE(653)] = 21248,
-  [SMALL_STATE(654)] = 21256,
-  [SMALL_STATE(655)] = 21266,
-  [SMALL_STATE(656)] = 21276,
-  [SMALL_STATE(657)] = 21284,
-  [SMALL_STATE(658)] = 21294,
-  [SMALL_STATE(659)] = 21304,
-  [SMALL_STATE(660)] = 21312,
-  [SMALL_STATE(661)] = 21322,
-  [SMALL_STATE(662)] = 21332,
-  [SMALL_STATE(663)] = 21342,
-  [SMALL_STATE(664)] = 21352,
-  [SMALL_STATE(665)] = 21362,
-  [SMALL_STATE(666)] = 21372,
-  [SMALL_STATE(667)] = 21382,
-  [SMALL_STATE(668)] = 21392,
-  [SMALL_STATE(669)] = 21402,
-  [SMALL_STATE(670)] = 21412,
-  [SMALL_STATE(671)] = 21422,
-  [SMALL_STATE(672)] = 21432,
-  [SMALL_STATE(673)] = 21442,
-  [SMALL_STATE(674)] = 21452,
-  [SMALL_STATE(675)] = 21462,
-  [SMALL_STATE(676)] = 21472,
-  [SMALL_STATE(677)] = 21482,
-  [SMALL_STATE(678)] = 21492,
-  [SMALL_STATE(679)] = 21502,
-  [SMALL_STATE(680)] = 21512,
-  [SMALL_STATE(681)] = 21522,
-  [SMALL_STATE(682)] = 21532,
-  [SMALL_STATE(683)] = 21542,
-  [SMALL_STATE(684)] = 21552,
-  [SMALL_STATE(685)] = 21562,
-  [SMALL_STATE(686)] = 21572,
-  [SMALL_STATE(687)] = 21582,
-  [SMALL_STATE(688)] = 21592,
-  [SMALL_STATE(689)] = 21600,
-  [SMALL_STATE(690)] = 21610,
-  [SMALL_STATE(691)] = 21618,
-  [SMALL_STATE(692)] = 21628,
-  [SMALL_STATE(693)] = 21636,
-  [SMALL_STATE(694)] = 21646,
-  [SMALL_STATE(695)] = 21656,
-  [SMALL_STATE(696)] = 21664,
-  [SMALL_STATE(697)] = 21674,
-  [SMALL_STATE(698)] = 21684,
-  [SMALL_STATE(699)] = 21691,
-  [SMALL_STATE(700)] = 21698,
-  [SMALL_STATE(701)] = 21705,
-  [SMALL_STATE(702)] = 21712,
-  [SMALL_STATE(703)] = 21719,
-  [SMALL_STATE(704)] = 21726,
-  [SMALL_STATE(705)] = 21733,
-  [SMALL_STATE(706)] = 21740,
-  [SMALL_STATE(707)] = 21747,
-  [SMALL_STATE(708)] = 21754,
-  [SMALL_STATE(709)] = 21761,
-  [SMALL_STATE(710)] = 21768,
-  [SMALL_STATE(711)] = 21775,
-  [SMALL_STATE(712)] = 21782,
-  [SMALL_STATE(713)] = 21789,
-  [SMALL_STATE(714)] = 21796,
-  [SMALL_STATE(715)] = 21803,
-  [SMALL_STATE(716)] = 21810,
-  [SMALL_STATE(717)] = 21817,
-  [SMALL_STATE(718)] = 21824,
-  [SMALL_STATE(719)] = 21831,
-  [SMALL_STATE(720)] = 21838,
-  [SMALL_STATE(721)] = 21845,
-  [SMALL_STATE(722)] = 21852,
-  [SMALL_STATE(723)] = 21859,
-  [SMALL_STATE(724)] = 21866,
-  [SMALL_STATE(725)] = 21873,
-  [SMALL_STATE(726)] = 21880,
-  [SMALL_STATE(727)] = 21887,
-  [SMALL_STATE(728)] = 21894,
-  [SMALL_STATE(729)] = 21901,
-  [SMALL_STATE(730)] = 21908,
-  [SMALL_STATE(731)] = 21915,
-  [SMALL_STATE(732)] = 21922,
-  [SMALL_STATE(733)] = 21929,
-  [SMALL_STATE(734)] = 21936,
-  [SMALL_STATE(735)] = 21943,
-  [SMALL_STATE(736)] = 21950,
-  [SMALL_STATE(737)] = 21957,
-  [SMALL_STATE(738)] = 21964,
-  [SMALL_STATE(739)] = 21971,
-  [SMALL_STATE(740)] = 21978,
-  [SMALL_STATE(741)] = 21985,
-  [SMALL_STATE(742)] = 21992,
-  [SMALL_STATE(743)] = 21999,
-  [SMALL_STATE(744)] = 22006,
-  [SMALL_STATE(745)] = 22013,
-  [SMALL_STATE(746)] = 22020,
-  [SMALL_STATE(747)] = 22027,
-  [SMALL_STATE(748)] = 22034,
-  [SMALL_STATE(749)] = 22041,
-  [SMALL_STATE(750)] = 22048,
-  [SMALL_STATE(751)] = 22055,
-  [SMALL_STATE(752)] = 22062,
-  [SMALL_STATE(753)] = 22069,
-  [SMALL_STATE(754)] = 22076,
-  [SMALL_STATE(755)] = 22083,
-  [SMALL_STATE(756)] = 22090,
-  [SMALL_STATE(757)] = 22097,
-  [SMALL_STATE(758)] = 22104,
-  [SMALL_STATE(759)] = 22111,
-  [SMALL_STATE(760)] = 22118,
-  [SMALL_STATE(761)] = 22125,
-  [SMALL_STATE(762)] = 22132,
-  [SMALL_STATE(763)] = 22139,
-  [SMALL_STATE(764)] = 22146,
-  [SMALL_STATE(765)] = 22153,
-  [SMALL_STATE(766)] = 22160,
-  [SMALL_STATE(767)] = 22167,
-  [SMALL_STATE(768)] = 22174,
-  [SMALL_STATE(769)] = 22181,
-  [SMALL_STATE(770)] = 22188,
-  [SMALL_STATE(771)] = 22195,
-  [SMALL_STATE(772)] = 22202,
-  [SMALL_STATE(773)] = 22209,
-  [SMALL_STATE(774)] = 22216,
-  [SMALL_STATE(775)] = 22223,
-  [SMALL_STATE(776)] = 22230,
-  [SMALL_STATE(777)] = 22237,
-  [SMALL_STATE(778)] = 22244,
-  [SMALL_STATE(779)] = 22251,
-  [SMALL_STATE(780)] = 22258,
-  [SMALL_STATE(781)] = 22265,
+  [SMALL_STATE(224)] = 13782,
+  [SMALL_STATE(225)] = 13842,
+  [SMALL_STATE(226)] = 13884,
+  [SMALL_STATE(227)] = 13943,
+  [SMALL_STATE(228)] = 14002,
+  [SMALL_STATE(229)] = 14036,
+  [SMALL_STATE(230)] = 14070,
+  [SMALL_STATE(231)] = 14104,
+  [SMALL_STATE(232)] = 14138,
+  [SMALL_STATE(233)] = 14172,
+  [SMALL_STATE(234)] = 14206,
+  [SMALL_STATE(235)] = 14240,
+  [SMALL_STATE(236)] = 14274,
+  [SMALL_STATE(237)] = 14308,
+  [SMALL_STATE(238)] = 14342,
+  [SMALL_STATE(239)] = 14376,
+  [SMALL_STATE(240)] = 14410,
+  [SMALL_STATE(241)] = 14444,
+  [SMALL_STATE(242)] = 14478,
+  [SMALL_STATE(243)] = 14512,
+  [SMALL_STATE(244)] = 14546,
+  [SMALL_STATE(245)] = 14580,
+  [SMALL_STATE(246)] = 14614,
+  [SMALL_STATE(247)] = 14648,
+  [SMALL_STATE(248)] = 14682,
+  [SMALL_STATE(249)] = 14716,
+  [SMALL_STATE(250)] = 14750,
+  [SMALL_STATE(251)] = 14784,
+  [SMALL_STATE(252)] = 14833,
+  [SMALL_STATE(253)] = 14882,
+  [SMALL_STATE(254)] = 14931,
+  [SMALL_STATE(255)] = 14967,
+  [SMALL_STATE(256)] = 15002,
+  [SMALL_STATE(257)] = 15037,
+  [SMALL_STATE(258)] = 15067,
+  [SMALL_STATE(259)] = 15097,
+  [SMALL_STATE(260)] = 15124,
+  [SMALL_STATE(261)] = 15157,
+  [SMALL_STATE(262)] = 15184,
+  [SMALL_STATE(263)] = 15211,
+  [SMALL_STATE(264)] = 15244,
+  [SMALL_STATE(265)] = 15271,
+  [SMALL_STATE(266)] = 15313,
+  [SMALL_STATE(267)] = 15338,
+  [SMALL_STATE(268)] = 15365,
+  [SMALL_STATE(269)] = 15392,
+  [SMALL_STATE(270)] = 15417,
+  [SMALL_STATE(271)] = 15442,
+  [SMALL_STATE(272)] = 15467,
+  [SMALL_STATE(273)] = 15492,
+  [SMALL_STATE(274)] = 15519,
+  [SMALL_STATE(275)] = 15544,
+  [SMALL_STATE(276)] = 15571,
+  [SMALL_STATE(277)] = 15598,
+  [SMALL_STATE(278)] = 15623,
+  [SMALL_STATE(279)] = 15650,
+  [SMALL_STATE(280)] = 15675,
+  [SMALL_STATE(281)] = 15700,
+  [SMALL_STATE(282)] = 15724,
+  [SMALL_STATE(283)] = 15748,
+  [SMALL_STATE(284)] = 15772,
+  [SMALL_STATE(285)] = 15796,
+  [SMALL_STATE(286)] = 15820,
+  [SMALL_STATE(287)] = 15844,
+  [SMALL_STATE(288)] = 15863,
+  [SMALL_STATE(289)] = 15882,
+  [SMALL_STATE(290)] = 15901,
+  [SMALL_STATE(291)] = 15920,
+  [SMALL_STATE(292)] = 15939,
+  [SMALL_STATE(293)] = 15958,
+  [SMALL_STATE(294)] = 15977,
+  [SMALL_STATE(295)] = 15996,
+  [SMALL_STATE(296)] = 16015,
+  [SMALL_STATE(297)] = 16034,
+  [SMALL_STATE(298)] = 16053,
+  [SMALL_STATE(299)] = 16086,
+  [SMALL_STATE(300)] = 16105,
+  [SMALL_STATE(301)] = 16124,
+  [SMALL_STATE(302)] = 16143,
+  [SMALL_STATE(303)] = 16162,
+  [SMALL_STATE(304)] = 16181,
+  [SMALL_STATE(305)] = 16200,
+  [SMALL_STATE(306)] = 16219,
+  [SMALL_STATE(307)] = 16238,
+  [SMALL_STATE(308)] = 16257,
+  [SMALL_STATE(309)] = 16276,
+  [SMALL_STATE(310)] = 16295,
+  [SMALL_STATE(311)] = 16314,
+  [SMALL_STATE(312)] = 16343,
+  [SMALL_STATE(313)] = 16374,
+  [SMALL_STATE(314)] = 16403,
+  [SMALL_STATE(315)] = 16432,
+  [SMALL_STATE(316)] = 16461,
+  [SMALL_STATE(317)] = 16490,
+  [SMALL_STATE(318)] = 16519,
+  [SMALL_STATE(319)] = 16548,
+  [SMALL_STATE(320)] = 16577,
+  [SMALL_STATE(321)] = 16603,
+  [SMALL_STATE(322)] = 16629,
+  [SMALL_STATE(323)] = 16658,
+  [SMALL_STATE(324)] = 16681,
+  [SMALL_STATE(325)] = 16706,
+  [SMALL_STATE(326)] = 16731,
+  [SMALL_STATE(327)] = 16760,
+  [SMALL_STATE(328)] = 16785,
+  [SMALL_STATE(329)] = 16808,
+  [SMALL_STATE(330)] = 16831,
+  [SMALL_STATE(331)] = 16855,
+  [SMALL_STATE(332)] = 16877,
+  [SMALL_STATE(333)] = 16899,
+  [SMALL_STATE(334)] = 16921,
+  [SMALL_STATE(335)] = 16945,
+  [SMALL_STATE(336)] = 16967,
+  [SMALL_STATE(337)] = 16989,
+  [SMALL_STATE(338)] = 17011,
+  [SMALL_STATE(339)] = 17033,
+  [SMALL_STATE(340)] = 17055,
+  [SMALL_STATE(341)] = 17077,
+  [SMALL_STATE(342)] = 17099,
+  [SMALL_STATE(343)] = 17121,
+  [SMALL_STATE(344)] = 17143,
+  [SMALL_STATE(345)] = 17165,
+  [SMALL_STATE(346)] = 17187,
+  [SMALL_STATE(347)] = 17208,
+  [SMALL_STATE(348)] = 17227,
+  [SMALL_STATE(349)] = 17242,
+  [SMALL_STATE(350)] = 17263,
+  [SMALL_STATE(351)] = 17282,
+  [SMALL_STATE(352)] = 17297,
+  [SMALL_STATE(353)] = 17320,
+  [SMALL_STATE(354)] = 17339,
+  [SMALL_STATE(355)] = 17360,
+  [SMALL_STATE(356)] = 17379,
+  [SMALL_STATE(357)] = 17398,
+  [SMALL_STATE(358)] = 17417,
+  [SMALL_STATE(359)] = 17431,
+  [SMALL_STATE(360)] = 17451,
+  [SMALL_STATE(361)] = 17471,
+  [SMALL_STATE(362)] = 17485,
+  [SMALL_STATE(363)] = 17499,
+  [SMALL_STATE(364)] = 17517,
+  [SMALL_STATE(365)] = 17537,
+  [SMALL_STATE(366)] = 17559,
+  [SMALL_STATE(367)] = 17575,
+  [SMALL_STATE(368)] = 17593,
+  [SMALL_STATE(369)] = 17611,
+  [SMALL_STATE(370)] = 17631,
+  [SMALL_STATE(371)] = 17647,
+  [SMALL_STATE(372)] = 17661,
+  [SMALL_STATE(373)] = 17681,
+  [SMALL_STATE(374)] = 17701,
+  [SMALL_STATE(375)] = 17715,
+  [SMALL_STATE(376)] = 17733,
+  [SMALL_STATE(377)] = 17753,
+  [SMALL_STATE(378)] = 17773,
+  [SMALL_STATE(379)] = 17787,
+  [SMALL_STATE(380)] = 17807,
+  [SMALL_STATE(381)] = 17827,
+  [SMALL_STATE(382)] = 17847,
+  [SMALL_STATE(383)] = 17867,
+  [SMALL_STATE(384)] = 17887,
+  [SMALL_STATE(385)] = 17907,
+  [SMALL_STATE(386)] = 17927,
+  [SMALL_STATE(387)] = 17949,
+  [SMALL_STATE(388)] = 17969,
+  [SMALL_STATE(389)] = 17989,
+  [SMALL_STATE(390)] = 18009,
+  [SMALL_STATE(391)] = 18029,
+  [SMALL_STATE(392)] = 18049,
+  [SMALL_STATE(393)] = 18069,
+  [SMALL_STATE(394)] = 18089,
+  [SMALL_STATE(395)] = 18109,
+  [SMALL_STATE(396)] = 18129,
+  [SMALL_STATE(397)] = 18149,
+  [SMALL_STATE(398)] = 18169,
+  [SMALL_STATE(399)] = 18191,
+  [SMALL_STATE(400)] = 18205,
+  [SMALL_STATE(401)] = 18227,
+  [SMALL_STATE(402)] = 18244,
+  [SMALL_STATE(403)] = 18257,
+  [SMALL_STATE(404)] = 18274,
+  [SMALL_STATE(405)] = 18291,
+  [SMALL_STATE(406)] = 18308,
+  [SMALL_STATE(407)] = 18321,
+  [SMALL_STATE(408)] = 18338,
+  [SMALL_STATE(409)] = 18351,
+  [SMALL_STATE(410)] = 18368,
+  [SMALL_STATE(411)] = 18385,
+  [SMALL_STATE(412)] = 18398,
+  [SMALL_STATE(413)] = 18411,
+  [SMALL_STATE(414)] = 18424,
+  [SMALL_STATE(415)] = 18441,
+  [SMALL_STATE(416)] = 18454,
+  [SMALL_STATE(417)] = 18471,
+  [SMALL_STATE(418)] = 18488,
+  [SMALL_STATE(419)] = 18505,
+  [SMALL_STATE(420)] = 18522,
+  [SMALL_STATE(421)] = 18539,
+  [SMALL_STATE(422)] = 18552,
+  [SMALL_STATE(423)] = 18569,
+  [SMALL_STATE(424)] = 18586,
+  [SMALL_STATE(425)] = 18603,
+  [SMALL_STATE(426)] = 18616,
+  [SMALL_STATE(427)] = 18629,
+  [SMALL_STATE(428)] = 18646,
+  [SMALL_STATE(429)] = 18659,
+  [SMALL_STATE(430)] = 18676,
+  [SMALL_STATE(431)] = 18693,
+  [SMALL_STATE(432)] = 18710,
+  [SMALL_STATE(433)] = 18727,
+  [SMALL_STATE(434)] = 18740,
+  [SMALL_STATE(435)] = 18756,
+  [SMALL_STATE(436)] = 18772,
+  [SMALL_STATE(437)] = 18784,
+  [SMALL_STATE(438)] = 18800,
+  [SMALL_STATE(439)] = 18814,
+  [SMALL_STATE(440)] = 18830,
+  [SMALL_STATE(441)] = 18846,
+  [SMALL_STATE(442)] = 18860,
+  [SMALL_STATE(443)] = 18876,
+  [SMALL_STATE(444)] = 18892,
+  [SMALL_STATE(445)] = 18906,
+  [SMALL_STATE(446)] = 18922,
+  [SMALL_STATE(447)] = 18934,
+  [SMALL_STATE(448)] = 18944,
+  [SMALL_STATE(449)] = 18958,
+  [SMALL_STATE(450)] = 18974,
+  [SMALL_STATE(451)] = 18988,
+  [SMALL_STATE(452)] = 19004,
+  [SMALL_STATE(453)] = 19020,
+  [SMALL_STATE(454)] = 19036,
+  [SMALL_STATE(455)] = 19052,
+  [SMALL_STATE(456)] = 19068,
+  [SMALL_STATE(457)] = 19084,
+  [SMALL_STATE(458)] = 19100,
+  [SMALL_STATE(459)] = 19114,
+  [SMALL_STATE(460)] = 19130,
+  [SMALL_STATE(461)] = 19146,
+  [SMALL_STATE(462)] = 19162,
+  [SMALL_STATE(463)] = 19178,
+  [SMALL_STATE(464)] = 19194,
+  [SMALL_STATE(465)] = 19210,
+  [SMALL_STATE(466)] = 19222,
+  [SMALL_STATE(467)] = 19236,
+  [SMALL_STATE(468)] = 19252,
+  [SMALL_STATE(469)] = 19268,
+  [SMALL_STATE(470)] = 19284,
+  [SMALL_STATE(471)] = 19300,
+  [SMALL_STATE(472)] = 19314,
+  [SMALL_STATE(473)] = 19328,
+  [SMALL_STATE(474)] = 19342,
+  [SMALL_STATE(475)] = 19354,
+  [SMALL_STATE(476)] = 19368,
+  [SMALL_STATE(477)] = 19382,
+  [SMALL_STATE(478)] = 19398,
+  [SMALL_STATE(479)] = 19414,
+  [SMALL_STATE(480)] = 19428,
+  [SMALL_STATE(481)] = 19444,
+  [SMALL_STATE(482)] = 19460,
+  [SMALL_STATE(483)] = 19472,
+  [SMALL_STATE(484)] = 19488,
+  [SMALL_STATE(485)] = 19504,
+  [SMALL_STATE(486)] = 19520,
+  [SMALL_STATE(487)] = 19532,
+  [SMALL_STATE(488)] = 19548,
+  [SMALL_STATE(489)] = 19560,
+  [SMALL_STATE(490)] = 19576,
+  [SMALL_STATE(491)] = 19592,
+  [SMALL_STATE(492)] = 19608,
+  [SMALL_STATE(493)] = 19624,
+  [SMALL_STATE(494)] = 19640,
+  [SMALL_STATE(495)] = 19654,
+  [SMALL_STATE(496)] = 19670,
+  [SMALL_STATE(497)] = 19684,
+  [SMALL_STATE(498)] = 19696,
+  [SMALL_STATE(499)] = 19706,
+  [SMALL_STATE(500)] = 19722,
+  [SMALL_STATE(501)] = 19735,
+  [SMALL_STATE(502)] = 19744,
+  [SMALL_STATE(503)] = 19753,
+  [SMALL_STATE(504)] = 19764,
+  [SMALL_STATE(505)] = 19777,
+  [SMALL_STATE(506)] = 19790,
+  [SMALL_STATE(507)] = 19803,
+  [SMALL_STATE(508)] = 19814,
+  [SMALL_STATE(509)] = 19827,
+  [SMALL_STATE(510)] = 19838,
+  [SMALL_STATE(511)] = 19849,
+  [SMALL_STATE(512)] = 19862,
+  [SMALL_STATE(513)] = 19875,
+  [SMALL_STATE(514)] = 19884,
+  [SMALL_STATE(515)] = 19897,
+  [SMALL_STATE(516)] = 19910,
+  [SMALL_STATE(517)] = 19923,
+  [SMALL_STATE(518)] = 19936,
+  [SMALL_STATE(519)] = 19949,
+  [SMALL_STATE(520)] = 19960,
+  [SMALL_STATE(521)] = 19969,
+  [SMALL_STATE(522)] = 19980,
+  [SMALL_STATE(523)] = 19993,
+  [SMALL_STATE(524)] = 20006,
+  [SMALL_STATE(525)] = 20019,
+  [SMALL_STATE(526)] = 20032,
+  [SMALL_STATE(527)] = 20041,
+  [SMALL_STATE(528)] = 20050,
+  [SMALL_STATE(529)] = 20061,
+  [SMALL_STATE(530)] = 20072,
+  [SMALL_STATE(531)] = 20085,
+  [SMALL_STATE(532)] = 20096,
+  [SMALL_STATE(533)] = 20109,
+  [SMALL_STATE(534)] = 20118,
+  [SMALL_STATE(535)] = 20131,
+  [SMALL_STATE(536)] = 20144,
+  [SMALL_STATE(537)] = 20157,
+  [SMALL_STATE(538)] = 20166,
+  [SMALL_STATE(539)] = 20179,
+  [SMALL_STATE(540)] = 20188,
+  [SMALL_STATE(541)] = 20197,
+  [SMALL_STATE(542)] = 20206,
+  [SMALL_STATE(543)] = 20217,
+  [SMALL_STATE(544)] = 20227,
+  [SMALL_STATE(545)] = 20237,
+  [SMALL_STATE(546)] = 20247,
+  [SMALL_STATE(547)] = 20257,
+  [SMALL_STATE(548)] = 20267,
+  [SMALL_STATE(549)] = 20277,
+  [SMALL_STATE(550)] = 20285,
+  [SMALL_STATE(551)] = 20293,
+  [SMALL_STATE(552)] = 20303,
+  [SMALL_STATE(553)] = 20313,
+  [SMALL_STATE(554)] = 20323,
+  [SMALL_STATE(555)] = 20333,
+  [SMALL_STATE(556)] = 20343,
+  [SMALL_STATE(557)] = 20353,
+  [SMALL_STATE(558)] = 20363,
+  [SMALL_STATE(559)] = 20373,
+  [SMALL_STATE(560)] = 20383,
+  [SMALL_STATE(561)] = 20393,
+  [SMALL_STATE(562)] = 20403,
+  [SMALL_STATE(563)] = 20413,
+  [SMALL_STATE(564)] = 20423,
+  [SMALL_STATE(565)] = 20433,
+  [SMALL_STATE(566)] = 20443,
+  [SMALL_STATE(567)] = 20453,
+  [SMALL_STATE(568)] = 20463,
+  [SMALL_STATE(569)] = 20473,
+  [SMALL_STATE(570)] = 20483,
+  [SMALL_STATE(571)] = 20493,
+  [SMALL_STATE(572)] = 20503,
+  [SMALL_STATE(573)] = 20513,
+  [SMALL_STATE(574)] = 20523,
+  [SMALL_STATE(575)] = 20533,
+  [SMALL_STATE(576)] = 20543,
+  [SMALL_STATE(577)] = 20553,
+  [SMALL_STATE(578)] = 20563,
+  [SMALL_STATE(579)] = 20573,
+  [SMALL_STATE(580)] = 20583,
+  [SMALL_STATE(581)] = 20593,
+  [SMALL_STATE(582)] = 20603,
+  [SMALL_STATE(583)] = 20613,
+  [SMALL_STATE(584)] = 20623,
+  [SMALL_STATE(585)] = 20633,
+  [SMALL_STATE(586)] = 20643,
+  [SMALL_STATE(587)] = 20653,
+  [SMALL_STATE(588)] = 20663,
+  [SMALL_STATE(589)] = 20673,
+  [SMALL_STATE(590)] = 20683,
+  [SMALL_STATE(591)] = 20693,
+  [SMALL_STATE(592)] = 20703,
+  [SMALL_STATE(593)] = 20713,
+  [SMALL_STATE(594)] = 20723,
+  [SMALL_STATE(595)] = 20733,
+  [SMALL_STATE(596)] = 20743,
+  [SMALL_STATE(597)] = 20753,
+  [SMALL_STATE(598)] = 20763,
+  [SMALL_STATE(599)] = 20773,
+  [SMALL_STATE(600)] = 20783,
+  [SMALL_STATE(601)] = 20793,
+  [SMALL_STATE(602)] = 20803,
+  [SMALL_STATE(603)] = 20813,
+  [SMALL_STATE(604)] = 20823,
+  [SMALL_STATE(605)] = 20833,
+  [SMALL_STATE(606)] = 20843,
+  [SMALL_STATE(607)] = 20853,
+  [SMALL_STATE(608)] = 20863,
+  [SMALL_STATE(609)] = 20873,
+  [SMALL_STATE(610)] = 20883,
+  [SMALL_STATE(611)] = 20893,
+  [SMALL_STATE(612)] = 20903,
+  [SMALL_STATE(613)] = 20913,
+  [SMALL_STATE(614)] = 20923,
+  [SMALL_STATE(615)] = 20933,
+  [SMALL_STATE(616)] = 20943,
+  [SMALL_STATE(617)] = 20953,
+  [SMALL_STATE(618)] = 20961,
+  [SMALL_STATE(619)] = 20971,
+  [SMALL_STATE(620)] = 20981,
+  [SMALL_STATE(621)] = 20991,
+  [SMALL_STATE(622)] = 21001,
+  [SMALL_STATE(623)] = 21011,
+  [SMALL_STATE(624)] = 21021,
+  [SMALL_STATE(625)] = 21031,
+  [SMALL_STATE(626)] = 21041,
+  [SMALL_STATE(627)] = 21051,
+  [SMALL_STATE(628)] = 21061,
+  [SMALL_STATE(629)] = 21069,
+  [SMALL_STATE(630)] = 21079,
+  [SMALL_STATE(631)] = 21089,
+  [SMALL_STATE(632)] = 21099,
+  [SMALL_STATE(633)] = 21109,
+  [SMALL_STATE(634)] = 21119,
+  [SMALL_STATE(635)] = 21129,
+  [SMALL_STATE(636)] = 21139,
+  [SMALL_STATE(637)] = 21147,
+  [SMALL_STATE(638)] = 21157,
+  [SMALL_STATE(639)] = 21167,
+  [SMALL_STATE(640)] = 21177,
+  [SMALL_STATE(641)] = 21187,
+  [SMALL_STATE(642)] = 21197,
+  [SMALL_STATE(643)] = 21207,
+  [SMALL_STATE(644)] = 21217,
+  [SMALL_STATE(645)] = 21227,
+  [SMALL_STATE(646)] = 21237,
+  [SMALL_STATE(647)] = 21247,
+  [SMALL_STATE(648)] = 21257,
+  [SMALL_STATE(649)] = 21267,
+  [SMALL_STATE(650)] = 21277,
+  [SMALL_STATE(651)] = 21287,
+  [SMALL_STATE(652)] = 21297,
+  [SMALL_STATE(653)] = 21305,
+  [SMALL_STATE(654)] = 21313,
+  [SMALL_STATE(655)] = 21323,
+  [SMALL_STATE(656)] = 21331,
+  [SMALL_STATE(657)] = 21339,
+  [SMALL_STATE(658)] = 21349,
+  [SMALL_STATE(659)] = 21359,
+  [SMALL_STATE(660)] = 21369,
+  [SMALL_STATE(661)] = 21379,
+  [SMALL_STATE(662)] = 21389,
+  [SMALL_STATE(663)] = 21397,
+  [SMALL_STATE(664)] = 21405,
+  [SMALL_STATE(665)] = 21415,
+  [SMALL_STATE(666)] = 21423,
+  [SMALL_STATE(667)] = 21433,
+  [SMALL_STATE(668)] = 21443,
+  [SMALL_STATE(669)] = 21453,
+  [SMALL_STATE(670)] = 21463,
+  [SMALL_STATE(671)] = 21473,
+  [SMALL_STATE(672)] = 21483,
+  [SMALL_STATE(673)] = 21493,
+  [SMALL_STATE(674)] = 21503,
+  [SMALL_STATE(675)] = 21513,
+  [SMALL_STATE(676)] = 21523,
+  [SMALL_STATE(677)] = 21533,
+  [SMALL_STATE(678)] = 21543,
+  [SMALL_STATE(679)] = 21553,
+  [SMALL_STATE(680)] = 21563,
+  [SMALL_STATE(681)] = 21573,
+  [SMALL_STATE(682)] = 21583,
+  [SMALL_STATE(683)] = 21593,
+  [SMALL_STATE(684)] = 21603,
+  [SMALL_STATE(685)] = 21613,
+  [SMALL_STATE(686)] = 21623,
+  [SMALL_STATE(687)] = 21633,
+  [SMALL_STATE(688)] = 21643,
+  [SMALL_STATE(689)] = 21653,
+  [SMALL_STATE(690)] = 21663,
+  [SMALL_STATE(691)] = 21673,
+  [SMALL_STATE(692)] = 21683,
+  [SMALL_STATE(693)] = 21693,
+  [SMALL_STATE(694)] = 21703,
+  [SMALL_STATE(695)] = 21711,
+  [SMALL_STATE(696)] = 21721,
+  [SMALL_STATE(697)] = 21729,
+  [SMALL_STATE(698)] = 21739,
+  [SMALL_STATE(699)] = 21749,
+  [SMALL_STATE(700)] = 21757,
+  [SMALL_STATE(701)] = 21767,
+  [SMALL_STATE(702)] = 21777,
+  [SMALL_STATE(703)] = 21785,
+  [SMALL_STATE(704)] = 21795,
+  [SMALL_STATE(705)] = 21802,
+  [SMALL_STATE(706)] = 21809,
+  [SMALL_STATE(707)] = 21816,
+  [SMALL_STATE(708)] = 21823,
+  [SMALL_STATE(709)] = 21830,
+  [SMALL_STATE(710)] = 21837,
+  [SMALL_STATE(711)] = 21844,
+  [SMALL_STATE(712)] = 21851,
+  [SMALL_STATE(713)] = 21858,
+  [SMALL_STATE(714)] = 21865,
+  [SMALL_STATE(715)] = 21872,
+  [SMALL_STATE(716)] = 21879,
+  [SMALL_STATE(717)] = 21886,
+  [SMALL_STATE(718)] = 21893,
+  [SMALL_STATE(719)] = 21900,
+  [SMALL_STATE(720)] = 21907,
+  [SMALL_STATE(721)] = 21914,
+  [SMALL_STATE(722)] = 21921,
+  [SMALL_STATE(723)] = 21928,
+  [SMALL_STATE(724)] = 21935,
+  [SMALL_STATE(725)] = 21942,
+  [SMALL_STATE(726)] = 21949,
+  [SMALL_STATE(727)] = 21956,
+  [SMALL_STATE(728)] = 21963,
+  [SMALL_STATE(729)] = 21970,
+  [SMALL_STATE(730)] = 21977,
+  [SMALL_STATE(731)] = 21984,
+  [SMALL_STATE(732)] = 21991,
+  [SMALL_STATE(733)] = 21998,
+  [SMALL_STATE(734)] = 22005,
+  [SMALL_STATE(735)] = 22012,
+  [SMALL_STATE(736)] = 22019,
+  [SMALL_STATE(737)] = 22026,
+  [SMALL_STATE(738)] = 22033,
+  [SMALL_STATE(739)] = 22040,
+  [SMALL_STATE(740)] = 22047,
+  [SMALL_STATE(741)] = 22054,
+  [SMALL_STATE(742)] = 22061,
+  [SMALL_STATE(743)] = 22068,
+  [SMALL_STATE(744)] = 22075,
+  [SMALL_STATE(745)] = 22082,
+  [SMALL_STATE(746)] = 22089,
+  [SMALL_STATE(747)] = 22096,
+  [SMALL_STATE(748)] = 22103,
+  [SMALL_STATE(749)] = 22110,
+  [SMALL_STATE(750)] = 22117,
+  [SMALL_STATE(751)] = 22124,
+  [SMALL_STATE(752)] = 22131,
+  [SMALL_STATE(753)] = 22138,
+  [SMALL_STATE(754)] = 22145,
+  [SMALL_STATE(755)] = 22152,
+  [SMALL_STATE(756)] = 22159,
+  [SMALL_STATE(757)] = 22166,
+  [SMALL_STATE(758)] = 22173,
+  [SMALL_STATE(759)] = 22180,
+  [SMALL_STATE(760)] = 22187,
+  [SMALL_STATE(761)] = 22194,
+  [SMALL_STATE(762)] = 22201,
+  [SMALL_STATE(763)] = 22208,
+  [SMALL_STATE(764)] = 22215,
+  [SMALL_STATE(765)] = 22222,
+  [SMALL_STATE(766)] = 22229,
+  [SMALL_STATE(767)] = 22236,
+  [SMALL_STATE(768)] = 22243,
+  [SMALL_STATE(769)] = 22250,
+  [SMALL_STATE(770)] = 22257,
+  [SMALL_STATE(771)] = 22264,
+  [SMALL_STATE(772)] = 22271,
+  [SMALL_STATE(773)] = 22278,
+  [SMALL_STATE(774)] = 22285,
+  [SMALL_STATE(775)] = 22292,
+  [SMALL_STATE(776)] = 22299,
+  [SMALL_STATE(777)] = 22306,
+  [SMALL_STATE(778)] = 22313,
+  [SMALL_STATE(779)] = 22320,
+  [SMALL_STATE(780)] = 22327,
+  [SMALL_STATE(781)] = 22334,
+  [SMALL_STATE(782)] = 22341,
+  [SMALL_STATE(783)] = 22348,
+  [SMALL_STATE(784)] = 22355,
+  [SMALL_STATE(785)] = 22362,
+  [SMALL_STATE(786)] = 22369,
+  [SMALL_STATE(787)] = 22376,
+  [SMALL_STATE(788)] = 22383,
+  [SMALL_STATE(789)] = 22390,
+  [SMALL_STATE(790)] = 22397,
+  [SMALL_STATE(791)] = 22404,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -28352,38 +28620,38 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(382),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(716),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(385),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(733),
   [11] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 3, 0, 0),
   [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
   [15] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call_phone, 3, 0, 0),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(563),
-  [19] = {.entry = {.count = 1, .reusable = false}}, SHIFT(504),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(506),
-  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(745),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(732),
-  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(746),
-  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(513),
-  [37] = {.entry = {.count = 1, .reusable = true}}, SHIFT(547),
-  [39] = {.entry = {.count = 1, .reusable = true}}, SHIFT(540),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(573),
+  [19] = {.entry = {.count = 1, .reusable = false}}, SHIFT(507),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(510),
+  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(767),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(741),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(772),
+  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(516),
+  [37] = {.entry = {.count = 1, .reusable = true}}, SHIFT(546),
+  [39] = {.entry = {.count = 1, .reusable = true}}, SHIFT(547),
   [41] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 3, 0, 0),
   [43] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
   [45] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_send_text, 3, 0, 0),
-  [47] = {.entry = {.count = 1, .reusable = true}}, SHIFT(641),
-  [49] = {.entry = {.count = 1, .reusable = false}}, SHIFT(502),
-  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(357),
-  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(532),
-  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
-  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
-  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(724),
-  [61] = {.entry = {.count = 1, .reusable = true}}, SHIFT(762),
-  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(736),
-  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(518),
-  [67] = {.entry = {.count = 1, .reusable = true}}, SHIFT(548),
-  [69] = {.entry = {.count = 1, .reusable = true}}, SHIFT(550),
+  [47] = {.entry = {.count = 1, .reusable = true}}, SHIFT(651),
+  [49] = {.entry = {.count = 1, .reusable = false}}, SHIFT(509),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(359),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(521),
+  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
+  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(749),
+  [61] = {.entry = {.count = 1, .reusable = true}}, SHIFT(773),
+  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(790),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(522),
+  [67] = {.entry = {.count = 1, .reusable = true}}, SHIFT(553),
+  [69] = {.entry = {.count = 1, .reusable = true}}, SHIFT(555),
   [71] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 2, 0, 0),
   [73] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_prompt, 2, 0, 0),
   [75] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 3, 0, 0),
@@ -28406,33 +28674,33 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [109] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_http, 5, 0, 18),
   [111] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
   [113] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0),
-  [115] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(504),
-  [118] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(376),
-  [121] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(506),
-  [124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
-  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(377),
-  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(745),
-  [133] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(732),
-  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(746),
-  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(513),
-  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(547),
-  [145] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(540),
-  [148] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(502),
-  [151] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(357),
-  [154] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(532),
-  [157] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(415),
-  [160] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(358),
-  [163] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(724),
-  [166] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(762),
-  [169] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(736),
-  [172] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(518),
-  [175] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(548),
-  [178] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(550),
-  [181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(591),
-  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(603),
-  [185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(582),
-  [187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(600),
-  [189] = {.entry = {.count = 1, .reusable = true}}, SHIFT(594),
+  [115] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(507),
+  [118] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(379),
+  [121] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(510),
+  [124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(430),
+  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(380),
+  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(767),
+  [133] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(741),
+  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(772),
+  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(516),
+  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(546),
+  [145] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(547),
+  [148] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(509),
+  [151] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(359),
+  [154] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(521),
+  [157] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(416),
+  [160] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(360),
+  [163] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(749),
+  [166] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(773),
+  [169] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(790),
+  [172] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(522),
+  [175] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(553),
+  [178] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(555),
+  [181] = {.entry = {.count = 1, .reusable = true}}, SHIFT(595),
+  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(607),
+  [185] = {.entry = {.count = 1, .reusable = true}}, SHIFT(586),
+  [187] = {.entry = {.count = 1, .reusable = true}}, SHIFT(604),
+  [189] = {.entry = {.count = 1, .reusable = true}}, SHIFT(598),
   [191] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_text_option, 3, 0, 0),
   [193] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_text_option, 3, 0, 0),
   [195] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_body_option, 3, 0, 0),
@@ -28453,18 +28721,18 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [225] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_header_option, 4, 0, 22),
   [227] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tools_option, 4, 0, 0),
   [229] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_tools_option, 4, 0, 0),
-  [231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
-  [233] = {.entry = {.count = 1, .reusable = false}}, SHIFT(523),
-  [235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
-  [237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(526),
-  [239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
-  [241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
-  [243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(733),
-  [245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(698),
-  [247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(734),
-  [249] = {.entry = {.count = 1, .reusable = true}}, SHIFT(529),
-  [251] = {.entry = {.count = 1, .reusable = true}}, SHIFT(566),
-  [253] = {.entry = {.count = 1, .reusable = true}}, SHIFT(585),
+  [231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [233] = {.entry = {.count = 1, .reusable = false}}, SHIFT(528),
+  [235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(382),
+  [237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(531),
+  [239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
+  [241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
+  [243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(747),
+  [245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(704),
+  [247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(750),
+  [249] = {.entry = {.count = 1, .reusable = true}}, SHIFT(535),
+  [251] = {.entry = {.count = 1, .reusable = true}}, SHIFT(571),
+  [253] = {.entry = {.count = 1, .reusable = true}}, SHIFT(589),
   [255] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_transactional_option, 2, 0, 0),
   [257] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_transactional_option, 2, 0, 0),
   [259] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_to_option, 3, 0, 0),
@@ -28477,132 +28745,132 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [273] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(55),
   [276] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__newline, 2, 0, 0),
   [278] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(56),
-  [281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(588),
-  [283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(597),
-  [285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(567),
+  [281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(592),
+  [283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(601),
+  [285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(572),
   [287] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 2, 0, 0),
   [289] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
-  [291] = {.entry = {.count = 1, .reusable = false}}, SHIFT(331),
+  [291] = {.entry = {.count = 1, .reusable = false}}, SHIFT(338),
   [293] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 2, 0, 0),
   [295] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
-  [297] = {.entry = {.count = 1, .reusable = false}}, SHIFT(334),
-  [299] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(591),
+  [297] = {.entry = {.count = 1, .reusable = false}}, SHIFT(331),
+  [299] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(595),
   [302] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 2, 0, 0),
   [304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [306] = {.entry = {.count = 1, .reusable = true}}, SHIFT(646),
-  [308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(706),
-  [310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(768),
-  [312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(542),
-  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(528),
-  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(557),
-  [318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(558),
-  [320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(559),
-  [322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(560),
-  [324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(707),
+  [306] = {.entry = {.count = 1, .reusable = true}}, SHIFT(659),
+  [308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(723),
+  [310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(782),
+  [312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(549),
+  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(537),
+  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(562),
+  [318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(563),
+  [320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(566),
+  [322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(567),
+  [324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(763),
   [326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
-  [328] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(582),
+  [328] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(586),
   [331] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
-  [333] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(334),
+  [333] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(331),
   [336] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0),
   [338] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 4, 0, 16),
   [340] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 4, 0, 16),
-  [342] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 5, 0, 27),
-  [344] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 5, 0, 27),
+  [342] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extraction, 5, 0, 28),
+  [344] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extraction, 5, 0, 28),
   [346] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_extract_option, 3, 0, 0),
   [348] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_extract_option, 3, 0, 0),
-  [350] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(331),
-  [353] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(523),
-  [356] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(379),
-  [359] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(526),
-  [362] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(403),
-  [365] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(380),
-  [368] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(733),
-  [371] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(698),
-  [374] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(734),
-  [377] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(529),
-  [380] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(566),
-  [383] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(585),
-  [386] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(597),
-  [389] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(600),
-  [392] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(603),
+  [350] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(338),
+  [353] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(528),
+  [356] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(382),
+  [359] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(531),
+  [362] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(407),
+  [365] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(383),
+  [368] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(747),
+  [371] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(704),
+  [374] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(750),
+  [377] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(535),
+  [380] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(571),
+  [383] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(589),
+  [386] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(601),
+  [389] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(604),
+  [392] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(607),
   [395] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(123),
   [398] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(124),
-  [401] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(594),
-  [404] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(588),
-  [407] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(567),
+  [401] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(598),
+  [404] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(592),
+  [407] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_send_email_repeat1, 2, 0, 0), SHIFT_REPEAT(572),
   [410] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0),
-  [412] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(646),
-  [415] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(706),
-  [418] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(768),
-  [421] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(542),
-  [424] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(528),
-  [427] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(557),
-  [430] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(558),
-  [433] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(559),
-  [436] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(560),
-  [439] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(707),
+  [412] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(659),
+  [415] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(723),
+  [418] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(782),
+  [421] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(549),
+  [424] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(537),
+  [427] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(562),
+  [430] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(563),
+  [433] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(566),
+  [436] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(567),
+  [439] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(763),
   [442] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(326),
   [445] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_steps_section, 3, 0, 0),
   [447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
-  [449] = {.entry = {.count = 1, .reusable = false}}, SHIFT(335),
+  [449] = {.entry = {.count = 1, .reusable = false}}, SHIFT(337),
   [451] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
-  [453] = {.entry = {.count = 1, .reusable = false}}, SHIFT(339),
-  [455] = {.entry = {.count = 1, .reusable = true}}, SHIFT(689),
-  [457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(770),
-  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(690),
-  [461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(535),
-  [463] = {.entry = {.count = 1, .reusable = true}}, SHIFT(666),
+  [453] = {.entry = {.count = 1, .reusable = false}}, SHIFT(341),
+  [455] = {.entry = {.count = 1, .reusable = true}}, SHIFT(695),
+  [457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(780),
+  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(696),
+  [461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(540),
+  [463] = {.entry = {.count = 1, .reusable = true}}, SHIFT(671),
   [465] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 5, 0, 26),
   [467] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_field, 6, 0, 23),
-  [469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(629),
+  [469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(636),
   [471] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
-  [473] = {.entry = {.count = 1, .reusable = false}}, SHIFT(343),
+  [473] = {.entry = {.count = 1, .reusable = false}}, SHIFT(345),
   [475] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(135),
   [478] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
-  [480] = {.entry = {.count = 1, .reusable = false}}, SHIFT(337),
+  [480] = {.entry = {.count = 1, .reusable = false}}, SHIFT(339),
   [482] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 2, 0, 0),
   [484] = {.entry = {.count = 1, .reusable = true}}, SHIFT(165),
-  [486] = {.entry = {.count = 1, .reusable = false}}, SHIFT(340),
+  [486] = {.entry = {.count = 1, .reusable = false}}, SHIFT(342),
   [488] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_field, 4, 0, 19),
   [490] = {.entry = {.count = 1, .reusable = true}}, SHIFT(166),
-  [492] = {.entry = {.count = 1, .reusable = false}}, SHIFT(341),
+  [492] = {.entry = {.count = 1, .reusable = false}}, SHIFT(343),
   [494] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
-  [496] = {.entry = {.count = 1, .reusable = false}}, SHIFT(342),
-  [498] = {.entry = {.count = 1, .reusable = true}}, SHIFT(694),
-  [500] = {.entry = {.count = 1, .reusable = true}}, SHIFT(778),
-  [502] = {.entry = {.count = 1, .reusable = true}}, SHIFT(695),
-  [504] = {.entry = {.count = 1, .reusable = true}}, SHIFT(537),
-  [506] = {.entry = {.count = 1, .reusable = true}}, SHIFT(679),
+  [496] = {.entry = {.count = 1, .reusable = false}}, SHIFT(344),
+  [498] = {.entry = {.count = 1, .reusable = true}}, SHIFT(701),
+  [500] = {.entry = {.count = 1, .reusable = true}}, SHIFT(788),
+  [502] = {.entry = {.count = 1, .reusable = true}}, SHIFT(702),
+  [504] = {.entry = {.count = 1, .reusable = true}}, SHIFT(527),
+  [506] = {.entry = {.count = 1, .reusable = true}}, SHIFT(683),
   [508] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_branch, 3, 0, 25),
-  [510] = {.entry = {.count = 1, .reusable = true}}, SHIFT(224),
-  [512] = {.entry = {.count = 1, .reusable = false}}, SHIFT(328),
-  [514] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
-  [516] = {.entry = {.count = 1, .reusable = false}}, SHIFT(333),
-  [518] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(339),
-  [521] = {.entry = {.count = 1, .reusable = true}}, SHIFT(606),
-  [523] = {.entry = {.count = 1, .reusable = true}}, SHIFT(722),
-  [525] = {.entry = {.count = 1, .reusable = true}}, SHIFT(731),
-  [527] = {.entry = {.count = 1, .reusable = true}}, SHIFT(659),
-  [529] = {.entry = {.count = 1, .reusable = true}}, SHIFT(522),
-  [531] = {.entry = {.count = 1, .reusable = true}}, SHIFT(670),
+  [510] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
+  [512] = {.entry = {.count = 1, .reusable = false}}, SHIFT(340),
+  [514] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
+  [516] = {.entry = {.count = 1, .reusable = false}}, SHIFT(336),
+  [518] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(341),
+  [521] = {.entry = {.count = 1, .reusable = true}}, SHIFT(610),
+  [523] = {.entry = {.count = 1, .reusable = true}}, SHIFT(731),
+  [525] = {.entry = {.count = 1, .reusable = true}}, SHIFT(755),
+  [527] = {.entry = {.count = 1, .reusable = true}}, SHIFT(665),
+  [529] = {.entry = {.count = 1, .reusable = true}}, SHIFT(526),
+  [531] = {.entry = {.count = 1, .reusable = true}}, SHIFT(680),
   [533] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 2, 0, 20),
-  [535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(677),
-  [537] = {.entry = {.count = 1, .reusable = true}}, SHIFT(607),
-  [539] = {.entry = {.count = 1, .reusable = true}}, SHIFT(608),
-  [541] = {.entry = {.count = 1, .reusable = true}}, SHIFT(749),
-  [543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
+  [535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(682),
+  [537] = {.entry = {.count = 1, .reusable = true}}, SHIFT(611),
+  [539] = {.entry = {.count = 1, .reusable = true}}, SHIFT(612),
+  [541] = {.entry = {.count = 1, .reusable = true}}, SHIFT(766),
+  [543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(322),
   [545] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(152),
-  [548] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(335),
+  [548] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(337),
   [551] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(155),
-  [554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(691),
-  [556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(774),
-  [558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(692),
-  [560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(536),
-  [562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(673),
+  [554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(698),
+  [556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(784),
+  [558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(699),
+  [560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(541),
+  [562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(677),
   [564] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_variant, 4, 0, 24),
-  [566] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(341),
-  [569] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(342),
-  [572] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(343),
+  [566] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(343),
+  [569] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(344),
+  [572] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(345),
   [575] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_branch, 6, 0, 26),
   [577] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(165),
   [580] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(166),
@@ -28610,668 +28878,681 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [586] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_else_branch, 3, 0, 0),
   [588] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(169),
   [591] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(170),
-  [594] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(340),
-  [597] = {.entry = {.count = 1, .reusable = true}}, SHIFT(687),
-  [599] = {.entry = {.count = 1, .reusable = true}}, SHIFT(766),
-  [601] = {.entry = {.count = 1, .reusable = true}}, SHIFT(688),
-  [603] = {.entry = {.count = 1, .reusable = true}}, SHIFT(534),
-  [605] = {.entry = {.count = 1, .reusable = true}}, SHIFT(660),
+  [594] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(342),
+  [597] = {.entry = {.count = 1, .reusable = true}}, SHIFT(693),
+  [599] = {.entry = {.count = 1, .reusable = true}}, SHIFT(776),
+  [601] = {.entry = {.count = 1, .reusable = true}}, SHIFT(694),
+  [603] = {.entry = {.count = 1, .reusable = true}}, SHIFT(539),
+  [605] = {.entry = {.count = 1, .reusable = true}}, SHIFT(666),
   [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 2, 0, 0),
-  [609] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(337),
-  [612] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(689),
-  [615] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(770),
-  [618] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(690),
-  [621] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(535),
-  [624] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(666),
-  [627] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(694),
-  [630] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(778),
-  [633] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(695),
-  [636] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(537),
-  [639] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(679),
-  [642] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(333),
-  [645] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(328),
-  [648] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 5, 0, 0),
+  [609] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(339),
+  [612] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(695),
+  [615] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(780),
+  [618] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(696),
+  [621] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(540),
+  [624] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(671),
+  [627] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(336),
+  [630] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(701),
+  [633] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(788),
+  [636] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(702),
+  [639] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(527),
+  [642] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(683),
+  [645] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 5, 0, 0),
+  [647] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(209),
   [650] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(210),
-  [653] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(211),
-  [656] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 3, 0, 20),
-  [658] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 6, 0, 0),
-  [660] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 7, 0, 0),
+  [653] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_branch, 3, 0, 20),
+  [655] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 6, 0, 0),
+  [657] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 7, 0, 0),
+  [659] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(214),
   [662] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_variant, 5, 0, 24),
-  [664] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__end_of_line, 1, 0, 0),
-  [666] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_branch, 4, 0, 25),
-  [668] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_label, 3, 0, 1),
-  [670] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(606),
-  [673] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(722),
-  [676] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(731),
-  [679] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(659),
-  [682] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(522),
-  [685] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(670),
-  [688] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(677),
-  [691] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(607),
-  [694] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(608),
-  [697] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(749),
-  [700] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(321),
-  [703] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait, 3, 0, 0),
-  [705] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 3, 0, 14),
-  [707] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 4, 0, 0),
-  [709] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(691),
-  [712] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(774),
-  [715] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(692),
-  [718] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(536),
-  [721] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(673),
-  [724] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(224),
-  [727] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(687),
-  [730] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(766),
-  [733] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(688),
-  [736] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(534),
-  [739] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(660),
-  [742] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 3, 0, 0),
-  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_block, 3, 0, 0),
-  [746] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_field, 5, 0, 19),
-  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 5, 0, 0),
-  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_split, 5, 0, 0),
-  [752] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 5, 0, 0),
-  [754] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 3, 0, 0),
-  [756] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 6, 0, 17),
-  [758] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 6, 0, 18),
-  [760] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 2, 0, 0),
-  [762] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 5, 0, 0),
-  [764] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 5, 0, 0),
-  [766] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_field, 7, 0, 23),
-  [768] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_split, 4, 0, 0),
-  [770] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_block, 3, 0, 0),
-  [772] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 3, 0, 15),
+  [664] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 7, 0, 27),
+  [666] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__end_of_line, 1, 0, 0),
+  [668] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_branch, 4, 0, 25),
+  [670] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_label, 3, 0, 1),
+  [672] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(610),
+  [675] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(731),
+  [678] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(755),
+  [681] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(665),
+  [684] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(526),
+  [687] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(680),
+  [690] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(682),
+  [693] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(611),
+  [696] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(612),
+  [699] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(766),
+  [702] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(322),
+  [705] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait, 3, 0, 0),
+  [707] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goto, 3, 0, 14),
+  [709] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_until, 4, 0, 0),
+  [711] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(698),
+  [714] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(784),
+  [717] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(699),
+  [720] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(541),
+  [723] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(677),
+  [726] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_extract_option_repeat1, 2, 0, 0), SHIFT_REPEAT(340),
+  [729] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(693),
+  [732] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(776),
+  [735] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(694),
+  [738] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(539),
+  [741] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_steps_section_repeat1, 2, 0, 0), SHIFT_REPEAT(666),
+  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_branch, 3, 0, 0),
+  [746] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_text, 5, 0, 0),
+  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 3, 0, 0),
+  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_notify, 6, 0, 17),
+  [752] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_http, 6, 0, 18),
+  [754] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 2, 0, 0),
+  [756] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_field, 7, 0, 23),
+  [758] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_block, 3, 0, 0),
+  [760] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_split, 4, 0, 0),
+  [762] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call_phone, 5, 0, 0),
+  [764] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_failure_block, 3, 0, 0),
+  [766] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wait_field, 5, 0, 19),
+  [768] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 5, 0, 0),
+  [770] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exit, 3, 0, 15),
+  [772] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_split, 5, 0, 0),
   [774] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prompt, 4, 0, 0),
-  [776] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 4, 0, 0),
-  [778] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 3, 0, 1),
-  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(773),
-  [782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(524),
-  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(763),
-  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(777),
-  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(617),
-  [790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(779),
-  [792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(499),
-  [794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(701),
-  [796] = {.entry = {.count = 1, .reusable = true}}, SHIFT(621),
-  [798] = {.entry = {.count = 1, .reusable = true}}, SHIFT(640),
-  [800] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0),
-  [802] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(773),
-  [805] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(524),
-  [808] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(763),
-  [811] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(777),
-  [814] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(617),
-  [817] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(779),
-  [820] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(499),
-  [823] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(701),
-  [826] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(621),
-  [829] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(640),
-  [832] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 4, 0, 1),
-  [834] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 2, 0, 0),
-  [836] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
-  [838] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0),
-  [840] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0), SHIFT_REPEAT(349),
-  [843] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 3, 0, 0),
-  [845] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 6, 0, 13),
-  [847] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 5, 0, 13),
-  [849] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 4, 0, 13),
-  [851] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 3, 0, 13),
-  [853] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 3, 0, 1),
-  [855] = {.entry = {.count = 1, .reusable = true}}, SHIFT(267),
-  [857] = {.entry = {.count = 1, .reusable = false}}, SHIFT(336),
-  [859] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 3, 0, 1),
-  [861] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 2, 0, 0),
-  [863] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 2, 0, 0),
-  [865] = {.entry = {.count = 1, .reusable = true}}, SHIFT(287),
-  [867] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
-  [869] = {.entry = {.count = 1, .reusable = true}}, SHIFT(726),
-  [871] = {.entry = {.count = 1, .reusable = true}}, SHIFT(742),
-  [873] = {.entry = {.count = 1, .reusable = true}}, SHIFT(703),
-  [875] = {.entry = {.count = 1, .reusable = true}}, SHIFT(346),
-  [877] = {.entry = {.count = 1, .reusable = false}}, SHIFT(399),
-  [879] = {.entry = {.count = 1, .reusable = false}}, SHIFT(372),
-  [881] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
-  [883] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
-  [885] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0), SHIFT_REPEAT(336),
-  [888] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
-  [890] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(267),
-  [893] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 4, 0, 1),
-  [895] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 4, 0, 1),
-  [897] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 9),
-  [899] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 9),
-  [901] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 16),
-  [903] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 16),
-  [905] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 3, 0, 0),
-  [907] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 3, 0, 0),
-  [909] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 5, 0, 0),
-  [911] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 2),
-  [913] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 4, 0, 0),
-  [915] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 0),
-  [917] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goal, 4, 0, 8),
+  [776] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_send_email, 5, 0, 0),
+  [778] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 4, 0, 0),
+  [780] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 4, 0, 1),
+  [782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(787),
+  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(529),
+  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(719),
+  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(712),
+  [790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(624),
+  [792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(721),
+  [794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(505),
+  [796] = {.entry = {.count = 1, .reusable = true}}, SHIFT(732),
+  [798] = {.entry = {.count = 1, .reusable = true}}, SHIFT(630),
+  [800] = {.entry = {.count = 1, .reusable = true}}, SHIFT(650),
+  [802] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0),
+  [804] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(787),
+  [807] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(529),
+  [810] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(719),
+  [813] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(712),
+  [816] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(624),
+  [819] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(721),
+  [822] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(505),
+  [825] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(732),
+  [828] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(630),
+  [831] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_workflow_repeat1, 2, 0, 0), SHIFT_REPEAT(650),
+  [834] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_workflow, 3, 0, 1),
+  [836] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 2, 0, 0),
+  [838] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
+  [840] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0),
+  [842] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_windows_section_repeat1, 2, 0, 0), SHIFT_REPEAT(351),
+  [845] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_windows_section, 3, 0, 0),
+  [847] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 4, 0, 13),
+  [849] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 2, 0, 0),
+  [851] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
+  [853] = {.entry = {.count = 1, .reusable = false}}, SHIFT(333),
+  [855] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 2, 0, 0),
+  [857] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 3, 0, 13),
+  [859] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 6, 0, 13),
+  [861] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 3, 0, 1),
+  [863] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 3, 0, 1),
+  [865] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window, 5, 0, 13),
+  [867] = {.entry = {.count = 1, .reusable = true}}, SHIFT(298),
+  [869] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
+  [871] = {.entry = {.count = 1, .reusable = true}}, SHIFT(779),
+  [873] = {.entry = {.count = 1, .reusable = true}}, SHIFT(713),
+  [875] = {.entry = {.count = 1, .reusable = true}}, SHIFT(756),
+  [877] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
+  [879] = {.entry = {.count = 1, .reusable = false}}, SHIFT(415),
+  [881] = {.entry = {.count = 1, .reusable = false}}, SHIFT(373),
+  [883] = {.entry = {.count = 1, .reusable = true}}, SHIFT(417),
+  [885] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_section, 4, 0, 1),
+  [887] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_event_section, 4, 0, 1),
+  [889] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(268),
+  [892] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 16),
+  [894] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 16),
+  [896] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 9),
+  [898] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 9),
+  [900] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [902] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_fields_section, 3, 0, 0),
+  [904] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
+  [906] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0), SHIFT_REPEAT(333),
+  [909] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_fields_section_repeat1, 2, 0, 0),
+  [911] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 4, 0, 0),
+  [913] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 5, 0, 0),
+  [915] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 2),
+  [917] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_setting, 3, 0, 0),
   [919] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trigger, 3, 0, 5),
-  [921] = {.entry = {.count = 1, .reusable = true}}, SHIFT(421),
-  [923] = {.entry = {.count = 1, .reusable = true}}, SHIFT(761),
-  [925] = {.entry = {.count = 1, .reusable = false}}, SHIFT(421),
-  [927] = {.entry = {.count = 1, .reusable = true}}, SHIFT(264),
-  [929] = {.entry = {.count = 1, .reusable = true}}, SHIFT(309),
-  [931] = {.entry = {.count = 1, .reusable = true}}, SHIFT(718),
-  [933] = {.entry = {.count = 1, .reusable = true}}, SHIFT(720),
-  [935] = {.entry = {.count = 1, .reusable = true}}, SHIFT(370),
-  [937] = {.entry = {.count = 1, .reusable = false}}, SHIFT(370),
-  [939] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
-  [941] = {.entry = {.count = 1, .reusable = false}}, SHIFT(348),
-  [943] = {.entry = {.count = 1, .reusable = true}}, SHIFT(312),
-  [945] = {.entry = {.count = 1, .reusable = false}}, SHIFT(310),
-  [947] = {.entry = {.count = 1, .reusable = false}}, SHIFT(351),
-  [949] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
-  [951] = {.entry = {.count = 1, .reusable = false}}, SHIFT(353),
-  [953] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
-  [955] = {.entry = {.count = 1, .reusable = false}}, SHIFT(407),
-  [957] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
-  [959] = {.entry = {.count = 1, .reusable = false}}, SHIFT(397),
-  [961] = {.entry = {.count = 1, .reusable = true}}, SHIFT(397),
-  [963] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
-  [965] = {.entry = {.count = 1, .reusable = false}}, SHIFT(516),
-  [967] = {.entry = {.count = 1, .reusable = false}}, SHIFT(740),
-  [969] = {.entry = {.count = 1, .reusable = false}}, SHIFT(329),
-  [971] = {.entry = {.count = 1, .reusable = false}}, SHIFT(452),
-  [973] = {.entry = {.count = 1, .reusable = true}}, SHIFT(455),
-  [975] = {.entry = {.count = 1, .reusable = false}}, SHIFT(332),
-  [977] = {.entry = {.count = 1, .reusable = false}}, SHIFT(483),
-  [979] = {.entry = {.count = 1, .reusable = true}}, SHIFT(489),
-  [981] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
-  [983] = {.entry = {.count = 1, .reusable = true}}, SHIFT(297),
-  [985] = {.entry = {.count = 1, .reusable = false}}, SHIFT(386),
-  [987] = {.entry = {.count = 1, .reusable = true}}, SHIFT(413),
-  [989] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
-  [991] = {.entry = {.count = 1, .reusable = true}}, SHIFT(516),
-  [993] = {.entry = {.count = 1, .reusable = true}}, SHIFT(740),
-  [995] = {.entry = {.count = 1, .reusable = true}}, SHIFT(754),
-  [997] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
-  [999] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
-  [1001] = {.entry = {.count = 1, .reusable = true}}, SHIFT(365),
-  [1003] = {.entry = {.count = 1, .reusable = true}}, SHIFT(741),
-  [1005] = {.entry = {.count = 1, .reusable = true}}, SHIFT(459),
-  [1007] = {.entry = {.count = 1, .reusable = true}}, SHIFT(461),
-  [1009] = {.entry = {.count = 1, .reusable = true}}, SHIFT(451),
-  [1011] = {.entry = {.count = 1, .reusable = true}}, SHIFT(704),
-  [1013] = {.entry = {.count = 1, .reusable = true}}, SHIFT(630),
+  [921] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_goal, 4, 0, 8),
+  [923] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
+  [925] = {.entry = {.count = 1, .reusable = true}}, SHIFT(778),
+  [927] = {.entry = {.count = 1, .reusable = false}}, SHIFT(408),
+  [929] = {.entry = {.count = 1, .reusable = false}}, SHIFT(371),
+  [931] = {.entry = {.count = 1, .reusable = true}}, SHIFT(371),
+  [933] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
+  [935] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
+  [937] = {.entry = {.count = 1, .reusable = true}}, SHIFT(739),
+  [939] = {.entry = {.count = 1, .reusable = true}}, SHIFT(740),
+  [941] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
+  [943] = {.entry = {.count = 1, .reusable = false}}, SHIFT(358),
+  [945] = {.entry = {.count = 1, .reusable = false}}, SHIFT(355),
+  [947] = {.entry = {.count = 1, .reusable = true}}, SHIFT(355),
+  [949] = {.entry = {.count = 1, .reusable = false}}, SHIFT(353),
+  [951] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
+  [953] = {.entry = {.count = 1, .reusable = false}}, SHIFT(411),
+  [955] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
+  [957] = {.entry = {.count = 1, .reusable = true}}, SHIFT(319),
+  [959] = {.entry = {.count = 1, .reusable = false}}, SHIFT(350),
+  [961] = {.entry = {.count = 1, .reusable = true}}, SHIFT(318),
+  [963] = {.entry = {.count = 1, .reusable = false}}, SHIFT(312),
+  [965] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
+  [967] = {.entry = {.count = 1, .reusable = false}}, SHIFT(525),
+  [969] = {.entry = {.count = 1, .reusable = false}}, SHIFT(764),
+  [971] = {.entry = {.count = 1, .reusable = false}}, SHIFT(332),
+  [973] = {.entry = {.count = 1, .reusable = false}}, SHIFT(479),
+  [975] = {.entry = {.count = 1, .reusable = true}}, SHIFT(492),
+  [977] = {.entry = {.count = 1, .reusable = false}}, SHIFT(335),
+  [979] = {.entry = {.count = 1, .reusable = false}}, SHIFT(438),
+  [981] = {.entry = {.count = 1, .reusable = true}}, SHIFT(439),
+  [983] = {.entry = {.count = 1, .reusable = true}}, SHIFT(266),
+  [985] = {.entry = {.count = 1, .reusable = true}}, SHIFT(309),
+  [987] = {.entry = {.count = 1, .reusable = false}}, SHIFT(388),
+  [989] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
+  [991] = {.entry = {.count = 1, .reusable = true}}, SHIFT(525),
+  [993] = {.entry = {.count = 1, .reusable = true}}, SHIFT(764),
+  [995] = {.entry = {.count = 1, .reusable = true}}, SHIFT(774),
+  [997] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
+  [999] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
+  [1001] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
+  [1003] = {.entry = {.count = 1, .reusable = true}}, SHIFT(442),
+  [1005] = {.entry = {.count = 1, .reusable = true}}, SHIFT(737),
+  [1007] = {.entry = {.count = 1, .reusable = true}}, SHIFT(638),
+  [1009] = {.entry = {.count = 1, .reusable = true}}, SHIFT(366),
+  [1011] = {.entry = {.count = 1, .reusable = true}}, SHIFT(734),
+  [1013] = {.entry = {.count = 1, .reusable = true}}, SHIFT(486),
   [1015] = {.entry = {.count = 1, .reusable = true}}, SHIFT(480),
-  [1017] = {.entry = {.count = 1, .reusable = true}}, SHIFT(460),
-  [1019] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
-  [1021] = {.entry = {.count = 1, .reusable = true}}, SHIFT(488),
-  [1023] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
-  [1025] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
-  [1027] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0), SHIFT_REPEAT(316),
-  [1030] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
-  [1032] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
-  [1034] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
-  [1036] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
-  [1038] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12), SHIFT_REPEAT(488),
-  [1041] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
-  [1043] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_channel, 1, 0, 0),
-  [1045] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_channel, 1, 0, 0),
-  [1047] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
-  [1049] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 4, 0, 0),
-  [1051] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
-  [1053] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 4, 0, 0),
-  [1055] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 2, 0, 7),
-  [1057] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 2, 0, 7),
-  [1059] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 5, 0, 0),
-  [1061] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 5, 0, 0),
-  [1063] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 6, 0, 0),
-  [1065] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 6, 0, 0),
-  [1067] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
-  [1069] = {.entry = {.count = 1, .reusable = true}}, SHIFT(450),
-  [1071] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
-  [1073] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 3, 0, 0),
-  [1075] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 3, 0, 0),
-  [1077] = {.entry = {.count = 1, .reusable = true}}, SHIFT(767),
-  [1079] = {.entry = {.count = 1, .reusable = true}}, SHIFT(386),
-  [1081] = {.entry = {.count = 1, .reusable = true}}, SHIFT(543),
-  [1083] = {.entry = {.count = 1, .reusable = false}}, SHIFT(543),
-  [1085] = {.entry = {.count = 1, .reusable = true}}, SHIFT(705),
-  [1087] = {.entry = {.count = 1, .reusable = true}}, SHIFT(465),
-  [1089] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
-  [1091] = {.entry = {.count = 1, .reusable = true}}, SHIFT(472),
-  [1093] = {.entry = {.count = 1, .reusable = false}}, SHIFT(368),
-  [1095] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
-  [1097] = {.entry = {.count = 1, .reusable = true}}, SHIFT(759),
-  [1099] = {.entry = {.count = 1, .reusable = true}}, SHIFT(259),
-  [1101] = {.entry = {.count = 1, .reusable = true}}, SHIFT(649),
-  [1103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(653),
-  [1105] = {.entry = {.count = 1, .reusable = true}}, SHIFT(700),
-  [1107] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 1, 0, 0),
-  [1109] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 1, 0, 0),
-  [1111] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0),
-  [1113] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(704),
-  [1116] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(630),
-  [1119] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0),
-  [1121] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(368),
-  [1124] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(368),
-  [1127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(759),
-  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(260),
-  [1132] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_compare_operator, 1, 0, 0),
-  [1134] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_compare_operator, 1, 0, 0),
-  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(479),
-  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(730),
-  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
-  [1142] = {.entry = {.count = 1, .reusable = false}}, SHIFT(373),
-  [1144] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
-  [1146] = {.entry = {.count = 1, .reusable = true}}, SHIFT(359),
-  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(647),
-  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(261),
-  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
-  [1154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
-  [1156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(765),
-  [1158] = {.entry = {.count = 1, .reusable = true}}, SHIFT(443),
-  [1160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
-  [1162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(781),
-  [1164] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [1166] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 2, 0, 0),
-  [1168] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 2, 0, 0),
-  [1170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(497),
-  [1172] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 2, 0, 0),
-  [1174] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 2, 0, 0),
-  [1176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(478),
-  [1178] = {.entry = {.count = 1, .reusable = false}}, SHIFT(363),
-  [1180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(363),
-  [1182] = {.entry = {.count = 1, .reusable = true}}, SHIFT(771),
-  [1184] = {.entry = {.count = 1, .reusable = true}}, SHIFT(764),
-  [1186] = {.entry = {.count = 1, .reusable = true}}, SHIFT(708),
-  [1188] = {.entry = {.count = 1, .reusable = true}}, SHIFT(711),
-  [1190] = {.entry = {.count = 1, .reusable = true}}, SHIFT(713),
-  [1192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(715),
-  [1194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(717),
-  [1196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(719),
-  [1198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(721),
-  [1200] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 3, 0, 0),
-  [1202] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 3, 0, 0),
-  [1204] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 2, 0, 0),
-  [1206] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 2, 0, 0),
-  [1208] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0),
-  [1210] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(400),
-  [1213] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(750),
-  [1216] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 5, 0, 0),
-  [1218] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 5, 0, 0),
-  [1220] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(404),
-  [1223] = {.entry = {.count = 1, .reusable = false}}, SHIFT(503),
-  [1225] = {.entry = {.count = 1, .reusable = true}}, SHIFT(400),
-  [1227] = {.entry = {.count = 1, .reusable = true}}, SHIFT(750),
-  [1229] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_comparison, 2, 0, 6),
-  [1231] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 2, 0, 6),
-  [1233] = {.entry = {.count = 1, .reusable = false}}, SHIFT(385),
-  [1235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
-  [1237] = {.entry = {.count = 1, .reusable = false}}, SHIFT(530),
-  [1239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
-  [1241] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
-  [1243] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
-  [1245] = {.entry = {.count = 1, .reusable = false}}, SHIFT(398),
-  [1247] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 4, 0, 0),
-  [1249] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 4, 0, 0),
-  [1251] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 3, 0, 0),
-  [1253] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 3, 0, 0),
-  [1255] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_not_expression, 2, 0, 0),
-  [1257] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_not_expression, 2, 0, 0),
-  [1259] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 3, 0, 0),
-  [1261] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 3, 0, 0),
-  [1263] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
-  [1265] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
-  [1267] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_wait_block_repeat1, 2, 0, 0),
-  [1269] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_wait_block_repeat1, 2, 0, 0), SHIFT_REPEAT(629),
-  [1272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [1274] = {.entry = {.count = 1, .reusable = true}}, SHIFT(505),
-  [1276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
-  [1278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(374),
-  [1280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [1282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(538),
-  [1284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
-  [1286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [1288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [1290] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [1292] = {.entry = {.count = 1, .reusable = true}}, SHIFT(487),
-  [1294] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
-  [1296] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
-  [1298] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
-  [1300] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
-  [1302] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
-  [1304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
-  [1306] = {.entry = {.count = 1, .reusable = true}}, SHIFT(481),
-  [1308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
-  [1310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
-  [1312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(291),
-  [1314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [1316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(728),
-  [1318] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
-  [1320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
-  [1322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
-  [1324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(227),
-  [1326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
-  [1328] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
-  [1330] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_base_type, 1, 0, 0),
-  [1332] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_base_type, 1, 0, 0),
-  [1334] = {.entry = {.count = 1, .reusable = true}}, SHIFT(249),
-  [1336] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
-  [1338] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 1, 0, 0),
-  [1340] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 1, 0, 0),
-  [1342] = {.entry = {.count = 1, .reusable = true}}, SHIFT(490),
-  [1344] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
-  [1346] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
-  [1348] = {.entry = {.count = 1, .reusable = true}}, SHIFT(300),
-  [1350] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [1352] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(716),
-  [1355] = {.entry = {.count = 1, .reusable = true}}, SHIFT(494),
-  [1357] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 3, 0, 21),
-  [1359] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 3, 0, 21),
-  [1361] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
-  [1363] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_split_repeat1, 2, 0, 0),
-  [1365] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_split_repeat1, 2, 0, 0), SHIFT_REPEAT(730),
-  [1368] = {.entry = {.count = 1, .reusable = true}}, SHIFT(470),
-  [1370] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
-  [1372] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 4, 0, 0),
-  [1374] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 4, 0, 0),
-  [1376] = {.entry = {.count = 1, .reusable = true}}, SHIFT(244),
-  [1378] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 2, 0, 0),
-  [1380] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 2, 0, 0),
-  [1382] = {.entry = {.count = 1, .reusable = true}}, SHIFT(292),
+  [1017] = {.entry = {.count = 1, .reusable = true}}, SHIFT(470),
+  [1019] = {.entry = {.count = 1, .reusable = true}}, SHIFT(487),
+  [1021] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
+  [1023] = {.entry = {.count = 1, .reusable = true}}, SHIFT(446),
+  [1025] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
+  [1027] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 6, 0, 0),
+  [1029] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
+  [1031] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 6, 0, 0),
+  [1033] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
+  [1035] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
+  [1037] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
+  [1039] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12), SHIFT_REPEAT(446),
+  [1042] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 12),
+  [1044] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_channel, 1, 0, 0),
+  [1046] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_channel, 1, 0, 0),
+  [1048] = {.entry = {.count = 1, .reusable = true}}, SHIFT(275),
+  [1050] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 4, 0, 0),
+  [1052] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 4, 0, 0),
+  [1054] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 2, 0, 7),
+  [1056] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 2, 0, 7),
+  [1058] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 5, 0, 0),
+  [1060] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 5, 0, 0),
+  [1062] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
+  [1064] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0), SHIFT_REPEAT(311),
+  [1067] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__test_repeat1, 2, 0, 0),
+  [1069] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_compare_operator, 1, 0, 0),
+  [1071] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_compare_operator, 1, 0, 0),
+  [1073] = {.entry = {.count = 1, .reusable = true}}, SHIFT(478),
+  [1075] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
+  [1077] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 3, 0, 0),
+  [1079] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 3, 0, 0),
+  [1081] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 3, 0, 0),
+  [1083] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 3, 0, 0),
+  [1085] = {.entry = {.count = 1, .reusable = true}}, SHIFT(490),
+  [1087] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
+  [1089] = {.entry = {.count = 1, .reusable = true}}, SHIFT(498),
+  [1091] = {.entry = {.count = 1, .reusable = false}}, SHIFT(369),
+  [1093] = {.entry = {.count = 1, .reusable = true}}, SHIFT(369),
+  [1095] = {.entry = {.count = 1, .reusable = true}}, SHIFT(789),
+  [1097] = {.entry = {.count = 1, .reusable = true}}, SHIFT(264),
+  [1099] = {.entry = {.count = 1, .reusable = true}}, SHIFT(661),
+  [1101] = {.entry = {.count = 1, .reusable = true}}, SHIFT(662),
+  [1103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(710),
+  [1105] = {.entry = {.count = 1, .reusable = true}}, SHIFT(705),
+  [1107] = {.entry = {.count = 1, .reusable = true}}, SHIFT(388),
+  [1109] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0),
+  [1111] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(737),
+  [1114] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_condition_repeat1, 2, 0, 0), SHIFT_REPEAT(638),
+  [1117] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0),
+  [1119] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(369),
+  [1122] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(369),
+  [1125] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__line_string_repeat1, 2, 0, 0), SHIFT_REPEAT(789),
+  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(550),
+  [1130] = {.entry = {.count = 1, .reusable = false}}, SHIFT(550),
+  [1132] = {.entry = {.count = 1, .reusable = true}}, SHIFT(707),
+  [1134] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
+  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(753),
+  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
+  [1140] = {.entry = {.count = 1, .reusable = false}}, SHIFT(376),
+  [1142] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
+  [1144] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_string, 1, 0, 0),
+  [1146] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_string, 1, 0, 0),
+  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(484),
+  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
+  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(653),
+  [1154] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__triple_string, 2, 0, 0),
+  [1156] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__triple_string, 2, 0, 0),
+  [1158] = {.entry = {.count = 1, .reusable = true}}, SHIFT(452),
+  [1160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
+  [1162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(706),
+  [1164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(460),
+  [1166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(409),
+  [1168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(759),
+  [1170] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
+  [1172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(259),
+  [1174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(443),
+  [1176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(447),
+  [1178] = {.entry = {.count = 1, .reusable = false}}, SHIFT(364),
+  [1180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(364),
+  [1182] = {.entry = {.count = 1, .reusable = true}}, SHIFT(785),
+  [1184] = {.entry = {.count = 1, .reusable = true}}, SHIFT(717),
+  [1186] = {.entry = {.count = 1, .reusable = true}}, SHIFT(735),
+  [1188] = {.entry = {.count = 1, .reusable = true}}, SHIFT(720),
+  [1190] = {.entry = {.count = 1, .reusable = true}}, SHIFT(722),
+  [1192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(724),
+  [1194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(726),
+  [1196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(728),
+  [1198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(730),
+  [1200] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__line_string, 2, 0, 0),
+  [1202] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__line_string, 2, 0, 0),
+  [1204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(261),
+  [1206] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 3, 0, 0),
+  [1208] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 3, 0, 0),
+  [1210] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0),
+  [1212] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(404),
+  [1215] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__triple_string_repeat1, 2, 0, 0), SHIFT_REPEAT(777),
+  [1218] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 5, 0, 0),
+  [1220] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 5, 0, 0),
+  [1222] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 3, 0, 0),
+  [1224] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 3, 0, 0),
+  [1226] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
+  [1228] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 3, 0, 11),
+  [1230] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_comparison, 2, 0, 6),
+  [1232] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 2, 0, 6),
+  [1234] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym__newline, 2, 0, 0), SHIFT_REPEAT(414),
+  [1237] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__test, 2, 0, 0),
+  [1239] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__test, 2, 0, 0),
+  [1241] = {.entry = {.count = 1, .reusable = false}}, SHIFT(378),
+  [1243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
+  [1245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(777),
+  [1247] = {.entry = {.count = 1, .reusable = false}}, SHIFT(502),
+  [1249] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
+  [1251] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
+  [1253] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_binary_expression_repeat1, 2, 0, 11),
+  [1255] = {.entry = {.count = 1, .reusable = false}}, SHIFT(362),
+  [1257] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
+  [1259] = {.entry = {.count = 1, .reusable = false}}, SHIFT(520),
+  [1261] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_not_expression, 2, 0, 0),
+  [1263] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_not_expression, 2, 0, 0),
+  [1265] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized, 4, 0, 0),
+  [1267] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized, 4, 0, 0),
+  [1269] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
+  [1271] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
+  [1273] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 4, 0, 0),
+  [1275] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 4, 0, 0),
+  [1277] = {.entry = {.count = 1, .reusable = true}}, SHIFT(293),
+  [1279] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
+  [1281] = {.entry = {.count = 1, .reusable = true}}, SHIFT(752),
+  [1283] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
+  [1285] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
+  [1287] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
+  [1289] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(573),
+  [1292] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
+  [1294] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
+  [1296] = {.entry = {.count = 1, .reusable = true}}, SHIFT(493),
+  [1298] = {.entry = {.count = 1, .reusable = true}}, SHIFT(279),
+  [1300] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_logic_operator, 1, 0, 0),
+  [1302] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_logic_operator, 1, 0, 0),
+  [1304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(491),
+  [1306] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
+  [1308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(503),
+  [1310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
+  [1312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [1314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
+  [1316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
+  [1318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [1320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(523),
+  [1322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
+  [1324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [1326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [1328] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
+  [1330] = {.entry = {.count = 1, .reusable = true}}, SHIFT(467),
+  [1332] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [1334] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
+  [1336] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
+  [1338] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
+  [1340] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
+  [1342] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
+  [1344] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 3, 0, 0),
+  [1346] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 3, 0, 0),
+  [1348] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
+  [1350] = {.entry = {.count = 1, .reusable = true}}, SHIFT(288),
+  [1352] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
+  [1354] = {.entry = {.count = 1, .reusable = true}}, SHIFT(212),
+  [1356] = {.entry = {.count = 1, .reusable = true}}, SHIFT(292),
+  [1358] = {.entry = {.count = 1, .reusable = true}}, SHIFT(495),
+  [1360] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [1362] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(733),
+  [1365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0),
+  [1367] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0), SHIFT_REPEAT(661),
+  [1370] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 3, 0, 21),
+  [1372] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 3, 0, 21),
+  [1374] = {.entry = {.count = 1, .reusable = true}}, SHIFT(440),
+  [1376] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
+  [1378] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
+  [1380] = {.entry = {.count = 1, .reusable = true}}, SHIFT(256),
+  [1382] = {.entry = {.count = 1, .reusable = true}}, SHIFT(745),
   [1384] = {.entry = {.count = 1, .reusable = true}}, SHIFT(277),
-  [1386] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
-  [1388] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
-  [1390] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(563),
-  [1393] = {.entry = {.count = 1, .reusable = true}}, SHIFT(254),
-  [1395] = {.entry = {.count = 1, .reusable = true}}, SHIFT(723),
-  [1397] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 3, 0, 0),
-  [1399] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 3, 0, 0),
-  [1401] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
-  [1403] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
-  [1405] = {.entry = {.count = 1, .reusable = true}}, SHIFT(308),
-  [1407] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_logic_operator, 1, 0, 0),
-  [1409] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_logic_operator, 1, 0, 0),
-  [1411] = {.entry = {.count = 1, .reusable = true}}, SHIFT(275),
-  [1413] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
-  [1415] = {.entry = {.count = 1, .reusable = true}}, SHIFT(301),
-  [1417] = {.entry = {.count = 1, .reusable = true}}, SHIFT(486),
-  [1419] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 4, 0, 21),
-  [1421] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 4, 0, 21),
-  [1423] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
-  [1425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0),
-  [1427] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_window_repeat1, 2, 0, 0), SHIFT_REPEAT(649),
-  [1430] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
-  [1432] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
-  [1434] = {.entry = {.count = 1, .reusable = true}}, SHIFT(515),
-  [1436] = {.entry = {.count = 1, .reusable = true}}, SHIFT(751),
-  [1438] = {.entry = {.count = 1, .reusable = true}}, SHIFT(714),
-  [1440] = {.entry = {.count = 1, .reusable = true}}, SHIFT(322),
-  [1442] = {.entry = {.count = 1, .reusable = true}}, SHIFT(469),
-  [1444] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
-  [1446] = {.entry = {.count = 1, .reusable = true}}, SHIFT(579),
-  [1448] = {.entry = {.count = 1, .reusable = false}}, SHIFT(552),
-  [1450] = {.entry = {.count = 1, .reusable = true}}, SHIFT(552),
-  [1452] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0),
-  [1454] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0), SHIFT_REPEAT(505),
-  [1457] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0),
-  [1459] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0), SHIFT_REPEAT(374),
-  [1462] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
-  [1464] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0),
-  [1466] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0), SHIFT_REPEAT(538),
-  [1469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(756),
-  [1471] = {.entry = {.count = 1, .reusable = true}}, SHIFT(757),
-  [1473] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
-  [1475] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 1, 0, 0),
-  [1477] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 2, 0, 0),
-  [1479] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0), SHIFT_REPEAT(361),
-  [1482] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0),
-  [1484] = {.entry = {.count = 1, .reusable = true}}, SHIFT(511),
-  [1486] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
-  [1488] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 3, 0, 0),
-  [1490] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
-  [1492] = {.entry = {.count = 1, .reusable = true}}, SHIFT(575),
-  [1494] = {.entry = {.count = 1, .reusable = true}}, SHIFT(735),
-  [1496] = {.entry = {.count = 1, .reusable = true}}, SHIFT(501),
-  [1498] = {.entry = {.count = 1, .reusable = false}}, SHIFT(569),
-  [1500] = {.entry = {.count = 1, .reusable = true}}, SHIFT(569),
-  [1502] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_range, 3, 0, 0),
-  [1504] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
-  [1506] = {.entry = {.count = 1, .reusable = false}}, SHIFT(615),
-  [1508] = {.entry = {.count = 1, .reusable = true}}, SHIFT(615),
-  [1510] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
-  [1512] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
-  [1514] = {.entry = {.count = 1, .reusable = true}}, SHIFT(426),
-  [1516] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
-  [1518] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
-  [1520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [1522] = {.entry = {.count = 1, .reusable = true}}, SHIFT(284),
-  [1524] = {.entry = {.count = 1, .reusable = true}}, SHIFT(702),
-  [1526] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
-  [1528] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
-  [1530] = {.entry = {.count = 1, .reusable = true}}, SHIFT(271),
-  [1532] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
-  [1534] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
-  [1536] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
-  [1538] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
-  [1540] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [1542] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [1544] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [1546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [1548] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [1550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
-  [1552] = {.entry = {.count = 1, .reusable = true}}, SHIFT(318),
-  [1554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(636),
-  [1556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(338),
-  [1558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
-  [1560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [1562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [1564] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [1566] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
-  [1568] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [1570] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [1572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
-  [1574] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
-  [1576] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [1578] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [1580] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
-  [1582] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
-  [1584] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
-  [1586] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
-  [1588] = {.entry = {.count = 1, .reusable = true}}, SHIFT(282),
-  [1590] = {.entry = {.count = 1, .reusable = true}}, SHIFT(279),
-  [1592] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
-  [1594] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
-  [1596] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recipient, 1, 0, 0),
-  [1598] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
-  [1600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
-  [1602] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
-  [1604] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
-  [1606] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
-  [1608] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
-  [1610] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
-  [1612] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
-  [1614] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
-  [1616] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
-  [1618] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
-  [1620] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
-  [1622] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
-  [1624] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
-  [1626] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
-  [1628] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
-  [1630] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
-  [1632] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [1634] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
-  [1636] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [1638] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
-  [1640] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
-  [1642] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
-  [1644] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
-  [1646] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
-  [1648] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
-  [1650] = {.entry = {.count = 1, .reusable = true}}, SHIFT(678),
-  [1652] = {.entry = {.count = 1, .reusable = true}}, SHIFT(683),
-  [1654] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
-  [1656] = {.entry = {.count = 1, .reusable = true}}, SHIFT(371),
-  [1658] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [1660] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
-  [1662] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [1664] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
-  [1666] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
-  [1668] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
-  [1670] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
-  [1672] = {.entry = {.count = 1, .reusable = true}}, SHIFT(263),
-  [1674] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
-  [1676] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
-  [1678] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
-  [1680] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
-  [1682] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tool, 2, 0, 0),
-  [1684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
-  [1686] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [1688] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [1690] = {.entry = {.count = 1, .reusable = true}}, SHIFT(218),
-  [1692] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
-  [1694] = {.entry = {.count = 1, .reusable = true}}, SHIFT(672),
-  [1696] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
-  [1698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [1700] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
-  [1702] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [1704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
-  [1706] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
-  [1708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
-  [1710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(255),
-  [1712] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [1714] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
-  [1716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
-  [1718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [1720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [1722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(623),
-  [1724] = {.entry = {.count = 1, .reusable = true}}, SHIFT(624),
-  [1726] = {.entry = {.count = 1, .reusable = true}}, SHIFT(281),
-  [1728] = {.entry = {.count = 1, .reusable = true}}, SHIFT(576),
-  [1730] = {.entry = {.count = 1, .reusable = true}}, SHIFT(262),
-  [1732] = {.entry = {.count = 1, .reusable = true}}, SHIFT(699),
-  [1734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
-  [1736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
-  [1738] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 3, 0, 0),
-  [1740] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 3),
-  [1742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
-  [1744] = {.entry = {.count = 1, .reusable = true}}, SHIFT(258),
-  [1746] = {.entry = {.count = 1, .reusable = true}}, SHIFT(780),
-  [1748] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
-  [1750] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
-  [1752] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
-  [1754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [1756] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
-  [1758] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [1760] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
-  [1762] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
-  [1764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [1766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
-  [1768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
-  [1770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [1772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
-  [1774] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [1776] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [1778] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [1780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(319),
-  [1782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(546),
-  [1784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
-  [1786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [1788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
-  [1790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
-  [1792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
-  [1794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
-  [1796] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
-  [1798] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 2, 0, 1),
-  [1800] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
-  [1802] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
-  [1804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(661),
-  [1806] = {.entry = {.count = 1, .reusable = true}}, SHIFT(662),
-  [1808] = {.entry = {.count = 1, .reusable = true}}, SHIFT(729),
-  [1810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(667),
-  [1812] = {.entry = {.count = 1, .reusable = true}}, SHIFT(668),
-  [1814] = {.entry = {.count = 1, .reusable = true}}, SHIFT(738),
-  [1816] = {.entry = {.count = 1, .reusable = true}}, SHIFT(674),
-  [1818] = {.entry = {.count = 1, .reusable = true}}, SHIFT(675),
-  [1820] = {.entry = {.count = 1, .reusable = true}}, SHIFT(747),
-  [1822] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
-  [1824] = {.entry = {.count = 1, .reusable = true}}, SHIFT(680),
-  [1826] = {.entry = {.count = 1, .reusable = true}}, SHIFT(681),
-  [1828] = {.entry = {.count = 1, .reusable = true}}, SHIFT(755),
-  [1830] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
-  [1832] = {.entry = {.count = 1, .reusable = true}}, SHIFT(406),
-  [1834] = {.entry = {.count = 1, .reusable = true}}, SHIFT(712),
-  [1836] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
-  [1838] = {.entry = {.count = 1, .reusable = true}}, SHIFT(507),
-  [1840] = {.entry = {.count = 1, .reusable = true}}, SHIFT(634),
-  [1842] = {.entry = {.count = 1, .reusable = true}}, SHIFT(772),
-  [1844] = {.entry = {.count = 1, .reusable = true}}, SHIFT(739),
-  [1846] = {.entry = {.count = 1, .reusable = true}}, SHIFT(656),
-  [1848] = {.entry = {.count = 1, .reusable = true}}, SHIFT(625),
-  [1850] = {.entry = {.count = 1, .reusable = true}}, SHIFT(642),
-  [1852] = {.entry = {.count = 1, .reusable = true}}, SHIFT(587),
-  [1854] = {.entry = {.count = 1, .reusable = true}}, SHIFT(514),
-  [1856] = {.entry = {.count = 1, .reusable = true}}, SHIFT(474),
-  [1858] = {.entry = {.count = 1, .reusable = true}}, SHIFT(590),
-  [1860] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_zone, 3, 0, 0),
-  [1862] = {.entry = {.count = 1, .reusable = true}}, SHIFT(593),
-  [1864] = {.entry = {.count = 1, .reusable = true}}, SHIFT(657),
-  [1866] = {.entry = {.count = 1, .reusable = true}}, SHIFT(596),
-  [1868] = {.entry = {.count = 1, .reusable = true}}, SHIFT(464),
-  [1870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(599),
-  [1872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(769),
-  [1874] = {.entry = {.count = 1, .reusable = true}}, SHIFT(602),
-  [1876] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
-  [1878] = {.entry = {.count = 1, .reusable = true}}, SHIFT(605),
-  [1880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(609),
-  [1882] = {.entry = {.count = 1, .reusable = true}}, SHIFT(639),
-  [1884] = {.entry = {.count = 1, .reusable = true}}, SHIFT(619),
-  [1886] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 4),
-  [1888] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
-  [1890] = {.entry = {.count = 1, .reusable = true}}, SHIFT(458),
-  [1892] = {.entry = {.count = 1, .reusable = true}}, SHIFT(628),
-  [1894] = {.entry = {.count = 1, .reusable = true}}, SHIFT(613),
-  [1896] = {.entry = {.count = 1, .reusable = true}}, SHIFT(753),
-  [1898] = {.entry = {.count = 1, .reusable = true}}, SHIFT(544),
-  [1900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
-  [1902] = {.entry = {.count = 1, .reusable = true}}, SHIFT(572),
-  [1904] = {.entry = {.count = 1, .reusable = true}}, SHIFT(573),
-  [1906] = {.entry = {.count = 1, .reusable = true}}, SHIFT(648),
-  [1908] = {.entry = {.count = 1, .reusable = true}}, SHIFT(620),
-  [1910] = {.entry = {.count = 1, .reusable = true}}, SHIFT(650),
-  [1912] = {.entry = {.count = 1, .reusable = true}}, SHIFT(631),
-  [1914] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
-  [1916] = {.entry = {.count = 1, .reusable = true}}, SHIFT(533),
-  [1918] = {.entry = {.count = 1, .reusable = true}}, SHIFT(417),
-  [1920] = {.entry = {.count = 1, .reusable = true}}, SHIFT(456),
-  [1922] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [1924] = {.entry = {.count = 1, .reusable = true}}, SHIFT(555),
-  [1926] = {.entry = {.count = 1, .reusable = true}}, SHIFT(556),
-  [1928] = {.entry = {.count = 1, .reusable = true}}, SHIFT(643),
-  [1930] = {.entry = {.count = 1, .reusable = true}}, SHIFT(551),
-  [1932] = {.entry = {.count = 1, .reusable = true}}, SHIFT(498),
-  [1934] = {.entry = {.count = 1, .reusable = true}}, SHIFT(685),
-  [1936] = {.entry = {.count = 1, .reusable = true}}, SHIFT(493),
-  [1938] = {.entry = {.count = 1, .reusable = true}}, SHIFT(637),
+  [1386] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
+  [1388] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 2, 0, 0),
+  [1390] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 2, 0, 0),
+  [1392] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
+  [1394] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
+  [1396] = {.entry = {.count = 1, .reusable = true}}, SHIFT(237),
+  [1398] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_base_type, 1, 0, 0),
+  [1400] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_base_type, 1, 0, 0),
+  [1402] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
+  [1404] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_type, 1, 0, 0),
+  [1406] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_type, 1, 0, 0),
+  [1408] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
+  [1410] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
+  [1412] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
+  [1414] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
+  [1416] = {.entry = {.count = 1, .reusable = true}}, SHIFT(247),
+  [1418] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_split_repeat1, 2, 0, 0),
+  [1420] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_split_repeat1, 2, 0, 0), SHIFT_REPEAT(753),
+  [1423] = {.entry = {.count = 1, .reusable = true}}, SHIFT(234),
+  [1425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_wait_block_repeat1, 2, 0, 0),
+  [1427] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_wait_block_repeat1, 2, 0, 0), SHIFT_REPEAT(636),
+  [1430] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_template, 4, 0, 21),
+  [1432] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_template, 4, 0, 21),
+  [1434] = {.entry = {.count = 1, .reusable = true}}, SHIFT(301),
+  [1436] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0), SHIFT_REPEAT(370),
+  [1439] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 2, 0, 0),
+  [1441] = {.entry = {.count = 1, .reusable = true}}, SHIFT(617),
+  [1443] = {.entry = {.count = 1, .reusable = true}}, SHIFT(519),
+  [1445] = {.entry = {.count = 1, .reusable = true}}, SHIFT(770),
+  [1447] = {.entry = {.count = 1, .reusable = true}}, SHIFT(729),
+  [1449] = {.entry = {.count = 1, .reusable = true}}, SHIFT(323),
+  [1451] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
+  [1453] = {.entry = {.count = 1, .reusable = true}}, SHIFT(768),
+  [1455] = {.entry = {.count = 1, .reusable = false}}, SHIFT(556),
+  [1457] = {.entry = {.count = 1, .reusable = true}}, SHIFT(556),
+  [1459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(406),
+  [1461] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
+  [1463] = {.entry = {.count = 1, .reusable = true}}, SHIFT(742),
+  [1465] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0),
+  [1467] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_to_option_repeat1, 2, 0, 0), SHIFT_REPEAT(503),
+  [1470] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0),
+  [1472] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_address_option_repeat1, 2, 0, 0), SHIFT_REPEAT(377),
+  [1475] = {.entry = {.count = 1, .reusable = true}}, SHIFT(751),
+  [1477] = {.entry = {.count = 1, .reusable = true}}, SHIFT(709),
+  [1479] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0),
+  [1481] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_tools_option_repeat1, 2, 0, 0), SHIFT_REPEAT(523),
+  [1484] = {.entry = {.count = 1, .reusable = true}}, SHIFT(536),
+  [1486] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
+  [1488] = {.entry = {.count = 1, .reusable = false}}, SHIFT(622),
+  [1490] = {.entry = {.count = 1, .reusable = true}}, SHIFT(622),
+  [1492] = {.entry = {.count = 1, .reusable = true}}, SHIFT(370),
+  [1494] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 2, 0, 0),
+  [1496] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 1, 0, 0),
+  [1498] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
+  [1500] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
+  [1502] = {.entry = {.count = 1, .reusable = true}}, SHIFT(583),
+  [1504] = {.entry = {.count = 1, .reusable = true}}, SHIFT(754),
+  [1506] = {.entry = {.count = 1, .reusable = true}}, SHIFT(511),
+  [1508] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
+  [1510] = {.entry = {.count = 1, .reusable = false}}, SHIFT(574),
+  [1512] = {.entry = {.count = 1, .reusable = true}}, SHIFT(574),
+  [1514] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_days, 3, 0, 0),
+  [1516] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_range, 3, 0, 0),
+  [1518] = {.entry = {.count = 1, .reusable = true}}, SHIFT(474),
+  [1520] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
+  [1522] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
+  [1524] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
+  [1526] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
+  [1528] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
+  [1530] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
+  [1532] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
+  [1534] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
+  [1536] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
+  [1538] = {.entry = {.count = 1, .reusable = true}}, SHIFT(285),
+  [1540] = {.entry = {.count = 1, .reusable = true}}, SHIFT(718),
+  [1542] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
+  [1544] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
+  [1546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
+  [1548] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
+  [1550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
+  [1552] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [1554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
+  [1556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
+  [1558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(271),
+  [1560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [1562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
+  [1564] = {.entry = {.count = 1, .reusable = true}}, SHIFT(641),
+  [1566] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [1568] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
+  [1570] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
+  [1572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(387),
+  [1574] = {.entry = {.count = 1, .reusable = true}}, SHIFT(700),
+  [1576] = {.entry = {.count = 1, .reusable = false}}, SHIFT(700),
+  [1578] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
+  [1580] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
+  [1582] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
+  [1584] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [1586] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
+  [1588] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [1590] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
+  [1592] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [1594] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [1596] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
+  [1598] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
+  [1600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
+  [1602] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
+  [1604] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
+  [1606] = {.entry = {.count = 1, .reusable = true}}, SHIFT(284),
+  [1608] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
+  [1610] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
+  [1612] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
+  [1614] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
+  [1616] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
+  [1618] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
+  [1620] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
+  [1622] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
+  [1624] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
+  [1626] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [1628] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [1630] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
+  [1632] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [1634] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
+  [1636] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
+  [1638] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
+  [1640] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [1642] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
+  [1644] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
+  [1646] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
+  [1648] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
+  [1650] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
+  [1652] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
+  [1654] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [1656] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
+  [1658] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
+  [1660] = {.entry = {.count = 1, .reusable = true}}, SHIFT(687),
+  [1662] = {.entry = {.count = 1, .reusable = true}}, SHIFT(691),
+  [1664] = {.entry = {.count = 1, .reusable = true}}, SHIFT(334),
+  [1666] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
+  [1668] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [1670] = {.entry = {.count = 1, .reusable = true}}, SHIFT(282),
+  [1672] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
+  [1674] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recipient, 1, 0, 0),
+  [1676] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
+  [1678] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
+  [1680] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
+  [1682] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
+  [1684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
+  [1686] = {.entry = {.count = 1, .reusable = true}}, SHIFT(25),
+  [1688] = {.entry = {.count = 1, .reusable = true}}, SHIFT(260),
+  [1690] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [1692] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
+  [1694] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [1696] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tool, 2, 0, 0),
+  [1698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
+  [1700] = {.entry = {.count = 1, .reusable = true}}, SHIFT(254),
+  [1702] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
+  [1704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
+  [1706] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
+  [1708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
+  [1710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(681),
+  [1712] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [1714] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
+  [1716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
+  [1718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
+  [1720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [1722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
+  [1724] = {.entry = {.count = 1, .reusable = true}}, SHIFT(689),
+  [1726] = {.entry = {.count = 1, .reusable = false}}, SHIFT(689),
+  [1728] = {.entry = {.count = 1, .reusable = true}}, SHIFT(7),
+  [1730] = {.entry = {.count = 1, .reusable = true}}, SHIFT(255),
+  [1732] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [1734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [1736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
+  [1738] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
+  [1740] = {.entry = {.count = 1, .reusable = true}}, SHIFT(281),
+  [1742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(614),
+  [1744] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [1746] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [1748] = {.entry = {.count = 1, .reusable = true}}, SHIFT(629),
+  [1750] = {.entry = {.count = 1, .reusable = true}}, SHIFT(631),
+  [1752] = {.entry = {.count = 1, .reusable = true}}, SHIFT(263),
+  [1754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(736),
+  [1756] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_days_repeat1, 3, 0, 0),
+  [1758] = {.entry = {.count = 1, .reusable = true}}, SHIFT(262),
+  [1760] = {.entry = {.count = 1, .reusable = true}}, SHIFT(714),
+  [1762] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
+  [1764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
+  [1766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
+  [1768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [1770] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 3),
+  [1772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(328),
+  [1774] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
+  [1776] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
+  [1778] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
+  [1780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [1782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
+  [1784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
+  [1786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [1788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [1790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [1792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
+  [1794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [1796] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
+  [1798] = {.entry = {.count = 1, .reusable = true}}, SHIFT(561),
+  [1800] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [1802] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [1804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [1806] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
+  [1808] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
+  [1810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
+  [1812] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
+  [1814] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 2, 0, 1),
+  [1816] = {.entry = {.count = 1, .reusable = true}}, SHIFT(367),
+  [1818] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
+  [1820] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
+  [1822] = {.entry = {.count = 1, .reusable = true}}, SHIFT(667),
+  [1824] = {.entry = {.count = 1, .reusable = true}}, SHIFT(668),
+  [1826] = {.entry = {.count = 1, .reusable = true}}, SHIFT(738),
+  [1828] = {.entry = {.count = 1, .reusable = true}}, SHIFT(672),
+  [1830] = {.entry = {.count = 1, .reusable = true}}, SHIFT(673),
+  [1832] = {.entry = {.count = 1, .reusable = true}}, SHIFT(791),
+  [1834] = {.entry = {.count = 1, .reusable = true}}, SHIFT(678),
+  [1836] = {.entry = {.count = 1, .reusable = true}}, SHIFT(543),
+  [1838] = {.entry = {.count = 1, .reusable = true}}, SHIFT(757),
+  [1840] = {.entry = {.count = 1, .reusable = true}}, SHIFT(270),
+  [1842] = {.entry = {.count = 1, .reusable = true}}, SHIFT(684),
+  [1844] = {.entry = {.count = 1, .reusable = true}}, SHIFT(685),
+  [1846] = {.entry = {.count = 1, .reusable = true}}, SHIFT(765),
+  [1848] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [1850] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
+  [1852] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 4, 0, 1),
+  [1854] = {.entry = {.count = 1, .reusable = true}}, SHIFT(570),
+  [1856] = {.entry = {.count = 1, .reusable = true}}, SHIFT(663),
+  [1858] = {.entry = {.count = 1, .reusable = true}}, SHIFT(533),
+  [1860] = {.entry = {.count = 1, .reusable = true}}, SHIFT(628),
+  [1862] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
+  [1864] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
+  [1866] = {.entry = {.count = 1, .reusable = true}}, SHIFT(758),
+  [1868] = {.entry = {.count = 1, .reusable = true}}, SHIFT(716),
+  [1870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(544),
+  [1872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(591),
+  [1874] = {.entry = {.count = 1, .reusable = true}}, SHIFT(643),
+  [1876] = {.entry = {.count = 1, .reusable = true}}, SHIFT(594),
+  [1878] = {.entry = {.count = 1, .reusable = true}}, SHIFT(660),
+  [1880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(597),
+  [1882] = {.entry = {.count = 1, .reusable = true}}, SHIFT(632),
+  [1884] = {.entry = {.count = 1, .reusable = true}}, SHIFT(600),
+  [1886] = {.entry = {.count = 1, .reusable = true}}, SHIFT(542),
+  [1888] = {.entry = {.count = 1, .reusable = true}}, SHIFT(603),
+  [1890] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_zone, 3, 0, 0),
+  [1892] = {.entry = {.count = 1, .reusable = true}}, SHIFT(606),
+  [1894] = {.entry = {.count = 1, .reusable = true}}, SHIFT(670),
+  [1896] = {.entry = {.count = 1, .reusable = true}}, SHIFT(609),
+  [1898] = {.entry = {.count = 1, .reusable = true}}, SHIFT(613),
+  [1900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(506),
+  [1902] = {.entry = {.count = 1, .reusable = true}}, SHIFT(489),
+  [1904] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
+  [1906] = {.entry = {.count = 1, .reusable = true}}, SHIFT(621),
+  [1908] = {.entry = {.count = 1, .reusable = true}}, SHIFT(727),
+  [1910] = {.entry = {.count = 1, .reusable = true}}, SHIFT(760),
+  [1912] = {.entry = {.count = 1, .reusable = true}}, SHIFT(619),
+  [1914] = {.entry = {.count = 1, .reusable = true}}, SHIFT(748),
+  [1916] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
+  [1918] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
+  [1920] = {.entry = {.count = 1, .reusable = true}}, SHIFT(786),
+  [1922] = {.entry = {.count = 1, .reusable = true}}, SHIFT(445),
+  [1924] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 2, 0, 4),
+  [1926] = {.entry = {.count = 1, .reusable = true}}, SHIFT(647),
+  [1928] = {.entry = {.count = 1, .reusable = true}}, SHIFT(469),
+  [1930] = {.entry = {.count = 1, .reusable = true}}, SHIFT(577),
+  [1932] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
+  [1934] = {.entry = {.count = 1, .reusable = true}}, SHIFT(626),
+  [1936] = {.entry = {.count = 1, .reusable = true}}, SHIFT(578),
+  [1938] = {.entry = {.count = 1, .reusable = true}}, SHIFT(635),
   [1940] = {.entry = {.count = 1, .reusable = true}}, SHIFT(775),
   [1942] = {.entry = {.count = 1, .reusable = true}}, SHIFT(654),
-  [1944] = {.entry = {.count = 1, .reusable = true}}, SHIFT(622),
-  [1946] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 4, 0, 10),
-  [1948] = {.entry = {.count = 1, .reusable = true}}, SHIFT(500),
-  [1950] = {.entry = {.count = 1, .reusable = true}}, SHIFT(466),
-  [1952] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
-  [1954] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
-  [1956] = {.entry = {.count = 1, .reusable = true}}, SHIFT(545),
-  [1958] = {.entry = {.count = 1, .reusable = true}}, SHIFT(565),
-  [1960] = {.entry = {.count = 1, .reusable = true}}, SHIFT(663),
-  [1962] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_filter, 4, 0, 1),
-  [1964] = {.entry = {.count = 1, .reusable = true}}, SHIFT(626),
-  [1966] = {.entry = {.count = 1, .reusable = true}}, SHIFT(315),
-  [1968] = {.entry = {.count = 1, .reusable = true}}, SHIFT(669),
-  [1970] = {.entry = {.count = 1, .reusable = true}}, SHIFT(584),
-  [1972] = {.entry = {.count = 1, .reusable = true}}, SHIFT(574),
-  [1974] = {.entry = {.count = 1, .reusable = true}}, SHIFT(676),
-  [1976] = {.entry = {.count = 1, .reusable = true}}, SHIFT(527),
-  [1978] = {.entry = {.count = 1, .reusable = true}}, SHIFT(737),
-  [1980] = {.entry = {.count = 1, .reusable = true}}, SHIFT(682),
-  [1982] = {.entry = {.count = 1, .reusable = true}}, SHIFT(652),
-  [1984] = {.entry = {.count = 1, .reusable = true}}, SHIFT(693),
-  [1986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(581),
+  [1944] = {.entry = {.count = 1, .reusable = true}}, SHIFT(552),
+  [1946] = {.entry = {.count = 1, .reusable = true}}, SHIFT(648),
+  [1948] = {.entry = {.count = 1, .reusable = true}}, SHIFT(655),
+  [1950] = {.entry = {.count = 1, .reusable = true}}, SHIFT(585),
+  [1952] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
+  [1954] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [1956] = {.entry = {.count = 1, .reusable = true}}, SHIFT(499),
+  [1958] = {.entry = {.count = 1, .reusable = true}}, SHIFT(508),
+  [1960] = {.entry = {.count = 1, .reusable = true}}, SHIFT(524),
+  [1962] = {.entry = {.count = 1, .reusable = true}}, SHIFT(657),
+  [1964] = {.entry = {.count = 1, .reusable = true}}, SHIFT(512),
+  [1966] = {.entry = {.count = 1, .reusable = true}}, SHIFT(559),
+  [1968] = {.entry = {.count = 1, .reusable = true}}, SHIFT(783),
+  [1970] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__watch, 4, 0, 10),
+  [1972] = {.entry = {.count = 1, .reusable = true}}, SHIFT(690),
+  [1974] = {.entry = {.count = 1, .reusable = true}}, SHIFT(497),
+  [1976] = {.entry = {.count = 1, .reusable = true}}, SHIFT(560),
+  [1978] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
+  [1980] = {.entry = {.count = 1, .reusable = true}}, SHIFT(708),
+  [1982] = {.entry = {.count = 1, .reusable = true}}, SHIFT(642),
+  [1984] = {.entry = {.count = 1, .reusable = true}}, SHIFT(669),
+  [1986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(504),
+  [1988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
+  [1990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(315),
+  [1992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(674),
+  [1994] = {.entry = {.count = 1, .reusable = true}}, SHIFT(633),
+  [1996] = {.entry = {.count = 1, .reusable = true}}, SHIFT(644),
+  [1998] = {.entry = {.count = 1, .reusable = true}}, SHIFT(679),
+  [2000] = {.entry = {.count = 1, .reusable = true}}, SHIFT(588),
+  [2002] = {.entry = {.count = 1, .reusable = true}}, SHIFT(568),
+  [2004] = {.entry = {.count = 1, .reusable = true}}, SHIFT(580),
+  [2006] = {.entry = {.count = 1, .reusable = true}}, SHIFT(686),
+  [2008] = {.entry = {.count = 1, .reusable = true}}, SHIFT(534),
+  [2010] = {.entry = {.count = 1, .reusable = true}}, SHIFT(627),
+  [2012] = {.entry = {.count = 1, .reusable = true}}, SHIFT(703),
 };
 
 #ifdef __cplusplus

@@ -22,6 +22,7 @@ syn keyword flowBlock        branch variant else end on when file if
 syn keyword flowOutcome      missing past
 syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
 syn keyword flowOperator     and or not is set within last in
+syn match   flowOperator     "\<up\s\+to\s\+\d\+\s\+times\=\>" contains=flowNumber
 syn match   flowOperator     "\<contains\>"
 syn match   flowOperator     "\<\(one\s\+of\|older\s\+than\|does\s\+not\s\+contain\|starts\s\+with\|ends\s\+with\)\>"
 syn match   flowOperator     ">=\|<=\|>\|<"

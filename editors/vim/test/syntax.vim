@@ -39,6 +39,7 @@ let s:expected = [
       \ ['weekday 10:00', 'flowDay'],
       \ ['label sdr-call', 'flowLabel'],
       \ ['sdr-call$', 'flowLabelName'],
+      \ ['up to 2 times', 'flowOperator'],
       \ ['on answered', 'flowBlock'],
       \ ['answered$', 'flowOutcome'],
       \ ['no answer', 'flowOutcome'],

@@ -179,6 +179,7 @@ pub(super) fn read_row(row: &Columns<'_>) -> Result<(Row, String), StoreError> {
         .map_or(enrollment.entered, instant);
     enrollment.attempts = row.get(7)?;
     enrollment.effects = row.get(8)?;
+    enrollment.loops = Enrollment::read_loops(row.get::<Option<String>>(11)?.as_deref());
     Ok((
         Row {
             id: row.get(0)?,
@@ -187,7 +188,7 @@ pub(super) fn read_row(row: &Columns<'_>) -> Result<(Row, String), StoreError> {
             enrollment,
             event: row.get(10)?,
         },
-        row.get(11)?,
+        row.get(12)?,
     ))
 }
 
@@ -392,7 +393,7 @@ pub(super) fn activate(
         Advance::InFlight => (None, None),
     };
     transaction.execute("UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
-         ending = ?8 WHERE id = ?7",
+         ending = ?8, loops = ?9 WHERE id = ?7",
         params![
             enrollment.pc,
             enrollment.status.name(),
@@ -405,7 +406,8 @@ pub(super) fn activate(
                 .find(|event| event.kind == crate::vm::EventKind::Held)
                 .map(|event| event.detail.clone()),
             id,
-            ending
+            ending,
+            enrollment.loops_key()
         ],
     )?;
     insert_events(transaction, id, program, &events)?;

@@ -234,7 +234,8 @@ fn migrate(
     }
     for (enrollment, target) in &moves {
         transaction.execute(
-            "UPDATE enrollments SET workflow = ?1, pc = ?2 WHERE id = ?3",
+            // Loop counts are kept by instruction: a new version starts them again.
+            "UPDATE enrollments SET workflow = ?1, pc = ?2, loops = NULL WHERE id = ?3",
             params![id, target, enrollment],
         )?;
     }
