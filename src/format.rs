@@ -209,6 +209,7 @@ fn structural(rule: Rule) -> bool {
             | Rule::else_branch
             | Rule::variant
             | Rule::wait_branch
+            | Rule::event_branch
     )
 }
 

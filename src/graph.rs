@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::ast::{ArmTest, Outcome, Step, StepKind};
+use crate::ast::{ArmTest, EventCase, Outcome, Step, StepKind};
 
 /// A node of the step graph.
 #[derive(Clone, Copy, Debug)]
@@ -34,8 +34,8 @@ pub enum Edge {
     Branch(String),
     /// A condition's `else`.
     Else,
-    /// A wait on a field that did not wait: `if missing`, `if past`.
-    Case(crate::ast::WaitCase),
+    /// A block of a wait: `if missing`, `if past`, `on event`, `on timeout`.
+    Case(String),
     /// A split's variant, by name and share in percent.
     Variant(String, u32),
     /// No branch matched and there is no `else`.
@@ -189,8 +189,23 @@ impl<'a> Lowering<'a> {
                 self.graph.add_edge(node, next, Edge::Next);
                 for branch in &wait.branches {
                     let first = self.connect_block(&branch.steps, next);
-                    let edge = Edge::Case(branch.case.node);
+                    let edge = Edge::Case(format!("if {}", branch.case.node.keyword()));
                     self.graph.add_edge(node, first, edge);
+                }
+            }
+            StepKind::WaitForEvent(wait) => {
+                for case in [EventCase::Event, EventCase::Timeout] {
+                    let branch = wait.branches.iter().find(|branch| branch.case.node == case);
+                    match branch {
+                        Some(branch) => {
+                            let first = self.connect_block(&branch.steps, next);
+                            let edge = Edge::Case(format!("on {}", case.keyword()));
+                            self.graph.add_edge(node, first, edge);
+                        }
+                        None => {
+                            self.graph.add_edge(node, next, Edge::Next);
+                        }
+                    }
                 }
             }
             StepKind::Split(split) => {

@@ -135,6 +135,12 @@ fn features_used() -> std::collections::BTreeSet<String> {
                         out.insert("wait until in lead timezone".into());
                     }
                 }
+                StepKind::WaitForEvent(wait) => {
+                    out.insert("wait for".into());
+                    for branch in &wait.branches {
+                        out.insert(format!("on {}", branch.case.node.keyword()));
+                    }
+                }
                 StepKind::WaitUntilField(wait) => {
                     out.insert("wait until field".into());
                     for branch in &wait.branches {
@@ -259,6 +265,8 @@ fn examples_cover_every_step_type_and_option() {
         "wait until days",
         "wait until in lead timezone",
         "wait until field",
+        "wait for",
+        "on event",
         "if past",
         "condition",
         "else",

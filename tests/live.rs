@@ -1809,21 +1809,7 @@ fn a_wait_on_a_field_follows_a_rescheduled_demo_live() {
     let db = support::database(&dir);
     let source = "workflow reminder\n  timezone America/New_York\n  fields\n    demo_at optional datetime\n  trigger when email is set\n  steps\n    wait until demo_at - 1 hour\n    notify slack sales\n      message \"{{ email }}\"\n";
     let (mut live, artifact) = published_at(&db, source, "2026-03-09T13:00Z");
-    let program = &artifact.programs[0];
-    let types = FieldTypes {
-        types: program
-            .slots
-            .iter()
-            .map(|slot| (slot.name.clone(), slot.ty))
-            .collect(),
-        zone: program.timezone,
-    };
-    let import = |live: &mut Live, line: &str| {
-        let file = dir.join("leads.jsonl");
-        std::fs::write(&file, line).expect("written");
-        let updates = read_updates(&file, &types).expect("read");
-        live.import(updates.records).expect("imported");
-    };
+    let import = |live: &mut Live, line: &str| import_live(live, &dir, &artifact.programs[0], line);
     import(
         &mut live,
         r#"{"id": "a", "email": "a@x.example", "demo_at": "2026-03-10T10:00:00-04:00"}"#,
@@ -1856,4 +1842,79 @@ fn a_wait_on_a_field_follows_a_rescheduled_demo_live() {
             ("sent".to_owned(), "slack sales: a@x.example".to_owned()),
         ]
     );
+}
+
+/// Live, a wait for an event goes on when the event happens (its payload
+/// read in `on event`), and at its timeout otherwise, as in simulation.
+#[test]
+fn a_wait_for_an_event_goes_on_live_when_it_happens_or_times_out() {
+    let dir = tempdir("event-wait");
+    let db = support::database(&dir);
+    let source = "workflow calls\n  timezone UTC\n  event call_ended\n    outcome text\n  trigger when email is set\n  steps\n    wait for call_ended up to 1 day\n      on event\n        wait 1 hour\n        notify slack sales\n          message \"{{ email }}: {{ event.outcome }}\"\n      on timeout\n        exit \"no call\"\n    end\n";
+    let (mut live, artifact) = published_at(&db, source, "2026-06-01T09:00Z");
+    import_live(
+        &mut live,
+        &dir,
+        &artifact.programs[0],
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n{\"id\": \"b\", \"email\": \"b@x.example\"}\n",
+    );
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    support::settle(&mut live, &provider);
+    live.clock = Clock::Fixed(at("2026-06-01T12:00Z"));
+    let data = serde_json::json!({"outcome": "booked"});
+    let outcome = live
+        .event("call_ended", "a", data.as_object().expect("an object"))
+        .expect("taken");
+    assert_eq!(outcome.resumed, ["calls"]);
+    // Heard again while not waiting, it changes nothing.
+    let again = live
+        .event("call_ended", "a", data.as_object().expect("an object"))
+        .expect("taken");
+    assert!(again.resumed.is_empty());
+    support::run_to_the_end(&mut live, &provider);
+    let shown: Vec<(String, String, String)> = support::events(&live.store, "v.detail")
+        .into_iter()
+        .filter(|(_, kind, _)| kind != "entered")
+        .collect();
+    let row = |lead: &str, kind: &str, detail: &str| {
+        (lead.to_owned(), kind.to_owned(), detail.to_owned())
+    };
+    let mut expected = vec![
+        row(
+            "a",
+            "waited",
+            "for call_ended until 2026-06-02T09:00:00+00:00",
+        ),
+        row(
+            "b",
+            "waited",
+            "for call_ended until 2026-06-02T09:00:00+00:00",
+        ),
+        row("a", "branched", "on event call_ended"),
+        row("a", "waited", "until 2026-06-01T13:00:00+00:00"),
+        row("a", "sent", "slack sales: a@x.example: booked"),
+        row("a", "completed", ""),
+        row("b", "branched", "on timeout"),
+        row("b", "exited", "no call"),
+    ];
+    let mut shown_sorted = shown.clone();
+    shown_sorted.sort();
+    expected.sort();
+    assert_eq!(shown_sorted, expected, "{shown:?}");
+}
+
+/// Imports JSON Lines into `live` in this process, at its clock.
+fn import_live(live: &mut Live, dir: &Path, program: &flowc::bytecode::Program, lines: &str) {
+    let types = FieldTypes {
+        types: program
+            .slots
+            .iter()
+            .map(|slot| (slot.name.clone(), slot.ty))
+            .collect(),
+        zone: program.timezone,
+    };
+    let file = dir.join("leads.jsonl");
+    std::fs::write(&file, lines).expect("written");
+    let updates = read_updates(&file, &types).expect("read");
+    live.import(updates.records).expect("imported");
 }

@@ -1063,3 +1063,57 @@ fn a_bounded_goto_goes_back_its_count_then_goes_on() {
          a  2026-03-10 09:00 EDT  exited  no answer after three calls"
     );
 }
+
+/// A workflow that waits for `call_ended` up to a day.
+fn call_wait(blocks: &str) -> String {
+    workflow(
+        "America/New_York",
+        "  event call_ended\n    outcome text\n",
+        &format!("    wait for call_ended up to 1 day\n{blocks}"),
+    )
+}
+
+#[test]
+fn a_wait_for_an_event_goes_on_when_it_happens_with_its_payload() {
+    let blocks = "      on event\n        exit \"call {{ event.outcome }}\"\n      on timeout\n        exit \"no call\"\n    end\n";
+    let leads = r#"{"id": "a", "email": "a@x.example"}
+{"id": "b", "email": "b@x.example"}"#;
+    let events = r#"{"at": "2026-03-07T15:00", "lead": "a", "event": "call_ended", "data": {"outcome": "booked"}}
+{"at": "2026-03-08T12:00", "lead": "b", "event": "call_ended", "data": {"outcome": "late"}}"#;
+    // The timeout is a calendar day: 09:00 EST to 09:00 EDT across spring
+    // forward; b's call comes after it and changes nothing.
+    assert_eq!(
+        timeline(&call_wait(blocks), leads, events, "2026-03-07T09:00"),
+        "a  2026-03-07 09:00 EST  entered\n\
+         a  2026-03-07 09:00 EST  waited  for call_ended until 2026-03-08T09:00:00-04:00\n\
+         a  2026-03-07 15:00 EST  branched  on event call_ended\n\
+         a  2026-03-07 15:00 EST  exited  call booked\n\
+         b  2026-03-07 09:00 EST  entered\n\
+         b  2026-03-07 09:00 EST  waited  for call_ended until 2026-03-08T09:00:00-04:00\n\
+         b  2026-03-08 09:00 EDT  branched  on timeout\n\
+         b  2026-03-08 09:00 EDT  exited  no call"
+    );
+}
+
+#[test]
+fn without_blocks_a_wait_for_an_event_goes_on_either_way() {
+    let leads = r#"{"id": "a", "email": "a@x.example"}
+{"id": "b", "email": "b@x.example"}"#;
+    let events = r#"{"at": "2026-11-01T01:30", "lead": "a", "event": "call_ended", "data": {"outcome": "x"}}"#;
+    assert_eq!(
+        timeline(
+            &call_wait("    exit \"after\"\n"),
+            leads,
+            events,
+            "2026-10-31T09:00"
+        ),
+        "a  2026-10-31 09:00 EDT  entered\n\
+         a  2026-10-31 09:00 EDT  waited  for call_ended until 2026-11-01T09:00:00-05:00\n\
+         a  2026-11-01 01:30 EDT  branched  on event call_ended\n\
+         a  2026-11-01 01:30 EDT  exited  after\n\
+         b  2026-10-31 09:00 EDT  entered\n\
+         b  2026-10-31 09:00 EDT  waited  for call_ended until 2026-11-01T09:00:00-05:00\n\
+         b  2026-11-01 09:00 EST  branched  on timeout\n\
+         b  2026-11-01 09:00 EST  exited  after"
+    );
+}

@@ -113,6 +113,7 @@ module.exports = grammar({
         $.wait,
         $.wait_until,
         $.wait_field,
+        $.wait_event,
         $.condition,
         $.split,
         $.goto,
@@ -172,6 +173,21 @@ module.exports = grammar({
         optional($.wait_block),
       )),
     wait_block: ($) => seq(repeat1($.wait_branch), 'end', $._end_of_line),
+    wait_event: ($) =>
+      prec.right(seq(
+        'wait',
+        'for',
+        field('event', $.identifier),
+        'up',
+        'to',
+        $.duration,
+        $._newline,
+        optional($.event_block),
+      )),
+    event_block: ($) => seq(repeat1($.event_branch), 'end', $._end_of_line),
+    // Like `on OUTCOME`, one token: its word says which block it opens.
+    event_branch: ($) => prec.right(seq(field('case', $.event_case), $._newline, repeat($._step_item))),
+    event_case: (_) => token(prec(3, /on[ \t]+(event|timeout)/)),
     wait_branch: ($) =>
       prec.right(seq('if', field('case', choice('missing', 'past')), $._newline, repeat($._step_item))),
     condition: ($) =>

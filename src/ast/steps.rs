@@ -40,6 +40,7 @@ impl Step {
                     kind: BlockKind::Branch,
                     span: arm.span,
                     steps: &arm.steps,
+                    heard: None,
                 })
                 .collect(),
             StepKind::Split(split) => split
@@ -50,6 +51,7 @@ impl Step {
                     kind: BlockKind::Variant,
                     span: variant.span,
                     steps: &variant.steps,
+                    heard: None,
                 })
                 .collect(),
             StepKind::WaitUntilField(wait) => wait
@@ -60,6 +62,19 @@ impl Step {
                     kind: BlockKind::Branch,
                     span: branch.case.span,
                     steps: &branch.steps,
+                    heard: None,
+                })
+                .collect(),
+            StepKind::WaitForEvent(wait) => wait
+                .branches
+                .iter()
+                .map(|branch| Block {
+                    title: format!("on {}", branch.case.node.keyword()),
+                    kind: BlockKind::Branch,
+                    span: branch.case.span,
+                    steps: &branch.steps,
+                    heard: (branch.case.node == EventCase::Event)
+                        .then_some(wait.event.name.as_str()),
                 })
                 .collect(),
             StepKind::Effect(effect) => effect
@@ -70,6 +85,7 @@ impl Step {
                     kind: BlockKind::Outcome,
                     span: branch.outcome.span,
                     steps: &branch.steps,
+                    heard: None,
                 })
                 .collect(),
             _ => Vec::new(),
@@ -89,6 +105,9 @@ pub struct Block<'a> {
     pub span: Span,
     /// Its steps.
     pub steps: &'a [Step],
+    /// The event whose payload `event.FIELD` reads inside: the one an `on
+    /// event` block heard; `None`: the same as around the step.
+    pub heard: Option<&'a str>,
 }
 
 /// The kinds of nested block.
@@ -125,6 +144,8 @@ pub enum StepKind {
     WaitUntil(ClockWait),
     /// `wait until demo_at - 1 hour`: a datetime field and an offset.
     WaitUntilField(FieldWait),
+    /// `wait for call_ended up to 2 days`: an event, or the timeout.
+    WaitForEvent(EventWait),
     /// `condition` with its branches.
     Condition(Condition),
     /// `split` with its variants: an A/B test.
@@ -459,6 +480,46 @@ pub struct FieldWait {
     pub offset: Option<Offset>,
     /// `if missing` and `if past` blocks, in the order written.
     pub branches: Vec<WaitBranch>,
+}
+
+/// `wait for EVENT up to DURATION`, with `on event` / `on timeout`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventWait {
+    /// The event waited for.
+    pub event: Ident,
+    /// How long at most.
+    pub timeout: Duration,
+    /// `on event` and `on timeout` blocks, in the order written.
+    pub branches: Vec<EventBranch>,
+}
+
+/// `on event` or `on timeout` and its steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventBranch {
+    /// Which case.
+    pub case: Spanned<EventCase>,
+    /// Steps taken in it (`event.FIELD` in `on event` reads the event's
+    /// payload).
+    pub steps: Vec<Step>,
+}
+
+/// How a wait for an event ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventCase {
+    /// The event happened to the lead.
+    Event,
+    /// It did not within the time.
+    Timeout,
+}
+
+impl EventCase {
+    /// How it is written after `on`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            EventCase::Event => "event",
+            EventCase::Timeout => "timeout",
+        }
+    }
 }
 
 /// `+ 2 hours` or `- 1 day` after a field.

@@ -154,6 +154,16 @@ fn instruction(program: &Program, op: &Op) -> String {
             ),
             None => format!("wait clock w{index}?"),
         },
+        Op::WaitEvent(index) => match program.event_waits.get(*index as usize) {
+            Some(wait) => format!(
+                "wait for {} up to {}  on event {}, on timeout {}",
+                wait.event,
+                describe_period(wait.timeout),
+                target(wait.on_event),
+                target(wait.on_timeout)
+            ),
+            None => format!("wait event v{index}?"),
+        },
         Op::WaitField(index) => match program.field_waits.get(*index as usize) {
             Some(wait) => {
                 let sign = if wait.before { '-' } else { '+' };

@@ -80,6 +80,22 @@ pub struct Program {
     /// Waits until a datetime field plus or minus an offset.
     #[serde(default)]
     pub field_waits: Vec<FieldWait>,
+    /// Waits for an event, with a timeout.
+    #[serde(default)]
+    pub event_waits: Vec<EventWait>,
+}
+
+/// `wait for EVENT up to DURATION` and where its cases go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventWait {
+    /// The event's name.
+    pub event: String,
+    /// How long at most: elapsed seconds, or calendar days.
+    pub timeout: Period,
+    /// The `on event` block; without one the lead goes on.
+    pub on_event: Option<Pc>,
+    /// The `on timeout` block; without one the lead goes on.
+    pub on_timeout: Option<Pc>,
 }
 
 /// `wait until [next] [DAYS] HH:MM [in lead|account timezone]`.
@@ -274,6 +290,8 @@ pub enum Op {
     WaitClock(u32),
     /// Waits until a field's instant (in [`Program::field_waits`]).
     WaitField(u32),
+    /// Waits for an event or its timeout (in [`Program::event_waits`]).
+    WaitEvent(u32),
     /// Goes to `target` if the condition holds, recording the branch.
     Test {
         /// The criteria, in [`Program::conditions`].
@@ -318,6 +336,7 @@ impl Op {
                 | Op::WaitUntil(_)
                 | Op::WaitClock(_)
                 | Op::WaitField(_)
+                | Op::WaitEvent(_)
         )
     }
 }
@@ -582,7 +601,7 @@ pub struct Extraction {
 }
 
 impl Program {
-    /// Whether the trigger or a goal waits for the event `name`.
+    /// Whether the trigger, a goal or a `wait for` waits for the event `name`.
     pub fn uses_event(&self, name: &str) -> bool {
         let trigger = self.trigger.event.as_deref() == Some(name);
         trigger
@@ -590,6 +609,12 @@ impl Program {
                 .goals
                 .iter()
                 .any(|goal| goal.event.as_deref() == Some(name))
+            || self.waits_for(name)
+    }
+
+    /// Whether a `wait for` step waits for the event `name`.
+    pub fn waits_for(&self, name: &str) -> bool {
+        self.event_waits.iter().any(|wait| wait.event == name)
     }
     /// The instruction an enrollment at `pc` with `status` stands at: the
     /// wait it waits in (its `pc` is already past it), else `pc` itself.

@@ -194,9 +194,13 @@ impl<'a> Drawing<'a> {
                 StepKind::WaitUntilField(wait) if !wait.branches.is_empty() => {
                     (CardKind::Condition, self.step_lines(step))
                 }
+                StepKind::WaitForEvent(wait) if !wait.branches.is_empty() => {
+                    (CardKind::Condition, self.step_lines(step))
+                }
                 StepKind::Wait(_)
                 | StepKind::WaitUntil(_)
                 | StepKind::WaitUntilField(_)
+                | StepKind::WaitForEvent(_)
                 | StepKind::Goto(_) => return None,
                 StepKind::Condition(_) | StepKind::Split(_) => {
                     (CardKind::Condition, self.step_lines(step))
@@ -262,7 +266,7 @@ fn edge_label(edge: &Edge) -> Vec<String> {
         Edge::Outcome(outcome) => vec![format!("on {}", outcome.keyword())],
         Edge::Branch(name) => vec![name.clone()],
         Edge::Else => vec!["else".to_owned()],
-        Edge::Case(case) => vec![format!("if {}", case.keyword())],
+        Edge::Case(title) => vec![title.clone()],
         Edge::Variant(name, percent) => vec![format!("{name} {percent}%")],
         Edge::NoMatch => vec!["no branch matched".to_owned()],
         Edge::Goto => Vec::new(),

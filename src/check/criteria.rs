@@ -228,11 +228,18 @@ impl<'a> Checker<'a> {
         if let Place::Goal(Some(event)) = place {
             return self.payload_field(event, name, span);
         }
+        let heard = match place {
+            Place::Step(step, _) => self.heard.get(&(step as *const Step)).copied(),
+            _ => None,
+        };
+        if let Some(event) = heard.and_then(|name| self.workflow.event(name)) {
+            return self.payload_field(event, name, span);
+        }
         if !self.scope.event_trigger {
             self.report(CheckError::UnknownEvent {
                 problem: format!("`event.{name}` needs an event trigger"),
                 span,
-                help: "only workflows started by `trigger on EVENT` have an event payload"
+                help: "only workflows started by `trigger on EVENT` have an event payload, and the steps of a `wait for EVENT` step's `on event` block"
                     .to_owned(),
             });
             return None;

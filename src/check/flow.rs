@@ -49,7 +49,7 @@ impl<'a> Checker<'a> {
             !matches!(
                 graph.graph[node],
                 Node::Step(Step {
-                    kind: StepKind::Wait(_) | StepKind::WaitUntil(_),
+                    kind: StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::WaitForEvent(_),
                     ..
                 })
             )

@@ -166,6 +166,9 @@ pub(crate) struct Checker<'a> {
     /// Every step, nested ones included, in source order: flattened once.
     all_steps: Rc<[&'a Step]>,
     extracted_uses: Vec<criteria::ExtractedUse<'a>>,
+    /// The event whose payload `event.FIELD` reads in each step inside an
+    /// `on event` block (the innermost such block's).
+    heard: rustc_hash::FxHashMap<*const Step, &'a str>,
     dir: Option<&'a Path>,
     /// Template files read so far, by the path written.
     templates: TemplateFiles,
@@ -183,12 +186,15 @@ impl<'a> Checker<'a> {
         let top_level = workflow.step_list();
         let all_steps: Rc<[&'a Step]> = all_steps(top_level).into();
         let scope = Scope::build(workflow, &all_steps, &mut diagnostics);
+        let mut heard = rustc_hash::FxHashMap::default();
+        heard_in(top_level, None, &mut heard);
         Checker {
             workflow,
             source,
             scope,
             all_steps,
             extracted_uses: Vec::new(),
+            heard,
             dir,
             templates,
             diagnostics,
@@ -215,6 +221,23 @@ impl<'a> Checker<'a> {
     /// The workflow's steps (from its first `steps` section).
     fn steps(&self) -> &'a [Step] {
         self.workflow.step_list()
+    }
+}
+
+/// For each step of `steps` (nested ones included) inside an `on event`
+/// block, the event it heard; `event` is the one heard around `steps`.
+fn heard_in<'a>(
+    steps: &'a [Step],
+    event: Option<&'a str>,
+    heard: &mut rustc_hash::FxHashMap<*const Step, &'a str>,
+) {
+    for step in steps {
+        if let Some(event) = event {
+            heard.insert(step, event);
+        }
+        for block in step.blocks() {
+            heard_in(block.steps, block.heard.or(event), heard);
+        }
     }
 }
 

@@ -44,7 +44,18 @@ impl Checker<'_> {
                 StepKind::Effect(effect) => self.effect_options(step, effect),
                 StepKind::Condition(condition) => self.condition_arms(condition),
                 StepKind::Split(split) => self.split_variants(step, split),
-                StepKind::WaitUntilField(wait) => self.wait_cases(wait),
+                StepKind::WaitUntilField(wait) => self.once_each(
+                    wait.branches
+                        .iter()
+                        .map(|b| (b.case.node.keyword(), b.case.span)),
+                    "if",
+                ),
+                StepKind::WaitForEvent(wait) => self.once_each(
+                    wait.branches
+                        .iter()
+                        .map(|b| (b.case.node.keyword(), b.case.span)),
+                    "on",
+                ),
                 _ => {}
             }
         }
@@ -161,7 +172,16 @@ impl Checker<'_> {
         let workflow = self.workflow;
         let triggers = workflow.triggers.iter().take(1).map(|t| &t.kind);
         let goals = workflow.goals.iter().map(|goal| &goal.watch);
-        for event in triggers.chain(goals).filter_map(Watch::event) {
+        let waits = self.all_steps.iter().filter_map(|step| match &step.kind {
+            StepKind::WaitForEvent(wait) => Some(&wait.event),
+            _ => None,
+        });
+        let watched: Vec<&Ident> = triggers
+            .chain(goals)
+            .filter_map(Watch::event)
+            .chain(waits)
+            .collect();
+        for event in watched {
             if workflow.event(&event.name).is_some() {
                 continue;
             }
@@ -342,17 +362,17 @@ impl Checker<'_> {
 }
 
 impl Checker<'_> {
-    /// Each case of a wait on a field is handled once.
-    fn wait_cases(&mut self, wait: &FieldWait) {
-        let mut cases = SmallMap::default();
-        for branch in &wait.branches {
-            match cases.get(&branch.case.node) {
+    /// Each case of a wait (`if missing`, `on timeout`) is handled once.
+    fn once_each(&mut self, cases: impl Iterator<Item = (&'static str, Span)>, word: &str) {
+        let mut seen = SmallMap::default();
+        for (case, span) in cases {
+            match seen.get(&case) {
                 Some(&first) => self.report(CheckError::DuplicateBranch {
-                    name: format!("if {}", branch.case.node.keyword()),
-                    span: branch.case.span,
+                    name: format!("{word} {case}"),
+                    span,
                     first,
                 }),
-                None => cases.insert(branch.case.node, branch.case.span),
+                None => seen.insert(case, span),
             }
         }
     }

@@ -92,6 +92,12 @@ impl Checker<'_> {
                     }
                 }
                 StepKind::WaitUntil(wait) => self.clock(&wait.clock, false),
+                StepKind::WaitForEvent(wait) => self.duration_in(
+                    &wait.timeout,
+                    (60, LONGEST),
+                    "a wait for an event",
+                    "wait at least 1 minute, like `wait for call_ended up to 2 days`",
+                ),
                 StepKind::WaitUntilField(FieldWait {
                     offset: Some(offset),
                     ..

@@ -52,6 +52,9 @@ pub fn run(args: &EventArgs) -> u8 {
             for (workflow, goal) in &outcome.goals {
                 println!("  {workflow}: goal {goal} reached");
             }
+            for workflow in &outcome.resumed {
+                println!("  {workflow}: it waited for {}: went on", args.name);
+            }
             if outcome.entries.is_empty() {
                 println!("  no live workflow is triggered by {}", args.name);
             }

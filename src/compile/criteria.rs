@@ -121,7 +121,7 @@ impl Compiler<'_> {
                             case,
                         },
                         TemplatePath::Event(field) => Piece::Field {
-                            slot: self.slot(&format!("event.{}", field.name)),
+                            slot: self.slot(&format!("{}.{}", self.payload, field.name)),
                             default,
                             case,
                         },

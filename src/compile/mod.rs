@@ -96,6 +96,7 @@ impl<'a> Compiler<'a> {
             splits: Vec::new(),
             clock_waits: Vec::new(),
             field_waits: Vec::new(),
+            event_waits: Vec::new(),
         };
         program.slots = slots(workflow);
         Compiler {
@@ -175,7 +176,7 @@ impl<'a> Compiler<'a> {
 
 /// Every slot of a workflow: standard fields, declared fields, extracted
 /// fields, then the trigger event's payload as `event.FIELD` and the
-/// payloads of events goals wait for as `EVENT.FIELD`.
+/// payloads of events goals and `wait for` steps wait for as `EVENT.FIELD`.
 fn slots(workflow: &Workflow) -> Vec<Slot> {
     let mut slots: Vec<Slot> = STANDARD_FIELDS
         .iter()
@@ -211,10 +212,21 @@ fn slots(workflow: &Workflow) -> Vec<Slot> {
     }
     let trigger_event = workflow.triggers.first().and_then(|t| t.kind.event());
     let goal_events = workflow.goals.iter().filter_map(|goal| goal.watch.event());
+    let waited_events =
+        crate::check::all_steps(top)
+            .into_iter()
+            .filter_map(|step| match &step.kind {
+                crate::ast::StepKind::WaitForEvent(wait) => Some(&wait.event),
+                _ => None,
+            });
     let payloads = trigger_event
         .map(|event| (TRIGGER_PAYLOAD, event))
         .into_iter()
-        .chain(goal_events.map(|event| (event.name.as_str(), event)));
+        .chain(
+            goal_events
+                .chain(waited_events)
+                .map(|event| (event.name.as_str(), event)),
+        );
     for (prefix, event) in payloads {
         for field in workflow.event(&event.name).map_or(&[][..], |e| &e.fields) {
             let name = format!("{prefix}.{}", field.name.name);

@@ -5,13 +5,14 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::Compiler;
 use crate::ast::{
-    Action, Address, ArmTest, Block, BlockKind, Body, Effect as AstEffect, ExtractSource,
-    Extraction as AstExtraction, FieldWait as AstFieldWait, OptionKind, Recipient, Sender,
-    Split as AstSplit, Step, StepKind, WaitCase, WindowZone,
+    Action, Address, ArmTest, Block, BlockKind, Body, Effect as AstEffect, EventCase,
+    EventWait as AstEventWait, ExtractSource, Extraction as AstExtraction,
+    FieldWait as AstFieldWait, OptionKind, Recipient, Sender, Split as AstSplit, Step, StepKind,
+    WaitCase, WindowZone,
 };
 use crate::bytecode::{
-    outcome_index, ClockWait, Effect, Email, Extraction, FieldWait, Http, Op, Origin, Pc, Period,
-    Prompt, Split, SplitVariant,
+    outcome_index, ClockWait, Effect, Email, EventWait, Extraction, FieldWait, Http, Op, Origin,
+    Pc, Period, Prompt, Split, SplitVariant,
 };
 use crate::span::Span;
 
@@ -109,6 +110,7 @@ impl Compiler<'_> {
                 self.emit(op, origin);
             }
             StepKind::WaitUntilField(wait) => self.field_wait(step, wait, origin, fixups),
+            StepKind::WaitForEvent(wait) => self.event_wait(step, wait, origin, fixups),
             StepKind::Goto(goto) => {
                 let op = match &goto.limit {
                     Some(limit) => Op::Loop {
@@ -183,7 +185,13 @@ impl Compiler<'_> {
                 };
                 self.emit(Op::Variant(name), marker);
             }
+            let outer = block
+                .heard
+                .map(|event| std::mem::replace(&mut self.payload, event.to_owned()));
             self.block(block.steps, fixups, &path);
+            if let Some(outer) = outer {
+                self.payload = outer;
+            }
             if index + 1 < blocks.len() {
                 ends.push(self.emit(Op::Jump(0), origin.clone()));
             }
@@ -244,6 +252,39 @@ impl Compiler<'_> {
             match branch.case.node {
                 WaitCase::Missing => compiled.missing.get_or_insert(start),
                 WaitCase::Past => compiled.past.get_or_insert(start),
+            };
+        }
+    }
+
+    /// A wait for an event: the wait, then (past a jump) its `on event`
+    /// block, where `event.FIELD` reads the event's payload, and its `on
+    /// timeout` block.
+    fn event_wait(
+        &mut self,
+        step: &Step,
+        wait: &AstEventWait,
+        origin: Origin,
+        fixups: &mut Fixups,
+    ) {
+        let index = self.program.event_waits.len();
+        self.program.event_waits.push(EventWait {
+            event: wait.event.name.clone(),
+            timeout: super::period(&wait.timeout),
+            on_event: None,
+            on_timeout: None,
+        });
+        self.emit(Op::WaitEvent(index as u32), origin.clone());
+        if wait.branches.is_empty() {
+            return;
+        }
+        let skip = self.emit(Op::Jump(0), origin.clone());
+        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
+        self.program.code[skip as usize] = Op::Jump(self.pc());
+        for (branch, start) in wait.branches.iter().zip(starts) {
+            let compiled = &mut self.program.event_waits[index];
+            match branch.case.node {
+                EventCase::Event => compiled.on_event.get_or_insert(start),
+                EventCase::Timeout => compiled.on_timeout.get_or_insert(start),
             };
         }
     }

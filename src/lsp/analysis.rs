@@ -359,7 +359,10 @@ fn step_symbol(step: &Step, text: &str) -> Symbol {
         StepKind::Effect(effect) => effect.action.describe(),
         StepKind::Condition(_) => "condition",
         StepKind::Split(_) => "split",
-        StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::WaitUntilField(_) => "wait",
+        StepKind::Wait(_)
+        | StepKind::WaitUntil(_)
+        | StepKind::WaitUntilField(_)
+        | StepKind::WaitForEvent(_) => "wait",
         StepKind::Goto(_) => "goto",
         StepKind::Exit(_) => "exit",
     };
@@ -454,6 +457,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("http", "an HTTP request: `http get|post|put \"URL\"` with `header`, `body`, `timeout`, `extract`"),
     ("prompt", "asks an AI model: `instructions`, `tools`, `extract`"),
     ("wait", "`wait 2 days` (calendar days in the account timezone); `wait until [next] [DAYS] 09:30 [in lead timezone]`; `wait until demo_at - 1 hour` (a datetime field and an offset)"),
+    ("for", "`wait for EVENT up to DURATION`: waits for the event to happen to the lead, at most that long; `on event` (where `event.FIELD` reads its payload) and `on timeout` blocks, closed by `end`"),
     ("next", "`wait until next weekday 09:30`: never today, the first matching day after it"),
     ("if", "after `wait until FIELD`: `if missing` (the field has no value) or `if past` (its instant has passed), each with steps, closed by `end`; without them the lead goes on at once"),
     ("missing", "`if missing`: the steps for a lead whose waited-for field has no value"),

@@ -174,7 +174,7 @@ pub fn payload(
         .unwrap_or(program.slots.len());
     let prefix = match event {
         Payload::Trigger => "event.".to_owned(),
-        Payload::Goal(name) => format!("{name}."),
+        Payload::Named(name) => format!("{name}."),
     };
     program.slots[first..]
         .iter()
@@ -202,7 +202,7 @@ pub fn payload(
 pub enum Payload<'a> {
     /// The trigger event's: `event.FIELD` slots.
     Trigger,
-    /// That of the event of this name that a goal waits for:
-    /// `EVENT.FIELD` slots.
-    Goal(&'a str),
+    /// That of the event of this name that a goal or a `wait for` waits
+    /// for: `EVENT.FIELD` slots.
+    Named(&'a str),
 }

@@ -336,7 +336,8 @@ impl<'p> Simulation<'p> {
     }
 
     /// An event happens to a lead: it ends the lead's enrollment if a goal
-    /// waits for it (and holds), then an event trigger may enroll the lead.
+    /// waits for it (and holds), else runs it on if it waits for it (`wait
+    /// for`), then an event trigger may enroll the lead.
     fn event(&mut self, record: EventRecord, now: DateTime<Utc>) {
         let Some(&index) = self.by_id.get(record.lead.as_str()) else {
             self.summary.bad_records.push(leads::BadRecord {
@@ -348,16 +349,26 @@ impl<'p> Simulation<'p> {
         };
         let name = record.name.as_str();
         let program = self.program();
-        if program
+        let goal = program
             .goals
             .iter()
-            .any(|goal| goal.event.as_deref() == Some(name))
-        {
-            let Some(payload) = self.payload(&record, entry::Payload::Goal(name)) else {
+            .any(|goal| goal.event.as_deref() == Some(name));
+        if goal || program.waits_for(name) {
+            let Some(payload) = self.payload(&record, entry::Payload::Named(name)) else {
                 return;
             };
-            if let Some(active) = self.leads[index as usize].active {
+            if let Some(active) = self.leads[index as usize].active.filter(|_| goal) {
                 self.test_event_goals(active, name, &payload, now);
+            }
+            // A goal may have ended it; else it may wait for the event.
+            if let Some(active) = self.leads[index as usize].active {
+                let enrollment = &mut self.enrollments[active as usize];
+                if self
+                    .vm
+                    .event_arrived(enrollment, name, &payload, now, &mut self.buffer)
+                {
+                    self.activate(active, now);
+                }
             }
         }
         if self.program().trigger.event.as_deref() != Some(name) {

@@ -230,6 +230,9 @@ pub struct EventAnswer {
     pub entered: Vec<String>,
     /// Workflows triggered by the event that turned the lead away, and why.
     pub not_entered: Vec<NotEntered>,
+    /// Workflows whose enrollment of the lead waited for the event (`wait
+    /// for`) and went on.
+    pub resumed: Vec<String>,
     /// Why the event was not taken (`unknown-lead`, `bad-data`,
     /// `invalid`); nothing of it was written.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,6 +306,7 @@ pub async fn events(
                         goals_reached: Vec::new(),
                         entered: Vec::new(),
                         not_entered: Vec::new(),
+                        resumed: Vec::new(),
                         error: Some(ErrorDetail {
                             code: error.code.to_owned(),
                             message: error.message,
@@ -344,6 +348,7 @@ fn happen(live: &mut Live, index: usize, record: JsonValue) -> Result<EventAnswe
             .collect(),
         entered: Vec::new(),
         not_entered: Vec::new(),
+        resumed: outcome.resumed,
         error: None,
     };
     for (workflow, decision) in outcome.entries {

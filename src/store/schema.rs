@@ -221,6 +221,9 @@ ALTER TABLE outbox ADD COLUMN reported TEXT;
 -- How many times an enrollment went back at each bounded goto
 -- (Enrollment::loops_key): `PC:COUNT` pairs.
 ALTER TABLE enrollments ADD COLUMN loops TEXT;
+-- The events `wait for` steps heard, as a JSON object of their data by
+-- event name: `event.FIELD` in an `on event` block reads them.
+ALTER TABLE enrollments ADD COLUMN heard TEXT;
 "#,
 ];
 
@@ -393,5 +396,9 @@ CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
 "#,
     ),
     (11, "ALTER TABLE outbox ADD COLUMN reported TEXT;"),
-    (12, "ALTER TABLE enrollments ADD COLUMN loops TEXT;"),
+    (
+        12,
+        "ALTER TABLE enrollments ADD COLUMN loops TEXT;
+ALTER TABLE enrollments ADD COLUMN heard TEXT;",
+    ),
 ];

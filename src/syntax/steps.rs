@@ -91,10 +91,31 @@ impl Builder<'_> {
         let mut parts = children(pair);
         let args = self.valid(parts.next()?, Rule::wait_args)?;
         // (An end of file closing the line is a pair too.)
-        let block = parts.find(|part| part.as_rule() == Rule::wait_block);
+        let block =
+            parts.find(|part| matches!(part.as_rule(), Rule::wait_block | Rule::event_block));
         let arg = first(args)?;
         let kind = match arg.as_rule() {
             Rule::wait_until => StepKind::WaitUntil(self.clock_wait(arg)?),
+            Rule::wait_event => {
+                let mut inner = children(arg);
+                let event = self.ident(&inner.next()?);
+                let timeout = self.duration(inner.next()?);
+                let branches = match block {
+                    Some(block) if block.as_rule() == Rule::event_block => {
+                        self.event_block(block, opened)
+                    }
+                    Some(block) => {
+                        self.misplaced_block(&block);
+                        Vec::new()
+                    }
+                    None => Vec::new(),
+                };
+                return Some(StepKind::WaitForEvent(EventWait {
+                    event,
+                    timeout,
+                    branches,
+                }));
+            }
             Rule::wait_field => {
                 let mut inner = children(arg);
                 let field = super::expr::field_ref(&inner.next()?);
@@ -104,7 +125,16 @@ impl Builder<'_> {
                     let duration = self.duration(sign_and_size.next()?);
                     Some(Offset { before, duration })
                 });
-                let branches = block.map_or_else(Vec::new, |block| self.wait_block(block, opened));
+                let branches = match block {
+                    Some(block) if block.as_rule() == Rule::wait_block => {
+                        self.wait_block(block, opened)
+                    }
+                    Some(block) => {
+                        self.misplaced_block(&block);
+                        Vec::new()
+                    }
+                    None => Vec::new(),
+                };
                 return Some(StepKind::WaitUntilField(FieldWait {
                     field,
                     offset,
@@ -114,16 +144,60 @@ impl Builder<'_> {
             _ => StepKind::Wait(self.duration(arg)),
         };
         if let Some(block) = block {
-            // Only a wait on a field has cases to branch on.
-            let (_, at) = found_at(self.source, block.as_span().start());
-            self.report(SyntaxError::StrayBlockWord {
-                word: "if".to_owned(),
-                span: at,
-                help: "`if missing` and `if past` go right after a `wait until FIELD` step"
-                    .to_owned(),
-            });
+            self.misplaced_block(&block);
         }
         Some(kind)
+    }
+
+    /// Reports `if` or `on` cases after a wait that has no such cases.
+    fn misplaced_block(&mut self, block: &Pair<'_, Rule>) {
+        let (word, help) = if block.as_rule() == Rule::wait_block {
+            (
+                "if",
+                "`if missing` and `if past` go right after a `wait until FIELD` step",
+            )
+        } else {
+            (
+                "on",
+                "`on event` and `on timeout` go right after a `wait for EVENT up to DURATION` step",
+            )
+        };
+        let (_, at) = found_at(self.source, block.as_span().start());
+        self.report(SyntaxError::StrayBlockWord {
+            word: word.to_owned(),
+            span: at,
+            help: help.to_owned(),
+        });
+    }
+
+    /// `event_block`: `on event` / `on timeout` blocks closed by `end`.
+    fn event_block(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Vec<EventBranch> {
+        let mut branches = Vec::new();
+        for part in content(pair) {
+            match part.as_rule() {
+                Rule::event_branch => {
+                    let mut parts = children(part);
+                    let Some(case) = parts.next() else { continue };
+                    if case.as_rule() == Rule::invalid {
+                        self.invalid(&case, Rule::event_case);
+                        self.step_list(parts);
+                        continue;
+                    }
+                    let kind = if case.as_str().starts_with("event") {
+                        EventCase::Event
+                    } else {
+                        EventCase::Timeout
+                    };
+                    branches.push(EventBranch {
+                        case: Spanned::new(kind, span(&case)),
+                        steps: self.step_list(parts),
+                    });
+                }
+                Rule::missing_end => self.missing_end(&part, "wait", opened),
+                _ => {}
+            }
+        }
+        branches
     }
 
     /// `wait_until`: `[next] [DAYS] HH:MM [in lead|account timezone]`.

@@ -204,6 +204,15 @@ impl<'p> Vm<'p> {
                 Some(Op::WaitUntil(_) | Op::WaitClock(_)) if at != enrollment.pc => {
                     passed_at_once.push(at);
                 }
+                // Woken at its timeout, a wait for an event takes `on timeout`.
+                Some(&Op::WaitEvent(index)) if at != enrollment.pc => {
+                    let block = self.program.event_waits.get(index as usize);
+                    if let Some(start) = block.and_then(|wait| wait.on_timeout) {
+                        enrollment.pc = start;
+                    }
+                    let detail = || "on timeout".to_owned();
+                    self.event(context, now, at, EventKind::Branched, detail);
+                }
                 // A wait on a field follows the field: moved later while the
                 // lead waited (a demo rescheduled), it waits again.
                 Some(&Op::WaitField(index)) if at != enrollment.pc => {
@@ -275,7 +284,8 @@ impl<'p> Vm<'p> {
                         self.event(context, now, pc, EventKind::Branched, detail);
                         enrollment.pc = target;
                     } else {
-                        let detail = || format!("went back {limit} times: go on");
+                        let times = if limit == 1 { "time" } else { "times" };
+                        let detail = || format!("went back {limit} {times}: go on");
                         self.event(context, now, pc, EventKind::Branched, detail);
                         enrollment.pc = pc + 1;
                     }
@@ -362,6 +372,25 @@ impl<'p> Vm<'p> {
                         return self.wait(enrollment, context, now, until);
                     }
                     enrollment.pc = pc + 1;
+                }
+                Op::WaitEvent(index) => {
+                    let Some(wait) = self.program.event_waits.get(index as usize) else {
+                        return self.end(
+                            enrollment,
+                            context,
+                            now,
+                            Ending::Failed(pc),
+                            format!("no event wait {index}"),
+                        );
+                    };
+                    let until = match wait.timeout {
+                        Period::Seconds(seconds) => {
+                            calendar::add_seconds(now, i64::try_from(seconds).unwrap_or(i64::MAX))
+                        }
+                        Period::Days(days) => calendar::add_days(self.program.timezone, now, days),
+                    };
+                    let detail = || format!("for {} until {}", wait.event, self.local(until));
+                    return self.suspend(enrollment, context, now, until, detail);
                 }
                 Op::WaitField(index) => {
                     if let Some(advance) = self.field_wait(enrollment, context, now, index) {
@@ -453,6 +482,44 @@ impl<'p> Vm<'p> {
         names.get(name as usize).map_or("", String::as_str)
     }
 
+    /// The event `name` happened to the lead, with its payload (as
+    /// [`crate::runtime::entry::payload`] reads it for the event): if the
+    /// enrollment waits for it, it takes `on event` (or the next step),
+    /// active again with the payload in its `NAME.FIELD` slots, and the
+    /// runtime runs it on. Whether it waited for the event.
+    pub fn event_arrived(
+        &self,
+        enrollment: &mut Enrollment,
+        name: &str,
+        payload: &[Option<Value>],
+        now: DateTime<Utc>,
+        events: &mut Vec<Event>,
+    ) -> bool {
+        let at = self.program.standing_at(enrollment.pc, enrollment.status);
+        let Some(&Op::WaitEvent(index)) = self.program.code.get(at as usize) else {
+            return false;
+        };
+        let Some(wait) = self.program.event_waits.get(index as usize) else {
+            return false;
+        };
+        if at == enrollment.pc || wait.event != name {
+            return false;
+        }
+        hear(enrollment, payload);
+        if let Some(start) = wait.on_event {
+            enrollment.pc = start;
+        }
+        enrollment.status = Status::Active;
+        enrollment.wake = now;
+        events.push(Event {
+            at: now,
+            pc: at,
+            kind: EventKind::Branched,
+            detail: format!("on event {name}"),
+        });
+        true
+    }
+
     fn wait(
         &self,
         enrollment: &mut Enrollment,
@@ -461,6 +528,18 @@ impl<'p> Vm<'p> {
         until: DateTime<Utc>,
     ) -> Advance {
         let detail = || format!("until {}", self.local(until));
+        self.suspend(enrollment, context, now, until, detail)
+    }
+
+    /// Suspends the enrollment at its wait until `until`.
+    fn suspend(
+        &self,
+        enrollment: &mut Enrollment,
+        context: &mut Context<'_>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        detail: impl FnOnce() -> String,
+    ) -> Advance {
         self.event(context, now, enrollment.pc, EventKind::Waited, detail);
         enrollment.pc += 1;
         enrollment.status = Status::Waiting;
@@ -539,6 +618,19 @@ impl<'p> Vm<'p> {
             );
         }
         out
+    }
+}
+
+/// Writes an event's payload (all event slots, this event's filled) into
+/// the enrollment's, keeping what other events filled.
+pub fn hear(enrollment: &mut Enrollment, payload: &[Option<Value>]) {
+    let slots = enrollment
+        .event
+        .get_or_insert_with(|| vec![None; payload.len()].into_boxed_slice());
+    for (slot, value) in slots.iter_mut().zip(payload) {
+        if value.is_some() {
+            *slot = value.clone();
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 ] @keyword
 
 [
-  "send" "call" "notify" "http" "prompt" "wait" "until" "next" "condition" "split" "goto"
+  "send" "call" "notify" "http" "prompt" "wait" "until" "next" "for" "condition" "split" "goto"
   "exit" "label"
 ] @keyword.control
 
@@ -16,6 +16,7 @@
 ["missing" "past"] @constant.builtin
 (outcome) @keyword.conditional
 (on_error) @keyword.conditional
+(event_case) @keyword.conditional
 
 [
   "to" "cc" "bcc" "from" "subject" "body" "file" "agent" "message" "header"

@@ -13,13 +13,14 @@ syn match   flowSection      "\<look\s\+back\>"
 syn match   flowWorkflow     "^\s*workflow\>" nextgroup=flowName skipwhite
 syn match   flowEventDecl    "^\s*\(event\|goal\)\>" nextgroup=flowName skipwhite
 syn match   flowName         "[A-Za-z_][A-Za-z0-9_-]*" contained
-syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|split\|exit\|until\|next\)\>"
+syn match   flowStep         "\<\(send\|call\|notify\|http\|prompt\|wait\|condition\|split\|exit\|until\|next\|for\)\>"
 " `on send failure`: after flowStep, so that it wins at `send`.
 syn match   flowSection      "\(\<on\s\+\)\@<=send\s\+failure\>"
 syn match   flowLabel        "\<\(label\|goto\)\>" nextgroup=flowLabelName skipwhite
 syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
 syn keyword flowBlock        branch variant else end on when file if
 syn keyword flowOutcome      missing past
+syn match   flowOutcome      "\(\<on\s\+\)\@<=\(event\|timeout\)\>"
 syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
 syn keyword flowOperator     and or not is set within last in
 syn match   flowOperator     "\<up\s\+to\s\+\d\+\s\+times\=\>" contains=flowNumber

@@ -87,6 +87,15 @@ for [s:lnum, s:want] in [[2, 4], [3, 6], [4, 8], [5, 4]]
     call add(s:failures, printf('indent of line %d: expected %d, got %d', s:lnum, s:want, FlowIndent(s:lnum)))
   endif
 endfor
+" A wait for an event: `on event` and `on timeout` are its cases.
+call setline(1, ['    wait for call_ended up to 2 days', '      on event', '        exit', '      on timeout', '    end'])
+for [s:line, s:column, s:group] in [[1, 10, 'flowStep'], [2, 10, 'flowOutcome'], [4, 10, 'flowOutcome']]
+  let s:names = map(synstack(s:line, s:column), 'synIDattr(v:val, "name")')
+  if index(s:names, s:group) < 0
+    call add(s:failures, printf('wait for: %d:%d: expected %s, got %s', s:line, s:column, s:group, string(s:names)))
+  endif
+endfor
+
 " A split: its keywords, its shares, and variants indented like branches.
 call setline(1, ['  steps', '    split', '      variant a 50%', '        wait 1 day', '      variant b 50%', '      end'])
 for [s:lnum, s:want] in [[2, 4], [3, 6], [4, 8], [5, 6], [6, 4]]

@@ -117,7 +117,7 @@ fn late_delivery(
 pub(super) fn run_loaded(
     transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
-    mut row: Row,
+    row: Row,
     fields: &str,
     now: DateTime<Utc>,
     delivered: Option<&Delivered<'_>>,
@@ -128,6 +128,18 @@ pub(super) fn run_loaded(
     let Some(version) = versions.get(&row.workflow) else {
         return Ok(());
     };
+    run_in(transaction, version, row, fields, now, delivered)
+}
+
+/// Runs a loaded enrollment of `version` on from where it stands.
+pub(super) fn run_in(
+    transaction: &Tx<'_>,
+    version: &Version,
+    mut row: Row,
+    fields: &str,
+    now: DateTime<Utc>,
+    delivered: Option<&Delivered<'_>>,
+) -> Result<(), StoreError> {
     let fields = match serde_json::from_str(fields)? {
         Json::Object(fields) => fields,
         _ => {
@@ -142,6 +154,15 @@ pub(super) fn run_loaded(
         let payload = entry::payload(&version.program, entry::Payload::Trigger, &data)
             .map_err(StoreError::Invalid)?;
         row.enrollment.event = Some(payload.into_boxed_slice());
+    }
+    if let Some(text) = &row.heard {
+        let heard: Map<String, Json> = serde_json::from_str(text)?;
+        for (name, data) in &heard {
+            let Json::Object(data) = data else { continue };
+            let payload = entry::payload(&version.program, entry::Payload::Named(name), data)
+                .map_err(StoreError::Invalid)?;
+            crate::vm::hear(&mut row.enrollment, &payload);
+        }
     }
     let mut lead = LeadState {
         id: &row.lead,
@@ -167,6 +188,8 @@ pub(super) struct Row {
     pub(super) enrollment: Enrollment,
     /// The trigger event's data, as stored.
     pub(super) event: Option<String>,
+    /// The data of the events `wait for` steps heard, by name, as stored.
+    pub(super) heard: Option<String>,
 }
 
 /// An enrollment row and its lead's fields (as stored).
@@ -180,6 +203,7 @@ pub(super) fn read_row(row: &Columns<'_>) -> Result<(Row, String), StoreError> {
     enrollment.attempts = row.get(7)?;
     enrollment.effects = row.get(8)?;
     enrollment.loops = Enrollment::read_loops(row.get::<Option<String>>(11)?.as_deref());
+    let heard = row.get(12)?;
     Ok((
         Row {
             id: row.get(0)?,
@@ -187,8 +211,9 @@ pub(super) fn read_row(row: &Columns<'_>) -> Result<(Row, String), StoreError> {
             lead: row.get(2)?,
             enrollment,
             event: row.get(10)?,
+            heard,
         },
-        row.get(12)?,
+        row.get(13)?,
     ))
 }
 

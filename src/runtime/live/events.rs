@@ -6,13 +6,14 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
 
-use super::activation::{test_goals, try_enroll, GoalTest};
+use super::activation::{insert_events, load_enrollment, run_in, test_goals, try_enroll, GoalTest};
 use super::stored_leads::lead_fields;
 use super::{Live, Version};
 use crate::ast::Channel;
 use crate::runtime::consent::{self, State};
 use crate::runtime::entry;
 use crate::store::{params, StoreError, Tx};
+use crate::vm::Vm;
 
 /// Why an event could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,9 @@ pub struct EventOutcome {
     pub goals: Vec<(String, String)>,
     /// The workflows it triggers: whether the lead entered each.
     pub entries: Vec<EntryDecision>,
+    /// The workflows whose enrollment of the lead waited for it (`wait
+    /// for`) and went on.
+    pub resumed: Vec<String>,
 }
 
 /// Something heard from an address.
@@ -187,7 +191,7 @@ pub(super) fn happen(
         {
             continue;
         }
-        let payload = entry::payload(program, entry::Payload::Goal(name), data)
+        let payload = entry::payload(program, entry::Payload::Named(name), data)
             .map_err(EventError::BadData)?;
         let test = GoalTest::Event {
             name,
@@ -195,6 +199,11 @@ pub(super) fn happen(
         };
         if let Some(goal) = test_goals(transaction, version, lead, &fields, test, now)? {
             outcome.goals.push((version.name.clone(), goal));
+        }
+    }
+    for &version in live.iter().filter(|v| v.program.waits_for(name)) {
+        if resume(transaction, version, lead, name, data, now)? {
+            outcome.resumed.push(version.name.clone());
         }
     }
     for &version in live
@@ -217,6 +226,53 @@ pub(super) fn happen(
         outcome.entries.push((version.name.clone(), decision));
     }
     Ok(outcome)
+}
+
+/// Runs on the lead's enrollment in `version` if it waits for the event
+/// `name` (`wait for`): its data kept for `event.FIELD`, `on event` taken.
+/// Whether one did.
+fn resume(
+    transaction: &Tx<'_>,
+    version: &Version,
+    lead: &str,
+    name: &str,
+    data: &Map<String, Json>,
+    now: DateTime<Utc>,
+) -> Result<bool, EventError> {
+    let waiting: Vec<i64> = transaction.query(
+        "SELECT id FROM enrollments WHERE workflow = ?1 AND lead = ?2 AND status = 'waiting'",
+        params![version.id, lead],
+        |row| row.get(0),
+    )?;
+    let program = &version.program;
+    let payload =
+        entry::payload(program, entry::Payload::Named(name), data).map_err(EventError::BadData)?;
+    let vm = Vm::new(program);
+    let mut resumed = false;
+    for id in waiting {
+        let Some((mut row, fields)) = load_enrollment(transaction, id)? else {
+            continue;
+        };
+        let mut events = Vec::new();
+        if !vm.event_arrived(&mut row.enrollment, name, &payload, now, &mut events) {
+            continue;
+        }
+        let mut heard: Map<String, Json> = match &row.heard {
+            Some(text) => serde_json::from_str(text).map_err(StoreError::from)?,
+            None => Map::new(),
+        };
+        heard.insert(name.to_owned(), Json::Object(data.clone()));
+        let stored = Json::Object(heard).to_string();
+        transaction.execute(
+            "UPDATE enrollments SET heard = ?1 WHERE id = ?2",
+            params![stored.as_str(), id],
+        )?;
+        row.heard = Some(stored);
+        insert_events(transaction, id, program, &events)?;
+        run_in(transaction, version, row, &fields, now, None)?;
+        resumed = true;
+    }
+    Ok(resumed)
 }
 
 /// The built-in events a consent change raises: `opted_out` for any

@@ -26,7 +26,7 @@ macro_rules! select_rows {
     ($rest:literal) => {
         concat!(
             "SELECT e.id, e.workflow, e.lead, e.number, e.pc, e.status, e.wake, e.attempts,
-                    e.effects, e.entered, e.event, e.loops, l.fields
+                    e.effects, e.entered, e.event, e.loops, e.heard, l.fields
              FROM enrollments e JOIN leads l ON l.id = e.lead ",
             $rest
         )
