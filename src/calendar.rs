@@ -115,6 +115,35 @@ pub fn next_time_on_days(
     DateTime::<Utc>::MAX_UTC
 }
 
+/// The same wall-clock time `days` business days after `from` in `zone`:
+/// the `days`th date after today's that is a weekday and not one of
+/// `holidays` (sorted). From a Saturday, one business day is Monday.
+pub fn add_business_days(
+    zone: Tz,
+    from: DateTime<Utc>,
+    days: u32,
+    holidays: &[NaiveDate],
+) -> DateTime<Utc> {
+    let local = from.with_timezone(&zone).naive_local();
+    let mut date = local.date();
+    let mut left = days;
+    while left > 0 {
+        let Some(next) = date.succ_opt() else {
+            return DateTime::<Utc>::MAX_UTC;
+        };
+        date = next;
+        if is_business_day(date, holidays) {
+            left -= 1;
+        }
+    }
+    resolve(zone, date.and_time(local.time()))
+}
+
+/// Whether `date` is a weekday and not one of `holidays` (sorted).
+pub fn is_business_day(date: NaiveDate, holidays: &[NaiveDate]) -> bool {
+    date.weekday().num_days_from_monday() < 5 && holidays.binary_search(&date).is_err()
+}
+
 /// An instant at which a wall-clock time is read.
 #[derive(Clone, Copy, Debug)]
 struct Reading {
@@ -174,6 +203,37 @@ fn offset_change(zone: Tz, date: NaiveDate) -> Option<DateTime<Utc>> {
 fn clock(minute_of_day: u16) -> NaiveTime {
     let minute = u32::from(minute_of_day.min(MINUTES_PER_DAY - 1));
     NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN)
+}
+
+impl Hours {
+    /// Whether the hours are open at `now` in `zone`, closed all day on
+    /// the `closed` dates (sorted).
+    pub fn is_open_except(&self, zone: Tz, now: DateTime<Utc>, closed: &[NaiveDate]) -> bool {
+        let date = now.with_timezone(&zone).date_naive();
+        closed.binary_search(&date).is_err() && self.is_open(zone, now)
+    }
+
+    /// When the hours next open at or after `now` in `zone`, skipping the
+    /// `closed` dates (sorted) whole.
+    pub fn next_open_except(
+        &self,
+        zone: Tz,
+        now: DateTime<Utc>,
+        closed: &[NaiveDate],
+    ) -> Option<DateTime<Utc>> {
+        let mut from = now;
+        // Each round skips at least one closed date; a year of them is more
+        // than any calendar holds.
+        for _ in 0..=closed.len().min(366) {
+            let opens = self.next_open(zone, from)?;
+            let date = opens.with_timezone(&zone).date_naive();
+            if closed.binary_search(&date).is_err() {
+                return Some(opens);
+            }
+            from = resolve(zone, date.succ_opt()?.and_time(NaiveTime::MIN));
+        }
+        None
+    }
 }
 
 /// Outgoing hours: weekdays and time ranges, start included, end excluded.

@@ -191,6 +191,7 @@ fn structural(rule: Rule) -> bool {
             | Rule::setting_reentry
             | Rule::setting_lookback
             | Rule::setting_failure
+            | Rule::setting_holidays
             | Rule::fields_section
             | Rule::event_section
             | Rule::field_decl

@@ -153,7 +153,7 @@ impl<'a> Lowering<'a> {
 
     fn connect_step(&mut self, step: &'a Step, node: NodeIndex, next: NodeIndex) {
         match &step.kind {
-            StepKind::Wait(_) | StepKind::WaitUntil(_) => {
+            StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::WaitBusinessDays(_) => {
                 self.graph.add_edge(node, next, Edge::Next);
             }
             StepKind::Exit(_) => {

@@ -145,3 +145,59 @@ fn a_body_file_inside_the_folder_is_compiled_into_the_email() {
     assert!(listing.contains("from the file."), "{listing}");
     assert!(!listing.contains("[body file"), "{listing}");
 }
+
+/// `holidays file "PATH"` is read like a body file: confined to the
+/// workflow's folder, one date per line with comments, and a bad line is a
+/// located error.
+#[test]
+fn a_holidays_file_is_read_safely_and_line_by_line() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::create_dir_all(dir.path().join("flow")).expect("folders");
+    let source = |path: &str| {
+        format!("workflow demo\n  timezone UTC\n  holidays file \"{path}\"\n  trigger when email is set\n\n  steps\n    wait 1 business day\n")
+    };
+    std::fs::write(dir.path().join("flow/demo.flow"), source("days.txt")).expect("written");
+    std::fs::write(
+        dir.path().join("flow/days.txt"),
+        "# company holidays\n2026-12-25\n\n2027-01-01  # new year\n",
+    )
+    .expect("written");
+    let check = flowc(dir.path(), &["check", "flow/demo.flow"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // Thursday 2026-12-24: Christmas is a holiday, so the next business day is Monday.
+    std::fs::write(
+        dir.path().join("leads.jsonl"),
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+    )
+    .expect("written");
+    let run = flowc(
+        dir.path(),
+        &[
+            "run",
+            "--simulate",
+            "flow/demo.flow",
+            "--leads",
+            "leads.jsonl",
+            "--start",
+            "2026-12-24T10:00Z",
+        ],
+    );
+    let shown = String::from_utf8_lossy(&run.stdout);
+    assert!(shown.contains("until 2026-12-28T10:00:00+00:00"), "{shown}");
+
+    std::fs::write(dir.path().join("flow/days.txt"), "2026-12-25\nChristmas\n").expect("written");
+    let said = String::from_utf8_lossy(&flowc(dir.path(), &["check", "flow/demo.flow"]).stdout)
+        .into_owned();
+    assert!(
+        said.contains("E0405") && said.contains("`Christmas` on line 2"),
+        "{said}"
+    );
+
+    std::fs::write(dir.path().join("flow/demo.flow"), source("../outside.txt")).expect("written");
+    refused(dir.path(), "E0406");
+}

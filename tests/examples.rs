@@ -135,6 +135,9 @@ fn features_used() -> std::collections::BTreeSet<String> {
                         out.insert("wait until in lead timezone".into());
                     }
                 }
+                StepKind::WaitBusinessDays(_) => {
+                    out.insert("wait business days".into());
+                }
                 StepKind::WaitForEvent(wait) => {
                     out.insert("wait for".into());
                     for branch in &wait.branches {
@@ -197,10 +200,14 @@ fn features_used() -> std::collections::BTreeSet<String> {
                     SettingKind::SendFailure(policy) => {
                         format!("on send failure {}", policy.keyword())
                     }
+                    SettingKind::Holidays(_) => "holidays".into(),
                 });
             }
             for window in &workflow.windows {
                 used.insert(format!("window {:?}", window.zone));
+                if window.skip_holidays {
+                    used.insert("skip holidays".into());
+                }
             }
             for trigger in &workflow.triggers {
                 used.insert(match trigger.kind {
@@ -266,6 +273,9 @@ fn examples_cover_every_step_type_and_option() {
         "wait until in lead timezone",
         "wait until field",
         "wait for",
+        "wait business days",
+        "holidays",
+        "skip holidays",
         "on event",
         "if past",
         "condition",

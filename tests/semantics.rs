@@ -1117,3 +1117,48 @@ fn without_blocks_a_wait_for_an_event_goes_on_either_way() {
          b  2026-11-01 09:00 EST  exited  after"
     );
 }
+
+/// A workflow with holidays on Friday 2026-03-06 and on Christmas.
+const HOLIDAYS: &str = "  holidays 2026-03-06, 2026-12-25\n";
+
+#[test]
+fn business_days_skip_weekends_and_holidays_and_keep_the_wall_clock() {
+    let source = workflow("America/New_York", HOLIDAYS, "    wait 2 business days\n");
+    let leads = r#"{"id": "thu", "email": "t@x.example"}"#;
+    // Thursday: Friday is a holiday, the weekend does not count, and the
+    // clock moves to EDT on the Sunday.
+    assert_eq!(
+        timeline(&source, leads, "", "2026-03-05T10:00"),
+        "thu  2026-03-05 10:00 EST  entered\n\
+         thu  2026-03-05 10:00 EST  waited  until 2026-03-10T10:00:00-04:00\n\
+         thu  2026-03-10 10:00 EDT  completed"
+    );
+    let one = workflow("America/New_York", HOLIDAYS, "    wait 1 business day\n");
+    assert_eq!(
+        timeline(&one, ONE_LEAD, "", "2026-03-07T10:00"),
+        "a  2026-03-07 10:00 EST  entered\n\
+         a  2026-03-07 10:00 EST  waited  until 2026-03-09T10:00:00-04:00\n\
+         a  2026-03-09 10:00 EDT  completed"
+    );
+}
+
+#[test]
+fn a_window_that_skips_holidays_stays_closed_on_them() {
+    let skipping = format!("{HOLIDAYS}  windows\n    email mon-fri 09:00-17:00 skip holidays\n");
+    let source = workflow("America/New_York", &skipping, SEND);
+    assert_eq!(
+        timeline(&source, ONE_LEAD, "", "2026-12-24T18:00"),
+        "a  2026-12-24 18:00 EST  entered\n\
+         a  2026-12-24 18:00 EST  held  email window closed; release at 2026-12-28T09:00:00-05:00\n\
+         a  2026-12-28 09:00 EST  released\n\
+         a  2026-12-28 09:00 EST  sent  email to a@x.example: Hi\n\
+         a  2026-12-28 09:00 EST  completed"
+    );
+    let plain = format!("{HOLIDAYS}  windows\n    email mon-fri 09:00-17:00\n");
+    let source = workflow("America/New_York", &plain, SEND);
+    assert!(
+        timeline(&source, ONE_LEAD, "", "2026-12-24T18:00")
+            .contains("release at 2026-12-25T09:00:00-05:00"),
+        "without skip holidays the window opens on Christmas"
+    );
+}

@@ -50,6 +50,7 @@ module.exports = grammar({
           seq('re-entry', choice('never', 'always', seq('after', $.duration))),
           seq('look', 'back', $.duration),
           seq('on', 'send', 'failure', choice('continue', 'fail')),
+          seq('holidays', choice(seq('file', $.string), commaSep1($.datetime))),
         ),
         $._newline,
       ),
@@ -87,8 +88,10 @@ module.exports = grammar({
         optional($.days),
         commaSep1($.time_range),
         optional($.window_zone),
+        optional($.skip_holidays),
         $._newline,
       ),
+    skip_holidays: (_) => seq('skip', 'holidays'),
     window_zone: (_) => seq('in', choice('lead', 'account'), 'timezone'),
     channel: (_) => choice('email', 'text', 'call'),
     days: ($) => commaSep1(choice($.day_range, $.day, 'weekdays', 'weekday', 'weekends', seq('every', 'day'))),
@@ -114,6 +117,7 @@ module.exports = grammar({
         $.wait_until,
         $.wait_field,
         $.wait_event,
+        $.wait_business,
         $.condition,
         $.split,
         $.goto,
@@ -153,6 +157,8 @@ module.exports = grammar({
     on_error: (_) => token(prec(3, /on[ \t]+error/)),
 
     wait: ($) => seq('wait', $.duration, $._newline),
+    wait_business: ($) => seq('wait', $.count, 'business', choice('days', 'day'), $._newline),
+    count: (_) => /[0-9]+/,
     wait_until: ($) =>
       seq(
         'wait',

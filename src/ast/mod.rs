@@ -92,6 +92,18 @@ pub enum SettingKind {
     /// `on send failure continue | fail`: what a permanent failure of a step
     /// nothing later depends on does to the enrollment.
     SendFailure(SendFailure),
+    /// `holidays 2026-12-25, ...` or `holidays file "holidays.txt"`: dates
+    /// that are no business day (and close `skip holidays` windows).
+    Holidays(Holidays),
+}
+
+/// Where a workflow's holidays are written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Holidays {
+    /// In the setting: `2026-12-25, 2027-01-01`.
+    Dates(Vec<Spanned<String>>),
+    /// In a file beside the workflow: one date per line, `#` comments.
+    File(Text),
 }
 
 /// What a permanent failure of a send, a notification or an http request
@@ -276,6 +288,8 @@ pub struct Window {
     pub ranges: Vec<TimeRange>,
     /// Whose timezone the clock times are in.
     pub zone: WindowZone,
+    /// `skip holidays`: closed all day on the workflow's holidays.
+    pub skip_holidays: bool,
     /// The whole line.
     pub span: Span,
 }

@@ -144,6 +144,8 @@ pub enum StepKind {
     WaitUntil(ClockWait),
     /// `wait until demo_at - 1 hour`: a datetime field and an offset.
     WaitUntilField(FieldWait),
+    /// `wait 2 business days`: Monday to Friday, holidays left out.
+    WaitBusinessDays(Spanned<u32>),
     /// `wait for call_ended up to 2 days`: an event, or the timeout.
     WaitForEvent(EventWait),
     /// `condition` with its branches.

@@ -154,6 +154,7 @@ fn instruction(program: &Program, op: &Op) -> String {
             ),
             None => format!("wait clock w{index}?"),
         },
+        Op::WaitBusinessDays(days) => format!("wait {days} business days"),
         Op::WaitEvent(index) => match program.event_waits.get(*index as usize) {
             Some(wait) => format!(
                 "wait for {} up to {}  on event {}, on timeout {}",

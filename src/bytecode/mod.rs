@@ -83,6 +83,9 @@ pub struct Program {
     /// Waits for an event, with a timeout.
     #[serde(default)]
     pub event_waits: Vec<EventWait>,
+    /// Dates that are no business day, sorted.
+    #[serde(default)]
+    pub holidays: Vec<chrono::NaiveDate>,
 }
 
 /// `wait for EVENT up to DURATION` and where its cases go.
@@ -249,6 +252,9 @@ pub struct Window {
     pub hours: Hours,
     /// Whose timezone it is read in.
     pub zone: WindowZone,
+    /// Whether it is closed all day on the program's holidays.
+    #[serde(default)]
+    pub skip_holidays: bool,
 }
 
 /// Where an instruction came from.
@@ -292,6 +298,9 @@ pub enum Op {
     WaitField(u32),
     /// Waits for an event or its timeout (in [`Program::event_waits`]).
     WaitEvent(u32),
+    /// Waits this many business days (weekdays, holidays left out), to the
+    /// same wall-clock time.
+    WaitBusinessDays(u32),
     /// Goes to `target` if the condition holds, recording the branch.
     Test {
         /// The criteria, in [`Program::conditions`].
@@ -337,6 +346,7 @@ impl Op {
                 | Op::WaitClock(_)
                 | Op::WaitField(_)
                 | Op::WaitEvent(_)
+                | Op::WaitBusinessDays(_)
         )
     }
 }
@@ -642,6 +652,15 @@ impl Program {
             .iter()
             .position(|slot| slot.name == name)
             .map(|index| index as u32)
+    }
+
+    /// The dates a window is closed on: the holidays, if it skips them.
+    pub fn closed_dates(&self, window: &Window) -> &[chrono::NaiveDate] {
+        if window.skip_holidays {
+            &self.holidays
+        } else {
+            &[]
+        }
     }
 
     /// The window of a channel, if one is set.

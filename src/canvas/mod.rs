@@ -201,6 +201,7 @@ impl<'a> Drawing<'a> {
                 | StepKind::WaitUntil(_)
                 | StepKind::WaitUntilField(_)
                 | StepKind::WaitForEvent(_)
+                | StepKind::WaitBusinessDays(_)
                 | StepKind::Goto(_) => return None,
                 StepKind::Condition(_) | StepKind::Split(_) => {
                     (CardKind::Condition, self.step_lines(step))

@@ -115,42 +115,8 @@ impl Checker<'_> {
     /// Reads a `body file` and keeps its parsed text for
     /// the compiler; anything unsafe or unreadable is reported.
     fn template_file(&mut self, path: &Text) {
-        if path.templates().next().is_some() {
-            self.report(TemplateFileError::Invalid {
-                path: path.static_text(),
-                problem: "is named with a template".to_owned(),
-                span: path.span,
-                help: "write the file's path as fixed text".to_owned(),
-            });
+        let Some((written, text)) = self.named_file(path) else {
             return;
-        }
-        let written = path.static_text();
-        let text = match template_files::read(self.dir, &written) {
-            Ok(text) => text,
-            Err(FileProblem::Missing) => {
-                return self.report(TemplateFileError::Missing {
-                    path: written,
-                    span: path.span,
-                })
-            }
-            Err(FileProblem::Outside(how)) => {
-                return self.report(TemplateFileError::Outside {
-                    path: written,
-                    how,
-                    span: path.span,
-                })
-            }
-            Err(FileProblem::Unusable(problem)) => {
-                return self.report(TemplateFileError::Invalid {
-                    path: written,
-                    problem,
-                    span: path.span,
-                    help: format!(
-                        "make it a regular UTF-8 text file of at most {} KiB",
-                        template_files::MAX_TEMPLATE_FILE / 1024
-                    ),
-                })
-            }
         };
         match self.parsed_template_file(&text) {
             Ok(parsed) => self.templates.insert(written, parsed),
@@ -161,6 +127,75 @@ impl Checker<'_> {
                 help,
             }),
         }
+    }
+
+    /// `holidays file "PATH"`: one date per line, `#` comments.
+    pub(super) fn holidays_file(&mut self, path: &Text) {
+        let Some((written, text)) = self.named_file(path) else {
+            return;
+        };
+        let mut dates = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            match chrono::NaiveDate::parse_from_str(line, "%Y-%m-%d") {
+                Ok(date) => dates.push(date),
+                Err(_) => {
+                    return self.report(TemplateFileError::Invalid {
+                        path: written,
+                        problem: format!(
+                            "has `{line}` on line {}, which is not a date",
+                            number + 1
+                        ),
+                        span: path.span,
+                        help: "write one date per line, like `2026-12-25`; `#` starts a comment"
+                            .to_owned(),
+                    })
+                }
+            }
+        }
+        self.templates.insert_holidays(written, dates);
+    }
+
+    /// The text of a file a workflow names (`body file`, `holidays file`),
+    /// read safely: its path as written and its text, or `None` when it
+    /// cannot be used (reported).
+    fn named_file(&mut self, path: &Text) -> Option<(String, String)> {
+        if path.templates().next().is_some() {
+            self.report(TemplateFileError::Invalid {
+                path: path.static_text(),
+                problem: "is named with a template".to_owned(),
+                span: path.span,
+                help: "write the file's path as fixed text".to_owned(),
+            });
+            return None;
+        }
+        let written = path.static_text();
+        let problem = match template_files::read(self.dir, &written) {
+            Ok(text) => return Some((written, text)),
+            Err(FileProblem::Missing) => TemplateFileError::Missing {
+                path: written,
+                span: path.span,
+            },
+            Err(FileProblem::Outside(how)) => TemplateFileError::Outside {
+                path: written,
+                how,
+                span: path.span,
+            },
+            Err(FileProblem::Unusable(problem)) => TemplateFileError::Invalid {
+                path: written,
+                problem,
+                span: path.span,
+                help: format!(
+                    "make it a regular UTF-8 text file of at most {} KiB",
+                    template_files::MAX_TEMPLATE_FILE / 1024
+                ),
+            },
+        };
+        self.report(problem);
+        None
     }
 
     /// A template file's text parsed, or what is wrong with it: its

@@ -49,7 +49,10 @@ impl<'a> Checker<'a> {
             !matches!(
                 graph.graph[node],
                 Node::Step(Step {
-                    kind: StepKind::Wait(_) | StepKind::WaitUntil(_) | StepKind::WaitForEvent(_),
+                    kind: StepKind::Wait(_)
+                        | StepKind::WaitUntil(_)
+                        | StepKind::WaitForEvent(_)
+                        | StepKind::WaitBusinessDays(_),
                     ..
                 })
             )

@@ -70,6 +70,7 @@ impl Checker<'_> {
                 SettingKind::ReEntry(_) => "re-entry",
                 SettingKind::LookBack(_) => "look back",
                 SettingKind::SendFailure(_) => "on send failure",
+                SettingKind::Holidays(_) => "holidays",
             };
             self.once(&mut first_setting, what, setting.span);
         }

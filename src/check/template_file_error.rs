@@ -1,5 +1,5 @@
-//! Problems of a `body file` (E0404-E0406): missing, unusable, or
-//! outside the workflow file's folder.
+//! Problems of a file a workflow names, `body file` or `holidays file`
+//! (E0404-E0406): missing, unusable, or outside the workflow file's folder.
 
 use crate::span::Span;
 
@@ -7,7 +7,7 @@ use crate::span::Span;
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum TemplateFileError {
     /// `body file "..."` naming a file that does not exist.
-    #[error("template file `{path}` does not exist")]
+    #[error("file `{path}` does not exist")]
     #[diagnostic(code(E0404), help("paths are relative to the .flow file"))]
     Missing {
         /// The path written.
@@ -18,7 +18,7 @@ pub enum TemplateFileError {
     },
 
     /// A template file that cannot be read or uses what does not exist.
-    #[error("template file `{path}` {problem}")]
+    #[error("file `{path}` {problem}")]
     #[diagnostic(code(E0405))]
     Invalid {
         /// The path written.
@@ -34,10 +34,10 @@ pub enum TemplateFileError {
     },
 
     /// `body file "..."` naming a path outside the workflow file's folder.
-    #[error("template file `{path}` {how}")]
+    #[error("file `{path}` {how}")]
     #[diagnostic(
         code(E0406),
-        help("a body file must be inside the .flow file's folder: write a relative path such as `templates/welcome.md`")
+        help("a file a workflow names must be inside the .flow file's folder: write a relative path such as `templates/welcome.md`")
     )]
     Outside {
         /// The path written.

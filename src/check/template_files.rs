@@ -18,6 +18,8 @@ pub const MAX_TEMPLATE_FILE: u64 = 256 * 1024;
 #[derive(Clone, Debug, Default)]
 pub struct TemplateFiles {
     by_path: HashMap<String, Text>,
+    /// Holidays files, read, by the path written.
+    holidays: HashMap<String, Vec<chrono::NaiveDate>>,
 }
 
 impl TemplateFiles {
@@ -28,6 +30,15 @@ impl TemplateFiles {
 
     pub(super) fn insert(&mut self, path: String, text: Text) {
         self.by_path.insert(path, text);
+    }
+
+    /// The dates of the holidays file written as `path`, if it was read.
+    pub fn holidays(&self, path: &str) -> Option<&[chrono::NaiveDate]> {
+        self.holidays.get(path).map(Vec::as_slice)
+    }
+
+    pub(super) fn insert_holidays(&mut self, path: String, dates: Vec<chrono::NaiveDate>) {
+        self.holidays.insert(path, dates);
     }
 }
 

@@ -60,6 +60,9 @@ fn valid_clock(clock: &Clock, range_end: bool) -> bool {
     (clock.hour < 24 && clock.minute < 60) || (range_end && clock.hour == 24 && clock.minute == 0)
 }
 
+/// The longest business-day wait: about a year.
+const MAX_BUSINESS_DAYS: u32 = 250;
+
 impl Checker<'_> {
     pub(super) fn time(&mut self) {
         for setting in &self.workflow.settings {
@@ -77,6 +80,17 @@ impl Checker<'_> {
                     "look back",
                     "look back at least 1 day, like `look back 2 years`",
                 ),
+                SettingKind::Holidays(Holidays::Dates(dates)) => {
+                    for date in dates {
+                        if chrono::NaiveDate::parse_from_str(&date.node, "%Y-%m-%d").is_err() {
+                            self.report(CheckError::InvalidDate {
+                                text: date.node.clone(),
+                                span: date.span,
+                            });
+                        }
+                    }
+                }
+                SettingKind::Holidays(Holidays::File(path)) => self.holidays_file(path),
                 SettingKind::ReEntry(_) | SettingKind::SendFailure(_) => {}
             }
         }
@@ -92,6 +106,16 @@ impl Checker<'_> {
                     }
                 }
                 StepKind::WaitUntil(wait) => self.clock(&wait.clock, false),
+                StepKind::WaitBusinessDays(days)
+                    if !(1..=MAX_BUSINESS_DAYS).contains(&days.node) =>
+                {
+                    self.report(CheckError::DurationOutOfRange {
+                        written: self.written(days.span),
+                        what: "a business-day wait",
+                        span: days.span,
+                        help: "wait 1 to 250 business days, like `wait 2 business days`",
+                    })
+                }
                 StepKind::WaitForEvent(wait) => self.duration_in(
                     &wait.timeout,
                     (60, LONGEST),

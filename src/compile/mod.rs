@@ -97,6 +97,7 @@ impl<'a> Compiler<'a> {
             clock_waits: Vec::new(),
             field_waits: Vec::new(),
             event_waits: Vec::new(),
+            holidays: Vec::new(),
         };
         program.slots = slots(workflow);
         Compiler {
@@ -144,6 +145,22 @@ impl<'a> Compiler<'a> {
                         ReEntry::Always => ReEntryPolicy::Always,
                         ReEntry::After(duration) => ReEntryPolicy::After(period(duration)),
                     }
+                }
+                SettingKind::Holidays(holidays) => {
+                    let dates = match holidays {
+                        crate::ast::Holidays::Dates(dates) => dates
+                            .iter()
+                            .filter_map(|date| date.node.parse().ok())
+                            .collect(),
+                        crate::ast::Holidays::File(path) => self
+                            .templates
+                            .holidays(&path.static_text())
+                            .map(<[_]>::to_vec)
+                            .unwrap_or_default(),
+                    };
+                    self.program.holidays.extend(dates);
+                    self.program.holidays.sort_unstable();
+                    self.program.holidays.dedup();
                 }
                 SettingKind::LookBack(duration) => {
                     self.program.look_back_days = match period(duration) {
@@ -277,6 +294,7 @@ fn compile_window(window: &AstWindow) -> Window {
     Window {
         hours: Hours { days, ranges },
         zone: window.zone,
+        skip_holidays: window.skip_holidays,
     }
 }
 

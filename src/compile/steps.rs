@@ -111,6 +111,9 @@ impl Compiler<'_> {
             }
             StepKind::WaitUntilField(wait) => self.field_wait(step, wait, origin, fixups),
             StepKind::WaitForEvent(wait) => self.event_wait(step, wait, origin, fixups),
+            StepKind::WaitBusinessDays(days) => {
+                self.emit(Op::WaitBusinessDays(days.node), origin);
+            }
             StepKind::Goto(goto) => {
                 let op = match &goto.limit {
                     Some(limit) => Op::Loop {

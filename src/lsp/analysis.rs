@@ -362,7 +362,8 @@ fn step_symbol(step: &Step, text: &str) -> Symbol {
         StepKind::Wait(_)
         | StepKind::WaitUntil(_)
         | StepKind::WaitUntilField(_)
-        | StepKind::WaitForEvent(_) => "wait",
+        | StepKind::WaitForEvent(_)
+        | StepKind::WaitBusinessDays(_) => "wait",
         StepKind::Goto(_) => "goto",
         StepKind::Exit(_) => "exit",
     };
@@ -458,6 +459,9 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("prompt", "asks an AI model: `instructions`, `tools`, `extract`"),
     ("wait", "`wait 2 days` (calendar days in the account timezone); `wait until [next] [DAYS] 09:30 [in lead timezone]`; `wait until demo_at - 1 hour` (a datetime field and an offset)"),
     ("for", "`wait for EVENT up to DURATION`: waits for the event to happen to the lead, at most that long; `on event` (where `event.FIELD` reads its payload) and `on timeout` blocks, closed by `end`"),
+    ("holidays", "`holidays 2026-12-25, 2027-01-01` or `holidays file \"holidays.txt\"` (one date per line, `#` comments): dates that are no business day; windows with `skip holidays` stay closed on them"),
+    ("skip", "`skip holidays` after a window: it stays closed all day on the workflow's holidays"),
+    ("business", "`wait 2 business days`: Monday to Friday, holidays left out, to the same time of day"),
     ("next", "`wait until next weekday 09:30`: never today, the first matching day after it"),
     ("if", "after `wait until FIELD`: `if missing` (the field has no value) or `if past` (its instant has passed), each with steps, closed by `end`; without them the lead goes on at once"),
     ("missing", "`if missing`: the steps for a lead whose waited-for field has no value"),

@@ -47,6 +47,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         setting_lookback => "`look back DURATION`",
         reentry_policy => "`never`, `always` or `after DURATION`",
         setting_failure => "`on send failure continue` or `on send failure fail`",
+        setting_holidays | kw_holidays => {
+            "`holidays 2026-12-25, 2027-01-01` or `holidays file \"holidays.txt\"`"
+        }
+        holiday_spec | holiday_dates | holidays_file => {
+            "dates like `2026-12-25, 2027-01-01`, or `file \"holidays.txt\"`"
+        }
+        skip_holidays | kw_skip => "`skip holidays`",
+        business_days | business_count | kw_days => "`N business days`, like `2 business days`",
         failure_policy => "`continue` or `fail`",
         timezone_name => "a timezone name like `America/New_York`",
         fields_section | kw_fields => "`fields`",

@@ -33,6 +33,7 @@ const SECTION_WORDS: &[(&str, Rule)] = &[
     ("look", Rule::setting_lookback),
     // `on send failure`; any other `on` is a stray block word.
     ("on send", Rule::setting_failure),
+    ("holidays", Rule::setting_holidays),
     ("fields", Rule::fields_section),
     ("event", Rule::event_section),
     ("trigger", Rule::trigger),
@@ -223,7 +224,8 @@ impl Builder<'_> {
             Rule::setting_timezone
             | Rule::setting_reentry
             | Rule::setting_lookback
-            | Rule::setting_failure => {
+            | Rule::setting_failure
+            | Rule::setting_holidays => {
                 if let Some(setting) = self.setting(item) {
                     workflow.settings.push(setting);
                 }
@@ -264,6 +266,7 @@ impl Builder<'_> {
             Rule::setting_timezone => Rule::timezone_name,
             Rule::setting_reentry => Rule::reentry_policy,
             Rule::setting_failure => Rule::failure_policy,
+            Rule::setting_holidays => Rule::holiday_spec,
             _ => Rule::duration,
         };
         let arg = self.valid(first(pair)?, expected)?;
@@ -278,6 +281,17 @@ impl Builder<'_> {
                     _ => SendFailure::Continue,
                 },
             ),
+            Rule::setting_holidays => {
+                let spec = first(arg)?;
+                SettingKind::Holidays(match spec.as_rule() {
+                    Rule::holidays_file => Holidays::File(self.text(first(spec)?)),
+                    _ => Holidays::Dates(
+                        content(spec)
+                            .map(|date| Spanned::new(date.as_str().to_owned(), span(&date)))
+                            .collect(),
+                    ),
+                })
+            }
             _ => SettingKind::LookBack(self.duration(arg)),
         };
         Some(Setting { kind, span: line })
@@ -417,6 +431,7 @@ impl Builder<'_> {
             days: None,
             ranges: Vec::new(),
             zone: WindowZone::Account,
+            skip_holidays: false,
             span: line,
         };
         for part in content(spec) {
@@ -432,6 +447,7 @@ impl Builder<'_> {
                 Rule::window_zone if part.as_str().contains("lead") => {
                     window.zone = WindowZone::Lead;
                 }
+                Rule::skip_holidays => window.skip_holidays = true,
                 _ => {}
             }
         }

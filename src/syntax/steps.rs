@@ -141,6 +141,12 @@ impl Builder<'_> {
                     branches,
                 }));
             }
+            Rule::business_days => {
+                let count = first(arg)?;
+                let digits = count.as_str().split_whitespace().next().unwrap_or_default();
+                let days = digits.parse().unwrap_or(u32::MAX);
+                StepKind::WaitBusinessDays(Spanned::new(days, span(&count)))
+            }
             _ => StepKind::Wait(self.duration(arg)),
         };
         if let Some(block) = block {

@@ -392,6 +392,12 @@ impl<'p> Vm<'p> {
                     let detail = || format!("for {} until {}", wait.event, self.local(until));
                     return self.suspend(enrollment, context, now, until, detail);
                 }
+                Op::WaitBusinessDays(days) => {
+                    let zone = self.program.timezone;
+                    let holidays = &self.program.holidays;
+                    let until = calendar::add_business_days(zone, now, days, holidays);
+                    return self.wait(enrollment, context, now, until);
+                }
                 Op::WaitField(index) => {
                     if let Some(advance) = self.field_wait(enrollment, context, now, index) {
                         return advance;

@@ -58,7 +58,9 @@ impl Vm<'_> {
         let channel = self.program.effects.get(effect as usize)?.channel()?;
         let window = self.program.window(channel)?;
         let zone = self.window_zone(window.zone, lead);
-        (!window.hours.is_open(zone, now)).then(|| window.hours.next_open(zone, now))
+        let closed = self.program.closed_dates(window);
+        (!window.hours.is_open_except(zone, now, closed))
+            .then(|| window.hours.next_open_except(zone, now, closed))
     }
 
     /// The timezone a channel's window is read in for this lead.
@@ -117,9 +119,10 @@ impl Vm<'_> {
         };
         if let Some(window) = effect.channel().and_then(|channel| program.window(channel)) {
             let zone = self.window_zone(window.zone, context.lead);
-            if !window.hours.is_open(zone, now) {
+            let closed = program.closed_dates(window);
+            if !window.hours.is_open_except(zone, now, closed) {
                 let channel = effect.channel().map_or("", Channel::keyword);
-                return Some(match window.hours.next_open(zone, now) {
+                return Some(match window.hours.next_open_except(zone, now, closed) {
                     Some(opens) => self.hold(enrollment, context, now, opens, || {
                         format!("{channel} window closed")
                     }),

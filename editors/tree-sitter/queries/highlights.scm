@@ -4,7 +4,7 @@
 
 [
   "workflow" "timezone" "re-entry" "look" "back" "fields" "event" "trigger"
-  "goal" "windows" "steps" "failure" "transactional"
+  "goal" "windows" "steps" "failure" "transactional" "holidays" "skip" "business"
 ] @keyword
 
 [
@@ -42,6 +42,7 @@
 (clock) @number
 (percent) @number
 (loop_count) @number
+(count) @number
 ["up" "times" "time"] @keyword.operator
 (datetime) @number
 (day) @constant

@@ -7,7 +7,7 @@ syn case match
 syn iskeyword @,48-57,_
 
 syn match   flowComment      "#.*$" contains=@Spell
-syn keyword flowSection      fields trigger windows steps timezone
+syn keyword flowSection      fields trigger windows steps timezone holidays
 syn match   flowSection      "\<re-entry\>"
 syn match   flowSection      "\<look\s\+back\>"
 syn match   flowWorkflow     "^\s*workflow\>" nextgroup=flowName skipwhite
@@ -23,6 +23,7 @@ syn keyword flowOutcome      missing past
 syn match   flowOutcome      "\(\<on\s\+\)\@<=\(event\|timeout\)\>"
 syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
 syn keyword flowOperator     and or not is set within last in
+syn match   flowOperator     "\<\(skip\s\+holidays\|business\s\+days\=\)\>"
 syn match   flowOperator     "\<up\s\+to\s\+\d\+\s\+times\=\>" contains=flowNumber
 syn match   flowOperator     "\<contains\>"
 syn match   flowOperator     "\<\(one\s\+of\|older\s\+than\|does\s\+not\s\+contain\|starts\s\+with\|ends\s\+with\)\>"
