@@ -56,6 +56,14 @@ impl<T> Spanned<T> {
     pub fn new(node: T, span: Span) -> Self {
         Spanned { node, span }
     }
+
+    /// The same span around what `f` makes of the node.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
+        Spanned {
+            node: f(self.node),
+            span: self.span,
+        }
+    }
 }
 
 /// Line and column (both from 1, column in characters) of a byte offset.

@@ -206,6 +206,20 @@ impl Compiler<'_> {
         starts
     }
 
+    /// A step's blocks after the instruction that goes to them, behind a
+    /// jump that takes the straight path past them all (none for a step
+    /// without blocks); the first instruction of each.
+    fn blocks_past_a_jump(&mut self, step: &Step, origin: &Origin, fixups: &mut Fixups) -> Vec<Pc> {
+        let blocks = step.blocks();
+        if blocks.is_empty() {
+            return Vec::new();
+        }
+        let skip = self.emit(Op::Jump(0), origin.clone());
+        let starts = self.blocks_to_end(&blocks, origin, fixups);
+        self.program.code[skip as usize] = Op::Jump(self.pc());
+        starts
+    }
+
     /// The index of a branch or variant name in the program's names.
     fn name(&mut self, name: &str) -> u32 {
         self.program.names.push(name.to_owned());
@@ -244,12 +258,7 @@ impl Compiler<'_> {
             past: None,
         });
         self.emit(Op::WaitField(index as u32), origin.clone());
-        if wait.branches.is_empty() {
-            return;
-        }
-        let skip = self.emit(Op::Jump(0), origin.clone());
-        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
-        self.program.code[skip as usize] = Op::Jump(self.pc());
+        let starts = self.blocks_past_a_jump(step, &origin, fixups);
         for (branch, start) in wait.branches.iter().zip(starts) {
             let compiled = &mut self.program.field_waits[index];
             match branch.case.node {
@@ -277,12 +286,7 @@ impl Compiler<'_> {
             on_timeout: None,
         });
         self.emit(Op::WaitEvent(index as u32), origin.clone());
-        if wait.branches.is_empty() {
-            return;
-        }
-        let skip = self.emit(Op::Jump(0), origin.clone());
-        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
-        self.program.code[skip as usize] = Op::Jump(self.pc());
+        let starts = self.blocks_past_a_jump(step, &origin, fixups);
         for (branch, start) in wait.branches.iter().zip(starts) {
             let compiled = &mut self.program.event_waits[index];
             match branch.case.node {
@@ -336,13 +340,7 @@ impl Compiler<'_> {
             }
         };
         let at = self.emit(op, origin.clone());
-        if effect.outcomes.is_empty() {
-            return;
-        }
-        // The success path jumps over the outcome blocks.
-        let skip = self.emit(Op::Jump(0), origin.clone());
-        let starts = self.blocks_to_end(&step.blocks(), &origin, fixups);
-        self.program.code[skip as usize] = Op::Jump(self.pc());
+        let starts = self.blocks_past_a_jump(step, &origin, fixups);
         for (branch, start) in effect.outcomes.iter().zip(starts) {
             match &mut self.program.code[at as usize] {
                 Op::Call { outcomes, .. } => {

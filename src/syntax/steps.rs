@@ -178,32 +178,47 @@ impl Builder<'_> {
 
     /// `event_block`: `on event` / `on timeout` blocks closed by `end`.
     fn event_block(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Vec<EventBranch> {
-        let mut branches = Vec::new();
+        self.case_blocks(pair, opened, Rule::event_branch, Rule::event_case)
+            .into_iter()
+            .map(|(case, steps)| EventBranch {
+                case: case.map(|word| match word.as_str() {
+                    "event" => EventCase::Event,
+                    _ => EventCase::Timeout,
+                }),
+                steps,
+            })
+            .collect()
+    }
+
+    /// The case blocks of a wait closed by `end`: each case's word (as
+    /// written) and steps; cases that do not read are reported.
+    fn case_blocks(
+        &mut self,
+        pair: Pair<'_, Rule>,
+        opened: Span,
+        branch_rule: Rule,
+        case_rule: Rule,
+    ) -> Vec<(Spanned<String>, Vec<Step>)> {
+        let mut blocks = Vec::new();
         for part in content(pair) {
             match part.as_rule() {
-                Rule::event_branch => {
+                rule if rule == branch_rule => {
                     let mut parts = children(part);
                     let Some(case) = parts.next() else { continue };
                     if case.as_rule() == Rule::invalid {
-                        self.invalid(&case, Rule::event_case);
+                        self.invalid(&case, case_rule);
                         self.step_list(parts);
                         continue;
                     }
-                    let kind = if case.as_str().starts_with("event") {
-                        EventCase::Event
-                    } else {
-                        EventCase::Timeout
-                    };
-                    branches.push(EventBranch {
-                        case: Spanned::new(kind, span(&case)),
-                        steps: self.step_list(parts),
-                    });
+                    let word = case.as_str().trim().to_owned();
+                    let steps = self.step_list(parts);
+                    blocks.push((Spanned::new(word, span(&case)), steps));
                 }
                 Rule::missing_end => self.missing_end(&part, "wait", opened),
                 _ => {}
             }
         }
-        branches
+        blocks
     }
 
     /// `wait_until`: `[next] [DAYS] HH:MM [in lead|account timezone]`.
@@ -241,32 +256,16 @@ impl Builder<'_> {
 
     /// `wait_block`: `if missing` / `if past` blocks closed by `end`.
     fn wait_block(&mut self, pair: Pair<'_, Rule>, opened: Span) -> Vec<WaitBranch> {
-        let mut branches = Vec::new();
-        for part in content(pair) {
-            match part.as_rule() {
-                Rule::wait_branch => {
-                    let mut parts = children(part);
-                    let Some(case) = parts.next() else { continue };
-                    if case.as_rule() == Rule::invalid {
-                        self.invalid(&case, Rule::wait_case);
-                        self.step_list(parts);
-                        continue;
-                    }
-                    let kind = if case.as_str().starts_with("missing") {
-                        WaitCase::Missing
-                    } else {
-                        WaitCase::Past
-                    };
-                    branches.push(WaitBranch {
-                        case: Spanned::new(kind, span(&case)),
-                        steps: self.step_list(parts),
-                    });
-                }
-                Rule::missing_end => self.missing_end(&part, "wait", opened),
-                _ => {}
-            }
-        }
-        branches
+        self.case_blocks(pair, opened, Rule::wait_branch, Rule::wait_case)
+            .into_iter()
+            .map(|(case, steps)| WaitBranch {
+                case: case.map(|word| match word.as_str() {
+                    "missing" => WaitCase::Missing,
+                    _ => WaitCase::Past,
+                }),
+                steps,
+            })
+            .collect()
     }
 
     /// `effect_step`: a send, call, notify, http or prompt step.
