@@ -251,6 +251,7 @@ fn examples_cover_every_step_type_and_option() {
         "option instructions",
         "option tools",
         "option extract",
+        "option outside window",
         "to Lead",
         "to Rep",
         "to Lead and Rep",

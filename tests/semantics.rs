@@ -1162,3 +1162,39 @@ fn a_window_that_skips_holidays_stays_closed_on_them() {
         "without skip holidays the window opens on Christmas"
     );
 }
+
+#[test]
+fn outside_its_window_a_step_may_skip_or_hold_a_while_then_skip() {
+    let windows = "  windows\n    email mon-fri 09:00-17:00\n";
+    let step = |option: &str| {
+        format!("    send email\n      to lead\n      subject \"Hi\"\n      body \"x\"\n      {option}\n    exit \"after\"\n")
+    };
+    // Friday 18:00: the window opens Monday 09:00, 63 hours later.
+    let skip = workflow("America/New_York", windows, &step("outside window skip"));
+    assert_eq!(
+        timeline(&skip, ONE_LEAD, "", "2026-03-06T18:00"),
+        "a  2026-03-06 18:00 EST  entered\n\
+         a  2026-03-06 18:00 EST  skipped  email window closed: skipped (outside window skip)\n\
+         a  2026-03-06 18:00 EST  exited  after"
+    );
+    let short = workflow(
+        "America/New_York",
+        windows,
+        &step("outside window hold up to 2 days then skip"),
+    );
+    assert_eq!(
+        timeline(&short, ONE_LEAD, "", "2026-03-06T18:00"),
+        "a  2026-03-06 18:00 EST  entered\n\
+         a  2026-03-06 18:00 EST  skipped  email window closed: skipped: it does not open within 2d (outside window hold)\n\
+         a  2026-03-06 18:00 EST  exited  after"
+    );
+    // On a Thursday evening the window opens within the two days: it holds.
+    assert_eq!(
+        timeline(&short, ONE_LEAD, "", "2026-03-05T18:00"),
+        "a  2026-03-05 18:00 EST  entered\n\
+         a  2026-03-05 18:00 EST  held  email window closed; release at 2026-03-06T09:00:00-05:00\n\
+         a  2026-03-06 09:00 EST  released\n\
+         a  2026-03-06 09:00 EST  sent  email to a@x.example: Hi\n\
+         a  2026-03-06 09:00 EST  exited  after"
+    );
+}

@@ -237,6 +237,7 @@ module.exports = grammar({
         $.tools_option,
         $.extract_option,
         $.transactional_option,
+        $.outside_option,
       ),
     to_option: ($) => seq('to', $.recipient, repeat(seq('and', $.recipient)), $._newline),
     recipient: (_) => choice('lead', 'rep'),
@@ -254,6 +255,13 @@ module.exports = grammar({
     tools_option: ($) => seq('tools', commaSep1($.tool), $._newline),
     tool: (_) => choice(seq('web', 'search'), seq('fetch', 'url')),
     transactional_option: ($) => seq('transactional', $._newline),
+    outside_option: ($) =>
+      seq(
+        'outside',
+        'window',
+        choice('skip', seq('hold', 'up', 'to', $.duration, 'then', 'skip')),
+        $._newline,
+      ),
     extract_option: ($) => seq('extract', $._newline, repeat($.extraction)),
     extraction: ($) =>
       seq(

@@ -295,6 +295,9 @@ pub enum OptionKind {
     Tools(Vec<Spanned<Tool>>),
     /// `extract` and its field lines.
     Extract(Vec<Extraction>),
+    /// `outside window skip` or `outside window hold up to 2 days then
+    /// skip`: what the step does when reached outside its window.
+    OutsideWindow(OutsideWindow),
     /// `transactional`: an email a lead needs whatever their marketing
     /// consent (a receipt, a booking): no unsubscribe headers, and sent to
     /// addresses that unsubscribed (never to opted-out or undeliverable
@@ -319,9 +322,20 @@ impl OptionKind {
             OptionKind::Instructions(_) => "instructions",
             OptionKind::Tools(_) => "tools",
             OptionKind::Transactional => "transactional",
+            OptionKind::OutsideWindow(_) => "outside window",
             OptionKind::Extract(_) => "extract",
         }
     }
+}
+
+/// What a channel step reached outside its window does (holding until it
+/// opens is the default).
+#[derive(Clone, Debug, PartialEq)]
+pub enum OutsideWindow {
+    /// Skip the step at once.
+    Skip,
+    /// Hold while the window opens within this long, else skip at once.
+    HoldUpTo(Duration),
 }
 
 /// Who receives an email.

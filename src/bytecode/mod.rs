@@ -86,6 +86,19 @@ pub struct Program {
     /// Dates that are no business day, sorted.
     #[serde(default)]
     pub holidays: Vec<chrono::NaiveDate>,
+    /// What channel steps do outside their window, by effect, where it is
+    /// not to hold until it opens.
+    #[serde(default)]
+    pub outside: Vec<(u32, Outside)>,
+}
+
+/// What a channel step reached outside its window does instead of holding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outside {
+    /// Skip the step.
+    Skip,
+    /// Hold while the window opens within this many seconds, else skip.
+    HoldUpTo(u64),
 }
 
 /// `wait for EVENT up to DURATION` and where its cases go.
@@ -652,6 +665,15 @@ impl Program {
             .iter()
             .position(|slot| slot.name == name)
             .map(|index| index as u32)
+    }
+
+    /// What the step with this effect does outside its window, when it is
+    /// not to hold.
+    pub fn outside(&self, effect: u32) -> Option<Outside> {
+        self.outside
+            .iter()
+            .find(|(known, _)| *known == effect)
+            .map(|(_, outside)| *outside)
     }
 
     /// The dates a window is closed on: the holidays, if it skips them.

@@ -455,15 +455,16 @@ impl OptionRules {
                     "subject",
                     "body",
                     "transactional",
+                    "outside window",
                 ],
                 required: &[("subject", "subject \"...\""), ("body", "body \"...\"")],
             },
             Action::SendText => OptionRules {
-                allowed: &["from", "body"],
+                allowed: &["from", "body", "outside window"],
                 required: &[("body", "body \"...\"")],
             },
             Action::CallPhone => OptionRules {
-                allowed: &["agent", "from"],
+                allowed: &["agent", "from", "outside window"],
                 required: &[],
             },
             Action::Notify { .. } => OptionRules {

@@ -98,6 +98,7 @@ impl<'a> Compiler<'a> {
             field_waits: Vec::new(),
             event_waits: Vec::new(),
             holidays: Vec::new(),
+            outside: Vec::new(),
         };
         program.slots = slots(workflow);
         Compiler {

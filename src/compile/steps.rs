@@ -7,12 +7,12 @@ use super::Compiler;
 use crate::ast::{
     Action, Address, ArmTest, Block, BlockKind, Body, Effect as AstEffect, EventCase,
     EventWait as AstEventWait, ExtractSource, Extraction as AstExtraction,
-    FieldWait as AstFieldWait, OptionKind, Recipient, Sender, Split as AstSplit, Step, StepKind,
-    WaitCase, WindowZone,
+    FieldWait as AstFieldWait, OptionKind, OutsideWindow, Recipient, Sender, Split as AstSplit,
+    Step, StepKind, WaitCase, WindowZone,
 };
 use crate::bytecode::{
     outcome_index, ClockWait, Effect, Email, EventWait, Extraction, FieldWait, Http, Op, Origin,
-    Pc, Period, Prompt, Split, SplitVariant,
+    Outside, Pc, Period, Prompt, Split, SplitVariant,
 };
 use crate::span::Span;
 
@@ -327,6 +327,20 @@ impl Compiler<'_> {
         let compiled = self.effect(effect);
         self.program.effects.push(compiled);
         let index = (self.program.effects.len() - 1) as u32;
+        for option in &effect.options {
+            if let OptionKind::OutsideWindow(policy) = &option.kind {
+                let outside = match policy {
+                    OutsideWindow::Skip => Outside::Skip,
+                    OutsideWindow::HoldUpTo(duration) => {
+                        Outside::HoldUpTo(match super::period(duration) {
+                            Period::Seconds(seconds) => seconds,
+                            Period::Days(days) => days.saturating_mul(86_400),
+                        })
+                    }
+                };
+                self.program.outside.push((index, outside));
+            }
+        }
         let is_call = matches!(effect.action, Action::CallPhone);
         let op = if is_call {
             Op::Call {

@@ -459,6 +459,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("prompt", "asks an AI model: `instructions`, `tools`, `extract`"),
     ("wait", "`wait 2 days` (calendar days in the account timezone); `wait until [next] [DAYS] 09:30 [in lead timezone]`; `wait until demo_at - 1 hour` (a datetime field and an offset)"),
     ("for", "`wait for EVENT up to DURATION`: waits for the event to happen to the lead, at most that long; `on event` (where `event.FIELD` reads its payload) and `on timeout` blocks, closed by `end`"),
+    ("outside", "`outside window skip` or `outside window hold up to 2 days then skip` under a send or call step: what it does when reached outside its window (holding until it opens is the default)"),
     ("holidays", "`holidays 2026-12-25, 2027-01-01` or `holidays file \"holidays.txt\"` (one date per line, `#` comments): dates that are no business day; windows with `skip holidays` stay closed on them"),
     ("skip", "`skip holidays` after a window: it stays closed all day on the workflow's holidays"),
     ("business", "`wait 2 business days`: Monday to Friday, holidays left out, to the same time of day"),

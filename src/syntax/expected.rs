@@ -137,6 +137,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         opt_instructions | kw_instructions => "`instructions \"...\"`",
         opt_tools | kw_tools => "`tools web search, fetch url`",
         opt_transactional | kw_transactional => "`transactional` alone on its line",
+        opt_outside | kw_outside | kw_window | outside_policy | kw_hold | kw_then => {
+            "`outside window skip` or `outside window hold up to DURATION then skip`"
+        }
         opt_extract | kw_extract => "`extract`",
         recipients | recipient | kw_lead | kw_rep => "`lead` or `rep`",
         addresses | address | email_address => "an email address",

@@ -73,6 +73,7 @@ pub(crate) const OPTION_WORDS: &[&str] = &[
     "tools",
     "extract",
     "transactional",
+    "outside",
 ];
 
 const BLOCK_WORDS: &[&str] = &["end", "else", "branch", "variant", "on"];

@@ -346,6 +346,12 @@ impl Builder<'_> {
                 self.valid(rest, Rule::opt_transactional)?;
             }
             OptionKind::Transactional
+        } else if rule == Rule::opt_outside {
+            let policy = self.valid(first(option.clone())?, Rule::outside_policy)?;
+            OptionKind::OutsideWindow(match first(policy) {
+                Some(duration) => OutsideWindow::HoldUpTo(self.duration(duration)),
+                None => OutsideWindow::Skip,
+            })
         } else if rule == Rule::opt_extract {
             OptionKind::Extract(
                 content(option)

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::effects::{self, Request, Response};
 use super::{fields, Advance, Context, Ending, Enrollment, EventKind, Status, Vm};
 use crate::ast::{Channel, Outcome, SendFailure, WindowZone};
-use crate::bytecode::{Effect, Op, Pc, CALL_OUTCOMES};
+use crate::bytecode::{Effect, Op, Outside, Pc, CALL_OUTCOMES};
 use crate::calendar;
 use crate::value::Value;
 
@@ -122,7 +122,15 @@ impl Vm<'_> {
             let closed = program.closed_dates(window);
             if !window.hours.is_open_except(zone, now, closed) {
                 let channel = effect.channel().map_or("", Channel::keyword);
-                return Some(match window.hours.next_open_except(zone, now, closed) {
+                let opens = window.hours.next_open_except(zone, now, closed);
+                if let Some(why) = skipped_outside(program.outside(effect_index), now, opens) {
+                    let detail = || format!("{channel} window closed: {why}");
+                    self.event(context, now, pc, EventKind::Skipped, detail);
+                    enrollment.pc = pc + 1;
+                    enrollment.attempts = 0;
+                    return None;
+                }
+                return Some(match opens {
                     Some(opens) => self.hold(enrollment, context, now, opens, || {
                         format!("{channel} window closed")
                     }),
@@ -330,6 +338,30 @@ enum Failure {
     Transient(String, Option<u64>),
     /// Not worth retrying.
     Permanent(String),
+}
+
+/// Why a channel step reached outside its window at `now` (opening next
+/// at `opens`) is skipped under its `outside window` option; `None` when it
+/// holds until the window opens.
+fn skipped_outside(
+    outside: Option<Outside>,
+    now: DateTime<Utc>,
+    opens: Option<DateTime<Utc>>,
+) -> Option<String> {
+    match outside? {
+        Outside::Skip => Some("skipped (outside window skip)".to_owned()),
+        Outside::HoldUpTo(seconds) => {
+            let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+            let limit = calendar::add_seconds(now, seconds);
+            let soon = opens.is_some_and(|opens| opens <= limit);
+            (!soon).then(|| {
+                format!(
+                    "skipped: it does not open within {} (outside window hold)",
+                    calendar::rough_length(seconds)
+                )
+            })
+        }
+    }
 }
 
 #[cfg(test)]

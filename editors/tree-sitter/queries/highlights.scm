@@ -20,7 +20,7 @@
 
 [
   "to" "cc" "bcc" "from" "subject" "body" "file" "agent" "message" "header"
-  "timeout" "instructions" "tools" "extract"
+  "timeout" "instructions" "tools" "extract" "outside"
 ] @property
 
 [
@@ -43,7 +43,7 @@
 (percent) @number
 (loop_count) @number
 (count) @number
-["up" "times" "time"] @keyword.operator
+["up" "times" "time" "window" "hold" "then"] @keyword.operator
 (datetime) @number
 (day) @constant
 (day_range) @constant

@@ -21,7 +21,8 @@ syn match   flowLabelName    "[A-Za-z_][A-Za-z0-9_-]*" contained
 syn keyword flowBlock        branch variant else end on when file if
 syn keyword flowOutcome      missing past
 syn match   flowOutcome      "\(\<on\s\+\)\@<=\(event\|timeout\)\>"
-syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\)\>"
+syn match   flowOption       "^\s*\(to\|cc\|bcc\|from\|subject\|body\|agent\|message\|header\|timeout\|instructions\|tools\|extract\|transactional\|outside\s\+window\)\>"
+syn match   flowOperator     "\<\(hold\s\+up\s\+to\|then\s\+skip\)\>"
 syn keyword flowOperator     and or not is set within last in
 syn match   flowOperator     "\<\(skip\s\+holidays\|business\s\+days\=\)\>"
 syn match   flowOperator     "\<up\s\+to\s\+\d\+\s\+times\=\>" contains=flowNumber
