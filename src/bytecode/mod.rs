@@ -448,6 +448,26 @@ pub enum Period {
     Days(u64),
 }
 
+impl Period {
+    /// `at` moved by the period, later or (`back`) earlier: elapsed
+    /// seconds, or calendar days at the same wall-clock time in `zone`.
+    pub fn shift(
+        self,
+        zone: Tz,
+        at: chrono::DateTime<chrono::Utc>,
+        back: bool,
+    ) -> chrono::DateTime<chrono::Utc> {
+        match (self, back) {
+            (Period::Seconds(seconds), back) => {
+                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+                crate::calendar::add_seconds(at, if back { -seconds } else { seconds })
+            }
+            (Period::Days(days), false) => crate::calendar::add_days(zone, at, days),
+            (Period::Days(days), true) => crate::calendar::sub_days(zone, at, days),
+        }
+    }
+}
+
 /// A compiled template: literal runs and values to render.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Template {

@@ -6,6 +6,7 @@ mod enrollment;
 pub mod eval;
 mod perform;
 mod sealed;
+mod waits;
 
 use chrono::{DateTime, Utc};
 
@@ -13,12 +14,14 @@ pub use effects::{Channels, Message, Request, Response};
 pub use enrollment::{Advance, Ending, Enrollment, Event, EventKind, Status};
 pub use eval::Fields;
 pub use sealed::{MissingSecret, Part, Sealed};
+pub use waits::hear;
 
-use crate::ast::{Outcome, WaitCase};
-use crate::bytecode::{Op, Pc, Period, Program};
+use crate::ast::Outcome;
+use crate::bytecode::{Op, Pc, Program};
 use crate::calendar;
 use crate::value::Value;
 use effects::Addresses;
+use waits::time_of_day;
 
 /// Instructions one enrollment may run at one instant before it is failed
 /// (only a corrupt program can loop without waiting: the checker forbids it).
@@ -383,12 +386,7 @@ impl<'p> Vm<'p> {
                             format!("no event wait {index}"),
                         );
                     };
-                    let until = match wait.timeout {
-                        Period::Seconds(seconds) => {
-                            calendar::add_seconds(now, i64::try_from(seconds).unwrap_or(i64::MAX))
-                        }
-                        Period::Days(days) => calendar::add_days(self.program.timezone, now, days),
-                    };
+                    let until = wait.timeout.shift(self.program.timezone, now, false);
                     let detail = || format!("for {} until {}", wait.event, self.local(until));
                     return self.suspend(enrollment, context, now, until, detail);
                 }
@@ -426,104 +424,10 @@ impl<'p> Vm<'p> {
         }
     }
 
-    /// The instant a wait on a field ends for these fields: the field's
-    /// value plus or minus the offset; `None` when the field has no value.
-    fn field_instant(&self, index: u32, fields: Fields<'_>) -> Option<DateTime<Utc>> {
-        let wait = self.program.field_waits.get(index as usize)?;
-        let Some(Value::Datetime(at)) = fields.get(wait.slot) else {
-            return None;
-        };
-        let zone = self.program.timezone;
-        Some(match (wait.offset, wait.before) {
-            (Period::Seconds(seconds), before) => {
-                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-                calendar::add_seconds(*at, if before { -seconds } else { seconds })
-            }
-            (Period::Days(days), false) => calendar::add_days(zone, *at, days),
-            (Period::Days(days), true) => calendar::sub_days(zone, *at, days),
-        })
-    }
-
-    /// A wait on a field reached at `now`: it waits until the instant, or
-    /// when the field has no value or the instant has passed, takes the
-    /// block for that case, else goes on at once (`None`: it went on).
-    fn field_wait(
-        &self,
-        enrollment: &mut Enrollment,
-        context: &mut Context<'_>,
-        now: DateTime<Utc>,
-        index: u32,
-    ) -> Option<Advance> {
-        let pc = enrollment.pc;
-        let wait = self.program.field_waits.get(index as usize)?;
-        let (case, target) = match self.field_instant(index, fields(context.lead, enrollment)) {
-            Some(until) if until >= now => {
-                return Some(self.wait(enrollment, context, now, until));
-            }
-            Some(until) => ((WaitCase::Past, wait.past), Some(until)),
-            None => ((WaitCase::Missing, wait.missing), None),
-        };
-        let ((case, block), passed) = (case, target);
-        match block {
-            Some(start) => {
-                let name = || format!("if {}", case.keyword());
-                self.event(context, now, pc, EventKind::Branched, name);
-                enrollment.pc = start;
-            }
-            None => {
-                let detail = || match passed {
-                    Some(until) => format!("no wait: {} passed", self.local(until)),
-                    None => format!("no wait: {} is not set", wait.name),
-                };
-                self.event(context, now, pc, EventKind::Skipped, detail);
-                enrollment.pc = pc + 1;
-            }
-        }
-        None
-    }
-
     /// A branch or variant name of the program.
     fn name(&self, name: u32) -> &'p str {
         let names = &self.program.names;
         names.get(name as usize).map_or("", String::as_str)
-    }
-
-    /// The event `name` happened to the lead, with its payload (as
-    /// [`crate::runtime::entry::payload`] reads it for the event): if the
-    /// enrollment waits for it, it takes `on event` (or the next step),
-    /// active again with the payload in its `NAME.FIELD` slots, and the
-    /// runtime runs it on. Whether it waited for the event.
-    pub fn event_arrived(
-        &self,
-        enrollment: &mut Enrollment,
-        name: &str,
-        payload: &[Option<Value>],
-        now: DateTime<Utc>,
-        events: &mut Vec<Event>,
-    ) -> bool {
-        let at = self.program.standing_at(enrollment.pc, enrollment.status);
-        let Some(&Op::WaitEvent(index)) = self.program.code.get(at as usize) else {
-            return false;
-        };
-        let Some(wait) = self.program.event_waits.get(index as usize) else {
-            return false;
-        };
-        if at == enrollment.pc || wait.event != name {
-            return false;
-        }
-        hear(enrollment, payload);
-        if let Some(start) = wait.on_event {
-            enrollment.pc = start;
-        }
-        enrollment.status = Status::Active;
-        enrollment.wake = now;
-        events.push(Event {
-            at: now,
-            pc: at,
-            kind: EventKind::Branched,
-            detail: format!("on event {name}"),
-        });
-        true
     }
 
     fn wait(
@@ -627,42 +531,9 @@ impl<'p> Vm<'p> {
     }
 }
 
-/// Writes an event's payload (all event slots, this event's filled) into
-/// the enrollment's, keeping what other events filled.
-pub fn hear(enrollment: &mut Enrollment, payload: &[Option<Value>]) {
-    let slots = enrollment
-        .event
-        .get_or_insert_with(|| vec![None; payload.len()].into_boxed_slice());
-    for (slot, value) in slots.iter_mut().zip(payload) {
-        if value.is_some() {
-            *slot = value.clone();
-        }
-    }
-}
-
 fn fields<'a>(lead: &'a [Option<Value>], enrollment: &'a Enrollment) -> Fields<'a> {
     Fields {
         lead,
         event: enrollment.event.as_deref().unwrap_or(&[]),
     }
-}
-
-/// When a time-of-day wait at `pc` reached at `now` ends, by `next` (the
-/// end from an instant); `None` when it passes at once. Reached again at
-/// the same instant (a loop), it waits for its next end instead.
-fn time_of_day(
-    next: impl Fn(DateTime<Utc>) -> DateTime<Utc>,
-    pc: Pc,
-    now: DateTime<Utc>,
-    passed_at_once: &mut Vec<Pc>,
-) -> Option<DateTime<Utc>> {
-    let mut until = next(now);
-    if until == now && passed_at_once.contains(&pc) {
-        until = next(calendar::add_seconds(now, 1));
-    }
-    if until == now {
-        passed_at_once.push(pc);
-        return None;
-    }
-    Some(until)
 }
