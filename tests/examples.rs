@@ -152,8 +152,13 @@ fn features_used() -> std::collections::BTreeSet<String> {
                 }
                 StepKind::Condition(condition) => {
                     out.insert("condition".into());
-                    if condition.arms.iter().any(|arm| arm.test == ArmTest::Else) {
-                        out.insert("else".into());
+                    for arm in &condition.arms {
+                        match &arm.test {
+                            ArmTest::Else => {
+                                out.insert("else".into());
+                            }
+                            ArmTest::When { criteria, .. } => tests(criteria, out),
+                        }
                     }
                 }
                 StepKind::Split(_) => {
@@ -178,6 +183,29 @@ fn features_used() -> std::collections::BTreeSet<String> {
             }
             for block in step.blocks() {
                 steps(block.steps, out);
+            }
+        }
+    }
+    /// The kinds of test criteria use.
+    fn tests(expr: &Expr, out: &mut std::collections::BTreeSet<String>) {
+        match expr {
+            Expr::WindowOpen { .. } => {
+                out.insert("window test".into());
+            }
+            Expr::Not(inner, _) => tests(inner, out),
+            Expr::Logic { operands, .. } => operands.iter().for_each(|e| tests(e, out)),
+            Expr::Compare(comparison) => {
+                let kind = match &comparison.test {
+                    Test::WithinNext(_) => "test within next",
+                    Test::Between(..) => "test between",
+                    Test::Before(_) | Test::After(_) => "test before or after",
+                    Test::Items(..) => "test items",
+                    _ => "test",
+                };
+                out.insert(kind.into());
+                if comparison.test.fields().next().is_some() {
+                    out.insert("test against a field".into());
+                }
             }
         }
     }
@@ -210,6 +238,9 @@ fn features_used() -> std::collections::BTreeSet<String> {
                 }
             }
             for trigger in &workflow.triggers {
+                if let Some(criteria) = trigger.kind.criteria() {
+                    tests(criteria, &mut used);
+                }
                 used.insert(match trigger.kind {
                     Watch::Criteria(_) => "trigger when".into(),
                     Watch::Event { .. } => "trigger on".into(),
@@ -298,6 +329,12 @@ fn examples_cover_every_step_type_and_option() {
         "trigger when",
         "trigger on",
         "goal",
+        "window test",
+        "test within next",
+        "test between",
+        "test before or after",
+        "test items",
+        "test against a field",
     ];
     let missing: Vec<_> = expected
         .iter()

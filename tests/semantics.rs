@@ -1198,3 +1198,126 @@ fn outside_its_window_a_step_may_skip_or_hold_a_while_then_skip() {
          a  2026-03-06 09:00 EST  exited  after"
     );
 }
+
+#[test]
+fn within_next_days_counts_calendar_days_across_spring_forward() {
+    // 1 day before 12:00 EDT on Sunday is 12:00 EST on Saturday: 23 hours.
+    let source = "workflow ahead
+  timezone America/New_York
+  fields
+    demo_at datetime
+  trigger when demo_at is within next 1 day
+  steps
+    exit \"reminded\"
+";
+    let leads = r#"{"id": "a", "demo_at": "2026-03-08T12:00:00-04:00"}"#;
+    assert_eq!(
+        timeline(source, leads, "", "2026-03-06T09:00"),
+        "a  2026-03-06 09:00 EST  refused  trigger-false: the trigger does not match\n\
+         a  2026-03-07 12:00 EST  entered\n\
+         a  2026-03-07 12:00 EST  exited  reminded\n\
+         a  2026-03-08 12:00 EDT  refused  trigger-false: the trigger does not match"
+    );
+}
+
+#[test]
+fn fields_compare_with_fields_bounds_are_included_and_lists_are_counted() {
+    let source = "workflow compare
+  timezone UTC
+  fields
+    seats number
+    seats_used optional number
+    renewal_at datetime
+    contract_end_at optional datetime
+    tags list of text
+  trigger when seats is set
+  steps
+    condition
+      branch over when seats_used > seats
+        exit \"over\"
+      branch early when renewal_at is before contract_end_at
+        exit \"early\"
+      branch edge when seats_used is between 1 and seats
+        exit \"edge\"
+      branch tagged when tags has more than 1 item
+        exit \"tagged\"
+      else
+        exit \"none\"
+    end
+";
+    let lead = |id: &str, fields: &str| {
+        format!(
+            r#"{{"id": "{id}", "seats": 10, "renewal_at": "2026-06-01T00:00:00Z", "tags": ["x"]{fields}}}"#
+        )
+    };
+    let leads = [
+        lead("over", r#", "seats_used": 11"#),
+        lead("early", r#", "contract_end_at": "2026-07-01T00:00:00Z""#),
+        lead("late", r#", "contract_end_at": "2026-05-01T00:00:00Z""#),
+        lead("edge", r#", "seats_used": 10"#),
+        lead("tagged", r#", "tags": ["x", "y"]"#),
+        // A missing field to compare with fails the test, as a missing value does.
+        lead("missing", ""),
+    ]
+    .join("\n");
+    let exits: Vec<String> = timeline(source, &leads, "", "2026-03-06T09:00")
+        .lines()
+        .filter(|line| line.contains("exited"))
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            format!("{} {}", words[0], words[words.len() - 1])
+        })
+        .collect();
+    assert_eq!(
+        exits,
+        [
+            "over over",
+            "early early",
+            "late none",
+            "edge edge",
+            "tagged tagged",
+            "missing none"
+        ]
+    );
+}
+
+#[test]
+fn a_default_may_name_another_field() {
+    let steps = "    send email\n      to lead\n      subject \"Hi {{ first_name | default: company_name }}\"\n      body \"x\"\n";
+    let source = workflow("UTC", "", steps);
+    let leads = r#"{"id": "named", "email": "n@x.example", "first_name": "Ann", "company_name": "Acme"}
+{"id": "company", "email": "c@x.example", "company_name": "Acme"}
+{"id": "neither", "email": "e@x.example"}"#;
+    let timeline = timeline(&source, leads, "", "2026-03-06T09:00");
+    let sent: Vec<&str> = timeline
+        .lines()
+        .filter(|line| line.contains("sent"))
+        .filter_map(|line| line.split(": ").nth(1))
+        .collect();
+    assert_eq!(sent, ["Hi Ann", "Hi Acme", "Hi"]);
+}
+
+#[test]
+fn a_window_test_reads_the_lead_clock_and_takes_the_other_path_when_closed() {
+    // 09:30 on the day US clocks go forward: 09:30 EDT in New York, 08:30
+    // CDT in Chicago; a lead with no valid timezone reads the account's.
+    let windows = "  windows\n    email every day 09:00-17:00 in lead timezone\n";
+    let steps = "    condition\n      branch now when email window is open\n        exit \"now\"\n      else\n        exit \"later\"\n    end\n";
+    let source = workflow("America/New_York", windows, steps);
+    let leads = r#"{"id": "ny", "email": "n@x.example", "timezone": "America/New_York"}
+{"id": "chi", "email": "c@x.example", "timezone": "America/Chicago"}
+{"id": "bad", "email": "b@x.example", "timezone": "Mars/Olympus"}"#;
+    let exits: Vec<String> = timeline(&source, leads, "", "2026-03-08T09:30")
+        .lines()
+        .filter(|line| line.contains("exited"))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        exits,
+        [
+            "ny 2026-03-08 09:30 EDT exited now",
+            "chi 2026-03-08 09:30 EDT exited later",
+            "bad 2026-03-08 09:30 EDT exited now"
+        ]
+    );
+}

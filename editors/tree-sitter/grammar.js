@@ -287,19 +287,32 @@ module.exports = grammar({
       ),
     logic_operator: (_) =>
       choice('and', 'or', token(prec(5, /(\r?\n[ \t]*)+(and|or)[ \t]/))),
-    _unary: ($) => choice($.not_expression, $.parenthesized, $.comparison),
+    _unary: ($) => choice($.not_expression, $.parenthesized, $.window_test, $.comparison),
+    // The channel and `window` are one token, so that `email` alone stays a
+    // field (`email is set`).
+    window_test: ($) =>
+      seq(
+        field('channel', alias(token(prec(3, /(email|text|call)[ \t]+window/)), $.channel)),
+        'is',
+        optional('not'),
+        'open',
+      ),
     not_expression: ($) => seq('not', $._unary),
     parenthesized: ($) => seq('(', optional($._newline), $._expression, optional($._newline), ')'),
     comparison: ($) => seq(field('field', $.field_reference), field('test', $._test)),
     field_reference: (_) => token(seq(optional('event.'), IDENT)),
     _test: ($) =>
       choice(
-        seq($.compare_operator, $._literal),
+        seq($.compare_operator, $._operand),
         seq('is', 'set'),
         seq('is', 'not', 'set'),
         seq('is', optional('not'), 'one', 'of', commaSep1($._literal)),
         seq('is', 'within', 'last', $.duration),
         seq('is', 'older', 'than', $.duration),
+        seq('is', 'within', 'next', $.duration),
+        seq('is', 'between', $._operand, 'and', $._operand),
+        seq('is', choice('before', 'after'), $._operand),
+        seq('has', choice(seq('more', 'than'), seq('fewer', 'than'), seq('at', choice('least', 'most'))), $.count, choice('items', 'item')),
         seq('is', optional('not'), $._literal),
         seq('contains', $._literal),
         seq('does', 'not', 'contain', $._literal),
@@ -307,6 +320,8 @@ module.exports = grammar({
         seq('ends', 'with', $._literal),
       ),
     compare_operator: (_) => choice('>=', '<=', '>', '<'),
+    // What a field is compared with: a value, or another field.
+    _operand: ($) => choice($._literal, $.field_reference),
 
     // ------------------------------------------------------------ literals
 
@@ -341,6 +356,6 @@ module.exports = grammar({
       ),
     template_path: (_) => token(seq(IDENT, optional(seq('.', IDENT)))),
     filter: ($) =>
-      seq('|', field('name', $.identifier), optional(seq(':', choice($.number, $._line_string, $.boolean)))),
+      seq('|', field('name', $.identifier), optional(seq(':', choice($.number, $._line_string, $.boolean, $.template_path)))),
   },
 });

@@ -1,6 +1,6 @@
 //! Criteria, literals, and quoted text with templates.
 
-use super::{Duration, Ident};
+use super::{Channel, Duration, Ident};
 use crate::span::Span;
 /// Criteria over lead fields.
 #[derive(Clone, Debug, PartialEq)]
@@ -9,6 +9,16 @@ pub enum Expr {
     Compare(Comparison),
     /// `not EXPR`.
     Not(Box<Expr>, Span),
+    /// `email window is [not] open`: whether a channel's window is open
+    /// now, for the lead.
+    WindowOpen {
+        /// The channel whose window is tested.
+        channel: Channel,
+        /// `is open` (true) or `is not open` (false).
+        open: bool,
+        /// The whole test.
+        span: Span,
+    },
     /// Operands joined by one operator.
     Logic {
         /// `and` or `or`.
@@ -25,7 +35,7 @@ impl Expr {
     pub fn span(&self) -> Span {
         match self {
             Expr::Compare(comparison) => comparison.span,
-            Expr::Not(_, span) | Expr::Logic { span, .. } => *span,
+            Expr::Not(_, span) | Expr::Logic { span, .. } | Expr::WindowOpen { span, .. } => *span,
         }
     }
 }
@@ -82,6 +92,16 @@ pub enum Test {
     WithinLast(Duration),
     /// `is older than 90 days`.
     OlderThan(Duration),
+    /// `is within next 7 days`: an instant from now to the duration ahead.
+    WithinNext(Duration),
+    /// `is between LOW and HIGH`, both included.
+    Between(Operand, Operand),
+    /// `is before VALUE`: an earlier instant.
+    Before(Operand),
+    /// `is after VALUE`: a later instant.
+    After(Operand),
+    /// `has more than / fewer than / at least / at most N items`.
+    Items(OrderOp, u32),
     /// `contains VALUE`: a substring or a list element.
     Contains(Literal),
     /// `does not contain VALUE`.
@@ -91,7 +111,43 @@ pub enum Test {
     /// `ends with VALUE`.
     EndsWith(Literal),
     /// `> >= < <= VALUE`.
-    Order(OrderOp, Literal),
+    Order(OrderOp, Operand),
+}
+
+impl Test {
+    /// The other fields the test compares with.
+    pub fn fields(&self) -> impl Iterator<Item = &FieldRef> {
+        let operands = match self {
+            Test::Order(_, operand) | Test::Before(operand) | Test::After(operand) => {
+                vec![operand]
+            }
+            Test::Between(low, high) => vec![low, high],
+            _ => Vec::new(),
+        };
+        operands.into_iter().filter_map(|operand| match operand {
+            Operand::Field(field) => Some(field),
+            Operand::Literal(_) => None,
+        })
+    }
+}
+
+/// What a field is compared with: a value written out, or another field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// A literal value.
+    Literal(Literal),
+    /// Another field's value.
+    Field(FieldRef),
+}
+
+impl Operand {
+    /// Where it was written.
+    pub fn span(&self) -> Span {
+        match self {
+            Operand::Literal(literal) => literal.span,
+            Operand::Field(field) => field.span,
+        }
+    }
 }
 
 /// An ordering operator.
@@ -226,8 +282,8 @@ pub enum TemplatePath {
 pub struct Filter {
     /// The filter's name.
     pub name: Ident,
-    /// Its argument.
-    pub arg: Option<Literal>,
+    /// Its argument: a value, or (for `default`) another field.
+    pub arg: Option<Operand>,
     /// The whole filter.
     pub span: Span,
 }

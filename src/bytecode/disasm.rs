@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{
-    CondOp, Effect, Op, Period, Piece, Program, ReEntryPolicy, SlotSource, Template, Test,
+    CondOp, Effect, Op, Operand, Period, Piece, Program, ReEntryPolicy, SlotSource, Template, Test,
     CALL_OUTCOMES,
 };
 use crate::ast::{Channel, OrderOp, WindowZone};
@@ -248,15 +248,20 @@ fn slot_name(program: &Program, slot: u32) -> &str {
 fn cond_op(program: &Program, op: &CondOp) -> String {
     match op {
         CondOp::Test { slot, test } => {
-            format!("{} {}", slot_name(program, *slot), describe_test(test))
+            format!(
+                "{} {}",
+                slot_name(program, *slot),
+                describe_test(program, test)
+            )
         }
         CondOp::Not => "not".to_owned(),
         CondOp::And(count) => format!("and/{count}"),
         CondOp::Or(count) => format!("or/{count}"),
+        CondOp::WindowOpen(channel) => format!("{} window is open", channel.keyword()),
     }
 }
 
-fn describe_test(test: &Test) -> String {
+fn describe_test(program: &Program, test: &Test) -> String {
     let list = |values: &[Value]| values.iter().map(literal).collect::<Vec<_>>().join(", ");
     match test {
         Test::IsSet => "is set".to_owned(),
@@ -271,15 +276,34 @@ fn describe_test(test: &Test) -> String {
         Test::NotContains(text) => format!("does not contain {text:?}"),
         Test::StartsWith(text) => format!("starts with {text:?}"),
         Test::EndsWith(text) => format!("ends with {text:?}"),
-        Test::Order(op, value) => {
-            let op = match op {
-                OrderOp::Greater => ">",
-                OrderOp::GreaterOrEqual => ">=",
-                OrderOp::Less => "<",
-                OrderOp::LessOrEqual => "<=",
+        Test::Order(op, value) => format!("{} {}", order_op(*op), literal(value)),
+        Test::Against(op, slot) => format!("{} {}", order_op(*op), slot_name(program, *slot)),
+        Test::Between(low, high) => {
+            let bound = |operand: &Operand| match operand {
+                Operand::Value(value) => literal(value),
+                Operand::Slot(slot) => slot_name(program, *slot).to_owned(),
             };
-            format!("{op} {}", literal(value))
+            format!("is between {} and {}", bound(low), bound(high))
         }
+        Test::WithinNext(period) => format!("is within next {}", describe_period(*period)),
+        Test::Items(op, count) => {
+            let words = match op {
+                OrderOp::Greater => "more than",
+                OrderOp::GreaterOrEqual => "at least",
+                OrderOp::Less => "fewer than",
+                OrderOp::LessOrEqual => "at most",
+            };
+            format!("has {words} {count} items")
+        }
+    }
+}
+
+fn order_op(op: OrderOp) -> &'static str {
+    match op {
+        OrderOp::Greater => ">",
+        OrderOp::GreaterOrEqual => ">=",
+        OrderOp::Less => "<",
+        OrderOp::LessOrEqual => "<=",
     }
 }
 
@@ -300,8 +324,12 @@ fn template(program: &Program, text: &Template) -> String {
                 slot,
                 default,
                 case,
+                fallback,
             } => {
                 let _ = write!(out, "{{{{ {}", slot_name(program, *slot));
+                if let Some(fallback) = fallback {
+                    let _ = write!(out, " | default: {}", slot_name(program, *fallback));
+                }
                 if let Some(default) = default {
                     let _ = write!(out, " | default: {default:?}");
                 }
@@ -310,8 +338,15 @@ fn template(program: &Program, text: &Template) -> String {
                 }
                 out.push_str(" }}");
             }
-            Piece::JsonValue { slot, default } => {
+            Piece::JsonValue {
+                slot,
+                default,
+                fallback,
+            } => {
                 let _ = write!(out, "{{{{ {} as json", slot_name(program, *slot));
+                if let Some(fallback) = fallback {
+                    let _ = write!(out, " | default: {}", slot_name(program, *fallback));
+                }
                 if let Some(default) = default {
                     let _ = write!(out, " | default: {default}");
                 }

@@ -406,6 +406,9 @@ pub enum CondOp {
     And(u32),
     /// Replaces the top `n` results with whether any holds.
     Or(u32),
+    /// Pushes whether the channel's window is open now for the lead (open
+    /// when the workflow sets none).
+    WindowOpen(Channel),
 }
 
 /// A test of one value. Every test but `IsNotSet` is false on a missing value.
@@ -437,6 +440,23 @@ pub enum Test {
     EndsWith(String),
     /// Ordered against a number or an instant.
     Order(OrderOp, Value),
+    /// Ordered against another field's value (false when it is missing).
+    Against(OrderOp, u32),
+    /// Between two bounds, both included.
+    Between(Operand, Operand),
+    /// An instant from now to the duration ahead, both included.
+    WithinNext(Period),
+    /// A list whose length is ordered against the count.
+    Items(OrderOp, u32),
+}
+
+/// A bound of a test: a constant, or another field's value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Operand {
+    /// A constant.
+    Value(Value),
+    /// The value in a slot.
+    Slot(u32),
 }
 
 /// A length of time in a test: elapsed seconds, or calendar days.
@@ -488,6 +508,10 @@ pub enum Piece {
         default: Option<String>,
         /// A case change.
         case: Option<Case>,
+        /// A field rendered when the value is missing (`default: FIELD`);
+        /// `default` applies when both are.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<u32>,
     },
     /// A field's value as a JSON value (a template outside the strings of
     /// a JSON body): numbers, booleans and lists as JSON, `null` if missing.
@@ -496,6 +520,9 @@ pub enum Piece {
         slot: u32,
         /// JSON text rendered when the value is missing.
         default: Option<String>,
+        /// A field rendered when the value is missing (`default: FIELD`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<u32>,
     },
     /// An environment variable (http steps only).
     Env(String),

@@ -90,10 +90,25 @@ impl Checker<'_> {
                 span: template.span,
             });
         }
-        let has_default = template
-            .filter
-            .as_ref()
-            .is_some_and(|filter| filter.name.name == "default");
+        // A default that is another field counts when that field is never
+        // missing itself.
+        let has_default = template.filter.as_ref().is_some_and(|filter| {
+            filter.name.name == "default"
+                && match &filter.arg {
+                    Some(Operand::Field(other)) if other.event => {
+                        self.scope.event.is_some_and(|event| {
+                            event.fields.iter().any(|declared| {
+                                declared.name.name == other.name && !declared.ty.optional
+                            })
+                        })
+                    }
+                    Some(Operand::Field(other)) => self
+                        .scope
+                        .field(&other.name)
+                        .is_some_and(|info| !info.ty.optional),
+                    _ => true,
+                }
+        });
         if ty.is_some_and(|ty| ty.optional) && !has_default {
             self.report(CheckError::JsonValueMayBeMissing {
                 name,

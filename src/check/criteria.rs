@@ -89,6 +89,7 @@ impl<'a> Checker<'a> {
     fn expr(&mut self, expr: &Expr, place: Place<'a>) {
         match expr {
             Expr::Compare(comparison) => self.comparison(comparison, place),
+            Expr::WindowOpen { channel, span, .. } => self.window_test(*channel, *span, place),
             Expr::Not(inner, _) => self.expr(inner, place),
             Expr::Logic { operands, .. } => {
                 for operand in operands {
@@ -102,7 +103,9 @@ impl<'a> Checker<'a> {
         for literal in test_literals(&comparison.test) {
             self.literal(literal);
         }
-        if let Test::WithinLast(duration) | Test::OlderThan(duration) = &comparison.test {
+        if let Test::WithinLast(duration) | Test::OlderThan(duration) | Test::WithinNext(duration) =
+            &comparison.test
+        {
             self.duration_in(
                 duration,
                 (60, super::time::LONGEST),
@@ -111,10 +114,23 @@ impl<'a> Checker<'a> {
             );
         }
         let field = &comparison.field;
-        let Some((ty, declared)) = self.resolve(&field.name, field.event, field.span, place) else {
+        let resolved = self.resolve(&field.name, field.event, field.span, place);
+        // The other fields it is compared with, each resolved (and reported
+        // if unknown) whether or not the tested field is.
+        let mut others = Vec::new();
+        for other in comparison.test.fields() {
+            if let Some((ty, _)) = self.resolve(&other.name, other.event, other.span, place) {
+                others.push((other.span, ty));
+            }
+        }
+        let Some((ty, declared)) = resolved else {
             return;
         };
-        if let Some((problem, help)) = test_problem(&ty, &comparison.test) {
+        if others.len() < comparison.test.fields().count() {
+            return;
+        }
+        let operand = |operand| operand_type(operand, &others, ty.base);
+        if let Some((problem, help)) = test_problem(&ty, &comparison.test, operand) {
             self.report(CheckError::TypeMismatch {
                 field: self.written(field.span),
                 field_type: schema::describe(&ty),
@@ -122,6 +138,26 @@ impl<'a> Checker<'a> {
                 span: comparison.test_span,
                 field_span: declared.unwrap_or(field.span),
                 help,
+            });
+        }
+    }
+
+    /// `email window is open` tests the lead's moment in a step; it means
+    /// nothing to the trigger or a goal, which are not tested at a step.
+    fn window_test(&mut self, channel: Channel, span: Span, place: Place<'a>) {
+        if !matches!(place, Place::Step(..)) {
+            self.report(CheckError::WindowTestOutsideSteps { span });
+            return;
+        }
+        if !self
+            .workflow
+            .windows
+            .iter()
+            .any(|window| window.channel.node == channel)
+        {
+            self.report(CheckError::WindowTestWithoutWindow {
+                channel: channel.keyword(),
+                span,
             });
         }
     }
@@ -327,11 +363,11 @@ impl<'a> Checker<'a> {
             }
         };
         if let (Some(filter), Some((ty, _))) = (&template.filter, resolved) {
-            self.filter(filter, &ty, template);
+            self.filter(filter, &ty, template, place);
         }
     }
 
-    fn filter(&mut self, filter: &Filter, ty: &FieldType, template: &Template) {
+    fn filter(&mut self, filter: &Filter, ty: &FieldType, template: &Template, place: Place<'a>) {
         let name = filter.name.name.as_str();
         if !FILTERS.contains(&name) {
             let help = suggest::did_you_mean(suggest::closest(name, FILTERS.iter().copied()))
@@ -349,12 +385,26 @@ impl<'a> Checker<'a> {
         };
         let problem = match (name, &filter.arg) {
             ("default", None) => Some("give the default value: `| default: \"there\"`".to_owned()),
-            ("default", Some(arg)) => {
+            ("default", Some(Operand::Literal(arg))) => {
                 let expected = if ty.list { BaseType::Text } else { ty.base };
                 (literal_type(arg) != expected).then(|| {
                     format!(
                         "the default stands in for the field, so it must be {}",
                         schema::with_article(expected)
+                    )
+                })
+            }
+            ("default", Some(Operand::Field(other))) => {
+                let Some((other_type, _)) =
+                    self.resolve(&other.name, other.event, other.span, place)
+                else {
+                    return;
+                };
+                (other_type.base != ty.base || other_type.list != ty.list).then(|| {
+                    format!(
+                        "the default stands in for the field, so it must hold {}, not {}",
+                        schema::describe(ty),
+                        schema::describe(&other_type)
                     )
                 })
             }
@@ -408,11 +458,51 @@ fn test_literals(test: &Test) -> Vec<&Literal> {
         | Test::Contains(literal)
         | Test::NotContains(literal)
         | Test::StartsWith(literal)
-        | Test::EndsWith(literal)
-        | Test::Order(_, literal) => vec![literal],
+        | Test::EndsWith(literal) => vec![literal],
         Test::OneOf(literals) | Test::NotOneOf(literals) => literals.iter().collect(),
+        Test::Order(_, operand) | Test::Before(operand) | Test::After(operand) => {
+            operand_literal(operand).into_iter().collect()
+        }
+        Test::Between(low, high) => [low, high]
+            .into_iter()
+            .filter_map(operand_literal)
+            .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The literal an operand is, if it is one.
+fn operand_literal(operand: &Operand) -> Option<&Literal> {
+    match operand {
+        Operand::Literal(literal) => Some(literal),
+        Operand::Field(_) => None,
+    }
+}
+
+/// The type of an operand; `others` holds the resolved fields' types by
+/// where they are written.
+fn operand_type<'t>(
+    operand: &'t Operand,
+    others: &[(Span, FieldType)],
+    unknown: BaseType,
+) -> OperandType<'t> {
+    match operand {
+        Operand::Literal(literal) => OperandType::Literal(literal_type(literal)),
+        Operand::Field(other) => others
+            .iter()
+            .find(|(span, _)| *span == other.span)
+            .map_or(OperandType::Literal(unknown), |(_, ty)| {
+                OperandType::Field(other, *ty)
+            }),
+    }
+}
+
+/// The type of what a field is compared with.
+enum OperandType<'t> {
+    /// A literal of this type.
+    Literal(BaseType),
+    /// Another field, of this type.
+    Field(&'t FieldRef, FieldType),
 }
 
 /// The type of a literal.
@@ -425,39 +515,66 @@ pub(super) fn literal_type(literal: &Literal) -> BaseType {
     }
 }
 
-/// What is wrong with applying `test` to a field of type `ty`, with a hint.
-fn test_problem(ty: &FieldType, test: &Test) -> Option<(String, Option<String>)> {
-    let compared = |literal: &Literal| {
-        (literal_type(literal) != ty.base).then(|| {
+/// What is wrong with applying `test` to a field of type `ty` (`operand`
+/// gives the type of what it is compared with), with a hint.
+fn test_problem<'t>(
+    ty: &FieldType,
+    test: &'t Test,
+    operand: impl Fn(&'t Operand) -> OperandType<'t>,
+) -> Option<(String, Option<String>)> {
+    let compared_with = |base: BaseType, what: String| {
+        (base != ty.base).then(|| {
             (
-                format!(
-                    "it is compared with {}",
-                    schema::with_article(literal_type(literal))
-                ),
+                format!("it is compared with {what}"),
                 Some(format!("compare it with {}", schema::with_article(ty.base))),
             )
         })
     };
+    let compared = |literal: &Literal| {
+        compared_with(
+            literal_type(literal),
+            schema::with_article(literal_type(literal)).to_owned(),
+        )
+    };
+    let against = |written: &'t Operand| match operand(written) {
+        OperandType::Literal(base) => compared_with(base, schema::with_article(base).to_owned()),
+        OperandType::Field(field, other) if other.list => Some((
+            format!(
+                "it is compared with `{}`, {}",
+                field.name,
+                schema::describe(&other)
+            ),
+            Some("compare it with a field holding one value".to_owned()),
+        )),
+        OperandType::Field(field, other) => compared_with(
+            other.base,
+            format!("`{}`, {}", field.name, schema::describe(&other)),
+        ),
+    };
     let needs =
         |what: &str, help: &str| Some((format!("this test needs {what}"), Some(help.to_owned())));
+    let orderable = matches!(ty.base, BaseType::Number | BaseType::Datetime) && !ty.list;
+    let dated = ty.base == BaseType::Datetime && !ty.list;
     match test {
         Test::IsSet | Test::IsNotSet => None,
         Test::Is(_) | Test::IsNot(_) | Test::OneOf(_) | Test::NotOneOf(_) if ty.list => needs(
             "a single value",
-            "test lists with `contains` or `does not contain`",
+            "test lists with `contains`, `does not contain` or `has more than N items`",
         ),
         Test::Is(literal) | Test::IsNot(literal) => compared(literal),
         Test::OneOf(literals) | Test::NotOneOf(literals) => literals.iter().find_map(compared),
-        Test::WithinLast(_) | Test::OlderThan(_) => (ty.base != BaseType::Datetime || ty.list)
-            .then(|| {
-                (
-                    format!(
-                        "`{}` only applies to dates",
-                        "is within last / is older than"
-                    ),
-                    None,
-                )
-            }),
+        Test::WithinLast(_) | Test::OlderThan(_) => (!dated).then(|| {
+            (
+                format!(
+                    "`{}` only applies to dates",
+                    "is within last / is older than"
+                ),
+                None,
+            )
+        }),
+        Test::WithinNext(_) => {
+            (!dated).then(|| ("`is within next` only applies to dates".to_owned(), None))
+        }
         Test::Contains(literal) | Test::NotContains(literal) => {
             if ty.base != BaseType::Text {
                 needs("text or a list of text", "use `is` to compare other values")
@@ -472,16 +589,20 @@ fn test_problem(ty: &FieldType, test: &Test) -> Option<(String, Option<String>)>
                 compared(literal)
             }
         }
-        Test::Order(_, literal) => {
-            if !matches!(ty.base, BaseType::Number | BaseType::Datetime) || ty.list {
-                needs(
-                    "a number or a date",
-                    "use `is`, `is one of` or `contains` for other values",
-                )
-            } else {
-                compared(literal)
-            }
+        Test::Order(_, _) | Test::Between(_, _) if !orderable => needs(
+            "a number or a date",
+            "use `is`, `is one of` or `contains` for other values",
+        ),
+        Test::Before(_) | Test::After(_) if !dated => {
+            needs("a date", "compare numbers with `<` or `>`")
         }
+        Test::Order(_, operand) | Test::Before(operand) | Test::After(operand) => against(operand),
+        Test::Between(low, high) => against(low).or_else(|| against(high)),
+        Test::Items(..) if !ty.list => needs(
+            "a list",
+            "count the items of a `list of text` field; test one value with `is`",
+        ),
+        Test::Items(..) => None,
     }
 }
 

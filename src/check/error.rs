@@ -633,6 +633,35 @@ pub enum CheckError {
         span: Span,
     },
 
+    /// `email window is open` in the trigger or a goal.
+    #[error("a window test only fits a step's condition")]
+    #[diagnostic(
+        code(E0308),
+        help("the trigger and goals are tested whenever a lead changes, not at a step; test the window in a `condition` branch, like `branch now when email window is open`")
+    )]
+    WindowTestOutsideSteps {
+        /// The test.
+        #[label(primary, "not at a step")]
+        span: Span,
+    },
+
+    /// `email window is open` with no email window: always true.
+    #[error("the {channel} window is always open: this workflow sets no {channel} window")]
+    #[diagnostic(
+        code(W0006),
+        severity(Warning),
+        help(
+            "add one under `windows`, like `{channel} mon-fri 09:00-17:00`, or leave the test out"
+        )
+    )]
+    WindowTestWithoutWindow {
+        /// The channel.
+        channel: &'static str,
+        /// The test.
+        #[label(primary, "always true")]
+        span: Span,
+    },
+
     /// A channel step whose window never opens.
     #[error("this step waits forever: the {channel} window never opens")]
     #[diagnostic(

@@ -210,13 +210,13 @@ impl<'a> Checker<'a> {
                 if matches!(comparison.test, Test::IsSet | Test::IsNotSet) {
                     tested_presence.insert(comparison.field.name.as_str());
                 } else {
-                    comparisons.push((name, comparison));
+                    let fields = std::iter::once(&comparison.field).chain(comparison.test.fields());
+                    comparisons.extend(fields.map(|field| (name, field, comparison.span)));
                 }
             }
         }
         let mut warned = HashSet::default();
-        for (branch, comparison) in comparisons {
-            let field = &comparison.field;
+        for (branch, field, span) in comparisons {
             let optional = !field.event
                 && self
                     .scope
@@ -247,7 +247,7 @@ impl<'a> Checker<'a> {
             self.report(CheckError::FieldNotGuaranteed {
                 field: field.name.clone(),
                 branch: branch.name.clone(),
-                span: comparison.span,
+                span,
                 help,
             });
         }
@@ -351,12 +351,14 @@ impl DominatorTree {
 /// makes every comparison false, except `is not set`).
 fn present_if_true(expr: &Expr) -> HashSet<&str> {
     match expr {
-        Expr::Compare(comparison)
-            if comparison.test != Test::IsNotSet && !comparison.field.event =>
-        {
-            std::iter::once(comparison.field.name.as_str()).collect()
+        Expr::Compare(comparison) if comparison.test != Test::IsNotSet => {
+            std::iter::once(&comparison.field)
+                .chain(comparison.test.fields())
+                .filter(|field| !field.event)
+                .map(|field| field.name.as_str())
+                .collect()
         }
-        Expr::Compare(_) | Expr::Not(..) => HashSet::default(),
+        Expr::Compare(_) | Expr::Not(..) | Expr::WindowOpen { .. } => HashSet::default(),
         Expr::Logic {
             op: LogicOp::And,
             operands,
@@ -376,7 +378,6 @@ fn present_if_true(expr: &Expr) -> HashSet<&str> {
     }
 }
 
-/// Every comparison in an expression.
 /// Whether two branches are `F is set` and `F is not set` alone: every
 /// lead matches one of them, so the condition needs no `else`.
 fn presence_pair(condition: &Condition) -> bool {
@@ -404,11 +405,13 @@ fn same_field(a: &FieldRef, b: &FieldRef) -> bool {
     a.name == b.name && a.event == b.event
 }
 
+/// Every comparison in an expression.
 fn comparisons_of(expr: &Expr) -> Vec<&Comparison> {
     match expr {
         Expr::Compare(comparison) => vec![comparison],
         Expr::Not(inner, _) => comparisons_of(inner),
         Expr::Logic { operands, .. } => operands.iter().flat_map(comparisons_of).collect(),
+        Expr::WindowOpen { .. } => Vec::new(),
     }
 }
 

@@ -3,9 +3,10 @@
 
 use super::{period, Compiler};
 use crate::ast::{
-    Expr, Literal, LiteralValue, LogicOp, TemplatePath, Test as AstTest, Text, TextPart,
+    Expr, FieldRef, Filter, Literal, LiteralValue, LogicOp, Operand as AstOperand, OrderOp,
+    TemplatePath, Test as AstTest, Text, TextPart,
 };
-use crate::bytecode::{Case, CondOp, Condition, Piece, Template, Test};
+use crate::bytecode::{Case, CondOp, Condition, Operand, Piece, Template, Test};
 use crate::value::{DateLiteral, Value};
 
 impl Compiler<'_> {
@@ -19,17 +20,15 @@ impl Compiler<'_> {
 
     fn expr(&self, expr: &Expr, ops: &mut Vec<CondOp>) {
         match expr {
-            Expr::Compare(comparison) => {
-                let name = if comparison.field.event {
-                    format!("{}.{}", self.payload, comparison.field.name)
-                } else {
-                    comparison.field.name.clone()
-                };
-                let slot = self.slot(&name);
-                ops.push(CondOp::Test {
-                    slot,
-                    test: self.test(&comparison.test),
-                });
+            Expr::Compare(comparison) => ops.push(CondOp::Test {
+                slot: self.field_slot(&comparison.field),
+                test: self.test(&comparison.test),
+            }),
+            Expr::WindowOpen { channel, open, .. } => {
+                ops.push(CondOp::WindowOpen(*channel));
+                if !open {
+                    ops.push(CondOp::Not);
+                }
             }
             Expr::Not(inner, _) => {
                 self.expr(inner, ops);
@@ -45,6 +44,15 @@ impl Compiler<'_> {
                     LogicOp::Or => CondOp::Or(count),
                 });
             }
+        }
+    }
+
+    /// The slot of a lead field or `event.FIELD` the checker proved to exist.
+    fn field_slot(&self, field: &FieldRef) -> u32 {
+        if field.event {
+            self.slot(&format!("{}.{}", self.payload, field.name))
+        } else {
+            self.slot(&field.name)
         }
     }
 
@@ -77,7 +85,27 @@ impl Compiler<'_> {
             AstTest::NotContains(literal) => Test::NotContains(literal_text(literal)),
             AstTest::StartsWith(literal) => Test::StartsWith(literal_text(literal)),
             AstTest::EndsWith(literal) => Test::EndsWith(literal_text(literal)),
-            AstTest::Order(op, literal) => Test::Order(*op, self.literal(literal)),
+            AstTest::Order(op, operand) => self.order(*op, operand),
+            AstTest::Before(operand) => self.order(OrderOp::Less, operand),
+            AstTest::After(operand) => self.order(OrderOp::Greater, operand),
+            AstTest::Between(low, high) => Test::Between(self.operand(low), self.operand(high)),
+            AstTest::WithinNext(duration) => Test::WithinNext(period(duration)),
+            AstTest::Items(op, count) => Test::Items(*op, *count),
+        }
+    }
+
+    /// An ordering test against a value or another field.
+    fn order(&self, op: OrderOp, operand: &AstOperand) -> Test {
+        match self.operand(operand) {
+            Operand::Value(value) => Test::Order(op, value),
+            Operand::Slot(slot) => Test::Against(op, slot),
+        }
+    }
+
+    fn operand(&self, operand: &AstOperand) -> Operand {
+        match operand {
+            AstOperand::Literal(literal) => Operand::Value(self.literal(literal)),
+            AstOperand::Field(field) => Operand::Slot(self.field_slot(field)),
         }
     }
 
@@ -94,6 +122,16 @@ impl Compiler<'_> {
         }
     }
 
+    /// The slot of the field a `default: FIELD` filter names.
+    fn default_field(&self, filter: &Filter) -> Option<u32> {
+        match &filter.arg {
+            Some(AstOperand::Field(field)) if filter.name.name == "default" => {
+                Some(self.field_slot(field))
+            }
+            _ => None,
+        }
+    }
+
     /// Compiles quoted text into the constant pool; returns its index.
     pub(super) fn text(&mut self, text: &Text) -> u32 {
         let pieces = text
@@ -104,13 +142,17 @@ impl Compiler<'_> {
                 TextPart::Template(template) => {
                     let (default, case) = match &template.filter {
                         Some(filter) => match filter.name.name.as_str() {
-                            "default" => (filter.arg.as_ref().map(literal_text), None),
+                            "default" => (default_literal(filter).map(literal_text), None),
                             "upper" => (None, Some(Case::Upper)),
                             "lower" => (None, Some(Case::Lower)),
                             _ => (None, None),
                         },
                         None => (None, None),
                     };
+                    let fallback = template
+                        .filter
+                        .as_ref()
+                        .and_then(|filter| self.default_field(filter));
                     match &template.path {
                         TemplatePath::Field(field) if field.name == "unsubscribe_url" => {
                             Piece::Literal(crate::schema::UNSUBSCRIBE_URL.to_owned())
@@ -119,11 +161,13 @@ impl Compiler<'_> {
                             slot: self.slot(&field.name),
                             default,
                             case,
+                            fallback,
                         },
                         TemplatePath::Event(field) => Piece::Field {
                             slot: self.slot(&format!("{}.{}", self.payload, field.name)),
                             default,
                             case,
+                            fallback,
                         },
                         TemplatePath::Env(name) => Piece::Env(name.name.clone()),
                         TemplatePath::Unknown { .. } => Piece::Literal(String::new()),
@@ -142,7 +186,9 @@ impl Compiler<'_> {
         let id = self.text(text);
         let positions = text.json_value_positions();
         let literals = text.templates().map(|template| match &template.filter {
-            Some(filter) if filter.name.name == "default" => filter.arg.as_ref().map(json_literal),
+            Some(filter) if filter.name.name == "default" => {
+                default_literal(filter).map(json_literal)
+            }
             _ => None,
         });
         let mut templates = positions.into_iter().zip(literals);
@@ -154,10 +200,11 @@ impl Compiler<'_> {
                 let Some((outside, default)) = templates.next() else {
                     break;
                 };
-                if let (true, Piece::Field { slot, .. }) = (outside, &*piece) {
+                if let (true, Piece::Field { slot, fallback, .. }) = (outside, &*piece) {
                     *piece = Piece::JsonValue {
                         slot: *slot,
                         default,
+                        fallback: *fallback,
                     };
                 }
             }
@@ -171,6 +218,14 @@ impl Compiler<'_> {
             pieces: vec![Piece::Literal(text)],
         });
         (self.program.texts.len() - 1) as u32
+    }
+}
+
+/// A `default` filter's argument when it is a value.
+fn default_literal(filter: &Filter) -> Option<&Literal> {
+    match &filter.arg {
+        Some(AstOperand::Literal(literal)) if filter.name.name == "default" => Some(literal),
+        _ => None,
     }
 }
 

@@ -492,6 +492,12 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("tools", "what the AI model may use: `web search`, `fetch url`"),
     ("extract", "fields taken from the answer: `NAME TYPE from json.path` or `NAME TYPE \"description\"`"),
     ("when", "introduces criteria over lead fields"),
+    ("within", "`FIELD is within last 7 days` (an instant in the past week) or `is within next 7 days` (one from now to a week ahead)"),
+    ("between", "`FIELD is between LOW and HIGH`: a number or an instant from LOW to HIGH, both included; each bound a value or another field"),
+    ("before", "`FIELD is before VALUE|FIELD`: an earlier instant (`is after` a later one)"),
+    ("has", "`FIELD has more than|fewer than|at least|at most N items`: counts a list's items"),
+    ("items", "`tags has more than 2 items`: the number of items in a list"),
+    ("open", "`email window is open` (or `text`, `call`) in a branch: whether the channel's window is open for the lead now; always when the workflow sets none"),
 ];
 
 #[cfg(test)]

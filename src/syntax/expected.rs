@@ -40,7 +40,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         workflow_item => "a setting or a section",
         day_item => "a day",
         step_item => A_STEP,
-        unary | literal | filter_arg => "a value",
+        unary | literal | filter_arg | operand => "a value",
         test => "a test (is, is not, >, <, contains, is set, ...)",
         setting_timezone => "`timezone NAME`",
         setting_reentry => "`re-entry never`, `re-entry always` or `re-entry after DURATION`",
@@ -159,9 +159,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         is_set | is_not_set | is_one_of | is_not_one_of | is_within | is_older_than | is_not
         | is | contains | not_contains | starts_with | ends_with | compare | compare_op | kw_is
         | kw_set | kw_one | kw_within | kw_last | kw_older | kw_than | kw_contains | kw_does
-        | kw_contain | kw_starts | kw_ends | kw_with => {
-            "a test (is, is not, >, <, contains, is set, ...)"
+        | kw_contain | kw_starts | kw_ends | kw_with | is_within_next | is_between | is_before
+        | is_after | kw_between | kw_before => "a test (is, is not, >, <, contains, is set, ...)",
+        has_items | count_op | kw_has | kw_more | kw_fewer | kw_at | kw_least | kw_most => {
+            "a count like `has more than 2 items`"
         }
+        item_count => "a count like `2`",
+        kw_items => "`items`",
+        window_test | kw_open => "`email window is open`",
         boolean | kw_true | kw_false => "`true` or `false`",
         number => "a number",
         datetime => "a date like `2026-03-08`",

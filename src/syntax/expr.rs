@@ -65,6 +65,20 @@ impl Builder<'_> {
         match pair.as_rule() {
             Rule::negation => Some(Expr::Not(Box::new(self.unary(first(pair)?)?), at)),
             Rule::group => self.expr(first(pair)?),
+            Rule::window_test => {
+                let written = pair.as_str();
+                let channel = match first(pair)?.as_str() {
+                    "email" => Channel::Email,
+                    "text" => Channel::Text,
+                    _ => Channel::Call,
+                };
+                let open = !written.split_whitespace().any(|word| word == "not");
+                Some(Expr::WindowOpen {
+                    channel,
+                    open,
+                    span: at,
+                })
+            }
             _ => self.comparison(pair).map(Expr::Compare),
         }
     }
@@ -100,22 +114,44 @@ impl Builder<'_> {
                 }
             }
             Rule::is_within => Test::WithinLast(self.duration(values.next()?)),
+            Rule::is_within_next => Test::WithinNext(self.duration(values.next()?)),
             Rule::is_older_than => Test::OlderThan(self.duration(values.next()?)),
+            Rule::is_between => {
+                let low = self.operand(values.next()?)?;
+                Test::Between(low, self.operand(values.next()?)?)
+            }
+            Rule::is_before => Test::Before(self.operand(values.next()?)?),
+            Rule::is_after => Test::After(self.operand(values.next()?)?),
+            Rule::has_items => {
+                let words = values
+                    .next()?
+                    .as_str()
+                    .split_whitespace()
+                    .collect::<Vec<_>>();
+                let op = match words.as_slice() {
+                    ["more", ..] => OrderOp::Greater,
+                    ["fewer", ..] => OrderOp::Less,
+                    [.., "most"] => OrderOp::LessOrEqual,
+                    _ => OrderOp::GreaterOrEqual,
+                };
+                Test::Items(op, values.next()?.as_str().parse().unwrap_or(u32::MAX))
+            }
             Rule::is_not => Test::IsNot(self.literal(values.next()?)?),
             Rule::is => Test::Is(self.literal(values.next()?)?),
             Rule::contains => Test::Contains(self.literal(values.next()?)?),
             Rule::not_contains => Test::NotContains(self.literal(values.next()?)?),
             Rule::starts_with => Test::StartsWith(self.literal(values.next()?)?),
             Rule::ends_with => Test::EndsWith(self.literal(values.next()?)?),
-            _ => {
+            Rule::compare => {
                 let op = match values.next()?.as_str() {
                     ">" => OrderOp::Greater,
                     ">=" => OrderOp::GreaterOrEqual,
                     "<" => OrderOp::Less,
                     _ => OrderOp::LessOrEqual,
                 };
-                Test::Order(op, self.literal(values.next()?)?)
+                Test::Order(op, self.operand(values.next()?)?)
             }
+            _ => return None,
         })
     }
 }

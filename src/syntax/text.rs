@@ -104,12 +104,22 @@ impl Builder<'_> {
         let whole = span(&pair);
         let mut parts = children(pair);
         let name = self.ident(&parts.next()?);
-        let arg = parts.next().and_then(|arg| self.literal(arg));
+        let arg = parts.next().and_then(|arg| self.operand(arg));
         Some(Filter {
             name,
             arg,
             span: whole,
         })
+    }
+
+    /// A literal, or a field (`field_ref`, or `template_path` in a filter).
+    pub(crate) fn operand(&mut self, pair: Pair<'_, Rule>) -> Option<Operand> {
+        match pair.as_rule() {
+            Rule::field_ref | Rule::template_path => {
+                Some(Operand::Field(super::expr::field_ref(&pair)))
+            }
+            _ => self.literal(pair).map(Operand::Literal),
+        }
     }
 
     /// `number`, `string`, `boolean` or `datetime`.

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::sealed::{Part, Sealed};
-use crate::ast::OrderOp;
-use crate::bytecode::{Case, CondOp, Condition, Period, Piece, Template, Test};
+use crate::ast::{Channel, OrderOp};
+use crate::bytecode::{Case, CondOp, Condition, Operand, Piece, Template, Test};
 use crate::calendar;
 use crate::value::Value;
 
@@ -52,32 +52,42 @@ pub enum Escape {
 /// What [`Escape::Markdown`] escapes.
 const MARKDOWN_SPECIAL: &[u8] = b"\\`*_[]()<>!~|#";
 
-/// Whether compiled criteria hold at `now` (account timezone `zone`).
-pub fn holds(condition: &Condition, fields: Fields<'_>, now: DateTime<Utc>, zone: Tz) -> bool {
+/// The moment criteria are tested at: the instant, the account timezone,
+/// and whether each channel's window is open for the lead.
+#[derive(Clone, Copy)]
+pub struct Moment<'a> {
+    /// The instant.
+    pub now: DateTime<Utc>,
+    /// The account timezone, for calendar days.
+    pub zone: Tz,
+    /// Whether a channel's window is open now.
+    pub open: &'a dyn Fn(Channel) -> bool,
+}
+
+/// Whether compiled criteria hold at `moment`.
+pub fn holds(condition: &Condition, fields: Fields<'_>, moment: Moment<'_>) -> bool {
     // The stack never holds more results than there are operations: small
     // criteria (nearly all) evaluate without allocating.
     const INLINE: usize = 32;
     let ops = &condition.ops;
     if ops.len() <= INLINE {
-        evaluate(ops, fields, now, zone, &mut [false; INLINE])
+        evaluate(ops, fields, moment, &mut [false; INLINE])
     } else {
-        evaluate(ops, fields, now, zone, &mut vec![false; ops.len()])
+        evaluate(ops, fields, moment, &mut vec![false; ops.len()])
     }
 }
 
 /// Evaluates postfix criteria on `stack`, which has room for every result.
-fn evaluate(
-    ops: &[CondOp],
-    fields: Fields<'_>,
-    now: DateTime<Utc>,
-    zone: Tz,
-    stack: &mut [bool],
-) -> bool {
+fn evaluate(ops: &[CondOp], fields: Fields<'_>, moment: Moment<'_>, stack: &mut [bool]) -> bool {
     let mut depth = 0;
     for op in ops {
         match op {
             CondOp::Test { slot, test } => {
-                stack[depth] = test_value(test, fields.get(*slot), now, zone);
+                stack[depth] = test_value(test, fields.get(*slot), fields, moment);
+                depth += 1;
+            }
+            CondOp::WindowOpen(channel) => {
+                stack[depth] = (moment.open)(*channel);
                 depth += 1;
             }
             CondOp::Not => {
@@ -101,11 +111,13 @@ fn evaluate(
     depth.checked_sub(1).is_some_and(|top| stack[top])
 }
 
-/// One test; a missing value fails every test but `is not set`.
-fn test_value(test: &Test, value: Option<&Value>, now: DateTime<Utc>, zone: Tz) -> bool {
+/// One test; a missing value fails every test but `is not set`, and a
+/// test against another field fails when that field is missing.
+fn test_value(test: &Test, value: Option<&Value>, fields: Fields<'_>, moment: Moment<'_>) -> bool {
     let Some(value) = value else {
         return matches!(test, Test::IsNotSet);
     };
+    let Moment { now, zone, .. } = moment;
     match test {
         Test::IsSet => true,
         Test::IsNotSet => false,
@@ -114,11 +126,19 @@ fn test_value(test: &Test, value: Option<&Value>, now: DateTime<Utc>, zone: Tz) 
         Test::OneOf(literals) => literals.iter().any(|literal| equals(value, literal)),
         Test::NotOneOf(literals) => !literals.iter().any(|literal| equals(value, literal)),
         Test::WithinLast(period) => match value {
-            Value::Datetime(instant) => *instant >= before(now, *period, zone) && *instant <= now,
+            Value::Datetime(instant) => {
+                *instant >= period.shift(zone, now, true) && *instant <= now
+            }
+            _ => false,
+        },
+        Test::WithinNext(period) => match value {
+            Value::Datetime(instant) => {
+                *instant >= now && *instant <= period.shift(zone, now, false)
+            }
             _ => false,
         },
         Test::OlderThan(period) => match value {
-            Value::Datetime(instant) => *instant < before(now, *period, zone),
+            Value::Datetime(instant) => *instant < period.shift(zone, now, true),
             _ => false,
         },
         Test::Contains(needle) => contains(value, needle),
@@ -129,24 +149,52 @@ fn test_value(test: &Test, value: Option<&Value>, now: DateTime<Utc>, zone: Tz) 
         Test::EndsWith(suffix) => {
             matches!(value, Value::Text(text) if text.ends_with(suffix.as_str()))
         }
-        Test::Order(op, literal) => {
-            let ordering = match (value, literal) {
-                (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
-                (Value::Datetime(a), Value::Datetime(b)) => Some(a.cmp(b)),
-                _ => None,
-            };
-            ordering.is_some_and(|ordering| match op {
-                OrderOp::Greater => ordering.is_gt(),
-                OrderOp::GreaterOrEqual => ordering.is_ge(),
-                OrderOp::Less => ordering.is_lt(),
-                OrderOp::LessOrEqual => ordering.is_le(),
-            })
+        Test::Order(op, literal) => ordered(*op, compare(value, literal)),
+        Test::Against(op, slot) => ordered(
+            *op,
+            fields.get(*slot).and_then(|other| compare(value, other)),
+        ),
+        Test::Between(low, high) => {
+            let above = bound(low, fields).and_then(|low| compare(value, low));
+            let below = bound(high, fields).and_then(|high| compare(value, high));
+            ordered(OrderOp::GreaterOrEqual, above) && ordered(OrderOp::LessOrEqual, below)
         }
+        Test::Items(op, count) => match value {
+            Value::List(items) => ordered(*op, Some(items.len().cmp(&(*count as usize)))),
+            _ => false,
+        },
     }
 }
 
+/// The value of a bound: a constant, or a field's value if present.
+fn bound<'v>(operand: &'v Operand, fields: Fields<'v>) -> Option<&'v Value> {
+    match operand {
+        Operand::Value(value) => Some(value),
+        Operand::Slot(slot) => fields.get(*slot),
+    }
+}
+
+/// How two numbers or two instants compare; `None` for anything else.
+fn compare(value: &Value, other: &Value) -> Option<std::cmp::Ordering> {
+    match (value, other) {
+        (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+        (Value::Datetime(a), Value::Datetime(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+/// Whether an ordering satisfies the operator (never when there is none).
+fn ordered(op: OrderOp, ordering: Option<std::cmp::Ordering>) -> bool {
+    ordering.is_some_and(|ordering| match op {
+        OrderOp::Greater => ordering.is_gt(),
+        OrderOp::GreaterOrEqual => ordering.is_ge(),
+        OrderOp::Less => ordering.is_lt(),
+        OrderOp::LessOrEqual => ordering.is_le(),
+    })
+}
+
 /// The first instant after `now` at which a time-relative test of
-/// `condition` (`is older than`, `is within last`) can change its result
+/// `condition` (`is older than`, `is within last`, `is within next`) can change its result
 /// for these fields, if any can: the values do not change, only the clock.
 pub fn next_change(
     condition: &Condition,
@@ -167,34 +215,18 @@ pub fn next_change(
 }
 
 /// The instants at which `test` of `value` can flip: just after the value
-/// turns `period` old, and (for `within last`) when a future value arrives.
+/// turns `period` old, when a future value arrives (`within last`), and
+/// when it comes `period` near and once it has passed (`within next`).
 fn changes(test: &Test, value: &Value, zone: Tz) -> Vec<DateTime<Utc>> {
     let Value::Datetime(instant) = value else {
         return Vec::new();
     };
-    let aged = |period: &Period| {
-        let at = match *period {
-            Period::Seconds(seconds) => {
-                calendar::add_seconds(*instant, seconds.min(i64::MAX as u64) as i64)
-            }
-            Period::Days(days) => calendar::add_days(zone, *instant, days),
-        };
-        calendar::add_seconds(at, 1)
-    };
+    let after = |at| calendar::add_seconds(at, 1);
     match test {
-        Test::OlderThan(period) => vec![aged(period)],
-        Test::WithinLast(period) => vec![*instant, aged(period)],
+        Test::OlderThan(period) => vec![after(period.shift(zone, *instant, false))],
+        Test::WithinLast(period) => vec![*instant, after(period.shift(zone, *instant, false))],
+        Test::WithinNext(period) => vec![period.shift(zone, *instant, true), after(*instant)],
         _ => Vec::new(),
-    }
-}
-
-/// The instant `period` before `now`: elapsed seconds, or calendar days.
-fn before(now: DateTime<Utc>, period: Period, zone: Tz) -> DateTime<Utc> {
-    match period {
-        Period::Seconds(seconds) => {
-            calendar::add_seconds(now, -(seconds.min(i64::MAX as u64) as i64))
-        }
-        Period::Days(days) => calendar::sub_days(zone, now, days),
     }
 }
 
@@ -258,9 +290,10 @@ fn render_with(
                 slot,
                 default,
                 case,
+                fallback,
             } => {
                 let mut value = String::new();
-                match fields.get(*slot) {
+                match fields.get(*slot).or_else(|| fields.get((*fallback)?)) {
                     Some(present) => present.render(zone, &mut value),
                     None => value.push_str(default.as_deref().unwrap_or("")),
                 }
@@ -271,7 +304,14 @@ fn render_with(
                 };
                 push_escaped(&value, escape, out);
             }
-            Piece::JsonValue { slot, default } => match (fields.get(*slot), default) {
+            Piece::JsonValue {
+                slot,
+                default,
+                fallback,
+            } => match (
+                fields.get(*slot).or_else(|| fields.get((*fallback)?)),
+                default,
+            ) {
                 (Some(present), _) => out.push_str(&present.to_json().to_string()),
                 (None, Some(default)) => out.push_str(default),
                 (None, None) => out.push_str("null"),

@@ -124,10 +124,16 @@ impl<'p> Vm<'p> {
     }
 
     fn holds(&self, condition: u32, fields: Fields<'_>, now: DateTime<Utc>) -> bool {
+        let open = |channel| self.window_open(channel, fields.lead, now);
+        let moment = eval::Moment {
+            now,
+            zone: self.program.timezone,
+            open: &open,
+        };
         self.program
             .conditions
             .get(condition as usize)
-            .is_some_and(|condition| eval::holds(condition, fields, now, self.program.timezone))
+            .is_some_and(|condition| eval::holds(condition, fields, moment))
     }
 
     /// Whether any goal holds for a lead and event payload.
@@ -157,7 +163,8 @@ impl<'p> Vm<'p> {
 
     /// The first instant after `now` at which the trigger's criteria or a
     /// goal can change for a lead whose fields stay as they are: when a
-    /// time-relative test (`is older than`, `is within last`) flips.
+    /// time-relative test (`is older than`, `is within last`, `is within
+    /// next`) flips.
     pub fn next_change(
         &self,
         lead: &[Option<Value>],

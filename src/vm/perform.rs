@@ -63,6 +63,21 @@ impl Vm<'_> {
             .then(|| window.hours.next_open_except(zone, now, closed))
     }
 
+    /// Whether a channel's window is open at `now` for this lead: always
+    /// when the workflow sets none.
+    pub(super) fn window_open(
+        &self,
+        channel: Channel,
+        lead: &[Option<Value>],
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.program.window(channel).is_none_or(|window| {
+            let zone = self.window_zone(window.zone, lead);
+            let closed = self.program.closed_dates(window);
+            window.hours.is_open_except(zone, now, closed)
+        })
+    }
+
     /// The timezone a channel's window is read in for this lead.
     pub(super) fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
         let lead_zone = || match self

@@ -25,7 +25,8 @@
 
 [
   "is" "not" "set" "one" "of" "within" "last" "older" "than" "contains" "does"
-  "contain" "starts" "ends" "with" "in"
+  "contain" "starts" "ends" "with" "in" "between" "before" "has" "more" "fewer" "at"
+  "least" "most" "items" "item" "open"
 ] @keyword.operator
 (logic_operator) @keyword.operator
 (compare_operator) @operator
@@ -71,3 +72,4 @@
 (extraction name: (identifier) @variable.member)
 (field_reference) @variable.member
 (notify target: (identifier) @string.special)
+(window_test channel: (channel) @constant.builtin)

@@ -28,6 +28,8 @@ syn match   flowOperator     "\<\(skip\s\+holidays\|business\s\+days\=\)\>"
 syn match   flowOperator     "\<up\s\+to\s\+\d\+\s\+times\=\>" contains=flowNumber
 syn match   flowOperator     "\<contains\>"
 syn match   flowOperator     "\<\(one\s\+of\|older\s\+than\|does\s\+not\s\+contain\|starts\s\+with\|ends\s\+with\)\>"
+syn match   flowOperator     "\<\(between\|before\|has\|more\s\+than\|fewer\s\+than\|at\s\+least\|at\s\+most\|items\=\)\>"
+syn match   flowOperator     "\<window\s\+is\(\s\+not\)\=\s\+open\>"
 syn match   flowOperator     ">=\|<=\|>\|<"
 syn keyword flowType         optional text number bool datetime
 syn match   flowType         "\<list\s\+of\>"
