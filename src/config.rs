@@ -41,6 +41,10 @@ pub struct Config {
     /// What `flowc serve` tells providers and leads.
     #[serde(default)]
     pub serve: Serve,
+    /// Caps on how often one lead is reached, across every workflow;
+    /// `flowc publish` records it in the database for every process.
+    #[serde(default)]
+    pub policy: crate::runtime::policy::ContactPolicy,
 }
 
 /// What `flowc serve` tells providers and leads.

@@ -2018,3 +2018,148 @@ fn import_live(live: &mut Live, dir: &Path, program: &flowc::bytecode::Program, 
     let updates = read_updates(&file, &types).expect("read");
     live.import(updates.records).expect("imported");
 }
+
+/// Two workflows text one lead under a cap of one text per day in the
+/// lead's calendar (Chicago, on the day US clocks go forward): live, as
+/// simulated, the second text waits for the next local day and the third
+/// for the one after, whichever workflow sends it.
+#[test]
+fn a_contact_policy_caps_touches_across_workflows_live_as_simulated() {
+    use flowc::runtime::policy::{ContactPolicy, Ledger};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let source = "workflow first
+  timezone America/New_York
+  trigger when phone_number is set
+  steps
+    send text
+      body \"one\"
+    wait 1 hour
+    send text
+      body \"two\"
+
+workflow second
+  timezone America/New_York
+  trigger when phone_number is set
+  steps
+    wait 30 minutes
+    send text
+      body \"three\"
+";
+    let leads = r#"{"id": "a", "phone_number": "+15550100", "timezone": "America/Chicago"}"#;
+    let policy: ContactPolicy = flowc::config::Config::parse("[policy]\ntext = { per_day = 1 }\n")
+        .expect("a policy")
+        .policy;
+    let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
+    let start = DateLiteral::parse("2026-03-07T20:00")
+        .expect("a time")
+        .instant(artifact.programs[0].timezone);
+
+    let policy = Rc::new(policy);
+    let ledger = Rc::new(RefCell::new(Ledger::default()));
+    let mut simulations: Vec<Simulation> = artifact
+        .programs
+        .iter()
+        .map(|program| {
+            let mut channels = Recorder::new(Default::default(), false);
+            channels.police(Rc::clone(&policy), Rc::clone(&ledger));
+            Simulation::new(program, channels, true)
+        })
+        .collect();
+    let inputs = artifact
+        .programs
+        .iter()
+        .map(|program| {
+            let read = leads_from_jsonl(leads, "leads", program);
+            read.records.into_iter().map(Input::Lead).collect()
+        })
+        .collect();
+    flowc::runtime::together::run_together(&mut simulations, inputs, start, None);
+    let mut simulated: Vec<String> = simulations
+        .iter_mut()
+        .flat_map(|simulation| {
+            let program = simulation.program();
+            let leads = simulation.leads.clone();
+            simulation
+                .timeline
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |event| {
+                    let step = if event.event.kind.at_a_step() {
+                        program.origins[event.event.pc as usize].label.clone()
+                    } else {
+                        "-".to_owned()
+                    };
+                    format!(
+                        "{} {} {} {step} {}",
+                        leads[event.lead as usize].id,
+                        event.event.at.timestamp_millis(),
+                        event.event.kind.name(),
+                        event.event.detail
+                    )
+                })
+        })
+        .collect();
+    simulated.sort();
+    let sent: Vec<&String> = simulated
+        .iter()
+        .filter(|line| line.contains(" sent "))
+        .collect();
+    assert_eq!(sent.len(), 3, "{simulated:#?}");
+    // 20:00 in New York, then local midnights in Chicago: 00:00 CST on the
+    // 8th, and 00:00 CDT on the 9th (a 23-hour day).
+    let times: Vec<i64> = sent
+        .iter()
+        .map(|line| {
+            line.split(' ')
+                .nth(1)
+                .and_then(|t| t.parse().ok())
+                .expect("a time")
+        })
+        .collect();
+    assert_eq!(
+        times,
+        [
+            at("2026-03-08T01:00:00Z").timestamp_millis(),
+            at("2026-03-08T06:00:00Z").timestamp_millis(),
+            at("2026-03-09T05:00:00Z").timestamp_millis(),
+        ]
+    );
+    assert!(simulated.iter().any(
+        |line| line.contains("held") && line.contains("contact policy: at most 1 text per day")
+    ));
+
+    let dir = tempdir("policy");
+    let db = support::database(&dir);
+    let mut live = Live::new(
+        Store::open(&db).expect("a new database"),
+        Clock::Fixed(start),
+    );
+    live.publish(&artifact, source, Migration::None)
+        .expect("published");
+    assert!(
+        !live
+            .set_policy(&ContactPolicy::default())
+            .expect("recorded"),
+        "none yet"
+    );
+    assert!(live.set_policy(&policy).expect("recorded"));
+    assert!(!live.set_policy(&policy).expect("recorded"), "unchanged");
+    let leads_file = dir.join("leads.jsonl");
+    std::fs::write(&leads_file, leads).expect("written");
+    let updates = read_updates(&leads_file, &live.field_types().expect("types")).expect("read");
+    live.import(updates.records).expect("imported");
+    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    support::run_to_the_end(&mut live, &provider);
+    let mut lived = live_timeline(&live.store);
+    lived.sort();
+    assert_eq!(lived, simulated);
+    let touches: i64 = live
+        .store
+        .query_one("SELECT count(*) FROM touches", flowc::params![], |row| {
+            row.get(0)
+        })
+        .expect("a count");
+    assert_eq!(touches, 3);
+}

@@ -672,3 +672,58 @@ fn transactional_emails_reach_unsubscribed_addresses_only() {
         "{shown}"
     );
 }
+
+/// Workflows in one file are simulated together on one clock under the
+/// contact policy of `--config`: over a cap, `skip` drops the message and
+/// says why; a cap of 0 is refused with its place in the file.
+#[test]
+fn workflows_simulated_together_share_the_contact_policy() {
+    let dir = std::env::temp_dir().join(format!("flowc-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let flow = dir.join("two.flow");
+    std::fs::write(
+        &flow,
+        "workflow first\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"a\"\n      body \"a\"\n\n\
+         workflow second\n  trigger when email is set\n  steps\n    wait 1 hour\n    send email\n      to lead\n      subject \"b\"\n      body \"b\"\n    exit \"after\"\n",
+    )
+    .expect("written");
+    let leads = dir.join("leads.jsonl");
+    std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
+    let config = dir.join("policy.toml");
+    std::fs::write(
+        &config,
+        "[policy]\nover_cap = \"skip\"\nemail = { per_week = 1 }\n",
+    )
+    .expect("written");
+    let run = |config: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_flowc"))
+            .arg("run")
+            .arg(&flow)
+            .arg("--leads")
+            .arg(&leads)
+            .args(["--start", "2026-03-06T09:00", "--simulate", "--config"])
+            .arg(config)
+            .output()
+            .expect("flowc runs")
+    };
+    let output = run(&config);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let shown = stdout(&output);
+    assert!(shown.contains("sent       steps/1"), "{shown}");
+    assert!(
+        shown.contains(
+            "skipped    steps/2                   contact policy: at most 1 email per week"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("exited     steps/3                   after"),
+        "{shown}"
+    );
+
+    std::fs::write(&config, "[policy]\nemail = { per_day = 0 }\n").expect("written");
+    let output = run(&config);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("nonzero"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&dir).ok();
+}

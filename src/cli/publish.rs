@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::store::{fail, DbArgs};
 use super::{load, EXIT_OK, EXIT_USAGE};
+use crate::config::Config;
 use crate::runtime::live::{Migration, Publication};
 
 /// Arguments of `flowc publish`.
@@ -18,6 +19,10 @@ pub struct PublishArgs {
     /// With --migrate: where enrollments at a step that is gone go (a label).
     #[arg(long, requires = "migrate", value_name = "LABEL")]
     pub force: Option<String>,
+    /// The `flowc.toml` whose contact policy every process follows
+    /// (default: the one next to the database).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// The database.
     #[command(flatten)]
     pub db: DbArgs,
@@ -40,10 +45,21 @@ pub fn publish(args: &PublishArgs) -> u8 {
         Err(status) => return status,
     };
     let source = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let config = match Config::find(args.config.as_deref(), args.db.location().file()) {
+        Ok(config) => config,
+        Err(error) => return fail(&error),
+    };
     let mut live = match args.db.open() {
         Ok(live) => live,
         Err(status) => return status,
     };
+    let policy = config.map(|config| config.policy).unwrap_or_default();
+    match live.set_policy(&policy) {
+        Ok(true) if policy.is_empty() => println!("contact policy: none"),
+        Ok(true) => println!("contact policy: {}", policy.describe()),
+        Ok(false) => {}
+        Err(error) => return fail(&error),
+    }
     let migration = if args.migrate {
         Migration::ByLabel {
             force: args.force.clone(),

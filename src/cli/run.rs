@@ -1,8 +1,10 @@
 //! `flowc run FILE --leads FILE --start INSTANT --simulate`: every lead
 //! through the workflow on a virtual clock, with timelines and a summary.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
@@ -11,8 +13,9 @@ use super::{load, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::bytecode::Program;
 use crate::runtime::jsonl::JsonlWriter;
 use crate::runtime::leads::{self, BadRecord};
+use crate::runtime::policy::{ContactPolicy, Ledger};
 use crate::runtime::recorder::Recorder;
-use crate::runtime::{timeline, Input, Simulation, Summary};
+use crate::runtime::{timeline, together, Input, Simulation, Summary};
 use crate::value::DateLiteral;
 
 /// Arguments of `flowc run`.
@@ -129,21 +132,39 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: fixtures: {message}");
         return EXIT_USAGE;
     }
-    let mut stdout = std::io::stdout().lock();
+    // The contact policy of `--config`, else of the flowc.toml beside FILE.
+    let policy = match crate::config::Config::find(args.runner.config.as_deref(), Some(file)) {
+        Ok(config) => Rc::new(config.map(|config| config.policy).unwrap_or_default()),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut prepared = Vec::with_capacity(programs.len());
     for program in programs {
-        if let Err(status) = simulate(program, args, fixtures.clone(), &mut stdout) {
-            return status;
+        match prepare(program, args) {
+            Ok(one) => prepared.push(one),
+            Err(status) => return status,
         }
     }
-    EXIT_OK
+    let stdout = RefCell::new(std::io::stdout().lock());
+    match simulate(&mut prepared, args, &fixtures, &policy, &stdout) {
+        Ok(()) => EXIT_OK,
+        Err(status) => status,
+    }
 }
 
-fn simulate(
-    program: &Program,
-    args: &RunArgs,
-    fixtures: Map<String, Json>,
-    out: &mut impl Write,
-) -> Result<(), u8> {
+/// A workflow ready to simulate: its inputs, read with its field types.
+struct Prepared<'p> {
+    program: &'p Program,
+    inputs: Vec<Input>,
+    bad: Vec<BadRecord>,
+    start: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+}
+
+/// Reads the leads and events for `program`.
+fn prepare<'p>(program: &'p Program, args: &RunArgs) -> Result<Prepared<'p>, u8> {
     let start = instant(
         args.start.as_deref().unwrap_or_default(),
         program,
@@ -171,68 +192,135 @@ fn simulate(
     }
     bad.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     report_bad(&bad, args.strict)?;
+    Ok(Prepared {
+        program,
+        inputs,
+        bad,
+        start,
+        until,
+    })
+}
+
+/// Simulates the workflows together on one clock (they share the contact
+/// policy's touches), then prints each one's timelines and summary.
+fn simulate<W: Write>(
+    prepared: &mut [Prepared<'_>],
+    args: &RunArgs,
+    fixtures: &Map<String, Json>,
+    policy: &Rc<ContactPolicy>,
+    out: &RefCell<W>,
+) -> Result<(), u8> {
     // JSON Lines are written as the events happen; a table groups them by
     // lead, so it keeps them until the end.
-    let mut output = match args.format {
-        Format::Jsonl => Output::Jsonl(JsonlWriter::new(program, out)),
-        Format::Table => Output::Table(out),
-    };
-    let mut simulation = Simulation::new(program, Recorder::new(fixtures, false), true);
-    simulation.budget = args.budget;
-    let progress = progress_bar(inputs.len());
-    if let Some(bar) = progress.clone() {
-        simulation.on_progress = Some(Box::new(move |now: DateTime<Utc>| {
-            bar.set_message(now.to_rfc3339());
-            bar.tick();
-        }));
+    let mut outputs: Vec<Output<'_, W>> = prepared
+        .iter()
+        .map(|one| match args.format {
+            Format::Jsonl => Output::Jsonl(JsonlWriter::new(one.program, Shared(out))),
+            Format::Table => Output::Table,
+        })
+        .collect();
+    let ledger = Rc::new(RefCell::new(Ledger::default()));
+    let progress = progress_bar(prepared.iter().map(|one| one.inputs.len()).sum());
+    let mut simulations = Vec::with_capacity(prepared.len());
+    for (one, output) in prepared.iter().zip(&mut outputs) {
+        let mut channels = Recorder::new(fixtures.clone(), false);
+        channels.police(Rc::clone(policy), Rc::clone(&ledger));
+        let mut simulation = Simulation::new(one.program, channels, true);
+        simulation.budget = args.budget;
+        if let Some(bar) = progress.clone() {
+            simulation.on_progress = Some(Box::new(move |now: DateTime<Utc>| {
+                bar.set_message(now.to_rfc3339());
+                bar.tick();
+            }));
+        }
+        if let Output::Jsonl(writer) = output {
+            simulation.stream(|lead, event| writer.event(lead, event));
+        }
+        simulations.push(simulation);
     }
-    if let Output::Jsonl(writer) = &mut output {
-        simulation.stream(|lead, event| writer.event(lead, event));
+    let (start, until) = (prepared[0].start, prepared[0].until);
+    let mut inputs: Vec<Vec<Input>> = prepared
+        .iter_mut()
+        .map(|one| std::mem::take(&mut one.inputs))
+        .collect();
+    match simulations.as_mut_slice() {
+        [one] => one.run(inputs.pop().unwrap_or_default(), start, until),
+        many => together::run_together(many, inputs, start, until),
     }
-    simulation.run(inputs, start, until);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let mut summary = std::mem::take(&mut simulation.summary);
-    let leads = std::mem::take(&mut simulation.leads);
-    let events = simulation.timeline.take().unwrap_or_default();
-    let (horizon, budget) = (simulation.horizon, simulation.budget);
-    drop(simulation);
-    warn(program, &summary, horizon, budget);
-    summary.bad_records.splice(0..0, bad);
-    match output {
-        Output::Jsonl(mut writer) => {
-            writer.line(&timeline::summary_json(program, &summary).to_string());
-            writer.finish().map_err(|(written, error)| {
-                eprintln!(
-                    "error: writing the timeline of {} failed after the first {written} events: {error}",
-                    program.name
-                );
-                EXIT_ERRORS
-            })?;
-        }
-        Output::Table(out) => {
-            let mut text = format!("workflow {}\n", program.name);
-            timeline::write_table(program, &leads, &events, &mut text);
-            timeline::write_summary(program, &summary, &mut text);
-            out.write_all(text.as_bytes()).map_err(|error| {
-                eprintln!(
-                    "error: writing the timeline of {} failed: {error}",
-                    program.name
-                );
-                EXIT_ERRORS
-            })?;
+    let ended: Vec<_> = simulations
+        .iter_mut()
+        .map(|simulation| {
+            let summary = std::mem::take(&mut simulation.summary);
+            let leads = std::mem::take(&mut simulation.leads);
+            let events = simulation.timeline.take().unwrap_or_default();
+            (
+                summary,
+                leads,
+                events,
+                simulation.horizon,
+                simulation.budget,
+            )
+        })
+        .collect();
+    drop(simulations);
+    for ((one, output), (mut summary, leads, events, horizon, budget)) in
+        prepared.iter().zip(outputs).zip(ended)
+    {
+        let program = one.program;
+        warn(program, &summary, horizon, budget);
+        summary.bad_records.splice(0..0, one.bad.iter().cloned());
+        match output {
+            Output::Jsonl(mut writer) => {
+                writer.line(&timeline::summary_json(program, &summary).to_string());
+                writer.finish().map_err(|(written, error)| {
+                    eprintln!(
+                        "error: writing the timeline of {} failed after the first {written} events: {error}",
+                        program.name
+                    );
+                    EXIT_ERRORS
+                })?;
+            }
+            Output::Table => {
+                let mut text = format!("workflow {}\n", program.name);
+                timeline::write_table(program, &leads, &events, &mut text);
+                timeline::write_summary(program, &summary, &mut text);
+                out.borrow_mut()
+                    .write_all(text.as_bytes())
+                    .map_err(|error| {
+                        eprintln!(
+                            "error: writing the timeline of {} failed: {error}",
+                            program.name
+                        );
+                        EXIT_ERRORS
+                    })?;
+            }
         }
     }
     Ok(())
 }
 
+/// One output shared by the simulations of several workflows.
+struct Shared<'o, W: Write>(&'o RefCell<W>);
+
+impl<W: Write> Write for Shared<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
 /// Where a simulation's timelines go.
 enum Output<'o, W: Write> {
     /// Streamed as JSON Lines.
-    Jsonl(JsonlWriter<&'o mut W>),
+    Jsonl(JsonlWriter<Shared<'o, W>>),
     /// Kept, then printed as a table per lead.
-    Table(&'o mut W),
+    Table,
 }
 
 /// Warns of what the simulation skipped or where it stopped early.

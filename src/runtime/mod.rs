@@ -8,9 +8,11 @@ pub mod inspect;
 pub mod jsonl;
 pub mod leads;
 pub mod live;
+pub mod policy;
 pub mod queue;
 pub mod recorder;
 pub mod timeline;
+pub mod together;
 pub mod tokens;
 pub mod unsubscribe;
 
@@ -119,6 +121,14 @@ pub struct Simulation<'p> {
     /// How deep built-in events raised by runs (`call_completed`) nest
     /// right now.
     raising: u32,
+    /// The inputs not run yet, in time order.
+    pending: std::iter::Peekable<std::vec::IntoIter<Input>>,
+    /// When the run started: inputs without a time arrive then.
+    start: DateTime<Utc>,
+    /// When it stops.
+    until: Option<DateTime<Utc>>,
+    /// Steps taken, for progress display.
+    activations: u64,
 }
 
 /// How long after the last input a run without `until` may go on.
@@ -159,6 +169,10 @@ impl<'p> Simulation<'p> {
             on_progress: None,
             horizon: None,
             raising: 0,
+            pending: Vec::new().into_iter().peekable(),
+            start: DateTime::<Utc>::MIN_UTC,
+            until: None,
+            activations: 0,
         }
     }
 
@@ -188,7 +202,17 @@ impl<'p> Simulation<'p> {
 
     /// Runs every input in time order from `start`, with the enrollments
     /// they start, until `until` (or until nothing is left to do).
-    pub fn run(
+    pub fn run(&mut self, inputs: Vec<Input>, start: DateTime<Utc>, until: Option<DateTime<Utc>>) {
+        self.begin(inputs, start, until);
+        while let Some(now) = self.next_at() {
+            self.step(now);
+        }
+        self.finish();
+    }
+
+    /// Takes the inputs to run from `start` until `until` (without one,
+    /// ten years past the last input, so that a loop through waits ends).
+    fn begin(
         &mut self,
         mut inputs: Vec<Input>,
         start: DateTime<Utc>,
@@ -198,10 +222,8 @@ impl<'p> Simulation<'p> {
         if !inputs.is_sorted_by_key(arrival) {
             inputs.sort_by_key(arrival);
         }
-        // Without an end, a workflow that loops through waits would run
-        // forever: stop ten years after the last input.
         let last_input = inputs.last().map_or(start, arrival);
-        let until = until.or_else(|| {
+        self.until = until.or_else(|| {
             self.horizon = Some(calendar::add_days(
                 self.program().timezone,
                 last_input,
@@ -209,43 +231,59 @@ impl<'p> Simulation<'p> {
             ));
             self.horizon
         });
+        self.start = start;
         self.by_id.reserve(inputs.len());
         self.leads.reserve(inputs.len());
         self.values.reserve(inputs.len() * self.slots);
-        let mut inputs = inputs.into_iter().peekable();
-        let mut activations: u64 = 0;
-        loop {
-            let next_input = inputs.peek().map(arrival);
-            let next_wake = self.queue.peek().map(|(at, _)| at);
-            let next_retest = self.retests.peek().map(|(at, _)| at);
-            let Some(now) = [next_input, next_wake, next_retest]
-                .into_iter()
-                .flatten()
-                .min()
-            else {
-                break;
-            };
-            if until.is_some_and(|until| now > until) {
-                break;
+        self.pending = inputs.into_iter().peekable();
+    }
+
+    /// When the next input, wake-up or re-test is due, if before the end.
+    fn next_at(&mut self) -> Option<DateTime<Utc>> {
+        let start = self.start;
+        let next_input = self
+            .pending
+            .peek()
+            .map(|input| input.at().unwrap_or(start).max(start));
+        let next_wake = self.queue.peek().map(|(at, _)| at);
+        let next_retest = self.retests.peek().map(|(at, _)| at);
+        [next_input, next_wake, next_retest]
+            .into_iter()
+            .flatten()
+            .min()
+            .filter(|now| self.until.is_none_or(|until| *now <= until))
+    }
+
+    /// Does the one thing due at `now` (from [`Simulation::next_at`]): an
+    /// input first, then a wake-up, then a re-test.
+    fn step(&mut self, now: DateTime<Utc>) {
+        let start = self.start;
+        if self
+            .pending
+            .peek()
+            .map(|input| input.at().unwrap_or(start).max(start))
+            == Some(now)
+        {
+            if let Some(input) = self.pending.next() {
+                self.input(input, now);
             }
-            if next_input == Some(now) {
-                if let Some(input) = inputs.next() {
-                    self.input(input, now);
-                }
-            } else if next_wake == Some(now) {
-                if let Some(id) = self.queue.pop() {
-                    self.wake(id, now);
-                }
-            } else if let Some(index) = self.retests.pop() {
-                self.retest(index, now);
+        } else if self.queue.peek().map(|(at, _)| at) == Some(now) {
+            if let Some(id) = self.queue.pop() {
+                self.wake(id, now);
             }
-            activations += 1;
-            if activations % PROGRESS_EVERY == 0 {
-                if let Some(progress) = self.on_progress.as_mut() {
-                    progress(now);
-                }
+        } else if let Some(index) = self.retests.pop() {
+            self.retest(index, now);
+        }
+        self.activations += 1;
+        if self.activations % PROGRESS_EVERY == 0 {
+            if let Some(progress) = self.on_progress.as_mut() {
+                progress(now);
             }
         }
+    }
+
+    /// Counts what the run left for the summary.
+    fn finish(&mut self) {
         self.summary.finish(&self.enrollments);
         if self.queue.is_empty() {
             self.horizon = None;

@@ -13,12 +13,16 @@
 //! Without a script, emails, texts and notifications are delivered, calls
 //! answered, http requests get `200` with no body and prompts an empty answer.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use crate::ast::{Channel, Outcome};
 use crate::bytecode::{Op, Program};
 use crate::runtime::consent::{self, State};
+use crate::runtime::policy::{ContactPolicy, Ledger, Touch};
 use crate::vm::{Channels, Message, Request, Response};
 
 /// The effect kinds a script may name instead of a step.
@@ -85,6 +89,9 @@ pub struct Recorder {
     pub sent: Vec<Sent>,
     /// How many attempts were made.
     pub attempts: u64,
+    /// The contact policy, and the touches it counts (shared by the
+    /// simulations of several workflows run together).
+    policy: Option<(Rc<ContactPolicy>, Rc<RefCell<Ledger>>)>,
 }
 
 impl Recorder {
@@ -95,6 +102,26 @@ impl Recorder {
             keep,
             ..Recorder::default()
         }
+    }
+
+    /// Holds every message to `policy`, counting touches in `ledger`.
+    pub fn police(&mut self, policy: Rc<ContactPolicy>, ledger: Rc<RefCell<Ledger>>) {
+        self.policy = (!policy.is_empty()).then_some((policy, ledger));
+    }
+
+    /// The answer when the contact policy does not let the request go now;
+    /// a request it lets go is counted as a touch.
+    fn capped(&self, request: &Request<'_>) -> Option<Response> {
+        let (policy, ledger) = self.policy.as_ref()?;
+        let channel = consent::channel(request.kind)?;
+        policy.caps(channel)?;
+        let key = request.idempotency_key();
+        let touch = Touch::of(request, &key, channel);
+        ledger
+            .borrow_mut()
+            .touch(policy, touch)
+            .err()
+            .map(Response::from)
     }
 
     /// Sets the script of a lead.
@@ -157,6 +184,9 @@ impl Channels for Recorder {
     fn perform(&mut self, request: &Request<'_>) -> Response {
         if let Some(why) = self.withheld(request) {
             return Response::Suppressed(why);
+        }
+        if let Some(capped) = self.capped(request) {
+            return capped;
         }
         self.attempts += 1;
         if self.keep {

@@ -225,6 +225,18 @@ ALTER TABLE enrollments ADD COLUMN loops TEXT;
 -- event name: `event.FIELD` in an `on event` block reads them.
 ALTER TABLE enrollments ADD COLUMN heard TEXT;
 "#,
+    r#"
+-- The contact policy's touches: each email, text or call handed to a
+-- provider, by the key of its effect, so that caps count across every
+-- workflow (runtime::policy). The policy itself is the meta row `policy`.
+CREATE TABLE touches (
+    key     TEXT PRIMARY KEY,
+    lead    TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at      INTEGER NOT NULL
+);
+CREATE INDEX touches_by_lead ON touches (lead, channel, at);
+"#,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -400,5 +412,15 @@ CREATE INDEX leads_phone ON leads (phone) WHERE phone IS NOT NULL;
         12,
         "ALTER TABLE enrollments ADD COLUMN loops TEXT;
 ALTER TABLE enrollments ADD COLUMN heard TEXT;",
+    ),
+    (
+        13,
+        "CREATE TABLE touches (
+    key     TEXT PRIMARY KEY,
+    lead    TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at      BIGINT NOT NULL
+);
+CREATE INDEX touches_by_lead ON touches (lead, channel, at);",
     ),
 ];

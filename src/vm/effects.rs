@@ -103,6 +103,11 @@ pub struct Request<'a> {
     pub message: &'a Message,
     /// The workflow version, lead and enrollment the effect belongs to.
     pub owner: Owner<'a>,
+    /// The lead's timezone (the workflow's when it has none): the contact
+    /// policy counts its days.
+    pub zone: Tz,
+    /// When the step asks.
+    pub at: DateTime<Utc>,
 }
 
 /// Whose effect a request is: what its idempotency key derives from.
@@ -174,6 +179,15 @@ pub enum Response {
     /// Not sent, and never to be: the recipient opted out of the channel,
     /// unsubscribed, or is undeliverable (why). The step is skipped.
     Suppressed(String),
+    /// Not sent now: the contact policy caps the lead's touches on the
+    /// channel (the cap in words). It waits until `release`, or without
+    /// one is skipped.
+    OverCap {
+        /// The cap: `at most 1 text per day`.
+        reason: String,
+        /// When it may go.
+        release: Option<DateTime<Utc>>,
+    },
 }
 
 /// Carries effects to providers: recorders in simulation, real clients live.

@@ -178,6 +178,8 @@ impl Vm<'_> {
                 enrollment: enrollment.number,
                 sequence: enrollment.effects,
             },
+            zone: self.window_zone(WindowZone::Lead, context.lead),
+            at: now,
         };
         let response = context.channels.perform(&request);
         if response == Response::Pending {
@@ -187,6 +189,19 @@ impl Vm<'_> {
             return Some(Advance::InFlight);
         }
         let summary = || effects::summary(&message);
+        if let Response::OverCap { reason, release } = response {
+            // Not an attempt: asked again when the cap allows it.
+            enrollment.attempts -= 1;
+            let reason = move || format!("contact policy: {reason}");
+            return match release {
+                Some(until) => Some(self.hold(enrollment, context, now, until, reason)),
+                None => {
+                    self.event(context, now, pc, EventKind::Skipped, reason);
+                    enrollment.pc = pc + 1;
+                    None
+                }
+            };
+        }
         if let Response::Suppressed(reason) = response {
             // Like an effect carried out: the next one has a key of its own.
             enrollment.attempts = 0;

@@ -391,6 +391,7 @@ pub(super) fn activate(
         error: None,
         attempted: None,
         delivered,
+        policy: None,
     };
     let mut events = Vec::new();
     let mut context = Context {

@@ -44,6 +44,7 @@ mod provider;
 mod publish;
 mod receipts;
 mod stored_leads;
+mod touches;
 mod work;
 
 pub use clock::{Clock, ClockError};

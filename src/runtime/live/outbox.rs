@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::activation::Delivered;
+use super::touches;
 use crate::runtime::consent;
+use crate::runtime::policy::{ContactPolicy, Touch};
 use crate::store::{instant, millis, params, StoreError, Tx};
 use crate::vm::{Channels, Request, Response};
 
@@ -19,6 +21,8 @@ pub(super) struct Outbox<'t, 'c> {
     /// The effect just confirmed, if the enrollment runs on from it: its
     /// answer is known without reading the outbox again.
     pub(super) delivered: Option<&'t Delivered<'t>>,
+    /// The contact policy, once read.
+    pub(super) policy: Option<ContactPolicy>,
 }
 
 impl Channels for Outbox<'_, '_> {
@@ -38,6 +42,28 @@ impl Channels for Outbox<'_, '_> {
 }
 
 impl Outbox<'_, '_> {
+    /// The answer when the contact policy does not let the request go now;
+    /// a request it lets go is counted as a touch.
+    fn capped(&mut self, request: &Request<'_>, key: &str) -> Result<Option<Response>, StoreError> {
+        let Some(channel) = consent::channel(request.kind) else {
+            return Ok(None);
+        };
+        if self.policy.is_none() {
+            self.policy = Some(touches::stored(self.transaction)?.unwrap_or_default());
+        }
+        let Some(policy) = self
+            .policy
+            .as_ref()
+            .filter(|policy| policy.caps(channel).is_some())
+        else {
+            return Ok(None);
+        };
+        let touch = Touch::of(request, key, channel);
+        Ok(touches::touch(self.transaction, policy, touch)?
+            .err()
+            .map(Response::from))
+    }
+
     fn record(&mut self, request: &Request<'_>) -> Result<Response, StoreError> {
         let key = request.idempotency_key();
         if let Some(delivered) = self.delivered.filter(|delivered| {
@@ -63,6 +89,11 @@ impl Outbox<'_, '_> {
                 // decision kept under the key like an answer.
                 let suppressed =
                     consent::refusal(self.transaction, request.message)?.map(Response::Suppressed);
+                if suppressed.is_none() {
+                    if let Some(capped) = self.capped(request, &key)? {
+                        return Ok(capped);
+                    }
+                }
                 let (status, response, done) = match &suppressed {
                     Some(response) => (
                         "done",

@@ -1,0 +1,87 @@
+//! The contact policy in live runs: `flowc publish` records the policy of
+//! `flowc.toml` in the database, so every process on every machine holds
+//! messages to the same caps, and each email, text or call handed to a
+//! provider is a row of `touches`, counted across every workflow.
+
+use super::Live;
+use crate::runtime::policy::{Capped, ContactPolicy, Touch};
+use crate::store::{millis, params, StoreError, Tx};
+
+/// The `meta` key the policy is stored under, as JSON.
+const KEY: &str = "policy";
+
+impl Live {
+    /// Records `policy` for every process; gives whether it changed (no
+    /// policy recorded is an empty one).
+    pub fn set_policy(&mut self, policy: &ContactPolicy) -> Result<bool, StoreError> {
+        let text = serde_json::to_string(policy)?;
+        let transaction = self.store.transaction()?;
+        let changed = stored(&transaction)?.unwrap_or_default() != *policy;
+        if changed {
+            transaction.execute("DELETE FROM meta WHERE key = ?1", params![KEY])?;
+            transaction.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![KEY, text],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(changed)
+    }
+}
+
+/// The policy recorded by `flowc publish`, if any.
+pub(super) fn stored(transaction: &Tx<'_>) -> Result<Option<ContactPolicy>, StoreError> {
+    let text: Option<String> = transaction.query_opt(
+        "SELECT value FROM meta WHERE key = ?1",
+        params![KEY],
+        |row| row.get(0),
+    )?;
+    Ok(text.map(|text| serde_json::from_str(&text)).transpose()?)
+}
+
+/// Counts the touch unless `policy` caps it; an effect already counted
+/// (a retry, or a runner that crashed after counting it) always may go.
+/// The lead's row is locked first, so two workflows' messages to one lead
+/// are counted one after the other on every backend.
+pub(super) fn touch(
+    transaction: &Tx<'_>,
+    policy: &ContactPolicy,
+    touch: Touch<'_>,
+) -> Result<Result<(), Capped>, StoreError> {
+    transaction.query_opt(
+        "SELECT id FROM leads WHERE id = ?1 FOR UPDATE",
+        params![touch.lead],
+        |row| row.get::<String>(0),
+    )?;
+    let counted: Option<String> = transaction.query_opt(
+        "SELECT key FROM touches WHERE key = ?1",
+        params![touch.key],
+        |row| row.get(0),
+    )?;
+    if counted.is_some() {
+        return Ok(Ok(()));
+    }
+    let channel = touch.channel.keyword();
+    let mut error = None;
+    let verdict = policy.check(touch.channel, touch.zone, touch.at, |since| {
+        let count: Result<i64, StoreError> = transaction.query_one(
+            "SELECT count(*) FROM touches WHERE lead = ?1 AND channel = ?2 AND at >= ?3",
+            params![touch.lead, channel, millis(since)],
+            |row| row.get(0),
+        );
+        count.unwrap_or_else(|failed| {
+            error.get_or_insert(failed);
+            i64::MAX
+        }) as u32
+    });
+    if let Some(error) = error {
+        return Err(error);
+    }
+    if verdict.is_ok() {
+        transaction.execute(
+            "INSERT INTO touches (key, lead, channel, at) VALUES (?1, ?2, ?3, ?4)",
+            params![touch.key, touch.lead, channel, millis(touch.at)],
+        )?;
+    }
+    Ok(verdict)
+}
