@@ -233,8 +233,7 @@ fn median_rate(program: &Program, start: DateTime<Utc>, runs: usize) -> f64 {
 /// the peak memory.
 fn policy_run(start: DateTime<Utc>, runs: usize) -> (Duration, usize, u64, u64) {
     // The first run measures memory; the others are timed.
-    use flowc::runtime::policy::{ContactPolicy, Ledger};
-    use std::cell::RefCell;
+    use flowc::runtime::policy::ContactPolicy;
     use std::rc::Rc;
     let source: String = (1..=5)
         .map(|n| NEWER.replacen("workflow bench", &format!("workflow bench{n}"), 1) + "\n")
@@ -258,23 +257,18 @@ fn policy_run(start: DateTime<Utc>, runs: usize) -> (Duration, usize, u64, u64) 
             .iter()
             .map(|program| leads(program, LEADS, start, 7 * 24 * 3600))
             .collect();
-        let ledger = Rc::new(RefCell::new(Ledger::default()));
         let began = Instant::now();
-        let mut simulations: Vec<Simulation> = artifact
-            .programs
-            .iter()
-            .map(|program| {
-                let mut channels = Recorder::new(Default::default(), false);
-                channels.police(Rc::clone(&policy), Rc::clone(&ledger));
-                Simulation::new(program, channels, false)
-            })
-            .collect();
+        let mut simulations = flowc::runtime::together::policed(
+            &artifact.programs,
+            &Default::default(),
+            &policy,
+            false,
+        );
         flowc::runtime::together::run_together(&mut simulations, inputs, start, None);
         let time = began.elapsed();
         attempts = simulations.iter().map(|s| s.channels.attempts).sum();
         entered = simulations.iter().map(|s| s.summary.entered).sum();
         drop(simulations);
-        drop(ledger);
         if counting {
             peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
             COUNTING.store(false, Ordering::Relaxed);

@@ -2025,8 +2025,7 @@ fn import_live(live: &mut Live, dir: &Path, program: &flowc::bytecode::Program, 
 /// for the one after, whichever workflow sends it.
 #[test]
 fn a_contact_policy_caps_touches_across_workflows_live_as_simulated() {
-    use flowc::runtime::policy::{ContactPolicy, Ledger};
-    use std::cell::RefCell;
+    use flowc::runtime::policy::ContactPolicy;
     use std::rc::Rc;
     let source = "workflow first
   timezone America/New_York
@@ -2056,16 +2055,8 @@ workflow second
         .instant(artifact.programs[0].timezone);
 
     let policy = Rc::new(policy);
-    let ledger = Rc::new(RefCell::new(Ledger::default()));
-    let mut simulations: Vec<Simulation> = artifact
-        .programs
-        .iter()
-        .map(|program| {
-            let mut channels = Recorder::new(Default::default(), false);
-            channels.police(Rc::clone(&policy), Rc::clone(&ledger));
-            Simulation::new(program, channels, true)
-        })
-        .collect();
+    let mut simulations =
+        flowc::runtime::together::policed(&artifact.programs, &Default::default(), &policy, true);
     let inputs = artifact
         .programs
         .iter()

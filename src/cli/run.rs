@@ -13,9 +13,8 @@ use super::{load, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::bytecode::Program;
 use crate::runtime::jsonl::JsonlWriter;
 use crate::runtime::leads::{self, BadRecord};
-use crate::runtime::policy::{ContactPolicy, Ledger};
-use crate::runtime::recorder::Recorder;
-use crate::runtime::{timeline, together, Input, Simulation, Summary};
+use crate::runtime::policy::ContactPolicy;
+use crate::runtime::{timeline, together, Input, Summary};
 use crate::value::DateLiteral;
 
 /// Arguments of `flowc run`.
@@ -219,13 +218,10 @@ fn simulate<W: Write>(
             Format::Table => Output::Table,
         })
         .collect();
-    let ledger = Rc::new(RefCell::new(Ledger::default()));
     let progress = progress_bar(prepared.iter().map(|one| one.inputs.len()).sum());
-    let mut simulations = Vec::with_capacity(prepared.len());
-    for (one, output) in prepared.iter().zip(&mut outputs) {
-        let mut channels = Recorder::new(fixtures.clone(), false);
-        channels.police(Rc::clone(policy), Rc::clone(&ledger));
-        let mut simulation = Simulation::new(one.program, channels, true);
+    let programs = prepared.iter().map(|one| one.program);
+    let mut simulations = together::policed(programs, fixtures, policy, true);
+    for (simulation, output) in simulations.iter_mut().zip(&mut outputs) {
         simulation.budget = args.budget;
         if let Some(bar) = progress.clone() {
             simulation.on_progress = Some(Box::new(move |now: DateTime<Utc>| {
@@ -236,7 +232,6 @@ fn simulate<W: Write>(
         if let Output::Jsonl(writer) = output {
             simulation.stream(|lead, event| writer.event(lead, event));
         }
-        simulations.push(simulation);
     }
     let (start, until) = (prepared[0].start, prepared[0].until);
     let mut inputs: Vec<Vec<Input>> = prepared

@@ -3,9 +3,36 @@
 //! the workflows are given), so that what they share — the contact
 //! policy's touches — is counted as it would be live.
 
-use chrono::{DateTime, Utc};
+use std::cell::RefCell;
+use std::rc::Rc;
 
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json};
+
+use super::policy::{ContactPolicy, Ledger};
+use super::recorder::Recorder;
 use super::{Input, Simulation};
+use crate::bytecode::Program;
+
+/// A simulation of each program whose channels answer with `fixtures` and
+/// hold messages to `policy`, counting every touch in one shared ledger;
+/// `keep_timeline` keeps every event.
+pub fn policed<'p>(
+    programs: impl IntoIterator<Item = &'p Program>,
+    fixtures: &Map<String, Json>,
+    policy: &Rc<ContactPolicy>,
+    keep_timeline: bool,
+) -> Vec<Simulation<'p>> {
+    let ledger = Rc::new(RefCell::new(Ledger::default()));
+    programs
+        .into_iter()
+        .map(|program| {
+            let mut channels = Recorder::new(fixtures.clone(), false);
+            channels.police(Rc::clone(policy), Rc::clone(&ledger));
+            Simulation::new(program, channels, keep_timeline)
+        })
+        .collect()
+}
 
 /// Runs each simulation on its inputs from `start` until `until`,
 /// interleaved in time order.
