@@ -2154,3 +2154,51 @@ workflow second
         .expect("a count");
     assert_eq!(touches, 3);
 }
+
+/// Quiet hours are tested again when a text is to go out: one reached at
+/// 20:59:50 on the recipient's clock (Berlin, from its number) but
+/// delivered at 21:00:05 waits for 08:00 there, and goes out once.
+#[test]
+fn quiet_hours_that_began_before_delivery_hold_the_text_until_they_end() {
+    let dir = tempdir("late-quiet");
+    let source = "workflow texts\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    send text\n      body \"Hi\"\n";
+    let leads = "{\"id\": \"a\", \"phone_number\": \"+4915155550143\"}\n";
+    let mut live = support::started(&dir, source, leads, "2026-03-07T19:59:50Z");
+    let policy = flowc::config::Config::parse(
+        "[policy]\nquiet_hours = { from = \"21:00\", to = \"08:00\" }\n",
+    )
+    .expect("a policy")
+    .policy;
+    assert!(live.set_policy(&policy).expect("recorded"));
+    let provider: Arc<dyn Provider> =
+        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    live.clock = Clock::Fixed(at("2026-03-07T20:00:05Z"));
+    support::settle(&mut live, &provider);
+    let delivered = |live: &Live| -> i64 {
+        live.store
+            .query_one("SELECT count(*) FROM deliveries", flowc::params![], |row| {
+                row.get(0)
+            })
+            .expect("counted")
+    };
+    assert_eq!(delivered(&live), 0, "nothing goes out in quiet hours");
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-03-08T07:00Z")),
+        "held until 08:00 in Berlin"
+    );
+    support::run_to_the_end(&mut live, &provider);
+    assert_eq!(delivered(&live), 1, "it goes out once");
+    let timeline = live_timeline(&live.store);
+    assert!(
+        timeline[1].contains("contact policy: quiet hours 21:00-08:00 in Europe/Berlin, from the phone number's country (DE) when it was to go out (the step was reached at 2026-03-07T19:59:50+00:00); release at 2026-03-08T07:00:00+00:00"),
+        "{timeline:#?}"
+    );
+    let touches: i64 = live
+        .store
+        .query_one("SELECT count(*) FROM touches", flowc::params![], |row| {
+            row.get(0)
+        })
+        .expect("a count");
+    assert_eq!(touches, 0, "quiet hours alone count no touches");
+}

@@ -4,8 +4,7 @@
 //! goals, event triggers and missing values.
 
 use flowc::runtime::leads::{events_from_jsonl, leads_from_jsonl};
-use flowc::runtime::recorder::Recorder;
-use flowc::runtime::{Input, Simulation};
+use flowc::runtime::{together, Input};
 use flowc::value::DateLiteral;
 
 /// The timeline of every lead, one line per event:
@@ -20,6 +19,18 @@ fn timeline_until(source: &str, leads: &str, start: &str, until: &str) -> String
 }
 
 fn simulate(source: &str, leads: &str, events: &str, start: &str, until: Option<&str>) -> String {
+    simulate_under(source, leads, events, start, until, "")
+}
+
+/// A timeline under the `[policy]` of `config` (flowc.toml text).
+fn simulate_under(
+    source: &str,
+    leads: &str,
+    events: &str,
+    start: &str,
+    until: Option<&str>,
+    config: &str,
+) -> String {
     let artifact = match flowc::compile::compile_source(source, None) {
         Ok(artifact) => artifact,
         Err(diagnostics) => panic!("the test workflow has errors: {diagnostics:?}"),
@@ -37,7 +48,11 @@ fn simulate(source: &str, leads: &str, events: &str, start: &str, until: Option<
             .instant(program.timezone)
     };
     let start = instant(start);
-    let mut simulation = Simulation::new(program, Recorder::new(Default::default(), false), true);
+    let policy = flowc::config::Config::parse(config)
+        .expect("a config")
+        .policy;
+    let mut simulations = together::policed([program], &Default::default(), &policy.into(), true);
+    let simulation = &mut simulations[0];
     simulation.run(inputs, start, until.map(instant));
     let mut lines = Vec::new();
     let mut events = simulation.timeline.take().unwrap_or_default();
@@ -1318,6 +1333,49 @@ fn a_window_test_reads_the_lead_clock_and_takes_the_other_path_when_closed() {
             "ny 2026-03-08 09:30 EDT exited now",
             "chi 2026-03-08 09:30 EDT exited later",
             "bad 2026-03-08 09:30 EDT exited now"
+        ]
+    );
+}
+
+/// Quiet hours 21:00-08:00 on the recipient's clock, on the weekend US
+/// clocks go forward: its timezone, else its number's country's one clock
+/// (said on the timeline), else the workflow's (said too).
+#[test]
+fn quiet_hours_hold_texts_on_the_recipients_clock() {
+    let config = "[policy]\nquiet_hours = { from = \"21:00\", to = \"08:00\" }\n";
+    let steps = "    send text\n      body \"Hi\"\n";
+    let source =
+        "workflow quiet\n  timezone America/New_York\n  trigger when phone_number is set\n  steps\n"
+            .to_owned() + steps;
+    let leads = r#"{"id": "ny", "phone_number": "+12125550100", "timezone": "America/New_York"}
+{"id": "berlin", "phone_number": "+4915155550143"}
+{"id": "us", "phone_number": "+12125550101"}
+{"id": "la", "phone_number": "+13105550100", "timezone": "America/Los_Angeles"}"#;
+    let timeline = simulate_under(&source, leads, "", "2026-03-07T22:00", None, config);
+    let lines: Vec<&str> = timeline.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "ny  2026-03-07 22:00 EST  entered",
+            "ny  2026-03-07 22:00 EST  held  contact policy: quiet hours 21:00-08:00 in America/New_York; release at 2026-03-08T08:00:00-04:00",
+            "ny  2026-03-08 08:00 EDT  released",
+            "ny  2026-03-08 08:00 EDT  sent  text to +12125550100: Hi",
+            "ny  2026-03-08 08:00 EDT  completed",
+            // 22:00 EST is 04:00 in Berlin.
+            "berlin  2026-03-07 22:00 EST  entered",
+            "berlin  2026-03-07 22:00 EST  held  contact policy: quiet hours 21:00-08:00 in Europe/Berlin, from the phone number's country (DE); release at 2026-03-08T03:00:00-04:00",
+            "berlin  2026-03-08 03:00 EDT  released",
+            "berlin  2026-03-08 03:00 EDT  sent  text to +4915155550143: Hi",
+            "berlin  2026-03-08 03:00 EDT  completed",
+            "us  2026-03-07 22:00 EST  entered",
+            "us  2026-03-07 22:00 EST  held  contact policy: quiet hours 21:00-08:00 in America/New_York, the workflow's: the lead has no valid timezone and its number gives none; release at 2026-03-08T08:00:00-04:00",
+            "us  2026-03-08 08:00 EDT  released",
+            "us  2026-03-08 08:00 EDT  sent  text to +12125550101: Hi",
+            "us  2026-03-08 08:00 EDT  completed",
+            // 22:00 in New York is 19:00 in Los Angeles: not quiet there.
+            "la  2026-03-07 22:00 EST  entered",
+            "la  2026-03-07 22:00 EST  sent  text to +13105550100: Hi",
+            "la  2026-03-07 22:00 EST  completed",
         ]
     );
 }

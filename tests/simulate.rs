@@ -724,6 +724,10 @@ fn workflows_simulated_together_share_the_contact_policy() {
     std::fs::write(&config, "[policy]\nemail = { per_day = 0 }\n").expect("written");
     let output = run(&config);
     assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-    assert!(stderr(&output).contains("nonzero"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("a cap is 1 or more"),
+        "{}",
+        stderr(&output)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -306,6 +306,13 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The channel a keyword names: `email`, `text` or `call`.
+    pub fn from_keyword(keyword: &str) -> Option<Channel> {
+        [Channel::Email, Channel::Text, Channel::Call]
+            .into_iter()
+            .find(|channel| channel.keyword() == keyword)
+    }
+
     /// The keyword that names the channel.
     pub fn keyword(self) -> &'static str {
         match self {

@@ -85,9 +85,7 @@ pub struct Change {
 
 /// The channel named `name`.
 pub fn channel(name: &str) -> Option<Channel> {
-    [Channel::Email, Channel::Text, Channel::Call]
-        .into_iter()
-        .find(|channel| channel.keyword() == name)
+    Channel::from_keyword(name)
 }
 
 /// An address as consent keys it: an email address trimmed and in lower

@@ -1,20 +1,23 @@
-//! The contact policy: caps on how often one lead is reached on a channel,
-//! per day and per week, counted across every workflow in the lead's own
-//! calendar (its timezone, else the workflow's). Both runtimes ask
-//! [`ContactPolicy::check`] before a message goes out and keep the touches
-//! it counts: the simulation in memory ([`Ledger`]), live runs in the
-//! database.
+//! The contact policy: quiet hours in which texts and calls never go out,
+//! and caps on how often one lead is reached on a channel, per day and per
+//! week, counted across every workflow. Both are read on the recipient's
+//! clock: the lead's timezone, else the clock of its phone number's
+//! country where that country keeps one, else the workflow's. Both
+//! runtimes ask [`ContactPolicy::check`] before a message goes out and keep
+//! the touches it counts: the simulation in memory ([`Ledger`]), live runs
+//! in the database.
 
 use std::num::NonZeroU32;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ast::Channel;
 use crate::calendar;
-use crate::vm::{Request, Response};
+use crate::phone_zone;
+use crate::vm::{Message, Request, Response};
 
 /// The `[policy]` table of `flowc.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +33,111 @@ pub struct ContactPolicy {
     pub text: Option<Caps>,
     /// Caps on calls.
     pub call: Option<Caps>,
+    /// Hours in which texts (and calls) never go out.
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// Hours in which some channels never go out, on the recipient's clock:
+/// `from = "21:00"`, `to = "08:00"` keeps texts and calls to 08:00-21:00
+/// (the US TCPA's hours).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    /// When they begin, `HH:MM`.
+    pub from: ClockTime,
+    /// When they end, `HH:MM` (may be earlier than `from`: overnight).
+    pub to: ClockTime,
+    /// The channels kept quiet (texts and calls unless given).
+    #[serde(default)]
+    pub channels: QuietChannels,
+}
+
+/// The channels quiet hours keep quiet, by keyword in `flowc.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+pub struct QuietChannels(pub Vec<Channel>);
+
+impl Default for QuietChannels {
+    fn default() -> Self {
+        QuietChannels(vec![Channel::Text, Channel::Call])
+    }
+}
+
+impl TryFrom<Vec<String>> for QuietChannels {
+    type Error = String;
+
+    fn try_from(names: Vec<String>) -> Result<Self, String> {
+        names
+            .iter()
+            .map(|name| {
+                Channel::from_keyword(name)
+                    .ok_or_else(|| format!("{name:?} is no channel: email, text or call"))
+            })
+            .collect::<Result<_, _>>()
+            .map(QuietChannels)
+    }
+}
+
+impl From<QuietChannels> for Vec<String> {
+    fn from(channels: QuietChannels) -> Self {
+        channels
+            .0
+            .iter()
+            .map(|channel| channel.keyword().to_owned())
+            .collect()
+    }
+}
+
+impl QuietHours {
+    /// Whether the minute of the day `minute` is quiet.
+    fn contains(&self, minute: u16) -> bool {
+        let (from, to) = (self.from.0, self.to.0);
+        if from <= to {
+            (from..to).contains(&minute)
+        } else {
+            minute >= from || minute < to
+        }
+    }
+}
+
+/// A time of day, `HH:MM`, as minutes since midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClockTime(u16);
+
+impl TryFrom<String> for ClockTime {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let parsed = text
+            .split_once(':')
+            .and_then(|(hours, minutes)| {
+                Some((hours.parse::<u16>().ok()?, minutes.parse::<u16>().ok()?))
+            })
+            .filter(|(hours, minutes)| *hours < 24 && *minutes < 60 && text.len() == 5);
+        match parsed {
+            Some((hours, minutes)) => Ok(ClockTime(hours * 60 + minutes)),
+            None => Err(format!("{text:?} is not a time like \"21:00\"")),
+        }
+    }
+}
+
+impl From<ClockTime> for String {
+    fn from(time: ClockTime) -> String {
+        format!("{:02}:{:02}", time.0 / 60, time.0 % 60)
+    }
+}
+
+/// Whose clock a touch is read on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneSource {
+    /// The lead's `timezone`.
+    Lead,
+    /// The one clock of the phone number's country (its code).
+    Phone(&'static str),
+    /// The workflow's: the lead has no valid timezone, and its number
+    /// gives none.
+    Account,
 }
 
 /// How many touches a channel allows per local day and per local week
@@ -37,10 +145,39 @@ pub struct ContactPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Caps {
-    /// At most this many a day (1 or more).
-    pub per_day: Option<NonZeroU32>,
-    /// At most this many a week (1 or more).
-    pub per_week: Option<NonZeroU32>,
+    /// At most this many a day.
+    pub per_day: Option<Limit>,
+    /// At most this many a week.
+    pub per_week: Option<Limit>,
+}
+
+/// How many touches a cap allows: 1 or more (a cap of 0 would hold every
+/// message for ever).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Limit(NonZeroU32);
+
+impl Limit {
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0.get()
+    }
+}
+
+impl TryFrom<u32> for Limit {
+    type Error = &'static str;
+
+    fn try_from(number: u32) -> Result<Self, Self::Error> {
+        NonZeroU32::new(number)
+            .map(Limit)
+            .ok_or("a cap is 1 or more: 0 would hold every message for ever")
+    }
+}
+
+impl From<Limit> for u32 {
+    fn from(limit: Limit) -> u32 {
+        limit.get()
+    }
 }
 
 /// What a message over a cap does.
@@ -98,11 +235,24 @@ impl Period {
 }
 
 impl ContactPolicy {
-    /// Whether the policy caps anything.
+    /// Whether the policy holds anything back.
     pub fn is_empty(&self) -> bool {
-        [self.email, self.text, self.call]
-            .iter()
-            .all(|caps| caps.is_none_or(|caps| caps.per_day.is_none() && caps.per_week.is_none()))
+        self.quiet_hours.is_none()
+            && [self.email, self.text, self.call].iter().all(|caps| {
+                caps.is_none_or(|caps| caps.per_day.is_none() && caps.per_week.is_none())
+            })
+    }
+
+    /// Whether the policy has anything to say about `channel`.
+    pub fn governs(&self, channel: Channel) -> bool {
+        self.caps(channel).is_some() || self.quiet(channel).is_some()
+    }
+
+    /// The quiet hours of `channel`, if any.
+    fn quiet(&self, channel: Channel) -> Option<&QuietHours> {
+        self.quiet_hours
+            .as_ref()
+            .filter(|quiet| quiet.channels.0.contains(&channel))
     }
 
     /// The policy in words: `at most 1 text per day; at most 3 emails per
@@ -118,6 +268,9 @@ impl ContactPolicy {
                     parts.push(cap_words(channel, limit.get(), period));
                 }
             }
+        }
+        if let Some(quiet) = &self.quiet_hours {
+            parts.push(quiet_words(quiet));
         }
         let over = match self.over_cap {
             OverCap::Hold => "hold",
@@ -135,24 +288,56 @@ impl ContactPolicy {
         }
     }
 
-    /// Whether one more touch of a lead on `channel` may go at `now`, its
-    /// days read in `zone`. `count(since)` gives how many touches the lead
-    /// had on the channel from `since` on, across every workflow.
-    pub fn check(
-        &self,
-        channel: Channel,
-        zone: Tz,
-        now: DateTime<Utc>,
-        mut count: impl FnMut(DateTime<Utc>) -> u32,
-    ) -> Result<(), Capped> {
-        let Some(caps) = self.caps(channel) else {
+    /// Whether a message may go at `touch.at` outside the quiet hours of
+    /// its channel, on the recipient's clock. Every attempt is asked:
+    /// quiet hours always hold, whatever `over_cap` says.
+    pub fn quiet_check(&self, touch: &Touch<'_>) -> Result<(), Capped> {
+        let Some(quiet) = self.quiet(touch.channel) else {
             return Ok(());
         };
-        let today = now.with_timezone(&zone).date_naive();
+        let (zone, now) = (touch.zone, touch.at);
+        let local = now.with_timezone(&zone);
+        if !quiet.contains((local.hour() * 60 + local.minute()) as u16) {
+            return Ok(());
+        }
+        let clock = match touch.source {
+            ZoneSource::Lead => format!("in {}", zone.name()),
+            ZoneSource::Phone(country) => {
+                format!(
+                    "in {}, from the phone number's country ({country})",
+                    zone.name()
+                )
+            }
+            ZoneSource::Account => format!(
+                "in {}, the workflow's: the lead has no valid timezone and its number gives none",
+                zone.name()
+            ),
+        };
+        Err(Capped {
+            reason: format!("{} {clock}", quiet_words(quiet)),
+            release: Some(calendar::next_time_of_day(zone, now, quiet.to.0)),
+        })
+    }
+
+    /// Whether one more touch on its channel stays under every cap, its
+    /// days and weeks read on the recipient's clock. `count(since)` gives
+    /// how many touches the lead had on the channel from `since` on, across
+    /// every workflow.
+    pub fn cap_check(
+        &self,
+        touch: &Touch<'_>,
+        mut count: impl FnMut(DateTime<Utc>) -> u32,
+    ) -> Result<(), Capped> {
+        let (zone, now) = (touch.zone, touch.at);
+        let local = now.with_timezone(&zone);
+        let Some(caps) = self.caps(touch.channel) else {
+            return Ok(());
+        };
+        let today = local.date_naive();
         let start = |date: NaiveDate| calendar::resolve(zone, date.and_time(Default::default()));
         let mut over: Option<(Period, u32, DateTime<Utc>)> = None;
         for (period, limit) in [(Period::Day, caps.per_day), (Period::Week, caps.per_week)] {
-            let Some(limit) = limit.map(NonZeroU32::get) else {
+            let Some(limit) = limit.map(Limit::get) else {
                 continue;
             };
             if count(start(period.first(today))) < limit {
@@ -168,10 +353,19 @@ impl ContactPolicy {
             return Ok(());
         };
         Err(Capped {
-            reason: cap_words(channel, limit, period),
+            reason: cap_words(touch.channel, limit, period),
             release: (self.over_cap == OverCap::Hold).then_some(until),
         })
     }
+}
+
+/// Quiet hours in words: `quiet hours 21:00-08:00`.
+fn quiet_words(quiet: &QuietHours) -> String {
+    format!(
+        "quiet hours {}-{}",
+        String::from(quiet.from),
+        String::from(quiet.to)
+    )
 }
 
 /// A cap in words: `at most 3 emails per week`.
@@ -195,9 +389,11 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Counts a touch for the effect `key` unless `policy` caps it; an
-    /// effect already counted always may go.
+    /// Counts a touch for the effect `key` unless `policy` holds it back:
+    /// quiet hours hold every attempt; an effect already counted is under
+    /// its caps.
     pub fn touch(&mut self, policy: &ContactPolicy, touch: Touch<'_>) -> Result<(), Capped> {
+        policy.quiet_check(&touch)?;
         if policy.caps(touch.channel).is_none() || self.keys.contains(touch.key) {
             return Ok(());
         }
@@ -205,7 +401,7 @@ impl Ledger {
             .touches
             .entry((touch.lead.into(), touch.channel))
             .or_default();
-        policy.check(touch.channel, touch.zone, touch.at, |since| {
+        policy.cap_check(&touch, |since| {
             list.iter().rev().take_while(|at| **at >= since).count() as u32
         })?;
         list.push(touch.at);
@@ -223,22 +419,45 @@ pub struct Touch<'a> {
     pub lead: &'a str,
     /// Its channel.
     pub channel: Channel,
-    /// The lead's timezone (the workflow's when it has none).
+    /// The recipient's clock.
     pub zone: Tz,
+    /// Whose clock that is.
+    pub source: ZoneSource,
     /// When it goes.
     pub at: DateTime<Utc>,
 }
 
 impl<'a> Touch<'a> {
-    /// The touch a request for an effect with this key would make.
+    /// The touch a request for an effect with this key would make, on the
+    /// recipient's clock: the lead's timezone, else its phone number's
+    /// country's one clock (texts and calls), else the workflow's.
     pub fn of(request: &Request<'a>, key: &'a str, channel: Channel) -> Self {
+        let (zone, source) =
+            recipient_clock(request.lead_zone, request.account_zone, request.message);
         Touch {
             key,
             lead: request.owner.lead,
             channel,
-            zone: request.zone,
+            zone,
+            source,
             at: request.at,
         }
+    }
+}
+
+/// The recipient's clock: the lead's timezone, else the one clock of the
+/// country of the number a text or call goes to, else the workflow's.
+pub fn recipient_clock(lead: Option<Tz>, account: Tz, message: &Message) -> (Tz, ZoneSource) {
+    let number = match message {
+        Message::Text { to, .. } | Message::Call { to, .. } => Some(to.as_str()),
+        _ => None,
+    };
+    match lead {
+        Some(zone) => (zone, ZoneSource::Lead),
+        None => number
+            .and_then(phone_zone::of_number)
+            .map(|(zone, country)| (zone, ZoneSource::Phone(country)))
+            .unwrap_or((account, ZoneSource::Account)),
     }
 }
 
@@ -265,14 +484,15 @@ mod tests {
         ContactPolicy {
             over_cap,
             text: Some(Caps {
-                per_day: NonZeroU32::new(1),
+                per_day: Limit::try_from(1).ok(),
                 per_week: None,
             }),
             email: Some(Caps {
                 per_day: None,
-                per_week: NonZeroU32::new(3),
+                per_week: Limit::try_from(3).ok(),
             }),
             call: None,
+            quiet_hours: None,
         }
     }
 
@@ -282,6 +502,7 @@ mod tests {
             lead: "a",
             channel,
             zone,
+            source: ZoneSource::Lead,
             at: at(when),
         }
     }

@@ -67,11 +67,7 @@ impl Builder<'_> {
             Rule::group => self.expr(first(pair)?),
             Rule::window_test => {
                 let written = pair.as_str();
-                let channel = match first(pair)?.as_str() {
-                    "email" => Channel::Email,
-                    "text" => Channel::Text,
-                    _ => Channel::Call,
-                };
+                let channel = Channel::from_keyword(first(pair)?.as_str())?;
                 let open = !written.split_whitespace().any(|word| word == "not");
                 Some(Expr::WindowOpen {
                     channel,

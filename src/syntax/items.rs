@@ -419,11 +419,7 @@ impl Builder<'_> {
         let mut parts = children(pair);
         let channel_pair = parts.next()?;
         let channel = Spanned::new(
-            match channel_pair.as_str() {
-                "email" => Channel::Email,
-                "text" => Channel::Text,
-                _ => Channel::Call,
-            },
+            Channel::from_keyword(channel_pair.as_str()).unwrap_or(Channel::Call),
             span(&channel_pair),
         );
         let spec = self.valid(parts.next()?, Rule::window_spec)?;

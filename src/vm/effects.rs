@@ -103,9 +103,11 @@ pub struct Request<'a> {
     pub message: &'a Message,
     /// The workflow version, lead and enrollment the effect belongs to.
     pub owner: Owner<'a>,
-    /// The lead's timezone (the workflow's when it has none): the contact
-    /// policy counts its days.
-    pub zone: Tz,
+    /// The lead's timezone, if it has a valid one: the contact policy
+    /// reads the recipient's clock.
+    pub lead_zone: Option<Tz>,
+    /// The workflow's timezone.
+    pub account_zone: Tz,
     /// When the step asks.
     pub at: DateTime<Utc>,
 }

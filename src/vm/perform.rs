@@ -80,17 +80,21 @@ impl Vm<'_> {
 
     /// The timezone a channel's window is read in for this lead.
     pub(super) fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
-        let lead_zone = || match self
+        match zone {
+            WindowZone::Account => self.program.timezone,
+            WindowZone::Lead => self.lead_zone(lead).unwrap_or(self.program.timezone),
+        }
+    }
+
+    /// The lead's `timezone`, if it names one.
+    fn lead_zone(&self, lead: &[Option<Value>]) -> Option<Tz> {
+        match self
             .addresses
             .timezone
             .and_then(|slot| lead.get(slot as usize)?.as_ref())
         {
             Some(Value::Text(name)) => name.parse::<Tz>().ok(),
             _ => None,
-        };
-        match zone {
-            WindowZone::Account => self.program.timezone,
-            WindowZone::Lead => lead_zone().unwrap_or(self.program.timezone),
         }
     }
 
@@ -178,7 +182,8 @@ impl Vm<'_> {
                 enrollment: enrollment.number,
                 sequence: enrollment.effects,
             },
-            zone: self.window_zone(WindowZone::Lead, context.lead),
+            lead_zone: self.lead_zone(context.lead),
+            account_zone: program.timezone,
             at: now,
         };
         let response = context.channels.perform(&request);

@@ -19,9 +19,10 @@ use super::lease::{self, Heartbeat, Runner};
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Delivery, Provider};
 use super::stored_leads::lead_slots;
-use super::{Live, Version};
+use super::{touches, Live, Version};
 use crate::ast::Outcome;
 use crate::runtime::consent;
+use crate::runtime::policy::{self, ContactPolicy, Touch};
 use crate::runtime::recorder::KINDS;
 use crate::store::{instant, millis, params, Row, Store, StoreError, Tx, Value};
 use crate::vm::Response;
@@ -243,24 +244,28 @@ pub(super) fn claim_jobs(
 
 /// Holds, instead of delivering, the claimed effects whose channel window
 /// is closed at `now`, the real moment of delivery (a runner that started
-/// late, a backlog after downtime): the enrollment is held at the step
-/// until the window opens, and the step is carried out again then under
-/// the same key. Returns the jobs to start.
+/// late, a backlog after downtime), or whose channel is in quiet hours
+/// then: the enrollment is held at the step until the window opens (the
+/// quiet hours end), and the step is carried out again then under the same
+/// key. Returns the jobs to start.
 pub(super) fn hold_closed(
     transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     jobs: Vec<Job>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Job>, StoreError> {
-    // Without a window anywhere, there is nothing to read.
+    // Without a window anywhere or quiet hours, there is nothing to read.
     let windows = |version: &Version| version.program.windows.iter().any(Option::is_some);
-    if !versions.values().any(windows) {
+    let quiet = touches::stored(transaction)?.filter(|policy| policy.quiet_hours.is_some());
+    if !versions.values().any(windows) && quiet.is_none() {
         return Ok(jobs);
     }
     let mut go = Vec::with_capacity(jobs.len());
     for job in jobs {
         let held = match &job {
-            Job::Deliver(pending) => hold_if_closed(transaction, versions, pending, now)?,
+            Job::Deliver(pending) => {
+                hold_if_closed(transaction, versions, quiet.as_ref(), pending, now)?
+            }
             Job::Look(_) => false,
         };
         if !held {
@@ -304,18 +309,20 @@ pub(super) fn suppress(
     Ok((go, answered))
 }
 
-/// Holds one effect's enrollment if its window is closed now; whether it
-/// did.
+/// Holds one effect's enrollment if its window is closed now, or its
+/// channel in quiet hours; whether it did.
 fn hold_if_closed(
     transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
+    policy: Option<&ContactPolicy>,
     pending: &Pending,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     // Only channels have windows: nothing to read for the other kinds.
-    if !matches!(pending.delivery.kind.as_str(), "email" | "text" | "call") {
+    let Some(channel) = consent::channel(&pending.delivery.kind) else {
         return Ok(false);
-    }
+    };
+    let policy = policy.filter(|policy| policy.governs(channel));
     let Some((row, fields)) = load_enrollment(transaction, pending.enrollment)? else {
         return Ok(false);
     };
@@ -323,14 +330,38 @@ fn hold_if_closed(
         return Ok(false);
     };
     let program = &version.program;
-    if program.windows.iter().all(Option::is_none) || row.enrollment.status.is_final() {
+    let windowed = program.windows.iter().any(Option::is_some);
+    if !(windowed || policy.is_some()) || row.enrollment.status.is_final() {
         return Ok(false);
     }
     let fields: Map<String, Json> = serde_json::from_str(&fields)?;
     let vm = Vm::new(program);
     let pc = row.enrollment.pc;
-    // A window that was open when the step was reached opens again.
-    let Some(Some(opens)) = vm.closed_until(pc, &lead_slots(program, &fields), now) else {
+    let slots = lead_slots(program, &fields);
+    // A window that was open when the step was reached opens again; quiet
+    // hours end.
+    let closed = match vm.closed_until(pc, &slots, now) {
+        Some(Some(opens)) => Some((opens, format!("{} window closed", pending.delivery.kind))),
+        _ => policy.and_then(|policy| {
+            let message = serde_json::from_str(&pending.delivery.message).ok()?;
+            let lead_zone = fields
+                .get("timezone")
+                .and_then(Json::as_str)
+                .and_then(|name| name.parse().ok());
+            let (zone, source) = policy::recipient_clock(lead_zone, program.timezone, &message);
+            let touch = Touch {
+                key: &pending.delivery.key,
+                lead: &row.lead,
+                channel,
+                zone,
+                source,
+                at: now,
+            };
+            let quiet = policy.quiet_check(&touch).err()?;
+            Some((quiet.release?, format!("contact policy: {}", quiet.reason)))
+        }),
+    };
+    let Some((opens, why)) = closed else {
         return Ok(false);
     };
     transaction.execute(
@@ -338,8 +369,7 @@ fn hold_if_closed(
         params![pending.delivery.id],
     )?;
     let detail = format!(
-        "{} window closed when it was to go out (the step was reached at {}); release at {}",
-        pending.delivery.kind,
+        "{why} when it was to go out (the step was reached at {}); release at {}",
         vm.local(pending.created),
         vm.local(opens)
     );

@@ -39,8 +39,9 @@ pub(super) fn stored(transaction: &Tx<'_>) -> Result<Option<ContactPolicy>, Stor
     Ok(text.map(|text| serde_json::from_str(&text)).transpose()?)
 }
 
-/// Counts the touch unless `policy` caps it; an effect already counted
-/// (a retry, or a runner that crashed after counting it) always may go.
+/// Counts the touch unless `policy` holds it back: quiet hours hold every
+/// attempt; an effect already counted (a retry, or a runner that crashed
+/// after counting it) is under its caps.
 /// The lead's row is locked first, so two workflows' messages to one lead
 /// are counted one after the other on every backend.
 pub(super) fn touch(
@@ -48,6 +49,9 @@ pub(super) fn touch(
     policy: &ContactPolicy,
     touch: Touch<'_>,
 ) -> Result<Result<(), Capped>, StoreError> {
+    if let Err(quiet) = policy.quiet_check(&touch) {
+        return Ok(Err(quiet));
+    }
     transaction.query_opt(
         "SELECT id FROM leads WHERE id = ?1 FOR UPDATE",
         params![touch.lead],
@@ -58,12 +62,12 @@ pub(super) fn touch(
         params![touch.key],
         |row| row.get(0),
     )?;
-    if counted.is_some() {
+    if counted.is_some() || policy.caps(touch.channel).is_none() {
         return Ok(Ok(()));
     }
     let channel = touch.channel.keyword();
     let mut error = None;
-    let verdict = policy.check(touch.channel, touch.zone, touch.at, |since| {
+    let verdict = policy.cap_check(&touch, |since| {
         let count: Result<i64, StoreError> = transaction.query_one(
             "SELECT count(*) FROM touches WHERE lead = ?1 AND channel = ?2 AND at >= ?3",
             params![touch.lead, channel, millis(since)],
