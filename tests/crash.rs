@@ -135,6 +135,12 @@ struct Drill {
 
 impl Drill {
     fn new(name: &str) -> Drill {
+        Drill::with(name, WORKFLOW, &leads(), None)
+    }
+
+    /// A database with `workflows` published (under the `flowc.toml` text
+    /// `config`, if any) and `leads` imported.
+    fn with(name: &str, workflows: &str, leads: &str, config: Option<&str>) -> Drill {
         let dir = std::env::temp_dir().join(format!("flowc-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a directory");
@@ -144,15 +150,17 @@ impl Drill {
             clock: format!("2026-06-01T09:00:00Z@{origin}*300"),
             dir,
         };
-        std::fs::write(drill.dir.join("crash.flow"), WORKFLOW).expect("written");
-        std::fs::write(drill.dir.join("leads.jsonl"), leads()).expect("written");
+        std::fs::write(drill.dir.join("crash.flow"), workflows).expect("written");
+        std::fs::write(drill.dir.join("leads.jsonl"), leads).expect("written");
         let flow = drill.dir.join("crash.flow").display().to_string();
         let leads_file = drill.dir.join("leads.jsonl").display().to_string();
-        assert!(drill
-            .flowc(&["publish", &flow])
-            .status()
-            .expect("runs")
-            .success());
+        let mut publish = vec!["publish", &flow];
+        let config_file = drill.dir.join("policy.toml").display().to_string();
+        if let Some(config) = config {
+            std::fs::write(&config_file, config).expect("written");
+            publish.extend(["--config", &config_file]);
+        }
+        assert!(drill.flowc(&publish).status().expect("runs").success());
         assert!(drill
             .flowc(&["leads", "import", &leads_file])
             .status()
@@ -318,6 +326,51 @@ fn importing_while_runners_work_waits_its_turn() {
         .query_one("SELECT count(*) FROM leads", params![], |row| row.get(0))
         .expect("counted");
     assert_eq!(leads as usize, 2 * LEADS);
+}
+
+/// Two workflows text every lead at the same instant under a cap of one
+/// text a day, while four runners claim the work: each lead gets exactly
+/// one text (the lead's row is locked while its touches are counted), and
+/// the other is skipped with the cap as its reason.
+#[test]
+fn four_runners_never_send_past_a_cap() {
+    let flow = |name: &str| {
+        format!("workflow {name}\n  timezone UTC\n  trigger when phone_number is set\n  steps\n    wait 1 minute\n    send text\n      body \"{name}\"\n")
+    };
+    let workflows = flow("first") + "\n" + &flow("second");
+    let count = 2_000;
+    let leads: String = (0..count)
+        .map(|i| format!("{{\"id\": \"lead-{i}\", \"phone_number\": \"+1555{i:07}\", \"timezone\": \"UTC\"}}\n"))
+        .collect();
+    let policy = "[policy]\ntext = { per_day = 1 }\nover_cap = \"skip\"\n";
+    let drill = Drill::with("capped", &workflows, &leads, Some(policy));
+    let store = drill.run(4, 0, "30");
+    let per_lead: Vec<(String, i64)> = store
+        .query(
+            "SELECT e.lead, count(*) FROM outbox o JOIN enrollments e ON e.id = o.enrollment
+             WHERE o.kind = 'text' GROUP BY e.lead",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("counted");
+    assert_eq!(per_lead.len(), count, "every lead got a text");
+    let twice: Vec<&(String, i64)> = per_lead.iter().filter(|(_, texts)| *texts != 1).collect();
+    assert!(twice.is_empty(), "leads texted twice in a day: {twice:?}");
+    let skipped: i64 = store
+        .query_one(
+            "SELECT count(*) FROM events WHERE kind = 'skipped' AND detail = 'contact policy: at most 1 text per day'",
+            params![],
+            |row| row.get(0),
+        )
+        .expect("counted");
+    assert_eq!(
+        skipped, count as i64,
+        "the other text of each lead was skipped"
+    );
+    let touches: i64 = store
+        .query_one("SELECT count(*) FROM touches", params![], |row| row.get(0))
+        .expect("counted");
+    assert_eq!(touches, count as i64);
 }
 
 #[test]

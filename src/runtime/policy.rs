@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ast::Channel;
@@ -381,31 +381,46 @@ fn cap_words(channel: Channel, limit: u32, period: Period) -> String {
 /// The touches a simulation made, across every workflow it runs.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    /// Touch instants by lead id and channel, in time order.
-    touches: HashMap<(Box<str>, Channel), Vec<DateTime<Utc>>>,
-    /// The idempotency keys of the effects counted: an effect asked again
-    /// (a retry) is the same touch.
-    keys: HashSet<String>,
+    /// By lead id, for each channel, the touches a cap may still count:
+    /// their instants and a hash of their effect's key, oldest first.
+    leads: HashMap<Box<str>, [Vec<Counted>; 3]>,
 }
 
+/// A touch a cap may count: when it went, and a hash of its effect's key.
+type Counted = (DateTime<Utc>, u64);
+
+/// How long a touch can count: a week, and a day for clocks that change.
+const REMEMBERED: Duration = Duration::days(8);
+
 impl Ledger {
-    /// Counts a touch for the effect `key` unless `policy` holds it back:
-    /// quiet hours hold every attempt; an effect already counted is under
-    /// its caps.
+    /// Counts a touch for its effect unless `policy` holds it back: quiet
+    /// hours hold every attempt; an effect already counted is under its
+    /// caps.
     pub fn touch(&mut self, policy: &ContactPolicy, touch: Touch<'_>) -> Result<(), Capped> {
         policy.quiet_check(&touch)?;
-        if policy.caps(touch.channel).is_none() || self.keys.contains(touch.key) {
+        if policy.caps(touch.channel).is_none() {
             return Ok(());
         }
-        let list = self
-            .touches
-            .entry((touch.lead.into(), touch.channel))
-            .or_default();
+        let effect = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = rustc_hash::FxHasher::default();
+            touch.key.hash(&mut hasher);
+            hasher.finish()
+        };
+        let lists = match self.leads.get_mut(touch.lead) {
+            Some(lists) => lists,
+            None => self.leads.entry(touch.lead.into()).or_default(),
+        };
+        let list = &mut lists[touch.channel as usize];
+        if list.iter().any(|(_, counted)| *counted == effect) {
+            return Ok(());
+        }
         policy.cap_check(&touch, |since| {
-            list.iter().rev().take_while(|at| **at >= since).count() as u32
+            list.iter().rev().take_while(|(at, _)| *at >= since).count() as u32
         })?;
-        list.push(touch.at);
-        self.keys.insert(touch.key.to_owned());
+        let forgotten = list.partition_point(|(at, _)| *at < touch.at - REMEMBERED);
+        list.drain(..forgotten);
+        list.push((touch.at, effect));
         Ok(())
     }
 }

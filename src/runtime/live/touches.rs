@@ -89,3 +89,103 @@ pub(super) fn touch(
     }
     Ok(verdict)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::ast::Channel;
+    use crate::runtime::policy::ZoneSource;
+    use crate::store::{Location, Store};
+
+    /// Two runners count one lead's touches in two transactions at once:
+    /// the second waits for the first's lock on the lead's row, then sees
+    /// its touch and is capped. (PostgreSQL only: SQLite has one writer at
+    /// a time, so the race cannot happen there.)
+    #[test]
+    fn a_second_runner_waits_for_the_first_and_sees_its_touch() {
+        let Some(server) = std::env::var("FLOWC_TEST_POSTGRES")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped: set FLOWC_TEST_POSTGRES to run it");
+            return;
+        };
+        let name = format!("touches_{}", std::process::id());
+        let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+            .expect("the test server");
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin.batch_execute(&statement).expect("a database");
+        }
+        let location = Location::Postgres(format!("{server}/{name}"));
+        let mut first = Store::open(location.clone()).expect("a store");
+        first
+            .execute(
+                "INSERT INTO leads (id, fields, updated_at) VALUES ('a', '{}', 0)",
+                params![],
+            )
+            .expect("a lead");
+        let policy: ContactPolicy =
+            crate::config::Config::parse("[policy]\ntext = { per_day = 1 }\n")
+                .expect("a policy")
+                .policy;
+        let touch = |key| Touch {
+            key,
+            lead: "a",
+            channel: Channel::Text,
+            zone: chrono_tz::UTC,
+            source: ZoneSource::Lead,
+            at: chrono::DateTime::from_timestamp(1_772_800_000, 0).expect("an instant"),
+        };
+        let held = first.transaction().expect("a transaction");
+        assert_eq!(touch_now(&held, &policy, touch("one")), Ok(()));
+        let second = {
+            let (location, policy) = (location.clone(), policy.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::open(location).expect("a store");
+                let transaction = store.transaction().expect("a transaction");
+                let verdict = touch_now(&transaction, &policy, touch("two"));
+                transaction.commit().expect("committed");
+                verdict
+            })
+        };
+        // The second runner is waiting on a lock, or it went past (which
+        // the verdict below then shows).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !second.is_finished() && Instant::now() < deadline {
+            let waiting: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+                    &[&name],
+                )
+                .expect("activity")
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        held.commit().expect("committed");
+        let verdict = second.join().expect("the second runner");
+        assert_eq!(
+            verdict.map_err(|capped| capped.reason),
+            Err("at most 1 text per day".to_owned())
+        );
+        drop(first);
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .expect("dropped");
+    }
+
+    fn touch_now(
+        transaction: &Tx<'_>,
+        policy: &ContactPolicy,
+        one: Touch<'_>,
+    ) -> Result<(), Capped> {
+        touch(transaction, policy, one).expect("the store answers")
+    }
+}
