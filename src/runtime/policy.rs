@@ -322,17 +322,28 @@ impl ContactPolicy {
     /// Whether one more touch on its channel stays under every cap, its
     /// days and weeks read on the recipient's clock. `count(since)` gives
     /// how many touches the lead had on the channel from `since` on, across
-    /// every workflow.
+    /// every workflow; `known`, at most how many it can give (`u32::MAX`
+    /// when the caller cannot tell): under every limit, no day or week
+    /// needs working out.
     pub fn cap_check(
         &self,
         touch: &Touch<'_>,
+        known: u32,
         mut count: impl FnMut(DateTime<Utc>) -> u32,
     ) -> Result<(), Capped> {
-        let (zone, now) = (touch.zone, touch.at);
-        let local = now.with_timezone(&zone);
         let Some(caps) = self.caps(touch.channel) else {
             return Ok(());
         };
+        let least = [caps.per_day, caps.per_week]
+            .into_iter()
+            .flatten()
+            .map(Limit::get)
+            .min();
+        if least.is_none_or(|least| known < least) {
+            return Ok(());
+        }
+        let (zone, now) = (touch.zone, touch.at);
+        let local = now.with_timezone(&zone);
         let today = local.date_naive();
         let start = |date: NaiveDate| calendar::resolve(zone, date.and_time(Default::default()));
         let mut over: Option<(Period, u32, DateTime<Utc>)> = None;
@@ -415,7 +426,8 @@ impl Ledger {
         if list.iter().any(|(_, counted)| *counted == effect) {
             return Ok(());
         }
-        policy.cap_check(&touch, |since| {
+        let known = list.len() as u32;
+        policy.cap_check(&touch, known, |since| {
             list.iter().rev().take_while(|(at, _)| *at >= since).count() as u32
         })?;
         let forgotten = list.partition_point(|(at, _)| *at < touch.at - REMEMBERED);

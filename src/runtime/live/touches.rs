@@ -67,7 +67,7 @@ pub(super) fn touch(
     }
     let channel = touch.channel.keyword();
     let mut error = None;
-    let verdict = policy.cap_check(&touch, |since| {
+    let verdict = policy.cap_check(&touch, u32::MAX, |since| {
         let count: Result<i64, StoreError> = transaction.query_one(
             "SELECT count(*) FROM touches WHERE lead = ?1 AND channel = ?2 AND at >= ?3",
             params![touch.lead, channel, millis(since)],
