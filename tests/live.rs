@@ -42,6 +42,15 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// How many deliveries the recording provider made.
+fn delivered(live: &Live) -> i64 {
+    live.store
+        .query_one("SELECT count(*) FROM deliveries", flowc::params![], |row| {
+            row.get(0)
+        })
+        .expect("counted")
+}
+
 /// Timeline lines `lead at kind step detail`, per lead in time order,
 /// refusals after the events of their instant.
 fn live_timeline(store: &Store) -> Vec<String> {
@@ -1479,13 +1488,6 @@ fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
         Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
     live.clock = Clock::Fixed(at("2026-06-05T18:00:05Z"));
     support::settle(&mut live, &provider);
-    let delivered = |live: &Live| -> i64 {
-        live.store
-            .query_one("SELECT count(*) FROM deliveries", flowc::params![], |row| {
-                row.get(0)
-            })
-            .expect("counted")
-    };
     assert_eq!(
         delivered(&live),
         0,
@@ -2174,13 +2176,6 @@ fn quiet_hours_that_began_before_delivery_hold_the_text_until_they_end() {
         Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
     live.clock = Clock::Fixed(at("2026-03-07T20:00:05Z"));
     support::settle(&mut live, &provider);
-    let delivered = |live: &Live| -> i64 {
-        live.store
-            .query_one("SELECT count(*) FROM deliveries", flowc::params![], |row| {
-                row.get(0)
-            })
-            .expect("counted")
-    };
     assert_eq!(delivered(&live), 0, "nothing goes out in quiet hours");
     assert_eq!(
         live.next_wake().expect("next"),
