@@ -2197,3 +2197,43 @@ fn quiet_hours_that_began_before_delivery_hold_the_text_until_they_end() {
         .expect("a count");
     assert_eq!(touches, 0, "quiet hours alone count no touches");
 }
+
+/// `flowc publish` records the policy of the flowc.toml it reads, says so
+/// when it changes, and without a flowc.toml keeps the one recorded.
+#[test]
+fn publish_records_the_contact_policy_and_keeps_it_without_a_config() {
+    let dir = tempdir("publish-policy");
+    let db = support::database(&dir);
+    let file = dir.join("texts.flow");
+    std::fs::write(
+        &file,
+        "workflow texts\n  trigger when phone_number is set\n  steps\n    send text\n      body \"Hi\"\n",
+    )
+    .expect("written");
+    let config = dir.join("policy.toml");
+    std::fs::write(&config, "[policy]\ntext = { per_day = 1 }\n").expect("written");
+    let (file, config) = (file.display().to_string(), config.display().to_string());
+    let first = flowc(&db, &["publish", &file, "--config", &config]);
+    assert_eq!(
+        text(&first.stdout),
+        "contact policy: at most 1 text per day; over a cap, hold\npublished texts version 1\n",
+        "{}",
+        text(&first.stderr)
+    );
+    let again = flowc(&db, &["publish", &file]);
+    assert_eq!(
+        text(&again.stdout),
+        "texts version 1 is unchanged and live (0 paused timers resumed)\n",
+        "{}",
+        text(&again.stderr)
+    );
+    let store = Store::open(&db).expect("opened");
+    let kept: String = store
+        .query_one(
+            "SELECT value FROM meta WHERE key = 'policy'",
+            flowc::params![],
+            |row| row.get(0),
+        )
+        .expect("recorded");
+    assert!(kept.contains("\"per_day\":1"), "{kept}");
+}

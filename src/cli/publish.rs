@@ -53,12 +53,15 @@ pub fn publish(args: &PublishArgs) -> u8 {
         Ok(live) => live,
         Err(status) => return status,
     };
-    let policy = config.map(|config| config.policy).unwrap_or_default();
-    match live.set_policy(&policy) {
-        Ok(true) if policy.is_empty() => println!("contact policy: none"),
-        Ok(true) => println!("contact policy: {}", policy.describe()),
-        Ok(false) => {}
-        Err(error) => return fail(&error),
+    // Without a flowc.toml the policy recorded before stays: publishing
+    // from another folder must not lift every cap.
+    if let Some(policy) = config.map(|config| config.policy) {
+        match live.set_policy(&policy) {
+            Ok(true) if policy.is_empty() => println!("contact policy: none"),
+            Ok(true) => println!("contact policy: {}", policy.describe()),
+            Ok(false) => {}
+            Err(error) => return fail(&error),
+        }
     }
     let migration = if args.migrate {
         Migration::ByLabel {
