@@ -22,16 +22,26 @@ const ZONE_TAB: &str = include_str!("../data/zone.tab");
 pub fn of_number(number: &str) -> Option<(Tz, &'static str)> {
     let parsed = phonenumber::parse(None, number).ok()?;
     let country = parsed.country().id()?;
-    let (code, zone) = one_clock().get_key_value(country.as_ref())?;
+    let (code, (zones, clock)) = countries().get_key_value(country.as_ref())?;
+    // Worked out once per country, the first time one of its numbers is.
+    let zone = clock.get_or_init(|| {
+        zones
+            .iter()
+            .all(|zone| agree(zones[0], *zone))
+            .then(|| zones[0])
+    });
     Some(((*zone)?, code))
 }
 
-/// For each country in the table, its one clock, or `None` when its zones
-/// disagree; computed once.
-fn one_clock() -> &'static HashMap<&'static str, Option<Tz>> {
-    static TABLE: OnceLock<HashMap<&'static str, Option<Tz>>> = OnceLock::new();
+/// For each country in the table, its zones, and once asked whether they
+/// keep one clock (its first zone), or not (`None`).
+type Countries = HashMap<&'static str, (Vec<Tz>, OnceLock<Option<Tz>>)>;
+
+/// The table read once.
+fn countries() -> &'static Countries {
+    static TABLE: OnceLock<Countries> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut zones: HashMap<&'static str, Vec<Tz>> = HashMap::new();
+        let mut countries = Countries::new();
         for line in ZONE_TAB.lines().filter(|line| !line.starts_with('#')) {
             let mut columns = line.split('\t');
             let (Some(country), Some(_), Some(name)) =
@@ -40,17 +50,10 @@ fn one_clock() -> &'static HashMap<&'static str, Option<Tz>> {
                 continue;
             };
             if let Ok(zone) = name.parse::<Tz>() {
-                zones.entry(country).or_default().push(zone);
+                countries.entry(country).or_default().0.push(zone);
             }
         }
-        zones
-            .into_iter()
-            .map(|(country, zones)| {
-                let first = zones[0];
-                let same = zones.iter().all(|zone| agree(first, *zone));
-                (country, same.then_some(first))
-            })
-            .collect()
+        countries
     })
 }
 

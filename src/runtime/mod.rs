@@ -11,6 +11,7 @@ pub mod live;
 pub mod policy;
 pub mod queue;
 pub mod recorder;
+mod stepping;
 pub mod timeline;
 pub mod together;
 pub mod tokens;
@@ -23,7 +24,6 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::ast::Outcome;
 use crate::bytecode::Program;
-use crate::calendar;
 use crate::value::Value;
 use crate::vm::{Advance, Context, Ending, Enrollment, Event, EventKind, Status, Vm};
 use leads::{EventRecord, LeadRecord};
@@ -131,9 +131,6 @@ pub struct Simulation<'p> {
     activations: u64,
 }
 
-/// How long after the last input a run without `until` may go on.
-const HORIZON_DAYS: u64 = 10 * 365;
-
 /// Activations of one enrollment a simulation allows by default: a loop
 /// through a daily wait runs for 27 years before it reaches it.
 pub const BUDGET: u32 = 10_000;
@@ -141,9 +138,6 @@ pub const BUDGET: u32 = 10_000;
 /// How deep raised events may nest at one instant: a workflow whose calls
 /// trigger itself again at once would otherwise never let time pass.
 const RAISE_DEPTH: u32 = 16;
-
-/// How often (in activations) `on_progress` is called.
-const PROGRESS_EVERY: u64 = 4096;
 
 impl<'p> Simulation<'p> {
     /// A simulation of `program`; `keep_timeline` keeps every event.
@@ -198,96 +192,6 @@ impl<'p> Simulation<'p> {
     /// Instructions executed so far.
     pub fn instructions(&self) -> u64 {
         self.vm.instructions
-    }
-
-    /// Runs every input in time order from `start`, with the enrollments
-    /// they start, until `until` (or until nothing is left to do).
-    pub fn run(&mut self, inputs: Vec<Input>, start: DateTime<Utc>, until: Option<DateTime<Utc>>) {
-        self.begin(inputs, start, until);
-        while let Some(now) = self.next_at() {
-            self.step(now);
-        }
-        self.finish();
-    }
-
-    /// Takes the inputs to run from `start` until `until` (without one,
-    /// ten years past the last input, so that a loop through waits ends).
-    fn begin(
-        &mut self,
-        mut inputs: Vec<Input>,
-        start: DateTime<Utc>,
-        until: Option<DateTime<Utc>>,
-    ) {
-        let arrival = |input: &Input| input.at().unwrap_or(start).max(start);
-        if !inputs.is_sorted_by_key(arrival) {
-            inputs.sort_by_key(arrival);
-        }
-        let last_input = inputs.last().map_or(start, arrival);
-        self.until = until.or_else(|| {
-            self.horizon = Some(calendar::add_days(
-                self.program().timezone,
-                last_input,
-                HORIZON_DAYS,
-            ));
-            self.horizon
-        });
-        self.start = start;
-        self.by_id.reserve(inputs.len());
-        self.leads.reserve(inputs.len());
-        self.values.reserve(inputs.len() * self.slots);
-        self.pending = inputs.into_iter().peekable();
-    }
-
-    /// When the next input, wake-up or re-test is due, if before the end.
-    fn next_at(&mut self) -> Option<DateTime<Utc>> {
-        let start = self.start;
-        let next_input = self
-            .pending
-            .peek()
-            .map(|input| input.at().unwrap_or(start).max(start));
-        let next_wake = self.queue.peek().map(|(at, _)| at);
-        let next_retest = self.retests.peek().map(|(at, _)| at);
-        [next_input, next_wake, next_retest]
-            .into_iter()
-            .flatten()
-            .min()
-            .filter(|now| self.until.is_none_or(|until| *now <= until))
-    }
-
-    /// Does the one thing due at `now` (from [`Simulation::next_at`]): an
-    /// input first, then a wake-up, then a re-test.
-    fn step(&mut self, now: DateTime<Utc>) {
-        let start = self.start;
-        if self
-            .pending
-            .peek()
-            .map(|input| input.at().unwrap_or(start).max(start))
-            == Some(now)
-        {
-            if let Some(input) = self.pending.next() {
-                self.input(input, now);
-            }
-        } else if self.queue.peek().map(|(at, _)| at) == Some(now) {
-            if let Some(id) = self.queue.pop() {
-                self.wake(id, now);
-            }
-        } else if let Some(index) = self.retests.pop() {
-            self.retest(index, now);
-        }
-        self.activations += 1;
-        if self.activations % PROGRESS_EVERY == 0 {
-            if let Some(progress) = self.on_progress.as_mut() {
-                progress(now);
-            }
-        }
-    }
-
-    /// Counts what the run left for the summary.
-    fn finish(&mut self) {
-        self.summary.finish(&self.enrollments);
-        if self.queue.is_empty() {
-            self.horizon = None;
-        }
     }
 
     fn input(&mut self, input: Input, now: DateTime<Utc>) {

@@ -45,17 +45,16 @@ pub fn run_together(
     for (simulation, inputs) in simulations.iter_mut().zip(inputs) {
         simulation.begin(inputs, start, until);
     }
-    // The instant each simulation is next due, kept so that only the one
-    // that moved is asked again.
-    let mut next: Vec<Option<DateTime<Utc>>> =
-        simulations.iter_mut().map(Simulation::next_at).collect();
-    while let Some((index, now)) = next
+    // What each simulation does next, kept so that only the one that
+    // moved is asked again.
+    let mut next: Vec<_> = simulations.iter_mut().map(Simulation::next_at).collect();
+    while let Some((index, due)) = next
         .iter()
         .enumerate()
-        .filter_map(|(index, at)| Some((index, (*at)?)))
-        .min_by_key(|(index, at)| (*at, *index))
+        .filter_map(|(index, due)| Some((index, (*due)?)))
+        .min_by_key(|(index, (at, _))| (*at, *index))
     {
-        simulations[index].step(now);
+        simulations[index].step(due);
         next[index] = simulations[index].next_at();
     }
     for simulation in simulations {
