@@ -225,6 +225,23 @@ fn workflow(criteria: &str, steps: &str) -> String {
     format!("workflow w\n  trigger when {criteria}\n  steps\n{steps}")
 }
 
+/// A valid workflow whose `goto`s chain 5,000 labels without a wait
+/// between them: the loop check once recursed once per step and
+/// overflowed the stack; it must check like any other.
+#[test]
+fn a_long_chain_of_gotos_checks() {
+    let mut source = String::from("workflow chain\n  trigger when email is set\n  steps\n");
+    for i in 0..5000 {
+        source.push_str(&format!(
+            "    label s{i}\n    condition\n      branch skip{i} when email is \"a{i}\"\n        goto s{}\n      else\n        wait 1 hour\n    end\n",
+            i + 2
+        ));
+    }
+    source.push_str("    label s5000\n    wait 1 day\n    label s5001\n    wait 1 day\n");
+    let diagnostics = flowc::check::check_source(&source, None, None);
+    assert!(diagnostics.is_empty(), "{}", diagnostics[0]);
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = 5000;

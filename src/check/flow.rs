@@ -57,7 +57,9 @@ impl<'a> Checker<'a> {
                 })
             )
         });
-        for component in petgraph::algo::tarjan_scc(&instant) {
+        // Kosaraju's walk keeps its own stack: a path of any length is checked
+        // without overflowing the thread's.
+        for component in petgraph::algo::kosaraju_scc(&instant) {
             let looping = component.len() > 1
                 || component
                     .iter()
