@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 const LEADS: usize = 1_000_000;
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/five.rs"]
 mod five;
 use five::FLOW;
@@ -82,28 +84,11 @@ fn run_file(flowc: &str, dir: &Path, flow: &str, leads: &str) -> (Duration, u64,
         .stderr(Stdio::inherit())
         .spawn()
         .expect("flowc runs");
-    let (status, peak) = wait(child.id());
+    let (status, peak) = child::wait(child.id());
     let time = began.elapsed();
     assert!(status == 0, "flowc failed with status {status}");
     let written = std::fs::metadata(&output).map_or(0, |meta| meta.len());
     (time, peak, written)
-}
-
-/// Waits for the child `pid`: its exit status and its peak resident
-/// memory (`ru_maxrss`) in bytes.
-fn wait(pid: u32) -> (i32, u64) {
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our
-    // child, not yet waited for.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid as i32, "wait4 failed");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss as u64 * 1024)
 }
 
 fn median<T: Copy + PartialOrd>(values: &[T]) -> T {

@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod format;
 pub mod graph;
 pub mod lsp;
+pub mod markup;
 pub mod phone_zone;
 pub mod providers;
 pub mod runtime;

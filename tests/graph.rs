@@ -5,7 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use flowc::canvas::{dot, mermaid, svg, Canvas, CardKind};
+use flowc::canvas::layout::{self, Layout, Placed, Shape};
+use flowc::canvas::{dot, mermaid, svg, text, Canvas, CardKind};
 
 fn canvas_of(path: &std::path::Path) -> Canvas {
     let source = std::fs::read_to_string(path).expect("example is readable");
@@ -58,25 +59,127 @@ fn the_canvas_has_the_trigger_on_top_and_every_box_reached() {
 fn every_example_renders_as_svg_with_every_box_and_label() {
     for path in common::examples() {
         let canvas = canvas_of(&path);
-        let picture = svg::render(&canvas).expect("laid out");
+        let picture = svg::render(&canvas);
         assert!(picture.starts_with("<?xml"), "{}", path.display());
         assert!(picture.trim_end().ends_with("</svg>"), "{}", path.display());
-        let escaped = |text: &str| {
-            text.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-                .replace('\'', "&apos;")
-        };
-        let card_lines = canvas.cards.iter().flat_map(|drawn| &drawn.lines);
-        let arrow_lines = canvas.arrows.iter().flat_map(|arrow| &arrow.label);
-        for line in card_lines.chain(arrow_lines) {
+        let layout = Layout::of(&canvas);
+        // Every word of every card is drawn, wrapped but never cut.
+        for (index, card) in canvas.cards.iter().enumerate() {
+            let drawn: Vec<&Placed> = layout
+                .boxes
+                .iter()
+                .filter(|placed| placed.shape == Shape::Card(index))
+                .collect();
             assert!(
-                picture.contains(line.as_str()) || picture.contains(&escaped(line)),
+                !drawn.is_empty(),
+                "{}: card {index} not drawn",
+                path.display()
+            );
+            for placed in drawn {
+                assert_eq!(
+                    words(&placed.lines),
+                    words(&card.lines),
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+        for (route, arrow) in layout.routes.iter().zip(&canvas.arrows) {
+            let drawn = route.label.as_ref().map(|label| words(&label.lines));
+            let expected = (!arrow.label.is_empty()).then(|| words(&arrow.label));
+            assert_eq!(drawn, expected, "{}", path.display());
+        }
+        let texts = layout.boxes.iter().flat_map(|placed| &placed.lines);
+        let labels = layout.routes.iter().flat_map(|route| &route.label);
+        for line in texts.chain(labels.flat_map(|label| &label.lines)) {
+            assert!(
+                picture.contains(&format!(">{}</tspan>", flowc::markup::escape(line))),
                 "{}: {line:?} not drawn",
                 path.display()
             );
         }
+    }
+}
+
+/// The text of lines without its spaces: the same however it is wrapped
+/// (a word wider than a card is broken where it must be).
+fn words(lines: &[String]) -> String {
+    lines
+        .iter()
+        .flat_map(|line| line.split_whitespace())
+        .collect()
+}
+
+/// Whether two rectangles (left, top, width, height) overlap.
+fn overlap(a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)) -> bool {
+    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+}
+
+#[test]
+fn boxes_and_labels_never_overlap_and_fit_their_text() {
+    for path in common::examples() {
+        let layout = Layout::of(&canvas_of(&path));
+        let mut rects: Vec<(f32, f32, f32, f32)> = layout
+            .boxes
+            .iter()
+            .map(|placed| (placed.x, placed.y, placed.w, placed.h))
+            .collect();
+        rects.extend(
+            layout
+                .routes
+                .iter()
+                .flat_map(|route| &route.label)
+                .map(|label| {
+                    (
+                        label.x - label.w / 2.0,
+                        label.y - label.h / 2.0,
+                        label.w,
+                        label.h,
+                    )
+                }),
+        );
+        for (i, a) in rects.iter().enumerate() {
+            assert!(a.0 >= 0.0 && a.1 >= 0.0, "{}: {a:?}", path.display());
+            assert!(a.0 + a.2 <= layout.width && a.1 + a.3 <= layout.height);
+            for b in &rects[i + 1..] {
+                assert!(
+                    !overlap(*a, *b),
+                    "{}: {a:?} and {b:?} overlap",
+                    path.display()
+                );
+            }
+        }
+        for placed in &layout.boxes {
+            let widest = placed
+                .lines
+                .iter()
+                .map(|line| text::width(line, layout::FONT))
+                .fold(0.0, f32::max);
+            assert!(
+                widest <= placed.w,
+                "{}: {:?} overflows",
+                path.display(),
+                placed.lines
+            );
+            // Compact: no wider than its text and padding, or the narrowest card.
+            assert!(
+                placed.w <= (widest + 2.0 * layout::PAD + 2.0 * layout::PAD).max(110.0) + 1.0,
+                "{}: {:?} is {} wide for text of {widest}",
+                path.display(),
+                placed.lines,
+                placed.w
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_workflow_always_gives_the_same_picture() {
+    let example = "examples/inbound-demo-follow-up.flow";
+    let first = flowc(&["graph", example]);
+    assert!(first.status.success());
+    for _ in 0..3 {
+        assert_eq!(flowc(&["graph", example]).stdout, first.stdout);
     }
 }
 
@@ -87,7 +190,7 @@ fn waits_windows_branches_and_gotos_are_written_on_the_arrows() {
     let canvas = canvas_of(&path);
     let labels: Vec<String> = canvas.arrows.iter().map(|a| a.label.join(" / ")).collect();
     for expected in [
-        "wait 2 days / window: text mon-fri 09:00-12:00, 13:00-17:00 in lead t…",
+        "wait 2 days / window: text mon-fri 09:00-12:00, 13:00-17:00 in lead timezone",
         "on voicemail / wait 1 day",
         "mid-market / wait 3 days",
         "enterprise",

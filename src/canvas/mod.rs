@@ -3,21 +3,31 @@
 //! waits and channel windows written on the edges that pass through them.
 //!
 //! [`Canvas::build`] turns the checker's step graph into cards and labelled
-//! edges; [`dot`], [`mermaid`] and [`svg`] write it out.
+//! edges; [`Canvas::identify`] names each card by the step id the runtime
+//! counts under, so counts can be shown on it as [`Badge`]s; [`dot`],
+//! [`mermaid`] and [`svg`] (laid out by [`layout`]) write it out. The same
+//! drawing is used by `flowc graph`, the console and simulation reports.
 
 pub mod dot;
+pub mod layout;
 pub mod mermaid;
 pub mod svg;
+pub mod text;
 
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::ast::{OptionKind, Step, StepKind, Workflow};
+use crate::bytecode::Program;
 use crate::graph::{Edge, Node, StepGraph};
+use crate::span::Span;
 
-/// The longest text shown on one line of a box.
+/// Where a trigger's criteria are broken into lines (DOT and Mermaid keep
+/// them; the SVG layout wraps by width).
 const LINE_CHARS: usize = 48;
+/// The longest subject or message shown on a card.
+const DETAIL_CHARS: usize = 90;
 
 /// A workflow as cards and arrows.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +47,38 @@ pub struct Card {
     pub kind: CardKind,
     /// Its text, one entry per line.
     pub lines: Vec<String>,
+    /// The span of the step it stands for, if it stands for one.
+    pub span: Option<Span>,
+    /// The id the runtime records the step under (see
+    /// [`Canvas::identify`]): its label or structural path, `end` for
+    /// leads that completed.
+    pub step: Option<String>,
+    /// Counts shown under its text.
+    pub badges: Vec<Badge>,
+}
+
+/// A count shown on a card, such as "12 waiting".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Badge {
+    /// What it says.
+    pub text: String,
+    /// Its colour.
+    pub tone: Tone,
+}
+
+/// What a badge's colour means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// A plain count.
+    Plain,
+    /// Leads waiting for their time.
+    Waiting,
+    /// Leads held by a window, a cap or a retry.
+    Held,
+    /// Leads that failed here.
+    Failed,
+    /// Leads that reached a goal or the end.
+    Done,
 }
 
 /// The shapes of cards.
@@ -83,7 +125,36 @@ impl Canvas {
             arrows: drawing.arrows,
         }
     }
+
+    /// Names each card by the id `program` (compiled from the same
+    /// source) records its step under.
+    pub fn identify(&mut self, program: &Program) {
+        let ids: HashMap<Span, &str> = program
+            .origins
+            .iter()
+            .rev()
+            .map(|origin| (origin.span, origin.label.as_str()))
+            .collect();
+        for card in &mut self.cards {
+            card.step = match (card.kind, card.span) {
+                (_, Some(span)) => ids.get(&span).map(|id| (*id).to_owned()),
+                (CardKind::Trigger, None) => None,
+                (_, None) if card.lines[0] == COMPLETED => Some("end".to_owned()),
+                _ => None,
+            };
+        }
+    }
+
+    /// The card standing for step `id`, if one does.
+    pub fn card_of(&mut self, id: &str) -> Option<&mut Card> {
+        self.cards
+            .iter_mut()
+            .find(|card| card.step.as_deref() == Some(id))
+    }
 }
+
+/// The text of the card where leads complete.
+const COMPLETED: &str = "completed";
 
 struct Drawing<'a> {
     workflow: &'a Workflow,
@@ -161,7 +232,7 @@ impl<'a> Drawing<'a> {
             return;
         }
         if let Node::Step(step) = graph[node] {
-            label.push(self.text(step.span).to_owned());
+            label.push(first_line(self.text(step.span)).to_owned());
         }
         let next: Vec<NodeIndex> = graph.edges(node).map(|edge| edge.target()).collect();
         for target in next.into_iter().rev() {
@@ -185,9 +256,13 @@ impl<'a> Drawing<'a> {
 
     /// The box of a node, or `None` for nodes drawn on arrows.
     fn card_for(&self, node: Node<'a>) -> Option<Card> {
+        let span = match node {
+            Node::Step(step) => Some(step.span),
+            _ => None,
+        };
         let (kind, lines) = match node {
             Node::Entry => (CardKind::Trigger, self.trigger_lines()),
-            Node::Completed => (CardKind::End, vec!["completed".to_owned()]),
+            Node::Completed => (CardKind::End, vec![COMPLETED.to_owned()]),
             Node::Exited => (CardKind::End, vec!["exited: no branch matched".to_owned()]),
             Node::Extracted(_) => return None,
             Node::Step(step) => match &step.kind {
@@ -210,7 +285,13 @@ impl<'a> Drawing<'a> {
                 StepKind::Effect(_) => (CardKind::Action, self.step_lines(step)),
             },
         };
-        Some(Card { kind, lines })
+        Some(Card {
+            kind,
+            lines,
+            span,
+            step: None,
+            badges: Vec::new(),
+        })
     }
 
     fn trigger_lines(&self) -> Vec<String> {
@@ -227,7 +308,7 @@ impl<'a> Drawing<'a> {
         if let Some(label) = &step.label {
             lines.push(format!("{}:", label.name));
         }
-        lines.push(short(self.text(step.span)));
+        lines.push(first_line(self.text(step.span)).to_owned());
         if let StepKind::Effect(effect) = &step.kind {
             let detail = effect.options.iter().find_map(|option| match &option.kind {
                 OptionKind::Subject(text) | OptionKind::Message(text) => Some(text.span),
@@ -235,7 +316,7 @@ impl<'a> Drawing<'a> {
                 _ => None,
             });
             if let Some(span) = detail {
-                lines.push(short(self.text(span)));
+                lines.push(short(self.text(span), DETAIL_CHARS));
             }
         }
         lines
@@ -252,7 +333,7 @@ impl<'a> Drawing<'a> {
             .windows
             .iter()
             .find(|window| window.channel.node == channel)?;
-        Some(format!("window: {}", short(self.text(window.span))))
+        Some(format!("window: {}", first_line(self.text(window.span))))
     }
 
     fn text(&self, span: crate::span::Span) -> &'a str {
@@ -291,12 +372,17 @@ fn wrap(text: &str) -> Vec<String> {
     lines
 }
 
-/// One line of text, shortened to fit a box.
-fn short(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default().trim();
-    if line.chars().count() <= LINE_CHARS {
+/// The first line of a text, in full.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default().trim()
+}
+
+/// The first line of a text, shortened to `most` characters.
+fn short(text: &str, most: usize) -> String {
+    let line = first_line(text);
+    if line.chars().count() <= most {
         return line.to_owned();
     }
-    let cut: String = line.chars().take(LINE_CHARS - 1).collect();
+    let cut: String = line.chars().take(most - 1).collect();
     format!("{cut}…")
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{load, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use super::{load, EXIT_OK, EXIT_USAGE};
 use crate::canvas::{dot, mermaid, svg, Canvas};
 
 /// Arguments of `flowc graph`.
@@ -56,13 +56,7 @@ pub fn run(args: &GraphArgs) -> u8 {
     let drawing = match args.format {
         GraphFormat::Dot => dot::render(&canvas),
         GraphFormat::Mermaid => mermaid::render(&canvas),
-        GraphFormat::Svg => match svg::render(&canvas) {
-            Ok(svg) => svg,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return EXIT_ERRORS;
-            }
-        },
+        GraphFormat::Svg => svg::render(&canvas),
     };
     match &args.output {
         None => print!("{drawing}"),
