@@ -252,6 +252,17 @@ impl Hours {
         self.allows(local.date()) && self.open_at_minute(minute_of(local.time()))
     }
 
+    /// Whether the hours are open at some minute of `hour` (0-23) on the
+    /// weekday `day` (Monday = 0).
+    pub fn open_in_hour(&self, day: u32, hour: u16) -> bool {
+        let (start, end) = (hour * 60, hour * 60 + 60);
+        self.days & (1 << day) != 0
+            && self
+                .ranges
+                .iter()
+                .any(|&(from, to)| from < end && start < to)
+    }
+
     fn allows(&self, date: NaiveDate) -> bool {
         self.days & (1 << date.weekday().num_days_from_monday()) != 0
     }

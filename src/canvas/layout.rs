@@ -63,6 +63,9 @@ pub struct Layout {
 pub struct Placed {
     /// What the box shows.
     pub shape: Shape,
+    /// Whether it shows its card's badges (a card drawn once per arrow
+    /// into it shows them on none of its copies).
+    pub counted: bool,
     /// Left.
     pub x: f32,
     /// Top.
@@ -158,7 +161,7 @@ impl Builder {
         let box_of: Vec<usize> = (0..canvas.cards.len())
             .map(|card| {
                 if shared(card) {
-                    self.card_box(canvas, card)
+                    self.card_box(canvas, card, true)
                 } else {
                     usize::MAX
                 }
@@ -171,7 +174,8 @@ impl Builder {
                 let to = if shared(arrow.to) {
                     box_of[arrow.to]
                 } else {
-                    self.card_box(canvas, arrow.to)
+                    // Counts belong to the card, not to one of its copies.
+                    self.card_box(canvas, arrow.to, false)
                 };
                 (box_of[arrow.from], to)
             })
@@ -188,6 +192,7 @@ impl Builder {
                 let (w, h) = text_box(&text, SMALL, SMALL_LINE);
                 self.boxes.push(Placed {
                     shape: Shape::Jump(card),
+                    counted: false,
                     x: 0.0,
                     y: 0.0,
                     w: w + 2.0 * PAD,
@@ -237,21 +242,27 @@ impl Builder {
         }
     }
 
-    /// A card's box, unplaced.
-    fn card_box(&mut self, canvas: &Canvas, card: usize) -> usize {
+    /// A card's box, unplaced, with room for its badges if `counted`.
+    fn card_box(&mut self, canvas: &Canvas, card: usize, counted: bool) -> usize {
         let drawn = &canvas.cards[card];
         let lines = text::wrap_all(&drawn.lines, FONT, CARD_TEXT);
         let (text_w, text_h) = text_box(&lines, FONT, LINE);
-        let badges = super::svg::badges_width(&drawn.badges);
+        let counted = counted && !drawn.badges.is_empty();
+        let badges = if counted {
+            super::svg::badges_width(&drawn.badges)
+        } else {
+            0.0
+        };
         let slant = if drawn.kind == CardKind::Condition {
             2.0 * PAD
         } else {
             0.0
         };
         let w = (text_w.max(badges) + 2.0 * PAD + slant).max(MIN_CARD);
-        let h = text_h + 2.0 * PAD + if drawn.badges.is_empty() { 0.0 } else { BADGES };
+        let h = text_h + 2.0 * PAD + if counted { BADGES } else { 0.0 };
         self.boxes.push(Placed {
             shape: Shape::Card(card),
+            counted,
             x: 0.0,
             y: 0.0,
             w: w.ceil(),

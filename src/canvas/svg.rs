@@ -155,7 +155,7 @@ fn card_box(out: &mut String, canvas: &Canvas, card: usize, placed: &Placed) {
         layout::LINE,
         TEXT,
     );
-    if !drawn.badges.is_empty() {
+    if placed.counted {
         let top = y + h - layout::PAD - layout::BADGES + 4.0;
         let mut left = x + (w - badges_width(&drawn.badges)) / 2.0;
         for badge in &drawn.badges {

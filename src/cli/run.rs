@@ -11,6 +11,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{load, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::bytecode::Program;
+use crate::report::{self, Tally, WorkflowReport};
 use crate::runtime::jsonl::JsonlWriter;
 use crate::runtime::leads::{self, BadRecord};
 use crate::runtime::policy::ContactPolicy;
@@ -57,6 +58,11 @@ pub struct RunArgs {
     /// Stop at the first bad record instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// With --simulate: also write a self-contained HTML report of the run
+    /// here (the canvas with counts, how enrollments end, sends over the
+    /// week, waiting and held times, sample leads with their messages).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Live: do everything due now, then exit (for cron).
     #[arg(long)]
     pub once: bool,
@@ -218,11 +224,22 @@ fn simulate<W: Write>(
             Format::Table => Output::Table,
         })
         .collect();
+    let tallies: Vec<Option<RefCell<Tally>>> = prepared
+        .iter()
+        .map(|one| {
+            args.report
+                .is_some()
+                .then(|| RefCell::new(Tally::new(one.program)))
+        })
+        .collect();
     let progress = progress_bar(prepared.iter().map(|one| one.inputs.len()).sum());
     let programs = prepared.iter().map(|one| one.program);
     let mut simulations = together::policed(programs, fixtures, policy, true);
-    for (simulation, output) in simulations.iter_mut().zip(&mut outputs) {
+    for ((simulation, output), tally) in simulations.iter_mut().zip(&mut outputs).zip(&tallies) {
         simulation.budget = args.budget;
+        if tally.is_some() {
+            simulation.channels.keep_leads = report::tally::SAMPLE_LEADS;
+        }
         if let Some(bar) = progress.clone() {
             simulation.on_progress = Some(Box::new(move |now: DateTime<Utc>| {
                 bar.set_message(now.to_rfc3339());
@@ -230,7 +247,12 @@ fn simulate<W: Write>(
             }));
         }
         if let Output::Jsonl(writer) = output {
-            simulation.stream(|lead, event| writer.event(lead, event));
+            simulation.stream(move |lead, event| {
+                writer.event(lead, event);
+                if let Some(tally) = tally {
+                    tally.borrow_mut().record(lead, event);
+                }
+            });
         }
     }
     let (start, until) = (prepared[0].start, prepared[0].until);
@@ -245,6 +267,25 @@ fn simulate<W: Write>(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let reports: Vec<WorkflowReport> = simulations
+        .iter()
+        .zip(&tallies)
+        .filter_map(|(simulation, tally)| {
+            let mut tally = tally.as_ref()?.borrow_mut();
+            // A table keeps the events instead of streaming them.
+            for event in simulation.timeline.iter().flatten() {
+                let lead = simulation.leads.get(event.lead as usize);
+                tally.record(lead.map_or("?", |lead| &lead.id), event);
+            }
+            let source = args.file.as_deref().and_then(source_of);
+            Some(report::workflow(
+                simulation,
+                &simulation.summary,
+                &tally,
+                source.as_deref(),
+            ))
+        })
+        .collect();
     let ended: Vec<_> = simulations
         .iter_mut()
         .map(|simulation| {
@@ -294,7 +335,50 @@ fn simulate<W: Write>(
             }
         }
     }
+    if let Some(path) = &args.report {
+        write_report(path, args, &prepared[0], reports)?;
+    }
     Ok(())
+}
+
+/// The `.flow` source of FILE, to draw its canvas (none for a `.flowc`).
+fn source_of(file: &Path) -> Option<String> {
+    let compiled = file.extension().is_some_and(|ext| ext == "flowc");
+    (!compiled)
+        .then(|| std::fs::read_to_string(file).ok())
+        .flatten()
+}
+
+/// Writes the report of the run to `path`; the timelines are already out.
+fn write_report(
+    path: &Path,
+    args: &RunArgs,
+    first: &Prepared<'_>,
+    workflows: Vec<WorkflowReport>,
+) -> Result<(), u8> {
+    let zone = first.program.timezone;
+    let title = match workflows.as_slice() {
+        [one] => one.name.clone(),
+        many => format!("{} workflows", many.len()),
+    };
+    let context = minijinja::context! {
+        title,
+        leads_file => args.leads.as_deref().map(|path| path.display().to_string()),
+        start => first.start.with_timezone(&zone).to_rfc3339(),
+        until => first.until.map(|until| until.with_timezone(&zone).to_rfc3339()),
+        version => env!("CARGO_PKG_VERSION"),
+        workflows,
+    };
+    let written = crate::templates::render("report.html", context)
+        .map_err(|error| error.to_string())
+        .and_then(|html| std::fs::write(path, html).map_err(|error| error.to_string()));
+    written.map_err(|error| {
+        eprintln!(
+            "error: the simulation ran and its timelines were written, but the report could not be written to {}: {error}",
+            path.display()
+        );
+        EXIT_ERRORS
+    })
 }
 
 /// One output shared by the simulations of several workflows.

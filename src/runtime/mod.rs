@@ -184,6 +184,22 @@ impl<'p> Simulation<'p> {
         &self.values[start..start + self.slots]
     }
 
+    /// The timezone `channel`'s window is read in for lead `index`: the
+    /// lead's own when the window says so (and it names a valid one), else
+    /// the account's.
+    pub fn window_zone(&self, index: u32, channel: crate::ast::Channel) -> chrono_tz::Tz {
+        let program = self.vm.program();
+        match &program.windows[crate::bytecode::channel_index(channel)] {
+            Some(window) => self.vm.window_zone(window.zone, self.fields(index)),
+            None => program.timezone,
+        }
+    }
+
+    /// Lead `index`'s own timezone, if its `timezone` names a valid one.
+    pub fn lead_zone(&self, index: u32) -> Option<chrono_tz::Tz> {
+        self.vm.lead_zone(self.fields(index))
+    }
+
     /// The program simulated.
     pub fn program(&self) -> &'p Program {
         self.vm.program()

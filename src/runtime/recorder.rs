@@ -87,6 +87,9 @@ pub struct Recorder {
     keep: bool,
     /// Every attempt, when kept.
     pub sent: Vec<Sent>,
+    /// The attempts for leads with an index below this are kept too (a
+    /// report's sample of leads).
+    pub keep_leads: u32,
     /// How many attempts were made.
     pub attempts: u64,
     /// The contact policy, and the touches it counts (shared by the
@@ -188,7 +191,7 @@ impl Channels for Recorder {
             return capped;
         }
         self.attempts += 1;
-        if self.keep {
+        if self.keep || request.lead < self.keep_leads {
             self.sent.push(Sent {
                 lead: request.lead,
                 label: request.label.to_owned(),

@@ -79,7 +79,7 @@ impl Vm<'_> {
     }
 
     /// The timezone a channel's window is read in for this lead.
-    pub(super) fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
+    pub(crate) fn window_zone(&self, zone: WindowZone, lead: &[Option<Value>]) -> Tz {
         match zone {
             WindowZone::Account => self.program.timezone,
             WindowZone::Lead => self.lead_zone(lead).unwrap_or(self.program.timezone),
@@ -87,7 +87,7 @@ impl Vm<'_> {
     }
 
     /// The lead's `timezone`, if it names one.
-    fn lead_zone(&self, lead: &[Option<Value>]) -> Option<Tz> {
+    pub(crate) fn lead_zone(&self, lead: &[Option<Value>]) -> Option<Tz> {
         match self
             .addresses
             .timezone
