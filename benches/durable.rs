@@ -181,7 +181,7 @@ fn published(db: &Path, source: &str, leads: &str) -> Live {
     }
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let mut live = Live::new(Store::open(db).expect("a database"), Clock::Fixed(start()));
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "bench")
         .expect("published");
     let file = db.with_extension("jsonl");
     std::fs::write(&file, leads).expect("written");

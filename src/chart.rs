@@ -135,6 +135,101 @@ pub fn heatmap(title: &str, counts: &[[u64; 24]; 7], open: Option<&[[bool; 24]; 
     out
 }
 
+/// One series of a column chart: its name, colour and a value per column.
+#[derive(Clone, Debug)]
+pub struct Series<'a> {
+    /// Its name, in the legend.
+    pub name: &'a str,
+    /// Its colour.
+    pub color: &'static str,
+    /// One value per column.
+    pub values: &'a [u64],
+}
+
+/// Width of one column.
+const COLUMN: f32 = 6.0;
+/// Height of the tallest column.
+const COLUMN_HEIGHT: f32 = 140.0;
+
+/// Stacked columns, one per entry of `labels` (a label is written under
+/// every `every`-th column), the series stacked in order, with a legend.
+pub fn columns(title: &str, labels: &[String], every: usize, series: &[Series<'_>]) -> String {
+    let left = 44.0;
+    let top = 26.0;
+    let count = labels.len();
+    let totals: Vec<u64> = (0..count)
+        .map(|column| {
+            series
+                .iter()
+                .map(|one| one.values.get(column).copied().unwrap_or(0))
+                .sum()
+        })
+        .collect();
+    let most = totals.iter().copied().max().unwrap_or(0).max(1);
+    let width = left + count as f32 * COLUMN + 60.0;
+    let height = top + COLUMN_HEIGHT + 36.0;
+    let mut out = open_svg(title, width, height);
+    let mut x = left;
+    for one in series {
+        let _ = write!(
+            out,
+            "<rect x=\"{x:.1}\" y=\"4\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.1}\" y=\"13\" fill=\"#17202a\">{}</text>",
+            one.color,
+            x + 14.0,
+            escape(one.name)
+        );
+        x += 24.0 + text::width(one.name, FONT);
+    }
+    let base = top + COLUMN_HEIGHT;
+    let _ = writeln!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#3b4652\">{}</text>\
+         <line x1=\"{left}\" y1=\"{base}\" x2=\"{:.1}\" y2=\"{base}\" stroke=\"#9aa4af\"/>",
+        left - 6.0,
+        top + 10.0,
+        group(most),
+        left + count as f32 * COLUMN
+    );
+    for (column, label) in labels.iter().enumerate() {
+        let x = left + column as f32 * COLUMN;
+        let mut y = base;
+        let mut parts = Vec::new();
+        for one in series {
+            let value = one.values.get(column).copied().unwrap_or(0);
+            if value == 0 {
+                continue;
+            }
+            let h = value as f32 / most as f32 * COLUMN_HEIGHT;
+            y -= h;
+            parts.push(format!("{} {}", group(value), one.name));
+            let _ = write!(
+                out,
+                "<rect class=\"column\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\" data-count=\"{value}\"/>",
+                COLUMN - 1.0,
+                one.color
+            );
+        }
+        if !parts.is_empty() {
+            let _ = write!(
+                out,
+                "<rect x=\"{x:.1}\" y=\"{top}\" width=\"{COLUMN}\" height=\"{COLUMN_HEIGHT}\" fill=\"transparent\"><title>{}: {}</title></rect>",
+                escape(label),
+                parts.join(", ")
+            );
+        }
+        if every > 0 && column % every == 0 {
+            let _ = write!(
+                out,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#3b4652\">{}</text>",
+                base + 16.0,
+                escape(label)
+            );
+        }
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
 /// A blue from pale (few) to deep (many), for `share` in 0..=1.
 fn shade(share: f32) -> String {
     let share = share.clamp(0.0, 1.0).sqrt();

@@ -251,7 +251,7 @@ fn same_both_ways(source: &str, leads: &str, start: &str) -> Vec<String> {
         Store::open(&db).expect("a new database"),
         Clock::Fixed(start),
     );
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published");
     let types = program
         .slots
@@ -305,7 +305,7 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
         Store::open(&db).expect("a database"),
         Clock::Fixed(at("2026-06-01T09:00Z")),
     );
-    live.publish(&artifact, WAITING, Migration::None)
+    live.publish(&artifact, WAITING, Migration::None, "tests")
         .expect("published");
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
@@ -323,7 +323,7 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
     );
     assert_eq!(live.next_wake().expect("next"), None);
 
-    live.publish(&artifact, WAITING, Migration::None)
+    live.publish(&artifact, WAITING, Migration::None, "tests")
         .expect("published again");
     assert_eq!(
         live.next_wake().expect("next"),
@@ -766,7 +766,7 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let start = at("2026-06-01T09:00Z");
     let mut live = Live::new(Store::open(&db).expect("a database"), Clock::Fixed(start));
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published");
     let leads = dir.join("leads.jsonl");
     std::fs::write(&leads, "{\"id\": \"a\", \"email\": \"a@x.example\"}\n").expect("written");
@@ -848,7 +848,7 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
         Store::open(&db).expect("a database"),
         Clock::Fixed(at("2026-06-01T09:00Z")),
     );
-    live.publish(&artifact, WAITING, Migration::None)
+    live.publish(&artifact, WAITING, Migration::None, "tests")
         .expect("published");
     let pages: i64 = live
         .store
@@ -918,7 +918,7 @@ fn live_re_entry_needs_the_trigger_to_go_from_false_to_true() {
         Store::open(support::database(&dir)).expect("a database"),
         Clock::Fixed(at("2026-06-01T09:00Z")),
     );
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published");
     let entered = |live: &Live| -> i64 {
         live.store
@@ -989,7 +989,7 @@ fn published_at(db: &Location, source: &str, start: &str) -> (Live, flowc::bytec
         Store::open(db).expect("a database"),
         Clock::Fixed(at(start)),
     );
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published");
     (live, artifact)
 }
@@ -1191,7 +1191,7 @@ fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
     live.clock = Clock::Fixed(at("2026-06-01T09:00Z"));
     live.unpublish("noon").expect("unpublished");
     live.clock = Clock::Fixed(at("2026-06-01T11:00Z"));
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published again");
     assert_eq!(
         live.next_wake().expect("next"),
@@ -1202,7 +1202,7 @@ fn a_clock_wait_paused_by_unpublish_still_ends_at_its_clock_time() {
     live.clock = Clock::Fixed(at("2026-06-01T11:30Z"));
     live.unpublish("noon").expect("unpublished");
     live.clock = Clock::Fixed(at("2026-06-01T13:00Z"));
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published again");
     assert_eq!(
         live.next_wake().expect("next"),
@@ -1228,7 +1228,7 @@ fn a_window_hold_paused_by_unpublish_is_tested_again_on_resume() {
     );
     live.unpublish("weekday").expect("unpublished");
     live.clock = Clock::Fixed(at("2026-06-08T10:00Z")); // Monday, open
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published again");
     assert_eq!(
         live.next_wake().expect("next"),
@@ -2129,7 +2129,7 @@ workflow second
         Store::open(&db).expect("a new database"),
         Clock::Fixed(start),
     );
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published");
     assert!(
         !live

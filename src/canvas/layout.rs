@@ -226,7 +226,9 @@ impl Builder {
             for layer in self.nodes[from].layer + 1..self.nodes[to].layer {
                 let (w, h) = if layer == self.nodes[from].layer + 1 && !label.is_empty() {
                     let (w, h) = text_box(&label, SMALL, SMALL_LINE);
-                    (w + PAD, h + 4.0)
+                    let badges = super::svg::badges_width(&arrow.badges);
+                    let row = if arrow.badges.is_empty() { 0.0 } else { BADGES };
+                    (w.max(badges) + PAD, h + 4.0 + row)
                 } else {
                     (0.0, 0.0)
                 };

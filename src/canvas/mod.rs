@@ -103,6 +103,12 @@ pub struct Arrow {
     pub to: usize,
     /// What it says: branches, outcomes, waits and windows on the way.
     pub label: Vec<String>,
+    /// The spans of the steps it passes (waits, gotos).
+    pub spans: Vec<Span>,
+    /// Their step ids (see [`Canvas::identify`]).
+    pub steps: Vec<String>,
+    /// Counts shown on its label: the leads waiting on the way.
+    pub badges: Vec<Badge>,
 }
 
 impl Canvas {
@@ -135,6 +141,13 @@ impl Canvas {
             .rev()
             .map(|origin| (origin.span, origin.label.as_str()))
             .collect();
+        for arrow in &mut self.arrows {
+            arrow.steps = arrow
+                .spans
+                .iter()
+                .filter_map(|span| ids.get(span).map(|id| (*id).to_owned()))
+                .collect();
+        }
         for card in &mut self.cards {
             card.step = match (card.kind, card.span) {
                 (_, Some(span)) => ids.get(&span).map(|id| (*id).to_owned()),
@@ -145,16 +158,28 @@ impl Canvas {
         }
     }
 
-    /// The card standing for step `id`, if one does.
-    pub fn card_of(&mut self, id: &str) -> Option<&mut Card> {
-        self.cards
+    /// Where the counts of step `id` are shown: its card, with its kind,
+    /// or else the first arrow whose label passes it (a wait), with none.
+    pub fn badges_of(&mut self, id: &str) -> Option<(Option<CardKind>, &mut Vec<Badge>)> {
+        if let Some(card) = self
+            .cards
             .iter_mut()
             .find(|card| card.step.as_deref() == Some(id))
+        {
+            return Some((Some(card.kind), &mut card.badges));
+        }
+        self.arrows
+            .iter_mut()
+            .find(|arrow| arrow.steps.iter().any(|step| step == id))
+            .map(|arrow| (None, &mut arrow.badges))
     }
 }
 
 /// The text of the card where leads complete.
 const COMPLETED: &str = "completed";
+
+/// An arrow's label so far, and the spans of the steps it passes.
+type Trail = (Vec<String>, Vec<Span>);
 
 struct Drawing<'a> {
     workflow: &'a Workflow,
@@ -202,27 +227,32 @@ impl<'a> Drawing<'a> {
             // petgraph lists a node's edges newest first.
             let edges: Vec<_> = graph.edges(node).collect();
             for edge in edges.into_iter().rev() {
-                let mut label = match edge.weight() {
+                let label = match edge.weight() {
                     Edge::Next if branches => vec!["otherwise".to_owned()],
                     weight => edge_label(weight),
                 };
-                self.follow(from, edge.target(), &mut label, 0);
+                self.follow(from, edge.target(), &mut (label, Vec::new()), 0);
             }
         }
     }
 
     /// Walks from `node` through waits, gotos and extractions (which are
-    /// written on the arrow) to the next box, and draws the arrow there.
-    fn follow(&mut self, from: usize, node: NodeIndex, label: &mut Vec<String>, depth: usize) {
+    /// written on the arrow, `trail` keeping their text and spans) to the
+    /// next box, and draws the arrow there.
+    fn follow(&mut self, from: usize, node: NodeIndex, trail: &mut Trail, depth: usize) {
         let graph = &self.graph.graph;
         if let Some(&to) = self.card_of.get(&node) {
             if let Node::Step(step) = graph[node] {
-                label.extend(self.window_of(step));
+                trail.0.extend(self.window_of(step));
             }
+            let (label, spans) = std::mem::take(trail);
             self.arrows.push(Arrow {
                 from,
                 to,
-                label: std::mem::take(label),
+                label,
+                spans,
+                steps: Vec::new(),
+                badges: Vec::new(),
             });
             return;
         }
@@ -232,12 +262,13 @@ impl<'a> Drawing<'a> {
             return;
         }
         if let Node::Step(step) = graph[node] {
-            label.push(first_line(self.text(step.span)).to_owned());
+            trail.0.push(first_line(self.text(step.span)).to_owned());
+            trail.1.push(step.span);
         }
         let next: Vec<NodeIndex> = graph.edges(node).map(|edge| edge.target()).collect();
         for target in next.into_iter().rev() {
-            let mut label = label.clone();
-            self.follow(from, target, &mut label, depth + 1);
+            let mut trail = trail.clone();
+            self.follow(from, target, &mut trail, depth + 1);
         }
     }
 

@@ -52,11 +52,12 @@ pub fn element(canvas: &Canvas) -> String {
     for route in &layout.routes {
         line(&mut out, route);
     }
-    for route in &layout.routes {
+    for (route, arrow) in layout.routes.iter().zip(&canvas.arrows) {
         if let Some(label) = &route.label {
             let _ = writeln!(
                 out,
-                "<g class=\"label\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"#ffffff\" stroke=\"#c5cdd6\"/>",
+                "<g class=\"label\"{}><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"#ffffff\" stroke=\"#c5cdd6\"/>",
+                steps_attribute(&arrow.steps),
                 num(label.x - label.w / 2.0),
                 num(label.y - label.h / 2.0),
                 num(label.w),
@@ -72,6 +73,13 @@ pub fn element(canvas: &Canvas) -> String {
                 layout::SMALL_LINE,
                 "#2d3a48",
             );
+            if !arrow.badges.is_empty() {
+                let top = label.y + label.h / 2.0 - layout::BADGES + 3.0;
+                let mut left = label.x - badges_width(&arrow.badges) / 2.0;
+                for badge in &arrow.badges {
+                    left += badge_pill(&mut out, badge, left, top) + BADGE_GAP;
+                }
+            }
             out.push_str("</g>\n");
         }
     }
@@ -244,6 +252,15 @@ fn lines(out: &mut String, lines: &[String], x: f32, top: f32, size: f32, height
         );
     }
     out.push_str("</text>\n");
+}
+
+/// ` data-steps="ID ..."` for the steps an arrow passes, if it passes any.
+fn steps_attribute(steps: &[String]) -> String {
+    if steps.is_empty() {
+        String::new()
+    } else {
+        format!(" data-steps=\"{}\"", escape(&steps.join("|")))
+    }
 }
 
 /// A coordinate with at most one decimal.

@@ -214,7 +214,8 @@ pub fn retry(args: &RetryArgs) -> u8 {
         Ok(live) => live,
         Err(status) => return status,
     };
-    match inspect::retry(&mut live.store, &args.lead, live.clock.now()) {
+    let by = super::system_user();
+    match inspect::retry(&mut live.store, &args.lead, &by, live.clock.now()) {
         Ok(0) => {
             eprintln!("error: {:?} has no failed enrollment", args.lead);
             EXIT_USAGE

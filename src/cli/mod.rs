@@ -148,3 +148,13 @@ pub fn color_stderr() -> bool {
 fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
+
+/// Who runs this command, for what timelines and version histories record:
+/// the system user (`$USER`, else `$LOGNAME`), else `flowc`.
+fn system_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "flowc".to_owned())
+}

@@ -23,6 +23,10 @@ pub struct PublishArgs {
     /// (default: the one next to the database).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Who publishes, as the console's version history shows it (default:
+    /// the system user, `$USER`).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
     /// The database.
     #[command(flatten)]
     pub db: DbArgs,
@@ -70,7 +74,8 @@ pub fn publish(args: &PublishArgs) -> u8 {
     } else {
         Migration::None
     };
-    match live.publish(&artifact, &source, migration) {
+    let by = args.by.clone().unwrap_or_else(super::system_user);
+    match live.publish(&artifact, &source, migration, &by) {
         Ok(publications) => {
             for publication in publications {
                 match publication {

@@ -115,19 +115,20 @@ fn canvas(program: &Program, summary: &Summary, source: &str) -> Option<String> 
     }
     for (step, counts) in summary.steps(program) {
         let count = |kind: EventKind| counts[kind as usize];
-        let Some(card) = canvas.card_of(step) else {
+        let Some((kind, shown)) = canvas.badges_of(step) else {
             continue;
         };
-        card.badges = match card.kind {
-            CardKind::End => badges(&[
+        *shown = match kind {
+            Some(CardKind::End) => badges(&[
                 (count(EventKind::Completed), "completed", Tone::Done),
                 (count(EventKind::Exited), "exited", Tone::Plain),
             ]),
-            CardKind::Condition => badges(&[
+            Some(CardKind::Condition) => badges(&[
                 (count(EventKind::Branched), "branched", Tone::Plain),
                 (count(EventKind::Waited), "waited", Tone::Waiting),
             ]),
-            _ => badges(&[
+            None => badges(&[(count(EventKind::Waited), "waited", Tone::Waiting)]),
+            Some(_) => badges(&[
                 (count(EventKind::Sent), "sent", Tone::Done),
                 (count(EventKind::Held), "held", Tone::Held),
                 (count(EventKind::Skipped), "skipped", Tone::Plain),
@@ -389,35 +390,7 @@ fn take_message(sent: &mut Vec<&Sent>, step: &str) -> Vec<(String, String)> {
     let Some(position) = sent.iter().position(|attempt| attempt.label == step) else {
         return Vec::new();
     };
-    let message = sent.remove(position);
-    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&message.message) else {
-        return Vec::new();
-    };
-    const FIRST: [&str; 7] = ["kind", "to", "cc", "bcc", "from", "subject", "body"];
-    let text = |value: &serde_json::Value| match value {
-        serde_json::Value::String(text) => text.clone(),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map_or_else(|| item.to_string(), str::to_owned)
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    };
-    let mut rows: Vec<(String, String)> = FIRST
-        .iter()
-        .filter_map(|name| Some(((*name).to_owned(), text(fields.get(*name)?))))
-        .collect();
-    rows.extend(
-        fields
-            .iter()
-            .filter(|(name, _)| !FIRST.contains(&name.as_str()))
-            .map(|(name, value)| (name.clone(), text(value))),
-    );
-    rows.retain(|(_, value)| !value.is_empty() && value != "null");
-    rows
+    sent.remove(position).message.rows()
 }
 
 /// An instant as a reader of `zone` reads it.

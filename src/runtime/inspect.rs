@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::ast::Channel;
 use crate::bytecode::Program;
 use crate::runtime::consent::{self, State};
-use crate::store::{instant, millis, Store, StoreError};
-use crate::vm::Response;
+use crate::runtime::console::operator::{self, Action, ActionError};
+use crate::store::{instant, Store, StoreError};
 
 /// One enrollment of a lead, as `flowc leads` lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
@@ -436,49 +436,28 @@ pub fn endings(store: &Store, name: &str) -> Result<Vec<EndingCount>, StoreError
     Ok(counts)
 }
 
-/// Resumes a lead's failed enrollments now: the failed step runs again.
-/// An effect that failed is tried again as the same effect, under its
-/// idempotency key, as its next attempt (a provider that saw it can tell
-/// the repeat). Returns how many enrollments.
-pub fn retry(store: &mut Store, lead: &str, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let transaction = store.transaction()?;
-    let failed: Vec<(i64, u32)> = transaction.query(
-        "SELECT id, effects FROM enrollments WHERE lead = ?1 AND status = 'failed' FOR UPDATE",
+/// Resumes a lead's failed enrollments now: the failed step runs again
+/// (see [`operator::retry`]), recorded on each timeline as done `by` the
+/// operator. Returns how many enrollments.
+pub fn retry(
+    store: &mut Store,
+    lead: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let failed: Vec<i64> = store.query(
+        "SELECT id FROM enrollments WHERE lead = ?1 AND status = 'failed'",
         params![lead],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.get(0),
     )?;
-    for &(id, effects) in &failed {
-        // The enrollment's last effect, if it is the one that failed.
-        let last: Option<(String, u32, Option<String>)> = transaction.query_opt(
-            "SELECT key, attempt, response FROM outbox WHERE enrollment = ?1 ORDER BY id DESC LIMIT 1",
-            params![id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )?;
-        let failed_effect = last.filter(|(key, _, response)| {
-            let failure = response
-                .as_deref()
-                .and_then(|text| serde_json::from_str::<Response>(text).ok())
-                .is_some_and(|response| {
-                    matches!(
-                        response,
-                        Response::Permanent(_)
-                            | Response::Transient(_)
-                            | Response::Throttled { .. }
-                    )
-                });
-            failure && effects > 0 && key.ends_with(&format!("#{}", effects - 1))
-        });
-        let (effects, attempts) = match failed_effect {
-            Some((_, attempt, _)) => (effects - 1, attempt),
-            None => (effects, 0),
-        };
-        transaction.execute(
-            "UPDATE enrollments SET status = 'held', wake = ?1, attempts = ?2, effects = ?3,
-             hold_reason = 'retried', ending = NULL WHERE id = ?4",
-            params![millis(now), attempts, effects, id],
-        )?;
+    let mut retried = 0;
+    for id in failed {
+        match operator::act(store, id, Action::Retry, by, now) {
+            Ok(()) => retried += 1,
+            // Moved on meanwhile: nothing to retry.
+            Err(ActionError::NotNow { .. } | ActionError::Unknown(_)) => {}
+            Err(ActionError::Store(error)) => return Err(error),
+        }
     }
-    transaction.notify()?;
-    transaction.commit()?;
-    Ok(failed.len())
+    Ok(retried)
 }

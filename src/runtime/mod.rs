@@ -3,6 +3,7 @@
 //! enrollments ordered by wake-up instant.
 
 pub mod consent;
+pub mod console;
 pub mod entry;
 pub mod inspect;
 pub mod jsonl;

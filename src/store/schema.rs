@@ -237,6 +237,17 @@ CREATE TABLE touches (
 );
 CREATE INDEX touches_by_lead ON touches (lead, channel, at);
 "#,
+    r#"
+-- The console: who published each version (the operator's name, or the
+-- system user for `flowc publish`); who paused an enrollment by hand (it
+-- stays paused when its workflow is published again, until resumed); and
+-- indexes for the leads table's filters and sort.
+ALTER TABLE workflows ADD COLUMN published_by TEXT;
+ALTER TABLE enrollments ADD COLUMN paused_by TEXT;
+CREATE INDEX enrollments_status ON enrollments (status, lead);
+CREATE INDEX leads_updated ON leads (updated_at, id);
+CREATE INDEX events_at ON events (at);
+"#,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -422,5 +433,13 @@ ALTER TABLE enrollments ADD COLUMN heard TEXT;",
     at      BIGINT NOT NULL
 );
 CREATE INDEX touches_by_lead ON touches (lead, channel, at);",
+    ),
+    (
+        14,
+        "ALTER TABLE workflows ADD COLUMN published_by TEXT;
+ALTER TABLE enrollments ADD COLUMN paused_by TEXT;
+CREATE INDEX enrollments_status ON enrollments (status, lead);
+CREATE INDEX leads_updated ON leads (updated_at, id);
+CREATE INDEX events_at ON events (at);",
     ),
 ];

@@ -434,6 +434,40 @@ pub fn json_path<'a>(json: &'a serde_json::Value, path: &str) -> Option<&'a serd
     Some(current)
 }
 
+impl Message {
+    /// The message as a reader looks it over: field and text, addresses and
+    /// subject before the body, empty fields left out.
+    pub fn rows(&self) -> Vec<(String, String)> {
+        const FIRST: [&str; 7] = ["kind", "to", "cc", "bcc", "from", "subject", "body"];
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) else {
+            return Vec::new();
+        };
+        let text = |value: &serde_json::Value| match value {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map_or_else(|| item.to_string(), str::to_owned)
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        let first = FIRST
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), text(fields.get(*name)?))));
+        let rest = fields
+            .iter()
+            .filter(|(name, _)| !FIRST.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), text(value)));
+        first
+            .chain(rest)
+            .filter(|(_, value)| !value.is_empty() && value != "null")
+            .collect()
+    }
+}
+
 /// A one-line summary of a message for timelines.
 pub fn summary(message: &Message) -> String {
     let short = |text: &str| {

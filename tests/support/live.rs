@@ -22,7 +22,7 @@ pub fn started(dir: &Path, source: &str, leads: &str, start: &str) -> Live {
         .instant(program.timezone);
     let store = Store::open(database(dir)).expect("a database");
     let mut live = Live::new(store, Clock::Fixed(start));
-    live.publish(&artifact, source, Migration::None)
+    live.publish(&artifact, source, Migration::None, "tests")
         .expect("published");
     let file = dir.join("leads.jsonl");
     std::fs::write(&file, leads).expect("written");

@@ -53,6 +53,7 @@ pub use provider::{
     Attempt, CallStatus, Delivery, Provider, RecordingProvider, DEFAULT_CONCURRENCY,
     RECORDING_CONCURRENCY,
 };
+pub(crate) use publish::resumed_wake;
 pub use publish::{Migration, Publication, PublishError};
 pub use receipts::Receipt;
 

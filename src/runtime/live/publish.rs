@@ -83,7 +83,8 @@ pub enum PublishError {
     Store(#[from] StoreError),
 }
 
-/// Resumes the timers of `name` that unpublishing paused; returns how many.
+/// Resumes the timers of `name` that unpublishing paused (not those an
+/// operator paused by hand); returns how many.
 /// An elapsed wait resumes the time it had left; a `wait until` is
 /// re-evaluated (it still ends at its clock time), and a lead held by a
 /// window is run again now, so the window is tested again.
@@ -95,7 +96,8 @@ fn resume_paused(
 ) -> Result<usize, StoreError> {
     let paused: Vec<(i64, i64, u32, String, i64)> = transaction.query(
         "SELECT id, workflow, pc, status, remaining FROM enrollments
-         WHERE remaining IS NOT NULL AND workflow IN (SELECT id FROM workflows WHERE name = ?1)",
+         WHERE remaining IS NOT NULL AND paused_by IS NULL
+           AND workflow IN (SELECT id FROM workflows WHERE name = ?1)",
         params![name],
         |row| {
             Ok((
@@ -108,22 +110,42 @@ fn resume_paused(
         },
     )?;
     for (id, workflow, pc, status, remaining) in &paused {
-        let status = Status::from_name(status);
-        let clock_wait = programs.get(workflow).and_then(|program| {
-            let (_, minute) = program.clock_wait(*pc, status)?;
-            Some((program.timezone, minute))
-        });
-        let wake = match (status, clock_wait) {
-            (Status::Held, _) => now,
-            (_, Some((zone, minute))) => calendar::next_time_of_day(zone, now, minute),
-            _ => instant(millis(now).saturating_add(*remaining)),
-        };
+        let wake = resumed_wake(
+            programs.get(workflow).copied(),
+            *pc,
+            status,
+            *remaining,
+            now,
+        );
         transaction.execute(
             "UPDATE enrollments SET wake = ?1, remaining = NULL WHERE id = ?2",
             params![millis(wake), id],
         )?;
     }
     Ok(paused.len())
+}
+
+/// When a paused enrollment goes on once resumed at `now`: an elapsed
+/// wait after the time it had left (`remaining`, in milliseconds); a
+/// `wait until` at its next clock time (it still ends at its clock time);
+/// a lead held by a window now, so the window is tested again.
+pub(crate) fn resumed_wake(
+    program: Option<&Program>,
+    pc: u32,
+    status: &str,
+    remaining: i64,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let status = Status::from_name(status);
+    let clock_wait = program.and_then(|program| {
+        let (_, minute) = program.clock_wait(pc, status)?;
+        Some((program.timezone, minute))
+    });
+    match (status, clock_wait) {
+        (Status::Held, _) => now,
+        (_, Some((zone, minute))) => calendar::next_time_of_day(zone, now, minute),
+        _ => instant(millis(now).saturating_add(remaining)),
+    }
 }
 
 /// The first lead field that `programs` type differently from each other or
@@ -244,13 +266,15 @@ fn migrate(
 
 impl Live {
     /// Stores every workflow of a compiled file that changed as a new
-    /// version and makes each live; an unchanged one is made live again,
-    /// its paused timers resumed with the time they had left.
+    /// version published `by` someone and makes each live; an unchanged one
+    /// is made live again, its paused timers resumed with the time they had
+    /// left.
     pub fn publish(
         &mut self,
         artifact: &Artifact,
         source: &str,
         migration: Migration,
+        by: &str,
     ) -> Result<Vec<Publication>, PublishError> {
         let versions = self.versions()?;
         let live: Vec<&Program> = versions
@@ -294,15 +318,16 @@ impl Live {
                 latest => {
                     let version = latest.map_or(1, |(_, version, _)| version + 1);
                     let id: i64 = transaction.query_one(
-                        "INSERT INTO workflows (name, version, hash, source, program, published, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6) RETURNING id",
+                        "INSERT INTO workflows (name, version, hash, source, program, published, created_at, published_by)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7) RETURNING id",
                         params![
                             program.name,
                             version,
                             artifact.source_hash,
                             source,
                             serde_json::to_string(program)?,
-                            millis(now)
+                            millis(now),
+                            by
                         ],
                         |row| row.get(0),
                     )?;
