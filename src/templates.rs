@@ -8,9 +8,41 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 3] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("page.html", include_str!("../templates/page.html")),
+    (
+        "console/layout.html",
+        include_str!("../templates/console/layout.html"),
+    ),
+    (
+        "console/login.html",
+        include_str!("../templates/console/login.html"),
+    ),
+    (
+        "console/problem.html",
+        include_str!("../templates/console/problem.html"),
+    ),
+    (
+        "console/workflows.html",
+        include_str!("../templates/console/workflows.html"),
+    ),
+    (
+        "console/workflow.html",
+        include_str!("../templates/console/workflow.html"),
+    ),
+    (
+        "console/leads.html",
+        include_str!("../templates/console/leads.html"),
+    ),
+    (
+        "console/lead.html",
+        include_str!("../templates/console/lead.html"),
+    ),
     ("report.html", include_str!("../templates/report.html")),
+    (
+        "console/activity.html",
+        include_str!("../templates/console/activity.html"),
+    ),
     ("style.css", include_str!("../templates/style.css")),
 ];
 

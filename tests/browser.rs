@@ -1,9 +1,16 @@
 //! The pages people look at, in a real browser (headless Chromium over
-//! WebDriver): a simulation report opened from its file. Screenshots of
-//! each page go to `target/screenshots/`.
+//! WebDriver): a simulation report opened from its file, and the console
+//! of `flowc serve` from signing in to retrying a failed step. Screenshots
+//! of each page go to `target/screenshots/`.
 
 #[path = "support/browser.rs"]
 mod browser;
+#[path = "support/live.rs"]
+mod live;
+#[path = "support/providers.rs"]
+mod providers;
+#[path = "support/service.rs"]
+mod service;
 
 use std::path::Path;
 use std::process::Command;
@@ -84,4 +91,257 @@ fn a_report_opens_with_its_charts_drawn() {
     let sample = browser.find("details.sample").text();
     assert!(sample.contains("Thanks for your interest, Ada"), "{sample}");
     browser.screenshot("report");
+}
+
+/// A workflow whose leads wait a month, except those on the `broken` plan,
+/// whose enrichment call answers 404: their step fails for good. `PORT` is
+/// the local provider server's.
+const ONBOARDING: &str = r#"workflow onboarding
+  timezone America/New_York
+  fields
+    plan optional text
+  trigger when email is set
+  goal upgraded when plan is "pro"
+  steps
+    notify slack sales
+      message "new lead {{ email }}"
+    condition
+      branch broken when plan is "broken"
+        http get "http://127.0.0.1:PORT/slack/gone"
+          extract
+            seats number from seats
+      else
+        wait 30 days
+    end
+    notify slack sales
+      message "a month later: {{ email }}"
+"#;
+
+/// `flowc` on the console's database.
+fn flowc(db: &flowc::store::Location, args: &[&str]) -> std::process::Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .env("FLOWC_DB", db.arg())
+        .env_remove("FLOWC_CLOCK")
+        .output()
+        .expect("flowc runs");
+    assert!(output.status.success(), "flowc {args:?}: {output:?}");
+    output
+}
+
+/// Waits until `flowc leads` shows every `(lead, status)`: the runner in
+/// `flowc serve` has reached them.
+fn wait_for(db: &flowc::store::Location, wanted: &[(&str, &str)]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let listed = String::from_utf8(flowc(db, &["leads"]).stdout).expect("utf-8");
+        let found = wanted.iter().all(|(lead, status)| {
+            listed
+                .lines()
+                .any(|line| line.split_whitespace().next() == Some(lead) && line.contains(status))
+        });
+        if found {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached {wanted:?}: {listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_console_from_sign_in_to_a_retried_step() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let slack = providers::Server::start(dir.path());
+    let db = live::database(dir.path());
+    let flow = dir.path().join("onboarding.flow");
+    let port = slack
+        .url("")
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    std::fs::write(&flow, ONBOARDING.replace("PORT", &port)).expect("written");
+    let config = dir.path().join("flowc.toml");
+    std::fs::write(
+        &config,
+        "[slack.sales]\nurl_env = \"CONSOLE_SLACK_SALES\"\n\n[http]\nallow = [\"127.0.0.1\"]\n",
+    )
+    .expect("written");
+    flowc(
+        &db,
+        &["publish", &flow.display().to_string(), "--by", "olga"],
+    );
+    let mut leads = String::from(
+        "{\"id\": \"ada\", \"email\": \"ada@example.com\", \"plan\": \"basic\", \"timezone\": \"America/Chicago\"}\n\
+         {\"id\": \"eve\", \"email\": \"eve@example.com\", \"plan\": \"broken\"}\n\
+         {\"id\": \"kim\", \"email\": \"kim@example.com\", \"plan\": \"basic\"}\n",
+    );
+    for n in 0..117 {
+        leads.push_str(&format!(
+            "{{\"id\": \"lead-{n:03}\", \"email\": \"lead{n}@example.com\"}}\n"
+        ));
+    }
+    let file = dir.path().join("leads.jsonl");
+    std::fs::write(&file, leads).expect("written");
+    flowc(&db, &["leads", "import", &file.display().to_string()]);
+    let token = String::from_utf8(flowc(&db, &["token", "create", "maria"]).stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let sales = slack.url("/slack/ok");
+    let service = service::Service::launch(
+        &db,
+        &["--config", &config.display().to_string()],
+        &[("CONSOLE_SLACK_SALES", &sales)],
+    );
+    wait_for(
+        &db,
+        &[("ada", "waiting"), ("eve", "failed"), ("kim", "waiting")],
+    );
+
+    let browser = Browser::start();
+    // Signing in: the console sends strangers to the sign-in page.
+    browser.open(&format!("{}/console/workflows", service.url));
+    assert!(
+        browser.url().contains("/console/login"),
+        "{}",
+        browser.url()
+    );
+    browser.screenshot("console-login");
+    browser.find("#token").type_text(&token);
+    browser.find("form button[type=submit]").follow();
+    assert!(
+        browser.url().ends_with("/console/workflows"),
+        "{} {}",
+        browser.url(),
+        browser.cookies()
+    );
+    assert!(browser.find("header.top .who").text().contains("maria"));
+    let row = browser.find("table.workflows tbody tr").text();
+    assert!(row.contains("onboarding") && row.contains("live"), "{row}");
+
+    // A workflow: its canvas counts what `flowc stats` counts now.
+    browser.find("table.workflows a").follow();
+    let stats: serde_json::Value =
+        serde_json::from_slice(&flowc(&db, &["stats", "onboarding", "--format", "json"]).stdout)
+            .expect("json");
+    let mut compared = 0;
+    for step in stats["steps"].as_array().expect("steps") {
+        let id = step["step"].as_str().expect("an id");
+        for (status, count) in step["now"].as_object().expect("now") {
+            if !["waiting", "failed", "held"].contains(&status.as_str()) {
+                continue;
+            }
+            let shown = browser.script(
+                "const id = arguments[0];
+                 const card = [...document.querySelectorAll('svg.canvas [data-step]')].find(e => e.dataset.step === id);
+                 const label = [...document.querySelectorAll('svg.canvas [data-steps]')].find(e => e.dataset.steps.split('|').includes(id));
+                 return (card || label || {textContent: ''}).textContent;",
+                vec![serde_json::json!(id)],
+            );
+            let shown = shown.as_str().unwrap_or_default();
+            assert!(
+                shown.contains(&format!("{count} {status}")),
+                "{id}: `flowc stats` says {count} {status}, the canvas shows {shown:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 2, "{stats}");
+    let entered = browser.find("svg.canvas g.trigger").text();
+    assert!(entered.contains("120 entered"), "{entered}");
+    assert_eq!(browser.script(SPILLS, vec![]), serde_json::json!([]));
+    let versions = browser.find("table.versions tbody").text();
+    assert!(versions.contains("olga"), "who published: {versions}");
+    assert!(browser
+        .find("table.diff")
+        .text()
+        .contains("workflow onboarding"));
+    browser.screenshot("console-workflow");
+
+    // Leads: search by email, open the lead, retry its failed step.
+    browser.open(&format!("{}/console/leads", service.url));
+    assert!(browser.find("#count").text().starts_with("120 leads"));
+    browser.find("#q").type_text("EVE@example.com");
+    browser.find("form.filters button[type=submit]").follow();
+    assert_eq!(browser.find_all("table.leads tbody tr").len(), 1);
+    browser.find("table.leads tbody a").follow();
+    assert!(
+        browser.url().ends_with("/console/leads/eve"),
+        "{}",
+        browser.url()
+    );
+    browser
+        .find(".enrollment form[action$='/retry'] button")
+        .follow();
+    assert!(browser.find(".notice").text().contains("Retried by maria"));
+    let timeline = browser.find(".enrollment table.timeline").text();
+    assert!(
+        timeline.contains("retried") && timeline.contains("by maria"),
+        "{timeline}"
+    );
+    browser.screenshot("console-lead");
+    let recorded = String::from_utf8(flowc(&db, &["timeline", "eve"]).stdout).expect("utf-8");
+    assert!(
+        recorded.contains("retried") && recorded.contains("by maria"),
+        "{recorded}"
+    );
+
+    // Pause and resume a waiting lead; remove another (after confirming).
+    browser.open(&format!("{}/console/leads/ada", service.url));
+    browser
+        .find(".enrollment form[action$='/pause'] button")
+        .follow();
+    assert!(browser.find(".notice").text().contains("Paused by maria"));
+    assert!(browser.find(".enrollment h3").text().contains("paused"));
+    browser
+        .find(".enrollment form[action$='/resume'] button")
+        .follow();
+    assert!(browser.find(".notice").text().contains("Resumed by maria"));
+    assert!(browser.find(".enrollment h3").text().contains("waiting"));
+    browser.open(&format!("{}/console/leads/kim", service.url));
+    browser.script("window.__flowcLeaving = true; return true;", vec![]);
+    browser
+        .find(".enrollment form[action$='/remove'] button")
+        .click();
+    browser.accept_dialog();
+    browser.wait_for_new_page();
+    assert!(browser.find(".notice").text().contains("Removed by maria"));
+    assert!(browser.find(".enrollment h3").text().contains("exited"));
+
+    // Filters and paging: 50 a page, forward and back again.
+    browser.open(&format!(
+        "{}/console/leads?status=waiting&sort=id",
+        service.url
+    ));
+    let first = browser.find("table.leads tbody th").text();
+    assert_eq!(first, "ada");
+    assert_eq!(browser.find_all("table.leads tbody tr").len(), 50);
+    browser.find("a[rel=next]").follow();
+    let second = browser.find("table.leads tbody th").text();
+    assert!(second > first, "{second} after {first}");
+    browser.find("a[rel=prev]").follow();
+    assert_eq!(browser.find("table.leads tbody th").text(), first);
+
+    // Activity: the three charts, drawn.
+    browser.open(&format!("{}/console/activity", service.url));
+    let charts = browser.find_all("section.activity svg");
+    assert_eq!(charts.len(), 3);
+    let sent = browser
+        .find("section.activity[data-measure=sent] h2")
+        .text();
+    assert!(!sent.ends_with(": 0"), "{sent}");
+    assert!(!browser
+        .find_all("section.activity[data-measure=sent] rect.column")
+        .is_empty());
+    browser.screenshot("console-activity");
+
+    // Signing out ends the session.
+    browser.open(&format!("{}/console/workflows", service.url));
+    browser.find("header.top form button").follow();
+    browser.open(&format!("{}/console/leads", service.url));
+    assert!(browser.url().contains("/console/login"));
 }

@@ -3,10 +3,8 @@
 //! a clean stop, with the runner in the same process. On the PostgreSQL
 //! run each test has a database of its own on the test server.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use flowc::store::{params, Location, Store};
@@ -16,10 +14,14 @@ use serde_json::{json, Value};
 
 #[path = "support/providers.rs"]
 mod providers;
+#[path = "support/service.rs"]
+mod service;
 #[path = "support/smtp.rs"]
 mod smtp;
 #[path = "support/live.rs"]
 mod support;
+
+use service::Service;
 
 /// Leads with an email get a Slack note at once; `demo_booked` (an event)
 /// enrolls a lead in a second workflow.
@@ -62,56 +64,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A running `flowc serve` on a free port, stopped (SIGKILL) when dropped
-/// unless [`Service::stop`] stopped it.
-struct Service {
-    child: Option<Child>,
-    url: String,
-    /// What it wrote on stderr so far.
-    log: Arc<Mutex<String>>,
-}
-
 impl Service {
-    /// Starts the service on `db` and waits until it says it listens.
-    fn start(db: &Location) -> Service {
-        Service::launch(db, &[], &[])
-    }
-
-    /// Starts the service with more arguments and environment variables.
-    fn launch(db: &Location, args: &[&str], env: &[(&str, &str)]) -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_flowc"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--body-limit", "65536"])
-            .args(args)
-            .env("FLOWC_DB", db.arg())
-            .env_remove("FLOWC_CLOCK")
-            .envs(env.iter().copied())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("flowc serve starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (found, url) = std::sync::mpsc::channel();
-        let shared = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(at) = line.find("listening on http://") {
-                    let rest = &line[at + "listening on ".len()..];
-                    let _ = found.send(rest[..rest.find('"').unwrap_or(rest.len())].to_owned());
-                }
-                shared.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let url = url
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("flowc serve did not start: {}", log.lock().unwrap()));
-        Service {
-            child: Some(child),
-            url,
-            log,
-        }
-    }
-
     fn post(
         &self,
         path: &str,
@@ -157,34 +110,6 @@ impl Service {
             request = request.bearer_auth(token);
         }
         request.send().expect("the service answers")
-    }
-
-    /// Sends SIGTERM and gives the exit status and everything it logged.
-    fn stop(mut self) -> (Option<i32>, String) {
-        let mut child = self.child.take().expect("running");
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        let status = child.wait().expect("it ends");
-        // The reader thread sees the end of stderr once the process is gone.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.log.lock().unwrap().contains("flowc serve: stopped")
-            && Instant::now() < deadline
-        {
-            std::thread::yield_now();
-        }
-        (status.code(), self.log.lock().unwrap().clone())
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 

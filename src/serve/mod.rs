@@ -8,6 +8,7 @@
 
 mod api;
 mod auth;
+mod console;
 mod database;
 mod email;
 mod error;
@@ -204,6 +205,7 @@ fn router(state: Arc<State>, body_limit: usize) -> Router {
                 )
             }),
         )
+        .merge(console::router(Arc::clone(&state)))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

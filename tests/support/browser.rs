@@ -161,6 +161,35 @@ impl Browser {
         )
     }
 
+    /// Waits until the page marked as left has been replaced by a loaded one.
+    pub fn wait_for_new_page(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let loaded = self.script(
+                "return window.__flowcLeaving !== true && document.readyState === 'complete';",
+                vec![],
+            );
+            if loaded == Value::Bool(true) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the next page never loaded"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// The cookies of the page's site.
+    pub fn cookies(&self) -> Value {
+        self.call(reqwest::Method::GET, "/cookie", None)
+    }
+
+    /// Accepts the dialog the page opened (a `confirm`).
+    pub fn accept_dialog(&self) {
+        self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})));
+    }
+
     /// Saves a screenshot of the whole page to `target/screenshots/NAME.png`;
     /// gives its path.
     pub fn screenshot(&self, name: &str) -> PathBuf {
@@ -206,9 +235,19 @@ impl Element<'_> {
             .to_owned()
     }
 
-    /// Clicks it (and waits for a page it loads).
+    /// Clicks it, staying on the page.
     pub fn click(&self) {
         self.call(reqwest::Method::POST, "/click", Some(json!({})));
+    }
+
+    /// Clicks a link or a submit button and waits until the page it leads
+    /// to has loaded (a mark left on this page is gone, and the new one is
+    /// complete).
+    pub fn follow(&self) {
+        self.browser
+            .script("window.__flowcLeaving = true; return true;", vec![]);
+        self.click();
+        self.browser.wait_for_new_page();
     }
 
     /// Types `text` into it.
