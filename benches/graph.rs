@@ -28,7 +28,7 @@ fn workflow(labels: usize) -> String {
             "        exit \"done\"\n".to_owned()
         };
         source.push_str(&format!(
-            "    label s{i}\n    send email\n      to lead\n      subject \"Step {i} for {{{{ first_name | default: \"you\" }}}}\"\n      body \"Block {i}\"\n    condition\n      branch skip{i} when num_employees > {i}\n{jump}    end\n    wait 2 hours\n"
+            "    label s{i}\n    send email\n      to lead\n      subject \"Step {i} for {{{{ first_name | default: \"you\" }}}}\"\n      body \"Block {i}\"\n    condition\n      branch skip{i} when num_employees > {i}\n{jump}      else\n        wait 1 hour\n    end\n    wait 2 hours\n"
         ));
     }
     source

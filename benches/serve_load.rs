@@ -16,9 +16,8 @@
 //! `--quick`: 10,000 requests a phase.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -28,7 +27,10 @@ use flowc::store::{Location, Store};
 
 #[path = "support/backend.rs"]
 mod backend;
+#[path = "support/serve.rs"]
+mod serve;
 use backend::{Backend, PostgresServer};
+use serve::{flowc, Service};
 
 /// Concurrent clients.
 const CLIENTS: usize = 16;
@@ -54,59 +56,6 @@ workflow demo
     notify slack sales
       message "{{ email }} booked a demo"
 "#;
-
-fn flowc(dir: &Path, db: &Location, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_flowc"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("FLOWC_DB", db.arg())
-        .stderr(Stdio::null());
-    command
-}
-
-/// A running `flowc serve`.
-struct Service {
-    child: Child,
-    url: String,
-}
-
-impl Service {
-    /// Starts it on a free port, on an accelerated clock (a day passes in
-    /// under a tenth of a second), and waits until it listens.
-    fn start(dir: &Path, db: &Location) -> Service {
-        let origin = chrono::Utc::now().timestamp_millis();
-        let mut child = flowc(dir, db, &["serve", "--listen", "127.0.0.1:0"])
-            .env(
-                "FLOWC_CLOCK",
-                format!("2026-03-02T14:00:00Z@{origin}*1000000"),
-            )
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("flowc serve starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("flowc serve says where it listens")
-                .expect("a line");
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on ".len()..];
-                break rest[..rest.find('"').unwrap_or(rest.len())].to_owned();
-            }
-        };
-        // Its request log is read and dropped, so it never blocks on a pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Service { child, url }
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A database with the bench's workflows and a token.
 fn prepared(dir: &Path, backend: &Backend, name: &str) -> (Location, String) {

@@ -33,6 +33,56 @@ for (const group of document.querySelectorAll('svg.canvas g.card, svg.canvas g.l
 return spills;
 "#;
 
+/// What keeps a page from being usable without a mouse or with weak
+/// sight (empty when nothing does): a form control without a label, a
+/// picture without a title, a button without text, a page without a
+/// language or one main heading, and text whose contrast with what is
+/// behind it is under 4.5:1 (WCAG AA).
+const BARRIERS: &str = r#"
+const barriers = [];
+if (!document.documentElement.lang) barriers.push('no lang');
+if (document.querySelectorAll('h1').length !== 1) barriers.push('not one h1');
+for (const control of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  const labelled = (control.id && document.querySelector('label[for="' + control.id + '"]'))
+    || control.closest('label') || control.getAttribute('aria-label');
+  if (!labelled) barriers.push('unlabelled ' + control.outerHTML);
+}
+for (const svg of document.querySelectorAll('svg')) {
+  if (!svg.querySelector('title') && !svg.getAttribute('aria-label')) barriers.push('untitled svg');
+}
+for (const button of document.querySelectorAll('button')) {
+  if (!button.textContent.trim()) barriers.push('empty button');
+}
+const rgb = (text) => (text.match(/[\d.]+/g) || []).map(Number);
+const luminance = ([r, g, b]) => {
+  const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+const background = (element) => {
+  for (let at = element; at && at.nodeType === 1; at = at.parentElement) {
+    const color = rgb(getComputedStyle(at).backgroundColor);
+    if (color.length === 3 || (color.length === 4 && color[3] > 0)) return color.slice(0, 3);
+  }
+  return [255, 255, 255];
+};
+for (const element of document.querySelectorAll('main *, header *')) {
+  if (element.closest('svg')) continue;
+  const own = [...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || element.offsetParent === null) continue;
+  const fore = luminance(rgb(getComputedStyle(element).color).slice(0, 3));
+  const back = luminance(background(element));
+  const ratio = (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+  if (ratio < 4.5) barriers.push('contrast ' + ratio.toFixed(2) + ': ' + element.textContent.trim().slice(0, 40));
+}
+return barriers;
+"#;
+
+/// Fails the test on any of [`BARRIERS`] on the page open now.
+fn accessible(browser: &Browser) {
+    let barriers = browser.script(BARRIERS, vec![]);
+    assert_eq!(barriers, serde_json::json!([]), "on {}", browser.url());
+}
+
 fn example(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
@@ -90,6 +140,7 @@ fn a_report_opens_with_its_charts_drawn() {
     assert!(lengths.iter().all(|length| *length > 0.0), "{lengths:?}");
     let sample = browser.find("details.sample").text();
     assert!(sample.contains("Thanks for your interest, Ada"), "{sample}");
+    accessible(&browser);
     browser.screenshot("report");
 }
 
@@ -210,6 +261,7 @@ fn the_console_from_sign_in_to_a_retried_step() {
         "{}",
         browser.url()
     );
+    accessible(&browser);
     browser.screenshot("console-login");
     browser.find("#token").type_text(&token);
     browser.find("form button[type=submit]").follow();
@@ -260,6 +312,7 @@ fn the_console_from_sign_in_to_a_retried_step() {
         .find("table.diff")
         .text()
         .contains("workflow onboarding"));
+    accessible(&browser);
     browser.screenshot("console-workflow");
 
     // Leads: search by email, open the lead, retry its failed step.
@@ -283,6 +336,7 @@ fn the_console_from_sign_in_to_a_retried_step() {
         timeline.contains("retried") && timeline.contains("by maria"),
         "{timeline}"
     );
+    accessible(&browser);
     browser.screenshot("console-lead");
     let recorded = String::from_utf8(flowc(&db, &["timeline", "eve"]).stdout).expect("utf-8");
     assert!(
@@ -325,6 +379,8 @@ fn the_console_from_sign_in_to_a_retried_step() {
     assert!(second > first, "{second} after {first}");
     browser.find("a[rel=prev]").follow();
     assert_eq!(browser.find("table.leads tbody th").text(), first);
+    accessible(&browser);
+    browser.screenshot("console-leads");
 
     // Activity: the three charts, drawn.
     browser.open(&format!("{}/console/activity", service.url));
@@ -337,6 +393,7 @@ fn the_console_from_sign_in_to_a_retried_step() {
     assert!(!browser
         .find_all("section.activity[data-measure=sent] rect.column")
         .is_empty());
+    accessible(&browser);
     browser.screenshot("console-activity");
 
     // Signing out ends the session.

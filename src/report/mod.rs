@@ -308,8 +308,9 @@ fn durations(per_channel: &[Vec<i64>; 3], what: &str) -> Vec<ChannelChart> {
             ChannelChart {
                 channel: channel.keyword(),
                 note: format!(
-                    "{} leads; median {}",
+                    "{} lead{}; median {}",
                     chart::group(sorted.len() as u64),
+                    if sorted.len() == 1 { "" } else { "s" },
                     crate::calendar::rough_length(median)
                 ),
                 svg: chart::bars(

@@ -165,13 +165,21 @@ pub fn leads(
     status: Option<&str>,
 ) -> Result<Vec<LeadStatus>, StoreError> {
     let mut programs = rustc_hash::FxHashMap::default();
+    // One lead's enrollments are found through its index, not by a scan.
+    let by_lead = if lead.is_some() {
+        "e.lead = ?3"
+    } else {
+        "CAST(?3 AS TEXT) IS NULL"
+    };
     let rows = store.query(
-        "SELECT e.lead, w.name, w.version, w.program, e.status, e.pc, e.wake, e.hold_reason, e.remaining
-         FROM enrollments e JOIN workflows w ON w.id = e.workflow
-         WHERE (CAST(?1 AS TEXT) IS NULL OR w.name = ?1)
-           AND (CAST(?2 AS TEXT) IS NULL OR e.status = ?2)
-           AND (CAST(?3 AS TEXT) IS NULL OR e.lead = ?3)
-         ORDER BY e.lead, w.name, e.number",
+        &format!(
+            "SELECT e.lead, w.name, w.version, w.program, e.status, e.pc, e.wake, e.hold_reason, e.remaining
+             FROM enrollments e JOIN workflows w ON w.id = e.workflow
+             WHERE {by_lead}
+               AND (CAST(?1 AS TEXT) IS NULL OR w.name = ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR e.status = ?2)
+             ORDER BY e.lead, w.name, e.number"
+        ),
         params![workflow, status, lead],
         |row| {
         Ok((

@@ -277,6 +277,20 @@ impl Store {
     /// start, so what it reads is what it changes; on PostgreSQL, rows are
     /// locked as statements reach them (`FOR UPDATE`). Rolled back unless
     /// [`Tx::commit`] is called.
+    /// Within the transaction in progress, plans every query for the
+    /// values it is given. PostgreSQL plans a statement it has run five
+    /// times once for any value, which suits the runner's queries but not
+    /// a search, where the values decide which index is cheap; SQLite
+    /// always plans for the values.
+    pub fn plan_for_values(&self) -> Result<(), StoreError> {
+        match self.kind() {
+            Kind::Postgres => self
+                .execute("SET LOCAL plan_cache_mode = force_custom_plan", params![])
+                .map(drop),
+            Kind::Sqlite => Ok(()),
+        }
+    }
+
     pub fn transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         self.backend.begin()?;
         Ok(Tx {

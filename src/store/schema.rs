@@ -247,6 +247,7 @@ ALTER TABLE enrollments ADD COLUMN paused_by TEXT;
 CREATE INDEX enrollments_status ON enrollments (status, lead);
 CREATE INDEX leads_updated ON leads (updated_at, id);
 CREATE INDEX events_at ON events (at);
+CREATE INDEX enrollments_place ON enrollments (workflow, pc);
 "#,
 ];
 
@@ -440,6 +441,7 @@ CREATE INDEX touches_by_lead ON touches (lead, channel, at);",
 ALTER TABLE enrollments ADD COLUMN paused_by TEXT;
 CREATE INDEX enrollments_status ON enrollments (status, lead);
 CREATE INDEX leads_updated ON leads (updated_at, id);
-CREATE INDEX events_at ON events (at);",
+CREATE INDEX events_at ON events (at);
+CREATE INDEX enrollments_place ON enrollments (workflow, pc);",
     ),
 ];

@@ -14,6 +14,10 @@ use crate::vm::Status;
 
 /// Rows per page unless asked otherwise.
 pub const PAGE: u32 = 50;
+/// The most matching leads a filtered table counts exactly.
+pub const COUNTED: u64 = 10_000;
+/// Up to this many matching enrollments, a filter lists its leads first.
+const FEW: i64 = 50_000;
 
 /// What the table shows.
 #[derive(Clone, Debug, Default)]
@@ -100,8 +104,11 @@ pub enum Cursor {
 pub struct Page {
     /// Its rows.
     pub rows: Vec<LeadRow>,
-    /// How many leads match, over every page.
+    /// How many leads match, over every page (when `more`, at least).
     pub total: u64,
+    /// Whether more than [`COUNTED`] leads match a filter (they were not
+    /// all counted).
+    pub more: bool,
     /// The key to pass as [`Cursor::After`] for the next page, if any.
     pub next: Option<String>,
     /// The key to pass as [`Cursor::Before`] for the page before, if any.
@@ -175,14 +182,31 @@ fn text(value: &str) -> Value<'static> {
 }
 
 /// One page of the leads `query` asks for.
-pub fn page(store: &Store, query: &Query) -> Result<Page, StoreError> {
+pub fn page(store: &mut Store, query: &Query) -> Result<Page, StoreError> {
+    let transaction = store.transaction()?;
+    transaction.plan_for_values()?;
+    let page = read_page(&transaction, query)?;
+    transaction.commit()?;
+    Ok(page)
+}
+
+fn read_page(store: &Store, query: &Query) -> Result<Page, StoreError> {
     let mut conditions = Conditions::default();
     filter(store, query, &mut conditions)?;
-    let total: i64 = store.query_one(
-        &format!("SELECT count(*) FROM leads l {}", conditions.clause()),
-        &conditions.params,
-        |row| row.get(0),
-    )?;
+    // Every lead is counted from the table's own count; a filtered count
+    // stops at COUNTED, so a filter that keeps most of a million leads
+    // costs no more than a page.
+    let conditions_empty = conditions.sql.is_empty();
+    let sql = if conditions_empty {
+        "SELECT count(*) FROM leads l".to_owned()
+    } else {
+        format!(
+            "SELECT count(*) FROM (SELECT 1 FROM leads l {} LIMIT {}) AS matching",
+            conditions.clause(),
+            COUNTED + 1
+        )
+    };
+    let total: i64 = store.query_one(&sql, &conditions.params, |row| row.get(0))?;
     let backwards = matches!(query.page, Cursor::Before(_));
     if let Cursor::After(key) | Cursor::Before(key) = &query.page {
         cursor(query.sort, key, backwards, &mut conditions);
@@ -232,7 +256,8 @@ pub fn page(store: &Store, query: &Query) -> Result<Page, StoreError> {
     };
     Ok(Page {
         rows,
-        total: total as u64,
+        more: !conditions_empty && total as u64 > COUNTED,
+        total: (total as u64).min(if conditions_empty { u64::MAX } else { COUNTED }),
         next,
         previous,
     })
@@ -250,19 +275,24 @@ fn filter(store: &Store, query: &Query, conditions: &mut Conditions) -> Result<(
     }
     let mut enrolled = Conditions::default();
     if let Some(workflow) = &query.workflow {
-        enrolled.add("w.name = ?", vec![text(workflow)]);
-        if let Some(step) = &query.step {
-            let places = places(store, workflow, step)?;
-            let places = if places.is_empty() {
-                "0 = 1".to_owned()
-            } else {
-                places
-                    .iter()
-                    .map(|(version, pc)| format!("(e.workflow = {version} AND e.pc = {pc})"))
-                    .collect::<Vec<_>>()
-                    .join(" OR ")
-            };
-            enrolled.add(&format!("({places})"), Vec::new());
+        let versions = versions_of(store, workflow)?;
+        let within = match &query.step {
+            Some(step) => places(store, &versions, step)?
+                .iter()
+                .map(|(version, pcs)| {
+                    let pcs: Vec<String> = pcs.iter().map(u32::to_string).collect();
+                    format!("(e.workflow = {version} AND e.pc IN ({}))", pcs.join(", "))
+                })
+                .collect::<Vec<_>>(),
+            None => versions
+                .iter()
+                .map(|version| format!("e.workflow = {version}"))
+                .collect(),
+        };
+        if within.is_empty() {
+            enrolled.add("0 = 1", Vec::new());
+        } else {
+            enrolled.add(&format!("({})", within.join(" OR ")), Vec::new());
         }
     }
     match query.status.as_deref() {
@@ -276,21 +306,38 @@ fn filter(store: &Store, query: &Query, conditions: &mut Conditions) -> Result<(
         }
     }
     if !enrolled.sql.is_empty() {
-        conditions.add(
+        // A filter most leads pass is tested lead by lead as the page is
+        // walked in order (it stops at a page); one few pass is listed
+        // first, through the enrollments' indexes. Counting the matching
+        // enrollments, up to a bound, tells which.
+        let matching: i64 = store.query_one(
             &format!(
-                "l.id IN (SELECT e.lead FROM enrollments e JOIN workflows w ON w.id = e.workflow WHERE {})",
-                enrolled.joined()
+                "SELECT count(*) FROM (SELECT 1 FROM enrollments e {} LIMIT {}) AS matching",
+                enrolled.clause(),
+                FEW + 1
             ),
-            enrolled.params,
-        );
+            &enrolled.params,
+            |row| row.get(0),
+        )?;
+        let test = if matching > FEW {
+            "EXISTS (SELECT 1 FROM enrollments e WHERE e.lead = l.id AND {})"
+        } else {
+            "l.id IN (SELECT e.lead FROM enrollments e WHERE {})"
+        };
+        conditions.add(&test.replace("{}", &enrolled.joined()), enrolled.params);
     }
     if query.opted_out {
+        // The leads of every address whose newest consent is not opted-in,
+        // found from the (few) addresses through the leads' email and
+        // phone indexes.
         let newest = "c.state <> 'opted-in' AND c.id = (SELECT max(c2.id) FROM consent c2 \
                       WHERE c2.channel = c.channel AND c2.address = c.address)";
         conditions.add(
             &format!(
-                "(l.email IN (SELECT c.address FROM consent c WHERE c.channel = 'email' AND {newest}) \
-                 OR l.phone IN (SELECT c.address FROM consent c WHERE c.channel IN ('text', 'call') AND {newest}))"
+                "l.id IN (SELECT o.id FROM consent c JOIN leads o ON o.email = c.address \
+                 WHERE c.channel = 'email' AND {newest} \
+                 UNION SELECT o.id FROM consent c JOIN leads o ON o.phone = c.address \
+                 WHERE c.channel IN ('text', 'call') AND {newest})"
             ),
             Vec::new(),
         );
@@ -321,33 +368,39 @@ fn search_condition(search: &str, conditions: &mut Conditions) {
     );
 }
 
-/// The (version id, pc) pairs where an enrollment of `workflow` stands at
-/// step `step`.
-fn places(store: &Store, workflow: &str, step: &str) -> Result<Vec<(i64, u32)>, StoreError> {
-    let ids: Vec<i64> = store.query(
+/// The ids of every version of `workflow`.
+fn versions_of(store: &Store, workflow: &str) -> Result<Vec<i64>, StoreError> {
+    store.query(
         "SELECT id FROM workflows WHERE name = ?1",
         crate::store::params![workflow],
         |row| row.get(0),
-    )?;
+    )
+}
+
+/// For each version, the instructions where an enrollment stands at step
+/// `step` (versions without any are left out).
+fn places(store: &Store, versions: &[i64], step: &str) -> Result<Vec<(i64, Vec<u32>)>, StoreError> {
     let mut programs = Programs::new(store);
     let mut places = Vec::new();
-    for id in ids {
-        let Some(program) = programs.get(id)? else {
+    for &version in versions {
+        let Some(program) = programs.get(version)? else {
             continue;
         };
-        for pc in 0..program.code.len() as u32 {
-            let standing = [Status::Waiting, Status::Held, Status::Failed]
-                .into_iter()
-                .map(|status| program.standing_at(pc, status));
-            let at_step = standing.chain([pc]).any(|at| {
-                program
-                    .origins
-                    .get(at as usize)
-                    .is_some_and(|origin| origin.label == step)
-            });
-            if at_step {
-                places.push((id, pc));
-            }
+        let pcs: Vec<u32> = (0..program.code.len() as u32)
+            .filter(|&pc| {
+                let standing = [Status::Waiting, Status::Held, Status::Failed]
+                    .into_iter()
+                    .map(|status| program.standing_at(pc, status));
+                standing.chain([pc]).any(|at| {
+                    program
+                        .origins
+                        .get(at as usize)
+                        .is_some_and(|origin| origin.label == step)
+                })
+            })
+            .collect();
+        if !pcs.is_empty() {
+            places.push((version, pcs));
         }
     }
     Ok(places)
@@ -363,9 +416,10 @@ fn cursor(sort: Sort, key: &str, backwards: bool, conditions: &mut Conditions) {
     }
     let (at, id) = key.split_once(':').unwrap_or(("0", key));
     let at: i64 = at.parse().unwrap_or(0);
+    // A row value: both backends walk the (updated_at, id) index from it.
     conditions.add(
-        &format!("(l.updated_at {op} ? OR (l.updated_at = ? AND l.id {op} ?))"),
-        vec![Value::Int(at), Value::Int(at), text(id)],
+        &format!("(l.updated_at, l.id) {op} (?, ?)"),
+        vec![Value::Int(at), text(id)],
     );
 }
 
@@ -418,4 +472,133 @@ fn standings(store: &Store, rows: &mut [LeadRow]) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::params;
+
+    /// A store with leads `a`..`g`, several changed at the same instant.
+    fn store(dir: &tempfile::TempDir) -> Store {
+        let store = Store::open(dir.path().join("flowc.db")).expect("a store");
+        for (id, at) in [
+            ("a", 5),
+            ("b", 3),
+            ("c", 3),
+            ("d", 9),
+            ("e", 3),
+            ("f", 1),
+            ("g", 9),
+        ] {
+            store
+                .execute(
+                    "INSERT INTO leads (id, fields, updated_at, email) VALUES (?1, '{}', ?2, ?3)",
+                    params![id, at, format!("{id}@example.com")],
+                )
+                .expect("a lead");
+        }
+        store
+    }
+
+    /// Every page of `sort`, walked forward to the end and back again.
+    fn walk(store: &mut Store, sort: Sort) -> (Vec<String>, Vec<String>) {
+        // Two a page: pages end between leads changed at the same instant.
+        let mut query = Query {
+            sort,
+            size: 2,
+            ..Query::default()
+        };
+        let mut forward = Vec::new();
+        let mut pages = Vec::new();
+        loop {
+            let page = page(store, &query).expect("a page");
+            assert_eq!(page.total, 7);
+            forward.extend(page.rows.iter().map(|row| row.id.clone()));
+            pages.push(page.previous.clone());
+            match page.next {
+                Some(next) => query.page = Cursor::After(next),
+                None => break,
+            }
+        }
+        // Back from the last page, one page at a time.
+        let mut backward = Vec::new();
+        let last = page(store, &query).expect("the last page");
+        backward.extend(last.rows.iter().rev().map(|row| row.id.clone()));
+        let mut previous = last.previous;
+        while let Some(key) = previous {
+            query.page = Cursor::Before(key);
+            let page = page(store, &query).expect("a page");
+            backward.extend(page.rows.iter().rev().map(|row| row.id.clone()));
+            previous = page.previous;
+        }
+        backward.reverse();
+        (forward, backward)
+    }
+
+    #[test]
+    fn paging_visits_every_lead_once_in_order_both_ways() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut store = store(&dir);
+        for (sort, expected) in [
+            (Sort::Recent, ["g", "d", "a", "e", "c", "b", "f"]),
+            (Sort::Oldest, ["f", "b", "c", "e", "a", "d", "g"]),
+            (Sort::Id, ["a", "b", "c", "d", "e", "f", "g"]),
+            (Sort::IdDescending, ["g", "f", "e", "d", "c", "b", "a"]),
+        ] {
+            let (forward, backward) = walk(&mut store, sort);
+            assert_eq!(forward, expected, "{sort:?} forward");
+            assert_eq!(backward, expected, "{sort:?} back");
+        }
+    }
+
+    #[test]
+    fn searches_find_by_email_and_id_prefix() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut store = store(&dir);
+        let mut find = |search: &str| {
+            let query = Query {
+                search: Some(search.to_owned()),
+                size: 10,
+                ..Query::default()
+            };
+            page(&mut store, &query)
+                .expect("a page")
+                .rows
+                .into_iter()
+                .map(|row| row.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(find("D@Example.com"), ["d"]);
+        assert_eq!(find("c"), ["c"]);
+        assert!(find("zz").is_empty());
+    }
+
+    #[test]
+    fn opted_out_means_the_newest_consent_of_an_address() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut store = store(&dir);
+        let consent = |store: &Store, address: &str, state: &str| {
+            store
+                .execute(
+                    "INSERT INTO consent (channel, address, state, source, at) VALUES ('email', ?1, ?2, 'test', 0)",
+                    params![address, state],
+                )
+                .expect("a consent change");
+        };
+        consent(&store, "b@example.com", "opted-out");
+        consent(&store, "c@example.com", "unsubscribed");
+        consent(&store, "c@example.com", "opted-in");
+        consent(&store, "e@example.com", "undeliverable");
+        let query = Query {
+            opted_out: true,
+            sort: Sort::Id,
+            size: 10,
+            ..Query::default()
+        };
+        let found = page(&mut store, &query).expect("a page");
+        let ids: Vec<&str> = found.rows.iter().map(|row| row.id.as_str()).collect();
+        assert_eq!(ids, ["b", "e"]);
+        assert_eq!((found.total, found.more), (2, false));
+    }
 }

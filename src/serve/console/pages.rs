@@ -258,12 +258,8 @@ pub async fn leads(
             Some(name) => step_ids(store, name)?,
             None => Vec::new(),
         };
-        Ok((
-            leads::page(store, &asked)?,
-            names,
-            steps,
-            account_zone(store)?,
-        ))
+        let zone = account_zone(store)?;
+        Ok((leads::page(&mut live.store, &asked)?, names, steps, zone))
     })
     .await;
     let (found, workflows, steps, zone) = match found {
@@ -275,7 +271,11 @@ pub async fn leads(
         previous => found.previous.as_deref().map(|key| query.link(("before", key))),
     };
     let page_shown = minijinja::context! {
-        total => chart::group(found.total),
+        total => if found.more {
+            format!("More than {}", chart::group(found.total))
+        } else {
+            chart::group(found.total)
+        },
         count => found.total,
         next => found.next.is_some(),
         previous => found.previous.is_some(),
