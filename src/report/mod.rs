@@ -15,7 +15,7 @@ use crate::canvas::{Badge, Canvas, CardKind, Tone};
 use crate::chart::{self, Bar};
 use crate::runtime::recorder::Sent;
 use crate::runtime::{Simulation, Summary};
-use crate::vm::{EventKind, Status};
+use crate::vm::EventKind;
 pub use tally::Tally;
 use tally::CHANNELS;
 
@@ -160,19 +160,7 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
     for (code, count) in &summary.refusals {
         rows.push((format!("turned away: {code}"), *count));
     }
-    for status in [
-        Status::Completed,
-        Status::Exited,
-        Status::Failed,
-        Status::Waiting,
-        Status::Held,
-    ] {
-        let count = summary.statuses.get(status.name()).copied().unwrap_or(0);
-        let name = match status {
-            Status::Waiting => "still waiting",
-            Status::Held => "still held",
-            other => other.name(),
-        };
+    for (name, count) in summary.status_rows() {
         rows.push((name.to_owned(), count));
     }
     rows.into_iter()
@@ -200,13 +188,9 @@ fn funnel(program: &Program, summary: &Summary) -> String {
             color,
         });
     }
-    for (status, label) in [
-        (Status::Completed, "completed"),
-        (Status::Waiting, "still waiting"),
-        (Status::Held, "still held"),
-    ] {
-        let count = summary.statuses.get(status.name()).copied().unwrap_or(0);
-        if count > 0 {
+    // Exits and failures are in the endings already.
+    for (label, count) in summary.status_rows() {
+        if count > 0 && !matches!(label, "exited" | "failed") {
             bars.push(Bar {
                 label: label.to_owned(),
                 value: count,

@@ -123,6 +123,20 @@ impl Summary {
         }
     }
 
+    /// How many enrollments ended each way or are still under way, as a
+    /// summary names them: completed, exited, failed, still waiting,
+    /// still held.
+    pub fn status_rows(&self) -> [(&'static str, u64); 5] {
+        [
+            (Status::Completed, "completed"),
+            (Status::Exited, "exited"),
+            (Status::Failed, "failed"),
+            (Status::Waiting, "still waiting"),
+            (Status::Held, "still held"),
+        ]
+        .map(|(status, name)| (name, self.statuses.get(status.name()).copied().unwrap_or(0)))
+    }
+
     /// How many events of `kind` happened, over all steps.
     pub fn total(&self, kind: EventKind) -> u64 {
         self.per_instruction
@@ -218,19 +232,7 @@ pub fn write_summary(program: &Program, summary: &Summary, out: &mut String) {
     for (code, count) in &summary.refusals {
         let _ = writeln!(out, "  refused         {count:>8}  {code}");
     }
-    for status in [
-        Status::Completed,
-        Status::Exited,
-        Status::Failed,
-        Status::Waiting,
-        Status::Held,
-    ] {
-        let count = summary.statuses.get(status.name()).copied().unwrap_or(0);
-        let name = match status {
-            Status::Waiting => "still waiting",
-            Status::Held => "still held",
-            other => other.name(),
-        };
+    for (name, count) in summary.status_rows() {
         let _ = writeln!(out, "  {name:<15} {count:>8}");
     }
     if summary.over_budget > 0 {
