@@ -315,11 +315,7 @@ impl Builder {
         let mut fewest = self.crossings();
         for round in 0..ROUNDS {
             let down = round % 2 == 0;
-            let layers: Vec<usize> = if down {
-                (1..self.layers.len()).collect()
-            } else {
-                (0..self.layers.len().saturating_sub(1)).rev().collect()
-            };
+            let layers = self.sweep(down);
             for layer in layers {
                 self.sort_layer(layer, down);
             }
@@ -337,17 +333,32 @@ impl Builder {
         }
     }
 
+    /// The layers a sweep visits: top to bottom from the second (`down`),
+    /// or bottom to top from the one before the last.
+    fn sweep(&self, down: bool) -> Vec<usize> {
+        if down {
+            (1..self.layers.len()).collect()
+        } else {
+            (0..self.layers.len().saturating_sub(1)).rev().collect()
+        }
+    }
+
+    /// A node's neighbours in the layer above (`down`) or below.
+    fn neighbours(&self, node: usize, down: bool) -> &[usize] {
+        if down {
+            &self.nodes[node].ins
+        } else {
+            &self.nodes[node].outs
+        }
+    }
+
     /// Sorts a layer by the mean position of its neighbours above (`down`)
     /// or below; nodes without any keep their place.
     fn sort_layer(&mut self, layer: usize, down: bool) {
         let mut keyed: Vec<(f32, usize)> = self.layers[layer]
             .iter()
             .map(|&node| {
-                let near = if down {
-                    &self.nodes[node].ins
-                } else {
-                    &self.nodes[node].outs
-                };
+                let near = self.neighbours(node, down);
                 let key = if near.is_empty() {
                     self.nodes[node].order as f32
                 } else {
@@ -391,20 +402,12 @@ impl Builder {
         }
         for round in 0..2 * ROUNDS {
             let down = round % 2 == 0;
-            let layers: Vec<usize> = if down {
-                (1..self.layers.len()).collect()
-            } else {
-                (0..self.layers.len().saturating_sub(1)).rev().collect()
-            };
+            let layers = self.sweep(down);
             for layer in layers {
                 let targets: Vec<f32> = self.layers[layer]
                     .iter()
                     .map(|&node| {
-                        let near = if down {
-                            &self.nodes[node].ins
-                        } else {
-                            &self.nodes[node].outs
-                        };
+                        let near = self.neighbours(node, down);
                         if near.is_empty() {
                             self.nodes[node].x
                         } else {
