@@ -174,6 +174,47 @@ fn boxes_and_labels_never_overlap_and_fit_their_text() {
 }
 
 #[test]
+fn the_picture_is_no_larger_than_its_boxes_need() {
+    for path in common::examples() {
+        let layout = Layout::of(&canvas_of(&path));
+        // Rows of boxes that share a top edge, each as wide as its boxes
+        // side by side with room between them.
+        let mut rows: Vec<(f32, f32, f32)> = Vec::new();
+        for placed in &layout.boxes {
+            match rows.iter_mut().find(|(top, _, _)| *top == placed.y) {
+                Some(row) => {
+                    row.1 += placed.w + 26.0;
+                    row.2 = row.2.max(placed.h);
+                }
+                None => rows.push((placed.y, placed.w, placed.h)),
+            }
+        }
+        let widest = rows.iter().map(|row| row.1).fold(0.0, f32::max);
+        let labels = layout.routes.iter().flat_map(|route| &route.label);
+        let area: f32 = layout
+            .boxes
+            .iter()
+            .map(|placed| placed.w * placed.h)
+            .sum::<f32>()
+            + labels.map(|label| label.w * label.h).sum::<f32>();
+        assert!(
+            layout.width <= 1.35 * widest + 2.0 * layout::MARGIN,
+            "{}: {} wide for rows of at most {widest}",
+            path.display(),
+            layout.width
+        );
+        // Boxes and labels cover a sixth of the picture or more (the rest
+        // is the room between rows and the lines; the examples: 19-29%).
+        let used = area / (layout.width * layout.height);
+        assert!(
+            used > 0.17,
+            "{}: boxes cover {used:.2} of the picture",
+            path.display()
+        );
+    }
+}
+
+#[test]
 fn the_same_workflow_always_gives_the_same_picture() {
     let example = "examples/inbound-demo-follow-up.flow";
     let first = flowc(&["graph", example]);

@@ -11,8 +11,13 @@
 //! Nothing depends on hashing or timing, so the same canvas always gives
 //! the same layout.
 
+mod fit;
+mod ranks;
+
 use super::text;
 use super::{Canvas, CardKind};
+use fit::{inversions, isotonic, straighten};
+use ranks::{back_arrows, ranks};
 
 /// Font size of card text, in pixels.
 pub const FONT: f32 = 13.0;
@@ -543,68 +548,6 @@ impl Builder {
     }
 }
 
-/// Arrows that close a loop: found by a walk from the trigger, they point
-/// at a box still on the walk's path.
-fn back_arrows(boxes: usize, ends: &[(usize, usize)]) -> Vec<bool> {
-    let mut outs = vec![Vec::new(); boxes];
-    for (index, &(from, _)) in ends.iter().enumerate() {
-        outs[from].push(index);
-    }
-    let mut back = vec![false; ends.len()];
-    // 0: not seen, 1: on the path, 2: done.
-    let mut state = vec![0u8; boxes];
-    for start in 0..boxes {
-        if state[start] != 0 {
-            continue;
-        }
-        let mut stack = vec![(start, 0usize)];
-        state[start] = 1;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            if let Some(&arrow) = outs[node].get(*next) {
-                *next += 1;
-                let to = ends[arrow].1;
-                match state[to] {
-                    0 => {
-                        state[to] = 1;
-                        stack.push((to, 0));
-                    }
-                    1 => back[arrow] = true,
-                    _ => {}
-                }
-            } else {
-                state[node] = 2;
-                stack.pop();
-            }
-        }
-    }
-    back
-}
-
-/// Each box's rank: the longest path to it from a box nothing points at,
-/// loops left out.
-fn ranks(boxes: usize, ends: &[(usize, usize)], back: &[bool]) -> Vec<usize> {
-    let mut pending = vec![0usize; boxes];
-    let mut outs = vec![Vec::new(); boxes];
-    for (index, &(from, to)) in ends.iter().enumerate() {
-        if !back[index] {
-            pending[to] += 1;
-            outs[from].push(to);
-        }
-    }
-    let mut rank = vec![0usize; boxes];
-    let mut ready: Vec<usize> = (0..boxes).filter(|&b| pending[b] == 0).collect();
-    while let Some(node) = ready.pop() {
-        for &to in &outs[node] {
-            rank[to] = rank[to].max(rank[node] + 1);
-            pending[to] -= 1;
-            if pending[to] == 0 {
-                ready.push(to);
-            }
-        }
-    }
-    rank
-}
-
 /// The text of a tag standing for an arrow to `card`.
 fn jump_text(canvas: &Canvas, card: usize) -> Vec<String> {
     let target = &canvas.cards[card];
@@ -623,100 +566,4 @@ fn text_box(lines: &[String], size: f32, line: f32) -> (f32, f32) {
         .map(|l| text::width(l, size))
         .fold(0.0, f32::max);
     (width.ceil(), line * lines.len() as f32)
-}
-
-/// Drops corners that lie on a straight line.
-fn straighten(points: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
-    let mut out: Vec<(f32, f32)> = Vec::with_capacity(points.len());
-    for point in points {
-        if out.len() >= 2 {
-            let (a, b) = (out[out.len() - 2], out[out.len() - 1]);
-            let same_x = a.0 == b.0 && b.0 == point.0;
-            let same_y = a.1 == b.1 && b.1 == point.1;
-            if same_x || same_y {
-                out.pop();
-            }
-        }
-        out.push(point);
-    }
-    out
-}
-
-/// How many pairs of a sequence are out of order (a Fenwick tree).
-fn inversions(values: impl Iterator<Item = usize>) -> u64 {
-    let values: Vec<usize> = values.collect();
-    let size = values.iter().copied().max().map_or(0, |max| max + 1);
-    let mut tree = vec![0u64; size + 1];
-    let mut total = 0;
-    for (seen, &value) in values.iter().enumerate() {
-        // How many seen so far are at most `value`.
-        let mut at = value + 1;
-        let mut not_greater = 0;
-        while at > 0 {
-            not_greater += tree[at];
-            at &= at - 1;
-        }
-        total += seen as u64 - not_greater;
-        let mut at = value + 1;
-        while at <= size {
-            tree[at] += 1;
-            at += at & at.wrapping_neg();
-        }
-    }
-    total
-}
-
-/// The non-decreasing sequence closest to `targets` in weighted least
-/// squares (pool adjacent violators).
-fn isotonic(targets: &[f32], weights: &[f32]) -> Vec<f32> {
-    // Blocks of (weight, weighted sum, count).
-    let mut blocks: Vec<(f32, f32, usize)> = Vec::with_capacity(targets.len());
-    for (&target, &weight) in targets.iter().zip(weights) {
-        blocks.push((weight, weight * target, 1));
-        while blocks.len() >= 2 {
-            let last = blocks[blocks.len() - 1];
-            let before = blocks[blocks.len() - 2];
-            if before.1 / before.0 <= last.1 / last.0 {
-                break;
-            }
-            blocks.pop();
-            let merged = blocks.last_mut().expect("two blocks");
-            merged.0 += last.0;
-            merged.1 += last.1;
-            merged.2 += last.2;
-        }
-    }
-    blocks
-        .into_iter()
-        .flat_map(|(weight, sum, count)| std::iter::repeat_n(sum / weight, count))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn isotonic_pools_what_is_out_of_order() {
-        assert_eq!(isotonic(&[1.0, 2.0, 3.0], &[1.0; 3]), vec![1.0, 2.0, 3.0]);
-        assert_eq!(isotonic(&[3.0, 1.0, 2.0], &[1.0; 3]), vec![2.0, 2.0, 2.0]);
-        assert_eq!(isotonic(&[0.0, 0.0], &[1.0, 3.0]), vec![0.0, 0.0]);
-        assert_eq!(isotonic(&[4.0, 0.0], &[1.0, 3.0]), vec![1.0, 1.0]);
-    }
-
-    #[test]
-    fn inversions_count_pairs_out_of_order() {
-        assert_eq!(inversions([0, 1, 2].into_iter()), 0);
-        assert_eq!(inversions([2, 1, 0].into_iter()), 3);
-        assert_eq!(inversions([1, 1, 0].into_iter()), 2);
-    }
-
-    #[test]
-    fn loops_are_found_and_left_out_of_ranks() {
-        // 0 -> 1 -> 2 -> 1, 0 -> 2
-        let ends = [(0, 1), (1, 2), (2, 1), (0, 2)];
-        let back = back_arrows(3, &ends);
-        assert_eq!(back, vec![false, false, true, false]);
-        assert_eq!(ranks(3, &ends, &back), vec![0, 1, 2]);
-    }
 }
