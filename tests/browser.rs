@@ -314,6 +314,13 @@ fn the_console_from_sign_in_to_a_retried_step() {
         .contains("workflow onboarding"));
     accessible(&browser);
     browser.screenshot("console-workflow");
+    // A step's card leads to the leads at that step: the failed one.
+    browser
+        .find("svg.canvas a.card-link g.card.action[data-step*='broken']")
+        .follow();
+    assert!(browser.url().contains("step="), "{}", browser.url());
+    assert!(browser.find("#count").text().starts_with("1 lead"));
+    assert_eq!(browser.find("table.leads tbody th").text(), "eve");
 
     // Leads: search by email, open the lead, retry its failed step.
     browser.open(&format!("{}/console/leads", service.url));

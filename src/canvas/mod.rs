@@ -55,6 +55,8 @@ pub struct Card {
     pub step: Option<String>,
     /// Counts shown under its text.
     pub badges: Vec<Badge>,
+    /// Where it leads when clicked (see [`Canvas::link_steps`]).
+    pub link: Option<String>,
 }
 
 /// A count shown on a card, such as "12 waiting".
@@ -109,6 +111,8 @@ pub struct Arrow {
     pub steps: Vec<String>,
     /// Counts shown on its label: the leads waiting on the way.
     pub badges: Vec<Badge>,
+    /// Where its label leads when clicked (see [`Canvas::link_steps`]).
+    pub link: Option<String>,
 }
 
 impl Canvas {
@@ -155,6 +159,17 @@ impl Canvas {
                 (_, None) if card.lines[0] == COMPLETED => Some("end".to_owned()),
                 _ => None,
             };
+        }
+    }
+
+    /// Links every card and every arrow label that stands for a step (see
+    /// [`Canvas::identify`]) to `url(step id)`.
+    pub fn link_steps(&mut self, url: impl Fn(&str) -> String) {
+        for card in &mut self.cards {
+            card.link = card.step.as_deref().map(&url);
+        }
+        for arrow in &mut self.arrows {
+            arrow.link = arrow.steps.first().map(|step| url(step));
         }
     }
 
@@ -253,6 +268,7 @@ impl<'a> Drawing<'a> {
                 spans,
                 steps: Vec::new(),
                 badges: Vec::new(),
+                link: None,
             });
             return;
         }
@@ -322,6 +338,7 @@ impl<'a> Drawing<'a> {
             span,
             step: None,
             badges: Vec::new(),
+            link: None,
         })
     }
 

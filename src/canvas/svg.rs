@@ -54,6 +54,9 @@ pub fn element(canvas: &Canvas) -> String {
     }
     for (route, arrow) in layout.routes.iter().zip(&canvas.arrows) {
         if let Some(label) = &route.label {
+            if let Some(link) = &arrow.link {
+                let _ = write!(out, "<a href=\"{}\" class=\"label-link\">", escape(link));
+            }
             let _ = writeln!(
                 out,
                 "<g class=\"label\"{}><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"#ffffff\" stroke=\"#c5cdd6\"/>",
@@ -81,6 +84,9 @@ pub fn element(canvas: &Canvas) -> String {
                 }
             }
             out.push_str("</g>\n");
+            if arrow.link.is_some() {
+                out.push_str("</a>\n");
+            }
         }
     }
     for placed in &layout.boxes {
@@ -125,9 +131,17 @@ fn card_box(out: &mut String, canvas: &Canvas, card: usize, placed: &Placed) {
         .as_deref()
         .map(|id| format!(" data-step=\"{}\"", escape(id)))
         .unwrap_or_default();
+    // A linked card is reached by its link; one without, by itself.
+    let focus = match &drawn.link {
+        Some(link) => {
+            let _ = write!(out, "<a href=\"{}\" class=\"card-link\">", escape(link));
+            ""
+        }
+        None => " tabindex=\"0\"",
+    };
     let _ = writeln!(
         out,
-        "<g class=\"card {class}\" id=\"card-{card}\"{step} tabindex=\"0\" aria-label=\"{}\">",
+        "<g class=\"card {class}\" id=\"card-{card}\"{step}{focus} aria-label=\"{}\">",
         escape(&drawn.lines.join(" "))
     );
     let (x, y, w, h) = (placed.x, placed.y, placed.w, placed.h);
@@ -171,6 +185,9 @@ fn card_box(out: &mut String, canvas: &Canvas, card: usize, placed: &Placed) {
         }
     }
     out.push_str("</g>\n");
+    if drawn.link.is_some() {
+        out.push_str("</a>\n");
+    }
 }
 
 /// A "go to" tag: a link to the card it stands for.

@@ -158,7 +158,14 @@ pub async fn workflow(
             version,
         })
         .collect();
-    let canvas = canvas.map(|canvas| crate::canvas::svg::element(&canvas));
+    // Each step's card (and each wait's label) leads to the leads there.
+    let canvas = canvas.map(|mut canvas| {
+        canvas.link_steps(|step| {
+            let query = serde_urlencoded::to_string([("workflow", name.as_str()), ("step", step)]);
+            format!("/console/leads?{}", query.unwrap_or_default())
+        });
+        crate::canvas::svg::element(&canvas)
+    });
     page(
         StatusCode::OK,
         "console/workflow.html",
