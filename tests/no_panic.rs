@@ -244,6 +244,27 @@ fn a_long_chain_of_gotos_checks_and_draws() {
     assert!(picture.contains("skip4999"));
 }
 
+/// 20,000 waits in a row are written on one arrow: the canvas once
+/// followed them by recursion and overflowed the stack. The label lists
+/// the first ones and counts the rest.
+#[test]
+fn a_long_run_of_waits_draws() {
+    let mut source = String::from("workflow waits\n  trigger when email is set\n  steps\n");
+    source.push_str(&"    wait 1 day\n".repeat(20_000));
+    source.push_str("    send email\n      to lead\n      subject \"hi\"\n      body \"b\"\n");
+    let parsed = flowc::syntax::parse(&source);
+    assert!(parsed.diagnostics.is_empty());
+    let canvas = flowc::canvas::Canvas::build(&parsed.file.workflows[0], &source);
+    let label = &canvas.arrows[0].label;
+    assert!(label.len() <= 13, "{} lines", label.len());
+    assert_eq!(
+        label.last().map(String::as_str),
+        Some("… and 19988 more steps")
+    );
+    assert_eq!(canvas.arrows[0].spans.len(), 20_000);
+    assert!(flowc::canvas::svg::render(&canvas).contains("… and 19988 more steps"));
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = 5000;

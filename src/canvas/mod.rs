@@ -193,8 +193,46 @@ impl Canvas {
 /// The text of the card where leads complete.
 const COMPLETED: &str = "completed";
 
+/// The most lines of steps an arrow's label lists; the rest are counted.
+const TRAIL_LINES: usize = 12;
+
 /// An arrow's label so far, and the spans of the steps it passes.
-type Trail = (Vec<String>, Vec<Span>);
+#[derive(Clone, Debug, Default)]
+struct Trail {
+    lines: Vec<String>,
+    spans: Vec<Span>,
+    /// Steps passed past [`TRAIL_LINES`].
+    more: usize,
+}
+
+impl Trail {
+    /// Passes the step at `span`, written `text`.
+    fn pass(&mut self, text: &str, span: Span) {
+        if self.lines.len() < TRAIL_LINES {
+            self.lines.push(text.to_owned());
+        } else {
+            self.more += 1;
+        }
+        self.spans.push(span);
+    }
+
+    /// The arrow from card `from` to card `to` along this trail.
+    fn arrow(mut self, from: usize, to: usize) -> Arrow {
+        if self.more > 0 {
+            let more = format!("… and {} more steps", self.more);
+            self.lines.insert(TRAIL_LINES.min(self.lines.len()), more);
+        }
+        Arrow {
+            from,
+            to,
+            label: self.lines,
+            spans: self.spans,
+            steps: Vec::new(),
+            badges: Vec::new(),
+            link: None,
+        }
+    }
+}
 
 struct Drawing<'a> {
     workflow: &'a Workflow,
@@ -246,45 +284,50 @@ impl<'a> Drawing<'a> {
                     Edge::Next if branches => vec!["otherwise".to_owned()],
                     weight => edge_label(weight),
                 };
-                self.follow(from, edge.target(), &mut (label, Vec::new()), 0);
+                let trail = Trail {
+                    lines: label,
+                    ..Trail::default()
+                };
+                self.follow(from, edge.target(), trail);
             }
         }
     }
 
-    /// Walks from `node` through waits, gotos and extractions (which are
-    /// written on the arrow, `trail` keeping their text and spans) to the
-    /// next box, and draws the arrow there.
-    fn follow(&mut self, from: usize, node: NodeIndex, trail: &mut Trail, depth: usize) {
+    /// Walks from `start` through waits, gotos and extractions (which are
+    /// written on the arrow, `trail` keeping their text and spans) to each
+    /// next box, and draws an arrow there. The walk keeps its own stack, so
+    /// a run of any number of waits is followed without recursion.
+    fn follow(&mut self, from: usize, start: NodeIndex, trail: Trail) {
         let graph = &self.graph.graph;
-        if let Some(&to) = self.card_of.get(&node) {
-            if let Node::Step(step) = graph[node] {
-                trail.0.extend(self.window_of(step));
+        let mut stack = vec![(start, trail, 0)];
+        while let Some((node, mut trail, depth)) = stack.pop() {
+            if let Some(&to) = self.card_of.get(&node) {
+                if let Node::Step(step) = graph[node] {
+                    trail.lines.extend(self.window_of(step));
+                }
+                self.arrows.push(trail.arrow(from, to));
+                continue;
             }
-            let (label, spans) = std::mem::take(trail);
-            self.arrows.push(Arrow {
-                from,
-                to,
-                label,
-                spans,
-                steps: Vec::new(),
-                badges: Vec::new(),
-                link: None,
-            });
-            return;
-        }
-        // A loop of waits and gotos alone cannot be checked clean; stop
-        // anyway rather than follow it for ever.
-        if depth > graph.node_count() {
-            return;
-        }
-        if let Node::Step(step) = graph[node] {
-            trail.0.push(first_line(self.text(step.span)).to_owned());
-            trail.1.push(step.span);
-        }
-        let next: Vec<NodeIndex> = graph.edges(node).map(|edge| edge.target()).collect();
-        for target in next.into_iter().rev() {
-            let mut trail = trail.clone();
-            self.follow(from, target, &mut trail, depth + 1);
+            // A loop of waits and gotos alone cannot be checked clean; stop
+            // anyway rather than follow it for ever.
+            if depth > graph.node_count() {
+                continue;
+            }
+            if let Node::Step(step) = graph[node] {
+                trail.pass(first_line(self.text(step.span)), step.span);
+            }
+            // The last edge first, as the walk always went; the trail moves
+            // on to one of them and is copied for the others.
+            let next: Vec<NodeIndex> = graph.edges(node).map(|edge| edge.target()).collect();
+            let last = next.len().saturating_sub(1);
+            for (index, target) in next.into_iter().enumerate() {
+                let trail = if index == last {
+                    std::mem::take(&mut trail)
+                } else {
+                    trail.clone()
+                };
+                stack.push((target, trail, depth + 1));
+            }
         }
     }
 
