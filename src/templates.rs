@@ -58,6 +58,12 @@ fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
     ENVIRONMENT.get_or_init(|| {
         let mut environment = Environment::new();
+        // A value as one segment of a URL path: `/` and every other
+        // character but letters and digits percent-encoded.
+        environment.add_filter("segment", |value: String| {
+            percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        });
         for (name, source) in TEMPLATES {
             environment
                 .add_template(name, source)
@@ -84,6 +90,19 @@ mod tests {
         for (name, _) in TEMPLATES {
             assert!(environment().get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_path_segment_keeps_its_slashes_inside() {
+        let mut environment = environment().clone();
+        environment
+            .add_template("t.html", "<a href=\"/x/{{ id|segment }}\">")
+            .expect("a template");
+        let page = environment
+            .get_template("t.html")
+            .and_then(|template| template.render(minijinja::context! { id => "a/b <c>" }))
+            .expect("renders");
+        assert_eq!(page, "<a href=\"/x/a%2Fb%20%3Cc%3E\">");
     }
 
     #[test]

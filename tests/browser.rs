@@ -230,6 +230,10 @@ fn the_console_from_sign_in_to_a_retried_step() {
          {\"id\": \"eve\", \"email\": \"eve@example.com\", \"plan\": \"broken\"}\n\
          {\"id\": \"kim\", \"email\": \"kim@example.com\", \"plan\": \"basic\"}\n",
     );
+    // Hostile lead data: markup in an id and a field.
+    leads.push_str(
+        "{\"id\": \"x<script>window.__pwned=1</script>\", \"email\": \"x@example.com\", \"plan\": \"<img src=x onerror=window.__pwned=2>\"}\n",
+    );
     for n in 0..117 {
         leads.push_str(&format!(
             "{{\"id\": \"lead-{n:03}\", \"email\": \"lead{n}@example.com\"}}\n"
@@ -304,7 +308,7 @@ fn the_console_from_sign_in_to_a_retried_step() {
     }
     assert!(compared >= 2, "{stats}");
     let entered = browser.find("svg.canvas g.trigger").text();
-    assert!(entered.contains("120 entered"), "{entered}");
+    assert!(entered.contains("121 entered"), "{entered}");
     assert_eq!(browser.script(SPILLS, vec![]), serde_json::json!([]));
     let versions = browser.find("table.versions tbody").text();
     assert!(versions.contains("olga"), "who published: {versions}");
@@ -324,7 +328,7 @@ fn the_console_from_sign_in_to_a_retried_step() {
 
     // Leads: search by email, open the lead, retry its failed step.
     browser.open(&format!("{}/console/leads", service.url));
-    assert!(browser.find("#count").text().starts_with("120 leads"));
+    assert!(browser.find("#count").text().starts_with("121 leads"));
     browser.find("#q").type_text("EVE@example.com");
     browser.find("form.filters button[type=submit]").follow();
     assert_eq!(browser.find_all("table.leads tbody tr").len(), 1);
@@ -350,6 +354,22 @@ fn the_console_from_sign_in_to_a_retried_step() {
         recorded.contains("retried") && recorded.contains("by maria"),
         "{recorded}"
     );
+
+    // Lead data is text wherever it shows: in the table and on its page.
+    browser.open(&format!("{}/console/leads?q=x", service.url));
+    let row = browser.find("table.leads tbody th").text();
+    assert_eq!(row, "x<script>window.__pwned=1</script>");
+    browser.find("table.leads tbody a").follow();
+    let plan = browser.find("dl.fields").text();
+    assert!(
+        plan.contains("<img src=x onerror=window.__pwned=2>"),
+        "{plan}"
+    );
+    assert_eq!(
+        browser.script("return window.__pwned === undefined", vec![]),
+        serde_json::json!(true)
+    );
+    assert!(browser.find_all("main img, main script").is_empty());
 
     // Pause and resume a waiting lead; remove another (after confirming).
     browser.open(&format!("{}/console/leads/ada", service.url));
