@@ -71,6 +71,17 @@ fn run(flowc: &str, dir: &Path, leads: &str) -> (Duration, u64, u64) {
 
 /// One run of the binary on `flow`: as [`run`].
 fn run_file(flowc: &str, dir: &Path, flow: &str, leads: &str) -> (Duration, u64, u64) {
+    run_with(flowc, dir, flow, leads, &[])
+}
+
+/// One run of the binary on `flow` with `extra` arguments: as [`run`].
+fn run_with(
+    flowc: &str,
+    dir: &Path,
+    flow: &str,
+    leads: &str,
+    extra: &[&str],
+) -> (Duration, u64, u64) {
     let output = dir.join("timelines.jsonl");
     let began = Instant::now();
     // Waited for by `wait`, which reads its peak memory too.
@@ -79,6 +90,7 @@ fn run_file(flowc: &str, dir: &Path, flow: &str, leads: &str) -> (Duration, u64,
         .args(["run", flow, "--leads", leads])
         .args(["--start", "2026-03-02T00:00:00Z", "--simulate"])
         .args(["--format", "jsonl"])
+        .args(extra)
         .current_dir(dir)
         .stdout(File::create(&output).expect("the output file"))
         .stderr(Stdio::inherit())
@@ -155,6 +167,43 @@ fn main() {
         written as f64 / LEADS as f64
     );
     policed(flowc, dir.path(), rounds.min(3));
+    report(flowc, dir.path(), rounds.min(3));
+}
+
+/// The same run with `--report report.html`, alternating with one
+/// without, through the CLI: what the report adds in time and memory.
+fn report(flowc: &str, dir: &Path, rounds: usize) {
+    let (mut with, mut without, mut peaks) = (vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        let (time, peak, _) = run_with(
+            flowc,
+            dir,
+            "five.flow",
+            "enter.jsonl",
+            &["--report", "report.html"],
+        );
+        with.push(time.as_secs_f64());
+        peaks.push(peak);
+        without.push(run(flowc, dir, "enter.jsonl").0.as_secs_f64());
+    }
+    let size = std::fs::metadata(dir.join("report.html")).map_or(0, |meta| meta.len());
+    println!(
+        "\nflowc run --simulate --format jsonl --report report.html > FILE: {LEADS} leads, \
+         through the CLI\n"
+    );
+    println!("  rounds                   {rounds}");
+    println!(
+        "  with the report          {:.2} s, {:.0} leads/s",
+        median(&with),
+        LEADS as f64 / median(&with)
+    );
+    println!("  without (same rounds)    {:.2} s", median(&without));
+    println!(
+        "  peak memory              {:.0} MB, {:.0} bytes per lead",
+        median(&peaks) as f64 / 1e6,
+        median(&peaks) as f64 / LEADS as f64
+    );
+    println!("  report                   {:.0} KB", size as f64 / 1024.0);
 }
 
 /// The leads through five copies of the flow at once under a contact
