@@ -321,3 +321,21 @@ fn check_with_config_warns_of_unset_variables_only_in_its_own_environment() {
     let nearest = flowc(&["check", &case]);
     assert!(!stdout(&nearest).contains("W0005"), "{}", stdout(&nearest));
 }
+
+#[test]
+fn check_short_prints_one_line_per_diagnostic_for_quickfix_lists() {
+    let output = flowc(&[
+        "check",
+        "--format",
+        "short",
+        "tests/cases/E0101-unknown-field.flow",
+        "examples/re-engagement.flow",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout,
+        "tests/cases/E0101-unknown-field.flow:4:16: error[E0101]: unknown field `lead_scor`; \
+         help: did you mean `lead_score`?\n"
+    );
+}

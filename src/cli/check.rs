@@ -31,6 +31,9 @@ pub enum Format {
     Human,
     /// One JSON array of diagnostics, for CI and editors.
     Json,
+    /// One line per diagnostic, `FILE:LINE:COLUMN: error[CODE]: message`,
+    /// as compilers print them for editors' quickfix lists (Vim's `:make`).
+    Short,
 }
 
 /// Checks every file; returns the exit status.
@@ -93,6 +96,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             let _ = serde_json::to_writer_pretty(&mut out, &json);
             let _ = writeln!(out);
         }
+        Format::Short => {}
     }
     if unreadable {
         EXIT_USAGE
@@ -132,8 +136,37 @@ impl<W: Write> Report<W> {
             Format::Json => self
                 .json
                 .extend(diagnostics.iter().map(|d| render_json(&source, d))),
+            Format::Short => {
+                for diagnostic in diagnostics {
+                    let _ = writeln!(self.out, "{}", short(&render_json(&source, diagnostic)));
+                }
+            }
         }
     }
+}
+
+/// A diagnostic on one line: where, how bad, its code, and what is wrong
+/// (its first line), with the help after a semicolon.
+fn short(diagnostic: &JsonDiagnostic) -> String {
+    let severity = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let message = diagnostic.message.lines().next().unwrap_or_default();
+    let help = diagnostic
+        .help
+        .as_deref()
+        .map(|help| {
+            format!(
+                "; help: {}",
+                help.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{}:{}:{}: {severity}[{}]: {message}{help}",
+        diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.code
+    )
 }
 
 /// The configurations read so far, each read and reported once.

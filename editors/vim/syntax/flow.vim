@@ -63,6 +63,10 @@ hi def link flowSection        Structure
 hi def link flowWorkflow       Structure
 hi def link flowEventDecl      Structure
 hi def link flowName           Identifier
+" Triple-quoted bodies span lines: a window that starts inside one must
+" know it, so highlighting is worked out from the top of the file.
+syn sync fromstart
+
 hi def link flowStep           Statement
 hi def link flowLabel          Statement
 hi def link flowLabelName      Label

@@ -79,7 +79,7 @@ endfor
 
 " Indentation: a new line after an opening line goes one level deeper, and
 " `end` goes back to its block's level.
-enew
+enew!
 setfiletype flow
 call setline(1, ['  steps', '    condition', '      branch a when x is set', '        exit', '      end'])
 for [s:lnum, s:want] in [[2, 4], [3, 6], [4, 8], [5, 4]]
@@ -110,8 +110,43 @@ for [s:line, s:column, s:group] in [[2, 5, 'flowStep'], [3, 7, 'flowBlock'], [3,
   endif
 endfor
 
-if &l:formatprg !=# 'flowc fmt -' || &l:commentstring !=# '# %s'
+if &l:formatexpr !=# 'FlowcFormat()' || &l:commentstring !=# '# %s'
   call add(s:failures, 'ftplugin settings missing')
+endif
+
+" Highlighting is worked out from the top: the line after a body's closing
+" `"""` is a step again however the window was scrolled.
+redir => s:sync
+silent syn sync
+redir END
+if s:sync !~# 'first line'
+  call add(s:failures, 'syn sync: ' . trim(s:sync))
+endif
+
+" `gq` on part of a file formats the whole file (flowc on the PATH).
+enew!
+setfiletype flow
+call setline(1, ['workflow w', 'trigger when email is set', '  steps', '      wait   1 day'])
+normal! 3Ggqj
+if getline(1, '$') !=# ['workflow w', '  trigger when email is set', '  steps', '    wait 1 day']
+  call add(s:failures, 'gq: ' . string(getline(1, '$')))
+endif
+" ... and leaves a file with errors as it is, not its error report.
+let s:broken = ['workflow w', '  trigger when email is set', '  steps', '    wait 1 dya', '    wait 2 days']
+call setline(1, s:broken)
+silent! normal! 4Ggqj
+if getline(1, '$') !=# s:broken
+  call add(s:failures, 'gq on errors: ' . string(getline(1, '$')))
+endif
+
+" `:make` gives one quickfix entry per diagnostic, at its place, with its message.
+edit! tests/cases/E0101-unknown-field.flow
+set shellpipe=>
+silent make
+let s:entries = filter(getqflist(), 'v:val.valid')
+if len(s:entries) != 1 || s:entries[0].lnum != 4 || s:entries[0].col != 16
+      \ || s:entries[0].type !=# 'e' || s:entries[0].text !~# 'unknown field `lead_scor`'
+  call add(s:failures, ':make: ' . string(getqflist()))
 endif
 
 if empty(s:failures)
