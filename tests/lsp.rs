@@ -387,3 +387,48 @@ fn splits_are_outlined_and_explained() {
     );
     client.stop();
 }
+
+/// Notifications whose params are missing, null or of the wrong shape are
+/// skipped with a line in the client's log; the server goes on answering.
+/// Each of these once ended it.
+#[test]
+fn malformed_notifications_are_skipped_not_fatal() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-malformed/a.flow";
+    client.open(
+        uri,
+        "workflow a\n  trigger when email is set\n  steps\n    wait 1 day\n",
+    );
+    assert!(client.diagnostics(uri).is_empty());
+    for (method, params) in [
+        ("textDocument/didOpen", json!({})),
+        ("textDocument/didOpen", json!({"textDocument": {"uri": 42}})),
+        ("textDocument/didChange", Value::Null),
+        (
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}}),
+        ),
+        (
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": []}),
+        ),
+        ("textDocument/didClose", json!({"textDocument": {}})),
+    ] {
+        client.notify(method, params);
+    }
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert!(
+        !symbols.as_array().expect("symbols").is_empty(),
+        "{symbols}"
+    );
+    let logged = client
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "window/logMessage")
+        .count();
+    assert_eq!(logged, 5, "{:?}", client.notifications);
+    client.stop();
+}

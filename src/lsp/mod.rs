@@ -91,19 +91,49 @@ impl Server {
         Ok(())
     }
 
+    /// The params of a notification as its method takes them; `None`, and
+    /// a message in the client's log, when they are not: a malformed
+    /// notification is skipped, never the end of the server.
+    fn params<P: serde::de::DeserializeOwned>(
+        &self,
+        notification: &Notification,
+    ) -> Result<Option<P>> {
+        match serde_json::from_value(notification.params.clone()) {
+            Ok(params) => Ok(Some(params)),
+            Err(error) => {
+                let params = lsp_types::LogMessageParams {
+                    typ: lsp_types::MessageType::ERROR,
+                    message: format!("flowc lsp skipped a {}: {error}", notification.method),
+                };
+                let log = Notification::new(
+                    lsp_types::notification::LogMessage::METHOD.to_owned(),
+                    params,
+                );
+                self.connection.sender.send(Message::Notification(log))?;
+                Ok(None)
+            }
+        }
+    }
+
     fn notified(&mut self, notification: Notification) -> Result<()> {
         let uri = match notification.method.as_str() {
             DidOpenTextDocument::METHOD => {
-                let params: lsp_types::DidOpenTextDocumentParams =
-                    serde_json::from_value(notification.params)?;
+                let Some(params) =
+                    self.params::<lsp_types::DidOpenTextDocumentParams>(&notification)?
+                else {
+                    return Ok(());
+                };
                 let uri = params.text_document.uri;
                 self.documents
                     .insert(uri.clone(), params.text_document.text);
                 uri
             }
             DidChangeTextDocument::METHOD => {
-                let params: lsp_types::DidChangeTextDocumentParams =
-                    serde_json::from_value(notification.params)?;
+                let Some(params) =
+                    self.params::<lsp_types::DidChangeTextDocumentParams>(&notification)?
+                else {
+                    return Ok(());
+                };
                 let uri = params.text_document.uri;
                 // Full sync: the last change holds the whole text.
                 if let Some(change) = params.content_changes.into_iter().last() {
@@ -112,8 +142,11 @@ impl Server {
                 uri
             }
             DidCloseTextDocument::METHOD => {
-                let params: lsp_types::DidCloseTextDocumentParams =
-                    serde_json::from_value(notification.params)?;
+                let Some(params) =
+                    self.params::<lsp_types::DidCloseTextDocumentParams>(&notification)?
+                else {
+                    return Ok(());
+                };
                 self.documents.remove(&params.text_document.uri);
                 return self.publish(params.text_document.uri, Vec::new());
             }
