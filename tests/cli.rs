@@ -339,3 +339,43 @@ fn check_short_prints_one_line_per_diagnostic_for_quickfix_lists() {
          help: did you mean `lead_score`?\n"
     );
 }
+
+#[test]
+fn a_file_that_cannot_be_read_is_not_counted_as_checked() {
+    let output = flowc(&["check", "missing.flow"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read missing.flow"));
+    assert_eq!(stdout(&output), "0 files checked; 1 file not checked\n");
+}
+
+#[test]
+fn read_only_commands_create_no_database() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let db = dir.path().join("none.db");
+    let db = db.display().to_string();
+    for args in [
+        vec!["leads", "--db", &db],
+        vec!["leads", "show", "a", "--db", &db],
+        vec!["timeline", "a", "--db", &db],
+        vec!["stats", "w", "--db", &db],
+    ] {
+        let output = flowc(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("there is no database at"),
+            "{args:?}: {output:?}"
+        );
+        assert!(!std::path::Path::new(&db).exists(), "{args:?} made {db}");
+    }
+}
+
+#[test]
+fn leads_status_takes_only_real_statuses() {
+    let output = flowc(&["leads", "--status", "bogus"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("possible values: active, waiting, held, paused"),
+        "{stderr}"
+    );
+}

@@ -322,6 +322,16 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
         "paused timers do not run"
     );
     assert_eq!(live.next_wake().expect("next"), None);
+    // `flowc leads --status paused` finds it (its stored status is waiting).
+    let paused = flowc(&db, &["leads", "--status", "paused"]);
+    assert!(text(&paused.stdout).contains("paused"), "{paused:?}");
+    assert!(text(&paused.stdout)
+        .lines()
+        .any(|line| line.starts_with("a ")));
+    let waiting = flowc(&db, &["leads", "--status", "waiting"]);
+    assert!(!text(&waiting.stdout)
+        .lines()
+        .any(|line| line.starts_with("a ")));
 
     live.publish(&artifact, WAITING, Migration::None, "tests")
         .expect("published again");

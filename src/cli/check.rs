@@ -47,14 +47,14 @@ pub fn run(args: &CheckArgs) -> u8 {
         out: std::io::stdout().lock(),
     };
     let mut configs = Configs::default();
-    let mut unreadable = false;
+    let mut unreadable = 0;
     for path in &args.files {
         let name = path.display().to_string();
         let source = match std::fs::read_to_string(path) {
             Ok(source) => source,
             Err(error) => {
                 eprintln!("error: cannot read {name}: {error}");
-                unreadable = true;
+                unreadable += 1;
                 continue;
             }
         };
@@ -67,7 +67,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             Some(config_path) => match configs.load(&config_path, &mut report) {
                 Ok(config) => config,
                 Err(()) => {
-                    unreadable = true;
+                    unreadable += 1;
                     continue;
                 }
             },
@@ -90,7 +90,8 @@ pub fn run(args: &CheckArgs) -> u8 {
     } = report;
     match format {
         Format::Human => {
-            let _ = writeln!(out, "{}", summary(errors, warnings, args.files.len()));
+            let checked = args.files.len() - unreadable;
+            let _ = writeln!(out, "{}", summary(errors, warnings, checked, unreadable));
         }
         Format::Json => {
             let _ = serde_json::to_writer_pretty(&mut out, &json);
@@ -98,7 +99,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         Format::Short => {}
     }
-    if unreadable {
+    if unreadable > 0 {
         EXIT_USAGE
     } else if errors > 0 {
         EXIT_ERRORS
@@ -200,13 +201,18 @@ impl Configs {
     }
 }
 
-fn summary(errors: usize, warnings: usize, files: usize) -> String {
+fn summary(errors: usize, warnings: usize, files: usize, unreadable: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let not_read = match unreadable {
+        0 => String::new(),
+        n => format!("; {} not checked", plural(n, "file")),
+    };
     if errors + warnings == 0 {
-        return format!("{} checked: no problems", plural(files, "file"));
+        let problems = if files == 0 { "" } else { ": no problems" };
+        return format!("{} checked{problems}{not_read}", plural(files, "file"));
     }
     format!(
-        "{} and {} in {}",
+        "{} and {} in {}{not_read}",
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(files, "file")

@@ -42,7 +42,7 @@ pub struct RetryArgs {
 
 /// Prints a lead's past events and where each enrollment stands.
 pub fn timeline(args: &TimelineArgs) -> u8 {
-    let live = match args.db.open() {
+    let live = match args.db.open_existing() {
         Ok(live) => live,
         Err(status) => return status,
     };
@@ -144,7 +144,7 @@ fn lead_time(at: Option<&str>) -> String {
 
 /// Prints counts per step and status.
 pub fn stats(args: &StatsArgs) -> u8 {
-    let live = match args.db.open() {
+    let live = match args.db.open_existing() {
         Ok(live) => live,
         Err(status) => return status,
     };

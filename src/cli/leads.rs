@@ -17,9 +17,8 @@ pub struct LeadsArgs {
     /// Only enrollments of this workflow.
     #[arg(long)]
     pub workflow: Option<String>,
-    /// Only enrollments with this status (active, waiting, held, completed,
-    /// exited, failed).
-    #[arg(long)]
+    /// Only enrollments with this status.
+    #[arg(long, value_parser = ["active", "waiting", "held", "paused", "completed", "exited", "failed"])]
     pub status: Option<String>,
     /// How to print.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -107,7 +106,7 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
 }
 
 fn show(args: &LeadsArgs, id: &str) -> u8 {
-    let live = match args.db.open() {
+    let live = match args.db.open_existing() {
         Ok(live) => live,
         Err(status) => return status,
     };
@@ -150,19 +149,25 @@ fn show(args: &LeadsArgs, id: &str) -> u8 {
 }
 
 fn list(args: &LeadsArgs) -> u8 {
-    let live = match args.db.open() {
+    let live = match args.db.open_existing() {
         Ok(live) => live,
         Err(status) => return status,
     };
-    let rows = match inspect::leads(
-        &live.store,
-        None,
-        args.workflow.as_deref(),
-        args.status.as_deref(),
-    ) {
+    // A paused enrollment keeps the status it had (waiting, held): it is
+    // told by its timer, so `paused` is picked after the query.
+    let stored = args.status.as_deref().filter(|status| *status != "paused");
+    let rows = match inspect::leads(&live.store, None, args.workflow.as_deref(), stored) {
         Ok(rows) => rows,
         Err(error) => return fail(&error),
     };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|row| {
+            args.status
+                .as_deref()
+                .is_none_or(|status| row.status == status)
+        })
+        .collect();
     match args.format {
         Format::Json => print_json(&rows),
         Format::Table => {

@@ -31,6 +31,23 @@ impl DbArgs {
     }
 }
 
+impl DbArgs {
+    /// Opens the live runtime for a command that only reads: a SQLite file
+    /// that is not there is an error, not a new empty database.
+    pub fn open_existing(&self) -> Result<Live, u8> {
+        if let Location::Sqlite(path) = self.location() {
+            if !path.exists() {
+                eprintln!(
+                    "error: there is no database at {}: `flowc publish FILE` makes one, or pass --db",
+                    path.display()
+                );
+                return Err(super::EXIT_USAGE);
+            }
+        }
+        self.open()
+    }
+}
+
 /// Arguments of `flowc migrate`.
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
