@@ -35,8 +35,18 @@ pub enum FormatError {
     Changed,
 }
 
-/// The canonical layout of a source that parses.
+/// The canonical layout of a source that parses (a byte order mark at the
+/// start is kept, and laid out around).
 pub fn format_source(source: &str) -> Result<String, FormatError> {
+    const BOM: &str = "\u{feff}";
+    match source.strip_prefix(BOM) {
+        Some(rest) => format_text(rest).map(|formatted| format!("{BOM}{formatted}")),
+        None => format_text(source),
+    }
+}
+
+/// The canonical layout of a source without a byte order mark.
+fn format_text(source: &str) -> Result<String, FormatError> {
     let parsed = crate::syntax::parse(source);
     if !parsed.diagnostics.is_empty() {
         return Err(FormatError::Syntax(parsed.diagnostics));

@@ -379,3 +379,23 @@ fn leads_status_takes_only_real_statuses() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_byte_order_mark_at_the_start_is_accepted() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("bom.flow");
+    std::fs::write(
+        &file,
+        "\u{feff}workflow w\n trigger when email is set\n  steps\n      wait 1 day\n",
+    )
+    .expect("written");
+    let path = file.display().to_string();
+    let checked = flowc(&["check", &path]);
+    assert_eq!(checked.status.code(), Some(0), "{checked:?}");
+    let formatted = flowc(&["fmt", &path]);
+    assert_eq!(formatted.status.code(), Some(0), "{formatted:?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "\u{feff}workflow w\n  trigger when email is set\n  steps\n    wait 1 day\n"
+    );
+}

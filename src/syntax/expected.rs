@@ -32,7 +32,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         file | workflow | kw_workflow => "`workflow NAME`",
         stray_line | stray_item_line | stray_field_line | stray_window_line | stray_step_line
         | stray_branch_line | stray_variant_line | invalid | missing_end | WHITESPACE | comment
-        | blank_lines | eol | line_end | newline | block_end => return None,
+        | blank_lines | eol | line_end | newline | block_end | bom => return None,
         step_word => A_STEP,
         option_word => "an option of the step above",
         block_word => "`branch`, `variant`, `else`, `end` or `on`",
