@@ -9,6 +9,7 @@ use crate::ast::Channel;
 use crate::bytecode::Program;
 use crate::runtime::consent::{self, State};
 use crate::runtime::console::operator::{self, Action, ActionError};
+use crate::runtime::console::Programs;
 use crate::store::{instant, Store, StoreError};
 
 /// One enrollment of a lead, as `flowc leads` lists it.
@@ -63,28 +64,6 @@ pub struct StepCount {
     pub events: std::collections::BTreeMap<String, u64>,
     /// Enrollments at the step now, by status.
     pub now: std::collections::BTreeMap<String, u64>,
-}
-
-/// The step an enrollment of a stored program stands at: its `pc`, or the
-/// wait it waits in.
-fn step_label(
-    program: &str,
-    pc: u32,
-    status: &str,
-    cache: &mut rustc_hash::FxHashMap<String, Program>,
-) -> String {
-    if !cache.contains_key(program) {
-        if let Ok(parsed) = serde_json::from_str::<Program>(program) {
-            cache.insert(program.to_owned(), parsed);
-        }
-    }
-    cache
-        .get(program)
-        .and_then(|program| {
-            let at = program.standing_at(pc, crate::vm::Status::from_name(status));
-            program.origins.get(at as usize)
-        })
-        .map_or_else(|| format!("@{pc}"), |origin| origin.label.clone())
 }
 
 /// One lead as `flowc leads show` and `GET /v1/leads/{id}` show it.
@@ -164,7 +143,8 @@ pub fn leads(
     workflow: Option<&str>,
     status: Option<&str>,
 ) -> Result<Vec<LeadStatus>, StoreError> {
-    let mut programs = rustc_hash::FxHashMap::default();
+    // Each version's program is read and parsed once, not once a row.
+    let mut programs = Programs::new(store);
     // One lead's enrollments are found through its index, not by a scan.
     let by_lead = if lead.is_some() {
         "e.lead = ?3"
@@ -173,7 +153,7 @@ pub fn leads(
     };
     let rows = store.query(
         &format!(
-            "SELECT e.lead, w.name, w.version, w.program, e.status, e.pc, e.wake, e.hold_reason, e.remaining
+            "SELECT e.lead, w.name, w.version, e.workflow, e.status, e.pc, e.wake, e.hold_reason, e.remaining
              FROM enrollments e JOIN workflows w ON w.id = e.workflow
              WHERE {by_lead}
                AND (CAST(?1 AS TEXT) IS NULL OR w.name = ?1)
@@ -186,7 +166,7 @@ pub fn leads(
             row.get::<String>(0)?,
             row.get::<String>(1)?,
             row.get::<i64>(2)?,
-            row.get::<String>(3)?,
+            row.get::<i64>(3)?,
             row.get::<String>(4)?,
             row.get::<u32>(5)?,
             row.get::<Option<i64>>(6)?,
@@ -196,8 +176,8 @@ pub fn leads(
         },
     )?;
     let mut out = Vec::new();
-    for (lead, workflow, version, program, status, pc, wake, hold_reason, remaining) in rows {
-        let step = step_label(&program, pc, &status, &mut programs);
+    for (lead, workflow, version, version_id, status, pc, wake, hold_reason, remaining) in rows {
+        let step = programs.step(version_id, pc, &status)?;
         let status = if remaining.is_some() {
             "paused".to_owned()
         } else {
@@ -350,16 +330,16 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
     for (step, kind, count) in rows {
         add(step, kind, false, count);
     }
-    let mut programs = rustc_hash::FxHashMap::default();
-    let rows: Vec<(String, u32, String, i64)> = store.query(
-        "SELECT w.program, e.pc, e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
-         WHERE w.name = ?1 GROUP BY w.id, w.program, e.pc, e.status",
+    let mut programs = Programs::new(store);
+    let rows: Vec<(i64, u32, String, i64)> = store.query(
+        "SELECT e.workflow, e.pc, e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
+         WHERE w.name = ?1 GROUP BY e.workflow, e.pc, e.status",
         params![name],
         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
     )?;
-    for (program, pc, status, count) in rows {
+    for (version, pc, status, count) in rows {
         add(
-            step_label(&program, pc, &status, &mut programs),
+            programs.step(version, pc, &status)?,
             status,
             true,
             count as u64,
