@@ -46,49 +46,62 @@ pub struct Conversion {
 
 /// Every workflow, by name.
 pub fn overview(store: &Store) -> Result<Vec<WorkflowSummary>, StoreError> {
-    let names: Vec<(String, i64, bool, i64)> = store.query(
-        "SELECT name, max(version), max(published) = 1, max(created_at) FROM workflows
-         GROUP BY name ORDER BY name",
+    let names: Vec<String> = store.query(
+        "SELECT DISTINCT name FROM workflows ORDER BY name",
         params![],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        |row| row.get(0),
     )?;
     let mut out = Vec::with_capacity(names.len());
-    for (name, version, live, published_at) in names {
-        let counts: Vec<(String, i64)> = store.query(
-            "SELECT e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
-             WHERE w.name = ?1 GROUP BY e.status",
-            params![name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
-        let count = |pick: &dyn Fn(&str) -> bool| -> u64 {
-            counts
-                .iter()
-                .filter(|(status, _)| pick(status))
-                .map(|(_, count)| *count as u64)
-                .sum()
-        };
-        let entered = count(&|_| true);
-        let goals = inspect::endings(store, &name)?
-            .into_iter()
-            .filter(|ending| ending.category == "goal")
-            .map(|ending| Conversion {
-                percent: percent(ending.count, entered),
-                goal: ending.reason,
-                count: ending.count,
-            })
-            .collect();
-        out.push(WorkflowSummary {
-            running: count(&|status| matches!(status, "active" | "waiting" | "held")),
-            failed: count(&|status| status == "failed"),
-            entered,
-            goals,
-            name,
-            version,
-            live,
-            published_at: instant(published_at),
-        });
+    for name in names {
+        out.extend(summary(store, &name)?);
     }
     Ok(out)
+}
+
+/// Workflow `name` with its leads and goals, if there is one.
+pub fn summary(store: &Store, name: &str) -> Result<Option<WorkflowSummary>, StoreError> {
+    let found: Option<(i64, bool, i64)> = store.query_opt(
+        "SELECT max(version), max(published) = 1, max(created_at) FROM workflows
+         WHERE name = ?1 GROUP BY name",
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
+    let Some((version, live, published_at)) = found else {
+        return Ok(None);
+    };
+    let counts: Vec<(String, i64)> = store.query(
+        "SELECT e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
+         WHERE w.name = ?1 GROUP BY e.status",
+        params![name],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let count = |pick: &dyn Fn(&str) -> bool| -> u64 {
+        counts
+            .iter()
+            .filter(|(status, _)| pick(status))
+            .map(|(_, count)| *count as u64)
+            .sum()
+    };
+    let entered = count(&|_| true);
+    let goals = inspect::endings(store, name)?
+        .into_iter()
+        .filter(|ending| ending.category == "goal")
+        .map(|ending| Conversion {
+            percent: percent(ending.count, entered),
+            goal: ending.reason,
+            count: ending.count,
+        })
+        .collect();
+    Ok(Some(WorkflowSummary {
+        name: name.to_owned(),
+        running: count(&|status| matches!(status, "active" | "waiting" | "held")),
+        failed: count(&|status| status == "failed"),
+        entered,
+        goals,
+        version,
+        live,
+        published_at: instant(published_at),
+    }))
 }
 
 fn percent(part: u64, whole: u64) -> f64 {

@@ -132,9 +132,7 @@ pub async fn workflow(
         let Some(versions) = workflows::versions(store, &wanted)? else {
             return Ok(None);
         };
-        let summary = workflows::overview(store)?
-            .into_iter()
-            .find(|summary| summary.name == wanted);
+        let summary = workflows::summary(store, &wanted)?;
         let canvas = workflows::live_canvas(store, &wanted)?;
         Ok(Some((summary, versions, canvas, account_zone(store)?)))
     })
