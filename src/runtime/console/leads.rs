@@ -3,11 +3,10 @@
 //! last row's key), so a page deep into a million leads is read as fast
 //! as the first: every query walks an index from where the page starts.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::conditions::{text, Conditions};
 use super::Programs;
 use crate::store::{instant, Store, StoreError, Value};
 use crate::vm::Status;
@@ -139,46 +138,6 @@ pub struct Standing {
     pub status: String,
     /// The step.
     pub step: String,
-}
-
-/// A query's SQL conditions, with `?` for each parameter, and the
-/// parameters in order; numbered when the clause is written.
-#[derive(Default)]
-struct Conditions {
-    sql: Vec<String>,
-    params: Vec<Value<'static>>,
-}
-
-impl Conditions {
-    /// Adds a condition whose `?` placeholders take `values`, in order.
-    fn add(&mut self, condition: &str, values: Vec<Value<'static>>) {
-        self.sql.push(condition.to_owned());
-        self.params.extend(values);
-    }
-
-    /// The conditions joined by AND, unnumbered.
-    fn joined(&self) -> String {
-        self.sql.join(" AND ")
-    }
-
-    /// `WHERE ...` with the placeholders numbered `?1`, `?2`...
-    fn clause(&self) -> String {
-        if self.sql.is_empty() {
-            return String::new();
-        }
-        let mut out = String::from("WHERE ");
-        for (index, part) in self.joined().split('?').enumerate() {
-            if index > 0 {
-                out.push_str(&format!("?{index}"));
-            }
-            out.push_str(part);
-        }
-        out
-    }
-}
-
-fn text(value: &str) -> Value<'static> {
-    Value::Text(Cow::Owned(value.to_owned()))
 }
 
 /// One page of the leads `query` asks for.

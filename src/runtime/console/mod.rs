@@ -5,6 +5,7 @@
 //! only render what these return.
 
 pub mod activity;
+mod conditions;
 pub mod lead;
 pub mod leads;
 pub mod operator;
