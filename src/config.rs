@@ -295,7 +295,7 @@ pub enum ConfigError {
 }
 
 /// What is wrong with a `flowc.toml` and where (a span of its text).
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Clone, Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
 #[diagnostic(
     code(E0600),

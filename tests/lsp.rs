@@ -18,6 +18,15 @@ struct Client {
 
 impl Client {
     fn start() -> Client {
+        let mut client = Client::spawn();
+        let capabilities = client.request("initialize", json!({"capabilities": {}}));
+        assert_eq!(capabilities["capabilities"]["hoverProvider"], true);
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    /// A server not yet initialized.
+    fn spawn() -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flowc"))
             .arg("lsp")
             .stdin(Stdio::piped())
@@ -26,17 +35,30 @@ impl Client {
             .expect("flowc lsp starts");
         let input = child.stdin.take().expect("stdin");
         let output = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut client = Client {
+        Client {
             child,
             input,
             output,
             next_id: 0,
             notifications: Vec::new(),
-        };
-        let capabilities = client.request("initialize", json!({"capabilities": {}}));
-        assert_eq!(capabilities["capabilities"]["hoverProvider"], true);
-        client.notify("initialized", json!({}));
-        client
+        }
+    }
+
+    /// Bytes as they are, framing and all.
+    fn raw(&mut self, bytes: &str) {
+        self.input.write_all(bytes.as_bytes()).expect("written");
+        self.input.flush().expect("flushed");
+    }
+
+    /// The next message that is not a notification (a response).
+    fn next_response(&mut self) -> Value {
+        loop {
+            let message = self.receive();
+            if message.get("method").is_none() {
+                return message;
+            }
+            self.notifications.push(message);
+        }
     }
 
     fn send(&mut self, message: &Value) {
@@ -68,17 +90,19 @@ impl Client {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
+        let message = self.exchange(method, params);
+        assert!(message.get("error").is_none(), "{message}");
+        message["result"].clone()
+    }
+
+    /// The whole response to a request: its result or its error.
+    fn exchange(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let message = self.receive();
-            if message["id"] == id {
-                assert!(message.get("error").is_none(), "{message}");
-                return message["result"].clone();
-            }
-            self.notifications.push(message);
-        }
+        let message = self.next_response();
+        assert_eq!(message["id"], id, "{message}");
+        message
     }
 
     /// The next diagnostics published for `uri`.
@@ -430,5 +454,231 @@ fn malformed_notifications_are_skipped_not_fatal() {
         .filter(|n| n["method"] == "window/logMessage")
         .count();
     assert_eq!(logged, 5, "{:?}", client.notifications);
+    client.stop();
+}
+
+fn framed(body: &str) -> String {
+    format!("Content-Length: {}\r\n\r\n{body}", body.len())
+}
+
+/// Requests before `initialize` are refused with -32002 (they once ended
+/// the server), and it initializes normally afterwards.
+#[test]
+fn requests_before_initialize_are_refused_not_fatal() {
+    let mut client = Client::spawn();
+    let refused = client.exchange("textDocument/hover", json!({}));
+    assert_eq!(refused["error"]["code"], -32002, "{refused}");
+    let info = client.request("initialize", json!({"capabilities": {}}));
+    assert_eq!(info["serverInfo"]["name"], "flowc");
+    let again = client.exchange("initialize", json!({"capabilities": {}}));
+    assert_eq!(again["error"]["code"], -32600, "{again}");
+    client.stop();
+}
+
+/// Streams that once ended the server: each gets its JSON-RPC error (or a
+/// line in the log) and the next request is answered.
+#[test]
+fn malformed_streams_get_errors_and_the_server_goes_on() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-streams/a.flow";
+    client.open(uri, SOURCE);
+    let ping = |client: &mut Client| {
+        let symbols = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        assert_eq!(symbols[0]["name"], "demo", "{symbols}");
+    };
+    let position = |line: u64, character: u64| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    // (what is sent, the error code of its response; None: no response)
+    let cases: Vec<(String, Option<i64>)> = vec![
+        ("Content-Length: twelve\r\n\r\n{}".into(), Some(-32700)),
+        (framed("{not json"), Some(-32700)),
+        (framed(r#"[{"jsonrpc":"2.0","id":7,"method":"shutdown"}]"#), Some(-32600)),
+        (framed("\"hello\""), Some(-32600)),
+        (framed(r#"{"jsonrpc":"2.0","id":99999999999,"method":"textDocument/hover"}"#), Some(-32600)),
+        (framed(r#"{"jsonrpc":"2.0","id":8,"method":42}"#), Some(-32600)),
+        (framed(r#"{"jsonrpc":"2.0","id":9,"method":"textDocument/hover","params":null}"#), Some(-32602)),
+        (framed(&json!({"jsonrpc":"2.0","id":10,"method":"textDocument/hover","params":position(4_294_967_296, 0)}).to_string()), Some(-32602)),
+        (framed(r#"{"jsonrpc":"2.0","id":11,"method":"textDocument/hover","params":{"textDocument":{"uri":"not a uri"},"position":{"line":0,"character":0}}}"#), Some(-32602)),
+        (framed(r#"{"jsonrpc":"2.0","id":12,"method":"flowc/nothing"}"#), Some(-32601)),
+        (framed(r#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"::","text":1}}}"#), None),
+        (framed(r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#), None),
+        (framed(r#"{"jsonrpc":"2.0","id":13,"result":null}"#), None),
+        ("Content-Type: application/json\r\n\r\n".into(), Some(-32700)),
+    ];
+    for (sent, code) in cases {
+        client.raw(&sent);
+        if let Some(code) = code {
+            let response = client.next_response();
+            assert_eq!(response["error"]["code"], code, "{sent}: {response}");
+            let message = response["error"]["message"].as_str().expect("a message");
+            assert!(
+                !message.contains("Error(") && !message.contains('{'),
+                "a sentence: {message}"
+            );
+        }
+        ping(&mut client);
+    }
+    // Past the end of a line or the file is clamped, not an error.
+    let hover = client.request("textDocument/hover", position(4_000_000, 4_000_000));
+    assert!(hover.is_null(), "{hover}");
+    client.stop();
+}
+
+/// A `Content-Length` too large to allocate is read past without holding
+/// it: the server ends cleanly when the stream does, never aborts.
+#[test]
+fn a_huge_content_length_does_not_abort() {
+    let mut client = Client::start();
+    client.raw("Content-Length: 99999999999999\r\n\r\n{}");
+    drop(client.input);
+    let status = client.child.wait().expect("flowc lsp exits");
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
+/// A duplicate label points at the first one as related information.
+#[test]
+fn secondary_labels_are_related_information() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-related/a.flow";
+    let text = "workflow a\n  trigger when email is set\n  steps\n    label first\n    wait 1 day\n    label first\n    wait 1 day\n";
+    client.open(uri, text);
+    let diagnostics = client.diagnostics(uri);
+    let duplicate = diagnostics
+        .iter()
+        .find(|d| d["range"]["start"]["line"] == 5)
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    let related = &duplicate["relatedInformation"][0];
+    assert_eq!(related["message"], "first used here", "{duplicate}");
+    assert_eq!(related["location"]["uri"], uri);
+    assert_eq!(related["location"]["range"]["start"]["line"], 3);
+    client.stop();
+}
+
+/// A `flowc.toml` that cannot be read is a diagnostic on the first line
+/// of the documents beside it, pointing into the file; fixed, it goes.
+#[test]
+fn an_invalid_flowc_toml_is_a_diagnostic() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let config = dir.path().join("flowc.toml");
+    std::fs::write(&config, "[email]\nfrom = \n").expect("written");
+    let path = dir.path().join("a.flow");
+    let uri = format!("file://{}", path.display());
+    let mut client = Client::start();
+    client.open(&uri, SOURCE);
+    let diagnostics = client.diagnostics(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "E0600");
+    let message = diagnostics[0]["message"].as_str().expect("text");
+    assert!(message.contains("flowc.toml cannot be used"), "{message}");
+    let related = &diagnostics[0]["relatedInformation"][0]["location"];
+    assert_eq!(related["uri"], format!("file://{}", config.display()));
+    assert_eq!(related["range"]["start"]["line"], 1, "{related}");
+    std::fs::remove_file(&config).expect("removed");
+    client.change(&uri, 2, SOURCE);
+    assert!(client.diagnostics(&uri).is_empty());
+    client.stop();
+}
+
+const NESTED: &str = r#"workflow nested
+  trigger when email is set
+  steps
+    call phone
+      agent "ava"
+      on answered
+        wait 1 day
+        send text
+          body """
+            Thanks
+            again
+          """
+      on voicemail
+        exit
+    end
+    wait 1 day
+"#;
+
+/// A step's outline range holds its outcomes and its `end`; folding ranges
+/// cover the step, each outcome and the `"""` body.
+#[test]
+fn symbols_and_folds_cover_nested_steps_and_end() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-folds/a.flow";
+    client.open(uri, NESTED);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let call = &symbols[0]["children"][1];
+    assert_eq!(call["detail"], "call phone", "{symbols}");
+    assert_eq!(call["range"]["start"]["line"], 3);
+    assert_eq!(call["range"]["end"]["line"], 14, "through `end`: {call}");
+    assert_eq!(call["selectionRange"]["end"]["line"], 3);
+    let answered = &call["children"][0];
+    assert_eq!(answered["range"]["end"]["line"], 11, "{answered}");
+    let folds = client.request(
+        "textDocument/foldingRange",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let lines: Vec<(u64, u64)> = folds
+        .as_array()
+        .expect("folds")
+        .iter()
+        .map(|fold| {
+            (
+                fold["startLine"].as_u64().unwrap(),
+                fold["endLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [(0, 15), (3, 14), (5, 11), (7, 11), (8, 11)] {
+        assert!(lines.contains(&expected), "{expected:?} in {lines:?}");
+    }
+    client.stop();
+}
+
+/// A burst of changes (sent in one write, as fast typing arrives) is
+/// checked once, at its end: one set of diagnostics, for the last text.
+#[test]
+fn diagnostics_are_debounced_to_the_last_change() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-debounce/a.flow";
+    client.open(uri, SOURCE);
+    assert!(client.diagnostics(uri).is_empty());
+    let burst: String = (2..=21)
+        .map(|version| {
+            let text = SOURCE.replace("lead_score >= 40", &format!("lead_score >= {version}x"));
+            let text = if version == 21 {
+                SOURCE.replace("goto first", "goto nowhere")
+            } else {
+                text
+            };
+            framed(
+                &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": text}]}})
+                .to_string(),
+            )
+        })
+        .collect();
+    client.raw(&burst);
+    let diagnostics = client.diagnostics(uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert!(diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nowhere"));
+    // Anything published for the burst came before this answer.
+    client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let more = client
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "textDocument/publishDiagnostics")
+        .count();
+    assert_eq!(more, 0, "{:?}", client.notifications);
     client.stop();
 }

@@ -61,23 +61,35 @@ pub fn check_source(
     dir: Option<&Path>,
     target: Option<Target<'_>>,
 ) -> Vec<Diagnostic> {
-    let parsed = crate::syntax::parse(source);
+    check_parsed(crate::syntax::parse(source), source, dir, target).1
+}
+
+/// [`check_source`] on a source already parsed (the language server keeps
+/// the tree for its other answers): the tree back, and the diagnostics.
+pub fn check_parsed(
+    parsed: crate::syntax::Parsed,
+    source: &str,
+    dir: Option<&Path>,
+    target: Option<Target<'_>>,
+) -> (SourceFile, Vec<Diagnostic>) {
     let semantic = check(&parsed.file, source, dir, target);
-    with_syntax_errors(parsed, semantic, source)
+    let diagnostics = with_syntax_errors(&parsed.file, parsed.diagnostics, semantic, source);
+    (parsed.file, diagnostics)
 }
 
 /// `semantic` after the syntax errors of `parsed`, keeping only what the
 /// lines they left out cannot explain, sorted.
 fn with_syntax_errors(
-    parsed: crate::syntax::Parsed,
+    file: &SourceFile,
+    syntax: Vec<Diagnostic>,
     semantic: Vec<Diagnostic>,
     source: &str,
 ) -> Vec<Diagnostic> {
-    if parsed.diagnostics.is_empty() {
+    if syntax.is_empty() {
         return semantic;
     }
-    let independent = recovery::independent(semantic, &parsed.diagnostics, &parsed.file, source);
-    let mut diagnostics = parsed.diagnostics;
+    let independent = recovery::independent(semantic, &syntax, file, source);
+    let mut diagnostics = syntax;
     diagnostics.extend(independent);
     diagnostic::sort(&mut diagnostics);
     diagnostics
@@ -110,7 +122,12 @@ pub fn checked(source: &str, dir: Option<&Path>) -> Result<Checked, Vec<Diagnost
     let parsed = crate::syntax::parse(source);
     let (diagnostics, templates) = check_all(&parsed.file, source, dir, None);
     if !parsed.diagnostics.is_empty() {
-        return Err(with_syntax_errors(parsed, diagnostics, source));
+        return Err(with_syntax_errors(
+            &parsed.file,
+            parsed.diagnostics,
+            diagnostics,
+            source,
+        ));
     }
     if diagnostics
         .iter()

@@ -1,30 +1,28 @@
 //! What the language server knows about one document: its diagnostics,
 //! and what is at a position (for hover, definition and completion).
 
-use crate::ast::{EventDecl, FieldType, SourceFile, Step, StepKind, Workflow};
+use crate::ast::{EventDecl, FieldType, SourceFile, Step, Workflow};
 use crate::check::{all_steps, FieldOrigin, Scope};
 use crate::schema;
 use crate::span::Span;
 
-/// A parsed document.
+/// A document and its tree.
+#[derive(Clone, Copy)]
 pub struct Document<'a> {
     /// Its text.
     pub text: &'a str,
     /// Its tree (as much as could be read).
-    pub file: SourceFile,
+    pub file: &'a SourceFile,
 }
 
 impl<'a> Document<'a> {
-    /// Parses `text`.
-    pub fn parse(text: &'a str) -> Self {
-        Document {
-            text,
-            file: crate::syntax::parse(text).file,
-        }
+    /// A document over a tree already parsed from `text`.
+    pub fn new(text: &'a str, file: &'a SourceFile) -> Self {
+        Document { text, file }
     }
 
     /// The workflow the byte `offset` is in.
-    fn workflow_at(&self, offset: usize) -> Option<&Workflow> {
+    fn workflow_at(&self, offset: usize) -> Option<&'a Workflow> {
         self.file
             .workflows
             .iter()
@@ -234,7 +232,7 @@ impl FieldDoc {
 }
 
 /// A field type as written: `optional list of text`.
-fn type_name(ty: &FieldType) -> String {
+pub(super) fn type_name(ty: &FieldType) -> String {
     let base = match ty.base {
         crate::ast::BaseType::Text => "text",
         crate::ast::BaseType::Number => "number",
@@ -249,163 +247,6 @@ fn type_name(ty: &FieldType) -> String {
 /// Every step of a workflow, nested ones included.
 fn steps_of(workflow: &Workflow) -> Vec<&Step> {
     all_steps(workflow.step_list())
-}
-
-/// An outline entry: a name, what it is, where, and what it holds.
-pub struct Symbol {
-    /// What it is called.
-    pub name: String,
-    /// Its detail (`send email`, `text`).
-    pub detail: String,
-    /// The kind of entry.
-    pub kind: SymbolKind,
-    /// The whole entry.
-    pub span: Span,
-    /// Nested entries.
-    pub children: Vec<Symbol>,
-}
-
-/// Kinds of outline entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SymbolKind {
-    /// A workflow.
-    Workflow,
-    /// A field.
-    Field,
-    /// An event, trigger or goal.
-    Event,
-    /// A step.
-    Step,
-}
-
-/// The outline of a document: workflows with their fields, events,
-/// trigger, goals and steps.
-pub fn outline(file: &SourceFile, text: &str) -> Vec<Symbol> {
-    file.workflows
-        .iter()
-        .map(|workflow| {
-            let mut children = Vec::new();
-            for field in &workflow.fields {
-                children.push(leaf(
-                    &field.name.name,
-                    &type_name(&field.ty),
-                    SymbolKind::Field,
-                    field.name.span,
-                ));
-            }
-            for event in &workflow.events {
-                children.push(leaf(
-                    &event.name.name,
-                    "event",
-                    SymbolKind::Event,
-                    event.name.span,
-                ));
-            }
-            for trigger in &workflow.triggers {
-                children.push(leaf(
-                    "trigger",
-                    &first_line(text, trigger.span),
-                    SymbolKind::Event,
-                    trigger.span,
-                ));
-            }
-            for goal in &workflow.goals {
-                children.push(leaf(
-                    &goal.name.name,
-                    "goal",
-                    SymbolKind::Event,
-                    goal.name.span,
-                ));
-            }
-            children.extend(
-                workflow
-                    .step_list()
-                    .iter()
-                    .map(|step| step_symbol(step, text)),
-            );
-            let end = children
-                .iter()
-                .map(|child| child.span.end)
-                .max()
-                .unwrap_or(workflow.header.end);
-            Symbol {
-                name: workflow.name.name.clone(),
-                detail: "workflow".to_owned(),
-                kind: SymbolKind::Workflow,
-                span: Span::new(workflow.header.start as usize, end as usize),
-                children,
-            }
-        })
-        .collect()
-}
-
-fn leaf(name: &str, detail: &str, kind: SymbolKind, span: Span) -> Symbol {
-    Symbol {
-        name: name.to_owned(),
-        detail: detail.to_owned(),
-        kind,
-        span,
-        children: Vec::new(),
-    }
-}
-
-fn step_symbol(step: &Step, text: &str) -> Symbol {
-    let written = first_line(text, step.span);
-    let name = match &step.label {
-        Some(label) => format!("{}: {written}", label.name),
-        None => written,
-    };
-    let detail = match &step.kind {
-        StepKind::Effect(effect) => effect.action.describe(),
-        StepKind::Condition(_) => "condition",
-        StepKind::Split(_) => "split",
-        StepKind::Wait(_)
-        | StepKind::WaitUntil(_)
-        | StepKind::WaitUntilField(_)
-        | StepKind::WaitForEvent(_)
-        | StepKind::WaitBusinessDays(_) => "wait",
-        StepKind::Goto(_) => "goto",
-        StepKind::Exit(_) => "exit",
-    };
-    let children: Vec<Symbol> = step
-        .blocks()
-        .into_iter()
-        .map(|block| {
-            let mut symbol = leaf(
-                &block.title,
-                block.kind.name(),
-                SymbolKind::Event,
-                block.span,
-            );
-            symbol.children = block
-                .steps
-                .iter()
-                .map(|step| step_symbol(step, text))
-                .collect();
-            symbol
-        })
-        .collect();
-    let end = children
-        .iter()
-        .map(|child| child.span.end)
-        .max()
-        .unwrap_or(step.span.end);
-    Symbol {
-        name,
-        detail: detail.to_owned(),
-        kind: SymbolKind::Step,
-        span: Span::new(step.span.start as usize, end.max(step.span.end) as usize),
-        children,
-    }
-}
-
-/// The first line of a span, spaces squeezed, for outlines.
-fn first_line(text: &str, span: Span) -> String {
-    let line = text.get(span.range()).unwrap_or_default().lines().next();
-    line.unwrap_or_default()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The event whose payload `event.FIELD` at `offset` reads: that of the
@@ -517,14 +358,15 @@ mod tests {
             let text = std::fs::read_to_string(&path).expect("readable");
             let cut = &text[..text.len() / 2];
             for text in [text.as_str(), cut, "workflow\n  steps\n    goto "] {
-                let document = Document::parse(text);
+                let file = crate::syntax::parse(text).file;
+                let document = Document::new(text, &file);
                 let index = crate::lsp::position::LineIndex::new(text);
                 for offset in (0..=text.len()).filter(|at| text.is_char_boundary(*at)) {
                     let _ = document.hover(offset);
                     let _ = document.definition(offset);
                     let _ = document.completions(offset, index.line_before(offset));
                 }
-                let _ = outline(&document.file, text);
+                let _ = super::super::outline::outline(document.file, text);
             }
         }
     }
