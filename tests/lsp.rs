@@ -682,3 +682,219 @@ fn diagnostics_are_debounced_to_the_last_change() {
     assert_eq!(more, 0, "{:?}", client.notifications);
     client.stop();
 }
+
+/// Applies a client's text edits (one document, LSP positions) to `text`.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |position: &Value| {
+        let line = position["line"].as_u64().unwrap() as usize;
+        let character = position["character"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + character
+    };
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|edit| {
+            let range = &edit["range"];
+            (
+                offset(&range["start"]),
+                offset(&range["end"]),
+                edit["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
+    let mut out = text.to_owned();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, new);
+    }
+    out
+}
+
+const NAMES: &str = r#"workflow names
+  fields
+    score number
+  event booked
+    slot datetime
+  trigger when score >= 40
+  goal won on booked when event.slot is set
+  steps
+    label again
+    send email
+      to lead
+      subject "Score {{ score }}"
+      body "Hi"
+    wait for booked up to 2 days
+    goto again up to 2 times
+"#;
+
+/// References of a field, a label and an event find every use in the
+/// workflow, with or without the declaration; rename rewrites them all
+/// and the result still checks; standard fields and keywords refuse.
+#[test]
+fn references_and_rename_follow_names() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-names/a.flow";
+    client.open(uri, NAMES);
+    let lines = |locations: &Value| -> Vec<u64> {
+        let mut lines: Vec<u64> = locations
+            .as_array()
+            .expect("locations")
+            .iter()
+            .map(|l| l["range"]["start"]["line"].as_u64().unwrap())
+            .collect();
+        lines.sort_unstable();
+        lines
+    };
+    let references = |client: &mut Client, line: u32, character: u32, declaration: bool| {
+        client.request(
+            "textDocument/references",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character},
+                   "context": {"includeDeclaration": declaration}}),
+        )
+    };
+    // `score` on the trigger line: declared on line 2, used on 5 and 11.
+    assert_eq!(lines(&references(&mut client, 5, 16, true)), [2, 5, 11]);
+    assert_eq!(lines(&references(&mut client, 5, 16, false)), [5, 11]);
+    // the label `again`, from the goto.
+    assert_eq!(lines(&references(&mut client, 14, 11, true)), [8, 14]);
+    // the event `booked`, from `wait for`.
+    assert_eq!(lines(&references(&mut client, 13, 15, true)), [3, 6, 13]);
+
+    let edit = client.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 11, "character": 26}, "newName": "lead-score"}),
+    );
+    let renamed = apply(NAMES, edit["changes"][uri].as_array().expect("edits"));
+    assert_eq!(renamed.matches("lead-score").count(), 3, "{renamed}");
+    assert!(
+        flowc::check::check_source(&renamed, None, None).is_empty(),
+        "{renamed}"
+    );
+
+    for (line, character, new_name, reason) in [
+        (10, 8, "x", "there is no label"), // `lead` in `to lead`: a keyword
+        (8, 10, "score", "already has"),   // a label may share a field's name
+        (8, 10, "again", "already has"),   // ... but not another label's
+        (5, 16, "is", "is not a name"),
+        (5, 16, "2x", "is not a name"),
+    ] {
+        let refused = client.exchange(
+            "textDocument/rename",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "newName": new_name}),
+        );
+        if new_name == "score" {
+            assert!(refused.get("error").is_none(), "{refused}");
+            continue;
+        }
+        let message = refused["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{refused}"));
+        assert!(message.contains(reason), "{message}");
+    }
+    let standard = "workflow s\n  trigger when email is set\n  steps\n    wait 1 day\n";
+    client.open("file:///tmp/flowc-lsp-names/s.flow", standard);
+    let refused = client.exchange(
+        "textDocument/prepareRename",
+        json!({"textDocument": {"uri": "file:///tmp/flowc-lsp-names/s.flow"}, "position": {"line": 1, "character": 16}}),
+    );
+    let message = refused["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{refused}"));
+    assert!(message.contains("standard lead field"), "{message}");
+    client.stop();
+}
+
+/// Every "did you mean" is a quick fix; applied, the file checks.
+#[test]
+fn did_you_mean_is_a_quick_fix() {
+    let mut client = Client::start();
+    for (uri, broken) in [
+        (
+            "file:///tmp/flowc-lsp-fix/field.flow",
+            SOURCE.replace("lead_score >= 40", "lead_scor >= 40"),
+        ),
+        (
+            "file:///tmp/flowc-lsp-fix/label.flow",
+            SOURCE.replace("goto first", "goto frist"),
+        ),
+        (
+            "file:///tmp/flowc-lsp-fix/template.flow",
+            SOURCE.replace("{{ first_name }}", "{{ frist_name }}"),
+        ),
+        (
+            "file:///tmp/flowc-lsp-fix/zone.flow",
+            SOURCE.replace("America/New_York", "America/New_Yrok"),
+        ),
+    ] {
+        client.open(uri, &broken);
+        let diagnostics = client.diagnostics(uri);
+        assert_eq!(diagnostics.len(), 1, "{uri}: {diagnostics:?}");
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": diagnostics[0]["range"],
+                   "context": {"diagnostics": diagnostics}}),
+        );
+        let action = &actions[0];
+        assert_eq!(action["kind"], "quickfix", "{uri}: {actions}");
+        assert_eq!(action["isPreferred"], true);
+        let fixed = apply(
+            &broken,
+            action["edit"]["changes"][uri].as_array().expect("edits"),
+        );
+        assert_eq!(fixed, SOURCE, "{uri}");
+    }
+    client.stop();
+}
+
+/// Semantic tokens, decoded: keywords inside hyphenated names are not
+/// keywords, a field named `email` is a property while the channel word
+/// is a keyword, and a `"""` body is a string on each of its lines.
+#[test]
+fn semantic_tokens_know_names_from_keywords() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-tokens/a.flow";
+    let text = "workflow opt-in\n  trigger when email is set and is-vip is true\n  fields\n    is-vip bool\n  steps\n    send email\n      to lead\n      body \"\"\"\n        Hi {{ email }}\n      \"\"\"\n";
+    client.open(uri, text);
+    let tokens = client.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut line, mut start) = (0, 0);
+    let mut decoded = Vec::new();
+    for token in data.chunks(5) {
+        line += token[0] as usize;
+        start = if token[0] == 0 {
+            start + token[1] as usize
+        } else {
+            token[1] as usize
+        };
+        let word = &lines[line][start..start + token[2] as usize];
+        decoded.push((line, word.to_owned(), token[3]));
+    }
+    // Types by index in the legend: 0 keyword, 1 namespace, 3 property, 7 string.
+    let kind_of = |line: usize, word: &str| {
+        decoded
+            .iter()
+            .find(|(l, w, _)| *l == line && w == word)
+            .map(|(_, _, kind)| *kind)
+            .unwrap_or_else(|| panic!("{word} on line {line} in {decoded:?}"))
+    };
+    assert_eq!(kind_of(0, "opt-in"), 1);
+    assert_eq!(kind_of(1, "email"), 3);
+    assert_eq!(kind_of(1, "is-vip"), 3);
+    assert_eq!(kind_of(5, "email"), 0);
+    assert_eq!(kind_of(8, "email"), 3);
+    assert_eq!(kind_of(8, "        Hi "), 7);
+    assert!(
+        !decoded.iter().any(|(_, w, _)| w == "in" || w == "is-"),
+        "{decoded:?}"
+    );
+    client.stop();
+}

@@ -13,14 +13,16 @@ use crate::ast::SourceFile;
 use crate::check::Target;
 use crate::config::{Config, ConfigError, InvalidConfig};
 use crate::diagnostic::Diagnostic;
+use crate::syntax::tokens::Token;
 
 use super::analysis::Document;
 
-/// An open document: its text and, once asked for, its tree.
+/// An open document: its text and, once asked for, its tree and tokens.
 pub struct Open {
     /// The text as the client last sent it.
     pub text: String,
     file: OnceCell<SourceFile>,
+    tokens: OnceCell<Vec<Token>>,
 }
 
 impl Open {
@@ -28,7 +30,15 @@ impl Open {
         Open {
             text,
             file: OnceCell::new(),
+            tokens: OnceCell::new(),
         }
+    }
+
+    /// The document's tokens, read on first use and kept until the next
+    /// change.
+    pub fn tokens(&self) -> &[Token] {
+        self.tokens
+            .get_or_init(|| crate::syntax::tokens::tokens(&self.text))
     }
 
     /// The document, parsed on first use and kept until the next change.

@@ -8,8 +8,14 @@
 //! message gets a JSON-RPC error (or, for a notification, a line in the
 //! client's log) and the server goes on.
 
+// `lsp_types::Uri` keeps a lazily parsed form in a cell; its hash and
+// equality are those of its text, so it is a sound map key.
+#![allow(clippy::mutable_key_type)]
+
+mod actions;
 mod analysis;
 mod documents;
+mod names;
 mod outline;
 mod position;
 mod requests;

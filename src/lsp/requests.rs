@@ -2,8 +2,9 @@
 
 use lsp_server::{ErrorCode, Request, Response};
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting, GotoDefinition,
-    HoverRequest, Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
+    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
+    SemanticTokensFullRequest,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, DocumentSymbol, GotoDefinitionResponse,
@@ -14,8 +15,10 @@ use lsp_types::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::actions;
 use super::analysis::Kind;
 use super::documents::{Documents, Open};
+use super::names;
 use super::outline::{self, Symbol, SymbolKind};
 use super::position::LineIndex;
 
@@ -32,6 +35,26 @@ pub fn initialize_result() -> InitializeResult {
         document_symbol_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(
+            lsp_types::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
+                ..lsp_types::CodeActionOptions::default()
+            },
+        )),
+        semantic_tokens_provider: Some(
+            lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp_types::SemanticTokensOptions {
+                    legend: names::legend(),
+                    full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                    ..lsp_types::SemanticTokensOptions::default()
+                },
+            ),
+        ),
         ..ServerCapabilities::default()
     };
     InitializeResult {
@@ -54,6 +77,11 @@ pub fn answer(documents: &Documents, request: Request) -> Response {
         DocumentSymbolRequest::METHOD => run(documents, request, symbols),
         Formatting::METHOD => run(documents, request, formatting),
         FoldingRangeRequest::METHOD => run(documents, request, folding),
+        References::METHOD => run(documents, request, references),
+        PrepareRenameRequest::METHOD => run_refusable(documents, request, prepare_rename),
+        Rename::METHOD => run_refusable(documents, request, rename),
+        CodeActionRequest::METHOD => run(documents, request, actions::quick_fixes),
+        SemanticTokensFullRequest::METHOD => run(documents, request, semantic_tokens),
         method => {
             let message = format!("flowc lsp does not answer {method}");
             return Response::new_err(id, ErrorCode::MethodNotFound as i32, message);
@@ -61,7 +89,7 @@ pub fn answer(documents: &Documents, request: Request) -> Response {
     };
     match result {
         Ok(value) => Response::new_ok(id, value),
-        Err(message) => Response::new_err(id, ErrorCode::InvalidParams as i32, message),
+        Err(error) => Response::new_err(id, error.code, error.message),
     }
 }
 
@@ -71,17 +99,38 @@ fn run<P, R>(
     documents: &Documents,
     request: Request,
     handler: fn(&Open, &Uri, P) -> R,
-) -> Result<Value, String>
+) -> Result<Value, lsp_server::ResponseError>
+where
+    P: DeserializeOwned + HasDocument,
+    R: serde::Serialize,
+{
+    let refusable = |open: &Open, uri: &Uri, params: P| Ok(handler(open, uri, params));
+    run_refusable(documents, request, refusable)
+}
+
+/// [`run`] for a handler that may refuse with an error of its own.
+fn run_refusable<P, R>(
+    documents: &Documents,
+    request: Request,
+    handler: impl Fn(&Open, &Uri, P) -> Refusable<R>,
+) -> Result<Value, lsp_server::ResponseError>
 where
     P: DeserializeOwned + HasDocument,
     R: serde::Serialize,
 {
     let method = request.method;
-    let params: P = serde_json::from_value(request.params)
-        .map_err(|error| format!("the params of {method} could not be read: {error}"))?;
+    let params: P =
+        serde_json::from_value(request.params).map_err(|error| lsp_server::ResponseError {
+            code: ErrorCode::InvalidParams as i32,
+            message: format!("the params of {method} could not be read: {error}"),
+            data: None,
+        })?;
     let uri = params.uri().clone();
-    let answer = documents.get(&uri).map(|open| handler(open, &uri, params));
-    serde_json::to_value(answer).map_err(|error| error.to_string())
+    let answer = match documents.get(&uri) {
+        Some(open) => Some(handler(open, &uri, params)?),
+        None => None,
+    };
+    Ok(serde_json::to_value(answer).unwrap_or(Value::Null))
 }
 
 /// Params that name a document.
@@ -107,6 +156,11 @@ has_document! {
     lsp_types::DocumentSymbolParams => |p| p.text_document.uri;
     lsp_types::DocumentFormattingParams => |p| p.text_document.uri;
     lsp_types::FoldingRangeParams => |p| p.text_document.uri;
+    lsp_types::ReferenceParams => |p| p.text_document_position.text_document.uri;
+    lsp_types::TextDocumentPositionParams => |p| p.text_document.uri;
+    lsp_types::RenameParams => |p| p.text_document_position.text_document.uri;
+    lsp_types::CodeActionParams => |p| p.text_document.uri;
+    lsp_types::SemanticTokensParams => |p| p.text_document.uri;
 }
 
 fn hover(open: &Open, _: &Uri, params: lsp_types::HoverParams) -> Option<Hover> {
@@ -174,6 +228,71 @@ fn folding(open: &Open, _: &Uri, _: lsp_types::FoldingRangeParams) -> Vec<lsp_ty
             ..lsp_types::FoldingRange::default()
         })
         .collect()
+}
+
+fn references(open: &Open, uri: &Uri, params: lsp_types::ReferenceParams) -> Vec<Location> {
+    let index = LineIndex::new(&open.text);
+    let offset = index.offset(params.text_document_position.position);
+    let tokens = open.tokens();
+    let Some((token, role)) = names::name_at(tokens, offset) else {
+        return Vec::new();
+    };
+    let declarations = params.context.include_declaration;
+    names::occurrences(tokens, &open.text, token, role, declarations)
+        .into_iter()
+        .map(|span| Location::new(uri.clone(), index.range(span)))
+        .collect()
+}
+
+/// A rename that cannot be done is an error the client shows as it is.
+type Refusable<T> = Result<T, lsp_server::ResponseError>;
+
+fn refused(reason: names::Refused) -> lsp_server::ResponseError {
+    lsp_server::ResponseError {
+        code: ErrorCode::RequestFailed as i32,
+        message: reason.0,
+        data: None,
+    }
+}
+
+fn prepare_rename(
+    open: &Open,
+    _: &Uri,
+    params: lsp_types::TextDocumentPositionParams,
+) -> Refusable<lsp_types::Range> {
+    let index = LineIndex::new(&open.text);
+    let offset = index.offset(params.position);
+    let span = names::prepare(open.tokens(), &open.text, offset).map_err(refused)?;
+    Ok(index.range(span))
+}
+
+fn rename(
+    open: &Open,
+    uri: &Uri,
+    params: lsp_types::RenameParams,
+) -> Refusable<lsp_types::WorkspaceEdit> {
+    let index = LineIndex::new(&open.text);
+    let offset = index.offset(params.text_document_position.position);
+    let spans =
+        names::rename(open.tokens(), &open.text, offset, &params.new_name).map_err(refused)?;
+    let edits = spans
+        .into_iter()
+        .map(|span| TextEdit::new(index.range(span), params.new_name.clone()))
+        .collect();
+    let changes = std::collections::HashMap::from([(uri.clone(), edits)]);
+    Ok(lsp_types::WorkspaceEdit::new(changes))
+}
+
+fn semantic_tokens(
+    open: &Open,
+    _: &Uri,
+    _: lsp_types::SemanticTokensParams,
+) -> lsp_types::SemanticTokens {
+    let index = LineIndex::new(&open.text);
+    lsp_types::SemanticTokens {
+        result_id: None,
+        data: names::semantic_tokens(open.tokens(), &index),
+    }
 }
 
 fn formatting(

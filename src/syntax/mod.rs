@@ -8,6 +8,7 @@ mod items;
 mod nesting;
 mod steps;
 mod text;
+pub mod tokens;
 
 use std::sync::OnceLock;
 
