@@ -214,6 +214,18 @@ fn hover_explains_fields_and_keywords() {
     let keyword = client.at("textDocument/hover", URI, 11, 5);
     let text = keyword["contents"]["value"].as_str().unwrap_or_default();
     assert!(text.starts_with("**wait**"), "{text}");
+    // The channel word is the step, not the lead field `email`; the README's
+    // row for the step follows.
+    let channel = client.at("textDocument/hover", URI, 7, 11);
+    let text = channel["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.starts_with("**send email**: sends an email"), "{text}");
+    assert!(
+        text.contains("`to lead` / `to rep`") && !text.contains("standard lead field"),
+        "{text}"
+    );
+    let lead = client.at("textDocument/hover", URI, 8, 10);
+    let text = lead["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.starts_with("**lead**"), "{text}");
     assert!(
         client.at("textDocument/hover", URI, 0, 0)["contents"]["value"]
             .as_str()
@@ -308,8 +320,8 @@ fn completion_offers_keywords_fields_labels_and_timezones() {
         "call phone",
         "wait",
         "condition",
-        "notify",
-        "http",
+        "notify slack",
+        "http post",
         "prompt",
     ] {
         assert!(
@@ -896,5 +908,102 @@ fn semantic_tokens_know_names_from_keywords() {
         !decoded.iter().any(|(_, w, _)| w == "in" || w == "is-"),
         "{decoded:?}"
     );
+    client.stop();
+}
+
+/// Completion offers what fits where the cursor is: after a word, at the
+/// start of a line in each section, and inside templates.
+#[test]
+fn completion_fits_the_context() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-complete/a.flow";
+    // Each `@` marks a place asked about; it is removed from the text.
+    let marked = r#"workflow ctx
+  @
+  fields
+    score @
+    tags optional @
+  event booked
+    slot datetime
+  trigger on booked
+  goal won when score is @
+  windows
+    @
+  steps
+    send @
+    send email
+      @
+      subject "Hi {{ event.@ }} {{ first_name | @ }}"
+    notify @
+    http @
+    call phone
+      on @
+    end
+    wait @
+    wait for booked up to 2 days
+      on @
+    end
+    send text
+      to @
+"#;
+    let mut text = String::new();
+    let mut places = Vec::new();
+    for (line, row) in marked.lines().enumerate() {
+        let mut rest = row;
+        while let Some(at) = rest.find('@') {
+            let column = text.len() - text.rfind('\n').map_or(0, |n| n + 1) + at;
+            places.push((line as u32, column as u32));
+            text.push_str(&rest[..at]);
+            rest = &rest[at + 1..];
+        }
+        text.push_str(rest);
+        text.push('\n');
+    }
+    client.open(uri, &text);
+    let expected: [(&[&str], &[&str]); 15] = [
+        (
+            &["fields", "steps", "timezone", "on send failure"],
+            &["send email", "to lead"],
+        ),
+        (
+            &["text", "number", "bool", "datetime", "optional", "list of"],
+            &["send email"],
+        ),
+        (&["text", "list of"], &["optional"]),
+        (&["set", "one of", "between", "within last"], &["score"]),
+        (&["email", "text", "call"], &["send email", "timezone"]),
+        (&["email", "text"], &["phone", "slack"]),
+        (
+            &["to lead", "subject", "body", "cc", "transactional"],
+            &["send email", "agent"],
+        ),
+        (&["slot"], &["score"]),
+        (&["default", "upper", "lower"], &["score"]),
+        (&["slack", "teams"], &["email"]),
+        (&["get", "post", "put"], &[]),
+        (
+            &["answered", "voicemail", "no answer", "failed"],
+            &["error", "timeout"],
+        ),
+        (&["until", "for"], &["send email"]),
+        (&["event", "timeout"], &["answered"]),
+        (&["lead", "rep"], &[]),
+    ];
+    assert_eq!(places.len(), expected.len(), "{places:?}");
+    for ((line, character), (present, absent)) in places.into_iter().zip(expected) {
+        let offered = labels(&client.at("textDocument/completion", uri, line, character));
+        for word in present {
+            assert!(
+                offered.contains(&(*word).to_owned()),
+                "line {line}: {word} in {offered:?}"
+            );
+        }
+        for word in absent {
+            assert!(
+                !offered.contains(&(*word).to_owned()),
+                "line {line}: not {word} in {offered:?}"
+            );
+        }
+    }
     client.stop();
 }

@@ -61,20 +61,25 @@ pub fn check_source(
     dir: Option<&Path>,
     target: Option<Target<'_>>,
 ) -> Vec<Diagnostic> {
-    check_parsed(crate::syntax::parse(source), source, dir, target).1
+    let parsed = crate::syntax::parse(source);
+    let semantic = check(&parsed.file, source, dir, target);
+    with_syntax_errors(&parsed.file, parsed.diagnostics, semantic, source)
 }
 
-/// [`check_source`] on a source already parsed (the language server keeps
-/// the tree for its other answers): the tree back, and the diagnostics.
+/// The diagnostics of checking a source already parsed (the language
+/// server keeps the parse for its other answers) that its syntax errors do
+/// not explain; the syntax errors themselves are `parsed.diagnostics`.
 pub fn check_parsed(
-    parsed: crate::syntax::Parsed,
+    parsed: &crate::syntax::Parsed,
     source: &str,
     dir: Option<&Path>,
     target: Option<Target<'_>>,
-) -> (SourceFile, Vec<Diagnostic>) {
+) -> Vec<Diagnostic> {
     let semantic = check(&parsed.file, source, dir, target);
-    let diagnostics = with_syntax_errors(&parsed.file, parsed.diagnostics, semantic, source);
-    (parsed.file, diagnostics)
+    if parsed.diagnostics.is_empty() {
+        return semantic;
+    }
+    recovery::independent(semantic, &parsed.diagnostics, &parsed.file, source)
 }
 
 /// `semantic` after the syntax errors of `parsed`, keeping only what the

@@ -5,6 +5,9 @@ use crate::ast::{EventDecl, FieldType, SourceFile, Step, Workflow};
 use crate::check::{all_steps, FieldOrigin, Scope};
 use crate::schema;
 use crate::span::Span;
+use crate::syntax::tokens::{Role, Token, TokenKind};
+
+use super::docs;
 
 /// A document and its tree.
 #[derive(Clone, Copy)]
@@ -22,7 +25,7 @@ impl<'a> Document<'a> {
     }
 
     /// The workflow the byte `offset` is in.
-    fn workflow_at(&self, offset: usize) -> Option<&'a Workflow> {
+    pub(super) fn workflow_at(&self, offset: usize) -> Option<&'a Workflow> {
         self.file
             .workflows
             .iter()
@@ -48,19 +51,52 @@ impl<'a> Document<'a> {
         (start < end).then(|| (&self.text[start..end], Span::new(start, end)))
     }
 
-    /// Markdown describing the keyword or field at `offset`.
-    pub fn hover(&self, offset: usize) -> Option<(String, Span)> {
-        let (word, span) = self.word_at(offset)?;
-        if let Some(field) = self.field(offset, word) {
-            return Some((field.markdown(self.text), span));
+    /// Markdown describing what is at `offset`: a keyword (as the tokens
+    /// read it, so the channel word `email` is never the lead field), a
+    /// field or an event.
+    pub fn hover(&self, offset: usize, tokens: &[Token]) -> Option<(String, Span)> {
+        // `event.FIELD` and `env.NAME` are one thing to hover, whichever
+        // part the cursor is on.
+        if let Some((full, full_span)) = self.word_at(offset).filter(|(word, _)| word.contains('.'))
+        {
+            if let Some(field) = self.field(offset, full) {
+                return Some((field.markdown(self.text), full_span));
+            }
         }
-        if let Some(event) = builtin_event(word) {
-            return Some((builtin_markdown(event), span));
+        let inside =
+            |token: &&Token| (token.span.start as usize..token.span.end as usize).contains(&offset);
+        let token = tokens.iter().find(inside).or_else(|| {
+            tokens
+                .iter()
+                .find(|token| token.span.end as usize == offset)
+        })?;
+        let span = token.span;
+        let word = &self.text[span.range()];
+        match token.kind {
+            TokenKind::Keyword => {
+                let before = tokens
+                    .iter()
+                    .rev()
+                    .find(|other| other.span.end <= span.start && other.kind == TokenKind::Keyword)
+                    .filter(|other| {
+                        !self.text[other.span.end as usize..span.start as usize].contains('\n')
+                    });
+                let phrase =
+                    before.map(|other| format!("{} {word}", &self.text[other.span.range()]));
+                docs::keyword(word, phrase.as_deref()).map(|markdown| (markdown, span))
+            }
+            TokenKind::Name { role, .. } => {
+                let (full, full_span) = self.word_at(offset)?;
+                if let Some(field) = self.field(offset, full) {
+                    return Some((field.markdown(self.text), full_span));
+                }
+                match role {
+                    Role::Event => builtin_event(word).map(|event| (builtin_markdown(event), span)),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
-        KEYWORDS
-            .iter()
-            .find(|(keyword, _)| *keyword == word)
-            .map(|(keyword, doc)| (format!("**{keyword}**: {doc}"), span))
     }
 
     /// Where the label or field at `offset` is defined.
@@ -137,62 +173,6 @@ impl<'a> Document<'a> {
             defined,
         })
     }
-
-    /// Completions at `offset`: labels after `goto`, timezones after
-    /// `timezone`, field names in criteria and templates, keywords at the
-    /// start of a line.
-    pub fn completions(&self, offset: usize, line_before: &str) -> Vec<(String, Kind)> {
-        let words: Vec<&str> = line_before.split_whitespace().collect();
-        let typing = !line_before.ends_with([' ', '\t']) && !line_before.ends_with("{{");
-        let previous = if typing {
-            words.iter().rev().nth(1)
-        } else {
-            words.last()
-        };
-        let workflow = self.workflow_at(offset);
-        let fields = || {
-            workflow.map_or_else(Vec::new, |workflow| {
-                let steps = steps_of(workflow);
-                let scope = Scope::build(workflow, &steps, &mut Vec::new());
-                let mut names: Vec<String> = scope.fields.keys().cloned().collect();
-                names.sort();
-                names.into_iter().map(|name| (name, Kind::Field)).collect()
-            })
-        };
-        let in_template = line_before.rfind("{{") > line_before.rfind("}}");
-        if in_template {
-            return fields();
-        }
-        match previous.copied() {
-            Some("goto") => workflow.map_or_else(Vec::new, |workflow| {
-                steps_of(workflow)
-                    .iter()
-                    .filter_map(|step| step.label.as_ref())
-                    .map(|label| (label.name.clone(), Kind::Label))
-                    .collect()
-            }),
-            Some("timezone") => chrono_tz::TZ_VARIANTS
-                .iter()
-                .map(|zone| (zone.name().to_owned(), Kind::Value))
-                .collect(),
-            Some("when" | "and" | "or" | "not" | "(") => fields(),
-            Some("on") if matches!(words.first(), Some(&("trigger" | "goal"))) => {
-                let declared = workflow.into_iter().flat_map(|w| &w.events);
-                let declared = declared.map(|event| event.name.name.clone());
-                let builtin = schema::BUILTIN_EVENTS.iter().map(|e| e.name.to_owned());
-                declared
-                    .chain(builtin)
-                    .map(|name| (name, Kind::Value))
-                    .collect()
-            }
-            _ if words.len() <= usize::from(typing) => KEYWORDS
-                .iter()
-                .filter(|(keyword, _)| !keyword.contains(' ') || !typing)
-                .map(|(keyword, _)| ((*keyword).to_owned(), Kind::Keyword))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
 }
 
 /// What a completion is, for its icon.
@@ -245,13 +225,13 @@ pub(super) fn type_name(ty: &FieldType) -> String {
 }
 
 /// Every step of a workflow, nested ones included.
-fn steps_of(workflow: &Workflow) -> Vec<&Step> {
+pub(super) fn steps_of(workflow: &Workflow) -> Vec<&Step> {
     all_steps(workflow.step_list())
 }
 
 /// The event whose payload `event.FIELD` at `offset` reads: that of the
 /// goal on an event whose line it is on, else the trigger's.
-fn payload_event(workflow: &Workflow, offset: usize) -> Option<&EventDecl> {
+pub(super) fn payload_event(workflow: &Workflow, offset: usize) -> Option<&EventDecl> {
     let on_line = |span: Span| (span.start as usize..=span.end as usize).contains(&offset);
     let goal = workflow.goals.iter().find(|goal| on_line(goal.span));
     let watch = match goal {
@@ -338,6 +318,37 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("before", "`FIELD is before VALUE|FIELD`: an earlier instant (`is after` a later one)"),
     ("has", "`FIELD has more than|fewer than|at least|at most N items`: counts a list's items"),
     ("items", "`tags has more than 2 items`: the number of items in a list"),
+    ("optional", "`NAME optional TYPE` under `fields`: leads may lack the field; criteria on a missing value are false"),
+    ("list", "`NAME list of TYPE`: the field holds several values; test it with `contains` or `has more than N items`"),
+    ("number", "a field type: a number such as `42` or `-1.5`"),
+    ("bool", "a field type: `true` or `false`"),
+    ("datetime", "a field type: an instant such as `2026-03-01T09:00:00Z`; waits and `is within` read it"),
+    ("text", "a field type (free text), the channel of `send text` (an SMS), or a window's channel"),
+    ("email", "the channel of `send email`, or a window's channel: `email mon-fri 09:00-17:00`"),
+    ("every", "`every day` in a window or `wait until`: all seven days"),
+    ("day", "`every day`: all seven days; or a duration unit (`wait 1 day`)"),
+    ("account", "`in account timezone`: the clock of the workflow's `timezone` (the default)"),
+    ("lead", "`to lead`: the lead receives the email; `in lead timezone`: the lead's own clock"),
+    ("answered", "`on answered`: the steps after a call the lead picked up"),
+    ("voicemail", "`on voicemail`: the steps after a call that reached voicemail"),
+    ("no", "`on no answer`: the steps after a call nobody picked up"),
+    ("answer", "`on no answer`: the steps after a call nobody picked up"),
+    ("failed", "`on failed`: the steps after a call that could not be placed or dropped"),
+    ("error", "`on error`: the steps after a send, notification, http request or prompt that failed for good"),
+    ("times", "`goto LABEL up to N times`: the most times it goes back per enrollment"),
+    ("time", "`goto LABEL up to 1 time`: goes back at most once per enrollment"),
+    ("hold", "`outside window hold up to 2 days then skip`: waits for the window that long, then skips the step"),
+    ("then", "`outside window hold up to 2 days then skip`: what happens when the hold runs out"),
+    ("item", "`tags has at least 1 item`: counts a list's items"),
+    ("rep", "`to rep`: the lead's owner (the `assigned_rep_email` field) receives the email"),
+    ("cc", "`cc a@example.com, \"{{ assigned_rep_email }}\"`: copies of an email"),
+    ("bcc", "`bcc audit@example.com`: hidden copies of an email"),
+    ("web", "`tools web search`: the AI model may search the web"),
+    ("search", "`tools web search`: the AI model may search the web"),
+    ("fetch", "`tools fetch url`: the AI model may read web pages"),
+    ("url", "`tools fetch url`: the AI model may read web pages"),
+    ("true", "the bool value true"),
+    ("false", "the bool value false"),
     ("open", "`email window is open` (or `text`, `call`) in a branch: whether the channel's window is open for the lead now; always when the workflow sets none"),
 ];
 
@@ -360,9 +371,10 @@ mod tests {
             for text in [text.as_str(), cut, "workflow\n  steps\n    goto "] {
                 let file = crate::syntax::parse(text).file;
                 let document = Document::new(text, &file);
+                let tokens = crate::syntax::tokens::tokens(text);
                 let index = crate::lsp::position::LineIndex::new(text);
                 for offset in (0..=text.len()).filter(|at| text.is_char_boundary(*at)) {
-                    let _ = document.hover(offset);
+                    let _ = document.hover(offset, &tokens);
                     let _ = document.definition(offset);
                     let _ = document.completions(offset, index.line_before(offset));
                 }

@@ -2,52 +2,111 @@
 //! version, and the `flowc.toml` files they are checked against, each read
 //! again only when it changes.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use lsp_types::Uri;
 
-use crate::ast::SourceFile;
 use crate::check::Target;
 use crate::config::{Config, ConfigError, InvalidConfig};
 use crate::diagnostic::Diagnostic;
 use crate::syntax::tokens::Token;
+use crate::syntax::Parsed;
 
 use super::analysis::Document;
 
-/// An open document: its text and, once asked for, its tree and tokens.
+/// A value worked out on a thread of its own, started when the client
+/// goes quiet, and waited for (or worked out here) when first needed.
+struct Background<T> {
+    value: OnceCell<T>,
+    job: Cell<Option<JoinHandle<T>>>,
+}
+
+impl<T: Send + 'static> Background<T> {
+    fn new() -> Self {
+        Background {
+            value: OnceCell::new(),
+            job: Cell::new(None),
+        }
+    }
+
+    /// Starts the work unless it is done or under way.
+    fn start(&self, work: impl FnOnce() -> T + Send + 'static) {
+        let job = self.job.take();
+        let started = job.is_some() || self.value.get().is_some();
+        self.job.set(job);
+        if !started {
+            self.job.set(std::thread::Builder::new().spawn(work).ok());
+        }
+    }
+
+    /// The value: the started work's, or `work`'s when none was started.
+    fn get(&self, work: impl FnOnce() -> T) -> &T {
+        self.value.get_or_init(|| match self.job.take() {
+            Some(job) => job.join().unwrap_or_else(|_| work()),
+            None => work(),
+        })
+    }
+}
+
+/// An open document: its text and, once asked for, its parse.
 pub struct Open {
     /// The text as the client last sent it.
-    pub text: String,
-    file: OnceCell<SourceFile>,
-    tokens: OnceCell<Vec<Token>>,
+    pub text: Arc<str>,
+    tree: Background<Parsed>,
+    tokens: Background<Vec<Token>>,
 }
 
 impl Open {
     fn new(text: String) -> Self {
         Open {
-            text,
-            file: OnceCell::new(),
-            tokens: OnceCell::new(),
+            text: text.into(),
+            tree: Background::new(),
+            tokens: Background::new(),
         }
     }
 
-    /// The document's tokens, read on first use and kept until the next
-    /// change.
-    pub fn tokens(&self) -> &[Token] {
+    /// Starts parsing on two threads (the tree, and the tokens), so that
+    /// the next request finds the work done or under way.
+    fn start(&self) {
+        let text = Arc::clone(&self.text);
+        self.tree.start(move || crate::syntax::parse(&text));
+        let text = Arc::clone(&self.text);
         self.tokens
-            .get_or_init(|| crate::syntax::tokens::tokens(&self.text))
+            .start(move || crate::syntax::tokens::tokens(&text));
     }
 
-    /// The document, parsed on first use and kept until the next change.
-    pub fn document(&self) -> Document<'_> {
-        let file = self
-            .file
-            .get_or_init(|| crate::syntax::parse(&self.text).file);
-        Document::new(&self.text, file)
+    /// The tree and syntax errors, kept until the next change.
+    fn parsed(&self) -> &Parsed {
+        self.tree.get(|| crate::syntax::parse(&self.text))
     }
+
+    /// The document's tokens, kept until the next change.
+    pub fn tokens(&self) -> &[Token] {
+        self.tokens
+            .get(|| crate::syntax::tokens::tokens(&self.text))
+    }
+
+    /// The document and its tree.
+    pub fn document(&self) -> Document<'_> {
+        Document::new(&self.text, &self.parsed().file)
+    }
+}
+
+/// What checking a document found.
+pub struct Checked<'a> {
+    /// The document's text.
+    pub text: &'a str,
+    /// Its syntax errors, from the kept parse.
+    pub syntax: Vec<&'a Diagnostic>,
+    /// What checking found that the syntax errors do not explain.
+    pub semantic: Vec<Diagnostic>,
+    /// The `flowc.toml` that could not be used, if any.
+    pub bad_config: Option<BadConfig>,
 }
 
 /// A `flowc.toml` as last read: valid, or why not (with its text, for
@@ -84,6 +143,13 @@ impl Documents {
         self.open.insert(uri, Open::new(text));
     }
 
+    /// Starts parsing the documents in `uris` in the background.
+    pub fn start<'a>(&self, uris: impl IntoIterator<Item = &'a Uri>) {
+        for open in uris.into_iter().filter_map(|uri| self.open.get(uri)) {
+            open.start();
+        }
+    }
+
     /// Forgets a closed document.
     pub fn close(&mut self, uri: &Uri) {
         self.open.remove(uri);
@@ -94,9 +160,10 @@ impl Documents {
         self.open.get(uri)
     }
 
-    /// Checks a document as `flowc check` would, keeping the tree it
-    /// parsed; also says when its `flowc.toml` could not be used.
-    pub fn check(&mut self, uri: &Uri) -> Option<(Vec<Diagnostic>, Option<BadConfig>)> {
+    /// Checks a document as `flowc check` would, over its kept parse:
+    /// its syntax errors, then what checking found that they do not
+    /// explain; also says when its `flowc.toml` could not be used.
+    pub fn check(&mut self, uri: &Uri) -> Option<Checked<'_>> {
         let path = file_path(uri);
         let dir = path.as_deref().and_then(Path::parent);
         let config = dir.and_then(|dir| self.config(dir));
@@ -125,12 +192,15 @@ impl Documents {
             }
             None => (None, None),
         };
-        let parsed = crate::syntax::parse(&open.text);
+        let parsed = open.parsed();
         let target = valid.as_ref().map(Target::config);
-        let (file, diagnostics) = crate::check::check_parsed(parsed, &open.text, dir, target);
-        // The tree checked is the tree of this version: keep it.
-        let _ = open.file.set(file);
-        Some((diagnostics, bad))
+        let semantic = crate::check::check_parsed(parsed, &open.text, dir, target);
+        Some(Checked {
+            text: &open.text,
+            syntax: parsed.diagnostics.iter().collect(),
+            semantic,
+            bad_config: bad,
+        })
     }
 
     /// The nearest `flowc.toml` above `dir`, read again only when it

@@ -14,6 +14,8 @@
 
 mod actions;
 mod analysis;
+mod complete;
+mod docs;
 mod documents;
 mod names;
 mod outline;
@@ -23,10 +25,10 @@ mod transport;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
-use lsp_server::{ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{ErrorCode, Message, Notification, Request};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Exit, LogMessage,
     Notification as _, PublishDiagnostics,
@@ -39,7 +41,7 @@ use lsp_types::{
 
 use documents::{BadConfig, Documents};
 use position::LineIndex;
-use transport::Incoming;
+use transport::{Incoming, Reply};
 
 /// How long the client must be quiet before diagnostics are published: a
 /// burst of keystrokes is checked once, at its end.
@@ -92,77 +94,97 @@ impl<W: Write> Server<W> {
     }
 
     fn run(&mut self, receiver: &Receiver<Incoming>) -> Result<()> {
+        let mut queued = None;
         loop {
-            let incoming = if self.stale.is_empty() {
-                receiver.recv().ok()
-            } else {
-                match receiver.recv_timeout(DEBOUNCE) {
-                    Ok(incoming) => Some(incoming),
-                    Err(RecvTimeoutError::Timeout) => {
-                        self.publish_stale()?;
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => None,
-                }
+            let incoming = match queued.take() {
+                Some(incoming) => incoming,
+                None => match self.next(receiver)? {
+                    Some(incoming) => incoming,
+                    None => return Ok(()),
+                },
             };
-            match incoming {
-                None => return Ok(()),
-                Some(Incoming::Malformed(malformed)) => {
-                    self.log(&format!(
-                        "flowc lsp could not read a message: {}",
-                        malformed.reason
-                    ))?;
-                    self.write(&malformed.response())?;
-                }
-                Some(Incoming::Response) => {}
-                Some(Incoming::Message(Message::Request(request))) => self.requested(request)?,
-                Some(Incoming::Message(Message::Notification(notification))) => {
-                    if notification.method == Exit::METHOD {
-                        return match self.phase {
-                            Phase::ShuttingDown => Ok(()),
-                            _ => {
-                                Err("the client said exit without asking to shut down first".into())
-                            }
-                        };
-                    }
-                    if self.phase == Phase::Running {
-                        self.notified(&notification)?;
-                    }
-                }
-                Some(Incoming::Message(Message::Response(_))) => {}
+            if let Some(end) = self.handle(incoming)? {
+                return end;
+            }
+            // The client is quiet: parse what changed on other threads, so
+            // the next request finds the work done or under way.
+            match receiver.try_recv() {
+                Ok(incoming) => queued = Some(incoming),
+                Err(TryRecvError::Empty) => self.documents.start(&self.stale),
+                Err(TryRecvError::Disconnected) => {}
             }
         }
     }
 
+    /// The next message; diagnostics of changed documents are published
+    /// once the client has been quiet for [`DEBOUNCE`]. `None` at the end.
+    fn next(&mut self, receiver: &Receiver<Incoming>) -> Result<Option<Incoming>> {
+        while !self.stale.is_empty() {
+            match receiver.recv_timeout(DEBOUNCE) {
+                Ok(incoming) => return Ok(Some(incoming)),
+                Err(RecvTimeoutError::Timeout) => self.publish_stale()?,
+                Err(RecvTimeoutError::Disconnected) => return Ok(None),
+            }
+        }
+        Ok(receiver.recv().ok())
+    }
+
+    /// Handles one message; `Some` when the server is to end, with how.
+    fn handle(&mut self, incoming: Incoming) -> Result<Option<Result<()>>> {
+        match incoming {
+            Incoming::Malformed(malformed) => {
+                self.log(&format!(
+                    "flowc lsp could not read a message: {}",
+                    malformed.reason
+                ))?;
+                self.write(&malformed.response())?;
+            }
+            Incoming::Response | Incoming::Message(Message::Response(_)) => {}
+            Incoming::Message(Message::Request(request)) => self.requested(request)?,
+            Incoming::Message(Message::Notification(notification)) => {
+                if notification.method == Exit::METHOD {
+                    return Ok(Some(match self.phase {
+                        Phase::ShuttingDown => Ok(()),
+                        _ => Err("the client said exit without asking to shut down first".into()),
+                    }));
+                }
+                if self.phase == Phase::Running {
+                    self.notified(&notification)?;
+                }
+            }
+        }
+        Ok(None)
+    }
+
     fn requested(&mut self, request: Request) -> Result<()> {
         let id = request.id.clone();
-        let refuse = |code: ErrorCode, message: &str| {
-            Response::new_err(id.clone(), code as i32, message.to_owned())
-        };
-        let response = match (self.phase, request.method.as_str()) {
+        let reply = match (self.phase, request.method.as_str()) {
             (Phase::Starting, Initialize::METHOD) => {
                 self.phase = Phase::Running;
-                Response::new_ok(id, requests::initialize_result())
+                Reply::ok(id, &requests::initialize_result())
             }
-            (Phase::Starting, _) => refuse(
+            (Phase::Starting, _) => Reply::error(
+                id,
                 ErrorCode::ServerNotInitialized,
                 "the server is not initialized yet: send `initialize` first",
             ),
-            (_, Initialize::METHOD) => refuse(
+            (_, Initialize::METHOD) => Reply::error(
+                id,
                 ErrorCode::InvalidRequest,
                 "the server is already initialized",
             ),
-            (Phase::ShuttingDown, _) => refuse(
+            (Phase::ShuttingDown, _) => Reply::error(
+                id,
                 ErrorCode::InvalidRequest,
                 "the server is shutting down: only `exit` is heard now",
             ),
             (Phase::Running, Shutdown::METHOD) => {
                 self.phase = Phase::ShuttingDown;
-                Response::new_ok(id, ())
+                Reply::ok(id, &())
             }
             (Phase::Running, _) => requests::answer(&self.documents, request),
         };
-        self.send(Message::Response(response))
+        transport::reply(&mut self.output, &reply).map_err(cannot_write)
     }
 
     /// The params of a notification as its method takes them; `None`, and
@@ -226,27 +248,36 @@ impl<W: Write> Server<W> {
     /// what was found.
     fn publish_stale(&mut self) -> Result<()> {
         for uri in std::mem::take(&mut self.stale) {
-            let Some((diagnostics, bad_config)) = self.documents.check(&uri) else {
+            let Some(published) = self.check(&uri) else {
                 continue;
             };
-            let Some(open) = self.documents.get(&uri) else {
-                continue;
-            };
-            let index = LineIndex::new(&open.text);
-            let mut published: Vec<_> = diagnostics
-                .iter()
-                .map(|diagnostic| to_lsp(diagnostic, &index, &uri))
-                .collect();
-            published.extend(bad_config.as_ref().map(config_diagnostic));
             self.publish(uri, published)?;
         }
         Ok(())
     }
 
+    /// A document's diagnostics as the client shows them, in the order
+    /// `flowc check` prints them.
+    fn check(&mut self, uri: &Uri) -> Option<Vec<lsp_types::Diagnostic>> {
+        let checked = self.documents.check(uri)?;
+        let mut found = checked.syntax;
+        found.extend(&checked.semantic);
+        found.sort_by_cached_key(|diagnostic| (diagnostic.span(), diagnostic.code()));
+        let index = LineIndex::new(checked.text);
+        let mut published: Vec<_> = found
+            .into_iter()
+            .map(|diagnostic| to_lsp(diagnostic, &index, uri))
+            .collect();
+        published.extend(checked.bad_config.as_ref().map(config_diagnostic));
+        Some(published)
+    }
+
     fn publish(&mut self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> Result<()> {
         let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
-        let notification = Notification::new(PublishDiagnostics::METHOD.to_owned(), params);
-        self.send(Message::Notification(notification))
+        self.notify(Notification::new(
+            PublishDiagnostics::METHOD.to_owned(),
+            params,
+        ))
     }
 
     /// A plain sentence in the client's log.
@@ -255,20 +286,21 @@ impl<W: Write> Server<W> {
             typ: lsp_types::MessageType::ERROR,
             message: message.to_owned(),
         };
-        self.send(Message::Notification(Notification::new(
-            LogMessage::METHOD.to_owned(),
-            params,
-        )))
+        self.notify(Notification::new(LogMessage::METHOD.to_owned(), params))
     }
 
-    fn send(&mut self, message: Message) -> Result<()> {
-        self.write(&transport::to_wire(&message))
+    fn notify(&mut self, notification: Notification) -> Result<()> {
+        transport::notify(&mut self.output, &notification).map_err(cannot_write)
     }
 
     fn write(&mut self, message: &serde_json::Value) -> Result<()> {
-        transport::write(&mut self.output, message)
-            .map_err(|error| format!("cannot write to the client: {error}").into())
+        transport::write(&mut self.output, message).map_err(cannot_write)
     }
+}
+
+/// A failed write to the client, in a sentence.
+fn cannot_write(error: std::io::Error) -> Box<dyn std::error::Error + Sync + Send> {
+    format!("cannot write to the client: {error}").into()
 }
 
 /// A diagnostic of `flowc check` as the client shows it: the message with

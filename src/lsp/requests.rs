@@ -1,6 +1,6 @@
 //! Answers to the client's requests, each over the document's kept parse.
 
-use lsp_server::{ErrorCode, Request, Response};
+use lsp_server::{ErrorCode, Request};
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
     GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
@@ -13,7 +13,7 @@ use lsp_types::{
     Uri,
 };
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::actions;
 use super::analysis::Kind;
@@ -21,6 +21,7 @@ use super::documents::{Documents, Open};
 use super::names;
 use super::outline::{self, Symbol, SymbolKind};
 use super::position::LineIndex;
+use super::transport::Reply;
 
 /// What the server can do, for `initialize`.
 pub fn initialize_result() -> InitializeResult {
@@ -68,7 +69,7 @@ pub fn initialize_result() -> InitializeResult {
 
 /// Answers a request: its result, an error for params it cannot read, or
 /// "method not found".
-pub fn answer(documents: &Documents, request: Request) -> Response {
+pub fn answer(documents: &Documents, request: Request) -> Reply {
     let id = request.id.clone();
     let result = match request.method.as_str() {
         HoverRequest::METHOD => run(documents, request, hover),
@@ -84,13 +85,10 @@ pub fn answer(documents: &Documents, request: Request) -> Response {
         SemanticTokensFullRequest::METHOD => run(documents, request, semantic_tokens),
         method => {
             let message = format!("flowc lsp does not answer {method}");
-            return Response::new_err(id, ErrorCode::MethodNotFound as i32, message);
+            return Reply::error(id, ErrorCode::MethodNotFound, message);
         }
     };
-    match result {
-        Ok(value) => Response::new_ok(id, value),
-        Err(error) => Response::new_err(id, error.code, error.message),
-    }
+    Reply { id, result }
 }
 
 /// Reads the params, finds the document and answers with `handler`; a
@@ -99,7 +97,7 @@ fn run<P, R>(
     documents: &Documents,
     request: Request,
     handler: fn(&Open, &Uri, P) -> R,
-) -> Result<Value, lsp_server::ResponseError>
+) -> Result<Box<RawValue>, lsp_server::ResponseError>
 where
     P: DeserializeOwned + HasDocument,
     R: serde::Serialize,
@@ -113,7 +111,7 @@ fn run_refusable<P, R>(
     documents: &Documents,
     request: Request,
     handler: impl Fn(&Open, &Uri, P) -> Refusable<R>,
-) -> Result<Value, lsp_server::ResponseError>
+) -> Result<Box<RawValue>, lsp_server::ResponseError>
 where
     P: DeserializeOwned + HasDocument,
     R: serde::Serialize,
@@ -130,7 +128,7 @@ where
         Some(open) => Some(handler(open, &uri, params)?),
         None => None,
     };
-    Ok(serde_json::to_value(answer).unwrap_or(Value::Null))
+    Reply::ok(lsp_server::RequestId::from(0), &answer).result
 }
 
 /// Params that name a document.
@@ -166,7 +164,7 @@ has_document! {
 fn hover(open: &Open, _: &Uri, params: lsp_types::HoverParams) -> Option<Hover> {
     let index = LineIndex::new(&open.text);
     let offset = index.offset(params.text_document_position_params.position);
-    let (markdown, span) = open.document().hover(offset)?;
+    let (markdown, span) = open.document().hover(offset, open.tokens())?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,

@@ -5,6 +5,7 @@
 use std::io::{self, BufRead, Read, Write};
 
 use lsp_server::{ErrorCode, Message, Notification, Request};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 /// The largest message body read, in bytes; larger ones are skipped
@@ -180,20 +181,82 @@ fn classify(body: &[u8]) -> Incoming {
     }
 }
 
-/// Writes one message, framed, and flushes it.
-pub fn write(output: &mut impl Write, message: &Value) -> io::Result<()> {
-    let body = message.to_string();
-    write!(output, "Content-Length: {}\r\n\r\n{body}", body.len())?;
-    output.flush()
+/// The server's answer to a request: its result, already serialized (a
+/// large result is written once, never copied into a tree), or an error.
+pub struct Reply {
+    /// The request's id.
+    pub id: lsp_server::RequestId,
+    /// The result, or why there is none.
+    pub result: Result<Box<RawValue>, lsp_server::ResponseError>,
 }
 
-/// A message as JSON-RPC on the wire (`jsonrpc` added).
-pub fn to_wire(message: &Message) -> Value {
-    let mut value = serde_json::to_value(message).unwrap_or(Value::Null);
-    if let Value::Object(object) = &mut value {
-        object.insert("jsonrpc".into(), Value::from("2.0"));
+impl Reply {
+    /// A successful answer.
+    pub fn ok(id: lsp_server::RequestId, result: &impl serde::Serialize) -> Reply {
+        let result =
+            serde_json::value::to_raw_value(result).map_err(|error| lsp_server::ResponseError {
+                code: ErrorCode::InternalError as i32,
+                message: format!("the answer could not be written: {error}"),
+                data: None,
+            });
+        Reply { id, result }
     }
-    value
+
+    /// An error answer.
+    pub fn error(id: lsp_server::RequestId, code: ErrorCode, message: impl Into<String>) -> Reply {
+        let error = lsp_server::ResponseError {
+            code: code as i32,
+            message: message.into(),
+            data: None,
+        };
+        Reply {
+            id,
+            result: Err(error),
+        }
+    }
+}
+
+/// Writes an answer, framed.
+pub fn reply(output: &mut impl Write, reply: &Reply) -> io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Wire<'a> {
+        jsonrpc: &'static str,
+        id: &'a lsp_server::RequestId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<&'a RawValue>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a lsp_server::ResponseError>,
+    }
+    let wire = Wire {
+        jsonrpc: "2.0",
+        id: &reply.id,
+        result: reply.result.as_deref().ok(),
+        error: reply.result.as_ref().err(),
+    };
+    framed(
+        output,
+        &serde_json::to_string(&wire).map_err(io::Error::other)?,
+    )
+}
+
+/// Writes a notification, framed.
+pub fn notify(output: &mut impl Write, notification: &Notification) -> io::Result<()> {
+    let wire = json!({
+        "jsonrpc": "2.0",
+        "method": notification.method,
+        "params": notification.params,
+    });
+    framed(output, &wire.to_string())
+}
+
+/// Writes any message as it is, framed.
+pub fn write(output: &mut impl Write, message: &Value) -> io::Result<()> {
+    framed(output, &message.to_string())
+}
+
+fn framed(output: &mut impl Write, body: &str) -> io::Result<()> {
+    write!(output, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+    output.flush()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! templates and comments. The language server's semantic tokens and its
 //! references and rename are built on it.
 
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 
 use super::{FlowParser, Rule};
@@ -66,11 +66,17 @@ pub enum Role {
     Env,
 }
 
-/// The tokens of `source`, in order; none when it does not parse at all.
+/// The tokens of `source`, in order; none when it does not parse at all
+/// or nests too deep.
 pub fn tokens(source: &str) -> Vec<Token> {
-    let Ok(pairs) = FlowParser::parse(Rule::file, source) else {
-        return Vec::new();
-    };
+    match FlowParser::parse(Rule::file, source) {
+        Ok(pairs) if super::nesting::too_deep(pairs.clone()).is_none() => from_pairs(pairs, source),
+        _ => Vec::new(),
+    }
+}
+
+/// The tokens of a parse of `source`.
+fn from_pairs(pairs: Pairs<'_, Rule>, source: &str) -> Vec<Token> {
     let mut out = Vec::new();
     // Ancestors of the pair being read: (rule, end).
     let mut stack: Vec<(Rule, usize)> = Vec::new();
