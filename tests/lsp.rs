@@ -1007,3 +1007,28 @@ fn completion_fits_the_context() {
     }
     client.stop();
 }
+
+/// After Enter, an `end` typed after call outcomes goes back to the
+/// call's indent (two levels), as `flowc fmt` lays it out.
+#[test]
+fn enter_after_end_gives_it_the_indent_of_its_step() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-ontype/a.flow";
+    let typed = "workflow a\n  trigger when email is set\n  steps\n    call phone\n      on answered\n        exit\n      end\n    \n";
+    client.open(uri, typed);
+    let edits = client.request(
+        "textDocument/onTypeFormatting",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 7, "character": 4}, "ch": "\n",
+               "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let fixed = apply(typed, edits.as_array().expect("edits"));
+    assert!(fixed.contains("        exit\n    end\n"), "{fixed}");
+    // A line already where fmt puts it is left alone.
+    let edits = client.request(
+        "textDocument/onTypeFormatting",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 6, "character": 0}, "ch": "\n",
+               "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(edits, json!([]));
+    client.stop();
+}

@@ -1,6 +1,7 @@
 // The flowc extension: starts `flowc lsp` when flowc is on the PATH (or
 // where the `flowc.path` setting points), for diagnostics, hover, go to
-// definition, completion, symbols and formatting. Highlighting and
+// definition, references, rename, quick fixes, completion, symbols and
+// formatting (on type too: `end` lines find their indent). Highlighting and
 // snippets work without it.
 "use strict";
 

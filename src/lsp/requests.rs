@@ -3,8 +3,8 @@
 use lsp_server::{ErrorCode, Request};
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
-    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, Request as _,
-    SemanticTokensFullRequest,
+    GotoDefinition, HoverRequest, OnTypeFormatting, PrepareRenameRequest, References, Rename,
+    Request as _, SemanticTokensFullRequest,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, DocumentSymbol, GotoDefinitionResponse,
@@ -36,6 +36,10 @@ pub fn initialize_result() -> InitializeResult {
         document_symbol_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
+        document_on_type_formatting_provider: Some(lsp_types::DocumentOnTypeFormattingOptions {
+            first_trigger_character: "\n".to_owned(),
+            more_trigger_character: None,
+        }),
         references_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
             prepare_provider: Some(true),
@@ -77,6 +81,7 @@ pub fn answer(documents: &Documents, request: Request) -> Reply {
         Completion::METHOD => run(documents, request, completion),
         DocumentSymbolRequest::METHOD => run(documents, request, symbols),
         Formatting::METHOD => run(documents, request, formatting),
+        OnTypeFormatting::METHOD => run(documents, request, on_type_formatting),
         FoldingRangeRequest::METHOD => run(documents, request, folding),
         References::METHOD => run(documents, request, references),
         PrepareRenameRequest::METHOD => run_refusable(documents, request, prepare_rename),
@@ -154,6 +159,7 @@ has_document! {
     lsp_types::DocumentSymbolParams => |p| p.text_document.uri;
     lsp_types::DocumentFormattingParams => |p| p.text_document.uri;
     lsp_types::FoldingRangeParams => |p| p.text_document.uri;
+    lsp_types::DocumentOnTypeFormattingParams => |p| p.text_document_position.text_document.uri;
     lsp_types::ReferenceParams => |p| p.text_document_position.text_document.uri;
     lsp_types::TextDocumentPositionParams => |p| p.text_document.uri;
     lsp_types::RenameParams => |p| p.text_document_position.text_document.uri;
@@ -302,6 +308,51 @@ fn formatting(
     let index = LineIndex::new(&open.text);
     let whole = index.range(crate::span::Span::new(0, open.text.len()));
     Some(vec![TextEdit::new(whole, formatted)])
+}
+
+/// After Enter: the line just ended gets the indent `flowc fmt` gives it
+/// (an `end` after call outcomes goes back two levels, which editors'
+/// one-level indentation rules cannot say). Nothing while the file does
+/// not parse.
+fn on_type_formatting(
+    open: &Open,
+    _: &Uri,
+    params: lsp_types::DocumentOnTypeFormattingParams,
+) -> Vec<TextEdit> {
+    let Some(line) = params.text_document_position.position.line.checked_sub(1) else {
+        return Vec::new();
+    };
+    let Ok(formatted) = crate::format::format_source(&open.text) else {
+        return Vec::new();
+    };
+    let indent = |text: &str| text.len() - text.trim_start_matches(' ').len();
+    // The formatter keeps every non-blank line in order: find this one.
+    let filled = |text: &str| text.lines().filter(|line| !line.trim().is_empty()).count();
+    let Some(now) = open.text.lines().nth(line as usize) else {
+        return Vec::new();
+    };
+    let before: String = open
+        .text
+        .lines()
+        .take(line as usize)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let Some(wanted) = formatted
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .nth(filled(&before))
+    else {
+        return Vec::new();
+    };
+    let same = now.split_whitespace().eq(wanted.split_whitespace());
+    if now.trim().is_empty() || !same || indent(now) == indent(wanted) {
+        return Vec::new();
+    }
+    let range = lsp_types::Range::new(
+        lsp_types::Position::new(line, 0),
+        lsp_types::Position::new(line, indent(now) as u32),
+    );
+    vec![TextEdit::new(range, " ".repeat(indent(wanted)))]
 }
 
 #[allow(deprecated)] // `deprecated` is a required field of the type.

@@ -118,7 +118,8 @@ fn token(
     let rule = pair.as_rule();
     let kind = match rule {
         _ if is_keyword(rule) => TokenKind::Keyword,
-        Rule::weekdays | Rule::weekends | Rule::day | Rule::offset_sign => TokenKind::Keyword,
+        Rule::weekdays | Rule::weekends | Rule::day => TokenKind::Keyword,
+        Rule::offset_sign => TokenKind::Operator,
         Rule::name => name(parent, grandparent),
         Rule::field_ref | Rule::template_path => {
             dotted(pair.as_str(), span.start(), &mut push);
@@ -146,11 +147,11 @@ fn token(
         | Rule::clock
         | Rule::percent
         | Rule::loop_count
-        | Rule::item_count => TokenKind::Number,
+        | Rule::item_count
+        | Rule::phone_number => TokenKind::Number,
         Rule::timezone_name
         | Rule::header_name
         | Rule::json_path
-        | Rule::phone_number
         | Rule::email_address
         | Rule::line_text
         | Rule::triple_text
