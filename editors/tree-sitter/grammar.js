@@ -300,7 +300,13 @@ module.exports = grammar({
     not_expression: ($) => seq('not', $._unary),
     parenthesized: ($) => seq('(', optional($._newline), $._expression, optional($._newline), ')'),
     comparison: ($) => seq(field('field', $.field_reference), field('test', $._test)),
-    field_reference: (_) => token(seq(optional('event.'), IDENT)),
+    // `event.FIELD` (and `env.NAME` in templates): the prefix is its own
+    // node, a word of the language; the name follows it at once.
+    field_reference: ($) => choice($._field_name, seq($.payload, token.immediate(IDENT))),
+    payload: (_) => token(seq(choice('event', 'env'), '.')),
+    // A token of its own, defined after `day`: `monday` after `wait until`
+    // is a day, `monthly_at` a field.
+    _field_name: (_) => token(seq(/[A-Za-z_]/, /[A-Za-z0-9_-]*/)),
     _test: ($) =>
       choice(
         seq($.compare_operator, $._operand),
@@ -345,7 +351,9 @@ module.exports = grammar({
     escape_sequence: (_) => token.immediate(/\\["\\nt{]/),
     _triple_string: ($) =>
       seq('"""', repeat(choice($.text_content, $.template)), '"""'),
-    text_content: (_) => token.immediate(prec(1, /([^"{]|"[^"]|""[^"]|\{[^{])+/)),
+    // A lone `"` is text too (before a template, or a quote in JSON); the
+    // closing `"""` is longer, so it still wins where it stands.
+    text_content: (_) => token.immediate(prec(1, /([^"{]|"[^"{]|""[^"{]|\{[^{])+|"/)),
 
     template: ($) =>
       seq(
@@ -354,7 +362,7 @@ module.exports = grammar({
         optional($.filter),
         '}}',
       ),
-    template_path: (_) => token(seq(IDENT, optional(seq('.', IDENT)))),
+    template_path: ($) => choice($._field_name, seq($.payload, token.immediate(IDENT))),
     filter: ($) =>
       seq('|', field('name', $.identifier), optional(seq(':', choice($.number, $._line_string, $.boolean, $.template_path)))),
   },

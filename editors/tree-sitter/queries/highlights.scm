@@ -8,9 +8,10 @@
 ] @keyword
 
 [
-  "send" "call" "notify" "http" "prompt" "wait" "until" "next" "for" "condition" "split" "goto"
+  "send" "notify" "http" "prompt" "wait" "until" "next" "for" "condition" "split" "goto"
   "exit" "label"
 ] @keyword.control
+(call_phone "call" @keyword.control)
 
 ["branch" "variant" "else" "end" "when" "on" "if"] @keyword.conditional
 ["missing" "past"] @constant.builtin
@@ -19,22 +20,29 @@
 (event_case) @keyword.conditional
 
 [
-  "to" "cc" "bcc" "from" "subject" "body" "file" "agent" "message" "header"
+  "cc" "bcc" "subject" "body" "file" "agent" "message" "header"
   "timeout" "instructions" "tools" "extract" "outside"
 ] @property
+(to_option "to" @property)
+(from_option "from" @property)
+(extraction "from" @keyword.operator)
 
 [
   "is" "not" "set" "one" "of" "within" "last" "older" "than" "contains" "does"
   "contain" "starts" "ends" "with" "in" "between" "before" "has" "more" "fewer" "at"
-  "least" "most" "items" "item" "open"
+  "least" "most" "items" "item" "open" "and"
 ] @keyword.operator
 (logic_operator) @keyword.operator
 (compare_operator) @operator
 
-(base_type) @type
-["optional" "list"] @type
+(base_type) @type.builtin
+["optional" "list"] @type.builtin
 
-["email" "text" "call" "phone" "slack" "teams" "get" "post" "put"] @constant.builtin
+; Channels only where they are channels: `email` and `text` may be fields.
+(send_email "email" @constant.builtin)
+(send_text "text" @constant.builtin)
+(channel) @constant.builtin
+["phone" "slack" "teams" "get" "post" "put"] @constant.builtin
 ["lead" "rep" "account"] @variable.builtin
 ["never" "always" "after" "continue" "fail"] @constant
 (boolean) @boolean
@@ -45,12 +53,17 @@
 (loop_count) @number
 (count) @number
 ["up" "times" "time" "window" "hold" "then"] @keyword.operator
+(goto "to" @keyword.operator)
+(wait_event "to" @keyword.operator)
+(outside_option "to" @keyword.operator)
+(wait_business ["days" "day"] @keyword)
+(wait_field sign: _ @operator)
 (datetime) @number
 (day) @constant
 (day_range) @constant
-["weekdays" "weekends" "every" "day"] @constant
+(days ["weekdays" "weekday" "weekends" "every" "day"] @constant)
 (tool) @function.builtin
-(phone_number) @string.special
+(phone_number) @number
 (email_address) @string.special
 (timezone_name) @string.special
 
@@ -58,7 +71,11 @@
 (escape_sequence) @string.escape
 (template ["{{" "}}"] @punctuation.special)
 (template_path) @variable
+(payload) @keyword
+(filter "|" @punctuation.delimiter)
 (filter name: (identifier) @function)
+(header_option name: (header_name) @string.special)
+(json_path) @string.special
 
 (workflow name: (identifier) @type.definition)
 (event_section name: (identifier) @type.definition)
@@ -71,5 +88,5 @@
 (field_declaration name: (identifier) @variable.member)
 (extraction name: (identifier) @variable.member)
 (field_reference) @variable.member
-(notify target: (identifier) @string.special)
+(notify target: (identifier) @variable)
 (window_test channel: (channel) @constant.builtin)
