@@ -162,16 +162,42 @@ fn emails_arrive_as_text_and_html_with_every_recipient_and_a_stable_message_id()
     );
 }
 
+/// A delivery the server answers "try again later" is retried with the
+/// same Message-ID, so a mailbox that saw the first can tell the repeat.
 #[test]
-fn the_message_id_of_an_effect_is_the_same_on_every_attempt() {
-    let key = "welcome@abc/ann/1/send-email@5#0";
-    assert_eq!(
-        flowc::providers::smtp::message_id(key),
-        flowc::providers::smtp::message_id(key)
+fn a_retried_email_keeps_its_message_id() {
+    let dir = tempdir("email-retry");
+    let server = SmtpServer::with(&dir, &["flaky"]);
+    let leads = "{\"id\": \"ann\", \"email\": \"ann@x.example\", \"first_name\": \"Ann\"}\n";
+    let events = run(&dir, leads, &server);
+    let attempts = std::fs::read_to_string(dir.join("maildir/attempts.log")).expect("attempts");
+    let attempts: Vec<&str> = attempts.lines().collect();
+    assert_eq!(attempts.len(), 2, "refused once, then taken: {attempts:?}");
+    assert_eq!(attempts[0], attempts[1], "the same Message-ID both times");
+    assert!(attempts[0].ends_with("@flowc>"), "{attempts:?}");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(header(&messages[0], "Message-ID"), [attempts[0]]);
+    assert!(
+        events
+            .iter()
+            .any(|(lead, kind, _)| lead == "ann" && kind == "sent"),
+        "{events:?}"
     );
-    assert_ne!(
-        flowc::providers::smtp::message_id(key),
-        flowc::providers::smtp::message_id("welcome@abc/ann/2/send-email@5#0")
+}
+
+/// A stand-in server that cannot start says why in a sentence (once: an
+/// unwrap on the port it never printed).
+#[test]
+fn a_stand_in_that_cannot_start_says_why() {
+    let panic = std::panic::catch_unwind(|| smtp::python::start("no-such-server.py", &[]))
+        .expect_err("it cannot start");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("the no-such-server.py stand-in did not start")
+            && message.contains("can't open file")
+            && message.contains("scripts/test"),
+        "{message}"
     );
 }
 

@@ -592,26 +592,28 @@ fn published(name: &str, source: &str) -> (PathBuf, Location) {
 #[test]
 fn sigterm_finishes_the_batch_and_exits_cleanly() {
     let (_, db) = published("sigterm", WAITING);
-    let runner = Command::new(env!("CARGO_BIN_EXE_flowc"))
+    let mut runner = Command::new(env!("CARGO_BIN_EXE_flowc"))
         .arg("run")
         .env("FLOWC_DB", db.arg())
         .env_remove("FLOWC_CLOCK")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Its first line says it is working: the signal handler is in place.
+    let mut stderr = std::io::BufReader::new(runner.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut first).expect("a line");
+    assert!(first.contains("working on"), "{first}");
     let killed = Command::new("kill")
         .args(["-TERM", &runner.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    let output = runner.wait_with_output().expect("it ends");
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert!(
-        text(&output.stderr).contains("steps of work done"),
-        "{}",
-        text(&output.stderr)
-    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("the rest");
+    let status = runner.wait().expect("it ends");
+    assert_eq!(status.code(), Some(0), "{first}{rest}");
+    assert!(rest.contains("steps of work done"), "{first}{rest}");
 }
 
 #[test]
@@ -767,11 +769,10 @@ impl flowc::runtime::live::Provider for Scripted {
     }
 }
 
-#[test]
-fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
-    use flowc::vm::Response;
-    let dir = tempdir("failures");
-    let db = support::database(&dir);
+/// A live runtime in `dir` with a workflow whose one step notifies Slack
+/// published, and one lead imported, at 2026-06-01 09:00 UTC.
+fn notifying(dir: &Path) -> (Location, Live, chrono::DateTime<chrono::Utc>) {
+    let db = support::database(dir);
     let source = "workflow notifying\n  timezone UTC\n  on send failure fail\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
     let artifact = flowc::compile::compile_source(source, None).expect("it compiles");
     let start = at("2026-06-01T09:00Z");
@@ -786,6 +787,51 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
             .records,
     )
     .expect("imported");
+    (db, live, start)
+}
+
+/// When the step held after its first attempt failed, since the start.
+fn held_for(live: &Live, start: chrono::DateTime<chrono::Utc>) -> i64 {
+    let released: i64 = live
+        .store
+        .query_one(
+            "SELECT at FROM events WHERE kind = 'released'",
+            flowc::params![],
+            |row| row.get(0),
+        )
+        .expect("released");
+    released - start.timestamp_millis()
+}
+
+/// Retry times come from the effect's key and attempt, never from chance
+/// or the wall clock: two runs of the same failure wait exactly as long
+/// (a simulation of it waits the same, by the same function).
+#[test]
+fn a_failed_delivery_waits_the_same_in_every_run() {
+    use flowc::vm::Response;
+    let delays: Vec<i64> = ["replay-1", "replay-2"]
+        .iter()
+        .map(|name| {
+            let dir = tempdir(name);
+            let (_, mut live, start) = notifying(&dir);
+            let scripted = Arc::new(Scripted {
+                answers: Mutex::new(vec![Response::Transient("timed out".to_owned())]),
+                ..Scripted::default()
+            });
+            let provider: Arc<dyn Provider> = scripted;
+            support::run_to_the_end(&mut live, &provider);
+            held_for(&live, start)
+        })
+        .collect();
+    assert!((30_000..=60_000).contains(&delays[0]), "{delays:?}");
+    assert_eq!(delays[0], delays[1]);
+}
+
+#[test]
+fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
+    use flowc::vm::Response;
+    let dir = tempdir("failures");
+    let (db, mut live, start) = notifying(&dir);
 
     let scripted = Arc::new(Scripted {
         answers: Mutex::new(vec![
@@ -816,15 +862,7 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
         "{:?}",
         live_timeline(&live.store)
     );
-    let held_until: i64 = live
-        .store
-        .query_one(
-            "SELECT at FROM events WHERE kind = 'released'",
-            flowc::params![],
-            |row| row.get(0),
-        )
-        .expect("released");
-    let delay = held_until - start.timestamp_millis();
+    let delay = held_for(&live, start);
     assert!(
         (30_000..=60_000).contains(&delay),
         "the first retry comes half a minute to a minute later, not {delay} ms"

@@ -40,6 +40,13 @@ pub fn run(args: &RunArgs) -> u8 {
     // A second handler cannot be installed (tests call this twice): then
     // the default one, which ends the process, stays.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    if !args.once {
+        // Also the sign, for whoever started it, that a signal now stops it
+        // cleanly.
+        eprintln!(
+            "flowc run: working on {location}; Ctrl-C or SIGTERM finishes the batch and stops"
+        );
+    }
     match live.work(&provider, &stop, args.once) {
         Ok(done) => {
             eprintln!("flowc run: {done} steps of work done");

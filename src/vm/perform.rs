@@ -417,12 +417,13 @@ mod tests {
         }
     }
 
+    /// (That a run replays its delays exactly is tested end to end:
+    /// `a_failed_delivery_waits_the_same_in_every_run` in tests/live.rs.)
     #[test]
-    fn jitter_spreads_leads_apart_and_replays_exactly() {
+    fn jitter_spreads_leads_apart() {
         let delays: std::collections::BTreeSet<i64> = (0..100)
             .map(|lead| retry_delay(&format!("w@1/lead{lead}/1/http@4#0"), 3))
             .collect();
         assert!(delays.len() > 50, "only {} distinct delays", delays.len());
-        assert_eq!(retry_delay("w@1/a/1/x#0", 2), retry_delay("w@1/a/1/x#0", 2));
     }
 }

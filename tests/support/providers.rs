@@ -4,9 +4,11 @@
 // Each test binary that includes this file uses some of the helpers.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+
+#[path = "python.rs"]
+mod python;
 
 use serde_json::Value;
 
@@ -20,18 +22,7 @@ pub struct Server {
 impl Server {
     pub fn start(dir: &std::path::Path) -> Server {
         let log = dir.join("requests.jsonl");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/servers/providers.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the provider server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("its output"))
-            .read_line(&mut line)
-            .expect("it prints its port");
-        let port = line.trim().parse().expect("a port");
+        let (child, port) = python::start("providers.py", &[log.as_os_str()]);
         Server { child, port, log }
     }
 

@@ -3,9 +3,11 @@
 // Each test binary that includes this file uses some of the helpers.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
+
+#[path = "python.rs"]
+pub mod python;
 
 /// aiosmtpd storing every message in a maildir; stopped when dropped.
 pub struct SmtpServer {
@@ -23,21 +25,9 @@ impl SmtpServer {
     /// picks and prints.
     pub fn with(dir: &Path, options: &[&str]) -> SmtpServer {
         let maildir = dir.join("maildir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/smtp.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(&maildir)
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("its output"))
-            .read_line(&mut line)
-            .expect("it prints its port");
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            panic!("aiosmtpd did not start ({line:?}): run the tests with scripts/test, which installs it")
-        });
+        let mut args = vec![maildir.as_os_str()];
+        args.extend(options.iter().map(std::ffi::OsStr::new));
+        let (child, port) = python::start("smtp.py", &args);
         SmtpServer {
             child,
             port,
