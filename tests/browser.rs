@@ -9,6 +9,8 @@ mod browser;
 mod live;
 #[path = "support/providers.rs"]
 mod providers;
+#[path = "support/python.rs"]
+mod python;
 #[path = "support/service.rs"]
 mod service;
 

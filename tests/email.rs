@@ -9,6 +9,8 @@ use flowc::providers::Providers;
 
 #[path = "support/live.rs"]
 mod live;
+#[path = "support/python.rs"]
+mod python;
 #[path = "support/smtp.rs"]
 mod smtp;
 use smtp::SmtpServer;
@@ -190,7 +192,7 @@ fn a_retried_email_keeps_its_message_id() {
 /// unwrap on the port it never printed).
 #[test]
 fn a_stand_in_that_cannot_start_says_why() {
-    let panic = std::panic::catch_unwind(|| smtp::python::start("no-such-server.py", &[]))
+    let panic = std::panic::catch_unwind(|| python::start("no-such-server.py", &[]))
         .expect_err("it cannot start");
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(

@@ -14,6 +14,8 @@ use serde_json::Value;
 mod live;
 #[path = "support/providers.rs"]
 mod providers;
+#[path = "support/python.rs"]
+mod python;
 use providers::Server;
 
 fn tempdir(name: &str) -> PathBuf {

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 
 #[path = "support/providers.rs"]
 mod providers;
+#[path = "support/python.rs"]
+mod python;
 #[path = "support/service.rs"]
 mod service;
 #[path = "support/smtp.rs"]

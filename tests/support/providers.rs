@@ -7,9 +7,6 @@
 use std::path::PathBuf;
 use std::process::Child;
 
-#[path = "python.rs"]
-mod python;
-
 use serde_json::Value;
 
 /// The local provider server, stopped when dropped.
@@ -22,7 +19,7 @@ pub struct Server {
 impl Server {
     pub fn start(dir: &std::path::Path) -> Server {
         let log = dir.join("requests.jsonl");
-        let (child, port) = python::start("providers.py", &[log.as_os_str()]);
+        let (child, port) = crate::python::start("providers.py", &[log.as_os_str()]);
         Server { child, port, log }
     }
 

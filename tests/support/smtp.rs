@@ -6,9 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Child;
 
-#[path = "python.rs"]
-pub mod python;
-
 /// aiosmtpd storing every message in a maildir; stopped when dropped.
 pub struct SmtpServer {
     child: Child,
@@ -27,7 +24,7 @@ impl SmtpServer {
         let maildir = dir.join("maildir");
         let mut args = vec![maildir.as_os_str()];
         args.extend(options.iter().map(std::ffi::OsStr::new));
-        let (child, port) = python::start("smtp.py", &args);
+        let (child, port) = crate::python::start("smtp.py", &args);
         SmtpServer {
             child,
             port,
