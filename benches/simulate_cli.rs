@@ -1,5 +1,5 @@
 //! `cargo bench --bench simulate_cli`: what a user sees. Runs the `flowc`
-//! binary, `flowc run FLOW --leads LEADS --simulate --format jsonl` with
+//! binary, `flowc run FLOW --leads LEADS --simulate --format json` with
 //! its output to a file, on 1,000,000 leads through a 5-step flow
 //! (condition → email → wait 2 days → text), and the same leads when none
 //! enters (no email: the trigger is false), alternately, five times each.
@@ -89,7 +89,7 @@ fn run_with(
     let child = Command::new(flowc)
         .args(["run", flow, "--leads", leads])
         .args(["--start", "2026-03-02T00:00:00Z", "--simulate"])
-        .args(["--format", "jsonl"])
+        .args(["--format", "json"])
         .args(extra)
         .current_dir(dir)
         .stdout(File::create(&output).expect("the output file"))
@@ -118,7 +118,7 @@ fn main() {
     write_leads(&dir.path().join("enter.jsonl"), LEADS, true);
     write_leads(&dir.path().join("none.jsonl"), LEADS, false);
     println!(
-        "flowc run --simulate --format jsonl > FILE: {LEADS} leads through 5 steps, \
+        "flowc run --simulate --format json > FILE: {LEADS} leads through 5 steps, \
          through the CLI\n"
     );
     let (mut full, mut none, mut ratios, mut peaks) = (vec![], vec![], vec![], vec![]);
@@ -188,7 +188,7 @@ fn report(flowc: &str, dir: &Path, rounds: usize) {
     }
     let size = std::fs::metadata(dir.join("report.html")).map_or(0, |meta| meta.len());
     println!(
-        "\nflowc run --simulate --format jsonl --report report.html > FILE: {LEADS} leads, \
+        "\nflowc run --simulate --format json --report report.html > FILE: {LEADS} leads, \
          through the CLI\n"
     );
     println!("  rounds                   {rounds}");
@@ -227,7 +227,7 @@ fn policed(flowc: &str, dir: &Path, rounds: usize) {
     }
     let time = median(&times);
     println!(
-        "\nflowc run --simulate --format jsonl > FILE: {LEADS} leads through 5 workflows at \
+        "\nflowc run --simulate --format json > FILE: {LEADS} leads through 5 workflows at \
          once under a contact policy, through the CLI\n"
     );
     println!("  rounds                   {rounds}");

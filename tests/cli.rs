@@ -399,3 +399,151 @@ fn a_byte_order_mark_at_the_start_is_accepted() {
         "\u{feff}workflow w\n  trigger when email is set\n  steps\n    wait 1 day\n"
     );
 }
+
+/// The words of an example's command line, as a shell would pass them:
+/// single quotes kept together, cut at a comment, pipe or redirection.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.trim().chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            '#' | '|' | '>' | '<' if !quoted => break,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            _ => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Every subcommand's `--help` ends with examples, and every example is a
+/// command line flowc accepts.
+#[test]
+fn every_subcommand_has_examples_that_parse() {
+    use clap::{CommandFactory, Parser};
+    let command = flowc::cli::Cli::command();
+    let mut checked = 0;
+    for sub in command.get_subcommands() {
+        let name = sub.get_name();
+        let help = sub
+            .get_after_help()
+            .unwrap_or_else(|| panic!("flowc {name} --help has no examples"))
+            .to_string();
+        assert!(help.starts_with("Examples:"), "{name}: {help}");
+        for line in help.lines().skip(1) {
+            let words = shell_words(line);
+            assert_eq!(words[..2], ["flowc", name], "{line}");
+            if let Err(error) = flowc::cli::Cli::try_parse_from(&words) {
+                panic!("`{line}` does not parse: {error}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked} examples");
+    // And the binary prints them.
+    assert!(stdout(&flowc(&["run", "--help"]))
+        .contains("Examples:\n  flowc run workflow.flow --simulate"));
+}
+
+/// One vocabulary for --format: `text` for people and `json` for
+/// programs everywhere (run's JSON is one object per line); the names
+/// each command used before still work.
+#[test]
+fn every_format_flag_speaks_text_and_json() {
+    use clap::Parser;
+    for command in [
+        &["check", "x.flow"][..],
+        &["run", "x.flow", "--simulate"],
+        &["leads"],
+        &["stats", "w"],
+        &["timeline", "a"],
+        &["consent", "show", "a@x.example"],
+        &["token", "list"],
+    ] {
+        for (format, old) in [
+            ("text", None),
+            ("json", None),
+            ("human", Some("check")),
+            ("table", Some("leads")),
+            ("jsonl", Some("run")),
+        ] {
+            if old.is_some_and(|old| old != command[0]) {
+                continue;
+            }
+            let mut words = vec!["flowc"];
+            words.extend(command);
+            words.extend(["--format", format]);
+            assert!(
+                flowc::cli::Cli::try_parse_from(&words).is_ok(),
+                "{}",
+                words.join(" ")
+            );
+        }
+    }
+    let bogus = flowc(&["leads", "--format", "yaml"]);
+    assert_eq!(bogus.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bogus.stderr).contains("[possible values: text, json]"));
+}
+
+/// `run`'s simulation flags are refused on a live run (they were silently
+/// ignored), and live-only flags on a simulation; --help groups them.
+#[test]
+fn run_refuses_flags_that_do_not_apply() {
+    for (args, says) in [
+        (&["run", "--events", "events.jsonl"][..], "--simulate"),
+        (&["run", "--fixtures", "fixtures.json"], "--simulate"),
+        (&["run", "--start", "2026-03-06T09:00"], "--simulate"),
+        (&["run", "--report", "r.html"], "--simulate"),
+        (
+            &["run", "x.flow", "--simulate", "--once"],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "run",
+                "examples/inbound-demo-follow-up.flow",
+                "--simulate",
+                "--leads",
+                "examples/leads/inbound-demo-follow-up.jsonl",
+                "--start",
+                "2026-03-06T09:00",
+                "--lease",
+                "60",
+            ],
+            "--lease applies to live runs only",
+        ),
+        (
+            &[
+                "run",
+                "examples/inbound-demo-follow-up.flow",
+                "--simulate",
+                "--leads",
+                "examples/leads/inbound-demo-follow-up.jsonl",
+                "--start",
+                "2026-03-06T09:00",
+                "--record",
+            ],
+            "--record applies to live runs only",
+        ),
+    ] {
+        let output = flowc(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let help = stdout(&flowc(&["run", "--help"]));
+    let simulation = help.find("Simulation:").expect("a Simulation group");
+    let live = help.find("Live runs:").expect("a Live runs group");
+    assert!(
+        help[simulation..live].contains("--events") && help[live..].contains("--once"),
+        "{help}"
+    );
+}

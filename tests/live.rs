@@ -1358,11 +1358,25 @@ fn flowc_event_says_why_a_lead_did_not_enter() {
         again.contains("calls: not entered: an enrollment of the lead is still running"),
         "{again}"
     );
-    let other = event("answered", "chat_left");
-    assert!(
-        other.contains("no live workflow is triggered by chat_left"),
-        "{other}"
-    );
+    // An event no published workflow hears is refused, with the closest
+    // one heard, and nothing is recorded (it once said "0 enrollments
+    // started" as if all was well).
+    for (name, hint) in [
+        ("chat_left", "the events they wait for: call_ended"),
+        ("call_endd", "did you mean `call_ended`?"),
+    ] {
+        let refused = flowc(&db, &["event", name, "--lead", "a"]);
+        let said = text(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{said}");
+        assert!(
+            said.contains(&format!("no published workflow is triggered by `{name}`"))
+                && said.contains("nothing was recorded")
+                && said.contains(hint),
+            "{said}"
+        );
+        let timeline = text(&flowc(&db, &["timeline", "a"]).stdout);
+        assert!(!timeline.contains(name), "{timeline}");
+    }
 }
 
 /// A goal on an event ends the lead's enrollment when the event happens

@@ -341,6 +341,15 @@ fn events_enroll_leads_and_say_why_not() {
         (status, answer["error"]["code"].clone()),
         (StatusCode::NOT_FOUND, json!("unknown-lead"))
     );
+    let unheard = r#"{"lead": "a", "event": "demo_bookd"}"#;
+    let (status, answer) = json_of(service.post("/v1/events", Some(&token), unheard));
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("unheard-event")),
+        "{answer}"
+    );
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("did you mean `demo_booked`?"), "{answer}");
     let bad = r#"{"lead": "a", "event": "demo_booked", "data": {"seats": "three"}}"#;
     let (status, answer) = json_of(service.post("/v1/events", Some(&token), bad));
     assert_eq!(

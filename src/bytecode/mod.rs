@@ -673,13 +673,16 @@ pub struct Extraction {
 impl Program {
     /// Whether the trigger, a goal or a `wait for` waits for the event `name`.
     pub fn uses_event(&self, name: &str) -> bool {
-        let trigger = self.trigger.event.as_deref() == Some(name);
-        trigger
-            || self
-                .goals
-                .iter()
-                .any(|goal| goal.event.as_deref() == Some(name))
-            || self.waits_for(name)
+        self.events_used().any(|used| used == name)
+    }
+
+    /// The events the trigger, the goals and the `wait for` steps wait for
+    /// (an event may come more than once).
+    pub fn events_used(&self) -> impl Iterator<Item = &str> {
+        let trigger = self.trigger.event.as_deref();
+        let goals = self.goals.iter().filter_map(|goal| goal.event.as_deref());
+        let waits = self.event_waits.iter().map(|wait| wait.event.as_str());
+        trigger.into_iter().chain(goals).chain(waits)
     }
 
     /// Whether a `wait for` step waits for the event `name`.

@@ -16,7 +16,7 @@ pub struct CheckArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// The `flowc.toml` to check steps against (default: the nearest one in
     /// a file's folder or above it; without one, providers are not checked).
@@ -28,7 +28,8 @@ pub struct CheckArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Reports for people.
-    Human,
+    #[value(alias = "human")]
+    Text,
     /// One JSON array of diagnostics, for CI and editors.
     Json,
     /// One line per diagnostic, `FILE:LINE:COLUMN: error[CODE]: message`,
@@ -89,7 +90,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         ..
     } = report;
     match format {
-        Format::Human => {
+        Format::Text => {
             let checked = args.files.len() - unreadable;
             let _ = writeln!(out, "{}", summary(errors, warnings, checked, unreadable));
         }
@@ -129,7 +130,7 @@ impl<W: Write> Report<W> {
         }
         let source = Source::new(name, source);
         match self.format {
-            Format::Human => {
+            Format::Text => {
                 for diagnostic in diagnostics {
                     let _ = write!(self.out, "{}", self.renderer.render(&source, diagnostic));
                 }

@@ -37,7 +37,7 @@ pub enum ConsentAction {
         /// The email address or phone number.
         address: String,
         /// How to print.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
+        #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
 }

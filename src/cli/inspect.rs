@@ -10,7 +10,7 @@ pub struct TimelineArgs {
     /// The lead.
     pub lead: String,
     /// How to print.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// The database.
     #[command(flatten)]
@@ -23,7 +23,7 @@ pub struct StatsArgs {
     /// The workflow.
     pub name: String,
     /// How to print.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// The database.
     #[command(flatten)]
@@ -81,7 +81,7 @@ pub fn timeline(args: &TimelineArgs) -> u8 {
         .collect();
     match args.format {
         Format::Json => print_json(&serde_json::json!({ "events": rows, "upcoming": next })),
-        Format::Table => {
+        Format::Text => {
             for row in &rows {
                 let line = format!(
                     "  {}{}  {:<24} #{:<2} {:<11}  {:<24}  {}",
@@ -170,7 +170,7 @@ pub fn stats(args: &StatsArgs) -> u8 {
             "endings": endings,
             "taken_over": taken_over,
         })),
-        Format::Table => {
+        Format::Text => {
             for count in counts {
                 let events: Vec<String> = count
                     .events

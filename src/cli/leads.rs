@@ -21,7 +21,7 @@ pub struct LeadsArgs {
     #[arg(long, value_parser = ["active", "waiting", "held", "paused", "completed", "exited", "failed"])]
     pub status: Option<String>,
     /// How to print.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// The database.
     #[command(flatten)]
@@ -170,7 +170,7 @@ fn list(args: &LeadsArgs) -> u8 {
         .collect();
     match args.format {
         Format::Json => print_json(&rows),
-        Format::Table => {
+        Format::Text => {
             println!(
                 "{:<16} {:<24} {:>3} {:<10} {:<24} next",
                 "lead", "workflow", "v", "status", "step"

@@ -56,14 +56,17 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
+// The `--lease` help says the default.
+const _: () = assert!(crate::runtime::live::lease::DEFAULT.as_secs() == 30);
+
 /// How a runner (of `flowc run` or `flowc serve`) claims and delivers.
 #[derive(Debug, clap::Args)]
 pub struct RunnerArgs {
     /// How long, in seconds, the runner's claim on an effect lasts unless
     /// renewed (it renews its claims every third of that while it runs);
-    /// another runner takes over a claim that lapsed.
-    #[arg(long, default_value_t = crate::runtime::live::lease::DEFAULT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub lease: u64,
+    /// another runner takes over a claim that lapsed [default: 30].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub lease: Option<u64>,
     /// The providers' configuration (default: `flowc.toml` next to the
     /// database, or in the current folder on PostgreSQL; without one,
     /// effects are recorded, not sent).
@@ -78,7 +81,19 @@ pub struct RunnerArgs {
 impl RunnerArgs {
     /// How long a claim lasts.
     pub fn lease(&self) -> Duration {
-        Duration::from_secs(self.lease)
+        self.lease
+            .map_or(crate::runtime::live::lease::DEFAULT, Duration::from_secs)
+    }
+
+    /// A flag given that only a live runner uses, as written.
+    pub fn live_only_flag(&self) -> Option<&'static str> {
+        if self.lease.is_some() {
+            Some("--lease")
+        } else if self.record {
+            Some("--record")
+        } else {
+            None
+        }
     }
 
     /// The configuration of `--config`, else the one found for the

@@ -6,6 +6,7 @@ mod consent;
 mod disasm;
 mod docs;
 mod event;
+pub mod examples;
 mod explain;
 mod fmt;
 mod graph;
@@ -36,48 +37,69 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check `.flow` files and print every diagnostic.
+    #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
     /// Print the long explanation of a diagnostic code, with an example.
+    #[command(after_help = examples::EXPLAIN)]
     Explain(explain::ExplainArgs),
     /// Compile a `.flow` file to a `.flowc` program.
+    #[command(after_help = examples::BUILD)]
     Build(build::BuildArgs),
     /// Print a compiled program readably.
+    #[command(after_help = examples::DISASM)]
     Disasm(disasm::DisasmArgs),
     /// Run leads through a workflow (`--simulate`: on a virtual clock), or
     /// run every published workflow live against the database.
+    #[command(after_help = examples::RUN)]
     Run(run::RunArgs),
     /// Check, compile and store a file's workflows, and make them live.
+    #[command(after_help = examples::PUBLISH)]
     Publish(publish::PublishArgs),
     /// Take a workflow off line, pausing its timers.
+    #[command(after_help = examples::UNPUBLISH)]
     Unpublish(publish::UnpublishArgs),
     /// Bring the database's schema to this flowc's version (every command
     /// does on first use; run it once before starting new runners).
+    #[command(after_help = examples::MIGRATE)]
     Migrate(store::MigrateArgs),
     /// List leads with their status and next step, or import leads.
+    #[command(after_help = examples::LEADS)]
     Leads(leads::LeadsArgs),
     /// Record that an event happened to a lead.
+    #[command(after_help = examples::EVENT)]
     Event(event::EventArgs),
     /// Record or show whether an address may be reached on a channel.
+    #[command(after_help = examples::CONSENT)]
     Consent(consent::ConsentArgs),
     /// Run the HTTP API (leads, events) and the runner in one process.
+    #[command(after_help = examples::SERVE)]
     Serve(serve::ServeArgs),
     /// Create, revoke or list the API tokens `flowc serve` accepts.
+    #[command(after_help = examples::TOKEN)]
     Token(token::TokenArgs),
     /// Print a lead's timeline and upcoming step.
+    #[command(after_help = examples::TIMELINE)]
     Timeline(inspect::TimelineArgs),
     /// Print counts per step and status of a workflow.
+    #[command(after_help = examples::STATS)]
     Stats(inspect::StatsArgs),
     /// Run a lead's failed enrollments again.
+    #[command(after_help = examples::RETRY)]
     Retry(inspect::RetryArgs),
     /// Rewrite `.flow` files in the canonical layout (`--check`: only tell).
+    #[command(after_help = examples::FMT)]
     Fmt(fmt::FmtArgs),
     /// Run the language server on stdin and stdout (for editors).
+    #[command(after_help = examples::LSP)]
     Lsp,
     /// Draw a workflow as a canvas: DOT, Mermaid or SVG.
+    #[command(after_help = examples::GRAPH)]
     Graph(graph::GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = examples::COMPLETIONS)]
     Completions(docs::CompletionsArgs),
     /// Print the man page, flowc(1), or a subcommand's, in roff.
+    #[command(after_help = examples::MAN)]
     Man(docs::ManArgs),
 }
 

@@ -29,45 +29,51 @@ pub struct RunArgs {
     #[arg(long)]
     pub leads: Option<PathBuf>,
     /// Events as JSON Lines: `{"at", "lead", "event", "data"}`.
-    #[arg(long)]
+    #[arg(long, requires = "simulate", help_heading = "Simulation")]
     pub events: Option<PathBuf>,
     /// Scripted provider answers for every lead, as a JSON object by step
     /// label or kind (see the README).
-    #[arg(long)]
+    #[arg(long, requires = "simulate", help_heading = "Simulation")]
     pub fixtures: Option<PathBuf>,
     /// When the virtual clock starts: `2026-03-06T09:00:00Z`, or a local
     /// time like `2026-03-06T09:00` in the workflow's timezone.
-    #[arg(long)]
+    #[arg(long, requires = "simulate", help_heading = "Simulation")]
     pub start: Option<String>,
     /// When it stops (default: when every enrollment has ended).
-    #[arg(long)]
+    #[arg(long, requires = "simulate", help_heading = "Simulation")]
     pub until: Option<String>,
     /// Run on the virtual clock, sending nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = "Simulation")]
     pub simulate: bool,
     /// Only this workflow of the file.
-    #[arg(long)]
+    #[arg(long, requires = "simulate", help_heading = "Simulation")]
     pub workflow: Option<String>,
-    /// How to print timelines.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// How to print timelines: `text` for people, `json` for one JSON
+    /// event per line, then one summary line per workflow.
+    #[arg(long, value_enum, default_value_t = Format::Text, requires = "simulate", help_heading = "Simulation")]
     pub format: Format,
     /// How many times one enrollment may run (from one wait to the next)
     /// before the simulation stops it, so that a loop cannot run forever.
-    #[arg(long, default_value_t = crate::runtime::BUDGET)]
+    #[arg(long, default_value_t = crate::runtime::BUDGET, requires = "simulate", help_heading = "Simulation")]
     pub budget: u32,
     /// Stop at the first bad record instead of skipping it.
-    #[arg(long)]
+    #[arg(long, requires = "simulate", help_heading = "Simulation")]
     pub strict: bool,
     /// With --simulate: also write a self-contained HTML report of the run
     /// here (the canvas with counts, how enrollments end, sends over the
     /// week, waiting and held times, sample leads with their messages).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "simulate",
+        help_heading = "Simulation"
+    )]
     pub report: Option<PathBuf>,
     /// Live: do everything due now, then exit (for cron).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "simulate", help_heading = "Live runs")]
     pub once: bool,
     /// Live: the runner's claims and providers.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Live runs")]
     pub runner: super::live::RunnerArgs,
     /// The database of live runs.
     #[command(flatten)]
@@ -78,9 +84,11 @@ pub struct RunArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Timelines per lead and a summary, for people.
-    Table,
+    #[value(alias = "table")]
+    Text,
     /// One JSON event per line, then one summary line per workflow.
-    Jsonl,
+    #[value(alias = "jsonl")]
+    Json,
 }
 
 /// Simulates every selected workflow; returns the exit status.
@@ -95,6 +103,12 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
         return super::live::run(args);
+    }
+    if let Some(flag) = args.runner.live_only_flag() {
+        eprintln!(
+            "error: {flag} applies to live runs only: a simulation runs FILE on a virtual clock and sends nothing"
+        );
+        return EXIT_USAGE;
     }
     let (Some(file), Some(_), Some(_)) = (&args.file, &args.leads, &args.start) else {
         eprintln!("error: --simulate needs a FILE, --leads and --start");
@@ -220,8 +234,8 @@ fn simulate<W: Write>(
     let mut outputs: Vec<Output<'_, W>> = prepared
         .iter()
         .map(|one| match args.format {
-            Format::Jsonl => Output::Jsonl(JsonlWriter::new(one.program, Shared(out))),
-            Format::Table => Output::Table,
+            Format::Json => Output::Jsonl(JsonlWriter::new(one.program, Shared(out))),
+            Format::Text => Output::Table,
         })
         .collect();
     let tallies: Vec<Option<RefCell<Tally>>> = prepared

@@ -86,7 +86,8 @@ pub fn fail(error: &dyn std::fmt::Display) -> u8 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// A table for people.
-    Table,
+    #[value(alias = "table")]
+    Text,
     /// JSON for scripts.
     Json,
 }

@@ -32,7 +32,7 @@ pub enum TokenAction {
     /// List the tokens (names and dates, never the secrets).
     List {
         /// How to print.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
+        #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
 }

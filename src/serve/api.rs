@@ -338,6 +338,11 @@ fn happen(live: &mut Live, index: usize, record: JsonValue) -> Result<EventAnswe
                 "bad-data",
                 error.to_string(),
             ),
+            EventError::Unheard { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unheard-event",
+                error.to_string(),
+            ),
             EventError::Store(error) => ApiError::from(error),
         })?;
     let goals_reached = outcome.goals.into_iter();

@@ -24,6 +24,15 @@ pub enum EventError {
     /// The payload does not fit the event's declared fields.
     #[error("the event's data does not fit: {0}")]
     BadData(String),
+    /// No published workflow is triggered by the event, has a goal on it
+    /// or waits for it: it would change nothing, so it is not recorded.
+    #[error("no published workflow is triggered by `{name}`, has a goal on it or waits for it, so nothing was recorded{}", suggestion(name, heard))]
+    Unheard {
+        /// The event.
+        name: String,
+        /// The events published workflows do wait for, sorted.
+        heard: Vec<String>,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -85,8 +94,26 @@ impl Live {
     ) -> Result<EventOutcome, EventError> {
         let now = self.clock.now();
         let versions = self.live_versions()?;
-        let live: Vec<&Version> = versions.iter().collect();
         let transaction = self.store.transaction()?;
+        if lead_fields(&transaction, lead)?.is_none() {
+            return Err(EventError::UnknownLead(lead.to_owned()));
+        }
+        if !versions
+            .iter()
+            .any(|version| version.program.uses_event(name))
+        {
+            let mut heard: Vec<String> = versions
+                .iter()
+                .flat_map(|version| version.program.events_used().map(str::to_owned))
+                .collect();
+            heard.sort();
+            heard.dedup();
+            return Err(EventError::Unheard {
+                name: name.to_owned(),
+                heard,
+            });
+        }
+        let live: Vec<&Version> = versions.iter().collect();
         let outcome = happen(&transaction, &live, name, lead, data, now)?;
         if outcome.entered() {
             transaction.notify()?;
@@ -147,6 +174,17 @@ impl Live {
     fn live_versions(&mut self) -> Result<Vec<Version>, StoreError> {
         let versions = self.versions()?;
         Ok(versions.into_iter().filter(|v| v.published).collect())
+    }
+}
+
+/// "; did you mean `X`?" for the closest event heard, else the ones heard.
+fn suggestion(name: &str, heard: &[String]) -> String {
+    if let Some(close) = crate::suggest::closest(name, heard.iter().map(String::as_str)) {
+        return format!("; did you mean `{close}`?");
+    }
+    match heard {
+        [] => "; no published workflow waits for any event".to_owned(),
+        _ => format!("; the events they wait for: {}", heard.join(", ")),
     }
 }
 
