@@ -285,6 +285,19 @@ fn same_both_ways(source: &str, leads: &str, start: &str) -> Vec<String> {
         .filter(|line| line.contains(" sent "))
         .count() as i64;
     assert_eq!((deliveries, keys, outbox), (sent, sent, sent));
+    // Each delivery is recorded at the moment of its `sent` event, on the
+    // runtime's clock like the rest of the database (it was the wall
+    // clock: months apart from every other instant in a demo).
+    let mismatched: i64 = live
+        .store
+        .query_one(
+            "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (
+                 SELECT 1 FROM events v WHERE v.kind = 'sent' AND v.at = d.at)",
+            flowc::params![],
+            |row| row.get(0),
+        )
+        .expect("compared");
+    assert_eq!(mismatched, 0, "deliveries at instants no sent event has");
     simulated
 }
 
@@ -2298,4 +2311,30 @@ fn publish_records_the_contact_policy_and_keeps_it_without_a_config() {
         )
         .expect("recorded");
     assert!(kept.contains("\"per_day\":1"), "{kept}");
+}
+
+/// `flowc leads | head`: a reader that stops early ends flowc quietly
+/// (it panicked on the next line it printed).
+#[test]
+fn a_closed_stdout_ends_a_listing_quietly() {
+    let (dir, db) = published("closed-stdout", WAITING);
+    let leads: String = (0..3000)
+        .map(|n| format!("{{\"id\": \"lead-{n}\", \"email\": \"l{n}@x.example\"}}\n"))
+        .collect();
+    import_leads(&db, &dir, &leads);
+    let mut listing = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .arg("leads")
+        .env("FLOWC_DB", db.arg())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdout = std::io::BufReader::new(listing.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).expect("a line");
+    assert!(first.starts_with("lead "), "{first}");
+    drop(stdout);
+    let output = listing.wait_with_output().expect("it ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stderr), "");
 }

@@ -103,6 +103,23 @@ pub enum Command {
     Man(docs::ManArgs),
 }
 
+/// `flowc leads | head`: when whoever reads stdout stops reading, the
+/// command ends quietly, as Unix tools do, instead of panicking on the next
+/// line it prints (Rust ignores SIGPIPE, so the write fails instead).
+fn quiet_on_closed_stdout() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(EXIT_OK));
+        }
+        report(info);
+    }));
+}
+
 /// Exit status: success, or warnings only.
 pub const EXIT_OK: u8 = 0;
 /// Exit status: the input has errors.
@@ -112,6 +129,7 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Runs the command line and returns the process's exit status.
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -52,7 +52,8 @@ pub(super) struct PlacedCall {
 /// The columns [`pending`] reads, in order.
 const PENDING_COLUMNS: &str = "id, key, attempt, kind, message, enrollment, created";
 
-fn pending(row: &Row<'_>) -> Result<Pending, StoreError> {
+/// A claimed row, to go out `at`.
+fn pending(row: &Row<'_>, at: DateTime<Utc>) -> Result<Pending, StoreError> {
     Ok(Pending {
         delivery: Delivery {
             id: row.get(0)?,
@@ -60,6 +61,7 @@ fn pending(row: &Row<'_>) -> Result<Pending, StoreError> {
             attempt: row.get(2)?,
             kind: row.get(3)?,
             message: row.get(4)?,
+            at,
         },
         enrollment: row.get(5)?,
         created: instant(row.get(6)?),
@@ -198,6 +200,7 @@ pub(super) fn claim_jobs(
     transaction: &Tx<'_>,
     runner: &Runner,
     room: &[(&'static str, usize)],
+    at: DateTime<Utc>,
 ) -> Result<Vec<Job>, StoreError> {
     let (owner, expiry, now) = (&runner.owner, runner.expiry(), lease::now_millis());
     let mut jobs = Vec::new();
@@ -212,7 +215,7 @@ pub(super) fn claim_jobs(
                     rows,
                     params![kind, now, owner, expiry, left],
                     "",
-                    pending,
+                    |row| pending(row, at),
                     |pending| pending.delivery.id,
                 )?);
             }
@@ -228,7 +231,7 @@ pub(super) fn claim_jobs(
                 |row| {
                     let reported: Option<String> = row.get(9)?;
                     Ok(PlacedCall {
-                        pending: pending(row)?,
+                        pending: pending(row, at)?,
                         call: row.get(7)?,
                         placed: row.get(8)?,
                         reported: reported.as_deref().and_then(Outcome::from_keyword),

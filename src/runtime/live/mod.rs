@@ -324,7 +324,7 @@ impl Live {
         let transaction = self.store.transaction()?;
         let confirmed =
             delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
-        let jobs = delivery::claim_jobs(&transaction, &self.runner, &room)?;
+        let jobs = delivery::claim_jobs(&transaction, &self.runner, &room, now)?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
         let (jobs, suppressed) = delivery::suppress(&transaction, jobs)?;
         let ran = run_due(&transaction, &self.versions, now)?;

@@ -4,7 +4,7 @@
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::ast::Outcome;
 use crate::runtime::recorder;
@@ -24,6 +24,9 @@ pub struct Delivery {
     pub kind: String,
     /// The rendered message, as JSON.
     pub message: String,
+    /// The moment it goes out, on the runtime's clock (the one the rest
+    /// of the database is on, accelerated or fixed in demos and tests).
+    pub at: DateTime<Utc>,
 }
 
 /// What delivering an effect came to.
@@ -123,7 +126,6 @@ fn record(mut store: Store, queue: &Receiver<Record>) {
 /// Inserts a batch of deliveries in one transaction.
 fn insert(store: &mut Store, batch: &[Record]) -> Result<(), StoreError> {
     let transaction = store.transaction()?;
-    let at = millis(Utc::now());
     for Record { delivery, .. } in batch {
         transaction.execute(
             "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -132,7 +134,7 @@ fn insert(store: &mut Store, batch: &[Record]) -> Result<(), StoreError> {
                 delivery.attempt,
                 delivery.kind,
                 delivery.message,
-                at
+                millis(delivery.at)
             ],
         )?;
     }
