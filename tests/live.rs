@@ -2338,3 +2338,40 @@ fn a_closed_stdout_ends_a_listing_quietly() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(text(&output.stderr), "");
 }
+
+/// Instants print one way everywhere: RFC 3339 in the workflow's account
+/// timezone, and the lead's own time beside it where a lead is shown
+/// (`flowc leads` printed UTC while `flowc timeline` printed the account's).
+#[test]
+fn instants_print_in_the_accounts_offset_everywhere() {
+    let (dir, db) = published(
+        "instants",
+        "workflow zoned\n  timezone Asia/Tokyo\n  trigger when email is set\n  steps\n    wait 2 days\n    exit\n",
+    );
+    import_leads(
+        &db,
+        &dir,
+        "{\"id\": \"a\", \"email\": \"a@x.example\", \"timezone\": \"America/Chicago\"}\n",
+    );
+    assert!(flowc(&db, &["run", "--once"]).status.success());
+    let listed = text(&flowc(&db, &["leads"]).stdout);
+    let row = listed
+        .lines()
+        .find(|line| line.starts_with("a "))
+        .expect("a row");
+    assert!(row.ends_with("+09:00"), "{listed}");
+    let shown = text(&flowc(&db, &["leads", "show", "a"]).stdout);
+    let enrollment = shown.lines().last().expect("an enrollment");
+    assert!(
+        enrollment.contains("+09:00 (lead ") && enrollment.ends_with(":00)"),
+        "{shown}"
+    );
+    let timeline = text(&flowc(&db, &["timeline", "a"]).stdout);
+    assert!(timeline.contains("+09:00 (lead "), "{timeline}");
+    let json = flowc(&db, &["leads", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let account = rows[0]["next_at_account"]
+        .as_str()
+        .expect("an account time");
+    assert!(account.ends_with("+09:00"), "{rows}");
+}

@@ -138,7 +138,7 @@ fn visible(text: &str) -> String {
 }
 
 /// ` (lead TIME)` beside an account time, when the lead has a timezone.
-fn lead_time(at: Option<&str>) -> String {
+pub(super) fn lead_time(at: Option<&str>) -> String {
     at.map_or_else(String::new, |at| format!(" (lead {at})"))
 }
 

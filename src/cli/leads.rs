@@ -138,8 +138,17 @@ fn show(args: &LeadsArgs, id: &str) -> u8 {
         );
     }
     println!("enrollments");
+    let zones = inspect::Zones::of(&live.store, id).unwrap_or_default();
     for row in &view.enrollments {
-        let next = row.next_at.map_or_else(String::new, |at| at.to_rfc3339());
+        let next = match (&row.next_at_account, row.next_at) {
+            (Some(account), Some(at)) => {
+                format!(
+                    "{account}{}",
+                    super::inspect::lead_time(zones.lead(at).as_deref())
+                )
+            }
+            _ => String::new(),
+        };
         println!(
             "  {:<24} v{:<3} {:<10} {:<24} {next}",
             row.workflow, row.version, row.status, row.step
@@ -176,7 +185,7 @@ fn list(args: &LeadsArgs) -> u8 {
                 "lead", "workflow", "v", "status", "step"
             );
             for row in rows {
-                let next = row.next_at.map_or_else(String::new, |at| at.to_rfc3339());
+                let next = row.next_at_account.as_deref().unwrap_or_default();
                 println!(
                     "{:<16} {:<24} {:>3} {:<10} {:<24} {next}",
                     row.lead, row.workflow, row.version, row.status, row.step

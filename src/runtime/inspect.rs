@@ -27,6 +27,9 @@ pub struct LeadStatus {
     pub step: String,
     /// When it goes on, while waiting or held.
     pub next_at: Option<DateTime<Utc>>,
+    /// The same instant in the workflow's account timezone (RFC 3339), as
+    /// every table prints instants.
+    pub next_at_account: Option<String>,
     /// While paused (its workflow unpublished), the time it had left, in
     /// seconds.
     pub paused_left: Option<i64>,
@@ -178,6 +181,10 @@ pub fn leads(
     let mut out = Vec::new();
     for (lead, workflow, version, version_id, status, pc, wake, hold_reason, remaining) in rows {
         let step = programs.step(version_id, pc, &status)?;
+        let zone = programs
+            .get(version_id)?
+            .map_or(chrono_tz::UTC, |program| program.timezone);
+        let next_at = wake.map(instant);
         let status = if remaining.is_some() {
             "paused".to_owned()
         } else {
@@ -189,7 +196,8 @@ pub fn leads(
             version,
             step,
             status,
-            next_at: wake.map(instant),
+            next_at,
+            next_at_account: next_at.map(|at| crate::calendar::rfc3339(at, zone)),
             paused_left: remaining.map(|left| left / 1000),
             hold_reason,
         });
