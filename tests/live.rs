@@ -2375,3 +2375,68 @@ fn instants_print_in_the_accounts_offset_everywhere() {
         .expect("an account time");
     assert!(account.ends_with("+09:00"), "{rows}");
 }
+
+/// A record imported with an `at` still to come is applied at that
+/// instant by the runner, not at import (it was applied at once, so a lead
+/// upgraded "next Monday" entered today); one whose `at` has passed is
+/// applied at import.
+#[test]
+fn a_future_at_on_import_is_applied_at_that_instant() {
+    let dir = tempdir("future-at");
+    let source = "workflow upgrades\n  timezone UTC\n  fields\n    plan text\n  trigger when plan is \"pro\"\n  steps\n    wait 1 day\n";
+    let mut live = support::started(
+        &dir,
+        source,
+        concat!(
+            "{\"id\": \"a\", \"email\": \"a@x.example\", \"plan\": \"free\"}\n",
+            "{\"id\": \"a\", \"plan\": \"pro\", \"at\": \"2026-06-01T12:00:00Z\"}\n",
+            "{\"id\": \"b\", \"email\": \"b@x.example\", \"plan\": \"pro\", \"at\": \"2026-05-01T00:00:00Z\"}\n",
+        ),
+        "2026-06-01T09:00Z",
+    );
+    let plan = |live: &Live, lead: &str| -> String {
+        live.store
+            .query_one(
+                "SELECT fields FROM leads WHERE id = ?1",
+                flowc::params![lead],
+                |row| row.get::<String>(0),
+            )
+            .map(|fields| {
+                serde_json::from_str::<serde_json::Value>(&fields).expect("JSON")["plan"]
+                    .to_string()
+            })
+            .expect("a lead")
+    };
+    assert_eq!(plan(&live, "a"), "\"free\"", "not applied at import");
+    assert_eq!(
+        plan(&live, "b"),
+        "\"pro\"",
+        "a past at is applied at import"
+    );
+    let waiting = flowc::runtime::live::scheduled::waiting(&live.store).expect("counted");
+    assert_eq!(waiting, (1, Some(at("2026-06-01T12:00Z"))));
+    let provider: Arc<dyn Provider> =
+        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    support::run_to_the_end(&mut live, &provider);
+    assert_eq!(plan(&live, "a"), "\"pro\"");
+    let entered: i64 = live
+        .store
+        .query_one(
+            "SELECT v.at FROM events v JOIN enrollments e ON e.id = v.enrollment
+             WHERE e.lead = 'a' AND v.kind = 'entered'",
+            flowc::params![],
+            |row| row.get(0),
+        )
+        .expect("a entered");
+    assert_eq!(
+        entered,
+        at("2026-06-01T12:00Z").timestamp_millis(),
+        "entered at the record's at"
+    );
+    assert_eq!(
+        flowc::runtime::live::scheduled::waiting(&live.store)
+            .expect("counted")
+            .0,
+        0
+    );
+}

@@ -88,6 +88,18 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
                 read.bad.len(),
                 done.entered
             );
+            if done.scheduled > 0 {
+                let first = crate::runtime::live::scheduled::waiting(&live.store)
+                    .ok()
+                    .and_then(|(_, first)| first)
+                    .map_or_else(String::new, |at| {
+                        format!(", the first at {}", at.to_rfc3339())
+                    });
+                println!(
+                    "{} records have an `at` still to come: `flowc run` applies each then{first}",
+                    done.scheduled
+                );
+            }
             if !done.refused.is_empty() {
                 let why: Vec<String> = done
                     .refused

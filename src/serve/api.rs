@@ -102,6 +102,8 @@ pub struct LeadsAnswer {
     /// Entry decisions that turned a lead away, by refusal code.
     #[schema(value_type = BTreeMap<String, usize>)]
     pub not_entered: BTreeMap<&'static str, usize>,
+    /// Records whose `at` is still to come: applied at that instant.
+    pub scheduled: usize,
 }
 
 /// `POST /v1/leads`: one lead (a JSON object) or a batch (an array), with
@@ -148,6 +150,7 @@ fn import(live: &mut Live, records: Vec<JsonValue>) -> Result<LeadsAnswer, ApiEr
         refused,
         enrollments_started: done.entered,
         not_entered: done.refused,
+        scheduled: done.scheduled,
     })
 }
 
@@ -180,6 +183,7 @@ pub fn import_many(live: &mut Live, batch: Vec<LeadsJob>) {
                     refused,
                     enrollments_started: done.entered,
                     not_entered: done.refused,
+                    scheduled: done.scheduled,
                 }));
             }
         }

@@ -43,6 +43,7 @@ mod pool;
 mod provider;
 mod publish;
 mod receipts;
+pub mod scheduled;
 mod stored_leads;
 mod touches;
 mod work;
@@ -221,34 +222,18 @@ impl Live {
         groups: &mut [(&[LeadUpdate], &mut Imported)],
     ) -> Result<(), StoreError> {
         let transaction = self.store.transaction()?;
+        let live: Vec<&Version> = live.iter().collect();
         for (batch, tally) in groups.iter_mut() {
             for update in batch.iter() {
-                // Live imports happen now: `at` is for simulations.
+                // A record whose `at` is still to come is applied then, by
+                // a runner; one whose `at` has passed, now.
                 let now = self.clock.now();
-                let fields = upsert_lead(&transaction, update, now)?;
-                for version in live {
-                    test_goals(
-                        &transaction,
-                        version,
-                        &update.id,
-                        &fields,
-                        GoalTest::Fields,
-                        now,
-                    )?;
-                    if version.program.trigger.event.is_none() {
-                        match try_enroll(
-                            &transaction,
-                            version,
-                            &update.id,
-                            &fields,
-                            &[],
-                            None,
-                            now,
-                        )? {
-                            Ok(()) => tally.entered += 1,
-                            Err(refusal) => *tally.refused.entry(refusal.code()).or_insert(0) += 1,
-                        }
+                match update.at.filter(|at| *at > now) {
+                    Some(at) => {
+                        scheduled::schedule(&transaction, update, at)?;
+                        tally.scheduled += 1;
                     }
+                    None => apply_update(&transaction, &live, update, now, tally)?,
                 }
             }
         }
@@ -327,6 +312,8 @@ impl Live {
         let jobs = delivery::claim_jobs(&transaction, &self.runner, &room, now)?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
         let (jobs, suppressed) = delivery::suppress(&transaction, jobs)?;
+        let live: Vec<&Version> = self.versions.values().filter(|v| v.published).collect();
+        let applied = scheduled::apply_due(&transaction, &live, now)?;
         let ran = run_due(&transaction, &self.versions, now)?;
         let retested = retest_due(&transaction, &self.versions, now)?;
         transaction.commit()?;
@@ -335,7 +322,7 @@ impl Live {
         let started = jobs.len() + suppressed.len();
         self.finished.extend(suppressed);
         self.start(jobs);
-        Ok(confirmed + started + ran + retested)
+        Ok(confirmed + started + applied + ran + retested)
     }
 
     /// Whether anything is due now: an enrollment, a trigger flip, or an
@@ -345,23 +332,56 @@ impl Live {
         let now = millis(self.clock.now());
         let due: bool = self.store.query_one(
             "SELECT EXISTS (SELECT 1 FROM enrollments WHERE wake IS NOT NULL AND wake <= ?1)
-                 OR EXISTS (SELECT 1 FROM triggers WHERE flip IS NOT NULL AND flip <= ?1)",
+                 OR EXISTS (SELECT 1 FROM triggers WHERE flip IS NOT NULL AND flip <= ?1)
+                 OR EXISTS (SELECT 1 FROM scheduled_updates WHERE at <= ?1)",
             params![now],
             |row| row.get(0),
         )?;
         Ok(due || self.claimable(room)?)
     }
 
-    /// When the next enrollment is due or the next trigger flips, if ever.
+    /// When the next enrollment is due, the next trigger flips or the next
+    /// scheduled lead record is applied, if ever.
     pub fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let next: Option<i64> = self.store.query_one(
             "SELECT min(at) FROM (SELECT min(wake) AS at FROM enrollments WHERE wake IS NOT NULL
-                                  UNION ALL SELECT min(flip) FROM triggers WHERE flip IS NOT NULL) next",
+                                  UNION ALL SELECT min(flip) FROM triggers WHERE flip IS NOT NULL
+                                  UNION ALL SELECT min(at) FROM scheduled_updates) next",
             params![],
             |row| row.get(0),
         )?;
         Ok(next.map(instant))
     }
+}
+
+/// Applies a lead record at `now`: the lead updated, the goals tested
+/// again, and the entry rules of every live workflow with a criteria
+/// trigger, counted into `tally`.
+pub(super) fn apply_update(
+    transaction: &Tx<'_>,
+    live: &[&Version],
+    update: &LeadUpdate,
+    now: DateTime<Utc>,
+    tally: &mut Imported,
+) -> Result<(), StoreError> {
+    let fields = upsert_lead(transaction, update, now)?;
+    for version in live {
+        test_goals(
+            transaction,
+            version,
+            &update.id,
+            &fields,
+            GoalTest::Fields,
+            now,
+        )?;
+        if version.program.trigger.event.is_none() {
+            match try_enroll(transaction, version, &update.id, &fields, &[], None, now)? {
+                Ok(()) => tally.entered += 1,
+                Err(refusal) => *tally.refused.entry(refusal.code()).or_insert(0) += 1,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Claims a batch of due enrollments in wake-up order and runs each on
@@ -441,6 +461,8 @@ pub struct Imported {
     /// Entry decisions that turned a lead away from a live workflow, by
     /// refusal code.
     pub refused: std::collections::BTreeMap<&'static str, usize>,
+    /// Records whose `at` is still to come: applied then, by a runner.
+    pub scheduled: usize,
 }
 
 /// An import that stopped part-way: what was committed before the error.
