@@ -15,6 +15,7 @@ mod providers;
 mod recovery;
 mod scope;
 mod structure;
+pub use structure::allowed_options;
 mod template_file_error;
 mod template_files;
 mod time;

@@ -443,44 +443,83 @@ struct OptionRules {
     required: &'static [(&'static str, &'static str)],
 }
 
+/// The option rules of each kind of effect step, by the words that start
+/// it ([`Action::describe`]).
+const OPTION_RULES: &[(&str, OptionRules)] = &[
+    (
+        "send email",
+        OptionRules {
+            allowed: &[
+                "to",
+                "cc",
+                "bcc",
+                "from",
+                "subject",
+                "body",
+                "transactional",
+                "outside window",
+            ],
+            required: &[("subject", "subject \"...\""), ("body", "body \"...\"")],
+        },
+    ),
+    (
+        "send text",
+        OptionRules {
+            allowed: &["from", "body", "outside window"],
+            required: &[("body", "body \"...\"")],
+        },
+    ),
+    (
+        "call phone",
+        OptionRules {
+            allowed: &["agent", "from", "outside window"],
+            required: &[],
+        },
+    ),
+    (
+        "notify",
+        OptionRules {
+            allowed: &["message"],
+            required: &[("message", "message \"...\"")],
+        },
+    ),
+    (
+        "http",
+        OptionRules {
+            allowed: &["header", "body", "timeout", "extract"],
+            required: &[],
+        },
+    ),
+    (
+        "prompt",
+        OptionRules {
+            allowed: &["instructions", "tools", "extract"],
+            required: &[("instructions", "instructions \"...\"")],
+        },
+    ),
+];
+
 impl OptionRules {
-    fn of(action: &Action) -> Self {
-        match action {
-            Action::SendEmail => OptionRules {
-                allowed: &[
-                    "to",
-                    "cc",
-                    "bcc",
-                    "from",
-                    "subject",
-                    "body",
-                    "transactional",
-                    "outside window",
-                ],
-                required: &[("subject", "subject \"...\""), ("body", "body \"...\"")],
-            },
-            Action::SendText => OptionRules {
-                allowed: &["from", "body", "outside window"],
-                required: &[("body", "body \"...\"")],
-            },
-            Action::CallPhone => OptionRules {
-                allowed: &["agent", "from", "outside window"],
-                required: &[],
-            },
-            Action::Notify { .. } => OptionRules {
-                allowed: &["message"],
-                required: &[("message", "message \"...\"")],
-            },
-            Action::Http { .. } => OptionRules {
-                allowed: &["header", "body", "timeout", "extract"],
-                required: &[],
-            },
-            Action::Prompt => OptionRules {
-                allowed: &["instructions", "tools", "extract"],
-                required: &[("instructions", "instructions \"...\"")],
-            },
-        }
+    fn of(action: &Action) -> &'static Self {
+        const NONE: OptionRules = OptionRules {
+            allowed: &[],
+            required: &[],
+        };
+        let name = action.describe();
+        OPTION_RULES
+            .iter()
+            .find(|(step, _)| *step == name)
+            .map_or(&NONE, |(_, rules)| rules)
     }
+}
+
+/// The options the effect step that starts with `step` (`send email`,
+/// `notify`, `http`) takes, as the checker allows them; none for others.
+pub fn allowed_options(step: &str) -> &'static [&'static str] {
+    OPTION_RULES
+        .iter()
+        .find(|(name, _)| *name == step)
+        .map_or(&[], |(_, rules)| rules.allowed)
 }
 
 /// A map for the handful of entries of one step or block: a linear scan

@@ -78,42 +78,32 @@ const DAYS: &[&str] = &[
     "sunday",
 ];
 
-/// The options a step takes, by the words that start it.
-fn options(step: &str) -> &'static [&'static str] {
-    match step {
-        "send email" => &[
-            "to lead",
-            "to rep",
-            "to lead and rep",
-            "cc",
-            "bcc",
-            "from",
-            "subject",
-            "body",
-            "transactional",
-            "outside window",
-        ],
-        "send text" => &["from", "body", "outside window"],
-        "call phone" => &[
-            "agent",
-            "from",
-            "outside window",
-            "on answered",
-            "on voicemail",
-            "on no answer",
-            "on failed",
-        ],
-        "notify slack" | "notify teams" => &["message", "on error"],
-        "http get" | "http post" | "http put" => {
-            &["header", "body", "timeout", "extract", "on error"]
+/// What may start a line under a step, by the words that start the step:
+/// its options (as the checker allows them, `to` with its recipients),
+/// its outcomes, or its block words.
+fn options(step: &str) -> Vec<&'static str> {
+    let effect = match step.split(' ').next() {
+        Some(first @ ("notify" | "http" | "prompt")) => first,
+        _ => step,
+    };
+    let mut found = Vec::new();
+    for option in crate::check::allowed_options(effect) {
+        match *option {
+            "to" => found.extend(["to lead", "to rep", "to lead and rep"]),
+            option => found.push(option),
         }
-        "prompt" => &["instructions", "tools", "extract", "on error"],
+    }
+    let blocks: &[&str] = match step {
+        "call phone" => &["on answered", "on voicemail", "on no answer", "on failed"],
         "condition" => &["branch", "else"],
         "split" => &["variant"],
         "wait for" => &["on event", "on timeout"],
         "wait until" => &["if missing", "if past"],
-        _ => &[],
-    }
+        _ if found.is_empty() => &[],
+        _ => &["on error"],
+    };
+    found.extend(blocks);
+    found
 }
 
 /// One line of the document: its indent and its words.
@@ -207,9 +197,9 @@ impl Document<'_> {
             "fields" | "event" | "extract" => Vec::new(),
             "windows" => keywords(&["email", "text", "call"]),
             "steps" | "branch" | "else" | "variant" | "on" | "if" => keywords(STEPS),
-            "wait" if parent.words.get(1) == Some(&"for") => keywords(options("wait for")),
-            "wait" if parent.words.get(1) == Some(&"until") => keywords(options("wait until")),
-            _ => keywords(options(&head)),
+            "wait" if parent.words.get(1) == Some(&"for") => keywords(&options("wait for")),
+            "wait" if parent.words.get(1) == Some(&"until") => keywords(&options("wait until")),
+            _ => keywords(&options(&head)),
         };
         // `end` where the step above at this indent may have blocks.
         if let Some(sibling) = sibling(above, indent).filter(|_| parent.first() != "workflow") {
