@@ -570,7 +570,16 @@ pub fn update_from_object(
         "last_activity_at",
         zone,
     )?;
-    object.remove("simulate");
+    let script = match object.remove("simulate") {
+        None | Some(Json::Null) => None,
+        Some(Json::Object(script)) => Some(script),
+        Some(other) => {
+            return Err(format!(
+                "`simulate` must be an object, not {}",
+                value::describe_json(&other)
+            ))
+        }
+    };
     let mut fields = Map::new();
     for (name, json) in object {
         let json = match types.get(&name) {
@@ -591,5 +600,6 @@ pub fn update_from_object(
         at,
         last_activity,
         fields,
+        script,
     })
 }

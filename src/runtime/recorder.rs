@@ -206,6 +206,26 @@ impl Channels for Recorder {
     }
 }
 
+/// The answer a lead's `simulate` script gives a step (by its label or
+/// step id, else by its kind) on attempt `attempt` (from 1): a list gives
+/// one answer per attempt, its last repeating. What the live recording
+/// provider answers, as the simulation would.
+pub fn scripted_answer(
+    script: &Map<String, Json>,
+    label: &str,
+    kind: &str,
+    attempt: u32,
+) -> Option<Response> {
+    let answer = [label, kind].into_iter().find_map(|key| script.get(key))?;
+    let answer = match answer {
+        Json::Array(answers) => answers
+            .get(attempt.saturating_sub(1) as usize)
+            .or(answers.last())?,
+        answer => answer,
+    };
+    Some(response(kind, answer))
+}
+
 /// What a provider answers when nothing is scripted.
 pub fn default_response(kind: &str) -> Response {
     match kind {

@@ -259,6 +259,9 @@ CREATE TABLE scheduled_updates (
     record TEXT NOT NULL
 );
 CREATE INDEX scheduled_updates_due ON scheduled_updates (at);
+-- A lead's `simulate` script from its record: the recording provider
+-- answers as the simulation would.
+ALTER TABLE leads ADD COLUMN script TEXT;
 "#,
 ];
 
@@ -463,6 +466,7 @@ CREATE INDEX enrollments_place ON enrollments (workflow, pc);",
     at     BIGINT NOT NULL,
     record TEXT NOT NULL
 );
-CREATE INDEX scheduled_updates_due ON scheduled_updates (at);",
+CREATE INDEX scheduled_updates_due ON scheduled_updates (at);
+ALTER TABLE leads ADD COLUMN script TEXT;",
     ),
 ];

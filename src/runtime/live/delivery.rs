@@ -62,6 +62,7 @@ fn pending(row: &Row<'_>, at: DateTime<Utc>) -> Result<Pending, StoreError> {
             kind: row.get(3)?,
             message: row.get(4)?,
             at,
+            enrollment: row.get(5)?,
         },
         enrollment: row.get(5)?,
         created: instant(row.get(6)?),

@@ -527,4 +527,7 @@ pub struct LeadUpdate {
     pub last_activity: Option<DateTime<Utc>>,
     /// Field values by name (`null` clears).
     pub fields: Map<String, Json>,
+    /// Its `simulate` script, if the record has one: how the recording
+    /// provider answers its steps.
+    pub script: Option<Map<String, Json>>,
 }

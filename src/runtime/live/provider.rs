@@ -5,10 +5,11 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
 
 use crate::ast::Outcome;
 use crate::runtime::recorder;
-use crate::store::{millis, params, Location, Store, StoreError};
+use crate::store::{millis, params, Location, Store, StoreError, Tx};
 use crate::vm::Response;
 
 /// An effect to deliver, as the outbox holds it.
@@ -27,6 +28,8 @@ pub struct Delivery {
     /// The moment it goes out, on the runtime's clock (the one the rest
     /// of the database is on, accelerated or fixed in demos and tests).
     pub at: DateTime<Utc>,
+    /// The enrollment it is for.
+    pub enrollment: i64,
 }
 
 /// What delivering an effect came to.
@@ -89,10 +92,10 @@ pub struct RecordingProvider {
     records: Sender<Record>,
 }
 
-/// A delivery to record, and where to say how it went.
+/// A delivery to record, and where to say what the provider answers.
 struct Record {
     delivery: Delivery,
-    answer: Sender<Result<(), String>>,
+    answer: Sender<Result<Response, String>>,
 }
 
 /// Deliveries of one kind the recording provider takes at once: its
@@ -110,23 +113,38 @@ impl RecordingProvider {
     }
 }
 
-/// The recorder's thread: commits what is waiting, all at once, and says
-/// how it went to each; ends when the provider is dropped.
+/// The recorder's thread: commits what is waiting, all at once, and gives
+/// each its answer; ends when the provider is dropped.
 fn record(mut store: Store, queue: &Receiver<Record>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter());
-        let outcome = insert(&mut store, &batch).map_err(|error| error.to_string());
-        for record in batch {
-            let _ = record.answer.send(outcome.clone());
+        match insert(&mut store, &batch) {
+            Ok(answers) => {
+                for (record, answer) in batch.into_iter().zip(answers) {
+                    let _ = record.answer.send(Ok(answer));
+                }
+            }
+            Err(error) => {
+                for record in batch {
+                    let _ = record.answer.send(Err(error.to_string()));
+                }
+            }
         }
     }
 }
 
-/// Inserts a batch of deliveries in one transaction.
-fn insert(store: &mut Store, batch: &[Record]) -> Result<(), StoreError> {
+/// Inserts a batch of deliveries in one transaction; gives each the
+/// answer its lead's `simulate` script says (as the simulation answers),
+/// else the unscripted one.
+fn insert(store: &mut Store, batch: &[Record]) -> Result<Vec<Response>, StoreError> {
     let transaction = store.transaction()?;
+    let mut answers = Vec::with_capacity(batch.len());
     for Record { delivery, .. } in batch {
+        answers.push(
+            scripted(&transaction, delivery)?
+                .unwrap_or_else(|| recorder::default_response(&delivery.kind)),
+        );
         transaction.execute(
             "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -138,7 +156,41 @@ fn insert(store: &mut Store, batch: &[Record]) -> Result<(), StoreError> {
             ],
         )?;
     }
-    transaction.commit()
+    transaction.commit()?;
+    Ok(answers)
+}
+
+/// The answer the `simulate` script of the delivery's lead gives it, if
+/// the lead has one that speaks of its step or kind.
+fn scripted(transaction: &Tx<'_>, delivery: &Delivery) -> Result<Option<Response>, StoreError> {
+    let found: Option<(String, Option<String>)> = transaction.query_opt(
+        "SELECT l.id, l.script FROM enrollments e JOIN leads l ON l.id = e.lead WHERE e.id = ?1",
+        params![delivery.enrollment],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let Some((lead, Some(script))) = found else {
+        return Ok(None);
+    };
+    let Ok(Json::Object(script)) = serde_json::from_str::<Json>(&script) else {
+        return Ok(None);
+    };
+    let step = step_of(&delivery.key, &lead).unwrap_or_default();
+    Ok(recorder::scripted_answer(
+        &script,
+        step,
+        &delivery.kind,
+        delivery.attempt,
+    ))
+}
+
+/// The step (its label or id) of an effect's key,
+/// `WORKFLOW@VERSION/LEAD/ENROLLMENT/STEP#N`, knowing its lead (whose id
+/// may hold a `/`).
+fn step_of<'k>(key: &'k str, lead: &str) -> Option<&'k str> {
+    let (_, rest) = key.split_once('/')?;
+    let rest = rest.strip_prefix(lead)?.strip_prefix('/')?;
+    let (_, rest) = rest.split_once('/')?;
+    Some(rest.rsplit_once('#').map_or(rest, |(step, _)| step))
 }
 
 impl Provider for RecordingProvider {
@@ -153,10 +205,9 @@ impl Provider for RecordingProvider {
             Ok(()) => answered.recv().unwrap_or_else(|_| Err(stopped())),
             Err(_) => Err(stopped()),
         };
-        Attempt::Answered(match recorded {
-            Ok(()) => recorder::default_response(&delivery.kind),
-            Err(error) => Response::Transient(format!("the recording provider failed: {error}")),
-        })
+        Attempt::Answered(recorded.unwrap_or_else(|error| {
+            Response::Transient(format!("the recording provider failed: {error}"))
+        }))
     }
 
     fn concurrency(&self, kind: &str) -> usize {

@@ -19,6 +19,7 @@ pub(super) fn schedule(
     let record = json!({
         "last_activity": update.last_activity.map(millis),
         "fields": update.fields,
+        "script": update.script,
     });
     transaction.execute(
         "INSERT INTO scheduled_updates (lead, at, record) VALUES (?1, ?2, ?3)",
@@ -66,6 +67,7 @@ fn read(lead: &str, at: i64, record: &str) -> Result<LeadUpdate, StoreError> {
         at: Some(instant(at)),
         last_activity: stored["last_activity"].as_i64().map(instant),
         fields,
+        script: stored["script"].as_object().cloned(),
     })
 }
 

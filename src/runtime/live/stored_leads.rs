@@ -67,18 +67,23 @@ pub(super) fn upsert_lead(
         _ => None,
     };
     transaction.execute(
-        "INSERT INTO leads (id, fields, last_activity, updated_at, email, phone)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO leads (id, fields, last_activity, updated_at, email, phone, script)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET fields = excluded.fields,
              last_activity = coalesce(excluded.last_activity, leads.last_activity),
-             updated_at = excluded.updated_at, email = excluded.email, phone = excluded.phone",
+             updated_at = excluded.updated_at, email = excluded.email, phone = excluded.phone,
+             script = coalesce(excluded.script, leads.script)",
         params![
             update.id,
             Json::Object(fields.clone()).to_string(),
             update.last_activity.map(millis),
             millis(now),
             address("email", Channel::Email),
-            address("phone_number", Channel::Text)
+            address("phone_number", Channel::Text),
+            update
+                .script
+                .as_ref()
+                .map(|script| Json::Object(script.clone()).to_string())
         ],
     )?;
     Ok(fields)
