@@ -493,6 +493,14 @@ fn every_format_flag_speaks_text_and_json() {
     assert!(String::from_utf8_lossy(&bogus.stderr).contains("[possible values: text, json]"));
 }
 
+/// `flowc ARGS` exits 2 saying `says`.
+fn refused(args: &[&str], says: &str) {
+    let output = flowc(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(says), "{args:?}: {stderr}");
+}
+
 /// `run`'s simulation flags are refused on a live run (they were silently
 /// ignored), and live-only flags on a simulation; --help groups them.
 #[test]
@@ -506,38 +514,24 @@ fn run_refuses_flags_that_do_not_apply() {
             &["run", "x.flow", "--simulate", "--once"],
             "cannot be used with",
         ),
-        (
-            &[
-                "run",
-                "examples/inbound-demo-follow-up.flow",
-                "--simulate",
-                "--leads",
-                "examples/leads/inbound-demo-follow-up.jsonl",
-                "--start",
-                "2026-03-06T09:00",
-                "--lease",
-                "60",
-            ],
-            "--lease applies to live runs only",
-        ),
-        (
-            &[
-                "run",
-                "examples/inbound-demo-follow-up.flow",
-                "--simulate",
-                "--leads",
-                "examples/leads/inbound-demo-follow-up.jsonl",
-                "--start",
-                "2026-03-06T09:00",
-                "--record",
-            ],
-            "--record applies to live runs only",
-        ),
     ] {
-        let output = flowc(args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        refused(args, says);
+    }
+    // A simulation that would run, but for one live-only flag.
+    let simulation = [
+        "run",
+        "examples/inbound-demo-follow-up.flow",
+        "--simulate",
+        "--leads",
+        "examples/leads/inbound-demo-follow-up.jsonl",
+        "--start",
+        "2026-03-06T09:00",
+    ];
+    for (flag, says) in [
+        (&["--lease", "60"][..], "--lease applies to live runs only"),
+        (&["--record"], "--record applies to live runs only"),
+    ] {
+        refused(&[&simulation[..], flag].concat(), says);
     }
     let help = stdout(&flowc(&["run", "--help"]));
     let simulation = help.find("Simulation:").expect("a Simulation group");
