@@ -95,8 +95,12 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
                     .map_or_else(String::new, |at| {
                         format!(", the first at {}", at.to_rfc3339())
                     });
+                let (records, have) = match done.scheduled {
+                    1 => ("record has", "it"),
+                    _ => ("records have", "each"),
+                };
                 println!(
-                    "{} records have an `at` still to come: `flowc run` applies each then{first}",
+                    "{} {records} an `at` still to come: `flowc run` applies {have} then{first}",
                     done.scheduled
                 );
             }
