@@ -251,7 +251,11 @@ fn same_both_ways(source: &str, leads: &str, start: &str) -> Vec<String> {
         .collect();
     simulated.sort_by_key(|line| line.split(' ').next().unwrap_or_default().to_owned());
 
-    let dir = tempdir("both-ways");
+    // A folder of its own: tests run this at once on threads of one
+    // process, and a shared one was deleted under another's database.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = tempdir(&format!("both-ways-{run}"));
     let db = support::database(&dir);
     let leads_file = dir.join("leads.jsonl");
     std::fs::write(&leads_file, &leads).expect("written");
@@ -1617,7 +1621,7 @@ fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
 /// timeline says when the effect really went out.
 #[test]
 fn a_late_delivery_says_when_it_went_out() {
-    let dir = tempdir("late-delivery");
+    let dir = tempdir("late-delivery-time");
     let source = "workflow greeting\n  timezone UTC\n  trigger when email is set\n  steps\n    notify slack sales\n      message \"{{ email }}\"\n";
     let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
     let mut live = support::started(&dir, source, leads, "2026-06-05T09:00Z");
@@ -1719,7 +1723,7 @@ fn a_commit_that_makes_work_wakes_a_listening_runner() {
 /// current, on either backend.
 #[test]
 fn migrate_creates_the_schema_then_says_it_is_current() {
-    let dir = tempdir("migrate");
+    let dir = tempdir("migrate-schema");
     let db = support::database(&dir);
     let created = flowc(&db, &["migrate"]);
     assert!(created.status.success(), "{}", text(&created.stderr));
