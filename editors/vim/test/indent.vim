@@ -2,7 +2,9 @@
 " (all laid out by `flowc fmt`) must change no line. Run by
 " scripts/test-editors as:
 "   vim -Nu NONE -es -S editors/vim/test/indent.vim
-" Writes each line it would move to stdout and exits non-zero if any.
+" Prints each line it would move (with :print, on Vim's own stdout:
+" reopening /dev/stdout would truncate a log it is redirected to) and
+" exits non-zero if any.
 set runtimepath^=editors/vim
 filetype plugin indent on
 syntax on
@@ -25,9 +27,9 @@ for s:file in glob('examples/*.flow', 0, 1) + ['editors/tests/every-construct.fl
 endfor
 
 if empty(s:failures)
-  call writefile([printf('Vim: gg=G keeps all %d lines of the examples where flowc fmt puts them', s:lines)], '/dev/stdout')
+  enew! | call setline(1, [printf('Vim: gg=G keeps all %d lines of the examples where flowc fmt puts them', s:lines)]) | %print
   qall!
 endif
 call add(s:failures, printf('%d of %d lines moved', len(s:failures), s:lines))
-call writefile(s:failures, '/dev/stdout')
+enew! | call setline(1, s:failures) | %print
 cquit!

@@ -1,7 +1,9 @@
 " Checks the syntax groups of tokens in a bundled example; run by
 " scripts/test-editors as:
 "   vim -Nu NONE -es -S editors/vim/test/syntax.vim
-" Writes each failure to stdout and exits non-zero if there is one.
+" Prints each failure (with :print, on Vim's own stdout: reopening
+" /dev/stdout would truncate a log it is redirected to) and exits
+" non-zero if there is one.
 set runtimepath^=editors/vim
 filetype plugin indent on
 syntax on
@@ -152,5 +154,5 @@ endif
 if empty(s:failures)
   qall!
 endif
-call writefile(s:failures, '/dev/stdout')
+enew! | call setline(1, s:failures) | %print
 cquit
