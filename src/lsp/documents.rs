@@ -71,8 +71,9 @@ impl Open {
     }
 
     /// Starts parsing on two threads (the tree, and the tokens), so that
-    /// the next request finds the work done or under way.
-    fn start(&self) {
+    /// the next request finds the work done or under way; a request that
+    /// needs both starts them itself, so they run side by side.
+    pub fn start(&self) {
         let text = Arc::clone(&self.text);
         self.tree.start(move || crate::syntax::parse(&text));
         let text = Arc::clone(&self.text);

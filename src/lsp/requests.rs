@@ -170,6 +170,8 @@ has_document! {
 fn hover(open: &Open, _: &Uri, params: lsp_types::HoverParams) -> Option<Hover> {
     let index = LineIndex::new(&open.text);
     let offset = index.offset(params.text_document_position_params.position);
+    // Hover reads the tokens and the tree: both parsed at once.
+    open.start();
     let (markdown, span) = open.document().hover(offset, open.tokens())?;
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
