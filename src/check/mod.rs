@@ -77,10 +77,21 @@ pub fn check_parsed(
     target: Option<Target<'_>>,
 ) -> Vec<Diagnostic> {
     let semantic = check(&parsed.file, source, dir, target);
-    if parsed.diagnostics.is_empty() {
+    unexplained(semantic, &parsed.diagnostics, &parsed.file, source)
+}
+
+/// The `semantic` diagnostics that the `syntax` errors (and the lines they
+/// left out of `file`) do not explain.
+fn unexplained(
+    semantic: Vec<Diagnostic>,
+    syntax: &[Diagnostic],
+    file: &SourceFile,
+    source: &str,
+) -> Vec<Diagnostic> {
+    if syntax.is_empty() {
         return semantic;
     }
-    recovery::independent(semantic, &parsed.diagnostics, &parsed.file, source)
+    recovery::independent(semantic, syntax, file, source)
 }
 
 /// `semantic` after the syntax errors of `parsed`, keeping only what the
@@ -91,10 +102,10 @@ fn with_syntax_errors(
     semantic: Vec<Diagnostic>,
     source: &str,
 ) -> Vec<Diagnostic> {
+    let independent = unexplained(semantic, &syntax, file, source);
     if syntax.is_empty() {
-        return semantic;
+        return independent;
     }
-    let independent = recovery::independent(semantic, &syntax, file, source);
     let mut diagnostics = syntax;
     diagnostics.extend(independent);
     diagnostic::sort(&mut diagnostics);

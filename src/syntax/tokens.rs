@@ -178,15 +178,11 @@ fn token(
                 Span::new(span.start(), span.start() + 1),
                 TokenKind::Operator,
             );
-            let ident = pair.clone().into_inner().next();
-            let name_start = ident.map_or(span.start() + 1, |_| {
-                let after = &pair.as_str()[1..];
-                span.start() + 1 + (after.len() - after.trim_start().len())
-            });
-            let name_end = pair.as_str()[name_start - span.start()..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .map_or(span.end(), |at| name_start + at);
-            push(Span::new(name_start, name_end), TokenKind::Filter);
+            // The filter's name is its `ident`, a pair of its own.
+            if let Some(name) = pair.clone().into_inner().next() {
+                let name = name.as_span();
+                push(Span::new(name.start(), name.end()), TokenKind::Filter);
+            }
             return None;
         }
         Rule::close_template | Rule::compare_op => TokenKind::Operator,
