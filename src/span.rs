@@ -1,5 +1,7 @@
 //! Byte ranges into a source file; line and column are computed only to render.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::{Deserialize, Serialize};
 
 /// A byte range `start..end` in one source file.
@@ -83,20 +85,27 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// Where each line of a text starts, to find lines by byte offset quickly.
+/// Where each line of a text starts, to find lines by byte offset quickly
+/// (offsets asked in order, as outlines and token lists are, mostly find
+/// their line at or next to the last one found, without a search).
 #[derive(Debug)]
 pub struct LineIndex<'a> {
     text: &'a str,
-    starts: Vec<usize>,
+    starts: Vec<u32>,
+    last: AtomicUsize,
 }
 
 impl<'a> LineIndex<'a> {
     /// The index of `text`.
     pub fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .chain(text.match_indices('\n').map(|(at, _)| at as u32 + 1))
             .collect();
-        LineIndex { text, starts }
+        LineIndex {
+            text,
+            starts,
+            last: AtomicUsize::new(0),
+        }
     }
 
     /// The text indexed.
@@ -106,7 +115,24 @@ impl<'a> LineIndex<'a> {
 
     /// The line (from 0) holding byte `offset`, clamped to the text.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&start| start <= offset) - 1
+        let last = self.last.load(Ordering::Relaxed);
+        let line = [last, last + 1]
+            .into_iter()
+            .find(|&line| self.holds(line, offset))
+            .unwrap_or_else(|| {
+                self.starts
+                    .partition_point(|&start| start as usize <= offset)
+                    - 1
+            });
+        self.last.store(line, Ordering::Relaxed);
+        line
+    }
+
+    /// Whether `offset` lies on `line` (the last line runs on to the end).
+    fn holds(&self, line: usize, offset: usize) -> bool {
+        let start = |line: usize| self.starts.get(line).map(|&start| start as usize);
+        start(line).is_some_and(|start| start <= offset)
+            && start(line + 1).is_none_or(|next| offset < next)
     }
 
     /// Line and column (both from 1, column in characters) of a byte
@@ -114,12 +140,35 @@ impl<'a> LineIndex<'a> {
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
         let line = self.line_of(offset);
-        let column = self.text[self.starts[line]..offset].chars().count() + 1;
+        let column = self.text[self.starts[line] as usize..offset]
+            .chars()
+            .count()
+            + 1;
         (line + 1, column)
     }
 
     /// The byte offset where `line` starts, if the text has that line.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.starts.get(line).copied()
+        self.starts.get(line).map(|&start| start as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets asked in any order (forwards, backwards, jumping, past the
+    /// end) find the line a scan from the start finds.
+    #[test]
+    fn lines_are_found_in_any_order() {
+        let text = "one\n\ntwo\nthree\n\nfour";
+        let index = LineIndex::new(text);
+        let scanned = |offset: usize| text[..offset.min(text.len())].matches('\n').count();
+        let forwards = 0..=text.len() + 2;
+        let backwards = (0..=text.len()).rev();
+        let jumping = [17, 0, 9, 3, 4, 5, 20, 1, 15, 14, 8];
+        for offset in forwards.chain(backwards).chain(jumping) {
+            assert_eq!(index.line_of(offset), scanned(offset), "at {offset}");
+        }
     }
 }

@@ -612,7 +612,8 @@ const NESTED: &str = r#"workflow nested
 "#;
 
 /// A step's outline range holds its outcomes and its `end`; folding ranges
-/// cover the step, each outcome and the `"""` body.
+/// cover the step, each outcome and the `"""` body. A detail the name
+/// already says, and empty children, are left out.
 #[test]
 fn symbols_and_folds_cover_nested_steps_and_end() {
     let mut client = Client::start();
@@ -623,7 +624,12 @@ fn symbols_and_folds_cover_nested_steps_and_end() {
         json!({"textDocument": {"uri": uri}}),
     );
     let call = &symbols[0]["children"][1];
-    assert_eq!(call["detail"], "call phone", "{symbols}");
+    assert_eq!(call["name"], "call phone", "{symbols}");
+    assert_eq!(call.get("detail"), None, "the name says it: {call}");
+    let on = &call["children"][1];
+    assert_eq!(on["name"], "on voicemail", "{call}");
+    assert_eq!(on["detail"], "outcome", "{on}");
+    assert_eq!(on["children"][0].get("children"), None, "{on}");
     assert_eq!(call["range"]["start"]["line"], 3);
     assert_eq!(call["range"]["end"]["line"], 14, "through `end`: {call}");
     assert_eq!(call["selectionRange"]["end"]["line"], 3);

@@ -10,8 +10,10 @@ use super::analysis::type_name;
 pub struct Symbol {
     /// What it is called.
     pub name: String,
-    /// Its detail (`send email`, `text`).
-    pub detail: String,
+    /// Its detail (`text` for a field), unless its name says it already
+    /// (`send email` for a step written `s1: send email`): large outlines
+    /// stay small to send.
+    pub detail: Option<String>,
     /// The kind of entry.
     pub kind: SymbolKind,
     /// The whole entry: nested steps and the closing `end` included.
@@ -97,7 +99,7 @@ pub fn outline(file: &SourceFile, text: &str) -> Vec<Symbol> {
                 .unwrap_or(workflow.header.end);
             Symbol {
                 name: workflow.name.name.clone(),
-                detail: "workflow".to_owned(),
+                detail: Some("workflow".to_owned()),
                 kind: SymbolKind::Workflow,
                 span: Span::new(workflow.header.start as usize, end as usize),
                 name_span: workflow.name.span,
@@ -110,7 +112,7 @@ pub fn outline(file: &SourceFile, text: &str) -> Vec<Symbol> {
 fn leaf(name: &str, detail: &str, kind: SymbolKind, span: Span, name_span: Span) -> Symbol {
     Symbol {
         name: name.to_owned(),
-        detail: detail.to_owned(),
+        detail: Some(detail.to_owned()),
         kind,
         span,
         name_span,
@@ -120,10 +122,6 @@ fn leaf(name: &str, detail: &str, kind: SymbolKind, span: Span, name_span: Span)
 
 fn step_symbol(step: &Step, text: &str) -> Symbol {
     let written = first_line(text, step.span);
-    let name = match &step.label {
-        Some(label) => format!("{}: {written}", label.name),
-        None => written,
-    };
     let detail = match &step.kind {
         StepKind::Effect(effect) => effect.action.describe(),
         StepKind::Condition(_) => "condition",
@@ -148,6 +146,7 @@ fn step_symbol(step: &Step, text: &str) -> Symbol {
                 Span::new(start, extent(text, start, false)),
                 block.span,
             );
+            symbol.detail = unless_said(&block.title, block.kind.name());
             symbol.children = block
                 .steps
                 .iter()
@@ -159,13 +158,24 @@ fn step_symbol(step: &Step, text: &str) -> Symbol {
     let start = step.span.start as usize;
     let first = text[start..].find('\n').map_or(text.len(), |at| start + at);
     Symbol {
-        name,
-        detail: detail.to_owned(),
+        detail: unless_said(&written, detail),
+        name: match &step.label {
+            Some(label) => format!("{}: {written}", label.name),
+            None => written,
+        },
         kind: SymbolKind::Step,
         span: Span::new(start, extent(text, start, !children.is_empty())),
         name_span: Span::new(start, first.min(step.span.end as usize).max(start)),
         children,
     }
+}
+
+/// `detail`, unless `written` begins with it.
+fn unless_said(written: &str, detail: &str) -> Option<String> {
+    let said = written
+        .strip_prefix(detail)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '));
+    (!said).then(|| detail.to_owned())
 }
 
 /// Where the text of the line holding `offset` starts, past its indent.

@@ -359,9 +359,16 @@ fn on_type_formatting(
 
 #[allow(deprecated)] // `deprecated` is a required field of the type.
 fn document_symbol(symbol: Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
+    let children = (!symbol.children.is_empty()).then(|| {
+        symbol
+            .children
+            .into_iter()
+            .map(|child| document_symbol(child, index))
+            .collect()
+    });
     DocumentSymbol {
         name: symbol.name,
-        detail: Some(symbol.detail),
+        detail: symbol.detail,
         kind: match symbol.kind {
             SymbolKind::Workflow => lsp_types::SymbolKind::MODULE,
             SymbolKind::Field => lsp_types::SymbolKind::FIELD,
@@ -372,12 +379,6 @@ fn document_symbol(symbol: Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
         deprecated: None,
         range: index.range(symbol.span),
         selection_range: index.range(symbol.name_span),
-        children: Some(
-            symbol
-                .children
-                .into_iter()
-                .map(|child| document_symbol(child, index))
-                .collect(),
-        ),
+        children,
     }
 }

@@ -2,6 +2,7 @@
 //! defensively (a capped body size, resynchronisation after a bad header,
 //! one error per malformed message) and written one message at a time.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 
 use lsp_server::{ErrorCode, Message, Notification, Request};
@@ -216,27 +217,23 @@ impl Reply {
     }
 }
 
-/// Writes an answer, framed.
+/// Writes an answer, framed, its result as it was serialized (a large
+/// result is not copied into an envelope first).
 pub fn reply(output: &mut impl Write, reply: &Reply) -> io::Result<()> {
-    #[derive(serde::Serialize)]
-    struct Wire<'a> {
-        jsonrpc: &'static str,
-        id: &'a lsp_server::RequestId,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        result: Option<&'a RawValue>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<&'a lsp_server::ResponseError>,
-    }
-    let wire = Wire {
-        jsonrpc: "2.0",
-        id: &reply.id,
-        result: reply.result.as_deref().ok(),
-        error: reply.result.as_ref().err(),
+    let id = serde_json::to_string(&reply.id).map_err(io::Error::other)?;
+    let (key, value) = match &reply.result {
+        Ok(result) => ("result", Cow::Borrowed(result.get())),
+        Err(error) => (
+            "error",
+            Cow::Owned(serde_json::to_string(error).map_err(io::Error::other)?),
+        ),
     };
-    framed(
-        output,
-        &serde_json::to_string(&wire).map_err(io::Error::other)?,
-    )
+    let head = format!(r#"{{"jsonrpc":"2.0","id":{id},"{key}":"#);
+    let length = head.len() + value.len() + 1;
+    write!(output, "Content-Length: {length}\r\n\r\n{head}")?;
+    output.write_all(value.as_bytes())?;
+    output.write_all(b"}")?;
+    output.flush()
 }
 
 /// Writes a notification, framed.
