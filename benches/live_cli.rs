@@ -11,6 +11,9 @@
 //! each table, into a new database with flowc's schema, 500 rows a
 //! transaction (rusqlite on SQLite, the `postgres` client on PostgreSQL).
 //!
+//! `-- --sqlite` runs only the SQLite rounds, `-- --quick` one round of
+//! each.
+//!
 //! PostgreSQL: the server at `FLOWC_BENCH_POSTGRES`
 //! (`postgres://user@host:port`, without a database name), else one that
 //! `scripts/postgres` starts for the run.
@@ -52,6 +55,8 @@ fn flowc(dir: &Path, db: &Location, clock: &str, args: &[&str]) -> Command {
 #[derive(Clone, Copy)]
 struct Round {
     elapsed: Duration,
+    /// Of it, `flowc publish` and `flowc leads import`.
+    import: Duration,
     events: i64,
     raw: Duration,
 }
@@ -71,6 +76,7 @@ fn round(dir: &Path, backend: &Backend, runners: usize) -> Round {
         &clock,
         &["leads", "import", "leads.jsonl"],
     ));
+    let import = began.elapsed();
     let mut running: Vec<Child> = (0..runners)
         .map(|_| flowc(dir, &db, &clock, &["run"]).spawn().expect("starts"))
         .collect();
@@ -112,6 +118,7 @@ fn round(dir: &Path, backend: &Backend, runners: usize) -> Round {
     };
     Round {
         elapsed,
+        import,
         events,
         raw,
     }
@@ -238,9 +245,9 @@ fn raw_postgres(dir: &Path, backend: &Backend, run: &Location) -> Duration {
     began.elapsed()
 }
 
-/// A PostgreSQL server for the run, and the folder of one started here.
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
+    let sqlite_only = std::env::args().any(|arg| arg == "--sqlite");
     let rounds = if quick { 1 } else { 3 };
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(dir.path().join("five.flow"), FLOW).expect("the flow");
@@ -253,9 +260,12 @@ fn main() {
         })
         .collect();
     std::fs::write(dir.path().join("leads.jsonl"), leads).expect("the leads");
-    let server = PostgresServer::get();
+    let server = (!sqlite_only).then(PostgresServer::get);
     println!("flowc publish + leads import + run until done: {LEADS} leads, recording provider\n");
-    for backend in [Backend::Sqlite, Backend::Postgres(server.url.clone())] {
+    let postgres = server
+        .iter()
+        .map(|server| Backend::Postgres(server.url.clone()));
+    for backend in std::iter::once(Backend::Sqlite).chain(postgres) {
         for runners in [1, 2, 4] {
             let mut times: Vec<Round> = (0..rounds)
                 .map(|_| round(dir.path(), &backend, runners))
@@ -264,9 +274,10 @@ fn main() {
             let median = times[times.len() / 2];
             let seconds = median.elapsed.as_secs_f64();
             println!(
-                "  {:<10} {runners} runner{}  median {seconds:.2} s, {:.0} leads/s, {:.0} transitions/s; raw {:.2} s, flowc / raw {:.2}",
+                "  {:<10} {runners} runner{}  median {seconds:.2} s (import {:.2} s), {:.0} leads/s, {:.0} transitions/s; raw {:.2} s, flowc / raw {:.2}",
                 backend.name(),
                 if runners == 1 { " " } else { "s" },
+                median.import.as_secs_f64(),
                 LEADS as f64 / seconds,
                 median.events as f64 / seconds,
                 median.raw.as_secs_f64(),
