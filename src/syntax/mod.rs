@@ -228,8 +228,7 @@ fn is_keyword(rule: Rule) -> bool {
                 .unwrap_or(0)
         ];
         for rule in rules {
-            table[*rule as usize] = matches!(rule, Rule::eol | Rule::blank_lines)
-                || format!("{rule:?}").starts_with("kw_");
+            table[*rule as usize] = format!("{rule:?}").starts_with("kw_");
         }
         table
     });

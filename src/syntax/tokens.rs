@@ -117,7 +117,7 @@ fn token(
     let mut push = |span: Span, kind: TokenKind| out.push(Token { span, kind });
     let rule = pair.as_rule();
     let kind = match rule {
-        _ if is_keyword(rule) => TokenKind::Keyword,
+        _ if super::is_keyword(rule) => TokenKind::Keyword,
         Rule::weekdays | Rule::weekends | Rule::day => TokenKind::Keyword,
         Rule::offset_sign => TokenKind::Operator,
         Rule::name => name(parent, grandparent),
@@ -190,22 +190,6 @@ fn token(
     };
     push(whole, kind);
     Some(span.end())
-}
-
-/// Whether `rule` is one of the grammar's `kw_*` rules (the table is made
-/// once, from the rules' names).
-fn is_keyword(rule: Rule) -> bool {
-    static KEYWORDS: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
-    let table = KEYWORDS.get_or_init(|| {
-        let mut table = vec![false; Rule::all_rules().len() + 1];
-        for rule in Rule::all_rules() {
-            if let Some(slot) = table.get_mut(*rule as usize) {
-                *slot = format!("{rule:?}").starts_with("kw_");
-            }
-        }
-        table
-    });
-    table.get(rule as usize).copied().unwrap_or(false)
 }
 
 /// The role of a `name` from the rule it is in.
