@@ -5,11 +5,14 @@
 //! (debounced by 150 ms, which is included). Goal: every request under
 //! 50 ms.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+#[path = "../tests/support/lsp_wire.rs"]
+mod wire;
 
 /// A workflow of `steps` steps: sends with options, waits, conditions
 /// with nested steps, labels and gotos.
@@ -55,30 +58,14 @@ struct Client {
 
 impl Client {
     fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.input, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("written");
-        self.input.flush().expect("flushed");
+        wire::write(&mut self.input, message);
     }
 
     /// The next message's envelope (its result is skipped over, not kept:
     /// an editor reads it, but this client's own copy is not the server's
     /// time).
     fn receive(&mut self) -> Envelope {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.output.read_line(&mut line).expect("a header");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse().expect("a length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.output.read_exact(&mut body).expect("a body");
-        serde_json::from_slice(&body).expect("JSON")
+        serde_json::from_slice(&wire::read(&mut self.output)).expect("JSON")
     }
 
     fn notify(&mut self, method: &str, params: Value) {

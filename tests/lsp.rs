@@ -1,10 +1,13 @@
 //! `flowc lsp` driven by a small LSP client over stdio: diagnostics as you
 //! type, hover, go to definition, completion, symbols and formatting.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde_json::{json, Value};
+
+#[path = "support/lsp_wire.rs"]
+mod wire;
 
 /// A client speaking JSON-RPC with Content-Length framing to `flowc lsp`.
 struct Client {
@@ -62,27 +65,11 @@ impl Client {
     }
 
     fn send(&mut self, message: &Value) {
-        let body = message.to_string();
-        write!(self.input, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("written");
-        self.input.flush().expect("flushed");
+        wire::write(&mut self.input, message);
     }
 
     fn receive(&mut self) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.output.read_line(&mut line).expect("a header line");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse().expect("a length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.output.read_exact(&mut body).expect("a body");
-        serde_json::from_slice(&body).expect("JSON")
+        serde_json::from_slice(&wire::read(&mut self.output)).expect("JSON")
     }
 
     fn notify(&mut self, method: &str, params: Value) {
