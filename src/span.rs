@@ -78,7 +78,8 @@ pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
+/// `offset`, or the start of the character it falls inside.
+pub(crate) fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
     while !source.is_char_boundary(offset) {
         offset -= 1;
     }

@@ -4,7 +4,7 @@
 use lsp_types::{Position, Range};
 
 pub use crate::span::LineIndex;
-use crate::span::Span;
+use crate::span::{floor_char_boundary, Span};
 
 impl<'a> LineIndex<'a> {
     /// The position of byte `offset` (clamped to the text).
@@ -49,13 +49,6 @@ impl<'a> LineIndex<'a> {
         let start = self.line_start(self.line_of(offset)).unwrap_or_default();
         &text[start..offset]
     }
-}
-
-fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 #[cfg(test)]
