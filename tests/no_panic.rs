@@ -149,8 +149,13 @@ model = "m"
 allow = ["api.example.com"]
 "#;
 
-/// Checks and renders `source` both ways, as `flowc check` would.
+/// Checks and renders `source` both ways, as `flowc check` would, and
+/// skims it as the language server does (tokens and outline).
 fn check_everything(source: &str) {
+    let skimmed = flowc::syntax::skim(source);
+    for symbol in &skimmed.outline {
+        assert!(symbol.span.end as usize <= source.len(), "{symbol:?}");
+    }
     let config = flowc::config::Config::parse(CONFIG).expect("the test config is valid");
     let diagnostics =
         flowc::check::check_source(source, None, Some(flowc::check::Target::config(&config)));

@@ -14,8 +14,9 @@ use lsp_types::Uri;
 use crate::check::Target;
 use crate::config::{Config, ConfigError, InvalidConfig};
 use crate::diagnostic::Diagnostic;
+use crate::syntax::outline::Symbol;
 use crate::syntax::tokens::Token;
-use crate::syntax::Parsed;
+use crate::syntax::{Parsed, Skimmed};
 
 use super::analysis::Document;
 
@@ -58,7 +59,7 @@ pub struct Open {
     /// The text as the client last sent it.
     pub text: Arc<str>,
     tree: Background<Parsed>,
-    tokens: Background<Vec<Token>>,
+    skimmed: Background<Skimmed>,
 }
 
 impl Open {
@@ -66,19 +67,19 @@ impl Open {
         Open {
             text: text.into(),
             tree: Background::new(),
-            tokens: Background::new(),
+            skimmed: Background::new(),
         }
     }
 
-    /// Starts parsing on two threads (the tree, and the tokens), so that
-    /// the next request finds the work done or under way; a request that
-    /// needs both starts them itself, so they run side by side.
+    /// Starts parsing on two threads (the tree; and the tokens and
+    /// outline, which need no tree), so that the next request finds the
+    /// work done or under way; a request that needs both starts them
+    /// itself, so they run side by side.
     pub fn start(&self) {
         let text = Arc::clone(&self.text);
         self.tree.start(move || crate::syntax::parse(&text));
         let text = Arc::clone(&self.text);
-        self.tokens
-            .start(move || crate::syntax::tokens::tokens(&text));
+        self.skimmed.start(move || crate::syntax::skim(&text));
     }
 
     /// The tree and syntax errors, kept until the next change.
@@ -88,8 +89,16 @@ impl Open {
 
     /// The document's tokens, kept until the next change.
     pub fn tokens(&self) -> &[Token] {
-        self.tokens
-            .get(|| crate::syntax::tokens::tokens(&self.text))
+        &self.skimmed().tokens
+    }
+
+    /// The document's outline, kept until the next change.
+    pub fn outline(&self) -> &[Symbol] {
+        &self.skimmed().outline
+    }
+
+    fn skimmed(&self) -> &Skimmed {
+        self.skimmed.get(|| crate::syntax::skim(&self.text))
     }
 
     /// The document and its tree.

@@ -19,9 +19,10 @@ use super::actions;
 use super::analysis::Kind;
 use super::documents::{Documents, Open};
 use super::names;
-use super::outline::{self, Symbol, SymbolKind};
+use super::outline;
 use super::position::LineIndex;
 use super::transport::Reply;
+use crate::syntax::outline::{Symbol, SymbolKind};
 
 /// What the server can do, for `initialize`.
 pub fn initialize_result() -> InitializeResult {
@@ -218,15 +219,14 @@ fn completion(open: &Open, _: &Uri, params: lsp_types::CompletionParams) -> Vec<
 
 fn symbols(open: &Open, _: &Uri, _: lsp_types::DocumentSymbolParams) -> Vec<DocumentSymbol> {
     let index = LineIndex::new(&open.text);
-    outline::outline(open.document().file, &open.text)
-        .into_iter()
+    open.outline()
+        .iter()
         .map(|symbol| document_symbol(symbol, &index))
         .collect()
 }
 
 fn folding(open: &Open, _: &Uri, _: lsp_types::FoldingRangeParams) -> Vec<lsp_types::FoldingRange> {
-    let symbols = outline::outline(open.document().file, &open.text);
-    outline::folds(&symbols, &open.text)
+    outline::folds(open.outline(), &open.text)
         .into_iter()
         .map(|(first, last)| lsp_types::FoldingRange {
             start_line: first as u32,
@@ -358,17 +358,17 @@ fn on_type_formatting(
 }
 
 #[allow(deprecated)] // `deprecated` is a required field of the type.
-fn document_symbol(symbol: Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
+fn document_symbol(symbol: &Symbol, index: &LineIndex<'_>) -> DocumentSymbol {
     let children = (!symbol.children.is_empty()).then(|| {
         symbol
             .children
-            .into_iter()
+            .iter()
             .map(|child| document_symbol(child, index))
             .collect()
     });
     DocumentSymbol {
-        name: symbol.name,
-        detail: symbol.detail,
+        name: symbol.name.clone(),
+        detail: symbol.detail.clone(),
         kind: match symbol.kind {
             SymbolKind::Workflow => lsp_types::SymbolKind::MODULE,
             SymbolKind::Field => lsp_types::SymbolKind::FIELD,

@@ -6,6 +6,7 @@ mod expected;
 mod expr;
 mod items;
 mod nesting;
+pub mod outline;
 mod steps;
 mod text;
 pub mod tokens;
@@ -62,6 +63,28 @@ pub fn parse(source: &str) -> Parsed {
         });
     }
     builder.finish(file)
+}
+
+/// What is read off a parse without building the tree: every token, and
+/// the outline.
+#[derive(Debug, Default)]
+pub struct Skimmed {
+    /// The tokens, in order.
+    pub tokens: Vec<tokens::Token>,
+    /// The workflows and what they hold, nested as written.
+    pub outline: Vec<outline::Symbol>,
+}
+
+/// Skims a `.flow` source: its tokens and outline, from one parse; both
+/// empty when it does not parse at all or nests too deep.
+pub fn skim(source: &str) -> Skimmed {
+    match FlowParser::parse(Rule::file, source) {
+        Ok(pairs) if nesting::too_deep(pairs.clone()).is_none() => Skimmed {
+            outline: outline::outline(pairs.clone(), source),
+            tokens: tokens::from_pairs(pairs, source),
+        },
+        _ => Skimmed::default(),
+    }
 }
 
 /// Parses the text of a template file (`body file "x.md"`): its templates

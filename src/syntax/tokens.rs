@@ -5,9 +5,8 @@
 //! references and rename are built on it.
 
 use pest::iterators::{Pair, Pairs};
-use pest::Parser as _;
 
-use super::{FlowParser, Rule};
+use super::Rule;
 use crate::span::Span;
 
 /// A token and what it is.
@@ -69,14 +68,11 @@ pub enum Role {
 /// The tokens of `source`, in order; none when it does not parse at all
 /// or nests too deep.
 pub fn tokens(source: &str) -> Vec<Token> {
-    match FlowParser::parse(Rule::file, source) {
-        Ok(pairs) if super::nesting::too_deep(pairs.clone()).is_none() => from_pairs(pairs, source),
-        _ => Vec::new(),
-    }
+    super::skim(source).tokens
 }
 
 /// The tokens of a parse of `source`.
-fn from_pairs(pairs: Pairs<'_, Rule>, source: &str) -> Vec<Token> {
+pub(super) fn from_pairs(pairs: Pairs<'_, Rule>, source: &str) -> Vec<Token> {
     let mut out = Vec::new();
     // Ancestors of the pair being read: (rule, end).
     let mut stack: Vec<(Rule, usize)> = Vec::new();

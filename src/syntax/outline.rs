@@ -1,0 +1,355 @@
+//! The outline of a source (workflows, their fields, events, trigger,
+//! goals and steps, nested as written), read off the pest parse as the
+//! tokens are, without building the syntax tree: the language server's
+//! outline and folding ranges are ready as soon as the parse is done.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::{span, Rule};
+use crate::span::Span;
+
+/// An outline entry: a name, what it is, where, and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    /// What it is called.
+    pub name: String,
+    /// Its detail (`text` for a field), unless its name says it already
+    /// (`send email` for a step written `s1: send email`): large outlines
+    /// stay small to send.
+    pub detail: Option<String>,
+    /// The kind of entry.
+    pub kind: SymbolKind,
+    /// The whole entry: nested steps and the closing `end` included.
+    pub span: Span,
+    /// What to select when the entry is picked: its name or first line.
+    pub name_span: Span,
+    /// Nested entries.
+    pub children: Vec<Symbol>,
+}
+
+/// Kinds of outline entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolKind {
+    /// A workflow.
+    Workflow,
+    /// A field.
+    Field,
+    /// An event, trigger or goal.
+    Event,
+    /// A step.
+    Step,
+}
+
+/// The outline of a parse of `text`: each workflow with its fields,
+/// events, triggers, goals and steps, in that order.
+pub(super) fn outline(pairs: Pairs<'_, Rule>, text: &str) -> Vec<Symbol> {
+    pairs
+        .flat_map(Pair::into_inner)
+        .filter(|pair| pair.as_rule() == Rule::workflow)
+        .map(|pair| workflow(pair, text))
+        .collect()
+}
+
+fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
+    let start = pair.as_span().start();
+    let header_end = line_end(text, start);
+    let mut name = None;
+    let [mut fields, mut events, mut triggers, mut goals, mut steps]: [Vec<Symbol>; 5] =
+        Default::default();
+    for item in pair.into_inner() {
+        match item.as_rule() {
+            Rule::name if name.is_none() => name = Some(item),
+            Rule::fields_section => fields.extend(item.into_inner().filter_map(field)),
+            Rule::event_section => events.push(event(item)),
+            Rule::trigger => {
+                let span = head_span(item);
+                triggers.push(leaf("trigger", &first_line(text, span), span, span));
+            }
+            Rule::goal => goals.extend(goal(item)),
+            Rule::steps_section => steps.extend(step_list(item.into_inner(), text)),
+            _ => {}
+        }
+    }
+    let children: Vec<Symbol> = [fields, events, triggers, goals, steps].concat();
+    let end = children
+        .iter()
+        .map(|child| child.span.end as usize)
+        .max()
+        .unwrap_or(header_end);
+    let (name, name_span) = name.map_or_else(
+        || (String::new(), Span::new(start, header_end)),
+        |name| (name.as_str().to_owned(), span(&name)),
+    );
+    Symbol {
+        name,
+        detail: Some("workflow".to_owned()),
+        kind: SymbolKind::Workflow,
+        span: Span::new(start, end),
+        name_span,
+        children,
+    }
+}
+
+/// A field of a `fields` section, with its type as detail.
+fn field(pair: Pair<'_, Rule>) -> Option<Symbol> {
+    let mut parts = pair.into_inner();
+    let name = parts.find(|part| part.as_rule() == Rule::name)?;
+    let ty = parts.find(|part| part.as_rule() == Rule::field_type)?;
+    let mut symbol = leaf(
+        name.as_str(),
+        &squeezed(ty.as_str()),
+        span(&name).to(span(&ty)),
+        span(&name),
+    );
+    symbol.kind = SymbolKind::Field;
+    Some(symbol)
+}
+
+/// An event, over its payload fields.
+fn event(pair: Pair<'_, Rule>) -> Symbol {
+    let head = Span::new(pair.as_span().start(), pair.as_span().start());
+    let mut name = None;
+    let mut whole = head;
+    for part in pair.into_inner() {
+        match part.as_rule() {
+            Rule::name => {
+                whole = span(&part);
+                name = Some(part);
+            }
+            Rule::field_decl => {
+                let ty = part.into_inner().find(|p| p.as_rule() == Rule::field_type);
+                whole = ty.map_or(whole, |ty| whole.to(span(&ty)));
+            }
+            _ => {}
+        }
+    }
+    let (written, name_span) = name.map_or(("", head), |name| (name.as_str(), span(&name)));
+    leaf(written, "event", whole, name_span)
+}
+
+fn goal(pair: Pair<'_, Rule>) -> Option<Symbol> {
+    let whole = head_span(pair.clone());
+    let head = pair
+        .into_inner()
+        .find(|part| part.as_rule() == Rule::goal_head)?;
+    let name = head
+        .into_inner()
+        .find(|part| part.as_rule() == Rule::name)?;
+    Some(leaf(name.as_str(), "goal", whole, span(&name)))
+}
+
+/// The steps among `items`, each with the label before it.
+fn step_list<'i>(items: impl Iterator<Item = Pair<'i, Rule>>, text: &str) -> Vec<Symbol> {
+    let mut label = None;
+    let mut steps = Vec::new();
+    for item in items {
+        match item.as_rule() {
+            Rule::label_line => {
+                label = item.into_inner().find(|part| part.as_rule() == Rule::name);
+            }
+            Rule::step => steps.push(step(item, label.take().map(|l| l.as_str()), text)),
+            _ => {}
+        }
+    }
+    steps
+}
+
+fn step(pair: Pair<'_, Rule>, label: Option<&str>, text: &str) -> Symbol {
+    let whole = span(&pair);
+    let start = whole.start as usize;
+    let written = first_line(text, whole);
+    let (detail, children) = match pair.into_inner().next() {
+        Some(inner) => (describe(&inner), blocks(inner, text)),
+        None => ("", Vec::new()),
+    };
+    let first = line_end(text, start).min(whole.end as usize);
+    Symbol {
+        detail: unless_said(&written, detail),
+        name: match label {
+            Some(label) => format!("{label}: {written}"),
+            None => written,
+        },
+        kind: SymbolKind::Step,
+        span: Span::new(start, extent(text, start, !children.is_empty())),
+        name_span: Span::new(start, first),
+        children,
+    }
+}
+
+/// What a step does, as its detail: `send email`, `wait`, `condition`.
+fn describe(step: &Pair<'_, Rule>) -> &'static str {
+    match step.as_rule() {
+        Rule::effect_step => match step.clone().into_inner().next().map(|head| {
+            let rule = head.as_rule();
+            (
+                rule,
+                head.into_inner().next().map(|action| action.as_rule()),
+            )
+        }) {
+            Some((Rule::call_phone, _)) => "call phone",
+            Some((_, Some(Rule::send_email))) => "send email",
+            Some((_, Some(Rule::send_text))) => "send text",
+            Some((_, Some(Rule::notify))) => "notify",
+            Some((_, Some(Rule::http))) => "http",
+            _ => "prompt",
+        },
+        Rule::wait_step => "wait",
+        Rule::condition => "condition",
+        Rule::split => "split",
+        Rule::goto_step => "goto",
+        _ => "exit",
+    }
+}
+
+/// The blocks of a step (branches, variants, outcomes), each holding the
+/// steps nested in it.
+fn blocks(step: Pair<'_, Rule>, text: &str) -> Vec<Symbol> {
+    let arms = step.into_inner().flat_map(|part| match part.as_rule() {
+        Rule::outcome_block | Rule::failure_block | Rule::wait_block | Rule::event_block => {
+            part.into_inner().collect()
+        }
+        Rule::branch | Rule::else_branch | Rule::variant => vec![part],
+        _ => Vec::new(),
+    });
+    arms.filter_map(|arm| block(arm, text)).collect()
+}
+
+/// A block: how it is headed, the part of its line to select, its kind's
+/// name, and its steps.
+fn block(arm: Pair<'_, Rule>, text: &str) -> Option<Symbol> {
+    let rule = arm.as_rule();
+    let start = arm.as_span().start();
+    let mut parts = arm.into_inner();
+    let (title, selected, kind) = match rule {
+        Rule::branch | Rule::variant => {
+            let (head, word) = match rule {
+                Rule::branch => (Rule::branch_head, "branch"),
+                _ => (Rule::variant_head, "variant"),
+            };
+            let head = parts.find(|part| part.as_rule() == head)?;
+            let selected = Span::new(start, head.as_span().end());
+            let name = head.into_inner().next()?;
+            (format!("{word} {}", name.as_str()), selected, word)
+        }
+        Rule::else_branch => {
+            let word = parts.find(|part| part.as_rule() == Rule::kw_else)?;
+            ("else".to_owned(), span(&word), "branch")
+        }
+        Rule::failure_branch => {
+            let word = parts.find(|part| part.as_rule() == Rule::kw_error)?;
+            (
+                "on error".to_owned(),
+                Span::new(start, word.as_span().end()),
+                "outcome",
+            )
+        }
+        _ => {
+            let (case, kind, word) = match rule {
+                Rule::outcome_branch => (Rule::outcome, "outcome", "on"),
+                Rule::wait_branch => (Rule::wait_case, "branch", "if"),
+                _ => (Rule::event_case, "branch", "on"),
+            };
+            let case = parts.find(|part| part.as_rule() == case)?;
+            (
+                format!("{word} {}", squeezed(case.as_str())),
+                span(&case),
+                kind,
+            )
+        }
+    };
+    let head = line_head(text, selected.start as usize);
+    Some(Symbol {
+        detail: unless_said(&title, kind),
+        kind: SymbolKind::Event,
+        span: Span::new(head, extent(text, head, false)),
+        name: title,
+        name_span: selected,
+        children: step_list(parts, text),
+    })
+}
+
+fn leaf(name: &str, detail: &str, span: Span, name_span: Span) -> Symbol {
+    Symbol {
+        name: name.to_owned(),
+        detail: Some(detail.to_owned()),
+        kind: SymbolKind::Event,
+        span,
+        name_span,
+        children: Vec::new(),
+    }
+}
+
+/// A line's span from its keyword to the end of what it says (its
+/// comment, the line break and blank lines after it left out).
+fn head_span(pair: Pair<'_, Rule>) -> Span {
+    let start = pair.as_span().start();
+    let end = pair
+        .into_inner()
+        .last()
+        .map_or(start, |part| part.as_span().end());
+    Span::new(start, end)
+}
+
+/// `detail`, unless `written` begins with it.
+fn unless_said(written: &str, detail: &str) -> Option<String> {
+    let said = written
+        .strip_prefix(detail)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '));
+    (!said).then(|| detail.to_owned())
+}
+
+/// Words with single spaces between them.
+fn squeezed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first line of a span, spaces squeezed.
+fn first_line(text: &str, span: Span) -> String {
+    let line = text.get(span.range()).unwrap_or_default().lines().next();
+    squeezed(line.unwrap_or_default())
+}
+
+/// Where the line holding `offset` ends (before its line break).
+fn line_end(text: &str, offset: usize) -> usize {
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |at| offset + at)
+}
+
+/// Where the text of the line holding `offset` starts, past its indent.
+fn line_head(text: &str, offset: usize) -> usize {
+    let line_start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |at| at + 1);
+    let indent = text[line_start..].len() - text[line_start..].trim_start_matches(' ').len();
+    line_start + indent
+}
+
+/// The end of what the line at `start` heads: every line after it indented
+/// deeper (blank lines and comments in between aside), and, with `closed`,
+/// the `end` line at its own indent that closes it.
+fn extent(text: &str, start: usize, closed: bool) -> usize {
+    let indent = start - text[..start].rfind('\n').map_or(0, |at| at + 1);
+    let mut end = line_end(text, start);
+    let mut at = end + 1;
+    while at < text.len() {
+        let line_end = line_end(text, at);
+        let trimmed = text[at..line_end].trim_start();
+        let column = line_end - at - trimmed.len();
+        if !(trimmed.is_empty() || trimmed.starts_with('#')) {
+            if column > indent {
+                end = line_end;
+            } else {
+                let word = trimmed
+                    .split(|c: char| c.is_whitespace() || c == '#')
+                    .next();
+                if closed && column == indent && word == Some("end") {
+                    end = line_end;
+                }
+                break;
+            }
+        }
+        at = line_end + 1;
+    }
+    end
+}
