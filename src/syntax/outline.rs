@@ -70,7 +70,10 @@ fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
             _ => {}
         }
     }
-    let children: Vec<Symbol> = [fields, events, triggers, goals, steps].concat();
+    let children: Vec<Symbol> = [fields, events, triggers, goals, steps]
+        .into_iter()
+        .flatten()
+        .collect();
     let end = children
         .iter()
         .map(|child| child.span.end as usize)
@@ -300,7 +303,12 @@ fn unless_said(written: &str, detail: &str) -> Option<String> {
 
 /// Words with single spaces between them.
 fn squeezed(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let text = text.trim();
+    if text.contains(|c: char| c.is_whitespace() && c != ' ') || text.contains("  ") {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// The first line of a span, spaces squeezed.
