@@ -5,8 +5,8 @@
 use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use lsp_types::Uri;
@@ -16,7 +16,7 @@ use crate::config::{Config, ConfigError, InvalidConfig};
 use crate::diagnostic::Diagnostic;
 use crate::syntax::outline::Symbol;
 use crate::syntax::tokens::Token;
-use crate::syntax::{Parsed, Skimmed};
+use crate::syntax::Parsed;
 
 use super::analysis::Document;
 
@@ -24,7 +24,8 @@ use super::analysis::Document;
 /// goes quiet, and waited for (or worked out here) when first needed.
 struct Background<T> {
     value: OnceCell<T>,
-    job: Cell<Option<JoinHandle<T>>>,
+    /// Where the thread at work sends the value.
+    job: Cell<Option<Receiver<T>>>,
 }
 
 impl<T: Send + 'static> Background<T> {
@@ -35,23 +36,35 @@ impl<T: Send + 'static> Background<T> {
         }
     }
 
-    /// Starts the work unless it is done or under way.
-    fn start(&self, work: impl FnOnce() -> T + Send + 'static) {
+    /// Whether the value is worked out or under way.
+    fn started(&self) -> bool {
         let job = self.job.take();
         let started = job.is_some() || self.value.get().is_some();
         self.job.set(job);
-        if !started {
-            self.job.set(std::thread::Builder::new().spawn(work).ok());
-        }
+        started
     }
 
-    /// The value: the started work's, or `work`'s when none was started.
+    /// Where a thread about to work the value out sends it.
+    fn promise(&self) -> Sender<T> {
+        let (sender, receiver) = mpsc::channel();
+        self.job.set(Some(receiver));
+        sender
+    }
+
+    /// The value: the started work's, or `work`'s when none was started
+    /// (or its thread ended without sending it).
     fn get(&self, work: impl FnOnce() -> T) -> &T {
         self.value.get_or_init(|| match self.job.take() {
-            Some(job) => job.join().unwrap_or_else(|_| work()),
+            Some(job) => job.recv().unwrap_or_else(|_| work()),
             None => work(),
         })
     }
+}
+
+/// Starts `work` on a thread of its own. When no thread can be made, or
+/// the work fails, what it promised is worked out where it is needed.
+fn spawn(work: impl FnOnce() + Send + 'static) {
+    let _ = std::thread::Builder::new().spawn(work);
 }
 
 /// An open document: its text and, once asked for, its parse.
@@ -59,7 +72,8 @@ pub struct Open {
     /// The text as the client last sent it.
     pub text: Arc<str>,
     tree: Background<Parsed>,
-    skimmed: Background<Skimmed>,
+    tokens: Background<Vec<Token>>,
+    outline: Background<Vec<Symbol>>,
 }
 
 impl Open {
@@ -67,19 +81,33 @@ impl Open {
         Open {
             text: text.into(),
             tree: Background::new(),
-            skimmed: Background::new(),
+            tokens: Background::new(),
+            outline: Background::new(),
         }
     }
 
-    /// Starts parsing on two threads (the tree; and the tokens and
-    /// outline, which need no tree), so that the next request finds the
-    /// work done or under way; a request that needs both starts them
+    /// Starts parsing on two threads, so that the next request finds the
+    /// work done or under way: one builds the tree; the other reads the
+    /// tokens, then the outline, off a parse of its own (they need no
+    /// tree). A request that needs the tree and the tokens starts them
     /// itself, so they run side by side.
     pub fn start(&self) {
-        let text = Arc::clone(&self.text);
-        self.tree.start(move || crate::syntax::parse(&text));
-        let text = Arc::clone(&self.text);
-        self.skimmed.start(move || crate::syntax::skim(&text));
+        if !self.tree.started() {
+            let (text, tree) = (Arc::clone(&self.text), self.tree.promise());
+            spawn(move || drop(tree.send(crate::syntax::parse(&text))));
+        }
+        if !self.tokens.started() {
+            let text = Arc::clone(&self.text);
+            let (tokens, outline) = (self.tokens.promise(), self.outline.promise());
+            let skim = move || {
+                crate::syntax::skim_each(
+                    &text,
+                    |read| drop(tokens.send(read)),
+                    |read| drop(outline.send(read)),
+                );
+            };
+            spawn(skim);
+        }
     }
 
     /// The tree and syntax errors, kept until the next change.
@@ -89,16 +117,12 @@ impl Open {
 
     /// The document's tokens, kept until the next change.
     pub fn tokens(&self) -> &[Token] {
-        &self.skimmed().tokens
+        self.tokens.get(|| crate::syntax::skim(&self.text).tokens)
     }
 
     /// The document's outline, kept until the next change.
     pub fn outline(&self) -> &[Symbol] {
-        &self.skimmed().outline
-    }
-
-    fn skimmed(&self) -> &Skimmed {
-        self.skimmed.get(|| crate::syntax::skim(&self.text))
+        self.outline.get(|| crate::syntax::skim(&self.text).outline)
     }
 
     /// The document and its tree.

@@ -78,12 +78,31 @@ pub struct Skimmed {
 /// Skims a `.flow` source: its tokens and outline, from one parse; both
 /// empty when it does not parse at all or nests too deep.
 pub fn skim(source: &str) -> Skimmed {
+    let mut skimmed = Skimmed::default();
+    skim_each(
+        source,
+        |tokens| skimmed.tokens = tokens,
+        |outline| skimmed.outline = outline,
+    );
+    skimmed
+}
+
+/// [`skim`], handing over the tokens as soon as they are read, then the
+/// outline.
+pub fn skim_each(
+    source: &str,
+    on_tokens: impl FnOnce(Vec<tokens::Token>),
+    on_outline: impl FnOnce(Vec<outline::Symbol>),
+) {
     match FlowParser::parse(Rule::file, source) {
-        Ok(pairs) if nesting::too_deep(pairs.clone()).is_none() => Skimmed {
-            outline: outline::outline(pairs.clone(), source),
-            tokens: tokens::from_pairs(pairs, source),
-        },
-        _ => Skimmed::default(),
+        Ok(pairs) if nesting::too_deep(pairs.clone()).is_none() => {
+            on_tokens(tokens::from_pairs(pairs.clone(), source));
+            on_outline(outline::outline(pairs, source));
+        }
+        _ => {
+            on_tokens(Vec::new());
+            on_outline(Vec::new());
+        }
     }
 }
 
