@@ -27,19 +27,20 @@ pub(super) fn independent(
         .collect()
 }
 
-/// What the parser left out: the lines it could not read, where they are,
-/// and what surrounds them.
+/// What the parser left out: the lines it could not read, and what they
+/// may have held, worked out once for all the diagnostics to be sorted.
 struct Dropped<'a> {
-    /// Each unreadable line's span, whole.
-    lines: Vec<Span>,
-    /// Their text.
+    /// The text of each unreadable line.
     texts: Vec<&'a str>,
-    /// The extent of each workflow (its header to the next one's).
-    workflows: Vec<Span>,
-    /// Where each step starts, in order.
-    steps: Vec<usize>,
-    /// Where each split starts, in order.
-    splits: Vec<usize>,
+    /// The extent of each workflow with a line left out (its header to
+    /// the next one's).
+    broken: Vec<Span>,
+    /// Where each step that a left-out line follows starts (the step whose
+    /// options that line may have been), sorted.
+    before_dropped: Vec<usize>,
+    /// Where each split that a left-out `variant` line follows starts
+    /// (no other split between them), sorted.
+    variant_dropped: Vec<usize>,
 }
 
 impl<'a> Dropped<'a> {
@@ -48,7 +49,7 @@ impl<'a> Dropped<'a> {
             .iter()
             .map(|diagnostic| whole_line(source, diagnostic.span()))
             .collect();
-        let texts = lines
+        let texts: Vec<&str> = lines
             .iter()
             .map(|line| source.get(line.range()).unwrap_or_default())
             .collect();
@@ -57,7 +58,7 @@ impl<'a> Dropped<'a> {
             .iter()
             .map(|workflow| workflow.header.range().start)
             .collect();
-        let workflows = starts
+        let broken = starts
             .iter()
             .enumerate()
             .map(|(index, &start)| {
@@ -65,6 +66,11 @@ impl<'a> Dropped<'a> {
                     start,
                     starts.get(index + 1).copied().unwrap_or(source.len()),
                 )
+            })
+            .filter(|workflow| {
+                lines
+                    .iter()
+                    .any(|line| contains(*workflow, line.range().start))
             })
             .collect();
         let mut steps = Vec::new();
@@ -74,12 +80,29 @@ impl<'a> Dropped<'a> {
         }
         steps.sort_unstable();
         splits.sort_unstable();
+        let last_before = |starts: &[usize], line: &Span| {
+            let before = starts.partition_point(|&start| start < line.range().start);
+            before.checked_sub(1).map(|index| starts[index])
+        };
+        let mut before_dropped: Vec<usize> = lines
+            .iter()
+            .filter_map(|line| last_before(&steps, line))
+            .collect();
+        let mut variant_dropped: Vec<usize> = lines
+            .iter()
+            .zip(&texts)
+            .filter(|(_, text)| text.split_whitespace().next() == Some("variant"))
+            .filter_map(|(line, _)| last_before(&splits, line))
+            .collect();
+        for starts in [&mut before_dropped, &mut variant_dropped] {
+            starts.sort_unstable();
+            starts.dedup();
+        }
         Dropped {
-            lines,
             texts,
-            workflows,
-            steps,
-            splits,
+            broken,
+            before_dropped,
+            variant_dropped,
         }
     }
 
@@ -110,43 +133,27 @@ impl<'a> Dropped<'a> {
 
     /// Whether `at` is in a workflow with a line left out.
     fn in_broken_workflow(&self, at: Span) -> bool {
-        self.workflows.iter().any(|workflow| {
-            contains(*workflow, at.range().start)
-                && self
-                    .lines
-                    .iter()
-                    .any(|line| contains(*workflow, line.range().start))
-        })
+        self.broken
+            .iter()
+            .any(|workflow| contains(*workflow, at.range().start))
     }
 
     /// Whether `at` starts the last step before a line left out (whose
     /// options that line may have been).
     fn in_step_before_a_dropped_line(&self, at: Span) -> bool {
-        self.lines.iter().any(|line| {
-            let before = self
-                .steps
-                .partition_point(|&start| start < line.range().start);
-            before > 0 && self.steps[before - 1] == at.range().start
-        })
+        self.before_dropped.binary_search(&at.range().start).is_ok()
+    }
+
+    /// Whether a `variant` line left out follows the split at `at` (with
+    /// no other split between them).
+    fn variant_dropped_in_split(&self, at: Span) -> bool {
+        self.variant_dropped
+            .binary_search(&at.range().start)
+            .is_ok()
     }
 }
 
 /// Where each step, and each split, of `steps` starts.
-impl Dropped<'_> {
-    /// Whether a `variant` line left out follows the split at `at` (with
-    /// no other split between them).
-    fn variant_dropped_in_split(&self, at: Span) -> bool {
-        let split = at.range().start;
-        self.lines.iter().zip(&self.texts).any(|(line, text)| {
-            let start = line.range().start;
-            let nearest = self.splits.partition_point(|&s| s < start);
-            text.split_whitespace().next() == Some("variant")
-                && nearest > 0
-                && self.splits[nearest - 1] == split
-        })
-    }
-}
-
 fn step_starts(steps: &[Step], out: &mut Vec<usize>, splits: &mut Vec<usize>) {
     for step in steps {
         out.push(step.span.range().start);
