@@ -121,17 +121,6 @@ pub enum BlockKind {
     Outcome,
 }
 
-impl BlockKind {
-    /// The kind as editors describe it.
-    pub fn name(self) -> &'static str {
-        match self {
-            BlockKind::Branch => "branch",
-            BlockKind::Variant => "variant",
-            BlockKind::Outcome => "outcome",
-        }
-    }
-}
-
 /// The kinds of step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepKind {

@@ -50,6 +50,7 @@ pub(super) fn outline(pairs: Pairs<'_, Rule>, text: &str) -> Vec<Symbol> {
         .collect()
 }
 
+/// A workflow, spanning its header to its last entry.
 fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
     let start = pair.as_span().start();
     let header_end = line_end(text, start);
@@ -63,7 +64,8 @@ fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
             Rule::event_section => events.push(event(item)),
             Rule::trigger => {
                 let span = head_span(item);
-                triggers.push(leaf("trigger", &first_line(text, span), span, span));
+                let detail = first_line(text, span);
+                triggers.push(leaf("trigger", &detail, SymbolKind::Event, (span, span)));
             }
             Rule::goal => goals.extend(goal(item)),
             Rule::steps_section => steps.extend(step_list(item.into_inner(), text)),
@@ -98,14 +100,13 @@ fn field(pair: Pair<'_, Rule>) -> Option<Symbol> {
     let mut parts = pair.into_inner();
     let name = parts.find(|part| part.as_rule() == Rule::name)?;
     let ty = parts.find(|part| part.as_rule() == Rule::field_type)?;
-    let mut symbol = leaf(
+    let spans = (span(&name).to(span(&ty)), span(&name));
+    Some(leaf(
         name.as_str(),
         &squeezed(ty.as_str()),
-        span(&name).to(span(&ty)),
-        span(&name),
-    );
-    symbol.kind = SymbolKind::Field;
-    Some(symbol)
+        SymbolKind::Field,
+        spans,
+    ))
 }
 
 /// An event, over its payload fields.
@@ -127,9 +128,10 @@ fn event(pair: Pair<'_, Rule>) -> Symbol {
         }
     }
     let (written, name_span) = name.map_or(("", head), |name| (name.as_str(), span(&name)));
-    leaf(written, "event", whole, name_span)
+    leaf(written, "event", SymbolKind::Event, (whole, name_span))
 }
 
+/// A goal, named.
 fn goal(pair: Pair<'_, Rule>) -> Option<Symbol> {
     let whole = head_span(pair.clone());
     let head = pair
@@ -138,7 +140,12 @@ fn goal(pair: Pair<'_, Rule>) -> Option<Symbol> {
     let name = head
         .into_inner()
         .find(|part| part.as_rule() == Rule::name)?;
-    Some(leaf(name.as_str(), "goal", whole, span(&name)))
+    Some(leaf(
+        name.as_str(),
+        "goal",
+        SymbolKind::Event,
+        (whole, span(&name)),
+    ))
 }
 
 /// The steps among `items`, each with the label before it.
@@ -157,17 +164,19 @@ fn step_list<'i>(items: impl Iterator<Item = Pair<'i, Rule>>, text: &str) -> Vec
     steps
 }
 
+/// A step, named by its first line (which begins with what it does, so
+/// it needs no detail).
 fn step(pair: Pair<'_, Rule>, label: Option<&str>, text: &str) -> Symbol {
     let whole = span(&pair);
     let start = whole.start as usize;
     let written = first_line(text, whole);
-    let (detail, children) = match pair.into_inner().next() {
-        Some(inner) => (describe(&inner), blocks(inner, text)),
-        None => ("", Vec::new()),
-    };
+    let children = pair
+        .into_inner()
+        .next()
+        .map_or_else(Vec::new, |inner| blocks(inner, text));
     let first = line_end(text, start).min(whole.end as usize);
     Symbol {
-        detail: unless_said(&written, detail),
+        detail: None,
         name: match label {
             Some(label) => format!("{label}: {written}"),
             None => written,
@@ -176,31 +185,6 @@ fn step(pair: Pair<'_, Rule>, label: Option<&str>, text: &str) -> Symbol {
         span: Span::new(start, extent(text, start, !children.is_empty())),
         name_span: Span::new(start, first),
         children,
-    }
-}
-
-/// What a step does, as its detail: `send email`, `wait`, `condition`.
-fn describe(step: &Pair<'_, Rule>) -> &'static str {
-    match step.as_rule() {
-        Rule::effect_step => match step.clone().into_inner().next().map(|head| {
-            let rule = head.as_rule();
-            (
-                rule,
-                head.into_inner().next().map(|action| action.as_rule()),
-            )
-        }) {
-            Some((Rule::call_phone, _)) => "call phone",
-            Some((_, Some(Rule::send_email))) => "send email",
-            Some((_, Some(Rule::send_text))) => "send text",
-            Some((_, Some(Rule::notify))) => "notify",
-            Some((_, Some(Rule::http))) => "http",
-            _ => "prompt",
-        },
-        Rule::wait_step => "wait",
-        Rule::condition => "condition",
-        Rule::split => "split",
-        Rule::goto_step => "goto",
-        _ => "exit",
     }
 }
 
@@ -217,8 +201,9 @@ fn blocks(step: Pair<'_, Rule>, text: &str) -> Vec<Symbol> {
     arms.filter_map(|arm| block(arm, text)).collect()
 }
 
-/// A block: how it is headed, the part of its line to select, its kind's
-/// name, and its steps.
+/// A block: how it is headed, the part of its line to select, what kind
+/// of block it is when the heading does not say (`else` is a branch, `on
+/// answered` an outcome), and its steps.
 fn block(arm: Pair<'_, Rule>, text: &str) -> Option<Symbol> {
     let rule = arm.as_rule();
     let start = arm.as_span().start();
@@ -232,25 +217,25 @@ fn block(arm: Pair<'_, Rule>, text: &str) -> Option<Symbol> {
             let head = parts.find(|part| part.as_rule() == head)?;
             let selected = Span::new(start, head.as_span().end());
             let name = head.into_inner().next()?;
-            (format!("{word} {}", name.as_str()), selected, word)
+            (format!("{word} {}", name.as_str()), selected, None)
         }
         Rule::else_branch => {
             let word = parts.find(|part| part.as_rule() == Rule::kw_else)?;
-            ("else".to_owned(), span(&word), "branch")
+            ("else".to_owned(), span(&word), Some("branch"))
         }
         Rule::failure_branch => {
             let word = parts.find(|part| part.as_rule() == Rule::kw_error)?;
             (
                 "on error".to_owned(),
                 Span::new(start, word.as_span().end()),
-                "outcome",
+                Some("outcome"),
             )
         }
         _ => {
             let (case, kind, word) = match rule {
-                Rule::outcome_branch => (Rule::outcome, "outcome", "on"),
-                Rule::wait_branch => (Rule::wait_case, "branch", "if"),
-                _ => (Rule::event_case, "branch", "on"),
+                Rule::outcome_branch => (Rule::outcome, Some("outcome"), "on"),
+                Rule::wait_branch => (Rule::wait_case, Some("branch"), "if"),
+                _ => (Rule::event_case, Some("branch"), "on"),
             };
             let case = parts.find(|part| part.as_rule() == case)?;
             (
@@ -262,7 +247,7 @@ fn block(arm: Pair<'_, Rule>, text: &str) -> Option<Symbol> {
     };
     let head = line_head(text, selected.start as usize);
     Some(Symbol {
-        detail: unless_said(&title, kind),
+        detail: kind.map(str::to_owned),
         kind: SymbolKind::Event,
         span: Span::new(head, extent(text, head, false)),
         name: title,
@@ -271,11 +256,12 @@ fn block(arm: Pair<'_, Rule>, text: &str) -> Option<Symbol> {
     })
 }
 
-fn leaf(name: &str, detail: &str, span: Span, name_span: Span) -> Symbol {
+fn leaf(name: &str, detail: &str, kind: SymbolKind, spans: (Span, Span)) -> Symbol {
+    let (span, name_span) = spans;
     Symbol {
         name: name.to_owned(),
         detail: Some(detail.to_owned()),
-        kind: SymbolKind::Event,
+        kind,
         span,
         name_span,
         children: Vec::new(),
@@ -291,14 +277,6 @@ fn head_span(pair: Pair<'_, Rule>) -> Span {
         .last()
         .map_or(start, |part| part.as_span().end());
     Span::new(start, end)
-}
-
-/// `detail`, unless `written` begins with it.
-fn unless_said(written: &str, detail: &str) -> Option<String> {
-    let said = written
-        .strip_prefix(detail)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '));
-    (!said).then(|| detail.to_owned())
 }
 
 /// Words with single spaces between them.
