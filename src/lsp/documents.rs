@@ -96,6 +96,12 @@ impl Open {
             let (text, tree) = (Arc::clone(&self.text), self.tree.promise());
             spawn(move || drop(tree.send(crate::syntax::parse(&text))));
         }
+        self.start_skimming();
+    }
+
+    /// Starts reading the tokens and the outline, unless under way: one
+    /// parse gives both, wherever they are first needed.
+    fn start_skimming(&self) {
         if !self.tokens.started() {
             let text = Arc::clone(&self.text);
             let (tokens, outline) = (self.tokens.promise(), self.outline.promise());
@@ -117,11 +123,14 @@ impl Open {
 
     /// The document's tokens, kept until the next change.
     pub fn tokens(&self) -> &[Token] {
-        self.tokens.get(|| crate::syntax::skim(&self.text).tokens)
+        self.start_skimming();
+        self.tokens
+            .get(|| crate::syntax::tokens::tokens(&self.text))
     }
 
     /// The document's outline, kept until the next change.
     pub fn outline(&self) -> &[Symbol] {
+        self.start_skimming();
         self.outline.get(|| crate::syntax::skim(&self.text).outline)
     }
 

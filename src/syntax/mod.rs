@@ -94,16 +94,24 @@ pub fn skim_each(
     on_tokens: impl FnOnce(Vec<tokens::Token>),
     on_outline: impl FnOnce(Vec<outline::Symbol>),
 ) {
-    match FlowParser::parse(Rule::file, source) {
-        Ok(pairs) if nesting::too_deep(pairs.clone()).is_none() => {
+    match shallow_parse(source) {
+        Some(pairs) => {
             on_tokens(tokens::from_pairs(pairs.clone(), source));
             on_outline(outline::outline(pairs, source));
         }
-        _ => {
+        None => {
             on_tokens(Vec::new());
             on_outline(Vec::new());
         }
     }
+}
+
+/// The pest parse of a source the tokens and the outline are read off;
+/// none when it does not parse at all or nests too deep.
+fn shallow_parse(source: &str) -> Option<pest::iterators::Pairs<'_, Rule>> {
+    FlowParser::parse(Rule::file, source)
+        .ok()
+        .filter(|pairs| nesting::too_deep(pairs.clone()).is_none())
 }
 
 /// Parses the text of a template file (`body file "x.md"`): its templates
