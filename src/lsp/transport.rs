@@ -229,11 +229,7 @@ pub fn reply(output: &mut impl Write, reply: &Reply) -> io::Result<()> {
         ),
     };
     let head = format!(r#"{{"jsonrpc":"2.0","id":{id},"{key}":"#);
-    let length = head.len() + value.len() + 1;
-    write!(output, "Content-Length: {length}\r\n\r\n{head}")?;
-    output.write_all(value.as_bytes())?;
-    output.write_all(b"}")?;
-    output.flush()
+    framed(output, &[&head, &value, "}"])
 }
 
 /// Writes a notification, framed.
@@ -243,16 +239,21 @@ pub fn notify(output: &mut impl Write, notification: &Notification) -> io::Resul
         "method": notification.method,
         "params": notification.params,
     });
-    framed(output, &wire.to_string())
+    framed(output, &[&wire.to_string()])
 }
 
 /// Writes any message as it is, framed.
 pub fn write(output: &mut impl Write, message: &Value) -> io::Result<()> {
-    framed(output, &message.to_string())
+    framed(output, &[&message.to_string()])
 }
 
-fn framed(output: &mut impl Write, body: &str) -> io::Result<()> {
-    write!(output, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+/// Writes a message whose body is `parts` one after the other.
+fn framed(output: &mut impl Write, parts: &[&str]) -> io::Result<()> {
+    let length: usize = parts.iter().map(|part| part.len()).sum();
+    write!(output, "Content-Length: {length}\r\n\r\n")?;
+    for part in parts {
+        output.write_all(part.as_bytes())?;
+    }
     output.flush()
 }
 
