@@ -339,3 +339,53 @@ fn extent(text: &str, start: usize, closed: bool) -> usize {
     }
     end
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::LineIndex;
+
+    /// The outline as text: each entry's name, detail, kind, lines
+    /// (from 1) and selected columns, nested by indentation.
+    fn render(symbols: &[Symbol], index: &LineIndex<'_>, depth: usize, out: &mut String) {
+        for symbol in symbols {
+            let (first, _) = index.line_column(symbol.span.start as usize);
+            let (last, _) = index.line_column(symbol.span.end as usize);
+            let (line, from) = index.line_column(symbol.name_span.start as usize);
+            let (_, to) = index.line_column(symbol.name_span.end as usize);
+            let detail = symbol.detail.as_deref().unwrap_or("-");
+            out.push_str(&format!(
+                "{:indent$}{} [{detail}] {:?} lines {first}-{last}, name {line}:{from}-{to}\n",
+                "",
+                symbol.name,
+                symbol.kind,
+                indent = depth * 2
+            ));
+            render(&symbol.children, index, depth + 1, out);
+        }
+    }
+
+    /// The outline of every example and of the file that holds every
+    /// construct of the language.
+    #[test]
+    fn outlines_of_the_examples() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths: Vec<_> = std::fs::read_dir(root.join("examples"))
+            .expect("examples")
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "flow"))
+            .collect();
+        paths.sort();
+        paths.push(root.join("editors/tests/every-construct.flow"));
+        let mut out = String::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let name = path.strip_prefix(root).unwrap_or(&path);
+            out.push_str(&format!("== {}\n", name.display()));
+            let outline = super::super::skim(&text).outline;
+            render(&outline, &LineIndex::new(&text), 0, &mut out);
+        }
+        insta::assert_snapshot!(out);
+    }
+}
