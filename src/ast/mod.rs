@@ -4,9 +4,11 @@
 //! an option on the wrong step, an inverted window): the checker reports
 //! those with the spans kept here.
 
+mod effects;
 mod expr;
 mod steps;
 
+pub use effects::*;
 pub use expr::*;
 pub use steps::*;
 
