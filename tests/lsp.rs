@@ -367,6 +367,55 @@ fn symbols_outline_the_workflow_and_formatting_gives_fmt() {
     client.stop();
 }
 
+/// Right after a change, requests that need different readings of the
+/// parse (the outline, the tokens, the tree) arrive at once, in every
+/// order: each is answered, none waits for a reading that never comes.
+#[test]
+fn requests_right_after_a_change_each_get_their_reading() {
+    let mut client = Client::start();
+    let pid = client.child.id();
+    // A server that hangs fails the test instead of holding it up.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    });
+    client.open(URI, SOURCE);
+    let document = json!({"textDocument": {"uri": URI}});
+    let hover = json!({"textDocument": {"uri": URI}, "position": {"line": 7, "character": 5}});
+    let requests = [
+        ("textDocument/documentSymbol", document.clone()),
+        ("textDocument/semanticTokens/full", document.clone()),
+        ("textDocument/hover", hover),
+        ("textDocument/foldingRange", document),
+    ];
+    for (version, first) in (2..).zip(0..requests.len()) {
+        let edited = SOURCE.replace("wait 1 day", &format!("wait {version} days"));
+        client.change(URI, version, &edited);
+        let order: Vec<_> = requests[first..].iter().chain(&requests[..first]).collect();
+        let first_id = client.next_id + 1;
+        for (method, params) in &order {
+            client.next_id += 1;
+            let id = client.next_id;
+            client.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        }
+        for ((method, _), id) in order.iter().zip(first_id..) {
+            let answer = client.next_response();
+            assert_eq!(answer["id"], id, "{method}: {answer}");
+            assert!(
+                answer["result"].is_object() || answer["result"].is_array(),
+                "{method}: {answer}"
+            );
+        }
+        let symbols = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": URI}}),
+        );
+        let names = symbols[0]["children"].to_string();
+        assert!(names.contains(&format!("wait {version} days")), "{names}");
+    }
+    client.stop();
+}
+
 /// A split: hover on its keywords explains them, and the outline nests
 /// each variant's steps under it.
 #[test]

@@ -150,12 +150,26 @@ allow = ["api.example.com"]
 "#;
 
 /// Checks and renders `source` both ways, as `flowc check` would, and
-/// skims it as the language server does (tokens and outline).
+/// reads it as the language server does (tree, tokens and outline off one
+/// parse).
 fn check_everything(source: &str) {
-    let skimmed = flowc::syntax::skim(source);
-    for symbol in &skimmed.outline {
-        assert!(symbol.span.end as usize <= source.len(), "{symbol:?}");
-    }
+    use flowc::syntax::{read_each, Reading, Wanted};
+    read_each(source, Wanted::Outline, |reading| {
+        match reading {
+            Reading::Outline(symbols) => {
+                for symbol in &symbols {
+                    assert!(symbol.span.end as usize <= source.len(), "{symbol:?}");
+                }
+            }
+            Reading::Tokens(tokens) => {
+                for token in &tokens {
+                    assert!(token.span.end as usize <= source.len(), "{token:?}");
+                }
+            }
+            Reading::Tree(_) => {}
+        }
+        std::ops::ControlFlow::Continue(())
+    });
     let config = flowc::config::Config::parse(CONFIG).expect("the test config is valid");
     let diagnostics =
         flowc::check::check_source(source, None, Some(flowc::check::Target::config(&config)));

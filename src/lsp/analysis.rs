@@ -371,15 +371,14 @@ mod tests {
             for text in [text.as_str(), cut, "workflow\n  steps\n    goto "] {
                 let file = crate::syntax::parse(text).file;
                 let document = Document::new(text, &file);
-                let skimmed = crate::syntax::skim(text);
-                let tokens = skimmed.tokens;
+                let tokens = crate::syntax::tokens::tokens(text);
                 let index = crate::lsp::position::LineIndex::new(text);
                 for offset in (0..=text.len()).filter(|at| text.is_char_boundary(*at)) {
                     let _ = document.hover(offset, &tokens);
                     let _ = document.definition(offset);
                     let _ = document.completions(offset, index.line_before(offset));
                 }
-                let _ = super::super::outline::folds(&skimmed.outline, text);
+                let _ = super::super::outline::folds(&crate::syntax::outline(text), text);
             }
         }
     }

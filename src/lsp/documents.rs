@@ -4,6 +4,7 @@
 
 use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::config::{Config, ConfigError, InvalidConfig};
 use crate::diagnostic::Diagnostic;
 use crate::syntax::outline::Symbol;
 use crate::syntax::tokens::Token;
-use crate::syntax::Parsed;
+use crate::syntax::{Parsed, Reading, Wanted};
 
 use super::analysis::Document;
 
@@ -74,6 +75,9 @@ pub struct Open {
     tree: Background<Parsed>,
     tokens: Background<Vec<Token>>,
     outline: Background<Vec<Symbol>>,
+    /// Lets a reading started for a request go on past what the request
+    /// waits for; dropped with the document, it stops the reading.
+    resume: Cell<Option<Sender<()>>>,
 }
 
 impl Open {
@@ -83,55 +87,76 @@ impl Open {
             tree: Background::new(),
             tokens: Background::new(),
             outline: Background::new(),
+            resume: Cell::new(None),
         }
     }
 
-    /// Starts parsing on two threads, so that the next request finds the
-    /// work done or under way: one builds the tree; the other reads the
-    /// tokens, then the outline, off a parse of its own (they need no
-    /// tree). A request that needs the tree and the tokens starts them
-    /// itself, so they run side by side.
+    /// Called when the client is quiet: starts reading the document on a
+    /// thread of its own (the tree first, for diagnostics), so that the
+    /// next request finds the work done or under way; or lets a reading
+    /// started for a request go on.
     pub fn start(&self) {
-        if !self.tree.started() {
-            let (text, tree) = (Arc::clone(&self.text), self.tree.promise());
-            spawn(move || drop(tree.send(crate::syntax::parse(&text))));
-        }
-        self.start_skimming();
+        self.start_reading(Wanted::Tree, false);
     }
 
-    /// Starts reading the tokens and the outline, unless under way: one
-    /// parse gives both, wherever they are first needed.
-    fn start_skimming(&self) {
-        if !self.tokens.started() {
-            let text = Arc::clone(&self.text);
-            let (tokens, outline) = (self.tokens.promise(), self.outline.promise());
-            let skim = move || {
-                crate::syntax::skim_each(
-                    &text,
-                    |read| drop(tokens.send(read)),
-                    |read| drop(outline.send(read)),
-                );
-            };
-            spawn(skim);
+    /// Reads the document, unless under way, off one parse: what is
+    /// needed now (`first`) is handed over first. With `pause`, the rest
+    /// waits until [`Open::start`] (the answer is out: the reading does not
+    /// compete with writing it) or another reading is needed. A reading
+    /// under way is let go on.
+    fn start_reading(&self, first: Wanted, pause: bool) {
+        if self.tree.started() {
+            if let Some(resume) = self.resume.take() {
+                let _ = resume.send(());
+            }
+            return;
         }
+        let text = Arc::clone(&self.text);
+        let (tree, tokens, outline) = (
+            self.tree.promise(),
+            self.tokens.promise(),
+            self.outline.promise(),
+        );
+        let paused = pause.then(|| {
+            let (resume, paused) = mpsc::channel();
+            self.resume.set(Some(resume));
+            paused
+        });
+        spawn(move || {
+            let mut paused = paused;
+            crate::syntax::read_each(&text, first, |reading| {
+                match reading {
+                    Reading::Tree(read) => drop(tree.send(read)),
+                    Reading::Tokens(read) => drop(tokens.send(read)),
+                    Reading::Outline(read) => drop(outline.send(read)),
+                }
+                match paused.take().map(|paused| paused.recv()) {
+                    // The document was replaced or closed: nothing more
+                    // of this version is needed.
+                    Some(Err(_)) => ControlFlow::Break(()),
+                    Some(Ok(())) | None => ControlFlow::Continue(()),
+                }
+            });
+        });
     }
 
     /// The tree and syntax errors, kept until the next change.
     fn parsed(&self) -> &Parsed {
+        self.start_reading(Wanted::Tree, true);
         self.tree.get(|| crate::syntax::parse(&self.text))
     }
 
     /// The document's tokens, kept until the next change.
     pub fn tokens(&self) -> &[Token] {
-        self.start_skimming();
+        self.start_reading(Wanted::Tokens, true);
         self.tokens
             .get(|| crate::syntax::tokens::tokens(&self.text))
     }
 
     /// The document's outline, kept until the next change.
     pub fn outline(&self) -> &[Symbol] {
-        self.start_skimming();
-        self.outline.get(|| crate::syntax::skim(&self.text).outline)
+        self.start_reading(Wanted::Outline, true);
+        self.outline.get(|| crate::syntax::outline(&self.text))
     }
 
     /// The document and its tree.
@@ -181,9 +206,13 @@ pub struct Documents {
 }
 
 impl Documents {
-    /// Opens or replaces a document.
+    /// Opens or replaces a document. What was kept of the replaced one
+    /// (a long file's tree, tokens and outline take milliseconds to free)
+    /// is let go on a thread of its own, not in the way of the next request.
     pub fn set(&mut self, uri: Uri, text: String) {
-        self.open.insert(uri, Open::new(text));
+        if let Some(replaced) = self.open.insert(uri, Open::new(text)) {
+            spawn(move || drop(replaced));
+        }
     }
 
     /// Starts parsing the documents in `uris` in the background.

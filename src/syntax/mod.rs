@@ -11,9 +11,10 @@ mod steps;
 mod text;
 pub mod tokens;
 
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 
 pub use error::SyntaxError;
@@ -39,21 +40,31 @@ pub struct Parsed {
 
 /// Parses a `.flow` source; never fails, never panics.
 pub fn parse(source: &str) -> Parsed {
+    build(source, pest_parse(source))
+}
+
+/// The pest parse of a source, or the syntax error that stops it (no
+/// parse at all, or nesting too deep).
+fn pest_parse(source: &str) -> Result<Pairs<'_, Rule>, SyntaxError> {
+    let pairs = FlowParser::parse(Rule::file, source)
+        .map_err(|error| expected::from_pest(source, 0, &error))?;
+    match nesting::too_deep(pairs.clone()) {
+        Some(error) => Err(error),
+        None => Ok(pairs),
+    }
+}
+
+/// The tree and syntax errors of a pest parse.
+fn build(source: &str, parse: Result<Pairs<'_, Rule>, SyntaxError>) -> Parsed {
     let mut builder = Builder::new(source);
-    let file = match FlowParser::parse(Rule::file, source) {
-        Ok(pairs) => {
-            if let Some(error) = nesting::too_deep(pairs.clone()) {
-                builder.report(error);
-                return builder.finish(SourceFile::default());
-            }
-            pairs
-                .into_iter()
-                .next()
-                .map(|pair| builder.file(pair))
-                .unwrap_or_default()
-        }
+    let file = match parse {
+        Ok(pairs) => pairs
+            .into_iter()
+            .next()
+            .map(|pair| builder.file(pair))
+            .unwrap_or_default(),
         Err(error) => {
-            builder.report(expected::from_pest(source, 0, &error));
+            builder.report(error);
             SourceFile::default()
         }
     };
@@ -65,53 +76,66 @@ pub fn parse(source: &str) -> Parsed {
     builder.finish(file)
 }
 
-/// What is read off a parse without building the tree: every token, and
-/// the outline.
-#[derive(Debug, Default)]
-pub struct Skimmed {
-    /// The tokens, in order.
-    pub tokens: Vec<tokens::Token>,
+/// The outline of a `.flow` source; empty when it does not parse at all
+/// or nests too deep.
+pub fn outline(source: &str) -> Vec<outline::Symbol> {
+    pest_parse(source).map_or_else(|_| Vec::new(), |pairs| outline::outline(pairs, source))
+}
+
+/// What is read off one parse of a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    /// The tree and syntax errors ([`parse`]).
+    Tree,
+    /// The tokens ([`tokens::tokens`]).
+    Tokens,
+    /// The outline ([`outline()`]).
+    Outline,
+}
+
+/// One reading of a parse, as [`read_each`] hands it over.
+#[derive(Debug)]
+pub enum Reading {
+    /// The tree and syntax errors.
+    Tree(Parsed),
+    /// Every token, in order.
+    Tokens(Vec<tokens::Token>),
     /// The workflows and what they hold, nested as written.
-    pub outline: Vec<outline::Symbol>,
+    Outline(Vec<outline::Symbol>),
 }
 
-/// Skims a `.flow` source: its tokens and outline, from one parse; both
-/// empty when it does not parse at all or nests too deep.
-pub fn skim(source: &str) -> Skimmed {
-    let mut skimmed = Skimmed::default();
-    skim_each(
-        source,
-        |tokens| skimmed.tokens = tokens,
-        |outline| skimmed.outline = outline,
-    );
-    skimmed
-}
-
-/// [`skim`], handing over the tokens as soon as they are read, then the
-/// outline.
-pub fn skim_each(
-    source: &str,
-    on_tokens: impl FnOnce(Vec<tokens::Token>),
-    on_outline: impl FnOnce(Vec<outline::Symbol>),
-) {
-    match shallow_parse(source) {
-        Some(pairs) => {
-            on_tokens(tokens::from_pairs(pairs.clone(), source));
-            on_outline(outline::outline(pairs, source));
-        }
-        None => {
-            on_tokens(Vec::new());
-            on_outline(Vec::new());
+/// Parses a source once and reads the tree, the tokens and the outline
+/// off that parse, handing each to `take` as soon as it is done: `first`
+/// first, then the others, until `take` breaks. Each is what [`parse`],
+/// [`tokens::tokens`] and [`outline()`] give.
+pub fn read_each(source: &str, first: Wanted, mut take: impl FnMut(Reading) -> ControlFlow<()>) {
+    let parse = pest_parse(source);
+    let pairs = parse.as_ref().ok().cloned();
+    // The tree is built off the parse itself; the others off copies.
+    let mut parse = Some(parse);
+    let rest = [Wanted::Tree, Wanted::Tokens, Wanted::Outline];
+    let order = std::iter::once(first).chain(rest.into_iter().filter(|wanted| *wanted != first));
+    for wanted in order {
+        let reading = match wanted {
+            Wanted::Tree => match parse.take() {
+                Some(parse) => Reading::Tree(build(source, parse)),
+                None => continue,
+            },
+            Wanted::Tokens => Reading::Tokens(
+                pairs
+                    .clone()
+                    .map_or_else(Vec::new, |pairs| tokens::from_pairs(pairs, source)),
+            ),
+            Wanted::Outline => Reading::Outline(
+                pairs
+                    .clone()
+                    .map_or_else(Vec::new, |pairs| outline::outline(pairs, source)),
+            ),
+        };
+        if take(reading).is_break() {
+            return;
         }
     }
-}
-
-/// The pest parse of a source the tokens and the outline are read off;
-/// none when it does not parse at all or nests too deep.
-fn shallow_parse(source: &str) -> Option<pest::iterators::Pairs<'_, Rule>> {
-    FlowParser::parse(Rule::file, source)
-        .ok()
-        .filter(|pairs| nesting::too_deep(pairs.clone()).is_none())
 }
 
 /// Parses the text of a template file (`body file "x.md"`): its templates

@@ -383,9 +383,56 @@ mod tests {
             let text = std::fs::read_to_string(&path).expect("readable");
             let name = path.strip_prefix(root).unwrap_or(&path);
             out.push_str(&format!("== {}\n", name.display()));
-            let outline = super::super::skim(&text).outline;
+            let outline = super::super::outline(&text);
             render(&outline, &LineIndex::new(&text), 0, &mut out);
         }
         insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn one_parse_gives_each_reading_wanted_first_first() {
+        use super::super::{outline, parse, read_each, tokens::tokens, Reading, Wanted};
+        use std::ops::ControlFlow;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let good = std::fs::read_to_string(root.join("editors/tests/every-construct.flow"))
+            .expect("readable");
+        let bad = good.replacen("send email", "send emial", 1);
+        for text in [&good, &bad] {
+            let alone = (
+                format!("{:?}", parse(text)),
+                format!("{:?}", tokens(text)),
+                format!("{:?}", outline(text)),
+            );
+            for first in [Wanted::Tree, Wanted::Tokens, Wanted::Outline] {
+                let mut order = Vec::new();
+                let mut read = (String::new(), String::new(), String::new());
+                read_each(text, first, |reading| {
+                    match reading {
+                        Reading::Tree(tree) => {
+                            order.push(Wanted::Tree);
+                            read.0 = format!("{tree:?}");
+                        }
+                        Reading::Tokens(tokens) => {
+                            order.push(Wanted::Tokens);
+                            read.1 = format!("{tokens:?}");
+                        }
+                        Reading::Outline(symbols) => {
+                            order.push(Wanted::Outline);
+                            read.2 = format!("{symbols:?}");
+                        }
+                    }
+                    ControlFlow::Continue(())
+                });
+                assert_eq!(order.len(), 3, "each reading once: {order:?}");
+                assert_eq!(order[0], first, "what is wanted comes first");
+                assert!(read == alone, "read_each gives what each reads alone");
+                let mut handed = 0;
+                read_each(text, first, |_| {
+                    handed += 1;
+                    ControlFlow::Break(())
+                });
+                assert_eq!(handed, 1, "nothing is read after a break");
+            }
+        }
     }
 }

@@ -68,7 +68,7 @@ pub enum Role {
 /// The tokens of `source`, in order; none when it does not parse at all
 /// or nests too deep.
 pub fn tokens(source: &str) -> Vec<Token> {
-    super::shallow_parse(source).map_or_else(Vec::new, |pairs| from_pairs(pairs, source))
+    super::pest_parse(source).map_or_else(|_| Vec::new(), |pairs| from_pairs(pairs, source))
 }
 
 /// The tokens of a parse of `source`.
