@@ -58,6 +58,7 @@ pub fn serve() -> Result<()> {
             }
         }
     });
+    widen_pipe();
     keep_freed_memory();
     Server::new(io::stdout().lock()).run(&receiver)
 }
@@ -73,6 +74,24 @@ fn keep_freed_memory() {
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     // SAFETY: sets a plain option; mimalloc reads options atomically.
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 10_000) };
+}
+
+/// Lets a large answer (the outline of a long file runs to megabytes) go
+/// to a client reading from a pipe in a few writes rather than in
+/// 64 KB turns: the pipe is widened to the most the system allows. Not a
+/// pipe, or not allowed: nothing changes.
+fn widen_pipe() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let most = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+            .ok()
+            .and_then(|most| most.trim().parse::<libc::c_int>().ok())
+            .unwrap_or(1 << 20);
+        // SAFETY: fcntl on a descriptor this process owns; it fails
+        // harmlessly on anything but a pipe.
+        unsafe { libc::fcntl(io::stdout().as_raw_fd(), libc::F_SETPIPE_SZ, most) };
+    }
 }
 
 /// What can go wrong talking to the client.
