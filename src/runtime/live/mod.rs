@@ -34,6 +34,7 @@ macro_rules! select_rows {
 }
 
 mod activation;
+mod claims;
 mod clock;
 mod delivery;
 mod events;
@@ -61,7 +62,7 @@ pub use receipts::Receipt;
 use lease::{Heartbeat, Runner};
 
 use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Row};
-use delivery::{Pending, PlacedCall};
+use claims::{Pending, PlacedCall};
 use pool::Pool;
 use stored_leads::{lead_fields, upsert_lead};
 
@@ -309,7 +310,7 @@ impl Live {
         let transaction = self.store.transaction()?;
         let confirmed =
             delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
-        let jobs = delivery::claim_jobs(&transaction, &self.runner, &room, now)?;
+        let jobs = claims::claim_jobs(&transaction, &self.runner, &room, now)?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
         let (jobs, suppressed) = delivery::suppress(&transaction, jobs)?;
         let live: Vec<&Version> = self.versions.values().filter(|v| v.published).collect();
