@@ -1,6 +1,7 @@
 //! Source text to syntax tree: the pest grammar, line-by-line recovery and
 //! syntax errors renamed for users.
 
+mod effects;
 mod error;
 mod expected;
 mod expr;
