@@ -82,11 +82,17 @@ impl Client {
         message["result"].clone()
     }
 
-    /// The whole response to a request: its result or its error.
-    fn exchange(&mut self, method: &str, params: Value) -> Value {
+    /// Sends a request without waiting for its answer; returns its id.
+    fn send_request(&mut self, method: &str, params: &Value) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// The whole response to a request: its result or its error.
+    fn exchange(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, &params);
         let message = self.next_response();
         assert_eq!(message["id"], id, "{message}");
         message
@@ -392,13 +398,11 @@ fn requests_right_after_a_change_each_get_their_reading() {
         let edited = SOURCE.replace("wait 1 day", &format!("wait {version} days"));
         client.change(URI, version, &edited);
         let order: Vec<_> = requests[first..].iter().chain(&requests[..first]).collect();
-        let first_id = client.next_id + 1;
-        for (method, params) in &order {
-            client.next_id += 1;
-            let id = client.next_id;
-            client.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        }
-        for ((method, _), id) in order.iter().zip(first_id..) {
+        let ids: Vec<u64> = order
+            .iter()
+            .map(|(method, params)| client.send_request(method, params))
+            .collect();
+        for ((method, _), id) in order.iter().zip(ids) {
             let answer = client.next_response();
             assert_eq!(answer["id"], id, "{method}: {answer}");
             assert!(
