@@ -67,7 +67,7 @@ pub fn serve() -> Result<()> {
 /// frees for ten seconds before giving it back: each edit of a long file
 /// parses it again into as much memory as the last parse freed, and
 /// taking that memory back from the system each time (a page fault per
-/// page) cost ~5 ms a parse on a 10,000-step file. After ten quiet
+/// page) cost ~4 ms a parse on a 10,000-step file. After ten quiet
 /// seconds it goes back. Nothing changes under another allocator.
 fn keep_freed_memory() {
     /// `mi_option_purge_delay` in mimalloc.h (milliseconds).
