@@ -1,0 +1,134 @@
+//! Lead updates for the live store: records from a `.csv` file or JSON
+//! Lines (or the API's JSON objects), read against the types the live
+//! workflows declare.
+
+use std::path::Path;
+
+use serde_json::{Map, Value as Json};
+
+use super::{instant, jsonl_objects, push, record_id, NumberedObject, Read};
+use crate::runtime::live::FieldTypes;
+use crate::value::{self, ValueType};
+
+/// Lead updates for the live store from a `.csv` file or JSON Lines: every
+/// key but `id`, `at` and `simulate` is a field; a field some live workflow
+/// declares is read with its type (`types`), others are kept as given.
+pub fn read_updates(
+    path: &Path,
+    types: &FieldTypes,
+) -> std::io::Result<Read<crate::runtime::live::LeadUpdate>> {
+    let zone = types.zone;
+    let text = std::fs::read_to_string(path)?;
+    let file = path.display().to_string();
+    let is_csv = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
+    let mut read = Read::default();
+    let objects: Vec<NumberedObject> = if is_csv {
+        csv_objects(&text, &types.types, zone)
+    } else {
+        jsonl_objects(text.as_bytes(), "a lead").collect::<std::io::Result<_>>()?
+    };
+    for (line, object) in objects {
+        let update = object.and_then(|object| update_from_object(object, types));
+        push(&mut read, update, &file, line);
+    }
+    Ok(read)
+}
+
+fn csv_objects(
+    text: &str,
+    types: &std::collections::BTreeMap<String, ValueType>,
+    zone: chrono_tz::Tz,
+) -> Vec<NumberedObject> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => return vec![(1, Err(format!("unreadable header row: {error}")))],
+    };
+    reader
+        .records()
+        .map(|row| match row {
+            Ok(row) => {
+                let line = row
+                    .position()
+                    .map_or(0, |position| position.line() as usize);
+                let mut object = Map::new();
+                for (header, cell) in headers.iter().zip(row.iter()) {
+                    let json = match types.get(header) {
+                        Some(ty) => match value::from_text(cell, *ty, zone) {
+                            Ok(value) => value.map_or(Json::Null, |value| value.to_json()),
+                            Err(mismatch) => {
+                                return (
+                                    line,
+                                    Err(format!(
+                                        "`{header}` should be {}, not {}",
+                                        mismatch.expected, mismatch.found
+                                    )),
+                                )
+                            }
+                        },
+                        None if cell.trim().is_empty() => continue,
+                        None => Json::String(cell.to_owned()),
+                    };
+                    object.insert(header.to_owned(), json);
+                }
+                (line, Ok(object))
+            }
+            Err(error) => {
+                let line = error
+                    .position()
+                    .map_or(0, |position| position.line() as usize);
+                (line, Err(format!("unreadable row: {error}")))
+            }
+        })
+        .collect()
+}
+
+/// A lead update from a JSON object: `id` (required), `at`, and fields
+/// typed as `types` says; the message says what is wrong.
+pub fn update_from_object(
+    mut object: Map<String, Json>,
+    types: &FieldTypes,
+) -> Result<crate::runtime::live::LeadUpdate, String> {
+    let (zone, types) = (types.zone, &types.types);
+    let id = record_id(&mut object)?;
+    let at = instant(object.remove("at"), "at", zone)?;
+    let last_activity = instant(
+        object.get("last_activity_at").cloned(),
+        "last_activity_at",
+        zone,
+    )?;
+    let script = match object.remove("simulate") {
+        None | Some(Json::Null) => None,
+        Some(Json::Object(script)) => Some(script),
+        Some(other) => {
+            return Err(format!(
+                "`simulate` must be an object, not {}",
+                value::describe_json(&other)
+            ))
+        }
+    };
+    let mut fields = Map::new();
+    for (name, json) in object {
+        let json = match types.get(&name) {
+            Some(ty) => value::from_json(&json, *ty, zone)
+                .map_err(|mismatch| {
+                    format!(
+                        "`{name}` should be {}, not {}",
+                        mismatch.expected, mismatch.found
+                    )
+                })?
+                .map_or(Json::Null, |value| value.to_json()),
+            None => json,
+        };
+        fields.insert(name, json);
+    }
+    Ok(crate::runtime::live::LeadUpdate {
+        id,
+        at,
+        last_activity,
+        fields,
+        script,
+    })
+}
