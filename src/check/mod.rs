@@ -18,6 +18,7 @@ mod structure;
 pub use structure::allowed_options;
 mod template_file_error;
 mod template_files;
+mod templates;
 mod time;
 
 use std::path::Path;
