@@ -249,19 +249,41 @@ fn record_id(object: &mut Map<String, Json>) -> Result<String, String> {
     }
 }
 
+/// What every lead record (and lead update) begins with.
+struct RecordHead {
+    /// The lead's id.
+    id: String,
+    /// When it applies, if not at once.
+    at: Option<DateTime<Utc>>,
+    /// When the lead was last active (`last_activity_at`, which may also
+    /// be a declared field, so it stays in the object).
+    last_activity: Option<DateTime<Utc>>,
+}
+
+/// Reads a record's id, `at` and `last_activity_at` out of `object`.
+fn record_head(object: &mut Map<String, Json>, zone: chrono_tz::Tz) -> Result<RecordHead, String> {
+    Ok(RecordHead {
+        id: record_id(object)?,
+        at: instant(object.remove("at"), "at", zone)?,
+        last_activity: instant(
+            object.get("last_activity_at").cloned(),
+            "last_activity_at",
+            zone,
+        )?,
+    })
+}
+
 fn lead_from_object(
     mut object: Map<String, Json>,
     line: usize,
     program: &Program,
 ) -> Result<LeadRecord, String> {
-    let id = record_id(&mut object)?;
     let zone = program.timezone;
-    let at = instant(object.remove("at"), "at", zone)?;
-    let last_activity = instant(
-        object.get("last_activity_at").cloned(),
-        "last_activity_at",
-        zone,
-    )?;
+    let RecordHead {
+        id,
+        at,
+        last_activity,
+    } = record_head(&mut object, zone)?;
     let simulate = match object.remove("simulate") {
         None | Some(Json::Null) => None,
         Some(Json::Object(script)) => {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::{instant, jsonl_objects, push, record_id, NumberedObject, Read};
+use super::{jsonl_objects, push, record_head, NumberedObject, Read, RecordHead};
 use crate::runtime::live::FieldTypes;
 use crate::value::{self, ValueType};
 
@@ -92,13 +92,11 @@ pub fn update_from_object(
     types: &FieldTypes,
 ) -> Result<crate::runtime::live::LeadUpdate, String> {
     let (zone, types) = (types.zone, &types.types);
-    let id = record_id(&mut object)?;
-    let at = instant(object.remove("at"), "at", zone)?;
-    let last_activity = instant(
-        object.get("last_activity_at").cloned(),
-        "last_activity_at",
-        zone,
-    )?;
+    let RecordHead {
+        id,
+        at,
+        last_activity,
+    } = record_head(&mut object, zone)?;
     let script = match object.remove("simulate") {
         None | Some(Json::Null) => None,
         Some(Json::Object(script)) => Some(script),
