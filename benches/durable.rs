@@ -20,7 +20,7 @@ use chrono::{TimeZone, Utc};
 use flowc::config::Config;
 use flowc::providers::Providers;
 use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, FieldTypes, Live, Migration, Provider, RecordingProvider};
+use flowc::runtime::live::{Carrier, Clock, FieldTypes, Live, Migration};
 use flowc::store::Store;
 
 #[path = "support/servers.rs"]
@@ -62,7 +62,7 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
         .expect("checkpointed");
     let per_thousand = file_size(&db) as f64 / (LEADS as f64 / 1000.0);
 
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     let mut transitions = 0;
     let began = Instant::now();
     for minute in 1..=WAITS as i64 {
@@ -226,8 +226,7 @@ fn http_runners(dir: &Path, server: &SlowHttp, runners: usize) -> f64 {
             std::thread::spawn(move || {
                 let clock = Clock::Fixed(start());
                 let mut live = Live::new(Store::open(&db).expect("a database"), clock);
-                let provider: Arc<dyn Provider> =
-                    Arc::new(Providers::new(config).expect("providers"));
+                let provider = Carrier::Sent(Arc::new(Providers::new(config).expect("providers")));
                 loop {
                     let done = live.tick(&provider).expect("a tick");
                     if done == 0
@@ -305,7 +304,7 @@ agents = {{ sdr-bot = "https://voice.acme.example/sdr.xml" }}
         sink.port, server.port
     ))
     .expect("a config");
-    let provider: Arc<dyn Provider> = Arc::new(Providers::new(config).expect("providers"));
+    let provider = Carrier::Sent(Arc::new(Providers::new(config).expect("providers")));
     sink.clear();
     let began = Instant::now();
     while sink.accepted().len() < EMAILS {

@@ -384,7 +384,7 @@ fn four_runners_on_one_database_deliver_every_effect_once() {
 /// recording provider's limit for each of its three kinds (notify, email,
 /// http). A kill repeats at most these, each under its key, once another
 /// runner takes over their lapsed claims.
-const IN_FLIGHT: usize = 3 * flowc::runtime::live::RECORDING_CONCURRENCY;
+const IN_FLIGHT: usize = 3 * flowc::runtime::live::RECORDED_PER_ROUND;
 
 #[test]
 fn killing_the_runner_at_random_loses_and_repeats_nothing() {

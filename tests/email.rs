@@ -61,8 +61,9 @@ fn run_workflow(
         }),
         ..Config::default()
     };
-    let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
-        std::sync::Arc::new(Providers::new(config).expect("providers"));
+    let providers = flowc::runtime::live::Carrier::Sent(std::sync::Arc::new(
+        Providers::new(config).expect("providers"),
+    ));
     live::run_to_the_end(&mut live, &providers);
     live::events(&live.store, "v.detail")
 }

@@ -9,9 +9,7 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
 use flowc::runtime::leads::{leads_from_jsonl, read_updates};
-use flowc::runtime::live::{
-    Attempt, Clock, FieldTypes, Live, Migration, Provider, RecordingProvider,
-};
+use flowc::runtime::live::{Attempt, Carrier, Clock, FieldTypes, Live, Migration, Provider};
 use flowc::runtime::recorder::Recorder;
 use flowc::runtime::{Input, Simulation};
 use flowc::store::{Location, Store};
@@ -279,7 +277,7 @@ fn same_both_ways(source: &str, leads: &str, start: &str) -> Vec<String> {
     )
     .expect("read");
     live.import(updates.records).expect("imported");
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::run_to_the_end(&mut live, &provider);
 
     assert_eq!(live_timeline(&live.store), simulated);
@@ -347,7 +345,7 @@ fn unpublishing_pauses_timers_and_republishing_resumes_them_with_the_time_left()
     live.clock = Clock::Fixed(at("2026-06-01T09:30Z"));
     assert_eq!(live.unpublish("waiting").expect("unpublished"), Some(1));
     live.clock = Clock::Fixed(at("2026-06-01T15:00Z"));
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     assert_eq!(
         live.tick(&provider).expect("a tick"),
         0,
@@ -786,7 +784,7 @@ impl Scripted {
     }
 }
 
-impl flowc::runtime::live::Provider for Scripted {
+impl Provider for Scripted {
     fn deliver(&self, delivery: &flowc::runtime::live::Delivery) -> Attempt {
         self.seen
             .lock()
@@ -850,7 +848,7 @@ fn a_failed_delivery_waits_the_same_in_every_run() {
                 answers: Mutex::new(vec![Response::Transient("timed out".to_owned())]),
                 ..Scripted::default()
             });
-            let provider: Arc<dyn Provider> = scripted;
+            let provider = Carrier::Sent(scripted);
             support::run_to_the_end(&mut live, &provider);
             held_for(&live, start)
         })
@@ -872,7 +870,7 @@ fn transient_failures_back_off_and_permanent_ones_fail_until_retried() {
         ]),
         ..Scripted::default()
     });
-    let provider: Arc<dyn Provider> = scripted.clone();
+    let provider = Carrier::Sent(scripted.clone());
     support::run_to_the_end(&mut live, &provider);
     let key = "notifying@".to_owned();
     assert_eq!(scripted.seen().len(), 2);
@@ -984,8 +982,7 @@ fn import_at(live: &mut Live, dir: &Path, now: &str, record: &str) {
     std::fs::write(&file, format!("{record}\n")).expect("written");
     let updates = read_updates(&file, &FieldTypes::untyped(chrono_tz::UTC)).expect("read");
     live.import(updates.records).expect("imported");
-    let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    let provider = Carrier::Recorded;
     while live.tick(&provider).expect("a tick") > 0 {}
 }
 
@@ -1232,7 +1229,7 @@ fn an_effect_delivered_after_a_goal_ended_its_enrollment_is_on_the_timeline() {
         r#"{"id": "dee", "email": "dee@x.example", "booked": false}"#,
     );
     import(&mut live, r#"{"id": "dee", "booked": true}"#);
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     while live.tick(&provider).expect("a tick") > 0 {}
     let timeline = live_timeline(&live.store);
     let kinds: Vec<&str> = timeline
@@ -1328,8 +1325,7 @@ fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
         Some(at("2026-05-30T10:00:01Z")),
         "the runner wakes when the first trigger flips"
     );
-    let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::run_to_the_end(&mut live, &provider);
     let entered: Vec<(String, i64)> = live
         .store
@@ -1578,8 +1574,7 @@ fn a_window_that_closed_before_delivery_holds_the_effect_until_it_opens() {
     let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
     let mut live = support::started(&dir, source, leads, "2026-06-05T17:59:50Z");
 
-    let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    let provider = Carrier::Recorded;
     live.clock = Clock::Fixed(at("2026-06-05T18:00:05Z"));
     support::settle(&mut live, &provider);
     assert_eq!(
@@ -1626,8 +1621,7 @@ fn a_late_delivery_says_when_it_went_out() {
     let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
     let mut live = support::started(&dir, source, leads, "2026-06-05T09:00Z");
     live.clock = Clock::Fixed(at("2026-06-05T09:05Z"));
-    let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::run_to_the_end(&mut live, &provider);
     let timeline = live_timeline(&live.store);
     let nine = at("2026-06-05T09:00Z").timestamp_millis();
@@ -2010,7 +2004,7 @@ fn a_wait_on_a_field_follows_a_rescheduled_demo_live() {
         &mut live,
         r#"{"id": "a", "email": "a@x.example", "demo_at": "2026-03-10T10:00:00-04:00"}"#,
     );
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::settle(&mut live, &provider);
     // The demo moves to Thursday while the lead waits for Tuesday.
     live.clock = Clock::Fixed(at("2026-03-09T16:00Z"));
@@ -2054,7 +2048,7 @@ fn a_wait_for_an_event_goes_on_live_when_it_happens_or_times_out() {
         &artifact.programs[0],
         "{\"id\": \"a\", \"email\": \"a@x.example\"}\n{\"id\": \"b\", \"email\": \"b@x.example\"}\n",
     );
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::settle(&mut live, &provider);
     live.clock = Clock::Fixed(at("2026-06-01T12:00Z"));
     let data = serde_json::json!({"outcome": "booked"});
@@ -2237,7 +2231,7 @@ workflow second
     std::fs::write(&leads_file, leads).expect("written");
     let updates = read_updates(&leads_file, &live.field_types().expect("types")).expect("read");
     live.import(updates.records).expect("imported");
-    let provider: Arc<dyn Provider> = Arc::new(RecordingProvider::open(&db).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::run_to_the_end(&mut live, &provider);
     let mut lived = live_timeline(&live.store);
     lived.sort();
@@ -2266,8 +2260,7 @@ fn quiet_hours_that_began_before_delivery_hold_the_text_until_they_end() {
     .expect("a policy")
     .policy;
     assert!(live.set_policy(&policy).expect("recorded"));
-    let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    let provider = Carrier::Recorded;
     live.clock = Clock::Fixed(at("2026-03-07T20:00:05Z"));
     support::settle(&mut live, &provider);
     assert_eq!(delivered(&live), 0, "nothing goes out in quiet hours");
@@ -2434,8 +2427,7 @@ fn a_future_at_on_import_is_applied_at_that_instant() {
     );
     let waiting = flowc::runtime::live::scheduled::waiting(&live.store).expect("counted");
     assert_eq!(waiting, (1, Some(at("2026-06-01T12:00Z"))));
-    let provider: Arc<dyn Provider> =
-        Arc::new(RecordingProvider::open(live.store.location()).expect("a provider"));
+    let provider = Carrier::Recorded;
     support::run_to_the_end(&mut live, &provider);
     assert_eq!(plan(&live, "a"), "\"pro\"");
     let entered: i64 = live

@@ -44,8 +44,9 @@ fn run_kept(
     config: Config,
 ) -> (BTreeMap<String, Vec<String>>, flowc::runtime::live::Live) {
     let mut live = live::started(dir, source, leads, "2026-06-01T09:00Z");
-    let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
-        std::sync::Arc::new(Providers::new(config).expect("providers"));
+    let providers = flowc::runtime::live::Carrier::Sent(std::sync::Arc::new(
+        Providers::new(config).expect("providers"),
+    ));
     live::run_to_the_end(&mut live, &providers);
     let mut timelines: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (lead, kind, detail) in live::events(&live.store, "v.detail") {
@@ -618,8 +619,9 @@ fn retries_wait_from_the_real_attempt_as_long_as_the_provider_asks() {
         "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
         "2026-06-01T09:00Z",
     );
-    let providers: std::sync::Arc<dyn flowc::runtime::live::Provider> =
-        std::sync::Arc::new(Providers::new(config).expect("providers"));
+    let providers = flowc::runtime::live::Carrier::Sent(std::sync::Arc::new(
+        Providers::new(config).expect("providers"),
+    ));
     let at = |text: &str| {
         flowc::value::DateLiteral::parse(text)
             .expect("a time")

@@ -12,14 +12,14 @@ use super::EXIT_OK;
 use crate::config::Config;
 use crate::providers::Providers;
 use crate::runtime::live::lease::Runner;
-use crate::runtime::live::{Provider, RecordingProvider};
+use crate::runtime::live::Carrier;
 use crate::store::Location;
 
 /// Runs due work until stopped (SIGINT/SIGTERM finish the current batch),
 /// or with `once` until nothing is due or in flight (calls placed
 /// included). Effects go to the providers of
-/// `flowc.toml` (`config`, else next to the database), or without one to
-/// the recording provider. Returns the exit status.
+/// `flowc.toml` (`config`, else next to the database), or without one are
+/// recorded in the database. Returns the exit status.
 pub fn run(args: &RunArgs) -> u8 {
     let mut live = match args.db.open() {
         Ok(live) => live,
@@ -27,12 +27,12 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     live.runner = Runner::new(args.runner.lease());
     let location = args.db.location();
-    let provider = match args
+    let carrier = match args
         .runner
         .config(&location)
-        .and_then(|config| args.runner.provider(config.as_ref(), &location))
+        .and_then(|config| args.runner.carrier(config.as_ref()))
     {
-        Ok(provider) => provider,
+        Ok(carrier) => carrier,
         Err(status) => return status,
     };
     let stop = Arc::new(AtomicBool::new(false));
@@ -47,7 +47,7 @@ pub fn run(args: &RunArgs) -> u8 {
             "flowc run: working on {location}; Ctrl-C or SIGTERM finishes the batch and stops"
         );
     }
-    match live.work(&provider, &stop, args.once) {
+    match live.work(&carrier, &stop, args.once) {
         Ok(done) => {
             eprintln!("flowc run: {done} steps of work done");
             EXIT_OK
@@ -104,23 +104,15 @@ impl RunnerArgs {
     }
 
     /// Where effects go: the providers of `config`, or with `--record` or
-    /// without a configuration the recording provider into the database
-    /// at `location`. Prints why not and gives the exit status on an
-    /// error.
-    pub fn provider(
-        &self,
-        config: Option<&Config>,
-        location: &Location,
-    ) -> Result<Arc<dyn Provider>, u8> {
+    /// without a configuration into the database, recorded. Prints why not
+    /// and gives the exit status on an error.
+    pub fn carrier(&self, config: Option<&Config>) -> Result<Carrier, u8> {
         match config.filter(|_| !self.record) {
             Some(config) => match Providers::new(config.clone()) {
-                Ok(providers) => Ok(Arc::new(providers)),
+                Ok(providers) => Ok(Carrier::Sent(Arc::new(providers))),
                 Err(error) => Err(fail(&error)),
             },
-            None => match RecordingProvider::open(location) {
-                Ok(provider) => Ok(Arc::new(provider)),
-                Err(error) => Err(fail(&error)),
-            },
+            None => Ok(Carrier::Recorded),
         }
     }
 }

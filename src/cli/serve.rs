@@ -33,8 +33,8 @@ pub fn run(args: &ServeArgs) -> u8 {
         Ok(config) => config,
         Err(status) => return status,
     };
-    let provider = match args.runner.provider(config.as_ref(), &location) {
-        Ok(provider) => provider,
+    let carrier = match args.runner.carrier(config.as_ref()) {
+        Ok(carrier) => carrier,
         Err(status) => return status,
     };
     let webhooks = Webhooks {
@@ -63,7 +63,7 @@ pub fn run(args: &ServeArgs) -> u8 {
         lease: args.runner.lease(),
         webhooks,
     };
-    match serve(&options, provider) {
+    match serve(&options, carrier) {
         Ok(done) => {
             eprintln!("flowc serve: stopped; {done} steps of work done");
             EXIT_OK

@@ -32,7 +32,7 @@ use utoipa_axum::routes;
 use std::thread::JoinHandle;
 
 use crate::runtime::live::lease::Runner;
-use crate::runtime::live::Provider;
+use crate::runtime::live::Carrier;
 use crate::store::{Location, StoreError};
 
 pub use database::Database;
@@ -83,7 +83,7 @@ pub(crate) struct State {
 /// Serves the API on `options.listen` while a runner works with
 /// `provider`, until SIGTERM or SIGINT; gives how many steps of work the
 /// runner did.
-pub fn serve(options: &Options, provider: Arc<dyn Provider>) -> Result<usize, ServeError> {
+pub fn serve(options: &Options, carrier: Carrier) -> Result<usize, ServeError> {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -102,7 +102,7 @@ pub fn serve(options: &Options, provider: Arc<dyn Provider>) -> Result<usize, Se
         webhooks: options.webhooks.clone(),
     });
     let stop = Arc::new(AtomicBool::new(false));
-    let working = work(options, provider, Arc::clone(&stop))?;
+    let working = work(options, carrier, Arc::clone(&stop))?;
     log::info(&format!("listening on http://{address}"));
     let served = tokio.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -119,7 +119,7 @@ pub fn serve(options: &Options, provider: Arc<dyn Provider>) -> Result<usize, Se
 /// Starts the runner on a thread of its own, once its connection is open.
 fn work(
     options: &Options,
-    provider: Arc<dyn Provider>,
+    carrier: Carrier,
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<Result<usize, StoreError>>, StoreError> {
     let (location, lease) = (options.location.clone(), options.lease);
@@ -130,7 +130,7 @@ fn work(
         })?;
         runner.runner = Runner::new(lease);
         let _ = opened.send(Ok(()));
-        runner.work(&provider, &stop, false)
+        runner.work(&carrier, &stop, false)
     });
     match open.recv() {
         Ok(Ok(())) => Ok(thread),

@@ -5,10 +5,9 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use flowc::runtime::leads::read_updates;
-use flowc::runtime::live::{Clock, FieldTypes, Live, Migration, Provider};
+use flowc::runtime::live::{Carrier, Clock, FieldTypes, Live, Migration};
 use flowc::store::{Location, Store};
 use flowc::value::DateLiteral;
 
@@ -45,7 +44,7 @@ pub fn started(dir: &Path, source: &str, leads: &str, start: &str) -> Live {
 
 /// Runs the live runtime on its fixed clock, moved from wake-up to wake-up,
 /// until nothing is left to do.
-pub fn run_to_the_end(live: &mut Live, provider: &Arc<dyn Provider>) {
+pub fn run_to_the_end(live: &mut Live, provider: &Carrier) {
     loop {
         settle(live, provider);
         match live.next_wake().expect("the next wake-up") {
@@ -57,7 +56,7 @@ pub fn run_to_the_end(live: &mut Live, provider: &Arc<dyn Provider>) {
 
 /// Ticks until nothing is due now and nothing is in flight (deliveries
 /// being made, calls placed and not yet ended).
-pub fn settle(live: &mut Live, provider: &Arc<dyn Provider>) {
+pub fn settle(live: &mut Live, provider: &Carrier) {
     while live.tick(provider).expect("a tick") > 0 || live.in_flight().expect("counted") > 0 {}
 }
 

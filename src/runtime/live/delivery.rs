@@ -18,9 +18,9 @@ use super::activation::{insert_events, load_enrollment, resume, Delivered};
 use super::claims::{Pending, PlacedCall};
 use super::lease::{self, Heartbeat};
 use super::pool::{Done, Job, Pool};
-use super::provider::{Attempt, CallStatus, Provider};
+use super::provider::{Attempt, CallStatus, Carrier, RECORDED_PER_ROUND};
 use super::stored_leads::lead_slots;
-use super::{touches, Live, Version};
+use super::{recording, touches, Live, Version};
 use crate::ast::Outcome;
 use crate::runtime::consent;
 use crate::runtime::policy::{self, ContactPolicy, Touch};
@@ -31,19 +31,66 @@ use crate::vm::{Event, EventKind, Vm};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
+/// How a runner carries out the effects it claims (set by each tick).
+pub(super) enum Outlet {
+    /// No tick has run yet.
+    Unset,
+    /// Recorded in the transaction that claims them ([`Carrier::Recorded`]).
+    Recorded,
+    /// Sent on a provider's delivery threads.
+    Threads(Pool),
+}
+
+impl Outlet {
+    /// Records the claimed jobs in `transaction` when effects are recorded
+    /// ([`Carrier::Recorded`]); gives the jobs to start on the delivery
+    /// threads once the claims are committed, and the answers recorded, to
+    /// be confirmed the next round.
+    pub(super) fn record(
+        &self,
+        transaction: &Tx<'_>,
+        jobs: Vec<Job>,
+    ) -> Result<(Vec<Job>, Vec<Done>), StoreError> {
+        match self {
+            Outlet::Threads(_) => Ok((jobs, Vec::new())),
+            Outlet::Recorded | Outlet::Unset => {
+                let answers = jobs
+                    .into_iter()
+                    .map(|job| recording::carry(transaction, job))
+                    .collect::<Result<_, _>>()?;
+                Ok((Vec::new(), answers))
+            }
+        }
+    }
+
+    /// The delivery threads, if effects are sent.
+    fn pool(&self) -> Option<&Pool> {
+        match self {
+            Outlet::Threads(pool) => Some(pool),
+            Outlet::Unset | Outlet::Recorded => None,
+        }
+    }
+}
+
 impl Live {
-    /// Delivers through `provider` from now on (after the deliveries in
-    /// flight through another one are confirmed).
-    pub(super) fn use_provider(&mut self, provider: &Arc<dyn Provider>) -> Result<(), StoreError> {
-        if self
-            .pool
-            .as_ref()
-            .is_some_and(|pool| Arc::ptr_eq(pool.provider(), provider))
-        {
+    /// Carries effects by `carrier` from now on (after the deliveries in
+    /// flight through another provider are confirmed).
+    pub(super) fn use_carrier(&mut self, carrier: &Carrier) -> Result<(), StoreError> {
+        let same = match (carrier, &self.outlet) {
+            (Carrier::Recorded, Outlet::Recorded) => true,
+            (Carrier::Sent(provider), Outlet::Threads(pool)) => {
+                Arc::ptr_eq(pool.provider(), provider)
+            }
+            _ => false,
+        };
+        if same {
             return Ok(());
         }
         self.drain()?;
-        self.pool = Some(Pool::new(Arc::clone(provider)));
+        self.outlet = match carrier {
+            Carrier::Recorded => Outlet::Recorded,
+            Carrier::Sent(provider) => Outlet::Threads(Pool::new(Arc::clone(provider))),
+        };
         Ok(())
     }
 
@@ -55,7 +102,7 @@ impl Live {
             params![],
             |row| row.get(0),
         )?;
-        let delivering = self.pool.as_ref().map_or(0, Pool::in_flight);
+        let delivering = self.outlet.pool().map_or(0, Pool::in_flight);
         Ok(delivering + placed as usize)
     }
 
@@ -80,7 +127,7 @@ impl Live {
         loop {
             self.collect(Some(Duration::from_secs(1)));
             if self.finished.is_empty() {
-                if self.pool.as_ref().is_none_or(|pool| pool.in_flight() == 0) {
+                if self.outlet.pool().is_none_or(|pool| pool.in_flight() == 0) {
                     return Ok(());
                 }
                 continue;
@@ -97,27 +144,29 @@ impl Live {
     /// Takes what the delivery threads finished into `finished`; with
     /// `wait`, waits that long for a first job when none has finished.
     pub(super) fn collect(&mut self, wait: Option<Duration>) {
-        if let Some(pool) = self.pool.as_mut() {
+        if let Outlet::Threads(pool) = &mut self.outlet {
             let wait = wait.filter(|_| self.finished.is_empty());
             self.finished.extend(pool.collect(wait));
         }
     }
 
-    /// The kinds the delivery threads have room for, and how much.
+    /// The kinds the runner has room for this round, and how much.
     pub(super) fn room(&self) -> Vec<(&'static str, usize)> {
-        let Some(pool) = self.pool.as_ref() else {
-            return Vec::new();
+        let free = |kind: &str| match &self.outlet {
+            Outlet::Unset => 0,
+            Outlet::Recorded => RECORDED_PER_ROUND,
+            Outlet::Threads(pool) => pool.free(kind),
         };
         KINDS
             .iter()
-            .map(|kind| (*kind, pool.free(kind)))
+            .map(|kind| (*kind, free(kind)))
             .filter(|(_, free)| *free > 0)
             .collect()
     }
 
-    /// The provider's call timing (see [`Provider::call_timing`]).
+    /// The provider's call timing (see [`super::Provider::call_timing`]).
     pub(super) fn call_timing(&self) -> (Duration, Duration) {
-        self.pool.as_ref().map_or(
+        self.outlet.pool().map_or(
             (Duration::from_secs(5), Duration::from_secs(3600)),
             |pool| pool.provider().call_timing(),
         )
@@ -133,7 +182,7 @@ impl Live {
 
     /// Starts claimed jobs on the delivery threads.
     pub(super) fn start(&mut self, jobs: Vec<Job>) {
-        if let Some(pool) = self.pool.as_mut() {
+        if let Outlet::Threads(pool) = &mut self.outlet {
             for job in jobs {
                 pool.start(job);
             }

@@ -4,7 +4,6 @@
 //! confirmed by a second transaction that also runs the enrollment on.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
@@ -44,6 +43,7 @@ mod pool;
 mod provider;
 mod publish;
 mod receipts;
+mod recording;
 pub mod scheduled;
 mod stored_leads;
 mod touches;
@@ -52,8 +52,7 @@ mod work;
 pub use clock::{Clock, ClockError};
 pub use events::{EntryDecision, EventError, EventOutcome, Heard, Hearing};
 pub use provider::{
-    Attempt, CallStatus, Delivery, Provider, RecordingProvider, DEFAULT_CONCURRENCY,
-    RECORDING_CONCURRENCY,
+    Attempt, CallStatus, Carrier, Delivery, Provider, DEFAULT_CONCURRENCY, RECORDED_PER_ROUND,
 };
 pub(crate) use publish::resumed_wake;
 pub use publish::{Migration, Publication, PublishError};
@@ -63,7 +62,7 @@ use lease::{Heartbeat, Runner};
 
 use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Row};
 use claims::{Pending, PlacedCall};
-use pool::Pool;
+use delivery::Outlet;
 use stored_leads::{lead_fields, upsert_lead};
 
 /// A stored workflow version.
@@ -91,8 +90,8 @@ pub struct Live {
     pub runner: Runner,
     /// Renews the runner's claims, from its first claim on.
     heartbeat: Option<Heartbeat>,
-    /// The delivery threads, from the first tick on.
-    pool: Option<Pool>,
+    /// How claimed effects are carried out, from the first tick on.
+    outlet: Outlet,
     /// Jobs the threads finished that are not confirmed yet.
     finished: Vec<pool::Done>,
     versions: HashMap<i64, Version>,
@@ -106,7 +105,7 @@ impl Live {
             clock,
             runner: Runner::new(lease::DEFAULT),
             heartbeat: None,
-            pool: None,
+            outlet: Outlet::Unset,
             finished: Vec::new(),
             versions: HashMap::default(),
         }
@@ -285,10 +284,10 @@ impl Live {
     /// do but deliveries are in flight, waits a moment for one. Returns
     /// how much it did (0: nothing); call it again until it returns 0 and
     /// [`Live::in_flight`] says nothing is left.
-    pub fn tick(&mut self, provider: &Arc<dyn Provider>) -> Result<usize, StoreError> {
+    pub fn tick(&mut self, carrier: &Carrier) -> Result<usize, StoreError> {
         // Every version an enrollment may be on, loaded before the round.
         self.versions()?;
-        self.use_provider(provider)?;
+        self.use_carrier(carrier)?;
         self.collect(None);
         let room = self.room();
         if self.finished.is_empty() && !self.due(&room)? {
@@ -313,6 +312,7 @@ impl Live {
         let jobs = claims::claim_jobs(&transaction, &self.runner, &room, now)?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
         let (jobs, suppressed) = delivery::suppress(&transaction, jobs)?;
+        let (jobs, recorded) = self.outlet.record(&transaction, jobs)?;
         let live: Vec<&Version> = self.versions.values().filter(|v| v.published).collect();
         let applied = scheduled::apply_due(&transaction, &live, now)?;
         let ran = run_due(&transaction, &self.versions, now)?;
@@ -320,8 +320,9 @@ impl Live {
         transaction.commit()?;
         // Answered without a provider: confirmed next round.
         self.finished.clear();
-        let started = jobs.len() + suppressed.len();
+        let started = jobs.len() + suppressed.len() + recorded.len();
         self.finished.extend(suppressed);
+        self.finished.extend(recorded);
         self.start(jobs);
         Ok(confirmed + started + applied + ran + retested)
     }

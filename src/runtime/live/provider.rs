@@ -1,15 +1,12 @@
-//! Where recorded effects go: the `Provider` trait, and the recording
-//! provider that stands in for real ones.
+//! Where recorded effects go: the `Provider` trait, and the carrier a
+//! runner is given (a provider, or the recording that stands in for one).
 
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 
 use crate::ast::Outcome;
-use crate::runtime::recorder;
-use crate::store::{millis, params, Location, Store, StoreError, Tx};
 use crate::vm::Response;
 
 /// An effect to deliver, as the outbox holds it.
@@ -55,8 +52,8 @@ pub enum CallStatus {
     Unknown(String),
 }
 
-/// Carries effects to providers: [`RecordingProvider`], or the real ones of
-/// [`crate::providers`]. Shared by the runner's delivery threads.
+/// Carries effects to a provider (the real ones are [`crate::providers`]).
+/// Shared by the runner's delivery threads.
 pub trait Provider: Send + Sync {
     /// Delivers one effect and says how it went.
     fn deliver(&self, delivery: &Delivery) -> Attempt;
@@ -83,135 +80,23 @@ pub trait Provider: Send + Sync {
 /// Effects of one kind in flight at once when nothing says otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
-/// A provider that sends nothing and records every delivery in the
-/// database's `deliveries` table, answering like the simulation's
-/// unscripted recorder. Each delivery is durable before it is answered, as
-/// a provider's would be; deliveries made at the same moment share one
-/// commit (group commit), through the recorder's own connection.
-pub struct RecordingProvider {
-    records: Sender<Record>,
+/// Where a runner's effects go.
+#[derive(Clone)]
+pub enum Carrier {
+    /// Nowhere: each effect is recorded in the database's `deliveries`
+    /// table and answered as the simulation's recorder answers it (its
+    /// lead's `simulate` script, else the unscripted answer) — a dry run,
+    /// without a `flowc.toml` or with `--record`. The record is written in
+    /// the transaction that claims the effect, so it needs no delivery
+    /// thread or connection of its own, and confirmed the next round: a
+    /// runner killed in between leaves a claim that another runner takes
+    /// over and records again, under the same key, as a provider would be
+    /// sent it again.
+    Recorded,
+    /// Sent through a provider, on the runner's delivery threads.
+    Sent(Arc<dyn Provider>),
 }
 
-/// A delivery to record, and where to say what the provider answers.
-struct Record {
-    delivery: Delivery,
-    answer: Sender<Result<Response, String>>,
-}
-
-/// Deliveries of one kind the recording provider takes at once: its
-/// commits are shared, so the more in flight, the fewer there are.
-pub const RECORDING_CONCURRENCY: usize = 64;
-
-impl RecordingProvider {
-    /// Records into the database at `location`, through a connection of
-    /// its own.
-    pub fn open(location: impl Into<Location>) -> Result<Self, StoreError> {
-        let store = Store::open(location)?;
-        let (records, queue) = mpsc::channel();
-        std::thread::spawn(move || record(store, &queue));
-        Ok(RecordingProvider { records })
-    }
-}
-
-/// The recorder's thread: commits what is waiting, all at once, and gives
-/// each its answer; ends when the provider is dropped.
-fn record(mut store: Store, queue: &Receiver<Record>) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        batch.extend(queue.try_iter());
-        match insert(&mut store, &batch) {
-            Ok(answers) => {
-                for (record, answer) in batch.into_iter().zip(answers) {
-                    let _ = record.answer.send(Ok(answer));
-                }
-            }
-            Err(error) => {
-                for record in batch {
-                    let _ = record.answer.send(Err(error.to_string()));
-                }
-            }
-        }
-    }
-}
-
-/// Inserts a batch of deliveries in one transaction; gives each the
-/// answer its lead's `simulate` script says (as the simulation answers),
-/// else the unscripted one.
-fn insert(store: &mut Store, batch: &[Record]) -> Result<Vec<Response>, StoreError> {
-    let transaction = store.transaction()?;
-    let mut answers = Vec::with_capacity(batch.len());
-    for Record { delivery, .. } in batch {
-        answers.push(
-            scripted(&transaction, delivery)?
-                .unwrap_or_else(|| recorder::default_response(&delivery.kind)),
-        );
-        transaction.execute(
-            "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                delivery.key,
-                delivery.attempt,
-                delivery.kind,
-                delivery.message,
-                millis(delivery.at)
-            ],
-        )?;
-    }
-    transaction.commit()?;
-    Ok(answers)
-}
-
-/// The answer the `simulate` script of the delivery's lead gives it, if
-/// the lead has one that speaks of its step or kind.
-fn scripted(transaction: &Tx<'_>, delivery: &Delivery) -> Result<Option<Response>, StoreError> {
-    let found: Option<(String, Option<String>)> = transaction.query_opt(
-        "SELECT l.id, l.script FROM enrollments e JOIN leads l ON l.id = e.lead WHERE e.id = ?1",
-        params![delivery.enrollment],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
-    let Some((lead, Some(script))) = found else {
-        return Ok(None);
-    };
-    let Ok(Json::Object(script)) = serde_json::from_str::<Json>(&script) else {
-        return Ok(None);
-    };
-    let step = step_of(&delivery.key, &lead).unwrap_or_default();
-    Ok(recorder::scripted_answer(
-        &script,
-        step,
-        &delivery.kind,
-        delivery.attempt,
-    ))
-}
-
-/// The step (its label or id) of an effect's key,
-/// `WORKFLOW@VERSION/LEAD/ENROLLMENT/STEP#N`, knowing its lead (whose id
-/// may hold a `/`).
-fn step_of<'k>(key: &'k str, lead: &str) -> Option<&'k str> {
-    let (_, rest) = key.split_once('/')?;
-    let rest = rest.strip_prefix(lead)?.strip_prefix('/')?;
-    let (_, rest) = rest.split_once('/')?;
-    Some(rest.rsplit_once('#').map_or(rest, |(step, _)| step))
-}
-
-impl Provider for RecordingProvider {
-    fn deliver(&self, delivery: &Delivery) -> Attempt {
-        let (answer, answered) = mpsc::channel();
-        let record = Record {
-            delivery: delivery.clone(),
-            answer,
-        };
-        let stopped = || "the recording provider stopped".to_owned();
-        let recorded = match self.records.send(record) {
-            Ok(()) => answered.recv().unwrap_or_else(|_| Err(stopped())),
-            Err(_) => Err(stopped()),
-        };
-        Attempt::Answered(recorded.unwrap_or_else(|error| {
-            Response::Transient(format!("the recording provider failed: {error}"))
-        }))
-    }
-
-    fn concurrency(&self, kind: &str) -> usize {
-        let _ = kind;
-        RECORDING_CONCURRENCY
-    }
-}
+/// Effects of one kind the recording carrier records per round: as many
+/// as a runner that was killed may record again.
+pub const RECORDED_PER_ROUND: usize = 64;

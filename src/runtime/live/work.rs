@@ -2,10 +2,9 @@
 //! rounds on the store's notices (PostgreSQL) or a short poll (SQLite).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Live, Provider};
+use super::{Carrier, Live};
 use crate::store::StoreError;
 
 /// How often a sleeping runner looks for new leads, events and signals.
@@ -22,13 +21,13 @@ impl Live {
     /// of work were done.
     pub fn work(
         &mut self,
-        provider: &Arc<dyn Provider>,
+        carrier: &Carrier,
         stop: &AtomicBool,
         once: bool,
     ) -> Result<usize, StoreError> {
         let mut done = 0;
         while !stop.load(Ordering::SeqCst) {
-            match self.tick(provider) {
+            match self.tick(carrier) {
                 Ok(0) if once => {
                     if self.in_flight()? == 0 {
                         break;
