@@ -21,6 +21,11 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes of the database file read through a memory map.
 pub const MMAP_SIZE: i64 = 1 << 30;
 
+/// Prepared statements a connection keeps: more than one round of a runner
+/// or one imported lead uses (some 40), so none is parsed again each time
+/// (rusqlite's default of 16 had a runner spend 8% of its time preparing).
+const STATEMENTS: usize = 128;
+
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
         match error.sqlite_error_code() {
@@ -113,6 +118,7 @@ impl Sqlite {
         // provider, another runner) writes, this one's page cache is
         // dropped, and reading the pages again is then cheap.
         connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+        connection.set_prepared_statement_cache_capacity(STATEMENTS);
         if version < SCHEMA_VERSION {
             self.migrate(version)?;
         }
