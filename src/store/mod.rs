@@ -415,6 +415,35 @@ impl Drop for Tx<'_> {
     }
 }
 
+/// Statements that write or read many rows at once take them in pieces of
+/// these sizes (as many of the largest as fit, then smaller ones), so a
+/// connection prepares a handful of texts, not one per count.
+pub const PIECES: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
+
+/// Splits `items` into pieces of the sizes in [`PIECES`].
+pub fn pieces<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = PIECES.into_iter().find(|size| *size <= items.len())?;
+        let (piece, rest) = items.split_at(size);
+        items = rest;
+        Some(piece)
+    })
+}
+
+/// The parameter marks of `rows` rows of `columns` values each, numbered
+/// from `?1`: `(?1, ?2), (?3, ?4)`.
+pub fn marks(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let marks: Vec<String> = (1..=columns)
+                .map(|column| format!("?{}", row * columns + column))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The parameters of a statement: `params![a, b]` for `?1`, `?2`.
 #[macro_export]
 macro_rules! params {
@@ -455,5 +484,17 @@ mod tests {
             Location::parse("postgresql://localhost/x"),
             Location::Postgres(_)
         ));
+    }
+
+    #[test]
+    fn many_rows_go_in_pieces_of_a_few_sizes_with_their_marks() {
+        let items: Vec<usize> = (0..203).collect();
+        let sizes: Vec<usize> = pieces(&items).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [64, 64, 64, 8, 2, 1]);
+        let rejoined: Vec<usize> = pieces(&items).flatten().copied().collect();
+        assert_eq!(rejoined, items);
+        assert_eq!(pieces::<u8>(&[]).count(), 0);
+        assert_eq!(marks(2, 3), "(?1, ?2, ?3), (?4, ?5, ?6)");
+        assert_eq!(marks(1, 1), "(?1)");
     }
 }

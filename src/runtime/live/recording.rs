@@ -2,71 +2,109 @@
 //! recorded in the `deliveries` table by the transaction that claimed
 //! them, each answered as the simulation's recorder answers it.
 
-use serde_json::Value as Json;
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::{Map, Value as Json};
 
 use super::pool::{Done, Job};
 use super::provider::{Attempt, CallStatus, Delivery};
 use crate::runtime::recorder;
-use crate::store::{millis, params, StoreError, Tx};
+use crate::store::{marks, millis, pieces, StoreError, ToValue, Tx, Value};
 use crate::vm::Response;
 
-/// Carries out a claimed job in `transaction`: an effect is recorded and
-/// answered; a call some provider placed before cannot be looked at.
-pub(super) fn carry(transaction: &Tx<'_>, job: Job) -> Result<Done, StoreError> {
-    Ok(match job {
-        Job::Deliver(pending) => {
-            let answer = record(transaction, &pending.delivery)?;
-            Done::Delivered(pending, Attempt::Answered(answer))
-        }
-        Job::Look(call) => {
-            let status = CallStatus::Unknown(format!(
-                "call {} was placed by a provider, and effects are only recorded now",
-                call.call
-            ));
-            Done::Looked(call, status)
-        }
-    })
+/// Carries out a round's claimed jobs in `transaction`: each effect is
+/// recorded and answered (its lead's script read and its row written a
+/// piece of the round at a time); a call some provider placed before
+/// cannot be looked at.
+pub(super) fn carry(transaction: &Tx<'_>, jobs: Vec<Job>) -> Result<Vec<Done>, StoreError> {
+    let deliveries: Vec<&Delivery> = jobs
+        .iter()
+        .filter_map(|job| match job {
+            Job::Deliver(pending) => Some(&pending.delivery),
+            Job::Look(_) => None,
+        })
+        .collect();
+    let scripts = scripts(transaction, &deliveries)?;
+    for piece in pieces(&deliveries) {
+        insert(transaction, piece)?;
+    }
+    Ok(jobs
+        .into_iter()
+        .map(|job| match job {
+            Job::Deliver(pending) => {
+                let answer = answer(&scripts, &pending.delivery);
+                Done::Delivered(pending, Attempt::Answered(answer))
+            }
+            Job::Look(call) => {
+                let status = CallStatus::Unknown(format!(
+                    "call {} was placed by a provider, and effects are only recorded now",
+                    call.call
+                ));
+                Done::Looked(call, status)
+            }
+        })
+        .collect())
 }
 
-/// Records a delivery; gives the answer its lead's `simulate` script says
-/// (as the simulation answers), else the unscripted one.
-fn record(transaction: &Tx<'_>, delivery: &Delivery) -> Result<Response, StoreError> {
-    let answer = scripted(transaction, delivery)?
-        .unwrap_or_else(|| recorder::default_response(&delivery.kind));
-    transaction.execute(
-        "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            delivery.key,
-            delivery.attempt,
-            delivery.kind,
-            delivery.message,
-            millis(delivery.at)
-        ],
-    )?;
-    Ok(answer)
+/// Writes a piece of a round's deliveries in one statement.
+fn insert(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES {}",
+        marks(deliveries.len(), 5)
+    );
+    let values: Vec<Value<'_>> = deliveries
+        .iter()
+        .flat_map(|delivery| {
+            [
+                delivery.key.to_value(),
+                delivery.attempt.to_value(),
+                delivery.kind.to_value(),
+                delivery.message.to_value(),
+                Value::Int(millis(delivery.at)),
+            ]
+        })
+        .collect();
+    transaction.execute(&sql, &values)?;
+    Ok(())
 }
 
-/// The answer the `simulate` script of the delivery's lead gives it, if
-/// the lead has one that speaks of its step or kind.
-fn scripted(transaction: &Tx<'_>, delivery: &Delivery) -> Result<Option<Response>, StoreError> {
-    let found: Option<(String, Option<String>)> = transaction.query_opt(
-        "SELECT l.id, l.script FROM enrollments e JOIN leads l ON l.id = e.lead WHERE e.id = ?1",
-        params![delivery.enrollment],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
-    let Some((lead, Some(script))) = found else {
-        return Ok(None);
-    };
-    let Ok(Json::Object(script)) = serde_json::from_str::<Json>(&script) else {
-        return Ok(None);
-    };
-    let step = step_of(&delivery.key, &lead).unwrap_or_default();
-    Ok(recorder::scripted_answer(
-        &script,
-        step,
-        &delivery.kind,
-        delivery.attempt,
-    ))
+/// Leads' `simulate` scripts, each with its lead's id, by enrollment.
+type Scripts = HashMap<i64, (String, Map<String, Json>)>;
+
+/// The scripts of the deliveries' leads that have one.
+fn scripts(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<Scripts, StoreError> {
+    let mut scripts = HashMap::default();
+    for piece in pieces(deliveries) {
+        let sql = format!(
+            "SELECT e.id, l.id, l.script FROM enrollments e JOIN leads l ON l.id = e.lead
+             WHERE l.script IS NOT NULL AND e.id IN {}",
+            marks(1, piece.len())
+        );
+        let ids: Vec<Value<'_>> = piece
+            .iter()
+            .map(|delivery| Value::Int(delivery.enrollment))
+            .collect();
+        let found: Vec<(i64, String, String)> = transaction.query(&sql, &ids, |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        for (enrollment, lead, script) in found {
+            if let Ok(Json::Object(script)) = serde_json::from_str::<Json>(&script) {
+                scripts.insert(enrollment, (lead, script));
+            }
+        }
+    }
+    Ok(scripts)
+}
+
+/// The answer a delivery gets: the one its lead's `simulate` script gives
+/// its step or kind (as the simulation answers), else the unscripted one.
+fn answer(scripts: &Scripts, delivery: &Delivery) -> Response {
+    scripts
+        .get(&delivery.enrollment)
+        .and_then(|(lead, script)| {
+            let step = step_of(&delivery.key, lead).unwrap_or_default();
+            recorder::scripted_answer(script, step, &delivery.kind, delivery.attempt)
+        })
+        .unwrap_or_else(|| recorder::default_response(&delivery.kind))
 }
 
 /// The step (its label or id) of an effect's key,
