@@ -19,7 +19,7 @@ mod schema;
 mod sqlite;
 mod value;
 
-use std::cell::Cell as Flag;
+use std::cell::{Cell as Flag, RefCell};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -296,6 +296,7 @@ impl Store {
         Ok(Tx {
             store: self,
             open: Flag::new(true),
+            appended: RefCell::new(Vec::new()),
         })
     }
 
@@ -381,13 +382,57 @@ fn first_line(sql: &str) -> &str {
 pub struct Tx<'s> {
     store: &'s Store,
     open: Flag<bool>,
+    /// Rows [`Tx::append`] keeps for the commit, table by table.
+    appended: RefCell<Vec<Appended>>,
+}
+
+/// The rows appended to one table, in order.
+struct Appended {
+    /// The table and its columns: `events (enrollment, at)`.
+    into: &'static str,
+    columns: usize,
+    /// Each row's values, one row after the other.
+    values: Vec<Value<'static>>,
 }
 
 impl Tx<'_> {
-    /// Commits the transaction.
+    /// Commits the transaction (first writing the rows appended).
     pub fn commit(self) -> Result<(), StoreError> {
+        for table in self.appended.take() {
+            let rows: Vec<&[Value<'static>]> = table.values.chunks(table.columns).collect();
+            for piece in pieces(&rows) {
+                let sql = format!(
+                    "INSERT INTO {} VALUES {}",
+                    table.into,
+                    marks(piece.len(), table.columns)
+                );
+                let values: Vec<Value<'_>> = piece.concat();
+                self.store.backend.execute(&sql, &values)?;
+            }
+        }
         self.open.set(false);
         self.store.backend.batch("COMMIT")
+    }
+
+    /// Appends a row to a table (`into`: the table and its columns, `events
+    /// (enrollment, at)`) when the transaction commits, with the other rows
+    /// appended to it, a piece at a time: for rows nothing reads back
+    /// before then, such as timeline events. One table's rows keep their
+    /// order.
+    pub fn append<const N: usize>(&self, into: &'static str, row: [Value<'static>; N]) {
+        let mut appended = self.appended.borrow_mut();
+        let table = match appended.iter().position(|table| table.into == into) {
+            Some(found) => &mut appended[found],
+            None => {
+                appended.push(Appended {
+                    into,
+                    columns: N,
+                    values: Vec::new(),
+                });
+                appended.last_mut().expect("just pushed")
+            }
+        };
+        table.values.extend(row);
     }
 
     /// Tells idle runners, once this transaction commits, that it made
@@ -496,5 +541,49 @@ mod tests {
         assert_eq!(pieces::<u8>(&[]).count(), 0);
         assert_eq!(marks(2, 3), "(?1, ?2, ?3), (?4, ?5, ?6)");
         assert_eq!(marks(1, 1), "(?1)");
+    }
+
+    /// Appended rows are written at commit, in order, a piece at a time
+    /// (here 70 rows: 64 + 4 + 2), beside the statements run directly;
+    /// rolled back, they are not written at all.
+    #[test]
+    fn appended_rows_are_written_in_order_at_commit_and_not_on_rollback() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut store = Store::open(dir.path().join("flowc.db")).expect("opened");
+        let row = |i: i64| {
+            [
+                Value::Text(format!("k{i:03}").into()),
+                Value::Text(i.to_string().into()),
+            ]
+        };
+        let count = |store: &Store| -> i64 {
+            store
+                .query_one("SELECT count(*) FROM meta", params![], |row| row.get(0))
+                .expect("counted")
+        };
+        let transaction = store.transaction().expect("begun");
+        for i in 0..70 {
+            transaction.append("meta (key, value)", row(i));
+        }
+        transaction
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('direct', 'x')",
+                params![],
+            )
+            .expect("inserted");
+        drop(transaction);
+        assert_eq!(count(&store), 0, "nothing written without a commit");
+        let transaction = store.transaction().expect("begun");
+        for i in 0..70 {
+            transaction.append("meta (key, value)", row(i));
+        }
+        transaction.commit().expect("committed");
+        let values: Vec<String> = store
+            .query("SELECT value FROM meta ORDER BY rowid", params![], |row| {
+                row.get(0)
+            })
+            .expect("read");
+        let expected: Vec<String> = (0..70).map(|i| i.to_string()).collect();
+        assert_eq!(values, expected);
     }
 }

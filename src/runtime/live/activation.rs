@@ -12,7 +12,7 @@ use super::stored_leads::{history, lead_slots, record_refusal, set_refused, set_
 use super::Version;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
-use crate::store::{instant, millis, params, Row as Columns, StoreError, Tx};
+use crate::store::{instant, millis, params, Row as Columns, StoreError, Tx, Value as Column};
 use crate::value::Value;
 use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Message, Response, Status, Vm};
 
@@ -109,7 +109,8 @@ fn late_delivery(
         detail,
     };
     delivered.note(&mut event, version.program.timezone);
-    insert_events(transaction, row.id, &version.program, &[event])
+    insert_events(transaction, row.id, &version.program, &[event]);
+    Ok(())
 }
 
 /// Runs a loaded enrollment on from where it stands (from an effect just
@@ -283,7 +284,7 @@ pub(super) fn try_enroll(
             kind: crate::vm::EventKind::Entered,
             detail: String::new(),
         }],
-    )?;
+    );
     let mut lead = LeadState {
         id: lead,
         slots,
@@ -362,7 +363,7 @@ pub(super) fn test_goals(
                 kind: crate::vm::EventKind::Exited,
                 detail: format!("goal {goal} reached"),
             };
-            insert_events(transaction, id, &version.program, &[event])?;
+            insert_events(transaction, id, &version.program, &[event]);
             reached = Some(goal.to_owned());
         }
     }
@@ -436,7 +437,7 @@ pub(super) fn activate(
             enrollment.loops_key()
         ],
     )?;
-    insert_events(transaction, id, program, &events)?;
+    insert_events(transaction, id, program, &events);
     store_extracted(transaction, program, lead)
 }
 
@@ -465,12 +466,14 @@ fn capped(detail: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Puts an enrollment's events on its timeline: written when the
+/// transaction commits, with the round's other events.
 pub(super) fn insert_events(
     transaction: &Tx<'_>,
     enrollment: i64,
     program: &Program,
     events: &[Event],
-) -> Result<(), StoreError> {
+) {
     for event in events {
         let step = if event.kind == crate::vm::EventKind::Entered {
             "-"
@@ -480,19 +483,18 @@ pub(super) fn insert_events(
                 .get(event.pc as usize)
                 .map_or("?", |origin| origin.label.as_str())
         };
-        transaction.execute(
-            "INSERT INTO events (enrollment, at, pc, step, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                enrollment,
-                millis(event.at),
-                event.pc,
-                step,
-                event.kind.name(),
-                capped(&event.detail)
+        transaction.append(
+            "events (enrollment, at, pc, step, kind, detail)",
+            [
+                Column::Int(enrollment),
+                Column::Int(millis(event.at)),
+                Column::Int(i64::from(event.pc)),
+                Column::Text(step.to_owned().into()),
+                Column::Text(event.kind.name().into()),
+                Column::Text(capped(&event.detail).into_owned().into()),
             ],
-        )?;
+        );
     }
-    Ok(())
 }
 
 /// Writes the values of extracted fields back to the lead.

@@ -327,7 +327,7 @@ fn hold_if_closed(
         kind: EventKind::Held,
         detail,
     };
-    insert_events(transaction, pending.enrollment, program, &[event])?;
+    insert_events(transaction, pending.enrollment, program, &[event]);
     Ok(true)
 }
 

@@ -306,7 +306,7 @@ fn resume(
             params![stored.as_str(), id],
         )?;
         row.heard = Some(stored);
-        insert_events(transaction, id, program, &events)?;
+        insert_events(transaction, id, program, &events);
         run_in(transaction, version, row, &fields, now, None)?;
         resumed = true;
     }

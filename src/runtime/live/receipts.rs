@@ -73,7 +73,7 @@ impl Live {
                 kind,
                 detail,
             };
-            insert_events(&transaction, enrollment, &version.program, &[event])?;
+            insert_events(&transaction, enrollment, &version.program, &[event]);
         }
         if let (Receipt::Undelivered(Some(code)), Message::Text { to, .. }) = (receipt, &message) {
             if let Some(state) = consent_for(code) {
