@@ -1652,8 +1652,8 @@ fn the_timeline_shows_control_characters_from_lead_data_escaped() {
     assert!(shown.contains("a\\u{1b}[2J\\u{7}@x.example"), "{shown}");
 }
 
-/// A runner opens more connections to its database (the heartbeat's, the
-/// recording provider's) while its first one works. Opening one must not
+/// A runner opens more connections to its database (the heartbeat's)
+/// while its first one works. Opening one must not
 /// release the locks the others hold: then another process closing the
 /// database would take itself for the last one, fold the write-ahead log
 /// into the file and delete it, and the runner would go on committing

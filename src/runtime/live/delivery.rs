@@ -1,8 +1,9 @@
 //! Delivering the outbox: the runner claims pending effects (and placed
 //! calls due for a look) with a lease ([`super::claims`]), kind by kind as
-//! the provider has room for them, hands them to its delivery threads, and
-//! confirms what they did in one transaction per round (group commit),
-//! running each enrollment on from the instant it reached the step.
+//! the provider has room for them, hands them to its delivery threads (or,
+//! recording them, records them in the claiming transaction), and confirms
+//! what they did in one transaction per round (group commit), running each
+//! enrollment on from the instant it reached the step.
 //!
 //! A call is two things: placing it (one request; once the provider has
 //! accepted it, its id is recorded and it is never placed again) and
