@@ -53,10 +53,8 @@ impl Outlet {
         jobs: Vec<Job>,
     ) -> Result<(Vec<Job>, Vec<Done>), StoreError> {
         match self {
-            Outlet::Threads(_) => Ok((jobs, Vec::new())),
-            Outlet::Recorded | Outlet::Unset => {
-                Ok((Vec::new(), recording::carry(transaction, jobs)?))
-            }
+            Outlet::Recorded => Ok((Vec::new(), recording::carry(transaction, jobs)?)),
+            Outlet::Threads(_) | Outlet::Unset => Ok((jobs, Vec::new())),
         }
     }
 

@@ -8,12 +8,12 @@ use serde_json::{Map, Value as Json};
 use super::pool::{Done, Job};
 use super::provider::{Attempt, CallStatus, Delivery};
 use crate::runtime::recorder;
-use crate::store::{marks, millis, pieces, StoreError, ToValue, Tx, Value};
+use crate::store::{marks, millis, pieces, StoreError, Tx, Value};
 use crate::vm::Response;
 
 /// Carries out a round's claimed jobs in `transaction`: each effect is
-/// recorded and answered (its lead's script read and its row written a
-/// piece of the round at a time); a call some provider placed before
+/// recorded and answered (the leads' scripts read a piece of the round at
+/// a time, the rows written at commit); a call some provider placed before
 /// cannot be looked at.
 pub(super) fn carry(transaction: &Tx<'_>, jobs: Vec<Job>) -> Result<Vec<Done>, StoreError> {
     let deliveries: Vec<&Delivery> = jobs
@@ -24,8 +24,8 @@ pub(super) fn carry(transaction: &Tx<'_>, jobs: Vec<Job>) -> Result<Vec<Done>, S
         })
         .collect();
     let scripts = scripts(transaction, &deliveries)?;
-    for piece in pieces(&deliveries) {
-        insert(transaction, piece)?;
+    for delivery in &deliveries {
+        insert(transaction, delivery);
     }
     Ok(jobs
         .into_iter()
@@ -45,26 +45,19 @@ pub(super) fn carry(transaction: &Tx<'_>, jobs: Vec<Job>) -> Result<Vec<Done>, S
         .collect())
 }
 
-/// Writes a piece of a round's deliveries in one statement.
-fn insert(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO deliveries (key, attempt, kind, message, at) VALUES {}",
-        marks(deliveries.len(), 5)
+/// Records a delivery: written when the transaction commits, with the
+/// round's others.
+fn insert(transaction: &Tx<'_>, delivery: &Delivery) {
+    transaction.append(
+        "deliveries (key, attempt, kind, message, at)",
+        [
+            Value::Text(delivery.key.clone().into()),
+            Value::Int(i64::from(delivery.attempt)),
+            Value::Text(delivery.kind.clone().into()),
+            Value::Text(delivery.message.clone().into()),
+            Value::Int(millis(delivery.at)),
+        ],
     );
-    let values: Vec<Value<'_>> = deliveries
-        .iter()
-        .flat_map(|delivery| {
-            [
-                delivery.key.to_value(),
-                delivery.attempt.to_value(),
-                delivery.kind.to_value(),
-                delivery.message.to_value(),
-                Value::Int(millis(delivery.at)),
-            ]
-        })
-        .collect();
-    transaction.execute(&sql, &values)?;
-    Ok(())
 }
 
 /// Leads' `simulate` scripts, each with its lead's id, by enrollment.
