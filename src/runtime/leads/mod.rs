@@ -273,6 +273,18 @@ fn record_head(object: &mut Map<String, Json>, zone: chrono_tz::Tz) -> Result<Re
     })
 }
 
+/// Takes a record's `simulate` script out of it: an object, or nothing.
+fn take_script(object: &mut Map<String, Json>) -> Result<Option<Map<String, Json>>, String> {
+    match object.remove("simulate") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Object(script)) => Ok(Some(script)),
+        Some(other) => Err(format!(
+            "`simulate` must be an object, not {}",
+            value::describe_json(&other)
+        )),
+    }
+}
+
 fn lead_from_object(
     mut object: Map<String, Json>,
     line: usize,
@@ -284,19 +296,10 @@ fn lead_from_object(
         at,
         last_activity,
     } = record_head(&mut object, zone)?;
-    let simulate = match object.remove("simulate") {
-        None | Some(Json::Null) => None,
-        Some(Json::Object(script)) => {
-            crate::runtime::recorder::check_script(program, &script)?;
-            Some(script)
-        }
-        Some(other) => {
-            return Err(format!(
-                "`simulate` must be an object, not {}",
-                value::describe_json(&other)
-            ))
-        }
-    };
+    let simulate = take_script(&mut object)?;
+    if let Some(script) = &simulate {
+        crate::runtime::recorder::check_script(program, script)?;
+    }
     let consent = object.remove("consent").map(read_consent).transpose()?;
     let fields = read_fields(
         program,
@@ -506,3 +509,38 @@ fn event_from_object(
 
 /// A record's line and its object, or why it is not one.
 type NumberedObject = (usize, Result<Map<String, Json>, String>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `simulate` that is not an object is the record's error, located,
+    /// in a leads file read for a simulation and in one imported alike.
+    #[test]
+    fn a_simulate_script_that_is_no_object_is_refused_by_both_readers() {
+        let source = "workflow w\n  trigger when email is set\n  steps\n    wait 1 day\n";
+        let artifact = crate::compile::compile_source(source, None).expect("compiles");
+        let text = "{\"id\": \"a\", \"simulate\": 3}\n{\"id\": \"b\", \"simulate\": {}}\n";
+        let leads = leads_from_jsonl(text, "leads.jsonl", &artifact.programs[0]);
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("leads.jsonl");
+        std::fs::write(&path, text).expect("written");
+        let types = crate::runtime::live::FieldTypes::untyped(chrono_tz::UTC);
+        let updates = read_updates(&path, &types).expect("read");
+        for (good, bad) in [
+            (leads.records.len(), &leads.bad),
+            (updates.records.len(), &updates.bad),
+        ] {
+            assert_eq!(good, 1, "the record with an object is read");
+            assert_eq!(bad.len(), 1);
+            assert_eq!(bad[0].line, 1);
+            assert!(
+                bad[0]
+                    .message
+                    .contains("`simulate` must be an object, not the number 3"),
+                "{}",
+                bad[0].message
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::{jsonl_objects, push, record_head, NumberedObject, Read, RecordHead};
+use super::{jsonl_objects, push, record_head, take_script, NumberedObject, Read, RecordHead};
 use crate::runtime::live::FieldTypes;
 use crate::value::{self, ValueType};
 
@@ -97,16 +97,7 @@ pub fn update_from_object(
         at,
         last_activity,
     } = record_head(&mut object, zone)?;
-    let script = match object.remove("simulate") {
-        None | Some(Json::Null) => None,
-        Some(Json::Object(script)) => Some(script),
-        Some(other) => {
-            return Err(format!(
-                "`simulate` must be an object, not {}",
-                value::describe_json(&other)
-            ))
-        }
-    };
+    let script = take_script(&mut object)?;
     let mut fields = Map::new();
     for (name, json) in object {
         let json = match types.get(&name) {
