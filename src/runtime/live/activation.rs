@@ -8,7 +8,9 @@ use serde_json::{Map, Value as Json};
 use super::events;
 use super::outbox::Outbox;
 use super::provider::Delivery;
-use super::stored_leads::{history, lead_slots, record_refusal, set_refused, set_trigger_state};
+use super::stored_leads::{
+    history, lead_slots, record_refusal, set_refused, set_trigger_state, Applicant,
+};
 use super::Version;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
@@ -238,14 +240,21 @@ pub(super) fn load_enrollment(
 pub(super) fn try_enroll(
     transaction: &Tx<'_>,
     version: &Version,
-    lead: &str,
-    fields: &Map<String, Json>,
+    applicant: Applicant<'_>,
     payload: &[Option<Value>],
     stored_payload: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Result<(), entry::Refusal>, StoreError> {
     let program = &version.program;
-    let past = history(transaction, &version.name, lead)?;
+    let Applicant {
+        id: lead,
+        fields,
+        past,
+    } = applicant;
+    let past = match past {
+        Some(past) => past,
+        None => history(transaction, &version.name, lead)?,
+    };
     let history = past.history;
     let slots = lead_slots(program, fields);
     let vm = Vm::new(program);

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
 
 use super::activation::{insert_events, load_enrollment, run_in, test_goals, try_enroll, GoalTest};
-use super::stored_leads::lead_fields;
+use super::stored_leads::{lead_fields, Applicant};
 use super::{Live, Version};
 use crate::ast::Channel;
 use crate::runtime::consent::{self, State};
@@ -255,8 +255,7 @@ pub(super) fn happen(
         let decision = try_enroll(
             transaction,
             version,
-            lead,
-            &fields,
+            Applicant::stored(lead, &fields),
             &payload,
             Some(&stored),
             now,

@@ -63,7 +63,7 @@ use lease::{Heartbeat, Runner};
 use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Row};
 use claims::{Pending, PlacedCall};
 use delivery::Outlet;
-use stored_leads::{lead_fields, upsert_lead};
+use stored_leads::{lead_fields, upsert_lead, Applicant, Upserted};
 
 /// A stored workflow version.
 #[derive(Clone, Debug)]
@@ -366,18 +366,20 @@ pub(super) fn apply_update(
     now: DateTime<Utc>,
     tally: &mut Imported,
 ) -> Result<(), StoreError> {
-    let fields = upsert_lead(transaction, update, now)?;
+    let Upserted { fields, created } = upsert_lead(transaction, update, now)?;
     for version in live {
-        test_goals(
-            transaction,
-            version,
-            &update.id,
-            &fields,
-            GoalTest::Fields,
-            now,
-        )?;
+        // A lead just created has no enrollment a goal could end.
+        if !created {
+            let test = GoalTest::Fields;
+            test_goals(transaction, version, &update.id, &fields, test, now)?;
+        }
         if version.program.trigger.event.is_none() {
-            match try_enroll(transaction, version, &update.id, &fields, &[], None, now)? {
+            let applicant = if created {
+                Applicant::created(&update.id, &fields, update.last_activity)
+            } else {
+                Applicant::stored(&update.id, &fields)
+            };
+            match try_enroll(transaction, version, applicant, &[], None, now)? {
                 Ok(()) => tally.entered += 1,
                 Err(refusal) => *tally.refused.entry(refusal.code()).or_insert(0) += 1,
             }
@@ -447,7 +449,8 @@ fn retest_due(
         if version.program.trigger.event.is_none() {
             // A refusal leaves the lead as it is; the next flip or
             // update tests it again.
-            let _refused = try_enroll(transaction, version, lead, &fields, &[], None, at)?;
+            let applicant = Applicant::stored(lead, &fields);
+            let _refused = try_enroll(transaction, version, applicant, &[], None, at)?;
         }
     }
     Ok(due.len())

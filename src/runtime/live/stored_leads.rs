@@ -52,13 +52,23 @@ pub(super) fn lead_slots(program: &Program, fields: &Map<String, Json>) -> Vec<O
         .collect()
 }
 
-/// Merges a lead update into the stored lead; returns the lead's fields.
+/// A lead as stored after an update.
+pub(super) struct Upserted {
+    /// Its fields, by name.
+    pub(super) fields: Map<String, Json>,
+    /// Whether the update created it.
+    pub(super) created: bool,
+}
+
+/// Merges a lead update into the stored lead.
 pub(super) fn upsert_lead(
     transaction: &Tx<'_>,
     update: &LeadUpdate,
     now: DateTime<Utc>,
-) -> Result<Map<String, Json>, StoreError> {
-    let mut fields = lead_fields(transaction, &update.id)?.unwrap_or_default();
+) -> Result<Upserted, StoreError> {
+    let stored = lead_fields(transaction, &update.id)?;
+    let created = stored.is_none();
+    let mut fields = stored.unwrap_or_default();
     for (name, value) in &update.fields {
         fields.insert(name.clone(), value.clone());
     }
@@ -86,7 +96,7 @@ pub(super) fn upsert_lead(
                 .map(|script| Json::Object(script.clone()).to_string())
         ],
     )?;
-    Ok(fields)
+    Ok(Upserted { fields, created })
 }
 
 /// The lead's past in one workflow (any of its versions).
@@ -119,6 +129,51 @@ pub(super) fn history(transaction: &Tx<'_>, name: &str, lead: &str) -> Result<Pa
         },
     )?;
     Ok(past)
+}
+
+/// A lead that may enter a workflow: its id and fields, and its past in
+/// the workflow when the caller already knows it.
+pub(super) struct Applicant<'a> {
+    /// The lead's id.
+    pub(super) id: &'a str,
+    /// Its fields, by name.
+    pub(super) fields: &'a Map<String, Json>,
+    /// Its past in the workflow, if known; else it is read.
+    pub(super) past: Option<Past>,
+}
+
+impl<'a> Applicant<'a> {
+    /// A stored lead, whose past is read.
+    pub(super) fn stored(id: &'a str, fields: &'a Map<String, Json>) -> Self {
+        Applicant {
+            id,
+            fields,
+            past: None,
+        }
+    }
+
+    /// A lead this transaction has just created: it has no past in any
+    /// workflow (enrollments and triggers refer to a stored lead), so none
+    /// is read.
+    pub(super) fn created(
+        id: &'a str,
+        fields: &'a Map<String, Json>,
+        last_activity: Option<DateTime<Utc>>,
+    ) -> Self {
+        let history = History {
+            last_activity,
+            ..History::default()
+        };
+        Applicant {
+            id,
+            fields,
+            past: Some(Past {
+                history,
+                enrollments: 0,
+                refused: 0,
+            }),
+        }
+    }
 }
 
 /// A lead's past in one workflow, as the live runtime keeps it.
