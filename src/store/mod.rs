@@ -223,7 +223,8 @@ trait Backend: Send {
     /// look for work often and cheaply.
     fn notify(&self) -> Result<(), StoreError>;
     /// Waits up to `timeout` for a [`Backend::notify`] from another
-    /// connection; gives whether one came. SQLite just waits.
+    /// connection; gives whether one came. SQLite folds its write-ahead
+    /// log into the database, then waits.
     fn await_notice(&self, timeout: std::time::Duration) -> Result<bool, StoreError>;
     /// Which backend this is.
     fn kind(&self) -> Kind;
@@ -368,7 +369,8 @@ impl Store {
 
     /// Waits up to `timeout` for another process to say work arrived;
     /// gives whether it did. On PostgreSQL the store listens for the
-    /// notices of [`Tx::notify`]; on SQLite this only waits.
+    /// notices of [`Tx::notify`]; on SQLite this folds the write-ahead log
+    /// into the database (the runner has nothing else to do) and waits.
     pub fn await_notice(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
         self.backend.await_notice(timeout)
     }
