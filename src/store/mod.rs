@@ -31,7 +31,7 @@ pub use sqlite::{wait_when_busy, BUSY_TIMEOUT, MMAP_SIZE};
 pub use value::{Cell, FromColumn, Row, ToValue, Value};
 
 /// The schema version this flowc writes and reads, on both backends.
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.
 pub const DEFAULT_PATH: &str = "flowc.db";
 
