@@ -12,7 +12,9 @@
 //! transaction (rusqlite on SQLite, the `postgres` client on PostgreSQL).
 //!
 //! `-- --sqlite` runs only the SQLite rounds, `-- --quick` one round of
-//! each.
+//! each, `-- --crm-ids` gives the leads ids as a CRM does (16 hex digits
+//! in no order) instead of `lead-0`, `lead-1`, ...: every index keyed by
+//! lead is then written at random places, for flowc and raw alike.
 //!
 //! PostgreSQL: the server at `FLOWC_BENCH_POSTGRES`
 //! (`postgres://user@host:port`, without a database name), else one that
@@ -245,23 +247,41 @@ fn raw_postgres(dir: &Path, backend: &Backend, run: &Location) -> Duration {
     began.elapsed()
 }
 
+/// `i` scrambled (SplitMix64's finalizer): distinct numbers in no order,
+/// the same in every run.
+fn scrambled(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
     let sqlite_only = std::env::args().any(|arg| arg == "--sqlite");
+    let crm_ids = std::env::args().any(|arg| arg == "--crm-ids");
     let rounds = if quick { 1 } else { 3 };
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(dir.path().join("five.flow"), FLOW).expect("the flow");
     let leads: String = (0..LEADS)
         .map(|i| {
+            let id = if crm_ids {
+                format!("{:016x}", scrambled(i as u64))
+            } else {
+                format!("lead-{i}")
+            };
             format!(
-                "{{\"id\": \"lead-{i}\", \"email\": \"lead{i}@example.com\", \"first_name\": \"Lead{i}\", \"phone_number\": \"+1555{i:07}\", \"score\": {}}}\n",
+                "{{\"id\": \"{id}\", \"email\": \"lead{i}@example.com\", \"first_name\": \"Lead{i}\", \"phone_number\": \"+1555{i:07}\", \"score\": {}}}\n",
                 i % 100
             )
         })
         .collect();
     std::fs::write(dir.path().join("leads.jsonl"), leads).expect("the leads");
     let server = (!sqlite_only).then(PostgresServer::get);
-    println!("flowc publish + leads import + run until done: {LEADS} leads, recording provider\n");
+    println!(
+        "flowc publish + leads import + run until done: {LEADS} leads ({} ids), recording provider\n",
+        if crm_ids { "CRM-like" } else { "sequential" }
+    );
     let postgres = server
         .iter()
         .map(|server| Backend::Postgres(server.url.clone()));
