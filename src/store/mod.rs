@@ -403,15 +403,19 @@ impl Tx<'_> {
     /// Commits the transaction (first writing the rows appended).
     pub fn commit(self) -> Result<(), StoreError> {
         for table in self.appended.take() {
+            // A piece of rows is a run of the values kept one row after
+            // the other: bound as they are, not copied.
             let rows: Vec<&[Value<'static>]> = table.values.chunks(table.columns).collect();
+            let mut values = table.values.as_slice();
             for piece in pieces(&rows) {
                 let sql = format!(
                     "INSERT INTO {} VALUES {}",
                     table.into,
                     marks(piece.len(), table.columns)
                 );
-                let values: Vec<Value<'_>> = piece.concat();
-                self.store.backend.execute(&sql, &values)?;
+                let (bound, rest) = values.split_at(piece.len() * table.columns);
+                self.store.backend.execute(&sql, bound)?;
+                values = rest;
             }
         }
         self.open.set(false);
