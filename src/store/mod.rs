@@ -17,17 +17,16 @@
 mod postgres;
 mod schema;
 mod sqlite;
+mod tx;
 mod value;
 
-use std::cell::{Cell as Flag, RefCell};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
 pub use sqlite::{wait_when_busy, BUSY_TIMEOUT, MMAP_SIZE};
+pub use tx::{marks, pieces, Tx, PIECES};
 pub use value::{Cell, FromColumn, Row, ToValue, Value};
 
 /// The schema version this flowc writes and reads, on both backends.
@@ -276,10 +275,6 @@ impl Store {
         self.backend.kind()
     }
 
-    /// Starts a transaction. On SQLite it holds the write lock from its
-    /// start, so what it reads is what it changes; on PostgreSQL, rows are
-    /// locked as statements reach them (`FOR UPDATE`). Rolled back unless
-    /// [`Tx::commit`] is called.
     /// Within the transaction in progress, plans every query for the
     /// values it is given. PostgreSQL plans a statement it has run five
     /// times once for any value, which suits the runner's queries but not
@@ -294,13 +289,13 @@ impl Store {
         }
     }
 
+    /// Starts a transaction. On SQLite it holds the write lock from its
+    /// start, so what it reads is what it changes; on PostgreSQL, rows are
+    /// locked as statements reach them (`FOR UPDATE`). Rolled back unless
+    /// [`Tx::commit`] is called.
     pub fn transaction(&mut self) -> Result<Tx<'_>, StoreError> {
         self.backend.begin()?;
-        Ok(Tx {
-            store: self,
-            open: Flag::new(true),
-            appended: RefCell::new(Vec::new()),
-        })
+        Ok(Tx::new(self))
     }
 
     /// Runs one statement outside a transaction; gives the rows it changed.
@@ -381,132 +376,6 @@ fn first_line(sql: &str) -> &str {
     sql.trim().lines().next().unwrap_or_default()
 }
 
-/// A transaction: the store's queries, committed together by
-/// [`Tx::commit`] or rolled back when dropped.
-pub struct Tx<'s> {
-    store: &'s Store,
-    open: Flag<bool>,
-    /// Rows [`Tx::append`] keeps for the commit, table by table.
-    appended: RefCell<Vec<Appended>>,
-}
-
-/// The rows appended to one table, in order.
-struct Appended {
-    /// The table and its columns: `events (enrollment, at)`.
-    into: &'static str,
-    columns: usize,
-    /// Each row's values, one row after the other.
-    values: Vec<Value<'static>>,
-}
-
-impl Tx<'_> {
-    /// Commits the transaction (first writing the rows appended).
-    pub fn commit(self) -> Result<(), StoreError> {
-        for table in self.appended.take() {
-            // A piece of rows is a run of the values kept one row after
-            // the other: bound as they are, not copied.
-            let rows: Vec<&[Value<'static>]> = table.values.chunks(table.columns).collect();
-            let mut values = table.values.as_slice();
-            for piece in pieces(&rows) {
-                let sql = format!(
-                    "INSERT INTO {} VALUES {}",
-                    table.into,
-                    marks(piece.len(), table.columns)
-                );
-                let (bound, rest) = values.split_at(piece.len() * table.columns);
-                self.store.backend.execute(&sql, bound)?;
-                values = rest;
-            }
-        }
-        self.open.set(false);
-        self.store.backend.batch("COMMIT")
-    }
-
-    /// Appends a row to a table (`into`: the table and its columns, `events
-    /// (enrollment, at)`) when the transaction commits, with the other rows
-    /// appended to it, a piece at a time: for rows nothing reads back
-    /// before then, such as timeline events. One table's rows keep their
-    /// order.
-    pub fn append<const N: usize>(&self, into: &'static str, row: [Value<'static>; N]) {
-        let mut appended = self.appended.borrow_mut();
-        let table = match appended.iter().position(|table| table.into == into) {
-            Some(found) => &mut appended[found],
-            None => {
-                appended.push(Appended {
-                    into,
-                    columns: N,
-                    values: Vec::new(),
-                });
-                appended.last_mut().expect("just pushed")
-            }
-        };
-        table.values.extend(row);
-    }
-
-    /// Tells idle runners, once this transaction commits, that it made
-    /// work for them.
-    pub fn notify(&self) -> Result<(), StoreError> {
-        self.store.backend.notify()
-    }
-}
-
-impl std::ops::Deref for Tx<'_> {
-    type Target = Store;
-
-    fn deref(&self) -> &Store {
-        self.store
-    }
-}
-
-impl Drop for Tx<'_> {
-    fn drop(&mut self) {
-        if self.open.get() {
-            // A failed rollback leaves nothing to undo: the connection
-            // rolls back when it closes.
-            let _ = self.store.backend.batch("ROLLBACK");
-        }
-    }
-}
-
-/// Statements that write or read many rows at once take them in pieces of
-/// these sizes (as many of the largest as fit, then smaller ones), so a
-/// connection prepares a handful of texts, not one per count.
-pub const PIECES: [usize; 7] = [64, 32, 16, 8, 4, 2, 1];
-
-/// Splits `items` into pieces of the sizes in [`PIECES`].
-pub fn pieces<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        let size = PIECES.into_iter().find(|size| *size <= items.len())?;
-        let (piece, rest) = items.split_at(size);
-        items = rest;
-        Some(piece)
-    })
-}
-
-/// The parameter marks of `rows` rows of `columns` values each, numbered
-/// from `?1`: `(?1, ?2), (?3, ?4)`. Made once per shape: a runner asks for
-/// the same few ([`PIECES`]) every round, and writing 64 rows' marks
-/// anew each time was 4% of an import.
-pub fn marks(rows: usize, columns: usize) -> Arc<str> {
-    static MADE: Mutex<BTreeMap<(usize, usize), Arc<str>>> = Mutex::new(BTreeMap::new());
-    let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
-    let text = made.entry((rows, columns)).or_insert_with(|| {
-        let mut text = String::new();
-        for row in 0..rows {
-            text.push_str(if row == 0 { "(" } else { ", (" });
-            for column in 1..=columns {
-                if column > 1 {
-                    text.push_str(", ");
-                }
-                text.push_str(&format!("?{}", row * columns + column));
-            }
-            text.push(')');
-        }
-        text.into()
-    });
-    Arc::clone(text)
-}
-
 /// The parameters of a statement: `params![a, b]` for `?1`, `?2`.
 #[macro_export]
 macro_rules! params {
@@ -547,61 +416,5 @@ mod tests {
             Location::parse("postgresql://localhost/x"),
             Location::Postgres(_)
         ));
-    }
-
-    #[test]
-    fn many_rows_go_in_pieces_of_a_few_sizes_with_their_marks() {
-        let items: Vec<usize> = (0..203).collect();
-        let sizes: Vec<usize> = pieces(&items).map(<[usize]>::len).collect();
-        assert_eq!(sizes, [64, 64, 64, 8, 2, 1]);
-        let rejoined: Vec<usize> = pieces(&items).flatten().copied().collect();
-        assert_eq!(rejoined, items);
-        assert_eq!(pieces::<u8>(&[]).count(), 0);
-        assert_eq!(&*marks(2, 3), "(?1, ?2, ?3), (?4, ?5, ?6)");
-        assert_eq!(&*marks(1, 1), "(?1)");
-    }
-
-    /// Appended rows are written at commit, in order, a piece at a time
-    /// (here 70 rows: 64 + 4 + 2), beside the statements run directly;
-    /// rolled back, they are not written at all.
-    #[test]
-    fn appended_rows_are_written_in_order_at_commit_and_not_on_rollback() {
-        let dir = tempfile::tempdir().expect("a folder");
-        let mut store = Store::open(dir.path().join("flowc.db")).expect("opened");
-        let row = |i: i64| {
-            [
-                Value::Text(format!("k{i:03}").into()),
-                Value::Text(i.to_string().into()),
-            ]
-        };
-        let count = |store: &Store| -> i64 {
-            store
-                .query_one("SELECT count(*) FROM meta", params![], |row| row.get(0))
-                .expect("counted")
-        };
-        let transaction = store.transaction().expect("begun");
-        for i in 0..70 {
-            transaction.append("meta (key, value)", row(i));
-        }
-        transaction
-            .execute(
-                "INSERT INTO meta (key, value) VALUES ('direct', 'x')",
-                params![],
-            )
-            .expect("inserted");
-        drop(transaction);
-        assert_eq!(count(&store), 0, "nothing written without a commit");
-        let transaction = store.transaction().expect("begun");
-        for i in 0..70 {
-            transaction.append("meta (key, value)", row(i));
-        }
-        transaction.commit().expect("committed");
-        let values: Vec<String> = store
-            .query("SELECT value FROM meta ORDER BY rowid", params![], |row| {
-                row.get(0)
-            })
-            .expect("read");
-        let expected: Vec<String> = (0..70).map(|i| i.to_string()).collect();
-        assert_eq!(values, expected);
     }
 }
