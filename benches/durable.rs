@@ -62,13 +62,13 @@ fn durable(dir: &Path) -> (f64, usize, f64) {
         .expect("checkpointed");
     let per_thousand = file_size(&db) as f64 / (LEADS as f64 / 1000.0);
 
-    let provider = Carrier::Recorded;
+    let carrier = Carrier::Recorded;
     let mut transitions = 0;
     let began = Instant::now();
     for minute in 1..=WAITS as i64 {
         live.clock = Clock::Fixed(start() + chrono::Duration::minutes(minute));
         loop {
-            let done = live.tick(&provider).expect("a tick");
+            let done = live.tick(&carrier).expect("a tick");
             if done == 0 && live.in_flight().expect("counted") == 0 {
                 break;
             }
@@ -226,9 +226,9 @@ fn http_runners(dir: &Path, server: &SlowHttp, runners: usize) -> f64 {
             std::thread::spawn(move || {
                 let clock = Clock::Fixed(start());
                 let mut live = Live::new(Store::open(&db).expect("a database"), clock);
-                let provider = Carrier::Sent(Arc::new(Providers::new(config).expect("providers")));
+                let carrier = Carrier::Sent(Arc::new(Providers::new(config).expect("providers")));
                 loop {
-                    let done = live.tick(&provider).expect("a tick");
+                    let done = live.tick(&carrier).expect("a tick");
                     if done == 0
                         && live.in_flight().expect("counted") == 0
                         && unfinished(&live) == 0
@@ -304,11 +304,11 @@ agents = {{ sdr-bot = "https://voice.acme.example/sdr.xml" }}
         sink.port, server.port
     ))
     .expect("a config");
-    let provider = Carrier::Sent(Arc::new(Providers::new(config).expect("providers")));
+    let carrier = Carrier::Sent(Arc::new(Providers::new(config).expect("providers")));
     sink.clear();
     let began = Instant::now();
     while sink.accepted().len() < EMAILS {
-        live.tick(&provider).expect("a tick");
+        live.tick(&carrier).expect("a tick");
     }
     let mut delays: Vec<f64> = sink
         .accepted()

@@ -381,9 +381,9 @@ fn four_runners_on_one_database_deliver_every_effect_once() {
 }
 
 /// The most deliveries one runner has in flight in this workflow: what the
-/// recording provider records of each of its three kinds (notify, email,
-/// http) in a round, confirmed the next. A kill repeats at most these, each under its key, once another
-/// runner takes over their lapsed claims.
+/// recording carrier records of each of its three kinds (notify, email,
+/// http) in a round, confirmed the next. A kill repeats at most these,
+/// each under its key, once another runner takes over their lapsed claims.
 const IN_FLIGHT: usize = 3 * flowc::runtime::live::RECORDED_PER_ROUND;
 
 #[test]

@@ -80,8 +80,8 @@ pub(crate) struct State {
     pub webhooks: Webhooks,
 }
 
-/// Serves the API on `options.listen` while a runner works with
-/// `provider`, until SIGTERM or SIGINT; gives how many steps of work the
+/// Serves the API on `options.listen` while a runner carries effects by
+/// `carrier`, until SIGTERM or SIGINT; gives how many steps of work the
 /// runner did.
 pub fn serve(options: &Options, carrier: Carrier) -> Result<usize, ServeError> {
     let tokio = tokio::runtime::Builder::new_multi_thread()
