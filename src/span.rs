@@ -68,6 +68,68 @@ impl<T> Spanned<T> {
     }
 }
 
+/// An edit seen from the text after it: every position at or past `from`
+/// (in the text before) moves by `by` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Moved {
+    /// The first position that moves.
+    pub from: u32,
+    /// How far: bytes inserted (positive) or removed (negative).
+    pub by: i64,
+}
+
+impl Moved {
+    /// Where `at` is after the edit.
+    pub fn at(self, at: u32) -> u32 {
+        if at >= self.from {
+            (i64::from(at) + self.by) as u32
+        } else {
+            at
+        }
+    }
+}
+
+/// What holds positions into a text, moved along when part of the text is
+/// read again ([`crate::syntax::reread`]). Every span a value holds must be
+/// moved: one left behind points at the wrong text.
+pub trait Shift {
+    /// Moves the positions `moved` says.
+    fn shift(&mut self, moved: Moved);
+}
+
+impl Shift for Span {
+    fn shift(&mut self, moved: Moved) {
+        self.start = moved.at(self.start);
+        self.end = moved.at(self.end);
+    }
+}
+
+impl<T> Shift for Spanned<T> {
+    fn shift(&mut self, moved: Moved) {
+        self.span.shift(moved);
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, moved: Moved) {
+        self.iter_mut().for_each(|item| item.shift(moved));
+    }
+}
+
+impl<T: Shift> Shift for Option<T> {
+    fn shift(&mut self, moved: Moved) {
+        if let Some(value) = self {
+            value.shift(moved);
+        }
+    }
+}
+
+impl<T: Shift> Shift for Box<T> {
+    fn shift(&mut self, moved: Moved) {
+        (**self).shift(moved);
+    }
+}
+
 /// Line and column (both from 1, column in characters) of a byte offset.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());

@@ -6,6 +6,7 @@
 
 mod effects;
 mod expr;
+mod shift;
 mod steps;
 
 pub use effects::*;

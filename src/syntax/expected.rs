@@ -39,7 +39,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         section_word => "a setting or a section",
         workflow_item => "a setting or a section",
         day_item => "a day",
-        step_item => A_STEP,
+        step_item | step_unit => A_STEP,
         unary | literal | filter_arg | operand => "a value",
         test => "a test (is, is not, >, <, contains, is set, ...)",
         setting_timezone => "`timezone NAME`",

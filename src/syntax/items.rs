@@ -3,6 +3,7 @@
 use pest::iterators::Pair;
 
 use super::expected::expected_here;
+use super::reread::StepUnits;
 use super::{children, content, first, span, Builder, Rule, SyntaxError};
 use crate::ast::*;
 use crate::span::{Span, Spanned};
@@ -249,6 +250,7 @@ impl Builder<'_> {
             }
             Rule::steps_section => {
                 let section_span = span(&item);
+                self.sections.push(StepUnits::of(&item));
                 let steps = self.step_list(content(item));
                 workflow.steps.push(StepsSection {
                     steps,

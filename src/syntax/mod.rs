@@ -8,6 +8,7 @@ mod expr;
 mod items;
 mod nesting;
 pub mod outline;
+mod reread;
 mod steps;
 mod text;
 pub mod tokens;
@@ -19,6 +20,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 
 pub use error::SyntaxError;
+pub use reread::{reread, Readings};
 
 use crate::ast::{Ident, SourceFile};
 use crate::diagnostic::Diagnostic;
@@ -37,6 +39,8 @@ pub struct Parsed {
     pub file: SourceFile,
     /// Syntax errors, in order.
     pub diagnostics: Vec<Diagnostic>,
+    /// The top-level steps of each `steps` section, for [`reread`].
+    sections: Vec<reread::StepUnits>,
 }
 
 /// Parses a `.flow` source; never fails, never panics.
@@ -167,6 +171,8 @@ pub(crate) struct Builder<'s> {
     quiet_until: usize,
     /// Where the last stray line ended, to report a run of them once.
     last_stray_end: usize,
+    /// The top-level steps of each `steps` section read.
+    sections: Vec<reread::StepUnits>,
 }
 
 impl<'s> Builder<'s> {
@@ -176,13 +182,18 @@ impl<'s> Builder<'s> {
             diagnostics: Vec::new(),
             quiet_until: 0,
             last_stray_end: usize::MAX,
+            sections: Vec::new(),
         }
     }
 
     fn finish(self, file: SourceFile) -> Parsed {
         let mut diagnostics = self.diagnostics;
         crate::diagnostic::sort(&mut diagnostics);
-        Parsed { file, diagnostics }
+        Parsed {
+            file,
+            diagnostics,
+            sections: self.sections,
+        }
     }
 
     /// Records a syntax error unless an earlier one already explains it.

@@ -149,7 +149,10 @@ fn goal(pair: Pair<'_, Rule>) -> Option<Symbol> {
 }
 
 /// The steps among `items`, each with the label before it.
-fn step_list<'i>(items: impl Iterator<Item = Pair<'i, Rule>>, text: &str) -> Vec<Symbol> {
+pub(super) fn step_list<'i>(
+    items: impl Iterator<Item = Pair<'i, Rule>>,
+    text: &str,
+) -> Vec<Symbol> {
     let mut label = None;
     let mut steps = Vec::new();
     for item in items {
