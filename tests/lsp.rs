@@ -420,6 +420,77 @@ fn requests_right_after_a_change_each_get_their_reading() {
     client.stop();
 }
 
+/// A document edited inside its steps (which the server reads again only
+/// around the edit) answers exactly as the same text opened fresh: outline,
+/// folds, tokens, hover, definitions and diagnostics, at positions before
+/// and after the edit.
+#[test]
+fn an_edited_document_answers_as_the_same_text_opened_fresh() {
+    const WHOLE: [&str; 3] = [
+        "textDocument/documentSymbol",
+        "textDocument/foldingRange",
+        "textDocument/semanticTokens/full",
+    ];
+    let mut client = Client::start();
+    let edited = "file:///tmp/flowc-lsp-edited/a.flow";
+    let steps = "    wait 2 hours\n    condition\n      branch big when lead_score > 90\n        wait 1 hour\n      else\n        exit\n    end\n    goto first\n";
+    let mut text = SOURCE.replace("    goto first\n", steps);
+    client.open(edited, &text);
+    client.diagnostics(edited);
+    let changes: [(&str, &str); 4] = [
+        (
+            "subject \"Hi {{ first_name }}\"",
+            "subject \"Hello {{ first_name }}, again\"",
+        ),
+        (
+            "wait 2 hours",
+            "wait 2 hours\n    send text\n      message \"Still there?\"",
+        ),
+        (
+            "branch big when lead_score > 90",
+            "branch huge when lead_score > 95",
+        ),
+        ("goto first", "goto frist"),
+    ];
+    let document = |uri: &str| json!({"textDocument": {"uri": uri}});
+    for (version, (from, to)) in (2..).zip(changes) {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+        client.change(edited, version, &text);
+        let answers: Vec<Value> = WHOLE
+            .iter()
+            .map(|method| client.request(method, document(edited)))
+            .collect();
+        let fresh = format!("file:///tmp/flowc-lsp-edited/fresh{version}.flow");
+        client.open(&fresh, &text);
+        for (method, answer) in WHOLE.iter().zip(answers) {
+            let expected = client.request(method, document(&fresh));
+            assert_eq!(answer, expected, "{method} after {to:?}");
+        }
+        for line in 0..text.lines().count() as u32 {
+            for method in ["textDocument/hover", "textDocument/definition"] {
+                let answer = client.at(method, edited, line, 6);
+                let mut expected = client.at(method, &fresh, line, 6);
+                if let Some(uri) = expected.get_mut("uri") {
+                    *uri = json!(edited);
+                }
+                assert_eq!(answer, expected, "{method} on line {line} after {to:?}");
+            }
+        }
+        let errors = |diagnostics: Vec<Value>| -> Vec<String> {
+            diagnostics
+                .iter()
+                .map(|d| format!("{} {}", d["range"], d["message"]))
+                .collect()
+        };
+        assert_eq!(
+            errors(client.diagnostics(edited)),
+            errors(client.diagnostics(&fresh))
+        );
+    }
+    client.stop();
+}
+
 /// A split: hover on its keywords explains them, and the outline nests
 /// each variant's steps under it.
 #[test]

@@ -17,7 +17,7 @@ use crate::config::{Config, ConfigError, InvalidConfig};
 use crate::diagnostic::Diagnostic;
 use crate::syntax::outline::Symbol;
 use crate::syntax::tokens::Token;
-use crate::syntax::{Parsed, Reading, Wanted};
+use crate::syntax::{Parsed, Reading, Readings, Wanted};
 
 use super::analysis::Document;
 
@@ -52,6 +52,18 @@ impl<T: Send + 'static> Background<T> {
         sender
     }
 
+    /// Sets the value, worked out here.
+    fn set(&self, value: T) {
+        let _ = self.value.set(value);
+    }
+
+    /// The value, worked out here or by the thread at work on it (waited
+    /// for); `None` when none was started or its thread stopped.
+    fn done(mut self) -> Option<T> {
+        let sent = || self.job.get_mut().take()?.recv().ok();
+        self.value.take().or_else(sent)
+    }
+
     /// The value: the started work's, or `work`'s when none was started
     /// (or its thread ended without sending it).
     fn get(&self, work: impl FnOnce() -> T) -> &T {
@@ -78,6 +90,10 @@ pub struct Open {
     /// Lets a reading started for a request go on past what the request
     /// waits for; dropped with the document, it stops the reading.
     resume: Cell<Option<Sender<()>>>,
+    /// The last version read whole (or read again), with its reading: the
+    /// first reading this version needs is made from it when the edit
+    /// between them is inside a step list ([`crate::syntax::reread`]).
+    previous: Cell<Option<(Arc<str>, Readings)>>,
 }
 
 impl Open {
@@ -88,6 +104,56 @@ impl Open {
             tokens: Background::new(),
             outline: Background::new(),
             resume: Cell::new(None),
+            previous: Cell::new(None),
+        }
+    }
+
+    /// What the next version can be read from: this version's reading
+    /// (waited for when under way; a reading paused after a request is
+    /// stopped), or else the one this version would have been read from.
+    /// What is left is freed on a thread of its own, not in the way of the
+    /// next request.
+    fn into_previous(self) -> Option<(Arc<str>, Readings)> {
+        let Open {
+            text,
+            tree,
+            tokens,
+            outline,
+            resume,
+            previous,
+        } = self;
+        drop(resume);
+        let previous = previous.into_inner();
+        match (tree.done(), tokens.done(), outline.done()) {
+            (Some(parsed), Some(tokens), Some(outline)) => {
+                spawn(move || drop(previous));
+                let read = Readings {
+                    parsed,
+                    tokens,
+                    outline,
+                };
+                Some((text, read))
+            }
+            unfinished => {
+                spawn(move || drop(unfinished));
+                previous
+            }
+        }
+    }
+
+    /// Reads this version off the previous one's reading, when there is
+    /// one and the edit between them allows.
+    fn read_again(&self) {
+        let Some((old_text, old)) = self.previous.take() else {
+            return;
+        };
+        match crate::syntax::reread(old, &old_text, &self.text) {
+            Ok(read) => {
+                self.tree.set(read.parsed);
+                self.tokens.set(read.tokens);
+                self.outline.set(read.outline);
+            }
+            Err(unused) => spawn(move || drop(unused)),
         }
     }
 
@@ -105,6 +171,7 @@ impl Open {
     /// compete with writing it) or another reading is needed. A reading
     /// under way is let go on.
     fn start_reading(&self, first: Wanted, pause: bool) {
+        self.read_again();
         if self.tree.started() {
             if let Some(resume) = self.resume.take() {
                 let _ = resume.send(());
@@ -206,13 +273,14 @@ pub struct Documents {
 }
 
 impl Documents {
-    /// Opens or replaces a document. What was kept of the replaced one
-    /// (a long file's tree, tokens and outline take milliseconds to free)
-    /// is let go on a thread of its own, not in the way of the next request.
+    /// Opens or replaces a document. The replaced version's reading is
+    /// kept for reading the new one from it.
     pub fn set(&mut self, uri: Uri, text: String) {
-        if let Some(replaced) = self.open.insert(uri, Open::new(text)) {
-            spawn(move || drop(replaced));
+        let open = Open::new(text);
+        if let Some(replaced) = self.open.remove(&uri) {
+            open.previous.set(replaced.into_previous());
         }
+        self.open.insert(uri, open);
     }
 
     /// Starts parsing the documents in `uris` in the background.
