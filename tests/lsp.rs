@@ -420,10 +420,10 @@ fn requests_right_after_a_change_each_get_their_reading() {
     client.stop();
 }
 
-/// A document edited inside its steps (which the server reads again only
-/// around the edit) answers exactly as the same text opened fresh: outline,
-/// folds, tokens, hover, definitions and diagnostics, at positions before
-/// and after the edit.
+/// A document edited in its header, trigger and steps (which the server
+/// reads again only around the edit) answers exactly as the same text
+/// opened fresh: outline, folds, tokens, hover, definitions and
+/// diagnostics, at positions before and after the edit.
 #[test]
 fn an_edited_document_answers_as_the_same_text_opened_fresh() {
     const WHOLE: [&str; 3] = [
@@ -437,7 +437,9 @@ fn an_edited_document_answers_as_the_same_text_opened_fresh() {
     let mut text = SOURCE.replace("    goto first\n", steps);
     client.open(edited, &text);
     client.diagnostics(edited);
-    let changes: [(&str, &str); 4] = [
+    let changes: [(&str, &str); 6] = [
+        ("workflow demo", "workflow demo-renamed"),
+        ("lead_score >= 40", "lead_score >= 50"),
         (
             "subject \"Hi {{ first_name }}\"",
             "subject \"Hello {{ first_name }}, again\"",

@@ -16,7 +16,7 @@ pub use steps::*;
 use crate::span::{Span, Spanned};
 
 /// A name written by the user: a workflow, field, label, branch or identity.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ident {
     /// The name as written.
     pub name: String,
@@ -32,7 +32,7 @@ pub struct SourceFile {
 }
 
 /// One `workflow NAME` and everything up to the next one.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
     /// The workflow's name.
     pub name: Ident,

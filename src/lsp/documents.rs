@@ -144,16 +144,15 @@ impl Open {
     /// Reads this version off the previous one's reading, when there is
     /// one and the edit between them allows.
     fn read_again(&self) {
-        let Some((old_text, old)) = self.previous.take() else {
+        let Some((old_text, mut read)) = self.previous.take() else {
             return;
         };
-        match crate::syntax::reread(old, &old_text, &self.text) {
-            Ok(read) => {
-                self.tree.set(read.parsed);
-                self.tokens.set(read.tokens);
-                self.outline.set(read.outline);
-            }
-            Err(unused) => spawn(move || drop(unused)),
+        if crate::syntax::reread(&mut read, &old_text, &self.text) {
+            self.tree.set(read.parsed);
+            self.tokens.set(read.tokens);
+            self.outline.set(read.outline);
+        } else {
+            spawn(move || drop(read));
         }
     }
 

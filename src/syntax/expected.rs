@@ -29,7 +29,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
         EOI => "the end of the file",
-        file | workflow | kw_workflow => "`workflow NAME`",
+        file | workflow | workflow_head | kw_workflow => "`workflow NAME`",
         stray_line | stray_item_line | stray_field_line | stray_window_line | stray_step_line
         | stray_branch_line | stray_variant_line | invalid | missing_end | WHITESPACE | comment
         | blank_lines | eol | line_end | newline | block_end | bom => return None,
@@ -37,7 +37,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         option_word => "an option of the step above",
         block_word => "`branch`, `variant`, `else`, `end` or `on`",
         section_word => "a setting or a section",
-        workflow_item => "a setting or a section",
+        workflow_item | item_unit => "a setting or a section",
         day_item => "a day",
         step_item | step_unit => A_STEP,
         unary | literal | filter_arg | operand => "a value",

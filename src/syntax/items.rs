@@ -3,7 +3,7 @@
 use pest::iterators::Pair;
 
 use super::expected::expected_here;
-use super::reread::StepUnits;
+use super::reread::{counts, ItemUnits, StepUnits};
 use super::{children, content, first, span, Builder, Rule, SyntaxError};
 use crate::ast::*;
 use crate::span::{Span, Spanned};
@@ -190,8 +190,8 @@ impl Builder<'_> {
     }
 
     /// `workflow`: a workflow's header, settings and sections.
-    fn workflow(&mut self, pair: Pair<'_, Rule>) -> Workflow {
-        let start = span(&pair).start as usize;
+    pub(super) fn workflow(&mut self, pair: Pair<'_, Rule>) -> Workflow {
+        let (start, end) = (span(&pair).start as usize, span(&pair).end as usize);
         let mut items = children(pair);
         let name = match items.next() {
             Some(name) if name.as_rule() == Rule::name => self.ident(&name),
@@ -207,21 +207,20 @@ impl Builder<'_> {
         let mut workflow = Workflow {
             header: Span::new(start, name.span.end as usize),
             name,
-            settings: Vec::new(),
-            fields: Vec::new(),
-            events: Vec::new(),
-            triggers: Vec::new(),
-            windows: Vec::new(),
-            goals: Vec::new(),
-            steps: Vec::new(),
+            ..Workflow::default()
         };
+        let mut units = ItemUnits::new(start);
         for item in items {
+            let (at, before) = (item.as_span().start(), counts(&workflow));
             self.workflow_item(&mut workflow, item);
+            units.push(at, before, &workflow);
         }
+        units.end(end);
+        self.units.workflows.push(units);
         workflow
     }
 
-    fn workflow_item(&mut self, workflow: &mut Workflow, item: Pair<'_, Rule>) {
+    pub(super) fn workflow_item(&mut self, workflow: &mut Workflow, item: Pair<'_, Rule>) {
         match item.as_rule() {
             Rule::setting_timezone
             | Rule::setting_reentry
@@ -250,7 +249,7 @@ impl Builder<'_> {
             }
             Rule::steps_section => {
                 let section_span = span(&item);
-                self.sections.push(StepUnits::of(&item));
+                self.units.steps.push(StepUnits::of(&item));
                 let steps = self.step_list(content(item));
                 workflow.steps.push(StepsSection {
                     steps,

@@ -39,8 +39,8 @@ pub struct Parsed {
     pub file: SourceFile,
     /// Syntax errors, in order.
     pub diagnostics: Vec<Diagnostic>,
-    /// The top-level steps of each `steps` section, for [`reread`].
-    sections: Vec<reread::StepUnits>,
+    /// Where the units [`reread`] reads again begin.
+    units: reread::Units,
 }
 
 /// Parses a `.flow` source; never fails, never panics.
@@ -171,8 +171,8 @@ pub(crate) struct Builder<'s> {
     quiet_until: usize,
     /// Where the last stray line ended, to report a run of them once.
     last_stray_end: usize,
-    /// The top-level steps of each `steps` section read.
-    sections: Vec<reread::StepUnits>,
+    /// Where the units of what was read begin, for [`reread`].
+    units: reread::Units,
 }
 
 impl<'s> Builder<'s> {
@@ -182,7 +182,7 @@ impl<'s> Builder<'s> {
             diagnostics: Vec::new(),
             quiet_until: 0,
             last_stray_end: usize::MAX,
-            sections: Vec::new(),
+            units: reread::Units::default(),
         }
     }
 
@@ -192,7 +192,7 @@ impl<'s> Builder<'s> {
         Parsed {
             file,
             diagnostics,
-            sections: self.sections,
+            units: self.units,
         }
     }
 

@@ -51,31 +51,22 @@ pub(super) fn outline(pairs: Pairs<'_, Rule>, text: &str) -> Vec<Symbol> {
 }
 
 /// A workflow, spanning its header to its last entry.
-fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
+pub(super) fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
     let start = pair.as_span().start();
     let header_end = line_end(text, start);
     let mut name = None;
-    let [mut fields, mut events, mut triggers, mut goals, mut steps]: [Vec<Symbol>; 5] =
-        Default::default();
+    let mut groups: [Vec<Symbol>; 5] = Default::default();
     for item in pair.into_inner() {
         match item.as_rule() {
             Rule::name if name.is_none() => name = Some(item),
-            Rule::fields_section => fields.extend(item.into_inner().filter_map(field)),
-            Rule::event_section => events.push(event(item)),
-            Rule::trigger => {
-                let span = head_span(item);
-                let detail = first_line(text, span);
-                triggers.push(leaf("trigger", &detail, SymbolKind::Event, (span, span)));
+            _ => {
+                if let Some((group, entries)) = entries(item, text) {
+                    groups[group as usize].extend(entries);
+                }
             }
-            Rule::goal => goals.extend(goal(item)),
-            Rule::steps_section => steps.extend(step_list(item.into_inner(), text)),
-            _ => {}
         }
     }
-    let children: Vec<Symbol> = [fields, events, triggers, goals, steps]
-        .into_iter()
-        .flatten()
-        .collect();
+    let children: Vec<Symbol> = groups.into_iter().flatten().collect();
     let end = children
         .iter()
         .map(|child| child.span.end as usize)
@@ -93,6 +84,34 @@ fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
         name_span,
         children,
     }
+}
+
+/// The lists of a workflow's outline, in their order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Group {
+    Fields,
+    Events,
+    Triggers,
+    Goals,
+    Steps,
+}
+
+/// The outline entries of a workflow's item, and the list they go to;
+/// `None` for an item the outline leaves out (a setting, windows).
+pub(super) fn entries(item: Pair<'_, Rule>, text: &str) -> Option<(Group, Vec<Symbol>)> {
+    Some(match item.as_rule() {
+        Rule::fields_section => (Group::Fields, item.into_inner().filter_map(field).collect()),
+        Rule::event_section => (Group::Events, vec![event(item)]),
+        Rule::trigger => {
+            let span = head_span(item);
+            let detail = first_line(text, span);
+            let trigger = leaf("trigger", &detail, SymbolKind::Event, (span, span));
+            (Group::Triggers, vec![trigger])
+        }
+        Rule::goal => (Group::Goals, goal(item).into_iter().collect()),
+        Rule::steps_section => (Group::Steps, step_list(item.into_inner(), text)),
+        _ => return None,
+    })
 }
 
 /// A field of a `fields` section, with its type as detail.

@@ -191,7 +191,7 @@ fn token(
 /// The role of a `name` from the rule it is in.
 fn name(parent: Option<Rule>, grandparent: Option<Rule>) -> TokenKind {
     let (role, declaration) = match parent {
-        Some(Rule::workflow) => (Role::Workflow, true),
+        Some(Rule::workflow | Rule::workflow_head) => (Role::Workflow, true),
         Some(Rule::label_line) => (Role::Label, true),
         Some(Rule::goto_target) => (Role::Label, false),
         Some(Rule::field_decl) if grandparent == Some(Rule::event_section) => {

@@ -1,0 +1,256 @@
+//! Reading a file again after an edit: only the lines around the edit are
+//! parsed (the top-level steps of a step list, or a workflow's header and
+//! the settings and sections around it); the rest of the last reading is
+//! kept, its positions moved. The language server answers the first
+//! request after a change on a long file this way, in a fraction of a
+//! full parse.
+//!
+//! What is kept is exactly what a full parse would give. A PEG reading of
+//! a step (or of a workflow's item) depends only on the text from its start
+//! on, and one that ends before the line ahead of the edit never read the
+//! edited text (it ends where the next line cannot continue it, which is
+//! decided on that next line). So the units from the one holding the line
+//! before the edit are parsed again, one at a time, until one ends where a
+//! unit of the last reading began (or their list ended) past the edit:
+//! from there on, the text and so the reading are the same. The outline
+//! also measures a step's indent and takes the lines indented deeper below
+//! it: a unit read again starts at its line's start, a kept unit after the
+//! edit only counts once its whole line is past it, and a kept step ahead
+//! of the edit must not reach it. Anything else (an edit that would read a
+//! whole step list again, a file with syntax errors) is left to a full
+//! parse.
+//!
+//! The tests hold re-readings of random edits to every example against
+//! full parses of the edited text.
+
+mod items;
+mod steps;
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+use super::outline::Symbol;
+use super::tokens::Token;
+use super::Parsed;
+use crate::span::{Moved, Shift};
+
+pub(super) use items::{counts, ItemUnits};
+pub(super) use steps::StepUnits;
+
+/// The tree, tokens and outline of one text, read off one parse.
+#[derive(Debug)]
+pub struct Readings {
+    /// The tree and syntax errors.
+    pub parsed: Parsed,
+    /// Every token, in order.
+    pub tokens: Vec<Token>,
+    /// The outline.
+    pub outline: Vec<Symbol>,
+}
+
+/// Where the units a file is read again by begin, as a full parse found
+/// them: the steps of each step list, the header and items of each
+/// workflow.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Units {
+    /// Each `steps` section's steps.
+    pub(super) steps: Vec<StepUnits>,
+    /// Each workflow's header and items, in the order of the file.
+    pub(super) workflows: Vec<ItemUnits>,
+}
+
+impl Shift for Units {
+    fn shift(&mut self, moved: Moved) {
+        self.steps.shift(moved);
+        self.workflows.shift(moved);
+    }
+}
+
+/// Makes `readings`, the reading of `old_text`, the reading of `text`, by
+/// parsing only the units around where they differ; says whether it could
+/// (when not, `readings` is as it was: parse `text` whole, and free the old
+/// reading where it is not in the way, as a long file's reading takes
+/// milliseconds to free).
+pub fn reread(readings: &mut Readings, old_text: &str, text: &str) -> bool {
+    if old_text == text {
+        return true;
+    }
+    if !readings.parsed.diagnostics.is_empty() {
+        return false;
+    }
+    let Some(edit) = Edit::between(old_text, text) else {
+        return false;
+    };
+    let from = line_before(text, edit.start);
+    if let Some(fresh) = steps::read(readings, &edit, from, old_text, text) {
+        fresh.splice(readings);
+        return true;
+    }
+    match items::read(readings, &edit, from, old_text, text) {
+        Some(fresh) => {
+            fresh.splice(readings);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where two texts differ: `start..old_end` in the old one became
+/// `start..new_end` in the new one.
+struct Edit {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+}
+
+impl Edit {
+    /// The edit between two texts; `None` when they are the same.
+    fn between(old: &str, new: &str) -> Option<Edit> {
+        let (a, b) = (old.as_bytes(), new.as_bytes());
+        let start = a
+            .iter()
+            .zip(b)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.len().min(b.len()));
+        if start == a.len() && a.len() == b.len() {
+            return None;
+        }
+        let room = a.len().min(b.len()) - start;
+        let suffix = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take(room)
+            .take_while(|(x, y)| x == y)
+            .count();
+        Some(Edit {
+            start,
+            old_end: a.len() - suffix,
+            new_end: b.len() - suffix,
+        })
+    }
+
+    /// Where a position of the new text past the edit was in the old one.
+    fn old_position(&self, at: usize) -> usize {
+        at + self.old_end - self.new_end
+    }
+}
+
+/// Where units parsed again come back in step with the last reading: the
+/// old text from `old_end` on is the new text from `new_end` on.
+struct Resync {
+    old_end: usize,
+    new_end: usize,
+    /// Where their list now ends, when they ran to its end.
+    list_end: Option<u32>,
+}
+
+impl Resync {
+    /// Parses units with `unit` (which reads the unit at a position and
+    /// says where it ends) from old unit `first` of a list on, until one
+    /// ends, past the edit, where an old unit began or the list ended. A
+    /// unit that ends where it began ends the reading.
+    fn find(
+        starts: &[u32],
+        list_end: u32,
+        first: usize,
+        (edit, old_text, text): (&Edit, &str, &str),
+        mut unit: impl FnMut(usize) -> Option<usize>,
+    ) -> Option<Resync> {
+        let old_list_end = skip_blanks(old_text, list_end as usize);
+        let mut at = starts[first] as usize;
+        let mut end = at;
+        let mut ended = None;
+        loop {
+            // Past the edit, with the whole line (its indent, which the
+            // outline measures, and the line break before it) after it.
+            if line_start(text, at) > edit.new_end {
+                let old_at = edit.old_position(at);
+                if starts.binary_search(&(old_at as u32)).is_ok() {
+                    break;
+                }
+                if old_at == old_list_end {
+                    ended = Some(end as u32);
+                    break;
+                }
+            }
+            end = unit(at)?;
+            if end <= at {
+                return None;
+            }
+            at = skip_blanks(text, end);
+        }
+        Some(Resync {
+            old_end: edit.old_position(at),
+            new_end: at,
+            list_end: ended,
+        })
+    }
+
+    /// How positions after the units move.
+    fn moved(&self) -> Moved {
+        Moved {
+            from: self.old_end as u32,
+            by: self.new_end as i64 - self.old_end as i64,
+        }
+    }
+
+    /// The old text the units replace, from where the first began.
+    fn replaced(&self, start: u32) -> Range<usize> {
+        start as usize..self.old_end
+    }
+}
+
+/// `tokens` with `fresh` in place of those in `replaced`, the rest moved.
+fn splice_tokens(
+    tokens: &mut Vec<Token>,
+    replaced: &Range<usize>,
+    moved: Moved,
+    fresh: Vec<Token>,
+) {
+    let from = tokens.partition_point(|token| (token.span.start as usize) < replaced.start);
+    let to = tokens.partition_point(|token| (token.span.start as usize) < replaced.end);
+    tokens.drain(from..to);
+    tokens.shift(moved);
+    tokens.splice(from..from, fresh);
+}
+
+/// The start of the line holding `at`, as the outline sees lines (after a
+/// `\n`; a `\r` alone also breaks a line for the parser, so a unit may not
+/// start at the start of this line: it is then read whole).
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |newline| newline + 1)
+}
+
+/// The start of the line before the one holding `at` (or of the first).
+fn line_before(text: &str, at: usize) -> usize {
+    match line_start(text, at).checked_sub(1) {
+        Some(end) => line_start(text, end),
+        None => 0,
+    }
+}
+
+/// `at` past the spaces and tabs there, as pest skips them before a unit.
+fn skip_blanks(text: &str, at: usize) -> usize {
+    at + text[at..].len() - text[at..].trim_start_matches([' ', '\t']).len()
+}
+
+/// Moves each position of a list.
+fn shift_all(positions: &mut [u32], moved: Moved) {
+    positions.iter_mut().for_each(|at| *at = moved.at(*at));
+}
+
+impl Shift for Token {
+    fn shift(&mut self, moved: Moved) {
+        self.span.shift(moved);
+    }
+}
+
+impl Shift for Symbol {
+    fn shift(&mut self, moved: Moved) {
+        self.span.shift(moved);
+        self.name_span.shift(moved);
+        self.children.shift(moved);
+    }
+}
