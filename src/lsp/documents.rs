@@ -90,10 +90,6 @@ pub struct Open {
     /// Lets a reading started for a request go on past what the request
     /// waits for; dropped with the document, it stops the reading.
     resume: Cell<Option<Sender<()>>>,
-    /// The last version read whole (or read again), with its reading: the
-    /// first reading this version needs is made from it when the edit
-    /// between them is inside a step list ([`crate::syntax::reread`]).
-    previous: Cell<Option<(Arc<str>, Readings)>>,
 }
 
 impl Open {
@@ -104,55 +100,44 @@ impl Open {
             tokens: Background::new(),
             outline: Background::new(),
             resume: Cell::new(None),
-            previous: Cell::new(None),
         }
     }
 
-    /// What the next version can be read from: this version's reading
-    /// (waited for when under way; a reading paused after a request is
-    /// stopped), or else the one this version would have been read from.
-    /// What is left is freed on a thread of its own, not in the way of the
-    /// next request.
-    fn into_previous(self) -> Option<(Arc<str>, Readings)> {
+    /// This version's reading (waited for when under way; a reading paused
+    /// after a request is stopped), when it is done. What else is kept is
+    /// freed on a thread of its own, not in the way of the next request.
+    fn into_readings(self) -> Option<Readings> {
         let Open {
-            text,
             tree,
             tokens,
             outline,
             resume,
-            previous,
+            ..
         } = self;
         drop(resume);
-        let previous = previous.into_inner();
         match (tree.done(), tokens.done(), outline.done()) {
-            (Some(parsed), Some(tokens), Some(outline)) => {
-                spawn(move || drop(previous));
-                let read = Readings {
-                    parsed,
-                    tokens,
-                    outline,
-                };
-                Some((text, read))
-            }
+            (Some(parsed), Some(tokens), Some(outline)) => Some(Readings {
+                parsed,
+                tokens,
+                outline,
+            }),
             unfinished => {
                 spawn(move || drop(unfinished));
-                previous
+                None
             }
         }
     }
 
-    /// Reads this version off the previous one's reading, when there is
-    /// one and the edit between them allows.
-    fn read_again(&self) {
-        let Some((old_text, mut read)) = self.previous.take() else {
-            return;
-        };
-        if crate::syntax::reread(&mut read, &old_text, &self.text) {
-            self.tree.set(read.parsed);
-            self.tokens.set(read.tokens);
-            self.outline.set(read.outline);
+    /// This version, read off `old`, the reading of `old_text`, when the
+    /// edit between them allows; else `old` is freed on a thread of its own
+    /// (before the parse this version then needs, which takes the memory).
+    fn read_from(&self, old_text: &str, mut old: Readings) {
+        if crate::syntax::reread(&mut old, old_text, &self.text) {
+            self.tree.set(old.parsed);
+            self.tokens.set(old.tokens);
+            self.outline.set(old.outline);
         } else {
-            spawn(move || drop(read));
+            spawn(move || drop(old));
         }
     }
 
@@ -170,7 +155,6 @@ impl Open {
     /// compete with writing it) or another reading is needed. A reading
     /// under way is let go on.
     fn start_reading(&self, first: Wanted, pause: bool) {
-        self.read_again();
         if self.tree.started() {
             if let Some(resume) = self.resume.take() {
                 let _ = resume.send(());
@@ -272,12 +256,16 @@ pub struct Documents {
 }
 
 impl Documents {
-    /// Opens or replaces a document. The replaced version's reading is
-    /// kept for reading the new one from it.
+    /// Opens or replaces a document. A replaced version's reading is taken
+    /// over when the edit allows: the new version is read from it at once
+    /// (milliseconds, where a full parse of a long file takes tens).
     pub fn set(&mut self, uri: Uri, text: String) {
         let open = Open::new(text);
         if let Some(replaced) = self.open.remove(&uri) {
-            open.previous.set(replaced.into_previous());
+            let old_text = Arc::clone(&replaced.text);
+            if let Some(old) = replaced.into_readings() {
+                open.read_from(&old_text, old);
+            }
         }
         self.open.insert(uri, open);
     }
