@@ -3,15 +3,14 @@
 //! whole file).
 
 use pest::iterators::Pair;
-use pest::Parser as _;
 
 use super::steps::reaches;
-use super::{line_start, shift_all, splice_tokens, Edit, Readings, Resync};
+use super::{shift_all, splice_tokens, Change, Readings, Resync, Unit};
 use crate::ast::Workflow;
 use crate::span::{Moved, Shift};
 use crate::syntax::outline::{self, Group, Symbol};
-use crate::syntax::tokens::{self, Token};
-use crate::syntax::{nesting, Builder, FlowParser, Rule};
+use crate::syntax::tokens::Token;
+use crate::syntax::{Builder, Rule};
 
 /// How many entries of each of a workflow's lists (settings, fields,
 /// events, triggers, windows, goals, step lists) a unit made.
@@ -105,16 +104,11 @@ pub(super) struct Fresh {
 }
 
 /// The header and items around an edit in a workflow, parsed again from
-/// the one holding the line `from` (the one before the edit's); `None`
+/// the one holding the line before the edit's; `None`
 /// when the edit is not in one, or they do not read cleanly (or a step
 /// list would be read again whole).
-pub(super) fn read(
-    old: &Readings,
-    edit: &Edit,
-    from: usize,
-    old_text: &str,
-    text: &str,
-) -> Option<Fresh> {
+pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<Fresh> {
+    let (edit, from, text) = (&change.edit, change.from, change.text);
     let workflows = &old.parsed.units.workflows;
     let workflow = workflows
         .iter()
@@ -138,8 +132,7 @@ pub(super) fn read(
         first,
         ..Fresh::default()
     };
-    let texts = (edit, old_text, text);
-    let resync = Resync::find(&units.starts, units.end, first, texts, |at| {
+    let resync = Resync::find(&units.starts, units.end, first, change, |at| {
         fresh.unit(text, at, at == header)
     })?;
     fresh.resync = Some(resync);
@@ -151,50 +144,35 @@ impl Fresh {
     /// line): where it ends, or `None` when it is not read cleanly or is a
     /// step list.
     fn unit(&mut self, text: &str, at: usize, header: bool) -> Option<usize> {
-        let line = line_start(text, at);
-        let rest = &text[line..];
+        // A step list is read again by its steps, or with the whole file.
+        if !header && first_word(&text[at..]) == "steps" {
+            return None;
+        }
         let rule = if header {
             Rule::workflow_head
         } else {
             Rule::item_unit
         };
-        // A step list is read again by its steps, or with the whole file.
-        if !header && first_word(&text[at..]) == "steps" {
-            return None;
-        }
-        let pairs = FlowParser::parse(rule, rest).ok()?;
-        if nesting::too_deep(pairs.clone()).is_some() {
-            return None;
-        }
-        let unit = pairs.clone().next()?;
-        let end = unit.as_span().end();
-        // What is read must start at `at`, not on a line before it.
-        if unit.clone().into_inner().next()?.as_span().start() != at - line {
-            return None;
-        }
-        let moved = Moved {
-            from: 0,
-            by: line as i64,
-        };
+        let unit = Unit::parse(text, at, rule)?;
+        let (rest, moved) = (unit.rest, unit.moved());
         let mut builder = Builder::new(rest);
         if header {
-            let mut workflow = builder.workflow(unit.clone());
-            let mut symbol = outline::workflow(unit, rest);
+            let mut workflow = builder.workflow(unit.pair.clone());
+            let mut symbol = outline::workflow(unit.pair.clone(), rest);
             workflow.shift(moved);
             symbol.shift(moved);
             self.header = Some((workflow, symbol));
             self.made.push(Counts::default());
         } else {
-            self.item(&mut builder, unit.into_inner().next()?, rest, moved);
+            let item = unit.pair.clone().into_inner().next()?;
+            self.item(&mut builder, item, rest, moved);
         }
         if !builder.diagnostics.is_empty() {
             return None;
         }
-        let mut tokens = tokens::from_pairs(pairs, &rest[..end]);
-        tokens.shift(moved);
-        self.tokens.extend(tokens);
+        self.tokens.extend(unit.tokens());
         self.starts.push(at as u32);
-        Some(line + end)
+        Some(unit.end())
     }
 
     /// Reads an item into the lists and outline groups.
@@ -243,11 +221,11 @@ impl Fresh {
             units.made(first..first + count),
             units.made(0..units.made.len()),
         );
-        let (mut header_tree, mut header_outline) = header.unzip();
+        let (header_tree, header_outline) = header.unzip();
 
         old.parsed.file.shift(moved);
         if let Some(workflow) = old.parsed.file.workflows.get_mut(index) {
-            if let Some(header) = header_tree.take() {
+            if let Some(header) = header_tree {
                 workflow.name = header.name;
                 workflow.header = header.header;
             }
@@ -264,7 +242,7 @@ impl Fresh {
 
         old.outline.shift(moved);
         if let Some(workflow) = old.outline.get_mut(index) {
-            if let Some(header) = header_outline.take() {
+            if let Some(header) = header_outline {
                 workflow.name = header.name;
                 workflow.name_span = header.name_span;
                 workflow.span = header.span;

@@ -30,9 +30,12 @@ mod tests;
 
 use std::ops::Range;
 
+use pest::iterators::{Pair, Pairs};
+use pest::Parser as _;
+
 use super::outline::Symbol;
-use super::tokens::Token;
-use super::Parsed;
+use super::tokens::{self, Token};
+use super::{nesting, FlowParser, Parsed, Rule};
 use crate::span::{Moved, Shift};
 
 pub(super) use items::{counts, ItemUnits};
@@ -82,18 +85,33 @@ pub fn reread(readings: &mut Readings, old_text: &str, text: &str) -> bool {
     let Some(edit) = Edit::between(old_text, text) else {
         return false;
     };
-    let from = line_before(text, edit.start);
-    if let Some(fresh) = steps::read(readings, &edit, from, old_text, text) {
+    let change = Change {
+        from: line_before(text, edit.start),
+        edit,
+        old_text,
+        text,
+    };
+    if let Some(fresh) = steps::read(readings, &change) {
         fresh.splice(readings);
         return true;
     }
-    match items::read(readings, &edit, from, old_text, text) {
+    match items::read(readings, &change) {
         Some(fresh) => {
             fresh.splice(readings);
             true
         }
         None => false,
     }
+}
+
+/// An edit and the texts either side of it.
+struct Change<'t> {
+    edit: Edit,
+    /// The start of the line before the edit's: the units from the one
+    /// holding it on are read again.
+    from: usize,
+    old_text: &'t str,
+    text: &'t str,
 }
 
 /// Where two texts differ: `start..old_end` in the old one became
@@ -155,9 +173,10 @@ impl Resync {
         starts: &[u32],
         list_end: u32,
         first: usize,
-        (edit, old_text, text): (&Edit, &str, &str),
+        change: &Change<'_>,
         mut unit: impl FnMut(usize) -> Option<usize>,
     ) -> Option<Resync> {
+        let (edit, old_text, text) = (&change.edit, change.old_text, change.text);
         let old_list_end = skip_blanks(old_text, list_end as usize);
         let mut at = starts[first] as usize;
         let mut end = at;
@@ -199,6 +218,62 @@ impl Resync {
     /// The old text the units replace, from where the first began.
     fn replaced(&self, start: u32) -> Range<usize> {
         start as usize..self.old_end
+    }
+}
+
+/// A unit parsed again, read from the start of its line (whose indent the
+/// outline measures); positions in it count from that start.
+struct Unit<'t> {
+    /// Where its line starts.
+    line: usize,
+    /// The text from there on.
+    rest: &'t str,
+    /// The parse, and its one pair.
+    pairs: Pairs<'t, Rule>,
+    pair: Pair<'t, Rule>,
+}
+
+impl<'t> Unit<'t> {
+    /// The unit `rule` reads at `at`; `None` when there is none there, it
+    /// nests too deep, or what it reads starts on a line before `at`.
+    fn parse(text: &'t str, at: usize, rule: Rule) -> Option<Unit<'t>> {
+        let line = line_start(text, at);
+        let rest = &text[line..];
+        let pairs = FlowParser::parse(rule, rest).ok()?;
+        if nesting::too_deep(pairs.clone()).is_some() {
+            return None;
+        }
+        let pair = pairs.clone().next()?;
+        if pair.clone().into_inner().next()?.as_span().start() != at - line {
+            return None;
+        }
+        Some(Unit {
+            line,
+            rest,
+            pairs,
+            pair,
+        })
+    }
+
+    /// Where it ends in the whole text.
+    fn end(&self) -> usize {
+        self.line + self.pair.as_span().end()
+    }
+
+    /// How its positions move into the whole text.
+    fn moved(&self) -> Moved {
+        Moved {
+            from: 0,
+            by: self.line as i64,
+        }
+    }
+
+    /// Its tokens, in the whole text's positions.
+    fn tokens(&self) -> Vec<Token> {
+        let end = self.pair.as_span().end();
+        let mut tokens = tokens::from_pairs(self.pairs.clone(), &self.rest[..end]);
+        tokens.shift(self.moved());
+        tokens
     }
 }
 

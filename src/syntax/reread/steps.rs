@@ -1,14 +1,13 @@
 //! Reading the top-level steps of a step list again.
 
 use pest::iterators::Pair;
-use pest::Parser as _;
 
-use super::{line_start, shift_all, splice_tokens, Edit, Readings, Resync};
+use super::{shift_all, splice_tokens, Change, Readings, Resync, Unit};
 use crate::ast::Step;
 use crate::span::{Moved, Shift};
 use crate::syntax::outline::{self, Symbol, SymbolKind};
-use crate::syntax::tokens::{self, Token};
-use crate::syntax::{content, nesting, Builder, FlowParser, Rule};
+use crate::syntax::tokens::Token;
+use crate::syntax::{content, Builder, Rule};
 
 /// Where the top-level steps of one `steps` section begin (each with its
 /// label) and where the section ends.
@@ -64,15 +63,10 @@ pub(super) struct Fresh {
 }
 
 /// The steps around an edit inside a step list, parsed again from the one
-/// holding the line `from` (the one before the edit's); `None` when the
+/// holding the line before the edit's; `None` when the
 /// edit is not inside one, or they do not read cleanly.
-pub(super) fn read(
-    old: &Readings,
-    edit: &Edit,
-    from: usize,
-    old_text: &str,
-    text: &str,
-) -> Option<Fresh> {
+pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<Fresh> {
+    let (from, text) = (change.from, change.text);
     let lists = &old.parsed.units.steps;
     let section = lists.iter().position(|units| {
         let first = units.starts.first().map(|&first| first as usize);
@@ -88,8 +82,7 @@ pub(super) fn read(
         first,
         ..Fresh::default()
     };
-    let texts = (edit, old_text, text);
-    let resync = Resync::find(&units.starts, units.end, first, texts, |at| {
+    let resync = Resync::find(&units.starts, units.end, first, change, |at| {
         fresh.unit(text, at)
     })?;
     fresh.resync = Some(resync);
@@ -114,41 +107,23 @@ pub(super) fn reaches(outline: &[Symbol], at: u32) -> bool {
 }
 
 impl Fresh {
-    /// Parses the unit at `at` (read from the start of its line, whose
-    /// indent the outline measures): where it ends, or `None` when there
-    /// is none there or it is not read cleanly.
+    /// Parses the unit at `at`: where it ends, or `None` when there is
+    /// none there or it is not read cleanly.
     fn unit(&mut self, text: &str, at: usize) -> Option<usize> {
-        let line = line_start(text, at);
-        let rest = &text[line..];
-        let pairs = FlowParser::parse(Rule::step_unit, rest).ok()?;
-        if nesting::too_deep(pairs.clone()).is_some() {
-            return None;
-        }
-        let unit = pairs.clone().next()?;
-        let end = unit.as_span().end();
-        // What is read must start at `at`, not on a line before it.
-        if unit.clone().into_inner().next()?.as_span().start() != at - line {
-            return None;
-        }
-        let mut builder = Builder::new(rest);
-        let mut steps = builder.step_list(content(unit.clone()));
+        let unit = Unit::parse(text, at, Rule::step_unit)?;
+        let mut builder = Builder::new(unit.rest);
+        let mut steps = builder.step_list(content(unit.pair.clone()));
         if !builder.diagnostics.is_empty() || steps.len() != 1 {
             return None;
         }
-        let mut tokens = tokens::from_pairs(pairs, &rest[..end]);
-        let mut symbols = outline::step_list(unit.into_inner(), rest);
-        let moved = Moved {
-            from: 0,
-            by: line as i64,
-        };
-        steps.shift(moved);
-        tokens.shift(moved);
-        symbols.shift(moved);
+        let mut symbols = outline::step_list(unit.pair.clone().into_inner(), unit.rest);
+        steps.shift(unit.moved());
+        symbols.shift(unit.moved());
         self.steps.extend(steps);
-        self.tokens.extend(tokens);
+        self.tokens.extend(unit.tokens());
         self.symbols.extend(symbols);
         self.starts.push(at as u32);
-        Some(line + end)
+        Some(unit.end())
     }
 
     /// The old reading with these steps in place of those they replace,

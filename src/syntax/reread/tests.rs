@@ -245,6 +245,25 @@ fn a_whole_step_list_or_a_file_with_errors_is_left_to_a_full_parse() {
     assert!(again(full(text), text, &text.replace("exit", "exit now")).is_none());
 }
 
+/// Makes each edit in turn to an example: each re-reading, when it is
+/// made, is the full parse of the edited text.
+fn hold_edits<E>(example: prop::sample::Index, edits: Vec<E>, edit: impl Fn(&str, E) -> String) {
+    let sources = sources();
+    let mut text = sources[example.index(sources.len())].clone();
+    let mut read = full(&text);
+    for each in edits {
+        let next = edit(&text, each);
+        read = match again(read, &text, &next) {
+            Some(reread) => {
+                assert_same(&reread, &full(&next), &next);
+                reread
+            }
+            None => full(&next),
+        };
+        text = next;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -256,20 +275,7 @@ proptest! {
         example in any::<prop::sample::Index>(),
         edits in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<usize>()), 1..12),
     ) {
-        let sources = sources();
-        let mut text = sources[example.index(sources.len())].clone();
-        let mut read = full(&text);
-        for (line, how, piece) in edits {
-            let next = line_edited(&text, line, how, piece);
-            read = match again(read, &text, &next) {
-                Some(reread) => {
-                    assert_same(&reread, &full(&next), &next);
-                    reread
-                }
-                None => full(&next),
-            };
-            text = next;
-        }
+        hold_edits(example, edits, |text, (line, how, piece)| line_edited(text, line, how, piece));
     }
 
     /// Any chain of edits to any example: each re-read, when it is
@@ -282,20 +288,8 @@ proptest! {
             1..8,
         ),
     ) {
-        let sources = sources();
-        let mut text = sources[example.index(sources.len())].clone();
-        let mut read = full(&text);
-        for (at, length, piece) in edits {
-
-            let next = edited(&text, at, length, PIECES[piece.index(PIECES.len())]);
-            read = match again(read, &text, &next) {
-                Some(reread) => {
-                    assert_same(&reread, &full(&next), &next);
-                    reread
-                }
-                None => full(&next),
-            };
-            text = next;
-        }
+        hold_edits(example, edits, |text, (at, length, piece)| {
+            edited(text, at, length, PIECES[piece.index(PIECES.len())])
+        });
     }
 }
