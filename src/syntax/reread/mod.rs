@@ -107,8 +107,8 @@ pub fn reread(readings: &mut Readings, old_text: &str, text: &str) -> bool {
 /// An edit and the texts either side of it.
 struct Change<'t> {
     edit: Edit,
-    /// The start of the line before the edit's: the units from the one
-    /// holding it on are read again.
+    /// The end of the line before the edit's: the units from the last
+    /// one starting at or before it on are read again.
     from: usize,
     old_text: &'t str,
     text: &'t str,
@@ -123,10 +123,12 @@ struct Edit {
 }
 
 impl Edit {
-    /// The edit between two texts; `None` when they are the same.
+    /// The edit between two texts, from and to whole characters (`é` to
+    /// `è` differ in their second byte only); `None` when they are the
+    /// same.
     fn between(old: &str, new: &str) -> Option<Edit> {
         let (a, b) = (old.as_bytes(), new.as_bytes());
-        let start = a
+        let mut start = a
             .iter()
             .zip(b)
             .position(|(x, y)| x != y)
@@ -134,14 +136,21 @@ impl Edit {
         if start == a.len() && a.len() == b.len() {
             return None;
         }
+        // The bytes ahead are the same in both: so are their characters.
+        while !new.is_char_boundary(start) {
+            start -= 1;
+        }
         let room = a.len().min(b.len()) - start;
-        let suffix = a
+        let mut suffix = a
             .iter()
             .rev()
             .zip(b.iter().rev())
             .take(room)
             .take_while(|(x, y)| x == y)
             .count();
+        while !old.is_char_boundary(a.len() - suffix) {
+            suffix -= 1;
+        }
         Some(Edit {
             start,
             old_end: a.len() - suffix,
@@ -298,12 +307,11 @@ fn line_start(text: &str, at: usize) -> usize {
     text[..at].rfind('\n').map_or(0, |newline| newline + 1)
 }
 
-/// The start of the line before the one holding `at` (or of the first).
+/// The end of the line before the one holding `at` (its line break), or
+/// the start of the first: a unit starting at or before it starts on that
+/// line or earlier.
 fn line_before(text: &str, at: usize) -> usize {
-    match line_start(text, at).checked_sub(1) {
-        Some(end) => line_start(text, end),
-        None => 0,
-    }
+    line_start(text, at).saturating_sub(1)
 }
 
 /// `at` past the spaces and tabs there, as pest skips them before a unit.

@@ -58,6 +58,7 @@ const PIECES: &[&str] = &[
     "\"",
     "\"\"\"",
     "é",
+    "è",
     "{{ first_name }}",
     "end\n",
     "    end\n",
@@ -291,5 +292,17 @@ proptest! {
         hold_edits(example, edits, |text, (at, length, piece)| {
             edited(text, at, length, PIECES[piece.index(PIECES.len())])
         });
+    }
+}
+
+/// `é` to `è` differ in their second byte: the edit starts at the first
+/// (slicing at the second panicked, and ended the language server).
+#[test]
+fn an_edit_inside_a_character_is_read_from_its_start() {
+    let text = "workflow w\n  steps\n    send email\n      subject \"café\"\n    exit\n";
+    for (from, to) in [("café", "cafè"), ("café", "caféé"), ("café\"", "caf\"")] {
+        let changed = text.replace(from, to);
+        let read = again(full(text), text, &changed).unwrap_or_else(|| panic!("{to} read whole"));
+        assert_same(&read, &full(&changed), &changed);
     }
 }
