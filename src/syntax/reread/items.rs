@@ -10,7 +10,9 @@ use crate::ast::Workflow;
 use crate::span::{Moved, Shift};
 use crate::syntax::outline::{self, Group, Symbol};
 use crate::syntax::tokens::Token;
-use crate::syntax::{Builder, Rule};
+use pest::Parser as _;
+
+use crate::syntax::{Builder, FlowParser, Rule};
 
 /// How many entries of each of a workflow's lists (settings, fields,
 /// events, triggers, windows, goals, step lists) a unit made.
@@ -100,14 +102,13 @@ pub(super) struct Fresh {
     tokens: Vec<Token>,
     starts: Vec<u32>,
     made: Vec<Counts>,
-    resync: Option<Resync>,
 }
 
 /// The header and items around an edit in a workflow, parsed again from
-/// the one holding the line before the edit's; `None`
-/// when the edit is not in one, or they do not read cleanly (or a step
-/// list would be read again whole).
-pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<Fresh> {
+/// the one holding the line before the edit's, and where they come back in
+/// step with the old reading; `None` when the edit is not in a workflow,
+/// or they do not read cleanly (or a step list would be read again whole).
+pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync)> {
     let (edit, from, text) = (&change.edit, change.from, change.text);
     let workflows = &old.parsed.units.workflows;
     let workflow = workflows
@@ -135,8 +136,7 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<Fresh> {
     let resync = Resync::find(&units.starts, units.end, first, change, |at| {
         fresh.unit(text, at, at == header)
     })?;
-    fresh.resync = Some(resync);
-    Some(fresh)
+    Some((fresh, resync))
 }
 
 impl Fresh {
@@ -145,7 +145,7 @@ impl Fresh {
     /// step list.
     fn unit(&mut self, text: &str, at: usize, header: bool) -> Option<usize> {
         // A step list is read again by its steps, or with the whole file.
-        if !header && first_word(&text[at..]) == "steps" {
+        if !header && FlowParser::parse(Rule::kw_steps, &text[at..]).is_ok() {
             return None;
         }
         let rule = if header {
@@ -197,7 +197,7 @@ impl Fresh {
 
     /// The old reading with these units in place of those they replace,
     /// the rest moved.
-    pub(super) fn splice(self, old: &mut Readings) {
+    pub(super) fn splice(self, resync: Resync, old: &mut Readings) {
         let Fresh {
             workflow: index,
             first,
@@ -207,11 +207,7 @@ impl Fresh {
             tokens,
             starts,
             made: made_units,
-            resync,
         } = self;
-        let Some(resync) = resync else {
-            return;
-        };
         let moved = resync.moved();
         let units = &old.parsed.units.workflows[index];
         let replaced = resync.replaced(units.starts[first]);
@@ -250,14 +246,6 @@ impl Fresh {
             splice_groups(workflow, groups, made);
         }
     }
-}
-
-/// The first word of a text.
-fn first_word(text: &str) -> &str {
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .unwrap_or(text.len());
-    &text[..end]
 }
 
 /// The lists of `workflow` with `fresh`'s in place of the `made` entries

@@ -91,13 +91,13 @@ pub fn reread(readings: &mut Readings, old_text: &str, text: &str) -> bool {
         old_text,
         text,
     };
-    if let Some(fresh) = steps::read(readings, &change) {
-        fresh.splice(readings);
+    if let Some((fresh, resync)) = steps::read(readings, &change) {
+        fresh.splice(resync, readings);
         return true;
     }
     match items::read(readings, &change) {
-        Some(fresh) => {
-            fresh.splice(readings);
+        Some((fresh, resync)) => {
+            fresh.splice(resync, readings);
             true
         }
         None => false,

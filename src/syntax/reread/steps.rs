@@ -59,13 +59,13 @@ pub(super) struct Fresh {
     tokens: Vec<Token>,
     symbols: Vec<Symbol>,
     starts: Vec<u32>,
-    resync: Option<Resync>,
 }
 
 /// The steps around an edit inside a step list, parsed again from the one
-/// holding the line before the edit's; `None` when the
-/// edit is not inside one, or they do not read cleanly.
-pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<Fresh> {
+/// holding the line before the edit's, and where they come back in step
+/// with the old reading; `None` when the edit is not inside a step list,
+/// or they do not read cleanly.
+pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync)> {
     let (from, text) = (change.from, change.text);
     let lists = &old.parsed.units.steps;
     let section = lists.iter().position(|units| {
@@ -85,8 +85,7 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<Fresh> {
     let resync = Resync::find(&units.starts, units.end, first, change, |at| {
         fresh.unit(text, at)
     })?;
-    fresh.resync = Some(resync);
-    Some(fresh)
+    Some((fresh, resync))
 }
 
 /// Whether an outline entry ahead of `at` reaches it: the outline takes a
@@ -128,10 +127,7 @@ impl Fresh {
 
     /// The old reading with these steps in place of those they replace,
     /// the rest moved.
-    pub(super) fn splice(self, old: &mut Readings) {
-        let Some(resync) = self.resync else {
-            return;
-        };
+    pub(super) fn splice(self, resync: Resync, old: &mut Readings) {
         let (section, first) = (self.section, self.first);
         let moved = resync.moved();
         let units = &old.parsed.units.steps[section];
