@@ -249,8 +249,11 @@ impl Builder<'_> {
             }
             Rule::steps_section => {
                 let section_span = span(&item);
-                self.units.steps.push(StepUnits::of(&item));
-                let steps = self.step_list(content(item));
+                let (mut units, mut label) = (StepUnits::new(&item), None);
+                let steps = self.step_items(content(item), Some(&mut units), &mut label);
+                self.dangling(label);
+                units.close(self);
+                self.units.steps.push(units);
                 workflow.steps.push(StepsSection {
                     steps,
                     span: Span::new(section_span.start as usize, section_span.start as usize + 5),

@@ -5,6 +5,7 @@ use pest::iterators::Pair;
 
 use super::expected::found_at;
 use super::items::{trimmed_span, Level};
+use super::reread::StepUnits;
 use super::{children, content, first, span, Builder, Rule, SyntaxError};
 use crate::ast::*;
 use crate::span::{Span, Spanned};
@@ -15,13 +16,35 @@ impl Builder<'_> {
         &mut self,
         items: impl Iterator<Item = Pair<'i, Rule>>,
     ) -> Vec<Step> {
+        let mut label = None;
+        let steps = self.step_items(items, None, &mut label);
+        self.dangling(label);
+        steps
+    }
+
+    /// The items of a step list, marking in `units` where the list may be
+    /// read again from (see [`StepUnits`]); `label` holds a label read
+    /// that no step has taken yet, before and after.
+    pub(super) fn step_items<'i>(
+        &mut self,
+        items: impl Iterator<Item = Pair<'i, Rule>>,
+        mut units: Option<&mut StepUnits>,
+        label: &mut Option<Ident>,
+    ) -> Vec<Step> {
         let mut steps = Vec::new();
-        let mut label: Option<Ident> = None;
         for item in items {
+            if let Some(units) = units.as_deref_mut() {
+                let start = item.as_span().start();
+                units.mark(
+                    start,
+                    item.as_rule(),
+                    label.is_none() && self.quiet_until <= start,
+                );
+            }
             match item.as_rule() {
                 Rule::label_line => {
                     self.dangling(label.take());
-                    label = self.label_line(item);
+                    *label = self.label_line(item);
                 }
                 Rule::step => {
                     if let Some(mut step) = self.step(item) {
@@ -33,11 +56,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        self.dangling(label);
         steps
     }
 
-    fn dangling(&mut self, label: Option<Ident>) {
+    /// Reports a label that no step took.
+    pub(super) fn dangling(&mut self, label: Option<Ident>) {
         if let Some(label) = label {
             self.report(SyntaxError::DanglingLabel {
                 name: label.name,

@@ -110,6 +110,9 @@ pub(super) struct Fresh {
 /// or they do not read cleanly (or a step list would be read again whole).
 pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync)> {
     let (edit, from, text) = (&change.edit, change.from, change.text);
+    if !old.parsed.diagnostics.is_empty() {
+        return None;
+    }
     let workflows = &old.parsed.units.workflows;
     let workflow = workflows
         .iter()
@@ -134,7 +137,7 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
         ..Fresh::default()
     };
     let resync = Resync::find(&units.starts, units.end, first, change, |at| {
-        fresh.unit(text, at, at == header)
+        Some((fresh.unit(text, at, at == header)?, true))
     })?;
     Some((fresh, resync))
 }

@@ -35,7 +35,8 @@ use pest::Parser as _;
 
 use super::outline::Symbol;
 use super::tokens::{self, Token};
-use super::{nesting, FlowParser, Parsed, Rule};
+use super::{nesting, FlowParser, Parsed, Rule, SyntaxError};
+use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 
 pub(super) use items::{counts, ItemUnits};
@@ -78,9 +79,6 @@ impl Shift for Units {
 pub fn reread(readings: &mut Readings, old_text: &str, text: &str) -> bool {
     if old_text == text {
         return true;
-    }
-    if !readings.parsed.diagnostics.is_empty() {
-        return false;
     }
     let Some(edit) = Edit::between(old_text, text) else {
         return false;
@@ -175,27 +173,28 @@ struct Resync {
 
 impl Resync {
     /// Parses units with `unit` (which reads the unit at a position and
-    /// says where it ends) from old unit `first` of a list on, until one
-    /// ends, past the edit, where an old unit began or the list ended. A
-    /// unit that ends where it began ends the reading.
+    /// says where it ends, and whether what it read leaves nothing for the
+    /// units after it) from old unit `first` of a list on, until one
+    /// ends past the edit where the list ended, or, settled, where an old
+    /// unit began. A unit that ends where it began ends the reading.
     fn find(
         starts: &[u32],
         list_end: u32,
         first: usize,
         change: &Change<'_>,
-        mut unit: impl FnMut(usize) -> Option<usize>,
+        mut unit: impl FnMut(usize) -> Option<(usize, bool)>,
     ) -> Option<Resync> {
         let (edit, old_text, text) = (&change.edit, change.old_text, change.text);
         let old_list_end = skip_blanks(old_text, list_end as usize);
         let mut at = starts[first] as usize;
         let mut end = at;
-        let mut ended = None;
+        let (mut ended, mut settled) = (None, true);
         loop {
             // Past the edit, with the whole line (its indent, which the
             // outline measures, and the line break before it) after it.
             if line_start(text, at) > edit.new_end {
                 let old_at = edit.old_position(at);
-                if starts.binary_search(&(old_at as u32)).is_ok() {
+                if settled && starts.binary_search(&(old_at as u32)).is_ok() {
                     break;
                 }
                 if old_at == old_list_end {
@@ -203,7 +202,7 @@ impl Resync {
                     break;
                 }
             }
-            end = unit(at)?;
+            (end, settled) = unit(at)?;
             if end <= at {
                 return None;
             }
@@ -298,6 +297,50 @@ fn splice_tokens(
     tokens.drain(from..to);
     tokens.shift(moved);
     tokens.splice(from..from, fresh);
+}
+
+/// `diagnostics` with `fresh` in place of those that begin in `replaced`,
+/// the rest moved, in order.
+fn splice_errors(
+    diagnostics: &mut Vec<Diagnostic>,
+    replaced: &Range<usize>,
+    moved: Moved,
+    fresh: Vec<Diagnostic>,
+) {
+    if diagnostics.is_empty() && fresh.is_empty() {
+        return;
+    }
+    diagnostics.retain(|diagnostic| !replaced.contains(&(diagnostic.span().start as usize)));
+    shift_errors(diagnostics, moved);
+    diagnostics.extend(fresh);
+    crate::diagnostic::sort(diagnostics);
+}
+
+/// Moves the positions of a parse's diagnostics (all syntax errors).
+fn shift_errors(diagnostics: &mut [Diagnostic], moved: Moved) {
+    for diagnostic in diagnostics {
+        if let Diagnostic::Syntax(error) = diagnostic {
+            error.shift(moved);
+        }
+    }
+}
+
+impl Shift for SyntaxError {
+    fn shift(&mut self, moved: Moved) {
+        match self {
+            SyntaxError::Expected { span, .. }
+            | SyntaxError::MixedLogic { span, .. }
+            | SyntaxError::DanglingLabel { span, .. }
+            | SyntaxError::StrayBlockWord { span, .. }
+            | SyntaxError::NoWorkflow { span }
+            | SyntaxError::TooDeep { span, .. } => span.shift(moved),
+            SyntaxError::UnclosedText { opened, span, .. }
+            | SyntaxError::MissingEnd { opened, span, .. } => {
+                opened.shift(moved);
+                span.shift(moved);
+            }
+        }
+    }
 }
 
 /// The start of the line holding `at`, as the outline sees lines (after a

@@ -2,42 +2,64 @@
 
 use pest::iterators::Pair;
 
-use super::{shift_all, splice_tokens, Change, Readings, Resync, Unit};
-use crate::ast::Step;
+use super::{
+    shift_all, shift_errors, splice_errors, splice_tokens, Change, Readings, Resync, Unit,
+};
+use crate::ast::{Ident, SourceFile, Step};
+use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 use crate::syntax::outline::{self, Symbol, SymbolKind};
 use crate::syntax::tokens::Token;
-use crate::syntax::{content, Builder, Rule};
+use crate::syntax::{content, Builder, Rule, SyntaxError};
 
-/// Where the top-level steps of one `steps` section begin (each with its
-/// label) and where the section ends.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Where one `steps` section's list may be read again from: each label
+/// or top-level step that no label waits for and no earlier error
+/// reaches (which a full parse reads as it would the list from there
+/// on), and how the list ends.
+#[derive(Clone, Debug, PartialEq)]
 pub struct StepUnits {
     /// The `steps` keyword.
     section: u32,
-    /// Where each step (or the label before it) begins.
+    /// Where each unit begins.
     starts: Vec<u32>,
     /// Where the section's last line ends.
     end: u32,
+    /// Whether the list ends as a clean one does: not on a stray line
+    /// (nested or not: a stray line after the list would be one more of
+    /// a run) and with no error reaching past it.
+    end_clean: bool,
 }
 
 impl StepUnits {
-    /// The units of a `steps_section` pair.
-    pub(in crate::syntax) fn of(section: &Pair<'_, Rule>) -> StepUnits {
-        let mut starts = Vec::new();
-        let mut labelled = false;
-        for item in section.clone().into_inner() {
-            let rule = item.as_rule();
-            if rule == Rule::label_line || (rule == Rule::step && !labelled) {
-                starts.push(item.as_span().start() as u32);
-            }
-            labelled = rule == Rule::label_line;
-        }
+    /// The units of a `steps_section` pair, marked as its items are read.
+    pub(in crate::syntax) fn new(section: &Pair<'_, Rule>) -> StepUnits {
+        StepUnits::ending_at(section.as_span().start(), section.as_span().end())
+    }
+
+    fn ending_at(section: usize, end: usize) -> StepUnits {
         StepUnits {
-            section: section.as_span().start() as u32,
-            starts,
-            end: section.as_span().end() as u32,
+            section: section as u32,
+            starts: Vec::new(),
+            end: end as u32,
+            end_clean: true,
         }
+    }
+
+    /// An item of the list, read at `start`: a unit begins there when it
+    /// is a label or a step and the list is `clean` there.
+    pub(in crate::syntax) fn mark(&mut self, start: usize, rule: Rule, clean: bool) {
+        if clean && matches!(rule, Rule::label_line | Rule::step) {
+            self.starts.push(start as u32);
+        }
+    }
+
+    /// The list read by `builder`.
+    pub(in crate::syntax) fn close(&mut self, builder: &Builder<'_>) {
+        let end = self.end as usize;
+        // A stray line right after the list would be one more of a run.
+        let between = builder.source.get(builder.last_stray_end..end);
+        let strays_run_on = between.is_some_and(|between| between.trim().is_empty());
+        self.end_clean = builder.quiet_until <= end && !strays_run_on;
     }
 }
 
@@ -59,6 +81,14 @@ pub(super) struct Fresh {
     tokens: Vec<Token>,
     symbols: Vec<Symbol>,
     starts: Vec<u32>,
+    diagnostics: Vec<Diagnostic>,
+    /// Whether the last unit read ends as a clean list does.
+    end_clean: bool,
+    /// A label read again that no step has taken yet (the step after it
+    /// did not read): the next step read takes it.
+    waiting: Option<Ident>,
+    /// How far the errors read again reach.
+    quiet_until: usize,
 }
 
 /// The steps around an edit inside a step list, parsed again from the one
@@ -83,8 +113,16 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
         ..Fresh::default()
     };
     let resync = Resync::find(&units.starts, units.end, first, change, |at| {
-        fresh.unit(text, at)
+        let end = fresh.unit(text, at)?;
+        Some((end, fresh.waiting.is_none()))
     })?;
+    // What follows the list reads on from how it ended.
+    let ended_clean = units.end_clean && fresh.end_clean;
+    if resync.list_end.is_some() && !ended_clean {
+        return None;
+    }
+    let left = fresh.waiting.take();
+    fresh.dangling(left);
     Some((fresh, resync))
 }
 
@@ -107,22 +145,66 @@ pub(super) fn reaches(outline: &[Symbol], at: u32) -> bool {
 
 impl Fresh {
     /// Parses the unit at `at`: where it ends, or `None` when there is
-    /// none there or it is not read cleanly.
+    /// none there or an error in it reaches past it.
     fn unit(&mut self, text: &str, at: usize) -> Option<usize> {
         let unit = Unit::parse(text, at, Rule::step_unit)?;
+        let end = unit.pair.as_span().end();
         let mut builder = Builder::new(unit.rest);
-        let mut steps = builder.step_list(content(unit.pair.clone()));
-        if !builder.diagnostics.is_empty() || steps.len() != 1 {
+        let (mut units, mut label) = (StepUnits::ending_at(0, end), None);
+        let items = content(unit.pair.clone());
+        let mut steps = builder.step_items(items, Some(&mut units), &mut label);
+        units.close(&builder);
+        if builder.quiet_until > end {
+            return None;
+        }
+        let moved = unit.moved();
+        let mut diagnostics = builder.diagnostics;
+        shift_errors(&mut diagnostics, moved);
+        let inside = |diagnostic: &Diagnostic| {
+            (unit.line..unit.end()).contains(&(diagnostic.span().start as usize))
+        };
+        if !diagnostics.iter().all(inside) {
             return None;
         }
         let mut symbols = outline::step_list(unit.pair.clone().into_inner(), unit.rest);
-        steps.shift(unit.moved());
-        symbols.shift(unit.moved());
+        steps.shift(moved);
+        symbols.shift(moved);
+        label.shift(moved);
+        shift_all(&mut units.starts, moved);
+        if let Some(waiting) = self.waiting.take() {
+            // Read as a full parse reads on with the label waiting: the
+            // unit's start is no place to read again from, and the first
+            // label reported dangling or the first step read takes it.
+            units.starts.retain(|&start| start as usize != at);
+            let opens_with_label =
+                unit.pair.clone().into_inner().next()?.as_rule() == Rule::label_line;
+            match steps.first_mut() {
+                _ if opens_with_label => self.dangling(Some(waiting)),
+                Some(first) => first.label = Some(waiting),
+                None => self.waiting = Some(waiting),
+            }
+        }
+        self.waiting = self.waiting.take().or(label);
+        self.quiet_until = self.quiet_until.max(unit.line + builder.quiet_until);
         self.steps.extend(steps);
         self.tokens.extend(unit.tokens());
         self.symbols.extend(symbols);
-        self.starts.push(at as u32);
+        self.starts.extend(units.starts);
+        self.diagnostics.extend(diagnostics);
+        self.end_clean = units.end_clean;
         Some(unit.end())
+    }
+
+    /// Reports a label read again that no step took, as a full parse
+    /// does unless an error before it reaches past it.
+    fn dangling(&mut self, label: Option<Ident>) {
+        if let Some(label) = label.filter(|label| label.span.start as usize >= self.quiet_until) {
+            self.diagnostics
+                .push(Diagnostic::from(SyntaxError::DanglingLabel {
+                    name: label.name,
+                    span: label.span,
+                }));
+        }
     }
 
     /// The old reading with these steps in place of those they replace,
@@ -135,14 +217,17 @@ impl Fresh {
         let replaced = resync.replaced(start);
         let count = units.starts[first..].partition_point(|&at| (at as usize) < replaced.end);
 
+        // A unit holds a step, or none (a label and stray lines at the
+        // list's end), or several (steps an error reached): the steps
+        // replaced are those that begin in the old text replaced.
         let file = &mut old.parsed.file;
+        let steps = list_at(file, keyword).map(|steps| {
+            let at = |end: usize| steps.partition_point(|step| (step.span.start as usize) < end);
+            at(replaced.start)..at(replaced.end)
+        });
         file.shift(moved);
-        let mut lists = file
-            .workflows
-            .iter_mut()
-            .flat_map(|workflow| &mut workflow.steps);
-        if let Some(list) = lists.find(|list| list.span.start == keyword) {
-            list.steps.splice(first..first + count, self.steps);
+        if let (Some(list), Some(steps)) = (list_at(file, keyword), steps) {
+            list.splice(steps, self.steps);
         }
 
         old.parsed.units.shift(moved);
@@ -151,6 +236,12 @@ impl Fresh {
         units.end = resync.list_end.unwrap_or(units.end);
 
         splice_tokens(&mut old.tokens, &replaced, moved, self.tokens);
+        splice_errors(
+            &mut old.parsed.diagnostics,
+            &replaced,
+            moved,
+            self.diagnostics,
+        );
 
         let mut symbols = Some(self.symbols);
         for workflow in &mut old.outline {
@@ -161,6 +252,16 @@ impl Fresh {
             }
         }
     }
+}
+
+/// The steps of the step list whose `steps` keyword is at `keyword`.
+fn list_at(file: &mut SourceFile, keyword: u32) -> Option<&mut Vec<Step>> {
+    let mut lists = file
+        .workflows
+        .iter_mut()
+        .flat_map(|workflow| &mut workflow.steps);
+    let list = lists.find(|list| list.span.start == keyword)?;
+    Some(&mut list.steps)
 }
 
 /// A workflow's outline with `symbols` in place of its steps in `replaced`

@@ -235,15 +235,100 @@ fn carriage_returns_typed_anywhere_are_line_breaks() {
 }
 
 #[test]
-fn a_whole_step_list_or_a_file_with_errors_is_left_to_a_full_parse() {
+fn a_whole_step_list_or_an_item_of_a_file_with_errors_is_left_to_a_full_parse() {
     let text = "workflow w\n  steps\n    wait 2 days\n    exit\n  goal won when email is set\n";
     assert!(again(full(text), text, &text.replace("  steps", "  steps # all")).is_none());
     // The line after a step list decides where it ends.
     assert!(again(full(text), text, &text.replace("won when", "done when")).is_none());
     assert!(again(full(text), text, &text.replace("workflow w", "workflows w")).is_none());
     let broken = text.replace("exit", "exit now");
-    assert!(again(full(&broken), &broken, &broken.replace("2 days", "3 days")).is_none());
-    assert!(again(full(text), text, &text.replace("exit", "exit now")).is_none());
+    assert!(again(
+        full(&broken),
+        &broken,
+        &broken.replace("won when", "won if")
+    )
+    .is_none());
+}
+
+/// Misspelling a step, then the next one, then mending both, in the
+/// middle of a long list: each is read in place, errors included.
+#[test]
+fn syntax_errors_in_a_step_list_are_read_in_place() {
+    let mut text = long(40);
+    let mut read = full(&text);
+    let edits = [
+        (
+            "    send email\n      subject \"Step 20",
+            "    send emial\n      subject \"Step 20",
+        ),
+        (
+            "    wait 2 hours\n    label s21",
+            "    wait 2 hourz\n    label s21",
+        ),
+        ("branch b21 when score > 21", "branch b21 when score >"),
+        ("send emial", "send email"),
+        ("wait 2 hourz", "wait 2 hours"),
+        ("branch b21 when score >\n", "branch b21 when score > 21\n"),
+    ];
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        let next = text.replacen(from, to, 1);
+        read = again(read, &text, &next).unwrap_or_else(|| panic!("{to:?} read whole"));
+        assert_same(&read, &full(&next), &next);
+        text = next;
+    }
+    assert!(read.parsed.diagnostics.is_empty());
+}
+
+/// A label before a step that does not read waits for the next step read
+/// (the full parse gives it to the step after), across units read again.
+#[test]
+fn a_label_waits_past_a_step_that_does_not_read() {
+    let text = "workflow w\n  steps\n    wait 1 day\n    label a\n    wait until 09:00\n    send email\n      subject \"x\"\n    label b\n    exit\n";
+    for (from, to) in [
+        ("wait until 09:00", "wait # note\nuntil 09:00"),
+        ("wait until 09:00", "wait until"),
+        ("    send email\n", "    label c\n    send email\n"),
+        ("    label b\n", "    label b\n    label d\n"),
+    ] {
+        let changed = text.replace(from, to);
+        let read = again(full(text), text, &changed).unwrap_or_else(|| panic!("{to:?} read whole"));
+        assert_same(&read, &full(&changed), &changed);
+        let back =
+            again(read, &changed, text).unwrap_or_else(|| panic!("{to:?} undone read whole"));
+        assert_same(&back, &full(text), text);
+    }
+}
+
+/// A unit read with a label waiting is no place to read again from, but
+/// a step further in it may be (found by the property tests).
+#[test]
+fn a_unit_after_a_waiting_label_keeps_its_later_starts() {
+    let text = "workflow w\n  steps\n    wait 1 day\n    label a\n    http post \"https://x.example/a\"\n    label    end\n    timeout 5s\n    wait 2 days\n    exit\n";
+    let changed = text.replace("/a\"", "/a");
+    let read = again(full(text), text, &changed).expect("read in place");
+    assert_same(&read, &full(&changed), &changed);
+}
+
+/// A stray line nested at the end of a step list and one right after the
+/// list are one run, reported once: reading the list again must not keep
+/// the report of the line after it (found by the property tests).
+#[test]
+fn a_run_of_stray_lines_past_a_list_is_read_whole() {
+    let text = "workflow w\n  steps\n    wait 1 day\n    condition\n      branch a when score > 1\n        wait 1 day\n event\n";
+    let changed = text.replace("        wait 1 day", "ait 1 day");
+    if let Some(read) = again(full(text), text, &changed) {
+        assert_same(&read, &full(&changed), &changed);
+    }
+}
+
+/// A text opened and never closed reaches to the end of the file: the
+/// steps after it are read whole.
+#[test]
+fn an_error_reaching_past_its_step_is_read_whole() {
+    let text = long(3);
+    let changed = text.replacen("body \"Block 1\"", "body \"\"\"Block 1", 1);
+    assert!(again(full(&text), &text, &changed).is_none());
 }
 
 /// Makes each edit in turn to an example: each re-reading, when it is
