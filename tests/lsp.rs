@@ -437,7 +437,7 @@ fn an_edited_document_answers_as_the_same_text_opened_fresh() {
     let mut text = SOURCE.replace("    goto first\n", steps);
     client.open(edited, &text);
     client.diagnostics(edited);
-    let changes: [(&str, &str); 6] = [
+    let changes: [(&str, &str); 9] = [
         ("workflow demo", "workflow demo-renamed"),
         ("lead_score >= 40", "lead_score >= 50"),
         (
@@ -453,6 +453,13 @@ fn an_edited_document_answers_as_the_same_text_opened_fresh() {
             "branch huge when lead_score > 95",
         ),
         ("goto first", "goto frist"),
+        // Syntax errors made and mended.
+        ("    wait 2 hours\n", "    wait 2 hourz\n"),
+        (
+            "branch huge when lead_score > 95",
+            "branch huge when lead_score >",
+        ),
+        ("    wait 2 hourz\n", "    wait 2 hours\n"),
     ];
     let document = |uri: &str| json!({"textDocument": {"uri": uri}});
     for (version, (from, to)) in (2..).zip(changes) {

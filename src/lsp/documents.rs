@@ -104,9 +104,7 @@ impl Open {
     }
 
     /// This version's reading, when it can be read from: done (waited for
-    /// when under way; a reading paused after a request is stopped) and
-    /// free of syntax errors, which [`crate::syntax::reread`] does not read
-    /// from (so the rest of a reading with errors is not waited for). What
+    /// when under way; a reading paused after a request is stopped). What
     /// else is kept is freed on a thread of its own, not in the way of the
     /// next request.
     fn into_readings(self) -> Option<Readings> {
@@ -118,15 +116,7 @@ impl Open {
             ..
         } = self;
         drop(resume);
-        let parsed = tree.done();
-        if parsed
-            .as_ref()
-            .is_none_or(|parsed| !parsed.diagnostics.is_empty())
-        {
-            spawn(move || drop((parsed, tokens, outline)));
-            return None;
-        }
-        match (parsed, tokens.done(), outline.done()) {
+        match (tree.done(), tokens.done(), outline.done()) {
             (Some(parsed), Some(tokens), Some(outline)) => Some(Readings {
                 parsed,
                 tokens,
