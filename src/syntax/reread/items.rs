@@ -5,8 +5,9 @@
 use pest::iterators::Pair;
 
 use super::steps::reaches;
-use super::{shift_all, splice_tokens, Change, Readings, Resync, Unit};
+use super::{shift_all, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
 use crate::ast::Workflow;
+use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 use crate::syntax::outline::{self, Group, Symbol};
 use crate::syntax::tokens::Token;
@@ -110,7 +111,14 @@ pub(super) struct Fresh {
 /// or they do not read cleanly (or a step list would be read again whole).
 pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync)> {
     let (edit, from, text) = (&change.edit, change.from, change.text);
-    if !old.parsed.diagnostics.is_empty() {
+    // Errors inside step lists that end clean leave the builder as it is
+    // in a file without them everywhere else: the items are read the same.
+    let lists = &old.parsed.units.steps;
+    let inside_a_list = |diagnostic: &Diagnostic| {
+        let at = diagnostic.span().start;
+        lists.iter().any(|list| list.holds_cleanly(at))
+    };
+    if !old.parsed.diagnostics.iter().all(inside_a_list) {
         return None;
     }
     let workflows = &old.parsed.units.workflows;
@@ -238,6 +246,7 @@ impl Fresh {
         units.end = resync.list_end.unwrap_or(units.end);
 
         splice_tokens(&mut old.tokens, &replaced, moved, tokens);
+        splice_errors(&mut old.parsed.diagnostics, &replaced, moved, Vec::new());
 
         old.outline.shift(moved);
         if let Some(workflow) = old.outline.get_mut(index) {

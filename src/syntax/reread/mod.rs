@@ -16,9 +16,17 @@
 //! also measures a step's indent and takes the lines indented deeper below
 //! it: a unit read again starts at its line's start, a kept unit after the
 //! edit only counts once its whole line is past it, and a kept step ahead
-//! of the edit must not reach it. Anything else (an edit that would read a
-//! whole step list again, a file with syntax errors) is left to a full
-//! parse.
+//! of the edit must not reach it.
+//!
+//! Syntax errors in a step list are read the same way: a unit is then a
+//! run of steps and stray lines from one place where no label waits for
+//! its step and no error reaches on, to the next such place, so the reading
+//! from there on is the same too (a label whose step did not read waits
+//! into the next unit, as in a full parse); errors inside step lists that
+//! end clean leave the items outside them read as in a file without
+//! errors. Anything else (an edit that would read a whole step list again,
+//! an edit outside step lists in a file with errors outside them, an error
+//! reaching past its unit) is left to a full parse.
 //!
 //! The tests hold re-readings of random edits to every example against
 //! full parses of the edited text.

@@ -53,6 +53,12 @@ impl StepUnits {
         }
     }
 
+    /// Whether `at` is inside the list and the list ends clean: what is
+    /// reported there does not reach past it.
+    pub(super) fn holds_cleanly(&self, at: u32) -> bool {
+        self.end_clean && (self.section..self.end).contains(&at)
+    }
+
     /// The list read by `builder`.
     pub(in crate::syntax) fn close(&mut self, builder: &Builder<'_>) {
         let end = self.end as usize;

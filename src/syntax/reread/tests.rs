@@ -250,6 +250,26 @@ fn a_whole_step_list_or_an_item_of_a_file_with_errors_is_left_to_a_full_parse() 
     .is_none());
 }
 
+/// Errors inside a step list leave the items around it read as in a
+/// file without them; an error outside step lists does not.
+#[test]
+fn items_are_read_in_place_beside_errors_in_a_step_list() {
+    let text = "workflow w\n  fields\n    score number\n  trigger when score > 1\n  goal won when score > 90\n  steps\n    wait 2 dayz\n    exit\n";
+    for (from, to) in [
+        ("score > 1\n", "score > 10\n"),
+        ("won when", "lost when"),
+        ("    score number\n", "    score number\n    tier text\n"),
+    ] {
+        let changed = text.replace(from, to);
+        let read = again(full(text), text, &changed).unwrap_or_else(|| panic!("{to:?} read whole"));
+        assert_same(&read, &full(&changed), &changed);
+        assert!(!read.parsed.diagnostics.is_empty());
+    }
+    let unset = text.replace("    score number", "    score numbr");
+    let changed = unset.replace("won when", "lost when");
+    assert!(again(full(&unset), &unset, &changed).is_none());
+}
+
 /// Misspelling a step, then the next one, then mending both, in the
 /// middle of a long list: each is read in place, errors included.
 #[test]
