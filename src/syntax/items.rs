@@ -3,7 +3,7 @@
 use pest::iterators::Pair;
 
 use super::expected::expected_here;
-use super::reread::{counts, ItemUnits, StepUnits};
+use super::reread::{counts, outlined, ItemUnits, StepUnits};
 use super::{children, content, first, span, Builder, Rule, SyntaxError};
 use crate::ast::*;
 use crate::span::{Span, Spanned};
@@ -192,6 +192,7 @@ impl Builder<'_> {
     /// `workflow`: a workflow's header, settings and sections.
     pub(super) fn workflow(&mut self, pair: Pair<'_, Rule>) -> Workflow {
         let (start, end) = (span(&pair).start as usize, span(&pair).end as usize);
+        let mut units = ItemUnits::new(start, self.quiet_until <= start);
         let mut items = children(pair);
         let name = match items.next() {
             Some(name) if name.as_rule() == Rule::name => self.ident(&name),
@@ -209,13 +210,16 @@ impl Builder<'_> {
             name,
             ..Workflow::default()
         };
-        let mut units = ItemUnits::new(start);
         for item in items {
             let (at, before) = (item.as_span().start(), counts(&workflow));
+            // Only a stray line reads on from a run of them before it.
+            let stray = item.as_rule() == Rule::stray_item_line;
+            let clean = self.quiet_until <= at && !(stray && self.strays_run_to(at));
+            let outlined = outlined(&item, self.source);
             self.workflow_item(&mut workflow, item);
-            units.push(at, before, &workflow);
+            units.push(at, before, &workflow, outlined, clean);
         }
-        units.end(end);
+        units.end(end, self.settled_at(end));
         self.units.workflows.push(units);
         workflow
     }

@@ -257,8 +257,7 @@ impl<'s> Builder<'s> {
     /// lines is reported: the rest usually follow from it.
     pub(crate) fn stray(&mut self, stray: &Pair<'_, Rule>, level: items::Level) {
         let span = stray.as_span();
-        let between = self.source.get(self.last_stray_end..span.start());
-        let consecutive = between.is_some_and(|text| text.trim().is_empty());
+        let consecutive = self.strays_run_to(span.start());
         self.last_stray_end = span.end();
         if consecutive {
             return;
@@ -273,6 +272,19 @@ impl<'s> Builder<'s> {
                 self.report(error);
             }
         }
+    }
+
+    /// Whether a stray line at `at` would be one more of the run before it
+    /// (and so not reported).
+    fn strays_run_to(&self, at: usize) -> bool {
+        let between = self.source.get(self.last_stray_end..at);
+        between.is_some_and(|text| text.trim().is_empty())
+    }
+
+    /// Whether what is read from `at` on is read as it would be after no
+    /// error at all: no error reaches `at`, and no run of stray lines.
+    fn settled_at(&self, at: usize) -> bool {
+        self.quiet_until <= at && !self.strays_run_to(at)
     }
 
     /// An identifier from a `name`, `ident` or similar pair.

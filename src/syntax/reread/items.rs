@@ -5,7 +5,9 @@
 use pest::iterators::Pair;
 
 use super::steps::reaches;
-use super::{shift_all, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
+use super::{
+    shift_all, shift_errors, splice_errors, splice_tokens, Change, Readings, Resync, Unit,
+};
 use crate::ast::Workflow;
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
@@ -41,43 +43,61 @@ pub struct ItemUnits {
     starts: Vec<u32>,
     /// What each unit made (the header nothing).
     made: Vec<Counts>,
+    /// How many outline entries each unit made, by the list of the tree
+    /// they stand for (an item with errors may make one the tree lacks).
+    outlined: Vec<Counts>,
+    /// Whether each unit was read as it would be after no error (no
+    /// error reached it; a stray line, no run of them before it).
+    clean: Vec<bool>,
     /// Where the workflow's last line ends.
     end: u32,
+    /// Whether what follows the workflow is read as after no error.
+    end_clean: bool,
 }
 
 impl ItemUnits {
-    /// The units of a workflow starting at `start`.
-    pub(in crate::syntax) fn new(start: usize) -> ItemUnits {
+    /// The units of a workflow starting at `start`, there `clean` or not.
+    pub(in crate::syntax) fn new(start: usize, clean: bool) -> ItemUnits {
         ItemUnits {
             starts: vec![start as u32],
             made: vec![Counts::default()],
+            outlined: vec![Counts::default()],
+            clean: vec![clean],
             end: start as u32,
+            end_clean: true,
         }
     }
 
-    /// Records an item at `start`, which made what `workflow` has more
-    /// than `before`.
-    pub(in crate::syntax) fn push(&mut self, start: usize, before: Counts, workflow: &Workflow) {
+    /// Records an item at `start`, `clean` or not, which made what
+    /// `workflow` has more than `before`, and `outlined` entries.
+    pub(in crate::syntax) fn push(
+        &mut self,
+        start: usize,
+        before: Counts,
+        workflow: &Workflow,
+        outlined: Counts,
+        clean: bool,
+    ) {
         let after = counts(workflow);
         self.starts.push(start as u32);
         self.made
             .push(std::array::from_fn(|list| after[list] - before[list]));
+        self.outlined.push(outlined);
+        self.clean.push(clean);
     }
 
-    /// Records where the workflow ends.
-    pub(in crate::syntax) fn end(&mut self, end: usize) {
+    /// Records where the workflow ends, and whether clean.
+    pub(in crate::syntax) fn end(&mut self, end: usize, clean: bool) {
         self.end = end as u32;
+        self.end_clean = clean;
     }
 
-    /// What units `units` made together.
-    fn made(&self, units: std::ops::Range<usize>) -> Counts {
-        let mut total = Counts::default();
-        for made in &self.made[units] {
-            for (total, made) in total.iter_mut().zip(made) {
-                *total += made;
-            }
-        }
-        total
+    /// What units `units` made together in the tree, and in the outline.
+    fn made(&self, units: std::ops::Range<usize>) -> (Counts, Counts) {
+        (
+            total(&self.made[units.clone()]),
+            total(&self.outlined[units]),
+        )
     }
 }
 
@@ -103,6 +123,8 @@ pub(super) struct Fresh {
     tokens: Vec<Token>,
     starts: Vec<u32>,
     made: Vec<Counts>,
+    outlined: Vec<Counts>,
+    diagnostics: Vec<Diagnostic>,
 }
 
 /// The header and items around an edit in a workflow, parsed again from
@@ -111,16 +133,6 @@ pub(super) struct Fresh {
 /// or they do not read cleanly (or a step list would be read again whole).
 pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync)> {
     let (edit, from, text) = (&change.edit, change.from, change.text);
-    // Errors inside step lists that end clean leave the builder as it is
-    // in a file without them everywhere else: the items are read the same.
-    let lists = &old.parsed.units.steps;
-    let inside_a_list = |diagnostic: &Diagnostic| {
-        let at = diagnostic.span().start;
-        lists.iter().any(|list| list.holds_cleanly(at))
-    };
-    if !old.parsed.diagnostics.iter().all(inside_a_list) {
-        return None;
-    }
     let workflows = &old.parsed.units.workflows;
     let workflow = workflows
         .iter()
@@ -136,7 +148,9 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
         .starts
         .partition_point(|&at| at as usize <= from.max(header))
         - 1;
-    if reaches(&old.outline, units.starts[first]) {
+    // Read again from a unit the last reading read as after no error, as
+    // a new builder does.
+    if !units.clean[first] || reaches(&old.outline, units.starts[first]) {
         return None;
     }
     let mut fresh = Fresh {
@@ -144,16 +158,38 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
         first,
         ..Fresh::default()
     };
-    let resync = Resync::find(&units.starts, units.end, first, change, |at| {
-        Some((fresh.unit(text, at, at == header)?, true))
-    })?;
+    let unit = |at| Some((fresh.unit(text, at, at == header)?, true));
+    let keeps = |index: usize| units.clean[index];
+    let resync = Resync::find(&units.starts, units.end, first, change, unit, keeps)?;
+    // What follows the workflow reads on from how it ended; a step list
+    // the units replace (its `steps` line edited away) is read whole.
+    let replaced = resync.replaced(units.starts[first]);
+    let lists = &old.parsed.units.steps;
+    if resync.list_end.is_some() && !units.end_clean
+        || lists.iter().any(|list| replaced.contains(&list.section()))
+    {
+        return None;
+    }
+    // A workflow left with no outline entries ends with its header line,
+    // which the entries read again do not say.
+    let count = units.starts[first..].partition_point(|&at| (at as usize) < replaced.end);
+    let (_, replaced_entries) = units.made(first..first + count);
+    let entries = old
+        .outline
+        .get(workflow)
+        .map_or(0, |symbol| symbol.children.len());
+    let fresh_entries: usize = fresh.groups.iter().map(Vec::len).sum();
+    if entries + fresh_entries == total_entries(&replaced_entries) {
+        return None;
+    }
     Some((fresh, resync))
 }
 
 impl Fresh {
     /// Parses the header or item at `at` (read from the start of its
-    /// line): where it ends, or `None` when it is not read cleanly or is a
-    /// step list.
+    /// line): where it ends, or `None` when what follows it would not be
+    /// read as after no error (an error reaching past it, a stray line at
+    /// its end) or it is a step list.
     fn unit(&mut self, text: &str, at: usize, header: bool) -> Option<usize> {
         // A step list is read again by its steps, or with the whole file.
         if !header && FlowParser::parse(Rule::kw_steps, &text[at..]).is_ok() {
@@ -174,23 +210,36 @@ impl Fresh {
             symbol.shift(moved);
             self.header = Some((workflow, symbol));
             self.made.push(Counts::default());
+            self.outlined.push(Counts::default());
         } else {
             let item = unit.pair.clone().into_inner().next()?;
             self.item(&mut builder, item, rest, moved);
         }
-        if !builder.diagnostics.is_empty() {
+        if !builder.settled_at(unit.pair.as_span().end()) {
             return None;
         }
+        let mut diagnostics = builder.diagnostics;
+        shift_errors(&mut diagnostics, moved);
+        let inside = |diagnostic: &Diagnostic| {
+            (unit.line..unit.end()).contains(&(diagnostic.span().start as usize))
+        };
+        if !diagnostics.iter().all(inside) {
+            return None;
+        }
+        self.diagnostics.extend(diagnostics);
         self.tokens.extend(unit.tokens());
         self.starts.push(at as u32);
         Some(unit.end())
     }
 
     /// Reads an item into the lists and outline groups.
+    /// Reads an item into the lists and outline groups.
     fn item(&mut self, builder: &mut Builder<'_>, item: Pair<'_, Rule>, rest: &str, moved: Moved) {
         let mut made = Workflow::default();
         builder.workflow_item(&mut made, item.clone());
         made.shift(moved);
+        let entries = outline::entries(item, rest);
+        self.outlined.push(outlined_counts(entries.as_ref()));
         self.made.push(counts(&made));
         let lists = &mut self.lists;
         lists.settings.append(&mut made.settings);
@@ -200,7 +249,7 @@ impl Fresh {
         lists.windows.append(&mut made.windows);
         lists.goals.append(&mut made.goals);
         lists.steps.append(&mut made.steps);
-        if let Some((group, mut entries)) = outline::entries(item, rest) {
+        if let Some((group, mut entries)) = entries {
             entries.shift(moved);
             self.groups[group as usize].append(&mut entries);
         }
@@ -218,12 +267,14 @@ impl Fresh {
             tokens,
             starts,
             made: made_units,
+            outlined,
+            diagnostics,
         } = self;
         let moved = resync.moved();
         let units = &old.parsed.units.workflows[index];
         let replaced = resync.replaced(units.starts[first]);
         let count = units.starts[first..].partition_point(|&at| (at as usize) < replaced.end);
-        let made = (
+        let ((ahead, ahead_outlined), (made, made_outlined), (_, all_outlined)) = (
             units.made(0..first),
             units.made(first..first + count),
             units.made(0..units.made.len()),
@@ -236,17 +287,22 @@ impl Fresh {
                 workflow.name = header.name;
                 workflow.header = header.header;
             }
-            splice_lists(workflow, lists, made.0, made.1);
+            splice_lists(workflow, lists, ahead, made);
         }
 
         old.parsed.units.shift(moved);
         let units = &mut old.parsed.units.workflows[index];
+        // Each unit read again was read from a clean start.
+        units
+            .clean
+            .splice(first..first + count, starts.iter().map(|_| true));
         units.starts.splice(first..first + count, starts);
         units.made.splice(first..first + count, made_units);
+        units.outlined.splice(first..first + count, outlined);
         units.end = resync.list_end.unwrap_or(units.end);
 
         splice_tokens(&mut old.tokens, &replaced, moved, tokens);
-        splice_errors(&mut old.parsed.diagnostics, &replaced, moved, Vec::new());
+        splice_errors(&mut old.parsed.diagnostics, &replaced, moved, diagnostics);
 
         old.outline.shift(moved);
         if let Some(workflow) = old.outline.get_mut(index) {
@@ -255,9 +311,55 @@ impl Fresh {
                 workflow.name_span = header.name_span;
                 workflow.span = header.span;
             }
-            splice_groups(workflow, groups, made);
+            let outlined = (ahead_outlined, made_outlined, all_outlined);
+            splice_groups(workflow, groups, outlined);
         }
     }
+}
+
+/// The lists of the tree whose entries the outline has (fields, events,
+/// triggers, goals), by their index in [`Counts`] and their group.
+const OUTLINED: [(usize, Group); 4] = [
+    (1, Group::Fields),
+    (2, Group::Events),
+    (3, Group::Triggers),
+    (5, Group::Goals),
+];
+
+/// How many outline entries an item made, by the list they stand for.
+fn outlined_counts(entries: Option<&(Group, Vec<Symbol>)>) -> Counts {
+    let mut counts = Counts::default();
+    if let Some((group, entries)) = entries {
+        if let Some((list, _)) = OUTLINED.iter().find(|(_, outlined)| outlined == group) {
+            counts[*list] = entries.len() as u32;
+        }
+    }
+    counts
+}
+
+/// How many outline entries `item` makes, by the list they stand for (a
+/// step list's are read with its steps).
+pub(in crate::syntax) fn outlined(item: &Pair<'_, Rule>, text: &str) -> Counts {
+    if item.as_rule() == Rule::steps_section {
+        return Counts::default();
+    }
+    outlined_counts(outline::entries(item.clone(), text).as_ref())
+}
+
+/// How many outline entries `made` counts.
+fn total_entries(made: &Counts) -> usize {
+    made.iter().map(|&count| count as usize).sum()
+}
+
+/// What several units made together.
+fn total(units: &[Counts]) -> Counts {
+    let mut total = Counts::default();
+    for made in units {
+        for (total, made) in total.iter_mut().zip(made) {
+            *total += made;
+        }
+    }
+    total
 }
 
 /// The lists of `workflow` with `fresh`'s in place of the `made` entries
@@ -277,20 +379,14 @@ fn splice_lists(workflow: &mut Workflow, fresh: Workflow, ahead: Counts, made: C
 }
 
 /// A workflow's outline entries with `groups` in place of the entries the
-/// replaced items made (`made.1`, after `made.0`, of `made.2` in all):
-/// each outline list is as long as the tree's (fields, events, triggers,
-/// goals; steps are never read again here).
+/// replaced items made (`made.1`, after `made.0`, of `made.2` in all, each
+/// counted by the list of the tree it stands for: fields, events,
+/// triggers, goals; steps are never read again here).
 fn splice_groups(workflow: &mut Symbol, groups: [Vec<Symbol>; 5], made: (Counts, Counts, Counts)) {
     let (ahead, made, all) = made;
-    let lists = [
-        (Group::Fields, 1),
-        (Group::Events, 2),
-        (Group::Triggers, 3),
-        (Group::Goals, 5),
-    ];
     let mut offset = 0;
     let mut places = Vec::new();
-    for (group, list) in lists {
+    for (list, group) in OUTLINED {
         places.push((group, offset + ahead[list] as usize, made[list] as usize));
         offset += all[list] as usize;
     }

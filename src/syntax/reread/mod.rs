@@ -22,11 +22,12 @@
 //! run of steps and stray lines from one place where no label waits for
 //! its step and no error reaches on, to the next such place, so the reading
 //! from there on is the same too (a label whose step did not read waits
-//! into the next unit, as in a full parse); errors inside step lists that
-//! end clean leave the items outside them read as in a file without
-//! errors. Anything else (an edit that would read a whole step list again,
-//! an edit outside step lists in a file with errors outside them, an error
-//! reaching past its unit) is left to a full parse.
+//! into the next unit, as in a full parse). A workflow's items are read
+//! again from an item the last reading read as after no error (no error
+//! reaching it, no run of stray lines before a stray line) to the next
+//! such item, and must end so too. Anything else (an edit that would read
+//! a whole step list again, one that leaves a stray line among the items,
+//! an error reaching past its unit) is left to a full parse.
 //!
 //! The tests hold re-readings of random edits to every example against
 //! full parses of the edited text.
@@ -47,7 +48,7 @@ use super::{nesting, FlowParser, Parsed, Rule, SyntaxError};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 
-pub(super) use items::{counts, ItemUnits};
+pub(super) use items::{counts, outlined, ItemUnits};
 pub(super) use steps::StepUnits;
 
 /// The tree, tokens and outline of one text, read off one parse.
@@ -184,13 +185,16 @@ impl Resync {
     /// says where it ends, and whether what it read leaves nothing for the
     /// units after it) from old unit `first` of a list on, until one
     /// ends past the edit where the list ended, or, settled, where an old
-    /// unit began. A unit that ends where it began ends the reading.
+    /// unit began that `keeps` (by its index) says the last reading read
+    /// as it would after no error. A unit that ends where it began ends
+    /// the reading.
     fn find(
         starts: &[u32],
         list_end: u32,
         first: usize,
         change: &Change<'_>,
         mut unit: impl FnMut(usize) -> Option<(usize, bool)>,
+        keeps: impl Fn(usize) -> bool,
     ) -> Option<Resync> {
         let (edit, old_text, text) = (&change.edit, change.old_text, change.text);
         let old_list_end = skip_blanks(old_text, list_end as usize);
@@ -202,7 +206,8 @@ impl Resync {
             // outline measures, and the line break before it) after it.
             if line_start(text, at) > edit.new_end {
                 let old_at = edit.old_position(at);
-                if settled && starts.binary_search(&(old_at as u32)).is_ok() {
+                let kept = starts.binary_search(&(old_at as u32));
+                if settled && kept.is_ok_and(&keeps) {
                     break;
                 }
                 if old_at == old_list_end {

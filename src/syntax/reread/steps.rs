@@ -45,6 +45,11 @@ impl StepUnits {
         }
     }
 
+    /// Where its `steps` keyword is.
+    pub(super) fn section(&self) -> usize {
+        self.section as usize
+    }
+
     /// An item of the list, read at `start`: a unit begins there when it
     /// is a label or a step and the list is `clean` there.
     pub(in crate::syntax) fn mark(&mut self, start: usize, rule: Rule, clean: bool) {
@@ -53,19 +58,9 @@ impl StepUnits {
         }
     }
 
-    /// Whether `at` is inside the list and the list ends clean: what is
-    /// reported there does not reach past it.
-    pub(super) fn holds_cleanly(&self, at: u32) -> bool {
-        self.end_clean && (self.section..self.end).contains(&at)
-    }
-
     /// The list read by `builder`.
     pub(in crate::syntax) fn close(&mut self, builder: &Builder<'_>) {
-        let end = self.end as usize;
-        // A stray line right after the list would be one more of a run.
-        let between = builder.source.get(builder.last_stray_end..end);
-        let strays_run_on = between.is_some_and(|between| between.trim().is_empty());
-        self.end_clean = builder.quiet_until <= end && !strays_run_on;
+        self.end_clean = builder.settled_at(self.end as usize);
     }
 }
 
@@ -118,10 +113,12 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
         first,
         ..Fresh::default()
     };
-    let resync = Resync::find(&units.starts, units.end, first, change, |at| {
+    // Every start a full parse records is one no error reaches.
+    let unit = |at| {
         let end = fresh.unit(text, at)?;
         Some((end, fresh.waiting.is_none()))
-    })?;
+    };
+    let resync = Resync::find(&units.starts, units.end, first, change, unit, |_| true)?;
     // What follows the list reads on from how it ended.
     let ended_clean = units.end_clean && fresh.end_clean;
     if resync.list_end.is_some() && !ended_clean {
@@ -133,8 +130,8 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
 }
 
 /// Whether an outline entry ahead of `at` reaches it: the outline takes a
-/// step's lines by their indent, so lines indented deeper further down
-/// (then edited) belong to it.
+/// step's lines (or a section's, in a file with errors) by their indent,
+/// so lines indented deeper further down (then edited) belong to it.
 pub(super) fn reaches(outline: &[Symbol], at: u32) -> bool {
     fn end(symbol: &Symbol) -> u32 {
         symbol
@@ -143,9 +140,9 @@ pub(super) fn reaches(outline: &[Symbol], at: u32) -> bool {
             .map(end)
             .fold(symbol.span.end, u32::max)
     }
-    let steps = outline.iter().flat_map(|workflow| &workflow.children);
-    steps
-        .filter(|symbol| symbol.kind == SymbolKind::Step && symbol.span.start < at)
+    let entries = outline.iter().flat_map(|workflow| &workflow.children);
+    entries
+        .filter(|symbol| symbol.span.start < at)
         .any(|symbol| end(symbol) >= at)
 }
 
@@ -249,10 +246,16 @@ impl Fresh {
             self.diagnostics,
         );
 
+        // The list's workflow is the last to begin before it (its outline
+        // entry may end before lines that make no entry: a label and stray
+        // lines at the list's end).
+        let edited = old
+            .outline
+            .iter()
+            .rposition(|workflow| workflow.span.start <= start);
         let mut symbols = Some(self.symbols);
-        for workflow in &mut old.outline {
-            let edited = workflow.span.start <= start && start < workflow.span.end;
-            match symbols.take_if(|_| edited) {
+        for (index, workflow) in old.outline.iter_mut().enumerate() {
+            match symbols.take_if(|_| Some(index) == edited) {
                 Some(symbols) => splice_steps(workflow, &replaced, moved, symbols),
                 None => workflow.shift(moved),
             }
@@ -282,7 +285,15 @@ fn splice_steps(
     let in_place = |child: &Symbol| {
         child.kind == SymbolKind::Step && replaced.contains(&(child.span.start as usize))
     };
-    let from = children.iter().position(in_place).unwrap_or(children.len());
+    // Where the replaced steps were, or (the units read again held none: a
+    // label and stray lines) where the steps after them begin.
+    let at_or_after = |child: &Symbol| {
+        child.kind == SymbolKind::Step && child.span.start as usize >= replaced.start
+    };
+    let from = children
+        .iter()
+        .position(at_or_after)
+        .unwrap_or(children.len());
     let to = from
         + children[from..]
             .iter()
