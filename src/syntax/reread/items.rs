@@ -5,9 +5,7 @@
 use pest::iterators::Pair;
 
 use super::steps::reaches;
-use super::{
-    shift_all, shift_errors, splice_errors, splice_tokens, Change, Readings, Resync, Unit,
-};
+use super::{shift_all, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
 use crate::ast::Workflow;
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
@@ -218,15 +216,7 @@ impl Fresh {
         if !builder.settled_at(unit.pair.as_span().end()) {
             return None;
         }
-        let mut diagnostics = builder.diagnostics;
-        shift_errors(&mut diagnostics, moved);
-        let inside = |diagnostic: &Diagnostic| {
-            (unit.line..unit.end()).contains(&(diagnostic.span().start as usize))
-        };
-        if !diagnostics.iter().all(inside) {
-            return None;
-        }
-        self.diagnostics.extend(diagnostics);
+        self.diagnostics.extend(unit.errors(builder)?);
         self.tokens.extend(unit.tokens());
         self.starts.push(at as u32);
         Some(unit.end())

@@ -44,7 +44,7 @@ use pest::Parser as _;
 
 use super::outline::Symbol;
 use super::tokens::{self, Token};
-use super::{nesting, FlowParser, Parsed, Rule, SyntaxError};
+use super::{nesting, Builder, FlowParser, Parsed, Rule, SyntaxError};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 
@@ -287,6 +287,18 @@ impl<'t> Unit<'t> {
             from: 0,
             by: self.line as i64,
         }
+    }
+
+    /// The errors `builder` reported reading it, in the whole text's
+    /// positions; `None` when one lies outside it (it read on past the
+    /// unit).
+    fn errors(&self, builder: Builder<'_>) -> Option<Vec<Diagnostic>> {
+        let mut diagnostics = builder.diagnostics;
+        shift_errors(&mut diagnostics, self.moved());
+        let inside = |diagnostic: &Diagnostic| {
+            (self.line..self.end()).contains(&(diagnostic.span().start as usize))
+        };
+        diagnostics.iter().all(inside).then_some(diagnostics)
     }
 
     /// Its tokens, in the whole text's positions.

@@ -2,9 +2,7 @@
 
 use pest::iterators::Pair;
 
-use super::{
-    shift_all, shift_errors, splice_errors, splice_tokens, Change, Readings, Resync, Unit,
-};
+use super::{shift_all, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
 use crate::ast::{Ident, SourceFile, Step};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
@@ -160,15 +158,8 @@ impl Fresh {
         if builder.quiet_until > end {
             return None;
         }
-        let moved = unit.moved();
-        let mut diagnostics = builder.diagnostics;
-        shift_errors(&mut diagnostics, moved);
-        let inside = |diagnostic: &Diagnostic| {
-            (unit.line..unit.end()).contains(&(diagnostic.span().start as usize))
-        };
-        if !diagnostics.iter().all(inside) {
-            return None;
-        }
+        let (moved, quiet_until) = (unit.moved(), builder.quiet_until);
+        let diagnostics = unit.errors(builder)?;
         let mut symbols = outline::step_list(unit.pair.clone().into_inner(), unit.rest);
         steps.shift(moved);
         symbols.shift(moved);
@@ -188,7 +179,7 @@ impl Fresh {
             }
         }
         self.waiting = self.waiting.take().or(label);
-        self.quiet_until = self.quiet_until.max(unit.line + builder.quiet_until);
+        self.quiet_until = self.quiet_until.max(unit.line + quiet_until);
         self.steps.extend(steps);
         self.tokens.extend(unit.tokens());
         self.symbols.extend(symbols);
