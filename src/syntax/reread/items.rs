@@ -161,7 +161,7 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
     let resync = Resync::find(&units.starts, units.end, first, change, unit, keeps)?;
     // What follows the workflow reads on from how it ended; a step list
     // the units replace (its `steps` line edited away) is read whole.
-    let replaced = resync.replaced(units.starts[first]);
+    let (replaced, replaced_units) = resync.replaced(&units.starts, first);
     let lists = &old.parsed.units.steps;
     if resync.list_end.is_some() && !units.end_clean
         || lists.iter().any(|list| replaced.contains(&list.section()))
@@ -170,8 +170,7 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
     }
     // A workflow left with no outline entries ends with its header line,
     // which the entries read again do not say.
-    let count = units.starts[first..].partition_point(|&at| (at as usize) < replaced.end);
-    let (_, replaced_entries) = units.made(first..first + count);
+    let (_, replaced_entries) = units.made(replaced_units);
     let entries = old
         .outline
         .get(workflow)
@@ -262,11 +261,10 @@ impl Fresh {
         } = self;
         let moved = resync.moved();
         let units = &old.parsed.units.workflows[index];
-        let replaced = resync.replaced(units.starts[first]);
-        let count = units.starts[first..].partition_point(|&at| (at as usize) < replaced.end);
+        let (replaced, replaced_units) = resync.replaced(&units.starts, first);
         let ((ahead, ahead_outlined), (made, made_outlined), (_, all_outlined)) = (
             units.made(0..first),
-            units.made(first..first + count),
+            units.made(replaced_units.clone()),
             units.made(0..units.made.len()),
         );
         let (header_tree, header_outline) = header.unzip();
@@ -285,10 +283,10 @@ impl Fresh {
         // Each unit read again was read from a clean start.
         units
             .clean
-            .splice(first..first + count, starts.iter().map(|_| true));
-        units.starts.splice(first..first + count, starts);
-        units.made.splice(first..first + count, made_units);
-        units.outlined.splice(first..first + count, outlined);
+            .splice(replaced_units.clone(), starts.iter().map(|_| true));
+        units.starts.splice(replaced_units.clone(), starts);
+        units.made.splice(replaced_units.clone(), made_units);
+        units.outlined.splice(replaced_units, outlined);
         units.end = resync.list_end.unwrap_or(units.end);
 
         splice_tokens(&mut old.tokens, &replaced, moved, tokens);

@@ -236,9 +236,12 @@ impl Resync {
         }
     }
 
-    /// The old text the units replace, from where the first began.
-    fn replaced(&self, start: u32) -> Range<usize> {
-        start as usize..self.old_end
+    /// The old text the units read again replace, from where old unit
+    /// `first` of `starts` began, and which old units they replace.
+    fn replaced(&self, starts: &[u32], first: usize) -> (Range<usize>, Range<usize>) {
+        let text = starts[first] as usize..self.old_end;
+        let count = starts[first..].partition_point(|&at| (at as usize) < text.end);
+        (text, first..first + count)
     }
 }
 

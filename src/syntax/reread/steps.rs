@@ -208,8 +208,7 @@ impl Fresh {
         let moved = resync.moved();
         let units = &old.parsed.units.steps[section];
         let (start, keyword) = (units.starts[first], units.section);
-        let replaced = resync.replaced(start);
-        let count = units.starts[first..].partition_point(|&at| (at as usize) < replaced.end);
+        let (replaced, replaced_units) = resync.replaced(&units.starts, first);
 
         // A unit holds a step, or none (a label and stray lines at the
         // list's end), or several (steps an error reached): the steps
@@ -226,7 +225,7 @@ impl Fresh {
 
         old.parsed.units.shift(moved);
         let units = &mut old.parsed.units.steps[section];
-        units.starts.splice(first..first + count, self.starts);
+        units.starts.splice(replaced_units, self.starts);
         units.end = resync.list_end.unwrap_or(units.end);
 
         splice_tokens(&mut old.tokens, &replaced, moved, self.tokens);
