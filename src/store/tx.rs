@@ -1,8 +1,10 @@
 //! A transaction ([`Tx`]) and the rows it appends for its commit, written
 //! a piece at a time ([`pieces`], with their [`marks`]).
 
+use std::any::Any;
 use std::cell::{Cell as Flag, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Store, StoreError, Value};
@@ -14,6 +16,8 @@ pub struct Tx<'s> {
     open: Flag<bool>,
     /// Rows [`Tx::append`] keeps for the commit, table by table.
     appended: RefCell<Vec<Appended>>,
+    /// What [`Tx::memo`] worked out, one value of each type.
+    memos: RefCell<Vec<Rc<dyn Any>>>,
 }
 
 /// The rows appended to one table, in order.
@@ -32,6 +36,7 @@ impl<'s> Tx<'s> {
             store,
             open: Flag::new(true),
             appended: RefCell::new(Vec::new()),
+            memos: RefCell::new(Vec::new()),
         }
     }
 
@@ -76,6 +81,26 @@ impl<'s> Tx<'s> {
             }
         };
         table.values.extend(row);
+    }
+
+    /// The value of type `T` this transaction worked out before, or the
+    /// one `make` works out now, kept until the transaction ends: for what
+    /// many steps read and the transaction itself does not change (the
+    /// contact policy, read once a round instead of once a message).
+    pub fn memo<T: 'static, E>(&self, make: impl FnOnce() -> Result<T, E>) -> Result<Rc<T>, E> {
+        let found = self
+            .memos
+            .borrow()
+            .iter()
+            .find_map(|memo| Rc::clone(memo).downcast::<T>().ok());
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        let made = Rc::new(make()?);
+        self.memos
+            .borrow_mut()
+            .push(Rc::clone(&made) as Rc<dyn Any>);
+        Ok(made)
     }
 
     /// Tells idle runners, once this transaction commits, that it made
@@ -201,5 +226,29 @@ mod tests {
             .expect("read");
         let expected: Vec<String> = (0..70).map(|i| i.to_string()).collect();
         assert_eq!(values, expected);
+    }
+
+    /// A memo is worked out once a transaction, one value a type, and
+    /// anew in the next transaction (which may see another value).
+    #[test]
+    fn a_memo_is_worked_out_once_a_transaction() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut store = Store::open(dir.path().join("flowc.db")).expect("opened");
+        let made = Flag::new(0);
+        let make = |value: i64| {
+            made.set(made.get() + 1);
+            Ok::<_, StoreError>(value)
+        };
+        let transaction = store.transaction().expect("begun");
+        assert_eq!(*transaction.memo(|| make(1)).expect("made"), 1);
+        assert_eq!(*transaction.memo(|| make(2)).expect("kept"), 1);
+        let text = transaction
+            .memo(|| Ok::<_, StoreError>("text"))
+            .expect("made");
+        assert_eq!((*text, made.get()), ("text", 1));
+        drop(transaction);
+        let transaction = store.transaction().expect("begun");
+        assert_eq!(*transaction.memo(|| make(3)).expect("made"), 3);
+        assert_eq!(made.get(), 2);
     }
 }

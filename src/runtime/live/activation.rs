@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::events;
-use super::outbox::Outbox;
+use super::outbox::{Outbox, Recorded};
 use super::provider::Delivery;
 use super::stored_leads::{
     history, lead_slots, record_refusal, set_refused, set_trigger_state, Applicant,
@@ -275,39 +275,58 @@ pub(super) fn try_enroll(
         set_refused(transaction, &version.name, lead, 0)?;
     }
     let number = past.enrollments + 1;
-    let id: i64 = transaction.query_one(
-        "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered, event)
-         VALUES (?1, ?2, ?3, 0, 'active', 0, 0, ?4, ?5) RETURNING id",
-        params![version.id, lead, number, millis(now), stored_payload],
-        |row| row.get(0),
-    )?;
     let event = (!payload.is_empty()).then(|| payload.to_vec().into_boxed_slice());
     let mut enrollment = Enrollment::new(0, number, now, event);
-    insert_events(
-        transaction,
-        id,
-        program,
-        &[Event {
-            at: now,
-            pc: 0,
-            kind: crate::vm::EventKind::Entered,
-            detail: String::new(),
-        }],
-    );
     let mut lead = LeadState {
         id: lead,
         slots,
         fields,
     };
-    activate(
+    // Run first and inserted as it stands after: one write of the new row,
+    // not an insert and an update.
+    let ran = run_vm(
         transaction,
         version,
-        id,
+        None,
         &mut enrollment,
         &mut lead,
         now,
         None,
     )?;
+    let state = ran.state(&enrollment);
+    let id: i64 = transaction.query_one(
+        "INSERT INTO enrollments (workflow, lead, number, pc, status, wake, attempts, effects, hold_reason,
+             ending, loops, entered, event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+        params![
+            version.id,
+            lead.id,
+            number,
+            state.pc,
+            state.status,
+            state.wake,
+            state.attempts,
+            state.effects,
+            state.hold_reason,
+            state.ending,
+            state.loops,
+            millis(now),
+            stored_payload
+        ],
+        |row| row.get(0),
+    )?;
+    for row in &ran.recorded {
+        row.insert(transaction, id)?;
+    }
+    let entered = Event {
+        at: now,
+        pc: 0,
+        kind: crate::vm::EventKind::Entered,
+        detail: String::new(),
+    };
+    insert_events(transaction, id, program, &[entered]);
+    insert_events(transaction, id, program, &ran.events);
+    store_extracted(transaction, program, &lead)?;
     Ok(Ok(()))
 }
 
@@ -392,16 +411,102 @@ pub(super) fn activate(
     now: DateTime<Utc>,
     delivered: Option<&Delivered<'_>>,
 ) -> Result<(), StoreError> {
+    let ran = run_vm(
+        transaction,
+        version,
+        Some(id),
+        enrollment,
+        lead,
+        now,
+        delivered,
+    )?;
+    let state = ran.state(enrollment);
+    transaction.execute("UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
+         ending = ?8, loops = ?9 WHERE id = ?7",
+        params![
+            state.pc,
+            state.status,
+            state.wake,
+            state.attempts,
+            state.effects,
+            state.hold_reason,
+            id,
+            state.ending,
+            state.loops
+        ],
+    )?;
+    insert_events(transaction, id, &version.program, &ran.events);
+    store_extracted(transaction, &version.program, lead)
+}
+
+/// What running an enrollment did, to be written with its state.
+struct Ran {
+    advance: Advance,
+    events: Vec<Event>,
+    /// The effects it asked for, kept to be recorded once the enrollment
+    /// has its row (a new one).
+    recorded: Vec<Recorded>,
+}
+
+/// An enrollment's columns as a run leaves them.
+struct State {
+    pc: u32,
+    status: &'static str,
+    wake: Option<i64>,
+    attempts: u32,
+    effects: u32,
+    hold_reason: Option<String>,
+    ending: Option<String>,
+    loops: Option<String>,
+}
+
+impl Ran {
+    /// The columns of `enrollment` as this run left it.
+    fn state(&self, enrollment: &Enrollment) -> State {
+        let (wake, ending) = match &self.advance {
+            Advance::Suspended(until) => (Some(millis(*until)), None),
+            Advance::Ended(ending) => (None, Some(ending.key())),
+            Advance::InFlight => (None, None),
+        };
+        State {
+            pc: enrollment.pc,
+            status: enrollment.status.name(),
+            wake,
+            attempts: enrollment.attempts,
+            effects: enrollment.effects,
+            hold_reason: self
+                .events
+                .iter()
+                .rev()
+                .find(|event| event.kind == EventKind::Held)
+                .map(|event| event.detail.clone()),
+            ending,
+            loops: enrollment.loops_key(),
+        }
+    }
+}
+
+/// Runs an enrollment (the one of row `id`, or a new one without a row
+/// yet) until it suspends or ends.
+fn run_vm(
+    transaction: &Tx<'_>,
+    version: &Version,
+    id: Option<i64>,
+    enrollment: &mut Enrollment,
+    lead: &mut LeadState<'_>,
+    now: DateTime<Utc>,
+    delivered: Option<&Delivered<'_>>,
+) -> Result<Ran, StoreError> {
     let program = &version.program;
     let mut vm = Vm::new(program);
     let mut outbox = Outbox {
         transaction,
         enrollment: id,
+        kept: Vec::new(),
         now,
         error: None,
         attempted: None,
         delivered,
-        policy: None,
     };
     let mut events = Vec::new();
     let mut context = Context {
@@ -423,31 +528,11 @@ pub(super) fn activate(
             delivered.note(event, program.timezone);
         }
     }
-    let (wake, ending) = match advance {
-        Advance::Suspended(until) => (Some(millis(until)), None),
-        Advance::Ended(ending) => (None, Some(ending.key())),
-        Advance::InFlight => (None, None),
-    };
-    transaction.execute("UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
-         ending = ?8, loops = ?9 WHERE id = ?7",
-        params![
-            enrollment.pc,
-            enrollment.status.name(),
-            wake,
-            enrollment.attempts,
-            enrollment.effects,
-            events
-                .iter()
-                .rev()
-                .find(|event| event.kind == crate::vm::EventKind::Held)
-                .map(|event| event.detail.clone()),
-            id,
-            ending,
-            enrollment.loops_key()
-        ],
-    )?;
-    insert_events(transaction, id, program, &events);
-    store_extracted(transaction, program, lead)
+    Ok(Ran {
+        advance,
+        events,
+        recorded: outbox.kept,
+    })
 }
 
 /// A lead as an activation sees it: stored fields by name, and the same as

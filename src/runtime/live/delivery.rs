@@ -199,16 +199,15 @@ pub(super) fn hold_closed(
 ) -> Result<Vec<Job>, StoreError> {
     // Without a window anywhere or quiet hours, there is nothing to read.
     let windows = |version: &Version| version.program.windows.iter().any(Option::is_some);
-    let quiet = touches::stored(transaction)?.filter(|policy| policy.quiet_hours.is_some());
+    let policy = touches::current(transaction)?;
+    let quiet = Some(policy.as_ref()).filter(|policy| policy.quiet_hours.is_some());
     if !versions.values().any(windows) && quiet.is_none() {
         return Ok(jobs);
     }
     let mut go = Vec::with_capacity(jobs.len());
     for job in jobs {
         let held = match &job {
-            Job::Deliver(pending) => {
-                hold_if_closed(transaction, versions, quiet.as_ref(), pending, now)?
-            }
+            Job::Deliver(pending) => hold_if_closed(transaction, versions, quiet, pending, now)?,
             Job::Look(_) => false,
         };
         if !held {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::activation::Delivered;
 use super::touches;
 use crate::runtime::consent;
-use crate::runtime::policy::{ContactPolicy, Touch};
+use crate::runtime::policy::Touch;
 use crate::store::{instant, millis, params, StoreError, Tx};
 use crate::vm::{Channels, Request, Response};
 
@@ -13,7 +13,11 @@ use crate::vm::{Channels, Request, Response};
 /// recorded as pending; asked again once delivered, it gets its response.
 pub(super) struct Outbox<'t, 'c> {
     pub(super) transaction: &'t Tx<'c>,
-    pub(super) enrollment: i64,
+    /// The enrollment's row; `None` for one not inserted yet, whose
+    /// effects are [`Outbox::kept`] to be recorded once it is.
+    pub(super) enrollment: Option<i64>,
+    /// The effects asked for by an enrollment without a row yet.
+    pub(super) kept: Vec<Recorded>,
     pub(super) now: DateTime<Utc>,
     pub(super) error: Option<StoreError>,
     /// When the answer last given was confirmed: the real attempt.
@@ -21,8 +25,6 @@ pub(super) struct Outbox<'t, 'c> {
     /// The effect just confirmed, if the enrollment runs on from it: its
     /// answer is known without reading the outbox again.
     pub(super) delivered: Option<&'t Delivered<'t>>,
-    /// The contact policy, once read.
-    pub(super) policy: Option<ContactPolicy>,
 }
 
 impl Channels for Outbox<'_, '_> {
@@ -48,18 +50,12 @@ impl Outbox<'_, '_> {
         let Some(channel) = consent::channel(request.kind) else {
             return Ok(None);
         };
-        if self.policy.is_none() {
-            self.policy = Some(touches::stored(self.transaction)?.unwrap_or_default());
-        }
-        let Some(policy) = self
-            .policy
-            .as_ref()
-            .filter(|policy| policy.caps(channel).is_some())
-        else {
+        let policy = touches::current(self.transaction)?;
+        if policy.caps(channel).is_none() {
             return Ok(None);
-        };
+        }
         let touch = Touch::of(request, key, channel);
-        Ok(touches::touch(self.transaction, policy, touch)?
+        Ok(touches::touch(self.transaction, &policy, touch)?
             .err()
             .map(Response::from))
     }
@@ -102,24 +98,60 @@ impl Outbox<'_, '_> {
                     ),
                     None => ("pending", None, None),
                 };
-                self.transaction.execute(
-                    "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done, pc)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![
-                        self.enrollment,
-                        key,
-                        request.attempt,
-                        request.kind,
-                        serde_json::to_string(request.message)?,
-                        status,
-                        response,
-                        millis(self.now),
-                        done,
-                        request.pc
-                    ],
-                )?;
+                let recorded = Recorded {
+                    key,
+                    attempt: request.attempt,
+                    kind: request.kind,
+                    message: serde_json::to_string(request.message)?,
+                    status,
+                    response,
+                    created: millis(self.now),
+                    done,
+                    pc: request.pc,
+                };
+                match self.enrollment {
+                    Some(enrollment) => recorded.insert(self.transaction, enrollment)?,
+                    None => self.kept.push(recorded),
+                }
                 Ok(suppressed.unwrap_or(Response::Pending))
             }
         }
+    }
+}
+
+/// An effect as the outbox records it.
+pub(super) struct Recorded {
+    key: String,
+    attempt: u32,
+    kind: &'static str,
+    message: String,
+    status: &'static str,
+    response: Option<String>,
+    created: i64,
+    done: Option<i64>,
+    pc: u32,
+}
+
+impl Recorded {
+    /// Records the effect in the outbox, for the enrollment of row
+    /// `enrollment`.
+    pub(super) fn insert(&self, transaction: &Tx<'_>, enrollment: i64) -> Result<(), StoreError> {
+        transaction.execute(
+            "INSERT INTO outbox (enrollment, key, attempt, kind, message, status, response, created, done, pc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                enrollment,
+                self.key,
+                self.attempt,
+                self.kind,
+                self.message,
+                self.status,
+                self.response,
+                self.created,
+                self.done,
+                self.pc
+            ],
+        )?;
+        Ok(())
     }
 }

@@ -3,6 +3,8 @@
 //! messages to the same caps, and each email, text or call handed to a
 //! provider is a row of `touches`, counted across every workflow.
 
+use std::rc::Rc;
+
 use super::Live;
 use crate::runtime::policy::{Capped, ContactPolicy, Touch};
 use crate::store::{millis, params, StoreError, Tx};
@@ -27,6 +29,12 @@ impl Live {
         transaction.commit()?;
         Ok(changed)
     }
+}
+
+/// The policy recorded by `flowc publish` (an empty one if none), read
+/// once a transaction.
+pub(super) fn current(transaction: &Tx<'_>) -> Result<Rc<ContactPolicy>, StoreError> {
+    transaction.memo(|| Ok(stored(transaction)?.unwrap_or_default()))
 }
 
 /// The policy recorded by `flowc publish`, if any.
