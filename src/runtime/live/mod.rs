@@ -63,7 +63,7 @@ use lease::{Heartbeat, Runner};
 use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Row};
 use claims::{Pending, PlacedCall};
 use delivery::Outlet;
-use stored_leads::{lead_fields, upsert_lead, Applicant, Upserted};
+use stored_leads::{lead_fields, upsert_lead, Applicant, Prior, ReadAhead, Upserted};
 
 /// A stored workflow version.
 #[derive(Clone, Debug)]
@@ -223,17 +223,20 @@ impl Live {
     ) -> Result<(), StoreError> {
         let transaction = self.store.transaction()?;
         let live: Vec<&Version> = live.iter().collect();
+        let ids = groups.iter().flat_map(|(batch, _)| batch.iter());
+        let mut read = ReadAhead::read(&transaction, ids.map(|update| update.id.as_str()))?;
         for (batch, tally) in groups.iter_mut() {
             for update in batch.iter() {
                 // A record whose `at` is still to come is applied then, by
                 // a runner; one whose `at` has passed, now.
                 let now = self.clock.now();
+                let prior = read.take(&update.id);
                 match update.at.filter(|at| *at > now) {
                     Some(at) => {
                         scheduled::schedule(&transaction, update, at)?;
                         tally.scheduled += 1;
                     }
-                    None => apply_update(&transaction, &live, update, now, tally)?,
+                    None => apply_update(&transaction, &live, update, prior, now, tally)?,
                 }
             }
         }
@@ -359,14 +362,15 @@ impl Live {
 /// Applies a lead record at `now`: the lead updated, the goals tested
 /// again, and the entry rules of every live workflow with a criteria
 /// trigger, counted into `tally`.
-pub(super) fn apply_update(
+fn apply_update(
     transaction: &Tx<'_>,
     live: &[&Version],
     update: &LeadUpdate,
+    prior: Prior,
     now: DateTime<Utc>,
     tally: &mut Imported,
 ) -> Result<(), StoreError> {
-    let Upserted { fields, created } = upsert_lead(transaction, update, now)?;
+    let Upserted { fields, created } = upsert_lead(transaction, update, prior, now)?;
     for version in live {
         // A lead just created has no enrollment a goal could end.
         if !created {

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
 
+use super::stored_leads::Prior;
 use super::{apply_update, Imported, LeadUpdate, Version, BATCH};
 use crate::params;
 use crate::store::{instant, millis, StoreError, Tx};
@@ -50,6 +51,7 @@ pub(super) fn apply_due(
             transaction,
             live,
             &update,
+            Prior::Unread,
             instant(*at),
             &mut Imported::default(),
         )?;

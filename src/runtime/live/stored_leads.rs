@@ -9,7 +9,9 @@ use crate::ast::Channel;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::consent;
 use crate::runtime::entry::History;
-use crate::store::{instant, millis, params, StoreError, Tx};
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::store::{instant, marks, millis, params, pieces, StoreError, Tx, Value as Column};
 use crate::value::{self, Value};
 
 /// The stored fields of a lead, by name, the lead's row locked until the
@@ -24,14 +26,74 @@ pub(super) fn lead_fields(
         params![id],
         |row| row.get(0),
     )?;
-    match text {
-        None => Ok(None),
-        Some(text) => match serde_json::from_str(&text)? {
-            Json::Object(fields) => Ok(Some(fields)),
-            _ => Err(StoreError::Invalid(format!(
-                "the fields of lead {id:?} are not an object"
-            ))),
-        },
+    text.map(|text| fields_object(id, &text)).transpose()
+}
+
+/// A lead's stored fields text as the object it holds.
+fn fields_object(id: &str, text: &str) -> Result<Map<String, Json>, StoreError> {
+    match serde_json::from_str(text)? {
+        Json::Object(fields) => Ok(fields),
+        _ => Err(StoreError::Invalid(format!(
+            "the fields of lead {id:?} are not an object"
+        ))),
+    }
+}
+
+/// What a batch of updates knows of its leads before applying them: the
+/// stored fields of each lead it updates once, read a piece at a time and
+/// locked until the transaction ends (one statement for many leads
+/// instead of one a lead).
+#[derive(Default)]
+pub(super) struct ReadAhead {
+    /// The leads updated once: their stored fields, `None` if new.
+    once: HashMap<String, Option<Map<String, Json>>>,
+}
+
+/// What an update knows of its lead before it is applied.
+pub(super) enum Prior {
+    /// The lead's stored fields were read ahead (`None`: no such lead).
+    Read(Option<Map<String, Json>>),
+    /// Not read yet: read when the update is applied.
+    Unread,
+}
+
+impl ReadAhead {
+    /// Reads ahead the leads of `ids` that appear once among them (a lead
+    /// updated twice is read by each update, after the one before).
+    pub(super) fn read<'a>(
+        transaction: &Tx<'_>,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<Self, StoreError> {
+        let mut seen: HashMap<&str, usize> = HashMap::default();
+        for id in ids {
+            *seen.entry(id).or_default() += 1;
+        }
+        let once: Vec<&str> = seen
+            .into_iter()
+            .filter_map(|(id, count)| (count == 1).then_some(id))
+            .collect();
+        let mut read = ReadAhead::default();
+        read.once
+            .extend(once.iter().map(|id| ((*id).to_owned(), None)));
+        for piece in pieces(&once) {
+            let sql = format!(
+                "SELECT id, fields FROM leads WHERE id IN {} FOR UPDATE",
+                marks(1, piece.len())
+            );
+            let ids: Vec<Column<'_>> = piece.iter().map(|id| Column::Text((*id).into())).collect();
+            let found: Vec<(String, String)> =
+                transaction.query(&sql, &ids, |row| Ok((row.get(0)?, row.get(1)?)))?;
+            for (id, text) in found {
+                let fields = fields_object(&id, &text)?;
+                read.once.insert(id, Some(fields));
+            }
+        }
+        Ok(read)
+    }
+
+    /// What is known of lead `id` before its update.
+    pub(super) fn take(&mut self, id: &str) -> Prior {
+        self.once.remove(id).map_or(Prior::Unread, Prior::Read)
     }
 }
 
@@ -64,9 +126,13 @@ pub(super) struct Upserted {
 pub(super) fn upsert_lead(
     transaction: &Tx<'_>,
     update: &LeadUpdate,
+    prior: Prior,
     now: DateTime<Utc>,
 ) -> Result<Upserted, StoreError> {
-    let stored = lead_fields(transaction, &update.id)?;
+    let stored = match prior {
+        Prior::Read(stored) => stored,
+        Prior::Unread => lead_fields(transaction, &update.id)?,
+    };
     let created = stored.is_none();
     let mut fields = stored.unwrap_or_default();
     for (name, value) in &update.fields {
@@ -243,4 +309,55 @@ pub(super) fn set_trigger_state(
         params![name, lead, matching, flip.map(millis)],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn update(id: &str, field: &str, value: i64) -> LeadUpdate {
+        LeadUpdate {
+            id: id.to_owned(),
+            at: None,
+            last_activity: None,
+            fields: Map::from_iter([(field.to_owned(), Json::from(value))]),
+            script: None,
+        }
+    }
+
+    /// A batch reads its leads ahead in one statement, except a lead it
+    /// updates twice: the second update merges into what the first wrote.
+    #[test]
+    fn a_lead_updated_twice_in_a_batch_keeps_both_updates() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut store = Store::open(dir.path().join("flowc.db")).expect("opened");
+        let transaction = store.transaction().expect("begun");
+        let now = Utc::now();
+        let stored = update("stored", "a", 1);
+        upsert_lead(&transaction, &stored, Prior::Read(None), now).expect("stored");
+        let batch = [
+            update("stored", "b", 2),
+            update("new", "c", 3),
+            update("twice", "d", 4),
+            update("twice", "e", 5),
+        ];
+        let mut read =
+            ReadAhead::read(&transaction, batch.iter().map(|u| u.id.as_str())).expect("read ahead");
+        let mut fields = Vec::new();
+        for update in &batch {
+            let prior = read.take(&update.id);
+            let upserted = upsert_lead(&transaction, update, prior, now).expect("upserted");
+            fields.push((upserted.created, Json::Object(upserted.fields).to_string()));
+        }
+        assert_eq!(
+            fields,
+            [
+                (false, r#"{"a":1,"b":2}"#.to_owned()),
+                (true, r#"{"c":3}"#.to_owned()),
+                (true, r#"{"d":4}"#.to_owned()),
+                (false, r#"{"d":4,"e":5}"#.to_owned()),
+            ]
+        );
+    }
 }
