@@ -10,7 +10,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::ast::Channel;
-use crate::store::{instant, millis, params, Store, StoreError, Tx};
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::store::{instant, marks, millis, params, pieces, Store, StoreError, Tx, Value};
 use crate::vm::Message;
 
 /// Where an address stands on a channel.
@@ -224,27 +226,87 @@ pub fn history(store: &Store, address: &str) -> Result<Vec<Change>, StoreError> 
 /// Why `message` may not be sent, if a recipient it is addressed to (an
 /// email's `to`, a text's or call's number) may not be reached.
 pub fn refusal(store: &Store, message: &Message) -> Result<Option<String>, StoreError> {
-    let (channel, recipients): (Channel, Vec<&str>) = match message {
-        Message::Email { to, .. } => (Channel::Email, to.iter().map(String::as_str).collect()),
-        Message::Text { to, .. } => (Channel::Text, vec![to.as_str()]),
-        Message::Call { to, .. } => (Channel::Call, vec![to.as_str()]),
-        _ => return Ok(None),
-    };
-    for recipient in recipients {
-        if let Some(change) = current(store, channel, recipient)? {
-            if change.state.withholds(message) {
-                return Ok(Some(format!(
+    Ok(refusals(store, &[message])?.pop().flatten())
+}
+
+/// [`refusal`] for each of `messages`, their recipients' consent read a
+/// piece at a time (one statement for many deliveries, not one each).
+pub fn refusals(store: &Store, messages: &[&Message]) -> Result<Vec<Option<String>>, StoreError> {
+    let addressed: Vec<Option<(Channel, Vec<String>)>> =
+        messages.iter().map(|message| recipients(message)).collect();
+    let mut wanted: HashMap<Channel, Vec<&str>> = HashMap::default();
+    for (channel, addresses) in addressed.iter().flatten() {
+        let list = wanted.entry(*channel).or_default();
+        list.extend(addresses.iter().map(String::as_str));
+    }
+    let mut latest: HashMap<(Channel, String), Change> = HashMap::default();
+    for (channel, mut addresses) in wanted {
+        addresses.sort_unstable();
+        addresses.dedup();
+        for piece in pieces(&addresses) {
+            // Oldest first: the last change of each address is the one
+            // that holds.
+            let sql = format!(
+                "SELECT address, state, source, at FROM consent
+                 WHERE address IN {} AND channel = ?{} ORDER BY id",
+                marks(1, piece.len()),
+                piece.len() + 1
+            );
+            let mut bound: Vec<Value<'_>> = piece
+                .iter()
+                .map(|address| Value::Text((*address).into()))
+                .collect();
+            bound.push(Value::Text(channel.keyword().into()));
+            let changes = store.query(&sql, &bound, |row| {
+                Ok(Change {
+                    channel: channel.keyword(),
+                    address: row.get(0)?,
+                    state: State::parse(&row.get::<String>(1)?).unwrap_or(State::OptedOut),
+                    source: row.get(2)?,
+                    at: instant(row.get(3)?),
+                })
+            })?;
+            for change in changes {
+                latest.insert((channel, change.address.clone()), change);
+            }
+        }
+    }
+    let refused = |message: &Message, (channel, addresses): &(Channel, Vec<String>)| {
+        addresses.iter().find_map(|address| {
+            let change = latest.get(&(*channel, address.clone()))?;
+            change.state.withholds(message).then(|| {
+                format!(
                     "{} is {} on {} ({}, {})",
                     change.address,
                     change.state.name(),
                     channel.keyword(),
                     change.source,
                     change.at.to_rfc3339()
-                )));
-            }
-        }
-    }
-    Ok(None)
+                )
+            })
+        })
+    };
+    Ok(messages
+        .iter()
+        .zip(&addressed)
+        .map(|(message, addressed)| addressed.as_ref().and_then(|a| refused(message, a)))
+        .collect())
+}
+
+/// The channel `message` goes out on and its recipients' addresses as
+/// consent keeps them; `None` for a message without consent.
+fn recipients(message: &Message) -> Option<(Channel, Vec<String>)> {
+    let (channel, recipients): (Channel, Vec<&str>) = match message {
+        Message::Email { to, .. } => (Channel::Email, to.iter().map(String::as_str).collect()),
+        Message::Text { to, .. } => (Channel::Text, vec![to.as_str()]),
+        Message::Call { to, .. } => (Channel::Call, vec![to.as_str()]),
+        _ => return None,
+    };
+    let addresses = recipients
+        .into_iter()
+        .map(|recipient| normalize(channel, recipient))
+        .collect();
+    Some((channel, addresses))
 }
 
 #[cfg(test)]
@@ -317,5 +379,69 @@ mod tests {
         let kept = history(&transaction, "+15550100000").unwrap();
         let states: Vec<State> = kept.iter().map(|change| change.state).collect();
         assert_eq!(states, [State::OptedOut, State::OptedIn]);
+    }
+
+    /// Many messages' refusals read at once agree with each read alone:
+    /// the newest change of each recipient decides, an email is refused
+    /// for any of its recipients, a message without consent never is, and
+    /// one address's opt-out is not another's.
+    #[test]
+    fn refusals_read_together_are_each_message_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("flowc.db")).unwrap();
+        let transaction = store.transaction().unwrap();
+        let t0 = DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let changes = [
+            (Channel::Text, "+15550100001", State::OptedOut),
+            (Channel::Text, "+15550100002", State::OptedOut),
+            (Channel::Text, "+15550100002", State::OptedIn),
+            (Channel::Email, "Bo@Acme.Example", State::Unsubscribed),
+        ];
+        for (channel, address, state) in changes {
+            record(&transaction, channel, address, state, "operator", t0).unwrap();
+        }
+        let text = |to: &str| Message::Text {
+            to: to.to_owned(),
+            from: None,
+            body: "hi".to_owned(),
+        };
+        let email = |to: &[&str]| Message::Email {
+            to: to.iter().map(|to| (*to).to_owned()).collect(),
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            from: None,
+            subject: "s".to_owned(),
+            body: "b".to_owned(),
+            transactional: false,
+        };
+        let messages = [
+            text("+1 555 010 0001"),
+            text("+15550100002"),
+            text("+15550100003"),
+            email(&["ann@acme.example", "bo@acme.example"]),
+            email(&["ann@acme.example"]),
+            Message::Call {
+                to: "+15550100001".into(),
+                agent: None,
+                from: None,
+            },
+        ];
+        let together: Vec<bool> = refusals(&transaction, &messages.iter().collect::<Vec<_>>())
+            .unwrap()
+            .iter()
+            .map(Option::is_some)
+            .collect();
+        assert_eq!(together, [true, false, false, true, false, false]);
+        for (message, refused) in messages.iter().zip(&together) {
+            let alone = refusal(&transaction, message).unwrap();
+            assert_eq!(alone.is_some(), *refused, "{message:?}");
+        }
+        let why = refusal(&transaction, &messages[3]).unwrap().unwrap();
+        assert!(
+            why.starts_with("bo@acme.example is unsubscribed on email (operator"),
+            "{why}"
+        );
     }
 }

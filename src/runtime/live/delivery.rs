@@ -27,8 +27,7 @@ use crate::runtime::consent;
 use crate::runtime::policy::{self, ContactPolicy, Touch};
 use crate::runtime::recorder::KINDS;
 use crate::store::{instant, millis, params, StoreError, Tx};
-use crate::vm::Response;
-use crate::vm::{Event, EventKind, Vm};
+use crate::vm::{Event, EventKind, Message, Response, Vm};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
@@ -226,20 +225,23 @@ pub(super) fn suppress(
     transaction: &Tx<'_>,
     jobs: Vec<Job>,
 ) -> Result<(Vec<Job>, Vec<Done>), StoreError> {
-    let mut go = Vec::with_capacity(jobs.len());
-    let mut answered = Vec::new();
-    for job in jobs {
-        let why = match &job {
+    let messages: Vec<Option<Message>> = jobs
+        .iter()
+        .map(|job| match job {
             Job::Deliver(pending)
                 if matches!(pending.delivery.kind.as_str(), "email" | "text" | "call") =>
             {
-                match serde_json::from_str(&pending.delivery.message) {
-                    Ok(message) => consent::refusal(transaction, &message)?,
-                    Err(_) => None,
-                }
+                serde_json::from_str(&pending.delivery.message).ok()
             }
             _ => None,
-        };
+        })
+        .collect();
+    let addressed: Vec<&Message> = messages.iter().flatten().collect();
+    let mut refusals = consent::refusals(transaction, &addressed)?.into_iter();
+    let mut go = Vec::with_capacity(jobs.len());
+    let mut answered = Vec::new();
+    for (job, message) in jobs.into_iter().zip(&messages) {
+        let why = message.as_ref().and_then(|_| refusals.next().flatten());
         match (job, why) {
             (Job::Deliver(pending), Some(why)) => answered.push(Done::Delivered(
                 pending,
