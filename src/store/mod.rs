@@ -206,6 +206,10 @@ pub enum Kind {
 trait Backend: Send {
     /// Runs one statement; gives the rows it changed.
     fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, StoreError>;
+    /// Runs an `INSERT` of one row into a table keyed by `id`; gives the
+    /// new row's id (SQLite's rowid, PostgreSQL's `RETURNING id`: on
+    /// SQLite, `RETURNING` costs a temporary table a statement).
+    fn insert(&self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError>;
     /// Runs one query, handing each row to `each` in turn.
     fn query(
         &self,
@@ -301,6 +305,12 @@ impl Store {
     /// Runs one statement outside a transaction; gives the rows it changed.
     pub fn execute(&self, sql: &str, params: &[Value<'_>]) -> Result<usize, StoreError> {
         self.backend.execute(sql, params)
+    }
+
+    /// Inserts one row into a table keyed by `id` (`sql` an `INSERT`
+    /// without `RETURNING`); gives the new row's id.
+    pub fn insert(&self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError> {
+        self.backend.insert(sql, params)
     }
 
     /// Every row of a query, each read by `read`.

@@ -234,6 +234,11 @@ impl Backend for Sqlite {
         )
     }
 
+    fn insert(&self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError> {
+        self.execute(sql, params)?;
+        Ok(self.connection.last_insert_rowid())
+    }
+
     fn query(
         &self,
         sql: &str,

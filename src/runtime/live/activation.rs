@@ -294,10 +294,10 @@ pub(super) fn try_enroll(
         None,
     )?;
     let state = ran.state(&enrollment);
-    let id: i64 = transaction.query_one(
+    let id = transaction.insert(
         "INSERT INTO enrollments (workflow, lead, number, pc, status, wake, attempts, effects, hold_reason,
              ending, loops, entered, event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             version.id,
             lead.id,
@@ -313,7 +313,6 @@ pub(super) fn try_enroll(
             millis(now),
             stored_payload
         ],
-        |row| row.get(0),
     )?;
     for row in &ran.recorded {
         row.insert(transaction, id)?;

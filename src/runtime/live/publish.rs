@@ -317,9 +317,9 @@ impl Live {
                 }
                 latest => {
                     let version = latest.map_or(1, |(_, version, _)| version + 1);
-                    let id: i64 = transaction.query_one(
+                    let id = transaction.insert(
                         "INSERT INTO workflows (name, version, hash, source, program, published, created_at, published_by)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7) RETURNING id",
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
                         params![
                             program.name,
                             version,
@@ -329,7 +329,6 @@ impl Live {
                             millis(now),
                             by
                         ],
-                        |row| row.get(0),
                     )?;
                     // Timers paused by unpublishing run again: their
                     // enrollments stay on the version they entered.

@@ -182,6 +182,15 @@ impl Backend for Postgres {
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
+    fn insert(&self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError> {
+        let mut id = None;
+        self.query(&format!("{sql} RETURNING id"), params, &mut |row| {
+            id = Some(row.get(0)?);
+            Ok(())
+        })?;
+        id.ok_or_else(|| StoreError::Sql(format!("no id from: {sql}")))
+    }
+
     fn query(
         &self,
         sql: &str,
