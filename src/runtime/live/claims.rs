@@ -10,7 +10,7 @@ use super::pool::Job;
 use super::provider::Delivery;
 use super::Live;
 use crate::ast::Outcome;
-use crate::store::{instant, params, Row, Store, StoreError, Tx, Value};
+use crate::store::{instant, params, Row, Store, StoreError, Tx};
 
 /// A claimed outbox row: the delivery, and the enrollment waiting for it
 /// since the instant it reached the step.
@@ -68,6 +68,19 @@ impl Live {
     }
 }
 
+/// How a runner holds the pending effects it claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Hold {
+    /// With a lease in the row (owner, expiry), renewed while they are
+    /// delivered after the claiming transaction commits.
+    Leased,
+    /// By the claiming transaction alone (the write lock on SQLite, row
+    /// locks on PostgreSQL): they are carried out and confirmed before it
+    /// commits, so no lease is written (and no claim counted: they cannot
+    /// go out twice).
+    InTransaction,
+}
+
 /// Claims, for `runner`, what the delivery threads have `room` for:
 /// pending effects kind by kind in outbox order, then placed calls due for
 /// a look.
@@ -76,33 +89,39 @@ pub(super) fn claim_jobs(
     runner: &Runner,
     room: &[(&'static str, usize)],
     at: DateTime<Utc>,
+    hold: Hold,
 ) -> Result<Vec<Job>, StoreError> {
     let (owner, expiry, now) = (&runner.owner, runner.expiry(), lease::now_millis());
     let mut jobs = Vec::new();
     for &(kind, free) in room {
-        // Rows whose runner died first, then rows nobody has held.
+        // Rows whose runner died first (taken over with a lease, which
+        // counts the takeover), then rows nobody has held.
         let mut claimed = Vec::new();
-        for rows in [&LAPSED, &FREE] {
+        for (rows, hold) in [(&LAPSED, Hold::Leased), (&FREE, hold)] {
             let left = free - claimed.len();
-            if left > 0 && waiting(transaction, rows, kind, now)? {
-                claimed.extend(claim(
-                    transaction,
-                    rows,
-                    params![kind, now, owner, expiry, left],
-                    "",
-                    |row| pending(row, at),
-                    |pending| pending.delivery.id,
-                )?);
+            if left == 0 || !waiting(transaction, rows, kind, now)? {
+                continue;
             }
+            let read = |row: &Row<'_>| pending(row, at);
+            let mut taken = match hold {
+                Hold::InTransaction => {
+                    transaction.query(&take_sql(rows), params![kind, now, left], read)?
+                }
+                Hold::Leased => {
+                    let params = params![kind, now, owner, expiry, left];
+                    transaction.query(&claim_sql(rows, ""), params, read)?
+                }
+            };
+            // RETURNING gives rows in no set order.
+            taken.sort_by_key(|pending| pending.delivery.id);
+            claimed.extend(taken);
         }
         let looks = free - claimed.len();
         jobs.extend(claimed.into_iter().map(Job::Deliver));
         if looks > 0 && waiting(transaction, &LOOKS, kind, now)? {
-            let due = claim(
-                transaction,
-                &LOOKS,
+            let mut due = transaction.query(
+                &claim_sql(&LOOKS, ", call, placed, reported"),
                 params![kind, now, owner, expiry, looks],
-                ", call, placed, reported",
                 |row| {
                     let reported: Option<String> = row.get(9)?;
                     Ok(PlacedCall {
@@ -112,8 +131,8 @@ pub(super) fn claim_jobs(
                         reported: reported.as_deref().and_then(Outcome::from_keyword),
                     })
                 },
-                |call| call.pending.delivery.id,
             )?;
+            due.sort_by_key(|call| call.pending.delivery.id);
             jobs.extend(due.into_iter().map(Job::Look));
         }
     }
@@ -148,23 +167,6 @@ const LOOKS: Claimable = Claimable {
     order: "poll",
 };
 
-/// Claims up to `?5` outbox rows of `rows` (of kind `?1`, at `?2`, real
-/// time now) for owner `?3` with lease expiry `?4`. Reads
-/// [`PENDING_COLUMNS`] and `more`, in outbox order.
-fn claim<T>(
-    transaction: &Tx<'_>,
-    rows: &Claimable,
-    params: &[Value<'_>],
-    more: &str,
-    read: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
-    id: impl Fn(&T) -> i64,
-) -> Result<Vec<T>, StoreError> {
-    let mut claimed = transaction.query(&claim_sql(rows, more), params, read)?;
-    // RETURNING gives rows in no set order.
-    claimed.sort_by_key(id);
-    Ok(claimed)
-}
-
 /// Whether any row of `rows` waits for a runner: a look that takes no
 /// lock and changes nothing, where a claim that finds nothing would still
 /// cost an update.
@@ -178,7 +180,9 @@ fn waiting_sql(rows: &Claimable) -> String {
     format!("SELECT EXISTS (SELECT 1 FROM outbox WHERE {})", rows.filter)
 }
 
-/// The statement [`claim`] runs.
+/// The statement that claims up to `?5` outbox rows of `rows` (of kind
+/// `?1`, at `?2`, real time now) for owner `?3` with lease expiry `?4`,
+/// reading [`PENDING_COLUMNS`] and `more`.
 fn claim_sql(rows: &Claimable, more: &str) -> String {
     format!(
         "UPDATE outbox SET owner = ?3, lease = ?4, claims = claims + 1
@@ -189,9 +193,20 @@ fn claim_sql(rows: &Claimable, more: &str) -> String {
     )
 }
 
+/// The statement that takes up to `?3` outbox rows of `rows` (of kind
+/// `?1`, at `?2`) for the transaction alone ([`Hold::InTransaction`]),
+/// reading [`PENDING_COLUMNS`].
+fn take_sql(rows: &Claimable) -> String {
+    format!(
+        "SELECT {PENDING_COLUMNS} FROM outbox WHERE {} ORDER BY {} LIMIT ?3
+         FOR UPDATE SKIP LOCKED",
+        rows.filter, rows.order
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{claim_sql, waiting_sql, FREE, LAPSED, LOOKS};
+    use super::{claim_sql, take_sql, waiting_sql, FREE, LAPSED, LOOKS};
     use crate::store::Store;
 
     /// Claims, and the looks before them, run on every tick of every
@@ -203,7 +218,7 @@ mod tests {
         let store = Store::open(dir.path().join("flowc.db")).expect("a store");
         let statements = [&LAPSED, &FREE, &LOOKS]
             .into_iter()
-            .flat_map(|rows| [claim_sql(rows, ""), waiting_sql(rows)]);
+            .flat_map(|rows| [claim_sql(rows, ""), take_sql(rows), waiting_sql(rows)]);
         for sql in statements {
             let plan: Vec<String> = store
                 .query(

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::activation::{insert_events, load_enrollment, resume, Delivered};
-use super::claims::{Pending, PlacedCall};
+use super::claims::{Hold, Pending, PlacedCall};
 use super::lease::{self, Heartbeat};
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Carrier, RECORDED_PER_ROUND};
@@ -54,6 +54,15 @@ impl Outlet {
         match self {
             Outlet::Recorded => Ok((Vec::new(), recording::carry(transaction, jobs)?)),
             Outlet::Threads(_) | Outlet::Unset => Ok((jobs, Vec::new())),
+        }
+    }
+
+    /// How the effects claimed for this outlet are held: recorded ones
+    /// only by the transaction that claims, records and confirms them.
+    pub(super) fn hold(&self) -> Hold {
+        match self {
+            Outlet::Recorded => Hold::InTransaction,
+            Outlet::Threads(_) | Outlet::Unset => Hold::Leased,
         }
     }
 

@@ -312,22 +312,24 @@ impl Live {
         let transaction = self.store.transaction()?;
         let confirmed =
             delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
-        let jobs = claims::claim_jobs(&transaction, &self.runner, &room, now)?;
+        let jobs = claims::claim_jobs(&transaction, &self.runner, &room, now, self.outlet.hold())?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
-        let (jobs, suppressed) = delivery::suppress(&transaction, jobs)?;
+        let (jobs, mut answered) = delivery::suppress(&transaction, jobs)?;
         let (jobs, recorded) = self.outlet.record(&transaction, jobs)?;
+        answered.extend(recorded);
+        // Answered without a provider: confirmed in the transaction that
+        // claimed them, so nothing of them outlives it.
+        let confirmed_now =
+            delivery::confirm(&transaction, &answered, &self.versions, timing, now)?;
         let live: Vec<&Version> = self.versions.values().filter(|v| v.published).collect();
         let applied = scheduled::apply_due(&transaction, &live, now)?;
         let ran = run_due(&transaction, &self.versions, now)?;
         let retested = retest_due(&transaction, &self.versions, now)?;
         transaction.commit()?;
-        // Answered without a provider: confirmed next round.
         self.finished.clear();
-        let started = jobs.len() + suppressed.len() + recorded.len();
-        self.finished.extend(suppressed);
-        self.finished.extend(recorded);
+        let started = jobs.len() + answered.len();
         self.start(jobs);
-        Ok(confirmed + started + applied + ran + retested)
+        Ok(confirmed + started + confirmed_now + applied + ran + retested)
     }
 
     /// Whether anything is due now: an enrollment, a trigger flip, or an
