@@ -820,6 +820,64 @@ fn notifying(dir: &Path) -> (Location, Live, chrono::DateTime<chrono::Utc>) {
     (db, live, start)
 }
 
+/// A runner that died holding an effect leaves a claim that lapses: the
+/// next runner takes it over with a lease of its own (whether it sends the
+/// effect on a delivery thread or records it in the claiming transaction),
+/// carries it out once more under its key, and `taken_over` counts it. An
+/// effect nobody held is recorded in the transaction that claims it, with
+/// no lease written and no claim counted.
+#[test]
+fn a_lapsed_claim_is_taken_over_and_counted() {
+    for (name, lapsed, recorded) in [
+        ("lapsed-sent", true, false),
+        ("lapsed-recorded", true, true),
+        ("free-recorded", false, true),
+    ] {
+        let dir = tempdir(name);
+        let (_, mut live, _) = notifying(&dir);
+        if lapsed {
+            // Its lease ran out a second ago, on the real clock.
+            let expired = Utc::now().timestamp_millis() - 1_000;
+            live.store
+                .execute(
+                    "UPDATE outbox SET owner = 'dead', lease = ?1, claims = 1",
+                    flowc::params![expired],
+                )
+                .expect("held by a dead runner");
+        }
+        let scripted = Arc::new(Scripted::default());
+        let carrier = if recorded {
+            Carrier::Recorded
+        } else {
+            Carrier::Sent(scripted.clone())
+        };
+        support::run_to_the_end(&mut live, &carrier);
+        let count = |sql: &str| -> i64 {
+            live.store
+                .query_one(sql, flowc::params![], |row| row.get(0))
+                .expect("counted")
+        };
+        let carried = if recorded {
+            count("SELECT count(*) FROM deliveries")
+        } else {
+            scripted.seen().len() as i64
+        };
+        assert_eq!(carried, 1, "{name}: carried out once by this runner");
+        let row: (String, i64, Option<String>, Option<i64>) = live
+            .store
+            .query_one(
+                "SELECT status, claims, owner, lease FROM outbox",
+                flowc::params![],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .expect("the effect");
+        let claims = if lapsed { 2 } else { 0 };
+        assert_eq!(row, ("done".to_owned(), claims, None, None), "{name}");
+        let taken = flowc::runtime::inspect::taken_over(&live.store, "notifying").expect("counted");
+        assert_eq!(taken, u64::from(lapsed), "{name}");
+    }
+}
+
 /// When the step held after its first attempt failed, since the start.
 fn held_for(live: &Live, start: chrono::DateTime<chrono::Utc>) -> i64 {
     let released: i64 = live
