@@ -97,6 +97,7 @@ pub enum Carrier {
     Sent(Arc<dyn Provider>),
 }
 
-/// Effects of one kind the recording carrier records per round: as many
-/// as a runner that was killed may record again.
-pub const RECORDED_PER_ROUND: usize = 64;
+/// Effects of one kind the recording carrier claims, records and confirms
+/// per round, in one transaction (a runner killed meanwhile leaves none of
+/// them done). Past about 256, larger rounds save no more commits' worth.
+pub const RECORDED_PER_ROUND: usize = 256;
