@@ -231,6 +231,55 @@ trait Backend: Send {
     fn await_notice(&self, timeout: std::time::Duration) -> Result<bool, StoreError>;
     /// Which backend this is.
     fn kind(&self) -> Kind;
+    /// A connection of its own that folds the write-ahead log into the
+    /// database on request (SQLite); `None` where there is no such log.
+    fn folder(&self) -> Result<Option<Folder>, StoreError>;
+}
+
+/// Folds a SQLite database's write-ahead log into the database on a
+/// thread of its own, through a connection of its own, while the store
+/// that made it goes on writing ([`Store::folder`]). A passive fold waits
+/// for no reader or writer; what is folded during a long write is not
+/// left for the last connection's close to fold.
+pub struct Folder {
+    asks: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Folder {
+    /// Starts the thread; `fold` folds the log once.
+    fn start(fold: impl FnMut() + Send + 'static) -> Folder {
+        let mut fold = fold;
+        // One request waiting is enough: a fold takes all there is.
+        let (asks, asked) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::spawn(move || {
+            while asked.recv().is_ok() {
+                fold();
+            }
+        });
+        Folder {
+            asks: Some(asks),
+            thread: Some(thread),
+        }
+    }
+
+    /// Asks for a fold of what is committed now, unless one is asked for
+    /// already; does not wait for it.
+    pub fn fold(&self) {
+        if let Some(asks) = &self.asks {
+            let _ = asks.try_send(());
+        }
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        // The thread ends with its last request.
+        drop(self.asks.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// A flowc database, on either backend.
@@ -311,6 +360,12 @@ impl Store {
     /// without `RETURNING`); gives the new row's id.
     pub fn insert(&self, sql: &str, params: &[Value<'_>]) -> Result<i64, StoreError> {
         self.backend.insert(sql, params)
+    }
+
+    /// A [`Folder`] for this store's database, if it has a write-ahead log
+    /// to fold (SQLite).
+    pub fn folder(&self) -> Result<Option<Folder>, StoreError> {
+        self.backend.folder()
     }
 
     /// Every row of a query, each read by `read`.

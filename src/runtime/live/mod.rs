@@ -180,6 +180,13 @@ impl Live {
             Ok(versions) => versions.into_iter().filter(|v| v.published).collect(),
             Err(error) => return Err(stopped(0, 0, error)),
         };
+        // Each batch's pages are folded into the database while the next
+        // is written, on the other core, not all at the end.
+        let folder = if leads.len() > BATCH {
+            self.store.folder().map_err(|error| stopped(0, 0, error))?
+        } else {
+            None
+        };
         for batch in leads.chunks(BATCH) {
             let mut tally = done.clone();
             let mut imported = self.import_batch(&live, batch, &mut tally);
@@ -196,6 +203,9 @@ impl Live {
                 Ok(()) => {
                     done = tally;
                     done.imported += batch.len();
+                    if let Some(folder) = &folder {
+                        folder.fold();
+                    }
                 }
                 Err(error) => return Err(stopped(done.imported, done.entered, error)),
             }

@@ -16,7 +16,7 @@ use postgres::{Client, NoTls, Statement};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::value::{Cell, Cells, Row, Value};
-use super::{schema, Backend, Kind, Location, StoreError, SCHEMA_VERSION};
+use super::{schema, Backend, Folder, Kind, Location, StoreError, SCHEMA_VERSION};
 
 mod tls;
 
@@ -236,6 +236,10 @@ impl Backend for Postgres {
 
     fn kind(&self) -> Kind {
         Kind::Postgres
+    }
+
+    fn folder(&self) -> Result<Option<Folder>, StoreError> {
+        Ok(None)
     }
 }
 
