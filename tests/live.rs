@@ -646,6 +646,64 @@ fn sigterm_finishes_the_batch_and_exits_cleanly() {
     assert!(rest.contains("steps of work done"), "{first}{rest}");
 }
 
+/// `flowc leads import` reads the next batch while it imports one: a file
+/// of several batches, with bad records among them and a lead updated in
+/// two batches, imports every good record in file order and reports every
+/// bad one by line; `--strict` imports nothing from it.
+#[test]
+fn an_import_of_many_batches_reads_while_it_writes() {
+    let (dir, db) = published("batches", WAITING);
+    let count = 3 * flowc::runtime::live::BATCH + 7;
+    let mut lines: Vec<String> = (0..count)
+        .map(|i| format!("{{\"id\": \"l{i}\", \"email\": \"l{i}@x.example\", \"n\": {i}}}"))
+        .collect();
+    lines[10] = "not json".to_owned();
+    lines[1_200] = "{\"email\": \"no-id@x.example\"}".to_owned();
+    // The first lead again, in the last batch: the later record wins.
+    lines.push("{\"id\": \"l0\", \"n\": \"last\"}".to_owned());
+    let file = dir.join("many.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("written");
+    let strict = flowc(
+        &db,
+        &["leads", "import", "--strict", &file.display().to_string()],
+    );
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stderr));
+    let output = flowc(&db, &["leads", "import", &file.display().to_string()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let good = count - 2 + 1;
+    assert_eq!(
+        text(&output.stdout).lines().next(),
+        Some(
+            format!(
+                "imported {good} leads (2 bad records skipped); {} enrollments started",
+                count - 2
+            )
+            .as_str()
+        )
+    );
+    let warnings = text(&output.stderr);
+    assert!(
+        warnings.contains("many.jsonl:11: not valid JSON")
+            && warnings.contains("many.jsonl:1201: the record has no `id`"),
+        "{warnings}"
+    );
+    let store = Store::open(&db).expect("opened");
+    let leads: i64 = store
+        .query_one("SELECT count(*) FROM leads", flowc::params![], |row| {
+            row.get(0)
+        })
+        .expect("counted");
+    assert_eq!(leads as usize, count - 2);
+    let first: String = store
+        .query_one(
+            "SELECT fields FROM leads WHERE id = 'l0'",
+            flowc::params![],
+            |row| row.get(0),
+        )
+        .expect("the first lead");
+    assert!(first.contains("\"n\":\"last\""), "{first}");
+}
+
 #[test]
 fn run_once_does_what_is_due_and_exits() {
     let (dir, db) = published("once", &WAITING.replace("wait 2 hours\n", ""));

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::store::{fail, print_json, DbArgs, Format};
 use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::runtime::inspect;
-use crate::runtime::leads::read_updates;
+use crate::runtime::leads::{read_updates, read_updates_in_batches};
+use crate::runtime::live::BATCH;
 
 /// Arguments of `flowc leads`.
 #[derive(Debug, clap::Args)]
@@ -64,28 +65,45 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
         Ok(types) => types,
         Err(error) => return fail(&error),
     };
-    let read = match read_updates(file, &types) {
-        Ok(read) => read,
-        Err(error) => {
-            eprintln!("error: cannot read {}: {error}", file.display());
-            return EXIT_USAGE;
-        }
-    };
-    if strict {
+    let (imported, bad) = if strict {
+        // Nothing is imported while any record is bad: all read first.
+        let read = match read_updates(file, &types) {
+            Ok(read) => read,
+            Err(error) => return cannot_read(file, &error),
+        };
         if let Some(first) = read.bad.first() {
             eprintln!("error: {first}");
             return EXIT_ERRORS;
         }
-    }
-    for record in &read.bad {
+        (live.import(read.records), read.bad)
+    } else {
+        // Read on a thread of its own: the next batch is read while this
+        // one is imported.
+        let (send, batches) = std::sync::mpsc::sync_channel(2);
+        let (imported, read) = std::thread::scope(|scope| {
+            let types = &types;
+            let reading = scope.spawn(move || {
+                read_updates_in_batches(file, types, BATCH, |batch| send.send(batch).is_ok())
+            });
+            let imported = live.import_batches(batches.iter());
+            (imported, reading.join())
+        });
+        match read {
+            Ok(Ok(bad)) => (imported, bad),
+            // An unreadable file gives no batch: nothing was imported.
+            Ok(Err(error)) => return cannot_read(file, &error),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    };
+    for record in &bad {
         eprintln!("warning: skipped {record}");
     }
-    let count = read.records.len();
-    match live.import(read.records) {
+    match imported {
         Ok(done) => {
             println!(
-                "imported {count} leads ({} bad records skipped); {} enrollments started",
-                read.bad.len(),
+                "imported {} leads ({} bad records skipped); {} enrollments started",
+                done.imported,
+                bad.len(),
                 done.entered
             );
             if done.scheduled > 0 {
@@ -119,6 +137,12 @@ fn import(args: &LeadsArgs, file: &Path, strict: bool) -> u8 {
         }
         Err(error) => fail(&error),
     }
+}
+
+/// Says `file` could not be read.
+fn cannot_read(file: &Path, error: &std::io::Error) -> u8 {
+    eprintln!("error: cannot read {}: {error}", file.display());
+    EXIT_USAGE
 }
 
 fn show(args: &LeadsArgs, id: &str) -> u8 {

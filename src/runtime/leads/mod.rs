@@ -4,7 +4,7 @@
 
 mod updates;
 
-pub use updates::{read_updates, update_from_object};
+pub use updates::{read_updates, read_updates_in_batches, update_from_object};
 
 use std::io::BufRead;
 use std::path::Path;

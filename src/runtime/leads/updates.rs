@@ -6,34 +6,62 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::{jsonl_objects, push, record_head, take_script, NumberedObject, Read, RecordHead};
-use crate::runtime::live::FieldTypes;
+use super::{
+    jsonl_objects, push, record_head, take_script, BadRecord, NumberedObject, Read, RecordHead,
+};
+use crate::runtime::live::{FieldTypes, LeadUpdate};
 use crate::value::{self, ValueType};
 
 /// Lead updates for the live store from a `.csv` file or JSON Lines: every
 /// key but `id`, `at` and `simulate` is a field; a field some live workflow
 /// declares is read with its type (`types`), others are kept as given.
-pub fn read_updates(
+pub fn read_updates(path: &Path, types: &FieldTypes) -> std::io::Result<Read<LeadUpdate>> {
+    let mut records = Vec::new();
+    let bad = read_updates_in_batches(path, types, usize::MAX, |batch| {
+        records.extend(batch);
+        true
+    })?;
+    Ok(Read { records, bad })
+}
+
+/// [`read_updates`] a batch at a time, so that importing one batch can
+/// overlap reading the next: `each` gets the good records `size` at a time
+/// (the last batch may be smaller) and says whether to go on; gives the
+/// bad records. The file is read whole before the first batch: a file
+/// that cannot be read (or is not UTF-8 text) gives none.
+pub fn read_updates_in_batches(
     path: &Path,
     types: &FieldTypes,
-) -> std::io::Result<Read<crate::runtime::live::LeadUpdate>> {
-    let zone = types.zone;
+    size: usize,
+    mut each: impl FnMut(Vec<LeadUpdate>) -> bool,
+) -> std::io::Result<Vec<BadRecord>> {
     let text = std::fs::read_to_string(path)?;
     let file = path.display().to_string();
     let is_csv = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
-    let mut read = Read::default();
-    let objects: Vec<NumberedObject> = if is_csv {
-        csv_objects(&text, &types.types, zone)
+    let objects: Box<dyn Iterator<Item = std::io::Result<NumberedObject>>> = if is_csv {
+        Box::new(
+            csv_objects(&text, &types.types, types.zone)
+                .into_iter()
+                .map(Ok),
+        )
     } else {
-        jsonl_objects(text.as_bytes(), "a lead").collect::<std::io::Result<_>>()?
+        Box::new(jsonl_objects(text.as_bytes(), "a lead"))
     };
-    for (line, object) in objects {
+    let mut read = Read::default();
+    for numbered in objects {
+        let (line, object) = numbered?;
         let update = object.and_then(|object| update_from_object(object, types));
         push(&mut read, update, &file, line);
+        if read.records.len() >= size && !each(std::mem::take(&mut read.records)) {
+            return Ok(read.bad);
+        }
     }
-    Ok(read)
+    if !read.records.is_empty() {
+        each(read.records);
+    }
+    Ok(read.bad)
 }
 
 fn csv_objects(
@@ -90,7 +118,7 @@ fn csv_objects(
 pub fn update_from_object(
     mut object: Map<String, Json>,
     types: &FieldTypes,
-) -> Result<crate::runtime::live::LeadUpdate, String> {
+) -> Result<LeadUpdate, String> {
     let (zone, types) = (types.zone, &types.types);
     let RecordHead {
         id,
@@ -113,7 +141,7 @@ pub fn update_from_object(
         };
         fields.insert(name, json);
     }
-    Ok(crate::runtime::live::LeadUpdate {
+    Ok(LeadUpdate {
         id,
         at,
         last_activity,

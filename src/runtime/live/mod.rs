@@ -168,26 +168,37 @@ impl Live {
     /// committed and the error says how many leads they held (importing
     /// the same leads again completes the import).
     pub fn import(&mut self, leads: Vec<LeadUpdate>) -> Result<Imported, ImportError> {
-        let total = leads.len();
+        self.import_batches(leads.chunks(BATCH))
+    }
+
+    /// [`Live::import`] of leads as `batches` gives them (each of at most
+    /// [`BATCH`] leads, one transaction each), so that reading the next
+    /// batch can overlap importing this one. On an error, the batches
+    /// still to come are counted, not imported.
+    pub fn import_batches<B: AsRef<[LeadUpdate]>>(
+        &mut self,
+        batches: impl IntoIterator<Item = B>,
+    ) -> Result<Imported, ImportError> {
+        let mut batches = batches.into_iter();
         let mut done = Imported::default();
-        let stopped = |imported, entered, error| ImportError {
-            imported,
-            total,
-            entered,
-            error,
-        };
         let live: Vec<Version> = match self.versions() {
             Ok(versions) => versions.into_iter().filter(|v| v.published).collect(),
-            Err(error) => return Err(stopped(0, 0, error)),
+            Err(error) => return Err(stopped(&done, 0, batches, error)),
         };
-        // Each batch's pages are folded into the database while the next
-        // is written, on the other core, not all at the end.
-        let folder = if leads.len() > BATCH {
-            self.store.folder().map_err(|error| stopped(0, 0, error))?
-        } else {
-            None
-        };
-        for batch in leads.chunks(BATCH) {
+        // From the second batch on, each batch's pages are folded into
+        // the database while the next is written, on the other core, not
+        // all when the store closes.
+        let mut folder = None;
+        let mut index = 0;
+        while let Some(batch) = batches.next() {
+            let batch = batch.as_ref();
+            if index == 1 {
+                folder = match self.store.folder() {
+                    Ok(folder) => folder,
+                    Err(error) => return Err(stopped(&done, batch.len(), batches, error)),
+                };
+            }
+            index += 1;
             let mut tally = done.clone();
             let mut imported = self.import_batch(&live, batch, &mut tally);
             // Turned back for another transaction's sake (a runner holding
@@ -207,7 +218,7 @@ impl Live {
                         folder.fold();
                     }
                 }
-                Err(error) => return Err(stopped(done.imported, done.entered, error)),
+                Err(error) => return Err(stopped(&done, batch.len(), batches, error)),
             }
         }
         Ok(done)
@@ -484,6 +495,22 @@ pub struct Imported {
     pub refused: std::collections::BTreeMap<&'static str, usize>,
     /// Records whose `at` is still to come: applied then, by a runner.
     pub scheduled: usize,
+}
+
+/// An import stopped by `error` after `done`, with `unsent` leads of the
+/// batch it was at and those of the batches `rest` holds not imported.
+fn stopped<B: AsRef<[LeadUpdate]>>(
+    done: &Imported,
+    unsent: usize,
+    rest: impl Iterator<Item = B>,
+    error: StoreError,
+) -> ImportError {
+    ImportError {
+        imported: done.imported,
+        total: done.imported + unsent + rest.map(|batch| batch.as_ref().len()).sum::<usize>(),
+        entered: done.entered,
+        error,
+    }
 }
 
 /// An import that stopped part-way: what was committed before the error.
