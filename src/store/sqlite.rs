@@ -375,20 +375,22 @@ mod tests {
     /// A runner waiting for work folds the write-ahead log into the
     /// database, so the next commit starts the log again at its beginning
     /// instead of growing it.
+    /// Commits a row of `meta` for each of `keys`, one a transaction.
+    fn write(store: &mut crate::store::Store, keys: std::ops::Range<usize>) {
+        for key in keys {
+            let transaction = store.transaction().expect("begun");
+            transaction
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, 'x')",
+                    crate::params![format!("k{key}")],
+                )
+                .expect("inserted");
+            transaction.commit().expect("committed");
+        }
+    }
+
     #[test]
     fn an_idle_wait_folds_the_log_so_it_starts_again() {
-        fn write(store: &mut crate::store::Store, keys: std::ops::Range<usize>) {
-            for key in keys {
-                let transaction = store.transaction().expect("begun");
-                transaction
-                    .execute(
-                        "INSERT INTO meta (key, value) VALUES (?1, 'x')",
-                        crate::params![format!("k{key}")],
-                    )
-                    .expect("inserted");
-                transaction.commit().expect("committed");
-            }
-        }
         let dir = tempfile::tempdir().expect("a folder");
         let mut store = crate::store::Store::open(dir.path().join("flowc.db")).expect("opened");
         let log = || std::fs::metadata(dir.path().join("flowc.db-wal")).map_or(0, |m| m.len());
@@ -407,25 +409,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("a folder");
         let mut store = crate::store::Store::open(dir.path().join("flowc.db")).expect("opened");
         let log = || std::fs::metadata(dir.path().join("flowc.db-wal")).map_or(0, |m| m.len());
-        let write = |store: &mut crate::store::Store, key: usize| {
-            let transaction = store.transaction().expect("begun");
-            transaction
-                .execute(
-                    "INSERT INTO meta (key, value) VALUES (?1, 'x')",
-                    crate::params![format!("k{key}")],
-                )
-                .expect("inserted");
-            transaction.commit().expect("committed");
-        };
         let folder = store.folder().expect("a folder").expect("SQLite has a log");
-        for key in 0..20 {
-            write(&mut store, key);
-        }
+        write(&mut store, 0..20);
         let written = log();
         folder.fold();
         // Dropped, it finishes the fold asked for.
         drop(folder);
-        write(&mut store, 20);
+        write(&mut store, 20..21);
         assert_eq!(log(), written, "the log started again at its beginning");
     }
 

@@ -294,25 +294,14 @@ pub(super) fn try_enroll(
         None,
     )?;
     let state = ran.state(&enrollment);
+    let entered_at = millis(now);
+    let mut columns = params![version.id, lead.id, number, entered_at, stored_payload].to_vec();
+    columns.extend(state.values());
     let id = transaction.insert(
-        "INSERT INTO enrollments (workflow, lead, number, pc, status, wake, attempts, effects, hold_reason,
-             ending, loops, entered, event)
+        "INSERT INTO enrollments (workflow, lead, number, entered, event,
+             pc, status, wake, attempts, effects, hold_reason, ending, loops)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
-            version.id,
-            lead.id,
-            number,
-            state.pc,
-            state.status,
-            state.wake,
-            state.attempts,
-            state.effects,
-            state.hold_reason,
-            state.ending,
-            state.loops,
-            millis(now),
-            stored_payload
-        ],
+        &columns,
     )?;
     for row in &ran.recorded {
         row.insert(transaction, id)?;
@@ -420,19 +409,12 @@ pub(super) fn activate(
         delivered,
     )?;
     let state = ran.state(enrollment);
-    transaction.execute("UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5, hold_reason = ?6,
-         ending = ?8, loops = ?9 WHERE id = ?7",
-        params![
-            state.pc,
-            state.status,
-            state.wake,
-            state.attempts,
-            state.effects,
-            state.hold_reason,
-            id,
-            state.ending,
-            state.loops
-        ],
+    let mut columns = state.values().to_vec();
+    columns.push(Column::Int(id));
+    transaction.execute(
+        "UPDATE enrollments SET pc = ?1, status = ?2, wake = ?3, attempts = ?4, effects = ?5,
+             hold_reason = ?6, ending = ?7, loops = ?8 WHERE id = ?9",
+        &columns,
     )?;
     insert_events(transaction, id, &version.program, &ran.events);
     store_extracted(transaction, &version.program, lead)
@@ -457,6 +439,23 @@ struct State {
     hold_reason: Option<String>,
     ending: Option<String>,
     loops: Option<String>,
+}
+
+impl State {
+    /// The columns' values, in the order of [`State`]'s fields.
+    fn values(&self) -> [Column<'_>; 8] {
+        let columns = params![
+            self.pc,
+            self.status,
+            self.wake,
+            self.attempts,
+            self.effects,
+            self.hold_reason,
+            self.ending,
+            self.loops
+        ];
+        std::array::from_fn(|index| columns[index].clone())
+    }
 }
 
 impl Ran {
