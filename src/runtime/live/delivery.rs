@@ -1,9 +1,11 @@
 //! Delivering the outbox: the runner claims pending effects (and placed
 //! calls due for a look) with a lease ([`super::claims`]), kind by kind as
-//! the provider has room for them, hands them to its delivery threads (or,
-//! recording them, records them in the claiming transaction), and confirms
-//! what they did in one transaction per round (group commit), running each
-//! enrollment on from the instant it reached the step.
+//! the provider has room for them, hands them to its delivery threads, and
+//! confirms what they did in one transaction per round (group commit),
+//! running each enrollment on from the instant it reached the step.
+//! Recorded effects, and those consent suppresses, are answered and
+//! confirmed in the claiming transaction (recorded ones are claimed with no
+//! lease written: nothing of them outlives it).
 //!
 //! A call is two things: placing it (one request; once the provider has
 //! accepted it, its id is recorded and it is never placed again) and
@@ -45,7 +47,7 @@ impl Outlet {
     /// Records the claimed jobs in `transaction` when effects are recorded
     /// ([`Carrier::Recorded`]); gives the jobs to start on the delivery
     /// threads once the claims are committed, and the answers recorded, to
-    /// be confirmed the next round.
+    /// be confirmed in the same transaction.
     pub(super) fn record(
         &self,
         transaction: &Tx<'_>,
