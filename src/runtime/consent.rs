@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::ast::Channel;
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::store::{instant, marks, millis, params, pieces, Store, StoreError, Tx, Value};
+use crate::store::{instant, marks, millis, params, pieces, Row, Store, StoreError, Tx, Value};
 use crate::vm::Message;
 
 /// Where an address stands on a channel.
@@ -185,19 +185,11 @@ pub fn current(
     channel: Channel,
     address: &str,
 ) -> Result<Option<Change>, StoreError> {
-    let address = normalize(channel, address);
     store.query_opt(
-        "SELECT state, source, at FROM consent WHERE channel = ?1 AND address = ?2 ORDER BY id DESC LIMIT 1",
-        params![channel.keyword(), address],
-        |row| {
-            Ok(Change {
-                channel: channel.keyword(),
-                address: address.clone(),
-                state: State::parse(&row.get::<String>(0)?).unwrap_or(State::OptedOut),
-                source: row.get(1)?,
-                at: instant(row.get(2)?),
-            })
-        },
+        "SELECT address, state, source, at FROM consent WHERE channel = ?1 AND address = ?2
+         ORDER BY id DESC LIMIT 1",
+        params![channel.keyword(), normalize(channel, address)],
+        |row| read_change(channel, row),
     )
 }
 
@@ -206,21 +198,25 @@ pub fn history(store: &Store, address: &str) -> Result<Vec<Change>, StoreError> 
     let mut changes = Vec::new();
     for channel in [Channel::Email, Channel::Text, Channel::Call] {
         changes.extend(store.query(
-            "SELECT state, source, at FROM consent WHERE channel = ?1 AND address = ?2 ORDER BY id",
+            "SELECT address, state, source, at FROM consent WHERE channel = ?1 AND address = ?2
+             ORDER BY id",
             params![channel.keyword(), normalize(channel, address)],
-            |row| {
-                Ok(Change {
-                    channel: channel.keyword(),
-                    address: normalize(channel, address),
-                    state: State::parse(&row.get::<String>(0)?).unwrap_or(State::OptedOut),
-                    source: row.get(1)?,
-                    at: instant(row.get(2)?),
-                })
-            },
+            |row| read_change(channel, row),
         )?);
     }
     changes.sort_by_key(|change| change.at);
     Ok(changes)
+}
+
+/// A change on `channel` from a row of `address, state, source, at`.
+fn read_change(channel: Channel, row: &Row<'_>) -> Result<Change, StoreError> {
+    Ok(Change {
+        channel: channel.keyword(),
+        address: row.get(0)?,
+        state: State::parse(&row.get::<String>(1)?).unwrap_or(State::OptedOut),
+        source: row.get(2)?,
+        at: instant(row.get(3)?),
+    })
 }
 
 /// Why `message` may not be sent, if a recipient it is addressed to (an
@@ -239,8 +235,9 @@ pub fn refusals(store: &Store, messages: &[&Message]) -> Result<Vec<Option<Strin
         let list = wanted.entry(*channel).or_default();
         list.extend(addresses.iter().map(String::as_str));
     }
-    let mut latest: HashMap<(Channel, String), Change> = HashMap::default();
+    let mut latest: HashMap<Channel, HashMap<String, Change>> = HashMap::default();
     for (channel, mut addresses) in wanted {
+        let changed = latest.entry(channel).or_default();
         addresses.sort_unstable();
         addresses.dedup();
         for piece in pieces(&addresses) {
@@ -257,23 +254,14 @@ pub fn refusals(store: &Store, messages: &[&Message]) -> Result<Vec<Option<Strin
                 .map(|address| Value::Text((*address).into()))
                 .collect();
             bound.push(Value::Text(channel.keyword().into()));
-            let changes = store.query(&sql, &bound, |row| {
-                Ok(Change {
-                    channel: channel.keyword(),
-                    address: row.get(0)?,
-                    state: State::parse(&row.get::<String>(1)?).unwrap_or(State::OptedOut),
-                    source: row.get(2)?,
-                    at: instant(row.get(3)?),
-                })
-            })?;
-            for change in changes {
-                latest.insert((channel, change.address.clone()), change);
+            for change in store.query(&sql, &bound, |row| read_change(channel, row))? {
+                changed.insert(change.address.clone(), change);
             }
         }
     }
     let refused = |message: &Message, (channel, addresses): &(Channel, Vec<String>)| {
         addresses.iter().find_map(|address| {
-            let change = latest.get(&(*channel, address.clone()))?;
+            let change = latest.get(channel)?.get(address)?;
             change.state.withholds(message).then(|| {
                 format!(
                     "{} is {} on {} ({}, {})",

@@ -248,8 +248,7 @@ pub struct Folder {
 
 impl Folder {
     /// Starts the thread; `fold` folds the log once.
-    fn start(fold: impl FnMut() + Send + 'static) -> Folder {
-        let mut fold = fold;
+    fn start(mut fold: impl FnMut() + Send + 'static) -> Folder {
         // One request waiting is enough: a fold takes all there is.
         let (asks, asked) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::spawn(move || {

@@ -14,7 +14,9 @@ use super::stored_leads::{
 use super::Version;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
-use crate::store::{instant, millis, params, Row as Columns, StoreError, Tx, Value as Column};
+use crate::store::{
+    instant, millis, params, Row as Columns, StoreError, ToValue, Tx, Value as Column,
+};
 use crate::value::Value;
 use crate::vm::{Advance, Context, Enrollment, Event, EventKind, Message, Response, Status, Vm};
 
@@ -444,17 +446,16 @@ struct State {
 impl State {
     /// The columns' values, in the order of [`State`]'s fields.
     fn values(&self) -> [Column<'_>; 8] {
-        let columns = params![
-            self.pc,
-            self.status,
-            self.wake,
-            self.attempts,
-            self.effects,
-            self.hold_reason,
-            self.ending,
-            self.loops
-        ];
-        std::array::from_fn(|index| columns[index].clone())
+        [
+            self.pc.to_value(),
+            self.status.to_value(),
+            self.wake.to_value(),
+            self.attempts.to_value(),
+            self.effects.to_value(),
+            self.hold_reason.to_value(),
+            self.ending.to_value(),
+            self.loops.to_value(),
+        ]
     }
 }
 
