@@ -11,6 +11,7 @@ use super::provider::Delivery;
 use super::stored_leads::{
     history, lead_slots, record_refusal, set_refused, set_trigger_state, Applicant,
 };
+use super::timeline_events::insert_events;
 use super::Version;
 use crate::bytecode::{Program, SlotSource};
 use crate::runtime::entry;
@@ -311,7 +312,7 @@ pub(super) fn try_enroll(
     let entered = Event {
         at: now,
         pc: 0,
-        kind: crate::vm::EventKind::Entered,
+        kind: EventKind::Entered,
         detail: String::new(),
     };
     insert_events(transaction, id, program, &[entered]);
@@ -378,7 +379,7 @@ pub(super) fn test_goals(
             let event = Event {
                 at: now,
                 pc: row.enrollment.pc,
-                kind: crate::vm::EventKind::Exited,
+                kind: EventKind::Exited,
                 detail: format!("goal {goal} reached"),
             };
             insert_events(transaction, id, &version.program, &[event]);
@@ -542,54 +543,6 @@ pub(super) struct LeadState<'a> {
     pub(super) slots: Vec<Option<Value>>,
 }
 
-/// Characters of an event's detail the timeline keeps.
-const DETAIL_CHARS: usize = 2_000;
-
-/// An event's detail as the timeline keeps it: at most [`DETAIL_CHARS`]
-/// characters, and how many more there were.
-fn capped(detail: &str) -> std::borrow::Cow<'_, str> {
-    match detail.char_indices().nth(DETAIL_CHARS) {
-        None => detail.into(),
-        Some((end, _)) => format!(
-            "{}… ({} characters more)",
-            &detail[..end],
-            detail[end..].chars().count()
-        )
-        .into(),
-    }
-}
-
-/// Puts an enrollment's events on its timeline: written when the
-/// transaction commits, with the round's other events.
-pub(super) fn insert_events(
-    transaction: &Tx<'_>,
-    enrollment: i64,
-    program: &Program,
-    events: &[Event],
-) {
-    for event in events {
-        let step = if event.kind == crate::vm::EventKind::Entered {
-            "-"
-        } else {
-            program
-                .origins
-                .get(event.pc as usize)
-                .map_or("?", |origin| origin.label.as_str())
-        };
-        transaction.append(
-            "events (enrollment, at, pc, step, kind, detail)",
-            [
-                Column::Int(enrollment),
-                Column::Int(millis(event.at)),
-                Column::Int(i64::from(event.pc)),
-                Column::Text(step.to_owned().into()),
-                Column::Text(event.kind.name().into()),
-                Column::Text(capped(&event.detail).into_owned().into()),
-            ],
-        );
-    }
-}
-
 /// Writes the values of extracted fields back to the lead.
 pub(super) fn store_extracted(
     transaction: &Tx<'_>,
@@ -619,22 +572,4 @@ pub(super) fn store_extracted(
         params![Json::Object(fields).to_string(), lead.id],
     )?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{capped, DETAIL_CHARS};
-
-    #[test]
-    fn a_runaway_detail_is_cut_and_says_how_much_was_left_out() {
-        assert_eq!(capped("short"), "short");
-        let long = "é".repeat(DETAIL_CHARS + 5);
-        let kept = capped(&long);
-        assert!(kept.starts_with(&"é".repeat(DETAIL_CHARS)));
-        assert!(
-            kept.ends_with("… (5 characters more)"),
-            "{}",
-            &kept[kept.len() - 40..]
-        );
-    }
 }

@@ -17,12 +17,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::activation::{insert_events, load_enrollment, resume, Delivered};
+use super::activation::{load_enrollment, resume, Delivered};
 use super::claims::{Hold, Pending, PlacedCall};
 use super::lease::{self, Heartbeat};
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Carrier, RECORDED_PER_ROUND};
 use super::stored_leads::lead_slots;
+use super::timeline_events::insert_events;
 use super::{recording, touches, Live, Version};
 use crate::ast::Outcome;
 use crate::runtime::consent;

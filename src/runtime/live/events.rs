@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
 
-use super::activation::{insert_events, load_enrollment, run_in, test_goals, try_enroll, GoalTest};
+use super::activation::{load_enrollment, run_in, test_goals, try_enroll, GoalTest};
 use super::stored_leads::{lead_fields, Applicant};
+use super::timeline_events::insert_events;
 use super::{Live, Version};
 use crate::ast::Channel;
 use crate::runtime::consent::{self, State};

@@ -46,6 +46,7 @@ mod receipts;
 mod recording;
 pub mod scheduled;
 mod stored_leads;
+mod timeline_events;
 mod touches;
 mod work;
 

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::activation::insert_events;
 use super::lease;
+use super::timeline_events::insert_events;
 use super::Live;
 use crate::ast::{Channel, Outcome};
 use crate::runtime::consent::{self, State};
