@@ -30,7 +30,7 @@ pub use tx::{marks, pieces, Tx, PIECES};
 pub use value::{Cell, FromColumn, Row, ToValue, Value};
 
 /// The schema version this flowc writes and reads, on both backends.
-pub const SCHEMA_VERSION: i64 = 17;
+pub const SCHEMA_VERSION: i64 = 18;
 /// The database path when neither `--db` nor `FLOWC_DB` gives one.
 pub const DEFAULT_PATH: &str = "flowc.db";
 
