@@ -63,9 +63,18 @@ fn insert(transaction: &Tx<'_>, delivery: &Delivery) {
 /// Leads' `simulate` scripts, each with its lead's id, by enrollment.
 type Scripts = HashMap<i64, (String, Map<String, Json>)>;
 
+/// Whether any lead has a script.
+const ANY_SCRIPT: &str = "SELECT EXISTS (SELECT 1 FROM leads WHERE script IS NOT NULL)";
+
 /// The scripts of the deliveries' leads that have one.
 fn scripts(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<Scripts, StoreError> {
     let mut scripts = HashMap::default();
+    // Scripts are for demonstrations and tests: most databases have none,
+    // which the index of scripted leads tells at once.
+    let scripted: bool = transaction.query_one(ANY_SCRIPT, &[], |row| row.get(0))?;
+    if !scripted {
+        return Ok(scripts);
+    }
     for piece in pieces(deliveries) {
         let sql = format!(
             "SELECT e.id, l.id, l.script FROM enrollments e JOIN leads l ON l.id = e.lead
@@ -108,4 +117,43 @@ fn step_of<'k>(key: &'k str, lead: &str) -> Option<&'k str> {
     let rest = rest.strip_prefix(lead)?.strip_prefix('/')?;
     let (_, rest) = rest.split_once('/')?;
     Some(rest.rsplit_once('#').map_or(rest, |(step, _)| step))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ANY_SCRIPT;
+    use crate::store::{params, Store};
+
+    /// Every round asks whether any lead has a script: the answer comes
+    /// from the index of scripted leads, not from walking the leads.
+    #[test]
+    fn whether_any_lead_has_a_script_is_read_from_an_index() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let store = Store::open(dir.path().join("flowc.db")).expect("a store");
+        let plan: Vec<String> = store
+            .query(
+                &format!("EXPLAIN QUERY PLAN {ANY_SCRIPT}"),
+                params![],
+                |row| row.get(3),
+            )
+            .expect("explained");
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("INDEX leads_scripted")),
+            "{plan:#?}"
+        );
+        let any = |store: &Store| -> bool {
+            store
+                .query_one(ANY_SCRIPT, params![], |row| row.get(0))
+                .expect("asked")
+        };
+        assert!(!any(&store));
+        store
+            .execute(
+                "INSERT INTO leads (id, fields, updated_at, script) VALUES ('a', '{}', 0, '{}')",
+                params![],
+            )
+            .expect("a scripted lead");
+        assert!(any(&store));
+    }
 }
