@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::events;
+use super::loaded::Loaded;
 use super::outbox::{Outbox, Recorded};
 use super::provider::Delivery;
 use super::stored_leads::{
@@ -29,8 +30,9 @@ pub(super) fn resume(
     id: i64,
     now: DateTime<Utc>,
     delivered: &Delivered<'_>,
+    loaded: &mut Loaded,
 ) -> Result<(), StoreError> {
-    let lead = match load_enrollment(transaction, id)? {
+    let lead = match loaded.take(transaction, id)? {
         Some((row, _)) if row.enrollment.status.is_final() => {
             return late_delivery(transaction, versions, &row, now, delivered);
         }

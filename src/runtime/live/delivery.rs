@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use super::activation::{load_enrollment, resume, Delivered};
 use super::claims::{Hold, Pending, PlacedCall};
 use super::lease::{self, Heartbeat};
+use super::loaded::Loaded;
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Carrier, RECORDED_PER_ROUND};
 use super::stored_leads::lead_slots;
@@ -352,6 +353,15 @@ pub(super) fn confirm(
     timing: (Duration, Duration),
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    // The enrollments the answers run on, read in a few statements.
+    let answered: Vec<i64> = finished
+        .iter()
+        .filter_map(|job| match job {
+            Done::Delivered(pending, Attempt::Answered(_)) => Some(pending.enrollment),
+            _ => None,
+        })
+        .collect();
+    let mut loaded = Loaded::read(transaction, &answered)?;
     for job in finished {
         let (pending, response) = match job {
             Done::Delivered(pending, Attempt::Answered(response)) => {
@@ -366,7 +376,7 @@ pub(super) fn confirm(
             }
         };
         if let Some(response) = response {
-            finish(transaction, versions, pending, &response, now)?;
+            finish(transaction, versions, pending, &response, now, &mut loaded)?;
         }
     }
     Ok(finished.len())
@@ -384,6 +394,7 @@ fn finish(
     pending: &Pending,
     response: &Response,
     at: DateTime<Utc>,
+    loaded: &mut Loaded,
 ) -> Result<(), StoreError> {
     let confirmed = transaction.execute(
         "UPDATE outbox SET status = 'done', response = ?1, done = ?2, owner = NULL, lease = NULL
@@ -409,6 +420,7 @@ fn finish(
             at: instant(millis(at)),
             late: at - pending.created >= LATE,
         },
+        loaded,
     )
 }
 

@@ -38,6 +38,7 @@ mod clock;
 mod delivery;
 mod events;
 pub mod lease;
+mod loaded;
 mod outbox;
 mod pool;
 mod provider;
