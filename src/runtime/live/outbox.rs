@@ -68,11 +68,16 @@ impl Outbox<'_, '_> {
             self.attempted = Some(delivered.at);
             return Ok(delivered.response.clone());
         }
-        let stored: Option<(String, Option<String>, Option<i64>)> = self.transaction.query_opt(
-            "SELECT status, response, done FROM outbox WHERE key = ?1 AND attempt = ?2",
-            params![key, request.attempt],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )?;
+        // An enrollment without a row yet has nothing in the outbox: its
+        // keys (by its number, which only grows) are new.
+        let stored: Option<(String, Option<String>, Option<i64>)> = match self.enrollment {
+            Some(_) => self.transaction.query_opt(
+                "SELECT status, response, done FROM outbox WHERE key = ?1 AND attempt = ?2",
+                params![key, request.attempt],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?,
+            None => None,
+        };
         self.attempted = None;
         match stored {
             Some((status, Some(response), done)) if status == "done" => {
