@@ -202,6 +202,7 @@ fn run(dir: &Path, backend: &Backend, count: i64) {
         ),
         ("status failed", "/console/leads?status=failed".to_owned()),
         ("status held", "/console/leads?status=held".to_owned()),
+        ("status waiting", "/console/leads?status=waiting".to_owned()),
         ("opted out", "/console/leads?opted_out=on".to_owned()),
         (
             "workflow and step",

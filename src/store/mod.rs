@@ -20,6 +20,9 @@ mod sqlite;
 mod tx;
 mod value;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -444,7 +444,7 @@ fn standings(store: &Store, rows: &mut [LeadRow]) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::params;
+    use crate::store::{fixtures, params};
 
     /// A store with leads `a`..`g`, several changed at the same instant.
     fn store(dir: &tempfile::TempDir) -> Store {
@@ -578,20 +578,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("a folder");
         let mut store = store(&dir);
         store
-            .execute(
-                "INSERT INTO workflows (name, version, hash, source, program, published, created_at)
-                 VALUES ('w', 1, '', '', '', 1, 0)",
-                params![],
-            )
+            .execute(fixtures::WORKFLOW, params![])
             .expect("a workflow");
         let statuses = ["active", "waiting", "held", "completed", "exited", "failed"];
         for (lead, status) in ["a", "b", "c", "d", "e", "f"].iter().zip(statuses) {
             store
-                .execute(
-                    "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered)
-                     VALUES (1, ?1, 1, 0, ?2, 0, 0, 0)",
-                    params![*lead, status],
-                )
+                .execute(fixtures::ENROLLMENT, params![*lead, status])
                 .expect("an enrollment");
         }
         for (lead, status) in ["a", "b", "c", "d", "e", "f"].iter().zip(statuses) {

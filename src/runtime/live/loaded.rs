@@ -62,7 +62,7 @@ impl Loaded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{params, Store};
+    use crate::store::{fixtures, params, Store};
 
     /// Rows are read ahead for every enrollment asked for; once an
     /// enrollment of a lead has been given, that lead's others are read
@@ -73,11 +73,7 @@ mod tests {
         let mut store = Store::open(dir.path().join("flowc.db")).expect("opened");
         let transaction = store.transaction().expect("begun");
         transaction
-            .execute(
-                "INSERT INTO workflows (name, version, hash, source, program, published, created_at)
-                 VALUES ('w', 1, '', '', '', 1, 0)",
-                params![],
-            )
+            .execute(fixtures::WORKFLOW, params![])
             .expect("a workflow");
         for lead in ["a", "b"] {
             transaction
@@ -90,11 +86,7 @@ mod tests {
         // Enrollments 1 and 2 of lead a, 3 of lead b.
         for lead in ["a", "a", "b"] {
             transaction
-                .execute(
-                    "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered)
-                     VALUES (1, ?1, 1, 0, 'active', 0, 0, 0)",
-                    params![lead],
-                )
+                .execute(fixtures::ENROLLMENT, params![lead, "active"])
                 .expect("an enrollment");
         }
         let mut loaded = Loaded::read(&transaction, &[3, 2, 1, 9]).expect("read ahead");
