@@ -1,5 +1,7 @@
-//! Rows for unit tests that need a workflow and its enrollments in the
-//! database, not a program.
+//! For unit tests: rows that need a workflow and its enrollments in the
+//! database, not a program; SQLite's plan for a statement.
+
+use super::{Store, Value};
 
 /// Inserts workflow 1, `w`, published, with no program.
 pub(crate) const WORKFLOW: &str =
@@ -11,3 +13,13 @@ pub(crate) const WORKFLOW: &str =
 pub(crate) const ENROLLMENT: &str =
     "INSERT INTO enrollments (workflow, lead, number, pc, status, attempts, effects, entered)
      VALUES (1, ?1, 1, 0, ?2, 0, 0, 0)";
+
+/// SQLite's plan for `sql` with `params`, a line a step (`SCAN outbox`,
+/// `SEARCH v USING INDEX events_at (at>?)`).
+pub(crate) fn plan(store: &Store, sql: &str, params: &[Value<'_>]) -> Vec<String> {
+    store
+        .query(&format!("EXPLAIN QUERY PLAN {sql}"), params, |row| {
+            row.get(3)
+        })
+        .expect("explained")
+}

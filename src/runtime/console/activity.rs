@@ -100,7 +100,7 @@ fn series_at(program: &crate::bytecode::Program, pc: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::COUNTS;
-    use crate::store::{params, Store};
+    use crate::store::{fixtures, params, Store};
 
     /// The chart reads the recent events through the index by time (which
     /// keeps only the kinds it counts), not by walking every event.
@@ -108,11 +108,7 @@ mod tests {
     fn recent_activity_is_read_through_the_index_by_time() {
         let dir = tempfile::tempdir().expect("a folder");
         let store = Store::open(dir.path().join("flowc.db")).expect("a store");
-        let plan: Vec<String> = store
-            .query(&format!("EXPLAIN QUERY PLAN {COUNTS}"), params![0], |row| {
-                row.get(3)
-            })
-            .expect("explained");
+        let plan = fixtures::plan(&store, COUNTS, params![0]);
         assert!(
             plan.iter()
                 .any(|step| step.contains("SEARCH v USING INDEX events_at")),

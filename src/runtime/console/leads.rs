@@ -597,16 +597,8 @@ mod tests {
             assert_eq!(ids, [*lead], "{status}");
             let mut conditions = Conditions::default();
             filter(&store, &query, &mut conditions).expect("the filter");
-            let plan: Vec<String> = store
-                .query(
-                    &format!(
-                        "EXPLAIN QUERY PLAN SELECT l.id FROM leads l {}",
-                        conditions.clause()
-                    ),
-                    &conditions.params,
-                    |row| row.get(3),
-                )
-                .expect("explained");
+            let sql = format!("SELECT l.id FROM leads l {}", conditions.clause());
+            let plan = fixtures::plan(&store, &sql, &conditions.params);
             let indexed = plan
                 .iter()
                 .any(|step| step.contains("INDEX enrollments_status"));

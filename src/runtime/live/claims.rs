@@ -207,7 +207,7 @@ fn take_sql(rows: &Claimable) -> String {
 #[cfg(test)]
 mod tests {
     use super::{claim_sql, take_sql, waiting_sql, FREE, LAPSED, LOOKS};
-    use crate::store::Store;
+    use crate::store::{fixtures, params, Store};
 
     /// Claims, and the looks before them, run on every tick of every
     /// runner: each must go straight to the rows it takes through an index,
@@ -220,13 +220,7 @@ mod tests {
             .into_iter()
             .flat_map(|rows| [claim_sql(rows, ""), take_sql(rows), waiting_sql(rows)]);
         for sql in statements {
-            let plan: Vec<String> = store
-                .query(
-                    &format!("EXPLAIN QUERY PLAN {sql}"),
-                    crate::store::params!["email", 0, "runner", 1, 64],
-                    |row| row.get(3),
-                )
-                .expect("explained");
+            let plan = fixtures::plan(&store, &sql, params!["email", 0, "runner", 1, 64]);
             assert!(
                 plan.iter().all(|step| !step.starts_with("SCAN outbox")),
                 "{sql}: {plan:#?}"

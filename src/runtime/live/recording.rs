@@ -122,7 +122,7 @@ fn step_of<'k>(key: &'k str, lead: &str) -> Option<&'k str> {
 #[cfg(test)]
 mod tests {
     use super::ANY_SCRIPT;
-    use crate::store::{params, Store};
+    use crate::store::{fixtures, params, Store};
 
     /// Every round asks whether any lead has a script: the answer comes
     /// from the index of scripted leads, not from walking the leads.
@@ -130,13 +130,7 @@ mod tests {
     fn whether_any_lead_has_a_script_is_read_from_an_index() {
         let dir = tempfile::tempdir().expect("a folder");
         let store = Store::open(dir.path().join("flowc.db")).expect("a store");
-        let plan: Vec<String> = store
-            .query(
-                &format!("EXPLAIN QUERY PLAN {ANY_SCRIPT}"),
-                params![],
-                |row| row.get(3),
-            )
-            .expect("explained");
+        let plan = fixtures::plan(&store, ANY_SCRIPT, params![]);
         assert!(
             plan.iter()
                 .any(|step| step.contains("INDEX leads_scripted")),
