@@ -129,16 +129,22 @@ impl Sqlite {
         connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
         connection.set_prepared_statement_cache_capacity(STATEMENTS);
         if version < SCHEMA_VERSION {
-            self.migrate(version)?;
+            return self.migrate();
         }
         Ok(version)
     }
 
-    /// Brings the schema from `from` to [`SCHEMA_VERSION`] in one transaction.
-    fn migrate(&mut self, from: i64) -> Result<(), StoreError> {
+    /// Brings the schema to [`SCHEMA_VERSION`] in one transaction, from the
+    /// version read under its write lock: another process opening the file
+    /// at the same moment may have migrated it meanwhile. Gives that version.
+    fn migrate(&mut self) -> Result<i64, StoreError> {
         let transaction = self
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let from: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if from > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found: from });
+        }
         for (version, sql) in schema::SQLITE.iter().enumerate() {
             if version as i64 >= from {
                 transaction.execute_batch(sql)?;
@@ -147,7 +153,7 @@ impl Sqlite {
         transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
         transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         transaction.commit()?;
-        Ok(())
+        Ok(from)
     }
 
     /// Runs `work` on the statement for `sql` (its row locks left out),
@@ -372,9 +378,6 @@ fn refuse_non_database(path: &Path) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
-    /// A runner waiting for work folds the write-ahead log into the
-    /// database, so the next commit starts the log again at its beginning
-    /// instead of growing it.
     /// Commits a row of `meta` for each of `keys`, one a transaction.
     fn write(store: &mut crate::store::Store, keys: std::ops::Range<usize>) {
         for key in keys {
@@ -389,6 +392,9 @@ mod tests {
         }
     }
 
+    /// A runner waiting for work folds the write-ahead log into the
+    /// database, so the next commit starts the log again at its beginning
+    /// instead of growing it.
     #[test]
     fn an_idle_wait_folds_the_log_so_it_starts_again() {
         let dir = tempfile::tempdir().expect("a folder");
@@ -400,6 +406,35 @@ mod tests {
         store.await_notice(Duration::ZERO).expect("waited");
         write(&mut store, 20..25);
         assert_eq!(log(), written, "the log started again at its beginning");
+    }
+
+    /// Connections opening a new file at the same moment (two commands
+    /// started together) each find it new; one creates the schema, the
+    /// others take it as it is.
+    #[test]
+    fn a_new_file_opened_by_many_at_once_gets_its_schema_once() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("flowc.db");
+        let start = std::sync::Barrier::new(6);
+        let opened: Vec<_> = std::thread::scope(|scope| {
+            let opening: Vec<_> = (0..6)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        Sqlite::open(&path).map(|(_, found)| found)
+                    })
+                })
+                .collect();
+            opening
+                .into_iter()
+                .map(|open| open.join().expect("ran"))
+                .collect()
+        });
+        for found in &opened {
+            assert!(matches!(found, Ok(0 | SCHEMA_VERSION)), "{found:?}");
+        }
+        let created = opened.iter().filter(|found| matches!(found, Ok(0))).count();
+        assert_eq!(created, 1, "one of them created the schema: {opened:?}");
     }
 
     /// A folder folds the log while its store stays open and writes on:
