@@ -426,6 +426,57 @@ fn a_changed_workflow_is_a_new_version_and_running_leads_stay_on_theirs() {
 }
 
 #[test]
+fn publishes_of_one_workflow_at_once_each_get_a_version() {
+    let dir = tempdir("publish-race");
+    let db = support::database(&dir);
+    let files: Vec<String> = (1..=6)
+        .map(|hours| {
+            let file = dir.join(format!("waiting-{hours}.flow"));
+            std::fs::write(&file, WAITING.replace("2 hours", &format!("{hours} hours")))
+                .expect("written");
+            file.display().to_string()
+        })
+        .collect();
+    let start = std::sync::Barrier::new(files.len());
+    let outputs: Vec<Output> = std::thread::scope(|scope| {
+        let runs: Vec<_> = files
+            .iter()
+            .map(|file| {
+                let (db, start) = (db.clone(), &start);
+                scope.spawn(move || {
+                    start.wait();
+                    flowc(db, &["publish", file])
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("ran"))
+            .collect()
+    });
+    let mut versions: Vec<String> = outputs
+        .iter()
+        .map(|output| {
+            assert!(output.status.success(), "{}", text(&output.stderr));
+            text(&output.stdout)
+        })
+        .collect();
+    versions.sort();
+    let expected: Vec<String> = (1..=6)
+        .map(|version| format!("published waiting version {version}\n"))
+        .collect();
+    assert_eq!(versions, expected);
+    let store = Store::open(&db).expect("a database");
+    let published: i64 = store
+        .query_one(
+            "SELECT count(*) FROM workflows WHERE published = 1",
+            flowc::params![],
+            |row| row.get(0),
+        )
+        .expect("counted");
+    assert_eq!(published, 1, "one version of a workflow is live");
+}
+
+#[test]
 fn live_commands_report_bad_input_clearly() {
     let dir = tempdir("cli");
     let db = support::database(&dir);

@@ -205,6 +205,16 @@ pub enum Kind {
     Postgres,
 }
 
+/// What one transaction at a time may do, across processes and machines
+/// ([`Tx::serialize`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serial {
+    /// Publishing and unpublishing workflows: a new version's number, and
+    /// the field types checked against the live versions, follow from
+    /// what the publication before wrote.
+    Publishing,
+}
+
 /// What each backend does; the rest of the store is shared.
 trait Backend: Send {
     /// Runs one statement; gives the rows it changed.
@@ -232,6 +242,11 @@ trait Backend: Send {
     /// connection; gives whether one came. SQLite folds its write-ahead
     /// log into the database, then waits.
     fn await_notice(&self, timeout: std::time::Duration) -> Result<bool, StoreError>;
+    /// Waits until no other transaction holds `what`, then holds it until
+    /// the transaction in progress ends (PostgreSQL's advisory locks); on
+    /// SQLite a transaction has the database's write lock from its start,
+    /// which already keeps every other writer out.
+    fn serialize(&self, what: Serial) -> Result<(), StoreError>;
     /// Which backend this is.
     fn kind(&self) -> Kind;
     /// A connection of its own that folds the write-ahead log into the

@@ -11,7 +11,7 @@ use rusqlite::{Connection, ErrorCode, ToSql};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::value::{Cell, Cells, Row, Value};
-use super::{schema, Backend, Folder, Kind, StoreError, SCHEMA_VERSION};
+use super::{schema, Backend, Folder, Kind, Serial, StoreError, SCHEMA_VERSION};
 
 /// SQLite's application id for flowc databases ("flow" in ASCII).
 const APPLICATION_ID: i64 = 0x666C_6F77;
@@ -284,6 +284,11 @@ impl Backend for Sqlite {
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         std::thread::sleep(timeout.saturating_sub(began.elapsed()));
         Ok(false)
+    }
+
+    fn serialize(&self, _: Serial) -> Result<(), StoreError> {
+        // The transaction holds the write lock since `BEGIN IMMEDIATE`.
+        Ok(())
     }
 
     fn kind(&self) -> Kind {

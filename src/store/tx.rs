@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Store, StoreError, Value};
+use super::{Serial, Store, StoreError, Value};
 
 /// A transaction: the store's queries, committed together by
 /// [`Tx::commit`] or rolled back when dropped.
@@ -101,6 +101,14 @@ impl<'s> Tx<'s> {
             .borrow_mut()
             .push(Rc::clone(&made) as Rc<dyn Any>);
         Ok(made)
+    }
+
+    /// Waits until no other transaction holds `what`, then holds it
+    /// until this one ends: a publication reads what the one before it
+    /// wrote. (SQLite's transactions hold the write lock from their
+    /// start, so there they already have it.)
+    pub fn serialize(&self, what: Serial) -> Result<(), StoreError> {
+        self.store.backend.serialize(what)
     }
 
     /// Tells idle runners, once this transaction commits, that it made

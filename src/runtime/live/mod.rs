@@ -115,36 +115,7 @@ impl Live {
 
     /// Every stored workflow version.
     pub fn versions(&mut self) -> Result<Vec<Version>, StoreError> {
-        let rows: Vec<(i64, String, i64, bool)> = self.store.query(
-            "SELECT id, name, version, published FROM workflows ORDER BY name, version",
-            params![],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )?;
-        let mut versions = Vec::with_capacity(rows.len());
-        for (id, name, version, published) in rows {
-            // Programs never change once stored: each is read and parsed once.
-            let program = match self.versions.get(&id) {
-                Some(known) => Rc::clone(&known.program),
-                None => {
-                    let text: String = self.store.query_one(
-                        "SELECT program FROM workflows WHERE id = ?1",
-                        params![id],
-                        |row| row.get(0),
-                    )?;
-                    Rc::new(serde_json::from_str::<Program>(&text)?)
-                }
-            };
-            let stored = Version {
-                id,
-                name,
-                version,
-                published,
-                program,
-            };
-            self.versions.insert(id, stored.clone());
-            versions.push(stored);
-        }
-        Ok(versions)
+        stored_versions(&self.store, &mut self.versions)
     }
 
     /// The types live workflows give lead fields (where two declare one,
@@ -382,6 +353,43 @@ impl Live {
         )?;
         Ok(next.map(instant))
     }
+}
+/// Every workflow version stored in `store` (read through a transaction
+/// or not), each program parsed once: `known` keeps those read before.
+fn stored_versions(
+    store: &Store,
+    known: &mut HashMap<i64, Version>,
+) -> Result<Vec<Version>, StoreError> {
+    let rows: Vec<(i64, String, i64, bool)> = store.query(
+        "SELECT id, name, version, published FROM workflows ORDER BY name, version",
+        params![],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    )?;
+    let mut versions = Vec::with_capacity(rows.len());
+    for (id, name, version, published) in rows {
+        // Programs never change once stored: each is read and parsed once.
+        let program = match known.get(&id) {
+            Some(known) => Rc::clone(&known.program),
+            None => {
+                let text: String = store.query_one(
+                    "SELECT program FROM workflows WHERE id = ?1",
+                    params![id],
+                    |row| row.get(0),
+                )?;
+                Rc::new(serde_json::from_str::<Program>(&text)?)
+            }
+        };
+        let stored = Version {
+            id,
+            name,
+            version,
+            published,
+            program,
+        };
+        known.insert(id, stored.clone());
+        versions.push(stored);
+    }
+    Ok(versions)
 }
 
 /// Applies a lead record at `now`: the lead updated, the goals tested

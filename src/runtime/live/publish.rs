@@ -1,11 +1,11 @@
 //! Publishing workflow versions, unpublishing them, and migrating
 //! running enrollments between versions.
 
-use crate::store::{params, Tx};
+use crate::store::{params, Serial, Tx};
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
 
-use super::Live;
+use super::{stored_versions, Live};
 use crate::bytecode::{Artifact, Op, Program, SlotSource};
 use crate::calendar;
 use crate::store::{instant, millis, StoreError};
@@ -276,7 +276,11 @@ impl Live {
         migration: Migration,
         by: &str,
     ) -> Result<Vec<Publication>, PublishError> {
-        let versions = self.versions()?;
+        let now = self.clock.now();
+        let transaction = self.store.transaction()?;
+        // Versions are read after the publication before this one wrote.
+        transaction.serialize(Serial::Publishing)?;
+        let versions = stored_versions(&transaction, &mut self.versions)?;
         let live: Vec<&Program> = versions
             .iter()
             .filter(|version| version.published)
@@ -289,8 +293,6 @@ impl Live {
             .iter()
             .map(|version| (version.id, version.program.as_ref()))
             .collect();
-        let now = self.clock.now();
-        let transaction = self.store.transaction()?;
         let mut publications = Vec::new();
         for program in &artifact.programs {
             let latest: Option<(i64, i64, String)> = transaction.query_opt(
@@ -358,6 +360,7 @@ impl Live {
     pub fn unpublish(&mut self, name: &str) -> Result<Option<usize>, StoreError> {
         let now = millis(self.clock.now());
         let transaction = self.store.transaction()?;
+        transaction.serialize(Serial::Publishing)?;
         let known = transaction.execute(
             "UPDATE workflows SET published = 0 WHERE name = ?1",
             params![name],

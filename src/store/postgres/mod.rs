@@ -16,7 +16,7 @@ use postgres::{Client, NoTls, Statement};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::value::{Cell, Cells, Row, Value};
-use super::{schema, Backend, Folder, Kind, Location, StoreError, SCHEMA_VERSION};
+use super::{schema, Backend, Folder, Kind, Location, Serial, StoreError, SCHEMA_VERSION};
 
 mod tls;
 
@@ -25,6 +25,8 @@ const CHANNEL: &str = "flowc_work";
 /// The advisory lock that makes one process at a time create or migrate
 /// the schema ("flow" in ASCII).
 const MIGRATION_LOCK: i64 = 0x666C_6F77;
+/// The advisory lock publications take in turn.
+const PUBLISHING_LOCK: i64 = 0x666C_6F78;
 
 /// A connection to a PostgreSQL database.
 pub(super) struct Postgres {
@@ -219,6 +221,16 @@ impl Backend for Postgres {
     fn notify(&self) -> Result<(), StoreError> {
         // Notices of one transaction are sent once, when it commits.
         self.batch(&format!("NOTIFY {CHANNEL}"))
+    }
+
+    fn serialize(&self, what: Serial) -> Result<(), StoreError> {
+        let key = match what {
+            Serial::Publishing => PUBLISHING_LOCK,
+        };
+        self.client
+            .borrow_mut()
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
+        Ok(())
     }
 
     fn await_notice(&self, timeout: Duration) -> Result<bool, StoreError> {
