@@ -4,7 +4,7 @@ use pest::iterators::Pair;
 
 use super::expected::expected_here;
 use super::reread::{counts, outlined, ItemUnits, StepUnits};
-use super::{children, content, first, span, Builder, Rule, SyntaxError};
+use super::{children, content, first, span, workflow_start, Builder, Rule, SyntaxError};
 use crate::ast::*;
 use crate::span::{Span, Spanned};
 use crate::suggest;
@@ -191,7 +191,7 @@ impl Builder<'_> {
 
     /// `workflow`: a workflow's header, settings and sections.
     pub(super) fn workflow(&mut self, pair: Pair<'_, Rule>) -> Workflow {
-        let (start, end) = (span(&pair).start as usize, span(&pair).end as usize);
+        let (start, end) = (workflow_start(&pair), span(&pair).end as usize);
         let mut units = ItemUnits::new(start, self.quiet_until <= start);
         let mut items = children(pair);
         let name = match items.next() {

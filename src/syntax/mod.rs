@@ -307,6 +307,16 @@ fn error_reach(error: &SyntaxError) -> usize {
 }
 
 /// The span of a pair.
+/// Where a workflow begins: at its `workflow` keyword. A header read again
+/// after an edit (src/syntax/reread) is read from the start of its line,
+/// indent and all, where a whole file's parse begins it at the keyword.
+pub(crate) fn workflow_start(workflow: &Pair<'_, Rule>) -> usize {
+    let keyword = workflow.clone().into_inner().next();
+    keyword
+        .map_or(workflow.as_span(), |keyword| keyword.as_span())
+        .start()
+}
+
 pub(crate) fn span(pair: &Pair<'_, Rule>) -> Span {
     let span = pair.as_span();
     Span::new(span.start(), span.end())

@@ -5,7 +5,7 @@
 
 use pest::iterators::{Pair, Pairs};
 
-use super::{span, Rule};
+use super::{span, workflow_start, Rule};
 use crate::span::Span;
 
 /// An outline entry: a name, what it is, where, and what it holds.
@@ -52,7 +52,7 @@ pub(super) fn outline(pairs: Pairs<'_, Rule>, text: &str) -> Vec<Symbol> {
 
 /// A workflow, spanning its header to its last entry.
 pub(super) fn workflow(pair: Pair<'_, Rule>, text: &str) -> Symbol {
-    let start = pair.as_span().start();
+    let start = workflow_start(&pair);
     let header_end = line_end(text, start);
     let mut name = None;
     let mut groups: [Vec<Symbol>; 5] = Default::default();

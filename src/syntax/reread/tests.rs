@@ -437,3 +437,14 @@ fn an_edit_inside_a_character_is_read_from_its_start() {
         assert_same(&read, &full(&changed), &changed);
     }
 }
+
+/// A workflow's header line may be indented; read again after an edit
+/// (from the start of its line), it still starts at its keyword, as in a
+/// full parse.
+#[test]
+fn an_indented_header_read_again_starts_at_its_keyword() {
+    let text = "workflow a\n  steps\n    exit\n workflow other\n  steps\n    exit\n";
+    let changed = text.replace("other", "otend");
+    let read = again(full(text), text, &changed).expect("read in place");
+    assert_same(&read, &full(&changed), &changed);
+}
