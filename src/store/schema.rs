@@ -265,6 +265,7 @@ ALTER TABLE leads ADD COLUMN script TEXT;
 "#,
     ENROLLMENTS_BY_STATUS,
     FEWER_INDEX_WRITES,
+    EVENT_KINDS_COMPARED,
 ];
 
 /// Every PostgreSQL migration, in order, with the version it starts from:
@@ -473,6 +474,7 @@ ALTER TABLE leads ADD COLUMN script TEXT;",
     ),
     (16, ENROLLMENTS_BY_STATUS),
     (17, FEWER_INDEX_WRITES),
+    (18, EVENT_KINDS_COMPARED),
 ];
 
 /// Enrollments by status in the order they were made, not by lead: most
@@ -506,4 +508,17 @@ CREATE INDEX enrollments_status ON enrollments (status) WHERE status NOT IN ('ac
 CREATE INDEX leads_scripted ON leads (id) WHERE script IS NOT NULL;
 DROP INDEX events_at;
 CREATE INDEX events_at ON events (at) WHERE kind IN ('sent', 'failed', 'undelivered', 'held');
+";
+
+/// The condition of `events_at` as comparisons, not `kind IN (...)`:
+/// SQLite tests a list of more than two values by building a table of
+/// them each time a statement runs, so every event written one a
+/// statement (by an operator's action, or any program writing rows one by
+/// one) built and dropped that table: a quarter of the time of writing the
+/// bench's rows one by one. The same text for both databases; the
+/// console's activity query names the same condition.
+const EVENT_KINDS_COMPARED: &str = "
+DROP INDEX events_at;
+CREATE INDEX events_at ON events (at)
+    WHERE kind = 'sent' OR kind = 'failed' OR kind = 'undelivered' OR kind = 'held';
 ";

@@ -354,6 +354,7 @@ impl Live {
         Ok(next.map(instant))
     }
 }
+
 /// Every workflow version stored in `store` (read through a transaction
 /// or not), each program parsed once: `known` keeps those read before.
 fn stored_versions(
