@@ -1,5 +1,5 @@
 //! For unit tests: rows that need a workflow and its enrollments in the
-//! database, not a program; SQLite's plan for a statement.
+//! database, not a program; SQLite's plan and program for a statement.
 
 use super::{Store, Value};
 
@@ -22,4 +22,15 @@ pub(crate) fn plan(store: &Store, sql: &str, params: &[Value<'_>]) -> Vec<String
             row.get(3)
         })
         .expect("explained")
+}
+
+/// Whether SQLite's program for `sql` builds a table as it runs
+/// (`OpenEphemeral`): for an `IN` list of more than two values, an `IN
+/// (SELECT ...)`, or rows it must sort or keep apart, each time the
+/// statement runs. `params` are as many values as it takes.
+pub(crate) fn builds_a_table(store: &Store, sql: &str, params: &[Value<'_>]) -> bool {
+    let opcodes: Vec<String> = store
+        .query(&format!("EXPLAIN {sql}"), params, |row| row.get(1))
+        .expect("explained");
+    opcodes.iter().any(|opcode| opcode == "OpenEphemeral")
 }

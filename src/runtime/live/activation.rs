@@ -338,6 +338,15 @@ pub(super) enum GoalTest<'a> {
     },
 }
 
+/// The enrollments of lead `?1` in workflow `?2` (any version) that have
+/// not ended: read for every update of a stored lead that a goal may end,
+/// so its statuses are comparisons (an `IN` list of more than two values
+/// makes SQLite build a table of them each time).
+pub(super) const UNENDED: &str =
+    "SELECT e.id FROM enrollments e JOIN workflows w ON w.id = e.workflow
+     WHERE e.lead = ?1 AND w.name = ?2
+       AND e.status <> 'completed' AND e.status <> 'exited' AND e.status <> 'failed'";
+
 /// Ends the lead's active enrollment in this workflow if one of its goals
 /// now holds; returns the goal's name if one did.
 pub(super) fn test_goals(
@@ -356,12 +365,8 @@ pub(super) fn test_goals(
     if !relevant {
         return Ok(None);
     }
-    let active: Vec<i64> = transaction.query(
-        "SELECT e.id FROM enrollments e JOIN workflows w ON w.id = e.workflow
-         WHERE e.lead = ?1 AND w.name = ?2 AND e.status NOT IN ('completed', 'exited', 'failed')",
-        params![lead, version.name],
-        |row| row.get(0),
-    )?;
+    let active: Vec<i64> =
+        transaction.query(UNENDED, params![lead, version.name], |row| row.get(0))?;
     let mut reached = None;
     for id in active {
         let Some((row, _)) = load_enrollment(transaction, id)? else {
