@@ -17,6 +17,9 @@
 //! each, `-- --crm-ids` gives the leads ids as a CRM does (16 hex digits
 //! in no order) instead of `lead-0`, `lead-1`, ...: every index keyed by
 //! lead is then written at random places, for flowc and raw alike.
+//! `-- --instructions` runs one SQLite round with one runner counted in
+//! instructions by callgrind (flowc's import and run, and the raw writer):
+//! the same count whatever else the machine does.
 //!
 //! PostgreSQL: the server at `FLOWC_BENCH_POSTGRES`
 //! (`postgres://user@host:port`, without a database name), else one that
@@ -151,14 +154,13 @@ const TABLES: [&str; 7] = [
     "deliveries",
 ];
 
-/// How long raw rusqlite takes to write every row the run left, table
-/// by table, into a new database with flowc's schema.
-fn raw_sqlite(dir: &Path, run: &Location) -> Duration {
-    let Location::Sqlite(path) = run else {
-        unreachable!("a SQLite run")
-    };
+/// Every row of the tables a run writes, table by table.
+type Rows = Vec<(String, Vec<Vec<rusqlite::types::Value>>)>;
+
+/// Reads every row the run at `path` left.
+fn read_rows(path: &Path) -> Rows {
     let from = rusqlite::Connection::open(path).expect("opened");
-    let rows: Vec<(String, Vec<Vec<rusqlite::types::Value>>)> = TABLES
+    TABLES
         .iter()
         .map(|table| {
             let mut statement = from
@@ -174,15 +176,26 @@ fn raw_sqlite(dir: &Path, run: &Location) -> Duration {
                 .expect("read");
             (table.to_string(), rows)
         })
-        .collect();
+        .collect()
+}
+
+/// A new database in `dir` with flowc's schema, opened as flowc opens it
+/// (write-ahead log, `synchronous = NORMAL`).
+fn raw_target(dir: &Path) -> rusqlite::Connection {
     let db = Backend::Sqlite.fresh(dir, "raw");
     drop(Store::open(&db).expect("flowc's schema"));
-    let mut connection = rusqlite::Connection::open(db.arg()).expect("opened");
+    let connection = rusqlite::Connection::open(db.arg()).expect("opened");
     connection
         .pragma_update(None, "synchronous", "NORMAL")
         .expect("set");
-    let began = Instant::now();
-    for (table, rows) in &rows {
+    connection
+}
+
+/// Writes `rows` with plain rusqlite, one row a statement, 500 a
+/// transaction. Never inlined: `--instructions` counts this function.
+#[inline(never)]
+fn write_raw_rows(connection: &mut rusqlite::Connection, rows: &Rows) {
+    for (table, rows) in rows {
         let Some(first) = rows.first() else { continue };
         let marks = vec!["?"; first.len()].join(", ");
         for batch in rows.chunks(500) {
@@ -200,7 +213,97 @@ fn raw_sqlite(dir: &Path, run: &Location) -> Duration {
             transaction.commit().expect("committed");
         }
     }
+}
+
+/// How long raw rusqlite takes to write every row the run left, table
+/// by table, into a new database with flowc's schema.
+fn raw_sqlite(dir: &Path, run: &Location) -> Duration {
+    let Location::Sqlite(path) = run else {
+        unreachable!("a SQLite run")
+    };
+    let rows = read_rows(path);
+    let mut connection = raw_target(dir);
+    let began = Instant::now();
+    write_raw_rows(&mut connection, &rows);
     began.elapsed()
+}
+
+/// `command` run under callgrind, counting only in functions named like
+/// `only` when given: the instructions it carried out.
+fn counted(command: &Command, dir: &Path, only: Option<&str>) -> u64 {
+    let out = dir.join("callgrind.out");
+    let mut valgrind = Command::new("valgrind");
+    valgrind
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .args(only.map(|name| format!("--toggle-collect=*{name}*")))
+        .arg(command.get_program())
+        .args(command.get_args())
+        .current_dir(command.get_current_dir().unwrap_or(dir))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            valgrind.env(key, value);
+        }
+    }
+    let status = valgrind
+        .status()
+        .expect("valgrind runs (Debian's package valgrind)");
+    assert!(
+        status.success(),
+        "{:?} under callgrind",
+        command.get_program()
+    );
+    let report = std::fs::read_to_string(&out).expect("callgrind's report");
+    report
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("summary: ")
+                .or(line.strip_prefix("totals: "))
+        })
+        .and_then(|total| total.trim().parse().ok())
+        .expect("a total")
+}
+
+/// `-- --instructions`: the SQLite round with one runner counted in
+/// instructions (`valgrind --tool=callgrind`), which do not depend on what
+/// else the machine is doing: `flowc leads import` and `flowc run --once`
+/// (each a process of its own, all its threads), and the raw writer of
+/// the same rows (only `write_raw_rows`, in a process of its own).
+fn instructions(dir: &Path) {
+    let db = Backend::Sqlite.fresh(dir, "counted");
+    let origin = chrono::Utc::now().timestamp_millis();
+    let clock = format!("2026-03-02T14:00:00Z@{origin}*1000000000");
+    let published = flowc(dir, &db, &clock, &["publish", "five.flow"]).status();
+    assert!(published.expect("runs").success());
+    let import = counted(
+        &flowc(dir, &db, &clock, &["leads", "import", "leads.jsonl"]),
+        dir,
+        None,
+    );
+    let run = counted(&flowc(dir, &db, &clock, &["run", "--once"]), dir, None);
+    let store = Store::open(&db).expect("opened");
+    let ended: i64 = store
+        .query_one(
+            "SELECT count(*) FROM enrollments WHERE status IN ('completed', 'exited')",
+            params![],
+            |row| row.get(0),
+        )
+        .expect("counted");
+    assert_eq!(ended as usize, LEADS, "every enrollment ended");
+    let mut raw = Command::new(std::env::current_exe().expect("this bench"));
+    raw.arg("--raw-write").arg(db.arg()).current_dir(dir);
+    let raw = counted(&raw, dir, Some("write_raw_rows"));
+    let millions = |count: u64| count as f64 / 1e6;
+    println!(
+        "  SQLite     instructions: import {:.0}M + run {:.0}M = {:.0}M; raw, same rows {:.0}M; flowc / raw {:.2}",
+        millions(import),
+        millions(run),
+        millions(import + run),
+        millions(raw),
+        raw as f64 / (import + run) as f64
+    );
 }
 
 /// A column value of flowc's PostgreSQL schema (every column is BIGINT or
@@ -271,6 +374,14 @@ fn scrambled(i: u64) -> u64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // The raw writer on its own, for `--instructions`: the rows of the run
+    // at the next argument into a new database in the current folder.
+    if let Some(at) = args.iter().position(|arg| arg == "--raw-write") {
+        let rows = read_rows(Path::new(&args[at + 1]));
+        write_raw_rows(&mut raw_target(Path::new(".")), &rows);
+        return;
+    }
     let quick = std::env::args().any(|arg| arg == "--quick");
     let sqlite_only = std::env::args().any(|arg| arg == "--sqlite");
     let crm_ids = std::env::args().any(|arg| arg == "--crm-ids");
@@ -291,6 +402,10 @@ fn main() {
         })
         .collect();
     std::fs::write(dir.path().join("leads.jsonl"), leads).expect("the leads");
+    if args.iter().any(|arg| arg == "--instructions") {
+        instructions(dir.path());
+        return;
+    }
     let server = (!sqlite_only).then(PostgresServer::get);
     println!(
         "flowc publish + leads import + run until done: {LEADS} leads ({} ids), recording provider\n",
