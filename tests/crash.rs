@@ -239,7 +239,7 @@ fn verify(store: &Store) {
             "SELECT e.lead, v.kind, v.step, v.at FROM events v
              JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id",
             params![],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            |row| row.columns(),
         )
         .expect("rows");
     let actual = by_lead(rows);
@@ -254,7 +254,7 @@ fn verify(store: &Store) {
                     (SELECT max(n) FROM (SELECT count(*) AS n FROM deliveries GROUP BY key) per_key)
              FROM deliveries",
             params![],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            |row| row.columns(),
         )
         .expect("counted");
     assert_eq!(
@@ -335,7 +335,7 @@ fn four_runners_never_send_past_a_cap() {
             "SELECT e.lead, count(*) FROM outbox o JOIN enrollments e ON e.id = o.enrollment
              WHERE o.kind = 'text' GROUP BY e.lead",
             params![],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.columns(),
         )
         .expect("counted");
     assert_eq!(per_lead.len(), count, "every lead got a text");

@@ -292,7 +292,7 @@ fn same_both_ways(source: &str, leads: &str, start: &str) -> Vec<String> {
                     (SELECT count(DISTINCT key) FROM deliveries),
                     (SELECT count(*) FROM outbox WHERE status = 'done')",
             flowc::params![],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            |row| row.columns(),
         )
         .expect("counts");
     let sent = simulated
@@ -977,7 +977,7 @@ fn a_lapsed_claim_is_taken_over_and_counted() {
             .query_one(
                 "SELECT status, claims, owner, lease FROM outbox",
                 flowc::params![],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                |row| row.columns(),
             )
             .expect("the effect");
         let claims = if lapsed { 2 } else { 0 };
@@ -1132,7 +1132,7 @@ fn a_full_database_is_a_clear_error_and_leaves_no_partial_batch() {
         .query_one(
             "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM enrollments)",
             flowc::params![],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.columns(),
         )
         .expect("counted");
     assert_eq!(
@@ -1317,7 +1317,7 @@ fn an_import_that_fills_the_disk_part_way_says_exactly_what_was_committed() {
         .query_one(
             "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM enrollments)",
             flowc::params![],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.columns(),
         )
         .expect("counted");
     assert_eq!(
@@ -1499,7 +1499,7 @@ fn live_time_relative_triggers_fire_when_they_flip_without_an_update() {
         .query(
             "SELECT lead, entered FROM enrollments ORDER BY entered",
             flowc::params![],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.columns(),
         )
         .expect("rows");
     assert_eq!(
@@ -2134,7 +2134,7 @@ fn a_split_live_assigns_as_simulated_and_stats_count_each_variant() {
             "SELECT e.lead, v.detail FROM events v JOIN enrollments e ON e.id = v.enrollment
              WHERE v.kind = 'branched'",
             flowc::params![],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.columns(),
         )
         .expect("read");
     assert_eq!(live.into_iter().collect::<BTreeMap<_, _>>(), expected);

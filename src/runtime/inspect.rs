@@ -264,7 +264,7 @@ impl Zones {
             "SELECT name, program FROM workflows w
              WHERE version = (SELECT max(version) FROM workflows WHERE name = w.name)",
             params![],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| row.columns(),
         )?;
         let mut accounts = rustc_hash::FxHashMap::default();
         for (name, program) in rows {
@@ -333,7 +333,7 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
         "SELECT v.step, v.kind, count(*) FROM events v JOIN enrollments e ON e.id = v.enrollment
          JOIN workflows w ON w.id = e.workflow WHERE w.name = ?1 GROUP BY v.step, v.kind ORDER BY min(v.id)",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     for (step, kind, count) in rows {
         add(step, kind, false, count);
@@ -343,7 +343,7 @@ pub fn stats(store: &Store, name: &str) -> Result<Option<Vec<StepCount>>, StoreE
         "SELECT e.workflow, e.pc, e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
          WHERE w.name = ?1 GROUP BY e.workflow, e.pc, e.status",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        |row| row.columns(),
     )?;
     for (version, pc, status, count) in rows {
         add(
@@ -388,7 +388,7 @@ pub fn endings(store: &Store, name: &str) -> Result<Vec<EndingCount>, StoreError
         "SELECT w.program, e.ending, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
          WHERE w.name = ?1 AND e.ending IS NOT NULL GROUP BY w.id, w.program, e.ending",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     let mut programs: rustc_hash::FxHashMap<String, Program> = rustc_hash::FxHashMap::default();
     let mut counts: Vec<EndingCount> = Vec::new();

@@ -90,7 +90,7 @@ fn gauges(live: &mut Live) -> Result<String, StoreError> {
     let statuses: Vec<(String, i64)> = store.query(
         "SELECT status, count(*) FROM enrollments GROUP BY status ORDER BY status",
         params![],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.columns(),
     )?;
     for (status, count) in statuses {
         let _ = writeln!(text, "flowc_enrollments{{status=\"{status}\"}} {count}");
@@ -105,7 +105,7 @@ fn gauges(live: &mut Live) -> Result<String, StoreError> {
     let deliveries: Vec<(String, String, i64)> = store.query(
         "SELECT kind, status, count(*) FROM outbox GROUP BY kind, status ORDER BY kind, status",
         params![],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     for (kind, status, count) in deliveries {
         let _ = writeln!(
@@ -117,7 +117,7 @@ fn gauges(live: &mut Live) -> Result<String, StoreError> {
     let (due, oldest): (i64, Option<i64>) = store.query_one(
         "SELECT count(*), min(wake) FROM enrollments WHERE wake IS NOT NULL AND wake <= ?1",
         params![now],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.columns(),
     )?;
     family(
         &mut text,

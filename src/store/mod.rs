@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 
 pub use sqlite::{wait_when_busy, BUSY_TIMEOUT, MMAP_SIZE};
 pub use tx::{marks, pieces, Tx, PIECES};
-pub use value::{Cell, FromColumn, Row, ToValue, Value};
+pub use value::{Cell, FromColumn, FromRow, Row, ToValue, Value};
 
 /// The schema version this flowc writes and reads, on both backends.
 pub const SCHEMA_VERSION: i64 = 19;
@@ -502,7 +502,7 @@ mod tests {
                 .query(
                     "SELECT name, pk > 0 FROM pragma_table_info(?1)",
                     params![table],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| row.columns(),
                 )
                 .expect("the columns");
             let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();

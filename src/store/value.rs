@@ -122,7 +122,38 @@ impl<'r> Row<'r> {
         T::from_cell(self.cells.cell(index)?)
             .map_err(|found| StoreError::Invalid(format!("column {index}: {found}")))
     }
+
+    /// The first columns, in order, as a tuple: `row.columns::<(i64, String)>()`.
+    pub fn columns<T: FromRow>(&self) -> Result<T, StoreError> {
+        T::from_row(self)
+    }
 }
+
+/// What the first columns of a row can be read as together
+/// ([`Row::columns`]): tuples of up to seven [`FromColumn`] values.
+pub trait FromRow: Sized {
+    /// The row's first columns as `Self`.
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError>;
+}
+
+/// [`FromRow`] for a tuple of the given types, read from the given
+/// columns.
+macro_rules! tuple_from_row {
+    ($($kind:ident $index:tt),+) => {
+        impl<$($kind: FromColumn),+> FromRow for ($($kind,)+) {
+            fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+                Ok(($(row.get::<$kind>($index)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_row!(A 0, B 1);
+tuple_from_row!(A 0, B 1, C 2);
+tuple_from_row!(A 0, B 1, C 2, D 3);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 
 /// What a column can be read as.
 pub trait FromColumn: Sized {

@@ -67,9 +67,7 @@ pub fn events(store: &Store, column: &str) -> Vec<(String, String, String)> {
         "SELECT e.lead, v.kind, {column} FROM events v JOIN enrollments e ON e.id = v.enrollment ORDER BY v.id"
     );
     store
-        .query(&sql, flowc::params![], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
+        .query(&sql, flowc::params![], |row| row.columns())
         .expect("rows")
 }
 

@@ -52,15 +52,7 @@ pub fn activity(store: &Store, now: DateTime<Utc>, hours: usize) -> Result<Activ
     let current = now.duration_trunc(hour).unwrap_or(now);
     let from = current - hour * (hours as i32 - 1);
     let rows: Vec<(i64, u32, String, i64, i64)> =
-        store.query(COUNTS, params![millis(from)], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        })?;
+        store.query(COUNTS, params![millis(from)], |row| row.columns())?;
     let mut counts = vec![vec![vec![0u64; hours]; SERIES.len()]; MEASURES.len()];
     let mut programs = Programs::new(store);
     for (workflow, pc, kind, bucket, count) in rows {

@@ -190,7 +190,7 @@ pub fn retry(
     let last: Option<(String, u32, Option<String>)> = transaction.query_opt(
         "SELECT key, attempt, response FROM outbox WHERE enrollment = ?1 ORDER BY id DESC LIMIT 1",
         params![id],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     let failed_effect = last.filter(|(key, _, response)| {
         let failure = response

@@ -64,7 +64,7 @@ pub fn summary(store: &Store, name: &str) -> Result<Option<WorkflowSummary>, Sto
         "SELECT max(version), max(published) = 1, max(created_at) FROM workflows
          WHERE name = ?1 GROUP BY name",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     let Some((version, live, published_at)) = found else {
         return Ok(None);
@@ -73,7 +73,7 @@ pub fn summary(store: &Store, name: &str) -> Result<Option<WorkflowSummary>, Sto
         "SELECT e.status, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
          WHERE w.name = ?1 GROUP BY e.status",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.columns(),
     )?;
     let count = |pick: &dyn Fn(&str) -> bool| -> u64 {
         counts
@@ -151,15 +151,7 @@ pub fn versions(store: &Store, name: &str) -> Result<Option<Vec<Version>>, Store
         "SELECT version, created_at, published_by, published = 1, source FROM workflows
          WHERE name = ?1 ORDER BY version",
         params![name],
-        |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        },
+        |row| row.columns(),
     )?;
     if rows.is_empty() {
         return Ok(None);
@@ -224,7 +216,7 @@ pub fn live_canvas(store: &Store, name: &str) -> Result<Option<Canvas>, StoreErr
     let newest: Option<(i64, String)> = store.query_opt(
         "SELECT id, source FROM workflows WHERE name = ?1 ORDER BY version DESC LIMIT 1",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.columns(),
     )?;
     let Some((id, source)) = newest else {
         return Ok(None);
@@ -246,16 +238,7 @@ pub fn live_canvas(store: &Store, name: &str) -> Result<Option<Canvas>, StoreErr
          WHERE w.name = ?1 AND e.status IN ('active', 'waiting', 'held', 'failed')
          GROUP BY e.workflow, e.pc, e.status, e.remaining IS NOT NULL",
         params![name],
-        |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-            ))
-        },
+        |row| row.columns(),
     )?;
     for (version, pc, status, paused, count, wake) in rows {
         let tally = slot(&mut counts, programs.step(version, pc, &status)?);
@@ -278,7 +261,7 @@ pub fn live_canvas(store: &Store, name: &str) -> Result<Option<Canvas>, StoreErr
         "SELECT e.workflow, e.ending, count(*) FROM enrollments e JOIN workflows w ON w.id = e.workflow
          WHERE w.name = ?1 AND e.ending IS NOT NULL GROUP BY e.workflow, e.ending",
         params![name],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     for (version, key, count) in ended {
         let step = match Ending::from_key(&key) {

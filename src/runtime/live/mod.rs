@@ -364,7 +364,7 @@ fn stored_versions(
     let rows: Vec<(i64, String, i64, bool)> = store.query(
         "SELECT id, name, version, published FROM workflows ORDER BY name, version",
         params![],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        |row| row.columns(),
     )?;
     let mut versions = Vec::with_capacity(rows.len());
     for (id, name, version, published) in rows {
@@ -468,7 +468,7 @@ fn retest_due(
         "SELECT workflow, lead, flip FROM triggers
          WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2 FOR UPDATE SKIP LOCKED",
         params![millis(now), BATCH],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| row.columns(),
     )?;
     for (name, lead, flip) in &due {
         // Unschedule first: a workflow no longer live is not tested again.

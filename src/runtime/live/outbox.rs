@@ -74,7 +74,7 @@ impl Outbox<'_, '_> {
             Some(_) => self.transaction.query_opt(
                 "SELECT status, response, done FROM outbox WHERE key = ?1 AND attempt = ?2",
                 params![key, request.attempt],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| row.columns(),
             )?,
             None => None,
         };

@@ -99,15 +99,7 @@ fn resume_paused(
          WHERE remaining IS NOT NULL AND paused_by IS NULL
            AND workflow IN (SELECT id FROM workflows WHERE name = ?1)",
         params![name],
-        |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        },
+        |row| row.columns(),
     )?;
     for (id, workflow, pc, status, remaining) in &paused {
         let wake = resumed_wake(
@@ -218,15 +210,7 @@ fn migrate(
         "SELECT e.id, e.lead, e.pc, e.status, w.program FROM enrollments e JOIN workflows w ON w.id = e.workflow
          WHERE w.name = ?1 AND w.id != ?2 AND e.status IN ('waiting', 'held')",
         params![name, id],
-        |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        },
+        |row| row.columns(),
     )?;
     let mut moves = Vec::new();
     let mut stuck = Vec::new();
@@ -298,7 +282,7 @@ impl Live {
             let latest: Option<(i64, i64, String)> = transaction.query_opt(
                 "SELECT id, version, hash FROM workflows WHERE name = ?1 ORDER BY version DESC LIMIT 1",
                 params![program.name],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| row.columns(),
             )?;
             transaction.execute(
                 "UPDATE workflows SET published = 0 WHERE name = ?1",

@@ -48,7 +48,7 @@ impl Live {
              JOIN enrollments e ON e.id = o.enrollment
              WHERE o.key = ?1 ORDER BY o.attempt DESC LIMIT 1",
             params![key],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            |row| row.columns(),
         )?;
         let (Some((enrollment, Some(pc), message, workflow)), true) = (effect, first) else {
             transaction.commit()?;

@@ -85,9 +85,8 @@ fn scripts(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<Scripts, St
             .iter()
             .map(|delivery| Value::Int(delivery.enrollment))
             .collect();
-        let found: Vec<(i64, String, String)> = transaction.query(&sql, &ids, |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
+        let found: Vec<(i64, String, String)> =
+            transaction.query(&sql, &ids, |row| row.columns())?;
         for (enrollment, lead, script) in found {
             if let Ok(Json::Object(script)) = serde_json::from_str::<Json>(&script) {
                 scripts.insert(enrollment, (lead, script));

@@ -42,7 +42,7 @@ pub(super) fn apply_due(
         "SELECT id, lead, at, record FROM scheduled_updates
          WHERE at <= ?1 ORDER BY at, id LIMIT ?2 FOR UPDATE SKIP LOCKED",
         params![millis(now), BATCH],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        |row| row.columns(),
     )?;
     for (id, lead, at, record) in &due {
         transaction.execute("DELETE FROM scheduled_updates WHERE id = ?1", params![id])?;
@@ -78,7 +78,7 @@ pub fn waiting(store: &crate::store::Store) -> Result<(u64, Option<DateTime<Utc>
     let (count, first): (i64, Option<i64>) = store.query_one(
         "SELECT count(*), min(at) FROM scheduled_updates",
         params![],
-        |row| Ok((row.get(0)?, row.get(1)?)),
+        |row| row.columns(),
     )?;
     Ok((count.unsigned_abs(), first.map(instant)))
 }

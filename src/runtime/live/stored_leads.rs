@@ -82,7 +82,7 @@ impl ReadAhead {
             );
             let ids: Vec<Column<'_>> = piece.iter().map(|id| Column::Text((*id).into())).collect();
             let found: Vec<(String, String)> =
-                transaction.query(&sql, &ids, |row| Ok((row.get(0)?, row.get(1)?)))?;
+                transaction.query(&sql, &ids, |row| row.columns())?;
             for (id, text) in found {
                 let fields = fields_object(&id, &text)?;
                 read.once.insert(id, Some(fields));

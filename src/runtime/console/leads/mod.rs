@@ -416,16 +416,7 @@ fn standings(store: &Store, rows: &mut [LeadRow]) -> Result<(), StoreError> {
              WHERE e.lead IN ({marks}) ORDER BY e.lead, w.name, e.number"
         ),
         &ids,
-        |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-            ))
-        },
+        |row| row.columns(),
     )?;
     let mut programs = Programs::new(store);
     for (lead, version, workflow, status, pc, paused) in found {
