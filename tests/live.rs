@@ -1799,6 +1799,98 @@ fn a_late_delivery_says_when_it_went_out() {
     );
 }
 
+/// With the recording carrier, an effect the runner's round reaches (here
+/// the text right after the email it confirmed) is recorded and answered
+/// in that round, as its lead's `simulate` script says: the outbox row is
+/// written once, done, and the enrollment runs on without waiting for
+/// another round to claim and confirm it.
+#[test]
+fn a_recorded_effect_a_round_reaches_is_answered_in_that_round() {
+    let dir = tempdir("answered-where-reached");
+    let source = "workflow both\n  timezone UTC\n  trigger when email is set\n  steps\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n    send text\n      body \"Hi again\"\n";
+    let leads = "{\"id\": \"a\", \"email\": \"a@x.example\", \"phone_number\": \"+15550100\"}\n\
+                 {\"id\": \"b\", \"email\": \"b@x.example\", \"phone_number\": \"+15550101\", \"simulate\": {\"text\": \"rejected\"}}\n";
+    let mut live = support::started(&dir, source, leads, "2026-06-05T09:00Z");
+    let provider = Carrier::Recorded;
+    assert!(live.tick(&provider).expect("a round") > 0);
+    let outbox: Vec<(String, String, String)> = live
+        .store
+        .query(
+            "SELECT e.lead, o.kind, o.status FROM outbox o JOIN enrollments e ON e.id = o.enrollment ORDER BY e.lead, o.id",
+            flowc::params![],
+            |row| row.columns(),
+        )
+        .expect("rows");
+    let row = |lead: &str, kind: &str| (lead.to_owned(), kind.to_owned(), "done".to_owned());
+    assert_eq!(
+        outbox,
+        [
+            row("a", "email"),
+            row("a", "text"),
+            row("b", "email"),
+            row("b", "text")
+        ],
+        "both effects of each lead done after one round"
+    );
+    assert_eq!(delivered(&live), 4);
+    let timeline = live_timeline(&live.store);
+    let kinds = |lead: &str| -> Vec<String> {
+        timeline
+            .iter()
+            .filter(|line| line.starts_with(&format!("{lead} ")))
+            .map(|line| line.split(' ').nth(2).unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(kinds("a"), ["entered", "sent", "sent", "completed"]);
+    assert_eq!(
+        kinds("b"),
+        ["entered", "sent", "undelivered", "completed"],
+        "b's script rejects its text: {timeline:#?}"
+    );
+    assert_eq!(live.tick(&provider).expect("a round"), 0, "nothing left");
+}
+
+/// A runner that comes five minutes after an enrollment woke up reaches
+/// its effect at the instant it was due: the effect goes out then, and
+/// its timeline event says when.
+#[test]
+fn an_effect_a_late_runner_reaches_says_when_it_went_out() {
+    let dir = tempdir("late-reached");
+    let mut live = support::started(
+        &dir,
+        WAITING,
+        "{\"id\": \"a\", \"email\": \"a@x.example\"}\n",
+        "2026-06-05T09:00Z",
+    );
+    live.clock = Clock::Fixed(at("2026-06-05T11:05Z"));
+    support::settle(&mut live, &Carrier::Recorded);
+    let timeline = live_timeline(&live.store);
+    let eleven = at("2026-06-05T11:00Z").timestamp_millis();
+    assert_eq!(
+        timeline[2],
+        format!("a {eleven} sent steps/2 slack sales: a@x.example (went out at 2026-06-05T11:05:00+00:00)"),
+        "{timeline:#?}"
+    );
+}
+
+/// An email a runner reaches just before its window closes, and would
+/// carry out just after, is held until the window opens again.
+#[test]
+fn an_effect_a_round_reaches_as_its_window_closes_is_held() {
+    let dir = tempdir("reached-window");
+    let source = "workflow office\n  timezone UTC\n  windows\n    email mon-fri 08:00-18:00\n  trigger when email is set\n  steps\n    wait 2 hours\n    send email\n      to lead\n      subject \"Hi\"\n      body \"Hello\"\n";
+    let leads = "{\"id\": \"a\", \"email\": \"a@x.example\"}\n";
+    let mut live = support::started(&dir, source, leads, "2026-06-05T15:59:50Z");
+    live.clock = Clock::Fixed(at("2026-06-05T18:00:05Z"));
+    support::settle(&mut live, &Carrier::Recorded);
+    assert_eq!(delivered(&live), 0, "nothing goes out after 18:00");
+    assert_eq!(
+        live.next_wake().expect("next"),
+        Some(at("2026-06-08T08:00Z")),
+        "held until Monday 08:00"
+    );
+}
+
 /// Control characters from lead data (an escape sequence that would clear
 /// the terminal) are shown escaped by `flowc timeline`.
 #[test]

@@ -9,6 +9,7 @@ use super::events;
 use super::loaded::Loaded;
 use super::outbox::{Outbox, Recorded};
 use super::provider::Delivery;
+use super::recording::Answering;
 use super::stored_leads::{
     history, lead_slots, record_refusal, set_refused, set_trigger_state, Applicant,
 };
@@ -30,6 +31,7 @@ pub(super) fn resume(
     id: i64,
     now: DateTime<Utc>,
     delivered: &Delivered<'_>,
+    answering: Option<&Answering>,
     loaded: &mut Loaded,
 ) -> Result<(), StoreError> {
     let lead = match loaded.take(transaction, id)? {
@@ -38,7 +40,12 @@ pub(super) fn resume(
         }
         Some((row, fields)) => {
             let lead = row.lead.clone();
-            run_loaded(transaction, versions, row, &fields, now, Some(delivered))?;
+            let moment = Moment {
+                at: now,
+                delivered: Some(delivered),
+                answering,
+            };
+            run_loaded(transaction, versions, row, &fields, &moment)?;
             lead
         }
         None => return Ok(()),
@@ -52,6 +59,32 @@ pub(super) fn resume(
             .map_err(events::EventError::into_store)?;
     }
     Ok(())
+}
+
+/// When an activation runs, and what it runs on from.
+#[derive(Clone, Copy)]
+pub(super) struct Moment<'a> {
+    /// The instant the enrollment runs at: when it was due, or reached the
+    /// step whose effect was just confirmed (a late runner keeps the
+    /// schedule).
+    pub(super) at: DateTime<Utc>,
+    /// The effect just confirmed, if the enrollment runs on from one.
+    pub(super) delivered: Option<&'a Delivered<'a>>,
+    /// Who answers the effects the enrollment reaches at once, if anyone
+    /// does (the recording carrier); otherwise they wait in the outbox.
+    pub(super) answering: Option<&'a Answering>,
+}
+
+impl Moment<'_> {
+    /// Running at `at`, from no effect, the effects reached left in the
+    /// outbox.
+    pub(super) fn at(at: DateTime<Utc>) -> Self {
+        Moment {
+            at,
+            delivered: None,
+            answering: None,
+        }
+    }
 }
 
 /// An effect's outcome, as the delivery that carried it out saw it.
@@ -71,8 +104,29 @@ impl Delivered<'_> {
     /// Says when the effect went out, at the end of the event that reports
     /// it, if it went out late.
     fn note(&self, event: &mut Event, zone: chrono_tz::Tz) {
-        if self.late && matches!(event.kind, EventKind::Sent | EventKind::Undelivered) {
-            event.detail += &format!(" (went out at {})", crate::calendar::rfc3339(self.at, zone));
+        if self.late && reports_delivery(event) {
+            went_out(event, self.at, zone);
+        }
+    }
+}
+
+/// Whether `event` reports how an effect's delivery went.
+fn reports_delivery(event: &Event) -> bool {
+    matches!(event.kind, EventKind::Sent | EventKind::Undelivered)
+}
+
+/// Says at the end of `event` when its effect really went out.
+fn went_out(event: &mut Event, at: DateTime<Utc>, zone: chrono_tz::Tz) {
+    event.detail += &format!(" (went out at {})", crate::calendar::rfc3339(at, zone));
+}
+
+/// Says when the effects answered at once that went out `late` (steps by
+/// pc, in the order answered) did, on the events that report them.
+fn note_late(events: &mut [Event], late: &[(u32, DateTime<Utc>)], zone: chrono_tz::Tz) {
+    let mut late = late.iter().peekable();
+    for event in events.iter_mut().filter(|event| reports_delivery(event)) {
+        if let Some((_, at)) = late.next_if(|(pc, _)| *pc == event.pc) {
+            went_out(event, *at, zone);
         }
     }
 }
@@ -120,15 +174,14 @@ fn late_delivery(
     Ok(())
 }
 
-/// Runs a loaded enrollment on from where it stands (from an effect just
-/// `delivered`, if it waited for one).
+/// Runs a loaded enrollment on from where it stands, at `moment` (from the
+/// effect it delivered, if it waited for one).
 pub(super) fn run_loaded(
     transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     row: Row,
     fields: &str,
-    now: DateTime<Utc>,
-    delivered: Option<&Delivered<'_>>,
+    moment: &Moment<'_>,
 ) -> Result<(), StoreError> {
     if row.enrollment.status.is_final() {
         return Ok(());
@@ -136,7 +189,7 @@ pub(super) fn run_loaded(
     let Some(version) = versions.get(&row.workflow) else {
         return Ok(());
     };
-    run_in(transaction, version, row, fields, now, delivered)
+    run_in(transaction, version, row, fields, moment)
 }
 
 /// Runs a loaded enrollment of `version` on from where it stands.
@@ -145,8 +198,7 @@ pub(super) fn run_in(
     version: &Version,
     mut row: Row,
     fields: &str,
-    now: DateTime<Utc>,
-    delivered: Option<&Delivered<'_>>,
+    moment: &Moment<'_>,
 ) -> Result<(), StoreError> {
     let fields = match serde_json::from_str(fields)? {
         Json::Object(fields) => fields,
@@ -183,8 +235,7 @@ pub(super) fn run_in(
         row.id,
         &mut row.enrollment,
         &mut lead,
-        now,
-        delivered,
+        moment,
     )
 }
 
@@ -295,8 +346,7 @@ pub(super) fn try_enroll(
         None,
         &mut enrollment,
         &mut lead,
-        now,
-        None,
+        &Moment::at(now),
     )?;
     let state = ran.state(&enrollment);
     let entered_at = millis(now);
@@ -398,26 +448,17 @@ pub(super) fn test_goals(
 
 /// Runs an enrollment until it suspends or ends and commits what changed
 /// (its state, its events, new outbox rows, extracted fields) to the
-/// transaction. An effect just `delivered` is answered from it, and its
-/// event says when it went out if late.
+/// transaction. An effect just delivered ([`Moment::delivered`]) is
+/// answered from it, and its event says when it went out if late.
 pub(super) fn activate(
     transaction: &Tx<'_>,
     version: &Version,
     id: i64,
     enrollment: &mut Enrollment,
     lead: &mut LeadState<'_>,
-    now: DateTime<Utc>,
-    delivered: Option<&Delivered<'_>>,
+    moment: &Moment<'_>,
 ) -> Result<(), StoreError> {
-    let ran = run_vm(
-        transaction,
-        version,
-        Some(id),
-        enrollment,
-        lead,
-        now,
-        delivered,
-    )?;
+    let ran = run_vm(transaction, version, Some(id), enrollment, lead, moment)?;
     let state = ran.state(enrollment);
     let mut columns = state.values().to_vec();
     columns.push(Column::Int(id));
@@ -501,11 +542,14 @@ fn run_vm(
     id: Option<i64>,
     enrollment: &mut Enrollment,
     lead: &mut LeadState<'_>,
-    now: DateTime<Utc>,
-    delivered: Option<&Delivered<'_>>,
+    moment: &Moment<'_>,
 ) -> Result<Ran, StoreError> {
     let program = &version.program;
+    let (now, delivered) = (moment.at, moment.delivered);
     let mut vm = Vm::new(program);
+    // A window is checked again at the moment of delivery, which a claim
+    // does: effects of a workflow with windows wait for theirs.
+    let windowed = program.windows.iter().any(Option::is_some);
     let mut outbox = Outbox {
         transaction,
         enrollment: id,
@@ -514,6 +558,8 @@ fn run_vm(
         error: None,
         attempted: None,
         delivered,
+        answering: moment.answering.filter(|_| !windowed),
+        late: Vec::new(),
     };
     let mut events = Vec::new();
     let mut context = Context {
@@ -528,13 +574,11 @@ fn run_vm(
         return Err(error);
     }
     if let Some(delivered) = delivered {
-        let reported = events
-            .iter_mut()
-            .find(|event| matches!(event.kind, EventKind::Sent | EventKind::Undelivered));
-        if let Some(event) = reported {
+        if let Some(event) = events.iter_mut().find(|event| reports_delivery(event)) {
             delivered.note(event, program.timezone);
         }
     }
+    note_late(&mut events, &outbox.late, program.timezone);
     Ok(Ran {
         advance,
         events,

@@ -23,6 +23,7 @@ use super::lease::{self, Heartbeat};
 use super::loaded::Loaded;
 use super::pool::{Done, Job, Pool};
 use super::provider::{Attempt, CallStatus, Carrier, RECORDED_PER_ROUND};
+use super::recording::Answering;
 use super::stored_leads::lead_slots;
 use super::timeline_events::insert_events;
 use super::{recording, touches, Live, Version};
@@ -67,6 +68,15 @@ impl Outlet {
         match self {
             Outlet::Recorded => Hold::InTransaction,
             Outlet::Threads(_) | Outlet::Unset => Hold::Leased,
+        }
+    }
+
+    /// Who answers, at `now`, the effects a round's enrollments reach:
+    /// the recording carrier, in the transaction that reaches them.
+    pub(super) fn answering(&self, now: DateTime<Utc>) -> Option<Answering> {
+        match self {
+            Outlet::Recorded => Some(Answering { at: now }),
+            Outlet::Threads(_) | Outlet::Unset => None,
         }
     }
 
@@ -142,7 +152,14 @@ impl Live {
             let timing = self.call_timing();
             let at = self.clock.now();
             let transaction = self.store.transaction()?;
-            confirm(&transaction, &self.finished, &self.versions, timing, at)?;
+            confirm(
+                &transaction,
+                &self.finished,
+                &self.versions,
+                timing,
+                at,
+                None,
+            )?;
             transaction.commit()?;
             self.finished.clear();
         }
@@ -345,13 +362,15 @@ fn hold_if_closed(
 }
 
 /// Confirms the jobs the delivery threads finished, and runs their
-/// enrollments on. Returns how many.
+/// enrollments on (the effects they reach answered by `answering`, if
+/// any). Returns how many.
 pub(super) fn confirm(
     transaction: &Tx<'_>,
     finished: &[Done],
     versions: &HashMap<i64, Version>,
     timing: (Duration, Duration),
     now: DateTime<Utc>,
+    answering: Option<&Answering>,
 ) -> Result<usize, StoreError> {
     // The enrollments the answers run on, read in a few statements.
     let answered: Vec<i64> = finished
@@ -376,7 +395,15 @@ pub(super) fn confirm(
             }
         };
         if let Some(response) = response {
-            finish(transaction, versions, pending, &response, now, &mut loaded)?;
+            finish(
+                transaction,
+                versions,
+                pending,
+                &response,
+                now,
+                answering,
+                &mut loaded,
+            )?;
         }
     }
     Ok(finished.len())
@@ -394,6 +421,7 @@ fn finish(
     pending: &Pending,
     response: &Response,
     at: DateTime<Utc>,
+    answering: Option<&Answering>,
     loaded: &mut Loaded,
 ) -> Result<(), StoreError> {
     let confirmed = transaction.execute(
@@ -420,12 +448,13 @@ fn finish(
             at: instant(millis(at)),
             late: at - pending.created >= LATE,
         },
+        answering,
         loaded,
     )
 }
 
 /// How late an effect goes out before its timeline event says when.
-const LATE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+pub(super) const LATE: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// Records that the provider accepted a call: it is never placed again,
 /// and its status is looked at after `poll`.

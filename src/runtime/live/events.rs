@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value as Json};
 
-use super::activation::{load_enrollment, run_in, test_goals, try_enroll, GoalTest};
+use super::activation::{load_enrollment, run_in, test_goals, try_enroll, GoalTest, Moment};
 use super::stored_leads::{lead_fields, Applicant};
 use super::timeline_events::insert_events;
 use super::{Live, Version};
@@ -307,7 +307,7 @@ fn resume(
         )?;
         row.heard = Some(stored);
         insert_events(transaction, id, program, &events);
-        run_in(transaction, version, row, &fields, now, None)?;
+        run_in(transaction, version, row, &fields, &Moment::at(now))?;
         resumed = true;
     }
     Ok(resumed)

@@ -62,9 +62,10 @@ pub use receipts::Receipt;
 
 use lease::{Heartbeat, Runner};
 
-use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Row};
+use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Moment, Row};
 use claims::{Pending, PlacedCall};
 use delivery::Outlet;
+use recording::Answering;
 use stored_leads::{lead_fields, upsert_lead, Applicant, Prior, ReadAhead, Upserted};
 
 /// A stored workflow version.
@@ -303,9 +304,19 @@ impl Live {
         // the write lock, which other runners and imports take in turn.
         let now = self.clock.now();
         let timing = self.call_timing();
+        // Effects the round's enrollments reach are answered where they
+        // are reached when the carrier records them.
+        let answering = self.outlet.answering(now);
+        let answering = answering.as_ref();
         let transaction = self.store.transaction()?;
-        let confirmed =
-            delivery::confirm(&transaction, &self.finished, &self.versions, timing, now)?;
+        let confirmed = delivery::confirm(
+            &transaction,
+            &self.finished,
+            &self.versions,
+            timing,
+            now,
+            answering,
+        )?;
         let jobs = claims::claim_jobs(&transaction, &self.runner, &room, now, self.outlet.hold())?;
         let jobs = delivery::hold_closed(&transaction, &self.versions, jobs, now)?;
         let (jobs, mut answered) = delivery::suppress(&transaction, jobs)?;
@@ -313,11 +324,17 @@ impl Live {
         answered.extend(recorded);
         // Answered without a provider: confirmed in the transaction that
         // claimed them, so nothing of them outlives it.
-        let confirmed_now =
-            delivery::confirm(&transaction, &answered, &self.versions, timing, now)?;
+        let confirmed_now = delivery::confirm(
+            &transaction,
+            &answered,
+            &self.versions,
+            timing,
+            now,
+            answering,
+        )?;
         let live: Vec<&Version> = self.versions.values().filter(|v| v.published).collect();
         let applied = scheduled::apply_due(&transaction, &live, now)?;
-        let ran = run_due(&transaction, &self.versions, now)?;
+        let ran = run_due(&transaction, &self.versions, now, answering)?;
         let retested = retest_due(&transaction, &self.versions, now)?;
         transaction.commit()?;
         self.finished.clear();
@@ -427,11 +444,13 @@ fn apply_update(
 }
 
 /// Claims a batch of due enrollments in wake-up order and runs each on
-/// at the instant it was due, in one transaction.
+/// at the instant it was due, in one transaction (the effects they reach
+/// answered by `answering`, if any).
 fn run_due(
     transaction: &Tx<'_>,
     versions: &HashMap<i64, Version>,
     now: DateTime<Utc>,
+    answering: Option<&Answering>,
 ) -> Result<usize, StoreError> {
     // Locked as claimed: another runner skips them and takes the next.
     let due: Vec<(Row, String)> = transaction.query(
@@ -444,8 +463,12 @@ fn run_due(
     )?;
     let count = due.len();
     for (row, fields) in due {
-        let at = row.enrollment.wake;
-        run_loaded(transaction, versions, row, &fields, at, None)?;
+        let moment = Moment {
+            at: row.enrollment.wake,
+            delivered: None,
+            answering,
+        };
+        run_loaded(transaction, versions, row, &fields, &moment)?;
     }
     Ok(count)
 }

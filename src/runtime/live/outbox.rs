@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::activation::Delivered;
+use super::delivery::LATE;
+use super::recording::Answering;
 use super::touches;
 use crate::runtime::consent;
 use crate::runtime::policy::Touch;
@@ -25,6 +27,11 @@ pub(super) struct Outbox<'t, 'c> {
     /// The effect just confirmed, if the enrollment runs on from it: its
     /// answer is known without reading the outbox again.
     pub(super) delivered: Option<&'t Delivered<'t>>,
+    /// Who answers new effects at once, if anyone does.
+    pub(super) answering: Option<&'t Answering>,
+    /// The steps (by pc, in order) of the effects answered at once that
+    /// went out late, with when: their timeline events say so.
+    pub(super) late: Vec<(u32, DateTime<Utc>)>,
 }
 
 impl Channels for Outbox<'_, '_> {
@@ -95,11 +102,29 @@ impl Outbox<'_, '_> {
                         return Ok(capped);
                     }
                 }
-                let (status, response, done) = match &suppressed {
-                    Some(response) => (
+                let message = serde_json::to_string(request.message)?;
+                let answered = match (&suppressed, self.answering) {
+                    (Some(response), _) => Some((response.clone(), self.now)),
+                    (None, Some(answering))
+                        if answering.takes(self.transaction, request.kind)? =>
+                    {
+                        let response =
+                            answering.answer(self.transaction, request, &key, &message)?;
+                        // As the outbox keeps it, so a replay reads the same instant.
+                        let at = instant(millis(answering.at));
+                        self.attempted = Some(at);
+                        if at - request.at >= LATE {
+                            self.late.push((request.pc, at));
+                        }
+                        Some((response, answering.at))
+                    }
+                    (None, _) => None,
+                };
+                let (status, response, done) = match &answered {
+                    Some((response, at)) => (
                         "done",
                         Some(serde_json::to_string(response)?),
-                        Some(millis(self.now)),
+                        Some(millis(*at)),
                     ),
                     None => ("pending", None, None),
                 };
@@ -107,7 +132,7 @@ impl Outbox<'_, '_> {
                     key,
                     attempt: request.attempt,
                     kind: request.kind,
-                    message: serde_json::to_string(request.message)?,
+                    message,
                     status,
                     response,
                     created: millis(self.now),
@@ -118,7 +143,7 @@ impl Outbox<'_, '_> {
                     Some(enrollment) => recorded.insert(self.transaction, enrollment)?,
                     None => self.kept.push(recorded),
                 }
-                Ok(suppressed.unwrap_or(Response::Pending))
+                Ok(answered.map_or(Response::Pending, |(response, _)| response))
             }
         }
     }

@@ -87,11 +87,12 @@ pub enum Carrier {
     /// table and answered as the simulation's recorder answers it (its
     /// lead's `simulate` script, else the unscripted answer) — a dry run,
     /// without a `flowc.toml` or with `--record`. The record is written in
-    /// the transaction that claims the effect, so it needs no delivery
-    /// thread or connection of its own, and confirmed the next round: a
-    /// runner killed in between leaves a claim that another runner takes
-    /// over and records again, under the same key, as a provider would be
-    /// sent it again.
+    /// the transaction that reaches the effect's step, or that claims the
+    /// effect when it waited in the outbox (a call; a workflow with windows
+    /// or quiet hours, checked again at the moment of delivery; an effect
+    /// reached by an import or an event), and confirmed in that same
+    /// transaction: it needs no delivery thread or connection of its own,
+    /// and a runner killed meanwhile leaves nothing half done.
     Recorded,
     /// Sent through a provider, on the runner's delivery threads.
     Sent(Arc<dyn Provider>),

@@ -1,15 +1,67 @@
-//! The recording carrier ([`super::Carrier::Recorded`]): claimed effects
-//! recorded in the `deliveries` table by the transaction that claimed
-//! them, each answered as the simulation's recorder answers it.
+//! The recording carrier ([`super::Carrier::Recorded`]): effects recorded
+//! in the `deliveries` table by the transaction that claims them, or that
+//! reaches their step ([`Answering`]), each answered as the simulation's
+//! recorder answers it.
 
+use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::pool::{Done, Job};
 use super::provider::{Attempt, CallStatus, Delivery};
+use super::touches;
 use crate::runtime::recorder;
-use crate::store::{marks, millis, pieces, StoreError, Tx, Value};
-use crate::vm::Response;
+use crate::store::{marks, millis, params, pieces, StoreError, Tx, Value};
+use crate::vm::{Request, Response};
+
+/// The recording carrier answering effects where their step reaches them,
+/// in the transaction that reaches them: the effect's outbox row is
+/// written once, done, and its enrollment runs on at once, instead of
+/// waiting for a round to claim and confirm it. Only effects the claim
+/// would record as they stand: not calls (whose outcome happens to the
+/// lead as an event once the enrollment ran on), and none in a workflow
+/// with windows or under quiet hours (both checked again at the moment of
+/// delivery, which may hold the lead).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Answering {
+    /// The real moment the effects go out.
+    pub(super) at: DateTime<Utc>,
+}
+
+impl Answering {
+    /// Whether an effect of `kind` is answered here.
+    pub(super) fn takes(&self, transaction: &Tx<'_>, kind: &str) -> Result<bool, StoreError> {
+        Ok(kind != "call" && touches::current(transaction)?.quiet_hours.is_none())
+    }
+
+    /// Records the effect `request` asked for (under `key`, its message
+    /// rendered as `message`) and gives its answer.
+    pub(super) fn answer(
+        &self,
+        transaction: &Tx<'_>,
+        request: &Request<'_>,
+        key: &str,
+        message: &str,
+    ) -> Result<Response, StoreError> {
+        let (kind, attempt) = (request.kind, request.attempt);
+        insert(transaction, key, attempt, kind, message, self.at);
+        let script = match *scripted(transaction)? {
+            Scripted(false) => None,
+            Scripted(true) => transaction.query_opt(
+                "SELECT script FROM leads WHERE id = ?1 AND script IS NOT NULL",
+                params![request.owner.lead],
+                |row| row.get::<String>(0),
+            )?,
+        };
+        let script = script.and_then(|script| match serde_json::from_str(&script) {
+            Ok(Json::Object(script)) => Some(script),
+            _ => None,
+        });
+        Ok(script
+            .and_then(|script| recorder::scripted_answer(&script, request.label, kind, attempt))
+            .unwrap_or_else(|| recorder::default_response(kind)))
+    }
+}
 
 /// Carries out a round's claimed jobs in `transaction`: each effect is
 /// recorded and answered (the leads' scripts read a piece of the round at
@@ -25,7 +77,15 @@ pub(super) fn carry(transaction: &Tx<'_>, jobs: Vec<Job>) -> Result<Vec<Done>, S
         .collect();
     let scripts = scripts(transaction, &deliveries)?;
     for delivery in &deliveries {
-        insert(transaction, delivery);
+        let (key, attempt, kind) = (&delivery.key, delivery.attempt, &delivery.kind);
+        insert(
+            transaction,
+            key,
+            attempt,
+            kind,
+            &delivery.message,
+            delivery.at,
+        );
     }
     Ok(jobs
         .into_iter()
@@ -47,17 +107,38 @@ pub(super) fn carry(transaction: &Tx<'_>, jobs: Vec<Job>) -> Result<Vec<Done>, S
 
 /// Records a delivery: written when the transaction commits, with the
 /// round's others.
-fn insert(transaction: &Tx<'_>, delivery: &Delivery) {
+fn insert(
+    transaction: &Tx<'_>,
+    key: &str,
+    attempt: u32,
+    kind: &str,
+    message: &str,
+    at: DateTime<Utc>,
+) {
     transaction.append(
         "deliveries (key, attempt, kind, message, at)",
         [
-            Value::Text(delivery.key.clone().into()),
-            Value::Int(i64::from(delivery.attempt)),
-            Value::Text(delivery.kind.clone().into()),
-            Value::Text(delivery.message.clone().into()),
-            Value::Int(millis(delivery.at)),
+            Value::Text(key.to_owned().into()),
+            Value::Int(i64::from(attempt)),
+            Value::Text(kind.to_owned().into()),
+            Value::Text(message.to_owned().into()),
+            Value::Int(millis(at)),
         ],
     );
+}
+
+/// Whether any lead has a script, read once a transaction.
+struct Scripted(bool);
+
+/// Whether any lead has a script: scripts are for demonstrations and
+/// tests, most databases have none, which the index of scripted leads
+/// tells at once.
+fn scripted(transaction: &Tx<'_>) -> Result<std::rc::Rc<Scripted>, StoreError> {
+    transaction.memo(|| {
+        Ok(Scripted(
+            transaction.query_one(ANY_SCRIPT, &[], |row| row.get(0))?,
+        ))
+    })
 }
 
 /// Leads' `simulate` scripts, each with its lead's id, by enrollment.
@@ -69,10 +150,7 @@ const ANY_SCRIPT: &str = "SELECT EXISTS (SELECT 1 FROM leads WHERE script IS NOT
 /// The scripts of the deliveries' leads that have one.
 fn scripts(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<Scripts, StoreError> {
     let mut scripts = HashMap::default();
-    // Scripts are for demonstrations and tests: most databases have none,
-    // which the index of scripted leads tells at once.
-    let scripted: bool = transaction.query_one(ANY_SCRIPT, &[], |row| row.get(0))?;
-    if !scripted {
+    if let Scripted(false) = *scripted(transaction)? {
         return Ok(scripts);
     }
     for piece in pieces(deliveries) {
