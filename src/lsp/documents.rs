@@ -174,6 +174,14 @@ impl Open {
             paused
         });
         spawn(move || {
+            // A long file is read in two halves at once, all of it by the
+            // time one half would have given what is needed first.
+            if let Some(readings) = crate::syntax::halves(&text) {
+                drop(tree.send(readings.parsed));
+                drop(tokens.send(readings.tokens));
+                drop(outline.send(readings.outline));
+                return;
+            }
             let mut paused = paused;
             crate::syntax::read_each(&text, first, |reading| {
                 match reading {

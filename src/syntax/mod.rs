@@ -20,7 +20,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::Parser as _;
 
 pub use error::SyntaxError;
-pub use reread::{reread, Readings};
+pub use reread::{halves, reread, Readings};
 
 use crate::ast::{Ident, SourceFile};
 use crate::diagnostic::Diagnostic;

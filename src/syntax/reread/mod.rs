@@ -32,6 +32,7 @@
 //! The tests hold re-readings of random edits to every example against
 //! full parses of the edited text.
 
+mod halves;
 mod items;
 mod steps;
 #[cfg(test)]
@@ -48,6 +49,7 @@ use super::{nesting, Builder, FlowParser, Parsed, Rule, SyntaxError};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 
+pub use halves::halves;
 pub(super) use items::{counts, outlined, ItemUnits};
 pub(super) use steps::StepUnits;
 

@@ -2,7 +2,7 @@
 
 use pest::iterators::Pair;
 
-use super::{shift_all, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
+use super::{shift_all, skip_blanks, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
 use crate::ast::{Ident, SourceFile, Step};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
@@ -127,6 +127,66 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
     Some((fresh, resync))
 }
 
+/// The reading of a whole `text` read in two ([`super::halves`]) from
+/// `first`, the reading of the text up to `split` (a line start), and
+/// `rest`, the reading of the text's first `head` bytes (down to its last
+/// `steps` line) followed by the text from `split` on: the steps of
+/// `rest` take the place of where `first`'s last step list ends, as if the
+/// rest of the text had been typed there and read again unit by unit.
+/// `None` unless both read without an error, each with that step list
+/// last, and `first`'s last unit, read again in the whole text, ends where
+/// `rest`'s steps begin (the line at `split` does not go on with it).
+pub(super) fn join(
+    first: &Readings,
+    text: &str,
+    split: usize,
+    rest: Readings,
+    head: usize,
+) -> Option<(Fresh, Resync)> {
+    let clean = |read: &Readings| read.parsed.diagnostics.is_empty();
+    if !clean(first) || !clean(&rest) {
+        return None;
+    }
+    let lists = &first.parsed.units.steps;
+    let (section, units) = (lists.len().checked_sub(1)?, lists.last()?);
+    let tail = rest.parsed.units.steps.last()?;
+    // The same `steps` keyword, in the text both share, with nothing but
+    // blank lines after its list up to the split.
+    let same_list = rest.parsed.units.steps.len() == lists.len() && tail.section == units.section;
+    let ends_at_split = text[units.end as usize..split].trim().is_empty();
+    if !same_list || !ends_at_split || !units.end_clean || !tail.end_clean {
+        return None;
+    }
+    let first_unit = units.starts.len().checked_sub(1)?;
+    // A step ahead of the last unit, reaching it by its indent, might
+    // reach on past the split: that unit and the rest are then its lines.
+    if reaches(&first.outline, units.starts[first_unit]) {
+        return None;
+    }
+    let mut fresh = Fresh {
+        section,
+        first: first_unit,
+        ..Fresh::default()
+    };
+    let end = fresh.unit(text, units.starts[first_unit] as usize)?;
+    let begins = tail.starts.first().map(|&at| at as usize + split - head);
+    if Some(skip_blanks(text, end)) != begins || fresh.waiting.is_some() {
+        return None;
+    }
+    let moved = Moved {
+        from: head as u32,
+        by: split as i64 - head as i64,
+    };
+    let list_end = moved.at(tail.end);
+    fresh.take_steps(rest, head, moved)?;
+    let resync = Resync {
+        old_end: split,
+        new_end: text.len(),
+        list_end: Some(list_end),
+    };
+    Some((fresh, resync))
+}
+
 /// Whether an outline entry ahead of `at` reaches it: the outline takes a
 /// step's lines (or a section's, in a file with errors) by their indent,
 /// so lines indented deeper further down (then edited) belong to it.
@@ -187,6 +247,43 @@ impl Fresh {
         self.diagnostics.extend(diagnostics);
         self.end_clean = units.end_clean;
         Some(unit.end())
+    }
+
+    /// Takes the steps of `rest`'s last step list (those from `head` on),
+    /// `moved` into the whole text, after those read so far (which read
+    /// on to its first unit: the comments before it are theirs).
+    fn take_steps(&mut self, rest: Readings, head: usize, moved: Moved) -> Option<()> {
+        let Readings {
+            parsed,
+            tokens,
+            outline,
+        } = rest;
+        let units = parsed.units.steps.last()?;
+        let first = *units.starts.first()?;
+        let mut file = parsed.file;
+        let mut steps = std::mem::take(list_at(&mut file, units.section)?);
+        steps.shift(moved);
+        let mut symbols: Vec<Symbol> = outline
+            .into_iter()
+            .last()?
+            .children
+            .into_iter()
+            .filter(|symbol| symbol.kind == SymbolKind::Step && symbol.span.start as usize >= head)
+            .collect();
+        symbols.shift(moved);
+        let mut tokens: Vec<Token> = tokens
+            .into_iter()
+            .filter(|token| token.span.start >= first)
+            .collect();
+        tokens.shift(moved);
+        let mut starts = units.starts.clone();
+        shift_all(&mut starts, moved);
+        self.steps.extend(steps);
+        self.symbols.extend(symbols);
+        self.tokens.extend(tokens);
+        self.starts.extend(starts);
+        self.end_clean = units.end_clean;
+        Some(())
     }
 
     /// Reports a label read again that no step took, as a full parse

@@ -5,7 +5,7 @@ use crate::syntax::tokens;
 
 /// The reading of `text` from three parses, as the language server
 /// has it after a full read.
-fn full(text: &str) -> Readings {
+pub(super) fn full(text: &str) -> Readings {
     Readings {
         parsed: crate::syntax::parse(text),
         tokens: tokens::tokens(text),
@@ -18,7 +18,7 @@ fn again(mut read: Readings, text: &str, next: &str) -> Option<Readings> {
     reread(&mut read, text, next).then_some(read)
 }
 
-fn assert_same(reread: &Readings, full: &Readings, text: &str) {
+pub(super) fn assert_same(reread: &Readings, full: &Readings, text: &str) {
     let errors = |read: &Readings| format!("{:?}", read.parsed.diagnostics);
     assert_eq!(errors(reread), errors(full), "errors of\n{text}");
     assert_eq!(reread.parsed.file, full.parsed.file, "tree of\n{text}");
@@ -29,7 +29,7 @@ fn assert_same(reread: &Readings, full: &Readings, text: &str) {
 }
 
 /// Every example, and a long generated one.
-fn sources() -> Vec<String> {
+pub(super) fn sources() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
     let mut sources: Vec<String> = std::fs::read_dir(dir)
         .expect("examples")
@@ -44,7 +44,7 @@ fn sources() -> Vec<String> {
 
 /// Text an edit puts in: pieces of the language, line breaks, and
 /// what breaks lines and blocks (quotes, comments, `end`).
-const PIECES: &[&str] = &[
+pub(super) const PIECES: &[&str] = &[
     "",
     "x",
     " ",
@@ -91,7 +91,7 @@ const PIECES: &[&str] = &[
 
 /// `text` with `length` bytes at `at` (both scaled to the text and
 /// moved to character boundaries) replaced by `piece`.
-fn edited(text: &str, at: usize, length: usize, piece: &str) -> String {
+pub(super) fn edited(text: &str, at: usize, length: usize, piece: &str) -> String {
     let floor = |mut at: usize| {
         at = at.min(text.len());
         while !text.is_char_boundary(at) {
@@ -125,7 +125,7 @@ const LINES: &[&str] = &[
 /// `text` with its line `line` (scaled to the lines there) edited as
 /// a writer edits a file: a step inserted before it at its indent, the
 /// line deleted or doubled, or a word typed into its text.
-fn line_edited(text: &str, line: usize, how: usize, piece: usize) -> String {
+pub(super) fn line_edited(text: &str, line: usize, how: usize, piece: usize) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let at = line % lines.len().max(1);
     let mut out: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
@@ -163,7 +163,7 @@ fn a_change_in_a_step_is_read_in_that_step() {
 
 /// A workflow of `blocks` labelled blocks: a send with options, a
 /// condition with nested steps, a wait.
-fn long(blocks: usize) -> String {
+pub(super) fn long(blocks: usize) -> String {
     let mut text = String::from(
         "workflow long\n  fields\n    score number\n  trigger when email is set\n  steps\n",
     );

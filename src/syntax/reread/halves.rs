@@ -1,0 +1,238 @@
+//! Reading a long file whole on two threads: the text up to a line near its
+//! middle, and its header with the steps from that line on, each parsed
+//! whole at the same time, then joined as [`super::reread`] joins a
+//! re-reading of the steps after an edit (the second half taking the place
+//! of where the first ends). Most of a long file is one step list, and a
+//! step is read the same whatever came before its line, so the halves join
+//! into what a full parse gives; when they would not (an error, a block
+//! left open at the split, more than steps after it), the file is parsed
+//! whole instead.
+
+use std::ops::ControlFlow;
+
+use super::{steps, Readings};
+use crate::syntax::{read_each, Reading, Wanted};
+
+/// Files shorter than this are read on one thread: a parse of them takes
+/// a few milliseconds, less than starting a second reading is worth.
+const SHORTEST: usize = 128 * 1024;
+
+/// The reading of `text`, parsed in two halves on two threads (see the
+/// module's documentation); `None` when `text` is short, has no line to
+/// split it at, or its halves do not join as a full parse reads it.
+pub fn halves(text: &str) -> Option<Readings> {
+    if text.len() < SHORTEST {
+        return None;
+    }
+    let (head, split) = split_at(text)?;
+    in_two(text, head, split)
+}
+
+/// The reading of `text` from its first `split` bytes and, read after its
+/// first `head` bytes, the rest; `None` when they do not join.
+fn in_two(text: &str, head: usize, split: usize) -> Option<Readings> {
+    let rest_text = [&text[..head], &text[split..]].concat();
+    let (first, rest) = std::thread::scope(|scope| {
+        let rest = scope.spawn(|| read_all(&rest_text));
+        (read_all(&text[..split]), rest.join())
+    });
+    let (mut first, rest) = (first, rest.ok()?);
+    let (fresh, resync) = steps::join(&first, text, split, rest, head)?;
+    fresh.splice(resync, &mut first);
+    Some(first)
+}
+
+/// The tree, tokens and outline of `text`, off one parse.
+fn read_all(text: &str) -> Readings {
+    let (mut parsed, mut tokens, mut outline) = (None, None, None);
+    read_each(text, Wanted::Tree, |reading| {
+        match reading {
+            Reading::Tree(read) => parsed = Some(read),
+            Reading::Tokens(read) => tokens = Some(read),
+            Reading::Outline(read) => outline = Some(read),
+        }
+        ControlFlow::Continue(())
+    });
+    Readings {
+        parsed: parsed.unwrap_or_else(|| crate::syntax::parse(text)),
+        tokens: tokens.unwrap_or_default(),
+        outline: outline.unwrap_or_default(),
+    }
+}
+
+/// Where to read `text` in two: the end of its last `steps` line before
+/// the middle (the second half is read after the text up to there), and
+/// the first line from the middle on that is indented as the first line
+/// of that list, begins with a step's (or a label's) word and follows no
+/// label line, so that a step is likely to begin there. Whether one does
+/// is for [`steps::join`] to tell.
+fn split_at(text: &str) -> Option<(usize, usize)> {
+    let middle = text.len() / 2;
+    let lines = lines(text);
+    let head = lines
+        .iter()
+        .take_while(|&&(at, _)| at < middle)
+        .filter(|(_, line)| is_steps_line(line))
+        .map(|&(at, line)| at + line.len())
+        .last()?;
+    let (_, first) = lines
+        .iter()
+        .find(|&&(at, line)| at >= head && !is_blank(line))?;
+    let indent = indent_of(first);
+    let mut after_label = false;
+    for &(at, line) in &lines {
+        if is_blank(line) {
+            continue;
+        }
+        let word = line.trim_start().split([' ', '\t', '\r', '\n']).next();
+        if at >= middle
+            && !after_label
+            && indent_of(line) == indent
+            && word.is_some_and(is_step_word)
+        {
+            return Some((head, at));
+        }
+        after_label = word == Some("label");
+    }
+    None
+}
+
+/// Each line of `text` with where it starts, its line break included.
+fn lines(text: &str) -> Vec<(usize, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n')
+        .map(|line| {
+            let start = at;
+            at += line.len();
+            (start, line)
+        })
+        .collect()
+}
+
+/// Whether `line` is a `steps` line (perhaps with a comment).
+fn is_steps_line(line: &str) -> bool {
+    line.trim_start()
+        .strip_prefix("steps")
+        .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+}
+
+/// Whether `line` holds nothing, or only a comment.
+fn is_blank(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty() || line.starts_with('#')
+}
+
+/// The spaces and tabs `line` begins with.
+fn indent_of(line: &str) -> &str {
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// Whether `word` begins a step or a label.
+fn is_step_word(word: &str) -> bool {
+    matches!(
+        word,
+        "send"
+            | "call"
+            | "notify"
+            | "http"
+            | "prompt"
+            | "wait"
+            | "condition"
+            | "split"
+            | "goto"
+            | "exit"
+            | "label"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::super::tests::{assert_same, edited, full, line_edited, sources, PIECES};
+    use super::{halves, in_two, is_steps_line, lines, split_at};
+
+    /// `text` read in two at every line after each of its `steps` lines:
+    /// wherever the halves join, they join as a full parse reads it.
+    /// Returns how many of how many splits joined.
+    fn hold_splits(text: &str) -> (usize, usize) {
+        let whole = full(text);
+        let lines = lines(text);
+        let heads = lines
+            .iter()
+            .filter(|(_, line)| is_steps_line(line))
+            .map(|&(at, line)| at + line.len());
+        let (mut joined, mut tried) = (0, 0);
+        for head in heads {
+            for &(split, _) in lines.iter().filter(|&&(at, _)| at > head) {
+                tried += 1;
+                if let Some(read) = in_two(text, head, split) {
+                    joined += 1;
+                    assert_same(&read, &whole, text);
+                }
+            }
+        }
+        (joined, tried)
+    }
+
+    /// Every example read in two at every line of its step lists joins,
+    /// where it does, as a full parse reads it; and most examples join
+    /// somewhere (between two top-level steps).
+    #[test]
+    fn halves_join_as_a_full_parse_reads() {
+        let (mut joined, mut tried) = (0, 0);
+        for text in sources() {
+            let (more, of) = hold_splits(&text);
+            (joined, tried) = (joined + more, tried + of);
+        }
+        assert!(joined * 8 > tried, "{joined} of {tried} splits joined");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Examples after edits a writer makes (errors included): read
+        /// in two anywhere, they join only as a full parse reads them.
+        #[test]
+        fn halves_of_edited_examples_join_as_a_full_parse_reads(
+            example in any::<prop::sample::Index>(),
+            edits in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<usize>()), 1..4),
+        ) {
+            let sources = sources();
+            let mut text = sources[example.index(sources.len())].clone();
+            for (line, how, piece) in edits {
+                text = line_edited(&text, line, how, piece);
+            }
+            hold_splits(&text);
+        }
+
+        /// Examples after any edits (stray quotes, carriage returns,
+        /// half a block): read in two anywhere, they join only as a full
+        /// parse reads them.
+        #[test]
+        fn halves_after_any_edits_join_as_a_full_parse_reads(
+            example in any::<prop::sample::Index>(),
+            edits in proptest::collection::vec(
+                (any::<usize>(), 0usize..48, any::<prop::sample::Index>()),
+                1..4,
+            ),
+        ) {
+            let sources = sources();
+            let mut text = sources[example.index(sources.len())].clone();
+            for (at, length, piece) in edits {
+                text = edited(&text, at, length, PIECES[piece.index(PIECES.len())]);
+            }
+            hold_splits(&text);
+        }
+    }
+
+    /// A long step list is read in two where [`split_at`] says, as a full
+    /// parse reads it.
+    #[test]
+    fn a_long_step_list_is_read_in_two() {
+        let text = super::super::tests::long(4000);
+        assert!(split_at(&text).is_some());
+        let read = halves(&text).expect("read in two");
+        assert_same(&read, &full(&text), "the long file");
+    }
+}
