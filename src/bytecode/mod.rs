@@ -388,6 +388,11 @@ pub const CALL_OUTCOMES: [Outcome; 4] = [
 ];
 
 impl Program {
+    /// Whether any channel has an outgoing window.
+    pub fn has_windows(&self) -> bool {
+        self.windows.iter().any(Option::is_some)
+    }
+
     /// Whether the trigger, a goal or a `wait for` waits for the event `name`.
     pub fn uses_event(&self, name: &str) -> bool {
         self.events_used().any(|used| used == name)

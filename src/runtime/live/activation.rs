@@ -549,7 +549,6 @@ fn run_vm(
     let mut vm = Vm::new(program);
     // A window is checked again at the moment of delivery, which a claim
     // does: effects of a workflow with windows wait for theirs.
-    let windowed = program.windows.iter().any(Option::is_some);
     let mut outbox = Outbox {
         transaction,
         enrollment: id,
@@ -558,7 +557,7 @@ fn run_vm(
         error: None,
         attempted: None,
         delivered,
-        answering: moment.answering.filter(|_| !windowed),
+        answering: moment.answering.filter(|_| !program.has_windows()),
         late: Vec::new(),
     };
     let mut events = Vec::new();

@@ -227,7 +227,7 @@ pub(super) fn hold_closed(
     now: DateTime<Utc>,
 ) -> Result<Vec<Job>, StoreError> {
     // Without a window anywhere or quiet hours, there is nothing to read.
-    let windows = |version: &Version| version.program.windows.iter().any(Option::is_some);
+    let windows = |version: &Version| version.program.has_windows();
     let policy = touches::current(transaction)?;
     let quiet = Some(policy.as_ref()).filter(|policy| policy.quiet_hours.is_some());
     if !versions.values().any(windows) && quiet.is_none() {
@@ -304,7 +304,7 @@ fn hold_if_closed(
         return Ok(false);
     };
     let program = &version.program;
-    let windowed = program.windows.iter().any(Option::is_some);
+    let windowed = program.has_windows();
     if !(windowed || policy.is_some()) || row.enrollment.status.is_final() {
         return Ok(false);
     }
