@@ -53,13 +53,8 @@ impl Answering {
                 |row| row.get::<String>(0),
             )?,
         };
-        let script = script.and_then(|script| match serde_json::from_str(&script) {
-            Ok(Json::Object(script)) => Some(script),
-            _ => None,
-        });
-        Ok(script
-            .and_then(|script| recorder::scripted_answer(&script, request.label, kind, attempt))
-            .unwrap_or_else(|| recorder::default_response(kind)))
+        let script = script.as_deref().and_then(script_object);
+        Ok(answer_to(script.as_ref(), request.label, kind, attempt))
     }
 }
 
@@ -166,7 +161,7 @@ fn scripts(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<Scripts, St
         let found: Vec<(i64, String, String)> =
             transaction.query(&sql, &ids, |row| row.columns())?;
         for (enrollment, lead, script) in found {
-            if let Ok(Json::Object(script)) = serde_json::from_str::<Json>(&script) {
+            if let Some(script) = script_object(&script) {
                 scripts.insert(enrollment, (lead, script));
             }
         }
@@ -174,16 +169,31 @@ fn scripts(transaction: &Tx<'_>, deliveries: &[&Delivery]) -> Result<Scripts, St
     Ok(scripts)
 }
 
-/// The answer a delivery gets: the one its lead's `simulate` script gives
-/// its step or kind (as the simulation answers), else the unscripted one.
+/// The answer a delivery gets ([`answer_to`]).
 fn answer(scripts: &Scripts, delivery: &Delivery) -> Response {
-    scripts
-        .get(&delivery.enrollment)
-        .and_then(|(lead, script)| {
-            let step = step_of(&delivery.key, lead).unwrap_or_default();
-            recorder::scripted_answer(script, step, &delivery.kind, delivery.attempt)
-        })
-        .unwrap_or_else(|| recorder::default_response(&delivery.kind))
+    let (script, step) = match scripts.get(&delivery.enrollment) {
+        Some((lead, script)) => (Some(script), step_of(&delivery.key, lead)),
+        None => (None, None),
+    };
+    let step = step.unwrap_or_default();
+    answer_to(script, step, &delivery.kind, delivery.attempt)
+}
+
+/// The answer attempt `attempt` at an effect of `kind` at `step` gets: the
+/// one its lead's `simulate` script gives the step or kind (as the
+/// simulation answers), else the unscripted one.
+fn answer_to(script: Option<&Map<String, Json>>, step: &str, kind: &str, attempt: u32) -> Response {
+    script
+        .and_then(|script| recorder::scripted_answer(script, step, kind, attempt))
+        .unwrap_or_else(|| recorder::default_response(kind))
+}
+
+/// A lead's stored `simulate` script, when it is an object.
+fn script_object(text: &str) -> Option<Map<String, Json>> {
+    match serde_json::from_str(text) {
+        Ok(Json::Object(script)) => Some(script),
+        _ => None,
+    }
 }
 
 /// The step (its label or id) of an effect's key,
