@@ -10,8 +10,10 @@
 
 use std::ops::ControlFlow;
 
+use pest::Parser as _;
+
 use super::{steps, Readings};
-use crate::syntax::{read_each, Reading, Wanted};
+use crate::syntax::{read_each, FlowParser, Reading, Rule, Wanted};
 
 /// Files shorter than this are read on one thread: a parse of them takes
 /// a few milliseconds, less than starting a second reading is worth.
@@ -84,15 +86,11 @@ fn split_at(text: &str) -> Option<(usize, usize)> {
         if is_blank(line) {
             continue;
         }
-        let word = line.trim_start().split([' ', '\t', '\r', '\n']).next();
-        if at >= middle
-            && !after_label
-            && indent_of(line) == indent
-            && word.is_some_and(is_step_word)
-        {
+        let words = line.trim_start();
+        if at >= middle && !after_label && indent_of(line) == indent && begins_step(words) {
             return Some((head, at));
         }
-        after_label = word == Some("label");
+        after_label = words.split([' ', '\t', '\r', '\n']).next() == Some("label");
     }
     None
 }
@@ -127,22 +125,10 @@ fn indent_of(line: &str) -> &str {
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
-/// Whether `word` begins a step or a label.
-fn is_step_word(word: &str) -> bool {
-    matches!(
-        word,
-        "send"
-            | "call"
-            | "notify"
-            | "http"
-            | "prompt"
-            | "wait"
-            | "condition"
-            | "split"
-            | "goto"
-            | "exit"
-            | "label"
-    )
+/// Whether `line` (its indent taken off) begins with a step's or a
+/// label's word, as the grammar's `step_word` reads it.
+fn begins_step(line: &str) -> bool {
+    FlowParser::parse(Rule::step_word, line).is_ok()
 }
 
 #[cfg(test)]
