@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::activation::{load_enrollment, resume, Delivered};
+use super::activation::{load_enrollment, resume};
 use super::claims::{Hold, Pending, PlacedCall};
+use super::delivered::Delivered;
 use super::lease::{self, Heartbeat};
 use super::loaded::Loaded;
 use super::pool::{Done, Job, Pool};

@@ -1,7 +1,8 @@
 //! The durable runtime: the same interpreter as the simulation, with every
 //! state change committed to the store. An effect is recorded in the outbox
 //! by the transaction that reaches its step, delivered after commit, and
-//! confirmed by a second transaction that also runs the enrollment on.
+//! confirmed by a second transaction that also runs the enrollment on (the
+//! recording carrier answers it in the transaction that reaches it).
 
 use std::rc::Rc;
 
@@ -35,7 +36,9 @@ macro_rules! select_rows {
 mod activation;
 mod claims;
 mod clock;
+mod delivered;
 mod delivery;
+mod due;
 mod events;
 pub mod lease;
 mod loaded;
@@ -62,11 +65,10 @@ pub use receipts::Receipt;
 
 use lease::{Heartbeat, Runner};
 
-use activation::{read_row, run_loaded, test_goals, try_enroll, GoalTest, Moment, Row};
+use activation::{test_goals, try_enroll, GoalTest};
 use claims::{Pending, PlacedCall};
 use delivery::Outlet;
-use recording::Answering;
-use stored_leads::{lead_fields, upsert_lead, Applicant, Prior, ReadAhead, Upserted};
+use stored_leads::{upsert_lead, Applicant, Prior, ReadAhead, Upserted};
 
 /// A stored workflow version.
 #[derive(Clone, Debug)]
@@ -334,8 +336,8 @@ impl Live {
         )?;
         let live: Vec<&Version> = self.versions.values().filter(|v| v.published).collect();
         let applied = scheduled::apply_due(&transaction, &live, now)?;
-        let ran = run_due(&transaction, &self.versions, now, answering)?;
-        let retested = retest_due(&transaction, &self.versions, now)?;
+        let ran = due::run_due(&transaction, &self.versions, now, answering)?;
+        let retested = due::retest_due(&transaction, &self.versions, now)?;
         transaction.commit()?;
         self.finished.clear();
         let started = jobs.len() + answered.len();
@@ -441,80 +443,6 @@ fn apply_update(
         }
     }
     Ok(())
-}
-
-/// Claims a batch of due enrollments in wake-up order and runs each on
-/// at the instant it was due, in one transaction (the effects they reach
-/// answered by `answering`, if any).
-fn run_due(
-    transaction: &Tx<'_>,
-    versions: &HashMap<i64, Version>,
-    now: DateTime<Utc>,
-    answering: Option<&Answering>,
-) -> Result<usize, StoreError> {
-    // Locked as claimed: another runner skips them and takes the next.
-    let due: Vec<(Row, String)> = transaction.query(
-        select_rows!(
-            "WHERE e.wake IS NOT NULL AND e.wake <= ?1 ORDER BY e.wake, e.id LIMIT ?2
-             FOR UPDATE OF e SKIP LOCKED"
-        ),
-        params![millis(now), BATCH],
-        read_row,
-    )?;
-    let count = due.len();
-    for (row, fields) in due {
-        let moment = Moment {
-            at: row.enrollment.wake,
-            delivered: None,
-            answering,
-        };
-        run_loaded(transaction, versions, row, &fields, &moment)?;
-    }
-    Ok(count)
-}
-
-/// Tests again, in `transaction`, a batch of leads whose trigger or
-/// goals a time-relative test flips by now (`is older than 90 days`
-/// turning true): as if the lead had changed, at the instant it flips.
-/// The `triggers` table indexes each lead's next flip, so nothing else
-/// is scanned.
-fn retest_due(
-    transaction: &Tx<'_>,
-    versions: &HashMap<i64, Version>,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let live: Vec<&Version> = versions
-        .values()
-        .filter(|version| version.published)
-        .collect();
-    let due: Vec<(String, String, i64)> = transaction.query(
-        "SELECT workflow, lead, flip FROM triggers
-         WHERE flip IS NOT NULL AND flip <= ?1 ORDER BY flip LIMIT ?2 FOR UPDATE SKIP LOCKED",
-        params![millis(now), BATCH],
-        |row| row.columns(),
-    )?;
-    for (name, lead, flip) in &due {
-        // Unschedule first: a workflow no longer live is not tested again.
-        transaction.execute(
-            "UPDATE triggers SET flip = NULL WHERE workflow = ?1 AND lead = ?2",
-            params![name, lead],
-        )?;
-        let (Some(version), Some(fields)) = (
-            live.iter().find(|version| version.name == *name),
-            lead_fields(transaction, lead)?,
-        ) else {
-            continue;
-        };
-        let at = instant(*flip);
-        test_goals(transaction, version, lead, &fields, GoalTest::Fields, at)?;
-        if version.program.trigger.event.is_none() {
-            // A refusal leaves the lead as it is; the next flip or
-            // update tests it again.
-            let applicant = Applicant::stored(lead, &fields);
-            let _refused = try_enroll(transaction, version, applicant, &[], None, at)?;
-        }
-    }
-    Ok(due.len())
 }
 
 /// What an import did.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::activation::Delivered;
+use super::delivered::Delivered;
 use super::delivery::LATE;
 use super::recording::Answering;
 use super::touches;
