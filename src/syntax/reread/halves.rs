@@ -221,4 +221,16 @@ mod tests {
         let read = halves(&text).expect("read in two");
         assert_same(&read, &full(&text), "the long file");
     }
+
+    /// A long step list followed by another item of its workflow (a
+    /// goal) is never read in two as if the steps were all there was.
+    #[test]
+    fn an_item_after_a_long_step_list_is_not_left_out() {
+        let text = super::super::tests::long(4000) + "  goal done when score > 5\n";
+        let whole = full(&text);
+        assert_eq!(whole.parsed.file.workflows[0].goals.len(), 1);
+        if let Some(read) = halves(&text) {
+            assert_same(&read, &whole, "the long file with a goal after its steps");
+        }
+    }
 }

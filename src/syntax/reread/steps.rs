@@ -178,6 +178,11 @@ pub(super) fn join(
         by: split as i64 - head as i64,
     };
     let list_end = moved.at(tail.end);
+    // Only the steps of `rest` are taken: nothing may follow them.
+    let blank = |line: &str| line.trim().is_empty() || line.trim_start().starts_with('#');
+    if !text.get(list_end as usize..)?.lines().all(blank) {
+        return None;
+    }
     fresh.take_steps(rest, head, moved)?;
     let resync = Resync {
         old_end: split,
