@@ -4,9 +4,10 @@
 //! re-reading of the steps after an edit (the second half taking the place
 //! of where the first ends). Most of a long file is one step list, and a
 //! step is read the same whatever came before its line, so the halves join
-//! into what a full parse gives; when they would not (an error, a block
-//! left open at the split, more than steps after it), the file is parsed
-//! whole instead.
+//! into what a full parse gives, syntax errors included (each half's where
+//! no error reaches the split); when they would not (an error reaching the
+//! split, a block left open there, more than steps after it), the file is
+//! parsed whole instead.
 
 use std::ops::ControlFlow;
 
@@ -232,5 +233,29 @@ mod tests {
         if let Some(read) = halves(&text) {
             assert_same(&read, &whole, "the long file with a goal after its steps");
         }
+    }
+
+    /// A long step list with syntax errors in both halves (a misspelled
+    /// step, a stray line) is read in two as well, each error where a
+    /// full parse reports it: a file with a typo is not parsed twice.
+    #[test]
+    fn a_long_step_list_with_errors_is_read_in_two() {
+        let mut text = super::super::tests::long(4000);
+        for block in [1000, 3000] {
+            let step = format!("    label s{block}\n    send email\n");
+            let broken = format!("    label s{block}\n    sned email\n");
+            text = text.replacen(&step, &broken, 1);
+        }
+        let stray = "    wait 2 hours\n    label s3500\n";
+        text = text.replacen(stray, "    wait 2 hours\n    ) stray\n    label s3500\n", 1);
+        let whole = full(&text);
+        assert_eq!(
+            whole.parsed.diagnostics.len(),
+            3,
+            "{:?}",
+            whole.parsed.diagnostics
+        );
+        let read = halves(&text).expect("read in two");
+        assert_same(&read, &whole, "the long file with errors");
     }
 }

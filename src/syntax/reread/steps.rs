@@ -2,7 +2,10 @@
 
 use pest::iterators::Pair;
 
-use super::{shift_all, skip_blanks, splice_errors, splice_tokens, Change, Readings, Resync, Unit};
+use super::{
+    shift_all, shift_errors, skip_blanks, splice_errors, splice_tokens, Change, Readings, Resync,
+    Unit,
+};
 use crate::ast::{Ident, SourceFile, Step};
 use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
@@ -133,9 +136,11 @@ pub(super) fn read(old: &Readings, change: &Change<'_>) -> Option<(Fresh, Resync
 /// `steps` line) followed by the text from `split` on: the steps of
 /// `rest` take the place of where `first`'s last step list ends, as if the
 /// rest of the text had been typed there and read again unit by unit.
-/// `None` unless both read without an error, each with that step list
-/// last, and `first`'s last unit, read again in the whole text, ends where
-/// `rest`'s steps begin (the line at `split` does not go on with it).
+/// `None` unless each has that step list last, and `first`'s last unit,
+/// read again in the whole text, ends where `rest`'s steps begin (the line
+/// at `split` does not go on with it). Errors are taken as an edit takes
+/// them: `first`'s before its last unit (which, as every unit, begins
+/// where no error reaches), `rest`'s in its steps (none in its header).
 pub(super) fn join(
     first: &Readings,
     text: &str,
@@ -143,10 +148,6 @@ pub(super) fn join(
     rest: Readings,
     head: usize,
 ) -> Option<(Fresh, Resync)> {
-    let clean = |read: &Readings| read.parsed.diagnostics.is_empty();
-    if !clean(first) || !clean(&rest) {
-        return None;
-    }
     let lists = &first.parsed.units.steps;
     let (section, units) = (lists.len().checked_sub(1)?, lists.last()?);
     let tail = rest.parsed.units.steps.last()?;
@@ -155,6 +156,11 @@ pub(super) fn join(
     let same_list = rest.parsed.units.steps.len() == lists.len() && tail.section == units.section;
     let ends_at_split = text[units.end as usize..split].trim().is_empty();
     if !same_list || !ends_at_split || !units.end_clean || !tail.end_clean {
+        return None;
+    }
+    // An error where the first half's text ends is one of that end.
+    let at_end = |error: &Diagnostic| error.span().start as usize >= split;
+    if first.parsed.diagnostics.iter().any(at_end) {
         return None;
     }
     let first_unit = units.starts.len().checked_sub(1)?;
@@ -255,8 +261,9 @@ impl Fresh {
     }
 
     /// Takes the steps of `rest`'s last step list (those from `head` on),
-    /// `moved` into the whole text, after those read so far (which read
-    /// on to its first unit: the comments before it are theirs).
+    /// with their errors, `moved` into the whole text, after those read so
+    /// far (which read on to its first unit: the comments before it are
+    /// theirs); `None` when `rest` has an error ahead of them.
     fn take_steps(&mut self, rest: Readings, head: usize, moved: Moved) -> Option<()> {
         let Readings {
             parsed,
@@ -265,6 +272,14 @@ impl Fresh {
         } = rest;
         let units = parsed.units.steps.last()?;
         let first = *units.starts.first()?;
+        let (mut errors, header): (Vec<_>, Vec<_>) = parsed
+            .diagnostics
+            .into_iter()
+            .partition(|error| error.span().start >= first);
+        if !header.is_empty() {
+            return None;
+        }
+        shift_errors(&mut errors, moved);
         let mut file = parsed.file;
         let mut steps = std::mem::take(list_at(&mut file, units.section)?);
         steps.shift(moved);
@@ -287,6 +302,7 @@ impl Fresh {
         self.symbols.extend(symbols);
         self.tokens.extend(tokens);
         self.starts.extend(starts);
+        self.diagnostics.extend(errors);
         self.end_clean = units.end_clean;
         Some(())
     }
