@@ -3,8 +3,9 @@
 //! each request with the document's reading kept, of the first request
 //! after typing in a step, after renaming the workflow and after
 //! misspelling a step (a syntax error; each read again around the edit),
-//! and after a comment on the `steps` line (which decides where the whole
-//! step list begins: the file read whole), and from a change to its
+//! after a comment on the `steps` line (which decides where the whole
+//! step list begins: the file read whole), after both (read whole with an
+//! error in it), and from a change to its
 //! diagnostics (debounced by 150 ms, which is included). Goal: every
 //! request under 50 ms.
 
@@ -113,6 +114,9 @@ enum Edit {
     Broken,
     /// A comment on the `steps` line: the file read whole.
     Whole,
+    /// A comment on the `steps` line and a misspelled step: the file read
+    /// whole with an error in it.
+    WholeBroken,
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -198,13 +202,20 @@ fn main() {
             document.clone(),
         ),
     ];
-    // Four edits: typing in a step's subject in the middle of the file,
+    // Five edits: typing in a step's subject in the middle of the file,
     // renaming the workflow and misspelling a step in the middle (each read
-    // again around the edit), and a comment on the `steps` line (read
-    // whole).
+    // again around the edit), a comment on the `steps` line (read whole),
+    // and both of the last two (read whole with an error).
     let block = lines / 2 / 12;
     let middle_subject = format!("Step {block} for");
     let middle_step = format!("label s{block}\n    send email\n");
+    let misspelled = |text: &str, version: u32| {
+        let step = format!("label s{block}\n    send email{version}\n");
+        text.replacen(&middle_step, &step, 1)
+    };
+    let commented = |text: &str, version: u32| {
+        text.replacen("  steps\n", &format!("  steps # v{version}\n"), 1)
+    };
     let mut version = 1;
     let mut change = |client: &mut Client, edit: Edit| {
         version += 1;
@@ -213,12 +224,9 @@ fn main() {
                 text.replacen(&middle_subject, &format!("{middle_subject} v{version}"), 1)
             }
             Edit::Rename => text.replace("workflow big", &format!("workflow big{version}")),
-            Edit::Broken => text.replacen(
-                &middle_step,
-                &format!("label s{block}\n    send email{version}\n"),
-                1,
-            ),
-            Edit::Whole => text.replacen("  steps\n", &format!("  steps # v{version}\n"), 1),
+            Edit::Broken => misspelled(&text, version),
+            Edit::Whole => commented(&text, version),
+            Edit::WholeBroken => commented(&misspelled(&text, version), version),
         };
         client.notify(
             "textDocument/didChange",
@@ -227,8 +235,8 @@ fn main() {
     };
     let (mut worst, mut slowest_whole) = (Duration::ZERO, Duration::ZERO);
     println!(
-        "  {:<26} {:>7} {:>9} {:>9} {:>9} {:>9}",
-        "median ms", "kept", "typing", "renaming", "an error", "whole"
+        "  {:<26} {:>7} {:>9} {:>9} {:>9} {:>9} {:>13}",
+        "median ms", "kept", "typing", "renaming", "an error", "whole", "whole, error"
     );
     for (name, method, params) in &requests {
         let cached: Vec<Duration> = (0..rounds)
@@ -245,23 +253,25 @@ fn main() {
                 .collect();
             median(times)
         };
-        let (typing, rename, broken, whole) = (
+        let (typing, rename, broken, whole, whole_broken) = (
             after(Edit::Typing),
             after(Edit::Rename),
             after(Edit::Broken),
             after(Edit::Whole),
+            after(Edit::WholeBroken),
         );
         let cached = median(cached);
         worst = worst.max(cached).max(typing).max(rename).max(broken);
-        slowest_whole = slowest_whole.max(whole);
+        slowest_whole = slowest_whole.max(whole).max(whole_broken);
         let ms = |time: Duration| time.as_secs_f64() * 1000.0;
         println!(
-            "  {name:<26} {:>7.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            "  {name:<26} {:>7.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>13.1}",
             ms(cached),
             ms(typing),
             ms(rename),
             ms(broken),
-            ms(whole)
+            ms(whole),
+            ms(whole_broken)
         );
     }
     let published: Vec<Duration> = (0..rounds)
