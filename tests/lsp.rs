@@ -1158,3 +1158,80 @@ fn enter_after_end_gives_it_the_indent_of_its_step() {
     assert_eq!(edits, json!([]));
     client.stop();
 }
+
+/// A long document (128 KB or more: the server reads it in two halves) is
+/// read as `flowc check` reads it: a goal after its steps is in its
+/// outline, and the errors of a misspelled step in each half are published
+/// where and as `check` reports them.
+#[test]
+fn a_long_document_is_read_as_check_reads_it() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/flowc-lsp-long/long.flow";
+    let mut text = String::from(
+        "workflow long\n  fields\n    score number\n  trigger when email is set\n  steps\n",
+    );
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "    label s{i}\n    send email\n      subject \"Step {i}\"\n      body \"Block {i}\"\n    condition\n      branch b{i} when score > {i}\n        goto s0\n      else\n        wait 1 hour\n    end\n    wait 2 hours\n"
+        ));
+    }
+    text.push_str("  goal scored when score > 100\n");
+    assert!(text.len() > 128 * 1024, "{} bytes", text.len());
+
+    client.open(uri, &text);
+    let outline = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let entries = outline[0]["children"].as_array().expect("entries");
+    let goal = entries.iter().find(|entry| entry["name"] == "scored");
+    assert_eq!(goal.map(|goal| &goal["detail"]), Some(&json!("goal")));
+    assert_eq!(
+        entries.len(),
+        1 + 1 + 1 + 1500 * 3,
+        "field, trigger, goal, steps"
+    );
+
+    assert_eq!(published(&mut client, uri), checked(&text));
+
+    let mut broken = text.clone();
+    for block in [100, 1400] {
+        let step = format!("    label s{block}\n    send email\n");
+        broken = broken.replacen(&step, &format!("    label s{block}\n    sned email\n"), 1);
+    }
+    client.change(uri, 2, &broken);
+    let expected = checked(&broken);
+    let syntax: Vec<u64> = expected
+        .iter()
+        .filter(|(_, code)| code == "E0001")
+        .map(|(line, _)| *line)
+        .collect();
+    assert_eq!(syntax, [1106, 15406]);
+    assert_eq!(published(&mut client, uri), expected);
+    client.stop();
+}
+
+/// The next diagnostics published for `uri`, as (line, code), in order.
+fn published(client: &mut Client, uri: &str) -> Vec<(u64, String)> {
+    let mut found: Vec<(u64, String)> = client
+        .diagnostics(uri)
+        .iter()
+        .map(|found| {
+            let line = found["range"]["start"]["line"].as_u64().expect("line");
+            (line, found["code"].as_str().expect("code").to_owned())
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// What `flowc check` finds in `text`, as (line, code), in order.
+fn checked(text: &str) -> Vec<(u64, String)> {
+    let line_of = |at: u32| text[..at as usize].matches('\n').count() as u64;
+    let mut found: Vec<(u64, String)> = flowc::check::check_source(text, None, None)
+        .iter()
+        .map(|found| (line_of(found.span().start), found.code()))
+        .collect();
+    found.sort();
+    found
+}
