@@ -33,7 +33,7 @@ pub(crate) struct FlowParser;
 
 /// The result of parsing: a tree of everything that could be read, and the
 /// syntax errors of everything that could not.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Parsed {
     /// The syntax tree.
     pub file: SourceFile,
@@ -359,6 +359,12 @@ pub(crate) fn children(
     pair: Pair<'_, Rule>,
 ) -> std::iter::Peekable<impl Iterator<Item = Pair<'_, Rule>>> {
     content(pair).peekable()
+}
+
+/// Whether `line` holds nothing, or only a comment.
+pub(crate) fn is_blank(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty() || line.starts_with('#')
 }
 
 /// The start of `rest` up to the end of its line, or all of it when the

@@ -344,7 +344,7 @@ fn extent(text: &str, start: usize, closed: bool) -> usize {
         let line_end = line_end(text, at);
         let trimmed = text[at..line_end].trim_start();
         let column = line_end - at - trimmed.len();
-        if !(trimmed.is_empty() || trimmed.starts_with('#')) {
+        if !super::is_blank(trimmed) {
             if column > indent {
                 end = line_end;
             } else {

@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 use pest::Parser as _;
 
 use super::{steps, Readings};
-use crate::syntax::{read_each, FlowParser, Reading, Rule, Wanted};
+use crate::syntax::{is_blank, read_each, FlowParser, Reading, Rule, Wanted};
 
 /// Files shorter than this are read on one thread: a parse of them takes
 /// a few milliseconds, less than starting a second reading is worth.
@@ -47,20 +47,16 @@ fn in_two(text: &str, head: usize, split: usize) -> Option<Readings> {
 
 /// The tree, tokens and outline of `text`, off one parse.
 fn read_all(text: &str) -> Readings {
-    let (mut parsed, mut tokens, mut outline) = (None, None, None);
+    let mut all = Readings::default();
     read_each(text, Wanted::Tree, |reading| {
         match reading {
-            Reading::Tree(read) => parsed = Some(read),
-            Reading::Tokens(read) => tokens = Some(read),
-            Reading::Outline(read) => outline = Some(read),
+            Reading::Tree(read) => all.parsed = read,
+            Reading::Tokens(read) => all.tokens = read,
+            Reading::Outline(read) => all.outline = read,
         }
         ControlFlow::Continue(())
     });
-    Readings {
-        parsed: parsed.unwrap_or_else(|| crate::syntax::parse(text)),
-        tokens: tokens.unwrap_or_default(),
-        outline: outline.unwrap_or_default(),
-    }
+    all
 }
 
 /// Where to read `text` in two: the end of its last `steps` line before
@@ -112,13 +108,7 @@ fn lines(text: &str) -> Vec<(usize, &str)> {
 fn is_steps_line(line: &str) -> bool {
     line.trim_start()
         .strip_prefix("steps")
-        .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
-}
-
-/// Whether `line` holds nothing, or only a comment.
-fn is_blank(line: &str) -> bool {
-    let line = line.trim();
-    line.is_empty() || line.starts_with('#')
+        .is_some_and(is_blank)
 }
 
 /// The spaces and tabs `line` begins with.
@@ -136,6 +126,7 @@ fn begins_step(line: &str) -> bool {
 mod tests {
     use proptest::prelude::*;
 
+    use super::super::tests::example as nth;
     use super::super::tests::{assert_same, edited, full, line_edited, sources, PIECES};
     use super::{halves, in_two, is_steps_line, lines, split_at};
 
@@ -185,11 +176,9 @@ mod tests {
             example in any::<prop::sample::Index>(),
             edits in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<usize>()), 1..4),
         ) {
-            let sources = sources();
-            let mut text = sources[example.index(sources.len())].clone();
-            for (line, how, piece) in edits {
-                text = line_edited(&text, line, how, piece);
-            }
+            let text = edits.into_iter().fold(nth(example), |text, (line, how, piece)| {
+                line_edited(&text, line, how, piece)
+            });
             hold_splits(&text);
         }
 
@@ -204,11 +193,9 @@ mod tests {
                 1..4,
             ),
         ) {
-            let sources = sources();
-            let mut text = sources[example.index(sources.len())].clone();
-            for (at, length, piece) in edits {
-                text = edited(&text, at, length, PIECES[piece.index(PIECES.len())]);
-            }
+            let text = edits.into_iter().fold(nth(example), |text, (at, length, piece)| {
+                edited(&text, at, length, PIECES[piece.index(PIECES.len())])
+            });
             hold_splits(&text);
         }
     }

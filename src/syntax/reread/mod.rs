@@ -53,8 +53,9 @@ pub use halves::halves;
 pub(super) use items::{counts, outlined, ItemUnits};
 pub(super) use steps::StepUnits;
 
-/// The tree, tokens and outline of one text, read off one parse.
-#[derive(Debug)]
+/// The tree, tokens and outline of one text, read off one parse (by
+/// default, of no text).
+#[derive(Debug, Default)]
 pub struct Readings {
     /// The tree and syntax errors.
     pub parsed: Parsed,

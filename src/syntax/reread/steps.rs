@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::span::{Moved, Shift};
 use crate::syntax::outline::{self, Symbol, SymbolKind};
 use crate::syntax::tokens::Token;
-use crate::syntax::{content, Builder, Rule, SyntaxError};
+use crate::syntax::{content, is_blank, Builder, Rule, SyntaxError};
 
 /// Where one `steps` section's list may be read again from: each label
 /// or top-level step that no label waits for and no earlier error
@@ -185,8 +185,7 @@ pub(super) fn join(
     };
     let list_end = moved.at(tail.end);
     // Only the steps of `rest` are taken: nothing may follow them.
-    let blank = |line: &str| line.trim().is_empty() || line.trim_start().starts_with('#');
-    if !text.get(list_end as usize..)?.lines().all(blank) {
+    if !text.get(list_end as usize..)?.lines().all(is_blank) {
         return None;
     }
     fresh.take_steps(rest, head, moved)?;

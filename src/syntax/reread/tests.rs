@@ -42,6 +42,12 @@ pub(super) fn sources() -> Vec<String> {
     sources
 }
 
+/// The example (or the long generated source) at `index`.
+pub(super) fn example(index: prop::sample::Index) -> String {
+    let sources = sources();
+    sources[index.index(sources.len())].clone()
+}
+
 /// Text an edit puts in: pieces of the language, line breaks, and
 /// what breaks lines and blocks (quotes, comments, `end`).
 pub(super) const PIECES: &[&str] = &[
@@ -380,8 +386,7 @@ fn an_error_reaching_past_its_step_is_read_whole() {
 /// Makes each edit in turn to an example: each re-reading, when it is
 /// made, is the full parse of the edited text.
 fn hold_edits<E>(example: prop::sample::Index, edits: Vec<E>, edit: impl Fn(&str, E) -> String) {
-    let sources = sources();
-    let mut text = sources[example.index(sources.len())].clone();
+    let mut text = self::example(example);
     let mut read = full(&text);
     for each in edits {
         let next = edit(&text, each);
